@@ -1,0 +1,158 @@
+# perch — hand-written GNU Makefile.
+#
+#   make            build ./perch
+#   make demo       set up what is missing, build, run the demo on the simulator
+#   make test       set up what is missing, build, run every test
+#   make check      the whole test suite under AddressSanitizer + UBSan
+#   make tsan       the whole test suite under ThreadSanitizer
+#   make lint       dependency rules, cppcheck, function length, whitespace
+#   make fuzz       build the libFuzzer targets and run each briefly
+#   make bench      build and run the benchmarks (they print figures)
+#   make install / uninstall   (PREFIX, DESTDIR)
+#   make deps       check and install the libraries and tools everything needs
+#
+# Objects go to $(BUILD) (build/release by default), so sanitizer builds never
+# mix with the normal one.  V=1 prints full commands.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/perch
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+BUILD      ?= build/release
+SANITIZE   ?=
+
+PKGS      := ncursesw libcurl jansson yaml-0.1
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+WARN     := -std=c11 -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -DPERCH_VERSION='"$(VERSION)"' -DPERCH_DATADIR='"$(DATADIR)"' -I.
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANITIZE) $(PKG_CFLAGS) -MMD -MP
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+# Every .c under the code folders is part of the program; main.c alone is not
+# part of the library the tests link against.
+CODE_DIRS := util app spec engine metrics k8s sim tui
+SRC       := $(foreach d,$(CODE_DIRS),$(wildcard $(d)/*.c))
+LIB_SRC   := $(filter-out app/main.c,$(SRC))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ  := $(BUILD)/app/main.o
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_OBJ  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%.o)
+HELPER_SRC := $(wildcard tests/unit/helper_*.c)
+HELPER_OBJ := $(HELPER_SRC:tests/unit/%.c=$(BUILD)/tests/%.o)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+ifeq ($(BUILD),build/release)
+BIN := perch
+else
+BIN := $(BUILD)/perch
+endif
+
+.SECONDARY:
+
+.PHONY: all demo test test-run check tsan lint fuzz bench install uninstall deps clean unit-tests
+
+all: $(BIN)
+
+$(BIN): $(MAIN_OBJ) $(BUILD)/libperch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(MAIN_OBJ) $(BUILD)/libperch.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/libperch.a: $(LIB_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(HELPER_OBJ) $(BUILD)/libperch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(HELPER_OBJ) $(BUILD)/libperch.a $(LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libperch.a
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libperch.a $(LDFLAGS) $(LDLIBS)
+
+unit-tests: $(BIN) $(TEST_BIN)
+
+deps:
+	@bash .ci/deps all
+
+demo: deps-build
+	@$(MAKE) --no-print-directory all
+	./perch demo
+
+.PHONY: deps-build deps-test
+deps-build:
+	@bash .ci/deps build
+deps-test:
+	@bash .ci/deps test
+
+test: deps-test
+	@$(MAKE) --no-print-directory test-run
+
+# The runner: every unit test binary, then every integration script.
+test-run: unit-tests
+	@PERCH_BIN=$(abspath $(BIN)) PERCH_BUILD=$(abspath $(BUILD)) bash tests/run
+
+check:
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" test-run
+
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE="-fsanitize=thread" \
+		CFLAGS="-O1 -g" PERCH_TSAN=1 test-run
+
+lint:
+	@bash tests/lint.sh
+
+FUZZ_TIME ?= 10
+fuzz:
+	@bash tests/fuzz/run.sh $(FUZZ_TIME)
+
+bench: $(BIN) $(BENCH_BIN)
+	@PERCH_BIN=$(abspath $(BIN)) PERCH_BUILD=$(abspath $(BUILD)) bash bench/run.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/perch
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(if $(wildcard man/*.5),install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(wildcard themes/*.yaml),install -d $(DESTDIR)$(DATADIR)/themes && install -m 644 themes/*.yaml $(DESTDIR)$(DATADIR)/themes/)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/perch
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build perch
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(HELPER_OBJ:.o=.d)

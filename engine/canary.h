@@ -1,0 +1,255 @@
+/*
+ * canary.h — the engine's view of one canary: its configuration (what the
+ * spec says, already validated and defaulted), its durable status, and the
+ * enumerations every layer shares (phases, strategies, webhook types,
+ * commands, check results, event severities).
+ *
+ * spec/ produces a validated Canary document; app/ turns it into a struct
+ * canary_cfg (the engine never includes spec/).  Every string in a
+ * canary_cfg is owned by it and freed by canary_cfg_free().
+ */
+#ifndef PERCH_ENGINE_CANARY_H
+#define PERCH_ENGINE_CANARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Phases of Flagger (reference §1.1 status), in lifecycle order. */
+#define PHASE_LIST(X) \
+	X(INITIALIZING,      "Initializing") \
+	X(INITIALIZED,       "Initialized") \
+	X(WAITING,           "Waiting") \
+	X(PROGRESSING,       "Progressing") \
+	X(WAITING_PROMOTION, "WaitingPromotion") \
+	X(PROMOTING,         "Promoting") \
+	X(FINALISING,        "Finalising") \
+	X(SUCCEEDED,         "Succeeded") \
+	X(FAILED,            "Failed")
+
+enum phase {
+#define X(id, text) PHASE_##id,
+	PHASE_LIST(X)
+#undef X
+	PHASE__COUNT
+};
+
+#define STRATEGY_LIST(X) \
+	X(CANARY,     "canary") \
+	X(BLUEGREEN,  "blue-green") \
+	X(ABTESTING,  "ab-testing")
+
+enum strategy {
+#define X(id, text) STRATEGY_##id,
+	STRATEGY_LIST(X)
+#undef X
+	STRATEGY__COUNT
+};
+
+/* Webhook types (reference §5.1); "" in YAML is HOOK_ROLLOUT. */
+#define HOOK_TYPE_LIST(X) \
+	X(ROLLOUT,                  "rollout") \
+	X(CONFIRM_ROLLOUT,          "confirm-rollout") \
+	X(PRE_ROLLOUT,              "pre-rollout") \
+	X(CONFIRM_TRAFFIC_INCREASE, "confirm-traffic-increase") \
+	X(CONFIRM_PROMOTION,        "confirm-promotion") \
+	X(POST_ROLLOUT,             "post-rollout") \
+	X(ROLLBACK,                 "rollback") \
+	X(EVENT,                    "event")
+
+enum hook_type {
+#define X(id, text) HOOK_##id,
+	HOOK_TYPE_LIST(X)
+#undef X
+	HOOK__COUNT
+};
+
+/* What a metric measures.  Built-ins are Flagger's two names (§3.1). */
+#define METRIC_KIND_LIST(X) \
+	X(SUCCESS_RATE, "request-success-rate", "%") \
+	X(DURATION,     "request-duration",     "ms") \
+	X(CUSTOM,       "custom",               "")
+
+enum metric_kind {
+#define X(id, text, unit) METRIC_##id,
+	METRIC_KIND_LIST(X)
+#undef X
+	METRIC__COUNT
+};
+
+/* perch.dev/no-data-policy (DESIGN.md §5). */
+#define NODATA_POLICY_LIST(X) \
+	X(HOLD, "hold") \
+	X(FAIL, "fail") \
+	X(PASS, "pass")
+
+enum nodata_policy {
+#define X(id, text) NODATA_##id,
+	NODATA_POLICY_LIST(X)
+#undef X
+	NODATA__COUNT
+};
+
+/* Result of one metric check or one analysis step. */
+#define CHECK_RESULT_LIST(X) \
+	X(PASS,   "pass") \
+	X(FAIL,   "fail") \
+	X(NODATA, "nodata") \
+	X(ERROR,  "error")
+
+enum check_result {
+#define X(id, text) CHECK_##id,
+	CHECK_RESULT_LIST(X)
+#undef X
+	CHECK__COUNT
+};
+
+/* Event severities: Kubernetes' Normal/Warning, plus perch's own Info for
+ * manual commands and Error for infrastructure trouble. */
+#define SEVERITY_LIST(X) \
+	X(NORMAL,  "Normal") \
+	X(WARNING, "Warning") \
+	X(ERROR,   "Error")
+
+enum severity {
+#define X(id, text) SEV_##id,
+	SEVERITY_LIST(X)
+#undef X
+	SEV__COUNT
+};
+
+/* Manual commands (DESIGN.md §5).  Each is recorded as an event naming who
+ * gave it; one that makes no sense in the current phase is refused whole. */
+#define COMMAND_LIST(X) \
+	X(PROMOTE_STEP, "promote-step", "promote one step now") \
+	X(PROMOTE_FULL, "promote-full", "skip the remaining steps and analysis, promote now") \
+	X(PAUSE,        "pause",        "hold the current weight (analysis keeps running)") \
+	X(RESUME,       "resume",       "resume a paused canary") \
+	X(ROLLBACK,     "rollback",     "roll back now") \
+	X(RETRY,        "retry",        "retry the failed revision") \
+	X(SKIP,         "skip-analysis","skip analysis and promote when ready") \
+	X(APPROVE,      "approve",      "approve the gate the canary waits at")
+
+enum command_kind {
+#define X(id, text, help) CMD_##id,
+	COMMAND_LIST(X)
+#undef X
+	CMD__COUNT
+};
+
+/* perch.dev/confirm gates (bits). */
+enum {
+	CONFIRM_ROLLOUT   = 1 << 0,
+	CONFIRM_PROMOTION = 1 << 1,
+};
+
+struct kv {
+	char *key;
+	char *value;
+};
+
+struct hook_cfg {
+	char           *name;
+	char           *url;
+	enum hook_type  type;
+	int             timeout_ms;	/* default 10000 */
+	int             retries;	/* default 0 */
+	bool            mute_alert;
+	bool            disable_tls;
+	struct kv      *metadata;	/* the hook's metadata map, in file order */
+	size_t          n_metadata;
+};
+
+struct metric_cfg {
+	char             *name;		/* metrics[].name */
+	enum metric_kind  kind;
+	int               interval_s;	/* window; built-ins default to 60 */
+	char             *interval;	/* as written ("1m"); for templates */
+	bool              has_min, has_max;
+	double            min, max;	/* thresholdRange (ms for request-duration) */
+	/* Rendered queries for a Prometheus-like provider.  NULL when the
+	 * provider derives the measurement itself (the simulator). */
+	char             *query;
+	char             *volume_query;	/* request volume over the window, or NULL */
+	char             *server;	/* metrics server address; NULL = default */
+	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
+};
+
+struct canary_cfg {
+	char   *ns;
+	char   *name;
+	char   *target;		/* spec.targetRef.name */
+	char   *target_kind;	/* "Deployment" */
+	char   *service;	/* apex service name (spec.service.name or target) */
+	char   *provider;	/* spec.provider, e.g. "linkerd" */
+	int     port;
+
+	enum strategy strategy;
+	int     interval_s;	/* >= 10 */
+	int     threshold;	/* >= 1 */
+	int     max_weight;	/* 100 when unset; min(100, last step) with stepWeights */
+	int     step_weight;
+	int    *step_weights;
+	size_t  n_step_weights;
+	int     step_weight_promotion;
+	int     iterations;
+	bool    mirror;
+	int     mirror_weight;
+	int     primary_ready_threshold;	/* percent, default 100 */
+	int     canary_ready_threshold;
+	int     progress_deadline_s;		/* default 600 */
+	bool    skip_analysis;
+	bool    suspend;
+
+	struct metric_cfg *metrics;
+	size_t             n_metrics;
+	struct hook_cfg   *hooks;
+	size_t             n_hooks;
+
+	/* perch extensions (metadata.annotations perch.dev/...) */
+	enum nodata_policy nodata;	/* default NODATA_HOLD */
+	double  min_requests;		/* requests per window; 0 = no guard */
+	unsigned confirm;		/* CONFIRM_* bits */
+};
+
+/* The durable status of one canary: everything the engine needs to resume
+ * after a restart.  Plain data (fixed-size strings), copied by value. */
+struct canary_status {
+	enum phase phase;
+	int     canary_weight;
+	int     failed_checks;
+	int     iterations;
+	bool    mirrored;
+	bool    paused;			/* manual pause: weight held */
+	bool    skip_requested;		/* manual skip-analysis */
+	unsigned approved;		/* CONFIRM_* gates approved for this revision */
+	char    last_applied[72];	/* revision id being rolled out */
+	char    last_promoted[72];	/* revision id last promoted */
+	char    failed_revision[72];	/* revision that last failed (for retry) */
+	int64_t last_transition_ms;	/* any status write (as Flagger) */
+	int64_t phase_since_ms;		/* last phase change */
+	int64_t hold_since_ms;		/* start of the current inconclusive run, 0 = none */
+	int64_t wait_since_ms;		/* start of the current readiness wait, 0 = none */
+	int64_t next_tick_ms;		/* when the next tick is due */
+	uint64_t seq;			/* bumped on every status write */
+	char    reason[256];		/* why it failed / what it waits for; sanitized */
+};
+
+void canary_cfg_free(struct canary_cfg *cfg);
+const char *phase_name(enum phase p);
+int  phase_from_name(const char *s);	/* -1 when unknown */
+const char *strategy_name(enum strategy s);
+const char *hook_type_name(enum hook_type t);
+int  hook_type_from_name(const char *s);	/* "" is HOOK_ROLLOUT; -1 unknown */
+const char *metric_kind_name(enum metric_kind k);
+const char *metric_kind_unit(enum metric_kind k);
+const char *nodata_policy_name(enum nodata_policy p);
+int  nodata_policy_from_name(const char *s);
+const char *check_result_name(enum check_result r);
+const char *severity_name(enum severity s);
+const char *command_name(enum command_kind c);
+const char *command_help(enum command_kind c);
+int  command_from_name(const char *s);
+bool phase_is_terminal(enum phase p);	/* Succeeded or Failed */
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * providers.h — what the engine needs of the world, as structs of function
+ * pointers.  Backends implement them: k8s/ and sim/ (cluster), metrics/ and
+ * sim/ (metrics), metrics/webhook.c (webhook), app/store_dir.c and k8s/
+ * (store), app/clock.c and sim/ (clock).  The engine never knows which.
+ *
+ * Threads: every op is called from the engine (runner) thread only, unless
+ * its comment says otherwise.  Every op that can block has a timeout of its
+ * own; none may block forever.  Strings passed in are borrowed for the call;
+ * strings returned in fixed buffers are NUL-terminated and sanitized by the
+ * backend (they come from the outside world).  Ops return a status
+ * (util/status.h); `err` buffers, when given, receive a one-line reason.
+ */
+#ifndef PERCH_ENGINE_PROVIDERS_H
+#define PERCH_ENGINE_PROVIDERS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/canary.h"
+
+#define ERRMSG_MAX 256
+
+/* ---- cluster ---------------------------------------------------------- */
+
+enum workload { WL_PRIMARY, WL_CANARY };
+
+struct revision {
+	char id[72];		/* pod-template hash + tracked-config checksum; "" = unknown */
+	char image[128];	/* first container image, for display; may be "" */
+};
+
+struct readiness {
+	bool ready;
+	bool retriable;		/* false: past its deadline, give up (reference §2.6) */
+	char msg[ERRMSG_MAX];	/* e.g. "waiting for rollout to finish: 0 of 1 ..." */
+};
+
+struct routes {
+	int  primary;		/* weights; primary + canary = 100 */
+	int  canary;
+	bool mirrored;
+};
+
+struct cluster_ops {
+	const char *name;	/* "k8s", "sim" */
+	/* Initialize (reference §2.3 steps 4-13): services, the primary
+	 * workload, routes at 100/0, target scaled to zero.  Idempotent; called
+	 * while the phase is Initializing, and may be called again. */
+	int (*initialize)(void *ctx, const struct canary_cfg *c, char *err);
+	/* The target's current revision. */
+	int (*revision)(void *ctx, const struct canary_cfg *c, struct revision *out, char *err);
+	/* Readiness of the primary or canary workload (reference §2.6).  `now_ms`
+	 * is the engine's clock, for deadline checks kept by the backend. */
+	int (*readiness)(void *ctx, const struct canary_cfg *c, enum workload w,
+	    int64_t now_ms, struct readiness *out);
+	/* Scale the target (canary workload) to zero, or back from zero. */
+	int (*scale)(void *ctx, const struct canary_cfg *c, bool up, char *err);
+	/* Copy the target's template (and tracked configs) to the primary. */
+	int (*promote)(void *ctx, const struct canary_cfg *c, char *err);
+	int (*set_routes)(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err);
+	int (*get_routes)(void *ctx, const struct canary_cfg *c, struct routes *out, char *err);
+	/* Record an event on the canary's target (Kubernetes Event); may be NULL. */
+	int (*emit_event)(void *ctx, const struct canary_cfg *c, enum severity sev,
+	    const char *message);
+};
+
+/* ---- metrics ---------------------------------------------------------- */
+
+struct metric_query {
+	const struct canary_cfg *canary;
+	const struct metric_cfg *metric;
+	bool volume;		/* ask for the request volume instead of the metric */
+	const char *query;	/* the rendered query (metric->query or ->volume_query) */
+	int64_t at_ms;		/* evaluate at this time (explicit time=) */
+};
+
+struct metric_value {
+	enum check_result result;	/* PASS here means "a value" (see value) */
+	double value;			/* valid when result == CHECK_PASS */
+	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
+};
+
+struct metrics_ops {
+	const char *name;
+	/* Evaluates n queries, concurrently where the backend can; fills out[i]
+	 * for each.  Returns ST_OK unless the backend itself is unusable. */
+	int (*eval)(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out);
+};
+
+/* ---- webhooks --------------------------------------------------------- */
+
+struct hook_call {
+	const struct canary_cfg *canary;
+	const struct hook_cfg *hook;
+	enum phase phase;		/* phase sent in the payload */
+	const char *checksum;		/* payload checksum (revision id) */
+	/* event hooks only: */
+	const char *event_message;
+	enum severity event_type;
+	int64_t event_time_ms;
+};
+
+struct hook_result {
+	bool ok;			/* HTTP status <= 202 (reference §5.1) */
+	int  http_status;		/* 0 when no answer */
+	char msg[ERRMSG_MAX];		/* the body or the error, sanitized */
+};
+
+struct webhook_ops {
+	const char *name;
+	/* Calls n hooks of one type in list order; stops at the first failure.
+	 * Returns how many were called (results filled for those). */
+	size_t (*call)(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out);
+};
+
+/* ---- durable state ---------------------------------------------------- */
+
+/* One line of the journal: an event or a check result. */
+struct journal_rec {
+	int64_t time_ms;
+	char canary[128];		/* "ns/name" */
+	enum { REC_EVENT, REC_CHECK } kind;
+	/* event */
+	enum severity severity;
+	char type[32];			/* "Normal", "Warning", or a perch type */
+	char reason[48];		/* Flagger: "Synced"; perch: "Command", ... */
+	char message[384];
+	char actor[96];			/* who gave a manual command, "" otherwise */
+	/* check */
+	char metric[64];
+	double value;
+	bool has_value;
+	bool has_min, has_max;
+	double min, max;
+	enum check_result result;
+	/* status at the time */
+	enum phase phase;
+	int weight;
+	int failed_checks;
+	int iteration;
+};
+
+struct store_ops {
+	const char *name;
+	/* Takes exclusive control of the canary (flock / Lease).  ST_LOCKED
+	 * with `holder` filled ("user@host") when someone else has it. */
+	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz);
+	int (*renew)(void *ctx, const char *canary);
+	int (*release)(void *ctx, const char *canary);
+	/* ST_OK, ST_NOTFOUND (no saved status: a new canary), or ST_CORRUPT
+	 * (err says which file and what; the caller refuses control). */
+	int (*load)(void *ctx, const char *canary, struct canary_status *out, char *err);
+	/* Atomic: after a crash either the old or the new status is there. */
+	int (*save)(void *ctx, const char *canary, const struct canary_status *st, char *err);
+	int (*append)(void *ctx, const struct journal_rec *rec);
+	/* Reads the last `max` journal records of a canary, oldest first
+	 * (for the UI after a restart and for watch mode).  Returns the count. */
+	size_t (*tail)(void *ctx, const char *canary, struct journal_rec *out, size_t max);
+	/* The canaries that have saved state ("ns/name"), for watch/status;
+	 * returns the count, names written into out[i] (caller frees each). */
+	size_t (*list)(void *ctx, char ***out);
+};
+
+/* ---- the clock -------------------------------------------------------- */
+
+/* Time is passed in: real time for `perch run`, scaled or instant virtual
+ * time for the simulator.  `wait` blocks on cond (mutex held, as
+ * pthread_cond_timedwait) until the clock reaches deadline_ms or the cond is
+ * signalled; an instant clock jumps straight to the deadline. */
+struct clock_ops {
+	int64_t (*now_ms)(void *ctx);
+	void (*wait)(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline_ms);
+};
+
+#endif

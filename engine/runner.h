@@ -1,0 +1,75 @@
+/*
+ * runner.h — the engine thread: owns every canary, runs each tick at its
+ * deadline, executes the actions the state machine asks for through the
+ * provider interfaces, saves status, publishes snapshots.
+ *
+ * Threads: runner_new/add/start/stop/free from one controlling thread (the
+ * UI or main thread); runner_command and runner_snapshot from any thread.
+ * The runner calls notify() from its own thread after each publish (the UI
+ * writes one byte to its wake pipe there) and sink() for each event and
+ * check result (headless JSON lines).
+ */
+#ifndef PERCH_ENGINE_RUNNER_H
+#define PERCH_ENGINE_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/canary.h"
+#include "engine/providers.h"
+#include "engine/snapshot.h"
+
+struct runner;
+
+struct runner_config {
+	const struct cluster_ops *cluster;  void *cluster_ctx;
+	const struct metrics_ops *metrics;  void *metrics_ctx;
+	const struct webhook_ops *webhook;  void *webhook_ctx;	/* may be NULL */
+	const struct store_ops   *store;    void *store_ctx;	/* may be NULL: nothing saved */
+	const struct clock_ops   *clock;    void *clock_ctx;
+
+	const char *actor;		/* "user@host" for control and commands */
+	const char *context;		/* header text: "DEMO" or the kube context */
+	const char *ns;			/* header namespace, may be NULL */
+	bool observer;			/* watch mode: read the store, never write */
+	unsigned confirm;		/* `--confirm`: CONFIRM_* gates for every canary */
+	/* Headless runs end when every canary is terminal; interactive runs go
+	 * on until stopped. */
+	bool stop_when_done;
+
+	/* Called on the runner thread after each published snapshot. */
+	void (*notify)(void *arg);
+	void *notify_arg;
+	/* Called on the runner thread for each event and check result. */
+	void (*sink)(void *arg, const struct journal_rec *rec);
+	void *sink_arg;
+};
+
+struct command {
+	enum command_kind kind;
+	char canary[128];		/* "ns/name" */
+	char actor[96];			/* who: "user@host" */
+};
+
+/* The runner copies what it needs of cfg. */
+struct runner *runner_new(const struct runner_config *cfg);
+/* Takes ownership of c.  Before runner_start. */
+void runner_add(struct runner *r, struct canary_cfg *c);
+/* Starts the engine thread.  ST_OK, or an error (e.g. corrupt state: err). */
+int  runner_start(struct runner *r, char *err, size_t errsz);
+/* Queues a command and wakes the engine.  The answer (done, or refused
+ * with its reason) appears as the snapshot's status_msg and as an event. */
+void runner_command(struct runner *r, const struct command *cmd);
+/* The latest snapshot, with a reference for the caller. */
+struct snapshot *runner_snapshot(struct runner *r);
+/* Blocks until stop_when_done finds every canary terminal, or runner_stop. */
+void runner_wait(struct runner *r);
+/* Holds every canary where it is, saves, releases control, joins the thread. */
+void runner_stop(struct runner *r);
+void runner_free(struct runner *r);
+
+/* Outcome for the exit status: EXIT 0 all Succeeded, 1 any Failed, 3 an
+ * infrastructure error stopped a canary. */
+int  runner_outcome(struct runner *r);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * snapshot.h — an immutable picture of every canary, for the UI.
+ *
+ * The runner builds a new snapshot after each change and publishes it; the UI
+ * takes a reference (snapshot_ref), draws from it without any engine lock, and
+ * drops it (snapshot_unref).  Nothing in a published snapshot ever changes.
+ * All strings are sanitized (safe for the terminal) and owned by the
+ * snapshot.  Reference counting is atomic: any thread.
+ */
+#ifndef PERCH_ENGINE_SNAPSHOT_H
+#define PERCH_ENGINE_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/canary.h"
+
+struct snap_point {
+	int64_t t_ms;
+	double value;			/* meaningful for CHECK_PASS / CHECK_FAIL */
+	enum check_result result;
+};
+
+struct snap_metric {
+	char *name;
+	enum metric_kind kind;
+	bool has_min, has_max;
+	double min, max;
+	struct snap_point *points;	/* oldest first */
+	size_t n_points;
+};
+
+struct snap_event {
+	int64_t t_ms;
+	enum severity severity;
+	char *message;
+	char *actor;			/* "" unless a manual command */
+};
+
+/* Gate / webhook state shown in the detail screen. */
+struct snap_hook {
+	char *name;
+	enum hook_type type;
+	enum check_result last;		/* CHECK_PASS, CHECK_FAIL, or CHECK_NODATA = not called yet */
+	char *message;
+};
+
+enum gate_wait {
+	GATE_NONE,
+	GATE_ROLLOUT,		/* Waiting: a new revision waits for approval */
+	GATE_PROMOTION,		/* WaitingPromotion: at max weight, waits for approval */
+	GATE_TRAFFIC,		/* confirm-traffic-increase hook said no */
+};
+
+struct snap_canary {
+	char *ns;
+	char *name;
+	char *target;
+	char *provider;
+	enum strategy strategy;
+	enum phase phase;
+	int weight;			/* current canary weight (routes) */
+	int max_weight;
+	int *ladder;			/* the weights the canary will pass, in order */
+	size_t n_ladder;
+	int step;			/* 1-based position in the ladder, 0 = none yet */
+	int iteration, iterations;	/* blue/green and A/B */
+	int failed_checks, threshold;
+	int interval_s;
+	bool paused;
+	bool held;			/* last analysis inconclusive (no data / low traffic) */
+	enum gate_wait gate;
+	bool can_control;		/* this process holds control (not read-only) */
+	int64_t phase_since_ms;
+	int64_t next_check_ms;		/* 0 when no check is scheduled */
+	char *rev_from;			/* what runs on the primary, e.g. "checkout:v1" */
+	char *rev_to;			/* the revision being rolled out */
+	char *reason;			/* failure reason or what it waits for; "" */
+	struct snap_metric *metrics;
+	size_t n_metrics;
+	struct snap_hook *hooks;
+	size_t n_hooks;
+	struct snap_event *events;	/* newest last */
+	size_t n_events;
+};
+
+struct snapshot {
+	atomic_int refs;
+	uint64_t version;		/* grows with every publish */
+	int64_t now_ms;			/* the engine clock when built */
+	char *context;			/* "DEMO", or the kube context */
+	char *ns;			/* namespace shown in the header, may be "" */
+	bool read_only;			/* watch mode, or control held elsewhere */
+	char *holder;			/* who holds control when read-only, "" */
+	bool api_ok, metrics_ok;	/* backend health for the header */
+	char *status_msg;		/* answer to the last command, "" */
+	uint64_t status_seq;		/* grows with every new status_msg */
+	struct snap_canary *canaries;
+	size_t n_canaries;
+};
+
+/* A new, empty snapshot with one reference. */
+struct snapshot *snapshot_new(void);
+struct snapshot *snapshot_ref(struct snapshot *s);
+/* Drops a reference; frees everything at zero.  NULL is fine. */
+void snapshot_unref(struct snapshot *s);
+
+#endif

@@ -1,0 +1,39 @@
+# cli.sh — the command-line contract: --help, --version, usage errors.
+. "$(dirname "$0")/lib.bash"
+
+out=$("$PERCH_BIN" --help); rc=$?
+expect_eq "--help exit" "$rc" 0
+expect_match "--help" "$out" "^perch — "
+expect_match "--help lists usage" "$out" "Usage: perch"
+
+out=$("$PERCH_BIN" --version); rc=$?
+expect_eq "--version exit" "$rc" 0
+expect_match "--version" "$out" "^perch [0-9]+\.[0-9]+\.[0-9]+$"
+
+err=$("$PERCH_BIN" no-such-command 2>&1 >/dev/null); rc=$?
+expect_eq "unknown command exit" "$rc" 2
+expect_eq "unknown command: one line" "$(printf '%s\n' "$err" | wc -l)" 1
+expect_match "unknown command" "$err" "unknown command 'no-such-command'.*perch --help"
+
+err=$("$PERCH_BIN" --no-such-option 2>&1 >/dev/null); rc=$?
+expect_eq "unknown option exit" "$rc" 2
+expect_match "unknown option" "$err" "unknown option '--no-such-option'"
+
+err=$("$PERCH_BIN" 2>&1 >/dev/null); rc=$?
+expect_eq "no command exit" "$rc" 2
+
+# Every listed command answers --help with its usage and exit 0, and an
+# unknown option of that command is a one-line usage error with exit 2.
+for cmd in $("$PERCH_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && NF {print $1}'); do
+	[ "$cmd" = "(none" ] && continue
+	out=$("$PERCH_BIN" "$cmd" --help); rc=$?
+	expect_eq "$cmd --help exit" "$rc" 0
+	expect_match "$cmd --help" "$out" "^Usage: perch $cmd"
+	err=$("$PERCH_BIN" "$cmd" --no-such-option 2>&1 >/dev/null); rc=$?
+	expect_eq "$cmd unknown option exit" "$rc" 2
+	expect_eq "$cmd unknown option: one line" "$(printf '%s\n' "$err" | wc -l)" 1
+done
+
+# --log writes to the file, never to the terminal.
+"$PERCH_BIN" --log "$TMP/log" -v --version >/dev/null
+exit 0

@@ -1,0 +1,35 @@
+# lib.bash — shared helpers for integration scripts (sourced, not run).
+# Scripts exit 0 on pass, 77 when a component is missing (skip), else fail.
+set -u
+: "${PERCH_BIN:?}" "${PERCH_ROOT:?}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/perch-it.XXXXXX")
+_cleanups=()
+at_exit() { _cleanups+=("$1"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+	rm -rf "$TMP"
+}
+trap _run_cleanups EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+need() { local t; for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "missing $t (make deps installs it)"; done; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+# expect_match WHAT TEXT REGEX
+expect_match() { printf '%s' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match /$3/"; }
+
+# free_port: a free TCP port on 127.0.0.1
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# wait_for CMD... : retries for up to WAIT_SECS (default 10) seconds
+wait_for() {
+	local deadline=$(( $(date +%s) + ${WAIT_SECS:-10} ))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}

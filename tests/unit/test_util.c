@@ -1,0 +1,192 @@
+/* test_util.c — allocation wrappers, capped buffers, status codes, the
+ * sanitizer and the log file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+static void
+test_xalloc(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = xasprintf("%s-%d", "canary", 42);
+	assert_string_equal(s, "canary-42");
+	free(s);
+	s = xstrndup("checkout", 5);
+	assert_string_equal(s, "check");
+	free(s);
+	s = xreallocarray(NULL, 10, 8);
+	assert_non_null(s);
+	free(s);
+}
+
+static void
+test_buf_cap(void **state)
+{
+	struct buf b;
+	int i;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_puts(&b, "0123456789"), ST_OK);
+	assert_int_equal(b.len, 10);
+	/* Past the cap: an error, and the buffer is unchanged. */
+	assert_int_equal(buf_putc(&b, 'x'), ST_TOOBIG);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(buf_str(&b), "0123456789");
+	assert_int_equal(buf_printf(&b, "%d", 1), ST_TOOBIG);
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "%s=%d", "w", 30), ST_OK);
+	assert_string_equal(buf_str(&b), "w=30");
+	buf_fini(&b);
+
+	/* Uncapped growth keeps the contents. */
+	buf_init(&b, 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(buf_putc(&b, (char)('a' + i % 26)), ST_OK);
+	assert_int_equal(b.len, 1000);
+	assert_int_equal(b.data[999], 'a' + 999 % 26);
+	char *taken = buf_take(&b);
+	assert_int_equal(strlen(taken), 1000);
+	assert_null(b.data);
+	free(taken);
+	buf_fini(&b);
+}
+
+static void
+test_status_names(void **state)
+{
+	(void)state;
+	assert_int_equal(ST_OK, 0);
+	assert_string_equal(status_name(ST_TOOBIG), "TOOBIG");
+	assert_string_equal(status_text(ST_TIMEOUT), "timed out");
+	assert_string_equal(status_name(-1), "UNKNOWN");
+	assert_string_equal(status_name(ST__COUNT), "UNKNOWN");
+}
+
+struct san_case {
+	const char *in;
+	size_t inlen;	/* 0: strlen */
+	size_t outsz;
+	const char *want;
+};
+
+static void
+test_sanitize_table(void **state)
+{
+	static const struct san_case cases[] = {
+		{ "plain text", 0, 64, "plain text" },
+		{ "tab\there\nnewline\r", 0, 64, "tab here newline " },
+		{ "bell\a and \x01\x02\x7f", 0, 64, "bell and " },
+		{ "red \x1b[31mALERT\x1b[0m", 0, 64, "red ALERT" },
+		{ "title \x1b]0;pwned\x07 ok", 0, 64, "title  ok" },
+		{ "osc-st \x1b]8;;http://x\x1b\\link", 0, 64, "osc-st link" },
+		{ "dcs \x1bPq#0;2;0\x1b\\ end", 0, 64, "dcs  end" },
+		{ "two-byte \x1b" "c reset", 0, 64, "two-byte  reset" },
+		{ "charset \x1b(B ok", 0, 64, "charset  ok" },
+		{ "csi8 \xc2\x9b" "31m", 0, 64, "csi8 31m" },
+		{ "raw c1 \x9b" "31m", 0, 64, "raw c1 31m" },
+		{ "bidi \xe2\x80\xae" "evil\xe2\x80\xac", 0, 64, "bidi evil" },
+		{ "isolate \xe2\x81\xa6x\xe2\x81\xa9", 0, 64, "isolate x" },
+		{ "utf8 ok: \xc3\xa9\xe2\x96\x88", 0, 64, "utf8 ok: \xc3\xa9\xe2\x96\x88" },
+		{ "overlong \xc0\xaf", 0, 64, "overlong " },
+		{ "surrogate \xed\xa0\x80", 0, 64, "surrogate " },
+		{ "too big \xf4\x90\x80\x80", 0, 64, "too big " },
+		{ "truncated \xe2\x96", 0, 64, "truncated " },
+		{ "cut on boundary \xe2\x96\x88", 0, 18, "cut on boundary " },
+		{ "abcdef", 0, 4, "abc" },
+		{ "nul\0hidden", 10, 64, "nulhidden" },
+		{ "unterminated \x1b[31", 0, 64, "unterminated " },
+		{ "", 0, 1, "" },
+	};
+	char out[64];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct san_case *c = &cases[i];
+		size_t len = c->inlen ? c->inlen : strlen(c->in);
+
+		n = sanitize(out, c->outsz, c->in, len);
+		if (strcmp(out, c->want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, out, c->want);
+		assert_int_equal(n, strlen(c->want));
+	}
+}
+
+static void
+test_sanitize_dup_bounds(void **state)
+{
+	char big[5000];
+	char *s;
+
+	(void)state;
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	s = sanitize_dup(big, 256);
+	assert_int_equal(strlen(s), 256);
+	free(s);
+	s = sanitize_dup(NULL, 10);
+	assert_string_equal(s, "");
+	free(s);
+	s = sanitize_dup("\x1b[2J\x1b[Hclear", 100);
+	assert_string_equal(s, "clear");
+	free(s);
+}
+
+static void
+test_log_file(void **state)
+{
+	char path[] = "/tmp/perch-log-XXXXXX";
+	char line[512];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_open(path, LOG_INFO), ST_OK);
+	log_info("canary %s at %d%%", "checkout", 30);
+	log_debug("not written at info level");
+	log_close();
+	log_info("not written after close");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_non_null(strstr(line, "info  canary checkout at 30%"));
+	assert_null(fgets(line, sizeof line, f));
+	fclose(f);
+	unlink(path);
+	assert_int_equal(log_open("/nonexistent/dir/log", LOG_INFO), ST_IO);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xalloc),
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_sanitize_table),
+		cmocka_unit_test(test_sanitize_dup_bounds),
+		cmocka_unit_test(test_log_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
