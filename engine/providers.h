@@ -156,6 +156,11 @@ struct store_ops {
 	/* Atomic: after a crash either the old or the new status is there. */
 	int (*save)(void *ctx, const char *canary, const struct canary_status *st, char *err);
 	int (*append)(void *ctx, const struct journal_rec *rec);
+	/* The canary's configuration, saved by the controller so that a
+	 * read-only watcher can draw the same screens (ladder, bounds, ...).
+	 * load_spec allocates *out (canary_cfg_free). */
+	int (*save_spec)(void *ctx, const char *canary, const struct canary_cfg *cfg, char *err);
+	int (*load_spec)(void *ctx, const char *canary, struct canary_cfg **out, char *err);
 	/* Reads the last `max` journal records of a canary, oldest first
 	 * (for the UI after a restart and for watch mode).  Returns the count. */
 	size_t (*tail)(void *ctx, const char *canary, struct journal_rec *out, size_t max);

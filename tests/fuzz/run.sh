@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh SECONDS — build every libFuzzer target (tests/fuzz/fuzz_*.c)
+# against the library compiled with clang, ASan and UBSan, then run each for
+# SECONDS on its corpus (tests/fuzz/corpus/NAME/, seeds committed).  A crash,
+# leak or timeout fails the run and leaves the input in tests/fuzz/artifacts/.
+set -eu
+secs=${1:-10}
+cd "$(dirname "$0")/../.."
+build=build/fuzz
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+make --no-print-directory BUILD=$build CC=clang CFLAGS="-O1 -g" \
+	SANITIZE="-fsanitize=fuzzer-no-link $san" $build/libperch.a
+libs=$(pkg-config --libs ncursesw libcurl jansson yaml-0.1)
+cflags=$(pkg-config --cflags ncursesw libcurl jansson yaml-0.1)
+mkdir -p tests/fuzz/artifacts
+status=0
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	bin=$build/fuzz/$name
+	mkdir -p "$(dirname "$bin")" "tests/fuzz/corpus/$name"
+	echo "  FUZZ   $name (${secs}s)"
+	clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer $san $cflags \
+		-o "$bin" "$src" $build/libperch.a $libs -lpthread -lm
+	work=$(mktemp -d)
+	cp -r "tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+	if ! "$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=1024 \
+		-artifact_prefix=tests/fuzz/artifacts/"$name"- "$work" >"$build/fuzz/$name.log" 2>&1; then
+		echo "  FAIL   $name"; tail -30 "$build/fuzz/$name.log"; status=1
+	else
+		grep -E '^(#[0-9]+|Done)' "$build/fuzz/$name.log" | tail -1 | sed 's/^/         /'
+	fi
+	rm -rf "$work"
+done
+exit $status
