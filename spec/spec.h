@@ -61,6 +61,7 @@ struct spec_node {
 	struct spec_node **keys;	/* scalar nodes */
 	struct spec_node **items;	/* an alias shares the anchored node */
 	size_t n;
+	size_t weight;		/* nodes in this subtree, aliases expanded */
 };
 
 /* Lookup in a mapping: the value node of `key`, or NULL. */
