@@ -762,6 +762,27 @@ is_flagger_kind(const char *kind)
 	    strcmp(kind, "AlertProvider") == 0;
 }
 
+/* A document without kind: a snippet, or not a Kubernetes object at all. */
+static void
+missing_top_fields(const struct spec_node *root, struct diag_list *dl)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec" };
+	char list[96] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		if (spec_node_str(spec_node_get(root, top[i])) == NULL &&
+		    (i < 2 || spec_node_get(root, top[i]) == NULL)) {
+			if (n++ > 0)
+				strcat(list, ", ");
+			strcat(list, top[i]);
+		}
+	report(dl, DIAG_ERROR, &root->pos, "kind", NULL,
+	    "missing required field%s %s: not a complete Kubernetes object (a Canary "
+	    "starts with apiVersion: " SPEC_API_VERSION " and kind: Canary)",
+	    n > 1 ? "s" : "", list);
+}
+
 void
 load_document(struct spec_set *set, const char *file, const struct spec_node *root,
     struct diag_list *dl)
@@ -779,9 +800,7 @@ load_document(struct spec_set *set, const char *file, const struct spec_node *ro
 		return;
 	}
 	if (kind == NULL) {
-		report(dl, DIAG_ERROR, &root->pos, "kind", NULL,
-		    "missing required field kind (a Canary document starts with "
-		    "apiVersion: " SPEC_API_VERSION " and kind: Canary)");
+		missing_top_fields(root, dl);
 		return;
 	}
 	if (strcmp(kind, "List") == 0 && spec_node_get(root, "items") != NULL) {
@@ -873,6 +892,7 @@ spec_load_buffer(struct spec_set *set, const char *name, const char *data, size_
 {
 	struct load_ctx lc = { set, NULL, dl, 0 };
 	size_t before = set->n_canaries + set->n_templates + set->n_providers;
+	size_t errors = dl->n_errors;
 	int st;
 
 	lc.file = pool_strdup(&set->pool, name != NULL ? name : "");
@@ -892,7 +912,8 @@ spec_load_buffer(struct spec_set *set, const char *name, const char *data, size_
 		    "empty file: no YAML documents");
 		return ST_PARSE;
 	}
-	if (set->n_canaries + set->n_templates + set->n_providers == before)
+	if (set->n_canaries + set->n_templates + set->n_providers == before &&
+	    dl->n_errors == errors)
 		diag_add(dl, DIAG_WARNING, lc.file, 0, 0, "", NULL,
 		    "no Canary, MetricTemplate or AlertProvider (" SPEC_API_VERSION ") in this file");
 	return ST_OK;
@@ -952,11 +973,50 @@ spec_find_template(const struct spec_set *set, const struct spec_canary *c,
 	return NULL;
 }
 
+/* Two objects of a kind with one namespace/name: the later one replaces the
+ * earlier when applied. */
+static void
+check_duplicates(struct spec_meta *const *metas, size_t n, const char *kind,
+    struct diag_list *dl)
+{
+	size_t i, j;
+
+	if (n > 2000)
+		return;		/* quadratic; such inputs are not hand-written */
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (metas[i]->name != NULL && metas[j]->name != NULL &&
+			    strcmp(metas[i]->name, metas[j]->name) == 0 &&
+			    strcmp(metas[i]->ns, metas[j]->ns) == 0) {
+				report(dl, DIAG_WARNING, &metas[i]->pos, "metadata.name", NULL,
+				    "%s %s/%s is defined again (first at %s:%d): the "
+				    "later one replaces it", kind, metas[i]->ns,
+				    metas[i]->name, metas[j]->pos.file, metas[j]->pos.line);
+				break;
+			}
+}
+
 int
 spec_validate(struct spec_set *set, struct diag_list *dl)
 {
-	size_t i;
+	struct spec_meta **metas;
+	size_t i, most = set->n_canaries;
 
+	if (set->n_templates > most)
+		most = set->n_templates;
+	if (set->n_providers > most)
+		most = set->n_providers;
+	metas = xcalloc(most + 1, sizeof *metas);
+	for (i = 0; i < set->n_canaries; i++)
+		metas[i] = &set->canaries[i]->meta;
+	check_duplicates(metas, set->n_canaries, "Canary", dl);
+	for (i = 0; i < set->n_templates; i++)
+		metas[i] = &set->templates[i]->meta;
+	check_duplicates(metas, set->n_templates, "MetricTemplate", dl);
+	for (i = 0; i < set->n_providers; i++)
+		metas[i] = &set->providers[i]->meta;
+	check_duplicates(metas, set->n_providers, "AlertProvider", dl);
+	free(metas);
 	for (i = 0; i < set->n_canaries; i++)
 		lint_canary(set, set->canaries[i], dl);
 	set->validated = true;

@@ -49,11 +49,22 @@ static void
 check_duration(struct diag_list *dl, const struct spec_meta *m, const char *path,
     const char *value)
 {
+	size_t digits;
 	long long ms;
+	struct spec_pos pos;
 
-	if (value != NULL && spec_parse_duration_ms(value, &ms) != ST_OK)
+	if (value == NULL || spec_parse_duration_ms(value, &ms) == ST_OK)
+		return;
+	digits = strspn(value, "0123456789");
+	if (digits == 0 || (value[digits] != 'm' && value[digits] != 's')) {
 		err_at(dl, m, path, "%s: '%s' is not a valid duration (a number followed by "
 		    "s or m, such as 30s, 1m or 1m30s)", path_display(path), value);
+		return;
+	}
+	/* Passes the CRD's pattern, but Go's time.ParseDuration rejects it. */
+	pos = spec_field_pos(m, path);
+	report(dl, DIAG_WARNING, &pos, path, NULL, "%s: '%s' is not a Go duration (such as "
+	    "30s, 1m or 1m30s): Flagger cannot parse it", path_display(path), value);
 }
 
 static void
@@ -308,7 +319,7 @@ validate_template(const struct spec_metric_template *t, struct diag_list *dl)
 	if (t->query == NULL)
 		missing(dl, &t->meta, "spec.query");
 	if (type != NULL && t->address == NULL && (strcmp(type, "prometheus") == 0 ||
-	    strcmp(type, "graphite") == 0 || strcmp(type, "influxdb") == 0))
+	    strcmp(type, "graphite") == 0))
 		err_at(dl, &t->meta, "spec.provider.address", "provider.address is required "
 		    "for provider type %s", type);
 	if (type != NULL && t->region == NULL && strcmp(type, "cloudwatch") == 0)
