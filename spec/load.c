@@ -770,13 +770,16 @@ missing_top_fields(const struct spec_node *root, struct diag_list *dl)
 	char list[96] = "";
 	size_t i, n = 0;
 
-	for (i = 0; i < 4; i++)
-		if (spec_node_str(spec_node_get(root, top[i])) == NULL &&
-		    (i < 2 || spec_node_get(root, top[i]) == NULL)) {
+	for (i = 0; i < 4; i++) {
+		const struct spec_node *v = spec_node_get(root, top[i]);
+		bool absent = i < 2 ? spec_node_str(v) == NULL : v == NULL;
+
+		if (absent) {
 			if (n++ > 0)
 				strcat(list, ", ");
 			strcat(list, top[i]);
 		}
+	}
 	report(dl, DIAG_ERROR, &root->pos, "kind", NULL,
 	    "missing required field%s %s: not a complete Kubernetes object (a Canary "
 	    "starts with apiVersion: " SPEC_API_VERSION " and kind: Canary)",
