@@ -156,11 +156,11 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		snprintf(item, sizeof item, "metrics[%zu].%s", i,
 		    t != NULL ? "templateRef" : "query");
 		lint(lc, SPEC_LINT_NO_ISOLATION, apath(c, p, sizeof p, item),
-		    "the query of metric '%s'%s%s never names the canary (no {{ target }}, "
+		    "the query of metric '%s'%s%s%s never names the canary (no {{ target }}, "
 		    "canary service or canary label): it measures primary and canary "
 		    "together, so a bad canary hides behind the primary",
 		    m->name != NULL ? m->name : "?", t != NULL ? " (MetricTemplate " : "",
-		    t != NULL ? t->meta.name : "");
+		    t != NULL ? t->meta.name : "", t != NULL ? ")" : "");
 	}
 	snprintf(item, sizeof item, "metrics[%zu].interval", i);
 	apath(c, p, sizeof p, item);
@@ -208,8 +208,8 @@ lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag
 	size_t i;
 	int steps;
 
-	if (!a->set)
-		return;
+	if (!a->set || !c->meta.valid)
+		return;		/* lints are for canaries without errors */
 	if (a->deprecated_name)
 		lint(&lc, SPEC_LINT_DEPRECATED, "spec.canaryAnalysis",
 		    "canaryAnalysis is deprecated: rename it to analysis");

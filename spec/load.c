@@ -694,6 +694,7 @@ load_canary(struct spec_set *set, const struct spec_node *root, struct diag_list
 {
 	struct spec_canary *c = pool_alloc(&set->pool, sizeof *c);
 	struct conv cv = { &set->pool, dl };
+	size_t errors = dl->n_errors;
 	const struct spec_node *spec = spec_node_get(root, "spec");
 	const struct spec_node *old = spec_node_get(spec, "canaryAnalysis");
 
@@ -717,6 +718,7 @@ load_canary(struct spec_set *set, const struct spec_node *root, struct diag_list
 	finish_meta(&c->meta);
 	read_annotations(set, &c->meta, dl, c, NULL);
 	validate_canary(set, c, dl);
+	c->meta.valid = dl->n_errors == errors;
 	canary_defaults(set, c);
 	PUSH(set->canaries, set->n_canaries, set->cap_canaries, c);
 }
@@ -726,12 +728,14 @@ load_template(struct spec_set *set, const struct spec_node *root, struct diag_li
 {
 	struct spec_metric_template *t = pool_alloc(&set->pool, sizeof *t);
 	struct conv cv = { &set->pool, dl };
+	size_t errors = dl->n_errors;
 
 	init_meta(&t->meta, root);
 	convert_map(&cv, &template_root, t, root, "");
 	finish_meta(&t->meta);
 	read_annotations(set, &t->meta, dl, NULL, t);
 	validate_template(t, dl);
+	t->meta.valid = dl->n_errors == errors;
 	if (t->provider_type == NULL)
 		t->provider_type = "prometheus";
 	PUSH(set->templates, set->n_templates, set->cap_templates, t);
@@ -742,12 +746,14 @@ load_alert_provider(struct spec_set *set, const struct spec_node *root, struct d
 {
 	struct spec_alert_provider *p = pool_alloc(&set->pool, sizeof *p);
 	struct conv cv = { &set->pool, dl };
+	size_t errors = dl->n_errors;
 
 	init_meta(&p->meta, root);
 	convert_map(&cv, &ap_root, p, root, "");
 	finish_meta(&p->meta);
 	read_annotations(set, &p->meta, dl, NULL, NULL);
 	validate_alert_provider(p, dl);
+	p->meta.valid = dl->n_errors == errors;
 	if (p->channel == NULL)
 		p->channel = "general";
 	if (p->username == NULL)

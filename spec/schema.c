@@ -270,7 +270,7 @@ key_path(struct conv *cv, const char *path, const char *key)
 	    pool_strdup(cv->pool, key);
 }
 
-static void
+static bool
 read_strlist(struct conv *cv, const struct spec_node *n, const char *path,
     char ***out, size_t *count)
 {
@@ -279,16 +279,17 @@ read_strlist(struct conv *cv, const struct spec_node *n, const char *path,
 
 	if (n->kind != SPEC_SEQ) {
 		type_error(cv, n, path, "a list of strings");
-		return;
+		return false;
 	}
 	*out = pool_alloc(cv->pool, (n->n + 1) * sizeof **out);
 	for (i = 0; i < n->n; i++)
 		if ((v = read_str(cv, n->items[i], item_path(cv, path, i))) != NULL)
 			(*out)[k++] = (char *)v;
 	*count = k;
+	return true;
 }
 
-static void
+static bool
 read_intlist(struct conv *cv, const struct spec_node *n, const char *path,
     int **out, size_t *count)
 {
@@ -296,16 +297,17 @@ read_intlist(struct conv *cv, const struct spec_node *n, const char *path,
 
 	if (n->kind != SPEC_SEQ) {
 		type_error(cv, n, path, "a list of numbers");
-		return;
+		return false;
 	}
 	*out = pool_alloc(cv->pool, (n->n + 1) * sizeof **out);
 	for (i = 0; i < n->n; i++)
 		if (read_int(cv, n->items[i], item_path(cv, path, i), &(*out)[k]))
 			k++;
 	*count = k;
+	return true;
 }
 
-static void
+static bool
 read_kv(struct conv *cv, const struct spec_node *n, const char *path,
     struct spec_kv **out, size_t *count, bool headers)
 {
@@ -316,7 +318,7 @@ read_kv(struct conv *cv, const struct spec_node *n, const char *path,
 
 	if (n->kind != SPEC_MAP) {
 		type_error(cv, n, path, "a mapping of strings");
-		return;
+		return false;
 	}
 	for (i = 0; i < n->n; i++)
 		cap += headers && n->items[i]->kind == SPEC_SEQ ? n->items[i]->n : 1;
@@ -337,9 +339,10 @@ read_kv(struct conv *cv, const struct spec_node *n, const char *path,
 			    n->keys[i]->pos };
 	}
 	*count = k;
+	return true;
 }
 
-static void
+static bool
 read_list(struct conv *cv, const struct field *f, void *base,
     const struct spec_node *n, const char *path)
 {
@@ -349,7 +352,7 @@ read_list(struct conv *cv, const struct field *f, void *base,
 
 	if (n->kind != SPEC_SEQ) {
 		type_error(cv, n, path, "a list");
-		return;
+		return false;
 	}
 	arr = pool_alloc(cv->pool, (n->n + 1) * s->size);
 	for (i = 0; i < n->n; i++) {
@@ -362,6 +365,7 @@ read_list(struct conv *cv, const struct field *f, void *base,
 	}
 	*AT(base, f->off, void *) = arr;
 	*AT(base, f->off_n, size_t) = k;
+	return true;
 }
 
 /* ---- one field ------------------------------------------------------------- */
@@ -419,15 +423,20 @@ convert_field(struct conv *cv, const struct field *f, void *base,
 			return;
 		break;
 	case F_STRLIST:
-		read_strlist(cv, n, path, AT(base, f->off, char **), AT(base, f->off_n, size_t));
+		if (!read_strlist(cv, n, path, AT(base, f->off, char **),
+		    AT(base, f->off_n, size_t)))
+			return;
 		break;
 	case F_INTLIST:
-		read_intlist(cv, n, path, AT(base, f->off, int *), AT(base, f->off_n, size_t));
+		if (!read_intlist(cv, n, path, AT(base, f->off, int *),
+		    AT(base, f->off_n, size_t)))
+			return;
 		break;
 	case F_KV:
 	case F_HEADERS:
-		read_kv(cv, n, path, AT(base, f->off, struct spec_kv *),
-		    AT(base, f->off_n, size_t), f->kind == F_HEADERS);
+		if (!read_kv(cv, n, path, AT(base, f->off, struct spec_kv *),
+		    AT(base, f->off_n, size_t), f->kind == F_HEADERS))
+			return;
 		break;
 	case F_HOOKTYPE:
 		read_hooktype(cv, n, path, AT(base, f->off, void));
@@ -443,7 +452,8 @@ convert_field(struct conv *cv, const struct field *f, void *base,
 		convert_map(cv, f->sub, AT(base, f->off, void), n, path);
 		break;
 	case F_LIST:
-		read_list(cv, f, base, n, path);
+		if (!read_list(cv, f, base, n, path))
+			return;
 		break;
 	case F_IGNORE:
 		break;

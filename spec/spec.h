@@ -96,6 +96,7 @@ struct spec_meta {
 	struct spec_kv *annotations;  size_t n_annotations;
 	struct spec_pos pos;		/* of the document's root mapping */
 	const struct spec_node *root;	/* the whole document */
+	bool valid;			/* no error was found in this object */
 };
 
 /* ---- Canary (reference §1.1) ------------------------------------------- */

@@ -112,9 +112,10 @@ check_steps(const struct spec_canary *c, struct diag_list *dl)
 		names[n++] = "stepWeight";
 	if (a->has_step_weights)
 		names[n++] = "stepWeights";
+	apath(c, p1, sizeof p1, "");
 	if (n == 0)
-		err_at(dl, &c->meta, apath(c, p1, sizeof p1, ""), "%s needs one of "
-		    "iterations, stepWeight or stepWeights", path_display(p1));
+		err_at(dl, &c->meta, p1, "%s needs one of iterations, stepWeight or "
+		    "stepWeights", path_display(p1));
 	for (i = 1; i < n; i++) {
 		apath(c, p1, sizeof p1, names[0]);
 		apath(c, p2, sizeof p2, names[i]);
@@ -131,9 +132,9 @@ check_steps(const struct spec_canary *c, struct diag_list *dl)
 			err_at(dl, &c->meta, p1, "%s: the weights must ascend (%d follows %d)",
 			    path_display(p1), a->step_weights[i], a->step_weights[i - 1]);
 	}
+	apath(c, p1, sizeof p1, "stepWeights");
 	if (a->has_step_weights && a->n_step_weights == 0)
-		err_at(dl, &c->meta, apath(c, p1, sizeof p1, "stepWeights"),
-		    "%s: the list is empty", path_display(p1));
+		err_at(dl, &c->meta, p1, "%s: the list is empty", path_display(p1));
 }
 
 static void
@@ -146,7 +147,7 @@ check_metrics(const struct spec_canary *c, struct diag_list *dl)
 
 	for (i = 0; i < a->n_metrics; i++) {
 		m = &a->metrics[i];
-		snprintf(base, sizeof base, "metrics[%zu]", i);
+		snprintf(base, sizeof base, "metrics[%zu].name", i);
 		if (m->name == NULL)
 			missing(dl, &c->meta, apath(c, p, sizeof p, base));
 		snprintf(base, sizeof base, "metrics[%zu].interval", i);
@@ -155,8 +156,9 @@ check_metrics(const struct spec_canary *c, struct diag_list *dl)
 		if (m->template_ref.set && m->template_ref.name == NULL)
 			missing(dl, &c->meta, apath(c, p, sizeof p, base));
 		snprintf(base, sizeof base, "metrics[%zu].thresholdRange", i);
+		apath(c, p, sizeof p, base);
 		if (m->has_min && m->has_max && m->min > m->max)
-			err_at(dl, &c->meta, apath(c, p, sizeof p, base),
+			err_at(dl, &c->meta, p,
 			    "%s: min %g is above max %g: no value can pass", path_display(p),
 			    m->min, m->max);
 		snprintf(base, sizeof base, "metrics[%zu]", i);
@@ -210,11 +212,13 @@ check_affinity(const struct spec_canary *c, struct diag_list *dl)
 
 	if (!s->set)
 		return;
-	if (s->cookie_name == NULL)
+	if (s->cookie_name == NULL) {
 		missing(dl, &c->meta, apath(c, p, sizeof p, "sessionAffinity.cookieName"));
-	else if (s->primary_cookie_name != NULL &&
-	    strcmp(s->cookie_name, s->primary_cookie_name) == 0)
-		err_at(dl, &c->meta, apath(c, p, sizeof p, "sessionAffinity.primaryCookieName"),
+		return;
+	}
+	apath(c, p, sizeof p, "sessionAffinity.primaryCookieName");
+	if (s->primary_cookie_name != NULL && strcmp(s->cookie_name, s->primary_cookie_name) == 0)
+		err_at(dl, &c->meta, p,
 		    "%s: must differ from cookieName ('%s')", path_display(p), s->cookie_name);
 }
 
