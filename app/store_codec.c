@@ -7,6 +7,7 @@
  * follow Flagger's status where one exists (canaryWeight, failedChecks,
  * lastAppliedSpec, ...).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,11 @@ field_from_json(const struct field *f, const json_t *v, void *base, const char *
 	case F_INT: case F_UINT: case F_I64: case F_U64:
 		if (!json_is_integer(v))
 			return bad(err, errsz, what, f->name, "is not an integer");
+		if ((f->type == F_INT && (json_integer_value(v) < INT_MIN ||
+		    json_integer_value(v) > INT_MAX)) ||
+		    (f->type == F_UINT && (json_integer_value(v) < 0 ||
+		    json_integer_value(v) > (json_int_t)UINT_MAX)))
+			return bad(err, errsz, what, f->name, "is out of range");
 		if (f->type == F_INT)
 			*(int *)(void *)p = (int)json_integer_value(v);
 		else if (f->type == F_UINT)
@@ -445,8 +451,10 @@ rfc3339_ms(int64_t ms, char *out, size_t sz)
 	struct tm tm;
 	char day[24];
 
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	if (strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(day, sizeof day, "0000-00-00T00:00:00");
 	snprintf(out, sz, "%s.%03dZ", day, frac);
 }
 

@@ -119,10 +119,32 @@ sd_path(const struct store_dir *sd, const char *canary, const char *file, char *
 	return ST_OK;
 }
 
+/* fsync of the directory holding path, so a new entry in it is durable. */
+static void
+sync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (fsync(fd) != 0)
+				log_warn("fsync %s: %s", dir, strerror(errno));
+			close(fd);
+		}
+	}
+	free(dir);
+}
+
 static int
 mkdir_one(const char *path, char *err)
 {
-	if (mkdir(path, 0777) == 0 || errno == EEXIST)
+	if (mkdir(path, 0777) == 0) {
+		sync_parent(path);
+		return ST_OK;
+	}
+	if (errno == EEXIST)
 		return ST_OK;
 	seterr(err, "cannot create %s: %s", path, strerror(errno));
 	return ST_IO;
@@ -492,6 +514,26 @@ sd_load_spec(void *ctx, const char *canary, struct canary_cfg **out, char *err)
 
 /* ---- control lock ------------------------------------------------------- */
 
+/* Removes the temp files a crashed writer left (".status.json.tmp.PID.N");
+ * called with the lock held, so no other writer is at work. */
+static void
+remove_stale_temps(const struct store_dir *sd, const char *canary)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if (sd_path(sd, canary, NULL, dir, sizeof dir, NULL) != ST_OK || (d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".json.tmp.") != NULL &&
+		    unlinkat(dfd, de->d_name, 0) == 0)
+			log_info("%s: removed %s left by an interrupted save", dir, de->d_name);
+	closedir(d);
+}
+
 static void
 read_holder(int fd, char *holder, size_t holdersz)
 {
@@ -556,6 +598,7 @@ sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 		if (ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) < 0)
 			log_warn("%s: cannot record the holder: %s", path, strerror(errno));
 		e->lock_fd = fd;
+		remove_stale_temps(sd, canary);
 	} else if (st == ST_LOCKED) {
 		read_holder(fd, holder, holdersz);
 		close(fd);

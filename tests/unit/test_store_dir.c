@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,6 +288,12 @@ test_leftover_temp_ignored(void **state)
 	/* A new save still works beside it. */
 	st.canary_weight = 40;
 	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK);
+	assert_int_equal(OPS.load(sd, "test/podinfo", &got, err), ST_OK);
+	assert_int_equal(got.canary_weight, 40);
+	assert_int_equal(access(tmp, F_OK), 0);
+	/* The next controller to take the lock clears it away. */
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", err, sizeof err), ST_OK);
+	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(OPS.load(sd, "test/podinfo", &got, err), ST_OK);
 	assert_int_equal(got.canary_weight, 40);
 	free(tmp);
@@ -795,6 +802,67 @@ test_lock_release_and_close(void **state)
 	store_dir_close(a);
 }
 
+/* ---- threads: one handle used from several threads ----------------------- */
+
+struct worker {
+	struct store_dir *sd;
+	char canary[64];
+	int ok;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct canary_status st = sample_status(), got;
+	struct journal_rec r, recs[8];
+	char err[ERRMSG_MAX], holder[128];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		st.canary_weight = i;
+		if (OPS.acquire(w->sd, w->canary, "t@h", holder, sizeof holder) != ST_OK ||
+		    OPS.save(w->sd, w->canary, &st, err) != ST_OK ||
+		    OPS.load(w->sd, w->canary, &got, err) != ST_OK || got.canary_weight != i)
+			return NULL;
+		r = sample_event(i);
+		snprintf(r.canary, sizeof r.canary, "%s", w->canary);
+		if (OPS.append(w->sd, &r) != ST_OK || OPS.tail(w->sd, w->canary, recs, 8) == 0 ||
+		    OPS.release(w->sd, w->canary) != ST_OK)
+			return NULL;
+	}
+	w->ok = 1;
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	const char *dir = *state;
+	struct store_dir *sd = open_rw(dir);
+	struct worker w[4];
+	pthread_t t[4];
+	char **names;
+	size_t i, n;
+
+	for (i = 0; i < 4; i++) {
+		w[i].sd = sd;
+		w[i].ok = 0;
+		snprintf(w[i].canary, sizeof w[i].canary, "ns%zu/app", i);
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(w[i].ok);
+	}
+	n = OPS.list(sd, &names);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	store_dir_close(sd);
+}
+
 /* ---- read-only ---------------------------------------------------------- */
 
 /* Every file under dir with its size, mtime and contents, as one string. */
@@ -959,6 +1027,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_release_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test(test_default_path),
