@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/canary.h"
 #include "tui/nc.h"
 #include "tui/theme.h"
 
@@ -40,6 +41,10 @@ void clear_rect(const struct pen *p, int y, int x, int h, int w);
 /* Word-wraps text into at most maxlines lines of width w; returns lines used. */
 int  put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *text,
     enum theme_role r);
+
+/* The attributes of each role of theme t: colour pairs (initialised here)
+ * when color, else attributes only.  Needs a started screen. */
+void theme_attrs(const struct theme *t, bool color, attr_t out[ROLE__COUNT]);
 
 /* "1m30s", "4m02s", "2h05m", "3d" */
 void fmt_duration(char *out, size_t n, int64_t ms);
