@@ -191,6 +191,18 @@ set_status_msg(struct runner *r, const char *msg)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Backend health for the header; read by snapshots. */
+static void
+set_health(struct runner *r, bool *field, bool ok)
+{
+	pthread_mutex_lock(&r->mu);
+	if (*field != ok) {
+		*field = ok;
+		r->version++;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* ---- the deadline heap (runner thread; `due` written under mu) --------- */
 
 static bool
@@ -615,7 +627,7 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 	}
 	memset(r->mv, 0, n * sizeof *r->mv);
 	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
-	r->metrics_ok = st == ST_OK;
+	set_health(r, &r->metrics_ok, st == ST_OK);
 	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
 		r->obs.values[i] = r->mv[n++];
 		if (st != ST_OK) {
@@ -637,7 +649,7 @@ gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
 	st = r->cfg.cluster->readiness(r->cfg.cluster_ctx, c->cfg, w, now, out);
-	r->api_ok = st == ST_OK;
+	set_health(r, &r->api_ok, st == ST_OK);
 	if (st != ST_OK) {
 		out->ready = false;
 		out->retriable = true;
@@ -654,11 +666,11 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	switch (need) {
 	case NEED_INIT:
 		o->init_status = r->cfg.cluster->initialize(r->cfg.cluster_ctx, c->cfg, o->init_err);
-		r->api_ok = o->init_status == ST_OK;
+		set_health(r, &r->api_ok, o->init_status == ST_OK);
 		break;
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
-		r->api_ok = o->rev_status == ST_OK;
+		set_health(r, &r->api_ok, o->rev_status == ST_OK);
 		if (o->rev_status == ST_OK && o->rev.image[0]) {
 			pthread_mutex_lock(&r->mu);
 			sanitize(c->rev_to, sizeof c->rev_to, o->rev.image, strlen(o->rev.image));

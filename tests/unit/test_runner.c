@@ -60,8 +60,8 @@ static const struct clock_ops vclock_ops = { .now_ms = vc_now, .wait = vc_wait }
 
 struct fake {
 	struct vclock *clock;
-	int64_t v2_at_ms;		/* the target becomes v2 then */
-	bool dead;			/* "crashed": every call is ignored */
+	bool v2;			/* the target is v2 once Initialized is saved */
+	atomic_bool dead;		/* "crashed": every call is ignored */
 	long crash_after;		/* mutating calls before the crash; <0 never */
 	long mutations;
 	char primary_rev[72];
@@ -76,10 +76,10 @@ struct fake {
 static bool
 fake_mutate(struct fake *f)
 {
-	if (f->dead)
+	if (atomic_load(&f->dead))
 		return false;
 	if (f->crash_after >= 0 && f->mutations >= f->crash_after) {
-		f->dead = true;
+		atomic_store(&f->dead, true);
 		return false;
 	}
 	f->mutations++;
@@ -89,7 +89,7 @@ fake_mutate(struct fake *f)
 static const char *
 fake_rev(struct fake *f)
 {
-	return atomic_load(&f->clock->now) >= f->v2_at_ms ? "v2" : "v1";
+	return f->v2 ? "v2" : "v1";
 }
 
 static int
@@ -269,6 +269,8 @@ ms_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	s->st = *st;
 	s->has_status = true;
 	s->saves++;
+	if (s->f != NULL && st->phase != PHASE_INITIALIZING)
+		s->f->v2 = true;	/* the new revision arrives after initialization */
 	return ST_OK;
 }
 
@@ -277,7 +279,7 @@ ms_append(void *ctx, const struct journal_rec *rec)
 {
 	struct mstore *s = ctx;
 
-	if (s->f != NULL && s->f->dead)
+	if (s->f != NULL && atomic_load(&s->f->dead))
 		return ST_IO;
 	if (rec->kind == REC_CHECK) {
 		s->n_checks++;
@@ -376,7 +378,7 @@ rig_init(struct rig *g)
 	memset(g, 0, sizeof *g);
 	atomic_init(&g->clock.now, 1000000);
 	g->f.clock = &g->clock;
-	g->f.v2_at_ms = 1000000 + 30000;
+	g->s.f = &g->f;
 	g->f.crash_after = -1;
 	g->f.success = 99.9;
 	strcpy(g->f.primary_rev, "v1");
@@ -600,6 +602,235 @@ test_runner_commands_from_thread(void **state)
 	assert_int_equal(g.f.promotions, 1);
 }
 
+
+/* ---- crash and resume --------------------------------------------------- */
+
+static bool
+dead_or_done(const struct snapshot *s, void *arg)
+{
+	struct fake *f = arg;
+
+	return atomic_load(&f->dead) || phase_is_terminal(s->canaries[0].phase);
+}
+
+/* Runs the checkout rollout with the process "killed" after k mutating
+ * calls (saves, routes, scale, promote), then restarts from what the store
+ * kept.  Returns the number of mutating calls of the first run. */
+static long
+crash_and_resume(long k, bool *completed)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	static const int ladder[] = { 10, 20, 30, 40, 50, 0 };
+	int i;
+
+	rig_init(&g);
+	g.f.crash_after = k;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, dead_or_done, &g.f);
+	snapshot_unref(snap);
+	runner_free(r);		/* the dead process: nothing it does reaches the world */
+	*completed = !atomic_load(&g.f.dead);
+	if (*completed)
+		return g.f.mutations;
+
+	/* Restart: same world, same store, same clock. */
+	atomic_store(&g.f.dead, false);
+	g.f.crash_after = -1;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+
+	/* Same end, no step taken twice, one effective promotion. */
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	if (g.f.n_weights != 6)
+		fail_msg("crash after %ld calls: %d weight changes", k, g.f.n_weights);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(g.f.weights[i], ladder[i]);
+	assert_int_equal(g.f.promotions, 1);
+	assert_true(g.f.promote_calls <= 2);
+	for (i = 0; i < 5; i++) {
+		char text[64];
+
+		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", ladder[i]);
+		assert_true(journal_count(&g.s, text) <= 1);
+	}
+	assert_true(journal_count(&g.s, "Copying checkout.shop template spec") <= 1);
+	return k;
+}
+
+static void
+test_runner_crash_resume(void **state)
+{
+	bool completed = false;
+	long k, total;
+
+	(void)state;
+	total = crash_and_resume(-1, &completed);
+	assert_true(completed);
+	assert_true(total > 15);
+	for (k = 0; k < total; k++) {
+		crash_and_resume(k, &completed);
+		assert_false(completed);
+	}
+}
+
+/* A resumed canary continues from its saved phase, weight and failed
+ * checks: the routes are re-applied, the next step is the next one. */
+static void
+test_runner_resume_state(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.v2 = true;
+	g.f.scaled_up = true;
+	g.f.routes = (struct routes){ .primary = 80, .canary = 20 };
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;	/* saved, the routes were not set yet */
+	g.s.st.failed_checks = 2;
+	strcpy(g.s.st.last_applied, "v2");
+	strcpy(g.s.st.last_promoted, "v1");
+	g.s.st.next_tick_ms = atomic_load(&g.clock.now) + 10000;
+	g.s.st.seq = 7;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.f.weights[0], 30);	/* re-applied, not advanced */
+	assert_int_equal(g.f.weights[1], 40);
+	assert_int_equal(g.f.weights[2], 50);
+	assert_int_equal(g.f.weights[3], 0);
+	assert_int_equal(g.f.n_weights, 4);
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	assert_true(g.s.st.seq > 7);
+	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight"), 2);
+}
+
+/* ---- watch mode, corrupt state, control held elsewhere ------------------- */
+
+static void
+test_runner_observer(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	int saves;
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;	/* any mutating call would be recorded as a crash */
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;
+	g.s.st.seq = 3;
+	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
+	g.s.n_journal = 1;
+	saves = g.s.saves;
+	g.rc.observer = true;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, status_has, "");
+	snapshot_unref(snap);
+	send(r, CMD_ROLLBACK);
+	snap = await(r, status_has, "read-only");
+	assert_int_equal(snap->n_canaries, 1);
+	assert_true(snap->read_only);
+	assert_string_equal(snap->canaries[0].name, "checkout");
+	assert_false(snap->canaries[0].can_control);
+	snapshot_unref(snap);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));	/* no mutating call at all */
+	assert_int_equal(g.s.saves, saves);
+	assert_false(g.s.locked);
+}
+
+static bool
+shows_weight_30(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].weight == 30 && s->canaries[0].n_events == 1;
+}
+
+static void
+test_runner_locked_elsewhere(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop";
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;
+	g.s.st.seq = 3;
+	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
+	g.s.n_journal = 1;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, shows_weight_30, NULL);
+	assert_false(snap->canaries[0].can_control);
+	assert_true(snap->read_only);
+	assert_string_equal(snap->holder, "bob@laptop");
+	snapshot_unref(snap);
+	send(r, CMD_PAUSE);
+	snap = await(r, status_has, "controlled by bob@laptop");
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));
+}
+
+static void
+test_runner_corrupt(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.load_rc = ST_CORRUPT;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_CORRUPT);
+	assert_non_null(strstr(err, "shop/checkout"));
+	assert_non_null(strstr(err, "status.json:3:1: truncated"));
+	assert_non_null(strstr(err, "refusing to control it"));
+	assert_false(g.s.locked);	/* released */
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));
+	assert_int_equal(g.s.saves, 0);	/* never overwritten */
+}
+
 int
 main(void)
 {
@@ -607,6 +838,11 @@ main(void)
 		cmocka_unit_test(test_runner_rollout),
 		cmocka_unit_test(test_runner_failed),
 		cmocka_unit_test(test_runner_commands_from_thread),
+		cmocka_unit_test(test_runner_crash_resume),
+		cmocka_unit_test(test_runner_resume_state),
+		cmocka_unit_test(test_runner_observer),
+		cmocka_unit_test(test_runner_locked_elsewhere),
+		cmocka_unit_test(test_runner_corrupt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
