@@ -1140,7 +1140,7 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	deadline = r->observing ? r->next_observe : now + 3600 * 1000;
+	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
 	if (r->hn > 0 && r->heap[0]->due < deadline)
 		deadline = r->heap[0]->due;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);

@@ -663,6 +663,259 @@ test_hooks(void **state)
 	}
 }
 
+
+/* ---- blue/green, A/B, mirroring (reference §2.7) ------------------------ */
+
+struct walk_row {
+	int t;
+	enum phase phase;
+	int weight;
+	int iterations;
+	bool mirrored;
+	const char *event;
+};
+
+static void
+walk(const struct canary_cfg *c, const struct walk_row *rows, size_t n)
+{
+	struct canary_status st;
+	struct world w;
+	size_t i;
+
+	start(&w, c, &st, 0);
+	for (i = 0; i < n; i++) {
+		tick(&w, c, &st, S(rows[i].t), 0);
+		if (st.phase != rows[i].phase || st.canary_weight != rows[i].weight ||
+		    st.iterations != rows[i].iterations || w.routes.mirrored != rows[i].mirrored ||
+		    w.routes.canary != rows[i].weight || !has_event(&w, rows[i].event))
+			fail_msg("t=%d: %s weight %d iterations %d mirrored %d, first event: %s",
+			    rows[i].t, phase_name(st.phase), st.canary_weight, st.iterations,
+			    w.routes.mirrored, w.out.n_ev ? w.out.ev[0].message : "-");
+	}
+	assert_int_equal(w.promotions, 1);
+}
+
+static void
+test_bluegreen(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected! Scaling up checkout.shop" },
+		{ 60,  PHASE_PROGRESSING, 0,   1, false, "Advance checkout.shop canary iteration 1/3" },
+		{ 90,  PHASE_PROGRESSING, 0,   2, false, "Advance checkout.shop canary iteration 2/3" },
+		{ 120, PHASE_PROGRESSING, 0,   3, false, "Advance checkout.shop canary iteration 3/3" },
+		{ 150, PHASE_PROGRESSING, 100, 4, false, "Routing all traffic to canary" },
+		{ 180, PHASE_PROMOTING,   100, 4, false, "Copying checkout.shop template spec" },
+		{ 210, PHASE_FINALISING,  0,   4, false, "Routing all traffic to primary" },
+		{ 240, PHASE_SUCCEEDED,   0,   0, false, "Promotion completed! Scaling down checkout.shop" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_BLUEGREEN;
+	c->iterations = 3;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+static void
+test_bluegreen_mirror(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 0,   1, true,  "Advance checkout.shop canary iteration 1/2" },
+		{ 90,  PHASE_PROGRESSING, 0,   2, true,  "Advance checkout.shop canary iteration 2/2" },
+		{ 120, PHASE_PROGRESSING, 100, 3, false, "Stop traffic mirroring and route all traffic to canary" },
+		{ 150, PHASE_PROMOTING,   100, 3, false, "Copying" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_BLUEGREEN;
+	c->iterations = 2;
+	c->mirror = true;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+static void
+test_ab(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 100, 1, false, "Advance checkout.shop canary iteration 1/2" },
+		{ 90,  PHASE_PROGRESSING, 100, 2, false, "Advance checkout.shop canary iteration 2/2" },
+		{ 120, PHASE_PROMOTING,   100, 2, false, "Copying" },
+		{ 150, PHASE_FINALISING,  0,   2, false, "Routing all traffic to primary" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_ABTESTING;
+	c->iterations = 2;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+/* Canary mirroring: the first step mirrors at weight 0, then weights. */
+static void
+test_canary_mirror(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,  0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 0,  0, true,  "Advance checkout.shop canary weight 0" },
+		{ 90,  PHASE_PROGRESSING, 25, 0, false, "Advance checkout.shop canary weight 25" },
+		{ 120, PHASE_PROGRESSING, 50, 0, false, "Advance checkout.shop canary weight 50" },
+		{ 150, PHASE_PROMOTING,   50, 0, false, "Copying" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->mirror = true;
+	c->step_weight = 25;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+/* Progressive promotion with stepWeightPromotion (reference §2.9). */
+static void
+test_step_weight_promotion(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,  0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 25, 0, false, "Advance checkout.shop canary weight 25" },
+		{ 90,  PHASE_PROGRESSING, 50, 0, false, "Advance checkout.shop canary weight 50" },
+		{ 120, PHASE_PROMOTING,   50, 0, false, "Copying" },
+		{ 150, PHASE_PROMOTING,   30, 0, false, "Advance checkout.shop primary weight 70" },
+		{ 180, PHASE_PROMOTING,   10, 0, false, "Advance checkout.shop primary weight 90" },
+		{ 210, PHASE_FINALISING,  0,  0, false, "Advance checkout.shop primary weight 100" },
+		{ 240, PHASE_SUCCEEDED,   0,  0, false, "Promotion completed!" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->step_weight = 25;
+	c->step_weight_promotion = 20;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+
+/* ---- transitions and perch's differences --------------------------------- */
+
+static void p_v3(struct canary_cfg *c, struct world *w) { (void)c; strcpy(w->rev, "v3"); }
+static void p_skip(struct canary_cfg *c, struct world *w) { (void)w; c->skip_analysis = true; }
+static void p_suspend(struct canary_cfg *c, struct world *w) { (void)w; c->suspend = true; }
+static void p_primary_dead(struct canary_cfg *c, struct world *w)
+{
+	(void)c;
+	w->primary_ready = false;
+	w->retriable = false;
+}
+static void p_primary_slow(struct canary_cfg *c, struct world *w) { (void)c; w->primary_ready = false; }
+static void p_canary_slow(struct canary_cfg *c, struct world *w)
+{
+	c->progress_deadline_s = 60;
+	w->canary_ready = false;
+}
+static void p_nodata_fail(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_FAIL; w->vres = CHECK_NODATA; }
+static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_PASS; w->vres = CHECK_NODATA; }
+static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
+static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
+static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
+static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
+static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
+
+struct trans_row {
+	const char *name;
+	void (*prep)(struct canary_cfg *, struct world *);	/* before start */
+	int change_at;						/* then, from this second */
+	void (*change)(struct canary_cfg *, struct world *);
+	unsigned confirm;
+	int until;						/* last tick (seconds) */
+	enum phase phase;
+	int weight, failed_checks;
+	const char *event;					/* in the last tick */
+	const char *reason;					/* substring of status.reason */
+};
+
+static const struct trans_row trans_rows[] = {
+	{ "new revision restarts the analysis", NULL, 120, p_v3, 0, 120, PHASE_PROGRESSING, 0, 0,
+	  "New revision detected! Restarting analysis for checkout.shop", "" },
+	{ "a failed canary starts a newer revision", p_bad, 240, p_v3, 0, 240, PHASE_PROGRESSING, 0, 0,
+	  "New revision detected! Scaling up checkout.shop", "" },
+	{ "skipAnalysis promotes without analysis", p_skip, 0, NULL, 0, 60, PHASE_SUCCEEDED, 0, 0,
+	  "Promotion completed! Canary analysis was skipped for checkout.shop", "" },
+	{ "suspend does nothing", NULL, 60, p_suspend, 0, 90, PHASE_PROGRESSING, 0, 0,
+	  "skipping canary run as object is suspended", "" },
+	{ "primary not ready at initialization waits", p_primary_slow, 0, NULL, 0, 0, PHASE_INITIALIZING, 0, 0,
+	  "checkout-primary.shop not ready: waiting for rollout to finish", "not ready" },
+	{ "promotion failure keeps traffic on the canary", NULL, 240, p_primary_dead, 0, 240, PHASE_FAILED, 100, 0,
+	  "Promotion of checkout.shop failed, primary not ready: waiting for rollout", "promotion failed" },
+	{ "primary slow past the deadline during promotion", NULL, 240, p_primary_slow, 0, 840, PHASE_FAILED, 100, 0,
+	  "Promotion of checkout.shop failed", "promotion failed" },
+	{ "primary slow within the deadline waits", NULL, 240, p_primary_slow, 0, 810, PHASE_PROMOTING, 50, 0,
+	  "checkout-primary.shop not ready", "not ready" },
+	{ "canary not ready past the progress deadline rolls back", p_canary_slow, 0, NULL, 0, 120, PHASE_FAILED, 0, 0,
+	  "Rolling back checkout.shop progress deadline exceeded canary deployment checkout.shop not ready",
+	  "canary deployment checkout.shop not ready" },
+	{ "canary not ready within the deadline waits", p_canary_slow, 0, NULL, 0, 90, PHASE_PROGRESSING, 0, 0,
+	  "canary deployment checkout.shop not ready: waiting for rollout to finish", "not ready" },
+	{ "no data counts under the fail policy", p_nodata_fail, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Halt advancement no values found for linkerd metric request-success-rate probably checkout.shop "
+	  "is not receiving traffic: no values found", "request-success-rate no data" },
+	{ "no data passes under the pass policy", p_nodata_pass, 0, NULL, 0, 90, PHASE_PROGRESSING, 20, 0,
+	  "Advance checkout.shop canary weight 20", "" },
+	{ "low request volume is inconclusive", p_low_volume, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
+	  "request-success-rate inconclusive: request volume 5 below minimum 100", "held" },
+	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Prometheus query failed for request-success-rate", "query failed" },
+	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Halt checkout.shop advancement request duration 1.515s > 500ms", "request-duration 1.515s > 500ms" },
+	{ "threshold 1: the first failure rolls back", p_threshold1, 0, NULL, 0, 90, PHASE_FAILED, 0, 1,
+	  "Rolling back checkout.shop failed checks threshold reached 1", "request-success-rate 50.00% < 99%" },
+	{ "confirm rollout gate waits", NULL, 0, NULL, CONFIRM_ROLLOUT, 30, PHASE_WAITING, 0, 0,
+	  "Halt checkout.shop advancement waiting for rollout approval of revision v2", "waiting" },
+	{ "confirm promotion gate waits at max weight", NULL, 0, NULL, CONFIRM_PROMOTION, 210,
+	  PHASE_WAITING_PROMOTION, 50, 0, "waiting for promotion approval of revision v2", "waiting" },
+	{ "analysis goes on in WaitingPromotion and rolls back", NULL, 240, p_bad, CONFIRM_PROMOTION, 360,
+	  PHASE_FAILED, 0, 5, "Rolling back checkout.shop failed checks threshold reached 5", "request-success-rate" },
+};
+
+static void
+test_transitions(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof trans_rows / sizeof trans_rows[0]; i++) {
+		const struct trans_row *row = &trans_rows[i];
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st;
+		struct world w;
+		int t;
+
+		world_init(&w);
+		if (row->prep)
+			row->prep(c, &w);
+		machine_status_init(&st, 0);
+		tick(&w, c, &st, 0, row->confirm);
+		if (row->until > 0)
+			strcpy(w.rev, "v2");
+		for (t = 30; t <= row->until; t += 30) {
+			if (row->change && t == row->change_at)
+				row->change(c, &w);
+			tick(&w, c, &st, S(t), row->confirm);
+		}
+		if (st.phase != row->phase || st.canary_weight != row->weight ||
+		    st.failed_checks != row->failed_checks || !has_event(&w, row->event) ||
+		    strstr(st.reason, row->reason) == NULL)
+			fail_msg("%s: %s weight %d failed %d reason \"%s\", first event: %s", row->name,
+			    phase_name(st.phase), st.canary_weight, st.failed_checks, st.reason,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		canary_cfg_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -672,6 +925,12 @@ main(void)
 		cmocka_unit_test(test_no_traffic),
 		cmocka_unit_test(test_ladders),
 		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_bluegreen),
+		cmocka_unit_test(test_bluegreen_mirror),
+		cmocka_unit_test(test_ab),
+		cmocka_unit_test(test_canary_mirror),
+		cmocka_unit_test(test_step_weight_promotion),
+		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_command_effects),
