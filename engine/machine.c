@@ -273,9 +273,15 @@ tk_init(struct tk *k, const struct tick_in *in, struct tick_out *o)
 	const struct canary_cfg *c = in->cfg;
 	int interval = c->interval_s > 0 ? c->interval_s : 60;
 
-	memset(o, 0, sizeof *o);
+	/* The output is large and a tick runs several times while it gathers
+	 * observations: reset the header and the counts, not the arrays. */
+	o->need = NEED_NONE;
+	o->need_hook = HOOK_ROLLOUT;
 	o->st = *in->st;
+	o->n_acts = o->n_ev = o->n_checks = 0;
+	o->analysed = o->held = o->refused = o->tick_now = false;
 	o->gate = GATE_NONE;
+	o->answer[0] = '\0';
 	k->in = in;
 	k->o = o;
 	k->c = c;

@@ -61,8 +61,14 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
+/* History depth per canary: the last HIST_POINTS values of each metric and
+ * the last HIST_EVENTS events, shrinking (to HIST_MIN) when there are so
+ * many canaries that the whole would pass HIST_BUDGET entries: 10,000
+ * canaries must fit in a few tens of megabytes. */
 #define HIST_POINTS 120
 #define HIST_EVENTS 200
+#define HIST_MIN    16
+#define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define NO_HEAP     ((size_t)-1)
 
@@ -108,8 +114,9 @@ struct rcan {
 	char rev_from[128];		/* image on the primary */
 	struct rring_pts *pts;		/* cfg->n_metrics rings */
 	struct rhook *hooks;		/* cfg->n_hooks */
-	struct revent *ev;		/* ring of HIST_EVENTS, allocated as it grows */
+	struct revent *ev;		/* ring of max_ev, allocated as it grows */
 	size_t ev_n, ev_head, ev_cap;
+	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
 };
 
@@ -119,6 +126,8 @@ struct runner {
 
 	struct rcan **cs;
 	size_t n, cap;
+	struct rcan **index;		/* open addressing by key, 2 * cap slots */
+	size_t index_cap;
 	struct rcan **heap;
 	size_t hn;
 
@@ -170,15 +179,38 @@ interval_ms(const struct canary_cfg *c)
 	return (c->interval_s > 0 ? c->interval_s : 60) * 1000;
 }
 
+static size_t
+key_hash(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return (size_t)h;
+}
+
 static struct rcan *
 find(struct runner *r, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->cs[i]->key, key) == 0)
-			return r->cs[i];
+	if (r->index_cap == 0)
+		return NULL;
+	for (i = key_hash(key) & (r->index_cap - 1); r->index[i] != NULL;
+	    i = (i + 1) & (r->index_cap - 1))
+		if (strcmp(r->index[i]->key, key) == 0)
+			return r->index[i];
 	return NULL;
+}
+
+static void
+index_put(struct runner *r, struct rcan *c)
+{
+	size_t i = key_hash(c->key) & (r->index_cap - 1);
+
+	while (r->index[i] != NULL)
+		i = (i + 1) & (r->index_cap - 1);
+	r->index[i] = c;
 }
 
 static void
@@ -284,11 +316,11 @@ hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 	struct rring_pts *ring = &c->pts[m];
 	struct rpoint *p;
 
-	if (ring->cap < HIST_POINTS && ring->n == ring->cap) {
+	if (ring->cap < c->max_pts && ring->n == ring->cap) {
 		size_t ncap = ring->cap ? ring->cap * 2 : 8;
 
-		if (ncap > HIST_POINTS)
-			ncap = HIST_POINTS;
+		if (ncap > c->max_pts)
+			ncap = c->max_pts;
 		ring->p = xreallocarray(ring->p, ncap, sizeof *ring->p);
 		ring->cap = ncap;
 	}
@@ -309,11 +341,11 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 {
 	struct revent *e;
 
-	if (c->ev_cap < HIST_EVENTS && c->ev_n == c->ev_cap) {
+	if (c->ev_cap < c->max_ev && c->ev_n == c->ev_cap) {
 		size_t ncap = c->ev_cap ? c->ev_cap * 2 : 8;
 
-		if (ncap > HIST_EVENTS)
-			ncap = HIST_EVENTS;
+		if (ncap > c->max_ev)
+			ncap = c->max_ev;
 		c->ev = xreallocarray(c->ev, ncap, sizeof *c->ev);
 		c->ev_cap = ncap;
 	}
@@ -359,6 +391,8 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	snprintf(c->key, sizeof c->key, "%s", key);
 	c->heap = NO_HEAP;
 	c->control = true;
+	c->max_ev = HIST_EVENTS;
+	c->max_pts = HIST_POINTS;
 	if (cfg->n_metrics > 0)
 		c->pts = xcalloc(cfg->n_metrics, sizeof *c->pts);
 	if (cfg->n_hooks > 0) {
@@ -389,12 +423,20 @@ rcan_free(struct rcan *c)
 static void
 add_canary(struct runner *r, struct rcan *c)
 {
+	size_t i;
+
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->cs = xreallocarray(r->cs, r->cap, sizeof *r->cs);
 		r->heap = xreallocarray(r->heap, r->cap, sizeof *r->heap);
+		free(r->index);
+		r->index_cap = 2 * r->cap;
+		r->index = xcalloc(r->index_cap, sizeof *r->index);
+		for (i = 0; i < r->n; i++)
+			index_put(r, r->cs[i]);
 	}
 	r->cs[r->n++] = c;
+	index_put(r, c);
 }
 
 struct runner *
@@ -482,20 +524,27 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 {
 	struct journal_rec *rec = &r->rec;
 
+	char msg[MACH_MSG_MAX];
+
+	sanitize(msg, sizeof msg, e->message, strlen(e->message));
 	pthread_mutex_lock(&r->mu);
-	hist_event(c, t, e->sev, e->message, e->actor);
+	hist_event(c, t, e->sev, msg, e->actor);
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
-	rec_status(rec, c, t);
-	rec->kind = REC_EVENT;
-	rec->severity = e->sev;
-	snprintf(rec->type, sizeof rec->type, "%s", severity_name(e->sev));
-	snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
-	sanitize(rec->message, sizeof rec->message, e->message, strlen(e->message));
-	sanitize(rec->actor, sizeof rec->actor, e->actor, strlen(e->actor));
-	journal(r, rec);
+	if (r->cfg.observer)
+		return;
+	if (r->cfg.store != NULL || r->cfg.sink != NULL) {
+		rec_status(rec, c, t);
+		rec->kind = REC_EVENT;
+		rec->severity = e->sev;
+		snprintf(rec->type, sizeof rec->type, "%s", severity_name(e->sev));
+		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
+		snprintf(rec->message, sizeof rec->message, "%s", msg);
+		sanitize(rec->actor, sizeof rec->actor, e->actor, strlen(e->actor));
+		journal(r, rec);
+	}
 	if (r->cfg.cluster->emit_event != NULL)
-		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, c->cfg, e->sev, rec->message);
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, c->cfg, e->sev, msg);
 	event_hooks(r, c, e, t);
 }
 
@@ -526,6 +575,8 @@ publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int
 	hist_point(c, ch->metric, t, ch);
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store == NULL && r->cfg.sink == NULL)
+		return;
 	rec_status(rec, c, t);
 	rec->kind = REC_CHECK;
 	snprintf(rec->metric, sizeof rec->metric, "%s", m->name);
@@ -1233,6 +1284,12 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
 	r->observing = r->cfg.observer;
+	for (i = 0; i < r->n; i++) {
+		size_t ev = HIST_BUDGET / r->n, pts = HIST_BUDGET / r->n;
+
+		r->cs[i]->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
+		r->cs[i]->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
+	}
 	for (i = 0; i < r->n && !r->cfg.observer; i++) {
 		struct rcan *c = r->cs[i];
 		int64_t due;
@@ -1318,6 +1375,7 @@ runner_free(struct runner *r)
 	for (i = 0; i < r->n; i++)
 		rcan_free(r->cs[i]);
 	free(r->cs);
+	free(r->index);
 	free(r->heap);
 	free(r->q);
 	snapshot_unref(r->snap);
