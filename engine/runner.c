@@ -105,6 +105,7 @@ struct rcan {
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool ticked;			/* ticked at least once since start */
+	bool idle_checked;		/* an idle tick found no new revision */
 	bool reconcile;			/* re-apply routes and scale first */
 	bool held;
 	enum gate_wait gate;
@@ -870,12 +871,12 @@ reconcile(struct runner *r, struct rcan *c, int64_t now)
 }
 
 /* Saves, publishes and executes a tick's or a command's result (see the
- * top comment for the order). */
-static void
-apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now)
+ * top comment for the order).  false: the status could not be saved and
+ * nothing was done (err says why). */
+static bool
+apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char *err)
 {
 	struct canary_status st = out->st;
-	char err[ERRMSG_MAX];
 	size_t i;
 
 	grow_scratch(r, c->cfg);
@@ -889,7 +890,7 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now)
 			pthread_mutex_lock(&r->mu);
 			c->st.next_tick_ms = now + interval_ms(c->cfg);
 			pthread_mutex_unlock(&r->mu);
-			return;
+			return false;
 		}
 	}
 	pthread_mutex_lock(&r->mu);
@@ -906,6 +907,7 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now)
 		publish_check(r, c, &out->checks[i], now);
 	for (i = 0; i < out->n_acts; i++)
 		execute(r, c, &out->acts[i], now);
+	return true;
 }
 
 /* One tick of one canary (runner thread, no lock held). */
@@ -914,13 +916,25 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
 	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = now,
 		.confirm = r->cfg.confirm };
+	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
+	char err[ERRMSG_MAX];
 	enum need need;
 	int guard;
 
 	if (c->reconcile)
 		reconcile(r, c, now);
-	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && c->control)
-		r->cfg.store->renew(r->cfg.store_ctx, c->key);
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && c->control &&
+	    r->cfg.store->renew(r->cfg.store_ctx, c->key) == ST_LOCKED) {
+		/* Someone else took the lease: read-only from now on. */
+		pthread_mutex_lock(&r->mu);
+		c->control = false;
+		c->readonly = true;
+		snprintf(c->holder, sizeof c->holder, "another controller");
+		r->observing = true;
+		r->version++;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
 	grow_scratch(r, c->cfg);
 	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
 	for (guard = 0; guard < 32; guard++) {
@@ -932,7 +946,8 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 	c->ticked = true;
 	if (need != NEED_NONE)
 		return;
-	apply(r, c, &r->out, now);
+	if (apply(r, c, &r->out, now, err))
+		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
 }
 
 /* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
@@ -1081,7 +1096,7 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 {
 	struct tick_in in;
 	struct rcan *c = find(r, cmd->canary);
-	char msg[256];
+	char msg[ERRMSG_MAX + 160], err[ERRMSG_MAX];
 
 	if (r->cfg.observer) {
 		set_status_msg(r, "read-only: perch watch cannot change rollouts");
@@ -1102,7 +1117,12 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	}
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
-	apply(r, c, &r->out, now);
+	if (!apply(r, c, &r->out, now, err)) {
+		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
+		    command_name(cmd->kind), err);
+		set_status_msg(r, msg);
+		return;
+	}
 	set_status_msg(r, r->out.answer);
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != PHASE_INITIALIZING)
@@ -1135,7 +1155,9 @@ all_done(const struct runner *r)
 
 		if (c->corrupt || c->readonly)
 			continue;
-		if (!c->ticked || !phase_is_terminal(c->st.phase))
+		/* Ended, or initialized with nothing to roll out. */
+		if (!c->ticked || !(phase_is_terminal(c->st.phase) ||
+		    (c->st.phase == PHASE_INITIALIZED && c->idle_checked)))
 			return false;
 	}
 	return true;
@@ -1175,7 +1197,8 @@ loop_once(struct runner *r)
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
-		schedule(r, c, due);
+		if (c->control)
+			schedule(r, c, due);
 		return true;
 	}
 	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
@@ -1357,8 +1380,8 @@ runner_outcome(struct runner *r)
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;
-		else if (c->st.phase != PHASE_SUCCEEDED)
-			infra = true;
+		else if (c->st.phase != PHASE_SUCCEEDED && c->st.phase != PHASE_INITIALIZED)
+			infra = true;	/* stopped before it could end */
 	}
 	pthread_mutex_unlock(&r->mu);
 	return infra ? 3 : failed ? 1 : 0;

@@ -61,6 +61,7 @@ static const struct clock_ops vclock_ops = { .now_ms = vc_now, .wait = vc_wait }
 struct fake {
 	struct vclock *clock;
 	bool v2;			/* the target is v2 once Initialized is saved */
+	bool stay_v1;			/* ... unless this is set */
 	atomic_bool dead;		/* "crashed": every call is ignored */
 	long crash_after;		/* mutating calls before the crash; <0 never */
 	long mutations;
@@ -269,7 +270,7 @@ ms_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	s->st = *st;
 	s->has_status = true;
 	s->saves++;
-	if (s->f != NULL && st->phase != PHASE_INITIALIZING)
+	if (s->f != NULL && st->phase != PHASE_INITIALIZING && !s->f->stay_v1)
 		s->f->v2 = true;	/* the new revision arrives after initialization */
 	return ST_OK;
 }
@@ -831,6 +832,31 @@ test_runner_corrupt(void **state)
 	assert_int_equal(g.s.saves, 0);	/* never overwritten */
 }
 
+
+/* A headless run of a canary with nothing new to roll out ends once a tick
+ * after initialization finds no new revision: exit 0. */
+static void
+test_runner_nothing_to_roll_out(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(g.s.st.phase, PHASE_INITIALIZED);
+	assert_int_equal(journal_count(&g.s, "Initialization done! checkout.shop"), 1);
+	assert_int_equal(g.f.promotions, 0);
+}
+
 int
 main(void)
 {
@@ -843,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_runner_observer),
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
+		cmocka_unit_test(test_runner_nothing_to_roll_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
