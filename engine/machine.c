@@ -1319,21 +1319,27 @@ cmd_promote_step(struct tk *k, const char *actor)
 	}
 	cmd_ev(k, actor, "Promote one step requested by %s", actor);
 	advance(k, true);
-	snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: %s", k->c->name,
-	    st->phase == PHASE_PROMOTING ? "promoting" : "");
-	if (st->phase != PHASE_PROMOTING)
-		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d%s",
-		    k->c->name, st->canary_weight,
-		    k->c->strategy == STRATEGY_CANARY ? "" : " (iteration)");
+	if (st->phase == PHASE_PROMOTING)
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
+		    st->last_applied);
+	else if (k->c->strategy == STRATEGY_CANARY)
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d",
+		    k->c->name, st->canary_weight);
+	else
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: iteration %d/%d",
+		    k->c->name, st->iterations, k->c->iterations);
 }
 
 static void
 cmd_promote_full(struct tk *k, const char *actor)
 {
+	if (k->st->phase == PHASE_WAITING) {
+		refuse(k, CMD_PROMOTE_FULL, actor,
+		    "the revision has not started: approve it or skip analysis");
+		return;
+	}
 	if (!phase_running(k->st->phase)) {
-		refuse(k, CMD_PROMOTE_FULL, actor, k->st->phase == PHASE_WAITING ?
-		    "the revision has not started: approve it or skip analysis" :
-		    "nothing to promote while %s", phase_name(k->st->phase));
+		refuse(k, CMD_PROMOTE_FULL, actor, "nothing to promote while %s", phase_name(k->st->phase));
 		return;
 	}
 	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "
