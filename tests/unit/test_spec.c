@@ -175,6 +175,85 @@ test_defaults_unset(void **state)
 	diag_list_fini(&dl);
 }
 
+/* Every field read, with its value. */
+static void
+test_kitchen_sink(void **state)
+{
+	const char *files[] = { DATA "valid-kitchen-sink.yaml" };
+	static const enum hook_type types[] = { HOOK_CONFIRM_ROLLOUT, HOOK_PRE_ROLLOUT,
+		HOOK_ROLLOUT, HOOK_CONFIRM_TRAFFIC_INCREASE, HOOK_CONFIRM_PROMOTION,
+		HOOK_POST_ROLLOUT, HOOK_ROLLBACK, HOOK_EVENT, HOOK_ROLLOUT };
+	struct spec_set *set;
+	const struct spec_canary *c;
+	const struct spec_analysis *a;
+	const struct spec_metric_template *t;
+	const struct spec_alert_provider *p;
+	char *out = run_files(files, 1, true, &set);
+	size_t i;
+
+	(void)state;
+	assert_string_equal(out, "");
+	free(out);
+	c = spec_set_canary(set, 0);
+	a = &c->analysis;
+	assert_string_equal(c->metrics_server, "http://prometheus.istio-system:9090");
+	assert_true(c->autoscaler_ref.set);
+	assert_string_equal(c->autoscaler_ref.kind, "HorizontalPodAutoscaler");
+	assert_int_equal(c->progress_deadline_s, 120);
+	assert_true(c->revert_on_deletion);
+	assert_string_equal(c->apex, "podinfo-svc");
+	assert_string_equal(c->service.target_port, "http");
+	assert_string_equal(c->service.port_name, "http-podinfo");
+	assert_int_equal(c->service.n_gateways, 2);
+	assert_string_equal(c->service.hosts[0], "podinfo.example.com");
+	assert_non_null(c->service.match);
+	assert_int_equal(c->service.match->kind, SPEC_SEQ);
+	assert_string_equal(spec_node_str(spec_node_path(c->service.retries, "retryOn")),
+	    "gateway-error,connect-failure");
+	assert_non_null(c->service.cors_policy);
+	assert_non_null(c->service.unmanaged_metadata);
+	assert_int_equal(c->max_weight, 30);
+	assert_int_equal(a->step_weight_promotion, 25);
+	assert_true(a->mirror);
+	assert_int_equal(a->mirror_weight, 50);
+	assert_int_equal(a->primary_ready_threshold, 80);
+	assert_int_equal(a->canary_ready_threshold, 90);
+	assert_true(a->session_affinity.set);
+	assert_string_equal(a->session_affinity.same_site, "Lax");
+	assert_int_equal(a->session_affinity.max_age, 3600);
+	assert_true(a->session_affinity.secure);
+	assert_int_equal(a->n_metrics, 3);
+	assert_int_equal(a->metrics[2].kind, METRIC_CUSTOM);
+	assert_string_equal(a->metrics[2].template_variables[0].key, "route");
+	assert_int_equal(a->metrics[2].interval_s, 120);
+	assert_int_equal(a->n_webhooks, 9);
+	for (i = 0; i < a->n_webhooks; i++)
+		assert_int_equal(a->webhooks[i].type, types[i]);
+	assert_int_equal(a->webhooks[1].timeout_ms, 180000);
+	assert_int_equal(a->webhooks[2].retries, 2);
+	assert_true(a->webhooks[2].disable_tls);
+	assert_true(a->webhooks[3].mute_alert);
+	assert_string_equal(a->webhooks[1].metadata[1].value, "test podinfo -n shop");
+	assert_string_equal(a->alerts[0].severity, "error");
+	assert_int_equal(c->nodata, NODATA_PASS);
+	assert_int_equal(c->confirm, CONFIRM_ROLLOUT);
+	assert_int_equal(c->scrape_interval_s, 30);
+	assert_int_equal(c->n_lint_ignore, 2);
+	assert_int_equal(c->meta.n_labels, 1);
+	t = spec_set_template(set, 0);
+	assert_int_equal(t->n_headers, 2);
+	assert_string_equal(t->headers[0].key, "X-Scope-OrgID");
+	assert_string_equal(t->headers[0].value, "shop");
+	assert_string_equal(t->secret_ref, "prom-auth");
+	assert_true(t->insecure_skip_verify);
+	assert_non_null(t->volume_query);
+	p = spec_set_alert_provider(set, 0);	/* from the List */
+	assert_string_equal(p->type, "msteams");
+	assert_string_equal(p->channel, "general");
+	assert_string_equal(p->username, "flagger");
+	spec_set_free(set);
+}
+
 static void
 test_durations(void **state)
 {
@@ -351,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_rules_and_lints),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_unset),
+		cmocka_unit_test(test_kitchen_sink),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_alias_bomb),
