@@ -185,6 +185,36 @@ lint_metric(struct lint_ctx *lc, size_t i)
 	}
 }
 
+/* An alert's provider among the files given (namespace: the canary's). */
+static void
+lint_alerts(struct lint_ctx *lc)
+{
+	const struct spec_canary *c = lc->c;
+	const struct spec_alert *al;
+	const struct spec_alert_provider *p;
+	const char *ns;
+	char path[128], item[64];
+	size_t i, j;
+
+	for (i = 0; i < c->analysis.n_alerts; i++) {
+		al = &c->analysis.alerts[i];
+		ns = al->provider_ref.ns != NULL ? al->provider_ref.ns : c->meta.ns;
+		for (j = 0; j < spec_set_n_alert_providers(lc->set); j++) {
+			p = spec_set_alert_provider(lc->set, j);
+			if (p->meta.name != NULL && strcmp(p->meta.name, al->provider_ref.name) == 0 &&
+			    strcmp(p->meta.ns, ns) == 0)
+				break;
+		}
+		if (j < spec_set_n_alert_providers(lc->set))
+			continue;
+		snprintf(item, sizeof item, "alerts[%zu].providerRef", i);
+		apath(c, path, sizeof path, item);
+		report(lc->dl, DIAG_WARNING, &al->provider_ref.pos, path, NULL,
+		    "%s: AlertProvider %s/%s is not in the files given", path_display(path),
+		    ns, al->provider_ref.name);
+	}
+}
+
 static bool
 has_volume_query(const struct spec_set *set, const struct spec_canary *c)
 {
@@ -216,6 +246,7 @@ lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag
 	lint_steps(&lc);
 	for (i = 0; i < a->n_metrics; i++)
 		lint_metric(&lc, i);
+	lint_alerts(&lc);
 	if (a->n_metrics > 0 && c->min_requests <= 0 && !has_volume_query(set, c))
 		lint(&lc, SPEC_LINT_NO_GUARD, apath(c, p, sizeof p, "metrics"),
 		    "no minimum-traffic guard: with little traffic a success rate of a "

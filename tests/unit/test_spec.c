@@ -314,6 +314,27 @@ test_several_files(void **state)
 	spec_set_free(set);
 }
 
+/* Findings come in the order the files were read, even when a later file's
+ * finding was recorded first (the redefinition is found before the lints). */
+static void
+test_file_order(void **state)
+{
+	const char *files[] = { DATA "lint-no-guard.yaml", DATA "lint-big-step.yaml" };
+	char *out = run_files(files, 2, false, NULL);
+
+	(void)state;
+	assert_string_equal(out,
+	    DATA "lint-no-guard.yaml:16:5: warning: [no-guard] no minimum-traffic guard: "
+	    "with little traffic a success rate of a handful of requests looks perfect; "
+	    "set the annotation perch.dev/min-requests\n"
+	    DATA "lint-big-step.yaml:1:1: warning: Canary shop/checkout is defined again "
+	    "(first at " DATA "lint-no-guard.yaml:1): the later one replaces it\n"
+	    DATA "lint-big-step.yaml:19:5: warning: [big-step] a step of 50% sends half "
+	    "or more of the traffic to the new version at once: that is not a canary "
+	    "(use 5-20, or a stepWeights ladder)\n");
+	free(out);
+}
+
 static double
 now_s(void)
 {
@@ -433,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_kitchen_sink),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_several_files),
+		cmocka_unit_test(test_file_order),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_hostile_buffers),
 		cmocka_unit_test(test_field_pos),
