@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "spec/schema.h"
+#include "util/status.h"
 
 struct lint_ctx {
 	const struct spec_set *set;
@@ -143,6 +144,7 @@ lint_metric(struct lint_ctx *lc, size_t i)
 	const char *q = t != NULL ? t->query : m->query;
 	int window = 4 * c->scrape_interval_s;
 	char p[128], item[64];
+	long long ms;
 
 	if (m->template_ref.set && t == NULL && m->template_ref.name != NULL) {
 		snprintf(item, sizeof item, "metrics[%zu].templateRef", i);
@@ -169,7 +171,8 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		report(lc->dl, DIAG_WARNING, &m->pos, p, NULL, "%s is not set: Flagger "
 		    "renders {{ interval }} of MetricTemplate %s as an empty string",
 		    path_display(p), t->meta.name);
-	if (m->interval_s > 0 && m->interval_s < window)
+	if (m->interval != NULL && spec_parse_duration_ms(m->interval, &ms) == ST_OK &&
+	    ms < 1000LL * window)
 		lint(lc, SPEC_LINT_SHORT_WINDOW, p, "a metric window of %s is shorter "
 		    "than four scrape intervals (4 x %ds = %ds): rate() over it has too few "
 		    "samples and the check flaps", m->interval, c->scrape_interval_s, window);
