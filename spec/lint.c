@@ -87,6 +87,42 @@ query_isolates(const char *q, const struct spec_canary *c)
 	    strstr(q, c->target_ref.name) != NULL;
 }
 
+/* Flagger renders templates with missingkey=error: a {{ variables.X }}
+ * the metric does not set fails every check. */
+static void
+check_variables(struct lint_ctx *lc, const struct spec_metric *m,
+    const struct spec_metric_template *t, size_t i)
+{
+	const char *open = t->query, *close, *p;
+	char name[64], path[128], item[64];
+	size_t len, k;
+
+	while ((open = strstr(open, "{{")) != NULL && (close = strstr(open, "}}")) != NULL) {
+		for (p = strstr(open, "variables."); p != NULL && p < close;
+		    p = strstr(p + 1, "variables.")) {
+			p += strlen("variables.");
+			len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-");
+			if (len == 0 || len >= sizeof name)
+				continue;
+			memcpy(name, p, len);
+			name[len] = '\0';
+			for (k = 0; k < m->n_template_variables; k++)
+				if (strcmp(m->template_variables[k].key, name) == 0)
+					break;
+			if (k < m->n_template_variables)
+				continue;
+			snprintf(item, sizeof item, "metrics[%zu].templateVariables", i);
+			apath(lc->c, path, sizeof path, item);
+			report(lc->dl, DIAG_ERROR, &m->pos, path, NULL, "%s: MetricTemplate "
+			    "%s/%s uses {{ variables.%s }}, which metric '%s' does not set "
+			    "(Flagger fails the check)", path_display(path), t->meta.ns,
+			    t->meta.name, name, m->name != NULL ? m->name : "?");
+		}
+		open = close + 2;
+	}
+}
+
 static void
 lint_steps(struct lint_ctx *lc)
 {
@@ -154,6 +190,8 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		    "checked", path_display(p), m->template_ref.ns != NULL ?
 		    m->template_ref.ns : c->meta.ns, m->template_ref.name);
 	}
+	if (t != NULL && t->query != NULL)
+		check_variables(lc, m, t, i);
 	if (q != NULL && !query_isolates(q, c)) {
 		snprintf(item, sizeof item, "metrics[%zu].%s", i,
 		    t != NULL ? "templateRef" : "query");

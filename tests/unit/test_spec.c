@@ -201,11 +201,11 @@ test_kitchen_sink(void **state)
 	assert_string_equal(c->autoscaler_ref.kind, "HorizontalPodAutoscaler");
 	assert_int_equal(c->progress_deadline_s, 120);
 	assert_true(c->revert_on_deletion);
-	assert_string_equal(c->apex, "podinfo-svc");
+	assert_string_equal(c->apex, "catalog-svc");
 	assert_string_equal(c->service.target_port, "http");
-	assert_string_equal(c->service.port_name, "http-podinfo");
+	assert_string_equal(c->service.port_name, "http-catalog");
 	assert_int_equal(c->service.n_gateways, 2);
-	assert_string_equal(c->service.hosts[0], "podinfo.example.com");
+	assert_string_equal(c->service.hosts[0], "catalog.example.com");
 	assert_non_null(c->service.match);
 	assert_int_equal(c->service.match->kind, SPEC_SEQ);
 	assert_string_equal(spec_node_str(spec_node_path(c->service.retries, "retryOn")),
@@ -233,7 +233,7 @@ test_kitchen_sink(void **state)
 	assert_int_equal(a->webhooks[2].retries, 2);
 	assert_true(a->webhooks[2].disable_tls);
 	assert_true(a->webhooks[3].mute_alert);
-	assert_string_equal(a->webhooks[1].metadata[1].value, "test podinfo -n shop");
+	assert_string_equal(a->webhooks[1].metadata[1].value, "./check-schema --strict");
 	assert_string_equal(a->alerts[0].severity, "error");
 	assert_int_equal(c->nodata, NODATA_PASS);
 	assert_int_equal(c->confirm, CONFIRM_ROLLOUT);
