@@ -428,7 +428,9 @@ spec_field_pos(const struct spec_meta *meta, const char *path)
 
 	while (n != NULL && *p != '\0') {
 		len = strcspn(p, ".[");
-		if (len > 0 && len < sizeof key) {
+		if (len >= sizeof key)
+			return pos;
+		if (len > 0) {
 			memcpy(key, p, len);
 			key[len] = '\0';
 			if (n->kind != SPEC_MAP)

@@ -54,6 +54,13 @@ out=$("$PERCH_BIN" validate --output=json examples/checkout-linkerd.yaml); rc=$?
 expect_eq "json valid exit" "$rc" 0
 expect_eq "json valid" "$out" "[]"
 
+# `-` reads standard input, beside files.
+out=$(sed 's/stepWeight: 10/stepWeight: 60/' examples/checkout-linkerd.yaml |
+	"$PERCH_BIN" validate - examples/ab-testing.yaml); rc=$?
+expect_eq "stdin exit" "$rc" 0
+expect_match "stdin finding" "$out" "^<stdin>:70:5: warning: \[max-below-step\] maxWeight 50 is below stepWeight 60"
+expect_match "stdin summary" "$out" "2 files: 2 Canaries"
+
 # Hostile files: clean errors, quickly.
 head -c 5000000 /dev/zero | tr '\0' 'a' >"$TMP/huge.yaml"
 printf 'kind: \0Canary\n' >"$TMP/binary.yaml"
