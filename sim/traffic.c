@@ -207,8 +207,7 @@ eval_one(struct sim_world *w, const struct metric_query *q, struct metric_value 
 		out->value = (double)t.requests;
 	} else if (t.requests == 0) {
 		out->result = CHECK_NODATA;
-		snprintf(out->err, sizeof out->err, "no values found: %s received no requests in the last %ds",
-		    a->target, window_s);
+		snprintf(out->err, sizeof out->err, "no requests in the last %ds", window_s);
 	} else if (m->kind == METRIC_SUCCESS_RATE) {
 		out->value = 100.0 * (double)(t.requests - t.errors) / (double)t.requests;
 	} else {
