@@ -5,6 +5,7 @@
 #   make test       set up what is missing, build, run every test
 #   make check      the whole test suite under AddressSanitizer + UBSan
 #   make tsan       the whole test suite under ThreadSanitizer
+#   make valgrind   every unit test binary under valgrind (no errors, no leaks)
 #   make lint       dependency rules, cppcheck, function length, whitespace
 #   make fuzz       build the libFuzzer targets and run each briefly
 #   make bench      build and run the benchmarks (they print figures)
@@ -67,7 +68,7 @@ endif
 
 .SECONDARY:
 
-.PHONY: all demo test test-run check tsan lint fuzz bench install uninstall deps clean unit-tests
+.PHONY: all demo test test-run check tsan valgrind lint fuzz bench install uninstall deps clean unit-tests
 
 all: $(BIN)
 
@@ -128,6 +129,10 @@ check:
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE="-fsanitize=thread" \
 		CFLAGS="-O1 -g" PERCH_TSAN=1 test-run
+
+# Every unit test binary under valgrind's memcheck: no errors, no leaks.
+valgrind: unit-tests
+	@PERCH_BUILD=$(abspath $(BUILD)) bash tests/valgrind.sh
 
 lint:
 	@bash tests/lint.sh
