@@ -328,6 +328,11 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 		free(l);
 		return 2;
 	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "perch: the terminal front end needs a terminal on stdin and stdout\n");
+		free(l);
+		return 3;
+	}
 	setlocale(LC_ALL, "");
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
