@@ -120,7 +120,7 @@ render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u,
 }
 
 static void
-render_status(const struct pen *p, const struct ui *u, int y, int w)
+render_status(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
 {
 	int x = 1;
 
@@ -136,7 +136,10 @@ render_status(const struct pen *p, const struct ui *u, int y, int w)
 		snprintf(f, sizeof f, "filter: %s", u->filter);
 		w -= put_right(p, y, w - 1, 40, f, ROLE_DIM) + 2;
 	}
-	put(p, y, x, w - 2, u->msg, ROLE_STATUS);
+	if (u->msg[0] == '\0' && s != NULL && s->read_only && s->holder != NULL && s->holder[0] != '\0')
+		putf(p, y, x, w - 2, ROLE_DIM, "controlled by %s", s->holder);
+	else
+		put(p, y, x, w - 2, u->msg, ROLE_STATUS);
 }
 
 static void
@@ -282,7 +285,7 @@ render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui
 	}
 	render_header(&p, s, u, W);
 	render_body(&p, s, u, H, W);
-	render_status(&p, u, H - 2, W);
+	render_status(&p, s, u, H - 2, W);
 	render_footer(&p, s, u, H - 1, W);
 	if (u->overlay == OV_HELP)
 		render_help(&p, u, H, W);
