@@ -6,10 +6,12 @@ Serves /api/v1/query on 127.0.0.1 (port 0 = any free port; prints
 the word after "fault_" in the query: ok, slow, bad (400 + error JSON),
 unavailable (503 + error JSON), plain500, garbage, huge (a body larger than
 perch's cap), matrix, nan, empty.  Every request is appended to --log.
+With --tls-cert and --tls-key it serves HTTPS.
 """
 import argparse
 import json
 import re
+import ssl
 import sys
 import time
 import urllib.parse
@@ -88,11 +90,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     a = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.log = a.log
-    print("listening on http://127.0.0.1:%d" % srv.server_address[1], flush=True)
+    scheme = "http"
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        scheme = "https"
+    print("listening on %s://127.0.0.1:%d" % (scheme, srv.server_address[1]), flush=True)
     srv.serve_forever()
 
 
