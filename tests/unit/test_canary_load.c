@@ -8,9 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/canary_load.h"
+#include "tests/unit/helper_httpd.h"
 #include "spec/spec.h"
 #include "util/status.h"
 
@@ -171,12 +174,60 @@ test_errors(void **state)
 	}
 }
 
+/* A template's address gets its headers; other servers do not. */
+static void
+test_register_servers(void **state)
+{
+	static const struct httpd_rule rules[] = {
+		{ .status = 200, .body = "{\"status\":\"success\",\"data\":{\"resultType\":"
+		  "\"scalar\",\"result\":[1,\"4\"]}}" },
+	};
+	struct httpd *h = httpd_start(rules, 1);
+	char url[64], other[80], text[sizeof doc + 256], *p, *r, *r0;
+	struct spec_set *set;
+	struct prom *pr = prom_new(NULL);
+	struct prom_req req[2];
+	struct prom_res res[2];
+
+	(void)state;
+	httpd_url(h, url, sizeof url);
+	strcpy(text, doc);
+	p = strstr(text, "address: 'http://prom:9090'}");
+	snprintf(p, sizeof text - (size_t)(p - text), "address: '%s', headers: {X-Scope-OrgID: [shop, web]}}%s",
+	    url, strstr(doc, "address: 'http://prom:9090'}") + strlen("address: 'http://prom:9090'}"));
+	set = load(text);
+	assert_int_equal(canary_register_servers(set, spec_set_canary(set, 0), pr), 1);
+	req[0] = (struct prom_req){ url, "a", 0 };
+	snprintf(other, sizeof other, "%s/", url);	/* the same server, not registered */
+	req[1] = (struct prom_req){ other, "b", 0 };
+	prom_query_batch(pr, req, 2, res);
+	assert_true(res[0].v.result == CHECK_PASS && res[0].v.value == 4);
+	assert_true(res[1].v.result == CHECK_PASS);
+	r0 = httpd_request(h, 0);
+	r = httpd_request(h, 1);
+	if (strstr(r0, "query=b") != NULL) {
+		p = r0;
+		r0 = r;
+		r = p;
+	}
+	/* r0 asked for a, r for b */
+	assert_non_null(strstr(r0, "X-Scope-OrgID: shop\r\n"));
+	assert_non_null(strstr(r0, "X-Scope-OrgID: web\r\n"));
+	assert_null(strstr(r, "X-Scope-OrgID"));
+	free(r0);
+	free(r);
+	prom_free(pr);
+	spec_set_free(set);
+	httpd_stop(h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_register_servers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
