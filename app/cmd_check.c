@@ -430,28 +430,30 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 		pcfg = NULL;
 	oc = xcalloc(cfg->n_metrics + 1, sizeof *oc);
 	run_queries(p, o, cfg, pcfg, oc);
-	id = sanitize_dup(cfg->ns, 128);
+	snprintf(err, sizeof err, "%s/%s", cfg->ns, cfg->name);
+	id = sanitize_dup(err, 300);
 	if (!o->json)
-		printf("%s/%s (observer %s) at %s:%s\n", id, cfg->name,
+		printf("%s (observer %s) at %s:%s\n", id,
 		    observer_name(builtin_observer(cfg->provider, cfg->target_kind)), when,
 		    cfg->n_metrics == 0 ? " no metrics" : "");
-	free(id);
 	for (i = 0; i < cfg->n_metrics; i++) {
 		if (o->json)
 			print_json(cfg, &oc[i], when);
 		else
 			print_text(cfg, &oc[i]);
 		if (o->json && strcmp(oc[i].isolation, "same-as-primary") == 0) {
-			id = sanitize_dup(oc[i].m->name, 128);
-			fprintf(stderr, "perch check: warning: %s/%s %s: canary and primary give the same "
-			    "value; the query measures all pods, not the canary\n", cfg->ns, cfg->name, id);
-			free(id);
+			char *metric = sanitize_dup(oc[i].m->name, 128);
+
+			fprintf(stderr, "perch check: warning: %s %s: canary and primary give the same "
+			    "value; the query measures all pods, not the canary\n", id, metric);
+			free(metric);
 		}
 		if (prom_unreachable(&oc[i].val) || (oc[i].has_vol && prom_unreachable(&oc[i].vol)))
 			rc = EXIT_INFRA;
 		else if (oc[i].result != CHECK_PASS && rc == EXIT_OK)
 			rc = EXIT_FAILED;
 	}
+	free(id);
 	free(oc);
 	canary_cfg_free(pcfg);
 	canary_cfg_free(cfg);
