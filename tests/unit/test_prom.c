@@ -249,6 +249,19 @@ test_unreachable_and_provider(void **state)
 	assert_true(out[0].result == CHECK_PASS && out[0].value == 12500);
 	assert_true(out[1].result == CHECK_PASS && out[1].value == 12.5);
 	assert_true(out[2].result == CHECK_PASS && out[2].value == 12.5);
+	{
+		struct prom_req none[2] = { { NULL, NULL, 0 }, { NULL, "up", 0 } };
+		struct prom_res r2[2];
+		struct prom *empty = prom_new(NULL);
+
+		prom_query_batch(p, none, 1, r2);
+		assert_int_equal(r2[0].status, ST_INVALID);
+		assert_string_equal(r2[0].v.err, "no query to send to Prometheus");
+		prom_query_batch(empty, none + 1, 1, r2 + 1);
+		assert_int_equal(r2[1].status, ST_INVALID);
+		assert_string_equal(r2[1].v.err, "no Prometheus server given");
+		prom_free(empty);
+	}
 	prom_query_batch(p, &dead, 1, &res);
 	assert_int_equal(res.status, ST_NETWORK);
 	assert_true(prom_unreachable(&res));
