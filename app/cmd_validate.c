@@ -1,0 +1,128 @@
+/*
+ * cmd_validate.c — `perch validate [--strict] [-o text|json] FILE...`: loads
+ * every file into one spec set (a Canary finds MetricTemplates of the other
+ * files), validates it like Flagger, runs the lints and prints every
+ * finding, compiler style or as JSON.  Exit 0 when valid (warnings
+ * allowed), 1 on any error, 2 on usage errors.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+#include "spec/spec.h"
+#include "util/sanitize.h"
+
+static json_t *
+finding_json(const struct diag *d)
+{
+	char *file = sanitize_dup(d->file, 4096), *msg = sanitize_dup(d->message, 4096);
+	char *field = sanitize_dup(d->field, 512);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s?, s:s}",
+	    "file", file, "line", d->line, "column", d->col,
+	    "severity", diag_severity_name(d->severity), "field", field,
+	    "lint", d->lint, "message", msg);
+
+	free(file);
+	free(msg);
+	free(field);
+	return o;
+}
+
+static void
+print_json(const struct diag_list *dl)
+{
+	json_t *arr = json_array();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < dl->n; i++)
+		json_array_append_new(arr, finding_json(&dl->items[i]));
+	s = json_dumps(arr, JSON_INDENT(2));
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(arr);
+}
+
+static void
+print_text(const struct diag_list *dl, const struct spec_set *set, int nfiles)
+{
+	size_t i, nc = spec_set_n_canaries(set), nt = spec_set_n_templates(set);
+	size_t na = spec_set_n_alert_providers(set);
+
+	for (i = 0; i < dl->n; i++)
+		diag_print(stdout, &dl->items[i]);
+	printf("%d file%s: %zu Canar%s, %zu MetricTemplate%s, %zu AlertProvider%s; "
+	    "%zu error%s, %zu warning%s\n", nfiles, nfiles == 1 ? "" : "s",
+	    nc, nc == 1 ? "y" : "ies", nt, nt == 1 ? "" : "s", na, na == 1 ? "" : "s",
+	    dl->n_errors, dl->n_errors == 1 ? "" : "s",
+	    dl->n_warnings, dl->n_warnings == 1 ? "" : "s");
+}
+
+int
+cmd_validate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "strict", no_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct diag_list dl;
+	struct spec_set *set;
+	bool strict = false, json = false;
+	int c, i, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			strict = true;
+			continue;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "text") != 0)
+				return cli_usage_error("validate", "unknown output format '%s' "
+				    "(text or json)", optarg);
+			continue;
+		case ':':
+			return cli_usage_error("validate", "option '%s' needs an argument",
+			    argv[optind - 1]);
+		default:
+			break;
+		}
+		switch (cli_common_option("validate", c, optarg)) {
+		case CLI_OPT_HANDLED:
+			break;
+		case CLI_OPT_HELP:
+			return cli_command_help("validate");
+		default:
+			return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("validate", "no file given");
+	if ((rc = cli_apply_logging("validate")) != EXIT_OK)
+		return rc;
+
+	diag_list_init(&dl, strict);
+	set = spec_set_new();
+	for (i = optind; i < argc; i++)
+		spec_load_file(set, argv[i], &dl);
+	spec_validate(set, &dl);
+	diag_list_sort(&dl);
+	if (json)
+		print_json(&dl);
+	else
+		print_text(&dl, set, argc - optind);
+	rc = dl.n_errors > 0 ? EXIT_FAILED : EXIT_OK;
+	spec_set_free(set);
+	diag_list_fini(&dl);
+	return rc;
+}

@@ -1,0 +1,820 @@
+/*
+ * store_dir.c — the state-directory store (see store_dir.h for the layout
+ * and the contract): names and paths, atomic checksummed files, the control
+ * lock, the list of canaries.  The journal lives in store_journal.c; the JSON
+ * forms in store_codec.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/store_codec.h"
+#include "app/store_dir.h"
+#include "app/store_dir_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define STATE_FILE_MAX	(1u << 20)	/* status.json / spec.json cap */
+#define LOCK_TRIES	5		/* a watcher's probe holds a shared lock briefly */
+
+/* ---- names and paths ---------------------------------------------------- */
+
+/* One-line reason into an ERRMSG_MAX buffer (cut when longer); err may be NULL. */
+void
+seterr(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, ERRMSG_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* A DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+static bool
+is_label(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A DNS-1123 subdomain: labels joined by dots, at most 253 bytes. */
+static bool
+is_subdomain(const char *s, size_t n)
+{
+	size_t start = 0, i;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (!is_label(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+int
+store_dir_check_name(const char *canary, char *err, size_t errsz)
+{
+	const char *slash = canary != NULL ? strchr(canary, '/') : NULL;
+	char shown[80];
+
+	if (canary == NULL || slash == NULL) {
+		sanitize(shown, sizeof shown, canary ? canary : "", canary ? strlen(canary) : 0);
+		snprintf(err, errsz, "canary name \"%s\" is not namespace/name", shown);
+		return ST_INVALID;
+	}
+	sanitize(shown, sizeof shown, canary, strlen(canary));
+	if (!is_label(canary, (size_t)(slash - canary))) {
+		snprintf(err, errsz, "canary \"%s\": the namespace is not a DNS-1123 label "
+		    "(lower-case letters, digits and '-', at most 63)", shown);
+		return ST_INVALID;
+	}
+	if (!is_subdomain(slash + 1, strlen(slash + 1)) ||
+	    strlen(canary) >= sizeof(((struct journal_rec *)0)->canary)) {
+		snprintf(err, errsz, "canary \"%s\": the name is not a DNS-1123 subdomain "
+		    "(lower-case letters, digits, '-' and '.')", shown);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+int
+sd_path(const struct store_dir *sd, const char *canary, const char *file, char *out,
+    size_t outsz, char *err)
+{
+	int n;
+
+	if (store_dir_check_name(canary, err ? err : (char[ERRMSG_MAX]){0}, ERRMSG_MAX) != ST_OK)
+		return ST_INVALID;
+	n = snprintf(out, outsz, "%s/%s%s%s", sd->dir, canary, file ? "/" : "", file ? file : "");
+	if (n < 0 || (size_t)n >= outsz) {
+		seterr(err, "state path for %s is too long", canary);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+/* fsync of the directory holding path, so a new entry in it is durable. */
+static void
+sync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (fsync(fd) != 0)
+				log_warn("fsync %s: %s", dir, strerror(errno));
+			close(fd);
+		}
+	}
+	free(dir);
+}
+
+static int
+mkdir_one(const char *path, char *err)
+{
+	if (mkdir(path, 0777) == 0) {
+		sync_parent(path);
+		return ST_OK;
+	}
+	if (errno == EEXIST)
+		return ST_OK;
+	seterr(err, "cannot create %s: %s", path, strerror(errno));
+	return ST_IO;
+}
+
+/* Creates DIR/<ns> and DIR/<ns>/<name>. */
+int
+sd_mkdirs(const struct store_dir *sd, const char *canary, char *err)
+{
+	char path[PATH_MAX];
+	char *slash;
+	int st;
+
+	if ((st = sd_path(sd, canary, NULL, path, sizeof path, err)) != ST_OK)
+		return st;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	if ((st = mkdir_one(path, err)) != ST_OK)
+		return st;
+	*slash = '/';
+	return mkdir_one(path, err);
+}
+
+/* mkdir -p */
+static int
+mkdir_parents(const char *dir, char *err, size_t errsz)
+{
+	char *p = xstrdup(dir), *s;
+	int st = ST_OK;
+
+	for (s = p + 1; st == ST_OK; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			snprintf(err, errsz, "cannot create %s: %s", p, strerror(errno));
+			st = ST_IO;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return st;
+}
+
+/* Reads a whole file (at most max bytes) with O_RDONLY. */
+int
+sd_read_file(const char *path, size_t max, struct buf *b, char *err)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd, st = ST_OK;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ST_NOTFOUND;
+		seterr(err, "cannot open %s: %s", path, strerror(errno));
+		return ST_IO;
+	}
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seterr(err, "cannot read %s: %s", path, strerror(errno));
+			st = ST_IO;
+			break;
+		}
+		if (buf_append(b, chunk, (size_t)n) != ST_OK || b->len > max) {
+			seterr(err, "%s: larger than %zu bytes", path, max);
+			st = ST_CORRUPT;
+			break;
+		}
+	}
+	close(fd);
+	return st;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ST_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return ST_OK;
+}
+
+/* Atomic replace of dir/file: temp file in the same directory, fsync,
+ * rename, fsync of the directory. */
+static int
+write_atomic(struct store_dir *sd, const char *dir, const char *file, const char *data,
+    size_t len, char *err)
+{
+	char *tmp, *dst;
+	unsigned seq;
+	int fd, dfd, st;
+
+	pthread_mutex_lock(&sd->mu);
+	seq = sd->tmp_seq++;
+	pthread_mutex_unlock(&sd->mu);
+	tmp = xasprintf("%s/.%s.tmp.%ld.%u", dir, file, (long)getpid(), seq);
+	dst = xasprintf("%s/%s", dir, file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	st = fd < 0 ? ST_IO : write_all(fd, data, len);
+	if (st == ST_OK && fsync(fd) != 0)
+		st = ST_IO;
+	if (fd >= 0 && close(fd) != 0)
+		st = ST_IO;
+	if (st == ST_OK && rename(tmp, dst) != 0)
+		st = ST_IO;
+	if (st != ST_OK) {
+		seterr(err, "cannot write %s: %s", dst, strerror(errno));
+		unlink(tmp);
+	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(dfd) != 0)
+			log_warn("fsync %s: %s", dir, strerror(errno));
+		close(dfd);
+	}
+	free(tmp);
+	free(dst);
+	return st;
+}
+
+/* ---- checksummed envelopes ----------------------------------------------- */
+
+static void
+envelope_checksum(json_t *env, char out[32])
+{
+	char *canon = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (canon == NULL)
+		xalloc_fatal(0);
+	snprintf(out, 32, "fnv1a64:%016llx", (unsigned long long)fnv1a64(canon, strlen(canon)));
+	free(canon);
+}
+
+/* Writes {"format","kind","canary",kind: body,"checksum"} atomically; steals body. */
+static int
+envelope_write(struct store_dir *sd, const char *canary, const char *kind, json_t *body,
+    char *err)
+{
+	char dir[PATH_MAX], file[64], sum[32];
+	json_t *env = json_object();
+	char *text;
+	int st;
+
+	json_object_set_new(env, "format", json_integer(STORE_DIR_FORMAT));
+	json_object_set_new(env, "kind", json_string(kind));
+	json_object_set_new(env, "canary", json_string(canary));
+	json_object_set_new(env, kind, body);
+	envelope_checksum(env, sum);
+	json_object_set_new(env, "checksum", json_string(sum));
+	text = json_dumps(env, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(env);
+	if (text == NULL)
+		xalloc_fatal(0);
+	snprintf(file, sizeof file, "%s.json", kind);
+	st = sd_path(sd, canary, NULL, dir, sizeof dir, err);
+	if (st == ST_OK)
+		st = write_atomic(sd, dir, file, text, strlen(text), err);
+	free(text);
+	return st;
+}
+
+/* Checks the envelope around the body (format, checksum, kind, canary). */
+static int
+envelope_check(json_t *env, const char *path, const char *canary, const char *kind, char *err)
+{
+	const json_t *fmt = json_object_get(env, "format");
+	const char *sum = json_string_value(json_object_get(env, "checksum"));
+	char want[32], have[32];
+
+	if (!json_is_integer(fmt)) {
+		seterr(err, "%s: missing field \"format\"", path);
+		return ST_CORRUPT;
+	}
+	if (json_integer_value(fmt) != STORE_DIR_FORMAT) {
+		seterr(err, "%s: unknown format version %lld (this perch reads %d)",
+		    path, (long long)json_integer_value(fmt), STORE_DIR_FORMAT);
+		return ST_CORRUPT;
+	}
+	if (sum == NULL) {
+		seterr(err, "%s: missing field \"checksum\"", path);
+		return ST_CORRUPT;
+	}
+	snprintf(have, sizeof have, "%s", sum);
+	json_object_del(env, "checksum");
+	envelope_checksum(env, want);
+	if (strcmp(have, want) != 0) {
+		seterr(err, "%s: checksum mismatch (the file was changed or damaged)", path);
+		return ST_CORRUPT;
+	}
+	if (!json_is_string(json_object_get(env, "kind")) ||
+	    strcmp(json_string_value(json_object_get(env, "kind")), kind) != 0 ||
+	    !json_is_string(json_object_get(env, "canary")) ||
+	    strcmp(json_string_value(json_object_get(env, "canary")), canary) != 0) {
+		seterr(err, "%s: \"kind\" or \"canary\" does not match the file's place", path);
+		return ST_CORRUPT;
+	}
+	return ST_OK;
+}
+
+/* Reads and checks DIR/canary/<kind>.json; *env is a new reference on ST_OK. */
+static int
+envelope_read(struct store_dir *sd, const char *canary, const char *kind, json_t **env,
+    char *err)
+{
+	char path[PATH_MAX], file[64];
+	json_error_t je;
+	struct buf b;
+	int st;
+
+	*env = NULL;
+	snprintf(file, sizeof file, "%s.json", kind);
+	if ((st = sd_path(sd, canary, file, path, sizeof path, err)) != ST_OK)
+		return st;
+	buf_init(&b, STATE_FILE_MAX + 1);
+	st = sd_read_file(path, STATE_FILE_MAX, &b, err);
+	if (st == ST_OK) {
+		*env = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
+		if (*env == NULL) {
+			seterr(err, "%s:%d:%d: bad JSON: %s", path, je.line, je.column, je.text);
+			st = ST_CORRUPT;
+		} else if (!json_is_object(*env)) {
+			seterr(err, "%s: not a JSON object", path);
+			st = ST_CORRUPT;
+		} else {
+			st = envelope_check(*env, path, canary, kind, err);
+		}
+		if (st != ST_OK) {
+			json_decref(*env);
+			*env = NULL;
+		}
+	} else if (st == ST_NOTFOUND && err != NULL) {
+		seterr(err, "%s: no saved %s", path, kind);
+	}
+	buf_fini(&b);
+	return st;
+}
+
+/* ---- the table of canaries this handle has touched ---------------------- */
+
+struct sd_entry *
+sd_entry_get(struct store_dir *sd, const char *canary)
+{
+	size_t i;
+
+	for (i = 0; i < sd->n_entries; i++)
+		if (strcmp(sd->entries[i].canary, canary) == 0)
+			return &sd->entries[i];
+	if (sd->n_entries == sd->cap_entries) {
+		sd->cap_entries = sd->cap_entries ? sd->cap_entries * 2 : 8;
+		sd->entries = xreallocarray(sd->entries, sd->cap_entries, sizeof *sd->entries);
+	}
+	memset(&sd->entries[sd->n_entries], 0, sizeof sd->entries[0]);
+	snprintf(sd->entries[sd->n_entries].canary, sizeof sd->entries[0].canary, "%s", canary);
+	sd->entries[sd->n_entries].lock_fd = -1;
+	return &sd->entries[sd->n_entries++];
+}
+
+/* ---- status and spec ---------------------------------------------------- */
+
+static int
+sd_load(void *ctx, const char *canary, struct canary_status *out, char *err)
+{
+	struct store_dir *sd = ctx;
+	char why[ERRMSG_MAX], path[PATH_MAX];
+	json_t *env;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	st = envelope_read(sd, canary, "status", &env, err);
+	if (st == ST_OK) {
+		st = status_from_json(json_object_get(env, "status"), out, why, sizeof why);
+		if (st != ST_OK) {
+			sd_path(sd, canary, "status.json", path, sizeof path, NULL);
+			seterr(err, "%s: %s", path, why);
+		}
+		json_decref(env);
+	}
+	if (st == ST_OK || st == ST_NOTFOUND) {
+		pthread_mutex_lock(&sd->mu);
+		sd_entry_get(sd, canary)->verified = true;
+		pthread_mutex_unlock(&sd->mu);
+	}
+	return st;
+}
+
+/* A save never replaces a status.json that does not read back: the user
+ * must look at it first.  Checked once per canary and handle. */
+static int
+save_allowed(struct store_dir *sd, const char *canary, char *err)
+{
+	struct canary_status old;
+	bool verified;
+	int st;
+
+	pthread_mutex_lock(&sd->mu);
+	verified = sd_entry_get(sd, canary)->verified;
+	pthread_mutex_unlock(&sd->mu);
+	if (verified)
+		return ST_OK;
+	st = sd_load(sd, canary, &old, err);
+	return st == ST_NOTFOUND ? ST_OK : st;
+}
+
+static int
+sd_save(void *ctx, const char *canary, const struct canary_status *st, char *err)
+{
+	struct store_dir *sd = ctx;
+	int rc;
+
+	if (sd->ro) {
+		seterr(err, "the state directory is open read-only");
+		return ST_REFUSED;
+	}
+	if ((rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
+		return rc;
+	return envelope_write(sd, canary, "status", status_to_json(st), err);
+}
+
+static int
+sd_save_spec(void *ctx, const char *canary, const struct canary_cfg *cfg, char *err)
+{
+	struct store_dir *sd = ctx;
+	int rc;
+
+	if (sd->ro) {
+		seterr(err, "the state directory is open read-only");
+		return ST_REFUSED;
+	}
+	if ((rc = sd_mkdirs(sd, canary, err)) != ST_OK)
+		return rc;
+	return envelope_write(sd, canary, "spec", spec_to_json(cfg), err);
+}
+
+static int
+sd_load_spec(void *ctx, const char *canary, struct canary_cfg **out, char *err)
+{
+	struct store_dir *sd = ctx;
+	char why[ERRMSG_MAX], path[PATH_MAX];
+	json_t *env;
+	int st;
+
+	*out = NULL;
+	st = envelope_read(sd, canary, "spec", &env, err);
+	if (st != ST_OK)
+		return st;
+	st = spec_from_json(json_object_get(env, "spec"), out, why, sizeof why);
+	if (st != ST_OK) {
+		sd_path(sd, canary, "spec.json", path, sizeof path, NULL);
+		seterr(err, "%s: %s", path, why);
+	}
+	json_decref(env);
+	return st;
+}
+
+/* ---- control lock ------------------------------------------------------- */
+
+/* Removes the temp files a crashed writer left (".status.json.tmp.PID.N");
+ * called with the lock held, so no other writer is at work. */
+static void
+remove_stale_temps(const struct store_dir *sd, const char *canary)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if (sd_path(sd, canary, NULL, dir, sizeof dir, NULL) != ST_OK || (d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".json.tmp.") != NULL &&
+		    unlinkat(dfd, de->d_name, 0) == 0)
+			log_info("%s: removed %s left by an interrupted save", dir, de->d_name);
+	closedir(d);
+}
+
+static void
+read_holder(int fd, char *holder, size_t holdersz)
+{
+	char raw[256];
+	ssize_t n = pread(fd, raw, sizeof raw - 1, 0);
+
+	if (holder == NULL || holdersz == 0)
+		return;
+	if (n <= 0) {
+		snprintf(holder, holdersz, "another process");
+		return;
+	}
+	raw[n] = '\0';
+	raw[strcspn(raw, "\n")] = '\0';
+	sanitize(holder, holdersz, raw, strlen(raw));
+	if (holder[0] == '\0')
+		snprintf(holder, holdersz, "another process");
+}
+
+static int
+try_flock(int fd)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < LOCK_TRIES; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return ST_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return ST_IO;
+		nanosleep(&pause, NULL);
+	}
+	return ST_LOCKED;
+}
+
+static int
+sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz)
+{
+	struct store_dir *sd = ctx;
+	char path[PATH_MAX], text[192], err[ERRMSG_MAX];
+	struct sd_entry *e;
+	int fd, st;
+
+	if (sd->ro)
+		return ST_REFUSED;
+	if ((st = sd_mkdirs(sd, canary, err)) != ST_OK ||
+	    (st = sd_path(sd, canary, "lock", path, sizeof path, err)) != ST_OK) {
+		log_warn("acquire %s: %s", canary, err);
+		return st;
+	}
+	pthread_mutex_lock(&sd->mu);
+	e = sd_entry_get(sd, canary);
+	if (e->lock_fd >= 0) {
+		pthread_mutex_unlock(&sd->mu);
+		return ST_OK;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	st = fd < 0 ? ST_IO : try_flock(fd);
+	if (st == ST_OK) {
+		snprintf(text, sizeof text, "%s pid %ld\n", actor && actor[0] ? actor : "unknown",
+		    (long)getpid());
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) < 0)
+			log_warn("%s: cannot record the holder: %s", path, strerror(errno));
+		e->lock_fd = fd;
+		remove_stale_temps(sd, canary);
+	} else if (st == ST_LOCKED) {
+		read_holder(fd, holder, holdersz);
+		close(fd);
+	} else {
+		log_warn("%s: cannot lock: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_mutex_unlock(&sd->mu);
+	return st;
+}
+
+static int
+sd_renew(void *ctx, const char *canary)
+{
+	struct store_dir *sd = ctx;
+	int st;
+
+	if (sd->ro)
+		return ST_REFUSED;
+	pthread_mutex_lock(&sd->mu);
+	st = sd_entry_get(sd, canary)->lock_fd >= 0 ? ST_OK : ST_CONFLICT;
+	pthread_mutex_unlock(&sd->mu);
+	return st;
+}
+
+/* Forgets the holder text, then unlocks; mutex held. */
+static void
+entry_unlock(struct sd_entry *e)
+{
+	if (e->lock_fd < 0)
+		return;
+	if (ftruncate(e->lock_fd, 0) != 0)
+		log_warn("%s: cannot clear the lock holder", e->canary);
+	flock(e->lock_fd, LOCK_UN);
+	close(e->lock_fd);
+	e->lock_fd = -1;
+}
+
+static int
+sd_release(void *ctx, const char *canary)
+{
+	struct store_dir *sd = ctx;
+
+	if (sd->ro)
+		return ST_REFUSED;
+	pthread_mutex_lock(&sd->mu);
+	entry_unlock(sd_entry_get(sd, canary));
+	pthread_mutex_unlock(&sd->mu);
+	return ST_OK;
+}
+
+int
+store_dir_holder(struct store_dir *sd, const char *canary, char *holder, size_t holdersz)
+{
+	char path[PATH_MAX];
+	int fd, st;
+
+	if (sd_path(sd, canary, "lock", path, sizeof path, NULL) != ST_OK)
+		return ST_INVALID;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ST_NOTFOUND;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+		st = ST_NOTFOUND;
+	} else {
+		read_holder(fd, holder, holdersz);
+		st = ST_OK;
+	}
+	close(fd);
+	return st;
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+static bool
+has_state(const char *dir, const char *ns, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/%s/%s/status.json", dir, ns, name);
+	if (stat(path, &sb) == 0)
+		return true;
+	snprintf(path, sizeof path, "%s/%s/%s/spec.json", dir, ns, name);
+	return stat(path, &sb) == 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+list_ns(const char *dir, const char *ns, char ***out, size_t *n, size_t *cap)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof path, "%s/%s", dir, ns);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_subdomain(de->d_name, strlen(de->d_name)) || !has_state(dir, ns, de->d_name))
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*out = xreallocarray(*out, *cap, sizeof **out);
+		}
+		(*out)[(*n)++] = xasprintf("%s/%s", ns, de->d_name);
+	}
+	closedir(d);
+}
+
+static size_t
+sd_list(void *ctx, char ***out)
+{
+	struct store_dir *sd = ctx;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	if ((d = opendir(sd->dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (is_label(de->d_name, strlen(de->d_name)))
+			list_ns(sd->dir, de->d_name, out, &n, &cap);
+	closedir(d);
+	if (n > 1)
+		qsort(*out, n, sizeof **out, cmp_str);
+	return n;
+}
+
+/* ---- open and close ------------------------------------------------------ */
+
+struct store_dir *
+store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
+{
+	struct store_dir *sd;
+	struct stat sb;
+
+	if (dir == NULL || dir[0] == '\0') {
+		snprintf(err, errsz, "no state directory given");
+		return NULL;
+	}
+	if (!read_only && mkdir_parents(dir, err, errsz) != ST_OK)
+		return NULL;
+	if (stat(dir, &sb) != 0) {
+		snprintf(err, errsz, "state directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errsz, "state directory %s: not a directory", dir);
+		return NULL;
+	}
+	sd = xcalloc(1, sizeof *sd);
+	sd->dir = xstrdup(dir);
+	sd->ro = read_only;
+	sd->journal_max = STORE_DIR_JOURNAL_MAX;
+	pthread_mutex_init(&sd->mu, NULL);
+	return sd;
+}
+
+void
+store_dir_close(struct store_dir *sd)
+{
+	size_t i;
+
+	if (sd == NULL)
+		return;
+	for (i = 0; i < sd->n_entries; i++)
+		entry_unlock(&sd->entries[i]);
+	free(sd->entries);
+	pthread_mutex_destroy(&sd->mu);
+	free(sd->dir);
+	free(sd);
+}
+
+const char *
+store_dir_path(const struct store_dir *sd)
+{
+	return sd->dir;
+}
+
+void
+store_dir_set_journal_max(struct store_dir *sd, size_t bytes)
+{
+	sd->journal_max = bytes ? bytes : STORE_DIR_JOURNAL_MAX;
+}
+
+char *
+store_dir_default_path(void)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/perch", xdg);
+	if (home != NULL && home[0] != '\0')
+		return xasprintf("%s/.local/state/perch", home);
+	return NULL;
+}
+
+const struct store_ops store_dir_ops = {
+	.name = "dir",
+	.acquire = sd_acquire,
+	.renew = sd_renew,
+	.release = sd_release,
+	.load = sd_load,
+	.save = sd_save,
+	.append = sd_append,
+	.save_spec = sd_save_spec,
+	.load_spec = sd_load_spec,
+	.tail = sd_tail,
+	.list = sd_list,
+};

@@ -1,0 +1,52 @@
+/*
+ * store_dir_int.h — what the files of the state-directory store share
+ * (store_dir.c, store_journal.c).  Not for other modules: use store_dir.h.
+ */
+#ifndef PERCH_APP_STORE_DIR_INT_H
+#define PERCH_APP_STORE_DIR_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "app/store_dir.h"
+#include "util/buf.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* A canary this handle has touched. */
+struct sd_entry {
+	char canary[128];
+	int  lock_fd;		/* >= 0 while we hold its lock */
+	bool verified;		/* status.json read back fine (or was absent) */
+};
+
+struct store_dir {
+	char   *dir;
+	bool    ro;
+	size_t  journal_max;
+	pthread_mutex_t mu;	/* guards entries and tmp_seq */
+	struct sd_entry *entries;
+	size_t  n_entries, cap_entries;
+	unsigned tmp_seq;
+};
+
+/* DIR/canary[/file] into out; ST_INVALID (err, ERRMSG_MAX, may be NULL)
+ * for a bad name or a path too long. */
+int sd_path(const struct store_dir *sd, const char *canary, const char *file, char *out,
+    size_t outsz, char *err);
+int sd_mkdirs(const struct store_dir *sd, const char *canary, char *err);
+/* Whole file into b (O_RDONLY): ST_OK, ST_NOTFOUND, ST_IO, ST_CORRUPT (> max). */
+int sd_read_file(const char *path, size_t max, struct buf *b, char *err);
+/* One-line reason into an ERRMSG_MAX buffer; err may be NULL. */
+void seterr(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Mutex held by the caller. */
+struct sd_entry *sd_entry_get(struct store_dir *sd, const char *canary);
+
+int sd_append(void *ctx, const struct journal_rec *rec);
+size_t sd_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * store_journal.c — the journal of the state-directory store: events and
+ * check results of one canary, one JSON object a line, in
+ * DIR/<ns>/<name>/journal.jsonl (see store_dir.h).
+ *
+ * Appends are one write(2) of a whole line on an O_APPEND descriptor, so a
+ * crash leaves at most a torn last line; tail() ignores that one and logs
+ * (and skips) an unreadable line anywhere else.  Past journal_max bytes the
+ * file is renamed to journal.1.jsonl (replacing the older one) and a new
+ * one is started, so the journal never takes more than twice that.  The
+ * journal is not fsync()ed: status.json is what a restart resumes from.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/store_codec.h"
+#include "app/store_dir_int.h"
+#include "util/log.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define JOURNAL_LINE_MAX 8192	/* a longer line is not a record */
+
+static int
+open_journal(const struct store_dir *sd, const char *path, const char *old, size_t add)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0 ||
+	    (size_t)sb.st_size + add <= sd->journal_max)
+		return fd;
+	/* Rotate: only the controller (the lock holder) appends. */
+	close(fd);
+	if (rename(path, old) != 0)
+		log_warn("cannot rotate %s: %s", path, strerror(errno));
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+}
+
+int
+sd_append(void *ctx, const struct journal_rec *rec)
+{
+	struct store_dir *sd = ctx;
+	char path[PATH_MAX], old[PATH_MAX], err[ERRMSG_MAX];
+	json_t *o;
+	char *line;
+	size_t len;
+	ssize_t w;
+	int fd, st;
+
+	if (sd->ro)
+		return ST_REFUSED;
+	if ((st = sd_mkdirs(sd, rec->canary, err)) != ST_OK ||
+	    (st = sd_path(sd, rec->canary, "journal.jsonl", path, sizeof path, err)) != ST_OK ||
+	    (st = sd_path(sd, rec->canary, "journal.1.jsonl", old, sizeof old, err)) != ST_OK) {
+		log_warn("journal: %s", err);
+		return st;
+	}
+	o = journal_to_json(rec);
+	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (line == NULL)
+		xalloc_fatal(0);
+	len = strlen(line);
+	line = xrealloc(line, len + 2);
+	line[len++] = '\n';
+	line[len] = '\0';
+	fd = open_journal(sd, path, old, len);
+	if (fd < 0) {
+		log_warn("cannot open %s: %s", path, strerror(errno));
+		free(line);
+		return ST_IO;
+	}
+	do
+		w = write(fd, line, len);
+	while (w < 0 && errno == EINTR);
+	st = w == (ssize_t)len ? ST_OK : ST_IO;
+	if (st != ST_OK)
+		log_warn("cannot append to %s: %s", path, w < 0 ? strerror(errno) : "short write");
+	close(fd);
+	free(line);
+	return st;
+}
+
+/* Reads the last `want` bytes of path (the whole file when smaller);
+ * *from is the offset where the read began. */
+static int
+read_tail(const char *path, size_t want, struct buf *b, off_t *from)
+{
+	char chunk[8192];
+	struct stat sb;
+	ssize_t n;
+	off_t off;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? ST_NOTFOUND : ST_IO;
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return ST_IO;
+	}
+	off = (size_t)sb.st_size > want ? sb.st_size - (off_t)want : 0;
+	*from = off;
+	while ((n = pread(fd, chunk, sizeof chunk, off)) > 0 && off < sb.st_size) {
+		n = off + n > sb.st_size ? sb.st_size - off : n;
+		if (buf_append(b, chunk, (size_t)n) != ST_OK)
+			break;
+		off += n;
+	}
+	close(fd);
+	return n < 0 ? ST_IO : ST_OK;
+}
+
+/* Parses one line; logs and returns false when it is not a record. */
+static bool
+parse_line(const char *path, off_t at, const char *s, size_t n, struct journal_rec *out)
+{
+	char why[ERRMSG_MAX];
+	json_error_t je;
+	json_t *o;
+	int st;
+
+	if (n > JOURNAL_LINE_MAX) {
+		log_warn("%s: byte %lld: journal line longer than %d bytes, skipped",
+		    path, (long long)at, JOURNAL_LINE_MAX);
+		return false;
+	}
+	o = json_loadb(s, n, 0, &je);
+	if (o == NULL) {
+		log_warn("%s: byte %lld: unreadable journal record (%s), skipped",
+		    path, (long long)at, je.text);
+		return false;
+	}
+	st = journal_from_json(o, out, why, sizeof why);
+	json_decref(o);
+	if (st != ST_OK)
+		log_warn("%s: byte %lld: bad journal record (%s), skipped", path, (long long)at, why);
+	return st == ST_OK;
+}
+
+/* The last `max` records of one file, oldest first, into out. */
+static size_t
+tail_file(const char *path, struct journal_rec *out, size_t max)
+{
+	struct buf b;
+	off_t from = 0;
+	size_t end, start, n = 0, k;
+	const char *s;
+
+	if (max == 0)
+		return 0;
+	buf_init(&b, 0);
+	if (read_tail(path, max * (JOURNAL_LINE_MAX + 1) + 1, &b, &from) != ST_OK || b.len == 0) {
+		buf_fini(&b);
+		return 0;
+	}
+	s = b.data;
+	end = b.len;
+	if (s[end - 1] != '\n') {	/* a torn last line: a crash mid-write */
+		while (end > 0 && s[end - 1] != '\n')
+			end--;
+		log_info("%s: ignoring an unfinished last line", path);
+	}
+	/* Walk back line by line, filling out[] from the end. */
+	while (end > 0 && n < max) {
+		start = end - 1;
+		while (start > 0 && s[start - 1] != '\n')
+			start--;
+		if (start == 0 && from > 0)
+			break;		/* the first line may be cut by read_tail */
+		if (end - 1 > start &&
+		    parse_line(path, from + (off_t)start, s + start, end - 1 - start, &out[max - 1 - n]))
+			n++;
+		end = start;
+	}
+	if (n < max)
+		for (k = 0; k < n; k++)
+			out[k] = out[max - n + k];
+	buf_fini(&b);
+	return n;
+}
+
+size_t
+sd_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max)
+{
+	struct store_dir *sd = ctx;
+	char path[PATH_MAX], old[PATH_MAX];
+	struct journal_rec *older;
+	size_t n, n0;
+
+	if (sd_path(sd, canary, "journal.jsonl", path, sizeof path, NULL) != ST_OK ||
+	    sd_path(sd, canary, "journal.1.jsonl", old, sizeof old, NULL) != ST_OK)
+		return 0;
+	n = tail_file(path, out, max);
+	if (n == max)
+		return n;
+	older = xcalloc(max - n, sizeof *older);
+	n0 = tail_file(old, older, max - n);
+	memmove(out + n0, out, n * sizeof *out);
+	memcpy(out, older, n0 * sizeof *out);
+	free(older);
+	return n + n0;
+}

@@ -1,0 +1,549 @@
+/*
+ * prom.c — Prometheus instant queries over libcurl (multi interface, one
+ * connection cache per struct prom) and the parser of their answers.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/builtin.h"
+#include "metrics/prom.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define BODY_SHOWN 160	/* bytes of an error body put in a message */
+
+struct server {
+	char *url;
+	char *token;
+	char *username;
+	char *password;
+	char *ca_file;
+	bool  insecure;
+	struct curl_slist *headers;	/* includes Accept */
+};
+
+struct prom {
+	struct prom_opts opts;
+	struct server   *servers;
+	size_t           n_servers;
+	CURLM           *multi;
+	struct server    anonymous;	/* for servers never added */
+};
+
+/* One request in flight. */
+struct xfer {
+	CURL       *easy;
+	struct buf  body;
+	char       *url;
+	char       *form;
+	char        curl_err[CURL_ERROR_SIZE];
+	bool        toobig;
+	struct prom_res *res;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? xstrdup(s) : NULL;
+}
+
+/* Frees a secret after overwriting it. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		volatile char *v = s;
+
+		while (*v != '\0')
+			*v++ = '\0';
+		free(s);
+	}
+}
+
+static void
+server_fini(struct server *s)
+{
+	free(s->url);
+	free_secret(s->token);
+	free(s->username);
+	free_secret(s->password);
+	free(s->ca_file);
+	curl_slist_free_all(s->headers);
+	memset(s, 0, sizeof *s);
+}
+
+struct prom *
+prom_new(const struct prom_opts *opts)
+{
+	struct prom *p = xcalloc(1, sizeof *p);
+
+	pthread_once(&curl_once, curl_init_once);
+	if (opts != NULL)
+		p->opts = *opts;
+	if (p->opts.connect_timeout_ms <= 0)
+		p->opts.connect_timeout_ms = 5000;
+	if (p->opts.timeout_ms <= 0)
+		p->opts.timeout_ms = 5000;
+	if (p->opts.max_body == 0)
+		p->opts.max_body = PROM_MAX_BODY_DEFAULT;
+	p->multi = curl_multi_init();
+	if (p->multi == NULL)
+		xalloc_fatal(0);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	p->anonymous.headers = curl_slist_append(NULL, "Accept: application/json");
+	return p;
+}
+
+void
+prom_free(struct prom *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n_servers; i++)
+		server_fini(&p->servers[i]);
+	free(p->servers);
+	server_fini(&p->anonymous);
+	curl_multi_cleanup(p->multi);
+	free(p);
+}
+
+static struct server *
+find_server(struct prom *p, const char *url)
+{
+	size_t i;
+
+	if (url == NULL)
+		return p->n_servers > 0 ? &p->servers[0] : NULL;
+	for (i = 0; i < p->n_servers; i++)
+		if (strcmp(p->servers[i].url, url) == 0)
+			return &p->servers[i];
+	return NULL;
+}
+
+int
+prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
+{
+	struct server *s;
+	size_t i;
+
+	if (cfg == NULL || cfg->url == NULL || cfg->url[0] == '\0')
+		return ST_INVALID;
+	s = find_server(p, cfg->url);
+	if (s == NULL) {
+		p->servers = xreallocarray(p->servers, p->n_servers + 1, sizeof *p->servers);
+		s = &p->servers[p->n_servers++];
+	} else {
+		server_fini(s);
+	}
+	memset(s, 0, sizeof *s);
+	s->url = xstrdup(cfg->url);
+	s->token = dup_or_null(cfg->bearer_token);
+	if (cfg->username != NULL && cfg->password != NULL) {
+		s->username = xstrdup(cfg->username);
+		s->password = xstrdup(cfg->password);
+	}
+	s->ca_file = dup_or_null(cfg->ca_file);
+	s->insecure = cfg->insecure;
+	s->headers = curl_slist_append(NULL, "Accept: application/json");
+	for (i = 0; i < cfg->n_headers; i++) {
+		char *h = xasprintf("%s: %s", cfg->headers[i].key,
+		    cfg->headers[i].value != NULL ? cfg->headers[i].value : "");
+
+		s->headers = curl_slist_append(s->headers, h);
+		free(h);
+	}
+	return ST_OK;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static void
+set_result(struct metric_value *out, enum check_result r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_result(struct metric_value *out, enum check_result r, const char *fmt, ...)
+{
+	char raw[ERRMSG_MAX * 2];
+	va_list ap;
+
+	out->result = r;
+	out->value = NAN;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize(out->err, sizeof out->err, raw, strlen(raw));
+}
+
+/* A sample [ts, "value"]: 1 value, 0 no data (NaN or not a string), -1 bad. */
+static int
+sample_value(json_t *sample, double *v)
+{
+	const char *s;
+	char *end;
+
+	if (!json_is_array(sample) || json_array_size(sample) != 2)
+		return -1;
+	s = json_string_value(json_array_get(sample, 1));
+	if (s == NULL)
+		return 0;
+	*v = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return -1;
+	return isnan(*v) ? 0 : 1;
+}
+
+static int
+parse_vector(json_t *result, struct metric_value *out)
+{
+	size_t i;
+	json_t *el;
+	double v = NAN, x;
+	int got = 0, r;
+
+	if (!json_is_array(result)) {
+		set_result(out, CHECK_ERROR, "Prometheus answer: data.result is not an array");
+		return ST_PARSE;
+	}
+	json_array_foreach(result, i, el) {
+		if (json_object_get(el, "values") != NULL) {
+			set_result(out, CHECK_ERROR, "multiple values returned (a range vector)");
+			return ST_ERR;
+		}
+		r = sample_value(json_object_get(el, "value"), &x);
+		if (r < 0) {
+			set_result(out, CHECK_ERROR, "Prometheus answer: bad sample in data.result[%zu]", i);
+			return ST_PARSE;
+		}
+		/* The last sample wins, as in Flagger; NaN counts as none. */
+		got = r;
+		v = r > 0 ? x : NAN;
+	}
+	if (!got) {
+		set_result(out, CHECK_NODATA, "no values found");
+		return ST_OK;
+	}
+	out->result = CHECK_PASS;
+	out->value = v;
+	out->err[0] = '\0';
+	return ST_OK;
+}
+
+static int
+parse_success(json_t *data, struct metric_value *out)
+{
+	const char *type = json_string_value(json_object_get(data, "resultType"));
+	json_t *result = json_object_get(data, "result");
+	double v;
+	int r;
+
+	if (type == NULL || result == NULL) {
+		set_result(out, CHECK_ERROR, "Prometheus answer has no data.resultType or data.result");
+		return ST_PARSE;
+	}
+	if (strcmp(type, "vector") == 0)
+		return parse_vector(result, out);
+	if (strcmp(type, "scalar") == 0) {
+		r = sample_value(result, &v);
+		if (r < 0) {
+			set_result(out, CHECK_ERROR, "Prometheus answer: bad scalar");
+			return ST_PARSE;
+		}
+		if (r == 0) {
+			set_result(out, CHECK_NODATA, "no values found");
+			return ST_OK;
+		}
+		out->result = CHECK_PASS;
+		out->value = v;
+		out->err[0] = '\0';
+		return ST_OK;
+	}
+	if (strcmp(type, "matrix") == 0)
+		set_result(out, CHECK_ERROR, "multiple values returned (a range vector)");
+	else
+		set_result(out, CHECK_ERROR, "unsupported result type \"%s\"", type);
+	return ST_ERR;
+}
+
+int
+prom_parse(const char *body, size_t len, struct metric_value *out)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *status, *etype, *emsg;
+	int st;
+
+	if (root == NULL || !json_is_object(root)) {
+		if (root == NULL)
+			set_result(out, CHECK_ERROR, "not a Prometheus answer (invalid JSON at byte %d: %s)",
+			    jerr.position, jerr.text);
+		else
+			set_result(out, CHECK_ERROR, "not a Prometheus answer (not a JSON object)");
+		json_decref(root);
+		return ST_PARSE;
+	}
+	status = json_string_value(json_object_get(root, "status"));
+	if (status != NULL && strcmp(status, "error") == 0) {
+		etype = json_string_value(json_object_get(root, "errorType"));
+		emsg = json_string_value(json_object_get(root, "error"));
+		set_result(out, CHECK_ERROR, "Prometheus error: %s: %s",
+		    etype != NULL ? etype : "unknown", emsg != NULL ? emsg : "(no message)");
+		st = ST_ERR;
+	} else if (status == NULL || strcmp(status, "success") != 0) {
+		set_result(out, CHECK_ERROR, "not a Prometheus answer (no \"status\")");
+		st = ST_PARSE;
+	} else {
+		st = parse_success(json_object_get(root, "data"), out);
+	}
+	json_decref(root);
+	return st;
+}
+
+bool
+prom_unreachable(const struct prom_res *res)
+{
+	return res->status == ST_NETWORK || res->status == ST_TIMEOUT ||
+	    (res->status == ST_HTTP && res->http_status >= 500);
+}
+
+/* ---- transfers --------------------------------------------------------- */
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+
+	if (buf_append(&x->body, data, size * nmemb) != ST_OK) {
+		x->toobig = true;
+		return 0;	/* curl aborts the transfer */
+	}
+	return size * nmemb;
+}
+
+/* "query=...&time=..." (URL-encoded). */
+static char *
+make_params(CURL *easy, const struct prom_req *r)
+{
+	char *q = curl_easy_escape(easy, r->query, 0), *s;
+
+	if (q == NULL)
+		xalloc_fatal(0);
+	if (r->at_ms > 0)
+		s = xasprintf("query=%s&time=%lld.%03lld", q, (long long)(r->at_ms / 1000),
+		    (long long)(r->at_ms % 1000));
+	else
+		s = xasprintf("query=%s", q);
+	curl_free(q);
+	return s;
+}
+
+static void
+setup_auth(CURL *e, const struct server *s)
+{
+	if (s->token != NULL) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, s->token);
+	} else if (s->username != NULL) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, s->username);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, s->password);
+	}
+	if (s->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	if (s->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+static void
+xfer_setup(struct prom *p, struct xfer *x, const struct server *s, const char *base,
+    const struct prom_req *r)
+{
+	CURL *e = curl_easy_init();
+	char *params;
+	size_t bl = strlen(base);
+
+	if (e == NULL)
+		xalloc_fatal(0);
+	x->easy = e;
+	buf_init(&x->body, p->opts.max_body);
+	params = make_params(e, r);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	if (strlen(params) > PROM_POST_OVER) {
+		x->url = xasprintf("%.*s/api/v1/query", (int)bl, base);
+		x->form = params;
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->form);
+	} else {
+		x->url = xasprintf("%.*s/api/v1/query?%s", (int)bl, base, params);
+		free(params);
+	}
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->opts.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->opts.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "perch/" PERCH_VERSION);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	setup_auth(e, s);
+}
+
+static void
+xfer_finish(struct prom *p, struct xfer *x, CURLcode cc)
+{
+	struct prom_res *res = x->res;
+	struct metric_value pv;
+	long code = 0;
+	int st;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	res->http_status = (int)code;
+	if (x->toobig) {
+		res->status = ST_TOOBIG;
+		set_result(&res->v, CHECK_ERROR, "Prometheus answer larger than %zu bytes",
+		    p->opts.max_body);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		res->status = ST_TIMEOUT;
+		set_result(&res->v, CHECK_ERROR, "Prometheus query timed out after %d ms",
+		    p->opts.timeout_ms);
+	} else if (cc != CURLE_OK) {
+		res->status = ST_NETWORK;
+		set_result(&res->v, CHECK_ERROR, "cannot reach Prometheus: %s",
+		    x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(cc));
+	} else if (code >= 400) {
+		/* Prometheus' own error JSON when there is one, else the body. */
+		st = prom_parse(x->body.data != NULL ? x->body.data : "", x->body.len, &pv);
+		res->status = ST_HTTP;
+		if (st == ST_ERR)
+			set_result(&res->v, CHECK_ERROR, "HTTP %ld: %s", code, pv.err);
+		else
+			set_result(&res->v, CHECK_ERROR, "HTTP %ld: %.*s", code, BODY_SHOWN,
+			    buf_str(&x->body));
+	} else {
+		st = prom_parse(buf_str(&x->body), x->body.len, &res->v);
+		res->status = st == ST_OK ? ST_OK : st;
+	}
+}
+
+static void
+xfer_fini(struct prom *p, struct xfer *x)
+{
+	if (x->easy != NULL) {
+		curl_multi_remove_handle(p->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+	}
+	buf_fini(&x->body);
+	free(x->url);
+	free(x->form);
+}
+
+static void
+run_multi(struct prom *p)
+{
+	int running = 1, left;
+	CURLMsg *m;
+	struct xfer *x;
+
+	while (running > 0) {
+		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
+			break;
+		while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			xfer_finish(p, x, m->data.result);
+		}
+		if (running > 0 && curl_multi_poll(p->multi, NULL, 0, 200, NULL) != CURLM_OK)
+			break;
+	}
+}
+
+void
+prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
+    struct prom_res *out)
+{
+	struct xfer *xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
+	const struct server *s;
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].status = ST_NETWORK;
+		set_result(&out[i].v, CHECK_ERROR, "query was not run");
+		s = find_server(p, reqs[i].server);
+		base = reqs[i].server != NULL ? reqs[i].server : s != NULL ? s->url : NULL;
+		if (base == NULL || reqs[i].query == NULL) {
+			out[i].status = ST_INVALID;
+			set_result(&out[i].v, CHECK_ERROR, "no Prometheus server given");
+			continue;
+		}
+		xs[i].res = &out[i];
+		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i]);
+		curl_multi_add_handle(p->multi, xs[i].easy);
+	}
+	run_multi(p);
+	for (i = 0; i < n; i++)
+		xfer_fini(p, &xs[i]);
+	free(xs);
+	log_debug("prometheus: %zu queries done", n);
+}
+
+/* ---- the engine's provider ------------------------------------------- */
+
+static int
+prom_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct prom *p = ctx;
+	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
+	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
+	const struct metric_cfg *m;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		reqs[i].server = q[i].metric != NULL ? q[i].metric->server : NULL;
+		reqs[i].query = q[i].query;
+		reqs[i].at_ms = q[i].at_ms;
+	}
+	prom_query_batch(p, reqs, n, res);
+	for (i = 0; i < n; i++) {
+		out[i] = res[i].v;
+		m = q[i].metric;
+		if (out[i].result == CHECK_PASS && !q[i].volume && m != NULL &&
+		    m->kind == METRIC_DURATION && m->template_ref == NULL && q[i].canary != NULL)
+			out[i].value = builtin_duration_ms(builtin_observer(q[i].canary->provider,
+			    q[i].canary->target_kind), out[i].value);
+	}
+	free(reqs);
+	free(res);
+	return ST_OK;
+}
+
+const struct metrics_ops prom_metrics_ops = {
+	.name = "prometheus",
+	.eval = prom_eval,
+};

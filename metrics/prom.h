@@ -1,0 +1,90 @@
+/*
+ * prom.h — a client of the Prometheus HTTP API (instant queries), and the
+ * metrics provider the engine uses for real canaries (prom_metrics_ops).
+ *
+ * A struct prom holds the settings of each Prometheus server it knows
+ * (address, credentials, TLS, extra headers) and one curl multi handle whose
+ * connection cache is reused from one batch to the next.  A batch of queries
+ * runs concurrently; every request has a connect and a total timeout and its
+ * response is capped.  Answers are read as Flagger does (reference §3.3):
+ * a vector or a scalar gives a value (several samples: the last wins), an
+ * empty result or NaN is "no data", a matrix is an error, Prometheus' error
+ * JSON and HTTP statuses >= 400 are errors whose text is sanitized.
+ *
+ * Ownership: prom_new/prom_free; settings passed in are copied.
+ * Threads: one struct prom is used by one thread at a time (the engine
+ * thread, or the main thread of `perch check`); several may exist.
+ * Secrets (tokens, passwords) are kept in memory only: never printed or
+ * logged, and never sent to a server other than the one they belong to.
+ */
+#ifndef PERCH_METRICS_PROM_H
+#define PERCH_METRICS_PROM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/canary.h"
+#include "engine/providers.h"
+
+#define PROM_MAX_BODY_DEFAULT (8u << 20)	/* bytes */
+#define PROM_POST_OVER 4000			/* encoded query longer: POST form */
+
+struct prom_opts {
+	int    connect_timeout_ms;	/* 0 = 5000 */
+	int    timeout_ms;		/* whole request; 0 = 5000 (Flagger's) */
+	size_t max_body;		/* 0 = PROM_MAX_BODY_DEFAULT */
+};
+
+/* One server's settings.  url is the base ("http://host:9090" or with a
+ * path prefix); "/api/v1/query" is appended. */
+struct prom_server_cfg {
+	const char *url;
+	const char *bearer_token;	/* Authorization: Bearer; NULL = none */
+	const char *username;		/* basic auth when both are set */
+	const char *password;
+	const char *ca_file;		/* TLS: extra trust; NULL = system */
+	bool        insecure;		/* TLS: do not verify the server */
+	const struct kv *headers;	/* extra request headers, in order */
+	size_t      n_headers;
+};
+
+struct prom_req {
+	const char *server;	/* base URL; NULL = the default server */
+	const char *query;	/* PromQL, sent as is */
+	int64_t     at_ms;	/* evaluation time (time=); 0 = the server's now */
+};
+
+struct prom_res {
+	int status;			/* ST_OK (a value, or no data), ST_NETWORK,
+					 * ST_TIMEOUT, ST_HTTP, ST_PARSE, ST_TOOBIG,
+					 * ST_ERR (Prometheus said error), ST_INVALID */
+	int http_status;		/* 0 when there was no answer */
+	struct metric_value v;		/* result PASS (value) / NODATA / ERROR */
+};
+
+struct prom *prom_new(const struct prom_opts *opts);
+void prom_free(struct prom *p);
+
+/* Adds a server or replaces its settings (matched by url).  The first
+ * server added is the default one.  ST_OK or ST_INVALID (no url). */
+int prom_set_server(struct prom *p, const struct prom_server_cfg *cfg);
+
+/* Runs n queries concurrently; fills out[i] for each.  A server that was
+ * never added is used with no credentials and default TLS. */
+void prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
+    struct prom_res *out);
+
+/* Reads one response body of /api/v1/query into out (pure; for tests and
+ * fuzzing).  Returns ST_OK (value or no data), ST_PARSE or ST_ERR. */
+int prom_parse(const char *body, size_t len, struct metric_value *out);
+
+/* True when res means Prometheus could not be reached or is unavailable
+ * (connection failure, timeout, HTTP 5xx). */
+bool prom_unreachable(const struct prom_res *res);
+
+/* The engine's metrics provider; ctx is a struct prom.  Built-in
+ * request-duration values come back in whole milliseconds (builtin.h). */
+extern const struct metrics_ops prom_metrics_ops;
+
+#endif

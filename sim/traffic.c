@@ -1,0 +1,252 @@
+/*
+ * traffic.c — simulated requests and the metrics computed from them.
+ *
+ * Requests are never stored.  For a 5-second bucket b, the requests a
+ * version received are drawn from a generator keyed by (seed, canary,
+ * version, b): a Poisson count around rps(t) x share x 5 s, the errors among
+ * them binomially, and the bucket's latency as a log-normal with a little
+ * bucket-to-bucket jitter.  A metric over a window sums the buckets whose
+ * middle falls inside it; the p99 is the 99th percentile of the mixture of
+ * the buckets' log-normals, weighted by their request counts (found by
+ * bisection), which is what a histogram_quantile over the same requests
+ * converges to.  The version of a request is that of the Deployment its
+ * route led to: the canary weight at the bucket's start.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/rng.h"
+#include "sim/world_impl.h"
+#include "util/status.h"
+
+#define DAY_MS INT64_C(86400000)
+#define P99_Z  2.3263478740408408	/* standard normal quantile of 0.99 */
+#define JITTER 0.06			/* sd of a bucket's log-median */
+#define MAX_BUCKETS (DAY_MS / SIM_BUCKET_MS)
+
+double
+sim_rps(const struct scenario_params *p, int64_t t_ms)
+{
+	int64_t local = (t_ms + (int64_t)p->tz_offset_s * 1000) % DAY_MS;
+	double h, f;
+
+	if (local < 0)
+		local += DAY_MS;
+	h = (double)local / 3600000.0;
+	switch (p->profile) {
+	case PROFILE_OFFICE:
+		f = h < 7.0 ? 0.0 : sin(M_PI * (h - 7.0) / 17.0);
+		break;
+	case PROFILE_WEB:
+	default:
+		f = 0.25 + 0.75 * (0.5 - 0.5 * cos(2.0 * M_PI * (h - 4.0) / 24.0));
+		break;
+	}
+	return p->peak_rps * f;
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Whether the version under test misbehaves in bucket b. */
+static double
+success_prob(const struct sim_world *w, const struct sim_app *a, enum workload wl,
+    int rev, int64_t t_ms, int canary_weight)
+{
+	const struct scenario_params *p = a->p;
+	double ok;
+	int64_t ep;
+
+	if (wl == WL_PRIMARY || rev <= 1)
+		return p->base_success;
+	ok = p->canary_success;
+	if (p->spike_weight > 0 && canary_weight >= p->spike_weight)
+		ok = p->spike_success;
+	if (p->flap_period_s > 0) {
+		struct rng r;
+
+		ep = floor_div(t_ms, (int64_t)p->flap_period_s * 1000);
+		r = rng_keyed(w->opt.seed, a->id, 0xf1a9ULL + (uint64_t)rev, (uint64_t)ep);
+		if (rng_uniform(&r) < p->flap_prob)
+			ok = p->flap_success;
+	}
+	return ok;
+}
+
+struct bucket {
+	uint64_t n, errors;
+	double mu;		/* log of the bucket's median latency (ms) */
+};
+
+static void
+draw_bucket(const struct sim_world *w, const struct sim_app *a, enum workload wl,
+    int64_t b, struct bucket *out)
+{
+	const struct scenario_params *p = a->p;
+	int64_t t = b * SIM_BUCKET_MS;
+	int cw = sim_weight_at(a, t);
+	int rev = a->dep[wl].rev;
+	double share = (wl == WL_CANARY ? cw : 100 - cw) / 100.0;
+	double lambda = sim_rps(p, t + SIM_BUCKET_MS / 2) * share * (SIM_BUCKET_MS / 1000.0);
+	bool faulty = wl == WL_CANARY && rev > 1;
+	struct rng r = rng_keyed(w->opt.seed, a->id, (uint64_t)wl << 32 | (uint32_t)rev, (uint64_t)b);
+
+	out->n = rng_poisson(&r, lambda);
+	out->errors = rng_binomial(&r, out->n, 1.0 - success_prob(w, a, wl, rev, t, cw));
+	out->mu = log(faulty ? p->canary_median_ms : p->base_median_ms) + JITTER * rng_normal(&r);
+}
+
+/* The value x (ms) where the request-weighted mixture CDF reaches 0.99. */
+static double
+mixture_p99(const struct bucket *bk, size_t n, uint64_t total, double sigma)
+{
+	double lo = INFINITY, hi = -INFINITY, mid = 0, f;
+	size_t i;
+	int it;
+
+	for (i = 0; i < n; i++) {
+		if (bk[i].n == 0)
+			continue;
+		lo = fmin(lo, bk[i].mu);
+		hi = fmax(hi, bk[i].mu);
+	}
+	if (n == 1 || lo == hi)
+		return exp(lo + P99_Z * sigma);
+	lo += P99_Z * sigma - 0.01;
+	hi += P99_Z * sigma + 0.01;
+	for (it = 0; it < 40; it++) {
+		mid = 0.5 * (lo + hi);
+		for (i = 0, f = 0; i < n; i++)
+			if (bk[i].n > 0)
+				f += (double)bk[i].n * 0.5 * erfc(-(mid - bk[i].mu) / (sigma * M_SQRT2));
+		if (f / (double)total < 0.99)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return exp(mid);
+}
+
+void
+sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,
+    int64_t from_ms, int64_t to_ms, struct sim_traffic *out, double *p99_ms)
+{
+	/* Buckets whose middle lies in [from, to). */
+	int64_t first = floor_div(from_ms - SIM_BUCKET_MS / 2 + SIM_BUCKET_MS - 1, SIM_BUCKET_MS);
+	int64_t last = floor_div(to_ms - SIM_BUCKET_MS / 2 - 1, SIM_BUCKET_MS);
+	struct bucket bk[64];
+	size_t n = 0;
+	int64_t b;
+
+	memset(out, 0, sizeof *out);
+	if (p99_ms != NULL)
+		*p99_ms = NAN;
+	if (last - first >= MAX_BUCKETS)
+		first = last - MAX_BUCKETS + 1;
+	for (b = first; b <= last; b++) {
+		struct bucket cur;
+
+		draw_bucket(w, a, wl, b, &cur);
+		out->requests += cur.n;
+		out->errors += cur.errors;
+		if (p99_ms == NULL || cur.n == 0)
+			continue;
+		/* Long windows: merge neighbours to keep the p99 cheap. */
+		if (n == sizeof bk / sizeof bk[0]) {
+			size_t i;
+
+			for (i = 0; i < n / 2; i++) {
+				uint64_t m = bk[2 * i].n + bk[2 * i + 1].n;
+
+				bk[i].mu = ((double)bk[2 * i].n * bk[2 * i].mu +
+				    (double)bk[2 * i + 1].n * bk[2 * i + 1].mu) / (double)m;
+				bk[i].n = m;
+			}
+			n /= 2;
+		}
+		bk[n++] = cur;
+	}
+	if (p99_ms != NULL && out->requests > 0)
+		*p99_ms = mixture_p99(bk, n, out->requests, a->p->sigma);
+}
+
+int
+sim_world_traffic(struct sim_world *w, const char *canary, enum workload wl,
+    int64_t from_ms, int64_t to_ms, struct sim_traffic *out)
+{
+	struct sim_app *a = sim_find(w, canary);
+
+	memset(out, 0, sizeof *out);
+	if (a == NULL)
+		return ST_NOTFOUND;
+	sim_window(w, a, wl == WL_CANARY ? WL_CANARY : WL_PRIMARY, from_ms, to_ms, out, NULL);
+	return ST_OK;
+}
+
+/* ---- metrics_ops -------------------------------------------------------- */
+
+static void
+eval_one(struct sim_world *w, const struct metric_query *q, struct metric_value *out)
+{
+	const struct metric_cfg *m = q->metric;
+	const struct canary_cfg *c = q->canary;
+	struct sim_traffic t;
+	struct sim_app *a;
+	char key[128];
+	double p99;
+	int window_s;
+
+	memset(out, 0, sizeof *out);
+	snprintf(key, sizeof key, "%s/%s", c->ns, c->name);
+	if ((a = sim_find(w, key)) == NULL) {
+		out->result = CHECK_ERROR;
+		snprintf(out->err, sizeof out->err, "canary %s is not in the simulated world", key);
+		return;
+	}
+	if (!q->volume && m->kind == METRIC_CUSTOM) {
+		out->result = CHECK_ERROR;
+		snprintf(out->err, sizeof out->err,
+		    "the simulator has no metric \"%.64s\" (it knows request-success-rate and request-duration)",
+		    m->name);
+		return;
+	}
+	window_s = m->interval_s > 0 ? m->interval_s : 60;
+	sim_window(w, a, WL_CANARY, q->at_ms - (int64_t)window_s * 1000, q->at_ms, &t,
+	    q->volume || m->kind != METRIC_DURATION ? NULL : &p99);
+	out->result = CHECK_PASS;
+	if (q->volume) {
+		out->value = (double)t.requests;
+	} else if (t.requests == 0) {
+		out->result = CHECK_NODATA;
+		snprintf(out->err, sizeof out->err, "no values found: %s received no requests in the last %ds",
+		    a->target, window_s);
+	} else if (m->kind == METRIC_SUCCESS_RATE) {
+		out->value = 100.0 * (double)(t.requests - t.errors) / (double)t.requests;
+	} else {
+		out->value = p99;
+	}
+}
+
+static int
+op_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct sim_world *w = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		eval_one(w, &q[i], &out[i]);
+		w->stats.queries++;
+	}
+	return ST_OK;
+}
+
+const struct metrics_ops sim_metrics_ops = {
+	.name = "sim",
+	.eval = op_eval,
+};

@@ -1,0 +1,67 @@
+/*
+ * world_impl.h — the simulated world's insides, shared by world.c (the
+ * cluster side) and traffic.c (requests and metrics).  Not for other
+ * modules: use world.h.
+ */
+#ifndef PERCH_SIM_WORLD_IMPL_H
+#define PERCH_SIM_WORLD_IMPL_H
+
+#include "sim/world.h"
+
+#define SIM_BUCKET_MS 5000	/* traffic is drawn per 5-second bucket */
+#define SIM_HISTORY 16		/* weight changes kept per canary */
+
+struct weight_change {
+	int64_t t_ms;
+	int weight;		/* canary weight from t_ms on */
+};
+
+/* One Deployment (the primary, or the target = the canary workload). */
+struct sim_deploy {
+	int replicas;		/* desired */
+	int rev;		/* template revision it runs (1, 2, ...) */
+	int64_t changed_ms;	/* last template or scale change */
+	int ready_s;		/* until every pod is available */
+	bool never_ready;	/* this rollout never finishes */
+};
+
+struct sim_app {
+	char key[128];		/* "ns/name" */
+	char target[64];
+	uint64_t id;		/* hash of key: the canary's random streams */
+	enum scenario scn;
+	const struct scenario_params *p;
+	int interval_s;
+	int progress_deadline_s;
+	int ready_threshold[2];	/* percent, by enum workload */
+
+	bool initialized;
+	int  target_rev;	/* the target's template revision */
+	int64_t next_rev_ms;	/* when the next revision arrives; INT64_MAX none */
+	bool waiting_first;	/* the first revision is not scheduled yet */
+	bool rolling;		/* the target is scaled up for a rollout */
+	struct sim_deploy dep[2];	/* by enum workload */
+	struct routes routes;
+	struct weight_change hist[SIM_HISTORY];	/* ring, oldest overwritten */
+	unsigned n_hist;	/* changes ever recorded */
+	int64_t last_touch_ms;
+};
+
+struct sim_world {
+	struct sim_options opt;
+	struct sim_app *apps;
+	size_t n, cap;
+	size_t *slots;		/* open addressing: app index + 1, 0 = empty */
+	size_t nslots;		/* a power of two */
+	struct sim_stats stats;
+};
+
+struct sim_app *sim_find(struct sim_world *w, const char *key);
+/* The canary weight in effect at t_ms. */
+int sim_weight_at(const struct sim_app *a, int64_t t_ms);
+/* Requests of workload wl in [from_ms, to_ms); when durations is given, the
+ * p99 latency in ms is stored there (NAN without requests). */
+void sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,
+    int64_t from_ms, int64_t to_ms, struct sim_traffic *out, double *p99_ms);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * lint.c — warnings about Canaries that Flagger accepts but that make a
+ * canary lie (DESIGN.md §5): steps too big to be a canary, queries that do
+ * not isolate the canary, no minimum-traffic guard, metric windows too
+ * short for the scrape interval, threshold 1 over a long ladder, an A/B
+ * match that is silently ignored, deprecated fields.  Each has a stable id
+ * (SPEC_LINT_LIST in spec.h), shown as "[id]" and documented in
+ * perch-canary(5); `perch.dev/lint-ignore: id,id` silences them per canary.
+ * Runs after defaults, with every file loaded (templates are resolved).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "spec/schema.h"
+
+struct lint_ctx {
+	const struct spec_set *set;
+	const struct spec_canary *c;
+	struct diag_list *dl;
+};
+
+static void
+lint(struct lint_ctx *lc, enum spec_lint id, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+lint(struct lint_ctx *lc, enum spec_lint id, const char *path, const char *fmt, ...)
+{
+	const char *name = spec_lint_name(id);
+	struct spec_pos pos = spec_field_pos(&lc->c->meta, path);
+	char msg[1024];
+	va_list ap;
+	size_t i;
+
+	for (i = 0; i < lc->c->n_lint_ignore; i++)
+		if (strcmp(lc->c->lint_ignore[i], name) == 0)
+			return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(lc->dl, DIAG_WARNING, &pos, path, name, "%s", msg);
+}
+
+static const char *
+apath(const struct spec_canary *c, char *buf, size_t sz, const char *rest)
+{
+	snprintf(buf, sz, "spec.%s.%s", c->analysis.deprecated_name ? "canaryAnalysis" :
+	    "analysis", rest);
+	return buf;
+}
+
+/* Does a template action ({{ ... }}) of `q` use the identifier `word`? */
+static bool
+action_uses(const char *q, const char *word)
+{
+	const char *open = q, *close, *p;
+	size_t len = strlen(word);
+
+	while ((open = strstr(open, "{{")) != NULL && (close = strstr(open, "}}")) != NULL) {
+		for (p = open + 2; p + len <= close; p++)
+			if (strncmp(p, word, len) == 0 &&
+			    !isalnum((unsigned char)p[-1]) && p[-1] != '_' && p[-1] != '.' &&
+			    !isalnum((unsigned char)p[len]) && p[len] != '_')
+				return true;
+		open = close + 2;
+	}
+	return false;
+}
+
+/* A query isolates the canary when it names the canary workload: through
+ * {{ target }}, a canary service/route/label ("canary" anywhere), or the
+ * target's name written out. */
+static bool
+query_isolates(const char *q, const struct spec_canary *c)
+{
+	const char *p;
+
+	if (action_uses(q, "target"))
+		return true;
+	for (p = q; *p != '\0'; p++)
+		if (strncasecmp(p, "canary", 6) == 0)
+			return true;
+	return c->target_ref.name != NULL && c->target_ref.name[0] != '\0' &&
+	    strstr(q, c->target_ref.name) != NULL;
+}
+
+static void
+lint_steps(struct lint_ctx *lc)
+{
+	const struct spec_canary *c = lc->c;
+	const struct spec_analysis *a = &c->analysis;
+	char p[96], item[48];
+	size_t i;
+	int prev = 0;
+
+	if (c->strategy != STRATEGY_CANARY)
+		return;
+	if (a->step_weight >= 50)
+		lint(lc, SPEC_LINT_BIG_STEP, apath(c, p, sizeof p, "stepWeight"),
+		    "a step of %d%% sends %s of the traffic to the new version at once: that "
+		    "is not a canary (use 5-20, or a stepWeights ladder)", a->step_weight,
+		    a->step_weight >= 100 ? "all" : "half or more");
+	for (i = 0; i < a->n_step_weights; i++) {
+		if (a->step_weights[i] - prev >= 50) {
+			snprintf(item, sizeof item, "stepWeights[%zu]", i);
+			lint(lc, SPEC_LINT_BIG_STEP, apath(c, p, sizeof p, item),
+			    "a step from %d%% to %d%% moves half or more of the traffic at "
+			    "once: that is not a canary", prev, a->step_weights[i]);
+			break;
+		}
+		prev = a->step_weights[i];
+	}
+	if (a->step_weight > 0 && a->max_weight > 0 && a->max_weight < a->step_weight)
+		lint(lc, SPEC_LINT_MAX_BELOW_STEP, apath(c, p, sizeof p, "maxWeight"),
+		    "maxWeight %d is below stepWeight %d: the first step already goes past "
+		    "it, to %d%%, and the canary is promoted after one analysis",
+		    a->max_weight, a->step_weight, a->step_weight);
+}
+
+/* Steps of analysis before promotion. */
+static int
+ladder_length(const struct spec_canary *c)
+{
+	const struct spec_analysis *a = &c->analysis;
+
+	if (c->strategy != STRATEGY_CANARY)
+		return a->iterations;
+	if (a->n_step_weights > 0)
+		return (int)a->n_step_weights;
+	if (a->step_weight > 0)
+		return (c->max_weight + a->step_weight - 1) / a->step_weight;
+	return 0;
+}
+
+static void
+lint_metric(struct lint_ctx *lc, size_t i)
+{
+	const struct spec_canary *c = lc->c;
+	const struct spec_metric *m = &c->analysis.metrics[i];
+	const struct spec_metric_template *t = spec_find_template(lc->set, c, m);
+	const char *q = t != NULL ? t->query : m->query;
+	int window = 4 * c->scrape_interval_s;
+	char p[128], item[64];
+
+	if (m->template_ref.set && t == NULL && m->template_ref.name != NULL) {
+		snprintf(item, sizeof item, "metrics[%zu].templateRef", i);
+		apath(c, p, sizeof p, item);
+		report(lc->dl, DIAG_WARNING, &m->template_ref.pos, p, NULL,
+		    "%s: MetricTemplate %s/%s is not in the files given: its query is not "
+		    "checked", path_display(p), m->template_ref.ns != NULL ?
+		    m->template_ref.ns : c->meta.ns, m->template_ref.name);
+	}
+	if (q != NULL && !query_isolates(q, c)) {
+		snprintf(item, sizeof item, "metrics[%zu].%s", i,
+		    t != NULL ? "templateRef" : "query");
+		lint(lc, SPEC_LINT_NO_ISOLATION, apath(c, p, sizeof p, item),
+		    "the query of metric '%s'%s%s%s never names the canary (no {{ target }}, "
+		    "canary service or canary label): it measures primary and canary "
+		    "together, so a bad canary hides behind the primary",
+		    m->name != NULL ? m->name : "?", t != NULL ? " (MetricTemplate " : "",
+		    t != NULL ? t->meta.name : "", t != NULL ? ")" : "");
+	}
+	snprintf(item, sizeof item, "metrics[%zu].interval", i);
+	apath(c, p, sizeof p, item);
+	if (t != NULL && m->interval == NULL && t->query != NULL &&
+	    action_uses(t->query, "interval"))
+		report(lc->dl, DIAG_WARNING, &m->pos, p, NULL, "%s is not set: Flagger "
+		    "renders {{ interval }} of MetricTemplate %s as an empty string",
+		    path_display(p), t->meta.name);
+	if (m->interval_s > 0 && m->interval_s < window)
+		lint(lc, SPEC_LINT_SHORT_WINDOW, p, "a metric window of %s is shorter "
+		    "than four scrape intervals (4 x %ds = %ds): rate() over it has too few "
+		    "samples and the check flaps", m->interval, c->scrape_interval_s, window);
+	if (m->has_threshold) {
+		snprintf(item, sizeof item, "metrics[%zu].threshold", i);
+		lint(lc, SPEC_LINT_DEPRECATED, apath(c, p, sizeof p, item),
+		    "metric threshold is deprecated: use thresholdRange.min or .max");
+	}
+	if (m->query != NULL && !m->template_ref.set) {
+		snprintf(item, sizeof item, "metrics[%zu].query", i);
+		lint(lc, SPEC_LINT_DEPRECATED, apath(c, p, sizeof p, item),
+		    "an inline metric query is deprecated: use a MetricTemplate");
+	}
+}
+
+static bool
+has_volume_query(const struct spec_set *set, const struct spec_canary *c)
+{
+	const struct spec_metric_template *t;
+	size_t i;
+
+	for (i = 0; i < c->analysis.n_metrics; i++) {
+		t = spec_find_template(set, c, &c->analysis.metrics[i]);
+		if (t != NULL && t->volume_query != NULL)
+			return true;
+	}
+	return false;
+}
+
+void
+lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag_list *dl)
+{
+	struct lint_ctx lc = { set, c, dl };
+	const struct spec_analysis *a = &c->analysis;
+	char p[96];
+	size_t i;
+	int steps;
+
+	if (!a->set || !c->meta.valid)
+		return;		/* lints are for canaries without errors */
+	if (a->deprecated_name)
+		lint(&lc, SPEC_LINT_DEPRECATED, "spec.canaryAnalysis",
+		    "canaryAnalysis is deprecated: rename it to analysis");
+	lint_steps(&lc);
+	for (i = 0; i < a->n_metrics; i++)
+		lint_metric(&lc, i);
+	if (a->n_metrics > 0 && c->min_requests <= 0 && !has_volume_query(set, c))
+		lint(&lc, SPEC_LINT_NO_GUARD, apath(c, p, sizeof p, "metrics"),
+		    "no minimum-traffic guard: with little traffic a success rate of a "
+		    "handful of requests looks perfect; set the annotation "
+		    "perch.dev/min-requests");
+	steps = ladder_length(c);
+	if (a->threshold <= 1 && steps >= 5)
+		lint(&lc, SPEC_LINT_THRESHOLD_ONE, apath(c, p, sizeof p, "threshold"),
+		    "threshold 1 with %d analysis steps: one bad sample anywhere rolls the "
+		    "release back (use 2-5)", steps);
+	if (a->n_match > 0 && a->iterations <= 0)
+		lint(&lc, SPEC_LINT_MATCH_NO_ITER, apath(c, p, sizeof p, "match"),
+		    "analysis.match is ignored without analysis.iterations: Flagger runs a "
+		    "progressive canary for everyone (A/B testing needs iterations)");
+}

@@ -1,0 +1,350 @@
+/*
+ * validate.c — the checks Flagger's CRD schema and controller make on a
+ * Canary, MetricTemplate or AlertProvider (reference §1): required fields,
+ * exactly one of iterations / stepWeight / stepWeights, the duration
+ * pattern, provider-specific references, the stepWeights ladder, session
+ * affinity cookie names.  Runs on the values as written, before defaults.
+ * Enumerations and types are checked while converting (schema.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "spec/schema.h"
+#include "util/status.h"
+
+/* An error at the position of `path` in the object's document. */
+static void
+err_at(struct diag_list *dl, const struct spec_meta *m, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+err_at(struct diag_list *dl, const struct spec_meta *m, const char *path,
+    const char *fmt, ...)
+{
+	struct spec_pos pos = spec_field_pos(m, path);
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(dl, DIAG_ERROR, &pos, path, NULL, "%s", msg);
+}
+
+static void
+missing(struct diag_list *dl, const struct spec_meta *m, const char *path)
+{
+	err_at(dl, m, path, "missing required field %s", path_display(path));
+}
+
+static void
+check_meta(const struct spec_meta *m, const char *kind, struct diag_list *dl)
+{
+	if (m->name == NULL)
+		err_at(dl, m, "metadata.name", "%s: missing required field metadata.name", kind);
+}
+
+static void
+check_duration(struct diag_list *dl, const struct spec_meta *m, const char *path,
+    const char *value)
+{
+	size_t digits;
+	long long ms;
+	struct spec_pos pos;
+
+	if (value == NULL || spec_parse_duration_ms(value, &ms) == ST_OK)
+		return;
+	digits = strspn(value, "0123456789");
+	if (digits == 0 || (value[digits] != 'm' && value[digits] != 's')) {
+		err_at(dl, m, path, "%s: '%s' is not a valid duration (a number followed by "
+		    "s or m, such as 30s, 1m or 1m30s)", path_display(path), value);
+		return;
+	}
+	/* Passes the CRD's pattern, but Go's time.ParseDuration rejects it. */
+	pos = spec_field_pos(m, path);
+	report(dl, DIAG_WARNING, &pos, path, NULL, "%s: '%s' is not a Go duration (such as "
+	    "30s, 1m or 1m30s): Flagger cannot parse it", path_display(path), value);
+}
+
+static void
+check_ref(struct diag_list *dl, const struct spec_meta *m, const struct spec_ref *r,
+    const char *path, const char *kind)
+{
+	char p[128];
+
+	if (!r->set)
+		return;
+	snprintf(p, sizeof p, "%s.apiVersion", path);
+	if (r->api_version == NULL)
+		missing(dl, m, p);
+	snprintf(p, sizeof p, "%s.kind", path);
+	if (r->kind == NULL)
+		missing(dl, m, p);
+	else if (kind != NULL && strcmp(r->kind, kind) != 0)
+		err_at(dl, m, p, "%s: unsupported value '%s' (expected %s)",
+		    path_display(p), r->kind, kind);
+	snprintf(p, sizeof p, "%s.name", path);
+	if (r->name == NULL)
+		missing(dl, m, p);
+}
+
+/* The analysis path as written: analysis or the deprecated canaryAnalysis. */
+static const char *
+apath(const struct spec_canary *c, char *buf, size_t sz, const char *rest)
+{
+	snprintf(buf, sz, "spec.%s%s%s", c->analysis.deprecated_name ? "canaryAnalysis" :
+	    "analysis", rest[0] != '\0' ? "." : "", rest);
+	return buf;
+}
+
+static void
+check_steps(const struct spec_canary *c, struct diag_list *dl)
+{
+	const struct spec_analysis *a = &c->analysis;
+	const char *names[3] = { NULL, NULL, NULL };
+	char p1[96], p2[96], item[64];
+	size_t n = 0, i;
+
+	if (a->has_iterations)
+		names[n++] = "iterations";
+	if (a->has_step_weight)
+		names[n++] = "stepWeight";
+	if (a->has_step_weights)
+		names[n++] = "stepWeights";
+	apath(c, p1, sizeof p1, "");
+	if (n == 0)
+		err_at(dl, &c->meta, p1, "%s needs one of iterations, stepWeight or "
+		    "stepWeights", path_display(p1));
+	for (i = 1; i < n; i++) {
+		apath(c, p1, sizeof p1, names[0]);
+		apath(c, p2, sizeof p2, names[i]);
+		err_at(dl, &c->meta, p2, "%s and %s are mutually exclusive",
+		    path_display(p2), path_display(p1));
+	}
+	for (i = 0; i < a->n_step_weights; i++) {
+		snprintf(item, sizeof item, "stepWeights[%zu]", i);
+		apath(c, p1, sizeof p1, item);
+		if (a->step_weights[i] <= 0 || a->step_weights[i] > 100)
+			err_at(dl, &c->meta, p1, "%s: %d is not a weight between 1 and 100",
+			    path_display(p1), a->step_weights[i]);
+		else if (i > 0 && a->step_weights[i] <= a->step_weights[i - 1])
+			err_at(dl, &c->meta, p1, "%s: the weights must ascend (%d follows %d)",
+			    path_display(p1), a->step_weights[i], a->step_weights[i - 1]);
+	}
+	apath(c, p1, sizeof p1, "stepWeights");
+	if (a->has_step_weights && a->n_step_weights == 0)
+		err_at(dl, &c->meta, p1, "%s: the list is empty", path_display(p1));
+}
+
+static void
+check_metrics(const struct spec_canary *c, struct diag_list *dl)
+{
+	const struct spec_analysis *a = &c->analysis;
+	const struct spec_metric *m;
+	char p[128], base[64];
+	size_t i;
+
+	for (i = 0; i < a->n_metrics; i++) {
+		m = &a->metrics[i];
+		snprintf(base, sizeof base, "metrics[%zu].name", i);
+		if (m->name == NULL)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		snprintf(base, sizeof base, "metrics[%zu].interval", i);
+		check_duration(dl, &c->meta, apath(c, p, sizeof p, base), m->interval);
+		snprintf(base, sizeof base, "metrics[%zu].templateRef.name", i);
+		if (m->template_ref.set && m->template_ref.name == NULL)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		snprintf(base, sizeof base, "metrics[%zu].thresholdRange", i);
+		apath(c, p, sizeof p, base);
+		if (m->has_min && m->has_max && m->min > m->max)
+			err_at(dl, &c->meta, p,
+			    "%s: min %g is above max %g: no value can pass", path_display(p),
+			    m->min, m->max);
+		snprintf(base, sizeof base, "metrics[%zu]", i);
+		apath(c, p, sizeof p, base);
+		if (m->name != NULL && !m->template_ref.set && m->query == NULL &&
+		    strcmp(m->name, "request-success-rate") != 0 &&
+		    strcmp(m->name, "request-duration") != 0)
+			report(dl, DIAG_WARNING, &m->pos, p, NULL, "%s: metric '%s' is "
+			    "not built in (request-success-rate, request-duration) and has no "
+			    "templateRef or query: Flagger ignores it",
+			    path_display(p), m->name);
+	}
+}
+
+static void
+check_hooks_alerts(const struct spec_canary *c, struct diag_list *dl)
+{
+	const struct spec_analysis *a = &c->analysis;
+	char p[128], base[64];
+	size_t i;
+
+	for (i = 0; i < a->n_webhooks; i++) {
+		snprintf(base, sizeof base, "webhooks[%zu].name", i);
+		if (a->webhooks[i].name == NULL)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		snprintf(base, sizeof base, "webhooks[%zu].url", i);
+		if (a->webhooks[i].url == NULL)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		snprintf(base, sizeof base, "webhooks[%zu].timeout", i);
+		check_duration(dl, &c->meta, apath(c, p, sizeof p, base), a->webhooks[i].timeout);
+	}
+	for (i = 0; i < a->n_alerts; i++) {
+		snprintf(base, sizeof base, "alerts[%zu].name", i);
+		if (a->alerts[i].name == NULL)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		snprintf(base, sizeof base, "alerts[%zu].providerRef", i);
+		if (!a->alerts[i].provider_ref.set)
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		else if (a->alerts[i].provider_ref.name == NULL) {
+			snprintf(base, sizeof base, "alerts[%zu].providerRef.name", i);
+			missing(dl, &c->meta, apath(c, p, sizeof p, base));
+		}
+	}
+}
+
+static void
+check_affinity(const struct spec_canary *c, struct diag_list *dl)
+{
+	const struct spec_session_affinity *s = &c->analysis.session_affinity;
+	char p[96];
+
+	if (!s->set)
+		return;
+	if (s->cookie_name == NULL) {
+		missing(dl, &c->meta, apath(c, p, sizeof p, "sessionAffinity.cookieName"));
+		return;
+	}
+	apath(c, p, sizeof p, "sessionAffinity.primaryCookieName");
+	if (s->primary_cookie_name != NULL && strcmp(s->cookie_name, s->primary_cookie_name) == 0)
+		err_at(dl, &c->meta, p,
+		    "%s: must differ from cookieName ('%s')", path_display(p), s->cookie_name);
+}
+
+static void
+check_analysis(const struct spec_canary *c, struct diag_list *dl)
+{
+	const struct spec_analysis *a = &c->analysis;
+	const struct spec_node *th;
+	char p[96];
+
+	if (!a->set) {
+		missing(dl, &c->meta, "spec.analysis");
+		return;
+	}
+	if (a->interval == NULL)
+		missing(dl, &c->meta, apath(c, p, sizeof p, "interval"));
+	check_duration(dl, &c->meta, apath(c, p, sizeof p, "interval"), a->interval);
+	th = spec_node_path(c->meta.root, apath(c, p, sizeof p, "threshold"));
+	if (th == NULL || node_is_null(th))
+		missing(dl, &c->meta, p);
+	check_steps(c, dl);
+	check_metrics(c, dl);
+	check_hooks_alerts(c, dl);
+	check_affinity(c, dl);
+}
+
+/* References a provider needs (reference §1.1, §4). */
+static void
+check_provider(const struct spec_canary *c, struct diag_list *dl)
+{
+	const char *p = c->provider != NULL ? c->provider : "";
+	bool knative_target = c->target_ref.api_version != NULL &&
+	    strncmp(c->target_ref.api_version, "serving.knative.dev/", 20) == 0;
+	size_t i;
+	char path[64];
+
+	if (strncmp(p, "gatewayapi", 10) == 0 && c->service.n_gateway_refs == 0)
+		err_at(dl, &c->meta, "spec.service.gatewayRefs", "service.gatewayRefs is "
+		    "required with provider %s (the Gateways the HTTPRoute attaches to)", p);
+	if ((strcmp(p, "nginx") == 0 || strcmp(p, "skipper") == 0) && !c->ingress_ref.set)
+		err_at(dl, &c->meta, "spec.ingressRef", "ingressRef is required with provider %s "
+		    "(the Ingress that routes to the service)", p);
+	if (strcmp(p, "apisix") == 0 && !c->route_ref.set)
+		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider apisix");
+	if (knative_target && strcmp(p, "knative") != 0)
+		err_at(dl, &c->meta, "spec.provider", "a Knative Service target needs "
+		    "provider: knative");
+	if (strcmp(p, "knative") == 0 && c->target_ref.set && !knative_target)
+		err_at(dl, &c->meta, "spec.targetRef.apiVersion", "provider knative needs a "
+		    "Knative Service target (apiVersion serving.knative.dev/v1)");
+	if (strcmp(p, "knative") == 0 && c->autoscaler_ref.set)
+		err_at(dl, &c->meta, "spec.autoscalerRef", "autoscalerRef is not supported "
+		    "with provider knative");
+	if (c->service.n_gateway_refs > 32)
+		err_at(dl, &c->meta, "spec.service.gatewayRefs", "service.gatewayRefs: at "
+		    "most 32 items (found %zu)", c->service.n_gateway_refs);
+	for (i = 0; i < c->service.n_gateway_refs; i++) {
+		snprintf(path, sizeof path, "spec.service.gatewayRefs[%zu].name", i);
+		if (c->service.gateway_refs[i].name == NULL)
+			missing(dl, &c->meta, path);
+	}
+}
+
+void
+validate_canary(const struct spec_set *set, const struct spec_canary *c,
+    struct diag_list *dl)
+{
+	(void)set;
+	check_meta(&c->meta, "Canary", dl);
+	if (spec_node_get(c->meta.root, "spec") == NULL) {
+		missing(dl, &c->meta, "spec");
+		return;
+	}
+	if (!c->target_ref.set)
+		missing(dl, &c->meta, "spec.targetRef");
+	check_ref(dl, &c->meta, &c->target_ref, "spec.targetRef", NULL);
+	check_ref(dl, &c->meta, &c->autoscaler_ref, "spec.autoscalerRef", NULL);
+	check_ref(dl, &c->meta, &c->ingress_ref, "spec.ingressRef", "Ingress");
+	check_ref(dl, &c->meta, &c->route_ref, "spec.routeRef", "ApisixRoute");
+	check_ref(dl, &c->meta, &c->upstream_ref, "spec.upstreamRef", "Upstream");
+	if (spec_node_path(c->meta.root, "spec.service") != NULL && c->service.port == 0 &&
+	    spec_node_path(c->meta.root, "spec.service.port") == NULL)
+		missing(dl, &c->meta, "spec.service.port");
+	check_provider(c, dl);
+	check_analysis(c, dl);
+}
+
+void
+validate_template(const struct spec_metric_template *t, struct diag_list *dl)
+{
+	const char *type = t->provider_type;
+
+	check_meta(&t->meta, "MetricTemplate", dl);
+	if (spec_node_get(t->meta.root, "spec") == NULL) {
+		missing(dl, &t->meta, "spec");
+		return;
+	}
+	if (spec_node_path(t->meta.root, "spec.provider") == NULL)
+		missing(dl, &t->meta, "spec.provider");
+	else if (type == NULL)
+		missing(dl, &t->meta, "spec.provider.type");
+	if (t->query == NULL)
+		missing(dl, &t->meta, "spec.query");
+	if (type != NULL && t->address == NULL && (strcmp(type, "prometheus") == 0 ||
+	    strcmp(type, "graphite") == 0))
+		err_at(dl, &t->meta, "spec.provider.address", "provider.address is required "
+		    "for provider type %s", type);
+	if (type != NULL && t->region == NULL && strcmp(type, "cloudwatch") == 0)
+		err_at(dl, &t->meta, "spec.provider.region", "provider.region is required "
+		    "for provider type cloudwatch");
+	if (spec_node_path(t->meta.root, "spec.provider.secretRef") != NULL && t->secret_ref == NULL)
+		missing(dl, &t->meta, "spec.provider.secretRef.name");
+}
+
+void
+validate_alert_provider(const struct spec_alert_provider *p, struct diag_list *dl)
+{
+	check_meta(&p->meta, "AlertProvider", dl);
+	if (spec_node_get(p->meta.root, "spec") == NULL) {
+		missing(dl, &p->meta, "spec");
+		return;
+	}
+	if (p->type == NULL)
+		missing(dl, &p->meta, "spec.type");
+	if (p->address == NULL && spec_node_path(p->meta.root, "spec.secretRef") == NULL)
+		err_at(dl, &p->meta, "spec", "an AlertProvider needs address or secretRef");
+	else if (spec_node_path(p->meta.root, "spec.secretRef") != NULL && p->secret_ref == NULL)
+		missing(dl, &p->meta, "spec.secretRef.name");
+}

@@ -1,0 +1,110 @@
+/* test_headless.c — the JSON lines of headless runs: field order, nulls,
+ * rounding, sanitizing, one flushed line per record. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/headless.h"
+
+#define START INT64_C(1772460000000)
+
+static struct journal_rec
+event(int64_t t, const char *type, const char *msg)
+{
+	struct journal_rec r = { .time_ms = t, .kind = REC_EVENT, .severity = SEV_NORMAL,
+	    .phase = PHASE_PROGRESSING, .weight = 20, .failed_checks = 1, .iteration = 0 };
+
+	snprintf(r.canary, sizeof r.canary, "shop/checkout");
+	snprintf(r.type, sizeof r.type, "%s", type);
+	snprintf(r.reason, sizeof r.reason, "Synced");
+	snprintf(r.message, sizeof r.message, "%s", msg);
+	return r;
+}
+
+static struct journal_rec
+check(const char *metric, bool has_value, double v, bool has_min, double min,
+    bool has_max, double max, enum check_result res)
+{
+	struct journal_rec r = { .time_ms = START + 60000, .kind = REC_CHECK,
+	    .has_value = has_value, .value = v, .has_min = has_min, .min = min,
+	    .has_max = has_max, .max = max, .result = res };
+
+	snprintf(r.canary, sizeof r.canary, "shop/checkout");
+	snprintf(r.metric, sizeof r.metric, "%s", metric);
+	return r;
+}
+
+static void
+test_format(void **state)
+{
+	struct {
+		struct journal_rec rec;
+		const char *want;
+	} rows[] = {
+		{ event(START + 30000, "Normal", "Advance checkout.shop canary weight 20"),
+		  "{\"time\":\"2026-03-02T14:00:30Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
+		  "\"message\":\"Advance checkout.shop canary weight 20\"}" },
+		/* No type given: the severity names it; control characters go. */
+		{ event(START, "", "bad\x1b[31m \"quoted\"\ttab"),
+		  "{\"time\":\"2026-03-02T14:00:00Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
+		  "\"message\":\"bad \\\"quoted\\\" tab\"}" },
+		{ check("request-success-rate", true, 99.95000000001, true, 99, false, 0, CHECK_PASS),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"request-success-rate\",\"value\":99.95,\"min\":99.0,\"max\":null,\"result\":\"pass\"}" },
+		{ check("request-duration", true, 693.61234, false, 0, true, 500, CHECK_FAIL),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"request-duration\",\"value\":693.612,\"min\":null,\"max\":500.0,\"result\":\"fail\"}" },
+		{ check("request-duration", false, 0, false, 0, true, 500, CHECK_NODATA),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"request-duration\",\"value\":null,\"min\":null,\"max\":500.0,\"result\":\"nodata\"}" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char *s = headless_format(&rows[i].rec);
+
+		assert_string_equal(s, rows[i].want);
+		free(s);
+	}
+}
+
+static void
+test_sink_lines(void **state)
+{
+	struct journal_rec a = event(START, "Warning", "one"), b = event(START + 1, "Normal", "two");
+	char buf[1024];
+	FILE *f = tmpfile();
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	headless_sink(f, &a);
+	headless_sink(f, &b);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, "\"type\":\"Warning\",\"reason\":\"Synced\",\"message\":\"one\"}\n{"));
+	assert_non_null(strstr(buf, "\"time\":\"2026-03-02T14:00:00.001Z\""));
+	assert_int_equal(buf[n - 1], '\n');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_sink_lines),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,184 @@
+/*
+ * test_tui_keys.c — the keymap table and the key handler: perch(1)'s KEYS
+ * section lists exactly the table's keys and help texts; every action has a
+ * key and Ctrl-D / Ctrl-K have none; scripted key sequences against a fixed
+ * snapshot send exactly the expected command, ask first where destructive,
+ * and never send anything in read-only mode.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper_snapfix.h"
+#include "tui/nc.h"
+#include "tui/keymap.h"
+#include "tui/ui.h"
+
+/* Reads the .It lines of the KEYS section: "label\thelp" per key. */
+static int
+man_keys(char labels[][32], char helps[][128], int max)
+{
+	FILE *f = fopen("man/perch.1", "r");
+	char line[512];
+	bool in = false;
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, ".Sh ", 4) == 0)
+			in = strcmp(line, ".Sh KEYS") == 0;
+		if (!in || strncmp(line, ".It Sy \"\\&", 10) != 0 || n >= max)
+			continue;
+		snprintf(labels[n], 32, "%.*s", (int)strlen(line + 10) - 1, line + 10);
+		if (fgets(line, sizeof line, f) == NULL)
+			break;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(helps[n], 128, "%.127s", line);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void
+test_man_keys_match_table(void **state)
+{
+	char labels[64][32], helps[64][128];
+	int n = man_keys(labels, helps, 64), i;
+
+	(void)state;
+	assert_int_equal(n, KA__COUNT);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(labels[i], keymap[i].label);
+		assert_string_equal(helps[i], keymap[i].help);
+	}
+}
+
+static void
+test_every_action_has_a_key(void **state)
+{
+	bool seen[KA__COUNT] = { false };
+	int c, a;
+
+	(void)state;
+	for (c = 0; c <= KEY_MAX; c++) {
+		enum key_action k = keymap_lookup(c);
+
+		if (k != KA_NONE)
+			seen[k] = true;
+	}
+	for (a = 0; a < KA__COUNT; a++)
+		if (!seen[a])
+			fail_msg("%s has no key", keymap[a].label);
+	assert_int_equal(keymap_lookup(4), KA_NONE);	/* Ctrl-D */
+	assert_int_equal(keymap_lookup(11), KA_NONE);	/* Ctrl-K */
+	assert_int_equal(keymap_lookup('x'), KA_NONE);
+	for (a = 0; a < KA__COUNT; a++)
+		assert_true(strlen(keymap[a].help) <= 60);
+}
+
+struct script {
+	bool read_only;
+	const char *keys;	/* '~' is Esc */
+	int sends;		/* commands sent */
+	int kind;		/* the last command, -1 = none */
+	const char *canary;
+	bool quit;
+	enum ui_overlay overlay;
+	const char *msg;	/* substring of the status line, "" = any */
+};
+
+static const struct script scripts[] = {
+	{ false, "p",       1, CMD_PROMOTE_STEP, "shop/checkout", false, OV_NONE, "sent" },
+	{ false, "r",       0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "ry",      1, CMD_ROLLBACK, "shop/checkout", false, OV_NONE, "rollback checkout: sent" },
+	{ false, "rn",      0, -1, "", false, OV_NONE, "cancelled" },
+	{ false, "r~",      0, -1, "", false, OV_NONE, "cancelled" },
+	{ false, "rr",      0, -1, "", false, OV_NONE, "cancelled" },
+	{ false, "P",       0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "Py",      1, CMD_PROMOTE_FULL, "shop/checkout", false, OV_NONE, "" },
+	{ false, "sy",      1, CMD_SKIP, "shop/checkout", false, OV_NONE, "" },
+	{ false, " ",       1, CMD_PAUSE, "shop/checkout", false, OV_NONE, "" },
+	{ false, "jjjjj ",  1, CMD_RESUME, "finance/ledger-blue-green-with-a-very-long-name", false, OV_NONE, "" },
+	{ false, "jjR",     1, CMD_RETRY, "shop/search", false, OV_NONE, "" },
+	{ false, "R",       0, -1, "", false, OV_NONE, "retry: not now, checkout is Progressing" },
+	{ false, "jjr",     0, -1, "", false, OV_NONE, "not now, search is Failed" },
+	{ false, "a",       0, -1, "", false, OV_NONE, "not now" },
+	{ false, "ja",      0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "jay",     1, CMD_APPROVE, "shop/payments", false, OV_NONE, "" },
+	{ false, "/pay~r",  0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "/pay\nry", 1, CMD_ROLLBACK, "shop/payments", false, OV_NONE, "" },
+	{ false, "\x04\x0b", 0, -1, "", false, OV_NONE, "" },
+	{ false, "q",       0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "qn",      0, -1, "", false, OV_NONE, "cancelled" },
+	{ false, "qy",      0, -1, "", true, OV_NONE, "" },
+	{ false, "?r",      0, -1, "", false, OV_NONE, "" },
+	{ true,  "p",       0, -1, "", false, OV_NONE, "read-only: perch watch cannot change rollouts" },
+	{ true,  "ry",      0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  "P",       0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  " ",       0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  "jjR",     0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  "s",       0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  "jay",     0, -1, "", false, OV_NONE, "read-only" },
+	{ true,  "q",       0, -1, "", true, OV_NONE, "" },
+};
+
+static void
+test_scripts(void **state)
+{
+	struct snapshot *s = snapfix_new();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+		const struct script *sc = &scripts[i];
+		struct command cmd, last;
+		struct ui u;
+		const char *k;
+		int sends = 0;
+		bool quit = false;
+
+		memset(&last, 0, sizeof last);
+		ui_init(&u, sc->read_only, true);
+		snprintf(u.actor, sizeof u.actor, "tester@host");
+		ui_sync(&u, s);
+		for (k = sc->keys; *k != '\0'; k++) {
+			unsigned what = ui_key(&u, s, *k == '~' ? 27 : *k, &cmd);
+
+			if (what & UI_SEND) {
+				sends++;
+				last = cmd;
+			}
+			quit |= (what & UI_QUIT) != 0;
+		}
+		if (sends != sc->sends || quit != sc->quit || u.overlay != sc->overlay ||
+		    strstr(u.msg, sc->msg) == NULL)
+			fail_msg("script %zu '%s': sends %d quit %d overlay %d msg '%s'", i, sc->keys,
+			    sends, quit, u.overlay, u.msg);
+		if (sc->kind >= 0) {
+			assert_int_equal(last.kind, sc->kind);
+			assert_string_equal(last.canary, sc->canary);
+			assert_string_equal(last.actor, "tester@host");
+		}
+	}
+	snapshot_unref(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_man_keys_match_table),
+		cmocka_unit_test(test_every_action_has_a_key),
+		cmocka_unit_test(test_scripts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

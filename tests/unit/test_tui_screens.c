@@ -1,0 +1,172 @@
+/*
+ * test_tui_screens.c — golden screens: each screen rendered from a fixed
+ * snapshot into a fake terminal (newterm on /dev/null) of a fixed size, its
+ * text dumped cell by cell and compared with tests/data/screens/NAME.screen.
+ * UPDATE_GOLDEN=1 rewrites the files instead.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "helper_snapfix.h"
+#include "tui/render.h"
+#include "tui/ui.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+struct golden {
+	const char *name;
+	int cols, rows;
+	bool utf8;
+	bool read_only;
+	const char *keys;	/* typed before rendering */
+	bool filter_edit;	/* leave the filter being edited */
+};
+
+/* Renders one screen and returns its text, one line per row, trailing
+ * blanks removed. */
+static char *
+render_text(const struct golden *g, struct snapshot *s)
+{
+	static const attr_t roles[ROLE__COUNT];
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *scr;
+	struct ui u;
+	struct command cmd;
+	struct buf b;
+	const char *k;
+	int y;
+
+	assert_non_null(setlocale(LC_ALL, g->utf8 ? "C.UTF-8" : "C"));
+	scr = newterm("xterm-256color", out, in);
+	assert_non_null(scr);
+	resize_term(g->rows, g->cols);
+	ui_init(&u, g->read_only, g->utf8);
+	snprintf(u.actor, sizeof u.actor, "tester@host");
+	u.now_ms = SNAPFIX_NOW_MS;
+	ui_sync(&u, s);
+	for (k = g->keys; k != NULL && *k != '\0'; k++)
+		ui_key(&u, s, *k == '~' ? 27 : *k, &cmd);
+	render(stdscr, roles, s, &u);
+	buf_init(&b, 0);
+	for (y = 0; y < g->rows; y++) {
+		wchar_t line[512];
+		char mb[8];
+		size_t i, end;
+
+		memset(line, 0, sizeof line);
+		mvwinnwstr(stdscr, y, 0, line, g->cols);
+		end = wcslen(line);
+		while (end > 0 && line[end - 1] == L' ')
+			end--;
+		for (i = 0; i < end; i++) {
+			mbstate_t st;
+			size_t n;
+
+			memset(&st, 0, sizeof st);
+			n = wcrtomb(mb, line[i], &st);
+			buf_append(&b, n == (size_t)-1 ? "?" : mb, n == (size_t)-1 ? 1 : n);
+		}
+		buf_putc(&b, '\n');
+	}
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	return buf_take(&b);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	buf_init(&b, 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_take(&b);
+}
+
+static void
+check_golden(const struct golden *g)
+{
+	struct snapshot *s = snapfix_new();
+	char path[256], *got, *want;
+
+	got = render_text(g, s);
+	snprintf(path, sizeof path, "tests/data/screens/%s.screen", g->name);
+	if (getenv("UPDATE_GOLDEN") != NULL) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = slurp(path);
+	if (want == NULL || strcmp(got, want) != 0) {
+		fprintf(stderr, "screen %s differs from %s; got:\n%s\n", g->name, path, got);
+		fail_msg("golden screen %s", g->name);
+	}
+	free(got);
+	free(want);
+	snapshot_unref(s);
+}
+
+static const struct golden goldens[] = {
+	{ "overview-80x24",        80, 24, true, false, "", false },
+	{ "overview-120x40",      120, 40, true, false, "", false },
+	{ "overview-sel3-80x24",   80, 24, true, false, "jj", false },
+	{ "detail-80x24",          80, 24, true, false, "\n", false },
+	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false },
+	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false },
+	{ "help-80x24",            80, 24, true, false, "?", false },
+	{ "help-120x40",          120, 40, true, false, "?", false },
+	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false },
+	{ "confirm-rollback-120x40", 120, 40, true, false, "r", false },
+	{ "confirm-approve-80x24", 80, 24, true, false, "ja", false },
+	{ "confirm-quit-80x24",    80, 24, true, false, "q", false },
+	{ "too-small-79x24",       79, 24, true, false, "", false },
+	{ "too-small-100x20",     100, 20, true, false, "", false },
+	{ "readonly-80x24",        80, 24, true, true, "r", false },
+	{ "readonly-120x40",      120, 40, true, true, "j", false },
+	{ "readonly-help-80x24",   80, 24, true, true, "?", false },
+	{ "filter-edit-80x24",     80, 24, true, false, "/ca", true },
+	{ "filter-kept-120x40",   120, 40, true, false, "/ar\n", false },
+	{ "ascii-overview-80x24",  80, 24, false, false, "", false },
+	{ "ascii-overview-120x40", 120, 40, false, false, "", false },
+	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false },
+};
+
+static void
+test_golden(void **state)
+{
+	check_golden((const struct golden *)*state);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0]];
+	size_t i;
+
+	setenv("TZ", "UTC", 1);
+	for (i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
+		tests[i] = (struct CMUnitTest){ goldens[i].name, test_golden, NULL, NULL,
+		    (void *)&goldens[i] };
+	}
+	return _cmocka_run_group_tests("tui_screens", tests, i, NULL, NULL);
+}

@@ -1,0 +1,254 @@
+/*
+ * render.c — the frame of every screen: layout by size, header, status
+ * line, footer, and the overlays (help from the keymap table,
+ * confirmations).  The overview and detail bodies are in render_overview.c
+ * and render_detail.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tui/render.h"
+
+static void
+render_header(const struct pen *p, const struct snapshot *s, const struct ui *u, int w)
+{
+	char left[256], clock[16], health[96];
+	const char *ctx = u->context[0] != '\0' ? u->context :
+	    (s != NULL && s->context != NULL && s->context[0] != '\0') ? s->context : "DEMO";
+	const char *dot = G(p, "·", "-"), *bullet = G(p, "●", "*");
+	bool api = s == NULL || s->api_ok, met = s == NULL || s->metrics_ok;
+	const char *badge = u->read_only || (s != NULL && s->read_only) ? " READ-ONLY " : " CONTROL ";
+	int x = w;
+
+	if (s != NULL && s->ns != NULL && s->ns[0] != '\0')
+		snprintf(left, sizeof left, " perch %s %s %s %s", dot, ctx, dot, s->ns);
+	else
+		snprintf(left, sizeof left, " perch %s %s", dot, ctx);
+	fmt_clock(clock, sizeof clock, u->now_ms, true);
+	x -= put_right(p, 0, x - 1, 10, clock, ROLE_HEADER) + 3;
+	if (w >= SPLIT_COLS) {
+		snprintf(health, sizeof health, "%s %s", bullet, met ? "ok" : "down");
+		x -= put_right(p, 0, x, 20, health, met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
+		x -= put_right(p, 0, x, 12, "prometheus ", ROLE_DIM) + 3;
+		snprintf(health, sizeof health, "%s %s", bullet, api ? "ok" : "down");
+		x -= put_right(p, 0, x, 20, health, api ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
+		x -= put_right(p, 0, x, 12, "api ", ROLE_DIM) + 3;
+	} else {
+		snprintf(health, sizeof health, "%s %s", bullet,
+		    api && met ? "ok" : !api ? "api down" : "metrics down");
+		x -= put_right(p, 0, x, 20, health, api && met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD) + 2;
+	}
+	x -= put_right(p, 0, x, 12, badge, u->read_only || (s != NULL && s->read_only) ?
+	    ROLE_BADGE_READONLY : ROLE_BADGE_CONTROL);
+	put(p, 0, 0, x - 1, left, ROLE_HEADER);
+}
+
+static void
+render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
+{
+	const struct snap_canary *c = ui_current(u, s);
+	int x = 1, a;
+	char item[48];
+
+	if (u->overlay == OV_CONFIRM) {
+		x += put(p, y, x, w - x, "y", ROLE_FOOTER_KEY);
+		x += put(p, y, x, w - x, " yes  ", ROLE_DIM);
+		x += put(p, y, x, w - x, "N", ROLE_FOOTER_KEY);
+		put(p, y, x, w - x, " no (any other key)", ROLE_DIM);
+		return;
+	}
+	if (u->overlay == OV_FILTER) {
+		x += put(p, y, x, w - x, G(p, "↵", "Enter"), ROLE_FOOTER_KEY);
+		x += put(p, y, x, w - x, " keep the filter  ", ROLE_DIM);
+		x += put(p, y, x, w - x, "Esc", ROLE_FOOTER_KEY);
+		put(p, y, x, w - x, " clear it", ROLE_DIM);
+		return;
+	}
+	for (a = 0; a < KA__COUNT; a++) {
+		const char *name = keymap[a].footer;
+		const char *key = keymap_footer_key(a, p->utf8);
+		int need;
+
+		if (!(keymap[a].flags & KF_FOOTER) || !ui_applies(u, a, c))
+			continue;
+		if (a == KA_PAUSE && c != NULL && c->paused)
+			name = "resume";
+		snprintf(item, sizeof item, " %s  ", name);
+		need = text_width(key, p->utf8) + text_width(item, p->utf8);
+		if (x + need > w)
+			break;
+		x += put(p, y, x, w - x, key, ROLE_FOOTER_KEY);
+		x += put(p, y, x, w - x, item, ROLE_DIM);
+	}
+}
+
+static void
+render_status(const struct pen *p, const struct ui *u, int y, int w)
+{
+	int x = 1;
+
+	if (u->overlay == OV_FILTER) {
+		x += put(p, y, x, w - 2, "filter: ", ROLE_DIM);
+		x += put(p, y, x, w - x - 1, u->filter, ROLE_STATUS);
+		put(p, y, x, 1, "_", ROLE_STATUS);
+		return;
+	}
+	if (u->filter[0] != '\0') {
+		char f[96];
+
+		snprintf(f, sizeof f, "filter: %s", u->filter);
+		w -= put_right(p, y, w - 1, 40, f, ROLE_DIM) + 2;
+	}
+	put(p, y, x, w - 2, u->msg, ROLE_STATUS);
+}
+
+static void
+render_help(const struct pen *p, const struct ui *u, int H, int W)
+{
+	int bw = W - 4 < 78 ? W - 4 : 78, bh = KA__COUNT + 4, y0, x0, a;
+
+	if (bh > H - 3)
+		bh = H - 3;
+	y0 = 1 + (H - 3 - bh) / 2;
+	x0 = (W - bw) / 2;
+	clear_rect(p, y0, x0, bh, bw);
+	draw_box(p, y0, x0, bh, bw, "keys");
+	for (a = 0; a < KA__COUNT && a + 1 < bh - 2; a++) {
+		bool off = u->read_only && (keymap[a].flags & KF_MUTATES);
+
+		put(p, y0 + 1 + a, x0 + 2, 10, keymap[a].label, off ? ROLE_DIM : ROLE_FOOTER_KEY);
+		put(p, y0 + 1 + a, x0 + 12, bw - 14, keymap[a].help, off ? ROLE_DIM : ROLE_NORMAL);
+	}
+	put(p, y0 + bh - 2, x0 + 2, bw - 4, u->read_only ?
+	    "read-only: the dimmed keys change rollouts; perch watch cannot." :
+	    "Nothing destructive happens on one key: those ask y/N first.", ROLE_DIM);
+}
+
+static void
+confirm_text(const struct snapshot *s, const struct ui *u, const struct snap_canary *c,
+    char *title, size_t tn, char *body, size_t bn)
+{
+	char pos[96];
+	const char *to = c != NULL && c->rev_to && c->rev_to[0] ? c->rev_to : "the canary";
+	const char *from = c != NULL && c->rev_from && c->rev_from[0] ? c->rev_from : "the primary";
+
+	if (u->confirm == KA_QUIT || c == NULL) {
+		int n = ui_in_progress(s);
+
+		snprintf(title, tn, "quit perch?");
+		snprintf(body, bn, "%d rollout%s in progress: %s weights are held where they are "
+		    "and the state is saved; perch picks %s up again when it runs next.",
+		    n, n == 1 ? " is" : "s are", n == 1 ? "its" : "their", n == 1 ? "it" : "them");
+		return;
+	}
+	if (c->strategy == STRATEGY_CANARY)
+		snprintf(pos, sizeof pos, "step %d/%zu", c->step, c->n_ladder);
+	else
+		snprintf(pos, sizeof pos, "iteration %d/%d", c->iteration, c->iterations);
+	switch (u->confirm) {
+	case KA_ROLLBACK:
+		snprintf(title, tn, "roll back %s?", c->name);
+		snprintf(body, bn, "%s is at %s with %d %% of traffic. All traffic returns to %s "
+		    "and the canary scales to zero.", to, pos, c->weight, from);
+		break;
+	case KA_PROMOTE:
+		snprintf(title, tn, "promote %s now?", c->name);
+		snprintf(body, bn, "%s is at %s with %d %% of traffic. The remaining steps and "
+		    "analysis are skipped and it replaces %s now.", to, pos, c->weight, from);
+		break;
+	case KA_SKIP:
+		snprintf(title, tn, "skip the analysis of %s?", c->name);
+		snprintf(body, bn, "%s is at %s with %d %% of traffic. No more metric checks: it "
+		    "is promoted as soon as it is ready.", to, pos, c->weight);
+		break;
+	default:
+		snprintf(title, tn, "approve %s?", to);
+		snprintf(body, bn, c->gate == GATE_ROLLOUT ?
+		    "%s waits to start its rollout (%s, %d %% of traffic). Traffic then moves to "
+		    "it step by step, under analysis." :
+		    "%s is at %s with %d %% of traffic and waits for promotion. It then replaces "
+		    "the primary.", to, pos, c->weight);
+		break;
+	}
+}
+
+static void
+render_confirm(const struct pen *p, const struct snapshot *s, const struct ui *u, int H, int W)
+{
+	char title[160], body[600];
+	const struct snap_canary *c = NULL;
+	size_t i;
+	int bw = W - 8 < 64 ? W - 8 : 64, bh = 7, y0, x0;
+
+	for (i = 0; s != NULL && i < s->n_canaries; i++) {
+		char key[160];
+
+		snprintf(key, sizeof key, "%s/%s", s->canaries[i].ns, s->canaries[i].name);
+		if (strcmp(key, u->confirm_canary) == 0)
+			c = &s->canaries[i];
+	}
+	confirm_text(s, u, c, title, sizeof title, body, sizeof body);
+	y0 = 1 + (H - 3 - bh) / 2;
+	x0 = (W - bw) / 2;
+	clear_rect(p, y0, x0, bh, bw);
+	draw_box(p, y0, x0, bh, bw, title);
+	put_wrapped(p, y0 + 1, x0 + 2, bw - 4, 3, body, ROLE_DIALOG);
+	put_right(p, y0 + bh - 2, x0 + bw - 2, bw - 4, "[y] yes  [N] no", ROLE_FOOTER_KEY);
+}
+
+static void
+render_body(const struct pen *p, const struct snapshot *s, const struct ui *u, int H, int W)
+{
+	const struct snap_canary *c = ui_current(u, s);
+	struct rect body = { 1, 0, H - 3, W };
+
+	if (s == NULL) {
+		put(p, 2, 2, W - 4, "waiting for the engine...", ROLE_DIM);
+		return;
+	}
+	if (u->screen == SCR_DETAIL && c != NULL) {
+		render_detail(p, s, u, c, body);
+	} else if (W >= SPLIT_COLS && H >= SPLIT_ROWS) {
+		int oh = overview_rows(s, u) + 3;
+		struct rect top, bottom;
+
+		if (oh > H / 3)
+			oh = H / 3;
+		if (oh < 5)
+			oh = 5;
+		top = (struct rect){ 1, 0, oh, W };
+		bottom = (struct rect){ 1 + oh, 0, H - 3 - oh, W };
+		render_overview(p, s, u, top, true);
+		if (c != NULL)
+			render_detail(p, s, u, c, bottom);
+	} else {
+		render_overview(p, s, u, body, false);
+	}
+}
+
+void
+render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u)
+{
+	struct pen p = { w, roles, u->utf8 };
+	int H, W;
+
+	getmaxyx(w, H, W);
+	werase(w);
+	if (W < MIN_COLS || H < MIN_ROWS) {
+		char msg[80];
+
+		snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d",
+		    MIN_COLS, MIN_ROWS, W, H);
+		put(&p, H / 2, W > text_width(msg, false) ? (W - text_width(msg, false)) / 2 : 0,
+		    W, msg, ROLE_NORMAL);
+		return;
+	}
+	render_header(&p, s, u, W);
+	render_body(&p, s, u, H, W);
+	render_status(&p, u, H - 2, W);
+	render_footer(&p, s, u, H - 1, W);
+	if (u->overlay == OV_HELP)
+		render_help(&p, u, H, W);
+	else if (u->overlay == OV_CONFIRM)
+		render_confirm(&p, s, u, H, W);
+}

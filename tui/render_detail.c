@@ -1,0 +1,369 @@
+/*
+ * render_detail.c — one canary in detail: the traffic split, the step
+ * ladder with the current position, analysis timing, gates and webhooks, the
+ * failure reason, one graph per metric (block cells, the bound drawn,
+ * failing points in the failure colour, inconclusive points as marked gaps)
+ * and the event log, newest first, scrollable.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tui/render.h"
+
+#define LABEL_W 11
+
+static void
+detail_traffic(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	char buf[64];
+	int used = put(p, y, x, w, "traffic", ROLE_DIM), bw;
+
+	x += LABEL_W;
+	w -= LABEL_W;
+	(void)used;
+	snprintf(buf, sizeof buf, "primary %3d%% ", 100 - c->weight);
+	used = put(p, y, x, w, buf, ROLE_WEIGHT_PRIMARY);
+	bw = w - used - 28;
+	if (bw > 60)
+		bw = 60;
+	draw_weight_bar(p, y, x + used, bw, c->weight, c->max_weight);
+	used += bw;
+	snprintf(buf, sizeof buf, " %3d%% canary", c->weight);
+	used += put(p, y, x + used, w - used, buf, ROLE_WEIGHT_CANARY);
+	snprintf(buf, sizeof buf, "   %s max %d%%", G(p, "┆", "|"), c->max_weight);
+	put(p, y, x + used, w - used, buf, ROLE_WEIGHT_MAX);
+}
+
+static void
+detail_ladder(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	const char *sep = G(p, " ── ", " -- ");
+	int used = 0, i;
+	char buf[32];
+
+	if (c->strategy != STRATEGY_CANARY) {
+		put(p, y, x, w, "iterations", ROLE_DIM);
+		for (i = 0; i < c->iterations && LABEL_W + i < w - 8; i++)
+			put(p, y, x + LABEL_W + i, 1, i < c->iteration ? G(p, "■", "#") : G(p, "□", "."),
+			    i < c->iteration ? ROLE_WEIGHT_CANARY : ROLE_DIM);
+		putf(p, y, x + LABEL_W + i + 1, w - LABEL_W - i - 1, ROLE_NORMAL, "%d/%d  (%s)",
+		    c->iteration, c->iterations, strategy_name(c->strategy));
+		return;
+	}
+	put(p, y, x, w, "steps", ROLE_DIM);
+	x += LABEL_W;
+	w -= LABEL_W;
+	for (i = 0; i < (int)c->n_ladder && used < w; i++) {
+		bool cur = i + 1 == c->step, done = i + 1 < c->step;
+
+		if (i > 0)
+			used += put(p, y, x + used, w - used, sep, ROLE_DIM);
+		snprintf(buf, sizeof buf, cur ? "[%d]" : "%d", c->ladder[i]);
+		used += put(p, y, x + used, w - used, buf,
+		    cur ? ROLE_WEIGHT_CANARY : done ? ROLE_NORMAL : ROLE_DIM);
+	}
+	used += put(p, y, x + used, w - used, sep, ROLE_DIM);
+	put(p, y, x + used, w - used, "promote",
+	    c->phase >= PHASE_PROMOTING && c->phase != PHASE_FAILED ? ROLE_WEIGHT_CANARY : ROLE_DIM);
+}
+
+static void
+detail_analysis(const struct pen *p, const struct ui *u, const struct snap_canary *c,
+    int y, int x, int w)
+{
+	char next[64] = "", buf[256];
+	const char *dot = G(p, "·", "-");
+
+	put(p, y, x, w, "analysis", ROLE_DIM);
+	if (c->paused)
+		snprintf(next, sizeof next, "PAUSED: weight held, analysis goes on");
+	else if (c->next_check_ms > 0 && !phase_is_terminal(c->phase))
+		snprintf(next, sizeof next, "next check in %llds", (long long)
+		    ((c->next_check_ms - u->now_ms > 0 ? c->next_check_ms - u->now_ms : 0) + 999) / 1000);
+	else
+		snprintf(next, sizeof next, "no check scheduled");
+	snprintf(buf, sizeof buf, "every %ds %s %s %s failed %d of %d allowed", c->interval_s, dot,
+	    next, dot, c->failed_checks, c->threshold);
+	put(p, y, x + LABEL_W, w - LABEL_W, buf, c->paused ? ROLE_ATTENTION : ROLE_NORMAL);
+}
+
+static void
+detail_gates(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	size_t i;
+	int used = LABEL_W;
+	char buf[192];
+
+	put(p, y, x, w, "hooks", ROLE_DIM);
+	if (c->n_hooks == 0)
+		put(p, y, x + used, w - used, "none", ROLE_DIM);
+	for (i = 0; i < c->n_hooks && used < w; i++) {
+		const struct snap_hook *h = &c->hooks[i];
+		const char *mark = h->last == CHECK_PASS ? G(p, "✓", "ok") :
+		    h->last == CHECK_FAIL ? G(p, "✗", "FAIL") : G(p, "…", "..");
+		enum theme_role r = h->last == CHECK_PASS ? ROLE_METRIC_PASS :
+		    h->last == CHECK_FAIL ? ROLE_METRIC_FAIL : ROLE_METRIC_NODATA;
+
+		snprintf(buf, sizeof buf, "%s (%s) ", h->name, hook_type_name(h->type));
+		used += put(p, y, x + used, w - used, buf, ROLE_NORMAL);
+		used += put(p, y, x + used, w - used, mark, r);
+		if (h->last == CHECK_FAIL && h->message && h->message[0])
+			used += putf(p, y, x + used, w - used, r, " %s", h->message);
+		used += put(p, y, x + used, w - used, "   ", ROLE_NORMAL);
+	}
+}
+
+/* ---- graphs ----------------------------------------------------------- */
+
+struct scale { double lo, hi; };
+
+static struct scale
+graph_scale(const struct snap_metric *m, size_t first)
+{
+	struct scale sc = { 0, 0 };
+	bool any = false;
+	size_t i;
+
+	for (i = first; i < m->n_points; i++) {
+		const struct snap_point *pt = &m->points[i];
+
+		if (pt->result != CHECK_PASS && pt->result != CHECK_FAIL)
+			continue;
+		if (!any || pt->value < sc.lo)
+			sc.lo = pt->value;
+		if (!any || pt->value > sc.hi)
+			sc.hi = pt->value;
+		any = true;
+	}
+	if (m->has_min) {
+		sc.lo = !any || m->min < sc.lo ? m->min : sc.lo;
+		sc.hi = !any || m->min > sc.hi ? m->min : sc.hi;
+		any = true;
+	}
+	if (m->has_max) {
+		sc.lo = !any || m->max < sc.lo ? m->max : sc.lo;
+		sc.hi = !any || m->max > sc.hi ? m->max : sc.hi;
+		any = true;
+	}
+	if (sc.hi - sc.lo < 1e-9) {
+		double pad = fabs(sc.hi) * 0.05 + 1;
+
+		sc.lo -= pad;
+		sc.hi += pad;
+	} else {
+		double pad = (sc.hi - sc.lo) * 0.1;
+
+		sc.hi += pad;
+		sc.lo = sc.lo - pad < 0 && sc.lo >= 0 ? 0 : sc.lo - pad;
+	}
+	return sc;
+}
+
+/* Row (0 = top) of value v in a plot of ph rows. */
+static int
+value_row(struct scale sc, double v, int ph)
+{
+	int r = ph - 1 - (int)floor((v - sc.lo) / (sc.hi - sc.lo) * ph);
+
+	return r < 0 ? 0 : r >= ph ? ph - 1 : r;
+}
+
+/* Draws part at x + *used only when it fits whole. */
+static void
+title_part(const struct pen *p, int y, int x, int w, int *used, const char *part,
+    enum theme_role r)
+{
+	if (*used + text_width(part, p->utf8) <= w)
+		*used += put(p, y, x + *used, w - *used, part, r);
+}
+
+static void
+graph_title(const struct pen *p, const struct snap_metric *m, int y, int x, int w)
+{
+	char buf[160], v[32], b[32];
+	int used = put(p, y, x, w, m->name, ROLE_TITLE), pass = 0, fail = 0, nod = 0;
+	size_t i;
+
+	for (i = 0; i < m->n_points; i++) {
+		if (m->points[i].result == CHECK_PASS)
+			pass++;
+		else if (m->points[i].result == CHECK_FAIL)
+			fail++;
+		else
+			nod++;
+	}
+	if (m->n_points > 0) {
+		const struct snap_point *last = &m->points[m->n_points - 1];
+
+		if (last->result == CHECK_PASS || last->result == CHECK_FAIL)
+			fmt_value(v, sizeof v, m->kind, last->value);
+		else
+			snprintf(v, sizeof v, "%s", last->result == CHECK_ERROR ? "error" : "no data");
+		snprintf(buf, sizeof buf, " %s", v);
+		title_part(p, y, x, w, &used, buf, last->result == CHECK_FAIL ? ROLE_METRIC_FAIL :
+		    last->result == CHECK_PASS ? ROLE_NORMAL : ROLE_METRIC_NODATA);
+	}
+	if (m->has_min || m->has_max) {
+		fmt_value(b, sizeof b, m->kind, m->has_min ? m->min : m->max);
+		snprintf(buf, sizeof buf, "  bound %s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), b);
+		title_part(p, y, x, w, &used, buf, ROLE_METRIC_BOUND);
+	}
+	snprintf(buf, sizeof buf, "  %s%d %s%d ?%d", G(p, "✓", "ok "), pass, G(p, "✗", "fail "), fail, nod);
+	title_part(p, y, x, w, &used, buf, ROLE_DIM);
+}
+
+static void
+graph_column(const struct pen *p, const struct snap_point *pt, struct scale sc, int y, int x,
+    int ph)
+{
+	static const char *const eighths[8] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇" };
+	enum theme_role r = pt->result == CHECK_FAIL ? ROLE_METRIC_FAIL : ROLE_METRIC_PASS;
+	int level, row;
+
+	if (pt->result != CHECK_PASS && pt->result != CHECK_FAIL) {
+		put(p, y + ph - 1, x, 1, "?", ROLE_METRIC_NODATA);
+		return;
+	}
+	level = (int)lround((pt->value - sc.lo) / (sc.hi - sc.lo) * ph * 8);
+	if (level < 1)
+		level = 1;
+	if (level > ph * 8)
+		level = ph * 8;
+	if (pt->result == CHECK_FAIL && level <= (ph - 1) * 8)
+		put(p, y, x, 1, G(p, "×", "x"), r);
+	for (row = ph - 1; row >= 0 && level > 0; row--, level -= 8) {
+		if (level >= 8)
+			put(p, y + row, x, 1, G(p, "█", pt->result == CHECK_FAIL ? "x" : "#"), r);
+		else
+			put(p, y + row, x, 1, p->utf8 ? eighths[level] :
+			    pt->result == CHECK_FAIL ? "x" : level >= 4 ? "#" : ".", r);
+	}
+}
+
+static void
+render_graph(const struct pen *p, const struct snap_metric *m, struct rect g)
+{
+	int lw = 7, ph = g.h - 2, pw = g.w - lw - 1, i, rb = -1;
+	size_t first = m->n_points > (size_t)pw ? m->n_points - (size_t)pw : 0, k;
+	struct scale sc;
+	char lab[32];
+
+	graph_title(p, m, g.y, g.x, g.w);
+	if (ph < 1 || pw < 4)
+		return;
+	sc = graph_scale(m, first);
+	if (m->has_min || m->has_max) {
+		rb = value_row(sc, m->has_min ? m->min : m->max, ph);
+		put_rep(p, g.y + 1 + rb, g.x + lw + 1, pw, G(p, "┄", "-"), ROLE_METRIC_BOUND);
+	}
+	for (i = 0; i < ph; i++) {
+		double v = i == rb ? (m->has_min ? m->min : m->max) :
+		    sc.hi - (sc.hi - sc.lo) * i / (ph > 1 ? ph - 1 : 1);
+
+		if (i == 0 || i == ph - 1 || i == rb) {
+			fmt_value(lab, sizeof lab, m->kind, v);
+			put_right(p, g.y + 1 + i, g.x + lw - 1, lw - 1, lab, i == rb ? ROLE_METRIC_BOUND : ROLE_DIM);
+		}
+		put(p, g.y + 1 + i, g.x + lw, 1, i == rb ? G(p, "┼", "+") : G(p, "┤", "|"), ROLE_BORDER);
+	}
+	for (k = first; k < m->n_points; k++)
+		graph_column(p, &m->points[k], sc, g.y + 1, g.x + lw + 1 + (int)(k - first), ph);
+	put(p, g.y + 1 + ph, g.x + lw, 1, G(p, "└", "+"), ROLE_BORDER);
+	if (m->n_points > 0) {
+		fmt_clock(lab, sizeof lab, m->points[first].t_ms, false);
+		put(p, g.y + 1 + ph, g.x + lw + 2, pw - 1, lab, ROLE_DIM);
+		fmt_clock(lab, sizeof lab, m->points[m->n_points - 1].t_ms, false);
+		if ((int)(m->n_points - first) > 14)
+			put_right(p, g.y + 1 + ph, g.x + lw + 1 + (int)(m->n_points - first), 5, lab, ROLE_DIM);
+	} else {
+		put(p, g.y + 1 + ph, g.x + lw + 2, pw - 1, "no checks yet", ROLE_DIM);
+	}
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void
+render_events(const struct pen *p, const struct ui *u, const struct snap_canary *c, struct rect r)
+{
+	int row, skip = u->event_scroll, n = (int)c->n_events;
+	static const enum theme_role sev_role[SEV__COUNT] = {
+		ROLE_EVENT_NORMAL, ROLE_EVENT_WARNING, ROLE_EVENT_ERROR };
+	static const char *const sev_mark[SEV__COUNT] = { " ", "!", "E" };
+
+	if (skip > n - (r.h - 1))
+		skip = n - (r.h - 1) > 0 ? n - (r.h - 1) : 0;
+	put(p, r.y, r.x, r.w, "events", ROLE_TITLE);
+	if (n == 0)
+		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
+	else if (skip > 0 || n > r.h - 1)
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (j/k scroll)",
+		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n);
+	for (row = 1; row < r.h && skip + row - 1 < n; row++) {
+		const struct snap_event *e = &c->events[n - skip - row];
+		char t[16];
+		int used;
+		enum severity sv = e->severity < SEV__COUNT ? e->severity : SEV_ERROR;
+
+		fmt_clock(t, sizeof t, e->t_ms, true);
+		used = put(p, r.y + row, r.x, r.w, t, ROLE_DIM);
+		used += put(p, r.y + row, r.x + used + 1, 1, sev_mark[sv], sev_role[sv]) + 2;
+		used += put(p, r.y + row, r.x + used, r.w - used, e->message, sev_role[sv]);
+		if (e->actor != NULL && e->actor[0] != '\0')
+			putf(p, r.y + row, r.x + used, r.w - used, ROLE_DIM, " (by %s)", e->actor);
+	}
+}
+
+static void
+detail_title(const struct pen *p, const struct snapshot *s, const struct snap_canary *c,
+    char *out, size_t n)
+{
+	char name[192];
+	const char *dot = G(p, "·", "-");
+
+	display_name(s, c, name, sizeof name);
+	snprintf(out, n, "%s %s %s %s %s %s %s", name, dot,
+	    c->provider && c->provider[0] ? c->provider : strategy_name(c->strategy), dot,
+	    c->rev_from && c->rev_from[0] ? c->rev_from : "?", G(p, "→", "->"),
+	    c->rev_to && c->rev_to[0] ? c->rev_to : "?");
+}
+
+void
+render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
+    const struct snap_canary *c, struct rect r)
+{
+	char title[400];
+	int y, per_row, gh, graph_rows, i, ev_h;
+
+	detail_title(p, s, c, title, sizeof title);
+	draw_box(p, r.y, r.x, r.h, r.w, title);
+	r = (struct rect){ r.y + 1, r.x + 2, r.h - 2, r.w - 4 };
+	y = r.y;
+	detail_traffic(p, c, y++, r.x, r.w);
+	detail_ladder(p, c, y++, r.x, r.w);
+	detail_analysis(p, u, c, y++, r.x, r.w);
+	detail_gates(p, c, y++, r.x, r.w);
+	if (c->reason != NULL && c->reason[0] != '\0') {
+		put(p, y, r.x, r.w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
+		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->reason,
+		    c->phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_ATTENTION);
+	}
+	y++;
+	per_row = r.w >= 76 ? 2 : 1;
+	graph_rows = ((int)c->n_metrics + per_row - 1) / per_row;
+	gh = (r.y + r.h) - y - graph_rows * 9 >= 10 ? 8 : 6;
+	while (graph_rows > 0 && gh > 4 && (r.y + r.h) - y - graph_rows * (gh + 1) < 4)
+		gh--;
+	for (i = 0; i < (int)c->n_metrics; i++) {
+		int gw = (r.w - (per_row - 1) * 3) / per_row;
+		struct rect g = { y + (i / per_row) * (gh + 1), r.x + (i % per_row) * (gw + 3), gh, gw };
+
+		if (g.y + gh > r.y + r.h - 2)
+			break;
+		render_graph(p, &c->metrics[i], g);
+	}
+	y += graph_rows * (gh + 1);
+	ev_h = r.y + r.h - y;
+	if (ev_h >= 2)
+		render_events(p, u, c, (struct rect){ y, r.x, ev_h, r.w });
+}

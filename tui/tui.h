@@ -1,0 +1,47 @@
+/*
+ * tui.h — the ncurses front end: overview and detail screens, keymap,
+ * themes, confirmations; `perch run`, `perch demo` and `perch watch` share it.
+ *
+ * Use (app/):
+ *	t = tui_new(&cfg);
+ *	runner_config.notify = tui_notify; runner_config.notify_arg = t;
+ *	r = runner_new(&runner_config); runner_start(r, ...);
+ *	status = tui_run(t, r);
+ *	runner_stop(r); runner_free(r); tui_free(t);
+ *
+ * Threads: tui_new, tui_run and tui_free on the UI (main) thread, the only
+ * thread that calls ncurses.  tui_notify may be called from any thread (the
+ * runner calls it from its own after each published snapshot): it writes one
+ * byte to a non-blocking wake pipe and never blocks.
+ *
+ * Ownership: tui_config strings are copied by tui_new.  The runner is
+ * borrowed by tui_run; the caller stops and frees it afterwards.
+ */
+#ifndef PERCH_TUI_TUI_H
+#define PERCH_TUI_TUI_H
+
+#include <stdbool.h>
+
+struct runner;
+struct tui;
+
+struct tui_config {
+	const char *theme;	/* theme name or path; NULL = $PERCH_THEME or "default" */
+	bool read_only;		/* `perch watch`: no code path sends a command */
+	const char *context;	/* header text ("DEMO", the kube context); NULL = the snapshot's */
+};
+
+/* Creates the wake pipe and loads the theme (errors reported by tui_run).
+ * NULL only when the pipe cannot be created. */
+struct tui *tui_new(const struct tui_config *cfg);
+/* The runner's notify callback: writes one byte to the wake pipe.  Any thread. */
+void tui_notify(void *tui);
+/* Runs the UI loop on the calling thread until the user quits or a signal
+ * (SIGINT, SIGTERM, SIGHUP) arrives; the terminal is restored before it
+ * returns.  Returns an exit status: 0, or 2 for a broken theme file (the
+ * error naming file:line:column goes to stderr), 3 when no terminal works. */
+int  tui_run(struct tui *t, struct runner *r);
+/* Closes the pipe, frees everything.  NULL is fine. */
+void tui_free(struct tui *t);
+
+#endif

@@ -1,0 +1,340 @@
+/*
+ * ui.c — the key handler and the state it changes (see ui.h).  Every key
+ * goes through keymap_lookup(); actions that change a rollout are refused in
+ * read-only mode before any command is built, and destructive ones go
+ * through a confirmation that names the canary, its step and its weight.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tui/nc.h"
+#include "tui/ui.h"
+
+#define READ_ONLY_MSG "read-only: perch watch cannot change rollouts"
+
+void
+ui_init(struct ui *u, bool read_only, bool utf8)
+{
+	memset(u, 0, sizeof *u);
+	u->read_only = read_only;
+	u->utf8 = utf8;
+	u->confirm = KA_NONE;
+}
+
+void
+ui_message(struct ui *u, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
+	va_end(ap);
+}
+
+static void
+canary_key(const struct snap_canary *c, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", c->ns ? c->ns : "", c->name ? c->name : "");
+}
+
+size_t
+ui_visible(const struct ui *u, const struct snapshot *s, size_t *idx, size_t n)
+{
+	size_t i, k = 0;
+	char key[160];
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < s->n_canaries && k < n; i++) {
+		canary_key(&s->canaries[i], key, sizeof key);
+		if (u->filter[0] == '\0' || strstr(key, u->filter) != NULL)
+			idx[k++] = i;
+	}
+	return k;
+}
+
+static const struct snap_canary *
+find_canary(const struct snapshot *s, const char *want)
+{
+	size_t i;
+	char key[160];
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < s->n_canaries; i++) {
+		canary_key(&s->canaries[i], key, sizeof key);
+		if (strcmp(key, want) == 0)
+			return &s->canaries[i];
+	}
+	return NULL;
+}
+
+const struct snap_canary *
+ui_current(const struct ui *u, const struct snapshot *s)
+{
+	size_t idx[1];
+
+	if (u->selected[0] != '\0') {
+		const struct snap_canary *c = find_canary(s, u->selected);
+		char key[160];
+
+		if (c != NULL && u->filter[0] != '\0') {
+			canary_key(c, key, sizeof key);
+			if (strstr(key, u->filter) == NULL)
+				c = NULL;
+		}
+		if (c != NULL)
+			return c;
+	}
+	if (ui_visible(u, s, idx, 1) == 1)
+		return &s->canaries[idx[0]];
+	return NULL;
+}
+
+void
+ui_sync(struct ui *u, const struct snapshot *s)
+{
+	const struct snap_canary *c;
+
+	if (s == NULL)
+		return;
+	if (s->status_seq != u->status_seq) {
+		u->status_seq = s->status_seq;
+		if (s->status_msg != NULL && s->status_msg[0] != '\0')
+			ui_message(u, "%s", s->status_msg);
+	}
+	c = ui_current(u, s);
+	if (c != NULL)
+		canary_key(c, u->selected, sizeof u->selected);
+}
+
+int
+ui_in_progress(const struct snapshot *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; s != NULL && i < s->n_canaries; i++) {
+		enum phase p = s->canaries[i].phase;
+
+		if (!phase_is_terminal(p) && p != PHASE_INITIALIZING && p != PHASE_INITIALIZED)
+			n++;
+	}
+	return n;
+}
+
+bool
+ui_applies(const struct ui *u, enum key_action a, const struct snap_canary *c)
+{
+	enum phase p = c != NULL ? c->phase : PHASE_INITIALIZED;
+
+	if (a >= 0 && a < KA__COUNT && (keymap[a].flags & KF_MUTATES) &&
+	    (u->read_only || c == NULL))
+		return false;
+	switch (a) {
+	case KA_DETAIL:
+		return u->screen == SCR_OVERVIEW && c != NULL;
+	case KA_BACK:
+		return u->screen == SCR_DETAIL;
+	case KA_STEP:
+		return p == PHASE_PROGRESSING;
+	case KA_PROMOTE:
+		return p == PHASE_PROGRESSING || p == PHASE_WAITING_PROMOTION;
+	case KA_SKIP:
+		return p == PHASE_PROGRESSING;
+	case KA_PAUSE:
+		return !phase_is_terminal(p) && p != PHASE_INITIALIZING;
+	case KA_ROLLBACK:
+		return p == PHASE_PROGRESSING || p == PHASE_WAITING ||
+		    p == PHASE_WAITING_PROMOTION || p == PHASE_PROMOTING;
+	case KA_RETRY:
+		return p == PHASE_FAILED;
+	case KA_APPROVE:
+		return c != NULL && (c->gate == GATE_ROLLOUT || c->gate == GATE_PROMOTION);
+	default:
+		return true;
+	}
+}
+
+static enum command_kind
+action_command(enum key_action a, const struct snap_canary *c)
+{
+	switch (a) {
+	case KA_STEP:     return CMD_PROMOTE_STEP;
+	case KA_PROMOTE:  return CMD_PROMOTE_FULL;
+	case KA_PAUSE:    return c->paused ? CMD_RESUME : CMD_PAUSE;
+	case KA_ROLLBACK: return CMD_ROLLBACK;
+	case KA_RETRY:    return CMD_RETRY;
+	case KA_SKIP:     return CMD_SKIP;
+	default:          return CMD_APPROVE;
+	}
+}
+
+static unsigned
+build_command(struct ui *u, enum key_action a, const struct snap_canary *c, struct command *cmd)
+{
+	if (u->read_only) {	/* never reached: refused earlier; kept as a second lock */
+		ui_message(u, READ_ONLY_MSG);
+		return UI_REDRAW;
+	}
+	memset(cmd, 0, sizeof *cmd);
+	cmd->kind = action_command(a, c);
+	canary_key(c, cmd->canary, sizeof cmd->canary);
+	snprintf(cmd->actor, sizeof cmd->actor, "%s", u->actor);
+	ui_message(u, "%s %s: sent", command_name(cmd->kind), c->name);
+	return UI_REDRAW | UI_SEND;
+}
+
+static unsigned
+key_confirm(struct ui *u, const struct snapshot *s, int code, struct command *cmd)
+{
+	const struct snap_canary *c;
+	enum key_action a = u->confirm;
+
+	u->overlay = OV_NONE;
+	u->confirm = KA_NONE;
+	if (code != 'y' && code != 'Y') {
+		ui_message(u, "cancelled");
+		return UI_REDRAW;
+	}
+	if (a == KA_QUIT)
+		return UI_QUIT;
+	c = find_canary(s, u->confirm_canary);
+	if (c == NULL) {
+		ui_message(u, "%s is gone", u->confirm_canary);
+		return UI_REDRAW;
+	}
+	return build_command(u, a, c, cmd);
+}
+
+static unsigned
+key_filter(struct ui *u, int code)
+{
+	size_t len = strlen(u->filter);
+
+	if (code == 27) {
+		u->filter[0] = '\0';
+		u->overlay = OV_NONE;
+	} else if (code == '\n' || code == '\r' || code == KEY_ENTER) {
+		u->overlay = OV_NONE;
+	} else if (code == KEY_BACKSPACE || code == 127 || code == 8) {
+		if (len > 0)
+			u->filter[len - 1] = '\0';
+	} else if (code >= 0x20 && code < 0x7f && len + 1 < sizeof u->filter) {
+		u->filter[len] = (char)code;
+		u->filter[len + 1] = '\0';
+	}
+	return UI_REDRAW;
+}
+
+static void
+move_selection(struct ui *u, const struct snapshot *s, int delta)
+{
+	size_t idx[512], n = ui_visible(u, s, idx, 512), i, cur = 0;
+	const struct snap_canary *c = ui_current(u, s);
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (&s->canaries[idx[i]] == c)
+			cur = i;
+	if (delta < 0 && cur > 0)
+		cur--;
+	else if (delta > 0 && cur + 1 < n)
+		cur++;
+	canary_key(&s->canaries[idx[cur]], u->selected, sizeof u->selected);
+	u->event_scroll = 0;
+}
+
+static unsigned
+key_mutating(struct ui *u, enum key_action a, const struct snap_canary *c, struct command *cmd)
+{
+	if (u->read_only) {
+		ui_message(u, READ_ONLY_MSG);
+		return UI_REDRAW;
+	}
+	if (c == NULL) {
+		ui_message(u, "no canary selected");
+		return UI_REDRAW;
+	}
+	if (!ui_applies(u, a, c)) {
+		ui_message(u, "%s: not now, %s is %s%s", keymap[a].footer, c->name,
+		    phase_name(c->phase), c->paused ? " (paused)" : "");
+		return UI_REDRAW;
+	}
+	if (keymap[a].flags & KF_CONFIRM) {
+		u->overlay = OV_CONFIRM;
+		u->confirm = a;
+		canary_key(c, u->confirm_canary, sizeof u->confirm_canary);
+		return UI_REDRAW;
+	}
+	return build_command(u, a, c, cmd);
+}
+
+static unsigned
+key_view(struct ui *u, const struct snapshot *s, enum key_action a)
+{
+	switch (a) {
+	case KA_UP:
+	case KA_DOWN:
+		if (u->screen == SCR_DETAIL) {
+			u->event_scroll += a == KA_UP ? -1 : 1;
+			if (u->event_scroll < 0)
+				u->event_scroll = 0;
+		} else {
+			move_selection(u, s, a == KA_UP ? -1 : 1);
+		}
+		return UI_REDRAW;
+	case KA_DETAIL:
+		if (ui_current(u, s) != NULL)
+			u->screen = SCR_DETAIL;
+		u->event_scroll = 0;
+		return UI_REDRAW;
+	case KA_BACK:
+		u->screen = SCR_OVERVIEW;
+		return UI_REDRAW;
+	case KA_FILTER:
+		u->overlay = OV_FILTER;
+		return UI_REDRAW;
+	case KA_THEME:
+		return UI_REDRAW | UI_THEME;
+	case KA_HELP:
+		u->overlay = OV_HELP;
+		return UI_REDRAW;
+	case KA_REDRAW:
+		return UI_REDRAW | UI_REPAINT;
+	case KA_QUIT:
+		if (u->read_only || ui_in_progress(s) == 0)
+			return UI_QUIT;
+		u->overlay = OV_CONFIRM;
+		u->confirm = KA_QUIT;
+		u->confirm_canary[0] = '\0';
+		return UI_REDRAW;
+	default:
+		return 0;
+	}
+}
+
+unsigned
+ui_key(struct ui *u, const struct snapshot *s, int code, struct command *cmd)
+{
+	enum key_action a;
+
+	if (code == KEY_RESIZE)
+		return UI_REDRAW;
+	if (u->overlay == OV_CONFIRM)
+		return key_confirm(u, s, code, cmd);
+	if (u->overlay == OV_FILTER)
+		return key_filter(u, code);
+	a = keymap_lookup(code);
+	if (u->overlay == OV_HELP) {
+		u->overlay = OV_NONE;
+		return a == KA_REDRAW ? UI_REDRAW | UI_REPAINT : UI_REDRAW;
+	}
+	if (a == KA_NONE)
+		return 0;
+	if (keymap[a].flags & KF_MUTATES)
+		return key_mutating(u, a, ui_current(u, s), cmd);
+	return key_view(u, s, a);
+}

@@ -1,0 +1,77 @@
+/*
+ * ui.h — the front end's state (which screen, which canary, dialogs, the
+ * filter, the status line) and the key handler.  No ncurses calls here: the
+ * handler maps (state, snapshot, key) to a new state and, at most, one
+ * command for the engine, so tests drive it with plain key codes.
+ *
+ * Rendering (render.h) is a pure function of (snapshot, struct ui, size,
+ * theme attributes).  A struct ui is embedded (ui_init); UI thread only.
+ */
+#ifndef PERCH_TUI_UI_H
+#define PERCH_TUI_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/runner.h"
+#include "engine/snapshot.h"
+#include "tui/keymap.h"
+
+enum ui_screen { SCR_OVERVIEW, SCR_DETAIL };
+enum ui_overlay { OV_NONE, OV_HELP, OV_CONFIRM, OV_FILTER };
+
+#define UI_MSG_MAX 200
+
+struct ui {
+	bool read_only;		/* perch watch: mutating keys only answer */
+	bool utf8;		/* the locale is UTF-8: box, block and braille glyphs */
+	enum ui_screen screen;
+	enum ui_overlay overlay;
+	char selected[160];	/* "ns/name" of the selected canary, "" = first */
+	char filter[64];	/* substring of "ns/name"; "" = all */
+	enum key_action confirm;	/* the action a confirmation asks for */
+	char confirm_canary[160];
+	int event_scroll;	/* detail: events skipped from the newest */
+	char msg[UI_MSG_MAX];	/* the status line */
+	uint64_t status_seq;	/* last snapshot status_msg shown */
+	char context[96];	/* header context override, "" = the snapshot's */
+	char actor[96];		/* "user@host" sent with commands */
+	int64_t now_ms;		/* the time the screen shows */
+};
+
+/* What the caller must do after a key. */
+enum {
+	UI_REDRAW   = 1 << 0,	/* draw again */
+	UI_SEND     = 1 << 1,	/* send *cmd to the runner */
+	UI_QUIT     = 1 << 2,
+	UI_THEME    = 1 << 3,	/* switch to the next theme */
+	UI_REPAINT  = 1 << 4,	/* repaint every cell (Ctrl-L) */
+};
+
+void ui_init(struct ui *u, bool read_only, bool utf8);
+
+/* Takes in a new snapshot: a new status message, the selection kept on the
+ * same canary (or the first visible one). */
+void ui_sync(struct ui *u, const struct snapshot *s);
+
+/* Handles one key code; returns UI_* bits.  With UI_SEND, *cmd holds the
+ * command (never in read-only mode). */
+unsigned ui_key(struct ui *u, const struct snapshot *s, int code, struct command *cmd);
+
+/* Sets the status line. */
+void ui_message(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The canaries the filter lets through: fills idx (capacity n) with indexes
+ * into s->canaries, returns how many. */
+size_t ui_visible(const struct ui *u, const struct snapshot *s, size_t *idx, size_t n);
+/* The selected canary, or NULL when none is visible. */
+const struct snap_canary *ui_current(const struct ui *u, const struct snapshot *s);
+
+/* Whether an action applies now to canary c (NULL: none selected), for the
+ * footer and the key handler. */
+bool ui_applies(const struct ui *u, enum key_action a, const struct snap_canary *c);
+/* Canaries in progress (not terminal and not merely initialized). */
+int ui_in_progress(const struct snapshot *s);
+
+#endif
