@@ -614,20 +614,61 @@ dead_or_done(const struct snapshot *s, void *arg)
 	return atomic_load(&f->dead) || phase_is_terminal(s->canaries[0].phase);
 }
 
+/* What a run must end with, whatever the crash point. */
+struct crash_case {
+	double success;			/* the canary's success rate */
+	enum phase phase;
+	int failed_checks;
+	int weights[8];			/* the route changes, in order */
+	int n_weights;
+	int promotions;
+	int outcome;
+};
+
+static const struct crash_case healthy_case = {
+	99.9, PHASE_SUCCEEDED, 0, { 10, 20, 30, 40, 50, 0 }, 6, 1, 0,
+};
+static const struct crash_case failing_case = {
+	80, PHASE_FAILED, 5, { 10, 0 }, 2, 0, 1,
+};
+
+static void
+check_crash_end(const struct rig *g, const struct crash_case *cc, long k)
+{
+	int i;
+
+	if (g->s.st.phase != cc->phase || g->s.st.failed_checks != cc->failed_checks ||
+	    g->f.n_weights != cc->n_weights || g->f.promotions != cc->promotions)
+		fail_msg("crash after %ld calls: %s, %d failed checks, %d weight changes, %d promotions",
+		    k, phase_name(g->s.st.phase), g->s.st.failed_checks, g->f.n_weights, g->f.promotions);
+	for (i = 0; i < cc->n_weights; i++)
+		assert_int_equal(g->f.weights[i], cc->weights[i]);
+	assert_true(g->f.promote_calls <= 2 * cc->promotions);
+	for (i = 0; i < cc->n_weights; i++) {
+		char text[64];
+
+		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", cc->weights[i]);
+		assert_true(journal_count(&g->s, text) <= 1);
+	}
+	assert_true(journal_count(&g->s, "Copying checkout.shop template spec") <= 1);
+	/* A failed check is counted once, even when its tick ran twice. */
+	assert_true(journal_count(&g->s, "Halt checkout.shop advancement success rate") <= 5);
+	assert_true(journal_count(&g->s, "Canary failed! Scaling down") <= 1);
+}
+
 /* Runs the checkout rollout with the process "killed" after k mutating
  * calls (saves, routes, scale, promote), then restarts from what the store
  * kept.  Returns the number of mutating calls of the first run. */
 static long
-crash_and_resume(long k, bool *completed)
+crash_and_resume(const struct crash_case *cc, long k, bool *completed)
 {
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
 	char err[256];
-	static const int ladder[] = { 10, 20, 30, 40, 50, 0 };
-	int i;
 
 	rig_init(&g);
+	g.f.success = cc->success;
 	g.f.crash_after = k;
 	r = runner_new(&g.rc);
 	runner_add(r, checkout_cfg());
@@ -636,8 +677,10 @@ crash_and_resume(long k, bool *completed)
 	snapshot_unref(snap);
 	runner_free(r);		/* the dead process: nothing it does reaches the world */
 	*completed = !atomic_load(&g.f.dead);
-	if (*completed)
+	if (*completed) {
+		check_crash_end(&g, cc, k);
 		return g.f.mutations;
+	}
 
 	/* Restart: same world, same store, same clock. */
 	atomic_store(&g.f.dead, false);
@@ -647,40 +690,29 @@ crash_and_resume(long k, bool *completed)
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	runner_wait(r);
 	runner_stop(r);
-	assert_int_equal(runner_outcome(r), 0);
+	assert_int_equal(runner_outcome(r), cc->outcome);
 	runner_free(r);
-
-	/* Same end, no step taken twice, one effective promotion. */
-	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
-	if (g.f.n_weights != 6)
-		fail_msg("crash after %ld calls: %d weight changes", k, g.f.n_weights);
-	for (i = 0; i < 6; i++)
-		assert_int_equal(g.f.weights[i], ladder[i]);
-	assert_int_equal(g.f.promotions, 1);
-	assert_true(g.f.promote_calls <= 2);
-	for (i = 0; i < 5; i++) {
-		char text[64];
-
-		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", ladder[i]);
-		assert_true(journal_count(&g.s, text) <= 1);
-	}
-	assert_true(journal_count(&g.s, "Copying checkout.shop template spec") <= 1);
+	check_crash_end(&g, cc, k);
 	return k;
 }
 
 static void
 test_runner_crash_resume(void **state)
 {
+	const struct crash_case *cases[] = { &healthy_case, &failing_case };
 	bool completed = false;
 	long k, total;
+	size_t i;
 
 	(void)state;
-	total = crash_and_resume(-1, &completed);
-	assert_true(completed);
-	assert_true(total > 15);
-	for (k = 0; k < total; k++) {
-		crash_and_resume(k, &completed);
-		assert_false(completed);
+	for (i = 0; i < 2; i++) {
+		total = crash_and_resume(cases[i], -1, &completed);
+		assert_true(completed);
+		assert_true(total > 8);
+		for (k = 0; k < total; k++) {
+			crash_and_resume(cases[i], k, &completed);
+			assert_false(completed);
+		}
 	}
 }
 
