@@ -1134,6 +1134,14 @@ void
 runner_command(struct runner *r, const struct command *cmd)
 {
 	pthread_mutex_lock(&r->mu);
+	if (!r->started || r->finished) {
+		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
+		    command_name(cmd->kind));
+		r->status_seq++;
+		r->version++;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
 	if (r->qn == r->qcap) {
 		r->qcap = r->qcap ? r->qcap * 2 : 8;
 		r->q = xreallocarray(r->q, r->qcap, sizeof *r->q);
@@ -1339,7 +1347,9 @@ runner_start(struct runner *r, char *err, size_t errsz)
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
+	pthread_mutex_lock(&r->mu);
 	r->started = true;
+	pthread_mutex_unlock(&r->mu);
 	return ST_OK;
 }
 
@@ -1362,7 +1372,9 @@ runner_stop(struct runner *r)
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->thread, NULL);
+	pthread_mutex_lock(&r->mu);
 	r->started = false;
+	pthread_mutex_unlock(&r->mu);
 	release_all(r);
 }
 
