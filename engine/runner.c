@@ -298,14 +298,17 @@ heap_remove(struct runner *r, struct rcan *c)
 	c->heap = NO_HEAP;
 }
 
-/* (Re)schedules c at `due`.  Caller holds mu. */
+/* (Re)schedules c at `due`, in place when it is in the heap.  Caller
+ * holds mu. */
 static void
 schedule(struct runner *r, struct rcan *c, int64_t due)
 {
-	heap_remove(r, c);
 	c->due = due;
-	c->heap = r->hn;
-	r->heap[r->hn++] = c;
+	if (c->heap == NO_HEAP) {
+		c->heap = r->hn;
+		r->heap[r->hn++] = c;
+	}
+	heap_down(r, c->heap);
 	heap_up(r, c->heap);
 }
 
@@ -337,8 +340,10 @@ hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 	p->result = (unsigned char)ch->result;
 }
 
+/* clean: msg is already sanitized. */
 static void
-hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor)
+hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor,
+    bool clean)
 {
 	struct revent *e;
 
@@ -361,7 +366,7 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 	}
 	e->t_ms = t;
 	e->sev = sev;
-	e->msg = sanitize_dup(msg, MACH_MSG_MAX);
+	e->msg = clean ? xstrdup(msg) : sanitize_dup(msg, MACH_MSG_MAX);
 	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
 }
 
@@ -529,7 +534,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 
 	sanitize(msg, sizeof msg, e->message, strlen(e->message));
 	pthread_mutex_lock(&r->mu);
-	hist_event(c, t, e->sev, msg, e->actor);
+	hist_event(c, t, e->sev, msg, e->actor, true);
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.observer)
@@ -980,7 +985,7 @@ history_from_journal(struct rcan *c, const struct journal_rec *recs, size_t n)
 		const struct journal_rec *rec = &recs[i];
 
 		if (rec->kind == REC_EVENT) {
-			hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor);
+			hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor, false);
 			continue;
 		}
 		for (m = 0; m < c->cfg->n_metrics; m++) {
@@ -1200,13 +1205,16 @@ loop_once(struct runner *r)
 		struct rcan *c = r->heap[0];
 		int64_t due;
 
-		heap_remove(r, c);
+		/* It stays at the top of the heap while it ticks (only this
+		 * thread changes the heap), then moves to its next deadline. */
 		pthread_mutex_unlock(&r->mu);
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
 		if (c->control)
 			schedule(r, c, due);
+		else
+			heap_remove(r, c);
 		return true;
 	}
 	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
