@@ -70,6 +70,7 @@
 #define HIST_MIN    16
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
+#define RENEW_MS    10000
 #define NO_HEAP     ((size_t)-1)
 
 struct rpoint {
@@ -151,6 +152,7 @@ struct runner {
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
 	int64_t next_observe;
+	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
 
 	/* Runner thread only: scratch space reused by every tick. */
@@ -915,6 +917,37 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	return true;
 }
 
+/* Renews c's control lease.  false: someone else took it, and c is
+ * read-only from now on (runner thread, no lock held). */
+static bool
+renew(struct runner *r, struct rcan *c)
+{
+	if (r->cfg.store == NULL || r->cfg.store->renew == NULL || !c->control)
+		return c->control;
+	if (r->cfg.store->renew(r->cfg.store_ctx, c->key) != ST_LOCKED)
+		return true;
+	pthread_mutex_lock(&r->mu);
+	c->control = false;
+	c->readonly = true;
+	snprintf(c->holder, sizeof c->holder, "another controller");
+	r->observing = true;
+	heap_remove(r, c);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	return false;
+}
+
+/* Leases are renewed about every RENEW_MS of clock time, whatever the
+ * canaries' intervals. */
+static void
+renew_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		renew(r, r->cs[i]);
+}
+
 /* One tick of one canary (runner thread, no lock held). */
 static void
 run_tick(struct runner *r, struct rcan *c, int64_t now)
@@ -926,20 +959,10 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 	enum need need;
 	int guard;
 
+	if (!renew(r, c))
+		return;
 	if (c->reconcile)
 		reconcile(r, c, now);
-	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && c->control &&
-	    r->cfg.store->renew(r->cfg.store_ctx, c->key) == ST_LOCKED) {
-		/* Someone else took the lease: read-only from now on. */
-		pthread_mutex_lock(&r->mu);
-		c->control = false;
-		c->readonly = true;
-		snprintf(c->holder, sizeof c->holder, "another controller");
-		r->observing = true;
-		r->version++;
-		pthread_mutex_unlock(&r->mu);
-		return;
-	}
 	grow_scratch(r, c->cfg);
 	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
 	for (guard = 0; guard < 32; guard++) {
@@ -1201,6 +1224,14 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
+	    now >= r->next_renew) {
+		r->next_renew = now + RENEW_MS;
+		pthread_mutex_unlock(&r->mu);
+		renew_all(r);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
 	if (r->hn > 0 && r->heap[0]->due <= now) {
 		struct rcan *c = r->heap[0];
 		int64_t due;
@@ -1231,6 +1262,9 @@ loop_once(struct runner *r)
 		return true;
 	}
 	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
+	    r->next_renew < deadline && r->hn > 0)
+		deadline = r->next_renew;
 	if (r->hn > 0 && r->heap[0]->due < deadline)
 		deadline = r->heap[0]->due;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
@@ -1350,6 +1384,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 		r->cs[i]->readonly = true;
 	}
 	r->next_observe = now;
+	r->next_renew = now + RENEW_MS;
 	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
 		release_all(r);
 		snprintf(err, errsz, "cannot start the engine thread");
@@ -1570,7 +1605,8 @@ runner_snapshot(struct runner *r)
 	struct snapshot *s;
 
 	pthread_mutex_lock(&r->mu);
-	if (r->snap == NULL || r->snap_version != r->version) {
+	/* Rebuilt after a change, and as the clock moves on (countdowns). */
+	if (r->snap == NULL || r->snap_version != r->version || r->now - r->snap->now_ms >= 1000) {
 		snapshot_unref(r->snap);
 		r->snap = build_snapshot(r);
 		r->snap_version = r->version;

@@ -11,7 +11,8 @@
  * either callback, so they may call runner_command or runner_snapshot.
  *
  * Snapshots are built on demand: runner_snapshot returns the last one when
- * nothing changed since, else builds a new one.  notify() is coalesced: after
+ * nothing changed since and the clock moved less than a second, else builds
+ * a new one.  notify() is coalesced: after
  * a change it is called once, and not again until runner_snapshot has been
  * called (so a busy engine never floods the UI's pipe).  History in a
  * snapshot: the last 120 values per metric and 200 events per canary (fewer,

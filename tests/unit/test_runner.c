@@ -207,6 +207,7 @@ struct mstore {
 	int load_rc;			/* forced answer of load, or ST_OK */
 	const char *holder;		/* someone else holds the lock */
 	bool locked;
+	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
 	int saves, mutating_calls_when_observer;
 	char journal[64][400];		/* event messages */
 	int n_journal, n_checks;
@@ -229,7 +230,11 @@ ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 static int
 ms_renew(void *ctx, const char *canary)
 {
-	(void)ctx; (void)canary;
+	struct mstore *s = ctx;
+
+	(void)canary;
+	if (s->steal_at_20 && s->st.canary_weight >= 20)
+		return ST_LOCKED;
 	return ST_OK;
 }
 
@@ -889,6 +894,45 @@ test_runner_nothing_to_roll_out(void **state)
 	assert_int_equal(g.f.promotions, 0);
 }
 
+
+static bool
+lost_control(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control;
+}
+
+/* Losing the lease (another controller took it) stops every action. */
+static void
+test_runner_lease_lost(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	int64_t until;
+
+	(void)state;
+	rig_init(&g);
+	g.s.steal_at_20 = true;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, lost_control, NULL);
+	until = snap->now_ms + 10 * 30000;
+	snapshot_unref(snap);
+	snap = await(r, later_than, &until);
+	assert_true(snap->read_only);
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(g.f.n_weights, 2);	/* 10, 20, then nothing */
+	assert_int_equal(g.f.routes.canary, 20);
+	assert_int_equal(g.f.promotions, 0);
+}
+
 int
 main(void)
 {
@@ -902,6 +946,7 @@ main(void)
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
+		cmocka_unit_test(test_runner_lease_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
