@@ -173,6 +173,11 @@ test_store_control_watch(void **state)
 	assert_string_equal(s->canaries[0].name, "checkout");
 	assert_int_equal(s->canaries[0].n_ladder, 5);
 	assert_int_equal(s->canaries[0].threshold, 5);
+	/* Check results from the journal become the graphs' points. */
+	assert_int_equal(s->canaries[0].n_metrics, 2);
+	assert_true(s->canaries[0].metrics[0].n_points >= 5);
+	assert_int_equal(s->canaries[0].metrics[0].points[0].result, CHECK_PASS);
+	assert_true(s->canaries[0].metrics[0].points[0].value > 90);
 	assert_non_null(strstr(s->canaries[0].events[s->canaries[0].n_events - 1].message,
 	    "Promotion completed! Scaling down checkout.shop"));
 	snapshot_unref(s);

@@ -72,6 +72,7 @@ struct fake {
 	int weights[64];		/* every canary weight the routes changed to */
 	int n_weights;
 	double success;
+	int emitted;			/* events recorded on the cluster */
 };
 
 static bool
@@ -933,6 +934,113 @@ test_runner_lease_lost(void **state)
 	assert_int_equal(g.f.promotions, 0);
 }
 
+
+/* ---- webhooks and cluster events through the runner --------------------- */
+
+struct hooklog {
+	int calls[HOOK__COUNT];
+	enum phase phase[HOOK__COUNT];		/* the last payload phase per type */
+	int events;				/* event hook calls */
+	int event_warnings;
+	char last_event[384];
+	bool rollback_says_yes;
+};
+
+static size_t
+fh_call(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out)
+{
+	struct hooklog *h = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		enum hook_type t = calls[i].hook->type;
+
+		h->calls[t]++;
+		h->phase[t] = calls[i].phase;
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].ok = t != HOOK_ROLLBACK || h->rollback_says_yes;
+		out[i].http_status = out[i].ok ? 200 : 404;
+		if (t == HOOK_EVENT) {
+			h->events++;
+			if (calls[i].event_type == SEV_WARNING)
+				h->event_warnings++;
+			snprintf(h->last_event, sizeof h->last_event, "%s", calls[i].event_message);
+			assert_true(calls[i].event_time_ms > 0);
+		}
+		if (!out[i].ok)
+			return i + 1;
+	}
+	return n;
+}
+
+static const struct webhook_ops fake_webhook = { .name = "fake", .call = fh_call };
+
+static int
+fk_emit(void *ctx, const struct canary_cfg *c, enum severity sev, const char *message)
+{
+	(void)c; (void)sev;
+	assert_true(message[0] != '\0');
+	((struct fake *)ctx)->emitted++;
+	return ST_OK;
+}
+
+static void
+add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
+{
+	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
+	memset(&c->hooks[c->n_hooks], 0, sizeof *c->hooks);
+	c->hooks[c->n_hooks].name = xstrdup(name);
+	c->hooks[c->n_hooks].url = xstrdup("http://127.0.0.1:9/");
+	c->hooks[c->n_hooks].type = t;
+	c->n_hooks++;
+}
+
+static void
+test_runner_webhooks(void **state)
+{
+	struct cluster_ops cl = fake_cluster;
+	struct canary_cfg *c = checkout_cfg();
+	struct hooklog h = { 0 };
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	cl.emit_event = fk_emit;
+	g.rc.cluster = &cl;
+	g.rc.webhook = &fake_webhook;
+	g.rc.webhook_ctx = &h;
+	add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
+	add_hook(c, "load", HOOK_PRE_ROLLOUT);
+	add_hook(c, "smoke", HOOK_ROLLOUT);
+	add_hook(c, "abort", HOOK_ROLLBACK);
+	add_hook(c, "done", HOOK_POST_ROLLOUT);
+	add_hook(c, "slack", HOOK_EVENT);
+	r = runner_new(&g.rc);
+	runner_add(r, c);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(h.calls[HOOK_CONFIRM_ROLLOUT], 1);
+	assert_int_equal(h.phase[HOOK_CONFIRM_ROLLOUT], PHASE_INITIALIZED);
+	assert_int_equal(h.calls[HOOK_PRE_ROLLOUT], 1);		/* first step only */
+	assert_int_equal(h.phase[HOOK_PRE_ROLLOUT], PHASE_PROGRESSING);
+	assert_int_equal(h.calls[HOOK_ROLLOUT], 5);		/* 20, 30, 40, 50, promote */
+	assert_int_equal(h.calls[HOOK_ROLLBACK], 6);		/* every analysing tick */
+	assert_int_equal(h.phase[HOOK_ROLLBACK], PHASE_PROGRESSING);
+	assert_int_equal(h.calls[HOOK_POST_ROLLOUT], 1);
+	assert_int_equal(h.phase[HOOK_POST_ROLLOUT], PHASE_SUCCEEDED);
+	/* Every journalled event went to the event hook. */
+	assert_int_equal(h.events, g.s.n_journal);
+	assert_int_equal(g.f.emitted, g.s.n_journal);
+	assert_string_equal(h.last_event, g.s.journal[g.s.n_journal - 1]);
+	assert_int_equal(journal_count(&g.s, "Post-rollout check done passed"), 1);
+	assert_int_equal(journal_count(&g.s, "Rollback hook abort not signaling a rollback"), 6);
+}
+
 int
 main(void)
 {
@@ -947,6 +1055,7 @@ main(void)
 		cmocka_unit_test(test_runner_corrupt),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),
+		cmocka_unit_test(test_runner_webhooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
