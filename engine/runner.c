@@ -901,6 +901,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 		}
 	}
 	pthread_mutex_lock(&r->mu);
+	if (c->st.phase == PHASE_INITIALIZING && st.phase == PHASE_INITIALIZED)
+		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);	/* what the primary runs */
 	c->st = st;
 	if (!out->refused) {
 		c->held = out->held;

@@ -432,6 +432,7 @@ test_runner_rollout(void **state)
 	assert_int_equal(snap->canaries[0].phase, PHASE_SUCCEEDED);
 	assert_true(snap->canaries[0].can_control);
 	assert_string_equal(snap->canaries[0].rev_to, "checkout:v2");
+	assert_string_equal(snap->canaries[0].rev_from, "checkout:v2");	/* promoted */
 	assert_int_equal(snap->canaries[0].n_ladder, 5);
 	assert_true(snap->canaries[0].n_events >= 9);
 	assert_true(snap->canaries[0].metrics[0].n_points >= 5);
@@ -485,6 +486,7 @@ struct commander {
 	int paused_weight;
 	bool saw_refusal;
 	bool weight_held;
+	char rev_from[64], rev_to[64];
 };
 
 static void
@@ -558,6 +560,8 @@ commander_main(void *arg)
 
 	/* The gate holds the canary at max weight, so nothing races. */
 	s = await(cm->r, waits_promotion, NULL);
+	snprintf(cm->rev_from, sizeof cm->rev_from, "%s", s->canaries[0].rev_from);
+	snprintf(cm->rev_to, sizeof cm->rev_to, "%s", s->canaries[0].rev_to);
 	snapshot_unref(s);
 	send(cm->r, CMD_PAUSE);
 	s = await(cm->r, is_paused, NULL);
@@ -599,6 +603,8 @@ test_runner_commands_from_thread(void **state)
 	assert_int_equal(runner_outcome(r), 0);
 	runner_free(r);
 	assert_int_equal(cm.paused_weight, 50);
+	assert_string_equal(cm.rev_from, "checkout:v1");
+	assert_string_equal(cm.rev_to, "checkout:v2");
 	assert_true(cm.weight_held);
 	assert_true(cm.saw_refusal);
 	assert_int_equal(journal_count(&g.s, "Paused by tester@host at canary weight 50"), 1);
