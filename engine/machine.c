@@ -640,7 +640,7 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 		snprintf(why, whysz, "%s", v->err[0] ? v->err : "query failed");
 		return V_ERROR;
 	}
-	if (v->result != CHECK_PASS) {
+	if (v->result != CHECK_PASS || v->value != v->value) {	/* NaN is no data (§3.3) */
 		snprintf(why, whysz, "no data%s%s", v->err[0] ? ": " : "", v->err);
 		return V_INCONCLUSIVE;
 	}
@@ -728,7 +728,8 @@ record_checks(struct tk *k)
 		bool below;
 
 		ch->metric = i;
-		ch->has_value = k->ob->values[i].result == CHECK_PASS;
+		ch->has_value = k->ob->values[i].result == CHECK_PASS &&
+		    k->ob->values[i].value == k->ob->values[i].value;	/* not NaN */
 		ch->value = k->ob->values[i].value;
 		switch (judge(k, i, why, sizeof why, &below)) {
 		case V_PASS: ch->result = CHECK_PASS; break;

@@ -821,6 +821,7 @@ static void p_nodata_fail(struct canary_cfg *c, struct world *w) { c->nodata = N
 static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_PASS; w->vres = CHECK_NODATA; }
 static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
 static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
+static void p_nan(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 0.0 / 0.0; }
 static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
 static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
 static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
@@ -867,6 +868,8 @@ static const struct trans_row trans_rows[] = {
 	  "Advance checkout.shop canary weight 20", "" },
 	{ "low request volume is inconclusive", p_low_volume, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
 	  "request-success-rate inconclusive: request volume 5 below minimum 100", "held" },
+	{ "a NaN value is no data (held)", p_nan, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
+	  "request-success-rate inconclusive: no data", "held" },
 	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Prometheus query failed for request-success-rate", "query failed" },
 	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
