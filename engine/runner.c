@@ -47,6 +47,11 @@
  * canaries in the store and re-reads their spec, status and journal tail
  * about every OBSERVE_MS of clock time.  Canaries whose control lock is
  * held by someone else are refreshed the same way in control mode.
+ *
+ * Control: each canary's lock is taken at start (a corrupt status refuses
+ * to start, naming the file), renewed about every RENEW_MS of clock time
+ * and before each tick; a canary whose lease was taken over becomes
+ * read-only and is never acted on again.  runner_stop saves and releases.
  */
 #include <pthread.h>
 #include <stdarg.h>
