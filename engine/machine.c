@@ -111,6 +111,24 @@ machine_max_weight(const struct canary_cfg *c)
 	return c->max_weight > 0 ? c->max_weight : 100;
 }
 
+static bool
+kubernetes_provider(const struct canary_cfg *c)
+{
+	return c->provider != NULL && strcmp(c->provider, "kubernetes") == 0;
+}
+
+enum strategy
+machine_strategy(const struct canary_cfg *c)
+{
+	return kubernetes_provider(c) ? STRATEGY_BLUEGREEN : c->strategy;
+}
+
+int
+machine_iterations(const struct canary_cfg *c)
+{
+	return kubernetes_provider(c) && c->iterations < 1 ? 10 : c->iterations;
+}
+
 static int
 min_int(int a, int b)
 {
@@ -142,7 +160,7 @@ machine_ladder(const struct canary_cfg *c, int *out, size_t cap)
 	int w = 0, max = machine_max_weight(c);
 	size_t n = 0;
 
-	if (c->strategy != STRATEGY_CANARY)
+	if (machine_strategy(c) != STRATEGY_CANARY)
 		return 0;
 	while (w < max && n < cap) {
 		int step = machine_next_step(c, w);
@@ -949,7 +967,7 @@ advance_iteration(struct tk *k)
 	k->st->iterations++;
 	k->st->reason[0] = '\0';
 	ev(k, SEV_NORMAL, "Advance %s canary iteration %d/%d", nn_of(k), k->st->iterations,
-	    k->c->iterations);
+	    machine_iterations(k->c));
 }
 
 /* runBlueGreen (reference §2.7). */
@@ -957,18 +975,25 @@ static bool
 advance_bluegreen(struct tk *k, bool manual)
 {
 	struct canary_status *st = k->st;
+	int n = machine_iterations(k->c);
+	bool k8s = kubernetes_provider(k->c);
 
-	if (st->iterations < k->c->iterations) {
-		if (k->c->mirror && !st->mirrored) {
+	if (st->iterations < n) {
+		if (k->c->mirror && !st->mirrored && !k8s) {
 			st->mirrored = true;
 			act_routes(k, 100, 0, true);
 		}
 		advance_iteration(k);
 		return true;
 	}
-	if (st->iterations == k->c->iterations) {
+	if (st->iterations == n) {
 		if (!manual && promotion_gate(k))
 			return true;
+		if (k8s) {
+			/* The apex service always selects the primary: no switch. */
+			st->iterations++;
+			return true;
+		}
 		if (st->mirrored)
 			ev(k, SEV_NORMAL, "Stop traffic mirroring and route all traffic to canary");
 		else
@@ -987,7 +1012,7 @@ advance_bluegreen(struct tk *k, bool manual)
 static bool
 advance_ab(struct tk *k, bool manual)
 {
-	if (k->st->iterations < k->c->iterations) {
+	if (k->st->iterations < machine_iterations(k->c)) {
 		act_routes(k, 0, 100, false);
 		k->st->canary_weight = 100;
 		advance_iteration(k);
@@ -1002,7 +1027,16 @@ advance_ab(struct tk *k, bool manual)
 static bool
 advance(struct tk *k, bool manual)
 {
-	switch (k->c->strategy) {
+	/* reference §1.1: the kubernetes provider only does blue/green. */
+	if (kubernetes_provider(k->c) && !manual) {
+		if (k->c->strategy == STRATEGY_ABTESTING)
+			ev(k, SEV_WARNING, "A/B testing is not supported when using the kubernetes provider");
+		if (k->c->iterations < 1) {
+			ev(k, SEV_WARNING, "Progressive traffic is not supported when using the kubernetes provider");
+			ev(k, SEV_WARNING, "Setting canaryAnalysis.iterations: 10");
+		}
+	}
+	switch (machine_strategy(k->c)) {
 	case STRATEGY_BLUEGREEN:
 		return advance_bluegreen(k, manual);
 	case STRATEGY_ABTESTING:
@@ -1153,6 +1187,11 @@ promotion_shift(struct tk *k)
 	struct canary_status *st = k->st;
 	int spw = k->c->step_weight_promotion, w = st->canary_weight;
 
+	if (kubernetes_provider(k->c)) {	/* nothing to shift */
+		st->canary_weight = 0;
+		set_phase(k, PHASE_FINALISING);
+		return true;
+	}
 	if (spw <= 0) {
 		ev(k, SEV_NORMAL, "Routing all traffic to primary");
 		act_routes(k, 100, 0, false);
@@ -1341,12 +1380,12 @@ cmd_promote_step(struct tk *k, const char *actor)
 	if (st->phase == PHASE_PROMOTING)
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
 		    st->last_applied);
-	else if (k->c->strategy == STRATEGY_CANARY)
+	else if (machine_strategy(k->c) == STRATEGY_CANARY)
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d",
 		    k->c->name, st->canary_weight);
 	else
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: iteration %d/%d",
-		    k->c->name, st->iterations, k->c->iterations);
+		    k->c->name, st->iterations, machine_iterations(k->c));
 }
 
 static void

@@ -160,6 +160,11 @@ void machine_command(const struct tick_in *in, enum command_kind cmd, const char
 /* The new status of a canary seen for the first time. */
 void machine_status_init(struct canary_status *st, int64_t now_ms);
 
+/* The strategy and iterations in effect: the kubernetes provider forces
+ * blue/green, with 10 iterations when none are set (reference §1.1). */
+enum strategy machine_strategy(const struct canary_cfg *c);
+int machine_iterations(const struct canary_cfg *c);
+
 /* Weight math (reference §2.7). */
 int machine_max_weight(const struct canary_cfg *c);
 int machine_next_step(const struct canary_cfg *c, int weight);

@@ -1545,7 +1545,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->name = sdup(cfg->name, 63);
 	sc->target = sdup(cfg->target, 63);
 	sc->provider = sdup(cfg->provider, 63);
-	sc->strategy = cfg->strategy;
+	sc->strategy = machine_strategy(cfg);
 	sc->phase = c->st.phase;
 	sc->weight = c->st.canary_weight;
 	sc->max_weight = machine_max_weight(cfg);
@@ -1558,7 +1558,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 			sc->step = (int)i + 1;
 	}
 	sc->iteration = c->st.iterations;
-	sc->iterations = cfg->iterations;
+	sc->iterations = machine_iterations(cfg);
 	sc->failed_checks = c->st.failed_checks;
 	sc->threshold = cfg->threshold;
 	sc->interval_s = cfg->interval_s;

@@ -776,6 +776,46 @@ test_canary_mirror(void **state)
 	canary_cfg_free(c);
 }
 
+/* The kubernetes provider: blue/green with 10 iterations, no traffic
+ * switch (reference §1.1, §2.7, §2.9). */
+static void
+test_kubernetes_provider(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	char text[96];
+	int i;
+
+	(void)state;
+	free(c->provider);
+	c->provider = xstrdup("kubernetes");
+	assert_int_equal(machine_strategy(c), STRATEGY_BLUEGREEN);
+	assert_int_equal(machine_iterations(c), 10);
+	assert_int_equal(machine_ladder(c, (int[8]){0}, 8), 0);
+	start(&w, c, &st, 0);
+	tick(&w, c, &st, S(30), 0);
+	for (i = 1; i <= 10; i++) {
+		tick(&w, c, &st, S(30 + 30 * i), 0);
+		snprintf(text, sizeof text, "Advance checkout.shop canary iteration %d/10", i);
+		assert_true(has_event(&w, text));
+		assert_true(has_event(&w, "Progressive traffic is not supported when using the kubernetes provider"));
+		assert_true(has_event(&w, "Setting canaryAnalysis.iterations: 10"));
+	}
+	tick(&w, c, &st, S(360), 0);
+	assert_int_equal(st.iterations, 11);
+	assert_false(has_event(&w, "Routing all traffic to canary"));
+	tick(&w, c, &st, S(390), 0);
+	assert_int_equal(st.phase, PHASE_PROMOTING);
+	tick(&w, c, &st, S(420), 0);
+	assert_int_equal(st.phase, PHASE_FINALISING);
+	tick(&w, c, &st, S(450), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_int_equal(w.route_changes, 0);	/* traffic never moved */
+	assert_int_equal(w.promotions, 1);
+	canary_cfg_free(c);
+}
+
 /* Progressive promotion with stepWeightPromotion (reference §2.9). */
 static void
 test_step_weight_promotion(void **state)
@@ -933,6 +973,7 @@ main(void)
 		cmocka_unit_test(test_ab),
 		cmocka_unit_test(test_canary_mirror),
 		cmocka_unit_test(test_step_weight_promotion),
+		cmocka_unit_test(test_kubernetes_provider),
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks),
