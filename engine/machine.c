@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "engine/machine.h"
+#include "util/status.h"
 #include "util/xalloc.h"
 
 static const char *const need_names[] = {
@@ -62,6 +63,8 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 	o->hooks_have = 0;
 	o->init_status = 0;
 	o->init_err[0] = '\0';
+	o->providers_status = 0;
+	o->providers_err[0] = '\0';
 	o->rev_status = 0;
 	o->rev_err[0] = '\0';
 	memset(&o->rev, 0, sizeof o->rev);
@@ -1073,6 +1076,15 @@ tick_initializing(struct tk *k)
 		ev(k, SEV_WARNING, "%s", k->ob->init_err[0] ? k->ob->init_err : "initialization failed");
 		set_reason(k, "%s", k->ob->init_err);
 		return true;
+	}
+	if (!k->c->skip_analysis && k->c->n_metrics > 0) {
+		/* Step 6: not fatal, reported. */
+		if (!have(k, NEED_PROVIDERS))
+			return ask(k, NEED_PROVIDERS);
+		if (k->ob->providers_status == 0)
+			ev(k, SEV_NORMAL, "all the metrics providers are available!");
+		else if (k->ob->providers_status != ST_UNSUPPORTED)
+			ev(k, SEV_WARNING, "Error checking metric providers: %s", k->ob->providers_err);
 	}
 	if (!k->c->skip_analysis) {
 		if (!have(k, NEED_PRIMARY))

@@ -43,7 +43,8 @@
 	X(PRIMARY,  "primary readiness") \
 	X(CANARY,   "canary readiness") \
 	X(HOOKS,    "webhooks") \
-	X(METRICS,  "metrics")
+	X(METRICS,  "metrics") \
+	X(PROVIDERS, "metrics providers")
 
 enum need {
 #define X(id, text) NEED_##id,
@@ -68,6 +69,8 @@ struct obs {
 	unsigned hooks_have;		/* 1u << HOOK_* gathered */
 	int init_status;		/* cluster->initialize */
 	char init_err[ERRMSG_MAX];
+	int providers_status;		/* metrics->check; ST_UNSUPPORTED: no probe */
+	char providers_err[ERRMSG_MAX];
 	int rev_status;			/* cluster->revision */
 	char rev_err[ERRMSG_MAX];
 	struct revision rev;

@@ -756,6 +756,14 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_METRICS:
 		gather_metrics(r, c, now);
 		break;
+	case NEED_PROVIDERS:
+		o->providers_status = ST_UNSUPPORTED;
+		if (r->cfg.metrics->check != NULL) {
+			o->providers_status = r->cfg.metrics->check(r->cfg.metrics_ctx, c->cfg,
+			    o->providers_err);
+			set_health(r, &r->metrics_ok, o->providers_status == ST_OK);
+		}
+		break;
 	default:
 		break;
 	}

@@ -103,6 +103,9 @@ gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, 
 	case NEED_INIT:
 		o->init_status = ST_OK;
 		break;
+	case NEED_PROVIDERS:
+		o->providers_status = ST_OK;
+		break;
 	case NEED_REVISION:
 		strcpy(o->rev.id, w->rev);
 		break;
@@ -282,6 +285,8 @@ test_checkout_timeline(void **state)
 
 	(void)state;
 	start(&w, c, &st, 0);
+	assert_true(has_event(&w, "all the metrics providers are available!"));
+	assert_true(has_event(&w, "Initialization done! checkout.shop"));
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		tick(&w, c, &st, S(rows[i].t), 0);
 		assert_int_equal(st.phase, rows[i].phase);

@@ -197,7 +197,20 @@ fk_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *
 	return ST_OK;
 }
 
-static const struct metrics_ops fake_metrics = { .name = "fake", .eval = fk_eval };
+static int
+fk_check(void *ctx, const struct canary_cfg *c, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	if (f->success < 90) {		/* the failing rig also has a flaky probe */
+		snprintf(err, ERRMSG_MAX, "vector(1) returned nothing");
+		return ST_NODATA;
+	}
+	return ST_OK;
+}
+
+static const struct metrics_ops fake_metrics = { .name = "fake", .eval = fk_eval, .check = fk_check };
 
 /* ---- an in-memory store ------------------------------------------------- */
 
@@ -450,6 +463,7 @@ test_runner_rollout(void **state)
 	assert_int_equal(journal_count(&g.s, "Advance shop/checkout"), 0);
 	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight"), 5);
 	assert_int_equal(journal_count(&g.s, "Promotion completed! Scaling down checkout.shop"), 1);
+	assert_int_equal(journal_count(&g.s, "all the metrics providers are available!"), 1);
 	assert_true(g.s.n_checks >= 10);
 	assert_true(atomic_load(&g.sinks) >= g.s.n_journal + g.s.n_checks);
 	assert_true(atomic_load(&g.notifies) >= 1);
@@ -476,6 +490,8 @@ test_runner_failed(void **state)
 	assert_int_equal(g.s.st.phase, PHASE_FAILED);
 	assert_int_equal(g.s.st.failed_checks, 5);
 	assert_string_equal(g.s.st.reason, "request-success-rate 80.00% < 99%");
+	assert_int_equal(journal_count(&g.s,
+	    "Error checking metric providers: vector(1) returned nothing"), 1);
 	assert_int_equal(g.f.promotions, 0);
 	assert_int_equal(g.f.routes.canary, 0);
 }
