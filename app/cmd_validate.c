@@ -39,6 +39,16 @@ load_stdin(struct spec_set *set, struct diag_list *dl)
 	buf_fini(&b);
 }
 
+static void
+list_lints(void)
+{
+	int i;
+
+	for (i = 0; i < SPEC_LINT__COUNT; i++)
+		printf("%-26s %s\n", spec_lint_name((enum spec_lint)i),
+		    spec_lint_summary((enum spec_lint)i));
+}
+
 static json_t *
 finding_json(const struct diag *d)
 {
@@ -92,6 +102,7 @@ cmd_validate(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "strict", no_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "list-lints", no_argument, NULL, 'L' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -107,6 +118,9 @@ cmd_validate(int argc, char **argv)
 		case 's':
 			strict = true;
 			continue;
+		case 'L':
+			list_lints();
+			return EXIT_OK;
 		case 'o':
 			if (strcmp(optarg, "json") == 0)
 				json = true;

@@ -77,6 +77,14 @@ out=$("$PERCH_BIN" validate "$TMP/missing.yaml"); rc=$?
 expect_eq "missing file exit" "$rc" 1
 expect_match "missing file" "$out" "missing.yaml: error: cannot read: No such file or directory"
 
+# --list-lints: every lint, each documented in perch-canary(5).
+out=$("$PERCH_BIN" validate --list-lints); rc=$?
+expect_eq "list-lints exit" "$rc" 0
+expect_eq "list-lints count" "$(printf '%s\n' "$out" | wc -l)" 8
+for id in $(printf '%s\n' "$out" | awk '{print $1}'); do
+	grep -q "^\.It Sy $id\$" man/perch-canary.5 || fail "lint $id is not documented in perch-canary(5)"
+done
+
 # Usage errors: one line, exit 2.
 for args in "" "-o yaml examples/ab-testing.yaml" "--bogus x.yaml"; do
 	# shellcheck disable=SC2086
