@@ -254,6 +254,33 @@ test_kitchen_sink(void **state)
 	spec_set_free(set);
 }
 
+/* Merge keys: merged entries fill in, keys written beside << win. */
+static void
+test_merge_keys(void **state)
+{
+	const char *files[] = { DATA "merge-keys.yaml" };
+	struct spec_set *set;
+	const struct spec_analysis *a;
+	char *out = run_files(files, 1, true, &set);
+
+	(void)state;
+	assert_string_equal(out, "");
+	free(out);
+	a = &spec_set_canary(set, 0)->analysis;
+	assert_int_equal(a->n_metrics, 2);
+	assert_int_equal(a->metrics[1].kind, METRIC_DURATION);
+	assert_int_equal(a->metrics[1].interval_s, 60);
+	assert_true(a->metrics[1].has_max);
+	assert_false(a->metrics[1].has_min);
+	assert_int_equal(a->n_webhooks, 2);
+	assert_string_equal(a->webhooks[1].name, "load");
+	assert_string_equal(a->webhooks[1].url, "http://tester.shop/");
+	assert_int_equal(a->webhooks[1].type, HOOK_ROLLOUT);
+	assert_int_equal(a->webhooks[1].timeout_ms, 30000);
+	assert_int_equal(a->webhooks[1].retries, 2);
+	spec_set_free(set);
+}
+
 /* The hand-over to the engine: every field, copied. */
 static void
 test_to_cfg(void **state)
@@ -512,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_defaults_unset),
 		cmocka_unit_test(test_kitchen_sink),
 		cmocka_unit_test(test_to_cfg),
+		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_file_order),
