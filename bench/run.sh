@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: runs every benchmark binary built from
 # bench/*.c and prints its figures.  Environment: PERCH_BUILD (the build
-# directory), BENCH_ARGS_<name> (arguments for one benchmark, optional).
+# directory), PERCH_BIN (the binary, for benchmarks that run it),
+# BENCH_ARGS_<name> (arguments for one benchmark, optional).
 set -u
 : "${PERCH_BUILD:?PERCH_BUILD must name the build directory}"
 status=0
@@ -9,8 +10,13 @@ for bin in "$PERCH_BUILD"/bench/*; do
 	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	var="BENCH_ARGS_$name"
+	# Defaults: benchmarks of the real binary take it as their first argument.
+	case $name in
+	tui) default="${PERCH_BIN:-./perch}" ;;
+	*) default="" ;;
+	esac
 	echo "== $name"
 	# shellcheck disable=SC2086
-	"$bin" ${!var:-} || status=1
+	"$bin" ${!var:-$default} || status=1
 done
 exit $status
