@@ -7,6 +7,7 @@
  * takes with a default condition variable.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -136,10 +137,12 @@ op_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadlin
 	if (target <= now && !frozen)
 		return;
 	if (target > now && target != INT64_MAX) {
-		/* Virtual ms to real ms; at least 1 ms so a short wait yields. */
-		double real = (double)(target - now) / (c->kind == CLOCK_KIND_SCALED ? c->speed : 1.0);
+		/* Virtual ms to real ms, rounded up and one more, so that a
+		 * wait that times out has reached its deadline (the real
+		 * clock's ms are truncated); capped at an hour. */
+		double real = ceil((double)(target - now) / (c->kind == CLOCK_KIND_SCALED ? c->speed : 1.0)) + 1;
 
-		timed_wait(cond, mutex, real < 1.0 ? 1 : real > 3.6e6 ? 3600000 : (int64_t)real);
+		timed_wait(cond, mutex, real > 3.6e6 ? 3600000 : (int64_t)real);
 	} else {
 		timed_wait(cond, mutex, LIMIT_WAIT_MS);
 	}
