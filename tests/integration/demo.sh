@@ -63,6 +63,18 @@ expect_eq "--canaries 14" "$n" 14
 printf '%s\n' "$out" | grep -q '"canary":"shop/invoices-14"' || fail "no shop/invoices-14"
 printf '%s\n' "$out" | grep -q '"phase":"Succeeded"' && fail "--duration 2m: a canary finished in 2 virtual minutes"
 
+# --state-dir: state is saved, and a second run on it resumes (the world is
+# set up afresh; the saved canary rolls out what the new world runs).
+for run in 1 2; do
+	"$PERCH_BIN" demo --headless --speed max --scenario healthy --state-dir "$TMP/state" >"$TMP/run$run.jsonl"
+	rc=$?
+	expect_eq "state-dir run $run exit" "$rc" 0
+	[ -f "$TMP/state/shop/checkout/status.json" ] || fail "no saved status after run $run"
+	tail -1 "$TMP/run$run.jsonl" | grep -q '"phase":"Succeeded"' || fail "run $run did not end Succeeded"
+done
+out=$("$PERCH_BIN" status --state-dir "$TMP/state")
+expect_match "status after the demo" "$out" "shop/checkout +Succeeded"
+
 # Usage errors: one line, exit 2.
 for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1" \
 	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra"; do

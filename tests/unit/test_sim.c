@@ -388,13 +388,18 @@ test_revisions(void **state)
 		struct sim_view v;
 		char err[ERRMSG_MAX];
 
-		/* Not initialized: no revision is scheduled however long we wait. */
-		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
-		assert_string_equal(r.image, "checkout:v1");
+		/* Nothing happens until the engine first looks; then the new
+		 * revision comes half an interval (15 s) after that look. */
 		f->clock.now += 3600000;
 		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
 		assert_string_equal(r.image, "checkout:v1");
-		start_rollout(f, SCN_HEALTHY);
+		f->clock.now += 14999;
+		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
+		assert_string_equal(r.image, "checkout:v1");
+		f->clock.now += 1;
+		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
+		assert_string_equal(r.image, "checkout:v2");
+		assert_int_equal(sim_cluster_ops.scale(f->w, c, true, err), ST_OK);
 		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
 		assert_string_equal(r.image, "checkout:v2");
 		assert_int_equal(sim_cluster_ops.promote(f->w, c, err), ST_OK);
