@@ -175,6 +175,12 @@ touch(struct sim_world *w, struct sim_app *a, int64_t now)
 		a->next_rev_ms = INT64_MAX;
 		a->rolling = true;
 		w->stats.revisions++;
+		/* After a failed promotion, the operators have put the primary
+		 * back on its last good pods by the time the next fix ships. */
+		if (a->dep[WL_PRIMARY].never_ready) {
+			a->dep[WL_PRIMARY].never_ready = false;
+			a->dep[WL_PRIMARY].ready_s = 0;
+		}
 	}
 }
 
@@ -373,6 +379,13 @@ op_set_routes(void *ctx, const struct canary_cfg *c, const struct routes *r, cha
 	}
 	a->routes = *r;
 	record_weight(a, now, r->canary);
+	/* A failed promotion leaves all traffic on the canary and the target
+	 * scaled up: that rollout is over too. */
+	if (r->canary == 100 && a->dep[WL_PRIMARY].never_ready && a->rolling) {
+		a->rolling = false;
+		if (w->opt.new_revisions)
+			a->next_rev_ms = now + (int64_t)w->opt.revision_pause_s * 1000;
+	}
 	return ST_OK;
 }
 

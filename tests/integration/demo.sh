@@ -63,6 +63,11 @@ expect_eq "--canaries 14" "$n" 14
 printf '%s\n' "$out" | grep -q '"canary":"shop/invoices-14"' || fail "no shop/invoices-14"
 printf '%s\n' "$out" | grep -q '"phase":"Succeeded"' && fail "--duration 2m: a canary finished in 2 virtual minutes"
 
+# A scenario listed twice gets a numbered second canary.
+names=$("$PERCH_BIN" demo --headless --speed max --scenario healthy,error-spike,healthy |
+	python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["canary"] for l in sys.stdin})))')
+expect_eq "canary names" "$names" "shop/checkout shop/checkout-3 shop/payments"
+
 # --state-dir: state is saved, and a second run on it resumes (the world is
 # set up afresh; the saved canary rolls out what the new world runs).
 for run in 1 2; do
