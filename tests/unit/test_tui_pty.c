@@ -293,7 +293,7 @@ colours_seen(const struct buf *b, bool *c256, bool *c8, bool *bold)
 		if (strstr(seq, ";1;") != NULL)
 			*bold = true;
 		for (int k = 30; k <= 37; k++) {
-			char want[8];
+			char want[16];
 
 			snprintf(want, sizeof want, ";%d;", k);
 			if (strstr(seq, want) != NULL && strstr(seq, ";38;5;") == NULL)
