@@ -270,6 +270,34 @@ test_unreachable_and_provider(void **state)
 	httpd_stop(h);
 }
 
+/* Batches after the first reuse the open connection. */
+static void
+test_connection_reuse(void **state)
+{
+	static const struct httpd_rule keep[] = {
+		{ .status = 200, .body = VEC("5"), .keep_alive = true },
+	};
+	struct httpd *h = httpd_start(keep, 1);
+	struct prom *p = prom_new(NULL);
+	char url[64];
+	struct prom_server_cfg s = { .url = url };
+	struct prom_req r = { NULL, "up", 0 };
+	struct prom_res res;
+	int i;
+
+	(void)state;
+	httpd_url(h, url, sizeof url);
+	prom_set_server(p, &s);
+	for (i = 0; i < 3; i++) {
+		prom_query_batch(p, &r, 1, &res);
+		assert_true(res.v.result == CHECK_PASS && res.v.value == 5);
+	}
+	assert_int_equal(httpd_count(h), 3);
+	assert_int_equal(httpd_connections(h), 1);
+	prom_free(p);
+	httpd_stop(h);
+}
+
 int
 main(void)
 {
@@ -278,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_concurrent_and_basic_auth),
 		cmocka_unit_test(test_unreachable_and_provider),
+		cmocka_unit_test(test_connection_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
