@@ -354,6 +354,18 @@ print_line(const char *label, const char *text)
 	free(clean);
 }
 
+static const char *
+isolation_text(const char *isolation)
+{
+	if (strcmp(isolation, "isolated") == 0)
+		return "differs: the query isolates the canary";
+	if (strcmp(isolation, "same-trivial") == 0)
+		return "same as the canary, a trivial value";
+	if (strcmp(isolation, "same-as-primary") == 0)
+		return "WARNING: same as the canary: the query measures all pods, not the canary";
+	return "the canary has no value to compare";
+}
+
 static void
 print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 {
@@ -388,9 +400,7 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		print_line("primary:", oc->prim.v.err);
 	else {
 		snprintf(line, sizeof line, "%g%s%s (%s)", oc->prim.v.value, unit[0] ? " " : "", unit,
-		    strcmp(oc->isolation, "isolated") == 0 ? "differs: the query isolates the canary" :
-		    strcmp(oc->isolation, "same-trivial") == 0 ? "same as the canary, a trivial value" :
-		    "WARNING: same as the canary: the query measures all pods, not the canary");
+		    isolation_text(oc->isolation));
 		print_line("primary:", line);
 	}
 	(void)cfg;

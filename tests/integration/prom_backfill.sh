@@ -129,6 +129,11 @@ expect_eq "linkerd exit (error-rate fails)" "$rc" 1
 expect_num "linkerd success rate" "$(json_field "$TMP/linkerd.json" "ld/web request-success-rate" value)" 80
 expect_eq "linkerd isolation" "$(json_field "$TMP/linkerd.json" "ld/web request-success-rate" isolation)" same-as-primary
 expect_match "linkerd warning" "$(cat "$TMP/linkerd.err")" "warning: ld/web request-success-rate: canary and primary give the same value"
+out=$("$PERCH_BIN" check -f "$TMP/linkerd.yaml" --prometheus "$PROM_URL" --time "$AT")
+expect_eq "linkerd text exit" "$?" 1
+expect_match "linkerd text warning" "$out" "primary: +80 % \(WARNING: same as the canary: the query measures all pods"
+expect_match "linkerd text failure" "$out" "fail +error-rate = 2  \(max 1\)"
+expect_match "linkerd text reason" "$out" "reason: +2 is above the maximum"
 expect_num "linkerd p99" "$(json_field "$TMP/linkerd.json" "ld/web request-duration" value)" 99
 expect_eq "linkerd p99 equal to max passes" "$(json_field "$TMP/linkerd.json" "ld/web request-duration" result)" pass
 expect_num "template value" "$(json_field "$TMP/linkerd.json" "ld/web error-rate" value)" 2
