@@ -432,7 +432,8 @@ class Store:
         self.rv = 1
         self.objects = {}          # (group, plural) -> {(ns, name): obj}
         self.history = []          # (rv, (group, plural), type, obj)
-        self.oldest = 1            # the oldest rv a watch may start from
+        self.gone_upto = 0         # watches from here or older get 410 (compaction)
+        self.trimmed_upto = 0      # the newest rv dropped from the history
         self.ready_delay = ready_delay
         self.changed_at = {}       # deployment key -> time of its last spec change
         for ns in ("default", "kube-system"):
@@ -448,7 +449,7 @@ class Store:
                              (res.group, res.plural), etype, copy.deepcopy(obj)))
         if len(self.history) > self.HISTORY:
             drop = len(self.history) - self.HISTORY
-            self.oldest = self.history[drop - 1][0] + 1
+            self.trimmed_upto = self.history[drop - 1][0]
             del self.history[:drop]
         self.lock.notify_all()
 
@@ -457,9 +458,11 @@ class Store:
         return str(self.rv)
 
     def compact(self):
+        """Every resourceVersion up to now becomes too old to start a watch from;
+        running watches go on."""
         with self.lock:
-            self.history = []
-            self.oldest = self.rv + 1
+            self.gone_upto = self.rv
+            self.rv += 1
             self.lock.notify_all()
 
     # -- operations --
@@ -626,9 +629,12 @@ class Store:
                         self._record(r, "DELETED", gone)
             return copy.deepcopy(old)
 
+    def too_old(self, rv, starting):
+        return rv < self.trimmed_upto or (starting and rv <= self.gone_upto)
+
     def events_since(self, gp, rv):
-        """History entries of (group, plural) newer than rv; None when rv is too old."""
-        if rv + 1 < self.oldest:
+        """History entries of (group, plural) newer than rv; None when some were dropped."""
+        if self.too_old(rv, False):
             return None
         return [h for h in self.history if h[0] > rv and h[1] == gp]
 
@@ -1257,6 +1263,12 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     start = int(rvq) if rvq.isdigit() else 0
                     initial = []
+                    if store.too_old(start, True):
+                        chunk({"type": "ERROR", "object": status_obj(
+                            410, "Expired", "too old resource version: %d (%d)"
+                            % (start, max(store.gone_upto, store.trimmed_upto) + 1))})
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
             for o in initial:
                 chunk({"type": "ADDED", "object": self.out(res, version, o)})
             seen = start
@@ -1269,7 +1281,7 @@ class Handler(BaseHTTPRequestHandler):
                     evs = store.events_since(gp, seen)
                     if evs is None:
                         gone = status_obj(410, "Expired", "too old resource version: %d (%d)"
-                                          % (seen, store.oldest - 1))
+                                          % (seen, store.trimmed_upto + 1))
                         evs_out = [("ERROR", gone)]
                     else:
                         evs_out = []

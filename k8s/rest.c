@@ -1,0 +1,899 @@
+/*
+ * rest.c — the Kubernetes REST client (see rest.h for the contract).
+ *
+ * One curl easy handle per client serves ordinary requests (keep-alive, under
+ * the client's mutex); each watch opens its own handle.  Credentials come
+ * from k8s_config_auth() per request, so token files are re-read and exec
+ * credentials refreshed; after a 401 a cached exec credential is forgotten
+ * and the request tried once more.  tls-server-name is honoured by
+ * addressing the server by that name and connecting to the real address
+ * (CURLOPT_CONNECT_TO), so the certificate is checked against it.
+ */
+#include "k8s/rest.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+const struct k8s_res k8s_resources[K8S__COUNT] = {
+#define X(id, g, v, p, ns) [K8S_##id] = { g, v, p, ns },
+	K8S_RESOURCES(X)
+#undef X
+};
+
+struct k8s_client {
+	struct k8s_config *cfg;
+	struct k8s_client_opts o;
+	char *base;			/* URL prefix, maybe with the TLS name as host */
+	char *connect_to;		/* "name:port:host:port" or NULL */
+	pthread_mutex_t lock;
+	CURL *h;
+	struct k8s_counters n;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void
+set_err(struct k8s_err *e, int http, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+set_err(struct k8s_err *e, int http, const char *reason, const char *fmt, ...)
+{
+	char raw[ERRMSG_MAX * 2];
+	va_list ap;
+
+	if (!e)
+		return;
+	e->http = http;
+	snprintf(e->reason, sizeof e->reason, "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize(e->msg, sizeof e->msg, raw, strlen(raw));
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static int
+split_server(struct k8s_client *c, struct buf *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	int st = ST_OK;
+
+	if (curl_url_set(u, CURLUPART_URL, c->cfg->server, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		buf_reset(err);
+		buf_printf(err, "%s: context %s: server is not a valid URL", c->cfg->file,
+		    c->cfg->context);
+		st = ST_INVALID;
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	if (path && strcmp(path, "/") == 0)
+		path[0] = '\0';
+	if (c->cfg->tls_server_name && *c->cfg->tls_server_name) {
+		c->base = xasprintf("%s://%s:%s%s", scheme, c->cfg->tls_server_name, port,
+		    path ? path : "");
+		c->connect_to = xasprintf("%s:%s:%s:%s", c->cfg->tls_server_name, port, host, port);
+	} else {
+		c->base = xstrdup(c->cfg->server);
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return st;
+}
+
+int
+k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
+    struct k8s_client **out, struct buf *err)
+{
+	struct k8s_client *c = xcalloc(1, sizeof *c);
+	int st;
+
+	pthread_once(&curl_once, curl_init_once);
+	c->cfg = cfg;
+	if (o)
+		c->o = *o;
+	if (c->o.timeout_ms <= 0)
+		c->o.timeout_ms = 10000;
+	if (c->o.connect_timeout_ms <= 0)
+		c->o.connect_timeout_ms = 5000;
+	if (c->o.max_response == 0)
+		c->o.max_response = 16u << 20;
+	if (c->o.retries < 0)
+		c->o.retries = 0;
+	else if (c->o.retries == 0)
+		c->o.retries = 4;
+	if (c->o.backoff_ms <= 0)
+		c->o.backoff_ms = 200;
+	if (c->o.conflict_retries <= 0)
+		c->o.conflict_retries = 5;
+	if ((st = split_server(c, err)) != ST_OK) {
+		free(c);
+		*out = NULL;
+		return st;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->h = curl_easy_init();
+	if (!c->h)
+		xalloc_fatal(0);
+	*out = c;
+	return ST_OK;
+}
+
+void
+k8s_client_free(struct k8s_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->h);
+	pthread_mutex_destroy(&c->lock);
+	free(c->base);
+	free(c->connect_to);
+	free(c);
+}
+
+const char *
+k8s_client_namespace(const struct k8s_client *c)
+{
+	return c->cfg->ns;
+}
+
+void
+k8s_client_counters(struct k8s_client *c, struct k8s_counters *out)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->n;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- one HTTP exchange --------------------------------------------------- */
+
+struct sink {
+	struct buf *b;
+	bool toobig;
+};
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct sink *s = arg;
+
+	if (buf_append(s->b, p, sz * n) != ST_OK) {
+		s->toobig = true;
+		return 0;
+	}
+	return sz * n;
+}
+
+/* Sets TLS and credentials on h; the header list is returned for freeing. */
+static int
+setup_auth(struct k8s_client *c, CURL *h, struct k8s_auth *a, struct curl_slist **hdrs,
+    struct k8s_err *e)
+{
+	struct k8s_config *cfg = c->cfg;
+	struct curl_blob blob;
+	struct buf berr;
+	char *line;
+	int st;
+
+	buf_init(&berr, ERRMSG_MAX);
+	st = k8s_config_auth(cfg, time(NULL), a, &berr);
+	if (st != ST_OK) {
+		set_err(e, 0, "Unauthorized", "%s", buf_str(&berr));
+		buf_fini(&berr);
+		return st;
+	}
+	buf_fini(&berr);
+	if (a->bearer) {
+		line = xasprintf("Authorization: Bearer %s", a->bearer);
+		*hdrs = curl_slist_append(*hdrs, line);
+		memset(line, 0, strlen(line));
+		free(line);
+	}
+	if (cfg->ca_data) {
+		blob = (struct curl_blob){ cfg->ca_data, cfg->ca_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (cfg->ca_file) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+	}
+	if (cfg->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (a->cert_pem) {
+		blob = (struct curl_blob){ a->cert_pem, a->cert_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+		blob = (struct curl_blob){ a->key_pem, a->key_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+	} else if (a->cert_file) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, a->cert_file);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, a->key_file);
+	}
+	return ST_OK;
+}
+
+int
+k8s_status_from_answer(int http, const char *body, size_t len, struct k8s_err *e)
+{
+	json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	const char *reason = json_string_value(json_object_get(j, "reason"));
+	int st;
+
+	if (http >= 200 && http < 300) {
+		json_decref(j);
+		return ST_OK;
+	}
+	switch (http) {
+	case 401: case 403: st = ST_AUTH; break;
+	case 404: st = ST_NOTFOUND; break;
+	case 409: st = ST_CONFLICT; break;
+	case 400: case 422: st = ST_INVALID; break;
+	case 410: st = ST_AGAIN; break;
+	default: st = ST_HTTP; break;
+	}
+	set_err(e, http, reason ? reason : "", "%s", msg ? msg : http == 401 ? "Unauthorized" :
+	    http == 403 ? "Forbidden" : http == 404 ? "not found" : "the API server answered");
+	if (e && !msg) {
+		size_t n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof e->msg - n, " HTTP %d", http);
+	}
+	json_decref(j);
+	return st;
+}
+
+struct exchange {
+	const char *method;
+	const char *url;
+	const char *ctype;	/* request body type, or NULL */
+	const char *body;
+	size_t body_len;
+};
+
+static void
+common_opts(struct k8s_client *c, CURL *h, const struct exchange *x, struct sink *s,
+    struct curl_slist *hdrs)
+{
+	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "perch/" PERCH_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	if (c->connect_to) {
+		struct curl_slist *ct = curl_slist_append(NULL, c->connect_to);
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, ct);
+		/* curl keeps the pointer: freed with the handle's next reset */
+		curl_easy_setopt(h, CURLOPT_PRIVATE, ct);
+	}
+	if (x->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
+	} else if (strcmp(x->method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+static void
+free_connect_to(CURL *h)
+{
+	struct curl_slist *ct = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&ct);
+	curl_slist_free_all(ct);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
+}
+
+/* One attempt.  *http = 0 when there was no answer. */
+static int
+attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *resp, long *http,
+    struct k8s_err *e)
+{
+	struct curl_slist *hdrs = NULL;
+	struct sink s = { .b = resp };
+	struct k8s_auth a;
+	CURLcode rc;
+	char *ctline = NULL;
+	int st;
+
+	*http = 0;
+	curl_easy_reset(h);
+	if ((st = setup_auth(c, h, &a, &hdrs, e)) != ST_OK)
+		return st;
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (x->ctype) {
+		ctline = xasprintf("Content-Type: %s", x->ctype);
+		hdrs = curl_slist_append(hdrs, ctline);
+		free(ctline);
+	}
+	common_opts(c, h, x, &s, hdrs);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	free_connect_to(h);
+	curl_slist_free_all(hdrs);
+	k8s_auth_fini(&a);
+	if (s.toobig) {
+		set_err(e, (int)*http, "TooBig", "%s %s: the answer exceeds %zu bytes", x->method,
+		    c->cfg->server, c->o.max_response);
+		return ST_TOOBIG;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		set_err(e, 0, "Timeout", "%s: timed out after %ld ms", c->cfg->server, c->o.timeout_ms);
+		return ST_TIMEOUT;
+	}
+	if (rc != CURLE_OK) {
+		set_err(e, 0, "Network", "%s: %s", c->cfg->server, curl_easy_strerror(rc));
+		*http = 0;
+		return ST_NETWORK;
+	}
+	return ST_OK;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* An exchange with retries on 429, 5xx and network errors, and one retry
+ * after a 401 when an exec credential may have expired. */
+static int
+exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8s_err *e)
+{
+	struct buf resp;
+	long http = 0, delay = c->o.backoff_ms;
+	int st, tries, reauth = 0;
+
+	buf_init(&resp, c->o.max_response);
+	pthread_mutex_lock(&c->lock);
+	for (tries = 0;; tries++) {
+		buf_reset(&resp);
+		st = attempt(c, c->h, x, &resp, &http, e);
+		if (st == ST_OK && http == 401 && c->cfg->exec && !reauth++) {
+			k8s_config_forget(c->cfg);
+			continue;
+		}
+		if (st == ST_OK)
+			st = k8s_status_from_answer((int)http, resp.data, resp.len, e);
+		if (tries >= c->o.retries ||
+		    !(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
+			break;
+		c->n.retries++;
+		log_debug("k8s: %s %s: %s, retrying in %ld ms", x->method, x->url,
+		    e ? e->msg : "", delay);
+		pthread_mutex_unlock(&c->lock);
+		sleep_ms(delay);
+		pthread_mutex_lock(&c->lock);
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (st == ST_OK && out) {
+		*out = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+		if (!*out) {
+			set_err(e, (int)http, "BadAnswer", "%s %s: the answer is not JSON", x->method,
+			    c->cfg->server);
+			st = ST_PARSE;
+		}
+	}
+	buf_fini(&resp);
+	return st;
+}
+
+/* ---- URLs and verbs ------------------------------------------------------ */
+
+static char *
+res_url(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    const char *sub, const char *query)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, c->base);
+	if (*r->group)
+		buf_printf(&b, "/apis/%s/%s", r->group, r->version);
+	else
+		buf_printf(&b, "/api/%s", r->version);
+	if (r->namespaced && ns)
+		buf_printf(&b, "/namespaces/%s", ns);
+	buf_printf(&b, "/%s", r->plural);
+	if (name)
+		buf_printf(&b, "/%s", name);
+	if (sub)
+		buf_printf(&b, "/%s", sub);
+	if (query && *query)
+		buf_printf(&b, "?%s", query);
+	return buf_take(&b);
+}
+
+static bool
+bad_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 253)
+		return true;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return true;
+	return false;
+}
+
+static int
+check_args(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    bool write, struct k8s_err *e)
+{
+	if (write && c->o.read_only) {
+		pthread_mutex_lock(&c->lock);
+		c->n.refused++;
+		pthread_mutex_unlock(&c->lock);
+		set_err(e, 0, "ReadOnly", "refusing to write %s: this client is read-only", r->plural);
+		return ST_REFUSED;
+	}
+	if ((r->namespaced && ns && bad_name(ns)) || (name && bad_name(name))) {
+		set_err(e, 0, "Invalid", "invalid object name or namespace for %s", r->plural);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+static void
+count(struct k8s_client *c, unsigned long *field)
+{
+	pthread_mutex_lock(&c->lock);
+	(*field)++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+k8s_get(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    json_t **out, struct k8s_err *e)
+{
+	struct exchange x = { .method = "GET" };
+	char *url;
+	int st;
+
+	*out = NULL;
+	if ((st = check_args(c, r, ns, name, false, e)) != ST_OK)
+		return st;
+	count(c, &c->n.get);
+	x.url = url = res_url(c, r, ns, name, NULL, NULL);
+	st = exchange(c, &x, out, e);
+	free(url);
+	return st;
+}
+
+int
+k8s_list(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    const char *label_selector, json_t **out, struct k8s_err *e)
+{
+	struct exchange x = { .method = "GET" };
+	char *url, *q = NULL, *esc;
+	int st;
+
+	*out = NULL;
+	if ((st = check_args(c, r, ns, NULL, false, e)) != ST_OK)
+		return st;
+	if (label_selector && *label_selector) {
+		esc = curl_easy_escape(NULL, label_selector, 0);
+		q = xasprintf("labelSelector=%s", esc);
+		curl_free(esc);
+	}
+	count(c, &c->n.list);
+	x.url = url = res_url(c, r, ns, NULL, NULL, q);
+	st = exchange(c, &x, out, e);
+	free(url);
+	free(q);
+	return st;
+}
+
+static int
+send_obj(struct k8s_client *c, const char *method, const char *url, const char *ctype,
+    json_t *obj, json_t **out, struct k8s_err *e)
+{
+	struct exchange x = { .method = method, .url = url, .ctype = ctype };
+	char *body = json_dumps(obj, JSON_COMPACT);
+	int st;
+
+	if (!body) {
+		set_err(e, 0, "Invalid", "%s: the object cannot be encoded", method);
+		return ST_INVALID;
+	}
+	x.body = body;
+	x.body_len = strlen(body);
+	st = exchange(c, &x, out, e);
+	free(body);
+	return st;
+}
+
+static const char *
+obj_name(json_t *obj)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+}
+
+int
+k8s_create(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    json_t **out, struct k8s_err *e)
+{
+	char *url;
+	int st;
+
+	if (out)
+		*out = NULL;
+	if ((st = check_args(c, r, ns, NULL, true, e)) != ST_OK)
+		return st;
+	count(c, &c->n.create);
+	url = res_url(c, r, ns, NULL, NULL, NULL);
+	st = send_obj(c, "POST", url, "application/json", obj, out, e);
+	free(url);
+	return st;
+}
+
+static int
+put(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    const char *sub, json_t **out, struct k8s_err *e)
+{
+	const char *name = obj_name(obj);
+	char *url;
+	int st;
+
+	if (out)
+		*out = NULL;
+	if ((st = check_args(c, r, ns, name ? name : "", true, e)) != ST_OK)
+		return st;
+	count(c, &c->n.update);
+	url = res_url(c, r, ns, name, sub, NULL);
+	st = send_obj(c, "PUT", url, "application/json", obj, out, e);
+	free(url);
+	return st;
+}
+
+int
+k8s_update(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    json_t **out, struct k8s_err *e)
+{
+	return put(c, r, ns, obj, NULL, out, e);
+}
+
+int
+k8s_update_status(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    json_t **out, struct k8s_err *e)
+{
+	return put(c, r, ns, obj, "status", out, e);
+}
+
+int
+k8s_patch(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    enum k8s_patch type, json_t *patch, json_t **out, struct k8s_err *e)
+{
+	static const char *const ctypes[] = {
+		[K8S_PATCH_MERGE] = "application/merge-patch+json",
+		[K8S_PATCH_JSON] = "application/json-patch+json",
+		[K8S_PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
+	};
+	char *url;
+	int st;
+
+	if (out)
+		*out = NULL;
+	if ((st = check_args(c, r, ns, name, true, e)) != ST_OK)
+		return st;
+	count(c, &c->n.patch);
+	url = res_url(c, r, ns, name, NULL, NULL);
+	st = send_obj(c, "PATCH", url, ctypes[type], patch, out, e);
+	free(url);
+	return st;
+}
+
+int
+k8s_delete(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    struct k8s_err *e)
+{
+	struct exchange x = { .method = "DELETE" };
+	char *url;
+	int st;
+
+	if ((st = check_args(c, r, ns, name, true, e)) != ST_OK)
+		return st;
+	count(c, &c->n.del);
+	x.url = url = res_url(c, r, ns, name, NULL, NULL);
+	st = exchange(c, &x, NULL, e);
+	free(url);
+	return st;
+}
+
+int
+k8s_modify(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    k8s_mutate_fn fn, void *arg, json_t **out, struct k8s_err *e)
+{
+	json_t *obj;
+	int st = ST_CONFLICT, i;
+
+	if (out)
+		*out = NULL;
+	for (i = 0; i < c->o.conflict_retries; i++) {
+		if ((st = k8s_get(c, r, ns, name, &obj, e)) != ST_OK)
+			return st;
+		st = fn(obj, arg);
+		if (st == ST_AGAIN) {
+			if (out)
+				*out = obj;
+			else
+				json_decref(obj);
+			return ST_OK;
+		}
+		if (st != ST_OK) {
+			json_decref(obj);
+			return st;
+		}
+		st = k8s_update(c, r, ns, obj, out, e);
+		json_decref(obj);
+		if (st != ST_CONFLICT)
+			return st;
+		log_debug("k8s: %s %s/%s: conflict, re-reading (%d)", r->plural, ns ? ns : "", name,
+		    i + 1);
+	}
+	return st;
+}
+
+/* ---- watch --------------------------------------------------------------- */
+
+struct wstate {
+	k8s_watch_fn fn;
+	void *arg;
+	atomic_bool *stop;
+	struct buf line;	/* the current, incomplete event line */
+	char rv[64];		/* last resourceVersion seen */
+	bool gone;		/* 410: relist */
+	bool stopped;		/* fn or *stop ended the watch */
+	bool toobig;
+	bool failed;		/* an ERROR event other than 410 */
+	struct k8s_err *e;
+};
+
+static void
+watch_line(struct wstate *w)
+{
+	json_t *ev = json_loadb(w->line.data ? w->line.data : "", w->line.len, 0, NULL);
+	json_t *obj = json_object_get(ev, "object");
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+	    "resourceVersion"));
+
+	if (!type || !json_is_object(obj)) {
+		if (w->line.len)
+			log_warn("k8s: watch: an event line that is not a watch event");
+	} else if (strcmp(type, "ERROR") == 0) {
+		if (json_integer_value(json_object_get(obj, "code")) == 410) {
+			w->gone = true;
+		} else {
+			w->failed = true;
+			set_err(w->e, (int)json_integer_value(json_object_get(obj, "code")), "WatchError",
+			    "%s", json_string_value(json_object_get(obj, "message")) ?
+			    json_string_value(json_object_get(obj, "message")) : "watch error");
+		}
+	} else {
+		if (rv)
+			snprintf(w->rv, sizeof w->rv, "%s", rv);
+		if (strcmp(type, "BOOKMARK") != 0 && !w->fn(type, obj, w->arg))
+			w->stopped = true;
+	}
+	json_decref(ev);
+	buf_reset(&w->line);
+}
+
+static size_t
+on_watch_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct wstate *w = arg;
+	size_t len = sz * n, i, start = 0;
+
+	for (i = 0; i < len && !w->stopped && !w->gone && !w->failed; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (buf_append(&w->line, p + start, i - start) != ST_OK) {
+			w->toobig = true;
+			return 0;
+		}
+		watch_line(w);
+		start = i + 1;
+	}
+	if (w->stopped || w->gone || w->failed)
+		return 0;
+	if (start < len && buf_append(&w->line, p + start, len - start) != ST_OK) {
+		w->toobig = true;
+		return 0;
+	}
+	return len;
+}
+
+static int
+on_watch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	struct wstate *w = arg;
+
+	(void)a, (void)b, (void)c, (void)d;
+	if (w->stop && atomic_load(w->stop)) {
+		w->stopped = true;
+		return 1;
+	}
+	return 0;
+}
+
+#define WATCH_SERVER_TIMEOUT 300	/* seconds the server keeps one stream */
+
+static int
+watch_stream(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    const char *sel, struct wstate *w)
+{
+	struct exchange x = { .method = "GET" };
+	struct curl_slist *hdrs = NULL;
+	struct buf errbody;
+	struct sink s = { .b = &errbody };
+	struct k8s_auth a;
+	CURL *h = curl_easy_init();
+	char *q, *esc = sel && *sel ? curl_easy_escape(NULL, sel, 0) : NULL, *url;
+	long http = 0;
+	CURLcode rc;
+	int st;
+
+	if (!h)
+		xalloc_fatal(0);
+	q = xasprintf("watch=1&resourceVersion=%s&timeoutSeconds=%d&allowWatchBookmarks=true%s%s",
+	    w->rv, WATCH_SERVER_TIMEOUT, esc ? "&labelSelector=" : "", esc ? esc : "");
+	curl_free(esc);
+	x.url = url = res_url(c, r, ns, NULL, NULL, q);
+	free(q);
+	buf_init(&errbody, 64 * 1024);
+	if ((st = setup_auth(c, h, &a, &hdrs, w->e)) != ST_OK)
+		goto out;
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	common_opts(c, h, &x, &s, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_watch_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(WATCH_SERVER_TIMEOUT + 30) * 1000L);
+	count(c, &c->n.watch);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+	free_connect_to(h);
+	k8s_auth_fini(&a);
+	if (w->stopped || w->gone)
+		st = ST_OK;
+	else if (http == 410)
+		w->gone = true, st = ST_OK;
+	else if (http >= 300)
+		st = k8s_status_from_answer((int)http, w->line.data, w->line.len, w->e);
+	else if (w->toobig)
+		st = ST_TOOBIG, set_err(w->e, 0, "TooBig", "watch %s: an event is too large", r->plural);
+	else if (w->failed)
+		st = ST_HTTP;
+	else if (rc != CURLE_OK)
+		st = ST_NETWORK, set_err(w->e, 0, "Network", "watch %s: %s", r->plural,
+		    curl_easy_strerror(rc));
+out:
+	buf_reset(&w->line);
+	buf_fini(&errbody);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	free(url);
+	return st;
+}
+
+static bool
+wait_or_stop(long ms, atomic_bool *stop)
+{
+	for (; ms > 0; ms -= 100) {
+		if (stop && atomic_load(stop))
+			return true;
+		sleep_ms(ms < 100 ? ms : 100);
+	}
+	return stop && atomic_load(stop);
+}
+
+static int
+watch_relist(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *sel,
+    struct wstate *w)
+{
+	json_t *list, *item;
+	const char *rv;
+	size_t i;
+	int st = k8s_list(c, r, ns, sel, &list, w->e);
+
+	if (st != ST_OK)
+		return st;
+	json_array_foreach(json_object_get(list, "items"), i, item) {
+		if (!w->fn("SYNC", item, w->arg)) {
+			w->stopped = true;
+			break;
+		}
+	}
+	if (!w->stopped && !w->fn("RELISTED", list, w->arg))
+		w->stopped = true;
+	rv = json_string_value(json_object_get(json_object_get(list, "metadata"), "resourceVersion"));
+	snprintf(w->rv, sizeof w->rv, "%s", rv ? rv : "0");
+	json_decref(list);
+	return ST_OK;
+}
+
+static bool
+fatal_status(int st)
+{
+	return st == ST_AUTH || st == ST_INVALID || st == ST_NOTFOUND || st == ST_REFUSED;
+}
+
+int
+k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
+    atomic_bool *stop, struct k8s_err *e)
+{
+	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e };
+	bool have_rv = resource_version && *resource_version;
+	long delay = c->o.backoff_ms;
+	int st = ST_OK;
+
+	if ((st = check_args(c, r, ns, NULL, false, e)) != ST_OK)
+		return st;
+	buf_init(&w.line, c->o.max_response);
+	if (have_rv)
+		snprintf(w.rv, sizeof w.rv, "%s", resource_version);
+	while (!(stop && atomic_load(stop))) {
+		w.gone = w.failed = w.toobig = false;
+		st = have_rv ? watch_stream(c, r, ns, label_selector, &w) :
+		    watch_relist(c, r, ns, label_selector, &w);
+		if (w.stopped) {
+			st = ST_OK;
+			break;
+		}
+		if (fatal_status(st))
+			break;
+		if (w.gone) {
+			log_info("k8s: watch %s: resourceVersion %s is gone, relisting", r->plural, w.rv);
+			have_rv = false;
+			continue;
+		}
+		if (st == ST_OK) {
+			have_rv = true;
+			delay = c->o.backoff_ms;
+			continue;
+		}
+		log_debug("k8s: watch %s: %s; again in %ld ms", r->plural, e ? e->msg : "", delay);
+		if (wait_or_stop(delay, stop))
+			break;
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+	}
+	buf_fini(&w.line);
+	return stop && atomic_load(stop) ? ST_OK : st;
+}

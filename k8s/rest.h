@@ -1,0 +1,149 @@
+/*
+ * rest.h — a small Kubernetes REST client (libcurl + jansson).
+ *
+ * get, list, create, update, merge / JSON / strategic patch, delete, a
+ * read-modify-write helper that re-reads and retries on 409 Conflict a bounded
+ * number of times, and watches that resume from the last resourceVersion and
+ * relist on 410 Gone.  429 and 5xx answers are retried with exponential
+ * backoff (honouring Retry-After); every request has a timeout; responses go
+ * into capped buffers.  Errors surface the API server's Status message
+ * (sanitized) in a struct k8s_err.
+ *
+ * A client may be marked read-only: it then refuses every verb but get, list
+ * and watch before sending anything (what `perch watch` uses).
+ *
+ * Ownership: JSON results are new references the caller json_decref()s; JSON
+ * arguments are borrowed.  The struct k8s_config passed to k8s_client_new()
+ * must outlive the client.
+ * Threads: one client may be used from several threads; its requests are
+ * serialised on one connection, except watches, which each open their own.
+ */
+#ifndef PERCH_K8S_REST_H
+#define PERCH_K8S_REST_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/providers.h"
+#include "k8s/kubeconfig.h"
+#include "util/buf.h"
+
+/* Every resource perch touches: name, group, version, plural, namespaced. */
+#define K8S_RESOURCES(X) \
+	X(NAMESPACES,       "",                          "v1",       "namespaces",       false) \
+	X(SERVICES,         "",                          "v1",       "services",         true) \
+	X(CONFIGMAPS,       "",                          "v1",       "configmaps",       true) \
+	X(SECRETS,          "",                          "v1",       "secrets",          true) \
+	X(EVENTS,           "",                          "v1",       "events",           true) \
+	X(DEPLOYMENTS,      "apps",                      "v1",       "deployments",      true) \
+	X(LEASES,           "coordination.k8s.io",       "v1",       "leases",           true) \
+	X(INGRESSES,        "networking.k8s.io",         "v1",       "ingresses",        true) \
+	X(HTTPROUTES_V1,    "gateway.networking.k8s.io", "v1",       "httproutes",       true) \
+	X(HTTPROUTES_V1B1,  "gateway.networking.k8s.io", "v1beta1",  "httproutes",       true) \
+	X(TRAFFICSPLITS_A1, "split.smi-spec.io",         "v1alpha1", "trafficsplits",    true) \
+	X(TRAFFICSPLITS_A2, "split.smi-spec.io",         "v1alpha2", "trafficsplits",    true) \
+	X(TRAFFICSPLITS_A3, "split.smi-spec.io",         "v1alpha3", "trafficsplits",    true) \
+	X(VIRTUALSERVICES,  "networking.istio.io",       "v1beta1",  "virtualservices",  true) \
+	X(DESTINATIONRULES, "networking.istio.io",       "v1beta1",  "destinationrules", true) \
+	X(CANARIES,         "flagger.app",               "v1beta1",  "canaries",         true)
+
+struct k8s_res {
+	const char *group;	/* "" for core */
+	const char *version;
+	const char *plural;
+	bool namespaced;
+};
+
+enum k8s_res_id {
+#define X(id, g, v, p, ns) K8S_##id,
+	K8S_RESOURCES(X)
+#undef X
+	K8S__COUNT
+};
+
+extern const struct k8s_res k8s_resources[K8S__COUNT];
+#define K8S_RES(id) (&k8s_resources[K8S_##id])
+
+/* Why a request failed. */
+struct k8s_err {
+	int  http;			/* HTTP status, 0 when there was no answer */
+	char reason[48];		/* Status.reason ("NotFound", "Conflict", ...) */
+	char msg[ERRMSG_MAX];		/* one line, sanitized, never a secret */
+};
+
+struct k8s_client_opts {
+	long   timeout_ms;		/* per request (default 10000) */
+	long   connect_timeout_ms;	/* default 5000 */
+	size_t max_response;		/* bytes (default 16 MiB) */
+	int    retries;			/* 429/5xx/network retries (0: 4; <0: none) */
+	long   backoff_ms;		/* first backoff (default 200), doubled, cap 5 s */
+	int    conflict_retries;	/* k8s_modify attempts (default 5) */
+	bool   read_only;		/* only get, list, watch */
+};
+
+struct k8s_client;
+
+/* ST_OK, or ST_INVALID (bad server URL) with a reason in err. */
+int  k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
+    struct k8s_client **out, struct buf *err);
+void k8s_client_free(struct k8s_client *c);
+const char *k8s_client_namespace(const struct k8s_client *c);
+
+/* Statuses: ST_OK; ST_NOTFOUND (404); ST_CONFLICT (409, also AlreadyExists);
+ * ST_AUTH (401, 403); ST_INVALID (400, 422); ST_REFUSED (a write on a
+ * read-only client); ST_HTTP (other answers, after retries); ST_TIMEOUT;
+ * ST_NETWORK; ST_TOOBIG; ST_PARSE (an answer that is not JSON). */
+int k8s_get(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    json_t **out, struct k8s_err *e);
+/* label_selector may be NULL.  *out is the List object. */
+int k8s_list(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    const char *label_selector, json_t **out, struct k8s_err *e);
+int k8s_create(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    json_t **out, struct k8s_err *e);
+/* PUT: obj carries metadata.resourceVersion for optimistic concurrency. */
+int k8s_update(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
+    json_t **out, struct k8s_err *e);
+/* PUT to the /status subresource. */
+int k8s_update_status(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    json_t *obj, json_t **out, struct k8s_err *e);
+
+enum k8s_patch { K8S_PATCH_MERGE, K8S_PATCH_JSON, K8S_PATCH_STRATEGIC };
+int k8s_patch(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    enum k8s_patch type, json_t *patch, json_t **out, struct k8s_err *e);
+int k8s_delete(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    struct k8s_err *e);
+
+/* Read-modify-write: GET, fn(obj, arg) edits obj in place (returning ST_OK to
+ * write, ST_NOTFOUND/other to stop with that status, or ST_AGAIN meaning "no
+ * change needed": nothing is written), PUT; on 409 re-read and try again, up
+ * to conflict_retries times.  out (may be NULL) gets the written object. */
+typedef int (*k8s_mutate_fn)(json_t *obj, void *arg);
+int k8s_modify(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
+    k8s_mutate_fn fn, void *arg, json_t **out, struct k8s_err *e);
+
+/* Watch.  fn gets every event: type "ADDED", "MODIFIED", "DELETED", or
+ * "SYNC" for each object of a (re)list (after a 410 or at the start when
+ * resource_version is NULL), and "RELISTED" (obj = the List) once a relist
+ * is complete.  fn returns true to go on, false to stop.  The watch resumes
+ * from the last resourceVersion after a dropped stream or a server timeout,
+ * backs off while the server is unreachable, and returns ST_OK when fn
+ * stops it, or when *stop becomes true (checked about once a second).
+ * obj is borrowed for the call. */
+typedef bool (*k8s_watch_fn)(const char *type, json_t *obj, void *arg);
+int k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
+    const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
+    atomic_bool *stop, struct k8s_err *e);
+
+/* How many requests of each kind the client sent (for tests and `status`). */
+struct k8s_counters {
+	unsigned long get, list, watch, create, update, patch, del, retries, refused;
+};
+void k8s_client_counters(struct k8s_client *c, struct k8s_counters *out);
+
+/* Parses an HTTP answer body into e (Status message, reason) and returns the
+ * status code for `http`.  Exposed for unit tests over JSON fixtures. */
+int k8s_status_from_answer(int http, const char *body, size_t len, struct k8s_err *e);
+
+#endif
