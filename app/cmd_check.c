@@ -174,28 +174,14 @@ parse_args(int argc, char **argv, struct check_opts *o)
 	return EXIT_OK;
 }
 
-/* Reads a bearer token: the file's first line, without surrounding space. */
+/* Reads the bearer token of --prometheus-token-file. */
 static int
 read_token(const char *path, char *tok, size_t toksz)
 {
-	FILE *f = fopen(path, "r");
-	size_t n, s = 0;
+	char err[512];
 
-	if (f == NULL)
-		return cli_usage_error("check", "cannot read --prometheus-token-file %s: %s", path,
-		    strerror(errno));
-	n = fread(tok, 1, toksz - 1, f);
-	fclose(f);
-	tok[n] = '\0';
-	tok[strcspn(tok, "\r\n")] = '\0';
-	n = strlen(tok);
-	while (n > 0 && isspace((unsigned char)tok[n - 1]))
-		tok[--n] = '\0';
-	while (isspace((unsigned char)tok[s]))
-		s++;
-	memmove(tok, tok + s, n - s + 1);
-	if (tok[0] == '\0')
-		return cli_usage_error("check", "--prometheus-token-file %s is empty", path);
+	if (prom_read_token_file(path, tok, toksz, err, sizeof err) != ST_OK)
+		return cli_usage_error("check", "--prometheus-token-file: %s", err);
 	return EXIT_OK;
 }
 

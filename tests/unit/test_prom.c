@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
@@ -298,6 +299,41 @@ test_connection_reuse(void **state)
 	httpd_stop(h);
 }
 
+static void
+test_token_file(void **state)
+{
+	static const struct { const char *content; int st; const char *tok; } rows[] = {
+		{ "s3cret\n", ST_OK, "s3cret" },
+		{ "  \tabc.def-ghi \r\nsecond line\n", ST_OK, "abc.def-ghi" },
+		{ "no-newline", ST_OK, "no-newline" },
+		{ " \n", ST_INVALID, NULL },
+		{ "", ST_INVALID, NULL },
+	};
+	char path[] = "/tmp/perch-token.XXXXXX", tok[64], err[256];
+	size_t i;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = fopen(path, "w");
+		fputs(rows[i].content, f);
+		fclose(f);
+		if (prom_read_token_file(path, tok, sizeof tok, err, sizeof err) != rows[i].st)
+			fail_msg("row %zu: %s", i, err);
+		if (rows[i].tok != NULL)
+			assert_string_equal(tok, rows[i].tok);
+		else
+			assert_non_null(strstr(err, "is empty"));
+	}
+	unlink(path);
+	assert_int_equal(prom_read_token_file(path, tok, sizeof tok, err, sizeof err), ST_IO);
+	assert_non_null(strstr(err, "cannot read /tmp/perch-token."));
+}
+
 int
 main(void)
 {
@@ -307,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_and_basic_auth),
 		cmocka_unit_test(test_unreachable_and_provider),
 		cmocka_unit_test(test_connection_reuse),
+		cmocka_unit_test(test_token_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
