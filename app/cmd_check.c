@@ -373,6 +373,12 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 	if (oc->result != CHECK_PASS && oc->reason[0] != '\0')
 		print_line("reason:", oc->reason);
 	print_line("query:", m->query);
+	if (!oc->has_vol && cfg->min_requests > 0)
+		print_line("volume:", m->template_ref != NULL ?
+		    "unknown: the MetricTemplate has no perch.dev/volume-query, so "
+		    "perch.dev/min-requests cannot guard this metric" :
+		    "unknown: an inline query has no volume query, so "
+		    "perch.dev/min-requests cannot guard this metric");
 	if (oc->has_vol) {
 		if (oc->vol.v.result == CHECK_PASS)
 			snprintf(line, sizeof line, "%g requests in the window", oc->vol.v.value);
@@ -389,7 +395,6 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		    isolation_text(oc->isolation));
 		print_line("primary:", line);
 	}
-	(void)cfg;
 	free(name);
 }
 
