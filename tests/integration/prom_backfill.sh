@@ -84,6 +84,11 @@ expect_eq "istio text exit" "$?" 0
 expect_match "istio text" "$out" "pass +request-success-rate = 95 %"
 expect_match "istio text duration" "$out" "pass +request-duration = 248 ms"
 expect_match "istio text primary" "$out" "primary: +99 % \(differs"
+# An RFC 3339 offset and a fraction name the same instant too.
+off=$(TZ=Etc/GMT-2 date -d "@$AT" +%Y-%m-%dT%H:%M:%S.250+02:00)
+"$PERCH_BIN" check -f "$TMP/istio.yaml" --prometheus "$PROM_URL" --time "$off" -o json >"$TMP/off.json"
+expect_eq "offset time" "$(json_field "$TMP/off.json" "test/podinfo request-success-rate" time)" "$rfc"
+expect_num "offset value" "$(json_field "$TMP/off.json" "test/podinfo request-success-rate" value)" 95
 
 # --- Linkerd: built-ins, a MetricTemplate with a volume query, the isolation warning
 { canary web ld linkerd web; cat <<'YAML'
