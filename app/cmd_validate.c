@@ -1,6 +1,6 @@
 /*
  * cmd_validate.c — `perch validate [--strict] [-o text|json] FILE...`: loads
- * every file into one spec set (a Canary finds MetricTemplates of the other
+ * every file (`-` is standard input) into one spec set (a Canary finds MetricTemplates of the other
  * files), validates it like Flagger, runs the lints and prints every
  * finding, compiler style or as JSON.  Exit 0 when valid (warnings
  * allowed), 1 on any error, 2 on usage errors.
@@ -14,7 +14,30 @@
 
 #include "app/cli.h"
 #include "spec/spec.h"
+#include "util/buf.h"
 #include "util/sanitize.h"
+#include "util/status.h"
+
+/* `-` is standard input (kubectl get canary -o yaml | perch validate -). */
+static void
+load_stdin(struct spec_set *set, struct diag_list *dl)
+{
+	struct buf b;
+	char chunk[65536];
+	size_t n;
+
+	buf_init(&b, SPEC_MAX_FILE_BYTES);
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+		if (buf_append(&b, chunk, n) != ST_OK) {
+			diag_list_file(dl, "<stdin>");
+			diag_add(dl, DIAG_ERROR, "<stdin>", 0, 0, "", NULL,
+			    "file too large (more than %u MiB)", SPEC_MAX_FILE_BYTES >> 20);
+			buf_fini(&b);
+			return;
+		}
+	spec_load_buffer(set, "<stdin>", buf_str(&b), b.len, dl);
+	buf_fini(&b);
+}
 
 static json_t *
 finding_json(const struct diag *d)
@@ -113,8 +136,12 @@ cmd_validate(int argc, char **argv)
 
 	diag_list_init(&dl, strict);
 	set = spec_set_new();
-	for (i = optind; i < argc; i++)
-		spec_load_file(set, argv[i], &dl);
+	for (i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0)
+			load_stdin(set, &dl);
+		else
+			spec_load_file(set, argv[i], &dl);
+	}
 	spec_validate(set, &dl);
 	diag_list_sort(&dl);
 	if (json)

@@ -58,8 +58,12 @@ struct cluster_ops {
 	    int64_t now_ms, struct readiness *out);
 	/* Scale the target (canary workload) to zero, or back from zero. */
 	int (*scale)(void *ctx, const struct canary_cfg *c, bool up, char *err);
-	/* Copy the target's template (and tracked configs) to the primary. */
+	/* Copy the target's template (and tracked configs) to the primary.
+	 * Must be idempotent for the same revision: when the primary already
+	 * runs the target's revision it is left untouched (no new rollout).
+	 * After a crash the runner may repeat one promote call (runner.c). */
 	int (*promote)(void *ctx, const struct canary_cfg *c, char *err);
+	/* Absolute weights: setting the same routes twice changes nothing. */
 	int (*set_routes)(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err);
 	int (*get_routes)(void *ctx, const struct canary_cfg *c, struct routes *out, char *err);
 	/* Record an event on the canary's target (Kubernetes Event); may be NULL. */

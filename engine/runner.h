@@ -68,8 +68,11 @@ void runner_wait(struct runner *r);
 void runner_stop(struct runner *r);
 void runner_free(struct runner *r);
 
-/* Outcome for the exit status: EXIT 0 all Succeeded, 1 any Failed, 3 an
- * infrastructure error stopped a canary. */
+/* Outcome for the exit status: EXIT 0 all Succeeded (or initialized with
+ * nothing to roll out), 1 any Failed, 3 an infrastructure error stopped a
+ * canary (corrupt state, control held elsewhere, stopped before the end).
+ * With stop_when_done a canary is done when it is Succeeded or Failed, or
+ * Initialized and a later tick found no new revision. */
 int  runner_outcome(struct runner *r);
 
 #endif

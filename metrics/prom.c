@@ -499,7 +499,8 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 		base = reqs[i].server != NULL ? reqs[i].server : s != NULL ? s->url : NULL;
 		if (base == NULL || reqs[i].query == NULL) {
 			out[i].status = ST_INVALID;
-			set_result(&out[i].v, CHECK_ERROR, "no Prometheus server given");
+			set_result(&out[i].v, CHECK_ERROR, base == NULL ? "no Prometheus server given" :
+			    "no query to send to Prometheus");
 			continue;
 		}
 		xs[i].res = &out[i];

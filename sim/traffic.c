@@ -7,9 +7,9 @@
  * them binomially, and the bucket's latency as a log-normal with a little
  * bucket-to-bucket jitter.  A metric over a window sums the buckets whose
  * middle falls inside it; the p99 is the 99th percentile of the mixture of
- * the buckets' log-normals, weighted by their request counts (found by
- * bisection), which is what a histogram_quantile over the same requests
- * converges to.  The version of a request is that of the Deployment its
+ * the buckets' log-normals, weighted by their request counts, which is what
+ * a histogram_quantile over the same requests converges to (approximated by
+ * moments, see sim_window).  The version of a request is that of the Deployment its
  * route led to: the canary weight at the bucket's start.
  */
 #include <math.h>
@@ -102,37 +102,6 @@ draw_bucket(const struct sim_world *w, const struct sim_app *a, enum workload wl
 	out->mu = log(faulty ? p->canary_median_ms : p->base_median_ms) + JITTER * rng_normal(&r);
 }
 
-/* The value x (ms) where the request-weighted mixture CDF reaches 0.99. */
-static double
-mixture_p99(const struct bucket *bk, size_t n, uint64_t total, double sigma)
-{
-	double lo = INFINITY, hi = -INFINITY, mid = 0, f;
-	size_t i;
-	int it;
-
-	for (i = 0; i < n; i++) {
-		if (bk[i].n == 0)
-			continue;
-		lo = fmin(lo, bk[i].mu);
-		hi = fmax(hi, bk[i].mu);
-	}
-	if (n == 1 || lo == hi)
-		return exp(lo + P99_Z * sigma);
-	lo += P99_Z * sigma - 0.01;
-	hi += P99_Z * sigma + 0.01;
-	for (it = 0; it < 40; it++) {
-		mid = 0.5 * (lo + hi);
-		for (i = 0, f = 0; i < n; i++)
-			if (bk[i].n > 0)
-				f += (double)bk[i].n * 0.5 * erfc(-(mid - bk[i].mu) / (sigma * M_SQRT2));
-		if (f / (double)total < 0.99)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return exp(mid);
-}
-
 void
 sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,
     int64_t from_ms, int64_t to_ms, struct sim_traffic *out, double *p99_ms)
@@ -140,8 +109,7 @@ sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,
 	/* Buckets whose middle lies in [from, to). */
 	int64_t first = floor_div(from_ms - SIM_BUCKET_MS / 2 + SIM_BUCKET_MS - 1, SIM_BUCKET_MS);
 	int64_t last = floor_div(to_ms - SIM_BUCKET_MS / 2 - 1, SIM_BUCKET_MS);
-	struct bucket bk[64];
-	size_t n = 0;
+	double sum_mu = 0, sum_mu2 = 0, n, mean, var;
 	int64_t b;
 
 	memset(out, 0, sizeof *out);
@@ -155,25 +123,20 @@ sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,
 		draw_bucket(w, a, wl, b, &cur);
 		out->requests += cur.n;
 		out->errors += cur.errors;
-		if (p99_ms == NULL || cur.n == 0)
-			continue;
-		/* Long windows: merge neighbours to keep the p99 cheap. */
-		if (n == sizeof bk / sizeof bk[0]) {
-			size_t i;
-
-			for (i = 0; i < n / 2; i++) {
-				uint64_t m = bk[2 * i].n + bk[2 * i + 1].n;
-
-				bk[i].mu = ((double)bk[2 * i].n * bk[2 * i].mu +
-				    (double)bk[2 * i + 1].n * bk[2 * i + 1].mu) / (double)m;
-				bk[i].n = m;
-			}
-			n /= 2;
-		}
-		bk[n++] = cur;
+		sum_mu += (double)cur.n * cur.mu;
+		sum_mu2 += (double)cur.n * cur.mu * cur.mu;
 	}
-	if (p99_ms != NULL && out->requests > 0)
-		*p99_ms = mixture_p99(bk, n, out->requests, a->p->sigma);
+	if (p99_ms == NULL || out->requests == 0)
+		return;
+	/* The p99 of the request-weighted mixture of the buckets'
+	 * log-normals.  They differ only by a small jitter of the log-median
+	 * (one version, one latency model per window), so one log-normal with
+	 * the weighted mean of the log-medians and the jitter's variance added
+	 * to the shape's matches the mixture closely, without root finding. */
+	n = (double)out->requests;
+	mean = sum_mu / n;
+	var = fmax(0.0, sum_mu2 / n - mean * mean);
+	*p99_ms = exp(mean + P99_Z * sqrt(a->p->sigma * a->p->sigma + var));
 }
 
 int
@@ -190,6 +153,27 @@ sim_world_traffic(struct sim_world *w, const char *canary, enum workload wl,
 }
 
 /* ---- metrics_ops -------------------------------------------------------- */
+
+/* The canary's requests and p99 over [from, to), through the cache: a pure
+ * function of the world's state, so caching changes no result. */
+static void
+canary_window(const struct sim_world *w, struct sim_app *a, int64_t from_ms, int64_t to_ms,
+    struct sim_traffic *t, double *p99_ms)
+{
+	struct window_cache *k = &a->cache;
+
+	if (!k->valid || k->from_ms != from_ms || k->to_ms != to_ms ||
+	    k->hist_gen != a->hist_gen || k->rev != a->dep[WL_CANARY].rev) {
+		sim_window(w, a, WL_CANARY, from_ms, to_ms, &k->traffic, &k->p99_ms);
+		k->valid = true;
+		k->from_ms = from_ms;
+		k->to_ms = to_ms;
+		k->hist_gen = a->hist_gen;
+		k->rev = a->dep[WL_CANARY].rev;
+	}
+	*t = k->traffic;
+	*p99_ms = k->p99_ms;
+}
 
 static void
 eval_one(struct sim_world *w, const struct metric_query *q, struct metric_value *out)
@@ -217,15 +201,13 @@ eval_one(struct sim_world *w, const struct metric_query *q, struct metric_value 
 		return;
 	}
 	window_s = m->interval_s > 0 ? m->interval_s : 60;
-	sim_window(w, a, WL_CANARY, q->at_ms - (int64_t)window_s * 1000, q->at_ms, &t,
-	    q->volume || m->kind != METRIC_DURATION ? NULL : &p99);
+	canary_window(w, a, q->at_ms - (int64_t)window_s * 1000, q->at_ms, &t, &p99);
 	out->result = CHECK_PASS;
 	if (q->volume) {
 		out->value = (double)t.requests;
 	} else if (t.requests == 0) {
 		out->result = CHECK_NODATA;
-		snprintf(out->err, sizeof out->err, "no values found: %s received no requests in the last %ds",
-		    a->target, window_s);
+		snprintf(out->err, sizeof out->err, "no requests in the last %ds", window_s);
 	} else if (m->kind == METRIC_SUCCESS_RATE) {
 		out->value = 100.0 * (double)(t.requests - t.errors) / (double)t.requests;
 	} else {

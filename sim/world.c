@@ -181,6 +181,7 @@ record_weight(struct sim_app *a, int64_t now, int weight)
 
 	if (last != NULL && last->weight == weight)
 		return;
+	a->hist_gen++;
 	if (last != NULL && last->t_ms == now) {
 		last->weight = weight;
 		return;

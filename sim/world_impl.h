@@ -25,6 +25,17 @@ struct sim_deploy {
 	bool never_ready;	/* this rollout never finishes */
 };
 
+/* The canary's last computed window: the queries of one tick (success
+ * rate, duration, their volumes) share it. */
+struct window_cache {
+	bool valid;
+	int64_t from_ms, to_ms;
+	unsigned hist_gen;
+	int rev;
+	struct sim_traffic traffic;
+	double p99_ms;
+};
+
 struct sim_app {
 	char key[128];		/* "ns/name" */
 	char target[64];
@@ -44,6 +55,8 @@ struct sim_app {
 	struct routes routes;
 	struct weight_change hist[SIM_HISTORY];	/* ring, oldest overwritten */
 	unsigned n_hist;	/* changes ever recorded */
+	unsigned hist_gen;	/* bumped on every change of the history */
+	struct window_cache cache;
 	int64_t last_touch_ms;
 };
 

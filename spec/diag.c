@@ -33,7 +33,22 @@ diag_list_fini(struct diag_list *dl)
 		free(dl->items[i].message);
 	}
 	free(dl->items);
+	for (i = 0; i < dl->n_files; i++)
+		free(dl->files[i]);
+	free(dl->files);
 	memset(dl, 0, sizeof *dl);
+}
+
+void
+diag_list_file(struct diag_list *dl, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < dl->n_files; i++)
+		if (strcmp(dl->files[i], file) == 0)
+			return;
+	dl->files = xreallocarray(dl->files, dl->n_files + 1, sizeof *dl->files);
+	dl->files[dl->n_files++] = xstrdup(file);
 }
 
 void
@@ -105,7 +120,14 @@ diag_list_sort(struct diag_list *dl)
 	for (i = 0; i < dl->n; i++) {
 		keys[i].d = &dl->items[i];
 		keys[i].seq = i;
-		keys[i].file_rank = i;
+		keys[i].file_rank = dl->n_files + i;
+		for (j = 0; j < dl->n_files; j++)
+			if (strcmp(dl->files[j], dl->items[i].file) == 0)
+				break;
+		if (j < dl->n_files) {
+			keys[i].file_rank = j;
+			continue;
+		}
 		for (j = 0; j < i; j++)
 			if (strcmp(dl->items[j].file, dl->items[i].file) == 0) {
 				keys[i].file_rank = keys[j].file_rank;

@@ -34,6 +34,8 @@ struct diag_list {
 	size_t n_errors, n_warnings;
 	bool   strict;		/* warnings become errors */
 	size_t max;		/* stop recording after this many (0: 10000) */
+	char **files;		/* the order files were read in, for sorting */
+	size_t n_files;
 };
 
 void diag_list_init(struct diag_list *dl, bool strict);
@@ -44,7 +46,11 @@ void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file,
     int line, int col, const char *field, const char *lint, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 
-/* Sorts by file (in order of first appearance is kept), then line, column. */
+/* Notes that `file` is read now: findings sort in the order files are read. */
+void diag_list_file(struct diag_list *dl, const char *file);
+
+/* Sorts by file (the order of diag_list_file, then of first appearance),
+ * then line and column; findings at one position keep their order. */
 void diag_list_sort(struct diag_list *dl);
 
 const char *diag_severity_name(enum diag_severity sev);	/* "error", "warning" */

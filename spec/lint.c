@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "spec/schema.h"
+#include "util/status.h"
 
 struct lint_ctx {
 	const struct spec_set *set;
@@ -86,6 +87,42 @@ query_isolates(const char *q, const struct spec_canary *c)
 	    strstr(q, c->target_ref.name) != NULL;
 }
 
+/* Flagger renders templates with missingkey=error: a {{ variables.X }}
+ * the metric does not set fails every check. */
+static void
+check_variables(struct lint_ctx *lc, const struct spec_metric *m,
+    const struct spec_metric_template *t, size_t i)
+{
+	const char *open = t->query, *close, *p;
+	char name[64], path[128], item[64];
+	size_t len, k;
+
+	while ((open = strstr(open, "{{")) != NULL && (close = strstr(open, "}}")) != NULL) {
+		for (p = strstr(open, "variables."); p != NULL && p < close;
+		    p = strstr(p + 1, "variables.")) {
+			p += strlen("variables.");
+			len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-");
+			if (len == 0 || len >= sizeof name)
+				continue;
+			memcpy(name, p, len);
+			name[len] = '\0';
+			for (k = 0; k < m->n_template_variables; k++)
+				if (strcmp(m->template_variables[k].key, name) == 0)
+					break;
+			if (k < m->n_template_variables)
+				continue;
+			snprintf(item, sizeof item, "metrics[%zu].templateVariables", i);
+			apath(lc->c, path, sizeof path, item);
+			report(lc->dl, DIAG_ERROR, &m->pos, path, NULL, "%s: MetricTemplate "
+			    "%s/%s uses {{ variables.%s }}, which metric '%s' does not set "
+			    "(Flagger fails the check)", path_display(path), t->meta.ns,
+			    t->meta.name, name, m->name != NULL ? m->name : "?");
+		}
+		open = close + 2;
+	}
+}
+
 static void
 lint_steps(struct lint_ctx *lc)
 {
@@ -143,6 +180,7 @@ lint_metric(struct lint_ctx *lc, size_t i)
 	const char *q = t != NULL ? t->query : m->query;
 	int window = 4 * c->scrape_interval_s;
 	char p[128], item[64];
+	long long ms;
 
 	if (m->template_ref.set && t == NULL && m->template_ref.name != NULL) {
 		snprintf(item, sizeof item, "metrics[%zu].templateRef", i);
@@ -152,6 +190,8 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		    "checked", path_display(p), m->template_ref.ns != NULL ?
 		    m->template_ref.ns : c->meta.ns, m->template_ref.name);
 	}
+	if (t != NULL && t->query != NULL)
+		check_variables(lc, m, t, i);
 	if (q != NULL && !query_isolates(q, c)) {
 		snprintf(item, sizeof item, "metrics[%zu].%s", i,
 		    t != NULL ? "templateRef" : "query");
@@ -169,7 +209,8 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		report(lc->dl, DIAG_WARNING, &m->pos, p, NULL, "%s is not set: Flagger "
 		    "renders {{ interval }} of MetricTemplate %s as an empty string",
 		    path_display(p), t->meta.name);
-	if (m->interval_s > 0 && m->interval_s < window)
+	if (m->interval != NULL && spec_parse_duration_ms(m->interval, &ms) == ST_OK &&
+	    ms < 1000LL * window)
 		lint(lc, SPEC_LINT_SHORT_WINDOW, p, "a metric window of %s is shorter "
 		    "than four scrape intervals (4 x %ds = %ds): rate() over it has too few "
 		    "samples and the check flaps", m->interval, c->scrape_interval_s, window);
@@ -182,6 +223,36 @@ lint_metric(struct lint_ctx *lc, size_t i)
 		snprintf(item, sizeof item, "metrics[%zu].query", i);
 		lint(lc, SPEC_LINT_DEPRECATED, apath(c, p, sizeof p, item),
 		    "an inline metric query is deprecated: use a MetricTemplate");
+	}
+}
+
+/* An alert's provider among the files given (namespace: the canary's). */
+static void
+lint_alerts(struct lint_ctx *lc)
+{
+	const struct spec_canary *c = lc->c;
+	const struct spec_alert *al;
+	const struct spec_alert_provider *p;
+	const char *ns;
+	char path[128], item[64];
+	size_t i, j;
+
+	for (i = 0; i < c->analysis.n_alerts; i++) {
+		al = &c->analysis.alerts[i];
+		ns = al->provider_ref.ns != NULL ? al->provider_ref.ns : c->meta.ns;
+		for (j = 0; j < spec_set_n_alert_providers(lc->set); j++) {
+			p = spec_set_alert_provider(lc->set, j);
+			if (p->meta.name != NULL && strcmp(p->meta.name, al->provider_ref.name) == 0 &&
+			    strcmp(p->meta.ns, ns) == 0)
+				break;
+		}
+		if (j < spec_set_n_alert_providers(lc->set))
+			continue;
+		snprintf(item, sizeof item, "alerts[%zu].providerRef", i);
+		apath(c, path, sizeof path, item);
+		report(lc->dl, DIAG_WARNING, &al->provider_ref.pos, path, NULL,
+		    "%s: AlertProvider %s/%s is not in the files given", path_display(path),
+		    ns, al->provider_ref.name);
 	}
 }
 
@@ -216,6 +287,7 @@ lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag
 	lint_steps(&lc);
 	for (i = 0; i < a->n_metrics; i++)
 		lint_metric(&lc, i);
+	lint_alerts(&lc);
 	if (a->n_metrics > 0 && c->min_requests <= 0 && !has_volume_query(set, c))
 		lint(&lc, SPEC_LINT_NO_GUARD, apath(c, p, sizeof p, "metrics"),
 		    "no minimum-traffic guard: with little traffic a success rate of a "

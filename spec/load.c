@@ -428,7 +428,9 @@ spec_field_pos(const struct spec_meta *meta, const char *path)
 
 	while (n != NULL && *p != '\0') {
 		len = strcspn(p, ".[");
-		if (len > 0 && len < sizeof key) {
+		if (len >= sizeof key)
+			return pos;
+		if (len > 0) {
 			memcpy(key, p, len);
 			key[len] = '\0';
 			if (n->kind != SPEC_MAP)
@@ -905,6 +907,7 @@ spec_load_buffer(struct spec_set *set, const char *name, const char *data, size_
 	int st;
 
 	lc.file = pool_strdup(&set->pool, name != NULL ? name : "");
+	diag_list_file(dl, lc.file);
 	if (len > SPEC_MAX_FILE_BYTES) {
 		diag_add(dl, DIAG_ERROR, lc.file, 0, 0, "", NULL,
 		    "file too large (%zu bytes; the limit is %u MiB)", len,
@@ -937,6 +940,7 @@ spec_load_file(struct spec_set *set, const char *path, struct diag_list *dl)
 	FILE *f;
 	int st = ST_OK;
 
+	diag_list_file(dl, path);
 	f = fopen(path, "rb");
 	if (f == NULL) {
 		diag_add(dl, DIAG_ERROR, path, 0, 0, "", NULL, "cannot read: %s", strerror(errno));

@@ -158,19 +158,30 @@ type_error(struct conv *cv, const struct spec_node *n, const char *path, const c
 /* A string field: a quoted scalar or a plain one that YAML does not read
  * as a number or a boolean (Kubernetes rejects those for strings). */
 static const char *
-read_str(struct conv *cv, const struct spec_node *n, const char *path)
+read_str_echo(struct conv *cv, const struct spec_node *n, const char *path, bool echo)
 {
 	if (n->kind != SPEC_SCALAR) {
 		type_error(cv, n, path, "a string");
 		return NULL;
 	}
 	if (!n->quoted && strcmp(node_kind_word(n), "a string") != 0) {
-		report(cv->dl, DIAG_ERROR, &n->pos, path, NULL,
-		    "%s: expected a string, found %s (quote it: \"%s\")",
-		    path_display(path), node_kind_word(n), n->value);
+		if (echo)
+			report(cv->dl, DIAG_ERROR, &n->pos, path, NULL,
+			    "%s: expected a string, found %s (quote it: \"%s\")",
+			    path_display(path), node_kind_word(n), n->value);
+		else
+			report(cv->dl, DIAG_ERROR, &n->pos, path, NULL,
+			    "%s: expected a string, found %s (quote it)",
+			    path_display(path), node_kind_word(n));
 		return NULL;
 	}
 	return n->value;
+}
+
+static const char *
+read_str(struct conv *cv, const struct spec_node *n, const char *path)
+{
+	return read_str_echo(cv, n, path, true);
 }
 
 static bool
@@ -328,12 +339,14 @@ read_kv(struct conv *cv, const struct spec_node *n, const char *path,
 		p = key_path(cv, path, n->keys[i]->value);
 		if (headers && v->kind == SPEC_SEQ) {
 			for (j = 0; j < v->n; j++)
-				if ((s = read_str(cv, v->items[j], item_path(cv, p, j))) != NULL)
+				if ((s = read_str_echo(cv, v->items[j], item_path(cv, p, j),
+				    false)) != NULL)
 					(*out)[k++] = (struct spec_kv){ n->keys[i]->value,
 					    (char *)s, n->keys[i]->pos };
 			continue;
 		}
-		s = node_is_null(v) ? "" : read_str(cv, v, p);
+		/* header values may be credentials: never echoed */
+		s = node_is_null(v) ? "" : read_str_echo(cv, v, p, !headers);
 		if (s != NULL)
 			(*out)[k++] = (struct spec_kv){ n->keys[i]->value, (char *)s,
 			    n->keys[i]->pos };

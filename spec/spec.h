@@ -292,6 +292,18 @@ const struct spec_metric_template *spec_find_template(const struct spec_set *set
  * the nearest existing parent's position when the field is missing. */
 struct spec_pos spec_field_pos(const struct spec_meta *meta, const char *path);
 
+/* ---- to the engine --------------------------------------------------------- */
+
+/* A new struct canary_cfg (engine/canary.h; free it with canary_cfg_free())
+ * with every field the spec gives, defaults applied.  Template and built-in
+ * queries are left for metrics/ to render: metric_cfg.query is NULL except
+ * for a deprecated inline query (sent as written), .volume_query is NULL,
+ * .template_ref is "namespace/name" of the MetricTemplate (NULL for
+ * built-ins), .server the template's address or the canary's metricsServer
+ * (NULL for Flagger's default).  Webhook metadata is copied in file order.
+ * Call after spec_validate(); any thread that owns the set. */
+struct canary_cfg *spec_canary_to_cfg(const struct spec_set *set, const struct spec_canary *c);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A Flagger duration: must match ^[0-9]+(m|s) (the CRD pattern, start

@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spec/schema.h"
@@ -282,6 +283,29 @@ check_provider(const struct spec_canary *c, struct diag_list *dl)
 	}
 }
 
+/* autoscalerRef.primaryScalerReplicas.{min,max}Replicas: integers >= 1. */
+static void
+check_scaler_replicas(const struct spec_canary *c, struct diag_list *dl)
+{
+	static const char *const paths[] = {
+		"spec.autoscalerRef.primaryScalerReplicas.minReplicas",
+		"spec.autoscalerRef.primaryScalerReplicas.maxReplicas",
+	};
+	const struct spec_node *n;
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		n = spec_node_path(c->meta.root, paths[i]);
+		if (n == NULL || node_is_null(n))
+			continue;
+		v = n->kind == SPEC_SCALAR && !n->quoted ? n->value : NULL;
+		if (v == NULL || !scalar_is_int(v) || atoi(v) < 1)
+			err_at(dl, &c->meta, paths[i], "%s: expected a whole number of at "
+			    "least 1", path_display(paths[i]));
+	}
+}
+
 void
 validate_canary(const struct spec_set *set, const struct spec_canary *c,
     struct diag_list *dl)
@@ -296,6 +320,7 @@ validate_canary(const struct spec_set *set, const struct spec_canary *c,
 		missing(dl, &c->meta, "spec.targetRef");
 	check_ref(dl, &c->meta, &c->target_ref, "spec.targetRef", NULL);
 	check_ref(dl, &c->meta, &c->autoscaler_ref, "spec.autoscalerRef", NULL);
+	check_scaler_replicas(c, dl);
 	check_ref(dl, &c->meta, &c->ingress_ref, "spec.ingressRef", "Ingress");
 	check_ref(dl, &c->meta, &c->route_ref, "spec.routeRef", "ApisixRoute");
 	check_ref(dl, &c->meta, &c->upstream_ref, "spec.upstreamRef", "Upstream");

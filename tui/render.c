@@ -43,18 +43,70 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	put(p, 0, 0, x - 1, left, ROLE_HEADER);
 }
 
+/* The footer's keys, most useful first when they do not all fit. */
+static const enum key_action footer_priority[] = {
+	KA_APPROVE, KA_DETAIL, KA_BACK, KA_PAUSE, KA_STEP, KA_ROLLBACK, KA_RETRY, KA_HELP,
+	KA_QUIT, KA_PROMOTE, KA_SKIP, KA_FILTER, KA_THEME,
+};
+
+static int
+footer_item(const struct pen *p, enum key_action a, const struct snap_canary *c, bool draw,
+    int y, int x, int w)
+{
+	const char *name = a == KA_PAUSE && c != NULL && c->paused ? "resume" : keymap[a].footer;
+	const char *key = keymap_footer_key(a, p->utf8);
+	char item[48];
+	int need;
+
+	snprintf(item, sizeof item, " %s  ", name);
+	need = text_width(key, p->utf8) + text_width(item, p->utf8);
+	if (draw) {
+		x += put(p, y, x, w - x, key, ROLE_FOOTER_KEY);
+		put(p, y, x, w - x, item, ROLE_DIM);
+	}
+	return need;
+}
+
+static void
+footer_keys(const struct pen *p, const struct ui *u, const struct snap_canary *c, int y, int x,
+    int w)
+{
+	bool shown[KA__COUNT] = { false };
+	int used = x, a;
+	size_t i;
+
+	for (i = 0; i < sizeof footer_priority / sizeof footer_priority[0]; i++) {
+		int need;
+
+		a = footer_priority[i];
+		if (!(keymap[a].flags & KF_FOOTER) || !ui_applies(u, a, c))
+			continue;
+		need = footer_item(p, a, c, false, y, 0, w);
+		if (used + need <= w) {
+			shown[a] = true;
+			used += need;
+		}
+	}
+	for (a = 0; a < KA__COUNT; a++)
+		if (shown[a])
+			x += footer_item(p, a, c, true, y, x, w);
+}
+
 static void
 render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
 {
 	const struct snap_canary *c = ui_current(u, s);
-	int x = 1, a;
-	char item[48];
+	int x = 1;
 
 	if (u->overlay == OV_CONFIRM) {
 		x += put(p, y, x, w - x, "y", ROLE_FOOTER_KEY);
 		x += put(p, y, x, w - x, " yes  ", ROLE_DIM);
 		x += put(p, y, x, w - x, "N", ROLE_FOOTER_KEY);
 		put(p, y, x, w - x, " no (any other key)", ROLE_DIM);
+		return;
+	}
+	if (u->overlay == OV_HELP) {
+		put(p, y, x, w - x, "any key closes the help", ROLE_DIM);
 		return;
 	}
 	if (u->overlay == OV_FILTER) {
@@ -64,26 +116,11 @@ render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y, x, w - x, " clear it", ROLE_DIM);
 		return;
 	}
-	for (a = 0; a < KA__COUNT; a++) {
-		const char *name = keymap[a].footer;
-		const char *key = keymap_footer_key(a, p->utf8);
-		int need;
-
-		if (!(keymap[a].flags & KF_FOOTER) || !ui_applies(u, a, c))
-			continue;
-		if (a == KA_PAUSE && c != NULL && c->paused)
-			name = "resume";
-		snprintf(item, sizeof item, " %s  ", name);
-		need = text_width(key, p->utf8) + text_width(item, p->utf8);
-		if (x + need > w)
-			break;
-		x += put(p, y, x, w - x, key, ROLE_FOOTER_KEY);
-		x += put(p, y, x, w - x, item, ROLE_DIM);
-	}
+	footer_keys(p, u, c, y, x, w);
 }
 
 static void
-render_status(const struct pen *p, const struct ui *u, int y, int w)
+render_status(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
 {
 	int x = 1;
 
@@ -99,7 +136,10 @@ render_status(const struct pen *p, const struct ui *u, int y, int w)
 		snprintf(f, sizeof f, "filter: %s", u->filter);
 		w -= put_right(p, y, w - 1, 40, f, ROLE_DIM) + 2;
 	}
-	put(p, y, x, w - 2, u->msg, ROLE_STATUS);
+	if (u->msg[0] == '\0' && s != NULL && s->read_only && s->holder != NULL && s->holder[0] != '\0')
+		putf(p, y, x, w - 2, ROLE_DIM, "controlled by %s", s->holder);
+	else
+		put(p, y, x, w - 2, u->msg, ROLE_STATUS);
 }
 
 static void
@@ -245,7 +285,7 @@ render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui
 	}
 	render_header(&p, s, u, W);
 	render_body(&p, s, u, H, W);
-	render_status(&p, u, H - 2, W);
+	render_status(&p, s, u, H - 2, W);
 	render_footer(&p, s, u, H - 1, W);
 	if (u->overlay == OV_HELP)
 		render_help(&p, u, H, W);

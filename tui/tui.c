@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/runner.h"
 #include "tui/render.h"
+#include "tui/source.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
 #include "tui/ui.h"
@@ -112,7 +112,8 @@ wall_ms(void)
 /* The loop's state, beyond the UI state proper. */
 struct loop {
 	struct tui *t;
-	struct runner *r;
+	const struct tui_source *src;
+	void *ctx;
 	struct ui u;
 	struct snapshot *s;
 	int64_t snap_mono;		/* when s arrived */
@@ -128,9 +129,9 @@ struct loop {
 static void
 send_command(struct loop *l, const struct command *cmd)
 {
-	if (l->t->read_only || l->r == NULL)	/* watch mode never sends */
+	if (l->t->read_only)	/* watch mode never sends */
 		return;
-	runner_command(l->r, cmd);
+	l->src->command(l->ctx, cmd);
 }
 
 static void
@@ -160,9 +161,9 @@ take_snapshot(struct loop *l)
 {
 	struct snapshot *s;
 
-	if (l->r == NULL)
+	s = l->src->snapshot(l->ctx);
+	if (s == NULL)
 		return;
-	s = runner_snapshot(l->r);
 	if (s != NULL && l->s != NULL && s->version == l->s->version) {
 		snapshot_unref(s);
 		return;
@@ -310,7 +311,7 @@ terminal_start(struct loop *l)
 }
 
 int
-tui_run(struct tui *t, struct runner *r)
+tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa, old[3];
@@ -320,11 +321,17 @@ tui_run(struct tui *t, struct runner *r)
 	int i, status = 0;
 
 	l->t = t;
-	l->r = r;
+	l->src = src;
+	l->ctx = ctx;
 	if (theme_load(name && name[0] ? name : "default", &l->theme, err, sizeof err) != 0) {
 		fprintf(stderr, "perch: %s\n", err);
 		free(l);
 		return 2;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "perch: the terminal front end needs a terminal on stdin and stdout\n");
+		free(l);
+		return 3;
 	}
 	setlocale(LC_ALL, "");
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);

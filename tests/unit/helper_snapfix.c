@@ -145,6 +145,11 @@ fixture_canaries(struct snapshot *s)
 	free(c->ns);
 	c->ns = xstrdup("finance");
 	add_metric(c, "error-budget", METRIC_CUSTOM, false, 0.5, 0.2, 0.1, 6, -1, -1);
+
+	/* wide characters must stay inside their columns */
+	c = add_canary(s, "支払い-gateway-東京-region-one", PHASE_INITIALIZING, 0, 0);
+	c->phase_since_ms = NOW - 3000;
+	add_event(c, 3, SEV_ERROR, "cannot reach the API server: 連絡できません (timeout after 10s)", "");
 }
 
 struct snapshot *

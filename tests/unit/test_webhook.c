@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics/webhook.h"
 #include "tests/unit/helper_httpd.h"
@@ -178,6 +179,58 @@ test_stops_at_first_failure(void **state)
 	httpd_stop(h);
 }
 
+/* disableTLS: an HTTPS hook with a self-signed certificate fails unless
+ * verification is off.  The server is python3's, started here. */
+static void
+test_disable_tls(void **state)
+{
+	static const char server[] =
+	    "import http.server, ssl, sys\n"
+	    "class H(http.server.BaseHTTPRequestHandler):\n"
+	    "    def log_message(self, *a): pass\n"
+	    "    def do_POST(self):\n"
+	    "        self.rfile.read(int(self.headers['Content-Length']))\n"
+	    "        self.send_response(200); self.send_header('Content-Length', '2')\n"
+	    "        self.end_headers(); self.wfile.write(b'ok')\n"
+	    "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+	    "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+	    "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+	    "print(s.server_address[1], flush=True)\n"
+	    "s.handle_request(); s.handle_request()\n";
+	char dir[] = "/tmp/perch-webhook-tls.XXXXXX", cmd[1024], url[64], port[16] = "";
+	struct hook_cfg hook = { .name = (char *)"tls", .url = url };
+	struct hook_call call = { .canary = &canary, .hook = &hook, .phase = PHASE_PROGRESSING };
+	struct hook_result res;
+	FILE *py, *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=t "
+	    "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
+	    dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s/server.py", dir);
+	f = fopen(cmd, "w");
+	assert_non_null(f);
+	fputs(server, f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "python3 %s/server.py %s/cert.pem %s/key.pem", dir, dir, dir);
+	py = popen(cmd, "r");
+	assert_non_null(py);
+	assert_non_null(fgets(port, sizeof port, py));
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/hook", atoi(port));
+	http_webhook_ops.call(NULL, &call, 1, &res);
+	assert_false(res.ok);
+	assert_non_null(strstr(res.msg, "certificate"));
+	hook.disable_tls = true;
+	http_webhook_ops.call(NULL, &call, 1, &res);
+	assert_true(res.ok);
+	assert_string_equal(res.msg, "ok");
+	pclose(py);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -185,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_payloads),
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test(test_stops_at_first_failure),
+		cmocka_unit_test(test_disable_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,312 @@
+/*
+ * canary_load.c — spec Canary -> struct canary_cfg (canary_load.h).  The
+ * metric part renders queries through metrics/ (builtin.h, render.h); the
+ * rest copies fields whose defaults the spec loader already applied.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/canary_load.h"
+#include "metrics/builtin.h"
+#include "metrics/render.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+static char *
+dup_opt(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static struct kv *
+copy_kv(const struct spec_kv *src, size_t n)
+{
+	struct kv *kv = n > 0 ? xcalloc(n, sizeof *kv) : NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		kv[i].key = xstrdup(src[i].key);
+		kv[i].value = xstrdup(src[i].value != NULL ? src[i].value : "");
+	}
+	return kv;
+}
+
+static void
+free_kv(struct kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+/* Replaces every "-primary-canary" by "-primary" in place: the generated
+ * canary names (Contour, Kuma, ...) aimed at the primary. */
+static void
+unsuffix_canary(char *s)
+{
+	static const char pat[] = "-primary-canary";
+	char *p;
+
+	while ((p = strstr(s, pat)) != NULL)
+		memmove(p + 8, p + sizeof pat - 1, strlen(p + sizeof pat - 1) + 1);
+}
+
+struct names {
+	const char *target, *service;
+	bool primary;
+};
+
+static void
+render_ctx_init(struct render_ctx *rc, const struct spec_canary *c, const struct names *nm,
+    const struct spec_metric *m)
+{
+	memset(rc, 0, sizeof *rc);
+	rc->name = c->meta.name;
+	rc->ns = c->meta.ns;
+	rc->target = nm->target;
+	rc->service = nm->service;
+	rc->ingress = c->ingress_ref.set && c->ingress_ref.name != NULL ?
+	    c->ingress_ref.name : c->target_ref.name;
+	rc->route = c->route_ref.set && c->route_ref.name != NULL ?
+	    c->route_ref.name : c->target_ref.name;
+	rc->interval = m->interval != NULL ? m->interval : "";
+}
+
+static int
+where(char *err, size_t errsz, const struct spec_canary *c, size_t i, const char *fmt,
+    const char *a, const char *b)
+{
+	char field[64], msg[512];
+	struct spec_pos pos;
+
+	snprintf(field, sizeof field, "spec.analysis.metrics[%zu]", i);
+	pos = spec_field_pos(&c->meta, field);
+	snprintf(msg, sizeof msg, fmt, a, b);
+	snprintf(err, errsz, "%s:%d:%d: %s: %s", pos.file != NULL ? pos.file : "?",
+	    pos.line, pos.col, field, msg);
+	return ST_INVALID;
+}
+
+static int
+load_template_metric(const struct spec_set *set, const struct spec_canary *c,
+    const struct names *nm, size_t i, struct metric_cfg *mc, char *err, size_t errsz)
+{
+	const struct spec_metric *m = &c->analysis.metrics[i];
+	const struct spec_metric_template *t = spec_find_template(set, c, m);
+	struct render_ctx rc;
+	struct kv *vars;
+	char rerr[256], ref[256];
+	int st;
+
+	snprintf(ref, sizeof ref, "%s/%s", m->template_ref.ns != NULL ? m->template_ref.ns :
+	    c->meta.ns, m->template_ref.name != NULL ? m->template_ref.name : "");
+	if (t == NULL)
+		return where(err, errsz, c, i, "MetricTemplate %s not found in the files given%s",
+		    ref, "");
+	if (t->provider_type != NULL && strcmp(t->provider_type, "prometheus") != 0)
+		return where(err, errsz, c, i, "MetricTemplate %s: provider %s is not supported "
+		    "(only prometheus)", ref, t->provider_type);
+	mc->template_ref = xstrdup(ref);
+	mc->server = dup_opt(t->address);
+	render_ctx_init(&rc, c, nm, m);
+	vars = copy_kv(m->template_variables, m->n_template_variables);
+	rc.vars = vars;
+	rc.n_vars = m->n_template_variables;
+	st = render_template(t->query != NULL ? t->query : "", &rc, &mc->query, rerr, sizeof rerr);
+	if (st == ST_OK && t->volume_query != NULL) {
+		st = render_template(t->volume_query, &rc, &mc->volume_query, rerr, sizeof rerr);
+		if (st != ST_OK)
+			snprintf(ref + strlen(ref), sizeof ref - strlen(ref), " (perch.dev/volume-query)");
+	}
+	free_kv(vars, m->n_template_variables);
+	if (st != ST_OK)
+		return where(err, errsz, c, i, "MetricTemplate %s: query render error: %s", ref, rerr);
+	return ST_OK;
+}
+
+static int
+load_metric(const struct spec_set *set, const struct spec_canary *c, const struct names *nm,
+    size_t i, struct metric_cfg *mc, char *err, size_t errsz)
+{
+	const struct spec_metric *m = &c->analysis.metrics[i];
+	enum observer o = builtin_observer(c->provider, c->target_ref.kind);
+	struct render_ctx rc;
+	char rerr[256];
+	int st = ST_OK;
+
+	mc->name = xstrdup(m->name != NULL ? m->name : "");
+	mc->kind = m->template_ref.set || m->query != NULL ? METRIC_CUSTOM : builtin_kind(m->name);
+	mc->interval_s = m->interval_s;
+	mc->interval = dup_opt(m->interval);
+	mc->has_min = m->has_min;
+	mc->has_max = m->has_max;
+	mc->min = m->min;
+	mc->max = m->max;
+	if (m->has_threshold && !m->has_min && !m->has_max) {
+		/* deprecated threshold: a minimum for the success rate, else a maximum */
+		if (mc->kind == METRIC_SUCCESS_RATE) {
+			mc->has_min = true;
+			mc->min = m->threshold;
+		} else {
+			mc->has_max = true;
+			mc->max = m->threshold;
+		}
+	}
+	if (m->template_ref.set)
+		st = load_template_metric(set, c, nm, i, mc, err, errsz);
+	else if (m->query != NULL) {
+		mc->query = xstrdup(m->query);
+		mc->server = dup_opt(c->metrics_server);
+	} else if (mc->kind != METRIC_CUSTOM) {
+		mc->server = dup_opt(c->metrics_server);
+		render_ctx_init(&rc, c, nm, m);
+		rc.interval = m->interval != NULL ? m->interval : "1m";
+		st = builtin_render(o, mc->kind, false, &rc, &mc->query, rerr, sizeof rerr);
+		if (st == ST_OK)
+			st = builtin_render(o, mc->kind, true, &rc, &mc->volume_query, rerr, sizeof rerr);
+		if (st != ST_OK)
+			return where(err, errsz, c, i, "built-in query: %s%s", rerr, "");
+	} else {
+		return where(err, errsz, c, i, "metric \"%s\" is neither a built-in "
+		    "(request-success-rate, request-duration) nor has a templateRef%s", mc->name, "");
+	}
+	if (st != ST_OK)
+		return st;
+	collapse_space(mc->query);
+	if (mc->volume_query != NULL)
+		collapse_space(mc->volume_query);
+	if (nm->primary) {
+		unsuffix_canary(mc->query);
+		if (mc->volume_query != NULL)
+			unsuffix_canary(mc->volume_query);
+	}
+	return ST_OK;
+}
+
+static void
+load_hooks(const struct spec_canary *c, struct canary_cfg *cfg)
+{
+	size_t i;
+
+	cfg->n_hooks = c->analysis.n_webhooks;
+	cfg->hooks = cfg->n_hooks > 0 ? xcalloc(cfg->n_hooks, sizeof *cfg->hooks) : NULL;
+	for (i = 0; i < cfg->n_hooks; i++) {
+		const struct spec_webhook *w = &c->analysis.webhooks[i];
+		struct hook_cfg *h = &cfg->hooks[i];
+
+		h->name = xstrdup(w->name != NULL ? w->name : "");
+		h->url = xstrdup(w->url != NULL ? w->url : "");
+		h->type = w->type;
+		h->timeout_ms = w->timeout_ms > 0 ? w->timeout_ms : 10000;
+		h->retries = w->retries;
+		h->mute_alert = w->mute_alert;
+		h->disable_tls = w->disable_tls;
+		h->metadata = copy_kv(w->metadata, w->n_metadata);
+		h->n_metadata = w->n_metadata;
+	}
+}
+
+static void
+load_fields(const struct spec_canary *c, struct canary_cfg *cfg)
+{
+	const struct spec_analysis *a = &c->analysis;
+
+	cfg->ns = xstrdup(c->meta.ns);
+	cfg->name = xstrdup(c->meta.name);
+	cfg->target = xstrdup(c->target_ref.name != NULL ? c->target_ref.name : "");
+	cfg->target_kind = xstrdup(c->target_ref.kind != NULL ? c->target_ref.kind : "Deployment");
+	cfg->service = xstrdup(c->apex != NULL ? c->apex : cfg->target);
+	cfg->provider = xstrdup(c->provider != NULL ? c->provider : "");
+	cfg->port = c->service.port;
+	cfg->strategy = c->strategy;
+	cfg->interval_s = a->interval_s;
+	cfg->threshold = a->threshold;
+	cfg->max_weight = c->max_weight;
+	cfg->step_weight = a->step_weight;
+	cfg->n_step_weights = a->n_step_weights;
+	if (a->n_step_weights > 0) {
+		cfg->step_weights = xcalloc(a->n_step_weights, sizeof *cfg->step_weights);
+		memcpy(cfg->step_weights, a->step_weights, a->n_step_weights * sizeof *a->step_weights);
+	}
+	cfg->step_weight_promotion = a->step_weight_promotion;
+	cfg->iterations = a->iterations;
+	cfg->mirror = a->mirror;
+	cfg->mirror_weight = a->mirror_weight;
+	cfg->primary_ready_threshold = a->primary_ready_threshold;
+	cfg->canary_ready_threshold = a->canary_ready_threshold;
+	cfg->progress_deadline_s = c->progress_deadline_s;
+	cfg->skip_analysis = c->skip_analysis;
+	cfg->suspend = c->suspend;
+	cfg->nodata = c->nodata;
+	cfg->min_requests = c->min_requests;
+	cfg->confirm = c->confirm;
+}
+
+int
+canary_load(const struct spec_set *set, const struct spec_canary *c,
+    enum load_aim aim, struct canary_cfg **out, char *err, size_t errsz)
+{
+	struct canary_cfg *cfg = xcalloc(1, sizeof *cfg);
+	char *pt = NULL, *ps = NULL;
+	struct names nm;
+	size_t i;
+	int st = ST_OK;
+
+	*out = NULL;
+	load_fields(c, cfg);
+	load_hooks(c, cfg);
+	nm.primary = aim == AIM_PRIMARY;
+	if (nm.primary) {
+		pt = xasprintf("%s-primary", cfg->target);
+		ps = xasprintf("%s-primary", cfg->service);
+	}
+	nm.target = nm.primary ? pt : cfg->target;
+	nm.service = nm.primary ? ps : cfg->service;
+	cfg->n_metrics = c->analysis.n_metrics;
+	cfg->metrics = cfg->n_metrics > 0 ? xcalloc(cfg->n_metrics, sizeof *cfg->metrics) : NULL;
+	for (i = 0; i < cfg->n_metrics && st == ST_OK; i++)
+		st = load_metric(set, c, &nm, i, &cfg->metrics[i], err, errsz);
+	free(pt);
+	free(ps);
+	if (st != ST_OK) {
+		canary_cfg_free(cfg);
+		return st;
+	}
+	*out = cfg;
+	return ST_OK;
+}
+
+size_t
+canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
+    struct prom *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->analysis.n_metrics; i++) {
+		const struct spec_metric *m = &c->analysis.metrics[i];
+		const struct spec_metric_template *t;
+		struct prom_server_cfg sc;
+		struct kv *h;
+
+		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
+		    t->address == NULL)
+			continue;
+		h = copy_kv(t->headers, t->n_headers);
+		memset(&sc, 0, sizeof sc);
+		sc.url = t->address;
+		sc.insecure = t->insecure_skip_verify;
+		sc.headers = h;
+		sc.n_headers = t->n_headers;
+		if (prom_set_server(p, &sc) == ST_OK)
+			n++;
+		free_kv(h, t->n_headers);
+	}
+	return n;
+}

@@ -1,0 +1,1494 @@
+/*
+ * machine.c — the rollout state machine of one canary (see machine.h).
+ *
+ * The tick follows Flagger's advanceCanary order (reference §2.3): suspend,
+ * initialisation, new-revision detection, primary readiness, confirm-rollout
+ * gate, restart on a newer revision, canary readiness, skip-analysis,
+ * rollback hooks, promotion traffic shift, finalising, threshold, first step
+ * (pre-rollout hooks only) or analysis (rollout hooks, then metrics), then
+ * the strategy's advance (canary weights, blue/green or A/B iterations) and
+ * the promotion gate.
+ *
+ * perch's differences (DESIGN.md §5) are marked "perch:" below: rollback in
+ * the tick that reaches the threshold, inconclusive checks (no data, low
+ * request volume) following the no-data policy, the failure reason kept in
+ * the status, failed checks kept after a rollback, a consistent weight in
+ * WaitingPromotion, manual gates and manual commands, routes reset when a
+ * run starts, and a progress deadline on readiness waits kept by the engine
+ * as well as by the backend.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/machine.h"
+#include "util/xalloc.h"
+
+static const char *const need_names[] = {
+#define X(id, text) text,
+	NEED_LIST(X)
+#undef X
+};
+
+const char *
+need_name(enum need n)
+{
+	return (int)n >= 0 && n < NEED__COUNT ? need_names[n] : "?";
+}
+
+/* ---- observations ------------------------------------------------------ */
+
+void
+obs_init(struct obs *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void
+obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
+{
+	if (n_hooks > o->cap_hooks) {
+		o->hooks = xreallocarray(o->hooks, n_hooks, sizeof *o->hooks);
+		o->cap_hooks = n_hooks;
+	}
+	if (n_metrics > o->cap_metrics) {
+		o->values = xreallocarray(o->values, n_metrics, sizeof *o->values);
+		o->volumes = xreallocarray(o->volumes, n_metrics, sizeof *o->volumes);
+		o->has_volume = xreallocarray(o->has_volume, n_metrics, sizeof *o->has_volume);
+		o->cap_metrics = n_metrics;
+	}
+	o->have = 0;
+	o->hooks_have = 0;
+	o->init_status = 0;
+	o->init_err[0] = '\0';
+	o->rev_status = 0;
+	o->rev_err[0] = '\0';
+	memset(&o->rev, 0, sizeof o->rev);
+	memset(&o->primary, 0, sizeof o->primary);
+	memset(&o->canary, 0, sizeof o->canary);
+	if (n_hooks > 0)
+		memset(o->hooks, 0, n_hooks * sizeof *o->hooks);
+	if (n_metrics > 0) {
+		memset(o->values, 0, n_metrics * sizeof *o->values);
+		memset(o->volumes, 0, n_metrics * sizeof *o->volumes);
+		memset(o->has_volume, 0, n_metrics * sizeof *o->has_volume);
+	}
+}
+
+void
+obs_fini(struct obs *o)
+{
+	free(o->hooks);
+	free(o->values);
+	free(o->volumes);
+	free(o->has_volume);
+	memset(o, 0, sizeof *o);
+}
+
+bool
+machine_wants_volume(const struct canary_cfg *c, const struct metric_cfg *m)
+{
+	if (c->min_requests <= 0)
+		return false;
+	if (m->volume_query != NULL)
+		return true;
+	/* A backend that derives measurements itself (no rendered query)
+	 * can measure the volume of the built-in metrics. */
+	return m->query == NULL && m->kind != METRIC_CUSTOM;
+}
+
+/* ---- weight math (reference §2.7) ------------------------------------- */
+
+int
+machine_max_weight(const struct canary_cfg *c)
+{
+	if (c->n_step_weights > 0) {
+		int last = c->step_weights[c->n_step_weights - 1];
+
+		return last < 100 ? last : 100;
+	}
+	return c->max_weight > 0 ? c->max_weight : 100;
+}
+
+static int
+min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+int
+machine_next_step(const struct canary_cfg *c, int w)
+{
+	int max_step;
+	size_t i;
+
+	if (c->step_weight > 0 || c->n_step_weights == 0)
+		return c->step_weight;
+	max_step = 100 - w;
+	if (max_step == 0)
+		return 1;
+	if (w == 0)
+		return min_int(max_step, c->step_weights[0]);
+	for (i = 0; i + 1 < c->n_step_weights; i++)
+		if (w == c->step_weights[i])
+			return min_int(max_step, c->step_weights[i + 1] - w);
+	return max_step;
+}
+
+size_t
+machine_ladder(const struct canary_cfg *c, int *out, size_t cap)
+{
+	int w = 0, max = machine_max_weight(c);
+	size_t n = 0;
+
+	if (c->strategy != STRATEGY_CANARY)
+		return 0;
+	while (w < max && n < cap) {
+		int step = machine_next_step(c, w);
+
+		if (step <= 0)
+			break;
+		w = w + step > 100 ? 100 : w + step;
+		out[n++] = w;
+	}
+	return n;
+}
+
+struct routes
+machine_routes(const struct canary_status *st)
+{
+	struct routes r;
+
+	r.canary = st->canary_weight < 0 ? 0 : st->canary_weight > 100 ? 100 : st->canary_weight;
+	r.primary = 100 - r.canary;
+	r.mirrored = st->mirrored;
+	return r;
+}
+
+bool
+machine_scaled_up(const struct canary_status *st)
+{
+	switch (st->phase) {
+	case PHASE_PROGRESSING:
+	case PHASE_WAITING_PROMOTION:
+	case PHASE_PROMOTING:
+	case PHASE_FINALISING:
+		return true;
+	case PHASE_FAILED:
+		return st->canary_weight > 0;
+	default:
+		return false;
+	}
+}
+
+bool
+machine_promote_pending(const struct canary_status *st)
+{
+	switch (st->phase) {
+	case PHASE_PROMOTING:
+	case PHASE_FINALISING:
+	case PHASE_SUCCEEDED:
+		return strcmp(st->last_promoted, st->last_applied) != 0;
+	default:
+		return false;
+	}
+}
+
+void
+machine_status_init(struct canary_status *st, int64_t now_ms)
+{
+	memset(st, 0, sizeof *st);
+	st->phase = PHASE_INITIALIZING;
+	st->phase_since_ms = now_ms;
+	st->last_transition_ms = now_ms;
+	st->next_tick_ms = now_ms;
+}
+
+void
+machine_format_duration(char *dst, size_t dstsz, double ms)
+{
+	long long ns = (long long)(ms * 1e6);
+	unsigned long long u = ns < 0 ? (unsigned long long)-ns : (unsigned long long)ns;
+	const char *sign = ns < 0 ? "-" : "";
+	char frac[16] = "";
+	unsigned long long whole, part, div;
+	const char *unit;
+	int digits;
+
+	if (u == 0) {
+		snprintf(dst, dstsz, "0s");
+		return;
+	}
+	if (u < 1000ULL) {
+		snprintf(dst, dstsz, "%s%lluns", sign, u);
+		return;
+	}
+	if (u < 1000000ULL) {
+		div = 1000ULL; unit = "\xc2\xb5s"; digits = 3;
+	} else if (u < 1000000000ULL) {
+		div = 1000000ULL; unit = "ms"; digits = 6;
+	} else {
+		div = 1000000000ULL; unit = "s"; digits = 9;
+	}
+	whole = u / div;
+	part = u % div;
+	if (part > 0) {
+		int len;
+
+		snprintf(frac, sizeof frac, ".%0*llu", digits, part);
+		len = (int)strlen(frac);
+		while (len > 1 && frac[len - 1] == '0')
+			frac[--len] = '\0';
+	}
+	if (div == 1000000000ULL && whole >= 60) {
+		unsigned long long h = whole / 3600, m = (whole / 60) % 60, s = whole % 60;
+
+		if (h > 0)
+			snprintf(dst, dstsz, "%s%lluh%llum%llu%ss", sign, h, m, s, frac);
+		else
+			snprintf(dst, dstsz, "%s%llum%llu%ss", sign, m, s, frac);
+		return;
+	}
+	snprintf(dst, dstsz, "%s%llu%s%s", sign, whole, frac, unit);
+}
+
+/* ---- the tick's context and output helpers ----------------------------- */
+
+struct tk {
+	const struct tick_in *in;
+	struct tick_out *o;
+	const struct canary_cfg *c;
+	const struct obs *ob;
+	struct canary_status *st;
+	int64_t now;
+	unsigned confirm;
+	char nn[160];		/* <name>.<ns> */
+	char tn[160];		/* <target>.<ns> */
+};
+
+static void
+tk_init(struct tk *k, const struct tick_in *in, struct tick_out *o)
+{
+	const struct canary_cfg *c = in->cfg;
+	int interval = c->interval_s > 0 ? c->interval_s : 60;
+
+	/* The output is large and a tick runs several times while it gathers
+	 * observations: reset the header and the counts, not the arrays. */
+	o->need = NEED_NONE;
+	o->need_hook = HOOK_ROLLOUT;
+	o->st = *in->st;
+	o->n_acts = o->n_ev = o->n_checks = 0;
+	o->analysed = o->held = o->refused = o->tick_now = false;
+	o->gate = GATE_NONE;
+	o->answer[0] = '\0';
+	k->in = in;
+	k->o = o;
+	k->c = c;
+	k->ob = in->obs;
+	k->st = &o->st;
+	k->now = in->now_ms;
+	k->confirm = in->confirm | c->confirm;
+	snprintf(k->nn, sizeof k->nn, "%s.%s", c->name ? c->name : "", c->ns ? c->ns : "");
+	snprintf(k->tn, sizeof k->tn, "%s.%s", c->target ? c->target : "", c->ns ? c->ns : "");
+	o->st.next_tick_ms = in->now_ms + (int64_t)interval * 1000;
+}
+
+static void
+add_event(struct tk *k, enum severity sev, const char *reason, const char *actor,
+    const char *fmt, va_list ap)
+{
+	struct mach_event *e;
+
+	if (k->o->n_ev >= MACH_MAX_EVENTS)
+		return;
+	e = &k->o->ev[k->o->n_ev++];
+	e->sev = sev;
+	snprintf(e->reason, sizeof e->reason, "%s", reason);
+	snprintf(e->actor, sizeof e->actor, "%s", actor ? actor : "");
+	vsnprintf(e->message, sizeof e->message, fmt, ap);
+}
+
+static void ev(struct tk *k, enum severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+ev(struct tk *k, enum severity sev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_event(k, sev, "Synced", NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void cmd_ev(struct tk *k, const char *actor, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+cmd_ev(struct tk *k, const char *actor, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_event(k, SEV_NORMAL, "Command", actor, fmt, ap);
+	va_end(ap);
+}
+
+static void set_reason(struct tk *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+set_reason(struct tk *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(k->st->reason, sizeof k->st->reason, fmt, ap);
+	va_end(ap);
+}
+
+static void
+act(struct tk *k, enum action_kind kind, enum phase hook_phase)
+{
+	struct action *a;
+
+	if (k->o->n_acts >= MACH_MAX_ACTIONS)
+		return;
+	a = &k->o->acts[k->o->n_acts++];
+	memset(a, 0, sizeof *a);
+	a->kind = kind;
+	a->hook_phase = hook_phase;
+}
+
+static void
+act_routes(struct tk *k, int primary, int canary, bool mirrored)
+{
+	act(k, ACT_SET_ROUTES, PHASE_PROGRESSING);
+	if (k->o->n_acts > 0 && k->o->acts[k->o->n_acts - 1].kind == ACT_SET_ROUTES) {
+		struct routes *r = &k->o->acts[k->o->n_acts - 1].routes;
+
+		r->primary = primary;
+		r->canary = canary;
+		r->mirrored = mirrored;
+	}
+}
+
+static void
+set_phase(struct tk *k, enum phase p)
+{
+	if (k->st->phase != p)
+		k->st->phase_since_ms = k->now;
+	k->st->phase = p;
+}
+
+static void
+copy_id(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src);
+}
+
+/* Stops the tick to ask for an observation. */
+static bool
+ask(struct tk *k, enum need n)
+{
+	k->o->need = n;
+	return true;
+}
+
+static bool
+have(const struct tk *k, enum need n)
+{
+	return (k->ob->have & (1u << n)) != 0;
+}
+
+/* ---- hooks ------------------------------------------------------------- */
+
+static bool
+has_hooks(const struct canary_cfg *c, enum hook_type t)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_hooks; i++)
+		if (c->hooks[i].type == t)
+			return true;
+	return false;
+}
+
+/* Asks for the hooks of type t when needed.  Returns true when the tick
+ * must stop to gather them. */
+static bool
+need_hooks(struct tk *k, enum hook_type t)
+{
+	if (!has_hooks(k->c, t) || (k->ob->hooks_have & (1u << t)))
+		return false;
+	k->o->need_hook = t;
+	return ask(k, NEED_HOOKS);
+}
+
+/* The first hook of type t that failed (or was never answered), or -1. */
+static int
+failed_hook(const struct tk *k, enum hook_type t)
+{
+	size_t i;
+
+	for (i = 0; i < k->c->n_hooks; i++) {
+		if (k->c->hooks[i].type != t)
+			continue;
+		if (!k->ob->hooks[i].called || !k->ob->hooks[i].r.ok)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+passed_hooks(struct tk *k, enum hook_type t, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < k->c->n_hooks; i++)
+		if (k->c->hooks[i].type == t && k->ob->hooks[i].called && k->ob->hooks[i].r.ok)
+			ev(k, SEV_NORMAL, "%s check %s passed", what, k->c->hooks[i].name);
+}
+
+static const char *
+hook_msg(const struct tk *k, int i)
+{
+	const struct hook_obs *h = &k->ob->hooks[i];
+
+	if (!h->called)
+		return "not called";
+	return h->r.msg[0] ? h->r.msg : "failed";
+}
+
+void
+machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs *h,
+    struct tick_out *out)
+{
+	struct tick_in in = { .cfg = c, .st = &out->st };
+	struct tk k = { .in = &in, .o = out, .c = c, .st = &out->st };
+	size_t i;
+
+	for (i = 0; i < c->n_hooks; i++) {
+		if (c->hooks[i].type != HOOK_POST_ROLLOUT || !h[i].called)
+			continue;
+		if (h[i].r.ok)
+			ev(&k, SEV_NORMAL, "Post-rollout check %s passed", c->hooks[i].name);
+		else
+			ev(&k, SEV_WARNING, "Post-rollout hook %s failed %s", c->hooks[i].name,
+			    h[i].r.msg[0] ? h[i].r.msg : "failed");
+	}
+}
+
+/* ---- transitions ------------------------------------------------------- */
+
+static void
+clear_run(struct canary_status *st)
+{
+	st->canary_weight = 0;
+	st->iterations = 0;
+	st->mirrored = false;
+	st->paused = false;
+	st->hold_since_ms = 0;
+	st->wait_since_ms = 0;
+}
+
+/* reference §2.10 rollback(); perch: failed checks and the reason stay. */
+static void
+rollback(struct tk *k, const char *why)
+{
+	struct canary_status *st = k->st;
+	char reason[sizeof st->reason];
+
+	snprintf(reason, sizeof reason, "%s", why);	/* why may be st->reason */
+	if (st->failed_checks >= k->c->threshold)
+		ev(k, SEV_WARNING, "Rolling back %s failed checks threshold reached %d", k->nn,
+		    st->failed_checks);
+	act_routes(k, 100, 0, false);
+	ev(k, SEV_WARNING, "Canary failed! Scaling down %s", k->nn);
+	act(k, ACT_SCALE_DOWN, PHASE_FAILED);
+	set_phase(k, PHASE_FAILED);
+	clear_run(st);
+	st->skip_requested = false;
+	copy_id(st->failed_revision, sizeof st->failed_revision, st->last_applied);
+	set_reason(k, "%s", reason);
+	act(k, ACT_POST_HOOKS, PHASE_FAILED);
+}
+
+/* reference §2.9 handleFailedPromotion: users stay on the canary. */
+static void
+failed_promotion(struct tk *k, const char *msg)
+{
+	struct canary_status *st = k->st;
+
+	ev(k, SEV_WARNING, "Promotion of %s failed, primary not ready: %s", k->tn, msg);
+	act_routes(k, 0, 100, false);
+	set_phase(k, PHASE_FAILED);
+	clear_run(st);
+	st->canary_weight = 100;
+	st->skip_requested = false;
+	copy_id(st->failed_revision, sizeof st->failed_revision, st->last_applied);
+	set_reason(k, "promotion failed, primary not ready: %s", msg);
+	act(k, ACT_POST_HOOKS, PHASE_FAILED);
+}
+
+/* A new run of revision `rev` (reference §2.3 step 17). */
+static void
+start_run(struct tk *k, const char *rev)
+{
+	struct canary_status *st = k->st;
+
+	ev(k, SEV_NORMAL, "New revision detected! Scaling up %s", k->tn);
+	/* perch: routes are reset (a failed promotion left them on the canary). */
+	act_routes(k, 100, 0, false);
+	act(k, ACT_SCALE_UP, PHASE_PROGRESSING);
+	set_phase(k, PHASE_PROGRESSING);
+	clear_run(st);
+	st->failed_checks = 0;
+	st->approved &= ~(unsigned)CONFIRM_PROMOTION;
+	copy_id(st->last_applied, sizeof st->last_applied, rev);
+	st->reason[0] = '\0';
+}
+
+static void
+promote_now(struct tk *k)
+{
+	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", k->tn, k->c->target,
+	    k->c->ns);
+	act(k, ACT_PROMOTE, PHASE_PROMOTING);
+	set_phase(k, PHASE_PROMOTING);
+	k->st->reason[0] = '\0';
+}
+
+/* perch: the failed check counts, and the threshold-th one rolls back in
+ * the same tick. */
+static bool
+fail_check(struct tk *k, const char *why)
+{
+	char reason[sizeof k->st->reason];
+
+	snprintf(reason, sizeof reason, "%s", why);	/* why may be st->reason */
+	k->st->failed_checks++;
+	set_reason(k, "%s", reason);
+	if (k->st->failed_checks >= k->c->threshold)
+		rollback(k, reason);
+	return true;
+}
+
+/* A readiness wait; returns true (the tick stops). */
+static bool
+not_ready(struct tk *k, bool primary, const struct readiness *r)
+{
+	char msg[ERRMSG_MAX + 200];
+	int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ? k->c->progress_deadline_s : 600) * 1000;
+	const char *why = r->msg[0] ? r->msg : "not ready";
+
+	if (primary)
+		snprintf(msg, sizeof msg, "%s-primary.%s not ready: %s", k->c->target, k->c->ns, why);
+	else
+		snprintf(msg, sizeof msg, "canary deployment %s not ready: %s", k->tn, why);
+	ev(k, SEV_WARNING, "%s", msg);
+	if (k->st->wait_since_ms == 0)
+		k->st->wait_since_ms = k->now;
+	set_reason(k, "%s", msg);
+	if (r->retriable && k->now - k->st->wait_since_ms < deadline)
+		return true;
+	if (primary && (k->st->phase == PHASE_PROMOTING || k->st->phase == PHASE_FINALISING)) {
+		failed_promotion(k, why);
+		return true;
+	}
+	ev(k, SEV_WARNING, "Rolling back %s progress deadline exceeded %s", k->nn, msg);
+	rollback(k, msg);
+	return true;
+}
+
+/* ---- analysis (reference §3.3; perch: inconclusive checks) -------------- */
+
+enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE };
+
+static void
+fmt_bound(char *dst, size_t dstsz, const struct metric_cfg *m, double v)
+{
+	if (m->kind == METRIC_DURATION)
+		machine_format_duration(dst, dstsz, (double)(long long)v);
+	else
+		snprintf(dst, dstsz, "%g", v);
+}
+
+static enum verdict
+judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
+{
+	const struct metric_cfg *m = &k->c->metrics[i];
+	const struct metric_value *v = &k->ob->values[i];
+
+	*below = false;
+	if (v->result == CHECK_ERROR) {
+		snprintf(why, whysz, "%s", v->err[0] ? v->err : "query failed");
+		return V_ERROR;
+	}
+	if (v->result != CHECK_PASS) {
+		snprintf(why, whysz, "no data%s%s", v->err[0] ? ": " : "", v->err);
+		return V_INCONCLUSIVE;
+	}
+	if (k->ob->has_volume[i]) {
+		const struct metric_value *vol = &k->ob->volumes[i];
+
+		if (vol->result != CHECK_PASS) {
+			snprintf(why, whysz, "no request volume%s%s", vol->err[0] ? ": " : "", vol->err);
+			return V_INCONCLUSIVE;
+		}
+		if (vol->value < k->c->min_requests) {
+			snprintf(why, whysz, "request volume %g below minimum %g", vol->value,
+			    k->c->min_requests);
+			return V_INCONCLUSIVE;
+		}
+	}
+	if (m->has_min && v->value < (m->kind == METRIC_DURATION ? (double)(long long)m->min : m->min)) {
+		*below = true;
+		return V_FAIL;
+	}
+	if (m->has_max && v->value > (m->kind == METRIC_DURATION ? (double)(long long)m->max : m->max))
+		return V_FAIL;
+	return V_PASS;
+}
+
+/* Flagger's "Halt ..." text and perch's reason for a value out of bounds. */
+static void
+metric_failed(struct tk *k, size_t i, bool below)
+{
+	const struct metric_cfg *m = &k->c->metrics[i];
+	double v = k->ob->values[i].value, b = below ? m->min : m->max;
+	const char *op = below ? "<" : ">";
+	char vs[48], bs[48];
+
+	fmt_bound(bs, sizeof bs, m, b);
+	if (m->kind == METRIC_DURATION) {
+		machine_format_duration(vs, sizeof vs, v);
+		ev(k, SEV_WARNING, "Halt %s advancement request duration %s %s %s", k->nn, vs, op, bs);
+	} else if (m->kind == METRIC_SUCCESS_RATE) {
+		snprintf(vs, sizeof vs, "%.2f", v);
+		ev(k, SEV_WARNING, "Halt %s advancement success rate %s%% %s %s%%", k->nn, vs, op, bs);
+	} else {
+		snprintf(vs, sizeof vs, "%.2f", v);
+		ev(k, SEV_WARNING, "Halt %s advancement %s %s %s %s", k->nn, m->name, vs, op, bs);
+	}
+	set_reason(k, "%s %s%s %s %s%s", m->name, vs, m->kind == METRIC_SUCCESS_RATE ? "%" : "",
+	    op, bs, m->kind == METRIC_SUCCESS_RATE ? "%" : "");
+}
+
+/* Flagger's texts for "no values found" (policy fail) and query errors. */
+static void
+metric_nodata_failed(struct tk *k, size_t i, const char *why, bool error)
+{
+	const struct metric_cfg *m = &k->c->metrics[i];
+	const char *err = k->ob->values[i].err;
+
+	if (error) {
+		ev(k, SEV_ERROR, "%s query failed for %s: %s",
+		    m->template_ref ? "Metric" : "Prometheus", m->name, why);
+		set_reason(k, "%s query failed: %s", m->name, why);
+		return;
+	}
+	if (m->template_ref != NULL)
+		ev(k, SEV_WARNING, "Halt advancement no values found for custom metric: %s: %s",
+		    m->name, err);
+	else if (m->kind == METRIC_CUSTOM)
+		ev(k, SEV_WARNING, "Halt advancement no values found for metric: %s", m->name);
+	else if (m->kind == METRIC_DURATION)
+		ev(k, SEV_WARNING, "Halt advancement no values found for %s metric %s probably %s is "
+		    "not receiving traffic", k->c->provider ? k->c->provider : "", m->name, k->tn);
+	else
+		ev(k, SEV_WARNING, "Halt advancement no values found for %s metric %s probably %s is "
+		    "not receiving traffic: %s", k->c->provider ? k->c->provider : "", m->name, k->tn, err);
+	set_reason(k, "%s %s", m->name, why);
+}
+
+static void
+record_checks(struct tk *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->c->n_metrics && k->o->n_checks < MACH_MAX_CHECKS; i++) {
+		struct mach_check *ch = &k->o->checks[k->o->n_checks++];
+		char why[ERRMSG_MAX + 64];
+		bool below;
+
+		ch->metric = i;
+		ch->has_value = k->ob->values[i].result == CHECK_PASS;
+		ch->value = k->ob->values[i].value;
+		switch (judge(k, i, why, sizeof why, &below)) {
+		case V_PASS: ch->result = CHECK_PASS; break;
+		case V_FAIL: ch->result = CHECK_FAIL; break;
+		case V_ERROR: ch->result = CHECK_ERROR; break;
+		case V_INCONCLUSIVE: ch->result = CHECK_NODATA; break;
+		}
+	}
+}
+
+/* perch: an inconclusive analysis under the hold policy. */
+static bool
+hold(struct tk *k, size_t i, const char *why)
+{
+	int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ? k->c->progress_deadline_s : 600) * 1000;
+
+	k->o->held = true;
+	if (k->st->hold_since_ms == 0)
+		k->st->hold_since_ms = k->now;
+	if (k->now - k->st->hold_since_ms >= deadline) {
+		ev(k, SEV_WARNING, "Rolling back %s no traffic: %s %s for %llds, past the progress deadline",
+		    k->nn, k->c->metrics[i].name, why,
+		    (long long)((k->now - k->st->hold_since_ms) / 1000));
+		rollback(k, "no traffic");
+		return true;
+	}
+	ev(k, SEV_WARNING, "Halt %s advancement %s inconclusive: %s (no-data policy hold)", k->nn,
+	    k->c->metrics[i].name, why);
+	set_reason(k, "held: %s %s", k->c->metrics[i].name, why);
+	return true;
+}
+
+/* Judges the metrics in Flagger's order (built-ins and inline queries,
+ * then templates).  Returns true when the tick stops (failed or held). */
+static bool
+judge_metrics(struct tk *k)
+{
+	int pass, held = -1;
+	char why[ERRMSG_MAX + 64], held_why[ERRMSG_MAX + 64] = "";
+	size_t i;
+	bool below;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < k->c->n_metrics; i++) {
+			if ((k->c->metrics[i].template_ref != NULL) != (pass == 1))
+				continue;
+			switch (judge(k, i, why, sizeof why, &below)) {
+			case V_PASS:
+				break;
+			case V_FAIL:
+				metric_failed(k, i, below);
+				return fail_check(k, k->st->reason);
+			case V_ERROR:
+				metric_nodata_failed(k, i, why, true);
+				return fail_check(k, k->st->reason);
+			case V_INCONCLUSIVE:
+				if (k->c->nodata == NODATA_FAIL) {
+					metric_nodata_failed(k, i, why, false);
+					return fail_check(k, k->st->reason);
+				}
+				if (k->c->nodata == NODATA_HOLD && held < 0) {
+					held = (int)i;
+					snprintf(held_why, sizeof held_why, "%s", why);
+				}
+				break;
+			}
+		}
+	}
+	if (held >= 0)
+		return hold(k, (size_t)held, held_why);
+	k->st->hold_since_ms = 0;
+	return false;
+}
+
+/* reference §2.3 step 26, the later steps: rollout hooks, then metrics. */
+static bool
+analyse(struct tk *k)
+{
+	int bad;
+
+	if (need_hooks(k, HOOK_ROLLOUT))
+		return true;
+	bad = failed_hook(k, HOOK_ROLLOUT);
+	if (bad >= 0) {
+		char reason[ERRMSG_MAX + 128];
+
+		ev(k, SEV_WARNING, "Halt %s advancement external check %s failed %s", k->nn,
+		    k->c->hooks[bad].name, hook_msg(k, bad));
+		snprintf(reason, sizeof reason, "webhook %s: %s", k->c->hooks[bad].name, hook_msg(k, bad));
+		return fail_check(k, reason);
+	}
+	if (k->c->n_metrics == 0)
+		return false;
+	if (!have(k, NEED_METRICS))
+		return ask(k, NEED_METRICS);
+	k->o->analysed = true;
+	record_checks(k);
+	return judge_metrics(k);
+}
+
+/* The first step: pre-rollout hooks only, no metrics. */
+static bool
+first_step(struct tk *k)
+{
+	int bad;
+
+	ev(k, SEV_NORMAL, "Starting canary analysis for %s", k->tn);
+	if (need_hooks(k, HOOK_PRE_ROLLOUT))
+		return true;
+	bad = failed_hook(k, HOOK_PRE_ROLLOUT);
+	if (bad >= 0) {
+		char reason[ERRMSG_MAX + 128];
+
+		ev(k, SEV_WARNING, "Halt %s advancement pre-rollout check %s failed %s", k->nn,
+		    k->c->hooks[bad].name, hook_msg(k, bad));
+		snprintf(reason, sizeof reason, "pre-rollout webhook %s: %s", k->c->hooks[bad].name,
+		    hook_msg(k, bad));
+		return fail_check(k, reason);
+	}
+	passed_hooks(k, HOOK_PRE_ROLLOUT, "Pre-rollout");
+	return false;
+}
+
+/* ---- advancing --------------------------------------------------------- */
+
+/* The confirm-promotion gate (perch's manual gate, then the hooks).
+ * Returns true when the tick stops (waiting, or gathering hooks). */
+static bool
+promotion_gate(struct tk *k)
+{
+	int bad;
+
+	if ((k->confirm & CONFIRM_PROMOTION) && !(k->st->approved & CONFIRM_PROMOTION)) {
+		k->o->gate = GATE_PROMOTION;
+		if (k->st->phase != PHASE_WAITING_PROMOTION) {
+			set_phase(k, PHASE_WAITING_PROMOTION);
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval of revision %s",
+			    k->nn, k->st->last_applied);
+		}
+		set_reason(k, "waiting for promotion approval");
+		return true;
+	}
+	if (need_hooks(k, HOOK_CONFIRM_PROMOTION))
+		return true;
+	bad = failed_hook(k, HOOK_CONFIRM_PROMOTION);
+	if (bad >= 0) {
+		k->o->gate = GATE_PROMOTION;
+		if (k->st->phase != PHASE_WAITING_PROMOTION) {
+			set_phase(k, PHASE_WAITING_PROMOTION);
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval %s", k->nn,
+			    k->c->hooks[bad].name);
+		}
+		set_reason(k, "waiting for promotion approval %s", k->c->hooks[bad].name);
+		return true;
+	}
+	passed_hooks(k, HOOK_CONFIRM_PROMOTION, "Confirm-promotion");
+	return false;
+}
+
+/* runCanary (reference §2.7) for the weight below the maximum. */
+static void
+run_canary(struct tk *k, int step)
+{
+	struct canary_status *st = k->st;
+	int w = st->canary_weight, p = 100 - w;
+
+	if (k->c->mirror && w == 0) {
+		if (!st->mirrored) {
+			st->mirrored = true;
+		} else {
+			st->mirrored = false;
+			p = 100 - step;
+			w = step;
+		}
+	} else {
+		p = p - step < 0 ? 0 : p - step;
+		w = w + step > 100 ? 100 : w + step;
+	}
+	act_routes(k, p, w, st->mirrored);
+	st->canary_weight = w;
+	st->reason[0] = '\0';
+	ev(k, SEV_NORMAL, "Advance %s canary weight %d", k->nn, w);
+}
+
+static bool
+advance_canary(struct tk *k, bool manual)
+{
+	int step = machine_next_step(k->c, k->st->canary_weight);
+	int bad;
+
+	if (!manual && step > 0 && !k->st->mirrored && k->st->phase == PHASE_PROGRESSING) {
+		if (need_hooks(k, HOOK_CONFIRM_TRAFFIC_INCREASE))
+			return true;
+		bad = failed_hook(k, HOOK_CONFIRM_TRAFFIC_INCREASE);
+		if (bad >= 0) {
+			k->o->gate = GATE_TRAFFIC;
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for traffic increase approval %s",
+			    k->nn, k->c->hooks[bad].name);
+			set_reason(k, "waiting for traffic increase approval %s", k->c->hooks[bad].name);
+			return true;
+		}
+		passed_hooks(k, HOOK_CONFIRM_TRAFFIC_INCREASE, "Confirm-traffic-increase");
+	}
+	if (k->st->canary_weight < machine_max_weight(k->c)) {
+		run_canary(k, step);
+		return true;
+	}
+	if (!manual && promotion_gate(k))
+		return true;
+	promote_now(k);
+	return true;
+}
+
+static void
+advance_iteration(struct tk *k)
+{
+	k->st->iterations++;
+	k->st->reason[0] = '\0';
+	ev(k, SEV_NORMAL, "Advance %s canary iteration %d/%d", k->nn, k->st->iterations,
+	    k->c->iterations);
+}
+
+/* runBlueGreen (reference §2.7). */
+static bool
+advance_bluegreen(struct tk *k, bool manual)
+{
+	struct canary_status *st = k->st;
+
+	if (st->iterations < k->c->iterations) {
+		if (k->c->mirror && !st->mirrored) {
+			st->mirrored = true;
+			act_routes(k, 100, 0, true);
+		}
+		advance_iteration(k);
+		return true;
+	}
+	if (st->iterations == k->c->iterations) {
+		if (!manual && promotion_gate(k))
+			return true;
+		if (st->mirrored)
+			ev(k, SEV_NORMAL, "Stop traffic mirroring and route all traffic to canary");
+		else
+			ev(k, SEV_NORMAL, "Routing all traffic to canary");
+		act_routes(k, 0, 100, false);
+		st->mirrored = false;
+		st->canary_weight = 100;
+		st->iterations++;
+		return true;
+	}
+	promote_now(k);
+	return true;
+}
+
+/* runAB (reference §2.7): the router applies the match rules. */
+static bool
+advance_ab(struct tk *k, bool manual)
+{
+	if (k->st->iterations < k->c->iterations) {
+		act_routes(k, 0, 100, false);
+		k->st->canary_weight = 100;
+		advance_iteration(k);
+		return true;
+	}
+	if (!manual && promotion_gate(k))
+		return true;
+	promote_now(k);
+	return true;
+}
+
+static bool
+advance(struct tk *k, bool manual)
+{
+	switch (k->c->strategy) {
+	case STRATEGY_BLUEGREEN:
+		return advance_bluegreen(k, manual);
+	case STRATEGY_ABTESTING:
+		return advance_ab(k, manual);
+	default:
+		return advance_canary(k, manual);
+	}
+}
+
+/* ---- the tick (reference §2.3) ----------------------------------------- */
+
+static void
+revision_error(struct tk *k)
+{
+	char kind[32];
+	size_t i;
+
+	snprintf(kind, sizeof kind, "%s", k->c->target_kind ? k->c->target_kind : "Deployment");
+	for (i = 0; kind[i]; i++)
+		if (kind[i] >= 'A' && kind[i] <= 'Z')
+			kind[i] = (char)(kind[i] - 'A' + 'a');
+	ev(k, SEV_WARNING, "%s %s get query error: %s", kind, k->tn,
+	    k->ob->rev_err[0] ? k->ob->rev_err : "unknown revision");
+}
+
+static bool
+tick_initializing(struct tk *k)
+{
+	struct canary_status *st = k->st;
+
+	if (!have(k, NEED_INIT))
+		return ask(k, NEED_INIT);
+	if (k->ob->init_status != 0) {
+		ev(k, SEV_WARNING, "%s", k->ob->init_err[0] ? k->ob->init_err : "initialization failed");
+		set_reason(k, "%s", k->ob->init_err);
+		return true;
+	}
+	if (!k->c->skip_analysis) {
+		if (!have(k, NEED_PRIMARY))
+			return ask(k, NEED_PRIMARY);
+		if (!k->ob->primary.ready)
+			return not_ready(k, true, &k->ob->primary);
+	}
+	if (!have(k, NEED_REVISION))
+		return ask(k, NEED_REVISION);
+	if (k->ob->rev_status != 0) {
+		revision_error(k);
+		return true;
+	}
+	set_phase(k, PHASE_INITIALIZED);
+	copy_id(st->last_applied, sizeof st->last_applied, k->ob->rev.id);
+	copy_id(st->last_promoted, sizeof st->last_promoted, k->ob->rev.id);
+	st->wait_since_ms = 0;
+	st->reason[0] = '\0';
+	ev(k, SEV_NORMAL, "Initialization done! %s", k->nn);
+	return true;
+}
+
+/* Idle phases: true when there is no new revision (or it cannot be read). */
+static bool
+idle_unchanged(struct tk *k)
+{
+	const char *id;
+
+	if (!have(k, NEED_REVISION))
+		return ask(k, NEED_REVISION);
+	if (k->ob->rev_status != 0) {
+		revision_error(k);
+		return true;
+	}
+	id = k->ob->rev.id;
+	return id[0] == '\0' || strcmp(id, k->st->last_applied) == 0 ||
+	    strcmp(id, k->st->last_promoted) == 0;
+}
+
+/* Step 17: a new revision passes the confirm-rollout gates and starts. */
+static bool
+gate_rollout(struct tk *k)
+{
+	struct canary_status *st = k->st;
+	const char *rev;
+	int bad;
+
+	if (!have(k, NEED_REVISION))
+		return ask(k, NEED_REVISION);
+	rev = k->ob->rev_status == 0 && k->ob->rev.id[0] ? k->ob->rev.id : st->last_applied;
+	if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
+		st->approved = 0;	/* a new revision: approvals start over */
+	if ((k->confirm & CONFIRM_ROLLOUT) && !(st->approved & CONFIRM_ROLLOUT)) {
+		k->o->gate = GATE_ROLLOUT;
+		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for rollout approval of revision %s",
+			    k->nn, rev);
+		set_phase(k, PHASE_WAITING);
+		copy_id(st->last_applied, sizeof st->last_applied, rev);
+		set_reason(k, "waiting for rollout approval");
+		return true;
+	}
+	if (need_hooks(k, HOOK_CONFIRM_ROLLOUT))
+		return true;
+	bad = failed_hook(k, HOOK_CONFIRM_ROLLOUT);
+	if (bad >= 0) {
+		k->o->gate = GATE_ROLLOUT;
+		if (st->phase != PHASE_WAITING)
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for approval %s", k->nn,
+			    k->c->hooks[bad].name);
+		set_phase(k, PHASE_WAITING);
+		copy_id(st->last_applied, sizeof st->last_applied, rev);
+		set_reason(k, "waiting for approval %s", k->c->hooks[bad].name);
+		return true;
+	}
+	passed_hooks(k, HOOK_CONFIRM_ROLLOUT, "Confirm-rollout");
+	start_run(k, rev);
+	return true;
+}
+
+static bool
+rollback_hooks(struct tk *k)
+{
+	size_t i;
+
+	if (need_hooks(k, HOOK_ROLLBACK))
+		return true;
+	for (i = 0; i < k->c->n_hooks; i++) {
+		const struct hook_cfg *h = &k->c->hooks[i];
+		char reason[ERRMSG_MAX + 128];
+
+		if (h->type != HOOK_ROLLBACK || !k->ob->hooks[i].called)
+			continue;
+		if (!k->ob->hooks[i].r.ok) {
+			ev(k, SEV_NORMAL, "Rollback hook %s not signaling a rollback", h->name);
+			continue;
+		}
+		ev(k, SEV_WARNING, "Rollback check %s passed", h->name);
+		ev(k, SEV_WARNING, "Rolling back %s manual webhook invoked", k->nn);
+		snprintf(reason, sizeof reason, "rollback webhook %s: %s", h->name,
+		    k->ob->hooks[i].r.msg[0] ? k->ob->hooks[i].r.msg : "rollback requested");
+		rollback(k, reason);
+		return true;
+	}
+	return false;
+}
+
+/* runPromotionTrafficShift (reference §2.9). */
+static bool
+promotion_shift(struct tk *k)
+{
+	struct canary_status *st = k->st;
+	int spw = k->c->step_weight_promotion, w = st->canary_weight;
+
+	if (spw <= 0) {
+		ev(k, SEV_NORMAL, "Routing all traffic to primary");
+		act_routes(k, 100, 0, false);
+		st->canary_weight = 0;
+		set_phase(k, PHASE_FINALISING);
+		return true;
+	}
+	if (w > 0) {
+		int p = 100 - w + spw > 100 ? 100 : 100 - w + spw;
+
+		w = w - spw < 0 ? 0 : w - spw;
+		act_routes(k, p, w, false);
+		ev(k, SEV_NORMAL, "Advance %s primary weight %d", k->nn, p);
+		st->canary_weight = w;
+		if (p < 100)
+			return true;
+		st->canary_weight = 0;
+	}
+	set_phase(k, PHASE_FINALISING);
+	return true;
+}
+
+static void
+succeed(struct tk *k)
+{
+	act(k, ACT_SCALE_DOWN, PHASE_SUCCEEDED);
+	set_phase(k, PHASE_SUCCEEDED);
+	clear_run(k->st);
+	k->st->skip_requested = false;
+	k->st->approved = 0;
+	k->st->reason[0] = '\0';
+	act(k, ACT_POST_HOOKS, PHASE_SUCCEEDED);
+}
+
+static void
+skip_promote(struct tk *k)
+{
+	act_routes(k, 100, 0, false);
+	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", k->tn, k->c->target, k->c->ns);
+	act(k, ACT_PROMOTE, PHASE_SUCCEEDED);
+	succeed(k);
+	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", k->tn);
+}
+
+static bool
+tick_run(struct tk *k)
+{
+	struct canary_status *st = k->st;
+	enum phase ph = st->phase;
+	bool idle = ph == PHASE_INITIALIZED || ph == PHASE_SUCCEEDED || ph == PHASE_FAILED;
+	bool running = ph == PHASE_PROGRESSING || ph == PHASE_WAITING_PROMOTION;
+	bool skip = k->c->skip_analysis || st->skip_requested;
+
+	if (machine_promote_pending(st)) {
+		act(k, ACT_PROMOTE, ph);	/* decided, not confirmed done */
+		return true;
+	}
+	if (idle && idle_unchanged(k))
+		return true;
+	if (!k->c->skip_analysis) {
+		if (!have(k, NEED_PRIMARY))
+			return ask(k, NEED_PRIMARY);
+		if (!k->ob->primary.ready)
+			return not_ready(k, true, &k->ob->primary);
+	}
+	if (idle || ph == PHASE_WAITING)
+		return gate_rollout(k);
+	if (running) {
+		if (!have(k, NEED_REVISION))
+			return ask(k, NEED_REVISION);
+		if (k->ob->rev_status == 0 && k->ob->rev.id[0] &&
+		    strcmp(k->ob->rev.id, st->last_applied) != 0) {
+			ev(k, SEV_NORMAL, "New revision detected! Restarting analysis for %s", k->tn);
+			act_routes(k, 100, 0, false);
+			clear_run(st);
+			st->failed_checks = 0;
+			st->approved &= ~(unsigned)CONFIRM_PROMOTION;
+			set_phase(k, PHASE_PROGRESSING);
+			copy_id(st->last_applied, sizeof st->last_applied, k->ob->rev.id);
+			st->reason[0] = '\0';
+			return true;
+		}
+	}
+	if (!have(k, NEED_CANARY))
+		return ask(k, NEED_CANARY);
+	if (!k->ob->canary.ready)
+		return not_ready(k, false, &k->ob->canary);
+	st->wait_since_ms = 0;
+	if (skip) {
+		skip_promote(k);
+		return true;
+	}
+	if (running && rollback_hooks(k))
+		return true;
+	if (ph == PHASE_PROMOTING)
+		return promotion_shift(k);
+	if (ph == PHASE_FINALISING) {
+		succeed(k);
+		ev(k, SEV_NORMAL, "Promotion completed! Scaling down %s", k->tn);
+		return true;
+	}
+	if (st->failed_checks >= k->c->threshold) {
+		rollback(k, st->reason[0] ? st->reason : "failed checks threshold reached");
+		return true;
+	}
+	if (st->canary_weight == 0 && st->iterations == 0 && !(k->c->mirror && st->mirrored) ?
+	    first_step(k) : analyse(k))
+		return true;
+	if (st->paused)
+		return true;
+	return advance(k, false);
+}
+
+enum need
+machine_tick(const struct tick_in *in, struct tick_out *out)
+{
+	struct tk k;
+
+	tk_init(&k, in, out);
+	if (in->cfg->suspend) {
+		ev(&k, SEV_NORMAL, "skipping canary run as object is suspended");
+		return NEED_NONE;
+	}
+	if (in->st->phase == PHASE_INITIALIZING)
+		tick_initializing(&k);
+	else
+		tick_run(&k);
+	return out->need;
+}
+
+/* ---- manual commands (DESIGN.md §5) ------------------------------------ */
+
+static void refuse(struct tk *k, enum command_kind cmd, const char *actor, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void
+refuse(struct tk *k, enum command_kind cmd, const char *actor, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	/* Refused whole: the status, actions and events of any partial work
+	 * are dropped. */
+	k->o->st = *k->in->st;
+	k->o->n_acts = 0;
+	k->o->n_ev = 0;
+	k->o->refused = true;
+	k->o->tick_now = false;
+	snprintf(k->o->answer, sizeof k->o->answer, "%s %s refused: %s", k->c->name,
+	    command_name(cmd), why);
+	if (k->o->n_ev < MACH_MAX_EVENTS) {
+		struct mach_event *e = &k->o->ev[k->o->n_ev++];
+
+		e->sev = SEV_WARNING;
+		snprintf(e->reason, sizeof e->reason, "Refused");
+		snprintf(e->actor, sizeof e->actor, "%s", actor);
+		snprintf(e->message, sizeof e->message, "Refused %s from %s: %s", command_name(cmd),
+		    actor, why);
+	}
+}
+
+static bool
+phase_running(enum phase p)
+{
+	return p == PHASE_PROGRESSING || p == PHASE_WAITING_PROMOTION;
+}
+
+static void
+cmd_promote_step(struct tk *k, const char *actor)
+{
+	struct canary_status *st = k->st;
+
+	if (st->phase == PHASE_WAITING_PROMOTION) {
+		refuse(k, CMD_PROMOTE_STEP, actor,
+		    "at the last step, waiting for promotion approval: approve or promote fully");
+		return;
+	}
+	if (st->phase != PHASE_PROGRESSING) {
+		refuse(k, CMD_PROMOTE_STEP, actor, "no step to promote while %s", phase_name(st->phase));
+		return;
+	}
+	cmd_ev(k, actor, "Promote one step requested by %s", actor);
+	advance(k, true);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: %s", k->c->name,
+	    st->phase == PHASE_PROMOTING ? "promoting" : "");
+	if (st->phase != PHASE_PROMOTING)
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d%s",
+		    k->c->name, st->canary_weight,
+		    k->c->strategy == STRATEGY_CANARY ? "" : " (iteration)");
+}
+
+static void
+cmd_promote_full(struct tk *k, const char *actor)
+{
+	if (!phase_running(k->st->phase)) {
+		refuse(k, CMD_PROMOTE_FULL, actor, k->st->phase == PHASE_WAITING ?
+		    "the revision has not started: approve it or skip analysis" :
+		    "nothing to promote while %s", phase_name(k->st->phase));
+		return;
+	}
+	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "
+	    "steps and analysis", k->st->last_applied, actor);
+	k->st->paused = false;
+	promote_now(k);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
+	    k->st->last_applied);
+}
+
+static void
+cmd_pause(struct tk *k, enum command_kind cmd, const char *actor)
+{
+	struct canary_status *st = k->st;
+
+	if (!phase_running(st->phase)) {
+		refuse(k, cmd, actor, "only a progressing canary can be %s (it is %s)",
+		    cmd == CMD_PAUSE ? "paused" : "resumed", phase_name(st->phase));
+		return;
+	}
+	if (cmd == CMD_PAUSE && st->paused) {
+		refuse(k, cmd, actor, "already paused");
+		return;
+	}
+	if (cmd == CMD_RESUME && !st->paused) {
+		refuse(k, cmd, actor, "not paused");
+		return;
+	}
+	st->paused = cmd == CMD_PAUSE;
+	if (st->paused) {
+		cmd_ev(k, actor, "Paused by %s at canary weight %d", actor, st->canary_weight);
+		set_reason(k, "paused by %s", actor);
+	} else {
+		cmd_ev(k, actor, "Resumed by %s at canary weight %d", actor, st->canary_weight);
+		st->reason[0] = '\0';
+	}
+	snprintf(k->o->answer, sizeof k->o->answer, "%s %s at canary weight %d", k->c->name,
+	    st->paused ? "paused" : "resumed", st->canary_weight);
+}
+
+static void
+cmd_rollback(struct tk *k, const char *actor)
+{
+	char reason[160];
+	enum phase p = k->st->phase;
+
+	if (p == PHASE_PROMOTING || p == PHASE_FINALISING) {
+		refuse(k, CMD_ROLLBACK, actor, "the primary is already being promoted");
+		return;
+	}
+	if (!phase_running(p) && p != PHASE_WAITING) {
+		refuse(k, CMD_ROLLBACK, actor, "nothing to roll back while %s", phase_name(p));
+		return;
+	}
+	cmd_ev(k, actor, "Rollback of revision %s requested by %s", k->st->last_applied, actor);
+	snprintf(reason, sizeof reason, "rolled back by %s", actor);
+	rollback(k, reason);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s rolled back", k->c->name);
+}
+
+static void
+cmd_retry(struct tk *k, const char *actor)
+{
+	char rev[sizeof k->st->failed_revision];
+
+	if (k->st->phase != PHASE_FAILED) {
+		refuse(k, CMD_RETRY, actor, "only a failed canary can be retried (it is %s)",
+		    phase_name(k->st->phase));
+		return;
+	}
+	if (k->st->failed_revision[0] == '\0') {
+		refuse(k, CMD_RETRY, actor, "no failed revision to retry");
+		return;
+	}
+	copy_id(rev, sizeof rev, k->st->failed_revision);
+	cmd_ev(k, actor, "Retry of revision %s requested by %s", rev, actor);
+	start_run(k, rev);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s retrying revision %s", k->c->name, rev);
+}
+
+static void
+cmd_skip(struct tk *k, const char *actor)
+{
+	if (!phase_running(k->st->phase) && k->st->phase != PHASE_WAITING) {
+		refuse(k, CMD_SKIP, actor, "no analysis to skip while %s", phase_name(k->st->phase));
+		return;
+	}
+	if (k->st->skip_requested) {
+		refuse(k, CMD_SKIP, actor, "skipping analysis was already requested");
+		return;
+	}
+	k->st->skip_requested = true;
+	k->st->approved |= CONFIRM_ROLLOUT;
+	k->st->paused = false;
+	k->o->tick_now = true;
+	cmd_ev(k, actor, "Skip analysis of revision %s requested by %s", k->st->last_applied, actor);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s skipping analysis", k->c->name);
+}
+
+static void
+cmd_approve(struct tk *k, const char *actor)
+{
+	struct canary_status *st = k->st;
+	unsigned gate;
+
+	if (st->phase == PHASE_WAITING)
+		gate = CONFIRM_ROLLOUT;
+	else if (st->phase == PHASE_WAITING_PROMOTION)
+		gate = CONFIRM_PROMOTION;
+	else {
+		refuse(k, CMD_APPROVE, actor, "nothing waits for approval while %s",
+		    phase_name(st->phase));
+		return;
+	}
+	if (!(k->confirm & gate) || (st->approved & gate)) {
+		refuse(k, CMD_APPROVE, actor, "no manual gate is waiting (a webhook holds it)");
+		return;
+	}
+	st->approved |= gate;
+	k->o->tick_now = true;
+	cmd_ev(k, actor, "Revision %s approved for %s by %s", st->last_applied,
+	    gate == CONFIRM_ROLLOUT ? "rollout" : "promotion", actor);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s revision %s approved for %s", k->c->name,
+	    st->last_applied, gate == CONFIRM_ROLLOUT ? "rollout" : "promotion");
+}
+
+void
+machine_command(const struct tick_in *in, enum command_kind cmd, const char *actor,
+    struct tick_out *out)
+{
+	struct tk k;
+	int64_t next = in->st->next_tick_ms;
+
+	tk_init(&k, in, out);
+	out->st.next_tick_ms = next;
+	if (actor == NULL || actor[0] == '\0')
+		actor = "unknown";
+	switch (cmd) {
+	case CMD_PROMOTE_STEP: cmd_promote_step(&k, actor); break;
+	case CMD_PROMOTE_FULL: cmd_promote_full(&k, actor); break;
+	case CMD_PAUSE:
+	case CMD_RESUME: cmd_pause(&k, cmd, actor); break;
+	case CMD_ROLLBACK: cmd_rollback(&k, actor); break;
+	case CMD_RETRY: cmd_retry(&k, actor); break;
+	case CMD_SKIP: cmd_skip(&k, actor); break;
+	case CMD_APPROVE: cmd_approve(&k, actor); break;
+	default: refuse(&k, cmd, actor, "unknown command"); break;
+	}
+	if (out->refused)
+		return;
+	/* A step or a new run starts a new bake time; a gate opened or a skip
+	 * acts at once. */
+	if (out->tick_now)
+		out->st.next_tick_ms = in->now_ms;
+	else if (cmd == CMD_PROMOTE_STEP || cmd == CMD_PROMOTE_FULL || cmd == CMD_RETRY ||
+	    cmd == CMD_ROLLBACK)
+		out->st.next_tick_ms = in->now_ms + (int64_t)(in->cfg->interval_s > 0 ? in->cfg->interval_s : 60) * 1000;
+}

@@ -1,0 +1,189 @@
+/*
+ * machine.h — one canary's rollout state machine, as pure functions.
+ *
+ * machine_tick() runs one tick of Flagger's advanceCanary (reference §2.3)
+ * with perch's differences (DESIGN.md §5): it reads the configuration, the
+ * durable status, the observations gathered so far and the time, and writes
+ * the new status, the actions to execute, the events and the check results.
+ * It never reads the clock, sleeps or does I/O.
+ *
+ * Observations are asked for, not pushed: when the tick reaches a point
+ * where it needs something of the world it has not got yet (the target's
+ * revision, a readiness, the answers of the hooks of one type, the metric
+ * values), it returns that need; the caller gathers it into `struct obs`
+ * and calls machine_tick() again with the same input.  The tick is
+ * deterministic, so it replays to the same point and goes on.  This way
+ * the runner only gathers what the tick order actually reaches (no metric
+ * query on a tick that waits for readiness, no promotion hook before the
+ * last step).
+ *
+ * machine_command() applies one manual command (promote, pause, ...): it is
+ * done whole, with its events and actions, or refused with a reason and no
+ * change at all.
+ *
+ * Ownership: every pointer in the input is borrowed for the call; the output
+ * is plain data written into the caller's struct.  Thread: any (pure).
+ */
+#ifndef PERCH_ENGINE_MACHINE_H
+#define PERCH_ENGINE_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/canary.h"
+#include "engine/providers.h"
+#include "engine/snapshot.h"
+
+/* What a tick can ask for.  NEED_NONE: the tick is complete. */
+#define NEED_LIST(X) \
+	X(NONE,     "none") \
+	X(INIT,     "initialize") \
+	X(REVISION, "revision") \
+	X(PRIMARY,  "primary readiness") \
+	X(CANARY,   "canary readiness") \
+	X(HOOKS,    "webhooks") \
+	X(METRICS,  "metrics")
+
+enum need {
+#define X(id, text) NEED_##id,
+	NEED_LIST(X)
+#undef X
+	NEED__COUNT
+};
+
+const char *need_name(enum need n);
+
+/* One hook's answer, indexed like cfg->hooks. */
+struct hook_obs {
+	bool called;
+	struct hook_result r;
+};
+
+/* The observations of one tick.  The caller owns the arrays (sized with
+ * obs_init for the largest canary) and resets them with obs_reset before
+ * each tick. */
+struct obs {
+	unsigned have;			/* 1u << NEED_* gathered */
+	unsigned hooks_have;		/* 1u << HOOK_* gathered */
+	int init_status;		/* cluster->initialize */
+	char init_err[ERRMSG_MAX];
+	int rev_status;			/* cluster->revision */
+	char rev_err[ERRMSG_MAX];
+	struct revision rev;
+	struct readiness primary, canary;
+	struct hook_obs *hooks;		/* cfg->n_hooks entries */
+	struct metric_value *values;	/* cfg->n_metrics entries */
+	struct metric_value *volumes;	/* cfg->n_metrics entries */
+	bool *has_volume;		/* a volume was asked for metric i */
+	size_t cap_hooks, cap_metrics;
+};
+
+void obs_init(struct obs *o);
+/* Makes room for a canary with these counts and forgets everything. */
+void obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics);
+void obs_fini(struct obs *o);
+
+/* Whether the volume guard applies to metric m (cfg->min_requests > 0 and
+ * a volume can be measured for it). */
+bool machine_wants_volume(const struct canary_cfg *c, const struct metric_cfg *m);
+
+/* What the caller must do after the status is saved (runner.c). */
+enum action_kind {
+	ACT_SET_ROUTES,		/* routes: absolute weights */
+	ACT_SCALE_UP,
+	ACT_SCALE_DOWN,
+	ACT_PROMOTE,		/* copy the target to the primary (guarded, runner.c) */
+	ACT_POST_HOOKS,		/* post-rollout hooks with hook_phase */
+};
+
+struct action {
+	enum action_kind kind;
+	struct routes routes;
+	enum phase hook_phase;
+};
+
+#define MACH_MAX_ACTIONS 8
+#define MACH_MAX_EVENTS  24
+#define MACH_MAX_CHECKS  32
+#define MACH_MSG_MAX     384
+
+struct mach_event {
+	enum severity sev;
+	char reason[48];		/* "Synced" (Flagger), "Command", "Refused" */
+	char message[MACH_MSG_MAX];
+	char actor[96];			/* "" unless a manual command */
+};
+
+struct mach_check {
+	size_t metric;			/* index in cfg->metrics */
+	enum check_result result;
+	bool has_value;
+	double value;
+};
+
+struct tick_in {
+	const struct canary_cfg *cfg;
+	const struct canary_status *st;
+	const struct obs *obs;		/* NULL for machine_command */
+	int64_t now_ms;
+	unsigned confirm;		/* runner-wide CONFIRM_* gates, or'ed with cfg->confirm */
+};
+
+struct tick_out {
+	enum need need;			/* NEED_NONE: complete */
+	enum hook_type need_hook;	/* with NEED_HOOKS */
+	struct canary_status st;	/* the new status */
+	struct action acts[MACH_MAX_ACTIONS];
+	size_t n_acts;
+	struct mach_event ev[MACH_MAX_EVENTS];
+	size_t n_ev;
+	struct mach_check checks[MACH_MAX_CHECKS];
+	size_t n_checks;
+	/* For the snapshot (not durable). */
+	bool analysed;			/* metrics were evaluated this tick */
+	bool held;			/* the analysis was inconclusive and held */
+	enum gate_wait gate;		/* what it waits for */
+	/* machine_command only. */
+	bool refused;
+	bool tick_now;			/* run a tick at once after the command */
+	char answer[256];		/* the reply shown to the user */
+};
+
+/* Runs the tick as far as the observations allow; returns out->need. */
+enum need machine_tick(const struct tick_in *in, struct tick_out *out);
+
+/* Applies a manual command.  in->obs is not used. */
+void machine_command(const struct tick_in *in, enum command_kind cmd, const char *actor,
+    struct tick_out *out);
+
+/* The new status of a canary seen for the first time. */
+void machine_status_init(struct canary_status *st, int64_t now_ms);
+
+/* Weight math (reference §2.7). */
+int machine_max_weight(const struct canary_cfg *c);
+int machine_next_step(const struct canary_cfg *c, int weight);
+/* The weights a canary strategy passes, in order (not clamped: maxWeight 50
+ * with stepWeight 20 gives 20, 40, 60).  Writes at most cap; returns the
+ * count.  Blue/green and A/B have no ladder (0). */
+size_t machine_ladder(const struct canary_cfg *c, int *out, size_t cap);
+
+/* The routes a status implies (for re-applying them after a restart). */
+struct routes machine_routes(const struct canary_status *st);
+/* Whether the target runs (is scaled up) in this status: during a run, and
+ * after a failed promotion (traffic stays on the canary). */
+bool machine_scaled_up(const struct canary_status *st);
+/* Whether a promotion was decided (saved) but not yet confirmed done: the
+ * runner (re)issues ACT_PROMOTE and then sets last_promoted. */
+bool machine_promote_pending(const struct canary_status *st);
+
+/* Events about post-rollout hook answers (reference §5.1), written into
+ * out->ev; used by the runner after it calls them. */
+void machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs *h,
+    struct tick_out *out);
+
+/* "request duration" values in Go's time.Duration format ("1.515s",
+ * "500ms"), from milliseconds. */
+void machine_format_duration(char *dst, size_t dstsz, double ms);
+
+#endif

@@ -1,0 +1,1562 @@
+/*
+ * runner.c — the engine thread (see runner.h).
+ *
+ * It owns every canary: its configuration, its durable status, a bounded
+ * history for the screens (the last HIST_POINTS values per metric, the last
+ * HIST_EVENTS events) and its place in a binary heap of deadlines, so the
+ * next due tick is found in O(log n) without scanning.  The thread sleeps
+ * through clock_ops->wait until the earliest deadline or until a command
+ * signals the condition variable, so a keystroke acts at once.
+ *
+ * One tick: machine_tick() (engine/machine.c) asks for observations one at a
+ * time; the runner gathers each through the ops (outside the lock) and runs
+ * the tick again until it completes.  Then apply():
+ *
+ *   1. the new status (with the intended actions implied by it) is SAVED
+ *      first (write-ahead); if the save fails, the tick is dropped whole and
+ *      retried at the next interval, nothing is executed;
+ *   2. events and check results go to the journal, sink(), the cluster's
+ *      event recorder and the event webhooks;
+ *   3. the actions run: routes are set to ABSOLUTE weights and scaling is a
+ *      desired state, so running them twice changes nothing;  a promotion is
+ *      guarded by a saved marker: the status says "promoting revision X"
+ *      (phase Promoting/Finalising/Succeeded with last_promoted != X) before
+ *      the call, and last_promoted := X is saved right after it succeeds;
+ *      a promotion is only issued while that marker says it is pending.
+ *
+ * Crash safety (kill -9 at any point), what a restart sees:
+ *   - before the save: the old status; the tick runs again from the same
+ *     state (no step was taken, none is taken twice);
+ *   - after the save, before or during the actions: the new status; at start
+ *     the runner re-applies the routes and scale that status implies
+ *     (idempotent), and re-issues a promotion only while its marker is still
+ *     pending.  The one window where a promotion call may be repeated is
+ *     "promote returned, marker not yet saved"; cluster_ops->promote must
+ *     therefore be idempotent for the same revision (the backend leaves a
+ *     primary that already runs it untouched), so there is never a second
+ *     effective promotion.
+ *   - events of a tick are journalled after its status: a crash between the
+ *     two loses them (they are never duplicated); post-rollout hooks are
+ *     called at most once for the same reason.
+ *
+ * Locking: `mu` protects the command queue, the published snapshot and
+ * every field of a canary the snapshot reads.  Only the runner thread
+ * changes canaries, and it calls no provider while holding `mu`.
+ *
+ * Observer mode (perch watch) never calls a mutating op: it lists the
+ * canaries in the store and re-reads their spec, status and journal tail
+ * about every OBSERVE_MS of clock time.  Canaries whose control lock is
+ * held by someone else are refreshed the same way in control mode.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/machine.h"
+#include "engine/runner.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+/* History depth per canary: the last HIST_POINTS values of each metric and
+ * the last HIST_EVENTS events, shrinking (to HIST_MIN) when there are so
+ * many canaries that the whole would pass HIST_BUDGET entries: 10,000
+ * canaries must fit in a few tens of megabytes. */
+#define HIST_POINTS 120
+#define HIST_EVENTS 200
+#define HIST_MIN    16
+#define HIST_BUDGET 20000
+#define OBSERVE_MS  250
+#define NO_HEAP     ((size_t)-1)
+
+struct rpoint {
+	int64_t t_ms;
+	float value;
+	unsigned char result;
+};
+
+struct rring_pts {
+	struct rpoint *p;
+	size_t n, head, cap;
+};
+
+struct revent {
+	int64_t t_ms;
+	enum severity sev;
+	char *msg;
+	char *actor;		/* NULL unless a command */
+};
+
+struct rhook {
+	enum check_result last;
+	char msg[96];
+};
+
+struct rcan {
+	struct canary_cfg *cfg;
+	char key[128];			/* "ns/name" */
+	struct canary_status st;
+	int64_t due;
+	size_t heap;			/* index in the heap, NO_HEAP */
+	bool control;			/* we hold its lock (or there is no store) */
+	bool readonly;			/* held elsewhere, or observer */
+	bool corrupt;
+	bool ticked;			/* ticked at least once since start */
+	bool idle_checked;		/* an idle tick found no new revision */
+	bool reconcile;			/* re-apply routes and scale first */
+	bool held;
+	enum gate_wait gate;
+	char holder[96];
+	char err[ERRMSG_MAX];
+	char rev_to[128];		/* image of the revision rolled out */
+	char rev_from[128];		/* image on the primary */
+	struct rring_pts *pts;		/* cfg->n_metrics rings */
+	struct rhook *hooks;		/* cfg->n_hooks */
+	struct revent *ev;		/* ring of max_ev, allocated as it grows */
+	size_t ev_n, ev_head, ev_cap;
+	unsigned short max_ev, max_pts;	/* history depth */
+	uint64_t journal_mark;		/* observer: what the last tail looked like */
+};
+
+struct runner {
+	struct runner_config cfg;
+	char *actor, *context, *ns;
+
+	struct rcan **cs;
+	size_t n, cap;
+	struct rcan **index;		/* open addressing by key, 2 * cap slots */
+	size_t index_cap;
+	struct rcan **heap;
+	size_t hn;
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;		/* commands and stop wake the engine */
+	pthread_cond_t done_cond;	/* runner_wait */
+	bool stopping, finished;
+
+	struct command *q;
+	size_t qn, qcap;
+
+	struct snapshot *snap;		/* the last one built, or NULL */
+	uint64_t version, snap_version;
+	bool notify_pending;
+	uint64_t notified_version;
+	char status_msg[256];
+	uint64_t status_seq;
+	int64_t now;			/* the clock at the last loop, for snapshots */
+	bool api_ok, metrics_ok;
+	int64_t next_observe;
+	bool observing;			/* observer, or some canary is held elsewhere */
+
+	/* Runner thread only: scratch space reused by every tick. */
+	struct obs obs;
+	struct tick_out out;
+	struct tick_out post;		/* post-rollout hook events */
+	struct hook_call *calls;
+	struct hook_result *results;
+	size_t cap_calls;
+	struct metric_query *mq;
+	struct metric_value *mv;
+	size_t cap_mq;
+	struct journal_rec rec;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int64_t
+now_ms(struct runner *r)
+{
+	return r->cfg.clock->now_ms(r->cfg.clock_ctx);
+}
+
+static int
+interval_ms(const struct canary_cfg *c)
+{
+	return (c->interval_s > 0 ? c->interval_s : 60) * 1000;
+}
+
+static size_t
+key_hash(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static struct rcan *
+find(struct runner *r, const char *key)
+{
+	size_t i;
+
+	if (r->index_cap == 0)
+		return NULL;
+	for (i = key_hash(key) & (r->index_cap - 1); r->index[i] != NULL;
+	    i = (i + 1) & (r->index_cap - 1))
+		if (strcmp(r->index[i]->key, key) == 0)
+			return r->index[i];
+	return NULL;
+}
+
+static void
+index_put(struct runner *r, struct rcan *c)
+{
+	size_t i = key_hash(c->key) & (r->index_cap - 1);
+
+	while (r->index[i] != NULL)
+		i = (i + 1) & (r->index_cap - 1);
+	r->index[i] = c;
+}
+
+static void
+set_status_msg(struct runner *r, const char *msg)
+{
+	pthread_mutex_lock(&r->mu);
+	sanitize(r->status_msg, sizeof r->status_msg, msg, strlen(msg));
+	r->status_seq++;
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Backend health for the header; read by snapshots. */
+static void
+set_health(struct runner *r, bool *field, bool ok)
+{
+	pthread_mutex_lock(&r->mu);
+	if (*field != ok) {
+		*field = ok;
+		r->version++;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- the deadline heap (runner thread; `due` written under mu) --------- */
+
+static bool
+earlier(const struct rcan *a, const struct rcan *b)
+{
+	return a->due < b->due;
+}
+
+static void
+heap_swap(struct runner *r, size_t i, size_t j)
+{
+	struct rcan *t = r->heap[i];
+
+	r->heap[i] = r->heap[j];
+	r->heap[j] = t;
+	r->heap[i]->heap = i;
+	r->heap[j]->heap = j;
+}
+
+static void
+heap_up(struct runner *r, size_t i)
+{
+	while (i > 0 && earlier(r->heap[i], r->heap[(i - 1) / 2])) {
+		heap_swap(r, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(struct runner *r, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < r->hn && earlier(r->heap[l], r->heap[m]))
+			m = l;
+		if (l + 1 < r->hn && earlier(r->heap[l + 1], r->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(r, i, m);
+		i = m;
+	}
+}
+
+static void
+heap_remove(struct runner *r, struct rcan *c)
+{
+	size_t i = c->heap;
+
+	if (i == NO_HEAP)
+		return;
+	r->hn--;
+	if (i != r->hn) {
+		r->heap[i] = r->heap[r->hn];
+		r->heap[i]->heap = i;
+		heap_down(r, i);
+		heap_up(r, i);
+	}
+	c->heap = NO_HEAP;
+}
+
+/* (Re)schedules c at `due`.  Caller holds mu. */
+static void
+schedule(struct runner *r, struct rcan *c, int64_t due)
+{
+	heap_remove(r, c);
+	c->due = due;
+	c->heap = r->hn;
+	r->heap[r->hn++] = c;
+	heap_up(r, c->heap);
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+static void
+hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
+{
+	struct rring_pts *ring = &c->pts[m];
+	struct rpoint *p;
+
+	if (ring->cap < c->max_pts && ring->n == ring->cap) {
+		size_t ncap = ring->cap ? ring->cap * 2 : 8;
+
+		if (ncap > c->max_pts)
+			ncap = c->max_pts;
+		ring->p = xreallocarray(ring->p, ncap, sizeof *ring->p);
+		ring->cap = ncap;
+	}
+	if (ring->n < ring->cap) {
+		p = &ring->p[(ring->head + ring->n) % ring->cap];
+		ring->n++;
+	} else {
+		p = &ring->p[ring->head];
+		ring->head = (ring->head + 1) % ring->cap;
+	}
+	p->t_ms = t;
+	p->value = (float)(ch->has_value ? ch->value : 0);
+	p->result = (unsigned char)ch->result;
+}
+
+static void
+hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor)
+{
+	struct revent *e;
+
+	if (c->ev_cap < c->max_ev && c->ev_n == c->ev_cap) {
+		size_t ncap = c->ev_cap ? c->ev_cap * 2 : 8;
+
+		if (ncap > c->max_ev)
+			ncap = c->max_ev;
+		c->ev = xreallocarray(c->ev, ncap, sizeof *c->ev);
+		c->ev_cap = ncap;
+	}
+	if (c->ev_n < c->ev_cap) {
+		e = &c->ev[(c->ev_head + c->ev_n) % c->ev_cap];
+		c->ev_n++;
+	} else {
+		e = &c->ev[c->ev_head];
+		free(e->msg);
+		free(e->actor);
+		c->ev_head = (c->ev_head + 1) % c->ev_cap;
+	}
+	e->t_ms = t;
+	e->sev = sev;
+	e->msg = sanitize_dup(msg, MACH_MSG_MAX);
+	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
+}
+
+static void
+hist_clear(struct rcan *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ev_n; i++) {
+		struct revent *e = &c->ev[(c->ev_head + i) % c->ev_cap];
+
+		free(e->msg);
+		free(e->actor);
+	}
+	c->ev_n = c->ev_head = 0;
+	for (i = 0; c->cfg && i < c->cfg->n_metrics; i++)
+		c->pts[i].n = c->pts[i].head = 0;
+}
+
+/* ---- canaries ---------------------------------------------------------- */
+
+static struct rcan *
+rcan_new(struct canary_cfg *cfg, const char *key)
+{
+	struct rcan *c = xcalloc(1, sizeof *c);
+
+	c->cfg = cfg;
+	snprintf(c->key, sizeof c->key, "%s", key);
+	c->heap = NO_HEAP;
+	c->control = true;
+	c->max_ev = HIST_EVENTS;
+	c->max_pts = HIST_POINTS;
+	if (cfg->n_metrics > 0)
+		c->pts = xcalloc(cfg->n_metrics, sizeof *c->pts);
+	if (cfg->n_hooks > 0) {
+		size_t i;
+
+		c->hooks = xcalloc(cfg->n_hooks, sizeof *c->hooks);
+		for (i = 0; i < cfg->n_hooks; i++)
+			c->hooks[i].last = CHECK_NODATA;
+	}
+	return c;
+}
+
+static void
+rcan_free(struct rcan *c)
+{
+	size_t i;
+
+	hist_clear(c);
+	free(c->ev);
+	for (i = 0; i < c->cfg->n_metrics; i++)
+		free(c->pts[i].p);
+	free(c->pts);
+	free(c->hooks);
+	canary_cfg_free(c->cfg);
+	free(c);
+}
+
+static void
+add_canary(struct runner *r, struct rcan *c)
+{
+	size_t i;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->cs = xreallocarray(r->cs, r->cap, sizeof *r->cs);
+		r->heap = xreallocarray(r->heap, r->cap, sizeof *r->heap);
+		free(r->index);
+		r->index_cap = 2 * r->cap;
+		r->index = xcalloc(r->index_cap, sizeof *r->index);
+		for (i = 0; i < r->n; i++)
+			index_put(r, r->cs[i]);
+	}
+	r->cs[r->n++] = c;
+	index_put(r, c);
+}
+
+struct runner *
+runner_new(const struct runner_config *cfg)
+{
+	struct runner *r = xcalloc(1, sizeof *r);
+
+	r->cfg = *cfg;
+	r->actor = xstrdup(cfg->actor ? cfg->actor : "unknown");
+	r->context = xstrdup(cfg->context ? cfg->context : "");
+	r->ns = xstrdup(cfg->ns ? cfg->ns : "");
+	r->cfg.actor = r->actor;
+	r->cfg.context = r->context;
+	r->cfg.ns = r->ns;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	pthread_cond_init(&r->done_cond, NULL);
+	obs_init(&r->obs);
+	r->api_ok = r->metrics_ok = true;
+	return r;
+}
+
+void
+runner_add(struct runner *r, struct canary_cfg *cfg)
+{
+	char key[128];
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns ? cfg->ns : "", cfg->name ? cfg->name : "");
+	if (find(r, key) != NULL) {
+		canary_cfg_free(cfg);
+		return;
+	}
+	add_canary(r, rcan_new(cfg, key));
+}
+
+/* ---- journal, sink, events --------------------------------------------- */
+
+static void
+rec_status(struct journal_rec *rec, const struct rcan *c, int64_t t)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->time_ms = t;
+	snprintf(rec->canary, sizeof rec->canary, "%s", c->key);
+	rec->phase = c->st.phase;
+	rec->weight = c->st.canary_weight;
+	rec->failed_checks = c->st.failed_checks;
+	rec->iteration = c->st.iterations;
+}
+
+static void
+journal(struct runner *r, const struct journal_rec *rec)
+{
+	if (r->cfg.store != NULL && r->cfg.store->append != NULL)
+		r->cfg.store->append(r->cfg.store_ctx, rec);
+	if (r->cfg.sink != NULL)
+		r->cfg.sink(r->cfg.sink_arg, rec);
+}
+
+static void
+event_hooks(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
+{
+	const struct canary_cfg *cfg = c->cfg;
+	size_t i, n = 0;
+
+	if (r->cfg.webhook == NULL)
+		return;
+	for (i = 0; i < cfg->n_hooks && n < r->cap_calls; i++) {
+		if (cfg->hooks[i].type != HOOK_EVENT)
+			continue;
+		r->calls[n] = (struct hook_call){
+			.canary = cfg, .hook = &cfg->hooks[i], .phase = c->st.phase,
+			.checksum = c->st.last_applied, .event_message = e->message,
+			.event_type = e->sev, .event_time_ms = t,
+		};
+		n++;
+	}
+	/* Event hooks are notifications: every one is called. */
+	for (i = 0; i < n; i++)
+		r->cfg.webhook->call(r->cfg.webhook_ctx, &r->calls[i], 1, &r->results[i]);
+}
+
+/* Records one event: history (under mu), journal, sink, cluster, hooks. */
+static void
+publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
+{
+	struct journal_rec *rec = &r->rec;
+
+	char msg[MACH_MSG_MAX];
+
+	sanitize(msg, sizeof msg, e->message, strlen(e->message));
+	pthread_mutex_lock(&r->mu);
+	hist_event(c, t, e->sev, msg, e->actor);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.observer)
+		return;
+	if (r->cfg.store != NULL || r->cfg.sink != NULL) {
+		rec_status(rec, c, t);
+		rec->kind = REC_EVENT;
+		rec->severity = e->sev;
+		snprintf(rec->type, sizeof rec->type, "%s", severity_name(e->sev));
+		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
+		snprintf(rec->message, sizeof rec->message, "%s", msg);
+		sanitize(rec->actor, sizeof rec->actor, e->actor, strlen(e->actor));
+		journal(r, rec);
+	}
+	if (r->cfg.cluster->emit_event != NULL)
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, c->cfg, e->sev, msg);
+	event_hooks(r, c, e, t);
+}
+
+static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void
+publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t, const char *fmt, ...)
+{
+	struct mach_event e;
+	va_list ap;
+
+	memset(&e, 0, sizeof e);
+	e.sev = sev;
+	snprintf(e.reason, sizeof e.reason, "Engine");
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof e.message, fmt, ap);
+	va_end(ap);
+	publish_event(r, c, &e, t);
+}
+
+static void
+publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int64_t t)
+{
+	const struct metric_cfg *m = &c->cfg->metrics[ch->metric];
+	struct journal_rec *rec = &r->rec;
+
+	pthread_mutex_lock(&r->mu);
+	hist_point(c, ch->metric, t, ch);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store == NULL && r->cfg.sink == NULL)
+		return;
+	rec_status(rec, c, t);
+	rec->kind = REC_CHECK;
+	snprintf(rec->metric, sizeof rec->metric, "%s", m->name);
+	rec->value = ch->value;
+	rec->has_value = ch->has_value;
+	rec->has_min = m->has_min;
+	rec->has_max = m->has_max;
+	rec->min = m->min;
+	rec->max = m->max;
+	rec->result = ch->result;
+	journal(r, rec);
+}
+
+/* ---- gathering observations (runner thread, no lock) ------------------- */
+
+static void
+grow_scratch(struct runner *r, const struct canary_cfg *c)
+{
+	if (c->n_hooks > r->cap_calls) {
+		r->calls = xreallocarray(r->calls, c->n_hooks, sizeof *r->calls);
+		r->results = xreallocarray(r->results, c->n_hooks, sizeof *r->results);
+		r->cap_calls = c->n_hooks;
+	}
+	if (2 * c->n_metrics > r->cap_mq) {
+		r->mq = xreallocarray(r->mq, 2 * c->n_metrics, sizeof *r->mq);
+		r->mv = xreallocarray(r->mv, 2 * c->n_metrics, sizeof *r->mv);
+		r->cap_mq = 2 * c->n_metrics;
+	}
+}
+
+/* Calls the hooks of type t into r->obs.hooks.  Gating types stop at the
+ * first failure (webhook_ops contract); rollback hooks are asked one by one
+ * until one says "roll back". */
+static void
+gather_hooks(struct runner *r, struct rcan *c, enum hook_type t, enum phase phase)
+{
+	const struct canary_cfg *cfg = c->cfg;
+	size_t idx[64], n = 0, called, i;
+
+	for (i = 0; i < cfg->n_hooks && n < 64; i++) {
+		if (cfg->hooks[i].type != t)
+			continue;
+		r->calls[n] = (struct hook_call){
+			.canary = cfg, .hook = &cfg->hooks[i], .phase = phase,
+			.checksum = c->st.last_applied,
+		};
+		idx[n++] = i;
+	}
+	if (r->cfg.webhook == NULL) {
+		for (i = 0; i < n; i++) {
+			r->obs.hooks[idx[i]].called = true;
+			r->obs.hooks[idx[i]].r.ok = false;
+			snprintf(r->obs.hooks[idx[i]].r.msg, sizeof r->obs.hooks[idx[i]].r.msg,
+			    "no webhook client");
+		}
+		r->obs.hooks_have |= 1u << t;
+		return;
+	}
+	if (t == HOOK_ROLLBACK) {
+		for (called = 0; called < n; called++) {
+			r->cfg.webhook->call(r->cfg.webhook_ctx, &r->calls[called], 1, &r->results[called]);
+			if (r->results[called].ok) {
+				called++;
+				break;
+			}
+		}
+	} else {
+		called = r->cfg.webhook->call(r->cfg.webhook_ctx, r->calls, n, r->results);
+	}
+	for (i = 0; i < called && i < n; i++) {
+		struct rhook *h = &c->hooks[idx[i]];
+
+		r->obs.hooks[idx[i]].called = true;
+		r->obs.hooks[idx[i]].r = r->results[i];
+		pthread_mutex_lock(&r->mu);
+		h->last = r->results[i].ok ? CHECK_PASS : CHECK_FAIL;
+		sanitize(h->msg, sizeof h->msg, r->results[i].msg, strlen(r->results[i].msg));
+		pthread_mutex_unlock(&r->mu);
+	}
+	r->obs.hooks_have |= 1u << t;
+}
+
+static void
+gather_metrics(struct runner *r, struct rcan *c, int64_t now)
+{
+	const struct canary_cfg *cfg = c->cfg;
+	size_t i, n = 0;
+	int st;
+
+	for (i = 0; i < cfg->n_metrics; i++) {
+		const struct metric_cfg *m = &cfg->metrics[i];
+
+		r->mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .query = m->query,
+			.at_ms = now };
+		r->obs.has_volume[i] = machine_wants_volume(cfg, m);
+		if (r->obs.has_volume[i])
+			r->mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .volume = true,
+				.query = m->volume_query, .at_ms = now };
+	}
+	memset(r->mv, 0, n * sizeof *r->mv);
+	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
+	set_health(r, &r->metrics_ok, st == ST_OK);
+	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
+		r->obs.values[i] = r->mv[n++];
+		if (st != ST_OK) {
+			r->obs.values[i].result = CHECK_ERROR;
+			snprintf(r->obs.values[i].err, sizeof r->obs.values[i].err, "metrics backend: %s",
+			    status_text(st));
+		}
+		if (r->obs.has_volume[i])
+			r->obs.volumes[i] = r->mv[n++];
+	}
+}
+
+static void
+gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
+{
+	struct readiness *out = w == WL_PRIMARY ? &r->obs.primary : &r->obs.canary;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	out->retriable = true;
+	st = r->cfg.cluster->readiness(r->cfg.cluster_ctx, c->cfg, w, now, out);
+	set_health(r, &r->api_ok, st == ST_OK);
+	if (st != ST_OK) {
+		out->ready = false;
+		out->retriable = true;
+		if (out->msg[0] == '\0')
+			snprintf(out->msg, sizeof out->msg, "%s", status_text(st));
+	}
+}
+
+static void
+gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int64_t now)
+{
+	struct obs *o = &r->obs;
+
+	switch (need) {
+	case NEED_INIT:
+		o->init_status = r->cfg.cluster->initialize(r->cfg.cluster_ctx, c->cfg, o->init_err);
+		set_health(r, &r->api_ok, o->init_status == ST_OK);
+		break;
+	case NEED_REVISION:
+		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
+		set_health(r, &r->api_ok, o->rev_status == ST_OK);
+		if (o->rev_status == ST_OK && o->rev.image[0]) {
+			pthread_mutex_lock(&r->mu);
+			sanitize(c->rev_to, sizeof c->rev_to, o->rev.image, strlen(o->rev.image));
+			pthread_mutex_unlock(&r->mu);
+		}
+		break;
+	case NEED_PRIMARY:
+		gather_readiness(r, c, WL_PRIMARY, now);
+		break;
+	case NEED_CANARY:
+		gather_readiness(r, c, WL_CANARY, now);
+		break;
+	case NEED_HOOKS:
+		/* reference §5.1: the current phase for confirm-rollout and
+		 * rollback hooks, Progressing for the others. */
+		gather_hooks(r, c, ht, ht == HOOK_CONFIRM_ROLLOUT || ht == HOOK_ROLLBACK ?
+		    c->st.phase : PHASE_PROGRESSING);
+		return;
+	case NEED_METRICS:
+		gather_metrics(r, c, now);
+		break;
+	default:
+		break;
+	}
+	o->have |= 1u << need;
+}
+
+/* ---- saving and acting ------------------------------------------------- */
+
+/* Whether two statuses differ in anything but bookkeeping. */
+static bool
+status_changed(const struct canary_status *a, const struct canary_status *b)
+{
+	struct canary_status x = *a, y = *b;
+
+	x.next_tick_ms = y.next_tick_ms = 0;
+	x.last_transition_ms = y.last_transition_ms = 0;
+	x.seq = y.seq = 0;
+	return memcmp(&x, &y, sizeof x) != 0;
+}
+
+/* Saves c's status (when there is a store and we control it). */
+static int
+save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err)
+{
+	err[0] = '\0';
+	if (r->cfg.store == NULL || r->cfg.observer || !c->control)
+		return ST_OK;
+	return r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+}
+
+static void
+action_failed(struct runner *r, struct rcan *c, int64_t now, const char *what, int st,
+    const char *err)
+{
+	publish_msg(r, c, SEV_ERROR, now, "%s %s failed: %s", what, c->key,
+	    err && err[0] ? err : status_text(st));
+	c->reconcile = true;
+}
+
+static void
+do_promote(struct runner *r, struct rcan *c, int64_t now)
+{
+	char err[ERRMSG_MAX] = "";
+	struct canary_status st;
+	int rc;
+
+	if (!machine_promote_pending(&c->st))
+		return;		/* the saved marker says it is done */
+	rc = r->cfg.cluster->promote(r->cfg.cluster_ctx, c->cfg, err);
+	if (rc != ST_OK) {
+		action_failed(r, c, now, "promotion of", rc, err);
+		return;
+	}
+	st = c->st;
+	memcpy(st.last_promoted, st.last_applied, sizeof st.last_promoted);
+	st.seq++;
+	if (save(r, c, &st, err) != ST_OK)
+		publish_msg(r, c, SEV_ERROR, now, "cannot save state of %s: %s", c->key, err);
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	if (c->rev_to[0])
+		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void
+post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
+{
+	size_t i;
+
+	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	gather_hooks(r, c, HOOK_POST_ROLLOUT, phase);
+	memset(&r->post, 0, sizeof r->post);
+	r->post.st = c->st;
+	machine_post_hook_events(c->cfg, r->obs.hooks, &r->post);
+	for (i = 0; i < r->post.n_ev; i++)
+		publish_event(r, c, &r->post.ev[i], now);
+}
+
+static void
+execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	char err[ERRMSG_MAX] = "";
+	int rc;
+
+	switch (a->kind) {
+	case ACT_SET_ROUTES:
+		rc = cl->set_routes(r->cfg.cluster_ctx, c->cfg, &a->routes, err);
+		if (rc != ST_OK)
+			action_failed(r, c, now, "setting routes of", rc, err);
+		break;
+	case ACT_SCALE_UP:
+	case ACT_SCALE_DOWN:
+		rc = cl->scale(r->cfg.cluster_ctx, c->cfg, a->kind == ACT_SCALE_UP, err);
+		if (rc != ST_OK)
+			action_failed(r, c, now, "scaling", rc, err);
+		break;
+	case ACT_PROMOTE:
+		do_promote(r, c, now);
+		break;
+	case ACT_POST_HOOKS:
+		post_hooks(r, c, a->hook_phase, now);
+		break;
+	}
+}
+
+/* Re-applies what the saved status implies (after a restart or a failed
+ * action): absolute routes and the desired scale.  Idempotent. */
+static void
+reconcile(struct runner *r, struct rcan *c, int64_t now)
+{
+	struct action a;
+
+	c->reconcile = false;
+	if (c->st.phase == PHASE_INITIALIZING)
+		return;
+	memset(&a, 0, sizeof a);
+	a.kind = ACT_SET_ROUTES;
+	a.routes = machine_routes(&c->st);
+	execute(r, c, &a, now);
+	a.kind = machine_scaled_up(&c->st) ? ACT_SCALE_UP : ACT_SCALE_DOWN;
+	execute(r, c, &a, now);
+}
+
+/* Saves, publishes and executes a tick's or a command's result (see the
+ * top comment for the order).  false: the status could not be saved and
+ * nothing was done (err says why). */
+static bool
+apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char *err)
+{
+	struct canary_status st = out->st;
+	size_t i;
+
+	grow_scratch(r, c->cfg);
+	if (status_changed(&c->st, &st) || out->n_acts > 0) {
+		st.seq = c->st.seq + 1;
+		st.last_transition_ms = now;
+		if (save(r, c, &st, err) != ST_OK) {
+			publish_msg(r, c, SEV_ERROR, now,
+			    "cannot save state of %s: %s; the step is retried at the next interval",
+			    c->key, err);
+			pthread_mutex_lock(&r->mu);
+			c->st.next_tick_ms = now + interval_ms(c->cfg);
+			pthread_mutex_unlock(&r->mu);
+			return false;
+		}
+	}
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	if (!out->refused) {
+		c->held = out->held;
+		c->gate = out->gate;
+	}
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < out->n_ev; i++)
+		publish_event(r, c, &out->ev[i], now);
+	for (i = 0; i < out->n_checks; i++)
+		publish_check(r, c, &out->checks[i], now);
+	for (i = 0; i < out->n_acts; i++)
+		execute(r, c, &out->acts[i], now);
+	return true;
+}
+
+/* One tick of one canary (runner thread, no lock held). */
+static void
+run_tick(struct runner *r, struct rcan *c, int64_t now)
+{
+	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = now,
+		.confirm = r->cfg.confirm };
+	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
+	char err[ERRMSG_MAX];
+	enum need need;
+	int guard;
+
+	if (c->reconcile)
+		reconcile(r, c, now);
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && c->control &&
+	    r->cfg.store->renew(r->cfg.store_ctx, c->key) == ST_LOCKED) {
+		/* Someone else took the lease: read-only from now on. */
+		pthread_mutex_lock(&r->mu);
+		c->control = false;
+		c->readonly = true;
+		snprintf(c->holder, sizeof c->holder, "another controller");
+		r->observing = true;
+		r->version++;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	grow_scratch(r, c->cfg);
+	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	for (guard = 0; guard < 32; guard++) {
+		need = machine_tick(&in, &r->out);
+		if (need == NEED_NONE)
+			break;
+		gather(r, c, need, r->out.need_hook, now);
+	}
+	c->ticked = true;
+	if (need != NEED_NONE)
+		return;
+	if (apply(r, c, &r->out, now, err))
+		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
+}
+
+/* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
+
+static uint64_t
+tail_mark(const struct journal_rec *recs, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+	const unsigned char *p;
+
+	if (n == 0)
+		return h;
+	h ^= (uint64_t)recs[n - 1].time_ms;
+	h *= 1099511628211ULL;
+	for (p = (const unsigned char *)recs[n - 1].message; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	for (p = (const unsigned char *)recs[n - 1].metric; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+/* Rebuilds c's history from journal records.  Caller holds mu. */
+static void
+history_from_journal(struct rcan *c, const struct journal_rec *recs, size_t n)
+{
+	size_t i, m;
+
+	hist_clear(c);
+	for (i = 0; i < n; i++) {
+		const struct journal_rec *rec = &recs[i];
+
+		if (rec->kind == REC_EVENT) {
+			hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor);
+			continue;
+		}
+		for (m = 0; m < c->cfg->n_metrics; m++) {
+			if (strcmp(c->cfg->metrics[m].name, rec->metric) == 0) {
+				struct mach_check ch = { .metric = m, .result = rec->result,
+					.has_value = rec->has_value, .value = rec->value };
+
+				hist_point(c, m, rec->time_ms, &ch);
+				break;
+			}
+		}
+	}
+}
+
+static void
+refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
+{
+	const struct store_ops *s = r->cfg.store;
+	struct canary_status st;
+	char err[ERRMSG_MAX] = "";
+	size_t n = 0;
+	uint64_t mark;
+	int rc;
+
+	if (s == NULL)
+		return;
+	memset(&st, 0, sizeof st);
+	rc = s->load(r->cfg.store_ctx, c->key, &st, err);
+	if (s->tail != NULL)
+		n = s->tail(r->cfg.store_ctx, c->key, recs, HIST_EVENTS);
+	mark = tail_mark(recs, n);
+	pthread_mutex_lock(&r->mu);
+	if (rc == ST_CORRUPT && !c->corrupt) {
+		c->corrupt = true;
+		sanitize(c->err, sizeof c->err, err, strlen(err));
+		r->version++;
+	} else if (rc == ST_OK && (st.seq != c->st.seq || st.phase != c->st.phase ||
+	    mark != c->journal_mark)) {
+		c->corrupt = false;
+		c->st = st;
+		c->journal_mark = mark;
+		history_from_journal(c, recs, n);
+		r->version++;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static struct canary_cfg *
+stub_cfg(const char *key)
+{
+	struct canary_cfg *c = xcalloc(1, sizeof *c);
+	const char *slash = strchr(key, '/');
+
+	c->ns = slash ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+	c->name = xstrdup(slash ? slash + 1 : key);
+	c->target = xstrdup(c->name);
+	c->interval_s = 60;
+	c->threshold = 1;
+	c->max_weight = 100;
+	return c;
+}
+
+/* Watch mode: picks up canaries that appeared in the store. */
+static void
+observe_list(struct runner *r)
+{
+	const struct store_ops *s = r->cfg.store;
+	char **names = NULL;
+	size_t n, i;
+
+	if (s == NULL || s->list == NULL)
+		return;
+	n = s->list(r->cfg.store_ctx, &names);
+	for (i = 0; i < n; i++) {
+		struct canary_cfg *cfg = NULL;
+		char err[ERRMSG_MAX];
+		struct rcan *c;
+
+		if (find(r, names[i]) == NULL) {
+			if (s->load_spec == NULL || s->load_spec(r->cfg.store_ctx, names[i], &cfg, err) != ST_OK)
+				cfg = stub_cfg(names[i]);
+			c = rcan_new(cfg, names[i]);
+			c->control = false;
+			c->readonly = true;
+			pthread_mutex_lock(&r->mu);
+			add_canary(r, c);
+			r->version++;
+			pthread_mutex_unlock(&r->mu);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void
+observe(struct runner *r)
+{
+	struct journal_rec *recs = xcalloc(HIST_EVENTS, sizeof *recs);
+	size_t i;
+
+	if (r->cfg.observer)
+		observe_list(r);
+	for (i = 0; i < r->n; i++)
+		if (r->cs[i]->readonly)
+			refresh(r, r->cs[i], recs);
+	free(recs);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void
+handle_command(struct runner *r, const struct command *cmd, int64_t now)
+{
+	struct tick_in in;
+	struct rcan *c = find(r, cmd->canary);
+	char msg[ERRMSG_MAX + 160], err[ERRMSG_MAX];
+
+	if (r->cfg.observer) {
+		set_status_msg(r, "read-only: perch watch cannot change rollouts");
+		return;
+	}
+	if (c == NULL) {
+		snprintf(msg, sizeof msg, "%s refused: no canary %s", command_name(cmd->kind), cmd->canary);
+		set_status_msg(r, msg);
+		return;
+	}
+	if (c->corrupt || c->readonly) {
+		snprintf(msg, sizeof msg, "read-only: %s %s", c->key,
+		    c->corrupt ? "has a corrupted state" : "is controlled by ");
+		if (!c->corrupt)
+			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s", c->holder);
+		set_status_msg(r, msg);
+		return;
+	}
+	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
+	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
+	if (!apply(r, c, &r->out, now, err)) {
+		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
+		    command_name(cmd->kind), err);
+		set_status_msg(r, msg);
+		return;
+	}
+	set_status_msg(r, r->out.answer);
+	pthread_mutex_lock(&r->mu);
+	if (c->st.phase != PHASE_INITIALIZING)
+		schedule(r, c, c->st.next_tick_ms > now ? c->st.next_tick_ms : now);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_command(struct runner *r, const struct command *cmd)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->qn == r->qcap) {
+		r->qcap = r->qcap ? r->qcap * 2 : 8;
+		r->q = xreallocarray(r->q, r->qcap, sizeof *r->q);
+	}
+	r->q[r->qn++] = *cmd;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- the engine thread ------------------------------------------------- */
+
+static bool
+all_done(const struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct rcan *c = r->cs[i];
+
+		if (c->corrupt || c->readonly)
+			continue;
+		/* Ended, or initialized with nothing to roll out. */
+		if (!c->ticked || !(phase_is_terminal(c->st.phase) ||
+		    (c->st.phase == PHASE_INITIALIZED && c->idle_checked)))
+			return false;
+	}
+	return true;
+}
+
+/* One round of the loop with mu held: returns false to stop. */
+static bool
+loop_once(struct runner *r)
+{
+	int64_t now = now_ms(r), deadline;
+
+	r->now = now;
+	if (r->stopping)
+		return false;
+	if (r->qn > 0) {
+		struct command cmd = r->q[0];
+
+		memmove(r->q, r->q + 1, --r->qn * sizeof *r->q);
+		pthread_mutex_unlock(&r->mu);
+		handle_command(r, &cmd, now);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	if (r->observing && now >= r->next_observe) {
+		r->next_observe = now + OBSERVE_MS;
+		pthread_mutex_unlock(&r->mu);
+		observe(r);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	if (r->hn > 0 && r->heap[0]->due <= now) {
+		struct rcan *c = r->heap[0];
+		int64_t due;
+
+		heap_remove(r, c);
+		pthread_mutex_unlock(&r->mu);
+		run_tick(r, c, now);
+		pthread_mutex_lock(&r->mu);
+		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
+		if (c->control)
+			schedule(r, c, due);
+		return true;
+	}
+	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
+		r->finished = true;
+		pthread_cond_broadcast(&r->done_cond);
+		return false;
+	}
+	if (r->cfg.notify != NULL && r->version != r->notified_version && !r->notify_pending) {
+		r->notify_pending = true;
+		r->notified_version = r->version;
+		pthread_mutex_unlock(&r->mu);
+		r->cfg.notify(r->cfg.notify_arg);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
+	if (r->hn > 0 && r->heap[0]->due < deadline)
+		deadline = r->heap[0]->due;
+	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
+	return true;
+}
+
+static void *
+engine_main(void *arg)
+{
+	struct runner *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	while (loop_once(r))
+		;
+	r->finished = true;
+	pthread_cond_broadcast(&r->done_cond);
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.notify != NULL)
+		r->cfg.notify(r->cfg.notify_arg);
+	return NULL;
+}
+
+/* ---- start, stop ------------------------------------------------------- */
+
+/* Takes control of one canary: lock, saved status, spec for watchers. */
+static int
+take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", lerr[ERRMSG_MAX] = "";
+	int rc;
+
+	machine_status_init(&c->st, now);
+	if (s == NULL)
+		return ST_OK;
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder);
+	if (rc == ST_LOCKED) {
+		c->control = false;
+		c->readonly = true;
+		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
+		r->observing = true;
+		return ST_OK;
+	}
+	if (rc != ST_OK) {
+		snprintf(err, errsz, "%s: cannot take control: %s", c->key, status_text(rc));
+		return rc;
+	}
+	rc = s->load(r->cfg.store_ctx, c->key, &c->st, lerr);
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(&c->st, now);
+	} else if (rc != ST_OK) {
+		c->corrupt = rc == ST_CORRUPT;
+		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
+		    lerr[0] ? lerr : status_text(rc));
+		s->release(r->cfg.store_ctx, c->key);
+		c->control = false;
+		return rc;
+	} else {
+		c->reconcile = true;	/* re-apply what the saved status implies */
+	}
+	if (s->save_spec != NULL)
+		s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr);
+	return ST_OK;
+}
+
+static void
+release_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct rcan *c = r->cs[i];
+		char err[ERRMSG_MAX];
+
+		if (r->cfg.store == NULL || r->cfg.observer || !c->control)
+			continue;
+		save(r, c, &c->st, err);
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+		c->control = false;
+	}
+}
+
+int
+runner_start(struct runner *r, char *err, size_t errsz)
+{
+	int64_t now = now_ms(r);
+	size_t i;
+	int rc;
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	r->observing = r->cfg.observer;
+	for (i = 0; i < r->n; i++) {
+		size_t ev = HIST_BUDGET / r->n, pts = HIST_BUDGET / r->n;
+
+		r->cs[i]->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
+		r->cs[i]->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
+	}
+	for (i = 0; i < r->n && !r->cfg.observer; i++) {
+		struct rcan *c = r->cs[i];
+		int64_t due;
+
+		rc = take_control(r, c, now, err, errsz);
+		if (rc != ST_OK) {
+			release_all(r);
+			return rc;
+		}
+		if (!c->control)
+			continue;
+		due = c->st.next_tick_ms;
+		if (due < now || due > now + interval_ms(c->cfg))
+			due = now;
+		schedule(r, c, due);
+	}
+	for (i = 0; i < r->n && r->cfg.observer; i++) {
+		r->cs[i]->control = false;
+		r->cs[i]->readonly = true;
+	}
+	r->next_observe = now;
+	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
+		release_all(r);
+		snprintf(err, errsz, "cannot start the engine thread");
+		return ST_ERR;
+	}
+	r->started = true;
+	return ST_OK;
+}
+
+void
+runner_wait(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->started && !r->finished)
+		pthread_cond_wait(&r->done_cond, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_stop(struct runner *r)
+{
+	if (!r->started)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);
+	r->started = false;
+	release_all(r);
+}
+
+int
+runner_outcome(struct runner *r)
+{
+	bool failed = false, infra = false;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++) {
+		const struct rcan *c = r->cs[i];
+
+		if (c->corrupt || (c->readonly && !r->cfg.observer))
+			infra = true;
+		else if (c->st.phase == PHASE_FAILED)
+			failed = true;
+		else if (c->st.phase != PHASE_SUCCEEDED && c->st.phase != PHASE_INITIALIZED)
+			infra = true;	/* stopped before it could end */
+	}
+	pthread_mutex_unlock(&r->mu);
+	return infra ? 3 : failed ? 1 : 0;
+}
+
+void
+runner_free(struct runner *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	runner_stop(r);
+	for (i = 0; i < r->n; i++)
+		rcan_free(r->cs[i]);
+	free(r->cs);
+	free(r->index);
+	free(r->heap);
+	free(r->q);
+	snapshot_unref(r->snap);
+	obs_fini(&r->obs);
+	free(r->calls);
+	free(r->results);
+	free(r->mq);
+	free(r->mv);
+	free(r->actor);
+	free(r->context);
+	free(r->ns);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cond);
+	pthread_cond_destroy(&r->done_cond);
+	free(r);
+}
+
+/* ---- snapshots (built on demand, under mu) ----------------------------- */
+
+static char *
+sdup(const char *s, size_t max)
+{
+	return sanitize_dup(s ? s : "", max);
+}
+
+static void
+snap_history(struct snap_canary *sc, const struct rcan *c)
+{
+	const struct canary_cfg *cfg = c->cfg;
+	size_t i, j;
+
+	sc->n_metrics = cfg->n_metrics;
+	sc->metrics = cfg->n_metrics ? xcalloc(cfg->n_metrics, sizeof *sc->metrics) : NULL;
+	for (i = 0; i < cfg->n_metrics; i++) {
+		const struct rring_pts *ring = &c->pts[i];
+		struct snap_metric *m = &sc->metrics[i];
+
+		m->name = sdup(cfg->metrics[i].name, 63);
+		m->kind = cfg->metrics[i].kind;
+		m->has_min = cfg->metrics[i].has_min;
+		m->has_max = cfg->metrics[i].has_max;
+		m->min = cfg->metrics[i].min;
+		m->max = cfg->metrics[i].max;
+		m->n_points = ring->n;
+		m->points = ring->n ? xcalloc(ring->n, sizeof *m->points) : NULL;
+		for (j = 0; j < ring->n; j++) {
+			const struct rpoint *p = &ring->p[(ring->head + j) % ring->cap];
+
+			m->points[j].t_ms = p->t_ms;
+			m->points[j].value = p->value;
+			m->points[j].result = (enum check_result)p->result;
+		}
+	}
+	sc->n_hooks = cfg->n_hooks;
+	sc->hooks = cfg->n_hooks ? xcalloc(cfg->n_hooks, sizeof *sc->hooks) : NULL;
+	for (i = 0; i < cfg->n_hooks; i++) {
+		sc->hooks[i].name = sdup(cfg->hooks[i].name, 63);
+		sc->hooks[i].type = cfg->hooks[i].type;
+		sc->hooks[i].last = c->hooks[i].last;
+		sc->hooks[i].message = xstrdup(c->hooks[i].msg);
+	}
+	sc->n_events = c->ev_n;
+	sc->events = c->ev_n ? xcalloc(c->ev_n, sizeof *sc->events) : NULL;
+	for (i = 0; i < c->ev_n; i++) {
+		const struct revent *e = &c->ev[(c->ev_head + i) % c->ev_cap];
+
+		sc->events[i].t_ms = e->t_ms;
+		sc->events[i].severity = e->sev;
+		sc->events[i].message = xstrdup(e->msg);
+		sc->events[i].actor = xstrdup(e->actor ? e->actor : "");
+	}
+}
+
+static void
+snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
+{
+	const struct canary_cfg *cfg = c->cfg;
+	int ladder[128];
+	size_t n, i;
+
+	sc->ns = sdup(cfg->ns, 63);
+	sc->name = sdup(cfg->name, 63);
+	sc->target = sdup(cfg->target, 63);
+	sc->provider = sdup(cfg->provider, 63);
+	sc->strategy = cfg->strategy;
+	sc->phase = c->st.phase;
+	sc->weight = c->st.canary_weight;
+	sc->max_weight = machine_max_weight(cfg);
+	n = machine_ladder(cfg, ladder, 128);
+	sc->ladder = n ? xcalloc(n, sizeof *sc->ladder) : NULL;
+	sc->n_ladder = n;
+	for (i = 0; i < n; i++) {
+		sc->ladder[i] = ladder[i];
+		if (ladder[i] <= c->st.canary_weight)
+			sc->step = (int)i + 1;
+	}
+	sc->iteration = c->st.iterations;
+	sc->iterations = cfg->iterations;
+	sc->failed_checks = c->st.failed_checks;
+	sc->threshold = cfg->threshold;
+	sc->interval_s = cfg->interval_s;
+	sc->paused = c->st.paused;
+	sc->held = c->held;
+	sc->gate = c->gate;
+	sc->can_control = c->control && !c->readonly && !c->corrupt && !r->cfg.observer;
+	sc->phase_since_ms = c->st.phase_since_ms;
+	sc->next_check_ms = c->heap != NO_HEAP ? c->due : c->readonly ? c->st.next_tick_ms : 0;
+	sc->rev_from = sdup(c->rev_from[0] ? c->rev_from : c->st.last_promoted, 127);
+	sc->rev_to = sdup(c->rev_to[0] ? c->rev_to : c->st.last_applied, 127);
+	if (c->corrupt)
+		sc->reason = sdup(c->err, 255);
+	else
+		sc->reason = sdup(c->st.reason, 255);
+	snap_history(sc, c);
+}
+
+static struct snapshot *
+build_snapshot(struct runner *r)
+{
+	struct snapshot *s = snapshot_new();
+	size_t i, controlled = 0;
+	const char *holder = "";
+
+	s->version = r->version;
+	s->now_ms = r->now;
+	s->context = xstrdup(r->context);
+	s->ns = xstrdup(r->ns);
+	s->api_ok = r->api_ok;
+	s->metrics_ok = r->metrics_ok;
+	s->status_msg = xstrdup(r->status_msg);
+	s->status_seq = r->status_seq;
+	s->n_canaries = r->n;
+	s->canaries = r->n ? xcalloc(r->n, sizeof *s->canaries) : NULL;
+	for (i = 0; i < r->n; i++) {
+		snap_canary(r, &s->canaries[i], r->cs[i]);
+		if (s->canaries[i].can_control)
+			controlled++;
+		else if (r->cs[i]->holder[0] && holder[0] == '\0')
+			holder = r->cs[i]->holder;
+	}
+	s->read_only = r->cfg.observer || (r->n > 0 && controlled == 0);
+	s->holder = xstrdup(holder);
+	return s;
+}
+
+struct snapshot *
+runner_snapshot(struct runner *r)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->snap == NULL || r->snap_version != r->version) {
+		snapshot_unref(r->snap);
+		r->snap = build_snapshot(r);
+		r->snap_version = r->version;
+	}
+	s = snapshot_ref(r->snap);
+	r->notify_pending = false;
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}

@@ -1,0 +1,81 @@
+# prom_faults.sh — `perch check` against a Prometheus that is stopped, slow,
+# answers 4xx/5xx with error JSON or HTML, garbage, an oversized body, a
+# matrix, NaN or nothing: each is a clear error or "no data" with the right
+# exit status, never a crash and never a pass.
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/prom_lib.bash"
+need python3
+
+python3 "$(dirname "$0")/prom_fake.py" --log "$TMP/requests.log" >"$TMP/fake.out" 2>&1 &
+fake=$!
+at_exit "kill $fake 2>/dev/null; wait $fake 2>/dev/null"
+wait_for grep -q listening "$TMP/fake.out" || fail "fake Prometheus did not start"
+URL=$(sed -n 's/^listening on //p' "$TMP/fake.out")
+
+# A Canary whose one metric is a template query naming the fault.
+write_canary() {	# MODE
+	{ canary app t istio app; cat <<YAML
+    - name: probe
+      interval: 1m
+      templateRef: {name: probe}
+      thresholdRange: {min: 1}
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: probe, namespace: t}
+spec:
+  provider: {type: prometheus, address: http://unused.invalid}
+  query: 'sum(fault_$1{namespace="{{ namespace }}"})'
+YAML
+	} >"$TMP/$1.yaml"
+}
+
+# case MODE WANT_EXIT WANT_RESULT ERROR_REGEX [EXTRA OPTIONS...]
+case_() {
+	local mode=$1 want_rc=$2 want_res=$3 re=$4 out err rc
+	shift 4
+	write_canary "$mode"
+	out=$("$PERCH_BIN" check -f "$TMP/$mode.yaml" --prometheus "${PROM:-$URL}" -o json "$@" 2>"$TMP/err")
+	rc=$?
+	err=$(cat "$TMP/err")
+	echo "$mode: exit $rc: $out $err"
+	expect_eq "$mode exit" "$rc" "$want_rc"
+	printf '%s\n' "$out" >"$TMP/$mode.json"
+	expect_eq "$mode result" "$(json_field "$TMP/$mode.json" "t/app probe" result)" "$want_res"
+	expect_match "$mode message" "$(json_field "$TMP/$mode.json" "t/app probe" error)" "$re"
+	# no control characters reach the output
+	if printf '%s' "$out$err" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "$mode: control characters in the output"; fi
+}
+
+case_ ok 0 pass "^null$"
+case_ bad 1 error '^HTTP 400: Prometheus error: bad_data: invalid parameter "query": 1:9: parse error: red$'
+case_ unavailable 3 error '^HTTP 503: Prometheus error: unavailable: TSDB not ready$'
+case_ plain500 3 error '^HTTP 500: <html>upstream  exploded</html>$'
+case_ garbage 1 error '^not a Prometheus answer \(invalid JSON'
+case_ huge 1 error '^Prometheus answer larger than 8388608 bytes$'
+case_ matrix 1 error '^multiple values returned'
+case_ nan 1 nodata '^no values found$'
+case_ empty 1 nodata '^no values found$'
+start=$(date +%s)
+case_ slow 3 error '^Prometheus query timed out after 1000 ms$' --timeout 1s
+[ $(( $(date +%s) - start )) -le 2 ] || fail "the timeout did not cut the slow query short"
+
+# A bearer token from a file goes to the server, never to the output.
+printf 's3cr3t-t0ken\n' >"$TMP/token"
+case_ ok 0 pass "^null$" --prometheus-token-file "$TMP/token"
+grep -q 'auth=Bearer s3cr3t-t0ken$' "$TMP/requests.log" || fail "the token was not sent"
+if grep -rq s3cr3t "$TMP"/*.json "$TMP/err"; then fail "the token leaked into the output"; fi
+
+# Prometheus stopped: nothing listens on the port any more.
+kill $fake; wait $fake 2>/dev/null
+PROM=$URL case_ stopped 3 error '^cannot reach Prometheus: '
+
+# Usage errors: one line, exit 2.
+for args in "--prometheus $URL" "-f $TMP/ok.yaml" "-f $TMP/ok.yaml --prometheus $URL --time yesterday" \
+	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent"; do
+	# shellcheck disable=SC2086
+	err=$("$PERCH_BIN" check $args 2>&1 >/dev/null); rc=$?
+	expect_eq "usage '$args' exit" "$rc" 2
+	expect_eq "usage '$args' one line" "$(printf '%s\n' "$err" | wc -l)" 1
+done
+exit 0

@@ -1,0 +1,88 @@
+# validate.sh — `perch validate`: exit codes (0 valid, 1 errors, 2 usage),
+# compiler-style text, JSON findings, several files in one run, --strict.
+. "$(dirname "$0")/lib.bash"
+need python3
+D=tests/data/spec
+
+# Every example is valid, together (templates found across files).
+out=$("$PERCH_BIN" validate examples/*.yaml); rc=$?
+expect_eq "examples exit" "$rc" 0
+expect_match "examples summary" "$out" "^7 files: 6 Canaries, 3 MetricTemplates, 1 AlertProvider; 0 errors, 0 warnings$"
+
+# Errors: exit 1, one line per finding, file:line:col: severity: message.
+out=$("$PERCH_BIN" validate "$D/exclusive.yaml"); rc=$?
+expect_eq "exclusive exit" "$rc" 1
+expect_eq "exclusive first line" "$(printf '%s\n' "$out" | head -1)" \
+	"$D/exclusive.yaml:20:5: error: analysis.stepWeight and analysis.iterations are mutually exclusive"
+
+# Warnings alone keep exit 0; --strict makes them errors.
+out=$("$PERCH_BIN" validate "$D/lint-big-step.yaml"); rc=$?
+expect_eq "warning exit" "$rc" 0
+expect_match "lint id shown" "$out" ":19:5: warning: \[big-step\] a step of 50%"
+out=$("$PERCH_BIN" validate --strict "$D/lint-big-step.yaml"); rc=$?
+expect_eq "strict exit" "$rc" 1
+expect_match "strict severity" "$out" ":19:5: error: \[big-step\]"
+
+# Several files: findings of each, in file order, one summary.
+out=$("$PERCH_BIN" validate "$D/provider-enum.yaml" "$D/valid-canary.yaml" "$D/webhook-type.yaml"); rc=$?
+expect_eq "several exit" "$rc" 1
+expect_eq "several: findings" "$(printf '%s\n' "$out" | grep -c ': error: ')" 2
+expect_match "several: order" "$(printf '%s\n' "$out" | head -1)" "^$D/provider-enum.yaml:9:13: error: provider: unsupported value 'linkrd' \(did you mean linkerd\?\)$"
+expect_match "several: summary" "$(printf '%s\n' "$out" | tail -1)" "^3 files: 3 Canaries, 0 MetricTemplates, 0 AlertProviders; 2 errors, 2 warnings$"
+# The three files define shop/checkout; the later ones replace the first.
+expect_match "several: redefined" "$out" "$D/valid-canary.yaml:1:1: warning: Canary shop/checkout is defined again \(first at $D/provider-enum.yaml:1\)"
+
+# JSON: an array of findings with every field.
+"$PERCH_BIN" validate -o json "$D/missing-required.yaml" "$D/lint-no-guard.yaml" >"$TMP/out.json"; rc=$?
+expect_eq "json exit" "$rc" 1
+python3 - "$TMP/out.json" "$D" <<'PY' || fail "json output"
+import json, sys
+items = json.load(open(sys.argv[1]))
+d = sys.argv[2]
+assert isinstance(items, list) and len(items) == 8, items
+for it in items:
+    assert set(it) == {"file", "line", "column", "severity", "field", "lint", "message"}, it
+first = items[0]
+assert first == {"file": d + "/missing-required.yaml", "line": 3, "column": 1, "severity": "error",
+                 "field": "metadata.name", "lint": None,
+                 "message": "Canary: missing required field metadata.name"}, first
+last = items[-1]
+assert last["lint"] == "no-guard" and last["severity"] == "warning" and last["line"] == 16, last
+assert last["field"] == "spec.analysis.metrics", last
+PY
+out=$("$PERCH_BIN" validate --output=json examples/checkout-linkerd.yaml); rc=$?
+expect_eq "json valid exit" "$rc" 0
+expect_eq "json valid" "$out" "[]"
+
+# `-` reads standard input, beside files.
+out=$(sed 's/stepWeight: 10/stepWeight: 60/' examples/checkout-linkerd.yaml |
+	"$PERCH_BIN" validate - examples/ab-testing.yaml); rc=$?
+expect_eq "stdin exit" "$rc" 0
+expect_match "stdin finding" "$out" "^<stdin>:70:5: warning: \[max-below-step\] maxWeight 50 is below stepWeight 60"
+expect_match "stdin summary" "$out" "2 files: 2 Canaries"
+
+# Hostile files: clean errors, quickly.
+head -c 5000000 /dev/zero | tr '\0' 'a' >"$TMP/huge.yaml"
+printf 'kind: \0Canary\n' >"$TMP/binary.yaml"
+start=$(date +%s%N)
+out=$("$PERCH_BIN" validate "$D/alias-bomb.yaml" "$TMP/huge.yaml" "$TMP/binary.yaml" "$D/tab.yaml"); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "hostile exit" "$rc" 1
+expect_match "alias bomb" "$out" "alias-bomb.yaml:6:11: error: document expands to more than 200000 nodes"
+expect_match "huge" "$out" "huge.yaml: error: file too large"
+expect_match "binary" "$out" "binary.yaml:1:7: error: binary data"
+expect_match "tab" "$out" "tab.yaml:6:1: error: a tab character in indentation"
+[ "$ms" -lt 2000 ] || fail "hostile files took ${ms} ms"
+out=$("$PERCH_BIN" validate "$TMP/missing.yaml"); rc=$?
+expect_eq "missing file exit" "$rc" 1
+expect_match "missing file" "$out" "missing.yaml: error: cannot read: No such file or directory"
+
+# Usage errors: one line, exit 2.
+for args in "" "-o yaml examples/ab-testing.yaml" "--bogus x.yaml"; do
+	# shellcheck disable=SC2086
+	err=$("$PERCH_BIN" validate $args 2>&1 >/dev/null); rc=$?
+	expect_eq "usage '$args' exit" "$rc" 2
+	expect_eq "usage '$args' one line" "$(printf '%s\n' "$err" | wc -l)" 1
+done
+err=$("$PERCH_BIN" validate 2>&1); expect_match "no file" "$err" "perch validate: no file given"
+exit 0

@@ -1,0 +1,940 @@
+/* test_machine.c — the rollout state machine (engine/machine.c) driven by a
+ * scripted world and a virtual clock: one table row per transition of the
+ * reference §2, per perch difference and per manual command. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/machine.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+/* ---- a scripted world -------------------------------------------------- */
+
+struct world {
+	char rev[72];
+	char primary_rev[72];
+	bool primary_ready, canary_ready, retriable;
+	enum check_result vres;		/* for every metric */
+	double value[4];
+	double volume;
+	bool hook_ok[8];
+	int hook_calls[8];
+	struct routes routes;
+	bool scaled_up;
+	int promotions;			/* effective: primary revision changed */
+	int route_changes;
+	int needs[NEED__COUNT];
+	/* the last tick */
+	struct tick_out out;
+	char events[8192];		/* every event of the run, one per line */
+};
+
+static void
+world_init(struct world *w)
+{
+	memset(w, 0, sizeof *w);
+	strcpy(w->rev, "v1");
+	strcpy(w->primary_rev, "v1");
+	w->primary_ready = w->canary_ready = w->retriable = true;
+	w->vres = CHECK_PASS;
+	w->value[0] = 99.9;	/* success rate */
+	w->value[1] = 200;	/* duration ms */
+	w->volume = 1000;
+	w->routes.primary = 100;
+	for (int i = 0; i < 8; i++)
+		w->hook_ok[i] = true;
+}
+
+static struct canary_cfg *
+checkout_cfg(void)
+{
+	struct canary_cfg *c = xcalloc(1, sizeof *c);
+
+	c->ns = xstrdup("shop");
+	c->name = xstrdup("checkout");
+	c->target = xstrdup("checkout");
+	c->target_kind = xstrdup("Deployment");
+	c->provider = xstrdup("linkerd");
+	c->strategy = STRATEGY_CANARY;
+	c->interval_s = 30;
+	c->threshold = 5;
+	c->max_weight = 50;
+	c->step_weight = 10;
+	c->progress_deadline_s = 600;
+	c->nodata = NODATA_HOLD;
+	c->n_metrics = 2;
+	c->metrics = xcalloc(2, sizeof *c->metrics);
+	c->metrics[0].name = xstrdup("request-success-rate");
+	c->metrics[0].kind = METRIC_SUCCESS_RATE;
+	c->metrics[0].has_min = true;
+	c->metrics[0].min = 99;
+	c->metrics[1].name = xstrdup("request-duration");
+	c->metrics[1].kind = METRIC_DURATION;
+	c->metrics[1].has_max = true;
+	c->metrics[1].max = 500;
+	return c;
+}
+
+static void
+add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
+{
+	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
+	memset(&c->hooks[c->n_hooks], 0, sizeof *c->hooks);
+	c->hooks[c->n_hooks].name = xstrdup(name);
+	c->hooks[c->n_hooks].url = xstrdup("http://127.0.0.1:1/");
+	c->hooks[c->n_hooks].type = t;
+	c->n_hooks++;
+}
+
+static void
+gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, enum hook_type ht)
+{
+	size_t i;
+
+	w->needs[n]++;
+	switch (n) {
+	case NEED_INIT:
+		o->init_status = ST_OK;
+		break;
+	case NEED_REVISION:
+		strcpy(o->rev.id, w->rev);
+		break;
+	case NEED_PRIMARY:
+	case NEED_CANARY:
+		if (n == NEED_PRIMARY ? w->primary_ready : w->canary_ready) {
+			o->primary.ready = n == NEED_PRIMARY ? true : o->primary.ready;
+			o->canary.ready = n == NEED_CANARY ? true : o->canary.ready;
+		} else {
+			struct readiness *r = n == NEED_PRIMARY ? &o->primary : &o->canary;
+
+			r->ready = false;
+			r->retriable = w->retriable;
+			strcpy(r->msg, "waiting for rollout to finish: 0 of 1 updated replicas are available");
+		}
+		break;
+	case NEED_HOOKS:
+		for (i = 0; i < c->n_hooks; i++) {
+			if (c->hooks[i].type != ht)
+				continue;
+			w->hook_calls[i]++;
+			o->hooks[i].called = true;
+			o->hooks[i].r.ok = w->hook_ok[i];
+			snprintf(o->hooks[i].r.msg, sizeof o->hooks[i].r.msg, "%s", w->hook_ok[i] ? "" : "403 no");
+			if (!w->hook_ok[i] && ht != HOOK_ROLLBACK)
+				break;
+		}
+		o->hooks_have |= 1u << ht;
+		return;
+	case NEED_METRICS:
+		for (i = 0; i < c->n_metrics; i++) {
+			o->values[i].result = w->vres;
+			o->values[i].value = w->value[i];
+			if (w->vres == CHECK_NODATA)
+				strcpy(o->values[i].err, "no values found");
+			o->has_volume[i] = machine_wants_volume(c, &c->metrics[i]);
+			o->volumes[i].result = CHECK_PASS;
+			o->volumes[i].value = w->volume;
+		}
+		break;
+	default:
+		break;
+	}
+	o->have |= 1u << n;
+}
+
+static void
+world_act(struct world *w, struct canary_status *st, const struct tick_out *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->n_acts; i++) {
+		const struct action *a = &out->acts[i];
+
+		switch (a->kind) {
+		case ACT_SET_ROUTES:
+			if (memcmp(&w->routes, &a->routes, sizeof w->routes) != 0)
+				w->route_changes++;
+			w->routes = a->routes;
+			break;
+		case ACT_SCALE_UP: w->scaled_up = true; break;
+		case ACT_SCALE_DOWN: w->scaled_up = false; break;
+		case ACT_PROMOTE:
+			if (machine_promote_pending(st)) {
+				if (strcmp(w->primary_rev, w->rev) != 0)
+					w->promotions++;
+				strcpy(w->primary_rev, w->rev);
+				strcpy(st->last_promoted, st->last_applied);
+			}
+			break;
+		case ACT_POST_HOOKS: break;
+		}
+	}
+	for (i = 0; i < out->n_ev; i++) {
+		size_t len = strlen(w->events);
+
+		snprintf(w->events + len, sizeof w->events - len, "%s\n", out->ev[i].message);
+	}
+}
+
+/* Runs one tick at `now` through the world; the status moves on. */
+static void
+tick(struct world *w, const struct canary_cfg *c, struct canary_status *st, int64_t now,
+    unsigned confirm)
+{
+	struct obs o;
+	struct tick_in in = { .cfg = c, .st = st, .obs = &o, .now_ms = now, .confirm = confirm };
+	int guard = 0;
+
+	obs_init(&o);
+	obs_reset(&o, c->n_hooks, c->n_metrics);
+	while (machine_tick(&in, &w->out) != NEED_NONE) {
+		assert_true(++guard < 20);
+		gather(w, c, &o, w->out.need, w->out.need_hook);
+	}
+	obs_fini(&o);
+	*st = w->out.st;
+	world_act(w, st, &w->out);
+}
+
+static void
+command(struct world *w, const struct canary_cfg *c, struct canary_status *st, int64_t now,
+    enum command_kind k, unsigned confirm)
+{
+	struct tick_in in = { .cfg = c, .st = st, .now_ms = now, .confirm = confirm };
+
+	machine_command(&in, k, "alice@host", &w->out);
+	*st = w->out.st;
+	world_act(w, st, &w->out);
+}
+
+static bool
+has_event(const struct world *w, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < w->out.n_ev; i++)
+		if (strstr(w->out.ev[i].message, text) != NULL)
+			return true;
+	return false;
+}
+
+static int
+count_in_run(const struct world *w, const char *text)
+{
+	int n = 0;
+	const char *p = w->events;
+
+	while ((p = strstr(p, text)) != NULL) {
+		n++;
+		p += strlen(text);
+	}
+	return n;
+}
+
+#define S(sec) ((int64_t)(sec) * 1000)
+
+/* Initialises at t=0 (revision v1), publishes v2 at t=30. */
+static void
+start(struct world *w, const struct canary_cfg *c, struct canary_status *st, unsigned confirm)
+{
+	world_init(w);
+	machine_status_init(st, 0);
+	tick(w, c, st, 0, confirm);
+	assert_int_equal(st->phase, PHASE_INITIALIZED);
+	assert_string_equal(st->last_promoted, "v1");
+	strcpy(w->rev, "v2");
+}
+
+/* ---- the canonical checkout canary ------------------------------------- */
+
+struct step_row {
+	int t;			/* seconds */
+	enum phase phase;
+	int weight;
+	const char *event;	/* expected among the tick's events, or NULL */
+};
+
+static void
+test_checkout_timeline(void **state)
+{
+	static const struct step_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,  "New revision detected! Scaling up checkout.shop" },
+		{ 60,  PHASE_PROGRESSING, 10, "Starting canary analysis for checkout.shop" },
+		{ 90,  PHASE_PROGRESSING, 20, "Advance checkout.shop canary weight 20" },
+		{ 120, PHASE_PROGRESSING, 30, "Advance checkout.shop canary weight 30" },
+		{ 150, PHASE_PROGRESSING, 40, "Advance checkout.shop canary weight 40" },
+		{ 180, PHASE_PROGRESSING, 50, "Advance checkout.shop canary weight 50" },
+		{ 210, PHASE_PROMOTING,   50, "Copying checkout.shop template spec to checkout-primary.shop" },
+		{ 240, PHASE_FINALISING,  0,  "Routing all traffic to primary" },
+		{ 270, PHASE_SUCCEEDED,   0,  "Promotion completed! Scaling down checkout.shop" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	size_t i;
+
+	(void)state;
+	start(&w, c, &st, 0);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		tick(&w, c, &st, S(rows[i].t), 0);
+		assert_int_equal(st.phase, rows[i].phase);
+		assert_int_equal(st.canary_weight, rows[i].weight);
+		assert_int_equal(w.routes.canary, rows[i].weight);
+		assert_true(has_event(&w, rows[i].event));
+		assert_int_equal(st.next_tick_ms, S(rows[i].t + 30));
+	}
+	assert_int_equal(w.promotions, 1);
+	assert_false(w.scaled_up);
+	assert_string_equal(st.last_promoted, "v2");
+	assert_int_equal(st.failed_checks, 0);
+	/* Nothing more happens without a new revision. */
+	tick(&w, c, &st, S(300), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_int_equal(w.out.n_ev, 0);
+	canary_cfg_free(c);
+}
+
+/* Failing metrics roll back in the tick of the threshold-th failure. */
+static void
+test_threshold_rollback(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	int t;
+
+	(void)state;
+	start(&w, c, &st, 0);
+	w.value[0] = 91.2;
+	tick(&w, c, &st, S(30), 0);
+	tick(&w, c, &st, S(60), 0);		/* first step: no metrics */
+	assert_int_equal(st.canary_weight, 10);
+	for (t = 90; t <= 180; t += 30) {
+		tick(&w, c, &st, S(t), 0);
+		assert_int_equal(st.phase, PHASE_PROGRESSING);
+		assert_int_equal(st.failed_checks, (t - 60) / 30);
+		assert_int_equal(st.canary_weight, 10);
+		assert_true(has_event(&w, "Halt checkout.shop advancement success rate 91.20% < 99%"));
+	}
+	tick(&w, c, &st, S(210), 0);
+	assert_int_equal(st.phase, PHASE_FAILED);
+	assert_int_equal(st.failed_checks, 5);		/* perch: kept */
+	assert_int_equal(st.canary_weight, 0);
+	assert_int_equal(w.routes.primary, 100);
+	assert_false(w.scaled_up);
+	assert_true(has_event(&w, "Rolling back checkout.shop failed checks threshold reached 5"));
+	assert_true(has_event(&w, "Canary failed! Scaling down checkout.shop"));
+	assert_string_equal(st.reason, "request-success-rate 91.20% < 99%");
+	assert_string_equal(st.failed_revision, "v2");
+	assert_int_equal(w.promotions, 0);
+	/* The same revision does not start again. */
+	tick(&w, c, &st, S(240), 0);
+	assert_int_equal(st.phase, PHASE_FAILED);
+	canary_cfg_free(c);
+}
+
+/* perch: no traffic holds (never advances, never counts) and fails "no
+ * traffic" at the progress deadline; never promoted. */
+static void
+test_no_traffic(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	int t;
+
+	(void)state;
+	start(&w, c, &st, 0);
+	w.vres = CHECK_NODATA;
+	tick(&w, c, &st, S(30), 0);
+	tick(&w, c, &st, S(60), 0);
+	assert_int_equal(st.canary_weight, 10);
+	for (t = 90; t < 690; t += 30) {
+		tick(&w, c, &st, S(t), 0);
+		assert_int_equal(st.phase, PHASE_PROGRESSING);
+		assert_int_equal(st.canary_weight, 10);
+		assert_int_equal(st.failed_checks, 0);
+		assert_true(w.out.held);
+		assert_int_equal(st.hold_since_ms, S(90));
+	}
+	tick(&w, c, &st, S(690), 0);
+	assert_int_equal(st.phase, PHASE_FAILED);
+	assert_string_equal(st.reason, "no traffic");
+	assert_int_equal(w.promotions, 0);
+	assert_int_equal(w.routes.canary, 0);
+	canary_cfg_free(c);
+}
+
+struct ladder_row {
+	int max_weight, step_weight;
+	int steps[8];
+	size_t n_steps;
+	int ladder[8];
+	size_t n_ladder;
+};
+
+/* Weight math (reference §2.7), not clamped. */
+static void
+test_ladders(void **state)
+{
+	static const struct ladder_row rows[] = {
+		{ 50, 10, {0}, 0, { 10, 20, 30, 40, 50 }, 5 },
+		{ 50, 20, {0}, 0, { 20, 40, 60 }, 3 },
+		{ 0, 25, {0}, 0, { 25, 50, 75, 100 }, 4 },
+		{ 0, 0, { 1, 2, 10, 80 }, 4, { 1, 2, 10, 80 }, 4 },
+		{ 0, 0, { 5, 50, 120 }, 3, { 5, 50, 100 }, 3 },
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st;
+		struct world w;
+		int ladder[16], t = 60;
+
+		c->max_weight = rows[i].max_weight;
+		c->step_weight = rows[i].step_weight;
+		if (rows[i].n_steps > 0) {
+			c->step_weights = xcalloc(rows[i].n_steps, sizeof *c->step_weights);
+			memcpy(c->step_weights, rows[i].steps, rows[i].n_steps * sizeof(int));
+			c->n_step_weights = rows[i].n_steps;
+		}
+		assert_int_equal(machine_ladder(c, ladder, 16), rows[i].n_ladder);
+		for (j = 0; j < rows[i].n_ladder; j++)
+			assert_int_equal(ladder[j], rows[i].ladder[j]);
+		/* The state machine walks the same ladder, then promotes. */
+		start(&w, c, &st, 0);
+		tick(&w, c, &st, S(30), 0);
+		for (j = 0; j < rows[i].n_ladder; j++, t += 30) {
+			tick(&w, c, &st, S(t), 0);
+			assert_int_equal(st.canary_weight, rows[i].ladder[j]);
+			assert_int_equal(w.routes.canary, rows[i].ladder[j]);
+			assert_int_equal(w.routes.primary, 100 - rows[i].ladder[j]);
+		}
+		tick(&w, c, &st, S(t), 0);
+		assert_int_equal(st.phase, PHASE_PROMOTING);
+		canary_cfg_free(c);
+	}
+}
+
+static void
+test_duration_format(void **state)
+{
+	static const struct { double ms; const char *text; } rows[] = {
+		{ 500, "500ms" }, { 1515, "1.515s" }, { 0, "0s" }, { 1.5, "1.5ms" },
+		{ 61000, "1m1s" }, { 3600000, "1h0m0s" }, { 0.25, "250\xc2\xb5s" },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		machine_format_duration(buf, sizeof buf, rows[i].ms);
+		assert_string_equal(buf, rows[i].text);
+	}
+}
+
+
+/* ---- manual commands ---------------------------------------------------- */
+
+/* Drives the checkout canary into phase p (with the gates in confirm). */
+static void
+reach(struct world *w, const struct canary_cfg *c, struct canary_status *st, enum phase p,
+    unsigned confirm)
+{
+	int t;
+
+	start(w, c, st, confirm);
+	if (p == PHASE_FAILED)
+		w->value[0] = 80;
+	for (t = 30; t < 1000; t += 30) {
+		if (st->phase == p && (p != PHASE_PROGRESSING || st->canary_weight == 20))
+			break;
+		tick(w, c, st, S(t), confirm);
+	}
+	assert_int_equal(st->phase, p);
+	w->value[0] = 99.9;
+}
+
+struct cmd_row {
+	enum phase phase;
+	unsigned confirm;
+	enum command_kind cmd;
+	bool refused;
+	enum phase after;
+	const char *text;	/* in the command's event */
+};
+
+static void
+test_commands(void **state)
+{
+	static const struct cmd_row rows[] = {
+		{ PHASE_INITIALIZED, 0, CMD_PROMOTE_STEP, true, PHASE_INITIALIZED, "no step to promote while Initialized" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_PROMOTE_STEP, true, PHASE_WAITING, "no step to promote" },
+		{ PHASE_PROGRESSING, 0, CMD_PROMOTE_STEP, false, PHASE_PROGRESSING, "Promote one step requested by alice@host" },
+		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_PROMOTE_STEP, true, PHASE_WAITING_PROMOTION, "approve or promote fully" },
+		{ PHASE_PROMOTING, 0, CMD_PROMOTE_STEP, true, PHASE_PROMOTING, "no step to promote while Promoting" },
+		{ PHASE_SUCCEEDED, 0, CMD_PROMOTE_STEP, true, PHASE_SUCCEEDED, "no step to promote" },
+		{ PHASE_FAILED, 0, CMD_PROMOTE_STEP, true, PHASE_FAILED, "no step to promote" },
+		{ PHASE_INITIALIZED, 0, CMD_PROMOTE_FULL, true, PHASE_INITIALIZED, "nothing to promote" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_PROMOTE_FULL, true, PHASE_WAITING, "has not started" },
+		{ PHASE_PROGRESSING, 0, CMD_PROMOTE_FULL, false, PHASE_PROMOTING, "Full promotion of revision v2 requested by alice@host" },
+		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_PROMOTE_FULL, false, PHASE_PROMOTING, "Full promotion" },
+		{ PHASE_PROMOTING, 0, CMD_PROMOTE_FULL, true, PHASE_PROMOTING, "nothing to promote" },
+		{ PHASE_SUCCEEDED, 0, CMD_PROMOTE_FULL, true, PHASE_SUCCEEDED, "nothing to promote" },
+		{ PHASE_FAILED, 0, CMD_PROMOTE_FULL, true, PHASE_FAILED, "nothing to promote" },
+		{ PHASE_INITIALIZED, 0, CMD_PAUSE, true, PHASE_INITIALIZED, "only a progressing canary can be paused" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_PAUSE, true, PHASE_WAITING, "can be paused" },
+		{ PHASE_PROGRESSING, 0, CMD_PAUSE, false, PHASE_PROGRESSING, "Paused by alice@host at canary weight 20" },
+		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_PAUSE, false, PHASE_WAITING_PROMOTION, "Paused by alice@host" },
+		{ PHASE_PROMOTING, 0, CMD_PAUSE, true, PHASE_PROMOTING, "can be paused" },
+		{ PHASE_SUCCEEDED, 0, CMD_PAUSE, true, PHASE_SUCCEEDED, "can be paused" },
+		{ PHASE_FAILED, 0, CMD_PAUSE, true, PHASE_FAILED, "can be paused" },
+		{ PHASE_PROGRESSING, 0, CMD_RESUME, true, PHASE_PROGRESSING, "not paused" },
+		{ PHASE_SUCCEEDED, 0, CMD_RESUME, true, PHASE_SUCCEEDED, "can be resumed" },
+		{ PHASE_INITIALIZED, 0, CMD_ROLLBACK, true, PHASE_INITIALIZED, "nothing to roll back" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_ROLLBACK, false, PHASE_FAILED, "Rollback of revision v2 requested by alice@host" },
+		{ PHASE_PROGRESSING, 0, CMD_ROLLBACK, false, PHASE_FAILED, "Rollback of revision v2 requested by alice@host" },
+		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_ROLLBACK, false, PHASE_FAILED, "Rollback" },
+		{ PHASE_PROMOTING, 0, CMD_ROLLBACK, true, PHASE_PROMOTING, "already being promoted" },
+		{ PHASE_SUCCEEDED, 0, CMD_ROLLBACK, true, PHASE_SUCCEEDED, "nothing to roll back" },
+		{ PHASE_FAILED, 0, CMD_ROLLBACK, true, PHASE_FAILED, "nothing to roll back" },
+		{ PHASE_INITIALIZED, 0, CMD_RETRY, true, PHASE_INITIALIZED, "only a failed canary" },
+		{ PHASE_PROGRESSING, 0, CMD_RETRY, true, PHASE_PROGRESSING, "only a failed canary" },
+		{ PHASE_SUCCEEDED, 0, CMD_RETRY, true, PHASE_SUCCEEDED, "only a failed canary" },
+		{ PHASE_FAILED, 0, CMD_RETRY, false, PHASE_PROGRESSING, "Retry of revision v2 requested by alice@host" },
+		{ PHASE_INITIALIZED, 0, CMD_SKIP, true, PHASE_INITIALIZED, "no analysis to skip" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_SKIP, false, PHASE_WAITING, "Skip analysis of revision v2 requested by alice@host" },
+		{ PHASE_PROGRESSING, 0, CMD_SKIP, false, PHASE_PROGRESSING, "Skip analysis" },
+		{ PHASE_PROMOTING, 0, CMD_SKIP, true, PHASE_PROMOTING, "no analysis to skip" },
+		{ PHASE_FAILED, 0, CMD_SKIP, true, PHASE_FAILED, "no analysis to skip" },
+		{ PHASE_INITIALIZED, 0, CMD_APPROVE, true, PHASE_INITIALIZED, "nothing waits for approval" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_APPROVE, false, PHASE_WAITING, "Revision v2 approved for rollout by alice@host" },
+		{ PHASE_PROGRESSING, 0, CMD_APPROVE, true, PHASE_PROGRESSING, "nothing waits for approval" },
+		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_APPROVE, false, PHASE_WAITING_PROMOTION, "Revision v2 approved for promotion by alice@host" },
+		{ PHASE_PROMOTING, 0, CMD_APPROVE, true, PHASE_PROMOTING, "nothing waits" },
+		{ PHASE_SUCCEEDED, 0, CMD_APPROVE, true, PHASE_SUCCEEDED, "nothing waits" },
+		{ PHASE_FAILED, 0, CMD_APPROVE, true, PHASE_FAILED, "nothing waits" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct cmd_row *row = &rows[i];
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st, before;
+		struct world w;
+
+		reach(&w, c, &st, row->phase, row->confirm);
+		before = st;
+		command(&w, c, &st, S(1000), row->cmd, row->confirm);
+		if (!has_event(&w, row->text) || w.out.refused != row->refused || st.phase != row->after)
+			fail_msg("row %zu (%s in %s): refused %d phase %s events %s", i,
+			    command_name(row->cmd), phase_name(row->phase), w.out.refused,
+			    phase_name(st.phase), w.out.n_ev ? w.out.ev[0].message : "-");
+		assert_string_equal(w.out.ev[0].actor, "alice@host");
+		if (row->refused) {
+			/* Refused whole: nothing changed, nothing to do. */
+			assert_memory_equal(&st, &before, sizeof st);
+			assert_int_equal(w.out.n_acts, 0);
+			assert_int_equal(w.out.n_ev, 1);
+			assert_non_null(strstr(w.out.answer, "refused"));
+		}
+		canary_cfg_free(c);
+	}
+}
+
+/* Command effects through later ticks. */
+static void
+test_command_effects(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+
+	(void)state;
+	/* pause holds the weight while analysis runs, and still rolls back. */
+	reach(&w, c, &st, PHASE_PROGRESSING, 0);
+	command(&w, c, &st, S(100), CMD_PAUSE, 0);
+	tick(&w, c, &st, S(120), 0);
+	tick(&w, c, &st, S(150), 0);
+	assert_int_equal(st.canary_weight, 20);
+	assert_true(w.out.analysed);
+	w.value[0] = 50;
+	for (int t = 180; st.phase == PHASE_PROGRESSING; t += 30)
+		tick(&w, c, &st, S(t), 0);
+	assert_int_equal(st.phase, PHASE_FAILED);
+	assert_int_equal(st.failed_checks, 5);
+	/* retry restarts the failed revision without a new one. */
+	command(&w, c, &st, S(400), CMD_RETRY, 0);
+	assert_int_equal(st.phase, PHASE_PROGRESSING);
+	assert_string_equal(st.last_applied, "v2");
+	assert_int_equal(st.failed_checks, 0);
+	assert_true(w.scaled_up);
+	/* promote step moves one step now, and at max weight promotes. */
+	command(&w, c, &st, S(401), CMD_PROMOTE_STEP, 0);
+	assert_int_equal(st.canary_weight, 10);
+	assert_int_equal(w.routes.canary, 10);
+	assert_int_equal(st.next_tick_ms, S(431));
+	st.canary_weight = 50;
+	command(&w, c, &st, S(402), CMD_PROMOTE_STEP, 0);
+	assert_int_equal(st.phase, PHASE_PROMOTING);
+	assert_int_equal(w.promotions, 1);
+	canary_cfg_free(c);
+
+	/* skip analysis: promoted at the next (immediate) tick. */
+	c = checkout_cfg();
+	reach(&w, c, &st, PHASE_PROGRESSING, 0);
+	command(&w, c, &st, S(100), CMD_SKIP, 0);
+	assert_true(w.out.tick_now);
+	assert_int_equal(st.next_tick_ms, S(100));
+	tick(&w, c, &st, S(100), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_true(has_event(&w, "Promotion completed! Canary analysis was skipped for checkout.shop"));
+	assert_int_equal(w.promotions, 1);
+	assert_int_equal(count_in_run(&w, "Copying checkout.shop template spec"), 1);
+	canary_cfg_free(c);
+}
+
+
+/* ---- webhooks (reference §5.1) ------------------------------------------ */
+
+struct hook_row {
+	enum hook_type type;
+	int fail_until;		/* the hook answers "no" before this second */
+	int t;			/* tick at which to look */
+	enum phase phase;
+	int weight;
+	int failed_checks;
+	const char *event;
+};
+
+static void
+test_hooks(void **state)
+{
+	static const struct hook_row rows[] = {
+		{ HOOK_PRE_ROLLOUT, 1000, 60, PHASE_PROGRESSING, 0, 1,
+		  "Halt checkout.shop advancement pre-rollout check h failed 403 no" },
+		{ HOOK_PRE_ROLLOUT, 0, 60, PHASE_PROGRESSING, 10, 0, "Pre-rollout check h passed" },
+		{ HOOK_CONFIRM_ROLLOUT, 1000, 30, PHASE_WAITING, 0, 0,
+		  "Halt checkout.shop advancement waiting for approval h" },
+		{ HOOK_CONFIRM_ROLLOUT, 60, 60, PHASE_PROGRESSING, 0, 0, "Confirm-rollout check h passed" },
+		{ HOOK_ROLLOUT, 1000, 90, PHASE_PROGRESSING, 10, 1,
+		  "Halt checkout.shop advancement external check h failed 403 no" },
+		{ HOOK_ROLLBACK, 1000, 90, PHASE_PROGRESSING, 20, 0, "Rollback hook h not signaling a rollback" },
+		{ HOOK_ROLLBACK, 0, 60, PHASE_FAILED, 0, 0, "Rolling back checkout.shop manual webhook invoked" },
+		{ HOOK_CONFIRM_TRAFFIC_INCREASE, 1000, 90, PHASE_PROGRESSING, 0, 0,
+		  "Halt checkout.shop advancement waiting for traffic increase approval h" },
+		{ HOOK_CONFIRM_TRAFFIC_INCREASE, 0, 90, PHASE_PROGRESSING, 20, 0,
+		  "Confirm-traffic-increase check h passed" },
+		{ HOOK_CONFIRM_PROMOTION, 1000, 210, PHASE_WAITING_PROMOTION, 50, 0,
+		  "Halt checkout.shop advancement waiting for promotion approval h" },
+		{ HOOK_CONFIRM_PROMOTION, 240, 240, PHASE_PROMOTING, 50, 0, "Confirm-promotion check h passed" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st;
+		struct world w;
+		int t;
+
+		add_hook(c, "h", rows[i].type);
+		start(&w, c, &st, 0);
+		for (t = 30; t <= rows[i].t; t += 30) {
+			w.hook_ok[0] = t >= rows[i].fail_until;
+			tick(&w, c, &st, S(t), 0);
+		}
+		if (st.phase != rows[i].phase || st.canary_weight != rows[i].weight ||
+		    st.failed_checks != rows[i].failed_checks || !has_event(&w, rows[i].event))
+			fail_msg("row %zu (%s): %s weight %d failed %d, events: %s", i,
+			    hook_type_name(rows[i].type), phase_name(st.phase), st.canary_weight,
+			    st.failed_checks, w.out.n_ev ? w.out.ev[0].message : "-");
+		canary_cfg_free(c);
+	}
+}
+
+
+/* ---- blue/green, A/B, mirroring (reference §2.7) ------------------------ */
+
+struct walk_row {
+	int t;
+	enum phase phase;
+	int weight;
+	int iterations;
+	bool mirrored;
+	const char *event;
+};
+
+static void
+walk(const struct canary_cfg *c, const struct walk_row *rows, size_t n)
+{
+	struct canary_status st;
+	struct world w;
+	size_t i;
+
+	start(&w, c, &st, 0);
+	for (i = 0; i < n; i++) {
+		tick(&w, c, &st, S(rows[i].t), 0);
+		if (st.phase != rows[i].phase || st.canary_weight != rows[i].weight ||
+		    st.iterations != rows[i].iterations || w.routes.mirrored != rows[i].mirrored ||
+		    w.routes.canary != rows[i].weight || !has_event(&w, rows[i].event))
+			fail_msg("t=%d: %s weight %d iterations %d mirrored %d, first event: %s",
+			    rows[i].t, phase_name(st.phase), st.canary_weight, st.iterations,
+			    w.routes.mirrored, w.out.n_ev ? w.out.ev[0].message : "-");
+	}
+	assert_int_equal(w.promotions, 1);
+}
+
+static void
+test_bluegreen(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected! Scaling up checkout.shop" },
+		{ 60,  PHASE_PROGRESSING, 0,   1, false, "Advance checkout.shop canary iteration 1/3" },
+		{ 90,  PHASE_PROGRESSING, 0,   2, false, "Advance checkout.shop canary iteration 2/3" },
+		{ 120, PHASE_PROGRESSING, 0,   3, false, "Advance checkout.shop canary iteration 3/3" },
+		{ 150, PHASE_PROGRESSING, 100, 4, false, "Routing all traffic to canary" },
+		{ 180, PHASE_PROMOTING,   100, 4, false, "Copying checkout.shop template spec" },
+		{ 210, PHASE_FINALISING,  0,   4, false, "Routing all traffic to primary" },
+		{ 240, PHASE_SUCCEEDED,   0,   0, false, "Promotion completed! Scaling down checkout.shop" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_BLUEGREEN;
+	c->iterations = 3;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+static void
+test_bluegreen_mirror(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 0,   1, true,  "Advance checkout.shop canary iteration 1/2" },
+		{ 90,  PHASE_PROGRESSING, 0,   2, true,  "Advance checkout.shop canary iteration 2/2" },
+		{ 120, PHASE_PROGRESSING, 100, 3, false, "Stop traffic mirroring and route all traffic to canary" },
+		{ 150, PHASE_PROMOTING,   100, 3, false, "Copying" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_BLUEGREEN;
+	c->iterations = 2;
+	c->mirror = true;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+static void
+test_ab(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,   0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 100, 1, false, "Advance checkout.shop canary iteration 1/2" },
+		{ 90,  PHASE_PROGRESSING, 100, 2, false, "Advance checkout.shop canary iteration 2/2" },
+		{ 120, PHASE_PROMOTING,   100, 2, false, "Copying" },
+		{ 150, PHASE_FINALISING,  0,   2, false, "Routing all traffic to primary" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->strategy = STRATEGY_ABTESTING;
+	c->iterations = 2;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+/* Canary mirroring: the first step mirrors at weight 0, then weights. */
+static void
+test_canary_mirror(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,  0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 0,  0, true,  "Advance checkout.shop canary weight 0" },
+		{ 90,  PHASE_PROGRESSING, 25, 0, false, "Advance checkout.shop canary weight 25" },
+		{ 120, PHASE_PROGRESSING, 50, 0, false, "Advance checkout.shop canary weight 50" },
+		{ 150, PHASE_PROMOTING,   50, 0, false, "Copying" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->mirror = true;
+	c->step_weight = 25;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+/* Progressive promotion with stepWeightPromotion (reference §2.9). */
+static void
+test_step_weight_promotion(void **state)
+{
+	static const struct walk_row rows[] = {
+		{ 30,  PHASE_PROGRESSING, 0,  0, false, "New revision detected!" },
+		{ 60,  PHASE_PROGRESSING, 25, 0, false, "Advance checkout.shop canary weight 25" },
+		{ 90,  PHASE_PROGRESSING, 50, 0, false, "Advance checkout.shop canary weight 50" },
+		{ 120, PHASE_PROMOTING,   50, 0, false, "Copying" },
+		{ 150, PHASE_PROMOTING,   30, 0, false, "Advance checkout.shop primary weight 70" },
+		{ 180, PHASE_PROMOTING,   10, 0, false, "Advance checkout.shop primary weight 90" },
+		{ 210, PHASE_FINALISING,  0,  0, false, "Advance checkout.shop primary weight 100" },
+		{ 240, PHASE_SUCCEEDED,   0,  0, false, "Promotion completed!" },
+	};
+	struct canary_cfg *c = checkout_cfg();
+
+	(void)state;
+	c->step_weight = 25;
+	c->step_weight_promotion = 20;
+	walk(c, rows, sizeof rows / sizeof rows[0]);
+	canary_cfg_free(c);
+}
+
+
+/* ---- transitions and perch's differences --------------------------------- */
+
+static void p_v3(struct canary_cfg *c, struct world *w) { (void)c; strcpy(w->rev, "v3"); }
+static void p_skip(struct canary_cfg *c, struct world *w) { (void)w; c->skip_analysis = true; }
+static void p_suspend(struct canary_cfg *c, struct world *w) { (void)w; c->suspend = true; }
+static void p_primary_dead(struct canary_cfg *c, struct world *w)
+{
+	(void)c;
+	w->primary_ready = false;
+	w->retriable = false;
+}
+static void p_primary_slow(struct canary_cfg *c, struct world *w) { (void)c; w->primary_ready = false; }
+static void p_canary_slow(struct canary_cfg *c, struct world *w)
+{
+	c->progress_deadline_s = 60;
+	w->canary_ready = false;
+}
+static void p_nodata_fail(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_FAIL; w->vres = CHECK_NODATA; }
+static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_PASS; w->vres = CHECK_NODATA; }
+static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
+static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
+static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
+static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
+static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
+
+struct trans_row {
+	const char *name;
+	void (*prep)(struct canary_cfg *, struct world *);	/* before start */
+	int change_at;						/* then, from this second */
+	void (*change)(struct canary_cfg *, struct world *);
+	unsigned confirm;
+	int until;						/* last tick (seconds) */
+	enum phase phase;
+	int weight, failed_checks;
+	const char *event;					/* in the last tick */
+	const char *reason;					/* substring of status.reason */
+};
+
+static const struct trans_row trans_rows[] = {
+	{ "new revision restarts the analysis", NULL, 120, p_v3, 0, 120, PHASE_PROGRESSING, 0, 0,
+	  "New revision detected! Restarting analysis for checkout.shop", "" },
+	{ "a failed canary starts a newer revision", p_bad, 240, p_v3, 0, 240, PHASE_PROGRESSING, 0, 0,
+	  "New revision detected! Scaling up checkout.shop", "" },
+	{ "skipAnalysis promotes without analysis", p_skip, 0, NULL, 0, 60, PHASE_SUCCEEDED, 0, 0,
+	  "Promotion completed! Canary analysis was skipped for checkout.shop", "" },
+	{ "suspend does nothing", NULL, 60, p_suspend, 0, 90, PHASE_PROGRESSING, 0, 0,
+	  "skipping canary run as object is suspended", "" },
+	{ "primary not ready at initialization waits", p_primary_slow, 0, NULL, 0, 0, PHASE_INITIALIZING, 0, 0,
+	  "checkout-primary.shop not ready: waiting for rollout to finish", "not ready" },
+	{ "promotion failure keeps traffic on the canary", NULL, 240, p_primary_dead, 0, 240, PHASE_FAILED, 100, 0,
+	  "Promotion of checkout.shop failed, primary not ready: waiting for rollout", "promotion failed" },
+	{ "primary slow past the deadline during promotion", NULL, 240, p_primary_slow, 0, 840, PHASE_FAILED, 100, 0,
+	  "Promotion of checkout.shop failed", "promotion failed" },
+	{ "primary slow within the deadline waits", NULL, 240, p_primary_slow, 0, 810, PHASE_PROMOTING, 50, 0,
+	  "checkout-primary.shop not ready", "not ready" },
+	{ "canary not ready past the progress deadline rolls back", p_canary_slow, 0, NULL, 0, 120, PHASE_FAILED, 0, 0,
+	  "Rolling back checkout.shop progress deadline exceeded canary deployment checkout.shop not ready",
+	  "canary deployment checkout.shop not ready" },
+	{ "canary not ready within the deadline waits", p_canary_slow, 0, NULL, 0, 90, PHASE_PROGRESSING, 0, 0,
+	  "canary deployment checkout.shop not ready: waiting for rollout to finish", "not ready" },
+	{ "no data counts under the fail policy", p_nodata_fail, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Halt advancement no values found for linkerd metric request-success-rate probably checkout.shop "
+	  "is not receiving traffic: no values found", "request-success-rate no data" },
+	{ "no data passes under the pass policy", p_nodata_pass, 0, NULL, 0, 90, PHASE_PROGRESSING, 20, 0,
+	  "Advance checkout.shop canary weight 20", "" },
+	{ "low request volume is inconclusive", p_low_volume, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
+	  "request-success-rate inconclusive: request volume 5 below minimum 100", "held" },
+	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Prometheus query failed for request-success-rate", "query failed" },
+	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
+	  "Halt checkout.shop advancement request duration 1.515s > 500ms", "request-duration 1.515s > 500ms" },
+	{ "threshold 1: the first failure rolls back", p_threshold1, 0, NULL, 0, 90, PHASE_FAILED, 0, 1,
+	  "Rolling back checkout.shop failed checks threshold reached 1", "request-success-rate 50.00% < 99%" },
+	{ "confirm rollout gate waits", NULL, 0, NULL, CONFIRM_ROLLOUT, 30, PHASE_WAITING, 0, 0,
+	  "Halt checkout.shop advancement waiting for rollout approval of revision v2", "waiting" },
+	{ "confirm promotion gate waits at max weight", NULL, 0, NULL, CONFIRM_PROMOTION, 210,
+	  PHASE_WAITING_PROMOTION, 50, 0, "waiting for promotion approval of revision v2", "waiting" },
+	{ "analysis goes on in WaitingPromotion and rolls back", NULL, 240, p_bad, CONFIRM_PROMOTION, 360,
+	  PHASE_FAILED, 0, 5, "Rolling back checkout.shop failed checks threshold reached 5", "request-success-rate" },
+};
+
+static void
+test_transitions(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof trans_rows / sizeof trans_rows[0]; i++) {
+		const struct trans_row *row = &trans_rows[i];
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st;
+		struct world w;
+		int t;
+
+		world_init(&w);
+		if (row->prep)
+			row->prep(c, &w);
+		machine_status_init(&st, 0);
+		tick(&w, c, &st, 0, row->confirm);
+		if (row->until > 0)
+			strcpy(w.rev, "v2");
+		for (t = 30; t <= row->until; t += 30) {
+			if (row->change && t == row->change_at)
+				row->change(c, &w);
+			tick(&w, c, &st, S(t), row->confirm);
+		}
+		if (st.phase != row->phase || st.canary_weight != row->weight ||
+		    st.failed_checks != row->failed_checks || !has_event(&w, row->event) ||
+		    strstr(st.reason, row->reason) == NULL)
+			fail_msg("%s: %s weight %d failed %d reason \"%s\", first event: %s", row->name,
+			    phase_name(st.phase), st.canary_weight, st.failed_checks, st.reason,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		canary_cfg_free(c);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checkout_timeline),
+		cmocka_unit_test(test_threshold_rollback),
+		cmocka_unit_test(test_no_traffic),
+		cmocka_unit_test(test_ladders),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_bluegreen),
+		cmocka_unit_test(test_bluegreen_mirror),
+		cmocka_unit_test(test_ab),
+		cmocka_unit_test(test_canary_mirror),
+		cmocka_unit_test(test_step_weight_promotion),
+		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_command_effects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,876 @@
+/* test_runner.c — the engine thread (engine/runner.c) with small scripted
+ * providers kept in this file: a virtual clock, a cluster that records what
+ * it is told, metrics that always answer, and an in-memory store.  Covers a
+ * whole rollout, commands from another thread (also under TSan), resuming
+ * after a crash at every point, watch mode, a corrupt state and a lock held
+ * elsewhere. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/machine.h"
+#include "engine/runner.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+/* ---- a virtual clock ----------------------------------------------------
+ * wait() gives other threads a moment (1 ms of real time) to signal, then
+ * jumps to the deadline: as fast as possible, yet commands get through. */
+
+struct vclock {
+	_Atomic int64_t now;
+};
+
+static int64_t
+vc_now(void *ctx)
+{
+	return atomic_load(&((struct vclock *)ctx)->now);
+}
+
+static void
+vc_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadline)
+{
+	struct vclock *vc = ctx;
+	struct timespec ts;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	rc = pthread_cond_timedwait(cond, mu, &ts);
+	if (rc != 0 && deadline > atomic_load(&vc->now))
+		atomic_store(&vc->now, deadline);
+}
+
+static const struct clock_ops vclock_ops = { .now_ms = vc_now, .wait = vc_wait };
+
+/* ---- a scripted cluster -------------------------------------------------- */
+
+struct fake {
+	struct vclock *clock;
+	bool v2;			/* the target is v2 once Initialized is saved */
+	bool stay_v1;			/* ... unless this is set */
+	atomic_bool dead;		/* "crashed": every call is ignored */
+	long crash_after;		/* mutating calls before the crash; <0 never */
+	long mutations;
+	char primary_rev[72];
+	struct routes routes;
+	bool scaled_up;
+	int promote_calls, promotions;
+	int weights[64];		/* every canary weight the routes changed to */
+	int n_weights;
+	double success;
+};
+
+static bool
+fake_mutate(struct fake *f)
+{
+	if (atomic_load(&f->dead))
+		return false;
+	if (f->crash_after >= 0 && f->mutations >= f->crash_after) {
+		atomic_store(&f->dead, true);
+		return false;
+	}
+	f->mutations++;
+	return true;
+}
+
+static const char *
+fake_rev(struct fake *f)
+{
+	return f->v2 ? "v2" : "v1";
+}
+
+static int
+fk_initialize(void *ctx, const struct canary_cfg *c, char *err)
+{
+	(void)ctx; (void)c; (void)err;
+	return ST_OK;
+}
+
+static int
+fk_revision(void *ctx, const struct canary_cfg *c, struct revision *out, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c; (void)err;
+	memset(out, 0, sizeof *out);
+	snprintf(out->id, sizeof out->id, "%s", fake_rev(f));
+	snprintf(out->image, sizeof out->image, "checkout:%s", fake_rev(f));
+	return ST_OK;
+}
+
+static int
+fk_readiness(void *ctx, const struct canary_cfg *c, enum workload w, int64_t now,
+    struct readiness *out)
+{
+	(void)ctx; (void)c; (void)w; (void)now;
+	out->ready = true;
+	return ST_OK;
+}
+
+static int
+fk_scale(void *ctx, const struct canary_cfg *c, bool up, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	if (!fake_mutate(f)) {
+		snprintf(err, ERRMSG_MAX, "crashed");
+		return ST_IO;
+	}
+	f->scaled_up = up;
+	return ST_OK;
+}
+
+static int
+fk_promote(void *ctx, const struct canary_cfg *c, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	if (!fake_mutate(f)) {
+		snprintf(err, ERRMSG_MAX, "crashed");
+		return ST_IO;
+	}
+	f->promote_calls++;
+	/* Idempotent for the same revision (the providers.h contract). */
+	if (strcmp(f->primary_rev, fake_rev(f)) != 0)
+		f->promotions++;
+	snprintf(f->primary_rev, sizeof f->primary_rev, "%s", fake_rev(f));
+	return ST_OK;
+}
+
+static int
+fk_set_routes(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	if (!fake_mutate(f)) {
+		snprintf(err, ERRMSG_MAX, "crashed");
+		return ST_IO;
+	}
+	if (r->canary != f->routes.canary && f->n_weights < 64)
+		f->weights[f->n_weights++] = r->canary;
+	f->routes = *r;
+	return ST_OK;
+}
+
+static int
+fk_get_routes(void *ctx, const struct canary_cfg *c, struct routes *out, char *err)
+{
+	(void)c; (void)err;
+	*out = ((struct fake *)ctx)->routes;
+	return ST_OK;
+}
+
+static const struct cluster_ops fake_cluster = {
+	.name = "fake", .initialize = fk_initialize, .revision = fk_revision,
+	.readiness = fk_readiness, .scale = fk_scale, .promote = fk_promote,
+	.set_routes = fk_set_routes, .get_routes = fk_get_routes,
+};
+
+static int
+fk_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct fake *f = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[i].result = CHECK_PASS;
+		out[i].value = q[i].volume ? 1000 : q[i].metric->kind == METRIC_DURATION ? 200 : f->success;
+	}
+	return ST_OK;
+}
+
+static const struct metrics_ops fake_metrics = { .name = "fake", .eval = fk_eval };
+
+/* ---- an in-memory store ------------------------------------------------- */
+
+struct mstore {
+	struct fake *f;			/* shares the crash switch */
+	bool has_status;
+	struct canary_status st;
+	int load_rc;			/* forced answer of load, or ST_OK */
+	const char *holder;		/* someone else holds the lock */
+	bool locked;
+	int saves, mutating_calls_when_observer;
+	char journal[64][400];		/* event messages */
+	int n_journal, n_checks;
+};
+
+static int
+ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t sz)
+{
+	struct mstore *s = ctx;
+
+	(void)canary; (void)actor;
+	if (s->holder != NULL) {
+		snprintf(holder, sz, "%s", s->holder);
+		return ST_LOCKED;
+	}
+	s->locked = true;
+	return ST_OK;
+}
+
+static int
+ms_renew(void *ctx, const char *canary)
+{
+	(void)ctx; (void)canary;
+	return ST_OK;
+}
+
+static int
+ms_release(void *ctx, const char *canary)
+{
+	(void)canary;
+	((struct mstore *)ctx)->locked = false;
+	return ST_OK;
+}
+
+static int
+ms_load(void *ctx, const char *canary, struct canary_status *out, char *err)
+{
+	struct mstore *s = ctx;
+
+	(void)canary;
+	if (s->load_rc != ST_OK) {
+		snprintf(err, ERRMSG_MAX, "state/shop/checkout/status.json:3:1: truncated");
+		return s->load_rc;
+	}
+	if (!s->has_status)
+		return ST_NOTFOUND;
+	*out = s->st;
+	return ST_OK;
+}
+
+static int
+ms_save(void *ctx, const char *canary, const struct canary_status *st, char *err)
+{
+	struct mstore *s = ctx;
+
+	(void)canary;
+	if (s->f != NULL && !fake_mutate(s->f)) {
+		snprintf(err, ERRMSG_MAX, "crashed");
+		return ST_IO;
+	}
+	s->st = *st;
+	s->has_status = true;
+	s->saves++;
+	if (s->f != NULL && st->phase != PHASE_INITIALIZING && !s->f->stay_v1)
+		s->f->v2 = true;	/* the new revision arrives after initialization */
+	return ST_OK;
+}
+
+static int
+ms_append(void *ctx, const struct journal_rec *rec)
+{
+	struct mstore *s = ctx;
+
+	if (s->f != NULL && atomic_load(&s->f->dead))
+		return ST_IO;
+	if (rec->kind == REC_CHECK) {
+		s->n_checks++;
+		return ST_OK;
+	}
+	if (s->n_journal < 64)
+		snprintf(s->journal[s->n_journal++], sizeof s->journal[0], "%s", rec->message);
+	return ST_OK;
+}
+
+static size_t
+ms_list(void *ctx, char ***out)
+{
+	struct mstore *s = ctx;
+
+	if (!s->has_status)
+		return 0;
+	*out = xcalloc(1, sizeof **out);
+	(*out)[0] = xstrdup("shop/checkout");
+	return 1;
+}
+
+static size_t
+ms_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max)
+{
+	struct mstore *s = ctx;
+	size_t i, n = (size_t)s->n_journal < max ? (size_t)s->n_journal : max;
+
+	(void)canary;
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].kind = REC_EVENT;
+		snprintf(out[i].message, sizeof out[i].message, "%s", s->journal[i]);
+	}
+	return n;
+}
+
+static const struct store_ops mem_store = {
+	.name = "mem", .acquire = ms_acquire, .renew = ms_renew, .release = ms_release,
+	.load = ms_load, .save = ms_save, .append = ms_append, .list = ms_list, .tail = ms_tail,
+};
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static struct canary_cfg *
+checkout_cfg(void)
+{
+	struct canary_cfg *c = xcalloc(1, sizeof *c);
+
+	c->ns = xstrdup("shop");
+	c->name = xstrdup("checkout");
+	c->target = xstrdup("checkout");
+	c->provider = xstrdup("linkerd");
+	c->interval_s = 30;
+	c->threshold = 5;
+	c->max_weight = 50;
+	c->step_weight = 10;
+	c->progress_deadline_s = 600;
+	c->n_metrics = 2;
+	c->metrics = xcalloc(2, sizeof *c->metrics);
+	c->metrics[0].name = xstrdup("request-success-rate");
+	c->metrics[0].kind = METRIC_SUCCESS_RATE;
+	c->metrics[0].has_min = true;
+	c->metrics[0].min = 99;
+	c->metrics[1].name = xstrdup("request-duration");
+	c->metrics[1].kind = METRIC_DURATION;
+	c->metrics[1].has_max = true;
+	c->metrics[1].max = 500;
+	return c;
+}
+
+struct rig {
+	struct vclock clock;
+	struct fake f;
+	struct mstore s;
+	struct runner_config rc;
+	_Atomic int notifies, sinks;
+};
+
+static void
+rig_notify(void *arg)
+{
+	atomic_fetch_add(&((struct rig *)arg)->notifies, 1);
+}
+
+static void
+rig_sink(void *arg, const struct journal_rec *rec)
+{
+	(void)rec;
+	atomic_fetch_add(&((struct rig *)arg)->sinks, 1);
+}
+
+static void
+rig_init(struct rig *g)
+{
+	memset(g, 0, sizeof *g);
+	atomic_init(&g->clock.now, 1000000);
+	g->f.clock = &g->clock;
+	g->s.f = &g->f;
+	g->f.crash_after = -1;
+	g->f.success = 99.9;
+	strcpy(g->f.primary_rev, "v1");
+	g->f.routes.primary = 100;
+	g->rc = (struct runner_config){
+		.cluster = &fake_cluster, .cluster_ctx = &g->f,
+		.metrics = &fake_metrics, .metrics_ctx = &g->f,
+		.store = &mem_store, .store_ctx = &g->s,
+		.clock = &vclock_ops, .clock_ctx = &g->clock,
+		.actor = "ci@runner", .context = "TEST", .stop_when_done = true,
+		.notify = rig_notify, .notify_arg = g, .sink = rig_sink, .sink_arg = g,
+	};
+}
+
+static int
+journal_count(const struct mstore *s, const char *text)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n_journal; i++)
+		if (strstr(s->journal[i], text) != NULL)
+			n++;
+	return n;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_runner_rollout(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	snap = runner_snapshot(r);
+	assert_int_equal(snap->n_canaries, 1);
+	assert_int_equal(snap->canaries[0].phase, PHASE_SUCCEEDED);
+	assert_true(snap->canaries[0].can_control);
+	assert_string_equal(snap->canaries[0].rev_to, "checkout:v2");
+	assert_int_equal(snap->canaries[0].n_ladder, 5);
+	assert_true(snap->canaries[0].n_events >= 9);
+	assert_true(snap->canaries[0].metrics[0].n_points >= 5);
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(g.f.promotions, 1);
+	assert_int_equal(g.f.n_weights, 6);
+	assert_int_equal(g.f.weights[0], 10);
+	assert_int_equal(g.f.weights[4], 50);
+	assert_int_equal(g.f.weights[5], 0);
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	assert_false(g.s.locked);
+	assert_int_equal(journal_count(&g.s, "Advance shop/checkout"), 0);
+	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight"), 5);
+	assert_int_equal(journal_count(&g.s, "Promotion completed! Scaling down checkout.shop"), 1);
+	assert_true(g.s.n_checks >= 10);
+	assert_true(atomic_load(&g.sinks) >= g.s.n_journal + g.s.n_checks);
+	assert_true(atomic_load(&g.notifies) >= 1);
+}
+
+/* A failed rollout: exit outcome 1, failed checks and reason kept. */
+static void
+test_runner_failed(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.success = 80;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 1);
+	runner_free(r);
+	assert_int_equal(g.s.st.phase, PHASE_FAILED);
+	assert_int_equal(g.s.st.failed_checks, 5);
+	assert_string_equal(g.s.st.reason, "request-success-rate 80.00% < 99%");
+	assert_int_equal(g.f.promotions, 0);
+	assert_int_equal(g.f.routes.canary, 0);
+}
+
+/* Commands come from another thread, as from the UI. */
+struct commander {
+	struct runner *r;
+	int paused_weight;
+	bool saw_refusal;
+	bool weight_held;
+};
+
+static void
+send(struct runner *r, enum command_kind k)
+{
+	struct command cmd = { .kind = k };
+
+	snprintf(cmd.canary, sizeof cmd.canary, "shop/checkout");
+	snprintf(cmd.actor, sizeof cmd.actor, "tester@host");
+	runner_command(r, &cmd);
+}
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Polls snapshots until pred holds (at most ~10 s of real time). */
+static struct snapshot *
+await(struct runner *r, bool (*pred)(const struct snapshot *, void *), void *arg)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct snapshot *s = runner_snapshot(r);
+
+		if (s->n_canaries > 0 && pred(s, arg))
+			return s;
+		snapshot_unref(s);
+		pause_ms(1);
+	}
+	fail_msg("condition never held");
+	return NULL;
+}
+
+static bool
+is_paused(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].paused;
+}
+
+static bool
+later_than(const struct snapshot *s, void *arg)
+{
+	return s->now_ms >= *(int64_t *)arg;
+}
+
+static bool
+waits_promotion(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].phase == PHASE_WAITING_PROMOTION && s->canaries[0].gate == GATE_PROMOTION;
+}
+
+static bool
+status_has(const struct snapshot *s, void *arg)
+{
+	return strstr(s->status_msg, (const char *)arg) != NULL;
+}
+
+static void *
+commander_main(void *arg)
+{
+	struct commander *cm = arg;
+	struct snapshot *s;
+	int64_t until;
+
+	/* The gate holds the canary at max weight, so nothing races. */
+	s = await(cm->r, waits_promotion, NULL);
+	snapshot_unref(s);
+	send(cm->r, CMD_PAUSE);
+	s = await(cm->r, is_paused, NULL);
+	cm->paused_weight = s->canaries[0].weight;
+	until = s->now_ms + 5 * 30000;
+	snapshot_unref(s);
+	s = await(cm->r, later_than, &until);
+	cm->weight_held = s->canaries[0].weight == cm->paused_weight && s->canaries[0].paused;
+	snapshot_unref(s);
+	send(cm->r, CMD_RESUME);
+	send(cm->r, CMD_RETRY);
+	s = await(cm->r, status_has, "retry refused");
+	cm->saw_refusal = true;
+	snapshot_unref(s);
+	send(cm->r, CMD_APPROVE);
+	return NULL;
+}
+
+static void
+test_runner_commands_from_thread(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct commander cm = { 0 };
+	pthread_t th;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.rc.confirm = CONFIRM_PROMOTION;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	cm.r = r;
+	assert_int_equal(pthread_create(&th, NULL, commander_main, &cm), 0);
+	runner_wait(r);
+	pthread_join(th, NULL);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(cm.paused_weight, 50);
+	assert_true(cm.weight_held);
+	assert_true(cm.saw_refusal);
+	assert_int_equal(journal_count(&g.s, "Paused by tester@host at canary weight 50"), 1);
+	assert_int_equal(journal_count(&g.s, "Resumed by tester@host"), 1);
+	assert_int_equal(journal_count(&g.s, "Refused retry from tester@host"), 1);
+	assert_int_equal(journal_count(&g.s, "Revision v2 approved for promotion by tester@host"), 1);
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	assert_int_equal(g.f.promotions, 1);
+}
+
+
+/* ---- crash and resume --------------------------------------------------- */
+
+static bool
+dead_or_done(const struct snapshot *s, void *arg)
+{
+	struct fake *f = arg;
+
+	return atomic_load(&f->dead) || phase_is_terminal(s->canaries[0].phase);
+}
+
+/* Runs the checkout rollout with the process "killed" after k mutating
+ * calls (saves, routes, scale, promote), then restarts from what the store
+ * kept.  Returns the number of mutating calls of the first run. */
+static long
+crash_and_resume(long k, bool *completed)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	static const int ladder[] = { 10, 20, 30, 40, 50, 0 };
+	int i;
+
+	rig_init(&g);
+	g.f.crash_after = k;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, dead_or_done, &g.f);
+	snapshot_unref(snap);
+	runner_free(r);		/* the dead process: nothing it does reaches the world */
+	*completed = !atomic_load(&g.f.dead);
+	if (*completed)
+		return g.f.mutations;
+
+	/* Restart: same world, same store, same clock. */
+	atomic_store(&g.f.dead, false);
+	g.f.crash_after = -1;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+
+	/* Same end, no step taken twice, one effective promotion. */
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	if (g.f.n_weights != 6)
+		fail_msg("crash after %ld calls: %d weight changes", k, g.f.n_weights);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(g.f.weights[i], ladder[i]);
+	assert_int_equal(g.f.promotions, 1);
+	assert_true(g.f.promote_calls <= 2);
+	for (i = 0; i < 5; i++) {
+		char text[64];
+
+		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", ladder[i]);
+		assert_true(journal_count(&g.s, text) <= 1);
+	}
+	assert_true(journal_count(&g.s, "Copying checkout.shop template spec") <= 1);
+	return k;
+}
+
+static void
+test_runner_crash_resume(void **state)
+{
+	bool completed = false;
+	long k, total;
+
+	(void)state;
+	total = crash_and_resume(-1, &completed);
+	assert_true(completed);
+	assert_true(total > 15);
+	for (k = 0; k < total; k++) {
+		crash_and_resume(k, &completed);
+		assert_false(completed);
+	}
+}
+
+/* A resumed canary continues from its saved phase, weight and failed
+ * checks: the routes are re-applied, the next step is the next one. */
+static void
+test_runner_resume_state(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.v2 = true;
+	g.f.scaled_up = true;
+	g.f.routes = (struct routes){ .primary = 80, .canary = 20 };
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;	/* saved, the routes were not set yet */
+	g.s.st.failed_checks = 2;
+	strcpy(g.s.st.last_applied, "v2");
+	strcpy(g.s.st.last_promoted, "v1");
+	g.s.st.next_tick_ms = atomic_load(&g.clock.now) + 10000;
+	g.s.st.seq = 7;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.f.weights[0], 30);	/* re-applied, not advanced */
+	assert_int_equal(g.f.weights[1], 40);
+	assert_int_equal(g.f.weights[2], 50);
+	assert_int_equal(g.f.weights[3], 0);
+	assert_int_equal(g.f.n_weights, 4);
+	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
+	assert_true(g.s.st.seq > 7);
+	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight"), 2);
+}
+
+/* ---- watch mode, corrupt state, control held elsewhere ------------------- */
+
+static void
+test_runner_observer(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	int saves;
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;	/* any mutating call would be recorded as a crash */
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;
+	g.s.st.seq = 3;
+	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
+	g.s.n_journal = 1;
+	saves = g.s.saves;
+	g.rc.observer = true;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, status_has, "");
+	snapshot_unref(snap);
+	send(r, CMD_ROLLBACK);
+	snap = await(r, status_has, "read-only");
+	assert_int_equal(snap->n_canaries, 1);
+	assert_true(snap->read_only);
+	assert_string_equal(snap->canaries[0].name, "checkout");
+	assert_false(snap->canaries[0].can_control);
+	snapshot_unref(snap);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));	/* no mutating call at all */
+	assert_int_equal(g.s.saves, saves);
+	assert_false(g.s.locked);
+}
+
+static bool
+shows_weight_30(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].weight == 30 && s->canaries[0].n_events == 1;
+}
+
+static void
+test_runner_locked_elsewhere(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop";
+	g.s.has_status = true;
+	machine_status_init(&g.s.st, 0);
+	g.s.st.phase = PHASE_PROGRESSING;
+	g.s.st.canary_weight = 30;
+	g.s.st.seq = 3;
+	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
+	g.s.n_journal = 1;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, shows_weight_30, NULL);
+	assert_false(snap->canaries[0].can_control);
+	assert_true(snap->read_only);
+	assert_string_equal(snap->holder, "bob@laptop");
+	snapshot_unref(snap);
+	send(r, CMD_PAUSE);
+	snap = await(r, status_has, "controlled by bob@laptop");
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));
+}
+
+static void
+test_runner_corrupt(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.load_rc = ST_CORRUPT;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_CORRUPT);
+	assert_non_null(strstr(err, "shop/checkout"));
+	assert_non_null(strstr(err, "status.json:3:1: truncated"));
+	assert_non_null(strstr(err, "refusing to control it"));
+	assert_false(g.s.locked);	/* released */
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));
+	assert_int_equal(g.s.saves, 0);	/* never overwritten */
+}
+
+
+/* A headless run of a canary with nothing new to roll out ends once a tick
+ * after initialization finds no new revision: exit 0. */
+static void
+test_runner_nothing_to_roll_out(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(g.s.st.phase, PHASE_INITIALIZED);
+	assert_int_equal(journal_count(&g.s, "Initialization done! checkout.shop"), 1);
+	assert_int_equal(g.f.promotions, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runner_rollout),
+		cmocka_unit_test(test_runner_failed),
+		cmocka_unit_test(test_runner_commands_from_thread),
+		cmocka_unit_test(test_runner_crash_resume),
+		cmocka_unit_test(test_runner_resume_state),
+		cmocka_unit_test(test_runner_observer),
+		cmocka_unit_test(test_runner_locked_elsewhere),
+		cmocka_unit_test(test_runner_corrupt),
+		cmocka_unit_test(test_runner_nothing_to_roll_out),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

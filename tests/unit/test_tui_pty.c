@@ -1,0 +1,276 @@
+/*
+ * test_tui_pty.c — the real UI loop on a real pseudo-terminal: a child runs
+ * tui_run_source() fed by a fixed snapshot; the parent types keys, resizes
+ * the terminal and sends signals, and reads what reaches the terminal.
+ * Checks: the first frame arrives; r + y sends exactly one rollback; the
+ * read-only loop refuses r and sends nothing; a resize is redrawn (and a
+ * too-small terminal says so); an idle screen writes little; q asks first
+ * and SIGHUP ends it; the alternate screen is left on every way out.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper_snapfix.h"
+#include "tui/source.h"
+#include "util/buf.h"
+
+struct child {
+	pid_t pid;
+	int master;
+	int cmd_rd;		/* commands the loop sent, one line each */
+	struct buf out;		/* everything written to the terminal */
+};
+
+static struct snapshot *fixture;
+static int cmd_wr = -1;
+
+static struct snapshot *
+fake_snapshot(void *ctx)
+{
+	(void)ctx;
+	return snapshot_ref(fixture);
+}
+
+static void
+fake_command(void *ctx, const struct command *cmd)
+{
+	char line[256];
+	int n;
+
+	(void)ctx;
+	n = snprintf(line, sizeof line, "%s %s %s\n", command_name(cmd->kind), cmd->canary, cmd->actor);
+	if (write(cmd_wr, line, (size_t)n) != n)
+		_exit(9);
+}
+
+static void
+start(struct child *c, bool read_only, int rows, int cols)
+{
+	static const struct tui_source src = { fake_snapshot, fake_command };
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	buf_init(&c->out, 0);
+	c->pid = forkpty(&c->master, NULL, NULL, &ws);
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		struct tui_config cfg = { .theme = "default", .read_only = read_only, .context = NULL };
+		struct tui *t;
+		int st;
+
+		close(p[0]);
+		cmd_wr = p[1];
+		setenv("TERM", "xterm-256color", 1);
+		setenv("LANG", "C.UTF-8", 1);
+		setenv("LC_ALL", "C.UTF-8", 1);
+		setenv("USER", "tester", 1);
+		fixture = snapfix_new();
+		t = tui_new(&cfg);
+		st = tui_run_source(t, &src, NULL);
+		tui_free(t);
+		snapshot_unref(fixture);
+		_exit(st);
+	}
+	close(p[1]);
+	c->cmd_rd = p[0];
+	fcntl(c->cmd_rd, F_SETFL, O_NONBLOCK);
+}
+
+/* Reads the terminal for up to ms; returns bytes read. */
+static size_t
+pump(struct child *c, int ms)
+{
+	struct pollfd pf = { .fd = c->master, .events = POLLIN };
+	char chunk[4096];
+	size_t total = 0;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int left, n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return total;
+		n = (int)read(c->master, chunk, sizeof chunk);
+		if (n <= 0)
+			return total;
+		buf_append(&c->out, chunk, (size_t)n);
+		total += (size_t)n;
+	}
+}
+
+/* Waits until the output since offset `from` contains s. */
+static bool
+wait_for(struct child *c, size_t from, const char *s, int ms)
+{
+	int waited;
+
+	for (waited = 0; waited < ms; waited += 50) {
+		if (c->out.len > from && memmem(buf_str(&c->out) + from, c->out.len - from, s, strlen(s)))
+			return true;
+		pump(c, 50);
+	}
+	return false;
+}
+
+static void
+type(struct child *c, const char *keys)
+{
+	assert_int_equal(write(c->master, keys, strlen(keys)), (ssize_t)strlen(keys));
+}
+
+static bool
+left_alt_screen(struct child *c)
+{
+	const char *s = buf_str(&c->out);
+	const char *enter = memmem(s, c->out.len, "\033[?1049h", 8);
+	const char *leave = memmem(s, c->out.len, "\033[?1049l", 8);
+
+	return enter != NULL && leave != NULL && leave > enter;
+}
+
+/* Waits for the child to end; returns its exit status and checks that the
+ * alternate screen was entered and then left (the terminal restored). */
+static int
+finish(struct child *c)
+{
+	int status = -1, i;
+
+	for (i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		if (pump(c, 20) == 0)	/* EIO once the child closed the terminal */
+			nanosleep(&ts, NULL);
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+			break;
+	}
+	if (i == 200) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &status, 0);
+		fprintf(stderr, "last output: %s\n", buf_str(&c->out) + (c->out.len > 400 ? c->out.len - 400 : 0));
+		fail_msg("the UI did not end");
+	}
+	pump(c, 50);
+	assert_true(left_alt_screen(c));
+	close(c->master);
+	close(c->cmd_rd);
+	buf_fini(&c->out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void
+read_commands(struct child *c, char *out, size_t n)
+{
+	ssize_t r = read(c->cmd_rd, out, n - 1);
+
+	out[r > 0 ? r : 0] = '\0';
+}
+
+
+static void
+test_control_rollback_and_quit(void **state)
+{
+	struct child c;
+	char cmds[512];
+	size_t mark;
+
+	(void)state;
+	start(&c, false, 24, 80);
+	assert_true(wait_for(&c, 0, "checkout", 3000));
+	assert_true(wait_for(&c, 0, "CONTROL", 1000));
+	mark = c.out.len;
+	type(&c, "r");
+	assert_true(wait_for(&c, mark, "roll back checkout?", 2000));
+	read_commands(&c, cmds, sizeof cmds);
+	assert_string_equal(cmds, "");		/* nothing before y */
+	type(&c, "y");
+	assert_true(wait_for(&c, mark, "rollback checkout: sent", 2000));
+	read_commands(&c, cmds, sizeof cmds);
+	assert_true(strncmp(cmds, "rollback shop/checkout tester@", 30) == 0);
+	assert_null(strchr(cmds, '\n') == NULL ? NULL : strchr(strchr(cmds, '\n') + 1, '\n'));
+	mark = c.out.len;
+	type(&c, "\004\013");			/* Ctrl-D, Ctrl-K: nothing */
+	type(&c, "q");
+	assert_true(wait_for(&c, mark, "quit perch?", 2000));
+	assert_true(wait_for(&c, mark, "weights are held", 1000));
+	type(&c, "y");
+	assert_int_equal(finish(&c), 0);
+}
+
+static void
+test_read_only_refuses(void **state)
+{
+	struct child c;
+	char cmds[512];
+	size_t mark;
+
+	(void)state;
+	start(&c, true, 24, 80);
+	assert_true(wait_for(&c, 0, "READ-ONLY", 3000));
+	mark = c.out.len;
+	type(&c, "r");
+	assert_true(wait_for(&c, mark, "read-only: perch watch cannot change rollouts", 2000));
+	type(&c, "yp PsRa");
+	pump(&c, 200);
+	read_commands(&c, cmds, sizeof cmds);
+	assert_string_equal(cmds, "");
+	kill(c.pid, SIGHUP);			/* an SSH drop */
+	assert_int_equal(finish(&c), 0);
+}
+
+static void
+test_resize_and_idle(void **state)
+{
+	struct winsize big = { .ws_row = 40, .ws_col = 120 }, tiny = { .ws_row = 20, .ws_col = 60 };
+	struct child c;
+	size_t mark, idle;
+
+	(void)state;
+	start(&c, false, 24, 80);
+	assert_true(wait_for(&c, 0, "checkout", 3000));
+	mark = c.out.len;
+	ioctl(c.master, TIOCSWINSZ, &big);
+	assert_true(wait_for(&c, mark, "prometheus", 2000));	/* the wide header */
+	assert_true(wait_for(&c, mark, "events", 1000));	/* the split layout */
+	pump(&c, 300);
+	/* nothing changes but the clock and the time in phase: a few bytes a second */
+	idle = pump(&c, 2000);
+	if (idle > 600)
+		fail_msg("idle screen wrote %zu bytes in 2 s", idle);
+	mark = c.out.len;
+	ioctl(c.master, TIOCSWINSZ, &tiny);
+	assert_true(wait_for(&c, mark, "terminal too small: need 80x24, have 60x20", 2000));
+	kill(c.pid, SIGTERM);
+	assert_int_equal(finish(&c), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_control_rollback_and_quit),
+		cmocka_unit_test(test_read_only_refuses),
+		cmocka_unit_test(test_resize_and_idle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
