@@ -389,10 +389,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ready_table),
 		cmocka_unit_test(test_template_hash),
-		cmocka_unit_test_setup_teardown(test_initialize_and_promote, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_routers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuses_flagger, setup, teardown),
+		cmocka_unit_test(test_initialize_and_promote),
+		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_refuses_flagger),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
