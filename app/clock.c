@@ -136,10 +136,12 @@ op_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadlin
 	if (target <= now && !frozen)
 		return;
 	if (target > now && target != INT64_MAX) {
-		/* Virtual ms to real ms; at least 1 ms so a short wait yields. */
+		/* Virtual ms to real ms, rounded up (and one more for the
+		 * millisecond resolution of the real clock) so the wait does not
+		 * end just short of the deadline; at least 1 ms so it yields. */
 		double real = (double)(target - now) / (c->kind == CLOCK_KIND_SCALED ? c->speed : 1.0);
 
-		timed_wait(cond, mutex, real < 1.0 ? 1 : real > 3.6e6 ? 3600000 : (int64_t)real);
+		timed_wait(cond, mutex, real > 3.6e6 ? 3600000 : (int64_t)real + 2);
 	} else {
 		timed_wait(cond, mutex, LIMIT_WAIT_MS);
 	}
