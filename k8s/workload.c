@@ -515,12 +515,8 @@ wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w
 		return st;
 	}
 	wl_ready(dep, threshold > 0 ? threshold : 100, (long)(now_ms / 1000), out, msg, sizeof msg);
-	if (!out->ready) {
-		if (w == WL_PRIMARY)
-			errf(out->msg, ST_OK, "%s.%s not ready: %s", name, cfg->ns, msg);
-		else
-			errf(out->msg, ST_OK, "canary deployment %s.%s not ready: %s", name, cfg->ns, msg);
-	}
+	/* The engine adds "<name>.<ns> not ready: " (reference §2.6 wording). */
+	errf(out->msg, ST_OK, "%s", msg);
 	json_decref(dep);
 	return ST_OK;
 }

@@ -264,7 +264,7 @@ test_initialize_and_promote(void **state)
 	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_CANARY, (int64_t)time(NULL) * 1000, &rd), ST_OK);
 	assert_false(rd.ready);
 	assert_true(rd.retriable);
-	assert_string_equal(rd.msg, "canary deployment checkout.shop not ready: waiting for rollout to finish: 1 of 2 (readyThreshold 100%) updated replicas are available");
+	assert_string_equal(rd.msg, "waiting for rollout to finish: 1 of 2 (readyThreshold 100%) updated replicas are available");
 
 	/* Promotion copies the template (new flagger-id), the annotations and the configs. */
 	patch = json_loads("{\"metadata\":{\"annotations\":{\"test.perch.dev/never-ready\":null}}}", 0, NULL);
