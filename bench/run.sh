@@ -14,8 +14,13 @@ for bin in "$PERCH_BUILD"/bench/*; do
 	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	var="BENCH_ARGS_$name"
+	# Defaults: benchmarks of the real binary take it as their first argument.
+	case $name in
+	tui) default="${PERCH_BIN:-./perch}" ;;
+	*) default="" ;;
+	esac
 	echo "== $name"
 	# shellcheck disable=SC2086
-	"$bin" ${!var:-} || status=1
+	"$bin" ${!var:-$default} || status=1
 done
 exit $status

@@ -911,6 +911,15 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # the audit log replaces the default log
         pass
 
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's
+        # algorithm and the client's delayed ACK add ~40 ms to every answer.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     # -- plumbing --
     def audit(self, code):
         srv = self.server

@@ -1,0 +1,106 @@
+# k8s_run.sh — `perch run --headless` end to end on the test API server,
+# with the real kubectl: a Deployment and Service applied with kubectl, a
+# new image set with `kubectl set image`, the TrafficSplit weights read with
+# kubectl while perch shifts traffic, promotion to Succeeded; a second
+# controller refused by the Lease; a bad revision (its rollout webhook
+# fails) rolled back.  The engine clock runs 20x (PERCH_TIME_SCALE).
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib_k8s.bash"
+need kubectl openssl
+
+start_apiserver run --tls-dir "$TMP/tls" --ready-delay 0.2
+export KUBECONFIG="$TMP/run.kubeconfig" PERCH_TIME_SCALE=20
+K() { kubectl --request-timeout=10s "$@"; }
+
+cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: default, labels: {app: checkout}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers: [{name: checkout, image: "checkout:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: default}
+spec:
+  selector: {app: checkout}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+cat >"$TMP/canary.yaml" <<'YAML'
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: checkout}
+spec:
+  provider: linkerd
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
+  service: {port: 80}
+  analysis:
+    interval: 10s
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 25
+YAML
+K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
+
+# waits for a JSON line matching REGEX in FILE
+wait_line() { WAIT_SECS=${3:-30} wait_for grep -Eq "$2" "$1"; }
+
+"$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err" &
+p1=$!
+at_exit "kill $p1 2>/dev/null; wait $p1 2>/dev/null"
+wait_line "$TMP/run1.out" 'Initialization done! checkout.default' ||
+	fail "no initialization: $(cat "$TMP/run1.out" "$TMP/run1.err")"
+K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
+expect_eq "target scaled to zero at init" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" "0"
+
+# A second controller: the Lease is held, it may only watch.
+"$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>"$TMP/run2.err"
+rc=$?
+expect_eq "second controller exit" "$rc" 3
+expect_match "second controller names the holder" "$(cat "$TMP/run2.err")" 'default/checkout is controlled by [^ ]+@[^ ]+ pid [0-9]+'
+holder=$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')
+expect_match "lease holder" "$holder" '^[^ ]+@[^ ]+ pid [0-9]+$'
+
+# Weights as kubectl sees them while perch shifts traffic.
+seen=""
+deadline=$(( $(date +%s) + 40 ))
+while kill -0 $p1 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+	w=$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-canary")].weight}' 2>/dev/null)
+	case " $seen " in *" $w "*) ;; *) seen="$seen $w";; esac
+	sleep 0.2
+done
+wait $p1; rc=$?
+expect_eq "perch run exit" "$rc" 0
+grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "never Succeeded: $(tail -5 "$TMP/run1.out")"
+expect_match "weights seen by kubectl" "$seen" ' 25( |$)'
+expect_match "weights seen by kubectl" "$seen" ' 50( |$)'
+expect_eq "primary promoted" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
+expect_eq "traffic back on primary" "$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-primary")].weight}')" 100
+expect_eq "lease released" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
+K get configmap perch-checkout -o jsonpath='{.data.status}' | grep -q '"phase":"Succeeded"' || fail "status not stored"
+K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' ||
+	K get events -o jsonpath='{.items[*].message}' | grep -q 'Copying checkout.default template spec to checkout-primary.default' ||
+	fail "no Flagger events: $(K get events -o jsonpath='{.items[*].message}')"
+
+# A bad revision: its rollout webhook fails every check, so it is rolled back.
+cat >>"$TMP/canary.yaml" <<'YAML'
+    webhooks:
+      - name: smoke
+        type: rollout
+        url: http://127.0.0.1:9/
+        timeout: 1s
+YAML
+# The new controller resumes from the stored status (Succeeded, v2) and sees v3.
+K set image deployment/checkout checkout=checkout:v3-bad >/dev/null || fail "set image bad"
+timeout 60 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run3.out" 2>"$TMP/run3.err"
+rc=$?
+expect_eq "bad revision exit" "$rc" 1
+grep -q 'Rolling back checkout.default failed checks threshold reached 2' "$TMP/run3.out" || fail "no rollback: $(tail -5 "$TMP/run3.out")"
+expect_eq "primary kept" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
+expect_eq "canary scaled down" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" 0
+exit 0
