@@ -3,13 +3,13 @@
 # new image set with `kubectl set image`, the TrafficSplit weights read with
 # kubectl while perch shifts traffic, promotion to Succeeded; a second
 # controller refused by the Lease; a bad revision (its rollout webhook
-# fails) rolled back.  The engine clock runs 20x (PERCH_TIME_SCALE).
+# fails) rolled back.  The engine clock runs 10x (PERCH_TIME_SCALE).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
-need kubectl openssl
+need kubectl openssl curl
 
 start_apiserver run --tls-dir "$TMP/tls" --ready-delay 0.2
-export KUBECONFIG="$TMP/run.kubeconfig" PERCH_TIME_SCALE=20
+export KUBECONFIG="$TMP/run.kubeconfig" PERCH_TIME_SCALE=10
 K() { kubectl --request-timeout=10s "$@"; }
 
 cat >"$TMP/app.yaml" <<'YAML'
@@ -66,9 +66,14 @@ expect_match "second controller names the holder" "$(cat "$TMP/run2.err")" 'defa
 holder=$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')
 expect_match "lease holder" "$holder" '^[^ ]+@[^ ]+ pid [0-9]+$'
 
+# API trouble during the rollout: 503s and 409s on the route and the
+# Deployments are retried; the rollout goes on.
+F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" "$APISERVER_URL/_test/faults"; }
+expect_eq "faults on" "$(F '{"error_5xx":3,"conflict":3,"path":"trafficsplits|deployments","methods":"PUT,PATCH"}')" 200
+
 # Weights as kubectl sees them while perch shifts traffic.
 seen=""
-deadline=$(( $(date +%s) + 40 ))
+deadline=$(( $(date +%s) + 60 ))
 while kill -0 $p1 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
 	w=$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-canary")].weight}' 2>/dev/null)
 	case " $seen " in *" $w "*) ;; *) seen="$seen $w";; esac
@@ -81,6 +86,8 @@ expect_match "weights seen by kubectl" "$seen" ' 25( |$)'
 expect_match "weights seen by kubectl" "$seen" ' 50( |$)'
 expect_eq "primary promoted" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
 expect_eq "traffic back on primary" "$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-primary")].weight}')" 100
+grep -Eq '^(PUT|PATCH) /apis/split.smi-spec.io/v1alpha1/namespaces/default/trafficsplits/checkout[^ ]* rw (503|409)$' "$TMP/run.audit" ||
+	grep -Eq '^(GET|PUT|PATCH) /apis/(split.smi-spec.io|apps)/[^ ]* rw (503|409)$' "$TMP/run.audit" || fail "no injected fault was hit"
 expect_eq "lease released" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
 K get configmap perch-checkout -o jsonpath='{.data.status}' | grep -q '"phase":"Succeeded"' || fail "status not stored"
 K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' ||
