@@ -174,28 +174,14 @@ parse_args(int argc, char **argv, struct check_opts *o)
 	return EXIT_OK;
 }
 
-/* Reads a bearer token: the file's first line, without surrounding space. */
+/* Reads the bearer token of --prometheus-token-file. */
 static int
 read_token(const char *path, char *tok, size_t toksz)
 {
-	FILE *f = fopen(path, "r");
-	size_t n, s = 0;
+	char err[512];
 
-	if (f == NULL)
-		return cli_usage_error("check", "cannot read --prometheus-token-file %s: %s", path,
-		    strerror(errno));
-	n = fread(tok, 1, toksz - 1, f);
-	fclose(f);
-	tok[n] = '\0';
-	tok[strcspn(tok, "\r\n")] = '\0';
-	n = strlen(tok);
-	while (n > 0 && isspace((unsigned char)tok[n - 1]))
-		tok[--n] = '\0';
-	while (isspace((unsigned char)tok[s]))
-		s++;
-	memmove(tok, tok + s, n - s + 1);
-	if (tok[0] == '\0')
-		return cli_usage_error("check", "--prometheus-token-file %s is empty", path);
+	if (prom_read_token_file(path, tok, toksz, err, sizeof err) != ST_OK)
+		return cli_usage_error("check", "--prometheus-token-file: %s", err);
 	return EXIT_OK;
 }
 
@@ -354,6 +340,18 @@ print_line(const char *label, const char *text)
 	free(clean);
 }
 
+static const char *
+isolation_text(const char *isolation)
+{
+	if (strcmp(isolation, "isolated") == 0)
+		return "differs: the query isolates the canary";
+	if (strcmp(isolation, "same-trivial") == 0)
+		return "same as the canary, a trivial value";
+	if (strcmp(isolation, "same-as-primary") == 0)
+		return "WARNING: same as the canary: the query measures all pods, not the canary";
+	return "the canary has no value to compare";
+}
+
 static void
 print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 {
@@ -375,6 +373,12 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 	if (oc->result != CHECK_PASS && oc->reason[0] != '\0')
 		print_line("reason:", oc->reason);
 	print_line("query:", m->query);
+	if (!oc->has_vol && cfg->min_requests > 0)
+		print_line("volume:", m->template_ref != NULL ?
+		    "unknown: the MetricTemplate has no perch.dev/volume-query, so "
+		    "perch.dev/min-requests cannot guard this metric" :
+		    "unknown: an inline query has no volume query, so "
+		    "perch.dev/min-requests cannot guard this metric");
 	if (oc->has_vol) {
 		if (oc->vol.v.result == CHECK_PASS)
 			snprintf(line, sizeof line, "%g requests in the window", oc->vol.v.value);
@@ -388,12 +392,9 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		print_line("primary:", oc->prim.v.err);
 	else {
 		snprintf(line, sizeof line, "%g%s%s (%s)", oc->prim.v.value, unit[0] ? " " : "", unit,
-		    strcmp(oc->isolation, "isolated") == 0 ? "differs: the query isolates the canary" :
-		    strcmp(oc->isolation, "same-trivial") == 0 ? "same as the canary, a trivial value" :
-		    "WARNING: same as the canary: the query measures all pods, not the canary");
+		    isolation_text(oc->isolation));
 		print_line("primary:", line);
 	}
-	(void)cfg;
 	free(name);
 }
 

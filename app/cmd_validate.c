@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "metrics/render.h"
 #include "spec/spec.h"
 #include "util/buf.h"
 #include "util/sanitize.h"
@@ -37,6 +38,85 @@ load_stdin(struct spec_set *set, struct diag_list *dl)
 		}
 	spec_load_buffer(set, "<stdin>", buf_str(&b), b.len, dl);
 	buf_fini(&b);
+}
+
+/* Renders every MetricTemplate query a valid canary uses, with perch's own
+ * renderer (metrics/render.h), so that validate finds the templates
+ * `perch run` could not evaluate.  A missing templateVariables key is
+ * already an error of the spec checks. */
+static void
+check_render(const struct spec_set *set, const struct spec_canary *c,
+    const struct spec_metric *m, struct diag_list *dl)
+{
+	const struct spec_metric_template *t = spec_find_template(set, c, m);
+	const char *queries[2];
+	struct kv vars[64];
+	struct render_ctx ctx;
+	struct spec_pos pos;
+	char err[256], *out;
+	size_t i, k;
+	int st;
+
+	if (t == NULL || t->query == NULL)
+		return;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.name = c->meta.name;
+	ctx.ns = c->meta.ns;
+	ctx.target = c->target_ref.name;
+	ctx.service = c->apex;
+	ctx.ingress = c->ingress_ref.name != NULL ? c->ingress_ref.name : c->target_ref.name;
+	ctx.route = c->route_ref.name != NULL ? c->route_ref.name : c->target_ref.name;
+	ctx.interval = m->interval != NULL ? m->interval : "";
+	for (i = 0; i < m->n_template_variables && i < 64; i++) {
+		vars[i].key = m->template_variables[i].key;
+		vars[i].value = m->template_variables[i].value;
+	}
+	ctx.vars = vars;
+	ctx.n_vars = i;
+	queries[0] = t->query;
+	queries[1] = t->volume_query;
+	for (i = 0; i < 2; i++) {
+		if (queries[i] == NULL)
+			continue;
+		st = render_template(queries[i], &ctx, &out, err, sizeof err);
+		free(out);
+		if (st == ST_OK || (st == ST_NOTFOUND && strstr(err, "templateVariables") != NULL))
+			continue;
+		pos = spec_field_pos(&t->meta, i == 0 ? "spec.query" : "metadata.annotations");
+		for (k = 0; i == 1 && k < t->meta.n_annotations; k++)
+			if (strcmp(t->meta.annotations[k].key, "perch.dev/volume-query") == 0)
+				pos = t->meta.annotations[k].pos;
+		diag_add(dl, DIAG_WARNING, pos.file, pos.line, pos.col,
+		    i == 0 ? "spec.query" : "metadata.annotations.perch.dev/volume-query", NULL,
+		    "MetricTemplate %s/%s: perch cannot render the %s for canary %s/%s: %s",
+		    t->meta.ns, t->meta.name, i == 0 ? "query" : "volume query",
+		    c->meta.ns, c->meta.name != NULL ? c->meta.name : "?", err);
+	}
+}
+
+static void
+check_renders(const struct spec_set *set, struct diag_list *dl)
+{
+	const struct spec_canary *c;
+	size_t i, j;
+
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		c = spec_set_canary(set, i);
+		if (!c->meta.valid)
+			continue;
+		for (j = 0; j < c->analysis.n_metrics; j++)
+			check_render(set, c, &c->analysis.metrics[j], dl);
+	}
+}
+
+static void
+list_lints(void)
+{
+	int i;
+
+	for (i = 0; i < SPEC_LINT__COUNT; i++)
+		printf("%-26s %s\n", spec_lint_name((enum spec_lint)i),
+		    spec_lint_summary((enum spec_lint)i));
 }
 
 static json_t *
@@ -92,6 +172,7 @@ cmd_validate(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "strict", no_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "list-lints", no_argument, NULL, 'L' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -107,6 +188,9 @@ cmd_validate(int argc, char **argv)
 		case 's':
 			strict = true;
 			continue;
+		case 'L':
+			list_lints();
+			return EXIT_OK;
 		case 'o':
 			if (strcmp(optarg, "json") == 0)
 				json = true;
@@ -143,6 +227,7 @@ cmd_validate(int argc, char **argv)
 			spec_load_file(set, argv[i], &dl);
 	}
 	spec_validate(set, &dl);
+	check_renders(set, &dl);
 	diag_list_sort(&dl);
 	if (json)
 		print_json(&dl);

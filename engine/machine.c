@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "engine/machine.h"
+#include "util/status.h"
 #include "util/xalloc.h"
 
 static const char *const need_names[] = {
@@ -62,6 +63,8 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 	o->hooks_have = 0;
 	o->init_status = 0;
 	o->init_err[0] = '\0';
+	o->providers_status = 0;
+	o->providers_err[0] = '\0';
 	o->rev_status = 0;
 	o->rev_err[0] = '\0';
 	memset(&o->rev, 0, sizeof o->rev);
@@ -111,6 +114,24 @@ machine_max_weight(const struct canary_cfg *c)
 	return c->max_weight > 0 ? c->max_weight : 100;
 }
 
+static bool
+kubernetes_provider(const struct canary_cfg *c)
+{
+	return c->provider != NULL && strcmp(c->provider, "kubernetes") == 0;
+}
+
+enum strategy
+machine_strategy(const struct canary_cfg *c)
+{
+	return kubernetes_provider(c) ? STRATEGY_BLUEGREEN : c->strategy;
+}
+
+int
+machine_iterations(const struct canary_cfg *c)
+{
+	return kubernetes_provider(c) && c->iterations < 1 ? 10 : c->iterations;
+}
+
 static int
 min_int(int a, int b)
 {
@@ -142,7 +163,7 @@ machine_ladder(const struct canary_cfg *c, int *out, size_t cap)
 	int w = 0, max = machine_max_weight(c);
 	size_t n = 0;
 
-	if (c->strategy != STRATEGY_CANARY)
+	if (machine_strategy(c) != STRATEGY_CANARY)
 		return 0;
 	while (w < max && n < cap) {
 		int step = machine_next_step(c, w);
@@ -289,9 +310,27 @@ tk_init(struct tk *k, const struct tick_in *in, struct tick_out *o)
 	k->st = &o->st;
 	k->now = in->now_ms;
 	k->confirm = in->confirm | c->confirm;
-	snprintf(k->nn, sizeof k->nn, "%s.%s", c->name ? c->name : "", c->ns ? c->ns : "");
-	snprintf(k->tn, sizeof k->tn, "%s.%s", c->target ? c->target : "", c->ns ? c->ns : "");
+	k->nn[0] = k->tn[0] = '\0';	/* formatted when an event needs them */
 	o->st.next_tick_ms = in->now_ms + (int64_t)interval * 1000;
+}
+
+/* "<name>.<ns>" and "<target>.<ns>" for event texts. */
+static const char *
+nn_of(struct tk *k)
+{
+	if (k->nn[0] == '\0')
+		snprintf(k->nn, sizeof k->nn, "%s.%s", k->c->name ? k->c->name : "",
+		    k->c->ns ? k->c->ns : "");
+	return k->nn;
+}
+
+static const char *
+tn_of(struct tk *k)
+{
+	if (k->tn[0] == '\0')
+		snprintf(k->tn, sizeof k->tn, "%s.%s", k->c->target ? k->c->target : "",
+		    k->c->ns ? k->c->ns : "");
+	return k->tn;
 }
 
 static void
@@ -498,10 +537,10 @@ rollback(struct tk *k, const char *why)
 
 	snprintf(reason, sizeof reason, "%s", why);	/* why may be st->reason */
 	if (st->failed_checks >= k->c->threshold)
-		ev(k, SEV_WARNING, "Rolling back %s failed checks threshold reached %d", k->nn,
+		ev(k, SEV_WARNING, "Rolling back %s failed checks threshold reached %d", nn_of(k),
 		    st->failed_checks);
 	act_routes(k, 100, 0, false);
-	ev(k, SEV_WARNING, "Canary failed! Scaling down %s", k->nn);
+	ev(k, SEV_WARNING, "Canary failed! Scaling down %s", nn_of(k));
 	act(k, ACT_SCALE_DOWN, PHASE_FAILED);
 	set_phase(k, PHASE_FAILED);
 	clear_run(st);
@@ -517,7 +556,7 @@ failed_promotion(struct tk *k, const char *msg)
 {
 	struct canary_status *st = k->st;
 
-	ev(k, SEV_WARNING, "Promotion of %s failed, primary not ready: %s", k->tn, msg);
+	ev(k, SEV_WARNING, "Promotion of %s failed, primary not ready: %s", tn_of(k), msg);
 	act_routes(k, 0, 100, false);
 	set_phase(k, PHASE_FAILED);
 	clear_run(st);
@@ -534,7 +573,7 @@ start_run(struct tk *k, const char *rev)
 {
 	struct canary_status *st = k->st;
 
-	ev(k, SEV_NORMAL, "New revision detected! Scaling up %s", k->tn);
+	ev(k, SEV_NORMAL, "New revision detected! Scaling up %s", tn_of(k));
 	/* perch: routes are reset (a failed promotion left them on the canary). */
 	act_routes(k, 100, 0, false);
 	act(k, ACT_SCALE_UP, PHASE_PROGRESSING);
@@ -549,7 +588,7 @@ start_run(struct tk *k, const char *rev)
 static void
 promote_now(struct tk *k)
 {
-	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", k->tn, k->c->target,
+	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", tn_of(k), k->c->target,
 	    k->c->ns);
 	act(k, ACT_PROMOTE, PHASE_PROMOTING);
 	set_phase(k, PHASE_PROMOTING);
@@ -582,7 +621,7 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 	if (primary)
 		snprintf(msg, sizeof msg, "%s-primary.%s not ready: %s", k->c->target, k->c->ns, why);
 	else
-		snprintf(msg, sizeof msg, "canary deployment %s not ready: %s", k->tn, why);
+		snprintf(msg, sizeof msg, "canary deployment %s not ready: %s", tn_of(k), why);
 	ev(k, SEV_WARNING, "%s", msg);
 	if (k->st->wait_since_ms == 0)
 		k->st->wait_since_ms = k->now;
@@ -593,7 +632,7 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 		failed_promotion(k, why);
 		return true;
 	}
-	ev(k, SEV_WARNING, "Rolling back %s progress deadline exceeded %s", k->nn, msg);
+	ev(k, SEV_WARNING, "Rolling back %s progress deadline exceeded %s", nn_of(k), msg);
 	rollback(k, msg);
 	return true;
 }
@@ -622,7 +661,7 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 		snprintf(why, whysz, "%s", v->err[0] ? v->err : "query failed");
 		return V_ERROR;
 	}
-	if (v->result != CHECK_PASS) {
+	if (v->result != CHECK_PASS || v->value != v->value) {	/* NaN is no data (§3.3) */
 		snprintf(why, whysz, "no data%s%s", v->err[0] ? ": " : "", v->err);
 		return V_INCONCLUSIVE;
 	}
@@ -660,13 +699,13 @@ metric_failed(struct tk *k, size_t i, bool below)
 	fmt_bound(bs, sizeof bs, m, b);
 	if (m->kind == METRIC_DURATION) {
 		machine_format_duration(vs, sizeof vs, v);
-		ev(k, SEV_WARNING, "Halt %s advancement request duration %s %s %s", k->nn, vs, op, bs);
+		ev(k, SEV_WARNING, "Halt %s advancement request duration %s %s %s", nn_of(k), vs, op, bs);
 	} else if (m->kind == METRIC_SUCCESS_RATE) {
 		snprintf(vs, sizeof vs, "%.2f", v);
-		ev(k, SEV_WARNING, "Halt %s advancement success rate %s%% %s %s%%", k->nn, vs, op, bs);
+		ev(k, SEV_WARNING, "Halt %s advancement success rate %s%% %s %s%%", nn_of(k), vs, op, bs);
 	} else {
 		snprintf(vs, sizeof vs, "%.2f", v);
-		ev(k, SEV_WARNING, "Halt %s advancement %s %s %s %s", k->nn, m->name, vs, op, bs);
+		ev(k, SEV_WARNING, "Halt %s advancement %s %s %s %s", nn_of(k), m->name, vs, op, bs);
 	}
 	set_reason(k, "%s %s%s %s %s%s", m->name, vs, m->kind == METRIC_SUCCESS_RATE ? "%" : "",
 	    op, bs, m->kind == METRIC_SUCCESS_RATE ? "%" : "");
@@ -692,10 +731,10 @@ metric_nodata_failed(struct tk *k, size_t i, const char *why, bool error)
 		ev(k, SEV_WARNING, "Halt advancement no values found for metric: %s", m->name);
 	else if (m->kind == METRIC_DURATION)
 		ev(k, SEV_WARNING, "Halt advancement no values found for %s metric %s probably %s is "
-		    "not receiving traffic", k->c->provider ? k->c->provider : "", m->name, k->tn);
+		    "not receiving traffic", k->c->provider ? k->c->provider : "", m->name, tn_of(k));
 	else
 		ev(k, SEV_WARNING, "Halt advancement no values found for %s metric %s probably %s is "
-		    "not receiving traffic: %s", k->c->provider ? k->c->provider : "", m->name, k->tn, err);
+		    "not receiving traffic: %s", k->c->provider ? k->c->provider : "", m->name, tn_of(k), err);
 	set_reason(k, "%s %s", m->name, why);
 }
 
@@ -710,7 +749,8 @@ record_checks(struct tk *k)
 		bool below;
 
 		ch->metric = i;
-		ch->has_value = k->ob->values[i].result == CHECK_PASS;
+		ch->has_value = k->ob->values[i].result == CHECK_PASS &&
+		    k->ob->values[i].value == k->ob->values[i].value;	/* not NaN */
 		ch->value = k->ob->values[i].value;
 		switch (judge(k, i, why, sizeof why, &below)) {
 		case V_PASS: ch->result = CHECK_PASS; break;
@@ -732,12 +772,12 @@ hold(struct tk *k, size_t i, const char *why)
 		k->st->hold_since_ms = k->now;
 	if (k->now - k->st->hold_since_ms >= deadline) {
 		ev(k, SEV_WARNING, "Rolling back %s no traffic: %s %s for %llds, past the progress deadline",
-		    k->nn, k->c->metrics[i].name, why,
+		    nn_of(k), k->c->metrics[i].name, why,
 		    (long long)((k->now - k->st->hold_since_ms) / 1000));
 		rollback(k, "no traffic");
 		return true;
 	}
-	ev(k, SEV_WARNING, "Halt %s advancement %s inconclusive: %s (no-data policy hold)", k->nn,
+	ev(k, SEV_WARNING, "Halt %s advancement %s inconclusive: %s (no-data policy hold)", nn_of(k),
 	    k->c->metrics[i].name, why);
 	set_reason(k, "held: %s %s", k->c->metrics[i].name, why);
 	return true;
@@ -797,7 +837,7 @@ analyse(struct tk *k)
 	if (bad >= 0) {
 		char reason[ERRMSG_MAX + 128];
 
-		ev(k, SEV_WARNING, "Halt %s advancement external check %s failed %s", k->nn,
+		ev(k, SEV_WARNING, "Halt %s advancement external check %s failed %s", nn_of(k),
 		    k->c->hooks[bad].name, hook_msg(k, bad));
 		snprintf(reason, sizeof reason, "webhook %s: %s", k->c->hooks[bad].name, hook_msg(k, bad));
 		return fail_check(k, reason);
@@ -817,14 +857,14 @@ first_step(struct tk *k)
 {
 	int bad;
 
-	ev(k, SEV_NORMAL, "Starting canary analysis for %s", k->tn);
+	ev(k, SEV_NORMAL, "Starting canary analysis for %s", tn_of(k));
 	if (need_hooks(k, HOOK_PRE_ROLLOUT))
 		return true;
 	bad = failed_hook(k, HOOK_PRE_ROLLOUT);
 	if (bad >= 0) {
 		char reason[ERRMSG_MAX + 128];
 
-		ev(k, SEV_WARNING, "Halt %s advancement pre-rollout check %s failed %s", k->nn,
+		ev(k, SEV_WARNING, "Halt %s advancement pre-rollout check %s failed %s", nn_of(k),
 		    k->c->hooks[bad].name, hook_msg(k, bad));
 		snprintf(reason, sizeof reason, "pre-rollout webhook %s: %s", k->c->hooks[bad].name,
 		    hook_msg(k, bad));
@@ -848,7 +888,7 @@ promotion_gate(struct tk *k)
 		if (k->st->phase != PHASE_WAITING_PROMOTION) {
 			set_phase(k, PHASE_WAITING_PROMOTION);
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval of revision %s",
-			    k->nn, k->st->last_applied);
+			    nn_of(k), k->st->last_applied);
 		}
 		set_reason(k, "waiting for promotion approval");
 		return true;
@@ -860,7 +900,7 @@ promotion_gate(struct tk *k)
 		k->o->gate = GATE_PROMOTION;
 		if (k->st->phase != PHASE_WAITING_PROMOTION) {
 			set_phase(k, PHASE_WAITING_PROMOTION);
-			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval %s", k->nn,
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval %s", nn_of(k),
 			    k->c->hooks[bad].name);
 		}
 		set_reason(k, "waiting for promotion approval %s", k->c->hooks[bad].name);
@@ -892,7 +932,7 @@ run_canary(struct tk *k, int step)
 	act_routes(k, p, w, st->mirrored);
 	st->canary_weight = w;
 	st->reason[0] = '\0';
-	ev(k, SEV_NORMAL, "Advance %s canary weight %d", k->nn, w);
+	ev(k, SEV_NORMAL, "Advance %s canary weight %d", nn_of(k), w);
 }
 
 static bool
@@ -908,7 +948,7 @@ advance_canary(struct tk *k, bool manual)
 		if (bad >= 0) {
 			k->o->gate = GATE_TRAFFIC;
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for traffic increase approval %s",
-			    k->nn, k->c->hooks[bad].name);
+			    nn_of(k), k->c->hooks[bad].name);
 			set_reason(k, "waiting for traffic increase approval %s", k->c->hooks[bad].name);
 			return true;
 		}
@@ -929,8 +969,8 @@ advance_iteration(struct tk *k)
 {
 	k->st->iterations++;
 	k->st->reason[0] = '\0';
-	ev(k, SEV_NORMAL, "Advance %s canary iteration %d/%d", k->nn, k->st->iterations,
-	    k->c->iterations);
+	ev(k, SEV_NORMAL, "Advance %s canary iteration %d/%d", nn_of(k), k->st->iterations,
+	    machine_iterations(k->c));
 }
 
 /* runBlueGreen (reference §2.7). */
@@ -938,18 +978,25 @@ static bool
 advance_bluegreen(struct tk *k, bool manual)
 {
 	struct canary_status *st = k->st;
+	int n = machine_iterations(k->c);
+	bool k8s = kubernetes_provider(k->c);
 
-	if (st->iterations < k->c->iterations) {
-		if (k->c->mirror && !st->mirrored) {
+	if (st->iterations < n) {
+		if (k->c->mirror && !st->mirrored && !k8s) {
 			st->mirrored = true;
 			act_routes(k, 100, 0, true);
 		}
 		advance_iteration(k);
 		return true;
 	}
-	if (st->iterations == k->c->iterations) {
+	if (st->iterations == n) {
 		if (!manual && promotion_gate(k))
 			return true;
+		if (k8s) {
+			/* The apex service always selects the primary: no switch. */
+			st->iterations++;
+			return true;
+		}
 		if (st->mirrored)
 			ev(k, SEV_NORMAL, "Stop traffic mirroring and route all traffic to canary");
 		else
@@ -968,7 +1015,7 @@ advance_bluegreen(struct tk *k, bool manual)
 static bool
 advance_ab(struct tk *k, bool manual)
 {
-	if (k->st->iterations < k->c->iterations) {
+	if (k->st->iterations < machine_iterations(k->c)) {
 		act_routes(k, 0, 100, false);
 		k->st->canary_weight = 100;
 		advance_iteration(k);
@@ -983,7 +1030,16 @@ advance_ab(struct tk *k, bool manual)
 static bool
 advance(struct tk *k, bool manual)
 {
-	switch (k->c->strategy) {
+	/* reference §1.1: the kubernetes provider only does blue/green. */
+	if (kubernetes_provider(k->c) && !manual) {
+		if (k->c->strategy == STRATEGY_ABTESTING)
+			ev(k, SEV_WARNING, "A/B testing is not supported when using the kubernetes provider");
+		if (k->c->iterations < 1) {
+			ev(k, SEV_WARNING, "Progressive traffic is not supported when using the kubernetes provider");
+			ev(k, SEV_WARNING, "Setting canaryAnalysis.iterations: 10");
+		}
+	}
+	switch (machine_strategy(k->c)) {
 	case STRATEGY_BLUEGREEN:
 		return advance_bluegreen(k, manual);
 	case STRATEGY_ABTESTING:
@@ -1005,7 +1061,7 @@ revision_error(struct tk *k)
 	for (i = 0; kind[i]; i++)
 		if (kind[i] >= 'A' && kind[i] <= 'Z')
 			kind[i] = (char)(kind[i] - 'A' + 'a');
-	ev(k, SEV_WARNING, "%s %s get query error: %s", kind, k->tn,
+	ev(k, SEV_WARNING, "%s %s get query error: %s", kind, tn_of(k),
 	    k->ob->rev_err[0] ? k->ob->rev_err : "unknown revision");
 }
 
@@ -1020,6 +1076,15 @@ tick_initializing(struct tk *k)
 		ev(k, SEV_WARNING, "%s", k->ob->init_err[0] ? k->ob->init_err : "initialization failed");
 		set_reason(k, "%s", k->ob->init_err);
 		return true;
+	}
+	if (!k->c->skip_analysis && k->c->n_metrics > 0) {
+		/* Step 6: not fatal, reported. */
+		if (!have(k, NEED_PROVIDERS))
+			return ask(k, NEED_PROVIDERS);
+		if (k->ob->providers_status == 0)
+			ev(k, SEV_NORMAL, "all the metrics providers are available!");
+		else if (k->ob->providers_status != ST_UNSUPPORTED)
+			ev(k, SEV_WARNING, "Error checking metric providers: %s", k->ob->providers_err);
 	}
 	if (!k->c->skip_analysis) {
 		if (!have(k, NEED_PRIMARY))
@@ -1038,7 +1103,7 @@ tick_initializing(struct tk *k)
 	copy_id(st->last_promoted, sizeof st->last_promoted, k->ob->rev.id);
 	st->wait_since_ms = 0;
 	st->reason[0] = '\0';
-	ev(k, SEV_NORMAL, "Initialization done! %s", k->nn);
+	ev(k, SEV_NORMAL, "Initialization done! %s", nn_of(k));
 	return true;
 }
 
@@ -1076,7 +1141,7 @@ gate_rollout(struct tk *k)
 		k->o->gate = GATE_ROLLOUT;
 		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for rollout approval of revision %s",
-			    k->nn, rev);
+			    nn_of(k), rev);
 		set_phase(k, PHASE_WAITING);
 		copy_id(st->last_applied, sizeof st->last_applied, rev);
 		set_reason(k, "waiting for rollout approval");
@@ -1088,7 +1153,7 @@ gate_rollout(struct tk *k)
 	if (bad >= 0) {
 		k->o->gate = GATE_ROLLOUT;
 		if (st->phase != PHASE_WAITING)
-			ev(k, SEV_WARNING, "Halt %s advancement waiting for approval %s", k->nn,
+			ev(k, SEV_WARNING, "Halt %s advancement waiting for approval %s", nn_of(k),
 			    k->c->hooks[bad].name);
 		set_phase(k, PHASE_WAITING);
 		copy_id(st->last_applied, sizeof st->last_applied, rev);
@@ -1118,7 +1183,7 @@ rollback_hooks(struct tk *k)
 			continue;
 		}
 		ev(k, SEV_WARNING, "Rollback check %s passed", h->name);
-		ev(k, SEV_WARNING, "Rolling back %s manual webhook invoked", k->nn);
+		ev(k, SEV_WARNING, "Rolling back %s manual webhook invoked", nn_of(k));
 		snprintf(reason, sizeof reason, "rollback webhook %s: %s", h->name,
 		    k->ob->hooks[i].r.msg[0] ? k->ob->hooks[i].r.msg : "rollback requested");
 		rollback(k, reason);
@@ -1134,6 +1199,11 @@ promotion_shift(struct tk *k)
 	struct canary_status *st = k->st;
 	int spw = k->c->step_weight_promotion, w = st->canary_weight;
 
+	if (kubernetes_provider(k->c)) {	/* nothing to shift */
+		st->canary_weight = 0;
+		set_phase(k, PHASE_FINALISING);
+		return true;
+	}
 	if (spw <= 0) {
 		ev(k, SEV_NORMAL, "Routing all traffic to primary");
 		act_routes(k, 100, 0, false);
@@ -1146,7 +1216,7 @@ promotion_shift(struct tk *k)
 
 		w = w - spw < 0 ? 0 : w - spw;
 		act_routes(k, p, w, false);
-		ev(k, SEV_NORMAL, "Advance %s primary weight %d", k->nn, p);
+		ev(k, SEV_NORMAL, "Advance %s primary weight %d", nn_of(k), p);
 		st->canary_weight = w;
 		if (p < 100)
 			return true;
@@ -1172,10 +1242,10 @@ static void
 skip_promote(struct tk *k)
 {
 	act_routes(k, 100, 0, false);
-	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", k->tn, k->c->target, k->c->ns);
+	ev(k, SEV_NORMAL, "Copying %s template spec to %s-primary.%s", tn_of(k), k->c->target, k->c->ns);
 	act(k, ACT_PROMOTE, PHASE_SUCCEEDED);
 	succeed(k);
-	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", k->tn);
+	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", tn_of(k));
 }
 
 static bool
@@ -1206,7 +1276,7 @@ tick_run(struct tk *k)
 			return ask(k, NEED_REVISION);
 		if (k->ob->rev_status == 0 && k->ob->rev.id[0] &&
 		    strcmp(k->ob->rev.id, st->last_applied) != 0) {
-			ev(k, SEV_NORMAL, "New revision detected! Restarting analysis for %s", k->tn);
+			ev(k, SEV_NORMAL, "New revision detected! Restarting analysis for %s", tn_of(k));
 			act_routes(k, 100, 0, false);
 			clear_run(st);
 			st->failed_checks = 0;
@@ -1232,7 +1302,7 @@ tick_run(struct tk *k)
 		return promotion_shift(k);
 	if (ph == PHASE_FINALISING) {
 		succeed(k);
-		ev(k, SEV_NORMAL, "Promotion completed! Scaling down %s", k->tn);
+		ev(k, SEV_NORMAL, "Promotion completed! Scaling down %s", tn_of(k));
 		return true;
 	}
 	if (st->failed_checks >= k->c->threshold) {
@@ -1319,21 +1389,27 @@ cmd_promote_step(struct tk *k, const char *actor)
 	}
 	cmd_ev(k, actor, "Promote one step requested by %s", actor);
 	advance(k, true);
-	snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: %s", k->c->name,
-	    st->phase == PHASE_PROMOTING ? "promoting" : "");
-	if (st->phase != PHASE_PROMOTING)
-		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d%s",
-		    k->c->name, st->canary_weight,
-		    k->c->strategy == STRATEGY_CANARY ? "" : " (iteration)");
+	if (st->phase == PHASE_PROMOTING)
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
+		    st->last_applied);
+	else if (machine_strategy(k->c) == STRATEGY_CANARY)
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d",
+		    k->c->name, st->canary_weight);
+	else
+		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: iteration %d/%d",
+		    k->c->name, st->iterations, machine_iterations(k->c));
 }
 
 static void
 cmd_promote_full(struct tk *k, const char *actor)
 {
+	if (k->st->phase == PHASE_WAITING) {
+		refuse(k, CMD_PROMOTE_FULL, actor,
+		    "the revision has not started: approve it or skip analysis");
+		return;
+	}
 	if (!phase_running(k->st->phase)) {
-		refuse(k, CMD_PROMOTE_FULL, actor, k->st->phase == PHASE_WAITING ?
-		    "the revision has not started: approve it or skip analysis" :
-		    "nothing to promote while %s", phase_name(k->st->phase));
+		refuse(k, CMD_PROMOTE_FULL, actor, "nothing to promote while %s", phase_name(k->st->phase));
 		return;
 	}
 	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "

@@ -43,7 +43,8 @@
 	X(PRIMARY,  "primary readiness") \
 	X(CANARY,   "canary readiness") \
 	X(HOOKS,    "webhooks") \
-	X(METRICS,  "metrics")
+	X(METRICS,  "metrics") \
+	X(PROVIDERS, "metrics providers")
 
 enum need {
 #define X(id, text) NEED_##id,
@@ -68,6 +69,8 @@ struct obs {
 	unsigned hooks_have;		/* 1u << HOOK_* gathered */
 	int init_status;		/* cluster->initialize */
 	char init_err[ERRMSG_MAX];
+	int providers_status;		/* metrics->check; ST_UNSUPPORTED: no probe */
+	char providers_err[ERRMSG_MAX];
 	int rev_status;			/* cluster->revision */
 	char rev_err[ERRMSG_MAX];
 	struct revision rev;
@@ -159,6 +162,11 @@ void machine_command(const struct tick_in *in, enum command_kind cmd, const char
 
 /* The new status of a canary seen for the first time. */
 void machine_status_init(struct canary_status *st, int64_t now_ms);
+
+/* The strategy and iterations in effect: the kubernetes provider forces
+ * blue/green, with 10 iterations when none are set (reference §1.1). */
+enum strategy machine_strategy(const struct canary_cfg *c);
+int machine_iterations(const struct canary_cfg *c);
 
 /* Weight math (reference §2.7). */
 int machine_max_weight(const struct canary_cfg *c);

@@ -92,6 +92,10 @@ struct metrics_ops {
 	/* Evaluates n queries, concurrently where the backend can; fills out[i]
 	 * for each.  Returns ST_OK unless the backend itself is unusable. */
 	int (*eval)(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out);
+	/* Whether the canary's metrics backends answer (Flagger's probe at
+	 * initialization, reference §2.3 step 6): ST_OK, or an error with err
+	 * filled.  May be NULL (no probe). */
+	int (*check)(void *ctx, const struct canary_cfg *c, char *err);
 };
 
 /* ---- webhooks --------------------------------------------------------- */

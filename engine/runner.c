@@ -47,6 +47,11 @@
  * canaries in the store and re-reads their spec, status and journal tail
  * about every OBSERVE_MS of clock time.  Canaries whose control lock is
  * held by someone else are refreshed the same way in control mode.
+ *
+ * Control: each canary's lock is taken at start (a corrupt status refuses
+ * to start, naming the file), renewed about every RENEW_MS of clock time
+ * and before each tick; a canary whose lease was taken over becomes
+ * read-only and is never acted on again.  runner_stop saves and releases.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -70,6 +75,7 @@
 #define HIST_MIN    16
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
+#define RENEW_MS    10000
 #define NO_HEAP     ((size_t)-1)
 
 struct rpoint {
@@ -151,6 +157,7 @@ struct runner {
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
 	int64_t next_observe;
+	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
 
 	/* Runner thread only: scratch space reused by every tick. */
@@ -298,14 +305,17 @@ heap_remove(struct runner *r, struct rcan *c)
 	c->heap = NO_HEAP;
 }
 
-/* (Re)schedules c at `due`.  Caller holds mu. */
+/* (Re)schedules c at `due`, in place when it is in the heap.  Caller
+ * holds mu. */
 static void
 schedule(struct runner *r, struct rcan *c, int64_t due)
 {
-	heap_remove(r, c);
 	c->due = due;
-	c->heap = r->hn;
-	r->heap[r->hn++] = c;
+	if (c->heap == NO_HEAP) {
+		c->heap = r->hn;
+		r->heap[r->hn++] = c;
+	}
+	heap_down(r, c->heap);
 	heap_up(r, c->heap);
 }
 
@@ -337,8 +347,10 @@ hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 	p->result = (unsigned char)ch->result;
 }
 
+/* clean: msg is already sanitized. */
 static void
-hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor)
+hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor,
+    bool clean)
 {
 	struct revent *e;
 
@@ -361,7 +373,7 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 	}
 	e->t_ms = t;
 	e->sev = sev;
-	e->msg = sanitize_dup(msg, MACH_MSG_MAX);
+	e->msg = clean ? xstrdup(msg) : sanitize_dup(msg, MACH_MSG_MAX);
 	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
 }
 
@@ -529,7 +541,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 
 	sanitize(msg, sizeof msg, e->message, strlen(e->message));
 	pthread_mutex_lock(&r->mu);
-	hist_event(c, t, e->sev, msg, e->actor);
+	hist_event(c, t, e->sev, msg, e->actor, true);
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.observer)
@@ -744,6 +756,14 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_METRICS:
 		gather_metrics(r, c, now);
 		break;
+	case NEED_PROVIDERS:
+		o->providers_status = ST_UNSUPPORTED;
+		if (r->cfg.metrics->check != NULL) {
+			o->providers_status = r->cfg.metrics->check(r->cfg.metrics_ctx, c->cfg,
+			    o->providers_err);
+			set_health(r, &r->metrics_ok, o->providers_status == ST_OK);
+		}
+		break;
 	default:
 		break;
 	}
@@ -894,6 +914,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 		}
 	}
 	pthread_mutex_lock(&r->mu);
+	if (c->st.phase == PHASE_INITIALIZING && st.phase == PHASE_INITIALIZED)
+		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);	/* what the primary runs */
 	c->st = st;
 	if (!out->refused) {
 		c->held = out->held;
@@ -910,6 +932,37 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	return true;
 }
 
+/* Renews c's control lease.  false: someone else took it, and c is
+ * read-only from now on (runner thread, no lock held). */
+static bool
+renew(struct runner *r, struct rcan *c)
+{
+	if (r->cfg.store == NULL || r->cfg.store->renew == NULL || !c->control)
+		return c->control;
+	if (r->cfg.store->renew(r->cfg.store_ctx, c->key) != ST_LOCKED)
+		return true;
+	pthread_mutex_lock(&r->mu);
+	c->control = false;
+	c->readonly = true;
+	snprintf(c->holder, sizeof c->holder, "another controller");
+	r->observing = true;
+	heap_remove(r, c);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	return false;
+}
+
+/* Leases are renewed about every RENEW_MS of clock time, whatever the
+ * canaries' intervals. */
+static void
+renew_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		renew(r, r->cs[i]);
+}
+
 /* One tick of one canary (runner thread, no lock held). */
 static void
 run_tick(struct runner *r, struct rcan *c, int64_t now)
@@ -921,20 +974,10 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 	enum need need;
 	int guard;
 
+	if (!renew(r, c))
+		return;
 	if (c->reconcile)
 		reconcile(r, c, now);
-	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && c->control &&
-	    r->cfg.store->renew(r->cfg.store_ctx, c->key) == ST_LOCKED) {
-		/* Someone else took the lease: read-only from now on. */
-		pthread_mutex_lock(&r->mu);
-		c->control = false;
-		c->readonly = true;
-		snprintf(c->holder, sizeof c->holder, "another controller");
-		r->observing = true;
-		r->version++;
-		pthread_mutex_unlock(&r->mu);
-		return;
-	}
 	grow_scratch(r, c->cfg);
 	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
 	for (guard = 0; guard < 32; guard++) {
@@ -980,7 +1023,7 @@ history_from_journal(struct rcan *c, const struct journal_rec *recs, size_t n)
 		const struct journal_rec *rec = &recs[i];
 
 		if (rec->kind == REC_EVENT) {
-			hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor);
+			hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor, false);
 			continue;
 		}
 		for (m = 0; m < c->cfg->n_metrics; m++) {
@@ -1134,6 +1177,14 @@ void
 runner_command(struct runner *r, const struct command *cmd)
 {
 	pthread_mutex_lock(&r->mu);
+	if (!r->started || r->finished) {
+		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
+		    command_name(cmd->kind));
+		r->status_seq++;
+		r->version++;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
 	if (r->qn == r->qcap) {
 		r->qcap = r->qcap ? r->qcap * 2 : 8;
 		r->q = xreallocarray(r->q, r->qcap, sizeof *r->q);
@@ -1188,17 +1239,28 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
+	    now >= r->next_renew) {
+		r->next_renew = now + RENEW_MS;
+		pthread_mutex_unlock(&r->mu);
+		renew_all(r);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
 	if (r->hn > 0 && r->heap[0]->due <= now) {
 		struct rcan *c = r->heap[0];
 		int64_t due;
 
-		heap_remove(r, c);
+		/* It stays at the top of the heap while it ticks (only this
+		 * thread changes the heap), then moves to its next deadline. */
 		pthread_mutex_unlock(&r->mu);
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
 		if (c->control)
 			schedule(r, c, due);
+		else
+			heap_remove(r, c);
 		return true;
 	}
 	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
@@ -1215,6 +1277,9 @@ loop_once(struct runner *r)
 		return true;
 	}
 	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
+	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
+	    r->next_renew < deadline && r->hn > 0)
+		deadline = r->next_renew;
 	if (r->hn > 0 && r->heap[0]->due < deadline)
 		deadline = r->heap[0]->due;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
@@ -1334,12 +1399,15 @@ runner_start(struct runner *r, char *err, size_t errsz)
 		r->cs[i]->readonly = true;
 	}
 	r->next_observe = now;
+	r->next_renew = now + RENEW_MS;
 	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
 		release_all(r);
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
+	pthread_mutex_lock(&r->mu);
 	r->started = true;
+	pthread_mutex_unlock(&r->mu);
 	return ST_OK;
 }
 
@@ -1362,7 +1430,9 @@ runner_stop(struct runner *r)
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->thread, NULL);
+	pthread_mutex_lock(&r->mu);
 	r->started = false;
+	pthread_mutex_unlock(&r->mu);
 	release_all(r);
 }
 
@@ -1483,7 +1553,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->name = sdup(cfg->name, 63);
 	sc->target = sdup(cfg->target, 63);
 	sc->provider = sdup(cfg->provider, 63);
-	sc->strategy = cfg->strategy;
+	sc->strategy = machine_strategy(cfg);
 	sc->phase = c->st.phase;
 	sc->weight = c->st.canary_weight;
 	sc->max_weight = machine_max_weight(cfg);
@@ -1496,7 +1566,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 			sc->step = (int)i + 1;
 	}
 	sc->iteration = c->st.iterations;
-	sc->iterations = cfg->iterations;
+	sc->iterations = machine_iterations(cfg);
 	sc->failed_checks = c->st.failed_checks;
 	sc->threshold = cfg->threshold;
 	sc->interval_s = cfg->interval_s;
@@ -1550,7 +1620,8 @@ runner_snapshot(struct runner *r)
 	struct snapshot *s;
 
 	pthread_mutex_lock(&r->mu);
-	if (r->snap == NULL || r->snap_version != r->version) {
+	/* Rebuilt after a change, and as the clock moves on (countdowns). */
+	if (r->snap == NULL || r->snap_version != r->version || r->now - r->snap->now_ms >= 1000) {
 		snapshot_unref(r->snap);
 		r->snap = build_snapshot(r);
 		r->snap_version = r->version;

@@ -7,7 +7,20 @@
  * UI or main thread); runner_command and runner_snapshot from any thread.
  * The runner calls notify() from its own thread after each publish (the UI
  * writes one byte to its wake pipe there) and sink() for each event and
- * check result (headless JSON lines).
+ * check result (headless JSON lines).  No lock of the runner is held during
+ * either callback, so they may call runner_command or runner_snapshot.
+ *
+ * Snapshots are built on demand: runner_snapshot returns the last one when
+ * nothing changed since and the clock moved less than a second, else builds
+ * a new one.  notify() is coalesced: after
+ * a change it is called once, and not again until runner_snapshot has been
+ * called (so a busy engine never floods the UI's pipe).  History in a
+ * snapshot: the last 120 values per metric and 200 events per canary (fewer,
+ * down to 16, with thousands of canaries).
+ *
+ * Durability (runner.c has the details): each status is saved before the
+ * actions it implies run; a restart re-applies routes and scale and never
+ * repeats a step or a promotion.
  */
 #ifndef PERCH_ENGINE_RUNNER_H
 #define PERCH_ENGINE_RUNNER_H

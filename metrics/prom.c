@@ -2,7 +2,9 @@
  * prom.c — Prometheus instant queries over libcurl (multi interface, one
  * connection cache per struct prom) and the parser of their answers.
  */
+#include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -316,6 +318,33 @@ prom_parse(const char *body, size_t len, struct metric_value *out)
 	}
 	json_decref(root);
 	return st;
+}
+
+int
+prom_read_token_file(const char *path, char *tok, size_t toksz, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "r");
+	size_t n, s = 0;
+
+	if (f == NULL) {
+		snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+		return ST_IO;
+	}
+	n = fread(tok, 1, toksz - 1, f);
+	fclose(f);
+	tok[n] = '\0';
+	tok[strcspn(tok, "\r\n")] = '\0';
+	n = strlen(tok);
+	while (n > 0 && isspace((unsigned char)tok[n - 1]))
+		tok[--n] = '\0';
+	while (isspace((unsigned char)tok[s]))
+		s++;
+	memmove(tok, tok + s, n - s + 1);
+	if (tok[0] == '\0') {
+		snprintf(err, errsz, "%s is empty", path);
+		return ST_INVALID;
+	}
+	return ST_OK;
 }
 
 bool

@@ -79,6 +79,11 @@ void prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
  * fuzzing).  Returns ST_OK (value or no data), ST_PARSE or ST_ERR. */
 int prom_parse(const char *body, size_t len, struct metric_value *out);
 
+/* Reads a bearer token file (`--prometheus-token-file`): its first line,
+ * without surrounding white space.  ST_OK, or ST_IO / ST_INVALID (empty)
+ * with a reason in err that never contains the token. */
+int prom_read_token_file(const char *path, char *tok, size_t toksz, char *err, size_t errsz);
+
 /* True when res means Prometheus could not be reached or is unavailable
  * (connection failure, timeout, HTTP 5xx). */
 bool prom_unreachable(const struct prom_res *res);

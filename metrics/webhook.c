@@ -103,6 +103,28 @@ make_metadata(const struct hook_call *call)
 	return m;
 }
 
+/* Go's encoding/json escapes <, >, & and U+2028/U+2029 inside strings; do
+ * the same so receivers see Flagger's bytes.  Outside strings JSON has none
+ * of these characters, so the whole text can be rewritten. */
+static char *
+go_escape(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (; *s != '\0'; s++) {
+		if (*s == '<' || *s == '>' || *s == '&')
+			buf_printf(&b, "\\u%04x", (unsigned)*s);
+		else if ((unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
+		    ((unsigned char)s[2] == 0xA8 || (unsigned char)s[2] == 0xA9)) {
+			buf_printf(&b, "\\u%04x", 0x2000u + ((unsigned char)s[2] - 0x80u));
+			s += 2;
+		} else
+			buf_putc(&b, *s);
+	}
+	return buf_take(&b);
+}
+
 char *
 webhook_payload(const struct hook_call *call)
 {
@@ -120,7 +142,7 @@ webhook_payload(const struct hook_call *call)
 	json_decref(o);
 	if (s == NULL)
 		xalloc_fatal(0);
-	r = xstrdup(s);
+	r = go_escape(s);
 	free(s);
 	return r;
 }

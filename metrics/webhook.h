@@ -30,8 +30,9 @@ struct webhook_client;
 struct webhook_client *webhook_client_new(const struct webhook_opts *opts);
 void webhook_client_free(struct webhook_client *c);
 
-/* The JSON body sent for a call (compact; metadata keys sorted, as Go's
- * encoding/json writes a map).  A new string; free() it. */
+/* The JSON body sent for a call, byte for byte as Flagger's Go encoder
+ * writes it: compact, metadata keys sorted, <, >, & and U+2028/U+2029
+ * escaped as \u00XX.  A new string; free() it. */
 char *webhook_payload(const struct hook_call *call);
 
 extern const struct webhook_ops http_webhook_ops;

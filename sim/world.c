@@ -142,10 +142,30 @@ world_now(const struct sim_world *w)
 	return w->opt.clock->now_ms(w->opt.clock_ctx);
 }
 
-/* Counts one tick per canary and instant, and brings revisions due by now. */
+static void record_weight(struct sim_app *a, int64_t now, int weight);
+
+/* The primary (a copy of the running target, ready at once), the target
+ * at zero, all traffic on the primary. */
+static void
+init_app(struct sim_app *a, int64_t now)
+{
+	a->initialized = true;
+	a->dep[WL_PRIMARY] = (struct sim_deploy){ .replicas = a->p->replicas,
+	    .rev = a->target_rev, .changed_ms = now };
+	a->dep[WL_CANARY] = (struct sim_deploy){ .replicas = 0, .rev = a->target_rev,
+	    .changed_ms = now };
+	a->routes = (struct routes){ .primary = 100, .canary = 0 };
+	record_weight(a, now, 0);
+}
+
+/* Counts one tick per canary and instant, and brings revisions due by now.
+ * A canary resumed from saved state is past Initializing and never asks
+ * for initialize: its world is set up on first contact instead. */
 static void
 touch(struct sim_world *w, struct sim_app *a, int64_t now)
 {
+	if (!a->initialized)
+		init_app(a, now);
 	if (now != a->last_touch_ms) {
 		a->last_touch_ms = now;
 		w->stats.ticks++;
@@ -155,6 +175,12 @@ touch(struct sim_world *w, struct sim_app *a, int64_t now)
 		a->next_rev_ms = INT64_MAX;
 		a->rolling = true;
 		w->stats.revisions++;
+		/* After a failed promotion, the operators have put the primary
+		 * back on its last good pods by the time the next fix ships. */
+		if (a->dep[WL_PRIMARY].never_ready) {
+			a->dep[WL_PRIMARY].never_ready = false;
+			a->dep[WL_PRIMARY].ready_s = 0;
+		}
 	}
 }
 
@@ -226,16 +252,6 @@ op_initialize(void *ctx, const struct canary_cfg *c, char *err)
 
 	LOOKUP(w, a, c, err);
 	touch(w, a, now);
-	if (a->initialized)
-		return ST_OK;
-	a->initialized = true;
-	/* The primary is a copy of the running target: ready at once. */
-	a->dep[WL_PRIMARY] = (struct sim_deploy){ .replicas = a->p->replicas,
-	    .rev = a->target_rev, .changed_ms = now };
-	a->dep[WL_CANARY] = (struct sim_deploy){ .replicas = 0, .rev = a->target_rev,
-	    .changed_ms = now };
-	a->routes = (struct routes){ .primary = 100, .canary = 0 };
-	record_weight(a, now, 0);
 	return ST_OK;
 }
 
@@ -363,6 +379,13 @@ op_set_routes(void *ctx, const struct canary_cfg *c, const struct routes *r, cha
 	}
 	a->routes = *r;
 	record_weight(a, now, r->canary);
+	/* A failed promotion leaves all traffic on the canary and the target
+	 * scaled up: that rollout is over too. */
+	if (r->canary == 100 && a->dep[WL_PRIMARY].never_ready && a->rolling) {
+		a->rolling = false;
+		if (w->opt.new_revisions)
+			a->next_rev_ms = now + (int64_t)w->opt.revision_pause_s * 1000;
+	}
 	return ST_OK;
 }
 

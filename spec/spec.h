@@ -36,7 +36,7 @@
 
 /* Limits of the loader: larger input is a clean error, never an OOM. */
 #define SPEC_MAX_FILE_BYTES   (4u << 20)	/* 4 MiB per file */
-#define SPEC_MAX_NODES        200000		/* nodes per file, aliases expanded */
+#define SPEC_MAX_NODES        200000		/* nodes per document, aliases expanded */
 #define SPEC_MAX_DEPTH        64		/* nesting of mappings/sequences */
 
 #define SPEC_API_VERSION "flagger.app/v1beta1"
@@ -262,9 +262,11 @@ struct spec_set *spec_set_new(void);
 void spec_set_free(struct spec_set *set);
 
 /* Loads every Canary, MetricTemplate and AlertProvider document of a file
- * (other kinds are skipped).  Problems go to `dl` with positions.  Returns
- * ST_OK, ST_IO (cannot read), ST_TOOBIG, or ST_PARSE (YAML or structure
- * errors; documents before the error are kept). */
+ * (other kinds are skipped) and checks each object on its own; problems go
+ * to `dl` with positions.  Returns ST_OK (even when objects have errors:
+ * see dl and spec_meta.valid), ST_IO (cannot read), ST_TOOBIG, or ST_PARSE
+ * (not readable as YAML: syntax, binary data, an alias bomb, an empty file;
+ * documents before the error are kept). */
 int spec_load_file(struct spec_set *set, const char *path, struct diag_list *dl);
 /* The same for data in memory; `name` is used in messages. */
 int spec_load_buffer(struct spec_set *set, const char *name, const char *data,
@@ -292,18 +294,6 @@ const struct spec_metric_template *spec_find_template(const struct spec_set *set
  * the nearest existing parent's position when the field is missing. */
 struct spec_pos spec_field_pos(const struct spec_meta *meta, const char *path);
 
-/* ---- to the engine --------------------------------------------------------- */
-
-/* A new struct canary_cfg (engine/canary.h; free it with canary_cfg_free())
- * with every field the spec gives, defaults applied.  Template and built-in
- * queries are left for metrics/ to render: metric_cfg.query is NULL except
- * for a deprecated inline query (sent as written), .volume_query is NULL,
- * .template_ref is "namespace/name" of the MetricTemplate (NULL for
- * built-ins), .server the template's address or the canary's metricsServer
- * (NULL for Flagger's default).  Webhook metadata is copied in file order.
- * Call after spec_validate(); any thread that owns the set. */
-struct canary_cfg *spec_canary_to_cfg(const struct spec_set *set, const struct spec_canary *c);
-
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A Flagger duration: must match ^[0-9]+(m|s) (the CRD pattern, start
@@ -311,7 +301,7 @@ struct canary_cfg *spec_canary_to_cfg(const struct spec_set *set, const struct s
  * Stores whole milliseconds; returns ST_OK or ST_INVALID. */
 int spec_parse_duration_ms(const char *s, long long *ms);
 
-/* The lints, for documentation and `--help`: id and one-line summary. */
+/* The lints (perch-canary(5), `perch validate --list-lints`): id and summary. */
 #define SPEC_LINT_LIST(X) \
 	X(BIG_STEP,        "big-step",        "a traffic step of 50% or more: that is not a canary") \
 	X(MAX_BELOW_STEP,  "max-below-step",  "maxWeight is below stepWeight") \

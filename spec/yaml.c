@@ -230,7 +230,7 @@ cmp_key_ptr(const void *a, const void *b)
 	return x->pos.col < y->pos.col ? -1 : x->pos.col > y->pos.col;
 }
 
-/* Mapping keys are scalars, not merge keys, and unique. */
+/* Mapping keys are scalars and unique (merge keys are resolved before). */
 static void
 check_keys(struct builder *b, struct spec_node *map)
 {
@@ -243,10 +243,6 @@ check_keys(struct builder *b, struct spec_node *map)
 		m.column = (size_t)map->keys[i]->pos.col - 1;
 		if (map->keys[i]->kind != SPEC_SCALAR) {
 			fail_at(b, &m, "a mapping key must be a plain string");
-			return;
-		}
-		if (!map->keys[i]->quoted && strcmp(map->keys[i]->value, "<<") == 0) {
-			fail_at(b, &m, "YAML merge keys (<<) are not supported");
 			return;
 		}
 	}
@@ -262,6 +258,94 @@ check_keys(struct builder *b, struct spec_node *map)
 			b->failed = true;
 		}
 	free(sorted);
+}
+
+#define MERGE_MAX 10000	/* keys a mapping may take in through << */
+
+static bool
+is_merge_key(const struct spec_node *k)
+{
+	return k->kind == SPEC_SCALAR && !k->quoted && strcmp(k->value, "<<") == 0;
+}
+
+static bool
+map_has(const struct spec_node *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++)
+		if (strcmp(map->keys[i]->value, key) == 0)
+			return true;
+	return false;
+}
+
+/* Appends the entries of `src` whose keys `map` lacks (capacity is there). */
+static bool
+merge_from(struct builder *b, struct spec_node *map, const struct spec_node *src,
+    const struct spec_node *key)
+{
+	yaml_mark_t m = { 0, (size_t)key->pos.line - 1, (size_t)key->pos.col - 1 };
+	size_t i;
+
+	if (src->kind != SPEC_MAP) {
+		fail_at(b, &m, "the value of a merge key (<<) must be a mapping or a list "
+		    "of mappings");
+		return false;
+	}
+	for (i = 0; i < src->n; i++)
+		if (!map_has(map, src->keys[i]->value)) {
+			map->keys[map->n] = src->keys[i];
+			map->items[map->n++] = src->items[i];
+		}
+	return true;
+}
+
+/* YAML merge keys, as Kubernetes reads them: `<<: *defaults` (or a list of
+ * aliases) adds the entries the mapping does not set itself; earlier
+ * sources win over later ones. */
+static void
+resolve_merges(struct builder *b, struct spec_node *map)
+{
+	struct spec_node **keys = map->keys, **items = map->items;
+	size_t n = map->n, i, j, room = 0;
+
+	for (i = 0; i < n && !is_merge_key(keys[i]); i++)
+		;
+	if (i == n)
+		return;		/* no merge key: the common case */
+	for (i = 0; i < n; i++) {
+		if (!is_merge_key(keys[i]))
+			continue;
+		if (items[i]->kind == SPEC_MAP)
+			room += items[i]->n;
+		for (j = 0; items[i]->kind == SPEC_SEQ && j < items[i]->n; j++)
+			room += items[i]->items[j]->n;
+	}
+	if (room > MERGE_MAX) {
+		yaml_mark_t m = { 0, (size_t)map->pos.line - 1, (size_t)map->pos.col - 1 };
+
+		fail_at(b, &m, "more than %d keys merged into one mapping", MERGE_MAX);
+		return;
+	}
+	map->keys = pool_alloc(b->pool, (n + room + 1) * sizeof *map->keys);
+	map->items = pool_alloc(b->pool, (n + room + 1) * sizeof *map->items);
+	map->n = 0;
+	for (i = 0; i < n; i++)
+		if (!is_merge_key(keys[i])) {
+			map->keys[map->n] = keys[i];
+			map->items[map->n++] = items[i];
+		}
+	for (i = 0; i < n; i++) {
+		if (!is_merge_key(keys[i]))
+			continue;
+		if (items[i]->kind == SPEC_SEQ) {
+			for (j = 0; j < items[i]->n; j++)
+				if (!merge_from(b, map, items[i]->items[j], keys[i]))
+					return;
+		} else if (!merge_from(b, map, items[i], keys[i])) {
+			return;
+		}
+	}
 }
 
 static void
@@ -280,6 +364,8 @@ close_collection(struct builder *b, const yaml_event_t *ev)
 			n->items[i] = f->kids[2 * i + 1];
 		}
 		check_keys(b, n);
+		if (!b->failed)
+			resolve_merges(b, n);
 	} else {
 		n->n = f->n;
 		n->items = pool_alloc(b->pool, (n->n + 1) * sizeof *n->items);

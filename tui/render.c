@@ -151,7 +151,7 @@ render_help(const struct pen *p, const struct ui *u, int H, int W)
 		bh = H - 3;
 	y0 = 1 + (H - 3 - bh) / 2;
 	x0 = (W - bw) / 2;
-	clear_rect(p, y0, x0, bh, bw);
+	clear_rect(p, y0, x0 - 1, bh, bw + 2);	/* a margin, and no wide character cut in half */
 	draw_box(p, y0, x0, bh, bw, "keys");
 	for (a = 0; a < KA__COUNT && a + 1 < bh - 2; a++) {
 		bool off = u->read_only && (keymap[a].flags & KF_MUTATES);
@@ -230,7 +230,7 @@ render_confirm(const struct pen *p, const struct snapshot *s, const struct ui *u
 	confirm_text(s, u, c, title, sizeof title, body, sizeof body);
 	y0 = 1 + (H - 3 - bh) / 2;
 	x0 = (W - bw) / 2;
-	clear_rect(p, y0, x0, bh, bw);
+	clear_rect(p, y0, x0 - 1, bh, bw + 2);	/* a margin, and no wide character cut in half */
 	draw_box(p, y0, x0, bh, bw, title);
 	put_wrapped(p, y0 + 1, x0 + 2, bw - 4, 3, body, ROLE_DIALOG);
 	put_right(p, y0 + bh - 2, x0 + bw - 2, bw - 4, "[y] yes  [N] no", ROLE_FOOTER_KEY);

@@ -84,6 +84,11 @@ expect_eq "istio text exit" "$?" 0
 expect_match "istio text" "$out" "pass +request-success-rate = 95 %"
 expect_match "istio text duration" "$out" "pass +request-duration = 248 ms"
 expect_match "istio text primary" "$out" "primary: +99 % \(differs"
+# An RFC 3339 offset and a fraction name the same instant too.
+off=$(TZ=Etc/GMT-2 date -d "@$AT" +%Y-%m-%dT%H:%M:%S.250+02:00)
+"$PERCH_BIN" check -f "$TMP/istio.yaml" --prometheus "$PROM_URL" --time "$off" -o json >"$TMP/off.json"
+expect_eq "offset time" "$(json_field "$TMP/off.json" "test/podinfo request-success-rate" time)" "$rfc"
+expect_num "offset value" "$(json_field "$TMP/off.json" "test/podinfo request-success-rate" value)" 95
 
 # --- Linkerd: built-ins, a MetricTemplate with a volume query, the isolation warning
 { canary web ld linkerd web; cat <<'YAML'
@@ -129,6 +134,11 @@ expect_eq "linkerd exit (error-rate fails)" "$rc" 1
 expect_num "linkerd success rate" "$(json_field "$TMP/linkerd.json" "ld/web request-success-rate" value)" 80
 expect_eq "linkerd isolation" "$(json_field "$TMP/linkerd.json" "ld/web request-success-rate" isolation)" same-as-primary
 expect_match "linkerd warning" "$(cat "$TMP/linkerd.err")" "warning: ld/web request-success-rate: canary and primary give the same value"
+out=$("$PERCH_BIN" check -f "$TMP/linkerd.yaml" --prometheus "$PROM_URL" --time "$AT")
+expect_eq "linkerd text exit" "$?" 1
+expect_match "linkerd text warning" "$out" "primary: +80 % \(WARNING: same as the canary: the query measures all pods"
+expect_match "linkerd text failure" "$out" "fail +error-rate = 2  \(max 1\)"
+expect_match "linkerd text reason" "$out" "reason: +2 is above the maximum"
 expect_num "linkerd p99" "$(json_field "$TMP/linkerd.json" "ld/web request-duration" value)" 99
 expect_eq "linkerd p99 equal to max passes" "$(json_field "$TMP/linkerd.json" "ld/web request-duration" result)" pass
 expect_num "template value" "$(json_field "$TMP/linkerd.json" "ld/web error-rate" value)" 2

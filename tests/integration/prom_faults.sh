@@ -60,6 +60,25 @@ start=$(date +%s)
 case_ slow 3 error '^Prometheus query timed out after 1000 ms$' --timeout 1s
 [ $(( $(date +%s) - start )) -le 2 ] || fail "the timeout did not cut the slow query short"
 
+# With perch.dev/min-requests, a template without a volume query is named.
+{ canary app t istio app '    perch.dev/min-requests: "10"'; cat <<YAML
+    - name: probe
+      interval: 1m
+      templateRef: {name: probe}
+      thresholdRange: {min: 1}
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: probe, namespace: t}
+spec:
+  provider: {type: prometheus, address: http://unused.invalid}
+  query: 'sum(fault_ok{namespace="{{ namespace }}"})'
+YAML
+} >"$TMP/guard.yaml"
+out=$("$PERCH_BIN" check -f "$TMP/guard.yaml" --prometheus "$URL")
+expect_eq "no volume query exit" "$?" 0
+expect_match "no volume query" "$out" "volume: +unknown: the MetricTemplate has no perch.dev/volume-query"
+
 # A bearer token from a file goes to the server, never to the output.
 printf 's3cr3t-t0ken\n' >"$TMP/token"
 case_ ok 0 pass "^null$" --prometheus-token-file "$TMP/token"

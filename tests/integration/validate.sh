@@ -54,6 +54,15 @@ out=$("$PERCH_BIN" validate --output=json examples/checkout-linkerd.yaml); rc=$?
 expect_eq "json valid exit" "$rc" 0
 expect_eq "json valid" "$out" "[]"
 
+# Queries are rendered with perch's renderer: what it cannot run is named.
+out=$("$PERCH_BIN" validate "$D/render.yaml"); rc=$?
+expect_eq "render exit" "$rc" 0
+expect_eq "render findings" "$(printf '%s\n' "$out" | head -2)" \
+"$D/render.yaml:9:5: warning: MetricTemplate shop/errors: perch cannot render the volume query for canary shop/orders: line 1 col 61: unknown function \"window\"
+$D/render.yaml:14:3: warning: MetricTemplate shop/errors: perch cannot render the query for canary shop/orders: line 1 col 44: unknown function \".namespace\""
+"$PERCH_BIN" validate --strict "$D/render.yaml" >/dev/null; rc=$?
+expect_eq "render strict exit" "$rc" 1
+
 # `-` reads standard input, beside files.
 out=$(sed 's/stepWeight: 10/stepWeight: 60/' examples/checkout-linkerd.yaml |
 	"$PERCH_BIN" validate - examples/ab-testing.yaml); rc=$?
@@ -76,6 +85,14 @@ expect_match "tab" "$out" "tab.yaml:6:1: error: a tab character in indentation"
 out=$("$PERCH_BIN" validate "$TMP/missing.yaml"); rc=$?
 expect_eq "missing file exit" "$rc" 1
 expect_match "missing file" "$out" "missing.yaml: error: cannot read: No such file or directory"
+
+# --list-lints: every lint, each documented in perch-canary(5).
+out=$("$PERCH_BIN" validate --list-lints); rc=$?
+expect_eq "list-lints exit" "$rc" 0
+expect_eq "list-lints count" "$(printf '%s\n' "$out" | wc -l)" 8
+for id in $(printf '%s\n' "$out" | awk '{print $1}'); do
+	grep -q "^\.It Sy $id\$" man/perch-canary.5 || fail "lint $id is not documented in perch-canary(5)"
+done
 
 # Usage errors: one line, exit 2.
 for args in "" "-o yaml examples/ab-testing.yaml" "--bogus x.yaml"; do

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,10 +46,12 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Reads one request: headers, then Content-Length bytes of body. */
+/* Reads one request: headers, then Content-Length bytes of body; "" when
+ * the client closes or the server stops first. */
 static char *
-read_request(int fd)
+read_request(struct httpd *h, int fd)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t cap = 4096, len = 0, want = 0;
 	char *b = xmalloc(cap + 1), *hdr_end, *cl;
 	ssize_t r;
@@ -56,6 +59,11 @@ read_request(int fd)
 	for (;;) {
 		if (len == cap)
 			b = xrealloc(b, (cap *= 2) + 1);
+		if (poll(&pfd, 1, 50) == 0) {
+			if (h->stop)
+				break;
+			continue;
+		}
 		r = read(fd, b + len, cap - len);
 		if (r <= 0)
 			break;
@@ -84,45 +92,66 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void *
-serve(void *arg)
+/* Answers one request; false when the connection is to be closed. */
+static bool
+answer(struct httpd *h, int fd, const char *req)
 {
-	struct conn *c = arg;
-	struct httpd *h = c->h;
-	char *req = read_request(c->fd), head[256];
 	const struct httpd_rule *rule = NULL;
+	char head[256];
 	size_t i, blen, reps;
 
-	pthread_mutex_lock(&h->mu);
-	h->reqs = xreallocarray(h->reqs, h->n_reqs + 1, sizeof *h->reqs);
-	h->reqs[h->n_reqs++] = xstrdup(req);
-	if (++h->active > h->max_active)
-		h->max_active = h->active;
-	pthread_mutex_unlock(&h->mu);
 	for (i = 0; i < h->n_rules && rule == NULL; i++)
 		if (h->rules[i].match == NULL || strstr(req, h->rules[i].match) != NULL)
 			rule = &h->rules[i];
 	if (rule != NULL && rule->delay_ms > 0)
 		sleep_ms(rule->delay_ms);
-	if (rule != NULL && !rule->hang_up) {
-		blen = rule->body != NULL ? strlen(rule->body) : 0;
-		reps = rule->repeat_body > 0 ? rule->repeat_body : 1;
-		snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %zu\r\nConnection: close\r\n\r\n", rule->status, blen * reps);
-		write_all(c->fd, head, strlen(head));
-		for (i = 0; i < reps && !h->stop; i++)
-			write_all(c->fd, rule->body != NULL ? rule->body : "", blen);
-	} else if (rule == NULL) {
+	if (rule != NULL && rule->hang_up)
+		return false;
+	if (rule == NULL) {
 		snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 		    "Connection: close\r\n\r\n");
-		write_all(c->fd, head, strlen(head));
+		write_all(fd, head, strlen(head));
+		return false;
 	}
-	pthread_mutex_lock(&h->mu);
-	h->active--;
-	pthread_mutex_unlock(&h->mu);
+	blen = rule->body != NULL ? strlen(rule->body) : 0;
+	reps = rule->repeat_body > 0 ? rule->repeat_body : 1;
+	snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n%s\r\n", rule->status, blen * reps,
+	    rule->keep_alive ? "" : "Connection: close\r\n");
+	write_all(fd, head, strlen(head));
+	for (i = 0; i < reps && !h->stop; i++)
+		write_all(fd, rule->body != NULL ? rule->body : "", blen);
+	return rule->keep_alive;
+}
+
+static void *
+serve(void *arg)
+{
+	struct conn *c = arg;
+	struct httpd *h = c->h;
+	bool more = true;
+	char *req;
+
+	while (more && !h->stop) {
+		req = read_request(h, c->fd);
+		if (req[0] == '\0') {
+			free(req);
+			break;
+		}
+		pthread_mutex_lock(&h->mu);
+		h->reqs = xreallocarray(h->reqs, h->n_reqs + 1, sizeof *h->reqs);
+		h->reqs[h->n_reqs++] = xstrdup(req);
+		if (++h->active > h->max_active)
+			h->max_active = h->active;
+		pthread_mutex_unlock(&h->mu);
+		more = answer(h, c->fd, req);
+		pthread_mutex_lock(&h->mu);
+		h->active--;
+		pthread_mutex_unlock(&h->mu);
+		free(req);
+	}
 	shutdown(c->fd, SHUT_RDWR);
 	close(c->fd);
-	free(req);
 	free(c);
 	return NULL;
 }
@@ -148,7 +177,9 @@ acceptor(void *arg)
 		c = xmalloc(sizeof *c);
 		c->h = h;
 		c->fd = fd;
+		pthread_mutex_lock(&h->mu);
 		pthread_create(&h->conns[h->n_conns++], NULL, serve, c);
+		pthread_mutex_unlock(&h->mu);
 	}
 	return NULL;
 }
@@ -208,6 +239,17 @@ httpd_request(struct httpd *h, size_t i)
 		r = xstrdup(h->reqs[i]);
 	pthread_mutex_unlock(&h->mu);
 	return r;
+}
+
+size_t
+httpd_connections(struct httpd *h)
+{
+	size_t n;
+
+	pthread_mutex_lock(&h->mu);
+	n = h->n_conns;
+	pthread_mutex_unlock(&h->mu);
+	return n;
 }
 
 int

@@ -1,6 +1,6 @@
 /* helper_httpd.h — a tiny scripted HTTP/1.1 server on 127.0.0.1 for unit
  * tests: each connection is served by its own thread, one request per
- * connection ("Connection: close").  Rules are matched in order by a
+ * connection ("Connection: close") unless the rule keeps it alive.  Rules are matched in order by a
  * substring of the raw request; every request is recorded.  Not for use
  * outside tests. */
 #ifndef PERCH_TESTS_HELPER_HTTPD_H
@@ -16,6 +16,7 @@ struct httpd_rule {
 	size_t repeat_body;	/* send body this many times (0 = once) */
 	int delay_ms;		/* wait before answering */
 	bool hang_up;		/* close without answering */
+	bool keep_alive;	/* keep the connection for the next request */
 };
 
 struct httpd;
@@ -28,6 +29,8 @@ void httpd_url(const struct httpd *h, char *out, size_t outsz);
 size_t httpd_count(struct httpd *h);
 /* A copy of request i (headers and body), or NULL; free() it. */
 char *httpd_request(struct httpd *h, size_t i);
+/* How many connections were accepted. */
+size_t httpd_connections(struct httpd *h);
 /* The largest number of requests that were in progress at once. */
 int httpd_max_concurrent(struct httpd *h);
 void httpd_stop(struct httpd *h);

@@ -103,6 +103,9 @@ gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, 
 	case NEED_INIT:
 		o->init_status = ST_OK;
 		break;
+	case NEED_PROVIDERS:
+		o->providers_status = ST_OK;
+		break;
 	case NEED_REVISION:
 		strcpy(o->rev.id, w->rev);
 		break;
@@ -282,6 +285,8 @@ test_checkout_timeline(void **state)
 
 	(void)state;
 	start(&w, c, &st, 0);
+	assert_true(has_event(&w, "all the metrics providers are available!"));
+	assert_true(has_event(&w, "Initialization done! checkout.shop"));
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		tick(&w, c, &st, S(rows[i].t), 0);
 		assert_int_equal(st.phase, rows[i].phase);
@@ -776,6 +781,46 @@ test_canary_mirror(void **state)
 	canary_cfg_free(c);
 }
 
+/* The kubernetes provider: blue/green with 10 iterations, no traffic
+ * switch (reference §1.1, §2.7, §2.9). */
+static void
+test_kubernetes_provider(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	char text[96];
+	int i;
+
+	(void)state;
+	free(c->provider);
+	c->provider = xstrdup("kubernetes");
+	assert_int_equal(machine_strategy(c), STRATEGY_BLUEGREEN);
+	assert_int_equal(machine_iterations(c), 10);
+	assert_int_equal(machine_ladder(c, (int[8]){0}, 8), 0);
+	start(&w, c, &st, 0);
+	tick(&w, c, &st, S(30), 0);
+	for (i = 1; i <= 10; i++) {
+		tick(&w, c, &st, S(30 + 30 * i), 0);
+		snprintf(text, sizeof text, "Advance checkout.shop canary iteration %d/10", i);
+		assert_true(has_event(&w, text));
+		assert_true(has_event(&w, "Progressive traffic is not supported when using the kubernetes provider"));
+		assert_true(has_event(&w, "Setting canaryAnalysis.iterations: 10"));
+	}
+	tick(&w, c, &st, S(360), 0);
+	assert_int_equal(st.iterations, 11);
+	assert_false(has_event(&w, "Routing all traffic to canary"));
+	tick(&w, c, &st, S(390), 0);
+	assert_int_equal(st.phase, PHASE_PROMOTING);
+	tick(&w, c, &st, S(420), 0);
+	assert_int_equal(st.phase, PHASE_FINALISING);
+	tick(&w, c, &st, S(450), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_int_equal(w.route_changes, 0);	/* traffic never moved */
+	assert_int_equal(w.promotions, 1);
+	canary_cfg_free(c);
+}
+
 /* Progressive promotion with stepWeightPromotion (reference §2.9). */
 static void
 test_step_weight_promotion(void **state)
@@ -821,6 +866,7 @@ static void p_nodata_fail(struct canary_cfg *c, struct world *w) { c->nodata = N
 static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = NODATA_PASS; w->vres = CHECK_NODATA; }
 static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
 static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
+static void p_nan(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 0.0 / 0.0; }
 static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
 static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
 static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
@@ -867,6 +913,8 @@ static const struct trans_row trans_rows[] = {
 	  "Advance checkout.shop canary weight 20", "" },
 	{ "low request volume is inconclusive", p_low_volume, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
 	  "request-success-rate inconclusive: request volume 5 below minimum 100", "held" },
+	{ "a NaN value is no data (held)", p_nan, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 0,
+	  "request-success-rate inconclusive: no data", "held" },
 	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Prometheus query failed for request-success-rate", "query failed" },
 	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
@@ -930,6 +978,7 @@ main(void)
 		cmocka_unit_test(test_ab),
 		cmocka_unit_test(test_canary_mirror),
 		cmocka_unit_test(test_step_weight_promotion),
+		cmocka_unit_test(test_kubernetes_provider),
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
@@ -270,6 +271,69 @@ test_unreachable_and_provider(void **state)
 	httpd_stop(h);
 }
 
+/* Batches after the first reuse the open connection. */
+static void
+test_connection_reuse(void **state)
+{
+	static const struct httpd_rule keep[] = {
+		{ .status = 200, .body = VEC("5"), .keep_alive = true },
+	};
+	struct httpd *h = httpd_start(keep, 1);
+	struct prom *p = prom_new(NULL);
+	char url[64];
+	struct prom_server_cfg s = { .url = url };
+	struct prom_req r = { NULL, "up", 0 };
+	struct prom_res res;
+	int i;
+
+	(void)state;
+	httpd_url(h, url, sizeof url);
+	prom_set_server(p, &s);
+	for (i = 0; i < 3; i++) {
+		prom_query_batch(p, &r, 1, &res);
+		assert_true(res.v.result == CHECK_PASS && res.v.value == 5);
+	}
+	assert_int_equal(httpd_count(h), 3);
+	assert_int_equal(httpd_connections(h), 1);
+	prom_free(p);
+	httpd_stop(h);
+}
+
+static void
+test_token_file(void **state)
+{
+	static const struct { const char *content; int st; const char *tok; } rows[] = {
+		{ "s3cret\n", ST_OK, "s3cret" },
+		{ "  \tabc.def-ghi \r\nsecond line\n", ST_OK, "abc.def-ghi" },
+		{ "no-newline", ST_OK, "no-newline" },
+		{ " \n", ST_INVALID, NULL },
+		{ "", ST_INVALID, NULL },
+	};
+	char path[] = "/tmp/perch-token.XXXXXX", tok[64], err[256];
+	size_t i;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = fopen(path, "w");
+		fputs(rows[i].content, f);
+		fclose(f);
+		if (prom_read_token_file(path, tok, sizeof tok, err, sizeof err) != rows[i].st)
+			fail_msg("row %zu: %s", i, err);
+		if (rows[i].tok != NULL)
+			assert_string_equal(tok, rows[i].tok);
+		else
+			assert_non_null(strstr(err, "is empty"));
+	}
+	unlink(path);
+	assert_int_equal(prom_read_token_file(path, tok, sizeof tok, err, sizeof err), ST_IO);
+	assert_non_null(strstr(err, "cannot read /tmp/perch-token."));
+}
+
 int
 main(void)
 {
@@ -278,6 +342,8 @@ main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_concurrent_and_basic_auth),
 		cmocka_unit_test(test_unreachable_and_provider),
+		cmocka_unit_test(test_connection_reuse),
+		cmocka_unit_test(test_token_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,7 @@ struct fake {
 	int weights[64];		/* every canary weight the routes changed to */
 	int n_weights;
 	double success;
+	int emitted;			/* events recorded on the cluster */
 };
 
 static bool
@@ -196,7 +197,20 @@ fk_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *
 	return ST_OK;
 }
 
-static const struct metrics_ops fake_metrics = { .name = "fake", .eval = fk_eval };
+static int
+fk_check(void *ctx, const struct canary_cfg *c, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	if (f->success < 90) {		/* the failing rig also has a flaky probe */
+		snprintf(err, ERRMSG_MAX, "vector(1) returned nothing");
+		return ST_NODATA;
+	}
+	return ST_OK;
+}
+
+static const struct metrics_ops fake_metrics = { .name = "fake", .eval = fk_eval, .check = fk_check };
 
 /* ---- an in-memory store ------------------------------------------------- */
 
@@ -207,6 +221,7 @@ struct mstore {
 	int load_rc;			/* forced answer of load, or ST_OK */
 	const char *holder;		/* someone else holds the lock */
 	bool locked;
+	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
 	int saves, mutating_calls_when_observer;
 	char journal[64][400];		/* event messages */
 	int n_journal, n_checks;
@@ -229,7 +244,11 @@ ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 static int
 ms_renew(void *ctx, const char *canary)
 {
-	(void)ctx; (void)canary;
+	struct mstore *s = ctx;
+
+	(void)canary;
+	if (s->steal_at_20 && s->st.canary_weight >= 20)
+		return ST_LOCKED;
 	return ST_OK;
 }
 
@@ -426,6 +445,7 @@ test_runner_rollout(void **state)
 	assert_int_equal(snap->canaries[0].phase, PHASE_SUCCEEDED);
 	assert_true(snap->canaries[0].can_control);
 	assert_string_equal(snap->canaries[0].rev_to, "checkout:v2");
+	assert_string_equal(snap->canaries[0].rev_from, "checkout:v2");	/* promoted */
 	assert_int_equal(snap->canaries[0].n_ladder, 5);
 	assert_true(snap->canaries[0].n_events >= 9);
 	assert_true(snap->canaries[0].metrics[0].n_points >= 5);
@@ -443,6 +463,7 @@ test_runner_rollout(void **state)
 	assert_int_equal(journal_count(&g.s, "Advance shop/checkout"), 0);
 	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight"), 5);
 	assert_int_equal(journal_count(&g.s, "Promotion completed! Scaling down checkout.shop"), 1);
+	assert_int_equal(journal_count(&g.s, "all the metrics providers are available!"), 1);
 	assert_true(g.s.n_checks >= 10);
 	assert_true(atomic_load(&g.sinks) >= g.s.n_journal + g.s.n_checks);
 	assert_true(atomic_load(&g.notifies) >= 1);
@@ -469,6 +490,8 @@ test_runner_failed(void **state)
 	assert_int_equal(g.s.st.phase, PHASE_FAILED);
 	assert_int_equal(g.s.st.failed_checks, 5);
 	assert_string_equal(g.s.st.reason, "request-success-rate 80.00% < 99%");
+	assert_int_equal(journal_count(&g.s,
+	    "Error checking metric providers: vector(1) returned nothing"), 1);
 	assert_int_equal(g.f.promotions, 0);
 	assert_int_equal(g.f.routes.canary, 0);
 }
@@ -479,6 +502,7 @@ struct commander {
 	int paused_weight;
 	bool saw_refusal;
 	bool weight_held;
+	char rev_from[64], rev_to[64];
 };
 
 static void
@@ -552,6 +576,8 @@ commander_main(void *arg)
 
 	/* The gate holds the canary at max weight, so nothing races. */
 	s = await(cm->r, waits_promotion, NULL);
+	snprintf(cm->rev_from, sizeof cm->rev_from, "%s", s->canaries[0].rev_from);
+	snprintf(cm->rev_to, sizeof cm->rev_to, "%s", s->canaries[0].rev_to);
 	snapshot_unref(s);
 	send(cm->r, CMD_PAUSE);
 	s = await(cm->r, is_paused, NULL);
@@ -593,6 +619,8 @@ test_runner_commands_from_thread(void **state)
 	assert_int_equal(runner_outcome(r), 0);
 	runner_free(r);
 	assert_int_equal(cm.paused_weight, 50);
+	assert_string_equal(cm.rev_from, "checkout:v1");
+	assert_string_equal(cm.rev_to, "checkout:v2");
 	assert_true(cm.weight_held);
 	assert_true(cm.saw_refusal);
 	assert_int_equal(journal_count(&g.s, "Paused by tester@host at canary weight 50"), 1);
@@ -614,20 +642,61 @@ dead_or_done(const struct snapshot *s, void *arg)
 	return atomic_load(&f->dead) || phase_is_terminal(s->canaries[0].phase);
 }
 
+/* What a run must end with, whatever the crash point. */
+struct crash_case {
+	double success;			/* the canary's success rate */
+	enum phase phase;
+	int failed_checks;
+	int weights[8];			/* the route changes, in order */
+	int n_weights;
+	int promotions;
+	int outcome;
+};
+
+static const struct crash_case healthy_case = {
+	99.9, PHASE_SUCCEEDED, 0, { 10, 20, 30, 40, 50, 0 }, 6, 1, 0,
+};
+static const struct crash_case failing_case = {
+	80, PHASE_FAILED, 5, { 10, 0 }, 2, 0, 1,
+};
+
+static void
+check_crash_end(const struct rig *g, const struct crash_case *cc, long k)
+{
+	int i;
+
+	if (g->s.st.phase != cc->phase || g->s.st.failed_checks != cc->failed_checks ||
+	    g->f.n_weights != cc->n_weights || g->f.promotions != cc->promotions)
+		fail_msg("crash after %ld calls: %s, %d failed checks, %d weight changes, %d promotions",
+		    k, phase_name(g->s.st.phase), g->s.st.failed_checks, g->f.n_weights, g->f.promotions);
+	for (i = 0; i < cc->n_weights; i++)
+		assert_int_equal(g->f.weights[i], cc->weights[i]);
+	assert_true(g->f.promote_calls <= 2 * cc->promotions);
+	for (i = 0; i < cc->n_weights; i++) {
+		char text[64];
+
+		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", cc->weights[i]);
+		assert_true(journal_count(&g->s, text) <= 1);
+	}
+	assert_true(journal_count(&g->s, "Copying checkout.shop template spec") <= 1);
+	/* A failed check is counted once, even when its tick ran twice. */
+	assert_true(journal_count(&g->s, "Halt checkout.shop advancement success rate") <= 5);
+	assert_true(journal_count(&g->s, "Canary failed! Scaling down") <= 1);
+}
+
 /* Runs the checkout rollout with the process "killed" after k mutating
  * calls (saves, routes, scale, promote), then restarts from what the store
  * kept.  Returns the number of mutating calls of the first run. */
 static long
-crash_and_resume(long k, bool *completed)
+crash_and_resume(const struct crash_case *cc, long k, bool *completed)
 {
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
 	char err[256];
-	static const int ladder[] = { 10, 20, 30, 40, 50, 0 };
-	int i;
 
 	rig_init(&g);
+	g.f.success = cc->success;
 	g.f.crash_after = k;
 	r = runner_new(&g.rc);
 	runner_add(r, checkout_cfg());
@@ -636,8 +705,10 @@ crash_and_resume(long k, bool *completed)
 	snapshot_unref(snap);
 	runner_free(r);		/* the dead process: nothing it does reaches the world */
 	*completed = !atomic_load(&g.f.dead);
-	if (*completed)
+	if (*completed) {
+		check_crash_end(&g, cc, k);
 		return g.f.mutations;
+	}
 
 	/* Restart: same world, same store, same clock. */
 	atomic_store(&g.f.dead, false);
@@ -647,40 +718,29 @@ crash_and_resume(long k, bool *completed)
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	runner_wait(r);
 	runner_stop(r);
-	assert_int_equal(runner_outcome(r), 0);
+	assert_int_equal(runner_outcome(r), cc->outcome);
 	runner_free(r);
-
-	/* Same end, no step taken twice, one effective promotion. */
-	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
-	if (g.f.n_weights != 6)
-		fail_msg("crash after %ld calls: %d weight changes", k, g.f.n_weights);
-	for (i = 0; i < 6; i++)
-		assert_int_equal(g.f.weights[i], ladder[i]);
-	assert_int_equal(g.f.promotions, 1);
-	assert_true(g.f.promote_calls <= 2);
-	for (i = 0; i < 5; i++) {
-		char text[64];
-
-		snprintf(text, sizeof text, "Advance checkout.shop canary weight %d", ladder[i]);
-		assert_true(journal_count(&g.s, text) <= 1);
-	}
-	assert_true(journal_count(&g.s, "Copying checkout.shop template spec") <= 1);
+	check_crash_end(&g, cc, k);
 	return k;
 }
 
 static void
 test_runner_crash_resume(void **state)
 {
+	const struct crash_case *cases[] = { &healthy_case, &failing_case };
 	bool completed = false;
 	long k, total;
+	size_t i;
 
 	(void)state;
-	total = crash_and_resume(-1, &completed);
-	assert_true(completed);
-	assert_true(total > 15);
-	for (k = 0; k < total; k++) {
-		crash_and_resume(k, &completed);
-		assert_false(completed);
+	for (i = 0; i < 2; i++) {
+		total = crash_and_resume(cases[i], -1, &completed);
+		assert_true(completed);
+		assert_true(total > 8);
+		for (k = 0; k < total; k++) {
+			crash_and_resume(cases[i], k, &completed);
+			assert_false(completed);
+		}
 	}
 }
 
@@ -857,6 +917,152 @@ test_runner_nothing_to_roll_out(void **state)
 	assert_int_equal(g.f.promotions, 0);
 }
 
+
+static bool
+lost_control(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control;
+}
+
+/* Losing the lease (another controller took it) stops every action. */
+static void
+test_runner_lease_lost(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	char err[256];
+	int64_t until;
+
+	(void)state;
+	rig_init(&g);
+	g.s.steal_at_20 = true;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, lost_control, NULL);
+	until = snap->now_ms + 10 * 30000;
+	snapshot_unref(snap);
+	snap = await(r, later_than, &until);
+	assert_true(snap->read_only);
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(g.f.n_weights, 2);	/* 10, 20, then nothing */
+	assert_int_equal(g.f.routes.canary, 20);
+	assert_int_equal(g.f.promotions, 0);
+}
+
+
+/* ---- webhooks and cluster events through the runner --------------------- */
+
+struct hooklog {
+	int calls[HOOK__COUNT];
+	enum phase phase[HOOK__COUNT];		/* the last payload phase per type */
+	int events;				/* event hook calls */
+	int event_warnings;
+	char last_event[384];
+	bool rollback_says_yes;
+};
+
+static size_t
+fh_call(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out)
+{
+	struct hooklog *h = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		enum hook_type t = calls[i].hook->type;
+
+		h->calls[t]++;
+		h->phase[t] = calls[i].phase;
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].ok = t != HOOK_ROLLBACK || h->rollback_says_yes;
+		out[i].http_status = out[i].ok ? 200 : 404;
+		if (t == HOOK_EVENT) {
+			h->events++;
+			if (calls[i].event_type == SEV_WARNING)
+				h->event_warnings++;
+			snprintf(h->last_event, sizeof h->last_event, "%s", calls[i].event_message);
+			assert_true(calls[i].event_time_ms > 0);
+		}
+		if (!out[i].ok)
+			return i + 1;
+	}
+	return n;
+}
+
+static const struct webhook_ops fake_webhook = { .name = "fake", .call = fh_call };
+
+static int
+fk_emit(void *ctx, const struct canary_cfg *c, enum severity sev, const char *message)
+{
+	(void)c; (void)sev;
+	assert_true(message[0] != '\0');
+	((struct fake *)ctx)->emitted++;
+	return ST_OK;
+}
+
+static void
+add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
+{
+	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
+	memset(&c->hooks[c->n_hooks], 0, sizeof *c->hooks);
+	c->hooks[c->n_hooks].name = xstrdup(name);
+	c->hooks[c->n_hooks].url = xstrdup("http://127.0.0.1:9/");
+	c->hooks[c->n_hooks].type = t;
+	c->n_hooks++;
+}
+
+static void
+test_runner_webhooks(void **state)
+{
+	struct cluster_ops cl = fake_cluster;
+	struct canary_cfg *c = checkout_cfg();
+	struct hooklog h = { 0 };
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	cl.emit_event = fk_emit;
+	g.rc.cluster = &cl;
+	g.rc.webhook = &fake_webhook;
+	g.rc.webhook_ctx = &h;
+	add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
+	add_hook(c, "load", HOOK_PRE_ROLLOUT);
+	add_hook(c, "smoke", HOOK_ROLLOUT);
+	add_hook(c, "abort", HOOK_ROLLBACK);
+	add_hook(c, "done", HOOK_POST_ROLLOUT);
+	add_hook(c, "slack", HOOK_EVENT);
+	r = runner_new(&g.rc);
+	runner_add(r, c);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(h.calls[HOOK_CONFIRM_ROLLOUT], 1);
+	assert_int_equal(h.phase[HOOK_CONFIRM_ROLLOUT], PHASE_INITIALIZED);
+	assert_int_equal(h.calls[HOOK_PRE_ROLLOUT], 1);		/* first step only */
+	assert_int_equal(h.phase[HOOK_PRE_ROLLOUT], PHASE_PROGRESSING);
+	assert_int_equal(h.calls[HOOK_ROLLOUT], 5);		/* 20, 30, 40, 50, promote */
+	assert_int_equal(h.calls[HOOK_ROLLBACK], 6);		/* every analysing tick */
+	assert_int_equal(h.phase[HOOK_ROLLBACK], PHASE_PROGRESSING);
+	assert_int_equal(h.calls[HOOK_POST_ROLLOUT], 1);
+	assert_int_equal(h.phase[HOOK_POST_ROLLOUT], PHASE_SUCCEEDED);
+	/* Every journalled event went to the event hook. */
+	assert_int_equal(h.events, g.s.n_journal);
+	assert_int_equal(g.f.emitted, g.s.n_journal);
+	assert_string_equal(h.last_event, g.s.journal[g.s.n_journal - 1]);
+	assert_int_equal(journal_count(&g.s, "Post-rollout check done passed"), 1);
+	assert_int_equal(journal_count(&g.s, "Rollback hook abort not signaling a rollback"), 6);
+}
+
 int
 main(void)
 {
@@ -870,6 +1076,8 @@ main(void)
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
+		cmocka_unit_test(test_runner_lease_lost),
+		cmocka_unit_test(test_runner_webhooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

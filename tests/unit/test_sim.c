@@ -388,13 +388,18 @@ test_revisions(void **state)
 		struct sim_view v;
 		char err[ERRMSG_MAX];
 
-		/* Not initialized: no revision is scheduled however long we wait. */
-		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
-		assert_string_equal(r.image, "checkout:v1");
+		/* Nothing happens until the engine first looks; then the new
+		 * revision comes half an interval (15 s) after that look. */
 		f->clock.now += 3600000;
 		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
 		assert_string_equal(r.image, "checkout:v1");
-		start_rollout(f, SCN_HEALTHY);
+		f->clock.now += 14999;
+		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
+		assert_string_equal(r.image, "checkout:v1");
+		f->clock.now += 1;
+		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
+		assert_string_equal(r.image, "checkout:v2");
+		assert_int_equal(sim_cluster_ops.scale(f->w, c, true, err), ST_OK);
 		assert_int_equal(sim_cluster_ops.revision(f->w, c, &r, err), ST_OK);
 		assert_string_equal(r.image, "checkout:v2");
 		assert_int_equal(sim_cluster_ops.promote(f->w, c, err), ST_OK);
@@ -410,6 +415,33 @@ test_revisions(void **state)
 		assert_int_equal(v.canary_replicas, 0);
 		fixture_free(f);
 	}
+}
+
+/* A failed promotion (all traffic left on the canary) ends the rollout:
+ * the next revision comes after the pause, with the primary repaired. */
+static void
+test_failed_promotion_next_revision(void **state)
+{
+	struct fixture *f = fixture_new(1, true);
+	struct canary_cfg *c = f->cfg[SCN_PROMOTION_FAILURE];
+	struct routes all_canary = { .primary = 0, .canary = 100 };
+	struct readiness r;
+	struct revision rev;
+	char err[ERRMSG_MAX];
+
+	(void)state;
+	start_rollout(f, SCN_PROMOTION_FAILURE);
+	assert_int_equal(sim_cluster_ops.promote(f->w, c, err), ST_OK);
+	f->clock.now += 121000;
+	assert_int_equal(sim_cluster_ops.readiness(f->w, c, WL_PRIMARY, f->clock.now, &r), ST_OK);
+	assert_false(r.retriable);
+	assert_int_equal(sim_cluster_ops.set_routes(f->w, c, &all_canary, err), ST_OK);
+	f->clock.now += 30000;
+	assert_int_equal(sim_cluster_ops.revision(f->w, c, &rev, err), ST_OK);
+	assert_string_equal(rev.image, "shipping:v3");
+	assert_int_equal(sim_cluster_ops.readiness(f->w, c, WL_PRIMARY, f->clock.now, &r), ST_OK);
+	assert_true(r.ready);
+	fixture_free(f);
 }
 
 static void
@@ -524,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_readiness),
 		cmocka_unit_test(test_revisions),
+		cmocka_unit_test(test_failed_promotion_next_revision),
 		cmocka_unit_test(test_routes_and_errors),
 		cmocka_unit_test(test_many_canaries),
 		cmocka_unit_test(test_scenario_list),

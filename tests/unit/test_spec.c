@@ -254,62 +254,30 @@ test_kitchen_sink(void **state)
 	spec_set_free(set);
 }
 
-/* The hand-over to the engine: every field, copied. */
+/* Merge keys: merged entries fill in, keys written beside << win. */
 static void
-test_to_cfg(void **state)
+test_merge_keys(void **state)
 {
-	const char *files[] = { DATA "valid-kitchen-sink.yaml", DATA "lint-deprecated.yaml" };
+	const char *files[] = { DATA "merge-keys.yaml" };
 	struct spec_set *set;
-	struct canary_cfg *cfg;
-	char *out = run_files(files, 2, false, &set);
+	const struct spec_analysis *a;
+	char *out = run_files(files, 1, true, &set);
 
 	(void)state;
+	assert_string_equal(out, "");
 	free(out);
-	cfg = spec_canary_to_cfg(set, spec_set_canary(set, 0));
-	assert_string_equal(cfg->ns, "shop");
-	assert_string_equal(cfg->name, "catalog");
-	assert_string_equal(cfg->target, "catalog");
-	assert_string_equal(cfg->target_kind, "Deployment");
-	assert_string_equal(cfg->service, "catalog-svc");
-	assert_string_equal(cfg->provider, "istio");
-	assert_int_equal(cfg->port, 9898);
-	assert_int_equal(cfg->strategy, STRATEGY_CANARY);
-	assert_int_equal(cfg->interval_s, 60);
-	assert_int_equal(cfg->threshold, 1);
-	assert_int_equal(cfg->max_weight, 30);
-	assert_int_equal(cfg->step_weight, 5);
-	assert_int_equal(cfg->step_weight_promotion, 25);
-	assert_true(cfg->mirror);
-	assert_int_equal(cfg->primary_ready_threshold, 80);
-	assert_int_equal(cfg->progress_deadline_s, 120);
-	assert_int_equal(cfg->n_metrics, 3);
-	assert_int_equal(cfg->metrics[0].kind, METRIC_SUCCESS_RATE);
-	assert_string_equal(cfg->metrics[0].server, "http://prometheus.istio-system:9090");
-	assert_null(cfg->metrics[0].template_ref);
-	assert_null(cfg->metrics[0].query);
-	assert_int_equal(cfg->metrics[1].interval_s, 120);
-	assert_true(cfg->metrics[1].has_max && cfg->metrics[1].max == 500.0);
-	assert_string_equal(cfg->metrics[2].template_ref, "shop/not-found");
-	assert_string_equal(cfg->metrics[2].server, "https://prometheus.shop:9090");
-	assert_string_equal(cfg->metrics[2].interval, "2m");
-	assert_int_equal(cfg->n_hooks, 9);
-	assert_int_equal(cfg->hooks[1].type, HOOK_PRE_ROLLOUT);
-	assert_int_equal(cfg->hooks[1].timeout_ms, 180000);
-	assert_int_equal(cfg->hooks[1].n_metadata, 2);
-	assert_string_equal(cfg->hooks[1].metadata[0].key, "type");
-	assert_int_equal(cfg->hooks[2].retries, 2);
-	assert_int_equal(cfg->nodata, NODATA_PASS);
-	assert_int_equal(cfg->confirm, CONFIRM_ROLLOUT);
-	canary_cfg_free(cfg);
-
-	/* The deprecated metric threshold becomes a bound. */
-	cfg = spec_canary_to_cfg(set, spec_set_canary(set, 1));
-	assert_int_equal(cfg->n_metrics, 1);
-	assert_true(cfg->metrics[0].has_max && !cfg->metrics[0].has_min);
-	assert_true(cfg->metrics[0].max == 3.0);
-	assert_string_equal(cfg->metrics[0].query, "sum(rate(response_total{status_code=\"404\"}[1m]))");
-	assert_true(cfg->min_requests == 20.0);
-	canary_cfg_free(cfg);
+	a = &spec_set_canary(set, 0)->analysis;
+	assert_int_equal(a->n_metrics, 2);
+	assert_int_equal(a->metrics[1].kind, METRIC_DURATION);
+	assert_int_equal(a->metrics[1].interval_s, 60);
+	assert_true(a->metrics[1].has_max);
+	assert_false(a->metrics[1].has_min);
+	assert_int_equal(a->n_webhooks, 2);
+	assert_string_equal(a->webhooks[1].name, "load");
+	assert_string_equal(a->webhooks[1].url, "http://tester.shop/");
+	assert_int_equal(a->webhooks[1].type, HOOK_ROLLOUT);
+	assert_int_equal(a->webhooks[1].timeout_ms, 30000);
+	assert_int_equal(a->webhooks[1].retries, 2);
 	spec_set_free(set);
 }
 
@@ -511,7 +479,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_unset),
 		cmocka_unit_test(test_kitchen_sink),
-		cmocka_unit_test(test_to_cfg),
+		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_file_order),

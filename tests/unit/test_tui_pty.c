@@ -5,7 +5,8 @@
  * Checks: the first frame arrives; r + y sends exactly one rollback; the
  * read-only loop refuses r and sends nothing; a resize is redrawn (and a
  * too-small terminal says so); an idle screen writes little; q asks first
- * and SIGHUP ends it; the alternate screen is left on every way out.
+ * and SIGHUP ends it; the alternate screen is left on every way out; colour
+ * follows the terminal (256, 8), the theme and NO_COLOR, and bold stays.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,11 @@ struct child {
 static struct snapshot *fixture;
 static int cmd_wr = -1;
 
+/* The terminal and theme of the next child. */
+static const char *child_term = "xterm-256color";
+static const char *child_theme = "default";
+static const char *child_no_color;
+
 static struct snapshot *
 fake_snapshot(void *ctx)
 {
@@ -71,13 +77,18 @@ start(struct child *c, bool read_only, int rows, int cols)
 	c->pid = forkpty(&c->master, NULL, NULL, &ws);
 	assert_true(c->pid >= 0);
 	if (c->pid == 0) {
-		struct tui_config cfg = { .theme = "default", .read_only = read_only, .context = NULL };
+		struct tui_config cfg = { .theme = child_theme, .read_only = read_only, .context = NULL };
 		struct tui *t;
 		int st;
 
 		close(p[0]);
 		cmd_wr = p[1];
-		setenv("TERM", "xterm-256color", 1);
+		setenv("TERM", child_term, 1);
+		setenv("XDG_CONFIG_HOME", "/nonexistent", 1);	/* no user themes */
+		if (child_no_color != NULL)
+			setenv("NO_COLOR", child_no_color, 1);
+		else
+			unsetenv("NO_COLOR");
 		setenv("LANG", "C.UTF-8", 1);
 		setenv("LC_ALL", "C.UTF-8", 1);
 		setenv("USER", "tester", 1);
@@ -263,6 +274,73 @@ test_resize_and_idle(void **state)
 	assert_int_equal(finish(&c), 0);
 }
 
+/* Colour in the output: 256-colour SGR, basic SGR, bold. */
+static void
+colours_seen(const struct buf *b, bool *c256, bool *c8, bool *bold)
+{
+	const char *s = buf_str(b), *p;
+
+	*c256 = memmem(s, b->len, "38;5;", 5) != NULL;
+	*c8 = false;
+	*bold = false;
+	for (p = s; (p = memchr(p, 0x1b, (size_t)(s + b->len - p))) != NULL; p++) {
+		char seq[32];
+		size_t n = strspn(p + 2, "0123456789;");
+
+		if (p[1] != '[' || p[2 + n] != 'm' || n >= sizeof seq - 1)
+			continue;
+		snprintf(seq, sizeof seq, ";%.*s;", (int)n, p + 2);
+		if (strstr(seq, ";1;") != NULL)
+			*bold = true;
+		for (int k = 30; k <= 37; k++) {
+			char want[16];
+
+			snprintf(want, sizeof want, ";%d;", k);
+			if (strstr(seq, want) != NULL && strstr(seq, ";38;5;") == NULL)
+				*c8 = true;
+		}
+	}
+}
+
+static const struct {
+	const char *term, *theme, *no_color;
+	bool c256, c8;		/* expected: 256-colour codes, basic colour codes */
+} colour_rows[] = {
+	{ "xterm-256color", "default", NULL, true, false },
+	{ "xterm", "default", NULL, false, true },	/* 8 colours: nearest basic colour */
+	{ "xterm-256color", "default", "1", false, false },	/* NO_COLOR */
+	{ "xterm-256color", "default", "", true, false },	/* empty NO_COLOR is unset */
+	{ "xterm-256color", "mono", NULL, false, false },
+	{ "xterm-256color", "themes/high-contrast.yaml", NULL, false, true },
+};
+
+static void
+test_colours(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof colour_rows / sizeof colour_rows[0]; i++) {
+		struct child c;
+		bool c256, c8, bold;
+
+		child_term = colour_rows[i].term;
+		child_theme = colour_rows[i].theme;
+		child_no_color = colour_rows[i].no_color;
+		start(&c, false, 24, 80);
+		assert_true(wait_for(&c, 0, "quit", 3000));
+		colours_seen(&c.out, &c256, &c8, &bold);
+		if (c256 != colour_rows[i].c256 || c8 != colour_rows[i].c8 || !bold)
+			fail_msg("row %zu (%s, %s, NO_COLOR=%s): 256 %d, basic %d, bold %d", i,
+			    child_term, child_theme, child_no_color ? child_no_color : "-", c256, c8, bold);
+		kill(c.pid, SIGTERM);
+		assert_int_equal(finish(&c), 0);
+	}
+	child_term = "xterm-256color";
+	child_theme = "default";
+	child_no_color = NULL;
+}
+
 int
 main(void)
 {
@@ -270,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_control_rollback_and_quit),
 		cmocka_unit_test(test_read_only_refuses),
 		cmocka_unit_test(test_resize_and_idle),
+		cmocka_unit_test(test_colours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,13 @@ test_payloads(void **state)
 	s = webhook_payload(&c);
 	assert_non_null(strstr(s, "\"eventType\":\"Warning\""));
 	free(s);
+	/* Go's escaping of HTML characters and line separators */
+	c.hook = &bare;
+	c.checksum = "a<b>&c\xe2\x80\xa8" "d\xe2\x80\xa9\xc3\xa9\"\n";
+	s = webhook_payload(&c);
+	assert_string_equal(s, "{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Waiting\","
+	    "\"checksum\":\"a\\u003cb\\u003e\\u0026c\\u2028d\\u2029\xc3\xa9\\\"\\n\"}");
+	free(s);
 }
 
 static const struct httpd_rule rules[] = {

@@ -1,0 +1,125 @@
+/*
+ * cmd_watch.c — `perch watch [--state-dir DIR] [--theme NAME]`: the live
+ * screens of the canaries another perch controls, read-only.
+ *
+ * The state directory is opened read-only (every mutating store op is
+ * refused without touching the disk), the runner runs as an observer (it
+ * reads the store and never writes), and the front end is read-only (no
+ * code path sends a command).  Meant for teammates following a release over
+ * SSH: a dropped connection (SIGHUP) ends it cleanly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+#include "app/clock.h"
+#include "app/store_dir.h"
+#include "engine/runner.h"
+#include "tui/tui.h"
+#include "util/status.h"
+
+struct watch_opts {
+	const char *dir;
+	const char *theme;
+};
+
+static int
+parse(int argc, char **argv, struct watch_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 0x200 },
+		{ "theme", required_argument, NULL, 0x201 },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 0x200: o->dir = optarg; continue;
+		case 0x201: o->theme = optarg; continue;
+		case ':': return cli_usage_error("watch", "option '%s' needs an argument", argv[optind - 1]);
+		default: break;
+		}
+		switch (cli_common_option("watch", c, optarg)) {
+		case CLI_OPT_HANDLED: break;
+		case CLI_OPT_HELP: return -1;
+		default: return cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
+static int
+watch(const char *dir, const char *theme)
+{
+	struct tui_config tc = { .theme = theme, .read_only = true, .context = NULL };
+	char err[ERRMSG_MAX], ctx[160];
+	struct store_dir *sd;
+	struct perch_clock *clock;
+	struct runner *r;
+	struct tui *t;
+	int rc;
+
+	sd = store_dir_open(dir, true, err, sizeof err);
+	if (sd == NULL) {
+		fprintf(stderr, "perch watch: %s\n", err);
+		return EXIT_INFRA;
+	}
+	snprintf(ctx, sizeof ctx, "watch %s", dir);
+	tc.context = ctx;
+	t = tui_new(&tc);
+	if (t == NULL) {
+		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
+		store_dir_close(sd);
+		return EXIT_INFRA;
+	}
+	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
+	r = runner_new(&(struct runner_config){
+		.store = &store_dir_ops, .store_ctx = sd,
+		.clock = &perch_clock_ops, .clock_ctx = clock,
+		.actor = cli_actor(), .context = ctx, .observer = true,
+		.notify = tui_notify, .notify_arg = t,
+	});
+	rc = runner_start(r, err, sizeof err);
+	if (rc != ST_OK) {
+		fprintf(stderr, "perch watch: %s\n", err);
+		rc = EXIT_INFRA;
+	} else {
+		rc = tui_run(t, r);
+		runner_stop(r);
+	}
+	runner_free(r);
+	tui_free(t);
+	clock_free(clock);
+	store_dir_close(sd);
+	return rc;
+}
+
+int
+cmd_watch(int argc, char **argv)
+{
+	struct watch_opts o = { NULL, NULL };
+	char *def = NULL;
+	int rc = parse(argc, argv, &o);
+
+	if (rc == -1)
+		return cli_command_help("watch");
+	if (rc != EXIT_OK)
+		return rc;
+	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
+		return rc;
+	if (o.dir == NULL) {
+		if ((def = store_dir_default_path()) == NULL) {
+			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir\n");
+			return EXIT_INFRA;
+		}
+		o.dir = def;
+	}
+	rc = watch(o.dir, o.theme);
+	free(def);
+	return rc;
+}

@@ -1,0 +1,217 @@
+/*
+ * demo.c — the demo run: canaries, world, clock, engine (see demo.h).
+ *
+ * The default set is six canaries in namespace "shop", one per scenario
+ * worth watching, with the canonical `checkout` first; interactively the
+ * `cart` canary waits at manual gates (confirm rollout and promotion) for
+ * the viewer's approval.  Headless runs have nobody to approve and bring no
+ * new revisions, so they end when every canary is terminal.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/cli.h"
+#include "app/clock.h"
+#include "app/demo.h"
+#include "app/headless.h"
+#include "app/store_dir.h"
+#include "engine/runner.h"
+#include "tui/tui.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+static const enum scenario default_set[] = {
+	SCN_HEALTHY, SCN_ERROR_SPIKE, SCN_LATENCY_REGRESSION,
+	SCN_NO_TRAFFIC, SCN_SLOW_START, SCN_FLAPPING,
+};
+
+struct demo {
+	const struct demo_opts *o;
+	struct perch_clock *clock;
+	struct sim_world *world;
+	struct runner *runner;
+	struct store_dir *store;
+	struct tui *tui;
+	size_t n;
+};
+
+/* The i-th canary of the run: its scenario, name and gates. */
+static struct canary_cfg *
+demo_canary(const struct demo_opts *o, size_t i, enum scenario *scn)
+{
+	const enum scenario *list = o->n_scenarios ? o->scenarios : default_set;
+	size_t n = o->n_scenarios ? o->n_scenarios : sizeof default_set / sizeof default_set[0];
+	unsigned confirm = 0;
+	char name[64];
+	size_t k;
+
+	*scn = list[i % n];
+	if (o->canaries > 0) {
+		snprintf(name, sizeof name, "%s-%zu", scenario_app(*scn), i + 1);
+	} else {
+		/* The same scenario twice in a list: cart, cart-2, ... */
+		for (k = 0; k < i && list[k] != *scn; k++)
+			;
+		if (k < i)
+			snprintf(name, sizeof name, "%s-%zu", scenario_app(*scn), i + 1);
+		else
+			snprintf(name, sizeof name, "%s", scenario_app(*scn));
+	}
+	if (!o->headless && o->n_scenarios == 0 && o->canaries == 0 && *scn == SCN_SLOW_START)
+		confirm = CONFIRM_ROLLOUT | CONFIRM_PROMOTION;
+	return scenario_canary(*scn, DEMO_NS, name, confirm);
+}
+
+static size_t
+demo_count(const struct demo_opts *o)
+{
+	if (o->canaries > 0)
+		return (size_t)o->canaries;
+	return o->n_scenarios ? o->n_scenarios : sizeof default_set / sizeof default_set[0];
+}
+
+struct waiter {
+	struct runner *runner;
+	atomic_bool done;
+};
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	runner_wait(w->runner);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* Headless: until every canary is terminal, or the duration limit.  With a
+ * limit, a helper thread waits for the runner while this one watches the
+ * clock (polling snapshots instead would rebuild one per poll). */
+static void
+wait_headless(struct demo *d, struct demo_result *res)
+{
+	struct timespec nap = { 0, 10 * 1000000 };
+	struct waiter w = { .runner = d->runner };
+	pthread_t t;
+
+	atomic_init(&w.done, false);
+	if (d->o->duration_ms <= 0 || pthread_create(&t, NULL, waiter_main, &w) != 0) {
+		runner_wait(d->runner);
+		return;
+	}
+	while (!atomic_load(&w.done) && !clock_at_limit(d->clock))
+		nanosleep(&nap, NULL);
+	res->cut = !atomic_load(&w.done);
+	/* runner_stop ends runner_wait too. */
+	if (res->cut)
+		runner_stop(d->runner);
+	pthread_join(t, NULL);
+}
+
+static int
+demo_setup(struct demo *d, char *err, size_t errsz)
+{
+	const struct demo_opts *o = d->o;
+	struct sim_options so = { .seed = o->seed, .new_revisions = !o->headless || o->keep_revising };
+	struct runner_config rc = {
+		.cluster = &sim_cluster_ops,
+		.metrics = &sim_metrics_ops,
+		.clock = &perch_clock_ops,
+		.actor = cli_actor(),
+		.context = "DEMO",
+		.ns = DEMO_NS,
+		.stop_when_done = o->headless,
+	};
+	size_t i;
+
+	d->clock = clock_new(o->speed > 0 ? CLOCK_KIND_SCALED : CLOCK_KIND_INSTANT,
+	    SIM_EPOCH_MS, o->speed);
+	if (o->duration_ms > 0)
+		clock_set_limit(d->clock, SIM_EPOCH_MS + o->duration_ms);
+	so.clock = &perch_clock_ops;
+	so.clock_ctx = d->clock;
+	d->world = sim_world_new(&so);
+	rc.cluster_ctx = d->world;
+	rc.metrics_ctx = d->world;
+	rc.clock_ctx = d->clock;
+	if (o->headless) {
+		rc.sink = headless_sink;
+		rc.sink_arg = o->out != NULL ? o->out : stdout;
+	} else {
+		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO" });
+		if (d->tui == NULL) {
+			snprintf(err, errsz, "cannot start the terminal front end (no wake pipe)");
+			return EXIT_INFRA;
+		}
+		rc.notify = tui_notify;
+		rc.notify_arg = d->tui;
+	}
+	if (o->state_dir != NULL) {
+		if ((d->store = store_dir_open(o->state_dir, false, err, errsz)) == NULL)
+			return EXIT_INFRA;
+		rc.store = &store_dir_ops;
+		rc.store_ctx = d->store;
+	}
+	d->runner = runner_new(&rc);
+	d->n = demo_count(o);
+	for (i = 0; i < d->n; i++) {
+		enum scenario scn;
+		struct canary_cfg *c = demo_canary(o, i, &scn);
+
+		if (sim_world_add(d->world, c, scn, err, errsz) != ST_OK) {
+			canary_cfg_free(c);
+			return EXIT_INFRA;
+		}
+		runner_add(d->runner, c);
+	}
+	return EXIT_OK;
+}
+
+static void
+demo_teardown(struct demo *d)
+{
+	if (d->runner != NULL)
+		runner_free(d->runner);
+	tui_free(d->tui);
+	store_dir_close(d->store);
+	sim_world_free(d->world);
+	clock_free(d->clock);
+}
+
+int
+demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t errsz)
+{
+	struct demo d = { .o = o };
+	struct demo_result local;
+	int status;
+
+	if (res == NULL)
+		res = &local;
+	memset(res, 0, sizeof *res);
+	err[0] = '\0';
+	status = demo_setup(&d, err, errsz);
+	if (status == EXIT_OK && runner_start(d.runner, err, errsz) != ST_OK)
+		status = EXIT_INFRA;
+	if (status == EXIT_OK) {
+		if (o->headless) {
+			wait_headless(&d, res);
+			runner_stop(d.runner);
+			status = runner_outcome(d.runner);
+		} else {
+			/* Interactive: the viewer decides when it ends. */
+			status = tui_run(d.tui, d.runner);
+			runner_stop(d.runner);
+		}
+	}
+	res->status = status;
+	res->n_canaries = d.n;
+	res->virtual_ms = perch_clock_ops.now_ms(d.clock) - SIM_EPOCH_MS;
+	sim_world_stats(d.world, &res->stats);
+	demo_teardown(&d);
+	return status;
+}

@@ -1,0 +1,46 @@
+# demo_tui.sh — `perch demo` in a real terminal (tmux): the six canaries
+# appear, move (checkout reaches Succeeded), the cart canary waits for
+# approval and goes on once approved; q then y quits with exit 0.  Also
+# `perch demo --state-dir` followed by `perch status` on the same directory.
+. "$(dirname "$0")/lib.bash"
+need tmux python3
+
+sock="perch-demo-$$"
+tm() { tmux -L "$sock" "$@"; }
+at_exit "tmux -L $sock kill-server 2>/dev/null"
+screen() { tm capture-pane -p -t demo; }
+# shows REGEX: the screen matches within WAIT_SECS
+shows() { screen | grep -Eq -- "$1"; }
+
+# Speed 60: checkout's 270 virtual seconds take under 5 real ones.
+tm new-session -d -s demo -x 120 -y 40 \
+	"env TERM=xterm-256color '$PERCH_BIN' demo --speed 60 --state-dir '$TMP/state' 2>'$TMP/stderr'; echo EXIT=\$? >'$TMP/exit'; sleep 60"
+WAIT_SECS=10 wait_for shows 'perch .* DEMO' || fail "no header: $(screen)"
+for name in checkout payments search invoices cart catalog; do
+	screen | grep -q "$name" || fail "no $name row: $(screen)"
+done
+WAIT_SECS=15 wait_for shows 'checkout +Succeeded' || fail "checkout did not succeed: $(screen)"
+shows 'cart +Waiting' || fail "cart is not waiting for approval: $(screen)"
+shows 'waiting for your approval' || fail "no approval hint: $(screen)"
+
+# Approve cart's rollout: select it (j moves down), a, y.
+for _ in 1 2 3 4; do tm send-keys -t demo j; done
+sleep 0.3
+tm send-keys -t demo a
+WAIT_SECS=5 wait_for shows 'y yes' || fail "no confirmation for approve: $(screen)"
+tm send-keys -t demo y
+WAIT_SECS=10 wait_for shows 'cart +Progressing' || fail "cart did not start after approval: $(screen)"
+
+# Meanwhile another terminal can read the state directory.
+out=$("$PERCH_BIN" status --state-dir "$TMP/state"); rc=$?
+[ "$rc" -le 1 ] || fail "perch status exit $rc: $out"
+expect_match "status lists checkout" "$out" "shop/checkout"
+expect_match "status shows control" "$out" "pid [0-9]+"
+
+tm send-keys -t demo q
+WAIT_SECS=5 wait_for shows 'y yes' || fail "no quit confirmation: $(screen)"
+tm send-keys -t demo y
+WAIT_SECS=10 wait_for test -s "$TMP/exit" || fail "demo did not quit: $(screen)"
+expect_eq "demo exit" "$(cat "$TMP/exit")" "EXIT=0"
+[ -s "$TMP/stderr" ] && fail "demo wrote to stderr: $(head -20 "$TMP/stderr")"
+exit 0
