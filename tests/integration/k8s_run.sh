@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
-need kubectl openssl curl prometheus
+need kubectl openssl curl prometheus tmux
 
 # The exporter: a static file the test rewrites, served over HTTP.
 mkdir -p "$TMP/exporter"
@@ -131,6 +131,23 @@ K get configmap perch-checkout -o jsonpath='{.data.status}' | grep -q '"phase":"
 K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' ||
 	K get events -o jsonpath='{.items[*].message}' | grep -q 'Copying checkout.default template spec to checkout-primary.default' ||
 	fail "no Flagger events: $(K get events -o jsonpath='{.items[*].message}')"
+
+# perch watch on the cluster (the read-only identity): it shows the stored
+# canary and sends nothing but get and list.
+sock="perch-k8s-run-$$"
+at_exit "tmux -L $sock kill-server 2>/dev/null"
+tmux -L "$sock" new-session -d -x 120 -y 30 \
+	"TERM=xterm-256color '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default; sleep 5"
+WAIT_SECS=15 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Succeeded" ||
+	fail "perch watch did not show the canary: $(tmux -L "$sock" capture-pane -p)"
+expect_match "watch screen" "$(tmux -L "$sock" capture-pane -p)" 'checkout'
+tmux -L "$sock" send-keys q
+sleep 0.5
+tmux -L "$sock" send-keys y
+tmux -L "$sock" kill-server 2>/dev/null
+grep -q ' ro [0-9]*$' "$TMP/run.audit" || fail "perch watch sent no request"
+bad=$(grep ' ro [0-9]*$' "$TMP/run.audit" | grep -v '^GET ')
+[ -z "$bad" ] || fail "perch watch sent more than get/list: $bad"
 
 # A bad revision: its error rate is over the bound, so it is rolled back.
 error_rate 50 || fail "Prometheus did not see the new error rate"
