@@ -192,6 +192,41 @@ load_specs(struct run *rn)
 	return rc;
 }
 
+/* Hands the routers what canary_cfg does not carry (k8s/cluster.h). */
+static void
+set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cfg *cfg)
+{
+	const struct spec_service *sv = &sc->service;
+	struct k8s_routing r = {
+		.hosts = (const char *const *)sv->hosts, .n_hosts = sv->n_hosts,
+		.gateways = (const char *const *)sv->gateways, .n_gateways = sv->n_gateways,
+		.ingress = sc->ingress_ref.set ? sc->ingress_ref.name : NULL,
+	};
+	const struct spec_gateway_ref *g;
+	json_t *ref;
+	size_t i;
+
+	if (sv->n_gateway_refs)
+		r.parent_refs = json_array();
+	for (i = 0; i < sv->n_gateway_refs; i++) {
+		g = &sv->gateway_refs[i];
+		ref = json_pack("{s:s}", "name", g->name ? g->name : "");
+		if (g->group)
+			json_object_set_new(ref, "group", json_string(g->group));
+		if (g->kind)
+			json_object_set_new(ref, "kind", json_string(g->kind));
+		if (g->ns)
+			json_object_set_new(ref, "namespace", json_string(g->ns));
+		if (g->section_name)
+			json_object_set_new(ref, "sectionName", json_string(g->section_name));
+		if (g->port > 0)
+			json_object_set_new(ref, "port", json_integer(g->port));
+		json_array_append_new(r.parent_refs, ref);
+	}
+	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
+	json_decref(r.parent_refs);
+}
+
 static int
 build_cfgs(struct run *rn)
 {
@@ -213,6 +248,7 @@ build_cfgs(struct run *rn)
 			cfg->ns = xstrdup(rn->kc->ns);
 		}
 		canary_register_servers(rn->set, sc, rn->prom);
+		set_routing(rn, sc, cfg);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}
 	return EXIT_OK;

@@ -74,11 +74,63 @@ k8s_cluster_new(struct k8s_client *c)
 	return k;
 }
 
+static json_t *
+str_array(const char *const *v, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+void
+k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
+    const struct k8s_routing *r)
+{
+	struct routing *g;
+
+	k->routing = xreallocarray(k->routing, k->n_routing + 1, sizeof *k->routing);
+	g = &k->routing[k->n_routing++];
+	memset(g, 0, sizeof *g);
+	snprintf(g->key, sizeof g->key, "%s/%s", ns, name);
+	g->parent_refs = r->parent_refs ? json_deep_copy(r->parent_refs) : NULL;
+	g->hosts = str_array(r->hosts, r->n_hosts);
+	g->gateways = str_array(r->gateways, r->n_gateways);
+	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+}
+
+const struct routing *
+routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = k->n_routing; i-- > 0;)
+		if (strcmp(k->routing[i].key, key) == 0)
+			return &k->routing[i];
+	return NULL;
+}
+
 void
 k8s_cluster_free(struct k8s_cluster *k)
 {
+	size_t i;
+
 	if (!k)
 		return;
+	for (i = 0; i < k->n_routing; i++) {
+		json_decref(k->routing[i].parent_refs);
+		json_decref(k->routing[i].hosts);
+		json_decref(k->routing[i].gateways);
+		free(k->routing[i].ingress);
+	}
+	free(k->routing);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }

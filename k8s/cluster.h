@@ -40,6 +40,20 @@ extern const struct cluster_ops k8s_cluster_ops;
 struct k8s_cluster *k8s_cluster_new(struct k8s_client *c);
 void k8s_cluster_free(struct k8s_cluster *k);
 
+/* What the routers need beyond struct canary_cfg, from the Canary spec:
+ * Gateway API parentRefs (spec.service.gatewayRefs) and hostnames, Istio
+ * hosts and gateways, the NGINX spec.ingressRef.  Used when the route
+ * objects are created.  All borrowed; k8s_cluster_set_routing copies. */
+struct k8s_routing {
+	json_t *parent_refs;		/* array of ParentReference, or NULL */
+	const char *const *hosts;	size_t n_hosts;
+	const char *const *gateways;	size_t n_gateways;
+	const char *ingress;		/* ingressRef name, or NULL: the service's */
+};
+/* For canary ns/name; before the runner starts (not thread-safe with ops). */
+void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
+    const struct k8s_routing *r);
+
 /* The template part of a revision id (16 hex digits + NUL). */
 void k8s_template_hash(json_t *pod_template, char out[17]);
 /* Flagger's config checksum of a ConfigMap/Secret (16 hex digits + NUL). */

@@ -19,12 +19,25 @@ struct nop_route {
 	int canary;
 };
 
+/* A copy of struct k8s_routing for one canary. */
+struct routing {
+	char key[200];			/* ns/name */
+	json_t *parent_refs;
+	json_t *hosts, *gateways;	/* arrays of strings, or NULL */
+	char *ingress;
+};
+
 struct k8s_cluster {
 	struct k8s_client *c;
 	pthread_mutex_t lock;
 	struct nop_route nop[64];	/* provider kubernetes: weights kept here */
 	size_t n_nop;
+	struct routing *routing;
+	size_t n_routing;
 };
+
+/* The routing of a canary, or NULL (cluster.c). */
+const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
 
 /* A tracked ConfigMap or Secret. */
 struct tracked {
@@ -62,6 +75,8 @@ int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
 /* router.c */
 int  rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err);
+/* The Ingress the NGINX router copies: ingressRef, else the service's name. */
+const char *rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg);
 int  rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err);
 int  rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *r,
     char *err);

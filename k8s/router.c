@@ -136,9 +136,26 @@ new_object(const struct router *r, const char *kind, const char *name, const cha
 }
 
 static json_t *
-initial_spec(const struct router *r, const struct canary_cfg *cfg)
+istio_hosts(const struct routing *g, const struct canary_cfg *cfg)
 {
+	json_t *hosts = g && g->hosts ? json_deep_copy(g->hosts) : json_array(), *h;
+	bool have = false;
+	size_t i;
+
+	json_array_foreach(hosts, i, h)
+		have = have || strcmp(json_string_value(h), cfg->service) == 0 ||
+		    strcmp(json_string_value(h), "*") == 0;
+	if (!have)
+		json_array_append_new(hosts, json_string(cfg->service));
+	return hosts;
+}
+
+static json_t *
+initial_spec(const struct k8s_cluster *k, const struct router *r, const struct canary_cfg *cfg)
+{
+	const struct routing *g = routing_of(k, cfg);
 	char p[300], c[300];
+	json_t *spec;
 
 	snprintf(p, sizeof p, "%s-primary", cfg->service);
 	snprintf(c, sizeof c, "%s-canary", cfg->service);
@@ -148,18 +165,31 @@ initial_spec(const struct router *r, const struct canary_cfg *cfg)
 		    "backends", "service", c, "weight", weight_json(r, 0), "service", p, "weight",
 		    weight_json(r, 100));
 	case R_GATEWAY:
-		return json_pack("{s:[], s:[{s:[{s:{s:s, s:s}}], s:[{s:s, s:s, s:s, s:i, s:i},"
-		    " {s:s, s:s, s:s, s:i, s:i}]}]}", "parentRefs", "rules", "matches", "path", "type",
+		spec = json_pack("{s:o, s:[{s:[{s:{s:s, s:s}}], s:[{s:s, s:s, s:s, s:i, s:i},"
+		    " {s:s, s:s, s:s, s:i, s:i}]}]}", "parentRefs", g && g->parent_refs ?
+		    json_deep_copy(g->parent_refs) : json_array(), "rules", "matches", "path", "type",
 		    "PathPrefix", "value", "/", "backendRefs", "group", "", "kind", "Service", "name", p,
 		    "port", cfg->port, "weight", 100, "group", "", "kind", "Service", "name", c, "port",
 		    cfg->port, "weight", 0);
+		if (g && g->hosts)
+			json_object_set(spec, "hostnames", g->hosts);
+		return spec;
 	case R_ISTIO:
-		return json_pack("{s:[s], s:[s], s:[{s:[{s:{s:s}, s:i}, {s:{s:s}, s:i}]}]}", "hosts",
-		    cfg->service, "gateways", "mesh", "http", "route", "destination", "host", p,
-		    "weight", 100, "destination", "host", c, "weight", 0);
+		return json_pack("{s:o, s:o, s:[{s:[{s:{s:s}, s:i}, {s:{s:s}, s:i}]}]}", "hosts",
+		    istio_hosts(g, cfg), "gateways", g && g->gateways ? json_deep_copy(g->gateways) :
+		    json_pack("[s]", "mesh"), "http", "route", "destination", "host", p, "weight", 100,
+		    "destination", "host", c, "weight", 0);
 	default:
 		return json_object();
 	}
+}
+
+const char *
+rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	const struct routing *g = routing_of(k, cfg);
+
+	return g && g->ingress && *g->ingress ? g->ingress : cfg->service;
 }
 
 static int
@@ -200,24 +230,25 @@ istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	return ST_OK;
 }
 
-/* The NGINX canary Ingress: a copy of the Ingress named like the apex service,
- * its backend renamed `<svc>-canary`, with the canary annotations. */
+/* The NGINX canary Ingress `<ingress>-canary`: a copy of spec.ingressRef (or
+ * the Ingress named like the apex service), its backend renamed `<svc>-canary`, with the canary annotations. */
 static int
-nginx_init(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+nginx_init(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 {
+	struct k8s_client *c = k->c;
+	const char *src = rt_ingress_name(k, cfg);
 	json_t *ing, *canary, *rule, *path, *ann, *v;
-	const char *k;
+	const char *key;
 	char cname[300], iname[300];
 	struct k8s_err e;
 	bool found = false;
 	size_t i, j;
 	int st;
 
-	if ((st = k8s_get(c, K8S_RES(INGRESSES), cfg->ns, cfg->service, &ing, &e)) != ST_OK)
-		return errf(err, st, "ingress %s.%s (the Ingress named like the service): %s",
-		    cfg->service, cfg->ns, e.msg);
+	if ((st = k8s_get(c, K8S_RES(INGRESSES), cfg->ns, src, &ing, &e)) != ST_OK)
+		return errf(err, st, "ingress %s.%s: %s", src, cfg->ns, e.msg);
 	snprintf(cname, sizeof cname, "%s-canary", cfg->service);
-	snprintf(iname, sizeof iname, "%s-canary", cfg->service);
+	snprintf(iname, sizeof iname, "%s-canary", src);
 	canary = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "networking.k8s.io/v1",
 	    "kind", "Ingress", "metadata", "name", iname, "namespace", cfg->ns, "spec",
 	    json_deep_copy(json_object_get(ing, "spec")));
@@ -232,15 +263,15 @@ nginx_init(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 		}
 	}
 	ann = json_object();
-	json_object_foreach(jpath(ing, "metadata.annotations"), k, v) {
-		if (!strstr(k, "/canary") && strcmp(k, "kubectl.kubernetes.io/last-applied-configuration"))
-			json_object_set(ann, k, v);
+	json_object_foreach(jpath(ing, "metadata.annotations"), key, v) {
+		if (!strstr(key, "/canary") && strcmp(key, "kubectl.kubernetes.io/last-applied-configuration"))
+			json_object_set(ann, key, v);
 	}
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary", json_string("true"));
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary-weight", json_string("0"));
 	json_object_set_new(json_object_get(canary, "metadata"), "annotations", ann);
 	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, err) :
-	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, cfg->service);
+	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, src);
 	json_decref(canary);
 	json_decref(ing);
 	return st;
@@ -260,10 +291,10 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	if (r.kind == R_NOP)
 		return ST_OK;
 	if (r.kind == R_NGINX)
-		return nginx_init(k->c, cfg, err);
+		return nginx_init(k, cfg, err);
 	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
 		return st;
-	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(&r, cfg));
+	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(k, &r, cfg));
 	st = ensure_object(k->c, r.res, cfg->ns, o, err);
 	json_decref(o);
 	return st;
@@ -272,6 +303,7 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 /* ---- set and get ------------------------------------------------------------- */
 
 struct set_arg {
+	const struct k8s_cluster *k;
 	const struct router *r;
 	const struct canary_cfg *cfg;
 	const struct routes *w;
@@ -330,7 +362,7 @@ set_fn(json_t *obj, void *arg)
 		return ST_CORRUPT;
 	switch (a->r->kind) {
 	case R_SMI:
-		fresh = initial_spec(a->r, a->cfg);
+		fresh = initial_spec(a->k, a->r, a->cfg);
 		json_object_set(spec, "backends", json_object_get(fresh, "backends"));
 		json_decref(fresh);
 		set_pair(spec, "backends", "service", a);
@@ -380,7 +412,7 @@ nop_slot(struct k8s_cluster *k, const struct canary_cfg *cfg)
 int
 rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *w, char *err)
 {
-	struct set_arg a = { .cfg = cfg, .w = w };
+	struct set_arg a = { .k = k, .cfg = cfg, .w = w };
 	struct router r;
 	struct k8s_err e;
 	json_t *patch;
@@ -399,7 +431,7 @@ rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes 
 		pthread_mutex_unlock(&k->lock);
 		return ST_OK;
 	case R_NGINX:
-		snprintf(name, sizeof name, "%s-canary", cfg->service);
+		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
 		patch = json_pack("{s:{s:{s:s, s:o}}}", "metadata", "annotations",
 		    "nginx.ingress.kubernetes.io/canary", "true",
 		    "nginx.ingress.kubernetes.io/canary-weight", json_sprintf("%d", w->canary));
@@ -504,7 +536,7 @@ read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct
 int
 rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err)
 {
-	struct set_arg a = { .cfg = cfg };
+	struct set_arg a = { .k = k, .cfg = cfg };
 	struct router r;
 	struct k8s_err e;
 	json_t *obj;
@@ -524,7 +556,10 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 		out->primary = 100 - out->canary;
 		return ST_OK;
 	}
-	snprintf(name, sizeof name, "%s%s", cfg->service, r.kind == R_NGINX ? "-canary" : "");
+	if (r.kind == R_NGINX)
+		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
+	else
+		snprintf(name, sizeof name, "%s", cfg->service);
 	if ((st = k8s_get(k->c, r.res, cfg->ns, name, &obj, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", r.res->plural, name, cfg->ns, e.msg);
 	st = read_routes(obj, &r, &a, out, err);

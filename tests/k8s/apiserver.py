@@ -34,13 +34,14 @@ False with reason ProgressDeadlineExceeded.
 
 Fault injection (flags at start, or at run time through the control endpoint):
   POST /_test/faults   {"latency_ms": 200, "error_5xx": 3, "conflict": 2,
-                        "drop": 1, "path": "deployments"}
+                        "drop": 1, "path": "deployments", "methods": "PUT,PATCH"}
       latency_ms  delay added to every matching request
       error_5xx   the next N matching requests answer 503
       conflict    the next N matching writes (PUT/PATCH/POST) answer 409
       drop        the next N matching requests get their connection closed
                   without an answer (a running watch on a matching path is cut)
       path        a regular expression the request path must match (default: all)
+      methods     the HTTP methods faults apply to, comma-separated (default: all)
   GET  /_test/faults   the current settings
   POST /_test/compact  forget the watch history: older resourceVersions get 410
 The control endpoints need no token; they are logged like every request.
@@ -854,6 +855,7 @@ class Faults:
         self.conflict = 0
         self.drop = 0
         self.path = ""
+        self.methods = ""
         self.generation = 0     # bumped by every change: running watches re-check
 
     def set(self, d):
@@ -869,17 +871,24 @@ class Faults:
                     raise ApiError(400, "BadRequest", "path: must be a string")
                 re.compile(d["path"])
                 self.path = d["path"]
+            if "methods" in d:
+                if not isinstance(d["methods"], str):
+                    raise ApiError(400, "BadRequest", "methods: must be a string")
+                self.methods = d["methods"].upper()
             self.generation += 1
 
     def snapshot(self):
         with self.lock:
             return {"latency_ms": self.latency_ms, "error_5xx": self.error_5xx,
-                    "conflict": self.conflict, "drop": self.drop, "path": self.path}
+                    "conflict": self.conflict, "drop": self.drop, "path": self.path,
+                    "methods": self.methods}
 
     def take(self, method, path):
         """The fault for this request: None, 'drop', 503 or 409 (plus a latency)."""
         with self.lock:
             if self.path and not re.search(self.path, path):
+                return None, 0
+            if self.methods and method not in self.methods.split(","):
                 return None, 0
             latency = self.latency_ms
             if self.drop > 0:

@@ -365,6 +365,56 @@ test_routers(void **state)
 	}
 }
 
+/* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
+ * the NGINX ingressRef. */
+static void
+test_routing_from_spec(void **state)
+{
+	struct fx *f = *state;
+	static const char *const hosts[] = { "search.example.com" };
+	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
+	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
+		.ingress = "web" };
+	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
+	char err[ERRMSG_MAX], *text;
+	struct routes w = { .primary = 70, .canary = 30 }, r;
+	json_t *o;
+	size_t i;
+
+	apply(f, K8S_RES(INGRESSES), "shop", "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"rules\":"
+	    "[{\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":"
+	    "{\"service\":{\"name\":\"search\",\"port\":{\"number\":80}}}}]}}]}}");
+	rt.parent_refs = json_loads("[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]", 0, NULL);
+	for (i = 0; i < 3; i++) {
+		struct canary_cfg c = cfg_for(providers[i]);
+
+		c.name = (char *)"search";
+		c.service = (char *)"search";
+		k8s_cluster_set_routing(f->k, "shop", "search", &rt);
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK)
+			fail_msg("%s: %s", providers[i], err);
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_int_equal(r.canary, 30);
+	}
+	json_decref(rt.parent_refs);
+	o = get(f, K8S_RES(HTTPROUTES_V1), "search");
+	text = json_dumps(json_object_get(o, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(text, "\"parentRefs\":[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]"));
+	assert_non_null(strstr(text, "\"hostnames\":[\"search.example.com\"]"));
+	free(text);
+	json_decref(o);
+	o = get(f, K8S_RES(VIRTUALSERVICES), "search");
+	text = json_dumps(json_object_get(o, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(text, "\"gateways\":[\"public-gateway.istio-system.svc.cluster.local\"]"));
+	assert_non_null(strstr(text, "\"hosts\":[\"search.example.com\",\"search\"]"));
+	free(text);
+	json_decref(o);
+	o = get(f, K8S_RES(INGRESSES), "web-canary");
+	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
+	json_decref(o);
+}
+
 static void
 test_refuses_flagger(void **state)
 {
@@ -391,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_template_hash),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 	};
 
