@@ -67,7 +67,9 @@ demo_canary(const struct demo_opts *o, size_t i, enum scenario *scn)
 	if (o->canaries > 0) {
 		snprintf(name, sizeof name, "%s-%zu", scenario_app(*scn), i + 1);
 	} else {
-		/* The same scenario twice in a list: cart, cart-2, ... */
+		/* A scenario listed again is numbered by its position:
+		 * "healthy,error-spike,healthy" is checkout, payments,
+		 * checkout-3. */
 		for (k = 0; k < i && list[k] != *scn; k++)
 			;
 		if (k < i)
@@ -219,6 +221,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 	if (res == NULL)
 		res = &local;
 	memset(res, 0, sizeof *res);
+	atomic_init(&d.track.terminal, 0);
 	err[0] = '\0';
 	status = demo_setup(&d, err, errsz);
 	if (status == EXIT_OK && runner_start(d.runner, err, errsz) != ST_OK)
