@@ -136,6 +136,19 @@ wait_headless(struct demo *d, struct demo_result *res)
 	runner_wait(d->runner);
 }
 
+/* Why a headless run ended with exit 3 when the engine said nothing:
+ * canaries held by another perch on the same state directory. */
+static void
+explain_infra(struct runner *r, char *err, size_t errsz)
+{
+	struct snapshot *s = runner_snapshot(r);
+
+	if (s != NULL && s->holder != NULL && s->holder[0] != '\0')
+		snprintf(err, errsz, "canaries on this state directory are controlled by another "
+		    "perch (%s); those were not run", s->holder);
+	snapshot_unref(s);
+}
+
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
@@ -231,6 +244,8 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			wait_headless(&d, res);
 			runner_stop(d.runner);
 			status = runner_outcome(d.runner);
+			if (status == EXIT_INFRA && !res->cut)
+				explain_infra(d.runner, err, errsz);
 		} else {
 			/* Interactive: the viewer decides when it ends. */
 			status = tui_run(d.tui, d.runner);
