@@ -940,6 +940,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, code, body, ctype="application/json"):
         data = json.dumps(body, separators=(",", ":")).encode()
+        # Logged before the answer leaves, so a client that got its answer
+        # finds the line in the audit log.
+        self.audit(code)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -947,7 +950,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.audit(code)
 
     def send_error_obj(self, e):
         self.send_json(e.code, status_obj(e.code, e.reason, e.message, e.details))
@@ -1064,12 +1066,13 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in path.split("/") if p]
         if path in ("/healthz", "/readyz", "/livez"):
             data = b"ok"
+            self.audit(200)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            return self.audit(200)
+            return None
         if path == "/version":
             return self.send_json(200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0-perch",
                                         "platform": "linux/amd64"})
@@ -1259,12 +1262,12 @@ class Handler(BaseHTTPRequestHandler):
         end = time.time() + (int(timeout) if timeout and timeout.isdigit() else 1800)
         gp = (res.group, res.plural)
         path = urllib.parse.urlsplit(self.path).path
+        self.audit(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
-        self.audit(200)
 
         def chunk(d):
             data = (json.dumps(d, separators=(",", ":")) + "\n").encode()
