@@ -15,6 +15,7 @@
 #include "app/cli.h"
 #include "app/clock.h"
 #include "app/store_dir.h"
+#include "app/watch_k8s.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
 #include "util/status.h"
@@ -22,6 +23,7 @@
 struct watch_opts {
 	const char *dir;
 	const char *theme;
+	const char *kubeconfig, *context, *ns;	/* any set: watch the cluster */
 };
 
 static int
@@ -30,15 +32,21 @@ parse(int argc, char **argv, struct watch_opts *o)
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, 0x200 },
 		{ "theme", required_argument, NULL, 0x201 },
+		{ "kubeconfig", required_argument, NULL, 0x202 },
+		{ "context", required_argument, NULL, 0x203 },
+		{ "namespace", required_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 0x200: o->dir = optarg; continue;
 		case 0x201: o->theme = optarg; continue;
+		case 0x202: o->kubeconfig = optarg; continue;
+		case 0x203: o->context = optarg; continue;
+		case 'n': o->ns = optarg; continue;
 		case ':': return cli_usage_error("watch", "option '%s' needs an argument", argv[optind - 1]);
 		default: break;
 		}
@@ -50,6 +58,8 @@ parse(int argc, char **argv, struct watch_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns))
+		return cli_usage_error("watch", "--state-dir and the cluster options exclude each other");
 	return EXIT_OK;
 }
 
@@ -123,7 +133,7 @@ watch(const char *dir, const char *theme)
 int
 cmd_watch(int argc, char **argv)
 {
-	struct watch_opts o = { NULL, NULL };
+	struct watch_opts o = { 0 };
 	char *def = NULL;
 	int rc = parse(argc, argv, &o);
 
@@ -133,6 +143,8 @@ cmd_watch(int argc, char **argv)
 		return rc;
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
+	if (o.kubeconfig || o.context || o.ns)
+		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir\n");

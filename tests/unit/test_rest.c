@@ -511,15 +511,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_answers),
-		cmocka_unit_test_setup_teardown(test_verbs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_conflict_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_5xx_backoff, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_and_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+		cmocka_unit_test(test_verbs),
+		cmocka_unit_test(test_conflict_retries),
+		cmocka_unit_test(test_5xx_backoff),
+		cmocka_unit_test(test_timeout_and_cap),
+		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_server_down),
-		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_tls),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,52 @@
+/*
+ * store_k8s.h — durable canary state on the cluster: the `store` provider of
+ * engine/providers.h for `perch run` / `perch watch` on a cluster.
+ *
+ * Per canary "ns/name", in namespace ns:
+ *   ConfigMap perch-<name>   labels app.kubernetes.io/managed-by=perch,
+ *                            perch.dev/canary=<name>; data:
+ *                              status   the canary_status (app/store_codec.h)
+ *                              spec     the canary_cfg, for watchers
+ *                              journal  a JSON array of the last
+ *                                       STORE_K8S_JOURNAL records (events and
+ *                                       check results), oldest first
+ *                            every write is a read-modify-write of the whole
+ *                            object with conflict retries, so it is atomic.
+ *   Lease perch-<name>       coordination.k8s.io/v1: holderIdentity
+ *                            "user@host pid N", leaseDurationSeconds,
+ *                            renewTime.  acquire takes it when it is free,
+ *                            expired or already ours; otherwise ST_LOCKED
+ *                            naming the holder.  A thread of the store renews
+ *                            every held lease each third of its duration;
+ *                            release (and store_k8s_close) clears the holder.
+ *
+ * It lives in app/ (not k8s/) because it shares the state directory's JSON
+ * codec (app/store_codec.h).  A read-only store (watch) issues only get and
+ * list requests: every mutating op returns ST_REFUSED first.
+ *
+ * Ownership and threads: store_k8s_open borrows the client (it must outlive
+ * the store) and returns a handle freed with store_k8s_close.  Ops may be
+ * called from any thread (one mutex); the renew thread is the store's own.
+ */
+#ifndef PERCH_APP_STORE_K8S_H
+#define PERCH_APP_STORE_K8S_H
+
+#include <stdbool.h>
+
+#include "engine/providers.h"
+#include "k8s/rest.h"
+
+#define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
+#define STORE_K8S_LEASE_S	30	/* default lease duration, seconds */
+
+struct store_k8s;
+
+/* lease_s <= 0 means STORE_K8S_LEASE_S. */
+struct store_k8s *store_k8s_open(struct k8s_client *c, bool read_only, int lease_s);
+void store_k8s_close(struct store_k8s *s);
+/* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
+void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
+
+extern const struct store_ops store_k8s_ops;
+
+#endif

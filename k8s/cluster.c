@@ -1,0 +1,293 @@
+/*
+ * cluster.c — struct cluster_ops on a Kubernetes API server (see cluster.h):
+ * the ops table, initialization order, Kubernetes Events, and the check that
+ * no running Flagger reconciles the same Canary.  Workloads live in
+ * workload.c, services and routers in router.c.
+ */
+#include "k8s/cluster.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "k8s/cluster_int.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+json_t *
+jpath(json_t *o, const char *path)
+{
+	char key[128];
+	const char *dot;
+	size_t n;
+
+	while (o && *path) {
+		dot = strchr(path, '.');
+		n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_object_get(o, key);
+		path += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+const char *
+jstr(json_t *o, const char *path)
+{
+	return json_string_value(jpath(o, path));
+}
+
+int
+errf(char *err, int st, const char *fmt, ...)
+{
+	char raw[ERRMSG_MAX * 2];
+	va_list ap;
+
+	if (!err)
+		return st;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize(err, ERRMSG_MAX, raw, strlen(raw));
+	return st;
+}
+
+int
+kerr(char *err, int st, const struct k8s_err *e)
+{
+	return errf(err, st, "%s", e->msg);
+}
+
+struct k8s_cluster *
+k8s_cluster_new(struct k8s_client *c)
+{
+	struct k8s_cluster *k = xcalloc(1, sizeof *k);
+
+	k->c = c;
+	pthread_mutex_init(&k->lock, NULL);
+	return k;
+}
+
+static json_t *
+str_array(const char *const *v, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+void
+k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
+    const struct k8s_routing *r)
+{
+	struct routing *g;
+
+	k->routing = xreallocarray(k->routing, k->n_routing + 1, sizeof *k->routing);
+	g = &k->routing[k->n_routing++];
+	memset(g, 0, sizeof *g);
+	snprintf(g->key, sizeof g->key, "%s/%s", ns, name);
+	g->parent_refs = r->parent_refs ? json_deep_copy(r->parent_refs) : NULL;
+	g->hosts = str_array(r->hosts, r->n_hosts);
+	g->gateways = str_array(r->gateways, r->n_gateways);
+	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+}
+
+const struct routing *
+routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = k->n_routing; i-- > 0;)
+		if (strcmp(k->routing[i].key, key) == 0)
+			return &k->routing[i];
+	return NULL;
+}
+
+void
+k8s_cluster_free(struct k8s_cluster *k)
+{
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < k->n_routing; i++) {
+		json_decref(k->routing[i].parent_refs);
+		json_decref(k->routing[i].hosts);
+		json_decref(k->routing[i].gateways);
+		free(k->routing[i].ingress);
+	}
+	free(k->routing);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
+
+/* ---- Flagger -------------------------------------------------------------- */
+
+#define FLAGGER_FRESH_S 600	/* a status written this recently means a live Flagger */
+
+int
+k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, char *err)
+{
+	struct k8s_err e;
+	json_t *obj, *cond;
+	const char *t;
+	time_t when;
+	size_t i;
+
+	if (k8s_get(c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
+		return ST_OK;	/* no Canary object (or no CRD): nobody else controls it */
+	json_array_foreach(jpath(obj, "status.conditions"), i, cond) {
+		t = jstr(cond, "lastUpdateTime") ? jstr(cond, "lastUpdateTime") :
+		    jstr(cond, "lastTransitionTime");
+		if (t && k8s_parse_time(t, &when) == ST_OK && now - (long)when < FLAGGER_FRESH_S &&
+		    !json_is_true(jpath(obj, "spec.suspend"))) {
+			errf(err, ST_REFUSED, "canary %s/%s is reconciled by a running Flagger (its "
+			    "status condition %s was updated at %s); perch will not control it — "
+			    "suspend it in Flagger (spec.suspend: true) first", cfg->ns, cfg->name,
+			    jstr(cond, "type") ? jstr(cond, "type") : "", t);
+			json_decref(obj);
+			return ST_REFUSED;
+		}
+	}
+	json_decref(obj);
+	return ST_OK;
+}
+
+/* ---- ops ------------------------------------------------------------------ */
+
+static int
+op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
+{
+	struct k8s_cluster *k = ctx;
+	struct readiness rd;
+	const char *label, *value;
+	char name[300], msg[ERRMSG_MAX];
+	struct k8s_err e;
+	json_t *target, *prim;
+	int st;
+
+	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
+		return st;
+	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
+		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
+		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
+	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	st = wl_selector(target, &label, &value, err);
+	if (st == ST_OK)
+		st = wl_ensure_primary(k->c, cfg, err);
+	if (st == ST_OK)
+		st = rt_services(k->c, cfg, label, value, err);
+	json_decref(target);
+	if (st == ST_OK)
+		st = rt_initialize(k, cfg, err);
+	if (st != ST_OK)
+		return st;
+	/* Once the primary runs, the target goes to zero until a new revision. */
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	if (k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e) != ST_OK)
+		return ST_OK;
+	wl_ready(prim, cfg->primary_ready_threshold > 0 ? cfg->primary_ready_threshold : 100,
+	    (long)time(NULL), &rd, msg, sizeof msg);
+	json_decref(prim);
+	return rd.ready ? wl_scale(k->c, cfg, false, err) : ST_OK;
+}
+
+static int
+op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char *err)
+{
+	struct k8s_cluster *k = ctx;
+
+	return wl_revision(k->c, cfg, out, err);
+}
+
+static int
+op_readiness(void *ctx, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
+    struct readiness *out)
+{
+	struct k8s_cluster *k = ctx;
+
+	return wl_readiness(k->c, cfg, w, now_ms, out);
+}
+
+static int
+op_scale(void *ctx, const struct canary_cfg *cfg, bool up, char *err)
+{
+	struct k8s_cluster *k = ctx;
+
+	return wl_scale(k->c, cfg, up, err);
+}
+
+static int
+op_promote(void *ctx, const struct canary_cfg *cfg, char *err)
+{
+	struct k8s_cluster *k = ctx;
+
+	return wl_promote(k->c, cfg, err);
+}
+
+static int
+op_set_routes(void *ctx, const struct canary_cfg *cfg, const struct routes *r, char *err)
+{
+	return rt_set(ctx, cfg, r, err);
+}
+
+static int
+op_get_routes(void *ctx, const struct canary_cfg *cfg, struct routes *out, char *err)
+{
+	return rt_get(ctx, cfg, out, err);
+}
+
+/* A core/v1 Event on the target Deployment, reason "Synced" as Flagger. */
+static int
+op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const char *message)
+{
+	struct k8s_cluster *k = ctx;
+	struct timespec ts;
+	struct k8s_err e;
+	char now[32], name[300];
+	json_t *ev;
+	int st;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&ts.tv_sec));
+	snprintf(name, sizeof name, "%.200s.%lx%05lx", cfg->target, (long)ts.tv_sec,
+	    (long)(ts.tv_nsec / 10000) & 0xFFFFF);
+	ev = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
+	    " s:s, s:s, s:i, s:s}", "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
+	    "namespace", cfg->ns, "involvedObject", "apiVersion", "apps/v1", "kind", "Deployment",
+	    "name", cfg->target, "namespace", cfg->ns, "reason", "Synced", "message", message,
+	    "type", sev == SEV_NORMAL ? "Normal" : "Warning", "source", "component", "perch",
+	    "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "perch");
+	if (!ev)
+		return ST_INVALID;
+	st = k8s_create(k->c, K8S_RES(EVENTS), cfg->ns, ev, NULL, &e);
+	json_decref(ev);
+	return st;
+}
+
+const struct cluster_ops k8s_cluster_ops = {
+	.name = "k8s",
+	.initialize = op_initialize,
+	.revision = op_revision,
+	.readiness = op_readiness,
+	.scale = op_scale,
+	.promote = op_promote,
+	.set_routes = op_set_routes,
+	.get_routes = op_get_routes,
+	.emit_event = op_emit_event,
+};

@@ -1,0 +1,67 @@
+/*
+ * cluster.h — the engine's cluster_ops on a real Kubernetes API server, the
+ * way Flagger drives a cluster (reference §2 and §4):
+ *
+ *   - Deployment targets: the selector label (app, name or
+ *     app.kubernetes.io/name) is discovered from spec.selector.matchLabels;
+ *     `<target>-primary` is created from the target and rewritten on
+ *     promotion with a new `flagger-id` template annotation; ConfigMaps and
+ *     Secrets the pod template references are tracked and copied as
+ *     `<name>-primary`; the target is scaled to and from zero; readiness
+ *     follows reference §2.6 with the canary's ready thresholds.
+ *   - The revision id of a target is  H(template)[-H(configs)]:  H(template)
+ *     is the first 16 hex digits of SHA-256 over the pod template as compact
+ *     JSON with sorted keys, metadata.creationTimestamp removed; H(configs)
+ *     (only when configs are tracked) is the first 16 hex digits of SHA-256
+ *     over the sorted lines "configmap/NAME=CHECKSUM\n" / "secret/NAME=..."
+ *     where CHECKSUM is Flagger's: the first 8 bytes of SHA-256 of the
+ *     object's .data as compact sorted JSON, in hex.
+ *   - Services `<svc>`, `<svc>-primary`, `<svc>-canary`, and the router of
+ *     spec.provider (k8s/router.c).
+ *   - Events: core/v1 Events on the target Deployment with Flagger's texts.
+ *   - A Canary that a running Flagger reconciles is refused (ST_REFUSED).
+ *
+ * Ownership: k8s_cluster_new() borrows the client (it must outlive the
+ * cluster).  Threads: the ops are called from the engine thread; the context
+ * has no other users.
+ */
+#ifndef PERCH_K8S_CLUSTER_H
+#define PERCH_K8S_CLUSTER_H
+
+#include <jansson.h>
+
+#include "engine/providers.h"
+#include "k8s/rest.h"
+
+struct k8s_cluster;
+
+extern const struct cluster_ops k8s_cluster_ops;
+
+struct k8s_cluster *k8s_cluster_new(struct k8s_client *c);
+void k8s_cluster_free(struct k8s_cluster *k);
+
+/* What the routers need beyond struct canary_cfg, from the Canary spec:
+ * Gateway API parentRefs (spec.service.gatewayRefs) and hostnames, Istio
+ * hosts and gateways, the NGINX spec.ingressRef.  Used when the route
+ * objects are created.  All borrowed; k8s_cluster_set_routing copies. */
+struct k8s_routing {
+	json_t *parent_refs;		/* array of ParentReference, or NULL */
+	const char *const *hosts;	size_t n_hosts;
+	const char *const *gateways;	size_t n_gateways;
+	const char *ingress;		/* ingressRef name, or NULL: the service's */
+};
+/* For canary ns/name; before the runner starts (not thread-safe with ops). */
+void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
+    const struct k8s_routing *r);
+
+/* The template part of a revision id (16 hex digits + NUL). */
+void k8s_template_hash(json_t *pod_template, char out[17]);
+/* Flagger's config checksum of a ConfigMap/Secret (16 hex digits + NUL). */
+void k8s_config_checksum(json_t *obj, char out[17]);
+
+/* ST_REFUSED (with the reason in err) when a running Flagger reconciles
+ * the Canary ns/name; ST_OK otherwise.  `now` is wall-clock seconds. */
+int  k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now,
+    char *err);
+
+#endif

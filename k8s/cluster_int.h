@@ -1,0 +1,85 @@
+/*
+ * cluster_int.h — what the files of the k8s cluster backend share
+ * (cluster.c, workload.c, router.c).  Not for use outside k8s/.
+ */
+#ifndef PERCH_K8S_CLUSTER_INT_H
+#define PERCH_K8S_CLUSTER_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/providers.h"
+#include "k8s/rest.h"
+
+struct nop_route {
+	char key[200];		/* ns/name */
+	int canary;
+};
+
+/* A copy of struct k8s_routing for one canary. */
+struct routing {
+	char key[200];			/* ns/name */
+	json_t *parent_refs;
+	json_t *hosts, *gateways;	/* arrays of strings, or NULL */
+	char *ingress;
+};
+
+struct k8s_cluster {
+	struct k8s_client *c;
+	pthread_mutex_t lock;
+	struct nop_route nop[64];	/* provider kubernetes: weights kept here */
+	size_t n_nop;
+	struct routing *routing;
+	size_t n_routing;
+};
+
+/* The routing of a canary, or NULL (cluster.c). */
+const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+
+/* A tracked ConfigMap or Secret. */
+struct tracked {
+	bool secret;
+	char name[254];
+	char checksum[17];
+};
+
+#define MAX_TRACKED 32
+
+/* Object at a dot-separated path (keys without dots), borrowed; NULL if absent. */
+json_t *jpath(json_t *o, const char *path);
+const char *jstr(json_t *o, const char *path);
+/* Copies a k8s_err into an engine err buffer (ERRMSG_MAX). */
+int  kerr(char *err, int st, const struct k8s_err *e);
+int  errf(char *err, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* workload.c */
+int  wl_selector(json_t *dep, const char **label, const char **value, char *err);
+int  wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out,
+    size_t *n, char *err);
+int  wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
+    char *err);
+int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
+int  wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out,
+    char *err);
+/* Reference §2.6 for one Deployment; msg gets the reason when not ready. */
+void wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char *msg,
+    size_t msgsz);
+int  wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w,
+    int64_t now_ms, struct readiness *out);
+int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
+int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
+
+/* router.c */
+int  rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *label,
+    const char *value, char *err);
+/* The Ingress the NGINX router copies: ingressRef, else the service's name. */
+const char *rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+int  rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err);
+int  rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *r,
+    char *err);
+int  rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err);
+
+#endif

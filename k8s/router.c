@@ -1,0 +1,568 @@
+/*
+ * router.c — Services and the traffic routers of reference §4: SMI
+ * TrafficSplit (linkerd, v1alpha1-3), Gateway API HTTPRoute (v1, v1beta1),
+ * Istio VirtualService + DestinationRules, the NGINX canary Ingress, and
+ * `kubernetes` (blue/green without traffic shifting: weights kept in memory).
+ *
+ * The route object is read back on every get: it is the source of truth for
+ * the current weights, as in Flagger.  Writes are read-modify-write with
+ * conflict retries (k8s_modify).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s/cluster.h"
+#include "k8s/cluster_int.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+enum rkind { R_NOP, R_SMI, R_GATEWAY, R_ISTIO, R_NGINX };
+
+struct router {
+	enum rkind kind;
+	const struct k8s_res *res;
+	bool string_weights;	/* SMI v1alpha1: weights are Quantity strings */
+};
+
+static int
+router_of(const struct canary_cfg *cfg, struct router *r, char *err)
+{
+	const char *p = cfg->provider && *cfg->provider ? cfg->provider : "istio";
+
+	memset(r, 0, sizeof *r);
+	if (strcmp(p, "kubernetes") == 0)
+		r->kind = R_NOP;
+	else if (strcmp(p, "linkerd") == 0 || strncmp(p, "smi:v1alpha1", 12) == 0)
+		*r = (struct router){ R_SMI, K8S_RES(TRAFFICSPLITS_A1), true };
+	else if (strncmp(p, "smi:v1alpha2", 12) == 0 || strcmp(p, "osm") == 0)
+		*r = (struct router){ R_SMI, K8S_RES(TRAFFICSPLITS_A2), false };
+	else if (strncmp(p, "smi:v1alpha3", 12) == 0)
+		*r = (struct router){ R_SMI, K8S_RES(TRAFFICSPLITS_A3), false };
+	else if (strcmp(p, "gatewayapi:v1beta1") == 0)
+		*r = (struct router){ R_GATEWAY, K8S_RES(HTTPROUTES_V1B1), false };
+	else if (strcmp(p, "gatewayapi") == 0 || strcmp(p, "gatewayapi:v1") == 0)
+		*r = (struct router){ R_GATEWAY, K8S_RES(HTTPROUTES_V1), false };
+	else if (strcmp(p, "istio") == 0)
+		*r = (struct router){ R_ISTIO, K8S_RES(VIRTUALSERVICES), false };
+	else if (strcmp(p, "nginx") == 0)
+		*r = (struct router){ R_NGINX, K8S_RES(INGRESSES), false };
+	else
+		return errf(err, ST_UNSUPPORTED, "provider \"%s\" is not supported on a cluster "
+		    "(kubernetes, linkerd, smi:v1alpha1-3, osm, gatewayapi:v1, gatewayapi:v1beta1, "
+		    "istio, nginx)", p);
+	return ST_OK;
+}
+
+/* ---- services ---------------------------------------------------------------- */
+
+static int
+ensure_service(struct k8s_client *c, const struct canary_cfg *cfg, const char *name,
+    const char *label, const char *value, char *err)
+{
+	json_t *ports = json_pack("[{s:s, s:s, s:i, s:i}]", "name", "http", "protocol", "TCP",
+	    "port", cfg->port, "targetPort", cfg->port);
+	json_t *sel = json_pack("{s:s}", label, value), *cur, *obj, *patch;
+	struct k8s_err e;
+	int st = k8s_get(c, K8S_RES(SERVICES), cfg->ns, name, &cur, &e);
+
+	if (st == ST_NOTFOUND) {
+		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:O, s:O}}",
+		    "apiVersion", "v1", "kind", "Service", "metadata", "name", name, "namespace",
+		    cfg->ns, "labels", label, name, "spec", "type", "ClusterIP", "selector", sel,
+		    "ports", ports);
+		st = k8s_create(c, K8S_RES(SERVICES), cfg->ns, obj, NULL, &e);
+		json_decref(obj);
+	} else if (st == ST_OK) {
+		if (!json_equal(jpath(cur, "spec.selector"), sel) ||
+		    json_integer_value(jpath(json_array_get(jpath(cur, "spec.ports"), 0), "port")) !=
+		    cfg->port) {
+			patch = json_pack("{s:{s:O, s:O}}", "spec", "selector", sel, "ports", ports);
+			st = k8s_patch(c, K8S_RES(SERVICES), cfg->ns, name, K8S_PATCH_MERGE, patch, NULL,
+			    &e);
+			json_decref(patch);
+		}
+		json_decref(cur);
+	}
+	json_decref(ports);
+	json_decref(sel);
+	return st == ST_OK ? ST_OK : errf(err, st, "service %s.%s: %s", name, cfg->ns, e.msg);
+}
+
+int
+rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *label,
+    const char *value, char *err)
+{
+	char name[300], pvalue[300];
+	int st;
+
+	if (cfg->port <= 0 || cfg->port > 65535)
+		return errf(err, ST_INVALID, "canary %s/%s: spec.service.port is required", cfg->ns,
+		    cfg->name);
+	snprintf(pvalue, sizeof pvalue, "%s-primary", value);
+	snprintf(name, sizeof name, "%s-canary", cfg->service);
+	if ((st = ensure_service(c, cfg, name, label, value, err)) != ST_OK)
+		return st;
+	snprintf(name, sizeof name, "%s-primary", cfg->service);
+	if ((st = ensure_service(c, cfg, name, label, pvalue, err)) != ST_OK)
+		return st;
+	return ensure_service(c, cfg, cfg->service, label, pvalue, err);
+}
+
+/* ---- route objects ----------------------------------------------------------- */
+
+static json_t *
+weight_json(const struct router *r, int w)
+{
+	return r->string_weights ? json_sprintf("%d", w) : json_integer(w);
+}
+
+static int
+weight_of(json_t *v)
+{
+	if (json_is_integer(v))
+		return (int)json_integer_value(v);
+	if (json_is_string(v))
+		return atoi(json_string_value(v));
+	return 0;
+}
+
+static json_t *
+new_object(const struct router *r, const char *kind, const char *name, const char *ns,
+    json_t *spec)
+{
+	return json_pack("{s:s++, s:s, s:{s:s, s:s}, s:o}", "apiVersion", r->res->group, "/",
+	    r->res->version, "kind", kind, "metadata", "name", name, "namespace", ns, "spec", spec);
+}
+
+static json_t *
+istio_hosts(const struct routing *g, const struct canary_cfg *cfg)
+{
+	json_t *hosts = g && g->hosts ? json_deep_copy(g->hosts) : json_array(), *h;
+	bool have = false;
+	size_t i;
+
+	json_array_foreach(hosts, i, h)
+		have = have || strcmp(json_string_value(h), cfg->service) == 0 ||
+		    strcmp(json_string_value(h), "*") == 0;
+	if (!have)
+		json_array_append_new(hosts, json_string(cfg->service));
+	return hosts;
+}
+
+static json_t *
+initial_spec(const struct k8s_cluster *k, const struct router *r, const struct canary_cfg *cfg)
+{
+	const struct routing *g = routing_of(k, cfg);
+	char p[300], c[300];
+	json_t *spec;
+
+	snprintf(p, sizeof p, "%s-primary", cfg->service);
+	snprintf(c, sizeof c, "%s-canary", cfg->service);
+	switch (r->kind) {
+	case R_SMI:
+		return json_pack("{s:s, s:[{s:s, s:o}, {s:s, s:o}]}", "service", cfg->service,
+		    "backends", "service", c, "weight", weight_json(r, 0), "service", p, "weight",
+		    weight_json(r, 100));
+	case R_GATEWAY:
+		spec = json_pack("{s:o, s:[{s:[{s:{s:s, s:s}}], s:[{s:s, s:s, s:s, s:i, s:i},"
+		    " {s:s, s:s, s:s, s:i, s:i}]}]}", "parentRefs", g && g->parent_refs ?
+		    json_deep_copy(g->parent_refs) : json_array(), "rules", "matches", "path", "type",
+		    "PathPrefix", "value", "/", "backendRefs", "group", "", "kind", "Service", "name", p,
+		    "port", cfg->port, "weight", 100, "group", "", "kind", "Service", "name", c, "port",
+		    cfg->port, "weight", 0);
+		if (g && g->hosts)
+			json_object_set(spec, "hostnames", g->hosts);
+		return spec;
+	case R_ISTIO:
+		return json_pack("{s:o, s:o, s:[{s:[{s:{s:s}, s:i}, {s:{s:s}, s:i}]}]}", "hosts",
+		    istio_hosts(g, cfg), "gateways", g && g->gateways ? json_deep_copy(g->gateways) :
+		    json_pack("[s]", "mesh"), "http", "route", "destination", "host", p, "weight", 100,
+		    "destination", "host", c, "weight", 0);
+	default:
+		return json_object();
+	}
+}
+
+const char *
+rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	const struct routing *g = routing_of(k, cfg);
+
+	return g && g->ingress && *g->ingress ? g->ingress : cfg->service;
+}
+
+static int
+ensure_object(struct k8s_client *c, const struct k8s_res *res, const char *ns, json_t *obj,
+    char *err)
+{
+	struct k8s_err e;
+	json_t *cur;
+	const char *name = jstr(obj, "metadata.name");
+	int st = k8s_get(c, res, ns, name, &cur, &e);
+
+	if (st == ST_OK) {
+		json_decref(cur);
+		return ST_OK;
+	}
+	if (st == ST_NOTFOUND && (st = k8s_create(c, res, ns, obj, NULL, &e)) == ST_OK)
+		return ST_OK;
+	return errf(err, st, "%s %s.%s: %s", res->plural, name, ns, e.msg);
+}
+
+static int
+istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+{
+	const struct router dr = { R_ISTIO, K8S_RES(DESTINATIONRULES), false };
+	const char *sfx[] = { "-primary", "-canary" };
+	char name[300];
+	json_t *o;
+	int st, i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "%s%s", cfg->service, sfx[i]);
+		o = new_object(&dr, "DestinationRule", name, cfg->ns, json_pack("{s:s}", "host", name));
+		st = ensure_object(c, dr.res, cfg->ns, o, err);
+		json_decref(o);
+		if (st != ST_OK)
+			return st;
+	}
+	return ST_OK;
+}
+
+/* The NGINX canary Ingress `<ingress>-canary`: a copy of spec.ingressRef (or
+ * the Ingress named like the apex service), its backend renamed `<svc>-canary`, with the canary annotations. */
+static int
+nginx_init(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
+{
+	struct k8s_client *c = k->c;
+	const char *src = rt_ingress_name(k, cfg);
+	json_t *ing, *canary, *rule, *path, *ann, *v;
+	const char *key;
+	char cname[300], iname[300];
+	struct k8s_err e;
+	bool found = false;
+	size_t i, j;
+	int st;
+
+	if ((st = k8s_get(c, K8S_RES(INGRESSES), cfg->ns, src, &ing, &e)) != ST_OK)
+		return errf(err, st, "ingress %s.%s: %s", src, cfg->ns, e.msg);
+	snprintf(cname, sizeof cname, "%s-canary", cfg->service);
+	snprintf(iname, sizeof iname, "%s-canary", src);
+	canary = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "networking.k8s.io/v1",
+	    "kind", "Ingress", "metadata", "name", iname, "namespace", cfg->ns, "spec",
+	    json_deep_copy(json_object_get(ing, "spec")));
+	json_array_foreach(jpath(canary, "spec.rules"), i, rule) {
+		json_array_foreach(jpath(rule, "http.paths"), j, path) {
+			if (jstr(path, "backend.service.name") &&
+			    strcmp(jstr(path, "backend.service.name"), cfg->service) == 0) {
+				json_object_set_new(jpath(path, "backend.service"), "name",
+				    json_string(cname));
+				found = true;
+			}
+		}
+	}
+	ann = json_object();
+	json_object_foreach(jpath(ing, "metadata.annotations"), key, v) {
+		if (!strstr(key, "/canary") && strcmp(key, "kubectl.kubernetes.io/last-applied-configuration"))
+			json_object_set(ann, key, v);
+	}
+	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary", json_string("true"));
+	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary-weight", json_string("0"));
+	json_object_set_new(json_object_get(canary, "metadata"), "annotations", ann);
+	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, err) :
+	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, src);
+	json_decref(canary);
+	json_decref(ing);
+	return st;
+}
+
+int
+rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
+{
+	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
+		[R_ISTIO] = "VirtualService" };
+	struct router r;
+	json_t *o;
+	int st;
+
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	if (r.kind == R_NOP)
+		return ST_OK;
+	if (r.kind == R_NGINX)
+		return nginx_init(k, cfg, err);
+	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
+		return st;
+	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(k, &r, cfg));
+	st = ensure_object(k->c, r.res, cfg->ns, o, err);
+	json_decref(o);
+	return st;
+}
+
+/* ---- set and get ------------------------------------------------------------- */
+
+struct set_arg {
+	const struct k8s_cluster *k;
+	const struct router *r;
+	const struct canary_cfg *cfg;
+	const struct routes *w;
+	char primary[300], canary[300];
+};
+
+static bool
+named(json_t *o, const char *path, const char *name)
+{
+	const char *s = jstr(o, path);
+
+	return s && strcmp(s, name) == 0;
+}
+
+/* The rule/route list entry holding both backends, or NULL. */
+static json_t *
+find_pair(json_t *list, const char *field, const char *path, const struct set_arg *a)
+{
+	json_t *item, *b;
+	size_t i, j;
+	bool p, c;
+
+	json_array_foreach(list, i, item) {
+		p = c = false;
+		json_array_foreach(json_object_get(item, field), j, b) {
+			p = p || named(b, path, a->primary);
+			c = c || named(b, path, a->canary);
+		}
+		if (p && c)
+			return item;
+	}
+	return NULL;
+}
+
+static void
+set_pair(json_t *entry, const char *field, const char *path, const struct set_arg *a)
+{
+	json_t *b;
+	size_t j;
+
+	json_array_foreach(json_object_get(entry, field), j, b) {
+		if (named(b, path, a->primary))
+			json_object_set_new(b, "weight", weight_json(a->r, a->w->primary));
+		else if (named(b, path, a->canary))
+			json_object_set_new(b, "weight", weight_json(a->r, a->w->canary));
+	}
+}
+
+static int
+set_fn(json_t *obj, void *arg)
+{
+	struct set_arg *a = arg;
+	json_t *spec = json_object_get(obj, "spec"), *entry, *fresh;
+
+	if (!json_is_object(spec))
+		return ST_CORRUPT;
+	switch (a->r->kind) {
+	case R_SMI:
+		fresh = initial_spec(a->k, a->r, a->cfg);
+		json_object_set(spec, "backends", json_object_get(fresh, "backends"));
+		json_decref(fresh);
+		set_pair(spec, "backends", "service", a);
+		break;
+	case R_GATEWAY:
+		if (!(entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a)))
+			return ST_CORRUPT;
+		set_pair(entry, "backendRefs", "name", a);
+		break;
+	case R_ISTIO:
+		if (!(entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a)))
+			return ST_CORRUPT;
+		set_pair(entry, "route", "destination.host", a);
+		if (a->w->mirrored) {
+			json_object_set_new(entry, "mirror", json_pack("{s:s}", "host", a->canary));
+			if (a->cfg->mirror_weight > 0)
+				json_object_set_new(entry, "mirrorPercentage", json_pack("{s:i}", "value",
+				    a->cfg->mirror_weight));
+		} else {
+			json_object_del(entry, "mirror");
+			json_object_del(entry, "mirrorPercentage");
+		}
+		break;
+	default:
+		return ST_UNSUPPORTED;
+	}
+	return ST_OK;
+}
+
+static struct nop_route *
+nop_slot(struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_nop; i++)
+		if (strcmp(k->nop[i].key, key) == 0)
+			return &k->nop[i];
+	if (k->n_nop == sizeof k->nop / sizeof k->nop[0])
+		return &k->nop[0];
+	snprintf(k->nop[k->n_nop].key, sizeof k->nop[0].key, "%s", key);
+	k->nop[k->n_nop].canary = 0;
+	return &k->nop[k->n_nop++];
+}
+
+int
+rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *w, char *err)
+{
+	struct set_arg a = { .k = k, .cfg = cfg, .w = w };
+	struct router r;
+	struct k8s_err e;
+	json_t *patch;
+	char name[300];
+	int st;
+
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	switch (r.kind) {
+	case R_NOP:
+		pthread_mutex_lock(&k->lock);
+		nop_slot(k, cfg)->canary = w->canary;
+		pthread_mutex_unlock(&k->lock);
+		return ST_OK;
+	case R_NGINX:
+		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
+		patch = json_pack("{s:{s:{s:s, s:o}}}", "metadata", "annotations",
+		    "nginx.ingress.kubernetes.io/canary", "true",
+		    "nginx.ingress.kubernetes.io/canary-weight", json_sprintf("%d", w->canary));
+		st = k8s_patch(k->c, r.res, cfg->ns, name, K8S_PATCH_MERGE, patch, NULL, &e);
+		json_decref(patch);
+		break;
+	default:
+		st = k8s_modify(k->c, r.res, cfg->ns, cfg->service, set_fn, &a, NULL, &e);
+		if (st == ST_CORRUPT)
+			return errf(err, st, "%s %s.%s has no route with both %s and %s",
+			    r.res->plural, cfg->service, cfg->ns, a.primary, a.canary);
+		break;
+	}
+	return st == ST_OK ? ST_OK : errf(err, st, "setting weights on %s %s.%s: %s",
+	    r.res->plural, cfg->service, cfg->ns, e.msg);
+}
+
+/* Gateway API: every parent in status must have accepted the current generation. */
+static int
+gateway_accepted(json_t *obj, const struct canary_cfg *cfg, char *err)
+{
+	json_int_t gen = json_integer_value(jpath(obj, "metadata.generation"));
+	json_t *parent, *cond;
+	size_t i, j;
+
+	json_array_foreach(jpath(obj, "status.parents"), i, parent) {
+		json_array_foreach(json_object_get(parent, "conditions"), j, cond) {
+			if (!named(cond, "type", "Accepted"))
+				continue;
+			if (!named(cond, "status", "True") ||
+			    json_integer_value(json_object_get(cond, "observedGeneration")) < gen)
+				return errf(err, ST_AGAIN, "HTTPRoute %s.%s parent %s is not ready "
+				    "(status: %s, observed generation: %lld, current generation: %lld)",
+				    cfg->service, cfg->ns, jstr(parent, "parentRef.name") ?
+				    jstr(parent, "parentRef.name") : "", jstr(cond, "status") ?
+				    jstr(cond, "status") : "", (long long)json_integer_value(
+				    json_object_get(cond, "observedGeneration")), (long long)gen);
+		}
+	}
+	return ST_OK;
+}
+
+static void
+read_pair(json_t *entry, const char *field, const char *path, const struct set_arg *a,
+    struct routes *out)
+{
+	json_t *b;
+	size_t j;
+
+	json_array_foreach(json_object_get(entry, field), j, b) {
+		if (named(b, path, a->primary))
+			out->primary = weight_of(json_object_get(b, "weight"));
+		else if (named(b, path, a->canary))
+			out->canary = weight_of(json_object_get(b, "weight"));
+	}
+}
+
+static int
+read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct routes *out,
+    char *err)
+{
+	json_t *spec = json_object_get(obj, "spec"), *entry = NULL;
+	const char *cw;
+	int st;
+
+	switch (r->kind) {
+	case R_SMI:
+		entry = spec;
+		read_pair(spec, "backends", "service", a, out);
+		break;
+	case R_GATEWAY:
+		if ((st = gateway_accepted(obj, a->cfg, err)) != ST_OK)
+			return st;
+		if ((entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a)))
+			read_pair(entry, "backendRefs", "name", a, out);
+		break;
+	case R_ISTIO:
+		if ((entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a))) {
+			read_pair(entry, "route", "destination.host", a, out);
+			out->mirrored = jstr(entry, "mirror.host") && *jstr(entry, "mirror.host");
+		}
+		break;
+	case R_NGINX:
+		cw = json_string_value(json_object_get(jpath(obj, "metadata.annotations"),
+		    "nginx.ingress.kubernetes.io/canary-weight"));
+		entry = obj;
+		out->canary = cw ? atoi(cw) : 0;
+		out->primary = 100 - out->canary;
+		break;
+	default:
+		break;
+	}
+	if (!entry)
+		return errf(err, ST_CORRUPT, "%s %s.%s has no route with both %s and %s",
+		    r->res->plural, a->cfg->service, a->cfg->ns, a->primary, a->canary);
+	if (out->primary == 0 && out->canary == 0)
+		return errf(err, ST_CORRUPT, "%s %s.%s: both weights are 0", r->res->plural,
+		    a->cfg->service, a->cfg->ns);
+	return ST_OK;
+}
+
+int
+rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err)
+{
+	struct set_arg a = { .k = k, .cfg = cfg };
+	struct router r;
+	struct k8s_err e;
+	json_t *obj;
+	char name[300];
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	if (r.kind == R_NOP) {
+		pthread_mutex_lock(&k->lock);
+		out->canary = nop_slot(k, cfg)->canary;
+		pthread_mutex_unlock(&k->lock);
+		out->primary = 100 - out->canary;
+		return ST_OK;
+	}
+	if (r.kind == R_NGINX)
+		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
+	else
+		snprintf(name, sizeof name, "%s", cfg->service);
+	if ((st = k8s_get(k->c, r.res, cfg->ns, name, &obj, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", r.res->plural, name, cfg->ns, e.msg);
+	st = read_routes(obj, &r, &a, out, err);
+	json_decref(obj);
+	return st;
+}

@@ -1,0 +1,24 @@
+/*
+ * sha256.h — SHA-256 (FIPS 180-4), for revision ids and config checksums.
+ * Pure functions, any thread.
+ */
+#ifndef PERCH_K8S_SHA256_H
+#define PERCH_K8S_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char block[64];
+	size_t used;
+};
+
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *p, size_t n);
+void sha256_final(struct sha256 *s, unsigned char out[32]);
+/* The first `hexlen` hex digits (<= 64) of sha256(p, n) into out (hexlen+1 bytes). */
+void sha256_hex(const void *p, size_t n, char *out, size_t hexlen);
+
+#endif

@@ -1,0 +1,597 @@
+/*
+ * workload.c — Deployment targets and their primaries (reference §2.4, §2.6,
+ * §2.8): selector label discovery, config tracking, the `-primary`
+ * Deployment, revision ids, readiness, scaling and promotion.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s/cluster.h"
+#include "k8s/cluster_int.h"
+#include "k8s/sha256.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+static const char *const selector_labels[] = { "app", "name", "app.kubernetes.io/name" };
+
+int
+wl_selector(json_t *dep, const char **label, const char **value, char *err)
+{
+	json_t *ml = jpath(dep, "spec.selector.matchLabels");
+	size_t i;
+
+	for (i = 0; i < sizeof selector_labels / sizeof selector_labels[0]; i++) {
+		*value = json_string_value(json_object_get(ml, selector_labels[i]));
+		if (*value && **value) {
+			*label = selector_labels[i];
+			return ST_OK;
+		}
+	}
+	return errf(err, ST_INVALID, "deployment %s.%s spec.selector.matchLabels must contain one "
+	    "of app, name or app.kubernetes.io/name", jstr(dep, "metadata.name"),
+	    jstr(dep, "metadata.namespace"));
+}
+
+/* ---- config tracking ------------------------------------------------------ */
+
+static void
+add_ref(struct tracked *out, size_t *n, bool *optional, bool secret, const char *name, bool opt)
+{
+	size_t i;
+
+	if (!name || !*name || strlen(name) >= sizeof out[0].name)
+		return;
+	for (i = 0; i < *n; i++)
+		if (out[i].secret == secret && strcmp(out[i].name, name) == 0) {
+			optional[i] = optional[i] && opt;
+			return;
+		}
+	if (*n == MAX_TRACKED)
+		return;
+	memset(&out[*n], 0, sizeof out[*n]);
+	out[*n].secret = secret;
+	snprintf(out[*n].name, sizeof out[*n].name, "%s", name);
+	optional[(*n)++] = opt;
+}
+
+static bool
+is_opt(json_t *ref)
+{
+	return json_is_true(json_object_get(ref, "optional"));
+}
+
+static void
+scan_containers(json_t *list, struct tracked *out, size_t *n, bool *optional)
+{
+	json_t *ctr, *env, *ref;
+	size_t i, j;
+
+	json_array_foreach(list, i, ctr) {
+		json_array_foreach(json_object_get(ctr, "env"), j, env) {
+			if ((ref = jpath(env, "valueFrom.configMapKeyRef")))
+				add_ref(out, n, optional, false, jstr(ref, "name"), is_opt(ref));
+			if ((ref = jpath(env, "valueFrom.secretKeyRef")))
+				add_ref(out, n, optional, true, jstr(ref, "name"), is_opt(ref));
+		}
+		json_array_foreach(json_object_get(ctr, "envFrom"), j, env) {
+			if ((ref = json_object_get(env, "configMapRef")))
+				add_ref(out, n, optional, false, jstr(ref, "name"), is_opt(ref));
+			if ((ref = json_object_get(env, "secretRef")))
+				add_ref(out, n, optional, true, jstr(ref, "name"), is_opt(ref));
+		}
+	}
+}
+
+/* Every ConfigMap/Secret the pod spec references, with whether it is optional. */
+static void
+scan_refs(json_t *pod, struct tracked *out, size_t *n, bool *optional)
+{
+	json_t *vol, *src, *ref;
+	size_t i, j;
+
+	*n = 0;
+	json_array_foreach(json_object_get(pod, "volumes"), i, vol) {
+		if ((ref = json_object_get(vol, "configMap")))
+			add_ref(out, n, optional, false, jstr(ref, "name"), is_opt(ref));
+		if ((ref = json_object_get(vol, "secret")))
+			add_ref(out, n, optional, true, jstr(ref, "secretName"), is_opt(ref));
+		json_array_foreach(jpath(vol, "projected.sources"), j, src) {
+			if ((ref = json_object_get(src, "configMap")))
+				add_ref(out, n, optional, false, jstr(ref, "name"), is_opt(ref));
+			if ((ref = json_object_get(src, "secret")))
+				add_ref(out, n, optional, true, jstr(ref, "name"), is_opt(ref));
+		}
+	}
+	scan_containers(json_object_get(pod, "containers"), out, n, optional);
+	scan_containers(json_object_get(pod, "initContainers"), out, n, optional);
+}
+
+void
+k8s_config_checksum(json_t *obj, char out[17])
+{
+	json_t *data = json_object_get(obj, "data");
+	char *s = json_dumps(data ? data : json_null(), JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+
+	sha256_hex(s ? s : "", s ? strlen(s) : 0, out, 16);
+	free(s);
+}
+
+static bool
+trackable(json_t *obj, bool secret)
+{
+	const char *opt = json_string_value(json_object_get(jpath(obj, "metadata.annotations"),
+	    "flagger.app/config-tracking"));
+	const char *type = jstr(obj, "type");
+
+	if (opt && strncmp(opt, "disable", 7) == 0)
+		return false;
+	if (!secret)
+		return true;
+	return !type || strcmp(type, "Opaque") == 0 || strcmp(type, "kubernetes.io/basic-auth") == 0 ||
+	    strcmp(type, "kubernetes.io/ssh-auth") == 0 || strcmp(type, "kubernetes.io/tls") == 0;
+}
+
+int
+wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out, size_t *n,
+    char *err)
+{
+	struct tracked all[MAX_TRACKED];
+	bool optional[MAX_TRACKED];
+	struct k8s_err e;
+	json_t *obj;
+	size_t i, m = 0;
+	int st;
+
+	scan_refs(jpath(dep, "spec.template.spec"), all, &m, optional);
+	*n = 0;
+	for (i = 0; i < m; i++) {
+		st = k8s_get(c, all[i].secret ? K8S_RES(SECRETS) : K8S_RES(CONFIGMAPS), ns,
+		    all[i].name, &obj, &e);
+		if (st == ST_NOTFOUND && optional[i])
+			continue;
+		if (st != ST_OK)
+			return errf(err, st, "%s %s.%s referenced by deployment %s: %s",
+			    all[i].secret ? "secret" : "configmap", all[i].name, ns,
+			    jstr(dep, "metadata.name"), e.msg);
+		if (trackable(obj, all[i].secret)) {
+			out[*n] = all[i];
+			k8s_config_checksum(obj, out[*n].checksum);
+			(*n)++;
+		}
+		json_decref(obj);
+	}
+	return ST_OK;
+}
+
+/* Creates or updates `<name>-primary` from the current object. */
+static int
+sync_one(struct k8s_client *c, const char *ns, const struct tracked *t, char *err)
+{
+	const struct k8s_res *r = t->secret ? K8S_RES(SECRETS) : K8S_RES(CONFIGMAPS);
+	json_t *src, *dst, *cur;
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	if ((st = k8s_get(c, r, ns, t->name, &src, &e)) != ST_OK)
+		return kerr(err, st, &e);
+	snprintf(name, sizeof name, "%s-primary", t->name);
+	dst = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
+	    t->secret ? "Secret" : "ConfigMap", "metadata", "name", name, "namespace", ns);
+	json_object_set(dst, "data", json_object_get(src, "data") ? json_object_get(src, "data") :
+	    json_object());
+	if (t->secret && json_object_get(src, "type"))
+		json_object_set(dst, "type", json_object_get(src, "type"));
+	if (!t->secret && json_object_get(src, "binaryData"))
+		json_object_set(dst, "binaryData", json_object_get(src, "binaryData"));
+	st = k8s_get(c, r, ns, name, &cur, &e);
+	if (st == ST_NOTFOUND) {
+		st = k8s_create(c, r, ns, dst, NULL, &e);
+	} else if (st == ST_OK) {
+		json_object_set(json_object_get(dst, "metadata"), "resourceVersion",
+		    jpath(cur, "metadata.resourceVersion"));
+		st = k8s_update(c, r, ns, dst, NULL, &e);
+		json_decref(cur);
+	}
+	json_decref(src);
+	json_decref(dst);
+	return st == ST_OK ? ST_OK : kerr(err, st, &e);
+}
+
+int
+wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
+    char *err)
+{
+	size_t i;
+	int st;
+
+	for (i = 0; i < n; i++)
+		if ((st = sync_one(c, ns, &t[i], err)) != ST_OK)
+			return st;
+	return ST_OK;
+}
+
+/* ---- the primary Deployment ------------------------------------------------ */
+
+static void
+rename_ref(json_t *ref, const char *key, bool secret, const struct tracked *t, size_t n)
+{
+	const char *name = jstr(ref, key);
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (t[i].secret == secret && strcmp(t[i].name, name) == 0) {
+			json_object_set_new(ref, key, json_sprintf("%s-primary", name));
+			return;
+		}
+}
+
+static void
+rename_containers(json_t *list, const struct tracked *t, size_t n)
+{
+	json_t *ctr, *env;
+	size_t i, j;
+
+	json_array_foreach(list, i, ctr) {
+		json_array_foreach(json_object_get(ctr, "env"), j, env) {
+			rename_ref(jpath(env, "valueFrom.configMapKeyRef"), "name", false, t, n);
+			rename_ref(jpath(env, "valueFrom.secretKeyRef"), "name", true, t, n);
+		}
+		json_array_foreach(json_object_get(ctr, "envFrom"), j, env) {
+			rename_ref(json_object_get(env, "configMapRef"), "name", false, t, n);
+			rename_ref(json_object_get(env, "secretRef"), "name", true, t, n);
+		}
+	}
+}
+
+/* The pod spec of the primary: tracked configs renamed `-primary`. */
+static json_t *
+primary_pod_spec(json_t *pod, const struct tracked *t, size_t n)
+{
+	json_t *out = json_deep_copy(pod), *vol, *src;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(out, "volumes"), i, vol) {
+		rename_ref(json_object_get(vol, "configMap"), "name", false, t, n);
+		rename_ref(json_object_get(vol, "secret"), "secretName", true, t, n);
+		json_array_foreach(jpath(vol, "projected.sources"), j, src) {
+			rename_ref(json_object_get(src, "configMap"), "name", false, t, n);
+			rename_ref(json_object_get(src, "secret"), "name", true, t, n);
+		}
+	}
+	rename_containers(json_object_get(out, "containers"), t, n);
+	rename_containers(json_object_get(out, "initContainers"), t, n);
+	return out;
+}
+
+static json_t *
+new_flagger_id(void)
+{
+	unsigned char b[16];
+	FILE *f = fopen("/dev/urandom", "rb");
+	size_t got = f ? fread(b, 1, sizeof b, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (got != sizeof b)
+		memset(b, 0x5a, sizeof b);
+	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+	return json_sprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+	    b[14], b[15]);
+}
+
+/* Writes into `spec` of the primary everything it takes from the target. */
+static void
+copy_spec(json_t *spec, json_t *target, const char *label, const char *value,
+    const struct tracked *t, size_t n, json_t *primary_replicas)
+{
+	static const char *const copied[] = { "progressDeadlineSeconds", "minReadySeconds",
+		"revisionHistoryLimit", "strategy" };
+	json_t *tspec = json_object_get(target, "spec"), *tmpl, *labels, *ann;
+	json_int_t replicas = json_integer_value(json_object_get(tspec, "replicas"));
+	size_t i;
+
+	for (i = 0; i < sizeof copied / sizeof copied[0]; i++)
+		if (json_object_get(tspec, copied[i]))
+			json_object_set(spec, copied[i], json_object_get(tspec, copied[i]));
+	if (replicas <= 0)
+		replicas = json_integer_value(primary_replicas) > 0 ?
+		    json_integer_value(primary_replicas) : 1;
+	json_object_set_new(spec, "replicas", json_integer(replicas));
+	json_object_set_new(spec, "selector", json_pack("{s:{s:s+}}", "matchLabels", label,
+	    value, "-primary"));
+	tmpl = json_object();
+	labels = json_deep_copy(jpath(target, "spec.template.metadata.labels"));
+	labels = labels ? labels : json_object();
+	json_object_set_new(labels, label, json_sprintf("%s-primary", value));
+	ann = json_deep_copy(jpath(target, "spec.template.metadata.annotations"));
+	ann = ann ? ann : json_object();
+	json_object_set_new(ann, "flagger-id", new_flagger_id());
+	json_object_set_new(tmpl, "metadata", json_pack("{s:o, s:o}", "labels", labels,
+	    "annotations", ann));
+	json_object_set_new(tmpl, "spec", primary_pod_spec(jpath(target, "spec.template.spec"), t, n));
+	json_object_set_new(spec, "template", tmpl);
+}
+
+static json_t *
+primary_annotations(json_t *target)
+{
+	json_t *ann = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(jpath(target, "metadata.annotations"), k, v)
+		if (!strstr(k, "toolkit.fluxcd.io") &&
+		    strcmp(k, "kubectl.kubernetes.io/last-applied-configuration") != 0)
+			json_object_set(ann, k, v);
+	return ann;
+}
+
+int
+wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+{
+	struct tracked t[MAX_TRACKED];
+	json_t *target, *prim, *spec;
+	const char *label, *value;
+	struct k8s_err e;
+	char name[300];
+	size_t n;
+	int st;
+
+	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	if ((st = wl_selector(target, &label, &value, err)) != ST_OK ||
+	    (st = wl_tracked(c, cfg->ns, target, t, &n, err)) != ST_OK ||
+	    (st = wl_sync_configs(c, cfg->ns, t, n, err)) != ST_OK)
+		goto out;
+	st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e);
+	if (st == ST_OK) {
+		json_decref(prim);
+		goto out;	/* created once; updated by promote */
+	}
+	if (st != ST_NOTFOUND) {
+		st = kerr(err, st, &e);
+		goto out;
+	}
+	spec = json_object();
+	copy_spec(spec, target, label, value, t, n, NULL);
+	prim = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s+}, s:o}, s:o}", "apiVersion", "apps/v1",
+	    "kind", "Deployment", "metadata", "name", name, "namespace", cfg->ns, "labels", label,
+	    value, "-primary", "annotations", primary_annotations(target), "spec", spec);
+	st = k8s_create(c, K8S_RES(DEPLOYMENTS), cfg->ns, prim, NULL, &e);
+	json_decref(prim);
+	if (st != ST_OK)
+		st = errf(err, st, "creating deployment %s.%s: %s", name, cfg->ns, e.msg);
+out:
+	json_decref(target);
+	return st;
+}
+
+/* ---- ops ------------------------------------------------------------------- */
+
+void
+k8s_template_hash(json_t *pod_template, char out[17])
+{
+	json_t *t = json_deep_copy(pod_template ? pod_template : json_null());
+	char *s;
+
+	json_object_del(json_object_get(t, "metadata"), "creationTimestamp");
+	s = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	sha256_hex(s ? s : "", s ? strlen(s) : 0, out, 16);
+	free(s);
+	json_decref(t);
+}
+
+static int
+cmp_tracked(const void *a, const void *b)
+{
+	const struct tracked *x = a, *y = b;
+
+	if (x->secret != y->secret)
+		return x->secret ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+int
+wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out, char *err)
+{
+	struct tracked t[MAX_TRACKED];
+	char th[17], ch[17];
+	struct k8s_err e;
+	struct buf lines;
+	json_t *dep;
+	size_t n, i;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &dep, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	if ((st = wl_tracked(c, cfg->ns, dep, t, &n, err)) != ST_OK) {
+		json_decref(dep);
+		return st;
+	}
+	k8s_template_hash(jpath(dep, "spec.template"), th);
+	if (n == 0) {
+		snprintf(out->id, sizeof out->id, "%s", th);
+	} else {
+		qsort(t, n, sizeof t[0], cmp_tracked);
+		buf_init(&lines, 0);
+		for (i = 0; i < n; i++)
+			buf_printf(&lines, "%s/%s=%s\n", t[i].secret ? "secret" : "configmap", t[i].name,
+			    t[i].checksum);
+		sha256_hex(buf_str(&lines), lines.len, ch, 16);
+		buf_fini(&lines);
+		snprintf(out->id, sizeof out->id, "%s-%s", th, ch);
+	}
+	snprintf(out->image, sizeof out->image, "%s",
+	    jstr(json_array_get(jpath(dep, "spec.template.spec.containers"), 0), "image") ?
+	    jstr(json_array_get(jpath(dep, "spec.template.spec.containers"), 0), "image") : "");
+	json_decref(dep);
+	return ST_OK;
+}
+
+static const char *
+condition(json_t *dep, const char *type, const char *field)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(jpath(dep, "status.conditions"), i, c)
+		if (jstr(c, "type") && strcmp(jstr(c, "type"), type) == 0)
+			return jstr(c, field);
+	return NULL;
+}
+
+/* Reference §2.6, for one Deployment object. */
+void
+wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char *msg, size_t msgsz)
+{
+	json_int_t gen = json_integer_value(jpath(dep, "metadata.generation"));
+	json_int_t obs = json_integer_value(jpath(dep, "status.observedGeneration"));
+	json_int_t want = json_is_integer(jpath(dep, "spec.replicas")) ?
+	    json_integer_value(jpath(dep, "spec.replicas")) : 1;
+	json_int_t updated = json_integer_value(jpath(dep, "status.updatedReplicas"));
+	json_int_t total = json_integer_value(jpath(dep, "status.replicas"));
+	json_int_t avail = json_integer_value(jpath(dep, "status.availableReplicas"));
+	json_int_t deadline = json_is_integer(jpath(dep, "spec.progressDeadlineSeconds")) ?
+	    json_integer_value(jpath(dep, "spec.progressDeadlineSeconds")) : 600;
+	json_int_t need = (json_int_t)((float)updated * (float)threshold / 100.0f);
+	const char *reason = condition(dep, "Progressing", "reason"), *upd;
+	time_t t;
+
+	out->ready = false;
+	out->retriable = true;
+	if (gen > obs) {
+		snprintf(msg, msgsz, "waiting for rollout to finish: observed deployment generation "
+		    "less than desired generation");
+		return;
+	}
+	if (condition(dep, "Available", "status") && strcmp(condition(dep, "Available", "status"),
+	    "False") == 0 && condition(dep, "Available", "reason") &&
+	    strcmp(condition(dep, "Available", "reason"), "MinimumReplicasUnavailable") == 0 &&
+	    (upd = condition(dep, "Available", "lastUpdateTime")) &&
+	    k8s_parse_time(upd, &t) == ST_OK && (long)t + deadline < now)
+		out->retriable = false;
+	if (reason && strcmp(reason, "ProgressDeadlineExceeded") == 0) {
+		out->retriable = false;
+		snprintf(msg, msgsz, "deployment \"%s\" exceeded its progress deadline",
+		    jstr(dep, "metadata.name"));
+	} else if (updated < want) {
+		snprintf(msg, msgsz, "waiting for rollout to finish: %lld out of %lld new replicas "
+		    "have been updated", (long long)updated, (long long)want);
+	} else if (total > updated) {
+		snprintf(msg, msgsz, "waiting for rollout to finish: %lld old replicas are pending "
+		    "termination", (long long)(total - updated));
+	} else if (avail < need) {
+		snprintf(msg, msgsz, "waiting for rollout to finish: %lld of %lld (readyThreshold "
+		    "%d%%) updated replicas are available", (long long)avail, (long long)updated,
+		    threshold);
+	} else {
+		out->ready = true;
+		out->retriable = true;
+		msg[0] = '\0';
+	}
+}
+
+int
+wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
+    struct readiness *out)
+{
+	char name[300], msg[ERRMSG_MAX];
+	int threshold = w == WL_PRIMARY ? cfg->primary_ready_threshold : cfg->canary_ready_threshold;
+	struct k8s_err e;
+	json_t *dep;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	out->retriable = true;
+	snprintf(name, sizeof name, "%s%s", cfg->target, w == WL_PRIMARY ? "-primary" : "");
+	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &dep, &e)) != ST_OK) {
+		errf(out->msg, st, "deployment %s.%s: %s", name, cfg->ns, e.msg);
+		return st;
+	}
+	wl_ready(dep, threshold > 0 ? threshold : 100, (long)(now_ms / 1000), out, msg, sizeof msg);
+	/* The engine adds "<name>.<ns> not ready: " (reference §2.6 wording). */
+	errf(out->msg, ST_OK, "%s", msg);
+	json_decref(dep);
+	return ST_OK;
+}
+
+int
+wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
+{
+	json_int_t n = 0;
+	struct k8s_err e;
+	json_t *dep, *patch;
+	char name[300];
+	int st;
+
+	if (up) {
+		if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &dep, &e)) != ST_OK)
+			return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+		n = json_integer_value(jpath(dep, "spec.replicas"));
+		json_decref(dep);
+		if (n > 0)
+			return ST_OK;
+		snprintf(name, sizeof name, "%s-primary", cfg->target);
+		if (k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &dep, &e) == ST_OK) {
+			n = json_integer_value(jpath(dep, "spec.replicas"));
+			json_decref(dep);
+		}
+		n = n > 0 ? n : 1;
+	}
+	patch = json_pack("{s:{s:I}}", "spec", "replicas", n);
+	st = k8s_patch(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, K8S_PATCH_MERGE, patch, NULL, &e);
+	json_decref(patch);
+	return st == ST_OK ? ST_OK : errf(err, st, "scaling deployment %s.%s to %lld: %s",
+	    cfg->target, cfg->ns, (long long)n, e.msg);
+}
+
+struct promote_arg {
+	json_t *target;
+	const char *label, *value;
+	const struct tracked *t;
+	size_t n;
+};
+
+static int
+promote_fn(json_t *prim, void *arg)
+{
+	struct promote_arg *a = arg;
+	json_t *spec = json_object_get(prim, "spec");
+
+	if (!json_is_object(spec))
+		return ST_CORRUPT;
+	copy_spec(spec, a->target, a->label, a->value, a->t, a->n, json_object_get(spec, "replicas"));
+	json_object_set_new(json_object_get(prim, "metadata"), "annotations",
+	    primary_annotations(a->target));
+	return ST_OK;
+}
+
+int
+wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+{
+	struct tracked t[MAX_TRACKED];
+	struct promote_arg a = { .t = t };
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &a.target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	if ((st = wl_selector(a.target, &a.label, &a.value, err)) != ST_OK ||
+	    (st = wl_tracked(c, cfg->ns, a.target, t, &a.n, err)) != ST_OK ||
+	    (st = wl_sync_configs(c, cfg->ns, t, a.n, err)) != ST_OK)
+		goto out;
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	st = k8s_modify(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, promote_fn, &a, NULL, &e);
+	if (st != ST_OK)
+		st = errf(err, st, "promoting %s.%s to %s: %s", cfg->target, cfg->ns, name, e.msg);
+out:
+	json_decref(a.target);
+	return st;
+}

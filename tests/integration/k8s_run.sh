@@ -1,0 +1,163 @@
+# k8s_run.sh — `perch run --headless` end to end on the test API server,
+# with the real kubectl and a real Prometheus scraping a test exporter whose
+# error rate the test sets: a Deployment and Service applied with kubectl, a
+# new image set with `kubectl set image`, the TrafficSplit weights read with
+# kubectl while perch shifts traffic, promotion to Succeeded despite injected
+# 503s and 409s; a second controller refused by the Lease; a bad revision
+# (error rate over the bound) rolled back.  The engine clock runs 10x
+# (PERCH_TIME_SCALE); the metric is a gauge, so a query slightly ahead of
+# Prometheus' clock still finds its latest sample.
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/prom_lib.bash"
+need kubectl openssl curl prometheus tmux
+
+# The exporter: a static file the test rewrites, served over HTTP.
+mkdir -p "$TMP/exporter"
+printf 'checkout_error_rate{workload="checkout"} 0\n' >"$TMP/exporter/metrics"
+eport=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$TMP/exporter" "$eport" >/dev/null 2>&1 &
+epid=$!
+at_exit "kill $epid 2>/dev/null; wait $epid 2>/dev/null"
+cat >"$TMP/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: checkout
+  static_configs: [{targets: ['127.0.0.1:$eport']}]
+YAML
+start_prometheus "$TMP/prometheus.yml" "$TMP/prom-data"
+error_rate() {	# sets the exporter's value and waits until Prometheus has it
+	printf 'checkout_error_rate{workload="checkout"} %s\n' "$1" >"$TMP/exporter/metrics"
+	WAIT_SECS=20 wait_for sh -c "curl -sf '$PROM_URL/api/v1/query' --data-urlencode 'query=checkout_error_rate' | grep -q '\"$1\"\]'"
+}
+error_rate 0 || fail "Prometheus does not scrape the exporter"
+
+start_apiserver run --tls-dir "$TMP/tls" --ready-delay 0.2
+export KUBECONFIG="$TMP/run.kubeconfig" PERCH_TIME_SCALE=10
+K() { kubectl --request-timeout=10s "$@"; }
+
+cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: default, labels: {app: checkout}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers: [{name: checkout, image: "checkout:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: default}
+spec:
+  selector: {app: checkout}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+cat >"$TMP/canary.yaml" <<'YAML'
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: checkout}
+spec:
+  provider: linkerd
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
+  service: {port: 80}
+  analysis:
+    interval: 10s
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 25
+    metrics:
+      - name: error-rate
+        templateRef: {name: error-rate}
+        thresholdRange: {max: 5}
+        interval: 30s
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: error-rate}
+spec:
+  provider: {type: prometheus, address: "PROM_URL"}
+  query: max(checkout_error_rate{workload="{{ target }}"})
+YAML
+sed -i "s|PROM_URL|$PROM_URL|" "$TMP/canary.yaml"
+K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
+
+# waits for a JSON line matching REGEX in FILE
+wait_line() { WAIT_SECS=${3:-30} wait_for grep -Eq "$2" "$1"; }
+
+"$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err" &
+p1=$!
+at_exit "kill $p1 2>/dev/null; wait $p1 2>/dev/null"
+wait_line "$TMP/run1.out" 'Initialization done! checkout.default' ||
+	fail "no initialization: $(cat "$TMP/run1.out" "$TMP/run1.err")"
+K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
+expect_eq "target scaled to zero at init" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" "0"
+
+# A second controller: the Lease is held, it may only watch.
+"$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>"$TMP/run2.err"
+rc=$?
+expect_eq "second controller exit" "$rc" 3
+expect_match "second controller names the holder" "$(cat "$TMP/run2.err")" 'default/checkout is controlled by [^ ]+@[^ ]+ pid [0-9]+'
+holder=$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')
+expect_match "lease holder" "$holder" '^[^ ]+@[^ ]+ pid [0-9]+$'
+
+# API trouble during the rollout: 503s and 409s on the route and the
+# Deployments are retried; the rollout goes on.
+F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" "$APISERVER_URL/_test/faults"; }
+expect_eq "faults on" "$(F '{"error_5xx":3,"conflict":3,"path":"trafficsplits|deployments","methods":"PUT,PATCH"}')" 200
+
+# Weights as kubectl sees them while perch shifts traffic.
+seen=""
+deadline=$(( $(date +%s) + 60 ))
+while kill -0 $p1 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+	w=$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-canary")].weight}' 2>/dev/null)
+	case " $seen " in *" $w "*) ;; *) seen="$seen $w";; esac
+	sleep 0.2
+done
+wait $p1; rc=$?
+expect_eq "perch run exit" "$rc" 0
+grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "never Succeeded: $(tail -5 "$TMP/run1.out")"
+grep -Eq '"kind":"check","metric":"error-rate","value":0(\.0*)?,.*"result":"pass"' "$TMP/run1.out" || fail "no passing check: $(grep check "$TMP/run1.out" | tail -2)"
+expect_match "weights seen by kubectl" "$seen" ' 25( |$)'
+expect_match "weights seen by kubectl" "$seen" ' 50( |$)'
+expect_eq "primary promoted" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
+expect_eq "traffic back on primary" "$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-primary")].weight}')" 100
+grep -Eq '^(PUT|PATCH) /apis/split.smi-spec.io/v1alpha1/namespaces/default/trafficsplits/checkout[^ ]* rw (503|409)$' "$TMP/run.audit" ||
+	grep -Eq '^(GET|PUT|PATCH) /apis/(split.smi-spec.io|apps)/[^ ]* rw (503|409)$' "$TMP/run.audit" || fail "no injected fault was hit"
+expect_eq "lease released" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
+K get configmap perch-checkout -o jsonpath='{.data.status}' | grep -q '"phase":"Succeeded"' || fail "status not stored"
+K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' ||
+	K get events -o jsonpath='{.items[*].message}' | grep -q 'Copying checkout.default template spec to checkout-primary.default' ||
+	fail "no Flagger events: $(K get events -o jsonpath='{.items[*].message}')"
+
+# perch watch on the cluster (the read-only identity): it shows the stored
+# canary and sends nothing but get and list.
+sock="perch-k8s-run-$$"
+at_exit "tmux -L $sock kill-server 2>/dev/null"
+tmux -L "$sock" new-session -d -x 120 -y 30 \
+	"TERM=xterm-256color '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default; sleep 5"
+WAIT_SECS=15 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Succeeded" ||
+	fail "perch watch did not show the canary: $(tmux -L "$sock" capture-pane -p)"
+expect_match "watch screen" "$(tmux -L "$sock" capture-pane -p)" 'checkout'
+tmux -L "$sock" send-keys q
+sleep 0.5
+tmux -L "$sock" send-keys y
+tmux -L "$sock" kill-server 2>/dev/null
+grep -q ' ro [0-9]*$' "$TMP/run.audit" || fail "perch watch sent no request"
+bad=$(grep ' ro [0-9]*$' "$TMP/run.audit" | grep -v '^GET ')
+[ -z "$bad" ] || fail "perch watch sent more than get/list: $bad"
+
+# A bad revision: its error rate is over the bound, so it is rolled back.
+error_rate 50 || fail "Prometheus did not see the new error rate"
+# The new controller resumes from the stored status (Succeeded, v2) and sees v3.
+K set image deployment/checkout checkout=checkout:v3-bad >/dev/null || fail "set image bad"
+timeout 60 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run3.out" 2>"$TMP/run3.err"
+rc=$?
+expect_eq "bad revision exit" "$rc" 1
+grep -q 'Rolling back checkout.default failed checks threshold reached 2' "$TMP/run3.out" || fail "no rollback: $(tail -5 "$TMP/run3.out")"
+grep -Eq '"kind":"check","metric":"error-rate","value":50(\.0*)?,.*"result":"fail"' "$TMP/run3.out" || fail "no failed check: $(grep check "$TMP/run3.out" | tail -2)"
+expect_eq "primary kept" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
+expect_eq "canary scaled down" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" 0
+exit 0

@@ -1,0 +1,449 @@
+/* test_cluster.c — the k8s cluster backend: readiness over Deployment
+ * fixtures (reference §2.6), revision ids, then initialize / revision /
+ * readiness / scale / promote / routes / events for every router against
+ * the test API server, and the refusal to fight a running Flagger. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "helper_apiserver.h"
+#include "k8s/cluster.h"
+#include "k8s/cluster_int.h"
+#include "k8s/kubeconfig.h"
+#include "k8s/rest.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define DD "tests/data/k8s/deployments/"
+#define T10 1795687200L		/* 2026-11-26T10:00:00Z */
+
+struct ready_case {
+	const char *file;
+	int threshold;
+	long now;
+	bool ready, retriable;
+	const char *msg;
+};
+
+static const struct ready_case ready_cases[] = {
+	{ DD "ready.json", 100, T10, true, true, "" },
+	{ DD "generation-behind.json", 100, T10, false, true, "observed deployment generation less than desired generation" },
+	{ DD "updating.json", 100, T10, false, true, "waiting for rollout to finish: 1 out of 3 new replicas have been updated" },
+	{ DD "old-pending.json", 100, T10, false, true, "waiting for rollout to finish: 1 old replicas are pending termination" },
+	{ DD "unavailable.json", 100, T10 + 300, false, true, "waiting for rollout to finish: 2 of 4 (readyThreshold 100%) updated replicas are available" },
+	{ DD "unavailable.json", 100, T10 + 601, false, false, "2 of 4" },
+	{ DD "unavailable.json", 50, T10 + 300, true, true, "" },
+	{ DD "deadline.json", 100, T10, false, false, "deployment \"checkout\" exceeded its progress deadline" },
+};
+
+static void
+test_ready_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof ready_cases / sizeof ready_cases[0]; i++) {
+		const struct ready_case *t = &ready_cases[i];
+		json_t *dep = json_load_file(t->file, 0, NULL);
+		struct readiness r;
+		char msg[ERRMSG_MAX];
+
+		assert_non_null(dep);
+		wl_ready(dep, t->threshold, t->now, &r, msg, sizeof msg);
+		if (r.ready != t->ready || r.retriable != t->retriable || !strstr(msg, t->msg))
+			fail_msg("case %zu (%s): ready %d retriable %d '%s'", i, t->file, r.ready,
+			    r.retriable, msg);
+		json_decref(dep);
+	}
+}
+
+static void
+test_template_hash(void **state)
+{
+	json_t *a = json_loads("{\"metadata\":{\"labels\":{\"app\":\"x\",\"b\":\"1\"},"
+	    "\"creationTimestamp\":null},\"spec\":{\"containers\":[{\"name\":\"x\",\"image\":\"x:1\"}]}}",
+	    0, NULL);
+	json_t *b = json_loads("{\"spec\":{\"containers\":[{\"image\":\"x:1\",\"name\":\"x\"}]},"
+	    "\"metadata\":{\"labels\":{\"b\":\"1\",\"app\":\"x\"}}}", 0, NULL);
+	json_t *cfg = json_loads("{\"data\":{\"b\":\"2\",\"a\":\"1\"}}", 0, NULL);
+	char ha[17], hb[17], hc[17];
+
+	(void)state;
+	k8s_template_hash(a, ha);
+	k8s_template_hash(b, hb);
+	assert_string_equal(ha, hb);	/* key order and creationTimestamp do not matter */
+	assert_int_equal(strlen(ha), 16);
+	json_object_set_new(json_array_get(jpath(b, "spec.containers"), 0), "image", json_string("x:2"));
+	k8s_template_hash(b, hb);
+	assert_string_not_equal(ha, hb);
+	k8s_config_checksum(cfg, hc);
+	/* sha256('{"a":"1","b":"2"}'), first 8 bytes */
+	assert_string_equal(hc, "21f76dfbfe6dfe21");
+	json_decref(a);
+	json_decref(b);
+	json_decref(cfg);
+}
+
+/* ---- against the test API server ------------------------------------------ */
+
+struct fx {
+	struct apiserver srv;
+	struct k8s_config *cfg;
+	struct k8s_client *c;
+	struct k8s_cluster *k;
+};
+
+static void
+apply(struct fx *f, const struct k8s_res *r, const char *ns, const char *json)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	struct k8s_err e;
+
+	assert_non_null(o);
+	if (k8s_create(f->c, r, ns, o, NULL, &e) != ST_OK)
+		fail_msg("create: %s", e.msg);
+	json_decref(o);
+}
+
+static int
+setup(void **state)
+{
+	static const char *const args[] = { "--ready-delay", "0", NULL };
+	static const struct k8s_client_opts o = { .backoff_ms = 20 };
+	struct kubeconfig_opts ko = { 0 };
+	struct fx *f = xcalloc(1, sizeof *f);
+	struct buf err;
+
+	if (apiserver_start(&f->srv, args) != 0)
+		return -1;
+	ko.path = f->srv.kubeconfig;
+	buf_init(&err, 256);
+	if (k8s_config_load(&ko, &f->cfg, &err) != ST_OK ||
+	    k8s_client_new(f->cfg, &o, &f->c, &err) != ST_OK)
+		return -1;
+	buf_fini(&err);
+	f->k = k8s_cluster_new(f->c);
+	apply(f, K8S_RES(NAMESPACES), NULL, "{\"metadata\":{\"name\":\"shop\"}}");
+	apply(f, K8S_RES(CONFIGMAPS), "shop", "{\"metadata\":{\"name\":\"checkout-config\"},"
+	    "\"data\":{\"mode\":\"fast\"}}");
+	apply(f, K8S_RES(SECRETS), "shop", "{\"metadata\":{\"name\":\"checkout-secret\"},"
+	    "\"data\":{\"key\":\"c2VjcmV0\"}}");
+	apply(f, K8S_RES(DEPLOYMENTS), "shop", "{\"metadata\":{\"name\":\"checkout\","
+	    "\"labels\":{\"app\":\"checkout\"}},\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":"
+	    "{\"app\":\"checkout\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"checkout\"}},"
+	    "\"spec\":{\"containers\":[{\"name\":\"checkout\",\"image\":\"checkout:v1\",\"env\":[{"
+	    "\"name\":\"MODE\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"checkout-config\","
+	    "\"key\":\"mode\"}}}]}],\"volumes\":[{\"name\":\"s\",\"secret\":{\"secretName\":"
+	    "\"checkout-secret\"}},{\"name\":\"o\",\"configMap\":{\"name\":\"gone\",\"optional\":true}}]}}}}");
+	apply(f, K8S_RES(INGRESSES), "shop", "{\"metadata\":{\"name\":\"checkout\",\"annotations\":"
+	    "{\"kubernetes.io/ingress.class\":\"nginx\"}},\"spec\":{\"rules\":[{\"host\":\"shop.example\","
+	    "\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":{\"service\":"
+	    "{\"name\":\"checkout\",\"port\":{\"number\":80}}}}]}}]}}");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	k8s_cluster_free(f->k);
+	k8s_client_free(f->c);
+	k8s_config_free(f->cfg);
+	apiserver_stop(&f->srv);
+	free(f);
+	return 0;
+}
+
+static struct canary_cfg
+cfg_for(const char *provider)
+{
+	struct canary_cfg c;
+
+	memset(&c, 0, sizeof c);
+	c.ns = (char *)"shop";
+	c.name = (char *)"checkout";
+	c.target = (char *)"checkout";
+	c.target_kind = (char *)"Deployment";
+	c.service = (char *)"checkout";
+	c.provider = (char *)provider;
+	c.port = 80;
+	c.mirror_weight = 50;
+	return c;
+}
+
+static json_t *
+get(struct fx *f, const struct k8s_res *r, const char *name)
+{
+	struct k8s_err e;
+	json_t *o;
+
+	if (k8s_get(f->c, r, "shop", name, &o, &e) != ST_OK)
+		fail_msg("get %s %s: %s", r->plural, name, e.msg);
+	return o;
+}
+
+static void
+test_initialize_and_promote(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	char err[ERRMSG_MAX], id1[72], fid[64];
+	struct revision rev;
+	struct readiness rd;
+	json_t *o, *patch;
+	struct k8s_err e;
+
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout-primary");
+	assert_string_equal(jstr(o, "spec.selector.matchLabels.app"), "checkout-primary");
+	assert_string_equal(jstr(o, "spec.template.metadata.labels.app"), "checkout-primary");
+	assert_non_null(jstr(o, "spec.template.metadata.annotations.flagger-id"));
+	snprintf(fid, sizeof fid, "%s", jstr(o, "spec.template.metadata.annotations.flagger-id"));
+	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.template.spec.containers"), 0), "env"), 0), "valueFrom.configMapKeyRef.name"), "checkout-config-primary");
+	assert_string_equal(jstr(json_array_get(jpath(o, "spec.template.spec.volumes"), 0), "secret.secretName"), "checkout-secret-primary");
+	assert_string_equal(jstr(json_array_get(jpath(o, "spec.template.spec.volumes"), 1), "configMap.name"), "gone");
+	assert_int_equal(json_integer_value(jpath(o, "spec.replicas")), 2);
+	json_decref(o);
+	o = get(f, K8S_RES(CONFIGMAPS), "checkout-config-primary");
+	assert_string_equal(jstr(o, "data.mode"), "fast");
+	json_decref(o);
+	o = get(f, K8S_RES(SECRETS), "checkout-secret-primary");
+	assert_string_equal(jstr(o, "data.key"), "c2VjcmV0");
+	json_decref(o);
+	o = get(f, K8S_RES(SERVICES), "checkout");
+	assert_string_equal(jstr(o, "spec.selector.app"), "checkout-primary");
+	json_decref(o);
+	o = get(f, K8S_RES(SERVICES), "checkout-canary");
+	assert_string_equal(jstr(o, "spec.selector.app"), "checkout");
+	json_decref(o);
+	/* The primary is ready at once (ready-delay 0), so the target is at zero. */
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout");
+	assert_int_equal(json_integer_value(jpath(o, "spec.replicas")), 0);
+	json_decref(o);
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);	/* idempotent */
+
+	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+	assert_int_equal(strlen(rev.id), 33);
+	assert_string_equal(rev.image, "checkout:v1");
+	snprintf(id1, sizeof id1, "%s", rev.id);
+	/* A config change changes the config part only. */
+	patch = json_pack("{s:{s:s}}", "data", "mode", "slow");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "shop", "checkout-config", K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+	assert_memory_equal(rev.id, id1, 16);
+	assert_string_not_equal(rev.id, id1);
+	/* A new image changes the template part. */
+	patch = json_loads("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"checkout\",\"image\":\"checkout:v2\"}]}}}}", 0, NULL);
+	assert_int_equal(k8s_patch(f->c, K8S_RES(DEPLOYMENTS), "shop", "checkout", K8S_PATCH_STRATEGIC, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+	assert_memory_not_equal(rev.id, id1, 16);
+	assert_string_equal(rev.image, "checkout:v2");
+
+	/* Scale up from zero: the primary's replica count. */
+	assert_int_equal(k8s_cluster_ops.scale(f->k, &c, true, err), ST_OK);
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout");
+	assert_int_equal(json_integer_value(jpath(o, "spec.replicas")), 2);
+	json_decref(o);
+	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_CANARY, (int64_t)time(NULL) * 1000, &rd), ST_OK);
+	assert_true(rd.ready);
+	/* A canary that never gets ready. */
+	patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "test.perch.dev/never-ready", "true");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(DEPLOYMENTS), "shop", "checkout", K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_CANARY, (int64_t)time(NULL) * 1000, &rd), ST_OK);
+	assert_false(rd.ready);
+	assert_true(rd.retriable);
+	assert_string_equal(rd.msg, "waiting for rollout to finish: 1 of 2 (readyThreshold 100%) updated replicas are available");
+
+	/* Promotion copies the template (new flagger-id), the annotations and the configs. */
+	patch = json_loads("{\"metadata\":{\"annotations\":{\"test.perch.dev/never-ready\":null}}}", 0, NULL);
+	assert_int_equal(k8s_patch(f->c, K8S_RES(DEPLOYMENTS), "shop", "checkout", K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	assert_int_equal(k8s_cluster_ops.promote(f->k, &c, err), ST_OK);
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout-primary");
+	assert_string_equal(jstr(json_array_get(jpath(o, "spec.template.spec.containers"), 0), "image"), "checkout:v2");
+	assert_string_not_equal(jstr(o, "spec.template.metadata.annotations.flagger-id"), fid);
+	assert_string_equal(jstr(o, "spec.template.metadata.labels.app"), "checkout-primary");
+	json_decref(o);
+	o = get(f, K8S_RES(CONFIGMAPS), "checkout-config-primary");
+	assert_string_equal(jstr(o, "data.mode"), "slow");
+	json_decref(o);
+	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_PRIMARY, (int64_t)time(NULL) * 1000, &rd), ST_OK);
+	assert_true(rd.ready);
+
+	/* Scale down; an Event on the target. */
+	assert_int_equal(k8s_cluster_ops.scale(f->k, &c, false, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.emit_event(f->k, &c, SEV_WARNING, "Canary failed! Scaling down checkout.shop"), ST_OK);
+	assert_int_equal(k8s_list(f->c, K8S_RES(EVENTS), "shop", NULL, &o, &e), ST_OK);
+	assert_int_equal(json_array_size(json_object_get(o, "items")), 1);
+	assert_string_equal(jstr(json_array_get(json_object_get(o, "items"), 0), "message"), "Canary failed! Scaling down checkout.shop");
+	assert_string_equal(jstr(json_array_get(json_object_get(o, "items"), 0), "type"), "Warning");
+	assert_string_equal(jstr(json_array_get(json_object_get(o, "items"), 0), "involvedObject.name"), "checkout");
+	json_decref(o);
+}
+
+struct route_case {
+	const char *provider;
+	enum k8s_res_id res;
+	const char *object;		/* the route object's name */
+	const char *weight_path;	/* a JSONish description checked by text */
+	const char *want;		/* substring of the object's JSON at 80/20 */
+};
+
+static const struct route_case route_cases[] = {
+	{ "kubernetes", K8S__COUNT, NULL, NULL, NULL },
+	{ "linkerd", K8S_TRAFFICSPLITS_A1, "checkout", "spec", "{\"service\":\"checkout-canary\",\"weight\":\"20\"}" },
+	{ "smi:v1alpha2:osm", K8S_TRAFFICSPLITS_A2, "checkout", "spec", "{\"service\":\"checkout-primary\",\"weight\":80}" },
+	{ "smi:v1alpha3:linkerd", K8S_TRAFFICSPLITS_A3, "checkout", "spec", "{\"service\":\"checkout-canary\",\"weight\":20}" },
+	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "spec", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":20" },
+	{ "gatewayapi:v1beta1", K8S_HTTPROUTES_V1B1, "checkout", "spec", "\"name\":\"checkout-primary\",\"port\":80,\"weight\":80" },
+	{ "istio", K8S_VIRTUALSERVICES, "checkout", "spec", "{\"destination\":{\"host\":\"checkout-canary\"},\"weight\":20}" },
+	{ "nginx", K8S_INGRESSES, "checkout-canary", "metadata", "\"nginx.ingress.kubernetes.io/canary-weight\":\"20\"" },
+};
+
+static void
+test_routers(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX], *text;
+	struct routes r;
+	size_t i;
+	json_t *o;
+
+	for (i = 0; i < sizeof route_cases / sizeof route_cases[0]; i++) {
+		const struct route_case *t = &route_cases[i];
+		struct canary_cfg c = cfg_for(t->provider);
+		struct routes w = { .primary = 80, .canary = 20, .mirrored = false };
+
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK)
+			fail_msg("%s: initialize: %s", t->provider, err);
+		if (k8s_cluster_ops.get_routes(f->k, &c, &r, err) != ST_OK)
+			fail_msg("%s: get: %s", t->provider, err);
+		assert_int_equal(r.primary, 100);
+		assert_int_equal(r.canary, 0);
+		if (k8s_cluster_ops.set_routes(f->k, &c, &w, err) != ST_OK)
+			fail_msg("%s: set: %s", t->provider, err);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_int_equal(r.primary, 80);
+		assert_int_equal(r.canary, 20);
+		if (t->object) {
+			o = get(f, &k8s_resources[t->res], t->object);
+			text = json_dumps(json_object_get(o, t->weight_path), JSON_COMPACT);
+			if (!strstr(text, t->want))
+				fail_msg("%s: %s lacks %s", t->provider, text, t->want);
+			free(text);
+			json_decref(o);
+		}
+		w = (struct routes){ .primary = 100, .canary = 0 };
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	}
+	/* Istio mirroring. */
+	{
+		struct canary_cfg c = cfg_for("istio");
+		struct routes w = { .primary = 100, .canary = 0, .mirrored = true };
+
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_true(r.mirrored);
+	}
+	{
+		struct canary_cfg c = cfg_for("contour");
+
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_UNSUPPORTED);
+		assert_non_null(strstr(err, "provider \"contour\" is not supported"));
+	}
+}
+
+/* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
+ * the NGINX ingressRef. */
+static void
+test_routing_from_spec(void **state)
+{
+	struct fx *f = *state;
+	static const char *const hosts[] = { "search.example.com" };
+	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
+	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
+		.ingress = "web" };
+	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
+	char err[ERRMSG_MAX], *text;
+	struct routes w = { .primary = 70, .canary = 30 }, r;
+	json_t *o;
+	size_t i;
+
+	apply(f, K8S_RES(INGRESSES), "shop", "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"rules\":"
+	    "[{\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":"
+	    "{\"service\":{\"name\":\"search\",\"port\":{\"number\":80}}}}]}}]}}");
+	rt.parent_refs = json_loads("[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]", 0, NULL);
+	for (i = 0; i < 3; i++) {
+		struct canary_cfg c = cfg_for(providers[i]);
+
+		c.name = (char *)"search";
+		c.service = (char *)"search";
+		k8s_cluster_set_routing(f->k, "shop", "search", &rt);
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK)
+			fail_msg("%s: %s", providers[i], err);
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_int_equal(r.canary, 30);
+	}
+	json_decref(rt.parent_refs);
+	o = get(f, K8S_RES(HTTPROUTES_V1), "search");
+	text = json_dumps(json_object_get(o, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(text, "\"parentRefs\":[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]"));
+	assert_non_null(strstr(text, "\"hostnames\":[\"search.example.com\"]"));
+	free(text);
+	json_decref(o);
+	o = get(f, K8S_RES(VIRTUALSERVICES), "search");
+	text = json_dumps(json_object_get(o, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(text, "\"gateways\":[\"public-gateway.istio-system.svc.cluster.local\"]"));
+	assert_non_null(strstr(text, "\"hosts\":[\"search.example.com\",\"search\"]"));
+	free(text);
+	json_decref(o);
+	o = get(f, K8S_RES(INGRESSES), "web-canary");
+	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
+	json_decref(o);
+}
+
+static void
+test_refuses_flagger(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	char err[ERRMSG_MAX], json[512], now[32];
+	time_t t = time(NULL);
+
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
+	    "\"metadata\":{\"name\":\"checkout\"},\"spec\":{\"targetRef\":{\"name\":\"checkout\"}},"
+	    "\"status\":{\"phase\":\"Succeeded\",\"conditions\":[{\"type\":\"Promoted\","
+	    "\"status\":\"True\",\"lastUpdateTime\":\"%s\"}]}}", now);
+	apply(f, K8S_RES(CANARIES), "shop", json);
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_REFUSED);
+	assert_non_null(strstr(err, "reconciled by a running Flagger"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ready_table),
+		cmocka_unit_test(test_template_hash),
+		cmocka_unit_test(test_initialize_and_promote),
+		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_routing_from_spec),
+		cmocka_unit_test(test_refuses_flagger),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

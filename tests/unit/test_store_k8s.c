@@ -1,0 +1,233 @@
+/* test_store_k8s.c — canary state in a ConfigMap and control in a Lease, on
+ * the test API server: round trips, the bounded journal, list, a second
+ * controller refused with the holder's name, take-over after the holder dies
+ * and its lease expires (resuming from the stored status), a read-only store
+ * that never writes, conflicts, and a corrupted status. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app/store_k8s.h"
+#include "helper_apiserver.h"
+#include "k8s/kubeconfig.h"
+#include "k8s/rest.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define KEY "default/checkout"
+
+struct fx {
+	struct apiserver srv;
+	struct k8s_config *cfg;
+	struct k8s_client *c;
+};
+
+static struct k8s_client *
+new_client(struct fx *f, bool ro, struct k8s_config **cfg)
+{
+	struct kubeconfig_opts ko = { .path = f->srv.kubeconfig };
+	struct k8s_client_opts o = { .backoff_ms = 20, .read_only = ro };
+	struct k8s_client *c;
+
+	assert_int_equal(k8s_config_load(&ko, cfg, NULL), ST_OK);
+	assert_int_equal(k8s_client_new(*cfg, &o, &c, NULL), ST_OK);
+	return c;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+
+	if (apiserver_start(&f->srv, NULL) != 0)
+		return -1;
+	f->c = new_client(f, false, &f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	k8s_client_free(f->c);
+	k8s_config_free(f->cfg);
+	apiserver_stop(&f->srv);
+	free(f);
+	return 0;
+}
+
+static void
+test_status_spec_journal(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *s = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 30,
+		.failed_checks = 1, .iterations = 3, .seq = 7 }, got;
+	struct canary_cfg cfg = { .ns = "default", .name = "checkout", .target = "checkout",
+		.target_kind = "Deployment", .service = "checkout", .provider = "linkerd", .port = 80,
+		.interval_s = 30, .threshold = 5, .max_weight = 50, .step_weight = 10 }, *cfg2;
+	struct journal_rec rec, *tail = xcalloc(300, sizeof *tail);
+	char err[ERRMSG_MAX], **names;
+	size_t n, i;
+
+	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_NOTFOUND);
+	snprintf(st.last_applied, sizeof st.last_applied, "0123456789abcdef");
+	snprintf(st.reason, sizeof st.reason, "waiting");
+	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
+	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_OK);
+	assert_int_equal(got.phase, PHASE_PROGRESSING);
+	assert_int_equal(got.canary_weight, 30);
+	assert_string_equal(got.last_applied, "0123456789abcdef");
+	/* Writes survive a few injected conflicts. */
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"conflict\":2,\"path\":\"configmaps\"}"), 200);
+	st.canary_weight = 40;
+	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
+	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_OK);
+	assert_int_equal(got.canary_weight, 40);
+
+	assert_int_equal(store_k8s_ops.save_spec(s, KEY, &cfg, err), ST_OK);
+	assert_int_equal(store_k8s_ops.load_spec(s, KEY, &cfg2, err), ST_OK);
+	assert_string_equal(cfg2->provider, "linkerd");
+	assert_int_equal(cfg2->port, 80);
+	canary_cfg_free(cfg2);
+
+	store_k8s_set_journal_max(s, 20);
+	for (i = 0; i < 30; i++) {
+		memset(&rec, 0, sizeof rec);
+		rec.time_ms = 1000 * (int64_t)i;
+		snprintf(rec.canary, sizeof rec.canary, KEY);
+		rec.kind = REC_EVENT;
+		snprintf(rec.type, sizeof rec.type, "Normal");
+		snprintf(rec.reason, sizeof rec.reason, "Synced");
+		snprintf(rec.message, sizeof rec.message, "event %zu", i);
+		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	}
+	n = store_k8s_ops.tail(s, KEY, tail, 300);
+	assert_int_equal(n, 20);
+	assert_string_equal(tail[0].message, "event 10");
+	assert_string_equal(tail[n - 1].message, "event 29");
+	n = store_k8s_ops.tail(s, KEY, tail, 5);
+	assert_int_equal(n, 5);
+	assert_string_equal(tail[0].message, "event 25");
+
+	n = store_k8s_ops.list(s, &names);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], KEY);
+	free(names[0]);
+	free(names);
+	free(tail);
+	store_k8s_close(s);
+}
+
+static void
+test_lease(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0), *b = store_k8s_open(f->c, false, 0);
+	char holder[96];
+	pid_t pid;
+	int wst, i, rc;
+
+	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder), ST_OK);
+	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_LOCKED);
+	assert_non_null(strstr(holder, "alice@box pid "));
+	assert_int_equal(store_k8s_ops.release(a, KEY), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_OK);
+	/* a lost it: renewing says so. */
+	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_LOCKED);
+	store_k8s_close(b);	/* releases */
+	store_k8s_close(a);
+
+	/* A controller that dies holding a 2-second lease, after saving status. */
+	pid = fork();
+	if (pid == 0) {
+		struct k8s_config *cfg;
+		struct k8s_client *c = new_client(f, false, &cfg);
+		struct store_k8s *s = store_k8s_open(c, false, 2);
+		struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 20 };
+
+		if (store_k8s_ops.acquire(s, "default/dying", "carol@box", holder, sizeof holder) != ST_OK ||
+		    store_k8s_ops.save(s, "default/dying", &st, NULL) != ST_OK)
+			_exit(1);
+		_exit(0);	/* dies: no release */
+	}
+	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+	b = store_k8s_open(f->c, false, 0);
+	assert_int_equal(store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder), ST_LOCKED);
+	assert_non_null(strstr(holder, "carol@box"));
+	for (i = 0, rc = ST_LOCKED; i < 40 && rc == ST_LOCKED; i++) {
+		usleep(100000);
+		rc = store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder);
+	}
+	assert_int_equal(rc, ST_OK);
+	{
+		struct canary_status got;
+		char err[ERRMSG_MAX];
+
+		assert_int_equal(store_k8s_ops.load(b, "default/dying", &got, err), ST_OK);
+		assert_int_equal(got.phase, PHASE_PROGRESSING);
+		assert_int_equal(got.canary_weight, 20);
+	}
+	store_k8s_close(b);
+}
+
+static void
+test_read_only_and_corrupt(void **state)
+{
+	struct fx *f = *state;
+	struct k8s_config *rocfg;
+	struct k8s_client *ro = new_client(f, true, &rocfg);
+	struct store_k8s *s = store_k8s_open(f->c, false, 0), *w = store_k8s_open(ro, true, 0);
+	struct canary_status st = { .phase = PHASE_SUCCEEDED }, got;
+	char err[ERRMSG_MAX], holder[96];
+	struct journal_rec rec = { .kind = REC_EVENT };
+	struct k8s_err e;
+	json_t *patch;
+	int writes;
+
+	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
+	writes = apiserver_audit_count(&f->srv, "PUT ") + apiserver_audit_count(&f->srv, "POST ") +
+	    apiserver_audit_count(&f->srv, "PATCH ");
+	assert_int_equal(store_k8s_ops.load(w, KEY, &got, err), ST_OK);
+	assert_int_equal(got.phase, PHASE_SUCCEEDED);
+	assert_int_equal(store_k8s_ops.save(w, KEY, &st, err), ST_REFUSED);
+	assert_int_equal(store_k8s_ops.acquire(w, KEY, "eve@box", holder, sizeof holder), ST_REFUSED);
+	snprintf(rec.canary, sizeof rec.canary, KEY);
+	assert_int_equal(store_k8s_ops.append(w, &rec), ST_REFUSED);
+	store_k8s_close(w);
+	assert_int_equal(apiserver_audit_count(&f->srv, "PUT ") + apiserver_audit_count(&f->srv, "POST ") +
+	    apiserver_audit_count(&f->srv, "PATCH "), writes);
+
+	patch = json_pack("{s:{s:s}}", "data", "status", "{not json");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "default", "perch-checkout", K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_CORRUPT);
+	assert_non_null(strstr(err, "data.status is not JSON"));
+	store_k8s_close(s);
+	k8s_client_free(ro);
+	k8s_config_free(rocfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_spec_journal),
+		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_read_only_and_corrupt),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
