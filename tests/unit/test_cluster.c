@@ -413,6 +413,23 @@ test_routing_from_spec(void **state)
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
 	json_decref(o);
+
+	/* A Gateway that has not accepted the route's generation halts the read. */
+	{
+		struct canary_cfg c = cfg_for("gatewayapi:v1");
+		struct k8s_err e;
+
+		c.name = (char *)"search";
+		c.service = (char *)"search";
+		o = get(f, K8S_RES(HTTPROUTES_V1), "search");
+		json_object_set_new(o, "status", json_pack("{s:[{s:{s:s}, s:[{s:s, s:s, s:I}]}]}",
+		    "parents", "parentRef", "name", "public", "conditions", "type", "Accepted",
+		    "status", "False", "observedGeneration", json_integer_value(jpath(o, "metadata.generation"))));
+		assert_int_equal(k8s_update_status(f->c, K8S_RES(HTTPROUTES_V1), "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_AGAIN);
+		assert_non_null(strstr(err, "HTTPRoute search.shop parent public is not ready (status: False"));
+	}
 }
 
 static void

@@ -566,6 +566,23 @@ test_tls(void **state)
 	assert_int_equal(tls_get(&srv, tlsdir, user, false, &e), ST_OK);
 	assert_int_equal(tls_get(&srv, tlsdir, user, true, &e), ST_AUTH);
 	assert_int_equal(e.http, 403);
+	/* insecure-skip-tls-verify without the CA. */
+	{
+		char text[1024];
+		struct buf err;
+
+		snprintf(text, sizeof text, "clusters:\n- name: t\n  cluster: {server: '%s', "
+		    "insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: exec-token-x}\n"
+		    "contexts:\n- name: x\n  context: {cluster: t, user: u}\ncurrent-context: x\n", srv.url);
+		buf_init(&err, 256);
+		assert_int_equal(k8s_config_parse("insecure", text, strlen(text), NULL, &cfg, &err), ST_OK);
+		assert_int_equal(k8s_client_new(cfg, NULL, &c, &err), ST_OK);
+		assert_int_equal(k8s_get(c, K8S_RES(NAMESPACES), NULL, "default", &got, &e), ST_OK);
+		json_decref(got);
+		k8s_client_free(c);
+		k8s_config_free(cfg);
+		buf_fini(&err);
+	}
 	/* No credentials at all: 401. */
 	assert_int_equal(tls_get(&srv, tlsdir, "    {}\n", false, &e), ST_AUTH);
 	assert_int_equal(e.http, 401);
@@ -574,7 +591,7 @@ test_tls(void **state)
 	snprintf(user, sizeof user, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
 	    "      command: %s/tests/data/k8s/exec-plugin.sh\n      args: [token, v1]\n", cwd);
 	assert_int_equal(tls_get(&srv, tlsdir, user, false, &e), ST_OK);
-	assert_int_equal(apiserver_audit_count(&srv, "GET /api/v1/namespaces/default rw 200"), 3);
+	assert_int_equal(apiserver_audit_count(&srv, "GET /api/v1/namespaces/default rw 200"), 4);
 	assert_int_equal(apiserver_audit_count(&srv, "POST /api/v1/namespaces/default/configmaps rw 201"), 1);
 	assert_int_equal(apiserver_audit_count(&srv, "GET /api/v1/namespaces/default ro 200"), 1);
 
