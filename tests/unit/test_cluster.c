@@ -448,6 +448,29 @@ test_refuses_flagger(void **state)
 	apply(f, K8S_RES(CANARIES), "shop", json);
 	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_REFUSED);
 	assert_non_null(strstr(err, "reconciled by a running Flagger"));
+
+	/* Suspended in Flagger: perch may take it. */
+	{
+		json_t *p = json_pack("{s:{s:b}}", "spec", "suspend", 1);
+		struct k8s_err e;
+
+		assert_int_equal(k8s_patch(f->c, K8S_RES(CANARIES), "shop", "checkout", K8S_PATCH_MERGE, p, NULL, &e), ST_OK);
+		json_decref(p);
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
+		/* A Canary with an old status, while a Flagger Deployment runs. */
+		p = json_pack("{s:{s:b}}", "spec", "suspend", 0);
+		assert_int_equal(k8s_patch(f->c, K8S_RES(CANARIES), "shop", "checkout", K8S_PATCH_MERGE, p, NULL, &e), ST_OK);
+		json_decref(p);
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_OK);
+		apply(f, K8S_RES(NAMESPACES), NULL, "{\"metadata\":{\"name\":\"flagger-system\"}}");
+		apply(f, K8S_RES(DEPLOYMENTS), "flagger-system", "{\"metadata\":{\"name\":\"flagger\","
+		    "\"labels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"spec\":{\"replicas\":1,"
+		    "\"selector\":{\"matchLabels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"template\":"
+		    "{\"metadata\":{\"labels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"spec\":"
+		    "{\"containers\":[{\"name\":\"flagger\",\"image\":\"flagger:1.44\"}]}}}}");
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_REFUSED);
+		assert_non_null(strstr(err, "Flagger runs in this cluster (deployment flagger-system/flagger)"));
+	}
 }
 
 int
