@@ -7,7 +7,6 @@
  * the viewer's approval.  Headless runs have nobody to approve and bring no
  * new revisions, so they end when every canary is terminal.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,20 @@ static const enum scenario default_set[] = {
 	SCN_NO_TRAFFIC, SCN_SLOW_START, SCN_FLAPPING,
 };
 
+/* Headless runs with a limit follow the canaries' phases from the records
+ * they print: one flag per canary (found by name in a sorted table) and a
+ * count of those terminal.  Cheaper than snapshots, which cost memory and
+ * time with thousands of canaries. */
+struct tracker {
+	struct tracked {
+		char key[128];
+		bool terminal;
+	} *t;
+	size_t n;
+	atomic_size_t terminal;
+	FILE *out;
+};
+
 struct demo {
 	const struct demo_opts *o;
 	struct perch_clock *clock;
@@ -36,6 +49,7 @@ struct demo {
 	struct runner *runner;
 	struct store_dir *store;
 	struct tui *tui;
+	struct tracker track;
 	size_t n;
 };
 
@@ -74,43 +88,50 @@ demo_count(const struct demo_opts *o)
 	return o->n_scenarios ? o->n_scenarios : sizeof default_set / sizeof default_set[0];
 }
 
-struct waiter {
-	struct runner *runner;
-	atomic_bool done;
-};
-
-static void *
-waiter_main(void *arg)
+static int
+tracked_cmp(const void *a, const void *b)
 {
-	struct waiter *w = arg;
-
-	runner_wait(w->runner);
-	atomic_store(&w->done, true);
-	return NULL;
+	return strcmp(((const struct tracked *)a)->key, ((const struct tracked *)b)->key);
 }
 
-/* Headless: until every canary is terminal, or the duration limit.  With a
- * limit, a helper thread waits for the runner while this one watches the
- * clock (polling snapshots instead would rebuild one per poll). */
+/* The runner's sink: prints the record, then notes the canary's phase. */
+static void
+tracking_sink(void *arg, const struct journal_rec *rec)
+{
+	struct tracker *k = arg;
+	struct tracked probe = { .terminal = false }, *hit;
+	bool now;
+
+	headless_sink(k->out, rec);
+	if (rec->kind != REC_EVENT)
+		return;
+	snprintf(probe.key, sizeof probe.key, "%s", rec->canary);
+	hit = bsearch(&probe, k->t, k->n, sizeof *k->t, tracked_cmp);
+	if (hit == NULL || hit->terminal == (now = phase_is_terminal(rec->phase)))
+		return;
+	hit->terminal = now;
+	if (now)
+		atomic_fetch_add(&k->terminal, 1);
+	else
+		atomic_fetch_sub(&k->terminal, 1);
+}
+
+/* Headless: until every canary is terminal, or the duration limit. */
 static void
 wait_headless(struct demo *d, struct demo_result *res)
 {
-	struct timespec nap = { 0, 10 * 1000000 };
-	struct waiter w = { .runner = d->runner };
-	pthread_t t;
+	struct timespec nap = { 0, 5 * 1000000 };
 
-	atomic_init(&w.done, false);
-	if (d->o->duration_ms <= 0 || pthread_create(&t, NULL, waiter_main, &w) != 0) {
-		runner_wait(d->runner);
-		return;
+	if (d->o->duration_ms > 0) {
+		while (atomic_load(&d->track.terminal) < d->n) {
+			if (clock_at_limit(d->clock)) {
+				res->cut = true;
+				return;
+			}
+			nanosleep(&nap, NULL);
+		}
 	}
-	while (!atomic_load(&w.done) && !clock_at_limit(d->clock))
-		nanosleep(&nap, NULL);
-	res->cut = !atomic_load(&w.done);
-	/* runner_stop ends runner_wait too. */
-	if (res->cut)
-		runner_stop(d->runner);
-	pthread_join(t, NULL);
+	runner_wait(d->runner);
 }
 
 static int
@@ -140,8 +161,8 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	rc.metrics_ctx = d->world;
 	rc.clock_ctx = d->clock;
 	if (o->headless) {
-		rc.sink = headless_sink;
-		rc.sink_arg = o->out != NULL ? o->out : stdout;
+		rc.sink = tracking_sink;
+		rc.sink_arg = &d->track;
 	} else {
 		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO" });
 		if (d->tui == NULL) {
@@ -159,6 +180,7 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	}
 	d->runner = runner_new(&rc);
 	d->n = demo_count(o);
+	d->track.t = xcalloc(d->n, sizeof *d->track.t);
 	for (i = 0; i < d->n; i++) {
 		enum scenario scn;
 		struct canary_cfg *c = demo_canary(o, i, &scn);
@@ -167,8 +189,11 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 			canary_cfg_free(c);
 			return EXIT_INFRA;
 		}
+		snprintf(d->track.t[i].key, sizeof d->track.t[i].key, "%s/%s", c->ns, c->name);
 		runner_add(d->runner, c);
 	}
+	d->track.n = d->n;
+	qsort(d->track.t, d->track.n, sizeof *d->track.t, tracked_cmp);
 	return EXIT_OK;
 }
 
@@ -181,12 +206,13 @@ demo_teardown(struct demo *d)
 	store_dir_close(d->store);
 	sim_world_free(d->world);
 	clock_free(d->clock);
+	free(d->track.t);
 }
 
 int
 demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t errsz)
 {
-	struct demo d = { .o = o };
+	struct demo d = { .o = o, .track = { .out = o->out != NULL ? o->out : stdout } };
 	struct demo_result local;
 	int status;
 

@@ -417,6 +417,31 @@ sd_entry_get(struct store_dir *sd, const char *canary)
 
 /* ---- status and spec ---------------------------------------------------- */
 
+/* May this handle write the canary's state?  Not when read-only, and not
+ * while another controller holds its lock (a handle that never acquired
+ * may write when nobody holds it). */
+int
+sd_may_write(struct store_dir *sd, const char *canary, char *err)
+{
+	char holder[128];
+	bool mine;
+
+	if (sd->ro) {
+		seterr(err, "the state directory is open read-only");
+		return ST_REFUSED;
+	}
+	if (store_dir_check_name(canary, err ? err : (char[ERRMSG_MAX]){0}, ERRMSG_MAX) != ST_OK)
+		return ST_INVALID;
+	pthread_mutex_lock(&sd->mu);
+	mine = sd_entry_get(sd, canary)->lock_fd >= 0;
+	pthread_mutex_unlock(&sd->mu);
+	if (!mine && store_dir_holder(sd, canary, holder, sizeof holder) == ST_OK) {
+		seterr(err, "%s is controlled by %s", canary, holder);
+		return ST_LOCKED;
+	}
+	return ST_OK;
+}
+
 static int
 sd_load(void *ctx, const char *canary, struct canary_status *out, char *err)
 {
@@ -467,11 +492,8 @@ sd_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	struct store_dir *sd = ctx;
 	int rc;
 
-	if (sd->ro) {
-		seterr(err, "the state directory is open read-only");
-		return ST_REFUSED;
-	}
-	if ((rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
+	if ((rc = sd_may_write(sd, canary, err)) != ST_OK ||
+	    (rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
 		return rc;
 	return envelope_write(sd, canary, "status", status_to_json(st), err);
 }
@@ -482,11 +504,7 @@ sd_save_spec(void *ctx, const char *canary, const struct canary_cfg *cfg, char *
 	struct store_dir *sd = ctx;
 	int rc;
 
-	if (sd->ro) {
-		seterr(err, "the state directory is open read-only");
-		return ST_REFUSED;
-	}
-	if ((rc = sd_mkdirs(sd, canary, err)) != ST_OK)
+	if ((rc = sd_may_write(sd, canary, err)) != ST_OK || (rc = sd_mkdirs(sd, canary, err)) != ST_OK)
 		return rc;
 	return envelope_write(sd, canary, "spec", spec_to_json(cfg), err);
 }

@@ -27,7 +27,9 @@
  * Control: acquire takes flock(LOCK_EX|LOCK_NB) on the lock file.  The lock
  * belongs to the open file, so a second store (in this or another process)
  * gets ST_LOCKED with the holder's text; the kernel drops it when the holder
- * exits or is killed.  renew is a no-op.
+ * exits or is killed.  renew is a no-op.  While another controller holds a
+ * canary, save, save_spec and append of this handle return ST_LOCKED (a
+ * handle that never acquires may write a canary nobody holds).
  *
  * Read-only stores (watch, status) open every file O_RDONLY; each mutating op
  * (acquire, renew, release, save, append, save_spec) returns ST_REFUSED

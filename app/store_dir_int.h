@@ -43,6 +43,9 @@ int sd_mkdirs(const struct store_dir *sd, const char *canary, char *err);
 int sd_read_file(const char *path, size_t max, struct buf *b, char *err);
 /* One-line reason into an ERRMSG_MAX buffer; err may be NULL. */
 void seterr(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ST_OK, ST_REFUSED (read-only), ST_INVALID (name) or ST_LOCKED (another
+ * controller holds the canary); err says which.  Mutex not held. */
+int sd_may_write(struct store_dir *sd, const char *canary, char *err);
 /* Mutex held by the caller. */
 struct sd_entry *sd_entry_get(struct store_dir *sd, const char *canary);
 

@@ -55,8 +55,11 @@ sd_append(void *ctx, const struct journal_rec *rec)
 	ssize_t w;
 	int fd, st;
 
-	if (sd->ro)
-		return ST_REFUSED;
+	if ((st = sd_may_write(sd, rec->canary, err)) != ST_OK) {
+		if (st != ST_REFUSED)
+			log_warn("journal: %s", err);
+		return st;
+	}
 	if ((st = sd_mkdirs(sd, rec->canary, err)) != ST_OK ||
 	    (st = sd_path(sd, rec->canary, "journal.jsonl", path, sizeof path, err)) != ST_OK ||
 	    (st = sd_path(sd, rec->canary, "journal.1.jsonl", old, sizeof old, err)) != ST_OK) {

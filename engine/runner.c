@@ -171,6 +171,7 @@ struct runner {
 	struct metric_value *mv;
 	size_t cap_mq;
 	struct journal_rec rec;
+	struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -1121,15 +1122,15 @@ observe_list(struct runner *r)
 static void
 observe(struct runner *r)
 {
-	struct journal_rec *recs = xcalloc(HIST_EVENTS, sizeof *recs);
 	size_t i;
 
+	if (r->tail == NULL)
+		r->tail = xcalloc(HIST_EVENTS, sizeof *r->tail);
 	if (r->cfg.observer)
 		observe_list(r);
 	for (i = 0; i < r->n; i++)
 		if (r->cs[i]->readonly)
-			refresh(r, r->cs[i], recs);
-	free(recs);
+			refresh(r, r->cs[i], r->tail);
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -1477,6 +1478,7 @@ runner_free(struct runner *r)
 	free(r->results);
 	free(r->mq);
 	free(r->mv);
+	free(r->tail);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);

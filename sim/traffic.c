@@ -182,15 +182,14 @@ eval_one(struct sim_world *w, const struct metric_query *q, struct metric_value 
 	const struct canary_cfg *c = q->canary;
 	struct sim_traffic t;
 	struct sim_app *a;
-	char key[128];
 	double p99;
 	int window_s;
 
 	memset(out, 0, sizeof *out);
-	snprintf(key, sizeof key, "%s/%s", c->ns, c->name);
-	if ((a = sim_find(w, key)) == NULL) {
+	if ((a = sim_app_of(w, c)) == NULL) {
 		out->result = CHECK_ERROR;
-		snprintf(out->err, sizeof out->err, "canary %s is not in the simulated world", key);
+		snprintf(out->err, sizeof out->err, "canary %.100s/%.100s is not in the simulated world",
+		    c->ns, c->name);
 		return;
 	}
 	if (!q->volume && m->kind == METRIC_CUSTOM) {

@@ -83,13 +83,33 @@ sim_find(struct sim_world *w, const char *key)
 	return w->slots[i] != 0 ? &w->apps[w->slots[i] - 1] : NULL;
 }
 
-static struct sim_app *
-app_of(struct sim_world *w, const struct canary_cfg *c)
+static bool
+key_is(const struct sim_app *a, const struct canary_cfg *c)
 {
+	size_t n = strlen(c->ns);
+
+	return strncmp(a->key, c->ns, n) == 0 && a->key[n] == '/' && strcmp(a->key + n + 1, c->name) == 0;
+}
+
+/* The engine asks with the same canary_cfg pointers tick after tick: a
+ * pointer cache saves formatting and hashing the name each time; a hit is
+ * still checked by name, so a reused address never finds the wrong app. */
+struct sim_app *
+sim_app_of(struct sim_world *w, const struct canary_cfg *c)
+{
+	size_t h = ((uintptr_t)c >> 4) & (SIM_LOOKUP_CACHE - 1);
+	struct sim_app *a;
 	char key[128];
 
+	if (w->lookup[h].cfg == c && w->lookup[h].idx < w->n &&
+	    key_is(&w->apps[w->lookup[h].idx], c))
+		return &w->apps[w->lookup[h].idx];
 	snprintf(key, sizeof key, "%s/%s", c->ns, c->name);
-	return sim_find(w, key);
+	if ((a = sim_find(w, key)) != NULL) {
+		w->lookup[h].cfg = c;
+		w->lookup[h].idx = (size_t)(a - w->apps);
+	}
+	return a;
 }
 
 static int
@@ -235,7 +255,7 @@ sim_weight_at(const struct sim_app *a, int64_t t_ms)
 /* ---- cluster_ops -------------------------------------------------------- */
 
 #define LOOKUP(w, a, c, err) do { \
-	if (((a) = app_of((w), (c))) == NULL) { \
+	if (((a) = sim_app_of((w), (c))) == NULL) { \
 		if ((err) != NULL) \
 			snprintf((err), ERRMSG_MAX, "canary %s/%s is not in the simulated world", \
 			    (c)->ns, (c)->name); \

@@ -11,10 +11,12 @@
  * constant per canary.
  *
  * A rollout starts the way it does on a cluster: the world changes the
- * target's template (an image tag bump) shortly after initialization.  With
- * `new_revisions`, the next revision arrives a pause after each finished
- * rollout (the target scaled back to zero), so an interactive demo never
- * runs dry.
+ * target's template (an image tag bump) half an interval after the engine
+ * first reads the revision with the primary in place.  With `new_revisions`,
+ * the next revision arrives a pause after each finished rollout (the target
+ * scaled back to zero, or all traffic left on the canary by a failed
+ * promotion), so an interactive demo never runs dry.  A canary resumed from
+ * saved state (never initialized here) gets its world on first contact.
  *
  * Time: the world reads the clock it is given (for scale, promote and
  * routes); readiness uses the engine's now_ms; metrics use at_ms.

@@ -60,8 +60,14 @@ struct sim_app {
 	int64_t last_touch_ms;
 };
 
+#define SIM_LOOKUP_CACHE 4096	/* canary_cfg pointer -> app, direct-mapped */
+
 struct sim_world {
 	struct sim_options opt;
+	struct {
+		const struct canary_cfg *cfg;
+		size_t idx;
+	} lookup[SIM_LOOKUP_CACHE];
 	struct sim_app *apps;
 	size_t n, cap;
 	size_t *slots;		/* open addressing: app index + 1, 0 = empty */
@@ -70,6 +76,8 @@ struct sim_world {
 };
 
 struct sim_app *sim_find(struct sim_world *w, const char *key);
+/* The app of a canary configuration (cached by pointer, checked by name). */
+struct sim_app *sim_app_of(struct sim_world *w, const struct canary_cfg *c);
 /* The canary weight in effect at t_ms. */
 int sim_weight_at(const struct sim_app *a, int64_t t_ms);
 /* Requests of workload wl in [from_ms, to_ms); when durations is given, the

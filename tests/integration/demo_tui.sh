@@ -1,7 +1,8 @@
 # demo_tui.sh — `perch demo` in a real terminal (tmux): the six canaries
 # appear, move (checkout reaches Succeeded), the cart canary waits for
-# approval and goes on once approved; q then y quits with exit 0.  Also
-# `perch demo --state-dir` followed by `perch status` on the same directory.
+# approval and goes on once approved; q then y quits with exit 0.  With
+# --state-dir, `perch watch` in a second terminal follows the demo live,
+# read-only, and `perch status` reads the same directory.
 . "$(dirname "$0")/lib.bash"
 need tmux python3
 
@@ -30,6 +31,18 @@ tm send-keys -t demo a
 WAIT_SECS=5 wait_for shows 'y yes' || fail "no confirmation for approve: $(screen)"
 tm send-keys -t demo y
 WAIT_SECS=10 wait_for shows 'cart +Progressing' || fail "cart did not start after approval: $(screen)"
+
+# A teammate follows in another terminal: same canaries, read-only, moving.
+tm new-session -d -s watch -x 120 -y 40 \
+	"env TERM=xterm-256color '$PERCH_BIN' watch --state-dir '$TMP/state' 2>'$TMP/watch.err'; sleep 60"
+wscreen() { tm capture-pane -p -t watch; }
+wshows() { wscreen | grep -Eq -- "$1"; }
+WAIT_SECS=10 wait_for wshows 'READ-ONLY' || fail "watch: no READ-ONLY header: $(wscreen)"
+WAIT_SECS=10 wait_for wshows 'checkout +Succeeded' || fail "watch: no checkout: $(wscreen)"
+WAIT_SECS=10 wait_for wshows 'cart +Progressing' || fail "watch does not follow cart: $(wscreen)"
+tm send-keys -t watch r
+WAIT_SECS=5 wait_for wshows 'read-only' || fail "watch: r did not answer read-only: $(wscreen)"
+tm send-keys -t watch q
 
 # Meanwhile another terminal can read the state directory.
 out=$("$PERCH_BIN" status --state-dir "$TMP/state"); rc=$?

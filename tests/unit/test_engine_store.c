@@ -114,6 +114,12 @@ shows_success(const struct snapshot *s)
 }
 
 static bool
+shows_corrupt(const struct snapshot *s)
+{
+	return strstr(s->canaries[0].reason, "status.json") != NULL && !s->canaries[0].can_control;
+}
+
+static bool
 refused(const struct snapshot *s)
 {
 	return strstr(s->status_msg, "read-only") != NULL;
@@ -203,6 +209,7 @@ test_store_corrupt(void **state)
 	struct env e;
 	struct store_dir *a;
 	struct runner *r;
+	struct snapshot *s;
 	char err[256], path[128];
 	FILE *f;
 	long size;
@@ -231,6 +238,16 @@ test_store_corrupt(void **state)
 	assert_int_equal(runner_start(r, err, sizeof err), ST_CORRUPT);
 	assert_non_null(strstr(err, "status.json"));
 	assert_non_null(strstr(err, "refusing to control it"));
+	runner_free(r);
+	store_dir_close(a);
+
+	/* A watcher shows the canary with the reason. */
+	a = store_dir_open(e.dir, true, err, sizeof err);
+	r = new_runner(&e, a, true, false, false);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	s = await(r, shows_corrupt);
+	snapshot_unref(s);
+	runner_stop(r);
 	runner_free(r);
 	store_dir_close(a);
 	env_fini(&e);

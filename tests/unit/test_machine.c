@@ -595,6 +595,46 @@ test_command_effects(void **state)
 	assert_int_equal(w.promotions, 1);
 	canary_cfg_free(c);
 
+	/* paused in WaitingPromotion: an approval does not promote until resumed. */
+	c = checkout_cfg();
+	reach(&w, c, &st, PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION);
+	command(&w, c, &st, S(300), CMD_PAUSE, CONFIRM_PROMOTION);
+	command(&w, c, &st, S(301), CMD_APPROVE, CONFIRM_PROMOTION);
+	assert_false(w.out.refused);
+	tick(&w, c, &st, S(301), CONFIRM_PROMOTION);
+	assert_int_equal(st.phase, PHASE_WAITING_PROMOTION);
+	assert_true(w.out.analysed);
+	command(&w, c, &st, S(310), CMD_RESUME, CONFIRM_PROMOTION);
+	tick(&w, c, &st, S(331), CONFIRM_PROMOTION);
+	assert_int_equal(st.phase, PHASE_PROMOTING);
+	canary_cfg_free(c);
+
+	/* skip analysis in Waiting opens the rollout gate and promotes. */
+	c = checkout_cfg();
+	reach(&w, c, &st, PHASE_WAITING, CONFIRM_ROLLOUT);
+	command(&w, c, &st, S(40), CMD_SKIP, CONFIRM_ROLLOUT);
+	tick(&w, c, &st, S(40), CONFIRM_ROLLOUT);
+	assert_int_equal(st.phase, PHASE_PROGRESSING);
+	tick(&w, c, &st, S(70), CONFIRM_ROLLOUT);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_int_equal(w.promotions, 1);
+	canary_cfg_free(c);
+
+	/* a gate held by a webhook is not the engineer's to approve. */
+	c = checkout_cfg();
+	add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
+	world_init(&w);
+	w.hook_ok[0] = false;
+	machine_status_init(&st, 0);
+	tick(&w, c, &st, 0, 0);
+	strcpy(w.rev, "v2");
+	tick(&w, c, &st, S(30), 0);
+	assert_int_equal(st.phase, PHASE_WAITING);
+	command(&w, c, &st, S(31), CMD_APPROVE, 0);
+	assert_true(w.out.refused);
+	assert_true(has_event(&w, "no manual gate is waiting (a webhook holds it)"));
+	canary_cfg_free(c);
+
 	/* skip analysis: promoted at the next (immediate) tick. */
 	c = checkout_cfg();
 	reach(&w, c, &st, PHASE_PROGRESSING, 0);

@@ -503,7 +503,19 @@ test_many_canaries(void **state)
 		assert_int_equal(sim_world_add(w, c, i % SCN__COUNT, err, sizeof err), ST_OK);
 		assert_int_equal(sim_cluster_ops.initialize(w, c, err), ST_OK);
 		assert_int_equal(sim_cluster_ops.get_routes(w, c, &r, err), ST_OK);
+		/* Each canary its own weight: a lookup that confused two
+		 * (configurations freed and allocated at the same address)
+		 * would show. */
+		r = (struct routes){ .primary = 100 - i % 101, .canary = i % 101 };
+		assert_int_equal(sim_cluster_ops.set_routes(w, c, &r, err), ST_OK);
 		canary_cfg_free(c);
+	}
+	for (i = 0; i < 3000; i += 7) {
+		struct sim_view v;
+
+		snprintf(name, sizeof name, "bench/app-%d", i);
+		assert_int_equal(sim_world_view(w, name, mc.now, &v), ST_OK);
+		assert_int_equal(v.routes.canary, i % 101);
 	}
 	assert_int_equal(sim_world_count(w), 3000);
 	sim_world_stats(w, &st);

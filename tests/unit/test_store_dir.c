@@ -793,6 +793,24 @@ test_lock_release_and_close(void **state)
 	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder), ST_LOCKED);
 	assert_non_null(strstr(holder, "alice@laptop pid "));
 	assert_int_equal(OPS.renew(b, "test/podinfo"), ST_CONFLICT);
+	/* The one without control cannot write the canary's state. */
+	{
+		struct canary_status st = sample_status(), got;
+		struct journal_rec r = sample_event(1);
+		struct canary_cfg *c = sample_cfg();
+		char err[ERRMSG_MAX];
+
+		assert_int_equal(OPS.save(a, "test/podinfo", &st, err), ST_OK);
+		st.canary_weight = 99;
+		assert_int_equal(OPS.save(b, "test/podinfo", &st, err), ST_LOCKED);
+		assert_non_null(strstr(err, "alice@laptop pid "));
+		assert_int_equal(OPS.save_spec(b, "test/podinfo", c, err), ST_LOCKED);
+		assert_int_equal(OPS.append(b, &r), ST_LOCKED);
+		assert_int_equal(OPS.tail(a, "test/podinfo", &r, 1), 0);
+		assert_int_equal(OPS.load(b, "test/podinfo", &got, err), ST_OK);
+		assert_int_equal(got.canary_weight, 30);
+		canary_cfg_free(c);
+	}
 	assert_int_equal(OPS.release(a, "test/podinfo"), ST_OK);
 	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder), ST_OK);
 	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_LOCKED);
