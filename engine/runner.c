@@ -49,7 +49,9 @@
  * held by someone else are refreshed the same way in control mode.
  *
  * Control: each canary's lock is taken at start (a corrupt status refuses
- * to start, naming the file), renewed about every RENEW_MS of clock time
+ * control of that canary, naming the file in its snapshot reason and the
+ * log, while the others run; when every canary is corrupt, e.g. the only
+ * one, the start itself is refused), renewed about every RENEW_MS of clock time
  * and before each tick; a canary whose lease was taken over becomes
  * read-only and is never acted on again.  runner_stop saves and releases.
  */
@@ -62,6 +64,7 @@
 
 #include "engine/machine.h"
 #include "engine/runner.h"
+#include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -1367,7 +1370,8 @@ int
 runner_start(struct runner *r, char *err, size_t errsz)
 {
 	int64_t now = now_ms(r);
-	size_t i;
+	char first_err[ERRMSG_MAX + 160] = "";
+	size_t i, corrupt = 0;
 	int rc;
 
 	if (err != NULL && errsz > 0)
@@ -1381,10 +1385,23 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	}
 	for (i = 0; i < r->n && !r->cfg.observer; i++) {
 		struct rcan *c = r->cs[i];
+		char cerr[ERRMSG_MAX + 160] = "";
 		int64_t due;
 
-		rc = take_control(r, c, now, err, errsz);
+		rc = take_control(r, c, now, cerr, sizeof cerr);
+		if (rc == ST_CORRUPT && ++corrupt < r->n) {
+			/* Refuse THIS canary only; the others still run. */
+			log_error("%s", cerr);
+			sanitize(c->err, sizeof c->err, cerr, strlen(cerr));
+			if (first_err[0] == '\0')
+				snprintf(first_err, sizeof first_err, "%s", cerr);
+			continue;
+		}
 		if (rc != ST_OK) {
+			/* Another failure, or every canary is corrupt. */
+			if (err != NULL && errsz > 0)
+				snprintf(err, errsz, "%s", rc == ST_CORRUPT && first_err[0] ?
+				    first_err : cerr);
 			release_all(r);
 			return rc;
 		}
