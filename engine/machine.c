@@ -80,6 +80,29 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 }
 
 void
+obs_copy(struct obs *dst, const struct obs *src, size_t n_hooks, size_t n_metrics)
+{
+	struct obs keep;
+
+	obs_reset(dst, n_hooks, n_metrics);
+	keep = *dst;
+	*dst = *src;
+	dst->hooks = keep.hooks;
+	dst->values = keep.values;
+	dst->volumes = keep.volumes;
+	dst->has_volume = keep.has_volume;
+	dst->cap_hooks = keep.cap_hooks;
+	dst->cap_metrics = keep.cap_metrics;
+	if (n_hooks > 0)
+		memcpy(dst->hooks, src->hooks, n_hooks * sizeof *dst->hooks);
+	if (n_metrics > 0) {
+		memcpy(dst->values, src->values, n_metrics * sizeof *dst->values);
+		memcpy(dst->volumes, src->volumes, n_metrics * sizeof *dst->volumes);
+		memcpy(dst->has_volume, src->has_volume, n_metrics * sizeof *dst->has_volume);
+	}
+}
+
+void
 obs_fini(struct obs *o)
 {
 	free(o->hooks);

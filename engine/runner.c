@@ -39,6 +39,13 @@
  *     two loses them (they are never duplicated); post-rollout hooks are
  *     called at most once for the same reason.
  *
+ * Slow backends: a tick whose calls take time is suspended before its next
+ * call when another canary is due or a command waits, and resumed after
+ * them (run_tick); cluster events and event webhooks are notifications,
+ * queued and sent between ticks under the same rule (drain_notes).  So a
+ * slow backend of one canary delays the others by one call at most, never
+ * by the sum of its calls.
+ *
  * Locking: `mu` protects the command queue, the published snapshot and
  * every field of a canary the snapshot reads.  Only the runner thread
  * changes canaries, and it calls no provider while holding `mu`.
@@ -79,6 +86,7 @@
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
+#define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
 struct rpoint {
@@ -128,6 +136,22 @@ struct rcan {
 	size_t ev_n, ev_head, ev_cap;
 	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
+	struct obs *resume;		/* a suspended tick's observations (reused) */
+	int64_t resume_at;		/* its clock */
+	bool suspended;
+};
+
+/* A notification waiting to be sent: a cluster event (hook < 0) or one
+ * event webhook call.  They are sent soon after the tick, but a slow
+ * receiver never holds up other canaries' ticks. */
+struct note {
+	struct rcan *c;
+	int hook;
+	enum severity sev;
+	enum phase phase;
+	int64_t t;
+	char checksum[72];
+	char msg[MACH_MSG_MAX];
 };
 
 struct runner {
@@ -175,6 +199,9 @@ struct runner {
 	size_t cap_mq;
 	struct journal_rec rec;
 	struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
+	struct note *notes;		/* ring of pending notifications */
+	size_t note_head, note_n, note_cap;
+	uint64_t notes_dropped;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -433,6 +460,10 @@ rcan_free(struct rcan *c)
 		free(c->pts[i].p);
 	free(c->pts);
 	free(c->hooks);
+	if (c->resume != NULL) {
+		obs_fini(c->resume);
+		free(c->resume);
+	}
 	canary_cfg_free(c->cfg);
 	free(c);
 }
@@ -512,27 +543,63 @@ journal(struct runner *r, const struct journal_rec *rec)
 		r->cfg.sink(r->cfg.sink_arg, rec);
 }
 
+/* Queues a notification (runner thread).  When the queue is full (a
+ * receiver slower than the events), the oldest is dropped and counted. */
 static void
-event_hooks(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
+note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e, int64_t t,
+    const char *msg)
 {
-	const struct canary_cfg *cfg = c->cfg;
-	size_t i, n = 0;
+	struct note *n;
 
-	if (r->cfg.webhook == NULL)
-		return;
-	for (i = 0; i < cfg->n_hooks && n < r->cap_calls; i++) {
-		if (cfg->hooks[i].type != HOOK_EVENT)
-			continue;
-		r->calls[n] = (struct hook_call){
-			.canary = cfg, .hook = &cfg->hooks[i], .phase = c->st.phase,
-			.checksum = c->st.last_applied, .event_message = e->message,
-			.event_type = e->sev, .event_time_ms = t,
-		};
-		n++;
+	if (r->note_n == r->note_cap && r->note_cap < NOTE_MAX) {
+		size_t ncap = r->note_cap ? r->note_cap * 2 : 16, i;
+		struct note *nn = xreallocarray(NULL, ncap, sizeof *nn);
+
+		for (i = 0; i < r->note_n; i++)
+			nn[i] = r->notes[(r->note_head + i) % r->note_cap];
+		free(r->notes);
+		r->notes = nn;
+		r->note_cap = ncap;
+		r->note_head = 0;
 	}
-	/* Event hooks are notifications: every one is called. */
-	for (i = 0; i < n; i++)
-		r->cfg.webhook->call(r->cfg.webhook_ctx, &r->calls[i], 1, &r->results[i]);
+	if (r->note_n == r->note_cap) {
+		if (r->notes_dropped++ == 0)
+			log_warn("notifications are slower than events: dropping the oldest");
+		r->note_head = (r->note_head + 1) % r->note_cap;
+		r->note_n--;
+	}
+	n = &r->notes[(r->note_head + r->note_n++) % r->note_cap];
+	n->c = c;
+	n->hook = hook;
+	n->sev = e->sev;
+	n->phase = c->st.phase;
+	n->t = t;
+	snprintf(n->checksum, sizeof n->checksum, "%s", c->st.last_applied);
+	snprintf(n->msg, sizeof n->msg, "%s", msg);
+}
+
+/* Sends the oldest pending notification (runner thread, no lock held). */
+static void
+note_send(struct runner *r)
+{
+	struct note *n = &r->notes[r->note_head];
+	const struct canary_cfg *cfg = n->c->cfg;
+
+	if (n->hook < 0) {
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n->sev, n->msg);
+	} else {
+		struct hook_call call = {
+			.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
+			.checksum = n->checksum, .event_message = n->msg,
+			.event_type = n->sev, .event_time_ms = n->t,
+		};
+		struct hook_result res;
+
+		/* Event hooks are notifications: every one is called. */
+		r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res);
+	}
+	r->note_head = (r->note_head + 1) % r->note_cap;
+	r->note_n--;
 }
 
 /* Records one event: history (under mu), journal, sink, cluster, hooks. */
@@ -540,8 +607,8 @@ static void
 publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
 {
 	struct journal_rec *rec = &r->rec;
-
 	char msg[MACH_MSG_MAX];
+	size_t i;
 
 	sanitize(msg, sizeof msg, e->message, strlen(e->message));
 	pthread_mutex_lock(&r->mu);
@@ -561,8 +628,10 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		journal(r, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
-		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, c->cfg, e->sev, msg);
-	event_hooks(r, c, e, t);
+		note_push(r, c, -1, e, t, msg);
+	for (i = 0; r->cfg.webhook != NULL && i < c->cfg->n_hooks; i++)
+		if (c->cfg->hooks[i].type == HOOK_EVENT)
+			note_push(r, c, (int)i, e, t, msg);
 }
 
 static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
@@ -967,34 +1036,107 @@ renew_all(struct runner *r)
 		renew(r, r->cs[i]);
 }
 
-/* One tick of one canary (runner thread, no lock held). */
+/* Whether someone else waits for the engine: a command, or another
+ * canary's tick that is due (c is the one running, or NULL).  Runner
+ * thread; the heap only changes on this thread. */
+static bool
+others_waiting(struct runner *r, const struct rcan *c, int64_t now)
+{
+	size_t i;
+	bool cmd;
+
+	pthread_mutex_lock(&r->mu);
+	cmd = r->qn > 0;
+	pthread_mutex_unlock(&r->mu);
+	if (cmd)
+		return true;
+	/* The earliest deadline other than c's: the top, or a child of it. */
+	for (i = 0; i < 3 && i < r->hn; i++) {
+		if (r->heap[i] != c && r->heap[i]->due <= now)
+			return true;
+		if (i == 0 && r->heap[0] != c)
+			break;		/* the top is not c: its children come later */
+	}
+	return false;
+}
+
+/* Sends pending notifications until none are left, or until this round
+ * has taken time (since `since`) and someone else waits.  So a slow
+ * receiver delays the other canaries by one call at most. */
+static void
+drain_notes(struct runner *r, const struct rcan *c, int64_t since)
+{
+	while (r->note_n > 0) {
+		int64_t now = now_ms(r);
+
+		if (now > since && others_waiting(r, c, now))
+			return;
+		note_send(r);
+	}
+}
+
+/* Keeps a tick's observations to resume it later (see run_tick). */
+static void
+suspend(struct rcan *c, const struct obs *o, int64_t at)
+{
+	if (c->resume == NULL) {
+		c->resume = xmalloc(sizeof *c->resume);
+		obs_init(c->resume);
+	}
+	obs_copy(c->resume, o, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->resume_at = at;
+	c->suspended = true;
+}
+
+/* One tick of one canary (runner thread, no lock held).
+ *
+ * A slow backend must not stall the other canaries beyond one call: before
+ * each call after the first, when this round has taken time and another
+ * canary is due (or a command waits), the tick is suspended with what it
+ * has gathered and resumed after them, at its own clock.  The tick is
+ * deterministic in (status, observations, time), so it replays to the same
+ * point; each round makes at least one call, so it always completes. */
 static void
 run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
-	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = now,
+	int64_t at = c->suspended ? c->resume_at : now;
+	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = at,
 		.confirm = r->cfg.confirm };
 	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
+	bool called = false;
 	char err[ERRMSG_MAX];
 	enum need need;
 	int guard;
 
-	if (!renew(r, c))
+	if (!renew(r, c)) {
+		c->suspended = false;
 		return;
+	}
 	if (c->reconcile)
 		reconcile(r, c, now);
 	grow_scratch(r, c->cfg);
-	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (c->suspended)
+		obs_copy(&r->obs, c->resume, c->cfg->n_hooks, c->cfg->n_metrics);
+	else
+		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->suspended = false;
 	for (guard = 0; guard < 32; guard++) {
 		need = machine_tick(&in, &r->out);
 		if (need == NEED_NONE)
 			break;
-		gather(r, c, need, r->out.need_hook, now);
+		if (called && now_ms(r) > now && others_waiting(r, c, now_ms(r))) {
+			suspend(c, &r->obs, at);
+			return;
+		}
+		gather(r, c, need, r->out.need_hook, at);
+		called = true;
 	}
 	c->ticked = true;
 	if (need != NEED_NONE)
 		return;
-	if (apply(r, c, &r->out, now, err))
+	if (apply(r, c, &r->out, at, err))
 		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
+	drain_notes(r, c, now);
 }
 
 /* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
@@ -1162,6 +1304,8 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 		set_status_msg(r, msg);
 		return;
 	}
+	/* A suspended tick was read against the old status: it starts over. */
+	c->suspended = false;
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
@@ -1261,13 +1405,15 @@ loop_once(struct runner *r)
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
+		if (c->suspended)
+			due = now_ms(r) + 1;	/* after those due now */
 		if (c->control)
 			schedule(r, c, due);
 		else
 			heap_remove(r, c);
 		return true;
 	}
-	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
+	if (r->cfg.stop_when_done && !r->cfg.observer && r->note_n == 0 && all_done(r)) {
 		r->finished = true;
 		pthread_cond_broadcast(&r->done_cond);
 		return false;
@@ -1277,6 +1423,12 @@ loop_once(struct runner *r)
 		r->notified_version = r->version;
 		pthread_mutex_unlock(&r->mu);
 		r->cfg.notify(r->cfg.notify_arg);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	if (r->note_n > 0) {		/* after ticks, commands and the UI */
+		pthread_mutex_unlock(&r->mu);
+		drain_notes(r, NULL, now);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
@@ -1298,6 +1450,13 @@ engine_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (loop_once(r))
 		;
+	pthread_mutex_unlock(&r->mu);
+	while (r->note_n > 0)		/* what is left is sent before the end */
+		note_send(r);
+	if (r->notes_dropped > 0)
+		log_warn("%llu notifications were dropped (receivers too slow)",
+		    (unsigned long long)r->notes_dropped);
+	pthread_mutex_lock(&r->mu);
 	r->finished = true;
 	pthread_cond_broadcast(&r->done_cond);
 	pthread_mutex_unlock(&r->mu);
@@ -1496,6 +1655,7 @@ runner_free(struct runner *r)
 	free(r->mq);
 	free(r->mv);
 	free(r->tail);
+	free(r->notes);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);
