@@ -154,6 +154,11 @@ struct note {
 	char msg[MACH_MSG_MAX];
 };
 
+struct hent {
+	int64_t due;
+	struct rcan *c;
+};
+
 struct runner {
 	struct runner_config cfg;
 	char *actor, *context, *ns;
@@ -162,7 +167,7 @@ struct runner {
 	size_t n, cap;
 	struct rcan **index;		/* open addressing by key, 2 * cap slots */
 	size_t index_cap;
-	struct rcan **heap;
+	struct hent *heap;
 	size_t hn;
 
 	pthread_t thread;
@@ -228,6 +233,23 @@ key_hash(const char *key)
 	return (size_t)h;
 }
 
+/* sanitize() with a fast path: printable ASCII, the common case, is what
+ * sanitize would give, copied as it is (bounded by dstsz). */
+static void
+clean(char *dst, size_t dstsz, const char *src)
+{
+	size_t i = 0;
+
+	while (i + 1 < dstsz && (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] < 0x7f)
+		i++;
+	if (src[i] != '\0' && i + 1 < dstsz) {
+		sanitize(dst, dstsz, src, strlen(src));
+		return;
+	}
+	memcpy(dst, src, i);
+	dst[i] = '\0';
+}
+
 static struct rcan *
 find(struct runner *r, const char *key)
 {
@@ -266,6 +288,8 @@ set_status_msg(struct runner *r, const char *msg)
 static void
 set_health(struct runner *r, bool *field, bool ok)
 {
+	if (*field == ok)	/* only this thread writes it: no lock to read */
+		return;
 	pthread_mutex_lock(&r->mu);
 	if (*field != ok) {
 		*field = ok;
@@ -274,49 +298,51 @@ set_health(struct runner *r, bool *field, bool ok)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* ---- the deadline heap (runner thread; `due` written under mu) --------- */
+/* ---- the deadline heap (runner thread; `due` written under mu) ---------
+ * Entries carry their deadline, so sifting through 10,000 canaries reads
+ * the heap array and not every canary it passes. */
 
-static bool
-earlier(const struct rcan *a, const struct rcan *b)
-{
-	return a->due < b->due;
-}
-
+/* Moves entry e up from the hole at i to its place. */
 static void
-heap_swap(struct runner *r, size_t i, size_t j)
+heap_up(struct runner *r, size_t i, struct hent e)
 {
-	struct rcan *t = r->heap[i];
-
-	r->heap[i] = r->heap[j];
-	r->heap[j] = t;
-	r->heap[i]->heap = i;
-	r->heap[j]->heap = j;
-}
-
-static void
-heap_up(struct runner *r, size_t i)
-{
-	while (i > 0 && earlier(r->heap[i], r->heap[(i - 1) / 2])) {
-		heap_swap(r, i, (i - 1) / 2);
+	while (i > 0 && e.due < r->heap[(i - 1) / 2].due) {
+		r->heap[i] = r->heap[(i - 1) / 2];
+		r->heap[i].c->heap = i;
 		i = (i - 1) / 2;
 	}
+	r->heap[i] = e;
+	e.c->heap = i;
 }
 
+/* Moves entry e down from the hole at i to its place. */
 static void
-heap_down(struct runner *r, size_t i)
+heap_down(struct runner *r, size_t i, struct hent e)
 {
 	for (;;) {
-		size_t l = 2 * i + 1, m = i;
+		size_t l = 2 * i + 1, m;
 
-		if (l < r->hn && earlier(r->heap[l], r->heap[m]))
-			m = l;
-		if (l + 1 < r->hn && earlier(r->heap[l + 1], r->heap[m]))
-			m = l + 1;
-		if (m == i)
-			return;
-		heap_swap(r, i, m);
+		if (l >= r->hn)
+			break;
+		m = l + 1 < r->hn && r->heap[l + 1].due < r->heap[l].due ? l + 1 : l;
+		if (!(r->heap[m].due < e.due))
+			break;
+		r->heap[i] = r->heap[m];
+		r->heap[i].c->heap = i;
 		i = m;
 	}
+	r->heap[i] = e;
+	e.c->heap = i;
+}
+
+/* Puts e at hole i, then up or down to its place. */
+static void
+heap_place(struct runner *r, size_t i, struct hent e)
+{
+	if (i > 0 && e.due < r->heap[(i - 1) / 2].due)
+		heap_up(r, i, e);
+	else
+		heap_down(r, i, e);
 }
 
 static void
@@ -327,12 +353,8 @@ heap_remove(struct runner *r, struct rcan *c)
 	if (i == NO_HEAP)
 		return;
 	r->hn--;
-	if (i != r->hn) {
-		r->heap[i] = r->heap[r->hn];
-		r->heap[i]->heap = i;
-		heap_down(r, i);
-		heap_up(r, i);
-	}
+	if (i != r->hn)
+		heap_place(r, i, r->heap[r->hn]);
 	c->heap = NO_HEAP;
 }
 
@@ -341,13 +363,12 @@ heap_remove(struct runner *r, struct rcan *c)
 static void
 schedule(struct runner *r, struct rcan *c, int64_t due)
 {
+	struct hent e = { .due = due, .c = c };
+
 	c->due = due;
-	if (c->heap == NO_HEAP) {
-		c->heap = r->hn;
-		r->heap[r->hn++] = c;
-	}
-	heap_down(r, c->heap);
-	heap_up(r, c->heap);
+	if (c->heap == NO_HEAP)
+		c->heap = r->hn++;
+	heap_place(r, c->heap, e);
 }
 
 /* ---- history ----------------------------------------------------------- */
@@ -378,10 +399,10 @@ hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 	p->result = (unsigned char)ch->result;
 }
 
-/* clean: msg is already sanitized. */
+/* is_clean: msg is already sanitized. */
 static void
 hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor,
-    bool clean)
+    bool is_clean)
 {
 	struct revent *e;
 
@@ -402,9 +423,17 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 		free(e->actor);
 		c->ev_head = (c->ev_head + 1) % c->ev_cap;
 	}
+	/* Exact sizes: 10,000 canaries' histories must stay small. */
+	if (is_clean) {
+		size_t len = strlen(msg);
+
+		e->msg = xmalloc(len + 1);
+		memcpy(e->msg, msg, len + 1);
+	} else {
+		e->msg = sanitize_dup(msg, MACH_MSG_MAX);
+	}
 	e->t_ms = t;
 	e->sev = sev;
-	e->msg = clean ? xstrdup(msg) : sanitize_dup(msg, MACH_MSG_MAX);
 	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
 }
 
@@ -610,7 +639,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 	char msg[MACH_MSG_MAX];
 	size_t i;
 
-	sanitize(msg, sizeof msg, e->message, strlen(e->message));
+	clean(msg, sizeof msg, e->message);
 	pthread_mutex_lock(&r->mu);
 	hist_event(c, t, e->sev, msg, e->actor, true);
 	r->version++;
@@ -624,7 +653,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		snprintf(rec->type, sizeof rec->type, "%s", severity_name(e->sev));
 		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
 		snprintf(rec->message, sizeof rec->message, "%s", msg);
-		sanitize(rec->actor, sizeof rec->actor, e->actor, strlen(e->actor));
+		clean(rec->actor, sizeof rec->actor, e->actor);
 		journal(r, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
@@ -808,7 +837,8 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
 		set_health(r, &r->api_ok, o->rev_status == ST_OK);
-		if (o->rev_status == ST_OK && o->rev.image[0]) {
+		/* c->rev_to is only written on this thread: compared unlocked. */
+		if (o->rev_status == ST_OK && o->rev.image[0] && strcmp(c->rev_to, o->rev.image) != 0) {
 			pthread_mutex_lock(&r->mu);
 			sanitize(c->rev_to, sizeof c->rev_to, o->rev.image, strlen(o->rev.image));
 			pthread_mutex_unlock(&r->mu);
@@ -1052,9 +1082,9 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 		return true;
 	/* The earliest deadline other than c's: the top, or a child of it. */
 	for (i = 0; i < 3 && i < r->hn; i++) {
-		if (r->heap[i] != c && r->heap[i]->due <= now)
+		if (r->heap[i].c != c && r->heap[i].due <= now)
 			return true;
-		if (i == 0 && r->heap[0] != c)
+		if (i == 0 && r->heap[0].c != c)
 			break;		/* the top is not c: its children come later */
 	}
 	return false;
@@ -1395,8 +1425,8 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	if (r->hn > 0 && r->heap[0]->due <= now) {
-		struct rcan *c = r->heap[0];
+	if (r->hn > 0 && r->heap[0].due <= now) {
+		struct rcan *c = r->heap[0].c;
 		int64_t due;
 
 		/* It stays at the top of the heap while it ticks (only this
@@ -1436,8 +1466,8 @@ loop_once(struct runner *r)
 	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
 	    r->next_renew < deadline && r->hn > 0)
 		deadline = r->next_renew;
-	if (r->hn > 0 && r->heap[0]->due < deadline)
-		deadline = r->heap[0]->due;
+	if (r->hn > 0 && r->heap[0].due < deadline)
+		deadline = r->heap[0].due;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
 	return true;
 }
