@@ -85,6 +85,21 @@ case_ ok 0 pass "^null$" --prometheus-token-file "$TMP/token"
 grep -q 'auth=Bearer s3cr3t-t0ken$' "$TMP/requests.log" || fail "the token was not sent"
 if grep -rq s3cr3t "$TMP"/*.json "$TMP/err"; then fail "the token leaked into the output"; fi
 
+# Credentials in the URL and in the MetricTemplate's address appear in no
+# output, no error and no verbose log, whether the server answers or not.
+hostport=${URL#http://}
+sed 's|address: http://unused.invalid|address: "http://admin:TPL-PASSW0RD@unused.invalid"|' \
+	"$TMP/bad.yaml" >"$TMP/cred.yaml"
+for url in "http://alice:URL-PASSW0RD@$hostport" "http://alice:URL-PASSW0RD@127.0.0.1:1"; do
+	for fmt in text json; do
+		"$PERCH_BIN" --log "$TMP/cred.log" -vvv check -f "$TMP/cred.yaml" --prometheus "$url" \
+			--prometheus-token-file "$TMP/token" -o $fmt >"$TMP/cred.out" 2>&1
+		expect_match "credentials $url $fmt" "$(cat "$TMP/cred.out")" "error"
+	done
+done
+if grep -q 'PASSW0RD\|s3cr3t' "$TMP/cred.out" "$TMP/cred.log"; then fail "a credential leaked"; fi
+[ -s "$TMP/cred.log" ] || fail "the verbose log is empty"
+
 # Prometheus stopped: nothing listens on the port any more.
 kill $fake; wait $fake 2>/dev/null
 PROM=$URL case_ stopped 3 error '^cannot reach Prometheus: '
