@@ -105,11 +105,23 @@ kill $fake; wait $fake 2>/dev/null
 PROM=$URL case_ stopped 3 error '^cannot reach Prometheus: '
 
 # Usage errors: one line, exit 2.
+: >"$TMP/empty"
 for args in "--prometheus $URL" "-f $TMP/ok.yaml" "-f $TMP/ok.yaml --prometheus $URL --time yesterday" \
-	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent"; do
+	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent" \
+	"-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file $TMP" \
+	"-f $TMP/ok.yaml --prometheus $URL --time 2026-02-30T12:00:00Z" \
+	"-f $TMP/ok.yaml --prometheus $URL --timeout 1h" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file /nonexistent" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP/empty" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP/ok.yaml --insecure-skip-tls-verify"; do
 	# shellcheck disable=SC2086
 	err=$("$PERCH_BIN" check $args 2>&1 >/dev/null); rc=$?
 	expect_eq "usage '$args' exit" "$rc" 2
 	expect_eq "usage '$args' one line" "$(printf '%s\n' "$err" | wc -l)" 1
 done
+err=$("$PERCH_BIN" check -f "$TMP/ok.yaml" --prometheus "$URL" --prometheus-token-file "$TMP" 2>&1)
+expect_match "token file is a directory" "$err" "cannot read .*: Is a directory"
+err=$("$PERCH_BIN" check -f "$TMP/ok.yaml" --prometheus "$URL" --ca-file /nonexistent 2>&1)
+expect_match "missing CA file" "$err" "--ca-file: cannot read /nonexistent: No such file"
 exit 0
