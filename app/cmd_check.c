@@ -352,6 +352,23 @@ num_or_null(bool has, double v)
 	return has && !isnan(v) ? json_real(v) : json_null();
 }
 
+/* A JSON string of text from the files or the server, sanitised like the
+ * text output (jansson escapes C0 controls, but bidi overrides and C1
+ * controls would reach the terminal as they are); NULL gives null. */
+static json_t *
+clean_string(const char *text)
+{
+	char *clean;
+	json_t *j;
+
+	if (text == NULL)
+		return json_null();
+	clean = sanitize_dup(text, RENDER_MAX);
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
 static void
 print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *when)
 {
@@ -363,25 +380,23 @@ print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *w
 	snprintf(canary, sizeof canary, "%s/%s", cfg->ns, cfg->name);
 	o = json_object();
 	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "canary", json_string(canary));
+	json_object_set_new(o, "canary", clean_string(canary));
 	json_object_set_new(o, "kind", json_string("check"));
-	json_object_set_new(o, "metric", json_string(m->name));
+	json_object_set_new(o, "metric", clean_string(m->name));
 	json_object_set_new(o, "value", num_or_null(true, oc->value));
 	json_object_set_new(o, "min", num_or_null(m->has_min, m->min));
 	json_object_set_new(o, "max", num_or_null(m->has_max, m->max));
 	json_object_set_new(o, "result", json_string(check_result_name(oc->result)));
-	json_object_set_new(o, "query", json_string(m->query));
+	json_object_set_new(o, "query", clean_string(m->query));
 	json_object_set_new(o, "volume", num_or_null(oc->has_vol &&
 	    oc->vol.v.result == CHECK_PASS, oc->vol.v.value));
-	json_object_set_new(o, "volumeQuery", m->volume_query != NULL ?
-	    json_string(m->volume_query) : json_null());
-	json_object_set_new(o, "primaryQuery", oc->primary_query != NULL ?
-	    json_string(oc->primary_query) : json_null());
+	json_object_set_new(o, "volumeQuery", clean_string(m->volume_query));
+	json_object_set_new(o, "primaryQuery", clean_string(oc->primary_query));
 	json_object_set_new(o, "primaryValue", num_or_null(oc->has_prim &&
 	    oc->prim.v.result == CHECK_PASS, oc->prim.v.value));
 	json_object_set_new(o, "isolation", json_string(oc->isolation));
 	json_object_set_new(o, "error", oc->reason[0] != '\0' && oc->result != CHECK_PASS ?
-	    json_string(oc->reason) : json_null());
+	    clean_string(oc->reason) : json_null());
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s != NULL)
 		printf("%s\n", s);

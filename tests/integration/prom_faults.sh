@@ -85,6 +85,21 @@ case_ ok 0 pass "^null$" --prometheus-token-file "$TMP/token"
 grep -q 'auth=Bearer s3cr3t-t0ken$' "$TMP/requests.log" || fail "the token was not sent"
 if grep -rq s3cr3t "$TMP"/*.json "$TMP/err"; then fail "the token leaked into the output"; fi
 
+# Text from the files (metric name, query) is sanitised in both outputs:
+# jansson escapes C0 controls, but not bidi overrides or C1 controls.
+sed -e 's|- name: probe|- name: "probe\\u202e"|' \
+	-e 's|query: .*|query: "sum(fault_ok{namespace=\\"{{ namespace }}\\", x=\\"\\e]0;t\\a\\u202e\\x9b\\"})"|' \
+	"$TMP/ok.yaml" >"$TMP/esc.yaml"
+for fmt in text json; do
+	out=$("$PERCH_BIN" check -f "$TMP/esc.yaml" --prometheus "$URL" -o $fmt 2>&1); rc=$?
+	expect_eq "escapes in the file, $fmt: exit" "$rc" 0
+	expect_match "escapes in the file, $fmt" "$out" 'x=[\\]?"[\\]?"'
+	if printf '%s' "$out" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "$fmt: control characters in the output"; fi
+	if printf '%s' "$out" | grep -q "$(printf '\342\200\256')\|$(printf '\302\233')\|u001b\|u001B\|u0007"; then
+		fail "$fmt: an escape, bidi override or C1 control in the output"
+	fi
+done
+
 # Credentials in the URL and in the MetricTemplate's address appear in no
 # output, no error and no verbose log, whether the server answers or not.
 hostport=${URL#http://}
