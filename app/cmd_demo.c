@@ -10,6 +10,7 @@
 
 #include "app/cli.h"
 #include "app/demo.h"
+#include "util/sanitize.h"
 
 #define CMD_NAME "demo"
 
@@ -101,6 +102,8 @@ demo_option(struct demo_opts *o, int c, const char *arg, const char *optname)
 		o->headless = true;
 		return EXIT_OK;
 	case OPT_STATE_DIR:
+		if (arg[0] == '\0')
+			return cli_usage_error(CMD_NAME, "--state-dir wants a directory, not ''");
 		o->state_dir = arg;
 		return EXIT_OK;
 	case OPT_THEME:
@@ -157,8 +160,13 @@ cmd_demo(int argc, char **argv)
 	if ((st = cli_apply_logging(CMD_NAME)) != EXIT_OK)
 		return st;
 	st = demo_run(&o, &res, err, sizeof err);
-	if (err[0] != '\0')
-		fprintf(stderr, "perch demo: %s\n", err);
+	if (err[0] != '\0') {
+		/* it may quote a path the user gave */
+		char *clean = sanitize_dup(err, sizeof err);
+
+		fprintf(stderr, "perch demo: %s\n", clean);
+		free(clean);
+	}
 	else if (res.cut)
 		fprintf(stderr, "perch demo: stopped after --duration with canaries still running\n");
 	return st;
