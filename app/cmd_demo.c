@@ -31,7 +31,9 @@ parse_duration(const char *s)
 		v *= 60, end++;
 	else if (*end == 's')
 		end++;
-	return *end == '\0' ? (int64_t)(v * 1000) : -1;
+	if (*end != '\0' || v < 0.001)	/* under a millisecond would mean no limit */
+		return -1;
+	return (int64_t)(v * 1000);
 }
 
 static int
@@ -65,7 +67,9 @@ parse_seed(const char *s, uint64_t *out)
 
 	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && s[0] != '-' ? 0 : -1;
+	/* digits only: strtoull would take " -1" as 2^64-1 */
+	return errno == 0 && end != s && *end == '\0' && strspn(s, "0123456789") == strlen(s) ?
+	    0 : -1;
 }
 
 enum { OPT_SCENARIO = 0x200, OPT_CANARIES, OPT_SPEED, OPT_SEED, OPT_HEADLESS,

@@ -82,7 +82,8 @@ expect_match "status after the demo" "$out" "shop/checkout +Succeeded"
 
 # Usage errors: one line, exit 2.
 for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1" \
-	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra"; do
+	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra" \
+	"--seed +5" "--duration 0.0001s"; do
 	# shellcheck disable=SC2086
 	err=$("$PERCH_BIN" demo --headless $args 2>&1 >/dev/null); rc=$?
 	expect_eq "demo $args exit" "$rc" 2
@@ -90,6 +91,8 @@ for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1"
 done
 err=$("$PERCH_BIN" demo --scenario bogus 2>&1 >/dev/null)
 expect_match "unknown scenario" "$err" "unknown scenario 'bogus' \(known: healthy, error-spike"
+err=$("$PERCH_BIN" demo --headless --seed ' -1' 2>&1 >/dev/null); rc=$?
+expect_eq "demo --seed ' -1' exit" "$rc" 2
 err=$("$PERCH_BIN" demo --headless --state-dir '' 2>&1 >/dev/null); rc=$?
 expect_eq "demo --state-dir '' exit" "$rc" 2
 expect_match "demo --state-dir ''" "$err" "--state-dir wants a directory"
