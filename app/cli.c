@@ -168,6 +168,23 @@ cli_actor(void)
 	return actor;
 }
 
+/* glibc's getopt keeps the ordering of its first scan ('+': stop at the
+ * first non-option) until optind is set to 0 and it scans again.  Commands
+ * start their scan with optind = 1, so the reinitialisation happens here,
+ * on an empty argument list: the commands then take options after their
+ * operands too (perch validate FILE --strict). */
+static void
+reset_getopt(void)
+{
+	static char prog[] = "perch";
+	char *none[] = { prog, NULL };
+
+	opterr = 0;
+	optind = 0;
+	(void)getopt(1, none, ":");
+	optind = 1;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -208,7 +225,6 @@ cli_main(int argc, char **argv)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	argc -= optind;
 	argv += optind;
-	optind = 0;	/* glibc: full reinitialisation for the command's own getopt */
-	opterr = 0;
+	reset_getopt();
 	return c->run(argc, argv);
 }
