@@ -168,6 +168,23 @@ cli_actor(void)
 	return actor;
 }
 
+/* A command whose output could not be written (a full disk, a closed
+ * file) has not done its job: exit 3 and say so, whatever it returned.  A
+ * terminal that went away (an SSH login dropped) is not reported: nobody
+ * is there to read it, and the TUI's own exit stands. */
+static int
+output_written(const char *cmd, int rc)
+{
+	if (isatty(STDOUT_FILENO))
+		return rc;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	fprintf(stderr, "perch %s: cannot write the output: %s\n", cmd,
+	    errno != 0 ? strerror(errno) : "write error");
+	return EXIT_INFRA;
+}
+
 /* glibc's getopt keeps the ordering of its first scan ('+': stop at the
  * first non-option) until optind is set to 0 and it scans again.  Commands
  * start their scan with optind = 1, so the reinitialisation happens here,
@@ -226,5 +243,5 @@ cli_main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	reset_getopt();
-	return c->run(argc, argv);
+	return output_written(c->name, c->run(argc, argv));
 }

@@ -67,6 +67,16 @@ expect_match "demo OPERAND --headless" "$err" "unexpected argument 'extra'"
 out=$("$PERCH_BIN" validate -- -o 2>&1); rc=$?
 expect_match "validate -- -o" "$out" "^-o: error: cannot read"
 
+# Output that cannot be written (a full disk) is an error, not a success.
+if [ -w /dev/full ]; then
+	err=$("$PERCH_BIN" validate examples/checkout-linkerd.yaml 2>&1 >/dev/full); rc=$?
+	expect_eq "validate >/dev/full exit" "$rc" 3
+	expect_match "validate >/dev/full" "$err" "^perch validate: cannot write the output: No space left on device$"
+	err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy 2>&1 >/dev/full); rc=$?
+	expect_eq "demo --headless >/dev/full exit" "$rc" 3
+	expect_match "demo --headless >/dev/full" "$err" "^perch demo: cannot write the output"
+fi
+
 # perch check wants an http(s) URL with a host, and never quotes it back
 # (it may hold a password).
 for url in "ftp://alice:PASSW0RD@127.0.0.1:9" "alice:PASSW0RD@127.0.0.1:9" "http://" "" \
