@@ -62,6 +62,12 @@ void k8s_template_hash(json_t *pod_template, char out[17]);
 /* Flagger's config checksum of a ConfigMap/Secret (16 hex digits + NUL). */
 void k8s_config_checksum(json_t *obj, char out[17]);
 
+/* The weights in a route object of cfg's provider (the TrafficSplit,
+ * HTTPRoute, VirtualService or canary Ingress as the API returns it), as
+ * get_routes reads them.  Pure; for tests over fixtures. */
+int  k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out,
+    char *err);
+
 /* ST_REFUSED (with the reason in err) when a running Flagger reconciles
  * the Canary ns/name; ST_OK otherwise.  `now` is wall-clock seconds. */
 int  k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now,

@@ -566,3 +566,21 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 	json_decref(obj);
 	return st;
 }
+
+int
+k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out, char *err)
+{
+	struct set_arg a = { .cfg = cfg };
+	struct router r;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	if (r.kind == R_NOP)
+		return errf(err, ST_UNSUPPORTED, "provider kubernetes has no route object");
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	return read_routes(obj, &r, &a, out, err);
+}
