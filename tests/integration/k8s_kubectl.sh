@@ -126,6 +126,18 @@ K -n shop patch httproute checkout --type json -p '[{"op":"replace","path":"/spe
 expect_eq "httproute patched" "$(K -n shop get httproute checkout -o jsonpath='{.spec.rules[0].backendRefs[1].weight}')" 10
 expect_eq "trafficsplit" "$(K -n shop get ts checkout -o jsonpath='{.spec.backends[0].weight}')" 100
 
+# Server-side apply (approximated): creates, then updates.
+cat >"$TMP/ssa.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ssa, namespace: shop}
+data: {mode: one}
+YAML
+K apply --server-side -f "$TMP/ssa.yaml" >/dev/null || fail "server-side apply create"
+sed -i 's/mode: one/mode: two/' "$TMP/ssa.yaml"
+K apply --server-side -f "$TMP/ssa.yaml" >/dev/null || fail "server-side apply update"
+expect_eq "server-side apply" "$(K -n shop get cm ssa -o jsonpath='{.data.mode}')" two
+
 out=$(K delete -f "$TMP/route.yaml") || fail "delete: $out"
 err=$(K -n shop get httproute checkout 2>&1) && fail "deleted route still there"
 
