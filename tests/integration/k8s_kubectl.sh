@@ -189,4 +189,15 @@ C -X POST "$APISERVER_URL/_test/compact" >/dev/null
 out=$(curl -sN -H 'Authorization: Bearer secret-rw' --max-time 3 "$APISERVER_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$rv")
 expect_match "410 on a compacted resourceVersion" "$out" '"type":"ERROR".*"code":410'
 grep -Eq '^GET /api/v1/namespaces/default/configmaps/c - 0$|^GET /api/v1/namespaces/default/configmaps/c rw 0$' "$TMP/plain.audit" || fail "audit: dropped connection not logged"
+
+# Faults given on the command line.
+start_apiserver flags --fault-5xx 1 --fault-409 1 --fault-path '^/api/v1/namespaces' --fault-latency 300
+T() { curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer perch-rw-token' "$@"; }
+expect_eq "--fault-5xx" "$(T "$APISERVER_URL/api/v1/namespaces")" 503
+expect_eq "after --fault-5xx" "$(T "$APISERVER_URL/api/v1/namespaces")" 200
+expect_eq "--fault-409" "$(T -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"x"}}' "$APISERVER_URL/api/v1/namespaces")" 409
+t0=$(date +%s%N)
+T "$APISERVER_URL/api/v1/namespaces" >/dev/null
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 300 ] || fail "--fault-latency: answered too fast"
+expect_eq "--fault-path" "$(T "$APISERVER_URL/version")" 200
 exit 0
