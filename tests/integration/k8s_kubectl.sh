@@ -74,6 +74,11 @@ wait_for grep -q 'checkout:v2' "$TMP/watch.out" || fail "watch did not see set i
 kill $wpid 2>/dev/null
 expect_eq "ports kept by set image" "$(K -n shop get deploy checkout -o jsonpath='{.spec.template.spec.containers[0].ports[0].containerPort}')" 8080
 
+# Human output: the server answers kubectl's Table requests.
+out=$(K -n shop get deploy)
+expect_match "table header" "$out" '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE'
+expect_match "table row" "$out" 'checkout +[0-9]/2 '
+
 # Patches: merge, JSON, strategic (a container merged by name).
 K -n shop patch deploy checkout --type merge -p '{"metadata":{"annotations":{"a":"1"}}}' >/dev/null || fail "merge patch"
 K -n shop patch deploy checkout --type json -p '[{"op":"replace","path":"/spec/replicas","value":3}]' >/dev/null || fail "json patch"
