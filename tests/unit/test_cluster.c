@@ -429,7 +429,7 @@ test_routing_from_spec(void **state)
 	static const char *const hosts[] = { "search.example.com" };
 	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
 	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
-		.ingress = "web" };
+		.ingress = "web", .target_port = "http-web" };
 	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
 	char err[ERRMSG_MAX], *text;
 	struct routes w = { .primary = 70, .canary = 30 }, r;
@@ -467,6 +467,9 @@ test_routing_from_spec(void **state)
 	json_decref(o);
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
+	json_decref(o);
+	o = get(f, K8S_RES(SERVICES), "search-primary");
+	assert_string_equal(jstr(json_array_get(jpath(o, "spec.ports"), 0), "targetPort"), "http-web");
 	json_decref(o);
 
 	/* A Gateway that has not accepted the route's generation halts the read. */
