@@ -963,8 +963,15 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 	case ACT_SCALE_UP:
 	case ACT_SCALE_DOWN:
 		rc = cl->scale(r->cfg.cluster_ctx, c->cfg, a->kind == ACT_SCALE_UP, err);
-		if (rc != ST_OK)
-			action_failed(r, c, now, "scaling", rc, err);
+		if (rc != ST_OK) {
+			/* Flagger's text (reference §7.2); retried by reconcile(). */
+			publish_msg(r, c, SEV_WARNING, now, "scaling %s canary %s %s.%s failed: %s",
+			    a->kind == ACT_SCALE_UP ? "up" : "down",
+			    c->cfg->target_kind ? c->cfg->target_kind : "Deployment",
+			    c->cfg->target ? c->cfg->target : "", c->cfg->ns ? c->cfg->ns : "",
+			    err[0] ? err : status_text(rc));
+			c->reconcile = true;
+		}
 		break;
 	case ACT_PROMOTE:
 		do_promote(r, c, now);
