@@ -1344,6 +1344,13 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
+	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
+		/* A retry needs the target still at the failed revision. */
+		grow_scratch(r, c->cfg);
+		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
+		in.obs = &r->obs;
+	}
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,

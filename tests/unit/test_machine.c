@@ -1056,6 +1056,46 @@ test_waiting_promotion_status(void **state)
 	}
 }
 
+/* Retry restarts the failed revision while the target still runs it; a
+ * target that moved on (reverted, or a newer revision) is refused. */
+static void
+test_retry_target(void **state)
+{
+	static const struct { const char *target; bool refused; const char *text; } rows[] = {
+		{ "v2", false, "Retry of revision v2 requested by alice@host" },
+		{ "v1", true, "the target runs revision v1 now, not the failed v2" },
+		{ "", false, "Retry of revision v2" },		/* unknown: as asked */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st, before;
+		struct world w;
+		struct obs o;
+		struct tick_in in;
+
+		reach(&w, c, &st, PHASE_FAILED, 0);
+		before = st;
+		obs_init(&o);
+		obs_reset(&o, c->n_hooks, c->n_metrics);
+		o.have = 1u << NEED_REVISION;
+		strcpy(o.rev.id, rows[i].target);
+		in = (struct tick_in){ .cfg = c, .st = &st, .obs = &o, .now_ms = S(1000) };
+		machine_command(&in, CMD_RETRY, "alice@host", &w.out);
+		obs_fini(&o);
+		if (w.out.refused != rows[i].refused || !has_event(&w, rows[i].text))
+			fail_msg("row %zu: refused %d, event %s", i, w.out.refused,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		if (rows[i].refused)
+			assert_memory_equal(&w.out.st, &before, sizeof before);
+		else
+			assert_int_equal(w.out.st.phase, PHASE_PROGRESSING);
+		canary_cfg_free(c);
+	}
+}
+
 /* ---- review rows: commands and what the tick does after them ------------ */
 
 static void p_pre_hook(struct canary_cfg *c, struct world *w) { (void)w; add_hook(c, "smoke", HOOK_PRE_ROLLOUT); }
@@ -1170,6 +1210,7 @@ main(void)
 		cmocka_unit_test(test_command_effects),
 		cmocka_unit_test(test_review),
 		cmocka_unit_test(test_waiting_promotion_status),
+		cmocka_unit_test(test_retry_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
