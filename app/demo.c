@@ -67,7 +67,9 @@ demo_canary(const struct demo_opts *o, size_t i, enum scenario *scn)
 	if (o->canaries > 0) {
 		snprintf(name, sizeof name, "%s-%zu", scenario_app(*scn), i + 1);
 	} else {
-		/* The same scenario twice in a list: cart, cart-2, ... */
+		/* A scenario listed again is numbered by its position:
+		 * "healthy,error-spike,healthy" is checkout, payments,
+		 * checkout-3. */
 		for (k = 0; k < i && list[k] != *scn; k++)
 			;
 		if (k < i)
@@ -132,6 +134,19 @@ wait_headless(struct demo *d, struct demo_result *res)
 		}
 	}
 	runner_wait(d->runner);
+}
+
+/* Why a headless run ended with exit 3 when the engine said nothing:
+ * canaries held by another perch on the same state directory. */
+static void
+explain_infra(struct runner *r, char *err, size_t errsz)
+{
+	struct snapshot *s = runner_snapshot(r);
+
+	if (s != NULL && s->holder != NULL && s->holder[0] != '\0')
+		snprintf(err, errsz, "canaries on this state directory are controlled by another "
+		    "perch (%s); those were not run", s->holder);
+	snapshot_unref(s);
 }
 
 static int
@@ -219,6 +234,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 	if (res == NULL)
 		res = &local;
 	memset(res, 0, sizeof *res);
+	atomic_init(&d.track.terminal, 0);
 	err[0] = '\0';
 	status = demo_setup(&d, err, errsz);
 	if (status == EXIT_OK && runner_start(d.runner, err, errsz) != ST_OK)
@@ -228,6 +244,8 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			wait_headless(&d, res);
 			runner_stop(d.runner);
 			status = runner_outcome(d.runner);
+			if (status == EXIT_INFRA && !res->cut)
+				explain_infra(d.runner, err, errsz);
 		} else {
 			/* Interactive: the viewer decides when it ends. */
 			status = tui_run(d.tui, d.runner);

@@ -19,7 +19,7 @@
 
 #define DEMO_NS           "shop"
 #define DEMO_SPEED        3.0	/* a 270 s rollout in 90 s of wall time */
-#define DEMO_SEED         1
+#define DEMO_SEED         7	/* its flapping canary flaps, and survives */
 #define DEMO_MAX_CANARIES 100000
 
 struct demo_opts {

@@ -46,7 +46,7 @@ static const struct scenario_params params[SCN__COUNT] = {
 	[SCN_NO_TRAFFIC] = { BASE, .peak_rps = 40, .profile = PROFILE_OFFICE,
 		.tz_offset_s = 12 * 3600, .canary_median_ms = 60, .canary_ready_s = 6 },
 	[SCN_FLAPPING] = { BASE, WEB(60), .canary_median_ms = 60, .canary_ready_s = 6,
-		.flap_period_s = 30, .flap_prob = 0.25, .flap_success = 0.95 },
+		.flap_period_s = 20, .flap_prob = 0.15, .flap_success = 0.95 },
 	[SCN_SLOW_START] = { BASE, WEB(40), .canary_median_ms = 60, .canary_ready_s = 150 },
 	[SCN_PROMOTION_FAILURE] = { BASE, WEB(50), .canary_median_ms = 60, .canary_ready_s = 6,
 		.primary_fails = true },
@@ -184,7 +184,7 @@ scenario_canary(enum scenario s, const char *ns, const char *name, unsigned conf
 		c->progress_deadline_s = 300;
 		break;
 	case SCN_FLAPPING:
-		c->threshold = 3;
+		c->threshold = 4;
 		break;
 	case SCN_PROMOTION_FAILURE:
 		c->progress_deadline_s = 120;

@@ -18,7 +18,7 @@ for s in "${!want[@]}"; do
 	expect_eq "$s exit" "$rc" "${want[$s]}"
 done
 
-# Flapping: the threshold (3) decides.  Over these seeds one run reaches it
+# Flapping: the threshold (4) decides.  Over these seeds one run reaches it
 # and is rolled back, another sees bad samples but fewer, and is promoted.
 outcomes=""
 for seed in 1 3 7; do

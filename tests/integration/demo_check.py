@@ -114,11 +114,11 @@ def check_flapping(ev, ck):
     if fails != most:
         fail(f"{fails} failing checks but failedChecks reached {most}")
     if ev[-1]["phase"] == "Failed":
-        expect("failed checks at rollback", most, 3)
+        expect("failed checks at rollback", most, 4)
     else:
         expect("final phase", ev[-1]["phase"], "Succeeded")
-        if most >= 3:
-            fail(f"succeeded with {most} failed checks (threshold 3)")
+        if most >= 4:
+            fail(f"succeeded with {most} failed checks (threshold 4)")
 
 
 def check_slow_start(ev, ck):

@@ -50,6 +50,11 @@ out=$("$PERCH_BIN" status --state-dir "$TMP/state"); rc=$?
 expect_match "status lists checkout" "$out" "shop/checkout"
 expect_match "status shows control" "$out" "pid [0-9]+"
 
+# A second demo on the same state directory cannot take the canaries over.
+err=$("$PERCH_BIN" demo --headless --speed max --state-dir "$TMP/state" 2>&1 >/dev/null); rc=$?
+expect_eq "second demo on a held state directory: exit" "$rc" 3
+expect_match "second demo" "$err" "controlled by another perch \(.*pid [0-9]+\)"
+
 tm send-keys -t demo q
 WAIT_SECS=5 wait_for shows 'y yes' || fail "no quit confirmation: $(screen)"
 tm send-keys -t demo y

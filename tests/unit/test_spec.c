@@ -281,6 +281,38 @@ test_merge_keys(void **state)
 	spec_set_free(set);
 }
 
+/* Objects read from the API server come as JSON, with server fields. */
+static void
+test_json(void **state)
+{
+	static const char doc[] =
+	    "{\"apiVersion\": \"flagger.app/v1beta1\", \"kind\": \"Canary\",\n"
+	    " \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\", \"uid\": \"0b3e\",\n"
+	    "  \"generation\": 2, \"managedFields\": [{\"manager\": \"kubectl\"}],\n"
+	    "  \"annotations\": {\"perch.dev/min-requests\": \"5\"}},\n"
+	    " \"spec\": {\"targetRef\": {\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\",\n"
+	    "  \"name\": \"web\"}, \"service\": {\"port\": 80},\n"
+	    "  \"analysis\": {\"interval\": \"1m\", \"threshold\": 3, \"stepWeight\": 10,\n"
+	    "   \"mirror\": false, \"metrics\": [{\"name\": \"request-success-rate\",\n"
+	    "   \"thresholdRange\": {\"min\": 99.5}, \"interval\": \"1m\"}]}},\n"
+	    " \"status\": {\"phase\": \"Succeeded\", \"canaryWeight\": 0}}\n";
+	struct diag_list dl;
+	struct spec_set *set = spec_set_new();
+	const struct spec_canary *c;
+
+	(void)state;
+	diag_list_init(&dl, true);
+	assert_int_equal(spec_load_buffer(set, "canaries shop/web", doc, sizeof doc - 1, &dl), ST_OK);
+	assert_int_equal(spec_validate(set, &dl), ST_OK);
+	assert_int_equal(dl.n, 0);
+	c = spec_set_canary(set, 0);
+	assert_int_equal(c->service.port, 80);
+	assert_true(c->analysis.metrics[0].min == 99.5);
+	assert_true(c->min_requests == 5.0);
+	spec_set_free(set);
+	diag_list_fini(&dl);
+}
+
 static void
 test_durations(void **state)
 {
@@ -480,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_defaults_unset),
 		cmocka_unit_test(test_kitchen_sink),
 		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_file_order),
