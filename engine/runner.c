@@ -1398,8 +1398,9 @@ all_done(const struct runner *r)
 
 		if (c->corrupt || c->readonly)
 			continue;
-		/* Ended, or initialized with nothing to roll out. */
-		if (!c->ticked || !(phase_is_terminal(c->st.phase) ||
+		/* Ended, or initialized with nothing to roll out; a tick that
+		 * waits to be resumed may still start a new revision. */
+		if (!c->ticked || c->suspended || !(phase_is_terminal(c->st.phase) ||
 		    (c->st.phase == PHASE_INITIALIZED && c->idle_checked)))
 			return false;
 	}
