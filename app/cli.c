@@ -2,8 +2,8 @@
  * cli.c — `perch [OPTIONS] COMMAND [ARGS]`: global options, the command
  * table of commands.def, help and usage errors.
  *
- * Usage errors print one line saying what is wrong and one hint line, and
- * exit 2, so scripts can tell them from failures (1) and infrastructure
+ * Usage errors print one sanitised line saying what is wrong, with a hint,
+ * and exit 2, so scripts can tell them from failures (1) and infrastructure
  * errors (3).
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "app/cli.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "util/status.h"
 
 static const struct cli_command commands[] = {
@@ -72,12 +73,17 @@ print_help(FILE *f)
 int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+	char raw[1024], msg[1024];
 	va_list ap;
 
-	fprintf(stderr, cmd != NULL ? "perch %s: " : "perch: ", cmd);
+	/* The message quotes the user's arguments: keep it to one line and
+	 * free of escape sequences whatever they hold. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	sanitize(msg, sizeof msg, raw, strlen(raw));
+	fprintf(stderr, cmd != NULL ? "perch %s: " : "perch: ", cmd);
+	fputs(msg, stderr);
 	if (cmd != NULL)
 		fprintf(stderr, " (try 'perch %s --help')\n", cmd);
 	else

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app/canary_load.h"
@@ -95,6 +96,27 @@ parse_time(const char *s)
 	return ((int64_t)t - off) * 1000 + frac_ms;
 }
 
+/* Whether url is an http:// or https:// URL with a host and nothing a
+ * terminal or curl would misread (spaces, control characters). */
+static bool
+prometheus_url_ok(const char *url)
+{
+	const char *host;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return false;
+	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int
 parse_args(int argc, char **argv, struct check_opts *o)
 {
@@ -128,6 +150,10 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			o->json = strcmp(optarg, "json") == 0;
 			continue;
 		case 'p':
+			/* Never quoted back: the URL may hold a user:password. */
+			if (!prometheus_url_ok(optarg))
+				return cli_usage_error("check", "--prometheus wants an http:// "
+				    "or https:// URL with a host, such as http://127.0.0.1:9090");
 			o->prometheus = optarg;
 			continue;
 		case 't':

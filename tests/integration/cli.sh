@@ -36,4 +36,31 @@ done
 
 # --log writes to the file, never to the terminal.
 "$PERCH_BIN" --log "$TMP/log" -v --version >/dev/null
+
+# Usage errors quote the user's arguments sanitised: still one line, no
+# escape sequence reaches the terminal.
+hostile() {	# ARGS...
+	local err rc
+	err=$("$PERCH_BIN" "$@" 2>&1 >/dev/null); rc=$?
+	expect_eq "hostile '$*' exit" "$rc" 2
+	expect_eq "hostile '$*' one line" "$(printf '%s\n' "$err" | wc -l)" 1
+	if printf '%s' "$err" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "'$*': control characters in the message"; fi
+	if printf '%s' "$err" | grep -q "$(printf '\342\200\256')"; then fail "'$*': bidi override in the message"; fi
+}
+hostile demo --speed "$(printf '1\n2')"
+hostile demo --seed "$(printf '\033[2J\033]0;x\007')"
+hostile "$(printf 'no\033[31m\nsuch')"
+hostile validate --bad"$(printf '\342\200\256\n')"x
+hostile check -f x.yaml --prometheus http://127.0.0.1:9 --time "$(printf '\r\033[Kyesterday')"
+
+# perch check wants an http(s) URL with a host, and never quotes it back
+# (it may hold a password).
+for url in "ftp://alice:PASSW0RD@127.0.0.1:9" "alice:PASSW0RD@127.0.0.1:9" "http://" "" \
+	"http://alice:PASSW0RD@127.0.0.1 :9"; do
+	err=$("$PERCH_BIN" check -f /nonexistent.yaml --prometheus "$url" 2>&1 >/dev/null); rc=$?
+	expect_eq "check --prometheus '$url' exit" "$rc" 2
+	expect_eq "check --prometheus '$url' one line" "$(printf '%s\n' "$err" | wc -l)" 1
+	expect_match "check --prometheus '$url'" "$err" "wants an http:// or https:// URL"
+	case $err in *PASSW0RD*) fail "check --prometheus printed the password";; esac
+done
 exit 0

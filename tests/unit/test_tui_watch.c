@@ -196,7 +196,13 @@ test_watch_follows_read_only(void **state)
 	buf_fini(&after);
 	store_dir_close(sd);
 	canary_cfg_free(cfg);
-	assert_int_equal(system("rm -rf /tmp/perch-watch-??????"), 0);
+	{
+		/* only this test's directory: others may run beside it */
+		char cmd[64];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+	}
 }
 
 int
