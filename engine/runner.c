@@ -1219,10 +1219,10 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 	enum need need;
 	int guard;
 
-	if (!renew(r, c)) {
-		c->suspended = false;
+	/* The lease was renewed when the tick began; a resumed round does
+	 * not renew again (with the cluster store that is an API call). */
+	if (!c->suspended && !renew(r, c))
 		return;
-	}
 	if (c->reconcile)
 		reconcile(r, c, now);
 	grow_scratch(r, c->cfg);
