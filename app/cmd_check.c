@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "app/canary_load.h"
@@ -60,7 +61,7 @@ struct outcome {
 static int64_t
 parse_time(const char *s)
 {
-	struct tm tm;
+	struct tm tm, want;
 	char *end;
 	double d;
 	const char *p;
@@ -92,7 +93,13 @@ parse_time(const char *s)
 	}
 	if (*p != '\0')
 		return -1;
+	want = tm;
 	t = timegm(&tm);
+	/* timegm makes 30 February 2 March: a date that moved did not exist. */
+	if (tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
+	    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
+	    tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+		return -1;
 	return ((int64_t)t - off) * 1000 + frac_ms;
 }
 
@@ -115,6 +122,26 @@ prometheus_url_ok(const char *url)
 		if (*p <= ' ' || *p == 0x7f)
 			return false;
 	return true;
+}
+
+/* --ca-file names a non-empty regular file perch can read, checked at
+ * once, whatever the scheme of --prometheus. */
+static int
+check_ca_file(const char *path)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (f == NULL)
+		return cli_usage_error("check", "--ca-file: cannot read %s: %s", path,
+		    strerror(errno));
+	ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	fclose(f);
+	if (!ok)
+		return cli_usage_error("check", "--ca-file: %s is not a file of PEM "
+		    "certificates (a directory, or empty)", path);
+	return EXIT_OK;
 }
 
 static int
@@ -173,7 +200,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		case 'W':
 			if (spec_parse_duration_ms(optarg, &ms) != ST_OK || ms <= 0 || ms > 600000)
 				return cli_usage_error("check", "--timeout '%s' is not a duration "
-				    "such as 5s or 1m", optarg);
+				    "from 1ms to 10m, such as 5s or 1m", optarg);
 			o->timeout_ms = (int)ms;
 			continue;
 		case ':':
@@ -197,6 +224,11 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		return cli_usage_error("check", "no file given (-f FILE)");
 	if (o->prometheus == NULL)
 		return cli_usage_error("check", "no Prometheus given (--prometheus URL)");
+	if (o->ca_file != NULL && o->insecure)
+		return cli_usage_error("check", "--ca-file and --insecure-skip-tls-verify "
+		    "contradict each other: give one");
+	if (o->ca_file != NULL)
+		return check_ca_file(o->ca_file);
 	return EXIT_OK;
 }
 
@@ -320,6 +352,23 @@ num_or_null(bool has, double v)
 	return has && !isnan(v) ? json_real(v) : json_null();
 }
 
+/* A JSON string of text from the files or the server, sanitised like the
+ * text output (jansson escapes C0 controls, but bidi overrides and C1
+ * controls would reach the terminal as they are); NULL gives null. */
+static json_t *
+clean_string(const char *text)
+{
+	char *clean;
+	json_t *j;
+
+	if (text == NULL)
+		return json_null();
+	clean = sanitize_dup(text, RENDER_MAX);
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
 static void
 print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *when)
 {
@@ -331,25 +380,23 @@ print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *w
 	snprintf(canary, sizeof canary, "%s/%s", cfg->ns, cfg->name);
 	o = json_object();
 	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "canary", json_string(canary));
+	json_object_set_new(o, "canary", clean_string(canary));
 	json_object_set_new(o, "kind", json_string("check"));
-	json_object_set_new(o, "metric", json_string(m->name));
+	json_object_set_new(o, "metric", clean_string(m->name));
 	json_object_set_new(o, "value", num_or_null(true, oc->value));
 	json_object_set_new(o, "min", num_or_null(m->has_min, m->min));
 	json_object_set_new(o, "max", num_or_null(m->has_max, m->max));
 	json_object_set_new(o, "result", json_string(check_result_name(oc->result)));
-	json_object_set_new(o, "query", json_string(m->query));
+	json_object_set_new(o, "query", clean_string(m->query));
 	json_object_set_new(o, "volume", num_or_null(oc->has_vol &&
 	    oc->vol.v.result == CHECK_PASS, oc->vol.v.value));
-	json_object_set_new(o, "volumeQuery", m->volume_query != NULL ?
-	    json_string(m->volume_query) : json_null());
-	json_object_set_new(o, "primaryQuery", oc->primary_query != NULL ?
-	    json_string(oc->primary_query) : json_null());
+	json_object_set_new(o, "volumeQuery", clean_string(m->volume_query));
+	json_object_set_new(o, "primaryQuery", clean_string(oc->primary_query));
 	json_object_set_new(o, "primaryValue", num_or_null(oc->has_prim &&
 	    oc->prim.v.result == CHECK_PASS, oc->prim.v.value));
 	json_object_set_new(o, "isolation", json_string(oc->isolation));
 	json_object_set_new(o, "error", oc->reason[0] != '\0' && oc->result != CHECK_PASS ?
-	    json_string(oc->reason) : json_null());
+	    clean_string(oc->reason) : json_null());
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s != NULL)
 		printf("%s\n", s);

@@ -179,7 +179,7 @@ cmd_validate(int argc, char **argv)
 	struct diag_list dl;
 	struct spec_set *set;
 	bool strict = false, json = false;
-	int c, i, rc;
+	int c, i, rc, n_stdin;
 
 	opterr = 0;
 	optind = 1;
@@ -215,6 +215,9 @@ cmd_validate(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("validate", "no file given");
+	for (i = optind, n_stdin = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0 && ++n_stdin > 1)
+			return cli_usage_error("validate", "standard input (-) given twice");
 	if ((rc = cli_apply_logging("validate")) != EXIT_OK)
 		return rc;
 

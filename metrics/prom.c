@@ -331,6 +331,11 @@ prom_read_token_file(const char *path, char *tok, size_t toksz, char *err, size_
 		return ST_IO;
 	}
 	n = fread(tok, 1, toksz - 1, f);
+	if (ferror(f)) {	/* a directory opens, but does not read */
+		snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		return ST_IO;
+	}
 	fclose(f);
 	tok[n] = '\0';
 	tok[strcspn(tok, "\r\n")] = '\0';

@@ -863,7 +863,21 @@ on_document(void *ctx, const struct spec_node *root)
 	load_document(lc->set, lc->file, root, lc->dl);
 }
 
-/* Binary input is refused before libyaml sees it, with its position. */
+/* Whether YAML text may hold the character cp as it is (YAML 1.1's
+ * printable set: tab, line breaks, NEL and everything from space on but
+ * DEL, the C1 controls, surrogates and U+FFFE/U+FFFF). */
+static bool
+yaml_printable(unsigned int cp)
+{
+	if (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85)
+		return true;
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		return false;
+	return cp != 0xfffe && cp != 0xffff;
+}
+
+/* Binary input and raw control characters are refused before libyaml sees
+ * them, with their position (libyaml would name no line). */
 static bool
 check_text(const char *file, const char *data, size_t len, struct diag_list *dl)
 {
@@ -884,6 +898,14 @@ check_text(const char *file, const char *data, size_t len, struct diag_list *dl)
 			diag_add(dl, DIAG_ERROR, file, (int)line, (int)col, "", NULL,
 			    "not UTF-8 text (byte 0x%02x): expected a YAML text file",
 			    (unsigned char)data[i]);
+			return false;
+		}
+		if (n == 1)
+			cp = (unsigned char)data[i];
+		if (!yaml_printable(cp)) {
+			diag_add(dl, DIAG_ERROR, file, (int)line, (int)col, "", NULL,
+			    "a control character (U+%04X) in the text: YAML cannot hold it "
+			    "raw; write it as an escape in a double-quoted string", cp);
 			return false;
 		}
 		if (data[i] == '\n') {

@@ -39,11 +39,38 @@ missing(struct diag_list *dl, const struct spec_meta *m, const char *path)
 	err_at(dl, m, path, "missing required field %s", path_display(path));
 }
 
+/* Whether s is a DNS-1123 name as Kubernetes wants it: lowercase letters,
+ * digits and '-' (and '.' when dots is set), starting and ending with a
+ * letter or digit, at most max characters. */
+static bool
+dns1123(const char *s, size_t max, bool dots)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+
+		if (!alnum && (i == 0 || i == n - 1 || (s[i] != '-' && !(dots && s[i] == '.'))))
+			return false;
+	}
+	return true;
+}
+
 static void
 check_meta(const struct spec_meta *m, const char *kind, struct diag_list *dl)
 {
 	if (m->name == NULL)
 		err_at(dl, m, "metadata.name", "%s: missing required field metadata.name", kind);
+	else if (!dns1123(m->name, 253, true))
+		err_at(dl, m, "metadata.name", "metadata.name: '%s' is not a Kubernetes name "
+		    "(lowercase letters, digits, '-' and '.', beginning and ending with a "
+		    "letter or digit, at most 253 characters)", m->name);
+	if (m->ns != NULL && !dns1123(m->ns, 63, false))
+		err_at(dl, m, "metadata.namespace", "metadata.namespace: '%s' is not a "
+		    "namespace name (lowercase letters, digits and '-', beginning and ending "
+		    "with a letter or digit, at most 63 characters)", m->ns);
 }
 
 static void

@@ -85,16 +85,58 @@ case_ ok 0 pass "^null$" --prometheus-token-file "$TMP/token"
 grep -q 'auth=Bearer s3cr3t-t0ken$' "$TMP/requests.log" || fail "the token was not sent"
 if grep -rq s3cr3t "$TMP"/*.json "$TMP/err"; then fail "the token leaked into the output"; fi
 
+# Text from the files (metric name, query) is sanitised in both outputs:
+# jansson escapes C0 controls, but not bidi overrides or C1 controls.
+sed -e 's|- name: probe|- name: "probe\\u202e"|' \
+	-e 's|query: .*|query: "sum(fault_ok{namespace=\\"{{ namespace }}\\", x=\\"\\e]0;t\\a\\u202e\\x9b\\"})"|' \
+	"$TMP/ok.yaml" >"$TMP/esc.yaml"
+for fmt in text json; do
+	out=$("$PERCH_BIN" check -f "$TMP/esc.yaml" --prometheus "$URL" -o $fmt 2>&1); rc=$?
+	expect_eq "escapes in the file, $fmt: exit" "$rc" 0
+	expect_match "escapes in the file, $fmt" "$out" 'x=[\\]?"[\\]?"'
+	if printf '%s' "$out" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "$fmt: control characters in the output"; fi
+	if printf '%s' "$out" | grep -q "$(printf '\342\200\256')\|$(printf '\302\233')\|u001b\|u001B\|u0007"; then
+		fail "$fmt: an escape, bidi override or C1 control in the output"
+	fi
+done
+
+# Credentials in the URL and in the MetricTemplate's address appear in no
+# output, no error and no verbose log, whether the server answers or not.
+hostport=${URL#http://}
+sed 's|address: http://unused.invalid|address: "http://admin:TPL-PASSW0RD@unused.invalid"|' \
+	"$TMP/bad.yaml" >"$TMP/cred.yaml"
+for url in "http://alice:URL-PASSW0RD@$hostport" "http://alice:URL-PASSW0RD@127.0.0.1:1"; do
+	for fmt in text json; do
+		"$PERCH_BIN" --log "$TMP/cred.log" -vvv check -f "$TMP/cred.yaml" --prometheus "$url" \
+			--prometheus-token-file "$TMP/token" -o $fmt >"$TMP/cred.out" 2>&1
+		expect_match "credentials $url $fmt" "$(cat "$TMP/cred.out")" "error"
+	done
+done
+if grep -q 'PASSW0RD\|s3cr3t' "$TMP/cred.out" "$TMP/cred.log"; then fail "a credential leaked"; fi
+[ -s "$TMP/cred.log" ] || fail "the verbose log is empty"
+
 # Prometheus stopped: nothing listens on the port any more.
 kill $fake; wait $fake 2>/dev/null
 PROM=$URL case_ stopped 3 error '^cannot reach Prometheus: '
 
 # Usage errors: one line, exit 2.
+: >"$TMP/empty"
 for args in "--prometheus $URL" "-f $TMP/ok.yaml" "-f $TMP/ok.yaml --prometheus $URL --time yesterday" \
-	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent"; do
+	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent" \
+	"-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file $TMP" \
+	"-f $TMP/ok.yaml --prometheus $URL --time 2026-02-30T12:00:00Z" \
+	"-f $TMP/ok.yaml --prometheus $URL --timeout 1h" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file /nonexistent" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP/empty" \
+	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP/ok.yaml --insecure-skip-tls-verify"; do
 	# shellcheck disable=SC2086
 	err=$("$PERCH_BIN" check $args 2>&1 >/dev/null); rc=$?
 	expect_eq "usage '$args' exit" "$rc" 2
 	expect_eq "usage '$args' one line" "$(printf '%s\n' "$err" | wc -l)" 1
 done
+err=$("$PERCH_BIN" check -f "$TMP/ok.yaml" --prometheus "$URL" --prometheus-token-file "$TMP" 2>&1)
+expect_match "token file is a directory" "$err" "cannot read .*: Is a directory"
+err=$("$PERCH_BIN" check -f "$TMP/ok.yaml" --prometheus "$URL" --ca-file /nonexistent 2>&1)
+expect_match "missing CA file" "$err" "--ca-file: cannot read /nonexistent: No such file"
 exit 0

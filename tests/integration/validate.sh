@@ -95,11 +95,45 @@ for id in $(printf '%s\n' "$out" | awk '{print $1}'); do
 done
 
 # Usage errors: one line, exit 2.
-for args in "" "-o yaml examples/ab-testing.yaml" "--bogus x.yaml"; do
+for args in "" "-o yaml examples/ab-testing.yaml" "--bogus x.yaml" "- examples/ab-testing.yaml -"; do
 	# shellcheck disable=SC2086
 	err=$("$PERCH_BIN" validate $args 2>&1 >/dev/null); rc=$?
 	expect_eq "usage '$args' exit" "$rc" 2
 	expect_eq "usage '$args' one line" "$(printf '%s\n' "$err" | wc -l)" 1
 done
 err=$("$PERCH_BIN" validate 2>&1); expect_match "no file" "$err" "perch validate: no file given"
+err=$("$PERCH_BIN" validate - - 2>&1 </dev/null); expect_match "stdin twice" "$err" "standard input \(-\) given twice"
+
+# Values quoted in findings come out sanitised and bounded, in text and in
+# JSON: YAML escapes can carry escape sequences, bidi overrides and C1
+# controls, and a value may be 10 KB long.
+long=$(head -c 10000 /dev/zero | tr '\0' 'x')
+cat >"$TMP/hostile.yaml" <<YAML
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: "evil\e]0;title\a\e[31m\u202e"
+  namespace: shop
+spec:
+  provider: "linkerd\e[2J\x9b"
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: app}
+  service:
+    port: 80
+    "port\e[1mName\u2066": 1
+  analysis:
+    interval: "$long"
+    threshold: 5
+    iterations: 10
+YAML
+for fmt in text json; do
+	out=$("$PERCH_BIN" validate -o $fmt "$TMP/hostile.yaml" 2>&1); rc=$?
+	expect_eq "hostile values $fmt exit" "$rc" 1
+	expect_match "hostile values $fmt" "$out" "unsupported value 'linkerd"
+	if printf '%s' "$out" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "$fmt: control characters in the output"; fi
+	if printf '%s' "$out" | grep -q "$(printf '\342\200\256')\|$(printf '\342\201\246')\|$(printf '\302\233')\|u001b\|u202e\|u009b"; then
+		fail "$fmt: an escape, bidi override or C1 control in the output"
+	fi
+	longest=$(printf '%s\n' "$out" | awk '{ if (length > n) n = length } END { print n }')
+	[ "$longest" -lt 2000 ] || fail "$fmt: a line of $longest characters"
+done
 exit 0

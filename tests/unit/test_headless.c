@@ -56,6 +56,15 @@ test_format(void **state)
 		  "{\"time\":\"2026-03-02T14:00:00Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
 		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
 		  "\"message\":\"bad \\\"quoted\\\" tab\"}" },
+		/* OSC and CSI sequences, bidi overrides and isolates, C1 controls and
+		 * invalid UTF-8 from a cluster's event go too, in type and metric. */
+		{ event(START, "Warn\u202eing", "a\x1b]0;title\x07" "b\u2066c\xc2\x9b" "d\xff\xfe" "e"),
+		  "{\"time\":\"2026-03-02T14:00:00Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Warning\",\"reason\":\"Synced\","
+		  "\"message\":\"abcde\"}" },
+		{ check("rate\x1b[2J\u202e", false, 0, false, 0, true, 500, CHECK_NODATA),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"rate\",\"value\":null,\"min\":null,\"max\":500.0,\"result\":\"nodata\"}" },
 		{ check("request-success-rate", true, 99.95000000001, true, 99, false, 0, CHECK_PASS),
 		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
 		  "\"metric\":\"request-success-rate\",\"value\":99.95,\"min\":99.0,\"max\":null,\"result\":\"pass\"}" },

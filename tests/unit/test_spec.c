@@ -461,6 +461,50 @@ test_hostile_buffers(void **state)
 	spec_set_free(set);
 }
 
+/* Raw control characters are named with their position, not left to
+ * libyaml (which names no line); what YAML allows raw passes this check. */
+static void
+test_control_characters(void **state)
+{
+	static const struct {
+		const char *text;
+		int line, col;		/* 0: no control-character error */
+		unsigned int cp;
+	} cases[] = {
+		{ "a: 1\nb: \"x\x1b[31m\"\n", 2, 6, 0x1b },
+		{ "a: b\x07\n", 1, 5, 0x07 },
+		{ "a: b\x7f\n", 1, 5, 0x7f },
+		{ "a: \xc3\xa9\xc2\x9b\n", 1, 5, 0x9b },
+		{ "a: \xef\xbf\xbe\n", 1, 4, 0xfffe },
+		{ "a:\tb\r\nc: \xc2\x85" "d\n", 0, 0, 0 },
+		{ "a: \"\\e[31m \\u202e\"\n", 0, 0, 0 },
+	};
+	char want[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct diag_list dl;
+		struct spec_set *set = spec_set_new();
+
+		diag_list_init(&dl, false);
+		spec_load_buffer(set, "c.yaml", cases[i].text, strlen(cases[i].text), &dl);
+		if (cases[i].line == 0) {
+			for (size_t k = 0; k < dl.n; k++)
+				assert_null(strstr(dl.items[k].message, "control character"));
+		} else {
+			snprintf(want, sizeof want, "a control character (U+%04X) in the text: "
+			    "YAML cannot hold it raw; write it as an escape in a double-quoted "
+			    "string", cases[i].cp);
+			assert_int_equal(dl.n_errors, 1);
+			assert_string_equal(dl.items[0].message, want);
+			assert_int_equal(dl.items[0].line, cases[i].line);
+			assert_int_equal(dl.items[0].col, cases[i].col);
+		}
+		diag_list_fini(&dl);
+		spec_set_free(set);
+	}
+}
+
 static void
 test_field_pos(void **state)
 {
@@ -518,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_file_order),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_hostile_buffers),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_field_pos),
 		cmocka_unit_test(test_examples),
 	};
