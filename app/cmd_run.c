@@ -201,6 +201,7 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.hosts = (const char *const *)sv->hosts, .n_hosts = sv->n_hosts,
 		.gateways = (const char *const *)sv->gateways, .n_gateways = sv->n_gateways,
 		.ingress = sc->ingress_ref.set ? sc->ingress_ref.name : NULL,
+		.target_port = sv->target_port,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;

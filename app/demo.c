@@ -149,6 +149,20 @@ explain_infra(struct runner *r, char *err, size_t errsz)
 	snapshot_unref(s);
 }
 
+/* Saved canaries: the simulated cluster as their status implies, so the
+ * engine resumes the rollout where it was (a real cluster outlives perch). */
+static void
+resume_world(struct demo *d)
+{
+	struct canary_status st;
+	char err[ERRMSG_MAX];
+	size_t i;
+
+	for (i = 0; i < d->track.n; i++)
+		if (store_dir_ops.load(d->store, d->track.t[i].key, &st, err) == ST_OK)
+			sim_world_resume(d->world, d->track.t[i].key, &st);
+}
+
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
@@ -209,6 +223,8 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	}
 	d->track.n = d->n;
 	qsort(d->track.t, d->track.n, sizeof *d->track.t, tracked_cmp);
+	if (d->store != NULL)
+		resume_world(d);
 	return EXIT_OK;
 }
 

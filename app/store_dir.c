@@ -81,7 +81,12 @@ int
 store_dir_check_name(const char *canary, char *err, size_t errsz)
 {
 	const char *slash = canary != NULL ? strchr(canary, '/') : NULL;
-	char shown[80];
+	char shown[80], scratch[ERRMSG_MAX];
+
+	if (err == NULL || errsz == 0) {
+		err = scratch;
+		errsz = sizeof scratch;
+	}
 
 	if (canary == NULL || slash == NULL) {
 		sanitize(shown, sizeof shown, canary ? canary : "", canary ? strlen(canary) : 0);
@@ -109,7 +114,7 @@ sd_path(const struct store_dir *sd, const char *canary, const char *file, char *
 {
 	int n;
 
-	if (store_dir_check_name(canary, err ? err : (char[ERRMSG_MAX]){0}, ERRMSG_MAX) != ST_OK)
+	if (store_dir_check_name(canary, err, err != NULL ? ERRMSG_MAX : 0) != ST_OK)
 		return ST_INVALID;
 	n = snprintf(out, outsz, "%s/%s%s%s", sd->dir, canary, file ? "/" : "", file ? file : "");
 	if (n < 0 || (size_t)n >= outsz) {
@@ -430,7 +435,7 @@ sd_may_write(struct store_dir *sd, const char *canary, char *err)
 		seterr(err, "the state directory is open read-only");
 		return ST_REFUSED;
 	}
-	if (store_dir_check_name(canary, err ? err : (char[ERRMSG_MAX]){0}, ERRMSG_MAX) != ST_OK)
+	if (store_dir_check_name(canary, err, err != NULL ? ERRMSG_MAX : 0) != ST_OK)
 		return ST_INVALID;
 	pthread_mutex_lock(&sd->mu);
 	mine = sd_entry_get(sd, canary)->lock_fd >= 0;

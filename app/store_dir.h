@@ -72,7 +72,8 @@ void store_dir_set_journal_max(struct store_dir *sd, size_t bytes);
 int store_dir_holder(struct store_dir *sd, const char *canary, char *holder, size_t holdersz);
 
 /* ST_OK when canary is "ns/name" with ns a DNS-1123 label and name a
- * DNS-1123 subdomain; ST_INVALID with err saying why otherwise. */
+ * DNS-1123 subdomain; ST_INVALID with err saying why otherwise (err may be
+ * NULL). */
 int store_dir_check_name(const char *canary, char *err, size_t errsz);
 
 /* The default state directory: $XDG_STATE_HOME/perch, else

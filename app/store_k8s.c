@@ -451,6 +451,17 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	return st;
 }
 
+static bool
+is_held(const struct store_k8s *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_held; i++)
+		if (strcmp(s->held[i], key) == 0)
+			return true;
+	return false;
+}
+
 static void
 held_set(struct store_k8s *s, const char *key, bool on)
 {
@@ -509,7 +520,8 @@ sk_release(void *ctx, const char *key)
 	if ((st = refuse(s)) != ST_OK)
 		return st;
 	pthread_mutex_lock(&s->lock);
-	st = lease_do(s, key, L_RELEASE, NULL, 0);
+	if (is_held(s, key))	/* nothing to give back otherwise */
+		st = lease_do(s, key, L_RELEASE, NULL, 0);
 	held_set(s, key, false);
 	pthread_mutex_unlock(&s->lock);
 	return st;

@@ -1529,6 +1529,14 @@ cmd_retry(struct tk *k, const char *actor)
 		refuse(k, CMD_RETRY, actor, "no failed revision to retry");
 		return;
 	}
+	/* When the runner read the target first: a target that moved on has
+	 * no failed revision to retry (a newer one starts by itself). */
+	if (k->ob != NULL && have(k, NEED_REVISION) && k->ob->rev_status == 0 &&
+	    k->ob->rev.id[0] && strcmp(k->ob->rev.id, k->st->failed_revision) != 0) {
+		refuse(k, CMD_RETRY, actor, "the target runs revision %s now, not the failed %s",
+		    k->ob->rev.id, k->st->failed_revision);
+		return;
+	}
 	copy_id(rev, sizeof rev, k->st->failed_revision);
 	cmd_ev(k, actor, "Retry of revision %s requested by %s", rev, actor);
 	start_run(k, rev);

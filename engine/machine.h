@@ -130,7 +130,7 @@ struct mach_check {
 struct tick_in {
 	const struct canary_cfg *cfg;
 	const struct canary_status *st;
-	const struct obs *obs;		/* NULL for machine_command */
+	const struct obs *obs;		/* may be NULL for machine_command */
 	int64_t now_ms;
 	unsigned confirm;		/* runner-wide CONFIRM_* gates, or'ed with cfg->confirm */
 };
@@ -158,7 +158,9 @@ struct tick_out {
 /* Runs the tick as far as the observations allow; returns out->need. */
 enum need machine_tick(const struct tick_in *in, struct tick_out *out);
 
-/* Applies a manual command.  in->obs is not used. */
+/* Applies a manual command.  in->obs may be NULL; when it holds the
+ * target's revision (NEED_REVISION), a retry is refused if the target no
+ * longer runs the failed revision. */
 void machine_command(const struct tick_in *in, enum command_kind cmd, const char *actor,
     struct tick_out *out);
 

@@ -41,8 +41,9 @@
  *
  * Slow backends: a tick whose calls take time is suspended before its next
  * call when another canary is due or a command waits, and resumed after
- * them (run_tick); cluster events and event webhooks are notifications,
- * queued and sent between ticks under the same rule (drain_notes).  So a
+ * them (run_tick); cluster events, event webhooks and post-rollout hooks
+ * (whose answers change nothing) are queued and sent one call at a time
+ * between ticks under the same rule (drain_notes).  So a
  * slow backend of one canary delays the others by one call at most, never
  * by the sum of its calls.
  *
@@ -139,14 +140,17 @@ struct rcan {
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
+	uint64_t post_failed;		/* batch of post-rollout hooks that failed */
 };
 
-/* A notification waiting to be sent: a cluster event (hook < 0) or one
- * event webhook call.  They are sent soon after the tick, but a slow
+/* A notification waiting to be sent: a cluster event (hook < 0), one
+ * event webhook call, or one post-rollout hook call.  They are sent soon after the tick, but a slow
  * receiver never holds up other canaries' ticks. */
 struct note {
 	struct rcan *c;
 	int hook;
+	bool post;			/* a post-rollout hook: its answer is an event */
+	uint64_t batch;			/* post-rollout hooks called together */
 	enum severity sev;
 	enum phase phase;
 	int64_t t;
@@ -207,6 +211,7 @@ struct runner {
 	struct note *notes;		/* ring of pending notifications */
 	size_t note_head, note_n, note_cap;
 	uint64_t notes_dropped;
+	uint64_t post_batch;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -572,11 +577,11 @@ journal(struct runner *r, const struct journal_rec *rec)
 		r->cfg.sink(r->cfg.sink_arg, rec);
 }
 
-/* Queues a notification (runner thread).  When the queue is full (a
- * receiver slower than the events), the oldest is dropped and counted. */
-static void
-note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e, int64_t t,
-    const char *msg)
+/* A new notification at the end of the queue (runner thread).  When the
+ * queue is full (receivers slower than the events), the oldest is dropped
+ * and counted. */
+static struct note *
+note_new(struct runner *r, struct rcan *c, int hook, enum phase phase, int64_t t)
 {
 	struct note *n;
 
@@ -600,35 +605,87 @@ note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e
 	n = &r->notes[(r->note_head + r->note_n++) % r->note_cap];
 	n->c = c;
 	n->hook = hook;
-	n->sev = e->sev;
-	n->phase = c->st.phase;
+	n->post = false;
+	n->sev = SEV_NORMAL;
+	n->phase = phase;
 	n->t = t;
 	snprintf(n->checksum, sizeof n->checksum, "%s", c->st.last_applied);
+	n->msg[0] = '\0';
+	return n;
+}
+
+static void
+note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e, int64_t t,
+    const char *msg)
+{
+	struct note *n = note_new(r, c, hook, c->st.phase, t);
+
+	n->sev = e->sev;
 	snprintf(n->msg, sizeof n->msg, "%s", msg);
 }
 
-/* Sends the oldest pending notification (runner thread, no lock held). */
+static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
+
+/* One post-rollout hook: called, and its answer recorded as an event. */
+static void
+note_post(struct runner *r, const struct note *n)
+{
+	struct rcan *c = n->c;
+	const struct canary_cfg *cfg = c->cfg;
+	struct hook_call call = {
+		.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
+		.checksum = n->checksum,
+	};
+	struct hook_result res;
+	size_t i;
+
+	/* Hooks of one type stop at the first failure (reference §5.1). */
+	if (c->post_failed == n->batch)
+		return;
+	memset(&res, 0, sizeof res);
+	if (r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res) < 1)
+		snprintf(res.msg, sizeof res.msg, "not called");
+	if (!res.ok)
+		c->post_failed = n->batch;
+	pthread_mutex_lock(&r->mu);
+	c->hooks[n->hook].last = res.ok ? CHECK_PASS : CHECK_FAIL;
+	sanitize(c->hooks[n->hook].msg, sizeof c->hooks[n->hook].msg, res.msg, strlen(res.msg));
+	pthread_mutex_unlock(&r->mu);
+	obs_reset(&r->obs, cfg->n_hooks, cfg->n_metrics);
+	r->obs.hooks[n->hook].called = true;
+	r->obs.hooks[n->hook].r = res;
+	memset(&r->post, 0, sizeof r->post);
+	r->post.st = c->st;
+	machine_post_hook_events(cfg, r->obs.hooks, &r->post);
+	for (i = 0; i < r->post.n_ev; i++)
+		publish_event(r, c, &r->post.ev[i], n->t);
+}
+
+/* Sends the oldest pending notification (runner thread, no lock held;
+ * not inside a tick: it uses the tick's scratch space). */
 static void
 note_send(struct runner *r)
 {
-	struct note *n = &r->notes[r->note_head];
-	const struct canary_cfg *cfg = n->c->cfg;
+	struct note n = r->notes[r->note_head];	/* sending may queue more */
+	const struct canary_cfg *cfg = n.c->cfg;
 
-	if (n->hook < 0) {
-		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n->sev, n->msg);
+	r->note_head = (r->note_head + 1) % r->note_cap;
+	r->note_n--;
+	if (n.post) {
+		note_post(r, &n);
+	} else if (n.hook < 0) {
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n.sev, n.msg);
 	} else {
 		struct hook_call call = {
-			.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
-			.checksum = n->checksum, .event_message = n->msg,
-			.event_type = n->sev, .event_time_ms = n->t,
+			.canary = cfg, .hook = &cfg->hooks[n.hook], .phase = n.phase,
+			.checksum = n.checksum, .event_message = n.msg,
+			.event_type = n.sev, .event_time_ms = n.t,
 		};
 		struct hook_result res;
 
 		/* Event hooks are notifications: every one is called. */
 		r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res);
 	}
-	r->note_head = (r->note_head + 1) % r->note_cap;
-	r->note_n--;
 }
 
 /* Records one event: history (under mu), journal, sink, cluster, hooks. */
@@ -933,11 +990,28 @@ do_promote(struct runner *r, struct rcan *c, int64_t now)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Post-rollout hooks (reference §5.1: their answers change nothing) are
+ * queued like notifications, one call each, so several slow ones do not
+ * hold up the other canaries; without a webhook client each is reported
+ * as failed at once. */
 static void
 post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 {
 	size_t i;
 
+	if (r->cfg.webhook != NULL) {
+		r->post_batch++;
+		for (i = 0; i < c->cfg->n_hooks; i++) {
+			struct note *n;
+
+			if (c->cfg->hooks[i].type != HOOK_POST_ROLLOUT)
+				continue;
+			n = note_new(r, c, (int)i, phase, now);
+			n->post = true;
+			n->batch = r->post_batch;
+		}
+		return;
+	}
 	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
 	gather_hooks(r, c, HOOK_POST_ROLLOUT, phase);
 	memset(&r->post, 0, sizeof r->post);
@@ -963,8 +1037,15 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 	case ACT_SCALE_UP:
 	case ACT_SCALE_DOWN:
 		rc = cl->scale(r->cfg.cluster_ctx, c->cfg, a->kind == ACT_SCALE_UP, err);
-		if (rc != ST_OK)
-			action_failed(r, c, now, "scaling", rc, err);
+		if (rc != ST_OK) {
+			/* Flagger's text (reference §7.2); retried by reconcile(). */
+			publish_msg(r, c, SEV_WARNING, now, "scaling %s canary %s %s.%s failed: %s",
+			    a->kind == ACT_SCALE_UP ? "up" : "down",
+			    c->cfg->target_kind ? c->cfg->target_kind : "Deployment",
+			    c->cfg->target ? c->cfg->target : "", c->cfg->ns ? c->cfg->ns : "",
+			    err[0] ? err : status_text(rc));
+			c->reconcile = true;
+		}
 		break;
 	case ACT_PROMOTE:
 		do_promote(r, c, now);
@@ -1138,10 +1219,10 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 	enum need need;
 	int guard;
 
-	if (!renew(r, c)) {
-		c->suspended = false;
+	/* The lease was renewed when the tick began; a resumed round does
+	 * not renew again (with the cluster store that is an API call). */
+	if (!c->suspended && !renew(r, c))
 		return;
-	}
 	if (c->reconcile)
 		reconcile(r, c, now);
 	grow_scratch(r, c->cfg);
@@ -1337,6 +1418,13 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
+	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
+		/* A retry needs the target still at the failed revision. */
+		grow_scratch(r, c->cfg);
+		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
+		in.obs = &r->obs;
+	}
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
@@ -1384,8 +1472,9 @@ all_done(const struct runner *r)
 
 		if (c->corrupt || c->readonly)
 			continue;
-		/* Ended, or initialized with nothing to roll out. */
-		if (!c->ticked || !(phase_is_terminal(c->st.phase) ||
+		/* Ended, or initialized with nothing to roll out; a tick that
+		 * waits to be resumed may still start a new revision. */
+		if (!c->ticked || c->suspended || !(phase_is_terminal(c->st.phase) ||
 		    (c->st.phase == PHASE_INITIALIZED && c->idle_checked)))
 			return false;
 	}

@@ -102,6 +102,9 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->hosts = str_array(r->hosts, r->n_hosts);
 	g->gateways = str_array(r->gateways, r->n_gateways);
 	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+	if (r->target_port && *r->target_port)
+		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
+		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
 }
 
 const struct routing *
@@ -129,6 +132,7 @@ k8s_cluster_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].hosts);
 		json_decref(k->routing[i].gateways);
 		free(k->routing[i].ingress);
+		json_decref(k->routing[i].target_port);
 	}
 	free(k->routing);
 	pthread_mutex_destroy(&k->lock);
@@ -227,7 +231,7 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 	if (st == ST_OK)
 		st = wl_ensure_primary(k->c, cfg, err);
 	if (st == ST_OK)
-		st = rt_services(k->c, cfg, label, value, err);
+		st = rt_services(k, cfg, label, value, err);
 	json_decref(target);
 	if (st == ST_OK)
 		st = rt_initialize(k, cfg, err);

@@ -45,13 +45,14 @@ void k8s_cluster_free(struct k8s_cluster *k);
 
 /* What the routers need beyond struct canary_cfg, from the Canary spec:
  * Gateway API parentRefs (spec.service.gatewayRefs) and hostnames, Istio
- * hosts and gateways, the NGINX spec.ingressRef.  Used when the route
- * objects are created.  All borrowed; k8s_cluster_set_routing copies. */
+ * hosts and gateways, the NGINX spec.ingressRef, the Services' targetPort.
+ * Used when the Services and route objects are created.  All borrowed; k8s_cluster_set_routing copies. */
 struct k8s_routing {
 	json_t *parent_refs;		/* array of ParentReference, or NULL */
 	const char *const *hosts;	size_t n_hosts;
 	const char *const *gateways;	size_t n_gateways;
 	const char *ingress;		/* ingressRef name, or NULL: the service's */
+	const char *target_port;	/* spec.service.targetPort (number or name), or NULL: port */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
@@ -61,6 +62,12 @@ void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *
 void k8s_template_hash(json_t *pod_template, char out[17]);
 /* Flagger's config checksum of a ConfigMap/Secret (16 hex digits + NUL). */
 void k8s_config_checksum(json_t *obj, char out[17]);
+
+/* The weights in a route object of cfg's provider (the TrafficSplit,
+ * HTTPRoute, VirtualService or canary Ingress as the API returns it), as
+ * get_routes reads them.  Pure; for tests over fixtures. */
+int  k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out,
+    char *err);
 
 /* ST_REFUSED (with the reason in err) when a running Flagger reconciles
  * the Canary ns/name; ST_OK otherwise.  `now` is wall-clock seconds. */

@@ -25,6 +25,7 @@ struct routing {
 	json_t *parent_refs;
 	json_t *hosts, *gateways;	/* arrays of strings, or NULL */
 	char *ingress;
+	json_t *target_port;		/* integer or string, or NULL */
 };
 
 struct k8s_cluster {
@@ -73,7 +74,7 @@ int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char 
 int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
 
 /* router.c */
-int  rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *label,
+int  rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err);
 /* The Ingress the NGINX router copies: ingressRef, else the service's name. */
 const char *rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg);

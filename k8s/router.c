@@ -57,11 +57,14 @@ router_of(const struct canary_cfg *cfg, struct router *r, char *err)
 /* ---- services ---------------------------------------------------------------- */
 
 static int
-ensure_service(struct k8s_client *c, const struct canary_cfg *cfg, const char *name,
+ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *name,
     const char *label, const char *value, char *err)
 {
-	json_t *ports = json_pack("[{s:s, s:s, s:i, s:i}]", "name", "http", "protocol", "TCP",
-	    "port", cfg->port, "targetPort", cfg->port);
+	const struct routing *g = routing_of(k, cfg);
+	struct k8s_client *c = k->c;
+	json_t *ports = json_pack("[{s:s, s:s, s:i, s:o}]", "name", "http", "protocol", "TCP",
+	    "port", cfg->port, "targetPort", g && g->target_port ? json_deep_copy(g->target_port) :
+	    json_integer(cfg->port));
 	json_t *sel = json_pack("{s:s}", label, value), *cur, *obj, *patch;
 	struct k8s_err e;
 	int st = k8s_get(c, K8S_RES(SERVICES), cfg->ns, name, &cur, &e);
@@ -76,7 +79,8 @@ ensure_service(struct k8s_client *c, const struct canary_cfg *cfg, const char *n
 	} else if (st == ST_OK) {
 		if (!json_equal(jpath(cur, "spec.selector"), sel) ||
 		    json_integer_value(jpath(json_array_get(jpath(cur, "spec.ports"), 0), "port")) !=
-		    cfg->port) {
+		    cfg->port || !json_equal(jpath(json_array_get(jpath(cur, "spec.ports"), 0),
+		    "targetPort"), json_object_get(json_array_get(ports, 0), "targetPort"))) {
 			patch = json_pack("{s:{s:O, s:O}}", "spec", "selector", sel, "ports", ports);
 			st = k8s_patch(c, K8S_RES(SERVICES), cfg->ns, name, K8S_PATCH_MERGE, patch, NULL,
 			    &e);
@@ -90,7 +94,7 @@ ensure_service(struct k8s_client *c, const struct canary_cfg *cfg, const char *n
 }
 
 int
-rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *label,
+rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err)
 {
 	char name[300], pvalue[300];
@@ -101,12 +105,12 @@ rt_services(struct k8s_client *c, const struct canary_cfg *cfg, const char *labe
 		    cfg->name);
 	snprintf(pvalue, sizeof pvalue, "%s-primary", value);
 	snprintf(name, sizeof name, "%s-canary", cfg->service);
-	if ((st = ensure_service(c, cfg, name, label, value, err)) != ST_OK)
+	if ((st = ensure_service(k, cfg, name, label, value, err)) != ST_OK)
 		return st;
 	snprintf(name, sizeof name, "%s-primary", cfg->service);
-	if ((st = ensure_service(c, cfg, name, label, pvalue, err)) != ST_OK)
+	if ((st = ensure_service(k, cfg, name, label, pvalue, err)) != ST_OK)
 		return st;
-	return ensure_service(c, cfg, cfg->service, label, pvalue, err);
+	return ensure_service(k, cfg, cfg->service, label, pvalue, err);
 }
 
 /* ---- route objects ----------------------------------------------------------- */
@@ -565,4 +569,22 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 	st = read_routes(obj, &r, &a, out, err);
 	json_decref(obj);
 	return st;
+}
+
+int
+k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out, char *err)
+{
+	struct set_arg a = { .cfg = cfg };
+	struct router r;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	if (r.kind == R_NOP)
+		return errf(err, ST_UNSUPPORTED, "provider kubernetes has no route object");
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	return read_routes(obj, &r, &a, out, err);
 }

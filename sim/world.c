@@ -303,6 +303,62 @@ op_revision(void *ctx, const struct canary_cfg *c, struct revision *out, char *e
 	return ST_OK;
 }
 
+/* The revision number whose id is `id`, or 0 when none of the first ones. */
+static int
+rev_of(const struct sim_app *a, const char *id)
+{
+	struct revision r;
+	int rev;
+
+	for (rev = 1; id[0] != '\0' && rev <= 64; rev++) {
+		revision_id(a, rev, &r);
+		if (strcmp(r.id, id) == 0)
+			return rev;
+	}
+	return 0;
+}
+
+int
+sim_world_resume(struct sim_world *w, const char *canary, const struct canary_status *st)
+{
+	struct sim_app *a = sim_find(w, canary);
+	int64_t now = world_now(w);
+	int applied, promoted, weight;
+
+	if (a == NULL)
+		return ST_NOTFOUND;
+	applied = rev_of(a, st->last_applied);
+	promoted = rev_of(a, st->last_promoted);
+	if (applied == 0 || st->phase == PHASE_WAITING || phase_is_terminal(st->phase))
+		return ST_OK;		/* not in a rollout: a fresh world */
+	a->target_rev = applied;
+	init_app(a, now);
+	a->dep[WL_PRIMARY].rev = promoted > 0 ? promoted : applied;
+	switch (st->phase) {
+	case PHASE_INITIALIZING:
+	case PHASE_INITIALIZED:
+		return ST_OK;		/* the first revision comes as usual */
+	case PHASE_PROGRESSING:
+	case PHASE_WAITING_PROMOTION:
+	case PHASE_PROMOTING:
+	case PHASE_FINALISING:
+		a->waiting_first = false;
+		a->rolling = true;
+		a->dep[WL_CANARY].replicas = a->p->replicas;
+		if (st->phase == PHASE_PROMOTING || st->phase == PHASE_FINALISING)
+			a->dep[WL_PRIMARY].rev = applied;
+		weight = st->canary_weight < 0 ? 0 : st->canary_weight > 100 ? 100 : st->canary_weight;
+		a->routes = (struct routes){ .primary = 100 - weight, .canary = weight,
+		    .mirrored = st->mirrored };
+		record_weight(a, now, weight);
+		return ST_OK;
+	default:
+		/* Waiting, Succeeded, Failed: between rollouts the demo's world
+		 * starts afresh, and the canary rolls out what it runs. */
+		return ST_OK;
+	}
+}
+
 static int
 op_readiness(void *ctx, const struct canary_cfg *c, enum workload wl, int64_t now_ms,
     struct readiness *out)

@@ -75,6 +75,15 @@ void sim_world_free(struct sim_world *w);
 int  sim_world_add(struct sim_world *w, const struct canary_cfg *c, enum scenario s,
     char *err, size_t errsz);
 size_t sim_world_count(const struct sim_world *w);
+/* A canary resumed from saved state (perch demo --state-dir): a real
+ * cluster outlives a killed perch, the simulated one is rebuilt as the saved
+ * status implies during a rollout: the target at the revision being rolled
+ * out, the primary at the one last promoted, the canary up and the routes at
+ * the saved weight.  Between rollouts (Initialized, Waiting, Succeeded,
+ * Failed) the world starts afresh, as the demo always did.  After
+ * sim_world_add, before the runner starts.
+ * ST_NOTFOUND for an unknown canary. */
+int  sim_world_resume(struct sim_world *w, const char *canary, const struct canary_status *st);
 
 /* The canary version's requests in [from_ms, to_ms) (to_ms - from_ms at
  * most a day), or the primary's with WL_PRIMARY.  ST_NOTFOUND for an

@@ -164,6 +164,10 @@ graph_scale(const struct snap_metric *m, size_t first)
 		sc.hi += pad;
 		sc.lo = sc.lo - pad < 0 && sc.lo >= 0 ? 0 : sc.lo - pad;
 	}
+	if (m->kind == METRIC_DURATION && sc.lo > 0)
+		sc.lo = 0;		/* latency from zero: bar heights compare honestly */
+	if (m->kind == METRIC_SUCCESS_RATE && sc.hi > 100 && sc.lo < 100)
+		sc.hi = 100;		/* no rate above 100 % */
 	return sc;
 }
 

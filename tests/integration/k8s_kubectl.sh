@@ -74,6 +74,11 @@ wait_for grep -q 'checkout:v2' "$TMP/watch.out" || fail "watch did not see set i
 kill $wpid 2>/dev/null
 expect_eq "ports kept by set image" "$(K -n shop get deploy checkout -o jsonpath='{.spec.template.spec.containers[0].ports[0].containerPort}')" 8080
 
+# Human output: the server answers kubectl's Table requests.
+out=$(K -n shop get deploy)
+expect_match "table header" "$out" '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE'
+expect_match "table row" "$out" 'checkout +[0-9]/2 '
+
 # Patches: merge, JSON, strategic (a container merged by name).
 K -n shop patch deploy checkout --type merge -p '{"metadata":{"annotations":{"a":"1"}}}' >/dev/null || fail "merge patch"
 K -n shop patch deploy checkout --type json -p '[{"op":"replace","path":"/spec/replicas","value":3}]' >/dev/null || fail "json patch"
@@ -126,6 +131,18 @@ K -n shop patch httproute checkout --type json -p '[{"op":"replace","path":"/spe
 expect_eq "httproute patched" "$(K -n shop get httproute checkout -o jsonpath='{.spec.rules[0].backendRefs[1].weight}')" 10
 expect_eq "trafficsplit" "$(K -n shop get ts checkout -o jsonpath='{.spec.backends[0].weight}')" 100
 
+# Server-side apply (approximated): creates, then updates.
+cat >"$TMP/ssa.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ssa, namespace: shop}
+data: {mode: one}
+YAML
+K apply --server-side -f "$TMP/ssa.yaml" >/dev/null || fail "server-side apply create"
+sed -i 's/mode: one/mode: two/' "$TMP/ssa.yaml"
+K apply --server-side -f "$TMP/ssa.yaml" >/dev/null || fail "server-side apply update"
+expect_eq "server-side apply" "$(K -n shop get cm ssa -o jsonpath='{.data.mode}')" two
+
 out=$(K delete -f "$TMP/route.yaml") || fail "delete: $out"
 err=$(K -n shop get httproute checkout 2>&1) && fail "deleted route still there"
 
@@ -177,4 +194,15 @@ C -X POST "$APISERVER_URL/_test/compact" >/dev/null
 out=$(curl -sN -H 'Authorization: Bearer secret-rw' --max-time 3 "$APISERVER_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$rv")
 expect_match "410 on a compacted resourceVersion" "$out" '"type":"ERROR".*"code":410'
 grep -Eq '^GET /api/v1/namespaces/default/configmaps/c - 0$|^GET /api/v1/namespaces/default/configmaps/c rw 0$' "$TMP/plain.audit" || fail "audit: dropped connection not logged"
+
+# Faults given on the command line.
+start_apiserver flags --fault-5xx 1 --fault-409 1 --fault-path '^/api/v1/namespaces' --fault-latency 300
+T() { curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer perch-rw-token' "$@"; }
+expect_eq "--fault-5xx" "$(T "$APISERVER_URL/api/v1/namespaces")" 503
+expect_eq "after --fault-5xx" "$(T "$APISERVER_URL/api/v1/namespaces")" 200
+expect_eq "--fault-409" "$(T -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"x"}}' "$APISERVER_URL/api/v1/namespaces")" 409
+t0=$(date +%s%N)
+T "$APISERVER_URL/api/v1/namespaces" >/dev/null
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 300 ] || fail "--fault-latency: answered too fast"
+expect_eq "--fault-path" "$(T "$APISERVER_URL/version")" 200
 exit 0

@@ -185,4 +185,10 @@ WAIT_SECS=10 wait_for test -s "$TMP/tui.rc" || fail "perch run (TUI) did not qui
 tmux -L "$sock" kill-server 2>/dev/null
 expect_match "perch run (TUI) exit" "$(cat "$TMP/tui.rc")" '^[01]$'
 expect_eq "lease released by the TUI run" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
+
+# The API server goes away: perch run says so and exits 3.
+kill "$APISERVER_PID"; wait "$APISERVER_PID" 2>/dev/null
+timeout 30 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run6.out" 2>"$TMP/run6.err"
+expect_eq "API server down exit" "$?" 3
+expect_match "API server down message" "$(cat "$TMP/run6.err")" 'default/checkout: cannot take control'
 exit 0

@@ -14,9 +14,11 @@ by driving it with the real `kubectl`:
   networking.istio.io/v1beta1   virtualservices, destinationrules
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
-Discovery (legacy and aggregated), a minimal OpenAPI v3 index, resourceVersion /
+Discovery (legacy and aggregated), a minimal OpenAPI v3 index, Tables for
+`kubectl get` (lists, objects and watch events), resourceVersion /
 generation / uid / creationTimestamp, 401/403/404/409/410/422 Status objects,
-merge, JSON and strategic merge patch, watch streams, label and field
+merge, JSON and strategic merge patch (and server-side apply, approximated as
+create-or-merge-patch), watch streams, label and field
 selectors, bearer tokens (or, with TLS, client certificates with CN rw / ro) for a
 read-write and a read-only identity, TLS with a generated CA, an audit log and
 fault injection.
@@ -846,6 +848,54 @@ def openapi_gv(group, version):
 
 
 # ---------------------------------------------------------------------------
+# Tables (what `kubectl get` asks for when it prints columns)
+
+def age(ts, now=None):
+    try:
+        t = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return "<unknown>"
+    d = int((now or time.time()) - t)
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if d >= 2 * n or (unit == "m" and d >= n):
+            return "%d%s" % (d // n, unit)
+    return "%ds" % max(d, 0)
+
+
+def table_columns(res):
+    cols = [("Name", "name")]
+    if res.kind == "Deployment":
+        cols += [("Ready", ""), ("Up-to-date", ""), ("Available", "")]
+    cols.append(("Age", ""))
+    return [{"name": n, "type": "integer" if n in ("Up-to-date", "Available") else "string",
+             "format": f, "description": "", "priority": 0} for n, f in cols]
+
+
+def table_row(res, obj):
+    md = obj.get("metadata", {})
+    cells = [md.get("name", "")]
+    if res.kind == "Deployment":
+        st = obj.get("status") or {}
+        cells += ["%d/%d" % (st.get("readyReplicas", 0), (obj.get("spec") or {}).get("replicas", 0)),
+                  st.get("updatedReplicas", 0), st.get("availableReplicas", 0)]
+    cells.append(age(md.get("creationTimestamp")))
+    partial = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+               "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                                "creationTimestamp", "labels", "generation")
+                            if k in md}}
+    return {"cells": cells, "object": partial}
+
+
+def table(res, objs, rv, with_columns=True):
+    t = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
+         "rows": [table_row(res, o) for o in objs]}
+    if with_columns:
+        t["columnDefinitions"] = table_columns(res)
+    return t
+
+
+# ---------------------------------------------------------------------------
 # Faults
 
 class Faults:
@@ -966,7 +1016,8 @@ class Handler(BaseHTTPRequestHandler):
     def read_body(self):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         if ctype not in ("application/json", "application/merge-patch+json",
-                         "application/json-patch+json", "application/strategic-merge-patch+json"):
+                         "application/json-patch+json", "application/strategic-merge-patch+json",
+                         "application/apply-patch+yaml"):
             raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an "
                            "unknown format - accepted media types include: application/json")
         raw = self.raw_body
@@ -1165,6 +1216,8 @@ class Handler(BaseHTTPRequestHandler):
                 lp = parse_label_selector(self.query.get("labelSelector"))
                 fp = parse_field_selector(self.query.get("fieldSelector"))
                 items, rv = store.list(res, ns, lp, fp)
+                if self.wants_table():
+                    return self.send_json(200, table(res, items, rv))
                 return self.send_json(200, {"kind": res.kind + "List",
                                             "apiVersion": api_version(res.group, version),
                                             "metadata": {"resourceVersion": rv},
@@ -1189,6 +1242,8 @@ class Handler(BaseHTTPRequestHandler):
             obj = store.get(res, ns, name)
             if sub == "scale":
                 return self.send_json(200, self.scale_of(version, obj))
+            if self.wants_table() and sub is None:
+                return self.send_json(200, table(res, [obj], obj["metadata"]["resourceVersion"]))
             return self.send_json(200, self.out(res, version, obj))
         if m == "PUT":
             body = self.read_body()
@@ -1206,6 +1261,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, self.out(res, version, obj))
         raise ApiError(405, "MethodNotAllowed", "method %s not allowed" % m)
 
+    def wants_table(self):
+        return "as=Table" in self.headers.get("Accept", "")
+
     def check_kind(self, res, body):
         kind = body.get("kind")
         if kind not in (None, res.kind):
@@ -1220,6 +1278,20 @@ class Handler(BaseHTTPRequestHandler):
         store = self.server.store
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         body = self.read_body()
+        if ctype == "application/apply-patch+yaml":
+            # Server-side apply, approximated: create when missing, else a
+            # merge patch (no field ownership).  kubectl sends JSON.
+            if not isinstance(body, dict):
+                raise ApiError(400, "BadRequest", "an apply patch must be an object")
+            self.check_kind(res, body)
+            try:
+                store.get(res, ns, name)
+            except ApiError as e:
+                if e.code != 404 or sub:
+                    raise
+                body.setdefault("metadata", {})["name"] = name
+                return self.send_json(201, self.out(res, version, store.create(res, ns, body)))
+            ctype = "application/merge-patch+json"
         for _attempt in range(5):
             cur = store.get(res, ns, name)
             if sub == "scale":
@@ -1240,7 +1312,8 @@ class Handler(BaseHTTPRequestHandler):
                                "the body of the request was in an unknown format - accepted "
                                "media types include: application/json-patch+json, "
                                "application/merge-patch+json, "
-                               "application/strategic-merge-patch+json")
+                               "application/strategic-merge-patch+json, "
+                               "application/apply-patch+yaml")
             if not isinstance(new, dict):
                 raise ApiError(422, "Invalid", "the patched object is not an object")
             md = new.setdefault("metadata", {})
@@ -1282,6 +1355,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         rvq = self.query.get("resourceVersion", "")
+        as_table = self.wants_table()
+        first = [True]
+
+        def event(etype, obj):
+            if as_table:
+                o = table(res, [obj], obj["metadata"]["resourceVersion"], first[0])
+                first[0] = False
+                return {"type": etype, "object": o}
+            return {"type": etype, "object": self.out(res, version, obj)}
+
         try:
             with store.lock:
                 if rvq in ("", "0"):
@@ -1298,7 +1381,7 @@ class Handler(BaseHTTPRequestHandler):
                         self.wfile.write(b"0\r\n\r\n")
                         return
             for o in initial:
-                chunk({"type": "ADDED", "object": self.out(res, version, o)})
+                chunk(event("ADDED", o))
             seen = start
             while time.time() < end and not srv.stopping:
                 if srv.faults.watch_cut(path):
@@ -1327,7 +1410,7 @@ class Handler(BaseHTTPRequestHandler):
                         chunk({"type": "ERROR", "object": obj})
                         self.wfile.write(b"0\r\n\r\n")
                         return
-                    chunk({"type": etype, "object": self.out(res, version, obj)})
+                    chunk(event(etype, obj))
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):

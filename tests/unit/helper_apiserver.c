@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ apiserver_start(struct apiserver *s, const char *const *extra)
 	s->pid = fork();
 	if (s->pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
+
+		/* The server dies with the test, even when a failed assertion
+		 * skips apiserver_stop. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(127);
 
 		dup2(pfd[1], 1);
 		if (devnull >= 0)

@@ -1,5 +1,7 @@
 /* helper_apiserver.h — starts tests/k8s/apiserver.py for a unit test binary
- * (real HTTP on 127.0.0.1), posts fault settings to it, stops it. */
+ * (real HTTP on 127.0.0.1), posts fault settings to it, stops it.  The
+ * server also gets SIGTERM when the test process dies, so a failed
+ * assertion never leaves it running. */
 #ifndef PERCH_TEST_HELPER_APISERVER_H
 #define PERCH_TEST_HELPER_APISERVER_H
 

@@ -91,6 +91,61 @@ test_template_hash(void **state)
 	json_decref(cfg);
 }
 
+#define RD "tests/data/k8s/routes/"
+
+struct object_case {
+	const char *file, *provider;
+	int st, primary, canary;
+	bool mirrored;
+	const char *err;
+};
+
+static const struct object_case object_cases[] = {
+	{ RD "trafficsplit-v1alpha1.json", "linkerd", ST_OK, 90, 10, false, NULL },
+	{ RD "trafficsplit-v1alpha2.json", "smi:v1alpha2:osm", ST_OK, 65, 35, false, NULL },
+	{ RD "trafficsplit-zero.json", "smi:v1alpha3:linkerd", ST_CORRUPT, 0, 0, false, "both weights are 0" },
+	{ RD "httproute-accepted.json", "gatewayapi:v1", ST_OK, 80, 20, false, NULL },
+	{ RD "httproute-stale.json", "gatewayapi:v1", ST_AGAIN, 0, 0, false, "HTTPRoute podinfo.test parent gateway is not ready (status: True, observed generation: 3, current generation: 4)" },
+	{ RD "virtualservice-mirror.json", "istio", ST_OK, 100, 0, true, NULL },
+	{ RD "virtualservice-ab.json", "istio", ST_OK, 0, 100, false, NULL },
+	{ RD "ingress-canary.json", "nginx", ST_OK, 80, 20, false, NULL },
+	{ RD "ingress-canary.json", "kubernetes", ST_UNSUPPORTED, 0, 0, false, "no route object" },
+};
+
+/* Route objects as the API returns them (reference §4 samples). */
+static void
+test_routes_from_objects(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof object_cases / sizeof object_cases[0]; i++) {
+		const struct object_case *t = &object_cases[i];
+		struct canary_cfg c;
+		json_t *obj = json_load_file(t->file, 0, NULL);
+		char err[ERRMSG_MAX] = "";
+		struct routes r;
+		int st;
+
+		assert_non_null(obj);
+		memset(&c, 0, sizeof c);
+		c.ns = (char *)"test";
+		c.name = c.target = c.service = (char *)"podinfo";
+		c.provider = (char *)t->provider;
+		st = k8s_routes_from_object(&c, obj, &r, err);
+		if (st != t->st)
+			fail_msg("case %zu (%s): %s (%s)", i, t->file, status_name(st), err);
+		if (st == ST_OK) {
+			assert_int_equal(r.primary, t->primary);
+			assert_int_equal(r.canary, t->canary);
+			assert_int_equal(r.mirrored, t->mirrored);
+		} else if (!strstr(err, t->err)) {
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, t->err);
+		}
+		json_decref(obj);
+	}
+}
+
 /* ---- against the test API server ------------------------------------------ */
 
 struct fx {
@@ -374,7 +429,7 @@ test_routing_from_spec(void **state)
 	static const char *const hosts[] = { "search.example.com" };
 	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
 	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
-		.ingress = "web" };
+		.ingress = "web", .target_port = "http-web" };
 	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
 	char err[ERRMSG_MAX], *text;
 	struct routes w = { .primary = 70, .canary = 30 }, r;
@@ -412,6 +467,9 @@ test_routing_from_spec(void **state)
 	json_decref(o);
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
+	json_decref(o);
+	o = get(f, K8S_RES(SERVICES), "search-primary");
+	assert_string_equal(jstr(json_array_get(jpath(o, "spec.ports"), 0), "targetPort"), "http-web");
 	json_decref(o);
 
 	/* A Gateway that has not accepted the route's generation halts the read. */
@@ -479,6 +537,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ready_table),
 		cmocka_unit_test(test_template_hash),
+		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
 		cmocka_unit_test(test_routing_from_spec),

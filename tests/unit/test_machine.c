@@ -1004,6 +1004,98 @@ test_transitions(void **state)
 	}
 }
 
+/* perch fixes Flagger #1819: in WaitingPromotion the status keeps the real
+ * weight and iteration (Flagger writes weight 0 and iterations - 1 while the
+ * routes stay weighted), so what a restart re-applies is what is routed. */
+struct waitprom_row {
+	enum strategy strategy;
+	int iterations;
+	bool mirror;
+	int weight, iteration;	/* expected while waiting */
+};
+
+static void
+test_waiting_promotion_status(void **state)
+{
+	static const struct waitprom_row rows[] = {
+		{ STRATEGY_CANARY, 0, false, 50, 0 },
+		{ STRATEGY_BLUEGREEN, 3, false, 0, 3 },
+		{ STRATEGY_BLUEGREEN, 2, true, 0, 2 },
+		{ STRATEGY_ABTESTING, 2, false, 100, 2 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st;
+		struct routes want;
+		struct world w;
+		int t, waiting = 0;
+
+		c->strategy = rows[i].strategy;
+		c->iterations = rows[i].iterations;
+		c->mirror = rows[i].mirror;
+		start(&w, c, &st, CONFIRM_PROMOTION);
+		for (t = 30; t <= 600 && waiting < 3; t += 30) {
+			tick(&w, c, &st, S(t), CONFIRM_PROMOTION);
+			if (st.phase != PHASE_WAITING_PROMOTION)
+				continue;
+			waiting++;
+			want = machine_routes(&st);
+			if (st.canary_weight != rows[i].weight || st.iterations != rows[i].iteration ||
+			    want.primary != w.routes.primary || want.canary != w.routes.canary ||
+			    want.mirrored != w.routes.mirrored || !w.out.analysed)
+				fail_msg("row %zu t=%d: analysed %d, weight %d iteration %d, routes %d/%d%s, "
+				    "status implies %d/%d%s", i, t, w.out.analysed, st.canary_weight, st.iterations,
+				    w.routes.primary, w.routes.canary, w.routes.mirrored ? " mirrored" : "",
+				    want.primary, want.canary, want.mirrored ? " mirrored" : "");
+		}
+		assert_int_equal(waiting, 3);
+		canary_cfg_free(c);
+	}
+}
+
+/* Retry restarts the failed revision while the target still runs it; a
+ * target that moved on (reverted, or a newer revision) is refused. */
+static void
+test_retry_target(void **state)
+{
+	static const struct { const char *target; bool refused; const char *text; } rows[] = {
+		{ "v2", false, "Retry of revision v2 requested by alice@host" },
+		{ "v1", true, "the target runs revision v1 now, not the failed v2" },
+		{ "", false, "Retry of revision v2" },		/* unknown: as asked */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st, before;
+		struct world w;
+		struct obs o;
+		struct tick_in in;
+
+		reach(&w, c, &st, PHASE_FAILED, 0);
+		before = st;
+		obs_init(&o);
+		obs_reset(&o, c->n_hooks, c->n_metrics);
+		o.have = 1u << NEED_REVISION;
+		strcpy(o.rev.id, rows[i].target);
+		in = (struct tick_in){ .cfg = c, .st = &st, .obs = &o, .now_ms = S(1000) };
+		machine_command(&in, CMD_RETRY, "alice@host", &w.out);
+		obs_fini(&o);
+		if (w.out.refused != rows[i].refused || !has_event(&w, rows[i].text))
+			fail_msg("row %zu: refused %d, event %s", i, w.out.refused,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		if (rows[i].refused)
+			assert_memory_equal(&w.out.st, &before, sizeof before);
+		else
+			assert_int_equal(w.out.st.phase, PHASE_PROGRESSING);
+		canary_cfg_free(c);
+	}
+}
+
 /* ---- review rows: commands and what the tick does after them ------------ */
 
 static void p_pre_hook(struct canary_cfg *c, struct world *w) { (void)w; add_hook(c, "smoke", HOOK_PRE_ROLLOUT); }
@@ -1117,6 +1209,8 @@ main(void)
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_command_effects),
 		cmocka_unit_test(test_review),
+		cmocka_unit_test(test_waiting_promotion_status),
+		cmocka_unit_test(test_retry_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,7 @@ struct fake {
 	int n_weights;
 	double success;
 	int emitted;			/* events recorded on the cluster */
+	bool refuse_up, refuse_down;	/* scaling answers "forbidden" */
 };
 
 static bool
@@ -128,6 +129,10 @@ fk_scale(void *ctx, const struct canary_cfg *c, bool up, char *err)
 	struct fake *f = ctx;
 
 	(void)c;
+	if (up ? f->refuse_up : f->refuse_down) {
+		snprintf(err, ERRMSG_MAX, "forbidden");
+		return ST_IO;
+	}
 	if (!fake_mutate(f)) {
 		snprintf(err, ERRMSG_MAX, "crashed");
 		return ST_IO;
@@ -467,6 +472,38 @@ test_runner_rollout(void **state)
 	assert_true(g.s.n_checks >= 10);
 	assert_true(atomic_load(&g.sinks) >= g.s.n_journal + g.s.n_checks);
 	assert_true(atomic_load(&g.notifies) >= 1);
+}
+
+/* A scaling the cluster refuses is a Warning with Flagger's text
+ * (reference §7.2), and the rollout goes on. */
+static void
+test_runner_scale_refused(void **state)
+{
+	static const struct { bool up, down; const char *text; } rows[] = {
+		{ false, true, "scaling down canary Deployment checkout.shop failed: forbidden" },
+		{ true, false, "scaling up canary Deployment checkout.shop failed: forbidden" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct rig g;
+		struct runner *r;
+		char err[256];
+
+		rig_init(&g);
+		g.f.refuse_up = rows[i].up;
+		g.f.refuse_down = rows[i].down;
+		r = runner_new(&g.rc);
+		runner_add(r, checkout_cfg());
+		assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+		runner_wait(r);
+		runner_stop(r);
+		assert_int_equal(runner_outcome(r), 0);
+		runner_free(r);
+		if (journal_count(&g.s, rows[i].text) < 1)
+			fail_msg("row %zu: no \"%s\" in the journal", i, rows[i].text);
+	}
 }
 
 /* A failed rollout: exit outcome 1, failed checks and reason kept. */
@@ -1075,6 +1112,7 @@ main(void)
 		cmocka_unit_test(test_runner_observer),
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
+		cmocka_unit_test(test_runner_scale_refused),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),
 		cmocka_unit_test(test_runner_webhooks),

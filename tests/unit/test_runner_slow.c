@@ -3,7 +3,8 @@
  * providers move on: every webhook call of the "slow" canary takes its whole
  * timeout; the other canaries answer at once.  The test measures how late
  * the quick canaries' ticks run (their readiness calls against their
- * deadlines) and checks that the slow one still finishes. */
+ * deadlines) and checks that the slow one still finishes, its post-rollout
+ * hooks stopping at the first that answers "no". */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -62,6 +63,7 @@ struct world {
 	int revisions[N_QUICK + 1];	/* revision calls per canary */
 	struct quick quick[N_QUICK];
 	int hook_calls;
+	int post_calls[3];		/* notify-a, notify-b (answers "no"), notify-c */
 };
 
 static int
@@ -167,8 +169,13 @@ w_call(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *o
 		atomic_fetch_add(&w->clock.now, calls[i].hook->timeout_ms);
 		w->hook_calls++;
 		memset(&out[i], 0, sizeof out[i]);
-		out[i].ok = calls[i].hook->type != HOOK_ROLLBACK;
+		out[i].ok = calls[i].hook->type != HOOK_ROLLBACK &&
+		    strcmp(calls[i].hook->name, "notify-b") != 0;
 		out[i].http_status = out[i].ok ? 200 : 404;
+		if (calls[i].hook->type == HOOK_POST_ROLLOUT)
+			w->post_calls[calls[i].hook->name[strlen("notify-")] - 'a']++;
+		if (!out[i].ok && calls[i].hook->type != HOOK_ROLLBACK)
+			return i + 1;	/* the first failure stops the rest */
 	}
 	return n;
 }
@@ -226,6 +233,9 @@ slow_canary(void)
 	add_hook(c, "traffic-gate", HOOK_CONFIRM_TRAFFIC_INCREASE);
 	add_hook(c, "events", HOOK_EVENT);
 	add_hook(c, "more-events", HOOK_EVENT);
+	add_hook(c, "notify-a", HOOK_POST_ROLLOUT);
+	add_hook(c, "notify-b", HOOK_POST_ROLLOUT);
+	add_hook(c, "notify-c", HOOK_POST_ROLLOUT);
 	return c;
 }
 
@@ -274,6 +284,10 @@ test_slow_canary_does_not_stall_others(void **state)
 	/* One call of the slow canary at most, never the sum of its calls. */
 	assert_true(worst <= HOOK_MS);
 	assert_true(w->hook_calls > 10);
+	/* Post-rollout hooks, one call each, still stop at the first "no". */
+	assert_int_equal(w->post_calls[0], 1);
+	assert_int_equal(w->post_calls[1], 1);
+	assert_int_equal(w->post_calls[2], 0);
 	runner_free(r);
 	free(w);
 }

@@ -208,6 +208,8 @@ test_names(void **state)
 		if (rows[i].want != ST_OK)
 			assert_true(err[0] != '\0');
 	}
+	assert_int_equal(store_dir_check_name("../x", NULL, 0), ST_INVALID);
+	assert_int_equal(store_dir_check_name(NULL, err, sizeof err), ST_INVALID);
 	/* A 64-character namespace is one too many. */
 	char ns[80];
 	memset(ns, 'a', 64);

@@ -336,7 +336,10 @@ test_colours(void **state)
 		if (c256 != colour_rows[i].c256 || c8 != colour_rows[i].c8 || !bold)
 			fail_msg("row %zu (%s, %s, NO_COLOR=%s): 256 %d, basic %d, bold %d", i,
 			    child_term, child_theme, child_no_color ? child_no_color : "-", c256, c8, bold);
-		kill(c.pid, SIGTERM);
+		if (i % 2 == 1)
+			type(&c, "\003");	/* Ctrl-C: SIGINT through the terminal */
+		else
+			kill(c.pid, SIGTERM);
 		assert_int_equal(finish(&c), 0);
 	}
 	child_term = "xterm-256color";

@@ -44,6 +44,9 @@ pump(int fd, struct buf *out, int ms)
 		buf_append(out, chunk, (size_t)n);
 }
 
+/* Waits for s in what the terminal received since `from`.  ncurses sends
+ * only the cells that changed (30% -> 40% is one "4"), so every half second
+ * the wait asks for a full repaint with Ctrl-L, which sends whole lines. */
 static bool
 wait_for(int fd, struct buf *out, size_t from, const char *s)
 {
@@ -52,6 +55,8 @@ wait_for(int fd, struct buf *out, size_t from, const char *s)
 	for (i = 0; i < 100; i++) {
 		if (out->len > from && memmem(buf_str(out) + from, out->len - from, s, strlen(s)))
 			return true;
+		if (i % 10 == 9 && write(fd, "\f", 1) != 1)
+			break;
 		pump(fd, out, 50);
 	}
 	fprintf(stderr, "no '%s' in:\n%s\n", s, buf_str(out) + from);
