@@ -180,8 +180,8 @@ output_written(const char *cmd, int rc)
 	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return rc;
-	fprintf(stderr, "perch %s: cannot write the output: %s\n", cmd,
-	    errno != 0 ? strerror(errno) : "write error");
+	fprintf(stderr, "perch%s%s: cannot write the output: %s\n", cmd != NULL ? " " : "",
+	    cmd != NULL ? cmd : "", errno != 0 ? strerror(errno) : "write error");
 	return EXIT_INFRA;
 }
 
@@ -221,10 +221,10 @@ cli_main(int argc, char **argv)
 		switch (opt) {
 		case 'V':
 			printf("perch %s\n", PERCH_VERSION);
-			return EXIT_OK;
+			return output_written(NULL, EXIT_OK);
 		case 'h':
 			print_help(stdout);
-			return EXIT_OK;
+			return output_written(NULL, EXIT_OK);
 		case 'v':
 		case 0x100:
 			cli_common_option(NULL, opt, optarg);

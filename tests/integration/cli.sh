@@ -72,6 +72,11 @@ if [ -w /dev/full ]; then
 	err=$("$PERCH_BIN" validate examples/checkout-linkerd.yaml 2>&1 >/dev/full); rc=$?
 	expect_eq "validate >/dev/full exit" "$rc" 3
 	expect_match "validate >/dev/full" "$err" "^perch validate: cannot write the output: No space left on device$"
+	for opt in --help --version; do
+		err=$("$PERCH_BIN" $opt 2>&1 >/dev/full); rc=$?
+		expect_eq "$opt >/dev/full exit" "$rc" 3
+		expect_match "$opt >/dev/full" "$err" "^perch: cannot write the output"
+	done
 	err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy 2>&1 >/dev/full); rc=$?
 	expect_eq "demo --headless >/dev/full exit" "$rc" 3
 	expect_match "demo --headless >/dev/full" "$err" "^perch demo: cannot write the output"
