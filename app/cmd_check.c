@@ -70,7 +70,9 @@ parse_time(const char *s)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (end != s && *end == '\0' && errno == 0 && d > 0 && d < 1e11)
+	/* digits and a fraction only: strtod would also take " 5", 0x10 and 1e3 */
+	if (isdigit((unsigned char)s[0]) && strspn(s, "0123456789.") == strlen(s) &&
+	    end != s && *end == '\0' && errno == 0 && d > 0 && d < 1e11)
 		return (int64_t)llround(d * 1000);
 	memset(&tm, 0, sizeof tm);
 	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -125,6 +125,7 @@ for args in "--prometheus $URL" "-f $TMP/ok.yaml" "-f $TMP/ok.yaml --prometheus 
 	"-f $TMP/ok.yaml --prometheus $URL -o yaml" "-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file /nonexistent" \
 	"-f $TMP/ok.yaml --prometheus $URL --prometheus-token-file $TMP" \
 	"-f $TMP/ok.yaml --prometheus $URL --time 2026-02-30T12:00:00Z" \
+	"-f $TMP/ok.yaml --prometheus $URL --time 0x6553f100" "-f $TMP/ok.yaml --prometheus $URL --time 1.7e9" \
 	"-f $TMP/ok.yaml --prometheus $URL --timeout 1h" \
 	"-f $TMP/ok.yaml --prometheus $URL --ca-file /nonexistent" \
 	"-f $TMP/ok.yaml --prometheus $URL --ca-file $TMP" \
