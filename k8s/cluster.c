@@ -209,15 +209,36 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 
 /* ---- ops ------------------------------------------------------------------ */
 
+/* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
+ * the route objects, created or brought back to what perch wants (live
+ * weights kept).  Runs on initialization and on every tick. */
+static int
+reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, char *err)
+{
+	const char *label, *value;
+	struct k8s_err e;
+	json_t *target;
+	int st;
+
+	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	st = wl_selector(target, &label, &value, err);
+	if (st == ST_OK && primary)
+		st = wl_ensure_primary(k->c, cfg, err);
+	if (st == ST_OK)
+		st = rt_services(k, cfg, label, value, err);
+	json_decref(target);
+	return st == ST_OK ? rt_initialize(k, cfg, err) : st;
+}
+
 static int
 op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
 	struct readiness rd;
-	const char *label, *value;
 	char name[300], msg[ERRMSG_MAX];
 	struct k8s_err e;
-	json_t *target, *prim;
+	json_t *prim;
 	int st;
 
 	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
@@ -225,17 +246,7 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
 		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
 		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
-	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	st = wl_selector(target, &label, &value, err);
-	if (st == ST_OK)
-		st = wl_ensure_primary(k->c, cfg, err);
-	if (st == ST_OK)
-		st = rt_services(k, cfg, label, value, err);
-	json_decref(target);
-	if (st == ST_OK)
-		st = rt_initialize(k, cfg, err);
-	if (st != ST_OK)
+	if ((st = reconcile(k, cfg, true, err)) != ST_OK)
 		return st;
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
@@ -251,7 +262,12 @@ static int
 op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char *err)
 {
 	struct k8s_cluster *k = ctx;
+	int st;
 
+	/* The revision is read on every tick: the routers are reconciled first,
+	 * as Flagger does before its checks. */
+	if ((st = reconcile(k, cfg, false, err)) != ST_OK)
+		return st;
 	return wl_revision(k->c, cfg, out, err);
 }
 

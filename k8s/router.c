@@ -196,19 +196,75 @@ rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	return g && g->ingress && *g->ingress ? g->ingress : cfg->service;
 }
 
+/* True when every field of `want` is in `have` with the same value (arrays
+ * element by element, same length): what the API server adds (defaults,
+ * status) does not count as a difference. */
+static bool
+json_subset(json_t *want, json_t *have)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return false;
+		json_object_foreach(want, key, v)
+			if (!json_subset(v, json_object_get(have, key)))
+				return false;
+		return true;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(have) || json_array_size(want) != json_array_size(have))
+			return false;
+		json_array_foreach(want, i, v)
+			if (!json_subset(v, json_array_get(have, i)))
+				return false;
+		return true;
+	}
+	return json_equal(want, have);
+}
+
+/* How a reconcile carries the live weights into the desired spec. */
+typedef void (*keep_fn)(json_t *have, json_t *want, void *arg);
+
+struct reconcile_arg {
+	json_t *want;		/* the desired object (spec, or metadata.annotations kept) */
+	keep_fn keep;
+	void *keep_arg;
+};
+
+static int
+reconcile_fn(json_t *obj, void *arg)
+{
+	struct reconcile_arg *a = arg;
+	json_t *spec = json_deep_copy(json_object_get(a->want, "spec"));
+	int st = ST_AGAIN;
+
+	if (a->keep)
+		a->keep(obj, spec, a->keep_arg);
+	if (!json_subset(spec, json_object_get(obj, "spec"))) {
+		json_object_set(obj, "spec", spec);
+		st = ST_OK;
+	}
+	json_decref(spec);
+	return st;
+}
+
+/* Creates obj, or brings the live object's spec back to obj's (reference
+ * §4.7: every tick, manual edits are reverted, the live weights kept by
+ * `keep`).  Labels and annotations of the live object are left alone. */
 static int
 ensure_object(struct k8s_client *c, const struct k8s_res *res, const char *ns, json_t *obj,
-    char *err)
+    keep_fn keep, void *keep_arg, char *err)
 {
+	struct reconcile_arg a = { .want = obj, .keep = keep, .keep_arg = keep_arg };
 	struct k8s_err e;
-	json_t *cur;
 	const char *name = jstr(obj, "metadata.name");
-	int st = k8s_get(c, res, ns, name, &cur, &e);
+	int st = k8s_modify(c, res, ns, name, reconcile_fn, &a, NULL, &e);
 
-	if (st == ST_OK) {
-		json_decref(cur);
+	if (st == ST_OK || st == ST_AGAIN)
 		return ST_OK;
-	}
 	if (st == ST_NOTFOUND && (st = k8s_create(c, res, ns, obj, NULL, &e)) == ST_OK)
 		return ST_OK;
 	return errf(err, st, "%s %s.%s: %s", res->plural, name, ns, e.msg);
@@ -226,7 +282,7 @@ istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	for (i = 0; i < 2; i++) {
 		snprintf(name, sizeof name, "%s%s", cfg->service, sfx[i]);
 		o = new_object(&dr, "DestinationRule", name, cfg->ns, json_pack("{s:s}", "host", name));
-		st = ensure_object(c, dr.res, cfg->ns, o, err);
+		st = ensure_object(c, dr.res, cfg->ns, o, NULL, NULL, err);
 		json_decref(o);
 		if (st != ST_OK)
 			return st;
@@ -274,33 +330,10 @@ nginx_init(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary", json_string("true"));
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary-weight", json_string("0"));
 	json_object_set_new(json_object_get(canary, "metadata"), "annotations", ann);
-	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, err) :
+	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, NULL, NULL, err) :
 	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, src);
 	json_decref(canary);
 	json_decref(ing);
-	return st;
-}
-
-int
-rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
-{
-	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
-		[R_ISTIO] = "VirtualService" };
-	struct router r;
-	json_t *o;
-	int st;
-
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
-		return st;
-	if (r.kind == R_NOP)
-		return ST_OK;
-	if (r.kind == R_NGINX)
-		return nginx_init(k, cfg, err);
-	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
-		return st;
-	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(k, &r, cfg));
-	st = ensure_object(k->c, r.res, cfg->ns, o, err);
-	json_decref(o);
 	return st;
 }
 
@@ -491,6 +524,67 @@ read_pair(json_t *entry, const char *field, const char *path, const struct set_a
 		else if (named(b, path, a->canary))
 			out->canary = weight_of(json_object_get(b, "weight"));
 	}
+}
+
+/* The live weights (and Istio mirror) carried into a desired spec, so that a
+ * reconcile reverts everything but them (reference §4.7). */
+static void
+keep_weights(json_t *have, json_t *want, void *arg)
+{
+	struct set_arg *a = arg;
+	struct routes w = { .primary = 100 };
+	const char *list = a->r->kind == R_GATEWAY ? "rules" : "http";
+	const char *field = a->r->kind == R_SMI ? "backends" : a->r->kind == R_GATEWAY ?
+	    "backendRefs" : "route";
+	const char *path = a->r->kind == R_SMI ? "service" : a->r->kind == R_GATEWAY ? "name" :
+	    "destination.host";
+	json_t *live = json_object_get(have, "spec"), *mine = want;
+	const char *const mirror[] = { "mirror", "mirrorPercentage" };
+	size_t i;
+
+	if (a->r->kind != R_SMI) {
+		live = find_pair(json_object_get(live, list), field, path, a);
+		mine = find_pair(json_object_get(want, list), field, path, a);
+	}
+	if (!live || !mine)
+		return;
+	read_pair(live, field, path, a, &w);
+	if (w.primary == 0 && w.canary == 0)
+		return;
+	a->w = &w;
+	set_pair(mine, field, path, a);
+	a->w = NULL;
+	for (i = 0; a->r->kind == R_ISTIO && i < 2; i++)
+		if (json_object_get(live, mirror[i]))
+			json_object_set(mine, mirror[i], json_object_get(live, mirror[i]));
+}
+
+/* Creates the route objects at 100/0, or reconciles them (every tick). */
+int
+rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
+{
+	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
+		[R_ISTIO] = "VirtualService" };
+	struct set_arg a = { .k = k, .cfg = cfg };
+	struct router r;
+	json_t *o;
+	int st;
+
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	if (r.kind == R_NOP)
+		return ST_OK;
+	if (r.kind == R_NGINX)
+		return nginx_init(k, cfg, err);
+	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
+		return st;
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(k, &r, cfg));
+	st = ensure_object(k->c, r.res, cfg->ns, o, keep_weights, &a, err);
+	json_decref(o);
+	return st;
 }
 
 static int

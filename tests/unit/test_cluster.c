@@ -420,6 +420,80 @@ test_routers(void **state)
 	}
 }
 
+/* Reference §4.7: every tick (on the revision read) the route objects are
+ * brought back to what perch wants, live weights kept; a reconcile with
+ * nothing to change writes nothing. */
+struct reconcile_case {
+	const char *provider;
+	enum k8s_res_id res;
+	const char *object;
+	const char *tamper;	/* merge patch of a manual edit */
+	const char *path;	/* a field the edit changed (dot path) */
+	const char *want;	/* its value after the reconcile, as compact JSON */
+};
+
+static const struct reconcile_case reconcile_cases[] = {
+	{ "istio", K8S_VIRTUALSERVICES, "checkout", "{\"spec\":{\"gateways\":[\"evil\"]}}",
+	  "spec.gateways", "[\"mesh\"]" },
+	{ "linkerd", K8S_TRAFFICSPLITS_A1, "checkout", "{\"spec\":{\"service\":\"other\"}}",
+	  "spec.service", "\"checkout\"" },
+	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "{\"spec\":{\"rules\":[{\"backendRefs\":"
+	  "[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},{\"name\":\"checkout-canary\","
+	  "\"port\":80,\"weight\":20}],\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/admin\"}}]}]}}",
+	  "spec.rules", "\"value\":\"/\"" },
+	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
+	  "spec.rules", "\"host\":\"shop.example\"" },
+};
+
+static void
+test_reconcile_every_tick(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX], *text, rv[64];
+	struct revision rev;
+	struct routes r;
+	struct k8s_err e;
+	json_t *o, *p;
+	size_t i;
+
+	for (i = 0; i < sizeof reconcile_cases / sizeof reconcile_cases[0]; i++) {
+		const struct reconcile_case *t = &reconcile_cases[i];
+		const struct k8s_res *res = &k8s_resources[t->res];
+		struct canary_cfg c = cfg_for(t->provider);
+		struct routes w = { .primary = 80, .canary = 20 };
+
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK ||
+		    k8s_cluster_ops.set_routes(f->k, &c, &w, err) != ST_OK)
+			fail_msg("%s: %s", t->provider, err);
+		p = json_loads(t->tamper, 0, NULL);
+		assert_non_null(p);
+		if (k8s_patch(f->c, res, "shop", t->object, K8S_PATCH_MERGE, p, NULL, &e) != ST_OK)
+			fail_msg("%s: tamper: %s", t->provider, e.msg);
+		json_decref(p);
+		if (k8s_cluster_ops.revision(f->k, &c, &rev, err) != ST_OK)
+			fail_msg("%s: revision: %s", t->provider, err);
+		o = get(f, res, t->object);
+		text = json_dumps(jpath(o, t->path), JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!strstr(text, t->want))
+			fail_msg("%s: %s is %s, want %s", t->provider, t->path, text, t->want);
+		free(text);
+		snprintf(rv, sizeof rv, "%s", jstr(o, "metadata.resourceVersion"));
+		json_decref(o);
+		if (k8s_cluster_ops.get_routes(f->k, &c, &r, err) != ST_OK)
+			fail_msg("%s: get: %s", t->provider, err);
+		if (r.primary != 80 || r.canary != 20)
+			fail_msg("%s: weights %d/%d after reconcile", t->provider, r.primary, r.canary);
+		/* Nothing to change: nothing written. */
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		o = get(f, res, t->object);
+		if (strcmp(rv, jstr(o, "metadata.resourceVersion")) != 0)
+			fail_msg("%s: a reconcile without changes wrote the object", t->provider);
+		json_decref(o);
+		w = (struct routes){ .primary = 100, .canary = 0 };
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	}
+}
+
 /* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
  * the NGINX ingressRef. */
 static void
@@ -540,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 	};
