@@ -18,6 +18,7 @@
 #include "app/cli.h"
 #include "app/clock.h"
 #include "app/headless.h"
+#include "app/spec_json.h"
 #include "app/store_dir.h"
 #include "app/store_k8s.h"
 #include "engine/runner.h"
@@ -202,6 +203,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.gateways = (const char *const *)sv->gateways, .n_gateways = sv->n_gateways,
 		.ingress = sc->ingress_ref.set ? sc->ingress_ref.name : NULL,
 		.target_port = sv->target_port,
+		.match = sc->analysis.match ? spec_node_json(sc->analysis.match) : NULL,
+		.service_match = sv->match ? spec_node_json(sv->match) : NULL,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;
@@ -226,6 +229,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	}
 	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
 	json_decref(r.parent_refs);
+	json_decref(r.match);
+	json_decref(r.service_match);
 }
 
 static int

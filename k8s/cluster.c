@@ -102,6 +102,9 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->hosts = str_array(r->hosts, r->n_hosts);
 	g->gateways = str_array(r->gateways, r->n_gateways);
 	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+	g->match = json_is_array(r->match) ? json_deep_copy(r->match) : NULL;
+	g->service_match = json_is_array(r->service_match) ? json_deep_copy(r->service_match) :
+	    NULL;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -133,6 +136,8 @@ k8s_cluster_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].gateways);
 		free(k->routing[i].ingress);
 		json_decref(k->routing[i].target_port);
+		json_decref(k->routing[i].match);
+		json_decref(k->routing[i].service_match);
 	}
 	free(k->routing);
 	pthread_mutex_destroy(&k->lock);
