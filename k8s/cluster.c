@@ -70,7 +70,6 @@ k8s_cluster_new(struct k8s_client *c)
 	struct k8s_cluster *k = xcalloc(1, sizeof *k);
 
 	k->c = c;
-	pthread_mutex_init(&k->lock, NULL);
 	return k;
 }
 
@@ -140,7 +139,6 @@ k8s_cluster_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].service_match);
 	}
 	free(k->routing);
-	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
 

@@ -6,18 +6,12 @@
 #define PERCH_K8S_CLUSTER_INT_H
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "engine/providers.h"
 #include "k8s/rest.h"
-
-struct nop_route {
-	char key[200];		/* ns/name */
-	int canary;
-};
 
 /* A copy of struct k8s_routing for one canary. */
 struct routing {
@@ -32,9 +26,6 @@ struct routing {
 
 struct k8s_cluster {
 	struct k8s_client *c;
-	pthread_mutex_t lock;
-	struct nop_route nop[64];	/* provider kubernetes: weights kept here */
-	size_t n_nop;
 	struct routing *routing;
 	size_t n_routing;
 };

@@ -2,7 +2,8 @@
  * router.c — Services and the traffic routers of reference §4: SMI
  * TrafficSplit (linkerd, v1alpha1-3), Gateway API HTTPRoute (v1, v1beta1),
  * Istio VirtualService + DestinationRules, the NGINX canary Ingress, and
- * `kubernetes` (blue/green without traffic shifting: weights kept in memory).
+ * `kubernetes` (blue/green without traffic shifting: weights kept in an
+ * annotation of the canary Service).
  *
  * The route object is read back on every get: it is the source of truth for
  * the current weights, as in Flagger.  Writes are read-modify-write with
@@ -507,21 +508,45 @@ set_fn(json_t *obj, void *arg)
 	return ST_OK;
 }
 
-static struct nop_route *
-nop_slot(struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	char key[200];
-	size_t i;
+/* Provider kubernetes (no route object): the weights live in annotation
+ * perch.dev/canary-weight of the `<svc>-canary` Service, so that a restart
+ * (or another perch) reads what was set.  Absent: 0. */
+#define NOP_WEIGHT "perch.dev/canary-weight"
 
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = 0; i < k->n_nop; i++)
-		if (strcmp(k->nop[i].key, key) == 0)
-			return &k->nop[i];
-	if (k->n_nop == sizeof k->nop / sizeof k->nop[0])
-		return &k->nop[0];
-	snprintf(k->nop[k->n_nop].key, sizeof k->nop[0].key, "%s", key);
-	k->nop[k->n_nop].canary = 0;
-	return &k->nop[k->n_nop++];
+static int
+nop_set(struct k8s_cluster *k, const struct canary_cfg *cfg, int canary, char *err)
+{
+	json_t *patch = json_pack("{s:{s:{s:o}}}", "metadata", "annotations", NOP_WEIGHT,
+	    json_sprintf("%d", canary));
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	snprintf(name, sizeof name, "%s-canary", cfg->service);
+	st = k8s_patch(k->c, K8S_RES(SERVICES), cfg->ns, name, K8S_PATCH_MERGE, patch, NULL, &e);
+	json_decref(patch);
+	return st == ST_OK ? ST_OK : errf(err, st, "setting weights on service %s.%s: %s", name,
+	    cfg->ns, e.msg);
+}
+
+static int
+nop_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err)
+{
+	struct k8s_err e;
+	const char *v;
+	char name[300];
+	json_t *svc;
+	int st;
+
+	snprintf(name, sizeof name, "%s-canary", cfg->service);
+	if ((st = k8s_get(k->c, K8S_RES(SERVICES), cfg->ns, name, &svc, &e)) != ST_OK)
+		return errf(err, st, "service %s.%s: %s", name, cfg->ns, e.msg);
+	v = json_string_value(json_object_get(jpath(svc, "metadata.annotations"), NOP_WEIGHT));
+	out->canary = v ? atoi(v) : 0;
+	out->canary = out->canary < 0 ? 0 : out->canary > 100 ? 100 : out->canary;
+	out->primary = 100 - out->canary;
+	json_decref(svc);
+	return ST_OK;
 }
 
 #define NGINX_CANARY "nginx.ingress.kubernetes.io/canary"
@@ -587,10 +612,7 @@ rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes 
 	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	switch (r.kind) {
 	case R_NOP:
-		pthread_mutex_lock(&k->lock);
-		nop_slot(k, cfg)->canary = w->canary;
-		pthread_mutex_unlock(&k->lock);
-		return ST_OK;
+		return nop_set(k, cfg, w->canary, err);
 	case R_NGINX:
 		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
 		st = k8s_modify(k->c, r.res, cfg->ns, name, nginx_set_fn, &a, NULL, &e);
@@ -792,13 +814,8 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 	a.r = &r;
 	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
 	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
-	if (r.kind == R_NOP) {
-		pthread_mutex_lock(&k->lock);
-		out->canary = nop_slot(k, cfg)->canary;
-		pthread_mutex_unlock(&k->lock);
-		out->primary = 100 - out->canary;
-		return ST_OK;
-	}
+	if (r.kind == R_NOP)
+		return nop_get(k, cfg, out, err);
 	if (r.kind == R_NGINX)
 		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
 	else

@@ -645,6 +645,36 @@ test_gateway_mirror(void **state)
 	assert_false(r.mirrored);
 }
 
+/* Provider kubernetes: the weights survive a restart (a new cluster
+ * context reads them from the canary Service's annotation). */
+static void
+test_kubernetes_weights_survive(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	struct routes w = { .primary = 0, .canary = 100 }, r;
+	char err[ERRMSG_MAX];
+	json_t *o;
+
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.canary, 0);
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	k8s_cluster_free(f->k);
+	f->k = k8s_cluster_new(f->c);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.primary, 0);
+	assert_int_equal(r.canary, 100);
+	o = get(f, K8S_RES(SERVICES), "checkout-canary");
+	assert_string_equal(json_string_value(json_object_get(jpath(o, "metadata.annotations"),
+	    "perch.dev/canary-weight")), "100");
+	json_decref(o);
+	w = (struct routes){ .primary = 100, .canary = 0 };
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.canary, 0);
+}
+
 /* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
  * the NGINX ingressRef. */
 static void
@@ -768,6 +798,7 @@ main(void)
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),
+		cmocka_unit_test(test_kubernetes_weights_survive),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 	};
