@@ -18,6 +18,7 @@
 #include "app/cli.h"
 #include "app/clock.h"
 #include "app/headless.h"
+#include "app/metric_creds.h"
 #include "app/spec_json.h"
 #include "app/store_dir.h"
 #include "app/store_k8s.h"
@@ -240,6 +241,7 @@ build_cfgs(struct run *rn)
 	struct canary_cfg *cfg;
 	char err[512];
 	size_t i;
+	int st;
 
 	rn->cfgs = xcalloc(spec_set_n_canaries(rn->set) + 1, sizeof *rn->cfgs);
 	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
@@ -254,6 +256,13 @@ build_cfgs(struct run *rn)
 			cfg->ns = xstrdup(rn->kc->ns);
 		}
 		canary_register_servers(rn->set, sc, rn->prom);
+		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
+		if (st != ST_OK) {
+			canary_cfg_free(cfg);
+			fprintf(stderr, "perch run: %s\n", err);
+			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
+			    EXIT_FAILED;
+		}
 		set_routing(rn, sc, cfg);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}
