@@ -308,8 +308,9 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 	if (n == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
 	else if (skip > 0 || n > r.h - 1)
-		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (j/k scroll)",
-		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n);
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (%s scroll)",
+		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n,
+		    u->screen == SCR_DETAIL ? "j/k" : "J/K");
 	for (row = 1; row < r.h && skip + row - 1 < n; row++) {
 		const struct snap_event *e = &c->events[n - skip - row];
 		char t[16];
