@@ -12,6 +12,7 @@
 #include "tui/render.h"
 
 #define LABEL_W 11
+#define HISTORY_SIDE_W 100	/* from this width, checks and events side by side */
 
 static void
 detail_traffic(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
@@ -326,6 +327,34 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 	}
 }
 
+/* The check history and the event log share the rows under the graphs:
+ * side by side when wide, else the checks above with about half the rows. */
+static void
+render_history(const struct pen *p, const struct ui *u, const struct snap_canary *c,
+    struct rect r)
+{
+	int ch;
+
+	if (r.h < 2)
+		return;
+	if (r.w >= HISTORY_SIDE_W) {
+		int cw = checks_width(p, c);
+
+		cw = cw < r.w / 2 ? r.w / 2 : cw > r.w * 3 / 5 ? r.w * 3 / 5 : cw;
+
+		render_checks(p, c, (struct rect){ r.y, r.x, r.h, cw });
+		render_events(p, u, c, (struct rect){ r.y, r.x + cw + 3, r.h, r.w - cw - 3 });
+		return;
+	}
+	if (r.h < 5) {
+		render_events(p, u, c, r);
+		return;
+	}
+	ch = 1 + (r.h - 2) / 2;
+	render_checks(p, c, (struct rect){ r.y, r.x, ch, r.w });
+	render_events(p, u, c, (struct rect){ r.y + ch, r.x, r.h - ch, r.w });
+}
+
 static void
 detail_title(const struct pen *p, const struct snapshot *s, const struct snap_canary *c,
     char *out, size_t n)
@@ -376,6 +405,5 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	}
 	y += graph_rows * (gh + 1);
 	ev_h = r.y + r.h - y;
-	if (ev_h >= 2)
-		render_events(p, u, c, (struct rect){ y, r.x, ev_h, r.w });
+	render_history(p, u, c, (struct rect){ y, r.x, ev_h, r.w });
 }

@@ -177,7 +177,7 @@ static void
 test_event_scroll(void **state)
 {
 	static const struct {
-		int keys[8];		/* 0-terminated */
+		int keys[16];		/* 0-terminated */
 		int scroll;
 		bool detail;
 		size_t selected;	/* index into s->canaries */
@@ -189,14 +189,14 @@ test_event_scroll(void **state)
 		{ { 'J', 'j', 0 }, 0, false, 1 },	/* j selects the next canary, from its newest */
 		{ { '\n', 'j', 'j', 'k', 0 }, 1, true, 0 },
 		{ { '\n', 'J', 'J', 0 }, 2, true, 0 },
-		{ { 'J', 'J', 'J', 'J', 'J', 'J', 'J', 0 }, 6, false, 0 },	/* 7 events: stops at 6 */
+		{ { 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 0 }, 9, false, 0 },	/* 10 events: stops at 9 */
 	};
 	struct snapshot *s = snapfix_new();
 	struct command cmd;
 	size_t i, k;
 
 	(void)state;
-	assert_int_equal(s->canaries[0].n_events, 7);
+	assert_int_equal(s->canaries[0].n_events, 10);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ui u;
 
