@@ -69,7 +69,7 @@ names=$("$PERCH_BIN" demo --headless --speed max --scenario healthy,error-spike,
 expect_eq "canary names" "$names" "shop/checkout shop/checkout-3 shop/payments"
 
 # --state-dir: state is saved, and a second run on it resumes (the world is
-# set up afresh; the saved canary rolls out what the new world runs).
+# set up afresh; the saved canary rolls out what the new world runs)...
 for run in 1 2; do
 	"$PERCH_BIN" demo --headless --speed max --scenario healthy --state-dir "$TMP/state" >"$TMP/run$run.jsonl"
 	rc=$?
@@ -79,15 +79,44 @@ for run in 1 2; do
 done
 out=$("$PERCH_BIN" status --state-dir "$TMP/state")
 expect_match "status after the demo" "$out" "shop/checkout +Succeeded"
+# ... and its virtual time goes on from the first run's: the second run's
+# records come after the first's, and clock.json (speed max) holds the
+# newest virtual time for watchers.
+python3 - "$TMP" <<'PY' || fail "the demo's clock did not carry over (files in $TMP)"
+import calendar, json, sys, time
+tmp = sys.argv[1]
+def ms(t):
+    base, _, frac = t.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) * 1000 + int(frac or 0)
+runs = [[ms(json.loads(l)["time"]) for l in open("%s/run%d.jsonl" % (tmp, i))] for i in (1, 2)]
+assert runs[1][0] >= runs[0][-1], "run 2 starts at %d, before run 1 ended at %d" % (runs[1][0], runs[0][-1])
+clock = json.load(open(tmp + "/state/clock.json"))
+assert clock["speed"] == "max" and clock["virtualMs"] >= runs[1][-1], clock
+PY
 
 # Usage errors: one line, exit 2.
 for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1" \
-	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra"; do
+	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra" \
+	"--seed +5" "--duration 0.0001s"; do
+	# bounded even if an option were wrongly accepted: the run ends at once
 	# shellcheck disable=SC2086
-	err=$("$PERCH_BIN" demo --headless $args 2>&1 >/dev/null); rc=$?
+	err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy --duration 1m $args 2>&1 >/dev/null); rc=$?
 	expect_eq "demo $args exit" "$rc" 2
 	expect_eq "demo $args: one line" "$(printf '%s\n' "$err" | wc -l)" 1
 done
 err=$("$PERCH_BIN" demo --scenario bogus 2>&1 >/dev/null)
 expect_match "unknown scenario" "$err" "unknown scenario 'bogus' \(known: healthy, error-spike"
+err=$("$PERCH_BIN" demo --headless --seed ' -1' 2>&1 >/dev/null); rc=$?
+expect_eq "demo --seed ' -1' exit" "$rc" 2
+err=$("$PERCH_BIN" demo --headless --state-dir '' 2>&1 >/dev/null); rc=$?
+expect_eq "demo --state-dir '' exit" "$rc" 2
+expect_match "demo --state-dir ''" "$err" "--state-dir wants a directory"
+
+# A state directory that cannot be made: exit 3, the path named, sanitised.
+: >"$TMP/afile"
+err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy \
+	--state-dir "$TMP/afile/$(printf 'x\033[2J')" 2>&1 >/dev/null); rc=$?
+expect_eq "state dir under a file exit" "$rc" 3
+expect_match "state dir under a file" "$err" "afile/x.*Not a directory"
+if printf '%s' "$err" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "control characters in the demo error"; fi
 exit 0
