@@ -168,6 +168,40 @@ cli_actor(void)
 	return actor;
 }
 
+/* A command whose output could not be written (a full disk, a closed
+ * file) has not done its job: exit 3 and say so, whatever it returned.  A
+ * terminal that went away (an SSH login dropped) is not reported: nobody
+ * is there to read it, and the TUI's own exit stands. */
+static int
+output_written(const char *cmd, int rc)
+{
+	if (isatty(STDOUT_FILENO))
+		return rc;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	fprintf(stderr, "perch %s: cannot write the output: %s\n", cmd,
+	    errno != 0 ? strerror(errno) : "write error");
+	return EXIT_INFRA;
+}
+
+/* glibc's getopt keeps the ordering of its first scan ('+': stop at the
+ * first non-option) until optind is set to 0 and it scans again.  Commands
+ * start their scan with optind = 1, so the reinitialisation happens here,
+ * on an empty argument list: the commands then take options after their
+ * operands too (perch validate FILE --strict). */
+static void
+reset_getopt(void)
+{
+	static char prog[] = "perch";
+	char *none[] = { prog, NULL };
+
+	opterr = 0;
+	optind = 0;
+	(void)getopt(1, none, ":");
+	optind = 1;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -208,7 +242,6 @@ cli_main(int argc, char **argv)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	argc -= optind;
 	argv += optind;
-	optind = 0;	/* glibc: full reinitialisation for the command's own getopt */
-	opterr = 0;
-	return c->run(argc, argv);
+	reset_getopt();
+	return output_written(c->name, c->run(argc, argv));
 }

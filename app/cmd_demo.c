@@ -10,6 +10,7 @@
 
 #include "app/cli.h"
 #include "app/demo.h"
+#include "util/sanitize.h"
 
 #define CMD_NAME "demo"
 
@@ -30,7 +31,9 @@ parse_duration(const char *s)
 		v *= 60, end++;
 	else if (*end == 's')
 		end++;
-	return *end == '\0' ? (int64_t)(v * 1000) : -1;
+	if (*end != '\0' || v < 0.001)	/* under a millisecond would mean no limit */
+		return -1;
+	return (int64_t)(v * 1000);
 }
 
 static int
@@ -64,7 +67,9 @@ parse_seed(const char *s, uint64_t *out)
 
 	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && s[0] != '-' ? 0 : -1;
+	/* digits only: strtoull would take " -1" as 2^64-1 */
+	return errno == 0 && end != s && *end == '\0' && strspn(s, "0123456789") == strlen(s) ?
+	    0 : -1;
 }
 
 enum { OPT_SCENARIO = 0x200, OPT_CANARIES, OPT_SPEED, OPT_SEED, OPT_HEADLESS,
@@ -101,6 +106,8 @@ demo_option(struct demo_opts *o, int c, const char *arg, const char *optname)
 		o->headless = true;
 		return EXIT_OK;
 	case OPT_STATE_DIR:
+		if (arg[0] == '\0')
+			return cli_usage_error(CMD_NAME, "--state-dir wants a directory, not ''");
 		o->state_dir = arg;
 		return EXIT_OK;
 	case OPT_THEME:
@@ -157,8 +164,13 @@ cmd_demo(int argc, char **argv)
 	if ((st = cli_apply_logging(CMD_NAME)) != EXIT_OK)
 		return st;
 	st = demo_run(&o, &res, err, sizeof err);
-	if (err[0] != '\0')
-		fprintf(stderr, "perch demo: %s\n", err);
+	if (err[0] != '\0') {
+		/* it may quote a path the user gave */
+		char *clean = sanitize_dup(err, sizeof err);
+
+		fprintf(stderr, "perch demo: %s\n", clean);
+		free(clean);
+	}
 	else if (res.cut)
 		fprintf(stderr, "perch demo: stopped after --duration with canaries still running\n");
 	return st;

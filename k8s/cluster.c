@@ -70,7 +70,6 @@ k8s_cluster_new(struct k8s_client *c)
 	struct k8s_cluster *k = xcalloc(1, sizeof *k);
 
 	k->c = c;
-	pthread_mutex_init(&k->lock, NULL);
 	return k;
 }
 
@@ -102,6 +101,9 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->hosts = str_array(r->hosts, r->n_hosts);
 	g->gateways = str_array(r->gateways, r->n_gateways);
 	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+	g->match = json_is_array(r->match) ? json_deep_copy(r->match) : NULL;
+	g->service_match = json_is_array(r->service_match) ? json_deep_copy(r->service_match) :
+	    NULL;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -133,9 +135,10 @@ k8s_cluster_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].gateways);
 		free(k->routing[i].ingress);
 		json_decref(k->routing[i].target_port);
+		json_decref(k->routing[i].match);
+		json_decref(k->routing[i].service_match);
 	}
 	free(k->routing);
-	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
 
@@ -209,15 +212,36 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 
 /* ---- ops ------------------------------------------------------------------ */
 
+/* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
+ * the route objects, created or brought back to what perch wants (live
+ * weights kept).  Runs on initialization and on every tick. */
+static int
+reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, char *err)
+{
+	const char *label, *value;
+	struct k8s_err e;
+	json_t *target;
+	int st;
+
+	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	st = wl_selector(target, &label, &value, err);
+	if (st == ST_OK && primary)
+		st = wl_ensure_primary(k->c, cfg, err);
+	if (st == ST_OK)
+		st = rt_services(k, cfg, label, value, err);
+	json_decref(target);
+	return st == ST_OK ? rt_initialize(k, cfg, err) : st;
+}
+
 static int
 op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
 	struct readiness rd;
-	const char *label, *value;
 	char name[300], msg[ERRMSG_MAX];
 	struct k8s_err e;
-	json_t *target, *prim;
+	json_t *prim;
 	int st;
 
 	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
@@ -225,17 +249,7 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
 		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
 		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
-	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	st = wl_selector(target, &label, &value, err);
-	if (st == ST_OK)
-		st = wl_ensure_primary(k->c, cfg, err);
-	if (st == ST_OK)
-		st = rt_services(k, cfg, label, value, err);
-	json_decref(target);
-	if (st == ST_OK)
-		st = rt_initialize(k, cfg, err);
-	if (st != ST_OK)
+	if ((st = reconcile(k, cfg, true, err)) != ST_OK)
 		return st;
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
@@ -251,7 +265,12 @@ static int
 op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char *err)
 {
 	struct k8s_cluster *k = ctx;
+	int st;
 
+	/* The revision is read on every tick: the routers are reconciled first,
+	 * as Flagger does before its checks. */
+	if ((st = reconcile(k, cfg, false, err)) != ST_OK)
+		return st;
 	return wl_revision(k->c, cfg, out, err);
 }
 

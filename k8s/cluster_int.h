@@ -6,18 +6,12 @@
 #define PERCH_K8S_CLUSTER_INT_H
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "engine/providers.h"
 #include "k8s/rest.h"
-
-struct nop_route {
-	char key[200];		/* ns/name */
-	int canary;
-};
 
 /* A copy of struct k8s_routing for one canary. */
 struct routing {
@@ -26,13 +20,12 @@ struct routing {
 	json_t *hosts, *gateways;	/* arrays of strings, or NULL */
 	char *ingress;
 	json_t *target_port;		/* integer or string, or NULL */
+	json_t *match;			/* analysis.match (A/B), or NULL */
+	json_t *service_match;		/* service.match, or NULL */
 };
 
 struct k8s_cluster {
 	struct k8s_client *c;
-	pthread_mutex_t lock;
-	struct nop_route nop[64];	/* provider kubernetes: weights kept here */
-	size_t n_nop;
 	struct routing *routing;
 	size_t n_routing;
 };
@@ -82,5 +75,15 @@ int  rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *er
 int  rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *r,
     char *err);
 int  rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err);
+
+/* router_match.c */
+/* A/B testing: analysis.match given. */
+bool rt_ab(const struct routing *g);
+/* The matches of the weighted route (Istio form; a new reference): with `ab`,
+ * analysis.match × service.match; else service.match; dflt (borrowed) when
+ * there is no service.match; NULL when there is nothing. */
+json_t *rt_matches(const struct routing *g, bool ab, json_t *dflt);
+/* Istio HTTPMatchRequests as Gateway API HTTPRouteMatches (*out: a new reference). */
+int  rt_gateway_matches(json_t *istio, json_t **out, char *err);
 
 #endif

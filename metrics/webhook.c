@@ -147,22 +147,45 @@ webhook_payload(const struct hook_call *call)
 	return r;
 }
 
-/* The URL for messages, with any password replaced as Go's Redacted(). */
+/* The URL for messages, with its secrets replaced by xxxxx: the password
+ * (as Go's Redacted()), a user name given alone (often a token, as in
+ * https://TOKEN@host), and the query's values (?token=..., ?key=...).
+ * The authority ends at the first '/', '?' or '#'; its userinfo at the
+ * last '@' in it, so a password holding '@' is hidden whole. */
 static void
 redacted_url(const char *url, char *out, size_t outsz)
 {
-	const char *scheme = strstr(url, "://"), *at, *colon, *slash;
-	char raw[512];
+	const char *scheme = strstr(url, "://"), *auth, *end, *at = NULL, *colon, *q;
+	struct buf b;
 
-	snprintf(raw, sizeof raw, "%s", url);
-	if (scheme != NULL) {
-		slash = strchr(scheme + 3, '/');
-		at = strchr(scheme + 3, '@');
-		colon = strchr(scheme + 3, ':');
-		if (at != NULL && (slash == NULL || at < slash) && colon != NULL && colon < at)
-			snprintf(raw, sizeof raw, "%.*sxxxxx%s", (int)(colon + 1 - url), url, at);
+	buf_init(&b, 2048);
+	auth = scheme != NULL ? scheme + 3 : url;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL) {
+		buf_append(&b, url, (size_t)(end - url));
+	} else {
+		colon = memchr(auth, ':', (size_t)(at - auth));
+		buf_append(&b, url, (size_t)((colon != NULL ? colon + 1 : auth) - url));
+		buf_append(&b, "xxxxx", 5);
+		buf_append(&b, at, (size_t)(end - at));
 	}
-	sanitize(out, outsz, raw, strlen(raw));
+	q = strchr(end, '?');
+	buf_append(&b, end, (size_t)((q != NULL ? q : end + strlen(end)) - end));
+	for (; q != NULL && *q != '\0' && *q != '#'; ) {
+		size_t key = strcspn(q + 1, "=&#");
+
+		buf_append(&b, q, key + 1);	/* '?' or '&' and the key */
+		q += 1 + key;
+		if (*q == '=') {
+			buf_append(&b, "=xxxxx", 6);
+			q += 1 + strcspn(q + 1, "&#");
+		}
+	}
+	sanitize(out, outsz, buf_str(&b), b.len);
+	buf_fini(&b);
 }
 
 static size_t
@@ -255,11 +278,13 @@ call_one(const struct webhook_client *wc, const struct hook_call *call, struct h
 	r->http_status = (int)a.status;
 	r->ok = a.cc == CURLE_OK && a.status <= 202;
 	redacted_url(h->url, url, sizeof url);
-	if (r->ok || !should_retry(&a))
-		snprintf(raw, sizeof raw, "%.*s", ERRMSG_MAX, buf_str(&answer));
-	else if (a.cc != CURLE_OK)
+	/* A transfer that failed says why, retried or not (a malformed URL is
+	 * not retried, and has no answer to show). */
+	if (a.cc != CURLE_OK)
 		snprintf(raw, sizeof raw, "POST %s giving up after %d attempt(s): %s", url, tries,
 		    a.curl_err[0] != '\0' ? a.curl_err : curl_easy_strerror(a.cc));
+	else if (r->ok || !should_retry(&a))
+		snprintf(raw, sizeof raw, "%.*s", ERRMSG_MAX, buf_str(&answer));
 	else
 		snprintf(raw, sizeof raw, "POST %s giving up after %d attempt(s)", url, tries);
 	if (!r->ok && raw[0] == '\0')

@@ -97,6 +97,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	size_t expanded;		/* nodes of this document, aliases expanded */
+	bool aliased;			/* the document used an alias */
 	bool failed;
 };
 
@@ -184,8 +185,12 @@ attach(struct builder *b, struct spec_node *n, const yaml_mark_t *m)
 
 	b->expanded += n->weight;
 	if (b->expanded > SPEC_MAX_NODES) {
-		fail_at(b, m, "document expands to more than %d nodes "
-		    "(aliases expanded): refusing it (an alias bomb?)", SPEC_MAX_NODES);
+		if (b->aliased)
+			fail_at(b, m, "document expands to more than %d nodes "
+			    "(aliases expanded): refusing it (an alias bomb?)", SPEC_MAX_NODES);
+		else
+			fail_at(b, m, "document has more than %d nodes: refusing it "
+			    "(split it into several documents)", SPEC_MAX_NODES);
 		return;
 	}
 	if (b->depth == 0) {
@@ -417,6 +422,7 @@ on_alias(struct builder *b, const yaml_event_t *ev)
 					    "alias '*%s' refers to a node that contains it", name);
 					return;
 				}
+			b->aliased = true;
 			attach(b, b->anchors[i].node, &ev->start_mark);
 			return;
 		}
@@ -456,6 +462,7 @@ end_document(struct builder *b, yaml_doc_fn fn, void *ctx)
 		fn(ctx, b->root);
 	b->root = NULL;
 	b->expanded = 0;
+	b->aliased = false;
 	forget_anchors(b);
 }
 

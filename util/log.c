@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "util/status.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,7 +59,7 @@ log_close(void)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -76,13 +77,13 @@ log_msg(enum log_level level, const char *fmt, ...)
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (m < 0)
-		m = 0;
-	n += m;
-	if ((size_t)n > sizeof line - 2)
-		n = (int)sizeof line - 2;
+		msg[0] = '\0';
+	/* One entry, one line, no escape sequences, whatever a caller passed
+	 * (a cluster's event, a webhook's name): the log is read with tail -f. */
+	n += (int)sanitize(line + n, sizeof line - (size_t)n - 1, msg, strlen(msg));
 	line[n++] = '\n';
 	if (write(log_fd, line, (size_t)n) < 0) {
 		/* Nowhere better to report it. */

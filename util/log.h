@@ -4,8 +4,9 @@
  * Nothing is logged until log_open() names a file (`--log FILE`); `-v` raises
  * the level.  Logging never writes to the terminal: while the TUI runs the
  * screen belongs to ncurses.  Safe from any thread (one mutex, one write per
- * line).  Messages must not contain secrets; callers pass strings from the
- * outside world through sanitize first.
+ * line).  Messages must not contain secrets.  Each message is sanitised
+ * (util/sanitize.h) on its way to the file, so an entry is one line free of
+ * escape sequences whatever its arguments hold.
  */
 #ifndef PERCH_UTIL_LOG_H
 #define PERCH_UTIL_LOG_H

@@ -53,6 +53,30 @@ hostile "$(printf 'no\033[31m\nsuch')"
 hostile validate --bad"$(printf '\342\200\256\n')"x
 hostile check -f x.yaml --prometheus http://127.0.0.1:9 --time "$(printf '\r\033[Kyesterday')"
 
+# Options after the operands count as options, in every command (glibc's
+# getopt kept the global parse's stop-at-the-first-operand order).
+out=$("$PERCH_BIN" validate examples/checkout-linkerd.yaml -o json); rc=$?
+expect_eq "validate FILE -o json exit" "$rc" 0
+expect_eq "validate FILE -o json" "$out" "[]"
+sed 's/stepWeight: 10/stepWeight: 60/' examples/checkout-linkerd.yaml >"$TMP/warn.yaml"
+"$PERCH_BIN" validate "$TMP/warn.yaml" --strict >/dev/null; rc=$?
+expect_eq "validate FILE --strict exit" "$rc" 1
+err=$("$PERCH_BIN" demo extra --headless 2>&1 >/dev/null); rc=$?
+expect_eq "demo OPERAND --headless exit" "$rc" 2
+expect_match "demo OPERAND --headless" "$err" "unexpected argument 'extra'"
+out=$("$PERCH_BIN" validate -- -o 2>&1); rc=$?
+expect_match "validate -- -o" "$out" "^-o: error: cannot read"
+
+# Output that cannot be written (a full disk) is an error, not a success.
+if [ -w /dev/full ]; then
+	err=$("$PERCH_BIN" validate examples/checkout-linkerd.yaml 2>&1 >/dev/full); rc=$?
+	expect_eq "validate >/dev/full exit" "$rc" 3
+	expect_match "validate >/dev/full" "$err" "^perch validate: cannot write the output: No space left on device$"
+	err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy 2>&1 >/dev/full); rc=$?
+	expect_eq "demo --headless >/dev/full exit" "$rc" 3
+	expect_match "demo --headless >/dev/full" "$err" "^perch demo: cannot write the output"
+fi
+
 # perch check wants an http(s) URL with a host, and never quotes it back
 # (it may hold a password).
 for url in "ftp://alice:PASSW0RD@127.0.0.1:9" "alice:PASSW0RD@127.0.0.1:9" "http://" "" \

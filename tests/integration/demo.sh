@@ -96,12 +96,27 @@ PY
 
 # Usage errors: one line, exit 2.
 for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1" \
-	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra"; do
+	"--scenario bogus" "--scenario healthy,,flapping" "--duration 5y" "extra" \
+	"--seed +5" "--duration 0.0001s"; do
+	# bounded even if an option were wrongly accepted: the run ends at once
 	# shellcheck disable=SC2086
-	err=$("$PERCH_BIN" demo --headless $args 2>&1 >/dev/null); rc=$?
+	err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy --duration 1m $args 2>&1 >/dev/null); rc=$?
 	expect_eq "demo $args exit" "$rc" 2
 	expect_eq "demo $args: one line" "$(printf '%s\n' "$err" | wc -l)" 1
 done
 err=$("$PERCH_BIN" demo --scenario bogus 2>&1 >/dev/null)
 expect_match "unknown scenario" "$err" "unknown scenario 'bogus' \(known: healthy, error-spike"
+err=$("$PERCH_BIN" demo --headless --seed ' -1' 2>&1 >/dev/null); rc=$?
+expect_eq "demo --seed ' -1' exit" "$rc" 2
+err=$("$PERCH_BIN" demo --headless --state-dir '' 2>&1 >/dev/null); rc=$?
+expect_eq "demo --state-dir '' exit" "$rc" 2
+expect_match "demo --state-dir ''" "$err" "--state-dir wants a directory"
+
+# A state directory that cannot be made: exit 3, the path named, sanitised.
+: >"$TMP/afile"
+err=$("$PERCH_BIN" demo --headless --speed max --scenario healthy \
+	--state-dir "$TMP/afile/$(printf 'x\033[2J')" 2>&1 >/dev/null); rc=$?
+expect_eq "state dir under a file exit" "$rc" 3
+expect_match "state dir under a file" "$err" "afile/x.*Not a directory"
+if printf '%s' "$err" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "control characters in the demo error"; fi
 exit 0

@@ -461,6 +461,30 @@ test_hostile_buffers(void **state)
 	spec_set_free(set);
 }
 
+/* A plain document too big is told so; "alias bomb" is said only when the
+ * document used aliases. */
+static void
+test_big_plain_document(void **state)
+{
+	size_t n = 210000, len = 0;
+	char *doc = malloc(n * 2 + 16);
+	struct diag_list dl;
+	struct spec_set *set = spec_set_new();
+
+	(void)state;
+	len += (size_t)sprintf(doc, "a:\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(doc + len, "-\n");
+	diag_list_init(&dl, false);
+	assert_int_equal(spec_load_buffer(set, "big.yaml", doc, len, &dl), ST_PARSE);
+	assert_int_equal(dl.n_errors, 1);
+	assert_string_equal(dl.items[0].message, "document has more than 200000 nodes: "
+	    "refusing it (split it into several documents)");
+	diag_list_fini(&dl);
+	spec_set_free(set);
+	free(doc);
+}
+
 /* Raw control characters are named with their position, not left to
  * libyaml (which names no line); what YAML allows raw passes this check. */
 static void
@@ -563,6 +587,7 @@ main(void)
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_hostile_buffers),
 		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_big_plain_document),
 		cmocka_unit_test(test_field_pos),
 		cmocka_unit_test(test_examples),
 	};

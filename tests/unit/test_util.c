@@ -163,6 +163,7 @@ test_log_file(void **state)
 	close(fd);
 	assert_int_equal(log_open(path, LOG_INFO), ST_OK);
 	log_info("canary %s at %d%%", "checkout", 30);
+	log_info("event %s", "a\nfake 2026 error forged\x1b[2J\xe2\x80\xae line");
 	log_debug("not written at info level");
 	log_close();
 	log_info("not written after close");
@@ -170,6 +171,8 @@ test_log_file(void **state)
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof line, f));
 	assert_non_null(strstr(line, "info  canary checkout at 30%"));
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_non_null(strstr(line, "info  event a fake 2026 error forged line\n"));
 	assert_null(fgets(line, sizeof line, f));
 	fclose(f);
 	unlink(path);

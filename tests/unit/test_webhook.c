@@ -92,6 +92,8 @@ struct row {
 	size_t posts;		/* requests the server saw */
 };
 
+static const char *const url_secrets[] = { "hunter2", "p@ss", "ss@", "T0KEN", "s3cret", "k3y", "def" };
+
 static void
 check_row(struct httpd *h, const struct webhook_client *wc, const struct row *r, size_t i)
 {
@@ -113,6 +115,10 @@ check_row(struct httpd *h, const struct webhook_client *wc, const struct row *r,
 	if (len > 0 && r->msg[len - 1] == '*' ? strncmp(res.msg, r->msg, len - 1) != 0 :
 	    strcmp(res.msg, r->msg) != 0)
 		fail_msg("row %zu: message '%s', want '%s'", i, res.msg, r->msg);
+	/* the secrets of the URLs below, wherever curl's message may put them */
+	for (size_t k = 0; k < sizeof url_secrets / sizeof url_secrets[0]; k++)
+		if (strstr(res.msg, url_secrets[k]) != NULL)
+			fail_msg("row %zu: message '%s' shows '%s'", i, res.msg, url_secrets[k]);
 	if (httpd_count(h) - before != r->posts)
 		fail_msg("row %zu: %zu requests, want %zu", i, httpd_count(h) - before, r->posts);
 }
@@ -137,6 +143,13 @@ test_calls(void **state)
 		{ "http://127.0.0.1:1/x", 1, 0, false, 0, "POST http://127.0.0.1:1/x giving up after 2 attempt(s): *", 0 },
 		{ "http://user:hunter2@127.0.0.1:1/x", 0, 0, false, 0,
 		  "POST http://user:xxxxx@127.0.0.1:1/x giving up after 1 attempt(s)*", 0 },
+		/* a password holding '@', a user name alone (a token), query values */
+		{ "http://user:p@ss@127.0.0.1:1/x", 0, 0, false, 0,
+		  "POST http://user:xxxxx@127.0.0.1:1/x giving up after 1 attempt(s)*", 0 },
+		{ "http://ghp_T0KEN@127.0.0.1:1/x?token=s3cret&debug&key=k3y#frag", 0, 0, false, 0,
+		  "POST http://xxxxx@127.0.0.1:1/x?token=xxxxx&debug&key=xxxxx giving up after 1 attempt(s)*", 0 },
+		{ "http://127.0.0.1:1?sig=abc@def", 0, 0, false, 0,
+		  "POST http://127.0.0.1:1?sig=xxxxx giving up after 1 attempt(s)*", 0 },
 	};
 	size_t i;
 	char *req;
