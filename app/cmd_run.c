@@ -18,6 +18,8 @@
 #include "app/cli.h"
 #include "app/clock.h"
 #include "app/headless.h"
+#include "app/metric_creds.h"
+#include "app/spec_json.h"
 #include "app/store_dir.h"
 #include "app/store_k8s.h"
 #include "engine/runner.h"
@@ -202,6 +204,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.gateways = (const char *const *)sv->gateways, .n_gateways = sv->n_gateways,
 		.ingress = sc->ingress_ref.set ? sc->ingress_ref.name : NULL,
 		.target_port = sv->target_port,
+		.match = sc->analysis.match ? spec_node_json(sc->analysis.match) : NULL,
+		.service_match = sv->match ? spec_node_json(sv->match) : NULL,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;
@@ -226,6 +230,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	}
 	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
 	json_decref(r.parent_refs);
+	json_decref(r.match);
+	json_decref(r.service_match);
 }
 
 static int
@@ -235,6 +241,7 @@ build_cfgs(struct run *rn)
 	struct canary_cfg *cfg;
 	char err[512];
 	size_t i;
+	int st;
 
 	rn->cfgs = xcalloc(spec_set_n_canaries(rn->set) + 1, sizeof *rn->cfgs);
 	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
@@ -249,6 +256,13 @@ build_cfgs(struct run *rn)
 			cfg->ns = xstrdup(rn->kc->ns);
 		}
 		canary_register_servers(rn->set, sc, rn->prom);
+		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
+		if (st != ST_OK) {
+			canary_cfg_free(cfg);
+			fprintf(stderr, "perch run: %s\n", err);
+			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
+			    EXIT_FAILED;
+		}
 		set_routing(rn, sc, cfg);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}

@@ -5,7 +5,9 @@
  * The state directory is opened read-only (every mutating store op is
  * refused without touching the disk), the runner runs as an observer (it
  * reads the store and never writes), and the front end is read-only (no
- * code path sends a command).  Meant for teammates following a release over
+ * code path sends a command).  Its clock follows the controller's
+ * (DIR/clock.json, written by the demo; real time without it), so times
+ * and ages read as on the controller's screen.  Meant for teammates following a release over
  * SSH: a dropped connection (SIGHUP) ends it cleanly.
  */
 #include <stdio.h>
@@ -13,7 +15,7 @@
 #include <string.h>
 
 #include "app/cli.h"
-#include "app/clock.h"
+#include "app/clock_file.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
 #include "engine/runner.h"
@@ -90,7 +92,7 @@ watch(const char *dir, const char *theme)
 	struct tui_config tc = { .theme = theme, .read_only = true, .context = NULL };
 	char err[ERRMSG_MAX], ctx[160];
 	struct store_dir *sd;
-	struct perch_clock *clock;
+	struct clock_follow *clock;
 	struct runner *r;
 	struct tui *t;
 	int rc;
@@ -108,10 +110,12 @@ watch(const char *dir, const char *theme)
 		store_dir_close(sd);
 		return EXIT_INFRA;
 	}
-	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
+	/* The controller's time: the demo's virtual clock from DIR/clock.json,
+	 * real time when there is none (perch run). */
+	clock = clock_follow_new(dir);
 	r = runner_new(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
-		.clock = &perch_clock_ops, .clock_ctx = clock,
+		.clock = &clock_follow_ops, .clock_ctx = clock,
 		.actor = cli_actor(), .context = ctx, .observer = true,
 		.notify = tui_notify, .notify_arg = t,
 	});
@@ -125,7 +129,7 @@ watch(const char *dir, const char *theme)
 	}
 	runner_free(r);
 	tui_free(t);
-	clock_free(clock);
+	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;
 }

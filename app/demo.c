@@ -7,6 +7,7 @@
  * the viewer's approval.  Headless runs have nobody to approve and bring no
  * new revisions, so they end when every canary is terminal.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 
 #include "app/cli.h"
 #include "app/clock.h"
+#include "app/clock_file.h"
 #include "app/demo.h"
 #include "app/headless.h"
 #include "app/store_dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -51,7 +54,16 @@ struct demo {
 	struct tui *tui;
 	struct tracker track;
 	size_t n;
+	int64_t start_ms;		/* virtual time at start (resumed or the epoch) */
+	/* --speed max with a state directory: a thread rewrites the clock
+	 * file as virtual time moves, for watchers and restarts. */
+	pthread_t saver;
+	bool saver_on, saver_stop;
+	pthread_mutex_t saver_mu;
+	pthread_cond_t saver_cond;
 };
+
+#define CLOCK_SAVE_MS 200	/* real ms between clock file updates at max speed */
 
 /* The i-th canary of the run: its scenario, name and gates. */
 static struct canary_cfg *
@@ -163,6 +175,127 @@ resume_world(struct demo *d)
 			sim_world_resume(d->world, d->track.t[i].key, &st);
 }
 
+/* Where a demo on a state directory starts its virtual time: the newest
+ * time the directory has seen (saved clock, statuses, journals), so a
+ * restarted demo continues forward; the epoch for a fresh directory. */
+static int64_t
+resume_time(struct store_dir *sd)
+{
+	int64_t t = SIM_EPOCH_MS;
+	struct canary_status st;
+	struct journal_rec rec;
+	struct clock_map m;
+	char err[ERRMSG_MAX], **names = NULL;
+	size_t n, i;
+	int rc;
+
+	if (sd == NULL)
+		return t;
+	rc = clock_file_load(store_dir_path(sd), &m, err, sizeof err);
+	if (rc == ST_OK && m.virtual_ms > t)
+		t = m.virtual_ms;
+	else if (rc == ST_CORRUPT)
+		log_warn("%s (ignored: the demo writes a new one)", err);
+	n = store_dir_ops.list(sd, &names);
+	for (i = 0; i < n; i++) {
+		if (store_dir_ops.load(sd, names[i], &st, err) == ST_OK && st.last_transition_ms > t)
+			t = st.last_transition_ms;
+		if (store_dir_ops.tail(sd, names[i], &rec, 1) == 1 && rec.time_ms > t)
+			t = rec.time_ms;
+		free(names[i]);
+	}
+	free(names);
+	return t;
+}
+
+/* Writes the clock's mapping now into the state directory. */
+static int
+save_clock(struct demo *d, char *err, size_t errsz)
+{
+	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = d->o->speed };
+
+	m.virtual_ms = perch_clock_ops.now_ms(d->clock);
+	return clock_file_save(store_dir_path(d->store), &m, err, errsz);
+}
+
+/* --speed max: rewrites the clock file every CLOCK_SAVE_MS while virtual
+ * time moves, until told to stop. */
+static void *
+saver_main(void *arg)
+{
+	struct demo *d = arg;
+	int64_t saved = perch_clock_ops.now_ms(d->clock), now, abs_ms;
+	char err[ERRMSG_MAX];
+	struct timespec ts;
+
+	pthread_mutex_lock(&d->saver_mu);
+	while (!d->saver_stop) {
+		abs_ms = clock_realtime_ms() + CLOCK_SAVE_MS;
+		ts.tv_sec = (time_t)(abs_ms / 1000);
+		ts.tv_nsec = (long)(abs_ms % 1000) * 1000000;
+		pthread_cond_timedwait(&d->saver_cond, &d->saver_mu, &ts);
+		if ((now = perch_clock_ops.now_ms(d->clock)) == saved)
+			continue;
+		saved = now;
+		pthread_mutex_unlock(&d->saver_mu);
+		if (save_clock(d, err, sizeof err) != ST_OK)
+			log_warn("%s", err);
+		pthread_mutex_lock(&d->saver_mu);
+	}
+	pthread_mutex_unlock(&d->saver_mu);
+	return NULL;
+}
+
+/* After runner_start, when this demo controls canaries on a state
+ * directory (a refused second demo leaves the first one's clock alone):
+ * the clock file now, and at max speed the thread that keeps it current. */
+static void
+saver_start(struct demo *d)
+{
+	char err[ERRMSG_MAX];
+	struct snapshot *s;
+	bool control;
+
+	if (d->store == NULL)
+		return;
+	s = runner_snapshot(d->runner);
+	control = s != NULL && !s->read_only;
+	snapshot_unref(s);
+	if (!control)
+		return;
+	if (save_clock(d, err, sizeof err) != ST_OK)
+		log_warn("%s", err);
+	if (d->o->speed > 0)
+		return;
+	pthread_mutex_init(&d->saver_mu, NULL);
+	pthread_cond_init(&d->saver_cond, NULL);
+	d->saver_on = pthread_create(&d->saver, NULL, saver_main, d) == 0;
+	if (!d->saver_on) {
+		pthread_mutex_destroy(&d->saver_mu);
+		pthread_cond_destroy(&d->saver_cond);
+	}
+}
+
+/* Stops the saver and writes the final time (the runner has stopped). */
+static void
+saver_stop(struct demo *d)
+{
+	char err[ERRMSG_MAX];
+
+	if (!d->saver_on)
+		return;
+	pthread_mutex_lock(&d->saver_mu);
+	d->saver_stop = true;
+	pthread_cond_signal(&d->saver_cond);
+	pthread_mutex_unlock(&d->saver_mu);
+	pthread_join(d->saver, NULL);
+	pthread_mutex_destroy(&d->saver_mu);
+	pthread_cond_destroy(&d->saver_cond);
+	d->saver_on = false;
+	if (save_clock(d, err, sizeof err) != ST_OK)
+		log_warn("%s", err);
+}
+
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
@@ -179,10 +312,17 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	};
 	size_t i;
 
+	if (o->state_dir != NULL) {
+		if ((d->store = store_dir_open(o->state_dir, false, err, errsz)) == NULL)
+			return EXIT_INFRA;
+		rc.store = &store_dir_ops;
+		rc.store_ctx = d->store;
+	}
+	d->start_ms = resume_time(d->store);
 	d->clock = clock_new(o->speed > 0 ? CLOCK_KIND_SCALED : CLOCK_KIND_INSTANT,
-	    SIM_EPOCH_MS, o->speed);
+	    d->start_ms, o->speed);
 	if (o->duration_ms > 0)
-		clock_set_limit(d->clock, SIM_EPOCH_MS + o->duration_ms);
+		clock_set_limit(d->clock, d->start_ms + o->duration_ms);
 	so.clock = &perch_clock_ops;
 	so.clock_ctx = d->clock;
 	d->world = sim_world_new(&so);
@@ -200,12 +340,6 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 		}
 		rc.notify = tui_notify;
 		rc.notify_arg = d->tui;
-	}
-	if (o->state_dir != NULL) {
-		if ((d->store = store_dir_open(o->state_dir, false, err, errsz)) == NULL)
-			return EXIT_INFRA;
-		rc.store = &store_dir_ops;
-		rc.store_ctx = d->store;
 	}
 	d->runner = runner_new(&rc);
 	d->n = demo_count(o);
@@ -256,9 +390,11 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 	if (status == EXIT_OK && runner_start(d.runner, err, errsz) != ST_OK)
 		status = EXIT_INFRA;
 	if (status == EXIT_OK) {
+		saver_start(&d);
 		if (o->headless) {
 			wait_headless(&d, res);
 			runner_stop(d.runner);
+			saver_stop(&d);
 			status = runner_outcome(d.runner);
 			if (status == EXIT_INFRA && !res->cut)
 				explain_infra(d.runner, err, errsz);
@@ -266,12 +402,16 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			/* Interactive: the viewer decides when it ends. */
 			status = tui_run(d.tui, d.runner);
 			runner_stop(d.runner);
+			saver_stop(&d);
 		}
 	}
 	res->status = status;
 	res->n_canaries = d.n;
-	res->virtual_ms = perch_clock_ops.now_ms(d.clock) - SIM_EPOCH_MS;
-	sim_world_stats(d.world, &res->stats);
+	/* A setup that failed early has no clock or world yet. */
+	if (d.clock != NULL)
+		res->virtual_ms = perch_clock_ops.now_ms(d.clock) - d.start_ms;
+	if (d.world != NULL)
+		sim_world_stats(d.world, &res->stats);
 	demo_teardown(&d);
 	return status;
 }

@@ -70,7 +70,6 @@ k8s_cluster_new(struct k8s_client *c)
 	struct k8s_cluster *k = xcalloc(1, sizeof *k);
 
 	k->c = c;
-	pthread_mutex_init(&k->lock, NULL);
 	return k;
 }
 
@@ -102,6 +101,9 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->hosts = str_array(r->hosts, r->n_hosts);
 	g->gateways = str_array(r->gateways, r->n_gateways);
 	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
+	g->match = json_is_array(r->match) ? json_deep_copy(r->match) : NULL;
+	g->service_match = json_is_array(r->service_match) ? json_deep_copy(r->service_match) :
+	    NULL;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -120,6 +122,74 @@ routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	return NULL;
 }
 
+json_t *
+owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			return k->owners[i].refs;
+	return NULL;
+}
+
+void
+own(json_t *obj, json_t *refs)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+
+	if (refs && json_is_object(meta))
+		json_object_set_new(meta, "ownerReferences", json_deep_copy(refs));
+}
+
+static bool
+owner_known(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* Reference §4: generated objects are owned by the Canary object when it
+ * exists in the cluster (garbage-collected with it).  Looked up on
+ * initialization; a Canary that is gone (or never was) owns nothing. */
+static void
+find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	struct owner *o = NULL;
+	struct k8s_err e;
+	json_t *obj;
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners && !o; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			o = &k->owners[i];
+	if (!o) {
+		k->owners = xreallocarray(k->owners, k->n_owners + 1, sizeof *k->owners);
+		o = &k->owners[k->n_owners++];
+		memset(o, 0, sizeof *o);
+		snprintf(o->key, sizeof o->key, "%s", key);
+	}
+	json_decref(o->refs);
+	o->refs = NULL;
+	if (k8s_get(k->c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
+		return;
+	if (jstr(obj, "metadata.uid") && *jstr(obj, "metadata.uid"))
+		o->refs = json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion",
+		    "flagger.app/v1beta1", "kind", "Canary", "name", cfg->name, "uid",
+		    jstr(obj, "metadata.uid"), "controller", 1, "blockOwnerDeletion", 1);
+	json_decref(obj);
+}
+
 void
 k8s_cluster_free(struct k8s_cluster *k)
 {
@@ -127,15 +197,19 @@ k8s_cluster_free(struct k8s_cluster *k)
 
 	if (!k)
 		return;
+	for (i = 0; i < k->n_owners; i++)
+		json_decref(k->owners[i].refs);
+	free(k->owners);
 	for (i = 0; i < k->n_routing; i++) {
 		json_decref(k->routing[i].parent_refs);
 		json_decref(k->routing[i].hosts);
 		json_decref(k->routing[i].gateways);
 		free(k->routing[i].ingress);
 		json_decref(k->routing[i].target_port);
+		json_decref(k->routing[i].match);
+		json_decref(k->routing[i].service_match);
 	}
 	free(k->routing);
-	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
 
@@ -209,33 +283,47 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 
 /* ---- ops ------------------------------------------------------------------ */
 
+/* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
+ * the route objects, created or brought back to what perch wants (live
+ * weights kept).  Runs on initialization and on every tick. */
+static int
+reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, char *err)
+{
+	const char *label, *value;
+	struct k8s_err e;
+	json_t *target;
+	int st;
+
+	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	st = wl_selector(target, &label, &value, err);
+	if (st == ST_OK && primary)
+		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
+	if (st == ST_OK && !owner_known(k, cfg))
+		find_owner(k, cfg);
+	if (st == ST_OK)
+		st = rt_services(k, cfg, label, value, err);
+	json_decref(target);
+	return st == ST_OK ? rt_initialize(k, cfg, err) : st;
+}
+
 static int
 op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
 	struct readiness rd;
-	const char *label, *value;
 	char name[300], msg[ERRMSG_MAX];
 	struct k8s_err e;
-	json_t *target, *prim;
+	json_t *prim;
 	int st;
 
 	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
 		return st;
+	find_owner(k, cfg);
 	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
 		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
 		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
-	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	st = wl_selector(target, &label, &value, err);
-	if (st == ST_OK)
-		st = wl_ensure_primary(k->c, cfg, err);
-	if (st == ST_OK)
-		st = rt_services(k, cfg, label, value, err);
-	json_decref(target);
-	if (st == ST_OK)
-		st = rt_initialize(k, cfg, err);
-	if (st != ST_OK)
+	if ((st = reconcile(k, cfg, true, err)) != ST_OK)
 		return st;
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
@@ -251,7 +339,12 @@ static int
 op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char *err)
 {
 	struct k8s_cluster *k = ctx;
+	int st;
 
+	/* The revision is read on every tick: the routers are reconciled first,
+	 * as Flagger does before its checks. */
+	if ((st = reconcile(k, cfg, false, err)) != ST_OK)
+		return st;
 	return wl_revision(k->c, cfg, out, err);
 }
 
@@ -277,7 +370,7 @@ op_promote(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
 
-	return wl_promote(k->c, cfg, err);
+	return wl_promote(k->c, cfg, owner_of(k, cfg), err);
 }
 
 static int

@@ -53,6 +53,8 @@ struct k8s_routing {
 	const char *const *gateways;	size_t n_gateways;
 	const char *ingress;		/* ingressRef name, or NULL: the service's */
 	const char *target_port;	/* spec.service.targetPort (number or name), or NULL: port */
+	json_t *match;			/* spec.analysis.match (A/B testing), or NULL */
+	json_t *service_match;		/* spec.service.match, or NULL */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,

@@ -6,18 +6,12 @@
 #define PERCH_K8S_CLUSTER_INT_H
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "engine/providers.h"
 #include "k8s/rest.h"
-
-struct nop_route {
-	char key[200];		/* ns/name */
-	int canary;
-};
 
 /* A copy of struct k8s_routing for one canary. */
 struct routing {
@@ -26,19 +20,32 @@ struct routing {
 	json_t *hosts, *gateways;	/* arrays of strings, or NULL */
 	char *ingress;
 	json_t *target_port;		/* integer or string, or NULL */
+	json_t *match;			/* analysis.match (A/B), or NULL */
+	json_t *service_match;		/* service.match, or NULL */
+};
+
+/* The ownerReferences of a canary's generated objects (reference §4). */
+struct owner {
+	char key[200];			/* ns/name */
+	json_t *refs;			/* [Canary ownerReference] */
 };
 
 struct k8s_cluster {
 	struct k8s_client *c;
-	pthread_mutex_t lock;
-	struct nop_route nop[64];	/* provider kubernetes: weights kept here */
-	size_t n_nop;
+	struct owner *owners;
+	size_t n_owners;
 	struct routing *routing;
 	size_t n_routing;
 };
 
 /* The routing of a canary, or NULL (cluster.c). */
 const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+
+/* The ownerReferences (borrowed) for cfg's generated objects: the Canary
+ * object's when it exists in the cluster, else NULL (cluster.c). */
+json_t *owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+/* Sets obj's metadata.ownerReferences to a copy of refs (NULL: untouched). */
+void own(json_t *obj, json_t *refs);
 
 /* A tracked ConfigMap or Secret. */
 struct tracked {
@@ -60,9 +67,11 @@ int  errf(char *err, int st, const char *fmt, ...) __attribute__((format(printf,
 int  wl_selector(json_t *dep, const char **label, const char **value, char *err);
 int  wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out,
     size_t *n, char *err);
+/* owner: ownerReferences for the objects created or rewritten, or NULL. */
 int  wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
+    json_t *owner, char *err);
+int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
     char *err);
-int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
 int  wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out,
     char *err);
 /* Reference §2.6 for one Deployment; msg gets the reason when not ready. */
@@ -71,7 +80,7 @@ void wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char 
 int  wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w,
     int64_t now_ms, struct readiness *out);
 int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
-int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
+int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
 
 /* router.c */
 int  rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
@@ -82,5 +91,15 @@ int  rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *er
 int  rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *r,
     char *err);
 int  rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err);
+
+/* router_match.c */
+/* A/B testing: analysis.match given. */
+bool rt_ab(const struct routing *g);
+/* The matches of the weighted route (Istio form; a new reference): with `ab`,
+ * analysis.match × service.match; else service.match; dflt (borrowed) when
+ * there is no service.match; NULL when there is nothing. */
+json_t *rt_matches(const struct routing *g, bool ab, json_t *dflt);
+/* Istio HTTPMatchRequests as Gateway API HTTPRouteMatches (*out: a new reference). */
+int  rt_gateway_matches(json_t *istio, json_t **out, char *err);
 
 #endif

@@ -156,9 +156,8 @@ b64val(int c)
 	return -1;
 }
 
-/* Decodes standard or URL-safe base64 (whitespace ignored).  NULL on error. */
-static char *
-b64_decode(const char *s, size_t *outlen)
+char *
+k8s_b64_decode(const char *s, size_t *outlen)
 {
 	size_t n = strlen(s), o = 0;
 	char *out = xmalloc(n / 4 * 3 + 4);
@@ -204,7 +203,7 @@ get_b64(struct kc_doc *d, yaml_node_t *m, const char *key, const char *path, cha
 	*len = 0;
 	if ((st = get_str(d, m, key, path, &raw, err)) != ST_OK || !raw)
 		return st;
-	*out = b64_decode(raw, len);
+	*out = k8s_b64_decode(raw, len);
 	free(raw);
 	if (!*out)
 		return fail_at(err, ST_INVALID, d, map_get(d, m, key), "%s.%s: not valid base64",

@@ -106,4 +106,8 @@ int  k8s_config_parse(const char *name, const char *data, size_t len, const char
  * allowed) to a time_t.  ST_OK or ST_PARSE. */
 int  k8s_parse_time(const char *s, time_t *out);
 
+/* Decodes standard or URL-safe base64 (whitespace ignored), NUL-terminated,
+ * its length in *outlen; NULL when s is not base64.  The caller frees. */
+char *k8s_b64_decode(const char *s, size_t *outlen);
+
 #endif

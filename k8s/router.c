@@ -2,7 +2,8 @@
  * router.c — Services and the traffic routers of reference §4: SMI
  * TrafficSplit (linkerd, v1alpha1-3), Gateway API HTTPRoute (v1, v1beta1),
  * Istio VirtualService + DestinationRules, the NGINX canary Ingress, and
- * `kubernetes` (blue/green without traffic shifting: weights kept in memory).
+ * `kubernetes` (blue/green without traffic shifting: weights kept in an
+ * annotation of the canary Service).
  *
  * The route object is read back on every get: it is the source of truth for
  * the current weights, as in Flagger.  Writes are read-modify-write with
@@ -74,6 +75,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 		    "apiVersion", "v1", "kind", "Service", "metadata", "name", name, "namespace",
 		    cfg->ns, "labels", label, name, "spec", "type", "ClusterIP", "selector", sel,
 		    "ports", ports);
+		own(obj, owner_of(k, cfg));
 		st = k8s_create(c, K8S_RES(SERVICES), cfg->ns, obj, NULL, &e);
 		json_decref(obj);
 	} else if (st == ST_OK) {
@@ -155,11 +157,66 @@ istio_hosts(const struct routing *g, const struct canary_cfg *cfg)
 }
 
 static json_t *
-initial_spec(const struct k8s_cluster *k, const struct router *r, const struct canary_cfg *cfg)
+backend_ref(const char *name, int port, int weight)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:i}", "group", "", "kind", "Service", "name", name,
+	    "port", port, "weight", weight);
+}
+
+/* Gateway API rules: the weighted rule (A/B: analysis.match × service.match),
+ * and with A/B a second rule, service.match to the primary only. */
+static json_t *
+gateway_rules(const struct routing *g, const struct canary_cfg *cfg, const char *p,
+    const char *c, char *err)
+{
+	json_t *dflt = json_pack("[{s:{s:s}}]", "uri", "prefix", "/"), *rules = json_array(),
+	    *m, *gm;
+	int i, st = ST_OK;
+
+	for (i = 0; i < (rt_ab(g) ? 2 : 1) && st == ST_OK; i++) {
+		m = rt_matches(g, i == 0, dflt);
+		if ((st = rt_gateway_matches(m, &gm, err)) == ST_OK)
+			json_array_append_new(rules, i == 0 ? json_pack("{s:o, s:[o, o]}", "matches", gm,
+			    "backendRefs", backend_ref(p, cfg->port, 100), backend_ref(c, cfg->port, 0)) :
+			    json_pack("{s:o, s:[o]}", "matches", gm, "backendRefs",
+			    backend_ref(p, cfg->port, 100)));
+		json_decref(m);
+	}
+	json_decref(dflt);
+	if (st != ST_OK) {
+		json_decref(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+/* Istio http routes, shaped like the Gateway API rules above. */
+static json_t *
+istio_http(const struct routing *g, const char *p, const char *c)
+{
+	json_t *http = json_array(), *route, *m;
+	int i;
+
+	for (i = 0; i < (rt_ab(g) ? 2 : 1); i++) {
+		route = i == 0 ? json_pack("{s:[{s:{s:s}, s:i}, {s:{s:s}, s:i}]}", "route",
+		    "destination", "host", p, "weight", 100, "destination", "host", c, "weight", 0) :
+		    json_pack("{s:[{s:{s:s}, s:i}]}", "route", "destination", "host", p, "weight", 100);
+		if ((m = rt_matches(g, i == 0, NULL)))
+			json_object_set_new(route, "match", m);
+		json_array_append_new(http, route);
+	}
+	return http;
+}
+
+/* The spec of a route object at 100/0; NULL (err set) when the Canary's
+ * matches cannot be expressed. */
+static json_t *
+initial_spec(const struct k8s_cluster *k, const struct router *r, const struct canary_cfg *cfg,
+    char *err)
 {
 	const struct routing *g = routing_of(k, cfg);
 	char p[300], c[300];
-	json_t *spec;
+	json_t *spec, *rules;
 
 	snprintf(p, sizeof p, "%s-primary", cfg->service);
 	snprintf(c, sizeof c, "%s-canary", cfg->service);
@@ -169,20 +226,17 @@ initial_spec(const struct k8s_cluster *k, const struct router *r, const struct c
 		    "backends", "service", c, "weight", weight_json(r, 0), "service", p, "weight",
 		    weight_json(r, 100));
 	case R_GATEWAY:
-		spec = json_pack("{s:o, s:[{s:[{s:{s:s, s:s}}], s:[{s:s, s:s, s:s, s:i, s:i},"
-		    " {s:s, s:s, s:s, s:i, s:i}]}]}", "parentRefs", g && g->parent_refs ?
-		    json_deep_copy(g->parent_refs) : json_array(), "rules", "matches", "path", "type",
-		    "PathPrefix", "value", "/", "backendRefs", "group", "", "kind", "Service", "name", p,
-		    "port", cfg->port, "weight", 100, "group", "", "kind", "Service", "name", c, "port",
-		    cfg->port, "weight", 0);
+		if (!(rules = gateway_rules(g, cfg, p, c, err)))
+			return NULL;
+		spec = json_pack("{s:o, s:o}", "parentRefs", g && g->parent_refs ?
+		    json_deep_copy(g->parent_refs) : json_array(), "rules", rules);
 		if (g && g->hosts)
 			json_object_set(spec, "hostnames", g->hosts);
 		return spec;
 	case R_ISTIO:
-		return json_pack("{s:o, s:o, s:[{s:[{s:{s:s}, s:i}, {s:{s:s}, s:i}]}]}", "hosts",
-		    istio_hosts(g, cfg), "gateways", g && g->gateways ? json_deep_copy(g->gateways) :
-		    json_pack("[s]", "mesh"), "http", "route", "destination", "host", p, "weight", 100,
-		    "destination", "host", c, "weight", 0);
+		return json_pack("{s:o, s:o, s:o}", "hosts", istio_hosts(g, cfg), "gateways",
+		    g && g->gateways ? json_deep_copy(g->gateways) : json_pack("[s]", "mesh"), "http",
+		    istio_http(g, p, c));
 	default:
 		return json_object();
 	}
@@ -196,26 +250,82 @@ rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	return g && g->ingress && *g->ingress ? g->ingress : cfg->service;
 }
 
+/* True when every field of `want` is in `have` with the same value (arrays
+ * element by element, same length): what the API server adds (defaults,
+ * status) does not count as a difference. */
+static bool
+json_subset(json_t *want, json_t *have)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return false;
+		json_object_foreach(want, key, v)
+			if (!json_subset(v, json_object_get(have, key)))
+				return false;
+		return true;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(have) || json_array_size(want) != json_array_size(have))
+			return false;
+		json_array_foreach(want, i, v)
+			if (!json_subset(v, json_array_get(have, i)))
+				return false;
+		return true;
+	}
+	return json_equal(want, have);
+}
+
+/* How a reconcile carries the live weights into the desired spec. */
+typedef void (*keep_fn)(json_t *have, json_t *want, void *arg);
+
+struct reconcile_arg {
+	json_t *want;		/* the desired object (spec, or metadata.annotations kept) */
+	keep_fn keep;
+	void *keep_arg;
+};
+
+static int
+reconcile_fn(json_t *obj, void *arg)
+{
+	struct reconcile_arg *a = arg;
+	json_t *spec = json_deep_copy(json_object_get(a->want, "spec"));
+	int st = ST_AGAIN;
+
+	if (a->keep)
+		a->keep(obj, spec, a->keep_arg);
+	if (!json_subset(spec, json_object_get(obj, "spec"))) {
+		json_object_set(obj, "spec", spec);
+		st = ST_OK;
+	}
+	json_decref(spec);
+	return st;
+}
+
+/* Creates obj, or brings the live object's spec back to obj's (reference
+ * §4.7: every tick, manual edits are reverted, the live weights kept by
+ * `keep`).  Labels and annotations of the live object are left alone. */
 static int
 ensure_object(struct k8s_client *c, const struct k8s_res *res, const char *ns, json_t *obj,
-    char *err)
+    keep_fn keep, void *keep_arg, char *err)
 {
+	struct reconcile_arg a = { .want = obj, .keep = keep, .keep_arg = keep_arg };
 	struct k8s_err e;
-	json_t *cur;
 	const char *name = jstr(obj, "metadata.name");
-	int st = k8s_get(c, res, ns, name, &cur, &e);
+	int st = k8s_modify(c, res, ns, name, reconcile_fn, &a, NULL, &e);
 
-	if (st == ST_OK) {
-		json_decref(cur);
+	if (st == ST_OK || st == ST_AGAIN)
 		return ST_OK;
-	}
 	if (st == ST_NOTFOUND && (st = k8s_create(c, res, ns, obj, NULL, &e)) == ST_OK)
 		return ST_OK;
 	return errf(err, st, "%s %s.%s: %s", res->plural, name, ns, e.msg);
 }
 
 static int
-istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+istio_rules(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 {
 	const struct router dr = { R_ISTIO, K8S_RES(DESTINATIONRULES), false };
 	const char *sfx[] = { "-primary", "-canary" };
@@ -226,7 +336,8 @@ istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	for (i = 0; i < 2; i++) {
 		snprintf(name, sizeof name, "%s%s", cfg->service, sfx[i]);
 		o = new_object(&dr, "DestinationRule", name, cfg->ns, json_pack("{s:s}", "host", name));
-		st = ensure_object(c, dr.res, cfg->ns, o, err);
+		own(o, owner_of(k, cfg));
+		st = ensure_object(k->c, dr.res, cfg->ns, o, NULL, NULL, err);
 		json_decref(o);
 		if (st != ST_OK)
 			return st;
@@ -274,33 +385,11 @@ nginx_init(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary", json_string("true"));
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary-weight", json_string("0"));
 	json_object_set_new(json_object_get(canary, "metadata"), "annotations", ann);
-	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, err) :
+	own(canary, owner_of(k, cfg));
+	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, NULL, NULL, err) :
 	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, src);
 	json_decref(canary);
 	json_decref(ing);
-	return st;
-}
-
-int
-rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
-{
-	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
-		[R_ISTIO] = "VirtualService" };
-	struct router r;
-	json_t *o;
-	int st;
-
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
-		return st;
-	if (r.kind == R_NOP)
-		return ST_OK;
-	if (r.kind == R_NGINX)
-		return nginx_init(k, cfg, err);
-	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
-		return st;
-	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, initial_spec(k, &r, cfg));
-	st = ensure_object(k->c, r.res, cfg->ns, o, err);
-	json_decref(o);
 	return st;
 }
 
@@ -312,6 +401,7 @@ struct set_arg {
 	const struct canary_cfg *cfg;
 	const struct routes *w;
 	char primary[300], canary[300];
+	char *err;		/* for set_fn's errors (ERRMSG_MAX) */
 };
 
 static bool
@@ -356,70 +446,165 @@ set_pair(json_t *entry, const char *field, const char *path, const struct set_ar
 	}
 }
 
+/* Gateway API blue/green mirroring (reference §4.3: mirrored and
+ * iterations > 0): a RequestMirror filter on the weighted rule. */
+static void
+gateway_mirror(json_t *rule, const struct set_arg *a)
+{
+	if (a->w->mirrored && a->cfg->iterations > 0)
+		json_object_set_new(rule, "filters", json_pack("[{s:s, s:{s:{s:s, s:s, s:s, s:i}}}]",
+		    "type", "RequestMirror", "requestMirror", "backendRef", "group", "", "kind",
+		    "Service", "name", a->canary, "port", a->cfg->port));
+	else
+		json_object_del(rule, "filters");
+}
+
+static void
+istio_mirror(json_t *route, const struct set_arg *a)
+{
+	if (a->w->mirrored) {
+		json_object_set_new(route, "mirror", json_pack("{s:s}", "host", a->canary));
+		if (a->cfg->mirror_weight > 0)
+			json_object_set_new(route, "mirrorPercentage", json_pack("{s:i}", "value",
+			    a->cfg->mirror_weight));
+	} else {
+		json_object_del(route, "mirror");
+		json_object_del(route, "mirrorPercentage");
+	}
+}
+
+/* SetRoutes: the routes rebuilt as perch wants them, with the new weights
+ * (Flagger replaces them whole). */
 static int
 set_fn(json_t *obj, void *arg)
 {
 	struct set_arg *a = arg;
 	json_t *spec = json_object_get(obj, "spec"), *entry, *fresh;
+	const char *list = a->r->kind == R_SMI ? "backends" : a->r->kind == R_GATEWAY ? "rules" :
+	    "http";
 
 	if (!json_is_object(spec))
 		return ST_CORRUPT;
+	if (a->r->kind != R_SMI && a->r->kind != R_GATEWAY && a->r->kind != R_ISTIO)
+		return ST_UNSUPPORTED;
+	if (!(fresh = initial_spec(a->k, a->r, a->cfg, a->err)))
+		return ST_INVALID;
+	json_object_set(spec, list, json_object_get(fresh, list));
+	json_decref(fresh);
 	switch (a->r->kind) {
 	case R_SMI:
-		fresh = initial_spec(a->k, a->r, a->cfg);
-		json_object_set(spec, "backends", json_object_get(fresh, "backends"));
-		json_decref(fresh);
 		set_pair(spec, "backends", "service", a);
 		break;
 	case R_GATEWAY:
 		if (!(entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a)))
 			return ST_CORRUPT;
 		set_pair(entry, "backendRefs", "name", a);
+		gateway_mirror(entry, a);
 		break;
-	case R_ISTIO:
+	default:
 		if (!(entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a)))
 			return ST_CORRUPT;
 		set_pair(entry, "route", "destination.host", a);
-		if (a->w->mirrored) {
-			json_object_set_new(entry, "mirror", json_pack("{s:s}", "host", a->canary));
-			if (a->cfg->mirror_weight > 0)
-				json_object_set_new(entry, "mirrorPercentage", json_pack("{s:i}", "value",
-				    a->cfg->mirror_weight));
-		} else {
-			json_object_del(entry, "mirror");
-			json_object_del(entry, "mirrorPercentage");
-		}
+		istio_mirror(entry, a);
 		break;
-	default:
-		return ST_UNSUPPORTED;
 	}
 	return ST_OK;
 }
 
-static struct nop_route *
-nop_slot(struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	char key[200];
-	size_t i;
+/* Provider kubernetes (no route object): the weights live in annotation
+ * perch.dev/canary-weight of the `<svc>-canary` Service, so that a restart
+ * (or another perch) reads what was set.  Absent: 0. */
+#define NOP_WEIGHT "perch.dev/canary-weight"
 
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = 0; i < k->n_nop; i++)
-		if (strcmp(k->nop[i].key, key) == 0)
-			return &k->nop[i];
-	if (k->n_nop == sizeof k->nop / sizeof k->nop[0])
-		return &k->nop[0];
-	snprintf(k->nop[k->n_nop].key, sizeof k->nop[0].key, "%s", key);
-	k->nop[k->n_nop].canary = 0;
-	return &k->nop[k->n_nop++];
+static int
+nop_set(struct k8s_cluster *k, const struct canary_cfg *cfg, int canary, char *err)
+{
+	json_t *patch = json_pack("{s:{s:{s:o}}}", "metadata", "annotations", NOP_WEIGHT,
+	    json_sprintf("%d", canary));
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	snprintf(name, sizeof name, "%s-canary", cfg->service);
+	st = k8s_patch(k->c, K8S_RES(SERVICES), cfg->ns, name, K8S_PATCH_MERGE, patch, NULL, &e);
+	json_decref(patch);
+	return st == ST_OK ? ST_OK : errf(err, st, "setting weights on service %s.%s: %s", name,
+	    cfg->ns, e.msg);
+}
+
+static int
+nop_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err)
+{
+	struct k8s_err e;
+	const char *v;
+	char name[300];
+	json_t *svc;
+	int st;
+
+	snprintf(name, sizeof name, "%s-canary", cfg->service);
+	if ((st = k8s_get(k->c, K8S_RES(SERVICES), cfg->ns, name, &svc, &e)) != ST_OK)
+		return errf(err, st, "service %s.%s: %s", name, cfg->ns, e.msg);
+	v = json_string_value(json_object_get(jpath(svc, "metadata.annotations"), NOP_WEIGHT));
+	out->canary = v ? atoi(v) : 0;
+	out->canary = out->canary < 0 ? 0 : out->canary > 100 ? 100 : out->canary;
+	out->primary = 100 - out->canary;
+	json_decref(svc);
+	return ST_OK;
+}
+
+#define NGINX_CANARY "nginx.ingress.kubernetes.io/canary"
+
+/* NGINX SetRoutes (reference §4.5): the canary-* annotations rewritten.
+ * Canary strategy: canary-weight.  A/B with weight > 0: canary-by-cookie
+ * (header `cookie`) or canary-by-header/-value/-pattern from analysis.match;
+ * weight 0: back to canary "true", canary-weight "0". */
+static int
+nginx_set_fn(json_t *obj, void *arg)
+{
+	struct set_arg *a = arg;
+	const struct routing *g = routing_of(a->k, a->cfg);
+	json_t *meta = json_object_get(obj, "metadata"), *ann, *m, *v, *old;
+	const char *key, *h;
+	size_t i;
+	void *tmp;
+
+	if (!json_is_object(meta))
+		return ST_CORRUPT;
+	if (!json_is_object(ann = json_object_get(meta, "annotations")))
+		json_object_set_new(meta, "annotations", ann = json_object());
+	old = json_deep_copy(ann);
+	json_object_foreach_safe(ann, tmp, key, v)
+		if (strncmp(key, NGINX_CANARY, strlen(NGINX_CANARY)) == 0)
+			json_object_del(ann, key);
+	json_object_set_new(ann, NGINX_CANARY, json_string("true"));
+	if (!rt_ab(g) || a->w->canary <= 0)
+		json_object_set_new(ann, NGINX_CANARY "-weight", json_sprintf("%d",
+		    rt_ab(g) ? 0 : a->w->canary));
+	json_array_foreach(rt_ab(g) && a->w->canary > 0 ? g->match : NULL, i, m) {
+		json_object_foreach(json_object_get(m, "headers"), h, v) {
+			if (strcmp(h, "cookie") == 0) {
+				if (json_is_string(json_object_get(v, "exact")))
+					json_object_set(ann, NGINX_CANARY "-by-cookie", json_object_get(v, "exact"));
+				continue;
+			}
+			json_object_set_new(ann, NGINX_CANARY "-by-header", json_string(h));
+			if (json_is_string(json_object_get(v, "exact")))
+				json_object_set(ann, NGINX_CANARY "-by-header-value", json_object_get(v, "exact"));
+			if (json_is_string(json_object_get(v, "regex")))
+				json_object_set(ann, NGINX_CANARY "-by-header-pattern", json_object_get(v, "regex"));
+		}
+	}
+	i = json_equal(old, ann);
+	json_decref(old);
+	return i ? ST_AGAIN : ST_OK;
 }
 
 int
 rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *w, char *err)
 {
-	struct set_arg a = { .k = k, .cfg = cfg, .w = w };
+	struct set_arg a = { .k = k, .cfg = cfg, .w = w, .err = err };
 	struct router r;
 	struct k8s_err e;
-	json_t *patch;
 	char name[300];
 	int st;
 
@@ -430,20 +615,15 @@ rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes 
 	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	switch (r.kind) {
 	case R_NOP:
-		pthread_mutex_lock(&k->lock);
-		nop_slot(k, cfg)->canary = w->canary;
-		pthread_mutex_unlock(&k->lock);
-		return ST_OK;
+		return nop_set(k, cfg, w->canary, err);
 	case R_NGINX:
 		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
-		patch = json_pack("{s:{s:{s:s, s:o}}}", "metadata", "annotations",
-		    "nginx.ingress.kubernetes.io/canary", "true",
-		    "nginx.ingress.kubernetes.io/canary-weight", json_sprintf("%d", w->canary));
-		st = k8s_patch(k->c, r.res, cfg->ns, name, K8S_PATCH_MERGE, patch, NULL, &e);
-		json_decref(patch);
+		st = k8s_modify(k->c, r.res, cfg->ns, name, nginx_set_fn, &a, NULL, &e);
 		break;
 	default:
 		st = k8s_modify(k->c, r.res, cfg->ns, cfg->service, set_fn, &a, NULL, &e);
+		if (st == ST_INVALID)
+			return st;
 		if (st == ST_CORRUPT)
 			return errf(err, st, "%s %s.%s has no route with both %s and %s",
 			    r.res->plural, cfg->service, cfg->ns, a.primary, a.canary);
@@ -493,11 +673,91 @@ read_pair(json_t *entry, const char *field, const char *path, const struct set_a
 	}
 }
 
+/* A RequestMirror filter to the canary on a Gateway API rule. */
+static bool
+gateway_mirrored(json_t *rule, const struct set_arg *a)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(rule, "filters"), i, f)
+		if (named(f, "type", "RequestMirror") &&
+		    named(f, "requestMirror.backendRef.name", a->canary))
+			return true;
+	return false;
+}
+
+/* The live weights (and Istio mirror) carried into a desired spec, so that a
+ * reconcile reverts everything but them (reference §4.7). */
+static void
+keep_weights(json_t *have, json_t *want, void *arg)
+{
+	struct set_arg *a = arg;
+	struct routes w = { .primary = 100 };
+	const char *list = a->r->kind == R_GATEWAY ? "rules" : "http";
+	const char *field = a->r->kind == R_SMI ? "backends" : a->r->kind == R_GATEWAY ?
+	    "backendRefs" : "route";
+	const char *path = a->r->kind == R_SMI ? "service" : a->r->kind == R_GATEWAY ? "name" :
+	    "destination.host";
+	json_t *live = json_object_get(have, "spec"), *mine = want;
+	const char *const mirror[] = { "mirror", "mirrorPercentage" };
+	size_t i;
+
+	if (a->r->kind != R_SMI) {
+		live = find_pair(json_object_get(live, list), field, path, a);
+		mine = find_pair(json_object_get(want, list), field, path, a);
+	}
+	if (!live || !mine)
+		return;
+	read_pair(live, field, path, a, &w);
+	if (w.primary == 0 && w.canary == 0)
+		return;
+	a->w = &w;
+	set_pair(mine, field, path, a);
+	a->w = NULL;
+	for (i = 0; a->r->kind == R_ISTIO && i < 2; i++)
+		if (json_object_get(live, mirror[i]))
+			json_object_set(mine, mirror[i], json_object_get(live, mirror[i]));
+	if (a->r->kind == R_GATEWAY && gateway_mirrored(live, a))
+		json_object_set(mine, "filters", json_object_get(live, "filters"));
+}
+
+/* Creates the route objects at 100/0, or reconciles them (every tick). */
+int
+rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
+{
+	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
+		[R_ISTIO] = "VirtualService" };
+	struct set_arg a = { .k = k, .cfg = cfg };
+	struct router r;
+	json_t *o, *spec;
+	int st;
+
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	if (r.kind == R_NOP)
+		return ST_OK;
+	if (r.kind == R_NGINX)
+		return nginx_init(k, cfg, err);
+	if (r.kind == R_ISTIO && (st = istio_rules(k, cfg, err)) != ST_OK)
+		return st;
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	if (!(spec = initial_spec(k, &r, cfg, err)))
+		return ST_INVALID;
+	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, spec);
+	own(o, owner_of(k, cfg));
+	st = ensure_object(k->c, r.res, cfg->ns, o, keep_weights, &a, err);
+	json_decref(o);
+	return st;
+}
+
 static int
 read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct routes *out,
     char *err)
 {
-	json_t *spec = json_object_get(obj, "spec"), *entry = NULL;
+	json_t *spec = json_object_get(obj, "spec"), *entry = NULL, *ann;
 	const char *cw;
 	int st;
 
@@ -509,8 +769,10 @@ read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct
 	case R_GATEWAY:
 		if ((st = gateway_accepted(obj, a->cfg, err)) != ST_OK)
 			return st;
-		if ((entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a)))
+		if ((entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a))) {
 			read_pair(entry, "backendRefs", "name", a, out);
+			out->mirrored = gateway_mirrored(entry, a);
+		}
 		break;
 	case R_ISTIO:
 		if ((entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a))) {
@@ -519,10 +781,13 @@ read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct
 		}
 		break;
 	case R_NGINX:
-		cw = json_string_value(json_object_get(jpath(obj, "metadata.annotations"),
-		    "nginx.ingress.kubernetes.io/canary-weight"));
+		ann = jpath(obj, "metadata.annotations");
+		cw = json_string_value(json_object_get(ann, NGINX_CANARY "-weight"));
 		entry = obj;
 		out->canary = cw ? atoi(cw) : 0;
+		if (json_object_get(ann, NGINX_CANARY "-by-header") ||
+		    json_object_get(ann, NGINX_CANARY "-by-cookie"))
+			out->canary = 100;	/* A/B: the matching requests all go to the canary */
 		out->primary = 100 - out->canary;
 		break;
 	default:
@@ -553,13 +818,8 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 	a.r = &r;
 	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
 	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
-	if (r.kind == R_NOP) {
-		pthread_mutex_lock(&k->lock);
-		out->canary = nop_slot(k, cfg)->canary;
-		pthread_mutex_unlock(&k->lock);
-		out->primary = 100 - out->canary;
-		return ST_OK;
-	}
+	if (r.kind == R_NOP)
+		return nop_get(k, cfg, out, err);
 	if (r.kind == R_NGINX)
 		snprintf(name, sizeof name, "%s-canary", rt_ingress_name(k, cfg));
 	else

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
@@ -557,12 +558,19 @@ prom_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value
 	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
 	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
 	const struct metric_cfg *m;
+	struct timespec ts;
+	int64_t real_ms;
 	size_t i;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	for (i = 0; i < n; i++) {
 		reqs[i].server = q[i].metric != NULL ? q[i].metric->server : NULL;
 		reqs[i].query = q[i].query;
-		reqs[i].at_ms = q[i].at_ms;
+		/* Prometheus knows nothing of the future: an engine clock that
+		 * runs ahead of real time (a scaled clock) asks at the server's
+		 * now, where the latest samples are, not past their staleness. */
+		reqs[i].at_ms = q[i].at_ms > real_ms ? 0 : q[i].at_ms;
 	}
 	prom_query_batch(p, reqs, n, res);
 	for (i = 0; i < n; i++) {

@@ -23,6 +23,8 @@ enum {
 #define KEYMAP_LIST(X) \
 	X(UP,       "Up, k",    "",          "previous canary; in the detail, scroll the events up", 0) \
 	X(DOWN,     "Down, j",  "",          "next canary; in the detail, scroll the events down", 0) \
+	X(EV_UP,    "K, PgUp",  "",          "scroll the events up (newer), in any view", 0) \
+	X(EV_DOWN,  "J, PgDn",  "",          "scroll the events down (older), in any view", 0) \
 	X(DETAIL,   "Enter, l", "detail",    "open the selected canary's detail", KF_FOOTER) \
 	X(BACK,     "Esc, h",   "back",      "back to the overview; close a dialog or the filter", KF_FOOTER) \
 	X(STEP,     "p",        "step",      "promote one step now", KF_MUTATES | KF_FOOTER) \

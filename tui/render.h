@@ -35,6 +35,19 @@ void render_detail(const struct pen *p, const struct snapshot *s, const struct u
     const struct snap_canary *c, struct rect r);
 void draw_weight_bar(const struct pen *p, int y, int x, int bw, int weight, int max_weight);
 enum theme_role phase_role(enum phase ph);
+/* The check history (render_checks.c): the most recent checks of all of
+ * c's metrics, newest first, in r (a title line, then one check a line). */
+void render_checks(const struct pen *p, const struct snap_canary *c, struct rect r);
+/* The columns one check line needs (it depends on the metric names). */
+int  checks_width(const struct pen *p, const struct snap_canary *c);
+struct check_ref { const struct snap_metric *m; const struct snap_point *pt; };
+/* The max most recent points of c's metrics, newest first (equal times in
+ * metric order); returns how many were stored in out. */
+size_t recent_checks(const struct snap_canary *c, struct check_ref *out, size_t max);
+/* The y range of a graph of rows rows for m's points from first on: the
+ * points and the bound with a margin, rounded to a readable step; a success
+ * rate stays within 0..100 %, a latency starts at 0. */
+void graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, double *hi);
 /* "3/5", "2/10" or a dash. */
 void step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n);
 /* The line under a row that needs attention, "" when none. */

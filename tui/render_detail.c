@@ -12,6 +12,7 @@
 #include "tui/render.h"
 
 #define LABEL_W 11
+#define HISTORY_SIDE_W 100	/* from this width, checks and events side by side */
 
 static void
 detail_traffic(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
@@ -125,11 +126,36 @@ detail_gates(const struct pen *p, const struct snap_canary *c, int y, int x, int
 
 struct scale { double lo, hi; };
 
-static struct scale
-graph_scale(const struct snap_metric *m, size_t first)
+/* A round step of at least raw: 1, 2, 2.5 (from 25 up, or any for a custom
+ * metric whose labels show three digits) or 5 times a power
+ * of ten, never finer than the labels print (0.1 % or 1 ms). */
+static double
+nice_step(double raw, enum metric_kind k)
+{
+	double floor_step = k == METRIC_SUCCESS_RATE ? 0.1 : k == METRIC_DURATION ? 1 : 1e-9;
+	double mag, f;
+
+	if (!(raw > floor_step))
+		return floor_step;
+	mag = pow(10, floor(log10(raw)));
+	f = raw / mag;
+	if (f <= 1.000001)
+		return mag;
+	if (f <= 2.000001)
+		return 2 * mag;
+	if (f <= 2.500001 && (mag >= 10 || k == METRIC_CUSTOM))
+		return 2.5 * mag;
+	if (f <= 5.000001)
+		return 5 * mag;
+	return 10 * mag;
+}
+
+void
+graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, double *hi)
 {
 	struct scale sc = { 0, 0 };
 	bool any = false;
+	double step;
 	size_t i;
 
 	for (i = first; i < m->n_points; i++) {
@@ -143,15 +169,11 @@ graph_scale(const struct snap_metric *m, size_t first)
 			sc.hi = pt->value;
 		any = true;
 	}
-	if (m->has_min) {
-		sc.lo = !any || m->min < sc.lo ? m->min : sc.lo;
-		sc.hi = !any || m->min > sc.hi ? m->min : sc.hi;
-		any = true;
-	}
-	if (m->has_max) {
-		sc.lo = !any || m->max < sc.lo ? m->max : sc.lo;
-		sc.hi = !any || m->max > sc.hi ? m->max : sc.hi;
-		any = true;
+	if (m->has_min || m->has_max) {
+		double b = m->has_min ? m->min : m->max;
+
+		sc.lo = !any || b < sc.lo ? b : sc.lo;
+		sc.hi = !any || b > sc.hi ? b : sc.hi;
 	}
 	if (sc.hi - sc.lo < 1e-9) {
 		double pad = fabs(sc.hi) * 0.05 + 1;
@@ -166,8 +188,31 @@ graph_scale(const struct snap_metric *m, size_t first)
 	}
 	if (m->kind == METRIC_DURATION && sc.lo > 0)
 		sc.lo = 0;		/* latency from zero: bar heights compare honestly */
-	if (m->kind == METRIC_SUCCESS_RATE && sc.hi > 100 && sc.lo < 100)
-		sc.hi = 100;		/* no rate above 100 % */
+	if (m->kind == METRIC_SUCCESS_RATE) {
+		sc.hi = sc.hi > 100 && sc.lo < 100 ? 100 : sc.hi;
+		sc.lo = sc.lo < 0 && sc.hi > 0 ? 0 : sc.lo;
+	}
+	step = nice_step((sc.hi - sc.lo) / (rows > 1 ? rows - 1 : 1), m->kind);
+	sc.lo = floor(sc.lo / step + 1e-9) * step;
+	sc.hi = ceil(sc.hi / step - 1e-9) * step;
+	if (m->kind == METRIC_SUCCESS_RATE) {	/* a rate lies in 0..100 % */
+		sc.hi = sc.hi > 100 ? 100 : sc.hi;
+		sc.lo = sc.lo < 0 ? 0 : sc.lo;
+		if (sc.hi - sc.lo < step)
+			sc.lo = sc.hi - step;
+	}
+	if (m->kind == METRIC_DURATION && sc.lo < 0)
+		sc.lo = 0;
+	*lo = sc.lo;
+	*hi = sc.hi;
+}
+
+static struct scale
+graph_scale(const struct snap_metric *m, size_t first, int rows)
+{
+	struct scale sc;
+
+	graph_range(m, first, rows, &sc.lo, &sc.hi);
 	return sc;
 }
 
@@ -263,7 +308,7 @@ render_graph(const struct pen *p, const struct snap_metric *m, struct rect g)
 	graph_title(p, m, g.y, g.x, g.w);
 	if (ph < 1 || pw < 4)
 		return;
-	sc = graph_scale(m, first);
+	sc = graph_scale(m, first, ph);
 	if (m->has_min || m->has_max) {
 		rb = value_row(sc, m->has_min ? m->min : m->max, ph);
 		put_rep(p, g.y + 1 + rb, g.x + lw + 1, pw, G(p, "┄", "-"), ROLE_METRIC_BOUND);
@@ -308,8 +353,9 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 	if (n == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
 	else if (skip > 0 || n > r.h - 1)
-		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (j/k scroll)",
-		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n);
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (%s scroll)",
+		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n,
+		    u->screen == SCR_DETAIL ? "j/k" : "J/K");
 	for (row = 1; row < r.h && skip + row - 1 < n; row++) {
 		const struct snap_event *e = &c->events[n - skip - row];
 		char t[16];
@@ -323,6 +369,34 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 		if (e->actor != NULL && e->actor[0] != '\0')
 			putf(p, r.y + row, r.x + used, r.w - used, ROLE_DIM, " (by %s)", e->actor);
 	}
+}
+
+/* The check history and the event log share the rows under the graphs:
+ * side by side when wide, else the checks above with about half the rows. */
+static void
+render_history(const struct pen *p, const struct ui *u, const struct snap_canary *c,
+    struct rect r)
+{
+	int ch;
+
+	if (r.h < 2)
+		return;
+	if (r.w >= HISTORY_SIDE_W) {
+		int cw = checks_width(p, c);
+
+		cw = cw < r.w / 2 ? r.w / 2 : cw > r.w * 3 / 5 ? r.w * 3 / 5 : cw;
+
+		render_checks(p, c, (struct rect){ r.y, r.x, r.h, cw });
+		render_events(p, u, c, (struct rect){ r.y, r.x + cw + 3, r.h, r.w - cw - 3 });
+		return;
+	}
+	if (r.h < 5) {
+		render_events(p, u, c, r);
+		return;
+	}
+	ch = 1 + (r.h - 2) / 2;
+	render_checks(p, c, (struct rect){ r.y, r.x, ch, r.w });
+	render_events(p, u, c, (struct rect){ r.y + ch, r.x, r.h - ch, r.w });
 }
 
 static void
@@ -375,6 +449,5 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	}
 	y += graph_rows * (gh + 1);
 	ev_h = r.y + r.h - y;
-	if (ev_h >= 2)
-		render_events(p, u, c, (struct rect){ y, r.x, ev_h, r.w });
+	render_history(p, u, c, (struct rect){ y, r.x, ev_h, r.w });
 }

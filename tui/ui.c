@@ -247,6 +247,21 @@ move_selection(struct ui *u, const struct snapshot *s, int delta)
 	u->event_scroll = 0;
 }
 
+/* Moves the event log of the selected canary by delta lines, within
+ * 0 .. events - 1 (the renderer also stops at the last full page). */
+static void
+scroll_events(struct ui *u, const struct snapshot *s, int delta)
+{
+	const struct snap_canary *c = ui_current(u, s);
+	int max = c != NULL && c->n_events > 0 ? (int)c->n_events - 1 : 0;
+
+	u->event_scroll += delta;
+	if (u->event_scroll > max)
+		u->event_scroll = max;
+	if (u->event_scroll < 0)
+		u->event_scroll = 0;
+}
+
 static unsigned
 key_mutating(struct ui *u, enum key_action a, const struct snap_canary *c, struct command *cmd)
 {
@@ -278,13 +293,14 @@ key_view(struct ui *u, const struct snapshot *s, enum key_action a)
 	switch (a) {
 	case KA_UP:
 	case KA_DOWN:
-		if (u->screen == SCR_DETAIL) {
-			u->event_scroll += a == KA_UP ? -1 : 1;
-			if (u->event_scroll < 0)
-				u->event_scroll = 0;
-		} else {
+		if (u->screen == SCR_DETAIL)
+			scroll_events(u, s, a == KA_UP ? -1 : 1);
+		else
 			move_selection(u, s, a == KA_UP ? -1 : 1);
-		}
+		return UI_REDRAW;
+	case KA_EV_UP:
+	case KA_EV_DOWN:
+		scroll_events(u, s, a == KA_EV_UP ? -1 : 1);
 		return UI_REDRAW;
 	case KA_DETAIL:
 		if (ui_current(u, s) != NULL)

@@ -1,7 +1,9 @@
 # crash_resume.sh — durable state across `kill -9`: a healthy demo rollout
 # with a state directory is killed at many points and restarted each time; it
 # must resume where it was (same phase, weight and failed checks), advance no
-# step twice, promote once, and end Succeeded.  A second controller on the
+# step twice, promote once, and end Succeeded; its virtual time goes on from
+# where it was (journal times never go back, no "no data" hold after a
+# resume, clock.json follows).  A second controller on the
 # same state directory is refused and names the holder.
 . "$(dirname "$0")/lib.bash"
 need python3
@@ -80,6 +82,26 @@ if len(copies) != 1 or len(done) != 1:
 news = [x for x in msgs if x.startswith("New revision detected")]
 if len(news) != 1:
     fail("the rollout started %d times" % len(news))
+
+# Virtual time continues across restarts: journal times never go back, and
+# the resumed healthy rollout never holds for lack of data.
+def ms(t):
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{3}))?Z$", t)
+    if not m:
+        fail("bad journal time %r" % t)
+    import calendar, time
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) * 1000 + int(m.group(2) or 0)
+times = [ms(r["time"]) for r in journal]
+for a, b in zip(journal, journal[1:]):
+    if ms(b["time"]) < ms(a["time"]):
+        fail("journal time went back from %s to %s" % (a["time"], b["time"]))
+held = [r for r in journal if r.get("kind") == "check" and r.get("result") != "pass"]
+held += [r for r in events if "no data" in r.get("message", "") or "no request volume" in r.get("message", "")]
+if held:
+    fail("the healthy rollout held after a resume: %s" % held[0])
+clock = json.load(open(d + "/clock.json"))
+if clock.get("kind") != "clock" or not times[0] < clock.get("virtualMs", 0) <= times[-1]:
+    fail("clock.json does not follow the demo's time: %s (last journal %s)" % (clock, journal[-1]["time"]))
 
 # Each restart resumes from what the state held at the kill: its first
 # record has the same phase, weight and failed checks, or the next step.

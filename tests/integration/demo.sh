@@ -69,7 +69,7 @@ names=$("$PERCH_BIN" demo --headless --speed max --scenario healthy,error-spike,
 expect_eq "canary names" "$names" "shop/checkout shop/checkout-3 shop/payments"
 
 # --state-dir: state is saved, and a second run on it resumes (the world is
-# set up afresh; the saved canary rolls out what the new world runs).
+# set up afresh; the saved canary rolls out what the new world runs)...
 for run in 1 2; do
 	"$PERCH_BIN" demo --headless --speed max --scenario healthy --state-dir "$TMP/state" >"$TMP/run$run.jsonl"
 	rc=$?
@@ -79,6 +79,20 @@ for run in 1 2; do
 done
 out=$("$PERCH_BIN" status --state-dir "$TMP/state")
 expect_match "status after the demo" "$out" "shop/checkout +Succeeded"
+# ... and its virtual time goes on from the first run's: the second run's
+# records come after the first's, and clock.json (speed max) holds the
+# newest virtual time for watchers.
+python3 - "$TMP" <<'PY' || fail "the demo's clock did not carry over (files in $TMP)"
+import calendar, json, sys, time
+tmp = sys.argv[1]
+def ms(t):
+    base, _, frac = t.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) * 1000 + int(frac or 0)
+runs = [[ms(json.loads(l)["time"]) for l in open("%s/run%d.jsonl" % (tmp, i))] for i in (1, 2)]
+assert runs[1][0] >= runs[0][-1], "run 2 starts at %d, before run 1 ended at %d" % (runs[1][0], runs[0][-1])
+clock = json.load(open(tmp + "/state/clock.json"))
+assert clock["speed"] == "max" and clock["virtualMs"] >= runs[1][-1], clock
+PY
 
 # Usage errors: one line, exit 2.
 for args in "--speed 0" "--speed fast" "--canaries 0" "--canaries x" "--seed -1" \

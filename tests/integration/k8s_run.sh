@@ -5,8 +5,8 @@
 # kubectl while perch shifts traffic, promotion to Succeeded despite injected
 # 503s and 409s; a second controller refused by the Lease; a bad revision
 # (error rate over the bound) rolled back.  The engine clock runs 10x
-# (PERCH_TIME_SCALE); the metric is a gauge, so a query slightly ahead of
-# Prometheus' clock still finds its latest sample.
+# (PERCH_TIME_SCALE); queries for times ahead of the real clock are asked at
+# Prometheus' now, where the latest sample of the gauge is.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"

@@ -2,9 +2,9 @@
 # tui_demo.sh — perch demo and perch watch in a real terminal (tmux, 120x40):
 # the demo starts and checkout's weight moves; Space shows PAUSED and the
 # weight stops; r + y rolls it back (Failed, weight 0); perch watch on the
-# same state directory follows the same canaries, refuses r, redraws on
-# resize, says when the terminal is too small, and q leaves the alternate
-# screen; q in the demo asks first (rollouts in progress) and exits cleanly.
+# same state directory follows the same canaries on the demo's clock,
+# refuses r, redraws on resize, says when the terminal is too small, and q
+# leaves the alternate screen; q in the demo asks first (rollouts in progress) and exits cleanly.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/tui_lib.bash"
 state=$TMP/state
@@ -36,6 +36,16 @@ WAIT_SECS=10 wait_for shows watch "READ-ONLY" || { dump watch; fail "watch did n
 WAIT_SECS=10 wait_for shows watch "checkout" || { dump watch; fail "watch shows no checkout"; }
 WAIT_SECS=5 wait_for row_has watch checkout PAUSED ||
 	{ dump watch; fail "watch does not show checkout PAUSED"; }
+# ... on the demo's clock (DIR/clock.json): the header shows the demo's
+# virtual time, and ages count from it (not from today's date: "268d")
+hms() { screen "$1" | head -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2} *$' | tr -d ' '; }
+secs() { local h m s; IFS=: read -r h m s <<<"$1"; echo $((10#$h * 3600 + 10#$m * 60 + 10#$s)); }
+a=$(hms demo) b=$(hms watch)
+[ -n "$a" ] && [ -n "$b" ] || { dump demo; dump watch; fail "no time in the headers"; }
+d=$(($(secs "$b") - $(secs "$a"))); d=${d#-}
+[ "$d" -le 40 ] || { dump demo; dump watch; fail "watch's time $b is not the demo's $a"; }
+age=$(row watch checkout | sed -E 's/.* ([0-9][0-9a-z]*) *[│|]?$/\1/')
+[[ $age =~ ^([0-9]+m)?[0-9]+s$ ]] || { dump watch; fail "watch says checkout has been there for '$age'"; }
 
 # r + y rolls back: Failed, weight 0, in both
 keys demo r

@@ -112,6 +112,9 @@ fixture_canaries(struct snapshot *s)
 	c = add_canary(s, "checkout", PHASE_PROGRESSING, 30, 3);
 	add_metric(c, "request-success-rate", METRIC_SUCCESS_RATE, true, 99, 99.6, 0.3, 40, -1, -1);
 	add_metric(c, "request-duration", METRIC_DURATION, false, 500, 200, 25, 40, -1, -1);
+	add_event(c, 330, SEV_NORMAL, "Initialization done! checkout.shop", "");
+	add_event(c, 300, SEV_NORMAL, "Synced shop/checkout", "");
+	add_event(c, 270, SEV_NORMAL, "Waiting for the next revision of checkout.shop", "");
 	add_event(c, 240, SEV_NORMAL, "New revision detected! Scaling up checkout.shop", "");
 	add_event(c, 210, SEV_NORMAL, "Starting canary analysis for checkout.shop", "");
 	add_event(c, 180, SEV_NORMAL, "Advance checkout.shop canary weight 10", "");

@@ -420,6 +420,315 @@ test_routers(void **state)
 	}
 }
 
+/* Reference §4.7: every tick (on the revision read) the route objects are
+ * brought back to what perch wants, live weights kept; a reconcile with
+ * nothing to change writes nothing. */
+struct reconcile_case {
+	const char *provider;
+	enum k8s_res_id res;
+	const char *object;
+	const char *tamper;	/* merge patch of a manual edit */
+	const char *path;	/* a field the edit changed (dot path) */
+	const char *want;	/* its value after the reconcile, as compact JSON */
+};
+
+static const struct reconcile_case reconcile_cases[] = {
+	{ "istio", K8S_VIRTUALSERVICES, "checkout", "{\"spec\":{\"gateways\":[\"evil\"]}}",
+	  "spec.gateways", "[\"mesh\"]" },
+	{ "linkerd", K8S_TRAFFICSPLITS_A1, "checkout", "{\"spec\":{\"service\":\"other\"}}",
+	  "spec.service", "\"checkout\"" },
+	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "{\"spec\":{\"rules\":[{\"backendRefs\":"
+	  "[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},{\"name\":\"checkout-canary\","
+	  "\"port\":80,\"weight\":20}],\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/admin\"}}]}]}}",
+	  "spec.rules", "\"value\":\"/\"" },
+	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
+	  "spec.rules", "\"host\":\"shop.example\"" },
+};
+
+static void
+test_reconcile_every_tick(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX], *text, rv[64];
+	struct revision rev;
+	struct routes r;
+	struct k8s_err e;
+	json_t *o, *p;
+	size_t i;
+
+	for (i = 0; i < sizeof reconcile_cases / sizeof reconcile_cases[0]; i++) {
+		const struct reconcile_case *t = &reconcile_cases[i];
+		const struct k8s_res *res = &k8s_resources[t->res];
+		struct canary_cfg c = cfg_for(t->provider);
+		struct routes w = { .primary = 80, .canary = 20 };
+
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK ||
+		    k8s_cluster_ops.set_routes(f->k, &c, &w, err) != ST_OK)
+			fail_msg("%s: %s", t->provider, err);
+		p = json_loads(t->tamper, 0, NULL);
+		assert_non_null(p);
+		if (k8s_patch(f->c, res, "shop", t->object, K8S_PATCH_MERGE, p, NULL, &e) != ST_OK)
+			fail_msg("%s: tamper: %s", t->provider, e.msg);
+		json_decref(p);
+		if (k8s_cluster_ops.revision(f->k, &c, &rev, err) != ST_OK)
+			fail_msg("%s: revision: %s", t->provider, err);
+		o = get(f, res, t->object);
+		text = json_dumps(jpath(o, t->path), JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!strstr(text, t->want))
+			fail_msg("%s: %s is %s, want %s", t->provider, t->path, text, t->want);
+		free(text);
+		snprintf(rv, sizeof rv, "%s", jstr(o, "metadata.resourceVersion"));
+		json_decref(o);
+		if (k8s_cluster_ops.get_routes(f->k, &c, &r, err) != ST_OK)
+			fail_msg("%s: get: %s", t->provider, err);
+		if (r.primary != 80 || r.canary != 20)
+			fail_msg("%s: weights %d/%d after reconcile", t->provider, r.primary, r.canary);
+		/* Nothing to change: nothing written. */
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		o = get(f, res, t->object);
+		if (strcmp(rv, jstr(o, "metadata.resourceVersion")) != 0)
+			fail_msg("%s: a reconcile without changes wrote the object", t->provider);
+		json_decref(o);
+		w = (struct routes){ .primary = 100, .canary = 0 };
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	}
+}
+
+/* A/B testing (reference §4.3-§4.5): analysis.match × service.match on the
+ * weighted route and service.match to the primary after it; NGINX header
+ * and cookie annotations; reset at weight 0; reconciled without writes. */
+struct ab_case {
+	const char *provider;
+	enum k8s_res_id res;
+	const char *object;
+	const char *match, *service_match;	/* JSON */
+	const char *path;			/* checked part of the object */
+	const char *want[2];			/* substrings at 0/100 (sorted keys) */
+	const char *reset;			/* substring after 100/0 */
+	const char *gone;			/* and what must be gone then */
+};
+
+#define XC "{\"headers\":{\"x-canary\":{\"exact\":\"insider\"}}}"
+static const struct ab_case ab_cases[] = {
+	{ "istio", K8S_VIRTUALSERVICES, "checkout", "[" XC "]", "[{\"uri\":{\"prefix\":\"/api\"}}]",
+	  "spec.http", { "[{\"match\":[{\"headers\":{\"x-canary\":{\"exact\":\"insider\"}},\"uri\":"
+	  "{\"prefix\":\"/api\"}}],\"route\":[{\"destination\":{\"host\":\"checkout-primary\"},\"weight\":0},"
+	  "{\"destination\":{\"host\":\"checkout-canary\"},\"weight\":100}]}",
+	  "{\"match\":[{\"uri\":{\"prefix\":\"/api\"}}],\"route\":[{\"destination\":{\"host\":"
+	  "\"checkout-primary\"},\"weight\":100}]}]" },
+	  "\"host\":\"checkout-primary\"},\"weight\":100},{\"destination\":{\"host\":\"checkout-canary\"},"
+	  "\"weight\":0}", "\"weight\":100}]},{\"route\"" },
+	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "[" XC "]", "[{\"uri\":{\"prefix\":\"/api\"}}]",
+	  "spec.rules", { "\"matches\":[{\"headers\":[{\"name\":\"x-canary\",\"type\":\"Exact\",\"value\":"
+	  "\"insider\"}],\"path\":{\"type\":\"PathPrefix\",\"value\":\"/api\"}}]",
+	  "{\"backendRefs\":[{\"group\":\"\",\"kind\":\"Service\",\"name\":\"checkout-primary\",\"port\":80,"
+	  "\"weight\":100}],\"matches\":[{\"path\":{\"type\":\"PathPrefix\",\"value\":\"/api\"}}]}]" },
+	  "\"name\":\"checkout-canary\",\"port\":80,\"weight\":0}", "\"weight\":100}],\"matches\":[{\"headers\"" },
+	{ "gatewayapi:v1beta1", K8S_HTTPROUTES_V1B1, "checkout", "[" XC "]", NULL,
+	  "spec.rules", { "\"matches\":[{\"headers\":[{\"name\":\"x-canary\",\"type\":\"Exact\",\"value\":"
+	  "\"insider\"}],\"path\":{\"type\":\"PathPrefix\",\"value\":\"/\"}}]",
+	  "\"matches\":[{\"path\":{\"type\":\"PathPrefix\",\"value\":\"/\"}}]}]" },
+	  "\"weight\":0}]", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":100" },
+	{ "nginx", K8S_INGRESSES, "checkout-canary", "[" XC "]", NULL, "metadata.annotations",
+	  { "\"nginx.ingress.kubernetes.io/canary-by-header\":\"x-canary\","
+	  "\"nginx.ingress.kubernetes.io/canary-by-header-value\":\"insider\"", "/canary\":\"true\"" },
+	  "\"nginx.ingress.kubernetes.io/canary-weight\":\"0\"", "by-header" },
+	{ "nginx", K8S_INGRESSES, "checkout-canary", "[{\"headers\":{\"cookie\":{\"exact\":\"canary\"}}}]",
+	  NULL, "metadata.annotations", { "\"nginx.ingress.kubernetes.io/canary-by-cookie\":\"canary\"",
+	  "/canary\":\"true\"" }, "\"nginx.ingress.kubernetes.io/canary-weight\":\"0\"", "by-cookie" },
+};
+
+static char *
+dump_at(struct fx *f, const struct k8s_res *res, const char *name, const char *path, char *rv,
+    size_t rvsz)
+{
+	json_t *o = get(f, res, name);
+	char *text = json_dumps(jpath(o, path), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (rv)
+		snprintf(rv, rvsz, "%s", jstr(o, "metadata.resourceVersion"));
+	json_decref(o);
+	return text;
+}
+
+static void
+ab_routing(struct fx *f, const char *match, const char *service_match)
+{
+	struct k8s_routing rt = { 0 };
+
+	rt.match = match ? json_loads(match, 0, NULL) : NULL;
+	rt.service_match = service_match ? json_loads(service_match, 0, NULL) : NULL;
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	json_decref(rt.match);
+	json_decref(rt.service_match);
+}
+
+static void
+test_ab_routes(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX], *text, rv[64], rv2[64];
+	struct revision rev;
+	struct routes r;
+	size_t i, j;
+
+	for (i = 0; i < sizeof ab_cases / sizeof ab_cases[0]; i++) {
+		const struct ab_case *t = &ab_cases[i];
+		const struct k8s_res *res = &k8s_resources[t->res];
+		struct canary_cfg c = cfg_for(t->provider);
+		struct routes w = { .primary = 0, .canary = 100 };
+
+		ab_routing(f, t->match, t->service_match);
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK ||
+		    k8s_cluster_ops.set_routes(f->k, &c, &w, err) != ST_OK)
+			fail_msg("case %zu %s: %s", i, t->provider, err);
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		text = dump_at(f, res, t->object, t->path, rv, sizeof rv);
+		for (j = 0; j < 2; j++)
+			if (!strstr(text, t->want[j]))
+				fail_msg("case %zu %s: %s lacks %s", i, t->provider, text, t->want[j]);
+		free(text);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		if (r.primary != 0 || r.canary != 100)
+			fail_msg("case %zu %s: weights %d/%d", i, t->provider, r.primary, r.canary);
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		free(dump_at(f, res, t->object, t->path, rv2, sizeof rv2));
+		if (strcmp(rv, rv2) != 0)
+			fail_msg("case %zu %s: a reconcile without changes wrote the object", i, t->provider);
+		w = (struct routes){ .primary = 100, .canary = 0 };
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		text = dump_at(f, res, t->object, t->path, NULL, 0);
+		if (!strstr(text, t->reset) || strstr(text, t->gone))
+			fail_msg("case %zu %s: after the run %s (want %s, not %s)", i, t->provider, text,
+			    t->reset, t->gone);
+		free(text);
+	}
+	/* A match Gateway API cannot express is refused by name. */
+	{
+		struct canary_cfg c = cfg_for("gatewayapi:v1");
+
+		ab_routing(f, "[{\"authority\":{\"exact\":\"x\"}}]", NULL);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "Gateway API doesn't support the specified authority selector"));
+	}
+	ab_routing(f, NULL, NULL);
+}
+
+/* Gateway API blue/green mirroring (reference §4.3): a RequestMirror filter
+ * while mirrored with iterations, kept by the reconcile, gone after. */
+static void
+test_gateway_mirror(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("gatewayapi:v1");
+	struct routes w = { .primary = 100, .canary = 0, .mirrored = true }, r;
+	const struct k8s_res *res = K8S_RES(HTTPROUTES_V1);
+	char err[ERRMSG_MAX], *text;
+	struct revision rev;
+
+	c.iterations = 10;
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+	text = dump_at(f, res, "checkout", "spec.rules", NULL, 0);
+	assert_non_null(strstr(text, "\"filters\":[{\"requestMirror\":{\"backendRef\":{\"group\":\"\","
+	    "\"kind\":\"Service\",\"name\":\"checkout-canary\",\"port\":80}},\"type\":\"RequestMirror\"}]"));
+	free(text);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_true(r.mirrored);
+	w.mirrored = false;
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	text = dump_at(f, res, "checkout", "spec.rules", NULL, 0);
+	assert_null(strstr(text, "RequestMirror"));
+	free(text);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_false(r.mirrored);
+}
+
+/* Provider kubernetes: the weights survive a restart (a new cluster
+ * context reads them from the canary Service's annotation). */
+static void
+test_kubernetes_weights_survive(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	struct routes w = { .primary = 0, .canary = 100 }, r;
+	char err[ERRMSG_MAX];
+	json_t *o;
+
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.canary, 0);
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	k8s_cluster_free(f->k);
+	f->k = k8s_cluster_new(f->c);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.primary, 0);
+	assert_int_equal(r.canary, 100);
+	o = get(f, K8S_RES(SERVICES), "checkout-canary");
+	assert_string_equal(json_string_value(json_object_get(jpath(o, "metadata.annotations"),
+	    "perch.dev/canary-weight")), "100");
+	json_decref(o);
+	w = (struct routes){ .primary = 100, .canary = 0 };
+	assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+	assert_int_equal(r.canary, 0);
+}
+
+/* Reference §4: when the Canary object exists in the cluster, the objects
+ * perch generates are owned by it (garbage-collected with it); without one,
+ * they carry no ownerReferences. */
+static void
+test_owner_references(void **state)
+{
+	static const struct { enum k8s_res_id res; const char *name; } owned[] = {
+		{ K8S_DEPLOYMENTS, "web-primary" }, { K8S_CONFIGMAPS, "web-config-primary" },
+		{ K8S_SERVICES, "web" }, { K8S_SERVICES, "web-primary" }, { K8S_SERVICES, "web-canary" },
+		{ K8S_VIRTUALSERVICES, "web" }, { K8S_DESTINATIONRULES, "web-primary" },
+		{ K8S_DESTINATIONRULES, "web-canary" },
+	};
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("istio");
+	char err[ERRMSG_MAX], *text, want[300];
+	struct k8s_err e;
+	json_t *o;
+	size_t i;
+
+	apply(f, K8S_RES(NAMESPACES), NULL, "{\"metadata\":{\"name\":\"owned\"}}");
+	apply(f, K8S_RES(CONFIGMAPS), "owned", "{\"metadata\":{\"name\":\"web-config\"},"
+	    "\"data\":{\"a\":\"1\"}}");
+	apply(f, K8S_RES(DEPLOYMENTS), "owned", "{\"metadata\":{\"name\":\"web\"},\"spec\":{"
+	    "\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":"
+	    "{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":"
+	    "\"web:1\",\"envFrom\":[{\"configMapRef\":{\"name\":\"web-config\"}}]}]}}}}");
+	apply(f, K8S_RES(CANARIES), "owned", "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":"
+	    "\"Canary\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"targetRef\":{\"name\":\"web\"}}}");
+	assert_int_equal(k8s_get(f->c, K8S_RES(CANARIES), "owned", "web", &o, &e), ST_OK);
+	snprintf(want, sizeof want, "[{\"apiVersion\":\"flagger.app/v1beta1\",\"blockOwnerDeletion\":"
+	    "true,\"controller\":true,\"kind\":\"Canary\",\"name\":\"web\",\"uid\":\"%s\"}]",
+	    jstr(o, "metadata.uid"));
+	json_decref(o);
+	c.ns = (char *)"owned";
+	c.name = c.target = c.service = (char *)"web";
+	if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK)
+		fail_msg("initialize: %s", err);
+	for (i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+		assert_int_equal(k8s_get(f->c, &k8s_resources[owned[i].res], "owned", owned[i].name, &o,
+		    &e), ST_OK);
+		text = json_dumps(jpath(o, "metadata.ownerReferences"), JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+		if (!text || strcmp(text, want) != 0)
+			fail_msg("%s %s: ownerReferences %s, want %s", k8s_resources[owned[i].res].plural,
+			    owned[i].name, text ? text : "none", want);
+		free(text);
+		json_decref(o);
+	}
+	/* No Canary object for shop/checkout: nothing owned. */
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout-primary");
+	assert_null(jpath(o, "metadata.ownerReferences"));
+	json_decref(o);
+}
+
 /* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
  * the NGINX ingressRef. */
 static void
@@ -540,6 +849,11 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_reconcile_every_tick),
+		cmocka_unit_test(test_ab_routes),
+		cmocka_unit_test(test_gateway_mirror),
+		cmocka_unit_test(test_kubernetes_weights_survive),
+		cmocka_unit_test(test_owner_references),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 	};

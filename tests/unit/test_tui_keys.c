@@ -171,6 +171,46 @@ test_scripts(void **state)
 	snapshot_unref(s);
 }
 
+/* Event scrolling: J/K and PgUp/PgDn in any view, j/k only in the detail;
+ * the selection stays put and the scroll stops at both ends. */
+static void
+test_event_scroll(void **state)
+{
+	static const struct {
+		int keys[16];		/* 0-terminated */
+		int scroll;
+		bool detail;
+		size_t selected;	/* index into s->canaries */
+	} cases[] = {
+		{ { 'J', 'J', 0 }, 2, false, 0 },
+		{ { 'J', 'J', 'K', 0 }, 1, false, 0 },
+		{ { KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, 0 }, 1, false, 0 },
+		{ { 'K', 'K', 0 }, 0, false, 0 },
+		{ { 'J', 'j', 0 }, 0, false, 1 },	/* j selects the next canary, from its newest */
+		{ { '\n', 'j', 'j', 'k', 0 }, 1, true, 0 },
+		{ { '\n', 'J', 'J', 0 }, 2, true, 0 },
+		{ { 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 0 }, 9, false, 0 },	/* 10 events: stops at 9 */
+	};
+	struct snapshot *s = snapfix_new();
+	struct command cmd;
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(s->canaries[0].n_events, 10);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ui u;
+
+		ui_init(&u, false, true);
+		ui_sync(&u, s);
+		for (k = 0; cases[i].keys[k] != 0; k++)
+			ui_key(&u, s, cases[i].keys[k], &cmd);
+		if (u.event_scroll != cases[i].scroll || (u.screen == SCR_DETAIL) != cases[i].detail)
+			fail_msg("case %zu: scroll %d screen %d", i, u.event_scroll, u.screen);
+		assert_ptr_equal(ui_current(&u, s), &s->canaries[cases[i].selected]);
+	}
+	snapshot_unref(s);
+}
+
 int
 main(void)
 {
@@ -178,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_man_keys_match_table),
 		cmocka_unit_test(test_every_action_has_a_key),
 		cmocka_unit_test(test_scripts),
+		cmocka_unit_test(test_event_scroll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

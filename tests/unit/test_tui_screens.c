@@ -138,6 +138,8 @@ static const struct golden goldens[] = {
 	{ "detail-80x24",          80, 24, true, false, "\n", false },
 	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false },
 	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false },
+	{ "detail-held-120x40",   120, 40, true, false, "jjj\n", false },
+	{ "split-events-scrolled-120x40", 120, 40, true, false, "JJ", false },
 	{ "help-80x24",            80, 24, true, false, "?", false },
 	{ "help-120x40",          120, 40, true, false, "?", false },
 	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false },
@@ -154,6 +156,7 @@ static const struct golden goldens[] = {
 	{ "ascii-overview-80x24",  80, 24, false, false, "", false },
 	{ "ascii-overview-120x40", 120, 40, false, false, "", false },
 	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false },
+	{ "ascii-detail-failed-80x24", 80, 24, false, false, "jj\n", false },
 };
 
 static void

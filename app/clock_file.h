@@ -1,0 +1,67 @@
+/*
+ * clock_file.h — the controller's clock, shared through the state directory
+ * so that `perch watch --state-dir DIR` shows the time of the perch it
+ * follows (the demo runs on virtual time) and a restarted demo continues its
+ * virtual time instead of starting over.
+ *
+ *   DIR/clock.json   {"format":1,"kind":"clock","virtualMs":V,"realMs":R,
+ *                     "speed":S}
+ *
+ * meaning: virtual time was V ms since the epoch at the real instant R
+ * (CLOCK_REALTIME, ms) and runs S times as fast as real time; "speed":"max"
+ * (struct clock_map speed 0) says virtual time jumps from deadline to
+ * deadline, and V is then the newest virtual time, rewritten as it moves.
+ * The demo writes the file atomically (temp file, fsync, rename) at its
+ * start and whenever the mapping changes; `perch run` writes none (real
+ * time); a watcher only ever reads it.
+ *
+ * Threads: clock_file_save/load from any thread (no shared state).  The
+ * follow clock's ops may be called from any thread (a mutex guards its
+ * cached mapping); clock_follow_new/free on the controlling thread, free
+ * after the runner has stopped.  Ownership: the follow clock copies dir.
+ */
+#ifndef PERCH_APP_CLOCK_FILE_H
+#define PERCH_APP_CLOCK_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/providers.h"
+
+#define CLOCK_FILE_NAME   "clock.json"
+#define CLOCK_FILE_FORMAT 1
+
+struct clock_map {
+	int64_t virtual_ms;	/* virtual time at real_ms */
+	int64_t real_ms;	/* CLOCK_REALTIME, ms since the epoch */
+	double speed;		/* virtual ms per real ms; 0 = max */
+};
+
+/* Writes DIR/clock.json atomically.  ST_OK, or ST_IO with err naming the
+ * file. */
+int clock_file_save(const char *dir, const struct clock_map *m, char *err, size_t errsz);
+/* Reads DIR/clock.json.  ST_OK, ST_NOTFOUND (no file), or ST_CORRUPT with
+ * err naming the file and the field. */
+int clock_file_load(const char *dir, struct clock_map *m, char *err, size_t errsz);
+/* The mapping's virtual time at the real instant real_ms (for speed max:
+ * the saved virtual time). */
+int64_t clock_map_at(const struct clock_map *m, int64_t real_ms);
+
+/* A read-only clock that follows DIR/clock.json, re-reading it at most
+ * every CLOCK_FOLLOW_RELOAD_MS of real time; real time while there is no
+ * (valid) file.  Its waits last at most that long too, so a restarted
+ * controller's new mapping is picked up, and at least
+ * CLOCK_FOLLOW_MIN_WAIT_MS (unless signalled or the deadline has passed):
+ * a watcher of a fast demo polls the files at most that often. */
+#define CLOCK_FOLLOW_RELOAD_MS   250
+#define CLOCK_FOLLOW_MIN_WAIT_MS 100
+
+struct clock_follow;
+
+struct clock_follow *clock_follow_new(const char *dir);
+void clock_follow_free(struct clock_follow *f);
+
+/* The ops; ctx is the struct clock_follow *. */
+extern const struct clock_ops clock_follow_ops;
+
+#endif

@@ -1,0 +1,207 @@
+/* test_clock_file.c — the controller's clock in DIR/clock.json: saving and
+ * loading it, errors naming the file and field, the mapping, and the
+ * watcher's clock that follows the file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/clock.h"
+#include "app/clock_file.h"
+#include "util/status.h"
+
+#define START INT64_C(1772460000000)	/* 2026-03-02T14:00:00Z */
+
+static char *
+tmpdir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof dir, "/tmp/perch-clockfile.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void
+rmdir_all(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/%s", dir, CLOCK_FILE_NAME);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);	/* no temp file left behind */
+}
+
+static void
+write_file(const char *dir, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, CLOCK_FILE_NAME);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+test_round_trip(void **state)
+{
+	static const struct clock_map maps[] = {
+		{ START, INT64_C(1795700000000), 3.0 },
+		{ START + 86400000, INT64_C(1795700000123), 0 },	/* max */
+		{ START, INT64_C(1795700000000), 0.5 },
+	};
+	char err[256], *dir = tmpdir();
+	struct clock_map m;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_NOTFOUND);
+	for (i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+		assert_int_equal(clock_file_save(dir, &maps[i], err, sizeof err), ST_OK);
+		memset(&m, 0xff, sizeof m);
+		assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_OK);
+		assert_int_equal(m.virtual_ms, maps[i].virtual_ms);
+		assert_int_equal(m.real_ms, maps[i].real_ms);
+		assert_true(m.speed == maps[i].speed);
+	}
+	rmdir_all(dir);
+}
+
+static void
+test_bad_files(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "{\"format\":1,", "clock.json:1:" },
+		{ "[1]", "not a JSON object" },
+		{ "{\"format\":2,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1}", "\"format\"" },
+		{ "{\"format\":1,\"kind\":\"status\",\"virtualMs\":1,\"realMs\":1,\"speed\":1}", "\"kind\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"realMs\":1,\"speed\":1}", "\"virtualMs\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":\"x\",\"speed\":1}", "\"realMs\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":0}", "\"speed\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":\"fast\"}", "\"speed\"" },
+	};
+	char err[256], *dir = tmpdir();
+	struct clock_map m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		write_file(dir, cases[i].text);
+		err[0] = '\0';
+		assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_CORRUPT);
+		assert_non_null(strstr(err, CLOCK_FILE_NAME));
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].want);
+	}
+	rmdir_all(dir);
+}
+
+static void
+test_map_at(void **state)
+{
+	static const struct {
+		struct clock_map m;
+		int64_t real, want;
+	} cases[] = {
+		{ { START, 1000, 1 }, 1000, START },
+		{ { START, 1000, 1 }, 3000, START + 2000 },
+		{ { START, 1000, 3 }, 3000, START + 6000 },
+		{ { START, 1000, 100 }, 1010, START + 1000 },
+		{ { START, 1000, 0 }, 999999, START },		/* max: the saved time */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(clock_map_at(&cases[i].m, cases[i].real), cases[i].want);
+}
+
+static int64_t
+follow_wait_ms(struct clock_follow *f, int64_t deadline)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+	int64_t t0 = clock_realtime_ms();
+
+	pthread_mutex_lock(&mu);
+	clock_follow_ops.wait(f, &cond, &mu, deadline);
+	pthread_mutex_unlock(&mu);
+	return clock_realtime_ms() - t0;
+}
+
+/* The watcher's clock: real time without a file, the controller's mapping
+ * with one (re-read as it changes), and never backwards. */
+static void
+test_follow(void **state)
+{
+	char err[256], *dir = tmpdir();
+	struct clock_follow *f = clock_follow_new(dir);
+	struct clock_map m;
+	int64_t now, real = clock_realtime_ms(), took;
+
+	(void)state;
+	now = clock_follow_ops.now_ms(f);
+	assert_true(now >= real && now < real + 1000);
+	/* A scaled demo: its virtual time, moving 10 times as fast. */
+	m = (struct clock_map){ START, clock_realtime_ms(), 10 };
+	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	now = clock_follow_ops.now_ms(f);
+	assert_true(now >= START + 10 * CLOCK_FOLLOW_RELOAD_MS && now < START + 60000);
+	/* 2 virtual seconds at 10x: about 200 ms; 100 virtual ms: the
+	 * minimum wait, not 10 ms. */
+	took = follow_wait_ms(f, now + 2000);
+	assert_true(took >= 150 && took <= CLOCK_FOLLOW_RELOAD_MS + 100);
+	took = follow_wait_ms(f, clock_follow_ops.now_ms(f) + 100);
+	assert_true(took >= CLOCK_FOLLOW_MIN_WAIT_MS - 5 && took <= CLOCK_FOLLOW_RELOAD_MS + 100);
+	/* Speed max: the saved time exactly, as the demo rewrites it. */
+	m = (struct clock_map){ START + 3600000, clock_realtime_ms(), 0 };
+	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	assert_int_equal(clock_follow_ops.now_ms(f), START + 3600000);
+	/* Waiting at max lasts until the next look at the file. */
+	took = follow_wait_ms(f, START + 7200000);
+	assert_true(took >= CLOCK_FOLLOW_RELOAD_MS - 10 && took <= CLOCK_FOLLOW_RELOAD_MS + 150);
+	assert_true(follow_wait_ms(f, START) < 50);
+	/* An older mapping (a demo restarted on a fresh directory) never
+	 * turns the watcher's time back. */
+	m = (struct clock_map){ START, clock_realtime_ms(), 0 };
+	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	assert_int_equal(clock_follow_ops.now_ms(f), START + 3600000);
+	clock_follow_free(f);
+	rmdir_all(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_map_at),
+		cmocka_unit_test(test_follow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

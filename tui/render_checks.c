@@ -1,0 +1,127 @@
+/*
+ * render_checks.c — the check history of one canary in the detail screen:
+ * the most recent analysis checks of all its metrics, newest first, one per
+ * line with the time, the metric, the value with its unit, the bound and the
+ * result.  Failing checks are drawn in the failure colour; inconclusive ones
+ * (no data, query error) say so instead of showing a value, so "no data"
+ * never looks like "fine".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tui/render.h"
+
+#define CHECKS_METRICS_MAX 32	/* metrics merged; more are not shown */
+#define NAME_W_MAX 24
+
+static int name_width(const struct pen *p, const struct snap_canary *c);
+#define VALUE_W 7
+#define BOUND_W 10	/* "≥ 99.0%" and two spaces */
+#define RESULT_W 9	/* "? no data" */
+
+/* The n most recent points of all metrics, newest first; equal times keep
+ * the metrics' order.  Returns how many were stored. */
+size_t
+recent_checks(const struct snap_canary *c, struct check_ref *out, size_t max)
+{
+	size_t left[CHECKS_METRICS_MAX], nm = c->n_metrics, i, n = 0;
+
+	if (nm > CHECKS_METRICS_MAX)
+		nm = CHECKS_METRICS_MAX;
+	for (i = 0; i < nm; i++)
+		left[i] = c->metrics[i].n_points;
+	while (n < max) {
+		size_t best = nm;
+
+		for (i = 0; i < nm; i++)
+			if (left[i] > 0 && (best == nm || c->metrics[i].points[left[i] - 1].t_ms >
+			    c->metrics[best].points[left[best] - 1].t_ms))
+				best = i;
+		if (best == nm)
+			break;
+		left[best]--;
+		out[n].m = &c->metrics[best];
+		out[n].pt = &c->metrics[best].points[left[best]];
+		n++;
+	}
+	return n;
+}
+
+int
+checks_width(const struct pen *p, const struct snap_canary *c)
+{
+	return 8 + 2 + name_width(p, c) + 1 + VALUE_W + 2 + BOUND_W + RESULT_W;
+}
+
+static int
+name_width(const struct pen *p, const struct snap_canary *c)
+{
+	int w = 6, i;
+
+	for (i = 0; i < (int)c->n_metrics; i++) {
+		int tw = text_width(c->metrics[i].name, p->utf8);
+
+		if (tw > w)
+			w = tw;
+	}
+	return w > NAME_W_MAX ? NAME_W_MAX : w;
+}
+
+static void
+check_row(const struct pen *p, const struct check_ref *ck, int y, int x, int w, int name_w)
+{
+	const struct snap_metric *m = ck->m;
+	const struct snap_point *pt = ck->pt;
+	bool measured = pt->result == CHECK_PASS || pt->result == CHECK_FAIL;
+	enum theme_role r = pt->result == CHECK_PASS ? ROLE_METRIC_PASS :
+	    pt->result == CHECK_FAIL ? ROLE_METRIC_FAIL : ROLE_METRIC_NODATA;
+	char buf[48], v[32];
+	int used;
+
+	fmt_clock(buf, sizeof buf, pt->t_ms, true);
+	used = put(p, y, x, w, buf, ROLE_DIM) + 2;
+	if (used >= w)
+		return;
+	put(p, y, x + used, name_w < w - used ? name_w : w - used, m->name,
+	    pt->result == CHECK_FAIL ? ROLE_METRIC_FAIL : ROLE_NORMAL);
+	used += name_w + 1;
+	if (measured)
+		fmt_value(v, sizeof v, m->kind, pt->value);
+	else
+		snprintf(v, sizeof v, "%s", G(p, "—", "-"));
+	if (used + VALUE_W > w)
+		return;
+	put_right(p, y, x + used + VALUE_W, VALUE_W, v, measured ? r : ROLE_METRIC_NODATA);
+	used += VALUE_W + 2;
+	if (m->has_min || m->has_max) {
+		fmt_value(v, sizeof v, m->kind, m->has_min ? m->min : m->max);
+		snprintf(buf, sizeof buf, "%s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), v);
+		if (used < w)
+			put(p, y, x + used, w - used, buf, ROLE_METRIC_BOUND);
+	}
+	used += BOUND_W;
+	snprintf(buf, sizeof buf, "%s", pt->result == CHECK_PASS ? G(p, "✓ pass", "ok") :
+	    pt->result == CHECK_FAIL ? G(p, "✗ FAIL", "FAIL") :
+	    pt->result == CHECK_ERROR ? "? error" : "? no data");
+	if (used < w)
+		put(p, y, x + used, w - used, buf, r);
+}
+
+void
+render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
+{
+	struct check_ref ck[64];
+	size_t n = recent_checks(c, ck, r.h - 1 > 0 && r.h - 1 < 64 ? (size_t)(r.h - 1) : 0), i,
+	    total = 0;
+	int name_w = name_width(p, c);
+
+	for (i = 0; i < c->n_metrics; i++)
+		total += c->metrics[i].n_points;
+	put(p, r.y, r.x, r.w, "checks", ROLE_TITLE);
+	if (total == 0)
+		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
+	else
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "last %zu of %zu, newest first", n, total);
+	for (i = 0; i < n; i++)
+		check_row(p, &ck[i], r.y + 1 + (int)i, r.x, r.w, name_w);
+}
