@@ -498,6 +498,17 @@ format_time(int64_t ms, char *out, size_t outsz)
 	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* An error from the cluster or the files, sanitised: it may quote what a
+ * server answered. */
+static void
+print_error(const char *err)
+{
+	char *clean = sanitize_dup(err, ERRMSG_MAX);
+
+	fprintf(stderr, "perch check: %s\n", clean);
+	free(clean);
+}
+
 /* Checks one canary; returns its exit status (0, 1 or 3). */
 static int
 check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *set,
@@ -561,7 +572,7 @@ load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set
 	for (i = 0; i < o->n_files; i++)
 		spec_load_file(set, o->files[i], &dl);
 	if (o->cluster && check_cluster_templates(cc, set, &dl, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch check: %s\n", err);
+		print_error(err);
 		diag_list_fini(&dl);
 		return EXIT_INFRA;
 	}
@@ -600,7 +611,7 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
 	/* Without --prometheus-token-file, a template's secretRef signs in. */
 	if (o->cluster && token[0] == '\0' &&
 	    check_cluster_creds(cc, set, p, &sc, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch check: %s\n", err);
+		print_error(err);
 		*rc = EXIT_FAILED;
 	}
 	return p;
@@ -629,7 +640,7 @@ cmd_check(int argc, char **argv)
 		rc = cli_apply_logging("check");
 	if (rc == EXIT_OK && o.cluster &&
 	    (r = check_cluster_open(&cc, o.kubeconfig, o.context, o.ns, err, sizeof err)) != ST_OK) {
-		fprintf(stderr, "perch check: %s\n", err);
+		print_error(err);
 		rc = r == ST_PARSE || r == ST_INVALID || r == ST_NOTFOUND ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (rc != EXIT_OK) {

@@ -52,6 +52,20 @@ hostile demo --seed "$(printf '\033[2J\033]0;x\007')"
 hostile "$(printf 'no\033[31m\nsuch')"
 hostile validate --bad"$(printf '\342\200\256\n')"x
 hostile check -f x.yaml --prometheus http://127.0.0.1:9 --time "$(printf '\r\033[Kyesterday')"
+cat >"$TMP/kubeconfig" <<'YAML'
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: KC-T0KEN-SECRET}}]
+contexts: [{name: ctx, context: {cluster: c, user: u, namespace: t}}]
+current-context: ctx
+YAML
+hostile check -f examples/checkout-linkerd.yaml --prometheus http://127.0.0.1:9 \
+	--kubeconfig "$TMP/kubeconfig" --context "$(printf 'no\033[2J\nsuch')"
+err=$("$PERCH_BIN" check -f examples/checkout-linkerd.yaml --prometheus http://127.0.0.1:9 \
+	--kubeconfig "$TMP/kubeconfig" --context "$(printf 'no\033[2J\nsuch')" 2>&1)
+expect_match "check --context not found" "$err" 'context "no such" not found'
+case $err in *KC-T0KEN*) fail "the kubeconfig token was printed";; esac
 
 # Options after the operands count as options, in every command (glibc's
 # getopt kept the global parse's stop-at-the-first-operand order).
