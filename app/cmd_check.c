@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "app/canary_load.h"
+#include "app/check_cluster.h"
 #include "app/cli.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
@@ -41,6 +42,9 @@ struct check_opts {
 	bool json;
 	int64_t at_ms;		/* 0 = now */
 	int timeout_ms;
+	/* On a cluster: MetricTemplates missing from the files, secretRef credentials. */
+	const char *kubeconfig, *context, *ns;
+	bool cluster;
 };
 
 /* One metric's outcome. */
@@ -156,6 +160,9 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		{ "insecure-skip-tls-verify", no_argument, NULL, 'k' },
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 'W' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ "namespace", required_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -164,7 +171,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":f:o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:o:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->files = xreallocarray(o->files, (size_t)o->n_files + 1, sizeof *o->files);
@@ -202,6 +209,12 @@ parse_args(int argc, char **argv, struct check_opts *o)
 				return cli_usage_error("check", "--timeout '%s' is not a duration "
 				    "from 1ms to 10m, such as 5s or 1m", optarg);
 			o->timeout_ms = (int)ms;
+			continue;
+		case 'K':
+		case 'X':
+		case 'n':
+			*(c == 'K' ? &o->kubeconfig : c == 'X' ? &o->context : &o->ns) = optarg;
+			o->cluster = true;
 			continue;
 		case ':':
 			return cli_usage_error("check", "option '%s' needs an argument", argv[optind - 1]);
@@ -535,15 +548,21 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 }
 
 static int
-load_specs(const struct check_opts *o, struct spec_set *set)
+load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set *set)
 {
 	struct diag_list dl;
+	char err[ERRMSG_MAX];
 	int i, rc = EXIT_OK;
 	size_t k;
 
 	diag_list_init(&dl, false);
 	for (i = 0; i < o->n_files; i++)
 		spec_load_file(set, o->files[i], &dl);
+	if (o->cluster && check_cluster_templates(cc, set, &dl, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch check: %s\n", err);
+		diag_list_fini(&dl);
+		return EXIT_INFRA;
+	}
 	spec_validate(set, &dl);
 	diag_list_sort(&dl);
 	for (k = 0; k < dl.n; k++)
@@ -562,8 +581,10 @@ load_specs(const struct check_opts *o, struct spec_set *set)
 }
 
 static struct prom *
-make_client(const struct check_opts *o, const char *token)
+make_client(const struct check_opts *o, const char *token, struct check_cluster *cc,
+    const struct spec_set *set, int *rc)
 {
+	char err[ERRMSG_MAX];
 	struct prom_opts po = { .timeout_ms = o->timeout_ms };
 	struct prom_server_cfg sc = {
 		.url = o->prometheus,
@@ -574,6 +595,12 @@ make_client(const struct check_opts *o, const char *token)
 	struct prom *p = prom_new(&po);
 
 	prom_set_server(p, &sc);
+	/* Without --prometheus-token-file, a template's secretRef signs in. */
+	if (o->cluster && token[0] == '\0' &&
+	    check_cluster_creds(cc, set, p, &sc, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch check: %s\n", err);
+		*rc = EXIT_FAILED;
+	}
 	return p;
 }
 
@@ -581,9 +608,10 @@ int
 cmd_check(int argc, char **argv)
 {
 	struct check_opts o = { 0 };
-	char token[TOKEN_MAX] = "", when[40];
+	struct check_cluster cc = { 0 };
+	char token[TOKEN_MAX] = "", when[40], err[ERRMSG_MAX];
 	struct spec_set *set;
-	struct prom *p;
+	struct prom *p = NULL;
 	struct timespec now;
 	int rc, r;
 	size_t i;
@@ -597,6 +625,11 @@ cmd_check(int argc, char **argv)
 		rc = read_token(o.token_file, token, sizeof token);
 	if (rc == EXIT_OK)
 		rc = cli_apply_logging("check");
+	if (rc == EXIT_OK && o.cluster &&
+	    (r = check_cluster_open(&cc, o.kubeconfig, o.context, o.ns, err, sizeof err)) != ST_OK) {
+		fprintf(stderr, "perch check: %s\n", err);
+		rc = r == ST_PARSE || r == ST_INVALID || r == ST_NOTFOUND ? EXIT_USAGE : EXIT_INFRA;
+	}
 	if (rc != EXIT_OK) {
 		free(o.files);
 		return rc;
@@ -608,16 +641,19 @@ cmd_check(int argc, char **argv)
 		format_time(o.at_ms, when, sizeof when);
 	}
 	set = spec_set_new();
-	rc = load_specs(&o, set);
+	rc = load_specs(&o, &cc, set);
+	if (rc == EXIT_OK)
+		p = make_client(&o, token, &cc, set, &rc);
 	if (rc == EXIT_OK) {
-		p = make_client(&o, token);
 		for (i = 0; i < spec_set_n_canaries(set); i++) {
 			r = check_canary(p, &o, set, spec_set_canary(set, i), when);
 			if (r == EXIT_INFRA || (r == EXIT_FAILED && rc == EXIT_OK))
 				rc = r;
 		}
-		prom_free(p);
 	}
+	if (p)
+		prom_free(p);
+	check_cluster_close(&cc);
 	memset(token, 0, sizeof token);
 	spec_set_free(set);
 	free(o.files);

@@ -59,8 +59,8 @@ creds_wipe(struct creds *cr)
 }
 
 static int
-read_creds(struct k8s_client *kc, const struct spec_metric_template *t, struct creds *cr,
-    char *err, size_t errsz)
+read_creds(struct k8s_client *kc, const struct spec_metric_template *t, const char *ns,
+    struct creds *cr, char *err, size_t errsz)
 {
 	static const char *const keys[] = { "token", "username", "password" };
 	char **dst[] = { &cr->token, &cr->username, &cr->password };
@@ -71,9 +71,9 @@ read_creds(struct k8s_client *kc, const struct spec_metric_template *t, struct c
 	int st;
 
 	memset(cr, 0, sizeof *cr);
-	st = k8s_get(kc, K8S_RES(SECRETS), t->meta.ns, t->secret_ref, &secret, &e);
+	st = k8s_get(kc, K8S_RES(SECRETS), ns, t->secret_ref, &secret, &e);
 	if (st != ST_OK) {
-		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s: %s", t->meta.ns, t->meta.name,
+		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s: %s", ns, t->meta.name,
 		    t->secret_ref, e.msg);
 		return st;
 	}
@@ -82,15 +82,36 @@ read_creds(struct k8s_client *kc, const struct spec_metric_template *t, struct c
 	json_decref(secret);
 	if (bad) {
 		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s: data.%s is not base64 text",
-		    t->meta.ns, t->meta.name, t->secret_ref, keys[i - 1]);
+		    ns, t->meta.name, t->secret_ref, keys[i - 1]);
 		st = ST_INVALID;
 	} else if (!cr->token && (!cr->username || !cr->password)) {
 		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s has no token, nor both "
-		    "username and password", t->meta.ns, t->meta.name, t->secret_ref);
+		    "username and password", ns, t->meta.name, t->secret_ref);
 		st = ST_INVALID;
 	}
 	if (st != ST_OK)
 		creds_wipe(cr);
+	return st;
+}
+
+int
+metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
+    const char *ns, struct prom *p, const struct prom_server_cfg *server, char *err,
+    size_t errsz)
+{
+	struct prom_server_cfg sc = *server;
+	struct creds cr;
+	int st;
+
+	if ((st = read_creds(kc, t, ns ? ns : t->meta.ns, &cr, err, errsz)) == ST_OK) {
+		sc.bearer_token = cr.token;
+		sc.username = cr.token ? NULL : cr.username;
+		sc.password = cr.token ? NULL : cr.password;
+		if ((st = prom_set_server(p, &sc)) != ST_OK)
+			snprintf(err, errsz, "MetricTemplate %s/%s: the server was refused",
+			    ns ? ns : t->meta.ns, t->meta.name);
+	}
+	creds_wipe(&cr);
 	return st;
 }
 
@@ -101,23 +122,14 @@ register_one(struct k8s_client *kc, const struct spec_metric_template *t, struct
 	struct kv *h = t->n_headers ? xcalloc(t->n_headers, sizeof *h) : NULL;
 	struct prom_server_cfg sc = { .url = t->address, .insecure = t->insecure_skip_verify,
 		.headers = h, .n_headers = t->n_headers };
-	struct creds cr;
 	size_t i;
 	int st;
 
-	if ((st = read_creds(kc, t, &cr, err, errsz)) == ST_OK) {
-		for (i = 0; i < t->n_headers; i++) {
-			h[i].key = t->headers[i].key;
-			h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
-		}
-		sc.bearer_token = cr.token;
-		sc.username = cr.token ? NULL : cr.username;
-		sc.password = cr.token ? NULL : cr.password;
-		if ((st = prom_set_server(p, &sc)) != ST_OK)
-			snprintf(err, errsz, "MetricTemplate %s/%s: server %s refused", t->meta.ns,
-			    t->meta.name, t->address);
+	for (i = 0; i < t->n_headers; i++) {
+		h[i].key = t->headers[i].key;
+		h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
 	}
-	creds_wipe(&cr);
+	st = metric_creds_set(kc, t, NULL, p, &sc, err, errsz);
 	free(h);
 	return st;
 }

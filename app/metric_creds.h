@@ -29,4 +29,12 @@
 int metric_creds_register(struct k8s_client *kc, const struct spec_set *set,
     const struct spec_canary *c, struct prom *p, char *err, size_t errsz);
 
+/* Registers `server` (borrowed; its credentials ignored) with the
+ * credentials of t's secretRef (t->secret_ref must be set), the Secret read
+ * in namespace ns (NULL: the template's).  ST_OK, or an error with a
+ * one-line reason in err. */
+int metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
+    const char *ns, struct prom *p, const struct prom_server_cfg *server, char *err,
+    size_t errsz);
+
 #endif

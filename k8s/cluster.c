@@ -122,6 +122,74 @@ routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	return NULL;
 }
 
+json_t *
+owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			return k->owners[i].refs;
+	return NULL;
+}
+
+void
+own(json_t *obj, json_t *refs)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+
+	if (refs && json_is_object(meta))
+		json_object_set_new(meta, "ownerReferences", json_deep_copy(refs));
+}
+
+static bool
+owner_known(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* Reference §4: generated objects are owned by the Canary object when it
+ * exists in the cluster (garbage-collected with it).  Looked up on
+ * initialization; a Canary that is gone (or never was) owns nothing. */
+static void
+find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	struct owner *o = NULL;
+	struct k8s_err e;
+	json_t *obj;
+	char key[200];
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
+	for (i = 0; i < k->n_owners && !o; i++)
+		if (strcmp(k->owners[i].key, key) == 0)
+			o = &k->owners[i];
+	if (!o) {
+		k->owners = xreallocarray(k->owners, k->n_owners + 1, sizeof *k->owners);
+		o = &k->owners[k->n_owners++];
+		memset(o, 0, sizeof *o);
+		snprintf(o->key, sizeof o->key, "%s", key);
+	}
+	json_decref(o->refs);
+	o->refs = NULL;
+	if (k8s_get(k->c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
+		return;
+	if (jstr(obj, "metadata.uid") && *jstr(obj, "metadata.uid"))
+		o->refs = json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion",
+		    "flagger.app/v1beta1", "kind", "Canary", "name", cfg->name, "uid",
+		    jstr(obj, "metadata.uid"), "controller", 1, "blockOwnerDeletion", 1);
+	json_decref(obj);
+}
+
 void
 k8s_cluster_free(struct k8s_cluster *k)
 {
@@ -129,6 +197,9 @@ k8s_cluster_free(struct k8s_cluster *k)
 
 	if (!k)
 		return;
+	for (i = 0; i < k->n_owners; i++)
+		json_decref(k->owners[i].refs);
+	free(k->owners);
 	for (i = 0; i < k->n_routing; i++) {
 		json_decref(k->routing[i].parent_refs);
 		json_decref(k->routing[i].hosts);
@@ -227,7 +298,9 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
 	st = wl_selector(target, &label, &value, err);
 	if (st == ST_OK && primary)
-		st = wl_ensure_primary(k->c, cfg, err);
+		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
+	if (st == ST_OK && !owner_known(k, cfg))
+		find_owner(k, cfg);
 	if (st == ST_OK)
 		st = rt_services(k, cfg, label, value, err);
 	json_decref(target);
@@ -246,6 +319,7 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 
 	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
 		return st;
+	find_owner(k, cfg);
 	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
 		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
 		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
@@ -296,7 +370,7 @@ op_promote(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
 
-	return wl_promote(k->c, cfg, err);
+	return wl_promote(k->c, cfg, owner_of(k, cfg), err);
 }
 
 static int

@@ -24,14 +24,28 @@ struct routing {
 	json_t *service_match;		/* service.match, or NULL */
 };
 
+/* The ownerReferences of a canary's generated objects (reference §4). */
+struct owner {
+	char key[200];			/* ns/name */
+	json_t *refs;			/* [Canary ownerReference] */
+};
+
 struct k8s_cluster {
 	struct k8s_client *c;
+	struct owner *owners;
+	size_t n_owners;
 	struct routing *routing;
 	size_t n_routing;
 };
 
 /* The routing of a canary, or NULL (cluster.c). */
 const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+
+/* The ownerReferences (borrowed) for cfg's generated objects: the Canary
+ * object's when it exists in the cluster, else NULL (cluster.c). */
+json_t *owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
+/* Sets obj's metadata.ownerReferences to a copy of refs (NULL: untouched). */
+void own(json_t *obj, json_t *refs);
 
 /* A tracked ConfigMap or Secret. */
 struct tracked {
@@ -53,9 +67,11 @@ int  errf(char *err, int st, const char *fmt, ...) __attribute__((format(printf,
 int  wl_selector(json_t *dep, const char **label, const char **value, char *err);
 int  wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out,
     size_t *n, char *err);
+/* owner: ownerReferences for the objects created or rewritten, or NULL. */
 int  wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
+    json_t *owner, char *err);
+int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
     char *err);
-int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
 int  wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out,
     char *err);
 /* Reference §2.6 for one Deployment; msg gets the reason when not ready. */
@@ -64,7 +80,7 @@ void wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char 
 int  wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w,
     int64_t now_ms, struct readiness *out);
 int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
-int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err);
+int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
 
 /* router.c */
 int  rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,

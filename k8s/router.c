@@ -75,6 +75,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 		    "apiVersion", "v1", "kind", "Service", "metadata", "name", name, "namespace",
 		    cfg->ns, "labels", label, name, "spec", "type", "ClusterIP", "selector", sel,
 		    "ports", ports);
+		own(obj, owner_of(k, cfg));
 		st = k8s_create(c, K8S_RES(SERVICES), cfg->ns, obj, NULL, &e);
 		json_decref(obj);
 	} else if (st == ST_OK) {
@@ -324,7 +325,7 @@ ensure_object(struct k8s_client *c, const struct k8s_res *res, const char *ns, j
 }
 
 static int
-istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+istio_rules(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 {
 	const struct router dr = { R_ISTIO, K8S_RES(DESTINATIONRULES), false };
 	const char *sfx[] = { "-primary", "-canary" };
@@ -335,7 +336,8 @@ istio_rules(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	for (i = 0; i < 2; i++) {
 		snprintf(name, sizeof name, "%s%s", cfg->service, sfx[i]);
 		o = new_object(&dr, "DestinationRule", name, cfg->ns, json_pack("{s:s}", "host", name));
-		st = ensure_object(c, dr.res, cfg->ns, o, NULL, NULL, err);
+		own(o, owner_of(k, cfg));
+		st = ensure_object(k->c, dr.res, cfg->ns, o, NULL, NULL, err);
 		json_decref(o);
 		if (st != ST_OK)
 			return st;
@@ -383,6 +385,7 @@ nginx_init(const struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary", json_string("true"));
 	json_object_set_new(ann, "nginx.ingress.kubernetes.io/canary-weight", json_string("0"));
 	json_object_set_new(json_object_get(canary, "metadata"), "annotations", ann);
+	own(canary, owner_of(k, cfg));
 	st = found ? ensure_object(c, K8S_RES(INGRESSES), cfg->ns, canary, NULL, NULL, err) :
 	    errf(err, ST_INVALID, "backend %s not found in ingress %s", cfg->service, src);
 	json_decref(canary);
@@ -736,7 +739,7 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 		return ST_OK;
 	if (r.kind == R_NGINX)
 		return nginx_init(k, cfg, err);
-	if (r.kind == R_ISTIO && (st = istio_rules(k->c, cfg, err)) != ST_OK)
+	if (r.kind == R_ISTIO && (st = istio_rules(k, cfg, err)) != ST_OK)
 		return st;
 	a.r = &r;
 	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
@@ -744,6 +747,7 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	if (!(spec = initial_spec(k, &r, cfg, err)))
 		return ST_INVALID;
 	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, spec);
+	own(o, owner_of(k, cfg));
 	st = ensure_object(k->c, r.res, cfg->ns, o, keep_weights, &a, err);
 	json_decref(o);
 	return st;

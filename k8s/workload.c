@@ -167,7 +167,8 @@ wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *ou
 
 /* Creates or updates `<name>-primary` from the current object. */
 static int
-sync_one(struct k8s_client *c, const char *ns, const struct tracked *t, char *err)
+sync_one(struct k8s_client *c, const char *ns, const struct tracked *t, json_t *owner,
+    char *err)
 {
 	const struct k8s_res *r = t->secret ? K8S_RES(SECRETS) : K8S_RES(CONFIGMAPS);
 	json_t *src, *dst, *cur;
@@ -186,6 +187,7 @@ sync_one(struct k8s_client *c, const char *ns, const struct tracked *t, char *er
 		json_object_set(dst, "type", json_object_get(src, "type"));
 	if (!t->secret && json_object_get(src, "binaryData"))
 		json_object_set(dst, "binaryData", json_object_get(src, "binaryData"));
+	own(dst, owner);
 	st = k8s_get(c, r, ns, name, &cur, &e);
 	if (st == ST_NOTFOUND) {
 		st = k8s_create(c, r, ns, dst, NULL, &e);
@@ -202,13 +204,13 @@ sync_one(struct k8s_client *c, const char *ns, const struct tracked *t, char *er
 
 int
 wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
-    char *err)
+    json_t *owner, char *err)
 {
 	size_t i;
 	int st;
 
 	for (i = 0; i < n; i++)
-		if ((st = sync_one(c, ns, &t[i], err)) != ST_OK)
+		if ((st = sync_one(c, ns, &t[i], owner, err)) != ST_OK)
 			return st;
 	return ST_OK;
 }
@@ -331,7 +333,8 @@ primary_annotations(json_t *target)
 }
 
 int
-wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err)
 {
 	struct tracked t[MAX_TRACKED];
 	json_t *target, *prim, *spec;
@@ -346,7 +349,7 @@ wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
 	if ((st = wl_selector(target, &label, &value, err)) != ST_OK ||
 	    (st = wl_tracked(c, cfg->ns, target, t, &n, err)) != ST_OK ||
-	    (st = wl_sync_configs(c, cfg->ns, t, n, err)) != ST_OK)
+	    (st = wl_sync_configs(c, cfg->ns, t, n, owner, err)) != ST_OK)
 		goto out;
 	st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e);
 	if (st == ST_OK) {
@@ -362,6 +365,7 @@ wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 	prim = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s+}, s:o}, s:o}", "apiVersion", "apps/v1",
 	    "kind", "Deployment", "metadata", "name", name, "namespace", cfg->ns, "labels", label,
 	    value, "-primary", "annotations", primary_annotations(target), "spec", spec);
+	own(prim, owner);
 	st = k8s_create(c, K8S_RES(DEPLOYMENTS), cfg->ns, prim, NULL, &e);
 	json_decref(prim);
 	if (st != ST_OK)
@@ -573,7 +577,7 @@ promote_fn(json_t *prim, void *arg)
 }
 
 int
-wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
+wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err)
 {
 	struct tracked t[MAX_TRACKED];
 	struct promote_arg a = { .t = t };
@@ -585,7 +589,7 @@ wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, char *err)
 		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
 	if ((st = wl_selector(a.target, &a.label, &a.value, err)) != ST_OK ||
 	    (st = wl_tracked(c, cfg->ns, a.target, t, &a.n, err)) != ST_OK ||
-	    (st = wl_sync_configs(c, cfg->ns, t, a.n, err)) != ST_OK)
+	    (st = wl_sync_configs(c, cfg->ns, t, a.n, owner, err)) != ST_OK)
 		goto out;
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
 	st = k8s_modify(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, promote_fn, &a, NULL, &e);

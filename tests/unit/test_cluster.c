@@ -675,6 +675,60 @@ test_kubernetes_weights_survive(void **state)
 	assert_int_equal(r.canary, 0);
 }
 
+/* Reference §4: when the Canary object exists in the cluster, the objects
+ * perch generates are owned by it (garbage-collected with it); without one,
+ * they carry no ownerReferences. */
+static void
+test_owner_references(void **state)
+{
+	static const struct { enum k8s_res_id res; const char *name; } owned[] = {
+		{ K8S_DEPLOYMENTS, "web-primary" }, { K8S_CONFIGMAPS, "web-config-primary" },
+		{ K8S_SERVICES, "web" }, { K8S_SERVICES, "web-primary" }, { K8S_SERVICES, "web-canary" },
+		{ K8S_VIRTUALSERVICES, "web" }, { K8S_DESTINATIONRULES, "web-primary" },
+		{ K8S_DESTINATIONRULES, "web-canary" },
+	};
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("istio");
+	char err[ERRMSG_MAX], *text, want[300];
+	struct k8s_err e;
+	json_t *o;
+	size_t i;
+
+	apply(f, K8S_RES(NAMESPACES), NULL, "{\"metadata\":{\"name\":\"owned\"}}");
+	apply(f, K8S_RES(CONFIGMAPS), "owned", "{\"metadata\":{\"name\":\"web-config\"},"
+	    "\"data\":{\"a\":\"1\"}}");
+	apply(f, K8S_RES(DEPLOYMENTS), "owned", "{\"metadata\":{\"name\":\"web\"},\"spec\":{"
+	    "\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":"
+	    "{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":"
+	    "\"web:1\",\"envFrom\":[{\"configMapRef\":{\"name\":\"web-config\"}}]}]}}}}");
+	apply(f, K8S_RES(CANARIES), "owned", "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":"
+	    "\"Canary\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"targetRef\":{\"name\":\"web\"}}}");
+	assert_int_equal(k8s_get(f->c, K8S_RES(CANARIES), "owned", "web", &o, &e), ST_OK);
+	snprintf(want, sizeof want, "[{\"apiVersion\":\"flagger.app/v1beta1\",\"blockOwnerDeletion\":"
+	    "true,\"controller\":true,\"kind\":\"Canary\",\"name\":\"web\",\"uid\":\"%s\"}]",
+	    jstr(o, "metadata.uid"));
+	json_decref(o);
+	c.ns = (char *)"owned";
+	c.name = c.target = c.service = (char *)"web";
+	if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK)
+		fail_msg("initialize: %s", err);
+	for (i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+		assert_int_equal(k8s_get(f->c, &k8s_resources[owned[i].res], "owned", owned[i].name, &o,
+		    &e), ST_OK);
+		text = json_dumps(jpath(o, "metadata.ownerReferences"), JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+		if (!text || strcmp(text, want) != 0)
+			fail_msg("%s %s: ownerReferences %s, want %s", k8s_resources[owned[i].res].plural,
+			    owned[i].name, text ? text : "none", want);
+		free(text);
+		json_decref(o);
+	}
+	/* No Canary object for shop/checkout: nothing owned. */
+	o = get(f, K8S_RES(DEPLOYMENTS), "checkout-primary");
+	assert_null(jpath(o, "metadata.ownerReferences"));
+	json_decref(o);
+}
+
 /* Routing from the spec: parentRefs and hostnames, Istio hosts and gateways,
  * the NGINX ingressRef. */
 static void
@@ -799,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),
 		cmocka_unit_test(test_kubernetes_weights_survive),
+		cmocka_unit_test(test_owner_references),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 	};
