@@ -16,6 +16,7 @@
 
 static int name_width(const struct pen *p, const struct snap_canary *c);
 #define VALUE_W 7
+#define CHECKS_ROWS_MAX 200	/* lines shown on the tallest screens */
 #define BOUND_W 10	/* "≥ 99.0%" and two spaces */
 #define RESULT_W 9	/* "? no data" */
 
@@ -110,9 +111,9 @@ check_row(const struct pen *p, const struct check_ref *ck, int y, int x, int w, 
 void
 render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
 {
-	struct check_ref ck[64];
-	size_t n = recent_checks(c, ck, r.h - 1 > 0 && r.h - 1 < 64 ? (size_t)(r.h - 1) : 0), i,
-	    total = 0;
+	struct check_ref ck[CHECKS_ROWS_MAX];
+	int rows = r.h - 1 < 0 ? 0 : r.h - 1 > CHECKS_ROWS_MAX ? CHECKS_ROWS_MAX : r.h - 1;
+	size_t n = recent_checks(c, ck, (size_t)rows), i, total = 0;
 	int name_w = name_width(p, c);
 
 	for (i = 0; i < c->n_metrics; i++)

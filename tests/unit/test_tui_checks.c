@@ -72,6 +72,44 @@ test_recent_order(void **state)
 	assert_int_equal(recent_checks(&c, out, 10), 0);
 }
 
+static void row_text(int y, int cols, char *out, size_t n);
+
+/* A tall screen (more rows than a fixed buffer) still shows every check. */
+static void
+test_tall(void **state)
+{
+	static struct snap_point many[150];
+	struct snap_canary c;
+	struct snap_metric m[2];
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	attr_t roles[ROLE__COUNT] = { 0 };
+	SCREEN *scr;
+	struct pen p;
+	char line[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 150; i++)
+		many[i] = (struct snap_point){ (int64_t)i * 30000, 99.5, CHECK_PASS };
+	fixture(&c, m);
+	m[0].points = many;
+	m[0].n_points = 150;
+	assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+	scr = newterm("xterm-256color", out, in);
+	assert_non_null(scr);
+	resize_term(160, 80);
+	p = (struct pen){ stdscr, roles, true };
+	render_checks(&p, &c, (struct rect){ 0, 0, 155, 76 });
+	row_text(0, 80, line, sizeof line);
+	assert_non_null(strstr(line, "last 153 of 153"));
+	row_text(153, 80, line, sizeof line);
+	assert_non_null(strstr(line, "00:00:00  request-success-rate"));
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+}
+
 /* Row text of the screen, trailing blanks removed. */
 static void
 row_text(int y, int cols, char *out, size_t n)
@@ -174,6 +212,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recent_order),
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_tall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
