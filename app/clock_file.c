@@ -225,6 +225,8 @@ follow_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t dea
 	if (speed > 0 && deadline_ms != INT64_MAX &&
 	    (double)(deadline_ms - now) / speed + 2 < (double)real_ms)
 		real_ms = (int64_t)((double)(deadline_ms - now) / speed) + 2;
+	if (real_ms < CLOCK_FOLLOW_MIN_WAIT_MS)
+		real_ms = CLOCK_FOLLOW_MIN_WAIT_MS;
 	abs_ms = clock_realtime_ms() + real_ms;
 	ts.tv_sec = (time_t)(abs_ms / 1000);
 	ts.tv_nsec = (long)(abs_ms % 1000) * 1000000;

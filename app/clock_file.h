@@ -50,8 +50,11 @@ int64_t clock_map_at(const struct clock_map *m, int64_t real_ms);
 /* A read-only clock that follows DIR/clock.json, re-reading it at most
  * every CLOCK_FOLLOW_RELOAD_MS of real time; real time while there is no
  * (valid) file.  Its waits last at most that long too, so a restarted
- * controller's new mapping is picked up. */
-#define CLOCK_FOLLOW_RELOAD_MS 250
+ * controller's new mapping is picked up, and at least
+ * CLOCK_FOLLOW_MIN_WAIT_MS (unless signalled or the deadline has passed):
+ * a watcher of a fast demo polls the files at most that often. */
+#define CLOCK_FOLLOW_RELOAD_MS   250
+#define CLOCK_FOLLOW_MIN_WAIT_MS 100
 
 struct clock_follow;
 

@@ -696,6 +696,13 @@ store_dir_holder(struct store_dir *sd, const char *canary, char *holder, size_t 
 	return st;
 }
 
+/* The provider's holder op (for observers): store_dir_holder. */
+static int
+sd_holder(void *ctx, const char *canary, char *holder, size_t holdersz)
+{
+	return store_dir_holder(ctx, canary, holder, holdersz);
+}
+
 /* ---- list --------------------------------------------------------------- */
 
 static bool
@@ -840,4 +847,5 @@ const struct store_ops store_dir_ops = {
 	.load_spec = sd_load_spec,
 	.tail = sd_tail,
 	.list = sd_list,
+	.holder = sd_holder,
 };

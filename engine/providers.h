@@ -175,6 +175,10 @@ struct store_ops {
 	/* The canaries that have saved state ("ns/name"), for watch/status;
 	 * returns the count, names written into out[i] (caller frees each). */
 	size_t (*list)(void *ctx, char ***out);
+	/* Who controls the canary, for observers (perch watch): ST_OK with
+	 * holder filled ("user@host pid N"), ST_NOTFOUND when nobody does.
+	 * Changes nothing.  May be NULL (the holder is then not shown). */
+	int (*holder)(void *ctx, const char *canary, char *holder, size_t holdersz);
 };
 
 /* ---- the clock -------------------------------------------------------- */

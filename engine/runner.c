@@ -1300,7 +1300,7 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 {
 	const struct store_ops *s = r->cfg.store;
 	struct canary_status st;
-	char err[ERRMSG_MAX] = "";
+	char err[ERRMSG_MAX] = "", who[sizeof c->holder] = "", clean[sizeof c->holder] = "";
 	size_t n = 0;
 	uint64_t mark;
 	int rc;
@@ -1312,7 +1312,15 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 	if (s->tail != NULL)
 		n = s->tail(r->cfg.store_ctx, c->key, recs, HIST_EVENTS);
 	mark = tail_mark(recs, n);
+	/* An observer names who controls the canary (the snapshot's holder). */
+	if (r->cfg.observer && s->holder != NULL &&
+	    s->holder(r->cfg.store_ctx, c->key, who, sizeof who) == ST_OK)
+		sanitize(clean, sizeof clean, who, strlen(who));
 	pthread_mutex_lock(&r->mu);
+	if (r->cfg.observer && strcmp(clean, c->holder) != 0) {
+		memcpy(c->holder, clean, sizeof c->holder);
+		r->version++;
+	}
 	if (rc == ST_CORRUPT && !c->corrupt) {
 		c->corrupt = true;
 		sanitize(c->err, sizeof c->err, err, strlen(err));

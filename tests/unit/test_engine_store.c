@@ -2,7 +2,7 @@
  * (app/store_dir.c) and the simulator: a controller runs the checkout
  * canary; a second controller finds it locked and shows it read-only with
  * the holder; a watcher (observer mode, read-only store) draws it from the
- * files; a corrupted status file refuses control naming the file: the
+ * files and names who controls it; a corrupted status file refuses control naming the file: the
  * whole start when it is the only canary, that canary alone otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +177,7 @@ test_store_control_watch(void **state)
 	assert_int_equal(runner_start(rw, err, sizeof err), ST_OK);
 	s = await(rw, shows_success);
 	assert_true(s->read_only);
+	assert_non_null(strstr(s->holder, "alice@host pid "));	/* who controls */
 	assert_string_equal(s->canaries[0].name, "checkout");
 	assert_int_equal(s->canaries[0].n_ladder, 5);
 	assert_int_equal(s->canaries[0].threshold, 5);
