@@ -407,8 +407,10 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 	}
 	res->status = status;
 	res->n_canaries = d.n;
-	res->virtual_ms = perch_clock_ops.now_ms(d.clock) - d.start_ms;
-	sim_world_stats(d.world, &res->stats);
+	if (d.clock != NULL)		/* NULL when the state directory failed */
+		res->virtual_ms = perch_clock_ops.now_ms(d.clock) - d.start_ms;
+	if (d.world != NULL)
+		sim_world_stats(d.world, &res->stats);
 	demo_teardown(&d);
 	return status;
 }
