@@ -169,7 +169,9 @@ clock_follow_free(struct clock_follow *f)
 	free(f);
 }
 
-/* The current time and mapping, re-reading the file when due (mu held). */
+/* The current time, re-reading the file when due (mu held).  Time moves
+ * in steps, one per read: an observer polling every so many virtual ms
+ * then polls at most once per read, however fast the demo runs. */
 static int64_t
 follow_now_locked(struct clock_follow *f, int64_t real)
 {
@@ -177,21 +179,20 @@ follow_now_locked(struct clock_follow *f, int64_t real)
 	struct clock_map m;
 	int64_t t;
 
-	if (f->checked_ms == INT64_MIN || real - f->checked_ms >= CLOCK_FOLLOW_RELOAD_MS ||
-	    real < f->checked_ms) {
-		f->checked_ms = real;
-		if (clock_file_load(f->dir, &m, err, sizeof err) == ST_OK) {
-			if (!f->have)
-				f->last = INT64_MIN;	/* real time until now */
-			f->map = m;
-			f->have = true;
-		}
+	if (f->checked_ms != INT64_MIN && real >= f->checked_ms &&
+	    real - f->checked_ms < CLOCK_FOLLOW_RELOAD_MS)
+		return f->last;
+	f->checked_ms = real;
+	if (clock_file_load(f->dir, &m, err, sizeof err) == ST_OK) {
+		if (!f->have)
+			f->last = INT64_MIN;	/* real time until now */
+		f->map = m;
+		f->have = true;
 	}
 	t = f->have ? clock_map_at(&f->map, real) : real;
-	if (t < f->last)
-		t = f->last;		/* a watcher's time never runs backwards */
-	f->last = t;
-	return t;
+	if (t > f->last)
+		f->last = t;		/* a watcher's time never runs backwards */
+	return f->last;
 }
 
 static int64_t
@@ -206,28 +207,21 @@ follow_now(void *ctx)
 	return t;
 }
 
+/* Time only moves at the next read of the file: wait for it (or the
+ * signal). */
 static void
 follow_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline_ms)
 {
 	struct clock_follow *f = ctx;
-	int64_t now, real_ms = CLOCK_FOLLOW_RELOAD_MS, abs_ms;
-	double speed;
+	int64_t now, real = clock_realtime_ms(), abs_ms;
 	struct timespec ts;
 
 	pthread_mutex_lock(&f->mu);
-	now = follow_now_locked(f, clock_realtime_ms());
-	speed = f->have ? f->map.speed : 1.0;
+	now = follow_now_locked(f, real);
+	abs_ms = f->checked_ms + CLOCK_FOLLOW_RELOAD_MS + 1;
 	pthread_mutex_unlock(&f->mu);
 	if (deadline_ms <= now)
 		return;
-	/* Virtual ms to real ms, rounded up; speed max moves only when the
-	 * controller says so: wait for the next read of the file. */
-	if (speed > 0 && deadline_ms != INT64_MAX &&
-	    (double)(deadline_ms - now) / speed + 2 < (double)real_ms)
-		real_ms = (int64_t)((double)(deadline_ms - now) / speed) + 2;
-	if (real_ms < CLOCK_FOLLOW_MIN_WAIT_MS)
-		real_ms = CLOCK_FOLLOW_MIN_WAIT_MS;
-	abs_ms = clock_realtime_ms() + real_ms;
 	ts.tv_sec = (time_t)(abs_ms / 1000);
 	ts.tv_nsec = (long)(abs_ms % 1000) * 1000000;
 	while (pthread_cond_timedwait(cond, mutex, &ts) == EINTR)

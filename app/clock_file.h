@@ -47,14 +47,14 @@ int clock_file_load(const char *dir, struct clock_map *m, char *err, size_t errs
  * the saved virtual time). */
 int64_t clock_map_at(const struct clock_map *m, int64_t real_ms);
 
-/* A read-only clock that follows DIR/clock.json, re-reading it at most
- * every CLOCK_FOLLOW_RELOAD_MS of real time; real time while there is no
- * (valid) file.  Its waits last at most that long too, so a restarted
- * controller's new mapping is picked up, and at least
- * CLOCK_FOLLOW_MIN_WAIT_MS (unless signalled or the deadline has passed):
- * a watcher of a fast demo polls the files at most that often. */
-#define CLOCK_FOLLOW_RELOAD_MS   250
-#define CLOCK_FOLLOW_MIN_WAIT_MS 100
+/* A read-only clock that follows DIR/clock.json, re-reading it every
+ * CLOCK_FOLLOW_RELOAD_MS of real time; real time while there is no (valid)
+ * file.  Its time moves in steps, once per read (so a restarted
+ * controller's new mapping is picked up, and an observer polling the state
+ * every so many virtual ms polls at most once per read however fast the
+ * demo runs); a wait lasts until the next read, the deadline passed, or
+ * the signal. */
+#define CLOCK_FOLLOW_RELOAD_MS 250
 
 struct clock_follow;
 

@@ -407,8 +407,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 	}
 	res->status = status;
 	res->n_canaries = d.n;
-	/* A setup that failed early has no clock or world yet. */
-	if (d.clock != NULL)
+	if (d.clock != NULL)		/* NULL when the state directory failed */
 		res->virtual_ms = perch_clock_ops.now_ms(d.clock) - d.start_ms;
 	if (d.world != NULL)
 		sim_world_stats(d.world, &res->stats);
