@@ -6,6 +6,9 @@ set -u
 : "${PERCH_BUILD:?}"
 cd "$(dirname "$0")/.."
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC
+# Tests that drive the TUI on a pseudo-terminal wait for it in real time;
+# under memcheck everything runs many times slower.
+export PERCH_TEST_TIMEOUT_SCALE=${PERCH_TEST_TIMEOUT_SCALE:-8}
 status=0 n=0
 for bin in "$PERCH_BUILD"/tests/test_*; do
 	[ -x "$bin" ] || continue

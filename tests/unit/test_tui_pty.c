@@ -129,12 +129,23 @@ pump(struct child *c, int ms)
 	}
 }
 
+/* Slow runs (valgrind) stretch every wait: PERCH_TEST_TIMEOUT_SCALE=N. */
+static int
+timeout_scale(void)
+{
+	const char *s = getenv("PERCH_TEST_TIMEOUT_SCALE");
+	int n = s != NULL ? atoi(s) : 1;
+
+	return n >= 1 && n <= 100 ? n : 1;
+}
+
 /* Waits until the output since offset `from` contains s. */
 static bool
 wait_for(struct child *c, size_t from, const char *s, int ms)
 {
 	int waited;
 
+	ms *= timeout_scale();
 	for (waited = 0; waited < ms; waited += 50) {
 		if (c->out.len > from && memmem(buf_str(&c->out) + from, c->out.len - from, s, strlen(s)))
 			return true;

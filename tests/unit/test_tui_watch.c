@@ -50,9 +50,10 @@ pump(int fd, struct buf *out, int ms)
 static bool
 wait_for(int fd, struct buf *out, size_t from, const char *s)
 {
-	int i;
+	const char *scale = getenv("PERCH_TEST_TIMEOUT_SCALE");
+	int i, tries = 100 * (scale != NULL && atoi(scale) >= 1 && atoi(scale) <= 100 ? atoi(scale) : 1);
 
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < tries; i++) {
 		if (out->len > from && memmem(buf_str(out) + from, out->len - from, s, strlen(s)))
 			return true;
 		if (i % 10 == 9 && write(fd, "\f", 1) != 1)
