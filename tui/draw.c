@@ -191,10 +191,12 @@ fmt_duration(char *out, size_t n, int64_t ms)
 {
 	int64_t s = ms > 0 ? ms / 1000 : 0;
 
+	/* Seconds only in the first minute: a column of counters ticking every
+	 * second is noise on the screen and bytes on a slow SSH link. */
 	if (s < 60)
 		snprintf(out, n, "%ds", (int)s);
 	else if (s < 3600)
-		snprintf(out, n, "%dm%02ds", (int)(s / 60), (int)(s % 60));
+		snprintf(out, n, "%dm", (int)(s / 60));
 	else if (s < 86400)
 		snprintf(out, n, "%dh%02dm", (int)(s / 3600), (int)(s % 3600 / 60));
 	else

@@ -46,7 +46,7 @@ int  put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const c
  * when color, else attributes only.  Needs a started screen. */
 void theme_attrs(const struct theme *t, bool color, attr_t out[ROLE__COUNT]);
 
-/* "1m30s", "4m02s", "2h05m", "3d" */
+/* "12s" (the first minute), "4m", "2h05m", "3d" */
 void fmt_duration(char *out, size_t n, int64_t ms);
 /* "14:02:31" in local time */
 void fmt_clock(char *out, size_t n, int64_t ms, bool seconds);
