@@ -63,6 +63,27 @@ parse(int argc, char **argv, struct watch_opts *o)
 	return EXIT_OK;
 }
 
+/* The header's context: who controls the canaries (the first holder found),
+ * or the directory when nobody does. */
+static void
+watch_context(struct store_dir *sd, const char *dir, char *out, size_t n)
+{
+	char **names = NULL, holder[128];
+	size_t count = store_dir_ops.list(sd, &names), i;
+	bool found = false;
+
+	for (i = 0; i < count; i++) {
+		if (!found && store_dir_holder(sd, names[i], holder, sizeof holder) == ST_OK) {
+			snprintf(out, n, "watching %s", holder);
+			found = true;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!found)
+		snprintf(out, n, "watch %s", dir);
+}
+
 static int
 watch(const char *dir, const char *theme)
 {
@@ -79,7 +100,7 @@ watch(const char *dir, const char *theme)
 		fprintf(stderr, "perch watch: %s\n", err);
 		return EXIT_INFRA;
 	}
-	snprintf(ctx, sizeof ctx, "watch %s", dir);
+	watch_context(sd, dir, ctx, sizeof ctx);
 	tc.context = ctx;
 	t = tui_new(&tc);
 	if (t == NULL) {

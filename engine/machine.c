@@ -80,6 +80,29 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 }
 
 void
+obs_copy(struct obs *dst, const struct obs *src, size_t n_hooks, size_t n_metrics)
+{
+	struct obs keep;
+
+	obs_reset(dst, n_hooks, n_metrics);
+	keep = *dst;
+	*dst = *src;
+	dst->hooks = keep.hooks;
+	dst->values = keep.values;
+	dst->volumes = keep.volumes;
+	dst->has_volume = keep.has_volume;
+	dst->cap_hooks = keep.cap_hooks;
+	dst->cap_metrics = keep.cap_metrics;
+	if (n_hooks > 0)
+		memcpy(dst->hooks, src->hooks, n_hooks * sizeof *dst->hooks);
+	if (n_metrics > 0) {
+		memcpy(dst->values, src->values, n_metrics * sizeof *dst->values);
+		memcpy(dst->volumes, src->volumes, n_metrics * sizeof *dst->volumes);
+		memcpy(dst->has_volume, src->has_volume, n_metrics * sizeof *dst->has_volume);
+	}
+}
+
+void
 obs_fini(struct obs *o)
 {
 	free(o->hooks);
@@ -581,6 +604,9 @@ start_run(struct tk *k, const char *rev)
 	clear_run(st);
 	st->failed_checks = 0;
 	st->approved &= ~(unsigned)CONFIRM_PROMOTION;
+	/* A skip named the revision it was given for (the waiting one). */
+	if (strcmp(rev, st->last_applied) != 0)
+		st->skip_requested = false;
 	copy_id(st->last_applied, sizeof st->last_applied, rev);
 	st->reason[0] = '\0';
 }
@@ -1135,8 +1161,10 @@ gate_rollout(struct tk *k)
 	if (!have(k, NEED_REVISION))
 		return ask(k, NEED_REVISION);
 	rev = k->ob->rev_status == 0 && k->ob->rev.id[0] ? k->ob->rev.id : st->last_applied;
-	if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
+	if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0) {
 		st->approved = 0;	/* a new revision: approvals start over */
+		st->skip_requested = false;	/* and a skip given for another */
+	}
 	if ((k->confirm & CONFIRM_ROLLOUT) && !(st->approved & CONFIRM_ROLLOUT)) {
 		k->o->gate = GATE_ROLLOUT;
 		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
@@ -1248,6 +1276,16 @@ skip_promote(struct tk *k)
 	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", tn_of(k));
 }
 
+/* reference §2.3 step 26: the first step (weight 0, iteration 0, not in
+ * the mirrored phase) runs the pre-rollout hooks instead of the analysis. */
+static bool
+at_first_step(const struct tk *k)
+{
+	const struct canary_status *st = k->st;
+
+	return st->canary_weight == 0 && st->iterations == 0 && !(k->c->mirror && st->mirrored);
+}
+
 static bool
 tick_run(struct tk *k)
 {
@@ -1281,6 +1319,7 @@ tick_run(struct tk *k)
 			clear_run(st);
 			st->failed_checks = 0;
 			st->approved &= ~(unsigned)CONFIRM_PROMOTION;
+			st->skip_requested = false;	/* it named the older revision */
 			set_phase(k, PHASE_PROGRESSING);
 			copy_id(st->last_applied, sizeof st->last_applied, k->ob->rev.id);
 			st->reason[0] = '\0';
@@ -1309,8 +1348,7 @@ tick_run(struct tk *k)
 		rollback(k, st->reason[0] ? st->reason : "failed checks threshold reached");
 		return true;
 	}
-	if (st->canary_weight == 0 && st->iterations == 0 && !(k->c->mirror && st->mirrored) ?
-	    first_step(k) : analyse(k))
+	if (at_first_step(k) ? first_step(k) : analyse(k))
 		return true;
 	if (st->paused)
 		return true;
@@ -1385,6 +1423,13 @@ cmd_promote_step(struct tk *k, const char *actor)
 	}
 	if (st->phase != PHASE_PROGRESSING) {
 		refuse(k, CMD_PROMOTE_STEP, actor, "no step to promote while %s", phase_name(st->phase));
+		return;
+	}
+	if (at_first_step(k) && has_hooks(k->c, HOOK_PRE_ROLLOUT)) {
+		/* Stepping now would send traffic before the pre-rollout
+		 * checks (reference §5.1) and they would never run. */
+		refuse(k, CMD_PROMOTE_STEP, actor,
+		    "the pre-rollout checks have not run yet: the next tick runs them");
 		return;
 	}
 	cmd_ev(k, actor, "Promote one step requested by %s", actor);

@@ -86,6 +86,8 @@ void obs_init(struct obs *o);
 /* Makes room for a canary with these counts and forgets everything. */
 void obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics);
 void obs_fini(struct obs *o);
+/* Copies src (of a canary with these counts) into dst, growing dst. */
+void obs_copy(struct obs *dst, const struct obs *src, size_t n_hooks, size_t n_metrics);
 
 /* Whether the volume guard applies to metric m (cfg->min_requests > 0 and
  * a volume can be measured for it). */

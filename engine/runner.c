@@ -39,6 +39,13 @@
  *     two loses them (they are never duplicated); post-rollout hooks are
  *     called at most once for the same reason.
  *
+ * Slow backends: a tick whose calls take time is suspended before its next
+ * call when another canary is due or a command waits, and resumed after
+ * them (run_tick); cluster events and event webhooks are notifications,
+ * queued and sent between ticks under the same rule (drain_notes).  So a
+ * slow backend of one canary delays the others by one call at most, never
+ * by the sum of its calls.
+ *
  * Locking: `mu` protects the command queue, the published snapshot and
  * every field of a canary the snapshot reads.  Only the runner thread
  * changes canaries, and it calls no provider while holding `mu`.
@@ -49,7 +56,9 @@
  * held by someone else are refreshed the same way in control mode.
  *
  * Control: each canary's lock is taken at start (a corrupt status refuses
- * to start, naming the file), renewed about every RENEW_MS of clock time
+ * control of that canary, naming the file in its snapshot reason and the
+ * log, while the others run; when every canary is corrupt, e.g. the only
+ * one, the start itself is refused), renewed about every RENEW_MS of clock time
  * and before each tick; a canary whose lease was taken over becomes
  * read-only and is never acted on again.  runner_stop saves and releases.
  */
@@ -62,6 +71,7 @@
 
 #include "engine/machine.h"
 #include "engine/runner.h"
+#include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -76,6 +86,7 @@
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
+#define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
 struct rpoint {
@@ -125,6 +136,27 @@ struct rcan {
 	size_t ev_n, ev_head, ev_cap;
 	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
+	struct obs *resume;		/* a suspended tick's observations (reused) */
+	int64_t resume_at;		/* its clock */
+	bool suspended;
+};
+
+/* A notification waiting to be sent: a cluster event (hook < 0) or one
+ * event webhook call.  They are sent soon after the tick, but a slow
+ * receiver never holds up other canaries' ticks. */
+struct note {
+	struct rcan *c;
+	int hook;
+	enum severity sev;
+	enum phase phase;
+	int64_t t;
+	char checksum[72];
+	char msg[MACH_MSG_MAX];
+};
+
+struct hent {
+	int64_t due;
+	struct rcan *c;
 };
 
 struct runner {
@@ -135,7 +167,7 @@ struct runner {
 	size_t n, cap;
 	struct rcan **index;		/* open addressing by key, 2 * cap slots */
 	size_t index_cap;
-	struct rcan **heap;
+	struct hent *heap;
 	size_t hn;
 
 	pthread_t thread;
@@ -172,6 +204,9 @@ struct runner {
 	size_t cap_mq;
 	struct journal_rec rec;
 	struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
+	struct note *notes;		/* ring of pending notifications */
+	size_t note_head, note_n, note_cap;
+	uint64_t notes_dropped;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -196,6 +231,23 @@ key_hash(const char *key)
 	for (; *key; key++)
 		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
 	return (size_t)h;
+}
+
+/* sanitize() with a fast path: printable ASCII, the common case, is what
+ * sanitize would give, copied as it is (bounded by dstsz). */
+static void
+clean(char *dst, size_t dstsz, const char *src)
+{
+	size_t i = 0;
+
+	while (i + 1 < dstsz && (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] < 0x7f)
+		i++;
+	if (src[i] != '\0' && i + 1 < dstsz) {
+		sanitize(dst, dstsz, src, strlen(src));
+		return;
+	}
+	memcpy(dst, src, i);
+	dst[i] = '\0';
 }
 
 static struct rcan *
@@ -236,6 +288,8 @@ set_status_msg(struct runner *r, const char *msg)
 static void
 set_health(struct runner *r, bool *field, bool ok)
 {
+	if (*field == ok)	/* only this thread writes it: no lock to read */
+		return;
 	pthread_mutex_lock(&r->mu);
 	if (*field != ok) {
 		*field = ok;
@@ -244,49 +298,51 @@ set_health(struct runner *r, bool *field, bool ok)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* ---- the deadline heap (runner thread; `due` written under mu) --------- */
+/* ---- the deadline heap (runner thread; `due` written under mu) ---------
+ * Entries carry their deadline, so sifting through 10,000 canaries reads
+ * the heap array and not every canary it passes. */
 
-static bool
-earlier(const struct rcan *a, const struct rcan *b)
-{
-	return a->due < b->due;
-}
-
+/* Moves entry e up from the hole at i to its place. */
 static void
-heap_swap(struct runner *r, size_t i, size_t j)
+heap_up(struct runner *r, size_t i, struct hent e)
 {
-	struct rcan *t = r->heap[i];
-
-	r->heap[i] = r->heap[j];
-	r->heap[j] = t;
-	r->heap[i]->heap = i;
-	r->heap[j]->heap = j;
-}
-
-static void
-heap_up(struct runner *r, size_t i)
-{
-	while (i > 0 && earlier(r->heap[i], r->heap[(i - 1) / 2])) {
-		heap_swap(r, i, (i - 1) / 2);
+	while (i > 0 && e.due < r->heap[(i - 1) / 2].due) {
+		r->heap[i] = r->heap[(i - 1) / 2];
+		r->heap[i].c->heap = i;
 		i = (i - 1) / 2;
 	}
+	r->heap[i] = e;
+	e.c->heap = i;
 }
 
+/* Moves entry e down from the hole at i to its place. */
 static void
-heap_down(struct runner *r, size_t i)
+heap_down(struct runner *r, size_t i, struct hent e)
 {
 	for (;;) {
-		size_t l = 2 * i + 1, m = i;
+		size_t l = 2 * i + 1, m;
 
-		if (l < r->hn && earlier(r->heap[l], r->heap[m]))
-			m = l;
-		if (l + 1 < r->hn && earlier(r->heap[l + 1], r->heap[m]))
-			m = l + 1;
-		if (m == i)
-			return;
-		heap_swap(r, i, m);
+		if (l >= r->hn)
+			break;
+		m = l + 1 < r->hn && r->heap[l + 1].due < r->heap[l].due ? l + 1 : l;
+		if (!(r->heap[m].due < e.due))
+			break;
+		r->heap[i] = r->heap[m];
+		r->heap[i].c->heap = i;
 		i = m;
 	}
+	r->heap[i] = e;
+	e.c->heap = i;
+}
+
+/* Puts e at hole i, then up or down to its place. */
+static void
+heap_place(struct runner *r, size_t i, struct hent e)
+{
+	if (i > 0 && e.due < r->heap[(i - 1) / 2].due)
+		heap_up(r, i, e);
+	else
+		heap_down(r, i, e);
 }
 
 static void
@@ -297,12 +353,8 @@ heap_remove(struct runner *r, struct rcan *c)
 	if (i == NO_HEAP)
 		return;
 	r->hn--;
-	if (i != r->hn) {
-		r->heap[i] = r->heap[r->hn];
-		r->heap[i]->heap = i;
-		heap_down(r, i);
-		heap_up(r, i);
-	}
+	if (i != r->hn)
+		heap_place(r, i, r->heap[r->hn]);
 	c->heap = NO_HEAP;
 }
 
@@ -311,13 +363,12 @@ heap_remove(struct runner *r, struct rcan *c)
 static void
 schedule(struct runner *r, struct rcan *c, int64_t due)
 {
+	struct hent e = { .due = due, .c = c };
+
 	c->due = due;
-	if (c->heap == NO_HEAP) {
-		c->heap = r->hn;
-		r->heap[r->hn++] = c;
-	}
-	heap_down(r, c->heap);
-	heap_up(r, c->heap);
+	if (c->heap == NO_HEAP)
+		c->heap = r->hn++;
+	heap_place(r, c->heap, e);
 }
 
 /* ---- history ----------------------------------------------------------- */
@@ -348,10 +399,10 @@ hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 	p->result = (unsigned char)ch->result;
 }
 
-/* clean: msg is already sanitized. */
+/* is_clean: msg is already sanitized. */
 static void
 hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const char *actor,
-    bool clean)
+    bool is_clean)
 {
 	struct revent *e;
 
@@ -372,9 +423,17 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 		free(e->actor);
 		c->ev_head = (c->ev_head + 1) % c->ev_cap;
 	}
+	/* Exact sizes: 10,000 canaries' histories must stay small. */
+	if (is_clean) {
+		size_t len = strlen(msg);
+
+		e->msg = xmalloc(len + 1);
+		memcpy(e->msg, msg, len + 1);
+	} else {
+		e->msg = sanitize_dup(msg, MACH_MSG_MAX);
+	}
 	e->t_ms = t;
 	e->sev = sev;
-	e->msg = clean ? xstrdup(msg) : sanitize_dup(msg, MACH_MSG_MAX);
 	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
 }
 
@@ -430,6 +489,10 @@ rcan_free(struct rcan *c)
 		free(c->pts[i].p);
 	free(c->pts);
 	free(c->hooks);
+	if (c->resume != NULL) {
+		obs_fini(c->resume);
+		free(c->resume);
+	}
 	canary_cfg_free(c->cfg);
 	free(c);
 }
@@ -509,27 +572,63 @@ journal(struct runner *r, const struct journal_rec *rec)
 		r->cfg.sink(r->cfg.sink_arg, rec);
 }
 
+/* Queues a notification (runner thread).  When the queue is full (a
+ * receiver slower than the events), the oldest is dropped and counted. */
 static void
-event_hooks(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
+note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e, int64_t t,
+    const char *msg)
 {
-	const struct canary_cfg *cfg = c->cfg;
-	size_t i, n = 0;
+	struct note *n;
 
-	if (r->cfg.webhook == NULL)
-		return;
-	for (i = 0; i < cfg->n_hooks && n < r->cap_calls; i++) {
-		if (cfg->hooks[i].type != HOOK_EVENT)
-			continue;
-		r->calls[n] = (struct hook_call){
-			.canary = cfg, .hook = &cfg->hooks[i], .phase = c->st.phase,
-			.checksum = c->st.last_applied, .event_message = e->message,
-			.event_type = e->sev, .event_time_ms = t,
-		};
-		n++;
+	if (r->note_n == r->note_cap && r->note_cap < NOTE_MAX) {
+		size_t ncap = r->note_cap ? r->note_cap * 2 : 16, i;
+		struct note *nn = xreallocarray(NULL, ncap, sizeof *nn);
+
+		for (i = 0; i < r->note_n; i++)
+			nn[i] = r->notes[(r->note_head + i) % r->note_cap];
+		free(r->notes);
+		r->notes = nn;
+		r->note_cap = ncap;
+		r->note_head = 0;
 	}
-	/* Event hooks are notifications: every one is called. */
-	for (i = 0; i < n; i++)
-		r->cfg.webhook->call(r->cfg.webhook_ctx, &r->calls[i], 1, &r->results[i]);
+	if (r->note_n == r->note_cap) {
+		if (r->notes_dropped++ == 0)
+			log_warn("notifications are slower than events: dropping the oldest");
+		r->note_head = (r->note_head + 1) % r->note_cap;
+		r->note_n--;
+	}
+	n = &r->notes[(r->note_head + r->note_n++) % r->note_cap];
+	n->c = c;
+	n->hook = hook;
+	n->sev = e->sev;
+	n->phase = c->st.phase;
+	n->t = t;
+	snprintf(n->checksum, sizeof n->checksum, "%s", c->st.last_applied);
+	snprintf(n->msg, sizeof n->msg, "%s", msg);
+}
+
+/* Sends the oldest pending notification (runner thread, no lock held). */
+static void
+note_send(struct runner *r)
+{
+	struct note *n = &r->notes[r->note_head];
+	const struct canary_cfg *cfg = n->c->cfg;
+
+	if (n->hook < 0) {
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n->sev, n->msg);
+	} else {
+		struct hook_call call = {
+			.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
+			.checksum = n->checksum, .event_message = n->msg,
+			.event_type = n->sev, .event_time_ms = n->t,
+		};
+		struct hook_result res;
+
+		/* Event hooks are notifications: every one is called. */
+		r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res);
+	}
+	r->note_head = (r->note_head + 1) % r->note_cap;
+	r->note_n--;
 }
 
 /* Records one event: history (under mu), journal, sink, cluster, hooks. */
@@ -537,10 +636,10 @@ static void
 publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
 {
 	struct journal_rec *rec = &r->rec;
-
 	char msg[MACH_MSG_MAX];
+	size_t i;
 
-	sanitize(msg, sizeof msg, e->message, strlen(e->message));
+	clean(msg, sizeof msg, e->message);
 	pthread_mutex_lock(&r->mu);
 	hist_event(c, t, e->sev, msg, e->actor, true);
 	r->version++;
@@ -554,12 +653,14 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		snprintf(rec->type, sizeof rec->type, "%s", severity_name(e->sev));
 		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
 		snprintf(rec->message, sizeof rec->message, "%s", msg);
-		sanitize(rec->actor, sizeof rec->actor, e->actor, strlen(e->actor));
+		clean(rec->actor, sizeof rec->actor, e->actor);
 		journal(r, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
-		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, c->cfg, e->sev, msg);
-	event_hooks(r, c, e, t);
+		note_push(r, c, -1, e, t, msg);
+	for (i = 0; r->cfg.webhook != NULL && i < c->cfg->n_hooks; i++)
+		if (c->cfg->hooks[i].type == HOOK_EVENT)
+			note_push(r, c, (int)i, e, t, msg);
 }
 
 static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
@@ -736,7 +837,8 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
 		set_health(r, &r->api_ok, o->rev_status == ST_OK);
-		if (o->rev_status == ST_OK && o->rev.image[0]) {
+		/* c->rev_to is only written on this thread: compared unlocked. */
+		if (o->rev_status == ST_OK && o->rev.image[0] && strcmp(c->rev_to, o->rev.image) != 0) {
 			pthread_mutex_lock(&r->mu);
 			sanitize(c->rev_to, sizeof c->rev_to, o->rev.image, strlen(o->rev.image));
 			pthread_mutex_unlock(&r->mu);
@@ -964,34 +1066,107 @@ renew_all(struct runner *r)
 		renew(r, r->cs[i]);
 }
 
-/* One tick of one canary (runner thread, no lock held). */
+/* Whether someone else waits for the engine: a command, or another
+ * canary's tick that is due (c is the one running, or NULL).  Runner
+ * thread; the heap only changes on this thread. */
+static bool
+others_waiting(struct runner *r, const struct rcan *c, int64_t now)
+{
+	size_t i;
+	bool cmd;
+
+	pthread_mutex_lock(&r->mu);
+	cmd = r->qn > 0;
+	pthread_mutex_unlock(&r->mu);
+	if (cmd)
+		return true;
+	/* The earliest deadline other than c's: the top, or a child of it. */
+	for (i = 0; i < 3 && i < r->hn; i++) {
+		if (r->heap[i].c != c && r->heap[i].due <= now)
+			return true;
+		if (i == 0 && r->heap[0].c != c)
+			break;		/* the top is not c: its children come later */
+	}
+	return false;
+}
+
+/* Sends pending notifications until none are left, or until this round
+ * has taken time (since `since`) and someone else waits.  So a slow
+ * receiver delays the other canaries by one call at most. */
+static void
+drain_notes(struct runner *r, const struct rcan *c, int64_t since)
+{
+	while (r->note_n > 0) {
+		int64_t now = now_ms(r);
+
+		if (now > since && others_waiting(r, c, now))
+			return;
+		note_send(r);
+	}
+}
+
+/* Keeps a tick's observations to resume it later (see run_tick). */
+static void
+suspend(struct rcan *c, const struct obs *o, int64_t at)
+{
+	if (c->resume == NULL) {
+		c->resume = xmalloc(sizeof *c->resume);
+		obs_init(c->resume);
+	}
+	obs_copy(c->resume, o, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->resume_at = at;
+	c->suspended = true;
+}
+
+/* One tick of one canary (runner thread, no lock held).
+ *
+ * A slow backend must not stall the other canaries beyond one call: before
+ * each call after the first, when this round has taken time and another
+ * canary is due (or a command waits), the tick is suspended with what it
+ * has gathered and resumed after them, at its own clock.  The tick is
+ * deterministic in (status, observations, time), so it replays to the same
+ * point; each round makes at least one call, so it always completes. */
 static void
 run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
-	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = now,
+	int64_t at = c->suspended ? c->resume_at : now;
+	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = at,
 		.confirm = r->cfg.confirm };
 	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
+	bool called = false;
 	char err[ERRMSG_MAX];
 	enum need need;
 	int guard;
 
-	if (!renew(r, c))
+	if (!renew(r, c)) {
+		c->suspended = false;
 		return;
+	}
 	if (c->reconcile)
 		reconcile(r, c, now);
 	grow_scratch(r, c->cfg);
-	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (c->suspended)
+		obs_copy(&r->obs, c->resume, c->cfg->n_hooks, c->cfg->n_metrics);
+	else
+		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->suspended = false;
 	for (guard = 0; guard < 32; guard++) {
 		need = machine_tick(&in, &r->out);
 		if (need == NEED_NONE)
 			break;
-		gather(r, c, need, r->out.need_hook, now);
+		if (called && now_ms(r) > now && others_waiting(r, c, now_ms(r))) {
+			suspend(c, &r->obs, at);
+			return;
+		}
+		gather(r, c, need, r->out.need_hook, at);
+		called = true;
 	}
 	c->ticked = true;
 	if (need != NEED_NONE)
 		return;
-	if (apply(r, c, &r->out, now, err))
+	if (apply(r, c, &r->out, at, err))
 		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
+	drain_notes(r, c, now);
 }
 
 /* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
@@ -1159,6 +1334,8 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 		set_status_msg(r, msg);
 		return;
 	}
+	/* A suspended tick was read against the old status: it starts over. */
+	c->suspended = false;
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
@@ -1248,8 +1425,8 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	if (r->hn > 0 && r->heap[0]->due <= now) {
-		struct rcan *c = r->heap[0];
+	if (r->hn > 0 && r->heap[0].due <= now) {
+		struct rcan *c = r->heap[0].c;
 		int64_t due;
 
 		/* It stays at the top of the heap while it ticks (only this
@@ -1258,13 +1435,15 @@ loop_once(struct runner *r)
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
+		if (c->suspended)
+			due = now_ms(r) + 1;	/* after those due now */
 		if (c->control)
 			schedule(r, c, due);
 		else
 			heap_remove(r, c);
 		return true;
 	}
-	if (r->cfg.stop_when_done && !r->cfg.observer && all_done(r)) {
+	if (r->cfg.stop_when_done && !r->cfg.observer && r->note_n == 0 && all_done(r)) {
 		r->finished = true;
 		pthread_cond_broadcast(&r->done_cond);
 		return false;
@@ -1277,12 +1456,18 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
+	if (r->note_n > 0) {		/* after ticks, commands and the UI */
+		pthread_mutex_unlock(&r->mu);
+		drain_notes(r, NULL, now);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
 	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
 	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
 	    r->next_renew < deadline && r->hn > 0)
 		deadline = r->next_renew;
-	if (r->hn > 0 && r->heap[0]->due < deadline)
-		deadline = r->heap[0]->due;
+	if (r->hn > 0 && r->heap[0].due < deadline)
+		deadline = r->heap[0].due;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
 	return true;
 }
@@ -1295,6 +1480,13 @@ engine_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (loop_once(r))
 		;
+	pthread_mutex_unlock(&r->mu);
+	while (r->note_n > 0)		/* what is left is sent before the end */
+		note_send(r);
+	if (r->notes_dropped > 0)
+		log_warn("%llu notifications were dropped (receivers too slow)",
+		    (unsigned long long)r->notes_dropped);
+	pthread_mutex_lock(&r->mu);
 	r->finished = true;
 	pthread_cond_broadcast(&r->done_cond);
 	pthread_mutex_unlock(&r->mu);
@@ -1367,7 +1559,8 @@ int
 runner_start(struct runner *r, char *err, size_t errsz)
 {
 	int64_t now = now_ms(r);
-	size_t i;
+	char first_err[ERRMSG_MAX + 160] = "";
+	size_t i, corrupt = 0;
 	int rc;
 
 	if (err != NULL && errsz > 0)
@@ -1381,10 +1574,23 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	}
 	for (i = 0; i < r->n && !r->cfg.observer; i++) {
 		struct rcan *c = r->cs[i];
+		char cerr[ERRMSG_MAX + 160] = "";
 		int64_t due;
 
-		rc = take_control(r, c, now, err, errsz);
+		rc = take_control(r, c, now, cerr, sizeof cerr);
+		if (rc == ST_CORRUPT && ++corrupt < r->n) {
+			/* Refuse THIS canary only; the others still run. */
+			log_error("%s", cerr);
+			sanitize(c->err, sizeof c->err, cerr, strlen(cerr));
+			if (first_err[0] == '\0')
+				snprintf(first_err, sizeof first_err, "%s", cerr);
+			continue;
+		}
 		if (rc != ST_OK) {
+			/* Another failure, or every canary is corrupt. */
+			if (err != NULL && errsz > 0)
+				snprintf(err, errsz, "%s", rc == ST_CORRUPT && first_err[0] ?
+				    first_err : cerr);
 			release_all(r);
 			return rc;
 		}
@@ -1479,6 +1685,7 @@ runner_free(struct runner *r)
 	free(r->mq);
 	free(r->mv);
 	free(r->tail);
+	free(r->notes);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);

@@ -68,7 +68,11 @@ struct command {
 struct runner *runner_new(const struct runner_config *cfg);
 /* Takes ownership of c.  Before runner_start. */
 void runner_add(struct runner *r, struct canary_cfg *c);
-/* Starts the engine thread.  ST_OK, or an error (e.g. corrupt state: err). */
+/* Starts the engine thread.  ST_OK, or an error (err says which canary and
+ * why).  A corrupt saved status refuses control of that canary only (its
+ * snapshot reason and the log name the file; it stays read-only and counts
+ * as infrastructure in runner_outcome) unless every canary is corrupt, e.g.
+ * the only one: then ST_CORRUPT and nothing starts. */
 int  runner_start(struct runner *r, char *err, size_t errsz);
 /* Queues a command and wakes the engine.  The answer (done, or refused
  * with its reason) appears as the snapshot's status_msg and as an event. */

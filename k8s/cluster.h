@@ -19,7 +19,10 @@
  *   - Services `<svc>`, `<svc>-primary`, `<svc>-canary`, and the router of
  *     spec.provider (k8s/router.c).
  *   - Events: core/v1 Events on the target Deployment with Flagger's texts.
- *   - A Canary that a running Flagger reconciles is refused (ST_REFUSED).
+ *   - A Canary that a running Flagger reconciles is refused (ST_REFUSED): a
+ *     Canary object of that name, not suspended, whose status conditions were
+ *     updated in the last 10 minutes, or while a Flagger Deployment (labels
+ *     app.kubernetes.io/name=flagger or app=flagger) is available.
  *
  * Ownership: k8s_cluster_new() borrows the client (it must outlive the
  * cluster).  Threads: the ops are called from the engine thread; the context

@@ -95,9 +95,16 @@ detail_gates(const struct pen *p, const struct snap_canary *c, int y, int x, int
 	int used = LABEL_W;
 	char buf[192];
 
-	put(p, y, x, w, "hooks", ROLE_DIM);
-	if (c->n_hooks == 0)
-		put(p, y, x + used, w - used, "none", ROLE_DIM);
+	put(p, y, x, w, "gates", ROLE_DIM);
+	if (c->gate != GATE_NONE) {
+		static const char *const what[] = { "", "rollout waits for approval",
+			"promotion waits for approval", "traffic increase refused by its webhook" };
+
+		used += putf(p, y, x + used, w - used, ROLE_PHASE_WAITING, "%s %s   ", G(p, "●", "*"),
+		    what[c->gate]);
+	}
+	if (c->n_hooks == 0 && c->gate == GATE_NONE)
+		put(p, y, x + used, w - used, "no webhooks, no gates", ROLE_DIM);
 	for (i = 0; i < c->n_hooks && used < w; i++) {
 		const struct snap_hook *h = &c->hooks[i];
 		const char *mark = h->last == CHECK_PASS ? G(p, "✓", "ok") :

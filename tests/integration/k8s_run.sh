@@ -160,4 +160,29 @@ grep -q 'Rolling back checkout.default failed checks threshold reached 2' "$TMP/
 grep -Eq '"kind":"check","metric":"error-rate","value":50(\.0*)?,.*"result":"fail"' "$TMP/run3.out" || fail "no failed check: $(grep check "$TMP/run3.out" | tail -2)"
 expect_eq "primary kept" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
 expect_eq "canary scaled down" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" 0
+
+# Without -f, perch run takes the canaries.flagger.app objects (and
+# MetricTemplates) of the namespace: none yet, then the one applied.
+"$PERCH_BIN" run --headless -n default >"$TMP/run4.out" 2>"$TMP/run4.err"
+expect_eq "no canary exit" "$?" 1
+expect_match "no canary" "$(cat "$TMP/run4.err")" 'no Canary in the namespace'
+K apply -f "$TMP/canary.yaml" >/dev/null || fail "kubectl apply canary"
+"$PERCH_BIN" run --headless -n default >"$TMP/run5.out" 2>"$TMP/run5.err"
+expect_eq "cluster canary exit (still Failed)" "$?" 1
+grep -Eq "no Canary|error" "$TMP/run5.err" && fail "the Canary of the namespace was not used: $(cat "$TMP/run5.err")"
+expect_eq "cluster canary: nothing changed" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
+
+# The interactive front end of perch run, in a real terminal (tmux): it
+# shows the canary and quits on q (confirmed with y).
+tmux -L "$sock" new-session -d -x 120 -y 30 \
+	"TERM=xterm-256color '$PERCH_BIN' run -f '$TMP/canary.yaml'; echo \$? >'$TMP/tui.rc'; sleep 5"
+WAIT_SECS=15 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Failed" ||
+	fail "perch run (TUI) did not show the canary: $(tmux -L "$sock" capture-pane -p)"
+tmux -L "$sock" send-keys q
+sleep 0.3
+tmux -L "$sock" send-keys y
+WAIT_SECS=10 wait_for test -s "$TMP/tui.rc" || fail "perch run (TUI) did not quit: $(tmux -L "$sock" capture-pane -p)"
+tmux -L "$sock" kill-server 2>/dev/null
+expect_match "perch run (TUI) exit" "$(cat "$TMP/tui.rc")" '^[01]$'
+expect_eq "lease released by the TUI run" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
 exit 0

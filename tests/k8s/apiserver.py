@@ -17,8 +17,9 @@ by driving it with the real `kubectl`:
 Discovery (legacy and aggregated), a minimal OpenAPI v3 index, resourceVersion /
 generation / uid / creationTimestamp, 401/403/404/409/410/422 Status objects,
 merge, JSON and strategic merge patch, watch streams, label and field
-selectors, bearer tokens for a read-write and a read-only identity, TLS with a
-generated CA, an audit log and fault injection.
+selectors, bearer tokens (or, with TLS, client certificates with CN rw / ro) for a
+read-write and a read-only identity, TLS with a generated CA, an audit log and
+fault injection.
 
 Usage:
   python3 tests/k8s/apiserver.py [--port N] [--token-rw TOKEN] [--token-ro TOKEN]
@@ -985,6 +986,12 @@ class Handler(BaseHTTPRequestHandler):
                 return "rw"
             if tok == srv.token_ro:
                 return "ro"
+            return "-"
+        cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+        for rdn in (cert or {}).get("subject", ()):
+            for k, v in rdn:
+                if k == "commonName" and v in ("rw", "ro"):
+                    return v
         return "-"
 
     def do_GET(self):
@@ -1337,25 +1344,36 @@ class Server(ThreadingHTTPServer):
 # TLS and kubeconfig
 
 def make_certs(d):
-    """A CA and a server certificate for 127.0.0.1/localhost, made once per directory."""
+    """A CA, a server certificate for 127.0.0.1/localhost, and client
+    certificates with CN rw and ro (rw.crt/rw.key, ro.crt/ro.key), made once
+    per directory."""
     os.makedirs(d, exist_ok=True)
     ca_key, ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
     key, crt = os.path.join(d, "server.key"), os.path.join(d, "server.crt")
-    if all(os.path.exists(p) for p in (ca_key, ca_crt, key, crt)):
+    names = [ca_key, ca_crt, key, crt] + [os.path.join(d, u + x) for u in ("rw", "ro")
+                                           for x in (".crt", ".key")]
+    if all(os.path.exists(p) for p in names):
         return ca_crt, crt, key
-    run = lambda *a: subprocess.run(a, check=True, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+
+    def run(*a):
+        subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def signed(name, cn, ext_text):
+        k, c = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+        csr, ext = os.path.join(d, name + ".csr"), os.path.join(d, name + ".ext")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", k, "-out", csr,
+            "-subj", "/CN=" + cn)
+        with open(ext, "w") as f:
+            f.write(ext_text)
+        run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+            "-CAcreateserial", "-out", c, "-days", "30", "-extfile", ext)
+
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
         "-out", ca_crt, "-days", "30", "-subj", "/CN=perch-test-ca")
-    csr = os.path.join(d, "server.csr")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
-        "-subj", "/CN=perch-test-apiserver")
-    ext = os.path.join(d, "server.ext")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-        "-CAcreateserial", "-out", crt, "-days", "30", "-extfile", ext)
+    signed("server", "perch-test-apiserver", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+           "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    for user in ("rw", "ro"):
+        signed(user, user, "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
     return ca_crt, crt, key
 
 
@@ -1411,6 +1429,8 @@ def main():
         ca_crt, crt, key = make_certs(a.tls_dir)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(crt, key)
+        ctx.load_verify_locations(ca_crt)
+        ctx.verify_mode = ssl.CERT_OPTIONAL    # client certificates: CN rw or ro
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         scheme = "https"
     port = srv.server_address[1]

@@ -58,6 +58,20 @@ add_event(struct snap_canary *c, int64_t ago_s, enum severity sev, const char *m
 	e->actor = xstrdup(actor);
 }
 
+static void
+add_hook(struct snap_canary *c, const char *name, enum hook_type t, enum check_result last,
+    const char *msg)
+{
+	struct snap_hook *h;
+
+	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
+	h = &c->hooks[c->n_hooks++];
+	h->name = xstrdup(name);
+	h->type = t;
+	h->last = last;
+	h->message = xstrdup(msg);
+}
+
 static struct snap_canary *
 add_canary(struct snapshot *s, const char *name, enum phase ph, int weight, int step)
 {
@@ -109,6 +123,8 @@ fixture_canaries(struct snapshot *s)
 	c = add_canary(s, "payments", PHASE_WAITING_PROMOTION, 50, 5);
 	c->gate = GATE_PROMOTION;
 	c->phase_since_ms = NOW - 242000;
+	add_hook(c, "acceptance-test", HOOK_PRE_ROLLOUT, CHECK_PASS, "");
+	add_hook(c, "load-test", HOOK_ROLLOUT, CHECK_PASS, "");
 	add_metric(c, "request-success-rate", METRIC_SUCCESS_RATE, true, 99, 99.9, 0.05, 20, -1, -1);
 	add_metric(c, "request-duration", METRIC_DURATION, false, 500, 180, 10, 20, -1, -1);
 
@@ -117,6 +133,8 @@ fixture_canaries(struct snapshot *s)
 	c->phase_since_ms = NOW - 12000;
 	free(c->reason);
 	c->reason = xstrdup("request-success-rate 91.2% < 99% (5 of 5 checks)");
+	add_hook(c, "smoke", HOOK_ROLLOUT, CHECK_FAIL, "HTTP 500: upstream connect error");
+	add_hook(c, "notify-slack", HOOK_POST_ROLLOUT, CHECK_NODATA, "");
 	add_metric(c, "request-success-rate", METRIC_SUCCESS_RATE, true, 99, 99.5, 0.2, 30, 25, -1);
 	add_metric(c, "request-duration", METRIC_DURATION, false, 500, 300, 40, 30, 27, -1);
 	add_event(c, 40, SEV_WARNING, "Halt checkout.shop advancement success rate 95.00% < 99%", "");

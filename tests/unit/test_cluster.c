@@ -413,6 +413,23 @@ test_routing_from_spec(void **state)
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
 	json_decref(o);
+
+	/* A Gateway that has not accepted the route's generation halts the read. */
+	{
+		struct canary_cfg c = cfg_for("gatewayapi:v1");
+		struct k8s_err e;
+
+		c.name = (char *)"search";
+		c.service = (char *)"search";
+		o = get(f, K8S_RES(HTTPROUTES_V1), "search");
+		json_object_set_new(o, "status", json_pack("{s:[{s:{s:s}, s:[{s:s, s:s, s:I}]}]}",
+		    "parents", "parentRef", "name", "public", "conditions", "type", "Accepted",
+		    "status", "False", "observedGeneration", json_integer_value(jpath(o, "metadata.generation"))));
+		assert_int_equal(k8s_update_status(f->c, K8S_RES(HTTPROUTES_V1), "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_AGAIN);
+		assert_non_null(strstr(err, "HTTPRoute search.shop parent public is not ready (status: False"));
+	}
 }
 
 static void
@@ -431,6 +448,29 @@ test_refuses_flagger(void **state)
 	apply(f, K8S_RES(CANARIES), "shop", json);
 	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_REFUSED);
 	assert_non_null(strstr(err, "reconciled by a running Flagger"));
+
+	/* Suspended in Flagger: perch may take it. */
+	{
+		json_t *p = json_pack("{s:{s:b}}", "spec", "suspend", 1);
+		struct k8s_err e;
+
+		assert_int_equal(k8s_patch(f->c, K8S_RES(CANARIES), "shop", "checkout", K8S_PATCH_MERGE, p, NULL, &e), ST_OK);
+		json_decref(p);
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
+		/* A Canary with an old status, while a Flagger Deployment runs. */
+		p = json_pack("{s:{s:b}}", "spec", "suspend", 0);
+		assert_int_equal(k8s_patch(f->c, K8S_RES(CANARIES), "shop", "checkout", K8S_PATCH_MERGE, p, NULL, &e), ST_OK);
+		json_decref(p);
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_OK);
+		apply(f, K8S_RES(NAMESPACES), NULL, "{\"metadata\":{\"name\":\"flagger-system\"}}");
+		apply(f, K8S_RES(DEPLOYMENTS), "flagger-system", "{\"metadata\":{\"name\":\"flagger\","
+		    "\"labels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"spec\":{\"replicas\":1,"
+		    "\"selector\":{\"matchLabels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"template\":"
+		    "{\"metadata\":{\"labels\":{\"app.kubernetes.io/name\":\"flagger\"}},\"spec\":"
+		    "{\"containers\":[{\"name\":\"flagger\",\"image\":\"flagger:1.44\"}]}}}}");
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_REFUSED);
+		assert_non_null(strstr(err, "Flagger runs in this cluster (deployment flagger-system/flagger)"));
+	}
 }
 
 int

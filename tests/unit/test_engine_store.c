@@ -2,7 +2,8 @@
  * (app/store_dir.c) and the simulator: a controller runs the checkout
  * canary; a second controller finds it locked and shows it read-only with
  * the holder; a watcher (observer mode, read-only store) draws it from the
- * files; a corrupted status file refuses control naming the file. */
+ * files; a corrupted status file refuses control naming the file: the
+ * whole start when it is the only canary, that canary alone otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -253,12 +254,105 @@ test_store_corrupt(void **state)
 	env_fini(&e);
 }
 
+/* Truncates the saved status of "shop/<name>" to half its size. */
+static void
+truncate_status(const struct env *e, const char *name)
+{
+	char path[160];
+	FILE *f;
+	long size;
+
+	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(path, size / 2), 0);
+}
+
+static long
+status_size(const struct env *e, const char *name)
+{
+	char path[160];
+	FILE *f;
+	long size;
+
+	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	return size;
+}
+
+static bool
+cart_succeeded(const struct snapshot *s)
+{
+	return s->n_canaries == 2 && s->canaries[1].phase == PHASE_SUCCEEDED &&
+	    s->canaries[1].n_events > 5;
+}
+
+/* Two canaries, one with a corrupt status: that one is refused (reason in
+ * its snapshot, commands refused, file untouched), the other rolls out. */
+static void
+test_store_corrupt_one_of_two(void **state)
+{
+	struct env e;
+	struct store_dir *a;
+	struct runner *r;
+	struct snapshot *s;
+	struct canary_cfg *cart;
+	struct command cmd = { .kind = CMD_PAUSE };
+	char err[256];
+	long size;
+
+	(void)state;
+	env_init(&e);
+	a = store_dir_open(e.dir, false, err, sizeof err);
+	r = new_runner(&e, a, false, true, true);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_free(r);
+	store_dir_close(a);
+	truncate_status(&e, "checkout");
+	size = status_size(&e, "checkout");
+
+	a = store_dir_open(e.dir, false, err, sizeof err);
+	r = new_runner(&e, a, false, true, true);
+	cart = scenario_canary(SCN_HEALTHY, "shop", "cart", 0);
+	assert_int_equal(sim_world_add(e.w, cart, SCN_HEALTHY, err, sizeof err), ST_OK);
+	runner_add(r, cart);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	s = await(r, shows_corrupt);
+	assert_non_null(strstr(s->canaries[0].reason, "refusing to control it"));
+	assert_true(s->canaries[1].can_control);
+	snapshot_unref(s);
+	snprintf(cmd.canary, sizeof cmd.canary, "shop/checkout");
+	snprintf(cmd.actor, sizeof cmd.actor, "alice@host");
+	runner_command(r, &cmd);
+	s = await(r, refused);
+	assert_non_null(strstr(s->status_msg, "corrupted state"));
+	snapshot_unref(s);
+	s = await(r, cart_succeeded);
+	snapshot_unref(s);
+	runner_wait(r);		/* done: the corrupt one does not keep it running */
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	store_dir_close(a);
+	assert_int_equal(status_size(&e, "checkout"), size);	/* never overwritten */
+	env_fini(&e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_control_watch),
 		cmocka_unit_test(test_store_corrupt),
+		cmocka_unit_test(test_store_corrupt_one_of_two),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1004,6 +1004,99 @@ test_transitions(void **state)
 	}
 }
 
+/* ---- review rows: commands and what the tick does after them ------------ */
+
+static void p_pre_hook(struct canary_cfg *c, struct world *w) { (void)w; add_hook(c, "smoke", HOOK_PRE_ROLLOUT); }
+static void p_canary_unready(struct canary_cfg *c, struct world *w) { (void)c; w->canary_ready = false; }
+static void p_canary_slow_fixed(struct canary_cfg *c, struct world *w) { (void)c; w->canary_ready = true; }
+static void p_v3_ready(struct canary_cfg *c, struct world *w)
+{
+	(void)c;
+	strcpy(w->rev, "v3");
+	w->canary_ready = true;
+}
+
+struct review_row {
+	const char *name;
+	void (*prep)(struct canary_cfg *, struct world *);	/* before start */
+	int cmd_at;						/* after this tick (v2 from 30 s) */
+	enum command_kind cmd;
+	bool refused;
+	const char *text;					/* in the command's events */
+	void (*change)(struct canary_cfg *, struct world *);	/* after the command */
+	int until;						/* ticks every 30 s */
+	enum phase phase;
+	int weight;
+	int promotions;
+	unsigned confirm;
+	bool skip_after;					/* st.skip_requested at the end */
+};
+
+static const struct review_row review_rows[] = {
+	/* Pre-rollout hooks run before any traffic reaches the canary
+	 * (reference §2.3 step 26, §5.1): a manual step must not skip them. */
+	{ "promote step at the first step waits for the pre-rollout hooks", p_pre_hook, 30,
+	  CMD_PROMOTE_STEP, true, "the pre-rollout checks have not run", NULL, 60,
+	  PHASE_PROGRESSING, 10, 0, 0, false },
+	{ "promote step at the first step without pre-rollout hooks moves", NULL, 30,
+	  CMD_PROMOTE_STEP, false, "Promote one step requested by alice@host", NULL, 30,
+	  PHASE_PROGRESSING, 10, 0, 0, false },
+	/* A skip names a revision: a newer one is analysed. */
+	{ "skip analysis does not carry over to a newer revision", p_canary_unready, 60,
+	  CMD_SKIP, false, "Skip analysis of revision v2", p_v3_ready, 150,
+	  PHASE_PROGRESSING, 20, 0, 0, false },
+	{ "skip analysis of the waiting revision promotes it", p_canary_unready, 60,
+	  CMD_SKIP, false, "Skip analysis of revision v2", p_canary_slow_fixed, 90,
+	  PHASE_SUCCEEDED, 0, 1, 0, false },
+	{ "skip analysis in Waiting does not carry over to a newer waiting revision", NULL, 30,
+	  CMD_SKIP, false, "Skip analysis of revision v2", p_v3, 60,
+	  PHASE_WAITING, 0, 0, CONFIRM_ROLLOUT, false },
+	{ "skip analysis in Waiting is kept for that revision", NULL, 30,
+	  CMD_SKIP, false, "Skip analysis of revision v2", NULL, 60,
+	  PHASE_PROGRESSING, 0, 0, CONFIRM_ROLLOUT, true },
+};
+
+static void
+test_review(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof review_rows / sizeof review_rows[0]; i++) {
+		const struct review_row *row = &review_rows[i];
+		struct canary_cfg *c = checkout_cfg();
+		struct canary_status st, before;
+		struct world w;
+		int t;
+
+		world_init(&w);
+		if (row->prep)
+			row->prep(c, &w);
+		machine_status_init(&st, 0);
+		tick(&w, c, &st, 0, row->confirm);
+		strcpy(w.rev, "v2");
+		for (t = 30; t <= row->cmd_at; t += 30)
+			tick(&w, c, &st, S(t), row->confirm);
+		before = st;
+		command(&w, c, &st, S(row->cmd_at), row->cmd, row->confirm);
+		if (w.out.refused != row->refused || !has_event(&w, row->text))
+			fail_msg("%s: refused %d, first event: %s", row->name, w.out.refused,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		if (row->refused)
+			assert_memory_equal(&st, &before, sizeof st);
+		if (row->change)
+			row->change(c, &w);
+		for (t = row->cmd_at + 30; t <= row->until; t += 30)
+			tick(&w, c, &st, S(t), row->confirm);
+		if (st.phase != row->phase || st.canary_weight != row->weight ||
+		    w.promotions != row->promotions || st.skip_requested != row->skip_after)
+			fail_msg("%s: %s weight %d promotions %d, first event: %s", row->name,
+			    phase_name(st.phase), st.canary_weight, w.promotions,
+			    w.out.n_ev ? w.out.ev[0].message : "-");
+		canary_cfg_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -1023,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_command_effects),
+		cmocka_unit_test(test_review),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -460,12 +460,66 @@ test_watch(void **state)
 	json_decref(o);
 }
 
+static char *
+b64_file(const char *path)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n, i, o = 0;
+	char *in = slurp(path, &n), *out = calloc(1, n / 3 * 4 + 8);
+	unsigned v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned char)in[i] << 16 | (i + 1 < n ? (unsigned char)in[i + 1] << 8 : 0) |
+		    (i + 2 < n ? (unsigned char)in[i + 2] : 0);
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	free(in);
+	return out;
+}
+
+/* A client over the kubeconfig text `user` (the YAML of one user entry). */
+static int
+tls_get(struct apiserver *srv, const char *tlsdir, const char *user, bool write, struct k8s_err *e)
+{
+	char text[16384];
+	struct k8s_config *cfg;
+	struct k8s_client *c;
+	struct buf err;
+	json_t *got = NULL, *o;
+	int st;
+
+	snprintf(text, sizeof text, "clusters:\n- name: t\n  cluster:\n    server: %s\n"
+	    "    certificate-authority: %s/ca.crt\nusers:\n- name: u\n  user:\n%s"
+	    "contexts:\n- name: x\n  context: {cluster: t, user: u}\ncurrent-context: x\n",
+	    srv->url, tlsdir, user);
+	buf_init(&err, 512);
+	if (k8s_config_parse("tls", text, strlen(text), NULL, &cfg, &err) != ST_OK)
+		fail_msg("kubeconfig: %s", buf_str(&err));
+	assert_int_equal(k8s_client_new(cfg, NULL, &c, &err), ST_OK);
+	if (write) {
+		o = cm("from-cert", "1");
+		st = k8s_create(c, K8S_RES(CONFIGMAPS), "default", o, NULL, e);
+		json_decref(o);
+	} else {
+		st = k8s_get(c, K8S_RES(NAMESPACES), NULL, "default", &got, e);
+	}
+	json_decref(got);
+	k8s_client_free(c);
+	k8s_config_free(cfg);
+	buf_fini(&err);
+	return st;
+}
+
 static void
 test_tls(void **state)
 {
+	struct apiserver srv;
+	char tlsdir[128], user[12000], path[256], *crt, *key, cwd[200];
+	const char *args[] = { "--tls-dir", tlsdir, "--token-rw", "exec-token-x", NULL };
 	struct fixture f;
-	char tlsdir[128];
-	const char *args[] = { "--tls-dir", tlsdir, NULL };
 	struct k8s_config *cfg;
 	struct k8s_client *c;
 	struct k8s_err e;
@@ -473,8 +527,9 @@ test_tls(void **state)
 
 	(void)state;
 	snprintf(tlsdir, sizeof tlsdir, "/tmp/perch-tls-%d", (int)getpid());
-	assert_int_equal(apiserver_start(&f.srv, args), 0);
-	assert_non_null(strstr(f.srv.url, "https://127.0.0.1:"));
+	assert_int_equal(apiserver_start(&srv, args), 0);
+	assert_non_null(strstr(srv.url, "https://127.0.0.1:"));
+	f.srv = srv;
 	c = client(&f, NULL, NULL, &cfg);
 	assert_int_equal(k8s_get(c, K8S_RES(NAMESPACES), NULL, "default", &got, &e), ST_OK);
 	json_decref(got);
@@ -496,8 +551,51 @@ test_tls(void **state)
 	json_decref(got);
 	k8s_client_free(c);
 	k8s_config_free(cfg);
-	apiserver_stop(&f.srv);
-	snprintf(tlsdir + 100, 28, "%s", "");
+
+	/* Client certificates: files (rw) and -data (ro). */
+	snprintf(user, sizeof user, "    client-certificate: %s/rw.crt\n    client-key: %s/rw.key\n",
+	    tlsdir, tlsdir);
+	assert_int_equal(tls_get(&srv, tlsdir, user, true, &e), ST_OK);
+	snprintf(path, sizeof path, "%s/ro.crt", tlsdir);
+	crt = b64_file(path);
+	snprintf(path, sizeof path, "%s/ro.key", tlsdir);
+	key = b64_file(path);
+	snprintf(user, sizeof user, "    client-certificate-data: %s\n    client-key-data: %s\n", crt, key);
+	free(crt);
+	free(key);
+	assert_int_equal(tls_get(&srv, tlsdir, user, false, &e), ST_OK);
+	assert_int_equal(tls_get(&srv, tlsdir, user, true, &e), ST_AUTH);
+	assert_int_equal(e.http, 403);
+	/* insecure-skip-tls-verify without the CA. */
+	{
+		char text[1024];
+		struct buf err;
+
+		snprintf(text, sizeof text, "clusters:\n- name: t\n  cluster: {server: '%s', "
+		    "insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: exec-token-x}\n"
+		    "contexts:\n- name: x\n  context: {cluster: t, user: u}\ncurrent-context: x\n", srv.url);
+		buf_init(&err, 256);
+		assert_int_equal(k8s_config_parse("insecure", text, strlen(text), NULL, &cfg, &err), ST_OK);
+		assert_int_equal(k8s_client_new(cfg, NULL, &c, &err), ST_OK);
+		assert_int_equal(k8s_get(c, K8S_RES(NAMESPACES), NULL, "default", &got, &e), ST_OK);
+		json_decref(got);
+		k8s_client_free(c);
+		k8s_config_free(cfg);
+		buf_fini(&err);
+	}
+	/* No credentials at all: 401. */
+	assert_int_equal(tls_get(&srv, tlsdir, "    {}\n", false, &e), ST_AUTH);
+	assert_int_equal(e.http, 401);
+	/* An exec plugin whose token is the read-write one. */
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	snprintf(user, sizeof user, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	    "      command: %s/tests/data/k8s/exec-plugin.sh\n      args: [token, v1]\n", cwd);
+	assert_int_equal(tls_get(&srv, tlsdir, user, false, &e), ST_OK);
+	assert_int_equal(apiserver_audit_count(&srv, "GET /api/v1/namespaces/default rw 200"), 4);
+	assert_int_equal(apiserver_audit_count(&srv, "POST /api/v1/namespaces/default/configmaps rw 201"), 1);
+	assert_int_equal(apiserver_audit_count(&srv, "GET /api/v1/namespaces/default ro 200"), 1);
+
+	apiserver_stop(&srv);
 	{
 		char cmd[160];
 

@@ -140,6 +140,23 @@ test_lease(void **state)
 
 	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder), ST_OK);
 	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_OK);
+	/* The store's own thread renews a held lease (every third of 3 s). */
+	{
+		struct store_k8s *q = store_k8s_open(f->c, false, 3);
+		struct k8s_err e;
+		json_t *l1, *l2;
+
+		assert_int_equal(store_k8s_ops.acquire(q, "default/renewed", "quinn@box", holder, sizeof holder), ST_OK);
+		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l1, &e), ST_OK);
+		usleep(1600000);
+		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l2, &e), ST_OK);
+		assert_string_not_equal(json_string_value(json_object_get(json_object_get(l1, "spec"), "renewTime")),
+		    json_string_value(json_object_get(json_object_get(l2, "spec"), "renewTime")));
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(l2, "spec"), "leaseDurationSeconds")), 3);
+		json_decref(l1);
+		json_decref(l2);
+		store_k8s_close(q);
+	}
 	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_LOCKED);
 	assert_non_null(strstr(holder, "alice@box pid "));
 	assert_int_equal(store_k8s_ops.release(a, KEY), ST_OK);

@@ -219,6 +219,9 @@ test_control_rollback_and_quit(void **state)
 	assert_true(strncmp(cmds, "rollback shop/checkout tester@", 30) == 0);
 	assert_null(strchr(cmds, '\n') == NULL ? NULL : strchr(strchr(cmds, '\n') + 1, '\n'));
 	mark = c.out.len;
+	type(&c, "t");
+	assert_true(wait_for(&c, mark, "theme: light", 2000));
+	mark = c.out.len;
 	type(&c, "\004\013");			/* Ctrl-D, Ctrl-K: nothing */
 	type(&c, "q");
 	assert_true(wait_for(&c, mark, "quit perch?", 2000));

@@ -153,6 +153,7 @@ test_watch_follows_read_only(void **state)
 	buf_init(&out, 0);
 	pid = start_watch(dir, &master);
 	assert_true(wait_for(master, &out, 0, "READ-ONLY"));
+	assert_true(wait_for(master, &out, 0, "watching alice@laptop"));	/* who controls */
 	assert_true(wait_for(master, &out, 0, "checkout"));
 	assert_true(wait_for(master, &out, 0, "30%"));
 	assert_true(wait_for(master, &out, 0, "Advance checkout.shop canary weight 30"));
