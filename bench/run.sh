@@ -5,10 +5,6 @@
 # (arguments for one benchmark, optional).
 set -u
 : "${PERCH_BUILD:?PERCH_BUILD must name the build directory}"
-# bench/tui drives the perch binary in a pseudo-terminal.
-if [ -n "${PERCH_BIN:-}" ] && [ -z "${BENCH_ARGS_tui+set}" ]; then
-	BENCH_ARGS_tui=$PERCH_BIN
-fi
 status=0
 for bin in "$PERCH_BUILD"/bench/*; do
 	[ -x "$bin" ] || continue
