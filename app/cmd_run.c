@@ -357,6 +357,10 @@ execute(struct run *rn)
 		rc.sink_arg = stdout;
 	} else {
 		t = tui_new(&tc);
+		if (t == NULL) {
+			fprintf(stderr, "perch run: cannot create the wake pipe\n");
+			return EXIT_INFRA;
+		}
 		rc.notify = tui_notify;
 		rc.notify_arg = t;
 	}
