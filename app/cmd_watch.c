@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "app/clock_file.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
@@ -40,23 +41,26 @@ parse(int argc, char **argv, struct watch_opts *o)
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
-		case 0x200: o->dir = optarg; continue;
-		case 0x201: o->theme = optarg; continue;
-		case 0x202: o->kubeconfig = optarg; continue;
-		case 0x203: o->context = optarg; continue;
-		case 'n': o->ns = optarg; continue;
-		case ':': return cli_usage_error("watch", "option '%s' needs an argument", argv[optind - 1]);
-		default: break;
+		case 0x200: rc = cli_take_value("watch", "--state-dir", CLI_VAL_DIR, optarg, &o->dir); break;
+		case 0x201: rc = cli_take_value("watch", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
+		case 0x202:
+			rc = cli_take_value("watch", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig);
+			break;
+		case 0x203: rc = cli_take_value("watch", "--context", CLI_VAL_NAME, optarg, &o->context); break;
+		case 'n': rc = cli_take_value("watch", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		default:
+			switch (cli_common_option("watch", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("watch", c, argv);
+			}
 		}
-		switch (cli_common_option("watch", c, optarg)) {
-		case CLI_OPT_HANDLED: break;
-		case CLI_OPT_HELP: return -1;
-		default: return cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
-		}
+		if (rc != EXIT_OK)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
