@@ -173,28 +173,36 @@ sd_mkdirs(const struct store_dir *sd, const char *canary, char *err)
 	return mkdir_one(path, err);
 }
 
-/* mkdir -p */
+/* Creates the state directory itself, never its parents: a mistyped path
+ * is reported, not silently made into a tree. */
 static int
-mkdir_parents(const char *dir, char *err, size_t errsz)
+make_state_dir(const char *dir, char *err, size_t errsz)
 {
-	char *p = xstrdup(dir), *s;
-	int st = ST_OK;
+	char *parent, *slash;
 
-	for (s = p + 1; st == ST_OK; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			snprintf(err, errsz, "cannot create %s: %s", p, strerror(errno));
-			st = ST_IO;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
+	if (mkdir(dir, 0777) == 0) {
+		sync_parent(dir);
+		return ST_OK;
 	}
-	free(p);
-	return st;
+	if (errno == EEXIST)
+		return ST_OK;
+	if (errno != ENOENT) {
+		snprintf(err, errsz, "cannot create state directory %s: %s", dir, strerror(errno));
+		return ST_IO;
+	}
+	parent = xstrdup(dir);
+	for (slash = parent + strlen(parent) - 1; slash > parent && *slash == '/'; slash--)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	snprintf(err, errsz, "cannot create state directory %s: its parent %s does not exist "
+	    "(perch creates only the last component; create the parent first)", dir,
+	    slash != NULL ? parent : ".");
+	free(parent);
+	return ST_NOTFOUND;
 }
 
 /* Reads a whole file (at most max bytes) with O_RDONLY. */
@@ -778,7 +786,7 @@ store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
 		snprintf(err, errsz, "no state directory given");
 		return NULL;
 	}
-	if (!read_only && mkdir_parents(dir, err, errsz) != ST_OK)
+	if (!read_only && make_state_dir(dir, err, errsz) != ST_OK)
 		return NULL;
 	if (stat(dir, &sb) != 0) {
 		snprintf(err, errsz, "state directory %s: %s", dir, strerror(errno));

@@ -54,9 +54,10 @@
 
 struct store_dir;
 
-/* Opens the state directory.  Read-write: creates it (and parents) when
- * missing.  Read-only: the directory must exist.  NULL with err filled on
- * failure. */
+/* Opens the state directory.  Read-write: creates it when missing, but
+ * only when its parent exists (never a whole tree: a mistyped path is an
+ * error naming the missing parent).  Read-only: the directory must exist,
+ * and nothing is ever created.  NULL with err filled on failure. */
 struct store_dir *store_dir_open(const char *dir, bool read_only, char *err, size_t errsz);
 /* Releases every lock still held and frees the handle.  NULL is fine. */
 void store_dir_close(struct store_dir *sd);

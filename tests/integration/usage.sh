@@ -52,6 +52,7 @@ rows=(
 	"0|no canaries with saved state|status"
 	"3|$TMP/missing.*No such file|status --state-dir $TMP/missing"
 	"3|$TMP/missing.*No such file|watch --state-dir $TMP/missing"
+	"3|its parent $TMP/nope does not exist|demo --headless --speed max --scenario healthy --state-dir $TMP/nope/state"
 )
 for row in "${rows[@]}"; do
 	IFS='|' read -r want re words <<<"$row"
@@ -66,4 +67,12 @@ for row in "${rows[@]}"; do
 	expect_eq "perch $words: one line" "$(printf '%s\n' "$err" | wc -l)" 1
 	expect_match "perch $words: says who" "$err" "^perch ${args[0]}: "
 done
+# Read-only commands never create the state directory, and a controller
+# creates only its last component.
+[ -e "$TMP/missing" ] && fail "status/watch created $TMP/missing"
+[ -e "$TMP/nope" ] && fail "demo created $TMP/nope"
+[ -e "$TMP/xdg" ] && fail "status created the default state directory"
+"$PERCH_BIN" demo --headless --speed max --scenario healthy --state-dir "$TMP/empty/state" >/dev/null ||
+	fail "demo with a state directory whose parent exists"
+[ -d "$TMP/empty/state/shop" ] || fail "demo did not save in $TMP/empty/state"
 exit 0

@@ -1031,6 +1031,95 @@ test_default_path(void **state)
 	free(p);
 }
 
+/* ---- opening: what is created ------------------------------------------ */
+
+/* Each row opens ROOT/path (ROOT holds "exists/" and the file "afile"). */
+static const struct open_row {
+	const char *path;
+	bool read_only;
+	bool ok;
+	const char *err;	/* in the message when !ok */
+	const char *made;	/* ROOT/made exists afterwards ("" = nothing new) */
+} open_rows[] = {
+	{ "exists", false, true, NULL, "" },
+	{ "exists/", false, true, NULL, "" },
+	{ "new", false, true, NULL, "new" },
+	{ "exists/new/", false, true, NULL, "exists/new" },
+	{ "missing/new", false, false, "its parent ROOT/missing does not exist", "" },
+	{ "missing/deeper/new/", false, false, "its parent ROOT/missing/deeper does not exist", "" },
+	{ "afile/new", false, false, "Not a directory", "" },
+	{ "afile", false, false, "not a directory", "" },
+	{ "exists", true, true, NULL, "" },
+	{ "new", true, false, "ROOT/new: No such file or directory", "" },
+	{ "missing/new", true, false, "ROOT/missing/new: No such file or directory", "" },
+	{ "afile", true, false, "not a directory", "" },
+};
+
+static char *
+listing(const char *dir)
+{
+	char *cmd = xasprintf("cd '%s' && find . | sort", dir), line[512];
+	FILE *f = popen(cmd, "r");
+	struct buf b;
+
+	buf_init(&b, 0);
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		buf_append(&b, line, strlen(line));
+	if (f != NULL)
+		pclose(f);
+	free(cmd);
+	return b.data != NULL ? buf_take(&b) : xstrdup("");
+}
+
+static void
+test_open_creates_only_the_last_component(void **state)
+{
+	const char *root = *state;
+	char *p = xasprintf("%s/exists", root);
+	size_t i;
+	int fd;
+
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/afile", root);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	free(p);
+	for (i = 0; i < sizeof open_rows / sizeof open_rows[0]; i++) {
+		const struct open_row *r = &open_rows[i];
+		char *path = xasprintf("%s/%s", root, r->path), *before, *after, *want, err[512] = "";
+		char *made = xasprintf("%s/%s", root, r->made);
+		struct store_dir *sd;
+		struct stat sb;
+
+		before = listing(root);
+		sd = store_dir_open(path, r->read_only, err, sizeof err);
+		after = listing(root);
+		if (r->ok != (sd != NULL))
+			fail_msg("row %zu (%s): open %s: %s", i, r->path, sd ? "worked" : "failed", err);
+		if (!r->ok) {
+			char *at = strstr(r->err, "ROOT");
+
+			want = at ? xasprintf("%.*s%s%s", (int)(at - r->err), r->err, root, at + 4) :
+			    xstrdup(r->err);
+			if (strstr(err, want) == NULL)
+				fail_msg("row %zu (%s): '%s' does not say '%s'", i, r->path, err, want);
+			free(want);
+		}
+		if (r->made[0] == '\0')
+			assert_string_equal(before, after);
+		else if (stat(made, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			fail_msg("row %zu (%s): %s was not created", i, r->path, made);
+		else
+			assert_int_equal(rmdir(made), 0);	/* the next row starts clean */
+		store_dir_close(sd);
+		free(path);
+		free(made);
+		free(before);
+		free(after);
+	}
+}
+
 int
 main(void)
 {
@@ -1051,6 +1140,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test_setup_teardown(test_open_creates_only_the_last_component, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
