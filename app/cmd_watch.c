@@ -90,15 +90,42 @@ watch_context(struct store_dir *sd, const char *dir, char *out, size_t n)
 		snprintf(out, n, "watch %s", dir);
 }
 
+int
+watch_observe(const struct runner_config *rc, const char *context, const char *theme)
+{
+	struct runner_config cfg = *rc;
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true,
+	    .context = context });
+	struct runner *r;
+	char err[ERRMSG_MAX];
+	int status;
+
+	if (t == NULL) {
+		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
+		return EXIT_INFRA;
+	}
+	cfg.observer = true;
+	cfg.notify = tui_notify;
+	cfg.notify_arg = t;
+	r = runner_new(&cfg);
+	if (runner_start(r, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch watch: %s\n", err);
+		status = EXIT_INFRA;
+	} else {
+		status = tui_run(t, r);
+		runner_stop(r);
+	}
+	runner_free(r);
+	tui_free(t);
+	return status;
+}
+
 static int
 watch(const char *dir, const char *theme)
 {
-	struct tui_config tc = { .theme = theme, .read_only = true, .context = NULL };
 	char err[ERRMSG_MAX], ctx[160];
 	struct store_dir *sd;
 	struct clock_follow *clock;
-	struct runner *r;
-	struct tui *t;
 	int rc;
 
 	sd = store_dir_open(dir, true, err, sizeof err);
@@ -107,32 +134,14 @@ watch(const char *dir, const char *theme)
 		return EXIT_INFRA;
 	}
 	watch_context(sd, dir, ctx, sizeof ctx);
-	tc.context = ctx;
-	t = tui_new(&tc);
-	if (t == NULL) {
-		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
-		store_dir_close(sd);
-		return EXIT_INFRA;
-	}
 	/* The controller's time: the demo's virtual clock from DIR/clock.json,
 	 * real time when there is none (perch run). */
 	clock = clock_follow_new(dir);
-	r = runner_new(&(struct runner_config){
+	rc = watch_observe(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = ctx, .observer = true,
-		.notify = tui_notify, .notify_arg = t,
-	});
-	rc = runner_start(r, err, sizeof err);
-	if (rc != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", err);
-		rc = EXIT_INFRA;
-	} else {
-		rc = tui_run(t, r);
-		runner_stop(r);
-	}
-	runner_free(r);
-	tui_free(t);
+		.actor = cli_actor(), .context = ctx,
+	}, ctx, theme);
 	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;
