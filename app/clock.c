@@ -27,8 +27,8 @@ struct perch_clock {
 	_Atomic int64_t limit;
 };
 
-static int64_t
-mono_ms(void)
+int64_t
+clock_monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -53,7 +53,7 @@ clock_new(enum clock_kind kind, int64_t start_ms, double speed)
 	c->kind = kind;
 	c->speed = speed > 0 ? speed : 1.0;
 	c->start_virtual = start_ms;
-	c->start_mono = mono_ms();
+	c->start_mono = clock_monotonic_ms();
 	atomic_init(&c->now, start_ms);
 	atomic_init(&c->limit, INT64_MAX);
 	return c;
@@ -78,7 +78,7 @@ raw_now(struct perch_clock *c)
 	case CLOCK_KIND_REAL:
 		return clock_realtime_ms();
 	case CLOCK_KIND_SCALED:
-		return c->start_virtual + (int64_t)((double)(mono_ms() - c->start_mono) * c->speed);
+		return c->start_virtual + (int64_t)((double)(clock_monotonic_ms() - c->start_mono) * c->speed);
 	case CLOCK_KIND_INSTANT:
 	default:
 		return atomic_load(&c->now);

@@ -508,6 +508,9 @@ sd_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	if ((rc = sd_may_write(sd, canary, err)) != ST_OK ||
 	    (rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
 		return rc;
+	/* The journal of earlier ticks first: a status on disk never runs
+	 * ahead of more than its own tick's records (see store_dir.h). */
+	sd_journal_sync(sd, canary);
 	return envelope_write(sd, canary, "status", status_to_json(st), err);
 }
 
@@ -676,6 +679,7 @@ sd_release(void *ctx, const char *canary)
 
 	if (sd->ro)
 		return ST_REFUSED;
+	sd_journal_sync(sd, canary);
 	pthread_mutex_lock(&sd->mu);
 	entry_unlock(sd_entry_get(sd, canary));
 	pthread_mutex_unlock(&sd->mu);
@@ -800,6 +804,7 @@ store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
 	sd->dir = xstrdup(dir);
 	sd->ro = read_only;
 	sd->journal_max = STORE_DIR_JOURNAL_MAX;
+	sd->journal_sync_ms = STORE_DIR_JOURNAL_SYNC_MS;
 	pthread_mutex_init(&sd->mu, NULL);
 	return sd;
 }
@@ -811,6 +816,9 @@ store_dir_close(struct store_dir *sd)
 
 	if (sd == NULL)
 		return;
+	for (i = 0; i < sd->n_entries; i++)
+		if (sd->entries[i].journal_dirty)
+			sd_journal_sync(sd, sd->entries[i].canary);
 	for (i = 0; i < sd->n_entries; i++)
 		entry_unlock(&sd->entries[i]);
 	free(sd->entries);
@@ -829,6 +837,23 @@ void
 store_dir_set_journal_max(struct store_dir *sd, size_t bytes)
 {
 	sd->journal_max = bytes ? bytes : STORE_DIR_JOURNAL_MAX;
+}
+
+void
+store_dir_set_journal_sync_ms(struct store_dir *sd, int64_t ms)
+{
+	sd->journal_sync_ms = ms > 0 ? ms : STORE_DIR_JOURNAL_SYNC_MS;
+}
+
+unsigned long
+store_dir_journal_syncs(struct store_dir *sd)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&sd->mu);
+	n = sd->journal_syncs;
+	pthread_mutex_unlock(&sd->mu);
+	return n;
 }
 
 char *

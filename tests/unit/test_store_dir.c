@@ -649,6 +649,55 @@ test_journal_round_trip(void **state)
 	store_dir_close(sd);
 }
 
+/* Journal fsyncs are batched: each row runs its steps on a fresh
+ * directory ('a' append, 's' save the status, 'r' release, 'w' wait 30 ms)
+ * and says how many journal fsyncs there are after each step. */
+static void
+test_journal_sync_batches(void **state)
+{
+	static const struct {
+		const char *what;
+		int64_t sync_ms;
+		size_t journal_max;
+		const char *steps, *syncs;
+	} rows[] = {
+		{ "a save syncs the records before it, once", 60000, 0, "aaassaar", "00011112" },
+		{ "a release syncs what is left", 60000, 0, "aar", "001" },
+		{ "nothing to sync, no fsync", 60000, 0, "ssr", "000" },
+		{ "a record waits at most sync_ms", 20, 0, "awaa", "0011" },
+		{ "a rotation syncs the file it sets aside", 60000, 1, "aaa", "012" },
+	};
+	const char *root = *state;
+	struct canary_status st = sample_status();
+	char err[ERRMSG_MAX];
+	size_t i, k;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char *dir = xasprintf("%s/row%zu", root, i);
+		struct store_dir *sd;
+		struct journal_rec r = sample_event((int)i);
+
+		assert_int_equal(mkdir(dir, 0700), 0);
+		sd = open_rw(dir);
+		store_dir_set_journal_sync_ms(sd, rows[i].sync_ms);
+		store_dir_set_journal_max(sd, rows[i].journal_max);
+		for (k = 0; rows[i].steps[k] != '\0'; k++) {
+			switch (rows[i].steps[k]) {
+			case 'a': assert_int_equal(OPS.append(sd, &r), ST_OK); break;
+			case 's': assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK); break;
+			case 'r': assert_int_equal(OPS.release(sd, "test/podinfo"), ST_OK); break;
+			case 'w': usleep(30000); break;
+			default: fail_msg("bad step");
+			}
+			if (store_dir_journal_syncs(sd) != (unsigned long)(rows[i].syncs[k] - '0'))
+				fail_msg("%s: after step %zu of %s: %lu fsyncs, want %c", rows[i].what, k,
+				    rows[i].steps, store_dir_journal_syncs(sd), rows[i].syncs[k]);
+		}
+		store_dir_close(sd);
+		free(dir);
+	}
+}
+
 static void
 test_journal_torn_and_bad_lines(void **state)
 {
@@ -1132,6 +1181,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_sync_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_torn_and_bad_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
