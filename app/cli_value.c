@@ -9,19 +9,18 @@
 #include <strings.h>
 
 #include "app/cli.h"
+#include "app/store_dir.h"
+#include "util/status.h"
 
-/* A DNS-1123 label: 1 to 63 of [a-z0-9-], starting and ending alphanumeric. */
+/* A DNS-1123 label (lower-case letters, digits and '-', at most 63): the
+ * state directory's own check of a canary's namespace, asked of "NS/x". */
 static bool
-is_label(const char *s)
+is_namespace(const char *s)
 {
-	size_t n = strlen(s), i;
+	char probe[80];
 
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	return strlen(s) <= 63 && snprintf(probe, sizeof probe, "%s/x", s) < (int)sizeof probe &&
+	    store_dir_check_name(probe, NULL, 0) == ST_OK;
 }
 
 bool
@@ -56,7 +55,7 @@ cli_check_value(const char *cmd, const char *opt, enum cli_value kind, const cha
 
 	switch (kind) {
 	case CLI_VAL_NAMESPACE:
-		if (arg[0] != '\0' && !is_label(arg))
+		if (arg[0] != '\0' && !is_namespace(arg))
 			return cli_usage_error(cmd, "%s wants a namespace (lower-case letters, digits "
 			    "and '-', at most 63), not '%s'", opt, arg);
 		break;
