@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/canary_load.h"
 #include "app/cli.h"
@@ -332,6 +333,21 @@ report_holder(struct runner *r)
 	snapshot_unref(snap);
 }
 
+/* The runner's seed for session affinity cookies: 8 bytes of
+ * /dev/urandom, or (without it) the time and the process id. */
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f == NULL || fread(&seed, sizeof seed, 1, f) != 1)
+		seed = (uint64_t)clock_realtime_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+	if (f != NULL)
+		fclose(f);
+	return seed;
+}
+
 static int
 execute(struct run *rn)
 {
@@ -342,6 +358,7 @@ execute(struct run *rn)
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
 		.actor = cli_actor(), .context = rn->kc->context, .ns = rn->kc->ns,
 		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
+		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
 	struct tui *t = NULL;

@@ -142,5 +142,13 @@ canary_cfg_free(struct canary_cfg *c)
 		kv_free(c->hooks[i].metadata, c->hooks[i].n_metadata);
 	}
 	free(c->hooks);
+	if (c->affinity != NULL) {
+		free(c->affinity->cookie_name);
+		free(c->affinity->primary_cookie_name);
+		free(c->affinity->domain);
+		free(c->affinity->path);
+		free(c->affinity->same_site);
+		free(c->affinity);
+	}
 	free(c);
 }

@@ -175,6 +175,22 @@ struct metric_cfg {
 	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
 };
 
+/* spec.analysis.sessionAffinity (reference §1.1, §4.3, §4.4): sticky
+ * sessions through a cookie, on the Istio and Gateway API routers only. */
+struct affinity_cfg {
+	char   *cookie_name;		/* cookieName (required) */
+	char   *primary_cookie_name;	/* primaryCookieName, or NULL */
+	char   *domain, *path;		/* cookie attributes, or NULL */
+	char   *same_site;		/* Strict, Lax, None, or NULL */
+	bool    http_only, partitioned, secure;
+	int     max_age;		/* seconds, default 86400 */
+};
+
+/* "name=value" of an affinity cookie: names are at most 64 characters
+ * (spec/validate.c), values 10 letters. */
+#define AFFINITY_COOKIE_MAX 96
+#define AFFINITY_VALUE_LEN  10
+
 struct canary_cfg {
 	char   *ns;
 	char   *name;
@@ -210,6 +226,8 @@ struct canary_cfg {
 	enum nodata_policy nodata;	/* default NODATA_HOLD */
 	double  min_requests;		/* requests per window; 0 = no guard */
 	unsigned confirm;		/* CONFIRM_* bits */
+
+	struct affinity_cfg *affinity;	/* session affinity, or NULL (off) */
 };
 
 /* The durable status of one canary: everything the engine needs to resume
@@ -233,6 +251,15 @@ struct canary_status {
 	int64_t next_tick_ms;		/* when the next tick is due */
 	uint64_t seq;			/* bumped on every status write */
 	char    reason[256];		/* why it failed / what it waits for; sanitized */
+	/* Session affinity cookies, "name=value" or "" (Flagger's status
+	 * sessionAffinityCookie, primarySessionAffinityCookie,
+	 * previousSessionAffinityCookie): made when a run first sends traffic
+	 * to the canary, kept for the run, and at its end (canary weight 0)
+	 * the canary cookie becomes the previous one, which the routers
+	 * expire, and the primary cookie is dropped. */
+	char    affinity_cookie[AFFINITY_COOKIE_MAX];
+	char    primary_affinity_cookie[AFFINITY_COOKIE_MAX];
+	char    previous_affinity_cookie[AFFINITY_COOKIE_MAX];
 };
 
 void canary_cfg_free(struct canary_cfg *cfg);

@@ -204,10 +204,36 @@ machine_routes(const struct canary_status *st)
 {
 	struct routes r;
 
+	memset(&r, 0, sizeof r);
 	r.canary = st->canary_weight < 0 ? 0 : st->canary_weight > 100 ? 100 : st->canary_weight;
 	r.primary = 100 - r.canary;
 	r.mirrored = st->mirrored;
+	memcpy(r.cookie, st->affinity_cookie, sizeof r.cookie);
+	memcpy(r.primary_cookie, st->primary_affinity_cookie, sizeof r.primary_cookie);
+	memcpy(r.previous_cookie, st->previous_affinity_cookie, sizeof r.previous_cookie);
 	return r;
+}
+
+/* splitmix64: spreads a seed over the letters. */
+static uint64_t
+mix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+void
+machine_cookie_value(uint64_t seed, char out[AFFINITY_VALUE_LEN + 1])
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t i;
+
+	for (i = 0; i < AFFINITY_VALUE_LEN; i++)
+		out[i] = letters[mix64(&seed) % (sizeof letters - 1)];
+	out[AFFINITY_VALUE_LEN] = '\0';
 }
 
 bool
@@ -420,12 +446,52 @@ act(struct tk *k, enum action_kind kind, enum phase hook_phase)
 }
 
 static void
+new_cookie(char *dst, const char *name, uint64_t seed)
+{
+	char value[AFFINITY_VALUE_LEN + 1];
+
+	machine_cookie_value(seed, value);
+	memset(dst, 0, AFFINITY_COOKIE_MAX);
+	snprintf(dst, AFFINITY_COOKIE_MAX, "%s=%s", name, value);
+}
+
+/* Session affinity cookies follow the routes (reference §4.3): a run that
+ * sends traffic to the canary gets a canary cookie (and a primary one with
+ * primaryCookieName) the first time, kept until the canary weight is back
+ * to 0; then the canary cookie becomes the previous one (expired by the
+ * router) and the primary cookie is dropped. */
+static void
+affinity_rotate(struct tk *k, int canary)
+{
+	const struct affinity_cfg *a = k->c->affinity;
+	struct canary_status *st = k->st;
+
+	if (a == NULL || a->cookie_name == NULL)
+		return;
+	if (canary > 0) {
+		if (st->affinity_cookie[0] == '\0')
+			new_cookie(st->affinity_cookie, a->cookie_name, k->in->entropy);
+		if (a->primary_cookie_name != NULL && st->primary_affinity_cookie[0] == '\0')
+			new_cookie(st->primary_affinity_cookie, a->primary_cookie_name,
+			    k->in->entropy ^ 0x5DEECE66DULL);
+		return;
+	}
+	if (st->affinity_cookie[0] != '\0')
+		memcpy(st->previous_affinity_cookie, st->affinity_cookie,
+		    sizeof st->previous_affinity_cookie);
+	memset(st->affinity_cookie, 0, sizeof st->affinity_cookie);
+	memset(st->primary_affinity_cookie, 0, sizeof st->primary_affinity_cookie);
+}
+
+static void
 act_routes(struct tk *k, int primary, int canary, bool mirrored)
 {
 	act(k, ACT_SET_ROUTES, PHASE_PROGRESSING);
 	if (k->o->n_acts > 0 && k->o->acts[k->o->n_acts - 1].kind == ACT_SET_ROUTES) {
 		struct routes *r = &k->o->acts[k->o->n_acts - 1].routes;
 
+		affinity_rotate(k, canary);
+		*r = machine_routes(k->st);
 		r->primary = primary;
 		r->canary = canary;
 		r->mirrored = mirrored;

@@ -133,6 +133,10 @@ struct tick_in {
 	const struct obs *obs;		/* may be NULL for machine_command */
 	int64_t now_ms;
 	unsigned confirm;		/* runner-wide CONFIRM_* gates, or'ed with cfg->confirm */
+	/* Randomness passed in (the engine draws none): the seed of a session
+	 * affinity cookie made in this tick.  The same input gives the same
+	 * cookie, so a replayed tick makes the same one. */
+	uint64_t entropy;
 };
 
 struct tick_out {
@@ -180,7 +184,8 @@ int machine_next_step(const struct canary_cfg *c, int weight);
  * count.  Blue/green and A/B have no ladder (0). */
 size_t machine_ladder(const struct canary_cfg *c, int *out, size_t cap);
 
-/* The routes a status implies (for re-applying them after a restart). */
+/* The routes a status implies (for re-applying them after a restart),
+ * with its session affinity cookies. */
 struct routes machine_routes(const struct canary_status *st);
 /* Whether the target runs (is scaled up) in this status: during a run, and
  * after a failed promotion (traffic stays on the canary). */
@@ -193,6 +198,10 @@ bool machine_promote_pending(const struct canary_status *st);
  * out->ev; used by the runner after it calls them. */
 void machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs *h,
     struct tick_out *out);
+
+/* AFFINITY_VALUE_LEN letters (a-z, A-Z) derived from seed, NUL-terminated:
+ * the value of a session affinity cookie. */
+void machine_cookie_value(uint64_t seed, char out[AFFINITY_VALUE_LEN + 1]);
 
 /* "request duration" values in Go's time.Duration format ("1.515s",
  * "500ms"), from milliseconds. */

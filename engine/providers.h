@@ -42,6 +42,12 @@ struct routes {
 	int  primary;		/* weights; primary + canary = 100 */
 	int  canary;
 	bool mirrored;
+	/* Session affinity (cfg->affinity): the cookies "name=value" the
+	 * router sets, sticks to and expires, as in struct canary_status;
+	 * "" = none.  Routers without affinity ignore them. */
+	char cookie[AFFINITY_COOKIE_MAX];
+	char primary_cookie[AFFINITY_COOKIE_MAX];
+	char previous_cookie[AFFINITY_COOKIE_MAX];
 };
 
 struct cluster_ops {

@@ -1199,6 +1199,20 @@ suspend(struct rcan *c, const struct obs *o, int64_t at)
 	c->suspended = true;
 }
 
+/* The randomness of c's next tick (tick_in.entropy): the runner's seed
+ * mixed with the canary's key and status sequence, so a replayed tick
+ * gets the same value and every saved status moves it on. */
+static uint64_t
+tick_entropy(const struct runner *r, const struct rcan *c)
+{
+	uint64_t h = r->cfg.seed ^ 0xCBF29CE484222325ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)c->key; *p; p++)
+		h = (h ^ *p) * 0x100000001B3ULL;
+	return h ^ (c->st.seq * 0x9E3779B97F4A7C15ULL);
+}
+
 /* One tick of one canary (runner thread, no lock held).
  *
  * A slow backend must not stall the other canaries beyond one call: before
@@ -1212,7 +1226,7 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
 	int64_t at = c->suspended ? c->resume_at : now;
 	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = at,
-		.confirm = r->cfg.confirm };
+		.confirm = r->cfg.confirm, .entropy = tick_entropy(r, c) };
 	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
 	bool called = false;
 	char err[ERRMSG_MAX];
@@ -1425,7 +1439,8 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	}
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
-	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
+	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
+		.entropy = tick_entropy(r, c) };
 	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
 		/* A retry needs the target still at the failed revision. */
 		grow_scratch(r, c->cfg);

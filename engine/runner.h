@@ -56,6 +56,11 @@ struct runner_config {
 	/* Called on the runner thread for each event and check result. */
 	void (*sink)(void *arg, const struct journal_rec *rec);
 	void *sink_arg;
+
+	/* Randomness for the ticks (session affinity cookies): each tick gets
+	 * a value derived from this seed, the canary and its status sequence.
+	 * `perch run` seeds it from /dev/urandom; tests fix it. */
+	uint64_t seed;
 };
 
 struct command {
