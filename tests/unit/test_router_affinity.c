@@ -164,12 +164,41 @@ test_affinity_off(void **state)
 	k8s_cluster_free(k);
 }
 
+/* A route object of a provider without cookie routing is refused, never
+ * written without the cookies (validation refuses such a spec first). */
+static void
+test_affinity_refused(void **state)
+{
+	static const char *const providers[] = { "linkerd", "nginx", "kubernetes", "osm" };
+	struct affinity_cfg a;
+	struct canary_cfg c = cfg_of(&cases[0], &a);
+	struct k8s_cluster *k = cluster_for(&cases[0]);
+	json_t *obj = json_load_file(RD "trafficsplit-v1alpha1.json", 0, NULL);
+	struct routes w = { .primary = 80, .canary = 20 }, r;
+	char err[ERRMSG_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
+		c.provider = (char *)providers[i];
+		err[0] = '\0';
+		assert_int_equal(k8s_routes_to_object(k, &c, obj, &w, err), ST_UNSUPPORTED);
+		assert_non_null(strstr(err, "spec.analysis.sessionAffinity is not supported with "
+		    "provider"));
+		assert_non_null(strstr(err, providers[i]));
+		assert_int_equal(k8s_routes_from_object(&c, obj, &r, err), ST_UNSUPPORTED);
+	}
+	json_decref(obj);
+	k8s_cluster_free(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_affinity_objects),
 		cmocka_unit_test(test_affinity_off),
+		cmocka_unit_test(test_affinity_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
