@@ -5,6 +5,9 @@
  * `kubernetes` (blue/green without traffic shifting: weights kept in an
  * annotation of the canary Service).
  *
+ * Session affinity (Gateway API and Istio) adds its cookie rules around the
+ * weighted one (router_affinity.c); other providers refuse it.
+ *
  * The route object is read back on every get: it is the source of truth for
  * the current weights, as in Flagger.  Writes are read-modify-write with
  * conflict retries (k8s_modify).
