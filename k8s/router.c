@@ -55,7 +55,11 @@ router_of(const struct canary_cfg *cfg, struct router *r, char *err)
 		return errf(err, ST_UNSUPPORTED, "provider \"%s\" is not supported on a cluster "
 		    "(kubernetes, linkerd, smi:v1alpha1-3, osm, gatewayapi:v1, gatewayapi:v1beta1, "
 		    "istio, nginx)", p);
-	/* spec validation refuses it first (spec/validate.c); never ignored. */
+	/* spec validation refuses both first (spec/validate.c); never ignored. */
+	if (cfg->strategy == STRATEGY_ABTESTING && (r->kind == R_SMI || r->kind == R_NOP))
+		return errf(err, ST_UNSUPPORTED, "canary %s/%s: spec.analysis.match (A/B testing) is "
+		    "not supported with provider %s (weights only)", cfg->ns, cfg->name, p);
+
 	if (cfg->affinity != NULL && r->kind != R_GATEWAY && r->kind != R_ISTIO)
 		return errf(err, ST_UNSUPPORTED, "canary %s/%s: spec.analysis.sessionAffinity is "
 		    "not supported with provider %s (only istio and gatewayapi)", cfg->ns, cfg->name,

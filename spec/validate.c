@@ -321,6 +321,26 @@ check_affinity(const struct spec_canary *c, struct diag_list *dl)
 		    "86400)", path_display(p), s->max_age);
 }
 
+/* Providers whose routes can send matching requests to the canary: SMI
+ * TrafficSplits and the kubernetes provider only split by weight, so an A/B
+ * match there would silently route nothing by header or cookie. */
+static void
+check_match_provider(const struct spec_canary *c, struct diag_list *dl)
+{
+	const char *p = c->provider;
+	char path[96];
+
+	if (c->analysis.match == NULL || c->analysis.match->kind != SPEC_SEQ ||
+	    c->analysis.match->n == 0 || p == NULL)
+		return;
+	if (strcmp(p, "kubernetes") != 0 && strcmp(p, "linkerd") != 0 && strcmp(p, "osm") != 0 &&
+	    strncmp(p, "smi:", 4) != 0)
+		return;
+	apath(c, path, sizeof path, "match");
+	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
+	    "routes split by weight only (use istio, gatewayapi or nginx)", path_display(path), p);
+}
+
 static void
 check_analysis(const struct spec_canary *c, struct diag_list *dl)
 {
@@ -342,6 +362,7 @@ check_analysis(const struct spec_canary *c, struct diag_list *dl)
 	check_metrics(c, dl);
 	check_hooks_alerts(c, dl);
 	check_affinity(c, dl);
+	check_match_provider(c, dl);
 }
 
 /* References a provider needs (reference §1.1, §4). */

@@ -192,6 +192,37 @@ test_affinity_refused(void **state)
 	k8s_cluster_free(k);
 }
 
+/* An A/B canary on a router that splits by weight only is refused the
+ * same way: its matches would otherwise route nothing. */
+static void
+test_ab_refused(void **state)
+{
+	static const char *const providers[] = { "linkerd", "kubernetes", "osm", "smi:v1alpha3" };
+	struct affinity_cfg a;
+	struct canary_cfg c = cfg_of(&cases[0], &a);
+	struct k8s_cluster *k = cluster_for(&cases[0]);
+	json_t *obj = json_load_file(RD "trafficsplit-v1alpha1.json", 0, NULL);
+	struct routes w = { .primary = 100, .canary = 0 };
+	char err[ERRMSG_MAX];
+	size_t i;
+
+	(void)state;
+	c.affinity = NULL;
+	c.strategy = STRATEGY_ABTESTING;
+	for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
+		c.provider = (char *)providers[i];
+		err[0] = '\0';
+		assert_int_equal(k8s_routes_to_object(k, &c, obj, &w, err), ST_UNSUPPORTED);
+		assert_non_null(strstr(err, "spec.analysis.match (A/B testing) is not supported"));
+		assert_non_null(strstr(err, providers[i]));
+	}
+	c.strategy = STRATEGY_CANARY;	/* the same provider without A/B is accepted */
+	c.provider = (char *)"linkerd";
+	assert_int_equal(k8s_routes_to_object(k, &c, obj, &w, err), ST_OK);
+	json_decref(obj);
+	k8s_cluster_free(k);
+}
+
 int
 main(void)
 {
@@ -199,6 +230,7 @@ main(void)
 		cmocka_unit_test(test_affinity_objects),
 		cmocka_unit_test(test_affinity_off),
 		cmocka_unit_test(test_affinity_refused),
+		cmocka_unit_test(test_ab_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
