@@ -56,6 +56,11 @@ struct runner_config {
 	/* Called on the runner thread for each event and check result. */
 	void (*sink)(void *arg, const struct journal_rec *rec);
 	void *sink_arg;
+	/* Alerts (reference §6) to each canary's analysis.alerts entries; may
+	 * be NULL: none are sent (the demo).  Sent like event webhooks, one
+	 * call at a time between ticks; a failure is logged and recorded as a
+	 * Warning event, never more. */
+	const struct alert_ops *alert;  void *alert_ctx;
 };
 
 struct command {
