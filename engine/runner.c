@@ -41,7 +41,7 @@
  *
  * Slow backends: a tick whose calls take time is suspended before its next
  * call when another canary is due or a command waits, and resumed after
- * them (run_tick); cluster events, event webhooks and post-rollout hooks
+ * them (run_tick); cluster events, event webhooks, post-rollout hooks and alerts
  * (whose answers change nothing) are queued and sent one call at a time
  * between ticks under the same rule (drain_notes).  So a
  * slow backend of one canary delays the others by one call at most, never
