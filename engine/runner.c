@@ -689,8 +689,11 @@ note_alert(struct runner *r, const struct note *n)
 	int st;
 
 	st = r->cfg.alert->send(r->cfg.alert_ctx, &msg, err);
-	if (st == ST_OK)
+	if (st == ST_OK) {
+		log_debug("%s: alert %s sent to AlertProvider %s/%s: %s", n->c->key, a->name, pns,
+		    a->provider, n->msg);
 		return;
+	}
 	log_warn("%s: alert %s to AlertProvider %s/%s not sent: %s", n->c->key, a->name, pns,
 	    a->provider, err[0] ? err : status_text(st));
 	publish_msg(r, n->c, SEV_WARNING, now_ms(r), "Alert %s to AlertProvider %s/%s not sent: %s",
