@@ -137,6 +137,21 @@ enum command_kind {
 	CMD__COUNT
 };
 
+/* Alert severities (reference §6.1): of a message, and of an
+ * analysis.alerts entry (which messages it receives: info all, warn warn
+ * and error, error only error). */
+#define ALERT_SEVERITY_LIST(X) \
+	X(INFO,  "info") \
+	X(WARN,  "warn") \
+	X(ERROR, "error")
+
+enum alert_severity {
+#define X(id, text) ALERT_##id,
+	ALERT_SEVERITY_LIST(X)
+#undef X
+	ALERT__COUNT
+};
+
 /* perch.dev/confirm gates (bits). */
 enum {
 	CONFIRM_ROLLOUT   = 1 << 0,
@@ -191,6 +206,16 @@ struct affinity_cfg {
 #define AFFINITY_COOKIE_MAX 96
 #define AFFINITY_VALUE_LEN  10
 
+/* One analysis.alerts entry.  The provider's address, token and proxy are
+ * not here (they are secrets): the alert backend resolves `provider_ns` /
+ * `provider` itself (metrics/notify.h). */
+struct alert_cfg {
+	char                *name;
+	enum alert_severity  severity;	/* "" in the file is info (perch-canary(5)) */
+	char                *provider_ns;	/* providerRef.namespace; NULL: the canary's */
+	char                *provider;	/* providerRef.name */
+};
+
 struct canary_cfg {
 	char   *ns;
 	char   *name;
@@ -228,6 +253,8 @@ struct canary_cfg {
 	unsigned confirm;		/* CONFIRM_* bits */
 
 	struct affinity_cfg *affinity;	/* session affinity, or NULL (off) */
+	struct alert_cfg  *alerts;	/* analysis.alerts, in file order */
+	size_t             n_alerts;
 };
 
 /* The durable status of one canary: everything the engine needs to resume
@@ -274,6 +301,8 @@ const char *nodata_policy_name(enum nodata_policy p);
 int  nodata_policy_from_name(const char *s);
 const char *check_result_name(enum check_result r);
 const char *severity_name(enum severity s);
+const char *alert_severity_name(enum alert_severity s);
+int  alert_severity_from_name(const char *s);	/* "" is info; -1 unknown */
 const char *command_name(enum command_kind c);
 const char *command_help(enum command_kind c);
 int  command_from_name(const char *s);

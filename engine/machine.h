@@ -127,6 +127,17 @@ struct mach_check {
 	double value;
 };
 
+/* An alert (reference §6.1): sent to the canary's analysis.alerts entries
+ * whose severity wants it (machine_alert_wanted), with the metadata fields
+ * of machine_alert_fields when `metadata` is set. */
+#define MACH_MAX_ALERTS 4
+
+struct mach_alert {
+	enum alert_severity sev;
+	bool metadata;
+	char message[MACH_MSG_MAX];
+};
+
 struct tick_in {
 	const struct canary_cfg *cfg;
 	const struct canary_status *st;
@@ -157,6 +168,9 @@ struct tick_out {
 	bool refused;
 	bool tick_now;			/* run a tick at once after the command */
 	char answer[256];		/* the reply shown to the user */
+	/* Alerts to send (after the events). */
+	struct mach_alert alerts[MACH_MAX_ALERTS];
+	size_t n_alerts;
 };
 
 /* Runs the tick as far as the observations allow; returns out->need. */
@@ -202,6 +216,25 @@ void machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs 
 /* AFFINITY_VALUE_LEN letters (a-z, A-Z) derived from seed, NUL-terminated:
  * the value of a session affinity cookie. */
 void machine_cookie_value(uint64_t seed, char out[AFFINITY_VALUE_LEN + 1]);
+
+/* Whether an analysis.alerts entry of severity `entry` receives an alert
+ * of severity `sev`: info receives everything, warn warn and error, error
+ * only error. */
+bool machine_alert_wanted(enum alert_severity entry, enum alert_severity sev);
+
+/* The metadata fields of an alert (reference §6.1): Target, Failed checks
+ * threshold, Progress deadline and, when it applies, Traffic routing.
+ * Names and values point into `buf` (or are constants); returns the count
+ * (at most MACH_ALERT_FIELDS). */
+#define MACH_ALERT_FIELDS 4
+struct mach_alert_buf {
+	char target[200];
+	char threshold[16];
+	char deadline[24];
+	char routing[200];
+};
+size_t machine_alert_fields(const struct canary_cfg *c, struct alert_field *out,
+    struct mach_alert_buf *buf);
 
 /* "request duration" values in Go's time.Duration format ("1.515s",
  * "500ms"), from milliseconds. */
