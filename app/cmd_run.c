@@ -55,6 +55,7 @@ struct run {
 	struct run_opts o;
 	struct k8s_config *kc;
 	struct k8s_client *client;
+	struct k8s_client *ev_client;	/* events, from the notifier thread */
 	struct k8s_cluster *cluster;
 	struct prom *prom;
 	struct webhook_client *hooks;
@@ -298,6 +299,8 @@ connect_cluster(struct run *rn)
 	st = k8s_config_load(&ko, &rn->kc, &err);
 	if (st == ST_OK)
 		st = k8s_client_new(rn->kc, NULL, &rn->client, &err);
+	if (st == ST_OK)
+		st = k8s_client_new(rn->kc, NULL, &rn->ev_client, &err);
 	if (st != ST_OK) {
 		fprintf(stderr, "perch run: %s\n", buf_str(&err));
 		buf_fini(&err);
@@ -305,6 +308,9 @@ connect_cluster(struct run *rn)
 	}
 	buf_fini(&err);
 	rn->cluster = k8s_cluster_new(rn->client);
+	/* Events go out on the runner's notifier thread: on a connection of
+	 * their own, so a slow event never queues the engine's requests. */
+	k8s_cluster_set_event_client(rn->cluster, rn->ev_client);
 	return EXIT_OK;
 }
 
@@ -439,6 +445,7 @@ run_fini(struct run *rn)
 	if (rn->prom)
 		prom_free(rn->prom);
 	k8s_cluster_free(rn->cluster);
+	k8s_client_free(rn->ev_client);
 	k8s_client_free(rn->client);
 	k8s_config_free(rn->kc);
 	if (rn->set)

@@ -6,11 +6,17 @@
  * engine never knows which.
  *
  * Threads: every op is called from the engine (runner) thread only, unless
- * its comment says otherwise.  Every op that can block has a timeout of its
- * own; none may block forever.  Strings passed in are borrowed for the call;
- * strings returned in fixed buffers are NUL-terminated and sanitized by the
- * backend (they come from the outside world).  Ops return a status
- * (util/status.h); `err` buffers, when given, receive a one-line reason.
+ * its comment says otherwise.  The runner's notifier thread calls
+ * cluster_ops.emit_event, webhook_ops.call (event and post-rollout hooks)
+ * and alert_ops.send, at the same time as the engine thread calls the
+ * other ops (and webhook_ops.call for the hooks of a tick): a backend that
+ * shares state between its calls must lock it (k8s/rest.c's client does,
+ * metrics/webhook.c and notify.c keep none; k8s gives events a client of
+ * their own).  Every op that can block has a timeout of its own; none may
+ * block forever.  Strings passed in are borrowed for the call; strings
+ * returned in fixed buffers are NUL-terminated and sanitized by the backend
+ * (they come from the outside world).  Ops return a status (util/status.h);
+ * `err` buffers, when given, receive a one-line reason.
  */
 #ifndef PERCH_ENGINE_PROVIDERS_H
 #define PERCH_ENGINE_PROVIDERS_H
@@ -73,7 +79,9 @@ struct cluster_ops {
 	/* Absolute weights: setting the same routes twice changes nothing. */
 	int (*set_routes)(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err);
 	int (*get_routes)(void *ctx, const struct canary_cfg *c, struct routes *out, char *err);
-	/* Record an event on the canary's target (Kubernetes Event); may be NULL. */
+	/* Record an event on the canary's target (Kubernetes Event); may be
+	 * NULL.  Called on the runner's notifier thread, concurrently with the
+	 * other ops on the engine thread. */
 	int (*emit_event)(void *ctx, const struct canary_cfg *c, enum severity sev,
 	    const char *message);
 };
@@ -127,7 +135,9 @@ struct hook_result {
 struct webhook_ops {
 	const char *name;
 	/* Calls n hooks of one type in list order; stops at the first failure.
-	 * Returns how many were called (results filled for those). */
+	 * Returns how many were called (results filled for those).  Event and
+	 * post-rollout hooks are called on the runner's notifier thread, the
+	 * others on the engine thread: two calls may run at once. */
 	size_t (*call)(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out);
 };
 
@@ -149,7 +159,8 @@ struct alert_msg {
 
 struct alert_ops {
 	const char *name;
-	/* Sends one alert to the AlertProvider of msg->alert.  Blocks for a
+	/* Sends one alert to the AlertProvider of msg->alert, on the runner's
+	 * notifier thread.  Blocks for a
 	 * bounded time (a few seconds at most).  ST_OK, or an error with a
 	 * one-line reason in err that never holds the provider's address or
 	 * token (they carry secrets). */

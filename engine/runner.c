@@ -41,15 +41,25 @@
  *
  * Slow backends: a tick whose calls take time is suspended before its next
  * call when another canary is due or a command waits, and resumed after
- * them (run_tick); cluster events, event webhooks, post-rollout hooks and alerts
- * (whose answers change nothing) are queued and sent one call at a time
- * between ticks under the same rule (drain_notes).  So a
- * slow backend of one canary delays the others by one call at most, never
- * by the sum of its calls.
+ * them (run_tick).  So a slow backend of one canary delays the others by one
+ * call at most, never by the sum of its calls.
  *
- * Locking: `mu` protects the command queue, the published snapshot and
- * every field of a canary the snapshot reads.  Only the runner thread
- * changes canaries, and it calls no provider while holding `mu`.
+ * Notifications: cluster events, event webhooks, post-rollout hooks and
+ * alerts (whose answers change nothing) are queued, in order, for the
+ * notifier thread, which the engine thread starts and joins: it sends them
+ * one call at a time, so a receiver that hangs delays no tick and no
+ * command.  The queue is bounded (NOTE_MAX, dropping the oldest with one
+ * warning).  The notifier changes no canary and publishes nothing: a
+ * post-rollout hook's answer and an alert that failed go back to the engine
+ * thread (the results in struct runner), which records them at its next
+ * wake (post_answer, take_results).  stop_when_done ends once the queue is
+ * empty too; at the end of the run what is still queued is sent, each call
+ * bounded by its own timeout, before the thread ends.
+ *
+ * Locking: `mu` protects the command queue, the published snapshot, every
+ * field of a canary the snapshot reads, and the notifier's queue and
+ * results.  Only the runner thread changes canaries, and no thread calls a
+ * provider while holding `mu`.
  *
  * Observer mode (perch watch) never calls a mutating op: it lists the
  * canaries in the store and re-reads their spec, status and journal tail
@@ -140,13 +150,14 @@ struct rcan {
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
-	uint64_t post_failed;		/* batch of post-rollout hooks that failed */
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
  * event webhook call, one post-rollout hook call, or one alert to one
- * analysis.alerts entry (alert >= 0).  They are sent soon after the tick,
- * but a slow receiver never holds up other canaries' ticks. */
+ * analysis.alerts entry (alert >= 0).  The runner queues them; the notifier
+ * thread sends them in order, so a slow receiver never holds up a tick or
+ * a command.  The notifier reads only the note and c->cfg and c->key,
+ * which never change while the runner runs. */
 struct note {
 	struct rcan *c;
 	int hook;
@@ -159,6 +170,18 @@ struct note {
 	enum phase phase;
 	int64_t t;
 	char checksum[72];
+	char msg[MACH_MSG_MAX];
+};
+
+/* What the notifier hands back to the runner thread, which alone changes
+ * canaries and publishes events: a post-rollout hook's answer (post), or
+ * the Warning of an alert that was not sent (msg). */
+struct nres {
+	struct rcan *c;
+	bool post;
+	int hook;
+	int64_t t;
+	struct hook_result res;
 	char msg[MACH_MSG_MAX];
 };
 
@@ -212,10 +235,22 @@ struct runner {
 	size_t cap_mq;
 	struct journal_rec rec;
 	struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
-	struct note *notes;		/* ring of pending notifications */
+	uint64_t post_batch;
+
+	/* The notifier thread (started and joined by the engine thread; not
+	 * in observer mode).  Under mu: the ring of pending notifications,
+	 * whether one is being sent (nbusy), the stop flag and the results
+	 * for the runner.  ncond wakes the notifier; it wakes the runner
+	 * through cond. */
+	pthread_t nthread;
+	bool nrunning;
+	pthread_cond_t ncond;
+	bool nstop, nbusy;
+	struct note *notes;
 	size_t note_head, note_n, note_cap;
 	uint64_t notes_dropped;
-	uint64_t post_batch;
+	struct nres *res;
+	size_t res_n, res_cap;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -540,6 +575,7 @@ runner_new(const struct runner_config *cfg)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	pthread_cond_init(&r->done_cond, NULL);
+	pthread_cond_init(&r->ncond, NULL);
 	obs_init(&r->obs);
 	r->api_ok = r->metrics_ok = true;
 	return r;
@@ -581,14 +617,29 @@ journal(struct runner *r, const struct journal_rec *rec)
 		r->cfg.sink(r->cfg.sink_arg, rec);
 }
 
-/* A new notification at the end of the queue (runner thread).  When the
- * queue is full (receivers slower than the events), the oldest is dropped
- * and counted. */
-static struct note *
-note_new(struct runner *r, struct rcan *c, int hook, enum phase phase, int64_t t)
+/* A new notification (runner thread), filled in by the caller and then
+ * queued with note_queue. */
+static void
+note_init(struct note *n, struct rcan *c, int hook, enum phase phase, int64_t t)
 {
-	struct note *n;
+	memset(n, 0, sizeof *n);
+	n->c = c;
+	n->hook = hook;
+	n->alert = -1;
+	n->asev = ALERT_INFO;
+	n->sev = SEV_NORMAL;
+	n->phase = phase;
+	n->t = t;
+	snprintf(n->checksum, sizeof n->checksum, "%s", c->st.last_applied);
+}
 
+/* Appends n to the notifier's queue and wakes it (runner thread, mu not
+ * held).  When the queue is full (receivers slower than the events), the
+ * oldest is dropped and counted. */
+static void
+note_queue(struct runner *r, const struct note *n)
+{
+	pthread_mutex_lock(&r->mu);
 	if (r->note_n == r->note_cap && r->note_cap < NOTE_MAX) {
 		size_t ncap = r->note_cap ? r->note_cap * 2 : 16, i;
 		struct note *nn = xreallocarray(NULL, ncap, sizeof *nn);
@@ -606,72 +657,104 @@ note_new(struct runner *r, struct rcan *c, int hook, enum phase phase, int64_t t
 		r->note_head = (r->note_head + 1) % r->note_cap;
 		r->note_n--;
 	}
-	n = &r->notes[(r->note_head + r->note_n++) % r->note_cap];
-	n->c = c;
-	n->hook = hook;
-	n->alert = -1;
-	n->meta = false;
-	n->asev = ALERT_INFO;
-	n->post = false;
-	n->sev = SEV_NORMAL;
-	n->phase = phase;
-	n->t = t;
-	snprintf(n->checksum, sizeof n->checksum, "%s", c->st.last_applied);
-	n->msg[0] = '\0';
-	return n;
+	r->notes[(r->note_head + r->note_n++) % r->note_cap] = *n;
+	pthread_cond_signal(&r->ncond);
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void
 note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e, int64_t t,
     const char *msg)
 {
-	struct note *n = note_new(r, c, hook, c->st.phase, t);
+	struct note n;
 
-	n->sev = e->sev;
-	snprintf(n->msg, sizeof n->msg, "%s", msg);
+	note_init(&n, c, hook, c->st.phase, t);
+	n.sev = e->sev;
+	snprintf(n.msg, sizeof n.msg, "%s", msg);
+	note_queue(r, &n);
 }
 
 static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
 static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* One post-rollout hook: called, and its answer recorded as an event. */
-static void
-note_post(struct runner *r, const struct note *n)
+/* A result for the runner thread (notifier thread, mu held); wakes it. */
+static struct nres *
+nres_new(struct runner *r, struct rcan *c, int64_t t)
 {
-	struct rcan *c = n->c;
-	const struct canary_cfg *cfg = c->cfg;
+	struct nres *x;
+
+	if (r->res_n == r->res_cap) {
+		r->res_cap = r->res_cap ? r->res_cap * 2 : 8;
+		r->res = xreallocarray(r->res, r->res_cap, sizeof *r->res);
+	}
+	x = &r->res[r->res_n++];
+	memset(x, 0, sizeof *x);
+	x->c = c;
+	x->t = t;
+	pthread_cond_broadcast(&r->cond);
+	return x;
+}
+
+/* One post-rollout hook, called (notifier thread, no lock held).  Hooks of
+ * one type stop at the first failure (reference §5.1): the notifier skips
+ * the rest of a batch that failed (*failed).  The answer goes back to the
+ * runner, which records it (post_answer). */
+static void
+note_post(struct runner *r, const struct note *n, uint64_t *failed)
+{
+	const struct canary_cfg *cfg = n->c->cfg;
 	struct hook_call call = {
 		.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
 		.checksum = n->checksum,
 	};
 	struct hook_result res;
-	size_t i;
 
-	/* Hooks of one type stop at the first failure (reference §5.1). */
-	if (c->post_failed == n->batch)
+	if (*failed == n->batch)
 		return;
 	memset(&res, 0, sizeof res);
 	if (r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res) < 1)
 		snprintf(res.msg, sizeof res.msg, "not called");
 	if (!res.ok)
-		c->post_failed = n->batch;
+		*failed = n->batch;
 	pthread_mutex_lock(&r->mu);
-	c->hooks[n->hook].last = res.ok ? CHECK_PASS : CHECK_FAIL;
-	sanitize(c->hooks[n->hook].msg, sizeof c->hooks[n->hook].msg, res.msg, strlen(res.msg));
+	{
+		struct nres *x = nres_new(r, n->c, n->t);
+
+		x->post = true;
+		x->hook = n->hook;
+		x->res = res;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* A post-rollout hook's answer (runner thread, not inside a tick: it uses
+ * the tick's scratch space): the hook's state and its events. */
+static void
+post_answer(struct runner *r, const struct nres *x)
+{
+	struct rcan *c = x->c;
+	const struct canary_cfg *cfg = c->cfg;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	c->hooks[x->hook].last = x->res.ok ? CHECK_PASS : CHECK_FAIL;
+	sanitize(c->hooks[x->hook].msg, sizeof c->hooks[x->hook].msg, x->res.msg,
+	    strlen(x->res.msg));
 	pthread_mutex_unlock(&r->mu);
 	obs_reset(&r->obs, cfg->n_hooks, cfg->n_metrics);
-	r->obs.hooks[n->hook].called = true;
-	r->obs.hooks[n->hook].r = res;
+	r->obs.hooks[x->hook].called = true;
+	r->obs.hooks[x->hook].r = x->res;
 	memset(&r->post, 0, sizeof r->post);
 	r->post.st = c->st;
 	machine_post_hook_events(cfg, r->obs.hooks, &r->post);
 	for (i = 0; i < r->post.n_ev; i++)
-		publish_event(r, c, &r->post.ev[i], n->t);
+		publish_event(r, c, &r->post.ev[i], x->t);
 }
 
-/* One alert to one analysis.alerts entry; a failure is logged and
- * recorded as a Warning event (the backend's reason holds no secret). */
+/* One alert to one analysis.alerts entry (notifier thread, no lock held);
+ * a failure is logged and handed to the runner as a Warning event (the
+ * backend's reason holds no secret). */
 static void
 note_alert(struct runner *r, const struct note *n)
 {
@@ -696,36 +779,100 @@ note_alert(struct runner *r, const struct note *n)
 	}
 	log_warn("%s: alert %s to AlertProvider %s/%s not sent: %s", n->c->key, a->name, pns,
 	    a->provider, err[0] ? err : status_text(st));
-	publish_msg(r, n->c, SEV_WARNING, now_ms(r), "Alert %s to AlertProvider %s/%s not sent: %s",
-	    a->name, pns, a->provider, err[0] ? err : status_text(st));
+	pthread_mutex_lock(&r->mu);
+	snprintf(nres_new(r, n->c, n->t)->msg, MACH_MSG_MAX,
+	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
+	    err[0] ? err : status_text(st));
+	pthread_mutex_unlock(&r->mu);
 }
 
-/* Sends the oldest pending notification (runner thread, no lock held;
- * not inside a tick: it uses the tick's scratch space). */
+/* Sends one notification (notifier thread, no lock held). */
 static void
-note_send(struct runner *r)
+note_send(struct runner *r, const struct note *n, uint64_t *failed)
 {
-	struct note n = r->notes[r->note_head];	/* sending may queue more */
-	const struct canary_cfg *cfg = n.c->cfg;
+	const struct canary_cfg *cfg = n->c->cfg;
 
-	r->note_head = (r->note_head + 1) % r->note_cap;
-	r->note_n--;
-	if (n.post) {
-		note_post(r, &n);
-	} else if (n.alert >= 0) {
-		note_alert(r, &n);
-	} else if (n.hook < 0) {
-		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n.sev, n.msg);
+	if (n->post) {
+		note_post(r, n, failed);
+	} else if (n->alert >= 0) {
+		note_alert(r, n);
+	} else if (n->hook < 0) {
+		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n->sev, n->msg);
 	} else {
 		struct hook_call call = {
-			.canary = cfg, .hook = &cfg->hooks[n.hook], .phase = n.phase,
-			.checksum = n.checksum, .event_message = n.msg,
-			.event_type = n.sev, .event_time_ms = n.t,
+			.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
+			.checksum = n->checksum, .event_message = n->msg,
+			.event_type = n->sev, .event_time_ms = n->t,
 		};
 		struct hook_result res;
 
 		/* Event hooks are notifications: every one is called. */
 		r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res);
+	}
+}
+
+/* The notifier thread: sends the queued notifications one at a time, in
+ * order, until told to stop with none left.  It wakes the runner when the
+ * queue runs dry (stop_when_done waits for that) and with each result. */
+static void *
+notifier_main(void *arg)
+{
+	struct runner *r = arg;
+	uint64_t failed = 0;		/* the batch of post-rollout hooks that failed */
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct note n;
+
+		while (r->note_n == 0 && !r->nstop)
+			pthread_cond_wait(&r->ncond, &r->mu);
+		if (r->note_n == 0)
+			break;
+		n = r->notes[r->note_head];
+		r->note_head = (r->note_head + 1) % r->note_cap;
+		r->note_n--;
+		r->nbusy = true;
+		pthread_mutex_unlock(&r->mu);
+		note_send(r, &n, &failed);
+		pthread_mutex_lock(&r->mu);
+		r->nbusy = false;
+		if (r->note_n == 0)
+			pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Whether the notifier has work left or results wait (mu held). */
+static bool
+notes_pending(const struct runner *r)
+{
+	return r->note_n > 0 || r->nbusy || r->res_n > 0;
+}
+
+/* Publishes what the notifier handed back (runner thread, mu held on entry
+ * and exit, released while publishing). */
+static void
+take_results(struct runner *r, int64_t now)
+{
+	struct nres *res = r->res;
+	size_t n = r->res_n, cap = r->res_cap, i;
+
+	r->res = NULL;
+	r->res_n = r->res_cap = 0;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < n; i++) {
+		if (res[i].post)
+			post_answer(r, &res[i]);
+		else
+			publish_msg(r, res[i].c, SEV_WARNING, now, "%s", res[i].msg);
+	}
+	pthread_mutex_lock(&r->mu);
+	if (r->res == NULL) {		/* keep the larger buffer */
+		r->res = res;
+		r->res_cap = cap;
+	} else {
+		free(res);
 	}
 }
 
@@ -811,15 +958,16 @@ queue_alert(struct runner *r, struct rcan *c, const struct mach_alert *a, int64_
 	if (r->cfg.alert == NULL || r->cfg.observer)
 		return;
 	for (j = 0; j < c->cfg->n_alerts; j++) {
-		struct note *n;
+		struct note n;
 
 		if (!machine_alert_wanted(c->cfg->alerts[j].severity, a->sev))
 			continue;
-		n = note_new(r, c, -1, c->st.phase, t);
-		n->alert = (int)j;
-		n->meta = a->metadata;
-		n->asev = a->sev;
-		clean(n->msg, sizeof n->msg, a->message);
+		note_init(&n, c, -1, c->st.phase, t);
+		n.alert = (int)j;
+		n.meta = a->metadata;
+		n.asev = a->sev;
+		clean(n.msg, sizeof n.msg, a->message);
+		note_queue(r, &n);
 	}
 }
 
@@ -1052,9 +1200,10 @@ do_promote(struct runner *r, struct rcan *c, int64_t now)
 }
 
 /* Post-rollout hooks (reference §5.1: their answers change nothing) are
- * queued like notifications, one call each, so several slow ones do not
- * hold up the other canaries; without a webhook client each is reported
- * as failed at once. */
+ * queued like notifications, one call each, for the notifier thread: slow
+ * ones hold up neither the ticks nor the commands, and their answers come
+ * back to this thread (post_answer).  Without a webhook client each is
+ * reported as failed at once. */
 static void
 post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 {
@@ -1063,13 +1212,14 @@ post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 	if (r->cfg.webhook != NULL) {
 		r->post_batch++;
 		for (i = 0; i < c->cfg->n_hooks; i++) {
-			struct note *n;
+			struct note n;
 
 			if (c->cfg->hooks[i].type != HOOK_POST_ROLLOUT)
 				continue;
-			n = note_new(r, c, (int)i, phase, now);
-			n->post = true;
-			n->batch = r->post_batch;
+			note_init(&n, c, (int)i, phase, now);
+			n.post = true;
+			n.batch = r->post_batch;
+			note_queue(r, &n);
 		}
 		return;
 	}
@@ -1234,21 +1384,6 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 	return false;
 }
 
-/* Sends pending notifications until none are left, or until this round
- * has taken time (since `since`) and someone else waits.  So a slow
- * receiver delays the other canaries by one call at most. */
-static void
-drain_notes(struct runner *r, const struct rcan *c, int64_t since)
-{
-	while (r->note_n > 0) {
-		int64_t now = now_ms(r);
-
-		if (now > since && others_waiting(r, c, now))
-			return;
-		note_send(r);
-	}
-}
-
 /* Keeps a tick's observations to resume it later (see run_tick). */
 static void
 suspend(struct rcan *c, const struct obs *o, int64_t at)
@@ -1324,7 +1459,6 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 		return;
 	if (apply(r, c, &r->out, at, err))
 		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
-	drain_notes(r, c, now);
 }
 
 /* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
@@ -1585,6 +1719,10 @@ loop_once(struct runner *r)
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
+	if (r->res_n > 0) {		/* the notifier's answers and failures */
+		take_results(r, now);
+		return true;
+	}
 	if (r->observing && now >= r->next_observe) {
 		r->next_observe = now + OBSERVE_MS;
 		pthread_mutex_unlock(&r->mu);
@@ -1618,7 +1756,9 @@ loop_once(struct runner *r)
 			heap_remove(r, c);
 		return true;
 	}
-	if (r->cfg.stop_when_done && !r->cfg.observer && r->note_n == 0 && all_done(r)) {
+	/* Done, notifications included (the notifier wakes us when its queue
+	 * runs dry; meanwhile leases are renewed and ticks run as usual). */
+	if (r->cfg.stop_when_done && !r->cfg.observer && !notes_pending(r) && all_done(r)) {
 		r->finished = true;
 		pthread_cond_broadcast(&r->done_cond);
 		return false;
@@ -1628,12 +1768,6 @@ loop_once(struct runner *r)
 		r->notified_version = r->version;
 		pthread_mutex_unlock(&r->mu);
 		r->cfg.notify(r->cfg.notify_arg);
-		pthread_mutex_lock(&r->mu);
-		return true;
-	}
-	if (r->note_n > 0) {		/* after ticks, commands and the UI */
-		pthread_mutex_unlock(&r->mu);
-		drain_notes(r, NULL, now);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
@@ -1653,15 +1787,30 @@ engine_main(void *arg)
 	struct runner *r = arg;
 
 	pthread_mutex_lock(&r->mu);
+	if (!r->cfg.observer)
+		r->nrunning = pthread_create(&r->nthread, NULL, notifier_main, r) == 0;
+	if (!r->cfg.observer && !r->nrunning)
+		log_error("cannot start the notifier thread: notifications are not sent");
 	while (loop_once(r))
 		;
+	/* What is left is sent before the end, each bounded by its timeout;
+	 * the answers and failures are still published. */
+	while (r->nrunning && notes_pending(r)) {
+		if (r->res_n > 0)
+			take_results(r, now_ms(r));
+		else
+			pthread_cond_wait(&r->cond, &r->mu);
+	}
+	r->nstop = true;
+	pthread_cond_signal(&r->ncond);
 	pthread_mutex_unlock(&r->mu);
-	while (r->note_n > 0)		/* what is left is sent before the end */
-		note_send(r);
+	if (r->nrunning)
+		pthread_join(r->nthread, NULL);
+	pthread_mutex_lock(&r->mu);
+	r->nrunning = false;
 	if (r->notes_dropped > 0)
 		log_warn("%llu notifications were dropped (receivers too slow)",
 		    (unsigned long long)r->notes_dropped);
-	pthread_mutex_lock(&r->mu);
 	r->finished = true;
 	pthread_cond_broadcast(&r->done_cond);
 	pthread_mutex_unlock(&r->mu);
@@ -1861,12 +2010,14 @@ runner_free(struct runner *r)
 	free(r->mv);
 	free(r->tail);
 	free(r->notes);
+	free(r->res);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cond);
 	pthread_cond_destroy(&r->done_cond);
+	pthread_cond_destroy(&r->ncond);
 	free(r);
 }
 

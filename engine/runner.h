@@ -5,6 +5,10 @@
  *
  * Threads: runner_new/add/start/stop/free from one controlling thread (the
  * UI or main thread); runner_command and runner_snapshot from any thread.
+ * The runner owns a second thread, the notifier, that sends cluster events,
+ * event webhooks, post-rollout hooks and alerts in order, so a hung receiver
+ * never delays a tick or a command (providers.h says which ops it calls);
+ * both threads are joined by runner_stop.
  * The runner calls notify() from its own thread after each publish (the UI
  * writes one byte to its wake pipe there) and sink() for each event and
  * check result (headless JSON lines).  No lock of the runner is held during
@@ -46,8 +50,8 @@ struct runner_config {
 	const char *ns;			/* header namespace, may be NULL */
 	bool observer;			/* watch mode: read the store, never write */
 	unsigned confirm;		/* `--confirm`: CONFIRM_* gates for every canary */
-	/* Headless runs end when every canary is terminal; interactive runs go
-	 * on until stopped. */
+	/* Headless runs end when every canary is terminal and every queued
+	 * notification is sent; interactive runs go on until stopped. */
 	bool stop_when_done;
 
 	/* Called on the runner thread after each published snapshot. */
@@ -64,8 +68,8 @@ struct runner_config {
 
 	/* Alerts (reference §6) to each canary's analysis.alerts entries; may
 	 * be NULL: none are sent (the demo).  Sent like event webhooks, one
-	 * call at a time between ticks; a failure is logged and recorded as a
-	 * Warning event, never more. */
+	 * call at a time on the notifier thread; a failure is logged and
+	 * recorded as a Warning event, never more. */
 	const struct alert_ops *alert;  void *alert_ctx;
 };
 
@@ -92,7 +96,9 @@ void runner_command(struct runner *r, const struct command *cmd);
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */
 void runner_wait(struct runner *r);
-/* Holds every canary where it is, saves, releases control, joins the thread. */
+/* Holds every canary where it is, sends the notifications still queued
+ * (each bounded by its timeout), saves, releases control, joins the
+ * threads. */
 void runner_stop(struct runner *r);
 void runner_free(struct runner *r);
 

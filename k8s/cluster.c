@@ -70,6 +70,7 @@ k8s_cluster_new(struct k8s_client *c)
 	struct k8s_cluster *k = xcalloc(1, sizeof *k);
 
 	k->c = c;
+	k->ev = c;
 	return k;
 }
 
@@ -188,6 +189,12 @@ find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
 		    "flagger.app/v1beta1", "kind", "Canary", "name", cfg->name, "uid",
 		    jstr(obj, "metadata.uid"), "controller", 1, "blockOwnerDeletion", 1);
 	json_decref(obj);
+}
+
+void
+k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev)
+{
+	k->ev = ev != NULL ? ev : k->c;
 }
 
 void
@@ -408,7 +415,7 @@ op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const 
 	    "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "perch");
 	if (!ev)
 		return ST_INVALID;
-	st = k8s_create(k->c, K8S_RES(EVENTS), cfg->ns, ev, NULL, &e);
+	st = k8s_create(k->ev, K8S_RES(EVENTS), cfg->ns, ev, NULL, &e);
 	json_decref(ev);
 	return st;
 }

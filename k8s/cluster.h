@@ -25,8 +25,12 @@
  *     app.kubernetes.io/name=flagger or app=flagger) is available.
  *
  * Ownership: k8s_cluster_new() borrows the client (it must outlive the
- * cluster).  Threads: the ops are called from the engine thread; the context
- * has no other users.
+ * cluster), and so does k8s_cluster_set_event_client.  Threads: the ops are
+ * called from the engine thread, except emit_event, which the runner's
+ * notifier thread calls at the same time (engine/providers.h).  A client is
+ * safe to share (its requests take turns on one connection), but then an
+ * event to a slow API server holds up the engine's own requests: give
+ * events a client of their own.
  */
 #ifndef PERCH_K8S_CLUSTER_H
 #define PERCH_K8S_CLUSTER_H
@@ -42,6 +46,9 @@ extern const struct cluster_ops k8s_cluster_ops;
 
 struct k8s_cluster *k8s_cluster_new(struct k8s_client *c);
 void k8s_cluster_free(struct k8s_cluster *k);
+/* The client emit_event uses (NULL: the cluster's own, the default).  Set
+ * before the runner starts. */
+void k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev);
 
 /* What the routers need beyond struct canary_cfg, from the Canary spec:
  * Gateway API parentRefs (spec.service.gatewayRefs) and hostnames, Istio

@@ -32,6 +32,7 @@ struct owner {
 
 struct k8s_cluster {
 	struct k8s_client *c;
+	struct k8s_client *ev;		/* for emit_event (notifier thread), or c */
 	struct owner *owners;
 	size_t n_owners;
 	struct routing *routing;

@@ -346,6 +346,44 @@ test_initialize_and_promote(void **state)
 	assert_string_equal(jstr(json_array_get(json_object_get(o, "items"), 0), "type"), "Warning");
 	assert_string_equal(jstr(json_array_get(json_object_get(o, "items"), 0), "involvedObject.name"), "checkout");
 	json_decref(o);
+
+}
+
+/* Events on a client of their own (the runner's notifier thread sends
+ * them): the cluster's client sends nothing for them. */
+static void
+test_events_own_client(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	struct k8s_client *ev = NULL;
+	struct k8s_counters before, after, ev_n;
+	struct buf berr;
+	struct k8s_err e;
+	json_t *o;
+	size_t n0;
+
+	assert_int_equal(k8s_list(f->c, K8S_RES(EVENTS), "shop", NULL, &o, &e), ST_OK);
+	n0 = json_array_size(json_object_get(o, "items"));
+	json_decref(o);
+	buf_init(&berr, 256);
+	assert_int_equal(k8s_client_new(f->cfg, NULL, &ev, &berr), ST_OK);
+	buf_fini(&berr);
+	k8s_cluster_set_event_client(f->k, ev);
+	k8s_client_counters(f->c, &before);
+	assert_int_equal(k8s_cluster_ops.emit_event(f->k, &c, SEV_NORMAL, "Promotion completed!"), ST_OK);
+	k8s_client_counters(f->c, &after);
+	k8s_client_counters(ev, &ev_n);
+	assert_int_equal(after.create, before.create);
+	assert_int_equal(ev_n.create, 1);
+	k8s_cluster_set_event_client(f->k, NULL);
+	k8s_client_free(ev);
+	assert_int_equal(k8s_cluster_ops.emit_event(f->k, &c, SEV_NORMAL, "Second"), ST_OK);
+	k8s_client_counters(f->c, &after);
+	assert_int_equal(after.create, before.create + 1);	/* back on its own */
+	assert_int_equal(k8s_list(f->c, K8S_RES(EVENTS), "shop", NULL, &o, &e), ST_OK);
+	assert_int_equal(json_array_size(json_object_get(o, "items")), n0 + 2);
+	json_decref(o);
 }
 
 struct route_case {
@@ -918,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_owner_references),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
+		cmocka_unit_test(test_events_own_client),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

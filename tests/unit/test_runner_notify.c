@@ -1,0 +1,441 @@
+/* test_runner_notify.c — notifications (cluster events, event webhooks,
+ * alerts) go out on the runner's notifier thread: a receiver that hangs
+ * never delays a command, they are sent in order, what is pending at stop
+ * is still sent, and an alert that fails is still a Warning event.
+ *
+ * A scaled clock (1000 times real time: the 30 s interval is 30 ms) and
+ * providers that answer at once, except the AlertProvider "slow", whose
+ * first alert blocks until the test releases it (or, in the stop row, for
+ * BLOCK_MS of real time), and "down", which always fails. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/clock.h"
+#include "engine/runner.h"
+#include "tests/unit/helper_canary.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define MAX_LOG  512
+#define BLOCK_MS 400		/* the stop row: how long the first alert hangs */
+
+/* ---- the world: what reached each receiver, in order ---------------------- */
+
+struct world {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int revisions;
+	bool blocking, release;		/* the first "slow" alert hangs */
+	bool auto_release;		/* ... for BLOCK_MS only */
+	int slow_alerts, down_alerts;
+	/* under mu */
+	char *emitted[MAX_LOG];		/* cluster events */
+	size_t n_emitted;
+	char *hooked[MAX_LOG];		/* event webhook calls */
+	size_t n_hooked;
+	char *journal[MAX_LOG];		/* events as the runner published them */
+	size_t n_journal;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+log_add(struct world *w, char **log, size_t *n, const char *msg)
+{
+	pthread_mutex_lock(&w->mu);
+	if (*n < MAX_LOG)
+		log[(*n)++] = xstrdup(msg);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int
+w_ok(void *ctx, const struct canary_cfg *c, char *err)
+{
+	(void)ctx; (void)c; (void)err;
+	return ST_OK;
+}
+
+static int
+w_revision(void *ctx, const struct canary_cfg *c, struct revision *out, char *err)
+{
+	struct world *w = ctx;
+
+	(void)c; (void)err;
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&w->mu);
+	snprintf(out->id, sizeof out->id, "%s", w->revisions++ ? "v2" : "v1");
+	pthread_mutex_unlock(&w->mu);
+	return ST_OK;
+}
+
+static int
+w_readiness(void *ctx, const struct canary_cfg *c, enum workload wl, int64_t now,
+    struct readiness *out)
+{
+	(void)ctx; (void)c; (void)wl; (void)now;
+	memset(out, 0, sizeof *out);
+	out->ready = true;
+	return ST_OK;
+}
+
+static int
+w_scale(void *ctx, const struct canary_cfg *c, bool up, char *err)
+{
+	(void)ctx; (void)c; (void)up; (void)err;
+	return ST_OK;
+}
+
+static int
+w_set_routes(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err)
+{
+	(void)ctx; (void)c; (void)r; (void)err;
+	return ST_OK;
+}
+
+static int
+w_get_routes(void *ctx, const struct canary_cfg *c, struct routes *out, char *err)
+{
+	(void)ctx; (void)c; (void)err;
+	memset(out, 0, sizeof *out);
+	out->primary = 100;
+	return ST_OK;
+}
+
+static int
+w_emit(void *ctx, const struct canary_cfg *c, enum severity sev, const char *message)
+{
+	struct world *w = ctx;
+
+	(void)c; (void)sev;
+	log_add(w, w->emitted, &w->n_emitted, message);
+	return ST_OK;
+}
+
+static const struct cluster_ops world_cluster = {
+	.name = "world", .initialize = w_ok, .revision = w_revision,
+	.readiness = w_readiness, .scale = w_scale, .promote = w_ok,
+	.set_routes = w_set_routes, .get_routes = w_get_routes, .emit_event = w_emit,
+};
+
+static int
+w_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	size_t i;
+
+	(void)ctx; (void)q;
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].result = CHECK_PASS;
+		out[i].value = 99.9;
+	}
+	return ST_OK;
+}
+
+static const struct metrics_ops world_metrics = { .name = "world", .eval = w_eval };
+
+static size_t
+w_call(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out)
+{
+	struct world *w = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].ok = true;
+		out[i].http_status = 200;
+		if (calls[i].hook->type == HOOK_EVENT)
+			log_add(w, w->hooked, &w->n_hooked, calls[i].event_message);
+	}
+	return n;
+}
+
+static const struct webhook_ops world_webhook = { .name = "world", .call = w_call };
+
+/* "slow": the first alert hangs until released; "down": always fails. */
+static int
+w_send(void *ctx, const struct alert_msg *m, char *err)
+{
+	struct world *w = ctx;
+
+	pthread_mutex_lock(&w->mu);
+	if (strcmp(m->alert->provider, "down") == 0) {
+		w->down_alerts++;
+		pthread_mutex_unlock(&w->mu);
+		snprintf(err, ERRMSG_MAX, "chat: HTTP 503");
+		return ST_HTTP;
+	}
+	if (w->slow_alerts++ == 0) {
+		int64_t until = mono_ms() + (w->auto_release ? BLOCK_MS : 10000);
+		struct timespec ts;
+
+		w->blocking = true;
+		pthread_cond_broadcast(&w->cond);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (until - mono_ms()) / 1000;
+		ts.tv_nsec += ((until - mono_ms()) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!w->release && mono_ms() < until)
+			pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+		w->blocking = false;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return ST_OK;
+}
+
+static const struct alert_ops world_alerts = { .name = "world", .send = w_send };
+
+static void
+w_sink(void *arg, const struct journal_rec *rec)
+{
+	struct world *w = arg;
+
+	if (rec->kind == REC_EVENT)
+		log_add(w, w->journal, &w->n_journal, rec->message);
+}
+
+static void
+world_init(struct world *w)
+{
+	memset(w, 0, sizeof *w);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cond, NULL);
+}
+
+static void
+world_fini(struct world *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_emitted; i++)
+		free(w->emitted[i]);
+	for (i = 0; i < w->n_hooked; i++)
+		free(w->hooked[i]);
+	for (i = 0; i < w->n_journal; i++)
+		free(w->journal[i]);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void
+add_alert(struct canary_cfg *c, const char *name, const char *provider)
+{
+	c->alerts = xreallocarray(c->alerts, c->n_alerts + 1, sizeof *c->alerts);
+	memset(&c->alerts[c->n_alerts], 0, sizeof *c->alerts);
+	c->alerts[c->n_alerts].name = xstrdup(name);
+	c->alerts[c->n_alerts].severity = ALERT_INFO;
+	c->alerts[c->n_alerts].provider = xstrdup(provider);
+	c->n_alerts++;
+}
+
+static struct runner *
+start(struct world *w, struct perch_clock *clk, unsigned confirm)
+{
+	struct runner_config rc = {
+		.cluster = &world_cluster, .cluster_ctx = w,
+		.metrics = &world_metrics, .metrics_ctx = w,
+		.webhook = &world_webhook, .webhook_ctx = w,
+		.clock = &perch_clock_ops, .clock_ctx = clk,
+		.alert = &world_alerts, .alert_ctx = w,
+		.sink = w_sink, .sink_arg = w,
+		.actor = "ci@runner", .context = "TEST", .stop_when_done = true,
+		.confirm = confirm,
+	};
+	struct canary_cfg *c = fixture_canary("checkout", 0);
+	struct runner *r;
+	char err[256];
+
+	fixture_add_hook(c, "events", HOOK_EVENT);
+	add_alert(c, "chat", "slow");
+	add_alert(c, "pager", "down");
+	r = runner_new(&rc);
+	runner_add(r, c);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	return r;
+}
+
+static void
+await_blocking(struct world *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!w->blocking)
+		pthread_cond_wait(&w->cond, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+release(struct world *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->release = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+send(struct runner *r, enum command_kind k)
+{
+	struct command cmd = { .kind = k };
+
+	snprintf(cmd.canary, sizeof cmd.canary, "shop/checkout");
+	snprintf(cmd.actor, sizeof cmd.actor, "tester@host");
+	runner_command(r, &cmd);
+}
+
+/* Polls snapshots (1 ms apart, at most 10 s) until the canary's phase is
+ * `phase` (or, with phase < 0, until it is paused); the time it took. */
+static int64_t
+await_canary(struct runner *r, int phase)
+{
+	int64_t t0 = mono_ms();
+	struct timespec ms = { 0, 1000000L };
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct snapshot *s = runner_snapshot(r);
+		bool ok = s->n_canaries > 0 && (phase < 0 ? s->canaries[0].paused :
+		    (int)s->canaries[0].phase == phase);
+
+		snapshot_unref(s);
+		if (ok)
+			return mono_ms() - t0;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("the canary never got there");
+	return -1;
+}
+
+static size_t
+count_prefix(char *const *log, size_t n, const char *prefix)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strncmp(log[i], prefix, strlen(prefix)) == 0;
+	return k;
+}
+
+/* Every published event reached the cluster and the event hook, in the
+ * order it was published; each failed alert is one Warning event. */
+static void
+check_delivery(struct world *w)
+{
+	size_t i;
+
+	assert_true(w->n_journal > 3);
+	assert_int_equal(w->n_emitted, w->n_journal);
+	assert_int_equal(w->n_hooked, w->n_journal);
+	for (i = 0; i < w->n_journal; i++) {
+		assert_string_equal(w->emitted[i], w->journal[i]);
+		assert_string_equal(w->hooked[i], w->journal[i]);
+	}
+	assert_true(w->down_alerts >= 1);
+	assert_int_equal(count_prefix(w->journal, w->n_journal,
+	    "Alert pager to AlertProvider shop/down not sent: chat: HTTP 503"),
+	    (size_t)w->down_alerts);
+}
+
+/* ---- the tests -------------------------------------------------------------- */
+
+/* While an alert hangs, the rollout goes on and a pause takes effect at
+ * once; after the release, everything is delivered in order. */
+static void
+test_notify_hung_alert_does_not_delay_commands(void **state)
+{
+	struct perch_clock *clk = clock_new(CLOCK_KIND_SCALED, 1000000, 1000.0);
+	struct world w;
+	struct runner *r;
+	int64_t took;
+
+	(void)state;
+	world_init(&w);
+	r = start(&w, clk, CONFIRM_PROMOTION);
+	await_blocking(&w);
+	/* The ticks go on without the alert: the canary reaches the gate. */
+	await_canary(r, PHASE_WAITING_PROMOTION);
+	send(r, CMD_PAUSE);
+	took = await_canary(r, -1);
+	print_message("pause took effect after %lld ms while an alert hung\n", (long long)took);
+	assert_true(took < 200);
+	pthread_mutex_lock(&w.mu);
+	assert_true(w.blocking);	/* still hung: the pause did not wait for it */
+	pthread_mutex_unlock(&w.mu);
+	release(&w);
+	send(r, CMD_RESUME);
+	send(r, CMD_APPROVE);
+	runner_wait(r);			/* stop_when_done: waits for the queue too */
+	assert_int_equal(runner_outcome(r), 0);
+	check_delivery(&w);		/* before runner_stop: runner_wait drained */
+	runner_stop(r);
+	runner_free(r);
+	assert_true(w.slow_alerts >= 2);
+	assert_true(count_prefix(w.journal, w.n_journal, "Paused by tester@host") == 1);
+	clock_free(clk);
+	world_fini(&w);
+}
+
+/* Stopped while an alert hangs: what is queued behind it is still sent
+ * before runner_stop returns. */
+static void
+test_notify_drained_at_stop(void **state)
+{
+	struct perch_clock *clk = clock_new(CLOCK_KIND_SCALED, 1000000, 1000.0);
+	struct world w;
+	struct runner *r;
+	int64_t t0, took;
+
+	(void)state;
+	world_init(&w);
+	w.auto_release = true;
+	r = start(&w, clk, CONFIRM_PROMOTION);
+	await_blocking(&w);
+	await_canary(r, PHASE_WAITING_PROMOTION);
+	send(r, CMD_PAUSE);
+	await_canary(r, -1);
+	pthread_mutex_lock(&w.mu);
+	assert_true(w.blocking);
+	assert_true(w.n_emitted < w.n_journal);	/* queued behind the hung alert */
+	pthread_mutex_unlock(&w.mu);
+	t0 = mono_ms();
+	runner_stop(r);
+	took = mono_ms() - t0;
+	print_message("runner_stop waited %lld ms for the pending notifications\n", (long long)took);
+	assert_true(took > 0);
+	check_delivery(&w);
+	assert_int_equal(count_prefix(w.journal, w.n_journal, "Paused by tester@host"), 1);
+	runner_free(r);
+	clock_free(clk);
+	world_fini(&w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notify_hung_alert_does_not_delay_commands),
+		cmocka_unit_test(test_notify_drained_at_stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
