@@ -843,11 +843,12 @@ notifier_main(void *arg)
 	return NULL;
 }
 
-/* Whether the notifier has work left or results wait (mu held). */
+/* Whether the notifier has work left or results wait (mu held).  Without
+ * a notifier (it could not start) nothing is ever sent: nothing waits. */
 static bool
 notes_pending(const struct runner *r)
 {
-	return r->note_n > 0 || r->nbusy || r->res_n > 0;
+	return r->nrunning && (r->note_n > 0 || r->nbusy || r->res_n > 0);
 }
 
 /* Publishes what the notifier handed back (runner thread, mu held on entry
@@ -1795,7 +1796,7 @@ engine_main(void *arg)
 		;
 	/* What is left is sent before the end, each bounded by its timeout;
 	 * the answers and failures are still published. */
-	while (r->nrunning && notes_pending(r)) {
+	while (notes_pending(r)) {
 		if (r->res_n > 0)
 			take_results(r, now_ms(r));
 		else
