@@ -141,6 +141,7 @@ struct rcan {
 	int64_t resume_at;		/* its clock */
 	bool suspended;
 	uint64_t post_failed;		/* batch of post-rollout hooks that failed */
+	bool wake;			/* runner_wake asked for an early tick (mu) */
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
@@ -195,6 +196,7 @@ struct runner {
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
+	bool wake_pending;		/* some canary's wake is set */
 
 	/* Runner thread only: scratch space reused by every tick. */
 	struct obs obs;
@@ -1468,6 +1470,48 @@ runner_command(struct runner *r, const struct command *cmd)
 	pthread_mutex_unlock(&r->mu);
 }
 
+void
+runner_wake(struct runner *r, const char *canary)
+{
+	struct rcan *c;
+
+	pthread_mutex_lock(&r->mu);
+	/* The index only changes before runner_start. */
+	if (r->started && !r->finished && (c = find(r, canary)) != NULL) {
+		c->wake = true;
+		r->wake_pending = true;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Waiting for a new revision and nothing else: a tick brought forward only
+ * looks at the target (Flagger's tick, just sooner). */
+static bool
+idle_phase(enum phase p)
+{
+	return p == PHASE_INITIALIZED || p == PHASE_SUCCEEDED || p == PHASE_FAILED;
+}
+
+/* The canaries runner_wake asked for: an idle one ticks now, the others
+ * keep their schedule (an analysis step never runs early).  mu held. */
+static void
+wake_idle(struct runner *r, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct rcan *c = r->cs[i];
+
+		if (!c->wake)
+			continue;
+		c->wake = false;
+		if (c->control && !c->readonly && !c->corrupt && !c->suspended &&
+		    c->heap != NO_HEAP && c->due > now && idle_phase(c->st.phase))
+			schedule(r, c, now);
+	}
+}
+
 /* ---- the engine thread ------------------------------------------------- */
 
 static bool
@@ -1506,6 +1550,10 @@ loop_once(struct runner *r)
 		handle_command(r, &cmd, now);
 		pthread_mutex_lock(&r->mu);
 		return true;
+	}
+	if (r->wake_pending) {
+		r->wake_pending = false;
+		wake_idle(r, now);
 	}
 	if (r->observing && now >= r->next_observe) {
 		r->next_observe = now + OBSERVE_MS;

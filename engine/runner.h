@@ -77,6 +77,14 @@ int  runner_start(struct runner *r, char *err, size_t errsz);
 /* Queues a command and wakes the engine.  The answer (done, or refused
  * with its reason) appears as the snapshot's status_msg and as an event. */
 void runner_command(struct runner *r, const struct command *cmd);
+/* Something a canary waits for may have changed (a watch saw its target
+ * Deployment change): an idle canary (Initialized, Succeeded or Failed,
+ * waiting for a new revision) ticks now instead of at its next interval;
+ * the others keep their schedule, so an analysis step never runs early.
+ * The tick is an ordinary one: a new revision is still detected at a tick,
+ * only sooner.  canary is "ns/name"; unknown names are ignored.  Any
+ * thread; before runner_start and after the engine ended it does nothing. */
+void runner_wake(struct runner *r, const char *canary);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */

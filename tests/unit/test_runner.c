@@ -62,6 +62,7 @@ struct fake {
 	struct vclock *clock;
 	bool v2;			/* the target is v2 once Initialized is saved */
 	bool stay_v1;			/* ... unless this is set */
+	atomic_bool v2_now;		/* the target is v2 from now on (any thread) */
 	atomic_bool dead;		/* "crashed": every call is ignored */
 	long crash_after;		/* mutating calls before the crash; <0 never */
 	long mutations;
@@ -92,7 +93,7 @@ fake_mutate(struct fake *f)
 static const char *
 fake_rev(struct fake *f)
 {
-	return f->v2 ? "v2" : "v1";
+	return f->v2 || atomic_load(&f->v2_now) ? "v2" : "v1";
 }
 
 static int
@@ -955,6 +956,78 @@ test_runner_nothing_to_roll_out(void **state)
 }
 
 
+/* ---- runner_wake ---------------------------------------------------------
+ * A clock that never moves: only a wake can bring a tick forward. */
+
+static void
+frozen_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadline)
+{
+	struct timespec ts;
+
+	(void)ctx; (void)deadline;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 2000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, mu, &ts);
+}
+
+static const struct clock_ops frozen_ops = { .now_ms = vc_now, .wait = frozen_wait };
+
+static bool
+in_phase(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].phase == *(const enum phase *)arg;
+}
+
+/* An idle canary woken ticks at once and finds the new revision; a
+ * progressing one keeps its schedule (no analysis step runs early). */
+static void
+test_runner_wake(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED, progressing = PHASE_PROGRESSING;
+	struct rig g;
+	struct runner *r;
+	struct snapshot *s;
+	char err[256];
+	int weight, i;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_wake(r, "shop/checkout");	/* before the start: nothing */
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	atomic_store(&g.f.v2_now, true);
+	pause_ms(50);
+	s = runner_snapshot(r);
+	assert_int_equal(s->canaries[0].phase, PHASE_INITIALIZED);	/* not before its tick */
+	snapshot_unref(s);
+	runner_wake(r, "shop/nothing");
+	runner_wake(r, "shop/checkout");
+	s = await(r, in_phase, (void *)&progressing);
+	weight = s->canaries[0].weight;
+	snapshot_unref(s);
+	for (i = 0; i < 5; i++) {
+		runner_wake(r, "shop/checkout");
+		pause_ms(10);
+	}
+	s = runner_snapshot(r);
+	assert_int_equal(s->canaries[0].phase, PHASE_PROGRESSING);
+	assert_int_equal(s->canaries[0].weight, weight);
+	snapshot_unref(s);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(journal_count(&g.s, "New revision detected! Scaling up checkout.shop"), 1);
+	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight 20"), 0);
+}
+
 static bool
 lost_control(const struct snapshot *s, void *arg)
 {
@@ -1116,6 +1189,7 @@ main(void)
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),
 		cmocka_unit_test(test_runner_webhooks),
+		cmocka_unit_test(test_runner_wake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
