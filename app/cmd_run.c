@@ -17,6 +17,7 @@
 #include "app/canary_load.h"
 #include "app/cli.h"
 #include "app/clock.h"
+#include "app/clock_file.h"
 #include "app/headless.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
@@ -33,6 +34,7 @@
 #include "spec/spec.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -53,6 +55,7 @@ struct run {
 	struct prom *prom;
 	struct webhook_client *hooks;
 	struct perch_clock *clock;
+	double speed;			/* of the clock: 1 real time, N under PERCH_TIME_SCALE */
 	struct store_dir *sdir;
 	struct store_k8s *sk8s;
 	struct spec_set *set;
@@ -316,6 +319,31 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	return EXIT_OK;
 }
 
+/* With --state-dir, after runner_start: the clock's mapping in DIR/clock.json
+ * (app/clock_file.h), so that `perch watch --state-dir DIR` shows this
+ * controller's time, scaled under PERCH_TIME_SCALE.  Only when this run
+ * controls a canary: a refused second controller leaves the first one's
+ * clock alone.  The mapping never changes during a run, so once is enough. */
+static void
+save_clock(struct run *rn, struct runner *r)
+{
+	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = rn->speed };
+	struct snapshot *s;
+	char err[ERRMSG_MAX];
+	bool control;
+
+	if (rn->sdir == NULL)
+		return;
+	s = runner_snapshot(r);
+	control = s != NULL && !s->read_only;
+	snapshot_unref(s);
+	if (!control)
+		return;
+	m.virtual_ms = perch_clock_ops.now_ms(rn->clock);
+	if (clock_file_save(rn->o.state_dir, &m, err, sizeof err) != ST_OK)
+		log_warn("%s", err);
+}
+
 /* Says who holds control when this process could only watch. */
 static void
 report_holder(struct runner *r)
@@ -375,6 +403,7 @@ execute(struct run *rn)
 		tui_free(t);
 		return EXIT_INFRA;
 	}
+	save_clock(rn, r);
 	if (rn->o.headless) {
 		runner_wait(r);
 		runner_stop(r);
@@ -418,13 +447,16 @@ run_fini(struct run *rn)
 /* Real time; $PERCH_TIME_SCALE=N (tests, demos) runs the engine's clock N
  * times faster, starting now. */
 static struct perch_clock *
-make_clock(void)
+make_clock(double *speed_out)
 {
 	const char *s = getenv("PERCH_TIME_SCALE");
 	double speed = s ? strtod(s, NULL) : 0;
 
-	if (speed > 0 && speed != 1)
+	*speed_out = 1;
+	if (speed > 0 && speed != 1) {
+		*speed_out = speed;
 		return clock_new(CLOCK_KIND_SCALED, clock_realtime_ms(), speed);
+	}
 	return clock_new(CLOCK_KIND_REAL, 0, 1);
 }
 
@@ -459,7 +491,7 @@ cmd_run(int argc, char **argv)
 		rc = build_cfgs(&rn);
 	if (rc == EXIT_OK) {
 		rn.hooks = webhook_client_new(NULL);
-		rn.clock = make_clock();
+		rn.clock = make_clock(&rn.speed);
 		rc = execute(&rn);
 	}
 	run_fini(&rn);
