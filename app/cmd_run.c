@@ -10,6 +10,7 @@
  * Headless runs print JSON lines and end when every canary is done; the TUI
  * runs until the user quits.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,19 @@ struct run_opts {
 	bool headless;
 };
 
+/* Which canary a watched Deployment wakes (k8s_cluster_watch callbacks). */
+struct waker {
+	pthread_mutex_t mu;
+	struct runner *r;		/* NULL before the start and after the stop */
+	struct wake_target {
+		char ns[64], target[254], key[200];
+	} *t;
+	size_t n;
+};
+
 struct run {
 	struct run_opts o;
+	struct waker wk;
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_cluster *cluster;
@@ -272,6 +284,77 @@ build_cfgs(struct run *rn)
 	return EXIT_OK;
 }
 
+/* ---- watches ------------------------------------------------------------------ */
+
+/* A target's pod template changed (kubectl set image, apply, ...): its
+ * canary ticks now if it is idle, so the new revision is found within about
+ * a second instead of at the next interval.  Status-only changes (rollout
+ * progress) wake nothing: readiness is read at the ticks, from the cache. */
+static void
+on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct waker *wk = arg;
+	json_t *md = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	char h1[17] = "", h2[17] = "";
+	size_t i;
+
+	if (ns == NULL || name == NULL)
+		return;
+	if (old != NULL && strcmp(type, "MODIFIED") == 0) {
+		k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
+		k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
+		if (strcmp(h1, h2) == 0)
+			return;
+	}
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; wk->r != NULL && i < wk->n; i++)
+		if (strcmp(wk->t[i].ns, ns) == 0 && strcmp(wk->t[i].target, name) == 0) {
+			log_debug("run: deployment %s/%s changed (%s): waking %s", ns, name, type,
+			    wk->t[i].key);
+			runner_wake(wk->r, wk->t[i].key);
+		}
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* One watch of Deployments per namespace of the canaries. */
+static void
+start_watches(struct run *rn)
+{
+	struct wake_target *t;
+	size_t i;
+
+	rn->wk.t = xcalloc(rn->n_cfgs + 1, sizeof *rn->wk.t);
+	for (i = 0; i < rn->n_cfgs; i++) {
+		t = &rn->wk.t[rn->wk.n++];
+		snprintf(t->ns, sizeof t->ns, "%s", rn->cfgs[i]->ns);
+		snprintf(t->target, sizeof t->target, "%s", rn->cfgs[i]->target);
+		snprintf(t->key, sizeof t->key, "%s/%s", rn->cfgs[i]->ns, rn->cfgs[i]->name);
+		if (k8s_cluster_watch(rn->cluster, rn->cfgs[i]->ns, on_deployment, &rn->wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s; reading them at each tick",
+			    rn->cfgs[i]->ns);
+	}
+}
+
+static void
+log_watch_stats(struct run *rn)
+{
+	struct k8s_informer_stats st;
+
+	k8s_cluster_watch_stats(rn->cluster, &st);
+	log_info("run: deployment watches: %lu events, %lu lists, %lu drops; %lu reads from the "
+	    "cache, %lu from the server", st.events, st.relists, st.drops, st.hits, st.misses);
+}
+
+static void
+set_waker(struct waker *wk, struct runner *r)
+{
+	pthread_mutex_lock(&wk->mu);
+	wk->r = r;
+	pthread_mutex_unlock(&wk->mu);
+}
+
 /* ---- the world ------------------------------------------------------------- */
 
 static int
@@ -392,13 +475,16 @@ execute(struct run *rn)
 		rc.notify = tui_notify;
 		rc.notify_arg = t;
 	}
+	start_watches(rn);
 	r = runner_new(&rc);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		runner_add(r, rn->cfgs[i]);
 		rn->cfgs[i] = NULL;	/* the runner owns it */
 	}
+	set_waker(&rn->wk, r);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
 		fprintf(stderr, "perch run: %s\n", err);
+		set_waker(&rn->wk, NULL);
 		runner_free(r);
 		tui_free(t);
 		return EXIT_INFRA;
@@ -415,6 +501,9 @@ execute(struct run *rn)
 		if (rc_exit == EXIT_OK)
 			rc_exit = runner_outcome(r);
 	}
+	set_waker(&rn->wk, NULL);
+	log_watch_stats(rn);
+	k8s_cluster_unwatch(rn->cluster);
 	runner_free(r);
 	tui_free(t);
 	return rc_exit;
@@ -428,6 +517,9 @@ run_fini(struct run *rn)
 	for (i = 0; rn->cfgs && i < rn->n_cfgs; i++)
 		canary_cfg_free(rn->cfgs[i]);
 	free(rn->cfgs);
+	k8s_cluster_unwatch(rn->cluster);
+	free(rn->wk.t);
+	pthread_mutex_destroy(&rn->wk.mu);
 	store_k8s_close(rn->sk8s);
 	store_dir_close(rn->sdir);
 	if (rn->clock)
@@ -469,6 +561,7 @@ cmd_run(int argc, char **argv)
 	int rc;
 
 	memset(&rn, 0, sizeof rn);
+	pthread_mutex_init(&rn.wk.mu, NULL);
 	rc = parse_args(argc, argv, &rn.o);
 	if (rc == -1) {
 		free(rn.o.files);

@@ -32,6 +32,7 @@ struct store_k8s {
 	char id[160];			/* our holderIdentity */
 	char held[MAX_HELD][200];	/* "ns/name" of held leases */
 	size_t n_held;
+	json_t *leases;			/* "ns/name" -> our Lease as last written */
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -419,24 +420,28 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	struct lease_arg a = { .s = s, .op = op };
 	char ns[64], name[256];
 	struct k8s_err e;
-	json_t *obj;
+	json_t *obj, *out = NULL;
 	int st, i;
 
 	if ((st = split_key(key, ns, name, NULL)) != ST_OK)
 		return st;
+	json_object_del(s->leases, key);
 	for (i = 0; i < 3; i++) {
-		st = k8s_modify(s->c, K8S_RES(LEASES), ns, name, lease_fn, &a, NULL, &e);
+		st = k8s_modify(s->c, K8S_RES(LEASES), ns, name, lease_fn, &a, &out, &e);
 		if (st != ST_NOTFOUND || op == L_RELEASE)
 			break;
 		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{}}", "apiVersion",
 		    "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", name, "namespace", ns,
 		    "labels", "app.kubernetes.io/managed-by", "perch", "spec");
 		lease_fn(obj, &a);
-		st = k8s_create(s->c, K8S_RES(LEASES), ns, obj, NULL, &e);
+		st = k8s_create(s->c, K8S_RES(LEASES), ns, obj, &out, &e);
 		json_decref(obj);
 		if (st != ST_CONFLICT)
 			break;
 	}
+	if (st == ST_OK && op != L_RELEASE && out != NULL)
+		json_object_set(s->leases, key, out);
+	json_decref(out);
 	if (st == ST_NOTFOUND && op == L_RELEASE)
 		st = ST_OK;
 	if (st == ST_CONFLICT) {
@@ -449,6 +454,32 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	if (st != ST_OK && st != ST_LOCKED)
 		log_warn("store: lease %s/%s: %s", ns, name, e.msg);
 	return st;
+}
+
+/* Renews a held lease in one request: our Lease as last written, with a new
+ * renewTime, put back under its resourceVersion.  When that fails (someone
+ * else wrote it, or it is gone), the full read-modify-write decides. */
+static int
+lease_renew(struct store_k8s *s, const char *key)
+{
+	json_t *mine = json_object_get(s->leases, key), *obj, *out = NULL;
+	char ns[64], name[256], now[64];
+	struct k8s_err e;
+	int st;
+
+	if (mine == NULL || split_key(key, ns, name, NULL) != ST_OK)
+		return lease_do(s, key, L_RENEW, NULL, 0);
+	obj = json_deep_copy(mine);
+	now_micro(now, sizeof now);
+	json_object_set_new(json_object_get(obj, "spec"), "renewTime", json_string(now));
+	st = k8s_update(s->c, K8S_RES(LEASES), ns, obj, &out, &e);
+	json_decref(obj);
+	if (st == ST_OK && out != NULL) {
+		json_object_set_new(s->leases, key, out);
+		return ST_OK;
+	}
+	json_decref(out);
+	return lease_do(s, key, L_RENEW, NULL, 0);
 }
 
 static bool
@@ -504,8 +535,11 @@ sk_renew(void *ctx, const char *key)
 	if ((st = refuse(s)) != ST_OK)
 		return st;
 	pthread_mutex_lock(&s->lock);
-	st = lease_do(s, key, L_RENEW, NULL, 0);
-	if (st == ST_LOCKED)
+	/* The store's own thread keeps every held lease renewed: the engine
+	 * only learns whether it still holds it, without a request. */
+	if (s->running)
+		st = is_held(s, key) ? ST_OK : ST_LOCKED;
+	else if ((st = lease_renew(s, key)) == ST_LOCKED)
 		held_set(s, key, false);
 	pthread_mutex_unlock(&s->lock);
 	return st;
@@ -542,7 +576,7 @@ renewer(void *arg)
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
 		for (i = 0; !s->stopping && i < s->n_held; i++)
-			if (lease_do(s, s->held[i], L_RENEW, NULL, 0) == ST_LOCKED)
+			if (lease_renew(s, s->held[i]) == ST_LOCKED)
 				held_set(s, s->held[i--], false);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -557,6 +591,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->c = c;
 	s->read_only = read_only;
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
+	s->leases = json_object();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (!read_only)
@@ -587,6 +622,7 @@ store_k8s_close(struct store_k8s *s)
 	}
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+	json_decref(s->leases);
 	free(s);
 }
 

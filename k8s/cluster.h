@@ -26,7 +26,7 @@
  *
  * Ownership: k8s_cluster_new() borrows the client (it must outlive the
  * cluster).  Threads: the ops are called from the engine thread; the context
- * has no other users.
+ * has no other users, but for the watches' own threads (k8s_cluster_watch).
  */
 #ifndef PERCH_K8S_CLUSTER_H
 #define PERCH_K8S_CLUSTER_H
@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "engine/providers.h"
+#include "k8s/informer.h"
 #include "k8s/rest.h"
 
 struct k8s_cluster;
@@ -59,6 +60,19 @@ struct k8s_routing {
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
     const struct k8s_routing *r);
+
+/* Watches the Deployments of namespace ns (k8s/informer.h): from then on
+ * the ops read targets and primaries from that cache while it is in step
+ * with the server, and from the server otherwise.  on_change (may be NULL)
+ * hears of every change, on the informer's thread.  ST_OK (also when ns is
+ * watched already), or an error (the ops then keep reading the server).
+ * Before the runner starts; k8s_cluster_unwatch stops every watch (after
+ * the runner has stopped; k8s_cluster_free does it too). */
+int  k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change,
+    void *arg);
+void k8s_cluster_unwatch(struct k8s_cluster *k);
+/* The watches' counters, summed (for tests and logs). */
+void k8s_cluster_watch_stats(struct k8s_cluster *k, struct k8s_informer_stats *out);
 
 /* The template part of a revision id (16 hex digits + NUL). */
 void k8s_template_hash(json_t *pod_template, char out[17]);

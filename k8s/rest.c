@@ -679,6 +679,7 @@ struct wstate {
 	bool toobig;
 	bool failed;		/* an ERROR event other than 410 */
 	struct k8s_err *e;
+	CURL *h;		/* the stream's handle, while it runs */
 };
 
 static void
@@ -737,6 +738,26 @@ on_watch_body(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
+/* The end of the answer's headers: a 200 means the stream is open. */
+static size_t
+on_watch_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct wstate *w = arg;
+	long http = 0;
+	json_t *none;
+
+	if (sz * n == 2 && p[0] == '\r' && p[1] == '\n' && w->h != NULL) {
+		curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &http);
+		if (http == 200) {
+			none = json_object();
+			if (!w->fn("OPENED", none, w->arg))
+				w->stopped = true;
+			json_decref(none);
+		}
+	}
+	return w->stopped ? 0 : sz * n;
+}
+
 static int
 on_watch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
@@ -784,9 +805,13 @@ watch_stream(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_watch_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, w);
+	w->h = h;
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(WATCH_SERVER_TIMEOUT + 30) * 1000L);
 	count(c, &c->n.watch);
 	rc = curl_easy_perform(h);
+	w->h = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
 	free_connect_to(h);
 	k8s_auth_fini(&a);
@@ -848,6 +873,18 @@ watch_relist(struct k8s_client *c, const struct k8s_res *r, const char *ns, cons
 	return ST_OK;
 }
 
+/* fn hears of a stream that ended in an error; false when fn stops. */
+static bool
+tell_dropped(struct wstate *w, int st)
+{
+	json_t *why = json_pack("{s:s, s:s}", "status", status_name(st), "message",
+	    w->e ? w->e->msg : "");
+	bool go_on = w->fn("DROPPED", why, w->arg);
+
+	json_decref(why);
+	return go_on;
+}
+
 static bool
 fatal_status(int st)
 {
@@ -890,6 +927,10 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 			continue;
 		}
 		log_debug("k8s: watch %s: %s; again in %ld ms", r->plural, e ? e->msg : "", delay);
+		if (!tell_dropped(&w, st)) {
+			st = ST_OK;
+			break;
+		}
 		if (wait_or_stop(delay, stop))
 			break;
 		delay = delay * 2 > 5000 ? 5000 : delay * 2;

@@ -126,7 +126,11 @@ int k8s_modify(struct k8s_client *c, const struct k8s_res *r, const char *ns, co
 /* Watch.  fn gets every event: type "ADDED", "MODIFIED", "DELETED", or
  * "SYNC" for each object of a (re)list (after a 410 or at the start when
  * resource_version is NULL), and "RELISTED" (obj = the List) once a relist
- * is complete.  fn returns true to go on, false to stop.  The watch resumes
+ * is complete; and about the stream itself: "OPENED" (obj = {}) each time a
+ * stream is answered 200 (events missed while it was down follow), and
+ * "DROPPED" (obj = {"status","message"}) each time one ends in an error
+ * before the watch tries again.  fn returns true to go on, false to stop.
+ * The watch resumes
  * from the last resourceVersion after a dropped stream or a server timeout,
  * backs off while the server is unreachable, and returns ST_OK when fn
  * stops it, or when *stop becomes true (checked about once a second).
