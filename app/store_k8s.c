@@ -33,7 +33,21 @@ struct store_k8s {
 	char held[MAX_HELD][200];	/* "ns/name" of held leases */
 	size_t n_held;
 	json_t *leases;			/* "ns/name" -> our Lease as last written */
+	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 };
+
+#define PERCH_SELECTOR "app.kubernetes.io/managed-by=perch"
+
+/* The ConfigMap ns/name from the watch's cache: ST_OK, ST_NOTFOUND, or
+ * ST_AGAIN when there is no cache for ns or it is out of step. */
+static int
+cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
+{
+	*cm = NULL;
+	if (s->cms == NULL || strcmp(ns, k8s_client_namespace(s->c)) != 0)
+		return ST_AGAIN;
+	return k8s_informer_get(s->cms, ns, name, cm);
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -139,6 +153,8 @@ cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 
 	*cm = NULL;
 	if ((st = split_key(key, ns, name, err)) != ST_OK)
+		return st;
+	if ((st = cached_cm(s, ns, name, cm)) != ST_AGAIN)
 		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)
@@ -333,14 +349,16 @@ sk_list(void *ctx, char ***out)
 {
 	struct store_k8s *s = ctx;
 	const char *ns = k8s_client_namespace(s->c), *name;
-	json_t *list, *item;
+	json_t *list, *item, *items;
 	struct k8s_err e;
 	size_t i, n = 0;
 
 	*out = NULL;
-	if (k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, "app.kubernetes.io/managed-by=perch", &list,
-	    &e) != ST_OK)
+	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
+		list = json_pack("{s:o}", "items", items);
+	} else if (k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e) != ST_OK) {
 		return 0;
+	}
 	*out = xcalloc(json_array_size(json_object_get(list, "items")) + 1, sizeof **out);
 	json_array_foreach(json_object_get(list, "items"), i, item) {
 		name = json_string_value(json_object_get(json_object_get(json_object_get(item,
@@ -599,6 +617,31 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	return s;
 }
 
+int
+store_k8s_watch(struct store_k8s *s)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
+		.ns = k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+
+	if (s->cms != NULL)
+		return ST_OK;
+	s->cms = k8s_informer_new(s->c, &o);
+	if (k8s_informer_start(s->cms) != ST_OK) {
+		k8s_informer_free(s->cms);
+		s->cms = NULL;
+		return ST_ERR;
+	}
+	return ST_OK;
+}
+
+void
+store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s->cms != NULL)
+		k8s_informer_stats(s->cms, out);
+}
+
 void
 store_k8s_set_journal_max(struct store_k8s *s, size_t n)
 {
@@ -610,6 +653,7 @@ store_k8s_close(struct store_k8s *s)
 {
 	if (!s)
 		return;
+	k8s_informer_free(s->cms);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cond);

@@ -21,8 +21,8 @@
  *                            release (and store_k8s_close) clears the holder.
  *
  * It lives in app/ (not k8s/) because it shares the state directory's JSON
- * codec (app/store_codec.h).  A read-only store (watch) issues only get and
- * list requests: every mutating op returns ST_REFUSED first.
+ * codec (app/store_codec.h).  A read-only store (watch) issues only get,
+ * list and watch requests: every mutating op returns ST_REFUSED first.
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive
  * the store) and returns a handle freed with store_k8s_close.  Ops may be
@@ -34,6 +34,7 @@
 #include <stdbool.h>
 
 #include "engine/providers.h"
+#include "k8s/informer.h"
 #include "k8s/rest.h"
 
 #define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
@@ -44,6 +45,15 @@ struct store_k8s;
 /* lease_s <= 0 means STORE_K8S_LEASE_S. */
 struct store_k8s *store_k8s_open(struct k8s_client *c, bool read_only, int lease_s);
 void store_k8s_close(struct store_k8s *s);
+/* Watches the perch ConfigMaps of the client's namespace (k8s/informer.h):
+ * from then on load, load_spec, tail and list read a local cache fed by the
+ * watch while it is in step with the server, and the server otherwise (a
+ * watcher sees the controller's writes as soon as they are made, and sends
+ * nothing between them).  ST_OK or an error (reads then go to the server).
+ * Meant for observers (perch watch): a controller reads little.  Stopped by
+ * store_k8s_close. */
+int  store_k8s_watch(struct store_k8s *s);
+void store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out);
 /* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
 void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 

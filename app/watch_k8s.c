@@ -15,6 +15,7 @@
 #include "k8s/rest.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/status.h"
 
 int
@@ -48,6 +49,8 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	snprintf(header, sizeof header, "watch %s/%s", cfg->context, cfg->ns);
 	tc.context = header;
 	store = store_k8s_open(client, true, 0);
+	if (store_k8s_watch(store) != ST_OK)
+		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead", cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
 	t = tui_new(&tc);
 	r = runner_new(&(struct runner_config){
