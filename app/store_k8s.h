@@ -5,13 +5,30 @@
  * Per canary "ns/name", in namespace ns:
  *   ConfigMap perch-<name>   labels app.kubernetes.io/managed-by=perch,
  *                            perch.dev/canary=<name>; data:
- *                              status   the canary_status (app/store_codec.h)
- *                              spec     the canary_cfg, for watchers
- *                              journal  a JSON array of the last
- *                                       STORE_K8S_JOURNAL records (events and
- *                                       check results), oldest first
- *                            every write is a read-modify-write of the whole
- *                            object with conflict retries, so it is atomic.
+ *                              status     the canary_status (app/store_codec.h)
+ *                              spec       the canary_cfg, for watchers
+ *                              journal.0 .. journal.4
+ *                                         the journal (events and check
+ *                                         results) in segments, each
+ *                                         {"seq":N,"records":[...]} oldest
+ *                                         first, segment N in journal.<N%5>;
+ *                                         read in seq order they hold at
+ *                                         least the last STORE_K8S_JOURNAL
+ *                                         records (segments of a quarter of
+ *                                         it; a full one starts the next,
+ *                                         which replaces the oldest)
+ *                              journal    (perch before segments: one JSON
+ *                                         array; read first, and folded
+ *                                         into segments at the first write)
+ *                            every write is one JSON merge patch of the keys
+ *                            it changes (created when missing; 409 tried
+ *                            again), so each is atomic and none rewrites the
+ *                            rest.  append() queues: a thread of the store
+ *                            writes the records gathered over 20 ms (a tick's)
+ *                            in one patch, keeps them when it fails and tries
+ *                            again a second later; close writes what is left;
+ *                            tail() first waits (up to 2 s) for what this
+ *                            store queued for that canary.
  *   Lease perch-<name>       coordination.k8s.io/v1: holderIdentity
  *                            "user@host pid N", leaseDurationSeconds,
  *                            renewTime.  acquire takes it when it is free,
@@ -26,7 +43,7 @@
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive
  * the store) and returns a handle freed with store_k8s_close.  Ops may be
- * called from any thread (one mutex); the renew thread is the store's own.
+ * called from any thread; the renew and journal threads are the store's own.
  */
 #ifndef PERCH_APP_STORE_K8S_H
 #define PERCH_APP_STORE_K8S_H
