@@ -240,9 +240,10 @@ k8s_informer_free(struct k8s_informer *inf)
 {
 	if (inf == NULL)
 		return;
-	atomic_store(&inf->stop, true);
-	if (inf->running)
+	if (inf->running) {
+		k8s_watch_interrupt(inf->c, &inf->stop);
 		pthread_join(inf->thread, NULL);
+	}
 	json_decref(inf->cache);
 	json_decref(inf->pending);
 	pthread_mutex_destroy(&inf->mu);

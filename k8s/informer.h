@@ -21,7 +21,8 @@
  * the caller json_decref()s.  Threads: reads from any thread; on_change is
  * called on the informer's thread with no lock of the informer held, with
  * objects borrowed for the call; start/free on the controlling thread
- * (free stops and joins the thread, which takes up to about a second).
+ * (free cuts the stream and joins the thread; a request in flight, a list,
+ * is waited for).
  */
 #ifndef PERCH_K8S_INFORMER_H
 #define PERCH_K8S_INFORMER_H

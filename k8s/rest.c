@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -38,6 +40,14 @@ struct k8s_client {
 	pthread_mutex_t lock;
 	CURL *h;
 	struct k8s_counters n;
+	/* The sockets of running watch streams, so that k8s_watch_interrupt
+	 * can end one at once (wlock; curl closes them through wsock_close). */
+	pthread_mutex_t wlock;
+	struct wsock {
+		atomic_bool *stop;
+		curl_socket_t fd;
+	} wsocks[32];
+	size_t n_wsocks;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -137,6 +147,7 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 		return st;
 	}
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->wlock, NULL);
 	c->h = curl_easy_init();
 	if (!c->h)
 		xalloc_fatal(0);
@@ -151,6 +162,7 @@ k8s_client_free(struct k8s_client *c)
 		return;
 	curl_easy_cleanup(c->h);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->wlock);
 	free(c->base);
 	free(c->connect_to);
 	free(c);
@@ -680,7 +692,56 @@ struct wstate {
 	bool failed;		/* an ERROR event other than 410 */
 	struct k8s_err *e;
 	CURL *h;		/* the stream's handle, while it runs */
+	struct k8s_client *c;
 };
+
+/* A stream's new socket: known to k8s_watch_interrupt from now on; refused
+ * when the watch is already told to stop (so no interrupt is missed). */
+static int
+wsock_open(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct wstate *w = arg;
+	struct k8s_client *c = w->c;
+	int rc = CURL_SOCKOPT_OK;
+
+	(void)purpose;
+	pthread_mutex_lock(&c->wlock);
+	if (w->stop && atomic_load(w->stop))
+		rc = CURL_SOCKOPT_ERROR;
+	else if (c->n_wsocks < sizeof c->wsocks / sizeof c->wsocks[0])
+		c->wsocks[c->n_wsocks++] = (struct wsock){ w->stop, fd };
+	pthread_mutex_unlock(&c->wlock);
+	return rc;
+}
+
+static int
+wsock_close(void *arg, curl_socket_t fd)
+{
+	struct k8s_client *c = arg;
+	size_t i;
+
+	pthread_mutex_lock(&c->wlock);
+	for (i = 0; i < c->n_wsocks; i++)
+		if (c->wsocks[i].fd == fd) {
+			c->wsocks[i] = c->wsocks[--c->n_wsocks];
+			break;
+		}
+	pthread_mutex_unlock(&c->wlock);
+	return close(fd);
+}
+
+void
+k8s_watch_interrupt(struct k8s_client *c, atomic_bool *stop)
+{
+	size_t i;
+
+	atomic_store(stop, true);
+	pthread_mutex_lock(&c->wlock);
+	for (i = 0; i < c->n_wsocks; i++)
+		if (c->wsocks[i].stop == stop)
+			shutdown(c->wsocks[i].fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->wlock);
+}
 
 static void
 watch_line(struct wstate *w)
@@ -807,6 +868,10 @@ watch_stream(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_watch_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, w);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, wsock_open);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, w);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, wsock_close);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, c);
 	w->h = h;
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(WATCH_SERVER_TIMEOUT + 30) * 1000L);
 	count(c, &c->n.watch);
@@ -896,7 +961,7 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e)
 {
-	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e };
+	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e, .c = c };
 	bool have_rv = resource_version && *resource_version;
 	long delay = c->o.backoff_ms;
 	int st = ST_OK;

@@ -140,6 +140,11 @@ int k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e);
 
+/* Sets *stop and ends at once the streams of the watches running with that
+ * stop flag (their sockets are shut down), so a k8s_watch returns without
+ * waiting for its next check of *stop.  Any thread. */
+void k8s_watch_interrupt(struct k8s_client *c, atomic_bool *stop);
+
 /* How many requests of each kind the client sent (for tests and `status`). */
 struct k8s_counters {
 	unsigned long get, list, watch, create, update, patch, del, retries, refused;
