@@ -61,6 +61,7 @@ struct waker {
 struct run {
 	struct run_opts o;
 	struct waker wk;
+	struct k8s_informer *canaries;	/* without -f: the Canary objects */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_cluster *cluster;
@@ -144,37 +145,63 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 /* ---- specs ------------------------------------------------------------- */
 
-/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
-static int
-load_cluster_specs(struct run *rn, struct diag_list *dl)
+static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
+
+/* One object of the cluster into the spec set, named "plural ns/name". */
+static void
+load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
+    struct diag_list *dl)
 {
-	static const struct k8s_res templates = { "flagger.app", "v1beta1", "metrictemplates", true };
-	const struct k8s_res *res[2] = { &templates, K8S_RES(CANARIES) };
+	json_t *copy = json_deep_copy(item);
+	char name[300], *text;
+
+	json_object_del(copy, "status");
+	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns,
+	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
+	text = json_dumps(copy, JSON_INDENT(1));
+	if (text)
+		spec_load_buffer(set, name, text, strlen(text), dl);
+	free(text);
+	json_decref(copy);
+}
+
+/* Loads the MetricTemplates of the namespace and, unless only_templates,
+ * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
+static int
+load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
+    struct diag_list *dl, char *err, size_t errsz)
+{
+	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
 	json_t *list, *item;
 	struct k8s_err e;
-	char name[300], *text;
 	size_t i;
 	int k, st;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < (only_templates ? 1 : 2); k++) {
 		st = k8s_list(rn->client, res[k], rn->kc->ns, NULL, &list, &e);
 		if (st == ST_NOTFOUND && k == 0)
 			continue;
 		if (st != ST_OK) {
-			fprintf(stderr, "perch run: listing %s in %s: %s\n", res[k]->plural, rn->kc->ns,
-			    e.msg);
-			return EXIT_INFRA;
+			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, rn->kc->ns, e.msg);
+			return st;
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
-			json_object_del(item, "status");
-			snprintf(name, sizeof name, "%s %s/%s", res[k]->plural, rn->kc->ns,
-			    json_string_value(json_object_get(json_object_get(item, "metadata"), "name")));
-			text = json_dumps(item, JSON_INDENT(1));
-			if (text)
-				spec_load_buffer(rn->set, name, text, strlen(text), dl);
-			free(text);
+			load_object(set, res[k], rn->kc->ns, item, dl);
 		}
 		json_decref(list);
+	}
+	return ST_OK;
+}
+
+/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
+static int
+load_cluster_specs(struct run *rn, struct diag_list *dl)
+{
+	char err[ERRMSG_MAX + 200];
+
+	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch run: %s\n", err);
+		return EXIT_INFRA;
 	}
 	return EXIT_OK;
 }
@@ -355,6 +382,136 @@ set_waker(struct waker *wk, struct runner *r)
 	pthread_mutex_unlock(&wk->mu);
 }
 
+/* A changed or deleted Canary object, handed to the engine thread. */
+struct canary_change {
+	struct run *rn;
+	char key[200];
+	json_t *obj;			/* the new object; NULL when deleted */
+};
+
+/* The configuration of a changed Canary (engine thread): its namespace's
+ * MetricTemplates read again, validated as at the start; NULL (logged) when
+ * it has errors, and the running one stays. */
+static struct canary_cfg *
+rebuild(struct run *rn, const char *key, json_t *obj)
+{
+	struct spec_set *set = spec_set_new();
+	const struct spec_canary *sc;
+	struct canary_cfg *cfg = NULL;
+	struct diag_list dl;
+	char err[ERRMSG_MAX + 200];
+
+	diag_list_init(&dl, false);
+	if (load_cluster_objects(rn, set, true, &dl, err, sizeof err) == ST_OK) {
+		load_object(set, K8S_RES(CANARIES), rn->kc->ns, obj, &dl);
+		spec_validate(set, &dl);
+		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
+			snprintf(err, sizeof err, "%zu error%s (see perch validate)", dl.n_errors,
+			    dl.n_errors == 1 ? "" : "s");
+		else if (canary_load(set, (sc = spec_set_canary(set, 0)), AIM_CANARY, &cfg, err,
+		    sizeof err) == ST_OK) {
+			if (!spec_node_path(sc->meta.root, "metadata.namespace")) {
+				free(cfg->ns);
+				cfg->ns = xstrdup(rn->kc->ns);
+			}
+			canary_register_servers(set, sc, rn->prom);
+			if (metric_creds_register(rn->client, set, sc, rn->prom, err, sizeof err) == ST_OK)
+				set_routing(rn, sc, cfg);
+			else
+				canary_cfg_free(cfg), cfg = NULL;
+		}
+	}
+	if (cfg == NULL)
+		log_warn("run: %s changed, but the new spec cannot be used: %s; the running one stays",
+		    key, err);
+	diag_list_fini(&dl);
+	spec_set_free(set);
+	return cfg;
+}
+
+static void
+apply_change(struct runner *r, void *arg)
+{
+	struct canary_change *ch = arg;
+	struct canary_cfg *cfg;
+
+	struct waker *wk = r != NULL ? &ch->rn->wk : NULL;
+	size_t i;
+
+	if (r != NULL && ch->obj == NULL) {
+		runner_replace(r, ch->key, NULL);
+	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj)) != NULL) {
+		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
+		for (i = 0; i < wk->n; i++)
+			if (strcmp(wk->t[i].key, ch->key) == 0)
+				snprintf(wk->t[i].target, sizeof wk->t[i].target, "%s", cfg->target);
+		pthread_mutex_unlock(&wk->mu);
+		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s", cfg->ns);
+		runner_replace(r, ch->key, cfg);
+	}
+	json_decref(ch->obj);
+	free(ch);
+}
+
+/* A Canary object changed (its spec, labels or annotations) or was deleted:
+ * the engine applies it between ticks.  Status-only writes are ignored. */
+static void
+on_canary(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct run *rn = arg;
+	json_t *md = json_object_get(obj, "metadata"), *omd = json_object_get(old, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	struct canary_change *ch;
+	char key[200];
+	size_t i;
+
+	if (ns == NULL || name == NULL)
+		return;
+	snprintf(key, sizeof key, "%s/%s", ns, name);
+	for (i = 0; i < rn->wk.n && strcmp(rn->wk.t[i].key, key) != 0; i++)
+		;
+	if (i == rn->wk.n) {
+		if (strcmp(type, "DELETED") != 0)
+			log_info("run: Canary %s is new; perch run takes it at its next start", key);
+		return;
+	}
+	if (strcmp(type, "ADDED") == 0 || (strcmp(type, "MODIFIED") == 0 &&
+	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
+	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
+	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+		return;
+	ch = xcalloc(1, sizeof *ch);
+	ch->rn = rn;
+	snprintf(ch->key, sizeof ch->key, "%s", key);
+	ch->obj = strcmp(type, "DELETED") == 0 ? NULL : json_deep_copy(obj);
+	pthread_mutex_lock(&rn->wk.mu);
+	if (rn->wk.r != NULL)
+		runner_post(rn->wk.r, apply_change, ch);
+	else
+		apply_change(NULL, ch);
+	pthread_mutex_unlock(&rn->wk.mu);
+}
+
+/* Without -f: the Canary objects of the namespace are watched. */
+static void
+watch_canaries(struct run *rn)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CANARIES), .ns = rn->kc->ns,
+		.on_change = on_canary, .arg = rn };
+
+	if (rn->o.n_files > 0)
+		return;
+	rn->canaries = k8s_informer_new(rn->client, &o);
+	if (k8s_informer_start(rn->canaries) != ST_OK) {
+		log_warn("run: cannot watch the Canaries of %s; changes apply at the next start",
+		    rn->kc->ns);
+		k8s_informer_free(rn->canaries);
+		rn->canaries = NULL;
+	}
+}
+
 /* ---- the world ------------------------------------------------------------- */
 
 static int
@@ -476,6 +633,7 @@ execute(struct run *rn)
 		rc.notify_arg = t;
 	}
 	start_watches(rn);
+	watch_canaries(rn);
 	r = runner_new(&rc);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		runner_add(r, rn->cfgs[i]);
@@ -504,6 +662,8 @@ execute(struct run *rn)
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
+	rn->canaries = NULL;
 	runner_free(r);
 	tui_free(t);
 	return rc_exit;
@@ -518,6 +678,7 @@ run_fini(struct run *rn)
 		canary_cfg_free(rn->cfgs[i]);
 	free(rn->cfgs);
 	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
 	free(rn->wk.t);
 	pthread_mutex_destroy(&rn->wk.mu);
 	store_k8s_close(rn->sk8s);

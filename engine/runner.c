@@ -142,6 +142,7 @@ struct rcan {
 	bool suspended;
 	uint64_t post_failed;		/* batch of post-rollout hooks that failed */
 	bool wake;			/* runner_wake asked for an early tick (mu) */
+	bool removed;			/* runner_replace(NULL): its object is gone */
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
@@ -197,6 +198,11 @@ struct runner {
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
 	bool wake_pending;		/* some canary's wake is set */
+	struct task {			/* runner_post, run in order (mu) */
+		void (*fn)(struct runner *r, void *arg);
+		void *arg;
+	} *tasks;
+	size_t n_tasks, cap_tasks;
 
 	/* Runner thread only: scratch space reused by every tick. */
 	struct obs obs;
@@ -462,6 +468,18 @@ hist_clear(struct rcan *c)
 
 /* ---- canaries ---------------------------------------------------------- */
 
+/* The history arrays sized by a configuration. */
+static void
+rcan_arrays(struct rcan *c, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	c->pts = cfg->n_metrics > 0 ? xcalloc(cfg->n_metrics, sizeof *c->pts) : NULL;
+	c->hooks = cfg->n_hooks > 0 ? xcalloc(cfg->n_hooks, sizeof *c->hooks) : NULL;
+	for (i = 0; i < cfg->n_hooks; i++)
+		c->hooks[i].last = CHECK_NODATA;
+}
+
 static struct rcan *
 rcan_new(struct canary_cfg *cfg, const char *key)
 {
@@ -473,15 +491,7 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	c->control = true;
 	c->max_ev = HIST_EVENTS;
 	c->max_pts = HIST_POINTS;
-	if (cfg->n_metrics > 0)
-		c->pts = xcalloc(cfg->n_metrics, sizeof *c->pts);
-	if (cfg->n_hooks > 0) {
-		size_t i;
-
-		c->hooks = xcalloc(cfg->n_hooks, sizeof *c->hooks);
-		for (i = 0; i < cfg->n_hooks; i++)
-			c->hooks[i].last = CHECK_NODATA;
-	}
+	rcan_arrays(c, cfg);
 	return c;
 }
 
@@ -677,6 +687,8 @@ note_send(struct runner *r)
 		note_post(r, &n);
 	} else if (n.hook < 0) {
 		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n.sev, n.msg);
+	} else if ((size_t)n.hook >= cfg->n_hooks) {
+		return;		/* the configuration was replaced meanwhile */
 	} else {
 		struct hook_call call = {
 			.canary = cfg, .hook = &cfg->hooks[n.hook], .phase = n.phase,
@@ -1485,6 +1497,81 @@ runner_wake(struct runner *r, const char *canary)
 	pthread_mutex_unlock(&r->mu);
 }
 
+void
+runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void *arg)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->started || r->finished) {
+		pthread_mutex_unlock(&r->mu);
+		fn(NULL, arg);
+		return;
+	}
+	if (r->n_tasks == r->cap_tasks) {
+		r->cap_tasks = r->cap_tasks ? r->cap_tasks * 2 : 8;
+		r->tasks = xreallocarray(r->tasks, r->cap_tasks, sizeof *r->tasks);
+	}
+	r->tasks[r->n_tasks++] = (struct task){ fn, arg };
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The canary's object is gone: held where it is, its control given back. */
+static void
+remove_canary(struct runner *r, struct rcan *c)
+{
+	char msg[200];
+
+	pthread_mutex_lock(&r->mu);
+	heap_remove(r, c);
+	c->control = false;
+	c->readonly = true;
+	c->removed = true;
+	c->suspended = false;
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store != NULL && r->cfg.store->release != NULL)
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+}
+
+int
+runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
+{
+	struct rcan *c = find(r, key), old;
+	char msg[200], err[ERRMSG_MAX];
+	size_t i;
+
+	if (c == NULL || !c->control || c->readonly || c->corrupt || r->cfg.observer) {
+		canary_cfg_free(cfg);
+		return ST_NOTFOUND;
+	}
+	if (cfg == NULL) {
+		remove_canary(r, c);
+		return ST_OK;
+	}
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	c->cfg = cfg;
+	rcan_arrays(c, cfg);
+	c->suspended = false;		/* a suspended tick was read for the old one */
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old.cfg->n_metrics; i++)
+		free(old.pts[i].p);
+	free(old.pts);
+	free(old.hooks);
+	canary_cfg_free(old.cfg);
+	if (r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
+	    r->cfg.store->save_spec(r->cfg.store_ctx, key, cfg, err) != ST_OK)
+		log_warn("%s", err);
+	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return ST_OK;
+}
+
 /* Waiting for a new revision and nothing else: a tick brought forward only
  * looks at the target (Flagger's tick, just sooner). */
 static bool
@@ -1548,6 +1635,15 @@ loop_once(struct runner *r)
 		memmove(r->q, r->q + 1, --r->qn * sizeof *r->q);
 		pthread_mutex_unlock(&r->mu);
 		handle_command(r, &cmd, now);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	if (r->n_tasks > 0) {
+		struct task t = r->tasks[0];
+
+		memmove(r->tasks, r->tasks + 1, --r->n_tasks * sizeof *r->tasks);
+		pthread_mutex_unlock(&r->mu);
+		t.fn(r, t.arg);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
@@ -1798,6 +1894,8 @@ runner_outcome(struct runner *r)
 	for (i = 0; i < r->n; i++) {
 		const struct rcan *c = r->cs[i];
 
+		if (c->removed)
+			continue;	/* its Canary was deleted: nothing to judge */
 		if (c->corrupt || (c->readonly && !r->cfg.observer))
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
@@ -1822,6 +1920,9 @@ runner_free(struct runner *r)
 	free(r->cs);
 	free(r->index);
 	free(r->heap);
+	for (i = 0; i < r->n_tasks; i++)
+		r->tasks[i].fn(NULL, r->tasks[i].arg);	/* never run: their args freed */
+	free(r->tasks);
 	free(r->q);
 	snapshot_unref(r->snap);
 	obs_fini(&r->obs);

@@ -66,8 +66,8 @@ void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *
  * with the server, and from the server otherwise.  on_change (may be NULL)
  * hears of every change, on the informer's thread.  ST_OK (also when ns is
  * watched already), or an error (the ops then keep reading the server).
- * Before the runner starts; k8s_cluster_unwatch stops every watch (after
- * the runner has stopped; k8s_cluster_free does it too). */
+ * Before the runner starts, or on its thread; k8s_cluster_unwatch stops
+ * every watch (after the runner has stopped; k8s_cluster_free does it too). */
 int  k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change,
     void *arg);
 void k8s_cluster_unwatch(struct k8s_cluster *k);

@@ -4,6 +4,7 @@
 # the API server no Deployment request; `perch watch` on the cluster follows
 # the controller's writes to its ConfigMap at once while sending nothing but
 # get, list and watch requests, and no ConfigMap read between writes.
+# Without -f, a changed Canary object is picked up and a deleted one let go.
 # `perch run --state-dir` writes clock.json for watchers (speed from
 # PERCH_TIME_SCALE).
 . "$(dirname "$0")/lib.bash"
@@ -53,7 +54,7 @@ sdp=$!
 at_exit "kill $sdp 2>/dev/null; wait $sdp 2>/dev/null"
 wait_for test -s "$TMP/sd/clock.json" || fail "no clock.json: $(cat "$TMP/sd.err")"
 expect_match "clock.json" "$(cat "$TMP/sd/clock.json")" '"kind":"clock".*"speed":7(\.0)?[,}]'
-kill $sdp; wait $sdp 2>/dev/null
+kill $sdp 2>/dev/null; wait $sdp 2>/dev/null
 
 # The controller, state on the cluster, a 30 s interval.
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run.out" 2>"$TMP/run.err" &
@@ -108,4 +109,24 @@ rw=$(grep ' rw [0-9]*$' "$audit")
 printf '%s\n' "$rw" | grep -q '^GET /apis/apps/v1/namespaces/default/deployments?.*watch=1' ||
 	fail "perch run did not watch the Deployments"
 echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '%s\n' "$ro" | wc -l)"
+
+# Without -f the Canary objects of the namespace are watched: a changed one
+# is used from its next tick on (its spec saved for watchers), a deleted one
+# is let go (its Lease released) and the headless run ends.
+sed 's/cart/shop/g' "$TMP/app.yaml" | K apply -f - >/dev/null || fail "kubectl apply shop"
+sed 's/cart/shop/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply canary"
+"$PERCH_BIN" run --headless -n default >"$TMP/obj.out" 2>"$TMP/obj.err" &
+op=$!
+at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
+WAIT_SECS=15 wait_for grep -q 'Initialization done! shop.default' "$TMP/obj.out" ||
+	fail "no initialization: $(cat "$TMP/obj.out" "$TMP/obj.err")"
+K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||
+	fail "kubectl patch canary"
+WAIT_SECS=3 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
+	fail "the changed Canary was not picked up: $(K get configmap perch-shop -o jsonpath='{.data.spec}')"
+K delete canary shop >/dev/null || fail "kubectl delete canary"
+WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
+wait $op
+expect_eq "exit after the Canary was deleted" "$?" 0
+expect_eq "lease released" "$(K get lease perch-shop -o jsonpath='{.spec.holderIdentity}')" ""
 exit 0

@@ -1028,6 +1028,81 @@ test_runner_wake(void **state)
 	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight 20"), 0);
 }
 
+/* runner_post / runner_replace: a new configuration from the next tick
+ * on, then the canary's object deleted: no longer controlled, not counted. */
+static void
+replace_task(struct runner *r, void *arg)
+{
+	struct canary_cfg *cfg = arg;
+
+	if (r == NULL) {		/* never ran */
+		canary_cfg_free(cfg);
+		return;
+	}
+	assert_int_equal(runner_replace(r, "shop/checkout", cfg), ST_OK);
+}
+
+static void
+delete_task(struct runner *r, void *arg)
+{
+	int *ran = arg;
+
+	*ran = r == NULL ? -1 : 1;
+	if (r != NULL) {
+		assert_int_equal(runner_replace(r, "shop/nothing", NULL), ST_NOTFOUND);
+		assert_int_equal(runner_replace(r, "shop/checkout", NULL), ST_OK);
+	}
+}
+
+static bool
+interval_is(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].interval_s == *(int *)arg && s->canaries[0].n_metrics == 1;
+}
+
+static bool
+not_controlled(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control;
+}
+
+static void
+test_runner_replace(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = checkout_cfg();
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 45, ran = 0, late = 0;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = true;
+	r = runner_new(&g.rc);
+	runner_add(r, checkout_cfg());
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	cfg->interval_s = 45;
+	cfg->n_metrics = 1;		/* the second metric is dropped (freed by count) */
+	free(cfg->metrics[1].name);
+	runner_post(r, replace_task, cfg);
+	snapshot_unref(await(r, interval_is, &interval));
+	runner_post(r, delete_task, &ran);
+	snapshot_unref(await(r, not_controlled, NULL));
+	runner_wait(r);			/* nothing left to control: done */
+	runner_stop(r);
+	runner_post(r, delete_task, &late);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(ran, 1);
+	assert_int_equal(late, -1);
+	assert_false(g.s.locked);
+}
+
 static bool
 lost_control(const struct snapshot *s, void *arg)
 {
@@ -1190,6 +1265,7 @@ main(void)
 		cmocka_unit_test(test_runner_lease_lost),
 		cmocka_unit_test(test_runner_webhooks),
 		cmocka_unit_test(test_runner_wake),
+		cmocka_unit_test(test_runner_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
