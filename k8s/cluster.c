@@ -192,21 +192,22 @@ find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
 
 /* ---- watches ---------------------------------------------------------------- */
 
-int
-k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change, void *arg)
+static int
+watch_one(struct k8s_cluster *k, const struct k8s_res *res, const char *ns,
+    k8s_informer_fn on_change, void *arg)
 {
-	struct k8s_informer_opts o = { .res = K8S_RES(DEPLOYMENTS), .ns = ns,
-		.on_change = on_change, .arg = arg };
+	struct k8s_informer_opts o = { .res = res, .ns = ns, .on_change = on_change, .arg = arg };
 	struct watched *w;
 	size_t i;
 
 	for (i = 0; i < k->n_watched; i++)
-		if (strcmp(k->watched[i].ns, ns) == 0)
+		if (k->watched[i].res == res && strcmp(k->watched[i].ns, ns) == 0)
 			return ST_OK;
 	if (k->n_watched == MAX_WATCHED || strlen(ns) >= sizeof k->watched[0].ns)
 		return ST_TOOBIG;	/* reads of that namespace go to the server */
 	w = &k->watched[k->n_watched];
-	w->res = o.res;
+	memset(w, 0, sizeof *w);
+	w->res = res;
 	snprintf(w->ns, sizeof w->ns, "%s", ns);
 	w->inf = k8s_informer_new(k->c, &o);
 	if (k8s_informer_start(w->inf) != ST_OK) {
@@ -215,6 +216,14 @@ k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_chan
 	}
 	k->n_watched++;
 	return ST_OK;
+}
+
+int
+k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change, void *arg)
+{
+	int st = watch_one(k, K8S_RES(DEPLOYMENTS), ns, on_change, arg);
+
+	return st == ST_OK ? watch_one(k, K8S_RES(SERVICES), ns, NULL, NULL) : st;
 }
 
 void

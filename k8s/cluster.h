@@ -61,10 +61,12 @@ struct k8s_routing {
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
     const struct k8s_routing *r);
 
-/* Watches the Deployments of namespace ns (k8s/informer.h): from then on
- * the ops read targets and primaries from that cache while it is in step
- * with the server, and from the server otherwise.  on_change (may be NULL)
- * hears of every change, on the informer's thread.  ST_OK (also when ns is
+/* Watches the Deployments and Services of namespace ns (k8s/informer.h):
+ * from then on the ops read targets, primaries and the Services they
+ * reconcile at each tick from those caches while they are in step with the
+ * server, and from the server otherwise (and for the objects they just
+ * wrote, until the cache has caught up).  on_change (may be NULL) hears of
+ * every change of a Deployment, on the informer's thread.  ST_OK (also when ns is
  * watched already), or an error (the ops then keep reading the server).
  * Before the runner starts, or on its thread; k8s_cluster_unwatch stops
  * every watch (after the runner has stopped; k8s_cluster_free does it too). */

@@ -111,7 +111,7 @@ int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char 
 int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
 
 /* router.c */
-int  rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
+int  rt_services(struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err);
 /* The Ingress the NGINX router copies: ingressRef, else the service's name. */
 const char *rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg);

@@ -350,8 +350,8 @@ test_faults(void **state)
 }
 
 /* The cluster backend: revision and readiness from the cache (no GET of the
- * Deployment), its own scale read back from the server until the cache
- * has it, a `set image` seen at once. */
+ * Deployment), its own writes read back from the server until the cache
+ * has them, a `set image` seen at once; the Services likewise. */
 static void
 test_cluster_reads(void **state)
 {
@@ -390,6 +390,21 @@ test_cluster_reads(void **state)
 	usleep(200000);
 	assert_int_equal(wl_revision(k, &cfg, &r2, err), ST_OK);
 	assert_int_equal(apiserver_audit_count(&f->srv, "GET /apis/apps/v1/namespaces/default/deployments/shop "), gets + 1);
+
+	/* The Services reconciled at every tick: created once, read back from
+	 * the server until the cache has them, then from the cache. */
+	cfg.service = "shop";
+	cfg.port = 80;
+	assert_int_equal(rt_services(k, &cfg, "app", "shop", err), ST_OK);
+	assert_int_equal(apiserver_audit_count(&f->srv, "POST /api/v1/namespaces/default/services "), 3);
+	usleep(200000);
+	assert_int_equal(rt_services(k, &cfg, "app", "shop", err), ST_OK);
+	gets = apiserver_audit_count(&f->srv, "GET /api/v1/namespaces/default/services/");
+	assert_int_equal(gets, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rt_services(k, &cfg, "app", "shop", err), ST_OK);
+	assert_int_equal(apiserver_audit_count(&f->srv, "GET /api/v1/namespaces/default/services/"), gets);
+	assert_int_equal(apiserver_audit_count(&f->srv, "POST /api/v1/namespaces/default/services "), 3);
 	k8s_cluster_free(k);
 	k8s_delete(f->c, K8S_RES(DEPLOYMENTS), "default", "shop", &e);
 }
