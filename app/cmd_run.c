@@ -59,6 +59,7 @@ struct waker {
 	struct runner *r;		/* NULL before the start and after the stop */
 	struct wake_target {
 		char ns[64], target[254], key[200];
+		bool deleted;		/* its Canary object was deleted */
 	} *t;
 	size_t n;
 };
@@ -67,6 +68,7 @@ struct run {
 	struct run_opts o;
 	struct waker wk;
 	struct k8s_informer *canaries;	/* without -f: the Canary objects */
+	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_cluster *cluster;
@@ -153,6 +155,24 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
 
+/* The resourceVersion of a Canary as loaded at the start, so that the
+ * watch's first list tells a Canary changed since from the same one. */
+static void
+remember_version(struct run *rn, json_t *item)
+{
+	json_t *md = json_object_get(item, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	json_t *rv = json_object_get(md, "resourceVersion");
+	char key[200];
+
+	if (rn->loaded == NULL)
+		rn->loaded = json_object();
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
+	if (json_is_string(rv))
+		json_object_set(rn->loaded, key, rv);
+}
+
 /* One object of the cluster into the spec set, named "plural ns/name". */
 static void
 load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
@@ -193,6 +213,8 @@ load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
 			load_object(set, res[k], rn->kc->ns, item, dl);
+			if (k == 1)
+				remember_version(rn, item);
 		}
 		json_decref(list);
 	}
@@ -334,14 +356,15 @@ on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
 	char h1[17] = "", h2[17] = "";
 	size_t i;
 
-	if (ns == NULL || name == NULL)
+	/* Only a changed template: not the watch's first list (its ADDED
+	 * events), which would tick an idle canary for nothing, and end a
+	 * headless run that has just initialized. */
+	if (ns == NULL || name == NULL || old == NULL || strcmp(type, "MODIFIED") != 0)
 		return;
-	if (old != NULL && strcmp(type, "MODIFIED") == 0) {
-		k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
-		k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
-		if (strcmp(h1, h2) == 0)
-			return;
-	}
+	k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
+	k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
+	if (strcmp(h1, h2) == 0)
+		return;
 	pthread_mutex_lock(&wk->mu);
 	for (i = 0; wk->r != NULL && i < wk->n; i++)
 		if (strcmp(wk->t[i].ns, ns) == 0 && strcmp(wk->t[i].target, name) == 0) {
@@ -446,6 +469,11 @@ apply_change(struct runner *r, void *arg)
 	size_t i;
 
 	if (r != NULL && ch->obj == NULL) {
+		pthread_mutex_lock(&ch->rn->wk.mu);
+		for (i = 0; i < ch->rn->wk.n; i++)
+			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
+				ch->rn->wk.t[i].deleted = true;
+		pthread_mutex_unlock(&ch->rn->wk.mu);
 		runner_replace(r, ch->key, NULL);
 	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj)) != NULL) {
 		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
@@ -484,7 +512,8 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 			log_info("run: Canary %s is new; perch run takes it at its next start", key);
 		return;
 	}
-	if (strcmp(type, "ADDED") == 0 || (strcmp(type, "MODIFIED") == 0 &&
+	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
+	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
 	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
 	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
 	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
@@ -591,15 +620,35 @@ save_clock(struct run *rn, struct runner *r)
 		log_warn("%s", err);
 }
 
-/* Says who holds control when this process could only watch. */
+static bool
+was_deleted(struct waker *wk, const char *ns, const char *name)
+{
+	char key[200];
+	bool gone = false;
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name ? name : "");
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n; i++)
+		gone = gone || (wk->t[i].deleted && strcmp(wk->t[i].key, key) == 0);
+	pthread_mutex_unlock(&wk->mu);
+	return gone;
+}
+
+/* Says who holds control when this process could only watch, and which
+ * canaries were let go because their Canary was deleted. */
 static void
-report_holder(struct runner *r)
+report_holder(struct run *rn, struct runner *r)
 {
 	struct snapshot *snap = runner_snapshot(r);
 	size_t i;
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
-		if (!snap->canaries[i].can_control)
+		if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
+			fprintf(stderr, "perch run: %s/%s: the Canary was deleted; let go\n",
+			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
+			    snap->canaries[i].name ? snap->canaries[i].name : "");
+		else if (!snap->canaries[i].can_control)
 			fprintf(stderr, "perch run: %s/%s is controlled by %s; not changing it\n",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "",
@@ -674,9 +723,9 @@ execute(struct run *rn)
 	save_clock(rn, r);
 	if (rn->o.headless) {
 		runner_wait(r);
+		report_holder(rn, r);	/* before the stop gives control back */
 		runner_stop(r);
 		rc_exit = runner_outcome(r);
-		report_holder(r);
 	} else {
 		rc_exit = tui_run(t, r);
 		runner_stop(r);
@@ -703,6 +752,7 @@ run_fini(struct run *rn)
 	free(rn->cfgs);
 	k8s_cluster_unwatch(rn->cluster);
 	k8s_informer_free(rn->canaries);
+	json_decref(rn->loaded);
 	free(rn->wk.t);
 	pthread_mutex_destroy(&rn->wk.mu);
 	store_k8s_close(rn->sk8s);

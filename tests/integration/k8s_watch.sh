@@ -128,5 +128,7 @@ K delete canary shop >/dev/null || fail "kubectl delete canary"
 WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
 wait $op
 expect_eq "exit after the Canary was deleted" "$?" 0
+grep -q 'controlled by' "$TMP/obj.err" && fail "a deleted Canary reported as held: $(cat "$TMP/obj.err")"
+grep -q 'the Canary was deleted' "$TMP/obj.err" || fail "the deletion was not said: $(cat "$TMP/obj.err")"
 expect_eq "lease released" "$(K get lease perch-shop -o jsonpath='{.spec.holderIdentity}')" ""
 exit 0
