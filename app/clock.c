@@ -27,8 +27,8 @@ struct perch_clock {
 	_Atomic int64_t limit;
 };
 
-static int64_t
-mono_ms(void)
+int64_t
+clock_monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -53,7 +53,7 @@ clock_new(enum clock_kind kind, int64_t start_ms, double speed)
 	c->kind = kind;
 	c->speed = speed > 0 ? speed : 1.0;
 	c->start_virtual = start_ms;
-	c->start_mono = mono_ms();
+	c->start_mono = clock_monotonic_ms();
 	atomic_init(&c->now, start_ms);
 	atomic_init(&c->limit, INT64_MAX);
 	return c;
@@ -78,7 +78,7 @@ raw_now(struct perch_clock *c)
 	case CLOCK_KIND_REAL:
 		return clock_realtime_ms();
 	case CLOCK_KIND_SCALED:
-		return c->start_virtual + (int64_t)((double)(mono_ms() - c->start_mono) * c->speed);
+		return c->start_virtual + (int64_t)((double)(clock_monotonic_ms() - c->start_mono) * c->speed);
 	case CLOCK_KIND_INSTANT:
 	default:
 		return atomic_load(&c->now);
@@ -152,18 +152,32 @@ const struct clock_ops perch_clock_ops = {
 	.wait = op_wait,
 };
 
-void
-clock_format_rfc3339(int64_t t_ms, char *dst, size_t dstsz)
+/* RFC 3339 UTC; the milliseconds always, or only when not zero. */
+static void
+format_rfc3339(int64_t t_ms, bool always_ms, char *dst, size_t dstsz)
 {
 	time_t secs = (time_t)(t_ms >= 0 ? t_ms / 1000 : (t_ms - 999) / 1000);
 	int ms = (int)(t_ms - (int64_t)secs * 1000);
 	struct tm tm;
 	char base[32];
 
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (ms != 0)
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(base, sizeof base, "0000-00-00T00:00:00");
+	if (always_ms || ms != 0)
 		snprintf(dst, dstsz, "%s.%03dZ", base, ms);
 	else
 		snprintf(dst, dstsz, "%sZ", base);
+}
+
+void
+clock_format_rfc3339(int64_t t_ms, char *dst, size_t dstsz)
+{
+	format_rfc3339(t_ms, false, dst, dstsz);
+}
+
+void
+clock_format_rfc3339_ms(int64_t t_ms, char *dst, size_t dstsz)
+{
+	format_rfc3339(t_ms, true, dst, dstsz);
 }

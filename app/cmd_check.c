@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "app/canary_load.h"
 #include "app/check_cluster.h"
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
 #include "spec/spec.h"
@@ -109,27 +109,6 @@ parse_time(const char *s)
 	return ((int64_t)t - off) * 1000 + frac_ms;
 }
 
-/* Whether url is an http:// or https:// URL with a host and nothing a
- * terminal or curl would misread (spaces, control characters). */
-static bool
-prometheus_url_ok(const char *url)
-{
-	const char *host;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return false;
-	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
-}
-
 /* --ca-file names a non-empty regular file perch can read, checked at
  * once, whatever the scheme of --prometheus. */
 static int
@@ -169,7 +148,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		{ NULL, 0, NULL, 0 }
 	};
 	long long ms;
-	int c;
+	int c, rc = EXIT_OK;
 
 	opterr = 0;
 	optind = 1;
@@ -177,8 +156,8 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		switch (c) {
 		case 'f':
 			o->files = xreallocarray(o->files, (size_t)o->n_files + 1, sizeof *o->files);
-			o->files[o->n_files++] = optarg;
-			continue;
+			rc = cli_take_value("check", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
+			break;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
 				return cli_usage_error("check", "unknown output format '%s' (text or json)",
@@ -187,25 +166,23 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			continue;
 		case 'p':
 			/* Never quoted back: the URL may hold a user:password. */
-			if (!prometheus_url_ok(optarg))
-				return cli_usage_error("check", "--prometheus wants an http:// "
-				    "or https:// URL with a host, such as http://127.0.0.1:9090");
-			o->prometheus = optarg;
-			continue;
+			rc = cli_take_value("check", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus);
+			break;
 		case 't':
 			if ((o->at_ms = parse_time(optarg)) < 0)
 				return cli_usage_error("check", "--time '%s' is neither RFC 3339 "
 				    "(2026-01-02T15:04:05Z) nor UNIX seconds", optarg);
 			continue;
 		case 'T':
-			o->token_file = optarg;
-			continue;
+			rc = cli_take_value("check", "--prometheus-token-file", CLI_VAL_FILE, optarg,
+			    &o->token_file);
+			break;
 		case 'k':
 			o->insecure = true;
 			continue;
 		case 'C':
-			o->ca_file = optarg;
-			continue;
+			rc = cli_take_value("check", "--ca-file", CLI_VAL_FILE, optarg, &o->ca_file);
+			break;
 		case 'W':
 			if (spec_parse_duration_ms(optarg, &ms) != ST_OK || ms <= 0 || ms > 600000)
 				return cli_usage_error("check", "--timeout '%s' is not a duration "
@@ -213,24 +190,24 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			o->timeout_ms = (int)ms;
 			continue;
 		case 'K':
+			rc = cli_take_value("check", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig);
+			break;
 		case 'X':
+			rc = cli_take_value("check", "--context", CLI_VAL_NAME, optarg, &o->context);
+			break;
 		case 'n':
-			*(c == 'K' ? &o->kubeconfig : c == 'X' ? &o->context : &o->ns) = optarg;
-			o->cluster = true;
-			continue;
-		case ':':
-			return cli_usage_error("check", "option '%s' needs an argument", argv[optind - 1]);
-		default:
+			rc = cli_take_value("check", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns);
 			break;
-		}
-		switch (cli_common_option("check", c, optarg)) {
-		case CLI_OPT_HANDLED:
-			break;
-		case CLI_OPT_HELP:
-			return -1;
 		default:
-			return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+			switch (cli_common_option("check", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("check", c, argv);
+			}
 		}
+		if (rc != EXIT_OK)
+			return rc;
+		o->cluster |= c == 'K' || c == 'X' || c == 'n';
 	}
 	if (optind < argc)
 		return cli_usage_error("check", "unexpected argument '%s' (files are given with -f)",

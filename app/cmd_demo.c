@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "app/demo.h"
 #include "util/sanitize.h"
 
@@ -106,13 +107,9 @@ demo_option(struct demo_opts *o, int c, const char *arg, const char *optname)
 		o->headless = true;
 		return EXIT_OK;
 	case OPT_STATE_DIR:
-		if (arg[0] == '\0')
-			return cli_usage_error(CMD_NAME, "--state-dir wants a directory, not ''");
-		o->state_dir = arg;
-		return EXIT_OK;
+		return cli_take_value(CMD_NAME, "--state-dir", CLI_VAL_DIR, arg, &o->state_dir);
 	case OPT_THEME:
-		o->theme = arg;
-		return EXIT_OK;
+		return cli_take_value(CMD_NAME, "--theme", CLI_VAL_NAME, arg, &o->theme);
 	case OPT_DURATION:
 		if ((o->duration_ms = parse_duration(arg)) < 0)
 			return cli_usage_error(CMD_NAME, "--duration wants a time such as 90s, 15m or 1h, not '%s'", arg);
@@ -151,9 +148,7 @@ cmd_demo(int argc, char **argv)
 		case CLI_OPT_HELP:
 			return cli_command_help(CMD_NAME);
 		case CLI_OPT_ERROR:
-			if (c == ':')
-				return cli_usage_error(CMD_NAME, "option '%s' needs an argument", argv[optind - 1]);
-			return cli_usage_error(CMD_NAME, "unknown option '%s'", argv[optind - 1]);
+			return cli_bad_option(CMD_NAME, c, argv);
 		default:
 			if ((st = demo_option(&o, c, optarg, argv[optind - 1])) != EXIT_OK)
 				return st;

@@ -21,6 +21,7 @@
 #include "app/alert_providers.h"
 #include "app/canary_load.h"
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/headless.h"
@@ -91,7 +92,11 @@ parse_confirm(const char *s, unsigned *out)
 	int rc = EXIT_OK;
 
 	*out = 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	if (strspn(s, ",") == strlen(s)) {
+		free(copy);
+		return cli_usage_error("run", "--confirm wants rollout, promotion or both, not '%s'", s);
+	}
+	for (tok = strtok_r(copy, ",", &save); tok && rc == EXIT_OK; tok = strtok_r(NULL, ",", &save)) {
 		if (strcmp(tok, "rollout") == 0)
 			*out |= CONFIRM_ROLLOUT;
 		else if (strcmp(tok, "promotion") == 0)
@@ -124,27 +129,28 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 	optind = 1;
 	o->files = xcalloc((size_t)argc + 1, sizeof *o->files);
-	while ((c = getopt_long(argc, argv, "f:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': o->files[o->n_files++] = optarg; break;
-		case 'n': o->ns = optarg; break;
-		case 0x200: o->kubeconfig = optarg; break;
-		case 0x201: o->context = optarg; break;
-		case 0x202: o->prometheus = optarg; break;
-		case 0x203:
-			if ((r = parse_confirm(optarg, &o->confirm)) != EXIT_OK)
-				return r;
+		case 'f':
+			r = cli_take_value("run", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
 			break;
-		case 0x204: o->headless = true; break;
-		case 0x205: o->state_dir = optarg; break;
-		case 0x206: o->theme = optarg; break;
+		case 'n': r = cli_take_value("run", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 0x200: r = cli_take_value("run", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig); break;
+		case 0x201: r = cli_take_value("run", "--context", CLI_VAL_NAME, optarg, &o->context); break;
+		case 0x202: r = cli_take_value("run", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus); break;
+		case 0x203: r = parse_confirm(optarg, &o->confirm); break;
+		case 0x204: o->headless = true; continue;
+		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
+		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
 		default:
-			r = cli_common_option("run", c, optarg);
-			if (r == CLI_OPT_HELP)
-				return -1;
-			if (r != CLI_OPT_HANDLED)
-				return EXIT_USAGE;
+			switch (cli_common_option("run", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("run", c, argv);
+			}
 		}
+		if (r != EXIT_OK)
+			return r;
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "app/store_dir.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -190,15 +191,17 @@ cmd_status(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
-		case 0x200: dir = optarg; continue;
+		case 0x200:
+			if ((rc = cli_take_value("status", "--state-dir", CLI_VAL_DIR, optarg, &dir)) != EXIT_OK)
+				return rc;
+			continue;
 		case 'o': output = optarg; continue;
-		case ':': return cli_usage_error("status", "option '%s' needs an argument", argv[optind - 1]);
 		default: break;
 		}
 		switch (cli_common_option("status", c, optarg)) {
 		case CLI_OPT_HANDLED: break;
 		case CLI_OPT_HELP: return cli_command_help("status");
-		default: return cli_usage_error("status", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_bad_option("status", c, argv);
 		}
 	}
 	if (optind < argc)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "metrics/render.h"
 #include "spec/spec.h"
 #include "util/buf.h"
@@ -198,9 +199,6 @@ cmd_validate(int argc, char **argv)
 				return cli_usage_error("validate", "unknown output format '%s' "
 				    "(text or json)", optarg);
 			continue;
-		case ':':
-			return cli_usage_error("validate", "option '%s' needs an argument",
-			    argv[optind - 1]);
 		default:
 			break;
 		}
@@ -210,14 +208,18 @@ cmd_validate(int argc, char **argv)
 		case CLI_OPT_HELP:
 			return cli_command_help("validate");
 		default:
-			return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
+			return cli_bad_option("validate", c, argv);
 		}
 	}
 	if (optind >= argc)
 		return cli_usage_error("validate", "no file given");
-	for (i = optind, n_stdin = 0; i < argc; i++)
+	for (i = optind, n_stdin = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0 && ++n_stdin > 1)
 			return cli_usage_error("validate", "standard input (-) given twice");
+		if (argv[i][0] == '\0')
+			return cli_usage_error("validate", "an empty FILE name: give a file, or - for "
+			    "standard input");
+	}
 	if ((rc = cli_apply_logging("validate")) != EXIT_OK)
 		return rc;
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "app/clock_file.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
@@ -40,23 +41,26 @@ parse(int argc, char **argv, struct watch_opts *o)
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
-		case 0x200: o->dir = optarg; continue;
-		case 0x201: o->theme = optarg; continue;
-		case 0x202: o->kubeconfig = optarg; continue;
-		case 0x203: o->context = optarg; continue;
-		case 'n': o->ns = optarg; continue;
-		case ':': return cli_usage_error("watch", "option '%s' needs an argument", argv[optind - 1]);
-		default: break;
+		case 0x200: rc = cli_take_value("watch", "--state-dir", CLI_VAL_DIR, optarg, &o->dir); break;
+		case 0x201: rc = cli_take_value("watch", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
+		case 0x202:
+			rc = cli_take_value("watch", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig);
+			break;
+		case 0x203: rc = cli_take_value("watch", "--context", CLI_VAL_NAME, optarg, &o->context); break;
+		case 'n': rc = cli_take_value("watch", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		default:
+			switch (cli_common_option("watch", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("watch", c, argv);
+			}
 		}
-		switch (cli_common_option("watch", c, optarg)) {
-		case CLI_OPT_HANDLED: break;
-		case CLI_OPT_HELP: return -1;
-		default: return cli_usage_error("watch", "unknown option '%s'", argv[optind - 1]);
-		}
+		if (rc != EXIT_OK)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
@@ -86,15 +90,42 @@ watch_context(struct store_dir *sd, const char *dir, char *out, size_t n)
 		snprintf(out, n, "watch %s", dir);
 }
 
+int
+watch_observe(const struct runner_config *rc, const char *context, const char *theme)
+{
+	struct runner_config cfg = *rc;
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true,
+	    .context = context });
+	struct runner *r;
+	char err[ERRMSG_MAX];
+	int status;
+
+	if (t == NULL) {
+		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
+		return EXIT_INFRA;
+	}
+	cfg.observer = true;
+	cfg.notify = tui_notify;
+	cfg.notify_arg = t;
+	r = runner_new(&cfg);
+	if (runner_start(r, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch watch: %s\n", err);
+		status = EXIT_INFRA;
+	} else {
+		status = tui_run(t, r);
+		runner_stop(r);
+	}
+	runner_free(r);
+	tui_free(t);
+	return status;
+}
+
 static int
 watch(const char *dir, const char *theme)
 {
-	struct tui_config tc = { .theme = theme, .read_only = true, .context = NULL };
 	char err[ERRMSG_MAX], ctx[160];
 	struct store_dir *sd;
 	struct clock_follow *clock;
-	struct runner *r;
-	struct tui *t;
 	int rc;
 
 	sd = store_dir_open(dir, true, err, sizeof err);
@@ -103,32 +134,14 @@ watch(const char *dir, const char *theme)
 		return EXIT_INFRA;
 	}
 	watch_context(sd, dir, ctx, sizeof ctx);
-	tc.context = ctx;
-	t = tui_new(&tc);
-	if (t == NULL) {
-		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
-		store_dir_close(sd);
-		return EXIT_INFRA;
-	}
 	/* The controller's time: the demo's virtual clock from DIR/clock.json,
 	 * real time when there is none (perch run). */
 	clock = clock_follow_new(dir);
-	r = runner_new(&(struct runner_config){
+	rc = watch_observe(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = ctx, .observer = true,
-		.notify = tui_notify, .notify_arg = t,
-	});
-	rc = runner_start(r, err, sizeof err);
-	if (rc != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", err);
-		rc = EXIT_INFRA;
-	} else {
-		rc = tui_run(t, r);
-		runner_stop(r);
-	}
-	runner_free(r);
-	tui_free(t);
+		.actor = cli_actor(), .context = ctx,
+	}, ctx, theme);
 	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/clock.h"
 #include "app/store_codec.h"
+#include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -447,21 +449,6 @@ spec_from_json(const json_t *o, struct canary_cfg **out, char *err, size_t errsz
 
 /* ---- journal ------------------------------------------------------------ */
 
-void
-rfc3339_ms(int64_t ms, char *out, size_t sz)
-{
-	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)t * 1000);
-	struct tm tm;
-	char day[24];
-
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	if (strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(day, sizeof day, "0000-00-00T00:00:00");
-	snprintf(out, sz, "%s.%03dZ", day, frac);
-}
-
 int
 rfc3339_parse_ms(const char *s, int64_t *ms)
 {
@@ -488,41 +475,75 @@ rfc3339_parse_ms(const char *s, int64_t *ms)
 	return ST_OK;
 }
 
+/* A string member: sanitized for display; stored as it is, unless it is
+ * not valid UTF-8 (jansson refuses it, and the key would be lost). */
 static json_t *
-opt_real(bool has, double v)
+str_json(const char *s, enum journal_form form)
 {
-	return has && isfinite(v) ? json_real(v) : json_null();
+	char clean[512];
+	json_t *v = form == JOURNAL_STORED ? json_string(s) : NULL;
+
+	if (v == NULL) {
+		sanitize(clean, sizeof clean, s, strlen(s));
+		v = json_string(clean);
+	}
+	return v;
+}
+
+/* An optional number: null when absent or not finite; rounded to three
+ * decimals for display ("99.95", not "99.950000000000003"). */
+static json_t *
+num_json(bool has, double v, enum journal_form form)
+{
+	if (!has || !isfinite(v))
+		return json_null();
+	return json_real(form == JOURNAL_DISPLAY ? round(v * 1000.0) / 1000.0 : v);
 }
 
 json_t *
-journal_to_json(const struct journal_rec *r)
+journal_to_json_form(const struct journal_rec *r, enum journal_form form)
 {
+	bool stored = form == JOURNAL_STORED;
 	json_t *o = json_object();
 	char t[40];
 
-	rfc3339_ms(r->time_ms, t, sizeof t);
+	if (stored)
+		clock_format_rfc3339_ms(r->time_ms, t, sizeof t);
+	else
+		clock_format_rfc3339(r->time_ms, t, sizeof t);
 	json_object_set_new(o, "time", json_string(t));
-	json_object_set_new(o, "canary", json_string(r->canary));
+	json_object_set_new(o, "canary", str_json(r->canary, form));
 	if (r->kind == REC_CHECK) {
 		json_object_set_new(o, "kind", json_string("check"));
-		json_object_set_new(o, "metric", json_string(r->metric));
-		json_object_set_new(o, "value", opt_real(r->has_value, r->value));
-		json_object_set_new(o, "min", opt_real(r->has_min, r->min));
-		json_object_set_new(o, "max", opt_real(r->has_max, r->max));
+		json_object_set_new(o, "metric", str_json(r->metric, form));
+		json_object_set_new(o, "value", num_json(r->has_value, r->value, form));
+		json_object_set_new(o, "min", num_json(r->has_min, r->min, form));
+		json_object_set_new(o, "max", num_json(r->has_max, r->max, form));
 		json_object_set_new(o, "result", json_string(check_result_name(r->result)));
+		if (!stored)
+			return o;
 	}
 	json_object_set_new(o, "phase", json_string(phase_name(r->phase)));
 	json_object_set_new(o, "weight", json_integer(r->weight));
 	json_object_set_new(o, "failedChecks", json_integer(r->failed_checks));
 	json_object_set_new(o, "iteration", json_integer(r->iteration));
-	if (r->kind == REC_EVENT) {
-		json_object_set_new(o, "type", json_string(r->type));
+	if (r->kind != REC_EVENT)
+		return o;
+	json_object_set_new(o, "type", stored || r->type[0] != '\0' ? str_json(r->type, form) :
+	    json_string(severity_name(r->severity)));
+	if (stored)
 		json_object_set_new(o, "severity", json_string(severity_name(r->severity)));
-		json_object_set_new(o, "reason", json_string(r->reason));
-		json_object_set_new(o, "message", json_string(r->message));
-		json_object_set_new(o, "actor", json_string(r->actor));
-	}
+	json_object_set_new(o, "reason", str_json(r->reason, form));
+	json_object_set_new(o, "message", str_json(r->message, form));
+	if (stored)
+		json_object_set_new(o, "actor", str_json(r->actor, form));
 	return o;
+}
+
+json_t *
+journal_to_json(const struct journal_rec *r)
+{
+	return journal_to_json_form(r, JOURNAL_STORED);
 }
 
 /* Copies an optional string member (missing = ""); ST_CORRUPT if not a string. */

@@ -173,28 +173,36 @@ sd_mkdirs(const struct store_dir *sd, const char *canary, char *err)
 	return mkdir_one(path, err);
 }
 
-/* mkdir -p */
+/* Creates the state directory itself, never its parents: a mistyped path
+ * is reported, not silently made into a tree. */
 static int
-mkdir_parents(const char *dir, char *err, size_t errsz)
+make_state_dir(const char *dir, char *err, size_t errsz)
 {
-	char *p = xstrdup(dir), *s;
-	int st = ST_OK;
+	char *parent, *slash;
 
-	for (s = p + 1; st == ST_OK; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			snprintf(err, errsz, "cannot create %s: %s", p, strerror(errno));
-			st = ST_IO;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
+	if (mkdir(dir, 0777) == 0) {
+		sync_parent(dir);
+		return ST_OK;
 	}
-	free(p);
-	return st;
+	if (errno == EEXIST)
+		return ST_OK;
+	if (errno != ENOENT) {
+		snprintf(err, errsz, "cannot create state directory %s: %s", dir, strerror(errno));
+		return ST_IO;
+	}
+	parent = xstrdup(dir);
+	for (slash = parent + strlen(parent) - 1; slash > parent && *slash == '/'; slash--)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	snprintf(err, errsz, "cannot create state directory %s: its parent %s does not exist "
+	    "(perch creates only the last component; create the parent first)", dir,
+	    slash != NULL ? parent : ".");
+	free(parent);
+	return ST_NOTFOUND;
 }
 
 /* Reads a whole file (at most max bytes) with O_RDONLY. */
@@ -500,6 +508,9 @@ sd_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	if ((rc = sd_may_write(sd, canary, err)) != ST_OK ||
 	    (rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
 		return rc;
+	/* The journal of earlier ticks first: a status on disk never runs
+	 * ahead of more than its own tick's records (see store_dir.h). */
+	sd_journal_sync(sd, canary);
 	return envelope_write(sd, canary, "status", status_to_json(st), err);
 }
 
@@ -668,6 +679,7 @@ sd_release(void *ctx, const char *canary)
 
 	if (sd->ro)
 		return ST_REFUSED;
+	sd_journal_sync(sd, canary);
 	pthread_mutex_lock(&sd->mu);
 	entry_unlock(sd_entry_get(sd, canary));
 	pthread_mutex_unlock(&sd->mu);
@@ -778,7 +790,7 @@ store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
 		snprintf(err, errsz, "no state directory given");
 		return NULL;
 	}
-	if (!read_only && mkdir_parents(dir, err, errsz) != ST_OK)
+	if (!read_only && make_state_dir(dir, err, errsz) != ST_OK)
 		return NULL;
 	if (stat(dir, &sb) != 0) {
 		snprintf(err, errsz, "state directory %s: %s", dir, strerror(errno));
@@ -792,6 +804,7 @@ store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
 	sd->dir = xstrdup(dir);
 	sd->ro = read_only;
 	sd->journal_max = STORE_DIR_JOURNAL_MAX;
+	sd->journal_sync_ms = STORE_DIR_JOURNAL_SYNC_MS;
 	pthread_mutex_init(&sd->mu, NULL);
 	return sd;
 }
@@ -803,6 +816,9 @@ store_dir_close(struct store_dir *sd)
 
 	if (sd == NULL)
 		return;
+	for (i = 0; i < sd->n_entries; i++)
+		if (sd->entries[i].journal_dirty)
+			sd_journal_sync(sd, sd->entries[i].canary);
 	for (i = 0; i < sd->n_entries; i++)
 		entry_unlock(&sd->entries[i]);
 	free(sd->entries);
@@ -821,6 +837,23 @@ void
 store_dir_set_journal_max(struct store_dir *sd, size_t bytes)
 {
 	sd->journal_max = bytes ? bytes : STORE_DIR_JOURNAL_MAX;
+}
+
+void
+store_dir_set_journal_sync_ms(struct store_dir *sd, int64_t ms)
+{
+	sd->journal_sync_ms = ms > 0 ? ms : STORE_DIR_JOURNAL_SYNC_MS;
+}
+
+unsigned long
+store_dir_journal_syncs(struct store_dir *sd)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&sd->mu);
+	n = sd->journal_syncs;
+	pthread_mutex_unlock(&sd->mu);
+	return n;
 }
 
 char *

@@ -14,8 +14,9 @@
  *                                   so a watcher can draw the same screens
  *   DIR/<ns>/<name>/journal.jsonl   events and check results, one JSON object
  *                                   a line (the headless format + "actor"),
- *                                   appended with O_APPEND, one write each;
- *                                   rotated to journal.1.jsonl past
+ *                                   appended with O_APPEND, one write each,
+ *                                   fsynced in batches (below); rotated to
+ *                                   journal.1.jsonl past
  *                                   STORE_DIR_JOURNAL_MAX bytes
  *   DIR/<ns>/<name>/lock            flock()ed by the controlling process,
  *                                   holding "user@host pid N"
@@ -23,6 +24,17 @@
  * The checksum covers the whole envelope but itself, so a flipped byte or a
  * truncated file is ST_CORRUPT naming the file; a corrupted file is never
  * overwritten (save refuses too), the user repairs or removes it.
+ *
+ * Durability: status.json is fsynced on every save.  Journal appends are
+ * fsynced in batches (group commit), not one by one: a canary's journal is
+ * fdatasync()ed before each save of its status, when it is released, when
+ * the store is closed, and by an append that finds unsynced records older
+ * than STORE_DIR_JOURNAL_SYNC_MS.  The runner saves a tick's status before
+ * it journals the tick's events, so after a power loss the journal on disk
+ * holds every record of the ticks before the saved status: what is lost is
+ * at most the last tick's records (or a second's worth while the status
+ * does not change), the same window a crash between the two already has.
+ * A killed process loses nothing that was written (the kernel has it).
  *
  * Control: acquire takes flock(LOCK_EX|LOCK_NB) on the lock file.  The lock
  * belongs to the open file, so a second store (in this or another process)
@@ -51,12 +63,14 @@
 
 #define STORE_DIR_FORMAT	1
 #define STORE_DIR_JOURNAL_MAX	(4u << 20)	/* bytes before rotation */
+#define STORE_DIR_JOURNAL_SYNC_MS 1000		/* see "Durability" above */
 
 struct store_dir;
 
-/* Opens the state directory.  Read-write: creates it (and parents) when
- * missing.  Read-only: the directory must exist.  NULL with err filled on
- * failure. */
+/* Opens the state directory.  Read-write: creates it when missing, but
+ * only when its parent exists (never a whole tree: a mistyped path is an
+ * error naming the missing parent).  Read-only: the directory must exist,
+ * and nothing is ever created.  NULL with err filled on failure. */
 struct store_dir *store_dir_open(const char *dir, bool read_only, char *err, size_t errsz);
 /* Releases every lock still held and frees the handle.  NULL is fine. */
 void store_dir_close(struct store_dir *sd);
@@ -65,6 +79,11 @@ void store_dir_close(struct store_dir *sd);
 const char *store_dir_path(const struct store_dir *sd);
 /* Journal size that triggers rotation (tests lower it); 0 = the default. */
 void store_dir_set_journal_max(struct store_dir *sd, size_t bytes);
+/* The longest an appended journal record waits for its fsync, in real
+ * milliseconds (tests change it); <= 0 = STORE_DIR_JOURNAL_SYNC_MS. */
+void store_dir_set_journal_sync_ms(struct store_dir *sd, int64_t ms);
+/* How many journal fsyncs this handle has made (tests, benchmarks). */
+unsigned long store_dir_journal_syncs(struct store_dir *sd);
 
 /* Who controls the canary: ST_OK with holder filled ("user@host pid N")
  * when some process holds its lock, ST_NOTFOUND when nobody does.  Never

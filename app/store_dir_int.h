@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app/store_dir.h"
 #include "util/buf.h"
@@ -22,13 +23,17 @@ struct sd_entry {
 	char canary[128];
 	int  lock_fd;		/* >= 0 while we hold its lock */
 	bool verified;		/* status.json read back fine (or was absent) */
+	bool journal_dirty;	/* appended to since the journal's last fsync */
+	int64_t journal_dirty_since_ms;	/* monotonic ms of the oldest such append */
 };
 
 struct store_dir {
 	char   *dir;
 	bool    ro;
 	size_t  journal_max;
-	pthread_mutex_t mu;	/* guards entries and tmp_seq */
+	int64_t journal_sync_ms;	/* longest a journal append waits for its fsync */
+	unsigned long journal_syncs;	/* journal fsyncs so far (guarded by mu) */
+	pthread_mutex_t mu;	/* guards entries, tmp_seq and journal_syncs */
 	struct sd_entry *entries;
 	size_t  n_entries, cap_entries;
 	unsigned tmp_seq;
@@ -50,6 +55,10 @@ int sd_may_write(struct store_dir *sd, const char *canary, char *err);
 struct sd_entry *sd_entry_get(struct store_dir *sd, const char *canary);
 
 int sd_append(void *ctx, const struct journal_rec *rec);
+/* Makes the canary's journal durable (fdatasync) when it has appends that
+ * are not yet; before a status save, at release and at close.  Mutex not
+ * held. */
+void sd_journal_sync(struct store_dir *sd, const char *canary);
 size_t sd_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max);
 
 #endif

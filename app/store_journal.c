@@ -7,8 +7,11 @@
  * crash leaves at most a torn last line; tail() ignores that one and logs
  * (and skips) an unreadable line anywhere else.  Past journal_max bytes the
  * file is renamed to journal.1.jsonl (replacing the older one) and a new
- * one is started, so the journal never takes more than twice that.  The
- * journal is not fsync()ed: status.json is what a restart resumes from.
+ * one is started, so the journal never takes more than twice that.
+ * Appends are fsynced in batches (store_dir.h, "Durability"): an append
+ * marks its canary's journal dirty, and sd_journal_sync makes it durable
+ * before the next status save, at release and at close; an append that
+ * finds unsynced records older than journal_sync_ms syncs at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/clock.h"
 #include "app/store_codec.h"
 #include "app/store_dir_int.h"
 #include "util/log.h"
@@ -27,8 +31,68 @@
 
 #define JOURNAL_LINE_MAX 8192	/* a longer line is not a record */
 
+static void
+datasync(int fd, const char *path, struct store_dir *sd)
+{
+	if (fdatasync(fd) != 0)
+		log_warn("fsync %s: %s", path, strerror(errno));
+	pthread_mutex_lock(&sd->mu);
+	sd->journal_syncs++;
+	pthread_mutex_unlock(&sd->mu);
+}
+
+/* After an append (synced false) or an fsync of the canary's journal:
+ * records it, and returns whether the journal now holds an unsynced record
+ * appended max_age ms ago or more. */
+static bool
+mark(struct store_dir *sd, const char *canary, bool synced, int64_t max_age)
+{
+	int64_t now = clock_monotonic_ms();
+	struct sd_entry *e;
+	bool due;
+
+	pthread_mutex_lock(&sd->mu);
+	e = sd_entry_get(sd, canary);
+	if (!synced && !e->journal_dirty)
+		e->journal_dirty_since_ms = now;	/* the oldest unsynced record */
+	e->journal_dirty = !synced;
+	due = !synced && now - e->journal_dirty_since_ms >= max_age;
+	pthread_mutex_unlock(&sd->mu);
+	return due;
+}
+
+static bool
+dirty(struct store_dir *sd, const char *canary)
+{
+	bool d;
+
+	pthread_mutex_lock(&sd->mu);
+	d = sd_entry_get(sd, canary)->journal_dirty;
+	pthread_mutex_unlock(&sd->mu);
+	return d;
+}
+
+void
+sd_journal_sync(struct store_dir *sd, const char *canary)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (!dirty(sd, canary) ||
+	    sd_path(sd, canary, "journal.jsonl", path, sizeof path, NULL) != ST_OK)
+		return;
+	/* fdatasync flushes the file, whichever descriptor wrote it. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		datasync(fd, path, sd);
+		close(fd);
+	}
+	mark(sd, canary, true, 0);
+}
+
 static int
-open_journal(const struct store_dir *sd, const char *path, const char *old, size_t add)
+open_journal(struct store_dir *sd, const char *canary, const char *path, const char *old,
+    size_t add)
 {
 	struct stat sb;
 	int fd;
@@ -37,7 +101,10 @@ open_journal(const struct store_dir *sd, const char *path, const char *old, size
 	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0 ||
 	    (size_t)sb.st_size + add <= sd->journal_max)
 		return fd;
-	/* Rotate: only the controller (the lock holder) appends. */
+	/* Rotate: only the controller (the lock holder) appends.  What the
+	 * old file holds is made durable before it is set aside. */
+	if (dirty(sd, canary))
+		datasync(fd, path, sd);
 	close(fd);
 	if (rename(path, old) != 0)
 		log_warn("cannot rotate %s: %s", path, strerror(errno));
@@ -75,7 +142,7 @@ sd_append(void *ctx, const struct journal_rec *rec)
 	line = xrealloc(line, len + 2);
 	line[len++] = '\n';
 	line[len] = '\0';
-	fd = open_journal(sd, path, old, len);
+	fd = open_journal(sd, rec->canary, path, old, len);
 	if (fd < 0) {
 		log_warn("cannot open %s: %s", path, strerror(errno));
 		free(line);
@@ -87,6 +154,10 @@ sd_append(void *ctx, const struct journal_rec *rec)
 	st = w == (ssize_t)len ? ST_OK : ST_IO;
 	if (st != ST_OK)
 		log_warn("cannot append to %s: %s", path, w < 0 ? strerror(errno) : "short write");
+	if (mark(sd, rec->canary, false, sd->journal_sync_ms)) {
+		datasync(fd, path, sd);
+		mark(sd, rec->canary, true, 0);
+	}
 	close(fd);
 	free(line);
 	return st;

@@ -13,7 +13,6 @@
 #include "engine/runner.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
-#include "tui/tui.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/status.h"
@@ -24,14 +23,11 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	struct kubeconfig_opts ko = { .path = kubeconfig, .env = getenv("KUBECONFIG"),
 		.home = getenv("HOME"), .context = context, .ns = ns };
 	struct k8s_client_opts co = { .read_only = true };
-	struct tui_config tc = { .theme = theme, .read_only = true };
 	struct k8s_config *cfg = NULL;
 	struct k8s_client *client = NULL;
 	struct store_k8s *store;
 	struct perch_clock *clock;
-	struct runner *r;
-	struct tui *t;
-	char err[ERRMSG_MAX], header[200];
+	char header[200];
 	struct buf e;
 	int rc;
 
@@ -47,27 +43,15 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	}
 	buf_fini(&e);
 	snprintf(header, sizeof header, "watch %s/%s", cfg->context, cfg->ns);
-	tc.context = header;
 	store = store_k8s_open(client, true, 0);
 	if (store_k8s_watch(store) != ST_OK)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead", cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
-	t = tui_new(&tc);
-	r = runner_new(&(struct runner_config){
+	rc = watch_observe(&(struct runner_config){
 		.store = &store_k8s_ops, .store_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = header, .ns = cfg->ns, .observer = true,
-		.notify = tui_notify, .notify_arg = t,
-	});
-	if (t == NULL || runner_start(r, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", t == NULL ? "cannot create the wake pipe" : err);
-		rc = EXIT_INFRA;
-	} else {
-		rc = tui_run(t, r);
-		runner_stop(r);
-	}
-	runner_free(r);
-	tui_free(t);
+		.actor = cli_actor(), .context = header, .ns = cfg->ns,
+	}, header, theme);
 	clock_free(clock);
 	store_k8s_close(store);
 	k8s_client_free(client);

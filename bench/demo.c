@@ -12,7 +12,12 @@
  * hour: a harder load than the headless demo, whose canaries all end within
  * minutes.
  *
- * Usage: demo [--sustained] [CANARIES [VIRTUAL-SECONDS]]
+ * With --state-dir DIR the state is saved there, as `perch demo
+ * --state-dir` does (status fsynced on every save, the journal in batches):
+ * the cost of durable state.  DIR is created if missing (its parent must
+ * exist) and should be empty: saved canaries resume.
+ *
+ * Usage: demo [--sustained] [--state-dir DIR] [CANARIES [VIRTUAL-SECONDS]]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +69,16 @@ main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	if (argc > 2 && strcmp(argv[1], "--state-dir") == 0) {
+		o.state_dir = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	seconds = argc > 2 ? atol(argv[2]) : 3600;
 	o.canaries = argc > 1 ? atol(argv[1]) : 10000;
 	o.duration_ms = (int64_t)seconds * 1000;
 	if (o.canaries < 1 || seconds < 1) {
-		fprintf(stderr, "usage: demo [--sustained] [CANARIES [VIRTUAL-SECONDS]]\n");
+		fprintf(stderr, "usage: demo [--sustained] [--state-dir DIR] [CANARIES [VIRTUAL-SECONDS]]\n");
 		return 2;
 	}
 	o.out = fopen("/dev/null", "w");
@@ -82,8 +92,8 @@ main(int argc, char **argv)
 	fclose(o.out);
 	if (err[0] != '\0')
 		fprintf(stderr, "demo bench: %s\n", err);
-	printf("demo%s: %zu canaries, %.0f virtual s%s, exit %d\n",
-	    o.keep_revising ? " (sustained)" : "", res.n_canaries,
+	printf("demo%s%s: %zu canaries, %.0f virtual s%s, exit %d\n",
+	    o.keep_revising ? " (sustained)" : "", o.state_dir ? " (state dir)" : "", res.n_canaries,
 	    (double)res.virtual_ms / 1000.0, res.cut ? " (cut at the limit)" : "", res.status);
 	printf("demo: %llu canary-ticks, %llu metric queries in %.2f s wall: %.0f canary-ticks/s\n",
 	    (unsigned long long)res.stats.ticks, (unsigned long long)res.stats.queries, secs,

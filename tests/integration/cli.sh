@@ -32,6 +32,7 @@ for cmd in $("$PERCH_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && NF
 	err=$("$PERCH_BIN" "$cmd" --no-such-option 2>&1 >/dev/null); rc=$?
 	expect_eq "$cmd unknown option exit" "$rc" 2
 	expect_eq "$cmd unknown option: one line" "$(printf '%s\n' "$err" | wc -l)" 1
+	expect_match "$cmd unknown option: says so" "$err" "^perch $cmd: unknown option '--no-such-option'"
 done
 
 # --log writes to the file, never to the terminal.

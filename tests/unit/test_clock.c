@@ -182,13 +182,13 @@ test_rfc3339(void **state)
 {
 	static const struct {
 		int64_t ms;
-		const char *want;
+		const char *want, *want_ms;	/* clock_format_rfc3339, _ms */
 	} rows[] = {
-		{ START, "2026-03-02T14:00:00Z" },
-		{ START + 30500, "2026-03-02T14:00:30.500Z" },
-		{ 0, "1970-01-01T00:00:00Z" },
-		{ -1, "1969-12-31T23:59:59.999Z" },
-		{ INT64_C(951782400000), "2000-02-29T00:00:00Z" },
+		{ START, "2026-03-02T14:00:00Z", "2026-03-02T14:00:00.000Z" },
+		{ START + 30500, "2026-03-02T14:00:30.500Z", "2026-03-02T14:00:30.500Z" },
+		{ 0, "1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z" },
+		{ -1, "1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z" },
+		{ INT64_C(951782400000), "2000-02-29T00:00:00Z", "2000-02-29T00:00:00.000Z" },
 	};
 	char buf[40];
 	size_t i;
@@ -197,6 +197,8 @@ test_rfc3339(void **state)
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		clock_format_rfc3339(rows[i].ms, buf, sizeof buf);
 		assert_string_equal(buf, rows[i].want);
+		clock_format_rfc3339_ms(rows[i].ms, buf, sizeof buf);
+		assert_string_equal(buf, rows[i].want_ms);
 	}
 }
 

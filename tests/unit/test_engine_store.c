@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +206,45 @@ test_store_control_watch(void **state)
 	env_fini(&e);
 }
 
+/* A controller rolls the checkout canary out to the end on a store of
+ * e->dir, then exits (its locks released). */
+static void
+rollout_once(struct env *e)
+{
+	char err[256];
+	struct store_dir *sd = store_dir_open(e->dir, false, err, sizeof err);
+	struct runner *r;
+
+	assert_non_null(sd);
+	r = new_runner(e, sd, false, true, true);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	runner_wait(r);
+	runner_stop(r);
+	runner_free(r);
+	store_dir_close(sd);
+}
+
+static long
+status_size(const struct env *e, const char *name)
+{
+	char path[160];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
+	assert_int_equal(stat(path, &sb), 0);
+	return (long)sb.st_size;
+}
+
+/* Truncates the saved status of "shop/<name>" to half its size. */
+static void
+truncate_status(const struct env *e, const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
+	assert_int_equal(truncate(path, status_size(e, name) / 2), 0);
+}
+
 static void
 test_store_corrupt(void **state)
 {
@@ -212,28 +252,12 @@ test_store_corrupt(void **state)
 	struct store_dir *a;
 	struct runner *r;
 	struct snapshot *s;
-	char err[256], path[128];
-	FILE *f;
-	long size;
+	char err[256];
 
 	(void)state;
 	env_init(&e);
-	a = store_dir_open(e.dir, false, err, sizeof err);
-	r = new_runner(&e, a, false, true, true);
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	runner_free(r);
-	store_dir_close(a);
-
-	/* Truncate the status file. */
-	snprintf(path, sizeof path, "%s/shop/checkout/status.json", e.dir);
-	f = fopen(path, "r+");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fclose(f);
-	assert_int_equal(truncate(path, size / 2), 0);
+	rollout_once(&e);
+	truncate_status(&e, "checkout");
 
 	a = store_dir_open(e.dir, false, err, sizeof err);
 	r = new_runner(&e, a, false, true, true);
@@ -253,39 +277,6 @@ test_store_corrupt(void **state)
 	runner_free(r);
 	store_dir_close(a);
 	env_fini(&e);
-}
-
-/* Truncates the saved status of "shop/<name>" to half its size. */
-static void
-truncate_status(const struct env *e, const char *name)
-{
-	char path[160];
-	FILE *f;
-	long size;
-
-	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
-	f = fopen(path, "r+");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fclose(f);
-	assert_int_equal(truncate(path, size / 2), 0);
-}
-
-static long
-status_size(const struct env *e, const char *name)
-{
-	char path[160];
-	FILE *f;
-	long size;
-
-	snprintf(path, sizeof path, "%s/shop/%s/status.json", e->dir, name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fclose(f);
-	return size;
 }
 
 static bool
@@ -311,12 +302,7 @@ test_store_corrupt_one_of_two(void **state)
 
 	(void)state;
 	env_init(&e);
-	a = store_dir_open(e.dir, false, err, sizeof err);
-	r = new_runner(&e, a, false, true, true);
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_free(r);
-	store_dir_close(a);
+	rollout_once(&e);
 	truncate_status(&e, "checkout");
 	size = status_size(&e, "checkout");
 

@@ -1,5 +1,6 @@
 /* test_headless.c — the JSON lines of headless runs: field order, nulls,
- * rounding, sanitizing, one flushed line per record. */
+ * rounding, sanitizing, one flushed line per record; and the stored form of
+ * the same builder, which the state directory's journal writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "app/headless.h"
+#include "app/store_codec.h"
 
 #define START INT64_C(1772460000000)
 
@@ -86,6 +88,82 @@ test_format(void **state)
 	}
 }
 
+/* The state directory's journal is built by the same code in its stored
+ * form: every field, full precision, raw strings (JSON-escaped), the time
+ * with milliseconds; it reads back as the record it was.  The strings are
+ * what the two separate builders wrote before they became one. */
+static void
+test_stored_form(void **state)
+{
+	struct journal_rec cmd = event(START + 1234, "Command", "paused by alice");
+	struct {
+		struct journal_rec rec;
+		const char *display, *stored;
+	} rows[] = {
+		{ event(START + 30000, "Normal", "Advance checkout.shop canary weight 20"),
+		  "{\"time\":\"2026-03-02T14:00:30Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
+		  "\"message\":\"Advance checkout.shop canary weight 20\"}",
+		  "{\"time\":\"2026-03-02T14:00:30.000Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"severity\":\"Normal\","
+		  "\"reason\":\"Synced\",\"message\":\"Advance checkout.shop canary weight 20\",\"actor\":\"\"}" },
+		{ event(START, "", "bad\x1b[31m \"quoted\"\ttab"),
+		  "{\"time\":\"2026-03-02T14:00:00Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
+		  "\"message\":\"bad \\\"quoted\\\" tab\"}",
+		  "{\"time\":\"2026-03-02T14:00:00.000Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"\",\"severity\":\"Normal\","
+		  "\"reason\":\"Synced\",\"message\":\"bad\\u001B[31m \\\"quoted\\\"\\ttab\",\"actor\":\"\"}" },
+		/* Not valid UTF-8: sanitized in both (it used to vanish from the journal). */
+		{ event(START, "Normal", "a\x1b]0;title\x07" "b\xff\xfe" "c"),
+		  "{\"time\":\"2026-03-02T14:00:00Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"reason\":\"Synced\","
+		  "\"message\":\"abc\"}",
+		  "{\"time\":\"2026-03-02T14:00:00.000Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Normal\",\"severity\":\"Normal\","
+		  "\"reason\":\"Synced\",\"message\":\"abc\",\"actor\":\"\"}" },
+		{ check("request-success-rate", true, 99.95000000001, true, 99, false, 0, CHECK_PASS),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"request-success-rate\",\"value\":99.95,\"min\":99.0,\"max\":null,\"result\":\"pass\"}",
+		  "{\"time\":\"2026-03-02T14:01:00.000Z\",\"canary\":\"shop/checkout\",\"kind\":\"check\","
+		  "\"metric\":\"request-success-rate\",\"value\":99.950000000009993,\"min\":99.0,\"max\":null,"
+		  "\"result\":\"pass\",\"phase\":\"Initializing\",\"weight\":0,\"failedChecks\":0,\"iteration\":0}" },
+		{ cmd,
+		  "{\"time\":\"2026-03-02T14:00:01.234Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Command\",\"reason\":\"Command\","
+		  "\"message\":\"paused by alice\"}",
+		  "{\"time\":\"2026-03-02T14:00:01.234Z\",\"canary\":\"shop/checkout\",\"phase\":\"Progressing\","
+		  "\"weight\":20,\"failedChecks\":1,\"iteration\":0,\"type\":\"Command\",\"severity\":\"Warning\","
+		  "\"reason\":\"Command\",\"message\":\"paused by alice\",\"actor\":\"alice@laptop\"}" },
+	};
+	size_t i;
+
+	(void)state;
+	rows[4].rec.severity = SEV_WARNING;
+	snprintf(rows[4].rec.reason, sizeof rows[4].rec.reason, "Command");
+	snprintf(rows[4].rec.actor, sizeof rows[4].rec.actor, "alice@laptop");
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct journal_rec *rec = &rows[i].rec;
+		json_t *o = journal_to_json_form(rec, JOURNAL_STORED);
+		char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII), *d = headless_format(rec);
+		struct journal_rec back;
+		char err[256];
+
+		assert_string_equal(d, rows[i].display);
+		assert_string_equal(s, rows[i].stored);
+		/* It reads back as the same record: encoded again, the same text. */
+		assert_int_equal(journal_from_json(o, &back, err, sizeof err), 0);
+		json_decref(o);
+		free(s);
+		o = journal_to_json_form(&back, JOURNAL_STORED);
+		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		assert_string_equal(s, rows[i].stored);
+		free(s);
+		free(d);
+		json_decref(o);
+	}
+}
+
 static void
 test_sink_lines(void **state)
 {
@@ -112,6 +190,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_stored_form),
 		cmocka_unit_test(test_sink_lines),
 	};
 

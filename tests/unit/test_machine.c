@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/machine.h"
+#include "tests/unit/helper_canary.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -50,47 +51,6 @@ world_init(struct world *w)
 	w->routes.primary = 100;
 	for (int i = 0; i < 8; i++)
 		w->hook_ok[i] = true;
-}
-
-static struct canary_cfg *
-checkout_cfg(void)
-{
-	struct canary_cfg *c = xcalloc(1, sizeof *c);
-
-	c->ns = xstrdup("shop");
-	c->name = xstrdup("checkout");
-	c->target = xstrdup("checkout");
-	c->target_kind = xstrdup("Deployment");
-	c->provider = xstrdup("linkerd");
-	c->strategy = STRATEGY_CANARY;
-	c->interval_s = 30;
-	c->threshold = 5;
-	c->max_weight = 50;
-	c->step_weight = 10;
-	c->progress_deadline_s = 600;
-	c->nodata = NODATA_HOLD;
-	c->n_metrics = 2;
-	c->metrics = xcalloc(2, sizeof *c->metrics);
-	c->metrics[0].name = xstrdup("request-success-rate");
-	c->metrics[0].kind = METRIC_SUCCESS_RATE;
-	c->metrics[0].has_min = true;
-	c->metrics[0].min = 99;
-	c->metrics[1].name = xstrdup("request-duration");
-	c->metrics[1].kind = METRIC_DURATION;
-	c->metrics[1].has_max = true;
-	c->metrics[1].max = 500;
-	return c;
-}
-
-static void
-add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
-{
-	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
-	memset(&c->hooks[c->n_hooks], 0, sizeof *c->hooks);
-	c->hooks[c->n_hooks].name = xstrdup(name);
-	c->hooks[c->n_hooks].url = xstrdup("http://127.0.0.1:1/");
-	c->hooks[c->n_hooks].type = t;
-	c->n_hooks++;
 }
 
 static void
@@ -280,7 +240,7 @@ test_checkout_timeline(void **state)
 		{ 240, PHASE_FINALISING,  0,  "Routing all traffic to primary" },
 		{ 270, PHASE_SUCCEEDED,   0,  "Promotion completed! Scaling down checkout.shop" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 	size_t i;
@@ -312,7 +272,7 @@ test_checkout_timeline(void **state)
 static void
 test_threshold_rollback(void **state)
 {
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 	int t;
@@ -352,7 +312,7 @@ test_threshold_rollback(void **state)
 static void
 test_no_traffic(void **state)
 {
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 	int t;
@@ -402,7 +362,7 @@ test_ladders(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st;
 		struct world w;
 		int ladder[16], t = 60;
@@ -536,7 +496,7 @@ test_commands(void **state)
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct cmd_row *row = &rows[i];
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st, before;
 		struct world w;
 
@@ -563,7 +523,7 @@ test_commands(void **state)
 static void
 test_command_effects(void **state)
 {
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 
@@ -598,7 +558,7 @@ test_command_effects(void **state)
 	canary_cfg_free(c);
 
 	/* paused in WaitingPromotion: an approval does not promote until resumed. */
-	c = checkout_cfg();
+	c = fixture_canary("checkout", 2);
 	reach(&w, c, &st, PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION);
 	command(&w, c, &st, S(300), CMD_PAUSE, CONFIRM_PROMOTION);
 	command(&w, c, &st, S(301), CMD_APPROVE, CONFIRM_PROMOTION);
@@ -612,7 +572,7 @@ test_command_effects(void **state)
 	canary_cfg_free(c);
 
 	/* skip analysis in Waiting opens the rollout gate and promotes. */
-	c = checkout_cfg();
+	c = fixture_canary("checkout", 2);
 	reach(&w, c, &st, PHASE_WAITING, CONFIRM_ROLLOUT);
 	command(&w, c, &st, S(40), CMD_SKIP, CONFIRM_ROLLOUT);
 	tick(&w, c, &st, S(40), CONFIRM_ROLLOUT);
@@ -623,8 +583,8 @@ test_command_effects(void **state)
 	canary_cfg_free(c);
 
 	/* a gate held by a webhook is not the engineer's to approve. */
-	c = checkout_cfg();
-	add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
+	c = fixture_canary("checkout", 2);
+	fixture_add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
 	world_init(&w);
 	w.hook_ok[0] = false;
 	machine_status_init(&st, 0);
@@ -638,7 +598,7 @@ test_command_effects(void **state)
 	canary_cfg_free(c);
 
 	/* skip analysis: promoted at the next (immediate) tick. */
-	c = checkout_cfg();
+	c = fixture_canary("checkout", 2);
 	reach(&w, c, &st, PHASE_PROGRESSING, 0);
 	command(&w, c, &st, S(100), CMD_SKIP, 0);
 	assert_true(w.out.tick_now);
@@ -690,12 +650,12 @@ test_hooks(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st;
 		struct world w;
 		int t;
 
-		add_hook(c, "h", rows[i].type);
+		fixture_add_hook(c, "h", rows[i].type);
 		start(&w, c, &st, 0);
 		for (t = 30; t <= rows[i].t; t += 30) {
 			w.hook_ok[0] = t >= rows[i].fail_until;
@@ -755,7 +715,7 @@ test_bluegreen(void **state)
 		{ 210, PHASE_FINALISING,  0,   4, false, "Routing all traffic to primary" },
 		{ 240, PHASE_SUCCEEDED,   0,   0, false, "Promotion completed! Scaling down checkout.shop" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 
 	(void)state;
 	c->strategy = STRATEGY_BLUEGREEN;
@@ -774,7 +734,7 @@ test_bluegreen_mirror(void **state)
 		{ 120, PHASE_PROGRESSING, 100, 3, false, "Stop traffic mirroring and route all traffic to canary" },
 		{ 150, PHASE_PROMOTING,   100, 3, false, "Copying" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 
 	(void)state;
 	c->strategy = STRATEGY_BLUEGREEN;
@@ -794,7 +754,7 @@ test_ab(void **state)
 		{ 120, PHASE_PROMOTING,   100, 2, false, "Copying" },
 		{ 150, PHASE_FINALISING,  0,   2, false, "Routing all traffic to primary" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 
 	(void)state;
 	c->strategy = STRATEGY_ABTESTING;
@@ -814,7 +774,7 @@ test_canary_mirror(void **state)
 		{ 120, PHASE_PROGRESSING, 50, 0, false, "Advance checkout.shop canary weight 50" },
 		{ 150, PHASE_PROMOTING,   50, 0, false, "Copying" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 
 	(void)state;
 	c->mirror = true;
@@ -828,7 +788,7 @@ test_canary_mirror(void **state)
 static void
 test_kubernetes_provider(void **state)
 {
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 	char text[96];
@@ -877,7 +837,7 @@ test_step_weight_promotion(void **state)
 		{ 210, PHASE_FINALISING,  0,  0, false, "Advance checkout.shop primary weight 100" },
 		{ 240, PHASE_SUCCEEDED,   0,  0, false, "Promotion completed!" },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 
 	(void)state;
 	c->step_weight = 25;
@@ -979,7 +939,7 @@ test_transitions(void **state)
 	(void)state;
 	for (i = 0; i < sizeof trans_rows / sizeof trans_rows[0]; i++) {
 		const struct trans_row *row = &trans_rows[i];
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st;
 		struct world w;
 		int t;
@@ -1029,7 +989,7 @@ test_waiting_promotion_status(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st;
 		struct routes want;
 		struct world w;
@@ -1072,7 +1032,7 @@ test_retry_target(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st, before;
 		struct world w;
 		struct obs o;
@@ -1100,7 +1060,7 @@ test_retry_target(void **state)
 
 /* ---- review rows: commands and what the tick does after them ------------ */
 
-static void p_pre_hook(struct canary_cfg *c, struct world *w) { (void)w; add_hook(c, "smoke", HOOK_PRE_ROLLOUT); }
+static void p_pre_hook(struct canary_cfg *c, struct world *w) { (void)w; fixture_add_hook(c, "smoke", HOOK_PRE_ROLLOUT); }
 static void p_canary_unready(struct canary_cfg *c, struct world *w) { (void)c; w->canary_ready = false; }
 static void p_canary_slow_fixed(struct canary_cfg *c, struct world *w) { (void)c; w->canary_ready = true; }
 static void p_v3_ready(struct canary_cfg *c, struct world *w)
@@ -1158,7 +1118,7 @@ test_review(void **state)
 	(void)state;
 	for (i = 0; i < sizeof review_rows / sizeof review_rows[0]; i++) {
 		const struct review_row *row = &review_rows[i];
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct canary_status st, before;
 		struct world w;
 		int t;
@@ -1242,7 +1202,7 @@ test_affinity_cookies(void **state)
 		{ 330, 10, 330, 60, true },	/* a new run, a new cookie */
 		{ 360, 20, 330, 60, true },
 	};
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct routes r;
 	struct world w;
@@ -1287,7 +1247,7 @@ test_affinity_cookies(void **state)
 static void
 test_affinity_off(void **state)
 {
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct canary_status st;
 	struct world w;
 	int t;

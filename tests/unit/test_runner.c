@@ -19,6 +19,7 @@
 
 #include "engine/machine.h"
 #include "engine/runner.h"
+#include "tests/unit/helper_canary.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -350,33 +351,6 @@ static const struct store_ops mem_store = {
 
 /* ---- fixtures ----------------------------------------------------------- */
 
-static struct canary_cfg *
-checkout_cfg(void)
-{
-	struct canary_cfg *c = xcalloc(1, sizeof *c);
-
-	c->ns = xstrdup("shop");
-	c->name = xstrdup("checkout");
-	c->target = xstrdup("checkout");
-	c->provider = xstrdup("linkerd");
-	c->interval_s = 30;
-	c->threshold = 5;
-	c->max_weight = 50;
-	c->step_weight = 10;
-	c->progress_deadline_s = 600;
-	c->n_metrics = 2;
-	c->metrics = xcalloc(2, sizeof *c->metrics);
-	c->metrics[0].name = xstrdup("request-success-rate");
-	c->metrics[0].kind = METRIC_SUCCESS_RATE;
-	c->metrics[0].has_min = true;
-	c->metrics[0].min = 99;
-	c->metrics[1].name = xstrdup("request-duration");
-	c->metrics[1].kind = METRIC_DURATION;
-	c->metrics[1].has_max = true;
-	c->metrics[1].max = 500;
-	return c;
-}
-
 struct rig {
 	struct vclock clock;
 	struct fake f;
@@ -419,6 +393,48 @@ rig_init(struct rig *g)
 	};
 }
 
+/* A runner on the rig with canary c (NULL: the checkout canary), started. */
+static struct runner *
+rig_start(struct rig *g, struct canary_cfg *c)
+{
+	struct runner *r = runner_new(&g->rc);
+	char err[256];
+
+	runner_add(r, c != NULL ? c : fixture_canary("checkout", 2));
+	if (runner_start(r, err, sizeof err) != ST_OK)
+		fail_msg("runner_start: %s", err);
+	return r;
+}
+
+/* Runs c (NULL: the checkout canary) on the rig until the runner is done;
+ * returns its outcome. */
+static int
+rig_run(struct rig *g, struct canary_cfg *c)
+{
+	struct runner *r = rig_start(g, c);
+	int outcome;
+
+	runner_wait(r);
+	runner_stop(r);
+	outcome = runner_outcome(r);
+	runner_free(r);
+	return outcome;
+}
+
+/* The store holds a canary progressing at weight 30 (saved 3 times), with
+ * the event of that step in its journal. */
+static void
+rig_saved_at_30(struct rig *g)
+{
+	g->s.has_status = true;
+	machine_status_init(&g->s.st, 0);
+	g->s.st.phase = PHASE_PROGRESSING;
+	g->s.st.canary_weight = 30;
+	g->s.st.seq = 3;
+	strcpy(g->s.journal[0], "Advance checkout.shop canary weight 30");
+	g->s.n_journal = 1;
+}
+
 static int
 journal_count(const struct mstore *s, const char *text)
 {
@@ -438,13 +454,10 @@ test_runner_rollout(void **state)
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	r = rig_start(&g, NULL);
 	runner_wait(r);
 	snap = runner_snapshot(r);
 	assert_int_equal(snap->n_canaries, 1);
@@ -489,19 +502,11 @@ test_runner_scale_refused(void **state)
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		struct rig g;
-		struct runner *r;
-		char err[256];
 
 		rig_init(&g);
 		g.f.refuse_up = rows[i].up;
 		g.f.refuse_down = rows[i].down;
-		r = runner_new(&g.rc);
-		runner_add(r, checkout_cfg());
-		assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-		runner_wait(r);
-		runner_stop(r);
-		assert_int_equal(runner_outcome(r), 0);
-		runner_free(r);
+		assert_int_equal(rig_run(&g, NULL), 0);
 		if (journal_count(&g.s, rows[i].text) < 1)
 			fail_msg("row %zu: no \"%s\" in the journal", i, rows[i].text);
 	}
@@ -512,19 +517,11 @@ static void
 test_runner_failed(void **state)
 {
 	struct rig g;
-	struct runner *r;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
 	g.f.success = 80;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	assert_int_equal(runner_outcome(r), 1);
-	runner_free(r);
+	assert_int_equal(rig_run(&g, NULL), 1);
 	assert_int_equal(g.s.st.phase, PHASE_FAILED);
 	assert_int_equal(g.s.st.failed_checks, 5);
 	assert_string_equal(g.s.st.reason, "request-success-rate 80.00% < 99%");
@@ -641,14 +638,11 @@ test_runner_commands_from_thread(void **state)
 	struct runner *r;
 	struct commander cm = { 0 };
 	pthread_t th;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
 	g.rc.confirm = CONFIRM_PROMOTION;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	r = rig_start(&g, NULL);
 	cm.r = r;
 	assert_int_equal(pthread_create(&th, NULL, commander_main, &cm), 0);
 	runner_wait(r);
@@ -731,14 +725,11 @@ crash_and_resume(const struct crash_case *cc, long k, bool *completed)
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
-	char err[256];
 
 	rig_init(&g);
 	g.f.success = cc->success;
 	g.f.crash_after = k;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	r = rig_start(&g, NULL);
 	snap = await(r, dead_or_done, &g.f);
 	snapshot_unref(snap);
 	runner_free(r);		/* the dead process: nothing it does reaches the world */
@@ -751,13 +742,7 @@ crash_and_resume(const struct crash_case *cc, long k, bool *completed)
 	/* Restart: same world, same store, same clock. */
 	atomic_store(&g.f.dead, false);
 	g.f.crash_after = -1;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	assert_int_equal(runner_outcome(r), cc->outcome);
-	runner_free(r);
+	assert_int_equal(rig_run(&g, NULL), cc->outcome);
 	check_crash_end(&g, cc, k);
 	return k;
 }
@@ -788,8 +773,6 @@ static void
 test_runner_resume_state(void **state)
 {
 	struct rig g;
-	struct runner *r;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
@@ -805,12 +788,7 @@ test_runner_resume_state(void **state)
 	strcpy(g.s.st.last_promoted, "v1");
 	g.s.st.next_tick_ms = atomic_load(&g.clock.now) + 10000;
 	g.s.st.seq = 7;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	runner_free(r);
+	rig_run(&g, NULL);
 	assert_int_equal(g.f.weights[0], 30);	/* re-applied, not advanced */
 	assert_int_equal(g.f.weights[1], 40);
 	assert_int_equal(g.f.weights[2], 50);
@@ -835,13 +813,7 @@ test_runner_observer(void **state)
 	(void)state;
 	rig_init(&g);
 	g.f.crash_after = 0;	/* any mutating call would be recorded as a crash */
-	g.s.has_status = true;
-	machine_status_init(&g.s.st, 0);
-	g.s.st.phase = PHASE_PROGRESSING;
-	g.s.st.canary_weight = 30;
-	g.s.st.seq = 3;
-	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
-	g.s.n_journal = 1;
+	rig_saved_at_30(&g);
 	saves = g.s.saves;
 	g.rc.observer = true;
 	g.rc.stop_when_done = false;
@@ -876,23 +848,14 @@ test_runner_locked_elsewhere(void **state)
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
 	g.f.crash_after = 0;
 	g.s.holder = "bob@laptop";
-	g.s.has_status = true;
-	machine_status_init(&g.s.st, 0);
-	g.s.st.phase = PHASE_PROGRESSING;
-	g.s.st.canary_weight = 30;
-	g.s.st.seq = 3;
-	strcpy(g.s.journal[0], "Advance checkout.shop canary weight 30");
-	g.s.n_journal = 1;
+	rig_saved_at_30(&g);
 	g.rc.stop_when_done = false;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	r = rig_start(&g, NULL);
 	snap = await(r, shows_weight_30, NULL);
 	assert_false(snap->canaries[0].can_control);
 	assert_true(snap->read_only);
@@ -919,7 +882,7 @@ test_runner_corrupt(void **state)
 	g.f.crash_after = 0;
 	g.s.load_rc = ST_CORRUPT;
 	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
+	runner_add(r, fixture_canary("checkout", 2));
 	assert_int_equal(runner_start(r, err, sizeof err), ST_CORRUPT);
 	assert_non_null(strstr(err, "shop/checkout"));
 	assert_non_null(strstr(err, "status.json:3:1: truncated"));
@@ -937,19 +900,11 @@ static void
 test_runner_nothing_to_roll_out(void **state)
 {
 	struct rig g;
-	struct runner *r;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
 	g.f.stay_v1 = true;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	assert_int_equal(runner_outcome(r), 0);
-	runner_free(r);
+	assert_int_equal(rig_run(&g, NULL), 0);
 	assert_int_equal(g.s.st.phase, PHASE_INITIALIZED);
 	assert_int_equal(journal_count(&g.s, "Initialization done! checkout.shop"), 1);
 	assert_int_equal(g.f.promotions, 0);
@@ -1001,7 +956,7 @@ test_runner_wake(void **state)
 	g.rc.stop_when_done = false;
 	r = runner_new(&g.rc);
 	runner_wake(r, "shop/checkout");	/* before the start: nothing */
-	runner_add(r, checkout_cfg());
+	runner_add(r, fixture_canary("checkout", 2));
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	snapshot_unref(await(r, in_phase, (void *)&initialized));
 	atomic_store(&g.f.v2_now, true);
@@ -1071,7 +1026,7 @@ static void
 test_runner_replace(void **state)
 {
 	static const enum phase initialized = PHASE_INITIALIZED;
-	struct canary_cfg *cfg = checkout_cfg();
+	struct canary_cfg *cfg = fixture_canary("checkout", 1);	/* one metric fewer */
 	struct rig g;
 	struct runner *r;
 	char err[256];
@@ -1083,12 +1038,10 @@ test_runner_replace(void **state)
 	g.rc.clock = &frozen_ops;
 	g.rc.stop_when_done = true;
 	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
+	runner_add(r, fixture_canary("checkout", 2));
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	snapshot_unref(await(r, in_phase, (void *)&initialized));
 	cfg->interval_s = 45;
-	cfg->n_metrics = 1;		/* the second metric is dropped (freed by count) */
-	free(cfg->metrics[1].name);
 	runner_post(r, replace_task, cfg);
 	snapshot_unref(await(r, interval_is, &interval));
 	runner_post(r, delete_task, &ran);
@@ -1117,16 +1070,13 @@ test_runner_lease_lost(void **state)
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
-	char err[256];
 	int64_t until;
 
 	(void)state;
 	rig_init(&g);
 	g.s.steal_at_20 = true;
 	g.rc.stop_when_done = false;
-	r = runner_new(&g.rc);
-	runner_add(r, checkout_cfg());
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	r = rig_start(&g, NULL);
 	snap = await(r, lost_control, NULL);
 	until = snap->now_ms + 10 * 30000;
 	snapshot_unref(snap);
@@ -1192,25 +1142,12 @@ fk_emit(void *ctx, const struct canary_cfg *c, enum severity sev, const char *me
 }
 
 static void
-add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
-{
-	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
-	memset(&c->hooks[c->n_hooks], 0, sizeof *c->hooks);
-	c->hooks[c->n_hooks].name = xstrdup(name);
-	c->hooks[c->n_hooks].url = xstrdup("http://127.0.0.1:9/");
-	c->hooks[c->n_hooks].type = t;
-	c->n_hooks++;
-}
-
-static void
 test_runner_webhooks(void **state)
 {
 	struct cluster_ops cl = fake_cluster;
-	struct canary_cfg *c = checkout_cfg();
+	struct canary_cfg *c = fixture_canary("checkout", 2);
 	struct hooklog h = { 0 };
 	struct rig g;
-	struct runner *r;
-	char err[256];
 
 	(void)state;
 	rig_init(&g);
@@ -1218,19 +1155,13 @@ test_runner_webhooks(void **state)
 	g.rc.cluster = &cl;
 	g.rc.webhook = &fake_webhook;
 	g.rc.webhook_ctx = &h;
-	add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
-	add_hook(c, "load", HOOK_PRE_ROLLOUT);
-	add_hook(c, "smoke", HOOK_ROLLOUT);
-	add_hook(c, "abort", HOOK_ROLLBACK);
-	add_hook(c, "done", HOOK_POST_ROLLOUT);
-	add_hook(c, "slack", HOOK_EVENT);
-	r = runner_new(&g.rc);
-	runner_add(r, c);
-	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-	runner_wait(r);
-	runner_stop(r);
-	assert_int_equal(runner_outcome(r), 0);
-	runner_free(r);
+	fixture_add_hook(c, "gate", HOOK_CONFIRM_ROLLOUT);
+	fixture_add_hook(c, "load", HOOK_PRE_ROLLOUT);
+	fixture_add_hook(c, "smoke", HOOK_ROLLOUT);
+	fixture_add_hook(c, "abort", HOOK_ROLLBACK);
+	fixture_add_hook(c, "done", HOOK_POST_ROLLOUT);
+	fixture_add_hook(c, "slack", HOOK_EVENT);
+	assert_int_equal(rig_run(&g, c), 0);
 	assert_int_equal(h.calls[HOOK_CONFIRM_ROLLOUT], 1);
 	assert_int_equal(h.phase[HOOK_CONFIRM_ROLLOUT], PHASE_INITIALIZED);
 	assert_int_equal(h.calls[HOOK_PRE_ROLLOUT], 1);		/* first step only */
@@ -1315,11 +1246,9 @@ test_runner_alerts(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct canary_cfg *c = checkout_cfg();
+		struct canary_cfg *c = fixture_canary("checkout", 2);
 		struct alertlog l;
 		struct rig g;
-		struct runner *r;
-		char err[256];
 
 		memset(&l, 0, sizeof l);
 		rig_init(&g);
@@ -1330,13 +1259,7 @@ test_runner_alerts(void **state)
 		add_alert(c, "warnings", ALERT_WARN, "p-warn");
 		add_alert(c, "errors", ALERT_ERROR, "p-error");
 		add_alert(c, "broken", ALERT_INFO, "down");
-		r = runner_new(&g.rc);
-		runner_add(r, c);
-		assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
-		runner_wait(r);
-		runner_stop(r);
-		assert_int_equal(runner_outcome(r), rows[i].outcome);
-		runner_free(r);
+		assert_int_equal(rig_run(&g, c), rows[i].outcome);
 		for (k = 0; k < 3; k++) {
 			assert_int_equal(l.to[k], rows[i].to[k]);
 			assert_string_equal(l.last[k], rows[i].last[k]);

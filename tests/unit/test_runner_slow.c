@@ -1,7 +1,7 @@
 /* test_runner_slow.c — a slow backend of one canary must not stall the
- * others beyond one call's own timeout (issue 4).  A virtual clock that the
- * providers move on: every webhook call of the "slow" canary takes its whole
- * timeout; the other canaries answer at once.  The test measures how late
+ * others beyond one call's own timeout (issue 4).  A manual clock
+ * (helper_clock.h) that the providers move on: every webhook call of the
+ * "slow" canary takes its whole timeout; the other canaries answer at once.  The test measures how late
  * the quick canaries' ticks run (their readiness calls against their
  * deadlines) and checks that the slow one still finishes, its post-rollout
  * hooks stopping at the first that answers "no". */
@@ -19,37 +19,14 @@
 #include <time.h>
 
 #include "engine/runner.h"
+#include "tests/unit/helper_canary.h"
+#include "tests/unit/helper_clock.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
 #define N_QUICK    3
 #define HOOK_MS    5000		/* the slow canary's webhook timeout */
-#define INTERVAL_S 30
-
-/* ---- a clock the providers move ------------------------------------------ */
-
-struct sclock {
-	_Atomic int64_t now;
-};
-
-static int64_t
-sc_now(void *ctx)
-{
-	return atomic_load(&((struct sclock *)ctx)->now);
-}
-
-/* Jumps to the deadline at once (nothing else signals in this test). */
-static void
-sc_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadline)
-{
-	struct sclock *sc = ctx;
-
-	(void)cond; (void)mu;
-	if (deadline != INT64_MAX && deadline > atomic_load(&sc->now))
-		atomic_store(&sc->now, deadline);
-}
-
-static const struct clock_ops sclock_ops = { .now_ms = sc_now, .wait = sc_wait };
+#define INTERVAL_S 30		/* fixture_canary's interval */
 
 /* ---- the world ----------------------------------------------------------- */
 
@@ -59,7 +36,7 @@ struct quick {
 };
 
 struct world {
-	struct sclock clock;
+	struct mclock clock;
 	int revisions[N_QUICK + 1];	/* revision calls per canary */
 	struct quick quick[N_QUICK];
 	int hook_calls;
@@ -101,7 +78,7 @@ w_readiness(void *ctx, const struct canary_cfg *c, enum workload wl, int64_t now
 	(void)now;
 	out->ready = true;
 	if (wl == WL_CANARY && i < N_QUICK && w->quick[i].n < 64)
-		w->quick[i].ticks[w->quick[i].n++] = sc_now(&w->clock);
+		w->quick[i].ticks[w->quick[i].n++] = atomic_load(&w->clock.now);
 	return ST_OK;
 }
 
@@ -187,38 +164,7 @@ static const struct webhook_ops world_webhook = { .name = "world", .call = w_cal
 static void
 add_hook(struct canary_cfg *c, const char *name, enum hook_type t)
 {
-	struct hook_cfg *h;
-
-	c->hooks = xreallocarray(c->hooks, c->n_hooks + 1, sizeof *c->hooks);
-	h = &c->hooks[c->n_hooks++];
-	memset(h, 0, sizeof *h);
-	h->name = xstrdup(name);
-	h->url = xstrdup("http://127.0.0.1:1/");
-	h->type = t;
-	h->timeout_ms = HOOK_MS;
-}
-
-static struct canary_cfg *
-canary(const char *name)
-{
-	struct canary_cfg *c = xcalloc(1, sizeof *c);
-
-	c->ns = xstrdup("shop");
-	c->name = xstrdup(name);
-	c->target = xstrdup(name);
-	c->provider = xstrdup("linkerd");
-	c->interval_s = INTERVAL_S;
-	c->threshold = 5;
-	c->max_weight = 50;
-	c->step_weight = 10;
-	c->progress_deadline_s = 600;
-	c->n_metrics = 1;
-	c->metrics = xcalloc(1, sizeof *c->metrics);
-	c->metrics[0].name = xstrdup("request-success-rate");
-	c->metrics[0].kind = METRIC_SUCCESS_RATE;
-	c->metrics[0].has_min = true;
-	c->metrics[0].min = 99;
-	return c;
+	fixture_add_hook(c, name, t)->timeout_ms = HOOK_MS;
 }
 
 /* The slow canary: every hook type that a progressing tick calls, and an
@@ -226,7 +172,7 @@ canary(const char *name)
 static struct canary_cfg *
 slow_canary(void)
 {
-	struct canary_cfg *c = canary("slow");
+	struct canary_cfg *c = fixture_canary("slow", 1);
 
 	add_hook(c, "rollback-gate", HOOK_ROLLBACK);
 	add_hook(c, "load-test", HOOK_ROLLOUT);
@@ -249,7 +195,7 @@ test_slow_canary_does_not_stall_others(void **state)
 		.cluster = &world_cluster, .cluster_ctx = w,
 		.metrics = &world_metrics, .metrics_ctx = w,
 		.webhook = &world_webhook, .webhook_ctx = w,
-		.clock = &sclock_ops, .clock_ctx = &w->clock,
+		.clock = &mclock_ops, .clock_ctx = &w->clock,
 		.actor = "ci@runner", .context = "TEST", .stop_when_done = true,
 	};
 	struct runner *r;
@@ -263,7 +209,7 @@ test_slow_canary_does_not_stall_others(void **state)
 	runner_add(r, slow_canary());	/* first: due first, ahead of the others */
 	for (i = 0; i < N_QUICK; i++) {
 		snprintf(name, sizeof name, "quick-%zu", i);
-		runner_add(r, canary(name));
+		runner_add(r, fixture_canary(name, 1));
 	}
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	runner_wait(r);

@@ -15,18 +15,8 @@
 #include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
+#include "tests/unit/helper_clock.h"
 #include "util/status.h"
-
-/* A manual clock: tests set `now`; wait jumps to the deadline. */
-struct mclock { int64_t now; };
-static int64_t mc_now(void *ctx) { return ((struct mclock *)ctx)->now; }
-static void
-mc_wait(void *ctx, pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline)
-{
-	(void)c; (void)m;
-	((struct mclock *)ctx)->now = deadline;
-}
-static const struct clock_ops mclock_ops = { .now_ms = mc_now, .wait = mc_wait };
 
 struct fixture {
 	struct mclock clock;

@@ -685,6 +685,55 @@ test_journal_round_trip(void **state)
 	store_dir_close(sd);
 }
 
+/* Journal fsyncs are batched: each row runs its steps on a fresh
+ * directory ('a' append, 's' save the status, 'r' release, 'w' wait 30 ms)
+ * and says how many journal fsyncs there are after each step. */
+static void
+test_journal_sync_batches(void **state)
+{
+	static const struct {
+		const char *what;
+		int64_t sync_ms;
+		size_t journal_max;
+		const char *steps, *syncs;
+	} rows[] = {
+		{ "a save syncs the records before it, once", 60000, 0, "aaassaar", "00011112" },
+		{ "a release syncs what is left", 60000, 0, "aar", "001" },
+		{ "nothing to sync, no fsync", 60000, 0, "ssr", "000" },
+		{ "a record waits at most sync_ms", 20, 0, "awaa", "0011" },
+		{ "a rotation syncs the file it sets aside", 60000, 1, "aaa", "012" },
+	};
+	const char *root = *state;
+	struct canary_status st = sample_status();
+	char err[ERRMSG_MAX];
+	size_t i, k;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char *dir = xasprintf("%s/row%zu", root, i);
+		struct store_dir *sd;
+		struct journal_rec r = sample_event((int)i);
+
+		assert_int_equal(mkdir(dir, 0700), 0);
+		sd = open_rw(dir);
+		store_dir_set_journal_sync_ms(sd, rows[i].sync_ms);
+		store_dir_set_journal_max(sd, rows[i].journal_max);
+		for (k = 0; rows[i].steps[k] != '\0'; k++) {
+			switch (rows[i].steps[k]) {
+			case 'a': assert_int_equal(OPS.append(sd, &r), ST_OK); break;
+			case 's': assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK); break;
+			case 'r': assert_int_equal(OPS.release(sd, "test/podinfo"), ST_OK); break;
+			case 'w': usleep(30000); break;
+			default: fail_msg("bad step");
+			}
+			if (store_dir_journal_syncs(sd) != (unsigned long)(rows[i].syncs[k] - '0'))
+				fail_msg("%s: after step %zu of %s: %lu fsyncs, want %c", rows[i].what, k,
+				    rows[i].steps, store_dir_journal_syncs(sd), rows[i].syncs[k]);
+		}
+		store_dir_close(sd);
+		free(dir);
+	}
+}
+
 static void
 test_journal_torn_and_bad_lines(void **state)
 {
@@ -1067,6 +1116,95 @@ test_default_path(void **state)
 	free(p);
 }
 
+/* ---- opening: what is created ------------------------------------------ */
+
+/* Each row opens ROOT/path (ROOT holds "exists/" and the file "afile"). */
+static const struct open_row {
+	const char *path;
+	bool read_only;
+	bool ok;
+	const char *err;	/* in the message when !ok */
+	const char *made;	/* ROOT/made exists afterwards ("" = nothing new) */
+} open_rows[] = {
+	{ "exists", false, true, NULL, "" },
+	{ "exists/", false, true, NULL, "" },
+	{ "new", false, true, NULL, "new" },
+	{ "exists/new/", false, true, NULL, "exists/new" },
+	{ "missing/new", false, false, "its parent ROOT/missing does not exist", "" },
+	{ "missing/deeper/new/", false, false, "its parent ROOT/missing/deeper does not exist", "" },
+	{ "afile/new", false, false, "Not a directory", "" },
+	{ "afile", false, false, "not a directory", "" },
+	{ "exists", true, true, NULL, "" },
+	{ "new", true, false, "ROOT/new: No such file or directory", "" },
+	{ "missing/new", true, false, "ROOT/missing/new: No such file or directory", "" },
+	{ "afile", true, false, "not a directory", "" },
+};
+
+static char *
+listing(const char *dir)
+{
+	char *cmd = xasprintf("cd '%s' && find . | sort", dir), line[512];
+	FILE *f = popen(cmd, "r");
+	struct buf b;
+
+	buf_init(&b, 0);
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		buf_append(&b, line, strlen(line));
+	if (f != NULL)
+		pclose(f);
+	free(cmd);
+	return b.data != NULL ? buf_take(&b) : xstrdup("");
+}
+
+static void
+test_open_creates_only_the_last_component(void **state)
+{
+	const char *root = *state;
+	char *p = xasprintf("%s/exists", root);
+	size_t i;
+	int fd;
+
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/afile", root);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	free(p);
+	for (i = 0; i < sizeof open_rows / sizeof open_rows[0]; i++) {
+		const struct open_row *r = &open_rows[i];
+		char *path = xasprintf("%s/%s", root, r->path), *before, *after, *want, err[512] = "";
+		char *made = xasprintf("%s/%s", root, r->made);
+		struct store_dir *sd;
+		struct stat sb;
+
+		before = listing(root);
+		sd = store_dir_open(path, r->read_only, err, sizeof err);
+		after = listing(root);
+		if (r->ok != (sd != NULL))
+			fail_msg("row %zu (%s): open %s: %s", i, r->path, sd ? "worked" : "failed", err);
+		if (!r->ok) {
+			char *at = strstr(r->err, "ROOT");
+
+			want = at ? xasprintf("%.*s%s%s", (int)(at - r->err), r->err, root, at + 4) :
+			    xstrdup(r->err);
+			if (strstr(err, want) == NULL)
+				fail_msg("row %zu (%s): '%s' does not say '%s'", i, r->path, err, want);
+			free(want);
+		}
+		if (r->made[0] == '\0')
+			assert_string_equal(before, after);
+		else if (stat(made, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			fail_msg("row %zu (%s): %s was not created", i, r->path, made);
+		else
+			assert_int_equal(rmdir(made), 0);	/* the next row starts clean */
+		store_dir_close(sd);
+		free(path);
+		free(made);
+		free(before);
+		free(after);
+	}
+}
+
 int
 main(void)
 {
@@ -1079,6 +1217,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_sync_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_torn_and_bad_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
@@ -1087,6 +1226,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test_setup_teardown(test_open_creates_only_the_last_component, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
