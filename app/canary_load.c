@@ -213,6 +213,55 @@ load_hooks(const struct spec_canary *c, struct canary_cfg *cfg)
 	}
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && *s ? xstrdup(s) : NULL;
+}
+
+/* spec.analysis.sessionAffinity (validated: cookieName set, provider istio
+ * or gatewayapi); maxAge 0 is Flagger's default, 86400. */
+static void
+load_affinity(const struct spec_canary *c, struct canary_cfg *cfg)
+{
+	const struct spec_session_affinity *s = &c->analysis.session_affinity;
+	struct affinity_cfg *a;
+
+	if (!s->set || s->cookie_name == NULL)
+		return;
+	a = cfg->affinity = xcalloc(1, sizeof *a);
+	a->cookie_name = xstrdup(s->cookie_name);
+	a->primary_cookie_name = dup_or_null(s->primary_cookie_name);
+	a->domain = dup_or_null(s->domain);
+	a->path = dup_or_null(s->path);
+	a->same_site = dup_or_null(s->same_site);
+	a->http_only = s->http_only;
+	a->partitioned = s->partitioned;
+	a->secure = s->secure;
+	a->max_age = s->max_age > 0 ? s->max_age : 86400;
+}
+
+/* analysis.alerts; an empty severity is info (perch-canary(5)). */
+static void
+load_alerts(const struct spec_canary *c, struct canary_cfg *cfg)
+{
+	size_t i;
+	int sev;
+
+	cfg->n_alerts = c->analysis.n_alerts;
+	cfg->alerts = cfg->n_alerts > 0 ? xcalloc(cfg->n_alerts, sizeof *cfg->alerts) : NULL;
+	for (i = 0; i < cfg->n_alerts; i++) {
+		const struct spec_alert *a = &c->analysis.alerts[i];
+		struct alert_cfg *ac = &cfg->alerts[i];
+
+		ac->name = xstrdup(a->name != NULL ? a->name : "");
+		sev = alert_severity_from_name(a->severity != NULL ? a->severity : "");
+		ac->severity = sev < 0 ? ALERT_INFO : (enum alert_severity)sev;
+		ac->provider_ns = a->provider_ref.ns != NULL ? xstrdup(a->provider_ref.ns) : NULL;
+		ac->provider = xstrdup(a->provider_ref.name != NULL ? a->provider_ref.name : "");
+	}
+}
+
 static void
 load_fields(const struct spec_canary *c, struct canary_cfg *cfg)
 {
@@ -262,6 +311,8 @@ canary_load(const struct spec_set *set, const struct spec_canary *c,
 	*out = NULL;
 	load_fields(c, cfg);
 	load_hooks(c, cfg);
+	load_affinity(c, cfg);
+	load_alerts(c, cfg);
 	nm.primary = aim == AIM_PRIMARY;
 	if (nm.primary) {
 		pt = xasprintf("%s-primary", cfg->target);

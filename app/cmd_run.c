@@ -5,7 +5,9 @@
  * the namespace, with its MetricTemplates) go through the spec loader and
  * app/canary_load into canary_cfgs; the kubeconfig (k8s/kubeconfig) gives a
  * REST client; the engine runner gets the k8s cluster_ops, Prometheus
- * metrics_ops, HTTP webhook_ops, a real clock and a store: the state
+ * metrics_ops, HTTP webhook_ops, HTTP alert_ops (the AlertProviders of
+ * the canaries' analysis.alerts: app/alert_providers), a real clock and a
+ * store: the state
  * directory with --state-dir, else ConfigMaps and Leases on the cluster.
  * Headless runs print JSON lines and end when every canary is done; the TUI
  * runs until the user quits.
@@ -13,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "app/alert_providers.h"
 #include "app/canary_load.h"
 #include "app/cli.h"
 #include "app/clock.h"
@@ -27,6 +31,7 @@
 #include "k8s/cluster.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
+#include "metrics/notify.h"
 #include "metrics/prom.h"
 #include "metrics/webhook.h"
 #include "spec/diag.h"
@@ -52,6 +57,7 @@ struct run {
 	struct k8s_cluster *cluster;
 	struct prom *prom;
 	struct webhook_client *hooks;
+	struct notifier *notify;
 	struct perch_clock *clock;
 	struct store_dir *sdir;
 	struct store_k8s *sk8s;
@@ -264,6 +270,7 @@ build_cfgs(struct run *rn)
 			    EXIT_FAILED;
 		}
 		set_routing(rn, sc, cfg);
+		alert_providers_register(rn->client, rn->set, cfg, rn->notify, stderr);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}
 	return EXIT_OK;
@@ -332,6 +339,21 @@ report_holder(struct runner *r)
 	snapshot_unref(snap);
 }
 
+/* The runner's seed for session affinity cookies: 8 bytes of
+ * /dev/urandom, or (without it) the time and the process id. */
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f == NULL || fread(&seed, sizeof seed, 1, f) != 1)
+		seed = (uint64_t)clock_realtime_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+	if (f != NULL)
+		fclose(f);
+	return seed;
+}
+
 static int
 execute(struct run *rn)
 {
@@ -339,9 +361,11 @@ execute(struct run *rn)
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
 		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
+		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
 		.actor = cli_actor(), .context = rn->kc->context, .ns = rn->kc->ns,
 		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
+		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
 	struct tui *t = NULL;
@@ -405,6 +429,7 @@ run_fini(struct run *rn)
 		clock_free(rn->clock);
 	if (rn->hooks)
 		webhook_client_free(rn->hooks);
+	notifier_free(rn->notify);
 	if (rn->prom)
 		prom_free(rn->prom);
 	k8s_cluster_free(rn->cluster);
@@ -449,6 +474,7 @@ cmd_run(int argc, char **argv)
 	if (rc == EXIT_OK) {
 		rn.set = spec_set_new();
 		rn.prom = prom_new(&po);
+		rn.notify = notifier_new();
 		if (rn.o.prometheus) {
 			ps.url = rn.o.prometheus;
 			prom_set_server(rn.prom, &ps);

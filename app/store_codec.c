@@ -26,7 +26,7 @@ struct field {
 	enum ftype type;
 	size_t off;
 	size_t size;		/* F_STR: capacity of the char array */
-	int optional;		/* F_DSTR may be null/missing; others default */
+	int optional;		/* may be null/missing: F_DSTR stays NULL, others zero */
 };
 
 #define FLD(st, m, t) { #m, t, offsetof(st, m), sizeof(((st *)0)->m), 0 }
@@ -52,6 +52,10 @@ static const struct field status_fields[] = {
 	FLDN("nextTickMs", struct canary_status, next_tick_ms, F_I64),
 	FLDN("seq", struct canary_status, seq, F_U64),
 	FLDN("reason", struct canary_status, reason, F_STR),
+	/* Absent in state saved before session affinity: "". */
+	FLDO("sessionAffinityCookie", struct canary_status, affinity_cookie, F_STR),
+	FLDO("primarySessionAffinityCookie", struct canary_status, primary_affinity_cookie, F_STR),
+	FLDO("previousSessionAffinityCookie", struct canary_status, previous_affinity_cookie, F_STR),
 };
 
 static const struct field cfg_fields[] = {
@@ -192,7 +196,7 @@ field_from_json(const struct field *f, const json_t *v, void *base, const char *
 	int e;
 
 	if (v == NULL || json_is_null(v)) {
-		if (f->type == F_DSTR && f->optional)
+		if (f->optional)
 			return ST_OK;
 		return bad(err, errsz, what, f->name, v == NULL ? "is missing" : "is null");
 	}

@@ -44,6 +44,11 @@ static const char *const severity_names[] = {
 	SEVERITY_LIST(X)
 #undef X
 };
+static const char *const alert_severity_names[] = {
+#define X(id, text) text,
+	ALERT_SEVERITY_LIST(X)
+#undef X
+};
 static const char *const command_names[] = {
 #define X(id, text, help) text,
 	COMMAND_LIST(X)
@@ -81,6 +86,7 @@ const char *nodata_policy_name(enum nodata_policy p) { return NAME_OF(nodata_nam
 int nodata_policy_from_name(const char *s) { return index_of(nodata_names, NODATA__COUNT, s); }
 const char *check_result_name(enum check_result r) { return NAME_OF(check_names, r, CHECK__COUNT); }
 const char *severity_name(enum severity s) { return NAME_OF(severity_names, s, SEV__COUNT); }
+const char *alert_severity_name(enum alert_severity s) { return NAME_OF(alert_severity_names, s, ALERT__COUNT); }
 const char *command_name(enum command_kind c) { return NAME_OF(command_names, c, CMD__COUNT); }
 const char *command_help(enum command_kind c) { return NAME_OF(command_helps, c, CMD__COUNT); }
 int command_from_name(const char *s) { return index_of(command_names, CMD__COUNT, s); }
@@ -91,6 +97,14 @@ hook_type_from_name(const char *s)
 	if (s != NULL && s[0] == '\0')
 		return HOOK_ROLLOUT;
 	return index_of(hook_names, HOOK__COUNT, s);
+}
+
+int
+alert_severity_from_name(const char *s)
+{
+	if (s != NULL && s[0] == '\0')
+		return ALERT_INFO;	/* the documented default (perch-canary(5)) */
+	return index_of(alert_severity_names, ALERT__COUNT, s);
 }
 
 bool
@@ -142,5 +156,19 @@ canary_cfg_free(struct canary_cfg *c)
 		kv_free(c->hooks[i].metadata, c->hooks[i].n_metadata);
 	}
 	free(c->hooks);
+	if (c->affinity != NULL) {
+		free(c->affinity->cookie_name);
+		free(c->affinity->primary_cookie_name);
+		free(c->affinity->domain);
+		free(c->affinity->path);
+		free(c->affinity->same_site);
+		free(c->affinity);
+	}
+	for (i = 0; i < c->n_alerts; i++) {
+		free(c->alerts[i].name);
+		free(c->alerts[i].provider_ns);
+		free(c->alerts[i].provider);
+	}
+	free(c->alerts);
 	free(c);
 }

@@ -137,6 +137,21 @@ enum command_kind {
 	CMD__COUNT
 };
 
+/* Alert severities (reference §6.1): of a message, and of an
+ * analysis.alerts entry (which messages it receives: info all, warn warn
+ * and error, error only error). */
+#define ALERT_SEVERITY_LIST(X) \
+	X(INFO,  "info") \
+	X(WARN,  "warn") \
+	X(ERROR, "error")
+
+enum alert_severity {
+#define X(id, text) ALERT_##id,
+	ALERT_SEVERITY_LIST(X)
+#undef X
+	ALERT__COUNT
+};
+
 /* perch.dev/confirm gates (bits). */
 enum {
 	CONFIRM_ROLLOUT   = 1 << 0,
@@ -175,6 +190,32 @@ struct metric_cfg {
 	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
 };
 
+/* spec.analysis.sessionAffinity (reference §1.1, §4.3, §4.4): sticky
+ * sessions through a cookie, on the Istio and Gateway API routers only. */
+struct affinity_cfg {
+	char   *cookie_name;		/* cookieName (required) */
+	char   *primary_cookie_name;	/* primaryCookieName, or NULL */
+	char   *domain, *path;		/* cookie attributes, or NULL */
+	char   *same_site;		/* Strict, Lax, None, or NULL */
+	bool    http_only, partitioned, secure;
+	int     max_age;		/* seconds, default 86400 */
+};
+
+/* "name=value" of an affinity cookie: names are at most 64 characters
+ * (spec/validate.c), values 10 letters. */
+#define AFFINITY_COOKIE_MAX 96
+#define AFFINITY_VALUE_LEN  10
+
+/* One analysis.alerts entry.  The provider's address, token and proxy are
+ * not here (they are secrets): the alert backend resolves `provider_ns` /
+ * `provider` itself (metrics/notify.h). */
+struct alert_cfg {
+	char                *name;
+	enum alert_severity  severity;	/* "" in the file is info (perch-canary(5)) */
+	char                *provider_ns;	/* providerRef.namespace; NULL: the canary's */
+	char                *provider;	/* providerRef.name */
+};
+
 struct canary_cfg {
 	char   *ns;
 	char   *name;
@@ -210,6 +251,10 @@ struct canary_cfg {
 	enum nodata_policy nodata;	/* default NODATA_HOLD */
 	double  min_requests;		/* requests per window; 0 = no guard */
 	unsigned confirm;		/* CONFIRM_* bits */
+
+	struct affinity_cfg *affinity;	/* session affinity, or NULL (off) */
+	struct alert_cfg  *alerts;	/* analysis.alerts, in file order */
+	size_t             n_alerts;
 };
 
 /* The durable status of one canary: everything the engine needs to resume
@@ -233,6 +278,15 @@ struct canary_status {
 	int64_t next_tick_ms;		/* when the next tick is due */
 	uint64_t seq;			/* bumped on every status write */
 	char    reason[256];		/* why it failed / what it waits for; sanitized */
+	/* Session affinity cookies, "name=value" or "" (Flagger's status
+	 * sessionAffinityCookie, primarySessionAffinityCookie,
+	 * previousSessionAffinityCookie): made when a run first sends traffic
+	 * to the canary, kept for the run, and at its end (canary weight 0)
+	 * the canary cookie becomes the previous one, which the routers
+	 * expire, and the primary cookie is dropped. */
+	char    affinity_cookie[AFFINITY_COOKIE_MAX];
+	char    primary_affinity_cookie[AFFINITY_COOKIE_MAX];
+	char    previous_affinity_cookie[AFFINITY_COOKIE_MAX];
 };
 
 void canary_cfg_free(struct canary_cfg *cfg);
@@ -247,6 +301,8 @@ const char *nodata_policy_name(enum nodata_policy p);
 int  nodata_policy_from_name(const char *s);
 const char *check_result_name(enum check_result r);
 const char *severity_name(enum severity s);
+const char *alert_severity_name(enum alert_severity s);
+int  alert_severity_from_name(const char *s);	/* "" is info; -1 unknown */
 const char *command_name(enum command_kind c);
 const char *command_help(enum command_kind c);
 int  command_from_name(const char *s);

@@ -204,10 +204,36 @@ machine_routes(const struct canary_status *st)
 {
 	struct routes r;
 
+	memset(&r, 0, sizeof r);
 	r.canary = st->canary_weight < 0 ? 0 : st->canary_weight > 100 ? 100 : st->canary_weight;
 	r.primary = 100 - r.canary;
 	r.mirrored = st->mirrored;
+	memcpy(r.cookie, st->affinity_cookie, sizeof r.cookie);
+	memcpy(r.primary_cookie, st->primary_affinity_cookie, sizeof r.primary_cookie);
+	memcpy(r.previous_cookie, st->previous_affinity_cookie, sizeof r.previous_cookie);
 	return r;
+}
+
+/* splitmix64: spreads a seed over the letters. */
+static uint64_t
+mix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+void
+machine_cookie_value(uint64_t seed, char out[AFFINITY_VALUE_LEN + 1])
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t i;
+
+	for (i = 0; i < AFFINITY_VALUE_LEN; i++)
+		out[i] = letters[mix64(&seed) % (sizeof letters - 1)];
+	out[AFFINITY_VALUE_LEN] = '\0';
 }
 
 bool
@@ -322,7 +348,7 @@ tk_init(struct tk *k, const struct tick_in *in, struct tick_out *o)
 	o->need = NEED_NONE;
 	o->need_hook = HOOK_ROLLOUT;
 	o->st = *in->st;
-	o->n_acts = o->n_ev = o->n_checks = 0;
+	o->n_acts = o->n_ev = o->n_checks = o->n_alerts = 0;
 	o->analysed = o->held = o->refused = o->tick_now = false;
 	o->gate = GATE_NONE;
 	o->answer[0] = '\0';
@@ -395,6 +421,74 @@ cmd_ev(struct tk *k, const char *actor, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An alert (reference §6.1) with or without the metadata fields. */
+static void alert(struct tk *k, enum alert_severity sev, bool metadata, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void
+alert(struct tk *k, enum alert_severity sev, bool metadata, const char *fmt, ...)
+{
+	struct mach_alert *a;
+	va_list ap;
+
+	if (k->o->n_alerts >= MACH_MAX_ALERTS)
+		return;
+	a = &k->o->alerts[k->o->n_alerts++];
+	a->sev = sev;
+	a->metadata = metadata;
+	va_start(ap, fmt);
+	vsnprintf(a->message, sizeof a->message, fmt, ap);
+	va_end(ap);
+}
+
+bool
+machine_alert_wanted(enum alert_severity entry, enum alert_severity sev)
+{
+	switch (entry) {
+	case ALERT_INFO: return true;
+	case ALERT_WARN: return sev == ALERT_WARN || sev == ALERT_ERROR;
+	case ALERT_ERROR: return sev == ALERT_ERROR;
+	default: return false;
+	}
+}
+
+size_t
+machine_alert_fields(const struct canary_cfg *c, struct alert_field *out,
+    struct mach_alert_buf *buf)
+{
+	size_t n = 0, i, len;
+
+	snprintf(buf->target, sizeof buf->target, "%s/%s.%s",
+	    c->target_kind ? c->target_kind : "Deployment", c->target ? c->target : "",
+	    c->ns ? c->ns : "");
+	snprintf(buf->threshold, sizeof buf->threshold, "%d", c->threshold);
+	snprintf(buf->deadline, sizeof buf->deadline, "%ds",
+	    c->progress_deadline_s > 0 ? c->progress_deadline_s : 600);
+	out[n++] = (struct alert_field){ "Target", buf->target };
+	out[n++] = (struct alert_field){ "Failed checks threshold", buf->threshold };
+	out[n++] = (struct alert_field){ "Progress deadline", buf->deadline };
+	/* Flagger's order: stepWeight, stepWeights, A/B match, iterations. */
+	if (c->step_weight > 0) {
+		snprintf(buf->routing, sizeof buf->routing, "Weight step: %d max: %d", c->step_weight,
+		    machine_max_weight(c));
+	} else if (c->n_step_weights > 0) {
+		len = (size_t)snprintf(buf->routing, sizeof buf->routing, "Weight steps: ");
+		for (i = 0; i < c->n_step_weights && len < sizeof buf->routing; i++)
+			len += (size_t)snprintf(buf->routing + len, sizeof buf->routing - len, "%s%d",
+			    i > 0 ? "," : "", c->step_weights[i]);
+		if (len < sizeof buf->routing)
+			snprintf(buf->routing + len, sizeof buf->routing - len, " max: %d",
+			    machine_max_weight(c));
+	} else if (c->strategy == STRATEGY_ABTESTING) {
+		snprintf(buf->routing, sizeof buf->routing, "A/B Testing");
+	} else if (c->iterations > 0) {
+		snprintf(buf->routing, sizeof buf->routing, "Blue/Green");
+	} else {
+		return n;
+	}
+	out[n++] = (struct alert_field){ "Traffic routing", buf->routing };
+	return n;
+}
+
 static void set_reason(struct tk *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
 set_reason(struct tk *k, const char *fmt, ...)
@@ -420,12 +514,52 @@ act(struct tk *k, enum action_kind kind, enum phase hook_phase)
 }
 
 static void
+new_cookie(char *dst, const char *name, uint64_t seed)
+{
+	char value[AFFINITY_VALUE_LEN + 1];
+
+	machine_cookie_value(seed, value);
+	memset(dst, 0, AFFINITY_COOKIE_MAX);
+	snprintf(dst, AFFINITY_COOKIE_MAX, "%s=%s", name, value);
+}
+
+/* Session affinity cookies follow the routes (reference §4.3): a run that
+ * sends traffic to the canary gets a canary cookie (and a primary one with
+ * primaryCookieName) the first time, kept until the canary weight is back
+ * to 0; then the canary cookie becomes the previous one (expired by the
+ * router) and the primary cookie is dropped. */
+static void
+affinity_rotate(struct tk *k, int canary)
+{
+	const struct affinity_cfg *a = k->c->affinity;
+	struct canary_status *st = k->st;
+
+	if (a == NULL || a->cookie_name == NULL)
+		return;
+	if (canary > 0) {
+		if (st->affinity_cookie[0] == '\0')
+			new_cookie(st->affinity_cookie, a->cookie_name, k->in->entropy);
+		if (a->primary_cookie_name != NULL && st->primary_affinity_cookie[0] == '\0')
+			new_cookie(st->primary_affinity_cookie, a->primary_cookie_name,
+			    k->in->entropy ^ 0x5DEECE66DULL);
+		return;
+	}
+	if (st->affinity_cookie[0] != '\0')
+		memcpy(st->previous_affinity_cookie, st->affinity_cookie,
+		    sizeof st->previous_affinity_cookie);
+	memset(st->affinity_cookie, 0, sizeof st->affinity_cookie);
+	memset(st->primary_affinity_cookie, 0, sizeof st->primary_affinity_cookie);
+}
+
+static void
 act_routes(struct tk *k, int primary, int canary, bool mirrored)
 {
 	act(k, ACT_SET_ROUTES, PHASE_PROGRESSING);
 	if (k->o->n_acts > 0 && k->o->acts[k->o->n_acts - 1].kind == ACT_SET_ROUTES) {
 		struct routes *r = &k->o->acts[k->o->n_acts - 1].routes;
 
+		affinity_rotate(k, canary);
+		*r = machine_routes(k->st);
 		r->primary = primary;
 		r->canary = canary;
 		r->mirrored = mirrored;
@@ -559,9 +693,11 @@ rollback(struct tk *k, const char *why)
 	char reason[sizeof st->reason];
 
 	snprintf(reason, sizeof reason, "%s", why);	/* why may be st->reason */
-	if (st->failed_checks >= k->c->threshold)
+	if (st->failed_checks >= k->c->threshold) {
 		ev(k, SEV_WARNING, "Rolling back %s failed checks threshold reached %d", nn_of(k),
 		    st->failed_checks);
+		alert(k, ALERT_ERROR, false, "Failed checks threshold reached %d", st->failed_checks);
+	}
 	act_routes(k, 100, 0, false);
 	ev(k, SEV_WARNING, "Canary failed! Scaling down %s", nn_of(k));
 	act(k, ACT_SCALE_DOWN, PHASE_FAILED);
@@ -580,6 +716,7 @@ failed_promotion(struct tk *k, const char *msg)
 	struct canary_status *st = k->st;
 
 	ev(k, SEV_WARNING, "Promotion of %s failed, primary not ready: %s", tn_of(k), msg);
+	alert(k, ALERT_ERROR, false, "Promotion failed, primary not ready: %s", msg);
 	act_routes(k, 0, 100, false);
 	set_phase(k, PHASE_FAILED);
 	clear_run(st);
@@ -597,6 +734,7 @@ start_run(struct tk *k, const char *rev)
 	struct canary_status *st = k->st;
 
 	ev(k, SEV_NORMAL, "New revision detected! Scaling up %s", tn_of(k));
+	alert(k, ALERT_INFO, true, "New revision detected, progressing canary analysis.");
 	/* perch: routes are reset (a failed promotion left them on the canary). */
 	act_routes(k, 100, 0, false);
 	act(k, ACT_SCALE_UP, PHASE_PROGRESSING);
@@ -659,6 +797,9 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 		return true;
 	}
 	ev(k, SEV_WARNING, "Rolling back %s progress deadline exceeded %s", nn_of(k), msg);
+	/* perch: Flagger's alert for this is unreachable (reference §2.3
+	 * step 24); perch sends it. */
+	alert(k, ALERT_ERROR, false, "Progress deadline exceeded %s", msg);
 	rollback(k, msg);
 	return true;
 }
@@ -800,6 +941,8 @@ hold(struct tk *k, size_t i, const char *why)
 		ev(k, SEV_WARNING, "Rolling back %s no traffic: %s %s for %llds, past the progress deadline",
 		    nn_of(k), k->c->metrics[i].name, why,
 		    (long long)((k->now - k->st->hold_since_ms) / 1000));
+		alert(k, ALERT_ERROR, false, "Progress deadline exceeded no traffic: %s %s",
+		    k->c->metrics[i].name, why);
 		rollback(k, "no traffic");
 		return true;
 	}
@@ -915,6 +1058,7 @@ promotion_gate(struct tk *k)
 			set_phase(k, PHASE_WAITING_PROMOTION);
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval of revision %s",
 			    nn_of(k), k->st->last_applied);
+			alert(k, ALERT_WARN, false, "Canary promotion is waiting for approval.");
 		}
 		set_reason(k, "waiting for promotion approval");
 		return true;
@@ -928,6 +1072,8 @@ promotion_gate(struct tk *k)
 			set_phase(k, PHASE_WAITING_PROMOTION);
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval %s", nn_of(k),
 			    k->c->hooks[bad].name);
+			if (!k->c->hooks[bad].mute_alert)
+				alert(k, ALERT_WARN, false, "Canary promotion is waiting for approval.");
 		}
 		set_reason(k, "waiting for promotion approval %s", k->c->hooks[bad].name);
 		return true;
@@ -975,6 +1121,8 @@ advance_canary(struct tk *k, bool manual)
 			k->o->gate = GATE_TRAFFIC;
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for traffic increase approval %s",
 			    nn_of(k), k->c->hooks[bad].name);
+			if (!k->c->hooks[bad].mute_alert)	/* every tick, as Flagger */
+				alert(k, ALERT_WARN, false, "Canary traffic increase is waiting for approval.");
 			set_reason(k, "waiting for traffic increase approval %s", k->c->hooks[bad].name);
 			return true;
 		}
@@ -1130,6 +1278,8 @@ tick_initializing(struct tk *k)
 	st->wait_since_ms = 0;
 	st->reason[0] = '\0';
 	ev(k, SEV_NORMAL, "Initialization done! %s", nn_of(k));
+	alert(k, ALERT_INFO, true, "New %s detected, initialization completed.",
+	    k->c->target_kind ? k->c->target_kind : "Deployment");
 	return true;
 }
 
@@ -1167,9 +1317,11 @@ gate_rollout(struct tk *k)
 	}
 	if ((k->confirm & CONFIRM_ROLLOUT) && !(st->approved & CONFIRM_ROLLOUT)) {
 		k->o->gate = GATE_ROLLOUT;
-		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0)
+		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0) {
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for rollout approval of revision %s",
 			    nn_of(k), rev);
+			alert(k, ALERT_WARN, false, "Canary is waiting for approval.");
+		}
 		set_phase(k, PHASE_WAITING);
 		copy_id(st->last_applied, sizeof st->last_applied, rev);
 		set_reason(k, "waiting for rollout approval");
@@ -1180,9 +1332,12 @@ gate_rollout(struct tk *k)
 	bad = failed_hook(k, HOOK_CONFIRM_ROLLOUT);
 	if (bad >= 0) {
 		k->o->gate = GATE_ROLLOUT;
-		if (st->phase != PHASE_WAITING)
+		if (st->phase != PHASE_WAITING) {
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for approval %s", nn_of(k),
 			    k->c->hooks[bad].name);
+			if (!k->c->hooks[bad].mute_alert)
+				alert(k, ALERT_WARN, false, "Canary is waiting for approval.");
+		}
 		set_phase(k, PHASE_WAITING);
 		copy_id(st->last_applied, sizeof st->last_applied, rev);
 		set_reason(k, "waiting for approval %s", k->c->hooks[bad].name);
@@ -1212,6 +1367,7 @@ rollback_hooks(struct tk *k)
 		}
 		ev(k, SEV_WARNING, "Rollback check %s passed", h->name);
 		ev(k, SEV_WARNING, "Rolling back %s manual webhook invoked", nn_of(k));
+		alert(k, ALERT_WARN, false, "Rolling back manual webhook invoked");
 		snprintf(reason, sizeof reason, "rollback webhook %s: %s", h->name,
 		    k->ob->hooks[i].r.msg[0] ? k->ob->hooks[i].r.msg : "rollback requested");
 		rollback(k, reason);
@@ -1274,6 +1430,7 @@ skip_promote(struct tk *k)
 	act(k, ACT_PROMOTE, PHASE_SUCCEEDED);
 	succeed(k);
 	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", tn_of(k));
+	alert(k, ALERT_INFO, false, "Canary analysis was skipped, promotion finished.");
 }
 
 /* reference §2.3 step 26: the first step (weight 0, iteration 0, not in
@@ -1342,6 +1499,7 @@ tick_run(struct tk *k)
 	if (ph == PHASE_FINALISING) {
 		succeed(k);
 		ev(k, SEV_NORMAL, "Promotion completed! Scaling down %s", tn_of(k));
+		alert(k, ALERT_INFO, false, "Canary analysis completed successfully, promotion finished.");
 		return true;
 	}
 	if (st->failed_checks >= k->c->threshold) {
@@ -1390,6 +1548,7 @@ refuse(struct tk *k, enum command_kind cmd, const char *actor, const char *fmt, 
 	k->o->st = *k->in->st;
 	k->o->n_acts = 0;
 	k->o->n_ev = 0;
+	k->o->n_alerts = 0;
 	k->o->refused = true;
 	k->o->tick_now = false;
 	snprintf(k->o->answer, sizeof k->o->answer, "%s %s refused: %s", k->c->name,
@@ -1511,6 +1670,8 @@ cmd_rollback(struct tk *k, const char *actor)
 	}
 	cmd_ev(k, actor, "Rollback of revision %s requested by %s", k->st->last_applied, actor);
 	snprintf(reason, sizeof reason, "rolled back by %s", actor);
+	/* perch: a manual rollback is announced like a rollback webhook's. */
+	alert(k, ALERT_WARN, false, "Rolling back manual command invoked by %s", actor);
 	rollback(k, reason);
 	snprintf(k->o->answer, sizeof k->o->answer, "%s rolled back", k->c->name);
 }

@@ -127,12 +127,27 @@ struct mach_check {
 	double value;
 };
 
+/* An alert (reference §6.1): sent to the canary's analysis.alerts entries
+ * whose severity wants it (machine_alert_wanted), with the metadata fields
+ * of machine_alert_fields when `metadata` is set. */
+#define MACH_MAX_ALERTS 4
+
+struct mach_alert {
+	enum alert_severity sev;
+	bool metadata;
+	char message[MACH_MSG_MAX];
+};
+
 struct tick_in {
 	const struct canary_cfg *cfg;
 	const struct canary_status *st;
 	const struct obs *obs;		/* may be NULL for machine_command */
 	int64_t now_ms;
 	unsigned confirm;		/* runner-wide CONFIRM_* gates, or'ed with cfg->confirm */
+	/* Randomness passed in (the engine draws none): the seed of a session
+	 * affinity cookie made in this tick.  The same input gives the same
+	 * cookie, so a replayed tick makes the same one. */
+	uint64_t entropy;
 };
 
 struct tick_out {
@@ -153,6 +168,9 @@ struct tick_out {
 	bool refused;
 	bool tick_now;			/* run a tick at once after the command */
 	char answer[256];		/* the reply shown to the user */
+	/* Alerts to send (after the events). */
+	struct mach_alert alerts[MACH_MAX_ALERTS];
+	size_t n_alerts;
 };
 
 /* Runs the tick as far as the observations allow; returns out->need. */
@@ -180,7 +198,8 @@ int machine_next_step(const struct canary_cfg *c, int weight);
  * count.  Blue/green and A/B have no ladder (0). */
 size_t machine_ladder(const struct canary_cfg *c, int *out, size_t cap);
 
-/* The routes a status implies (for re-applying them after a restart). */
+/* The routes a status implies (for re-applying them after a restart),
+ * with its session affinity cookies. */
 struct routes machine_routes(const struct canary_status *st);
 /* Whether the target runs (is scaled up) in this status: during a run, and
  * after a failed promotion (traffic stays on the canary). */
@@ -193,6 +212,29 @@ bool machine_promote_pending(const struct canary_status *st);
  * out->ev; used by the runner after it calls them. */
 void machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs *h,
     struct tick_out *out);
+
+/* AFFINITY_VALUE_LEN letters (a-z, A-Z) derived from seed, NUL-terminated:
+ * the value of a session affinity cookie. */
+void machine_cookie_value(uint64_t seed, char out[AFFINITY_VALUE_LEN + 1]);
+
+/* Whether an analysis.alerts entry of severity `entry` receives an alert
+ * of severity `sev`: info receives everything, warn warn and error, error
+ * only error. */
+bool machine_alert_wanted(enum alert_severity entry, enum alert_severity sev);
+
+/* The metadata fields of an alert (reference §6.1): Target, Failed checks
+ * threshold, Progress deadline and, when it applies, Traffic routing.
+ * Names and values point into `buf` (or are constants); returns the count
+ * (at most MACH_ALERT_FIELDS). */
+#define MACH_ALERT_FIELDS 4
+struct mach_alert_buf {
+	char target[200];
+	char threshold[16];
+	char deadline[24];
+	char routing[200];
+};
+size_t machine_alert_fields(const struct canary_cfg *c, struct alert_field *out,
+    struct mach_alert_buf *buf);
 
 /* "request duration" values in Go's time.Duration format ("1.515s",
  * "500ms"), from milliseconds. */

@@ -1,8 +1,9 @@
 /*
  * providers.h — what the engine needs of the world, as structs of function
  * pointers.  Backends implement them: k8s/ and sim/ (cluster), metrics/ and
- * sim/ (metrics), metrics/webhook.c (webhook), app/store_dir.c and k8s/
- * (store), app/clock.c and sim/ (clock).  The engine never knows which.
+ * sim/ (metrics), metrics/webhook.c (webhook), metrics/notify.c (alerts),
+ * app/store_dir.c and k8s/ (store), app/clock.c and sim/ (clock).  The
+ * engine never knows which.
  *
  * Threads: every op is called from the engine (runner) thread only, unless
  * its comment says otherwise.  Every op that can block has a timeout of its
@@ -42,6 +43,12 @@ struct routes {
 	int  primary;		/* weights; primary + canary = 100 */
 	int  canary;
 	bool mirrored;
+	/* Session affinity (cfg->affinity): the cookies "name=value" the
+	 * router sets, sticks to and expires, as in struct canary_status;
+	 * "" = none.  Routers without affinity ignore them. */
+	char cookie[AFFINITY_COOKIE_MAX];
+	char primary_cookie[AFFINITY_COOKIE_MAX];
+	char previous_cookie[AFFINITY_COOKIE_MAX];
 };
 
 struct cluster_ops {
@@ -122,6 +129,31 @@ struct webhook_ops {
 	/* Calls n hooks of one type in list order; stops at the first failure.
 	 * Returns how many were called (results filled for those). */
 	size_t (*call)(void *ctx, const struct hook_call *calls, size_t n, struct hook_result *out);
+};
+
+/* ---- alerts (reference §6) -------------------------------------------- */
+
+struct alert_field {		/* one metadata field: "Target", "Deployment/podinfo.test" */
+	const char *name;
+	const char *value;
+};
+
+struct alert_msg {
+	const struct canary_cfg *canary;
+	const struct alert_cfg *alert;	/* the analysis.alerts entry it goes to */
+	enum alert_severity severity;	/* of the message */
+	const char *message;		/* "New revision detected, progressing ..." */
+	const struct alert_field *fields;
+	size_t n_fields;
+};
+
+struct alert_ops {
+	const char *name;
+	/* Sends one alert to the AlertProvider of msg->alert.  Blocks for a
+	 * bounded time (a few seconds at most).  ST_OK, or an error with a
+	 * one-line reason in err that never holds the provider's address or
+	 * token (they carry secrets). */
+	int (*send)(void *ctx, const struct alert_msg *msg, char *err);
 };
 
 /* ---- durable state ---------------------------------------------------- */

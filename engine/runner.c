@@ -16,7 +16,7 @@
  *      first (write-ahead); if the save fails, the tick is dropped whole and
  *      retried at the next interval, nothing is executed;
  *   2. events and check results go to the journal, sink(), the cluster's
- *      event recorder and the event webhooks;
+ *      event recorder and the event webhooks; alerts to the alert backend;
  *   3. the actions run: routes are set to ABSOLUTE weights and scaling is a
  *      desired state, so running them twice changes nothing;  a promotion is
  *      guarded by a saved marker: the status says "promoting revision X"
@@ -41,7 +41,7 @@
  *
  * Slow backends: a tick whose calls take time is suspended before its next
  * call when another canary is due or a command waits, and resumed after
- * them (run_tick); cluster events, event webhooks and post-rollout hooks
+ * them (run_tick); cluster events, event webhooks, post-rollout hooks and alerts
  * (whose answers change nothing) are queued and sent one call at a time
  * between ticks under the same rule (drain_notes).  So a
  * slow backend of one canary delays the others by one call at most, never
@@ -144,11 +144,15 @@ struct rcan {
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
- * event webhook call, or one post-rollout hook call.  They are sent soon after the tick, but a slow
- * receiver never holds up other canaries' ticks. */
+ * event webhook call, one post-rollout hook call, or one alert to one
+ * analysis.alerts entry (alert >= 0).  They are sent soon after the tick,
+ * but a slow receiver never holds up other canaries' ticks. */
 struct note {
 	struct rcan *c;
 	int hook;
+	int alert;			/* index in cfg->alerts, or -1 */
+	bool meta;			/* an alert with the metadata fields */
+	enum alert_severity asev;
 	bool post;			/* a post-rollout hook: its answer is an event */
 	uint64_t batch;			/* post-rollout hooks called together */
 	enum severity sev;
@@ -605,6 +609,9 @@ note_new(struct runner *r, struct rcan *c, int hook, enum phase phase, int64_t t
 	n = &r->notes[(r->note_head + r->note_n++) % r->note_cap];
 	n->c = c;
 	n->hook = hook;
+	n->alert = -1;
+	n->meta = false;
+	n->asev = ALERT_INFO;
 	n->post = false;
 	n->sev = SEV_NORMAL;
 	n->phase = phase;
@@ -625,6 +632,8 @@ note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e
 }
 
 static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
+static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* One post-rollout hook: called, and its answer recorded as an event. */
 static void
@@ -661,6 +670,36 @@ note_post(struct runner *r, const struct note *n)
 		publish_event(r, c, &r->post.ev[i], n->t);
 }
 
+/* One alert to one analysis.alerts entry; a failure is logged and
+ * recorded as a Warning event (the backend's reason holds no secret). */
+static void
+note_alert(struct runner *r, const struct note *n)
+{
+	const struct canary_cfg *cfg = n->c->cfg;
+	const struct alert_cfg *a = &cfg->alerts[n->alert];
+	struct alert_field fields[MACH_ALERT_FIELDS];
+	struct mach_alert_buf fb = { "", "", "", "" };
+	struct alert_msg msg = {
+		.canary = cfg, .alert = a, .severity = n->asev, .message = n->msg,
+		.fields = fields,
+		.n_fields = n->meta ? machine_alert_fields(cfg, fields, &fb) : 0,
+	};
+	const char *pns = a->provider_ns != NULL ? a->provider_ns : cfg->ns;
+	char err[ERRMSG_MAX] = "";
+	int st;
+
+	st = r->cfg.alert->send(r->cfg.alert_ctx, &msg, err);
+	if (st == ST_OK) {
+		log_debug("%s: alert %s sent to AlertProvider %s/%s: %s", n->c->key, a->name, pns,
+		    a->provider, n->msg);
+		return;
+	}
+	log_warn("%s: alert %s to AlertProvider %s/%s not sent: %s", n->c->key, a->name, pns,
+	    a->provider, err[0] ? err : status_text(st));
+	publish_msg(r, n->c, SEV_WARNING, now_ms(r), "Alert %s to AlertProvider %s/%s not sent: %s",
+	    a->name, pns, a->provider, err[0] ? err : status_text(st));
+}
+
 /* Sends the oldest pending notification (runner thread, no lock held;
  * not inside a tick: it uses the tick's scratch space). */
 static void
@@ -673,6 +712,8 @@ note_send(struct runner *r)
 	r->note_n--;
 	if (n.post) {
 		note_post(r, &n);
+	} else if (n.alert >= 0) {
+		note_alert(r, &n);
 	} else if (n.hook < 0) {
 		r->cfg.cluster->emit_event(r->cfg.cluster_ctx, cfg, n.sev, n.msg);
 	} else {
@@ -720,8 +761,6 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 			note_push(r, c, (int)i, e, t, msg);
 }
 
-static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void
 publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t, const char *fmt, ...)
 {
@@ -760,6 +799,28 @@ publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int
 	rec->max = m->max;
 	rec->result = ch->result;
 	journal(r, rec);
+}
+
+/* Queues an alert for every analysis.alerts entry that wants its severity
+ * (without entries nothing is sent: perch has no global notifier). */
+static void
+queue_alert(struct runner *r, struct rcan *c, const struct mach_alert *a, int64_t t)
+{
+	size_t j;
+
+	if (r->cfg.alert == NULL || r->cfg.observer)
+		return;
+	for (j = 0; j < c->cfg->n_alerts; j++) {
+		struct note *n;
+
+		if (!machine_alert_wanted(c->cfg->alerts[j].severity, a->sev))
+			continue;
+		n = note_new(r, c, -1, c->st.phase, t);
+		n->alert = (int)j;
+		n->meta = a->metadata;
+		n->asev = a->sev;
+		clean(n->msg, sizeof n->msg, a->message);
+	}
 }
 
 /* ---- gathering observations (runner thread, no lock) ------------------- */
@@ -1111,6 +1172,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 		publish_event(r, c, &out->ev[i], now);
 	for (i = 0; i < out->n_checks; i++)
 		publish_check(r, c, &out->checks[i], now);
+	for (i = 0; i < out->n_alerts; i++)
+		queue_alert(r, c, &out->alerts[i], now);
 	for (i = 0; i < out->n_acts; i++)
 		execute(r, c, &out->acts[i], now);
 	return true;
@@ -1199,6 +1262,20 @@ suspend(struct rcan *c, const struct obs *o, int64_t at)
 	c->suspended = true;
 }
 
+/* The randomness of c's next tick (tick_in.entropy): the runner's seed
+ * mixed with the canary's key and status sequence, so a replayed tick
+ * gets the same value and every saved status moves it on. */
+static uint64_t
+tick_entropy(const struct runner *r, const struct rcan *c)
+{
+	uint64_t h = r->cfg.seed ^ 0xCBF29CE484222325ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)c->key; *p; p++)
+		h = (h ^ *p) * 0x100000001B3ULL;
+	return h ^ (c->st.seq * 0x9E3779B97F4A7C15ULL);
+}
+
 /* One tick of one canary (runner thread, no lock held).
  *
  * A slow backend must not stall the other canaries beyond one call: before
@@ -1212,7 +1289,7 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
 	int64_t at = c->suspended ? c->resume_at : now;
 	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = at,
-		.confirm = r->cfg.confirm };
+		.confirm = r->cfg.confirm, .entropy = tick_entropy(r, c) };
 	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
 	bool called = false;
 	char err[ERRMSG_MAX];
@@ -1425,7 +1502,8 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	}
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
-	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm };
+	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
+		.entropy = tick_entropy(r, c) };
 	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
 		/* A retry needs the target still at the failed revision. */
 		grow_scratch(r, c->cfg);

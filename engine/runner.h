@@ -56,6 +56,17 @@ struct runner_config {
 	/* Called on the runner thread for each event and check result. */
 	void (*sink)(void *arg, const struct journal_rec *rec);
 	void *sink_arg;
+
+	/* Randomness for the ticks (session affinity cookies): each tick gets
+	 * a value derived from this seed, the canary and its status sequence.
+	 * `perch run` seeds it from /dev/urandom; tests fix it. */
+	uint64_t seed;
+
+	/* Alerts (reference §6) to each canary's analysis.alerts entries; may
+	 * be NULL: none are sent (the demo).  Sent like event webhooks, one
+	 * call at a time between ticks; a failure is logged and recorded as a
+	 * Warning event, never more. */
+	const struct alert_ops *alert;  void *alert_ctx;
 };
 
 struct command {

@@ -71,6 +71,13 @@ void k8s_config_checksum(json_t *obj, char out[17]);
 int  k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out,
     char *err);
 
+/* What set_routes makes of a route object of cfg's provider: obj (as the
+ * API returns it) rewritten in place for the routes w, with the routing
+ * given to k (k8s_cluster_set_routing; k's client is not used).  Pure; for
+ * tests over fixtures. */
+int  k8s_routes_to_object(const struct k8s_cluster *k, const struct canary_cfg *cfg, json_t *obj,
+    const struct routes *w, char *err);
+
 /* ST_REFUSED (with the reason in err) when a running Flagger reconciles
  * the Canary ns/name; ST_OK otherwise.  `now` is wall-clock seconds. */
 int  k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now,

@@ -102,4 +102,18 @@ json_t *rt_matches(const struct routing *g, bool ab, json_t *dflt);
 /* Istio HTTPMatchRequests as Gateway API HTTPRouteMatches (*out: a new reference). */
 int  rt_gateway_matches(json_t *istio, json_t **out, char *err);
 
+/* router_affinity.c: session affinity on the Gateway API (is_istio false:
+ * HTTPRoute rules) and Istio (VirtualService http routes) routers. */
+/* Adds the sticky rules to `list` and the Set-Cookie headers to the weighted
+ * entry (borrowed, in list) for the routes w and their cookies. */
+void rt_affinity_apply(json_t *list, json_t *weighted, bool is_istio,
+    const struct affinity_cfg *a, const struct routes *w, const char *primary,
+    const char *canary);
+/* The weighted entry of a list built by rt_affinity_apply (borrowed), or NULL. */
+json_t *rt_affinity_weighted(json_t *list, bool is_istio, const char *primary,
+    const char *canary);
+/* The cookies of such a list into out->cookie, primary_cookie, previous_cookie. */
+void rt_affinity_read(json_t *list, json_t *weighted, bool is_istio, const char *primary,
+    const char *canary, struct routes *out);
+
 #endif

@@ -5,6 +5,9 @@
  * `kubernetes` (blue/green without traffic shifting: weights kept in an
  * annotation of the canary Service).
  *
+ * Session affinity (Gateway API and Istio) adds its cookie rules around the
+ * weighted one (router_affinity.c); other providers refuse it.
+ *
  * The route object is read back on every get: it is the source of truth for
  * the current weights, as in Flagger.  Writes are read-modify-write with
  * conflict retries (k8s_modify).
@@ -52,6 +55,15 @@ router_of(const struct canary_cfg *cfg, struct router *r, char *err)
 		return errf(err, ST_UNSUPPORTED, "provider \"%s\" is not supported on a cluster "
 		    "(kubernetes, linkerd, smi:v1alpha1-3, osm, gatewayapi:v1, gatewayapi:v1beta1, "
 		    "istio, nginx)", p);
+	/* spec validation refuses both first (spec/validate.c); never ignored. */
+	if (cfg->strategy == STRATEGY_ABTESTING && (r->kind == R_SMI || r->kind == R_NOP))
+		return errf(err, ST_UNSUPPORTED, "canary %s/%s: spec.analysis.match (A/B testing) is "
+		    "not supported with provider %s (weights only)", cfg->ns, cfg->name, p);
+
+	if (cfg->affinity != NULL && r->kind != R_GATEWAY && r->kind != R_ISTIO)
+		return errf(err, ST_UNSUPPORTED, "canary %s/%s: spec.analysis.sessionAffinity is "
+		    "not supported with provider %s (only istio and gatewayapi)", cfg->ns, cfg->name,
+		    p);
 	return ST_OK;
 }
 
@@ -432,6 +444,26 @@ find_pair(json_t *list, const char *field, const char *path, const struct set_ar
 	return NULL;
 }
 
+/* The rule/route list entry with the weights: with session affinity the
+ * one whose backends carry the Set-Cookie headers, else the last with both
+ * backends (the sticky rules come first); without it the first with both. */
+static json_t *
+find_weighted(json_t *list, const char *field, const char *path, const struct set_arg *a)
+{
+	if (a->cfg->affinity != NULL && (a->r->kind == R_GATEWAY || a->r->kind == R_ISTIO))
+		return rt_affinity_weighted(list, a->r->kind == R_ISTIO, a->primary, a->canary);
+	return find_pair(list, field, path, a);
+}
+
+/* Session affinity rules around the weighted entry (router_affinity.c). */
+static void
+affinity(json_t *spec, const char *list, json_t *entry, const struct set_arg *a)
+{
+	if (a->cfg->affinity != NULL && (a->r->kind == R_GATEWAY || a->r->kind == R_ISTIO))
+		rt_affinity_apply(json_object_get(spec, list), entry, a->r->kind == R_ISTIO,
+		    a->cfg->affinity, a->w, a->primary, a->canary);
+}
+
 static void
 set_pair(json_t *entry, const char *field, const char *path, const struct set_arg *a)
 {
@@ -500,12 +532,14 @@ set_fn(json_t *obj, void *arg)
 			return ST_CORRUPT;
 		set_pair(entry, "backendRefs", "name", a);
 		gateway_mirror(entry, a);
+		affinity(spec, list, entry, a);
 		break;
 	default:
 		if (!(entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a)))
 			return ST_CORRUPT;
 		set_pair(entry, "route", "destination.host", a);
 		istio_mirror(entry, a);
+		affinity(spec, list, entry, a);
 		break;
 	}
 	return ST_OK;
@@ -687,8 +721,9 @@ gateway_mirrored(json_t *rule, const struct set_arg *a)
 	return false;
 }
 
-/* The live weights (and Istio mirror) carried into a desired spec, so that a
- * reconcile reverts everything but them (reference §4.7). */
+/* The live weights (and Istio mirror, and session affinity cookies)
+ * carried into a desired spec, so that a reconcile reverts everything but
+ * them (reference §4.7). */
 static void
 keep_weights(json_t *have, json_t *want, void *arg)
 {
@@ -704,7 +739,7 @@ keep_weights(json_t *have, json_t *want, void *arg)
 	size_t i;
 
 	if (a->r->kind != R_SMI) {
-		live = find_pair(json_object_get(live, list), field, path, a);
+		live = find_weighted(json_object_get(live, list), field, path, a);
 		mine = find_pair(json_object_get(want, list), field, path, a);
 	}
 	if (!live || !mine)
@@ -712,14 +747,18 @@ keep_weights(json_t *have, json_t *want, void *arg)
 	read_pair(live, field, path, a, &w);
 	if (w.primary == 0 && w.canary == 0)
 		return;
+	if (a->cfg->affinity != NULL && a->r->kind != R_SMI)
+		rt_affinity_read(json_object_get(json_object_get(have, "spec"), list), live,
+		    a->r->kind == R_ISTIO, a->primary, a->canary, &w);
 	a->w = &w;
 	set_pair(mine, field, path, a);
-	a->w = NULL;
 	for (i = 0; a->r->kind == R_ISTIO && i < 2; i++)
 		if (json_object_get(live, mirror[i]))
 			json_object_set(mine, mirror[i], json_object_get(live, mirror[i]));
 	if (a->r->kind == R_GATEWAY && gateway_mirrored(live, a))
 		json_object_set(mine, "filters", json_object_get(live, "filters"));
+	affinity(want, list, mine, a);
+	a->w = NULL;
 }
 
 /* Creates the route objects at 100/0, or reconciles them (every tick). */
@@ -769,15 +808,23 @@ read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct
 	case R_GATEWAY:
 		if ((st = gateway_accepted(obj, a->cfg, err)) != ST_OK)
 			return st;
-		if ((entry = find_pair(json_object_get(spec, "rules"), "backendRefs", "name", a))) {
+		if ((entry = find_weighted(json_object_get(spec, "rules"), "backendRefs", "name",
+		    a))) {
 			read_pair(entry, "backendRefs", "name", a, out);
 			out->mirrored = gateway_mirrored(entry, a);
+			if (a->cfg->affinity)
+				rt_affinity_read(json_object_get(spec, "rules"), entry, false,
+				    a->primary, a->canary, out);
 		}
 		break;
 	case R_ISTIO:
-		if ((entry = find_pair(json_object_get(spec, "http"), "route", "destination.host", a))) {
+		if ((entry = find_weighted(json_object_get(spec, "http"), "route", "destination.host",
+		    a))) {
 			read_pair(entry, "route", "destination.host", a, out);
 			out->mirrored = jstr(entry, "mirror.host") && *jstr(entry, "mirror.host");
+			if (a->cfg->affinity)
+				rt_affinity_read(json_object_get(spec, "http"), entry, true,
+				    a->primary, a->canary, out);
 		}
 		break;
 	case R_NGINX:
@@ -847,4 +894,26 @@ k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes 
 	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
 	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	return read_routes(obj, &r, &a, out, err);
+}
+
+int
+k8s_routes_to_object(const struct k8s_cluster *k, const struct canary_cfg *cfg, json_t *obj,
+    const struct routes *w, char *err)
+{
+	struct set_arg a = { .k = k, .cfg = cfg, .w = w, .err = err };
+	struct router r;
+	int st;
+
+	if ((st = router_of(cfg, &r, err)) != ST_OK)
+		return st;
+	a.r = &r;
+	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
+	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
+	if (r.kind == R_NOP)
+		return errf(err, ST_UNSUPPORTED, "provider kubernetes has no route object");
+	st = r.kind == R_NGINX ? nginx_set_fn(obj, &a) : set_fn(obj, &a);
+	if (st == ST_OK || st == ST_AGAIN || st == ST_INVALID)
+		return st == ST_INVALID ? st : ST_OK;	/* ST_INVALID: err says why */
+	return errf(err, st, "%s %s.%s has no route with both %s and %s", r.res->plural,
+	    cfg->service, cfg->ns, a.primary, a.canary);
 }

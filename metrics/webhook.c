@@ -96,8 +96,8 @@ make_metadata(const struct hook_call *call)
 /* Go's encoding/json escapes <, >, & and U+2028/U+2029 inside strings; do
  * the same so receivers see Flagger's bytes.  Outside strings JSON has none
  * of these characters, so the whole text can be rewritten. */
-static char *
-go_escape(const char *s)
+char *
+webhook_go_escape(const char *s)
 {
 	struct buf b;
 
@@ -132,7 +132,7 @@ webhook_payload(const struct hook_call *call)
 	json_decref(o);
 	if (s == NULL)
 		xalloc_fatal(0);
-	r = go_escape(s);
+	r = webhook_go_escape(s);
 	free(s);
 	return r;
 }

@@ -35,6 +35,11 @@ void webhook_client_free(struct webhook_client *c);
  * escaped as \u00XX.  A new string; free() it. */
 char *webhook_payload(const struct hook_call *call);
 
+/* Compact JSON text (jansson's) rewritten with Go's escapes for <, >, &
+ * and U+2028/U+2029, as Flagger's encoder writes them (also used for the
+ * alert payloads, metrics/notify.c).  A new string; free() it. */
+char *webhook_go_escape(const char *json);
+
 extern const struct webhook_ops http_webhook_ops;
 
 #endif

@@ -232,6 +232,52 @@ check_hooks_alerts(const struct spec_canary *c, struct diag_list *dl)
 	}
 }
 
+/* A cookie name as RFC 6265 wants it (a token: no control characters,
+ * spaces or separators), at most 64 characters (AFFINITY_COOKIE_MAX). */
+static bool
+cookie_token(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", s[i]) != NULL)
+			return false;
+	return true;
+}
+
+/* A cookie attribute value (Domain, Path): printable, without ';'. */
+static bool
+cookie_attr(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f || *s == ';')
+			return false;
+	return true;
+}
+
+/* The routers that set cookies (reference §1.1: Istio and Gateway API). */
+static bool
+affinity_provider(const char *p)
+{
+	return p == NULL || strcmp(p, "istio") == 0 || strcmp(p, "gatewayapi") == 0 ||
+	    strcmp(p, "gatewayapi:v1") == 0 || strcmp(p, "gatewayapi:v1beta1") == 0;
+}
+
+static void
+check_cookie_name(const struct spec_canary *c, struct diag_list *dl, const char *field,
+    const char *name)
+{
+	char p[96];
+
+	apath(c, p, sizeof p, field);
+	if (name != NULL && !cookie_token(name))
+		err_at(dl, &c->meta, p, "%s: '%s' is not a cookie name (1 to 64 printable "
+		    "characters without spaces or ()<>@,;:\\\"/[]?={})", path_display(p), name);
+}
+
 static void
 check_affinity(const struct spec_canary *c, struct diag_list *dl)
 {
@@ -240,14 +286,59 @@ check_affinity(const struct spec_canary *c, struct diag_list *dl)
 
 	if (!s->set)
 		return;
+	apath(c, p, sizeof p, "sessionAffinity");
+	if (!affinity_provider(c->provider)) {
+		err_at(dl, &c->meta, p, "%s is not supported with provider %s (only istio and "
+		    "gatewayapi route by cookie): remove it or change the provider",
+		    path_display(p), c->provider);
+		return;
+	}
+	if (c->analysis.match != NULL && c->analysis.match->kind == SPEC_SEQ &&
+	    c->analysis.match->n > 0)
+		err_at(dl, &c->meta, p, "%s cannot be combined with analysis.match: A/B testing "
+		    "routes by the match, the cookie would be ignored", path_display(p));
 	if (s->cookie_name == NULL) {
 		missing(dl, &c->meta, apath(c, p, sizeof p, "sessionAffinity.cookieName"));
 		return;
 	}
+	check_cookie_name(c, dl, "sessionAffinity.cookieName", s->cookie_name);
+	check_cookie_name(c, dl, "sessionAffinity.primaryCookieName", s->primary_cookie_name);
 	apath(c, p, sizeof p, "sessionAffinity.primaryCookieName");
 	if (s->primary_cookie_name != NULL && strcmp(s->cookie_name, s->primary_cookie_name) == 0)
 		err_at(dl, &c->meta, p,
 		    "%s: must differ from cookieName ('%s')", path_display(p), s->cookie_name);
+	apath(c, p, sizeof p, "sessionAffinity.domain");
+	if (s->domain != NULL && !cookie_attr(s->domain))
+		err_at(dl, &c->meta, p, "%s: a cookie attribute cannot hold ';' or control "
+		    "characters", path_display(p));
+	apath(c, p, sizeof p, "sessionAffinity.path");
+	if (s->path != NULL && !cookie_attr(s->path))
+		err_at(dl, &c->meta, p, "%s: a cookie attribute cannot hold ';' or control "
+		    "characters", path_display(p));
+	apath(c, p, sizeof p, "sessionAffinity.maxAge");
+	if (s->max_age < 0)
+		err_at(dl, &c->meta, p, "%s: %d is negative (seconds the cookie lives; default "
+		    "86400)", path_display(p), s->max_age);
+}
+
+/* Providers whose routes can send matching requests to the canary: SMI
+ * TrafficSplits and the kubernetes provider only split by weight, so an A/B
+ * match there would silently route nothing by header or cookie. */
+static void
+check_match_provider(const struct spec_canary *c, struct diag_list *dl)
+{
+	const char *p = c->provider;
+	char path[96];
+
+	if (c->analysis.match == NULL || c->analysis.match->kind != SPEC_SEQ ||
+	    c->analysis.match->n == 0 || p == NULL)
+		return;
+	if (strcmp(p, "kubernetes") != 0 && strcmp(p, "linkerd") != 0 && strcmp(p, "osm") != 0 &&
+	    strncmp(p, "smi:", 4) != 0)
+		return;
+	apath(c, path, sizeof path, "match");
+	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
+	    "routes split by weight only (use istio, gatewayapi or nginx)", path_display(path), p);
 }
 
 static void
@@ -271,6 +362,7 @@ check_analysis(const struct spec_canary *c, struct diag_list *dl)
 	check_metrics(c, dl);
 	check_hooks_alerts(c, dl);
 	check_affinity(c, dl);
+	check_match_provider(c, dl);
 }
 
 /* References a provider needs (reference §1.1, §4). */

@@ -221,11 +221,70 @@ test_register_servers(void **state)
 	httpd_stop(h);
 }
 
+/* spec.analysis.sessionAffinity reaches the cfg whole; maxAge defaults to
+ * 86400; without it cfg->affinity is NULL. */
+static void
+test_affinity(void **state)
+{
+	static const char *const docs[] = {
+	    "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web, namespace: shop}\n"
+	    "spec:\n  provider: gatewayapi:v1\n"
+	    "  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+	    "  service: {port: 80, gatewayRefs: [{name: public}]}\n"
+	    "  analysis:\n    interval: 30s\n    threshold: 3\n    stepWeight: 10\n"
+	    "    sessionAffinity: {cookieName: c, primaryCookieName: p, domain: d.example,\n"
+	    "      path: /x, sameSite: Strict, httpOnly: true, partitioned: true, secure: true}\n",
+	    "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web, namespace: shop}\n"
+	    "spec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+	    "  service: {port: 80}\n"
+	    "  analysis:\n    interval: 30s\n    threshold: 3\n    stepWeight: 10\n"
+	    "    sessionAffinity: {cookieName: c, maxAge: 60}\n",
+	    "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web, namespace: shop}\n"
+	    "spec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+	    "  service: {port: 80}\n"
+	    "  analysis:\n    interval: 30s\n    threshold: 3\n    stepWeight: 10\n",
+	};
+	struct canary_cfg *c;
+	struct spec_set *set;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		set = load(docs[i]);
+		assert_int_equal(canary_load(set, spec_set_canary(set, 0), AIM_CANARY, &c, err,
+		    sizeof err), ST_OK);
+		if (i == 2) {
+			assert_null(c->affinity);
+		} else {
+			assert_non_null(c->affinity);
+			assert_string_equal(c->affinity->cookie_name, "c");
+			assert_int_equal(c->affinity->max_age, i == 0 ? 86400 : 60);
+			assert_int_equal(c->affinity->secure, i == 0);
+			assert_int_equal(c->affinity->http_only, i == 0);
+			assert_int_equal(c->affinity->partitioned, i == 0);
+			if (i == 0) {
+				assert_string_equal(c->affinity->primary_cookie_name, "p");
+				assert_string_equal(c->affinity->domain, "d.example");
+				assert_string_equal(c->affinity->path, "/x");
+				assert_string_equal(c->affinity->same_site, "Strict");
+			} else {
+				assert_null(c->affinity->primary_cookie_name);
+				assert_null(c->affinity->domain);
+				assert_null(c->affinity->same_site);
+			}
+		}
+		canary_cfg_free(c);
+		spec_set_free(set);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_affinity),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_register_servers),
 	};

@@ -645,6 +645,67 @@ test_gateway_mirror(void **state)
 	assert_false(r.mirrored);
 }
 
+/* Session affinity on the API server (reference §4.3, §4.4): the cookie
+ * rules set during a run and the expiring one after it survive the
+ * reconcile of every tick (they are read back from the live object, as the
+ * weights are), and a manual edit of them is reverted. */
+static void
+test_affinity_reconciled(void **state)
+{
+	static const struct { const char *provider; const struct k8s_res *res; const char *list; }
+	    rows[] = {
+		{ "gatewayapi:v1", K8S_RES(HTTPROUTES_V1), "spec.rules" },
+		{ "istio", K8S_RES(VIRTUALSERVICES), "spec.http" },
+	};
+	struct fx *f = *state;
+	struct affinity_cfg a = { .cookie_name = (char *)"session", .max_age = 600 };
+	struct routes w, r;
+	struct revision rev;
+	char err[ERRMSG_MAX], *text;
+	struct k8s_err e;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg c = cfg_for(rows[i].provider);
+
+		c.affinity = &a;
+		memset(&w, 0, sizeof w);
+		w.primary = 80;
+		w.canary = 20;
+		snprintf(w.cookie, sizeof w.cookie, "session=AbcdEfghIj");
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		/* Someone drops the sticky rule: the next tick's reconcile puts it back. */
+		o = get(f, rows[i].res, "checkout");
+		json_array_remove(jpath(o, rows[i].list), 0);
+		assert_int_equal(k8s_update(f->c, rows[i].res, "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_int_equal(r.canary, 20);
+		assert_string_equal(r.cookie, "session=AbcdEfghIj");
+		text = dump_at(f, rows[i].res, "checkout", rows[i].list, NULL, 0);
+		assert_non_null(strstr(text, ".*session.*AbcdEfghIj.*"));
+		assert_non_null(strstr(text, "session=AbcdEfghIj; Max-Age=600"));
+		free(text);
+		/* After the run: the cookie expired; kept by the reconcile too. */
+		memset(&w, 0, sizeof w);
+		w.primary = 100;
+		snprintf(w.previous_cookie, sizeof w.previous_cookie, "session=AbcdEfghIj");
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+		assert_int_equal(r.primary, 100);
+		assert_string_equal(r.cookie, "");
+		assert_string_equal(r.previous_cookie, "session=AbcdEfghIj");
+		text = dump_at(f, rows[i].res, "checkout", rows[i].list, NULL, 0);
+		assert_non_null(strstr(text, "session=AbcdEfghIj; Max-Age=-1"));
+		assert_null(strstr(text, "Max-Age=600"));
+		free(text);
+	}
+}
+
 /* Provider kubernetes: the weights survive a restart (a new cluster
  * context reads them from the canary Service's annotation). */
 static void
@@ -852,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),
+		cmocka_unit_test(test_affinity_reconciled),
 		cmocka_unit_test(test_kubernetes_weights_survive),
 		cmocka_unit_test(test_owner_references),
 		cmocka_unit_test(test_routing_from_spec),

@@ -3,8 +3,9 @@
  * ($PERCH_LIBCURL names a file that does not exist, set before anything
  * loads it): the Kubernetes client is refused with the reason, the
  * Prometheus client is made but says why it cannot query and every query
- * fails with that reason, a webhook call fails with it; nothing crashes and
- * every reason is one line naming the library and what needs it.
+ * fails with that reason, a webhook call and an alert fail with it; nothing
+ * crashes and every reason is one line naming the library and what needs
+ * it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "engine/canary.h"
 #include "k8s/rest.h"
+#include "metrics/notify.h"
 #include "metrics/prom.h"
 #include "metrics/webhook.h"
 #include "util/buf.h"
@@ -95,6 +97,32 @@ test_webhook_fails(void **state)
 	webhook_client_free(wc);
 }
 
+static void
+test_alert_fails(void **state)
+{
+	struct notifier *n = notifier_new();
+	struct notify_provider np = { .ns = "shop", .name = "on-call", .type = NOTIFY_SLACK,
+		.address = "http://127.0.0.1:1/hooks/secret-path" };
+	struct alert_cfg ac = { .name = (char *)"a", .provider = (char *)"on-call" };
+	struct canary_cfg cc;
+	struct alert_msg m;
+	char err[ERRMSG_MAX] = "";
+
+	(void)state;
+	memset(&cc, 0, sizeof cc);
+	cc.ns = (char *)"shop";
+	cc.name = (char *)"checkout";
+	memset(&m, 0, sizeof m);
+	m.canary = &cc;
+	m.alert = &ac;
+	m.message = "New revision detected";
+	notifier_add(n, &np);
+	assert_int_equal(http_alert_ops.send(n, &m, err), ST_UNSUPPORTED);
+	reason_ok(err, "alerts");
+	assert_null(strstr(err, "secret-path"));
+	notifier_free(n);
+}
+
 int
 main(void)
 {
@@ -102,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_k8s_refused),
 		cmocka_unit_test(test_prom_says_why),
 		cmocka_unit_test(test_webhook_fails),
+		cmocka_unit_test(test_alert_fails),
 	};
 
 	setenv("PERCH_LIBCURL", MISSING, 1);

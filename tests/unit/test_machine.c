@@ -192,7 +192,8 @@ tick(struct world *w, const struct canary_cfg *c, struct canary_status *st, int6
     unsigned confirm)
 {
 	struct obs o;
-	struct tick_in in = { .cfg = c, .st = st, .obs = &o, .now_ms = now, .confirm = confirm };
+	struct tick_in in = { .cfg = c, .st = st, .obs = &o, .now_ms = now, .confirm = confirm,
+		.entropy = (uint64_t)now };
 	int guard = 0;
 
 	obs_init(&o);
@@ -210,7 +211,8 @@ static void
 command(struct world *w, const struct canary_cfg *c, struct canary_status *st, int64_t now,
     enum command_kind k, unsigned confirm)
 {
-	struct tick_in in = { .cfg = c, .st = st, .now_ms = now, .confirm = confirm };
+	struct tick_in in = { .cfg = c, .st = st, .now_ms = now, .confirm = confirm,
+		.entropy = (uint64_t)now };
 
 	machine_command(&in, k, "alice@host", &w->out);
 	*st = w->out.st;
@@ -1189,6 +1191,141 @@ test_review(void **state)
 	}
 }
 
+/* ---- session affinity cookies (reference §4.3, §4.4) ----------------------- */
+
+static void
+affinity_on(struct canary_cfg *c, bool primary)
+{
+	c->provider = (free(c->provider), xstrdup("istio"));
+	c->affinity = xcalloc(1, sizeof *c->affinity);
+	c->affinity->cookie_name = xstrdup("session");
+	c->affinity->primary_cookie_name = primary ? xstrdup("pinned") : NULL;
+	c->affinity->max_age = 86400;
+}
+
+static void
+expect_cookie(const char *got, const char *name, uint64_t seed)
+{
+	char want[AFFINITY_COOKIE_MAX], v[AFFINITY_VALUE_LEN + 1];
+
+	machine_cookie_value(seed, v);
+	snprintf(want, sizeof want, "%s=%s", name, v);
+	assert_string_equal(got, want);
+}
+
+struct cookie_row {
+	int t;			/* seconds */
+	int weight;
+	int cookie_at;		/* tick (seconds) whose entropy made the canary cookie; 0 = none */
+	int previous_at;	/* the same for the previous cookie */
+	bool primary;		/* a primary cookie is set */
+};
+
+/* A cookie is made when a run first sends traffic to the canary (the
+ * tick's entropy), kept while the weight moves, handed to previous when the
+ * weight is back to 0; the next run makes a new one.  The routes carry the
+ * status's cookies, also when re-applied from the status (machine_routes). */
+static void
+test_affinity_cookies(void **state)
+{
+	static const struct cookie_row rows[] = {
+		{ 30,  0,  0,  0,  false },	/* scaling up: no traffic yet */
+		{ 60,  10, 60, 0,  true },
+		{ 90,  20, 60, 0,  true },
+		{ 120, 30, 60, 0,  true },
+		{ 150, 40, 60, 0,  true },
+		{ 180, 50, 60, 0,  true },
+		{ 210, 50, 60, 0,  true },	/* promoting */
+		{ 240, 0,  0,  60, false },	/* finalising: back to the primary */
+		{ 270, 0,  0,  60, false },
+		{ 300, 0,  0,  60, false },	/* v3 detected */
+		{ 330, 10, 330, 60, true },	/* a new run, a new cookie */
+		{ 360, 20, 330, 60, true },
+	};
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct routes r;
+	struct world w;
+	size_t i;
+
+	(void)state;
+	affinity_on(c, true);
+	start(&w, c, &st, 0);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		if (rows[i].t == 300)
+			strcpy(w.rev, "v3");
+		tick(&w, c, &st, S(rows[i].t), 0);
+		assert_int_equal(st.canary_weight, rows[i].weight);
+		if (rows[i].cookie_at)
+			expect_cookie(st.affinity_cookie, "session", (uint64_t)S(rows[i].cookie_at));
+		else
+			assert_string_equal(st.affinity_cookie, "");
+		if (rows[i].previous_at)
+			expect_cookie(st.previous_affinity_cookie, "session",
+			    (uint64_t)S(rows[i].previous_at));
+		else
+			assert_string_equal(st.previous_affinity_cookie, "");
+		assert_int_equal(st.primary_affinity_cookie[0] != '\0', rows[i].primary);
+		if (rows[i].primary)
+			assert_memory_equal(st.primary_affinity_cookie, "pinned=", 7);
+		assert_string_equal(w.routes.cookie, st.affinity_cookie);
+		assert_string_equal(w.routes.primary_cookie, st.primary_affinity_cookie);
+		assert_string_equal(w.routes.previous_cookie, st.previous_affinity_cookie);
+		r = machine_routes(&st);
+		assert_memory_equal(&r, &w.routes, sizeof r);
+	}
+	/* A rollback ends the run too. */
+	command(&w, c, &st, S(370), CMD_ROLLBACK, 0);
+	assert_int_equal(st.canary_weight, 0);
+	assert_string_equal(st.affinity_cookie, "");
+	expect_cookie(st.previous_affinity_cookie, "session", (uint64_t)S(330));
+	assert_string_equal(w.routes.previous_cookie, st.previous_affinity_cookie);
+	canary_cfg_free(c);
+}
+
+/* Without sessionAffinity no cookie is ever made. */
+static void
+test_affinity_off(void **state)
+{
+	struct canary_cfg *c = checkout_cfg();
+	struct canary_status st;
+	struct world w;
+	int t;
+
+	(void)state;
+	start(&w, c, &st, 0);
+	for (t = 30; t <= 270; t += 30) {
+		tick(&w, c, &st, S(t), 0);
+		assert_string_equal(st.affinity_cookie, "");
+		assert_string_equal(st.previous_affinity_cookie, "");
+		assert_string_equal(w.routes.cookie, "");
+	}
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	canary_cfg_free(c);
+}
+
+/* Cookie values: 10 letters, the same for the same seed, spread over seeds. */
+static void
+test_cookie_values(void **state)
+{
+	char a[AFFINITY_VALUE_LEN + 1], b[AFFINITY_VALUE_LEN + 1];
+	uint64_t seed;
+	int same = 0;
+
+	(void)state;
+	for (seed = 0; seed < 1000; seed++) {
+		machine_cookie_value(seed, a);
+		assert_int_equal(strlen(a), AFFINITY_VALUE_LEN);
+		assert_int_equal(strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+		    AFFINITY_VALUE_LEN);
+		machine_cookie_value(seed, b);
+		assert_string_equal(a, b);
+		machine_cookie_value(seed + 1, b);
+		same += strcmp(a, b) == 0;
+	}
+	assert_int_equal(same, 0);
+}
+
 int
 main(void)
 {
@@ -1211,6 +1348,9 @@ main(void)
 		cmocka_unit_test(test_review),
 		cmocka_unit_test(test_waiting_promotion_status),
 		cmocka_unit_test(test_retry_target),
+		cmocka_unit_test(test_affinity_cookies),
+		cmocka_unit_test(test_affinity_off),
+		cmocka_unit_test(test_cookie_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1100,6 +1100,105 @@ test_runner_webhooks(void **state)
 	assert_int_equal(journal_count(&g.s, "Rollback hook abort not signaling a rollback"), 6);
 }
 
+/* ---- alerts (reference §6) ----------------------------------------------- */
+
+struct alertlog {
+	int to[4];			/* alerts received per provider index */
+	int with_fields;
+	char last[4][384];
+};
+
+static const char *const alert_providers[] = { "p-info", "p-warn", "p-error", "down" };
+
+static int
+fa_send(void *ctx, const struct alert_msg *m, char *err)
+{
+	struct alertlog *l = ctx;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(m->alert->provider, alert_providers[i]) == 0)
+			break;
+	assert_true(i < 4);
+	if (i == 3) {
+		snprintf(err, ERRMSG_MAX, "slack: HTTP 503");
+		return ST_HTTP;
+	}
+	l->to[i]++;
+	if (m->n_fields == 4 && strcmp(m->fields[0].value, "Deployment/checkout.shop") == 0)
+		l->with_fields++;
+	snprintf(l->last[i], sizeof l->last[i], "%s %s", alert_severity_name(m->severity), m->message);
+	return ST_OK;
+}
+
+static const struct alert_ops fake_alerts = { .name = "fake", .send = fa_send };
+
+static void
+add_alert(struct canary_cfg *c, const char *name, enum alert_severity sev, const char *provider)
+{
+	c->alerts = xreallocarray(c->alerts, c->n_alerts + 1, sizeof *c->alerts);
+	memset(&c->alerts[c->n_alerts], 0, sizeof *c->alerts);
+	c->alerts[c->n_alerts].name = xstrdup(name);
+	c->alerts[c->n_alerts].severity = sev;
+	c->alerts[c->n_alerts].provider = xstrdup(provider);
+	c->n_alerts++;
+}
+
+/* Each entry gets the severities it asks for; a provider that fails is a
+ * Warning event per alert, and the rollout goes on to its end. */
+static void
+test_runner_alerts(void **state)
+{
+	static const struct {
+		double success;
+		int outcome;
+		int to[3];
+		const char *last[3];
+		int with_fields;
+	} rows[] = {
+		{ 99.9, 0, { 3, 0, 0 },
+		  { "info Canary analysis completed successfully, promotion finished.", "", "" }, 2 },
+		{ 80, 1, { 3, 1, 1 },
+		  { "error Failed checks threshold reached 5", "error Failed checks threshold reached 5",
+		    "error Failed checks threshold reached 5" }, 2 },
+	};
+	size_t i;
+	int k;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct canary_cfg *c = checkout_cfg();
+		struct alertlog l;
+		struct rig g;
+		struct runner *r;
+		char err[256];
+
+		memset(&l, 0, sizeof l);
+		rig_init(&g);
+		g.f.success = rows[i].success;
+		g.rc.alert = &fake_alerts;
+		g.rc.alert_ctx = &l;
+		add_alert(c, "all", ALERT_INFO, "p-info");
+		add_alert(c, "warnings", ALERT_WARN, "p-warn");
+		add_alert(c, "errors", ALERT_ERROR, "p-error");
+		add_alert(c, "broken", ALERT_INFO, "down");
+		r = runner_new(&g.rc);
+		runner_add(r, c);
+		assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+		runner_wait(r);
+		runner_stop(r);
+		assert_int_equal(runner_outcome(r), rows[i].outcome);
+		runner_free(r);
+		for (k = 0; k < 3; k++) {
+			assert_int_equal(l.to[k], rows[i].to[k]);
+			assert_string_equal(l.last[k], rows[i].last[k]);
+		}
+		assert_int_equal(l.with_fields, rows[i].with_fields);
+		assert_int_equal(journal_count(&g.s,
+		    "Alert broken to AlertProvider shop/down not sent: slack: HTTP 503"), 3);
+	}
+}
+
 int
 main(void)
 {
@@ -1116,6 +1215,7 @@ main(void)
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),
 		cmocka_unit_test(test_runner_webhooks),
+		cmocka_unit_test(test_runner_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

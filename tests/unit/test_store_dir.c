@@ -142,6 +142,11 @@ sample_status(void)
 	st.next_tick_ms = 1795000030123LL;
 	st.seq = 4242;
 	snprintf(st.reason, sizeof st.reason, "request-success-rate 97.10 < 99 \"quoted\" ünïcode");
+	snprintf(st.affinity_cookie, sizeof st.affinity_cookie, "canary-session=AbcdEfghIj");
+	snprintf(st.primary_affinity_cookie, sizeof st.primary_affinity_cookie,
+	    "primary-session=KlmnOpqrSt");
+	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie,
+	    "canary-session=UvwxYzabCd");
 	return st;
 }
 
@@ -166,6 +171,9 @@ assert_status_equal(const struct canary_status *a, const struct canary_status *b
 	assert_true(a->next_tick_ms == b->next_tick_ms);
 	assert_true(a->seq == b->seq);
 	assert_string_equal(a->reason, b->reason);
+	assert_string_equal(a->affinity_cookie, b->affinity_cookie);
+	assert_string_equal(a->primary_affinity_cookie, b->primary_affinity_cookie);
+	assert_string_equal(a->previous_affinity_cookie, b->previous_affinity_cookie);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -410,6 +418,34 @@ test_corrupt_reasons(void **state)
 	json_object_del(body, "failedChecks");
 	write_envelope(path, 1, body);
 	expect_corrupt(dir, "field \"failedChecks\" is missing");
+
+	/* State saved before session affinity existed loads with no cookies;
+	 * a cookie too long for its field does not. */
+	body = status_to_json(&st);
+	json_object_del(body, "sessionAffinityCookie");
+	json_object_del(body, "primarySessionAffinityCookie");
+	json_object_del(body, "previousSessionAffinityCookie");
+	write_envelope(path, 1, body);
+	{
+		struct store_dir *sd2 = open_ro(dir);
+		struct canary_status got;
+
+		assert_int_equal(OPS.load(sd2, "test/podinfo", &got, err), ST_OK);
+		assert_string_equal(got.affinity_cookie, "");
+		assert_string_equal(got.previous_affinity_cookie, "");
+		assert_int_equal(got.canary_weight, st.canary_weight);
+		store_dir_close(sd2);
+	}
+	body = status_to_json(&st);
+	{
+		char longer[AFFINITY_COOKIE_MAX + 8];
+
+		memset(longer, 'x', sizeof longer - 1);
+		longer[sizeof longer - 1] = '\0';
+		json_object_set_new(body, "sessionAffinityCookie", json_string(longer));
+	}
+	write_envelope(path, 1, body);
+	expect_corrupt(dir, "field \"sessionAffinityCookie\" is too long");
 
 	body = status_to_json(&st);
 	json_object_set_new(body, "phase", json_string("Exploding"));

@@ -83,11 +83,18 @@ test_status_spec_journal(void **state)
 	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_NOTFOUND);
 	snprintf(st.last_applied, sizeof st.last_applied, "0123456789abcdef");
 	snprintf(st.reason, sizeof st.reason, "waiting");
+	snprintf(st.affinity_cookie, sizeof st.affinity_cookie, "session=AbcdEfghIj");
+	snprintf(st.primary_affinity_cookie, sizeof st.primary_affinity_cookie, "primary=KlmnOpqrSt");
+	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie, "session=UvwxYzabCd");
 	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
 	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_OK);
 	assert_int_equal(got.phase, PHASE_PROGRESSING);
 	assert_int_equal(got.canary_weight, 30);
 	assert_string_equal(got.last_applied, "0123456789abcdef");
+	/* The session affinity cookies are kept in the ConfigMap too. */
+	assert_string_equal(got.affinity_cookie, "session=AbcdEfghIj");
+	assert_string_equal(got.primary_affinity_cookie, "primary=KlmnOpqrSt");
+	assert_string_equal(got.previous_affinity_cookie, "session=UvwxYzabCd");
 	/* Writes survive a few injected conflicts. */
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"conflict\":2,\"path\":\"configmaps\"}"), 200);
 	st.canary_weight = 40;
