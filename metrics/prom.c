@@ -100,7 +100,6 @@ prom_new(const struct prom_opts *opts)
 		p->opts.max_body = PROM_MAX_BODY_DEFAULT;
 	if (curl_lazy_load("the Prometheus client", p->no_curl, sizeof p->no_curl) != ST_OK)
 		return p;	/* every query will say why (prom_unusable) */
-	p->no_curl[0] = '\0';
 	p->multi = curl_multi_init();
 	if (p->multi == NULL)
 		xalloc_fatal(0);

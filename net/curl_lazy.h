@@ -1,5 +1,6 @@
 /*
- * curl_lazy.h — libcurl, loaded when the first network client is made.
+ * curl_lazy.h — libcurl, loaded when perch first needs the network: the
+ * first Kubernetes or Prometheus client, the first webhook or alert sent.
  *
  * perch is not linked against libcurl: `perch demo` and `perch watch
  * --state-dir` never touch the network, and libcurl's dependencies (TLS,
@@ -16,8 +17,8 @@
  * ABI; the compile-time type checks of <curl/typecheck-gcc.h> are lost.
  *
  * Contract: call curl_lazy_load() and check it before the first curl_*
- * call (the clients do it in their constructors); before that, or after it
- * failed, the table holds NULL pointers.
+ * call (k8s_client_new and prom_new do, webhook and alert sends before each
+ * batch); before that, or after it failed, the table holds NULL pointers.
  *
  * Threads: curl_lazy_load() may be called from any thread, any number of
  * times (pthread_once); the table is written once inside it and only read
