@@ -11,7 +11,6 @@
  */
 #include "k8s/rest.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/curl_lazy.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -49,14 +49,6 @@ struct k8s_client {
 	} wsocks[32];
 	size_t n_wsocks;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static void
 set_err(struct k8s_err *e, int http, const char *reason, const char *fmt, ...)
@@ -120,10 +112,19 @@ int
 k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
     struct k8s_client **out, struct buf *err)
 {
-	struct k8s_client *c = xcalloc(1, sizeof *c);
+	struct k8s_client *c;
+	char why[640];
 	int st;
 
-	pthread_once(&curl_once, curl_init_once);
+	if ((st = curl_lazy_load("the Kubernetes API client", why, sizeof why)) != ST_OK) {
+		if (err != NULL) {
+			buf_reset(err);
+			buf_printf(err, "%s", why);
+		}
+		*out = NULL;
+		return st;
+	}
+	c = xcalloc(1, sizeof *c);
 	c->cfg = cfg;
 	if (o)
 		c->o = *o;

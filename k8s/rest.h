@@ -1,5 +1,6 @@
 /*
- * rest.h — a small Kubernetes REST client (libcurl + jansson).
+ * rest.h — a small Kubernetes REST client (libcurl, loaded on the first
+ * client, + jansson).
  *
  * get, list, create, update, merge / JSON / strategic patch, delete, a
  * read-modify-write helper that re-reads and retries on 409 Conflict a bounded
@@ -85,7 +86,8 @@ struct k8s_client_opts {
 
 struct k8s_client;
 
-/* ST_OK, or ST_INVALID (bad server URL) with a reason in err. */
+/* ST_OK, or ST_INVALID (bad server URL) or ST_UNSUPPORTED (libcurl cannot
+ * be loaded, net/curl_lazy.h) with a one-line reason in err (may be NULL). */
 int  k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
     struct k8s_client **out, struct buf *err);
 void k8s_client_free(struct k8s_client *c);
