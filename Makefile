@@ -25,9 +25,12 @@ CC         ?= cc
 BUILD      ?= build/release
 SANITIZE   ?=
 
+# libcurl's headers are needed to build; the library is not linked but
+# loaded at run time by the first network client (net/curl_lazy.c).
 PKGS      := ncursesw libcurl jansson yaml-0.1
+LINK_PKGS := ncursesw jansson yaml-0.1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -35,7 +38,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -DPERCH_VERSION='"$(VERSION)"' -DPERCH_DATADIR='"$(DATADIR)"' -I.
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANITIZE) $(PKG_CFLAGS) -MMD -MP
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lpthread -lm -ldl
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +50,7 @@ endif
 
 # Every .c under the code folders is part of the program; main.c alone is not
 # part of the library the tests link against.
-CODE_DIRS := util app spec engine metrics k8s sim tui
+CODE_DIRS := util app spec engine metrics k8s net sim tui
 SRC       := $(foreach d,$(CODE_DIRS),$(wildcard $(d)/*.c))
 LIB_SRC   := $(filter-out app/main.c,$(SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -12,8 +12,9 @@
  * (struct clock_map speed 0) says virtual time jumps from deadline to
  * deadline, and V is then the newest virtual time, rewritten as it moves.
  * The demo writes the file atomically (temp file, fsync, rename) at its
- * start and whenever the mapping changes; `perch run` writes none (real
- * time); a watcher only ever reads it.
+ * start and whenever the mapping changes; `perch run --state-dir` writes it
+ * once at its start (speed 1, or PERCH_TIME_SCALE); a watcher only ever
+ * reads it.
  *
  * Threads: clock_file_save/load from any thread (no shared state).  The
  * follow clock's ops may be called from any thread (a mutex guards its

@@ -584,6 +584,11 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
 	};
 	struct prom *p = prom_new(&po);
 
+	if (prom_unusable(p) != NULL) {	/* no libcurl: say so once, not per metric */
+		print_error(prom_unusable(p));
+		*rc = EXIT_INFRA;
+		return p;
+	}
 	prom_set_server(p, &sc);
 	/* Without --prometheus-token-file, a template's secretRef signs in. */
 	if (o->cluster && token[0] == '\0' &&

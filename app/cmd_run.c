@@ -12,6 +12,7 @@
  * Headless runs print JSON lines and end when every canary is done; the TUI
  * runs until the user quits.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/clock.h"
+#include "app/clock_file.h"
 #include "app/headless.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
@@ -39,6 +41,7 @@
 #include "spec/spec.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -51,8 +54,22 @@ struct run_opts {
 	bool headless;
 };
 
+/* Which canary a watched Deployment wakes (k8s_cluster_watch callbacks). */
+struct waker {
+	pthread_mutex_t mu;
+	struct runner *r;		/* NULL before the start and after the stop */
+	struct wake_target {
+		char ns[64], target[254], key[200];
+		bool deleted;		/* its Canary object was deleted */
+	} *t;
+	size_t n;
+};
+
 struct run {
 	struct run_opts o;
+	struct waker wk;
+	struct k8s_informer *canaries;	/* without -f: the Canary objects */
+	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
@@ -61,6 +78,7 @@ struct run {
 	struct webhook_client *hooks;
 	struct notifier *notify;
 	struct perch_clock *clock;
+	double speed;			/* of the clock: 1 real time, N under PERCH_TIME_SCALE */
 	struct store_dir *sdir;
 	struct store_k8s *sk8s;
 	struct spec_set *set;
@@ -142,37 +160,83 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 /* ---- specs ------------------------------------------------------------- */
 
-/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
-static int
-load_cluster_specs(struct run *rn, struct diag_list *dl)
+static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
+
+/* The resourceVersion of a Canary as loaded at the start, so that the
+ * watch's first list tells a Canary changed since from the same one. */
+static void
+remember_version(struct run *rn, json_t *item)
 {
-	static const struct k8s_res templates = { "flagger.app", "v1beta1", "metrictemplates", true };
-	const struct k8s_res *res[2] = { &templates, K8S_RES(CANARIES) };
+	json_t *md = json_object_get(item, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	json_t *rv = json_object_get(md, "resourceVersion");
+	char key[200];
+
+	if (rn->loaded == NULL)
+		rn->loaded = json_object();
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
+	if (json_is_string(rv))
+		json_object_set(rn->loaded, key, rv);
+}
+
+/* One object of the cluster into the spec set, named "plural ns/name". */
+static void
+load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
+    struct diag_list *dl)
+{
+	json_t *copy = json_deep_copy(item);
+	char name[300], *text;
+
+	json_object_del(copy, "status");
+	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns,
+	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
+	text = json_dumps(copy, JSON_INDENT(1));
+	if (text)
+		spec_load_buffer(set, name, text, strlen(text), dl);
+	free(text);
+	json_decref(copy);
+}
+
+/* Loads the MetricTemplates of the namespace and, unless only_templates,
+ * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
+static int
+load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
+    struct diag_list *dl, char *err, size_t errsz)
+{
+	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
 	json_t *list, *item;
 	struct k8s_err e;
-	char name[300], *text;
 	size_t i;
 	int k, st;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < (only_templates ? 1 : 2); k++) {
 		st = k8s_list(rn->client, res[k], rn->kc->ns, NULL, &list, &e);
 		if (st == ST_NOTFOUND && k == 0)
 			continue;
 		if (st != ST_OK) {
-			fprintf(stderr, "perch run: listing %s in %s: %s\n", res[k]->plural, rn->kc->ns,
-			    e.msg);
-			return EXIT_INFRA;
+			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, rn->kc->ns, e.msg);
+			return st;
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
-			json_object_del(item, "status");
-			snprintf(name, sizeof name, "%s %s/%s", res[k]->plural, rn->kc->ns,
-			    json_string_value(json_object_get(json_object_get(item, "metadata"), "name")));
-			text = json_dumps(item, JSON_INDENT(1));
-			if (text)
-				spec_load_buffer(rn->set, name, text, strlen(text), dl);
-			free(text);
+			load_object(set, res[k], rn->kc->ns, item, dl);
+			if (k == 1)
+				remember_version(rn, item);
 		}
 		json_decref(list);
+	}
+	return ST_OK;
+}
+
+/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
+static int
+load_cluster_specs(struct run *rn, struct diag_list *dl)
+{
+	char err[ERRMSG_MAX + 200];
+
+	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
+		fprintf(stderr, "perch run: %s\n", err);
+		return EXIT_INFRA;
 	}
 	return EXIT_OK;
 }
@@ -283,6 +347,214 @@ build_cfgs(struct run *rn)
 	return EXIT_OK;
 }
 
+/* ---- watches ------------------------------------------------------------------ */
+
+/* A target's pod template changed (kubectl set image, apply, ...): its
+ * canary ticks now if it is idle, so the new revision is found within about
+ * a second instead of at the next interval.  Status-only changes (rollout
+ * progress) wake nothing: readiness is read at the ticks, from the cache. */
+static void
+on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct waker *wk = arg;
+	json_t *md = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	char h1[17] = "", h2[17] = "";
+	size_t i;
+
+	/* Only a changed template: not the watch's first list (its ADDED
+	 * events), which would tick an idle canary for nothing, and end a
+	 * headless run that has just initialized. */
+	if (ns == NULL || name == NULL || old == NULL || strcmp(type, "MODIFIED") != 0)
+		return;
+	k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
+	k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
+	if (strcmp(h1, h2) == 0)
+		return;
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; wk->r != NULL && i < wk->n; i++)
+		if (strcmp(wk->t[i].ns, ns) == 0 && strcmp(wk->t[i].target, name) == 0) {
+			log_debug("run: deployment %s/%s changed (%s): waking %s", ns, name, type,
+			    wk->t[i].key);
+			runner_wake(wk->r, wk->t[i].key);
+		}
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* One watch of Deployments per namespace of the canaries. */
+static void
+start_watches(struct run *rn)
+{
+	struct wake_target *t;
+	size_t i;
+
+	rn->wk.t = xcalloc(rn->n_cfgs + 1, sizeof *rn->wk.t);
+	for (i = 0; i < rn->n_cfgs; i++) {
+		t = &rn->wk.t[rn->wk.n++];
+		snprintf(t->ns, sizeof t->ns, "%s", rn->cfgs[i]->ns);
+		snprintf(t->target, sizeof t->target, "%s", rn->cfgs[i]->target);
+		snprintf(t->key, sizeof t->key, "%s/%s", rn->cfgs[i]->ns, rn->cfgs[i]->name);
+		if (k8s_cluster_watch(rn->cluster, rn->cfgs[i]->ns, on_deployment, &rn->wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s; reading them at each tick",
+			    rn->cfgs[i]->ns);
+	}
+}
+
+static void
+log_watch_stats(struct run *rn)
+{
+	struct k8s_informer_stats st;
+
+	k8s_cluster_watch_stats(rn->cluster, &st);
+	log_info("run: deployment watches: %lu events, %lu lists, %lu drops; %lu reads from the "
+	    "cache, %lu from the server", st.events, st.relists, st.drops, st.hits, st.misses);
+}
+
+static void
+set_waker(struct waker *wk, struct runner *r)
+{
+	pthread_mutex_lock(&wk->mu);
+	wk->r = r;
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* A changed or deleted Canary object, handed to the engine thread. */
+struct canary_change {
+	struct run *rn;
+	char key[200];
+	json_t *obj;			/* the new object; NULL when deleted */
+};
+
+/* The configuration of a changed Canary (engine thread): its namespace's
+ * MetricTemplates read again, validated as at the start; NULL (logged) when
+ * it has errors, and the running one stays. */
+static struct canary_cfg *
+rebuild(struct run *rn, const char *key, json_t *obj)
+{
+	struct spec_set *set = spec_set_new();
+	const struct spec_canary *sc;
+	struct canary_cfg *cfg = NULL;
+	struct diag_list dl;
+	char err[ERRMSG_MAX + 200];
+
+	diag_list_init(&dl, false);
+	if (load_cluster_objects(rn, set, true, &dl, err, sizeof err) == ST_OK) {
+		load_object(set, K8S_RES(CANARIES), rn->kc->ns, obj, &dl);
+		spec_validate(set, &dl);
+		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
+			snprintf(err, sizeof err, "%zu error%s (see perch validate)", dl.n_errors,
+			    dl.n_errors == 1 ? "" : "s");
+		else if (canary_load(set, (sc = spec_set_canary(set, 0)), AIM_CANARY, &cfg, err,
+		    sizeof err) == ST_OK) {
+			if (!spec_node_path(sc->meta.root, "metadata.namespace")) {
+				free(cfg->ns);
+				cfg->ns = xstrdup(rn->kc->ns);
+			}
+			canary_register_servers(set, sc, rn->prom);
+			if (metric_creds_register(rn->client, set, sc, rn->prom, err, sizeof err) == ST_OK)
+				set_routing(rn, sc, cfg);
+			else
+				canary_cfg_free(cfg), cfg = NULL;
+		}
+	}
+	if (cfg == NULL)
+		log_warn("run: %s changed, but the new spec cannot be used: %s; the running one stays",
+		    key, err);
+	diag_list_fini(&dl);
+	spec_set_free(set);
+	return cfg;
+}
+
+static void
+apply_change(struct runner *r, void *arg)
+{
+	struct canary_change *ch = arg;
+	struct canary_cfg *cfg;
+
+	struct waker *wk = r != NULL ? &ch->rn->wk : NULL;
+	size_t i;
+
+	if (r != NULL && ch->obj == NULL) {
+		pthread_mutex_lock(&ch->rn->wk.mu);
+		for (i = 0; i < ch->rn->wk.n; i++)
+			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
+				ch->rn->wk.t[i].deleted = true;
+		pthread_mutex_unlock(&ch->rn->wk.mu);
+		runner_replace(r, ch->key, NULL);
+	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj)) != NULL) {
+		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
+		for (i = 0; i < wk->n; i++)
+			if (strcmp(wk->t[i].key, ch->key) == 0)
+				snprintf(wk->t[i].target, sizeof wk->t[i].target, "%s", cfg->target);
+		pthread_mutex_unlock(&wk->mu);
+		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s", cfg->ns);
+		runner_replace(r, ch->key, cfg);
+	}
+	json_decref(ch->obj);
+	free(ch);
+}
+
+/* A Canary object changed (its spec, labels or annotations) or was deleted:
+ * the engine applies it between ticks.  Status-only writes are ignored. */
+static void
+on_canary(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct run *rn = arg;
+	json_t *md = json_object_get(obj, "metadata"), *omd = json_object_get(old, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	struct canary_change *ch;
+	char key[200];
+	size_t i;
+
+	if (ns == NULL || name == NULL)
+		return;
+	snprintf(key, sizeof key, "%s/%s", ns, name);
+	for (i = 0; i < rn->wk.n && strcmp(rn->wk.t[i].key, key) != 0; i++)
+		;
+	if (i == rn->wk.n) {
+		if (strcmp(type, "DELETED") != 0)
+			log_info("run: Canary %s is new; perch run takes it at its next start", key);
+		return;
+	}
+	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
+	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
+	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
+	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
+	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+		return;
+	ch = xcalloc(1, sizeof *ch);
+	ch->rn = rn;
+	snprintf(ch->key, sizeof ch->key, "%s", key);
+	ch->obj = strcmp(type, "DELETED") == 0 ? NULL : json_deep_copy(obj);
+	pthread_mutex_lock(&rn->wk.mu);
+	if (rn->wk.r != NULL)
+		runner_post(rn->wk.r, apply_change, ch);
+	else
+		apply_change(NULL, ch);
+	pthread_mutex_unlock(&rn->wk.mu);
+}
+
+/* Without -f: the Canary objects of the namespace are watched. */
+static void
+watch_canaries(struct run *rn)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CANARIES), .ns = rn->kc->ns,
+		.on_change = on_canary, .arg = rn };
+
+	if (rn->o.n_files > 0)
+		return;
+	rn->canaries = k8s_informer_new(rn->client, &o);
+	if (k8s_informer_start(rn->canaries) != ST_OK) {
+		log_warn("run: cannot watch the Canaries of %s; changes apply at the next start",
+		    rn->kc->ns);
+		k8s_informer_free(rn->canaries);
+		rn->canaries = NULL;
+	}
+}
+
 /* ---- the world ------------------------------------------------------------- */
 
 static int
@@ -335,15 +607,60 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	return EXIT_OK;
 }
 
-/* Says who holds control when this process could only watch. */
+/* With --state-dir, after runner_start: the clock's mapping in DIR/clock.json
+ * (app/clock_file.h), so that `perch watch --state-dir DIR` shows this
+ * controller's time, scaled under PERCH_TIME_SCALE.  Only when this run
+ * controls a canary: a refused second controller leaves the first one's
+ * clock alone.  The mapping never changes during a run, so once is enough. */
 static void
-report_holder(struct runner *r)
+save_clock(struct run *rn, struct runner *r)
+{
+	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = rn->speed };
+	struct snapshot *s;
+	char err[ERRMSG_MAX];
+	bool control;
+
+	if (rn->sdir == NULL)
+		return;
+	s = runner_snapshot(r);
+	control = s != NULL && !s->read_only;
+	snapshot_unref(s);
+	if (!control)
+		return;
+	m.virtual_ms = perch_clock_ops.now_ms(rn->clock);
+	if (clock_file_save(rn->o.state_dir, &m, err, sizeof err) != ST_OK)
+		log_warn("%s", err);
+}
+
+static bool
+was_deleted(struct waker *wk, const char *ns, const char *name)
+{
+	char key[200];
+	bool gone = false;
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name ? name : "");
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n; i++)
+		gone = gone || (wk->t[i].deleted && strcmp(wk->t[i].key, key) == 0);
+	pthread_mutex_unlock(&wk->mu);
+	return gone;
+}
+
+/* Says who holds control when this process could only watch, and which
+ * canaries were let go because their Canary was deleted. */
+static void
+report_holder(struct run *rn, struct runner *r)
 {
 	struct snapshot *snap = runner_snapshot(r);
 	size_t i;
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
-		if (!snap->canaries[i].can_control)
+		if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
+			fprintf(stderr, "perch run: %s/%s: the Canary was deleted; let go\n",
+			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
+			    snap->canaries[i].name ? snap->canaries[i].name : "");
+		else if (!snap->canaries[i].can_control)
 			fprintf(stderr, "perch run: %s/%s is controlled by %s; not changing it\n",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "",
@@ -400,28 +717,38 @@ execute(struct run *rn)
 		rc.notify = tui_notify;
 		rc.notify_arg = t;
 	}
+	start_watches(rn);
+	watch_canaries(rn);
 	r = runner_new(&rc);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		runner_add(r, rn->cfgs[i]);
 		rn->cfgs[i] = NULL;	/* the runner owns it */
 	}
+	set_waker(&rn->wk, r);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
 		fprintf(stderr, "perch run: %s\n", err);
+		set_waker(&rn->wk, NULL);
 		runner_free(r);
 		tui_free(t);
 		return EXIT_INFRA;
 	}
+	save_clock(rn, r);
 	if (rn->o.headless) {
 		runner_wait(r);
+		report_holder(rn, r);	/* before the stop gives control back */
 		runner_stop(r);
 		rc_exit = runner_outcome(r);
-		report_holder(r);
 	} else {
 		rc_exit = tui_run(t, r);
 		runner_stop(r);
 		if (rc_exit == EXIT_OK)
 			rc_exit = runner_outcome(r);
 	}
+	set_waker(&rn->wk, NULL);
+	log_watch_stats(rn);
+	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
+	rn->canaries = NULL;
 	runner_free(r);
 	tui_free(t);
 	return rc_exit;
@@ -435,6 +762,11 @@ run_fini(struct run *rn)
 	for (i = 0; rn->cfgs && i < rn->n_cfgs; i++)
 		canary_cfg_free(rn->cfgs[i]);
 	free(rn->cfgs);
+	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
+	json_decref(rn->loaded);
+	free(rn->wk.t);
+	pthread_mutex_destroy(&rn->wk.mu);
 	store_k8s_close(rn->sk8s);
 	store_dir_close(rn->sdir);
 	if (rn->clock)
@@ -456,13 +788,16 @@ run_fini(struct run *rn)
 /* Real time; $PERCH_TIME_SCALE=N (tests, demos) runs the engine's clock N
  * times faster, starting now. */
 static struct perch_clock *
-make_clock(void)
+make_clock(double *speed_out)
 {
 	const char *s = getenv("PERCH_TIME_SCALE");
 	double speed = s ? strtod(s, NULL) : 0;
 
-	if (speed > 0 && speed != 1)
+	*speed_out = 1;
+	if (speed > 0 && speed != 1) {
+		*speed_out = speed;
 		return clock_new(CLOCK_KIND_SCALED, clock_realtime_ms(), speed);
+	}
 	return clock_new(CLOCK_KIND_REAL, 0, 1);
 }
 
@@ -475,6 +810,7 @@ cmd_run(int argc, char **argv)
 	int rc;
 
 	memset(&rn, 0, sizeof rn);
+	pthread_mutex_init(&rn.wk.mu, NULL);
 	rc = parse_args(argc, argv, &rn.o);
 	if (rc == -1) {
 		free(rn.o.files);
@@ -498,7 +834,7 @@ cmd_run(int argc, char **argv)
 		rc = build_cfgs(&rn);
 	if (rc == EXIT_OK) {
 		rn.hooks = webhook_client_new(NULL);
-		rn.clock = make_clock();
+		rn.clock = make_clock(&rn.speed);
 		rc = execute(&rn);
 	}
 	run_fini(&rn);

@@ -32,7 +32,34 @@ struct store_k8s {
 	char id[160];			/* our holderIdentity */
 	char held[MAX_HELD][200];	/* "ns/name" of held leases */
 	size_t n_held;
+	json_t *leases;			/* "ns/name" -> our Lease as last written */
+	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
+
+	/* The journal writer (see "the journal" below). */
+	pthread_mutex_t jlock;		/* jqueue and the flags */
+	pthread_cond_t jcond;
+	pthread_t jthread;
+	bool jrunning, jstop, jbusy, jflushing;
+	json_t *jqueue;			/* "ns/name" -> [records] not yet written */
+	json_t *jstate;			/* writer thread: "ns/name" -> newest segment */
+	bool jwarned;			/* writer thread: a failure was logged */
 };
+
+#define JOURNAL_SEGS	 5	/* journal.0 .. journal.4 */
+#define JOURNAL_BATCH_MS 20	/* how long the writer gathers a batch */
+
+#define PERCH_SELECTOR "app.kubernetes.io/managed-by=perch"
+
+/* The ConfigMap ns/name from the watch's cache: ST_OK, ST_NOTFOUND, or
+ * ST_AGAIN when there is no cache for ns or it is out of step. */
+static int
+cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
+{
+	*cm = NULL;
+	if (s->cms == NULL || strcmp(ns, k8s_client_namespace(s->c)) != 0)
+		return ST_AGAIN;
+	return k8s_informer_get(s->cms, ns, name, cm);
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -79,56 +106,6 @@ refuse(struct store_k8s *s)
 
 /* ---- the ConfigMap ---------------------------------------------------------- */
 
-typedef void (*cm_edit)(json_t *data, void *arg);
-
-struct cm_arg {
-	cm_edit edit;
-	void *arg;
-};
-
-static int
-cm_fn(json_t *obj, void *arg)
-{
-	struct cm_arg *a = arg;
-	json_t *data = json_object_get(obj, "data");
-
-	if (!json_is_object(data)) {
-		data = json_object();
-		json_object_set_new(obj, "data", data);
-	}
-	a->edit(data, a->arg);
-	return ST_OK;
-}
-
-static int
-cm_update(struct store_k8s *s, const char *key, cm_edit edit, void *arg, char *err)
-{
-	struct cm_arg a = { edit, arg };
-	char ns[64], name[256];
-	struct k8s_err e;
-	json_t *obj;
-	int st, i;
-
-	if ((st = split_key(key, ns, name, err)) != ST_OK)
-		return st;
-	for (i = 0; i < 3; i++) {
-		st = k8s_modify(s->c, K8S_RES(CONFIGMAPS), ns, name, cm_fn, &a, NULL, &e);
-		if (st != ST_NOTFOUND)
-			break;
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{}}", "apiVersion", "v1",
-		    "kind", "ConfigMap", "metadata", "name", name, "namespace", ns, "labels",
-		    "app.kubernetes.io/managed-by", "perch", "perch.dev/canary", name + 6, "data");
-		cm_fn(obj, &a);
-		st = k8s_create(s->c, K8S_RES(CONFIGMAPS), ns, obj, NULL, &e);
-		json_decref(obj);
-		if (st != ST_CONFLICT)
-			break;	/* created, or a real error; on a race, modify again */
-	}
-	if (st != ST_OK && err)
-		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
-	return st;
-}
-
 static int
 cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 {
@@ -139,30 +116,65 @@ cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 	*cm = NULL;
 	if ((st = split_key(key, ns, name, err)) != ST_OK)
 		return st;
+	if ((st = cached_cm(s, ns, name, cm)) != ST_AGAIN)
+		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)
 		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
 	return st;
 }
 
-static void
-edit_set(json_t *data, void *arg)
+/* Merges `data` (keys to set, or null to remove) into the ConfigMap of key:
+ * one merge patch, which touches nothing else; the ConfigMap is created
+ * when it does not exist yet.  A 409 (a creation race, or an API server
+ * that answers one to a patch) is tried again, a bounded number of times. */
+static int
+cm_patch(struct store_k8s *s, const char *key, json_t *data, char *err)
 {
-	json_t **kv = arg;
+	char ns[64], name[256];
+	struct k8s_err e = { 0 };
+	json_t *patch, *obj, *d;
+	const char *k;
+	json_t *v;
+	int st, i;
 
-	json_object_set(data, json_string_value(kv[0]), kv[1]);
+	if ((st = split_key(key, ns, name, err)) != ST_OK)
+		return st;
+	patch = json_pack("{s:O}", "data", data);
+	for (i = 0; i < 4; i++) {
+		st = k8s_patch(s->c, K8S_RES(CONFIGMAPS), ns, name, K8S_PATCH_MERGE, patch, NULL, &e);
+		if (st != ST_NOTFOUND)
+			goto next;
+		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{}}", "apiVersion", "v1",
+		    "kind", "ConfigMap", "metadata", "name", name, "namespace", ns, "labels",
+		    "app.kubernetes.io/managed-by", "perch", "perch.dev/canary", name + 6, "data");
+		d = json_object_get(obj, "data");
+		json_object_foreach(data, k, v) {
+			if (!json_is_null(v))
+				json_object_set(d, k, v);
+		}
+		st = k8s_create(s->c, K8S_RES(CONFIGMAPS), ns, obj, NULL, &e);
+		json_decref(obj);
+next:
+		if (st != ST_CONFLICT)
+			break;	/* written, or a real error; on a race, patch again */
+	}
+	json_decref(patch);
+	if (st != ST_OK && err)
+		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
+	return st;
 }
 
+/* Sets data.<field> to value as compact JSON. */
 static int
 put_field(struct store_k8s *s, const char *key, const char *field, json_t *value, char *err)
 {
 	char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
-	json_t *kv[2] = { json_string(field), json_string(text ? text : "null") };
-	int st = cm_update(s, key, edit_set, kv, err);
+	json_t *data = json_pack("{s:s}", field, text ? text : "null");
+	int st = cm_patch(s, key, data, err);
 
 	free(text);
-	json_decref(kv[0]);
-	json_decref(kv[1]);
+	json_decref(data);
 	return st;
 }
 
@@ -258,52 +270,288 @@ sk_load_spec(void *ctx, const char *key, struct canary_cfg **out, char *err)
 	return st == ST_OK ? ST_OK : ST_CORRUPT;
 }
 
-struct append_arg {
-	json_t *rec;
-	size_t max;
-};
+/* ---- the journal -------------------------------------------------------------
+ * In JOURNAL_SEGS keys journal.0 .. journal.<SEGS-1>, each
+ * {"seq":N,"records":[...]}: segment N lives in key journal.<N mod SEGS> and
+ * holds up to seg_size() records, so appending touches one key (two when a
+ * segment fills) and overwrites the oldest segment, never the whole
+ * history.  Readers put the segments in seq order (an older perch's single
+ * key "journal", a plain array, comes first; the first write of this one
+ * folds it into segments and removes it).
+ *
+ * append() only queues: the store's writer thread waits JOURNAL_BATCH_MS
+ * after the first record, then writes everything queued per canary in one
+ * merge patch (the records of a tick: one request).  A write that fails
+ * keeps its records queued (bounded by the journal size) and is tried again
+ * a second later; close writes what is left.  The writer knows the newest
+ * segment of each canary from its own writes (read once from the server
+ * first, and again after a failure). */
+
+static size_t
+journal_max(const struct store_k8s *s)
+{
+	return s->journal_max ? s->journal_max : STORE_K8S_JOURNAL;
+}
+
+static size_t
+seg_size(const struct store_k8s *s)
+{
+	return (journal_max(s) + JOURNAL_SEGS - 2) / (JOURNAL_SEGS - 1);
+}
+
+/* Every stored record of a ConfigMap, oldest first (a new array). */
+static json_t *
+journal_records(json_t *cm)
+{
+	json_t *all = json_array(), *segs = json_array(), *v, *seg, *old = NULL;
+	const char *text;
+	char k[32];
+	size_t i, j, n;
+
+	if ((text = data_get(cm, "journal")) != NULL)
+		old = json_loads(text, 0, NULL);
+	if (json_is_array(old))
+		json_array_extend(all, old);
+	json_decref(old);
+	for (i = 0; i < JOURNAL_SEGS; i++) {
+		snprintf(k, sizeof k, "journal.%zu", i);
+		seg = (text = data_get(cm, k)) ? json_loads(text, 0, NULL) : NULL;
+		if (json_is_integer(json_object_get(seg, "seq")) &&
+		    json_is_array(json_object_get(seg, "records"))) {
+			for (j = 0, n = json_array_size(segs); j < n; j++)
+				if (json_integer_value(json_object_get(json_array_get(segs, j), "seq")) >
+				    json_integer_value(json_object_get(seg, "seq")))
+					break;
+			json_array_insert(segs, j, seg);
+		}
+		json_decref(seg);
+	}
+	json_array_foreach(segs, i, v) {
+		json_array_extend(all, json_object_get(v, "records"));
+	}
+	json_decref(segs);
+	return all;
+}
+
+/* The writer's view of a canary's journal: the newest segment. */
+static json_t *
+journal_state(struct store_k8s *s, const char *key, json_t **legacy, char *err)
+{
+	json_t *cm, *state, *seg;
+	const char *text;
+	json_int_t best = -1;
+	char k[32];
+	size_t i;
+	int st;
+
+	*legacy = NULL;
+	if ((st = cm_get(s, key, &cm, err)) != ST_OK && st != ST_NOTFOUND)
+		return NULL;
+	state = json_pack("{s:I, s:[]}", "seq", (json_int_t)0, "records");
+	for (i = 0; i < JOURNAL_SEGS; i++) {
+		snprintf(k, sizeof k, "journal.%zu", i);
+		seg = (text = data_get(cm, k)) ? json_loads(text, 0, NULL) : NULL;
+		if (json_is_array(json_object_get(seg, "records")) &&
+		    json_integer_value(json_object_get(seg, "seq")) > best) {
+			best = json_integer_value(json_object_get(seg, "seq"));
+			json_object_set(state, "seq", json_object_get(seg, "seq"));
+			json_object_set_new(state, "records",
+			    json_deep_copy(json_object_get(seg, "records")));
+		}
+		json_decref(seg);
+	}
+	if (data_get(cm, "journal") != NULL) {
+		*legacy = journal_records(cm);	/* no segments yet: only the old key */
+		json_object_set_new(state, "seq", json_integer(best + 1));
+		json_object_set_new(state, "records", json_array());
+	}
+	json_decref(cm);
+	return state;
+}
+
+/* Appends recs to the state, recording in data the segments touched. */
+static void
+journal_add(struct store_k8s *s, json_t *state, json_t *recs, json_t *data)
+{
+	json_t *cur = json_object_get(state, "records"), *r;
+	json_int_t seq = json_integer_value(json_object_get(state, "seq"));
+	char k[32], *text;
+	size_t i;
+
+	json_array_foreach(recs, i, r) {
+		if (json_array_size(cur) >= seg_size(s)) {
+			seq++;
+			cur = json_array();
+			json_object_set_new(state, "records", cur);
+			json_object_set_new(state, "seq", json_integer(seq));
+		}
+		json_array_append(cur, r);
+		snprintf(k, sizeof k, "journal.%lld", (long long)(seq % JOURNAL_SEGS));
+		json_object_set_new(data, k, json_null());	/* placeholder: filled below */
+		if (i + 1 == json_array_size(recs) || json_array_size(cur) >= seg_size(s)) {
+			text = json_dumps(state, JSON_COMPACT);
+			json_object_set_new(data, k, json_string(text ? text : "{}"));
+			free(text);
+		}
+	}
+}
+
+/* Writes one canary's queued records in one merge patch. */
+static int
+journal_write(struct store_k8s *s, const char *key, json_t *recs, char *err)
+{
+	json_t *state = json_object_get(s->jstate, key), *legacy = NULL, *data, *all;
+	int st;
+
+	if (state == NULL) {
+		if ((state = journal_state(s, key, &legacy, err)) == NULL)
+			return ST_NETWORK;
+		json_object_set_new(s->jstate, key, state);
+	}
+	data = json_object();
+	all = json_array();
+	if (legacy != NULL) {		/* an older perch's journal, folded in */
+		json_array_extend(all, legacy);
+		json_object_set_new(data, "journal", json_null());
+	}
+	json_array_extend(all, recs);
+	journal_add(s, state, all, data);
+	st = cm_patch(s, key, data, err);
+	if (st != ST_OK)	/* what the server holds is not known: read it again */
+		json_object_del(s->jstate, key);
+	json_decref(legacy);
+	json_decref(all);
+	json_decref(data);
+	return st;
+}
+
+/* Puts records back at the head of a canary's queue (after a failed write). */
+static void
+requeue(struct store_k8s *s, const char *key, json_t *recs)
+{
+	json_t *q = json_object_get(s->jqueue, key);
+
+	if (q != NULL)
+		json_array_extend(recs, q);
+	while (json_array_size(recs) > journal_max(s))
+		json_array_remove(recs, 0);
+	json_object_set(s->jqueue, key, recs);
+}
+
+/* Writes everything queued; false when some write failed.  jlock held
+ * on entry and exit, released around the requests. */
+static bool
+journal_flush(struct store_k8s *s)
+{
+	json_t *batch = s->jqueue, *recs;
+	char err[ERRMSG_MAX];
+	const char *key;
+	void *tmp;
+	bool ok = true;
+
+	s->jqueue = json_object();
+	s->jbusy = true;
+	pthread_mutex_unlock(&s->jlock);
+	json_object_foreach_safe(batch, tmp, key, recs) {
+		if (journal_write(s, key, recs, err) == ST_OK)
+			continue;
+		ok = false;
+		if (!s->jwarned)
+			log_warn("store: journal of %s: %s (kept, tried again)", key, err);
+		s->jwarned = true;
+		pthread_mutex_lock(&s->jlock);
+		requeue(s, key, recs);
+		pthread_mutex_unlock(&s->jlock);
+	}
+	if (ok && s->jwarned)
+		log_info("store: journal written again");
+	s->jwarned = s->jwarned && !ok;
+	json_decref(batch);
+	pthread_mutex_lock(&s->jlock);
+	s->jbusy = false;
+	pthread_cond_broadcast(&s->jcond);
+	return ok;
+}
 
 static void
-edit_append(json_t *data, void *arg)
+wait_ms(struct store_k8s *s, long ms)
 {
-	struct append_arg *a = arg;
-	json_t *rec = a->rec, *list;
-	const char *text = json_string_value(json_object_get(data, "journal"));
-	char *out;
+	struct timespec until;
 
-	list = text ? json_loads(text, 0, NULL) : NULL;
-	if (!json_is_array(list)) {
-		json_decref(list);
-		list = json_array();
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
-	json_array_append(list, rec);
-	while (json_array_size(list) > a->max)
-		json_array_remove(list, 0);
-	out = json_dumps(list, JSON_COMPACT);
-	json_object_set_new(data, "journal", json_string(out ? out : "[]"));
-	free(out);
-	json_decref(list);
+	while (!s->jstop && pthread_cond_timedwait(&s->jcond, &s->jlock, &until) != ETIMEDOUT)
+		;
+}
+
+static void *
+journal_writer(void *arg)
+{
+	struct store_k8s *s = arg;
+
+	pthread_mutex_lock(&s->jlock);
+	for (;;) {
+		while (!s->jstop && json_object_size(s->jqueue) == 0)
+			pthread_cond_wait(&s->jcond, &s->jlock);
+		if (json_object_size(s->jqueue) == 0)
+			break;		/* stopping, nothing left */
+		if (!s->jstop)
+			wait_ms(s, JOURNAL_BATCH_MS);	/* the rest of the tick's records */
+		if (!journal_flush(s) && !s->jstop)
+			wait_ms(s, 1000);
+		if (s->jstop && !s->jflushing)
+			s->jflushing = true;	/* one last attempt, then out */
+		else if (s->jstop)
+			break;
+	}
+	pthread_mutex_unlock(&s->jlock);
+	return NULL;
+}
+
+/* Until everything queued for key has been tried once (tail after append
+ * reads what was appended). */
+static void
+journal_settle(struct store_k8s *s, const char *key)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;		/* an API server that is down: not longer */
+	pthread_mutex_lock(&s->jlock);
+	while (s->jrunning && !s->jstop &&
+	    (json_object_get(s->jqueue, key) != NULL || s->jbusy)) {
+		pthread_cond_broadcast(&s->jcond);
+		if (pthread_cond_timedwait(&s->jcond, &s->jlock, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&s->jlock);
 }
 
 static int
 sk_append(void *ctx, const struct journal_rec *rec)
 {
 	struct store_k8s *s = ctx;
-	char err[ERRMSG_MAX];
-	json_t *j;
-	struct append_arg a;
+	json_t *q;
 	int rc;
 
 	if ((rc = refuse(s)) != ST_OK)
 		return rc;
-
-	j = journal_to_json(rec);
-	a = (struct append_arg){ j, s->journal_max ? s->journal_max : STORE_K8S_JOURNAL };
-	rc = cm_update(s, rec->canary, edit_append, &a, err);
-	json_decref(j);
-	if (rc != ST_OK)
-		log_warn("store: journal of %s: %s", rec->canary, err);
-	return rc;
+	pthread_mutex_lock(&s->jlock);
+	if ((q = json_object_get(s->jqueue, rec->canary)) == NULL) {
+		q = json_array();
+		json_object_set_new(s->jqueue, rec->canary, q);
+	}
+	json_array_append_new(q, journal_to_json(rec));
+	while (json_array_size(q) > journal_max(s))
+		json_array_remove(q, 0);
+	pthread_cond_broadcast(&s->jcond);
+	pthread_mutex_unlock(&s->jlock);
+	return s->jrunning ? ST_OK : ST_ERR;
 }
 
 static size_t
@@ -311,12 +559,18 @@ sk_tail(void *ctx, const char *key, struct journal_rec *out, size_t max)
 {
 	struct store_k8s *s = ctx;
 	char why[ERRMSG_MAX];
-	json_t *list, *item;
+	json_t *cm, *list, *item;
 	size_t i, n = 0, total;
 
-	if (get_field(s, key, "journal", &list, NULL) != ST_OK)
+	if (!s->read_only)
+		journal_settle(s, key);
+	if (cm_get(s, key, &cm, NULL) != ST_OK)
 		return 0;
+	list = journal_records(cm);
+	json_decref(cm);
 	total = json_array_size(list);
+	if (max > journal_max(s))
+		max = journal_max(s);
 	json_array_foreach(list, i, item) {
 		if (i + max < total)
 			continue;
@@ -332,14 +586,16 @@ sk_list(void *ctx, char ***out)
 {
 	struct store_k8s *s = ctx;
 	const char *ns = k8s_client_namespace(s->c), *name;
-	json_t *list, *item;
+	json_t *list, *item, *items;
 	struct k8s_err e;
 	size_t i, n = 0;
 
 	*out = NULL;
-	if (k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, "app.kubernetes.io/managed-by=perch", &list,
-	    &e) != ST_OK)
+	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
+		list = json_pack("{s:o}", "items", items);
+	} else if (k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e) != ST_OK) {
 		return 0;
+	}
 	*out = xcalloc(json_array_size(json_object_get(list, "items")) + 1, sizeof **out);
 	json_array_foreach(json_object_get(list, "items"), i, item) {
 		name = json_string_value(json_object_get(json_object_get(json_object_get(item,
@@ -419,24 +675,28 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	struct lease_arg a = { .s = s, .op = op };
 	char ns[64], name[256];
 	struct k8s_err e;
-	json_t *obj;
+	json_t *obj, *out = NULL;
 	int st, i;
 
 	if ((st = split_key(key, ns, name, NULL)) != ST_OK)
 		return st;
+	json_object_del(s->leases, key);
 	for (i = 0; i < 3; i++) {
-		st = k8s_modify(s->c, K8S_RES(LEASES), ns, name, lease_fn, &a, NULL, &e);
+		st = k8s_modify(s->c, K8S_RES(LEASES), ns, name, lease_fn, &a, &out, &e);
 		if (st != ST_NOTFOUND || op == L_RELEASE)
 			break;
 		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{}}", "apiVersion",
 		    "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", name, "namespace", ns,
 		    "labels", "app.kubernetes.io/managed-by", "perch", "spec");
 		lease_fn(obj, &a);
-		st = k8s_create(s->c, K8S_RES(LEASES), ns, obj, NULL, &e);
+		st = k8s_create(s->c, K8S_RES(LEASES), ns, obj, &out, &e);
 		json_decref(obj);
 		if (st != ST_CONFLICT)
 			break;
 	}
+	if (st == ST_OK && op != L_RELEASE && out != NULL)
+		json_object_set(s->leases, key, out);
+	json_decref(out);
 	if (st == ST_NOTFOUND && op == L_RELEASE)
 		st = ST_OK;
 	if (st == ST_CONFLICT) {
@@ -449,6 +709,32 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	if (st != ST_OK && st != ST_LOCKED)
 		log_warn("store: lease %s/%s: %s", ns, name, e.msg);
 	return st;
+}
+
+/* Renews a held lease in one request: our Lease as last written, with a new
+ * renewTime, put back under its resourceVersion.  When that fails (someone
+ * else wrote it, or it is gone), the full read-modify-write decides. */
+static int
+lease_renew(struct store_k8s *s, const char *key)
+{
+	json_t *mine = json_object_get(s->leases, key), *obj, *out = NULL;
+	char ns[64], name[256], now[64];
+	struct k8s_err e;
+	int st;
+
+	if (mine == NULL || split_key(key, ns, name, NULL) != ST_OK)
+		return lease_do(s, key, L_RENEW, NULL, 0);
+	obj = json_deep_copy(mine);
+	now_micro(now, sizeof now);
+	json_object_set_new(json_object_get(obj, "spec"), "renewTime", json_string(now));
+	st = k8s_update(s->c, K8S_RES(LEASES), ns, obj, &out, &e);
+	json_decref(obj);
+	if (st == ST_OK && out != NULL) {
+		json_object_set_new(s->leases, key, out);
+		return ST_OK;
+	}
+	json_decref(out);
+	return lease_do(s, key, L_RENEW, NULL, 0);
 }
 
 static bool
@@ -504,8 +790,11 @@ sk_renew(void *ctx, const char *key)
 	if ((st = refuse(s)) != ST_OK)
 		return st;
 	pthread_mutex_lock(&s->lock);
-	st = lease_do(s, key, L_RENEW, NULL, 0);
-	if (st == ST_LOCKED)
+	/* The store's own thread keeps every held lease renewed: the engine
+	 * only learns whether it still holds it, without a request. */
+	if (s->running)
+		st = is_held(s, key) ? ST_OK : ST_LOCKED;
+	else if ((st = lease_renew(s, key)) == ST_LOCKED)
 		held_set(s, key, false);
 	pthread_mutex_unlock(&s->lock);
 	return st;
@@ -542,7 +831,7 @@ renewer(void *arg)
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
 		for (i = 0; !s->stopping && i < s->n_held; i++)
-			if (lease_do(s, s->held[i], L_RENEW, NULL, 0) == ST_LOCKED)
+			if (lease_renew(s, s->held[i]) == ST_LOCKED)
 				held_set(s, s->held[i--], false);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -557,11 +846,43 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->c = c;
 	s->read_only = read_only;
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
+	s->leases = json_object();
+	s->jqueue = json_object();
+	s->jstate = json_object();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	if (!read_only)
+	pthread_mutex_init(&s->jlock, NULL);
+	pthread_cond_init(&s->jcond, NULL);
+	if (!read_only) {
 		s->running = pthread_create(&s->renewer, NULL, renewer, s) == 0;
+		s->jrunning = pthread_create(&s->jthread, NULL, journal_writer, s) == 0;
+	}
 	return s;
+}
+
+int
+store_k8s_watch(struct store_k8s *s)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
+		.ns = k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+
+	if (s->cms != NULL)
+		return ST_OK;
+	s->cms = k8s_informer_new(s->c, &o);
+	if (k8s_informer_start(s->cms) != ST_OK) {
+		k8s_informer_free(s->cms);
+		s->cms = NULL;
+		return ST_ERR;
+	}
+	return ST_OK;
+}
+
+void
+store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s->cms != NULL)
+		k8s_informer_stats(s->cms, out);
 }
 
 void
@@ -575,6 +896,13 @@ store_k8s_close(struct store_k8s *s)
 {
 	if (!s)
 		return;
+	k8s_informer_free(s->cms);
+	pthread_mutex_lock(&s->jlock);	/* what is queued is written first */
+	s->jstop = true;
+	pthread_cond_broadcast(&s->jcond);
+	pthread_mutex_unlock(&s->jlock);
+	if (s->jrunning)
+		pthread_join(s->jthread, NULL);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cond);
@@ -587,6 +915,11 @@ store_k8s_close(struct store_k8s *s)
 	}
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+	json_decref(s->leases);
+	json_decref(s->jqueue);
+	json_decref(s->jstate);
+	pthread_cond_destroy(&s->jcond);
+	pthread_mutex_destroy(&s->jlock);
 	free(s);
 }
 

@@ -5,13 +5,30 @@
  * Per canary "ns/name", in namespace ns:
  *   ConfigMap perch-<name>   labels app.kubernetes.io/managed-by=perch,
  *                            perch.dev/canary=<name>; data:
- *                              status   the canary_status (app/store_codec.h)
- *                              spec     the canary_cfg, for watchers
- *                              journal  a JSON array of the last
- *                                       STORE_K8S_JOURNAL records (events and
- *                                       check results), oldest first
- *                            every write is a read-modify-write of the whole
- *                            object with conflict retries, so it is atomic.
+ *                              status     the canary_status (app/store_codec.h)
+ *                              spec       the canary_cfg, for watchers
+ *                              journal.0 .. journal.4
+ *                                         the journal (events and check
+ *                                         results) in segments, each
+ *                                         {"seq":N,"records":[...]} oldest
+ *                                         first, segment N in journal.<N%5>;
+ *                                         read in seq order they hold at
+ *                                         least the last STORE_K8S_JOURNAL
+ *                                         records (segments of a quarter of
+ *                                         it; a full one starts the next,
+ *                                         which replaces the oldest)
+ *                              journal    (perch before segments: one JSON
+ *                                         array; read first, and folded
+ *                                         into segments at the first write)
+ *                            every write is one JSON merge patch of the keys
+ *                            it changes (created when missing; 409 tried
+ *                            again), so each is atomic and none rewrites the
+ *                            rest.  append() queues: a thread of the store
+ *                            writes the records gathered over 20 ms (a tick's)
+ *                            in one patch, keeps them when it fails and tries
+ *                            again a second later; close writes what is left;
+ *                            tail() first waits (up to 2 s) for what this
+ *                            store queued for that canary.
  *   Lease perch-<name>       coordination.k8s.io/v1: holderIdentity
  *                            "user@host pid N", leaseDurationSeconds,
  *                            renewTime.  acquire takes it when it is free,
@@ -21,12 +38,12 @@
  *                            release (and store_k8s_close) clears the holder.
  *
  * It lives in app/ (not k8s/) because it shares the state directory's JSON
- * codec (app/store_codec.h).  A read-only store (watch) issues only get and
- * list requests: every mutating op returns ST_REFUSED first.
+ * codec (app/store_codec.h).  A read-only store (watch) issues only get,
+ * list and watch requests: every mutating op returns ST_REFUSED first.
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive
  * the store) and returns a handle freed with store_k8s_close.  Ops may be
- * called from any thread (one mutex); the renew thread is the store's own.
+ * called from any thread; the renew and journal threads are the store's own.
  */
 #ifndef PERCH_APP_STORE_K8S_H
 #define PERCH_APP_STORE_K8S_H
@@ -34,6 +51,7 @@
 #include <stdbool.h>
 
 #include "engine/providers.h"
+#include "k8s/informer.h"
 #include "k8s/rest.h"
 
 #define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
@@ -44,6 +62,15 @@ struct store_k8s;
 /* lease_s <= 0 means STORE_K8S_LEASE_S. */
 struct store_k8s *store_k8s_open(struct k8s_client *c, bool read_only, int lease_s);
 void store_k8s_close(struct store_k8s *s);
+/* Watches the perch ConfigMaps of the client's namespace (k8s/informer.h):
+ * from then on load, load_spec, tail and list read a local cache fed by the
+ * watch while it is in step with the server, and the server otherwise (a
+ * watcher sees the controller's writes as soon as they are made, and sends
+ * nothing between them).  ST_OK or an error (reads then go to the server).
+ * Meant for observers (perch watch): a controller reads little.  Stopped by
+ * store_k8s_close. */
+int  store_k8s_watch(struct store_k8s *s);
+void store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out);
 /* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
 void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 

@@ -14,6 +14,7 @@
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/status.h"
 
 int
@@ -43,6 +44,8 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	buf_fini(&e);
 	snprintf(header, sizeof header, "watch %s/%s", cfg->context, cfg->ns);
 	store = store_k8s_open(client, true, 0);
+	if (store_k8s_watch(store) != ST_OK)
+		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead", cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_k8s_ops, .store_ctx = store,

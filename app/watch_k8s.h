@@ -1,9 +1,11 @@
 /*
  * watch_k8s.h — `perch watch` on a cluster: the canaries whose state a
  * controlling perch keeps in ConfigMaps perch-<canary> (app/store_k8s.h),
- * shown read-only.  The REST client is read-only, so only get and list
- * requests ever leave this process.  Also the end both kinds of watch
- * share (watch_observe).  UI (main) thread.
+ * shown read-only.  The REST client is read-only, so only get, list and
+ * watch requests ever leave this process: the ConfigMaps are watched
+ * (app/store_k8s.h, store_k8s_watch), so the view follows each write of the
+ * controller at once, and reads between writes stay local.  Also the end
+ * both kinds of watch share (watch_observe).  UI (main) thread.
  */
 #ifndef PERCH_APP_WATCH_K8S_H
 #define PERCH_APP_WATCH_K8S_H

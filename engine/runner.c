@@ -150,16 +150,25 @@ struct rcan {
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
+	bool wake;			/* runner_wake asked for an early tick (mu) */
+	bool removed;			/* runner_replace(NULL): its object is gone */
+	uint64_t gen;			/* configuration generation: runner_replace
+					 * bumps it (mu); notes of an older one
+					 * are dropped */
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
  * event webhook call, one post-rollout hook call, or one alert to one
  * analysis.alerts entry (alert >= 0).  The runner queues them; the notifier
  * thread sends them in order, so a slow receiver never holds up a tick or
- * a command.  The notifier reads only the note and c->cfg and c->key,
- * which never change while the runner runs. */
+ * a command.  The notifier reads the note, the configuration it was queued
+ * for (cfg: runner_replace keeps it alive while a note of it is being sent)
+ * and c->key; it reads c->gen under mu and drops a note of an older
+ * configuration. */
 struct note {
 	struct rcan *c;
+	const struct canary_cfg *cfg;
+	uint64_t gen;			/* c->gen when queued */
 	int hook;
 	int alert;			/* index in cfg->alerts, or -1 */
 	bool meta;			/* an alert with the metadata fields */
@@ -178,6 +187,7 @@ struct note {
  * the Warning of an alert that was not sent (msg). */
 struct nres {
 	struct rcan *c;
+	uint64_t gen;			/* the note's: an older one is dropped */
 	bool post;
 	int hook;
 	int64_t t;
@@ -222,6 +232,12 @@ struct runner {
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
+	bool wake_pending;		/* some canary's wake is set */
+	struct task {			/* runner_post, run in order (mu) */
+		void (*fn)(struct runner *r, void *arg);
+		void *arg;
+	} *tasks;
+	size_t n_tasks, cap_tasks;
 
 	/* Runner thread only: scratch space reused by every tick. */
 	struct obs obs;
@@ -251,6 +267,10 @@ struct runner {
 	uint64_t notes_dropped;
 	struct nres *res;
 	size_t res_n, res_cap;
+	const struct canary_cfg *nsending;	/* the cfg of the note being sent */
+	struct canary_cfg **retired;	/* replaced while being sent: the
+					 * notifier frees them after the call */
+	size_t n_retired;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -499,6 +519,18 @@ hist_clear(struct rcan *c)
 
 /* ---- canaries ---------------------------------------------------------- */
 
+/* The history arrays sized by a configuration. */
+static void
+rcan_arrays(struct rcan *c, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	c->pts = cfg->n_metrics > 0 ? xcalloc(cfg->n_metrics, sizeof *c->pts) : NULL;
+	c->hooks = cfg->n_hooks > 0 ? xcalloc(cfg->n_hooks, sizeof *c->hooks) : NULL;
+	for (i = 0; i < cfg->n_hooks; i++)
+		c->hooks[i].last = CHECK_NODATA;
+}
+
 static struct rcan *
 rcan_new(struct canary_cfg *cfg, const char *key)
 {
@@ -510,15 +542,7 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	c->control = true;
 	c->max_ev = HIST_EVENTS;
 	c->max_pts = HIST_POINTS;
-	if (cfg->n_metrics > 0)
-		c->pts = xcalloc(cfg->n_metrics, sizeof *c->pts);
-	if (cfg->n_hooks > 0) {
-		size_t i;
-
-		c->hooks = xcalloc(cfg->n_hooks, sizeof *c->hooks);
-		for (i = 0; i < cfg->n_hooks; i++)
-			c->hooks[i].last = CHECK_NODATA;
-	}
+	rcan_arrays(c, cfg);
 	return c;
 }
 
@@ -624,6 +648,8 @@ note_init(struct note *n, struct rcan *c, int hook, enum phase phase, int64_t t)
 {
 	memset(n, 0, sizeof *n);
 	n->c = c;
+	n->cfg = c->cfg;
+	n->gen = c->gen;
 	n->hook = hook;
 	n->alert = -1;
 	n->asev = ALERT_INFO;
@@ -680,7 +706,7 @@ static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int
 
 /* A result for the runner thread (notifier thread, mu held); wakes it. */
 static struct nres *
-nres_new(struct runner *r, struct rcan *c, int64_t t)
+nres_new(struct runner *r, const struct note *n)
 {
 	struct nres *x;
 
@@ -690,8 +716,9 @@ nres_new(struct runner *r, struct rcan *c, int64_t t)
 	}
 	x = &r->res[r->res_n++];
 	memset(x, 0, sizeof *x);
-	x->c = c;
-	x->t = t;
+	x->c = n->c;
+	x->gen = n->gen;
+	x->t = n->t;
 	pthread_cond_broadcast(&r->cond);
 	return x;
 }
@@ -703,7 +730,7 @@ nres_new(struct runner *r, struct rcan *c, int64_t t)
 static void
 note_post(struct runner *r, const struct note *n, uint64_t *failed)
 {
-	const struct canary_cfg *cfg = n->c->cfg;
+	const struct canary_cfg *cfg = n->cfg;
 	struct hook_call call = {
 		.canary = cfg, .hook = &cfg->hooks[n->hook], .phase = n->phase,
 		.checksum = n->checksum,
@@ -719,7 +746,7 @@ note_post(struct runner *r, const struct note *n, uint64_t *failed)
 		*failed = n->batch;
 	pthread_mutex_lock(&r->mu);
 	{
-		struct nres *x = nres_new(r, n->c, n->t);
+		struct nres *x = nres_new(r, n);
 
 		x->post = true;
 		x->hook = n->hook;
@@ -758,7 +785,7 @@ post_answer(struct runner *r, const struct nres *x)
 static void
 note_alert(struct runner *r, const struct note *n)
 {
-	const struct canary_cfg *cfg = n->c->cfg;
+	const struct canary_cfg *cfg = n->cfg;
 	const struct alert_cfg *a = &cfg->alerts[n->alert];
 	struct alert_field fields[MACH_ALERT_FIELDS];
 	struct mach_alert_buf fb = { "", "", "", "" };
@@ -780,7 +807,7 @@ note_alert(struct runner *r, const struct note *n)
 	log_warn("%s: alert %s to AlertProvider %s/%s not sent: %s", n->c->key, a->name, pns,
 	    a->provider, err[0] ? err : status_text(st));
 	pthread_mutex_lock(&r->mu);
-	snprintf(nres_new(r, n->c, n->t)->msg, MACH_MSG_MAX,
+	snprintf(nres_new(r, n)->msg, MACH_MSG_MAX,
 	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
 	    err[0] ? err : status_text(st));
 	pthread_mutex_unlock(&r->mu);
@@ -790,7 +817,7 @@ note_alert(struct runner *r, const struct note *n)
 static void
 note_send(struct runner *r, const struct note *n, uint64_t *failed)
 {
-	const struct canary_cfg *cfg = n->c->cfg;
+	const struct canary_cfg *cfg = n->cfg;
 
 	if (n->post) {
 		note_post(r, n, failed);
@@ -809,6 +836,20 @@ note_send(struct runner *r, const struct note *n, uint64_t *failed)
 		/* Event hooks are notifications: every one is called. */
 		r->cfg.webhook->call(r->cfg.webhook_ctx, &call, 1, &res);
 	}
+}
+
+/* Frees the configurations replaced while a note of theirs was being sent
+ * (mu held; nothing else uses them). */
+static void
+free_retired(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_retired; i++)
+		canary_cfg_free(r->retired[i]);
+	free(r->retired);
+	r->retired = NULL;
+	r->n_retired = 0;
 }
 
 /* The notifier thread: sends the queued notifications one at a time, in
@@ -831,11 +872,16 @@ notifier_main(void *arg)
 		n = r->notes[r->note_head];
 		r->note_head = (r->note_head + 1) % r->note_cap;
 		r->note_n--;
+		if (n.gen != n.c->gen)
+			continue;	/* meant for a configuration replaced since */
 		r->nbusy = true;
+		r->nsending = n.cfg;
 		pthread_mutex_unlock(&r->mu);
 		note_send(r, &n, &failed);
 		pthread_mutex_lock(&r->mu);
 		r->nbusy = false;
+		r->nsending = NULL;
+		free_retired(r);
 		if (r->note_n == 0)
 			pthread_cond_broadcast(&r->cond);
 	}
@@ -863,6 +909,8 @@ take_results(struct runner *r, int64_t now)
 	r->res_n = r->res_cap = 0;
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < n; i++) {
+		if (res[i].gen != res[i].c->gen)
+			continue;	/* for a configuration replaced since */
 		if (res[i].post)
 			post_answer(r, &res[i]);
 		else
@@ -1681,6 +1729,132 @@ runner_command(struct runner *r, const struct command *cmd)
 	pthread_mutex_unlock(&r->mu);
 }
 
+void
+runner_wake(struct runner *r, const char *canary)
+{
+	struct rcan *c;
+
+	pthread_mutex_lock(&r->mu);
+	/* The index only changes before runner_start. */
+	if (r->started && !r->finished && (c = find(r, canary)) != NULL) {
+		c->wake = true;
+		r->wake_pending = true;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void *arg)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->started || r->finished) {
+		pthread_mutex_unlock(&r->mu);
+		fn(NULL, arg);
+		return;
+	}
+	if (r->n_tasks == r->cap_tasks) {
+		r->cap_tasks = r->cap_tasks ? r->cap_tasks * 2 : 8;
+		r->tasks = xreallocarray(r->tasks, r->cap_tasks, sizeof *r->tasks);
+	}
+	r->tasks[r->n_tasks++] = (struct task){ fn, arg };
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The canary's object is gone: held where it is, its control given back. */
+static void
+remove_canary(struct runner *r, struct rcan *c)
+{
+	char msg[200];
+
+	pthread_mutex_lock(&r->mu);
+	heap_remove(r, c);
+	c->control = false;
+	c->readonly = true;
+	c->removed = true;
+	c->suspended = false;
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store != NULL && r->cfg.store->release != NULL)
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+}
+
+int
+runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
+{
+	struct rcan *c = find(r, key), old;
+	char msg[200], err[ERRMSG_MAX];
+	bool retire;
+	size_t i, old_metrics;
+
+	if (c == NULL || !c->control || c->readonly || c->corrupt || r->cfg.observer) {
+		canary_cfg_free(cfg);
+		return ST_NOTFOUND;
+	}
+	if (cfg == NULL) {
+		remove_canary(r, c);
+		return ST_OK;
+	}
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	old_metrics = old.cfg->n_metrics;	/* old.cfg may be freed once unlocked */
+	c->cfg = cfg;
+	c->gen++;			/* hooks and alerts of the old one are dropped */
+	rcan_arrays(c, cfg);
+	c->suspended = false;		/* a suspended tick was read for the old one */
+	r->version++;
+	retire = r->nbusy && r->nsending == old.cfg;
+	if (retire) {			/* the notifier frees it after its call */
+		r->retired = xreallocarray(r->retired, r->n_retired + 1, sizeof *r->retired);
+		r->retired[r->n_retired++] = old.cfg;
+	}
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old_metrics; i++)
+		free(old.pts[i].p);
+	free(old.pts);
+	free(old.hooks);
+	if (!retire)
+		canary_cfg_free(old.cfg);
+	if (r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
+	    r->cfg.store->save_spec(r->cfg.store_ctx, key, cfg, err) != ST_OK)
+		log_warn("%s", err);
+	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return ST_OK;
+}
+
+/* Waiting for a new revision and nothing else: a tick brought forward only
+ * looks at the target (Flagger's tick, just sooner). */
+static bool
+idle_phase(enum phase p)
+{
+	return p == PHASE_INITIALIZED || p == PHASE_SUCCEEDED || p == PHASE_FAILED;
+}
+
+/* The canaries runner_wake asked for: an idle one ticks now, the others
+ * keep their schedule (an analysis step never runs early).  mu held. */
+static void
+wake_idle(struct runner *r, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct rcan *c = r->cs[i];
+
+		if (!c->wake)
+			continue;
+		c->wake = false;
+		if (c->control && !c->readonly && !c->corrupt && !c->suspended &&
+		    c->heap != NO_HEAP && c->due > now && idle_phase(c->st.phase))
+			schedule(r, c, now);
+	}
+}
+
 /* ---- the engine thread ------------------------------------------------- */
 
 static bool
@@ -1719,6 +1893,19 @@ loop_once(struct runner *r)
 		handle_command(r, &cmd, now);
 		pthread_mutex_lock(&r->mu);
 		return true;
+	}
+	if (r->n_tasks > 0) {
+		struct task t = r->tasks[0];
+
+		memmove(r->tasks, r->tasks + 1, --r->n_tasks * sizeof *r->tasks);
+		pthread_mutex_unlock(&r->mu);
+		t.fn(r, t.arg);
+		pthread_mutex_lock(&r->mu);
+		return true;
+	}
+	if (r->wake_pending) {
+		r->wake_pending = false;
+		wake_idle(r, now);
 	}
 	if (r->res_n > 0) {		/* the notifier's answers and failures */
 		take_results(r, now);
@@ -1978,6 +2165,8 @@ runner_outcome(struct runner *r)
 	for (i = 0; i < r->n; i++) {
 		const struct rcan *c = r->cs[i];
 
+		if (c->removed)
+			continue;	/* its Canary was deleted: nothing to judge */
 		if (c->corrupt || (c->readonly && !r->cfg.observer))
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
@@ -2002,6 +2191,9 @@ runner_free(struct runner *r)
 	free(r->cs);
 	free(r->index);
 	free(r->heap);
+	for (i = 0; i < r->n_tasks; i++)
+		r->tasks[i].fn(NULL, r->tasks[i].arg);	/* never run: their args freed */
+	free(r->tasks);
 	free(r->q);
 	snapshot_unref(r->snap);
 	obs_fini(&r->obs);
@@ -2012,6 +2204,7 @@ runner_free(struct runner *r)
 	free(r->tail);
 	free(r->notes);
 	free(r->res);
+	free_retired(r);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);

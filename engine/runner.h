@@ -92,6 +92,27 @@ int  runner_start(struct runner *r, char *err, size_t errsz);
 /* Queues a command and wakes the engine.  The answer (done, or refused
  * with its reason) appears as the snapshot's status_msg and as an event. */
 void runner_command(struct runner *r, const struct command *cmd);
+/* Something a canary waits for may have changed (a watch saw its target
+ * Deployment change): an idle canary (Initialized, Succeeded or Failed,
+ * waiting for a new revision) ticks now instead of at its next interval;
+ * the others keep their schedule, so an analysis step never runs early.
+ * The tick is an ordinary one: a new revision is still detected at a tick,
+ * only sooner.  canary is "ns/name"; unknown names are ignored.  Any
+ * thread; before runner_start and after the engine ended it does nothing. */
+void runner_wake(struct runner *r, const char *canary);
+/* Runs fn(r, arg) on the engine thread, between ticks, soon (tasks run in
+ * the order posted).  Any thread.  When the engine is not running, or stops
+ * before the task ran, fn is called with r NULL (on the caller's thread, or
+ * in runner_free) so that it can free arg. */
+void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void *arg);
+/* From a posted task only (the engine thread): the canary "ns/name" gets a
+ * new configuration cfg (owned), used from its next tick on (its schedule
+ * stays; metric and hook history start over; the spec is saved for
+ * watchers).  cfg NULL: the canary's object is gone: it is held where it
+ * is, its control released, it no longer ticks and no longer counts in
+ * runner_outcome.  ST_OK, or ST_NOTFOUND when the canary is unknown or not
+ * controlled by this runner (cfg is freed). */
+int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */

@@ -191,6 +191,173 @@ find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
 	json_decref(obj);
 }
 
+/* ---- watches ---------------------------------------------------------------- */
+
+static int
+watch_one(struct k8s_cluster *k, const struct k8s_res *res, const char *ns,
+    k8s_informer_fn on_change, void *arg)
+{
+	struct k8s_informer_opts o = { .res = res, .ns = ns, .on_change = on_change, .arg = arg };
+	struct watched *w;
+	size_t i;
+
+	for (i = 0; i < k->n_watched; i++)
+		if (k->watched[i].res == res && strcmp(k->watched[i].ns, ns) == 0)
+			return ST_OK;
+	if (k->n_watched == MAX_WATCHED || strlen(ns) >= sizeof k->watched[0].ns)
+		return ST_TOOBIG;	/* reads of that namespace go to the server */
+	w = &k->watched[k->n_watched];
+	memset(w, 0, sizeof *w);
+	w->res = res;
+	snprintf(w->ns, sizeof w->ns, "%s", ns);
+	w->inf = k8s_informer_new(k->c, &o);
+	if (k8s_informer_start(w->inf) != ST_OK) {
+		k8s_informer_free(w->inf);
+		return ST_ERR;
+	}
+	k->n_watched++;
+	return ST_OK;
+}
+
+int
+k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change, void *arg)
+{
+	int st = watch_one(k, K8S_RES(DEPLOYMENTS), ns, on_change, arg);
+
+	return st == ST_OK ? watch_one(k, K8S_RES(SERVICES), ns, NULL, NULL) : st;
+}
+
+void
+k8s_cluster_unwatch(struct k8s_cluster *k)
+{
+	if (k == NULL)
+		return;
+	while (k->n_watched > 0)
+		k8s_informer_free(k->watched[--k->n_watched].inf);
+}
+
+void
+k8s_cluster_watch_stats(struct k8s_cluster *k, struct k8s_informer_stats *out)
+{
+	struct k8s_informer_stats s;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	for (i = 0; i < k->n_watched; i++) {
+		k8s_informer_stats(k->watched[i].inf, &s);
+		out->events += s.events;
+		out->relists += s.relists;
+		out->drops += s.drops;
+		out->hits += s.hits;
+		out->misses += s.misses;
+	}
+}
+
+static struct watched *
+watched_of(struct k8s_cluster *k, const struct k8s_res *r, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_watched; i++)
+		if (k->watched[i].res == r && strcmp(k->watched[i].ns, ns) == 0)
+			return &k->watched[i];
+	return NULL;
+}
+
+static struct fresh *
+fresh_of(struct watched *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_fresh; i++)
+		if (strcmp(w->fresh[i].name, name) == 0)
+			return &w->fresh[i];
+	return NULL;
+}
+
+void
+written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name)
+{
+	struct watched *w = watched_of(k, r, ns);
+	struct fresh *f;
+
+	if (w == NULL)
+		return;
+	if ((f = fresh_of(w, name)) == NULL) {
+		if (w->n_fresh == sizeof w->fresh / sizeof w->fresh[0])
+			memmove(w->fresh, w->fresh + 1, --w->n_fresh * sizeof w->fresh[0]);
+		f = &w->fresh[w->n_fresh++];
+		snprintf(f->name, sizeof f->name, "%s", name);
+	}
+	f->min_rv[0] = '\0';
+}
+
+/* Whether the cached rv is at least min (resourceVersions are opaque, but
+ * every API server gives integers; anything else never counts as caught up). */
+static bool
+caught_up(json_t *cached, const char *min)
+{
+	const char *rv = jstr(cached, "metadata.resourceVersion");
+	char *end1, *end2;
+	unsigned long long a, b;
+
+	if (rv == NULL || !*min)
+		return false;
+	if (strcmp(rv, min) == 0)
+		return true;
+	a = strtoull(rv, &end1, 10);
+	b = strtoull(min, &end2, 10);
+	return *end1 == '\0' && *end2 == '\0' && a >= b;
+}
+
+/* ST_OK when the cache answered (or gave a reason to ask the server
+ * without a decision), ST_AGAIN to ask the server; fills *fresh_out. */
+static int
+cache_read(struct watched *w, const char *ns, const char *name, json_t **out,
+    struct fresh **fresh_out)
+{
+	struct fresh *f = fresh_of(w, name);
+	int st = k8s_informer_get(w->inf, ns, name, out);
+
+	*fresh_out = f;
+	if (f == NULL || (st == ST_OK && caught_up(*out, f->min_rv))) {
+		if (f != NULL)		/* caught up: reads from the cache again */
+			*f = w->fresh[--w->n_fresh];
+		*fresh_out = NULL;
+		return st;
+	}
+	json_decref(*out);
+	*out = NULL;
+	return ST_AGAIN;
+}
+
+int
+cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name,
+    json_t **out, struct k8s_err *e)
+{
+	struct watched *w = watched_of(k, r, ns);
+	struct fresh *f = NULL;
+	const char *rv;
+	int st;
+
+	if (w != NULL) {
+		st = cache_read(w, ns, name, out, &f);
+		if (st == ST_OK)
+			return ST_OK;
+		if (st == ST_NOTFOUND) {
+			memset(e, 0, sizeof *e);
+			e->http = 404;
+			snprintf(e->reason, sizeof e->reason, "NotFound");
+			snprintf(e->msg, sizeof e->msg, "%s \"%.100s\" not found", r->plural, name);
+			return ST_NOTFOUND;
+		}
+	}
+	st = k8s_get(k->c, r, ns, name, out, e);
+	if (f != NULL && st == ST_OK && (rv = jstr(*out, "metadata.resourceVersion")) != NULL)
+		snprintf(f->min_rv, sizeof f->min_rv, "%s", rv);
+	return st;
+}
+
 void
 k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev)
 {
@@ -204,6 +371,7 @@ k8s_cluster_free(struct k8s_cluster *k)
 
 	if (!k)
 		return;
+	k8s_cluster_unwatch(k);
 	for (i = 0; i < k->n_owners; i++)
 		json_decref(k->owners[i].refs);
 	free(k->owners);
@@ -290,6 +458,18 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 
 /* ---- ops ------------------------------------------------------------------ */
 
+/* The target and the primary may have been written: read them from the
+ * server until the cache has caught up. */
+static void
+wrote_workloads(struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	char name[300];
+
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	written(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target);
+	written(k, K8S_RES(DEPLOYMENTS), cfg->ns, name);
+}
+
 /* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
  * the route objects, created or brought back to what perch wants (live
  * weights kept).  Runs on initialization and on every tick. */
@@ -301,11 +481,13 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 	json_t *target;
 	int st;
 
-	if ((st = k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
+	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
 		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
 	st = wl_selector(target, &label, &value, err);
-	if (st == ST_OK && primary)
+	if (st == ST_OK && primary) {
 		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
+		wrote_workloads(k, cfg);
+	}
 	if (st == ST_OK && !owner_known(k, cfg))
 		find_owner(k, cfg);
 	if (st == ST_OK)
@@ -334,12 +516,16 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 		return st;
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	if (k8s_get(k->c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e) != ST_OK)
+	if (cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e) != ST_OK)
 		return ST_OK;
 	wl_ready(prim, cfg->primary_ready_threshold > 0 ? cfg->primary_ready_threshold : 100,
 	    (long)time(NULL), &rd, msg, sizeof msg);
 	json_decref(prim);
-	return rd.ready ? wl_scale(k->c, cfg, false, err) : ST_OK;
+	if (!rd.ready)
+		return ST_OK;
+	st = wl_scale(k->c, cfg, false, err);
+	wrote_workloads(k, cfg);
+	return st;
 }
 
 static int
@@ -352,7 +538,7 @@ op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char 
 	 * as Flagger does before its checks. */
 	if ((st = reconcile(k, cfg, false, err)) != ST_OK)
 		return st;
-	return wl_revision(k->c, cfg, out, err);
+	return wl_revision(k, cfg, out, err);
 }
 
 static int
@@ -361,23 +547,27 @@ op_readiness(void *ctx, const struct canary_cfg *cfg, enum workload w, int64_t n
 {
 	struct k8s_cluster *k = ctx;
 
-	return wl_readiness(k->c, cfg, w, now_ms, out);
+	return wl_readiness(k, cfg, w, now_ms, out);
 }
 
 static int
 op_scale(void *ctx, const struct canary_cfg *cfg, bool up, char *err)
 {
 	struct k8s_cluster *k = ctx;
+	int st = wl_scale(k->c, cfg, up, err);
 
-	return wl_scale(k->c, cfg, up, err);
+	wrote_workloads(k, cfg);
+	return st;
 }
 
 static int
 op_promote(void *ctx, const struct canary_cfg *cfg, char *err)
 {
 	struct k8s_cluster *k = ctx;
+	int st = wl_promote(k->c, cfg, owner_of(k, cfg), err);
 
-	return wl_promote(k->c, cfg, owner_of(k, cfg), err);
+	wrote_workloads(k, cfg);
+	return st;
 }
 
 static int

@@ -27,10 +27,11 @@
  * Ownership: k8s_cluster_new() borrows the client (it must outlive the
  * cluster), and so does k8s_cluster_set_event_client.  Threads: the ops are
  * called from the engine thread, except emit_event, which the runner's
- * notifier thread calls at the same time (engine/providers.h).  A client is
- * safe to share (its requests take turns on one connection), but then an
- * event to a slow API server holds up the engine's own requests: give
- * events a client of their own.
+ * notifier thread calls at the same time (engine/providers.h); the watches
+ * have threads of their own (k8s_cluster_watch).  A client is safe to
+ * share (its requests take turns on one connection), but then an event to
+ * a slow API server holds up the engine's own requests: give events a
+ * client of their own.
  */
 #ifndef PERCH_K8S_CLUSTER_H
 #define PERCH_K8S_CLUSTER_H
@@ -38,6 +39,7 @@
 #include <jansson.h>
 
 #include "engine/providers.h"
+#include "k8s/informer.h"
 #include "k8s/rest.h"
 
 struct k8s_cluster;
@@ -66,6 +68,21 @@ struct k8s_routing {
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
     const struct k8s_routing *r);
+
+/* Watches the Deployments and Services of namespace ns (k8s/informer.h):
+ * from then on the ops read targets, primaries and the Services they
+ * reconcile at each tick from those caches while they are in step with the
+ * server, and from the server otherwise (and for the objects they just
+ * wrote, until the cache has caught up).  on_change (may be NULL) hears of
+ * every change of a Deployment, on the informer's thread.  ST_OK (also when ns is
+ * watched already), or an error (the ops then keep reading the server).
+ * Before the runner starts, or on its thread; k8s_cluster_unwatch stops
+ * every watch (after the runner has stopped; k8s_cluster_free does it too). */
+int  k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change,
+    void *arg);
+void k8s_cluster_unwatch(struct k8s_cluster *k);
+/* The watches' counters, summed (for tests and logs). */
+void k8s_cluster_watch_stats(struct k8s_cluster *k, struct k8s_informer_stats *out);
 
 /* The template part of a revision id (16 hex digits + NUL). */
 void k8s_template_hash(json_t *pod_template, char out[17]);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/providers.h"
+#include "k8s/informer.h"
 #include "k8s/rest.h"
 
 /* A copy of struct k8s_routing for one canary. */
@@ -30,14 +31,41 @@ struct owner {
 	json_t *refs;			/* [Canary ownerReference] */
 };
 
+/* A watch-fed cache of one resource in one namespace (k8s_cluster_watch). */
+struct watched {
+	const struct k8s_res *res;
+	char ns[64];
+	struct k8s_informer *inf;
+	/* Read-your-writes: objects this process just wrote, read from the
+	 * server until the cache has caught up with what the server said. */
+	struct fresh {
+		char name[254];
+		char min_rv[32];	/* "" = the next read asks the server */
+	} fresh[16];
+	size_t n_fresh;
+};
+
+#define MAX_WATCHED 16
+
 struct k8s_cluster {
 	struct k8s_client *c;
 	struct k8s_client *ev;		/* for emit_event (notifier thread), or c */
+	struct watched watched[MAX_WATCHED];	/* set before the runner starts */
+	size_t n_watched;
 	struct owner *owners;
 	size_t n_owners;
 	struct routing *routing;
 	size_t n_routing;
 };
+
+/* GET through the cache of k8s_cluster_watch when one is in step for r and
+ * ns, else from the API server; as k8s_get (cluster.c). */
+int  cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name,
+    json_t **out, struct k8s_err *e);
+
+/* After a write of ns/name (r): the next reads go to the server until the
+ * cache holds what the server answered (cluster.c). */
+void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name);
 
 /* The routing of a canary, or NULL (cluster.c). */
 const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
@@ -73,18 +101,18 @@ int  wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked 
     json_t *owner, char *err);
 int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
     char *err);
-int  wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out,
+int  wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out,
     char *err);
 /* Reference §2.6 for one Deployment; msg gets the reason when not ready. */
 void wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char *msg,
     size_t msgsz);
-int  wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w,
+int  wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload w,
     int64_t now_ms, struct readiness *out);
 int  wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
 int  wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
 
 /* router.c */
-int  rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
+int  rt_services(struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err);
 /* The Ingress the NGINX router copies: ingressRef, else the service's name. */
 const char *rt_ingress_name(const struct k8s_cluster *k, const struct canary_cfg *cfg);

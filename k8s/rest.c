@@ -11,14 +11,16 @@
  */
 #include "k8s/rest.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "net/curl_lazy.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -38,15 +40,15 @@ struct k8s_client {
 	pthread_mutex_t lock;
 	CURL *h;
 	struct k8s_counters n;
+	/* The sockets of running watch streams, so that k8s_watch_interrupt
+	 * can end one at once (wlock; curl closes them through wsock_close). */
+	pthread_mutex_t wlock;
+	struct wsock {
+		atomic_bool *stop;
+		curl_socket_t fd;
+	} wsocks[32];
+	size_t n_wsocks;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static void
 set_err(struct k8s_err *e, int http, const char *reason, const char *fmt, ...)
@@ -110,10 +112,19 @@ int
 k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
     struct k8s_client **out, struct buf *err)
 {
-	struct k8s_client *c = xcalloc(1, sizeof *c);
+	struct k8s_client *c;
+	char why[640];
 	int st;
 
-	pthread_once(&curl_once, curl_init_once);
+	if ((st = curl_lazy_load("the Kubernetes API client", why, sizeof why)) != ST_OK) {
+		if (err != NULL) {
+			buf_reset(err);
+			buf_printf(err, "%s", why);
+		}
+		*out = NULL;
+		return st;
+	}
+	c = xcalloc(1, sizeof *c);
 	c->cfg = cfg;
 	if (o)
 		c->o = *o;
@@ -137,6 +148,7 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 		return st;
 	}
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->wlock, NULL);
 	c->h = curl_easy_init();
 	if (!c->h)
 		xalloc_fatal(0);
@@ -151,6 +163,7 @@ k8s_client_free(struct k8s_client *c)
 		return;
 	curl_easy_cleanup(c->h);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->wlock);
 	free(c->base);
 	free(c->connect_to);
 	free(c);
@@ -679,7 +692,57 @@ struct wstate {
 	bool toobig;
 	bool failed;		/* an ERROR event other than 410 */
 	struct k8s_err *e;
+	CURL *h;		/* the stream's handle, while it runs */
+	struct k8s_client *c;
 };
+
+/* A stream's new socket: known to k8s_watch_interrupt from now on; refused
+ * when the watch is already told to stop (so no interrupt is missed). */
+static int
+wsock_open(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct wstate *w = arg;
+	struct k8s_client *c = w->c;
+	int rc = CURL_SOCKOPT_OK;
+
+	(void)purpose;
+	pthread_mutex_lock(&c->wlock);
+	if (w->stop && atomic_load(w->stop))
+		rc = CURL_SOCKOPT_ERROR;
+	else if (c->n_wsocks < sizeof c->wsocks / sizeof c->wsocks[0])
+		c->wsocks[c->n_wsocks++] = (struct wsock){ w->stop, fd };
+	pthread_mutex_unlock(&c->wlock);
+	return rc;
+}
+
+static int
+wsock_close(void *arg, curl_socket_t fd)
+{
+	struct k8s_client *c = arg;
+	size_t i;
+
+	pthread_mutex_lock(&c->wlock);
+	for (i = 0; i < c->n_wsocks; i++)
+		if (c->wsocks[i].fd == fd) {
+			c->wsocks[i] = c->wsocks[--c->n_wsocks];
+			break;
+		}
+	pthread_mutex_unlock(&c->wlock);
+	return close(fd);
+}
+
+void
+k8s_watch_interrupt(struct k8s_client *c, atomic_bool *stop)
+{
+	size_t i;
+
+	atomic_store(stop, true);
+	pthread_mutex_lock(&c->wlock);
+	for (i = 0; i < c->n_wsocks; i++)
+		if (c->wsocks[i].stop == stop)
+			shutdown(c->wsocks[i].fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->wlock);
+}
 
 static void
 watch_line(struct wstate *w)
@@ -737,6 +800,26 @@ on_watch_body(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
+/* The end of the answer's headers: a 200 means the stream is open. */
+static size_t
+on_watch_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct wstate *w = arg;
+	long http = 0;
+	json_t *none;
+
+	if (sz * n == 2 && p[0] == '\r' && p[1] == '\n' && w->h != NULL) {
+		curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &http);
+		if (http == 200) {
+			none = json_object();
+			if (!w->fn("OPENED", none, w->arg))
+				w->stopped = true;
+			json_decref(none);
+		}
+	}
+	return w->stopped ? 0 : sz * n;
+}
+
 static int
 on_watch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
@@ -784,9 +867,17 @@ watch_stream(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_watch_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, w);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, wsock_open);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, w);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, wsock_close);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, c);
+	w->h = h;
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(WATCH_SERVER_TIMEOUT + 30) * 1000L);
 	count(c, &c->n.watch);
 	rc = curl_easy_perform(h);
+	w->h = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
 	free_connect_to(h);
 	k8s_auth_fini(&a);
@@ -848,6 +939,18 @@ watch_relist(struct k8s_client *c, const struct k8s_res *r, const char *ns, cons
 	return ST_OK;
 }
 
+/* fn hears of a stream that ended in an error; false when fn stops. */
+static bool
+tell_dropped(struct wstate *w, int st)
+{
+	json_t *why = json_pack("{s:s, s:s}", "status", status_name(st), "message",
+	    w->e ? w->e->msg : "");
+	bool go_on = w->fn("DROPPED", why, w->arg);
+
+	json_decref(why);
+	return go_on;
+}
+
 static bool
 fatal_status(int st)
 {
@@ -859,7 +962,7 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e)
 {
-	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e };
+	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e, .c = c };
 	bool have_rv = resource_version && *resource_version;
 	long delay = c->o.backoff_ms;
 	int st = ST_OK;
@@ -890,6 +993,10 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 			continue;
 		}
 		log_debug("k8s: watch %s: %s; again in %ld ms", r->plural, e ? e->msg : "", delay);
+		if (!tell_dropped(&w, st)) {
+			st = ST_OK;
+			break;
+		}
 		if (wait_or_stop(delay, stop))
 			break;
 		delay = delay * 2 > 5000 ? 5000 : delay * 2;

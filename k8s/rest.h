@@ -1,5 +1,6 @@
 /*
- * rest.h — a small Kubernetes REST client (libcurl + jansson).
+ * rest.h — a small Kubernetes REST client (libcurl, loaded on the first
+ * client, + jansson).
  *
  * get, list, create, update, merge / JSON / strategic patch, delete, a
  * read-modify-write helper that re-reads and retries on 409 Conflict a bounded
@@ -85,7 +86,8 @@ struct k8s_client_opts {
 
 struct k8s_client;
 
-/* ST_OK, or ST_INVALID (bad server URL) with a reason in err. */
+/* ST_OK, or ST_INVALID (bad server URL) or ST_UNSUPPORTED (libcurl cannot
+ * be loaded, net/curl_lazy.h) with a one-line reason in err (may be NULL). */
 int  k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
     struct k8s_client **out, struct buf *err);
 void k8s_client_free(struct k8s_client *c);
@@ -126,7 +128,11 @@ int k8s_modify(struct k8s_client *c, const struct k8s_res *r, const char *ns, co
 /* Watch.  fn gets every event: type "ADDED", "MODIFIED", "DELETED", or
  * "SYNC" for each object of a (re)list (after a 410 or at the start when
  * resource_version is NULL), and "RELISTED" (obj = the List) once a relist
- * is complete.  fn returns true to go on, false to stop.  The watch resumes
+ * is complete; and about the stream itself: "OPENED" (obj = {}) each time a
+ * stream is answered 200 (events missed while it was down follow), and
+ * "DROPPED" (obj = {"status","message"}) each time one ends in an error
+ * before the watch tries again.  fn returns true to go on, false to stop.
+ * The watch resumes
  * from the last resourceVersion after a dropped stream or a server timeout,
  * backs off while the server is unreachable, and returns ST_OK when fn
  * stops it, or when *stop becomes true (checked about once a second).
@@ -135,6 +141,11 @@ typedef bool (*k8s_watch_fn)(const char *type, json_t *obj, void *arg);
 int k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e);
+
+/* Sets *stop and ends at once the streams of the watches running with that
+ * stop flag (their sockets are shut down), so a k8s_watch returns without
+ * waiting for its next check of *stop.  Any thread. */
+void k8s_watch_interrupt(struct k8s_client *c, atomic_bool *stop);
 
 /* How many requests of each kind the client sent (for tests and `status`). */
 struct k8s_counters {

@@ -70,7 +70,7 @@ router_of(const struct canary_cfg *cfg, struct router *r, char *err)
 /* ---- services ---------------------------------------------------------------- */
 
 static int
-ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *name,
+ensure_service(struct k8s_cluster *k, const struct canary_cfg *cfg, const char *name,
     const char *label, const char *value, char *err)
 {
 	const struct routing *g = routing_of(k, cfg);
@@ -80,7 +80,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 	    json_integer(cfg->port));
 	json_t *sel = json_pack("{s:s}", label, value), *cur, *obj, *patch;
 	struct k8s_err e;
-	int st = k8s_get(c, K8S_RES(SERVICES), cfg->ns, name, &cur, &e);
+	int st = cached_get(k, K8S_RES(SERVICES), cfg->ns, name, &cur, &e);
 
 	if (st == ST_NOTFOUND) {
 		obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:O, s:O}}",
@@ -90,6 +90,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 		own(obj, owner_of(k, cfg));
 		st = k8s_create(c, K8S_RES(SERVICES), cfg->ns, obj, NULL, &e);
 		json_decref(obj);
+		written(k, K8S_RES(SERVICES), cfg->ns, name);
 	} else if (st == ST_OK) {
 		if (!json_equal(jpath(cur, "spec.selector"), sel) ||
 		    json_integer_value(jpath(json_array_get(jpath(cur, "spec.ports"), 0), "port")) !=
@@ -99,6 +100,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 			st = k8s_patch(c, K8S_RES(SERVICES), cfg->ns, name, K8S_PATCH_MERGE, patch, NULL,
 			    &e);
 			json_decref(patch);
+			written(k, K8S_RES(SERVICES), cfg->ns, name);
 		}
 		json_decref(cur);
 	}
@@ -108,7 +110,7 @@ ensure_service(const struct k8s_cluster *k, const struct canary_cfg *cfg, const 
 }
 
 int
-rt_services(const struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
+rt_services(struct k8s_cluster *k, const struct canary_cfg *cfg, const char *label,
     const char *value, char *err)
 {
 	char name[300], pvalue[300];

@@ -401,8 +401,9 @@ cmp_tracked(const void *a, const void *b)
 }
 
 int
-wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision *out, char *err)
+wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out, char *err)
 {
+	struct k8s_client *c = k->c;
 	struct tracked t[MAX_TRACKED];
 	char th[17], ch[17];
 	struct k8s_err e;
@@ -412,7 +413,7 @@ wl_revision(struct k8s_client *c, const struct canary_cfg *cfg, struct revision 
 	int st;
 
 	memset(out, 0, sizeof *out);
-	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &dep, &e)) != ST_OK)
+	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &dep, &e)) != ST_OK)
 		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
 	if ((st = wl_tracked(c, cfg->ns, dep, t, &n, err)) != ST_OK) {
 		json_decref(dep);
@@ -502,7 +503,7 @@ wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char *msg,
 }
 
 int
-wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
+wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
     struct readiness *out)
 {
 	char name[300], msg[ERRMSG_MAX];
@@ -514,7 +515,7 @@ wl_readiness(struct k8s_client *c, const struct canary_cfg *cfg, enum workload w
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
 	snprintf(name, sizeof name, "%s%s", cfg->target, w == WL_PRIMARY ? "-primary" : "");
-	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &dep, &e)) != ST_OK) {
+	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, name, &dep, &e)) != ST_OK) {
 		errf(out->msg, st, "deployment %s.%s: %s", name, cfg->ns, e.msg);
 		return st;
 	}

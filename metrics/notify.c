@@ -2,9 +2,7 @@
  * notify.c — alerts to chat services (notify.h): the AlertProviders of a
  * run, Flagger's payloads built with jansson, and the POST with libcurl.
  */
-#include <curl/curl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 
 #include "metrics/notify.h"
 #include "metrics/webhook.h"
+#include "net/curl_lazy.h"
 #include "util/buf.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -52,20 +51,11 @@ struct notifier {
 	int timeout_ms;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct notifier *
 notifier_new(void)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
 
-	pthread_once(&curl_once, curl_init_once);
 	n->timeout_ms = NOTIFY_TIMEOUT_MS;
 	return n;
 }
@@ -339,13 +329,18 @@ answer_reason(const struct nprov *p, long status, const struct buf *body, char *
 static int
 post(const struct notifier *n, const struct nprov *p, const char *body, char *err)
 {
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	char *url = notify_url(p->type, p->address), *auth = NULL;
+	CURL *e;
+	struct curl_slist *hdr;
+	char *url, *auth = NULL;
 	struct buf answer;
 	long status = 0;
 	CURLcode cc;
 
+	if (curl_lazy_load("alerts", err, ERRMSG_MAX) != ST_OK)	/* loaded on the first alert */
+		return ST_UNSUPPORTED;
+	e = curl_easy_init();
+	hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	url = notify_url(p->type, p->address);
 	if (e == NULL || hdr == NULL)
 		xalloc_fatal(0);
 	if (p->token != NULL) {

@@ -4,7 +4,9 @@
  * alert_ops that POSTs Flagger's payload for each type (slack, msteams,
  * discord, rocket, gchat) with a 5 s timeout, through the provider's proxy
  * when it names one, with "Authorization: Bearer <token>" when its Secret
- * has a token.  A 2xx answer is success.
+ * has a token.  A 2xx answer is success.  libcurl is loaded on the first
+ * alert (net/curl_lazy.h); without it every send fails with ST_UNSUPPORTED
+ * and a reason naming it.
  *
  * Secrets: an AlertProvider's address (a webhook URL whose path is the
  * secret) and its token are never printed or logged; the reasons given

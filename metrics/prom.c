@@ -3,11 +3,9 @@
  * connection cache per struct prom) and the parser of their answers.
  */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
+#include "net/curl_lazy.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -38,8 +37,9 @@ struct prom {
 	struct prom_opts opts;
 	struct server   *servers;
 	size_t           n_servers;
-	CURLM           *multi;
+	CURLM           *multi;		/* NULL when libcurl cannot be loaded */
 	struct server    anonymous;	/* for servers never added */
+	char             no_curl[640];	/* why libcurl cannot be loaded, "" = it can */
 };
 
 /* One request in flight. */
@@ -52,14 +52,6 @@ struct xfer {
 	bool        toobig;
 	struct prom_res *res;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static char *
 dup_or_null(const char *s)
@@ -88,7 +80,8 @@ server_fini(struct server *s)
 	free(s->username);
 	free_secret(s->password);
 	free(s->ca_file);
-	curl_slist_free_all(s->headers);
+	if (s->headers != NULL)
+		curl_slist_free_all(s->headers);
 	memset(s, 0, sizeof *s);
 }
 
@@ -97,7 +90,6 @@ prom_new(const struct prom_opts *opts)
 {
 	struct prom *p = xcalloc(1, sizeof *p);
 
-	pthread_once(&curl_once, curl_init_once);
 	if (opts != NULL)
 		p->opts = *opts;
 	if (p->opts.connect_timeout_ms <= 0)
@@ -106,6 +98,8 @@ prom_new(const struct prom_opts *opts)
 		p->opts.timeout_ms = 5000;
 	if (p->opts.max_body == 0)
 		p->opts.max_body = PROM_MAX_BODY_DEFAULT;
+	if (curl_lazy_load("the Prometheus client", p->no_curl, sizeof p->no_curl) != ST_OK)
+		return p;	/* every query will say why (prom_unusable) */
 	p->multi = curl_multi_init();
 	if (p->multi == NULL)
 		xalloc_fatal(0);
@@ -125,8 +119,15 @@ prom_free(struct prom *p)
 		server_fini(&p->servers[i]);
 	free(p->servers);
 	server_fini(&p->anonymous);
-	curl_multi_cleanup(p->multi);
+	if (p->multi != NULL)
+		curl_multi_cleanup(p->multi);
 	free(p);
+}
+
+const char *
+prom_unusable(const struct prom *p)
+{
+	return p->no_curl[0] != '\0' ? p->no_curl : NULL;
 }
 
 static struct server *
@@ -166,6 +167,8 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 	}
 	s->ca_file = dup_or_null(cfg->ca_file);
 	s->insecure = cfg->insecure;
+	if (p->multi == NULL)	/* no libcurl: nothing will be sent */
+		return ST_OK;
 	s->headers = curl_slist_append(NULL, "Accept: application/json");
 	for (i = 0; i < cfg->n_headers; i++) {
 		char *h = xasprintf("%s: %s", cfg->headers[i].key,
@@ -530,6 +533,11 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 		memset(&out[i], 0, sizeof out[i]);
 		out[i].status = ST_NETWORK;
 		set_result(&out[i].v, CHECK_ERROR, "query was not run");
+		if (p->multi == NULL) {	/* no libcurl (prom_unusable) */
+			out[i].status = ST_UNSUPPORTED;
+			set_result(&out[i].v, CHECK_ERROR, "%s", p->no_curl);
+			continue;
+		}
 		s = find_server(p, reqs[i].server);
 		base = reqs[i].server != NULL ? reqs[i].server : s != NULL ? s->url : NULL;
 		if (base == NULL || reqs[i].query == NULL) {
@@ -542,7 +550,8 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i]);
 		curl_multi_add_handle(p->multi, xs[i].easy);
 	}
-	run_multi(p);
+	if (p->multi != NULL)
+		run_multi(p);
 	for (i = 0; i < n; i++)
 		xfer_fini(p, &xs[i]);
 	free(xs);
@@ -583,7 +592,7 @@ prom_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value
 	}
 	free(reqs);
 	free(res);
-	return ST_OK;
+	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
 }
 
 const struct metrics_ops prom_metrics_ops = {

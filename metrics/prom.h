@@ -63,8 +63,13 @@ struct prom_res {
 	struct metric_value v;		/* result PASS (value) / NODATA / ERROR */
 };
 
+/* libcurl is loaded by the first prom_new (net/curl_lazy.h).  When it
+ * cannot be, the client is still made, prom_unusable() says why (one line)
+ * and every query fails with ST_UNSUPPORTED and that reason. */
 struct prom *prom_new(const struct prom_opts *opts);
 void prom_free(struct prom *p);
+/* NULL when p can send queries, else why not (p's string). */
+const char *prom_unusable(const struct prom *p);
 
 /* Adds a server or replaces its settings (matched by url).  The first
  * server added is the default one.  ST_OK or ST_INVALID (no url). */

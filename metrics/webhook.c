@@ -2,9 +2,7 @@
  * webhook.c — webhook calls (webhook.h): the payload with jansson, the POST
  * with libcurl, and go-retryablehttp's retry rules.
  */
-#include <curl/curl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 #include <time.h>
 
 #include "metrics/webhook.h"
+#include "net/curl_lazy.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -22,20 +21,11 @@ struct webhook_client {
 	struct webhook_opts opts;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct webhook_client *
 webhook_client_new(const struct webhook_opts *opts)
 {
 	struct webhook_client *c = xcalloc(1, sizeof *c);
 
-	pthread_once(&curl_once, curl_init_once);
 	if (opts != NULL)
 		c->opts = *opts;
 	if (c->opts.backoff_min_ms <= 0)
@@ -303,7 +293,15 @@ http_call(void *ctx, const struct hook_call *calls, size_t n, struct hook_result
 	const struct webhook_client *wc = ctx != NULL ? ctx : &defaults;
 	size_t i;
 
-	pthread_once(&curl_once, curl_init_once);
+	if (n > 0) {	/* libcurl is loaded on the first call */
+		char why[640];
+
+		if (curl_lazy_load("webhooks", why, sizeof why) != ST_OK) {
+			memset(&out[0], 0, sizeof out[0]);
+			sanitize(out[0].msg, sizeof out[0].msg, why, strlen(why));
+			return 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
 		if (calls[i].hook == NULL || calls[i].hook->url == NULL || calls[i].canary == NULL) {

@@ -24,7 +24,7 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		snprintf(left, sizeof left, " perch %s %s %s %s", dot, ctx, dot, s->ns);
 	else
 		snprintf(left, sizeof left, " perch %s %s", dot, ctx);
-	fmt_clock(clock, sizeof clock, u->now_ms, true);
+	fmt_clock(clock, sizeof clock, u->now_ms, ui_any_running(s));
 	x -= put_right(p, 0, x - 1, 10, clock, ROLE_HEADER) + 3;
 	if (w >= SPLIT_COLS) {
 		snprintf(health, sizeof health, "%s %s", bullet, met ? "ok" : "down");

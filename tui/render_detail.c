@@ -77,9 +77,15 @@ detail_analysis(const struct pen *p, const struct ui *u, const struct snap_canar
 	const char *dot = G(p, "·", "-");
 
 	put(p, y, x, w, "analysis", ROLE_DIM);
+	/* A countdown only for a canary that moves on by itself: one ticking
+	 * under a paused or idle canary would be noise (and bytes on SSH). */
 	if (c->paused)
 		snprintf(next, sizeof next, "PAUSED: weight held, analysis goes on");
-	else if (c->next_check_ms > 0 && !phase_is_terminal(c->phase))
+	else if (c->phase == PHASE_INITIALIZED)
+		snprintf(next, sizeof next, "waiting for a new revision");
+	else if (c->phase == PHASE_INITIALIZING)
+		snprintf(next, sizeof next, "setting up the primary");
+	else if (c->next_check_ms > 0 && ui_canary_running(c))
 		snprintf(next, sizeof next, "next check in %llds", (long long)
 		    ((c->next_check_ms - u->now_ms > 0 ? c->next_check_ms - u->now_ms : 0) + 999) / 1000);
 	else

@@ -109,19 +109,39 @@ ui_sync(struct ui *u, const struct snapshot *s)
 		canary_key(c, u->selected, sizeof u->selected);
 }
 
+bool
+ui_in_progress_phase(enum phase p)
+{
+	return !phase_is_terminal(p) && p != PHASE_INITIALIZING && p != PHASE_INITIALIZED;
+}
+
 int
 ui_in_progress(const struct snapshot *s)
 {
 	size_t i;
 	int n = 0;
 
-	for (i = 0; s != NULL && i < s->n_canaries; i++) {
-		enum phase p = s->canaries[i].phase;
-
-		if (!phase_is_terminal(p) && p != PHASE_INITIALIZING && p != PHASE_INITIALIZED)
+	for (i = 0; s != NULL && i < s->n_canaries; i++)
+		if (ui_in_progress_phase(s->canaries[i].phase))
 			n++;
-	}
 	return n;
+}
+
+bool
+ui_canary_running(const struct snap_canary *c)
+{
+	return c != NULL && ui_in_progress_phase(c->phase) && !c->paused;
+}
+
+bool
+ui_any_running(const struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n_canaries; i++)
+		if (ui_canary_running(&s->canaries[i]))
+			return true;
+	return false;
 }
 
 bool

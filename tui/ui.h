@@ -71,7 +71,16 @@ const struct snap_canary *ui_current(const struct ui *u, const struct snapshot *
 /* Whether an action applies now to canary c (NULL: none selected), for the
  * footer and the key handler. */
 bool ui_applies(const struct ui *u, enum key_action a, const struct snap_canary *c);
-/* Canaries in progress (not terminal and not merely initialized). */
+/* Canaries in progress (not terminal and not merely initialized); whether a
+ * phase is one of those. */
 int ui_in_progress(const struct snapshot *s);
+bool ui_in_progress_phase(enum phase p);
+/* Whether canary c is in progress and not paused: it moves on by itself at
+ * its next check.  Only then does the screen count seconds for it (the
+ * detail's "next check in Ns"); ui_any_running says whether any canary of s
+ * does, and the header clock shows seconds only then (HH:MM otherwise), so
+ * a screen where everything is paused, idle or finished stays still. */
+bool ui_canary_running(const struct snap_canary *c);
+bool ui_any_running(const struct snapshot *s);
 
 #endif

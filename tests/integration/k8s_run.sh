@@ -92,8 +92,25 @@ p1=$!
 at_exit "kill $p1 2>/dev/null; wait $p1 2>/dev/null"
 wait_line "$TMP/run1.out" 'Initialization done! checkout.default' ||
 	fail "no initialization: $(cat "$TMP/run1.out" "$TMP/run1.err")"
-K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
 expect_eq "target scaled to zero at init" "$(K get deploy checkout -o jsonpath='{.spec.replicas}')" "0"
+# (perch watches the target: the new revision is picked up within a second,
+# so the weights are followed from now on, in the background)
+# API trouble during the rollout: 503s and 409s on the route and the
+# Deployments are retried; the rollout goes on.  (PUT only: kubectl set
+# image PATCHes.)
+F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" "$APISERVER_URL/_test/faults"; }
+expect_eq "faults on" "$(F '{"error_5xx":3,"conflict":3,"path":"trafficsplits|deployments","methods":"PUT"}')" 200
+K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
+(
+	deadline=$(( $(date +%s) + 60 ))
+	while kill -0 $p1 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+		K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-canary")].weight}' 2>/dev/null
+		echo
+		sleep 0.2
+	done
+) >"$TMP/weights" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null"
 
 # A second controller: the Lease is held, it may only watch.
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>"$TMP/run2.err"
@@ -103,20 +120,12 @@ expect_match "second controller names the holder" "$(cat "$TMP/run2.err")" 'defa
 holder=$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')
 expect_match "lease holder" "$holder" '^[^ ]+@[^ ]+ pid [0-9]+$'
 
-# API trouble during the rollout: 503s and 409s on the route and the
-# Deployments are retried; the rollout goes on.
-F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" "$APISERVER_URL/_test/faults"; }
-expect_eq "faults on" "$(F '{"error_5xx":3,"conflict":3,"path":"trafficsplits|deployments","methods":"PUT,PATCH"}')" 200
 
 # Weights as kubectl sees them while perch shifts traffic.
-seen=""
-deadline=$(( $(date +%s) + 60 ))
-while kill -0 $p1 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
-	w=$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-canary")].weight}' 2>/dev/null)
-	case " $seen " in *" $w "*) ;; *) seen="$seen $w";; esac
-	sleep 0.2
-done
 wait $p1; rc=$?
+wait $wpid
+seen=" $(sort -un "$TMP/weights" | tr '\n' ' ')"
+
 expect_eq "perch run exit" "$rc" 0
 grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "never Succeeded: $(tail -5 "$TMP/run1.out")"
 grep -Eq '"kind":"check","metric":"error-rate","value":0(\.0*)?,.*"result":"pass"' "$TMP/run1.out" || fail "no passing check: $(grep check "$TMP/run1.out" | tail -2)"

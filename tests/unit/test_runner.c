@@ -63,6 +63,7 @@ struct fake {
 	struct vclock *clock;
 	bool v2;			/* the target is v2 once Initialized is saved */
 	bool stay_v1;			/* ... unless this is set */
+	atomic_bool v2_now;		/* the target is v2 from now on (any thread) */
 	atomic_bool dead;		/* "crashed": every call is ignored */
 	long crash_after;		/* mutating calls before the crash; <0 never */
 	long mutations;
@@ -93,7 +94,7 @@ fake_mutate(struct fake *f)
 static const char *
 fake_rev(struct fake *f)
 {
-	return f->v2 ? "v2" : "v1";
+	return f->v2 || atomic_load(&f->v2_now) ? "v2" : "v1";
 }
 
 static int
@@ -910,6 +911,151 @@ test_runner_nothing_to_roll_out(void **state)
 }
 
 
+/* ---- runner_wake ---------------------------------------------------------
+ * A clock that never moves: only a wake can bring a tick forward. */
+
+static void
+frozen_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadline)
+{
+	struct timespec ts;
+
+	(void)ctx; (void)deadline;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 2000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, mu, &ts);
+}
+
+static const struct clock_ops frozen_ops = { .now_ms = vc_now, .wait = frozen_wait };
+
+static bool
+in_phase(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].phase == *(const enum phase *)arg;
+}
+
+/* An idle canary woken ticks at once and finds the new revision; a
+ * progressing one keeps its schedule (no analysis step runs early). */
+static void
+test_runner_wake(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED, progressing = PHASE_PROGRESSING;
+	struct rig g;
+	struct runner *r;
+	struct snapshot *s;
+	char err[256];
+	int weight, i;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	runner_wake(r, "shop/checkout");	/* before the start: nothing */
+	runner_add(r, fixture_canary("checkout", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	atomic_store(&g.f.v2_now, true);
+	pause_ms(50);
+	s = runner_snapshot(r);
+	assert_int_equal(s->canaries[0].phase, PHASE_INITIALIZED);	/* not before its tick */
+	snapshot_unref(s);
+	runner_wake(r, "shop/nothing");
+	runner_wake(r, "shop/checkout");
+	s = await(r, in_phase, (void *)&progressing);
+	weight = s->canaries[0].weight;
+	snapshot_unref(s);
+	for (i = 0; i < 5; i++) {
+		runner_wake(r, "shop/checkout");
+		pause_ms(10);
+	}
+	s = runner_snapshot(r);
+	assert_int_equal(s->canaries[0].phase, PHASE_PROGRESSING);
+	assert_int_equal(s->canaries[0].weight, weight);
+	snapshot_unref(s);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(journal_count(&g.s, "New revision detected! Scaling up checkout.shop"), 1);
+	assert_int_equal(journal_count(&g.s, "Advance checkout.shop canary weight 20"), 0);
+}
+
+/* runner_post / runner_replace: a new configuration from the next tick
+ * on, then the canary's object deleted: no longer controlled, not counted. */
+static void
+replace_task(struct runner *r, void *arg)
+{
+	struct canary_cfg *cfg = arg;
+
+	if (r == NULL) {		/* never ran */
+		canary_cfg_free(cfg);
+		return;
+	}
+	assert_int_equal(runner_replace(r, "shop/checkout", cfg), ST_OK);
+}
+
+static void
+delete_task(struct runner *r, void *arg)
+{
+	int *ran = arg;
+
+	*ran = r == NULL ? -1 : 1;
+	if (r != NULL) {
+		assert_int_equal(runner_replace(r, "shop/nothing", NULL), ST_NOTFOUND);
+		assert_int_equal(runner_replace(r, "shop/checkout", NULL), ST_OK);
+	}
+}
+
+static bool
+interval_is(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].interval_s == *(int *)arg && s->canaries[0].n_metrics == 1;
+}
+
+static bool
+not_controlled(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control;
+}
+
+static void
+test_runner_replace(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = fixture_canary("checkout", 1);	/* one metric fewer */
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 45, ran = 0, late = 0;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = true;
+	r = runner_new(&g.rc);
+	runner_add(r, fixture_canary("checkout", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	cfg->interval_s = 45;
+	runner_post(r, replace_task, cfg);
+	snapshot_unref(await(r, interval_is, &interval));
+	runner_post(r, delete_task, &ran);
+	snapshot_unref(await(r, not_controlled, NULL));
+	runner_wait(r);			/* nothing left to control: done */
+	runner_stop(r);
+	runner_post(r, delete_task, &late);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(ran, 1);
+	assert_int_equal(late, -1);
+	assert_false(g.s.locked);
+}
+
 static bool
 lost_control(const struct snapshot *s, void *arg)
 {
@@ -1141,6 +1287,8 @@ main(void)
 		cmocka_unit_test(test_runner_lease_lost),
 		cmocka_unit_test(test_runner_webhooks),
 		cmocka_unit_test(test_runner_alerts),
+		cmocka_unit_test(test_runner_wake),
+		cmocka_unit_test(test_runner_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

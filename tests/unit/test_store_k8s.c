@@ -244,11 +244,126 @@ test_read_only_and_corrupt(void **state)
 	k8s_config_free(rocfg);
 }
 
+static void
+event(struct journal_rec *rec, const char *key, int i)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->time_ms = 1000 * (int64_t)i;
+	snprintf(rec->canary, sizeof rec->canary, "%s", key);
+	rec->kind = REC_EVENT;
+	snprintf(rec->type, sizeof rec->type, "Normal");
+	snprintf(rec->reason, sizeof rec->reason, "Synced");
+	snprintf(rec->message, sizeof rec->message, "event %d", i);
+}
+
+static int
+writes(struct fx *f)
+{
+	return apiserver_audit_count(&f->srv, "PUT ") + apiserver_audit_count(&f->srv, "POST ") +
+	    apiserver_audit_count(&f->srv, "PATCH ");
+}
+
+/* The journal in segments: a tick's records in one merge patch, a status
+ * save in one, the history bounded to JOURNAL_SEGS keys, an older perch's
+ * single "journal" key read and folded in, a write that fails (503s, 409s)
+ * kept and written later, and what is queued written at close. */
+static void
+test_journal_batches(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *s = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING };
+	struct journal_rec rec, *tail = xcalloc(300, sizeof *tail);
+	char err[ERRMSG_MAX], k[32];
+	const char *key = "default/batched";
+	struct k8s_err e;
+	json_t *cm, *patch;
+	int w, i, segs;
+	size_t n;
+
+	/* An older perch's journal: one key, a plain array. */
+	assert_int_equal(store_k8s_ops.save(s, key, &st, err), ST_OK);
+	patch = json_pack("{s:{s:s}}", "data", "journal",
+	    "[{\"time\":\"1970-01-01T00:00:00Z\",\"canary\":\"default/batched\",\"type\":\"Normal\","
+	    "\"reason\":\"Synced\",\"message\":\"legacy\",\"phase\":\"Progressing\",\"weight\":0,"
+	    "\"failedChecks\":0,\"iteration\":0}]");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "default", "perch-batched",
+	    K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	n = store_k8s_ops.tail(s, key, tail, 10);
+	assert_int_equal(n, 1);
+	assert_string_equal(tail[0].message, "legacy");
+
+	/* One status save: one request. */
+	w = writes(f);
+	assert_int_equal(store_k8s_ops.save(s, key, &st, err), ST_OK);
+	assert_int_equal(writes(f), w + 1);
+	assert_int_equal(apiserver_audit_count(&f->srv, "GET /api/v1/namespaces/default/configmaps/perch-batched "), 1);
+
+	/* A tick's records: one write. */
+	w = writes(f);
+	for (i = 0; i < 8; i++) {
+		event(&rec, key, i);
+		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	}
+	n = store_k8s_ops.tail(s, key, tail, 300);
+	assert_int_equal(writes(f), w + 1);
+	assert_int_equal(n, 9);
+	assert_string_equal(tail[0].message, "legacy");
+	assert_string_equal(tail[8].message, "event 7");
+
+	/* Many more, in batches: bounded, the newest kept. */
+	store_k8s_set_journal_max(s, 20);
+	for (i = 8; i < 100; i++) {
+		event(&rec, key, i);
+		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		if (i % 7 == 0)
+			store_k8s_ops.tail(s, key, tail, 1);
+	}
+	n = store_k8s_ops.tail(s, key, tail, 300);
+	assert_int_equal(n, 20);
+	assert_string_equal(tail[0].message, "event 80");
+	assert_string_equal(tail[19].message, "event 99");
+	assert_int_equal(k8s_get(f->c, K8S_RES(CONFIGMAPS), "default", "perch-batched", &cm, &e), ST_OK);
+	assert_null(json_object_get(json_object_get(cm, "data"), "journal"));	/* folded in */
+	for (i = 0, segs = 0; i < 8; i++) {
+		snprintf(k, sizeof k, "journal.%d", i);
+		segs += json_object_get(json_object_get(cm, "data"), k) != NULL;
+	}
+	assert_int_equal(segs, 5);
+	assert_non_null(json_object_get(json_object_get(cm, "data"), "status"));
+	json_decref(cm);
+
+	/* The API server fails the writes for a while: kept, written later. */
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":6,\"conflict\":2,\"path\":\"perch-batched\",\"methods\":\"PATCH\"}"), 200);
+	event(&rec, key, 100);
+	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	n = store_k8s_ops.tail(s, key, tail, 300);
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":0,\"conflict\":0,\"path\":\"\"}"), 200);
+	for (i = 0; i < 50 && (n == 0 || strcmp(tail[n - 1].message, "event 100") != 0); i++) {
+		usleep(100000);
+		n = store_k8s_ops.tail(s, key, tail, 300);
+	}
+	assert_string_equal(tail[n - 1].message, "event 100");
+	assert_string_equal(tail[n - 2].message, "event 99");
+
+	/* Queued at close: written before it returns. */
+	event(&rec, key, 101);
+	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	store_k8s_close(s);
+	s = store_k8s_open(f->c, true, 0);
+	n = store_k8s_ops.tail(s, key, tail, 300);
+	assert_string_equal(tail[n - 1].message, "event 101");
+	store_k8s_close(s);
+	free(tail);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_spec_journal),
+		cmocka_unit_test(test_journal_batches),
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_read_only_and_corrupt),
 	};

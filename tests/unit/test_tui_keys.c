@@ -211,6 +211,54 @@ test_event_scroll(void **state)
 	snapshot_unref(s);
 }
 
+/* Which canaries count as running (seconds on the clock, a countdown in
+ * the detail): in progress and not paused; and the snapshot as a whole. */
+static void
+test_running(void **state)
+{
+	static const struct {
+		enum phase phase;
+		bool paused;
+		bool running;
+	} cases[] = {
+		{ PHASE_PROGRESSING, false, true },
+		{ PHASE_PROGRESSING, true, false },
+		{ PHASE_WAITING, false, true },
+		{ PHASE_WAITING_PROMOTION, false, true },
+		{ PHASE_WAITING_PROMOTION, true, false },
+		{ PHASE_PROMOTING, false, true },
+		{ PHASE_FINALISING, false, true },
+		{ PHASE_INITIALIZING, false, false },
+		{ PHASE_INITIALIZED, false, false },
+		{ PHASE_SUCCEEDED, false, false },
+		{ PHASE_FAILED, false, false },
+	};
+	struct snapshot *s = snapfix_new();
+	size_t i, k;
+
+	(void)state;
+	assert_false(ui_canary_running(NULL));
+	assert_false(ui_any_running(NULL));
+	assert_true(ui_any_running(s));
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct snap_canary *c = &s->canaries[0];
+
+		c->phase = cases[i].phase;
+		c->paused = cases[i].paused;
+		if (ui_canary_running(c) != cases[i].running)
+			fail_msg("case %zu: phase %s paused %d", i, phase_name(c->phase), c->paused);
+	}
+	/* the snapshot runs while any canary runs, and stops with the last */
+	for (k = 0; k < s->n_canaries; k++)
+		if (ui_in_progress_phase(s->canaries[k].phase))
+			s->canaries[k].paused = true;
+	assert_false(ui_any_running(s));
+	s->canaries[s->n_canaries - 1].phase = PHASE_PROMOTING;
+	s->canaries[s->n_canaries - 1].paused = false;
+	assert_true(ui_any_running(s));
+	snapshot_unref(s);
+}
+
 int
 main(void)
 {
@@ -219,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_every_action_has_a_key),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_event_scroll),
+		cmocka_unit_test(test_running),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

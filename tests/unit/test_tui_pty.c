@@ -4,7 +4,8 @@
  * the terminal and sends signals, and reads what reaches the terminal.
  * Checks: the first frame arrives; r + y sends exactly one rollback; the
  * read-only loop refuses r and sends nothing; a resize is redrawn (and a
- * too-small terminal says so); an idle screen writes little; q asks first
+ * too-small terminal says so); an idle screen writes little, and one where
+ * everything is paused nothing at all; q asks first
  * and SIGHUP ends it; the alternate screen is left on every way out; colour
  * follows the terminal (256, 8), the theme and NO_COLOR, and bold stays.
  */
@@ -29,6 +30,7 @@
 
 #include "helper_snapfix.h"
 #include "tui/source.h"
+#include "tui/ui.h"
 #include "util/buf.h"
 
 struct child {
@@ -45,6 +47,7 @@ static int cmd_wr = -1;
 static const char *child_term = "xterm-256color";
 static const char *child_theme = "default";
 static const char *child_no_color;
+static bool child_paused;	/* every canary in progress paused */
 
 static struct snapshot *
 fake_snapshot(void *ctx)
@@ -93,6 +96,9 @@ start(struct child *c, bool read_only, int rows, int cols)
 		setenv("LC_ALL", "C.UTF-8", 1);
 		setenv("USER", "tester", 1);
 		fixture = snapfix_new();
+		for (size_t i = 0; child_paused && i < fixture->n_canaries; i++)
+			if (ui_in_progress_phase(fixture->canaries[i].phase))
+				fixture->canaries[i].paused = true;
 		t = tui_new(&cfg);
 		st = tui_run_source(t, &src, NULL);
 		tui_free(t);
@@ -288,6 +294,29 @@ test_resize_and_idle(void **state)
 	assert_int_equal(finish(&c), 0);
 }
 
+/* Everything paused: the clock shows HH:MM and nothing ticks, so once the
+ * first frame is out the terminal gets not one byte more. */
+static void
+test_all_paused_is_still(void **state)
+{
+	struct child c;
+	size_t idle;
+
+	(void)state;
+	child_paused = true;
+	start(&c, false, 24, 80);
+	child_paused = false;
+	assert_true(wait_for(&c, 0, "checkout", 3000));
+	assert_true(wait_for(&c, 0, "14:02", 1000));
+	pump(&c, 300);
+	idle = pump(&c, 2500);
+	if (idle != 0)
+		fail_msg("a paused screen wrote %zu bytes in 2.5 s", idle);
+	assert_null(memmem(buf_str(&c.out), c.out.len, "14:02:3", 7));	/* no seconds */
+	kill(c.pid, SIGTERM);
+	assert_int_equal(finish(&c), 0);
+}
+
 /* Colour in the output: 256-colour SGR, basic SGR, bold. */
 static void
 colours_seen(const struct buf *b, bool *c256, bool *c8, bool *bold)
@@ -365,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_control_rollback_and_quit),
 		cmocka_unit_test(test_read_only_refuses),
 		cmocka_unit_test(test_resize_and_idle),
+		cmocka_unit_test(test_all_paused_is_still),
 		cmocka_unit_test(test_colours),
 	};
 

@@ -29,6 +29,7 @@ struct golden {
 	bool read_only;
 	const char *keys;	/* typed before rendering */
 	bool filter_edit;	/* leave the filter being edited */
+	void (*prep)(struct snapshot *s);	/* changes the fixture first, or NULL */
 };
 
 /* Renders one screen and returns its text, one line per row, trailing
@@ -106,12 +107,48 @@ slurp(const char *path)
 	return buf_take(&b);
 }
 
+/* Every canary in progress paused: the clock shows HH:MM, the detail
+ * "PAUSED" instead of a countdown. */
+static void
+pause_all(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_canaries; i++)
+		if (ui_in_progress_phase(s->canaries[i].phase))
+			s->canaries[i].paused = true;
+}
+
+/* Nothing in progress: the first canary idle (waiting for a new
+ * revision), every other one finished. */
+static void
+all_idle(struct snapshot *s)
+{
+	size_t i;
+
+	s->canaries[0].phase = PHASE_INITIALIZED;
+	s->canaries[0].weight = 0;
+	s->canaries[0].step = 0;
+	for (i = 1; i < s->n_canaries; i++) {
+		struct snap_canary *c = &s->canaries[i];
+
+		if (!phase_is_terminal(c->phase)) {
+			c->phase = PHASE_SUCCEEDED;
+			c->gate = GATE_NONE;
+			c->held = c->paused = false;
+			c->reason[0] = '\0';
+		}
+	}
+}
+
 static void
 check_golden(const struct golden *g)
 {
 	struct snapshot *s = snapfix_new();
 	char path[256], *got, *want;
 
+	if (g->prep != NULL)
+		g->prep(s);
 	got = render_text(g, s);
 	snprintf(path, sizeof path, "tests/data/screens/%s.screen", g->name);
 	if (getenv("UPDATE_GOLDEN") != NULL) {
@@ -132,31 +169,34 @@ check_golden(const struct golden *g)
 }
 
 static const struct golden goldens[] = {
-	{ "overview-80x24",        80, 24, true, false, "", false },
-	{ "overview-120x40",      120, 40, true, false, "", false },
-	{ "overview-sel3-80x24",   80, 24, true, false, "jj", false },
-	{ "detail-80x24",          80, 24, true, false, "\n", false },
-	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false },
-	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false },
-	{ "detail-held-120x40",   120, 40, true, false, "jjj\n", false },
-	{ "split-events-scrolled-120x40", 120, 40, true, false, "JJ", false },
-	{ "help-80x24",            80, 24, true, false, "?", false },
-	{ "help-120x40",          120, 40, true, false, "?", false },
-	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false },
-	{ "confirm-rollback-120x40", 120, 40, true, false, "r", false },
-	{ "confirm-approve-80x24", 80, 24, true, false, "ja", false },
-	{ "confirm-quit-80x24",    80, 24, true, false, "q", false },
-	{ "too-small-79x24",       79, 24, true, false, "", false },
-	{ "too-small-100x20",     100, 20, true, false, "", false },
-	{ "readonly-80x24",        80, 24, true, true, "r", false },
-	{ "readonly-120x40",      120, 40, true, true, "j", false },
-	{ "readonly-help-80x24",   80, 24, true, true, "?", false },
-	{ "filter-edit-80x24",     80, 24, true, false, "/ca", true },
-	{ "filter-kept-120x40",   120, 40, true, false, "/ar\n", false },
-	{ "ascii-overview-80x24",  80, 24, false, false, "", false },
-	{ "ascii-overview-120x40", 120, 40, false, false, "", false },
-	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false },
-	{ "ascii-detail-failed-80x24", 80, 24, false, false, "jj\n", false },
+	{ "overview-80x24",        80, 24, true, false, "", false, NULL },
+	{ "overview-120x40",      120, 40, true, false, "", false, NULL },
+	{ "overview-sel3-80x24",   80, 24, true, false, "jj", false, NULL },
+	{ "detail-80x24",          80, 24, true, false, "\n", false, NULL },
+	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false, NULL },
+	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false, NULL },
+	{ "detail-held-120x40",   120, 40, true, false, "jjj\n", false, NULL },
+	{ "split-events-scrolled-120x40", 120, 40, true, false, "JJ", false, NULL },
+	{ "help-80x24",            80, 24, true, false, "?", false, NULL },
+	{ "help-120x40",          120, 40, true, false, "?", false, NULL },
+	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false, NULL },
+	{ "confirm-rollback-120x40", 120, 40, true, false, "r", false, NULL },
+	{ "confirm-approve-80x24", 80, 24, true, false, "ja", false, NULL },
+	{ "confirm-quit-80x24",    80, 24, true, false, "q", false, NULL },
+	{ "too-small-79x24",       79, 24, true, false, "", false, NULL },
+	{ "too-small-100x20",     100, 20, true, false, "", false, NULL },
+	{ "readonly-80x24",        80, 24, true, true, "r", false, NULL },
+	{ "readonly-120x40",      120, 40, true, true, "j", false, NULL },
+	{ "readonly-help-80x24",   80, 24, true, true, "?", false, NULL },
+	{ "filter-edit-80x24",     80, 24, true, false, "/ca", true, NULL },
+	{ "filter-kept-120x40",   120, 40, true, false, "/ar\n", false, NULL },
+	{ "ascii-overview-80x24",  80, 24, false, false, "", false, NULL },
+	{ "ascii-overview-120x40", 120, 40, false, false, "", false, NULL },
+	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false, NULL },
+	{ "ascii-detail-failed-80x24", 80, 24, false, false, "jj\n", false, NULL },
+	{ "all-paused-120x40",    120, 40, true, false, "", false, pause_all },
+	{ "all-paused-detail-80x24", 80, 24, true, false, "\n", false, pause_all },
+	{ "idle-detail-80x24",     80, 24, true, false, "\n", false, all_idle },
 };
 
 static void

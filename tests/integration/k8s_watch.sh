@@ -1,0 +1,134 @@
+# k8s_watch.sh — perch follows the cluster through watches, not polling:
+# with a 30 s interval, a `kubectl set image` on the target is noticed
+# within about a second (the Progressing event), and an idle canary costs
+# the API server no Deployment request; `perch watch` on the cluster follows
+# the controller's writes to its ConfigMap at once while sending nothing but
+# get, list and watch requests, and no ConfigMap read between writes.
+# Without -f, a changed Canary object is picked up and a deleted one let go.
+# `perch run --state-dir` writes clock.json for watchers (speed from
+# PERCH_TIME_SCALE).
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib_k8s.bash"
+need kubectl openssl tmux python3
+
+start_apiserver w --tls-dir "$TMP/tls" --ready-delay 0
+export KUBECONFIG="$TMP/w.kubeconfig"
+K() { kubectl --request-timeout=10s "$@"; }
+audit="$TMP/w.audit"
+
+cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: default, labels: {app: cart}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers: [{name: cart, image: "cart:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: default}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 80}]
+YAML
+cat >"$TMP/canary.yaml" <<'YAML'
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: cart}
+spec:
+  provider: kubernetes
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
+  service: {port: 80}
+  analysis: {interval: 30s, threshold: 2, iterations: 3}
+YAML
+K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
+
+# --state-dir: the clock for watchers, at the engine's speed.
+PERCH_TIME_SCALE=7 "$PERCH_BIN" run --headless --state-dir "$TMP/sd" -f "$TMP/canary.yaml" \
+	>"$TMP/sd.out" 2>"$TMP/sd.err" &
+sdp=$!
+at_exit "kill $sdp 2>/dev/null; wait $sdp 2>/dev/null"
+wait_for test -s "$TMP/sd/clock.json" || fail "no clock.json: $(cat "$TMP/sd.err")"
+expect_match "clock.json" "$(cat "$TMP/sd/clock.json")" '"kind":"clock".*"speed":7(\.0)?[,}]'
+kill $sdp 2>/dev/null; wait $sdp 2>/dev/null
+
+# The controller, state on the cluster, a 30 s interval.
+"$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run.out" 2>"$TMP/run.err" &
+rp=$!
+at_exit "kill $rp 2>/dev/null; wait $rp 2>/dev/null"
+WAIT_SECS=15 wait_for grep -q 'Initialization done! cart.default' "$TMP/run.out" ||
+	fail "no initialization: $(cat "$TMP/run.out" "$TMP/run.err")"
+
+# The watcher, with the read-only identity.
+sock="perch-k8s-watch-$$"
+at_exit "tmux -L $sock kill-server 2>/dev/null"
+tmux -L "$sock" new-session -d -x 120 -y 30 \
+	"TERM=xterm-256color '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default; sleep 5"
+WAIT_SECS=10 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Initialized" ||
+	fail "perch watch did not show the canary: $(tmux -L "$sock" capture-pane -p)"
+
+# Idle for 2 s: neither the controller nor the watcher reads a Deployment
+# or a ConfigMap (the watches' caches answer).
+sleep 0.5
+n0=$(wc -l <"$audit")
+sleep 2
+idle=$(tail -n +"$((n0 + 1))" "$audit")
+reads=$(printf '%s\n' "$idle" | grep -E '^GET /api(s/apps)?/v1/namespaces/default/(deployments|configmaps)/' || true)
+[ -z "$reads" ] || fail "reads while idle: $reads"
+
+# A new image: the Progressing event within 2 s, not at the next interval.
+t0=$(date +%s%N)
+K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
+WAIT_SECS=5 wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/run.out" ||
+	fail "new revision not noticed: $(tail -3 "$TMP/run.out")"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -le 2000 ] || fail "new revision noticed after $ms ms"
+echo "new revision noticed after $ms ms"
+# The watcher shows it as soon as the controller has written it.
+WAIT_SECS=3 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Progressing" ||
+	fail "perch watch did not follow: $(tmux -L "$sock" capture-pane -p)"
+
+tmux -L "$sock" send-keys q
+sleep 0.3
+tmux -L "$sock" send-keys y
+tmux -L "$sock" kill-server 2>/dev/null
+kill $rp; wait $rp 2>/dev/null
+
+# perch watch: get, list and watch only, its ConfigMaps watched.
+ro=$(grep ' ro [0-9]*$' "$audit")
+[ -n "$ro" ] || fail "perch watch sent no request"
+bad=$(printf '%s\n' "$ro" | grep -v '^GET ' || true)
+[ -z "$bad" ] || fail "perch watch sent more than get/list/watch: $bad"
+printf '%s\n' "$ro" | grep -q '^GET /api/v1/namespaces/default/configmaps?.*watch=1' ||
+	fail "perch watch did not watch the ConfigMaps: $ro"
+rw=$(grep ' rw [0-9]*$' "$audit")
+printf '%s\n' "$rw" | grep -q '^GET /apis/apps/v1/namespaces/default/deployments?.*watch=1' ||
+	fail "perch run did not watch the Deployments"
+echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '%s\n' "$ro" | wc -l)"
+
+# Without -f the Canary objects of the namespace are watched: a changed one
+# is used from its next tick on (its spec saved for watchers), a deleted one
+# is let go (its Lease released) and the headless run ends.
+sed 's/cart/shop/g' "$TMP/app.yaml" | K apply -f - >/dev/null || fail "kubectl apply shop"
+sed 's/cart/shop/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply canary"
+"$PERCH_BIN" run --headless -n default >"$TMP/obj.out" 2>"$TMP/obj.err" &
+op=$!
+at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
+WAIT_SECS=15 wait_for grep -q 'Initialization done! shop.default' "$TMP/obj.out" ||
+	fail "no initialization: $(cat "$TMP/obj.out" "$TMP/obj.err")"
+K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||
+	fail "kubectl patch canary"
+WAIT_SECS=3 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
+	fail "the changed Canary was not picked up: $(K get configmap perch-shop -o jsonpath='{.data.spec}')"
+K delete canary shop >/dev/null || fail "kubectl delete canary"
+WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
+wait $op
+expect_eq "exit after the Canary was deleted" "$?" 0
+grep -q 'controlled by' "$TMP/obj.err" && fail "a deleted Canary reported as held: $(cat "$TMP/obj.err")"
+grep -q 'the Canary was deleted' "$TMP/obj.err" || fail "the deletion was not said: $(cat "$TMP/obj.err")"
+expect_eq "lease released" "$(K get lease perch-shop -o jsonpath='{.spec.holderIdentity}')" ""
+exit 0
