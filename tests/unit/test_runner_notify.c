@@ -245,6 +245,17 @@ add_alert(struct canary_cfg *c, const char *name, const char *provider)
 	c->n_alerts++;
 }
 
+static struct canary_cfg *
+notify_canary(void)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 0);
+
+	fixture_add_hook(c, "events", HOOK_EVENT);
+	add_alert(c, "chat", "slow");
+	add_alert(c, "pager", "down");
+	return c;
+}
+
 static struct runner *
 start(struct world *w, struct perch_clock *clk, unsigned confirm)
 {
@@ -258,15 +269,11 @@ start(struct world *w, struct perch_clock *clk, unsigned confirm)
 		.actor = "ci@runner", .context = "TEST", .stop_when_done = true,
 		.confirm = confirm,
 	};
-	struct canary_cfg *c = fixture_canary("checkout", 0);
 	struct runner *r;
 	char err[256];
 
-	fixture_add_hook(c, "events", HOOK_EVENT);
-	add_alert(c, "chat", "slow");
-	add_alert(c, "pager", "down");
 	r = runner_new(&rc);
-	runner_add(r, c);
+	runner_add(r, notify_canary());
 	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
 	return r;
 }
@@ -447,12 +454,82 @@ test_notify_drained_at_stop(void **state)
 	world_fini(&w);
 }
 
+/* A runner_post task: the canary gets a new configuration while the
+ * notifier is sending an alert of the old one. */
+struct replacing {
+	struct canary_cfg *cfg;
+	bool done;
+	size_t journal_at;		/* events published before the replacement */
+	struct world *w;
+};
+
+static void
+replace_task(struct runner *r, void *arg)
+{
+	struct replacing *rp = arg;
+
+	if (r == NULL) {
+		canary_cfg_free(rp->cfg);
+		return;
+	}
+	pthread_mutex_lock(&rp->w->mu);
+	rp->journal_at = rp->w->n_journal;
+	pthread_mutex_unlock(&rp->w->mu);
+	assert_int_equal(runner_replace(r, "shop/checkout", rp->cfg), ST_OK);
+	pthread_mutex_lock(&rp->w->mu);
+	rp->done = true;
+	pthread_cond_broadcast(&rp->w->cond);
+	pthread_mutex_unlock(&rp->w->mu);
+}
+
+/* Replaced while one of its alerts hangs: the old configuration lives on
+ * until that call returns (ASan and valgrind watch), what was queued for it
+ * is dropped, and what comes after goes out as usual. */
+static void
+test_notify_replaced_while_sending(void **state)
+{
+	struct perch_clock *clk = clock_new(CLOCK_KIND_SCALED, 1000000, 1000.0);
+	struct replacing rp = { .cfg = notify_canary() };
+	struct world w;
+	struct runner *r;
+	size_t i;
+
+	(void)state;
+	world_init(&w);
+	rp.w = &w;
+	r = start(&w, clk, CONFIRM_PROMOTION);
+	await_blocking(&w);
+	await_canary(r, PHASE_WAITING_PROMOTION);
+	runner_post(r, replace_task, &rp);
+	pthread_mutex_lock(&w.mu);
+	while (!rp.done)
+		pthread_cond_wait(&w.cond, &w.mu);
+	assert_true(w.blocking);		/* the replacement did not wait */
+	pthread_mutex_unlock(&w.mu);
+	send(r, CMD_PAUSE);
+	await_canary(r, -1);
+	release(&w);
+	runner_stop(r);
+	runner_free(r);
+	/* Those queued behind the hung alert for the old configuration were
+	 * dropped; the pause, after the replacement, was delivered. */
+	assert_true(rp.journal_at > 0);
+	assert_true(w.n_emitted < w.n_journal);
+	assert_int_equal(w.n_hooked, w.n_emitted);
+	for (i = 0; i < w.n_emitted; i++)
+		assert_string_equal(w.emitted[i], w.hooked[i]);
+	assert_true(count_prefix(w.emitted, w.n_emitted, "Paused by tester@host") == 1);
+	clock_free(clk);
+	world_fini(&w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_hung_alert_does_not_delay_commands),
 		cmocka_unit_test(test_notify_drained_at_stop),
+		cmocka_unit_test(test_notify_replaced_while_sending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
