@@ -872,17 +872,18 @@ notifier_main(void *arg)
 		n = r->notes[r->note_head];
 		r->note_head = (r->note_head + 1) % r->note_cap;
 		r->note_n--;
-		if (n.gen != n.c->gen)
-			continue;	/* meant for a configuration replaced since */
-		r->nbusy = true;
-		r->nsending = n.cfg;
-		pthread_mutex_unlock(&r->mu);
-		note_send(r, &n, &failed);
-		pthread_mutex_lock(&r->mu);
-		r->nbusy = false;
-		r->nsending = NULL;
-		free_retired(r);
-		if (r->note_n == 0)
+		/* A note of a configuration replaced since is dropped. */
+		if (n.gen == n.c->gen) {
+			r->nbusy = true;
+			r->nsending = n.cfg;
+			pthread_mutex_unlock(&r->mu);
+			note_send(r, &n, &failed);
+			pthread_mutex_lock(&r->mu);
+			r->nbusy = false;
+			r->nsending = NULL;
+			free_retired(r);
+		}
+		if (r->note_n == 0)	/* the runner may wait for this */
 			pthread_cond_broadcast(&r->cond);
 	}
 	pthread_mutex_unlock(&r->mu);

@@ -108,10 +108,12 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
 /* From a posted task only (the engine thread): the canary "ns/name" gets a
  * new configuration cfg (owned), used from its next tick on (its schedule
  * stays; metric and hook history start over; the spec is saved for
- * watchers).  cfg NULL: the canary's object is gone: it is held where it
- * is, its control released, it no longer ticks and no longer counts in
- * runner_outcome.  ST_OK, or ST_NOTFOUND when the canary is unknown or not
- * controlled by this runner (cfg is freed). */
+ * watchers; notifications still queued for the old configuration, and the
+ * answers of those being sent, are dropped).  cfg NULL: the canary's
+ * object is gone: it is held where it is, its control released, it no
+ * longer ticks and no longer counts in runner_outcome.  ST_OK, or
+ * ST_NOTFOUND when the canary is unknown or not controlled by this runner
+ * (cfg is freed). */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
