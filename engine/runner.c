@@ -56,7 +56,7 @@
  * about every OBSERVE_MS of clock time.  Canaries whose control lock is
  * held by someone else are refreshed the same way in control mode.
  *
- * Control: each canary's lock is taken at start (a corrupt status refuses
+ * Control: each canary's lock is taken at start or by runner_adopt (a corrupt status refuses
  * control of that canary, naming the file in its snapshot reason and the
  * log, while the others run; when every canary is corrupt, e.g. the only
  * one, the start itself is refused), renewed about every RENEW_MS of clock time
@@ -1568,7 +1568,7 @@ runner_wake(struct runner *r, const char *canary)
 	struct rcan *c;
 
 	pthread_mutex_lock(&r->mu);
-	/* The index only changes before runner_start. */
+	/* The index changes under mu (runner_adopt). */
 	if (r->started && !r->finished && (c = find(r, canary)) != NULL) {
 		c->wake = true;
 		r->wake_pending = true;
@@ -1862,6 +1862,75 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	return ST_OK;
 }
 
+/* History depth of a canary when there are n of them (HIST_BUDGET). */
+static void
+hist_depth(struct rcan *c, size_t n)
+{
+	size_t ev = HIST_BUDGET / n, pts = HIST_BUDGET / n;
+
+	c->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
+	c->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
+}
+
+/* Schedules the first tick of a controlled canary: at its saved deadline
+ * when that is within one interval, else now.  Caller holds mu (or the
+ * engine is not running yet). */
+static void
+first_tick(struct runner *r, struct rcan *c, int64_t now)
+{
+	int64_t due = c->st.next_tick_ms;
+
+	if (due < now || due > now + interval_ms(c->cfg))
+		due = now;
+	schedule(r, c, due);
+}
+
+/* runner_adopt: a canary joins the running engine, set up as runner_start
+ * sets up each one (take_control, first_tick) before anyone else can see
+ * it; then, under mu, it enters the table, the index and the heap that
+ * runner_wake, runner_outcome and the snapshots read. */
+int
+runner_adopt(struct runner *r, struct canary_cfg *cfg)
+{
+	char key[128], err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = now_ms(r);
+	struct rcan *c;
+	int rc;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns ? cfg->ns : "", cfg->name ? cfg->name : "");
+	if (r->cfg.observer || find(r, key) != NULL) {
+		canary_cfg_free(cfg);
+		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
+	}
+	c = rcan_new(cfg, key);
+	hist_depth(c, r->n + 1);
+	rc = take_control(r, c, now, err, sizeof err);
+	if (rc != ST_OK && rc != ST_CORRUPT) {
+		log_error("%s", err);
+		rcan_free(c);
+		return rc;
+	}
+	if (rc == ST_CORRUPT) {		/* shown with the reason, never acted on */
+		log_error("%s", err);
+		sanitize(c->err, sizeof c->err, err, strlen(err));
+		snprintf(msg, sizeof msg, "%s", err);
+	} else if (!c->control) {
+		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
+		    c->holder);
+	} else {
+		snprintf(msg, sizeof msg, "%.127s: new Canary taken under control", key);
+	}
+	pthread_mutex_lock(&r->mu);
+	add_canary(r, c);
+	if (c->control)
+		first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return rc;
+}
+
 static void
 release_all(struct runner *r)
 {
@@ -1890,16 +1959,11 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
 	r->observing = r->cfg.observer;
-	for (i = 0; i < r->n; i++) {
-		size_t ev = HIST_BUDGET / r->n, pts = HIST_BUDGET / r->n;
-
-		r->cs[i]->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
-		r->cs[i]->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
-	}
+	for (i = 0; i < r->n; i++)
+		hist_depth(r->cs[i], r->n);
 	for (i = 0; i < r->n && !r->cfg.observer; i++) {
 		struct rcan *c = r->cs[i];
 		char cerr[ERRMSG_MAX + 160] = "";
-		int64_t due;
 
 		rc = take_control(r, c, now, cerr, sizeof cerr);
 		if (rc == ST_CORRUPT && ++corrupt < r->n) {
@@ -1918,12 +1982,8 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			release_all(r);
 			return rc;
 		}
-		if (!c->control)
-			continue;
-		due = c->st.next_tick_ms;
-		if (due < now || due > now + interval_ms(c->cfg))
-			due = now;
-		schedule(r, c, due);
+		if (c->control)
+			first_tick(r, c, now);
 	}
 	for (i = 0; i < r->n && r->cfg.observer; i++) {
 		r->cs[i]->control = false;

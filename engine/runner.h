@@ -4,7 +4,8 @@
  * provider interfaces, saves status, publishes snapshots.
  *
  * Threads: runner_new/add/start/stop/free from one controlling thread (the
- * UI or main thread); runner_command and runner_snapshot from any thread.
+ * UI or main thread); runner_command and runner_snapshot from any thread;
+ * runner_replace and runner_adopt from tasks given to runner_post.
  * The runner calls notify() from its own thread after each publish (the UI
  * writes one byte to its wake pipe there) and sink() for each event and
  * check result (headless JSON lines).  No lock of the runner is held during
@@ -109,6 +110,18 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * runner_outcome.  ST_OK, or ST_NOTFOUND when the canary is unknown or not
  * controlled by this runner (cfg is freed). */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
+/* From a posted task only (the engine thread): a canary whose object was
+ * created while the runner runs joins it (cfg owned), set up as
+ * runner_start sets up each canary: its saved status loaded, its control
+ * taken (held by another controller: shown read-only naming the holder, as
+ * at start; a corrupt saved status: shown with the reason, never acted
+ * on), its first tick scheduled; from then on it is woken by runner_wake,
+ * shown in snapshots (their canary count grows) and counted by
+ * runner_outcome.  ST_OK; ST_LOCKED is not returned (held elsewhere is
+ * ST_OK, read-only); ST_CORRUPT (added, refused); ST_CONFLICT when the key
+ * is known already, ST_REFUSED in observer mode, or the store's error when
+ * control cannot be taken (logged): cfg is freed and nothing is added. */
+int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */
