@@ -543,7 +543,13 @@ apply_change(struct runner *r, void *arg)
 		pthread_mutex_unlock(&wk->mu);
 		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
 			log_warn("run: cannot watch the deployments of %s", cfg->ns);
-		runner_replace(r, ch->key, cfg);
+		if (runner_replace(r, ch->key, cfg) == ST_OK) {
+			pthread_mutex_lock(&wk->mu);	/* created again: counted again */
+			for (i = 0; i < wk->n; i++)
+				if (strcmp(wk->t[i].key, ch->key) == 0)
+					wk->t[i].deleted = false;
+			pthread_mutex_unlock(&wk->mu);
+		}
 	}
 	json_decref(ch->obj);
 	free(ch);

@@ -1616,6 +1616,75 @@ remove_canary(struct runner *r, struct rcan *c)
 	set_status_msg(r, msg);
 }
 
+static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err,
+    size_t errsz);
+static void first_tick(struct runner *r, struct rcan *c, int64_t now);
+
+/* The pending hooks and alerts of c were for its old configuration. */
+static void
+notes_stale(struct runner *r, const struct rcan *c)
+{
+	size_t i;
+
+	for (i = 0; i < r->note_n; i++)
+		if (r->notes[(r->note_head + i) % r->note_cap].c == c)
+			r->notes[(r->note_head + i) % r->note_cap].stale = true;
+}
+
+/* A deleted canary's object is back (deleted and created again): taken
+ * under control again as runner_adopt takes a new one (its lease, its saved
+ * status), its event history kept.  The new state is built aside and
+ * swapped in under mu, so snapshots never see it half made. */
+static int
+revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
+{
+	struct rcan *t = rcan_new(cfg, c->key), old;
+	char err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = now_ms(r);
+	size_t i;
+	int rc;
+
+	t->max_ev = c->max_ev;
+	t->max_pts = c->max_pts;
+	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
+		log_error("%s", err);
+		set_status_msg(r, err);
+		rcan_free(t);
+		return rc;
+	}
+	notes_stale(r, c);
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	*c = *t;
+	c->ev = old.ev;			/* the history goes on */
+	c->ev_n = old.ev_n;
+	c->ev_head = old.ev_head;
+	c->ev_cap = old.ev_cap;
+	if (c->control)
+		first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old.cfg->n_metrics; i++)
+		free(old.pts[i].p);
+	free(old.pts);
+	free(old.hooks);
+	if (old.resume != NULL) {
+		obs_fini(old.resume);
+		free(old.resume);
+	}
+	canary_cfg_free(old.cfg);
+	free(t);
+	if (c->control)
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again; taken under "
+		    "control", c->key);
+	else
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
+		    "%.95s; read-only", c->key, c->holder);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return ST_OK;
+}
+
 int
 runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 {
@@ -1623,6 +1692,8 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	char msg[200], err[ERRMSG_MAX];
 	size_t i;
 
+	if (c != NULL && c->removed && cfg != NULL && !r->cfg.observer)
+		return revive_canary(r, c, cfg);
 	if (c == NULL || !c->control || c->readonly || c->corrupt || r->cfg.observer) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;
@@ -1631,9 +1702,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		remove_canary(r, c);
 		return ST_OK;
 	}
-	for (i = 0; i < r->note_n; i++)	/* hooks and alerts of the old one */
-		if (r->notes[(r->note_head + i) % r->note_cap].c == c)
-			r->notes[(r->note_head + i) % r->note_cap].stale = true;
+	notes_stale(r, c);		/* hooks and alerts of the old one */
 	pthread_mutex_lock(&r->mu);
 	old = *c;
 	c->cfg = cfg;

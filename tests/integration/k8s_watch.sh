@@ -114,7 +114,8 @@ echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '
 # Without -f the Canary objects of the namespace are watched: a new one is
 # adopted (initialized: its primary Deployment created), a changed one is
 # used from its next tick on (its spec saved for watchers), a deleted one is
-# let go (its Lease released) and, both deleted, the headless run ends.
+# let go (its Lease released), one created again is taken back and, both
+# deleted, the headless run ends.
 sed 's/cart/shop/g' "$TMP/app.yaml" | K apply -f - >/dev/null || fail "kubectl apply shop"
 sed 's/cart/shop/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply canary"
 "$PERCH_BIN" run --headless -n default >"$TMP/obj.out" 2>"$TMP/obj.err" &
@@ -136,6 +137,14 @@ K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >
 	fail "kubectl patch canary"
 WAIT_SECS=3 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
 	fail "the changed Canary was not picked up: $(K get configmap perch-shop -o jsonpath='{.data.spec}')"
+# Deleted and created again (kubectl delete -f && kubectl apply -f): let go,
+# then taken back with its lease.
+K delete canary bag >/dev/null || fail "kubectl delete canary bag"
+WAIT_SECS=3 wait_for sh -c "[ -z \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+	fail "the deleted Canary's lease was not released"
+sed 's/cart/bag/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply bag again"
+WAIT_SECS=3 wait_for sh -c "[ -n \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+	fail "the re-created Canary was not taken back: $(cat "$TMP/obj.err")"
 K delete canary shop bag >/dev/null || fail "kubectl delete canary"
 WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
 wait $op

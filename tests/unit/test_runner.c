@@ -1067,6 +1067,55 @@ test_runner_replace(void **state)
 	assert_false(g.s.locked);
 }
 
+static bool
+controlled_every(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].can_control && s->canaries[0].interval_s == *(int *)arg;
+}
+
+/* A canary let go because its object was deleted is taken back when the
+ * object is created again: its lease again, its saved status, the new spec;
+ * its event history kept. */
+static void
+test_runner_revive(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = fixture_canary("checkout", 2);
+	struct snapshot *snap;
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 50, ran = 0;
+	size_t events;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;	/* nothing to control for a while */
+	r = runner_new(&g.rc);
+	runner_add(r, fixture_canary("checkout", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	runner_post(r, delete_task, &ran);
+	snap = await(r, not_controlled, NULL);
+	events = snap->canaries[0].n_events;
+	snapshot_unref(snap);
+	assert_false(g.s.locked);
+	cfg->interval_s = 50;
+	runner_post(r, replace_task, cfg);
+	snap = await(r, controlled_every, &interval);
+	assert_true(snap->canaries[0].n_events >= events);	/* kept, not restarted */
+	assert_int_equal(snap->canaries[0].phase, PHASE_INITIALIZED);	/* its saved status */
+	snapshot_unref(snap);
+	assert_true(g.s.locked);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(ran, 1);
+	assert_false(g.s.locked);
+}
+
 /* runner_adopt: a canary created while the runner runs joins it. */
 struct adoption {
 	struct canary_cfg *cfg;
@@ -1410,6 +1459,7 @@ main(void)
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
 		cmocka_unit_test(test_runner_adopt),
+		cmocka_unit_test(test_runner_revive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
