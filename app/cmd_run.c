@@ -62,7 +62,7 @@ struct waker {
 		char ns[64], target[254], key[200];
 		bool deleted;		/* its Canary object was deleted */
 	} *t;
-	size_t n;
+	size_t n, cap;			/* t grows as Canaries are adopted (mu) */
 };
 
 struct run {
@@ -389,7 +389,8 @@ start_watches(struct run *rn)
 	struct wake_target *t;
 	size_t i;
 
-	rn->wk.t = xcalloc(rn->n_cfgs + 1, sizeof *rn->wk.t);
+	rn->wk.cap = rn->n_cfgs + 1;
+	rn->wk.t = xcalloc(rn->wk.cap, sizeof *rn->wk.t);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		t = &rn->wk.t[rn->wk.n++];
 		snprintf(t->ns, sizeof t->ns, "%s", rn->cfgs[i]->ns);
@@ -419,18 +420,19 @@ set_waker(struct waker *wk, struct runner *r)
 	pthread_mutex_unlock(&wk->mu);
 }
 
-/* A changed or deleted Canary object, handed to the engine thread. */
+/* A new, changed or deleted Canary object, handed to the engine thread. */
 struct canary_change {
 	struct run *rn;
 	char key[200];
 	json_t *obj;			/* the new object; NULL when deleted */
 };
 
-/* The configuration of a changed Canary (engine thread): its namespace's
- * MetricTemplates read again, validated as at the start; NULL (logged) when
- * it has errors, and the running one stays. */
+/* The configuration of a changed or new Canary (engine thread): its
+ * namespace's MetricTemplates read again, validated as at the start; NULL
+ * (logged) when it has errors: the running one stays, a new one is not
+ * taken. */
 static struct canary_cfg *
-rebuild(struct run *rn, const char *key, json_t *obj)
+rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 {
 	struct spec_set *set = spec_set_new();
 	const struct spec_canary *sc;
@@ -456,14 +458,63 @@ rebuild(struct run *rn, const char *key, json_t *obj)
 				set_routing(rn, sc, cfg);
 			else
 				canary_cfg_free(cfg), cfg = NULL;
+			if (cfg != NULL && is_new)	/* warnings go to the log */
+				alert_providers_register(rn->client, set, cfg, rn->notify, NULL);
 		}
 	}
-	if (cfg == NULL)
+	if (cfg == NULL && is_new)
+		log_warn("run: Canary %s is new, but its spec cannot be used: %s; not taken", key, err);
+	else if (cfg == NULL)
 		log_warn("run: %s changed, but the new spec cannot be used: %s; the running one stays",
 		    key, err);
 	diag_list_fini(&dl);
 	spec_set_free(set);
 	return cfg;
+}
+
+/* Whether the waker knows the canary key (a canary of the runner). */
+static bool
+known(struct waker *wk, const char *key)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n && !found; i++)
+		found = strcmp(wk->t[i].key, key) == 0;
+	pthread_mutex_unlock(&wk->mu);
+	return found;
+}
+
+/* A Canary created while perch run runs (engine thread): built as a
+ * changed one is, then adopted by the runner, woken by its Deployment. */
+static void
+adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
+{
+	struct canary_cfg *cfg = rebuild(rn, key, obj, true);
+	struct wake_target t = { .deleted = false };
+	struct waker *wk = &rn->wk;
+	int st;
+
+	if (cfg == NULL)
+		return;
+	snprintf(t.ns, sizeof t.ns, "%s", cfg->ns);
+	snprintf(t.target, sizeof t.target, "%s", cfg->target);
+	snprintf(t.key, sizeof t.key, "%s", key);
+	if (k8s_cluster_watch(rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+		log_warn("run: cannot watch the deployments of %s", cfg->ns);
+	st = runner_adopt(r, cfg);	/* takes cfg */
+	if (st != ST_OK && st != ST_CORRUPT) {
+		log_warn("run: Canary %s is new, but cannot be taken: %s", key, status_text(st));
+		return;
+	}
+	pthread_mutex_lock(&wk->mu);
+	if (wk->n == wk->cap) {
+		wk->cap = wk->cap ? 2 * wk->cap : 8;
+		wk->t = xreallocarray(wk->t, wk->cap, sizeof *wk->t);
+	}
+	wk->t[wk->n++] = t;
+	pthread_mutex_unlock(&wk->mu);
 }
 
 static void
@@ -475,14 +526,17 @@ apply_change(struct runner *r, void *arg)
 	struct waker *wk = r != NULL ? &ch->rn->wk : NULL;
 	size_t i;
 
-	if (r != NULL && ch->obj == NULL) {
+	if (r != NULL && !known(wk, ch->key)) {
+		if (ch->obj != NULL)
+			adopt(ch->rn, r, ch->key, ch->obj);
+	} else if (r != NULL && ch->obj == NULL) {
 		pthread_mutex_lock(&ch->rn->wk.mu);
 		for (i = 0; i < ch->rn->wk.n; i++)
 			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
 				ch->rn->wk.t[i].deleted = true;
 		pthread_mutex_unlock(&ch->rn->wk.mu);
 		runner_replace(r, ch->key, NULL);
-	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj)) != NULL) {
+	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false)) != NULL) {
 		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
 		for (i = 0; i < wk->n; i++)
 			if (strcmp(wk->t[i].key, ch->key) == 0)
@@ -490,14 +544,21 @@ apply_change(struct runner *r, void *arg)
 		pthread_mutex_unlock(&wk->mu);
 		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
 			log_warn("run: cannot watch the deployments of %s", cfg->ns);
-		runner_replace(r, ch->key, cfg);
+		if (runner_replace(r, ch->key, cfg) == ST_OK) {
+			pthread_mutex_lock(&wk->mu);	/* created again: counted again */
+			for (i = 0; i < wk->n; i++)
+				if (strcmp(wk->t[i].key, ch->key) == 0)
+					wk->t[i].deleted = false;
+			pthread_mutex_unlock(&wk->mu);
+		}
 	}
 	json_decref(ch->obj);
 	free(ch);
 }
 
-/* A Canary object changed (its spec, labels or annotations) or was deleted:
- * the engine applies it between ticks.  Status-only writes are ignored. */
+/* A Canary object was created, changed (its spec, labels or annotations)
+ * or deleted: the engine applies it between ticks (a new one is adopted).
+ * Status-only writes are ignored. */
 static void
 on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 {
@@ -507,18 +568,12 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	const char *name = json_string_value(json_object_get(md, "name"));
 	struct canary_change *ch;
 	char key[200];
-	size_t i;
 
 	if (ns == NULL || name == NULL)
 		return;
 	snprintf(key, sizeof key, "%s/%s", ns, name);
-	for (i = 0; i < rn->wk.n && strcmp(rn->wk.t[i].key, key) != 0; i++)
-		;
-	if (i == rn->wk.n) {
-		if (strcmp(type, "DELETED") != 0)
-			log_info("run: Canary %s is new; perch run takes it at its next start", key);
-		return;
-	}
+	if (strcmp(type, "ADDED") == 0 && !known(&rn->wk, key))
+		log_info("run: Canary %s is new; taking it", key);
 	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
 	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
 	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&

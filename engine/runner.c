@@ -66,7 +66,7 @@
  * about every OBSERVE_MS of clock time.  Canaries whose control lock is
  * held by someone else are refreshed the same way in control mode.
  *
- * Control: each canary's lock is taken at start (a corrupt status refuses
+ * Control: each canary's lock is taken at start or by runner_adopt (a corrupt status refuses
  * control of that canary, naming the file in its snapshot reason and the
  * log, while the others run; when every canary is corrupt, e.g. the only
  * one, the start itself is refused), renewed about every RENEW_MS of clock time
@@ -162,8 +162,8 @@ struct rcan {
  * analysis.alerts entry (alert >= 0).  The runner queues them; the notifier
  * thread sends them in order, so a slow receiver never holds up a tick or
  * a command.  The notifier reads the note, the configuration it was queued
- * for (cfg: runner_replace keeps it alive while a note of it is being sent)
- * and c->key; it reads c->gen under mu and drops a note of an older
+ * for (cfg: runner_replace keeps it alive while a note of it is being sent,
+ * retire_cfg); it reads c->gen under mu and drops a note of an older
  * configuration. */
 struct note {
 	struct rcan *c;
@@ -800,12 +800,12 @@ note_alert(struct runner *r, const struct note *n)
 
 	st = r->cfg.alert->send(r->cfg.alert_ctx, &msg, err);
 	if (st == ST_OK) {
-		log_debug("%s: alert %s sent to AlertProvider %s/%s: %s", n->c->key, a->name, pns,
-		    a->provider, n->msg);
+		log_debug("%s/%s: alert %s sent to AlertProvider %s/%s: %s", cfg->ns, cfg->name,
+		    a->name, pns, a->provider, n->msg);
 		return;
 	}
-	log_warn("%s: alert %s to AlertProvider %s/%s not sent: %s", n->c->key, a->name, pns,
-	    a->provider, err[0] ? err : status_text(st));
+	log_warn("%s/%s: alert %s to AlertProvider %s/%s not sent: %s", cfg->ns, cfg->name,
+	    a->name, pns, a->provider, err[0] ? err : status_text(st));
 	pthread_mutex_lock(&r->mu);
 	snprintf(nres_new(r, n)->msg, MACH_MSG_MAX,
 	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
@@ -1736,7 +1736,7 @@ runner_wake(struct runner *r, const char *canary)
 	struct rcan *c;
 
 	pthread_mutex_lock(&r->mu);
-	/* The index only changes before runner_start. */
+	/* The index changes under mu (runner_adopt). */
 	if (r->started && !r->finished && (c = find(r, canary)) != NULL) {
 		c->wake = true;
 		r->wake_pending = true;
@@ -1784,6 +1784,81 @@ remove_canary(struct runner *r, struct rcan *c)
 	set_status_msg(r, msg);
 }
 
+static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err,
+    size_t errsz);
+static void first_tick(struct runner *r, struct rcan *c, int64_t now);
+
+/* c's configuration old is replaced (mu held, c->gen moved on so that its
+ * pending hooks and alerts are dropped): true when the notifier is sending
+ * a note of it, which then frees it after the call; else the caller does. */
+static bool
+retire_cfg(struct runner *r, struct canary_cfg *old)
+{
+	if (!r->nbusy || r->nsending != old)
+		return false;
+	r->retired = xreallocarray(r->retired, r->n_retired + 1, sizeof *r->retired);
+	r->retired[r->n_retired++] = old;
+	return true;
+}
+
+/* A deleted canary's object is back (deleted and created again): taken
+ * under control again as runner_adopt takes a new one (its lease, its saved
+ * status), its event history kept.  The new state is built aside and
+ * swapped in under mu, so snapshots never see it half made. */
+static int
+revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
+{
+	struct rcan *t = rcan_new(cfg, c->key), old;
+	char err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = now_ms(r);
+	size_t i, old_metrics;
+	bool retire;
+	int rc;
+
+	t->max_ev = c->max_ev;
+	t->max_pts = c->max_pts;
+	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
+		log_error("%s", err);
+		set_status_msg(r, err);
+		rcan_free(t);
+		return rc;
+	}
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	*c = *t;
+	c->gen = old.gen + 1;		/* hooks and alerts of the old one are dropped */
+	old_metrics = old.cfg->n_metrics;
+	retire = retire_cfg(r, old.cfg);
+	c->ev = old.ev;			/* the history goes on */
+	c->ev_n = old.ev_n;
+	c->ev_head = old.ev_head;
+	c->ev_cap = old.ev_cap;
+	if (c->control)
+		first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old_metrics; i++)
+		free(old.pts[i].p);
+	free(old.pts);
+	free(old.hooks);
+	if (old.resume != NULL) {
+		obs_fini(old.resume);
+		free(old.resume);
+	}
+	if (!retire)
+		canary_cfg_free(old.cfg);
+	free(t);
+	if (c->control)
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again; taken under "
+		    "control", c->key);
+	else
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
+		    "%.95s; read-only", c->key, c->holder);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return ST_OK;
+}
+
 int
 runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 {
@@ -1792,6 +1867,8 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	bool retire;
 	size_t i, old_metrics;
 
+	if (c != NULL && c->removed && cfg != NULL && !r->cfg.observer)
+		return revive_canary(r, c, cfg);
 	if (c == NULL || !c->control || c->readonly || c->corrupt || r->cfg.observer) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;
@@ -1808,11 +1885,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	rcan_arrays(c, cfg);
 	c->suspended = false;		/* a suspended tick was read for the old one */
 	r->version++;
-	retire = r->nbusy && r->nsending == old.cfg;
-	if (retire) {			/* the notifier frees it after its call */
-		r->retired = xreallocarray(r->retired, r->n_retired + 1, sizeof *r->retired);
-		r->retired[r->n_retired++] = old.cfg;
-	}
+	retire = retire_cfg(r, old.cfg);	/* the notifier frees it after its call */
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < old_metrics; i++)
 		free(old.pts[i].p);
@@ -2051,6 +2124,75 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	return ST_OK;
 }
 
+/* History depth of a canary when there are n of them (HIST_BUDGET). */
+static void
+hist_depth(struct rcan *c, size_t n)
+{
+	size_t ev = HIST_BUDGET / n, pts = HIST_BUDGET / n;
+
+	c->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
+	c->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
+}
+
+/* Schedules the first tick of a controlled canary: at its saved deadline
+ * when that is within one interval, else now.  Caller holds mu (or the
+ * engine is not running yet). */
+static void
+first_tick(struct runner *r, struct rcan *c, int64_t now)
+{
+	int64_t due = c->st.next_tick_ms;
+
+	if (due < now || due > now + interval_ms(c->cfg))
+		due = now;
+	schedule(r, c, due);
+}
+
+/* runner_adopt: a canary joins the running engine, set up as runner_start
+ * sets up each one (take_control, first_tick) before anyone else can see
+ * it; then, under mu, it enters the table, the index and the heap that
+ * runner_wake, runner_outcome and the snapshots read. */
+int
+runner_adopt(struct runner *r, struct canary_cfg *cfg)
+{
+	char key[128], err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = now_ms(r);
+	struct rcan *c;
+	int rc;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns ? cfg->ns : "", cfg->name ? cfg->name : "");
+	if (r->cfg.observer || find(r, key) != NULL) {
+		canary_cfg_free(cfg);
+		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
+	}
+	c = rcan_new(cfg, key);
+	hist_depth(c, r->n + 1);
+	rc = take_control(r, c, now, err, sizeof err);
+	if (rc != ST_OK && rc != ST_CORRUPT) {
+		log_error("%s", err);
+		rcan_free(c);
+		return rc;
+	}
+	if (rc == ST_CORRUPT) {		/* shown with the reason, never acted on */
+		log_error("%s", err);
+		sanitize(c->err, sizeof c->err, err, strlen(err));
+		snprintf(msg, sizeof msg, "%s", err);
+	} else if (!c->control) {
+		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
+		    c->holder);
+	} else {
+		snprintf(msg, sizeof msg, "%.127s: new Canary taken under control", key);
+	}
+	pthread_mutex_lock(&r->mu);
+	add_canary(r, c);
+	if (c->control)
+		first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+	return rc;
+}
+
 static void
 release_all(struct runner *r)
 {
@@ -2079,16 +2221,11 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
 	r->observing = r->cfg.observer;
-	for (i = 0; i < r->n; i++) {
-		size_t ev = HIST_BUDGET / r->n, pts = HIST_BUDGET / r->n;
-
-		r->cs[i]->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
-		r->cs[i]->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
-	}
+	for (i = 0; i < r->n; i++)
+		hist_depth(r->cs[i], r->n);
 	for (i = 0; i < r->n && !r->cfg.observer; i++) {
 		struct rcan *c = r->cs[i];
 		char cerr[ERRMSG_MAX + 160] = "";
-		int64_t due;
 
 		rc = take_control(r, c, now, cerr, sizeof cerr);
 		if (rc == ST_CORRUPT && ++corrupt < r->n) {
@@ -2107,12 +2244,8 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			release_all(r);
 			return rc;
 		}
-		if (!c->control)
-			continue;
-		due = c->st.next_tick_ms;
-		if (due < now || due > now + interval_ms(c->cfg))
-			due = now;
-		schedule(r, c, due);
+		if (c->control)
+			first_tick(r, c, now);
 	}
 	for (i = 0; i < r->n && r->cfg.observer; i++) {
 		r->cs[i]->control = false;

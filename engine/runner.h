@@ -4,7 +4,8 @@
  * provider interfaces, saves status, publishes snapshots.
  *
  * Threads: runner_new/add/start/stop/free from one controlling thread (the
- * UI or main thread); runner_command and runner_snapshot from any thread.
+ * UI or main thread); runner_command and runner_snapshot from any thread;
+ * runner_replace and runner_adopt from tasks given to runner_post.
  * The runner owns a second thread, the notifier, that sends cluster events,
  * event webhooks, post-rollout hooks and alerts in order, so a hung receiver
  * never delays a tick or a command (providers.h says which ops it calls);
@@ -111,10 +112,25 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * watchers; notifications still queued for the old configuration, and the
  * answers of those being sent, are dropped).  cfg NULL: the canary's
  * object is gone: it is held where it is, its control released, it no
- * longer ticks and no longer counts in runner_outcome.  ST_OK, or
- * ST_NOTFOUND when the canary is unknown or not controlled by this runner
- * (cfg is freed). */
+ * longer ticks and no longer counts in runner_outcome.  A canary let go
+ * that way and given a cfg again (its object was created again) is taken
+ * back as runner_adopt takes a new one: its lease and saved status, its
+ * event history kept.  ST_OK, or ST_NOTFOUND when the canary is unknown or
+ * not controlled by this runner (cfg is freed), or the error of taking it
+ * back. */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
+/* From a posted task only (the engine thread): a canary whose object was
+ * created while the runner runs joins it (cfg owned), set up as
+ * runner_start sets up each canary: its saved status loaded, its control
+ * taken (held by another controller: shown read-only naming the holder, as
+ * at start; a corrupt saved status: shown with the reason, never acted
+ * on), its first tick scheduled; from then on it is woken by runner_wake,
+ * shown in snapshots (their canary count grows) and counted by
+ * runner_outcome.  ST_OK; ST_LOCKED is not returned (held elsewhere is
+ * ST_OK, read-only); ST_CORRUPT (added, refused); ST_CONFLICT when the key
+ * is known already, ST_REFUSED in observer mode, or the store's error when
+ * control cannot be taken (logged): cfg is freed and nothing is added. */
+int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */

@@ -4,7 +4,8 @@
 # the API server no Deployment request; `perch watch` on the cluster follows
 # the controller's writes to its ConfigMap at once while sending nothing but
 # get, list and watch requests, and no ConfigMap read between writes.
-# Without -f, a changed Canary object is picked up and a deleted one let go.
+# Without -f, a Canary object applied while perch run runs is adopted, a
+# changed one is picked up and a deleted one let go.
 # `perch run --state-dir` writes clock.json for watchers (speed from
 # PERCH_TIME_SCALE).
 . "$(dirname "$0")/lib.bash"
@@ -110,9 +111,11 @@ printf '%s\n' "$rw" | grep -q '^GET /apis/apps/v1/namespaces/default/deployments
 	fail "perch run did not watch the Deployments"
 echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '%s\n' "$ro" | wc -l)"
 
-# Without -f the Canary objects of the namespace are watched: a changed one
-# is used from its next tick on (its spec saved for watchers), a deleted one
-# is let go (its Lease released) and the headless run ends.
+# Without -f the Canary objects of the namespace are watched: a new one is
+# adopted (initialized: its primary Deployment created), a changed one is
+# used from its next tick on (its spec saved for watchers), a deleted one is
+# let go (its Lease released), one created again is taken back and, both
+# deleted, the headless run ends.
 sed 's/cart/shop/g' "$TMP/app.yaml" | K apply -f - >/dev/null || fail "kubectl apply shop"
 sed 's/cart/shop/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply canary"
 "$PERCH_BIN" run --headless -n default >"$TMP/obj.out" 2>"$TMP/obj.err" &
@@ -120,15 +123,34 @@ op=$!
 at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
 WAIT_SECS=15 wait_for grep -q 'Initialization done! shop.default' "$TMP/obj.out" ||
 	fail "no initialization: $(cat "$TMP/obj.out" "$TMP/obj.err")"
+sed 's/cart/bag/g' "$TMP/app.yaml" | K apply -f - >/dev/null || fail "kubectl apply bag"
+sed 's/cart/bag/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply bag canary"
+WAIT_SECS=5 wait_for sh -c "kubectl get deployment bag-primary -o name 2>/dev/null | grep -q bag-primary" ||
+	fail "the new Canary was not adopted: $(cat "$TMP/obj.err")"
+expect_eq "bag-primary image" \
+	"$(K get deployment bag-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "bag:v1"
+WAIT_SECS=3 wait_for grep -q 'Initialization done! bag.default' "$TMP/obj.out" ||
+	fail "the adopted Canary did not initialize: $(tail -3 "$TMP/obj.out")"
+[ "$(K get lease perch-bag -o jsonpath='{.spec.holderIdentity}')" != "" ] ||
+	fail "no lease taken for the adopted Canary"
 K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||
 	fail "kubectl patch canary"
 WAIT_SECS=3 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
 	fail "the changed Canary was not picked up: $(K get configmap perch-shop -o jsonpath='{.data.spec}')"
-K delete canary shop >/dev/null || fail "kubectl delete canary"
+# Deleted and created again (kubectl delete -f && kubectl apply -f): let go,
+# then taken back with its lease.
+K delete canary bag >/dev/null || fail "kubectl delete canary bag"
+WAIT_SECS=3 wait_for sh -c "[ -z \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+	fail "the deleted Canary's lease was not released"
+sed 's/cart/bag/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply bag again"
+WAIT_SECS=3 wait_for sh -c "[ -n \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+	fail "the re-created Canary was not taken back: $(cat "$TMP/obj.err")"
+K delete canary shop bag >/dev/null || fail "kubectl delete canary"
 WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
 wait $op
 expect_eq "exit after the Canary was deleted" "$?" 0
 grep -q 'controlled by' "$TMP/obj.err" && fail "a deleted Canary reported as held: $(cat "$TMP/obj.err")"
 grep -q 'the Canary was deleted' "$TMP/obj.err" || fail "the deletion was not said: $(cat "$TMP/obj.err")"
 expect_eq "lease released" "$(K get lease perch-shop -o jsonpath='{.spec.holderIdentity}')" ""
+expect_eq "adopted lease released" "$(K get lease perch-bag -o jsonpath='{.spec.holderIdentity}')" ""
 exit 0

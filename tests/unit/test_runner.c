@@ -232,6 +232,9 @@ struct mstore {
 	int saves, mutating_calls_when_observer;
 	char journal[64][400];		/* event messages */
 	int n_journal, n_checks;
+	const char *fresh;		/* this canary has no saved status ... */
+	int fresh_saves;		/* ... and its saves are counted apart */
+	const char *held;		/* only this canary is held elsewhere */
 };
 
 static int
@@ -239,7 +242,11 @@ ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 {
 	struct mstore *s = ctx;
 
-	(void)canary; (void)actor;
+	(void)actor;
+	if (s->held != NULL && strcmp(canary, s->held) == 0) {
+		snprintf(holder, sz, "ops@elsewhere");
+		return ST_LOCKED;
+	}
 	if (s->holder != NULL) {
 		snprintf(holder, sz, "%s", s->holder);
 		return ST_LOCKED;
@@ -272,7 +279,8 @@ ms_load(void *ctx, const char *canary, struct canary_status *out, char *err)
 {
 	struct mstore *s = ctx;
 
-	(void)canary;
+	if (s->fresh != NULL && strcmp(canary, s->fresh) == 0)
+		return ST_NOTFOUND;
 	if (s->load_rc != ST_OK) {
 		snprintf(err, ERRMSG_MAX, "state/shop/checkout/status.json:3:1: truncated");
 		return s->load_rc;
@@ -288,10 +296,13 @@ ms_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 {
 	struct mstore *s = ctx;
 
-	(void)canary;
 	if (s->f != NULL && !fake_mutate(s->f)) {
 		snprintf(err, ERRMSG_MAX, "crashed");
 		return ST_IO;
+	}
+	if (s->fresh != NULL && strcmp(canary, s->fresh) == 0) {
+		s->fresh_saves++;
+		return ST_OK;
 	}
 	s->st = *st;
 	s->has_status = true;
@@ -1057,6 +1068,164 @@ test_runner_replace(void **state)
 }
 
 static bool
+controlled_every(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].can_control && s->canaries[0].interval_s == *(int *)arg;
+}
+
+/* A canary let go because its object was deleted is taken back when the
+ * object is created again: its lease again, its saved status, the new spec;
+ * its event history kept. */
+static void
+test_runner_revive(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = fixture_canary("checkout", 2);
+	struct snapshot *snap;
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 50, ran = 0;
+	size_t events;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;	/* nothing to control for a while */
+	r = runner_new(&g.rc);
+	runner_add(r, fixture_canary("checkout", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	runner_post(r, delete_task, &ran);
+	snap = await(r, not_controlled, NULL);
+	events = snap->canaries[0].n_events;
+	snapshot_unref(snap);
+	assert_false(g.s.locked);
+	cfg->interval_s = 50;
+	runner_post(r, replace_task, cfg);
+	snap = await(r, controlled_every, &interval);
+	assert_true(snap->canaries[0].n_events >= events);	/* kept, not restarted */
+	assert_int_equal(snap->canaries[0].phase, PHASE_INITIALIZED);	/* its saved status */
+	snapshot_unref(snap);
+	assert_true(g.s.locked);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(ran, 1);
+	assert_false(g.s.locked);
+}
+
+/* runner_adopt: a canary created while the runner runs joins it. */
+struct adoption {
+	struct canary_cfg *cfg;
+	int rc;
+	atomic_int ran;			/* 1 on the engine, -1 never ran */
+};
+
+static void
+adopt_task(struct runner *r, void *arg)
+{
+	struct adoption *a = arg;
+
+	if (r == NULL) {
+		canary_cfg_free(a->cfg);
+		atomic_store(&a->ran, -1);
+		return;
+	}
+	a->rc = runner_adopt(r, a->cfg);
+	atomic_store(&a->ran, 1);
+}
+
+static const struct snap_canary *
+snap_find(const struct snapshot *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_canaries; i++)
+		if (strcmp(s->canaries[i].name, name) == 0)
+			return &s->canaries[i];
+	return NULL;
+}
+
+/* The adopted canary is shown: controlled and initialized by a tick, or
+ * read-only (held elsewhere). */
+static bool
+adopted(const struct snapshot *s, void *arg)
+{
+	const bool *control = arg;
+	const struct snap_canary *c = snap_find(s, "cart");
+
+	return c != NULL && c->can_control == *control &&
+	    (!*control || c->phase == PHASE_INITIALIZED);
+}
+
+static void
+test_runner_adopt(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	static const struct {
+		const char *name, *held;
+		int rc;
+		bool control;
+		size_t n;		/* canaries in the snapshot */
+		int outcome;
+	} cases[] = {
+		{ "cart", NULL, ST_OK, true, 2, 0 },
+		{ "cart", "shop/cart", ST_OK, false, 2, 3 },	/* read-only: infra */
+		{ "checkout", NULL, ST_CONFLICT, true, 1, 0 },	/* known already */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct adoption a = { .cfg = fixture_canary(cases[i].name, 1) }, late = { 0 };
+		struct snapshot *s;
+		struct rig g;
+		struct runner *r;
+		char err[256];
+
+		rig_init(&g);
+		g.f.stay_v1 = true;
+		g.s.fresh = "shop/cart";
+		g.s.held = cases[i].held;
+		g.rc.clock = &frozen_ops;
+		g.rc.stop_when_done = false;
+		r = runner_new(&g.rc);
+		runner_add(r, fixture_canary("checkout", 2));
+		assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+		snapshot_unref(await(r, in_phase, (void *)&initialized));
+		runner_post(r, adopt_task, &a);
+		if (cases[i].rc == ST_OK) {
+			s = await(r, adopted, (void *)&cases[i].control);
+		} else {
+			while (atomic_load(&a.ran) == 0)
+				pause_ms(1);
+			s = runner_snapshot(r);
+		}
+		assert_int_equal(atomic_load(&a.ran), 1);
+		assert_int_equal(a.rc, cases[i].rc);
+		assert_int_equal(s->n_canaries, cases[i].n);
+		if (cases[i].held != NULL)
+			assert_string_equal(s->holder, "ops@elsewhere");
+		snapshot_unref(s);
+		runner_wake(r, "shop/cart");	/* known to the wake index */
+		assert_int_equal(runner_outcome(r), cases[i].outcome);
+		runner_stop(r);
+		late.cfg = fixture_canary("late", 1);
+		runner_post(r, adopt_task, &late);	/* stopped: given back */
+		assert_int_equal(atomic_load(&late.ran), -1);
+		assert_int_equal(runner_outcome(r), cases[i].outcome);
+		runner_free(r);
+		if (cases[i].rc == ST_OK && cases[i].control)
+			assert_true(g.s.fresh_saves > 0);	/* its status, saved */
+		else
+			assert_int_equal(g.s.fresh_saves, 0);
+		assert_false(g.s.locked);
+	}
+}
+
+static bool
 lost_control(const struct snapshot *s, void *arg)
 {
 	(void)arg;
@@ -1289,6 +1458,8 @@ main(void)
 		cmocka_unit_test(test_runner_alerts),
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
+		cmocka_unit_test(test_runner_adopt),
+		cmocka_unit_test(test_runner_revive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
