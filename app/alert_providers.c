@@ -22,18 +22,6 @@ struct found {
 	const char *type, *channel, *username, *address, *proxy, *secret;
 };
 
-static void
-wipe_free(char *s)
-{
-	volatile char *v = s;
-
-	if (s == NULL)
-		return;
-	while (*v)
-		*v++ = '\0';
-	free(s);
-}
-
 /* Among the loaded documents: ns/name, or a document that names no
  * namespace when the canary's own is meant (it lives where the canary does). */
 static const struct spec_alert_provider *
@@ -74,7 +62,7 @@ secret_value(json_t *secret, const char *key, bool *bad)
 	if (v != NULL) {
 		out = k8s_b64_decode(v, &n);
 		if (out == NULL || strlen(out) != n) {
-			wipe_free(out);
+			xfree_secret(out);
 			*bad = true;
 			return NULL;
 		}
@@ -178,8 +166,8 @@ register_one(struct k8s_client *kc, const struct spec_set *set, const struct can
 		p.broken = why;
 	}
 	notifier_add(n, &p);
-	wipe_free(addr);
-	wipe_free(token);
+	xfree_secret(addr);
+	xfree_secret(token);
 	json_decref(obj);
 	return why[0] == '\0';
 }

@@ -12,18 +12,6 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
-static void
-wipe_free(char *s)
-{
-	volatile char *v = s;
-
-	if (!s)
-		return;
-	while (*v)
-		*v++ = '\0';
-	free(s);
-}
-
 /* data[key] decoded, else stringData[key]; NULL when absent.  *bad is set
  * when data[key] is not base64. */
 static char *
@@ -35,7 +23,7 @@ secret_value(json_t *secret, const char *key, bool *bad)
 
 	if (v) {
 		if (!(out = k8s_b64_decode(v, &n)) || strlen(out) != n) {
-			wipe_free(out);
+			xfree_secret(out);
 			*bad = true;
 			return NULL;
 		}
@@ -52,9 +40,9 @@ struct creds {
 static void
 creds_wipe(struct creds *cr)
 {
-	wipe_free(cr->token);
-	wipe_free(cr->username);
-	wipe_free(cr->password);
+	xfree_secret(cr->token);
+	xfree_secret(cr->username);
+	xfree_secret(cr->password);
 	memset(cr, 0, sizeof *cr);
 }
 

@@ -67,27 +67,15 @@ dup_or_null(const char *s)
 }
 
 static void
-wipe_free(char *s)
-{
-	volatile char *v = s;
-
-	if (s == NULL)
-		return;
-	while (*v)
-		*v++ = '\0';
-	free(s);
-}
-
-static void
 nprov_fini(struct nprov *p)
 {
 	free(p->ns);
 	free(p->name);
 	free(p->channel);
 	free(p->username);
-	wipe_free(p->address);
-	wipe_free(p->proxy);	/* may hold user:password */
-	wipe_free(p->token);
+	xfree_secret(p->address);
+	xfree_secret(p->proxy);	/* may hold user:password */
+	xfree_secret(p->token);
 	free(p->broken);
 	memset(p, 0, sizeof *p);
 }
@@ -367,8 +355,8 @@ post(const struct notifier *n, const struct nprov *p, const char *body, char *er
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(e);
-	wipe_free(auth);
-	wipe_free(url);
+	xfree_secret(auth);
+	xfree_secret(url);
 	/* curl_easy_strerror names the error only (never the URL). */
 	if (cc != CURLE_OK)
 		snprintf(err, ERRMSG_MAX, "%s: %s", notify_type_name(p->type), curl_easy_strerror(cc));

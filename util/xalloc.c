@@ -93,3 +93,15 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+void
+xfree_secret(char *s)
+{
+	volatile char *v = s;
+
+	if (s == NULL)
+		return;
+	while (*v)
+		*v++ = '\0';
+	free(s);
+}

@@ -20,6 +20,10 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a new string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Overwrites a NUL-terminated secret (a token, a password, a webhook
+ * address) with zeros, then frees it.  NULL is ignored. */
+void xfree_secret(char *s);
+
 /* Prints "perch: out of memory" and aborts.  Never returns. */
 void xalloc_fatal(size_t n) __attribute__((noreturn));
 
