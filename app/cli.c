@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "app/cli_value.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -138,6 +139,8 @@ cli_apply_logging(const char *cmd)
 
 	if (log_path == NULL)
 		return EXIT_OK;
+	if (cli_check_value(cmd, "--log", CLI_VAL_FILE, log_path) != EXIT_OK)
+		return EXIT_USAGE;
 	if (log_open(log_path, level) != ST_OK) {
 		fprintf(stderr, "perch%s%s: cannot open log file %s: %s\n",
 		    cmd ? " " : "", cmd ? cmd : "", log_path, strerror(errno));

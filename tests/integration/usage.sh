@@ -13,6 +13,8 @@ P=http://127.0.0.1:9
 # WANT-EXIT | MESSAGE-REGEX | ARGS (split on spaces; '' is an empty argument)
 rows=(
 	"2|--state-dir wants a directory|status --state-dir ''"
+	"2|--log wants a file|demo --headless --log ''"
+	"2|--log wants a file|status --log ''"
 	"2|--state-dir wants a directory|watch --state-dir ''"
 	"2|--state-dir wants a directory|run --state-dir ''"
 	"2|--state-dir wants a directory|demo --headless --state-dir ''"
