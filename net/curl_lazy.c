@@ -47,17 +47,39 @@ curl_lazy_open(const char *lib, struct curl_lazy_fns *out, char *err, size_t n)
 	return ST_OK;
 }
 
+int
+curl_lazy_open_any(const char *const *libs, size_t nlibs, struct curl_lazy_fns *out,
+    const char **which, char *err, size_t n)
+{
+	char other[512];
+	size_t i;
+
+	*which = nlibs > 0 ? libs[0] : "";
+	snprintf(err, n, "no library to load");
+	for (i = 0; i < nlibs; i++)
+		if (curl_lazy_open(libs[i], out, i == 0 ? err : other,
+		    i == 0 ? n : sizeof other) == ST_OK) {
+			*which = libs[i];
+			return ST_OK;
+		}
+	return ST_UNSUPPORTED;
+}
+
 static void
 load(void)
 {
+	static const char *const sonames[] = CURL_LAZY_SONAMES;
 	const char *lib = getenv("PERCH_LIBCURL");
 	struct curl_lazy_fns f;
 	CURLcode rc;
 
-	if (lib == NULL || lib[0] == '\0')
-		lib = CURL_LAZY_SONAME;
-	if (curl_lazy_open(lib, &f, load_err, sizeof load_err) != ST_OK)
+	if (lib != NULL && lib[0] != '\0') {
+		if (curl_lazy_open(lib, &f, load_err, sizeof load_err) != ST_OK)
+			return;
+	} else if (curl_lazy_open_any(sonames, sizeof sonames / sizeof sonames[0], &f, &lib,
+	    load_err, sizeof load_err) != ST_OK) {
 		return;
+	}
 	if ((rc = f.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		snprintf(load_err, sizeof load_err, "%s: curl_global_init: %s", lib,
 		    f.easy_strerror(rc));

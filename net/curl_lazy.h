@@ -31,8 +31,10 @@
 
 #include <curl/curl.h>
 
-/* The library tried when $PERCH_LIBCURL is unset or empty. */
+/* The library tried when $PERCH_LIBCURL is unset or empty, then the other
+ * builds of the same ABI (GnuTLS, NSS) when that one is not installed. */
 #define CURL_LAZY_SONAME "libcurl.so.4"
+#define CURL_LAZY_SONAMES { CURL_LAZY_SONAME, "libcurl-gnutls.so.4", "libcurl-nss.so.4" }
 
 /* Every libcurl function perch calls: return type, name without "curl_",
  * parameters. */
@@ -81,6 +83,11 @@ int curl_lazy_load(const char *what, char *err, size_t n);
  * touching the shared table or initialising libcurl.  Returns ST_OK, or
  * ST_UNSUPPORTED with dlerror()'s reason in err. */
 int curl_lazy_open(const char *lib, struct curl_lazy_fns *out, char *err, size_t n);
+/* curl_lazy_open of each of libs in turn until one loads; *which names it.
+ * When none does, err holds the reason of the first (the one users know)
+ * and *which names it. */
+int curl_lazy_open_any(const char *const *libs, size_t nlibs, struct curl_lazy_fns *out,
+    const char **which, char *err, size_t n);
 
 /* ---- the usual names, routed to the table ---- */
 #undef curl_global_init

@@ -50,6 +50,32 @@ test_open_table(void **state)
 	}
 }
 
+/* Without $PERCH_LIBCURL perch tries libcurl.so.4, then the GnuTLS and NSS
+ * builds of the same ABI: the first that loads is used; when none does,
+ * the reason names the first. */
+static void
+test_open_any(void **state)
+{
+	static const char *const later[] = { "/nonexistent/libcurl.so.4", "libm.so.6",
+		CURL_LAZY_SONAME };
+	static const char *const none[] = { "/nonexistent/libcurl.so.4", "libm.so.6" };
+	static const char *const defaults[] = CURL_LAZY_SONAMES;
+	struct curl_lazy_fns f;
+	const char *which = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(curl_lazy_open_any(later, 3, &f, &which, err, sizeof err), ST_OK);
+	assert_string_equal(which, CURL_LAZY_SONAME);
+	assert_non_null(f.easy_init);
+	assert_int_equal(curl_lazy_open_any(none, 2, &f, &which, err, sizeof err), ST_UNSUPPORTED);
+	assert_string_equal(which, "/nonexistent/libcurl.so.4");
+	assert_non_null(strstr(err, "/nonexistent/libcurl.so.4: cannot open shared object file"));
+	assert_int_equal(curl_lazy_open_any(defaults, sizeof defaults / sizeof defaults[0], &f,
+	    &which, err, sizeof err), ST_OK);
+	assert_string_equal(which, CURL_LAZY_SONAME);
+}
+
 static void
 test_calls_reach_libcurl(void **state)
 {
@@ -90,6 +116,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_table),
+		cmocka_unit_test(test_open_any),
 		cmocka_unit_test(test_calls_reach_libcurl),
 	};
 
