@@ -2445,6 +2445,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 		sc->reason = sdup(c->err, 255);
 	else
 		sc->reason = sdup(c->st.reason, 255);
+	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
 	snap_history(sc, c);
 }
 

@@ -84,6 +84,8 @@ struct snap_canary {
 	size_t n_hooks;
 	struct snap_event *events;	/* newest last */
 	size_t n_events;
+	char *sticky;			/* session affinity: the canary cookie
+					 * "name=value" of this run, or "" */
 };
 
 struct snapshot {

@@ -434,6 +434,13 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	detail_ladder(p, c, y++, r.x, r.w);
 	detail_analysis(p, u, c, y++, r.x, r.w);
 	detail_gates(p, c, y++, r.x, r.w);
+	if (c->sticky != NULL && c->sticky[0] != '\0') {	/* session affinity */
+		char line[AFFINITY_COOKIE_MAX + 64];
+
+		snprintf(line, sizeof line, "cookie %s keeps a client on the canary", c->sticky);
+		put(p, y, r.x, r.w, "sticky", ROLE_DIM);
+		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, line, ROLE_NORMAL);
+	}
 	if (c->reason != NULL && c->reason[0] != '\0') {
 		put(p, y, r.x, r.w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
 		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->reason,

@@ -865,12 +865,16 @@ test_runner_locked_elsewhere(void **state)
 	g.f.crash_after = 0;
 	g.s.holder = "bob@laptop";
 	rig_saved_at_30(&g);
+	/* a session affinity cookie (and a control character, never shown) */
+	strcpy(g.s.st.affinity_cookie, "canary-session=QxZtRbNwKe\x1b");
 	g.rc.stop_when_done = false;
 	r = rig_start(&g, NULL);
 	snap = await(r, shows_weight_30, NULL);
 	assert_false(snap->canaries[0].can_control);
 	assert_true(snap->read_only);
 	assert_string_equal(snap->holder, "bob@laptop");
+	assert_non_null(strstr(snap->canaries[0].sticky, "canary-session=QxZtRbNwKe"));
+	assert_null(strchr(snap->canaries[0].sticky, '\x1b'));
 	snapshot_unref(snap);
 	send(r, CMD_PAUSE);
 	snap = await(r, status_has, "controlled by bob@laptop");

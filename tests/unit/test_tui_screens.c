@@ -119,6 +119,16 @@ pause_all(struct snapshot *s)
 			s->canaries[i].paused = true;
 }
 
+/* Session affinity on the first canary: its detail names the cookie of the
+ * run, so that an engineer can pin a client to the canary. */
+static void
+sticky_session(struct snapshot *s)
+{
+	free(s->canaries[0].provider);
+	s->canaries[0].provider = xstrdup("gatewayapi:v1");
+	s->canaries[0].sticky = xstrdup("canary-session=QxZtRbNwKe");
+}
+
 /* Nothing in progress: the first canary idle (waiting for a new
  * revision), every other one finished. */
 static void
@@ -197,6 +207,7 @@ static const struct golden goldens[] = {
 	{ "all-paused-120x40",    120, 40, true, false, "", false, pause_all },
 	{ "all-paused-detail-80x24", 80, 24, true, false, "\n", false, pause_all },
 	{ "idle-detail-80x24",     80, 24, true, false, "\n", false, all_idle },
+	{ "sticky-detail-80x24",   80, 24, true, false, "\n", false, sticky_session },
 };
 
 static void
