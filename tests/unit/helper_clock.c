@@ -4,6 +4,7 @@
 #include "tests/unit/helper_clock.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 
 static int64_t
 mc_now(void *ctx)
@@ -22,3 +23,12 @@ mc_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadline)
 }
 
 const struct clock_ops mclock_ops = { .now_ms = mc_now, .wait = mc_wait };
+
+int
+test_timeout_scale(void)
+{
+	const char *s = getenv("PERCH_TEST_TIMEOUT_SCALE");
+	int n = s != NULL ? atoi(s) : 1;
+
+	return n >= 1 && n <= 100 ? n : 1;
+}

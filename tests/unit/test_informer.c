@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "helper_apiserver.h"
+#include "helper_clock.h"
 #include "k8s/cluster.h"
 #include "k8s/cluster_int.h"
 #include "k8s/informer.h"
@@ -265,15 +266,6 @@ heard(struct heard *h, const char *text)
 	return found;
 }
 
-/* Slow runs (valgrind) stretch time limits: PERCH_TEST_TIMEOUT_SCALE=N. */
-static long
-timeout_scale(void)
-{
-	const char *s = getenv("PERCH_TEST_TIMEOUT_SCALE");
-
-	return s && atol(s) > 0 ? atol(s) : 1;
-}
-
 static void
 faults(struct fixture *f, const char *body)
 {
@@ -344,7 +336,7 @@ test_faults(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* (about 170 ms when it waits for curl's next progress call) */
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 <
-	    100 * timeout_scale());
+	    100 * test_timeout_scale());
 	for (i = 0; i < 2; i++)
 		k8s_delete(f->c, K8S_RES(DEPLOYMENTS), "default", names[i], &e);
 }

@@ -24,6 +24,7 @@
 #include "app/clock.h"
 #include "engine/runner.h"
 #include "tests/unit/helper_canary.h"
+#include "tests/unit/helper_clock.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -310,10 +311,7 @@ releaser_main(void *arg)
 static int64_t
 command_bound_ms(void)
 {
-	const char *s = getenv("PERCH_TEST_TIMEOUT_SCALE");
-	int k = s != NULL ? atoi(s) : 1;
-
-	return COMMAND_MS * (k > 1 ? k : 1);
+	return COMMAND_MS * test_timeout_scale();
 }
 
 static void

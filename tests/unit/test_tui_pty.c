@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper_clock.h"
 #include "helper_snapfix.h"
 #include "tui/source.h"
 #include "tui/ui.h"
@@ -135,23 +136,13 @@ pump(struct child *c, int ms)
 	}
 }
 
-/* Slow runs (valgrind) stretch every wait: PERCH_TEST_TIMEOUT_SCALE=N. */
-static int
-timeout_scale(void)
-{
-	const char *s = getenv("PERCH_TEST_TIMEOUT_SCALE");
-	int n = s != NULL ? atoi(s) : 1;
-
-	return n >= 1 && n <= 100 ? n : 1;
-}
-
 /* Waits until the output since offset `from` contains s. */
 static bool
 wait_for(struct child *c, size_t from, const char *s, int ms)
 {
 	int waited;
 
-	ms *= timeout_scale();
+	ms *= test_timeout_scale();
 	for (waited = 0; waited < ms; waited += 50) {
 		if (c->out.len > from && memmem(buf_str(&c->out) + from, c->out.len - from, s, strlen(s)))
 			return true;

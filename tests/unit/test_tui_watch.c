@@ -28,6 +28,7 @@
 #include "app/clock.h"
 #include "app/store_dir.h"
 #include "sim/scenario.h"
+#include "tests/unit/helper_clock.h"
 #include "util/buf.h"
 #include "util/status.h"
 
@@ -50,8 +51,7 @@ pump(int fd, struct buf *out, int ms)
 static bool
 wait_for(int fd, struct buf *out, size_t from, const char *s)
 {
-	const char *scale = getenv("PERCH_TEST_TIMEOUT_SCALE");
-	int i, tries = 100 * (scale != NULL && atoi(scale) >= 1 && atoi(scale) <= 100 ? atoi(scale) : 1);
+	int i, tries = 100 * test_timeout_scale();	/* slow runs (valgrind) */
 
 	for (i = 0; i < tries; i++) {
 		if (out->len > from && memmem(buf_str(out) + from, out->len - from, s, strlen(s)))
