@@ -123,8 +123,9 @@ routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	return NULL;
 }
 
-json_t *
-owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+/* The owner entry of a canary, once find_owner looked it up; else NULL. */
+static struct owner *
+owner_entry(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 {
 	char key[200];
 	size_t i;
@@ -132,8 +133,16 @@ owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
 	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
 	for (i = 0; i < k->n_owners; i++)
 		if (strcmp(k->owners[i].key, key) == 0)
-			return k->owners[i].refs;
+			return &k->owners[i];
 	return NULL;
+}
+
+json_t *
+owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
+{
+	const struct owner *o = owner_entry(k, cfg);
+
+	return o != NULL ? o->refs : NULL;
 }
 
 void
@@ -145,40 +154,21 @@ own(json_t *obj, json_t *refs)
 		json_object_set_new(meta, "ownerReferences", json_deep_copy(refs));
 }
 
-static bool
-owner_known(const struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	char key[200];
-	size_t i;
-
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = 0; i < k->n_owners; i++)
-		if (strcmp(k->owners[i].key, key) == 0)
-			return true;
-	return false;
-}
-
 /* Reference §4: generated objects are owned by the Canary object when it
  * exists in the cluster (garbage-collected with it).  Looked up on
  * initialization; a Canary that is gone (or never was) owns nothing. */
 static void
 find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
 {
-	struct owner *o = NULL;
+	struct owner *o = owner_entry(k, cfg);
 	struct k8s_err e;
 	json_t *obj;
-	char key[200];
-	size_t i;
 
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = 0; i < k->n_owners && !o; i++)
-		if (strcmp(k->owners[i].key, key) == 0)
-			o = &k->owners[i];
 	if (!o) {
 		k->owners = xreallocarray(k->owners, k->n_owners + 1, sizeof *k->owners);
 		o = &k->owners[k->n_owners++];
 		memset(o, 0, sizeof *o);
-		snprintf(o->key, sizeof o->key, "%s", key);
+		snprintf(o->key, sizeof o->key, "%s/%s", cfg->ns, cfg->name);
 	}
 	json_decref(o->refs);
 	o->refs = NULL;
@@ -488,7 +478,7 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
 		wrote_workloads(k, cfg);
 	}
-	if (st == ST_OK && !owner_known(k, cfg))
+	if (st == ST_OK && owner_entry(k, cfg) == NULL)
 		find_owner(k, cfg);
 	if (st == ST_OK)
 		st = rt_services(k, cfg, label, value, err);
