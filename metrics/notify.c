@@ -244,20 +244,13 @@ notify_payload(enum notify_type type, const char *channel, const char *username,
     const struct alert_msg *m)
 {
 	json_t *o;
-	char *s, *r;
 
 	switch (type) {
 	case NOTIFY_MSTEAMS: o = teams_payload(m); break;
 	case NOTIFY_GCHAT: o = gchat_payload(m); break;
 	default: o = slack_payload(type, channel, username, m); break;
 	}
-	s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(o);
-	if (s == NULL)
-		xalloc_fatal(0);
-	r = webhook_go_escape(s);
-	free(s);
-	return r;
+	return webhook_go_json(o);
 }
 
 char *

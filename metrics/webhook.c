@@ -97,10 +97,15 @@ make_metadata(const struct hook_call *call)
  * the same so receivers see Flagger's bytes.  Outside strings JSON has none
  * of these characters, so the whole text can be rewritten. */
 char *
-webhook_go_escape(const char *s)
+webhook_go_json(json_t *o)
 {
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	const char *s = text;
 	struct buf b;
 
+	json_decref(o);
+	if (text == NULL)
+		xalloc_fatal(0);
 	buf_init(&b, 0);
 	for (; *s != '\0'; s++) {
 		if (*s == '<' || *s == '>' || *s == '&')
@@ -112,6 +117,7 @@ webhook_go_escape(const char *s)
 		} else
 			buf_putc(&b, *s);
 	}
+	free(text);
 	return buf_take(&b);
 }
 
@@ -120,7 +126,6 @@ webhook_payload(const struct hook_call *call)
 {
 	const struct canary_cfg *c = call->canary;
 	json_t *o = json_object(), *m = make_metadata(call);
-	char *s, *r;
 
 	json_object_set_new(o, "name", json_string(c->name != NULL ? c->name : ""));
 	json_object_set_new(o, "namespace", json_string(c->ns != NULL ? c->ns : ""));
@@ -128,13 +133,7 @@ webhook_payload(const struct hook_call *call)
 	json_object_set_new(o, "checksum", json_string(call->checksum != NULL ? call->checksum : ""));
 	if (m != NULL)
 		json_object_set_new(o, "metadata", m);
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (s == NULL)
-		xalloc_fatal(0);
-	r = webhook_go_escape(s);
-	free(s);
-	return r;
+	return webhook_go_json(o);
 }
 
 /* The URL for messages, with its secrets replaced by xxxxx: the password

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "engine/providers.h"
 
 #define WEBHOOK_TIMEOUT_MS_DEFAULT 10000
@@ -35,10 +37,11 @@ void webhook_client_free(struct webhook_client *c);
  * escaped as \u00XX.  A new string; free() it. */
 char *webhook_payload(const struct hook_call *call);
 
-/* Compact JSON text (jansson's) rewritten with Go's escapes for <, >, &
- * and U+2028/U+2029, as Flagger's encoder writes them (also used for the
- * alert payloads, metrics/notify.c).  A new string; free() it. */
-char *webhook_go_escape(const char *json);
+/* o as compact JSON in key order, with Go's escapes for <, >, & and
+ * U+2028/U+2029, as Flagger's encoder writes them (also used for the alert
+ * payloads, metrics/notify.c).  Takes o (NULL is out of memory).  A new
+ * string; free() it. */
+char *webhook_go_json(json_t *o);
 
 extern const struct webhook_ops http_webhook_ops;
 
