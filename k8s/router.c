@@ -418,6 +418,20 @@ struct set_arg {
 	char *err;		/* for set_fn's errors (ERRMSG_MAX) */
 };
 
+/* The router of cfg, and a set_arg for it: the Service names its routes
+ * point at.  ST_OK, or the router's refusal in err. */
+static int
+set_arg_init(struct set_arg *a, struct router *r, const struct k8s_cluster *k,
+    const struct canary_cfg *cfg, const struct routes *w, char *err)
+{
+	int st = router_of(cfg, r, err);
+
+	*a = (struct set_arg){ .k = k, .r = r, .cfg = cfg, .w = w, .err = err };
+	snprintf(a->primary, sizeof a->primary, "%s-primary", cfg->service);
+	snprintf(a->canary, sizeof a->canary, "%s-canary", cfg->service);
+	return st;
+}
+
 static bool
 named(json_t *o, const char *path, const char *name)
 {
@@ -638,17 +652,14 @@ nginx_set_fn(json_t *obj, void *arg)
 int
 rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *w, char *err)
 {
-	struct set_arg a = { .k = k, .cfg = cfg, .w = w, .err = err };
+	struct set_arg a;
 	struct router r;
 	struct k8s_err e;
 	char name[300];
 	int st;
 
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
+	if ((st = set_arg_init(&a, &r, k, cfg, w, err)) != ST_OK)
 		return st;
-	a.r = &r;
-	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
-	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	switch (r.kind) {
 	case R_NOP:
 		return nop_set(k, cfg, w->canary, err);
@@ -769,12 +780,12 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 {
 	static const char *const kinds[] = { [R_SMI] = "TrafficSplit", [R_GATEWAY] = "HTTPRoute",
 		[R_ISTIO] = "VirtualService" };
-	struct set_arg a = { .k = k, .cfg = cfg };
+	struct set_arg a;
 	struct router r;
 	json_t *o, *spec;
 	int st;
 
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
+	if ((st = set_arg_init(&a, &r, k, cfg, NULL, err)) != ST_OK)
 		return st;
 	if (r.kind == R_NOP)
 		return ST_OK;
@@ -782,9 +793,6 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 		return nginx_init(k, cfg, err);
 	if (r.kind == R_ISTIO && (st = istio_rules(k, cfg, err)) != ST_OK)
 		return st;
-	a.r = &r;
-	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
-	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	if (!(spec = initial_spec(k, &r, cfg, err)))
 		return ST_INVALID;
 	o = new_object(&r, kinds[r.kind], cfg->service, cfg->ns, spec);
@@ -854,7 +862,7 @@ read_routes(json_t *obj, const struct router *r, const struct set_arg *a, struct
 int
 rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err)
 {
-	struct set_arg a = { .k = k, .cfg = cfg };
+	struct set_arg a;
 	struct router r;
 	struct k8s_err e;
 	json_t *obj;
@@ -862,11 +870,8 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 	int st;
 
 	memset(out, 0, sizeof *out);
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
+	if ((st = set_arg_init(&a, &r, k, cfg, NULL, err)) != ST_OK)
 		return st;
-	a.r = &r;
-	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
-	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	if (r.kind == R_NOP)
 		return nop_get(k, cfg, out, err);
 	if (r.kind == R_NGINX)
@@ -883,18 +888,15 @@ rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, 
 int
 k8s_routes_from_object(const struct canary_cfg *cfg, json_t *obj, struct routes *out, char *err)
 {
-	struct set_arg a = { .cfg = cfg };
+	struct set_arg a;
 	struct router r;
 	int st;
 
 	memset(out, 0, sizeof *out);
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
+	if ((st = set_arg_init(&a, &r, NULL, cfg, NULL, err)) != ST_OK)
 		return st;
 	if (r.kind == R_NOP)
 		return errf(err, ST_UNSUPPORTED, "provider kubernetes has no route object");
-	a.r = &r;
-	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
-	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	return read_routes(obj, &r, &a, out, err);
 }
 
@@ -902,15 +904,12 @@ int
 k8s_routes_to_object(const struct k8s_cluster *k, const struct canary_cfg *cfg, json_t *obj,
     const struct routes *w, char *err)
 {
-	struct set_arg a = { .k = k, .cfg = cfg, .w = w, .err = err };
+	struct set_arg a;
 	struct router r;
 	int st;
 
-	if ((st = router_of(cfg, &r, err)) != ST_OK)
+	if ((st = set_arg_init(&a, &r, k, cfg, w, err)) != ST_OK)
 		return st;
-	a.r = &r;
-	snprintf(a.primary, sizeof a.primary, "%s-primary", cfg->service);
-	snprintf(a.canary, sizeof a.canary, "%s-canary", cfg->service);
 	if (r.kind == R_NOP)
 		return errf(err, ST_UNSUPPORTED, "provider kubernetes has no route object");
 	st = r.kind == R_NGINX ? nginx_set_fn(obj, &a) : set_fn(obj, &a);
