@@ -16,6 +16,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/store_dir.h"
+#include "util/fmt.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -68,7 +69,7 @@ print_text(const struct row *rows, size_t n, const char *dir)
 {
 	int wc = 6, wh = 7;
 	size_t i;
-	char failed[32];
+	char failed[32], weight[FMT_MAX];
 
 	if (n == 0) {
 		printf("no canaries with saved state in %s\n", dir);
@@ -93,9 +94,10 @@ print_text(const struct row *rows, size_t n, const char *dir)
 			snprintf(failed, sizeof failed, "%d/%d", r->st.failed_checks, r->threshold);
 		else
 			snprintf(failed, sizeof failed, "%d", r->st.failed_checks);
-		printf("%-*s  %-16s  %5d%%  %6s  %4d  %-20s  %-*s  %s\n", wc, r->canary,
+		fmt_weight(weight, sizeof weight, r->st.canary_weight);
+		printf("%-*s  %-16s  %6s  %6s  %4d  %-20s  %-*s  %s\n", wc, r->canary,
 		    r->has_status ? phase_name(r->st.phase) : "(no status yet)",
-		    r->st.canary_weight, failed, r->st.iterations, r->when,
+		    weight, failed, r->st.iterations, r->when,
 		    wh, r->holder[0] ? r->holder : "-", r->reason[0] ? r->reason : "-");
 	}
 }

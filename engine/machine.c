@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "engine/machine.h"
+#include "util/fmt.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -273,54 +274,6 @@ machine_status_init(struct canary_status *st, int64_t now_ms)
 	st->phase_since_ms = now_ms;
 	st->last_transition_ms = now_ms;
 	st->next_tick_ms = now_ms;
-}
-
-void
-machine_format_duration(char *dst, size_t dstsz, double ms)
-{
-	long long ns = (long long)(ms * 1e6);
-	unsigned long long u = ns < 0 ? (unsigned long long)-ns : (unsigned long long)ns;
-	const char *sign = ns < 0 ? "-" : "";
-	char frac[16] = "";
-	unsigned long long whole, part, div;
-	const char *unit;
-	int digits;
-
-	if (u == 0) {
-		snprintf(dst, dstsz, "0s");
-		return;
-	}
-	if (u < 1000ULL) {
-		snprintf(dst, dstsz, "%s%lluns", sign, u);
-		return;
-	}
-	if (u < 1000000ULL) {
-		div = 1000ULL; unit = "\xc2\xb5s"; digits = 3;
-	} else if (u < 1000000000ULL) {
-		div = 1000000ULL; unit = "ms"; digits = 6;
-	} else {
-		div = 1000000000ULL; unit = "s"; digits = 9;
-	}
-	whole = u / div;
-	part = u % div;
-	if (part > 0) {
-		int len;
-
-		snprintf(frac, sizeof frac, ".%0*llu", digits, part);
-		len = (int)strlen(frac);
-		while (len > 1 && frac[len - 1] == '0')
-			frac[--len] = '\0';
-	}
-	if (div == 1000000000ULL && whole >= 60) {
-		unsigned long long h = whole / 3600, m = (whole / 60) % 60, s = whole % 60;
-
-		if (h > 0)
-			snprintf(dst, dstsz, "%s%lluh%llum%llu%ss", sign, h, m, s, frac);
-		else
-			snprintf(dst, dstsz, "%s%llum%llu%ss", sign, m, s, frac);
-		return;
-	}
-	snprintf(dst, dstsz, "%s%llu%s%s", sign, whole, frac, unit);
 }
 
 /* ---- the tick's context and output helpers ----------------------------- */
@@ -808,15 +761,6 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 
 enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE };
 
-static void
-fmt_bound(char *dst, size_t dstsz, const struct metric_cfg *m, double v)
-{
-	if (m->kind == METRIC_DURATION)
-		machine_format_duration(dst, dstsz, (double)(long long)v);
-	else
-		snprintf(dst, dstsz, "%g", v);
-}
-
 static enum verdict
 judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 {
@@ -840,8 +784,11 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 			return V_INCONCLUSIVE;
 		}
 		if (vol->value < k->c->min_requests) {
-			snprintf(why, whysz, "request volume %g below minimum %g", vol->value,
-			    k->c->min_requests);
+			char vs[FMT_MAX], ms[FMT_MAX];
+
+			fmt_number(vs, sizeof vs, vol->value);
+			fmt_quantity(ms, sizeof ms, FMT_PLAIN, FMT_EXACT, k->c->min_requests);
+			snprintf(why, whysz, "request volume %s below minimum %s", vs, ms);
 			return V_INCONCLUSIVE;
 		}
 	}
@@ -854,28 +801,26 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 	return V_PASS;
 }
 
-/* Flagger's "Halt ..." text and perch's reason for a value out of bounds. */
+/* Flagger's "Halt ..." text and perch's reason for a value out of bounds.
+ * The value and the bound read as on the screens (util/fmt.h: "730ms >
+ * 500ms", where Flagger prints Go's "729.675824ms"); the check result in
+ * the journal keeps the full value. */
 static void
 metric_failed(struct tk *k, size_t i, bool below)
 {
 	const struct metric_cfg *m = &k->c->metrics[i];
 	double v = k->ob->values[i].value, b = below ? m->min : m->max;
-	const char *op = below ? "<" : ">";
-	char vs[48], bs[48];
+	char cmp[2 * FMT_MAX + 8];
 
-	fmt_bound(bs, sizeof bs, m, b);
-	if (m->kind == METRIC_DURATION) {
-		machine_format_duration(vs, sizeof vs, v);
-		ev(k, SEV_WARNING, "Halt %s advancement request duration %s %s %s", nn_of(k), vs, op, bs);
-	} else if (m->kind == METRIC_SUCCESS_RATE) {
-		snprintf(vs, sizeof vs, "%.2f", v);
-		ev(k, SEV_WARNING, "Halt %s advancement success rate %s%% %s %s%%", nn_of(k), vs, op, bs);
-	} else {
-		snprintf(vs, sizeof vs, "%.2f", v);
-		ev(k, SEV_WARNING, "Halt %s advancement %s %s %s %s", nn_of(k), m->name, vs, op, bs);
-	}
-	set_reason(k, "%s %s%s %s %s%s", m->name, vs, m->kind == METRIC_SUCCESS_RATE ? "%" : "",
-	    op, bs, m->kind == METRIC_SUCCESS_RATE ? "%" : "");
+	fmt_compare(cmp, sizeof cmp, fmt_unit_of(metric_kind_unit(m->kind)), v, below ? "<" : ">",
+	    m->kind == METRIC_DURATION ? (double)(long long)b : b);
+	if (m->kind == METRIC_DURATION)
+		ev(k, SEV_WARNING, "Halt %s advancement request duration %s", nn_of(k), cmp);
+	else if (m->kind == METRIC_SUCCESS_RATE)
+		ev(k, SEV_WARNING, "Halt %s advancement success rate %s", nn_of(k), cmp);
+	else
+		ev(k, SEV_WARNING, "Halt %s advancement %s %s", nn_of(k), m->name, cmp);
+	set_reason(k, "%s %s", m->name, cmp);
 }
 
 /* Flagger's texts for "no values found" (policy fail) and query errors. */

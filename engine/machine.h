@@ -236,8 +236,4 @@ struct mach_alert_buf {
 size_t machine_alert_fields(const struct canary_cfg *c, struct alert_field *out,
     struct mach_alert_buf *buf);
 
-/* "request duration" values in Go's time.Duration format ("1.515s",
- * "500ms"), from milliseconds. */
-void machine_format_duration(char *dst, size_t dstsz, double ms);
-
 #endif

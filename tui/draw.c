@@ -7,6 +7,7 @@
 
 #include "engine/canary.h"
 #include "tui/draw.h"
+#include "util/fmt.h"
 #include "util/sanitize.h"
 
 /* Width of the character at s (its byte length in *len), -1 to skip it. */
@@ -187,23 +188,6 @@ put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *
 }
 
 void
-fmt_duration(char *out, size_t n, int64_t ms)
-{
-	int64_t s = ms > 0 ? ms / 1000 : 0;
-
-	/* Seconds only in the first minute: a column of counters ticking every
-	 * second is noise on the screen and bytes on a slow SSH link. */
-	if (s < 60)
-		snprintf(out, n, "%ds", (int)s);
-	else if (s < 3600)
-		snprintf(out, n, "%dm", (int)(s / 60));
-	else if (s < 86400)
-		snprintf(out, n, "%dh%02dm", (int)(s / 3600), (int)(s % 3600 / 60));
-	else
-		snprintf(out, n, "%dd", (int)(s / 86400));
-}
-
-void
 fmt_clock(char *out, size_t n, int64_t ms, bool seconds)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -222,12 +206,11 @@ fmt_clock(char *out, size_t n, int64_t ms, bool seconds)
 void
 fmt_value(char *out, size_t n, enum metric_kind k, double v)
 {
-	if (k == METRIC_SUCCESS_RATE)
-		snprintf(out, n, "%.1f%%", v);
-	else if (k == METRIC_DURATION && v < 1000)
-		snprintf(out, n, "%.0fms", v);
-	else if (k == METRIC_DURATION)
-		snprintf(out, n, "%.2fs", v / 1000);
-	else
-		snprintf(out, n, "%.3g", v);
+	fmt_quantity(out, n, fmt_unit_of(metric_kind_unit(k)), FMT_MEASURED, v);
+}
+
+void
+fmt_bound(char *out, size_t n, enum metric_kind k, double v)
+{
+	fmt_quantity(out, n, fmt_unit_of(metric_kind_unit(k)), FMT_EXACT, v);
 }

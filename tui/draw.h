@@ -46,11 +46,12 @@ int  put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const c
  * when color, else attributes only.  Needs a started screen. */
 void theme_attrs(const struct theme *t, bool color, attr_t out[ROLE__COUNT]);
 
-/* "12s" (the first minute), "4m", "2h05m", "3d" */
-void fmt_duration(char *out, size_t n, int64_t ms);
 /* "14:02:31" in local time */
 void fmt_clock(char *out, size_t n, int64_t ms, bool seconds);
-/* A metric value with its unit: "99.8%", "212ms", "1.25s", "0.42" */
+/* A metric's measured value and a bound as written, with the unit of its
+ * kind, through util/fmt.h: "99.8%", "212ms", "1.25s", "0.422"; bounds
+ * "99%", "500ms". */
 void fmt_value(char *out, size_t n, enum metric_kind k, double v);
+void fmt_bound(char *out, size_t n, enum metric_kind k, double v);
 
 #endif

@@ -95,7 +95,7 @@ check_row(const struct pen *p, const struct check_ref *ck, int y, int x, int w, 
 	put_right(p, y, x + used + VALUE_W, VALUE_W, v, measured ? r : ROLE_METRIC_NODATA);
 	used += VALUE_W + 2;
 	if (m->has_min || m->has_max) {
-		fmt_value(v, sizeof v, m->kind, m->has_min ? m->min : m->max);
+		fmt_bound(v, sizeof v, m->kind, m->has_min ? m->min : m->max);
 		snprintf(buf, sizeof buf, "%s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), v);
 		if (used < w)
 			put(p, y, x + used, w - used, buf, ROLE_METRIC_BOUND);

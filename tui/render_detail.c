@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tui/render.h"
+#include "util/fmt.h"
 
 #define LABEL_W 11
 #define HISTORY_SIDE_W 100	/* from this width, checks and events side by side */
@@ -17,22 +18,25 @@
 static void
 detail_traffic(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
 {
-	char buf[64];
+	char buf[64], pw[FMT_MAX], cw[FMT_MAX], mw[FMT_MAX];
 	int used = put(p, y, x, w, "traffic", ROLE_DIM), bw;
 
 	x += LABEL_W;
 	w -= LABEL_W;
 	(void)used;
-	snprintf(buf, sizeof buf, "primary %3d%% ", 100 - c->weight);
+	fmt_weight(pw, sizeof pw, 100 - c->weight);
+	fmt_weight(cw, sizeof cw, c->weight);
+	fmt_weight(mw, sizeof mw, c->max_weight);
+	snprintf(buf, sizeof buf, "primary %4s ", pw);
 	used = put(p, y, x, w, buf, ROLE_WEIGHT_PRIMARY);
 	bw = w - used - 28;
 	if (bw > 60)
 		bw = 60;
 	draw_weight_bar(p, y, x + used, bw, c->weight, c->max_weight);
 	used += bw;
-	snprintf(buf, sizeof buf, " %3d%% canary", c->weight);
+	snprintf(buf, sizeof buf, " %4s canary", cw);
 	used += put(p, y, x + used, w - used, buf, ROLE_WEIGHT_CANARY);
-	snprintf(buf, sizeof buf, "   %s max %d%%", G(p, "┆", "|"), c->max_weight);
+	snprintf(buf, sizeof buf, "   %s max %s", G(p, "┆", "|"), mw);
 	put(p, y, x + used, w - used, buf, ROLE_WEIGHT_MAX);
 }
 
@@ -267,7 +271,7 @@ graph_title(const struct pen *p, const struct snap_metric *m, int y, int x, int 
 		    last->result == CHECK_PASS ? ROLE_NORMAL : ROLE_METRIC_NODATA);
 	}
 	if (m->has_min || m->has_max) {
-		fmt_value(b, sizeof b, m->kind, m->has_min ? m->min : m->max);
+		fmt_bound(b, sizeof b, m->kind, m->has_min ? m->min : m->max);
 		snprintf(buf, sizeof buf, "  bound %s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), b);
 		title_part(p, y, x, w, &used, buf, ROLE_METRIC_BOUND);
 	}
@@ -324,7 +328,7 @@ render_graph(const struct pen *p, const struct snap_metric *m, struct rect g)
 		    sc.hi - (sc.hi - sc.lo) * i / (ph > 1 ? ph - 1 : 1);
 
 		if (i == 0 || i == ph - 1 || i == rb) {
-			fmt_value(lab, sizeof lab, m->kind, v);
+			fmt_bound(lab, sizeof lab, m->kind, v);
 			put_right(p, g.y + 1 + i, g.x + lw - 1, lw - 1, lab, i == rb ? ROLE_METRIC_BOUND : ROLE_DIM);
 		}
 		put(p, g.y + 1 + i, g.x + lw, 1, i == rb ? G(p, "┼", "+") : G(p, "┤", "|"), ROLE_BORDER);

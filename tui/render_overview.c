@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tui/render.h"
+#include "util/fmt.h"
 
 enum col { C_NAME, C_PHASE, C_BAR, C_PCT, C_STEP, C_FAIL, C_SUCC, C_P99, C_FOR, C__COUNT };
 
@@ -222,7 +223,7 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y, l->x[C_PHASE] + used + 1, l->w[C_PHASE] - used - 1,
 		    c->paused ? "PAUSED" : "HELD", ROLE_ATTENTION);
 	draw_weight_bar(p, y, l->x[C_BAR], l->w[C_BAR], c->weight, c->max_weight);
-	snprintf(buf, sizeof buf, "%d%%", c->weight);
+	fmt_weight(buf, sizeof buf, c->weight);
 	put_right(p, y, l->x[C_PCT] + l->w[C_PCT], l->w[C_PCT], buf, ROLE_NORMAL);
 	step_text(p, c, buf, sizeof buf);
 	put(p, y, l->x[C_STEP], l->w[C_STEP], buf, ROLE_NORMAL);
@@ -232,7 +233,7 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	metric_cell(p, c, METRIC_SUCCESS_RATE, y, l->x[C_SUCC], l->w[C_SUCC]);
 	metric_cell(p, c, METRIC_DURATION, y, l->x[C_P99], l->w[C_P99]);
 	if (l->w[C_FOR] > 0) {
-		fmt_duration(buf, sizeof buf, u->now_ms - c->phase_since_ms);
+		fmt_span(buf, sizeof buf, u->now_ms - c->phase_since_ms);
 		put_right(p, y, l->x[C_FOR] + l->w[C_FOR], l->w[C_FOR], buf, ROLE_DIM);
 	}
 }

@@ -140,7 +140,7 @@ fixture_canaries(struct snapshot *s)
 	add_hook(c, "notify-slack", HOOK_POST_ROLLOUT, CHECK_NODATA, "");
 	add_metric(c, "request-success-rate", METRIC_SUCCESS_RATE, true, 99, 99.5, 0.2, 30, 25, -1);
 	add_metric(c, "request-duration", METRIC_DURATION, false, 500, 300, 40, 30, 27, -1);
-	add_event(c, 40, SEV_WARNING, "Halt checkout.shop advancement success rate 95.00% < 99%", "");
+	add_event(c, 40, SEV_WARNING, "Halt checkout.shop advancement success rate 95.0% < 99%", "");
 	add_event(c, 12, SEV_WARNING, "Rolling back search.shop failed checks threshold reached 5", "");
 	add_event(c, 11, SEV_WARNING, "Canary failed! Scaling down search.shop", "");
 

@@ -535,7 +535,7 @@ test_runner_failed(void **state)
 	assert_int_equal(rig_run(&g, NULL), 1);
 	assert_int_equal(g.s.st.phase, PHASE_FAILED);
 	assert_int_equal(g.s.st.failed_checks, 5);
-	assert_string_equal(g.s.st.reason, "request-success-rate 80.00% < 99%");
+	assert_string_equal(g.s.st.reason, "request-success-rate 80.0% < 99%");
 	assert_int_equal(journal_count(&g.s,
 	    "Error checking metric providers: vector(1) returned nothing"), 1);
 	assert_int_equal(g.f.promotions, 0);

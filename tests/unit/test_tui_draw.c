@@ -16,6 +16,7 @@
 #include <wchar.h>
 
 #include "tui/draw.h"
+#include "util/fmt.h"
 
 static void
 test_durations(void **state)
@@ -31,7 +32,7 @@ test_durations(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		fmt_duration(out, sizeof out, rows[i].ms);
+		fmt_span(out, sizeof out, rows[i].ms);
 		assert_string_equal(out, rows[i].want);
 	}
 }
@@ -43,7 +44,7 @@ test_values(void **state)
 		{ METRIC_SUCCESS_RATE, 99.84, "99.8%" }, { METRIC_SUCCESS_RATE, 100, "100.0%" },
 		{ METRIC_DURATION, 212.4, "212ms" }, { METRIC_DURATION, 999.4, "999ms" },
 		{ METRIC_DURATION, 1250, "1.25s" }, { METRIC_CUSTOM, 0.4217, "0.422" },
-		{ METRIC_CUSTOM, 12345, "1.23e+04" },
+		{ METRIC_CUSTOM, 12345, "12345" },
 	};
 	char out[32];
 	size_t i;

@@ -1,17 +1,19 @@
 /* test_util.c — allocation wrappers, capped buffers, status codes, the
- * sanitizer and the log file. */
+ * sanitizer, the log file and the text forms of quantities. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/fmt.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -179,6 +181,121 @@ test_log_file(void **state)
 	assert_int_equal(log_open("/nonexistent/dir/log", LOG_INFO), ST_IO);
 }
 
+/* One text form per quantity: measured values, bounds as written, and
+ * non-finite values spelled as Prometheus does. */
+static void
+test_fmt_quantities(void **state)
+{
+	static const struct {
+		enum fmt_unit u;
+		enum fmt_prec p;
+		double v;
+		const char *want;
+	} rows[] = {
+		{ FMT_PERCENT, FMT_MEASURED, 92.83, "92.8%" },
+		{ FMT_PERCENT, FMT_MEASURED, 92, "92.0%" },
+		{ FMT_PERCENT, FMT_MEASURED, 100, "100.0%" },
+		{ FMT_PERCENT, FMT_MEASURED, -0.01, "0.0%" },
+		{ FMT_PERCENT, FMT_EXACT, 99, "99%" },
+		{ FMT_PERCENT, FMT_EXACT, 99.95, "99.95%" },
+		{ FMT_PERCENT, FMT_EXACT, 0.99, "0.99%" },
+		{ FMT_PERCENT, FMT_EXACT, 1.0 / 3, "0.333%" },
+		{ FMT_MS, FMT_MEASURED, 729.675824, "730ms" },
+		{ FMT_MS, FMT_MEASURED, 999.4, "999ms" },
+		{ FMT_MS, FMT_MEASURED, 999.6, "1.00s" },
+		{ FMT_MS, FMT_MEASURED, 1250, "1.25s" },
+		{ FMT_MS, FMT_MEASURED, 0.2, "0ms" },
+		{ FMT_MS, FMT_EXACT, 500, "500ms" },
+		{ FMT_MS, FMT_EXACT, 0.5, "0.5ms" },
+		{ FMT_MS, FMT_EXACT, 1500, "1.5s" },
+		{ FMT_PLAIN, FMT_MEASURED, 0.4217, "0.422" },
+		{ FMT_PLAIN, FMT_MEASURED, 12345.6, "12346" },
+		{ FMT_PLAIN, FMT_EXACT, 0.25, "0.25" },
+		{ FMT_PLAIN, FMT_EXACT, 3, "3" },
+		{ FMT_PERCENT, FMT_MEASURED, NAN, "NaN" },
+		{ FMT_MS, FMT_EXACT, INFINITY, "+Inf" },
+		{ FMT_PLAIN, FMT_MEASURED, -INFINITY, "-Inf" },
+	};
+	char out[FMT_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		fmt_quantity(out, sizeof out, rows[i].u, rows[i].p, rows[i].v);
+		if (strcmp(out, rows[i].want) != 0)
+			fail_msg("row %zu: %g gave '%s', want '%s'", i, rows[i].v, out, rows[i].want);
+	}
+	fmt_percent(out, sizeof out, 93.24);
+	assert_string_equal(out, "93.2%");
+	fmt_latency(out, sizeof out, 212.4);
+	assert_string_equal(out, "212ms");
+	fmt_number(out, sizeof out, 2.5);
+	assert_string_equal(out, "2.5");
+	fmt_weight(out, sizeof out, 30);
+	assert_string_equal(out, "30%");
+	assert_int_equal(fmt_unit_of("%"), FMT_PERCENT);
+	assert_int_equal(fmt_unit_of("ms"), FMT_MS);
+	assert_int_equal(fmt_unit_of(""), FMT_PLAIN);
+	assert_int_equal(fmt_unit_of(NULL), FMT_PLAIN);
+	fmt_quantity(out, 4, FMT_PERCENT, FMT_MEASURED, 99.84);
+	assert_string_equal(out, "99.");	/* cut to the buffer */
+}
+
+/* A comparison shows the relation it claims, with more decimals when
+ * needed. */
+static void
+test_fmt_compare(void **state)
+{
+	static const struct {
+		enum fmt_unit u;
+		double v, b;
+		const char *op, *want;
+	} rows[] = {
+		{ FMT_PERCENT, 93.24, 99, "<", "93.2% < 99%" },
+		{ FMT_PERCENT, 98.96, 99, "<", "98.96% < 99%" },
+		{ FMT_PERCENT, 98.9999, 99, "<", "98.9999% < 99%" },
+		{ FMT_MS, 729.675824, 500, ">", "730ms > 500ms" },
+		{ FMT_MS, 500.4, 500, ">", "500.4ms > 500ms" },
+		{ FMT_MS, 1499.99, 1500, "<", "1.49999s < 1.5s" },
+		{ FMT_PLAIN, 0.5004, 0.5, ">", "0.5004 > 0.5" },
+		{ FMT_PERCENT, NAN, 99, "<", "NaN < 99%" },
+		{ FMT_MS, 700, INFINITY, "<", "700ms < +Inf" },
+	};
+	char out[2 * FMT_MAX + 8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		fmt_compare(out, sizeof out, rows[i].u, rows[i].v, rows[i].op, rows[i].b);
+		if (strcmp(out, rows[i].want) != 0)
+			fail_msg("row %zu: '%s', want '%s'", i, out, rows[i].want);
+	}
+}
+
+static void
+test_fmt_spans_revisions(void **state)
+{
+	static const struct { int64_t ms; const char *want; } rows[] = {
+		{ -5000, "0s" }, { 0, "0s" }, { 999, "0s" }, { 12000, "12s" }, { 59999, "59s" },
+		{ 60000, "1m" }, { 242000, "4m" }, { 3600000, "1h00m" }, { 7500000, "2h05m" },
+		{ 86400000, "1d" }, { 864000000, "10d" },
+	};
+	char out[FMT_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		fmt_span(out, sizeof out, rows[i].ms);
+		assert_string_equal(out, rows[i].want);
+	}
+	fmt_revision(out, sizeof out, "cart:v2", "006f2c07139f6c98");
+	assert_string_equal(out, "cart:v2");
+	fmt_revision(out, sizeof out, "", "006f2c07139f6c98");
+	assert_string_equal(out, "006f2c07139f");
+	fmt_revision(out, sizeof out, NULL, NULL);
+	assert_string_equal(out, "?");
+}
+
 int
 main(void)
 {
@@ -189,6 +306,9 @@ main(void)
 		cmocka_unit_test(test_sanitize_table),
 		cmocka_unit_test(test_sanitize_dup_bounds),
 		cmocka_unit_test(test_log_file),
+		cmocka_unit_test(test_fmt_quantities),
+		cmocka_unit_test(test_fmt_compare),
+		cmocka_unit_test(test_fmt_spans_revisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
