@@ -254,6 +254,7 @@ load_specs(struct run *rn)
 	if (rn->o.n_files == 0)
 		rc = load_cluster_specs(rn, &dl);
 	spec_validate(rn->set, &dl);
+	spec_check_drivable(rn->set, &dl);
 	diag_list_sort(&dl);
 	for (k = 0; k < dl.n; k++)
 		if (dl.items[k].severity == DIAG_ERROR)
@@ -444,6 +445,7 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 	if (load_cluster_objects(rn, set, true, &dl, err, sizeof err) == ST_OK) {
 		load_object(set, K8S_RES(CANARIES), rn->kc->ns, obj, &dl);
 		spec_validate(set, &dl);
+		spec_check_drivable(set, &dl);
 		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
 			snprintf(err, sizeof err, "%zu error%s (see perch validate)", dl.n_errors,
 			    dl.n_errors == 1 ? "" : "s");
@@ -702,8 +704,9 @@ was_deleted(struct waker *wk, const char *ns, const char *name)
 	return gone;
 }
 
-/* Says who holds control when this process could only watch, and which
- * canaries were let go because their Canary was deleted. */
+/* Says who holds control when this process could only watch, which
+ * canaries were let go because their Canary was deleted, and which cannot
+ * be driven (and why). */
 static void
 report_holder(struct run *rn, struct runner *r)
 {
@@ -711,7 +714,9 @@ report_holder(struct run *rn, struct runner *r)
 	size_t i;
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
-		if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
+		if (snap->canaries[i].refused)
+			fprintf(stderr, "perch run: %s\n", snap->canaries[i].reason);
+		else if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
 			fprintf(stderr, "perch run: %s/%s: the Canary was deleted; let go\n",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "");

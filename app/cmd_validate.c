@@ -232,6 +232,7 @@ cmd_validate(int argc, char **argv)
 			spec_load_file(set, argv[i], &dl);
 	}
 	spec_validate(set, &dl);
+	spec_check_drivable(set, &dl);
 	check_renders(set, &dl);
 	diag_list_sort(&dl);
 	if (json)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/cli.h"
 #include "app/cli_value.h"
@@ -130,7 +131,13 @@ watch(const char *dir, const char *theme)
 
 	sd = store_dir_open(dir, true, err, sizeof err);
 	if (sd == NULL) {
-		fprintf(stderr, "perch watch: %s\n", err);
+		/* One line: what is wrong, and how to get a directory to watch. */
+		if (access(dir, F_OK) != 0)
+			fprintf(stderr, "perch watch: %s; a controller writes it: start `perch demo "
+			    "--state-dir %s` or `perch run --state-dir %s` (or watch a cluster with "
+			    "--kubeconfig, --context and -n)\n", err, dir, dir);
+		else
+			fprintf(stderr, "perch watch: %s\n", err);
 		return EXIT_INFRA;
 	}
 	watch_context(sd, dir, ctx, sizeof ctx);
@@ -164,7 +171,9 @@ cmd_watch(int argc, char **argv)
 		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
-			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir\n");
+			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir "
+			    "DIR (written by `perch demo --state-dir DIR` or `perch run --state-dir "
+			    "DIR`)\n");
 			return EXIT_INFRA;
 		}
 		o.dir = def;

@@ -17,6 +17,7 @@
  * run starts, and a progress deadline on readiness waits kept by the engine
  * as well as by the backend.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,15 +128,16 @@ machine_wants_volume(const struct canary_cfg *c, const struct metric_cfg *m)
 
 /* ---- weight math (reference §2.7) ------------------------------------- */
 
+/* Within 1..100: a configuration that skipped validation never drives a
+ * weight out of range (machine_check_cfg refuses it as well). */
 int
 machine_max_weight(const struct canary_cfg *c)
 {
-	if (c->n_step_weights > 0) {
-		int last = c->step_weights[c->n_step_weights - 1];
+	int w = c->max_weight > 0 ? c->max_weight : 100;
 
-		return last < 100 ? last : 100;
-	}
-	return c->max_weight > 0 ? c->max_weight : 100;
+	if (c->n_step_weights > 0)
+		w = c->step_weights[c->n_step_weights - 1];
+	return w < 1 ? 1 : w > 100 ? 100 : w;
 }
 
 static bool
@@ -198,6 +200,74 @@ machine_ladder(const struct canary_cfg *c, int *out, size_t cap)
 		out[n++] = w;
 	}
 	return n;
+}
+
+static int
+cfg_refused(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+cfg_refused(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return ST_INVALID;
+}
+
+static int
+check_weights(const struct canary_cfg *c, char *why, size_t n)
+{
+	size_t i;
+
+	if (c->max_weight < 0 || c->max_weight > 100)
+		return cfg_refused(why, n, "maxWeight %d is not a weight between 1 and 100",
+		    c->max_weight);
+	if (c->step_weight_promotion < 0 || c->step_weight_promotion > 100)
+		return cfg_refused(why, n, "stepWeightPromotion %d is not a weight between 1 and "
+		    "100", c->step_weight_promotion);
+	if (c->mirror_weight < 0 || c->mirror_weight > 100)
+		return cfg_refused(why, n, "mirrorWeight %d is not a weight between 0 and 100",
+		    c->mirror_weight);
+	for (i = 0; i < c->n_step_weights; i++)
+		if (c->step_weights[i] < 1 || c->step_weights[i] > 100 ||
+		    (i > 0 && c->step_weights[i] <= c->step_weights[i - 1]))
+			return cfg_refused(why, n, "stepWeights[%zu] %d: the weights must ascend "
+			    "between 1 and 100", i, c->step_weights[i]);
+	if (machine_strategy(c) == STRATEGY_CANARY && c->n_step_weights == 0 &&
+	    (c->step_weight < 1 || c->step_weight > 100))
+		return cfg_refused(why, n, "stepWeight %d is not a weight between 1 and 100",
+		    c->step_weight);
+	return ST_OK;
+}
+
+int
+machine_check_cfg(const struct canary_cfg *c, char *why, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = check_weights(c, why, n)) != ST_OK)
+		return rc;
+	if (c->threshold < 1)
+		return cfg_refused(why, n, "threshold %d: at least 1 failed check", c->threshold);
+	if (c->interval_s < 1)
+		return cfg_refused(why, n, "interval %ds: at least 1s", c->interval_s);
+	if (c->iterations < 0 || (machine_strategy(c) != STRATEGY_CANARY &&
+	    machine_iterations(c) < 1))
+		return cfg_refused(why, n, "iterations %d: at least 1", c->iterations);
+	if (c->primary_ready_threshold < 0 || c->primary_ready_threshold > 100 ||
+	    c->canary_ready_threshold < 0 || c->canary_ready_threshold > 100)
+		return cfg_refused(why, n, "a ready threshold is not a percentage");
+	if (!isfinite(c->min_requests) || c->min_requests < 0)
+		return cfg_refused(why, n, "perch.dev/min-requests is not a number of requests");
+	for (i = 0; i < c->n_metrics; i++)
+		if ((c->metrics[i].has_min && !isfinite(c->metrics[i].min)) ||
+		    (c->metrics[i].has_max && !isfinite(c->metrics[i].max)))
+			return cfg_refused(why, n, "metric %s: its thresholdRange is not finite",
+			    c->metrics[i].name ? c->metrics[i].name : "?");
+	return ST_OK;
 }
 
 struct routes
@@ -1043,8 +1113,8 @@ run_canary(struct tk *k, int step)
 			w = step;
 		}
 	} else {
-		p = p - step < 0 ? 0 : p - step;
-		w = w + step > 100 ? 100 : w + step;
+		w = w + step > 100 ? 100 : w + step < 0 ? 0 : w + step;
+		p = 100 - w;
 	}
 	act_routes(k, p, w, st->mirrored);
 	st->canary_weight = w;
@@ -1074,7 +1144,11 @@ advance_canary(struct tk *k, bool manual)
 		passed_hooks(k, HOOK_CONFIRM_TRAFFIC_INCREASE, "Confirm-traffic-increase");
 	}
 	if (k->st->canary_weight < machine_max_weight(k->c)) {
-		run_canary(k, step);
+		if (step > 0)
+			run_canary(k, step);
+		else	/* refused by machine_check_cfg; never promoted by it */
+			ev(k, SEV_WARNING, "Halt %s advancement: stepWeight %d is no step", nn_of(k),
+			    step);
 		return true;
 	}
 	if (!manual && promotion_gate(k))

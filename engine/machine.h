@@ -190,7 +190,14 @@ void machine_status_init(struct canary_status *st, int64_t now_ms);
 enum strategy machine_strategy(const struct canary_cfg *c);
 int machine_iterations(const struct canary_cfg *c);
 
-/* Weight math (reference §2.7). */
+/* Whether the engine may drive c: ST_OK, or ST_INVALID with why (one
+ * line) for what `perch validate` refuses — a weight out of range or
+ * steps that do not ascend, a threshold or iterations below 1, a bound
+ * that is not finite — so a configuration that skipped validation (from
+ * the cluster, a saved spec) is refused, never driven out of range. */
+int machine_check_cfg(const struct canary_cfg *c, char *why, size_t n);
+
+/* Weight math (reference §2.7); machine_max_weight is within 1..100. */
 int machine_max_weight(const struct canary_cfg *c);
 int machine_next_step(const struct canary_cfg *c, int weight);
 /* The weights a canary strategy passes, in order (not clamped: maxWeight 50

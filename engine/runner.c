@@ -132,6 +132,9 @@ struct rcan {
 	bool control;			/* we hold its lock (or there is no store) */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
+	bool refused;			/* its configuration cannot be driven (err
+					 * says why): shown, never acted on */
+	bool unsupported;		/* this tick: the cluster cannot drive it */
 	bool ticked;			/* ticked at least once since start */
 	bool idle_checked;		/* an idle tick found no new revision */
 	bool reconcile;			/* re-apply routes and scale first */
@@ -1148,7 +1151,8 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	switch (need) {
 	case NEED_INIT:
 		o->init_status = r->cfg.cluster->initialize(r->cfg.cluster_ctx, c->cfg, o->init_err);
-		set_health(r, &r->api_ok, o->init_status == ST_OK);
+		set_health(r, &r->api_ok, o->init_status == ST_OK || o->init_status == ST_UNSUPPORTED);
+		c->unsupported = o->init_status == ST_UNSUPPORTED;
 		break;
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
@@ -1282,6 +1286,29 @@ post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 		publish_event(r, c, &r->post.ev[i], now);
 }
 
+/* c cannot be driven (its configuration, or a cluster without the means
+ * its provider needs): said once, as an Error event and in its reason, and
+ * never acted on again; a headless run ends with it as a failure instead
+ * of warning at every tick. */
+static void
+refuse_canary(struct runner *r, struct rcan *c, int64_t now, const char *why)
+{
+	char msg[ERRMSG_MAX + 64];
+
+	if (c->refused)
+		return;
+	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
+	pthread_mutex_lock(&r->mu);
+	c->refused = true;
+	c->reconcile = false;
+	sanitize(c->err, sizeof c->err, msg, strlen(msg));
+	heap_remove(r, c);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	log_error("%s", msg);
+	publish_msg(r, c, SEV_ERROR, now, "%s", msg);
+}
+
 static void
 execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 {
@@ -1292,7 +1319,9 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 	switch (a->kind) {
 	case ACT_SET_ROUTES:
 		rc = cl->set_routes(r->cfg.cluster_ctx, c->cfg, &a->routes, err);
-		if (rc != ST_OK)
+		if (rc == ST_UNSUPPORTED)
+			refuse_canary(r, c, now, err[0] ? err : status_text(rc));
+		else if (rc != ST_OK)
 			action_failed(r, c, now, "setting routes of", rc, err);
 		break;
 	case ACT_SCALE_UP:
@@ -1487,6 +1516,8 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 		return;
 	if (c->reconcile)
 		reconcile(r, c, now);
+	if (c->refused)
+		return;
 	grow_scratch(r, c->cfg);
 	if (c->suspended)
 		obs_copy(&r->obs, c->resume, c->cfg->n_hooks, c->cfg->n_metrics);
@@ -1505,6 +1536,10 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 		called = true;
 	}
 	c->ticked = true;
+	if (c->unsupported) {
+		refuse_canary(r, c, at, r->obs.init_err[0] ? r->obs.init_err : "not supported");
+		return;
+	}
 	if (need != NEED_NONE)
 		return;
 	if (apply(r, c, &r->out, at, err))
@@ -1674,6 +1709,10 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	if (c == NULL) {
 		snprintf(msg, sizeof msg, "%s refused: no canary %s", command_name(cmd->kind), cmd->canary);
 		set_status_msg(r, msg);
+		return;
+	}
+	if (c->refused) {
+		set_status_msg(r, c->err);
 		return;
 	}
 	if (c->corrupt || c->readonly) {
@@ -1863,7 +1902,7 @@ int
 runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 {
 	struct rcan *c = find(r, key), old;
-	char msg[200], err[ERRMSG_MAX];
+	char msg[ERRMSG_MAX + 200], err[ERRMSG_MAX];
 	bool retire;
 	size_t i, old_metrics;
 
@@ -1876,6 +1915,14 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	if (cfg == NULL) {
 		remove_canary(r, c);
 		return ST_OK;
+	}
+	if (machine_check_cfg(cfg, err, sizeof err) != ST_OK) {
+		snprintf(msg, sizeof msg, "%.127s: the changed Canary is refused (%s); the "
+		    "running spec stays", key, err);
+		log_error("%s", msg);
+		set_status_msg(r, msg);
+		canary_cfg_free(cfg);
+		return ST_INVALID;
 	}
 	pthread_mutex_lock(&r->mu);
 	old = *c;
@@ -1939,7 +1986,7 @@ all_done(const struct runner *r)
 	for (i = 0; i < r->n; i++) {
 		const struct rcan *c = r->cs[i];
 
-		if (c->corrupt || c->readonly)
+		if (c->corrupt || c->readonly || c->refused)
 			continue;
 		/* Ended, or initialized with nothing to roll out; a tick that
 		 * waits to be resumed may still start a new revision. */
@@ -2012,7 +2059,7 @@ loop_once(struct runner *r)
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
 		if (c->suspended)
 			due = now_ms(r) + 1;	/* after those due now */
-		if (c->control)
+		if (c->control && !c->refused)
 			schedule(r, c, due);
 		else
 			heap_remove(r, c);
@@ -2082,6 +2129,25 @@ engine_main(void *arg)
 }
 
 /* ---- start, stop ------------------------------------------------------- */
+
+/* A configuration the engine must not drive (machine_check_cfg): c is
+ * refused before any control is taken, shown with the reason.  True when
+ * refused. */
+static bool
+refuse_cfg(struct rcan *c)
+{
+	char why[ERRMSG_MAX], msg[ERRMSG_MAX + 160];
+
+	if (machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
+		return false;
+	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
+	log_error("%s", msg);
+	sanitize(c->err, sizeof c->err, msg, strlen(msg));
+	machine_status_init(&c->st, 0);
+	c->refused = true;
+	c->control = false;
+	return true;
+}
 
 /* Takes control of one canary: lock, saved status, spec for watchers. */
 static int
@@ -2166,7 +2232,7 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	}
 	c = rcan_new(cfg, key);
 	hist_depth(c, r->n + 1);
-	rc = take_control(r, c, now, err, sizeof err);
+	rc = refuse_cfg(c) ? ST_OK : take_control(r, c, now, err, sizeof err);
 	if (rc != ST_OK && rc != ST_CORRUPT) {
 		log_error("%s", err);
 		rcan_free(c);
@@ -2176,6 +2242,8 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 		log_error("%s", err);
 		sanitize(c->err, sizeof c->err, err, strlen(err));
 		snprintf(msg, sizeof msg, "%s", err);
+	} else if (c->refused) {
+		snprintf(msg, sizeof msg, "%s", c->err);
 	} else if (!c->control) {
 		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
 		    c->holder);
@@ -2227,6 +2295,8 @@ runner_start(struct runner *r, char *err, size_t errsz)
 		struct rcan *c = r->cs[i];
 		char cerr[ERRMSG_MAX + 160] = "";
 
+		if (refuse_cfg(c))
+			continue;
 		rc = take_control(r, c, now, cerr, sizeof cerr);
 		if (rc == ST_CORRUPT && ++corrupt < r->n) {
 			/* Refuse THIS canary only; the others still run. */
@@ -2301,7 +2371,9 @@ runner_outcome(struct runner *r)
 
 		if (c->removed)
 			continue;	/* its Canary was deleted: nothing to judge */
-		if (c->corrupt || (c->readonly && !r->cfg.observer))
+		if (c->refused && !r->cfg.observer)
+			failed = true;	/* its configuration: as validation errors */
+		else if (c->corrupt || (c->readonly && !r->cfg.observer))
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;
@@ -2441,7 +2513,8 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->next_check_ms = c->heap != NO_HEAP ? c->due : c->readonly ? c->st.next_tick_ms : 0;
 	sc->rev_from = sdup(c->rev_from[0] ? c->rev_from : c->st.last_promoted, 127);
 	sc->rev_to = sdup(c->rev_to[0] ? c->rev_to : c->st.last_applied, 127);
-	if (c->corrupt)
+	sc->refused = c->refused;
+	if (c->corrupt || c->refused)
 		sc->reason = sdup(c->err, 255);
 	else
 		sc->reason = sdup(c->st.reason, 255);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "spec/schema.h"
 #include "util/buf.h"
@@ -794,6 +795,29 @@ missing_top_fields(const struct spec_node *root, struct diag_list *dl)
 	    n > 1 ? "s" : "", list);
 }
 
+/* A kind that is not Flagger's: an error when it was meant to be (its
+ * apiVersion is flagger.app's, or it is one typo away from Canary,
+ * MetricTemplate or AlertProvider: `kind: Canry` would otherwise leave a
+ * file with no Canary in it); other kinds are not ours and are skipped. */
+static void
+unknown_kind(const struct spec_node *root, const struct spec_node *kn, const char *kind,
+    const char *api, struct diag_list *dl)
+{
+	static const char *const kinds[] = { "Canary", "MetricTemplate", "AlertProvider", NULL };
+	const char *near = closest_name(kind, kinds, 3);
+	size_t i;
+
+	for (i = 0; near == NULL && kinds[i] != NULL; i++)
+		if (strcasecmp(kind, kinds[i]) == 0)
+			near = kinds[i];
+	if (near == NULL && (api == NULL || strncmp(api, "flagger.app/", 12) != 0))
+		return;
+	report(dl, DIAG_ERROR, kn != NULL ? &kn->pos : &root->pos, "kind", NULL,
+	    "kind: unsupported value '%s'%s%s%s: perch reads Canary, MetricTemplate and "
+	    "AlertProvider of " SPEC_API_VERSION, kind, near ? " (did you mean " : "",
+	    near ? near : "", near ? "?)" : "");
+}
+
 void
 load_document(struct spec_set *set, const char *file, const struct spec_node *root,
     struct diag_list *dl)
@@ -821,8 +845,10 @@ load_document(struct spec_set *set, const char *file, const struct spec_node *ro
 			load_document(set, file, items->items[i], dl);
 		return;
 	}
-	if (!is_flagger_kind(kind))
+	if (!is_flagger_kind(kind)) {
+		unknown_kind(root, kn, kind, api, dl);
 		return;		/* a Deployment, a Service, ...: not ours */
+	}
 	if (api == NULL) {
 		report(dl, DIAG_ERROR, &root->pos, "apiVersion", NULL,
 		    "%s: missing required field apiVersion (" SPEC_API_VERSION ")", kind);
@@ -948,7 +974,7 @@ spec_load_buffer(struct spec_set *set, const char *name, const char *data, size_
 	}
 	if (set->n_canaries + set->n_templates + set->n_providers == before &&
 	    dl->n_errors == errors)
-		diag_add(dl, DIAG_WARNING, lc.file, 0, 0, "", NULL,
+		diag_add(dl, DIAG_ERROR, lc.file, 0, 0, "", NULL,
 		    "no Canary, MetricTemplate or AlertProvider (" SPEC_API_VERSION ") in this file");
 	return ST_OK;
 }

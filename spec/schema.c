@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -224,6 +225,14 @@ read_num(struct conv *cv, const struct spec_node *n, const char *path, double *o
 		return false;
 	}
 	*out = strtod(n->value, NULL);
+	/* .nan and .inf are YAML floats, and 1e999 overflows: none is a
+	 * bound a check can be judged against (strtod would read .nan as 0,
+	 * and a 1 % success rate would pass). */
+	if (strcmp(n->value, ".nan") == 0 || strcmp(n->value, ".inf") == 0 || !isfinite(*out)) {
+		report(cv->dl, DIAG_ERROR, &n->pos, path, NULL,
+		    "%s: %s is not a finite number", path_display(path), n->value);
+		return false;
+	}
 	return true;
 }
 

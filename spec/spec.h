@@ -277,6 +277,10 @@ int spec_load_buffer(struct spec_set *set, const char *name, const char *data,
  * Returns ST_OK when no error was found (warnings allowed), else ST_INVALID.
  * Call once, after the last load. */
 int spec_validate(struct spec_set *set, struct diag_list *dl);
+/* What `perch validate` and `perch run` add to spec_validate: an error for
+ * each Canary whose provider `perch run` cannot drive (engine/routers.h);
+ * `perch check` evaluates their metrics all the same. */
+void spec_check_drivable(const struct spec_set *set, struct diag_list *dl);
 
 size_t spec_set_n_canaries(const struct spec_set *set);
 const struct spec_canary *spec_set_canary(const struct spec_set *set, size_t i);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/status.h"
 
@@ -166,6 +167,53 @@ check_steps(const struct spec_canary *c, struct diag_list *dl)
 }
 
 static void
+warn_at(struct diag_list *dl, const struct spec_meta *m, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+warn_at(struct diag_list *dl, const struct spec_meta *m, const char *path,
+    const char *fmt, ...)
+{
+	struct spec_pos pos = spec_field_pos(m, path);
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(dl, DIAG_WARNING, &pos, path, NULL, "%s", msg);
+}
+
+/* A bound that looks like the wrong unit: a success rate is a percentage
+ * (Flagger's request-success-rate is 0..100, so min 0.99 passes a 1 %
+ * success rate), a duration is in milliseconds (max 0.5 fails every check).
+ * Warnings, naming what was likely meant. */
+static void
+check_units(const struct spec_canary *c, size_t i, struct diag_list *dl)
+{
+	const struct spec_metric *m = &c->analysis.metrics[i];
+	bool builtin = m->name != NULL && !m->template_ref.set && m->query == NULL;
+	char p[128], base[64];
+
+	/* Before defaults: the kind is not set yet, the name says it. */
+	if (builtin && strcmp(m->name, "request-success-rate") == 0 && m->has_min && m->min > 0 && m->min <= 1) {
+		snprintf(base, sizeof base, "metrics[%zu].thresholdRange.min", i);
+		apath(c, p, sizeof p, base);
+		warn_at(dl, &c->meta, p, "%s: %g looks like a fraction: "
+		    "request-success-rate is a percentage (0-100); did you mean %g?",
+		    path_display(p), m->min, m->min * 100);
+	}
+	if (builtin && strcmp(m->name, "request-duration") == 0 && m->has_max && m->max > 0 &&
+	    m->max < 10) {
+		snprintf(base, sizeof base, "metrics[%zu].thresholdRange.max", i);
+		apath(c, p, sizeof p, base);
+		warn_at(dl, &c->meta, p, "%s: %g looks like seconds: "
+		    "request-duration is in milliseconds; did you mean %g?", path_display(p),
+		    m->max, m->max * 1000);
+	}
+}
+
+static void
 check_metrics(const struct spec_canary *c, struct diag_list *dl)
 {
 	const struct spec_analysis *a = &c->analysis;
@@ -189,6 +237,7 @@ check_metrics(const struct spec_canary *c, struct diag_list *dl)
 			err_at(dl, &c->meta, p,
 			    "%s: min %g is above max %g: no value can pass", path_display(p),
 			    m->min, m->max);
+		check_units(c, i, dl);
 		snprintf(base, sizeof base, "metrics[%zu]", i);
 		apath(c, p, sizeof p, base);
 		if (m->name != NULL && !m->template_ref.set && m->query == NULL &&
@@ -258,12 +307,11 @@ cookie_attr(const char *s)
 	return true;
 }
 
-/* The routers that set cookies (reference §1.1: Istio and Gateway API). */
+/* The routers that set cookies (engine/routers.h: Istio and Gateway API). */
 static bool
 affinity_provider(const char *p)
 {
-	return p == NULL || strcmp(p, "istio") == 0 || strcmp(p, "gatewayapi") == 0 ||
-	    strcmp(p, "gatewayapi:v1") == 0 || strcmp(p, "gatewayapi:v1beta1") == 0;
+	return router_can(p, RT_AFFINITY);
 }
 
 static void
@@ -331,14 +379,69 @@ check_match_provider(const struct spec_canary *c, struct diag_list *dl)
 	char path[96];
 
 	if (c->analysis.match == NULL || c->analysis.match->kind != SPEC_SEQ ||
-	    c->analysis.match->n == 0 || p == NULL)
-		return;
-	if (strcmp(p, "kubernetes") != 0 && strcmp(p, "linkerd") != 0 && strcmp(p, "osm") != 0 &&
-	    strncmp(p, "smi:", 4) != 0)
+	    c->analysis.match->n == 0 || p == NULL || router_find(p) == NULL ||
+	    router_can(p, RT_MATCH))
 		return;
 	apath(c, path, sizeof path, "match");
 	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
 	    "routes split by weight only (use istio, gatewayapi or nginx)", path_display(path), p);
+}
+
+/* A number as written at path (a plain scalar): true with its value. */
+static bool
+written_number(const struct spec_canary *c, const char *path, double *v)
+{
+	const struct spec_node *n = spec_node_path(c->meta.root, path);
+	char *end;
+
+	if (n == NULL || n->kind != SPEC_SCALAR || n->quoted || node_is_null(n))
+		return false;
+	*v = strtod(n->value, &end);
+	return end != n->value && *end == '\0';
+}
+
+/* An integer field of the analysis, as written, within lo..hi; what it
+ * means is said after the value ("a weight", "iterations"). */
+static void
+check_range(const struct spec_canary *c, struct diag_list *dl, const char *field, double lo,
+    double hi, const char *what)
+{
+	char p[96];
+	double v;
+
+	apath(c, p, sizeof p, field);
+	if (!written_number(c, p, &v) || (v >= lo && v <= hi))
+		return;
+	if (hi >= 1e9)
+		err_at(dl, &c->meta, p, "%s: %g is not %s (at least %g)", path_display(p), v, what,
+		    lo);
+	else
+		err_at(dl, &c->meta, p, "%s: %g is not %s between %g and %g", path_display(p), v,
+		    what, lo, hi);
+}
+
+/* Every number of the analysis in its range: weights 1..100 (a stepWeight
+ * of 0 or -1 never reaches the canary, or drives its weight below zero; a
+ * maxWeight of 1000 is never reached), counts positive. */
+static void
+check_numbers(const struct spec_canary *c, struct diag_list *dl)
+{
+	double v;
+
+	check_range(c, dl, "stepWeight", 1, 100, "a weight");
+	check_range(c, dl, "maxWeight", 1, 100, "a weight");
+	check_range(c, dl, "stepWeightPromotion", 1, 100, "a weight");
+	check_range(c, dl, "mirrorWeight", 0, 100, "a weight");
+	check_range(c, dl, "iterations", 1, 1e9, "a number of iterations");
+	check_range(c, dl, "threshold", 1, 1e9, "a number of failed checks");
+	check_range(c, dl, "primaryReadyThreshold", 0, 100, "a percentage");
+	check_range(c, dl, "canaryReadyThreshold", 0, 100, "a percentage");
+	if (written_number(c, "spec.progressDeadlineSeconds", &v) && v < 1)
+		err_at(dl, &c->meta, "spec.progressDeadlineSeconds", "progressDeadlineSeconds: %g "
+		    "is not a number of seconds (at least 1)", v);
+	if (written_number(c, "spec.service.port", &v) && (v < 1 || v > 65535))
+		err_at(dl, &c->meta, "spec.service.port", "service.port: %g is not a port "
+		    "between 1 and 65535", v);
 }
 
 static void
@@ -359,6 +462,7 @@ check_analysis(const struct spec_canary *c, struct diag_list *dl)
 	if (th == NULL || node_is_null(th))
 		missing(dl, &c->meta, p);
 	check_steps(c, dl);
+	check_numbers(c, dl);
 	check_metrics(c, dl);
 	check_hooks_alerts(c, dl);
 	check_affinity(c, dl);
@@ -491,4 +595,22 @@ validate_alert_provider(const struct spec_alert_provider *p, struct diag_list *d
 		err_at(dl, &p->meta, "spec", "an AlertProvider needs address or secretRef");
 	else if (spec_node_path(p->meta.root, "spec.secretRef") != NULL && p->secret_ref == NULL)
 		missing(dl, &p->meta, "spec.secretRef.name");
+}
+
+void
+spec_check_drivable(const struct spec_set *set, struct diag_list *dl)
+{
+	char names[ROUTER_NAMES_MAX];
+	size_t i;
+
+	router_driven_names(names, sizeof names);
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		const struct spec_canary *c = spec_set_canary(set, i);
+		const char *p = c->provider != NULL && c->provider[0] != '\0' ? c->provider : "istio";
+
+		if (router_find(p) == NULL || router_can(p, RT_DRIVEN))
+			continue;	/* an unknown name is the schema's error */
+		err_at(dl, &c->meta, c->provider != NULL ? "spec.provider" : "spec",
+		    "provider: perch run cannot drive %s (it drives %s)", p, names);
+	}
 }

@@ -97,7 +97,7 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 		else
 			snprintf(out, n, "waiting for your approval: press a");
 	} else if (c->reason != NULL && c->reason[0] != '\0' &&
-	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC)) {
+	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC || c->refused)) {
 		snprintf(out, n, "%s", c->reason);
 	}
 }
@@ -294,8 +294,10 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 	layout_cols(&l, r.x, r.w);
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
-		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries == 0 ? "no canaries" :
-		    "no canary matches the filter", ROLE_DIM);
+		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "
+		    "filter" : u->read_only ? "no canaries yet: a controller started with --state-dir "
+		    "on this directory (perch demo --state-dir DIR) writes them" : "no canaries",
+		    ROLE_DIM);
 		return;
 	}
 	bottom = r.y + r.h;

@@ -181,6 +181,13 @@ expect_eq "cluster canary exit (still Failed)" "$?" 1
 grep -Eq "no Canary|error" "$TMP/run5.err" && fail "the Canary of the namespace was not used: $(cat "$TMP/run5.err")"
 expect_eq "cluster canary: nothing changed" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
 
+# A provider perch run cannot drive: refused before anything is touched,
+# exit 1 with the reason (not a warning at every tick).
+sed 's/provider: linkerd/provider: traefik/' "$TMP/canary.yaml" >"$TMP/traefik.yaml"
+timeout 20 "$PERCH_BIN" run --headless -f "$TMP/traefik.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
+expect_eq "undrivable provider exit" "$?" 1
+expect_match "undrivable provider reason" "$(cat "$TMP/run7.err")" 'perch run cannot drive traefik'
+
 # The interactive front end of perch run, in a real terminal (tmux): it
 # shows the canary and quits on q (confirmed with y).
 tmux -L "$sock" new-session -d -x 120 -y 30 \

@@ -62,6 +62,7 @@ rows=(
 	"0|no canaries with saved state|status"
 	"3|$TMP/missing.*No such file|status --state-dir $TMP/missing"
 	"3|$TMP/missing.*No such file|watch --state-dir $TMP/missing"
+	"3|start .perch demo --state-dir $TMP/missing.|watch --state-dir $TMP/missing"
 	"3|its parent $TMP/nope does not exist|demo --headless --speed max --scenario healthy --state-dir $TMP/nope/state"
 )
 for row in "${rows[@]}"; do

@@ -15,6 +15,27 @@ expect_eq "exclusive exit" "$rc" 1
 expect_eq "exclusive first line" "$(printf '%s\n' "$out" | head -1)" \
 	"$D/exclusive.yaml:20:5: error: analysis.stepWeight and analysis.iterations are mutually exclusive"
 
+# The classic mistakes: a file with no Canary in it (a typo in the kind),
+# numbers out of range, a provider perch run cannot drive: errors, exit 1;
+# bounds in the wrong unit: warnings naming what was meant, exit 0.
+out=$("$PERCH_BIN" validate "$D/kind-typo.yaml"); rc=$?
+expect_eq "kind typo exit" "$rc" 1
+expect_match "kind typo" "$out" ":4:7: error: kind: unsupported value 'Canry' \(did you mean Canary\?\)"
+out=$("$PERCH_BIN" validate "$D/ranges.yaml"); rc=$?
+expect_eq "ranges exit" "$rc" 1
+expect_match "ranges summary" "$(printf '%s\n' "$out" | tail -1)" "; 13 errors, 0 warnings$"
+expect_match "ranges: negative step" "$out" "error: analysis.stepWeight: -1 is not a weight between 1 and 100"
+expect_match "ranges: nan bound" "$out" "error: analysis.metrics\[0\].thresholdRange.min: .nan is not a finite number"
+out=$("$PERCH_BIN" validate "$D/units.yaml"); rc=$?
+expect_eq "units exit" "$rc" 0
+expect_match "units: fraction" "$out" "warning: .*min: 0.99 looks like a fraction: .*did you mean 99\?"
+expect_match "units: seconds" "$out" "warning: .*max: 0.5 looks like seconds: .*did you mean 500\?"
+out=$("$PERCH_BIN" validate "$D/undrivable.yaml"); rc=$?
+expect_eq "undrivable exit" "$rc" 1
+expect_match "undrivable" "$out" ":6:3: error: provider: perch run cannot drive traefik \(it drives "
+out=$("$PERCH_BIN" validate "$D/other-kinds.yaml"); rc=$?
+expect_eq "no flagger object exit" "$rc" 1
+
 # Warnings alone keep exit 0; --strict makes them errors.
 out=$("$PERCH_BIN" validate "$D/lint-big-step.yaml"); rc=$?
 expect_eq "warning exit" "$rc" 0

@@ -1268,6 +1268,79 @@ test_cookie_values(void **state)
 	assert_int_equal(same, 0);
 }
 
+/* What validation refuses, the engine refuses too; and its weight math
+ * never leaves 0..100 even for a configuration that skipped both. */
+static void
+test_config_clamps(void **state)
+{
+	static const struct { const char *field; int value; } bad[] = {
+		{ "stepWeight", -1 }, { "stepWeight", 0 }, { "stepWeight", 150 },
+		{ "maxWeight", 1000 }, { "maxWeight", -5 }, { "stepWeightPromotion", -20 },
+		{ "iterations", -3 }, { "threshold", 0 }, { "mirrorWeight", 101 },
+	};
+	struct canary_cfg *c;
+	struct canary_status st;
+	struct world w;
+	char why[256];
+	size_t i;
+	int t;
+
+	(void)state;
+	c = fixture_canary("checkout", 2);
+	assert_int_equal(machine_check_cfg(c, why, sizeof why), ST_OK);
+	canary_cfg_free(c);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		c = fixture_canary("checkout", 2);
+		if (strcmp(bad[i].field, "stepWeight") == 0)
+			c->step_weight = bad[i].value;
+		else if (strcmp(bad[i].field, "maxWeight") == 0)
+			c->max_weight = bad[i].value;
+		else if (strcmp(bad[i].field, "stepWeightPromotion") == 0)
+			c->step_weight_promotion = bad[i].value;
+		else if (strcmp(bad[i].field, "iterations") == 0)
+			c->iterations = bad[i].value;
+		else if (strcmp(bad[i].field, "threshold") == 0)
+			c->threshold = bad[i].value;
+		else
+			c->mirror_weight = bad[i].value;
+		why[0] = '\0';
+		if (machine_check_cfg(c, why, sizeof why) != ST_INVALID || strstr(why, bad[i].field) == NULL)
+			fail_msg("%s %d: not refused (%s)", bad[i].field, bad[i].value, why);
+		canary_cfg_free(c);
+	}
+	c = fixture_canary("checkout", 2);
+	c->metrics[0].min = 0.0 / 0.0;
+	assert_int_equal(machine_check_cfg(c, why, sizeof why), ST_INVALID);
+	assert_non_null(strstr(why, "request-success-rate"));
+	canary_cfg_free(c);
+
+	/* maxWeight 1000: 100 is the top; it promotes there, once. */
+	c = fixture_canary("checkout", 2);
+	c->max_weight = 1000;
+	assert_int_equal(machine_max_weight(c), 100);
+	start(&w, c, &st, 0);
+	for (t = 30; t <= 30 * 14 && st.phase != PHASE_PROMOTING; t += 30)
+		tick(&w, c, &st, S(t), 0);
+	assert_int_equal(st.phase, PHASE_PROMOTING);
+	assert_int_equal(count_in_run(&w, "Advance checkout.shop canary weight 100"), 1);
+	canary_cfg_free(c);
+
+	/* stepWeight -1 (refused above, driven here regardless): the weight
+	 * never goes below zero and nothing is promoted. */
+	c = fixture_canary("checkout", 2);
+	c->step_weight = -1;
+	start(&w, c, &st, 0);
+	for (t = 30; t <= 30 * 10; t += 30) {
+		tick(&w, c, &st, S(t), 0);
+		assert_true(st.canary_weight >= 0 && st.canary_weight <= 100);
+		assert_true(w.routes.canary >= 0 && w.routes.primary <= 100);
+		assert_int_equal(st.phase, PHASE_PROGRESSING);
+	}
+	assert_int_equal(w.promotions, 0);
+	assert_int_equal(count_in_run(&w, "Advance"), 0);
+	canary_cfg_free(c);
+}
+
 int
 main(void)
 {
@@ -1276,6 +1349,7 @@ main(void)
 		cmocka_unit_test(test_threshold_rollback),
 		cmocka_unit_test(test_no_traffic),
 		cmocka_unit_test(test_ladders),
+		cmocka_unit_test(test_config_clamps),
 		cmocka_unit_test(test_bluegreen),
 		cmocka_unit_test(test_bluegreen_mirror),
 		cmocka_unit_test(test_ab),

@@ -76,6 +76,8 @@ struct fake {
 	double success;
 	int emitted;			/* events recorded on the cluster */
 	bool refuse_up, refuse_down;	/* scaling answers "forbidden" */
+	bool unsupported;		/* initialize: no router for the provider */
+	int initializes;
 };
 
 static bool
@@ -100,7 +102,14 @@ fake_rev(struct fake *f)
 static int
 fk_initialize(void *ctx, const struct canary_cfg *c, char *err)
 {
-	(void)ctx; (void)c; (void)err;
+	struct fake *f = ctx;
+
+	(void)c;
+	f->initializes++;
+	if (f->unsupported) {
+		snprintf(err, ERRMSG_MAX, "provider \"contour\" is not supported on a cluster");
+		return ST_UNSUPPORTED;
+	}
 	return ST_OK;
 }
 
@@ -540,6 +549,55 @@ test_runner_failed(void **state)
 	    "Error checking metric providers: vector(1) returned nothing"), 1);
 	assert_int_equal(g.f.promotions, 0);
 	assert_int_equal(g.f.routes.canary, 0);
+}
+
+/* A configuration validation refuses is refused by the engine too: shown
+ * with the reason, never acted on, and a headless run ends with 1. */
+static void
+test_runner_refused_config(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct snapshot *snap;
+	struct runner *r;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g);
+	c->step_weight = -1;
+	r = rig_start(&g, c);
+	runner_wait(r);
+	snap = runner_snapshot(r);
+	assert_int_equal(snap->n_canaries, 1);
+	assert_true(snap->canaries[0].refused);
+	assert_false(snap->canaries[0].can_control);
+	assert_non_null(strstr(snap->canaries[0].reason, "cannot drive shop/checkout: stepWeight -1"));
+	snapshot_unref(snap);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 1);
+	runner_free(r);
+	assert_int_equal(g.f.mutations, 0);
+	assert_int_equal(g.f.initializes, 0);
+	assert_int_equal(g.s.saves, 0);
+}
+
+/* A provider the cluster cannot drive: one Error event with the reason,
+ * then nothing more (not a warning at every tick), and outcome 1. */
+static void
+test_runner_unsupported_provider(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g);
+	g.f.unsupported = true;
+	assert_int_equal(rig_run(&g, NULL), 1);
+	assert_int_equal(g.f.initializes, 1);
+	assert_int_equal(journal_count(&g.s, "cannot drive shop/checkout: provider \"contour\" "
+	    "is not supported on a cluster"), 1);
+	assert_int_equal(g.s.n_journal, 1);
+	assert_int_equal(g.f.n_weights, 0);	/* no route, no scale: nothing driven */
+	assert_false(g.f.scaled_up);
+	assert_int_equal(g.f.promote_calls, 0);
 }
 
 /* Commands come from another thread, as from the UI. */
@@ -1449,6 +1507,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner_rollout),
 		cmocka_unit_test(test_runner_failed),
+		cmocka_unit_test(test_runner_refused_config),
+		cmocka_unit_test(test_runner_unsupported_provider),
 		cmocka_unit_test(test_runner_commands_from_thread),
 		cmocka_unit_test(test_runner_crash_resume),
 		cmocka_unit_test(test_runner_resume_state),

@@ -32,6 +32,7 @@ run_files(const char *const *files, size_t n, bool strict, struct spec_set **kee
 	for (i = 0; i < n; i++)
 		spec_load_file(set, files[i], &dl);
 	spec_validate(set, &dl);
+	spec_check_drivable(set, &dl);	/* as perch validate */
 	diag_list_sort(&dl);
 	for (i = 0; i < dl.n; i++)
 		diag_print(f, &dl.items[i]);
@@ -130,7 +131,7 @@ test_defaults_unset(void **state)
 	    "  service: {port: 80, name: www}\n"
 	    "  analysis:\n"
 	    "    interval: 5s\n"
-	    "    threshold: 0\n"
+	    "    threshold: 1\n"
 	    "    iterations: 4\n"
 	    "    match: [{headers: {x-canary: {exact: 'yes'}}}]\n"
 	    "    webhooks:\n"

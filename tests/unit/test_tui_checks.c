@@ -141,14 +141,14 @@ test_rows(void **state)
 		enum theme_role role;
 	} cases[] = {
 		{ true, 0, "checks  last 6 of 6, newest first", "checks", ROLE_TITLE },
-		{ true, 1, "00:01:10  request-success-rate       —  ≥ 99.0%   ? no data", "?", ROLE_METRIC_NODATA },
+		{ true, 1, "00:01:10  request-success-rate       —  ≥ 99%     ? no data", "?", ROLE_METRIC_NODATA },
 		{ true, 2, "00:01:10  request-duration       640ms  ≤ 500ms   ✗ FAIL", "640ms", ROLE_METRIC_FAIL },
 		{ true, 2, "", "✗ FAIL", ROLE_METRIC_FAIL },
 		{ true, 3, "00:00:55  request-duration           —  ≤ 500ms   ? error", "? error", ROLE_METRIC_NODATA },
-		{ true, 4, "00:00:40  request-success-rate   97.0%  ≥ 99.0%   ✗ FAIL", "request-success-rate", ROLE_METRIC_FAIL },
+		{ true, 4, "00:00:40  request-success-rate   97.0%  ≥ 99%     ✗ FAIL", "request-success-rate", ROLE_METRIC_FAIL },
 		{ true, 5, "00:00:40  request-duration       230ms  ≤ 500ms   ✓ pass", "✓ pass", ROLE_METRIC_PASS },
-		{ true, 6, "00:00:10  request-success-rate   99.5%  ≥ 99.0%   ✓ pass", "≥ 99.0%", ROLE_METRIC_BOUND },
-		{ false, 1, "00:01:10  request-success-rate       -  >= 99.0%  ? no data", "?", ROLE_METRIC_NODATA },
+		{ true, 6, "00:00:10  request-success-rate   99.5%  ≥ 99%     ✓ pass", "≥ 99%", ROLE_METRIC_BOUND },
+		{ false, 1, "00:01:10  request-success-rate       -  >= 99%    ? no data", "?", ROLE_METRIC_NODATA },
 		{ false, 2, "00:01:10  request-duration       640ms  <= 500ms  FAIL", "FAIL", ROLE_METRIC_FAIL },
 	};
 	attr_t roles[ROLE__COUNT];
