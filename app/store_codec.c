@@ -21,7 +21,10 @@
 #include "util/xalloc.h"
 
 enum ftype { F_INT, F_BOOL, F_UINT, F_I64, F_U64, F_STR, F_DSTR, F_DBL, F_PHASE,
-	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE };
+	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE, F_GATE };
+
+/* What a canary waits for, as saved. */
+static const char *const gate_names[] = { "none", "rollout", "promotion", "traffic" };
 
 struct field {
 	const char *name;
@@ -58,6 +61,15 @@ static const struct field status_fields[] = {
 	FLDO("sessionAffinityCookie", struct canary_status, affinity_cookie, F_STR),
 	FLDO("primarySessionAffinityCookie", struct canary_status, primary_affinity_cookie, F_STR),
 	FLDO("previousSessionAffinityCookie", struct canary_status, previous_affinity_cookie, F_STR),
+	/* Absent in state saved before the screens read them: unset. */
+	FLDO("held", struct canary_status, held, F_BOOL),
+	FLDO("gate", struct canary_status, gate, F_GATE),
+	FLDO("appliedName", struct canary_status, applied_name, F_STR),
+	FLDO("promotedName", struct canary_status, promoted_name, F_STR),
+	FLDO("runSinceMs", struct canary_status, run_since_ms, F_I64),
+	FLDO("lastOutcome", struct canary_status, last_phase, F_PHASE),
+	FLDO("lastOutcomeMs", struct canary_status, last_end_ms, F_I64),
+	FLDO("lastOutcomeReason", struct canary_status, last_reason, F_STR),
 };
 
 static const struct field cfg_fields[] = {
@@ -85,6 +97,7 @@ static const struct field cfg_fields[] = {
 	FLDN("noDataPolicy", struct canary_cfg, nodata, F_NODATA),
 	FLDN("minRequests", struct canary_cfg, min_requests, F_DBL),
 	FLDN("confirm", struct canary_cfg, confirm, F_UINT),
+	FLDO("order", struct canary_cfg, order, F_INT),
 };
 
 static const struct field metric_fields[] = {
@@ -121,6 +134,7 @@ enum_name(enum ftype t, int v)
 	case F_NODATA:		return nodata_policy_name((enum nodata_policy)v);
 	case F_METRIC_KIND:	return metric_kind_name((enum metric_kind)v);
 	case F_HOOK_TYPE:	return hook_type_name((enum hook_type)v);
+	case F_GATE:		return v >= 0 && v <= GATE_TRAFFIC ? gate_names[v] : "none";
 	default:		return "?";
 	}
 }
@@ -142,6 +156,11 @@ enum_value(enum ftype t, const char *s)
 	case F_METRIC_KIND:
 		for (i = 0; i < METRIC__COUNT; i++)
 			if (strcmp(metric_kind_name((enum metric_kind)i), s) == 0)
+				return i;
+		return -1;
+	case F_GATE:
+		for (i = 0; i <= GATE_TRAFFIC; i++)
+			if (strcmp(gate_names[i], s) == 0)
 				return i;
 		return -1;
 	default:

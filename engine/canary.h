@@ -152,6 +152,14 @@ enum alert_severity {
 	ALERT__COUNT
 };
 
+/* What a canary waits for (the status and the snapshot). */
+enum gate_wait {
+	GATE_NONE,
+	GATE_ROLLOUT,		/* Waiting: a new revision waits for approval */
+	GATE_PROMOTION,		/* WaitingPromotion: at max weight, waits for approval */
+	GATE_TRAFFIC,		/* confirm-traffic-increase hook said no */
+};
+
 /* perch.dev/confirm gates (bits). */
 enum {
 	CONFIRM_ROLLOUT   = 1 << 0,
@@ -255,6 +263,11 @@ struct canary_cfg {
 	struct affinity_cfg *affinity;	/* session affinity, or NULL (off) */
 	struct alert_cfg  *alerts;	/* analysis.alerts, in file order */
 	size_t             n_alerts;
+
+	/* Where the canary is listed: the order the controller was given its
+	 * canaries in (files, then the cluster).  Set by the runner and saved
+	 * with the spec, so a watcher lists them in the same order. */
+	int     order;
 };
 
 /* The durable status of one canary: everything the engine needs to resume
@@ -287,6 +300,19 @@ struct canary_status {
 	char    affinity_cookie[AFFINITY_COOKIE_MAX];
 	char    primary_affinity_cookie[AFFINITY_COOKIE_MAX];
 	char    previous_affinity_cookie[AFFINITY_COOKIE_MAX];
+
+	/* For people (the screens of the controller and of its watchers are
+	 * filled from these, not from the controller's memory): */
+	bool    held;			/* the last analysis was inconclusive and held */
+	enum gate_wait gate;		/* what it waits for */
+	char    applied_name[96];	/* the image of last_applied ("cart:v2"), or "" */
+	char    promoted_name[96];	/* the image of last_promoted, or "" */
+	int64_t run_since_ms;		/* the current revision's run began (its checks
+					 * are the ones after it), 0 = never */
+	enum phase last_phase;		/* how the run before ended: Succeeded or Failed;
+					 * PHASE_INITIALIZING = none */
+	int64_t last_end_ms;		/* when */
+	char    last_reason[256];	/* its reason, sanitized */
 };
 
 void canary_cfg_free(struct canary_cfg *cfg);

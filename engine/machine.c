@@ -420,6 +420,26 @@ add_event(struct tk *k, enum severity sev, const char *reason, const char *actor
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 }
 
+/* A revision for people (util/fmt.h fmt_revision): its image when this
+ * tick read it or the status names it ("cart:v2"), else its id, short.
+ * out must hold FMT_MAX + 96 bytes. */
+#define REV_LABEL_MAX 128
+static const char *
+rev_label(const struct tk *k, const char *id, char *out)
+{
+	const char *name = "";
+
+	if (k->ob != NULL && (k->ob->have & (1u << NEED_REVISION)) && k->ob->rev_status == 0 &&
+	    strcmp(k->ob->rev.id, id) == 0)
+		name = k->ob->rev.image;
+	else if (strcmp(id, k->st->last_applied) == 0)
+		name = k->st->applied_name;
+	else if (strcmp(id, k->st->last_promoted) == 0)
+		name = k->st->promoted_name;
+	fmt_revision(out, REV_LABEL_MAX, name, id);
+	return out;
+}
+
 static void ev(struct tk *k, enum severity sev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void
@@ -1065,6 +1085,7 @@ first_step(struct tk *k)
 static bool
 promotion_gate(struct tk *k)
 {
+	char label[REV_LABEL_MAX];
 	int bad;
 
 	if ((k->confirm & CONFIRM_PROMOTION) && !(k->st->approved & CONFIRM_PROMOTION)) {
@@ -1072,7 +1093,7 @@ promotion_gate(struct tk *k)
 		if (k->st->phase != PHASE_WAITING_PROMOTION) {
 			set_phase(k, PHASE_WAITING_PROMOTION);
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for promotion approval of revision %s",
-			    nn_of(k), k->st->last_applied);
+			    nn_of(k), rev_label(k, k->st->last_applied, label));
 			alert(k, ALERT_WARN, false, "Canary promotion is waiting for approval.");
 		}
 		set_reason(k, "waiting for promotion approval");
@@ -1323,6 +1344,7 @@ idle_unchanged(struct tk *k)
 static bool
 gate_rollout(struct tk *k)
 {
+	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 	const char *rev;
 	int bad;
@@ -1338,7 +1360,7 @@ gate_rollout(struct tk *k)
 		k->o->gate = GATE_ROLLOUT;
 		if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0) {
 			ev(k, SEV_WARNING, "Halt %s advancement waiting for rollout approval of revision %s",
-			    nn_of(k), rev);
+			    nn_of(k), rev_label(k, rev, label));
 			alert(k, ALERT_WARN, false, "Canary is waiting for approval.");
 		}
 		set_phase(k, PHASE_WAITING);
@@ -1592,6 +1614,7 @@ phase_running(enum phase p)
 static void
 cmd_promote_step(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 
 	if (st->phase == PHASE_WAITING_PROMOTION) {
@@ -1614,7 +1637,7 @@ cmd_promote_step(struct tk *k, const char *actor)
 	advance(k, true);
 	if (st->phase == PHASE_PROMOTING)
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
-		    st->last_applied);
+		    rev_label(k, st->last_applied, label));
 	else if (machine_strategy(k->c) == STRATEGY_CANARY)
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d",
 		    k->c->name, st->canary_weight);
@@ -1626,6 +1649,8 @@ cmd_promote_step(struct tk *k, const char *actor)
 static void
 cmd_promote_full(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
+
 	if (k->st->phase == PHASE_WAITING) {
 		refuse(k, CMD_PROMOTE_FULL, actor,
 		    "the revision has not started: approve it or skip analysis");
@@ -1636,11 +1661,11 @@ cmd_promote_full(struct tk *k, const char *actor)
 		return;
 	}
 	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "
-	    "steps and analysis", k->st->last_applied, actor);
+	    "steps and analysis", rev_label(k, k->st->last_applied, label), actor);
 	k->st->paused = false;
 	promote_now(k);
 	snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
-	    k->st->last_applied);
+	    rev_label(k, k->st->last_applied, label));
 }
 
 static void
@@ -1676,6 +1701,7 @@ cmd_pause(struct tk *k, enum command_kind cmd, const char *actor)
 static void
 cmd_rollback(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
 	char reason[160];
 	enum phase p = k->st->phase;
 
@@ -1687,7 +1713,8 @@ cmd_rollback(struct tk *k, const char *actor)
 		refuse(k, CMD_ROLLBACK, actor, "nothing to roll back while %s", phase_name(p));
 		return;
 	}
-	cmd_ev(k, actor, "Rollback of revision %s requested by %s", k->st->last_applied, actor);
+	cmd_ev(k, actor, "Rollback of revision %s requested by %s",
+	    rev_label(k, k->st->last_applied, label), actor);
 	snprintf(reason, sizeof reason, "rolled back by %s", actor);
 	/* perch: a manual rollback is announced like a rollback webhook's. */
 	alert(k, ALERT_WARN, false, "Rolling back manual command invoked by %s", actor);
@@ -1698,6 +1725,7 @@ cmd_rollback(struct tk *k, const char *actor)
 static void
 cmd_retry(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
 	char rev[sizeof k->st->failed_revision];
 
 	if (k->st->phase != PHASE_FAILED) {
@@ -1713,19 +1741,24 @@ cmd_retry(struct tk *k, const char *actor)
 	 * no failed revision to retry (a newer one starts by itself). */
 	if (k->ob != NULL && have(k, NEED_REVISION) && k->ob->rev_status == 0 &&
 	    k->ob->rev.id[0] && strcmp(k->ob->rev.id, k->st->failed_revision) != 0) {
+		char now_rev[REV_LABEL_MAX];
+
 		refuse(k, CMD_RETRY, actor, "the target runs revision %s now, not the failed %s",
-		    k->ob->rev.id, k->st->failed_revision);
+		    rev_label(k, k->ob->rev.id, now_rev), rev_label(k, k->st->failed_revision, label));
 		return;
 	}
 	copy_id(rev, sizeof rev, k->st->failed_revision);
-	cmd_ev(k, actor, "Retry of revision %s requested by %s", rev, actor);
+	rev_label(k, rev, label);
+	cmd_ev(k, actor, "Retry of revision %s requested by %s", label, actor);
 	start_run(k, rev);
-	snprintf(k->o->answer, sizeof k->o->answer, "%s retrying revision %s", k->c->name, rev);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s retrying revision %s", k->c->name, label);
 }
 
 static void
 cmd_skip(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
+
 	if (!phase_running(k->st->phase) && k->st->phase != PHASE_WAITING) {
 		refuse(k, CMD_SKIP, actor, "no analysis to skip while %s", phase_name(k->st->phase));
 		return;
@@ -1738,13 +1771,15 @@ cmd_skip(struct tk *k, const char *actor)
 	k->st->approved |= CONFIRM_ROLLOUT;
 	k->st->paused = false;
 	k->o->tick_now = true;
-	cmd_ev(k, actor, "Skip analysis of revision %s requested by %s", k->st->last_applied, actor);
+	cmd_ev(k, actor, "Skip analysis of revision %s requested by %s",
+	    rev_label(k, k->st->last_applied, label), actor);
 	snprintf(k->o->answer, sizeof k->o->answer, "%s skipping analysis", k->c->name);
 }
 
 static void
 cmd_approve(struct tk *k, const char *actor)
 {
+	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 	unsigned gate;
 
@@ -1763,10 +1798,11 @@ cmd_approve(struct tk *k, const char *actor)
 	}
 	st->approved |= gate;
 	k->o->tick_now = true;
-	cmd_ev(k, actor, "Revision %s approved for %s by %s", st->last_applied,
+	rev_label(k, st->last_applied, label);
+	cmd_ev(k, actor, "Revision %s approved for %s by %s", label,
 	    gate == CONFIRM_ROLLOUT ? "rollout" : "promotion", actor);
 	snprintf(k->o->answer, sizeof k->o->answer, "%s revision %s approved for %s", k->c->name,
-	    st->last_applied, gate == CONFIRM_ROLLOUT ? "rollout" : "promotion");
+	    label, gate == CONFIRM_ROLLOUT ? "rollout" : "promotion");
 }
 
 void

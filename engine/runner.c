@@ -82,6 +82,7 @@
 
 #include "engine/machine.h"
 #include "engine/runner.h"
+#include "util/fmt.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -138,12 +139,11 @@ struct rcan {
 	bool ticked;			/* ticked at least once since start */
 	bool idle_checked;		/* an idle tick found no new revision */
 	bool reconcile;			/* re-apply routes and scale first */
-	bool held;
-	enum gate_wait gate;
 	char holder[96];
 	char err[ERRMSG_MAX];
-	char rev_to[128];		/* image of the revision rolled out */
-	char rev_from[128];		/* image on the primary */
+	char rev_image[96];		/* the target's image as last seen (runner
+					 * thread), for the status's names ... */
+	char rev_id[72];		/* ... of this revision id */
 	struct rring_pts *pts;		/* cfg->n_metrics rings */
 	struct rhook *hooks;		/* cfg->n_hooks */
 	struct revent *ev;		/* ring of max_ev, allocated as it grows */
@@ -618,6 +618,7 @@ runner_add(struct runner *r, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return;
 	}
+	cfg->order = (int)r->n;
 	add_canary(r, rcan_new(cfg, key));
 }
 
@@ -1157,11 +1158,11 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
 		set_health(r, &r->api_ok, o->rev_status == ST_OK);
-		/* c->rev_to is only written on this thread: compared unlocked. */
-		if (o->rev_status == ST_OK && o->rev.image[0] && strcmp(c->rev_to, o->rev.image) != 0) {
-			pthread_mutex_lock(&r->mu);
-			sanitize(c->rev_to, sizeof c->rev_to, o->rev.image, strlen(o->rev.image));
-			pthread_mutex_unlock(&r->mu);
+		/* Read and written on this thread only (apply names the
+		 * status's revisions with it). */
+		if (o->rev_status == ST_OK && o->rev.image[0]) {
+			sanitize(c->rev_image, sizeof c->rev_image, o->rev.image, strlen(o->rev.image));
+			snprintf(c->rev_id, sizeof c->rev_id, "%s", o->rev.id);
 		}
 		break;
 	case NEED_PRIMARY:
@@ -1242,13 +1243,12 @@ do_promote(struct runner *r, struct rcan *c, int64_t now)
 	}
 	st = c->st;
 	memcpy(st.last_promoted, st.last_applied, sizeof st.last_promoted);
+	memcpy(st.promoted_name, st.applied_name, sizeof st.promoted_name);
 	st.seq++;
 	if (save(r, c, &st, err) != ST_OK)
 		publish_msg(r, c, SEV_ERROR, now, "cannot save state of %s: %s", c->key, err);
 	pthread_mutex_lock(&r->mu);
 	c->st = st;
-	if (c->rev_to[0])
-		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 }
@@ -1364,6 +1364,43 @@ reconcile(struct runner *r, struct rcan *c, int64_t now)
 	execute(r, c, &a, now);
 }
 
+static bool
+run_active(enum phase p)
+{
+	return p != PHASE_INITIALIZING && p != PHASE_INITIALIZED && !phase_is_terminal(p);
+}
+
+/* What the screens read of a new status, set the same way for every
+ * canary so that the controller's screens and its watchers' (which read the
+ * saved status) show the same: whether it is held, what it waits for, the
+ * names of its revisions, when the current revision's run began and how
+ * the one before ended. */
+static void
+for_people(const struct rcan *c, const struct tick_out *out, struct canary_status *st,
+    int64_t now)
+{
+	const struct canary_status *was = &c->st;
+
+	if (!out->refused) {
+		st->held = out->held && !phase_is_terminal(st->phase);
+		st->gate = out->gate;
+	}
+	if (c->rev_id[0] && strcmp(c->rev_id, st->last_applied) == 0)
+		snprintf(st->applied_name, sizeof st->applied_name, "%s", c->rev_image);
+	else if (strcmp(was->last_applied, st->last_applied) != 0)
+		st->applied_name[0] = '\0';	/* a revision whose image was not read */
+	if (c->rev_id[0] && strcmp(c->rev_id, st->last_promoted) == 0)
+		snprintf(st->promoted_name, sizeof st->promoted_name, "%s", c->rev_image);
+	if (run_active(st->phase) && (!run_active(was->phase) ||
+	    strcmp(was->last_applied, st->last_applied) != 0))
+		st->run_since_ms = now;		/* a new run: its checks start here */
+	if (phase_is_terminal(st->phase) && !phase_is_terminal(was->phase)) {
+		st->last_phase = st->phase;
+		st->last_end_ms = now;
+		snprintf(st->last_reason, sizeof st->last_reason, "%s", st->reason);
+	}
+}
+
 /* Saves, publishes and executes a tick's or a command's result (see the
  * top comment for the order).  false: the status could not be saved and
  * nothing was done (err says why). */
@@ -1374,6 +1411,7 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	size_t i;
 
 	grow_scratch(r, c->cfg);
+	for_people(c, out, &st, now);
 	if (status_changed(&c->st, &st) || out->n_acts > 0) {
 		st.seq = c->st.seq + 1;
 		st.last_transition_ms = now;
@@ -1388,13 +1426,7 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 		}
 	}
 	pthread_mutex_lock(&r->mu);
-	if (c->st.phase == PHASE_INITIALIZING && st.phase == PHASE_INITIALIZED)
-		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);	/* what the primary runs */
 	c->st = st;
-	if (!out->refused) {
-		c->held = out->held;
-		c->gate = out->gate;
-	}
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < out->n_ev; i++)
@@ -1924,6 +1956,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return ST_INVALID;
 	}
+	cfg->order = c->cfg->order;
 	pthread_mutex_lock(&r->mu);
 	old = *c;
 	old_metrics = old.cfg->n_metrics;	/* old.cfg may be freed once unlocked */
@@ -2230,6 +2263,7 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
 	}
+	cfg->order = (int)r->n;
 	c = rcan_new(cfg, key);
 	hist_depth(c, r->n + 1);
 	rc = refuse_cfg(c) ? ST_OK : take_control(r, c, now, err, sizeof err);
@@ -2481,6 +2515,7 @@ static void
 snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 {
 	const struct canary_cfg *cfg = c->cfg;
+	char rev[128];
 	int ladder[128];
 	size_t n, i;
 
@@ -2505,14 +2540,24 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->failed_checks = c->st.failed_checks;
 	sc->threshold = cfg->threshold;
 	sc->interval_s = cfg->interval_s;
+	/* From the status and the configuration only, as a watcher fills
+	 * it from the saved ones: the same canary looks the same in both. */
+	sc->order = cfg->order;
 	sc->paused = c->st.paused;
-	sc->held = c->held;
-	sc->gate = c->gate;
+	sc->held = c->st.held;
+	sc->gate = c->st.gate;
 	sc->can_control = c->control && !c->readonly && !c->corrupt && !r->cfg.observer;
 	sc->phase_since_ms = c->st.phase_since_ms;
-	sc->next_check_ms = c->heap != NO_HEAP ? c->due : c->readonly ? c->st.next_tick_ms : 0;
-	sc->rev_from = sdup(c->rev_from[0] ? c->rev_from : c->st.last_promoted, 127);
-	sc->rev_to = sdup(c->rev_to[0] ? c->rev_to : c->st.last_applied, 127);
+	sc->next_check_ms = c->heap != NO_HEAP || c->readonly ? c->st.next_tick_ms : 0;
+	fmt_revision(rev, sizeof rev, c->st.promoted_name, c->st.last_promoted);
+	sc->rev_from = sdup(rev, 127);
+	fmt_revision(rev, sizeof rev, c->st.applied_name, c->st.last_applied);
+	sc->rev_to = sdup(rev, 127);
+	sc->run_since_ms = c->st.run_since_ms;
+	sc->last_phase = c->st.last_phase;
+	sc->last_end_ms = c->st.last_end_ms;
+	sc->last_reason = sdup(c->st.last_reason, 255);
+	sc->affinity = cfg->affinity != NULL;
 	sc->refused = c->refused;
 	if (c->corrupt || c->refused)
 		sc->reason = sdup(c->err, 255);
@@ -2520,6 +2565,38 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 		sc->reason = sdup(c->st.reason, 255);
 	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
 	snap_history(sc, c);
+}
+
+static int
+snap_cmp(const void *a, const void *b)
+{
+	const struct snap_canary *x = a, *y = b;
+	int c;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	if ((c = strcmp(x->ns, y->ns)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+/* The same order and header namespace for the controller and its watchers:
+ * the order the controller was given its canaries in (saved with each
+ * spec), then by name; without a namespace of its own, the header names the
+ * one every canary shares. */
+static void
+snap_order(struct snapshot *s)
+{
+	size_t i;
+
+	qsort(s->canaries, s->n_canaries, sizeof *s->canaries, snap_cmp);
+	if (s->ns[0] != '\0' || s->n_canaries == 0)
+		return;
+	for (i = 1; i < s->n_canaries; i++)
+		if (strcmp(s->canaries[i].ns, s->canaries[0].ns) != 0)
+			return;
+	free(s->ns);
+	s->ns = xstrdup(s->canaries[0].ns);
 }
 
 static struct snapshot *
@@ -2548,6 +2625,7 @@ build_snapshot(struct runner *r)
 	}
 	s->read_only = r->cfg.observer || (r->n > 0 && controlled == 0);
 	s->holder = xstrdup(holder);
+	snap_order(s);
 	return s;
 }
 

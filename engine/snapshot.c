@@ -34,6 +34,7 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->rev_from);
 	free(c->rev_to);
 	free(c->reason);
+	free(c->last_reason);
 	free(c->sticky);
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].name);

@@ -47,13 +47,6 @@ struct snap_hook {
 	char *message;
 };
 
-enum gate_wait {
-	GATE_NONE,
-	GATE_ROLLOUT,		/* Waiting: a new revision waits for approval */
-	GATE_PROMOTION,		/* WaitingPromotion: at max weight, waits for approval */
-	GATE_TRAFFIC,		/* confirm-traffic-increase hook said no */
-};
-
 struct snap_canary {
 	char *ns;
 	char *name;
@@ -76,7 +69,8 @@ struct snap_canary {
 	bool refused;			/* cannot be driven: reason says why */
 	int64_t phase_since_ms;
 	int64_t next_check_ms;		/* 0 when no check is scheduled */
-	char *rev_from;			/* what runs on the primary, e.g. "checkout:v1" */
+	char *rev_from;			/* what runs on the primary, e.g. "checkout:v1"
+					 * (util/fmt.h fmt_revision) */
 	char *rev_to;			/* the revision being rolled out */
 	char *reason;			/* failure reason or what it waits for; "" */
 	struct snap_metric *metrics;
@@ -87,6 +81,14 @@ struct snap_canary {
 	size_t n_events;
 	char *sticky;			/* session affinity: the canary cookie
 					 * "name=value" of this run, or "" */
+	bool affinity;			/* session affinity is configured */
+	int order;			/* the controller's order (snapshot order) */
+	int64_t run_since_ms;		/* the current revision's run began: points
+					 * and checks before it are of an earlier run */
+	enum phase last_phase;		/* how the run before ended (Succeeded,
+					 * Failed), PHASE_INITIALIZING = none */
+	int64_t last_end_ms;
+	char *last_reason;		/* its reason, "" */
 };
 
 struct snapshot {

@@ -206,6 +206,64 @@ test_store_control_watch(void **state)
 	env_fini(&e);
 }
 
+static bool
+shows_two(const struct snapshot *s)
+{
+	return s->n_canaries == 2;
+}
+
+/* A watcher lists the canaries in the controller's order (zeta before
+ * alpha, as it was given them), not in the directory's, with the same
+ * revision names as the controller. */
+static void
+test_store_watch_order(void **state)
+{
+	static const char *const names[] = { "zeta", "alpha" };
+	struct env e;
+	struct store_dir *a, *ro;
+	struct runner *ra, *rw;
+	struct snapshot *s, *w;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	env_init(&e);
+	a = store_dir_open(e.dir, false, err, sizeof err);
+	assert_non_null(a);
+	ra = new_runner(&e, a, false, false, true);
+	for (i = 0; i < 2; i++) {
+		struct canary_cfg *c = scenario_canary(SCN_HEALTHY, "shop", names[i], 0);
+
+		assert_int_equal(sim_world_add(e.w, c, SCN_HEALTHY, err, sizeof err), ST_OK);
+		runner_add(ra, c);
+	}
+	assert_int_equal(runner_start(ra, err, sizeof err), ST_OK);
+	runner_wait(ra);
+	s = runner_snapshot(ra);
+	ro = store_dir_open(e.dir, true, err, sizeof err);
+	assert_non_null(ro);
+	rw = new_runner(&e, ro, true, false, false);
+	assert_int_equal(runner_start(rw, err, sizeof err), ST_OK);
+	w = await(rw, shows_two);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(s->canaries[i].name, names[i]);
+		assert_string_equal(w->canaries[i].name, names[i]);
+		assert_string_equal(w->canaries[i].rev_from, s->canaries[i].rev_from);
+		assert_string_equal(w->canaries[i].rev_to, s->canaries[i].rev_to);
+		assert_null(strchr(w->canaries[i].rev_to, '?'));
+	}
+	assert_string_equal(w->ns, s->ns);
+	snapshot_unref(w);
+	snapshot_unref(s);
+	runner_stop(rw);
+	runner_free(rw);
+	runner_stop(ra);
+	runner_free(ra);
+	store_dir_close(ro);
+	store_dir_close(a);
+	env_fini(&e);
+}
+
 /* A controller rolls the checkout canary out to the end on a store of
  * e->dir, then exits (its locks released). */
 static void
@@ -338,6 +396,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_control_watch),
+		cmocka_unit_test(test_store_watch_order),
 		cmocka_unit_test(test_store_corrupt),
 		cmocka_unit_test(test_store_corrupt_one_of_two),
 	};

@@ -727,7 +727,7 @@ test_runner_commands_from_thread(void **state)
 	assert_int_equal(journal_count(&g.s, "Paused by tester@host at canary weight 50"), 1);
 	assert_int_equal(journal_count(&g.s, "Resumed by tester@host"), 1);
 	assert_int_equal(journal_count(&g.s, "Refused retry from tester@host"), 1);
-	assert_int_equal(journal_count(&g.s, "Revision v2 approved for promotion by tester@host"), 1);
+	assert_int_equal(journal_count(&g.s, "Revision checkout:v2 approved for promotion by tester@host"), 1);
 	assert_int_equal(g.s.st.phase, PHASE_SUCCEEDED);
 	assert_int_equal(g.f.promotions, 1);
 }
@@ -902,6 +902,58 @@ test_runner_observer(void **state)
 	assert_false(atomic_load(&g.f.dead));	/* no mutating call at all */
 	assert_int_equal(g.s.saves, saves);
 	assert_false(g.s.locked);
+}
+
+static bool
+observed_waiting(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->n_canaries == 1 && s->canaries[0].phase == PHASE_WAITING_PROMOTION;
+}
+
+/* The same canary looks the same to its controller and to a watcher: both
+ * fill the snapshot from the status (what it waits for, the names of its
+ * revisions, the reason), not from the controller's memory. */
+static void
+test_runner_watcher_sees_the_same(void **state)
+{
+	struct snapshot *mine, *seen;
+	const struct snap_canary *a, *b;
+	struct runner *r;
+	struct rig g;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.rc.confirm = CONFIRM_PROMOTION;
+	g.rc.stop_when_done = false;
+	r = rig_start(&g, NULL);
+	mine = await(r, waits_promotion, NULL);
+	runner_stop(r);
+	runner_free(r);
+	g.rc.observer = true;
+	g.rc.notify = NULL;
+	r = runner_new(&g.rc);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	seen = await(r, observed_waiting, NULL);
+	a = &mine->canaries[0];
+	b = &seen->canaries[0];
+	assert_int_equal(b->gate, GATE_PROMOTION);
+	assert_int_equal(b->gate, a->gate);
+	assert_int_equal(b->held, a->held);
+	assert_int_equal(b->weight, a->weight);
+	assert_string_equal(a->rev_from, "checkout:v1");
+	assert_string_equal(a->rev_to, "checkout:v2");
+	assert_string_equal(b->rev_from, a->rev_from);
+	assert_string_equal(b->rev_to, a->rev_to);
+	assert_string_equal(b->reason, a->reason);
+	assert_true(b->run_since_ms > 0);
+	assert_int_equal(b->run_since_ms, a->run_since_ms);
+	assert_string_equal(seen->ns, "shop");	/* the namespace they all share */
+	snapshot_unref(mine);
+	snapshot_unref(seen);
+	runner_stop(r);
+	runner_free(r);
 }
 
 static bool
@@ -1513,6 +1565,7 @@ main(void)
 		cmocka_unit_test(test_runner_crash_resume),
 		cmocka_unit_test(test_runner_resume_state),
 		cmocka_unit_test(test_runner_observer),
+		cmocka_unit_test(test_runner_watcher_sees_the_same),
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
 		cmocka_unit_test(test_runner_scale_refused),
