@@ -47,8 +47,9 @@ text_width(const char *s, bool utf8)
 	return total;
 }
 
-int
-put(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role r)
+/* Draws what of s fits in maxw columns, no more. */
+static int
+put_fit(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role r)
 {
 	char out[1024];
 	size_t avail = strlen(s), len, o = 0;
@@ -77,6 +78,21 @@ put(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role 
 	mvwaddnstr(p->w, y, x, out, (int)o);
 	wattrset(p->w, A_NORMAL);
 	return used;
+}
+
+/* Text never loses its end silently: what does not fit ends in "…" ("~"
+ * without UTF-8), so a reader knows there is more (and where to read it). */
+int
+put(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role r)
+{
+	int used;
+
+	if (maxw <= 0)
+		return 0;
+	if (text_width(s, p->utf8) <= maxw)
+		return put_fit(p, y, x, maxw, s, r);
+	used = put_fit(p, y, x, maxw - 1, s, r);
+	return used + put_fit(p, y, x + used, 1, G(p, "…", "~"), r);
 }
 
 int
@@ -152,8 +168,9 @@ draw_box(const struct pen *p, int y, int x, int h, int w, const char *title)
 	}
 }
 
-int
-put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *text,
+/* Word-wraps text (drawing it when draw is set); returns the lines. */
+static int
+wrap(const struct pen *p, bool draw, int y, int x, int w, int maxlines, const char *text,
     enum theme_role r)
 {
 	char line[512];
@@ -165,12 +182,17 @@ put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *
 
 		while (text[take] != '\0') {
 			cw = char_width(text + take, strlen(text + take), p->utf8, &len);
-			if (cw > 0 && used + cw > w)
+			if (cw > 0 && used + cw > w && take > 0)
 				break;
 			if (text[take] == ' ')
 				last_space = take;
 			used += cw > 0 ? cw : 0;
 			take += len;
+		}
+		if (text[take] != '\0' && lines == maxlines - 1) {
+			if (draw)
+				put(p, y + lines, x, w, text, r);	/* the rest, cut with "…" */
+			return lines + 1;
 		}
 		if (text[take] != '\0' && last_space > 0)
 			take = last_space;
@@ -178,13 +200,29 @@ put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *
 			take = sizeof line - 1;
 		memcpy(line, text, take);
 		line[take] = '\0';
-		put(p, y + lines, x, w, line, r);
+		if (draw)
+			put(p, y + lines, x, w, line, r);
 		lines++;
 		text += take;
 		while (*text == ' ')
 			text++;
 	}
 	return lines;
+}
+
+int
+put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *text,
+    enum theme_role r)
+{
+	return wrap(p, true, y, x, w, maxlines, text, r);
+}
+
+int
+wrapped_lines(const char *text, int w, bool utf8)
+{
+	struct pen p = { NULL, NULL, utf8 };
+
+	return wrap(&p, false, 0, 0, w, 1 << 20, text, ROLE_NORMAL);
 }
 
 void

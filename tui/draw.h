@@ -26,7 +26,9 @@ struct pen {
 
 /* Display width of s (columns). */
 int  text_width(const char *s, bool utf8);
-/* Draws s at (y, x) in at most maxw columns; returns the columns used. */
+/* Draws s at (y, x) in at most maxw columns; returns the columns used.  A
+ * text that does not fit is cut with "…" ("~" in ASCII) in its last column:
+ * never silently. */
 int  put(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role r);
 int  putf(const struct pen *p, int y, int x, int maxw, enum theme_role r, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -38,9 +40,12 @@ void put_rep(const struct pen *p, int y, int x, int n, const char *glyph, enum t
 void draw_box(const struct pen *p, int y, int x, int h, int w, const char *title);
 /* Clears a rectangle (spaces, normal attributes). */
 void clear_rect(const struct pen *p, int y, int x, int h, int w);
-/* Word-wraps text into at most maxlines lines of width w; returns lines used. */
+/* Word-wraps text into at most maxlines lines of width w, the last cut
+ * with "…" when text remains; returns lines used. */
 int  put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *text,
     enum theme_role r);
+/* The lines text takes wrapped at width w (nothing drawn). */
+int  wrapped_lines(const char *text, int w, bool utf8);
 
 /* The attributes of each role of theme t: colour pairs (initialised here)
  * when color, else attributes only.  Needs a started screen. */

@@ -23,6 +23,7 @@ static const struct {
 	{ 'K', KA_EV_UP }, { KEY_PPAGE, KA_EV_UP },
 	{ 'J', KA_EV_DOWN }, { KEY_NPAGE, KA_EV_DOWN },
 	{ '\n', KA_DETAIL }, { '\r', KA_DETAIL }, { KEY_ENTER, KA_DETAIL }, { 'l', KA_DETAIL },
+	{ 'e', KA_EVENT },
 	{ 27, KA_BACK }, { 'h', KA_BACK },
 	{ 'p', KA_STEP },
 	{ 'P', KA_PROMOTE },

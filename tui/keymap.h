@@ -25,7 +25,8 @@ enum {
 	X(DOWN,     "Down, j",  "",          "next canary; in the detail, scroll the events down", 0) \
 	X(EV_UP,    "K, PgUp",  "",          "scroll the events up (newer), in any view", 0) \
 	X(EV_DOWN,  "J, PgDn",  "",          "scroll the events down (older), in any view", 0) \
-	X(DETAIL,   "Enter, l", "detail",    "open the selected canary's detail", KF_FOOTER) \
+	X(DETAIL,   "Enter, l", "detail",    "open the canary's detail; there, the selected event in full", KF_FOOTER) \
+	X(EVENT,    "e",        "",          "the selected event (J/K choose) and the reason in full", 0) \
 	X(BACK,     "Esc, h",   "back",      "back to the overview; close a dialog or the filter", KF_FOOTER) \
 	X(STEP,     "p",        "step",      "promote one step now", KF_MUTATES | KF_FOOTER) \
 	X(PROMOTE,  "P",        "promote",   "promote fully now, skipping steps and analysis (asks)", KF_MUTATES | KF_CONFIRM | KF_FOOTER) \

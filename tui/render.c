@@ -236,6 +236,33 @@ render_confirm(const struct pen *p, const struct snapshot *s, const struct ui *u
 	put_right(p, y0 + bh - 2, x0 + bw - 2, bw - 4, "[y] yes  [N] no", ROLE_FOOTER_KEY);
 }
 
+/* The full text of an event and of the reason (Enter in the detail, e):
+ * wrapped, nothing cut but what the screen cannot hold. */
+static void
+render_text(const struct pen *p, const struct ui *u, int H, int W)
+{
+	int bw = W - 4 < 100 ? W - 4 : 100, tw, lines, rl, bh, y0, x0, y;
+
+	tw = bw - 4;
+	lines = u->text[0] != '\0' ? wrapped_lines(u->text, tw, p->utf8) : 0;
+	rl = u->text_reason[0] != '\0' ? wrapped_lines(u->text_reason, tw - 8, p->utf8) : 0;
+	bh = lines + (rl > 0 ? rl + (lines > 0 ? 1 : 0) : 0) + 3;
+	if (bh > H - 3)
+		bh = H - 3;
+	y0 = 1 + (H - 3 - bh) / 2;
+	x0 = (W - bw) / 2;
+	clear_rect(p, y0, x0 - 1, bh, bw + 2);
+	draw_box(p, y0, x0, bh, bw, u->text_title);
+	y = y0 + 1;
+	if (lines > 0)
+		y += put_wrapped(p, y, x0 + 2, tw, y0 + bh - 2 - y, u->text, ROLE_DIALOG) + 1;
+	if (rl > 0 && y < y0 + bh - 2) {
+		put(p, y, x0 + 2, 8, "reason", ROLE_DIM);
+		put_wrapped(p, y, x0 + 10, tw - 8, y0 + bh - 2 - y, u->text_reason, ROLE_DIALOG);
+	}
+	put_right(p, y0 + bh - 2, x0 + bw - 2, bw - 4, "any key closes", ROLE_DIM);
+}
+
 static void
 render_body(const struct pen *p, const struct snapshot *s, const struct ui *u, int H, int W)
 {
@@ -291,4 +318,6 @@ render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui
 		render_help(&p, u, H, W);
 	else if (u->overlay == OV_CONFIRM)
 		render_confirm(&p, s, u, H, W);
+	else if (u->overlay == OV_TEXT)
+		render_text(&p, u, H, W);
 }

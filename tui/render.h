@@ -29,7 +29,9 @@ struct rect { int y, x, h, w; };
 
 void render_overview(const struct pen *p, const struct snapshot *s, const struct ui *u,
     struct rect r, bool boxed);
-/* Rows the overview wants for the canaries shown (with attention lines). */
+/* Rows the overview wants for the canaries shown: two each (a row and the
+ * line saying why it needs attention), so its height does not follow the
+ * attention lines as they come and go. */
 int  overview_rows(const struct snapshot *s, const struct ui *u);
 void render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
     const struct snap_canary *c, struct rect r);
@@ -52,7 +54,9 @@ void graph_range(const struct snap_metric *m, size_t first, int rows, double *lo
 void step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n);
 /* The line under a row that needs attention, "" when none. */
 void attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_t n);
-/* The last PASS/FAIL point of the first metric of kind k, or NULL. */
+/* The last point of the first metric of kind k in the current run (since
+ * c->run_since_ms), or NULL; *trend compares it with the run's previous
+ * measured point. */
 const struct snap_point *last_point(const struct snap_canary *c, enum metric_kind k,
     const struct snap_metric **m, int *trend);
 /* "ns/name", or "name" when ns is the header's namespace. */

@@ -108,21 +108,51 @@ check_row(const struct pen *p, const struct check_ref *ck, int y, int x, int w, 
 		put(p, y, x + used, w - used, buf, r);
 }
 
+/* The line between the current run's checks and an earlier run's. */
+static void
+run_separator(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	char when[16], line[96];
+	int used;
+
+	fmt_clock(when, sizeof when, c->run_since_ms, true);
+	snprintf(line, sizeof line, "%s earlier run, before %s ", G(p, "┄┄", "--"), when);
+	used = put(p, y, x, w, line, ROLE_DIM);
+	if (used < w)
+		put_rep(p, y, x + used, w - used, G(p, "┄", "-"), ROLE_DIM);
+}
+
 void
 render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
 {
 	struct check_ref ck[CHECKS_ROWS_MAX];
 	int rows = r.h - 1 < 0 ? 0 : r.h - 1 > CHECKS_ROWS_MAX ? CHECKS_ROWS_MAX : r.h - 1;
-	size_t n = recent_checks(c, ck, (size_t)rows), i, total = 0;
-	int name_w = name_width(p, c);
+	size_t n = recent_checks(c, ck, (size_t)rows), i, total = 0, now = 0;
+	int name_w = name_width(p, c), y = r.y + 1;
+	bool sep = false;
 
-	for (i = 0; i < c->n_metrics; i++)
+	for (i = 0; i < c->n_metrics; i++) {
+		size_t j;
+
 		total += c->metrics[i].n_points;
+		for (j = 0; j < c->metrics[i].n_points; j++)
+			now += c->metrics[i].points[j].t_ms >= c->run_since_ms;
+	}
 	put(p, r.y, r.x, r.w, "checks", ROLE_TITLE);
 	if (total == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
-	else
+	else if (now == total)
 		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "last %zu of %zu, newest first", n, total);
-	for (i = 0; i < n; i++)
-		check_row(p, &ck[i], r.y + 1 + (int)i, r.x, r.w, name_w);
+	else
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%zu this run, %zu earlier; newest first",
+		    now, total - now);
+	for (i = 0; i < n && y < r.y + 1 + rows; i++, y++) {
+		if (!sep && ck[i].pt->t_ms < c->run_since_ms) {
+			run_separator(p, c, y++, r.x, r.w);
+			sep = true;
+			if (y >= r.y + 1 + rows)
+				break;
+		}
+		check_row(p, &ck[i], y, r.x, r.w, name_w);
+	}
 }

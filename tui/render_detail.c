@@ -160,6 +160,15 @@ nice_step(double raw, enum metric_kind k)
 	return 10 * mag;
 }
 
+/* Row (0 = top) of value v in a plot of ph rows. */
+static int
+value_row(struct scale sc, double v, int ph)
+{
+	int r = ph - 1 - (int)floor((v - sc.lo) / (sc.hi - sc.lo) * ph);
+
+	return r < 0 ? 0 : r >= ph ? ph - 1 : r;
+}
+
 void
 graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, double *hi)
 {
@@ -213,6 +222,11 @@ graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, dou
 	}
 	if (m->kind == METRIC_DURATION && sc.lo < 0)
 		sc.lo = 0;
+	/* The bound gets a row of its own below the top value (a success rate
+	 * cannot go above 100 %: its title names the bound then). */
+	if ((m->has_min || m->has_max) && m->kind != METRIC_SUCCESS_RATE && rows > 2 &&
+	    value_row(sc, m->has_min ? m->min : m->max, rows) == 0)
+		sc.hi += step;
 	*lo = sc.lo;
 	*hi = sc.hi;
 }
@@ -226,15 +240,6 @@ graph_scale(const struct snap_metric *m, size_t first, int rows)
 	return sc;
 }
 
-/* Row (0 = top) of value v in a plot of ph rows. */
-static int
-value_row(struct scale sc, double v, int ph)
-{
-	int r = ph - 1 - (int)floor((v - sc.lo) / (sc.hi - sc.lo) * ph);
-
-	return r < 0 ? 0 : r >= ph ? ph - 1 : r;
-}
-
 /* Draws part at x + *used only when it fits whole. */
 static void
 title_part(const struct pen *p, int y, int x, int w, int *used, const char *part,
@@ -245,13 +250,14 @@ title_part(const struct pen *p, int y, int x, int w, int *used, const char *part
 }
 
 static void
-graph_title(const struct pen *p, const struct snap_metric *m, int y, int x, int w)
+graph_title(const struct pen *p, const struct snap_metric *m, size_t run_first, int y, int x,
+    int w)
 {
 	char buf[160], v[32], b[32];
 	int used = put(p, y, x, w, m->name, ROLE_TITLE), pass = 0, fail = 0, nod = 0;
 	size_t i;
 
-	for (i = 0; i < m->n_points; i++) {
+	for (i = run_first; i < m->n_points; i++) {	/* this run's checks */
 		if (m->points[i].result == CHECK_PASS)
 			pass++;
 		else if (m->points[i].result == CHECK_FAIL)
@@ -259,7 +265,7 @@ graph_title(const struct pen *p, const struct snap_metric *m, int y, int x, int 
 		else
 			nod++;
 	}
-	if (m->n_points > 0) {
+	if (m->n_points > run_first) {
 		const struct snap_point *last = &m->points[m->n_points - 1];
 
 		if (last->result == CHECK_PASS || last->result == CHECK_FAIL)
@@ -270,25 +276,36 @@ graph_title(const struct pen *p, const struct snap_metric *m, int y, int x, int 
 		title_part(p, y, x, w, &used, buf, last->result == CHECK_FAIL ? ROLE_METRIC_FAIL :
 		    last->result == CHECK_PASS ? ROLE_NORMAL : ROLE_METRIC_NODATA);
 	}
-	if (m->has_min || m->has_max) {
+	if (m->has_min || m->has_max) {	/* "bound" only when there is room */
+		int before = used;
+
 		fmt_bound(b, sizeof b, m->kind, m->has_min ? m->min : m->max);
 		snprintf(buf, sizeof buf, "  bound %s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), b);
 		title_part(p, y, x, w, &used, buf, ROLE_METRIC_BOUND);
+		snprintf(buf, sizeof buf, "  %s %s", m->has_min ? G(p, "≥", ">=") : G(p, "≤", "<="), b);
+		if (used == before)
+			title_part(p, y, x, w, &used, buf, ROLE_METRIC_BOUND);
 	}
 	snprintf(buf, sizeof buf, "  %s%d %s%d ?%d", G(p, "✓", "ok "), pass, G(p, "✗", "fail "), fail, nod);
 	title_part(p, y, x, w, &used, buf, ROLE_DIM);
 }
 
+/* One point as a column of cells, distinguishable without colour: a pass
+ * is a solid bar (eighths at its top), a failure a shaded bar topped with
+ * "×" wherever its top is (also on the top row), an inconclusive point a
+ * "?" on the bottom row with nothing above it.  An earlier run's points
+ * are drawn dim. */
 static void
 graph_column(const struct pen *p, const struct snap_point *pt, struct scale sc, int y, int x,
-    int ph)
+    int ph, bool earlier)
 {
-	static const char *const eighths[8] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇" };
-	enum theme_role r = pt->result == CHECK_FAIL ? ROLE_METRIC_FAIL : ROLE_METRIC_PASS;
-	int level, row;
+	static const char *const eighths[9] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	bool fail = pt->result == CHECK_FAIL;
+	enum theme_role r = earlier ? ROLE_DIM : fail ? ROLE_METRIC_FAIL : ROLE_METRIC_PASS;
+	int level, row, top;
 
 	if (pt->result != CHECK_PASS && pt->result != CHECK_FAIL) {
-		put(p, y + ph - 1, x, 1, "?", ROLE_METRIC_NODATA);
+		put(p, y + ph - 1, x, 1, "?", earlier ? ROLE_DIM : ROLE_METRIC_NODATA);
 		return;
 	}
 	level = (int)lround((pt->value - sc.lo) / (sc.hi - sc.lo) * ph * 8);
@@ -296,52 +313,101 @@ graph_column(const struct pen *p, const struct snap_point *pt, struct scale sc, 
 		level = 1;
 	if (level > ph * 8)
 		level = ph * 8;
-	if (pt->result == CHECK_FAIL && level <= (ph - 1) * 8)
-		put(p, y, x, 1, G(p, "×", "x"), r);
-	for (row = ph - 1; row >= 0 && level > 0; row--, level -= 8) {
-		if (level >= 8)
-			put(p, y + row, x, 1, G(p, "█", pt->result == CHECK_FAIL ? "x" : "#"), r);
-		else
-			put(p, y + row, x, 1, p->utf8 ? eighths[level] :
-			    pt->result == CHECK_FAIL ? "x" : level >= 4 ? "#" : ".", r);
+	top = ph - 1 - (level - 1) / 8;		/* the row of the bar's top cell */
+	for (row = ph - 1; row > top; row--)
+		put(p, y + row, x, 1, fail ? G(p, "▒", "x") : G(p, "█", "#"), r);
+	if (fail)
+		put(p, y + top, x, 1, G(p, "×", "X"), r);
+	else if (p->utf8)
+		put(p, y + top, x, 1, eighths[level - (ph - 1 - top) * 8], r);
+	else
+		put(p, y + top, x, 1, level - (ph - 1 - top) * 8 >= 4 ? "#" : ".", r);
+}
+
+/* The index of the first point of the current run (points before it are
+ * of an earlier revision's run), m->n_points when none is. */
+static size_t
+run_first(const struct snap_metric *m, int64_t run_since_ms)
+{
+	size_t i = m->n_points;
+
+	while (i > 0 && m->points[i - 1].t_ms >= run_since_ms)
+		i--;
+	return i;
+}
+
+/* The line between an earlier revision's run and the current one. */
+static void
+graph_boundary(const struct pen *p, int y, int x, int ph)
+{
+	int row;
+
+	for (row = 0; row < ph; row++)
+		put(p, y + row, x, 1, G(p, "┊", ":"), ROLE_BORDER);
+}
+
+/* The axis labels: the top and bottom values always (a bound on those rows
+ * is said in the title), the bound on its own row in between. */
+static void
+graph_axis(const struct pen *p, const struct snap_metric *m, struct scale sc, struct rect g,
+    int lw, int ph, int rb)
+{
+	char lab[32];
+	int i;
+
+	for (i = 0; i < ph; i++) {
+		bool bound = i == rb && i != 0 && i != ph - 1;
+		double v = bound ? (m->has_min ? m->min : m->max) :
+		    sc.hi - (sc.hi - sc.lo) * i / (ph > 1 ? ph - 1 : 1);
+
+		if (i == 0 || i == ph - 1 || bound) {
+			fmt_bound(lab, sizeof lab, m->kind, v);
+			put_right(p, g.y + 1 + i, g.x + lw - 1, lw - 1, lab,
+			    bound ? ROLE_METRIC_BOUND : ROLE_DIM);
+		}
+		put(p, g.y + 1 + i, g.x + lw, 1, i == rb ? G(p, "┼", "+") : G(p, "┤", "|"), ROLE_BORDER);
 	}
 }
 
 static void
-render_graph(const struct pen *p, const struct snap_metric *m, struct rect g)
+render_graph(const struct pen *p, const struct snap_metric *m, int64_t run_since_ms,
+    struct rect g)
 {
-	int lw = 7, ph = g.h - 2, pw = g.w - lw - 1, i, rb = -1;
-	size_t first = m->n_points > (size_t)pw ? m->n_points - (size_t)pw : 0, k;
+	int lw = 7, ph = g.h - 2, pw = g.w - lw - 1, rb = -1, col;
+	size_t cur = run_first(m, run_since_ms), first, k;
+	bool boundary;
 	struct scale sc;
 	char lab[32];
 
-	graph_title(p, m, g.y, g.x, g.w);
+	graph_title(p, m, cur, g.y, g.x, g.w);
 	if (ph < 1 || pw < 4)
 		return;
+	/* The revision boundary takes a column when points of an earlier run
+	 * are shown (after them all when the new run has none yet). */
+	first = m->n_points > (size_t)pw ? m->n_points - (size_t)pw : 0;
+	if (cur > first && m->n_points - first + 1 > (size_t)pw)
+		first++;
+	boundary = cur > first;
 	sc = graph_scale(m, first, ph);
 	if (m->has_min || m->has_max) {
 		rb = value_row(sc, m->has_min ? m->min : m->max, ph);
 		put_rep(p, g.y + 1 + rb, g.x + lw + 1, pw, G(p, "┄", "-"), ROLE_METRIC_BOUND);
 	}
-	for (i = 0; i < ph; i++) {
-		double v = i == rb ? (m->has_min ? m->min : m->max) :
-		    sc.hi - (sc.hi - sc.lo) * i / (ph > 1 ? ph - 1 : 1);
-
-		if (i == 0 || i == ph - 1 || i == rb) {
-			fmt_bound(lab, sizeof lab, m->kind, v);
-			put_right(p, g.y + 1 + i, g.x + lw - 1, lw - 1, lab, i == rb ? ROLE_METRIC_BOUND : ROLE_DIM);
-		}
-		put(p, g.y + 1 + i, g.x + lw, 1, i == rb ? G(p, "┼", "+") : G(p, "┤", "|"), ROLE_BORDER);
+	graph_axis(p, m, sc, g, lw, ph, rb);
+	for (k = first, col = 0; k <= m->n_points; k++, col++) {
+		if (boundary && k == cur)	/* between the runs */
+			graph_boundary(p, g.y + 1, g.x + lw + 1 + col++, ph);
+		if (k < m->n_points)
+			graph_column(p, &m->points[k], sc, g.y + 1, g.x + lw + 1 + col, ph, k < cur);
 	}
-	for (k = first; k < m->n_points; k++)
-		graph_column(p, &m->points[k], sc, g.y + 1, g.x + lw + 1 + (int)(k - first), ph);
+	col--;
 	put(p, g.y + 1 + ph, g.x + lw, 1, G(p, "└", "+"), ROLE_BORDER);
 	if (m->n_points > 0) {
 		fmt_clock(lab, sizeof lab, m->points[first].t_ms, false);
 		put(p, g.y + 1 + ph, g.x + lw + 2, pw - 1, lab, ROLE_DIM);
 		fmt_clock(lab, sizeof lab, m->points[m->n_points - 1].t_ms, false);
-		if ((int)(m->n_points - first) > 14)
-			put_right(p, g.y + 1 + ph, g.x + lw + 1 + (int)(m->n_points - first), 5, lab, ROLE_DIM);
+		if (col > 14)
+			put_right(p, g.y + 1 + ph, g.x + lw + 1 + col, 5, lab, ROLE_DIM);
 	} else {
 		put(p, g.y + 1 + ph, g.x + lw + 2, pw - 1, "no checks yet", ROLE_DIM);
 	}
@@ -349,23 +415,29 @@ render_graph(const struct pen *p, const struct snap_metric *m, struct rect g)
 
 /* ---- events ----------------------------------------------------------- */
 
+/* The events, newest first, one line each (cut with "…"); the selected
+ * one (ui_event_selected: the top one while scrolling) has its time
+ * highlighted, and Enter (in the detail) or e shows its full text. */
 static void
 render_events(const struct pen *p, const struct ui *u, const struct snap_canary *c, struct rect r)
 {
-	int row, skip = u->event_scroll, n = (int)c->n_events;
+	int row, skip = u->event_scroll, n = (int)c->n_events, sel = ui_event_selected(u, c);
 	static const enum theme_role sev_role[SEV__COUNT] = {
 		ROLE_EVENT_NORMAL, ROLE_EVENT_WARNING, ROLE_EVENT_ERROR };
 	static const char *const sev_mark[SEV__COUNT] = { " ", "!", "E" };
+	const char *full = u->screen == SCR_DETAIL ? G(p, "↵", "Enter") : "e";
 
-	if (skip > n - (r.h - 1))
+	if (skip > n - (r.h - 1))	/* the last page stays full */
 		skip = n - (r.h - 1) > 0 ? n - (r.h - 1) : 0;
 	put(p, r.y, r.x, r.w, "events", ROLE_TITLE);
 	if (n == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
 	else if (skip > 0 || n > r.h - 1)
-		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d, newest first (%s scroll)",
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%d-%d of %d (%s scroll %s %s full text)",
 		    skip + 1, skip + r.h - 1 < n ? skip + r.h - 1 : n, n,
-		    u->screen == SCR_DETAIL ? "j/k" : "J/K");
+		    u->screen == SCR_DETAIL ? "j/k" : "J/K", G(p, "·", "-"), full);
+	else
+		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "newest first (%s full text)", full);
 	for (row = 1; row < r.h && skip + row - 1 < n; row++) {
 		const struct snap_event *e = &c->events[n - skip - row];
 		char t[16];
@@ -373,7 +445,7 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 		enum severity sv = e->severity < SEV__COUNT ? e->severity : SEV_ERROR;
 
 		fmt_clock(t, sizeof t, e->t_ms, true);
-		used = put(p, r.y + row, r.x, r.w, t, ROLE_DIM);
+		used = put(p, r.y + row, r.x, r.w, t, n - skip - row == sel ? ROLE_SELECTION : ROLE_DIM);
 		used += put(p, r.y + row, r.x + used + 1, 1, sev_mark[sv], sev_role[sv]) + 2;
 		used += put(p, r.y + row, r.x + used, r.w - used, e->message, sev_role[sv]);
 		if (e->actor != NULL && e->actor[0] != '\0')
@@ -423,6 +495,44 @@ detail_title(const struct pen *p, const struct snapshot *s, const struct snap_ca
 	    c->rev_to && c->rev_to[0] ? c->rev_to : "?");
 }
 
+/* The line under the gates, always kept (the graphs never move): the
+ * reason of a failure or a hold, else how the previous run ended, else
+ * nothing. */
+static void
+detail_note(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	char line[400], when[16];
+
+	if (c->reason != NULL && c->reason[0] != '\0') {
+		put(p, y, x, w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
+		put(p, y, x + LABEL_W, w - LABEL_W, c->reason,
+		    c->phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_ATTENTION);
+		return;
+	}
+	if (!phase_is_terminal(c->last_phase) || phase_is_terminal(c->phase))
+		return;
+	fmt_clock(when, sizeof when, c->last_end_ms, false);
+	snprintf(line, sizeof line, "%s %s%s%s", phase_name(c->last_phase), when,
+	    c->last_reason != NULL && c->last_reason[0] ? ", " : "",
+	    c->last_reason != NULL ? c->last_reason : "");
+	put(p, y, x, w, "last run", ROLE_DIM);
+	put(p, y, x + LABEL_W, w - LABEL_W, line,
+	    c->last_phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_DIM);
+}
+
+/* The graphs' height: from the screen size and the number of metrics only,
+ * so the layout never jumps as checks and events come in. */
+static int
+graph_height(const struct snap_canary *c, int avail, int per_row)
+{
+	int graph_rows = ((int)c->n_metrics + per_row - 1) / per_row;
+	int gh = avail - graph_rows * 9 >= 10 ? 8 : 6;
+
+	while (graph_rows > 0 && gh > 4 && avail - graph_rows * (gh + 1) < 4)
+		gh--;
+	return gh;
+}
+
 void
 render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
     const struct snap_canary *c, struct rect r)
@@ -438,31 +548,28 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	detail_ladder(p, c, y++, r.x, r.w);
 	detail_analysis(p, u, c, y++, r.x, r.w);
 	detail_gates(p, c, y++, r.x, r.w);
-	if (c->sticky != NULL && c->sticky[0] != '\0') {	/* session affinity */
+	if (c->affinity || (c->sticky != NULL && c->sticky[0] != '\0')) {	/* session affinity */
 		char line[AFFINITY_COOKIE_MAX + 64];
 
-		snprintf(line, sizeof line, "cookie %s keeps a client on the canary", c->sticky);
+		if (c->sticky != NULL && c->sticky[0] != '\0')
+			snprintf(line, sizeof line, "cookie %s keeps a client on the canary", c->sticky);
+		else
+			snprintf(line, sizeof line, "no cookie yet: made when the canary first gets traffic");
 		put(p, y, r.x, r.w, "sticky", ROLE_DIM);
 		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, line, ROLE_NORMAL);
 	}
-	if (c->reason != NULL && c->reason[0] != '\0') {
-		put(p, y, r.x, r.w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
-		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->reason,
-		    c->phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_ATTENTION);
-	}
+	detail_note(p, c, y++, r.x, r.w);
 	y++;
 	per_row = r.w >= 76 ? 2 : 1;
 	graph_rows = ((int)c->n_metrics + per_row - 1) / per_row;
-	gh = (r.y + r.h) - y - graph_rows * 9 >= 10 ? 8 : 6;
-	while (graph_rows > 0 && gh > 4 && (r.y + r.h) - y - graph_rows * (gh + 1) < 4)
-		gh--;
+	gh = graph_height(c, (r.y + r.h) - y, per_row);
 	for (i = 0; i < (int)c->n_metrics; i++) {
 		int gw = (r.w - (per_row - 1) * 3) / per_row;
 		struct rect g = { y + (i / per_row) * (gh + 1), r.x + (i % per_row) * (gw + 3), gh, gw };
 
 		if (g.y + gh > r.y + r.h - 2)
 			break;
-		render_graph(p, &c->metrics[i], g);
+		render_graph(p, &c->metrics[i], c->run_since_ms, g);
 	}
 	y += graph_rows * (gh + 1);
 	ev_h = r.y + r.h - y;

@@ -89,6 +89,8 @@ step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n)
 void
 attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_t n)
 {
+	char when[16];
+
 	out[0] = '\0';
 	if (c->gate == GATE_ROLLOUT || c->gate == GATE_PROMOTION) {
 		if (u->read_only)
@@ -99,6 +101,12 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 	} else if (c->reason != NULL && c->reason[0] != '\0' &&
 	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC || c->refused)) {
 		snprintf(out, n, "%s", c->reason);
+	} else if (c->last_phase == PHASE_FAILED && ui_in_progress_phase(c->phase)) {
+		/* A new run after a failure: the failure stays in sight. */
+		fmt_clock(when, sizeof when, c->last_end_ms, false);
+		snprintf(out, n, "last: Failed %s%s%s", when,
+		    c->last_reason != NULL && c->last_reason[0] ? ", " : "",
+		    c->last_reason != NULL ? c->last_reason : "");
 	}
 }
 
@@ -116,7 +124,9 @@ last_point(const struct snap_canary *c, enum metric_kind k, const struct snap_me
 		if (mm->kind != k)
 			continue;
 		*m = mm;
-		if (mm->n_points == 0)
+		/* The current run's only: a new revision starts with no value,
+		 * not with the last one's. */
+		if (mm->n_points == 0 || mm->points[mm->n_points - 1].t_ms < c->run_since_ms)
 			return NULL;
 		last = &mm->points[mm->n_points - 1];
 		if (last->result != CHECK_PASS && last->result != CHECK_FAIL)
@@ -125,6 +135,8 @@ last_point(const struct snap_canary *c, enum metric_kind k, const struct snap_me
 			const struct snap_point *pp = &mm->points[j];
 			double d = last->value - pp->value, eps = 0.001 * (last->value < 0 ? -last->value : last->value);
 
+			if (pp->t_ms < c->run_since_ms)
+				break;		/* no trend across revisions */
 			if (pp->result != CHECK_PASS && pp->result != CHECK_FAIL)
 				continue;
 			*trend = d > eps + 1e-9 ? 1 : d < -eps - 1e-9 ? -1 : 0;
@@ -241,15 +253,11 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 int
 overview_rows(const struct snapshot *s, const struct ui *u)
 {
-	size_t idx[512], n = ui_visible(u, s, idx, 512), i;
-	char att[320];
-	int rows = 0;
+	size_t idx[512], n = ui_visible(u, s, idx, 512);
 
-	for (i = 0; i < n; i++) {
-		attention_text(u, &s->canaries[idx[i]], att, sizeof att);
-		rows += att[0] != '\0' ? 2 : 1;
-	}
-	return rows > 0 ? rows : 1;
+	/* Room for every canary's second line, whether it has one now or not:
+	 * a row that gains or loses one never moves the screen below. */
+	return n > 0 ? (int)n * 2 : 1;
 }
 
 /* The first visible canary to draw so that the selected one fits. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tui/draw.h"
 #include "tui/nc.h"
 #include "tui/ui.h"
 
@@ -142,6 +143,17 @@ ui_any_running(const struct snapshot *s)
 		if (ui_canary_running(&s->canaries[i]))
 			return true;
 	return false;
+}
+
+int
+ui_event_selected(const struct ui *u, const struct snap_canary *c)
+{
+	int n = c != NULL ? (int)c->n_events : 0, skip = u->event_scroll;
+
+	if (n == 0)
+		return -1;
+	skip = skip < 0 ? 0 : skip > n - 1 ? n - 1 : skip;
+	return n - 1 - skip;
 }
 
 bool
@@ -307,6 +319,42 @@ key_mutating(struct ui *u, enum key_action a, const struct snap_canary *c, struc
 	return build_command(u, a, c, cmd);
 }
 
+/* Opens the full text of c's selected event and reason (copied: new
+ * events do not move what is being read). */
+static unsigned
+open_text(struct ui *u, const struct snap_canary *c)
+{
+	int sel = ui_event_selected(u, c);
+	char when[16];
+
+	if (c == NULL) {
+		ui_message(u, "no canary selected");
+		return UI_REDRAW;
+	}
+	if (sel < 0 && (c->reason == NULL || c->reason[0] == '\0')) {
+		ui_message(u, "%s has no event yet", c->name);
+		return UI_REDRAW;
+	}
+	u->text[0] = u->text_reason[0] = '\0';
+	snprintf(u->text_title, sizeof u->text_title, "%s", c->name);
+	if (sel >= 0) {
+		const struct snap_event *e = &c->events[sel];
+
+		fmt_clock(when, sizeof when, e->t_ms, true);
+		snprintf(u->text_title, sizeof u->text_title, "%s %s %s", c->name, when,
+		    severity_name(e->severity < SEV__COUNT ? e->severity : SEV_ERROR));
+		snprintf(u->text, sizeof u->text, "%s%s%s", e->message,
+		    e->actor != NULL && e->actor[0] ? " (by " : "",
+		    e->actor != NULL && e->actor[0] ? e->actor : "");
+		if (e->actor != NULL && e->actor[0])
+			snprintf(u->text + strlen(u->text), sizeof u->text - strlen(u->text), ")");
+	}
+	if (c->reason != NULL && c->reason[0] != '\0')
+		snprintf(u->text_reason, sizeof u->text_reason, "%s", c->reason);
+	u->overlay = OV_TEXT;
+	return UI_REDRAW;
+}
+
 static unsigned
 key_view(struct ui *u, const struct snapshot *s, enum key_action a)
 {
@@ -323,10 +371,14 @@ key_view(struct ui *u, const struct snapshot *s, enum key_action a)
 		scroll_events(u, s, a == KA_EV_UP ? -1 : 1);
 		return UI_REDRAW;
 	case KA_DETAIL:
+		if (u->screen == SCR_DETAIL)
+			return open_text(u, ui_current(u, s));
 		if (ui_current(u, s) != NULL)
 			u->screen = SCR_DETAIL;
 		u->event_scroll = 0;
 		return UI_REDRAW;
+	case KA_EVENT:
+		return open_text(u, ui_current(u, s));
 	case KA_BACK:
 		u->screen = SCR_OVERVIEW;
 		return UI_REDRAW;
@@ -364,7 +416,7 @@ ui_key(struct ui *u, const struct snapshot *s, int code, struct command *cmd)
 	if (u->overlay == OV_FILTER)
 		return key_filter(u, code);
 	a = keymap_lookup(code);
-	if (u->overlay == OV_HELP) {
+	if (u->overlay == OV_HELP || u->overlay == OV_TEXT) {	/* any key closes it */
 		u->overlay = OV_NONE;
 		return a == KA_REDRAW ? UI_REDRAW | UI_REPAINT : UI_REDRAW;
 	}

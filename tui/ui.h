@@ -19,9 +19,10 @@
 #include "tui/keymap.h"
 
 enum ui_screen { SCR_OVERVIEW, SCR_DETAIL };
-enum ui_overlay { OV_NONE, OV_HELP, OV_CONFIRM, OV_FILTER };
+enum ui_overlay { OV_NONE, OV_HELP, OV_CONFIRM, OV_FILTER, OV_TEXT };
 
 #define UI_MSG_MAX 200
+#define UI_TEXT_MAX 1024
 
 struct ui {
 	bool read_only;		/* perch watch: mutating keys only answer */
@@ -38,6 +39,11 @@ struct ui {
 	char context[96];	/* header context override, "" = the snapshot's */
 	char actor[96];		/* "user@host" sent with commands */
 	int64_t now_ms;		/* the time the screen shows */
+	/* OV_TEXT: a full text, copied when opened (new events do not move
+	 * it): the event's title line and text, and the canary's reason. */
+	char text_title[192];
+	char text[UI_TEXT_MAX];
+	char text_reason[UI_TEXT_MAX];
 };
 
 /* What the caller must do after a key. */
@@ -82,5 +88,8 @@ bool ui_in_progress_phase(enum phase p);
  * a screen where everything is paused, idle or finished stays still. */
 bool ui_canary_running(const struct snap_canary *c);
 bool ui_any_running(const struct snapshot *s);
+/* The selected event of c (an index into c->events, newest last): the one
+ * event_scroll events below the newest; -1 when c has none. */
+int ui_event_selected(const struct ui *u, const struct snap_canary *c);
 
 #endif

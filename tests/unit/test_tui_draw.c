@@ -108,13 +108,17 @@ static void
 test_bounded(void **state)
 {
 	static const struct { bool utf8; const char *s; int w; const char *want; } rows[] = {
-		{ true, "checkout", 5, " |check|" },
+		/* A cut is marked "…" ("~" in ASCII), never silent. */
+		{ true, "checkout", 5, " |chec…|" },
+		{ true, "checkout", 8, " |checkout|" },
 		{ true, "checkout", 10, " |checkout  |" },
-		{ true, "支払い-gw", 5, " |支払 |" },	/* a wide character never straddles the edge */
-		{ true, "支払い-gw", 6, " |支払い|" },
-		{ true, "a支", 2, " |a |" },
-		{ true, "e\xcc\x81t\xc3\xa9", 2, " |e\xcc\x81t|" },
-		{ false, "支払い-gw", 5, " |?" "?" "?-g|" },
+		{ true, "支払い-gw", 5, " |支払…|" },	/* a wide character never straddles the edge */
+		{ true, "支払い-gw", 6, " |支払… |" },
+		{ true, "支払い", 6, " |支払い|" },
+		{ true, "a支", 2, " |a…|" },
+		{ true, "e\xcc\x81t\xc3\xa9", 2, " |e\xcc\x81…|" },
+		{ true, "checkout", 1, " |…|" },
+		{ false, "支払い-gw", 5, " |?" "?" "?-~|" },
 		{ false, "café", 4, " |caf?|" },
 		{ true, "", 3, " |   |" },
 	};

@@ -151,6 +151,57 @@ all_idle(struct snapshot *s)
 	}
 }
 
+/* search failed, and a new revision started 25 s ago: its row starts over
+ * (no success rate nor p99 of the failed revision), the failure stays in
+ * sight, and the detail draws the boundary between the two runs. */
+static void
+new_revision(struct snapshot *s)
+{
+	struct snap_canary *c = &s->canaries[2];
+	size_t i;
+
+	c->phase = PHASE_PROGRESSING;
+	c->weight = 10;
+	c->step = 1;
+	c->failed_checks = 0;
+	c->phase_since_ms = SNAPFIX_NOW_MS - 25000;
+	c->run_since_ms = SNAPFIX_NOW_MS - 25000;
+	c->last_phase = PHASE_FAILED;
+	c->last_end_ms = SNAPFIX_NOW_MS - 26000;
+	c->last_reason = xstrdup(c->reason);
+	c->reason[0] = '\0';
+	free(c->rev_from);
+	free(c->rev_to);
+	c->rev_from = xstrdup("search:v1");
+	c->rev_to = xstrdup("search:v3");
+	for (i = 0; i < c->n_metrics; i++) {	/* the new run's first check */
+		struct snap_metric *m = &c->metrics[i];
+
+		m->points = xreallocarray(m->points, m->n_points + 1, sizeof *m->points);
+		m->points[m->n_points++] = (struct snap_point){ SNAPFIX_NOW_MS - 5000,
+			m->kind == METRIC_DURATION ? 210 : 99.7, CHECK_PASS };
+	}
+}
+
+/* Texts longer than their place: cut with "…" on the screens, whole in
+ * the full-text view. */
+static void
+long_texts(struct snapshot *s)
+{
+	struct snap_canary *c = &s->canaries[0], *cart = &s->canaries[3];
+
+	c->events = xreallocarray(c->events, c->n_events + 1, sizeof *c->events);
+	c->events[c->n_events++] = (struct snap_event){ SNAPFIX_NOW_MS - 2000, SEV_WARNING,
+		xstrdup("Halt checkout.shop advancement request duration 730ms > 500ms: the p99 of "
+		    "the last minute is above its bound, so the weight stays at 30% and the next "
+		    "check decides whether the canary goes on or a fifth failure rolls it back"),
+		xstrdup("") };
+	free(cart->reason);
+	cart->reason = xstrdup("held: request-success-rate no traffic: 3 requests in 1m, need "
+	    "100 (perch.dev/min-requests); the canary keeps 10% until traffic comes back or its "
+	    "progress deadline of 10m passes");
+}
+
 static void
 check_golden(const struct golden *g)
 {
@@ -208,6 +259,15 @@ static const struct golden goldens[] = {
 	{ "all-paused-detail-80x24", 80, 24, true, false, "\n", false, pause_all },
 	{ "idle-detail-80x24",     80, 24, true, false, "\n", false, all_idle },
 	{ "sticky-detail-80x24",   80, 24, true, false, "\n", false, sticky_session },
+	{ "revision-overview-80x24", 80, 24, true, false, "", false, new_revision },
+	{ "revision-detail-120x40", 120, 40, true, false, "jj\n", false, new_revision },
+	{ "revision-detail-80x24",  80, 24, true, false, "jj\n", false, new_revision },
+	{ "ascii-revision-detail-80x24", 80, 24, false, false, "jj\n", false, new_revision },
+	{ "long-split-120x40",    120, 40, true, false, "", false, long_texts },
+	{ "long-overview-80x24",   80, 24, true, false, "", false, long_texts },
+	{ "long-detail-80x24",     80, 24, true, false, "\n", false, long_texts },
+	{ "long-event-text-80x24", 80, 24, true, false, "\n\n", false, long_texts },
+	{ "long-event-text-120x40", 120, 40, true, false, "jjje", false, long_texts },
 };
 
 static void
