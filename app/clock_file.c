@@ -15,6 +15,7 @@
 
 #include "app/clock.h"
 #include "app/clock_file.h"
+#include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -35,7 +36,8 @@ write_all(int fd, const char *p, size_t n)
 }
 
 int
-clock_file_save(const char *dir, const struct clock_map *m, char *err, size_t errsz)
+clock_file_save(const char *dir, const struct clock_map *m, const struct clock_beat *b,
+    char *err, size_t errsz)
 {
 	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, CLOCK_FILE_NAME, (long)getpid());
 	char *dst = xasprintf("%s/%s", dir, CLOCK_FILE_NAME);
@@ -45,6 +47,14 @@ clock_file_save(const char *dir, const struct clock_map *m, char *err, size_t er
 	int fd, rc = -1;
 
 	json_object_set_new(o, "speed", m->speed > 0 ? json_real(m->speed) : json_string("max"));
+	if (b != NULL && b->has) {
+		json_object_set_new(o, "everyMs", json_integer(b->every_ms));
+		json_object_set_new(o, "controller", json_string(b->controller));
+		json_object_set_new(o, "context", json_string(b->context));
+		json_object_set_new(o, "stopped", json_boolean(b->stopped));
+		json_object_set_new(o, "apiOk", json_boolean(b->api_ok));
+		json_object_set_new(o, "metricsOk", json_boolean(b->metrics_ok));
+	}
 	text = json_dumps(o, JSON_COMPACT);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd >= 0) {
@@ -98,8 +108,49 @@ map_from_json(json_t *o, const char *path, struct clock_map *m, char *err, size_
 	return ST_OK;
 }
 
+/* The heartbeat fields (all or none); ST_CORRUPT naming a bad one. */
+static int
+beat_from_json(json_t *o, const char *path, struct clock_beat *b, char *err, size_t errsz)
+{
+	json_t *every = json_object_get(o, "everyMs"), *who = json_object_get(o, "controller");
+	json_t *ctx = json_object_get(o, "context"), *stopped = json_object_get(o, "stopped");
+	json_t *api = json_object_get(o, "apiOk"), *met = json_object_get(o, "metricsOk");
+	const char *bad = NULL;
+
+	memset(b, 0, sizeof *b);
+	if (every == NULL)
+		return ST_OK;		/* a perch that does not beat */
+	if (!json_is_integer(every) || json_integer_value(every) < 1 ||
+	    json_integer_value(every) > 3600000)
+		bad = "everyMs";
+	else if (!json_is_string(who))
+		bad = "controller";
+	else if (!json_is_string(ctx))
+		bad = "context";
+	else if (!json_is_boolean(stopped))
+		bad = "stopped";
+	else if (!json_is_boolean(api))
+		bad = "apiOk";
+	else if (!json_is_boolean(met))
+		bad = "metricsOk";
+	if (bad != NULL) {
+		snprintf(err, errsz, "%s: field \"%s\" is missing or invalid", path, bad);
+		return ST_CORRUPT;
+	}
+	b->has = true;
+	b->every_ms = (int64_t)json_integer_value(every);
+	sanitize(b->controller, sizeof b->controller, json_string_value(who),
+	    json_string_length(who));
+	sanitize(b->context, sizeof b->context, json_string_value(ctx), json_string_length(ctx));
+	b->stopped = json_is_true(stopped);
+	b->api_ok = json_is_true(api);
+	b->metrics_ok = json_is_true(met);
+	return ST_OK;
+}
+
 int
-clock_file_load(const char *dir, struct clock_map *m, char *err, size_t errsz)
+clock_file_load(const char *dir, struct clock_map *m, struct clock_beat *b, char *err,
+    size_t errsz)
 {
 	char *path = xasprintf("%s/%s", dir, CLOCK_FILE_NAME);
 	json_error_t je;
@@ -120,6 +171,8 @@ clock_file_load(const char *dir, struct clock_map *m, char *err, size_t errsz)
 		st = ST_CORRUPT;
 	} else {
 		st = map_from_json(o, path, m, err, errsz);
+		if (st == ST_OK && b != NULL)
+			st = beat_from_json(o, path, b, err, errsz);
 	}
 	json_decref(o);
 	free(path);
@@ -141,6 +194,9 @@ struct clock_follow {
 	pthread_mutex_t mu;
 	bool have;		/* map is valid */
 	struct clock_map map;
+	struct clock_beat beat;	/* of the last read */
+	int64_t seen_mono;	/* monotonic ms when the current beat was first read */
+	int64_t age_at_seen;	/* how old it was then */
 	int64_t checked_ms;	/* real time of the last read; INT64_MIN = never */
 	int64_t last;		/* newest time returned: never goes back
 				 * (but for the switch from real time to
@@ -169,6 +225,37 @@ clock_follow_free(struct clock_follow *f)
 	free(f);
 }
 
+/* A new read's heartbeat (mu held): a new controller's time is followed
+ * even when it lies behind ours (the watcher's time goes back once, to the
+ * new controller's); a new beat is timed on our own clock. */
+static void
+follow_beat(struct clock_follow *f, const struct clock_map *m, const struct clock_beat *b,
+    int64_t real)
+{
+	if (b->has && (!f->beat.has || strcmp(b->controller, f->beat.controller) != 0))
+		f->last = INT64_MIN;	/* ... but for a new controller */
+	if (b->has && (!f->beat.has || m->real_ms != f->map.real_ms ||
+	    strcmp(b->controller, f->beat.controller) != 0)) {
+		f->seen_mono = clock_monotonic_ms();
+		f->age_at_seen = real > m->real_ms ? real - m->real_ms : 0;
+	}
+	f->beat = *b;
+}
+
+/* The real instant the mapping is read at: now, or where the controller
+ * stopped when it beats no more (two beats after its last, or its last
+ * when it said it stopped). */
+static int64_t
+follow_until(const struct clock_follow *f, int64_t real)
+{
+	int64_t end;
+
+	if (!f->beat.has)
+		return real;
+	end = f->map.real_ms + (f->beat.stopped ? 0 : 2 * f->beat.every_ms);
+	return real < end ? real : end;
+}
+
 /* The current time, re-reading the file when due (mu held).  Time moves
  * in steps, one per read: an observer polling every so many virtual ms
  * then polls at most once per read, however fast the demo runs. */
@@ -177,21 +264,23 @@ follow_now_locked(struct clock_follow *f, int64_t real)
 {
 	char err[512];
 	struct clock_map m;
+	struct clock_beat b;
 	int64_t t;
 
 	if (f->checked_ms != INT64_MIN && real >= f->checked_ms &&
 	    real - f->checked_ms < CLOCK_FOLLOW_RELOAD_MS)
 		return f->last;
 	f->checked_ms = real;
-	if (clock_file_load(f->dir, &m, err, sizeof err) == ST_OK) {
+	if (clock_file_load(f->dir, &m, &b, err, sizeof err) == ST_OK) {
+		follow_beat(f, &m, &b, real);
 		if (!f->have)
 			f->last = INT64_MIN;	/* real time until now */
 		f->map = m;
 		f->have = true;
 	}
-	t = f->have ? clock_map_at(&f->map, real) : real;
+	t = f->have ? clock_map_at(&f->map, follow_until(f, real)) : real;
 	if (t > f->last)
-		f->last = t;		/* a watcher's time never runs backwards */
+		f->last = t;		/* a watcher's time never runs backwards ... */
 	return f->last;
 }
 
@@ -231,4 +320,32 @@ follow_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t dea
 const struct clock_ops clock_follow_ops = {
 	.now_ms = follow_now,
 	.wait = follow_wait,
+};
+
+static int
+follow_heartbeat(void *ctx, const char *canary, struct heartbeat *out)
+{
+	struct clock_follow *f = ctx;
+	int st = ST_NOTFOUND;
+
+	(void)canary;
+	pthread_mutex_lock(&f->mu);
+	follow_now_locked(f, clock_realtime_ms());
+	if (f->beat.has) {
+		memset(out, 0, sizeof *out);
+		snprintf(out->controller, sizeof out->controller, "%s", f->beat.controller);
+		snprintf(out->context, sizeof out->context, "%s", f->beat.context);
+		out->age_ms = f->age_at_seen + (clock_monotonic_ms() - f->seen_mono);
+		out->every_ms = f->beat.every_ms;
+		out->stopped = f->beat.stopped;
+		out->api_ok = f->beat.api_ok;
+		out->metrics_ok = f->beat.metrics_ok;
+		st = ST_OK;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return st;
+}
+
+const struct heartbeat_ops clock_follow_heartbeat_ops = {
+	.last = follow_heartbeat,
 };

@@ -24,6 +24,7 @@
 #include "app/cli_value.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
+#include "app/heartbeat.h"
 #include "app/headless.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
@@ -81,6 +82,8 @@ struct run {
 	double speed;			/* of the clock: 1 real time, N under PERCH_TIME_SCALE */
 	struct store_dir *sdir;
 	struct store_k8s *sk8s;
+	struct beat_dir beat_dir;	/* the heartbeat's target with --state-dir */
+	struct beat_writer *beat;
 	struct spec_set *set;
 	struct canary_cfg **cfgs;
 	size_t n_cfgs;
@@ -664,29 +667,30 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	return EXIT_OK;
 }
 
-/* With --state-dir, after runner_start: the clock's mapping in DIR/clock.json
- * (app/clock_file.h), so that `perch watch --state-dir DIR` shows this
- * controller's time, scaled under PERCH_TIME_SCALE.  Only when this run
- * controls a canary: a refused second controller leaves the first one's
- * clock alone.  The mapping never changes during a run, so once is enough. */
+/* After runner_start, when this run controls a canary (a refused second
+ * controller leaves the first one's heartbeat alone): the heartbeat its
+ * watchers follow (app/heartbeat.h): with --state-dir, DIR/clock.json with
+ * the clock's mapping (scaled under PERCH_TIME_SCALE) every second; on the
+ * cluster, the namespace's perch.heartbeat ConfigMap every two seconds. */
 static void
-save_clock(struct run *rn, struct runner *r)
+start_beat(struct run *rn, struct runner *r)
 {
-	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = rn->speed };
-	struct snapshot *s;
-	char err[ERRMSG_MAX];
-	bool control;
+	struct beat_target t = { store_k8s_beat, rn->sk8s };
+	struct snapshot *s = runner_snapshot(r);
+	bool control = s != NULL && !s->read_only;
+	char who[160];
 
-	if (rn->sdir == NULL)
-		return;
-	s = runner_snapshot(r);
-	control = s != NULL && !s->read_only;
 	snapshot_unref(s);
 	if (!control)
 		return;
-	m.virtual_ms = perch_clock_ops.now_ms(rn->clock);
-	if (clock_file_save(rn->o.state_dir, &m, err, sizeof err) != ST_OK)
-		log_warn("%s", err);
+	snprintf(who, sizeof who, "%s pid %ld", cli_actor(), (long)getpid());
+	if (rn->sdir != NULL) {
+		rn->beat_dir = (struct beat_dir){ .dir = rn->o.state_dir, .clock = &perch_clock_ops,
+			.clock_ctx = rn->clock, .speed = rn->speed };
+		t = (struct beat_target){ beat_dir_write, &rn->beat_dir };
+	}
+	rn->beat = beat_start(r, &t, who, rn->kc->context, rn->sdir != NULL ? BEAT_DIR_MS :
+	    BEAT_K8S_MS);
 }
 
 static bool
@@ -792,7 +796,7 @@ execute(struct run *rn)
 		tui_free(t);
 		return EXIT_INFRA;
 	}
-	save_clock(rn, r);
+	start_beat(rn, r);
 	if (rn->o.headless) {
 		runner_wait(r);
 		report_holder(rn, r);	/* before the stop gives control back */
@@ -804,6 +808,8 @@ execute(struct run *rn)
 		if (rc_exit == EXIT_OK)
 			rc_exit = runner_outcome(r);
 	}
+	beat_stop(rn->beat);	/* the last beat: this controller stopped */
+	rn->beat = NULL;
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);

@@ -70,33 +70,13 @@ parse(int argc, char **argv, struct watch_opts *o)
 	return EXIT_OK;
 }
 
-/* The header's context: who controls the canaries (the first holder found),
- * or the directory when nobody does. */
-static void
-watch_context(struct store_dir *sd, const char *dir, char *out, size_t n)
-{
-	char **names = NULL, holder[128];
-	size_t count = store_dir_ops.list(sd, &names), i;
-	bool found = false;
-
-	for (i = 0; i < count; i++) {
-		if (!found && store_dir_holder(sd, names[i], holder, sizeof holder) == ST_OK) {
-			snprintf(out, n, "watching %s", holder);
-			found = true;
-		}
-		free(names[i]);
-	}
-	free(names);
-	if (!found)
-		snprintf(out, n, "watch %s", dir);
-}
-
 int
 watch_observe(const struct runner_config *rc, const char *context, const char *theme)
 {
 	struct runner_config cfg = *rc;
-	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true,
-	    .context = context });
+	/* The header follows the controller (its context, from its heartbeat);
+	 * context is shown until one is read. */
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true });
 	struct runner *r;
 	char err[ERRMSG_MAX];
 	int status;
@@ -106,6 +86,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		return EXIT_INFRA;
 	}
 	cfg.observer = true;
+	cfg.context = context;
 	cfg.notify = tui_notify;
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
@@ -140,13 +121,14 @@ watch(const char *dir, const char *theme)
 			fprintf(stderr, "perch watch: %s\n", err);
 		return EXIT_INFRA;
 	}
-	watch_context(sd, dir, ctx, sizeof ctx);
-	/* The controller's time: the demo's virtual clock from DIR/clock.json,
-	 * real time when there is none (perch run). */
+	snprintf(ctx, sizeof ctx, "watch %s", dir);
+	/* The controller's time and heartbeat: DIR/clock.json (real time when
+	 * there is none). */
 	clock = clock_follow_new(dir);
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
+		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
 		.actor = cli_actor(), .context = ctx,
 	}, ctx, theme);
 	clock_follow_free(clock);

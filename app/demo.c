@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/cli.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
+#include "app/heartbeat.h"
 #include "app/demo.h"
 #include "app/headless.h"
 #include "app/store_dir.h"
@@ -55,15 +57,12 @@ struct demo {
 	struct tracker track;
 	size_t n;
 	int64_t start_ms;		/* virtual time at start (resumed or the epoch) */
-	/* --speed max with a state directory: a thread rewrites the clock
-	 * file as virtual time moves, for watchers and restarts. */
-	pthread_t saver;
-	bool saver_on, saver_stop;
-	pthread_mutex_t saver_mu;
-	pthread_cond_t saver_cond;
+	/* With a state directory: the heartbeat rewrites the clock file every
+	 * second, for watchers (the time, and that this demo lives) and for
+	 * a restart (the newest virtual time). */
+	struct beat_dir beat_dir;
+	struct beat_writer *beat;
 };
-
-#define CLOCK_SAVE_MS 200	/* real ms between clock file updates at max speed */
 
 /* The i-th canary of the run: its scenario, name and gates. */
 static struct canary_cfg *
@@ -191,7 +190,7 @@ resume_time(struct store_dir *sd)
 
 	if (sd == NULL)
 		return t;
-	rc = clock_file_load(store_dir_path(sd), &m, err, sizeof err);
+	rc = clock_file_load(store_dir_path(sd), &m, NULL, err, sizeof err);
 	if (rc == ST_OK && m.virtual_ms > t)
 		t = m.virtual_ms;
 	else if (rc == ST_CORRUPT)
@@ -208,52 +207,15 @@ resume_time(struct store_dir *sd)
 	return t;
 }
 
-/* Writes the clock's mapping now into the state directory. */
-static int
-save_clock(struct demo *d, char *err, size_t errsz)
-{
-	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = d->o->speed };
-
-	m.virtual_ms = perch_clock_ops.now_ms(d->clock);
-	return clock_file_save(store_dir_path(d->store), &m, err, errsz);
-}
-
-/* --speed max: rewrites the clock file every CLOCK_SAVE_MS while virtual
- * time moves, until told to stop. */
-static void *
-saver_main(void *arg)
-{
-	struct demo *d = arg;
-	int64_t saved = perch_clock_ops.now_ms(d->clock), now, abs_ms;
-	char err[ERRMSG_MAX];
-	struct timespec ts;
-
-	pthread_mutex_lock(&d->saver_mu);
-	while (!d->saver_stop) {
-		abs_ms = clock_realtime_ms() + CLOCK_SAVE_MS;
-		ts.tv_sec = (time_t)(abs_ms / 1000);
-		ts.tv_nsec = (long)(abs_ms % 1000) * 1000000;
-		pthread_cond_timedwait(&d->saver_cond, &d->saver_mu, &ts);
-		if ((now = perch_clock_ops.now_ms(d->clock)) == saved)
-			continue;
-		saved = now;
-		pthread_mutex_unlock(&d->saver_mu);
-		if (save_clock(d, err, sizeof err) != ST_OK)
-			log_warn("%s", err);
-		pthread_mutex_lock(&d->saver_mu);
-	}
-	pthread_mutex_unlock(&d->saver_mu);
-	return NULL;
-}
-
 /* After runner_start, when this demo controls canaries on a state
- * directory (a refused second demo leaves the first one's clock alone):
- * the clock file now, and at max speed the thread that keeps it current. */
+ * directory (a refused second demo leaves the first one's clock and
+ * heartbeat alone): the heartbeat, which writes the clock file now and
+ * every second. */
 static void
 saver_start(struct demo *d)
 {
-	char err[ERRMSG_MAX];
 	struct snapshot *s;
+	char who[160];
 	bool control;
 
 	if (d->store == NULL)
@@ -263,37 +225,20 @@ saver_start(struct demo *d)
 	snapshot_unref(s);
 	if (!control)
 		return;
-	if (save_clock(d, err, sizeof err) != ST_OK)
-		log_warn("%s", err);
-	if (d->o->speed > 0)
-		return;
-	pthread_mutex_init(&d->saver_mu, NULL);
-	pthread_cond_init(&d->saver_cond, NULL);
-	d->saver_on = pthread_create(&d->saver, NULL, saver_main, d) == 0;
-	if (!d->saver_on) {
-		pthread_mutex_destroy(&d->saver_mu);
-		pthread_cond_destroy(&d->saver_cond);
-	}
+	d->beat_dir = (struct beat_dir){ .dir = store_dir_path(d->store), .clock = &perch_clock_ops,
+		.clock_ctx = d->clock, .speed = d->o->speed };
+	snprintf(who, sizeof who, "%s pid %ld", cli_actor(), (long)getpid());
+	d->beat = beat_start(d->runner, &(struct beat_target){ beat_dir_write, &d->beat_dir }, who,
+	    "DEMO", BEAT_DIR_MS);
 }
 
-/* Stops the saver and writes the final time (the runner has stopped). */
+/* The last beat, saying this demo stopped, with the final virtual time
+ * (the runner has stopped). */
 static void
 saver_stop(struct demo *d)
 {
-	char err[ERRMSG_MAX];
-
-	if (!d->saver_on)
-		return;
-	pthread_mutex_lock(&d->saver_mu);
-	d->saver_stop = true;
-	pthread_cond_signal(&d->saver_cond);
-	pthread_mutex_unlock(&d->saver_mu);
-	pthread_join(d->saver, NULL);
-	pthread_mutex_destroy(&d->saver_mu);
-	pthread_cond_destroy(&d->saver_cond);
-	d->saver_on = false;
-	if (save_clock(d, err, sizeof err) != ST_OK)
-		log_warn("%s", err);
+	beat_stop(d->beat);
+	d->beat = NULL;
 }
 
 static int

@@ -76,4 +76,21 @@ void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 
 extern const struct store_ops store_k8s_ops;
 
+/* The controller's heartbeat on the cluster (app/heartbeat.h):
+ *   ConfigMap perch.heartbeat  in each namespace the controller holds
+ *                              canaries in, labels
+ *                              app.kubernetes.io/managed-by=perch,
+ *                              perch.dev/heartbeat=true; one key per
+ *                              controller, beat-<hash of "user@host pid N">:
+ *                              {"controller","context","beatMs","everyMs",
+ *                              "stopped","apiOk","metricsOk"}
+ *   data.controller            of each canary's ConfigMap: who controls it
+ *                              (written with its spec)
+ * store_k8s_beat is the beat_target write (ctx: the store; one merge patch
+ * per namespace); a read-only store refuses it.  The heartbeat ops read
+ * both from the watch's cache (store_k8s_watch): a watcher sends nothing
+ * for them; ctx is the store. */
+int store_k8s_beat(void *ctx, const struct heartbeat *hb, char *err);
+extern const struct heartbeat_ops store_k8s_heartbeat_ops;
+
 #endif

@@ -49,6 +49,7 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_k8s_ops, .store_ctx = store,
+		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = cli_actor(), .context = header, .ns = cfg->ns,
 	}, header, theme);

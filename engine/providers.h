@@ -224,6 +224,35 @@ struct store_ops {
 	int (*holder)(void *ctx, const char *canary, char *holder, size_t holdersz);
 };
 
+/* ---- the controller's heartbeat ---------------------------------------- */
+
+/* A controller (perch run, perch demo) writes a heartbeat into the state
+ * its watchers already read, every `every_ms` of real time, so that a
+ * watcher knows when it last wrote: a controller killed or stopped is seen
+ * as lost within a few beats, not taken for a quiet one.  Where it lives is
+ * the store's business (the state directory's clock.json, the cluster's
+ * perch.heartbeat ConfigMap: app/heartbeat.h). */
+struct heartbeat {
+	char controller[96];		/* "user@host pid N" */
+	char context[96];		/* its header context: "DEMO", a kube context */
+	int64_t age_ms;			/* real ms since its last beat, as the
+					 * reader measured it (not the writer's clock) */
+	int64_t every_ms;		/* how often it beats */
+	bool stopped;			/* it exited cleanly (its last beat) */
+	bool api_ok, metrics_ok;	/* its backends' health at the last beat */
+};
+
+/* A controller is lost when it has missed this many beats. */
+#define HEARTBEAT_MISSED 3
+
+struct heartbeat_ops {
+	/* The heartbeat of the controller of canary "ns/name": ST_OK, or
+	 * ST_NOTFOUND when none is known (nobody wrote one, or an older perch
+	 * that does not beat).  Cheap (reads what the reader holds already);
+	 * any thread. */
+	int (*last)(void *ctx, const char *canary, struct heartbeat *out);
+};
+
 /* ---- the clock -------------------------------------------------------- */
 
 /* Time is passed in: real time for `perch run`, scaled or instant virtual

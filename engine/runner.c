@@ -150,6 +150,8 @@ struct rcan {
 	size_t ev_n, ev_head, ev_cap;
 	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
+	struct heartbeat hb;		/* observer: its controller's heartbeat ... */
+	bool has_hb;			/* ... when one is known (mu) */
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
@@ -232,6 +234,10 @@ struct runner {
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
+	enum ctl_state ctl;		/* observer: the controllers' liveness */
+	int64_t ctl_silent_ms;
+	char ctl_context[96];		/* observer: a controller's header context */
+	bool observe_due;		/* observer: a clock wait returned */
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
@@ -605,6 +611,7 @@ runner_new(const struct runner_config *cfg)
 	pthread_cond_init(&r->ncond, NULL);
 	obs_init(&r->obs);
 	r->api_ok = r->metrics_ok = true;
+	r->ctl = cfg->observer ? CTL_UNKNOWN : CTL_SELF;
 	return r;
 }
 
@@ -1627,6 +1634,8 @@ static void
 refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 {
 	const struct store_ops *s = r->cfg.store;
+	struct heartbeat hb;
+	bool has_hb;
 	struct canary_status st;
 	char err[ERRMSG_MAX] = "", who[sizeof c->holder] = "", clean[sizeof c->holder] = "";
 	size_t n = 0;
@@ -1644,7 +1653,12 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 	if (r->cfg.observer && s->holder != NULL &&
 	    s->holder(r->cfg.store_ctx, c->key, who, sizeof who) == ST_OK)
 		sanitize(clean, sizeof clean, who, strlen(who));
+	memset(&hb, 0, sizeof hb);
+	has_hb = r->cfg.observer && r->cfg.heartbeat != NULL &&
+	    r->cfg.heartbeat->last(r->cfg.heartbeat_ctx, c->key, &hb) == ST_OK;
 	pthread_mutex_lock(&r->mu);
+	c->hb = hb;
+	c->has_hb = has_hb;
 	if (r->cfg.observer && strcmp(clean, c->holder) != 0) {
 		memcpy(c->holder, clean, sizeof c->holder);
 		r->version++;
@@ -1701,6 +1715,10 @@ observe_list(struct runner *r)
 			c = rcan_new(cfg, names[i]);
 			c->control = false;
 			c->readonly = true;
+			/* Shown with its status from the first snapshot on (its
+			 * history comes with the next refresh). */
+			if (s->load(r->cfg.store_ctx, names[i], &c->st, err) != ST_OK)
+				memset(&c->st, 0, sizeof c->st);
 			pthread_mutex_lock(&r->mu);
 			add_canary(r, c);
 			r->version++;
@@ -1709,6 +1727,55 @@ observe_list(struct runner *r)
 		free(names[i]);
 	}
 	free(names);
+}
+
+/* Whether the canaries' controllers are alive, from their heartbeats:
+ * lost when any missed HEARTBEAT_MISSED beats (the longest silence is
+ * shown), stopped when every one exited cleanly, live when they beat (the
+ * header shows their backends' health).  Bumps the version when what the
+ * screens show of it changes (the silence counts in seconds).  mu held. */
+static void
+liveness(struct runner *r)
+{
+	enum ctl_state ctl = CTL_UNKNOWN;
+	int64_t silent = 0;
+	bool api = true, met = true, live = false, stopped = false;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct rcan *c = r->cs[i];
+
+		if (!c->has_hb)
+			continue;
+		if (c->hb.context[0] != '\0' && strcmp(r->ctl_context, c->hb.context) != 0) {
+			snprintf(r->ctl_context, sizeof r->ctl_context, "%s", c->hb.context);
+			r->version++;
+		}
+		if (c->hb.stopped) {
+			stopped = true;
+			silent = c->hb.age_ms > silent ? c->hb.age_ms : silent;
+		} else if (c->hb.age_ms > HEARTBEAT_MISSED * c->hb.every_ms) {
+			if (ctl != CTL_LOST)
+				silent = 0;
+			ctl = CTL_LOST;
+			silent = c->hb.age_ms > silent ? c->hb.age_ms : silent;
+		} else {
+			live = true;
+			api = api && c->hb.api_ok;
+			met = met && c->hb.metrics_ok;
+		}
+	}
+	if (ctl != CTL_LOST)
+		ctl = live ? CTL_LIVE : stopped ? CTL_STOPPED : CTL_UNKNOWN;
+	if (ctl == CTL_LIVE || ctl == CTL_UNKNOWN)
+		silent = 0;
+	if (ctl != r->ctl || silent / 1000 != r->ctl_silent_ms / 1000 || api != r->api_ok ||
+	    met != r->metrics_ok)
+		r->version++;
+	r->ctl = ctl;
+	r->ctl_silent_ms = silent;
+	r->api_ok = api;
+	r->metrics_ok = met;
 }
 
 static void
@@ -1723,6 +1790,11 @@ observe(struct runner *r)
 	for (i = 0; i < r->n; i++)
 		if (r->cs[i]->readonly)
 			refresh(r, r->cs[i], r->tail);
+	if (r->cfg.observer) {
+		pthread_mutex_lock(&r->mu);
+		liveness(r);
+		pthread_mutex_unlock(&r->mu);
+	}
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -2065,7 +2137,11 @@ loop_once(struct runner *r)
 		take_results(r, now);
 		return true;
 	}
-	if (r->observing && now >= r->next_observe) {
+	/* An observer looks at every wait's end, about every OBSERVE_MS of
+	 * real time whatever the controller's clock does (it stops when the
+	 * controller is lost: the observer goes on, and sees it come back). */
+	if (r->observing && (r->cfg.observer ? r->observe_due : now >= r->next_observe)) {
+		r->observe_due = false;
 		r->next_observe = now + OBSERVE_MS;
 		pthread_mutex_unlock(&r->mu);
 		observe(r);
@@ -2119,7 +2195,10 @@ loop_once(struct runner *r)
 		deadline = r->next_renew;
 	if (r->hn > 0 && r->heap[0].due < deadline)
 		deadline = r->heap[0].due;
+	if (r->cfg.observer)
+		deadline = now + OBSERVE_MS;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
+	r->observe_due = r->cfg.observer;
 	return true;
 }
 
@@ -2608,10 +2687,13 @@ build_snapshot(struct runner *r)
 
 	s->version = r->version;
 	s->now_ms = r->now;
-	s->context = xstrdup(r->context);
+	/* A watcher shows the header its controller shows (its context). */
+	s->context = xstrdup(r->cfg.observer && r->ctl_context[0] ? r->ctl_context : r->context);
 	s->ns = xstrdup(r->ns);
 	s->api_ok = r->api_ok;
 	s->metrics_ok = r->metrics_ok;
+	s->ctl = r->cfg.observer ? r->ctl : CTL_SELF;
+	s->ctl_silent_ms = r->ctl_silent_ms;
 	s->status_msg = xstrdup(r->status_msg);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;
@@ -2627,6 +2709,15 @@ build_snapshot(struct runner *r)
 	s->holder = xstrdup(holder);
 	snap_order(s);
 	return s;
+}
+
+void
+runner_health(struct runner *r, bool *api_ok, bool *metrics_ok)
+{
+	pthread_mutex_lock(&r->mu);
+	*api_ok = r->api_ok;
+	*metrics_ok = r->metrics_ok;
+	pthread_mutex_unlock(&r->mu);
 }
 
 struct snapshot *

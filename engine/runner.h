@@ -67,6 +67,11 @@ struct runner_config {
 	 * `perch run` seeds it from /dev/urandom; tests fix it. */
 	uint64_t seed;
 
+	/* Observer mode: where the controllers' heartbeats are found (NULL:
+	 * not known).  Each observation reads the heartbeat of every canary's
+	 * controller; the snapshot says whether they are alive (ctl). */
+	const struct heartbeat_ops *heartbeat;  void *heartbeat_ctx;
+
 	/* Alerts (reference §6) to each canary's analysis.alerts entries; may
 	 * be NULL: none are sent (the demo).  Sent like event webhooks, one
 	 * call at a time on the notifier thread; a failure is logged and
@@ -131,6 +136,10 @@ int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
  * is known already, ST_REFUSED in observer mode, or the store's error when
  * control cannot be taken (logged): cfg is freed and nothing is added. */
 int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
+/* The health of the backends as the engine last saw them (for the
+ * controller's heartbeat).  Takes the engine's lock briefly: a heartbeat
+ * that calls it stops when the engine is stuck.  Any thread. */
+void runner_health(struct runner *r, bool *api_ok, bool *metrics_ok);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */

@@ -91,6 +91,15 @@ struct snap_canary {
 	char *last_reason;		/* its reason, "" */
 };
 
+/* Whether the controller of the canaries shown is alive (perch watch). */
+enum ctl_state {
+	CTL_SELF,		/* this process controls them (run, demo) */
+	CTL_UNKNOWN,		/* no heartbeat known (an older controller) */
+	CTL_LIVE,		/* it beats */
+	CTL_LOST,		/* it missed HEARTBEAT_MISSED beats: killed, stopped, cut off */
+	CTL_STOPPED,		/* it exited cleanly */
+};
+
 struct snapshot {
 	atomic_int refs;
 	uint64_t version;		/* grows with every publish */
@@ -99,7 +108,11 @@ struct snapshot {
 	char *ns;			/* namespace shown in the header, may be "" */
 	bool read_only;			/* watch mode, or control held elsewhere */
 	char *holder;			/* who holds control when read-only, "" */
-	bool api_ok, metrics_ok;	/* backend health for the header */
+	bool api_ok, metrics_ok;	/* backend health for the header (in watch
+					 * mode: the live controller's) */
+	enum ctl_state ctl;
+	int64_t ctl_silent_ms;		/* CTL_LOST, CTL_STOPPED: real ms since its
+					 * last beat */
 	char *status_msg;		/* answer to the last command, "" */
 	uint64_t status_seq;		/* grows with every new status_msg */
 	struct snap_canary *canaries;

@@ -8,16 +8,42 @@
 #include <string.h>
 
 #include "tui/render.h"
+#include "util/fmt.h"
+
+/* The watched controller's state, where the backends' health goes: a lost
+ * controller in the failure style (it cannot be missed), one that stopped,
+ * or one whose heartbeat is not known; NULL when the health applies. */
+static const char *
+controller_state(const struct snapshot *s, char *buf, size_t n, enum theme_role *r)
+{
+	char span[FMT_MAX];
+
+	if (s == NULL || s->ctl == CTL_SELF || s->ctl == CTL_LIVE)
+		return NULL;
+	fmt_span(span, sizeof span, s->ctl_silent_ms);
+	if (s->ctl == CTL_LOST) {
+		snprintf(buf, n, " controller lost: no update for %s ", span);
+		*r = ROLE_PHASE_FAILED;
+	} else if (s->ctl == CTL_STOPPED) {
+		snprintf(buf, n, "controller stopped %s ago", span);
+		*r = ROLE_ATTENTION;
+	} else {
+		snprintf(buf, n, "controller health unknown");
+		*r = ROLE_DIM;
+	}
+	return buf;
+}
 
 static void
 render_header(const struct pen *p, const struct snapshot *s, const struct ui *u, int w)
 {
-	char left[256], clock[16], health[96];
+	char left[256], clock[16], health[96], state[96];
 	const char *ctx = u->context[0] != '\0' ? u->context :
 	    (s != NULL && s->context != NULL && s->context[0] != '\0') ? s->context : "DEMO";
 	const char *dot = G(p, "·", "-"), *bullet = G(p, "●", "*");
 	bool api = s == NULL || s->api_ok, met = s == NULL || s->metrics_ok;
 	const char *badge = u->read_only || (s != NULL && s->read_only) ? " READ-ONLY " : " CONTROL ";
+	enum theme_role sr = ROLE_DIM;
 	int x = w;
 
 	if (s != NULL && s->ns != NULL && s->ns[0] != '\0')
@@ -26,7 +52,9 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		snprintf(left, sizeof left, " perch %s %s", dot, ctx);
 	fmt_clock(clock, sizeof clock, u->now_ms, ui_any_running(s));
 	x -= put_right(p, 0, x - 1, 10, clock, ROLE_HEADER) + 3;
-	if (w >= SPLIT_COLS) {
+	if (controller_state(s, state, sizeof state, &sr) != NULL) {
+		x -= put_right(p, 0, x, 48, state, sr) + 2;
+	} else if (w >= SPLIT_COLS) {
 		snprintf(health, sizeof health, "%s %s", bullet, met ? "ok" : "down");
 		x -= put_right(p, 0, x, 20, health, met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "prometheus ", ROLE_DIM) + 3;

@@ -99,9 +99,13 @@ held = [r for r in journal if r.get("kind") == "check" and r.get("result") != "p
 held += [r for r in events if "no data" in r.get("message", "") or "no request volume" in r.get("message", "")]
 if held:
     fail("the healthy rollout held after a resume: %s" % held[0])
+# clock.json holds the demo's time at its last heartbeat (its exit): at or
+# after the last record, by less than a virtual minute.
 clock = json.load(open(d + "/clock.json"))
-if clock.get("kind") != "clock" or not times[0] < clock.get("virtualMs", 0) <= times[-1]:
+if clock.get("kind") != "clock" or not times[0] < clock.get("virtualMs", 0) <= times[-1] + 60000:
     fail("clock.json does not follow the demo's time: %s (last journal %s)" % (clock, journal[-1]["time"]))
+if not clock.get("stopped") or clock.get("everyMs", 0) <= 0:
+    fail("clock.json does not say the demo stopped: %s" % clock)
 
 # Each restart resumes from what the state held at the kill: its first
 # record has the same phase, weight and failed checks, or the next step.

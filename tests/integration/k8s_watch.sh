@@ -3,7 +3,8 @@
 # within about a second (the Progressing event), and an idle canary costs
 # the API server no Deployment request; `perch watch` on the cluster follows
 # the controller's writes to its ConfigMap at once while sending nothing but
-# get, list and watch requests, and no ConfigMap read between writes.
+# get, list and watch requests, and no ConfigMap read between writes; it
+# sees the controller lost when killed (its heartbeat stops).
 # Without -f, a Canary object applied while perch run runs is adopted, a
 # changed one is picked up and a deleted one let go.
 # `perch run --state-dir` writes clock.json for watchers (speed from
@@ -93,11 +94,20 @@ echo "new revision noticed after $ms ms"
 WAIT_SECS=3 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Progressing" ||
 	fail "perch watch did not follow: $(tmux -L "$sock" capture-pane -p)"
 
+# The controller beats in perch.heartbeat, and the watcher knows it lives:
+# killed with kill -9, it is said lost (its beats are 2 s apart: within
+# about 8 s), not shown with its last health.
+tmux -L "$sock" capture-pane -p | grep -qE 'READ-ONLY +api ● ok +prometheus ● ok' ||
+	fail "perch watch does not show the live controller's health: $(tmux -L "$sock" capture-pane -p)"
+K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"everyMs\\*":2000' ||
+	fail "no heartbeat: $(K get configmap perch.heartbeat -o yaml 2>&1)"
+K get configmap perch-cart -o jsonpath='{.data.controller}' | grep -q " pid $rp$" ||
+	fail "the canary's ConfigMap does not name its controller"
+kill -9 $rp; wait $rp 2>/dev/null
+WAIT_SECS=12 wait_for sh -c "tmux -L $sock capture-pane -p | grep -qE 'controller lost: no update for [0-9]+s'" ||
+	fail "perch watch did not notice the controller was killed: $(tmux -L "$sock" capture-pane -p)"
 tmux -L "$sock" send-keys q
-sleep 0.3
-tmux -L "$sock" send-keys y
 tmux -L "$sock" kill-server 2>/dev/null
-kill $rp; wait $rp 2>/dev/null
 
 # perch watch: get, list and watch only, its ConfigMaps watched.
 ro=$(grep ' ro [0-9]*$' "$audit")

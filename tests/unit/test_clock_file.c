@@ -73,11 +73,11 @@ test_round_trip(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_NOTFOUND);
+	assert_int_equal(clock_file_load(dir, &m, NULL, err, sizeof err), ST_NOTFOUND);
 	for (i = 0; i < sizeof maps / sizeof maps[0]; i++) {
-		assert_int_equal(clock_file_save(dir, &maps[i], err, sizeof err), ST_OK);
+		assert_int_equal(clock_file_save(dir, &maps[i], NULL, err, sizeof err), ST_OK);
 		memset(&m, 0xff, sizeof m);
-		assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_OK);
+		assert_int_equal(clock_file_load(dir, &m, NULL, err, sizeof err), ST_OK);
 		assert_int_equal(m.virtual_ms, maps[i].virtual_ms);
 		assert_int_equal(m.real_ms, maps[i].real_ms);
 		assert_true(m.speed == maps[i].speed);
@@ -99,8 +99,16 @@ test_bad_files(void **state)
 		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":\"x\",\"speed\":1}", "\"realMs\"" },
 		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":0}", "\"speed\"" },
 		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":\"fast\"}", "\"speed\"" },
+		/* a heartbeat is whole or absent */
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1,"
+		  "\"everyMs\":0}", "\"everyMs\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1,"
+		  "\"everyMs\":1000,\"context\":\"DEMO\"}", "\"controller\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1,"
+		  "\"everyMs\":1000,\"controller\":\"a\",\"context\":\"D\",\"stopped\":1}", "\"stopped\"" },
 	};
 	char err[256], *dir = tmpdir();
+	struct clock_beat b;
 	struct clock_map m;
 	size_t i;
 
@@ -108,7 +116,7 @@ test_bad_files(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		write_file(dir, cases[i].text);
 		err[0] = '\0';
-		assert_int_equal(clock_file_load(dir, &m, err, sizeof err), ST_CORRUPT);
+		assert_int_equal(clock_file_load(dir, &m, &b, err, sizeof err), ST_CORRUPT);
 		assert_non_null(strstr(err, CLOCK_FILE_NAME));
 		if (strstr(err, cases[i].want) == NULL)
 			fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].want);
@@ -164,7 +172,7 @@ test_follow(void **state)
 	assert_true(now >= real && now < real + 1000);
 	/* A scaled demo: its virtual time, moving 10 times as fast. */
 	m = (struct clock_map){ START, clock_realtime_ms(), 10 };
-	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	assert_int_equal(clock_file_save(dir, &m, NULL, err, sizeof err), ST_OK);
 	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
 	now = clock_follow_ops.now_ms(f);
 	assert_true(now >= START + 10 * CLOCK_FOLLOW_RELOAD_MS && now < START + 60000);
@@ -177,7 +185,7 @@ test_follow(void **state)
 	assert_true(clock_follow_ops.now_ms(f) >= now + 8 * CLOCK_FOLLOW_RELOAD_MS);
 	/* Speed max: the saved time exactly, as the demo rewrites it. */
 	m = (struct clock_map){ START + 3600000, clock_realtime_ms(), 0 };
-	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	assert_int_equal(clock_file_save(dir, &m, NULL, err, sizeof err), ST_OK);
 	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
 	assert_int_equal(clock_follow_ops.now_ms(f), START + 3600000);
 	/* Waiting at max lasts until the next look at the file. */
@@ -187,9 +195,78 @@ test_follow(void **state)
 	/* An older mapping (a demo restarted on a fresh directory) never
 	 * turns the watcher's time back. */
 	m = (struct clock_map){ START, clock_realtime_ms(), 0 };
-	assert_int_equal(clock_file_save(dir, &m, err, sizeof err), ST_OK);
+	assert_int_equal(clock_file_save(dir, &m, NULL, err, sizeof err), ST_OK);
 	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
 	assert_int_equal(clock_follow_ops.now_ms(f), START + 3600000);
+	clock_follow_free(f);
+	rmdir_all(dir);
+}
+
+static void
+save_beat(const char *dir, int64_t virtual_ms, double speed, const char *who, int64_t every,
+    bool stopped)
+{
+	struct clock_map m = { virtual_ms, clock_realtime_ms(), speed };
+	struct clock_beat b = { .has = true, .every_ms = every, .stopped = stopped, .api_ok = true,
+		.metrics_ok = false };
+	char err[256];
+
+	snprintf(b.controller, sizeof b.controller, "%s", who);
+	snprintf(b.context, sizeof b.context, "DEMO\x1b[2J");	/* sanitized when read */
+	assert_int_equal(clock_file_save(dir, &m, &b, err, sizeof err), ST_OK);
+}
+
+/* The heartbeat in clock.json: its age counts on this process's clock
+ * while the controller is silent, the controller's time stops where it
+ * stopped (not running on), and a restarted controller is followed at
+ * once even when its time lies behind. */
+static void
+test_follow_heartbeat(void **state)
+{
+	char err[256], *dir = tmpdir();
+	struct clock_follow *f = clock_follow_new(dir);
+	struct clock_beat b;
+	struct clock_map m;
+	struct heartbeat hb;
+	int64_t t1, t2;
+
+	(void)state;
+	assert_int_equal(clock_follow_heartbeat_ops.last(f, "shop/a", &hb), ST_NOTFOUND);
+	save_beat(dir, START, 10, "alice@host pid 1", 200, false);
+	assert_int_equal(clock_file_load(dir, &m, &b, err, sizeof err), ST_OK);
+	assert_true(b.has);
+	assert_int_equal(b.every_ms, 200);
+	assert_string_equal(b.context, "DEMO");
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	assert_int_equal(clock_follow_heartbeat_ops.last(f, "shop/a", &hb), ST_OK);
+	assert_string_equal(hb.controller, "alice@host pid 1");
+	assert_string_equal(hb.context, "DEMO");
+	assert_true(hb.api_ok && !hb.metrics_ok && !hb.stopped);
+	assert_int_equal(hb.every_ms, 200);
+	assert_true(hb.age_ms < 200 + CLOCK_FOLLOW_RELOAD_MS + 100);
+	/* Silent for more than three beats: lost, and its time stopped two
+	 * beats after the last one (10 x 400 ms of virtual time). */
+	nap_ms(800);
+	assert_int_equal(clock_follow_heartbeat_ops.last(f, "shop/a", &hb), ST_OK);
+	assert_true(hb.age_ms > HEARTBEAT_MISSED * hb.every_ms);
+	t1 = clock_follow_ops.now_ms(f);
+	assert_true(t1 <= START + 10 * 400 + 10);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	assert_int_equal(clock_follow_ops.now_ms(f), t1);
+	/* Restarted, with an earlier time: followed at once. */
+	save_beat(dir, START - 60000, 10, "alice@host pid 2", 200, false);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	t2 = clock_follow_ops.now_ms(f);
+	assert_true(t2 < t1 && t2 >= START - 60000);
+	assert_int_equal(clock_follow_heartbeat_ops.last(f, "shop/a", &hb), ST_OK);
+	assert_string_equal(hb.controller, "alice@host pid 2");
+	assert_true(hb.age_ms < 200 + CLOCK_FOLLOW_RELOAD_MS + 100);
+	/* It stops cleanly: its time stays at its last beat. */
+	save_beat(dir, START, 10, "alice@host pid 2", 200, true);
+	nap_ms(CLOCK_FOLLOW_RELOAD_MS + 50);
+	assert_int_equal(clock_follow_ops.now_ms(f), START);
+	assert_int_equal(clock_follow_heartbeat_ops.last(f, "shop/a", &hb), ST_OK);
+	assert_true(hb.stopped);
 	clock_follow_free(f);
 	rmdir_all(dir);
 }
@@ -202,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_map_at),
 		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_follow_heartbeat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -956,6 +956,106 @@ test_runner_watcher_sees_the_same(void **state)
 	runner_free(r);
 }
 
+/* A controller's heartbeat as a watcher reads it (any thread). */
+struct fake_beat {
+	pthread_mutex_t mu;
+	bool known, stopped;
+	int64_t age_ms;
+};
+
+static int
+fb_read(void *ctx, const char *canary, struct heartbeat *out)
+{
+	struct fake_beat *b = ctx;
+	int st = ST_NOTFOUND;
+
+	(void)canary;
+	pthread_mutex_lock(&b->mu);
+	if (b->known) {
+		memset(out, 0, sizeof *out);
+		snprintf(out->controller, sizeof out->controller, "alice@host pid 7");
+		snprintf(out->context, sizeof out->context, "prod-eu");
+		out->every_ms = 1000;
+		out->age_ms = b->age_ms;
+		out->stopped = b->stopped;
+		out->api_ok = true;
+		out->metrics_ok = false;
+		st = ST_OK;
+	}
+	pthread_mutex_unlock(&b->mu);
+	return st;
+}
+
+static const struct heartbeat_ops fake_beat_ops = { .last = fb_read };
+
+static void
+fb_set(struct fake_beat *b, bool known, int64_t age, bool stopped)
+{
+	pthread_mutex_lock(&b->mu);
+	b->known = known;
+	b->age_ms = age;
+	b->stopped = stopped;
+	pthread_mutex_unlock(&b->mu);
+}
+
+static bool
+ctl_is(const struct snapshot *s, void *arg)
+{
+	return s->ctl == *(const enum ctl_state *)arg;
+}
+
+static bool
+silent_12s(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->ctl == CTL_LOST && s->ctl_silent_ms / 1000 == 12;
+}
+
+/* A watcher knows whether the controller lives: from its heartbeat, lost
+ * past three missed beats (with how long it has been silent), stopped,
+ * alive again; the header shows the controller's context and, while it
+ * lives, its backends' health (never "ok" for one that is gone). */
+static void
+test_runner_controller_liveness(void **state)
+{
+	struct fake_beat b = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	enum ctl_state want;
+	struct snapshot *snap;
+	struct runner *r;
+	struct rig g;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	rig_saved_at_30(&g);
+	g.rc.observer = true;
+	g.rc.stop_when_done = false;
+	g.rc.heartbeat = &fake_beat_ops;
+	g.rc.heartbeat_ctx = &b;
+	r = runner_new(&g.rc);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	want = CTL_UNKNOWN;
+	snapshot_unref(await(r, ctl_is, &want));
+	fb_set(&b, true, 300, false);
+	want = CTL_LIVE;
+	snap = await(r, ctl_is, &want);
+	assert_string_equal(snap->context, "prod-eu");
+	assert_true(snap->api_ok);
+	assert_false(snap->metrics_ok);
+	snapshot_unref(snap);
+	fb_set(&b, true, 12400, false);
+	snap = await(r, silent_12s, NULL);
+	snapshot_unref(snap);
+	fb_set(&b, true, 200, true);
+	want = CTL_STOPPED;
+	snapshot_unref(await(r, ctl_is, &want));
+	fb_set(&b, true, 100, false);
+	want = CTL_LIVE;
+	snapshot_unref(await(r, ctl_is, &want));
+	runner_stop(r);
+	runner_free(r);
+}
+
 static bool
 shows_weight_30(const struct snapshot *s, void *arg)
 {
@@ -1566,6 +1666,7 @@ main(void)
 		cmocka_unit_test(test_runner_resume_state),
 		cmocka_unit_test(test_runner_observer),
 		cmocka_unit_test(test_runner_watcher_sees_the_same),
+		cmocka_unit_test(test_runner_controller_liveness),
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
 		cmocka_unit_test(test_runner_scale_refused),

@@ -202,6 +202,15 @@ long_texts(struct snapshot *s)
 	    "progress deadline of 10m passes");
 }
 
+/* perch watch, its controller silent for 12 s: said where the backends'
+ * health goes, which is not claimed "ok". */
+static void
+controller_lost(struct snapshot *s)
+{
+	s->ctl = CTL_LOST;
+	s->ctl_silent_ms = 12400;
+}
+
 static void
 check_golden(const struct golden *g)
 {
@@ -268,6 +277,8 @@ static const struct golden goldens[] = {
 	{ "long-detail-80x24",     80, 24, true, false, "\n", false, long_texts },
 	{ "long-event-text-80x24", 80, 24, true, false, "\n\n", false, long_texts },
 	{ "long-event-text-120x40", 120, 40, true, false, "jjje", false, long_texts },
+	{ "watch-lost-80x24",      80, 24, true, true, "", false, controller_lost },
+	{ "watch-lost-120x40",    120, 40, true, true, "", false, controller_lost },
 };
 
 static void

@@ -159,7 +159,9 @@ test_watch_follows_read_only(void **state)
 	buf_init(&out, 0);
 	pid = start_watch(dir, &master);
 	assert_true(wait_for(master, &out, 0, "READ-ONLY"));
-	assert_true(wait_for(master, &out, 0, "watching alice@laptop"));	/* who controls */
+	assert_true(wait_for(master, &out, 0, "controlled by alice@laptop"));	/* who controls */
+	/* no heartbeat in this directory: its health is not claimed */
+	assert_true(wait_for(master, &out, 0, "controller health unknown"));
 	assert_true(wait_for(master, &out, 0, "checkout"));
 	assert_true(wait_for(master, &out, 0, "30%"));
 	assert_true(wait_for(master, &out, 0, "Advance checkout.shop canary weight 30"));
