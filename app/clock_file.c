@@ -148,6 +148,29 @@ beat_from_json(json_t *o, const char *path, struct clock_beat *b, char *err, siz
 	return ST_OK;
 }
 
+/* A parsed document (o NULL: not JSON, je says where) into m and b. */
+static int
+decode(json_t *o, const json_error_t *je, const char *path, struct clock_map *m,
+    struct clock_beat *b, char *err, size_t errsz)
+{
+	int st;
+
+	if (o == NULL) {
+		snprintf(err, errsz, "%s:%d:%d: %s", path, je->line, je->column, je->text);
+		return ST_CORRUPT;
+	}
+	if (!json_is_object(o)) {
+		snprintf(err, errsz, "%s: not a JSON object", path);
+		st = ST_CORRUPT;
+	} else {
+		st = map_from_json(o, path, m, err, errsz);
+		if (st == ST_OK && b != NULL)
+			st = beat_from_json(o, path, b, err, errsz);
+	}
+	json_decref(o);
+	return st;
+}
+
 int
 clock_file_load(const char *dir, struct clock_map *m, struct clock_beat *b, char *err,
     size_t errsz)
@@ -163,20 +186,19 @@ clock_file_load(const char *dir, struct clock_map *m, struct clock_beat *b, char
 		return ST_NOTFOUND;
 	}
 	o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (o == NULL) {
-		snprintf(err, errsz, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-		st = ST_CORRUPT;
-	} else if (!json_is_object(o)) {
-		snprintf(err, errsz, "%s: not a JSON object", path);
-		st = ST_CORRUPT;
-	} else {
-		st = map_from_json(o, path, m, err, errsz);
-		if (st == ST_OK && b != NULL)
-			st = beat_from_json(o, path, b, err, errsz);
-	}
-	json_decref(o);
+	st = decode(o, &je, path, m, b, err, errsz);
 	free(path);
 	return st;
+}
+
+int
+clock_file_parse(const char *data, size_t len, const char *name, struct clock_map *m,
+    struct clock_beat *b, char *err, size_t errsz)
+{
+	json_error_t je;
+
+	return decode(json_loadb(data, len, JSON_REJECT_DUPLICATES, &je), &je, name, m, b, err,
+	    errsz);
 }
 
 int64_t

@@ -61,6 +61,9 @@ int clock_file_save(const char *dir, const struct clock_map *m, const struct clo
  * ST_CORRUPT with err naming the file and the field. */
 int clock_file_load(const char *dir, struct clock_map *m, struct clock_beat *b, char *err,
     size_t errsz);
+/* The same from the text of a clock.json (name is used in err). */
+int clock_file_parse(const char *data, size_t len, const char *name, struct clock_map *m,
+    struct clock_beat *b, char *err, size_t errsz);
 /* The mapping's virtual time at the real instant real_ms (for speed max:
  * the saved virtual time). */
 int64_t clock_map_at(const struct clock_map *m, int64_t real_ms);
