@@ -2668,8 +2668,10 @@ snap_order(struct snapshot *s)
 {
 	size_t i;
 
+	if (s->n_canaries == 0)
+		return;
 	qsort(s->canaries, s->n_canaries, sizeof *s->canaries, snap_cmp);
-	if (s->ns[0] != '\0' || s->n_canaries == 0)
+	if (s->ns[0] != '\0')
 		return;
 	for (i = 1; i < s->n_canaries; i++)
 		if (strcmp(s->canaries[i].ns, s->canaries[0].ns) != 0)
