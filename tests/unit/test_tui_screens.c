@@ -2,7 +2,11 @@
  * test_tui_screens.c — golden screens: each screen rendered from a fixed
  * snapshot into a fake terminal (newterm on /dev/null) of a fixed size, its
  * text dumped cell by cell and compared with tests/data/screens/NAME.screen.
- * UPDATE_GOLDEN=1 rewrites the files instead.
+ * The nocolor ones are drawn with the attributes NO_COLOR leaves (the
+ * default theme without colour: bold, reverse, underline, dim) and add a
+ * map of them under the text, so that what tells a failure from a pass
+ * without colour is checked too.  UPDATE_GOLDEN=1 rewrites the files
+ * instead.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,14 +34,52 @@ struct golden {
 	const char *keys;	/* typed before rendering */
 	bool filter_edit;	/* leave the filter being edited */
 	void (*prep)(struct snapshot *s);	/* changes the fixture first, or NULL */
+	bool nocolor;		/* NO_COLOR attributes, and their map */
 };
+
+/* One letter per cell for its attributes: r reverse, b bold, u underline,
+ * d dim, ' ' none (the strongest one when several). */
+static char
+attr_letter(int y, int x)
+{
+	cchar_t cc;
+	wchar_t wch[CCHARW_MAX + 1];
+	attr_t a = 0;
+	short pair = 0;
+
+	if (mvwin_wch(stdscr, y, x, &cc) == ERR || getcchar(&cc, wch, &a, &pair, NULL) == ERR)
+		return '?';
+	return (a & A_REVERSE) ? 'r' : (a & A_BOLD) ? 'b' : (a & A_UNDERLINE) ? 'u' :
+	    (a & A_DIM) ? 'd' : ' ';
+}
+
+static void
+dump_attrs(const struct golden *g, struct buf *b)
+{
+	static const char head[] = "--- NO_COLOR attributes: r reverse, b bold, u underline, d dim\n";
+	char line[512];
+	int y, x, end;
+
+	buf_append(b, head, sizeof head - 1);
+	for (y = 0; y < g->rows; y++) {
+		for (x = end = 0; x < g->cols && x < (int)sizeof line - 1; x++) {
+			line[x] = attr_letter(y, x);
+			if (line[x] != ' ')
+				end = x + 1;
+		}
+		buf_append(b, line, (size_t)end);
+		buf_putc(b, '\n');
+	}
+}
 
 /* Renders one screen and returns its text, one line per row, trailing
  * blanks removed. */
 static char *
 render_text(const struct golden *g, struct snapshot *s)
 {
-	static const attr_t roles[ROLE__COUNT];
+	static const attr_t plain[ROLE__COUNT];
+	attr_t nocolor[ROLE__COUNT];
+	const attr_t *roles = plain;
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	SCREEN *scr;
 	struct ui u;
@@ -50,6 +92,13 @@ render_text(const struct golden *g, struct snapshot *s)
 	scr = newterm("xterm-256color", out, in);
 	assert_non_null(scr);
 	resize_term(g->rows, g->cols);
+	if (g->nocolor) {	/* as perch draws under NO_COLOR */
+		struct theme t;
+
+		theme_default(&t);
+		theme_attrs(&t, false, nocolor);
+		roles = nocolor;
+	}
 	if (g->read_only) {	/* as the runner publishes it in watch mode */
 		s->read_only = true;
 		free(s->holder);
@@ -83,6 +132,8 @@ render_text(const struct golden *g, struct snapshot *s)
 		}
 		buf_putc(&b, '\n');
 	}
+	if (g->nocolor)
+		dump_attrs(g, &b);
 	endwin();
 	delscreen(scr);
 	fclose(out);
@@ -239,46 +290,49 @@ check_golden(const struct golden *g)
 }
 
 static const struct golden goldens[] = {
-	{ "overview-80x24",        80, 24, true, false, "", false, NULL },
-	{ "overview-120x40",      120, 40, true, false, "", false, NULL },
-	{ "overview-sel3-80x24",   80, 24, true, false, "jj", false, NULL },
-	{ "detail-80x24",          80, 24, true, false, "\n", false, NULL },
-	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false, NULL },
-	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false, NULL },
-	{ "detail-held-120x40",   120, 40, true, false, "jjj\n", false, NULL },
-	{ "split-events-scrolled-120x40", 120, 40, true, false, "JJ", false, NULL },
-	{ "help-80x24",            80, 24, true, false, "?", false, NULL },
-	{ "help-120x40",          120, 40, true, false, "?", false, NULL },
-	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false, NULL },
-	{ "confirm-rollback-120x40", 120, 40, true, false, "r", false, NULL },
-	{ "confirm-approve-80x24", 80, 24, true, false, "ja", false, NULL },
-	{ "confirm-quit-80x24",    80, 24, true, false, "q", false, NULL },
-	{ "too-small-79x24",       79, 24, true, false, "", false, NULL },
-	{ "too-small-100x20",     100, 20, true, false, "", false, NULL },
-	{ "readonly-80x24",        80, 24, true, true, "r", false, NULL },
-	{ "readonly-120x40",      120, 40, true, true, "j", false, NULL },
-	{ "readonly-help-80x24",   80, 24, true, true, "?", false, NULL },
-	{ "filter-edit-80x24",     80, 24, true, false, "/ca", true, NULL },
-	{ "filter-kept-120x40",   120, 40, true, false, "/ar\n", false, NULL },
-	{ "ascii-overview-80x24",  80, 24, false, false, "", false, NULL },
-	{ "ascii-overview-120x40", 120, 40, false, false, "", false, NULL },
-	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false, NULL },
-	{ "ascii-detail-failed-80x24", 80, 24, false, false, "jj\n", false, NULL },
-	{ "all-paused-120x40",    120, 40, true, false, "", false, pause_all },
-	{ "all-paused-detail-80x24", 80, 24, true, false, "\n", false, pause_all },
-	{ "idle-detail-80x24",     80, 24, true, false, "\n", false, all_idle },
-	{ "sticky-detail-80x24",   80, 24, true, false, "\n", false, sticky_session },
-	{ "revision-overview-80x24", 80, 24, true, false, "", false, new_revision },
-	{ "revision-detail-120x40", 120, 40, true, false, "jj\n", false, new_revision },
-	{ "revision-detail-80x24",  80, 24, true, false, "jj\n", false, new_revision },
-	{ "ascii-revision-detail-80x24", 80, 24, false, false, "jj\n", false, new_revision },
-	{ "long-split-120x40",    120, 40, true, false, "", false, long_texts },
-	{ "long-overview-80x24",   80, 24, true, false, "", false, long_texts },
-	{ "long-detail-80x24",     80, 24, true, false, "\n", false, long_texts },
-	{ "long-event-text-80x24", 80, 24, true, false, "\n\n", false, long_texts },
-	{ "long-event-text-120x40", 120, 40, true, false, "jjje", false, long_texts },
-	{ "watch-lost-80x24",      80, 24, true, true, "", false, controller_lost },
-	{ "watch-lost-120x40",    120, 40, true, true, "", false, controller_lost },
+	{ "overview-80x24",        80, 24, true, false, "", false, NULL, false },
+	{ "overview-120x40",      120, 40, true, false, "", false, NULL, false },
+	{ "overview-sel3-80x24",   80, 24, true, false, "jj", false, NULL, false },
+	{ "detail-80x24",          80, 24, true, false, "\n", false, NULL, false },
+	{ "detail-failed-120x40", 120, 40, true, false, "jj\n", false, NULL, false },
+	{ "detail-bluegreen-80x24", 80, 24, true, false, "jjjjj\n", false, NULL, false },
+	{ "detail-held-120x40",   120, 40, true, false, "jjj\n", false, NULL, false },
+	{ "split-events-scrolled-120x40", 120, 40, true, false, "JJ", false, NULL, false },
+	{ "help-80x24",            80, 24, true, false, "?", false, NULL, false },
+	{ "help-120x40",          120, 40, true, false, "?", false, NULL, false },
+	{ "confirm-rollback-80x24", 80, 24, true, false, "r", false, NULL, false },
+	{ "confirm-rollback-120x40", 120, 40, true, false, "r", false, NULL, false },
+	{ "confirm-approve-80x24", 80, 24, true, false, "ja", false, NULL, false },
+	{ "confirm-quit-80x24",    80, 24, true, false, "q", false, NULL, false },
+	{ "too-small-79x24",       79, 24, true, false, "", false, NULL, false },
+	{ "too-small-100x20",     100, 20, true, false, "", false, NULL, false },
+	{ "readonly-80x24",        80, 24, true, true, "r", false, NULL, false },
+	{ "readonly-120x40",      120, 40, true, true, "j", false, NULL, false },
+	{ "readonly-help-80x24",   80, 24, true, true, "?", false, NULL, false },
+	{ "filter-edit-80x24",     80, 24, true, false, "/ca", true, NULL, false },
+	{ "filter-kept-120x40",   120, 40, true, false, "/ar\n", false, NULL, false },
+	{ "ascii-overview-80x24",  80, 24, false, false, "", false, NULL, false },
+	{ "ascii-overview-120x40", 120, 40, false, false, "", false, NULL, false },
+	{ "ascii-detail-80x24",    80, 24, false, false, "\n", false, NULL, false },
+	{ "ascii-detail-failed-80x24", 80, 24, false, false, "jj\n", false, NULL, false },
+	{ "all-paused-120x40",    120, 40, true, false, "", false, pause_all, false },
+	{ "all-paused-detail-80x24", 80, 24, true, false, "\n", false, pause_all, false },
+	{ "idle-detail-80x24",     80, 24, true, false, "\n", false, all_idle, false },
+	{ "sticky-detail-80x24",   80, 24, true, false, "\n", false, sticky_session, false },
+	{ "revision-overview-80x24", 80, 24, true, false, "", false, new_revision, false },
+	{ "revision-detail-120x40", 120, 40, true, false, "jj\n", false, new_revision, false },
+	{ "revision-detail-80x24",  80, 24, true, false, "jj\n", false, new_revision, false },
+	{ "ascii-revision-detail-80x24", 80, 24, false, false, "jj\n", false, new_revision, false },
+	{ "long-split-120x40",    120, 40, true, false, "", false, long_texts, false },
+	{ "long-overview-80x24",   80, 24, true, false, "", false, long_texts, false },
+	{ "long-detail-80x24",     80, 24, true, false, "\n", false, long_texts, false },
+	{ "long-event-text-80x24", 80, 24, true, false, "\n\n", false, long_texts, false },
+	{ "long-event-text-120x40", 120, 40, true, false, "jjje", false, long_texts, false },
+	{ "watch-lost-80x24",      80, 24, true, true, "", false, controller_lost, false },
+	{ "watch-lost-120x40",    120, 40, true, true, "", false, controller_lost, false },
+	{ "nocolor-detail-failed-120x40", 120, 40, true, false, "jj\n", false, NULL, true },
+	{ "nocolor-revision-80x24", 80, 24, true, false, "jj\n", false, new_revision, true },
+	{ "nocolor-watch-lost-80x24", 80, 24, true, true, "", false, controller_lost, true },
 };
 
 static void
