@@ -77,6 +77,7 @@ struct fake {
 	int emitted;			/* events recorded on the cluster */
 	bool refuse_up, refuse_down;	/* scaling answers "forbidden" */
 	bool unsupported;		/* initialize: no router for the provider */
+	bool nodata;			/* every metric answers no data */
 	int initializes;
 };
 
@@ -207,7 +208,7 @@ fk_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		out[i].result = CHECK_PASS;
+		out[i].result = f->nodata && !q[i].volume ? CHECK_NODATA : CHECK_PASS;
 		out[i].value = q[i].volume ? 1000 : q[i].metric->kind == METRIC_DURATION ? 200 : f->success;
 	}
 	return ST_OK;
@@ -549,6 +550,31 @@ test_runner_failed(void **state)
 	    "Error checking metric providers: vector(1) returned nothing"), 1);
 	assert_int_equal(g.f.promotions, 0);
 	assert_int_equal(g.f.routes.canary, 0);
+}
+
+/* Held without data past the progress deadline: Failed, and no longer
+ * HELD (a row read "Failed HELD"). */
+static void
+test_runner_failed_not_held(void **state)
+{
+	struct snapshot *snap;
+	struct runner *r;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g);
+	g.f.nodata = true;
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	snap = runner_snapshot(r);
+	assert_int_equal(snap->canaries[0].phase, PHASE_FAILED);
+	assert_string_equal(snap->canaries[0].reason, "no traffic");
+	assert_false(snap->canaries[0].held);
+	assert_int_equal(snap->canaries[0].last_phase, PHASE_FAILED);
+	snapshot_unref(snap);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(g.s.st.held);
 }
 
 /* A configuration validation refuses is refused by the engine too: shown
@@ -1659,6 +1685,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner_rollout),
 		cmocka_unit_test(test_runner_failed),
+		cmocka_unit_test(test_runner_failed_not_held),
 		cmocka_unit_test(test_runner_refused_config),
 		cmocka_unit_test(test_runner_unsupported_provider),
 		cmocka_unit_test(test_runner_commands_from_thread),
