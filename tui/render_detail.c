@@ -559,7 +559,8 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, line, ROLE_NORMAL);
 	}
 	detail_note(p, c, y++, r.x, r.w);
-	y++;
+	if (r.h >= 30)
+		y++;		/* room to breathe, on tall screens only */
 	per_row = r.w >= 76 ? 2 : 1;
 	graph_rows = ((int)c->n_metrics + per_row - 1) / per_row;
 	gh = graph_height(c, (r.y + r.h) - y, per_row);
