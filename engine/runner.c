@@ -1323,6 +1323,8 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 	char err[ERRMSG_MAX] = "";
 	int rc;
 
+	if (c->refused)
+		return;		/* an earlier action found it cannot be driven */
 	switch (a->kind) {
 	case ACT_SET_ROUTES:
 		rc = cl->set_routes(r->cfg.cluster_ctx, c->cfg, &a->routes, err);
