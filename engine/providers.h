@@ -197,8 +197,12 @@ struct journal_rec {
 struct store_ops {
 	const char *name;
 	/* Takes exclusive control of the canary (flock / Lease).  ST_LOCKED
-	 * with `holder` filled ("user@host") when someone else has it. */
-	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz);
+	 * with `holder` filled ("user@host") when someone else has it; any
+	 * other error with `err` (may be NULL) saying what failed and where
+	 * (the file, or the server and the cause).  Until it returns ST_OK
+	 * the caller writes nothing for the canary (runner.c). */
+	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder,
+	    size_t holdersz, char *err);
 	int (*renew)(void *ctx, const char *canary);
 	int (*release)(void *ctx, const char *canary);
 	/* ST_OK, ST_NOTFOUND (no saved status: a new canary), or ST_CORRUPT
@@ -206,7 +210,11 @@ struct store_ops {
 	int (*load)(void *ctx, const char *canary, struct canary_status *out, char *err);
 	/* Atomic: after a crash either the old or the new status is there. */
 	int (*save)(void *ctx, const char *canary, const struct canary_status *st, char *err);
-	int (*append)(void *ctx, const struct journal_rec *rec);
+	/* Appends one record to the canary's journal.  An error (err, may be
+	 * NULL, says why) means the record is not saved, or, for a store that
+	 * writes in the background, that its last write failed (its records
+	 * are kept and tried again): the runner shows it as an event. */
+	int (*append)(void *ctx, const struct journal_rec *rec, char *err);
 	/* The canary's configuration, saved by the controller so that a
 	 * read-only watcher can draw the same screens (ladder, bounds, ...).
 	 * load_spec allocates *out (canary_cfg_free). */

@@ -129,7 +129,12 @@ struct rcan {
 	struct canary_status st;
 	int64_t due;
 	size_t heap;			/* index in the heap, NO_HEAP */
-	bool control;			/* we hold its lock (or there is no store) */
+	bool control;			/* we hold its lock (or there is no store):
+					 * set only once acquire and load succeeded;
+					 * nothing is written for it otherwise */
+	bool journal_failing;		/* its last journal append failed */
+	unsigned long journal_lost;	/* records not written since then */
+	bool store_failed;		/* a save or an append failed: exit 3 */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool ticked;			/* ticked at least once since start */
@@ -539,7 +544,6 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	c->cfg = cfg;
 	snprintf(c->key, sizeof c->key, "%s", key);
 	c->heap = NO_HEAP;
-	c->control = true;
 	c->max_ev = HIST_EVENTS;
 	c->max_pts = HIST_POINTS;
 	rcan_arrays(c, cfg);
@@ -632,13 +636,54 @@ rec_status(struct journal_rec *rec, const struct rcan *c, int64_t t)
 	rec->iteration = c->st.iterations;
 }
 
+static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The answer of a journal append: a failure is an Error event once (the
+ * event itself cannot be journalled either, and says so), and a journal
+ * that works again says how many records it lost.  Either way the run's
+ * exit status says the store failed (runner_outcome). */
 static void
-journal(struct runner *r, const struct journal_rec *rec)
+journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_t t)
 {
-	if (r->cfg.store != NULL && r->cfg.store->append != NULL)
-		r->cfg.store->append(r->cfg.store_ctx, rec);
+	unsigned long lost;
+
+	if (rc != ST_OK) {
+		c->journal_lost++;
+		if (c->journal_failing)
+			return;
+		c->journal_failing = true;
+		c->store_failed = true;
+		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; events and "
+		    "check results are not saved", c->key, err[0] ? err : status_text(rc));
+		return;
+	}
+	if (!c->journal_failing)
+		return;
+	lost = c->journal_lost;
+	c->journal_failing = false;
+	c->journal_lost = 0;
+	publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again; %lu record%s "
+	    "could not be saved", c->key, lost, lost == 1 ? "" : "s");
+}
+
+/* One record to the sink (headless output) and, when we control the
+ * canary, to the store's journal.  rec is r->rec: used up before any
+ * event about the journal itself is published. */
+static void
+journal(struct runner *r, struct rcan *c, const struct journal_rec *rec)
+{
+	char err[ERRMSG_MAX] = "";
+	int64_t t = rec->time_ms;
+	int rc;
+
 	if (r->cfg.sink != NULL)
 		r->cfg.sink(r->cfg.sink_arg, rec);
+	if (r->cfg.store == NULL || r->cfg.store->append == NULL || !c->control ||
+	    r->cfg.observer)
+		return;
+	rc = r->cfg.store->append(r->cfg.store_ctx, rec, err);
+	journal_answer(r, c, rc, err, t);
 }
 
 /* A new notification (runner thread), filled in by the caller and then
@@ -701,8 +746,6 @@ note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e
 }
 
 static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
-static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A result for the runner thread (notifier thread, mu held); wakes it. */
 static struct nres *
@@ -949,7 +992,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
 		snprintf(rec->message, sizeof rec->message, "%s", msg);
 		clean(rec->actor, sizeof rec->actor, e->actor);
-		journal(r, rec);
+		journal(r, c, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
 		note_push(r, c, -1, e, t, msg);
@@ -995,7 +1038,7 @@ publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int
 	rec->min = m->min;
 	rec->max = m->max;
 	rec->result = ch->result;
-	journal(r, rec);
+	journal(r, c, rec);
 }
 
 /* Queues an alert for every analysis.alerts entry that wants its severity
@@ -1207,10 +1250,15 @@ status_changed(const struct canary_status *a, const struct canary_status *b)
 static int
 save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err)
 {
+	int rc;
+
 	err[0] = '\0';
 	if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 		return ST_OK;
-	return r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	rc = r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	if (rc != ST_OK)
+		c->store_failed = true;		/* the exit status says so */
+	return rc;
 }
 
 static void
@@ -2083,7 +2131,10 @@ engine_main(void *arg)
 
 /* ---- start, stop ------------------------------------------------------- */
 
-/* Takes control of one canary: lock, saved status, spec for watchers. */
+/* Takes control of one canary: lock, saved status, spec for watchers.
+ * c->control is set only here, and only once both the lock and the saved
+ * status are ours: on every other path nothing is ever written for c (no
+ * save at the stop, no journal), whatever the error was. */
 static int
 take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz)
 {
@@ -2091,19 +2142,22 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	char holder[96] = "", lerr[ERRMSG_MAX] = "";
 	int rc;
 
+	c->control = false;
 	machine_status_init(&c->st, now);
-	if (s == NULL)
+	if (s == NULL) {
+		c->control = true;
 		return ST_OK;
-	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder);
+	}
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
 	if (rc == ST_LOCKED) {
-		c->control = false;
 		c->readonly = true;
 		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
 		r->observing = true;
 		return ST_OK;
 	}
 	if (rc != ST_OK) {
-		snprintf(err, errsz, "%s: cannot take control: %s", c->key, status_text(rc));
+		snprintf(err, errsz, "%s: cannot take control: %s", c->key,
+		    lerr[0] ? lerr : status_text(rc));
 		return rc;
 	}
 	rc = s->load(r->cfg.store_ctx, c->key, &c->st, lerr);
@@ -2114,13 +2168,15 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
 		    lerr[0] ? lerr : status_text(rc));
 		s->release(r->cfg.store_ctx, c->key);
-		c->control = false;
+		machine_status_init(&c->st, now);
 		return rc;
 	} else {
 		c->reconcile = true;	/* re-apply what the saved status implies */
 	}
-	if (s->save_spec != NULL)
-		s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr);
+	c->control = true;
+	c->readonly = false;
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr) != ST_OK)
+		log_warn("%s: %s", c->key, lerr);
 	return ST_OK;
 }
 
@@ -2193,8 +2249,10 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	return rc;
 }
 
+/* Gives back every canary we control; at the stop its status is saved
+ * first (with_save), at a start that failed it is left as it was loaded. */
 static void
-release_all(struct runner *r)
+release_all(struct runner *r, bool with_save)
 {
 	size_t i;
 
@@ -2204,7 +2262,8 @@ release_all(struct runner *r)
 
 		if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 			continue;
-		save(r, c, &c->st, err);
+		if (with_save && save(r, c, &c->st, err) != ST_OK)
+			log_error("%s: cannot save its state at the stop: %s", c->key, err);
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 		c->control = false;
 	}
@@ -2241,7 +2300,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			if (err != NULL && errsz > 0)
 				snprintf(err, errsz, "%s", rc == ST_CORRUPT && first_err[0] ?
 				    first_err : cerr);
-			release_all(r);
+			release_all(r, false);
 			return rc;
 		}
 		if (c->control)
@@ -2254,7 +2313,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	r->next_observe = now;
 	r->next_renew = now + RENEW_MS;
 	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
-		release_all(r);
+		release_all(r, false);
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
@@ -2273,6 +2332,17 @@ runner_wait(struct runner *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
+bool
+runner_done(struct runner *r)
+{
+	bool done;
+
+	pthread_mutex_lock(&r->mu);
+	done = !r->started || r->finished;
+	pthread_mutex_unlock(&r->mu);
+	return done;
+}
+
 void
 runner_stop(struct runner *r)
 {
@@ -2286,7 +2356,7 @@ runner_stop(struct runner *r)
 	pthread_mutex_lock(&r->mu);
 	r->started = false;
 	pthread_mutex_unlock(&r->mu);
-	release_all(r);
+	release_all(r, true);
 }
 
 int
@@ -2301,7 +2371,7 @@ runner_outcome(struct runner *r)
 
 		if (c->removed)
 			continue;	/* its Canary was deleted: nothing to judge */
-		if (c->corrupt || (c->readonly && !r->cfg.observer))
+		if (c->corrupt || (c->readonly && !r->cfg.observer) || c->store_failed)
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;

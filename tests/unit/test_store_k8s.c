@@ -117,7 +117,7 @@ test_status_spec_journal(void **state)
 		snprintf(rec.type, sizeof rec.type, "Normal");
 		snprintf(rec.reason, sizeof rec.reason, "Synced");
 		snprintf(rec.message, sizeof rec.message, "event %zu", i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	}
 	n = store_k8s_ops.tail(s, KEY, tail, 300);
 	assert_int_equal(n, 20);
@@ -145,7 +145,7 @@ test_lease(void **state)
 	pid_t pid;
 	int wst, i, rc;
 
-	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder, NULL), ST_OK);
 	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_OK);
 	/* The store's own thread renews a held lease (every third of 3 s). */
 	{
@@ -153,7 +153,7 @@ test_lease(void **state)
 		struct k8s_err e;
 		json_t *l1, *l2;
 
-		assert_int_equal(store_k8s_ops.acquire(q, "default/renewed", "quinn@box", holder, sizeof holder), ST_OK);
+		assert_int_equal(store_k8s_ops.acquire(q, "default/renewed", "quinn@box", holder, sizeof holder, NULL), ST_OK);
 		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l1, &e), ST_OK);
 		usleep(1600000);
 		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l2, &e), ST_OK);
@@ -164,10 +164,10 @@ test_lease(void **state)
 		json_decref(l2);
 		store_k8s_close(q);
 	}
-	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "alice@box pid "));
 	assert_int_equal(store_k8s_ops.release(a, KEY), ST_OK);
-	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder, NULL), ST_OK);
 	/* a lost it: renewing says so. */
 	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_LOCKED);
 	store_k8s_close(b);	/* releases */
@@ -181,7 +181,7 @@ test_lease(void **state)
 		struct store_k8s *s = store_k8s_open(c, false, 2);
 		struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 20 };
 
-		if (store_k8s_ops.acquire(s, "default/dying", "carol@box", holder, sizeof holder) != ST_OK ||
+		if (store_k8s_ops.acquire(s, "default/dying", "carol@box", holder, sizeof holder, NULL) != ST_OK ||
 		    store_k8s_ops.save(s, "default/dying", &st, NULL) != ST_OK)
 			_exit(1);
 		_exit(0);	/* dies: no release */
@@ -189,11 +189,11 @@ test_lease(void **state)
 	assert_int_equal(waitpid(pid, &wst, 0), pid);
 	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 	b = store_k8s_open(f->c, false, 0);
-	assert_int_equal(store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "carol@box"));
 	for (i = 0, rc = ST_LOCKED; i < 40 && rc == ST_LOCKED; i++) {
 		usleep(100000);
-		rc = store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder);
+		rc = store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder, NULL);
 	}
 	assert_int_equal(rc, ST_OK);
 	{
@@ -227,9 +227,9 @@ test_read_only_and_corrupt(void **state)
 	assert_int_equal(store_k8s_ops.load(w, KEY, &got, err), ST_OK);
 	assert_int_equal(got.phase, PHASE_SUCCEEDED);
 	assert_int_equal(store_k8s_ops.save(w, KEY, &st, err), ST_REFUSED);
-	assert_int_equal(store_k8s_ops.acquire(w, KEY, "eve@box", holder, sizeof holder), ST_REFUSED);
+	assert_int_equal(store_k8s_ops.acquire(w, KEY, "eve@box", holder, sizeof holder, NULL), ST_REFUSED);
 	snprintf(rec.canary, sizeof rec.canary, KEY);
-	assert_int_equal(store_k8s_ops.append(w, &rec), ST_REFUSED);
+	assert_int_equal(store_k8s_ops.append(w, &rec, NULL), ST_REFUSED);
 	store_k8s_close(w);
 	assert_int_equal(apiserver_audit_count(&f->srv, "PUT ") + apiserver_audit_count(&f->srv, "POST ") +
 	    apiserver_audit_count(&f->srv, "PATCH "), writes);
@@ -304,7 +304,7 @@ test_journal_batches(void **state)
 	w = writes(f);
 	for (i = 0; i < 8; i++) {
 		event(&rec, key, i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	}
 	n = store_k8s_ops.tail(s, key, tail, 300);
 	assert_int_equal(writes(f), w + 1);
@@ -316,7 +316,7 @@ test_journal_batches(void **state)
 	store_k8s_set_journal_max(s, 20);
 	for (i = 8; i < 100; i++) {
 		event(&rec, key, i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 		if (i % 7 == 0)
 			store_k8s_ops.tail(s, key, tail, 1);
 	}
@@ -337,7 +337,7 @@ test_journal_batches(void **state)
 	/* The API server fails the writes for a while: kept, written later. */
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":6,\"conflict\":2,\"path\":\"perch-batched\",\"methods\":\"PATCH\"}"), 200);
 	event(&rec, key, 100);
-	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	n = store_k8s_ops.tail(s, key, tail, 300);
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":0,\"conflict\":0,\"path\":\"\"}"), 200);
 	for (i = 0; i < 50 && (n == 0 || strcmp(tail[n - 1].message, "event 100") != 0); i++) {
@@ -349,7 +349,7 @@ test_journal_batches(void **state)
 
 	/* Queued at close: written before it returns. */
 	event(&rec, key, 101);
-	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	store_k8s_close(s);
 	s = store_k8s_open(f->c, true, 0);
 	n = store_k8s_ops.tail(s, key, tail, 300);
