@@ -482,7 +482,7 @@ print_error(const char *err)
 {
 	char *clean = sanitize_dup(err, ERRMSG_MAX);
 
-	fprintf(stderr, "perch check: %s\n", clean);
+	cli_error("check", "%s", clean);
 	free(clean);
 }
 
@@ -499,7 +499,7 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 
 	if (canary_load(set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
 		id = sanitize_dup(err, sizeof err);
-		fprintf(stderr, "perch check: %s\n", id);
+		cli_error("check", "%s", id);
 		free(id);
 		return EXIT_FAILED;
 	}
@@ -521,8 +521,8 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 		if (o->json && strcmp(oc[i].isolation, "same-as-primary") == 0) {
 			char *metric = sanitize_dup(oc[i].m->name, 128);
 
-			fprintf(stderr, "perch check: warning: %s %s: canary and primary give the same "
-			    "value; the query measures all pods, not the canary\n", id, metric);
+			cli_error("check", "warning: %s %s: canary and primary give the same value; the "
+			    "query measures all pods, not the canary", id, metric);
 			free(metric);
 		}
 		if (prom_unreachable(&oc[i].val) || (oc[i].has_vol && prom_unreachable(&oc[i].vol)))
@@ -559,11 +559,11 @@ load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set
 		if (dl.items[k].severity == DIAG_ERROR)
 			diag_print(stderr, &dl.items[k]);
 	if (dl.n_errors > 0) {
-		fprintf(stderr, "perch check: %zu error%s in the files; see perch validate\n",
+		cli_error("check", "%zu error%s in the files; see perch validate",
 		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
 		rc = EXIT_FAILED;
 	} else if (spec_set_n_canaries(set) == 0) {
-		fprintf(stderr, "perch check: no Canary in the files given\n");
+		cli_error("check", "no Canary in the files given");
 		rc = EXIT_FAILED;
 	}
 	diag_list_fini(&dl);

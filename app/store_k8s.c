@@ -121,7 +121,7 @@ cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)
-		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
+		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.340s", ns, name, e.msg);
 	return st;
 }
 
@@ -162,7 +162,7 @@ next:
 	}
 	json_decref(patch);
 	if (st != ST_OK && err)
-		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
+		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.340s", ns, name, e.msg);
 	return st;
 }
 
@@ -733,7 +733,7 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	if (st != ST_OK && st != ST_LOCKED) {
 		log_warn("store: lease %s/%s: %s", ns, name, e.msg);
 		if (err)
-			snprintf(err, ERRMSG_MAX, "lease %.40s/%.60s: %.140s", ns, name, e.msg);
+			snprintf(err, ERRMSG_MAX, "lease %.60s/%.80s: %.340s", ns, name, e.msg);
 	}
 	return st;
 }

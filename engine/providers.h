@@ -28,7 +28,7 @@
 
 #include "engine/canary.h"
 
-#define ERRMSG_MAX 256
+#define ERRMSG_MAX 512
 
 /* ---- cluster ---------------------------------------------------------- */
 

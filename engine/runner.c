@@ -595,8 +595,9 @@ runner_new(const struct runner_config *cfg)
 
 	r->cfg = *cfg;
 	r->actor = xstrdup(cfg->actor ? cfg->actor : "unknown");
-	r->context = xstrdup(cfg->context ? cfg->context : "");
-	r->ns = xstrdup(cfg->ns ? cfg->ns : "");
+	/* Shown in the header: a kubeconfig's names may hold anything. */
+	r->context = sanitize_dup(cfg->context, 128);
+	r->ns = sanitize_dup(cfg->ns, 128);
 	r->cfg.actor = r->actor;
 	r->cfg.context = r->context;
 	r->cfg.ns = r->ns;

@@ -1,4 +1,6 @@
 /* sanitize.c — terminal-safe strings (see sanitize.h). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/sanitize.h"
@@ -128,4 +130,27 @@ sanitize_dup(const char *src, size_t maxbytes)
 	dst = xmalloc(cap + 1);
 	sanitize(dst, cap + 1, src, n);
 	return dst;
+}
+
+void
+sanitize_vprint(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char raw[SANITIZE_PRINT_MAX], clean[SANITIZE_PRINT_MAX];
+
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	sanitize(clean, sizeof clean, raw, strlen(raw));
+	if (prefix != NULL && prefix[0] != '\0')
+		fprintf(f, "%s: %s\n", prefix, clean);
+	else
+		fprintf(f, "%s\n", clean);
+}
+
+void
+sanitize_print(FILE *f, const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sanitize_vprint(f, prefix, fmt, ap);
+	va_end(ap);
 }

@@ -71,6 +71,23 @@ expect_eq "exit status with a world-writable directory" "$rc" 3
 expect_match "the error" "$(cat "$TMP/err")" "refusing .*/shop/checkout: it is writable by others \(chmod go-w "
 chmod 0755 "$C"
 
+# What perch prints quotes outside strings, sanitized: a damaged
+# status.json holding an escape byte, a path and a theme name with an OSC
+# sequence from the command line.
+raw() { LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\|\xe2\x80\xae' "$1"; }
+cp "$C/status.json" "$TMP/status.keep"
+printf '{"format": 1, "kind": "status", \x1b]0;PWN\x07 oops' >"$C/status.json"
+"$PERCH_BIN" status --state-dir "$D" >"$TMP/out" 2>"$TMP/err"; rc=$?
+expect_eq "perch status on a damaged status.json" "$rc" 3
+expect_match "its error" "$(cat "$TMP/err")" "status.json:1:[0-9]+: bad JSON"
+expect_eq "raw control bytes from perch status" "$(raw "$TMP/err")" 0
+cp "$TMP/status.keep" "$C/status.json"
+"$PERCH_BIN" status --state-dir $'x\e]0;PWN\a\u202e' >"$TMP/out" 2>"$TMP/err"
+expect_eq "raw control bytes for a hostile --state-dir" "$(raw "$TMP/err")" 0
+"$PERCH_BIN" demo --theme $'y\e]0;PWN\a' </dev/null >"$TMP/out" 2>"$TMP/err"
+expect_match "a hostile --theme" "$(cat "$TMP/err")" "theme"
+expect_eq "raw control bytes for a hostile --theme" "$(raw "$TMP/err")" 0
+
 # A second headless demo while the first holds the canary: exit 3 naming
 # the holder, at once, whatever --duration says.
 "$PERCH_BIN" demo --headless --scenario healthy --speed 1 --state-dir "$D" >"$TMP/first" 2>&1 &
