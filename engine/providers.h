@@ -99,6 +99,10 @@ struct metric_query {
 struct metric_value {
 	enum check_result result;	/* PASS here means "a value" (see value) */
 	double value;			/* valid when result == CHECK_PASS */
+	/* CHECK_ERROR only: the backend gave no answer (unreachable, timed
+	 * out, HTTP 5xx).  The analysis is inconclusive (degraded backend),
+	 * never a failed check; a query the backend refused is not this. */
+	bool unavailable;
 	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
 };
 

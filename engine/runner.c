@@ -234,6 +234,7 @@ struct runner {
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
+	bool metrics_degraded;		/* some queries of the last batch got no answer */
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
@@ -1138,7 +1139,7 @@ static void
 gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 {
 	const struct canary_cfg *cfg = c->cfg;
-	size_t i, n = 0;
+	size_t i, n = 0, gone;
 	int st;
 
 	for (i = 0; i < cfg->n_metrics; i++) {
@@ -1153,7 +1154,11 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 	}
 	memset(r->mv, 0, n * sizeof *r->mv);
 	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
-	set_health(r, &r->metrics_ok, st == ST_OK);
+	for (i = 0, gone = 0; i < n; i++)
+		gone += r->mv[i].unavailable;
+	/* Down when nothing answered; degraded when some queries did not. */
+	set_health(r, &r->metrics_ok, st == ST_OK && (gone == 0 || gone < n));
+	set_health(r, &r->metrics_degraded, st == ST_OK && gone > 0 && gone < n);
 	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
 		r->obs.values[i] = r->mv[n++];
 		if (st != ST_OK) {
@@ -2533,6 +2538,7 @@ build_snapshot(struct runner *r)
 	s->ns = xstrdup(r->ns);
 	s->api_ok = r->api_ok;
 	s->metrics_ok = r->metrics_ok;
+	s->metrics_degraded = r->metrics_degraded;
 	s->status_msg = xstrdup(r->status_msg);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;

@@ -1,4 +1,5 @@
 /* draw.c — drawing primitives and formats for the screens (see draw.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,6 +223,17 @@ fmt_clock(char *out, size_t n, int64_t ms, bool seconds)
 void
 fmt_value(char *out, size_t n, enum metric_kind k, double v)
 {
+	/* Not finite, or so large that fixed decimals would run to hundreds
+	 * of digits: said as such ("+Inf", "1.2e+20s"), never "infs". */
+	if (!isfinite(v)) {
+		snprintf(out, n, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (fabs(v) >= 1e9) {
+		snprintf(out, n, "%.2g%s", k == METRIC_DURATION ? v / 1000 : v,
+		    k == METRIC_DURATION ? "s" : k == METRIC_SUCCESS_RATE ? "%" : "");
+		return;
+	}
 	if (k == METRIC_SUCCESS_RATE)
 		snprintf(out, n, "%.1f%%", v);
 	else if (k == METRIC_DURATION && v < 1000)

@@ -44,6 +44,10 @@ test_values(void **state)
 		{ METRIC_DURATION, 212.4, "212ms" }, { METRIC_DURATION, 999.4, "999ms" },
 		{ METRIC_DURATION, 1250, "1.25s" }, { METRIC_CUSTOM, 0.4217, "0.422" },
 		{ METRIC_CUSTOM, 12345, "1.23e+04" },
+		/* not finite, or huge: never "infs" or hundreds of digits */
+		{ METRIC_DURATION, 1.0 / 0.0, "+Inf" }, { METRIC_SUCCESS_RATE, -1.0 / 0.0, "-Inf" },
+		{ METRIC_CUSTOM, 0.0 / 0.0, "NaN" }, { METRIC_DURATION, 1e308, "1e+305s" },
+		{ METRIC_SUCCESS_RATE, 1e308, "1e+308%" }, { METRIC_CUSTOM, -3e20, "-3e+20" },
 	};
 	char out[32];
 	size_t i;
