@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -652,6 +653,28 @@ lease_live(json_t *spec, time_t now)
 	return (json_int_t)t + (dur > 0 ? dur : STORE_K8S_LEASE_S) > (json_int_t)now;
 }
 
+/* Whether the holder ("user@host pid N") is a process of this host that
+ * no longer exists: its lease is taken over at once, not when it expires
+ * (a controller killed without releasing it, on this machine). */
+static bool
+holder_gone(const char *holder)
+{
+	char host[64] = "";	/* as the actor names it (cli_actor) */
+	const char *at = strrchr(holder, '@'), *pid = strstr(holder, " pid ");
+	char *end;
+	long n;
+
+	if (at == NULL || pid == NULL || pid < at || gethostname(host, sizeof host) != 0)
+		return false;
+	host[sizeof host - 1] = '\0';
+	if ((size_t)(pid - at - 1) != strlen(host) || strncmp(at + 1, host, strlen(host)) != 0)
+		return false;
+	n = strtol(pid + 5, &end, 10);
+	if (n <= 0 || *end != '\0' || n == (long)getpid())
+		return false;
+	return kill((pid_t)n, 0) != 0 && errno == ESRCH;
+}
+
 /* ST_OK to write, ST_AGAIN for nothing to do, ST_LOCKED when someone else has it. */
 static int
 lease_fn(json_t *obj, void *arg)
@@ -666,7 +689,7 @@ lease_fn(json_t *obj, void *arg)
 		spec = json_object();
 		json_object_set_new(obj, "spec", spec);
 	}
-	if (!ours && holder && *holder && lease_live(spec, time(NULL))) {
+	if (!ours && holder && *holder && lease_live(spec, time(NULL)) && !holder_gone(holder)) {
 		snprintf(a->holder, sizeof a->holder, "%s", holder);
 		return a->op == L_RELEASE ? ST_AGAIN : ST_LOCKED;
 	}

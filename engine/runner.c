@@ -71,7 +71,10 @@
  * log, while the others run; when every canary is corrupt, e.g. the only
  * one, the start itself is refused), renewed about every RENEW_MS of clock time
  * and before each tick; a canary whose lease was taken over becomes
- * read-only and is never acted on again.  runner_stop saves and releases.
+ * read-only.  An interactive run (not stop_when_done) tries a read-only
+ * canary again every RETAKE_MS and takes it once its holder is gone
+ * (retake); a headless one never acts on it.  runner_stop saves and
+ * releases.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -97,6 +100,7 @@
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
+#define RETAKE_MS   2000	/* an interactive run tries a held canary again */
 #define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
@@ -152,6 +156,7 @@ struct rcan {
 	size_t ev_n, ev_head, ev_cap;
 	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
+	int64_t retake_at;		/* held elsewhere: when to try to take it */
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
@@ -1698,18 +1703,84 @@ observe_list(struct runner *r)
 	free(names);
 }
 
+static void first_tick(struct runner *r, struct rcan *c, int64_t now);
+
+/* The canary's saved status, now that its lock is ours (retake): ST_OK
+ * with st filled (a fresh status when there is none), or an error, the
+ * lock given back. */
+static int
+retake_load(struct runner *r, struct rcan *c, struct canary_status *st, int64_t now, char *err)
+{
+	const struct store_ops *s = r->cfg.store;
+	int rc = s->load(r->cfg.store_ctx, c->key, st, err);
+
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(st, now);
+		return ST_OK;
+	}
+	if (rc != ST_OK)
+		s->release(r->cfg.store_ctx, c->key);
+	return rc;
+}
+
+/* An interactive run left read-only by another controller tries again
+ * (every RETAKE_MS): once that controller is gone (its lock dropped, its
+ * lease released or expired, or its process dead on this host), the
+ * canary is taken under control as at the start, from its saved status.
+ * Headless runs and observers never do: they report the holder. */
+static void
+retake(struct runner *r, struct rcan *c, int64_t now)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
+	struct canary_status st;
+	int rc;
+
+	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->removed || c->corrupt ||
+	    now < c->retake_at)
+		return;
+	c->retake_at = now + RETAKE_MS;
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
+	if (rc == ST_OK)
+		rc = retake_load(r, c, &st, now, err);
+	if (rc != ST_OK) {
+		if (rc != ST_LOCKED)
+			log_warn("%s: still read-only: %s", c->key, err[0] ? err : status_text(rc));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
+	    c->holder[0] ? c->holder : "its controller");
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	c->control = true;
+	c->readonly = false;
+	c->holder[0] = '\0';
+	c->reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
+		log_warn("%s: %s", c->key, err);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+}
+
 static void
 observe(struct runner *r)
 {
+	int64_t now = now_ms(r);
 	size_t i;
 
 	if (r->tail == NULL)
 		r->tail = xcalloc(HIST_EVENTS, sizeof *r->tail);
 	if (r->cfg.observer)
 		observe_list(r);
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
+		if (r->cs[i]->readonly)
+			retake(r, r->cs[i], now);
 		if (r->cs[i]->readonly)
 			refresh(r, r->cs[i], r->tail);
+	}
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -2158,6 +2229,7 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	if (rc == ST_LOCKED) {
 		c->readonly = true;
 		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
+		c->retake_at = now + RETAKE_MS;
 		r->observing = true;
 		return ST_OK;
 	}

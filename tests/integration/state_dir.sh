@@ -5,9 +5,10 @@
 # touched; a journal that cannot be written is an Error event and exit 3; a
 # torn last journal record costs that record only; a directory others may
 # write to is refused; a second headless demo on the same directory ends
-# at once with exit 3 naming the holder (with --duration too).
+# at once with exit 3 naming the holder (with --duration too), and a TUI
+# demo left READ-ONLY by that holder takes control once it is killed.
 . "$(dirname "$0")/lib.bash"
-need python3
+need python3 tmux
 
 D=$TMP/state
 C=$D/shop/checkout
@@ -103,6 +104,15 @@ for extra in "" "--duration 10m"; do
 	[ $(( $(date +%s) - start )) -le 5 ] || fail "the second demo ($extra) took $(( $(date +%s) - start )) s"
 	expect_match "the second demo's error" "$(cat "$TMP/err")" "controlled by another perch \(.*pid $first\)"
 done
-kill "$first"
+# A TUI left READ-ONLY by that holder takes control once it is gone.
+. "$(dirname "$0")/tui_lib.bash"
+session tui 100 30 "$TERM_ENV '$PERCH_BIN' demo --scenario healthy --state-dir '$D'"
+WAIT_SECS=15 wait_for shows tui "READ-ONLY" || { dump tui; fail "the TUI is not read-only"; }
+kill -9 "$first"
 wait "$first" 2>/dev/null
+WAIT_SECS=10 wait_for shows tui "CONTROL" || { dump tui; fail "the TUI did not take control"; }
+holder=$(sed -n 's/.* pid \([0-9]*\)$/\1/p' "$C/lock")
+[ -n "$holder" ] && [ "$holder" != "$first" ] && kill -0 "$holder" ||
+	fail "the lock is not the TUI's: $(cat "$C/lock")"
+keys tui q
 echo "state directory: ok"

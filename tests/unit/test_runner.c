@@ -226,7 +226,8 @@ struct mstore {
 	bool has_status;
 	struct canary_status st;
 	int load_rc;			/* forced answer of load, or ST_OK */
-	const char *holder;		/* someone else holds the lock */
+	const char *holder;		/* someone else holds the lock ... */
+	_Atomic bool holder_gone;	/* ... until it goes away */
 	bool locked;
 	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
 	int saves, mutating_calls_when_observer;
@@ -255,7 +256,7 @@ ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 		snprintf(holder, sz, "ops@elsewhere");
 		return ST_LOCKED;
 	}
-	if (s->holder != NULL) {
+	if (s->holder != NULL && !atomic_load(&s->holder_gone)) {
 		snprintf(holder, sz, "%s", s->holder);
 		return ST_LOCKED;
 	}
@@ -1012,6 +1013,57 @@ test_runner_journal_failure_visible(void **state)
 	assert_int_equal(journal_count(&g.s, "is written again"), 1);
 }
 
+static bool
+controls_it(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].can_control && !s->read_only;
+}
+
+/* An interactive run left read-only by another controller takes the
+ * canary once that controller is gone, from its saved status, and says
+ * so; a headless one does not (it reports the holder and ends). */
+static void
+test_runner_retakes_when_holder_gone(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop pid 4242";
+	rig_saved_at_30(&g);
+	g.rc.stop_when_done = false;
+	r = rig_start(&g, NULL);
+	snap = await(r, shows_weight_30, NULL);
+	assert_true(snap->read_only);
+	snapshot_unref(snap);
+	atomic_store(&g.s.holder_gone, true);
+	snap = await(r, controls_it, NULL);
+	assert_int_equal(snap->canaries[0].weight, 30);	/* resumed where it was */
+	snapshot_unref(snap);
+	snap = await(r, status_has, "bob@laptop pid 4242 is gone; taken under control");
+	snapshot_unref(snap);
+	assert_true(g.s.locked);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(g.s.locked);
+
+	rig_init(&g);			/* headless: reported, never taken */
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop pid 4242";
+	rig_saved_at_30(&g);
+	atomic_store(&g.s.holder_gone, false);
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(g.s.saves, 0);
+}
+
 static void
 test_runner_corrupt(void **state)
 {
@@ -1585,6 +1637,7 @@ main(void)
 		cmocka_unit_test(test_runner_acquire_error_writes_nothing),
 		cmocka_unit_test(test_runner_failed_start_writes_nothing),
 		cmocka_unit_test(test_runner_journal_failure_visible),
+		cmocka_unit_test(test_runner_retakes_when_holder_gone),
 		cmocka_unit_test(test_runner_scale_refused),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),

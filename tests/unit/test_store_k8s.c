@@ -1,7 +1,8 @@
 /* test_store_k8s.c — canary state in a ConfigMap and control in a Lease, on
  * the test API server: round trips, the bounded journal, list, a second
  * controller refused with the holder's name, take-over after the holder dies
- * and its lease expires (resuming from the stored status), a read-only store
+ * and its lease expires (resuming from the stored status) or at once when it
+ * was a process of this host, a read-only store
  * that never writes, conflicts, and a corrupted status. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +206,39 @@ test_lease(void **state)
 		assert_int_equal(got.canary_weight, 20);
 	}
 	store_k8s_close(b);
+
+	/* The same on this host: a holder whose process is gone is taken
+	 * over at once, not when its lease expires; a live one is not. */
+	{
+		char host[64] = "", actor[128];
+
+		assert_int_equal(gethostname(host, sizeof host), 0);
+		host[sizeof host - 1] = '\0';
+		snprintf(actor, sizeof actor, "carol@%s", host);
+		pid = fork();
+		if (pid == 0) {
+			struct k8s_config *cfg;
+			struct k8s_client *c = new_client(f, false, &cfg);
+			struct store_k8s *s = store_k8s_open(c, false, 60);
+
+			_exit(store_k8s_ops.acquire(s, "default/local", actor, holder, sizeof holder,
+			    NULL) == ST_OK ? 0 : 1);	/* dies holding a minute's lease */
+		}
+		assert_int_equal(waitpid(pid, &wst, 0), pid);
+		assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+		b = store_k8s_open(f->c, false, 0);
+		assert_int_equal(store_k8s_ops.acquire(b, "default/local", "dave@box", holder,
+		    sizeof holder, NULL), ST_OK);
+		store_k8s_close(b);
+		a = store_k8s_open(f->c, false, 60);
+		assert_int_equal(store_k8s_ops.acquire(a, "default/local", actor, holder, sizeof holder,
+		    NULL), ST_OK);
+		b = store_k8s_open(f->c, false, 0);	/* our own pid: alive */
+		assert_int_equal(store_k8s_ops.acquire(b, "default/local", "dave@box", holder,
+		    sizeof holder, NULL), ST_LOCKED);
+		store_k8s_close(b);
+		store_k8s_close(a);
+	}
 }
 
 static void
