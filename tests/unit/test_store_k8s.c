@@ -392,12 +392,76 @@ test_journal_batches(void **state)
 	free(tail);
 }
 
+/* A segment torn or garbled (by hand, or by a broken writer) costs its own
+ * records only: the next writer starts from the newest sound segment and
+ * the records after it are kept.  A write that fails is said by the next
+ * append (its records kept and tried again). */
+static void
+test_journal_torn_segment(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *s = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING };
+	struct journal_rec rec, *tail = xcalloc(64, sizeof *tail);
+	const char *key = "default/torn";
+	char err[ERRMSG_MAX];
+	struct k8s_err e;
+	json_t *patch;
+	size_t n;
+	int i;
+
+	store_k8s_set_journal_max(s, 20);	/* segments of 5 */
+	assert_int_equal(store_k8s_ops.save(s, key, &st, err), ST_OK);
+	for (i = 0; i < 12; i++) {
+		event(&rec, key, i);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	}
+	assert_int_equal(store_k8s_ops.tail(s, key, tail, 64), 12);
+	store_k8s_close(s);
+	patch = json_pack("{s:{s:s}}", "data", "journal.2", "{\"seq\":2,\"records\":[{\"time\":\"19");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "default", "perch-torn",
+	    K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	s = store_k8s_open(f->c, false, 0);
+	store_k8s_set_journal_max(s, 20);
+	event(&rec, key, 12);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	n = store_k8s_ops.tail(s, key, tail, 64);
+	assert_int_equal(n, 11);		/* 0..9 and 12: 10 and 11 went with the segment */
+	assert_string_equal(tail[9].message, "event 9");
+	assert_string_equal(tail[10].message, "event 12");
+
+	/* Writes fail: the next append says so. */
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":1000,\"path\":\"perch-torn\",\"methods\":\"PATCH\"}"), 200);
+	event(&rec, key, 13);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	store_k8s_ops.tail(s, key, tail, 64);	/* waits for the write to be tried */
+	event(&rec, key, 14);
+	err[0] = '\0';
+	assert_int_equal(store_k8s_ops.append(s, &rec, err), ST_IO);
+	assert_non_null(strstr(err, "configmap default/perch-torn: HTTP 503"));
+	assert_non_null(strstr(err, "(kept, tried again)"));
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":0,\"path\":\"\",\"methods\":\"\"}"), 200);
+	for (i = 0; i < 50; i++) {
+		n = store_k8s_ops.tail(s, key, tail, 64);
+		if (n > 0 && strcmp(tail[n - 1].message, "event 14") == 0)
+			break;
+		usleep(100000);
+	}
+	assert_string_equal(tail[n - 1].message, "event 14");
+	event(&rec, key, 15);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);	/* written again */
+	store_k8s_close(s);
+	free(tail);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_spec_journal),
 		cmocka_unit_test(test_journal_batches),
+		cmocka_unit_test(test_journal_torn_segment),
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_read_only_and_corrupt),
 	};
