@@ -23,8 +23,10 @@ char_width(const char *s, size_t avail, bool utf8, size_t *len)
 		return -1;
 	}
 	*len = n;
+	if (sanitize_unsafe(cp))
+		return -1;	/* never drawn: the one sanitiser's rule */
 	if (cp < 0x80)
-		return cp >= 0x20 && cp != 0x7f ? 1 : -1;
+		return 1;
 	if (!utf8)
 		return 1;	/* shown as '?' */
 	w = wcwidth((wchar_t)cp);

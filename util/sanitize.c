@@ -1,5 +1,6 @@
 /* sanitize.c — terminal-safe strings (see sanitize.h). */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,12 @@ is_bidi_control(unsigned int cp)
 {
 	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
 	    cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+bool
+sanitize_unsafe(unsigned int cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp);
 }
 
 /* Length of the escape sequence starting with ESC at s[0]. */
@@ -102,8 +109,7 @@ sanitize(char *dst, size_t dstsz, const char *src, size_t srclen)
 		if (cp == '\t' || cp == '\n' || cp == '\r') {
 			out = (const unsigned char *)" ";
 			outlen = 1;
-		} else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-		    is_bidi_control(cp)) {
+		} else if (sanitize_unsafe(cp)) {
 			i += len;
 			continue;
 		}

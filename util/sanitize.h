@@ -19,6 +19,7 @@
 #define PERCH_UTIL_SANITIZE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -42,6 +43,11 @@ char *sanitize_dup(const char *src, size_t maxbytes);
 void sanitize_print(FILE *f, const char *prefix, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sanitize_vprint(FILE *f, const char *prefix, const char *fmt, va_list ap);
+
+/* Whether code point cp is one sanitize() removes (C0 and C1 controls,
+ * DEL, bidirectional overrides and isolates): the terminal front end's
+ * last check before it draws a character uses the same rule. */
+bool sanitize_unsafe(unsigned int cp);
 
 /* Decodes one UTF-8 character at s (n bytes available).  Returns its length
  * (1..4) and stores the code point, or returns 0 for an invalid sequence. */

@@ -120,6 +120,9 @@ test_bounded(void **state)
 		{ false, "支払い-gw", 5, " |?" "?" "?-g|" },
 		{ false, "café", 4, " |caf?|" },
 		{ true, "", 3, " |   |" },
+		/* a right-to-left override or a C1 control never reaches the screen */
+		{ true, "prod\xe2\x80\xaegnol", 8, " |prodgnol|" },
+		{ true, "a\xc2\x9b" "b", 2, " |ab|" },
 	};
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	SCREEN *scr;
