@@ -408,7 +408,11 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	}
 	if (rc != CURLE_OK) {
 		net_cause(h, rc, detail, cause, sizeof cause);
-		set_err(e, 0, "Network", "%s (context %s): %s", c->cfg->server, c->cfg->context, cause);
+		/* A certificate that is not trusted stays so: "Certificate"
+		 * tells exchange() not to try again. */
+		set_err(e, 0, rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM ?
+		    "Certificate" : "Network", "%s (context %s): %s", c->cfg->server, c->cfg->context,
+		    cause);
 		*http = 0;
 		return ST_NETWORK;
 	}
@@ -443,7 +447,8 @@ answer_where(struct k8s_client *c, int st, long http, struct k8s_err *e)
 /* An exchange with retries on 429, 5xx and network errors (a timeout only
  * once: a server that does not answer in time would not answer a second
  * time either), and one retry after a 401 when an exec credential may have
- * expired.  A missing credential is not retried. */
+ * expired.  A missing credential and a certificate not trusted are not
+ * retried. */
 static int
 exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8s_err *e)
 {
@@ -463,6 +468,7 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		if (st == ST_OK)
 			st = k8s_status_from_answer((int)http, resp.data, resp.len, e);
 		if (tries >= c->o.retries || (st == ST_TIMEOUT && timeouts++ > 0) ||
+		    (e != NULL && strcmp(e->reason, "Certificate") == 0) ||
 		    !(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
 			break;
 		c->n.retries++;

@@ -115,7 +115,9 @@ check() {	# NAME REGEX
 	grep -q 'not-the-right-secret\|perch-rw-token' "$TMP/$1.err" && fail "$1: a token was printed"
 	return 0
 }
+start=$(date +%s)
 check wrongca "$where $APISERVER_URL \(context prod\): certificate not trusted \(SSL certificate problem"
+[ $(( $(date +%s) - start )) -le 2 ] || fail "a certificate not trusted was tried again"
 check down "$where https://127.0.0.1:$down \(context prod\): connection refused"
 check badtoken "$where HTTP 401 Unauthorized from $APISERVER_URL \(context prod\): Unauthorized"
 check exit7 "$where $APISERVER_URL \(context prod\): exec credential plugin $TMP/plugin.sh: exited with status 7: error: the SSO session expired, run \"sso login\"$"
