@@ -858,7 +858,7 @@ note_alert(struct runner *r, const struct note *n)
 	    a->name, pns, a->provider, err[0] ? err : status_text(st));
 	pthread_mutex_lock(&r->mu);
 	snprintf(nres_new(r, n)->msg, MACH_MSG_MAX,
-	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
+	    "Alert %s to AlertProvider %s/%s not sent: %.200s", a->name, pns, a->provider,
 	    err[0] ? err : status_text(st));
 	pthread_mutex_unlock(&r->mu);
 }
