@@ -468,7 +468,7 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		if (st == ST_OK)
 			st = k8s_status_from_answer((int)http, resp.data, resp.len, e);
 		if (tries >= c->o.retries || (st == ST_TIMEOUT && timeouts++ > 0) ||
-		    (e != NULL && strcmp(e->reason, "Certificate") == 0) ||
+		    (st == ST_NETWORK && e != NULL && strcmp(e->reason, "Certificate") == 0) ||
 		    !(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
 			break;
 		c->n.retries++;

@@ -17,6 +17,7 @@
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
+#include "tests/unit/helper_clock.h"
 #include "tests/unit/helper_httpd.h"
 #include "util/status.h"
 
@@ -297,12 +298,18 @@ since(const struct timespec *a)
  * 500 ms each, at most 8 on the wire, all answer within a 700 ms timeout
  * although the batch takes three times that.  The batch has a deadline of
  * its own: what has not answered by then is a timeout, unsent or not, and
- * the engine's provider calls it unavailable (not a failing metric). */
+ * the engine's provider calls it unavailable (not a failing metric).  Every
+ * time is stretched by test_timeout_scale() (valgrind). */
 static void
 test_timeouts_measure_the_server(void **state)
 {
-	struct httpd *h = httpd_start(rules, sizeof rules / sizeof rules[0]);
-	struct prom_opts o = { .timeout_ms = 700 }, d = { .timeout_ms = 5000, .deadline_ms = 700 };
+	int k = test_timeout_scale();
+	struct httpd_rule lag[] = {
+		{ .match = "query=q", .status = 200, .body = VEC("7"), .delay_ms = 500 * k },
+	};
+	struct httpd *h = httpd_start(lag, 1);
+	struct prom_opts o = { .timeout_ms = 700 * k }, d = { .timeout_ms = 5000 * k,
+		.deadline_ms = 700 * k };
 	struct prom *p = prom_new(&o), *pd = prom_new(&d);
 	struct prom_server_cfg s = { 0 };
 	struct metric_cfg m = { .name = (char *)"error-rate", .kind = METRIC_CUSTOM };
@@ -310,7 +317,7 @@ test_timeouts_measure_the_server(void **state)
 	struct metric_value out[24];
 	struct prom_req reqs[24];
 	struct prom_res res[24];
-	char url[64], query[24][16];
+	char url[64], query[24][16], want[64];
 	struct timespec t0;
 	size_t i, timeouts = 0, unsent = 0;
 	double secs;
@@ -321,7 +328,7 @@ test_timeouts_measure_the_server(void **state)
 	prom_set_server(p, &s);
 	prom_set_server(pd, &s);
 	for (i = 0; i < 24; i++) {
-		snprintf(query[i], sizeof query[i], "par%zu", i);
+		snprintf(query[i], sizeof query[i], "q%zu", i);
 		reqs[i] = (struct prom_req){ NULL, query[i], 0 };
 		q[i] = (struct metric_query){ .metric = &m, .query = query[i] };
 	}
@@ -331,19 +338,20 @@ test_timeouts_measure_the_server(void **state)
 	for (i = 0; i < 24; i++)
 		if (!(res[i].status == ST_OK && res[i].v.result == CHECK_PASS && res[i].v.value == 7))
 			fail_msg("query %zu: %s", i, res[i].v.err);
-	assert_true(secs >= 1.4);		/* three rounds of 500 ms */
+	assert_true(secs >= 1.4 * k);		/* three rounds of 500 ms */
 	/* 8 on the wire (the server may count one just answered a moment longer) */
 	assert_true(httpd_max_concurrent(h) <= 9);
 	/* The batch's deadline: one round answers, the next is cut, the last never sent. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(prom_metrics_ops.eval(pd, q, 24, out), ST_OK);
-	assert_true(since(&t0) < 2.0);
+	assert_true(since(&t0) < 2.0 * k);
+	snprintf(want, sizeof want, "did not answer within the %d ms", 700 * k);
 	for (i = 0; i < 24; i++) {
 		if (out[i].result == CHECK_PASS)
 			continue;
 		assert_int_equal(out[i].result, CHECK_ERROR);
 		assert_true(out[i].unavailable);
-		assert_non_null(strstr(out[i].err, "did not answer within the 700 ms"));
+		assert_non_null(strstr(out[i].err, want));
 		timeouts++;
 		unsent += strstr(out[i].err, "(query not sent)") != NULL;
 	}
