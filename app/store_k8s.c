@@ -557,9 +557,9 @@ sk_append(void *ctx, const struct journal_rec *rec, char *err)
 	}
 	pthread_mutex_lock(&s->jlock);
 	if ((why = json_string_value(json_object_get(s->jfail, rec->canary))) != NULL) {
-		rc = ST_IO;
+		rc = ST_AGAIN;		/* kept: not lost (providers.h) */
 		if (err)
-			snprintf(err, ERRMSG_MAX, "%.200s (kept, tried again)", why);
+			snprintf(err, ERRMSG_MAX, "%.400s", why);
 	}
 	if ((q = json_object_get(s->jqueue, rec->canary)) == NULL) {
 		q = json_array();

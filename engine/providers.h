@@ -215,9 +215,10 @@ struct store_ops {
 	/* Atomic: after a crash either the old or the new status is there. */
 	int (*save)(void *ctx, const char *canary, const struct canary_status *st, char *err);
 	/* Appends one record to the canary's journal.  An error (err, may be
-	 * NULL, says why) means the record is not saved, or, for a store that
-	 * writes in the background, that its last write failed (its records
-	 * are kept and tried again): the runner shows it as an event. */
+	 * NULL, says why) means the record is not saved; ST_AGAIN, from a
+	 * store that writes in the background, that its last write failed
+	 * and its records are kept and tried again.  The runner shows either
+	 * as an event. */
 	int (*append)(void *ctx, const struct journal_rec *rec, char *err);
 	/* The canary's configuration, saved by the controller so that a
 	 * read-only watcher can draw the same screens (ladder, bounds, ...).

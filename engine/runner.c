@@ -648,21 +648,24 @@ static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int
 
 /* The answer of a journal append: a failure is an Error event once (the
  * event itself cannot be journalled either, and says so), and a journal
- * that works again says how many records it lost.  Either way the run's
- * exit status says the store failed (runner_outcome). */
+ * that works again says how many records it lost.  ST_AGAIN is a store
+ * that keeps what it could not write and tries again (the cluster's): not
+ * lost, but still a failure of the store.  Either way the run's exit
+ * status says the store failed (runner_outcome). */
 static void
 journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_t t)
 {
 	unsigned long lost;
 
 	if (rc != ST_OK) {
-		c->journal_lost++;
+		c->journal_lost += rc != ST_AGAIN;
 		if (c->journal_failing)
 			return;
 		c->journal_failing = true;
 		c->store_failed = true;
-		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; events and "
-		    "check results are not saved", c->key, err[0] ? err : status_text(rc));
+		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; %s", c->key,
+		    err[0] ? err : status_text(rc), rc == ST_AGAIN ? "its records are kept and "
+		    "written when it can" : "events and check results are not saved");
 		return;
 	}
 	if (!c->journal_failing)
@@ -670,8 +673,11 @@ journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_
 	lost = c->journal_lost;
 	c->journal_failing = false;
 	c->journal_lost = 0;
-	publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again; %lu record%s "
-	    "could not be saved", c->key, lost, lost == 1 ? "" : "s");
+	if (lost == 0)
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again", c->key);
+	else
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again; %lu record%s "
+		    "could not be saved", c->key, lost, lost == 1 ? "" : "s");
 }
 
 /* One record to the sink (headless output) and, when we control the

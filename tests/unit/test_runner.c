@@ -237,7 +237,8 @@ struct mstore {
 	int fresh_saves;		/* ... and its saves are counted apart */
 	const char *held;		/* only this canary is held elsewhere */
 	int acquire_rc;			/* forced failure of acquire, or ST_OK */
-	int append_fails;		/* the next N appends fail */
+	int append_fails;		/* the next N appends fail ... */
+	int append_rc;			/* ... with this (0: ST_IO) */
 	int appends;			/* appends tried */
 };
 
@@ -332,7 +333,7 @@ ms_append(void *ctx, const struct journal_rec *rec, char *err)
 	if (s->append_fails > 0) {
 		s->append_fails--;
 		snprintf(err, ERRMSG_MAX, "cannot append to state/journal.jsonl: No space left on device");
-		return ST_IO;
+		return s->append_rc ? s->append_rc : ST_IO;
 	}
 	if (rec->kind == REC_CHECK) {
 		s->n_checks++;
@@ -1011,6 +1012,20 @@ test_runner_journal_failure_visible(void **state)
 	assert_int_equal(runner_outcome(r), 3);
 	runner_free(r);
 	assert_int_equal(journal_count(&g.s, "is written again"), 1);
+
+	/* A store that keeps what it could not write (ST_AGAIN): said so,
+	 * nothing counted as lost, the exit status still 3. */
+	rig_init(&g);
+	g.s.append_fails = 3;
+	g.s.append_rc = ST_AGAIN;
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(journal_count(&g.s, "its records are kept and written when it can"), 0);
+	assert_int_equal(journal_count(&g.s, "the journal of shop/checkout is written again"), 1);
+	assert_int_equal(journal_count(&g.s, "could not be saved"), 0);
 }
 
 static bool
