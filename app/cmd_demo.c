@@ -163,10 +163,10 @@ cmd_demo(int argc, char **argv)
 		/* it may quote a path the user gave */
 		char *clean = sanitize_dup(err, sizeof err);
 
-		fprintf(stderr, "perch demo: %s\n", clean);
+		cli_error("demo", "%s", clean);
 		free(clean);
 	}
 	else if (res.cut)
-		fprintf(stderr, "perch demo: stopped after --duration with canaries still running\n");
+		cli_error("demo", "stopped after --duration with canaries still running");
 	return st;
 }

@@ -235,7 +235,7 @@ load_cluster_specs(struct run *rn, struct diag_list *dl)
 	char err[ERRMSG_MAX + 200];
 
 	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", err);
+		cli_error("run", "%s", err);
 		return EXIT_INFRA;
 	}
 	return EXIT_OK;
@@ -259,11 +259,11 @@ load_specs(struct run *rn)
 		if (dl.items[k].severity == DIAG_ERROR)
 			diag_print(stderr, &dl.items[k]);
 	if (rc == EXIT_OK && dl.n_errors > 0) {
-		fprintf(stderr, "perch run: %zu error%s in the canaries; see perch validate\n",
+		cli_error("run", "%zu error%s in the canaries; see perch validate",
 		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
 		rc = EXIT_FAILED;
 	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
-		fprintf(stderr, "perch run: no Canary %s\n", rn->o.n_files ? "in the files given" :
+		cli_error("run", "no Canary %s", rn->o.n_files ? "in the files given" :
 		    "in the namespace");
 		rc = EXIT_FAILED;
 	}
@@ -324,7 +324,7 @@ build_cfgs(struct run *rn)
 	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
 		sc = spec_set_canary(rn->set, i);
 		if (canary_load(rn->set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return EXIT_FAILED;
 		}
 		/* -n / the context's namespace for canaries that name none */
@@ -336,7 +336,7 @@ build_cfgs(struct run *rn)
 		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
 		if (st != ST_OK) {
 			canary_cfg_free(cfg);
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
 			    EXIT_FAILED;
 		}
@@ -629,11 +629,14 @@ connect_cluster(struct run *rn)
 	if (st == ST_OK)
 		st = k8s_client_new(rn->kc, NULL, &rn->ev_client, &err);
 	if (st != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", buf_str(&err));
+		cli_error("run", "%s", buf_str(&err));
 		buf_fini(&err);
 		return st == ST_PARSE || st == ST_INVALID ? EXIT_USAGE : EXIT_INFRA;
 	}
 	buf_fini(&err);
+	/* The first request may take a while (an exec plugin, a server that
+	 * does not answer): say where perch is going first. */
+	cli_progress("run", "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
 	rn->cluster = k8s_cluster_new(rn->client);
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
@@ -649,7 +652,7 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	if (rn->o.state_dir) {
 		rn->sdir = store_dir_open(rn->o.state_dir, false, err, sizeof err);
 		if (!rn->sdir) {
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return EXIT_INFRA;
 		}
 		*ops = &store_dir_ops;
@@ -712,11 +715,11 @@ report_holder(struct run *rn, struct runner *r)
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
 		if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
-			fprintf(stderr, "perch run: %s/%s: the Canary was deleted; let go\n",
+			cli_error("run", "%s/%s: the Canary was deleted; let go",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "");
 		else if (!snap->canaries[i].can_control)
-			fprintf(stderr, "perch run: %s/%s is controlled by %s; not changing it\n",
+			cli_error("run", "%s/%s is controlled by %s; not changing it",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "",
 			    snap->holder && *snap->holder ? snap->holder : "another controller");
@@ -766,7 +769,7 @@ execute(struct run *rn)
 	} else {
 		t = tui_new(&tc);
 		if (t == NULL) {
-			fprintf(stderr, "perch run: cannot create the wake pipe\n");
+			cli_error("run", "cannot create the wake pipe");
 			return EXIT_INFRA;
 		}
 		rc.notify = tui_notify;
@@ -781,7 +784,7 @@ execute(struct run *rn)
 	}
 	set_waker(&rn->wk, r);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", err);
+		cli_error("run", "%s", err);
 		set_waker(&rn->wk, NULL);
 		runner_free(r);
 		tui_free(t);

@@ -71,7 +71,10 @@ print_text(const struct row *rows, size_t n, const char *dir)
 	char failed[32];
 
 	if (n == 0) {
-		printf("no canaries with saved state in %s\n", dir);
+		char *shown = sanitize_dup(dir, 512);	/* from the command line */
+
+		printf("no canaries with saved state in %s\n", shown);
+		free(shown);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -150,7 +153,7 @@ show(const char *dir, bool json)
 
 	sd = store_dir_open(dir, true, err, sizeof err);
 	if (sd == NULL) {
-		fprintf(stderr, "perch status: %s\n", err);
+		cli_error("status", "%s", err);
 		return EXIT_INFRA;
 	}
 	n = store_dir_ops.list(sd, &names);
@@ -158,7 +161,7 @@ show(const char *dir, bool json)
 	for (i = 0; i < n; i++) {
 		fill_row(sd, names[i], &rows[i]);
 		if (rows[i].error[0] != '\0') {
-			fprintf(stderr, "perch status: %s\n", rows[i].error);
+			cli_error("status", "%s", rows[i].error);
 			rc = EXIT_INFRA;
 		} else if (rc == EXIT_OK && rows[i].has_status && rows[i].st.phase == PHASE_FAILED) {
 			rc = EXIT_FAILED;
@@ -212,7 +215,7 @@ cmd_status(int argc, char **argv)
 		return rc;
 	if (dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
-			fprintf(stderr, "perch status: no state directory: set HOME or use --state-dir\n");
+			cli_error("status", "no state directory: set HOME or use --state-dir");
 			return EXIT_INFRA;
 		}
 		dir = def;

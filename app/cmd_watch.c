@@ -101,7 +101,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	int status;
 
 	if (t == NULL) {
-		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
+		cli_error("watch", "cannot create the wake pipe");
 		return EXIT_INFRA;
 	}
 	cfg.observer = true;
@@ -109,7 +109,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", err);
+		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
 		status = tui_run(t, r);
@@ -130,7 +130,7 @@ watch(const char *dir, const char *theme)
 
 	sd = store_dir_open(dir, true, err, sizeof err);
 	if (sd == NULL) {
-		fprintf(stderr, "perch watch: %s\n", err);
+		cli_error("watch", "%s", err);
 		return EXIT_INFRA;
 	}
 	watch_context(sd, dir, ctx, sizeof ctx);
@@ -164,7 +164,7 @@ cmd_watch(int argc, char **argv)
 		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
-			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir\n");
+			cli_error("watch", "no state directory: set HOME or use --state-dir");
 			return EXIT_INFRA;
 		}
 		o.dir = def;

@@ -130,14 +130,16 @@ tracking_sink(void *arg, const struct journal_rec *rec)
 		atomic_fetch_sub(&k->terminal, 1);
 }
 
-/* Headless: until every canary is terminal, or the duration limit. */
+/* Headless: until every canary is terminal, or the duration limit, or
+ * the engine ends on its own (every canary it could take is done: those
+ * held by another perch never become terminal here). */
 static void
 wait_headless(struct demo *d, struct demo_result *res)
 {
 	struct timespec nap = { 0, 5 * 1000000 };
 
 	if (d->o->duration_ms > 0) {
-		while (atomic_load(&d->track.terminal) < d->n) {
+		while (atomic_load(&d->track.terminal) < d->n && !runner_done(d->runner)) {
 			if (clock_at_limit(d->clock)) {
 				res->cut = true;
 				return;

@@ -497,7 +497,8 @@ num_json(bool has, double v, enum journal_form form)
 {
 	if (!has || !isfinite(v))
 		return json_null();
-	return json_real(form == JOURNAL_DISPLAY ? round(v * 1000.0) / 1000.0 : v);
+	/* v * 1000 of a huge value is infinite, which JSON cannot hold */
+	return json_real(form == JOURNAL_DISPLAY && fabs(v) < 1e15 ? round(v * 1000.0) / 1000.0 : v);
 }
 
 json_t *

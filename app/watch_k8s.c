@@ -36,12 +36,13 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	if (rc == ST_OK)
 		rc = k8s_client_new(cfg, &co, &client, &e);
 	if (rc != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", buf_str(&e));
+		cli_error("watch", "%s", buf_str(&e));
 		buf_fini(&e);
 		k8s_config_free(cfg);
 		return EXIT_INFRA;
 	}
 	buf_fini(&e);
+	cli_progress("watch", "connecting to %s (context %s)", cfg->server, cfg->context);
 	snprintf(header, sizeof header, "watch %s/%s", cfg->context, cfg->ns);
 	store = store_k8s_open(client, true, 0);
 	if (store_k8s_watch(store) != ST_OK)

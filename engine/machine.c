@@ -17,6 +17,7 @@
  * run starts, and a progress deadline on readiness waits kept by the engine
  * as well as by the backend.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,14 +279,28 @@ machine_status_init(struct canary_status *st, int64_t now_ms)
 void
 machine_format_duration(char *dst, size_t dstsz, double ms)
 {
-	long long ns = (long long)(ms * 1e6);
-	unsigned long long u = ns < 0 ? (unsigned long long)-ns : (unsigned long long)ns;
-	const char *sign = ns < 0 ? "-" : "";
+	long long ns;
+	unsigned long long u;
+	const char *sign;
 	char frac[16] = "";
 	unsigned long long whole, part, div;
 	const char *unit;
 	int digits;
 
+	/* Not finite, or past what nanoseconds in 63 bits hold (106 days):
+	 * said as such, never through an overflowing conversion. */
+	if (!isfinite(ms) || fabs(ms) >= 9e12) {
+		if (isnan(ms))
+			snprintf(dst, dstsz, "NaN");
+		else if (isinf(ms))
+			snprintf(dst, dstsz, "%sInf", ms > 0 ? "+" : "-");
+		else
+			snprintf(dst, dstsz, "%.3gs", ms / 1000);
+		return;
+	}
+	ns = (long long)(ms * 1e6);
+	u = ns < 0 ? (unsigned long long)-ns : (unsigned long long)ns;
+	sign = ns < 0 ? "-" : "";
 	if (u == 0) {
 		snprintf(dst, dstsz, "0s");
 		return;
@@ -806,15 +821,44 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 
 /* ---- analysis (reference §3.3; perch: inconclusive checks) -------------- */
 
-enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE };
+/* V_UNAVAILABLE: the backend gave no answer (down, slow, 5xx): neither a
+ * pass nor a failure of the metric (perch: a degraded backend holds the
+ * analysis, it never counts toward a rollback). */
+enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE, V_UNAVAILABLE };
+
+/* A value for an event: fmt (two decimals) when it reads well, else %.4g,
+ * +Inf, -Inf or NaN; never hundreds of digits. */
+static void
+fmt_num(char *dst, size_t dstsz, const char *fmt, double v)
+{
+	if (isnan(v))
+		snprintf(dst, dstsz, "NaN");
+	else if (isinf(v))
+		snprintf(dst, dstsz, "%sInf", v > 0 ? "+" : "-");
+	else if (fabs(v) >= 1e9)
+		snprintf(dst, dstsz, "%.4g", v);
+	else
+		snprintf(dst, dstsz, fmt, v);
+}
 
 static void
 fmt_bound(char *dst, size_t dstsz, const struct metric_cfg *m, double v)
 {
 	if (m->kind == METRIC_DURATION)
-		machine_format_duration(dst, dstsz, (double)(long long)v);
+		machine_format_duration(dst, dstsz, isfinite(v) && fabs(v) < 9e12 ?
+		    (double)(long long)v : v);
 	else
-		snprintf(dst, dstsz, "%g", v);
+		fmt_num(dst, dstsz, "%g", v);
+}
+
+/* A bound as judged: whole milliseconds for a duration (when it has a
+ * whole part that fits: a bound of 1e308 stays what it is). */
+static double
+bound_of(const struct metric_cfg *m, double b)
+{
+	if (m->kind != METRIC_DURATION || !isfinite(b) || fabs(b) >= 9e15)
+		return b;
+	return (double)(long long)b;
 }
 
 static enum verdict
@@ -826,7 +870,7 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 	*below = false;
 	if (v->result == CHECK_ERROR) {
 		snprintf(why, whysz, "%s", v->err[0] ? v->err : "query failed");
-		return V_ERROR;
+		return v->unavailable ? V_UNAVAILABLE : V_ERROR;
 	}
 	if (v->result != CHECK_PASS || v->value != v->value) {	/* NaN is no data (§3.3) */
 		snprintf(why, whysz, "no data%s%s", v->err[0] ? ": " : "", v->err);
@@ -837,7 +881,8 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 
 		if (vol->result != CHECK_PASS) {
 			snprintf(why, whysz, "no request volume%s%s", vol->err[0] ? ": " : "", vol->err);
-			return V_INCONCLUSIVE;
+			return vol->result == CHECK_ERROR && vol->unavailable ? V_UNAVAILABLE :
+			    V_INCONCLUSIVE;
 		}
 		if (vol->value < k->c->min_requests) {
 			snprintf(why, whysz, "request volume %g below minimum %g", vol->value,
@@ -845,11 +890,11 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 			return V_INCONCLUSIVE;
 		}
 	}
-	if (m->has_min && v->value < (m->kind == METRIC_DURATION ? (double)(long long)m->min : m->min)) {
+	if (m->has_min && v->value < bound_of(m, m->min)) {
 		*below = true;
 		return V_FAIL;
 	}
-	if (m->has_max && v->value > (m->kind == METRIC_DURATION ? (double)(long long)m->max : m->max))
+	if (m->has_max && v->value > bound_of(m, m->max))
 		return V_FAIL;
 	return V_PASS;
 }
@@ -868,10 +913,10 @@ metric_failed(struct tk *k, size_t i, bool below)
 		machine_format_duration(vs, sizeof vs, v);
 		ev(k, SEV_WARNING, "Halt %s advancement request duration %s %s %s", nn_of(k), vs, op, bs);
 	} else if (m->kind == METRIC_SUCCESS_RATE) {
-		snprintf(vs, sizeof vs, "%.2f", v);
+		fmt_num(vs, sizeof vs, "%.2f", v);
 		ev(k, SEV_WARNING, "Halt %s advancement success rate %s%% %s %s%%", nn_of(k), vs, op, bs);
 	} else {
-		snprintf(vs, sizeof vs, "%.2f", v);
+		fmt_num(vs, sizeof vs, "%.2f", v);
 		ev(k, SEV_WARNING, "Halt %s advancement %s %s %s %s", nn_of(k), m->name, vs, op, bs);
 	}
 	set_reason(k, "%s %s%s %s %s%s", m->name, vs, m->kind == METRIC_SUCCESS_RATE ? "%" : "",
@@ -923,27 +968,37 @@ record_checks(struct tk *k)
 		case V_PASS: ch->result = CHECK_PASS; break;
 		case V_FAIL: ch->result = CHECK_FAIL; break;
 		case V_ERROR: ch->result = CHECK_ERROR; break;
+		case V_UNAVAILABLE: ch->result = CHECK_ERROR; break;
 		case V_INCONCLUSIVE: ch->result = CHECK_NODATA; break;
 		}
 	}
 }
 
-/* perch: an inconclusive analysis under the hold policy. */
+/* perch: an inconclusive analysis under the hold policy, or one whose
+ * metrics backend did not answer (unavailable, whatever the policy): no
+ * step, no failed check; past the progress deadline, a rollback. */
 static bool
-hold(struct tk *k, size_t i, const char *why)
+hold(struct tk *k, size_t i, const char *why, bool unavailable)
 {
 	int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ? k->c->progress_deadline_s : 600) * 1000;
+	const char *what = unavailable ? "metrics unavailable" : "no traffic";
 
 	k->o->held = true;
 	if (k->st->hold_since_ms == 0)
 		k->st->hold_since_ms = k->now;
 	if (k->now - k->st->hold_since_ms >= deadline) {
-		ev(k, SEV_WARNING, "Rolling back %s no traffic: %s %s for %llds, past the progress deadline",
-		    nn_of(k), k->c->metrics[i].name, why,
+		ev(k, SEV_WARNING, "Rolling back %s %s: %s %s for %llds, past the progress deadline",
+		    nn_of(k), what, k->c->metrics[i].name, why,
 		    (long long)((k->now - k->st->hold_since_ms) / 1000));
-		alert(k, ALERT_ERROR, false, "Progress deadline exceeded no traffic: %s %s",
+		alert(k, ALERT_ERROR, false, "Progress deadline exceeded %s: %s %s", what,
 		    k->c->metrics[i].name, why);
-		rollback(k, "no traffic");
+		rollback(k, what);
+		return true;
+	}
+	if (unavailable) {
+		ev(k, SEV_WARNING, "Halt %s advancement %s not evaluated: %s (metrics backend degraded; "
+		    "not counted as a failed check)", nn_of(k), k->c->metrics[i].name, why);
+		set_reason(k, "held: %s not evaluated: %s", k->c->metrics[i].name, why);
 		return true;
 	}
 	ev(k, SEV_WARNING, "Halt %s advancement %s inconclusive: %s (no-data policy hold)", nn_of(k),
@@ -957,8 +1012,8 @@ hold(struct tk *k, size_t i, const char *why)
 static bool
 judge_metrics(struct tk *k)
 {
-	int pass, held = -1;
-	char why[ERRMSG_MAX + 64], held_why[ERRMSG_MAX + 64] = "";
+	int pass, held = -1, gone = -1;
+	char why[ERRMSG_MAX + 64], held_why[ERRMSG_MAX + 64] = "", gone_why[ERRMSG_MAX + 64] = "";
 	size_t i;
 	bool below;
 
@@ -975,6 +1030,12 @@ judge_metrics(struct tk *k)
 			case V_ERROR:
 				metric_nodata_failed(k, i, why, true);
 				return fail_check(k, k->st->reason);
+			case V_UNAVAILABLE:	/* the others are still judged */
+				if (gone < 0) {
+					gone = (int)i;
+					snprintf(gone_why, sizeof gone_why, "%s", why);
+				}
+				break;
 			case V_INCONCLUSIVE:
 				if (k->c->nodata == NODATA_FAIL) {
 					metric_nodata_failed(k, i, why, false);
@@ -988,8 +1049,10 @@ judge_metrics(struct tk *k)
 			}
 		}
 	}
+	if (gone >= 0)
+		return hold(k, (size_t)gone, gone_why, true);
 	if (held >= 0)
-		return hold(k, (size_t)held, held_why);
+		return hold(k, (size_t)held, held_why, false);
 	k->st->hold_since_ms = 0;
 	return false;
 }

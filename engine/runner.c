@@ -71,7 +71,10 @@
  * log, while the others run; when every canary is corrupt, e.g. the only
  * one, the start itself is refused), renewed about every RENEW_MS of clock time
  * and before each tick; a canary whose lease was taken over becomes
- * read-only and is never acted on again.  runner_stop saves and releases.
+ * read-only.  An interactive run (not stop_when_done) tries a read-only
+ * canary again every RETAKE_MS and takes it once its holder is gone
+ * (retake); a headless one never acts on it.  runner_stop saves and
+ * releases.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -97,6 +100,7 @@
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
+#define RETAKE_MS   2000	/* an interactive run tries a held canary again */
 #define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
@@ -129,7 +133,12 @@ struct rcan {
 	struct canary_status st;
 	int64_t due;
 	size_t heap;			/* index in the heap, NO_HEAP */
-	bool control;			/* we hold its lock (or there is no store) */
+	bool control;			/* we hold its lock (or there is no store):
+					 * set only once acquire and load succeeded;
+					 * nothing is written for it otherwise */
+	bool journal_failing;		/* its last journal append failed */
+	unsigned long journal_lost;	/* records not written since then */
+	bool store_failed;		/* a save or an append failed: exit 3 */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool ticked;			/* ticked at least once since start */
@@ -147,6 +156,7 @@ struct rcan {
 	size_t ev_n, ev_head, ev_cap;
 	unsigned short max_ev, max_pts;	/* history depth */
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
+	int64_t retake_at;		/* held elsewhere: when to try to take it */
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
@@ -229,6 +239,7 @@ struct runner {
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
+	bool metrics_degraded;		/* some queries of the last batch got no answer */
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
@@ -539,7 +550,6 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	c->cfg = cfg;
 	snprintf(c->key, sizeof c->key, "%s", key);
 	c->heap = NO_HEAP;
-	c->control = true;
 	c->max_ev = HIST_EVENTS;
 	c->max_pts = HIST_POINTS;
 	rcan_arrays(c, cfg);
@@ -591,8 +601,9 @@ runner_new(const struct runner_config *cfg)
 
 	r->cfg = *cfg;
 	r->actor = xstrdup(cfg->actor ? cfg->actor : "unknown");
-	r->context = xstrdup(cfg->context ? cfg->context : "");
-	r->ns = xstrdup(cfg->ns ? cfg->ns : "");
+	/* Shown in the header: a kubeconfig's names may hold anything. */
+	r->context = sanitize_dup(cfg->context, 128);
+	r->ns = sanitize_dup(cfg->ns, 128);
 	r->cfg.actor = r->actor;
 	r->cfg.context = r->context;
 	r->cfg.ns = r->ns;
@@ -632,13 +643,60 @@ rec_status(struct journal_rec *rec, const struct rcan *c, int64_t t)
 	rec->iteration = c->st.iterations;
 }
 
+static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The answer of a journal append: a failure is an Error event once (the
+ * event itself cannot be journalled either, and says so), and a journal
+ * that works again says how many records it lost.  ST_AGAIN is a store
+ * that keeps what it could not write and tries again (the cluster's): not
+ * lost, but still a failure of the store.  Either way the run's exit
+ * status says the store failed (runner_outcome). */
 static void
-journal(struct runner *r, const struct journal_rec *rec)
+journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_t t)
 {
-	if (r->cfg.store != NULL && r->cfg.store->append != NULL)
-		r->cfg.store->append(r->cfg.store_ctx, rec);
+	unsigned long lost;
+
+	if (rc != ST_OK) {
+		c->journal_lost += rc != ST_AGAIN;
+		if (c->journal_failing)
+			return;
+		c->journal_failing = true;
+		c->store_failed = true;
+		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; %s", c->key,
+		    err[0] ? err : status_text(rc), rc == ST_AGAIN ? "its records are kept and "
+		    "written when it can" : "events and check results are not saved");
+		return;
+	}
+	if (!c->journal_failing)
+		return;
+	lost = c->journal_lost;
+	c->journal_failing = false;
+	c->journal_lost = 0;
+	if (lost == 0)
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again", c->key);
+	else
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again; %lu record%s "
+		    "could not be saved", c->key, lost, lost == 1 ? "" : "s");
+}
+
+/* One record to the sink (headless output) and, when we control the
+ * canary, to the store's journal.  rec is r->rec: used up before any
+ * event about the journal itself is published. */
+static void
+journal(struct runner *r, struct rcan *c, const struct journal_rec *rec)
+{
+	char err[ERRMSG_MAX] = "";
+	int64_t t = rec->time_ms;
+	int rc;
+
 	if (r->cfg.sink != NULL)
 		r->cfg.sink(r->cfg.sink_arg, rec);
+	if (r->cfg.store == NULL || r->cfg.store->append == NULL || !c->control ||
+	    r->cfg.observer)
+		return;
+	rc = r->cfg.store->append(r->cfg.store_ctx, rec, err);
+	journal_answer(r, c, rc, err, t);
 }
 
 /* A new notification (runner thread), filled in by the caller and then
@@ -701,8 +759,6 @@ note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e
 }
 
 static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
-static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A result for the runner thread (notifier thread, mu held); wakes it. */
 static struct nres *
@@ -808,7 +864,7 @@ note_alert(struct runner *r, const struct note *n)
 	    a->name, pns, a->provider, err[0] ? err : status_text(st));
 	pthread_mutex_lock(&r->mu);
 	snprintf(nres_new(r, n)->msg, MACH_MSG_MAX,
-	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
+	    "Alert %s to AlertProvider %s/%s not sent: %.200s", a->name, pns, a->provider,
 	    err[0] ? err : status_text(st));
 	pthread_mutex_unlock(&r->mu);
 }
@@ -949,7 +1005,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
 		snprintf(rec->message, sizeof rec->message, "%s", msg);
 		clean(rec->actor, sizeof rec->actor, e->actor);
-		journal(r, rec);
+		journal(r, c, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
 		note_push(r, c, -1, e, t, msg);
@@ -995,7 +1051,7 @@ publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int
 	rec->min = m->min;
 	rec->max = m->max;
 	rec->result = ch->result;
-	journal(r, rec);
+	journal(r, c, rec);
 }
 
 /* Queues an alert for every analysis.alerts entry that wants its severity
@@ -1094,7 +1150,7 @@ static void
 gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 {
 	const struct canary_cfg *cfg = c->cfg;
-	size_t i, n = 0;
+	size_t i, n = 0, gone;
 	int st;
 
 	for (i = 0; i < cfg->n_metrics; i++) {
@@ -1109,7 +1165,11 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 	}
 	memset(r->mv, 0, n * sizeof *r->mv);
 	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
-	set_health(r, &r->metrics_ok, st == ST_OK);
+	for (i = 0, gone = 0; i < n; i++)
+		gone += r->mv[i].unavailable;
+	/* Down when nothing answered; degraded when some queries did not. */
+	set_health(r, &r->metrics_ok, st == ST_OK && (gone == 0 || gone < n));
+	set_health(r, &r->metrics_degraded, st == ST_OK && gone > 0 && gone < n);
 	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
 		r->obs.values[i] = r->mv[n++];
 		if (st != ST_OK) {
@@ -1207,10 +1267,15 @@ status_changed(const struct canary_status *a, const struct canary_status *b)
 static int
 save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err)
 {
+	int rc;
+
 	err[0] = '\0';
 	if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 		return ST_OK;
-	return r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	rc = r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	if (rc != ST_OK)
+		c->store_failed = true;		/* the exit status says so */
+	return rc;
 }
 
 static void
@@ -1644,18 +1709,84 @@ observe_list(struct runner *r)
 	free(names);
 }
 
+static void first_tick(struct runner *r, struct rcan *c, int64_t now);
+
+/* The canary's saved status, now that its lock is ours (retake): ST_OK
+ * with st filled (a fresh status when there is none), or an error, the
+ * lock given back. */
+static int
+retake_load(struct runner *r, struct rcan *c, struct canary_status *st, int64_t now, char *err)
+{
+	const struct store_ops *s = r->cfg.store;
+	int rc = s->load(r->cfg.store_ctx, c->key, st, err);
+
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(st, now);
+		return ST_OK;
+	}
+	if (rc != ST_OK)
+		s->release(r->cfg.store_ctx, c->key);
+	return rc;
+}
+
+/* An interactive run left read-only by another controller tries again
+ * (every RETAKE_MS): once that controller is gone (its lock dropped, its
+ * lease released or expired, or its process dead on this host), the
+ * canary is taken under control as at the start, from its saved status.
+ * Headless runs and observers never do: they report the holder. */
+static void
+retake(struct runner *r, struct rcan *c, int64_t now)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
+	struct canary_status st;
+	int rc;
+
+	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->removed || c->corrupt ||
+	    now < c->retake_at)
+		return;
+	c->retake_at = now + RETAKE_MS;
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
+	if (rc == ST_OK)
+		rc = retake_load(r, c, &st, now, err);
+	if (rc != ST_OK) {
+		if (rc != ST_LOCKED)
+			log_warn("%s: still read-only: %s", c->key, err[0] ? err : status_text(rc));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
+	    c->holder[0] ? c->holder : "its controller");
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	c->control = true;
+	c->readonly = false;
+	c->holder[0] = '\0';
+	c->reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
+		log_warn("%s: %s", c->key, err);
+	log_info("%s", msg);
+	set_status_msg(r, msg);
+}
+
 static void
 observe(struct runner *r)
 {
+	int64_t now = now_ms(r);
 	size_t i;
 
 	if (r->tail == NULL)
 		r->tail = xcalloc(HIST_EVENTS, sizeof *r->tail);
 	if (r->cfg.observer)
 		observe_list(r);
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
+		if (r->cs[i]->readonly)
+			retake(r, r->cs[i], now);
 		if (r->cs[i]->readonly)
 			refresh(r, r->cs[i], r->tail);
+	}
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -2083,7 +2214,10 @@ engine_main(void *arg)
 
 /* ---- start, stop ------------------------------------------------------- */
 
-/* Takes control of one canary: lock, saved status, spec for watchers. */
+/* Takes control of one canary: lock, saved status, spec for watchers.
+ * c->control is set only here, and only once both the lock and the saved
+ * status are ours: on every other path nothing is ever written for c (no
+ * save at the stop, no journal), whatever the error was. */
 static int
 take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz)
 {
@@ -2091,19 +2225,23 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	char holder[96] = "", lerr[ERRMSG_MAX] = "";
 	int rc;
 
+	c->control = false;
 	machine_status_init(&c->st, now);
-	if (s == NULL)
+	if (s == NULL) {
+		c->control = true;
 		return ST_OK;
-	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder);
+	}
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
 	if (rc == ST_LOCKED) {
-		c->control = false;
 		c->readonly = true;
 		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
+		c->retake_at = now + RETAKE_MS;
 		r->observing = true;
 		return ST_OK;
 	}
 	if (rc != ST_OK) {
-		snprintf(err, errsz, "%s: cannot take control: %s", c->key, status_text(rc));
+		snprintf(err, errsz, "%s: cannot take control: %s", c->key,
+		    lerr[0] ? lerr : status_text(rc));
 		return rc;
 	}
 	rc = s->load(r->cfg.store_ctx, c->key, &c->st, lerr);
@@ -2114,13 +2252,15 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
 		    lerr[0] ? lerr : status_text(rc));
 		s->release(r->cfg.store_ctx, c->key);
-		c->control = false;
+		machine_status_init(&c->st, now);
 		return rc;
 	} else {
 		c->reconcile = true;	/* re-apply what the saved status implies */
 	}
-	if (s->save_spec != NULL)
-		s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr);
+	c->control = true;
+	c->readonly = false;
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr) != ST_OK)
+		log_warn("%s: %s", c->key, lerr);
 	return ST_OK;
 }
 
@@ -2193,8 +2333,10 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	return rc;
 }
 
+/* Gives back every canary we control; at the stop its status is saved
+ * first (with_save), at a start that failed it is left as it was loaded. */
 static void
-release_all(struct runner *r)
+release_all(struct runner *r, bool with_save)
 {
 	size_t i;
 
@@ -2204,7 +2346,8 @@ release_all(struct runner *r)
 
 		if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 			continue;
-		save(r, c, &c->st, err);
+		if (with_save && save(r, c, &c->st, err) != ST_OK)
+			log_error("%s: cannot save its state at the stop: %s", c->key, err);
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 		c->control = false;
 	}
@@ -2241,7 +2384,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			if (err != NULL && errsz > 0)
 				snprintf(err, errsz, "%s", rc == ST_CORRUPT && first_err[0] ?
 				    first_err : cerr);
-			release_all(r);
+			release_all(r, false);
 			return rc;
 		}
 		if (c->control)
@@ -2254,7 +2397,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	r->next_observe = now;
 	r->next_renew = now + RENEW_MS;
 	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
-		release_all(r);
+		release_all(r, false);
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
@@ -2273,6 +2416,17 @@ runner_wait(struct runner *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
+bool
+runner_done(struct runner *r)
+{
+	bool done;
+
+	pthread_mutex_lock(&r->mu);
+	done = !r->started || r->finished;
+	pthread_mutex_unlock(&r->mu);
+	return done;
+}
+
 void
 runner_stop(struct runner *r)
 {
@@ -2286,7 +2440,7 @@ runner_stop(struct runner *r)
 	pthread_mutex_lock(&r->mu);
 	r->started = false;
 	pthread_mutex_unlock(&r->mu);
-	release_all(r);
+	release_all(r, true);
 }
 
 int
@@ -2301,7 +2455,7 @@ runner_outcome(struct runner *r)
 
 		if (c->removed)
 			continue;	/* its Canary was deleted: nothing to judge */
-		if (c->corrupt || (c->readonly && !r->cfg.observer))
+		if (c->corrupt || (c->readonly && !r->cfg.observer) || c->store_failed)
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;
@@ -2462,6 +2616,7 @@ build_snapshot(struct runner *r)
 	s->ns = xstrdup(r->ns);
 	s->api_ok = r->api_ok;
 	s->metrics_ok = r->metrics_ok;
+	s->metrics_degraded = r->metrics_degraded;
 	s->status_msg = xstrdup(r->status_msg);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;

@@ -135,6 +135,9 @@ int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, or runner_stop. */
 void runner_wait(struct runner *r);
+/* Whether runner_wait would return at once (the engine has ended).  Any
+ * thread. */
+bool runner_done(struct runner *r);
 /* Holds every canary where it is, sends the notifications still queued
  * (each bounded by its timeout), saves, releases control, joins the
  * threads. */

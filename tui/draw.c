@@ -1,4 +1,5 @@
 /* draw.c — drawing primitives and formats for the screens (see draw.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +23,10 @@ char_width(const char *s, size_t avail, bool utf8, size_t *len)
 		return -1;
 	}
 	*len = n;
+	if (sanitize_unsafe(cp))
+		return -1;	/* never drawn: the one sanitiser's rule */
 	if (cp < 0x80)
-		return cp >= 0x20 && cp != 0x7f ? 1 : -1;
+		return 1;
 	if (!utf8)
 		return 1;	/* shown as '?' */
 	w = wcwidth((wchar_t)cp);
@@ -222,6 +225,17 @@ fmt_clock(char *out, size_t n, int64_t ms, bool seconds)
 void
 fmt_value(char *out, size_t n, enum metric_kind k, double v)
 {
+	/* Not finite, or so large that fixed decimals would run to hundreds
+	 * of digits: said as such ("+Inf", "1.2e+20s"), never "infs". */
+	if (!isfinite(v)) {
+		snprintf(out, n, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (fabs(v) >= 1e9) {
+		snprintf(out, n, "%.2g%s", k == METRIC_DURATION ? v / 1000 : v,
+		    k == METRIC_DURATION ? "s" : k == METRIC_SUCCESS_RATE ? "%" : "");
+		return;
+	}
 	if (k == METRIC_SUCCESS_RATE)
 		snprintf(out, n, "%.1f%%", v);
 	else if (k == METRIC_DURATION && v < 1000)

@@ -17,6 +17,7 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	    (s != NULL && s->context != NULL && s->context[0] != '\0') ? s->context : "DEMO";
 	const char *dot = G(p, "·", "-"), *bullet = G(p, "●", "*");
 	bool api = s == NULL || s->api_ok, met = s == NULL || s->metrics_ok;
+	bool slow = s != NULL && s->metrics_degraded;
 	const char *badge = u->read_only || (s != NULL && s->read_only) ? " READ-ONLY " : " CONTROL ";
 	int x = w;
 
@@ -27,16 +28,17 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	fmt_clock(clock, sizeof clock, u->now_ms, ui_any_running(s));
 	x -= put_right(p, 0, x - 1, 10, clock, ROLE_HEADER) + 3;
 	if (w >= SPLIT_COLS) {
-		snprintf(health, sizeof health, "%s %s", bullet, met ? "ok" : "down");
-		x -= put_right(p, 0, x, 20, health, met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
+		snprintf(health, sizeof health, "%s %s", bullet, !met ? "down" : slow ? "degraded" : "ok");
+		x -= put_right(p, 0, x, 20, health, met && !slow ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "prometheus ", ROLE_DIM) + 3;
 		snprintf(health, sizeof health, "%s %s", bullet, api ? "ok" : "down");
 		x -= put_right(p, 0, x, 20, health, api ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "api ", ROLE_DIM) + 3;
 	} else {
-		snprintf(health, sizeof health, "%s %s", bullet,
-		    api && met ? "ok" : !api ? "api down" : "metrics down");
-		x -= put_right(p, 0, x, 20, health, api && met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD) + 2;
+		snprintf(health, sizeof health, "%s %s", bullet, api && met && !slow ? "ok" :
+		    !api ? "api down" : !met ? "metrics down" : "metrics slow");
+		x -= put_right(p, 0, x, 20, health, api && met && !slow ? ROLE_HEALTH_OK :
+		    ROLE_HEALTH_BAD) + 2;
 	}
 	x -= put_right(p, 0, x, 12, badge, u->read_only || (s != NULL && s->read_only) ?
 	    ROLE_BADGE_READONLY : ROLE_BADGE_CONTROL);

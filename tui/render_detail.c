@@ -167,8 +167,8 @@ graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, dou
 	for (i = first; i < m->n_points; i++) {
 		const struct snap_point *pt = &m->points[i];
 
-		if (pt->result != CHECK_PASS && pt->result != CHECK_FAIL)
-			continue;
+		if ((pt->result != CHECK_PASS && pt->result != CHECK_FAIL) || !isfinite(pt->value))
+			continue;	/* an infinite value is drawn at the edge */
 		if (!any || pt->value < sc.lo)
 			sc.lo = pt->value;
 		if (!any || pt->value > sc.hi)
@@ -226,8 +226,14 @@ graph_scale(const struct snap_metric *m, size_t first, int rows)
 static int
 value_row(struct scale sc, double v, int ph)
 {
-	int r = ph - 1 - (int)floor((v - sc.lo) / (sc.hi - sc.lo) * ph);
+	double f = (v - sc.lo) / (sc.hi - sc.lo) * ph;
+	int r;
 
+	if (!(f > -1e6))
+		return ph - 1;		/* NaN or far below: the bottom row */
+	if (f > 1e6)
+		return 0;		/* +Inf or far above: the top row */
+	r = ph - 1 - (int)floor(f);
 	return r < 0 ? 0 : r >= ph ? ph - 1 : r;
 }
 

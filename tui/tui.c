@@ -25,6 +25,7 @@
 #include "tui/tui.h"
 #include "tui/ui.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "util/xalloc.h"
 
 #define RESIZE_DEBOUNCE_MS 40
@@ -66,7 +67,8 @@ tui_new(const struct tui_config *cfg)
 	t->wake_wr = fds[1];
 	t->read_only = cfg->read_only;
 	snprintf(t->theme, sizeof t->theme, "%s", cfg->theme ? cfg->theme : "");
-	snprintf(t->context, sizeof t->context, "%s", cfg->context ? cfg->context : "");
+	sanitize(t->context, sizeof t->context, cfg->context ? cfg->context : "",
+	    cfg->context ? strlen(cfg->context) : 0);	/* a kubeconfig's name */
 	return t;
 }
 
@@ -324,12 +326,13 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	l->src = src;
 	l->ctx = ctx;
 	if (theme_load(name && name[0] ? name : "default", &l->theme, err, sizeof err) != 0) {
-		fprintf(stderr, "perch: %s\n", err);
+		sanitize_print(stderr, "perch", "%s", err);	/* it may quote a theme name */
 		free(l);
 		return 2;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "perch: the terminal front end needs a terminal on stdin and stdout\n");
+		sanitize_print(stderr, "perch", "the terminal front end needs a terminal on stdin and "
+		    "stdout");
 		free(l);
 		return 3;
 	}
@@ -347,7 +350,7 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");
 
-		fprintf(stderr, "perch: cannot use the terminal (TERM=%s)\n", term ? term : "");
+		sanitize_print(stderr, "perch", "cannot use the terminal (TERM=%s)", term ? term : "");
 		free(l);
 		return 3;
 	}

@@ -23,6 +23,7 @@ struct world {
 	char primary_rev[72];
 	bool primary_ready, canary_ready, retriable;
 	enum check_result vres;		/* for every metric */
+	bool unavailable;		/* metric 0 gets no answer (a slow backend) */
 	double value[4];
 	double volume;
 	bool hook_ok[8];
@@ -101,6 +102,11 @@ gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, 
 			o->values[i].value = w->value[i];
 			if (w->vres == CHECK_NODATA)
 				strcpy(o->values[i].err, "no values found");
+			if (i == 0 && w->unavailable) {
+				o->values[i].result = CHECK_ERROR;
+				o->values[i].unavailable = true;
+				strcpy(o->values[i].err, "Prometheus query timed out after 5000 ms");
+			}
 			o->has_volume[i] = machine_wants_volume(c, &c->metrics[i]);
 			o->volumes[i].result = CHECK_PASS;
 			o->volumes[i].value = w->volume;
@@ -398,6 +404,9 @@ test_duration_format(void **state)
 	static const struct { double ms; const char *text; } rows[] = {
 		{ 500, "500ms" }, { 1515, "1.515s" }, { 0, "0s" }, { 1.5, "1.5ms" },
 		{ 61000, "1m1s" }, { 3600000, "1h0m0s" }, { 0.25, "250\xc2\xb5s" },
+		/* not finite, or too large for nanoseconds: said as such */
+		{ 1.0 / 0.0, "+Inf" }, { -1.0 / 0.0, "-Inf" }, { 0.0 / 0.0, "NaN" },
+		{ 1e308, "1e+305s" }, { 1e13, "1e+10s" },
 	};
 	char buf[32];
 	size_t i;
@@ -869,6 +878,23 @@ static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = N
 static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
 static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
 static void p_nan(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 0.0 / 0.0; }
+static void p_slow_backend(struct canary_cfg *c, struct world *w) { (void)c; w->unavailable = true; }
+static void p_slow_backend_fail(struct canary_cfg *c, struct world *w)
+{
+	c->nodata = NODATA_FAIL;
+	w->unavailable = true;
+}
+static void p_slow_and_bad(struct canary_cfg *c, struct world *w)
+{
+	(void)c;
+	w->unavailable = true;
+	w->value[1] = 1515;
+}
+static void p_slow_for_long(struct canary_cfg *c, struct world *w)
+{
+	c->progress_deadline_s = 60;
+	w->unavailable = true;
+}
 static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
 static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
 static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
@@ -919,6 +945,17 @@ static const struct trans_row trans_rows[] = {
 	  "request-success-rate inconclusive: no data", "held" },
 	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Prometheus query failed for request-success-rate", "query failed" },
+	{ "a backend that does not answer holds, not counted", p_slow_backend, 0, NULL, 0, 120,
+	  PHASE_PROGRESSING, 10, 0, "Halt checkout.shop advancement request-success-rate not evaluated: "
+	  "Prometheus query timed out after 5000 ms (metrics backend degraded; not counted as a failed "
+	  "check)", "held: request-success-rate not evaluated" },
+	{ "... whatever the no-data policy", p_slow_backend_fail, 0, NULL, 0, 120, PHASE_PROGRESSING, 10, 0,
+	  "not evaluated", "held" },
+	{ "... while a metric that answers still fails", p_slow_and_bad, 0, NULL, 0, 90,
+	  PHASE_PROGRESSING, 10, 1, "request duration 1.515s > 500ms", "request-duration 1.515s" },
+	{ "... and past the progress deadline rolls back", p_slow_for_long, 0, NULL, 0, 150,
+	  PHASE_FAILED, 0, 0, "Rolling back checkout.shop metrics unavailable: request-success-rate",
+	  "metrics unavailable" },
 	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Halt checkout.shop advancement request duration 1.515s > 500ms", "request-duration 1.515s > 500ms" },
 	{ "threshold 1: the first failure rolls back", p_threshold1, 0, NULL, 0, 90, PHASE_FAILED, 0, 1,
