@@ -41,6 +41,7 @@
 #include "spec/spec.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -741,13 +742,14 @@ random_seed(void)
 static int
 execute(struct run *rn)
 {
+	char actor[IDENTITY_MAX];
 	struct runner_config rc = {
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
 		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
-		.actor = cli_actor(), .context = rn->kc->context, .ns = rn->kc->ns,
+		.actor = identity_get(actor, sizeof actor), .context = rn->kc->context, .ns = rn->kc->ns,
 		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
 		.seed = random_seed(),
 	};

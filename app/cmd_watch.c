@@ -21,6 +21,7 @@
 #include "app/watch_k8s.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/status.h"
 
 struct watch_opts {
@@ -123,7 +124,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 static int
 watch(const char *dir, const char *theme)
 {
-	char err[ERRMSG_MAX], ctx[160];
+	char err[ERRMSG_MAX], ctx[160], actor[IDENTITY_MAX];
 	struct store_dir *sd;
 	struct clock_follow *clock;
 	int rc;
@@ -140,7 +141,7 @@ watch(const char *dir, const char *theme)
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = ctx,
+		.actor = identity_get(actor, sizeof actor), .context = ctx,
 	}, ctx, theme);
 	clock_follow_free(clock);
 	store_dir_close(sd);

@@ -22,6 +22,7 @@
 #include "app/store_dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -299,13 +300,14 @@ saver_stop(struct demo *d)
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
+	char actor[IDENTITY_MAX];
 	const struct demo_opts *o = d->o;
 	struct sim_options so = { .seed = o->seed, .new_revisions = !o->headless || o->keep_revising };
 	struct runner_config rc = {
 		.cluster = &sim_cluster_ops,
 		.metrics = &sim_metrics_ops,
 		.clock = &perch_clock_ops,
-		.actor = cli_actor(),
+		.actor = identity_get(actor, sizeof actor),
 		.context = "DEMO",
 		.ns = DEMO_NS,
 		.stop_when_done = o->headless,

@@ -24,6 +24,7 @@
 #include "tui/theme.h"
 #include "tui/tui.h"
 #include "tui/ui.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -336,14 +337,7 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	setlocale(LC_ALL, "");
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
-	{
-		char host[64] = "localhost";
-		const char *user = getenv("USER");
-
-		gethostname(host, sizeof host - 1);
-		host[sizeof host - 1] = '\0';
-		snprintf(l->u.actor, sizeof l->u.actor, "%s@%s", user ? user : "unknown", host);
-	}
+	identity_get(l->u.actor, sizeof l->u.actor);
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");
 
