@@ -25,6 +25,7 @@
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
 #include "app/store_dir.h"
@@ -790,6 +791,7 @@ execute(struct run *rn)
 		return EXIT_INFRA;
 	}
 	save_clock(rn, r);
+	interrupt_attach(r, t);
 	if (rn->o.headless) {
 		runner_wait(r);
 		report_holder(rn, r);	/* before the stop gives control back */
@@ -801,6 +803,7 @@ execute(struct run *rn)
 		if (rc_exit == EXIT_OK)
 			rc_exit = runner_outcome(r);
 	}
+	interrupt_detach();
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
@@ -875,6 +878,13 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = cli_apply_logging("run");
+	if (rc != EXIT_OK) {
+		run_fini(&rn);
+		return rc;
+	}
+	/* Before any thread: SIGINT, SIGTERM and SIGHUP end the run cleanly
+	 * (app/interrupt.h), even while an exec credential plugin runs. */
+	interrupt_begin();
 	if (rc == EXIT_OK)
 		rc = connect_cluster(&rn);
 	if (rc == EXIT_OK) {
@@ -889,11 +899,11 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = build_cfgs(&rn);
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && interrupt_signal() == 0) {
 		rn.hooks = webhook_client_new(NULL);
 		rn.clock = make_clock(&rn.speed);
 		rc = execute(&rn);
 	}
 	run_fini(&rn);
-	return rc;
+	return interrupt_end("run", rc);
 }

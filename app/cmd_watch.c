@@ -17,6 +17,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/clock_file.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
 #include "engine/runner.h"
@@ -113,8 +114,10 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		fprintf(stderr, "perch watch: %s\n", err);
 		status = EXIT_INFRA;
 	} else {
+		interrupt_attach(r, t);
 		status = tui_run(t, r);
 		runner_stop(r);
+		interrupt_detach();
 	}
 	runner_free(r);
 	tui_free(t);
@@ -161,16 +164,17 @@ cmd_watch(int argc, char **argv)
 		return rc;
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
+	interrupt_begin();	/* before any thread (app/interrupt.h) */
 	if (o.kubeconfig || o.context || o.ns)
-		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
+		return interrupt_end("watch", watch_cluster(o.kubeconfig, o.context, o.ns, o.theme));
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir\n");
-			return EXIT_INFRA;
+			return interrupt_end("watch", EXIT_INFRA);
 		}
 		o.dir = def;
 	}
 	rc = watch(o.dir, o.theme);
 	free(def);
-	return rc;
+	return interrupt_end("watch", rc);
 }

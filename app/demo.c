@@ -19,6 +19,7 @@
 #include "app/clock_file.h"
 #include "app/demo.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
@@ -138,7 +139,7 @@ wait_headless(struct demo *d, struct demo_result *res)
 	struct timespec nap = { 0, 5 * 1000000 };
 
 	if (d->o->duration_ms > 0) {
-		while (atomic_load(&d->track.terminal) < d->n) {
+		while (atomic_load(&d->track.terminal) < d->n && interrupt_signal() == 0) {
 			if (clock_at_limit(d->clock)) {
 				res->cut = true;
 				return;
@@ -393,12 +394,13 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 		status = EXIT_INFRA;
 	if (status == EXIT_OK) {
 		saver_start(&d);
+		interrupt_attach(d.runner, d.tui);
 		if (o->headless) {
 			wait_headless(&d, res);
 			runner_stop(d.runner);
 			saver_stop(&d);
 			status = runner_outcome(d.runner);
-			if (status == EXIT_INFRA && !res->cut)
+			if (status == EXIT_INFRA && !res->cut && interrupt_signal() == 0)
 				explain_infra(d.runner, err, errsz);
 		} else {
 			/* Interactive: the viewer decides when it ends. */
@@ -406,6 +408,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			runner_stop(d.runner);
 			saver_stop(&d);
 		}
+		interrupt_detach();
 	}
 	res->status = status;
 	res->n_canaries = d.n;

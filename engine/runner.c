@@ -217,6 +217,8 @@ struct runner {
 	pthread_cond_t cond;		/* commands and stop wake the engine */
 	pthread_cond_t done_cond;	/* runner_wait */
 	bool stopping, finished;
+	bool wait_cancelled;		/* runner_cancel_wait */
+	bool ndrop;			/* runner_drop_notes */
 
 	struct command *q;
 	size_t qn, qcap;
@@ -867,6 +869,12 @@ notifier_main(void *arg)
 
 		while (r->note_n == 0 && !r->nstop)
 			pthread_cond_wait(&r->ncond, &r->mu);
+		if (r->ndrop && r->note_n > 0) {	/* runner_drop_notes */
+			r->notes_dropped += r->note_n;
+			r->note_n = 0;
+			pthread_cond_broadcast(&r->cond);
+			continue;
+		}
 		if (r->note_n == 0)
 			break;
 		n = r->notes[r->note_head];
@@ -1420,7 +1428,7 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 	bool cmd;
 
 	pthread_mutex_lock(&r->mu);
-	cmd = r->qn > 0;
+	cmd = r->qn > 0 || r->stopping;	/* stopping: the tick is abandoned */
 	pthread_mutex_unlock(&r->mu);
 	if (cmd)
 		return true;
@@ -2268,8 +2276,26 @@ void
 runner_wait(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->started && !r->finished)
+	while (r->started && !r->finished && !r->wait_cancelled)
 		pthread_cond_wait(&r->done_cond, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_cancel_wait(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->wait_cancelled = true;
+	pthread_cond_broadcast(&r->done_cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_drop_notes(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->ndrop = true;
+	pthread_cond_signal(&r->ncond);
 	pthread_mutex_unlock(&r->mu);
 }
 

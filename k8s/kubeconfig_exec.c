@@ -6,6 +6,11 @@
  * belongs to the TUI).  Its stdout is an ExecCredential whose status carries
  * a token or a client certificate and key, and maybe an expirationTimestamp.
  * The output holds secrets: it is never logged or quoted in messages.
+ *
+ * The plugin runs in a process group of its own, registered with
+ * util/sigwatch: when perch is told to stop (SIGINT, SIGTERM, SIGHUP) the
+ * whole group is ended, and a plugin that times out or fails is killed
+ * with everything it started, so none is left behind.
  */
 #include "k8s/kubeconfig_exec.h"
 
@@ -20,10 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/sigwatch.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
 extern char **environ;
+
+#define EXEC_SLICE_MS 200
 
 int
 k8s_parse_time(const char *s, time_t *out)
@@ -169,16 +177,24 @@ read_child(int fd, struct buf *b, struct buf *err)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		int rc;
+
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		left = EXEC_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			return perr(err, ST_TIMEOUT, "timed out");
-		if (poll(&pfd, 1, (int)left) < 0) {
+		if (sigwatch_caught() != 0)
+			return perr(err, ST_REFUSED, "stopped: perch is ending");
+		/* In slices, so that perch's end is seen within one. */
+		rc = poll(&pfd, 1, left > EXEC_SLICE_MS ? EXEC_SLICE_MS : (int)left);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			return perr(err, ST_IO, "poll failed");
 		}
+		if (rc == 0)
+			continue;
 		n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -212,6 +228,14 @@ k8s_exec_credential(const struct kc_exec *x, time_t now, char **token, char **ce
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid = fork();
 	if (pid == 0) {
+		sigset_t none;
+
+		/* A group of its own (perch ends it whole), with the signals
+		 * perch blocks for its own watcher unblocked again. */
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		dup2(pfd[1], 1);
 		if (devnull >= 0) {
 			dup2(devnull, 0);
@@ -229,13 +253,16 @@ k8s_exec_credential(const struct kc_exec *x, time_t now, char **token, char **ce
 		close(pfd[0]);
 		return perr(err, ST_IO, "fork failed");
 	}
+	setpgid(pid, pid);	/* as the child does: whichever runs first */
+	sigwatch_child_add(pid);
 	buf_init(&out, EXEC_MAX_OUTPUT);
 	st = read_child(pfd[0], &out, err);
 	close(pfd[0]);
 	if (st != ST_OK)
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);	/* the plugin and whatever it started */
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
+	sigwatch_child_remove(pid);
 	if (st == ST_OK && (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)) {
 		st = ST_AUTH;
 		if (err) {

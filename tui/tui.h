@@ -36,10 +36,16 @@ struct tui_config {
 struct tui *tui_new(const struct tui_config *cfg);
 /* The runner's notify callback: writes one byte to the wake pipe.  Any thread. */
 void tui_notify(void *tui);
+/* Ends the UI loop because of signal sig (a util/sigwatch hook calls it).
+ * Any thread; never blocks. */
+void tui_interrupt(struct tui *t, int sig);
 /* Runs the UI loop on the calling thread until the user quits or a signal
  * (SIGINT, SIGTERM, SIGHUP) arrives; the terminal is restored before it
- * returns.  Returns an exit status: 0, or 2 for a broken theme file (the
- * error naming file:line:column goes to stderr), 3 when no terminal works. */
+ * returns.  The signals come through util/sigwatch: when it does not run
+ * yet, tui_run starts it for the loop (and stops it after); when it does,
+ * its owner's hook calls tui_interrupt.  Returns an exit status: 0, 128 +
+ * the signal that ended it, 2 for a broken theme file (the error naming
+ * file:line:column goes to stderr), 3 when no terminal works. */
 int  tui_run(struct tui *t, struct runner *r);
 /* Closes the pipe, frees everything.  NULL is fine. */
 void tui_free(struct tui *t);

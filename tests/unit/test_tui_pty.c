@@ -5,8 +5,9 @@
  * Checks: the first frame arrives; r + y sends exactly one rollback; the
  * read-only loop refuses r and sends nothing; a resize is redrawn (and a
  * too-small terminal says so); an idle screen writes little, and one where
- * everything is paused nothing at all; q asks first
- * and SIGHUP ends it; the alternate screen is left on every way out; colour
+ * everything is paused nothing at all; q asks first (exit 0) and SIGHUP,
+ * SIGTERM and Ctrl-C end it with 128 + the signal; the alternate screen is
+ * left on every way out; colour
  * follows the terminal (256, 8), the theme and NO_COLOR, and bold stays.
  */
 #include <stdarg.h>
@@ -256,7 +257,7 @@ test_read_only_refuses(void **state)
 	read_commands(&c, cmds, sizeof cmds);
 	assert_string_equal(cmds, "");
 	kill(c.pid, SIGHUP);			/* an SSH drop */
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGHUP);
 }
 
 static void
@@ -282,7 +283,7 @@ test_resize_and_idle(void **state)
 	ioctl(c.master, TIOCSWINSZ, &tiny);
 	assert_true(wait_for(&c, mark, "terminal too small: need 80x24, have 60x20", 2000));
 	kill(c.pid, SIGTERM);
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGTERM);
 }
 
 /* Everything paused: the clock shows HH:MM and nothing ticks, so once the
@@ -305,7 +306,7 @@ test_all_paused_is_still(void **state)
 		fail_msg("a paused screen wrote %zu bytes in 2.5 s", idle);
 	assert_null(memmem(buf_str(&c.out), c.out.len, "14:02:3", 7));	/* no seconds */
 	kill(c.pid, SIGTERM);
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGTERM);
 }
 
 /* Colour in the output: 256-colour SGR, basic SGR, bold. */
@@ -371,7 +372,7 @@ test_colours(void **state)
 			type(&c, "\003");	/* Ctrl-C: SIGINT through the terminal */
 		else
 			kill(c.pid, SIGTERM);
-		assert_int_equal(finish(&c), 0);
+		assert_int_equal(finish(&c), 128 + (i % 2 == 1 ? SIGINT : SIGTERM));
 	}
 	child_term = "xterm-256color";
 	child_theme = "default";
