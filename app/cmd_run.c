@@ -755,6 +755,7 @@ execute(struct run *rn)
 		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
+	char saved_in[300];
 	struct tui *t = NULL;
 	struct runner *r;
 	char err[512];
@@ -767,6 +768,11 @@ execute(struct run *rn)
 		rc.sink = headless_sink;
 		rc.sink_arg = stdout;
 	} else {
+		if (rn->o.state_dir != NULL)
+			snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir);
+		else
+			snprintf(saved_in, sizeof saved_in, "in the cluster");
+		tc.saved_in = saved_in;
 		t = tui_new(&tc);
 		if (t == NULL) {
 			fprintf(stderr, "perch run: cannot create the wake pipe\n");

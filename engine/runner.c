@@ -80,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/command.h"
 #include "engine/machine.h"
 #include "engine/runner.h"
 #include "util/log.h"
@@ -137,6 +138,11 @@ struct rcan {
 	bool reconcile;			/* re-apply routes and scale first */
 	bool held;
 	enum gate_wait gate;
+	/* The last readiness observed of the primary and the canary (mu),
+	 * for the facts commands are judged on; forgotten when the phase or
+	 * the revision changes. */
+	struct readiness ready[2];
+	bool ready_known[2];
 	char holder[96];
 	char err[ERRMSG_MAX];
 	char rev_to[128];		/* image of the revision rolled out */
@@ -227,7 +233,8 @@ struct runner {
 	uint64_t version, snap_version;
 	bool notify_pending;
 	uint64_t notified_version;
-	char status_msg[256];
+	char status_msg[512];
+	char status_canary[128];		/* the canary it is about, "" */
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
@@ -340,11 +347,14 @@ index_put(struct runner *r, struct rcan *c)
 	r->index[i] = c;
 }
 
+/* The answer shown in the status line, and the canary "ns/name" it is
+ * about ("" when none). */
 static void
-set_status_msg(struct runner *r, const char *msg)
+set_status_msg(struct runner *r, const char *key, const char *msg)
 {
 	pthread_mutex_lock(&r->mu);
 	sanitize(r->status_msg, sizeof r->status_msg, msg, strlen(msg));
+	snprintf(r->status_canary, sizeof r->status_canary, "%s", key ? key : "");
 	r->status_seq++;
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
@@ -1134,7 +1144,7 @@ static void
 gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 {
 	struct readiness *out = w == WL_PRIMARY ? &r->obs.primary : &r->obs.canary;
-	int st;
+	int st, i;
 
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
@@ -1146,6 +1156,13 @@ gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 		if (out->msg[0] == '\0')
 			snprintf(out->msg, sizeof out->msg, "%s", status_text(st));
 	}
+	i = w == WL_PRIMARY ? 0 : 1;
+	pthread_mutex_lock(&r->mu);
+	if (!c->ready_known[i] || c->ready[i].ready != out->ready)
+		r->version++;	/* the keys that apply may change */
+	c->ready[i] = *out;
+	c->ready_known[i] = true;
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void
@@ -1369,6 +1386,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase == PHASE_INITIALIZING && st.phase == PHASE_INITIALIZED)
 		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);	/* what the primary runs */
+	if (c->st.phase != st.phase || strcmp(c->st.last_applied, st.last_applied) != 0)
+		c->ready_known[0] = c->ready_known[1] = false;
 	c->st = st;
 	if (!out->refused) {
 		c->held = out->held;
@@ -1668,49 +1687,107 @@ observe(struct runner *r)
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* The facts commands on c are judged on (engine/command.h): its status,
+ * who controls it, the gate its last tick stopped at, and the readiness
+ * last observed (or, for a command, observed just now: fresh).  The
+ * strings are sanitized: they reach the screen.  mu held, or the runner
+ * thread. */
+static void
+canary_facts(const struct runner *r, const struct rcan *c, const struct readiness *primary,
+    const struct readiness *canary, const char *target_rev, struct cmd_facts *f)
+{
+	char tmp[sizeof f->canary_why];
+
+	machine_facts(c->cfg, &c->st, r->cfg.confirm, primary, canary, target_rev, f);
+	f->watch = r->cfg.observer;
+	f->corrupt = c->corrupt;
+	f->deleted = c->removed;
+	f->control = c->control && !c->readonly && !c->corrupt && !r->cfg.observer;
+	snprintf(f->holder, sizeof f->holder, "%s", c->readonly ? c->holder : "");
+	f->traffic_gate = c->gate == GATE_TRAFFIC;
+	memcpy(tmp, f->canary_why, sizeof tmp);
+	sanitize(f->canary_why, sizeof f->canary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->primary_why, sizeof tmp);
+	sanitize(f->primary_why, sizeof f->primary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->target_rev, sizeof f->target_rev);
+	sanitize(f->target_rev, sizeof f->target_rev, tmp, strnlen(tmp, sizeof f->target_rev));
+	memcpy(tmp, f->failed_rev, sizeof f->failed_rev);
+	sanitize(f->failed_rev, sizeof f->failed_rev, tmp, strnlen(tmp, sizeof f->failed_rev));
+}
+
+/* The facts of the last observations (snapshots). mu held. */
+static void
+known_facts(const struct runner *r, const struct rcan *c, struct cmd_facts *f)
+{
+	canary_facts(r, c, c->ready_known[0] ? &c->ready[0] : NULL,
+	    c->ready_known[1] ? &c->ready[1] : NULL, NULL, f);
+}
+
+/* Observes, now, what the preconditions of cmd ask about (readiness, the
+ * target's revision for a retry) into r->obs, and builds the facts. */
+static void
+fresh_facts(struct runner *r, struct rcan *c, enum command_kind cmd, int64_t now,
+    struct cmd_facts *f)
+{
+	unsigned pre = command_preconds(cmd);
+	bool fits = (command_phases(cmd) & (1u << c->st.phase)) != 0;
+	struct obs *o = &r->obs;
+
+	grow_scratch(r, c->cfg);
+	obs_reset(o, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (fits && (pre & PRE(FAILED_REV)))
+		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(PRIMARY_READY)) && !c->cfg->skip_analysis)
+		gather(r, c, NEED_PRIMARY, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(CANARY_READY)))
+		gather(r, c, NEED_CANARY, HOOK_ROLLOUT, now);
+	pthread_mutex_lock(&r->mu);
+	canary_facts(r, c, (o->have & (1u << NEED_PRIMARY)) ? &o->primary : NULL,
+	    (o->have & (1u << NEED_CANARY)) ? &o->canary : NULL,
+	    (o->have & (1u << NEED_REVISION)) && o->rev_status == ST_OK ? o->rev.id : NULL, f);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void
 handle_command(struct runner *r, const struct command *cmd, int64_t now)
 {
 	struct tick_in in;
 	struct rcan *c = find(r, cmd->canary);
-	char msg[ERRMSG_MAX + 160], err[ERRMSG_MAX];
+	struct cmd_facts f;
+	char msg[ERRMSG_MAX + 600], err[ERRMSG_MAX], why[400];
+	enum precond failed;
 
-	if (r->cfg.observer) {
-		set_status_msg(r, "read-only: perch watch cannot change rollouts");
-		return;
-	}
 	if (c == NULL) {
 		snprintf(msg, sizeof msg, "%s refused: no canary %s", command_name(cmd->kind), cmd->canary);
-		set_status_msg(r, msg);
+		set_status_msg(r, cmd->canary, msg);
 		return;
 	}
-	if (c->corrupt || c->readonly) {
-		snprintf(msg, sizeof msg, "read-only: %s %s", c->key,
-		    c->corrupt ? "has a corrupted state" : "is controlled by ");
-		if (!c->corrupt)
-			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s", c->holder);
-		set_status_msg(r, msg);
+	pthread_mutex_lock(&r->mu);
+	known_facts(r, c, &f);
+	pthread_mutex_unlock(&r->mu);
+	if (!command_allowed(cmd->kind, &f, why, sizeof why, &failed) && failed == PRE_CONTROL) {
+		/* Not ours to change: answered, never journalled. */
+		if (r->cfg.observer)
+			snprintf(msg, sizeof msg, "%s", why);
+		else
+			snprintf(msg, sizeof msg, "%s %s refused: %s", c->cfg->name,
+			    command_name(cmd->kind), why);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
+	fresh_facts(r, c, cmd->kind, now, &f);
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
-		.entropy = tick_entropy(r, c) };
-	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
-		/* A retry needs the target still at the failed revision. */
-		grow_scratch(r, c->cfg);
-		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
-		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
-		in.obs = &r->obs;
-	}
+		.entropy = tick_entropy(r, c), .obs = &r->obs, .facts = &f };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
 		    command_name(cmd->kind), err);
-		set_status_msg(r, msg);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
-	set_status_msg(r, r->out.answer);
+	set_status_msg(r, c->key, r->out.answer);
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != PHASE_INITIALIZING)
 		schedule(r, c, c->st.next_tick_ms > now ? c->st.next_tick_ms : now);
@@ -1724,6 +1801,7 @@ runner_command(struct runner *r, const struct command *cmd)
 	if (!r->started || r->finished) {
 		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
 		    command_name(cmd->kind));
+		snprintf(r->status_canary, sizeof r->status_canary, "%s", cmd->canary);
 		r->status_seq++;
 		r->version++;
 		pthread_mutex_unlock(&r->mu);
@@ -1789,7 +1867,7 @@ remove_canary(struct runner *r, struct rcan *c)
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 }
 
 static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err,
@@ -1827,7 +1905,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	t->max_pts = c->max_pts;
 	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
 		log_error("%s", err);
-		set_status_msg(r, err);
+		set_status_msg(r, c->key, err);
 		rcan_free(t);
 		return rc;
 	}
@@ -1863,7 +1941,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
 		    "%.95s; read-only", c->key, c->holder);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 	return ST_OK;
 }
 
@@ -1906,7 +1984,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		log_warn("%s", err);
 	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return ST_OK;
 }
 
@@ -2197,7 +2275,7 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return rc;
 }
 
@@ -2436,6 +2514,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 {
 	const struct canary_cfg *cfg = c->cfg;
 	int ladder[128];
+	char text[300];
 	size_t n, i;
 
 	sc->ns = sdup(cfg->ns, 63);
@@ -2472,6 +2551,11 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	else
 		sc->reason = sdup(c->st.reason, 255);
 	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
+	known_facts(r, c, &sc->facts);
+	sc->last_failure = sdup(c->st.last_failure, sizeof c->st.last_failure - 1);
+	sc->last_failure_ms = c->st.last_failure_ms;
+	sc->override = c->st.override;
+	sc->override_text = sdup(override_text(&c->st, text, sizeof text), sizeof text - 1);
 	snap_history(sc, c);
 }
 
@@ -2489,6 +2573,7 @@ build_snapshot(struct runner *r)
 	s->api_ok = r->api_ok;
 	s->metrics_ok = r->metrics_ok;
 	s->status_msg = xstrdup(r->status_msg);
+	s->status_canary = xstrdup(r->status_canary);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;
 	s->canaries = r->n ? xcalloc(r->n, sizeof *s->canaries) : NULL;

@@ -39,6 +39,7 @@ struct tui {
 	char theme[256];	/* "" = $PERCH_THEME or default */
 	bool read_only;
 	char context[96];
+	char saved_in[200];	/* tui_config.saved_in, "" = nothing saved */
 	atomic_int signal;	/* the signal that ends the loop, 0 = none */
 };
 
@@ -76,6 +77,7 @@ tui_new(const struct tui_config *cfg)
 	t->wake_wr = fds[1];
 	t->read_only = cfg->read_only;
 	atomic_init(&t->signal, 0);
+	snprintf(t->saved_in, sizeof t->saved_in, "%s", cfg->saved_in ? cfg->saved_in : "");
 	snprintf(t->theme, sizeof t->theme, "%s", cfg->theme ? cfg->theme : "");
 	snprintf(t->context, sizeof t->context, "%s", cfg->context ? cfg->context : "");
 	return t;
@@ -195,6 +197,7 @@ handle_key(struct loop *l, int code)
 		l->resize_at = mono_ms() + RESIZE_DEBOUNCE_MS;
 		return;
 	}
+	l->u.mono_ms = mono_ms();
 	what = ui_key(&l->u, l->s, code, &cmd);
 	if (what & UI_SEND)
 		send_command(l, &cmd);
@@ -226,8 +229,9 @@ static void
 draw(struct loop *l)
 {
 	l->u.now_ms = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
+	l->u.mono_ms = mono_ms();
 	ui_sync(&l->u, l->s);
-	render(stdscr, l->attrs, l->s, &l->u);
+	l->u.event_page = render(stdscr, l->attrs, l->s, &l->u);
 	wnoutrefresh(stdscr);
 	doupdate();
 	l->dirty = false;
@@ -238,8 +242,11 @@ static int
 next_deadline(const struct loop *l)
 {
 	int64_t now = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
-	int64_t wait = 1000 - now % 1000 + 5;
+	int64_t wait = 1000 - now % 1000 + 5, expires;
 
+	/* The status line's message goes when it expires. */
+	if (ui_status_line(&l->u, l->s, &expires) != NULL && expires - mono_ms() + 5 < wait)
+		wait = expires - mono_ms() + 5 > 0 ? expires - mono_ms() + 5 : 0;
 	if (l->resize_at > 0) {
 		int64_t d = l->resize_at - mono_ms();
 
@@ -346,6 +353,7 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	setlocale(LC_ALL, "");
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
+	snprintf(l->u.saved_in, sizeof l->u.saved_in, "%s", t->saved_in);
 	identity_get(l->u.actor, sizeof l->u.actor);
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");

@@ -29,6 +29,9 @@ struct tui_config {
 	const char *theme;	/* theme name or path; NULL = $PERCH_THEME or "default" */
 	bool read_only;		/* `perch watch`: no code path sends a command */
 	const char *context;	/* header text ("DEMO", the kube context); NULL = the snapshot's */
+	/* Where the rollouts' state is kept when perch quits, for the quit
+	 * dialog: "in /path" or "in the cluster"; NULL: nothing is saved. */
+	const char *saved_in;
 };
 
 /* Creates the wake pipe and loads the theme (errors reported by tui_run).

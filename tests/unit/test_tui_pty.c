@@ -82,7 +82,8 @@ start(struct child *c, bool read_only, int rows, int cols)
 	c->pid = forkpty(&c->master, NULL, NULL, &ws);
 	assert_true(c->pid >= 0);
 	if (c->pid == 0) {
-		struct tui_config cfg = { .theme = child_theme, .read_only = read_only, .context = NULL };
+		struct tui_config cfg = { .theme = child_theme, .read_only = read_only, .context = NULL,
+			.saved_in = "in the cluster" };
 		struct tui *t;
 		int st;
 
@@ -223,7 +224,7 @@ test_control_rollback_and_quit(void **state)
 	read_commands(&c, cmds, sizeof cmds);
 	assert_string_equal(cmds, "");		/* nothing before y */
 	type(&c, "y");
-	assert_true(wait_for(&c, mark, "rollback checkout: sent", 2000));
+	assert_true(wait_for(&c, mark, "checkout rollback: sent", 2000));
 	read_commands(&c, cmds, sizeof cmds);
 	assert_true(strncmp(cmds, "rollback shop/checkout tester@", 30) == 0);
 	assert_null(strchr(cmds, '\n') == NULL ? NULL : strchr(strchr(cmds, '\n') + 1, '\n'));
