@@ -59,7 +59,6 @@ keys demo y
 WAIT_SECS=5 wait_for row_has demo cart Progressing || { dump demo; fail "cart did not start"; }
 # (a failing canary for later, started now so that it fails meanwhile)
 session search 120 40 "$ENV $PERCH_BIN demo --scenario latency-regression --state-dir $TMP/search --speed 5"
-session watch 120 40 "$ENV $PERCH_BIN watch --state-dir $TMP/search"
 
 # its new pods are not ready: p and P never move weight to them (the
 # engine looks at them when the key comes, before the next check does)
@@ -122,6 +121,8 @@ WAIT_SECS=5 wait_for exited plain 0 || { dump plain; fail "the plain demo did no
 state=$TMP/search
 WAIT_SECS=30 wait_for sh -c "tmux -L $TMUX_SOCK capture-pane -p -t search | grep -E '^│?▶? +search +Progressing' | grep -qE '% +[0-9]+/[0-9]+ +[1-4]/5 '" ||
 	{ dump search; fail "search never failed a check while progressing"; }
+session watch 120 40 "$ENV $PERCH_BIN watch --state-dir $state"
+WAIT_SECS=10 wait_for row_has watch search Progressing || { dump watch; fail "watch does not follow search"; }
 keys search P
 WAIT_SECS=3 wait_for shows search "promote search fully now?" || { dump search; fail "P did not ask"; }
 text=$(dialog search)
@@ -143,7 +144,7 @@ shows search "promotion  $want" || { dump search; fail "the detail does not say 
 expect_match "perch status" "$("$PERCH_BIN" status --state-dir "$state")" "$want"
 "$PERCH_BIN" status --state-dir "$state" -o json | grep -q '"kind": "skipped"' ||
 	fail "perch status -o json has no override"
-WAIT_SECS=3 wait_for row_has watch search "Succeeded SKIPPED" || { dump watch; fail "watch does not show SKIPPED"; }
+WAIT_SECS=5 wait_for row_has watch search "Succeeded SKIPPED" || { dump watch; fail "watch does not show SKIPPED"; }
 shows watch "└ $want" || { dump watch; fail "watch does not say the analysis was skipped"; }
 grep -q "Promoted with analysis skipped by tester@host, $failed of 5 checks failed" \
 	"$state/shop/search/journal.jsonl" || fail "no event of the skipped analysis"
