@@ -7,7 +7,6 @@
  * errors (3).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,27 +170,6 @@ cli_apply_logging(const char *cmd)
 	}
 	log_info("perch %s started (%s)", PERCH_VERSION, cmd ? cmd : "-");
 	return EXIT_OK;
-}
-
-const char *
-cli_actor(void)
-{
-	static char actor[128];
-	char host[64] = "localhost";
-	const char *user = getenv("USER");
-	struct passwd *pw;
-
-	if (actor[0] != '\0')
-		return actor;
-	if (user == NULL || user[0] == '\0') {
-		pw = getpwuid(getuid());
-		user = pw != NULL ? pw->pw_name : "unknown";
-	}
-	if (gethostname(host, sizeof host) != 0)
-		strcpy(host, "localhost");
-	host[sizeof host - 1] = '\0';
-	snprintf(actor, sizeof actor, "%s@%s", user, host);
-	return actor;
 }
 
 /* A command whose output could not be written (a full disk, a closed

@@ -62,7 +62,4 @@ int cli_command_help(const char *cmd);
 /* Applies -v and --log after option parsing (opens the log file). */
 int cli_apply_logging(const char *cmd);
 
-/* "user@host" of whoever runs perch; static storage, main thread. */
-const char *cli_actor(void);
-
 #endif

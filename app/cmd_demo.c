@@ -11,6 +11,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/demo.h"
+#include "app/interrupt.h"
 #include "util/sanitize.h"
 
 #define CMD_NAME "demo"
@@ -158,6 +159,7 @@ cmd_demo(int argc, char **argv)
 		return cli_usage_error(CMD_NAME, "unexpected argument '%s'", argv[optind]);
 	if ((st = cli_apply_logging(CMD_NAME)) != EXIT_OK)
 		return st;
+	interrupt_begin();	/* before any thread (app/interrupt.h) */
 	st = demo_run(&o, &res, err, sizeof err);
 	if (err[0] != '\0') {
 		/* it may quote a path the user gave */
@@ -168,5 +170,5 @@ cmd_demo(int argc, char **argv)
 	}
 	else if (res.cut)
 		cli_error("demo", "stopped after --duration with canaries still running");
-	return st;
+	return interrupt_end(CMD_NAME, st);
 }

@@ -25,6 +25,7 @@
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
 #include "app/store_dir.h"
@@ -41,6 +42,7 @@
 #include "spec/spec.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -744,17 +746,19 @@ random_seed(void)
 static int
 execute(struct run *rn)
 {
+	char actor[IDENTITY_MAX];
 	struct runner_config rc = {
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
 		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
-		.actor = cli_actor(), .context = rn->kc->context, .ns = rn->kc->ns,
+		.actor = identity_get(actor, sizeof actor), .context = rn->kc->context, .ns = rn->kc->ns,
 		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
 		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
+	char saved_in[300];
 	struct tui *t = NULL;
 	struct runner *r;
 	char err[512];
@@ -767,6 +771,11 @@ execute(struct run *rn)
 		rc.sink = headless_sink;
 		rc.sink_arg = stdout;
 	} else {
+		if (rn->o.state_dir != NULL)
+			snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir);
+		else
+			snprintf(saved_in, sizeof saved_in, "in the cluster");
+		tc.saved_in = saved_in;
 		t = tui_new(&tc);
 		if (t == NULL) {
 			cli_error("run", "cannot create the wake pipe");
@@ -791,6 +800,7 @@ execute(struct run *rn)
 		return EXIT_INFRA;
 	}
 	save_clock(rn, r);
+	interrupt_attach(r, t);
 	if (rn->o.headless) {
 		runner_wait(r);
 		report_holder(rn, r);	/* before the stop gives control back */
@@ -802,6 +812,7 @@ execute(struct run *rn)
 		if (rc_exit == EXIT_OK)
 			rc_exit = runner_outcome(r);
 	}
+	interrupt_detach();
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
@@ -876,6 +887,13 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = cli_apply_logging("run");
+	if (rc != EXIT_OK) {
+		run_fini(&rn);
+		return rc;
+	}
+	/* Before any thread: SIGINT, SIGTERM and SIGHUP end the run cleanly
+	 * (app/interrupt.h), even while an exec credential plugin runs. */
+	interrupt_begin();
 	if (rc == EXIT_OK)
 		rc = connect_cluster(&rn);
 	if (rc == EXIT_OK) {
@@ -890,11 +908,11 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = build_cfgs(&rn);
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && interrupt_signal() == 0) {
 		rn.hooks = webhook_client_new(NULL);
 		rn.clock = make_clock(&rn.speed);
 		rc = execute(&rn);
 	}
 	run_fini(&rn);
-	return rc;
+	return interrupt_end("run", rc);
 }

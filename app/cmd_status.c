@@ -16,6 +16,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/store_dir.h"
+#include "engine/command.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -28,6 +29,8 @@ struct row {
 	int threshold;			/* 0: unknown (no spec saved) */
 	char holder[128];		/* "" = nobody holds control */
 	char reason[256];		/* sanitized */
+	char override[300];		/* a skipped or forced promotion, sanitized, "" */
+	char last_failure[256];		/* sanitized */
 	char when[32];			/* last transition, RFC 3339 or "-" */
 	char error[ERRMSG_MAX];		/* "" or why the state cannot be read */
 };
@@ -57,6 +60,14 @@ fill_row(struct store_dir *sd, const char *canary, struct row *r)
 	if (store_dir_holder(sd, canary, r->holder, sizeof r->holder) != ST_OK)
 		r->holder[0] = '\0';
 	sanitize(r->reason, sizeof r->reason, r->st.reason, strnlen(r->st.reason, sizeof r->st.reason));
+	sanitize(r->last_failure, sizeof r->last_failure, r->st.last_failure,
+	    strnlen(r->st.last_failure, sizeof r->st.last_failure));
+	if (r->has_status) {
+		char text[300];
+
+		override_text(&r->st, text, sizeof text);
+		sanitize(r->override, sizeof r->override, text, strlen(text));
+	}
 	if (r->has_status && r->st.last_transition_ms > 0) {
 		t = (time_t)(r->st.last_transition_ms / 1000);
 		strftime(r->when, sizeof r->when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -96,11 +107,39 @@ print_text(const struct row *rows, size_t n, const char *dir)
 			snprintf(failed, sizeof failed, "%d/%d", r->st.failed_checks, r->threshold);
 		else
 			snprintf(failed, sizeof failed, "%d", r->st.failed_checks);
-		printf("%-*s  %-16s  %5d%%  %6s  %4d  %-20s  %-*s  %s\n", wc, r->canary,
+		/* A skipped or forced promotion stays in sight (after the
+		 * reason, when there is one). */
+		printf("%-*s  %-16s  %5d%%  %6s  %4d  %-20s  %-*s  %s%s%s\n", wc, r->canary,
 		    r->has_status ? phase_name(r->st.phase) : "(no status yet)",
 		    r->st.canary_weight, failed, r->st.iterations, r->when,
-		    wh, r->holder[0] ? r->holder : "-", r->reason[0] ? r->reason : "-");
+		    wh, r->holder[0] ? r->holder : "-",
+		    r->reason[0] ? r->reason : r->override[0] ? "" : "-",
+		    r->reason[0] && r->override[0] ? "; " : "", r->override);
 	}
+}
+
+/* {"kind":"skipped","by":"alice@host","failedChecks":3,"threshold":5,
+ * "time":"...","text":"promoted with analysis skipped by ..."}, or null. */
+static json_t *
+override_json(const struct row *r)
+{
+	char by[sizeof r->st.override_by], when[32] = "";
+	time_t t = (time_t)(r->st.override_ms / 1000);
+	json_t *o;
+
+	if (!r->has_status || r->st.override == OVR_NONE)
+		return json_null();
+	sanitize(by, sizeof by, r->st.override_by, strnlen(r->st.override_by, sizeof by));
+	if (r->st.override_ms > 0)
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	o = json_object();
+	json_object_set_new(o, "kind", json_string(override_name(r->st.override)));
+	json_object_set_new(o, "by", json_string(by));
+	json_object_set_new(o, "failedChecks", json_integer(r->st.override_failed));
+	json_object_set_new(o, "threshold", json_integer(r->st.override_threshold));
+	json_object_set_new(o, "time", when[0] ? json_string(when) : json_null());
+	json_object_set_new(o, "text", json_string(r->override));
+	return o;
 }
 
 static json_t *
@@ -120,6 +159,9 @@ row_json(const struct row *r)
 	json_object_set_new(o, "iteration", json_integer(r->st.iterations));
 	json_object_set_new(o, "paused", json_boolean(r->st.paused));
 	json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "lastFailure", r->last_failure[0] ? json_string(r->last_failure) :
+	    json_null());
+	json_object_set_new(o, "override", override_json(r));
 	json_object_set_new(o, "heldBy", r->holder[0] ? json_string(r->holder) : json_null());
 	json_object_set_new(o, "lastTransitionTime",
 	    strcmp(r->when, "-") != 0 ? json_string(r->when) : json_null());

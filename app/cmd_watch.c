@@ -17,10 +17,12 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/clock_file.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/status.h"
 
 struct watch_opts {
@@ -112,8 +114,10 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
+		interrupt_attach(r, t);
 		status = tui_run(t, r);
 		runner_stop(r);
+		interrupt_detach();
 	}
 	runner_free(r);
 	tui_free(t);
@@ -123,7 +127,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 static int
 watch(const char *dir, const char *theme)
 {
-	char err[ERRMSG_MAX], ctx[160];
+	char err[ERRMSG_MAX], ctx[160], actor[IDENTITY_MAX];
 	struct store_dir *sd;
 	struct clock_follow *clock;
 	int rc;
@@ -140,7 +144,7 @@ watch(const char *dir, const char *theme)
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = ctx,
+		.actor = identity_get(actor, sizeof actor), .context = ctx,
 	}, ctx, theme);
 	clock_follow_free(clock);
 	store_dir_close(sd);
@@ -160,16 +164,17 @@ cmd_watch(int argc, char **argv)
 		return rc;
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
+	interrupt_begin();	/* before any thread (app/interrupt.h) */
 	if (o.kubeconfig || o.context || o.ns)
-		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
+		return interrupt_end("watch", watch_cluster(o.kubeconfig, o.context, o.ns, o.theme));
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			cli_error("watch", "no state directory: set HOME or use --state-dir");
-			return EXIT_INFRA;
+			return interrupt_end("watch", EXIT_INFRA);
 		}
 		o.dir = def;
 	}
 	rc = watch(o.dir, o.theme);
 	free(def);
-	return rc;
+	return interrupt_end("watch", rc);
 }

@@ -19,9 +19,11 @@
 #include "app/clock_file.h"
 #include "app/demo.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -139,7 +141,8 @@ wait_headless(struct demo *d, struct demo_result *res)
 	struct timespec nap = { 0, 5 * 1000000 };
 
 	if (d->o->duration_ms > 0) {
-		while (atomic_load(&d->track.terminal) < d->n && !runner_done(d->runner)) {
+		while (atomic_load(&d->track.terminal) < d->n && !runner_done(d->runner) &&
+		    interrupt_signal() == 0) {
 			if (clock_at_limit(d->clock)) {
 				res->cut = true;
 				return;
@@ -301,13 +304,14 @@ saver_stop(struct demo *d)
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
+	char actor[IDENTITY_MAX];
 	const struct demo_opts *o = d->o;
 	struct sim_options so = { .seed = o->seed, .new_revisions = !o->headless || o->keep_revising };
 	struct runner_config rc = {
 		.cluster = &sim_cluster_ops,
 		.metrics = &sim_metrics_ops,
 		.clock = &perch_clock_ops,
-		.actor = cli_actor(),
+		.actor = identity_get(actor, sizeof actor),
 		.context = "DEMO",
 		.ns = DEMO_NS,
 		.stop_when_done = o->headless,
@@ -335,7 +339,11 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 		rc.sink = tracking_sink;
 		rc.sink_arg = &d->track;
 	} else {
-		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO" });
+		char saved_in[300];
+
+		snprintf(saved_in, sizeof saved_in, "in %s", o->state_dir ? o->state_dir : "");
+		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO",
+			.saved_in = o->state_dir != NULL ? saved_in : NULL });
 		if (d->tui == NULL) {
 			snprintf(err, errsz, "cannot start the terminal front end (no wake pipe)");
 			return EXIT_INFRA;
@@ -393,12 +401,13 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 		status = EXIT_INFRA;
 	if (status == EXIT_OK) {
 		saver_start(&d);
+		interrupt_attach(d.runner, d.tui);
 		if (o->headless) {
 			wait_headless(&d, res);
 			runner_stop(d.runner);
 			saver_stop(&d);
 			status = runner_outcome(d.runner);
-			if (status == EXIT_INFRA && !res->cut)
+			if (status == EXIT_INFRA && !res->cut && interrupt_signal() == 0)
 				explain_infra(d.runner, err, errsz);
 		} else {
 			/* Interactive: the viewer decides when it ends. */
@@ -406,6 +415,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			runner_stop(d.runner);
 			saver_stop(&d);
 		}
+		interrupt_detach();
 	}
 	res->status = status;
 	res->n_canaries = d.n;

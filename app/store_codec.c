@@ -21,7 +21,7 @@
 #include "util/xalloc.h"
 
 enum ftype { F_INT, F_BOOL, F_UINT, F_I64, F_U64, F_STR, F_DSTR, F_DBL, F_PHASE,
-	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE };
+	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE, F_OVERRIDE };
 
 struct field {
 	const char *name;
@@ -58,6 +58,14 @@ static const struct field status_fields[] = {
 	FLDO("sessionAffinityCookie", struct canary_status, affinity_cookie, F_STR),
 	FLDO("primarySessionAffinityCookie", struct canary_status, primary_affinity_cookie, F_STR),
 	FLDO("previousSessionAffinityCookie", struct canary_status, previous_affinity_cookie, F_STR),
+	/* Absent in state saved before they were kept: none. */
+	FLDO("lastFailure", struct canary_status, last_failure, F_STR),
+	FLDO("lastFailureMs", struct canary_status, last_failure_ms, F_I64),
+	FLDO("override", struct canary_status, override, F_OVERRIDE),
+	FLDO("overrideBy", struct canary_status, override_by, F_STR),
+	FLDO("overrideMs", struct canary_status, override_ms, F_I64),
+	FLDO("overrideFailedChecks", struct canary_status, override_failed, F_INT),
+	FLDO("overrideThreshold", struct canary_status, override_threshold, F_INT),
 };
 
 static const struct field cfg_fields[] = {
@@ -121,6 +129,7 @@ enum_name(enum ftype t, int v)
 	case F_NODATA:		return nodata_policy_name((enum nodata_policy)v);
 	case F_METRIC_KIND:	return metric_kind_name((enum metric_kind)v);
 	case F_HOOK_TYPE:	return hook_type_name((enum hook_type)v);
+	case F_OVERRIDE:	return override_name((enum override_kind)v);
 	default:		return "?";
 	}
 }
@@ -134,6 +143,7 @@ enum_value(enum ftype t, const char *s)
 	case F_PHASE:		return phase_from_name(s);
 	case F_NODATA:		return nodata_policy_from_name(s);
 	case F_HOOK_TYPE:	return s[0] == '\0' ? -1 : hook_type_from_name(s);
+	case F_OVERRIDE:	return override_from_name(s);
 	case F_STRATEGY:
 		for (i = 0; i < STRATEGY__COUNT; i++)
 			if (strcmp(strategy_name((enum strategy)i), s) == 0)

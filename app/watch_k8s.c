@@ -14,6 +14,7 @@
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/status.h"
 
@@ -27,7 +28,7 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	struct k8s_client *client = NULL;
 	struct store_k8s *store;
 	struct perch_clock *clock;
-	char header[200];
+	char header[200], actor[IDENTITY_MAX];
 	struct buf e;
 	int rc;
 
@@ -51,7 +52,7 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_k8s_ops, .store_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = header, .ns = cfg->ns,
+		.actor = identity_get(actor, sizeof actor), .context = header, .ns = cfg->ns,
 	}, header, theme);
 	clock_free(clock);
 	store_k8s_close(store);

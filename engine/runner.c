@@ -83,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/command.h"
 #include "engine/machine.h"
 #include "engine/runner.h"
 #include "util/log.h"
@@ -146,6 +147,11 @@ struct rcan {
 	bool reconcile;			/* re-apply routes and scale first */
 	bool held;
 	enum gate_wait gate;
+	/* The last readiness observed of the primary and the canary (mu),
+	 * for the facts commands are judged on; forgotten when the phase or
+	 * the revision changes. */
+	struct readiness ready[2];
+	bool ready_known[2];
 	char holder[96];
 	char err[ERRMSG_MAX];
 	char rev_to[128];		/* image of the revision rolled out */
@@ -227,6 +233,8 @@ struct runner {
 	pthread_cond_t cond;		/* commands and stop wake the engine */
 	pthread_cond_t done_cond;	/* runner_wait */
 	bool stopping, finished;
+	bool wait_cancelled;		/* runner_cancel_wait */
+	bool ndrop;			/* runner_drop_notes */
 
 	struct command *q;
 	size_t qn, qcap;
@@ -235,7 +243,8 @@ struct runner {
 	uint64_t version, snap_version;
 	bool notify_pending;
 	uint64_t notified_version;
-	char status_msg[256];
+	char status_msg[512];
+	char status_canary[128];		/* the canary it is about, "" */
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
@@ -349,11 +358,14 @@ index_put(struct runner *r, struct rcan *c)
 	r->index[i] = c;
 }
 
+/* The answer shown in the status line, and the canary "ns/name" it is
+ * about ("" when none). */
 static void
-set_status_msg(struct runner *r, const char *msg)
+set_status_msg(struct runner *r, const char *key, const char *msg)
 {
 	pthread_mutex_lock(&r->mu);
 	sanitize(r->status_msg, sizeof r->status_msg, msg, strlen(msg));
+	snprintf(r->status_canary, sizeof r->status_canary, "%s", key ? key : "");
 	r->status_seq++;
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
@@ -923,6 +935,12 @@ notifier_main(void *arg)
 
 		while (r->note_n == 0 && !r->nstop)
 			pthread_cond_wait(&r->ncond, &r->mu);
+		if (r->ndrop && r->note_n > 0) {	/* runner_drop_notes */
+			r->notes_dropped += r->note_n;
+			r->note_n = 0;
+			pthread_cond_broadcast(&r->cond);
+			continue;
+		}
 		if (r->note_n == 0)
 			break;
 		n = r->notes[r->note_head];
@@ -1186,7 +1204,7 @@ static void
 gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 {
 	struct readiness *out = w == WL_PRIMARY ? &r->obs.primary : &r->obs.canary;
-	int st;
+	int st, i;
 
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
@@ -1198,6 +1216,13 @@ gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 		if (out->msg[0] == '\0')
 			snprintf(out->msg, sizeof out->msg, "%s", status_text(st));
 	}
+	i = w == WL_PRIMARY ? 0 : 1;
+	pthread_mutex_lock(&r->mu);
+	if (!c->ready_known[i] || c->ready[i].ready != out->ready)
+		r->version++;	/* the keys that apply may change */
+	c->ready[i] = *out;
+	c->ready_known[i] = true;
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void
@@ -1426,6 +1451,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase == PHASE_INITIALIZING && st.phase == PHASE_INITIALIZED)
 		memcpy(c->rev_from, c->rev_to, sizeof c->rev_from);	/* what the primary runs */
+	if (c->st.phase != st.phase || strcmp(c->st.last_applied, st.last_applied) != 0)
+		c->ready_known[0] = c->ready_known[1] = false;
 	c->st = st;
 	if (!out->refused) {
 		c->held = out->held;
@@ -1485,7 +1512,7 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 	bool cmd;
 
 	pthread_mutex_lock(&r->mu);
-	cmd = r->qn > 0;
+	cmd = r->qn > 0 || r->stopping;	/* stopping: the tick is abandoned */
 	pthread_mutex_unlock(&r->mu);
 	if (cmd)
 		return true;
@@ -1768,7 +1795,7 @@ retake(struct runner *r, struct rcan *c, int64_t now)
 	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
 		log_warn("%s: %s", c->key, err);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 }
 
 static void
@@ -1791,49 +1818,107 @@ observe(struct runner *r)
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* The facts commands on c are judged on (engine/command.h): its status,
+ * who controls it, the gate its last tick stopped at, and the readiness
+ * last observed (or, for a command, observed just now: fresh).  The
+ * strings are sanitized: they reach the screen.  mu held, or the runner
+ * thread. */
+static void
+canary_facts(const struct runner *r, const struct rcan *c, const struct readiness *primary,
+    const struct readiness *canary, const char *target_rev, struct cmd_facts *f)
+{
+	char tmp[sizeof f->canary_why];
+
+	machine_facts(c->cfg, &c->st, r->cfg.confirm, primary, canary, target_rev, f);
+	f->watch = r->cfg.observer;
+	f->corrupt = c->corrupt;
+	f->deleted = c->removed;
+	f->control = c->control && !c->readonly && !c->corrupt && !r->cfg.observer;
+	snprintf(f->holder, sizeof f->holder, "%s", c->readonly ? c->holder : "");
+	f->traffic_gate = c->gate == GATE_TRAFFIC;
+	memcpy(tmp, f->canary_why, sizeof tmp);
+	sanitize(f->canary_why, sizeof f->canary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->primary_why, sizeof tmp);
+	sanitize(f->primary_why, sizeof f->primary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->target_rev, sizeof f->target_rev);
+	sanitize(f->target_rev, sizeof f->target_rev, tmp, strnlen(tmp, sizeof f->target_rev));
+	memcpy(tmp, f->failed_rev, sizeof f->failed_rev);
+	sanitize(f->failed_rev, sizeof f->failed_rev, tmp, strnlen(tmp, sizeof f->failed_rev));
+}
+
+/* The facts of the last observations (snapshots). mu held. */
+static void
+known_facts(const struct runner *r, const struct rcan *c, struct cmd_facts *f)
+{
+	canary_facts(r, c, c->ready_known[0] ? &c->ready[0] : NULL,
+	    c->ready_known[1] ? &c->ready[1] : NULL, NULL, f);
+}
+
+/* Observes, now, what the preconditions of cmd ask about (readiness, the
+ * target's revision for a retry) into r->obs, and builds the facts. */
+static void
+fresh_facts(struct runner *r, struct rcan *c, enum command_kind cmd, int64_t now,
+    struct cmd_facts *f)
+{
+	unsigned pre = command_preconds(cmd);
+	bool fits = (command_phases(cmd) & (1u << c->st.phase)) != 0;
+	struct obs *o = &r->obs;
+
+	grow_scratch(r, c->cfg);
+	obs_reset(o, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (fits && (pre & PRE(FAILED_REV)))
+		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(PRIMARY_READY)) && !c->cfg->skip_analysis)
+		gather(r, c, NEED_PRIMARY, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(CANARY_READY)))
+		gather(r, c, NEED_CANARY, HOOK_ROLLOUT, now);
+	pthread_mutex_lock(&r->mu);
+	canary_facts(r, c, (o->have & (1u << NEED_PRIMARY)) ? &o->primary : NULL,
+	    (o->have & (1u << NEED_CANARY)) ? &o->canary : NULL,
+	    (o->have & (1u << NEED_REVISION)) && o->rev_status == ST_OK ? o->rev.id : NULL, f);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void
 handle_command(struct runner *r, const struct command *cmd, int64_t now)
 {
 	struct tick_in in;
 	struct rcan *c = find(r, cmd->canary);
-	char msg[ERRMSG_MAX + 160], err[ERRMSG_MAX];
+	struct cmd_facts f;
+	char msg[ERRMSG_MAX + 600], err[ERRMSG_MAX], why[400];
+	enum precond failed;
 
-	if (r->cfg.observer) {
-		set_status_msg(r, "read-only: perch watch cannot change rollouts");
-		return;
-	}
 	if (c == NULL) {
 		snprintf(msg, sizeof msg, "%s refused: no canary %s", command_name(cmd->kind), cmd->canary);
-		set_status_msg(r, msg);
+		set_status_msg(r, cmd->canary, msg);
 		return;
 	}
-	if (c->corrupt || c->readonly) {
-		snprintf(msg, sizeof msg, "read-only: %s %s", c->key,
-		    c->corrupt ? "has a corrupted state" : "is controlled by ");
-		if (!c->corrupt)
-			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s", c->holder);
-		set_status_msg(r, msg);
+	pthread_mutex_lock(&r->mu);
+	known_facts(r, c, &f);
+	pthread_mutex_unlock(&r->mu);
+	if (!command_allowed(cmd->kind, &f, why, sizeof why, &failed) && failed == PRE_CONTROL) {
+		/* Not ours to change: answered, never journalled. */
+		if (r->cfg.observer)
+			snprintf(msg, sizeof msg, "%s", why);
+		else
+			snprintf(msg, sizeof msg, "%s %s refused: %s", c->cfg->name,
+			    command_name(cmd->kind), why);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
+	fresh_facts(r, c, cmd->kind, now, &f);
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
-		.entropy = tick_entropy(r, c) };
-	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
-		/* A retry needs the target still at the failed revision. */
-		grow_scratch(r, c->cfg);
-		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
-		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
-		in.obs = &r->obs;
-	}
+		.entropy = tick_entropy(r, c), .obs = &r->obs, .facts = &f };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
 		    command_name(cmd->kind), err);
-		set_status_msg(r, msg);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
-	set_status_msg(r, r->out.answer);
+	set_status_msg(r, c->key, r->out.answer);
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != PHASE_INITIALIZING)
 		schedule(r, c, c->st.next_tick_ms > now ? c->st.next_tick_ms : now);
@@ -1847,6 +1932,7 @@ runner_command(struct runner *r, const struct command *cmd)
 	if (!r->started || r->finished) {
 		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
 		    command_name(cmd->kind));
+		snprintf(r->status_canary, sizeof r->status_canary, "%s", cmd->canary);
 		r->status_seq++;
 		r->version++;
 		pthread_mutex_unlock(&r->mu);
@@ -1912,7 +1998,7 @@ remove_canary(struct runner *r, struct rcan *c)
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 }
 
 static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err,
@@ -1950,7 +2036,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	t->max_pts = c->max_pts;
 	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
 		log_error("%s", err);
-		set_status_msg(r, err);
+		set_status_msg(r, c->key, err);
 		rcan_free(t);
 		return rc;
 	}
@@ -1986,7 +2072,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
 		    "%.95s; read-only", c->key, c->holder);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 	return ST_OK;
 }
 
@@ -2029,7 +2115,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		log_warn("%s", err);
 	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return ST_OK;
 }
 
@@ -2329,7 +2415,7 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return rc;
 }
 
@@ -2411,7 +2497,7 @@ void
 runner_wait(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->started && !r->finished)
+	while (r->started && !r->finished && !r->wait_cancelled)
 		pthread_cond_wait(&r->done_cond, &r->mu);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -2425,6 +2511,24 @@ runner_done(struct runner *r)
 	done = !r->started || r->finished;
 	pthread_mutex_unlock(&r->mu);
 	return done;
+}
+
+void
+runner_cancel_wait(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->wait_cancelled = true;
+	pthread_cond_broadcast(&r->done_cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_drop_notes(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->ndrop = true;
+	pthread_cond_signal(&r->ncond);
+	pthread_mutex_unlock(&r->mu);
 }
 
 void
@@ -2564,6 +2668,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 {
 	const struct canary_cfg *cfg = c->cfg;
 	int ladder[128];
+	char text[300];
 	size_t n, i;
 
 	sc->ns = sdup(cfg->ns, 63);
@@ -2600,6 +2705,11 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	else
 		sc->reason = sdup(c->st.reason, 255);
 	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
+	known_facts(r, c, &sc->facts);
+	sc->last_failure = sdup(c->st.last_failure, sizeof c->st.last_failure - 1);
+	sc->last_failure_ms = c->st.last_failure_ms;
+	sc->override = c->st.override;
+	sc->override_text = sdup(override_text(&c->st, text, sizeof text), sizeof text - 1);
 	snap_history(sc, c);
 }
 
@@ -2618,6 +2728,7 @@ build_snapshot(struct runner *r)
 	s->metrics_ok = r->metrics_ok;
 	s->metrics_degraded = r->metrics_degraded;
 	s->status_msg = xstrdup(r->status_msg);
+	s->status_canary = xstrdup(r->status_canary);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;
 	s->canaries = r->n ? xcalloc(r->n, sizeof *s->canaries) : NULL;

@@ -35,6 +35,8 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->rev_to);
 	free(c->reason);
 	free(c->sticky);
+	free(c->last_failure);
+	free(c->override_text);
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].name);
 		free(c->metrics[i].points);
@@ -68,5 +70,6 @@ snapshot_unref(struct snapshot *s)
 	free(s->ns);
 	free(s->holder);
 	free(s->status_msg);
+	free(s->status_canary);
 	free(s);
 }

@@ -9,6 +9,10 @@
  * certificate and key, and maybe an expirationTimestamp.  The output holds
  * secrets: it is never logged or quoted in messages.  A plugin that does
  * not answer within k8s_exec_timeout_ms() is killed with its process group.
+ *
+ * The group is registered with util/sigwatch: when perch is told to stop
+ * (SIGINT, SIGTERM, SIGHUP) the whole group is ended, and the wait for its
+ * answer stops within EXEC_SLICE_MS, so no plugin outlives perch.
  */
 #include "k8s/kubeconfig_exec.h"
 
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "util/sanitize.h"
+#include "util/sigwatch.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -163,35 +168,6 @@ child_env(const struct kc_exec *x, char *info)
 	return env;
 }
 
-/* The plugins running now (their process groups), so that a signal
- * handler can end them with perch (k8s_exec_kill_running). */
-#define EXEC_SLOTS 8
-static _Atomic pid_t running[EXEC_SLOTS];
-
-static void
-track(pid_t pgid, bool on)
-{
-	size_t i;
-
-	for (i = 0; i < EXEC_SLOTS; i++) {
-		pid_t want = on ? 0 : pgid;
-
-		if (atomic_compare_exchange_strong(&running[i], &want, on ? pgid : 0))
-			return;
-	}
-}
-
-void
-k8s_exec_kill_running(void)
-{
-	size_t i;
-	pid_t p;
-
-	for (i = 0; i < EXEC_SLOTS; i++)
-		if ((p = atomic_load(&running[i])) > 0)
-			kill(-p, SIGKILL);
-}
-
 long
 k8s_exec_timeout_ms(void)
 {
@@ -269,7 +245,11 @@ read_child(struct child_io *io, long timeout_ms, struct buf *err)
 			    timeout_ms);
 			return ST_TIMEOUT;
 		}
-		if ((n = poll(p, 3, (int)left)) < 0 && errno != EINTR)
+		if (sigwatch_caught() != 0)
+			return perr(err, ST_REFUSED, "stopped: perch is ending");
+		/* In slices, so that perch's end is seen within one. */
+		if ((n = poll(p, 3, left > EXEC_SLICE_MS ? EXEC_SLICE_MS : (int)left)) < 0 &&
+		    errno != EINTR)
 			return perr(err, ST_IO, "poll failed");
 		for (i = 0; n > 0 && i < 3; i++)
 			if (p[i].fd >= 0 && p[i].revents && !drain(io, p[i].fd, true, &st, err))
@@ -329,9 +309,15 @@ child_failed(const struct kc_exec *x, const struct child_io *io, int wst, struct
 static void
 child_main(const struct kc_exec *x, char **env, int out, int errfd, int execfd, int devnull)
 {
+	sigset_t none;
 	int e;
 
+	/* A group of its own (perch ends it whole), with the signals perch
+	 * blocks for its own watcher unblocked again. */
 	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	dup2(out, 1);
 	dup2(errfd, 2);
 	if (devnull >= 0)
@@ -383,7 +369,7 @@ k8s_exec_credential(const struct kc_exec *x, time_t now, char **token, char **ce
 		child_main(x, env, po[1], pe[1], px[1], devnull);
 	if (pid > 0) {
 		setpgid(pid, pid);	/* also here: no race with the child's own */
-		track(pid, true);
+		sigwatch_child_add(pid);
 	}
 	close(po[1]);
 	close(pe[1]);
@@ -406,7 +392,7 @@ k8s_exec_credential(const struct kc_exec *x, time_t now, char **token, char **ce
 		kill(-pid, SIGKILL);	/* the plugin and whatever it started */
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
-	track(pid, false);
+	sigwatch_child_remove(pid);
 	/* What it said on stderr and whether exec failed, now that it has
 	 * ended (what a process it left behind writes later is not waited
 	 * for: the descriptors are non-blocking). */

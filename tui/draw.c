@@ -180,13 +180,23 @@ put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *
 			take = sizeof line - 1;
 		memcpy(line, text, take);
 		line[take] = '\0';
-		put(p, y + lines, x, w, line, r);
+		if (p->w != NULL)	/* NULL: only counting (wrapped_lines) */
+			put(p, y + lines, x, w, line, r);
 		lines++;
 		text += take;
 		while (*text == ' ')
 			text++;
 	}
 	return lines;
+}
+
+int
+wrapped_lines(const struct pen *p, int w, int maxlines, const char *text)
+{
+	struct pen count = *p;
+
+	count.w = NULL;
+	return put_wrapped(&count, 0, 0, w, maxlines, text, ROLE_NORMAL);
 }
 
 void

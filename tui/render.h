@@ -21,8 +21,10 @@
 #define SPLIT_COLS 120
 #define SPLIT_ROWS 40
 
-/* s may be NULL (nothing published yet). */
-void render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u);
+/* s may be NULL (nothing published yet).  Returns how many events the
+ * screen's event log shows at once (a page for PgUp / PgDn), 0 when it
+ * shows none. */
+int  render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u);
 
 /* ---- shared by the render_*.c files ---- */
 struct rect { int y, x, h, w; };
@@ -52,6 +54,7 @@ void graph_range(const struct snap_metric *m, size_t first, int rows, double *lo
 void step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n);
 /* The line under a row that needs attention, "" when none. */
 void attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_t n);
+const char *phase_badge(const struct snap_canary *c);
 /* The last PASS/FAIL point of the first metric of kind k, or NULL. */
 const struct snap_point *last_point(const struct snap_canary *c, enum metric_kind k,
     const struct snap_metric **m, int *trend);

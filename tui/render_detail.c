@@ -361,6 +361,8 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 
 	if (skip > n - (r.h - 1))
 		skip = n - (r.h - 1) > 0 ? n - (r.h - 1) : 0;
+	if (p->event_rows != NULL)
+		*p->event_rows = r.h - 1;
 	put(p, r.y, r.x, r.w, "events", ROLE_TITLE);
 	if (n == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
@@ -451,6 +453,10 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y, r.x, r.w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
 		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->reason,
 		    c->phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_ATTENTION);
+	}
+	if (c->override_text != NULL && c->override_text[0] != '\0') {
+		put(p, y, r.x, r.w, "promotion", ROLE_DIM);
+		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->override_text, ROLE_ATTENTION);
 	}
 	y++;
 	per_row = r.w >= 76 ? 2 : 1;

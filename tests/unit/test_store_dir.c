@@ -147,6 +147,13 @@ sample_status(void)
 	    "primary-session=KlmnOpqrSt");
 	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie,
 	    "canary-session=UvwxYzabCd");
+	snprintf(st.last_failure, sizeof st.last_failure, "request-duration 681ms > 500ms");
+	st.last_failure_ms = 1794999999000LL;
+	st.override = OVR_SKIPPED;
+	snprintf(st.override_by, sizeof st.override_by, "alice@host");
+	st.override_ms = 1795000000000LL;
+	st.override_failed = 3;
+	st.override_threshold = 5;
 	return st;
 }
 
@@ -174,6 +181,13 @@ assert_status_equal(const struct canary_status *a, const struct canary_status *b
 	assert_string_equal(a->affinity_cookie, b->affinity_cookie);
 	assert_string_equal(a->primary_affinity_cookie, b->primary_affinity_cookie);
 	assert_string_equal(a->previous_affinity_cookie, b->previous_affinity_cookie);
+	assert_string_equal(a->last_failure, b->last_failure);
+	assert_true(a->last_failure_ms == b->last_failure_ms);
+	assert_int_equal(a->override, b->override);
+	assert_string_equal(a->override_by, b->override_by);
+	assert_true(a->override_ms == b->override_ms);
+	assert_int_equal(a->override_failed, b->override_failed);
+	assert_int_equal(a->override_threshold, b->override_threshold);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -425,6 +439,14 @@ test_corrupt_reasons(void **state)
 	json_object_del(body, "sessionAffinityCookie");
 	json_object_del(body, "primarySessionAffinityCookie");
 	json_object_del(body, "previousSessionAffinityCookie");
+	/* ... and before skipped or forced promotions were kept: none */
+	json_object_del(body, "lastFailure");
+	json_object_del(body, "lastFailureMs");
+	json_object_del(body, "override");
+	json_object_del(body, "overrideBy");
+	json_object_del(body, "overrideMs");
+	json_object_del(body, "overrideFailedChecks");
+	json_object_del(body, "overrideThreshold");
 	write_envelope(path, 1, body);
 	{
 		struct store_dir *sd2 = open_ro(dir);
@@ -433,6 +455,8 @@ test_corrupt_reasons(void **state)
 		assert_int_equal(OPS.load(sd2, "test/podinfo", &got, err), ST_OK);
 		assert_string_equal(got.affinity_cookie, "");
 		assert_string_equal(got.previous_affinity_cookie, "");
+		assert_int_equal(got.override, OVR_NONE);
+		assert_string_equal(got.last_failure, "");
 		assert_int_equal(got.canary_weight, st.canary_weight);
 		store_dir_close(sd2);
 	}

@@ -87,6 +87,11 @@ test_status_spec_journal(void **state)
 	snprintf(st.affinity_cookie, sizeof st.affinity_cookie, "session=AbcdEfghIj");
 	snprintf(st.primary_affinity_cookie, sizeof st.primary_affinity_cookie, "primary=KlmnOpqrSt");
 	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie, "session=UvwxYzabCd");
+	st.override = OVR_FORCED;
+	snprintf(st.override_by, sizeof st.override_by, "alice@host");
+	st.override_failed = 3;
+	st.override_threshold = 5;
+	snprintf(st.last_failure, sizeof st.last_failure, "request-duration 681ms > 500ms");
 	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
 	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_OK);
 	assert_int_equal(got.phase, PHASE_PROGRESSING);
@@ -96,6 +101,12 @@ test_status_spec_journal(void **state)
 	assert_string_equal(got.affinity_cookie, "session=AbcdEfghIj");
 	assert_string_equal(got.primary_affinity_cookie, "primary=KlmnOpqrSt");
 	assert_string_equal(got.previous_affinity_cookie, "session=UvwxYzabCd");
+	/* ... and a forced promotion, with who and how the canary stood */
+	assert_int_equal(got.override, OVR_FORCED);
+	assert_string_equal(got.override_by, "alice@host");
+	assert_int_equal(got.override_failed, 3);
+	assert_int_equal(got.override_threshold, 5);
+	assert_string_equal(got.last_failure, "request-duration 681ms > 500ms");
 	/* Writes survive a few injected conflicts. */
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"conflict\":2,\"path\":\"configmaps\"}"), 200);
 	st.canary_weight = 40;

@@ -84,7 +84,7 @@ static void
 field(bool utf8, const char *s, int w, char *out, size_t n)
 {
 	static const attr_t roles[ROLE__COUNT];
-	struct pen p = { stdscr, roles, utf8 };
+	struct pen p = { stdscr, roles, utf8, NULL };
 	wchar_t line[64];
 	int used;
 	size_t i, o = 0;

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -179,6 +181,58 @@ test_log_file(void **state)
 	assert_int_equal(log_open("/nonexistent/dir/log", LOG_INFO), ST_IO);
 }
 
+/* One identity for events, locks and Leases: $PERCH_IDENTITY (whole when
+ * it has an "@"), else $USER, else the password database; always @host,
+ * sanitized and bounded. */
+static void
+test_identity(void **state)
+{
+	static const struct {
+		const char *perch, *user;
+		const char *want;	/* "%s" is the host; NULL: the passwd name */
+	} rows[] = {
+		{ NULL, "alice", "alice@%s" },
+		{ "", "alice", "alice@%s" },
+		{ "release-bot", "alice", "release-bot@%s" },
+		{ "ci@runner-7", "alice", "ci@runner-7" },
+		{ NULL, "", NULL },
+		{ NULL, NULL, NULL },
+		{ "evil\x1b[31mred", NULL, "evilred@%s" },
+	};
+	struct passwd *pw = getpwuid(getuid());
+	char host[72] = "", want[256], got[IDENTITY_MAX], tiny[8];
+	char *saved_user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(pw);
+	assert_int_equal(gethostname(host, sizeof host - 1), 0);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		if (rows[i].perch)
+			setenv("PERCH_IDENTITY", rows[i].perch, 1);
+		else
+			unsetenv("PERCH_IDENTITY");
+		if (rows[i].user)
+			setenv("USER", rows[i].user, 1);
+		else
+			unsetenv("USER");
+		if (rows[i].want == NULL)
+			snprintf(want, sizeof want, "%s@%s", pw->pw_name, host);
+		else
+			snprintf(want, sizeof want, rows[i].want, host);
+		identity_get(got, sizeof got);
+		if (strcmp(got, want) != 0)
+			fail_msg("row %zu: got '%s', want '%s'", i, got, want);
+	}
+	/* bounded: a long name is cut, never overflows */
+	setenv("PERCH_IDENTITY", "a-very-long-identity-name@host", 1);
+	assert_string_equal(identity_get(tiny, sizeof tiny), "a-very-");
+	unsetenv("PERCH_IDENTITY");
+	if (saved_user)
+		setenv("USER", saved_user, 1);
+	free(saved_user);
+}
+
 int
 main(void)
 {
@@ -189,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_sanitize_table),
 		cmocka_unit_test(test_sanitize_dup_bounds),
 		cmocka_unit_test(test_log_file),
+		cmocka_unit_test(test_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
