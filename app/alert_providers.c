@@ -89,7 +89,7 @@ read_secret(struct k8s_client *kc, const char *ns, const struct found *f,
 	}
 	st = k8s_get(kc, K8S_RES(SECRETS), ns, f->secret, &secret, &e);
 	if (st != ST_OK) {
-		snprintf(why, whysz, "secret %s: %.160s", f->secret, e.msg);
+		snprintf(why, whysz, "secret %s: %.400s", f->secret, e.msg);
 		return why;
 	}
 	*addr = secret_value(secret, "address", &bad);

@@ -7,7 +7,6 @@
  * errors (3).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,10 +70,37 @@ print_help(FILE *f)
 	    "See perch(1).\n");
 }
 
+void
+cli_error(const char *cmd, const char *fmt, ...)
+{
+	char prefix[64];
+	va_list ap;
+
+	snprintf(prefix, sizeof prefix, cmd != NULL ? "perch %s" : "perch", cmd);
+	va_start(ap, fmt);
+	sanitize_vprint(stderr, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_progress(const char *cmd, const char *fmt, ...)
+{
+	char prefix[64], raw[SANITIZE_PRINT_MAX];
+	va_list ap;
+
+	snprintf(prefix, sizeof prefix, cmd != NULL ? "perch %s" : "perch", cmd);
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize_print(stderr, prefix, "%s", raw);
+	fflush(stderr);
+	log_info("%s: %s", prefix, raw);	/* sanitized on its way to the file */
+}
+
 int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
-	char raw[1024], msg[1024];
+	char raw[1024];
 	va_list ap;
 
 	/* The message quotes the user's arguments: keep it to one line and
@@ -82,13 +108,10 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	sanitize(msg, sizeof msg, raw, strlen(raw));
-	fprintf(stderr, cmd != NULL ? "perch %s: " : "perch: ", cmd);
-	fputs(msg, stderr);
 	if (cmd != NULL)
-		fprintf(stderr, " (try 'perch %s --help')\n", cmd);
+		cli_error(cmd, "%s (try 'perch %s --help')", raw, cmd);
 	else
-		fprintf(stderr, " (try 'perch --help')\n");
+		cli_error(NULL, "%s (try 'perch --help')", raw);
 	return EXIT_USAGE;
 }
 
@@ -142,33 +165,11 @@ cli_apply_logging(const char *cmd)
 	if (cli_check_value(cmd, "--log", CLI_VAL_FILE, log_path) != EXIT_OK)
 		return EXIT_USAGE;
 	if (log_open(log_path, level) != ST_OK) {
-		fprintf(stderr, "perch%s%s: cannot open log file %s: %s\n",
-		    cmd ? " " : "", cmd ? cmd : "", log_path, strerror(errno));
+		cli_error(cmd, "cannot open log file %s: %s", log_path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	log_info("perch %s started (%s)", PERCH_VERSION, cmd ? cmd : "-");
 	return EXIT_OK;
-}
-
-const char *
-cli_actor(void)
-{
-	static char actor[128];
-	char host[64] = "localhost";
-	const char *user = getenv("USER");
-	struct passwd *pw;
-
-	if (actor[0] != '\0')
-		return actor;
-	if (user == NULL || user[0] == '\0') {
-		pw = getpwuid(getuid());
-		user = pw != NULL ? pw->pw_name : "unknown";
-	}
-	if (gethostname(host, sizeof host) != 0)
-		strcpy(host, "localhost");
-	host[sizeof host - 1] = '\0';
-	snprintf(actor, sizeof actor, "%s@%s", user, host);
-	return actor;
 }
 
 /* A command whose output could not be written (a full disk, a closed
@@ -183,8 +184,7 @@ output_written(const char *cmd, int rc)
 	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return rc;
-	fprintf(stderr, "perch%s%s: cannot write the output: %s\n", cmd != NULL ? " " : "",
-	    cmd != NULL ? cmd : "", errno != 0 ? strerror(errno) : "write error");
+	cli_error(cmd, "cannot write the output: %s", errno != 0 ? strerror(errno) : "write error");
 	return EXIT_INFRA;
 }
 

@@ -34,6 +34,16 @@ struct cli_command {
 
 int cli_main(int argc, char **argv);
 
+/* Prints "perch NAME: MESSAGE" to stderr (NAME NULL: "perch: MESSAGE"),
+ * the message sanitized whole (util/sanitize.h, sanitize_print): every
+ * message of a command to stderr goes through here. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A progress line ("connecting to https://... (context prod)"): printed
+ * like cli_error (before the TUI takes the screen, or among a headless
+ * run's output) and logged at level info. */
+void cli_progress(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Prints "perch NAME: MESSAGE" and a one-line hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -51,8 +61,5 @@ int cli_common_option(const char *cmd, int c, const char *arg);
 int cli_command_help(const char *cmd);
 /* Applies -v and --log after option parsing (opens the log file). */
 int cli_apply_logging(const char *cmd);
-
-/* "user@host" of whoever runs perch; static storage, main thread. */
-const char *cli_actor(void);
 
 #endif

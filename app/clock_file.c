@@ -15,36 +15,22 @@
 
 #include "app/clock.h"
 #include "app/clock_file.h"
+#include "app/state_fs.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
+/* Written like every file of the state directory (app/state_fs.h): a
+ * temporary made O_EXCL (a stale one removed first), never a link. */
 int
 clock_file_save(const char *dir, const struct clock_map *m, const struct clock_beat *b,
     char *err, size_t errsz)
 {
-	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, CLOCK_FILE_NAME, (long)getpid());
-	char *dst = xasprintf("%s/%s", dir, CLOCK_FILE_NAME);
+	char tmp[64];
 	json_t *o = json_pack("{s:i, s:s, s:I, s:I}", "format", CLOCK_FILE_FORMAT, "kind", "clock",
 	    "virtualMs", (json_int_t)m->virtual_ms, "realMs", (json_int_t)m->real_ms);
-	char *text;
-	int fd, rc = -1;
+	char *text, *line;
+	int st;
 
 	json_object_set_new(o, "speed", m->speed > 0 ? json_real(m->speed) : json_string("max"));
 	if (b != NULL && b->has) {
@@ -56,24 +42,15 @@ clock_file_save(const char *dir, const struct clock_map *m, const struct clock_b
 		json_object_set_new(o, "metricsOk", json_boolean(b->metrics_ok));
 	}
 	text = json_dumps(o, JSON_COMPACT);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd >= 0) {
-		rc = write_all(fd, text, strlen(text)) == 0 && write_all(fd, "\n", 1) == 0 &&
-		    fsync(fd) == 0 ? 0 : -1;
-		if (close(fd) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, dst) != 0)
-			rc = -1;
-	}
-	if (rc != 0) {
-		snprintf(err, errsz, "cannot write %s: %s", dst, strerror(errno));
-		unlink(tmp);
-	}
+	if (text == NULL)
+		xalloc_fatal(0);
+	line = xasprintf("%s\n", text);
+	snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", CLOCK_FILE_NAME, (long)getpid());
+	st = state_write_atomic(dir, CLOCK_FILE_NAME, tmp, line, strlen(line), err, errsz);
+	free(line);
 	free(text);
 	json_decref(o);
-	free(tmp);
-	free(dst);
-	return rc == 0 ? ST_OK : ST_IO;
+	return st;
 }
 
 /* The fields of a parsed file; ST_CORRUPT naming the bad one. */
@@ -178,14 +155,16 @@ clock_file_load(const char *dir, struct clock_map *m, struct clock_beat *b, char
 	char *path = xasprintf("%s/%s", dir, CLOCK_FILE_NAME);
 	json_error_t je;
 	json_t *o;
-	int st;
+	int st, fd;
 
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		snprintf(err, errsz, "%s: no such file", path);
+	if ((st = state_open(path, O_RDONLY, 0, &fd, err, errsz)) != ST_OK) {
+		if (st == ST_NOTFOUND)
+			snprintf(err, errsz, "%s: no such file", path);
 		free(path);
-		return ST_NOTFOUND;
+		return st == ST_NOTFOUND ? st : ST_CORRUPT;
 	}
-	o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	o = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
 	st = decode(o, &je, path, m, b, err, errsz);
 	free(path);
 	return st;

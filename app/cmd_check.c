@@ -237,9 +237,15 @@ read_token(const char *path, char *tok, size_t toksz)
 
 /* ---- evaluation ------------------------------------------------------- */
 
+/* Equal within rounding; two infinities of one sign are equal (their
+ * difference is NaN), NaN equals nothing. */
 static bool
 same_value(double a, double b)
 {
+	if (a == b)
+		return true;
+	if (!isfinite(a) || !isfinite(b))
+		return false;
 	return fabs(a - b) <= 1e-9 * fmax(1.0, fmax(fabs(a), fabs(b)));
 }
 
@@ -338,10 +344,24 @@ run_queries(struct prom *p, const struct check_opts *o, const struct canary_cfg 
 
 /* ---- output ----------------------------------------------------------- */
 
+/* JSON has no infinities: a value that is not finite is null (the text
+ * output spells it +Inf, -Inf or NaN). */
 static json_t *
 num_or_null(bool has, double v)
 {
-	return has && !isnan(v) ? json_real(v) : json_null();
+	return has && isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A value as Prometheus spells it: %g, or +Inf, -Inf, NaN. */
+static const char *
+num_text(double v, char *buf, size_t bufsz)
+{
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	snprintf(buf, bufsz, "%g", v);
+	return buf;
 }
 
 /* A JSON string of text from the files or the server, sanitised like the
@@ -422,7 +442,7 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 {
 	const struct metric_cfg *m = oc->m;
 	const char *unit = metric_kind_unit(m->kind);
-	char *name = sanitize_dup(m->name, 128), bounds[96] = "", line[256];
+	char *name = sanitize_dup(m->name, 128), bounds[96] = "", line[256], num[40];
 
 	if (m->has_min)
 		snprintf(bounds, sizeof bounds, "min %g", m->min);
@@ -430,8 +450,9 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		snprintf(bounds + strlen(bounds), sizeof bounds - strlen(bounds), "%smax %g",
 		    m->has_min ? ", " : "", m->max);
 	if (!isnan(oc->value))
-		printf("  %-6s  %s = %g%s%s%s%s%s\n", check_result_name(oc->result), name, oc->value,
-		    unit[0] ? " " : "", unit, bounds[0] ? "  (" : "", bounds, bounds[0] ? ")" : "");
+		printf("  %-6s  %s = %s%s%s%s%s%s\n", check_result_name(oc->result), name,
+		    num_text(oc->value, num, sizeof num), unit[0] ? " " : "", unit, bounds[0] ? "  (" : "",
+		    bounds, bounds[0] ? ")" : "");
 	else
 		printf("  %-6s  %s%s%s%s\n", check_result_name(oc->result), name,
 		    bounds[0] ? "  (" : "", bounds, bounds[0] ? ")" : "");
@@ -446,7 +467,8 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		    "perch.dev/min-requests cannot guard this metric");
 	if (oc->has_vol) {
 		if (oc->vol.v.result == CHECK_PASS)
-			snprintf(line, sizeof line, "%g requests in the window", oc->vol.v.value);
+			snprintf(line, sizeof line, "%s requests in the window",
+			    num_text(oc->vol.v.value, num, sizeof num));
 		else
 			snprintf(line, sizeof line, "%s", oc->vol.v.err);
 		print_line("volume:", line);
@@ -456,8 +478,8 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 	else if (oc->prim.v.result != CHECK_PASS)
 		print_line("primary:", oc->prim.v.err);
 	else {
-		snprintf(line, sizeof line, "%g%s%s (%s)", oc->prim.v.value, unit[0] ? " " : "", unit,
-		    isolation_text(oc->isolation));
+		snprintf(line, sizeof line, "%s%s%s (%s)", num_text(oc->prim.v.value, num, sizeof num),
+		    unit[0] ? " " : "", unit, isolation_text(oc->isolation));
 		print_line("primary:", line);
 	}
 	free(name);
@@ -482,7 +504,7 @@ print_error(const char *err)
 {
 	char *clean = sanitize_dup(err, ERRMSG_MAX);
 
-	fprintf(stderr, "perch check: %s\n", clean);
+	cli_error("check", "%s", clean);
 	free(clean);
 }
 
@@ -499,7 +521,7 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 
 	if (canary_load(set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
 		id = sanitize_dup(err, sizeof err);
-		fprintf(stderr, "perch check: %s\n", id);
+		cli_error("check", "%s", id);
 		free(id);
 		return EXIT_FAILED;
 	}
@@ -521,8 +543,8 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 		if (o->json && strcmp(oc[i].isolation, "same-as-primary") == 0) {
 			char *metric = sanitize_dup(oc[i].m->name, 128);
 
-			fprintf(stderr, "perch check: warning: %s %s: canary and primary give the same "
-			    "value; the query measures all pods, not the canary\n", id, metric);
+			cli_error("check", "warning: %s %s: canary and primary give the same value; the "
+			    "query measures all pods, not the canary", id, metric);
 			free(metric);
 		}
 		if (prom_unreachable(&oc[i].val) || (oc[i].has_vol && prom_unreachable(&oc[i].vol)))
@@ -559,11 +581,11 @@ load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set
 		if (dl.items[k].severity == DIAG_ERROR)
 			diag_print(stderr, &dl.items[k]);
 	if (dl.n_errors > 0) {
-		fprintf(stderr, "perch check: %zu error%s in the files; see perch validate\n",
+		cli_error("check", "%zu error%s in the files; see perch validate",
 		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
 		rc = EXIT_FAILED;
 	} else if (spec_set_n_canaries(set) == 0) {
-		fprintf(stderr, "perch check: no Canary in the files given\n");
+		cli_error("check", "no Canary in the files given");
 		rc = EXIT_FAILED;
 	}
 	diag_list_fini(&dl);

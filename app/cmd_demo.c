@@ -11,6 +11,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/demo.h"
+#include "app/interrupt.h"
 #include "util/sanitize.h"
 
 #define CMD_NAME "demo"
@@ -158,15 +159,16 @@ cmd_demo(int argc, char **argv)
 		return cli_usage_error(CMD_NAME, "unexpected argument '%s'", argv[optind]);
 	if ((st = cli_apply_logging(CMD_NAME)) != EXIT_OK)
 		return st;
+	interrupt_begin();	/* before any thread (app/interrupt.h) */
 	st = demo_run(&o, &res, err, sizeof err);
 	if (err[0] != '\0') {
 		/* it may quote a path the user gave */
 		char *clean = sanitize_dup(err, sizeof err);
 
-		fprintf(stderr, "perch demo: %s\n", clean);
+		cli_error("demo", "%s", clean);
 		free(clean);
 	}
 	else if (res.cut)
-		fprintf(stderr, "perch demo: stopped after --duration with canaries still running\n");
-	return st;
+		cli_error("demo", "stopped after --duration with canaries still running");
+	return interrupt_end(CMD_NAME, st);
 }

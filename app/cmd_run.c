@@ -26,6 +26,7 @@
 #include "app/clock_file.h"
 #include "app/heartbeat.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
 #include "app/store_dir.h"
@@ -42,6 +43,7 @@
 #include "spec/spec.h"
 #include "tui/tui.h"
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -238,7 +240,7 @@ load_cluster_specs(struct run *rn, struct diag_list *dl)
 	char err[ERRMSG_MAX + 200];
 
 	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", err);
+		cli_error("run", "%s", err);
 		return EXIT_INFRA;
 	}
 	return EXIT_OK;
@@ -263,11 +265,11 @@ load_specs(struct run *rn)
 		if (dl.items[k].severity == DIAG_ERROR)
 			diag_print(stderr, &dl.items[k]);
 	if (rc == EXIT_OK && dl.n_errors > 0) {
-		fprintf(stderr, "perch run: %zu error%s in the canaries; see perch validate\n",
+		cli_error("run", "%zu error%s in the canaries; see perch validate",
 		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
 		rc = EXIT_FAILED;
 	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
-		fprintf(stderr, "perch run: no Canary %s\n", rn->o.n_files ? "in the files given" :
+		cli_error("run", "no Canary %s", rn->o.n_files ? "in the files given" :
 		    "in the namespace");
 		rc = EXIT_FAILED;
 	}
@@ -328,7 +330,7 @@ build_cfgs(struct run *rn)
 	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
 		sc = spec_set_canary(rn->set, i);
 		if (canary_load(rn->set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return EXIT_FAILED;
 		}
 		/* -n / the context's namespace for canaries that name none */
@@ -340,7 +342,7 @@ build_cfgs(struct run *rn)
 		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
 		if (st != ST_OK) {
 			canary_cfg_free(cfg);
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
 			    EXIT_FAILED;
 		}
@@ -634,11 +636,14 @@ connect_cluster(struct run *rn)
 	if (st == ST_OK)
 		st = k8s_client_new(rn->kc, NULL, &rn->ev_client, &err);
 	if (st != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", buf_str(&err));
+		cli_error("run", "%s", buf_str(&err));
 		buf_fini(&err);
 		return st == ST_PARSE || st == ST_INVALID ? EXIT_USAGE : EXIT_INFRA;
 	}
 	buf_fini(&err);
+	/* The first request may take a while (an exec plugin, a server that
+	 * does not answer): say where perch is going first. */
+	cli_progress("run", "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
 	rn->cluster = k8s_cluster_new(rn->client);
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
@@ -654,7 +659,7 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	if (rn->o.state_dir) {
 		rn->sdir = store_dir_open(rn->o.state_dir, false, err, sizeof err);
 		if (!rn->sdir) {
-			fprintf(stderr, "perch run: %s\n", err);
+			cli_error("run", "%s", err);
 			return EXIT_INFRA;
 		}
 		*ops = &store_dir_ops;
@@ -678,12 +683,13 @@ start_beat(struct run *rn, struct runner *r)
 	struct beat_target t = { store_k8s_beat, rn->sk8s };
 	struct snapshot *s = runner_snapshot(r);
 	bool control = s != NULL && !s->read_only;
-	char who[160];
+	char who[160], actor[IDENTITY_MAX];
 
 	snapshot_unref(s);
 	if (!control)
 		return;
-	snprintf(who, sizeof who, "%s pid %ld", cli_actor(), (long)getpid());
+	/* As the lock and the Lease name their holder ("user@host pid N"). */
+	snprintf(who, sizeof who, "%s pid %ld", identity_get(actor, sizeof actor), (long)getpid());
 	if (rn->sdir != NULL) {
 		rn->beat_dir = (struct beat_dir){ .dir = rn->o.state_dir, .clock = &perch_clock_ops,
 			.clock_ctx = rn->clock, .speed = rn->speed };
@@ -719,13 +725,13 @@ report_holder(struct run *rn, struct runner *r)
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
 		if (snap->canaries[i].refused)
-			fprintf(stderr, "perch run: %s\n", snap->canaries[i].reason);
+			cli_error("run", "%s", snap->canaries[i].reason);
 		else if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
-			fprintf(stderr, "perch run: %s/%s: the Canary was deleted; let go\n",
+			cli_error("run", "%s/%s: the Canary was deleted; let go",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "");
 		else if (!snap->canaries[i].can_control)
-			fprintf(stderr, "perch run: %s/%s is controlled by %s; not changing it\n",
+			cli_error("run", "%s/%s is controlled by %s; not changing it",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "",
 			    snap->holder && *snap->holder ? snap->holder : "another controller");
@@ -750,17 +756,19 @@ random_seed(void)
 static int
 execute(struct run *rn)
 {
+	char actor[IDENTITY_MAX];
 	struct runner_config rc = {
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
 		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
-		.actor = cli_actor(), .context = rn->kc->context, .ns = rn->kc->ns,
+		.actor = identity_get(actor, sizeof actor), .context = rn->kc->context, .ns = rn->kc->ns,
 		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
 		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
+	char saved_in[300];
 	struct tui *t = NULL;
 	struct runner *r;
 	char err[512];
@@ -773,9 +781,14 @@ execute(struct run *rn)
 		rc.sink = headless_sink;
 		rc.sink_arg = stdout;
 	} else {
+		if (rn->o.state_dir != NULL)
+			snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir);
+		else
+			snprintf(saved_in, sizeof saved_in, "in the cluster");
+		tc.saved_in = saved_in;
 		t = tui_new(&tc);
 		if (t == NULL) {
-			fprintf(stderr, "perch run: cannot create the wake pipe\n");
+			cli_error("run", "cannot create the wake pipe");
 			return EXIT_INFRA;
 		}
 		rc.notify = tui_notify;
@@ -790,13 +803,14 @@ execute(struct run *rn)
 	}
 	set_waker(&rn->wk, r);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch run: %s\n", err);
+		cli_error("run", "%s", err);
 		set_waker(&rn->wk, NULL);
 		runner_free(r);
 		tui_free(t);
 		return EXIT_INFRA;
 	}
 	start_beat(rn, r);
+	interrupt_attach(r, t);
 	if (rn->o.headless) {
 		runner_wait(r);
 		report_holder(rn, r);	/* before the stop gives control back */
@@ -810,6 +824,7 @@ execute(struct run *rn)
 	}
 	beat_stop(rn->beat);	/* the last beat: this controller stopped */
 	rn->beat = NULL;
+	interrupt_detach();
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
@@ -884,6 +899,13 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = cli_apply_logging("run");
+	if (rc != EXIT_OK) {
+		run_fini(&rn);
+		return rc;
+	}
+	/* Before any thread: SIGINT, SIGTERM and SIGHUP end the run cleanly
+	 * (app/interrupt.h), even while an exec credential plugin runs. */
+	interrupt_begin();
 	if (rc == EXIT_OK)
 		rc = connect_cluster(&rn);
 	if (rc == EXIT_OK) {
@@ -898,11 +920,11 @@ cmd_run(int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = build_cfgs(&rn);
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && interrupt_signal() == 0) {
 		rn.hooks = webhook_client_new(NULL);
 		rn.clock = make_clock(&rn.speed);
 		rc = execute(&rn);
 	}
 	run_fini(&rn);
-	return rc;
+	return interrupt_end("run", rc);
 }

@@ -16,6 +16,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/store_dir.h"
+#include "engine/command.h"
 #include "util/fmt.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -29,6 +30,8 @@ struct row {
 	int threshold;			/* 0: unknown (no spec saved) */
 	char holder[128];		/* "" = nobody holds control */
 	char reason[256];		/* sanitized */
+	char override[300];		/* a skipped or forced promotion, sanitized, "" */
+	char last_failure[256];		/* sanitized */
 	char when[32];			/* last transition, RFC 3339 or "-" */
 	char error[ERRMSG_MAX];		/* "" or why the state cannot be read */
 };
@@ -58,6 +61,14 @@ fill_row(struct store_dir *sd, const char *canary, struct row *r)
 	if (store_dir_holder(sd, canary, r->holder, sizeof r->holder) != ST_OK)
 		r->holder[0] = '\0';
 	sanitize(r->reason, sizeof r->reason, r->st.reason, strnlen(r->st.reason, sizeof r->st.reason));
+	sanitize(r->last_failure, sizeof r->last_failure, r->st.last_failure,
+	    strnlen(r->st.last_failure, sizeof r->st.last_failure));
+	if (r->has_status) {
+		char text[300];
+
+		override_text(&r->st, text, sizeof text);
+		sanitize(r->override, sizeof r->override, text, strlen(text));
+	}
 	if (r->has_status && r->st.last_transition_ms > 0) {
 		t = (time_t)(r->st.last_transition_ms / 1000);
 		strftime(r->when, sizeof r->when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -72,7 +83,10 @@ print_text(const struct row *rows, size_t n, const char *dir)
 	char failed[32], weight[FMT_MAX];
 
 	if (n == 0) {
-		printf("no canaries with saved state in %s\n", dir);
+		char *shown = sanitize_dup(dir, 512);	/* from the command line */
+
+		printf("no canaries with saved state in %s\n", shown);
+		free(shown);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -95,11 +109,39 @@ print_text(const struct row *rows, size_t n, const char *dir)
 		else
 			snprintf(failed, sizeof failed, "%d", r->st.failed_checks);
 		fmt_weight(weight, sizeof weight, r->st.canary_weight);
-		printf("%-*s  %-16s  %6s  %6s  %4d  %-20s  %-*s  %s\n", wc, r->canary,
+		/* A skipped or forced promotion stays in sight (after the
+		 * reason, when there is one). */
+		printf("%-*s  %-16s  %6s  %6s  %4d  %-20s  %-*s  %s%s%s\n", wc, r->canary,
 		    r->has_status ? phase_name(r->st.phase) : "(no status yet)",
 		    weight, failed, r->st.iterations, r->when,
-		    wh, r->holder[0] ? r->holder : "-", r->reason[0] ? r->reason : "-");
+		    wh, r->holder[0] ? r->holder : "-",
+		    r->reason[0] ? r->reason : r->override[0] ? "" : "-",
+		    r->reason[0] && r->override[0] ? "; " : "", r->override);
 	}
+}
+
+/* {"kind":"skipped","by":"alice@host","failedChecks":3,"threshold":5,
+ * "time":"...","text":"promoted with analysis skipped by ..."}, or null. */
+static json_t *
+override_json(const struct row *r)
+{
+	char by[sizeof r->st.override_by], when[32] = "";
+	time_t t = (time_t)(r->st.override_ms / 1000);
+	json_t *o;
+
+	if (!r->has_status || r->st.override == OVR_NONE)
+		return json_null();
+	sanitize(by, sizeof by, r->st.override_by, strnlen(r->st.override_by, sizeof by));
+	if (r->st.override_ms > 0)
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	o = json_object();
+	json_object_set_new(o, "kind", json_string(override_name(r->st.override)));
+	json_object_set_new(o, "by", json_string(by));
+	json_object_set_new(o, "failedChecks", json_integer(r->st.override_failed));
+	json_object_set_new(o, "threshold", json_integer(r->st.override_threshold));
+	json_object_set_new(o, "time", when[0] ? json_string(when) : json_null());
+	json_object_set_new(o, "text", json_string(r->override));
+	return o;
 }
 
 static json_t *
@@ -119,6 +161,9 @@ row_json(const struct row *r)
 	json_object_set_new(o, "iteration", json_integer(r->st.iterations));
 	json_object_set_new(o, "paused", json_boolean(r->st.paused));
 	json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "lastFailure", r->last_failure[0] ? json_string(r->last_failure) :
+	    json_null());
+	json_object_set_new(o, "override", override_json(r));
 	json_object_set_new(o, "heldBy", r->holder[0] ? json_string(r->holder) : json_null());
 	json_object_set_new(o, "lastTransitionTime",
 	    strcmp(r->when, "-") != 0 ? json_string(r->when) : json_null());
@@ -152,7 +197,7 @@ show(const char *dir, bool json)
 
 	sd = store_dir_open(dir, true, err, sizeof err);
 	if (sd == NULL) {
-		fprintf(stderr, "perch status: %s\n", err);
+		cli_error("status", "%s", err);
 		return EXIT_INFRA;
 	}
 	n = store_dir_ops.list(sd, &names);
@@ -160,7 +205,7 @@ show(const char *dir, bool json)
 	for (i = 0; i < n; i++) {
 		fill_row(sd, names[i], &rows[i]);
 		if (rows[i].error[0] != '\0') {
-			fprintf(stderr, "perch status: %s\n", rows[i].error);
+			cli_error("status", "%s", rows[i].error);
 			rc = EXIT_INFRA;
 		} else if (rc == EXIT_OK && rows[i].has_status && rows[i].st.phase == PHASE_FAILED) {
 			rc = EXIT_FAILED;
@@ -214,7 +259,7 @@ cmd_status(int argc, char **argv)
 		return rc;
 	if (dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
-			fprintf(stderr, "perch status: no state directory: set HOME or use --state-dir\n");
+			cli_error("status", "no state directory: set HOME or use --state-dir");
 			return EXIT_INFRA;
 		}
 		dir = def;

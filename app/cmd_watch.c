@@ -18,10 +18,12 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/clock_file.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "app/watch_k8s.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/status.h"
 
 struct watch_opts {
@@ -82,7 +84,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	int status;
 
 	if (t == NULL) {
-		fprintf(stderr, "perch watch: cannot create the wake pipe\n");
+		cli_error("watch", "cannot create the wake pipe");
 		return EXIT_INFRA;
 	}
 	cfg.observer = true;
@@ -91,11 +93,13 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", err);
+		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
+		interrupt_attach(r, t);
 		status = tui_run(t, r);
 		runner_stop(r);
+		interrupt_detach();
 	}
 	runner_free(r);
 	tui_free(t);
@@ -105,7 +109,7 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 static int
 watch(const char *dir, const char *theme)
 {
-	char err[ERRMSG_MAX], ctx[160];
+	char err[ERRMSG_MAX], ctx[160], actor[IDENTITY_MAX];
 	struct store_dir *sd;
 	struct clock_follow *clock;
 	int rc;
@@ -114,11 +118,11 @@ watch(const char *dir, const char *theme)
 	if (sd == NULL) {
 		/* One line: what is wrong, and how to get a directory to watch. */
 		if (access(dir, F_OK) != 0)
-			fprintf(stderr, "perch watch: %s; a controller writes it: start `perch demo "
+			cli_error("watch", "%s; a controller writes it: start `perch demo "
 			    "--state-dir %s` or `perch run --state-dir %s` (or watch a cluster with "
-			    "--kubeconfig, --context and -n)\n", err, dir, dir);
+			    "--kubeconfig, --context and -n)", err, dir, dir);
 		else
-			fprintf(stderr, "perch watch: %s\n", err);
+			cli_error("watch", "%s", err);
 		return EXIT_INFRA;
 	}
 	snprintf(ctx, sizeof ctx, "watch %s", dir);
@@ -129,7 +133,7 @@ watch(const char *dir, const char *theme)
 		.store = &store_dir_ops, .store_ctx = sd,
 		.clock = &clock_follow_ops, .clock_ctx = clock,
 		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
-		.actor = cli_actor(), .context = ctx,
+		.actor = identity_get(actor, sizeof actor), .context = ctx,
 	}, ctx, theme);
 	clock_follow_free(clock);
 	store_dir_close(sd);
@@ -149,18 +153,18 @@ cmd_watch(int argc, char **argv)
 		return rc;
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
+	interrupt_begin();	/* before any thread (app/interrupt.h) */
 	if (o.kubeconfig || o.context || o.ns)
-		return watch_cluster(o.kubeconfig, o.context, o.ns, o.theme);
+		return interrupt_end("watch", watch_cluster(o.kubeconfig, o.context, o.ns, o.theme));
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
-			fprintf(stderr, "perch watch: no state directory: set HOME or use --state-dir "
-			    "DIR (written by `perch demo --state-dir DIR` or `perch run --state-dir "
-			    "DIR`)\n");
-			return EXIT_INFRA;
+			cli_error("watch", "no state directory: set HOME or use --state-dir DIR "
+			    "(written by `perch demo --state-dir DIR` or `perch run --state-dir DIR`)");
+			return interrupt_end("watch", EXIT_INFRA);
 		}
 		o.dir = def;
 	}
 	rc = watch(o.dir, o.theme);
 	free(def);
-	return rc;
+	return interrupt_end("watch", rc);
 }

@@ -21,9 +21,11 @@
 #include "app/heartbeat.h"
 #include "app/demo.h"
 #include "app/headless.h"
+#include "app/interrupt.h"
 #include "app/store_dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -129,14 +131,17 @@ tracking_sink(void *arg, const struct journal_rec *rec)
 		atomic_fetch_sub(&k->terminal, 1);
 }
 
-/* Headless: until every canary is terminal, or the duration limit. */
+/* Headless: until every canary is terminal, or the duration limit, or
+ * the engine ends on its own (every canary it could take is done: those
+ * held by another perch never become terminal here). */
 static void
 wait_headless(struct demo *d, struct demo_result *res)
 {
 	struct timespec nap = { 0, 5 * 1000000 };
 
 	if (d->o->duration_ms > 0) {
-		while (atomic_load(&d->track.terminal) < d->n) {
+		while (atomic_load(&d->track.terminal) < d->n && !runner_done(d->runner) &&
+		    interrupt_signal() == 0) {
 			if (clock_at_limit(d->clock)) {
 				res->cut = true;
 				return;
@@ -215,7 +220,7 @@ static void
 saver_start(struct demo *d)
 {
 	struct snapshot *s;
-	char who[160];
+	char who[160], actor[IDENTITY_MAX];
 	bool control;
 
 	if (d->store == NULL)
@@ -227,7 +232,8 @@ saver_start(struct demo *d)
 		return;
 	d->beat_dir = (struct beat_dir){ .dir = store_dir_path(d->store), .clock = &perch_clock_ops,
 		.clock_ctx = d->clock, .speed = d->o->speed };
-	snprintf(who, sizeof who, "%s pid %ld", cli_actor(), (long)getpid());
+	/* As the lock names its holder ("user@host pid N"). */
+	snprintf(who, sizeof who, "%s pid %ld", identity_get(actor, sizeof actor), (long)getpid());
 	d->beat = beat_start(d->runner, &(struct beat_target){ beat_dir_write, &d->beat_dir }, who,
 	    "DEMO", BEAT_DIR_MS);
 }
@@ -244,13 +250,14 @@ saver_stop(struct demo *d)
 static int
 demo_setup(struct demo *d, char *err, size_t errsz)
 {
+	char actor[IDENTITY_MAX];
 	const struct demo_opts *o = d->o;
 	struct sim_options so = { .seed = o->seed, .new_revisions = !o->headless || o->keep_revising };
 	struct runner_config rc = {
 		.cluster = &sim_cluster_ops,
 		.metrics = &sim_metrics_ops,
 		.clock = &perch_clock_ops,
-		.actor = cli_actor(),
+		.actor = identity_get(actor, sizeof actor),
 		.context = "DEMO",
 		.ns = DEMO_NS,
 		.stop_when_done = o->headless,
@@ -278,7 +285,11 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 		rc.sink = tracking_sink;
 		rc.sink_arg = &d->track;
 	} else {
-		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO" });
+		char saved_in[300];
+
+		snprintf(saved_in, sizeof saved_in, "in %s", o->state_dir ? o->state_dir : "");
+		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO",
+			.saved_in = o->state_dir != NULL ? saved_in : NULL });
 		if (d->tui == NULL) {
 			snprintf(err, errsz, "cannot start the terminal front end (no wake pipe)");
 			return EXIT_INFRA;
@@ -336,12 +347,13 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 		status = EXIT_INFRA;
 	if (status == EXIT_OK) {
 		saver_start(&d);
+		interrupt_attach(d.runner, d.tui);
 		if (o->headless) {
 			wait_headless(&d, res);
 			runner_stop(d.runner);
 			saver_stop(&d);
 			status = runner_outcome(d.runner);
-			if (status == EXIT_INFRA && !res->cut)
+			if (status == EXIT_INFRA && !res->cut && interrupt_signal() == 0)
 				explain_infra(d.runner, err, errsz);
 		} else {
 			/* Interactive: the viewer decides when it ends. */
@@ -349,6 +361,7 @@ demo_run(const struct demo_opts *o, struct demo_result *res, char *err, size_t e
 			runner_stop(d.runner);
 			saver_stop(&d);
 		}
+		interrupt_detach();
 	}
 	res->status = status;
 	res->n_canaries = d.n;

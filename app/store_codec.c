@@ -21,7 +21,8 @@
 #include "util/xalloc.h"
 
 enum ftype { F_INT, F_BOOL, F_UINT, F_I64, F_U64, F_STR, F_DSTR, F_DBL, F_PHASE,
-	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE, F_GATE };
+	F_STRATEGY, F_NODATA, F_METRIC_KIND, F_HOOK_TYPE, F_GATE,
+	F_OVERRIDE };
 
 /* What a canary waits for, as saved. */
 static const char *const gate_names[] = { "none", "rollout", "promotion", "traffic" };
@@ -70,6 +71,14 @@ static const struct field status_fields[] = {
 	FLDO("lastOutcome", struct canary_status, last_phase, F_PHASE),
 	FLDO("lastOutcomeMs", struct canary_status, last_end_ms, F_I64),
 	FLDO("lastOutcomeReason", struct canary_status, last_reason, F_STR),
+	/* Absent in state saved before they were kept: none. */
+	FLDO("lastFailure", struct canary_status, last_failure, F_STR),
+	FLDO("lastFailureMs", struct canary_status, last_failure_ms, F_I64),
+	FLDO("override", struct canary_status, override, F_OVERRIDE),
+	FLDO("overrideBy", struct canary_status, override_by, F_STR),
+	FLDO("overrideMs", struct canary_status, override_ms, F_I64),
+	FLDO("overrideFailedChecks", struct canary_status, override_failed, F_INT),
+	FLDO("overrideThreshold", struct canary_status, override_threshold, F_INT),
 };
 
 static const struct field cfg_fields[] = {
@@ -135,6 +144,7 @@ enum_name(enum ftype t, int v)
 	case F_METRIC_KIND:	return metric_kind_name((enum metric_kind)v);
 	case F_HOOK_TYPE:	return hook_type_name((enum hook_type)v);
 	case F_GATE:		return v >= 0 && v <= GATE_TRAFFIC ? gate_names[v] : "none";
+	case F_OVERRIDE:	return override_name((enum override_kind)v);
 	default:		return "?";
 	}
 }
@@ -148,6 +158,7 @@ enum_value(enum ftype t, const char *s)
 	case F_PHASE:		return phase_from_name(s);
 	case F_NODATA:		return nodata_policy_from_name(s);
 	case F_HOOK_TYPE:	return s[0] == '\0' ? -1 : hook_type_from_name(s);
+	case F_OVERRIDE:	return override_from_name(s);
 	case F_STRATEGY:
 		for (i = 0; i < STRATEGY__COUNT; i++)
 			if (strcmp(strategy_name((enum strategy)i), s) == 0)
@@ -516,7 +527,8 @@ num_json(bool has, double v, enum journal_form form)
 {
 	if (!has || !isfinite(v))
 		return json_null();
-	return json_real(form == JOURNAL_DISPLAY ? round(v * 1000.0) / 1000.0 : v);
+	/* v * 1000 of a huge value is infinite, which JSON cannot hold */
+	return json_real(form == JOURNAL_DISPLAY && fabs(v) < 1e15 ? round(v * 1000.0) / 1000.0 : v);
 }
 
 json_t *

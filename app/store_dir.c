@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/state_fs.h"
 #include "app/store_codec.h"
 #include "app/store_dir.h"
 #include "app/store_dir_int.h"
@@ -142,17 +143,21 @@ sync_parent(const char *path)
 	free(dir);
 }
 
+/* Creates the directory, or checks the one there (state_fs.h): a real
+ * directory, ours, closed to others. */
 static int
 mkdir_one(const char *path, char *err)
 {
-	if (mkdir(path, 0777) == 0) {
+	char why[ERRMSG_MAX];
+	bool made;
+	int st;
+
+	st = state_mkdir(path, &made, why, sizeof why);
+	if (st != ST_OK)
+		seterr(err, "%s", why);
+	else if (made)
 		sync_parent(path);
-		return ST_OK;
-	}
-	if (errno == EEXIST)
-		return ST_OK;
-	seterr(err, "cannot create %s: %s", path, strerror(errno));
-	return ST_IO;
+	return st;
 }
 
 /* Creates DIR/<ns> and DIR/<ns>/<name>. */
@@ -173,6 +178,29 @@ sd_mkdirs(const struct store_dir *sd, const char *canary, char *err)
 	return mkdir_one(path, err);
 }
 
+/* Checks DIR/<ns> and DIR/<ns>/<name> before a read: ST_OK, ST_NOTFOUND
+ * (not there yet), or ST_INVALID / ST_IO naming the entry (a link, not a
+ * directory, open to others; a read-write handle also wants them ours). */
+int
+sd_check_dirs(const struct store_dir *sd, const char *canary, char *err)
+{
+	char path[PATH_MAX], why[ERRMSG_MAX];
+	char *slash;
+	int st;
+
+	if ((st = sd_path(sd, canary, NULL, path, sizeof path, err)) != ST_OK)
+		return st;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	st = state_check_dir(path, !sd->ro, why, sizeof why);
+	*slash = '/';
+	if (st == ST_OK)
+		st = state_check_dir(path, !sd->ro, why, sizeof why);
+	if (st != ST_OK && st != ST_NOTFOUND)
+		seterr(err, "%s", why);
+	return st;
+}
+
 /* Creates the state directory itself, never its parents: a mistyped path
  * is reported, not silently made into a tree. */
 static int
@@ -180,7 +208,7 @@ make_state_dir(const char *dir, char *err, size_t errsz)
 {
 	char *parent, *slash;
 
-	if (mkdir(dir, 0777) == 0) {
+	if (mkdir(dir, 0755) == 0) {	/* umask only takes bits away */
 		sync_parent(dir);
 		return ST_OK;
 	}
@@ -210,15 +238,15 @@ int
 sd_read_file(const char *path, size_t max, struct buf *b, char *err)
 {
 	char chunk[8192];
+	char why[ERRMSG_MAX];
 	ssize_t n;
-	int fd, st = ST_OK;
+	int fd, st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return ST_NOTFOUND;
-		seterr(err, "cannot open %s: %s", path, strerror(errno));
-		return ST_IO;
+
+	if ((st = state_open(path, O_RDONLY, 0, &fd, why, sizeof why)) != ST_OK) {
+		if (st != ST_NOTFOUND)
+			seterr(err, "%s", why);
+		return st;
 	}
 	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -238,56 +266,23 @@ sd_read_file(const char *path, size_t max, struct buf *b, char *err)
 	return st;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return ST_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return ST_OK;
-}
-
-/* Atomic replace of dir/file: temp file in the same directory, fsync,
- * rename, fsync of the directory. */
+/* Atomic replace of dir/file (state_write_atomic): a temp file of this
+ * process in the same directory, fsync, rename, fsync of the directory. */
 static int
 write_atomic(struct store_dir *sd, const char *dir, const char *file, const char *data,
     size_t len, char *err)
 {
-	char *tmp, *dst;
+	char tmp[128], why[ERRMSG_MAX];
 	unsigned seq;
-	int fd, dfd, st;
+	int st;
 
 	pthread_mutex_lock(&sd->mu);
 	seq = sd->tmp_seq++;
 	pthread_mutex_unlock(&sd->mu);
-	tmp = xasprintf("%s/.%s.tmp.%ld.%u", dir, file, (long)getpid(), seq);
-	dst = xasprintf("%s/%s", dir, file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	st = fd < 0 ? ST_IO : write_all(fd, data, len);
-	if (st == ST_OK && fsync(fd) != 0)
-		st = ST_IO;
-	if (fd >= 0 && close(fd) != 0)
-		st = ST_IO;
-	if (st == ST_OK && rename(tmp, dst) != 0)
-		st = ST_IO;
-	if (st != ST_OK) {
-		seterr(err, "cannot write %s: %s", dst, strerror(errno));
-		unlink(tmp);
-	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(dfd) != 0)
-			log_warn("fsync %s: %s", dir, strerror(errno));
-		close(dfd);
-	}
-	free(tmp);
-	free(dst);
+	snprintf(tmp, sizeof tmp, ".%s.tmp.%ld.%u", file, (long)getpid(), seq);
+	st = state_write_atomic(dir, file, tmp, data, len, why, sizeof why);
+	if (st != ST_OK)
+		seterr(err, "%s", why);
 	return st;
 }
 
@@ -384,6 +379,11 @@ envelope_read(struct store_dir *sd, const char *canary, const char *kind, json_t
 	snprintf(file, sizeof file, "%s.json", kind);
 	if ((st = sd_path(sd, canary, file, path, sizeof path, err)) != ST_OK)
 		return st;
+	if ((st = sd_check_dirs(sd, canary, err)) != ST_OK) {
+		if (st == ST_NOTFOUND)
+			seterr(err, "%s: no saved %s", path, kind);
+		return st;
+	}
 	buf_init(&b, STATE_FILE_MAX + 1);
 	st = sd_read_file(path, STATE_FILE_MAX, &b, err);
 	if (st == ST_OK) {
@@ -604,18 +604,21 @@ try_flock(int fd)
 }
 
 static int
-sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz)
+sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz,
+    char *err)
 {
 	struct store_dir *sd = ctx;
-	char path[PATH_MAX], text[192], err[ERRMSG_MAX];
+	char path[PATH_MAX], text[192];
 	struct sd_entry *e;
 	int fd, st;
 
-	if (sd->ro)
+	if (sd->ro) {
+		seterr(err, "the state directory is open read-only");
 		return ST_REFUSED;
+	}
 	if ((st = sd_mkdirs(sd, canary, err)) != ST_OK ||
 	    (st = sd_path(sd, canary, "lock", path, sizeof path, err)) != ST_OK) {
-		log_warn("acquire %s: %s", canary, err);
+		log_warn("acquire %s: %s", canary, err ? err : "");
 		return st;
 	}
 	pthread_mutex_lock(&sd->mu);
@@ -624,8 +627,9 @@ sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 		pthread_mutex_unlock(&sd->mu);
 		return ST_OK;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	st = fd < 0 ? ST_IO : try_flock(fd);
+	if ((st = state_open(path, O_RDWR | O_CREAT, 0644, &fd, err, err ? ERRMSG_MAX : 0)) ==
+	    ST_OK && (st = try_flock(fd)) == ST_IO)
+		seterr(err, "cannot lock %s: %s", path, strerror(errno));
 	if (st == ST_OK) {
 		snprintf(text, sizeof text, "%s pid %ld\n", actor && actor[0] ? actor : "unknown",
 		    (long)getpid());
@@ -637,7 +641,7 @@ sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 		read_holder(fd, holder, holdersz);
 		close(fd);
 	} else {
-		log_warn("%s: cannot lock: %s", path, strerror(errno));
+		log_warn("acquire %s: %s", canary, err ? err : status_text(st));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -689,13 +693,14 @@ sd_release(void *ctx, const char *canary)
 int
 store_dir_holder(struct store_dir *sd, const char *canary, char *holder, size_t holdersz)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[ERRMSG_MAX];
 	int fd, st;
+
 
 	if (sd_path(sd, canary, "lock", path, sizeof path, NULL) != ST_OK)
 		return ST_INVALID;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (sd_check_dirs(sd, canary, NULL) != ST_OK ||
+	    state_open(path, O_RDONLY, 0, &fd, why, sizeof why) != ST_OK)
 		return ST_NOTFOUND;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		flock(fd, LOCK_UN);
@@ -724,10 +729,10 @@ has_state(const char *dir, const char *ns, const char *name)
 	struct stat sb;
 
 	snprintf(path, sizeof path, "%s/%s/%s/status.json", dir, ns, name);
-	if (stat(path, &sb) == 0)
+	if (lstat(path, &sb) == 0)
 		return true;
 	snprintf(path, sizeof path, "%s/%s/%s/spec.json", dir, ns, name);
-	return stat(path, &sb) == 0;
+	return lstat(path, &sb) == 0;
 }
 
 static int
@@ -736,18 +741,34 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void
-list_ns(const char *dir, const char *ns, char ***out, size_t *n, size_t *cap)
+/* Whether dir/name is a directory this store may read (state_check_dir);
+ * a link or another entry is skipped with a warning naming it. */
+static bool
+usable_dir(const struct store_dir *sd, const char *dir, const char *name)
 {
+	char path[PATH_MAX], why[ERRMSG_MAX];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (state_check_dir(path, !sd->ro, why, sizeof why) == ST_OK)
+		return true;
+	log_warn("%s; skipped", why);
+	return false;
+}
+
+static void
+list_ns(const struct store_dir *sd, const char *ns, char ***out, size_t *n, size_t *cap)
+{
+	const char *dir = sd->dir;
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
 	snprintf(path, sizeof path, "%s/%s", dir, ns);
-	if ((d = opendir(path)) == NULL)
+	if (!usable_dir(sd, dir, ns) || (d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!is_subdomain(de->d_name, strlen(de->d_name)) || !has_state(dir, ns, de->d_name))
+		if (!is_subdomain(de->d_name, strlen(de->d_name)) || !has_state(dir, ns, de->d_name) ||
+		    !usable_dir(sd, path, de->d_name))
 			continue;
 		if (*n == *cap) {
 			*cap = *cap ? *cap * 2 : 16;
@@ -771,7 +792,7 @@ sd_list(void *ctx, char ***out)
 		return 0;
 	while ((de = readdir(d)) != NULL)
 		if (is_label(de->d_name, strlen(de->d_name)))
-			list_ns(sd->dir, de->d_name, out, &n, &cap);
+			list_ns(sd, de->d_name, out, &n, &cap);
 	closedir(d);
 	if (n > 1)
 		qsort(*out, n, sizeof **out, cmp_str);
@@ -779,6 +800,31 @@ sd_list(void *ctx, char ***out)
 }
 
 /* ---- open and close ------------------------------------------------------ */
+
+/* The state directory itself (the path given may be a link to it: that is
+ * the user's choice): a directory, not writable by group or others, and
+ * ours (or root's) when we write to it, as ssh wants of ~/.ssh. */
+static int
+check_state_dir(const char *dir, const struct stat *sb, bool read_only, char *err, size_t errsz)
+{
+	uid_t me = geteuid();
+
+	if (!S_ISDIR(sb->st_mode)) {
+		snprintf(err, errsz, "state directory %s: not a directory", dir);
+		return ST_INVALID;
+	}
+	if (!read_only && sb->st_uid != me && sb->st_uid != 0) {
+		snprintf(err, errsz, "state directory %s: owned by uid %ld, not by you (uid %ld); "
+		    "refusing to keep rollout state there", dir, (long)sb->st_uid, (long)me);
+		return ST_INVALID;
+	}
+	if (sb->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errsz, "state directory %s: writable by %s; refusing it (chmod go-w %s)",
+		    dir, sb->st_mode & S_IWOTH ? "others" : "its group", dir);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
 
 struct store_dir *
 store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
@@ -796,10 +842,8 @@ store_dir_open(const char *dir, bool read_only, char *err, size_t errsz)
 		snprintf(err, errsz, "state directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
-	if (!S_ISDIR(sb.st_mode)) {
-		snprintf(err, errsz, "state directory %s: not a directory", dir);
+	if (check_state_dir(dir, &sb, read_only, err, errsz) != ST_OK)
 		return NULL;
-	}
 	sd = xcalloc(1, sizeof *sd);
 	sd->dir = xstrdup(dir);
 	sd->ro = read_only;

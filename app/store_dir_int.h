@@ -24,6 +24,7 @@ struct sd_entry {
 	int  lock_fd;		/* >= 0 while we hold its lock */
 	bool verified;		/* status.json read back fine (or was absent) */
 	bool journal_dirty;	/* appended to since the journal's last fsync */
+	bool journal_checked;	/* its tail was checked for a torn record */
 	int64_t journal_dirty_since_ms;	/* monotonic ms of the oldest such append */
 };
 
@@ -43,8 +44,14 @@ struct store_dir {
  * for a bad name or a path too long. */
 int sd_path(const struct store_dir *sd, const char *canary, const char *file, char *out,
     size_t outsz, char *err);
+/* Creates DIR/<ns>/<name> (0755), or checks the directories there: real
+ * directories (never links), ours, not writable by others (state_fs.h). */
 int sd_mkdirs(const struct store_dir *sd, const char *canary, char *err);
-/* Whole file into b (O_RDONLY): ST_OK, ST_NOTFOUND, ST_IO, ST_CORRUPT (> max). */
+/* The same check before a read, creating nothing: ST_OK, ST_NOTFOUND, or
+ * ST_INVALID / ST_IO with err naming the entry. */
+int sd_check_dirs(const struct store_dir *sd, const char *canary, char *err);
+/* Whole file into b (O_RDONLY, never through a link): ST_OK, ST_NOTFOUND,
+ * ST_INVALID (a link or not a regular file), ST_IO, ST_CORRUPT (> max). */
 int sd_read_file(const char *path, size_t max, struct buf *b, char *err);
 /* One-line reason into an ERRMSG_MAX buffer; err may be NULL. */
 void seterr(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,7 +61,7 @@ int sd_may_write(struct store_dir *sd, const char *canary, char *err);
 /* Mutex held by the caller. */
 struct sd_entry *sd_entry_get(struct store_dir *sd, const char *canary);
 
-int sd_append(void *ctx, const struct journal_rec *rec);
+int sd_append(void *ctx, const struct journal_rec *rec, char *err);
 /* Makes the canary's journal durable (fdatasync) when it has appends that
  * are not yet; before a status save, at release and at close.  Mutex not
  * held. */

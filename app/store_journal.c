@@ -4,8 +4,11 @@
  * DIR/<ns>/<name>/journal.jsonl (see store_dir.h).
  *
  * Appends are one write(2) of a whole line on an O_APPEND descriptor, so a
- * crash leaves at most a torn last line; tail() ignores that one and logs
- * (and skips) an unreadable line anywhere else.  Past journal_max bytes the
+ * crash (or a short write on a full disk) leaves at most a torn last line;
+ * tail() ignores that one and logs (and skips) an unreadable line anywhere
+ * else.  The writer repairs a torn tail before its first append (and after
+ * a failed one): the partial line is cut, so the next record starts on a
+ * line of its own and only the torn record is lost.  Past journal_max bytes the
  * file is renamed to journal.1.jsonl (replacing the older one) and a new
  * one is started, so the journal never takes more than twice that.
  * Appends are fsynced in batches (store_dir.h, "Durability"): an append
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "app/clock.h"
+#include "app/state_fs.h"
 #include "app/store_codec.h"
 #include "app/store_dir_int.h"
 #include "util/log.h"
@@ -82,40 +86,102 @@ sd_journal_sync(struct store_dir *sd, const char *canary)
 	    sd_path(sd, canary, "journal.jsonl", path, sizeof path, NULL) != ST_OK)
 		return;
 	/* fdatasync flushes the file, whichever descriptor wrote it. */
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd >= 0) {
+	if (state_open(path, O_WRONLY | O_APPEND, 0, &fd, NULL, 0) == ST_OK) {
 		datasync(fd, path, sd);
 		close(fd);
 	}
 	mark(sd, canary, true, 0);
 }
 
+/* Whether the canary's journal must be checked for a torn tail before the
+ * next append (set = checked and sound, or cleared = check again). */
+static bool
+tail_checked(struct store_dir *sd, const char *canary, int set)
+{
+	struct sd_entry *e;
+	bool was;
+
+	pthread_mutex_lock(&sd->mu);
+	e = sd_entry_get(sd, canary);
+	was = e->journal_checked;
+	if (set >= 0)
+		e->journal_checked = set != 0;
+	pthread_mutex_unlock(&sd->mu);
+	return was;
+}
+
+/* Cuts a torn last line (no final newline) off the journal open in fd
+ * (O_RDWR): only the partial record is lost, the next one starts on a line
+ * of its own.  ST_OK or ST_IO (err). */
+static int
+repair_tail(int fd, const char *path, char *err)
+{
+	char chunk[4096];
+	struct stat sb;
+	off_t end, at;
+	ssize_t n, i;
+
+	if (fstat(fd, &sb) != 0 || sb.st_size == 0)
+		return ST_OK;
+	for (end = sb.st_size; end > 0; end = at) {
+		at = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
+		if ((n = pread(fd, chunk, (size_t)(end - at), at)) != (ssize_t)(end - at)) {
+			seterr(err, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "short read");
+			return ST_IO;
+		}
+		for (i = n - 1; i >= 0 && chunk[i] != '\n'; i--)
+			;
+		if (i >= 0) {
+			end = at + i + 1;
+			break;
+		}
+	}
+	if (end == sb.st_size)
+		return ST_OK;
+	if (ftruncate(fd, end) != 0) {
+		seterr(err, "cannot cut the torn last record of %s: %s", path, strerror(errno));
+		return ST_IO;
+	}
+	log_warn("%s: cut a torn last record (%lld bytes, a write cut short by a crash or a "
+	    "full disk)", path, (long long)(sb.st_size - end));
+	return ST_OK;
+}
+
 static int
 open_journal(struct store_dir *sd, const char *canary, const char *path, const char *old,
-    size_t add)
+    size_t add, int *fd, char *err)
 {
 	struct stat sb;
-	int fd;
+	int st;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0 ||
+	st = state_open(path, O_RDWR | O_APPEND | O_CREAT, 0644, fd, err, ERRMSG_MAX);
+	if (st == ST_OK && !tail_checked(sd, canary, -1)) {
+		if ((st = repair_tail(*fd, path, err)) != ST_OK) {
+			close(*fd);
+			*fd = -1;
+			return st;
+		}
+		tail_checked(sd, canary, 1);
+	}
+	if (st != ST_OK || fstat(*fd, &sb) != 0 || sb.st_size == 0 ||
 	    (size_t)sb.st_size + add <= sd->journal_max)
-		return fd;
+		return st;
 	/* Rotate: only the controller (the lock holder) appends.  What the
 	 * old file holds is made durable before it is set aside. */
 	if (dirty(sd, canary))
-		datasync(fd, path, sd);
-	close(fd);
+		datasync(*fd, path, sd);
+	close(*fd);
+	*fd = -1;
 	if (rename(path, old) != 0)
 		log_warn("cannot rotate %s: %s", path, strerror(errno));
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	return state_open(path, O_RDWR | O_APPEND | O_CREAT, 0644, fd, err, ERRMSG_MAX);
 }
 
 int
-sd_append(void *ctx, const struct journal_rec *rec)
+sd_append(void *ctx, const struct journal_rec *rec, char *err_out)
 {
 	struct store_dir *sd = ctx;
-	char path[PATH_MAX], old[PATH_MAX], err[ERRMSG_MAX];
+	char path[PATH_MAX], old[PATH_MAX], err[ERRMSG_MAX] = "";
 	json_t *o;
 	char *line;
 	size_t len;
@@ -125,12 +191,14 @@ sd_append(void *ctx, const struct journal_rec *rec)
 	if ((st = sd_may_write(sd, rec->canary, err)) != ST_OK) {
 		if (st != ST_REFUSED)
 			log_warn("journal: %s", err);
+		seterr(err_out, "%s", err);
 		return st;
 	}
 	if ((st = sd_mkdirs(sd, rec->canary, err)) != ST_OK ||
 	    (st = sd_path(sd, rec->canary, "journal.jsonl", path, sizeof path, err)) != ST_OK ||
 	    (st = sd_path(sd, rec->canary, "journal.1.jsonl", old, sizeof old, err)) != ST_OK) {
 		log_warn("journal: %s", err);
+		seterr(err_out, "%s", err);
 		return st;
 	}
 	o = journal_to_json(rec);
@@ -142,18 +210,22 @@ sd_append(void *ctx, const struct journal_rec *rec)
 	line = xrealloc(line, len + 2);
 	line[len++] = '\n';
 	line[len] = '\0';
-	fd = open_journal(sd, rec->canary, path, old, len);
-	if (fd < 0) {
-		log_warn("cannot open %s: %s", path, strerror(errno));
+	if ((st = open_journal(sd, rec->canary, path, old, len, &fd, err)) != ST_OK) {
+		log_warn("journal: %s", err);
+		seterr(err_out, "%s", err);
 		free(line);
-		return ST_IO;
+		return st;
 	}
 	do
 		w = write(fd, line, len);
 	while (w < 0 && errno == EINTR);
 	st = w == (ssize_t)len ? ST_OK : ST_IO;
-	if (st != ST_OK)
+	if (st != ST_OK) {
+		seterr(err_out, "cannot append to %s: %s", path, w < 0 ? strerror(errno) :
+		    "short write (disk full?)");
 		log_warn("cannot append to %s: %s", path, w < 0 ? strerror(errno) : "short write");
+		tail_checked(sd, rec->canary, 0);	/* a partial line: cut it next time */
+	}
 	if (mark(sd, rec->canary, false, sd->journal_sync_ms)) {
 		datasync(fd, path, sd);
 		mark(sd, rec->canary, true, 0);
@@ -172,11 +244,10 @@ read_tail(const char *path, size_t want, struct buf *b, off_t *from)
 	struct stat sb;
 	ssize_t n;
 	off_t off;
-	int fd;
+	int fd, st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? ST_NOTFOUND : ST_IO;
+	if ((st = state_open(path, O_RDONLY, 0, &fd, NULL, 0)) != ST_OK)
+		return st;
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
 		return ST_IO;
@@ -271,7 +342,8 @@ sd_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max)
 	size_t n, n0;
 
 	if (sd_path(sd, canary, "journal.jsonl", path, sizeof path, NULL) != ST_OK ||
-	    sd_path(sd, canary, "journal.1.jsonl", old, sizeof old, NULL) != ST_OK)
+	    sd_path(sd, canary, "journal.1.jsonl", old, sizeof old, NULL) != ST_OK ||
+	    sd_check_dirs(sd, canary, NULL) != ST_OK)
 		return 0;
 	n = tail_file(path, out, max);
 	if (n == max)

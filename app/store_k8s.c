@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct store_k8s {
 	bool jrunning, jstop, jbusy, jflushing;
 	json_t *jqueue;			/* "ns/name" -> [records] not yet written */
 	json_t *jstate;			/* writer thread: "ns/name" -> newest segment */
+	json_t *jfail;			/* "ns/name" -> why its last write failed (jlock) */
 	bool jwarned;			/* writer thread: a failure was logged */
 
 	/* The heartbeat (see "the heartbeat" below), under blk. */
@@ -132,7 +134,7 @@ cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)
-		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
+		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.340s", ns, name, e.msg);
 	return st;
 }
 
@@ -173,7 +175,7 @@ next:
 	}
 	json_decref(patch);
 	if (st != ST_OK && err)
-		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.100s", ns, name, e.msg);
+		snprintf(err, ERRMSG_MAX, "configmap %.60s/%.80s: %.340s", ns, name, e.msg);
 	return st;
 }
 
@@ -476,13 +478,18 @@ journal_flush(struct store_k8s *s)
 	s->jbusy = true;
 	pthread_mutex_unlock(&s->jlock);
 	json_object_foreach_safe(batch, tmp, key, recs) {
-		if (journal_write(s, key, recs, err) == ST_OK)
+		if (journal_write(s, key, recs, err) == ST_OK) {
+			pthread_mutex_lock(&s->jlock);
+			json_object_del(s->jfail, key);
+			pthread_mutex_unlock(&s->jlock);
 			continue;
+		}
 		ok = false;
 		if (!s->jwarned)
 			log_warn("store: journal of %s: %s (kept, tried again)", key, err);
 		s->jwarned = true;
 		pthread_mutex_lock(&s->jlock);
+		json_object_set_new(s->jfail, key, json_string(err));
 		requeue(s, key, recs);
 		pthread_mutex_unlock(&s->jlock);
 	}
@@ -555,16 +562,28 @@ journal_settle(struct store_k8s *s, const char *key)
 	pthread_mutex_unlock(&s->jlock);
 }
 
+/* Queues the record for the writer thread.  When the writer's last write
+ * of this canary failed, the answer says so (its records are kept and
+ * tried again, up to the journal's size): the runner shows it. */
 static int
-sk_append(void *ctx, const struct journal_rec *rec)
+sk_append(void *ctx, const struct journal_rec *rec, char *err)
 {
 	struct store_k8s *s = ctx;
+	const char *why;
 	json_t *q;
-	int rc;
+	int rc = ST_OK;
 
-	if ((rc = refuse(s)) != ST_OK)
+	if ((rc = refuse(s)) != ST_OK) {
+		if (err)
+			snprintf(err, ERRMSG_MAX, "the store is read-only");
 		return rc;
+	}
 	pthread_mutex_lock(&s->jlock);
+	if ((why = json_string_value(json_object_get(s->jfail, rec->canary))) != NULL) {
+		rc = ST_AGAIN;		/* kept: not lost (providers.h) */
+		if (err)
+			snprintf(err, ERRMSG_MAX, "%.400s", why);
+	}
 	if ((q = json_object_get(s->jqueue, rec->canary)) == NULL) {
 		q = json_array();
 		json_object_set_new(s->jqueue, rec->canary, q);
@@ -574,7 +593,12 @@ sk_append(void *ctx, const struct journal_rec *rec)
 		json_array_remove(q, 0);
 	pthread_cond_broadcast(&s->jcond);
 	pthread_mutex_unlock(&s->jlock);
-	return s->jrunning ? ST_OK : ST_ERR;
+	if (!s->jrunning) {
+		if (err)
+			snprintf(err, ERRMSG_MAX, "the journal writer thread is not running");
+		return ST_ERR;
+	}
+	return rc;
 }
 
 static size_t
@@ -652,6 +676,28 @@ lease_live(json_t *spec, time_t now)
 	return (json_int_t)t + (dur > 0 ? dur : STORE_K8S_LEASE_S) > (json_int_t)now;
 }
 
+/* Whether the holder ("user@host pid N") is a process of this host that
+ * no longer exists: its lease is taken over at once, not when it expires
+ * (a controller killed without releasing it, on this machine). */
+static bool
+holder_gone(const char *holder)
+{
+	char host[64] = "";	/* as the actor names it (cli_actor) */
+	const char *at = strrchr(holder, '@'), *pid = strstr(holder, " pid ");
+	char *end;
+	long n;
+
+	if (at == NULL || pid == NULL || pid < at || gethostname(host, sizeof host) != 0)
+		return false;
+	host[sizeof host - 1] = '\0';
+	if ((size_t)(pid - at - 1) != strlen(host) || strncmp(at + 1, host, strlen(host)) != 0)
+		return false;
+	n = strtol(pid + 5, &end, 10);
+	if (n <= 0 || *end != '\0' || n == (long)getpid())
+		return false;
+	return kill((pid_t)n, 0) != 0 && errno == ESRCH;
+}
+
 /* ST_OK to write, ST_AGAIN for nothing to do, ST_LOCKED when someone else has it. */
 static int
 lease_fn(json_t *obj, void *arg)
@@ -666,7 +712,7 @@ lease_fn(json_t *obj, void *arg)
 		spec = json_object();
 		json_object_set_new(obj, "spec", spec);
 	}
-	if (!ours && holder && *holder && lease_live(spec, time(NULL))) {
+	if (!ours && holder && *holder && lease_live(spec, time(NULL)) && !holder_gone(holder)) {
 		snprintf(a->holder, sizeof a->holder, "%s", holder);
 		return a->op == L_RELEASE ? ST_AGAIN : ST_LOCKED;
 	}
@@ -693,7 +739,8 @@ lease_fn(json_t *obj, void *arg)
 }
 
 static int
-lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, size_t holdersz)
+lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, size_t holdersz,
+    char *err)
 {
 	struct lease_arg a = { .s = s, .op = op };
 	char ns[64], name[256];
@@ -729,8 +776,11 @@ lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder, s
 	}
 	if (st == ST_LOCKED && holder)
 		sanitize(holder, holdersz, a.holder, strlen(a.holder));
-	if (st != ST_OK && st != ST_LOCKED)
+	if (st != ST_OK && st != ST_LOCKED) {
 		log_warn("store: lease %s/%s: %s", ns, name, e.msg);
+		if (err)
+			snprintf(err, ERRMSG_MAX, "lease %.60s/%.80s: %.340s", ns, name, e.msg);
+	}
 	return st;
 }
 
@@ -746,7 +796,7 @@ lease_renew(struct store_k8s *s, const char *key)
 	int st;
 
 	if (mine == NULL || split_key(key, ns, name, NULL) != ST_OK)
-		return lease_do(s, key, L_RENEW, NULL, 0);
+		return lease_do(s, key, L_RENEW, NULL, 0, NULL);
 	obj = json_deep_copy(mine);
 	now_micro(now, sizeof now);
 	json_object_set_new(json_object_get(obj, "spec"), "renewTime", json_string(now));
@@ -757,7 +807,7 @@ lease_renew(struct store_k8s *s, const char *key)
 		return ST_OK;
 	}
 	json_decref(out);
-	return lease_do(s, key, L_RENEW, NULL, 0);
+	return lease_do(s, key, L_RENEW, NULL, 0, NULL);
 }
 
 static bool
@@ -786,18 +836,22 @@ held_set(struct store_k8s *s, const char *key, bool on)
 }
 
 static int
-sk_acquire(void *ctx, const char *key, const char *actor, char *holder, size_t holdersz)
+sk_acquire(void *ctx, const char *key, const char *actor, char *holder, size_t holdersz,
+    char *err)
 {
 	struct store_k8s *s = ctx;
 	int st;
 
-	if ((st = refuse(s)) != ST_OK)
+	if ((st = refuse(s)) != ST_OK) {
+		if (err)
+			snprintf(err, ERRMSG_MAX, "the store is read-only");
 		return st;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (!s->id[0])
 		snprintf(s->id, sizeof s->id, "%.120s pid %ld", actor && *actor ? actor : "perch",
 		    (long)getpid());
-	st = lease_do(s, key, L_ACQUIRE, holder, holdersz);
+	st = lease_do(s, key, L_ACQUIRE, holder, holdersz, err);
 	if (st == ST_OK)
 		held_set(s, key, true);
 	pthread_mutex_unlock(&s->lock);
@@ -833,7 +887,7 @@ sk_release(void *ctx, const char *key)
 		return st;
 	pthread_mutex_lock(&s->lock);
 	if (is_held(s, key))	/* nothing to give back otherwise */
-		st = lease_do(s, key, L_RELEASE, NULL, 0);
+		st = lease_do(s, key, L_RELEASE, NULL, 0, NULL);
 	held_set(s, key, false);
 	pthread_mutex_unlock(&s->lock);
 	return st;
@@ -872,6 +926,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->leases = json_object();
 	s->jqueue = json_object();
 	s->jstate = json_object();
+	s->jfail = json_object();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	pthread_mutex_init(&s->jlock, NULL);
@@ -934,7 +989,7 @@ store_k8s_close(struct store_k8s *s)
 	if (s->running)
 		pthread_join(s->renewer, NULL);
 	while (s->n_held > 0) {
-		lease_do(s, s->held[s->n_held - 1], L_RELEASE, NULL, 0);
+		lease_do(s, s->held[s->n_held - 1], L_RELEASE, NULL, 0, NULL);
 		s->n_held--;
 	}
 	pthread_cond_destroy(&s->cond);
@@ -942,6 +997,7 @@ store_k8s_close(struct store_k8s *s)
 	json_decref(s->leases);
 	json_decref(s->jqueue);
 	json_decref(s->jstate);
+	json_decref(s->jfail);
 	pthread_cond_destroy(&s->jcond);
 	pthread_mutex_destroy(&s->jlock);
 	pthread_mutex_destroy(&s->blk);

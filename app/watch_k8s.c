@@ -14,6 +14,7 @@
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "util/buf.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/status.h"
 
@@ -27,7 +28,7 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	struct k8s_client *client = NULL;
 	struct store_k8s *store;
 	struct perch_clock *clock;
-	char header[200];
+	char header[200], actor[IDENTITY_MAX];
 	struct buf e;
 	int rc;
 
@@ -36,12 +37,13 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	if (rc == ST_OK)
 		rc = k8s_client_new(cfg, &co, &client, &e);
 	if (rc != ST_OK) {
-		fprintf(stderr, "perch watch: %s\n", buf_str(&e));
+		cli_error("watch", "%s", buf_str(&e));
 		buf_fini(&e);
 		k8s_config_free(cfg);
 		return EXIT_INFRA;
 	}
 	buf_fini(&e);
+	cli_progress("watch", "connecting to %s (context %s)", cfg->server, cfg->context);
 	snprintf(header, sizeof header, "watch %s/%s", cfg->context, cfg->ns);
 	store = store_k8s_open(client, true, 0);
 	if (store_k8s_watch(store) != ST_OK)
@@ -51,7 +53,7 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
-		.actor = cli_actor(), .context = header, .ns = cfg->ns,
+		.actor = identity_get(actor, sizeof actor), .context = header, .ns = cfg->ns,
 	}, header, theme);
 	clock_free(clock);
 	store_k8s_close(store);

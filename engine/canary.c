@@ -50,13 +50,18 @@ static const char *const alert_severity_names[] = {
 #undef X
 };
 static const char *const command_names[] = {
-#define X(id, text, help) text,
+#define X(id, text, help, phases, pre, asks) text,
 	COMMAND_LIST(X)
 #undef X
 };
 static const char *const command_helps[] = {
-#define X(id, text, help) help,
+#define X(id, text, help, phases, pre, asks) help,
 	COMMAND_LIST(X)
+#undef X
+};
+static const char *const override_names[] = {
+#define X(id, text) text,
+	OVERRIDE_LIST(X)
 #undef X
 };
 
@@ -87,6 +92,8 @@ int nodata_policy_from_name(const char *s) { return index_of(nodata_names, NODAT
 const char *check_result_name(enum check_result r) { return NAME_OF(check_names, r, CHECK__COUNT); }
 const char *severity_name(enum severity s) { return NAME_OF(severity_names, s, SEV__COUNT); }
 const char *alert_severity_name(enum alert_severity s) { return NAME_OF(alert_severity_names, s, ALERT__COUNT); }
+const char *override_name(enum override_kind o) { return NAME_OF(override_names, o, OVR__COUNT); }
+int override_from_name(const char *s) { return index_of(override_names, OVR__COUNT, s); }
 const char *command_name(enum command_kind c) { return NAME_OF(command_names, c, CMD__COUNT); }
 const char *command_help(enum command_kind c) { return NAME_OF(command_helps, c, CMD__COUNT); }
 int command_from_name(const char *s) { return index_of(command_names, CMD__COUNT, s); }

@@ -118,23 +118,78 @@ enum severity {
 	SEV__COUNT
 };
 
-/* Manual commands (DESIGN.md §5).  Each is recorded as an event naming who
- * gave it; one that makes no sense in the current phase is refused whole. */
+/* What must hold for a manual command (engine/command.h judges them, in
+ * this order, against a struct cmd_facts; the first that fails is the
+ * reason of the refusal). */
+#define PRECOND_LIST(X) \
+	X(CONTROL,        "this process controls the canary") \
+	X(PHASE,          "the canary is in a phase the command applies to") \
+	X(NOT_PAUSED,     "the canary is not paused") \
+	X(PAUSED,         "the canary is paused") \
+	X(NO_SKIP,        "no skip of the analysis is pending") \
+	X(MANUAL_GATE,    "a manual gate waits for approval") \
+	X(FAILED_REV,     "the target still runs the failed revision") \
+	X(PRE_ROLLOUT,    "the pre-rollout webhooks have run") \
+	X(TRAFFIC_GATE,   "no confirm-traffic-increase webhook holds the weight") \
+	X(PROMOTION_GATE, "a step never passes a promotion gate") \
+	X(PRIMARY_READY,  "the primary's pods are ready") \
+	X(CANARY_READY,   "the canary's pods are ready")
+
+enum precond {
+#define X(id, text) PRE_##id,
+	PRECOND_LIST(X)
+#undef X
+	PRE__COUNT
+};
+
+#define PH(p)  (1u << PHASE_##p)
+#define PRE(p) (1u << PRE_##p)
+
+/* Manual commands (DESIGN.md §5): X(id, name, help, phases it applies in,
+ * preconditions beyond the phase, asks y/N first).  Each is recorded as an
+ * event naming who gave it; one whose preconditions do not hold is refused
+ * whole, with the reason (engine/command.h).  The engine checks this table
+ * before it acts, the front end's footer shows only the keys it allows, and
+ * its confirmations ask for the commands marked so. */
 #define COMMAND_LIST(X) \
-	X(PROMOTE_STEP, "promote-step", "promote one step now") \
-	X(PROMOTE_FULL, "promote-full", "skip the remaining steps and analysis, promote now") \
-	X(PAUSE,        "pause",        "hold the current weight (analysis keeps running)") \
-	X(RESUME,       "resume",       "resume a paused canary") \
-	X(ROLLBACK,     "rollback",     "roll back now") \
-	X(RETRY,        "retry",        "retry the failed revision") \
-	X(SKIP,         "skip-analysis","skip analysis and promote when ready") \
-	X(APPROVE,      "approve",      "approve the gate the canary waits at")
+	X(PROMOTE_STEP, "promote-step", "promote one step now", PH(PROGRESSING), \
+	    PRE(CONTROL) | PRE(PRE_ROLLOUT) | PRE(TRAFFIC_GATE) | PRE(PROMOTION_GATE) | \
+	    PRE(PRIMARY_READY) | PRE(CANARY_READY), false) \
+	X(PROMOTE_FULL, "promote-full", "skip the remaining steps and analysis, promote now", \
+	    PH(PROGRESSING) | PH(WAITING_PROMOTION), \
+	    PRE(CONTROL) | PRE(PRIMARY_READY) | PRE(CANARY_READY), true) \
+	X(PAUSE,        "pause",        "hold the current weight (analysis keeps running)", \
+	    PH(PROGRESSING) | PH(WAITING_PROMOTION), PRE(CONTROL) | PRE(NOT_PAUSED), false) \
+	X(RESUME,       "resume",       "resume a paused canary", \
+	    PH(PROGRESSING) | PH(WAITING_PROMOTION), PRE(CONTROL) | PRE(PAUSED), false) \
+	X(ROLLBACK,     "rollback",     "roll back now", \
+	    PH(WAITING) | PH(PROGRESSING) | PH(WAITING_PROMOTION), PRE(CONTROL), true) \
+	X(RETRY,        "retry",        "retry the failed revision", \
+	    PH(FAILED), PRE(CONTROL) | PRE(FAILED_REV), false) \
+	X(SKIP,         "skip-analysis","skip analysis and promote when ready", \
+	    PH(WAITING) | PH(PROGRESSING) | PH(WAITING_PROMOTION), PRE(CONTROL) | PRE(NO_SKIP), true) \
+	X(APPROVE,      "approve",      "approve the gate the canary waits at", \
+	    PH(WAITING) | PH(WAITING_PROMOTION), PRE(CONTROL) | PRE(MANUAL_GATE), true)
 
 enum command_kind {
-#define X(id, text, help) CMD_##id,
+#define X(id, text, help, phases, pre, asks) CMD_##id,
 	COMMAND_LIST(X)
 #undef X
 	CMD__COUNT
+};
+
+/* How a promotion bypassed the analysis, kept in the status until the next
+ * run starts, so that a skipped or forced promotion stays visible. */
+#define OVERRIDE_LIST(X) \
+	X(NONE,    "") \
+	X(SKIPPED, "skipped") \
+	X(FORCED,  "forced")
+
+enum override_kind {
+#define X(id, text) OVR_##id,
+	OVERRIDE_LIST(X)
+#undef X
+	OVR__COUNT
 };
 
 /* Alert severities (reference §6.1): of a message, and of an
@@ -313,6 +368,20 @@ struct canary_status {
 					 * PHASE_INITIALIZING = none */
 	int64_t last_end_ms;		/* when */
 	char    last_reason[256];	/* its reason, sanitized */
+	/* The last failed check of this run (metric, value and bound, or the
+	 * webhook's answer; sanitized) and when; "" / 0 when none failed.
+	 * Cleared when a run starts, kept after it ends. */
+	char    last_failure[256];
+	int64_t last_failure_ms;
+	/* A skipped (skip-analysis) or forced (promote-full) promotion of this
+	 * run: by whom, when, and how many checks had failed of how many
+	 * allowed.  OVR_NONE otherwise; cleared when a run starts and by a
+	 * rollback (nothing was promoted). */
+	enum override_kind override;
+	char    override_by[96];
+	int64_t override_ms;
+	int     override_failed;
+	int     override_threshold;
 };
 
 void canary_cfg_free(struct canary_cfg *cfg);
@@ -329,6 +398,8 @@ const char *check_result_name(enum check_result r);
 const char *severity_name(enum severity s);
 const char *alert_severity_name(enum alert_severity s);
 int  alert_severity_from_name(const char *s);	/* "" is info; -1 unknown */
+const char *override_name(enum override_kind o);
+int  override_from_name(const char *s);	/* -1 when unknown */
 const char *command_name(enum command_kind c);
 const char *command_help(enum command_kind c);
 int  command_from_name(const char *s);

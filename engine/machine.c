@@ -747,6 +747,7 @@ rollback(struct tk *k, const char *why)
 	set_phase(k, PHASE_FAILED);
 	clear_run(st);
 	st->skip_requested = false;
+	st->override = OVR_NONE;	/* nothing was promoted */
 	copy_id(st->failed_revision, sizeof st->failed_revision, st->last_applied);
 	set_reason(k, "%s", reason);
 	act(k, ACT_POST_HOOKS, PHASE_FAILED);
@@ -770,6 +771,17 @@ failed_promotion(struct tk *k, const char *msg)
 	act(k, ACT_POST_HOOKS, PHASE_FAILED);
 }
 
+/* A run starts: its last failure and any override of an earlier run are
+ * forgotten (a skip given for the revision that starts now stays). */
+static void
+new_run_marks(struct canary_status *st)
+{
+	st->last_failure[0] = '\0';
+	st->last_failure_ms = 0;
+	if (!st->skip_requested)
+		st->override = OVR_NONE;
+}
+
 /* A new run of revision `rev` (reference §2.3 step 17). */
 static void
 start_run(struct tk *k, const char *rev)
@@ -788,6 +800,7 @@ start_run(struct tk *k, const char *rev)
 	/* A skip named the revision it was given for (the waiting one). */
 	if (strcmp(rev, st->last_applied) != 0)
 		st->skip_requested = false;
+	new_run_marks(st);
 	copy_id(st->last_applied, sizeof st->last_applied, rev);
 	st->reason[0] = '\0';
 }
@@ -812,9 +825,26 @@ fail_check(struct tk *k, const char *why)
 	snprintf(reason, sizeof reason, "%s", why);	/* why may be st->reason */
 	k->st->failed_checks++;
 	set_reason(k, "%s", reason);
+	snprintf(k->st->last_failure, sizeof k->st->last_failure, "%s", k->st->reason);
+	k->st->last_failure_ms = k->now;
 	if (k->st->failed_checks >= k->c->threshold)
 		rollback(k, reason);
 	return true;
+}
+
+/* Flagger's words for a workload that is not ready (reference §2.6). */
+static void
+not_ready_words(const struct canary_cfg *c, bool primary, const struct readiness *r, char *out,
+    size_t outsz)
+{
+	const char *why = r->msg[0] ? r->msg : "not ready";
+
+	if (primary)
+		snprintf(out, outsz, "%s-primary.%s not ready: %s", c->target ? c->target : "",
+		    c->ns ? c->ns : "", why);
+	else
+		snprintf(out, outsz, "canary deployment %s.%s not ready: %s", c->target ? c->target : "",
+		    c->ns ? c->ns : "", why);
 }
 
 /* A readiness wait; returns true (the tick stops). */
@@ -825,10 +855,7 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 	int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ? k->c->progress_deadline_s : 600) * 1000;
 	const char *why = r->msg[0] ? r->msg : "not ready";
 
-	if (primary)
-		snprintf(msg, sizeof msg, "%s-primary.%s not ready: %s", k->c->target, k->c->ns, why);
-	else
-		snprintf(msg, sizeof msg, "canary deployment %s not ready: %s", tn_of(k), why);
+	not_ready_words(k->c, primary, r, msg, sizeof msg);
 	ev(k, SEV_WARNING, "%s", msg);
 	if (k->st->wait_since_ms == 0)
 		k->st->wait_since_ms = k->now;
@@ -849,7 +876,20 @@ not_ready(struct tk *k, bool primary, const struct readiness *r)
 
 /* ---- analysis (reference §3.3; perch: inconclusive checks) -------------- */
 
-enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE };
+/* V_UNAVAILABLE: the backend gave no answer (down, slow, 5xx): neither a
+ * pass nor a failure of the metric (perch: a degraded backend holds the
+ * analysis, it never counts toward a rollback). */
+enum verdict { V_PASS, V_FAIL, V_ERROR, V_INCONCLUSIVE, V_UNAVAILABLE };
+
+/* A bound as judged: whole milliseconds for a duration (when it has a
+ * whole part that fits: a bound of 1e308 stays what it is). */
+static double
+bound_of(const struct metric_cfg *m, double b)
+{
+	if (m->kind != METRIC_DURATION || !isfinite(b) || fabs(b) >= 9e15)
+		return b;
+	return (double)(long long)b;
+}
 
 static enum verdict
 judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
@@ -860,7 +900,7 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 	*below = false;
 	if (v->result == CHECK_ERROR) {
 		snprintf(why, whysz, "%s", v->err[0] ? v->err : "query failed");
-		return V_ERROR;
+		return v->unavailable ? V_UNAVAILABLE : V_ERROR;
 	}
 	if (v->result != CHECK_PASS || v->value != v->value) {	/* NaN is no data (§3.3) */
 		snprintf(why, whysz, "no data%s%s", v->err[0] ? ": " : "", v->err);
@@ -871,7 +911,8 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 
 		if (vol->result != CHECK_PASS) {
 			snprintf(why, whysz, "no request volume%s%s", vol->err[0] ? ": " : "", vol->err);
-			return V_INCONCLUSIVE;
+			return vol->result == CHECK_ERROR && vol->unavailable ? V_UNAVAILABLE :
+			    V_INCONCLUSIVE;
 		}
 		if (vol->value < k->c->min_requests) {
 			char vs[FMT_MAX], ms[FMT_MAX];
@@ -882,11 +923,11 @@ judge(const struct tk *k, size_t i, char *why, size_t whysz, bool *below)
 			return V_INCONCLUSIVE;
 		}
 	}
-	if (m->has_min && v->value < (m->kind == METRIC_DURATION ? (double)(long long)m->min : m->min)) {
+	if (m->has_min && v->value < bound_of(m, m->min)) {
 		*below = true;
 		return V_FAIL;
 	}
-	if (m->has_max && v->value > (m->kind == METRIC_DURATION ? (double)(long long)m->max : m->max))
+	if (m->has_max && v->value > bound_of(m, m->max))
 		return V_FAIL;
 	return V_PASS;
 }
@@ -903,7 +944,7 @@ metric_failed(struct tk *k, size_t i, bool below)
 	char cmp[2 * FMT_MAX + 8];
 
 	fmt_compare(cmp, sizeof cmp, fmt_unit_of(metric_kind_unit(m->kind)), v, below ? "<" : ">",
-	    m->kind == METRIC_DURATION ? (double)(long long)b : b);
+	    bound_of(m, b));
 	if (m->kind == METRIC_DURATION)
 		ev(k, SEV_WARNING, "Halt %s advancement request duration %s", nn_of(k), cmp);
 	else if (m->kind == METRIC_SUCCESS_RATE)
@@ -958,27 +999,37 @@ record_checks(struct tk *k)
 		case V_PASS: ch->result = CHECK_PASS; break;
 		case V_FAIL: ch->result = CHECK_FAIL; break;
 		case V_ERROR: ch->result = CHECK_ERROR; break;
+		case V_UNAVAILABLE: ch->result = CHECK_ERROR; break;
 		case V_INCONCLUSIVE: ch->result = CHECK_NODATA; break;
 		}
 	}
 }
 
-/* perch: an inconclusive analysis under the hold policy. */
+/* perch: an inconclusive analysis under the hold policy, or one whose
+ * metrics backend did not answer (unavailable, whatever the policy): no
+ * step, no failed check; past the progress deadline, a rollback. */
 static bool
-hold(struct tk *k, size_t i, const char *why)
+hold(struct tk *k, size_t i, const char *why, bool unavailable)
 {
 	int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ? k->c->progress_deadline_s : 600) * 1000;
+	const char *what = unavailable ? "metrics unavailable" : "no traffic";
 
 	k->o->held = true;
 	if (k->st->hold_since_ms == 0)
 		k->st->hold_since_ms = k->now;
 	if (k->now - k->st->hold_since_ms >= deadline) {
-		ev(k, SEV_WARNING, "Rolling back %s no traffic: %s %s for %llds, past the progress deadline",
-		    nn_of(k), k->c->metrics[i].name, why,
+		ev(k, SEV_WARNING, "Rolling back %s %s: %s %s for %llds, past the progress deadline",
+		    nn_of(k), what, k->c->metrics[i].name, why,
 		    (long long)((k->now - k->st->hold_since_ms) / 1000));
-		alert(k, ALERT_ERROR, false, "Progress deadline exceeded no traffic: %s %s",
+		alert(k, ALERT_ERROR, false, "Progress deadline exceeded %s: %s %s", what,
 		    k->c->metrics[i].name, why);
-		rollback(k, "no traffic");
+		rollback(k, what);
+		return true;
+	}
+	if (unavailable) {
+		ev(k, SEV_WARNING, "Halt %s advancement %s not evaluated: %s (metrics backend degraded; "
+		    "not counted as a failed check)", nn_of(k), k->c->metrics[i].name, why);
+		set_reason(k, "held: %s not evaluated: %s", k->c->metrics[i].name, why);
 		return true;
 	}
 	ev(k, SEV_WARNING, "Halt %s advancement %s inconclusive: %s (no-data policy hold)", nn_of(k),
@@ -992,8 +1043,8 @@ hold(struct tk *k, size_t i, const char *why)
 static bool
 judge_metrics(struct tk *k)
 {
-	int pass, held = -1;
-	char why[ERRMSG_MAX + 64], held_why[ERRMSG_MAX + 64] = "";
+	int pass, held = -1, gone = -1;
+	char why[ERRMSG_MAX + 64], held_why[ERRMSG_MAX + 64] = "", gone_why[ERRMSG_MAX + 64] = "";
 	size_t i;
 	bool below;
 
@@ -1010,6 +1061,12 @@ judge_metrics(struct tk *k)
 			case V_ERROR:
 				metric_nodata_failed(k, i, why, true);
 				return fail_check(k, k->st->reason);
+			case V_UNAVAILABLE:	/* the others are still judged */
+				if (gone < 0) {
+					gone = (int)i;
+					snprintf(gone_why, sizeof gone_why, "%s", why);
+				}
+				break;
 			case V_INCONCLUSIVE:
 				if (k->c->nodata == NODATA_FAIL) {
 					metric_nodata_failed(k, i, why, false);
@@ -1023,8 +1080,10 @@ judge_metrics(struct tk *k)
 			}
 		}
 	}
+	if (gone >= 0)
+		return hold(k, (size_t)gone, gone_why, true);
 	if (held >= 0)
-		return hold(k, (size_t)held, held_why);
+		return hold(k, (size_t)held, held_why, false);
 	k->st->hold_since_ms = 0;
 	return false;
 }
@@ -1355,6 +1414,7 @@ gate_rollout(struct tk *k)
 	if (st->phase != PHASE_WAITING || strcmp(rev, st->last_applied) != 0) {
 		st->approved = 0;	/* a new revision: approvals start over */
 		st->skip_requested = false;	/* and a skip given for another */
+		st->override = OVR_NONE;
 	}
 	if ((k->confirm & CONFIRM_ROLLOUT) && !(st->approved & CONFIRM_ROLLOUT)) {
 		k->o->gate = GATE_ROLLOUT;
@@ -1463,6 +1523,21 @@ succeed(struct tk *k)
 	act(k, ACT_POST_HOOKS, PHASE_SUCCEEDED);
 }
 
+/* perch: a promotion that skipped the analysis says so, with who and how
+ * the canary stood, as it ends (the status keeps it: override_text). */
+static void
+override_event(struct tk *k)
+{
+	char text[MACH_MSG_MAX];
+
+	if (k->st->override == OVR_NONE)
+		return;
+	override_text(k->st, text, sizeof text);
+	if (text[0] >= 'a' && text[0] <= 'z')
+		text[0] = (char)(text[0] - 'a' + 'A');
+	ev(k, k->st->override_failed > 0 ? SEV_WARNING : SEV_NORMAL, "%s", text);
+}
+
 static void
 skip_promote(struct tk *k)
 {
@@ -1471,17 +1546,22 @@ skip_promote(struct tk *k)
 	act(k, ACT_PROMOTE, PHASE_SUCCEEDED);
 	succeed(k);
 	ev(k, SEV_NORMAL, "Promotion completed! Canary analysis was skipped for %s", tn_of(k));
+	override_event(k);
 	alert(k, ALERT_INFO, false, "Canary analysis was skipped, promotion finished.");
 }
 
 /* reference §2.3 step 26: the first step (weight 0, iteration 0, not in
  * the mirrored phase) runs the pre-rollout hooks instead of the analysis. */
 static bool
+at_first_step_of(const struct canary_cfg *c, const struct canary_status *st)
+{
+	return st->canary_weight == 0 && st->iterations == 0 && !(c->mirror && st->mirrored);
+}
+
+static bool
 at_first_step(const struct tk *k)
 {
-	const struct canary_status *st = k->st;
-
-	return st->canary_weight == 0 && st->iterations == 0 && !(k->c->mirror && st->mirrored);
+	return at_first_step_of(k->c, k->st);
 }
 
 static bool
@@ -1518,6 +1598,7 @@ tick_run(struct tk *k)
 			st->failed_checks = 0;
 			st->approved &= ~(unsigned)CONFIRM_PROMOTION;
 			st->skip_requested = false;	/* it named the older revision */
+			new_run_marks(st);
 			set_phase(k, PHASE_PROGRESSING);
 			copy_id(st->last_applied, sizeof st->last_applied, k->ob->rev.id);
 			st->reason[0] = '\0';
@@ -1540,6 +1621,7 @@ tick_run(struct tk *k)
 	if (ph == PHASE_FINALISING) {
 		succeed(k);
 		ev(k, SEV_NORMAL, "Promotion completed! Scaling down %s", tn_of(k));
+		override_event(k);
 		alert(k, ALERT_INFO, false, "Canary analysis completed successfully, promotion finished.");
 		return true;
 	}
@@ -1578,7 +1660,7 @@ static void refuse(struct tk *k, enum command_kind cmd, const char *actor, const
 static void
 refuse(struct tk *k, enum command_kind cmd, const char *actor, const char *fmt, ...)
 {
-	char why[200];
+	char why[400];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -1600,15 +1682,38 @@ refuse(struct tk *k, enum command_kind cmd, const char *actor, const char *fmt, 
 		e->sev = SEV_WARNING;
 		snprintf(e->reason, sizeof e->reason, "Refused");
 		snprintf(e->actor, sizeof e->actor, "%s", actor);
-		snprintf(e->message, sizeof e->message, "Refused %s from %s: %s", command_name(cmd),
-		    actor, why);
+		snprintf(e->message, sizeof e->message, "Refused %s from %.95s: %.250s",
+		    command_name(cmd), actor, why);
 	}
 }
 
-static bool
-phase_running(enum phase p)
+/* " (3 of 5 checks failed, last: request-duration 681ms > 500ms)" of a
+ * command that bypasses the analysis, for its event. */
+static void
+health_words(const struct tk *k, char *out, size_t outsz)
 {
-	return p == PHASE_PROGRESSING || p == PHASE_WAITING_PROMOTION;
+	const struct canary_status *st = k->st;
+
+	if (st->failed_checks == 0)
+		snprintf(out, outsz, " (no check had failed)");
+	else if (st->last_failure[0] != '\0')
+		snprintf(out, outsz, " (%d of %d checks failed, last: %s)", st->failed_checks,
+		    k->c->threshold, st->last_failure);
+	else
+		snprintf(out, outsz, " (%d of %d checks failed)", st->failed_checks, k->c->threshold);
+}
+
+/* Records who bypassed the analysis and how the canary stood then. */
+static void
+set_override(struct tk *k, enum override_kind o, const char *actor)
+{
+	struct canary_status *st = k->st;
+
+	st->override = o;
+	snprintf(st->override_by, sizeof st->override_by, "%s", actor);
+	st->override_ms = k->now;
+	st->override_failed = st->failed_checks;
+	st->override_threshold = k->c->threshold;
 }
 
 static void
@@ -1617,22 +1722,6 @@ cmd_promote_step(struct tk *k, const char *actor)
 	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 
-	if (st->phase == PHASE_WAITING_PROMOTION) {
-		refuse(k, CMD_PROMOTE_STEP, actor,
-		    "at the last step, waiting for promotion approval: approve or promote fully");
-		return;
-	}
-	if (st->phase != PHASE_PROGRESSING) {
-		refuse(k, CMD_PROMOTE_STEP, actor, "no step to promote while %s", phase_name(st->phase));
-		return;
-	}
-	if (at_first_step(k) && has_hooks(k->c, HOOK_PRE_ROLLOUT)) {
-		/* Stepping now would send traffic before the pre-rollout
-		 * checks (reference §5.1) and they would never run. */
-		refuse(k, CMD_PROMOTE_STEP, actor,
-		    "the pre-rollout checks have not run yet: the next tick runs them");
-		return;
-	}
 	cmd_ev(k, actor, "Promote one step requested by %s", actor);
 	advance(k, true);
 	if (st->phase == PHASE_PROMOTING)
@@ -1649,20 +1738,13 @@ cmd_promote_step(struct tk *k, const char *actor)
 static void
 cmd_promote_full(struct tk *k, const char *actor)
 {
-	char label[REV_LABEL_MAX];
+	char label[REV_LABEL_MAX], health[sizeof k->st->last_failure + 64];
 
-	if (k->st->phase == PHASE_WAITING) {
-		refuse(k, CMD_PROMOTE_FULL, actor,
-		    "the revision has not started: approve it or skip analysis");
-		return;
-	}
-	if (!phase_running(k->st->phase)) {
-		refuse(k, CMD_PROMOTE_FULL, actor, "nothing to promote while %s", phase_name(k->st->phase));
-		return;
-	}
+	health_words(k, health, sizeof health);
 	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "
-	    "steps and analysis", rev_label(k, k->st->last_applied, label), actor);
+	    "steps and analysis%s", rev_label(k, k->st->last_applied, label), actor, health);
 	k->st->paused = false;
+	set_override(k, OVR_FORCED, actor);
 	promote_now(k);
 	snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
 	    rev_label(k, k->st->last_applied, label));
@@ -1673,19 +1755,6 @@ cmd_pause(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	struct canary_status *st = k->st;
 
-	if (!phase_running(st->phase)) {
-		refuse(k, cmd, actor, "only a progressing canary can be %s (it is %s)",
-		    cmd == CMD_PAUSE ? "paused" : "resumed", phase_name(st->phase));
-		return;
-	}
-	if (cmd == CMD_PAUSE && st->paused) {
-		refuse(k, cmd, actor, "already paused");
-		return;
-	}
-	if (cmd == CMD_RESUME && !st->paused) {
-		refuse(k, cmd, actor, "not paused");
-		return;
-	}
 	st->paused = cmd == CMD_PAUSE;
 	if (st->paused) {
 		cmd_ev(k, actor, "Paused by %s at canary weight %d", actor, st->canary_weight);
@@ -1703,16 +1772,7 @@ cmd_rollback(struct tk *k, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	char reason[160];
-	enum phase p = k->st->phase;
 
-	if (p == PHASE_PROMOTING || p == PHASE_FINALISING) {
-		refuse(k, CMD_ROLLBACK, actor, "the primary is already being promoted");
-		return;
-	}
-	if (!phase_running(p) && p != PHASE_WAITING) {
-		refuse(k, CMD_ROLLBACK, actor, "nothing to roll back while %s", phase_name(p));
-		return;
-	}
 	cmd_ev(k, actor, "Rollback of revision %s requested by %s",
 	    rev_label(k, k->st->last_applied, label), actor);
 	snprintf(reason, sizeof reason, "rolled back by %s", actor);
@@ -1728,25 +1788,6 @@ cmd_retry(struct tk *k, const char *actor)
 	char label[REV_LABEL_MAX];
 	char rev[sizeof k->st->failed_revision];
 
-	if (k->st->phase != PHASE_FAILED) {
-		refuse(k, CMD_RETRY, actor, "only a failed canary can be retried (it is %s)",
-		    phase_name(k->st->phase));
-		return;
-	}
-	if (k->st->failed_revision[0] == '\0') {
-		refuse(k, CMD_RETRY, actor, "no failed revision to retry");
-		return;
-	}
-	/* When the runner read the target first: a target that moved on has
-	 * no failed revision to retry (a newer one starts by itself). */
-	if (k->ob != NULL && have(k, NEED_REVISION) && k->ob->rev_status == 0 &&
-	    k->ob->rev.id[0] && strcmp(k->ob->rev.id, k->st->failed_revision) != 0) {
-		char now_rev[REV_LABEL_MAX];
-
-		refuse(k, CMD_RETRY, actor, "the target runs revision %s now, not the failed %s",
-		    rev_label(k, k->ob->rev.id, now_rev), rev_label(k, k->st->failed_revision, label));
-		return;
-	}
 	copy_id(rev, sizeof rev, k->st->failed_revision);
 	rev_label(k, rev, label);
 	cmd_ev(k, actor, "Retry of revision %s requested by %s", label, actor);
@@ -1757,23 +1798,18 @@ cmd_retry(struct tk *k, const char *actor)
 static void
 cmd_skip(struct tk *k, const char *actor)
 {
-	char label[REV_LABEL_MAX];
+	char label[REV_LABEL_MAX], health[sizeof k->st->last_failure + 64];
 
-	if (!phase_running(k->st->phase) && k->st->phase != PHASE_WAITING) {
-		refuse(k, CMD_SKIP, actor, "no analysis to skip while %s", phase_name(k->st->phase));
-		return;
-	}
-	if (k->st->skip_requested) {
-		refuse(k, CMD_SKIP, actor, "skipping analysis was already requested");
-		return;
-	}
+	health_words(k, health, sizeof health);
 	k->st->skip_requested = true;
 	k->st->approved |= CONFIRM_ROLLOUT;
 	k->st->paused = false;
 	k->o->tick_now = true;
-	cmd_ev(k, actor, "Skip analysis of revision %s requested by %s",
-	    rev_label(k, k->st->last_applied, label), actor);
-	snprintf(k->o->answer, sizeof k->o->answer, "%s skipping analysis", k->c->name);
+	set_override(k, OVR_SKIPPED, actor);
+	cmd_ev(k, actor, "Skip analysis of revision %s requested by %s%s",
+	    rev_label(k, k->st->last_applied, label), actor, health);
+	snprintf(k->o->answer, sizeof k->o->answer, "%s skipping analysis: promoted once its pods "
+	    "are ready", k->c->name);
 }
 
 static void
@@ -1781,21 +1817,8 @@ cmd_approve(struct tk *k, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
-	unsigned gate;
+	unsigned gate = st->phase == PHASE_WAITING ? CONFIRM_ROLLOUT : CONFIRM_PROMOTION;
 
-	if (st->phase == PHASE_WAITING)
-		gate = CONFIRM_ROLLOUT;
-	else if (st->phase == PHASE_WAITING_PROMOTION)
-		gate = CONFIRM_PROMOTION;
-	else {
-		refuse(k, CMD_APPROVE, actor, "nothing waits for approval while %s",
-		    phase_name(st->phase));
-		return;
-	}
-	if (!(k->confirm & gate) || (st->approved & gate)) {
-		refuse(k, CMD_APPROVE, actor, "no manual gate is waiting (a webhook holds it)");
-		return;
-	}
 	st->approved |= gate;
 	k->o->tick_now = true;
 	rev_label(k, st->last_applied, label);
@@ -1805,17 +1828,97 @@ cmd_approve(struct tk *k, const char *actor)
 	    label, gate == CONFIRM_ROLLOUT ? "rollout" : "promotion");
 }
 
+/* ---- the facts a command is judged on (engine/command.h) --------------- */
+
+/* Whether the next step of a progressing canary is its promotion. */
+static bool
+promotion_next(const struct canary_cfg *c, const struct canary_status *st)
+{
+	switch (machine_strategy(c)) {
+	case STRATEGY_BLUEGREEN:
+	case STRATEGY_ABTESTING:
+		return st->iterations >= machine_iterations(c);
+	default:
+		return st->canary_weight >= machine_max_weight(c);
+	}
+}
+
+static void
+facts_ready(const struct canary_cfg *c, bool primary, const struct readiness *r,
+    enum ready_state *state, char *why, size_t whysz)
+{
+	*state = r == NULL ? READY_UNKNOWN : r->ready ? READY_YES : READY_NO;
+	why[0] = '\0';
+	if (r != NULL && !r->ready)
+		not_ready_words(c, primary, r, why, whysz);
+}
+
+void
+machine_facts(const struct canary_cfg *c, const struct canary_status *st, unsigned confirm,
+    const struct readiness *primary, const struct readiness *canary, const char *target_rev,
+    struct cmd_facts *f)
+{
+	unsigned conf = confirm | c->confirm;
+
+	memset(f, 0, sizeof *f);
+	f->phase = st->phase;
+	f->control = true;
+	f->paused = st->paused;
+	f->skip_requested = st->skip_requested;
+	if (st->phase == PHASE_WAITING && (conf & CONFIRM_ROLLOUT) &&
+	    !(st->approved & CONFIRM_ROLLOUT))
+		f->manual_gate = CONFIRM_ROLLOUT;
+	else if (st->phase == PHASE_WAITING_PROMOTION && (conf & CONFIRM_PROMOTION) &&
+	    !(st->approved & CONFIRM_PROMOTION))
+		f->manual_gate = CONFIRM_PROMOTION;
+	f->pre_rollout_pending = st->phase == PHASE_PROGRESSING && at_first_step_of(c, st) &&
+	    has_hooks(c, HOOK_PRE_ROLLOUT);
+	f->promotion_next = st->phase == PHASE_PROGRESSING && promotion_next(c, st);
+	f->promotion_gated = ((conf & CONFIRM_PROMOTION) && !(st->approved & CONFIRM_PROMOTION)) ||
+	    has_hooks(c, HOOK_CONFIRM_PROMOTION);
+	copy_id(f->failed_rev, sizeof f->failed_rev, st->failed_revision);
+	if (target_rev != NULL)
+		copy_id(f->target_rev, sizeof f->target_rev, target_rev);
+	facts_ready(c, true, c->skip_analysis ? NULL : primary, &f->primary, f->primary_why,
+	    sizeof f->primary_why);
+	facts_ready(c, false, canary, &f->canary, f->canary_why, sizeof f->canary_why);
+}
+
+/* machine_facts of a command's input: its obs readiness and revision. */
+static void
+input_facts(const struct tk *k, struct cmd_facts *f)
+{
+	const struct obs *o = k->ob;
+	bool rev = o != NULL && have(k, NEED_REVISION) && o->rev_status == 0;
+
+	machine_facts(k->c, k->in->st, k->in->confirm,
+	    o != NULL && have(k, NEED_PRIMARY) ? &o->primary : NULL,
+	    o != NULL && have(k, NEED_CANARY) ? &o->canary : NULL,
+	    rev ? o->rev.id : NULL, f);
+}
+
 void
 machine_command(const struct tick_in *in, enum command_kind cmd, const char *actor,
     struct tick_out *out)
 {
 	struct tk k;
+	struct cmd_facts own;
+	const struct cmd_facts *f = in->facts;
 	int64_t next = in->st->next_tick_ms;
+	char why[400];
 
 	tk_init(&k, in, out);
 	out->st.next_tick_ms = next;
 	if (actor == NULL || actor[0] == '\0')
 		actor = "unknown";
+	if (f == NULL) {
+		input_facts(&k, &own);
+		f = &own;
+	}
+	if (!command_allowed(cmd, f, why, sizeof why, NULL)) {
+		refuse(&k, cmd, actor, "%s", why);
+		return;
+	}
 	switch (cmd) {
 	case CMD_PROMOTE_STEP: cmd_promote_step(&k, actor); break;
 	case CMD_PROMOTE_FULL: cmd_promote_full(&k, actor); break;

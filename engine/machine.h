@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "engine/canary.h"
+#include "engine/command.h"
 #include "engine/providers.h"
 #include "engine/snapshot.h"
 
@@ -148,6 +149,11 @@ struct tick_in {
 	 * affinity cookie made in this tick.  The same input gives the same
 	 * cookie, so a replayed tick makes the same one. */
 	uint64_t entropy;
+	/* machine_command: what its preconditions are judged on (the
+	 * runner's, with who controls the canary, the gates it saw and fresh
+	 * readiness; machine_facts builds them).  NULL: machine_facts of this
+	 * input (its obs readiness and revision when gathered). */
+	const struct cmd_facts *facts;
 };
 
 struct tick_out {
@@ -167,7 +173,7 @@ struct tick_out {
 	/* machine_command only. */
 	bool refused;
 	bool tick_now;			/* run a tick at once after the command */
-	char answer[256];		/* the reply shown to the user */
+	char answer[512];		/* the reply shown to the user */
 	/* Alerts to send (after the events). */
 	struct mach_alert alerts[MACH_MAX_ALERTS];
 	size_t n_alerts;
@@ -181,6 +187,17 @@ enum need machine_tick(const struct tick_in *in, struct tick_out *out);
  * longer runs the failed revision. */
 void machine_command(const struct tick_in *in, enum command_kind cmd, const char *actor,
     struct tick_out *out);
+
+/* The facts a manual command is judged on (engine/command.h), from the
+ * configuration, the status, the gates in effect (confirm: the runner-wide
+ * CONFIRM_* bits, or'ed with c->confirm) and what was observed: the
+ * readiness of the primary and the canary (NULL: unknown) and the target's
+ * revision (NULL or "": unknown).  Control is assumed (control true); the
+ * caller clears it, and sets traffic_gate when the last tick stopped at a
+ * confirm-traffic-increase webhook. */
+void machine_facts(const struct canary_cfg *c, const struct canary_status *st, unsigned confirm,
+    const struct readiness *primary, const struct readiness *canary, const char *target_rev,
+    struct cmd_facts *f);
 
 /* The new status of a canary seen for the first time. */
 void machine_status_init(struct canary_status *st, int64_t now_ms);

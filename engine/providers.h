@@ -28,7 +28,7 @@
 
 #include "engine/canary.h"
 
-#define ERRMSG_MAX 256
+#define ERRMSG_MAX 512
 
 /* ---- cluster ---------------------------------------------------------- */
 
@@ -99,6 +99,10 @@ struct metric_query {
 struct metric_value {
 	enum check_result result;	/* PASS here means "a value" (see value) */
 	double value;			/* valid when result == CHECK_PASS */
+	/* CHECK_ERROR only: the backend gave no answer (unreachable, timed
+	 * out, HTTP 5xx).  The analysis is inconclusive (degraded backend),
+	 * never a failed check; a query the backend refused is not this. */
+	bool unavailable;
 	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
 };
 
@@ -197,8 +201,12 @@ struct journal_rec {
 struct store_ops {
 	const char *name;
 	/* Takes exclusive control of the canary (flock / Lease).  ST_LOCKED
-	 * with `holder` filled ("user@host") when someone else has it. */
-	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder, size_t holdersz);
+	 * with `holder` filled ("user@host") when someone else has it; any
+	 * other error with `err` (may be NULL) saying what failed and where
+	 * (the file, or the server and the cause).  Until it returns ST_OK
+	 * the caller writes nothing for the canary (runner.c). */
+	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder,
+	    size_t holdersz, char *err);
 	int (*renew)(void *ctx, const char *canary);
 	int (*release)(void *ctx, const char *canary);
 	/* ST_OK, ST_NOTFOUND (no saved status: a new canary), or ST_CORRUPT
@@ -206,7 +214,12 @@ struct store_ops {
 	int (*load)(void *ctx, const char *canary, struct canary_status *out, char *err);
 	/* Atomic: after a crash either the old or the new status is there. */
 	int (*save)(void *ctx, const char *canary, const struct canary_status *st, char *err);
-	int (*append)(void *ctx, const struct journal_rec *rec);
+	/* Appends one record to the canary's journal.  An error (err, may be
+	 * NULL, says why) means the record is not saved; ST_AGAIN, from a
+	 * store that writes in the background, that its last write failed
+	 * and its records are kept and tried again.  The runner shows either
+	 * as an event. */
+	int (*append)(void *ctx, const struct journal_rec *rec, char *err);
 	/* The canary's configuration, saved by the controller so that a
 	 * read-only watcher can draw the same screens (ladder, bounds, ...).
 	 * load_spec allocates *out (canary_cfg_free). */

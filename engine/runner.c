@@ -71,7 +71,10 @@
  * log, while the others run; when every canary is corrupt, e.g. the only
  * one, the start itself is refused), renewed about every RENEW_MS of clock time
  * and before each tick; a canary whose lease was taken over becomes
- * read-only and is never acted on again.  runner_stop saves and releases.
+ * read-only.  An interactive run (not stop_when_done) tries a read-only
+ * canary again every RETAKE_MS and takes it once its holder is gone
+ * (retake); a headless one never acts on it.  runner_stop saves and
+ * releases.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -80,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/command.h"
 #include "engine/machine.h"
 #include "engine/runner.h"
 #include "util/fmt.h"
@@ -98,6 +102,7 @@
 #define HIST_BUDGET 20000
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
+#define RETAKE_MS   2000	/* an interactive run tries a held canary again */
 #define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
@@ -130,7 +135,12 @@ struct rcan {
 	struct canary_status st;
 	int64_t due;
 	size_t heap;			/* index in the heap, NO_HEAP */
-	bool control;			/* we hold its lock (or there is no store) */
+	bool control;			/* we hold its lock (or there is no store):
+					 * set only once acquire and load succeeded;
+					 * nothing is written for it otherwise */
+	bool journal_failing;		/* its last journal append failed */
+	unsigned long journal_lost;	/* records not written since then */
+	bool store_failed;		/* a save or an append failed: exit 3 */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool refused;			/* its configuration cannot be driven (err
@@ -139,6 +149,11 @@ struct rcan {
 	bool ticked;			/* ticked at least once since start */
 	bool idle_checked;		/* an idle tick found no new revision */
 	bool reconcile;			/* re-apply routes and scale first */
+	/* The last readiness observed of the primary and the canary (mu),
+	 * for the facts commands are judged on; forgotten when the phase or
+	 * the revision changes. */
+	struct readiness ready[2];
+	bool ready_known[2];
 	char holder[96];
 	char err[ERRMSG_MAX];
 	char rev_image[96];		/* the target's image as last seen (runner
@@ -152,6 +167,7 @@ struct rcan {
 	uint64_t journal_mark;		/* observer: what the last tail looked like */
 	struct heartbeat hb;		/* observer: its controller's heartbeat ... */
 	bool has_hb;			/* ... when one is known (mu) */
+	int64_t retake_at;		/* held elsewhere: when to try to take it */
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
 	bool suspended;
@@ -222,6 +238,8 @@ struct runner {
 	pthread_cond_t cond;		/* commands and stop wake the engine */
 	pthread_cond_t done_cond;	/* runner_wait */
 	bool stopping, finished;
+	bool wait_cancelled;		/* runner_cancel_wait */
+	bool ndrop;			/* runner_drop_notes */
 
 	struct command *q;
 	size_t qn, qcap;
@@ -230,7 +248,8 @@ struct runner {
 	uint64_t version, snap_version;
 	bool notify_pending;
 	uint64_t notified_version;
-	char status_msg[256];
+	char status_msg[512];
+	char status_canary[128];		/* the canary it is about, "" */
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
 	bool api_ok, metrics_ok;
@@ -238,6 +257,7 @@ struct runner {
 	int64_t ctl_silent_ms;
 	char ctl_context[96];		/* observer: a controller's header context */
 	bool observe_due;		/* observer: a clock wait returned */
+	bool metrics_degraded;		/* some queries of the last batch got no answer */
 	int64_t next_observe;
 	int64_t next_renew;
 	bool observing;			/* observer, or some canary is held elsewhere */
@@ -347,11 +367,14 @@ index_put(struct runner *r, struct rcan *c)
 	r->index[i] = c;
 }
 
+/* The answer shown in the status line, and the canary "ns/name" it is
+ * about ("" when none). */
 static void
-set_status_msg(struct runner *r, const char *msg)
+set_status_msg(struct runner *r, const char *key, const char *msg)
 {
 	pthread_mutex_lock(&r->mu);
 	sanitize(r->status_msg, sizeof r->status_msg, msg, strlen(msg));
+	snprintf(r->status_canary, sizeof r->status_canary, "%s", key ? key : "");
 	r->status_seq++;
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
@@ -548,7 +571,6 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 	c->cfg = cfg;
 	snprintf(c->key, sizeof c->key, "%s", key);
 	c->heap = NO_HEAP;
-	c->control = true;
 	c->max_ev = HIST_EVENTS;
 	c->max_pts = HIST_POINTS;
 	rcan_arrays(c, cfg);
@@ -600,8 +622,9 @@ runner_new(const struct runner_config *cfg)
 
 	r->cfg = *cfg;
 	r->actor = xstrdup(cfg->actor ? cfg->actor : "unknown");
-	r->context = xstrdup(cfg->context ? cfg->context : "");
-	r->ns = xstrdup(cfg->ns ? cfg->ns : "");
+	/* Shown in the header: a kubeconfig's names may hold anything. */
+	r->context = sanitize_dup(cfg->context, 128);
+	r->ns = sanitize_dup(cfg->ns, 128);
 	r->cfg.actor = r->actor;
 	r->cfg.context = r->context;
 	r->cfg.ns = r->ns;
@@ -643,13 +666,60 @@ rec_status(struct journal_rec *rec, const struct rcan *c, int64_t t)
 	rec->iteration = c->st.iterations;
 }
 
+static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The answer of a journal append: a failure is an Error event once (the
+ * event itself cannot be journalled either, and says so), and a journal
+ * that works again says how many records it lost.  ST_AGAIN is a store
+ * that keeps what it could not write and tries again (the cluster's): not
+ * lost, but still a failure of the store.  Either way the run's exit
+ * status says the store failed (runner_outcome). */
 static void
-journal(struct runner *r, const struct journal_rec *rec)
+journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_t t)
 {
-	if (r->cfg.store != NULL && r->cfg.store->append != NULL)
-		r->cfg.store->append(r->cfg.store_ctx, rec);
+	unsigned long lost;
+
+	if (rc != ST_OK) {
+		c->journal_lost += rc != ST_AGAIN;
+		if (c->journal_failing)
+			return;
+		c->journal_failing = true;
+		c->store_failed = true;
+		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; %s", c->key,
+		    err[0] ? err : status_text(rc), rc == ST_AGAIN ? "its records are kept and "
+		    "written when it can" : "events and check results are not saved");
+		return;
+	}
+	if (!c->journal_failing)
+		return;
+	lost = c->journal_lost;
+	c->journal_failing = false;
+	c->journal_lost = 0;
+	if (lost == 0)
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again", c->key);
+	else
+		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again; %lu record%s "
+		    "could not be saved", c->key, lost, lost == 1 ? "" : "s");
+}
+
+/* One record to the sink (headless output) and, when we control the
+ * canary, to the store's journal.  rec is r->rec: used up before any
+ * event about the journal itself is published. */
+static void
+journal(struct runner *r, struct rcan *c, const struct journal_rec *rec)
+{
+	char err[ERRMSG_MAX] = "";
+	int64_t t = rec->time_ms;
+	int rc;
+
 	if (r->cfg.sink != NULL)
 		r->cfg.sink(r->cfg.sink_arg, rec);
+	if (r->cfg.store == NULL || r->cfg.store->append == NULL || !c->control ||
+	    r->cfg.observer)
+		return;
+	rc = r->cfg.store->append(r->cfg.store_ctx, rec, err);
+	journal_answer(r, c, rc, err, t);
 }
 
 /* A new notification (runner thread), filled in by the caller and then
@@ -712,8 +782,6 @@ note_push(struct runner *r, struct rcan *c, int hook, const struct mach_event *e
 }
 
 static void publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t);
-static void publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A result for the runner thread (notifier thread, mu held); wakes it. */
 static struct nres *
@@ -819,7 +887,7 @@ note_alert(struct runner *r, const struct note *n)
 	    a->name, pns, a->provider, err[0] ? err : status_text(st));
 	pthread_mutex_lock(&r->mu);
 	snprintf(nres_new(r, n)->msg, MACH_MSG_MAX,
-	    "Alert %s to AlertProvider %s/%s not sent: %s", a->name, pns, a->provider,
+	    "Alert %s to AlertProvider %s/%s not sent: %.200s", a->name, pns, a->provider,
 	    err[0] ? err : status_text(st));
 	pthread_mutex_unlock(&r->mu);
 }
@@ -878,6 +946,12 @@ notifier_main(void *arg)
 
 		while (r->note_n == 0 && !r->nstop)
 			pthread_cond_wait(&r->ncond, &r->mu);
+		if (r->ndrop && r->note_n > 0) {	/* runner_drop_notes */
+			r->notes_dropped += r->note_n;
+			r->note_n = 0;
+			pthread_cond_broadcast(&r->cond);
+			continue;
+		}
 		if (r->note_n == 0)
 			break;
 		n = r->notes[r->note_head];
@@ -960,7 +1034,7 @@ publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int6
 		snprintf(rec->reason, sizeof rec->reason, "%s", e->reason);
 		snprintf(rec->message, sizeof rec->message, "%s", msg);
 		clean(rec->actor, sizeof rec->actor, e->actor);
-		journal(r, rec);
+		journal(r, c, rec);
 	}
 	if (r->cfg.cluster->emit_event != NULL)
 		note_push(r, c, -1, e, t, msg);
@@ -1006,7 +1080,7 @@ publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int
 	rec->min = m->min;
 	rec->max = m->max;
 	rec->result = ch->result;
-	journal(r, rec);
+	journal(r, c, rec);
 }
 
 /* Queues an alert for every analysis.alerts entry that wants its severity
@@ -1105,7 +1179,7 @@ static void
 gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 {
 	const struct canary_cfg *cfg = c->cfg;
-	size_t i, n = 0;
+	size_t i, n = 0, gone;
 	int st;
 
 	for (i = 0; i < cfg->n_metrics; i++) {
@@ -1120,7 +1194,11 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 	}
 	memset(r->mv, 0, n * sizeof *r->mv);
 	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
-	set_health(r, &r->metrics_ok, st == ST_OK);
+	for (i = 0, gone = 0; i < n; i++)
+		gone += r->mv[i].unavailable;
+	/* Down when nothing answered; degraded when some queries did not. */
+	set_health(r, &r->metrics_ok, st == ST_OK && (gone == 0 || gone < n));
+	set_health(r, &r->metrics_degraded, st == ST_OK && gone > 0 && gone < n);
 	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
 		r->obs.values[i] = r->mv[n++];
 		if (st != ST_OK) {
@@ -1137,7 +1215,7 @@ static void
 gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 {
 	struct readiness *out = w == WL_PRIMARY ? &r->obs.primary : &r->obs.canary;
-	int st;
+	int st, i;
 
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
@@ -1149,6 +1227,13 @@ gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 		if (out->msg[0] == '\0')
 			snprintf(out->msg, sizeof out->msg, "%s", status_text(st));
 	}
+	i = w == WL_PRIMARY ? 0 : 1;
+	pthread_mutex_lock(&r->mu);
+	if (!c->ready_known[i] || c->ready[i].ready != out->ready)
+		r->version++;	/* the keys that apply may change */
+	c->ready[i] = *out;
+	c->ready_known[i] = true;
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void
@@ -1219,10 +1304,15 @@ status_changed(const struct canary_status *a, const struct canary_status *b)
 static int
 save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err)
 {
+	int rc;
+
 	err[0] = '\0';
 	if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 		return ST_OK;
-	return r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	rc = r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
+	if (rc != ST_OK)
+		c->store_failed = true;		/* the exit status says so */
+	return rc;
 }
 
 static void
@@ -1435,6 +1525,8 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 		}
 	}
 	pthread_mutex_lock(&r->mu);
+	if (c->st.phase != st.phase || strcmp(c->st.last_applied, st.last_applied) != 0)
+		c->ready_known[0] = c->ready_known[1] = false;
 	c->st = st;
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
@@ -1490,7 +1582,7 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 	bool cmd;
 
 	pthread_mutex_lock(&r->mu);
-	cmd = r->qn > 0;
+	cmd = r->qn > 0 || r->stopping;	/* stopping: the tick is abandoned */
 	pthread_mutex_unlock(&r->mu);
 	if (cmd)
 		return true;
@@ -1780,18 +1872,84 @@ liveness(struct runner *r)
 	r->metrics_ok = met;
 }
 
+static void first_tick(struct runner *r, struct rcan *c, int64_t now);
+
+/* The canary's saved status, now that its lock is ours (retake): ST_OK
+ * with st filled (a fresh status when there is none), or an error, the
+ * lock given back. */
+static int
+retake_load(struct runner *r, struct rcan *c, struct canary_status *st, int64_t now, char *err)
+{
+	const struct store_ops *s = r->cfg.store;
+	int rc = s->load(r->cfg.store_ctx, c->key, st, err);
+
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(st, now);
+		return ST_OK;
+	}
+	if (rc != ST_OK)
+		s->release(r->cfg.store_ctx, c->key);
+	return rc;
+}
+
+/* An interactive run left read-only by another controller tries again
+ * (every RETAKE_MS): once that controller is gone (its lock dropped, its
+ * lease released or expired, or its process dead on this host), the
+ * canary is taken under control as at the start, from its saved status.
+ * Headless runs and observers never do: they report the holder. */
+static void
+retake(struct runner *r, struct rcan *c, int64_t now)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
+	struct canary_status st;
+	int rc;
+
+	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->removed || c->corrupt ||
+	    now < c->retake_at)
+		return;
+	c->retake_at = now + RETAKE_MS;
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
+	if (rc == ST_OK)
+		rc = retake_load(r, c, &st, now, err);
+	if (rc != ST_OK) {
+		if (rc != ST_LOCKED)
+			log_warn("%s: still read-only: %s", c->key, err[0] ? err : status_text(rc));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
+	    c->holder[0] ? c->holder : "its controller");
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	c->control = true;
+	c->readonly = false;
+	c->holder[0] = '\0';
+	c->reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	first_tick(r, c, now);
+	r->version++;
+	pthread_mutex_unlock(&r->mu);
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
+		log_warn("%s: %s", c->key, err);
+	log_info("%s", msg);
+	set_status_msg(r, c->key, msg);
+}
+
 static void
 observe(struct runner *r)
 {
+	int64_t now = now_ms(r);
 	size_t i;
 
 	if (r->tail == NULL)
 		r->tail = xcalloc(HIST_EVENTS, sizeof *r->tail);
 	if (r->cfg.observer)
 		observe_list(r);
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
+		if (r->cs[i]->readonly)
+			retake(r, r->cs[i], now);
 		if (r->cs[i]->readonly)
 			refresh(r, r->cs[i], r->tail);
+	}
 	if (r->cfg.observer) {
 		pthread_mutex_lock(&r->mu);
 		liveness(r);
@@ -1801,53 +1959,109 @@ observe(struct runner *r)
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* The facts commands on c are judged on (engine/command.h): its status,
+ * who controls it, the gate its last tick stopped at, and the readiness
+ * last observed (or, for a command, observed just now: fresh).  The
+ * strings are sanitized: they reach the screen.  mu held, or the runner
+ * thread. */
+static void
+canary_facts(const struct runner *r, const struct rcan *c, const struct readiness *primary,
+    const struct readiness *canary, const char *target_rev, struct cmd_facts *f)
+{
+	char tmp[sizeof f->canary_why];
+
+	machine_facts(c->cfg, &c->st, r->cfg.confirm, primary, canary, target_rev, f);
+	f->watch = r->cfg.observer;
+	f->corrupt = c->corrupt;
+	f->deleted = c->removed;
+	f->refused = c->refused;
+	sanitize(f->refused_why, sizeof f->refused_why, c->err, c->refused ? strlen(c->err) : 0);
+	f->control = c->control && !c->readonly && !c->corrupt && !c->refused && !r->cfg.observer;
+	snprintf(f->holder, sizeof f->holder, "%s", c->readonly ? c->holder : "");
+	f->traffic_gate = c->st.gate == GATE_TRAFFIC;
+	memcpy(tmp, f->canary_why, sizeof tmp);
+	sanitize(f->canary_why, sizeof f->canary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->primary_why, sizeof tmp);
+	sanitize(f->primary_why, sizeof f->primary_why, tmp, strnlen(tmp, sizeof tmp));
+	memcpy(tmp, f->target_rev, sizeof f->target_rev);
+	sanitize(f->target_rev, sizeof f->target_rev, tmp, strnlen(tmp, sizeof f->target_rev));
+	memcpy(tmp, f->failed_rev, sizeof f->failed_rev);
+	sanitize(f->failed_rev, sizeof f->failed_rev, tmp, strnlen(tmp, sizeof f->failed_rev));
+}
+
+/* The facts of the last observations (snapshots). mu held. */
+static void
+known_facts(const struct runner *r, const struct rcan *c, struct cmd_facts *f)
+{
+	canary_facts(r, c, c->ready_known[0] ? &c->ready[0] : NULL,
+	    c->ready_known[1] ? &c->ready[1] : NULL, NULL, f);
+}
+
+/* Observes, now, what the preconditions of cmd ask about (readiness, the
+ * target's revision for a retry) into r->obs, and builds the facts. */
+static void
+fresh_facts(struct runner *r, struct rcan *c, enum command_kind cmd, int64_t now,
+    struct cmd_facts *f)
+{
+	unsigned pre = command_preconds(cmd);
+	bool fits = (command_phases(cmd) & (1u << c->st.phase)) != 0;
+	struct obs *o = &r->obs;
+
+	grow_scratch(r, c->cfg);
+	obs_reset(o, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (fits && (pre & PRE(FAILED_REV)))
+		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(PRIMARY_READY)) && !c->cfg->skip_analysis)
+		gather(r, c, NEED_PRIMARY, HOOK_ROLLOUT, now);
+	if (fits && (pre & PRE(CANARY_READY)))
+		gather(r, c, NEED_CANARY, HOOK_ROLLOUT, now);
+	pthread_mutex_lock(&r->mu);
+	canary_facts(r, c, (o->have & (1u << NEED_PRIMARY)) ? &o->primary : NULL,
+	    (o->have & (1u << NEED_CANARY)) ? &o->canary : NULL,
+	    (o->have & (1u << NEED_REVISION)) && o->rev_status == ST_OK ? o->rev.id : NULL, f);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void
 handle_command(struct runner *r, const struct command *cmd, int64_t now)
 {
 	struct tick_in in;
 	struct rcan *c = find(r, cmd->canary);
-	char msg[ERRMSG_MAX + 160], err[ERRMSG_MAX];
+	struct cmd_facts f;
+	char msg[ERRMSG_MAX + 600], err[ERRMSG_MAX], why[400];
+	enum precond failed;
 
-	if (r->cfg.observer) {
-		set_status_msg(r, "read-only: perch watch cannot change rollouts");
-		return;
-	}
 	if (c == NULL) {
 		snprintf(msg, sizeof msg, "%s refused: no canary %s", command_name(cmd->kind), cmd->canary);
-		set_status_msg(r, msg);
+		set_status_msg(r, cmd->canary, msg);
 		return;
 	}
-	if (c->refused) {
-		set_status_msg(r, c->err);
-		return;
-	}
-	if (c->corrupt || c->readonly) {
-		snprintf(msg, sizeof msg, "read-only: %s %s", c->key,
-		    c->corrupt ? "has a corrupted state" : "is controlled by ");
-		if (!c->corrupt)
-			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s", c->holder);
-		set_status_msg(r, msg);
+	pthread_mutex_lock(&r->mu);
+	known_facts(r, c, &f);
+	pthread_mutex_unlock(&r->mu);
+	if (!command_allowed(cmd->kind, &f, why, sizeof why, &failed) && failed == PRE_CONTROL) {
+		/* Not ours to change: answered, never journalled. */
+		if (r->cfg.observer)
+			snprintf(msg, sizeof msg, "%s", why);
+		else
+			snprintf(msg, sizeof msg, "%s %s refused: %s", c->cfg->name,
+			    command_name(cmd->kind), why);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
 	/* A suspended tick was read against the old status: it starts over. */
 	c->suspended = false;
+	fresh_facts(r, c, cmd->kind, now, &f);
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
-		.entropy = tick_entropy(r, c) };
-	if (cmd->kind == CMD_RETRY && c->st.phase == PHASE_FAILED) {
-		/* A retry needs the target still at the failed revision. */
-		grow_scratch(r, c->cfg);
-		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
-		gather(r, c, NEED_REVISION, HOOK_ROLLOUT, now);
-		in.obs = &r->obs;
-	}
+		.entropy = tick_entropy(r, c), .obs = &r->obs, .facts = &f };
 	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
 	if (!apply(r, c, &r->out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
 		    command_name(cmd->kind), err);
-		set_status_msg(r, msg);
+		set_status_msg(r, c->key, msg);
 		return;
 	}
-	set_status_msg(r, r->out.answer);
+	set_status_msg(r, c->key, r->out.answer);
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != PHASE_INITIALIZING)
 		schedule(r, c, c->st.next_tick_ms > now ? c->st.next_tick_ms : now);
@@ -1861,6 +2075,7 @@ runner_command(struct runner *r, const struct command *cmd)
 	if (!r->started || r->finished) {
 		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
 		    command_name(cmd->kind));
+		snprintf(r->status_canary, sizeof r->status_canary, "%s", cmd->canary);
 		r->status_seq++;
 		r->version++;
 		pthread_mutex_unlock(&r->mu);
@@ -1926,7 +2141,7 @@ remove_canary(struct runner *r, struct rcan *c)
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 }
 
 static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err,
@@ -1964,7 +2179,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	t->max_pts = c->max_pts;
 	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
 		log_error("%s", err);
-		set_status_msg(r, err);
+		set_status_msg(r, c->key, err);
 		rcan_free(t);
 		return rc;
 	}
@@ -2000,7 +2215,7 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
 		    "%.95s; read-only", c->key, c->holder);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, c->key, msg);
 	return ST_OK;
 }
 
@@ -2026,7 +2241,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		snprintf(msg, sizeof msg, "%.127s: the changed Canary is refused (%s); the "
 		    "running spec stays", key, err);
 		log_error("%s", msg);
-		set_status_msg(r, msg);
+		set_status_msg(r, key, msg);
 		canary_cfg_free(cfg);
 		return ST_INVALID;
 	}
@@ -2052,7 +2267,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		log_warn("%s", err);
 	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return ST_OK;
 }
 
@@ -2263,7 +2478,10 @@ refuse_cfg(struct rcan *c)
 	return true;
 }
 
-/* Takes control of one canary: lock, saved status, spec for watchers. */
+/* Takes control of one canary: lock, saved status, spec for watchers.
+ * c->control is set only here, and only once both the lock and the saved
+ * status are ours: on every other path nothing is ever written for c (no
+ * save at the stop, no journal), whatever the error was. */
 static int
 take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz)
 {
@@ -2271,19 +2489,23 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	char holder[96] = "", lerr[ERRMSG_MAX] = "";
 	int rc;
 
+	c->control = false;
 	machine_status_init(&c->st, now);
-	if (s == NULL)
+	if (s == NULL) {
+		c->control = true;
 		return ST_OK;
-	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder);
+	}
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
 	if (rc == ST_LOCKED) {
-		c->control = false;
 		c->readonly = true;
 		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
+		c->retake_at = now + RETAKE_MS;
 		r->observing = true;
 		return ST_OK;
 	}
 	if (rc != ST_OK) {
-		snprintf(err, errsz, "%s: cannot take control: %s", c->key, status_text(rc));
+		snprintf(err, errsz, "%s: cannot take control: %s", c->key,
+		    lerr[0] ? lerr : status_text(rc));
 		return rc;
 	}
 	rc = s->load(r->cfg.store_ctx, c->key, &c->st, lerr);
@@ -2294,13 +2516,15 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
 		    lerr[0] ? lerr : status_text(rc));
 		s->release(r->cfg.store_ctx, c->key);
-		c->control = false;
+		machine_status_init(&c->st, now);
 		return rc;
 	} else {
 		c->reconcile = true;	/* re-apply what the saved status implies */
 	}
-	if (s->save_spec != NULL)
-		s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr);
+	c->control = true;
+	c->readonly = false;
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr) != ST_OK)
+		log_warn("%s: %s", c->key, lerr);
 	return ST_OK;
 }
 
@@ -2372,12 +2596,14 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	r->version++;
 	pthread_mutex_unlock(&r->mu);
 	log_info("%s", msg);
-	set_status_msg(r, msg);
+	set_status_msg(r, key, msg);
 	return rc;
 }
 
+/* Gives back every canary we control; at the stop its status is saved
+ * first (with_save), at a start that failed it is left as it was loaded. */
 static void
-release_all(struct runner *r)
+release_all(struct runner *r, bool with_save)
 {
 	size_t i;
 
@@ -2387,7 +2613,8 @@ release_all(struct runner *r)
 
 		if (r->cfg.store == NULL || r->cfg.observer || !c->control)
 			continue;
-		save(r, c, &c->st, err);
+		if (with_save && save(r, c, &c->st, err) != ST_OK)
+			log_error("%s: cannot save its state at the stop: %s", c->key, err);
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 		c->control = false;
 	}
@@ -2426,7 +2653,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			if (err != NULL && errsz > 0)
 				snprintf(err, errsz, "%s", rc == ST_CORRUPT && first_err[0] ?
 				    first_err : cerr);
-			release_all(r);
+			release_all(r, false);
 			return rc;
 		}
 		if (c->control)
@@ -2439,7 +2666,7 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	r->next_observe = now;
 	r->next_renew = now + RENEW_MS;
 	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
-		release_all(r);
+		release_all(r, false);
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
@@ -2453,8 +2680,37 @@ void
 runner_wait(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->started && !r->finished)
+	while (r->started && !r->finished && !r->wait_cancelled)
 		pthread_cond_wait(&r->done_cond, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+bool
+runner_done(struct runner *r)
+{
+	bool done;
+
+	pthread_mutex_lock(&r->mu);
+	done = !r->started || r->finished;
+	pthread_mutex_unlock(&r->mu);
+	return done;
+}
+
+void
+runner_cancel_wait(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->wait_cancelled = true;
+	pthread_cond_broadcast(&r->done_cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+runner_drop_notes(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->ndrop = true;
+	pthread_cond_signal(&r->ncond);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -2471,7 +2727,7 @@ runner_stop(struct runner *r)
 	pthread_mutex_lock(&r->mu);
 	r->started = false;
 	pthread_mutex_unlock(&r->mu);
-	release_all(r);
+	release_all(r, true);
 }
 
 int
@@ -2488,7 +2744,7 @@ runner_outcome(struct runner *r)
 			continue;	/* its Canary was deleted: nothing to judge */
 		if (c->refused && !r->cfg.observer)
 			failed = true;	/* its configuration: as validation errors */
-		else if (c->corrupt || (c->readonly && !r->cfg.observer))
+		else if (c->corrupt || (c->readonly && !r->cfg.observer) || c->store_failed)
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;
@@ -2598,6 +2854,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	const struct canary_cfg *cfg = c->cfg;
 	char rev[128];
 	int ladder[128];
+	char text[300];
 	size_t n, i;
 
 	sc->ns = sdup(cfg->ns, 63);
@@ -2645,6 +2902,11 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	else
 		sc->reason = sdup(c->st.reason, 255);
 	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
+	known_facts(r, c, &sc->facts);
+	sc->last_failure = sdup(c->st.last_failure, sizeof c->st.last_failure - 1);
+	sc->last_failure_ms = c->st.last_failure_ms;
+	sc->override = c->st.override;
+	sc->override_text = sdup(override_text(&c->st, text, sizeof text), sizeof text - 1);
 	snap_history(sc, c);
 }
 
@@ -2698,7 +2960,9 @@ build_snapshot(struct runner *r)
 	s->metrics_ok = r->metrics_ok;
 	s->ctl = r->cfg.observer ? r->ctl : CTL_SELF;
 	s->ctl_silent_ms = r->ctl_silent_ms;
+	s->metrics_degraded = r->metrics_degraded;
 	s->status_msg = xstrdup(r->status_msg);
+	s->status_canary = xstrdup(r->status_canary);
 	s->status_seq = r->status_seq;
 	s->n_canaries = r->n;
 	s->canaries = r->n ? xcalloc(r->n, sizeof *s->canaries) : NULL;

@@ -142,11 +142,23 @@ int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
 void runner_health(struct runner *r, bool *api_ok, bool *metrics_ok);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
-/* Blocks until stop_when_done finds every canary terminal, or runner_stop. */
+/* Blocks until stop_when_done finds every canary terminal, runner_stop,
+ * or runner_cancel_wait. */
 void runner_wait(struct runner *r);
-/* Holds every canary where it is, sends the notifications still queued
- * (each bounded by its timeout), saves, releases control, joins the
- * threads. */
+/* Whether runner_wait would return at once (the engine has ended).  Any
+ * thread. */
+bool runner_done(struct runner *r);
+/* Makes runner_wait return now, and from now on (a signal asked perch to
+ * end: the caller then calls runner_stop).  Any thread. */
+void runner_cancel_wait(struct runner *r);
+/* Drops the notifications still queued (a second signal: perch must end
+ * now, not after every queued call); the one being sent finishes within
+ * its timeout.  The count is logged.  Any thread. */
+void runner_drop_notes(struct runner *r);
+/* Holds every canary where it is (a tick waiting on a slow call is
+ * abandoned at the next call, as a crash would leave it: nothing of it was
+ * saved), sends the notifications still queued (each bounded by its
+ * timeout), saves, releases control, joins the threads. */
 void runner_stop(struct runner *r);
 void runner_free(struct runner *r);
 

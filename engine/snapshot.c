@@ -36,6 +36,8 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->reason);
 	free(c->last_reason);
 	free(c->sticky);
+	free(c->last_failure);
+	free(c->override_text);
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].name);
 		free(c->metrics[i].points);
@@ -69,5 +71,6 @@ snapshot_unref(struct snapshot *s)
 	free(s->ns);
 	free(s->holder);
 	free(s->status_msg);
+	free(s->status_canary);
 	free(s);
 }

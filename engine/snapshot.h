@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "engine/canary.h"
+#include "engine/command.h"
 
 struct snap_point {
 	int64_t t_ms;
@@ -89,6 +90,13 @@ struct snap_canary {
 					 * Failed), PHASE_INITIALIZING = none */
 	int64_t last_end_ms;
 	char *last_reason;		/* its reason, "" */
+	/* What manual commands are judged on (engine/command.h): the front
+	 * end's footer, keys and confirmations read them. */
+	struct cmd_facts facts;
+	char *last_failure;		/* the last failed check of this run, "" */
+	int64_t last_failure_ms;
+	enum override_kind override;	/* a skipped or forced promotion ... */
+	char *override_text;		/* ... in words (override_text()), "" */
 };
 
 /* Whether the controller of the canaries shown is alive (perch watch). */
@@ -113,7 +121,10 @@ struct snapshot {
 	enum ctl_state ctl;
 	int64_t ctl_silent_ms;		/* CTL_LOST, CTL_STOPPED: real ms since its
 					 * last beat */
+	bool metrics_degraded;		/* metrics answer, but some queries did not
+					 * (slow or failing): "degraded" */
 	char *status_msg;		/* answer to the last command, "" */
+	char *status_canary;		/* the canary "ns/name" it is about, "" */
 	uint64_t status_seq;		/* grows with every new status_msg */
 	struct snap_canary *canaries;
 	size_t n_canaries;

@@ -696,6 +696,9 @@ k8s_config_forget(struct k8s_config *c)
 	c->x_cert_len = c->x_key_len = 0;
 	c->cached = false;
 	c->expiry = 0;
+	free(c->x_failed_msg);
+	c->x_failed_msg = NULL;
+	c->x_failed_at = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -759,7 +762,14 @@ auth_exec(struct k8s_config *c, time_t now, struct k8s_auth *a, struct buf *err)
 	pthread_mutex_lock(&c->lock);
 	if (c->cached && c->expiry && now >= c->expiry - 10)
 		c->cached = false;	/* refetch a little before expiry */
-	if (!c->cached) {
+	if (!c->cached && c->x_failed_msg != NULL && now >= c->x_failed_at &&
+	    now - c->x_failed_at < EXEC_FAIL_HOLD_S) {
+		st = c->x_failed_st;	/* it failed a moment ago: the same answer */
+		if (err != NULL) {
+			buf_reset(err);
+			buf_puts(err, c->x_failed_msg);
+		}
+	} else if (!c->cached) {
 		free_secret(c->x_token, 0);
 		free_secret(c->x_cert, c->x_cert_len);
 		free_secret(c->x_key, c->x_key_len);
@@ -767,6 +777,10 @@ auth_exec(struct k8s_config *c, time_t now, struct k8s_auth *a, struct buf *err)
 		st = k8s_exec_credential(c->exec, now, &c->x_token, &c->x_cert, &c->x_cert_len,
 		    &c->x_key, &c->x_key_len, &c->expiry, err);
 		c->cached = st == ST_OK;
+		free(c->x_failed_msg);
+		c->x_failed_msg = st == ST_OK ? NULL : xstrdup(err != NULL ? buf_str(err) : "failed");
+		c->x_failed_st = st;
+		c->x_failed_at = now;
 	}
 	if (st == ST_OK) {
 		if (c->x_token)

@@ -73,6 +73,12 @@ struct k8s_config {
 	time_t expiry;		/* 0 = does not expire */
 	char *x_token, *x_cert, *x_key;
 	size_t x_cert_len, x_key_len;
+	/* the plugin's last failure, answered again for EXEC_FAIL_HOLD_S
+	 * without running it (a hung plugin costs its timeout once, not once
+	 * per request); k8s_config_forget clears it */
+	time_t x_failed_at;
+	int x_failed_st;
+	char *x_failed_msg;
 };
 
 /* What one request presents: any combination may be NULL.  Owned copies. */

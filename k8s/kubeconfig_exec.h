@@ -2,10 +2,14 @@
  * kubeconfig_exec.h — running an exec credential plugin (internal to k8s/).
  *
  * k8s_exec_credential() runs the plugin with its args and env (plus
- * KUBERNETES_EXEC_INFO), reads its ExecCredential from stdout (capped, with
- * a timeout) and hands back newly allocated secrets: a token, or a client
- * certificate and key.  expiry is 0 when the credential does not expire.
- * Messages never contain the plugin's output.  Any thread; no shared state.
+ * KUBERNETES_EXEC_INFO) in a process group of its own, reads its
+ * ExecCredential from stdout (capped, with a timeout after which the whole
+ * group is killed) and hands back newly allocated secrets: a token, or a
+ * client certificate and key.  expiry is 0 when the credential does not
+ * expire.  Messages name the command and the cause (not found, the exit
+ * status and the first line of its stderr, the timeout) and never contain
+ * its stdout.  Any thread; a running plugin's group is registered with
+ * util/sigwatch, which ends it when perch is told to stop.
  */
 #ifndef PERCH_K8S_KUBECONFIG_EXEC_H
 #define PERCH_K8S_KUBECONFIG_EXEC_H
@@ -16,8 +20,14 @@
 #include "k8s/kubeconfig.h"
 #include "util/buf.h"
 
-#define EXEC_TIMEOUT_MS 30000
+#define EXEC_TIMEOUT_MS 30000		/* default; $PERCH_EXEC_TIMEOUT (seconds) */
 #define EXEC_MAX_OUTPUT (1u << 20)
+#define EXEC_SLICE_MS 200		/* how soon a signal ends the wait */
+#define EXEC_FAIL_HOLD_S 5		/* a failure is answered again this long */
+
+/* How long a plugin may run: $PERCH_EXEC_TIMEOUT seconds (a positive
+ * number up to 3600), else EXEC_TIMEOUT_MS. */
+long k8s_exec_timeout_ms(void);
 
 int k8s_exec_credential(const struct kc_exec *x, time_t now, char **token, char **cert,
     size_t *cert_len, char **key, size_t *key_len, time_t *expiry, struct buf *err);

@@ -216,9 +216,13 @@ setup_auth(struct k8s_client *c, CURL *h, struct k8s_auth *a, struct curl_slist 
 	buf_init(&berr, ERRMSG_MAX);
 	st = k8s_config_auth(cfg, time(NULL), a, &berr);
 	if (st != ST_OK) {
-		set_err(e, 0, "Unauthorized", "%s", buf_str(&berr));
+		/* No credential (a plugin that failed, hung or is missing, a
+		 * token file that cannot be read): not a network error, never
+		 * tried again in this exchange. */
+		set_err(e, 0, "Credential", "%s (context %s): %s", cfg->server, cfg->context,
+		    buf_str(&berr));
 		buf_fini(&berr);
-		return st;
+		return ST_AUTH;
 	}
 	buf_fini(&berr);
 	if (a->bearer) {
@@ -325,6 +329,43 @@ free_connect_to(CURL *h)
 	curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
 }
 
+/* Why a request got no answer, in words: a certificate not trusted, a
+ * connection refused, a name not resolved, ... with curl's detail. */
+static void
+net_cause(CURL *h, CURLcode rc, const char *detail, char *out, size_t outsz)
+{
+	long os_errno = 0;
+	const char *d = detail[0] ? detail : curl_easy_strerror(rc);
+
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(out, outsz, "certificate not trusted (%s)", d);
+		break;
+	case CURLE_COULDNT_CONNECT:
+		if (os_errno == ECONNREFUSED)
+			snprintf(out, outsz, "connection refused (is the API server up?)");
+		else
+			snprintf(out, outsz, "cannot connect (%s)", os_errno ? strerror((int)os_errno) : d);
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(out, outsz, "host name not resolved (%s)", d);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		snprintf(out, outsz, "TLS handshake failed (%s)", d);
+		break;
+	case CURLE_SSL_CERTPROBLEM:
+		snprintf(out, outsz, "client certificate not usable (%s)", d);
+		break;
+	case CURLE_GOT_NOTHING:
+		snprintf(out, outsz, "the server closed the connection without answering");
+		break;
+	default:
+		snprintf(out, outsz, "%s", d);
+		break;
+	}
+}
+
 /* One attempt.  *http = 0 when there was no answer. */
 static int
 attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *resp, long *http,
@@ -334,7 +375,7 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	struct sink s = { .b = resp };
 	struct k8s_auth a;
 	CURLcode rc;
-	char *ctline = NULL;
+	char *ctline = NULL, detail[CURL_ERROR_SIZE] = "", cause[ERRMSG_MAX];
 	int st;
 
 	*http = 0;
@@ -349,6 +390,7 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	}
 	common_opts(c, h, x, &s, hdrs);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
 	free_connect_to(h);
@@ -360,11 +402,17 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 		return ST_TOOBIG;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		set_err(e, 0, "Timeout", "%s: timed out after %ld ms", c->cfg->server, c->o.timeout_ms);
+		set_err(e, 0, "Timeout", "%s (context %s): no answer within %ld ms", c->cfg->server,
+		    c->cfg->context, c->o.timeout_ms);
 		return ST_TIMEOUT;
 	}
 	if (rc != CURLE_OK) {
-		set_err(e, 0, "Network", "%s: %s", c->cfg->server, curl_easy_strerror(rc));
+		net_cause(h, rc, detail, cause, sizeof cause);
+		/* A certificate that is not trusted stays so: "Certificate"
+		 * tells exchange() not to try again. */
+		set_err(e, 0, rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM ?
+		    "Certificate" : "Network", "%s (context %s): %s", c->cfg->server, c->cfg->context,
+		    cause);
 		*http = 0;
 		return ST_NETWORK;
 	}
@@ -380,14 +428,33 @@ sleep_ms(long ms)
 		;
 }
 
-/* An exchange with retries on 429, 5xx and network errors, and one retry
- * after a 401 when an exec credential may have expired. */
+/* An answer that is an error (not 404 or 409, which callers expect) names
+ * the server and the context in front of the server's own message:
+ * "HTTP 401 Unauthorized from https://... (context prod): ...". */
+static void
+answer_where(struct k8s_client *c, int st, long http, struct k8s_err *e)
+{
+	char msg[sizeof e->msg], reason[sizeof e->reason];
+
+	if (e == NULL || http == 0 || (st != ST_AUTH && st != ST_HTTP && st != ST_INVALID))
+		return;
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	snprintf(reason, sizeof reason, "%s", e->reason);
+	set_err(e, (int)http, reason, "HTTP %ld%s%s from %s (context %s): %s", http,
+	    reason[0] ? " " : "", reason, c->cfg->server, c->cfg->context, msg);
+}
+
+/* An exchange with retries on 429, 5xx and network errors (a timeout only
+ * once: a server that does not answer in time would not answer a second
+ * time either), and one retry after a 401 when an exec credential may have
+ * expired.  A missing credential and a certificate not trusted are not
+ * retried. */
 static int
 exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8s_err *e)
 {
 	struct buf resp;
 	long http = 0, delay = c->o.backoff_ms;
-	int st, tries, reauth = 0;
+	int st, tries, reauth = 0, timeouts = 0;
 
 	buf_init(&resp, c->o.max_response);
 	pthread_mutex_lock(&c->lock);
@@ -400,7 +467,8 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		}
 		if (st == ST_OK)
 			st = k8s_status_from_answer((int)http, resp.data, resp.len, e);
-		if (tries >= c->o.retries ||
+		if (tries >= c->o.retries || (st == ST_TIMEOUT && timeouts++ > 0) ||
+		    (st == ST_NETWORK && e != NULL && strcmp(e->reason, "Certificate") == 0) ||
 		    !(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
 			break;
 		c->n.retries++;
@@ -412,6 +480,7 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		delay = delay * 2 > 5000 ? 5000 : delay * 2;
 	}
 	pthread_mutex_unlock(&c->lock);
+	answer_where(c, st, http, e);
 	if (st == ST_OK && out) {
 		*out = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
 		if (!*out) {

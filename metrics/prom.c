@@ -22,6 +22,7 @@
 #include "util/xalloc.h"
 
 #define BODY_SHOWN 160	/* bytes of an error body put in a message */
+#define MAX_CONNS  8	/* requests on the wire at once; the rest wait, unstarted */
 
 struct server {
 	char *url;
@@ -42,7 +43,8 @@ struct prom {
 	char             no_curl[640];	/* why libcurl cannot be loaded, "" = it can */
 };
 
-/* One request in flight. */
+/* One request of a batch: set up, then on the wire (added to the multi
+ * handle, its timeout running from then), then done. */
 struct xfer {
 	CURL       *easy;
 	struct buf  body;
@@ -50,6 +52,7 @@ struct xfer {
 	char       *form;
 	char        curl_err[CURL_ERROR_SIZE];
 	bool        toobig;
+	bool        added, done;
 	struct prom_res *res;
 };
 
@@ -96,6 +99,8 @@ prom_new(const struct prom_opts *opts)
 		p->opts.connect_timeout_ms = 5000;
 	if (p->opts.timeout_ms <= 0)
 		p->opts.timeout_ms = 5000;
+	if (p->opts.deadline_ms <= 0)
+		p->opts.deadline_ms = PROM_DEADLINE_DEFAULT_MS;
 	if (p->opts.max_body == 0)
 		p->opts.max_body = PROM_MAX_BODY_DEFAULT;
 	if (curl_lazy_load("the Prometheus client", p->no_curl, sizeof p->no_curl) != ST_OK)
@@ -103,7 +108,7 @@ prom_new(const struct prom_opts *opts)
 	p->multi = curl_multi_init();
 	if (p->multi == NULL)
 		xalloc_fatal(0);
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNS);
 	p->anonymous.headers = curl_slist_append(NULL, "Accept: application/json");
 	return p;
 }
@@ -491,7 +496,8 @@ static void
 xfer_fini(struct prom *p, struct xfer *x)
 {
 	if (x->easy != NULL) {
-		curl_multi_remove_handle(p->multi, x->easy);
+		if (x->added && !x->done)
+			curl_multi_remove_handle(p->multi, x->easy);
 		curl_easy_cleanup(x->easy);
 	}
 	buf_fini(&x->body);
@@ -499,25 +505,83 @@ xfer_fini(struct prom *p, struct xfer *x)
 	free(x->form);
 }
 
-static void
-run_multi(struct prom *p)
+static int64_t
+mono_ms(void)
 {
-	int running = 1, left;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The batch's deadline passed: what is on the wire is abandoned and what
+ * never started is not sent; both are timeouts (unavailable, not a
+ * metric's failure). */
+static void
+batch_expired(struct prom *p, struct xfer *xs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct xfer *x = &xs[i];
+
+		if (x->easy == NULL || x->done)
+			continue;
+		if (x->added)
+			curl_multi_remove_handle(p->multi, x->easy);
+		x->done = true;
+		x->res->status = ST_TIMEOUT;
+		set_result(&x->res->v, CHECK_ERROR, "Prometheus did not answer within the %d ms the "
+		    "analysis may take%s", p->opts.deadline_ms, x->added ? "" : " (query not sent)");
+	}
+}
+
+/* Puts the next unstarted requests on the wire, up to MAX_CONNS at once:
+ * each one's timeout starts when it is sent, never while it waits. */
+static void
+start_more(struct prom *p, struct xfer *xs, size_t n, size_t *next, int *active)
+{
+	while (*active < MAX_CONNS && *next < n) {
+		struct xfer *x = &xs[(*next)++];
+
+		if (x->easy == NULL || x->done)
+			continue;
+		x->added = true;
+		curl_multi_add_handle(p->multi, x->easy);
+		(*active)++;
+	}
+}
+
+static void
+run_multi(struct prom *p, struct xfer *xs, size_t n)
+{
+	int64_t deadline = mono_ms() + p->opts.deadline_ms, left;
+	int running = 0, active = 0, msgs;
+	size_t next = 0;
 	CURLMsg *m;
 	struct xfer *x;
 
-	while (running > 0) {
+	start_more(p, xs, n, &next, &active);
+	while (active > 0) {
 		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
 			break;
-		while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+		while ((m = curl_multi_info_read(p->multi, &msgs)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			xfer_finish(p, x, m->data.result);
+			curl_multi_remove_handle(p->multi, x->easy);
+			x->done = true;
+			active--;
 		}
-		if (running > 0 && curl_multi_poll(p->multi, NULL, 0, 200, NULL) != CURLM_OK)
+		if ((left = deadline - mono_ms()) <= 0)
+			break;
+		start_more(p, xs, n, &next, &active);
+		if (active > 0 && curl_multi_poll(p->multi, NULL, 0, left < 200 ? (int)left : 200,
+		    NULL) != CURLM_OK)
 			break;
 	}
+	batch_expired(p, xs, n);	/* nothing, when everything is done */
 }
 
 void
@@ -548,10 +612,9 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 		}
 		xs[i].res = &out[i];
 		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i]);
-		curl_multi_add_handle(p->multi, xs[i].easy);
 	}
 	if (p->multi != NULL)
-		run_multi(p);
+		run_multi(p, xs, n);
 	for (i = 0; i < n; i++)
 		xfer_fini(p, &xs[i]);
 	free(xs);
@@ -584,6 +647,9 @@ prom_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value
 	prom_query_batch(p, reqs, n, res);
 	for (i = 0; i < n; i++) {
 		out[i] = res[i].v;
+		/* No answer (down, slow, 5xx): the backend is degraded, the
+		 * metric is not failing (engine/machine.c). */
+		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);
 		m = q[i].metric;
 		if (out[i].result == CHECK_PASS && !q[i].volume && m != NULL &&
 		    m->kind == METRIC_DURATION && m->template_ref == NULL && q[i].canary != NULL)

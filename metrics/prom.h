@@ -5,7 +5,10 @@
  * A struct prom holds the settings of each Prometheus server it knows
  * (address, credentials, TLS, extra headers) and one curl multi handle whose
  * connection cache is reused from one batch to the next.  A batch of queries
- * runs concurrently; every request has a connect and a total timeout and its
+ * runs concurrently, at most 8 on the wire at once: the others wait unsent,
+ * so that a request's connect and total timeouts measure the server, never
+ * the queue.  The whole batch has a deadline of its own (deadline_ms, a
+ * tick's analysis): what has not answered by then is a timeout too.  Every
  * response is capped.  Answers are read as Flagger does (reference §3.3):
  * a vector or a scalar gives a value (several samples: the last wins), an
  * empty result or NaN is "no data", a matrix is an error, Prometheus' error
@@ -30,9 +33,12 @@
 #define PROM_MAX_BODY_DEFAULT (8u << 20)	/* bytes */
 #define PROM_POST_OVER 4000			/* encoded query longer: POST form */
 
+#define PROM_DEADLINE_DEFAULT_MS 60000
+
 struct prom_opts {
 	int    connect_timeout_ms;	/* 0 = 5000 */
-	int    timeout_ms;		/* whole request; 0 = 5000 (Flagger's) */
+	int    timeout_ms;		/* one request on the wire; 0 = 5000 (Flagger's) */
+	int    deadline_ms;		/* a whole batch; 0 = PROM_DEADLINE_DEFAULT_MS */
 	size_t max_body;		/* 0 = PROM_MAX_BODY_DEFAULT */
 };
 
@@ -94,7 +100,10 @@ int prom_read_token_file(const char *path, char *tok, size_t toksz, char *err, s
 bool prom_unreachable(const struct prom_res *res);
 
 /* The engine's metrics provider; ctx is a struct prom.  Built-in
- * request-duration values come back in whole milliseconds (builtin.h). */
+ * request-duration values come back in whole milliseconds (builtin.h).
+ * A query Prometheus did not answer (prom_unreachable) comes back as
+ * CHECK_ERROR with `unavailable` set: the backend is degraded, the metric
+ * is not failing. */
 extern const struct metrics_ops prom_metrics_ops;
 
 #endif

@@ -23,8 +23,10 @@ char_width(const char *s, size_t avail, bool utf8, size_t *len)
 		return -1;
 	}
 	*len = n;
+	if (sanitize_unsafe(cp))
+		return -1;	/* never drawn: the one sanitiser's rule */
 	if (cp < 0x80)
-		return cp >= 0x20 && cp != 0x7f ? 1 : -1;
+		return 1;
 	if (!utf8)
 		return 1;	/* shown as '?' */
 	w = wcwidth((wchar_t)cp);
@@ -218,11 +220,9 @@ put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *
 }
 
 int
-wrapped_lines(const char *text, int w, bool utf8)
+wrapped_lines(const struct pen *p, int w, int maxlines, const char *text)
 {
-	struct pen p = { NULL, NULL, utf8 };
-
-	return wrap(&p, false, 0, 0, w, 1 << 20, text, ROLE_NORMAL);
+	return wrap(p, false, 0, 0, w, maxlines, text, ROLE_NORMAL);
 }
 
 void

@@ -20,6 +20,7 @@ struct pen {
 	WINDOW *w;
 	const attr_t *role;	/* ROLE__COUNT attributes */
 	bool utf8;
+	int *event_rows;	/* the event log writes how many rows it shows; may be NULL */
 };
 
 #define G(p, u, a) ((p)->utf8 ? (u) : (a))
@@ -44,8 +45,8 @@ void clear_rect(const struct pen *p, int y, int x, int h, int w);
  * with "…" when text remains; returns lines used. */
 int  put_wrapped(const struct pen *p, int y, int x, int w, int maxlines, const char *text,
     enum theme_role r);
-/* The lines text takes wrapped at width w (nothing drawn). */
-int  wrapped_lines(const char *text, int w, bool utf8);
+/* The lines put_wrapped would use (at most maxlines), drawing nothing. */
+int  wrapped_lines(const struct pen *p, int w, int maxlines, const char *text);
 
 /* The attributes of each role of theme t: colour pairs (initialised here)
  * when color, else attributes only.  Needs a started screen. */

@@ -20,8 +20,8 @@ static const struct {
 } codes[] = {
 	{ KEY_UP, KA_UP }, { 'k', KA_UP },
 	{ KEY_DOWN, KA_DOWN }, { 'j', KA_DOWN },
-	{ 'K', KA_EV_UP }, { KEY_PPAGE, KA_EV_UP },
-	{ 'J', KA_EV_DOWN }, { KEY_NPAGE, KA_EV_DOWN },
+	{ 'K', KA_EV_LINE }, { 'J', KA_EV_LINE },
+	{ KEY_PPAGE, KA_EV_PAGE }, { KEY_NPAGE, KA_EV_PAGE },
 	{ '\n', KA_DETAIL }, { '\r', KA_DETAIL }, { KEY_ENTER, KA_DETAIL }, { 'l', KA_DETAIL },
 	{ 'e', KA_EVENT },
 	{ 27, KA_BACK }, { 'h', KA_BACK },

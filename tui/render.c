@@ -42,6 +42,7 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	    (s != NULL && s->context != NULL && s->context[0] != '\0') ? s->context : "DEMO";
 	const char *dot = G(p, "·", "-"), *bullet = G(p, "●", "*");
 	bool api = s == NULL || s->api_ok, met = s == NULL || s->metrics_ok;
+	bool slow = s != NULL && s->metrics_degraded;
 	const char *badge = u->read_only || (s != NULL && s->read_only) ? " READ-ONLY " : " CONTROL ";
 	enum theme_role sr = ROLE_DIM;
 	int x = w;
@@ -55,16 +56,17 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	if (controller_state(s, state, sizeof state, &sr) != NULL) {
 		x -= put_right(p, 0, x, 48, state, sr) + 2;
 	} else if (w >= SPLIT_COLS) {
-		snprintf(health, sizeof health, "%s %s", bullet, met ? "ok" : "down");
-		x -= put_right(p, 0, x, 20, health, met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
+		snprintf(health, sizeof health, "%s %s", bullet, !met ? "down" : slow ? "degraded" : "ok");
+		x -= put_right(p, 0, x, 20, health, met && !slow ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "prometheus ", ROLE_DIM) + 3;
 		snprintf(health, sizeof health, "%s %s", bullet, api ? "ok" : "down");
 		x -= put_right(p, 0, x, 20, health, api ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "api ", ROLE_DIM) + 3;
 	} else {
-		snprintf(health, sizeof health, "%s %s", bullet,
-		    api && met ? "ok" : !api ? "api down" : "metrics down");
-		x -= put_right(p, 0, x, 20, health, api && met ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD) + 2;
+		snprintf(health, sizeof health, "%s %s", bullet, api && met && !slow ? "ok" :
+		    !api ? "api down" : !met ? "metrics down" : "metrics slow");
+		x -= put_right(p, 0, x, 20, health, api && met && !slow ? ROLE_HEALTH_OK :
+		    ROLE_HEALTH_BAD) + 2;
 	}
 	x -= put_right(p, 0, x, 12, badge, u->read_only || (s != NULL && s->read_only) ?
 	    ROLE_BADGE_READONLY : ROLE_BADGE_CONTROL);
@@ -150,6 +152,7 @@ render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u,
 static void
 render_status(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
 {
+	const char *msg;
 	int x = 1;
 
 	if (u->overlay == OV_FILTER) {
@@ -164,10 +167,10 @@ render_status(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		snprintf(f, sizeof f, "filter: %s", u->filter);
 		w -= put_right(p, y, w - 1, 40, f, ROLE_DIM) + 2;
 	}
-	if (u->msg[0] == '\0' && s != NULL && s->read_only && s->holder != NULL && s->holder[0] != '\0')
+	if ((msg = ui_status_line(u, s, NULL)) != NULL)
+		put(p, y, x, w - 2, msg, ROLE_STATUS);
+	else if (s != NULL && s->read_only && s->holder != NULL && s->holder[0] != '\0')
 		putf(p, y, x, w - 2, ROLE_DIM, "controlled by %s", s->holder);
-	else
-		put(p, y, x, w - 2, u->msg, ROLE_STATUS);
 }
 
 static void
@@ -184,58 +187,108 @@ render_help(const struct pen *p, const struct ui *u, int H, int W)
 	for (a = 0; a < KA__COUNT && a + 1 < bh - 2; a++) {
 		bool off = u->read_only && (keymap[a].flags & KF_MUTATES);
 
-		put(p, y0 + 1 + a, x0 + 2, 10, keymap[a].label, off ? ROLE_DIM : ROLE_FOOTER_KEY);
-		put(p, y0 + 1 + a, x0 + 12, bw - 14, keymap[a].help, off ? ROLE_DIM : ROLE_NORMAL);
+		put(p, y0 + 1 + a, x0 + 2, 11, keymap[a].label, off ? ROLE_DIM : ROLE_FOOTER_KEY);
+		put(p, y0 + 1 + a, x0 + 14, bw - 16, keymap[a].help, off ? ROLE_DIM : ROLE_NORMAL);
 	}
 	put(p, y0 + bh - 2, x0 + 2, bw - 4, u->read_only ?
 	    "read-only: the dimmed keys change rollouts; perch watch cannot." :
 	    "Nothing destructive happens on one key: those ask y/N first.", ROLE_DIM);
 }
 
+/* A confirmation: its title and up to three paragraphs (what the canary
+ * is, its health, what happens), the health one in the failure colour
+ * when checks failed. */
+struct confirm {
+	char title[160];
+	char para[3][640];
+	bool alarm;		/* para[1] reports failed checks */
+};
+
 static void
-confirm_text(const struct snapshot *s, const struct ui *u, const struct snap_canary *c,
-    char *title, size_t tn, char *body, size_t bn)
+quit_text(const struct snapshot *s, const struct ui *u, struct confirm *q)
 {
-	char pos[96];
-	const char *to = c != NULL && c->rev_to && c->rev_to[0] ? c->rev_to : "the canary";
-	const char *from = c != NULL && c->rev_from && c->rev_from[0] ? c->rev_from : "the primary";
+	int n = ui_in_progress_controlled(s);
 
-	if (u->confirm == KA_QUIT || c == NULL) {
-		int n = ui_in_progress(s);
+	snprintf(q->title, sizeof q->title, "quit perch?");
+	if (u->saved_in[0] != '\0')
+		snprintf(q->para[0], sizeof q->para[0], "%d rollout%s in progress: %s weights are "
+		    "held where they are and %s state is saved %s; perch picks %s up again when it "
+		    "runs next.", n, n == 1 ? " is" : "s are", n == 1 ? "its" : "their",
+		    n == 1 ? "its" : "their", u->saved_in, n == 1 ? "it" : "them");
+	else
+		snprintf(q->para[0], sizeof q->para[0], "%d rollout%s in progress in the simulator. "
+		    "Nothing is saved: %s with the demo (perch demo --state-dir DIR keeps %s).", n,
+		    n == 1 ? " is" : "s are", n == 1 ? "it ends" : "they end",
+		    n == 1 ? "it" : "them");
+}
 
-		snprintf(title, tn, "quit perch?");
-		snprintf(body, bn, "%d rollout%s in progress: %s weights are held where they are "
-		    "and the state is saved; perch picks %s up again when it runs next.",
-		    n, n == 1 ? " is" : "s are", n == 1 ? "its" : "their", n == 1 ? "it" : "them");
-		return;
+/* The canary's health, for the commands that bypass its analysis: failed
+ * checks of the threshold and the last failure, or that none failed. */
+static bool
+health_text(const struct snap_canary *c, char *out, size_t n)
+{
+	char t[16];
+
+	if (c->failed_checks > 0 && c->last_failure != NULL && c->last_failure[0] != '\0') {
+		fmt_clock(t, sizeof t, c->last_failure_ms, true);
+		snprintf(out, n, "It has FAILED %d of %d checks; the last, at %s: %s.",
+		    c->failed_checks, c->threshold, t, c->last_failure);
+		return true;
 	}
+	if (c->failed_checks > 0) {
+		snprintf(out, n, "It has FAILED %d of %d checks.", c->failed_checks, c->threshold);
+		return true;
+	}
+	if (c->held)
+		snprintf(out, n, "It has failed 0 of %d checks, but the last was inconclusive: %s.",
+		    c->threshold, c->reason != NULL && c->reason[0] ? c->reason : "no data");
+	else
+		snprintf(out, n, "It has failed 0 of %d checks.", c->threshold);
+	return false;
+}
+
+static void
+command_text(const struct ui *u, const struct snap_canary *c, struct confirm *q)
+{
+	char pos[96], weight[FMT_MAX];
+	const char *to = c->rev_to && c->rev_to[0] ? c->rev_to : "the canary";
+	const char *from = c->rev_from && c->rev_from[0] ? c->rev_from : "the primary";
+	const char *who = u->actor[0] ? u->actor : "you";
+
 	if (c->strategy == STRATEGY_CANARY)
 		snprintf(pos, sizeof pos, "step %d/%zu", c->step, c->n_ladder);
 	else
 		snprintf(pos, sizeof pos, "iteration %d/%d", c->iteration, c->iterations);
-	switch (u->confirm) {
-	case KA_ROLLBACK:
-		snprintf(title, tn, "roll back %s?", c->name);
-		snprintf(body, bn, "%s is at %s with %d %% of traffic. All traffic returns to %s "
-		    "and the canary scales to zero.", to, pos, c->weight, from);
+	fmt_weight(weight, sizeof weight, c->weight);
+	snprintf(q->para[0], sizeof q->para[0], "%s is at %s with %s of traffic.", to, pos, weight);
+	switch (ui_command_of(u->confirm, c)) {
+	case CMD_ROLLBACK:
+		snprintf(q->title, sizeof q->title, "roll back %s?", c->name);
+		snprintf(q->para[2], sizeof q->para[2], "All traffic returns to %s and the canary "
+		    "scales to zero.", from);
 		break;
-	case KA_PROMOTE:
-		snprintf(title, tn, "promote %s now?", c->name);
-		snprintf(body, bn, "%s is at %s with %d %% of traffic. The remaining steps and "
-		    "analysis are skipped and it replaces %s now.", to, pos, c->weight, from);
+	case CMD_PROMOTE_FULL:
+		snprintf(q->title, sizeof q->title, "promote %s fully now?", c->name);
+		q->alarm = health_text(c, q->para[1], sizeof q->para[1]);
+		snprintf(q->para[2], sizeof q->para[2], "The remaining steps and checks are skipped: "
+		    "it replaces %s now, and the promotion is recorded as forced by %s.", from, who);
 		break;
-	case KA_SKIP:
-		snprintf(title, tn, "skip the analysis of %s?", c->name);
-		snprintf(body, bn, "%s is at %s with %d %% of traffic. No more metric checks: it "
-		    "is promoted as soon as it is ready.", to, pos, c->weight);
+	case CMD_SKIP:
+		snprintf(q->title, sizeof q->title, "skip the analysis of %s?", c->name);
+		q->alarm = health_text(c, q->para[1], sizeof q->para[1]);
+		snprintf(q->para[2], sizeof q->para[2], "No more checks: it replaces %s as soon as "
+		    "its pods are ready%s%s%s, and the promotion is recorded as skipped by %s.", from,
+		    c->facts.canary == READY_NO ? " (" : "",
+		    c->facts.canary == READY_NO ? c->facts.canary_why : "",
+		    c->facts.canary == READY_NO ? ")" : "", who);
 		break;
 	default:
-		snprintf(title, tn, "approve %s?", to);
-		snprintf(body, bn, c->gate == GATE_ROLLOUT ?
-		    "%s waits to start its rollout (%s, %d %% of traffic). Traffic then moves to "
+		snprintf(q->title, sizeof q->title, "approve %s?", to);
+		snprintf(q->para[0], sizeof q->para[0], c->gate == GATE_ROLLOUT ?
+		    "%s waits to start its rollout (%s, %s of traffic). Traffic then moves to "
 		    "it step by step, under analysis." :
-		    "%s is at %s with %d %% of traffic and waits for promotion. It then replaces "
-		    "the primary.", to, pos, c->weight);
+		    "%s is at %s with %s of traffic and waits for promotion. It then replaces "
+		    "the primary.", to, pos, weight);
 		break;
 	}
 }
@@ -243,11 +296,12 @@ confirm_text(const struct snapshot *s, const struct ui *u, const struct snap_can
 static void
 render_confirm(const struct pen *p, const struct snapshot *s, const struct ui *u, int H, int W)
 {
-	char title[160], body[600];
+	struct confirm q;
 	const struct snap_canary *c = NULL;
 	size_t i;
-	int bw = W - 8 < 64 ? W - 8 : 64, bh = 7, y0, x0;
+	int bw = W - 8 < 64 ? W - 8 : 64, bh, y0, x0, y, lines[3], k;
 
+	memset(&q, 0, sizeof q);
 	for (i = 0; s != NULL && i < s->n_canaries; i++) {
 		char key[160];
 
@@ -255,12 +309,24 @@ render_confirm(const struct pen *p, const struct snapshot *s, const struct ui *u
 		if (strcmp(key, u->confirm_canary) == 0)
 			c = &s->canaries[i];
 	}
-	confirm_text(s, u, c, title, sizeof title, body, sizeof body);
+	if (u->confirm == KA_QUIT || c == NULL)
+		quit_text(s, u, &q);
+	else
+		command_text(u, c, &q);
+	bh = 4;
+	for (k = 0; k < 3; k++) {
+		lines[k] = wrapped_lines(p, bw - 4, 8, q.para[k]);
+		bh += lines[k];
+	}
+	if (bh > H - 3)
+		bh = H - 3;
 	y0 = 1 + (H - 3 - bh) / 2;
 	x0 = (W - bw) / 2;
 	clear_rect(p, y0, x0 - 1, bh, bw + 2);	/* a margin, and no wide character cut in half */
-	draw_box(p, y0, x0, bh, bw, title);
-	put_wrapped(p, y0 + 1, x0 + 2, bw - 4, 3, body, ROLE_DIALOG);
+	draw_box(p, y0, x0, bh, bw, q.title);
+	for (k = 0, y = y0 + 1; k < 3; k++)
+		y += put_wrapped(p, y, x0 + 2, bw - 4, y0 + bh - 2 - y, q.para[k],
+		    k == 1 && q.alarm ? ROLE_METRIC_FAIL : ROLE_DIALOG);
 	put_right(p, y0 + bh - 2, x0 + bw - 2, bw - 4, "[y] yes  [N] no", ROLE_FOOTER_KEY);
 }
 
@@ -272,8 +338,8 @@ render_text(const struct pen *p, const struct ui *u, int H, int W)
 	int bw = W - 4 < 100 ? W - 4 : 100, tw, lines, rl, bh, y0, x0, y;
 
 	tw = bw - 4;
-	lines = u->text[0] != '\0' ? wrapped_lines(u->text, tw, p->utf8) : 0;
-	rl = u->text_reason[0] != '\0' ? wrapped_lines(u->text_reason, tw - 8, p->utf8) : 0;
+	lines = u->text[0] != '\0' ? wrapped_lines(p, tw, 1 << 20, u->text) : 0;
+	rl = u->text_reason[0] != '\0' ? wrapped_lines(p, tw - 8, 1 << 20, u->text_reason) : 0;
 	bh = lines + (rl > 0 ? rl + (lines > 0 ? 1 : 0) : 0) + 3;
 	if (bh > H - 3)
 		bh = H - 3;
@@ -321,11 +387,11 @@ render_body(const struct pen *p, const struct snapshot *s, const struct ui *u, i
 	}
 }
 
-void
+int
 render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u)
 {
-	struct pen p = { w, roles, u->utf8 };
-	int H, W;
+	int H, W, event_rows = 0;
+	struct pen p = { w, roles, u->utf8, &event_rows };
 
 	getmaxyx(w, H, W);
 	werase(w);
@@ -336,7 +402,7 @@ render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui
 		    MIN_COLS, MIN_ROWS, W, H);
 		put(&p, H / 2, W > text_width(msg, false) ? (W - text_width(msg, false)) / 2 : 0,
 		    W, msg, ROLE_NORMAL);
-		return;
+		return 0;
 	}
 	render_header(&p, s, u, W);
 	render_body(&p, s, u, H, W);
@@ -348,4 +414,5 @@ render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui
 		render_confirm(&p, s, u, H, W);
 	else if (u->overlay == OV_TEXT)
 		render_text(&p, u, H, W);
+	return event_rows;
 }

@@ -21,8 +21,10 @@
 #define SPLIT_COLS 120
 #define SPLIT_ROWS 40
 
-/* s may be NULL (nothing published yet). */
-void render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u);
+/* s may be NULL (nothing published yet).  Returns how many events the
+ * screen's event log shows at once (a page for PgUp / PgDn), 0 when it
+ * shows none. */
+int  render(WINDOW *w, const attr_t *roles, const struct snapshot *s, const struct ui *u);
 
 /* ---- shared by the render_*.c files ---- */
 struct rect { int y, x, h, w; };
@@ -54,6 +56,7 @@ void graph_range(const struct snap_metric *m, size_t first, int rows, double *lo
 void step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n);
 /* The line under a row that needs attention, "" when none. */
 void attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_t n);
+const char *phase_badge(const struct snap_canary *c);
 /* The last point of the first metric of kind k in the current run (since
  * c->run_since_ms), or NULL; *trend compares it with the run's previous
  * measured point. */

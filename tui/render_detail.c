@@ -164,8 +164,14 @@ nice_step(double raw, enum metric_kind k)
 static int
 value_row(struct scale sc, double v, int ph)
 {
-	int r = ph - 1 - (int)floor((v - sc.lo) / (sc.hi - sc.lo) * ph);
+	double f = (v - sc.lo) / (sc.hi - sc.lo) * ph;
+	int r;
 
+	if (!(f > -1e6))
+		return ph - 1;		/* NaN or far below: the bottom row */
+	if (f > 1e6)
+		return 0;		/* +Inf or far above: the top row */
+	r = ph - 1 - (int)floor(f);
 	return r < 0 ? 0 : r >= ph ? ph - 1 : r;
 }
 
@@ -180,8 +186,8 @@ graph_range(const struct snap_metric *m, size_t first, int rows, double *lo, dou
 	for (i = first; i < m->n_points; i++) {
 		const struct snap_point *pt = &m->points[i];
 
-		if (pt->result != CHECK_PASS && pt->result != CHECK_FAIL)
-			continue;
+		if ((pt->result != CHECK_PASS && pt->result != CHECK_FAIL) || !isfinite(pt->value))
+			continue;	/* an infinite value is drawn at the edge */
 		if (!any || pt->value < sc.lo)
 			sc.lo = pt->value;
 		if (!any || pt->value > sc.hi)
@@ -429,6 +435,8 @@ render_events(const struct pen *p, const struct ui *u, const struct snap_canary 
 
 	if (skip > n - (r.h - 1))	/* the last page stays full */
 		skip = n - (r.h - 1) > 0 ? n - (r.h - 1) : 0;
+	if (p->event_rows != NULL)
+		*p->event_rows = r.h - 1;
 	put(p, r.y, r.x, r.w, "events", ROLE_TITLE);
 	if (n == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
@@ -507,6 +515,12 @@ detail_note(const struct pen *p, const struct snap_canary *c, int y, int x, int 
 		put(p, y, x, w, c->phase == PHASE_FAILED ? "failed" : "reason", ROLE_DIM);
 		put(p, y, x + LABEL_W, w - LABEL_W, c->reason,
 		    c->phase == PHASE_FAILED ? ROLE_PHASE_FAILED : ROLE_ATTENTION);
+		return;
+	}
+	if (c->override_text != NULL && c->override_text[0] != '\0') {
+		/* a skipped or forced promotion stays in sight */
+		put(p, y, x, w, "promotion", ROLE_DIM);
+		put(p, y, x + LABEL_W, w - LABEL_W, c->override_text, ROLE_ATTENTION);
 		return;
 	}
 	if (!phase_is_terminal(c->last_phase) || phase_is_terminal(c->phase))

@@ -101,6 +101,9 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 	} else if (c->reason != NULL && c->reason[0] != '\0' &&
 	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC || c->refused)) {
 		snprintf(out, n, "%s", c->reason);
+	} else if (c->override_text != NULL && c->override_text[0] != '\0') {
+		/* a skipped or forced promotion stays in sight */
+		snprintf(out, n, "%s", c->override_text);
 	} else if (c->last_phase == PHASE_FAILED && ui_in_progress_phase(c->phase)) {
 		/* A new run after a failure: the failure stays in sight. */
 		fmt_clock(when, sizeof when, c->last_end_ms, false);
@@ -108,6 +111,21 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 		    c->last_reason != NULL && c->last_reason[0] ? ", " : "",
 		    c->last_reason != NULL ? c->last_reason : "");
 	}
+}
+
+/* The badge beside the phase: PAUSED, HELD, or how a promotion bypassed
+ * the analysis (SKIPPED, FORCED) once it is under way or done; NULL. */
+const char *
+phase_badge(const struct snap_canary *c)
+{
+	if (c->paused)
+		return "PAUSED";
+	if (c->held)
+		return "HELD";
+	if (c->override != OVR_NONE && (c->phase == PHASE_PROMOTING ||
+	    c->phase == PHASE_FINALISING || phase_is_terminal(c->phase)))
+		return c->override == OVR_SKIPPED ? "SKIPPED" : "FORCED";
+	return NULL;
 }
 
 const struct snap_point *
@@ -231,9 +249,9 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	display_name(s, c, buf, sizeof buf);
 	put(p, y, l->x[C_NAME], l->w[C_NAME], buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
 	used = put(p, y, l->x[C_PHASE], l->w[C_PHASE], phase_name(c->phase), phase_role(c->phase));
-	if (c->paused || c->held)
-		put(p, y, l->x[C_PHASE] + used + 1, l->w[C_PHASE] - used - 1,
-		    c->paused ? "PAUSED" : "HELD", ROLE_ATTENTION);
+	if (phase_badge(c) != NULL)
+		put(p, y, l->x[C_PHASE] + used + 1, l->w[C_PHASE] - used - 1, phase_badge(c),
+		    ROLE_ATTENTION);
 	draw_weight_bar(p, y, l->x[C_BAR], l->w[C_BAR], c->weight, c->max_weight);
 	fmt_weight(buf, sizeof buf, c->weight);
 	put_right(p, y, l->x[C_PCT] + l->w[C_PCT], l->w[C_PCT], buf, ROLE_NORMAL);

@@ -5,10 +5,12 @@
  * ncurses' buffers and refreshed, so only changed cells reach the terminal;
  * there is no full repaint on a timer (Ctrl-L asks for one).  Resizes are
  * debounced.  SIGINT, SIGTERM and SIGHUP end the loop through the wake pipe
- * and the terminal is restored on every way out.
+ * (util/sigwatch's thread calls tui_interrupt) and the terminal is restored
+ * on every way out.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -24,7 +26,11 @@
 #include "tui/theme.h"
 #include "tui/tui.h"
 #include "tui/ui.h"
+#include "util/identity.h"
 #include "util/log.h"
+#include "util/sanitize.h"
+#include "util/sigwatch.h"
+#include "util/status.h"
 #include "util/xalloc.h"
 
 #define RESIZE_DEBOUNCE_MS 40
@@ -34,23 +40,29 @@ struct tui {
 	char theme[256];	/* "" = $PERCH_THEME or default */
 	bool read_only;
 	char context[96];
+	char saved_in[200];	/* tui_config.saved_in, "" = nothing saved */
+	atomic_int signal;	/* the signal that ends the loop, 0 = none */
 };
 
-/* The signal handler's way back into the loop (one UI at a time). */
-static volatile sig_atomic_t got_signal;
-static int signal_fd = -1;
-
-static void
-on_signal(int sig)
+void
+tui_interrupt(struct tui *t, int sig)
 {
-	int saved = errno;
 	char c = 's';
 
-	got_signal = sig;
-	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
-		/* nothing to do: the pipe is full, a wake-up is pending */
+	if (t == NULL)
+		return;
+	atomic_store(&t->signal, sig);
+	if (write(t->wake_wr, &c, 1) < 0) {
+		/* EAGAIN: the pipe is full, a wake-up is pending */
 	}
-	errno = saved;
+}
+
+/* The util/sigwatch hook when the loop runs it itself. */
+static void
+on_signal(void *arg, int sig, int count)
+{
+	(void)count;
+	tui_interrupt(arg, sig);
 }
 
 struct tui *
@@ -65,8 +77,11 @@ tui_new(const struct tui_config *cfg)
 	t->wake_rd = fds[0];
 	t->wake_wr = fds[1];
 	t->read_only = cfg->read_only;
+	atomic_init(&t->signal, 0);
+	snprintf(t->saved_in, sizeof t->saved_in, "%s", cfg->saved_in ? cfg->saved_in : "");
 	snprintf(t->theme, sizeof t->theme, "%s", cfg->theme ? cfg->theme : "");
-	snprintf(t->context, sizeof t->context, "%s", cfg->context ? cfg->context : "");
+	sanitize(t->context, sizeof t->context, cfg->context ? cfg->context : "",
+	    cfg->context ? strlen(cfg->context) : 0);	/* a kubeconfig's name */
 	return t;
 }
 
@@ -184,6 +199,7 @@ handle_key(struct loop *l, int code)
 		l->resize_at = mono_ms() + RESIZE_DEBOUNCE_MS;
 		return;
 	}
+	l->u.mono_ms = mono_ms();
 	what = ui_key(&l->u, l->s, code, &cmd);
 	if (what & UI_SEND)
 		send_command(l, &cmd);
@@ -215,8 +231,9 @@ static void
 draw(struct loop *l)
 {
 	l->u.now_ms = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
+	l->u.mono_ms = mono_ms();
 	ui_sync(&l->u, l->s);
-	render(stdscr, l->attrs, l->s, &l->u);
+	l->u.event_page = render(stdscr, l->attrs, l->s, &l->u);
 	wnoutrefresh(stdscr);
 	doupdate();
 	l->dirty = false;
@@ -227,8 +244,11 @@ static int
 next_deadline(const struct loop *l)
 {
 	int64_t now = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
-	int64_t wait = 1000 - now % 1000 + 5;
+	int64_t wait = 1000 - now % 1000 + 5, expires;
 
+	/* The status line's message goes when it expires. */
+	if (ui_status_line(&l->u, l->s, &expires) != NULL && expires - mono_ms() + 5 < wait)
+		wait = expires - mono_ms() + 5 > 0 ? expires - mono_ms() + 5 : 0;
 	if (l->resize_at > 0) {
 		int64_t d = l->resize_at - mono_ms();
 
@@ -257,7 +277,7 @@ loop_run(struct loop *l)
 
 	take_snapshot(l);
 	l->dirty = true;
-	while (!l->quit && got_signal == 0) {
+	while (!l->quit && atomic_load(&l->t->signal) == 0) {
 		int64_t now;
 		int rc;
 
@@ -267,7 +287,7 @@ loop_run(struct loop *l)
 		rc = poll(pf, 2, next_deadline(l));
 		if (rc < 0 && errno != EINTR)
 			break;
-		if (got_signal != 0)
+		if (atomic_load(&l->t->signal) != 0)
 			break;
 		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;
@@ -313,59 +333,55 @@ terminal_start(struct loop *l)
 int
 tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old[3];
 	struct loop *l = xcalloc(1, sizeof *l);
 	const char *name = t->theme[0] ? t->theme : getenv("PERCH_THEME");
 	char err[512];
-	int i, status = 0;
+	bool own_watch = false;
+	int sig, status = 0;
 
 	l->t = t;
 	l->src = src;
 	l->ctx = ctx;
 	if (theme_load(name && name[0] ? name : "default", &l->theme, err, sizeof err) != 0) {
-		fprintf(stderr, "perch: %s\n", err);
+		sanitize_print(stderr, "perch", "%s", err);	/* it may quote a theme name */
 		free(l);
 		return 2;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "perch: the terminal front end needs a terminal on stdin and stdout\n");
+		sanitize_print(stderr, "perch", "the terminal front end needs a terminal on stdin and "
+		    "stdout");
 		free(l);
 		return 3;
 	}
 	setlocale(LC_ALL, "");
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
-	{
-		char host[64] = "localhost";
-		const char *user = getenv("USER");
-
-		gethostname(host, sizeof host - 1);
-		host[sizeof host - 1] = '\0';
-		snprintf(l->u.actor, sizeof l->u.actor, "%s@%s", user ? user : "unknown", host);
-	}
+	snprintf(l->u.saved_in, sizeof l->u.saved_in, "%s", t->saved_in);
+	identity_get(l->u.actor, sizeof l->u.actor);
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");
 
-		fprintf(stderr, "perch: cannot use the terminal (TERM=%s)\n", term ? term : "");
+		sanitize_print(stderr, "perch", "cannot use the terminal (TERM=%s)", term ? term : "");
 		free(l);
 		return 3;
 	}
-	got_signal = 0;
-	signal_fd = t->wake_wr;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	/* Whoever started util/sigwatch calls tui_interrupt from its hook;
+	 * else the loop watches the signals itself. */
+	if (!sigwatch_active() && sigwatch_start() == ST_OK) {
+		own_watch = true;
+		sigwatch_hook(on_signal, t);
+	}
 	loop_run(l);
 	endwin();
 	delscreen(l->screen);
-	for (i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	signal_fd = -1;
-	if (got_signal != 0)
-		log_info("ui: ended by signal %d", (int)got_signal);
+	if (own_watch) {
+		sigwatch_hook(NULL, NULL);
+		sigwatch_stop();
+	}
+	if ((sig = atomic_load(&t->signal)) != 0) {
+		log_info("ui: ended by signal %d", sig);
+		status = sigwatch_exit_status(sig, status);
+	}
 	snapshot_unref(l->s);
 	free(l);
 	return status;

@@ -29,6 +29,9 @@ struct tui_config {
 	const char *theme;	/* theme name or path; NULL = $PERCH_THEME or "default" */
 	bool read_only;		/* `perch watch`: no code path sends a command */
 	const char *context;	/* header text ("DEMO", the kube context); NULL = the snapshot's */
+	/* Where the rollouts' state is kept when perch quits, for the quit
+	 * dialog: "in /path" or "in the cluster"; NULL: nothing is saved. */
+	const char *saved_in;
 };
 
 /* Creates the wake pipe and loads the theme (errors reported by tui_run).
@@ -36,10 +39,16 @@ struct tui_config {
 struct tui *tui_new(const struct tui_config *cfg);
 /* The runner's notify callback: writes one byte to the wake pipe.  Any thread. */
 void tui_notify(void *tui);
+/* Ends the UI loop because of signal sig (a util/sigwatch hook calls it).
+ * Any thread; never blocks. */
+void tui_interrupt(struct tui *t, int sig);
 /* Runs the UI loop on the calling thread until the user quits or a signal
  * (SIGINT, SIGTERM, SIGHUP) arrives; the terminal is restored before it
- * returns.  Returns an exit status: 0, or 2 for a broken theme file (the
- * error naming file:line:column goes to stderr), 3 when no terminal works. */
+ * returns.  The signals come through util/sigwatch: when it does not run
+ * yet, tui_run starts it for the loop (and stops it after); when it does,
+ * its owner's hook calls tui_interrupt.  Returns an exit status: 0, 128 +
+ * the signal that ended it, 2 for a broken theme file (the error naming
+ * file:line:column goes to stderr), 3 when no terminal works. */
 int  tui_run(struct tui *t, struct runner *r);
 /* Closes the pipe, frees everything.  NULL is fine. */
 void tui_free(struct tui *t);

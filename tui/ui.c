@@ -1,13 +1,17 @@
 /*
  * ui.c — the key handler and the state it changes (see ui.h).  Every key
  * goes through keymap_lookup(); actions that change a rollout are refused in
- * read-only mode before any command is built, and destructive ones go
- * through a confirmation that names the canary, its step and its weight.
+ * read-only mode before any command is built.  A key that sends a command
+ * is judged first by the command's preconditions (engine/command.h) on the
+ * facts the snapshot carries: when they do not hold it answers why and
+ * sends nothing; the commands the table marks go through a confirmation
+ * that names the canary, its step, its weight and its health.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/command.h"
 #include "tui/draw.h"
 #include "tui/nc.h"
 #include "tui/ui.h"
@@ -31,6 +35,20 @@ ui_message(struct ui *u, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
 	va_end(ap);
+	u->msg_canary[0] = '\0';
+	u->msg_at = u->mono_ms;
+}
+
+void
+ui_canary_message(struct ui *u, const char *canary, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
+	va_end(ap);
+	snprintf(u->msg_canary, sizeof u->msg_canary, "%s", canary != NULL ? canary : "");
+	u->msg_at = u->mono_ms;
 }
 
 static void
@@ -103,7 +121,7 @@ ui_sync(struct ui *u, const struct snapshot *s)
 	if (s->status_seq != u->status_seq) {
 		u->status_seq = s->status_seq;
 		if (s->status_msg != NULL && s->status_msg[0] != '\0')
-			ui_message(u, "%s", s->status_msg);
+			ui_canary_message(u, s->status_canary, "%s", s->status_msg);
 	}
 	c = ui_current(u, s);
 	if (c != NULL)
@@ -114,6 +132,18 @@ bool
 ui_in_progress_phase(enum phase p)
 {
 	return !phase_is_terminal(p) && p != PHASE_INITIALIZING && p != PHASE_INITIALIZED;
+}
+
+int
+ui_in_progress_controlled(const struct snapshot *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; s != NULL && i < s->n_canaries; i++)
+		if (ui_in_progress_phase(s->canaries[i].phase) && s->canaries[i].can_control)
+			n++;
+	return n;
 }
 
 int
@@ -156,50 +186,80 @@ ui_event_selected(const struct ui *u, const struct snap_canary *c)
 	return n - 1 - skip;
 }
 
+const char *
+ui_status_line(const struct ui *u, const struct snapshot *s, int64_t *expires)
+{
+	const struct snap_canary *c;
+	char key[160];
+
+	if (expires != NULL)
+		*expires = 0;
+	if (u->msg[0] == '\0' || u->mono_ms - u->msg_at >= UI_MSG_TTL_MS)
+		return NULL;
+	/* A message about one canary never stands under another's detail. */
+	if (u->msg_canary[0] != '\0' && u->screen == SCR_DETAIL &&
+	    (c = ui_current(u, s)) != NULL) {
+		canary_key(c, key, sizeof key);
+		if (strcmp(key, u->msg_canary) != 0)
+			return NULL;
+	}
+	if (expires != NULL)
+		*expires = u->msg_at + UI_MSG_TTL_MS;
+	return u->msg;
+}
+
+/* The command of each key that sends one (KF_MUTATES); Space toggles. */
+static const enum command_kind key_commands[KA__COUNT] = {
+	[KA_STEP] = CMD_PROMOTE_STEP,
+	[KA_PROMOTE] = CMD_PROMOTE_FULL,
+	[KA_PAUSE] = CMD_PAUSE,
+	[KA_ROLLBACK] = CMD_ROLLBACK,
+	[KA_RETRY] = CMD_RETRY,
+	[KA_SKIP] = CMD_SKIP,
+	[KA_APPROVE] = CMD_APPROVE,
+};
+
+enum command_kind
+ui_command_of(enum key_action a, const struct snap_canary *c)
+{
+	if (a == KA_PAUSE && c != NULL && c->paused)
+		return CMD_RESUME;
+	return a >= 0 && a < KA__COUNT ? key_commands[a] : CMD__COUNT;
+}
+
+bool
+ui_allowed(const struct ui *u, enum key_action a, const struct snap_canary *c, char *why,
+    size_t whysz)
+{
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (a < 0 || a >= KA__COUNT || !(keymap[a].flags & KF_MUTATES))
+		return ui_applies(u, a, c);
+	if (u->read_only) {
+		if (why != NULL)
+			snprintf(why, whysz, READ_ONLY_MSG);
+		return false;
+	}
+	if (c == NULL) {
+		if (why != NULL)
+			snprintf(why, whysz, "no canary selected");
+		return false;
+	}
+	return command_allowed(ui_command_of(a, c), &c->facts, why, whysz, NULL);
+}
+
 bool
 ui_applies(const struct ui *u, enum key_action a, const struct snap_canary *c)
 {
-	enum phase p = c != NULL ? c->phase : PHASE_INITIALIZED;
-
-	if (a >= 0 && a < KA__COUNT && (keymap[a].flags & KF_MUTATES) &&
-	    (u->read_only || c == NULL))
-		return false;
+	if (a >= 0 && a < KA__COUNT && (keymap[a].flags & KF_MUTATES))
+		return ui_allowed(u, a, c, NULL, 0);
 	switch (a) {
 	case KA_DETAIL:
 		return u->screen == SCR_OVERVIEW && c != NULL;
 	case KA_BACK:
 		return u->screen == SCR_DETAIL;
-	case KA_STEP:
-		return p == PHASE_PROGRESSING;
-	case KA_PROMOTE:
-		return p == PHASE_PROGRESSING || p == PHASE_WAITING_PROMOTION;
-	case KA_SKIP:
-		return p == PHASE_PROGRESSING;
-	case KA_PAUSE:
-		return !phase_is_terminal(p) && p != PHASE_INITIALIZING;
-	case KA_ROLLBACK:
-		return p == PHASE_PROGRESSING || p == PHASE_WAITING ||
-		    p == PHASE_WAITING_PROMOTION || p == PHASE_PROMOTING;
-	case KA_RETRY:
-		return p == PHASE_FAILED;
-	case KA_APPROVE:
-		return c != NULL && (c->gate == GATE_ROLLOUT || c->gate == GATE_PROMOTION);
 	default:
 		return true;
-	}
-}
-
-static enum command_kind
-action_command(enum key_action a, const struct snap_canary *c)
-{
-	switch (a) {
-	case KA_STEP:     return CMD_PROMOTE_STEP;
-	case KA_PROMOTE:  return CMD_PROMOTE_FULL;
-	case KA_PAUSE:    return c->paused ? CMD_RESUME : CMD_PAUSE;
-	case KA_ROLLBACK: return CMD_ROLLBACK;
-	case KA_RETRY:    return CMD_RETRY;
-	case KA_SKIP:     return CMD_SKIP;
-	default:          return CMD_APPROVE;
 	}
 }
 
@@ -211,11 +271,26 @@ build_command(struct ui *u, enum key_action a, const struct snap_canary *c, stru
 		return UI_REDRAW;
 	}
 	memset(cmd, 0, sizeof *cmd);
-	cmd->kind = action_command(a, c);
+	cmd->kind = ui_command_of(a, c);
 	canary_key(c, cmd->canary, sizeof cmd->canary);
 	snprintf(cmd->actor, sizeof cmd->actor, "%s", u->actor);
-	ui_message(u, "%s %s: sent", command_name(cmd->kind), c->name);
+	ui_canary_message(u, cmd->canary, "%s %s: sent", c->name, command_name(cmd->kind));
 	return UI_REDRAW | UI_SEND;
+}
+
+/* false, with the reason in the status line, when the command of key a
+ * may not run on c now. */
+static bool
+may_send(struct ui *u, enum key_action a, const struct snap_canary *c)
+{
+	char why[400], key[160];
+
+	if (ui_allowed(u, a, c, why, sizeof why))
+		return true;
+	canary_key(c, key, sizeof key);
+	ui_canary_message(u, key, "%s %s refused: %s", c->name, command_name(ui_command_of(a, c)),
+	    why);
+	return false;
 }
 
 static unsigned
@@ -227,7 +302,10 @@ key_confirm(struct ui *u, const struct snapshot *s, int code, struct command *cm
 	u->overlay = OV_NONE;
 	u->confirm = KA_NONE;
 	if (code != 'y' && code != 'Y') {
-		ui_message(u, "cancelled");
+		if (a == KA_QUIT || u->confirm_canary[0] == '\0')
+			ui_message(u, "cancelled");
+		else
+			ui_canary_message(u, u->confirm_canary, "%s: cancelled", keymap[a].footer);
 		return UI_REDRAW;
 	}
 	if (a == KA_QUIT)
@@ -237,6 +315,9 @@ key_confirm(struct ui *u, const struct snapshot *s, int code, struct command *cm
 		ui_message(u, "%s is gone", u->confirm_canary);
 		return UI_REDRAW;
 	}
+	/* The canary may have moved on while the question was open. */
+	if (!may_send(u, a, c))
+		return UI_REDRAW;
 	return build_command(u, a, c, cmd);
 }
 
@@ -305,12 +386,9 @@ key_mutating(struct ui *u, enum key_action a, const struct snap_canary *c, struc
 		ui_message(u, "no canary selected");
 		return UI_REDRAW;
 	}
-	if (!ui_applies(u, a, c)) {
-		ui_message(u, "%s: not now, %s is %s%s", keymap[a].footer, c->name,
-		    phase_name(c->phase), c->paused ? " (paused)" : "");
+	if (!may_send(u, a, c))
 		return UI_REDRAW;
-	}
-	if (keymap[a].flags & KF_CONFIRM) {
+	if (command_asks(ui_command_of(a, c))) {
 		u->overlay = OV_CONFIRM;
 		u->confirm = a;
 		canary_key(c, u->confirm_canary, sizeof u->confirm_canary);
@@ -325,14 +403,15 @@ static unsigned
 open_text(struct ui *u, const struct snap_canary *c)
 {
 	int sel = ui_event_selected(u, c);
-	char when[16];
+	char when[16], key[160];
 
 	if (c == NULL) {
 		ui_message(u, "no canary selected");
 		return UI_REDRAW;
 	}
 	if (sel < 0 && (c->reason == NULL || c->reason[0] == '\0')) {
-		ui_message(u, "%s has no event yet", c->name);
+		canary_key(c, key, sizeof key);
+		ui_canary_message(u, key, "%s has no event yet", c->name);
 		return UI_REDRAW;
 	}
 	u->text[0] = u->text_reason[0] = '\0';
@@ -356,7 +435,7 @@ open_text(struct ui *u, const struct snap_canary *c)
 }
 
 static unsigned
-key_view(struct ui *u, const struct snapshot *s, enum key_action a)
+key_view(struct ui *u, const struct snapshot *s, enum key_action a, int code)
 {
 	switch (a) {
 	case KA_UP:
@@ -366,10 +445,16 @@ key_view(struct ui *u, const struct snapshot *s, enum key_action a)
 		else
 			move_selection(u, s, a == KA_UP ? -1 : 1);
 		return UI_REDRAW;
-	case KA_EV_UP:
-	case KA_EV_DOWN:
-		scroll_events(u, s, a == KA_EV_UP ? -1 : 1);
+	case KA_EV_LINE:
+		scroll_events(u, s, code == 'K' ? -1 : 1);
 		return UI_REDRAW;
+	case KA_EV_PAGE: {
+		int page = u->event_page > 1 ? u->event_page - 1 : UI_PAGE_DEFAULT;
+
+		/* a page less one line, so that one stays in sight */
+		scroll_events(u, s, code == KEY_PPAGE ? -page : page);
+		return UI_REDRAW;
+	}
 	case KA_DETAIL:
 		if (u->screen == SCR_DETAIL)
 			return open_text(u, ui_current(u, s));
@@ -393,7 +478,9 @@ key_view(struct ui *u, const struct snapshot *s, enum key_action a)
 	case KA_REDRAW:
 		return UI_REDRAW | UI_REPAINT;
 	case KA_QUIT:
-		if (u->read_only || ui_in_progress(s) == 0)
+		/* Nothing of ours in progress (perch watch, or every canary
+		 * controlled elsewhere): nothing to ask about. */
+		if (u->read_only || ui_in_progress_controlled(s) == 0)
 			return UI_QUIT;
 		u->overlay = OV_CONFIRM;
 		u->confirm = KA_QUIT;
@@ -424,5 +511,5 @@ ui_key(struct ui *u, const struct snapshot *s, int code, struct command *cmd)
 		return 0;
 	if (keymap[a].flags & KF_MUTATES)
 		return key_mutating(u, a, ui_current(u, s), cmd);
-	return key_view(u, s, a);
+	return key_view(u, s, a, code);
 }

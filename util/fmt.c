@@ -90,10 +90,24 @@ plain(char *out, size_t n, enum fmt_prec p, double v, int extra)
 		snprintf(out, n, "%.*g", 3 + extra, v);
 }
 
+/* A value so large that fixed decimals would run to dozens of digits (a
+ * check value of 1e308): three significant digits in its unit ("1e+305s",
+ * "1e+308%"), never cut or "infs"; false for the others. */
+static bool
+huge(char *out, size_t n, enum fmt_unit u, double v, int extra)
+{
+	double x = u == FMT_MS ? v / 1000 : v;
+
+	if (fabs(x) < 1e12)
+		return false;
+	snprintf(out, n, "%.*g%s", 3 + extra, x, u == FMT_MS ? "s" : u == FMT_PERCENT ? "%" : "");
+	return true;
+}
+
 static void
 quantity(char *out, size_t n, enum fmt_unit u, enum fmt_prec p, double v, int extra)
 {
-	if (non_finite(out, n, v))
+	if (non_finite(out, n, v) || huge(out, n, u, v, extra))
 		return;
 	switch (u) {
 	case FMT_PERCENT:

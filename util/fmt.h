@@ -21,7 +21,9 @@
  *
  * Non-finite values are spelled as Prometheus spells them: "NaN", "+Inf",
  * "-Inf" (with the unit for percentages and latencies: "NaN%", "+Infms"
- * would mislead, so no unit is added to them).
+ * would mislead, so no unit is added to them).  Values too large for fixed
+ * decimals (1e12 and beyond, in seconds for a latency) get three
+ * significant digits: "1e+305s", "1e+308%", "-3e+20".
  *
  * Every function writes a NUL-terminated string cut to n bytes (n >= 1);
  * FMT_MAX bytes always suffice.  Pure functions, any thread.

@@ -1,4 +1,7 @@
 /* sanitize.c — terminal-safe strings (see sanitize.h). */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/sanitize.h"
@@ -43,6 +46,12 @@ is_bidi_control(unsigned int cp)
 {
 	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
 	    cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+bool
+sanitize_unsafe(unsigned int cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp);
 }
 
 /* Length of the escape sequence starting with ESC at s[0]. */
@@ -100,8 +109,7 @@ sanitize(char *dst, size_t dstsz, const char *src, size_t srclen)
 		if (cp == '\t' || cp == '\n' || cp == '\r') {
 			out = (const unsigned char *)" ";
 			outlen = 1;
-		} else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-		    is_bidi_control(cp)) {
+		} else if (sanitize_unsafe(cp)) {
 			i += len;
 			continue;
 		}
@@ -128,4 +136,27 @@ sanitize_dup(const char *src, size_t maxbytes)
 	dst = xmalloc(cap + 1);
 	sanitize(dst, cap + 1, src, n);
 	return dst;
+}
+
+void
+sanitize_vprint(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char raw[SANITIZE_PRINT_MAX], clean[SANITIZE_PRINT_MAX];
+
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	sanitize(clean, sizeof clean, raw, strlen(raw));
+	if (prefix != NULL && prefix[0] != '\0')
+		fprintf(f, "%s: %s\n", prefix, clean);
+	else
+		fprintf(f, "%s\n", clean);
+}
+
+void
+sanitize_print(FILE *f, const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sanitize_vprint(f, prefix, fmt, ap);
+	va_end(ap);
 }

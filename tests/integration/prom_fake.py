@@ -3,7 +3,8 @@
 
 Serves /api/v1/query on 127.0.0.1 (port 0 = any free port; prints
 "listening on http://127.0.0.1:PORT" once it serves).  The answer depends on
-the word after "fault_" in the query: ok, slow, bad (400 + error JSON),
+the word after "fault_" in the query: ok, slow, lagN (99.5 after N ms),
+inf (+Inf), huge1e308 (1e308), bad (400 + error JSON),
 unavailable (503 + error JSON), plain500, garbage, huge (a body larger than
 perch's cap), matrix, nan, empty.  Every request is appended to --log.
 With --tls-cert and --tls-key it serves HTTPS.
@@ -52,6 +53,9 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(3)
             return self.answer(200, vector("1"))
+        if re.match(r"lag\d+$", mode):     # answers after that many ms
+            time.sleep(int(mode[3:]) / 1000.0)
+            return self.answer(200, vector("99.5"))
         if mode == "bad":
             return self.answer(400, {"status": "error", "errorType": "bad_data",
                                      "error": "invalid parameter \"query\": 1:9: parse error: \x1b[31mred"})
@@ -70,6 +74,10 @@ class Handler(BaseHTTPRequestHandler):
                                "result": [{"metric": {}, "values": [[1, "1"], [2, "2"]]}]}})
         if mode == "nan":
             return self.answer(200, vector("NaN"))
+        if mode == "inf":
+            return self.answer(200, vector("+Inf"))
+        if mode == "huge1e308":
+            return self.answer(200, vector("1e308"))
         if mode == "empty":
             return self.answer(200, {"status": "success", "data": {"resultType": "vector", "result": []}})
         return self.answer(200, vector("99.5"))

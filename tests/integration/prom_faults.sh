@@ -1,7 +1,8 @@
 # prom_faults.sh — `perch check` against a Prometheus that is stopped, slow,
 # answers 4xx/5xx with error JSON or HTML, garbage, an oversized body, a
 # matrix, NaN or nothing: each is a clear error or "no data" with the right
-# exit status, never a crash and never a pass.
+# exit status, never a crash and never a pass; and one that is merely slow
+# (1.5 s a query, 36 queries) passes.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/prom_lib.bash"
 need python3
@@ -56,9 +57,53 @@ case_ huge 1 error '^Prometheus answer larger than 8388608 bytes$'
 case_ matrix 1 error '^multiple values returned'
 case_ nan 1 nodata '^no values found$'
 case_ empty 1 nodata '^no values found$'
-start=$(date +%s)
+start=$(date +%s%N)
 case_ slow 3 error '^Prometheus query timed out after 1000 ms$' --timeout 1s
-[ $(( $(date +%s) - start )) -le 2 ] || fail "the timeout did not cut the slow query short"
+# the answer would take 3 s: well under that (whole seconds were too coarse)
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2700 ] || fail "the timeout did not cut the slow query short"
+
+# A slow Prometheus is not a failing one: 12 metrics whose queries (value,
+# volume, primary: 36) each take 1.5 s all pass, as each request's timeout
+# runs from when it is sent, not from when it was queued.
+{ canary app t istio app '    perch.dev/min-requests: "1"'
+for i in $(seq 1 12); do printf '    - name: m%d\n      interval: 1m\n      templateRef: {name: m%d}\n      thresholdRange: {min: 1}\n' "$i" "$i"; done
+for i in $(seq 1 12); do cat <<YAML
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata:
+  name: m$i
+  namespace: t
+  annotations: {perch.dev/volume-query: 'sum(fault_lag1500{v="$i", deployment="{{ target }}"})'}
+spec:
+  provider: {type: prometheus, address: http://unused.invalid}
+  query: 'sum(fault_lag1500{n="$i", deployment="{{ target }}"})'
+YAML
+done; } >"$TMP/twelve.yaml"
+: >"$TMP/requests.log"
+start=$(date +%s)
+out=$("$PERCH_BIN" check -f "$TMP/twelve.yaml" --prometheus "$URL" 2>"$TMP/err"); rc=$?
+expect_eq "12 slow metrics: exit ($(head -c 300 "$TMP/err"))" "$rc" 0
+expect_eq "12 slow metrics: passes" "$(grep -c '^  pass ' <<<"$out")" 12
+expect_eq "12 slow metrics: queries" "$(grep -c lag1500 "$TMP/requests.log")" 36
+[ $(( $(date +%s) - start )) -le 15 ] || fail "12 slow metrics took $(( $(date +%s) - start )) s"
+
+# Infinite and huge values are said as such; two infinities are the same
+# value (the isolation check), not "differs".
+for mode in inf huge1e308; do
+	write_canary "$mode"
+	sed -i 's/namespace="{{ namespace }}"/deployment="{{ target }}"/' "$TMP/$mode.yaml"
+	grep -q "fault_$mode{deployment=" "$TMP/$mode.yaml" || fail "$mode: the canary file"
+	out=$("$PERCH_BIN" check -f "$TMP/$mode.yaml" --prometheus "$URL" 2>/dev/null)
+	json=$("$PERCH_BIN" check -f "$TMP/$mode.yaml" --prometheus "$URL" -o json 2>/dev/null)
+	case $mode in
+	inf) expect_match "+Inf text" "$out" 'pass +probe = \+Inf'
+	     expect_match "+Inf primary" "$out" 'primary: +\+Inf \(WARNING: same as the canary'
+	     expect_match "+Inf JSON" "$json" '"value":null.*"isolation":"same-as-primary"';;
+	*)   expect_match "1e308 text" "$out" 'pass +probe = 1e\+308';;
+	esac
+	if printf '%s' "$out" | grep -qi 'infs\|nans\|differs'; then fail "$mode: $out"; fi
+done
 
 # With perch.dev/min-requests, a template without a volume query is named.
 { canary app t istio app '    perch.dev/min-requests: "10"'; cat <<YAML

@@ -45,3 +45,20 @@ row_has() { row "$1" "$2" | grep -qF -- "$3"; }
 # weight_is NAME CANARY OP N: e.g. weight_is demo checkout -gt 0
 weight_is() { local w; w=$(weight "$1" "$2"); [ -n "$w" ] && [ "$w" "$3" "$4" ]; }
 not() { ! "$@"; }
+# dialog NAME: the text inside the dialog box on NAME's screen (a
+# confirmation), its lines joined with spaces
+dialog() {
+	screen "$1" | python3 -c '
+import sys
+lines = sys.stdin.read().split("\n")
+for i, l in enumerate(lines):
+    if "┌─" in l and "?" in l:
+        x0 = l.index("┌"); x1 = l.index("┐", x0)
+        out = []
+        for m in lines[i + 1:]:
+            if len(m) <= x0 or m[x0] == "└":
+                break
+            out.append(m[x0 + 1:x1].strip())
+        print(" ".join(w for w in out if w))
+        break'
+}

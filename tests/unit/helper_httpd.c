@@ -92,7 +92,8 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Answers one request; false when the connection is to be closed. */
+/* Answers one request (and stops counting it as active once its delay is
+ * over); false when the connection is to be closed. */
 static bool
 answer(struct httpd *h, int fd, const char *req)
 {
@@ -105,6 +106,11 @@ answer(struct httpd *h, int fd, const char *req)
 			rule = &h->rules[i];
 	if (rule != NULL && rule->delay_ms > 0)
 		sleep_ms(rule->delay_ms);
+	/* No longer counted as on the wire before the client can have its
+	 * answer: the peak never counts one the client is already done with. */
+	pthread_mutex_lock(&h->mu);
+	h->active--;
+	pthread_mutex_unlock(&h->mu);
 	if (rule != NULL && rule->hang_up)
 		return false;
 	if (rule == NULL) {
@@ -144,10 +150,7 @@ serve(void *arg)
 		if (++h->active > h->max_active)
 			h->max_active = h->active;
 		pthread_mutex_unlock(&h->mu);
-		more = answer(h, c->fd, req);
-		pthread_mutex_lock(&h->mu);
-		h->active--;
-		pthread_mutex_unlock(&h->mu);
+		more = answer(h, c->fd, req);	/* leaves h->active */
 		free(req);
 	}
 	shutdown(c->fd, SHUT_RDWR);

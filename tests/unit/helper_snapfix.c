@@ -173,6 +173,27 @@ fixture_canaries(struct snapshot *s)
 	add_event(c, 3, SEV_ERROR, "cannot reach the API server: 連絡できません (timeout after 10s)", "");
 }
 
+void
+snapfix_facts(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_canaries; i++) {
+		struct snap_canary *c = &s->canaries[i];
+		struct cmd_facts *f = &c->facts;
+
+		memset(f, 0, sizeof *f);
+		f->phase = c->phase;
+		f->control = c->can_control;
+		f->paused = c->paused;
+		f->manual_gate = c->gate == GATE_ROLLOUT ? CONFIRM_ROLLOUT :
+		    c->gate == GATE_PROMOTION ? CONFIRM_PROMOTION : 0;
+		f->traffic_gate = c->gate == GATE_TRAFFIC;
+		if (c->phase == PHASE_FAILED)
+			snprintf(f->failed_rev, sizeof f->failed_rev, "%s", c->rev_to);
+	}
+}
+
 struct snapshot *
 snapfix_new(void)
 {
@@ -187,5 +208,6 @@ snapfix_new(void)
 	s->holder = xstrdup("");
 	s->status_msg = xstrdup("");
 	fixture_canaries(s);
+	snapfix_facts(s);
 	return s;
 }

@@ -13,5 +13,10 @@
 
 /* A snapshot with the fixture canaries; snapshot_unref() frees it. */
 struct snapshot *snapfix_new(void);
+/* Fills each canary's command facts (engine/command.h) from its fields,
+ * as the runner would: phase, control, pause, the manual gate it waits
+ * at, the failed revision; readiness unknown.  Call again after changing
+ * them. */
+void snapfix_facts(struct snapshot *s);
 
 #endif

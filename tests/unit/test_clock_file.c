@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,43 @@ test_follow_heartbeat(void **state)
 	rmdir_all(dir);
 }
 
+/* A link planted where the temporary file goes, or in place of the file
+ * itself, never leads a save to write through it. */
+static void
+test_links_not_followed(void **state)
+{
+	struct clock_map m = { START, INT64_C(1795700000000), 3.0 };
+	char err[256], victim[128], tmp[160], path[160], back[16] = "";
+	char *dir = tmpdir();
+	FILE *f;
+
+	(void)state;
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	assert_non_null(f = fopen(victim, "w"));
+	fputs("precious\n", f);
+	fclose(f);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, CLOCK_FILE_NAME, (long)getpid());
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(clock_file_save(dir, &m, NULL, err, sizeof err), ST_OK);	/* the stale one goes */
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(back, sizeof back, f));
+	fclose(f);
+	assert_string_equal(back, "precious\n");
+	snprintf(path, sizeof path, "%s/%s", dir, CLOCK_FILE_NAME);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(clock_file_save(dir, &m, NULL, err, sizeof err), ST_INVALID);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(clock_file_load(dir, &m, NULL, err, sizeof err), ST_CORRUPT);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(back, sizeof back, f));
+	fclose(f);
+	assert_string_equal(back, "precious\n");
+	unlink(victim);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
@@ -280,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_map_at),
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_follow_heartbeat),
+		cmocka_unit_test(test_links_not_followed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

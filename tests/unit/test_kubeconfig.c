@@ -9,7 +9,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "k8s/kubeconfig.h"
@@ -179,14 +182,108 @@ test_exec_plugin(void **state)
 	k8s_auth_fini(&a);
 	k8s_config_free(c);
 
-	o.context = "failing";	/* stderr is not quoted; the exit status is */
+	o.context = "failing";	/* the exit status and the first line of stderr */
 	assert_int_equal(k8s_config_load(&o, &c, &err), ST_OK);
 	assert_int_equal(k8s_config_auth(c, 0, &a, &err), ST_AUTH);
-	assert_non_null(strstr(buf_str(&err), "exited with status 1"));
-	assert_null(strstr(buf_str(&err), "no credentials for you"));
+	assert_non_null(strstr(buf_str(&err), "exited with status 1: no credentials for you"));
 	k8s_config_free(c);
 	unsetenv("PLUGIN_COUNT_FILE");
 	unlink(count);
+	buf_fini(&err);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether process pid has ended (gone, or a zombie waiting for init to
+ * reap it), within two seconds. */
+static bool
+gone(long pid)
+{
+	char path[64], stat[256] = "";
+	const char *state;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	for (i = 0; i < 200; i++) {
+		if ((f = fopen(path, "r")) == NULL)
+			return true;
+		if (fgets(stat, sizeof stat, f) == NULL)
+			stat[0] = '\0';
+		fclose(f);
+		state = strrchr(stat, ')');
+		if (state != NULL && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Each way a plugin can fail is named: the command, its exit status and
+ * the first line of its stderr (sanitized), not found, output that is not
+ * a credential; one that hangs is killed with the process it started
+ * when its timeout ends. */
+static void
+test_exec_plugin_failures(void **state)
+{
+	static const struct {
+		const char *context, *want, *not;
+	} rows[] = {
+		{ "exit7", "exec credential plugin " D "./exec-plugin.sh: exited with status 7: "
+		    "error: the SSO session has expired; run login", "second line" },
+		{ "missing", "exec credential plugin perch-no-such-plugin: not found (is it installed "
+		    "and on $PATH?)", NULL },
+		{ "garbage", "its output is not a JSON ExecCredential object", "this is not JSON" },
+		{ "hang", "exec credential plugin " D "./exec-plugin.sh: no answer within 500 ms; "
+		    "killed with its process group", NULL },
+	};
+	struct kubeconfig_opts o = { .path = D "exec.yaml" };
+	char pidfile[] = "/tmp/perch-kc-pid.XXXXXX";
+	int fd = mkstemp(pidfile);
+	struct k8s_config *c;
+	struct k8s_auth a;
+	struct buf err;
+	double t0;
+	size_t i;
+	FILE *f;
+	long pid = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	setenv("PLUGIN_PID_FILE", pidfile, 1);
+	setenv("PERCH_EXEC_TIMEOUT", "0.5", 1);
+	buf_init(&err, 1024);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		o.context = rows[i].context;
+		assert_int_equal(k8s_config_load(&o, &c, &err), ST_OK);
+		t0 = now_s();
+		assert_int_equal(k8s_config_auth(c, 0, &a, &err), strcmp(rows[i].context, "hang") == 0 ?
+		    ST_TIMEOUT : ST_AUTH);
+		assert_true(now_s() - t0 < 3);
+		if (strstr(buf_str(&err), rows[i].want) == NULL)
+			fail_msg("%s: '%s' lacks '%s'", rows[i].context, buf_str(&err), rows[i].want);
+		if (rows[i].not != NULL && strstr(buf_str(&err), rows[i].not) != NULL)
+			fail_msg("%s: '%s' shows '%s'", rows[i].context, buf_str(&err), rows[i].not);
+		assert_null(strchr(buf_str(&err), '\x1b'));
+		k8s_config_free(c);
+	}
+	/* The hanging plugin's own child went with it. */
+	assert_non_null(f = fopen(pidfile, "r"));
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_true(pid > 0);
+	assert_true(gone(pid));
+	unsetenv("PERCH_EXEC_TIMEOUT");
+	unsetenv("PLUGIN_PID_FILE");
+	unlink(pidfile);
 	buf_fini(&err);
 }
 
@@ -267,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_load_table),
 		cmocka_unit_test(test_tls_and_credentials),
 		cmocka_unit_test(test_exec_plugin),
+		cmocka_unit_test(test_exec_plugin_failures),
 		cmocka_unit_test(test_exec_parse_table),
 		cmocka_unit_test(test_parse_mem),
 	};

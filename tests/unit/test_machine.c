@@ -23,6 +23,7 @@ struct world {
 	char primary_rev[72];
 	bool primary_ready, canary_ready, retriable;
 	enum check_result vres;		/* for every metric */
+	bool unavailable;		/* metric 0 gets no answer (a slow backend) */
 	double value[4];
 	double volume;
 	bool hook_ok[8];
@@ -101,6 +102,11 @@ gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, 
 			o->values[i].value = w->value[i];
 			if (w->vres == CHECK_NODATA)
 				strcpy(o->values[i].err, "no values found");
+			if (i == 0 && w->unavailable) {
+				o->values[i].result = CHECK_ERROR;
+				o->values[i].unavailable = true;
+				strcpy(o->values[i].err, "Prometheus query timed out after 5000 ms");
+			}
 			o->has_volume[i] = machine_wants_volume(c, &c->metrics[i]);
 			o->volumes[i].result = CHECK_PASS;
 			o->volumes[i].value = w->volume;
@@ -175,6 +181,28 @@ command(struct world *w, const struct canary_cfg *c, struct canary_status *st, i
 		.entropy = (uint64_t)now };
 
 	machine_command(&in, k, "alice@host", &w->out);
+	*st = w->out.st;
+	world_act(w, st, &w->out);
+}
+
+/* A command as the runner gives it: what its preconditions ask about
+ * (readiness, the target's revision) observed first, and facts (when not
+ * NULL) standing for what only the runner knows. */
+static void
+command_seen(struct world *w, const struct canary_cfg *c, struct canary_status *st, int64_t now,
+    enum command_kind k, unsigned confirm, const struct cmd_facts *facts)
+{
+	struct obs o;
+	struct tick_in in = { .cfg = c, .st = st, .obs = &o, .now_ms = now, .confirm = confirm,
+		.entropy = (uint64_t)now, .facts = facts };
+
+	obs_init(&o);
+	obs_reset(&o, c->n_hooks, c->n_metrics);
+	gather(w, c, &o, NEED_REVISION, HOOK_ROLLOUT);
+	gather(w, c, &o, NEED_PRIMARY, HOOK_ROLLOUT);
+	gather(w, c, &o, NEED_CANARY, HOOK_ROLLOUT);
+	machine_command(&in, k, "alice@host", &w->out);
+	obs_fini(&o);
 	*st = w->out.st;
 	world_act(w, st, &w->out);
 }
@@ -426,11 +454,11 @@ static void
 test_commands(void **state)
 {
 	static const struct cmd_row rows[] = {
-		{ PHASE_INITIALIZED, 0, CMD_PROMOTE_STEP, true, PHASE_INITIALIZED, "no step to promote while Initialized" },
-		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_PROMOTE_STEP, true, PHASE_WAITING, "no step to promote" },
+		{ PHASE_INITIALIZED, 0, CMD_PROMOTE_STEP, true, PHASE_INITIALIZED, "no step to promote (it is Initialized)" },
+		{ PHASE_WAITING, CONFIRM_ROLLOUT, CMD_PROMOTE_STEP, true, PHASE_WAITING, "has not started: approve it first" },
 		{ PHASE_PROGRESSING, 0, CMD_PROMOTE_STEP, false, PHASE_PROGRESSING, "Promote one step requested by alice@host" },
 		{ PHASE_WAITING_PROMOTION, CONFIRM_PROMOTION, CMD_PROMOTE_STEP, true, PHASE_WAITING_PROMOTION, "approve or promote fully" },
-		{ PHASE_PROMOTING, 0, CMD_PROMOTE_STEP, true, PHASE_PROMOTING, "no step to promote while Promoting" },
+		{ PHASE_PROMOTING, 0, CMD_PROMOTE_STEP, true, PHASE_PROMOTING, "no step to promote (it is Promoting)" },
 		{ PHASE_SUCCEEDED, 0, CMD_PROMOTE_STEP, true, PHASE_SUCCEEDED, "no step to promote" },
 		{ PHASE_FAILED, 0, CMD_PROMOTE_STEP, true, PHASE_FAILED, "no step to promote" },
 		{ PHASE_INITIALIZED, 0, CMD_PROMOTE_FULL, true, PHASE_INITIALIZED, "nothing to promote" },
@@ -590,6 +618,153 @@ test_command_effects(void **state)
 	assert_true(has_event(&w, "Promotion completed! Canary analysis was skipped for checkout.shop"));
 	assert_int_equal(w.promotions, 1);
 	assert_int_equal(count_in_run(&w, "Copying checkout.shop template spec"), 1);
+	canary_cfg_free(c);
+}
+
+
+/* Preconditions (COMMAND_LIST, engine/command.h) beyond the phase: a step
+ * never moves weight to pods that are not ready, never passes a gate, and a
+ * canary controlled elsewhere is never changed.  Each row: the world, the
+ * command, refused or not, and words of the answer. */
+struct pre_row {
+	const char *what;
+	unsigned confirm;
+	int weight;			/* canary weight set before the command */
+	bool canary_ready, primary_ready;
+	void (*facts)(struct cmd_facts *f);	/* what the runner knows, or NULL */
+	enum command_kind cmd;
+	bool refused;
+	const char *text;		/* in the answer */
+};
+
+static void f_traffic(struct cmd_facts *f) { f->traffic_gate = true; }
+static void f_held(struct cmd_facts *f) { f->control = false; strcpy(f->holder, "bob@ci pid 7"); }
+static void f_watch(struct cmd_facts *f) { f->control = false; f->watch = true; }
+
+static void
+test_command_preconditions(void **state)
+{
+	static const struct pre_row rows[] = {
+		{ "not ready", 0, 20, false, true, NULL, CMD_PROMOTE_STEP, true,
+		    "promote-step refused: canary deployment checkout.shop not ready: waiting for "
+		    "rollout to finish: 0 of 1" },
+		{ "not ready", 0, 20, false, true, NULL, CMD_PROMOTE_FULL, true,
+		    "canary deployment checkout.shop not ready" },
+		{ "not ready", 0, 20, false, true, NULL, CMD_SKIP, false, "skipping analysis" },
+		{ "not ready", 0, 20, false, true, NULL, CMD_PAUSE, false, "paused" },
+		{ "not ready", 0, 20, false, true, NULL, CMD_ROLLBACK, false, "rolled back" },
+		{ "primary not ready", 0, 20, true, false, NULL, CMD_PROMOTE_STEP, true,
+		    "checkout-primary.shop not ready" },
+		{ "ready", 0, 20, true, true, NULL, CMD_PROMOTE_STEP, false, "canary weight 30" },
+		{ "at max, gate", CONFIRM_PROMOTION, 50, true, true, NULL, CMD_PROMOTE_STEP, true,
+		    "the next step is the promotion, which waits for approval" },
+		{ "at max, no gate", 0, 50, true, true, NULL, CMD_PROMOTE_STEP, false, "promoting" },
+		{ "below max, gate", CONFIRM_PROMOTION, 40, true, true, NULL, CMD_PROMOTE_STEP, false,
+		    "canary weight 50" },
+		{ "webhook holds the weight", 0, 20, true, true, f_traffic, CMD_PROMOTE_STEP, true,
+		    "confirm-traffic-increase webhook holds the weight" },
+		{ "webhook holds the weight", 0, 20, true, true, f_traffic, CMD_PROMOTE_FULL, false,
+		    "promoting" },
+		{ "held elsewhere", 0, 20, true, true, f_held, CMD_PAUSE, true,
+		    "read-only: controlled by bob@ci pid 7" },
+		{ "held elsewhere", 0, 20, true, true, f_held, CMD_ROLLBACK, true, "controlled by" },
+		{ "watch", 0, 20, true, true, f_watch, CMD_PROMOTE_STEP, true,
+		    "read-only: perch watch cannot change rollouts" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct pre_row *row = &rows[i];
+		struct canary_cfg *c = fixture_canary("checkout", 2);
+		struct canary_status st, before;
+		struct cmd_facts f;
+		struct world w;
+
+		reach(&w, c, &st, PHASE_PROGRESSING, row->confirm);
+		st.canary_weight = row->weight;
+		w.canary_ready = row->canary_ready;
+		w.primary_ready = row->primary_ready;
+		before = st;
+		if (row->facts != NULL) {
+			struct readiness ok = { .ready = true };
+
+			machine_facts(c, &st, row->confirm, &ok, &ok, NULL, &f);
+			row->facts(&f);
+		}
+		command_seen(&w, c, &st, S(1000), row->cmd, row->confirm, row->facts ? &f : NULL);
+		if (w.out.refused != row->refused || strstr(w.out.answer, row->text) == NULL)
+			fail_msg("row %zu (%s, %s): refused %d answer '%s'", i, row->what,
+			    command_name(row->cmd), w.out.refused, w.out.answer);
+		if (row->refused) {
+			assert_memory_equal(&st, &before, sizeof st);
+			assert_int_equal(w.out.n_acts, 0);
+		}
+		canary_cfg_free(c);
+	}
+}
+
+/* A skipped or forced promotion is recorded with who and how the canary
+ * stood, stays in the status after the promotion (its words in an event),
+ * and is forgotten when a run starts again or nothing was promoted. */
+static void
+test_override(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct canary_status st;
+	char text[300];
+	struct world w;
+
+	(void)state;
+	reach(&w, c, &st, PHASE_PROGRESSING, 0);
+	w.value[1] = 681;	/* p99 over its 500 ms bound */
+	tick(&w, c, &st, S(200), 0);
+	tick(&w, c, &st, S(230), 0);
+	tick(&w, c, &st, S(260), 0);
+	assert_int_equal(st.failed_checks, 3);
+	assert_string_equal(st.last_failure, "request-duration 681ms > 500ms");
+	assert_int_equal(st.last_failure_ms, S(260));
+	command(&w, c, &st, S(270), CMD_SKIP, 0);
+	assert_true(has_event(&w, "Skip analysis of revision v2 requested by alice@host (3 of 5 "
+	    "checks failed, last: request-duration 681ms > 500ms)"));
+	assert_int_equal(st.override, OVR_SKIPPED);
+	assert_string_equal(override_text(&st, text, sizeof text), "analysis skipped by "
+	    "alice@host, 3 of 5 checks failed: promoted once its pods are ready");
+	tick(&w, c, &st, S(270), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_true(has_event(&w, "Promoted with analysis skipped by alice@host, 3 of 5 checks failed"));
+	assert_string_equal(override_text(&st, text, sizeof text), "promoted with analysis skipped "
+	    "by alice@host, 3 of 5 checks failed");
+	/* still there at the next idle tick; gone when a new revision starts */
+	tick(&w, c, &st, S(300), 0);
+	assert_int_equal(st.override, OVR_SKIPPED);
+	strcpy(w.rev, "v3");
+	w.value[1] = 200;
+	tick(&w, c, &st, S(330), 0);
+	assert_int_equal(st.phase, PHASE_PROGRESSING);
+	assert_int_equal(st.override, OVR_NONE);
+	assert_string_equal(st.last_failure, "");
+
+	/* forced: recorded at the command, its words when it is done */
+	command(&w, c, &st, S(340), CMD_PROMOTE_FULL, 0);
+	assert_true(has_event(&w, "skipping the remaining steps and analysis (no check had failed)"));
+	assert_int_equal(st.override, OVR_FORCED);
+	assert_string_equal(st.override_by, "alice@host");
+	for (int t = 370; st.phase != PHASE_SUCCEEDED && t < 600; t += 30)
+		tick(&w, c, &st, S(t), 0);
+	assert_int_equal(st.phase, PHASE_SUCCEEDED);
+	assert_true(has_event(&w, "Promotion forced by alice@host, no check had failed"));
+
+	/* a skip followed by a rollback promoted nothing: no record */
+	strcpy(w.rev, "v4");
+	tick(&w, c, &st, S(700), 0);
+	assert_int_equal(st.phase, PHASE_PROGRESSING);
+	w.canary_ready = false;
+	command(&w, c, &st, S(701), CMD_SKIP, 0);
+	assert_int_equal(st.override, OVR_SKIPPED);
+	command(&w, c, &st, S(702), CMD_ROLLBACK, 0);
+	assert_int_equal(st.phase, PHASE_FAILED);
+	assert_int_equal(st.override, OVR_NONE);
 	canary_cfg_free(c);
 }
 
@@ -851,6 +1026,23 @@ static void p_nodata_pass(struct canary_cfg *c, struct world *w) { c->nodata = N
 static void p_low_volume(struct canary_cfg *c, struct world *w) { c->min_requests = 100; w->volume = 5; }
 static void p_query_error(struct canary_cfg *c, struct world *w) { (void)c; w->vres = CHECK_ERROR; }
 static void p_nan(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 0.0 / 0.0; }
+static void p_slow_backend(struct canary_cfg *c, struct world *w) { (void)c; w->unavailable = true; }
+static void p_slow_backend_fail(struct canary_cfg *c, struct world *w)
+{
+	c->nodata = NODATA_FAIL;
+	w->unavailable = true;
+}
+static void p_slow_and_bad(struct canary_cfg *c, struct world *w)
+{
+	(void)c;
+	w->unavailable = true;
+	w->value[1] = 1515;
+}
+static void p_slow_for_long(struct canary_cfg *c, struct world *w)
+{
+	c->progress_deadline_s = 60;
+	w->unavailable = true;
+}
 static void p_slow_p99(struct canary_cfg *c, struct world *w) { (void)c; w->value[1] = 1515; }
 static void p_bad(struct canary_cfg *c, struct world *w) { (void)c; w->value[0] = 50; }
 static void p_threshold1(struct canary_cfg *c, struct world *w) { c->threshold = 1; w->value[0] = 50; }
@@ -901,6 +1093,17 @@ static const struct trans_row trans_rows[] = {
 	  "request-success-rate inconclusive: no data", "held" },
 	{ "a query error is a failed check", p_query_error, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Prometheus query failed for request-success-rate", "query failed" },
+	{ "a backend that does not answer holds, not counted", p_slow_backend, 0, NULL, 0, 120,
+	  PHASE_PROGRESSING, 10, 0, "Halt checkout.shop advancement request-success-rate not evaluated: "
+	  "Prometheus query timed out after 5000 ms (metrics backend degraded; not counted as a failed "
+	  "check)", "held: request-success-rate not evaluated" },
+	{ "... whatever the no-data policy", p_slow_backend_fail, 0, NULL, 0, 120, PHASE_PROGRESSING, 10, 0,
+	  "not evaluated", "held" },
+	{ "... while a metric that answers still fails", p_slow_and_bad, 0, NULL, 0, 90,
+	  PHASE_PROGRESSING, 10, 1, "request duration 1.51s > 500ms", "request-duration 1.51s > 500ms" },
+	{ "... and past the progress deadline rolls back", p_slow_for_long, 0, NULL, 0, 150,
+	  PHASE_FAILED, 0, 0, "Rolling back checkout.shop metrics unavailable: request-success-rate",
+	  "metrics unavailable" },
 	{ "request duration above the bound", p_slow_p99, 0, NULL, 0, 90, PHASE_PROGRESSING, 10, 1,
 	  "Halt checkout.shop advancement request duration 1.51s > 500ms", "request-duration 1.51s > 500ms" },
 	{ "threshold 1: the first failure rolls back", p_threshold1, 0, NULL, 0, 90, PHASE_FAILED, 0, 1,
@@ -1360,6 +1563,8 @@ main(void)
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_command_effects),
+		cmocka_unit_test(test_command_preconditions),
+		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_review),
 		cmocka_unit_test(test_waiting_promotion_status),
 		cmocka_unit_test(test_retry_target),

@@ -17,6 +17,7 @@
 
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
+#include "tests/unit/helper_clock.h"
 #include "tests/unit/helper_httpd.h"
 #include "util/status.h"
 
@@ -267,7 +268,97 @@ test_unreachable_and_provider(void **state)
 	assert_int_equal(res.status, ST_NETWORK);
 	assert_true(prom_unreachable(&res));
 	assert_non_null(strstr(res.v.err, "cannot reach Prometheus"));
+	{	/* the provider calls it unavailable; a refused query is not */
+		struct prom_server_cfg ds = { .url = "http://127.0.0.1:1" };
+		struct prom *pd = prom_new(NULL);
+		struct metric_query dq = { .canary = &c, .metric = &m[1], .query = "up" };
+		struct metric_query bq = { .canary = &c, .metric = &m[1], .query = "bad" };
+
+		prom_set_server(pd, &ds);
+		assert_int_equal(prom_metrics_ops.eval(pd, &dq, 1, out), ST_OK);
+		assert_true(out[0].result == CHECK_ERROR && out[0].unavailable);
+		assert_int_equal(prom_metrics_ops.eval(p, &bq, 1, out), ST_OK);
+		assert_true(out[0].result == CHECK_ERROR && !out[0].unavailable);
+		prom_free(pd);
+	}
 	prom_free(p);
+	httpd_stop(h);
+}
+
+static double
+since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* A request's timeout measures the server, not the queue: 24 queries of
+ * 500 ms each, at most 8 on the wire, all answer within a 700 ms timeout
+ * although the batch takes three times that.  The batch has a deadline of
+ * its own: what has not answered by then is a timeout, unsent or not, and
+ * the engine's provider calls it unavailable (not a failing metric).  Every
+ * time is stretched by test_timeout_scale() (valgrind). */
+static void
+test_timeouts_measure_the_server(void **state)
+{
+	int k = test_timeout_scale();
+	struct httpd_rule lag[] = {
+		{ .match = "query=q", .status = 200, .body = VEC("7"), .delay_ms = 500 * k },
+	};
+	struct httpd *h = httpd_start(lag, 1);
+	struct prom_opts o = { .timeout_ms = 700 * k }, d = { .timeout_ms = 5000 * k,
+		.deadline_ms = 700 * k };
+	struct prom *p = prom_new(&o), *pd = prom_new(&d);
+	struct prom_server_cfg s = { 0 };
+	struct metric_cfg m = { .name = (char *)"error-rate", .kind = METRIC_CUSTOM };
+	struct metric_query q[24];
+	struct metric_value out[24];
+	struct prom_req reqs[24];
+	struct prom_res res[24];
+	char url[64], query[24][16], want[64];
+	struct timespec t0;
+	size_t i, timeouts = 0, unsent = 0;
+	double secs;
+
+	(void)state;
+	httpd_url(h, url, sizeof url);
+	s.url = url;
+	prom_set_server(p, &s);
+	prom_set_server(pd, &s);
+	for (i = 0; i < 24; i++) {
+		snprintf(query[i], sizeof query[i], "q%zu", i);
+		reqs[i] = (struct prom_req){ NULL, query[i], 0 };
+		q[i] = (struct metric_query){ .metric = &m, .query = query[i] };
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	prom_query_batch(p, reqs, 24, res);
+	secs = since(&t0);
+	for (i = 0; i < 24; i++)
+		if (!(res[i].status == ST_OK && res[i].v.result == CHECK_PASS && res[i].v.value == 7))
+			fail_msg("query %zu: %s", i, res[i].v.err);
+	assert_true(secs >= 1.4 * k);		/* three rounds of 500 ms */
+	/* 8 on the wire (the server stops counting one before it answers) */
+	assert_true(httpd_max_concurrent(h) <= 8);
+	/* The batch's deadline: one round answers, the next is cut, the last never sent. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(prom_metrics_ops.eval(pd, q, 24, out), ST_OK);
+	assert_true(since(&t0) < 2.0 * k);
+	snprintf(want, sizeof want, "did not answer within the %d ms", 700 * k);
+	for (i = 0; i < 24; i++) {
+		if (out[i].result == CHECK_PASS)
+			continue;
+		assert_int_equal(out[i].result, CHECK_ERROR);
+		assert_true(out[i].unavailable);
+		assert_non_null(strstr(out[i].err, want));
+		timeouts++;
+		unsent += strstr(out[i].err, "(query not sent)") != NULL;
+	}
+	assert_true(timeouts >= 8 && timeouts <= 20);
+	assert_true(unsent >= 1);
+	prom_free(p);
+	prom_free(pd);
 	httpd_stop(h);
 }
 
@@ -342,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_concurrent_and_basic_auth),
 		cmocka_unit_test(test_unreachable_and_provider),
+		cmocka_unit_test(test_timeouts_measure_the_server),
 		cmocka_unit_test(test_connection_reuse),
 		cmocka_unit_test(test_token_file),
 	};

@@ -236,7 +236,8 @@ struct mstore {
 	bool has_status;
 	struct canary_status st;
 	int load_rc;			/* forced answer of load, or ST_OK */
-	const char *holder;		/* someone else holds the lock */
+	const char *holder;		/* someone else holds the lock ... */
+	_Atomic bool holder_gone;	/* ... until it goes away */
 	bool locked;
 	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
 	int saves, mutating_calls_when_observer;
@@ -245,19 +246,28 @@ struct mstore {
 	const char *fresh;		/* this canary has no saved status ... */
 	int fresh_saves;		/* ... and its saves are counted apart */
 	const char *held;		/* only this canary is held elsewhere */
+	int acquire_rc;			/* forced failure of acquire, or ST_OK */
+	int append_fails;		/* the next N appends fail ... */
+	int append_rc;			/* ... with this (0: ST_IO) */
+	int appends;			/* appends tried */
 };
 
 static int
-ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t sz)
+ms_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t sz, char *err)
 {
 	struct mstore *s = ctx;
 
 	(void)actor;
+	if (s->acquire_rc != ST_OK) {
+		snprintf(err, ERRMSG_MAX, "lease default/perch-x: https://127.0.0.1:1: connection "
+		    "refused");
+		return s->acquire_rc;
+	}
 	if (s->held != NULL && strcmp(canary, s->held) == 0) {
 		snprintf(holder, sz, "ops@elsewhere");
 		return ST_LOCKED;
 	}
-	if (s->holder != NULL) {
+	if (s->holder != NULL && !atomic_load(&s->holder_gone)) {
 		snprintf(holder, sz, "%s", s->holder);
 		return ST_LOCKED;
 	}
@@ -323,12 +333,18 @@ ms_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 }
 
 static int
-ms_append(void *ctx, const struct journal_rec *rec)
+ms_append(void *ctx, const struct journal_rec *rec, char *err)
 {
 	struct mstore *s = ctx;
 
 	if (s->f != NULL && atomic_load(&s->f->dead))
 		return ST_IO;
+	s->appends++;
+	if (s->append_fails > 0) {
+		s->append_fails--;
+		snprintf(err, ERRMSG_MAX, "cannot append to state/journal.jsonl: No space left on device");
+		return s->append_rc ? s->append_rc : ST_IO;
+	}
 	if (rec->kind == REC_CHECK) {
 		s->n_checks++;
 		return ST_OK;
@@ -1121,6 +1137,184 @@ test_runner_locked_elsewhere(void **state)
 	assert_false(atomic_load(&g.f.dead));
 }
 
+/* Control not obtained (the store answered an error, not a holder):
+ * nothing is written for the canary, neither at the failed start nor
+ * afterwards, and the error says what failed. */
+static void
+test_runner_acquire_error_writes_nothing(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	rig_saved_at_30(&g);
+	g.s.acquire_rc = ST_NETWORK;
+	r = runner_new(&g.rc);
+	runner_add(r, fixture_canary("checkout", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_NETWORK);
+	assert_non_null(strstr(err, "shop/checkout: cannot take control: lease default/perch-x"));
+	assert_non_null(strstr(err, "connection refused"));
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.s.saves, 0);
+	assert_int_equal(g.s.appends, 0);
+	assert_int_equal(g.s.st.canary_weight, 30);	/* the saved status is untouched */
+	assert_int_equal(g.s.st.phase, PHASE_PROGRESSING);
+	assert_false(g.s.locked);
+}
+
+/* A start that fails on a later canary gives back the ones already taken
+ * without writing them (their status is as loaded). */
+static int
+second_refused_acquire(void *ctx, const char *canary, const char *actor, char *holder,
+    size_t sz, char *err)
+{
+	if (strcmp(canary, "shop/cart") == 0) {
+		snprintf(err, ERRMSG_MAX, "cannot lock state/shop/cart/lock: Permission denied");
+		return ST_IO;
+	}
+	return ms_acquire(ctx, canary, actor, holder, sz, err);
+}
+
+static void
+test_runner_failed_start_writes_nothing(void **state)
+{
+	struct store_ops ops = mem_store;
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	rig_saved_at_30(&g);
+	ops.acquire = second_refused_acquire;
+	g.rc.store = &ops;
+	r = runner_new(&g.rc);
+	runner_add(r, fixture_canary("checkout", 2));
+	runner_add(r, fixture_canary("cart", 2));
+	assert_int_equal(runner_start(r, err, sizeof err), ST_IO);
+	assert_non_null(strstr(err, "shop/cart: cannot take control: cannot lock "
+	    "state/shop/cart/lock: Permission denied"));
+	runner_free(r);
+	assert_int_equal(g.s.saves, 0);
+	assert_int_equal(g.s.appends, 0);
+	assert_false(g.s.locked);		/* checkout was given back */
+}
+
+static bool
+shows_journal_error(const struct snapshot *s, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < s->canaries[0].n_events; i++)
+		if (strstr(s->canaries[0].events[i].message, "cannot write the journal of shop/checkout: "
+		    "cannot append to state/journal.jsonl: No space left on device") != NULL)
+			return true;
+	return false;
+}
+
+/* Journal appends that fail are an Error event (once), the journal that
+ * works again says how much it lost, and the exit status is 3 although
+ * the canary succeeded. */
+static void
+test_runner_journal_failure_visible(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+	size_t i, errors = 0, again = 0;
+
+	(void)state;
+	rig_init(&g);
+	g.s.append_fails = 4;
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	snap = await(r, shows_journal_error, NULL);
+	assert_int_equal(snap->canaries[0].phase, PHASE_SUCCEEDED);
+	for (i = 0; i < snap->canaries[0].n_events; i++) {
+		errors += strstr(snap->canaries[0].events[i].message, "cannot write the journal") != NULL;
+		again += strstr(snap->canaries[0].events[i].message, "is written again; 4 records could "
+		    "not be saved") != NULL;
+	}
+	snapshot_unref(snap);
+	assert_int_equal(errors, 1);
+	assert_int_equal(again, 1);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(journal_count(&g.s, "is written again"), 1);
+
+	/* A store that keeps what it could not write (ST_AGAIN): said so,
+	 * nothing counted as lost, the exit status still 3. */
+	rig_init(&g);
+	g.s.append_fails = 3;
+	g.s.append_rc = ST_AGAIN;
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(journal_count(&g.s, "its records are kept and written when it can"), 0);
+	assert_int_equal(journal_count(&g.s, "the journal of shop/checkout is written again"), 1);
+	assert_int_equal(journal_count(&g.s, "could not be saved"), 0);
+}
+
+static bool
+controls_it(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->canaries[0].can_control && !s->read_only;
+}
+
+/* An interactive run left read-only by another controller takes the
+ * canary once that controller is gone, from its saved status, and says
+ * so; a headless one does not (it reports the holder and ends). */
+static void
+test_runner_retakes_when_holder_gone(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	struct snapshot *snap;
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop pid 4242";
+	rig_saved_at_30(&g);
+	g.rc.stop_when_done = false;
+	r = rig_start(&g, NULL);
+	snap = await(r, shows_weight_30, NULL);
+	assert_true(snap->read_only);
+	snapshot_unref(snap);
+	atomic_store(&g.s.holder_gone, true);
+	snap = await(r, controls_it, NULL);
+	assert_int_equal(snap->canaries[0].weight, 30);	/* resumed where it was */
+	snapshot_unref(snap);
+	snap = await(r, status_has, "bob@laptop pid 4242 is gone; taken under control");
+	snapshot_unref(snap);
+	assert_true(g.s.locked);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(g.s.locked);
+
+	rig_init(&g);			/* headless: reported, never taken */
+	g.f.crash_after = 0;
+	g.s.holder = "bob@laptop pid 4242";
+	rig_saved_at_30(&g);
+	atomic_store(&g.s.holder_gone, false);
+	r = rig_start(&g, NULL);
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 3);
+	runner_free(r);
+	assert_int_equal(g.s.saves, 0);
+}
+
 static void
 test_runner_corrupt(void **state)
 {
@@ -1696,6 +1890,10 @@ main(void)
 		cmocka_unit_test(test_runner_controller_liveness),
 		cmocka_unit_test(test_runner_locked_elsewhere),
 		cmocka_unit_test(test_runner_corrupt),
+		cmocka_unit_test(test_runner_acquire_error_writes_nothing),
+		cmocka_unit_test(test_runner_failed_start_writes_nothing),
+		cmocka_unit_test(test_runner_journal_failure_visible),
+		cmocka_unit_test(test_runner_retakes_when_holder_gone),
 		cmocka_unit_test(test_runner_scale_refused),
 		cmocka_unit_test(test_runner_nothing_to_roll_out),
 		cmocka_unit_test(test_runner_lease_lost),

@@ -147,6 +147,22 @@ sample_status(void)
 	    "primary-session=KlmnOpqrSt");
 	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie,
 	    "canary-session=UvwxYzabCd");
+	snprintf(st.last_failure, sizeof st.last_failure, "request-duration 681ms > 500ms");
+	st.last_failure_ms = 1794999999000LL;
+	st.override = OVR_SKIPPED;
+	snprintf(st.override_by, sizeof st.override_by, "alice@host");
+	st.override_ms = 1795000000000LL;
+	st.override_failed = 3;
+	st.override_threshold = 5;
+	/* What the screens read (the controller's and its watchers') */
+	st.held = true;
+	st.gate = GATE_PROMOTION;
+	snprintf(st.applied_name, sizeof st.applied_name, "podinfo:6.1.0");
+	snprintf(st.promoted_name, sizeof st.promoted_name, "podinfo:6.0.0");
+	st.run_since_ms = 1794999980000LL;
+	st.last_phase = PHASE_FAILED;
+	st.last_end_ms = 1794999970000LL;
+	snprintf(st.last_reason, sizeof st.last_reason, "request-success-rate 93.2%% < 99%%");
 	return st;
 }
 
@@ -174,6 +190,21 @@ assert_status_equal(const struct canary_status *a, const struct canary_status *b
 	assert_string_equal(a->affinity_cookie, b->affinity_cookie);
 	assert_string_equal(a->primary_affinity_cookie, b->primary_affinity_cookie);
 	assert_string_equal(a->previous_affinity_cookie, b->previous_affinity_cookie);
+	assert_string_equal(a->last_failure, b->last_failure);
+	assert_true(a->last_failure_ms == b->last_failure_ms);
+	assert_int_equal(a->override, b->override);
+	assert_string_equal(a->override_by, b->override_by);
+	assert_true(a->override_ms == b->override_ms);
+	assert_int_equal(a->override_failed, b->override_failed);
+	assert_int_equal(a->override_threshold, b->override_threshold);
+	assert_int_equal(a->held, b->held);
+	assert_int_equal(a->gate, b->gate);
+	assert_string_equal(a->applied_name, b->applied_name);
+	assert_string_equal(a->promoted_name, b->promoted_name);
+	assert_true(a->run_since_ms == b->run_since_ms);
+	assert_int_equal(a->last_phase, b->last_phase);
+	assert_true(a->last_end_ms == b->last_end_ms);
+	assert_string_equal(a->last_reason, b->last_reason);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -240,10 +271,10 @@ test_bad_names_rejected_by_ops(void **state)
 	assert_int_equal(OPS.save(sd, "../evil", &st, err), ST_INVALID);
 	assert_int_equal(OPS.save(sd, "x/../../evil", &st, err), ST_INVALID);
 	assert_int_equal(OPS.load(sd, "../evil", &got, err), ST_INVALID);
-	assert_int_equal(OPS.acquire(sd, "a/..", "me@here", holder, sizeof holder), ST_INVALID);
+	assert_int_equal(OPS.acquire(sd, "a/..", "me@here", holder, sizeof holder, NULL), ST_INVALID);
 	memset(&rec, 0, sizeof rec);
 	snprintf(rec.canary, sizeof rec.canary, "../../tmp");
-	assert_int_equal(OPS.append(sd, &rec), ST_INVALID);
+	assert_int_equal(OPS.append(sd, &rec, NULL), ST_INVALID);
 	assert_int_equal(stat("/tmp/evil", &sb), -1);
 	assert_int_equal(OPS.list(sd, &names), 0);
 	store_dir_close(sd);
@@ -302,7 +333,7 @@ test_leftover_temp_ignored(void **state)
 	assert_int_equal(got.canary_weight, 40);
 	assert_int_equal(access(tmp, F_OK), 0);
 	/* The next controller to take the lock clears it away. */
-	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", err, sizeof err), ST_OK);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", err, sizeof err, NULL), ST_OK);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(OPS.load(sd, "test/podinfo", &got, err), ST_OK);
 	assert_int_equal(got.canary_weight, 40);
@@ -425,6 +456,23 @@ test_corrupt_reasons(void **state)
 	json_object_del(body, "sessionAffinityCookie");
 	json_object_del(body, "primarySessionAffinityCookie");
 	json_object_del(body, "previousSessionAffinityCookie");
+	/* ... and before skipped or forced promotions were kept: none */
+	json_object_del(body, "lastFailure");
+	json_object_del(body, "lastFailureMs");
+	json_object_del(body, "override");
+	json_object_del(body, "overrideBy");
+	json_object_del(body, "overrideMs");
+	json_object_del(body, "overrideFailedChecks");
+	json_object_del(body, "overrideThreshold");
+	/* ... and before the screens read theirs from it: unset */
+	json_object_del(body, "held");
+	json_object_del(body, "gate");
+	json_object_del(body, "appliedName");
+	json_object_del(body, "promotedName");
+	json_object_del(body, "runSinceMs");
+	json_object_del(body, "lastOutcome");
+	json_object_del(body, "lastOutcomeMs");
+	json_object_del(body, "lastOutcomeReason");
 	write_envelope(path, 1, body);
 	{
 		struct store_dir *sd2 = open_ro(dir);
@@ -433,6 +481,13 @@ test_corrupt_reasons(void **state)
 		assert_int_equal(OPS.load(sd2, "test/podinfo", &got, err), ST_OK);
 		assert_string_equal(got.affinity_cookie, "");
 		assert_string_equal(got.previous_affinity_cookie, "");
+		assert_int_equal(got.override, OVR_NONE);
+		assert_string_equal(got.last_failure, "");
+		assert_false(got.held);
+		assert_int_equal(got.gate, GATE_NONE);
+		assert_string_equal(got.applied_name, "");
+		assert_int_equal(got.last_phase, PHASE_INITIALIZING);
+		assert_string_equal(got.last_reason, "");
 		assert_int_equal(got.canary_weight, st.canary_weight);
 		store_dir_close(sd2);
 	}
@@ -671,7 +726,7 @@ test_journal_round_trip(void **state)
 	assert_int_equal(OPS.tail(sd, "test/podinfo", got, 32), 0);
 	for (i = 0; i < 20; i++) {
 		want[i] = i % 3 == 2 ? sample_check((int)i) : sample_event((int)i);
-		assert_int_equal(OPS.append(sd, &want[i]), ST_OK);
+		assert_int_equal(OPS.append(sd, &want[i], NULL), ST_OK);
 	}
 	n = OPS.tail(sd, "test/podinfo", got, 32);
 	assert_int_equal(n, 20);
@@ -719,7 +774,7 @@ test_journal_sync_batches(void **state)
 		store_dir_set_journal_max(sd, rows[i].journal_max);
 		for (k = 0; rows[i].steps[k] != '\0'; k++) {
 			switch (rows[i].steps[k]) {
-			case 'a': assert_int_equal(OPS.append(sd, &r), ST_OK); break;
+			case 'a': assert_int_equal(OPS.append(sd, &r, NULL), ST_OK); break;
 			case 's': assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK); break;
 			case 'r': assert_int_equal(OPS.release(sd, "test/podinfo"), ST_OK); break;
 			case 'w': usleep(30000); break;
@@ -748,13 +803,13 @@ test_journal_torn_and_bad_lines(void **state)
 
 	assert_int_equal(log_open(logpath, LOG_INFO), ST_OK);
 	r = sample_event(1);
-	assert_int_equal(OPS.append(sd, &r), ST_OK);
+	assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
 	/* A corrupted line in the middle: reported and skipped. */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_int_equal(write(fd, "{\"time\": garbage\n", 17), 17);
 	close(fd);
 	r = sample_event(2);
-	assert_int_equal(OPS.append(sd, &r), ST_OK);
+	assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
 	/* A crash in the middle of the last write. */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_int_equal(write(fd, torn, strlen(torn)), (ssize_t)strlen(torn));
@@ -774,6 +829,170 @@ test_journal_torn_and_bad_lines(void **state)
 	store_dir_close(sd);
 }
 
+/* A torn last record (a short write on a full disk, `truncate -s -40`)
+ * costs that record only: the next writer cuts it before appending, so
+ * the new record does not run into it. */
+static void
+test_journal_torn_tail_repaired(void **state)
+{
+	const char *dir = *state;
+	struct store_dir *sd = open_rw(dir);
+	struct journal_rec r, got[16];
+	char *path = path_of(dir, "test/podinfo/journal.jsonl"), *text;
+	char holder[128], err[ERRMSG_MAX];
+	struct stat sb;
+	int i;
+	size_t n;
+
+	for (i = 1; i <= 3; i++) {
+		r = sample_event(i);
+		assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
+	}
+	store_dir_close(sd);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(truncate(path, sb.st_size - 40), 0);
+	/* The next controller. */
+	sd = open_rw(dir);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", holder, sizeof holder, err),
+	    ST_OK);
+	r = sample_event(4);
+	assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
+	n = OPS.tail(sd, "test/podinfo", got, 16);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0].weight, 1);
+	assert_int_equal(got[1].weight, 2);
+	assert_int_equal(got[2].weight, 4);
+	text = slurp(path);
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	free(text);
+	store_dir_close(sd);
+	free(path);
+}
+
+/* A planted link or another kind of entry in the state directory is
+ * refused, naming it; the file it points to is never touched. */
+static void
+test_links_refused(void **state)
+{
+	static const char *files[] = { "lock", "journal.jsonl", "status.json", "spec.json" };
+	const char *dir = *state;
+	struct canary_status st = sample_status();
+	struct canary_cfg *c = sample_cfg(), *back = NULL;
+	char *victim = path_of(dir, "victim"), *link, *text;
+	char holder[128], err[ERRMSG_MAX], *cdir = path_of(dir, "test/podinfo");
+	struct journal_rec r = sample_event(1);
+	struct store_dir *sd;
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		sd = open_rw(dir);
+		assert_int_equal(OPS.save_spec(sd, "test/podinfo", c, err), ST_OK);	/* the dirs */
+		spew(victim, "precious\n", 9);
+		link = xasprintf("%s/%s", cdir, files[i]);
+		unlink(link);
+		assert_int_equal(symlink(victim, link), 0);
+		err[0] = '\0';
+		switch (i) {
+		case 0:
+			assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", holder,
+			    sizeof holder, err), ST_INVALID);
+			break;
+		case 1:
+			assert_int_equal(OPS.append(sd, &r, err), ST_INVALID);
+			break;
+		case 2:
+			assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_INVALID);
+			assert_int_equal(OPS.load(sd, "test/podinfo", &st, err), ST_INVALID);
+			break;
+		default:
+			assert_int_equal(OPS.load_spec(sd, "test/podinfo", &back, err), ST_INVALID);
+			assert_null(back);
+			assert_int_equal(OPS.save_spec(sd, "test/podinfo", c, err), ST_INVALID);
+			break;
+		}
+		if (strstr(err, link) == NULL || strstr(err, "symbolic link") == NULL)
+			fail_msg("%s: %s", files[i], err);
+		text = slurp(victim);
+		assert_string_equal(text, "precious\n");
+		free(text);
+		unlink(link);
+		free(link);
+		store_dir_close(sd);
+	}
+	canary_cfg_free(c);
+	free(victim);
+	free(cdir);
+}
+
+/* A directory, a FIFO in place of the lock: refused at once (a FIFO opened
+ * for reading would block), naming the entry. */
+static void
+test_odd_entries_refused(void **state)
+{
+	const char *dir = *state;
+	char *lock = path_of(dir, "test/podinfo/lock"), holder[128], err[ERRMSG_MAX];
+	struct canary_status st = sample_status();
+	struct store_dir *sd = open_rw(dir), *ro;
+
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK);
+	assert_int_equal(mkdir(lock, 0700), 0);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", holder, sizeof holder, err),
+	    ST_INVALID);
+	assert_non_null(strstr(err, "a directory, not a regular file"));
+	assert_int_equal(rmdir(lock), 0);
+	assert_int_equal(mkfifo(lock, 0600), 0);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "me@here", holder, sizeof holder, err),
+	    ST_INVALID);
+	assert_non_null(strstr(err, "a FIFO"));
+	ro = open_ro(dir);
+	assert_int_equal(store_dir_holder(ro, "test/podinfo", holder, sizeof holder), ST_NOTFOUND);
+	store_dir_close(ro);
+	store_dir_close(sd);
+	free(lock);
+}
+
+/* The directories: a linked canary or namespace directory is refused, and
+ * so is a state directory or canary directory others may write to. */
+static void
+test_directories_checked(void **state)
+{
+	const char *dir = *state;
+	struct canary_status st = sample_status();
+	char *ns = path_of(dir, "test"), *cdir = path_of(dir, "test/podinfo");
+	char *elsewhere = path_of(dir, "elsewhere"), err[ERRMSG_MAX];
+	struct store_dir *sd = open_rw(dir), *again;
+
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK);
+	/* the canary's directory moved away and linked back */
+	assert_int_equal(rename(cdir, elsewhere), 0);
+	assert_int_equal(symlink(elsewhere, cdir), 0);
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_INVALID);
+	assert_non_null(strstr(err, "test/podinfo: it is a symbolic link"));
+	assert_int_equal(OPS.load(sd, "test/podinfo", &st, err), ST_INVALID);
+	assert_int_equal(unlink(cdir), 0);
+	assert_int_equal(rename(elsewhere, cdir), 0);
+	/* open to others */
+	assert_int_equal(chmod(cdir, 0777), 0);
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_INVALID);
+	assert_non_null(strstr(err, "writable by others (chmod go-w"));
+	assert_int_equal(chmod(cdir, 0755), 0);
+	assert_int_equal(chmod(ns, 0775), 0);
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_INVALID);
+	assert_non_null(strstr(err, "writable by its group"));
+	assert_int_equal(chmod(ns, 0755), 0);
+	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK);
+	store_dir_close(sd);
+	/* the state directory itself */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_null(again = store_dir_open(dir, false, err, sizeof err));
+	assert_non_null(strstr(err, "writable by others"));
+	assert_null(store_dir_open(dir, true, err, sizeof err));
+	assert_int_equal(chmod(dir, 0700), 0);
+	free(ns);
+	free(cdir);
+	free(elsewhere);
+}
+
 static void
 test_journal_rotation(void **state)
 {
@@ -789,7 +1008,7 @@ test_journal_rotation(void **state)
 	store_dir_set_journal_max(sd, 4096);
 	for (k = 0; k < 200; k++) {
 		r = sample_event(k);
-		assert_int_equal(OPS.append(sd, &r), ST_OK);
+		assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
 		assert_int_equal(stat(cur, &sb), 0);
 		assert_true(sb.st_size <= 4096);
 	}
@@ -823,7 +1042,7 @@ spawn_holder(const char *dir, const char *canary)
 		struct store_dir *sd = store_dir_open(dir, false, err, sizeof err);
 
 		close(p[0]);
-		c = sd != NULL && OPS.acquire(sd, canary, "bob@ci", holder, sizeof holder) == ST_OK;
+		c = sd != NULL && OPS.acquire(sd, canary, "bob@ci", holder, sizeof holder, NULL) == ST_OK;
 		if (write(p[1], &c, 1) != 1)
 			_exit(1);
 		for (;;)
@@ -848,18 +1067,18 @@ test_lock_across_processes(void **state)
 	pid = spawn_holder(dir, "test/podinfo");
 	snprintf(want, sizeof want, "bob@ci pid %ld", (long)pid);
 	holder[0] = '\0';
-	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_string_equal(holder, want);
 	assert_int_equal(store_dir_holder(ro, "test/podinfo", holder, sizeof holder), ST_OK);
 	assert_string_equal(holder, want);
 	/* Other canaries are free. */
-	assert_int_equal(OPS.acquire(sd, "test/other", "alice@laptop", holder, sizeof holder), ST_OK);
+	assert_int_equal(OPS.acquire(sd, "test/other", "alice@laptop", holder, sizeof holder, NULL), ST_OK);
 	/* kill -9 frees it. */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(store_dir_holder(ro, "test/podinfo", holder, sizeof holder), ST_NOTFOUND);
-	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_OK);
-	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_OK);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(OPS.acquire(sd, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_OK);
 	assert_int_equal(OPS.renew(sd, "test/podinfo"), ST_OK);
 	snprintf(want, sizeof want, "alice@laptop pid %ld", (long)getpid());
 	assert_int_equal(store_dir_holder(ro, "test/podinfo", holder, sizeof holder), ST_OK);
@@ -875,9 +1094,9 @@ test_lock_release_and_close(void **state)
 	struct store_dir *a = open_rw(dir), *b = open_rw(dir);
 	char holder[128];
 
-	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_OK);
+	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_OK);
 	/* A second controller in the same process is refused too. */
-	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "alice@laptop pid "));
 	assert_int_equal(OPS.renew(b, "test/podinfo"), ST_CONFLICT);
 	/* The one without control cannot write the canary's state. */
@@ -892,18 +1111,18 @@ test_lock_release_and_close(void **state)
 		assert_int_equal(OPS.save(b, "test/podinfo", &st, err), ST_LOCKED);
 		assert_non_null(strstr(err, "alice@laptop pid "));
 		assert_int_equal(OPS.save_spec(b, "test/podinfo", c, err), ST_LOCKED);
-		assert_int_equal(OPS.append(b, &r), ST_LOCKED);
+		assert_int_equal(OPS.append(b, &r, NULL), ST_LOCKED);
 		assert_int_equal(OPS.tail(a, "test/podinfo", &r, 1), 0);
 		assert_int_equal(OPS.load(b, "test/podinfo", &got, err), ST_OK);
 		assert_int_equal(got.canary_weight, 30);
 		canary_cfg_free(c);
 	}
 	assert_int_equal(OPS.release(a, "test/podinfo"), ST_OK);
-	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder), ST_OK);
-	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(OPS.acquire(b, "test/podinfo", "carol@desk", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "carol@desk pid "));
 	store_dir_close(b);	/* closing releases */
-	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder), ST_OK);
+	assert_int_equal(OPS.acquire(a, "test/podinfo", "alice@laptop", holder, sizeof holder, NULL), ST_OK);
 	store_dir_close(a);
 }
 
@@ -926,13 +1145,13 @@ worker_run(void *arg)
 
 	for (i = 0; i < 20; i++) {
 		st.canary_weight = i;
-		if (OPS.acquire(w->sd, w->canary, "t@h", holder, sizeof holder) != ST_OK ||
+		if (OPS.acquire(w->sd, w->canary, "t@h", holder, sizeof holder, NULL) != ST_OK ||
 		    OPS.save(w->sd, w->canary, &st, err) != ST_OK ||
 		    OPS.load(w->sd, w->canary, &got, err) != ST_OK || got.canary_weight != i)
 			return NULL;
 		r = sample_event(i);
 		snprintf(r.canary, sizeof r.canary, "%s", w->canary);
-		if (OPS.append(w->sd, &r) != ST_OK || OPS.tail(w->sd, w->canary, recs, 8) == 0 ||
+		if (OPS.append(w->sd, &r, NULL) != ST_OK || OPS.tail(w->sd, w->canary, recs, 8) == 0 ||
 		    OPS.release(w->sd, w->canary) != ST_OK)
 			return NULL;
 	}
@@ -1026,7 +1245,7 @@ test_read_only(void **state)
 
 	assert_int_equal(OPS.save(sd, "test/podinfo", &st, err), ST_OK);
 	assert_int_equal(OPS.save_spec(sd, "test/podinfo", c, err), ST_OK);
-	assert_int_equal(OPS.append(sd, &r), ST_OK);
+	assert_int_equal(OPS.append(sd, &r, NULL), ST_OK);
 	store_dir_close(sd);
 	chmod(dir, 0555);
 	before = tree(dir);
@@ -1036,8 +1255,8 @@ test_read_only(void **state)
 	assert_int_equal(OPS.save(ro, "test/podinfo", &st, err), ST_REFUSED);
 	assert_int_equal(OPS.save(ro, "test/new", &st, err), ST_REFUSED);
 	assert_int_equal(OPS.save_spec(ro, "test/podinfo", c, err), ST_REFUSED);
-	assert_int_equal(OPS.append(ro, &r), ST_REFUSED);
-	assert_int_equal(OPS.acquire(ro, "test/podinfo", "eve@x", holder, sizeof holder), ST_REFUSED);
+	assert_int_equal(OPS.append(ro, &r, NULL), ST_REFUSED);
+	assert_int_equal(OPS.acquire(ro, "test/podinfo", "eve@x", holder, sizeof holder, NULL), ST_REFUSED);
 	assert_int_equal(OPS.renew(ro, "test/podinfo"), ST_REFUSED);
 	assert_int_equal(OPS.release(ro, "test/podinfo"), ST_REFUSED);
 	/* Reading works. */
@@ -1220,6 +1439,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_sync_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_torn_and_bad_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_torn_tail_repaired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_entries_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directories_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_release_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),

@@ -1,7 +1,8 @@
 /* test_store_k8s.c — canary state in a ConfigMap and control in a Lease, on
  * the test API server: round trips, the bounded journal, list, a second
  * controller refused with the holder's name, take-over after the holder dies
- * and its lease expires (resuming from the stored status), a read-only store
+ * and its lease expires (resuming from the stored status) or at once when it
+ * was a process of this host, a read-only store
  * that never writes, conflicts, and a corrupted status. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,19 @@ test_status_spec_journal(void **state)
 	snprintf(st.affinity_cookie, sizeof st.affinity_cookie, "session=AbcdEfghIj");
 	snprintf(st.primary_affinity_cookie, sizeof st.primary_affinity_cookie, "primary=KlmnOpqrSt");
 	snprintf(st.previous_affinity_cookie, sizeof st.previous_affinity_cookie, "session=UvwxYzabCd");
+	st.override = OVR_FORCED;
+	snprintf(st.override_by, sizeof st.override_by, "alice@host");
+	st.override_failed = 3;
+	st.override_threshold = 5;
+	snprintf(st.last_failure, sizeof st.last_failure, "request-duration 681ms > 500ms");
+	st.held = true;
+	st.gate = GATE_TRAFFIC;
+	snprintf(st.applied_name, sizeof st.applied_name, "checkout:v2");
+	snprintf(st.promoted_name, sizeof st.promoted_name, "checkout:v1");
+	st.run_since_ms = 1795000000000LL;
+	st.last_phase = PHASE_SUCCEEDED;
+	st.last_end_ms = 1794000000000LL;
+	snprintf(st.last_reason, sizeof st.last_reason, "promotion completed");
 	assert_int_equal(store_k8s_ops.save(s, KEY, &st, err), ST_OK);
 	assert_int_equal(store_k8s_ops.load(s, KEY, &got, err), ST_OK);
 	assert_int_equal(got.phase, PHASE_PROGRESSING);
@@ -95,6 +109,21 @@ test_status_spec_journal(void **state)
 	assert_string_equal(got.affinity_cookie, "session=AbcdEfghIj");
 	assert_string_equal(got.primary_affinity_cookie, "primary=KlmnOpqrSt");
 	assert_string_equal(got.previous_affinity_cookie, "session=UvwxYzabCd");
+	/* ... and a forced promotion, with who and how the canary stood */
+	assert_int_equal(got.override, OVR_FORCED);
+	assert_string_equal(got.override_by, "alice@host");
+	assert_int_equal(got.override_failed, 3);
+	assert_int_equal(got.override_threshold, 5);
+	assert_string_equal(got.last_failure, "request-duration 681ms > 500ms");
+	/* ... and what the screens of the controller and its watchers read */
+	assert_true(got.held);
+	assert_int_equal(got.gate, GATE_TRAFFIC);
+	assert_string_equal(got.applied_name, "checkout:v2");
+	assert_string_equal(got.promoted_name, "checkout:v1");
+	assert_true(got.run_since_ms == 1795000000000LL);
+	assert_int_equal(got.last_phase, PHASE_SUCCEEDED);
+	assert_true(got.last_end_ms == 1794000000000LL);
+	assert_string_equal(got.last_reason, "promotion completed");
 	/* Writes survive a few injected conflicts. */
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"conflict\":2,\"path\":\"configmaps\"}"), 200);
 	st.canary_weight = 40;
@@ -117,7 +146,7 @@ test_status_spec_journal(void **state)
 		snprintf(rec.type, sizeof rec.type, "Normal");
 		snprintf(rec.reason, sizeof rec.reason, "Synced");
 		snprintf(rec.message, sizeof rec.message, "event %zu", i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	}
 	n = store_k8s_ops.tail(s, KEY, tail, 300);
 	assert_int_equal(n, 20);
@@ -145,7 +174,7 @@ test_lease(void **state)
 	pid_t pid;
 	int wst, i, rc;
 
-	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(a, KEY, "alice@box", holder, sizeof holder, NULL), ST_OK);
 	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_OK);
 	/* The store's own thread renews a held lease (every third of 3 s). */
 	{
@@ -153,7 +182,7 @@ test_lease(void **state)
 		struct k8s_err e;
 		json_t *l1, *l2;
 
-		assert_int_equal(store_k8s_ops.acquire(q, "default/renewed", "quinn@box", holder, sizeof holder), ST_OK);
+		assert_int_equal(store_k8s_ops.acquire(q, "default/renewed", "quinn@box", holder, sizeof holder, NULL), ST_OK);
 		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l1, &e), ST_OK);
 		usleep(1600000);
 		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", "perch-renewed", &l2, &e), ST_OK);
@@ -164,10 +193,10 @@ test_lease(void **state)
 		json_decref(l2);
 		store_k8s_close(q);
 	}
-	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "alice@box pid "));
 	assert_int_equal(store_k8s_ops.release(a, KEY), ST_OK);
-	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder), ST_OK);
+	assert_int_equal(store_k8s_ops.acquire(b, KEY, "bob@box", holder, sizeof holder, NULL), ST_OK);
 	/* a lost it: renewing says so. */
 	assert_int_equal(store_k8s_ops.renew(a, KEY), ST_LOCKED);
 	store_k8s_close(b);	/* releases */
@@ -181,7 +210,7 @@ test_lease(void **state)
 		struct store_k8s *s = store_k8s_open(c, false, 2);
 		struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 20 };
 
-		if (store_k8s_ops.acquire(s, "default/dying", "carol@box", holder, sizeof holder) != ST_OK ||
+		if (store_k8s_ops.acquire(s, "default/dying", "carol@box", holder, sizeof holder, NULL) != ST_OK ||
 		    store_k8s_ops.save(s, "default/dying", &st, NULL) != ST_OK)
 			_exit(1);
 		_exit(0);	/* dies: no release */
@@ -189,11 +218,11 @@ test_lease(void **state)
 	assert_int_equal(waitpid(pid, &wst, 0), pid);
 	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 	b = store_k8s_open(f->c, false, 0);
-	assert_int_equal(store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder), ST_LOCKED);
+	assert_int_equal(store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder, NULL), ST_LOCKED);
 	assert_non_null(strstr(holder, "carol@box"));
 	for (i = 0, rc = ST_LOCKED; i < 40 && rc == ST_LOCKED; i++) {
 		usleep(100000);
-		rc = store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder);
+		rc = store_k8s_ops.acquire(b, "default/dying", "dave@box", holder, sizeof holder, NULL);
 	}
 	assert_int_equal(rc, ST_OK);
 	{
@@ -205,6 +234,39 @@ test_lease(void **state)
 		assert_int_equal(got.canary_weight, 20);
 	}
 	store_k8s_close(b);
+
+	/* The same on this host: a holder whose process is gone is taken
+	 * over at once, not when its lease expires; a live one is not. */
+	{
+		char host[64] = "", actor[128];
+
+		assert_int_equal(gethostname(host, sizeof host), 0);
+		host[sizeof host - 1] = '\0';
+		snprintf(actor, sizeof actor, "carol@%s", host);
+		pid = fork();
+		if (pid == 0) {
+			struct k8s_config *cfg;
+			struct k8s_client *c = new_client(f, false, &cfg);
+			struct store_k8s *s = store_k8s_open(c, false, 60);
+
+			_exit(store_k8s_ops.acquire(s, "default/local", actor, holder, sizeof holder,
+			    NULL) == ST_OK ? 0 : 1);	/* dies holding a minute's lease */
+		}
+		assert_int_equal(waitpid(pid, &wst, 0), pid);
+		assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+		b = store_k8s_open(f->c, false, 0);
+		assert_int_equal(store_k8s_ops.acquire(b, "default/local", "dave@box", holder,
+		    sizeof holder, NULL), ST_OK);
+		store_k8s_close(b);
+		a = store_k8s_open(f->c, false, 60);
+		assert_int_equal(store_k8s_ops.acquire(a, "default/local", actor, holder, sizeof holder,
+		    NULL), ST_OK);
+		b = store_k8s_open(f->c, false, 0);	/* our own pid: alive */
+		assert_int_equal(store_k8s_ops.acquire(b, "default/local", "dave@box", holder,
+		    sizeof holder, NULL), ST_LOCKED);
+		store_k8s_close(b);
+		store_k8s_close(a);
+	}
 }
 
 static void
@@ -227,9 +289,9 @@ test_read_only_and_corrupt(void **state)
 	assert_int_equal(store_k8s_ops.load(w, KEY, &got, err), ST_OK);
 	assert_int_equal(got.phase, PHASE_SUCCEEDED);
 	assert_int_equal(store_k8s_ops.save(w, KEY, &st, err), ST_REFUSED);
-	assert_int_equal(store_k8s_ops.acquire(w, KEY, "eve@box", holder, sizeof holder), ST_REFUSED);
+	assert_int_equal(store_k8s_ops.acquire(w, KEY, "eve@box", holder, sizeof holder, NULL), ST_REFUSED);
 	snprintf(rec.canary, sizeof rec.canary, KEY);
-	assert_int_equal(store_k8s_ops.append(w, &rec), ST_REFUSED);
+	assert_int_equal(store_k8s_ops.append(w, &rec, NULL), ST_REFUSED);
 	store_k8s_close(w);
 	assert_int_equal(apiserver_audit_count(&f->srv, "PUT ") + apiserver_audit_count(&f->srv, "POST ") +
 	    apiserver_audit_count(&f->srv, "PATCH "), writes);
@@ -304,7 +366,7 @@ test_journal_batches(void **state)
 	w = writes(f);
 	for (i = 0; i < 8; i++) {
 		event(&rec, key, i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	}
 	n = store_k8s_ops.tail(s, key, tail, 300);
 	assert_int_equal(writes(f), w + 1);
@@ -316,7 +378,7 @@ test_journal_batches(void **state)
 	store_k8s_set_journal_max(s, 20);
 	for (i = 8; i < 100; i++) {
 		event(&rec, key, i);
-		assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 		if (i % 7 == 0)
 			store_k8s_ops.tail(s, key, tail, 1);
 	}
@@ -337,7 +399,7 @@ test_journal_batches(void **state)
 	/* The API server fails the writes for a while: kept, written later. */
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":6,\"conflict\":2,\"path\":\"perch-batched\",\"methods\":\"PATCH\"}"), 200);
 	event(&rec, key, 100);
-	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	n = store_k8s_ops.tail(s, key, tail, 300);
 	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":0,\"conflict\":0,\"path\":\"\"}"), 200);
 	for (i = 0; i < 50 && (n == 0 || strcmp(tail[n - 1].message, "event 100") != 0); i++) {
@@ -349,11 +411,73 @@ test_journal_batches(void **state)
 
 	/* Queued at close: written before it returns. */
 	event(&rec, key, 101);
-	assert_int_equal(store_k8s_ops.append(s, &rec), ST_OK);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
 	store_k8s_close(s);
 	s = store_k8s_open(f->c, true, 0);
 	n = store_k8s_ops.tail(s, key, tail, 300);
 	assert_string_equal(tail[n - 1].message, "event 101");
+	store_k8s_close(s);
+	free(tail);
+}
+
+/* A segment torn or garbled (by hand, or by a broken writer) costs its own
+ * records only: the next writer starts from the newest sound segment and
+ * the records after it are kept.  A write that fails is said by the next
+ * append (its records kept and tried again). */
+static void
+test_journal_torn_segment(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *s = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING };
+	struct journal_rec rec, *tail = xcalloc(64, sizeof *tail);
+	const char *key = "default/torn";
+	char err[ERRMSG_MAX];
+	struct k8s_err e;
+	json_t *patch;
+	size_t n;
+	int i;
+
+	store_k8s_set_journal_max(s, 20);	/* segments of 5 */
+	assert_int_equal(store_k8s_ops.save(s, key, &st, err), ST_OK);
+	for (i = 0; i < 12; i++) {
+		event(&rec, key, i);
+		assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	}
+	assert_int_equal(store_k8s_ops.tail(s, key, tail, 64), 12);
+	store_k8s_close(s);
+	patch = json_pack("{s:{s:s}}", "data", "journal.2", "{\"seq\":2,\"records\":[{\"time\":\"19");
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "default", "perch-torn",
+	    K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	s = store_k8s_open(f->c, false, 0);
+	store_k8s_set_journal_max(s, 20);
+	event(&rec, key, 12);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	n = store_k8s_ops.tail(s, key, tail, 64);
+	assert_int_equal(n, 11);		/* 0..9 and 12: 10 and 11 went with the segment */
+	assert_string_equal(tail[9].message, "event 9");
+	assert_string_equal(tail[10].message, "event 12");
+
+	/* Writes fail: the next append says so. */
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":1000,\"path\":\"perch-torn\",\"methods\":\"PATCH\"}"), 200);
+	event(&rec, key, 13);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);
+	store_k8s_ops.tail(s, key, tail, 64);	/* waits for the write to be tried */
+	event(&rec, key, 14);
+	err[0] = '\0';
+	assert_int_equal(store_k8s_ops.append(s, &rec, err), ST_AGAIN);	/* kept */
+	assert_non_null(strstr(err, "configmap default/perch-torn: HTTP 503"));
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"error_5xx\":0,\"path\":\"\",\"methods\":\"\"}"), 200);
+	for (i = 0; i < 50; i++) {
+		n = store_k8s_ops.tail(s, key, tail, 64);
+		if (n > 0 && strcmp(tail[n - 1].message, "event 14") == 0)
+			break;
+		usleep(100000);
+	}
+	assert_string_equal(tail[n - 1].message, "event 14");
+	event(&rec, key, 15);
+	assert_int_equal(store_k8s_ops.append(s, &rec, NULL), ST_OK);	/* written again */
 	store_k8s_close(s);
 	free(tail);
 }
@@ -364,6 +488,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_spec_journal),
 		cmocka_unit_test(test_journal_batches),
+		cmocka_unit_test(test_journal_torn_segment),
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_read_only_and_corrupt),
 	};

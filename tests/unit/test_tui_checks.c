@@ -98,7 +98,7 @@ test_tall(void **state)
 	scr = newterm("xterm-256color", out, in);
 	assert_non_null(scr);
 	resize_term(160, 80);
-	p = (struct pen){ stdscr, roles, true };
+	p = (struct pen){ stdscr, roles, true, NULL };
 	render_checks(&p, &c, (struct rect){ 0, 0, 155, 76 });
 	row_text(0, 80, line, sizeof line);
 	assert_non_null(strstr(line, "last 153 of 153"));
@@ -174,7 +174,7 @@ test_rows(void **state)
 		scr = newterm("xterm-256color", out, in);
 		assert_non_null(scr);
 		resize_term(24, 80);
-		p = (struct pen){ stdscr, roles, cases[i].utf8 };
+		p = (struct pen){ stdscr, roles, cases[i].utf8, NULL };
 		render_checks(&p, &c, (struct rect){ 0, 0, 10, 76 });
 		row_text(cases[i].row, 80, line, sizeof line);
 		if (cases[i].text[0] != '\0')

@@ -45,6 +45,10 @@ test_values(void **state)
 		{ METRIC_DURATION, 212.4, "212ms" }, { METRIC_DURATION, 999.4, "999ms" },
 		{ METRIC_DURATION, 1250, "1.25s" }, { METRIC_CUSTOM, 0.4217, "0.422" },
 		{ METRIC_CUSTOM, 12345, "12345" },
+		/* not finite, or huge: never "infs" or hundreds of digits */
+		{ METRIC_DURATION, 1.0 / 0.0, "+Inf" }, { METRIC_SUCCESS_RATE, -1.0 / 0.0, "-Inf" },
+		{ METRIC_CUSTOM, 0.0 / 0.0, "NaN" }, { METRIC_DURATION, 1e308, "1e+305s" },
+		{ METRIC_SUCCESS_RATE, 1e308, "1e+308%" }, { METRIC_CUSTOM, -3e20, "-3e+20" },
 	};
 	char out[32];
 	size_t i;
@@ -81,7 +85,7 @@ static void
 field(bool utf8, const char *s, int w, char *out, size_t n)
 {
 	static const attr_t roles[ROLE__COUNT];
-	struct pen p = { stdscr, roles, utf8 };
+	struct pen p = { stdscr, roles, utf8, NULL };
 	wchar_t line[64];
 	int used;
 	size_t i, o = 0;
@@ -121,6 +125,9 @@ test_bounded(void **state)
 		{ false, "支払い-gw", 5, " |?" "?" "?-~|" },
 		{ false, "café", 4, " |caf?|" },
 		{ true, "", 3, " |   |" },
+		/* a right-to-left override or a C1 control never reaches the screen */
+		{ true, "prod\xe2\x80\xaegnol", 8, " |prodgnol|" },
+		{ true, "a\xc2\x9b" "b", 2, " |ab|" },
 	};
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	SCREEN *scr;

@@ -54,6 +54,10 @@ static const struct range_case cases[] = {
 	{ METRIC_DURATION, false, true, 500, 3, { 150, 220, 200 }, { 0 }, 4, 0, 800 },
 	{ METRIC_DURATION, false, false, 0, 1, { 212 }, { 0 }, 4, 0, 300 },
 	{ METRIC_CUSTOM, false, true, 1, 2, { 0.25, 0.5 }, { 0 }, 5, 0, 1.5 },
+	/* an infinite value is left out of the range (drawn at the edge); the
+	 * bound 500 then falls on the top row of 0..600: one more step */
+	{ METRIC_DURATION, false, true, 500, 3, { 150, 1.0 / 0.0, 200 }, { 0 }, 4, 0, 800 },
+	{ METRIC_CUSTOM, false, false, 0, 2, { -1.0 / 0.0, 0.0 / 0.0 }, { 0 }, 4, -1, 1 },
 };
 
 static void
@@ -79,8 +83,9 @@ test_ranges(void **state)
 		graph_range(&m, 0, c->rows, &lo, &hi);
 		if (fabs(lo - c->lo) > 1e-6 || fabs(hi - c->hi) > 1e-6)
 			fail_msg("case %zu: range %g..%g, want %g..%g", i, lo, hi, c->lo, c->hi);
+		assert_true(isfinite(lo) && isfinite(hi) && lo < hi);
 		for (k = 0; k < c->n; k++)
-			if (c->r[k] == CHECK_PASS)
+			if (c->r[k] == CHECK_PASS && isfinite(c->v[k]))
 				assert_true(c->v[k] >= lo - 1e-9 && c->v[k] <= hi + 1e-9);
 	}
 }

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/command.h"
 #include "helper_snapfix.h"
 #include "tui/nc.h"
 #include "tui/keymap.h"
 #include "tui/ui.h"
+#include "util/xalloc.h"
 
 /* Reads the .It lines of the KEYS section: "label\thelp" per key. */
 static int
@@ -98,7 +100,7 @@ struct script {
 static const struct script scripts[] = {
 	{ false, "p",       1, CMD_PROMOTE_STEP, "shop/checkout", false, OV_NONE, "sent" },
 	{ false, "r",       0, -1, "", false, OV_CONFIRM, "" },
-	{ false, "ry",      1, CMD_ROLLBACK, "shop/checkout", false, OV_NONE, "rollback checkout: sent" },
+	{ false, "ry",      1, CMD_ROLLBACK, "shop/checkout", false, OV_NONE, "checkout rollback: sent" },
 	{ false, "rn",      0, -1, "", false, OV_NONE, "cancelled" },
 	{ false, "r~",      0, -1, "", false, OV_NONE, "cancelled" },
 	{ false, "rr",      0, -1, "", false, OV_NONE, "cancelled" },
@@ -108,9 +110,17 @@ static const struct script scripts[] = {
 	{ false, " ",       1, CMD_PAUSE, "shop/checkout", false, OV_NONE, "" },
 	{ false, "jjjjj ",  1, CMD_RESUME, "finance/ledger-blue-green-with-a-very-long-name", false, OV_NONE, "" },
 	{ false, "jjR",     1, CMD_RETRY, "shop/search", false, OV_NONE, "" },
-	{ false, "R",       0, -1, "", false, OV_NONE, "retry: not now, checkout is Progressing" },
-	{ false, "jjr",     0, -1, "", false, OV_NONE, "not now, search is Failed" },
-	{ false, "a",       0, -1, "", false, OV_NONE, "not now" },
+	{ false, "R",       0, -1, "", false, OV_NONE,
+	    "checkout retry refused: only a failed canary can be retried (it is Progressing)" },
+	{ false, "jjr",     0, -1, "", false, OV_NONE,
+	    "search rollback refused: nothing to roll back (it is Failed)" },
+	{ false, "a",       0, -1, "", false, OV_NONE,
+	    "checkout approve refused: nothing waits for approval (it is Progressing)" },
+	{ false, "jjjjjjp", 0, -1, "", false, OV_NONE,
+	    "refused: no step to promote (it is Initializing)" },
+	{ false, "js",      0, -1, "", false, OV_CONFIRM, "" },
+	{ false, "jjjjs",   0, -1, "", false, OV_NONE,
+	    "profile skip-analysis refused: no analysis to skip (it is Succeeded)" },
 	{ false, "ja",      0, -1, "", false, OV_CONFIRM, "" },
 	{ false, "jay",     1, CMD_APPROVE, "shop/payments", false, OV_NONE, "" },
 	{ false, "/pay~r",  0, -1, "", false, OV_CONFIRM, "" },
@@ -178,18 +188,25 @@ test_event_scroll(void **state)
 {
 	static const struct {
 		int keys[16];		/* 0-terminated */
+		int page;		/* events the screen shows at once, 0 = not known */
 		int scroll;
 		bool detail;
 		size_t selected;	/* index into s->canaries */
 	} cases[] = {
-		{ { 'J', 'J', 0 }, 2, false, 0 },
-		{ { 'J', 'J', 'K', 0 }, 1, false, 0 },
-		{ { KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, 0 }, 1, false, 0 },
-		{ { 'K', 'K', 0 }, 0, false, 0 },
-		{ { 'J', 'j', 0 }, 0, false, 1 },	/* j selects the next canary, from its newest */
-		{ { '\n', 'j', 'j', 'k', 0 }, 1, true, 0 },
-		{ { '\n', 'J', 'J', 0 }, 2, true, 0 },
-		{ { 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 0 }, 9, false, 0 },	/* 10 events: stops at 9 */
+		{ { 'J', 'J', 0 }, 0, 2, false, 0 },
+		{ { 'J', 'J', 'K', 0 }, 0, 1, false, 0 },
+		/* a page is what the log shows, less one line kept in sight */
+		{ { KEY_NPAGE, 0 }, 4, 3, false, 0 },
+		{ { KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, 0 }, 4, 3, false, 0 },
+		{ { KEY_NPAGE, KEY_NPAGE, KEY_NPAGE, KEY_NPAGE, 0 }, 4, 9, false, 0 },
+		{ { KEY_NPAGE, KEY_PPAGE, KEY_PPAGE, 0 }, 4, 0, false, 0 },
+		{ { KEY_NPAGE, 0 }, 0, 9, false, 0 },	/* no log on screen: 10, stops at 9 */
+		{ { '\n', KEY_NPAGE, 0 }, 6, 5, true, 0 },
+		{ { 'K', 'K', 0 }, 0, 0, false, 0 },
+		{ { 'J', 'j', 0 }, 0, 0, false, 1 },	/* j selects the next canary, from its newest */
+		{ { '\n', 'j', 'j', 'k', 0 }, 0, 1, true, 0 },
+		{ { '\n', 'J', 'J', 0 }, 0, 2, true, 0 },
+		{ { 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 'J', 0 }, 0, 9, false, 0 },	/* 10 events: stops at 9 */
 	};
 	struct snapshot *s = snapfix_new();
 	struct command cmd;
@@ -201,6 +218,7 @@ test_event_scroll(void **state)
 		struct ui u;
 
 		ui_init(&u, false, true);
+		u.event_page = cases[i].page;
 		ui_sync(&u, s);
 		for (k = 0; cases[i].keys[k] != 0; k++)
 			ui_key(&u, s, cases[i].keys[k], &cmd);
@@ -208,6 +226,150 @@ test_event_scroll(void **state)
 			fail_msg("case %zu: scroll %d screen %d", i, u.event_scroll, u.screen);
 		assert_ptr_equal(ui_current(&u, s), &s->canaries[cases[i].selected]);
 	}
+	snapshot_unref(s);
+}
+
+/* The keys that send commands follow the command table: a key applies (and
+ * is in the footer) exactly when its command's preconditions hold on the
+ * canary's facts; a key that says "(asks)" in its help is one whose
+ * command asks. */
+static void
+test_keys_follow_table(void **state)
+{
+	struct snapshot *s = snapfix_new();
+	struct ui u, ro;
+	size_t i;
+	int a;
+
+	(void)state;
+	ui_init(&u, false, true);
+	ui_init(&ro, true, true);
+	for (a = 0; a < KA__COUNT; a++) {
+		if (!(keymap[a].flags & KF_MUTATES))
+			continue;
+		assert_int_equal(strstr(keymap[a].help, "(asks)") != NULL,
+		    command_asks(ui_command_of((enum key_action)a, &s->canaries[0])));
+		for (i = 0; i < s->n_canaries; i++) {
+			const struct snap_canary *c = &s->canaries[i];
+			bool want = command_allowed(ui_command_of((enum key_action)a, c), &c->facts,
+			    NULL, 0, NULL);
+
+			if (ui_applies(&u, (enum key_action)a, c) != want)
+				fail_msg("%s on %s: applies %d, table %d", keymap[a].label, c->name,
+				    !want, want);
+			assert_false(ui_applies(&ro, (enum key_action)a, c));
+		}
+	}
+	/* Space toggles: resume on a paused canary */
+	assert_int_equal(ui_command_of(KA_PAUSE, &s->canaries[5]), CMD_RESUME);
+	assert_int_equal(ui_command_of(KA_PAUSE, &s->canaries[0]), CMD_PAUSE);
+	snapshot_unref(s);
+}
+
+/* A key whose command may not run answers why in the status line, names
+ * the canary, and sends nothing: pods not ready, a canary held by another
+ * process; a confirmation re-judges when answered. */
+static void
+test_refusals(void **state)
+{
+	struct snapshot *s = snapfix_new();
+	struct snap_canary *c = &s->canaries[0];
+	struct command cmd;
+	struct ui u;
+
+	(void)state;
+	c->facts.canary = READY_NO;
+	snprintf(c->facts.canary_why, sizeof c->facts.canary_why, "canary deployment "
+	    "checkout.shop not ready: waiting for rollout to finish: 2 of 3 (readyThreshold "
+	    "100%%) updated replicas are available");
+	ui_init(&u, false, true);
+	ui_sync(&u, s);
+	assert_int_equal(ui_key(&u, s, 'p', &cmd) & UI_SEND, 0);
+	assert_string_equal(u.msg, "checkout promote-step refused: canary deployment checkout.shop "
+	    "not ready: waiting for rollout to finish: 2 of 3 (readyThreshold 100%) updated "
+	    "replicas are available");
+	assert_string_equal(u.msg_canary, "shop/checkout");
+	assert_int_equal(ui_key(&u, s, 'P', &cmd) & UI_SEND, 0);
+	assert_int_equal(u.overlay, OV_NONE);
+	assert_non_null(strstr(u.msg, "checkout promote-full refused: canary deployment"));
+	/* skipping promotes once ready: it asks */
+	ui_key(&u, s, 's', &cmd);
+	assert_int_equal(u.overlay, OV_CONFIRM);
+	/* ... and the canary moves on while the question is open */
+	c->facts.skip_requested = true;
+	assert_int_equal(ui_key(&u, s, 'y', &cmd) & UI_SEND, 0);
+	assert_non_null(strstr(u.msg, "skip-analysis refused: skipping analysis was already requested"));
+	assert_false(ui_applies(&u, KA_STEP, c));
+	assert_true(ui_applies(&u, KA_PAUSE, c));
+
+	/* held by another process: nothing that changes it applies */
+	c->facts.control = false;
+	snprintf(c->facts.holder, sizeof c->facts.holder, "alice@laptop pid 4711");
+	assert_int_equal(ui_key(&u, s, ' ', &cmd) & UI_SEND, 0);
+	assert_string_equal(u.msg, "checkout pause refused: read-only: controlled by alice@laptop "
+	    "pid 4711");
+	assert_int_equal(ui_key(&u, s, 'r', &cmd) & UI_SEND, 0);
+	assert_int_equal(u.overlay, OV_NONE);
+	for (int a = 0; a < KA__COUNT; a++)
+		if (keymap[a].flags & KF_MUTATES)
+			assert_false(ui_applies(&u, (enum key_action)a, c));
+	snapshot_unref(s);
+}
+
+/* Status-line messages expire, and one about a canary never stands under
+ * another canary's detail. */
+static void
+test_status_messages(void **state)
+{
+	struct snapshot *s = snapfix_new();
+	struct command cmd;
+	int64_t expires;
+	struct ui u;
+
+	(void)state;
+	ui_init(&u, false, true);
+	u.mono_ms = 1000;
+	ui_sync(&u, s);
+	ui_key(&u, s, 'R', &cmd);		/* refused: about checkout */
+	assert_non_null(ui_status_line(&u, s, &expires));
+	assert_int_equal(expires, 1000 + UI_MSG_TTL_MS);
+	u.mono_ms = 1000 + UI_MSG_TTL_MS - 1;
+	assert_non_null(ui_status_line(&u, s, NULL));
+	u.mono_ms = 1000 + UI_MSG_TTL_MS;
+	assert_null(ui_status_line(&u, s, &expires));
+	assert_int_equal(expires, 0);
+
+	/* in the overview it stays with another canary selected (it names
+	 * checkout); in search's detail it does not */
+	u.mono_ms = 5000;
+	ui_key(&u, s, 'R', &cmd);
+	ui_key(&u, s, 'j', &cmd);
+	ui_key(&u, s, 'j', &cmd);
+	assert_non_null(ui_status_line(&u, s, NULL));
+	ui_key(&u, s, '\n', &cmd);
+	assert_int_equal(u.screen, SCR_DETAIL);
+	assert_null(ui_status_line(&u, s, NULL));
+	ui_key(&u, s, 27, &cmd);
+	ui_key(&u, s, 'k', &cmd);
+	ui_key(&u, s, 'k', &cmd);
+	ui_key(&u, s, '\n', &cmd);
+	assert_non_null(ui_status_line(&u, s, NULL));	/* checkout's own detail */
+
+	/* the engine's answers carry their canary too */
+	free(s->status_msg);
+	free(s->status_canary);
+	s->status_msg = xstrdup("search retrying revision v2");
+	s->status_canary = xstrdup("shop/search");
+	s->status_seq++;
+	ui_sync(&u, s);
+	assert_string_equal(u.msg_canary, "shop/search");
+	assert_null(ui_status_line(&u, s, NULL));	/* checkout's detail is on screen */
+	ui_key(&u, s, 27, &cmd);
+	assert_string_equal(ui_status_line(&u, s, NULL), "search retrying revision v2");
+	/* messages about no canary (a theme, a filter) show anywhere */
+	ui_key(&u, s, '\n', &cmd);
+	ui_message(&u, "theme: light");
+	assert_string_equal(ui_status_line(&u, s, NULL), "theme: light");
 	snapshot_unref(s);
 }
 
@@ -267,6 +429,9 @@ main(void)
 		cmocka_unit_test(test_every_action_has_a_key),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_event_scroll),
+		cmocka_unit_test(test_keys_follow_table),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_status_messages),
 		cmocka_unit_test(test_running),
 	};
 

@@ -5,8 +5,9 @@
  * Checks: the first frame arrives; r + y sends exactly one rollback; the
  * read-only loop refuses r and sends nothing; a resize is redrawn (and a
  * too-small terminal says so); an idle screen writes little, and one where
- * everything is paused nothing at all; q asks first
- * and SIGHUP ends it; the alternate screen is left on every way out; colour
+ * everything is paused nothing at all; q asks first (exit 0) and SIGHUP,
+ * SIGTERM and Ctrl-C end it with 128 + the signal; the alternate screen is
+ * left on every way out; colour
  * follows the terminal (256, 8), the theme and NO_COLOR, and bold stays.
  */
 #include <stdarg.h>
@@ -81,7 +82,8 @@ start(struct child *c, bool read_only, int rows, int cols)
 	c->pid = forkpty(&c->master, NULL, NULL, &ws);
 	assert_true(c->pid >= 0);
 	if (c->pid == 0) {
-		struct tui_config cfg = { .theme = child_theme, .read_only = read_only, .context = NULL };
+		struct tui_config cfg = { .theme = child_theme, .read_only = read_only, .context = NULL,
+			.saved_in = "in the cluster" };
 		struct tui *t;
 		int st;
 
@@ -222,7 +224,7 @@ test_control_rollback_and_quit(void **state)
 	read_commands(&c, cmds, sizeof cmds);
 	assert_string_equal(cmds, "");		/* nothing before y */
 	type(&c, "y");
-	assert_true(wait_for(&c, mark, "rollback checkout: sent", 2000));
+	assert_true(wait_for(&c, mark, "checkout rollback: sent", 2000));
 	read_commands(&c, cmds, sizeof cmds);
 	assert_true(strncmp(cmds, "rollback shop/checkout tester@", 30) == 0);
 	assert_null(strchr(cmds, '\n') == NULL ? NULL : strchr(strchr(cmds, '\n') + 1, '\n'));
@@ -256,7 +258,7 @@ test_read_only_refuses(void **state)
 	read_commands(&c, cmds, sizeof cmds);
 	assert_string_equal(cmds, "");
 	kill(c.pid, SIGHUP);			/* an SSH drop */
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGHUP);
 }
 
 static void
@@ -282,7 +284,7 @@ test_resize_and_idle(void **state)
 	ioctl(c.master, TIOCSWINSZ, &tiny);
 	assert_true(wait_for(&c, mark, "terminal too small: need 80x24, have 60x20", 2000));
 	kill(c.pid, SIGTERM);
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGTERM);
 }
 
 /* Everything paused: the clock shows HH:MM and nothing ticks, so once the
@@ -305,7 +307,7 @@ test_all_paused_is_still(void **state)
 		fail_msg("a paused screen wrote %zu bytes in 2.5 s", idle);
 	assert_null(memmem(buf_str(&c.out), c.out.len, "14:02:3", 7));	/* no seconds */
 	kill(c.pid, SIGTERM);
-	assert_int_equal(finish(&c), 0);
+	assert_int_equal(finish(&c), 128 + SIGTERM);
 }
 
 /* Colour in the output: 256-colour SGR, basic SGR, bold. */
@@ -371,7 +373,7 @@ test_colours(void **state)
 			type(&c, "\003");	/* Ctrl-C: SIGINT through the terminal */
 		else
 			kill(c.pid, SIGTERM);
-		assert_int_equal(finish(&c), 0);
+		assert_int_equal(finish(&c), 128 + (i % 2 == 1 ? SIGINT : SIGTERM));
 	}
 	child_term = "xterm-256color";
 	child_theme = "default";

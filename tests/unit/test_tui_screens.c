@@ -72,6 +72,10 @@ dump_attrs(const struct golden *g, struct buf *b)
 	}
 }
 
+/* Where the screens' UI says the state is saved ("" = nothing saved, as in
+ * a plain demo); test_quit_saved sets it. */
+static const char *golden_saved_in = "";
+
 /* Renders one screen and returns its text, one line per row, trailing
  * blanks removed. */
 static char *
@@ -106,6 +110,7 @@ render_text(const struct golden *g, struct snapshot *s)
 	}
 	ui_init(&u, g->read_only, g->utf8);
 	snprintf(u.actor, sizeof u.actor, "tester@host");
+	snprintf(u.saved_in, sizeof u.saved_in, "%s", golden_saved_in);
 	u.now_ms = SNAPFIX_NOW_MS;
 	ui_sync(&u, s);
 	for (k = g->keys; k != NULL && *k != '\0'; k++)
@@ -262,14 +267,59 @@ controller_lost(struct snapshot *s)
 	s->ctl_silent_ms = 12400;
 }
 
+/* Another perch controls every canary (perch run refused control): the
+ * keys that change rollouts are not offered, and answer why. */
+static void
+held_elsewhere(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_canaries; i++)
+		s->canaries[i].can_control = false;
+	s->read_only = true;
+	free(s->holder);
+	s->holder = xstrdup("alice@laptop pid 4711");
+}
+
+/* checkout has failed 3 of its 5 checks, the last on its p99. */
+static void
+failing_checkout(struct snapshot *s)
+{
+	struct snap_canary *c = &s->canaries[0];
+
+	c->failed_checks = 3;
+	free(c->last_failure);
+	c->last_failure = xstrdup("request-duration 681ms > 500ms");
+	c->last_failure_ms = SNAPFIX_NOW_MS - 30000;
+}
+
+/* profile was promoted with its analysis skipped, 3 of 5 checks failed. */
+static void
+skipped_profile(struct snapshot *s)
+{
+	struct snap_canary *c = &s->canaries[4];
+
+	c->failed_checks = 3;
+	c->override = OVR_SKIPPED;
+	free(c->override_text);
+	c->override_text = xstrdup("promoted with analysis skipped by alice@laptop, 3 of 5 "
+	    "checks failed");
+}
+
 static void
 check_golden(const struct golden *g)
 {
 	struct snapshot *s = snapfix_new();
 	char path[256], *got, *want;
 
-	if (g->prep != NULL)
+	if (g->prep != NULL) {
 		g->prep(s);
+		snapfix_facts(s);
+		if (g->prep == held_elsewhere)
+			for (size_t i = 0; i < s->n_canaries; i++)
+				snprintf(s->canaries[i].facts.holder,
+				    sizeof s->canaries[i].facts.holder, "%s", s->holder);
+	}
 	got = render_text(g, s);
 	snprintf(path, sizeof path, "tests/data/screens/%s.screen", g->name);
 	if (getenv("UPDATE_GOLDEN") != NULL) {
@@ -333,6 +383,12 @@ static const struct golden goldens[] = {
 	{ "nocolor-detail-failed-120x40", 120, 40, true, false, "jj\n", false, NULL, true },
 	{ "nocolor-revision-80x24", 80, 24, true, false, "jj\n", false, new_revision, true },
 	{ "nocolor-watch-lost-80x24", 80, 24, true, true, "", false, controller_lost, true },
+	{ "held-elsewhere-80x24",  80, 24, true, false, "p", false, held_elsewhere, false },
+	{ "held-elsewhere-detail-120x40", 120, 40, true, false, "", false, held_elsewhere, false },
+	{ "confirm-skip-failing-80x24", 80, 24, true, false, "s", false, failing_checkout, false },
+	{ "confirm-promote-failing-120x40", 120, 40, true, false, "P", false, failing_checkout, false },
+	{ "confirm-skip-healthy-80x24", 80, 24, true, false, "s", false, NULL, false },
+	{ "override-120x40",      120, 40, true, false, "jjjj", false, skipped_profile, false },
 };
 
 static void
@@ -341,10 +397,24 @@ test_golden(void **state)
 	check_golden((const struct golden *)*state);
 }
 
+/* The quit dialog of a run whose state is saved says where; the plain
+ * demo's (confirm-quit-80x24) says that nothing is. */
+static void
+test_quit_saved(void **state)
+{
+	static const struct golden g = { "confirm-quit-saved-80x24", 80, 24, true, false, "q",
+		false, NULL, false };
+
+	(void)state;
+	golden_saved_in = "in /var/lib/perch";
+	check_golden(&g);
+	golden_saved_in = "";
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0]];
+	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 1];
 	size_t i;
 
 	setenv("TZ", "UTC", 1);
@@ -352,5 +422,7 @@ main(void)
 		tests[i] = (struct CMUnitTest){ goldens[i].name, test_golden, NULL, NULL,
 		    (void *)&goldens[i] };
 	}
+	tests[i++] = (struct CMUnitTest){ "confirm-quit-saved-80x24", test_quit_saved, NULL, NULL,
+	    NULL };
 	return _cmocka_run_group_tests("tui_screens", tests, i, NULL, NULL);
 }

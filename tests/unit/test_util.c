@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/fmt.h"
+#include "util/identity.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
@@ -215,6 +217,12 @@ test_fmt_quantities(void **state)
 		{ FMT_PERCENT, FMT_MEASURED, NAN, "NaN" },
 		{ FMT_MS, FMT_EXACT, INFINITY, "+Inf" },
 		{ FMT_PLAIN, FMT_MEASURED, -INFINITY, "-Inf" },
+		/* huge: never hundreds of digits nor a number cut short */
+		{ FMT_MS, FMT_MEASURED, 1e308, "1e+305s" },
+		{ FMT_MS, FMT_EXACT, 1e308, "1e+305s" },
+		{ FMT_PERCENT, FMT_MEASURED, 1e308, "1e+308%" },
+		{ FMT_PLAIN, FMT_MEASURED, -3e20, "-3e+20" },
+		{ FMT_MS, FMT_MEASURED, 1e13, "10000000000.00s" },
 	};
 	char out[FMT_MAX];
 	size_t i;
@@ -260,6 +268,7 @@ test_fmt_compare(void **state)
 		{ FMT_PLAIN, 0.5004, 0.5, ">", "0.5004 > 0.5" },
 		{ FMT_PERCENT, NAN, 99, "<", "NaN < 99%" },
 		{ FMT_MS, 700, INFINITY, "<", "700ms < +Inf" },
+		{ FMT_MS, 1e308, 500, ">", "1e+305s > 500ms" },
 	};
 	char out[2 * FMT_MAX + 8];
 	size_t i;
@@ -296,6 +305,58 @@ test_fmt_spans_revisions(void **state)
 	assert_string_equal(out, "?");
 }
 
+/* One identity for events, locks and Leases: $PERCH_IDENTITY (whole when
+ * it has an "@"), else $USER, else the password database; always @host,
+ * sanitized and bounded. */
+static void
+test_identity(void **state)
+{
+	static const struct {
+		const char *perch, *user;
+		const char *want;	/* "%s" is the host; NULL: the passwd name */
+	} rows[] = {
+		{ NULL, "alice", "alice@%s" },
+		{ "", "alice", "alice@%s" },
+		{ "release-bot", "alice", "release-bot@%s" },
+		{ "ci@runner-7", "alice", "ci@runner-7" },
+		{ NULL, "", NULL },
+		{ NULL, NULL, NULL },
+		{ "evil\x1b[31mred", NULL, "evilred@%s" },
+	};
+	struct passwd *pw = getpwuid(getuid());
+	char host[72] = "", want[256], got[IDENTITY_MAX], tiny[8];
+	char *saved_user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(pw);
+	assert_int_equal(gethostname(host, sizeof host - 1), 0);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		if (rows[i].perch)
+			setenv("PERCH_IDENTITY", rows[i].perch, 1);
+		else
+			unsetenv("PERCH_IDENTITY");
+		if (rows[i].user)
+			setenv("USER", rows[i].user, 1);
+		else
+			unsetenv("USER");
+		if (rows[i].want == NULL)
+			snprintf(want, sizeof want, "%s@%s", pw->pw_name, host);
+		else
+			snprintf(want, sizeof want, rows[i].want, host);
+		identity_get(got, sizeof got);
+		if (strcmp(got, want) != 0)
+			fail_msg("row %zu: got '%s', want '%s'", i, got, want);
+	}
+	/* bounded: a long name is cut, never overflows */
+	setenv("PERCH_IDENTITY", "a-very-long-identity-name@host", 1);
+	assert_string_equal(identity_get(tiny, sizeof tiny), "a-very-");
+	unsetenv("PERCH_IDENTITY");
+	if (saved_user)
+		setenv("USER", saved_user, 1);
+	free(saved_user);
+}
+
 int
 main(void)
 {
@@ -309,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_fmt_quantities),
 		cmocka_unit_test(test_fmt_compare),
 		cmocka_unit_test(test_fmt_spans_revisions),
+		cmocka_unit_test(test_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
