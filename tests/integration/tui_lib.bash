@@ -53,7 +53,9 @@ import sys
 lines = sys.stdin.read().split("\n")
 for i, l in enumerate(lines):
     if "┌─" in l and "?" in l:
-        x0 = l.index("┌"); x1 = l.index("┐", x0)
+        # the corner of the dialog is the last one before its question (the
+        # detail box may start on the same row, to its left)
+        x0 = l.rindex("┌", 0, l.index("?")); x1 = l.index("┐", x0)
         out = []
         for m in lines[i + 1:]:
             if len(m) <= x0 or m[x0] == "└":
