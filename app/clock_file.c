@@ -40,6 +40,7 @@ clock_file_save(const char *dir, const struct clock_map *m, const struct clock_b
 		json_object_set_new(o, "stopped", json_boolean(b->stopped));
 		json_object_set_new(o, "apiOk", json_boolean(b->api_ok));
 		json_object_set_new(o, "metricsOk", json_boolean(b->metrics_ok));
+		json_object_set_new(o, "metricsDegraded", json_boolean(b->metrics_degraded));
 	}
 	text = json_dumps(o, JSON_COMPACT);
 	if (text == NULL)
@@ -92,6 +93,7 @@ beat_from_json(json_t *o, const char *path, struct clock_beat *b, char *err, siz
 	json_t *every = json_object_get(o, "everyMs"), *who = json_object_get(o, "controller");
 	json_t *ctx = json_object_get(o, "context"), *stopped = json_object_get(o, "stopped");
 	json_t *api = json_object_get(o, "apiOk"), *met = json_object_get(o, "metricsOk");
+	json_t *slow = json_object_get(o, "metricsDegraded");
 	const char *bad = NULL;
 
 	memset(b, 0, sizeof *b);
@@ -110,6 +112,8 @@ beat_from_json(json_t *o, const char *path, struct clock_beat *b, char *err, siz
 		bad = "apiOk";
 	else if (!json_is_boolean(met))
 		bad = "metricsOk";
+	else if (slow != NULL && !json_is_boolean(slow))
+		bad = "metricsDegraded";
 	if (bad != NULL) {
 		snprintf(err, errsz, "%s: field \"%s\" is missing or invalid", path, bad);
 		return ST_CORRUPT;
@@ -122,6 +126,7 @@ beat_from_json(json_t *o, const char *path, struct clock_beat *b, char *err, siz
 	b->stopped = json_is_true(stopped);
 	b->api_ok = json_is_true(api);
 	b->metrics_ok = json_is_true(met);
+	b->metrics_degraded = json_is_true(slow);
 	return ST_OK;
 }
 
@@ -341,6 +346,7 @@ follow_heartbeat(void *ctx, const char *canary, struct heartbeat *out)
 		out->stopped = f->beat.stopped;
 		out->api_ok = f->beat.api_ok;
 		out->metrics_ok = f->beat.metrics_ok;
+		out->metrics_degraded = f->beat.metrics_degraded;
 		st = ST_OK;
 	}
 	pthread_mutex_unlock(&f->mu);

@@ -51,6 +51,7 @@ struct clock_beat {
 	char controller[96];	/* sanitized when read */
 	char context[96];
 	bool stopped, api_ok, metrics_ok;
+	bool metrics_degraded;	/* "metricsDegraded", absent (an older perch): false */
 };
 
 /* Writes DIR/clock.json atomically, with beat b (NULL: none).  ST_OK, or

@@ -672,22 +672,19 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	return EXIT_OK;
 }
 
-/* After runner_start, when this run controls a canary (a refused second
- * controller leaves the first one's heartbeat alone): the heartbeat its
- * watchers follow (app/heartbeat.h): with --state-dir, DIR/clock.json with
- * the clock's mapping (scaled under PERCH_TIME_SCALE) every second; on the
- * cluster, the namespace's perch.heartbeat ConfigMap every two seconds. */
+/* After runner_start: the heartbeat its watchers follow
+ * (app/heartbeat.h), written while this run controls a canary (a refused
+ * second controller leaves the first one's heartbeat alone; an
+ * interactive run that takes a canary back later beats from then on):
+ * with --state-dir, DIR/clock.json with the clock's mapping (scaled under
+ * PERCH_TIME_SCALE) every second; on the cluster, the namespace's
+ * perch.heartbeat ConfigMap every two seconds. */
 static void
 start_beat(struct run *rn, struct runner *r)
 {
 	struct beat_target t = { store_k8s_beat, rn->sk8s };
-	struct snapshot *s = runner_snapshot(r);
-	bool control = s != NULL && !s->read_only;
 	char who[160], actor[IDENTITY_MAX];
 
-	snapshot_unref(s);
-	if (!control)
-		return;
 	/* As the lock and the Lease name their holder ("user@host pid N"). */
 	snprintf(who, sizeof who, "%s pid %ld", identity_get(actor, sizeof actor), (long)getpid());
 	if (rn->sdir != NULL) {

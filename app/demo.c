@@ -212,23 +212,17 @@ resume_time(struct store_dir *sd)
 	return t;
 }
 
-/* After runner_start, when this demo controls canaries on a state
- * directory (a refused second demo leaves the first one's clock and
- * heartbeat alone): the heartbeat, which writes the clock file now and
- * every second. */
+/* After runner_start, on a state directory: the heartbeat, which writes
+ * the clock file now and every second while this demo controls canaries
+ * (a refused second demo leaves the first one's clock and heartbeat
+ * alone; an interactive one that takes them over once the first is gone
+ * beats from then on). */
 static void
 saver_start(struct demo *d)
 {
-	struct snapshot *s;
 	char who[160], actor[IDENTITY_MAX];
-	bool control;
 
 	if (d->store == NULL)
-		return;
-	s = runner_snapshot(d->runner);
-	control = s != NULL && !s->read_only;
-	snapshot_unref(s);
-	if (!control)
 		return;
 	d->beat_dir = (struct beat_dir){ .dir = store_dir_path(d->store), .clock = &perch_clock_ops,
 		.clock_ctx = d->clock, .speed = d->o->speed };

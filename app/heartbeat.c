@@ -20,18 +20,35 @@ struct beat_writer {
 	struct heartbeat hb;		/* identity and period; the rest per beat */
 	pthread_t thread;
 	bool running, stop, warned;
+	bool beating;			/* the last beat was ours to write */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 };
 
-/* One beat (no lock held). */
+/* One beat (no lock held), written only while the runner controls a
+ * canary: a perch that only watches (held elsewhere) or lost its canaries
+ * to another controller leaves that one's heartbeat alone, and its last
+ * beat too; one that takes a canary back starts beating. */
 static void
 beat(struct beat_writer *w, bool stopped)
 {
 	struct heartbeat hb = w->hb;
+	struct runner_health h;
 	char err[ERRMSG_MAX] = "";
 
-	runner_health(w->r, &hb.api_ok, &hb.metrics_ok);
+	runner_health(w->r, &h);
+	if (!h.controls || (stopped && !w->beating)) {
+		if (w->beating)
+			log_info("heartbeat: this perch controls no canary now; not beating");
+		w->beating = false;
+		return;
+	}
+	if (!w->beating && !stopped)
+		log_info("heartbeat: beating every %lld ms", (long long)w->hb.every_ms);
+	w->beating = true;
+	hb.api_ok = h.api_ok;
+	hb.metrics_ok = h.metrics_ok;
+	hb.metrics_degraded = h.metrics_degraded;
 	hb.stopped = stopped;
 	if (w->t.write(w->t.ctx, &hb, err) == ST_OK) {
 		w->warned = false;
@@ -71,7 +88,8 @@ beat_dir_write(void *ctx, const struct heartbeat *hb, char *err)
 	const struct beat_dir *d = ctx;
 	struct clock_map m = { .real_ms = clock_realtime_ms(), .speed = d->speed };
 	struct clock_beat b = { .has = true, .every_ms = hb->every_ms, .stopped = hb->stopped,
-		.api_ok = hb->api_ok, .metrics_ok = hb->metrics_ok };
+		.api_ok = hb->api_ok, .metrics_ok = hb->metrics_ok,
+		.metrics_degraded = hb->metrics_degraded };
 
 	m.virtual_ms = d->clock->now_ms(d->clock_ctx);
 	snprintf(b.controller, sizeof b.controller, "%s", hb->controller);

@@ -3,7 +3,11 @@
  * of `perch run` and `perch demo` that writes, every `every_ms` of real
  * time, who controls (user@host pid N), its header context and its
  * backends' health into the state its watchers already read, and a last
- * time, saying it stopped, when it ends.  Where it goes is the target's
+ * time, saying it stopped, when it ends.  It beats only while the runner
+ * controls a canary (runner_health): a perch left read-only by another
+ * controller, or that lost its canaries to one, never writes over that
+ * controller's heartbeat, and one that takes a canary back (an
+ * interactive retake) beats from then on.  Where it goes is the target's
  * business: DIR/clock.json with the clock's mapping (app/clock_file.h), or
  * the cluster's perch.heartbeat ConfigMap (app/store_k8s.h).
  *
@@ -51,7 +55,7 @@ int beat_dir_write(void *ctx, const struct heartbeat *hb, char *err);
 struct beat_writer;
 
 /* Writes a first beat now, then one every every_ms (<= 0: BEAT_DIR_MS)
- * until beat_stop.  controller is "user@host pid N"; context the header's
+ * until beat_stop, each while the runner controls a canary.  controller is "user@host pid N"; context the header's
  * ("DEMO", the kube context).  Never NULL: when its thread cannot start
  * (logged), the first and the last beat are still written. */
 struct beat_writer *beat_start(struct runner *r, const struct beat_target *t,

@@ -1008,7 +1008,8 @@ store_k8s_close(struct store_k8s *s)
  * One ConfigMap perch.heartbeat per namespace (a name no canary's ConfigMap
  * can have: those are perch-<name>), one key per controller,
  * beat-<hash of its identity>, each a JSON object: controller, context,
- * beatMs (the writer's clock), everyMs, stopped, apiOk, metricsOk.  A beat
+ * beatMs (the writer's clock), everyMs, stopped, apiOk, metricsOk,
+ * metricsDegraded (absent in an older perch's: false).  A beat
  * is one merge patch of the controller's key in each namespace it controls
  * canaries in; a canary's ConfigMap names its controller (data.controller,
  * written with the spec).  Watchers read both from their watch's cache. */
@@ -1092,10 +1093,10 @@ store_k8s_beat(void *ctx, const struct heartbeat *hb, char *err)
 	snprintf(id, sizeof id, "%s", s->id[0] ? s->id : hb->controller);
 	pthread_mutex_unlock(&s->lock);
 	beat_key(id, key, sizeof key);
-	o = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b}", "controller", id, "context",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:b}", "controller", id, "context",
 	    hb->context, "beatMs", (json_int_t)clock_realtime_ms(), "everyMs",
 	    (json_int_t)hb->every_ms, "stopped", hb->stopped, "apiOk", hb->api_ok, "metricsOk",
-	    hb->metrics_ok);
+	    hb->metrics_ok, "metricsDegraded", hb->metrics_degraded);
 	text = json_dumps(o, JSON_COMPACT);
 	data = json_pack("{s:s}", key, text ? text : "{}");
 	pthread_mutex_lock(&s->blk);
@@ -1165,6 +1166,7 @@ sk_heartbeat(void *ctx, const char *canary, struct heartbeat *out)
 		out->stopped = json_is_true(json_object_get(o, "stopped"));
 		out->api_ok = json_is_true(json_object_get(o, "apiOk"));
 		out->metrics_ok = json_is_true(json_object_get(o, "metricsOk"));
+		out->metrics_degraded = json_is_true(json_object_get(o, "metricsDegraded"));
 		pthread_mutex_lock(&s->blk);
 		out->age_ms = beat_age(s, id, (int64_t)json_integer_value(json_object_get(o, "beatMs")));
 		pthread_mutex_unlock(&s->blk);

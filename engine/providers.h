@@ -253,6 +253,7 @@ struct heartbeat {
 	int64_t every_ms;		/* how often it beats */
 	bool stopped;			/* it exited cleanly (its last beat) */
 	bool api_ok, metrics_ok;	/* its backends' health at the last beat */
+	bool metrics_degraded;		/* some of its queries got no answer */
 };
 
 /* A controller is lost when it has missed this many beats. */

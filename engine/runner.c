@@ -141,6 +141,7 @@ struct rcan {
 	bool journal_failing;		/* its last journal append failed */
 	unsigned long journal_lost;	/* records not written since then */
 	bool store_failed;		/* a save or an append failed: exit 3 */
+	bool let_go;			/* controlled until runner_stop released it (mu) */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool refused;			/* its configuration cannot be driven (err
@@ -1833,7 +1834,7 @@ liveness(struct runner *r)
 {
 	enum ctl_state ctl = CTL_UNKNOWN;
 	int64_t silent = 0;
-	bool api = true, met = true, live = false, stopped = false;
+	bool api = true, met = true, slow = false, live = false, stopped = false;
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
@@ -1857,6 +1858,7 @@ liveness(struct runner *r)
 			live = true;
 			api = api && c->hb.api_ok;
 			met = met && c->hb.metrics_ok;
+			slow = slow || c->hb.metrics_degraded;
 		}
 	}
 	if (ctl != CTL_LOST)
@@ -1864,12 +1866,13 @@ liveness(struct runner *r)
 	if (ctl == CTL_LIVE || ctl == CTL_UNKNOWN)
 		silent = 0;
 	if (ctl != r->ctl || silent / 1000 != r->ctl_silent_ms / 1000 || api != r->api_ok ||
-	    met != r->metrics_ok)
+	    met != r->metrics_ok || slow != r->metrics_degraded)
 		r->version++;
 	r->ctl = ctl;
 	r->ctl_silent_ms = silent;
 	r->api_ok = api;
 	r->metrics_ok = met;
+	r->metrics_degraded = slow;
 }
 
 static void first_tick(struct runner *r, struct rcan *c, int64_t now);
@@ -2616,7 +2619,10 @@ release_all(struct runner *r, bool with_save)
 		if (with_save && save(r, c, &c->st, err) != ST_OK)
 			log_error("%s: cannot save its state at the stop: %s", c->key, err);
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
+		pthread_mutex_lock(&r->mu);	/* runner_health reads them */
 		c->control = false;
+		c->let_go = with_save;
+		pthread_mutex_unlock(&r->mu);
 	}
 }
 
@@ -2980,11 +2986,21 @@ build_snapshot(struct runner *r)
 }
 
 void
-runner_health(struct runner *r, bool *api_ok, bool *metrics_ok)
+runner_health(struct runner *r, struct runner_health *h)
 {
+	size_t i;
+
 	pthread_mutex_lock(&r->mu);
-	*api_ok = r->api_ok;
-	*metrics_ok = r->metrics_ok;
+	h->api_ok = r->api_ok;
+	h->metrics_ok = r->metrics_ok;
+	h->metrics_degraded = r->metrics_degraded;
+	h->controls = false;
+	for (i = 0; i < r->n && !r->cfg.observer; i++) {
+		const struct rcan *c = r->cs[i];
+
+		if ((c->control && !c->readonly && !c->corrupt) || c->let_go)
+			h->controls = true;
+	}
 	pthread_mutex_unlock(&r->mu);
 }
 

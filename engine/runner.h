@@ -136,10 +136,20 @@ int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
  * is known already, ST_REFUSED in observer mode, or the store's error when
  * control cannot be taken (logged): cfg is freed and nothing is added. */
 int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
-/* The health of the backends as the engine last saw them (for the
- * controller's heartbeat).  Takes the engine's lock briefly: a heartbeat
- * that calls it stops when the engine is stuck.  Any thread. */
-void runner_health(struct runner *r, bool *api_ok, bool *metrics_ok);
+/* What the controller's heartbeat says: the health of the backends as the
+ * engine last saw them, and whether this runner controls a canary now (or
+ * did until runner_stop gave it back): a run that is read-only, or lost
+ * its canaries to another controller, must not beat over that one's
+ * heartbeat; one that takes a canary back (an interactive retake) beats
+ * from then on. */
+struct runner_health {
+	bool api_ok, metrics_ok;
+	bool metrics_degraded;		/* some queries got no answer */
+	bool controls;
+};
+/* Takes the engine's lock briefly: a heartbeat that calls it stops when
+ * the engine is stuck.  Any thread. */
+void runner_health(struct runner *r, struct runner_health *h);
 /* The latest snapshot, with a reference for the caller. */
 struct snapshot *runner_snapshot(struct runner *r);
 /* Blocks until stop_when_done finds every canary terminal, runner_stop,

@@ -101,6 +101,8 @@ tmux -L "$sock" capture-pane -p | grep -qE 'READ-ONLY +api â— ok +prometheus â—
 	fail "perch watch does not show the live controller's health: $(tmux -L "$sock" capture-pane -p)"
 K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"everyMs\\*":2000' ||
 	fail "no heartbeat: $(K get configmap perch.heartbeat -o yaml 2>&1)"
+K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"metricsDegraded\\*":false' ||
+	fail "the heartbeat does not say whether the metrics are degraded: $(K get configmap perch.heartbeat -o yaml 2>&1)"
 K get configmap perch-cart -o jsonpath='{.data.controller}' | grep -q " pid $rp$" ||
 	fail "the canary's ConfigMap does not name its controller"
 kill -9 $rp; wait $rp 2>/dev/null

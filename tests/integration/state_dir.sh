@@ -104,15 +104,23 @@ for extra in "" "--duration 10m"; do
 	[ $(( $(date +%s) - start )) -le 5 ] || fail "the second demo ($extra) took $(( $(date +%s) - start )) s"
 	expect_match "the second demo's error" "$(cat "$TMP/err")" "controlled by another perch \(.*pid $first\)"
 done
+# ... and never wrote its heartbeat over the first one's.
+grep -q "\"controller\":\"[^\"]* pid $first\"" "$D/clock.json" ||
+	fail "a refused demo wrote the heartbeat: $(cat "$D/clock.json")"
 # A TUI left READ-ONLY by that holder takes control once it is gone.
 . "$(dirname "$0")/tui_lib.bash"
 session tui 100 30 "$TERM_ENV '$PERCH_BIN' demo --scenario healthy --state-dir '$D'"
 WAIT_SECS=15 wait_for shows tui "READ-ONLY" || { dump tui; fail "the TUI is not read-only"; }
+grep -q "\"controller\":\"[^\"]* pid $first\"" "$D/clock.json" ||
+	fail "a read-only TUI wrote the heartbeat: $(cat "$D/clock.json")"
 kill -9 "$first"
 wait "$first" 2>/dev/null
 WAIT_SECS=10 wait_for shows tui "CONTROL" || { dump tui; fail "the TUI did not take control"; }
 holder=$(sed -n 's/.* pid \([0-9]*\)$/\1/p' "$C/lock")
 [ -n "$holder" ] && [ "$holder" != "$first" ] && kill -0 "$holder" ||
 	fail "the lock is not the TUI's: $(cat "$C/lock")"
+# Its heartbeat follows: watchers see it live, not the dead one lost.
+WAIT_SECS=5 wait_for grep -q "\"controller\":\"[^\"]* pid $holder\"" "$D/clock.json" ||
+	fail "the TUI that took control does not beat: $(cat "$D/clock.json")"
 keys tui q
 echo "state directory: ok"

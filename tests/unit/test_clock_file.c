@@ -107,6 +107,9 @@ test_bad_files(void **state)
 		  "\"everyMs\":1000,\"context\":\"DEMO\"}", "\"controller\"" },
 		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1,"
 		  "\"everyMs\":1000,\"controller\":\"a\",\"context\":\"D\",\"stopped\":1}", "\"stopped\"" },
+		{ "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,\"speed\":1,"
+		  "\"everyMs\":1000,\"controller\":\"a\",\"context\":\"D\",\"stopped\":false,"
+		  "\"apiOk\":true,\"metricsOk\":true,\"metricsDegraded\":\"yes\"}", "\"metricsDegraded\"" },
 	};
 	char err[256], *dir = tmpdir();
 	struct clock_beat b;
@@ -272,6 +275,31 @@ test_follow_heartbeat(void **state)
 	rmdir_all(dir);
 }
 
+/* Metrics that answer in part are said in the beat ("degraded" in the
+ * watcher's header as in the controller's); a beat of an older perch,
+ * without the field, is not degraded. */
+static void
+test_beat_degraded(void **state)
+{
+	static const char older[] = "{\"format\":1,\"kind\":\"clock\",\"virtualMs\":1,\"realMs\":1,"
+	    "\"speed\":1,\"everyMs\":1000,\"controller\":\"a\",\"context\":\"D\","
+	    "\"stopped\":false,\"apiOk\":true,\"metricsOk\":true}";
+	struct clock_map m = { START, INT64_C(1795700000000), 1 };
+	struct clock_beat b = { .has = true, .every_ms = 1000, .api_ok = true, .metrics_ok = true,
+		.metrics_degraded = true }, got;
+	char err[256], *dir = tmpdir();
+
+	(void)state;
+	snprintf(b.controller, sizeof b.controller, "alice@host pid 1");
+	assert_int_equal(clock_file_save(dir, &m, &b, err, sizeof err), ST_OK);
+	assert_int_equal(clock_file_load(dir, &m, &got, err, sizeof err), ST_OK);
+	assert_true(got.has && got.metrics_ok && got.metrics_degraded);
+	assert_int_equal(clock_file_parse(older, sizeof older - 1, "clock.json", &m, &got, err,
+	    sizeof err), ST_OK);
+	assert_true(got.has && got.metrics_ok && !got.metrics_degraded);
+	rmdir_all(dir);
+}
+
 /* A link planted where the temporary file goes, or in place of the file
  * itself, never leads a save to write through it. */
 static void
@@ -318,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_map_at),
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_follow_heartbeat),
+		cmocka_unit_test(test_beat_degraded),
 		cmocka_unit_test(test_links_not_followed),
 	};
 

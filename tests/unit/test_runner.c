@@ -1001,7 +1001,7 @@ test_runner_watcher_sees_the_same(void **state)
 /* A controller's heartbeat as a watcher reads it (any thread). */
 struct fake_beat {
 	pthread_mutex_t mu;
-	bool known, stopped;
+	bool known, stopped, slow;
 	int64_t age_ms;
 };
 
@@ -1021,7 +1021,8 @@ fb_read(void *ctx, const char *canary, struct heartbeat *out)
 		out->age_ms = b->age_ms;
 		out->stopped = b->stopped;
 		out->api_ok = true;
-		out->metrics_ok = false;
+		out->metrics_ok = b->slow;
+		out->metrics_degraded = b->slow;
 		st = ST_OK;
 	}
 	pthread_mutex_unlock(&b->mu);
@@ -1044,6 +1045,13 @@ static bool
 ctl_is(const struct snapshot *s, void *arg)
 {
 	return s->ctl == *(const enum ctl_state *)arg;
+}
+
+static bool
+metrics_slow(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->ctl == CTL_LIVE && s->metrics_degraded;
 }
 
 static bool
@@ -1094,6 +1102,14 @@ test_runner_controller_liveness(void **state)
 	fb_set(&b, true, 100, false);
 	want = CTL_LIVE;
 	snapshot_unref(await(r, ctl_is, &want));
+	/* its metrics answer in part: the header says "degraded", as the
+	 * controller's own does */
+	pthread_mutex_lock(&b.mu);
+	b.slow = true;
+	pthread_mutex_unlock(&b.mu);
+	snap = await(r, metrics_slow, NULL);
+	assert_true(snap->metrics_ok);
+	snapshot_unref(snap);
 	runner_stop(r);
 	runner_free(r);
 }
@@ -1277,6 +1293,7 @@ controls_it(const struct snapshot *s, void *arg)
 static void
 test_runner_retakes_when_holder_gone(void **state)
 {
+	struct runner_health h;
 	struct rig g;
 	struct runner *r;
 	struct snapshot *snap;
@@ -1291,14 +1308,20 @@ test_runner_retakes_when_holder_gone(void **state)
 	snap = await(r, shows_weight_30, NULL);
 	assert_true(snap->read_only);
 	snapshot_unref(snap);
+	runner_health(r, &h);
+	assert_false(h.controls);	/* no heartbeat over bob's */
 	atomic_store(&g.s.holder_gone, true);
 	snap = await(r, controls_it, NULL);
 	assert_int_equal(snap->canaries[0].weight, 30);	/* resumed where it was */
 	snapshot_unref(snap);
 	snap = await(r, status_has, "bob@laptop pid 4242 is gone; taken under control");
 	snapshot_unref(snap);
+	runner_health(r, &h);
+	assert_true(h.controls);	/* its heartbeat starts */
 	assert_true(g.s.locked);
 	runner_stop(r);
+	runner_health(r, &h);
+	assert_true(h.controls);	/* let go at the stop: the last beat says so */
 	runner_free(r);
 	assert_false(g.s.locked);
 
@@ -1311,6 +1334,8 @@ test_runner_retakes_when_holder_gone(void **state)
 	runner_wait(r);
 	runner_stop(r);
 	assert_int_equal(runner_outcome(r), 3);
+	runner_health(r, &h);
+	assert_false(h.controls);	/* never beats, not even a last beat */
 	runner_free(r);
 	assert_int_equal(g.s.saves, 0);
 }
