@@ -178,9 +178,11 @@ render_help(const struct pen *p, const struct ui *u, int H, int W)
 {
 	int bw = W - 4 < 78 ? W - 4 : 78, bh = KA__COUNT + 4, y0, x0, a;
 
-	if (bh > H - 3)
-		bh = H - 3;
-	y0 = 1 + (H - 3 - bh) / 2;
+	/* Every key of the table is listed: on a short screen the box takes
+	 * the status line too (nothing else is read while it is open). */
+	if (bh > H - 2)
+		bh = H - 2;
+	y0 = 1 + (H - 3 - bh > 0 ? (H - 3 - bh) / 2 : 0);
 	x0 = (W - bw) / 2;
 	clear_rect(p, y0, x0 - 1, bh, bw + 2);	/* a margin, and no wide character cut in half */
 	draw_box(p, y0, x0, bh, bw, "keys");

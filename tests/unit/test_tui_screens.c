@@ -411,10 +411,40 @@ test_quit_saved(void **state)
 	golden_saved_in = "";
 }
 
+/* The help lists every key of the table on the smallest screen, in both
+ * modes: none falls off the end as the table grows. */
+static void
+test_help_every_key(void **state)
+{
+	static const struct golden gs[] = {
+		{ "help", 80, 24, true, false, "?", false, NULL, false },
+		{ "help", 80, 24, true, true, "?", false, NULL, false },
+	};
+	size_t i;
+	int a;
+
+	(void)state;
+	for (i = 0; i < sizeof gs / sizeof gs[0]; i++) {
+		struct snapshot *s = snapfix_new();
+		char *got = render_text(&gs[i], s);
+
+		for (a = 0; a < KA__COUNT; a++) {
+			char want[160];
+
+			snprintf(want, sizeof want, "│ %-11s %s", keymap[a].label, keymap[a].help);
+			if (strstr(got, want) == NULL)
+				fail_msg("the help (%s) does not list %s:\n%s",
+				    gs[i].read_only ? "read-only" : "control", keymap[a].label, got);
+		}
+		free(got);
+		snapshot_unref(s);
+	}
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 1];
+	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 2];
 	size_t i;
 
 	setenv("TZ", "UTC", 1);
@@ -424,5 +454,6 @@ main(void)
 	}
 	tests[i++] = (struct CMUnitTest){ "confirm-quit-saved-80x24", test_quit_saved, NULL, NULL,
 	    NULL };
+	tests[i++] = (struct CMUnitTest){ "help-every-key", test_help_every_key, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("tui_screens", tests, i, NULL, NULL);
 }
