@@ -704,6 +704,26 @@ test_command_preconditions(void **state)
 	}
 }
 
+/* The last failure and the words of a command that bypasses the analysis
+ * read a value as the screens do (util/fmt.h), never Go's "666.029381ms". */
+static void
+test_last_failure_format(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct canary_status st;
+	struct world w;
+
+	(void)state;
+	reach(&w, c, &st, PHASE_PROGRESSING, 0);
+	w.value[1] = 666.029381;
+	tick(&w, c, &st, S(200), 0);
+	assert_string_equal(st.last_failure, "request-duration 666ms > 500ms");
+	assert_true(has_event(&w, "Halt checkout.shop advancement request duration 666ms > 500ms"));
+	command(&w, c, &st, S(210), CMD_PROMOTE_FULL, 0);
+	assert_true(has_event(&w, "(1 of 5 checks failed, last: request-duration 666ms > 500ms)"));
+	canary_cfg_free(c);
+}
+
 /* A skipped or forced promotion is recorded with who and how the canary
  * stood, stays in the status after the promotion (its words in an event),
  * and is forgotten when a run starts again or nothing was promoted. */
@@ -1565,6 +1585,7 @@ main(void)
 		cmocka_unit_test(test_command_effects),
 		cmocka_unit_test(test_command_preconditions),
 		cmocka_unit_test(test_override),
+		cmocka_unit_test(test_last_failure_format),
 		cmocka_unit_test(test_review),
 		cmocka_unit_test(test_waiting_promotion_status),
 		cmocka_unit_test(test_retry_target),
