@@ -135,21 +135,17 @@ struct rcan {
 	struct canary_status st;
 	int64_t due;
 	size_t heap;			/* index in the heap, NO_HEAP */
+	/* Read by snapshots and runner_health (mu); the flags the runner
+	 * thread alone changes without the lock are kept apart, below
+	 * rev_id: a snapshot's read of these may span the bytes around them. */
 	bool control;			/* we hold its lock (or there is no store):
 					 * set only once acquire and load succeeded;
 					 * nothing is written for it otherwise */
-	bool journal_failing;		/* its last journal append failed */
-	unsigned long journal_lost;	/* records not written since then */
-	bool store_failed;		/* a save or an append failed: exit 3 */
 	bool let_go;			/* controlled until runner_stop released it (mu) */
 	bool readonly;			/* held elsewhere, or observer */
 	bool corrupt;
 	bool refused;			/* its configuration cannot be driven (err
 					 * says why): shown, never acted on */
-	bool unsupported;		/* this tick: the cluster cannot drive it */
-	bool ticked;			/* ticked at least once since start */
-	bool idle_checked;		/* an idle tick found no new revision */
-	bool reconcile;			/* re-apply routes and scale first */
 	/* The last readiness observed of the primary and the canary (mu),
 	 * for the facts commands are judged on; forgotten when the phase or
 	 * the revision changes. */
@@ -160,6 +156,15 @@ struct rcan {
 	char rev_image[96];		/* the target's image as last seen (runner
 					 * thread), for the status's names ... */
 	char rev_id[72];		/* ... of this revision id */
+	/* The runner thread's own (no lock). */
+	bool journal_failing;		/* its last journal append failed */
+	bool store_failed;		/* a save or an append failed: exit 3 */
+	bool unsupported;		/* this tick: the cluster cannot drive it */
+	bool ticked;			/* ticked at least once since start */
+	bool idle_checked;		/* an idle tick found no new revision */
+	bool reconcile;			/* re-apply routes and scale first */
+	bool suspended;
+	unsigned long journal_lost;	/* records not written since then */
 	struct rring_pts *pts;		/* cfg->n_metrics rings */
 	struct rhook *hooks;		/* cfg->n_hooks */
 	struct revent *ev;		/* ring of max_ev, allocated as it grows */
@@ -171,7 +176,6 @@ struct rcan {
 	int64_t retake_at;		/* held elsewhere: when to try to take it */
 	struct obs *resume;		/* a suspended tick's observations (reused) */
 	int64_t resume_at;		/* its clock */
-	bool suspended;
 	bool wake;			/* runner_wake asked for an early tick (mu) */
 	bool removed;			/* runner_replace(NULL): its object is gone */
 	uint64_t gen;			/* configuration generation: runner_replace
