@@ -99,6 +99,14 @@ static void b_held_anon(struct cmd_facts *f) { f->control = false; }
 static void b_watch(struct cmd_facts *f) { f->control = false; f->watch = true; }
 static void b_corrupt(struct cmd_facts *f) { f->corrupt = true; }
 static void b_deleted(struct cmd_facts *f) { f->control = false; f->deleted = true; }
+static void
+b_refused(struct cmd_facts *f)
+{
+	f->control = false;
+	f->refused = true;
+	strcpy(f->refused_why, "cannot drive shop/cart: stepWeight -1 is not a weight between 1 "
+	    "and 100");
+}
 static void b_paused(struct cmd_facts *f) { f->paused = true; }
 static void b_running(struct cmd_facts *f) { f->paused = false; }
 static void b_skip(struct cmd_facts *f) { f->skip_requested = true; }
@@ -140,6 +148,8 @@ test_preconditions(void **state)
 		{ CMD_ROLLBACK, PHASE_PROGRESSING, b_corrupt, false, PRE_CONTROL, "corrupted state" },
 		{ CMD_RESUME, PHASE_PROGRESSING, b_deleted, false, PRE_CONTROL,
 		    "its Canary was deleted: no longer controlled" },
+		{ CMD_PAUSE, PHASE_PROGRESSING, b_refused, false, PRE_CONTROL,
+		    "cannot drive shop/cart: stepWeight -1" },
 		/* control is judged before the phase */
 		{ CMD_PAUSE, PHASE_PROGRESSING, b_held_and_phase, false, PRE_CONTROL, "controlled by" },
 		{ CMD_PROMOTE_STEP, PHASE_PROGRESSING, b_canary, false, PRE_CANARY_READY,

@@ -613,6 +613,15 @@ test_runner_refused_config(void **state)
 	assert_true(snap->canaries[0].refused);
 	assert_false(snap->canaries[0].can_control);
 	assert_non_null(strstr(snap->canaries[0].reason, "cannot drive shop/checkout: stepWeight -1"));
+	/* its keys are judged on that too: none applies, and each says why */
+	{
+		char why[400];
+
+		assert_true(snap->canaries[0].facts.refused);
+		assert_false(command_allowed(CMD_ROLLBACK, &snap->canaries[0].facts, why, sizeof why,
+		    NULL));
+		assert_non_null(strstr(why, "cannot drive shop/checkout: stepWeight -1"));
+	}
 	snapshot_unref(snap);
 	runner_stop(r);
 	assert_int_equal(runner_outcome(r), 1);
