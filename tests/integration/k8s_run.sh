@@ -133,8 +133,8 @@ expect_match "weights seen by kubectl" "$seen" ' 25( |$)'
 expect_match "weights seen by kubectl" "$seen" ' 50( |$)'
 expect_eq "primary promoted" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
 expect_eq "traffic back on primary" "$(K get trafficsplit checkout -o jsonpath='{.spec.backends[?(@.service=="checkout-primary")].weight}')" 100
-grep -Eq '^(PUT|PATCH) /apis/split.smi-spec.io/v1alpha1/namespaces/default/trafficsplits/checkout[^ ]* rw (503|409)$' "$TMP/run.audit" ||
-	grep -Eq '^(GET|PUT|PATCH) /apis/(split.smi-spec.io|apps)/[^ ]* rw (503|409)$' "$TMP/run.audit" || fail "no injected fault was hit"
+grep -Eq '^(PUT|PATCH) /apis/split.smi-spec.io/v1alpha1/namespaces/default/trafficsplits/checkout[^ ]* rw (503|409) fault=(503|409)$' "$TMP/run.audit" ||
+	grep -Eq '^(GET|PUT|PATCH) /apis/(split.smi-spec.io|apps)/[^ ]* rw (503|409) fault=(503|409)$' "$TMP/run.audit" || fail "no injected fault was hit"
 expect_eq "lease released" "$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')" ""
 K get configmap perch-checkout -o jsonpath='{.data.status}' | grep -q '"phase":"Succeeded"' || fail "status not stored"
 K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' ||
