@@ -586,6 +586,8 @@ class Store:
             else:
                 md.pop("generation", None)
             md["resourceVersion"] = self._next_rv()
+            if res.status:
+                obj.pop("status", None)     # a create never sets the status subresource
             self._defaults(res, obj)
             if res.kind == "Deployment":
                 self.changed_at[(ns, name)] = time.time()
@@ -723,7 +725,16 @@ BY_GROUP_ANY = {(r.group, r.plural): r for r in RESOURCES}
 
 
 def fold_string_data(obj):
-    """A Secret's stringData is write-only: merged into data as base64, never stored."""
+    """A Secret's stringData is write-only: merged into data as base64, never stored;
+    data must be base64, as the real server's decoding of []byte fields demands."""
+    for k, v in (obj.get("data") or {}).items():
+        try:
+            if not isinstance(v, str):
+                raise ValueError("not a string")
+            base64.b64decode(v, validate=True)
+        except ValueError:
+            raise ApiError(400, "BadRequest", "Secret in version \"v1\" cannot be handled as a "
+                           "Secret: illegal base64 data in data[%s]" % json.dumps(k))
     sd = obj.pop("stringData", None)
     if sd is None:
         return
