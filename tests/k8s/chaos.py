@@ -19,7 +19,9 @@ The kinds that carry a request out and lose its answer (slow, reset) are the
 ones a client must not repeat blindly.  A fine spec (`mix`) gives each kind a
 weight, `KIND:WEIGHT,...`; a kind left out never happens.  `match` is a
 regular expression the request path must match (default: every resource
-path, no discovery).  Every fault is counted; the audit log names it.
+path, no discovery), `methods` the HTTP methods faults apply to (default:
+all), `count` how many more faults may happen (default: no limit; tests use
+1 for exactly one).  Every fault is counted; the audit log names it.
 """
 
 import random
@@ -59,7 +61,7 @@ class Chaos:
         self.counts = {k: 0 for k in KINDS}
         self.rng = random.Random(seed)
         self.rate, self.seed, self.slow_ms, self.retry_after = 0.0, seed, slow_ms, retry_after
-        self.mix, self.match = {}, None
+        self.mix, self.match, self.methods, self.left = {}, None, None, None
         self.set({"rate": rate, "mix": mix, "match": match})
 
     def set(self, d):
@@ -79,8 +81,17 @@ class Chaos:
         seed = d.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError("seed: must be an integer")
+        methods = self.methods
+        if "methods" in d:
+            if not isinstance(d["methods"], str):
+                raise ValueError("methods: must be a string")
+            methods = set(m.strip().upper() for m in d["methods"].split(",") if m.strip()) or None
+        left = d.get("count", self.left)
+        if left is not None and (isinstance(left, bool) or not isinstance(left, int) or left < 0):
+            raise ValueError("count: must be a non-negative integer")
         with self.lock:
             self.rate, self.mix, self.match, self.slow_ms = float(rate), mix, match, slow
+            self.methods, self.left = methods, left
             if seed is not None:
                 self.seed = seed
                 self.rng = random.Random(seed)
@@ -90,6 +101,8 @@ class Chaos:
             return {"rate": self.rate, "seed": self.seed,
                     "mix": ",".join("%s:%g" % kv for kv in self.mix.items()),
                     "match": self.match.pattern if self.match else "",
+                    "methods": ",".join(sorted(self.methods or ())),
+                    "count": self.left,
                     "slow_ms": self.slow_ms, "injected": dict(self.counts)}
 
     def pick(self, method, path, query):
@@ -99,7 +112,8 @@ class Chaos:
         watch = query.get("watch") in ("1", "true")
         rv = query.get("resourceVersion", "")
         with self.lock:
-            if self.rate <= 0 or (self.match and not self.match.search(path)):
+            if self.rate <= 0 or (self.match and not self.match.search(path)) or \
+                    (self.methods and method not in self.methods) or self.left == 0:
                 return None
             if self.rng.random() >= self.rate:
                 return None
@@ -113,6 +127,8 @@ class Chaos:
                 if x < 0:
                     break
             self.counts[k] += 1
+            if self.left is not None:
+                self.left -= 1
             return k
 
     def cut_after(self):
