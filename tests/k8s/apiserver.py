@@ -35,7 +35,8 @@ Usage:
       [--ready-delay SECONDS] [--fault-latency MS] [--fault-5xx N]
       [--fault-409 N] [--fault-drop N] [--fault-path REGEX]
       [--faults RATE] [--seed N] [--fault-mix KIND:WEIGHT,...] [--fault-match REGEX]
-      [--fault-slow-ms MS]
+      [--fault-slow-ms MS] [--fault-users USER,...] [--objects-log-match REGEX]
+      [--token NAME=TOKEN]...
 
 Deployment status simulation: after a change of spec a Deployment reports its
 new replicas as updated but unavailable; --ready-delay seconds later it is
@@ -48,7 +49,9 @@ the requests to resource paths gets one of 500, 503, 429 (with Retry-After),
 409 (on an update), 410 Gone (a watch from a resourceVersion), a watch cut
 mid-stream, an answer held back past the client's timeout (--fault-slow-ms,
 the request carried out), or a connection reset mid-body (carried out).
---fault-mix weighs the kinds, --fault-match limits them to matching paths.
+--fault-mix weighs the kinds, --fault-match limits them to matching paths,
+--fault-users to some identities.  --token NAME=TOKEN adds a read-write
+identity named NAME in the logs (a soak gives each process its own).
 
 Counted faults (flags at start, or at run time through the control endpoint):
   POST /_test/faults   {"latency_ms": 200, "error_5xx": 3, "conflict": 2,
@@ -61,7 +64,7 @@ Counted faults (flags at start, or at run time through the control endpoint):
       path        a regular expression the request path must match (default: all)
       methods     the HTTP methods faults apply to, comma-separated (default: all)
       The random faults' settings go in the same object: "rate", "seed",
-      "mix", "match", "slow_ms", "methods", "count" (see chaos.py).
+      "mix", "match", "slow_ms", "methods", "users", "count" (see chaos.py).
   GET  /_test/faults   the current settings, and "injected": the random
                        faults so far, by kind
   POST /_test/compact  forget the watch history: older resourceVersions get 410
@@ -74,8 +77,9 @@ connection is logged with status 0.
 
 Objects log (--objects-log): one JSON line per write a client made (create,
 update, patch, apply, and their status and scale subresources):
-{"verb", "user", "agent", "path", "object"}, the object as stored after the
-write, with the apiVersion the client used.  tests/schema/check.mjs checks
+{"verb", "user", "agent", "path", "time", "object"}, the object as stored
+after the write, with the apiVersion the client used (--objects-log-match:
+only writes to matching paths).  tests/schema/check.mjs checks
 each against its kind's schema.
 """
 
@@ -1110,11 +1114,15 @@ class Handler(BaseHTTPRequestHandler):
     def written(self, res, version, verb, obj):
         """Keeps a copy of an object as a client's write left it (--objects-log)."""
         srv = self.server
-        if not srv.objects_log:
+        path = urllib.parse.urlsplit(self.path).path
+        if not srv.objects_log or (srv.objects_match and not srv.objects_match.search(path)):
             return
         rec = {"verb": verb, "user": self.user, "agent": self.headers.get("User-Agent", ""),
-               "path": urllib.parse.urlsplit(self.path).path,
+               "path": path, "time": round(time.time(), 3),
                "object": self.out(res, version, copy.deepcopy(obj))}
+        # Lines are in the order of the writes' answers (logged before the
+        # answer leaves): a write that changed nothing keeps the object's
+        # older resourceVersion, so the order is the lines'.
         with srv.audit_lock:
             srv.objects_log.write(json.dumps(rec, separators=(",", ":")) + "\n")
             srv.objects_log.flush()
@@ -1200,7 +1208,7 @@ class Handler(BaseHTTPRequestHandler):
                 return "rw"
             if tok == srv.token_ro:
                 return "ro"
-            return "-"
+            return srv.extra_tokens.get(tok, "-")
         cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
         for rdn in (cert or {}).get("subject", ()):
             for k, v in rdn:
@@ -1263,7 +1271,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.fault = "409"
                 raise ApiError(409, "Conflict", "injected fault: the object has been modified; "
                                "please apply your changes to the latest version and try again")
-            self.fault = srv.chaos.pick(self.command, path, self.query)
+            self.fault = srv.chaos.pick(self.command, path, self.query, self.user)
             self.answer_fault(path)
             self.route(path)
         except ApiError as e:
@@ -1711,21 +1719,35 @@ def main():
     ap.add_argument("--fault-mix", default=chaos.DEFAULT_MIX, metavar="KIND:WEIGHT,...")
     ap.add_argument("--fault-match", default="", metavar="REGEX")
     ap.add_argument("--fault-slow-ms", type=int, default=12000, metavar="MS")
+    ap.add_argument("--fault-users", default="", metavar="USER,...",
+                    help="random faults only for these identities (default: every one)")
     ap.add_argument("--objects-log", metavar="FILE",
                     help="every object as a client's write left it, one JSON line each")
+    ap.add_argument("--objects-log-match", default="", metavar="REGEX",
+                    help="log only the writes to paths that match")
+    ap.add_argument("--token", action="append", default=[], metavar="NAME=TOKEN",
+                    help="one more read-write identity, named NAME in the logs")
     a = ap.parse_args()
     if a.token_rw == a.token_ro:
         ap.error("--token-rw and --token-ro must differ")
 
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.token_rw, srv.token_ro = a.token_rw, a.token_ro
+    srv.extra_tokens = {}
+    for t in a.token:
+        name, _, tok = t.partition("=")
+        if not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro):
+            ap.error("--token %s: want NAME=TOKEN, a new name and a new token" % t)
+        srv.extra_tokens[tok] = name
     srv.audit_lock = threading.Lock()
     srv.audit = open(a.audit_log, "a", buffering=1) if a.audit_log else None
     srv.store = Store(a.ready_delay)
     srv.faults = Faults()
     try:
         srv.chaos = chaos.Chaos(a.faults, a.seed, a.fault_mix, a.fault_match, a.fault_slow_ms)
-    except ValueError as e:
+        srv.chaos.set({"users": a.fault_users})
+        srv.objects_match = re.compile(a.objects_log_match) if a.objects_log_match else None
+    except (ValueError, re.error) as e:
         ap.error(str(e))
     srv.objects_log = open(a.objects_log, "a", buffering=1) if a.objects_log else None
     srv.faults.set({"latency_ms": a.fault_latency, "error_5xx": a.fault_5xx,

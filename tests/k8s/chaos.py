@@ -20,7 +20,8 @@ ones a client must not repeat blindly.  A fine spec (`mix`) gives each kind a
 weight, `KIND:WEIGHT,...`; a kind left out never happens.  `match` is a
 regular expression the request path must match (default: every resource
 path, no discovery), `methods` the HTTP methods faults apply to (default:
-all), `count` how many more faults may happen (default: no limit; tests use
+all), `users` the identities faults apply to (default: all), `count` how
+many more faults may happen (default: no limit; tests use
 1 for exactly one).  Every fault is counted; the audit log names it.
 """
 
@@ -61,7 +62,7 @@ class Chaos:
         self.counts = {k: 0 for k in KINDS}
         self.rng = random.Random(seed)
         self.rate, self.seed, self.slow_ms, self.retry_after = 0.0, seed, slow_ms, retry_after
-        self.mix, self.match, self.methods, self.left = {}, None, None, None
+        self.mix, self.match, self.methods, self.left, self.users = {}, None, None, None, None
         self.set({"rate": rate, "mix": mix, "match": match})
 
     def set(self, d):
@@ -86,12 +87,17 @@ class Chaos:
             if not isinstance(d["methods"], str):
                 raise ValueError("methods: must be a string")
             methods = set(m.strip().upper() for m in d["methods"].split(",") if m.strip()) or None
+        users = self.users
+        if "users" in d:
+            if not isinstance(d["users"], str):
+                raise ValueError("users: must be a string")
+            users = set(u.strip() for u in d["users"].split(",") if u.strip()) or None
         left = d.get("count", self.left)
         if left is not None and (isinstance(left, bool) or not isinstance(left, int) or left < 0):
             raise ValueError("count: must be a non-negative integer")
         with self.lock:
             self.rate, self.mix, self.match, self.slow_ms = float(rate), mix, match, slow
-            self.methods, self.left = methods, left
+            self.methods, self.left, self.users = methods, left, users
             if seed is not None:
                 self.seed = seed
                 self.rng = random.Random(seed)
@@ -102,10 +108,11 @@ class Chaos:
                     "mix": ",".join("%s:%g" % kv for kv in self.mix.items()),
                     "match": self.match.pattern if self.match else "",
                     "methods": ",".join(sorted(self.methods or ())),
+                    "users": ",".join(sorted(self.users or ())),
                     "count": self.left,
                     "slow_ms": self.slow_ms, "injected": dict(self.counts)}
 
-    def pick(self, method, path, query):
+    def pick(self, method, path, query, user=None):
         """The fault for this request, or None."""
         if not RESOURCE_PATH.match(path):
             return None
@@ -113,7 +120,8 @@ class Chaos:
         rv = query.get("resourceVersion", "")
         with self.lock:
             if self.rate <= 0 or (self.match and not self.match.search(path)) or \
-                    (self.methods and method not in self.methods) or self.left == 0:
+                    (self.methods and method not in self.methods) or self.left == 0 or \
+                    (self.users and user not in self.users):
                 return None
             if self.rng.random() >= self.rate:
                 return None
