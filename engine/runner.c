@@ -247,7 +247,7 @@ struct runner {
 	char status_canary[128];		/* the canary it is about, "" */
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
-	bool api_ok, metrics_ok;
+	bool api_ok, metrics_ok, api_degraded;
 	bool metrics_degraded;		/* some queries of the last batch got no answer */
 	int64_t next_observe;
 	int64_t next_renew;
@@ -1238,6 +1238,8 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
 		set_health(r, &r->api_ok, o->rev_status == ST_OK);
+		set_health(r, &r->api_degraded, r->cfg.cluster->degraded != NULL &&
+		    r->cfg.cluster->degraded(r->cfg.cluster_ctx));
 		/* c->rev_to is only written on this thread: compared unlocked. */
 		if (o->rev_status == ST_OK && o->rev.image[0] && strcmp(c->rev_to, o->rev.image) != 0) {
 			pthread_mutex_lock(&r->mu);
@@ -2725,6 +2727,7 @@ build_snapshot(struct runner *r)
 	s->context = xstrdup(r->context);
 	s->ns = xstrdup(r->ns);
 	s->api_ok = r->api_ok;
+	s->api_degraded = r->api_degraded;
 	s->metrics_ok = r->metrics_ok;
 	s->metrics_degraded = r->metrics_degraded;
 	s->status_msg = xstrdup(r->status_msg);

@@ -105,6 +105,8 @@ struct snapshot {
 	bool read_only;			/* watch mode, or control held elsewhere */
 	char *holder;			/* who holds control when read-only, "" */
 	bool api_ok, metrics_ok;	/* backend health for the header */
+	bool api_degraded;		/* the API answers, but requests had to be
+					 * repeated lately: "degraded" */
 	bool metrics_degraded;		/* metrics answer, but some queries did not
 					 * (slow or failing): "degraded" */
 	char *status_msg;		/* answer to the last command, "" */

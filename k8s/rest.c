@@ -27,6 +27,8 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
+static long long mono_ms(void);
+
 const struct k8s_res k8s_resources[K8S__COUNT] = {
 #define X(id, g, v, p, ns) [K8S_##id] = { g, v, p, ns },
 	K8S_RESOURCES(X)
@@ -257,6 +259,12 @@ setup_auth(struct k8s_client *c, CURL *h, struct k8s_auth *a, struct curl_slist 
 		curl_easy_setopt(h, CURLOPT_SSLKEY, a->key_file);
 	}
 	return ST_OK;
+}
+
+long long
+k8s_mono_ms(void)
+{
+	return mono_ms();
 }
 
 int
@@ -559,8 +567,8 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		maybe = maybe || (st != ST_OK && maybe_carried_out(st, http, &ai));
 		timeouts += st == ST_TIMEOUT;
 		c->n.throttled += http == 429;
-		if (st != ST_OK)
-			c->n.troubled_ms = mono_ms();
+		if (st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500)
+			c->n.troubled_ms = mono_ms();	/* the server's trouble, not a 404 */
 		wait_ms = backoff(c, tries, http == 429 ? ai.retry_after_ms : 0);
 		if (st == ST_OK || give_up(c, x, tries, st, http, &ai, timeouts, wait_ms, e))
 			break;

@@ -178,6 +178,8 @@ struct k8s_counters {
 	long long troubled_ms;
 };
 void k8s_client_counters(struct k8s_client *c, struct k8s_counters *out);
+/* CLOCK_MONOTONIC in ms, the clock of troubled_ms. */
+long long k8s_mono_ms(void);
 
 /* Parses an HTTP answer body into e (Status message, reason) and returns the
  * status code for `http`.  Exposed for unit tests over JSON fixtures. */

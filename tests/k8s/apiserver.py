@@ -36,7 +36,7 @@ Usage:
       [--fault-409 N] [--fault-drop N] [--fault-path REGEX]
       [--faults RATE] [--seed N] [--fault-mix KIND:WEIGHT,...] [--fault-match REGEX]
       [--fault-slow-ms MS] [--fault-users USER,...] [--objects-log-match REGEX]
-      [--token NAME=TOKEN]...
+      [--token NAME=TOKEN]... [--tokens-file FILE]
 
 Deployment status simulation: after a change of spec a Deployment reports its
 new replicas as updated but unavailable; --ready-delay seconds later it is
@@ -50,8 +50,9 @@ the requests to resource paths gets one of 500, 503, 429 (with Retry-After),
 mid-stream, an answer held back past the client's timeout (--fault-slow-ms,
 the request carried out), or a connection reset mid-body (carried out).
 --fault-mix weighs the kinds, --fault-match limits them to matching paths,
---fault-users to some identities.  --token NAME=TOKEN adds a read-write
-identity named NAME in the logs (a soak gives each process its own).
+--fault-users to some identities (NAME* matches a prefix).  --token
+NAME=TOKEN adds a read-write identity named NAME in the logs (a soak gives
+each process its own; --tokens-file FILE reads one NAME=TOKEN a line).
 
 Counted faults (flags at start, or at run time through the control endpoint):
   POST /_test/faults   {"latency_ms": 200, "error_5xx": 3, "conflict": 2,
@@ -1727,6 +1728,8 @@ def main():
                     help="log only the writes to paths that match")
     ap.add_argument("--token", action="append", default=[], metavar="NAME=TOKEN",
                     help="one more read-write identity, named NAME in the logs")
+    ap.add_argument("--tokens-file", metavar="FILE",
+                    help="more read-write identities, one NAME=TOKEN a line")
     a = ap.parse_args()
     if a.token_rw == a.token_ro:
         ap.error("--token-rw and --token-ro must differ")
@@ -1734,6 +1737,9 @@ def main():
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.token_rw, srv.token_ro = a.token_rw, a.token_ro
     srv.extra_tokens = {}
+    if a.tokens_file:
+        with open(a.tokens_file) as f:
+            a.token += [line.strip() for line in f if line.strip()]
     for t in a.token:
         name, _, tok = t.partition("=")
         if not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro):

@@ -20,7 +20,8 @@ ones a client must not repeat blindly.  A fine spec (`mix`) gives each kind a
 weight, `KIND:WEIGHT,...`; a kind left out never happens.  `match` is a
 regular expression the request path must match (default: every resource
 path, no discovery), `methods` the HTTP methods faults apply to (default:
-all), `users` the identities faults apply to (default: all), `count` how
+all), `users` the identities faults apply to (NAME* a prefix; default:
+all), `count` how
 many more faults may happen (default: no limit; tests use
 1 for exactly one).  Every fault is counted; the audit log names it.
 """
@@ -121,7 +122,7 @@ class Chaos:
         with self.lock:
             if self.rate <= 0 or (self.match and not self.match.search(path)) or \
                     (self.methods and method not in self.methods) or self.left == 0 or \
-                    (self.users and user not in self.users):
+                    (self.users and not self._user_in(user)):
                 return None
             if self.rng.random() >= self.rate:
                 return None
@@ -148,6 +149,10 @@ class Chaos:
         """How many of n answer bytes go out before a reset."""
         with self.lock:
             return self.rng.randint(0, max(n - 1, 0))
+
+    def _user_in(self, user):
+        return any(user == u or (u.endswith("*") and (user or "").startswith(u[:-1]))
+                   for u in self.users)
 
     @staticmethod
     def _applies(kind, method, watch, rv):

@@ -303,6 +303,42 @@ test_throttled(void **state)
 	no_faults(f);
 }
 
+/* The API server's health: degraded after a request had to be repeated,
+ * not after a 404; back to well by itself K8S_DEGRADED_MS later. */
+static void
+test_degraded(void **state)
+{
+	struct fixture *f = *state;
+	struct k8s_client *quiet;
+	struct k8s_cluster *k;
+	struct k8s_err e;
+	struct buf err;
+	json_t *got;
+	long long now;
+
+	buf_init(&err, 256);
+	assert_int_equal(k8s_client_new(f->cfg, NULL, &quiet, &err), ST_OK);
+	buf_fini(&err);
+	k = k8s_cluster_new(quiet);
+	assert_false(k8s_cluster_degraded(k, k8s_mono_ms()));
+	assert_int_equal(k8s_get(quiet, K8S_RES(CONFIGMAPS), "default", "none", &got, &e),
+	    ST_NOTFOUND);
+	assert_false(k8s_cluster_degraded(k, k8s_mono_ms()));
+	one_fault(f, "503", "GET", "namespaces/default$");
+	assert_int_equal(k8s_get(quiet, K8S_RES(NAMESPACES), NULL, "default", &got, &e), ST_OK);
+	json_decref(got);
+	now = k8s_mono_ms();
+	assert_true(k8s_cluster_degraded(k, now));
+	assert_true(k8s_cluster_ops.degraded(k));
+	assert_false(k8s_cluster_degraded(k, now + K8S_DEGRADED_MS + 1));
+	/* The events client counts too. */
+	k8s_cluster_set_event_client(k, f->c);
+	assert_false(k8s_cluster_degraded(k, now + K8S_DEGRADED_MS + 1));
+	k8s_cluster_free(k);
+	k8s_client_free(quiet);
+	no_faults(f);
+}
+
 /* Events: a lost answer never makes two. */
 static void
 test_events_once(void **state)
@@ -433,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_patch_repeated),
 		cmocka_unit_test(test_throttled),
 		cmocka_unit_test(test_events_once),
+		cmocka_unit_test(test_degraded),
 		cmocka_unit_test(test_watch_faults),
 	};
 

@@ -167,6 +167,31 @@ run(char *(*take)(const char *, size_t), const char *prefix)
 	hostile_fini(&h);
 }
 
+/* The API server degraded: the header says so, at both widths. */
+static void
+test_api_degraded(void **state)
+{
+	static const struct screen_spec specs2[] = {
+		{ "api-degraded-120x40", 120, 40, true, "" },
+		{ "api-degraded-80x24", 80, 24, true, "" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct snapshot *s = snapfix_new();
+		char *text;
+
+		s->api_degraded = true;
+		text = screen_text(&specs2[i], s);
+		if (strstr(text, i == 0 ? "api ● degraded" : "● api degraded") == NULL ||
+		    screen_golden(&specs2[i], text) != 0)
+			fail_msg("golden screen %s", specs2[i].name);
+		free(text);
+		snapshot_unref(s);
+	}
+}
+
 /* As the engine hands them over. */
 static void
 test_sanitized(void **state)
@@ -189,6 +214,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sanitized),
 		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_api_degraded),
 	};
 
 	setenv("TZ", "UTC", 1);
