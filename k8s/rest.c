@@ -471,7 +471,7 @@ sleep_ms(long ms)
 static void
 answer_where(struct k8s_client *c, int st, long http, struct k8s_err *e)
 {
-	char msg[sizeof e->msg], reason[sizeof e->reason];
+	char msg[ERRMSG_MAX], reason[64];	/* as large as e's */
 
 	if (e == NULL || http == 0 || (st != ST_AUTH && st != ST_HTTP && st != ST_INVALID))
 		return;
@@ -1050,6 +1050,11 @@ watch_line(struct wstate *w)
 			    "%s", json_string_value(json_object_get(obj, "message")) ?
 			    json_string_value(json_object_get(obj, "message")) : "watch error");
 		}
+	} else if (strcmp(type, "ADDED") != 0 && strcmp(type, "MODIFIED") != 0 &&
+	    strcmp(type, "DELETED") != 0 && strcmp(type, "BOOKMARK") != 0) {
+		/* SYNC, RELISTED, OPENED, DROPPED are the watch's own words to fn:
+		 * a server never gets to say them. */
+		log_warn("k8s: watch: an event of an unknown type, skipped");
 	} else {
 		if (rv)
 			snprintf(w->rv, sizeof w->rv, "%s", rv);
@@ -1083,6 +1088,35 @@ on_watch_body(char *p, size_t sz, size_t n, void *arg)
 		return 0;
 	}
 	return len;
+}
+
+int
+k8s_watch_parse(const char *data, size_t len, size_t piece, size_t max_line, k8s_watch_fn fn,
+    void *arg)
+{
+	struct wstate w = { .fn = fn, .arg = arg };
+	struct k8s_err e;
+	size_t at = 0, n;
+	int st = ST_OK;
+
+	w.e = &e;
+	buf_init(&w.line, max_line ? max_line : 1);
+	if (piece == 0)
+		piece = len ? len : 1;
+	while (at < len) {
+		n = len - at < piece ? len - at : piece;
+		if (on_watch_body((char *)data + at, 1, n, &w) != n)
+			break;
+		at += n;
+	}
+	if (w.toobig)
+		st = ST_TOOBIG;
+	else if (w.gone)
+		st = ST_AGAIN;
+	else if (w.failed)
+		st = ST_HTTP;
+	buf_fini(&w.line);
+	return st;
 }
 
 /* The end of the answer's headers: a 200 means the stream is open. */

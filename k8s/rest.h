@@ -163,6 +163,16 @@ int k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e);
 
+/* Reads the body of a watch answer (JSON event lines) the way k8s_watch
+ * does, handed over in pieces of `piece` bytes (0: whole), each line capped
+ * at max_line bytes: fn gets each event; the rest is as k8s_watch (BOOKMARK
+ * skipped, a line that is no event logged and skipped).  Stops at an ERROR
+ * event, at a line too long, or when fn returns false.  Returns ST_OK,
+ * ST_AGAIN (410 Gone: relist), ST_HTTP (another ERROR) or ST_TOOBIG.  For
+ * the fuzzer and tests: the parser of the stream, without a connection. */
+int k8s_watch_parse(const char *data, size_t len, size_t piece, size_t max_line,
+    k8s_watch_fn fn, void *arg);
+
 /* Sets *stop and ends at once the streams of the watches running with that
  * stop flag (their sockets are shut down), so a k8s_watch returns without
  * waiting for its next check of *stop.  Any thread. */
