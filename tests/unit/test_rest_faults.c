@@ -255,7 +255,7 @@ test_patch_repeated(void **state)
 	struct fixture *f = *state;
 	json_t *o = cm("patched", "0"), *p, *got;
 	struct k8s_err e;
-	char v[8];
+	char v[16];
 	size_t i;
 
 	assert_int_equal(k8s_create(f->c, K8S_RES(CONFIGMAPS), "default", o, NULL, &e), ST_OK);
@@ -424,7 +424,7 @@ test_watch_faults(void **state)
 	    "ConfigMap", "metadata", "name", "w", "labels", "app", "watch", "data", "k", "0"), *p;
 	struct k8s_err e;
 	pthread_t t;
-	char v[8];
+	char v[16];
 	int i, last = 0;
 
 	assert_int_equal(k8s_create(f->c, K8S_RES(CONFIGMAPS), "default", o, NULL, &e), ST_OK);
