@@ -328,6 +328,12 @@ test_initialize_and_promote(void **state)
 	assert_false(rd.ready);
 	assert_true(rd.retriable);
 	assert_string_equal(rd.msg, "waiting for rollout to finish: 1 of 2 (readyThreshold 100%) updated replicas are available");
+	/* The engine's clock may run ahead of the wall clock (PERCH_TIME_SCALE):
+	 * the Deployment's times are the cluster's, on the wall clock, and so
+	 * is its progress deadline. */
+	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_CANARY,
+	    ((int64_t)time(NULL) + 3600) * 1000, &rd), ST_OK);
+	assert_true(rd.retriable);
 
 	/* Promotion copies the template (new flagger-id), the annotations and the configs. */
 	patch = json_loads("{\"metadata\":{\"annotations\":{\"test.perch.dev/never-ready\":null}}}", 0, NULL);
