@@ -65,7 +65,8 @@ Counted faults (flags at start, or at run time through the control endpoint):
       path        a regular expression the request path must match (default: all)
       methods     the HTTP methods faults apply to, comma-separated (default: all)
       The random faults' settings go in the same object: "rate", "seed",
-      "mix", "match", "slow_ms", "methods", "users", "count" (see chaos.py).
+      "mix", "match", "slow_ms", "methods", "users", "watch_rate", "count"
+      (see chaos.py).
   GET  /_test/faults   the current settings, and "injected": the random
                        faults so far, by kind
   POST /_test/compact  forget the watch history: older resourceVersions get 410

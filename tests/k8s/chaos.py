@@ -20,7 +20,9 @@ ones a client must not repeat blindly.  A fine spec (`mix`) gives each kind a
 weight, `KIND:WEIGHT,...`; a kind left out never happens.  `match` is a
 regular expression the request path must match (default: every resource
 path, no discovery), `methods` the HTTP methods faults apply to (default:
-all), `users` the identities faults apply to (NAME* a prefix; default:
+all), `watch_rate` the share of watch requests that get one (default:
+RATE; a client opens few watches, so a soak raises it), `users` the
+identities faults apply to (NAME* a prefix; default:
 all), `count` how
 many more faults may happen (default: no limit; tests use
 1 for exactly one).  Every fault is counted; the audit log names it.
@@ -64,6 +66,7 @@ class Chaos:
         self.rng = random.Random(seed)
         self.rate, self.seed, self.slow_ms, self.retry_after = 0.0, seed, slow_ms, retry_after
         self.mix, self.match, self.methods, self.left, self.users = {}, None, None, None, None
+        self.watch_rate = None
         self.set({"rate": rate, "mix": mix, "match": match})
 
     def set(self, d):
@@ -80,6 +83,10 @@ class Chaos:
         slow = d.get("slow_ms", self.slow_ms)
         if isinstance(slow, bool) or not isinstance(slow, int) or slow < 0:
             raise ValueError("slow_ms: must be a non-negative integer")
+        wrate = d.get("watch_rate", self.watch_rate)
+        if wrate is not None and (isinstance(wrate, bool) or not isinstance(wrate, (int, float))
+                                  or not 0 <= wrate <= 1):
+            raise ValueError("watch_rate: must be a number from 0 to 1, or null")
         seed = d.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError("seed: must be an integer")
@@ -99,13 +106,14 @@ class Chaos:
         with self.lock:
             self.rate, self.mix, self.match, self.slow_ms = float(rate), mix, match, slow
             self.methods, self.left, self.users = methods, left, users
+            self.watch_rate = wrate
             if seed is not None:
                 self.seed = seed
                 self.rng = random.Random(seed)
 
     def snapshot(self):
         with self.lock:
-            return {"rate": self.rate, "seed": self.seed,
+            return {"rate": self.rate, "watch_rate": self.watch_rate, "seed": self.seed,
                     "mix": ",".join("%s:%g" % kv for kv in self.mix.items()),
                     "match": self.match.pattern if self.match else "",
                     "methods": ",".join(sorted(self.methods or ())),
@@ -120,11 +128,12 @@ class Chaos:
         watch = query.get("watch") in ("1", "true")
         rv = query.get("resourceVersion", "")
         with self.lock:
-            if self.rate <= 0 or (self.match and not self.match.search(path)) or \
+            rate = self.watch_rate if watch and self.watch_rate is not None else self.rate
+            if rate <= 0 or (self.match and not self.match.search(path)) or \
                     (self.methods and method not in self.methods) or self.left == 0 or \
                     (self.users and not self._user_in(user)):
                 return None
-            if self.rng.random() >= self.rate:
+            if self.rng.random() >= rate:
                 return None
             kinds = [k for k, w in self.mix.items() if w > 0 and self._applies(k, method, watch, rv)]
             if not kinds:
