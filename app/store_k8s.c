@@ -358,9 +358,10 @@ journal_records(json_t *cm)
 	return all;
 }
 
-/* The writer's view of a canary's journal: the newest segment. */
+/* The writer's view of a canary's journal: the newest segment; *stored
+ * gets every record the ConfigMap holds. */
 static json_t *
-journal_state(struct store_k8s *s, const char *key, json_t **legacy, char *err)
+journal_state(struct store_k8s *s, const char *key, json_t **legacy, json_t **stored, char *err)
 {
 	json_t *cm, *state, *seg;
 	const char *text;
@@ -370,8 +371,10 @@ journal_state(struct store_k8s *s, const char *key, json_t **legacy, char *err)
 	int st;
 
 	*legacy = NULL;
+	*stored = NULL;
 	if ((st = cm_get(s, key, &cm, err)) != ST_OK && st != ST_NOTFOUND)
 		return NULL;
+	*stored = journal_records(cm);
 	state = json_pack("{s:I, s:[]}", "seq", (json_int_t)0, "records");
 	for (i = 0; i < JOURNAL_SEGS; i++) {
 		snprintf(k, sizeof k, "journal.%zu", i);
@@ -421,17 +424,45 @@ journal_add(struct store_k8s *s, json_t *state, json_t *recs, json_t *data)
 	}
 }
 
-/* Writes one canary's queued records in one merge patch. */
+/* Drops from the head of recs the records the journal already ends with:
+ * those of a write that was carried out though its answer was lost (the
+ * writer kept them and tries them again).  Records carry their time to the
+ * millisecond, so two different ones are never equal. */
+static void
+drop_written(json_t *stored, json_t *recs)
+{
+	size_t ns = json_array_size(stored), nr = json_array_size(recs), k, i;
+
+	for (k = ns < nr ? ns : nr; k > 0; k--) {
+		for (i = 0; i < k; i++)
+			if (!json_equal(json_array_get(stored, ns - k + i), json_array_get(recs, i)))
+				break;
+		if (i == k)
+			break;
+	}
+	if (k > 0)
+		log_info("store: journal: %zu record(s) were written though the answer was lost", k);
+	while (k-- > 0)
+		json_array_remove(recs, 0);
+}
+
+/* Writes one canary's queued records in one merge patch.  The writer's
+ * state is read from the server first, and again after a failed write
+ * (the write may have been carried out): recs already there are dropped. */
 static int
 journal_write(struct store_k8s *s, const char *key, json_t *recs, char *err)
 {
-	json_t *state = json_object_get(s->jstate, key), *legacy = NULL, *data, *all;
+	json_t *state = json_object_get(s->jstate, key), *legacy = NULL, *data, *all, *stored;
 	int st;
 
 	if (state == NULL) {
-		if ((state = journal_state(s, key, &legacy, err)) == NULL)
+		if ((state = journal_state(s, key, &legacy, &stored, err)) == NULL)
 			return ST_NETWORK;
 		json_object_set_new(s->jstate, key, state);
+		drop_written(stored, recs);
+		json_decref(stored);
+		if (json_array_size(recs) == 0 && legacy == NULL)
+			return ST_OK;
 	}
 	data = json_object();
 	all = json_array();

@@ -84,6 +84,10 @@ struct cluster_ops {
 	 * other ops on the engine thread. */
 	int (*emit_event)(void *ctx, const struct canary_cfg *c, enum severity sev,
 	    const char *message);
+	/* Whether the backend answers but not well (requests had to be
+	 * repeated or failed lately): shown as "degraded", and it clears by
+	 * itself once the backend behaves.  May be NULL (never degraded). */
+	bool (*degraded)(void *ctx);
 };
 
 /* ---- metrics ---------------------------------------------------------- */

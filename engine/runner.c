@@ -257,7 +257,7 @@ struct runner {
 	char status_canary[128];		/* the canary it is about, "" */
 	uint64_t status_seq;
 	int64_t now;			/* the clock at the last loop, for snapshots */
-	bool api_ok, metrics_ok;
+	bool api_ok, metrics_ok, api_degraded;
 	enum ctl_state ctl;		/* observer: the controllers' liveness */
 	int64_t ctl_silent_ms;
 	char ctl_context[96];		/* observer: a controller's header context */
@@ -1255,6 +1255,8 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
 		set_health(r, &r->api_ok, o->rev_status == ST_OK);
+		set_health(r, &r->api_degraded, r->cfg.cluster->degraded != NULL &&
+		    r->cfg.cluster->degraded(r->cfg.cluster_ctx));
 		/* Read and written on this thread only (apply names the
 		 * status's revisions with it). */
 		if (o->rev_status == ST_OK && o->rev.image[0]) {
@@ -2967,6 +2969,7 @@ build_snapshot(struct runner *r)
 	s->context = xstrdup(r->cfg.observer && r->ctl_context[0] ? r->ctl_context : r->context);
 	s->ns = xstrdup(r->ns);
 	s->api_ok = r->api_ok;
+	s->api_degraded = r->api_degraded;
 	s->metrics_ok = r->metrics_ok;
 	s->ctl = r->cfg.observer ? r->ctl : CTL_SELF;
 	s->ctl_silent_ms = r->ctl_silent_ms;

@@ -121,6 +121,8 @@ struct snapshot {
 	enum ctl_state ctl;
 	int64_t ctl_silent_ms;		/* CTL_LOST, CTL_STOPPED: real ms since its
 					 * last beat */
+	bool api_degraded;		/* the API answers, but requests had to be
+					 * repeated lately: "degraded" */
 	bool metrics_degraded;		/* metrics answer, but some queries did not
 					 * (slow or failing): "degraded" */
 	char *status_msg;		/* answer to the last command, "" */

@@ -600,6 +600,28 @@ op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const 
 	return st;
 }
 
+bool
+k8s_cluster_degraded(struct k8s_cluster *k, long long now_ms)
+{
+	struct k8s_counters n;
+	long long last;
+
+	k8s_client_counters(k->c, &n);
+	last = n.troubled_ms;
+	if (k->ev != k->c) {
+		k8s_client_counters(k->ev, &n);
+		if (n.troubled_ms > last)
+			last = n.troubled_ms;
+	}
+	return last > 0 && now_ms - last < K8S_DEGRADED_MS;
+}
+
+static bool
+op_degraded(void *ctx)
+{
+	return k8s_cluster_degraded(ctx, k8s_mono_ms());
+}
+
 const struct cluster_ops k8s_cluster_ops = {
 	.name = "k8s",
 	.initialize = op_initialize,
@@ -610,4 +632,5 @@ const struct cluster_ops k8s_cluster_ops = {
 	.set_routes = op_set_routes,
 	.get_routes = op_get_routes,
 	.emit_event = op_emit_event,
+	.degraded = op_degraded,
 };

@@ -52,6 +52,13 @@ void k8s_cluster_free(struct k8s_cluster *k);
  * before the runner starts. */
 void k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev);
 
+/* Whether the API server is degraded at now_ms (k8s_mono_ms()): it answers,
+ * but a request of one of the cluster's clients had to be repeated or
+ * failed (429, 5xx, a timeout, a lost connection, a dropped watch) in the
+ * last K8S_DEGRADED_MS.  The ops' `degraded` asks it at the current time. */
+#define K8S_DEGRADED_MS 10000
+bool k8s_cluster_degraded(struct k8s_cluster *k, long long now_ms);
+
 /* What the routers need beyond struct canary_cfg, from the Canary spec:
  * Gateway API parentRefs (spec.service.gatewayRefs) and hostnames, Istio
  * hosts and gateways, the NGINX spec.ingressRef, the Services' targetPort.

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
+
+static long long mono_ms(void);
 
 const struct k8s_res k8s_resources[K8S__COUNT] = {
 #define X(id, g, v, p, ns) [K8S_##id] = { g, v, p, ns },
@@ -40,6 +43,7 @@ struct k8s_client {
 	pthread_mutex_t lock;
 	CURL *h;
 	struct k8s_counters n;
+	uint32_t rng;			/* backoff jitter (under lock) */
 	/* The sockets of running watch streams, so that k8s_watch_interrupt
 	 * can end one at once (wlock; curl closes them through wsock_close). */
 	pthread_mutex_t wlock;
@@ -63,6 +67,7 @@ set_err(struct k8s_err *e, int http, const char *reason, const char *fmt, ...)
 	if (!e)
 		return;
 	e->http = http;
+	e->maybe_done = false;
 	snprintf(e->reason, sizeof e->reason, "%s", reason);
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
@@ -149,6 +154,9 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->wlock, NULL);
+	c->rng = (uint32_t)time(NULL) ^ (uint32_t)getpid() ^ (uint32_t)(uintptr_t)c;
+	if (c->rng == 0)
+		c->rng = 1;
 	c->h = curl_easy_init();
 	if (!c->h)
 		xalloc_fatal(0);
@@ -253,6 +261,12 @@ setup_auth(struct k8s_client *c, CURL *h, struct k8s_auth *a, struct curl_slist 
 	return ST_OK;
 }
 
+long long
+k8s_mono_ms(void)
+{
+	return mono_ms();
+}
+
 int
 k8s_status_from_answer(int http, const char *body, size_t len, struct k8s_err *e)
 {
@@ -289,6 +303,15 @@ struct exchange {
 	const char *ctype;	/* request body type, or NULL */
 	const char *body;
 	size_t body_len;
+	bool once;		/* not to be repeated after an answer that may be lost
+				 * (POST, JSON patch): see rest.h */
+};
+
+/* What one attempt left: its answer's Retry-After, and whether the request
+ * surely did not reach the server (no connection). */
+struct attempt_info {
+	long retry_after_ms;
+	bool not_sent;
 };
 
 static void
@@ -366,11 +389,20 @@ net_cause(CURL *h, CURLcode rc, const char *detail, char *out, size_t outsz)
 	}
 }
 
+/* A connection that could not be made: the request never left. */
+static bool
+never_sent(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR;
+}
+
 /* One attempt.  *http = 0 when there was no answer. */
 static int
 attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *resp, long *http,
-    struct k8s_err *e)
+    struct attempt_info *ai, struct k8s_err *e)
 {
+	curl_off_t ra = 0;
 	struct curl_slist *hdrs = NULL;
 	struct sink s = { .b = resp };
 	struct k8s_auth a;
@@ -379,6 +411,7 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	int st;
 
 	*http = 0;
+	*ai = (struct attempt_info){ .not_sent = true };
 	curl_easy_reset(h);
 	if ((st = setup_auth(c, h, &a, &hdrs, e)) != ST_OK)
 		return st;
@@ -393,6 +426,10 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+		ai->retry_after_ms = ra > K8S_RETRY_AFTER_MAX_MS / 1000 ? K8S_RETRY_AFTER_MAX_MS + 1 :
+		    (long)ra * 1000;
+	ai->not_sent = never_sent(rc);
 	free_connect_to(h);
 	curl_slist_free_all(hdrs);
 	k8s_auth_fini(&a);
@@ -434,7 +471,7 @@ sleep_ms(long ms)
 static void
 answer_where(struct k8s_client *c, int st, long http, struct k8s_err *e)
 {
-	char msg[sizeof e->msg], reason[sizeof e->reason];
+	char msg[ERRMSG_MAX], reason[64];	/* as large as e's */
 
 	if (e == NULL || http == 0 || (st != ST_AUTH && st != ST_HTTP && st != ST_INVALID))
 		return;
@@ -444,43 +481,108 @@ answer_where(struct k8s_client *c, int st, long http, struct k8s_err *e)
 	    reason[0] ? " " : "", reason, c->cfg->server, c->cfg->context, msg);
 }
 
-/* An exchange with retries on 429, 5xx and network errors (a timeout only
- * once: a server that does not answer in time would not answer a second
- * time either), and one retry after a 401 when an exec credential may have
- * expired.  A missing credential and a certificate not trusted are not
- * retried. */
+/* The wait before attempt tries+1: the server's Retry-After when it gave
+ * one, else the backoff doubled per attempt (capped at 5 s), drawn from
+ * [half, whole] so that clients that failed together do not come back
+ * together.  c->lock held. */
+static long
+backoff(struct k8s_client *c, int tries, long retry_after_ms)
+{
+	long d = c->o.backoff_ms;
+	int i;
+
+	if (retry_after_ms > 0)
+		return retry_after_ms;
+	for (i = 0; i < tries && d < 5000; i++)
+		d *= 2;
+	if (d > 5000)
+		d = 5000;
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 17;
+	c->rng ^= c->rng << 5;
+	return d / 2 + (long)(c->rng % (uint32_t)(d / 2 + 1));
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the failed attempt may have been carried out by the server: no
+ * answer after the request left, a timeout, or a 5xx. */
+static bool
+maybe_carried_out(int st, long http, const struct attempt_info *ai)
+{
+	if (http == 429 || ai->not_sent)
+		return false;
+	return st == ST_NETWORK || st == ST_TIMEOUT || http >= 500;
+}
+
+/* Whether attempt `tries` is the last: see rest.h for what is repeated.  A
+ * timeout is repeated only once (a server that does not answer in time
+ * would most likely not answer a second time either); a missing credential
+ * and a certificate not trusted never. */
+static bool
+give_up(const struct k8s_client *c, const struct exchange *x, int tries, int st, long http,
+    const struct attempt_info *ai, int timeouts, long wait_ms, const struct k8s_err *e)
+{
+	if (tries >= c->o.retries || (st == ST_TIMEOUT && timeouts > 1))
+		return true;
+	if (st == ST_NETWORK && e != NULL && strcmp(e->reason, "Certificate") == 0)
+		return true;
+	if (!(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
+		return true;
+	if (x->once && maybe_carried_out(st, http, ai))
+		return true;	/* the caller finds out what happened */
+	return wait_ms > K8S_RETRY_AFTER_MAX_MS;
+}
+
+/* An exchange: attempts repeated as rest.h says, and once more after a 401
+ * when an exec credential may have expired.  e->maybe_done is set when an
+ * attempt may have been carried out though its answer was lost. */
 static int
 exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8s_err *e)
 {
+	struct attempt_info ai;
 	struct buf resp;
-	long http = 0, delay = c->o.backoff_ms;
+	long http = 0, wait_ms;
 	int st, tries, reauth = 0, timeouts = 0;
+	bool maybe = false;
 
 	buf_init(&resp, c->o.max_response);
 	pthread_mutex_lock(&c->lock);
 	for (tries = 0;; tries++) {
 		buf_reset(&resp);
-		st = attempt(c, c->h, x, &resp, &http, e);
+		st = attempt(c, c->h, x, &resp, &http, &ai, e);
 		if (st == ST_OK && http == 401 && c->cfg->exec && !reauth++) {
 			k8s_config_forget(c->cfg);
 			continue;
 		}
 		if (st == ST_OK)
 			st = k8s_status_from_answer((int)http, resp.data, resp.len, e);
-		if (tries >= c->o.retries || (st == ST_TIMEOUT && timeouts++ > 0) ||
-		    (st == ST_NETWORK && e != NULL && strcmp(e->reason, "Certificate") == 0) ||
-		    !(st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500))
+		maybe = maybe || (st != ST_OK && maybe_carried_out(st, http, &ai));
+		timeouts += st == ST_TIMEOUT;
+		c->n.throttled += http == 429;
+		if (st == ST_NETWORK || st == ST_TIMEOUT || http == 429 || http >= 500)
+			c->n.troubled_ms = mono_ms();	/* the server's trouble, not a 404 */
+		wait_ms = backoff(c, tries, http == 429 ? ai.retry_after_ms : 0);
+		if (st == ST_OK || give_up(c, x, tries, st, http, &ai, timeouts, wait_ms, e))
 			break;
 		c->n.retries++;
 		log_debug("k8s: %s %s: %s, retrying in %ld ms", x->method, x->url,
-		    e ? e->msg : "", delay);
+		    e ? e->msg : "", wait_ms);
 		pthread_mutex_unlock(&c->lock);
-		sleep_ms(delay);
+		sleep_ms(wait_ms);
 		pthread_mutex_lock(&c->lock);
-		delay = delay * 2 > 5000 ? 5000 : delay * 2;
 	}
 	pthread_mutex_unlock(&c->lock);
 	answer_where(c, st, http, e);
+	if (e)
+		e->maybe_done = maybe;
 	if (st == ST_OK && out) {
 		*out = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
 		if (!*out) {
@@ -602,7 +704,9 @@ static int
 send_obj(struct k8s_client *c, const char *method, const char *url, const char *ctype,
     json_t *obj, json_t **out, struct k8s_err *e)
 {
-	struct exchange x = { .method = method, .url = url, .ctype = ctype };
+	struct exchange x = { .method = method, .url = url, .ctype = ctype,
+		.once = strcmp(method, "POST") == 0 ||
+		    strcmp(ctype, "application/json-patch+json") == 0 };
 	char *body = json_dumps(obj, JSON_COMPACT);
 	int st;
 
@@ -623,20 +727,121 @@ obj_name(json_t *obj)
 	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
 }
 
+/* Whether `have` holds everything of `sent`: every member of an object (the
+ * server adds defaults and its own metadata), every element of an array,
+ * every other value equal.  metadata.resourceVersion of sent is skipped
+ * (a write moves it). */
+static bool
+holds(json_t *have, json_t *sent, bool top_meta)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(sent)) {
+		if (!json_is_object(have))
+			return false;
+		json_object_foreach(sent, k, v) {
+			if (top_meta && strcmp(k, "resourceVersion") == 0)
+				continue;
+			if (!holds(json_object_get(have, k), v, false))
+				return false;
+		}
+		return true;
+	}
+	if (json_is_array(sent)) {
+		if (!json_is_array(have) || json_array_size(have) != json_array_size(sent))
+			return false;
+		json_array_foreach(sent, i, v) {
+			if (!holds(json_array_get(have, i), v, false))
+				return false;
+		}
+		return true;
+	}
+	return json_equal(have, sent);
+}
+
+/* Whether the object is, on the server, what a write whose answer was lost
+ * sent (the status subresource aside): ST_OK with *out (may be NULL) the
+ * live object; ST_CONFLICT when it exists but differs; ST_NOTFOUND; or the
+ * read's error (e untouched then, so the write's error is what is told). */
+static int
+read_back(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *sent,
+    json_t **out, struct k8s_err *e)
+{
+	const char *name = obj_name(sent);
+	struct k8s_err ge;
+	const char *k;
+	json_t *live, *v;
+	bool same = true;
+	int st;
+
+	if (name == NULL)
+		return ST_INVALID;
+	pthread_mutex_lock(&c->lock);
+	c->n.verified++;
+	pthread_mutex_unlock(&c->lock);
+	if ((st = k8s_get(c, r, ns, name, &live, &ge)) != ST_OK)
+		return st;
+	json_object_foreach(sent, k, v) {
+		if (strcmp(k, "status") != 0 &&
+		    !holds(json_object_get(live, k), v, strcmp(k, "metadata") == 0))
+			same = false;
+	}
+	if (!same) {
+		json_decref(live);
+		if (e && e->http != 409)
+			set_err(e, 409, "Conflict", "%s %s: another object of that name is there "
+			    "(a write whose answer was lost was read back)", r->plural, name);
+		return ST_CONFLICT;
+	}
+	log_info("k8s: %s %s: the answer was lost, the write is there", r->plural, name);
+	if (out)
+		*out = live;
+	else
+		json_decref(live);
+	return ST_OK;
+}
+
+/* POST obj once; after an answer that may be lost, obj is read back: there
+ * (ours) is a success, absent is sent again (up to the client's retries),
+ * someone else's is ST_CONFLICT.  An AlreadyExists that follows a lost
+ * answer is read back the same way. */
 int
 k8s_create(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
     json_t **out, struct k8s_err *e)
 {
+	struct k8s_err mine;
+	bool lost = false;
 	char *url;
-	int st;
+	int st, vst, n;
 
 	if (out)
 		*out = NULL;
+	if (e == NULL)
+		e = &mine;
 	if ((st = check_args(c, r, ns, NULL, true, e)) != ST_OK)
 		return st;
-	count(c, &c->n.create);
 	url = res_url(c, r, ns, NULL, NULL, NULL);
-	st = send_obj(c, "POST", url, "application/json", obj, out, e);
+	for (n = 0;; n++) {
+		count(c, &c->n.create);
+		st = send_obj(c, "POST", url, "application/json", obj, out, e);
+		if (st == ST_CONFLICT && lost)
+			st = read_back(c, r, ns, obj, out, e) == ST_OK ? ST_OK : ST_CONFLICT;
+		if (st == ST_OK || st == ST_CONFLICT || !e->maybe_done || n >= c->o.retries ||
+		    obj_name(obj) == NULL)
+			break;
+		lost = true;
+		vst = read_back(c, r, ns, obj, out, e);
+		if (vst == ST_OK || vst == ST_CONFLICT) {
+			st = vst;
+			break;
+		}
+		if (vst != ST_NOTFOUND)
+			break;		/* cannot tell: the write's error, maybe_done set */
+		log_info("k8s: %s %s: the answer was lost and the object is not there: "
+		    "creating it again", r->plural, obj_name(obj));
+	}
 	free(url);
 	return st;
 }
@@ -657,6 +862,12 @@ put(struct k8s_client *c, const struct k8s_res *r, const char *ns, json_t *obj,
 	url = res_url(c, r, ns, name, sub, NULL);
 	st = send_obj(c, "PUT", url, "application/json", obj, out, e);
 	free(url);
+	/* A 409 after an attempt whose answer was lost: our own write may have
+	 * moved the resourceVersion.  (Not for /status: the rest of obj is not
+	 * what that write sets.) */
+	if (st == ST_CONFLICT && e != NULL && e->maybe_done && sub == NULL &&
+	    read_back(c, r, ns, obj, out, e) == ST_OK)
+		st = ST_OK;
 	return st;
 }
 
@@ -711,6 +922,10 @@ k8s_delete(struct k8s_client *c, const struct k8s_res *r, const char *ns, const 
 	x.url = url = res_url(c, r, ns, name, NULL, NULL);
 	st = exchange(c, &x, NULL, e);
 	free(url);
+	if (st == ST_NOTFOUND && e != NULL && e->maybe_done) {
+		log_info("k8s: %s %s: the answer was lost, the object is gone", r->plural, name);
+		st = ST_OK;	/* an earlier attempt deleted it */
+	}
 	return st;
 }
 
@@ -760,6 +975,7 @@ struct wstate {
 	bool stopped;		/* fn or *stop ended the watch */
 	bool toobig;
 	bool failed;		/* an ERROR event other than 410 */
+	long retry_after_ms;	/* the last answer's Retry-After, 0: none */
 	struct k8s_err *e;
 	CURL *h;		/* the stream's handle, while it runs */
 	struct k8s_client *c;
@@ -834,6 +1050,11 @@ watch_line(struct wstate *w)
 			    "%s", json_string_value(json_object_get(obj, "message")) ?
 			    json_string_value(json_object_get(obj, "message")) : "watch error");
 		}
+	} else if (strcmp(type, "ADDED") != 0 && strcmp(type, "MODIFIED") != 0 &&
+	    strcmp(type, "DELETED") != 0 && strcmp(type, "BOOKMARK") != 0) {
+		/* SYNC, RELISTED, OPENED, DROPPED are the watch's own words to fn:
+		 * a server never gets to say them. */
+		log_warn("k8s: watch: an event of an unknown type, skipped");
 	} else {
 		if (rv)
 			snprintf(w->rv, sizeof w->rv, "%s", rv);
@@ -867,6 +1088,35 @@ on_watch_body(char *p, size_t sz, size_t n, void *arg)
 		return 0;
 	}
 	return len;
+}
+
+int
+k8s_watch_parse(const char *data, size_t len, size_t piece, size_t max_line, k8s_watch_fn fn,
+    void *arg)
+{
+	struct wstate w = { .fn = fn, .arg = arg };
+	struct k8s_err e;
+	size_t at = 0, n;
+	int st = ST_OK;
+
+	w.e = &e;
+	buf_init(&w.line, max_line ? max_line : 1);
+	if (piece == 0)
+		piece = len ? len : 1;
+	while (at < len) {
+		n = len - at < piece ? len - at : piece;
+		if (on_watch_body((char *)data + at, 1, n, &w) != n)
+			break;
+		at += n;
+	}
+	if (w.toobig)
+		st = ST_TOOBIG;
+	else if (w.gone)
+		st = ST_AGAIN;
+	else if (w.failed)
+		st = ST_HTTP;
+	buf_fini(&w.line);
+	return st;
 }
 
 /* The end of the answer's headers: a 200 means the stream is open. */
@@ -948,6 +1198,13 @@ watch_stream(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 	rc = curl_easy_perform(h);
 	w->h = NULL;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+	{
+		curl_off_t ra = 0;
+
+		w->retry_after_ms = curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+		    ra > 0 ? (ra > K8S_RETRY_AFTER_MAX_MS / 1000 ? K8S_RETRY_AFTER_MAX_MS :
+		    (long)ra * 1000) : 0;
+	}
 	free_connect_to(h);
 	k8s_auth_fini(&a);
 	if (w->stopped || w->gone)
@@ -1033,8 +1290,8 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 {
 	struct wstate w = { .fn = fn, .arg = arg, .stop = stop, .e = e, .c = c };
 	bool have_rv = resource_version && *resource_version;
-	long delay = c->o.backoff_ms;
-	int st = ST_OK;
+	int st = ST_OK, fails = 0;
+	long wait;
 
 	if ((st = check_args(c, r, ns, NULL, false, e)) != ST_OK)
 		return st;
@@ -1058,17 +1315,20 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 		}
 		if (st == ST_OK) {
 			have_rv = true;
-			delay = c->o.backoff_ms;
+			fails = 0;
 			continue;
 		}
-		log_debug("k8s: watch %s: %s; again in %ld ms", r->plural, e ? e->msg : "", delay);
+		pthread_mutex_lock(&c->lock);
+		wait = backoff(c, fails++, w.retry_after_ms);
+		c->n.troubled_ms = mono_ms();
+		pthread_mutex_unlock(&c->lock);
+		log_debug("k8s: watch %s: %s; again in %ld ms", r->plural, e ? e->msg : "", wait);
 		if (!tell_dropped(&w, st)) {
 			st = ST_OK;
 			break;
 		}
-		if (wait_or_stop(delay, stop))
+		if (wait_or_stop(wait, stop))
 			break;
-		delay = delay * 2 > 5000 ? 5000 : delay * 2;
 	}
 	buf_fini(&w.line);
 	return stop && atomic_load(stop) ? ST_OK : st;

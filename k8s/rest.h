@@ -5,10 +5,26 @@
  * get, list, create, update, merge / JSON / strategic patch, delete, a
  * read-modify-write helper that re-reads and retries on 409 Conflict a bounded
  * number of times, and watches that resume from the last resourceVersion and
- * relist on 410 Gone.  429 and 5xx answers are retried with exponential
- * backoff (honouring Retry-After); every request has a timeout; responses go
- * into capped buffers.  Errors surface the API server's Status message
- * (sanitized) in a struct k8s_err.
+ * relist on 410 Gone.  Every request has a timeout; responses go into capped
+ * buffers.  Errors surface the API server's Status message (sanitized) in a
+ * struct k8s_err.
+ *
+ * Retries.  What failed is tried again after an exponential backoff with
+ * jitter (a Retry-After is honoured, up to K8S_RETRY_AFTER_MAX_MS), only
+ * when repeating it cannot do a thing twice:
+ *   - 429, and a connection that could not be made, mean the server did
+ *     nothing: any request is tried again;
+ *   - 5xx, a timeout, a connection reset or closed before the answer may
+ *     come after the server carried the request out: reads, PUT, DELETE
+ *     and merge / strategic patches (the same result however often they
+ *     land) are tried again; a create (POST) and a JSON patch are not.
+ *     Instead, k8s_create reads the object back: there and ours (it holds
+ *     everything that was sent), the create happened and succeeded; absent,
+ *     it is sent again; there and not ours, ST_CONFLICT.  An AlreadyExists
+ *     (or a PUT's 409, or a DELETE's 404) that follows an attempt whose
+ *     answer was lost is judged the same way, by reading the object back.
+ * e->maybe_done tells a caller that a request which failed may still have
+ * been carried out.
  *
  * A client may be marked read-only: it then refuses every verb but get, list
  * and watch before sending anything (what `perch watch` uses).
@@ -72,14 +88,19 @@ struct k8s_err {
 	int  http;			/* HTTP status, 0 when there was no answer */
 	char reason[48];		/* Status.reason ("NotFound", "Conflict", ...) */
 	char msg[ERRMSG_MAX];		/* one line, sanitized, never a secret */
+	bool maybe_done;		/* failed, but an attempt may have been
+					 * carried out (its answer was lost) */
 };
+
+#define K8S_RETRY_AFTER_MAX_MS 30000	/* a longer Retry-After is not waited for */
 
 struct k8s_client_opts {
 	long   timeout_ms;		/* per request (default 10000) */
 	long   connect_timeout_ms;	/* default 5000 */
 	size_t max_response;		/* bytes (default 16 MiB) */
 	int    retries;			/* 429/5xx/network retries (0: 4; <0: none) */
-	long   backoff_ms;		/* first backoff (default 200), doubled, cap 5 s */
+	long   backoff_ms;		/* first backoff (default 200), doubled, cap 5 s,
+					 * each wait drawn from [half, whole] */
 	int    conflict_retries;	/* k8s_modify attempts (default 5) */
 	bool   read_only;		/* only get, list, watch */
 };
@@ -142,16 +163,33 @@ int k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, const char *resource_version, k8s_watch_fn fn, void *arg,
     atomic_bool *stop, struct k8s_err *e);
 
+/* Reads the body of a watch answer (JSON event lines) the way k8s_watch
+ * does, handed over in pieces of `piece` bytes (0: whole), each line capped
+ * at max_line bytes: fn gets each event; the rest is as k8s_watch (BOOKMARK
+ * skipped, a line that is no event logged and skipped).  Stops at an ERROR
+ * event, at a line too long, or when fn returns false.  Returns ST_OK,
+ * ST_AGAIN (410 Gone: relist), ST_HTTP (another ERROR) or ST_TOOBIG.  For
+ * the fuzzer and tests: the parser of the stream, without a connection. */
+int k8s_watch_parse(const char *data, size_t len, size_t piece, size_t max_line,
+    k8s_watch_fn fn, void *arg);
+
 /* Sets *stop and ends at once the streams of the watches running with that
  * stop flag (their sockets are shut down), so a k8s_watch returns without
  * waiting for its next check of *stop.  Any thread. */
 void k8s_watch_interrupt(struct k8s_client *c, atomic_bool *stop);
 
-/* How many requests of each kind the client sent (for tests and `status`). */
+/* How many requests of each kind the client sent (for tests and `status`);
+ * retries: attempts repeated; throttled: 429 answers; verified: writes whose
+ * answer was lost, read back to learn what happened; troubled_ms: when a
+ * request last failed or had to be repeated (CLOCK_MONOTONIC ms, 0: never). */
 struct k8s_counters {
 	unsigned long get, list, watch, create, update, patch, del, retries, refused;
+	unsigned long throttled, verified;
+	long long troubled_ms;
 };
 void k8s_client_counters(struct k8s_client *c, struct k8s_counters *out);
+/* CLOCK_MONOTONIC in ms, the clock of troubled_ms. */
+long long k8s_mono_ms(void);
 
 /* Parses an HTTP answer body into e (Status message, reason) and returns the
  * status code for `http`.  Exposed for unit tests over JSON fixtures. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "k8s/cluster.h"
 #include "k8s/cluster_int.h"
@@ -519,7 +520,11 @@ wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload 
 		errf(out->msg, st, "deployment %s.%s: %s", name, cfg->ns, e.msg);
 		return st;
 	}
-	wl_ready(dep, threshold > 0 ? threshold : 100, (long)(now_ms / 1000), out, msg, sizeof msg);
+	/* The Deployment's condition times are the cluster's wall clock, not the
+	 * engine's (which PERCH_TIME_SCALE runs faster): its progress deadline
+	 * is judged on the wall clock. */
+	(void)now_ms;
+	wl_ready(dep, threshold > 0 ? threshold : 100, (long)time(NULL), out, msg, sizeof msg);
 	/* The engine adds "<name>.<ns> not ready: " (reference §2.6 wording). */
 	errf(out->msg, ST_OK, "%s", msg);
 	json_decref(dep);

@@ -33,11 +33,32 @@ char_width(const char *s, size_t avail, bool utf8, size_t *len)
 	return w < 0 ? -1 : w;
 }
 
+/* s, or (when it holds anything but printable ASCII) its sanitize()d copy in
+ * buf: whatever path a string took, the screen never gets an escape
+ * sequence's remains, a control, a bidirectional override or invalid
+ * UTF-8, and a long string costs no more than what fits in buf. */
+static const char *
+clean_text(const char *s, char *buf, size_t bufsz)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p >= 0x20 && *p < 0x7f; p++)
+		;
+	if (*p == '\0')
+		return s;
+	sanitize(buf, bufsz, s, strnlen(s, 4 * bufsz));
+	return buf;
+}
+
 int
 text_width(const char *s, bool utf8)
 {
-	size_t avail = strlen(s), len;
+	char buf[2048];
+	size_t avail, len;
 	int total = 0, w;
+
+	s = clean_text(s, buf, sizeof buf);
+	avail = strlen(s);
 
 	while (avail > 0) {
 		w = char_width(s, avail, utf8, &len);
@@ -53,9 +74,12 @@ text_width(const char *s, bool utf8)
 static int
 put_fit(const struct pen *p, int y, int x, int maxw, const char *s, enum theme_role r)
 {
-	char out[1024];
-	size_t avail = strlen(s), len, o = 0;
+	char out[1024], buf[2048];
+	size_t avail, len, o = 0;
 	int used = 0, w;
+
+	s = clean_text(s, buf, sizeof buf);
+	avail = strlen(s);
 
 	while (avail > 0 && o + 5 < sizeof out) {
 		w = char_width(s, avail, p->utf8, &len);
@@ -175,15 +199,18 @@ static int
 wrap(const struct pen *p, bool draw, int y, int x, int w, int maxlines, const char *text,
     enum theme_role r)
 {
-	char line[512];
+	char line[512], buf[8192];
+	size_t avail;
 	int lines = 0;
 
+	text = clean_text(text, buf, sizeof buf);
+	avail = strlen(text);
 	while (*text != '\0' && lines < maxlines) {
 		size_t take = 0, last_space = 0, len;
 		int used = 0, cw;
 
 		while (text[take] != '\0') {
-			cw = char_width(text + take, strlen(text + take), p->utf8, &len);
+			cw = char_width(text + take, avail - take, p->utf8, &len);
 			if (cw > 0 && used + cw > w && take > 0)
 				break;
 			if (text[take] == ' ')
@@ -206,8 +233,11 @@ wrap(const struct pen *p, bool draw, int y, int x, int w, int maxlines, const ch
 			put(p, y + lines, x, w, line, r);
 		lines++;
 		text += take;
-		while (*text == ' ')
+		avail -= take;
+		while (*text == ' ') {
 			text++;
+			avail--;
+		}
 	}
 	return lines;
 }

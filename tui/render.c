@@ -42,7 +42,7 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	    (s != NULL && s->context != NULL && s->context[0] != '\0') ? s->context : "DEMO";
 	const char *dot = G(p, "·", "-"), *bullet = G(p, "●", "*");
 	bool api = s == NULL || s->api_ok, met = s == NULL || s->metrics_ok;
-	bool slow = s != NULL && s->metrics_degraded;
+	bool slow = s != NULL && s->metrics_degraded, shaky = s != NULL && s->api_degraded;
 	const char *badge = u->read_only || (s != NULL && s->read_only) ? " READ-ONLY " : " CONTROL ";
 	enum theme_role sr = ROLE_DIM;
 	int x = w;
@@ -59,13 +59,14 @@ render_header(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		snprintf(health, sizeof health, "%s %s", bullet, !met ? "down" : slow ? "degraded" : "ok");
 		x -= put_right(p, 0, x, 20, health, met && !slow ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "prometheus ", ROLE_DIM) + 3;
-		snprintf(health, sizeof health, "%s %s", bullet, api ? "ok" : "down");
-		x -= put_right(p, 0, x, 20, health, api ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
+		snprintf(health, sizeof health, "%s %s", bullet, !api ? "down" : shaky ? "degraded" : "ok");
+		x -= put_right(p, 0, x, 20, health, api && !shaky ? ROLE_HEALTH_OK : ROLE_HEALTH_BAD);
 		x -= put_right(p, 0, x, 12, "api ", ROLE_DIM) + 3;
 	} else {
-		snprintf(health, sizeof health, "%s %s", bullet, api && met && !slow ? "ok" :
-		    !api ? "api down" : !met ? "metrics down" : "metrics slow");
-		x -= put_right(p, 0, x, 20, health, api && met && !slow ? ROLE_HEALTH_OK :
+		snprintf(health, sizeof health, "%s %s", bullet, api && met && !slow && !shaky ? "ok" :
+		    !api ? "api down" : !met ? "metrics down" : shaky ? "api degraded" :
+		    "metrics slow");
+		x -= put_right(p, 0, x, 20, health, api && met && !slow && !shaky ? ROLE_HEALTH_OK :
 		    ROLE_HEALTH_BAD) + 2;
 	}
 	x -= put_right(p, 0, x, 12, badge, u->read_only || (s != NULL && s->read_only) ?

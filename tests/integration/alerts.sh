@@ -109,16 +109,16 @@ PY
 }
 
 # 1. A healthy revision: the slack entry (severity "" = info) gets all three.
-"$PERCH_BIN" run --headless -f "$TMP/good.yaml" --log "$TMP/perch.log" -v >"$TMP/run1.out" 2>"$TMP/run1.err" &
-p1=$!
-at_exit "kill $p1 2>/dev/null; wait $p1 2>/dev/null"
-WAIT_SECS=20 wait_for sh -c "grep -q 'Initialization done! checkout.default' '$TMP/run1.out' || ! kill -0 $p1" ||
-	fail "no initialization: $(cat "$TMP/run1.out" "$TMP/run1.err")"
-grep -q 'Initialization done! checkout.default' "$TMP/run1.out" ||
-	fail "no initialization: $(cat "$TMP/run1.out" "$TMP/run1.err")"
+# A headless run ends once its canary is initialized and found idle (half a
+# second here): the first run only initializes, the new revision is set
+# after it ended, and a second run rolls it out, so no race decides whether
+# perch sees the revision.
+"$PERCH_BIN" run --headless -f "$TMP/good.yaml" --log "$TMP/perch.log" -v >"$TMP/run0.out" 2>"$TMP/run0.err"
+expect_eq "run 0 (initialization) exit" "$?" 0
+grep -q 'Initialization done! checkout.default' "$TMP/run0.out" ||
+	fail "no initialization: $(cat "$TMP/run0.out" "$TMP/run0.err")"
 K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
-WAIT_SECS=30 wait_for sh -c "! kill -0 $p1 2>/dev/null" || fail "run 1 did not end: $(tail -3 "$TMP/run1.out")"
-wait $p1
+"$PERCH_BIN" run --headless -f "$TMP/good.yaml" --log "$TMP/perch.log" -v >"$TMP/run1.out" 2>"$TMP/run1.err"
 expect_eq "run 1 exit" "$?" 0
 expect_eq "slack alerts" "$(texts '^/services/T0/B0/hook-secret$' | tr '\n' '|')" \
 	"New Deployment detected, initialization completed.|New revision detected, progressing canary analysis.|Canary analysis completed successfully, promotion finished.|"
@@ -138,7 +138,7 @@ assert a["fields"] == [
     {"title": "Progress deadline", "value": "600s", "short": False},
     {"title": "Traffic routing", "value": "Weight step: 50 max: 50", "short": False}], a["fields"]
 PY
-grep -q '"message":"Alert nobody to AlertProvider default/nobody not sent: discord: ' "$TMP/run1.out" &&
+cat "$TMP/run0.out" "$TMP/run1.out" | grep -q '"message":"Alert nobody to AlertProvider default/nobody not sent: discord: ' &&
 	fail "a warn-only entry got an info alert"
 
 # 2. A revision whose rollout webhook fails: rolled back, and the error
@@ -161,7 +161,7 @@ grep -q '"type":"Warning".*"message":"Alert nobody to AlertProvider default/nobo
 grep -q 'alert nobody to AlertProvider default/nobody not sent' "$TMP/perch.log" || fail "not logged: $(tail -5 "$TMP/perch.log")"
 
 # Secrets are nowhere: not the token, not a webhook path.
-for f in "$TMP/perch.log" "$TMP/run1.out" "$TMP/run1.err" "$TMP/run2.out" "$TMP/run2.err"; do
+for f in "$TMP/perch.log" "$TMP"/run[012].out "$TMP"/run[012].err; do
 	if grep -Eq "$TOKEN|hook-secret|cluster-secret|nobody-secret" "$f"; then
 		fail "a secret in $f: $(grep -E "$TOKEN|hook-secret|cluster-secret|nobody-secret" "$f" | head -2)"
 	fi

@@ -4,12 +4,19 @@ set -u
 : "${PERCH_BIN:?}" "${PERCH_ROOT:?}"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/perch-it.XXXXXX")
-_cleanups=()
+_cleanups=() _checks=()
 at_exit() { _cleanups+=("$1"); }
+# at_end CMD: a check run when the script ends, before the cleanups; when it
+# fails, a script that would have passed fails.
+at_end() { _checks+=("$1"); }
 _run_cleanups() {
-	local i
+	local rc=$? i
+	for ((i = 0; i < ${#_checks[@]}; i++)); do
+		if ! eval "${_checks[$i]}" && [ $rc -eq 0 ]; then rc=1; fi
+	done
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
 	rm -rf "$TMP"
+	exit $rc
 }
 trap _run_cleanups EXIT
 

@@ -51,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r"fault_(\w+)", q)
         mode = m.group(1) if m else "ok"
         if mode == "slow":
-            time.sleep(3)
+            time.sleep(8)
             return self.answer(200, vector("1"))
         if re.match(r"lag\d+$", mode):     # answers after that many ms
             time.sleep(int(mode[3:]) / 1000.0)

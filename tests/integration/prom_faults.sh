@@ -59,8 +59,8 @@ case_ nan 1 nodata '^no values found$'
 case_ empty 1 nodata '^no values found$'
 start=$(date +%s%N)
 case_ slow 3 error '^Prometheus query timed out after 1000 ms$' --timeout 1s
-# the answer would take 3 s: well under that (whole seconds were too coarse)
-[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2700 ] || fail "the timeout did not cut the slow query short"
+# the answer would take 8 s: well under that, however busy the machine
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 6000 ] || fail "the timeout did not cut the slow query short"
 
 # A slow Prometheus is not a failing one: 12 metrics whose queries (value,
 # volume, primary: 36) each take 1.5 s all pass, as each request's timeout

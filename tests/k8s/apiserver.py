@@ -15,19 +15,28 @@ by driving it with the real `kubectl`:
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
 Discovery (legacy and aggregated), a minimal OpenAPI v3 index, Tables for
-`kubectl get` (lists, objects and watch events), resourceVersion /
-generation / uid / creationTimestamp, 401/403/404/409/410/422 Status objects,
-merge, JSON and strategic merge patch (and server-side apply, approximated as
-create-or-merge-patch), watch streams, label and field
+`kubectl get` (lists, objects and watch events; a CRD's printer columns),
+resourceVersion / generation / uid / creationTimestamp kept as the real
+server keeps them (generation only for the kinds that have one: spec changes
+of Deployments and Ingresses, Deployment annotations, any change but metadata
+and status of a custom resource; a write that changes nothing keeps the
+resourceVersion), 401/403/404/409/410/422 Status objects, JSON and protobuf
+request bodies (kubectl's typed clients send protobuf: see k8s_proto.py),
+a Secret's stringData folded into base64 data, the status and scale
+subresources, merge, JSON and strategic merge patch (and server-side apply,
+approximated as create-or-merge-patch), watch streams, label and field
 selectors, bearer tokens (or, with TLS, client certificates with CN rw / ro) for a
-read-write and a read-only identity, TLS with a generated CA, an audit log and
-fault injection.
+read-write and a read-only identity, TLS with a generated CA, an audit log, a
+log of every object written and fault injection.
 
 Usage:
   python3 tests/k8s/apiserver.py [--port N] [--token-rw TOKEN] [--token-ro TOKEN]
-      [--audit-log FILE] [--tls-dir DIR] [--kubeconfig-out FILE]
+      [--audit-log FILE] [--objects-log FILE] [--tls-dir DIR] [--kubeconfig-out FILE]
       [--ready-delay SECONDS] [--fault-latency MS] [--fault-5xx N]
       [--fault-409 N] [--fault-drop N] [--fault-path REGEX]
+      [--faults RATE] [--seed N] [--fault-mix KIND:WEIGHT,...] [--fault-match REGEX]
+      [--fault-slow-ms MS] [--fault-users USER,...] [--objects-log-match REGEX]
+      [--token NAME=TOKEN]... [--tokens-file FILE]
 
 Deployment status simulation: after a change of spec a Deployment reports its
 new replicas as updated but unavailable; --ready-delay seconds later it is
@@ -35,7 +44,17 @@ available.  The annotation test.perch.dev/never-ready: "true" keeps one replica
 unavailable; past spec.progressDeadlineSeconds its Progressing condition turns
 False with reason ProgressDeadlineExceeded.
 
-Fault injection (flags at start, or at run time through the control endpoint):
+Random faults (--faults RATE --seed N; see chaos.py): a seeded share RATE of
+the requests to resource paths gets one of 500, 503, 429 (with Retry-After),
+409 (on an update), 410 Gone (a watch from a resourceVersion), a watch cut
+mid-stream, an answer held back past the client's timeout (--fault-slow-ms,
+the request carried out), or a connection reset mid-body (carried out).
+--fault-mix weighs the kinds, --fault-match limits them to matching paths,
+--fault-users to some identities (NAME* matches a prefix).  --token
+NAME=TOKEN adds a read-write identity named NAME in the logs (a soak gives
+each process its own; --tokens-file FILE reads one NAME=TOKEN a line).
+
+Counted faults (flags at start, or at run time through the control endpoint):
   POST /_test/faults   {"latency_ms": 200, "error_5xx": 3, "conflict": 2,
                         "drop": 1, "path": "deployments", "methods": "PUT,PATCH"}
       latency_ms  delay added to every matching request
@@ -45,12 +64,25 @@ Fault injection (flags at start, or at run time through the control endpoint):
                   without an answer (a running watch on a matching path is cut)
       path        a regular expression the request path must match (default: all)
       methods     the HTTP methods faults apply to, comma-separated (default: all)
-  GET  /_test/faults   the current settings
+      The random faults' settings go in the same object: "rate", "seed",
+      "mix", "match", "slow_ms", "methods", "users", "watch_rate", "count"
+      (see chaos.py).
+  GET  /_test/faults   the current settings, and "injected": the random
+                       faults so far, by kind
   POST /_test/compact  forget the watch history: older resourceVersions get 410
 The control endpoints need no token; they are logged like every request.
 
 Audit log: one line per request, `METHOD PATH?QUERY USER STATUS`, USER being
-rw, ro or - (no valid token).  A dropped connection is logged with status 0.
+rw, ro or - (no valid token), followed by ` fault=KIND` when a fault was
+injected (KIND: 500, 503, 429, 409, 410, cut, slow, reset, drop).  A dropped
+connection is logged with status 0.
+
+Objects log (--objects-log): one JSON line per write a client made (create,
+update, patch, apply, and their status and scale subresources):
+{"verb", "user", "agent", "path", "time", "object"}, the object as stored
+after the write, with the apiVersion the client used (--objects-log-match:
+only writes to matching paths).  tests/schema/check.mjs checks
+each against its kind's schema.
 """
 
 import argparse
@@ -62,6 +94,7 @@ import os
 import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -69,6 +102,9 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import chaos
+import k8s_proto
 
 # ---------------------------------------------------------------------------
 # Resource catalogue
@@ -80,7 +116,7 @@ class Res:
     """One resource type: where it is served and how it is stored."""
 
     def __init__(self, group, versions, plural, kind, namespaced=True, short=(),
-                 status=False, scale=False, categories=()):
+                 status=False, scale=False, categories=(), generation=None, columns=None):
         self.group = group
         self.versions = versions
         self.plural = plural
@@ -91,6 +127,14 @@ class Res:
         self.scale = scale
         self.categories = list(categories)
         self.singular = kind.lower()
+        # How metadata.generation is kept, as the real server's strategy for
+        # the kind: None (the kind has none), "spec" (spec changes),
+        # "spec+annotations" (Deployments), or "crd" (custom resources:
+        # every change but metadata and status).
+        self.generation = generation
+        # kubectl get columns after NAME: (header, type, path, priority);
+        # None: the default AGE column.
+        self.columns = columns
 
 
 RESOURCES = [
@@ -100,18 +144,35 @@ RESOURCES = [
     Res("", ["v1"], "secrets", "Secret"),
     Res("", ["v1"], "events", "Event", short=["ev"]),
     Res("apps", ["v1"], "deployments", "Deployment", short=["deploy"], status=True, scale=True,
-        categories=["all"]),
+        categories=["all"], generation="spec+annotations"),
     Res("coordination.k8s.io", ["v1"], "leases", "Lease"),
-    Res("networking.k8s.io", ["v1"], "ingresses", "Ingress", short=["ing"], status=True),
-    Res("gateway.networking.k8s.io", ["v1", "v1beta1"], "httproutes", "HTTPRoute", status=True),
+    Res("networking.k8s.io", ["v1"], "ingresses", "Ingress", short=["ing"], status=True,
+        generation="spec"),
+    Res("gateway.networking.k8s.io", ["v1", "v1beta1"], "httproutes", "HTTPRoute", status=True,
+        generation="crd"),
     Res("split.smi-spec.io", ["v1alpha3", "v1alpha2", "v1alpha1"], "trafficsplits", "TrafficSplit",
-        short=["ts"]),
-    Res("networking.istio.io", ["v1beta1"], "virtualservices", "VirtualService", short=["vs"]),
-    Res("networking.istio.io", ["v1beta1"], "destinationrules", "DestinationRule", short=["dr"]),
+        short=["ts"], generation="crd"),
+    Res("networking.istio.io", ["v1beta1"], "virtualservices", "VirtualService", short=["vs"],
+        generation="crd"),
+    Res("networking.istio.io", ["v1beta1"], "destinationrules", "DestinationRule", short=["dr"],
+        generation="crd"),
+    # Flagger's CRD: its printer columns, the wide ones at priority 1.
     Res("flagger.app", ["v1beta1"], "canaries", "Canary", short=["canary"], status=True,
-        categories=["all"]),
-    Res("flagger.app", ["v1beta1"], "metrictemplates", "MetricTemplate", short=["mt"]),
-    Res("flagger.app", ["v1beta1"], "alertproviders", "AlertProvider"),
+        categories=["all"], generation="crd", columns=[
+            ("Status", "string", "status.phase", 0),
+            ("Weight", "string", "status.canaryWeight", 0),
+            ("Suspended", "boolean", "spec.suspend", 1),
+            ("FailedChecks", "string", "status.failedChecks", 1),
+            ("Interval", "string", "spec.analysis.interval", 1),
+            ("Mirror", "boolean", "spec.analysis.mirror", 1),
+            ("StepWeight", "string", "spec.analysis.stepWeight", 1),
+            ("StepWeights", "string", "spec.analysis.stepWeights", 1),
+            ("MaxWeight", "string", "spec.analysis.maxWeight", 1),
+            ("LastTransitionTime", "string", "status.lastTransitionTime", 0)]),
+    Res("flagger.app", ["v1beta1"], "metrictemplates", "MetricTemplate", short=["mt"],
+        generation="crd", columns=[("Provider", "string", "spec.provider.type", 0)]),
+    Res("flagger.app", ["v1beta1"], "alertproviders", "AlertProvider", generation="crd",
+        columns=[("Type", "string", "spec.type", 0)]),
 ]
 
 BY_GROUP = {}
@@ -526,8 +587,13 @@ class Store:
             md["uid"] = str(uuid.uuid4())
             md["creationTimestamp"] = now_rfc3339()
             md.pop("deletionTimestamp", None)
-            md["generation"] = 1
+            if res.generation:
+                md["generation"] = 1
+            else:
+                md.pop("generation", None)
             md["resourceVersion"] = self._next_rv()
+            if res.status:
+                obj.pop("status", None)     # a create never sets the status subresource
             self._defaults(res, obj)
             if res.kind == "Deployment":
                 self.changed_at[(ns, name)] = time.time()
@@ -545,8 +611,9 @@ class Store:
             spec.setdefault("replicas", 1)
             spec.setdefault("progressDeadlineSeconds", 600)
             spec.setdefault("revisionHistoryLimit", 10)
-            spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate":
-                                         {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            if not isinstance(spec.get("strategy"), dict) or not spec["strategy"].get("type"):
+                spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate":
+                                    {"maxSurge": "25%", "maxUnavailable": "25%"}}
         if res.kind == "Service":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
@@ -559,6 +626,7 @@ class Store:
                     p.setdefault("targetPort", p.get("port"))
         if res.kind == "Secret":
             obj.setdefault("type", "Opaque")
+            fold_string_data(obj)
 
     def update(self, res, ns, name, obj, subresource=None, check_rv=True):
         with self.lock:
@@ -586,6 +654,7 @@ class Store:
                         ("uid", "creationTimestamp", "generation", "resourceVersion")
                         if k in old["metadata"]}
                 new = copy.deepcopy(obj)
+                new["metadata"].pop("generation", None)
                 new["metadata"].update(keep)
                 if res.namespaced:
                     new["metadata"]["namespace"] = ns
@@ -597,7 +666,7 @@ class Store:
                 self._defaults(res, new)
             old_body = {k: v for k, v in old.items() if k not in ("metadata", "status")}
             new_body = {k: v for k, v in new.items() if k not in ("metadata", "status")}
-            if old_body != new_body:
+            if generation_changes(res, old, new):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
             if res.kind == "Deployment" and subresource != "status":
                 annotations_changed = (old["metadata"].get("annotations") !=
@@ -659,6 +728,43 @@ class Store:
 
 
 BY_GROUP_ANY = {(r.group, r.plural): r for r in RESOURCES}
+
+
+def fold_string_data(obj):
+    """A Secret's stringData is write-only: merged into data as base64, never stored;
+    data must be base64, as the real server's decoding of []byte fields demands."""
+    for k, v in (obj.get("data") or {}).items():
+        try:
+            if not isinstance(v, str):
+                raise ValueError("not a string")
+            base64.b64decode(v, validate=True)
+        except ValueError:
+            raise ApiError(400, "BadRequest", "Secret in version \"v1\" cannot be handled as a "
+                           "Secret: illegal base64 data in data[%s]" % json.dumps(k))
+    sd = obj.pop("stringData", None)
+    if sd is None:
+        return
+    if not isinstance(sd, dict) or not all(isinstance(v, str) for v in sd.values()):
+        raise ApiError(422, "Invalid", "Secret \"%s\" is invalid: stringData: Invalid value: "
+                       "must be a map of strings" % obj.get("metadata", {}).get("name", ""))
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        data = obj["data"] = {}
+    for k, v in sd.items():
+        data[k] = base64.b64encode(v.encode()).decode()
+
+
+def generation_changes(res, old, new):
+    """Whether an update bumps metadata.generation, as the real server's strategy does."""
+    if res.generation is None:
+        return False
+    if res.generation == "crd":
+        strip = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}
+        return strip(old) != strip(new)
+    if old.get("spec") != new.get("spec"):
+        return True
+    return res.generation == "spec+annotations" and \
+        old["metadata"].get("annotations") != new["metadata"].get("annotations")
 
 
 def gr_name(res):
@@ -864,6 +970,11 @@ def age(ts, now=None):
 
 
 def table_columns(res):
+    if res.columns is not None:
+        return [{"name": "Name", "type": "string", "format": "name", "description": "",
+                 "priority": 0}] + \
+            [{"name": n, "type": t, "format": "", "description": "", "priority": p}
+             for n, t, _, p in res.columns]
     cols = [("Name", "name")]
     if res.kind == "Deployment":
         cols += [("Ready", ""), ("Up-to-date", ""), ("Available", "")]
@@ -872,14 +983,26 @@ def table_columns(res):
              "format": f, "description": "", "priority": 0} for n, f in cols]
 
 
+def _cell(obj, path):
+    cur = obj
+    for p in path.split("."):
+        cur = cur.get(p) if isinstance(cur, dict) else None
+    if cur is None:
+        return None
+    return cur if isinstance(cur, (str, bool, int, float)) else json.dumps(cur)
+
+
 def table_row(res, obj):
     md = obj.get("metadata", {})
     cells = [md.get("name", "")]
-    if res.kind == "Deployment":
+    if res.columns is not None:
+        cells += [_cell(obj, path) for _, _, path, _ in res.columns]
+    elif res.kind == "Deployment":
         st = obj.get("status") or {}
         cells += ["%d/%d" % (st.get("readyReplicas", 0), (obj.get("spec") or {}).get("replicas", 0)),
                   st.get("updatedReplicas", 0), st.get("availableReplicas", 0)]
-    cells.append(age(md.get("creationTimestamp")))
+    if res.columns is None:
+        cells.append(age(md.get("creationTimestamp")))
     partial = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion",
                                                 "creationTimestamp", "labels", "generation")
@@ -983,27 +1106,70 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing --
     def audit(self, code):
         srv = self.server
-        line = "%s %s %s %d\n" % (self.command, self.path, self.user, code)
+        line = "%s %s %s %d%s\n" % (self.command, self.path, self.user, code,
+                                     " fault=" + self.fault if self.fault else "")
         with srv.audit_lock:
             if srv.audit:
                 srv.audit.write(line)
                 srv.audit.flush()
 
-    def send_json(self, code, body, ctype="application/json"):
+    def written(self, res, version, verb, obj):
+        """Keeps a copy of an object as a client's write left it (--objects-log)."""
+        srv = self.server
+        path = urllib.parse.urlsplit(self.path).path
+        if not srv.objects_log or (srv.objects_match and not srv.objects_match.search(path)):
+            return
+        rec = {"verb": verb, "user": self.user, "agent": self.headers.get("User-Agent", ""),
+               "path": path, "time": round(time.time(), 3),
+               "object": self.out(res, version, copy.deepcopy(obj))}
+        # Lines are in the order of the writes' answers (logged before the
+        # answer leaves): a write that changed nothing keeps the object's
+        # older resourceVersion, so the order is the lines'.
+        with srv.audit_lock:
+            srv.objects_log.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            srv.objects_log.flush()
+
+    def send_json(self, code, body, ctype="application/json", headers=()):
         data = json.dumps(body, separators=(",", ":")).encode()
         # Logged before the answer leaves, so a client that got its answer
         # finds the line in the audit log.
         self.audit(code)
+        if self.fault == "slow":
+            # carried out, answered too late: the client has given up
+            time.sleep(self.server.chaos.slow_ms / 1000.0)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
+        for k, v in headers:
+            self.send_header(k, v)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        if self.command == "HEAD":
+            return
+        if self.fault == "reset":
+            self.wfile.write(data[:self.server.chaos.split_at(len(data))])
+            self.wfile.flush()
+            self.reset_connection()
+            return
+        self.wfile.write(data)
+
+    def reset_connection(self):
+        """Ends the connection with a TCP RST (SO_LINGER 0), not a clean close."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     def send_error_obj(self, e):
-        self.send_json(e.code, status_obj(e.code, e.reason, e.message, e.details))
+        headers = ()
+        if e.code == 429:
+            ra = (e.details or {}).get("retryAfterSeconds", 1)
+            headers = (("Retry-After", str(ra)),)
+        self.send_json(e.code, status_obj(e.code, e.reason, e.message, e.details),
+                       headers=headers)
 
     def slurp(self):
         """Reads the request body up front, so an early error never leaves it unread."""
@@ -1015,12 +1181,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def read_body(self):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        raw = self.raw_body
+        if ctype == k8s_proto.CONTENT_TYPE and self.command in ("POST", "PUT"):
+            try:
+                return k8s_proto.decode(raw)
+            except k8s_proto.ProtoError as e:
+                raise ApiError(415, "UnsupportedMediaType", "the protobuf body could not be "
+                               "read: %s" % e)
         if ctype not in ("application/json", "application/merge-patch+json",
                          "application/json-patch+json", "application/strategic-merge-patch+json",
                          "application/apply-patch+yaml"):
             raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an "
-                           "unknown format - accepted media types include: application/json")
-        raw = self.raw_body
+                           "unknown format - accepted media types include: application/json, "
+                           "application/vnd.kubernetes.protobuf")
         if not raw:
             raise ApiError(400, "BadRequest", "the request body is empty")
         try:
@@ -1037,7 +1210,7 @@ class Handler(BaseHTTPRequestHandler):
                 return "rw"
             if tok == srv.token_ro:
                 return "ro"
-            return "-"
+            return srv.extra_tokens.get(tok, "-")
         cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
         for rdn in (cert or {}).get("subject", ()):
             for k, v in rdn:
@@ -1070,6 +1243,7 @@ class Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         path = url.path.rstrip("/") or "/"
         self.raw_body = b""
+        self.fault = None
         try:
             self.slurp()
             if path.startswith("/_test/"):
@@ -1078,6 +1252,7 @@ class Handler(BaseHTTPRequestHandler):
             if latency:
                 time.sleep(latency / 1000.0)
             if fault == "drop":
+                self.fault = "drop"
                 self.audit(0)
                 self.close_connection = True
                 try:
@@ -1092,15 +1267,39 @@ class Handler(BaseHTTPRequestHandler):
                                "token may only get, list and watch"
                                % (self.command.lower(), path))
             if fault == 503:
+                self.fault = "503"
                 raise ApiError(503, "ServiceUnavailable", "injected fault: service unavailable")
             if fault == 409:
+                self.fault = "409"
                 raise ApiError(409, "Conflict", "injected fault: the object has been modified; "
                                "please apply your changes to the latest version and try again")
+            self.fault = srv.chaos.pick(self.command, path, self.query, self.user)
+            self.answer_fault(path)
             self.route(path)
         except ApiError as e:
             self.send_error_obj(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def answer_fault(self, path):
+        """Raises the error of a random fault that answers before anything is done."""
+        f = self.fault
+        if f == "500":
+            raise ApiError(500, "InternalError", "Internal error occurred: injected fault",
+                           {"causes": [{"message": "injected fault"}]})
+        if f == "503":
+            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle "
+                           "the request (injected fault)")
+        if f == "429":
+            raise ApiError(429, "TooManyRequests", "the server has received too many requests "
+                           "and has asked us to try again later (injected fault)",
+                           {"retryAfterSeconds": self.server.chaos.retry_after})
+        if f == "409":
+            parts = [p for p in path.split("/") if p]
+            raise ApiError(409, "Conflict", "Operation cannot be fulfilled on %s \"%s\": the "
+                           "object has been modified; please apply your changes to the latest "
+                           "version and try again (injected fault)"
+                           % (parts[-2] if len(parts) > 1 else "", parts[-1] if parts else ""))
 
     def control(self, path):
         srv = self.server
@@ -1112,8 +1311,14 @@ class Handler(BaseHTTPRequestHandler):
                     raise ApiError(400, "BadRequest", "faults: not valid JSON: %s" % e)
                 if not isinstance(d, dict):
                     raise ApiError(400, "BadRequest", "faults: expected an object")
+                try:
+                    srv.chaos.set(d)
+                except ValueError as e:
+                    raise ApiError(400, "BadRequest", "faults: %s" % e)
                 srv.faults.set(d)
-            return self.send_json(200, srv.faults.snapshot())
+            snap = srv.faults.snapshot()
+            snap.update(srv.chaos.snapshot())
+            return self.send_json(200, snap)
         if path == "/_test/compact" and self.command == "POST":
             srv.store.compact()
             return self.send_json(200, {"compacted": True})
@@ -1229,7 +1434,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.check_kind(res, body)
                 if self.query.get("dryRun"):
                     return self.send_json(201, self.out(res, version, body))
-                return self.send_json(201, self.out(res, version, store.create(res, ns, body)))
+                obj = store.create(res, ns, body)
+                self.written(res, version, "create", obj)
+                return self.send_json(201, self.out(res, version, obj))
             if m == "DELETE":
                 lp = parse_label_selector(self.query.get("labelSelector"))
                 items, _ = store.list(res, ns, lp, [])
@@ -1252,6 +1459,7 @@ class Handler(BaseHTTPRequestHandler):
             if sub != "scale":
                 self.check_kind(res, body)
             obj = store.update(res, ns, name, body, sub)
+            self.written(res, version, "update" + ("/" + sub if sub else ""), obj)
             return self.send_json(200, self.scale_of(version, obj) if sub == "scale"
                                   else self.out(res, version, obj))
         if m == "PATCH":
@@ -1290,7 +1498,9 @@ class Handler(BaseHTTPRequestHandler):
                 if e.code != 404 or sub:
                     raise
                 body.setdefault("metadata", {})["name"] = name
-                return self.send_json(201, self.out(res, version, store.create(res, ns, body)))
+                obj = store.create(res, ns, body)
+                self.written(res, version, "apply", obj)
+                return self.send_json(201, self.out(res, version, obj))
             ctype = "application/merge-patch+json"
         for _attempt in range(5):
             cur = store.get(res, ns, name)
@@ -1329,6 +1539,7 @@ class Handler(BaseHTTPRequestHandler):
                 if e.code == 409 and not pinned:
                     continue
                 raise
+            self.written(res, version, "patch" + ("/" + sub if sub else ""), obj)
             return self.send_json(200, self.scale_of(version, obj) if sub == "scale"
                                   else self.out(res, version, obj))
         raise conflict(res, name)
@@ -1374,7 +1585,7 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     start = int(rvq) if rvq.isdigit() else 0
                     initial = []
-                    if store.too_old(start, True):
+                    if store.too_old(start, True) or self.fault == "410":
                         chunk({"type": "ERROR", "object": status_obj(
                             410, "Expired", "too old resource version: %d (%d)"
                             % (start, max(store.gone_upto, store.trimmed_upto) + 1))})
@@ -1383,7 +1594,15 @@ class Handler(BaseHTTPRequestHandler):
             for o in initial:
                 chunk(event("ADDED", o))
             seen = start
+            cut_at = time.time() + srv.chaos.cut_after() if self.fault == "cut" else None
             while time.time() < end and not srv.stopping:
+                if cut_at is not None and time.time() >= cut_at:
+                    # mid-stream, mid-chunk: half an event line, then the end
+                    self.wfile.write(b"40\r\n{\"type\":\"MODIFIED\",\"object\":{\"kind")
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if srv.faults.watch_cut(path):
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -1404,7 +1623,8 @@ class Handler(BaseHTTPRequestHandler):
                             if matches(obj, lp, fp):
                                 evs_out.append((etype, copy.deepcopy(obj)))
                         if not evs:
-                            store.lock.wait(0.25)
+                            store.lock.wait(0.25 if cut_at is None else
+                                            min(0.25, max(cut_at - time.time(), 0.01)))
                 for etype, obj in evs_out:
                     if etype == "ERROR":
                         chunk({"type": "ERROR", "object": obj})
@@ -1495,16 +1715,48 @@ def main():
     ap.add_argument("--fault-409", type=int, default=0, metavar="N")
     ap.add_argument("--fault-drop", type=int, default=0, metavar="N")
     ap.add_argument("--fault-path", default="", metavar="REGEX")
+    ap.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+                    help="share of requests (0 to 1) that get a random fault")
+    ap.add_argument("--seed", type=int, default=1, metavar="N")
+    ap.add_argument("--fault-mix", default=chaos.DEFAULT_MIX, metavar="KIND:WEIGHT,...")
+    ap.add_argument("--fault-match", default="", metavar="REGEX")
+    ap.add_argument("--fault-slow-ms", type=int, default=12000, metavar="MS")
+    ap.add_argument("--fault-users", default="", metavar="USER,...",
+                    help="random faults only for these identities (default: every one)")
+    ap.add_argument("--objects-log", metavar="FILE",
+                    help="every object as a client's write left it, one JSON line each")
+    ap.add_argument("--objects-log-match", default="", metavar="REGEX",
+                    help="log only the writes to paths that match")
+    ap.add_argument("--token", action="append", default=[], metavar="NAME=TOKEN",
+                    help="one more read-write identity, named NAME in the logs")
+    ap.add_argument("--tokens-file", metavar="FILE",
+                    help="more read-write identities, one NAME=TOKEN a line")
     a = ap.parse_args()
     if a.token_rw == a.token_ro:
         ap.error("--token-rw and --token-ro must differ")
 
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.token_rw, srv.token_ro = a.token_rw, a.token_ro
+    srv.extra_tokens = {}
+    if a.tokens_file:
+        with open(a.tokens_file) as f:
+            a.token += [line.strip() for line in f if line.strip()]
+    for t in a.token:
+        name, _, tok = t.partition("=")
+        if not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro):
+            ap.error("--token %s: want NAME=TOKEN, a new name and a new token" % t)
+        srv.extra_tokens[tok] = name
     srv.audit_lock = threading.Lock()
     srv.audit = open(a.audit_log, "a", buffering=1) if a.audit_log else None
     srv.store = Store(a.ready_delay)
     srv.faults = Faults()
+    try:
+        srv.chaos = chaos.Chaos(a.faults, a.seed, a.fault_mix, a.fault_match, a.fault_slow_ms)
+        srv.chaos.set({"users": a.fault_users})
+        srv.objects_match = re.compile(a.objects_log_match) if a.objects_log_match else None
+    except (ValueError, re.error) as e:
+        ap.error(str(e))
+    srv.objects_log = open(a.objects_log, "a", buffering=1) if a.objects_log else None
     srv.faults.set({"latency_ms": a.fault_latency, "error_5xx": a.fault_5xx,
                     "conflict": a.fault_409, "drop": a.fault_drop, "path": a.fault_path})
     scheme, ca_crt = "http", None

@@ -28,12 +28,15 @@ apiserver_start(struct apiserver *s, const char *const *extra)
 		return -1;
 	snprintf(s->kubeconfig, sizeof s->kubeconfig, "%s/kubeconfig", s->dir);
 	snprintf(s->audit, sizeof s->audit, "%s/audit", s->dir);
+	snprintf(s->objects, sizeof s->objects, "%s/objects", s->dir);
 	argv[n++] = "python3";
 	argv[n++] = "tests/k8s/apiserver.py";
 	argv[n++] = "--kubeconfig-out";
 	argv[n++] = s->kubeconfig;
 	argv[n++] = "--audit-log";
 	argv[n++] = s->audit;
+	argv[n++] = "--objects-log";
+	argv[n++] = s->objects;
 	for (i = 0; extra && extra[i] && n < 38; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
@@ -73,21 +76,39 @@ apiserver_start(struct apiserver *s, const char *const *extra)
 	return 0;
 }
 
+/* tests/schema/check.mjs over the objects written: 0 when every one fits
+ * its kind's schema (the problems are printed on stderr). */
+static int
+check_schemas(const struct apiserver *s)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof cmd, "node tests/schema/check.mjs --quiet '%s' >&2", s->objects);
+	return system(cmd);
+}
+
 void
 apiserver_stop(struct apiserver *s)
 {
 	char cmd[160];
+	bool bad = false;
 
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
+		bad = s->objects[0] && check_schemas(s) != 0;
 	}
 	if (s->dir[0]) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", s->dir);
 		s->dir[0] = '\0';
+	}
+	if (bad) {
+		fprintf(stderr, "FAIL: an object written to the test API server does not fit its "
+		    "schema (above; make deps installs the schema packages)\n");
+		exit(1);
 	}
 }
 

@@ -14,12 +14,16 @@ struct apiserver {
 	char url[128];
 	char kubeconfig[128];
 	char audit[128];
+	char objects[128];	/* every object written (--objects-log) */
 	int port;
 };
 
 /* extra: more command-line arguments, NULL-terminated (may be NULL).
  * Returns 0, or -1 when python3 or the server is missing (the test fails). */
 int  apiserver_start(struct apiserver *s, const char *const *extra);
+/* Stops the server; then every object written to it is checked against its
+ * kind's schema (tests/schema/check.mjs): a bad one ends the test binary
+ * with status 1 after naming it. */
 void apiserver_stop(struct apiserver *s);
 /* POSTs body to PATH on the server (plain HTTP only); returns the HTTP status. */
 int  apiserver_post(struct apiserver *s, const char *path, const char *body);

@@ -158,12 +158,20 @@ struct fx {
 static void
 apply(struct fx *f, const struct k8s_res *r, const char *ns, const char *json)
 {
-	json_t *o = json_loads(json, 0, NULL);
+	json_t *o = json_loads(json, 0, NULL), *made = NULL;
 	struct k8s_err e;
 
 	assert_non_null(o);
-	if (k8s_create(f->c, r, ns, o, NULL, &e) != ST_OK)
+	if (k8s_create(f->c, r, ns, o, &made, &e) != ST_OK)
 		fail_msg("create: %s", e.msg);
+	/* A create leaves the status subresource out, as the real server
+	 * does: the status goes in a second write, as a controller's. */
+	if (json_object_get(o, "status") != NULL) {
+		json_object_set(made, "status", json_object_get(o, "status"));
+		if (k8s_update_status(f->c, r, ns, made, NULL, &e) != ST_OK)
+			fail_msg("status: %s", e.msg);
+	}
+	json_decref(made);
 	json_decref(o);
 }
 
@@ -320,6 +328,12 @@ test_initialize_and_promote(void **state)
 	assert_false(rd.ready);
 	assert_true(rd.retriable);
 	assert_string_equal(rd.msg, "waiting for rollout to finish: 1 of 2 (readyThreshold 100%) updated replicas are available");
+	/* The engine's clock may run ahead of the wall clock (PERCH_TIME_SCALE):
+	 * the Deployment's times are the cluster's, on the wall clock, and so
+	 * is its progress deadline. */
+	assert_int_equal(k8s_cluster_ops.readiness(f->k, &c, WL_CANARY,
+	    ((int64_t)time(NULL) + 3600) * 1000, &rd), ST_OK);
+	assert_true(rd.retriable);
 
 	/* Promotion copies the template (new flagger-id), the annotations and the configs. */
 	patch = json_loads("{\"metadata\":{\"annotations\":{\"test.perch.dev/never-ready\":null}}}", 0, NULL);
@@ -801,7 +815,9 @@ test_owner_references(void **state)
 	    "{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":"
 	    "\"web:1\",\"envFrom\":[{\"configMapRef\":{\"name\":\"web-config\"}}]}]}}}}");
 	apply(f, K8S_RES(CANARIES), "owned", "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":"
-	    "\"Canary\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"targetRef\":{\"name\":\"web\"}}}");
+	    "\"Canary\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"web\"},\"analysis\":{\"interval\":"
+	    "\"1m\",\"threshold\":1,\"stepWeight\":10}}}");
 	assert_int_equal(k8s_get(f->c, K8S_RES(CANARIES), "owned", "web", &o, &e), ST_OK);
 	snprintf(want, sizeof want, "[{\"apiVersion\":\"flagger.app/v1beta1\",\"blockOwnerDeletion\":"
 	    "true,\"controller\":true,\"kind\":\"Canary\",\"name\":\"web\",\"uid\":\"%s\"}]",
@@ -888,9 +904,12 @@ test_routing_from_spec(void **state)
 		c.name = (char *)"search";
 		c.service = (char *)"search";
 		o = get(f, K8S_RES(HTTPROUTES_V1), "search");
-		json_object_set_new(o, "status", json_pack("{s:[{s:{s:s}, s:[{s:s, s:s, s:I}]}]}",
-		    "parents", "parentRef", "name", "public", "conditions", "type", "Accepted",
-		    "status", "False", "observedGeneration", json_integer_value(jpath(o, "metadata.generation"))));
+		json_object_set_new(o, "status", json_pack("{s:[{s:{s:s}, s:s, s:[{s:s, s:s, s:I, "
+		    "s:s, s:s, s:s}]}]}", "parents", "parentRef", "name", "public", "controllerName",
+		    "example.com/gateway", "conditions", "type", "Accepted", "status", "False",
+		    "observedGeneration", json_integer_value(jpath(o, "metadata.generation")),
+		    "lastTransitionTime", "2024-01-01T00:00:00Z", "reason", "NotAllowedByListeners",
+		    "message", "no listener allows the route"));
 		assert_int_equal(k8s_update_status(f->c, K8S_RES(HTTPROUTES_V1), "shop", o, NULL, &e), ST_OK);
 		json_decref(o);
 		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_AGAIN);
@@ -903,12 +922,14 @@ test_refuses_flagger(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[512], now[32];
+	char err[ERRMSG_MAX], json[768], now[32];
 	time_t t = time(NULL);
 
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
-	    "\"metadata\":{\"name\":\"checkout\"},\"spec\":{\"targetRef\":{\"name\":\"checkout\"}},"
+	    "\"metadata\":{\"name\":\"checkout\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"checkout\"},\"analysis\":{"
+	    "\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}},"
 	    "\"status\":{\"phase\":\"Succeeded\",\"conditions\":[{\"type\":\"Promoted\","
 	    "\"status\":\"True\",\"lastUpdateTime\":\"%s\"}]}}", now);
 	apply(f, K8S_RES(CANARIES), "shop", json);

@@ -33,7 +33,7 @@ static const char *const secrets[] = {
 	"\"password\":\"cGE1NQ==\"}}",
 	"{\"metadata\":{\"name\":\"prom-string\"},\"stringData\":{\"token\":\"plain-token\"}}",
 	"{\"metadata\":{\"name\":\"prom-half\"},\"data\":{\"username\":\"dXNlcg==\"}}",
-	"{\"metadata\":{\"name\":\"prom-bad\"},\"data\":{\"token\":\"!!not base64!!\"}}",
+	"{\"metadata\":{\"name\":\"prom-bad\"},\"data\":{\"token\":\"YQBi\"}}",
 };
 
 struct creds_case {
