@@ -496,11 +496,18 @@ detail_title(const struct pen *p, const struct snapshot *s, const struct snap_ca
 	char name[192];
 	const char *dot = G(p, "·", "-");
 
+	const char *from = c->rev_from && c->rev_from[0] ? c->rev_from : "?";
+	const char *to = c->rev_to && c->rev_to[0] ? c->rev_to : "?";
+	const char *how = c->provider && c->provider[0] ? c->provider : strategy_name(c->strategy);
+
 	display_name(s, c, name, sizeof name);
-	snprintf(out, n, "%s %s %s %s %s %s %s", name, dot,
-	    c->provider && c->provider[0] ? c->provider : strategy_name(c->strategy), dot,
-	    c->rev_from && c->rev_from[0] ? c->rev_from : "?", G(p, "→", "->"),
-	    c->rev_to && c->rev_to[0] ? c->rev_to : "?");
+	/* Once promoted the primary runs what was rolled out: one image, not
+	 * "v2 → v2", which would read as a rollout still to come. */
+	if (strcmp(from, to) == 0 && strcmp(to, "?") != 0)
+		snprintf(out, n, "%s %s %s %s %s", name, dot, how, dot, to);
+	else
+		snprintf(out, n, "%s %s %s %s %s %s %s", name, dot, how, dot, from,
+		    G(p, "→", "->"), to);
 }
 
 /* The line under the gates, always kept (the graphs never move): the

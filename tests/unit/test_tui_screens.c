@@ -306,6 +306,17 @@ skipped_profile(struct snapshot *s)
 	    "checks failed");
 }
 
+/* profile promoted: the primary runs what was rolled out, the title names
+ * one image ("profile:v2", not "profile:v2 → profile:v2"). */
+static void
+promoted_profile(struct snapshot *s)
+{
+	struct snap_canary *c = &s->canaries[4];
+
+	free(c->rev_from);
+	c->rev_from = xstrdup("profile:v2");
+}
+
 static void
 check_golden(const struct golden *g)
 {
@@ -389,6 +400,7 @@ static const struct golden goldens[] = {
 	{ "confirm-promote-failing-120x40", 120, 40, true, false, "P", false, failing_checkout, false },
 	{ "confirm-skip-healthy-80x24", 80, 24, true, false, "s", false, NULL, false },
 	{ "override-120x40",      120, 40, true, false, "jjjj", false, skipped_profile, false },
+	{ "promoted-detail-80x24", 80, 24, true, false, "jjjj\n", false, promoted_profile, false },
 };
 
 static void
