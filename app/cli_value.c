@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "app/cli.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "util/status.h"
 
 /* A DNS-1123 label (lower-case letters, digits and '-', at most 63): the

@@ -22,7 +22,7 @@
 #include "app/demo.h"
 #include "app/headless.h"
 #include "app/interrupt.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
 #include "util/identity.h"

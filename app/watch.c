@@ -1,15 +1,15 @@
 /*
- * watch_k8s.c — `perch watch --kubeconfig/--context/-n`: the runner as an
+ * watch.c — `perch watch --kubeconfig/--context/-n`: the runner as an
  * observer over a read-only cluster store, with the read-only front end.
  */
-#include "app/watch_k8s.h"
+#include "app/watch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "app/cli.h"
 #include "app/clock.h"
-#include "app/store_k8s.h"
+#include "store/k8s.h"
 #include "engine/runner.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"

@@ -1,9 +1,9 @@
 /*
- * watch_k8s.h — `perch watch` on a cluster: the canaries whose state a
- * controlling perch keeps in ConfigMaps perch-<canary> (app/store_k8s.h),
+ * watch.h — `perch watch` on a cluster: the canaries whose state a
+ * controlling perch keeps in ConfigMaps perch-<canary> (store/k8s.h),
  * shown read-only.  The REST client is read-only, so only get, list and
  * watch requests ever leave this process: the ConfigMaps are watched
- * (app/store_k8s.h, store_k8s_watch), so the view follows each write of the
+ * (store/k8s.h, store_k8s_watch), so the view follows each write of the
  * controller at once, and reads between writes stay local.  Also the end
  * both kinds of watch share (watch_observe).  UI (main) thread.
  */
@@ -18,7 +18,7 @@ struct runner_config;
  * Errors go to stderr as "perch watch: ...".  Returns an exit status: 3
  * when the wake pipe or the runner cannot start, else tui_run's.  The
  * caller still owns rc's store and clock and frees them afterwards.
- * Defined in cmd_watch.c. */
+ * Defined in app/cmd/watch.c. */
 int watch_observe(const struct runner_config *rc, const char *context, const char *theme);
 
 /* kubeconfig, context, ns: as perch run (NULL = defaults).  Returns an exit

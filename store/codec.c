@@ -1,6 +1,6 @@
 /*
- * store_codec.c — canary_status, canary_cfg and journal records to and from
- * JSON for the state directory (see store_codec.h).
+ * codec.c — canary_status, canary_cfg and journal records to and from
+ * JSON for the state directory (see codec.h).
  *
  * Structs are described by field tables (name, type, offset), so that
  * encoding and decoding read the same list and cannot drift apart.  Names
@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "app/clock.h"
-#include "app/store_codec.h"
+#include "store/codec.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"

@@ -1,7 +1,7 @@
 /*
- * store_codec.h — JSON forms of what the state directory keeps: a
+ * codec.h — JSON forms of what the state directory keeps: a
  * canary_status, a canary_cfg and a journal record (jansson).  Used by
- * app/store_dir.c; kept apart so the conversions can be tested and read on
+ * store/dir.c; kept apart so the conversions can be tested and read on
  * their own.
  *
  * Encoders return a new jansson reference (json_decref it).  Decoders never

@@ -1,7 +1,7 @@
 /*
- * store_dir.c — the state-directory store (see store_dir.h for the layout
+ * dir.c — the state-directory store (see dir.h for the layout
  * and the contract): names and paths, atomic checksummed files, the control
- * lock, the list of canaries.  The journal lives in store_journal.c; the JSON
+ * lock, the list of canaries.  The journal lives in dir_journal.c; the JSON
  * forms in store_codec.c.
  */
 #include <dirent.h>
@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/state_fs.h"
-#include "app/store_codec.h"
-#include "app/store_dir.h"
-#include "app/store_dir_int.h"
+#include "store/state_fs.h"
+#include "store/codec.h"
+#include "store/dir.h"
+#include "store/dir_core.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -509,7 +509,7 @@ sd_save(void *ctx, const char *canary, const struct canary_status *st, char *err
 	    (rc = sd_mkdirs(sd, canary, err)) != ST_OK || (rc = save_allowed(sd, canary, err)) != ST_OK)
 		return rc;
 	/* The journal of earlier ticks first: a status on disk never runs
-	 * ahead of more than its own tick's records (see store_dir.h). */
+	 * ahead of more than its own tick's records (see dir.h). */
 	sd_journal_sync(sd, canary);
 	return envelope_write(sd, canary, "status", status_to_json(st), err);
 }

@@ -1,5 +1,5 @@
 /*
- * store_dir.h — durable canary state in a directory on the local disk: the
+ * dir.h — durable canary state in a directory on the local disk: the
  * `store` provider of engine/providers.h for `perch run/demo --state-dir`,
  * and the reader behind `perch watch --state-dir` and `perch status`.
  *

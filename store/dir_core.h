@@ -1,6 +1,6 @@
 /*
- * store_dir_int.h — what the files of the state-directory store share
- * (store_dir.c, store_journal.c).  Not for other modules: use store_dir.h.
+ * dir_core.h — what the files of the state-directory store share
+ * (dir.c, dir_journal.c).  Not for other modules: use dir.h.
  */
 #ifndef PERCH_APP_STORE_DIR_INT_H
 #define PERCH_APP_STORE_DIR_INT_H
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "util/buf.h"
 
 #ifndef PATH_MAX

@@ -1,7 +1,7 @@
 /*
- * store_journal.c — the journal of the state-directory store: events and
+ * dir_journal.c — the journal of the state-directory store: events and
  * check results of one canary, one JSON object a line, in
- * DIR/<ns>/<name>/journal.jsonl (see store_dir.h).
+ * DIR/<ns>/<name>/journal.jsonl (see dir.h).
  *
  * Appends are one write(2) of a whole line on an O_APPEND descriptor, so a
  * crash (or a short write on a full disk) leaves at most a torn last line;
@@ -11,7 +11,7 @@
  * line of its own and only the torn record is lost.  Past journal_max bytes the
  * file is renamed to journal.1.jsonl (replacing the older one) and a new
  * one is started, so the journal never takes more than twice that.
- * Appends are fsynced in batches (store_dir.h, "Durability"): an append
+ * Appends are fsynced in batches (dir.h, "Durability"): an append
  * marks its canary's journal dirty, and sd_journal_sync makes it durable
  * before the next status save, at release and at close; an append that
  * finds unsynced records older than journal_sync_ms syncs at once.
@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "app/clock.h"
-#include "app/state_fs.h"
-#include "app/store_codec.h"
-#include "app/store_dir_int.h"
+#include "store/state_fs.h"
+#include "store/codec.h"
+#include "store/dir_core.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"

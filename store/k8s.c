@@ -1,8 +1,8 @@
 /*
- * store_k8s.c — canary state in a ConfigMap and control in a Lease on the
- * cluster (see store_k8s.h for the layout and the rules).
+ * k8s.c — canary state in a ConfigMap and control in a Lease on the
+ * cluster (see k8s.h for the layout and the rules).
  */
-#include "app/store_k8s.h"
+#include "store/k8s.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "app/clock.h"
-#include "app/store_codec.h"
+#include "store/codec.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"

@@ -1,11 +1,11 @@
 /*
- * store_k8s.h — durable canary state on the cluster: the `store` provider of
+ * k8s.h — durable canary state on the cluster: the `store` provider of
  * engine/providers.h for `perch run` / `perch watch` on a cluster.
  *
  * Per canary "ns/name", in namespace ns:
  *   ConfigMap perch-<name>   labels app.kubernetes.io/managed-by=perch,
  *                            perch.dev/canary=<name>; data:
- *                              status     the canary_status (app/store_codec.h)
+ *                              status     the canary_status (store/codec.h)
  *                              spec       the canary_cfg, for watchers
  *                              journal.0 .. journal.4
  *                                         the journal (events and check
@@ -38,7 +38,7 @@
  *                            release (and store_k8s_close) clears the holder.
  *
  * It lives in app/ (not k8s/) because it shares the state directory's JSON
- * codec (app/store_codec.h).  A read-only store (watch) issues only get,
+ * codec (store/codec.h).  A read-only store (watch) issues only get,
  * list and watch requests: every mutating op returns ST_REFUSED first.
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive

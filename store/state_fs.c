@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/state_fs.h"
+#include "store/state_fs.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/xalloc.h"

@@ -1,6 +1,6 @@
 /*
- * state_fs.h — careful file access for the state directory (store_dir.c,
- * store_journal.c, clock_file.c).
+ * state_fs.h — careful file access for the state directory (dir.c,
+ * dir_journal.c, app/clock_file.c).
  *
  * The state directory holds the state of live rollouts, so nothing in it is
  * ever reached through a symbolic link, and nothing but a regular file is

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 status=0
 err() { echo "lint: $*"; status=1; }
 
-code_dirs="util app spec engine metrics k8s net sim tui"
+code_dirs="util app spec engine store metrics k8s net sim tui"
 files() { local d; for d in "$@"; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done; }
 
 # 1. Which folder may include which library.
@@ -41,6 +41,7 @@ check_dir_deps metrics util engine net
 check_dir_deps k8s util engine net
 check_dir_deps net util
 check_dir_deps sim util engine
+check_dir_deps store util engine k8s
 for f in $(files tui); do
 	for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 		case "$inc" in

@@ -1,5 +1,5 @@
 /*
- * cmd_check.c — `perch check -f FILE... --prometheus URL`: evaluates every
+ * app/cmd/check.c — `perch check -f FILE... --prometheus URL`: evaluates every
  * metric of every Canary in the files once against Prometheus and prints
  * the rendered query, the value, the bounds and pass / fail / no data /
  * error, plus an isolation check (the same query aimed at the primary: the

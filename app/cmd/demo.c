@@ -1,5 +1,5 @@
 /*
- * cmd_demo.c — `perch demo`: the command line of the demo on the embedded
+ * app/cmd/demo.c — `perch demo`: the command line of the demo on the embedded
  * simulator (the run itself is demo.c).
  */
 #include <errno.h>

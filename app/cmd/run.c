@@ -1,5 +1,5 @@
 /*
- * cmd_run.c — `perch run`: controls real canaries on a Kubernetes cluster.
+ * app/cmd/run.c — `perch run`: controls real canaries on a Kubernetes cluster.
  *
  * Wiring: Canary specs from -f files (or the canaries.flagger.app objects of
  * the namespace, with its MetricTemplates) go through the spec loader and
@@ -29,8 +29,8 @@
 #include "app/interrupt.h"
 #include "app/metric_creds.h"
 #include "app/spec_json.h"
-#include "app/store_dir.h"
-#include "app/store_k8s.h"
+#include "store/dir.h"
+#include "store/k8s.h"
 #include "engine/runner.h"
 #include "engine/snapshot.h"
 #include "k8s/cluster.h"

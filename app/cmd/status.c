@@ -1,5 +1,5 @@
 /*
- * cmd_status.c — `perch status [--state-dir DIR] [-o text|json]`: the saved
+ * app/cmd/status.c — `perch status [--state-dir DIR] [-o text|json]`: the saved
  * state of every canary in a state directory, one line each (or JSON).
  *
  * Opens the store read-only: it never takes a lock or writes a byte, so it is
@@ -15,7 +15,7 @@
 
 #include "app/cli.h"
 #include "app/cli_value.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "engine/command.h"
 #include "util/fmt.h"
 #include "util/sanitize.h"

@@ -1,5 +1,5 @@
 /*
- * cmd_validate.c — `perch validate [--strict] [-o text|json] FILE...`: loads
+ * app/cmd/validate.c — `perch validate [--strict] [-o text|json] FILE...`: loads
  * every file (`-` is standard input) into one spec set (a Canary finds MetricTemplates of the other
  * files), validates it like Flagger, runs the lints and prints every
  * finding, compiler style or as JSON.  Exit 0 when valid (warnings

@@ -1,5 +1,5 @@
 /*
- * cmd_watch.c — `perch watch [--state-dir DIR] [--theme NAME]`: the live
+ * app/cmd/watch.c — `perch watch [--state-dir DIR] [--theme NAME]`: the live
  * screens of the canaries another perch controls, read-only.
  *
  * The state directory is opened read-only (every mutating store op is
@@ -19,8 +19,8 @@
 #include "app/cli_value.h"
 #include "app/clock_file.h"
 #include "app/interrupt.h"
-#include "app/store_dir.h"
-#include "app/watch_k8s.h"
+#include "store/dir.h"
+#include "app/watch.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
 #include "util/identity.h"

@@ -26,7 +26,7 @@
 
 #include "app/cli.h"
 #include "app/clock.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "sim/scenario.h"
 #include "tests/unit/helper_clock.h"
 #include "util/buf.h"
