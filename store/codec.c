@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "app/clock.h"
 #include "store/codec.h"
 #include "util/sanitize.h"
 #include "util/status.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 enum ftype { F_INT, F_BOOL, F_UINT, F_I64, F_U64, F_STR, F_DSTR, F_DBL, F_PHASE,

@@ -9,8 +9,8 @@
  * with err (errsz bytes) naming the field and what is wrong.  Pure functions,
  * safe from any thread.
  */
-#ifndef PERCH_APP_STORE_CODEC_H
-#define PERCH_APP_STORE_CODEC_H
+#ifndef PERCH_STORE_CODEC_H
+#define PERCH_STORE_CODEC_H
 
 #include <jansson.h>
 #include <stddef.h>

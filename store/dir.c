@@ -1,8 +1,8 @@
 /*
  * dir.c — the state-directory store (see dir.h for the layout
- * and the contract): names and paths, atomic checksummed files, the control
- * lock, the list of canaries.  The journal lives in dir_journal.c; the JSON
- * forms in store_codec.c.
+ * and the contract): atomic checksummed files, the control lock, the list
+ * of canaries.  Names, paths and the handle live in dir_core.c, the
+ * journal in dir_journal.c, the JSON forms in codec.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,10 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/state_fs.h"
 #include "store/codec.h"
 #include "store/dir.h"
 #include "store/dir_core.h"
+#include "store/dir_journal.h"
+#include "store/state_fs.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -31,174 +32,12 @@
 #define STATE_FILE_MAX	(1u << 20)	/* status.json / spec.json cap */
 #define LOCK_TRIES	5		/* a watcher's probe holds a shared lock briefly */
 
-/* ---- names and paths ---------------------------------------------------- */
-
-/* One-line reason into an ERRMSG_MAX buffer (cut when longer); err may be NULL. */
-void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, ERRMSG_MAX, fmt, ap);
-	va_end(ap);
-}
-
-/* A DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
-static bool
-is_label(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* A DNS-1123 subdomain: labels joined by dots, at most 253 bytes. */
-static bool
-is_subdomain(const char *s, size_t n)
-{
-	size_t start = 0, i;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (i = 0; i <= n; i++) {
-		if (i == n || s[i] == '.') {
-			if (!is_label(s + start, i - start))
-				return false;
-			start = i + 1;
-		}
-	}
-	return true;
-}
+/* ---- names and the state directory -------------------------------------- */
 
 int
 store_dir_check_name(const char *canary, char *err, size_t errsz)
 {
-	const char *slash = canary != NULL ? strchr(canary, '/') : NULL;
-	char shown[80], scratch[ERRMSG_MAX];
-
-	if (err == NULL || errsz == 0) {
-		err = scratch;
-		errsz = sizeof scratch;
-	}
-
-	if (canary == NULL || slash == NULL) {
-		sanitize(shown, sizeof shown, canary ? canary : "", canary ? strlen(canary) : 0);
-		snprintf(err, errsz, "canary name \"%s\" is not namespace/name", shown);
-		return ST_INVALID;
-	}
-	sanitize(shown, sizeof shown, canary, strlen(canary));
-	if (!is_label(canary, (size_t)(slash - canary))) {
-		snprintf(err, errsz, "canary \"%s\": the namespace is not a DNS-1123 label "
-		    "(lower-case letters, digits and '-', at most 63)", shown);
-		return ST_INVALID;
-	}
-	if (!is_subdomain(slash + 1, strlen(slash + 1)) ||
-	    strlen(canary) >= sizeof(((struct journal_rec *)0)->canary)) {
-		snprintf(err, errsz, "canary \"%s\": the name is not a DNS-1123 subdomain "
-		    "(lower-case letters, digits, '-' and '.')", shown);
-		return ST_INVALID;
-	}
-	return ST_OK;
-}
-
-int
-sd_path(const struct store_dir *sd, const char *canary, const char *file, char *out,
-    size_t outsz, char *err)
-{
-	int n;
-
-	if (store_dir_check_name(canary, err, err != NULL ? ERRMSG_MAX : 0) != ST_OK)
-		return ST_INVALID;
-	n = snprintf(out, outsz, "%s/%s%s%s", sd->dir, canary, file ? "/" : "", file ? file : "");
-	if (n < 0 || (size_t)n >= outsz) {
-		seterr(err, "state path for %s is too long", canary);
-		return ST_INVALID;
-	}
-	return ST_OK;
-}
-
-/* fsync of the directory holding path, so a new entry in it is durable. */
-static void
-sync_parent(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd;
-
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			if (fsync(fd) != 0)
-				log_warn("fsync %s: %s", dir, strerror(errno));
-			close(fd);
-		}
-	}
-	free(dir);
-}
-
-/* Creates the directory, or checks the one there (state_fs.h): a real
- * directory, ours, closed to others. */
-static int
-mkdir_one(const char *path, char *err)
-{
-	char why[ERRMSG_MAX];
-	bool made;
-	int st;
-
-	st = state_mkdir(path, &made, why, sizeof why);
-	if (st != ST_OK)
-		seterr(err, "%s", why);
-	else if (made)
-		sync_parent(path);
-	return st;
-}
-
-/* Creates DIR/<ns> and DIR/<ns>/<name>. */
-int
-sd_mkdirs(const struct store_dir *sd, const char *canary, char *err)
-{
-	char path[PATH_MAX];
-	char *slash;
-	int st;
-
-	if ((st = sd_path(sd, canary, NULL, path, sizeof path, err)) != ST_OK)
-		return st;
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	if ((st = mkdir_one(path, err)) != ST_OK)
-		return st;
-	*slash = '/';
-	return mkdir_one(path, err);
-}
-
-/* Checks DIR/<ns> and DIR/<ns>/<name> before a read: ST_OK, ST_NOTFOUND
- * (not there yet), or ST_INVALID / ST_IO naming the entry (a link, not a
- * directory, open to others; a read-write handle also wants them ours). */
-int
-sd_check_dirs(const struct store_dir *sd, const char *canary, char *err)
-{
-	char path[PATH_MAX], why[ERRMSG_MAX];
-	char *slash;
-	int st;
-
-	if ((st = sd_path(sd, canary, NULL, path, sizeof path, err)) != ST_OK)
-		return st;
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	st = state_check_dir(path, !sd->ro, why, sizeof why);
-	*slash = '/';
-	if (st == ST_OK)
-		st = state_check_dir(path, !sd->ro, why, sizeof why);
-	if (st != ST_OK && st != ST_NOTFOUND)
-		seterr(err, "%s", why);
-	return st;
+	return sd_check_name(canary, err, errsz);
 }
 
 /* Creates the state directory itself, never its parents: a mistyped path
@@ -209,7 +48,7 @@ make_state_dir(const char *dir, char *err, size_t errsz)
 	char *parent, *slash;
 
 	if (mkdir(dir, 0755) == 0) {	/* umask only takes bits away */
-		sync_parent(dir);
+		sd_sync_parent(dir);
 		return ST_OK;
 	}
 	if (errno == EEXIST)
@@ -231,39 +70,6 @@ make_state_dir(const char *dir, char *err, size_t errsz)
 	    slash != NULL ? parent : ".");
 	free(parent);
 	return ST_NOTFOUND;
-}
-
-/* Reads a whole file (at most max bytes) with O_RDONLY. */
-int
-sd_read_file(const char *path, size_t max, struct buf *b, char *err)
-{
-	char chunk[8192];
-	char why[ERRMSG_MAX];
-	ssize_t n;
-	int fd, st;
-
-
-	if ((st = state_open(path, O_RDONLY, 0, &fd, why, sizeof why)) != ST_OK) {
-		if (st != ST_NOTFOUND)
-			seterr(err, "%s", why);
-		return st;
-	}
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			seterr(err, "cannot read %s: %s", path, strerror(errno));
-			st = ST_IO;
-			break;
-		}
-		if (buf_append(b, chunk, (size_t)n) != ST_OK || b->len > max) {
-			seterr(err, "%s: larger than %zu bytes", path, max);
-			st = ST_CORRUPT;
-			break;
-		}
-	}
-	close(fd);
-	return st;
 }
 
 /* Atomic replace of dir/file (state_write_atomic): a temp file of this
@@ -410,50 +216,7 @@ envelope_read(struct store_dir *sd, const char *canary, const char *kind, json_t
 
 /* ---- the table of canaries this handle has touched ---------------------- */
 
-struct sd_entry *
-sd_entry_get(struct store_dir *sd, const char *canary)
-{
-	size_t i;
-
-	for (i = 0; i < sd->n_entries; i++)
-		if (strcmp(sd->entries[i].canary, canary) == 0)
-			return &sd->entries[i];
-	if (sd->n_entries == sd->cap_entries) {
-		sd->cap_entries = sd->cap_entries ? sd->cap_entries * 2 : 8;
-		sd->entries = xreallocarray(sd->entries, sd->cap_entries, sizeof *sd->entries);
-	}
-	memset(&sd->entries[sd->n_entries], 0, sizeof sd->entries[0]);
-	snprintf(sd->entries[sd->n_entries].canary, sizeof sd->entries[0].canary, "%s", canary);
-	sd->entries[sd->n_entries].lock_fd = -1;
-	return &sd->entries[sd->n_entries++];
-}
-
 /* ---- status and spec ---------------------------------------------------- */
-
-/* May this handle write the canary's state?  Not when read-only, and not
- * while another controller holds its lock (a handle that never acquired
- * may write when nobody holds it). */
-int
-sd_may_write(struct store_dir *sd, const char *canary, char *err)
-{
-	char holder[128];
-	bool mine;
-
-	if (sd->ro) {
-		seterr(err, "the state directory is open read-only");
-		return ST_REFUSED;
-	}
-	if (store_dir_check_name(canary, err, err != NULL ? ERRMSG_MAX : 0) != ST_OK)
-		return ST_INVALID;
-	pthread_mutex_lock(&sd->mu);
-	mine = sd_entry_get(sd, canary)->lock_fd >= 0;
-	pthread_mutex_unlock(&sd->mu);
-	if (!mine && store_dir_holder(sd, canary, holder, sizeof holder) == ST_OK) {
-		seterr(err, "%s is controlled by %s", canary, holder);
-		return ST_LOCKED;
-	}
-	return ST_OK;
-}
 
 static int
 sd_load(void *ctx, const char *canary, struct canary_status *out, char *err)
@@ -568,25 +331,6 @@ remove_stale_temps(const struct store_dir *sd, const char *canary)
 	closedir(d);
 }
 
-static void
-read_holder(int fd, char *holder, size_t holdersz)
-{
-	char raw[256];
-	ssize_t n = pread(fd, raw, sizeof raw - 1, 0);
-
-	if (holder == NULL || holdersz == 0)
-		return;
-	if (n <= 0) {
-		snprintf(holder, holdersz, "another process");
-		return;
-	}
-	raw[n] = '\0';
-	raw[strcspn(raw, "\n")] = '\0';
-	sanitize(holder, holdersz, raw, strlen(raw));
-	if (holder[0] == '\0')
-		snprintf(holder, holdersz, "another process");
-}
-
 static int
 try_flock(int fd)
 {
@@ -638,7 +382,7 @@ sd_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_
 		e->lock_fd = fd;
 		remove_stale_temps(sd, canary);
 	} else if (st == ST_LOCKED) {
-		read_holder(fd, holder, holdersz);
+		sd_read_holder(fd, holder, holdersz);
 		close(fd);
 	} else {
 		log_warn("acquire %s: %s", canary, err ? err : status_text(st));
@@ -693,31 +437,14 @@ sd_release(void *ctx, const char *canary)
 int
 store_dir_holder(struct store_dir *sd, const char *canary, char *holder, size_t holdersz)
 {
-	char path[PATH_MAX], why[ERRMSG_MAX];
-	int fd, st;
-
-
-	if (sd_path(sd, canary, "lock", path, sizeof path, NULL) != ST_OK)
-		return ST_INVALID;
-	if (sd_check_dirs(sd, canary, NULL) != ST_OK ||
-	    state_open(path, O_RDONLY, 0, &fd, why, sizeof why) != ST_OK)
-		return ST_NOTFOUND;
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		flock(fd, LOCK_UN);
-		st = ST_NOTFOUND;
-	} else {
-		read_holder(fd, holder, holdersz);
-		st = ST_OK;
-	}
-	close(fd);
-	return st;
+	return sd_holder_probe(sd, canary, holder, holdersz);
 }
 
 /* The provider's holder op (for observers): store_dir_holder. */
 static int
 sd_holder(void *ctx, const char *canary, char *holder, size_t holdersz)
 {
-	return store_dir_holder(ctx, canary, holder, holdersz);
+	return sd_holder_probe(ctx, canary, holder, holdersz);
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -767,7 +494,7 @@ list_ns(const struct store_dir *sd, const char *ns, char ***out, size_t *n, size
 	if (!usable_dir(sd, dir, ns) || (d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!is_subdomain(de->d_name, strlen(de->d_name)) || !has_state(dir, ns, de->d_name) ||
+		if (!sd_is_subdomain(de->d_name, strlen(de->d_name)) || !has_state(dir, ns, de->d_name) ||
 		    !usable_dir(sd, path, de->d_name))
 			continue;
 		if (*n == *cap) {
@@ -791,7 +518,7 @@ sd_list(void *ctx, char ***out)
 	if ((d = opendir(sd->dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL)
-		if (is_label(de->d_name, strlen(de->d_name)))
+		if (sd_is_label(de->d_name, strlen(de->d_name)))
 			list_ns(sd, de->d_name, out, &n, &cap);
 	closedir(d);
 	if (n > 1)

@@ -53,8 +53,8 @@
  * a mutex, and all file changes are atomic renames or single appends.  `err`
  * buffers of the ops are ERRMSG_MAX bytes (engine/providers.h).
  */
-#ifndef PERCH_APP_STORE_DIR_H
-#define PERCH_APP_STORE_DIR_H
+#ifndef PERCH_STORE_DIR_H
+#define PERCH_STORE_DIR_H
 
 #include <stdbool.h>
 #include <stddef.h>

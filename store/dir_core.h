@@ -1,9 +1,12 @@
 /*
  * dir_core.h — what the files of the state-directory store share
- * (dir.c, dir_journal.c).  Not for other modules: use dir.h.
+ * (dir.c, dir_journal.c), defined in dir_core.c: the handle, names and
+ * paths, checked reads, the table of canaries a handle has touched, who
+ * holds a canary's lock.  Not for other modules: use dir.h.  The layers:
+ * dir.c (the store_ops) -> dir_journal.c -> dir_core.c, never upwards.
  */
-#ifndef PERCH_APP_STORE_DIR_INT_H
-#define PERCH_APP_STORE_DIR_INT_H
+#ifndef PERCH_STORE_DIR_CORE_H
+#define PERCH_STORE_DIR_CORE_H
 
 #include <limits.h>
 #include <pthread.h>
@@ -11,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/dir.h"
+#include "engine/providers.h"
 #include "util/buf.h"
 
 #ifndef PATH_MAX
@@ -40,6 +43,10 @@ struct store_dir {
 	unsigned tmp_seq;
 };
 
+/* store_dir_check_name (dir.h): "ns/name", both DNS-1123 names. */
+int sd_check_name(const char *canary, char *err, size_t errsz);
+bool sd_is_label(const char *s, size_t n);
+bool sd_is_subdomain(const char *s, size_t n);
 /* DIR/canary[/file] into out; ST_INVALID (err, ERRMSG_MAX, may be NULL)
  * for a bad name or a path too long. */
 int sd_path(const struct store_dir *sd, const char *canary, const char *file, char *out,
@@ -60,12 +67,11 @@ void seterr(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int sd_may_write(struct store_dir *sd, const char *canary, char *err);
 /* Mutex held by the caller. */
 struct sd_entry *sd_entry_get(struct store_dir *sd, const char *canary);
-
-int sd_append(void *ctx, const struct journal_rec *rec, char *err);
-/* Makes the canary's journal durable (fdatasync) when it has appends that
- * are not yet; before a status save, at release and at close.  Mutex not
- * held. */
-void sd_journal_sync(struct store_dir *sd, const char *canary);
-size_t sd_tail(void *ctx, const char *canary, struct journal_rec *out, size_t max);
+/* fsync of the directory holding path, so a new entry in it is durable. */
+void sd_sync_parent(const char *path);
+/* The holder text of a lock file (sanitized; "another process" when empty). */
+void sd_read_holder(int fd, char *holder, size_t holdersz);
+/* store_dir_holder (dir.h): who holds the canary's lock. */
+int sd_holder_probe(struct store_dir *sd, const char *canary, char *holder, size_t holdersz);
 
 #endif

@@ -25,12 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/clock.h"
-#include "store/state_fs.h"
 #include "store/codec.h"
-#include "store/dir_core.h"
+#include "store/dir_journal.h"
+#include "store/state_fs.h"
 #include "util/log.h"
 #include "util/status.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 #define JOURNAL_LINE_MAX 8192	/* a longer line is not a record */

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/clock.h"
 #include "store/codec.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 #define MAX_HELD 64

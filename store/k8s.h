@@ -45,8 +45,8 @@
  * the store) and returns a handle freed with store_k8s_close.  Ops may be
  * called from any thread; the renew and journal threads are the store's own.
  */
-#ifndef PERCH_APP_STORE_K8S_H
-#define PERCH_APP_STORE_K8S_H
+#ifndef PERCH_STORE_K8S_H
+#define PERCH_STORE_K8S_H
 
 #include <stdbool.h>
 

@@ -19,8 +19,8 @@
  * Messages are one line for an ERRMSG_MAX buffer; they name the path.
  * Pure system calls, any thread.
  */
-#ifndef PERCH_APP_STATE_FS_H
-#define PERCH_APP_STATE_FS_H
+#ifndef PERCH_STORE_STATE_FS_H
+#define PERCH_STORE_STATE_FS_H
 
 #include <stdbool.h>
 #include <stddef.h>
