@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/cli.h"
+#include "app/cli_msg.h"
 #include "store/dir.h"
 #include "util/status.h"
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "app/cli_msg.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/heartbeat.h"

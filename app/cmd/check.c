@@ -23,6 +23,7 @@
 #include "app/check_cluster.h"
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cmd/cmd.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
 #include "spec/spec.h"

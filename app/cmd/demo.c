@@ -10,6 +10,7 @@
 
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cmd/cmd.h"
 #include "app/demo.h"
 #include "app/interrupt.h"
 #include "util/sanitize.h"

@@ -22,6 +22,7 @@
 #include "app/canary_load.h"
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cmd/cmd.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/heartbeat.h"

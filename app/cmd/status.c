@@ -15,6 +15,7 @@
 
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cmd/cmd.h"
 #include "store/dir.h"
 #include "engine/command.h"
 #include "util/fmt.h"

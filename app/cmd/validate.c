@@ -14,6 +14,7 @@
 
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cmd/cmd.h"
 #include "metrics/render.h"
 #include "spec/spec.h"
 #include "util/buf.h"

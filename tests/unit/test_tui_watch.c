@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "app/cmd/cmd.h"
 #include "app/clock.h"
 #include "store/dir.h"
 #include "sim/scenario.h"
