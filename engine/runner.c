@@ -129,58 +129,68 @@ struct rhook {
 	char msg[96];
 };
 
+/* One canary, as the engine keeps it.  Its parts by concern; a snapshot
+ * (any thread, under mu) reads every part but `run`, which the runner
+ * thread alone reads and changes without the lock.  Each part starts on
+ * an 8-byte boundary (it holds a pointer or a 64-bit field, or is aligned
+ * so), so a read of a lock-protected flag, which the compiler may widen to
+ * the word around it, never spans a flag of `run`. */
 struct rcan {
 	struct canary_cfg *cfg;
 	char key[128];			/* "ns/name" */
 	struct canary_status st;
-	int64_t due;
-	size_t heap;			/* index in the heap, NO_HEAP */
-	/* Read by snapshots and runner_health (mu); the flags the runner
-	 * thread alone changes without the lock are kept apart, below
-	 * rev_id: a snapshot's read of these may span the bytes around them. */
-	bool control;			/* we hold its lock (or there is no store):
+	struct rcan_sched {		/* its place in the deadlines (mu) */
+		int64_t due;
+		size_t heap;		/* index in the heap, NO_HEAP */
+		bool wake;		/* runner_wake asked for an early tick */
+	} sched;
+	struct rcan_ctl {		/* who controls it (mu) */
+		bool control;		/* we hold its lock (or there is no store):
 					 * set only once acquire and load succeeded;
 					 * nothing is written for it otherwise */
-	bool let_go;			/* controlled until runner_stop released it (mu) */
-	bool readonly;			/* held elsewhere, or observer */
-	bool corrupt;
-	bool refused;			/* its configuration cannot be driven (err
+		bool let_go;		/* controlled until runner_stop released it */
+		bool readonly;		/* held elsewhere, or observer */
+		bool corrupt;
+		bool refused;		/* its configuration cannot be driven (err
 					 * says why): shown, never acted on */
-	/* The last readiness observed of the primary and the canary (mu),
-	 * for the facts commands are judged on; forgotten when the phase or
-	 * the revision changes. */
-	struct readiness ready[2];
-	bool ready_known[2];
-	char holder[96];
-	char err[ERRMSG_MAX];
-	char rev_image[96];		/* the target's image as last seen (runner
-					 * thread), for the status's names ... */
-	char rev_id[72];		/* ... of this revision id */
-	/* The runner thread's own (no lock). */
-	bool journal_failing;		/* its last journal append failed */
-	bool store_failed;		/* a save or an append failed: exit 3 */
-	bool unsupported;		/* this tick: the cluster cannot drive it */
-	bool ticked;			/* ticked at least once since start */
-	bool idle_checked;		/* an idle tick found no new revision */
-	bool reconcile;			/* re-apply routes and scale first */
-	bool suspended;
-	unsigned long journal_lost;	/* records not written since then */
-	struct rring_pts *pts;		/* cfg->n_metrics rings */
-	struct rhook *hooks;		/* cfg->n_hooks */
-	struct revent *ev;		/* ring of max_ev, allocated as it grows */
-	size_t ev_n, ev_head, ev_cap;
-	unsigned short max_ev, max_pts;	/* history depth */
-	uint64_t journal_mark;		/* observer: what the last tail looked like */
-	struct heartbeat hb;		/* observer: its controller's heartbeat ... */
-	bool has_hb;			/* ... when one is known (mu) */
-	int64_t retake_at;		/* held elsewhere: when to try to take it */
-	struct obs *resume;		/* a suspended tick's observations (reused) */
-	int64_t resume_at;		/* its clock */
-	bool wake;			/* runner_wake asked for an early tick (mu) */
-	bool removed;			/* runner_replace(NULL): its object is gone */
-	uint64_t gen;			/* configuration generation: runner_replace
-					 * bumps it (mu); notes of an older one
-					 * are dropped */
+		bool removed;		/* runner_replace(NULL): its object is gone */
+		char holder[96];
+		char err[ERRMSG_MAX];
+		uint64_t gen;		/* configuration generation: runner_replace
+					 * bumps it; notes of an older one are dropped */
+	} ctl;
+	struct rcan_seen {		/* what was last observed, for facts (mu) */
+		/* The readiness of the primary and the canary, forgotten when
+		 * the phase or the revision changes. */
+		struct readiness ready[2];
+		bool ready_known[2];
+		struct heartbeat hb;	/* observer: its controller's heartbeat ... */
+		bool has_hb;		/* ... when one is known */
+	} seen;
+	struct rcan_hist {		/* history for the screens (mu) */
+		struct rring_pts *pts;	/* cfg->n_metrics rings */
+		struct rhook *hooks;	/* cfg->n_hooks */
+		struct revent *ev;	/* ring of max_ev, allocated as it grows */
+		size_t ev_n, ev_head, ev_cap;
+		unsigned short max_ev, max_pts;	/* history depth */
+	} hist;
+	_Alignas(8) struct rcan_run {	/* the runner thread's own (no lock) */
+		char rev_image[96];	/* the target's image as last seen, for
+					 * the status's names ... */
+		char rev_id[72];	/* ... of this revision id */
+		bool journal_failing;	/* its last journal append failed */
+		bool store_failed;	/* a save or an append failed: exit 3 */
+		bool unsupported;	/* this tick: the cluster cannot drive it */
+		bool ticked;		/* ticked at least once since start */
+		bool idle_checked;	/* an idle tick found no new revision */
+		bool reconcile;		/* re-apply routes and scale first */
+		bool suspended;
+		unsigned long journal_lost;	/* records not written since then */
+		uint64_t journal_mark;	/* observer: what the last tail looked like */
+		int64_t retake_at;	/* held elsewhere: when to try to take it */
+		struct obs *resume;	/* a suspended tick's observations (reused) */
+		int64_t resume_at;	/* its clock */
+	} run;
 };
 
 /* A notification waiting to be sent: a cluster event (hook < 0), one
@@ -228,83 +238,97 @@ struct hent {
 
 struct runner {
 	struct runner_config cfg;
-	char *actor, *context, *ns;
-
-	struct rcan **cs;
-	size_t n, cap;
-	struct rcan **index;		/* open addressing by key, 2 * cap slots */
-	size_t index_cap;
-	struct hent *heap;
-	size_t hn;
-
-	pthread_t thread;
-	bool started;
+	char *actor, *context, *ns;	/* owned copies cfg points to */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;		/* commands and stop wake the engine */
-	pthread_cond_t done_cond;	/* runner_wait */
-	bool stopping, finished;
-	bool wait_cancelled;		/* runner_cancel_wait */
-	bool ndrop;			/* runner_drop_notes */
 
-	struct command *q;
-	size_t qn, qcap;
-
-	struct snapshot *snap;		/* the last one built, or NULL */
-	uint64_t version, snap_version;
-	bool notify_pending;
-	uint64_t notified_version;
-	char status_msg[512];
-	char status_canary[128];		/* the canary it is about, "" */
-	uint64_t status_seq;
-	int64_t now;			/* the clock at the last loop, for snapshots */
-	bool api_ok, metrics_ok;
-	enum ctl_state ctl;		/* observer: the controllers' liveness */
-	int64_t ctl_silent_ms;
-	char ctl_context[96];		/* observer: a controller's header context */
-	bool observe_due;		/* observer: a clock wait returned */
-	bool metrics_degraded;		/* some queries of the last batch got no answer */
-	int64_t next_observe;
-	int64_t next_renew;
-	bool observing;			/* observer, or some canary is held elsewhere */
-	bool wake_pending;		/* some canary's wake is set */
-	struct task {			/* runner_post, run in order (mu) */
-		void (*fn)(struct runner *r, void *arg);
-		void *arg;
-	} *tasks;
-	size_t n_tasks, cap_tasks;
-
-	/* Runner thread only: scratch space reused by every tick. */
-	struct obs obs;
-	struct tick_out out;
-	struct tick_out post;		/* post-rollout hook events */
-	struct hook_call *calls;
-	struct hook_result *results;
-	size_t cap_calls;
-	struct metric_query *mq;
-	struct metric_value *mv;
-	size_t cap_mq;
-	struct journal_rec rec;
-	struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
-	uint64_t post_batch;
-
+	struct rtable {			/* the canaries (changed under mu) */
+		struct rcan **cs;
+		size_t n, cap;
+		struct rcan **index;	/* open addressing by key, 2 * cap slots */
+		size_t index_cap;
+	} tab;
+	struct rsched {			/* their deadlines (runner thread; under mu) */
+		struct hent *heap;
+		size_t hn;
+		bool wake_pending;	/* some canary's wake is set */
+	} sched;
+	struct rlife {			/* the engine thread (mu) */
+		pthread_t thread;
+		bool started;
+		pthread_cond_t done_cond;	/* runner_wait */
+		bool stopping, finished;
+		bool wait_cancelled;	/* runner_cancel_wait */
+	} life;
+	struct rinbox {			/* what other threads hand in (mu) */
+		struct command *q;
+		size_t qn, qcap;
+		struct task {		/* runner_post, run in order */
+			void (*fn)(struct runner *r, void *arg);
+			void *arg;
+		} *tasks;
+		size_t n_tasks, cap_tasks;
+	} inbox;
+	struct rpub {			/* what is published (mu) */
+		struct snapshot *snap;	/* the last one built, or NULL */
+		uint64_t version, snap_version;
+		bool notify_pending;
+		uint64_t notified_version;
+		char status_msg[512];
+		char status_canary[128];	/* the canary it is about, "" */
+		uint64_t status_seq;
+		int64_t now;		/* the clock at the last loop, for snapshots */
+	} pub;
+	struct rhealth {		/* the backends, and an observer's controllers
+					 * (written under mu by the runner thread) */
+		bool api_ok, metrics_ok;
+		bool metrics_degraded;	/* some queries of the last batch got no answer */
+		enum ctl_state ctl;	/* observer: the controllers' liveness */
+		int64_t ctl_silent_ms;
+		char ctl_context[96];	/* observer: a controller's header context */
+	} health;
+	struct rwatch {			/* observing the store (runner thread, mu) */
+		bool observing;		/* observer, or some canary is held elsewhere */
+		bool observe_due;	/* observer: a clock wait returned */
+		int64_t next_observe;
+		int64_t next_renew;	/* when the leases are renewed next */
+		struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
+	} watch;
+	struct rtick {			/* runner thread only: scratch space reused
+					 * by every tick */
+		struct obs obs;
+		struct tick_out out;
+		struct tick_out post;	/* post-rollout hook events */
+		struct hook_call *calls;
+		struct hook_result *results;
+		size_t cap_calls;
+		struct metric_query *mq;
+		struct metric_value *mv;
+		size_t cap_mq;
+		struct journal_rec rec;
+		uint64_t post_batch;
+	} tick;
 	/* The notifier thread (started and joined by the engine thread; not
 	 * in observer mode).  Under mu: the ring of pending notifications,
-	 * whether one is being sent (nbusy), the stop flag and the results
-	 * for the runner.  ncond wakes the notifier; it wakes the runner
+	 * whether one is being sent (busy), the stop flag and the results
+	 * for the runner.  nt.cond wakes the notifier; it wakes the runner
 	 * through cond. */
-	pthread_t nthread;
-	bool nrunning;
-	pthread_cond_t ncond;
-	bool nstop, nbusy;
-	struct note *notes;
-	size_t note_head, note_n, note_cap;
-	uint64_t notes_dropped;
-	struct nres *res;
-	size_t res_n, res_cap;
-	const struct canary_cfg *nsending;	/* the cfg of the note being sent */
-	struct canary_cfg **retired;	/* replaced while being sent: the
-					 * notifier frees them after the call */
-	size_t n_retired;
+	struct rnotifier {
+		pthread_t thread;
+		bool running;
+		pthread_cond_t cond;
+		bool stop, busy;
+		bool drop;		/* runner_drop_notes */
+		struct note *notes;
+		size_t head, n, cap;
+		uint64_t dropped;
+		struct nres *res;
+		size_t res_n, res_cap;
+		const struct canary_cfg *sending;	/* the cfg of the note being sent */
+		struct canary_cfg **retired;	/* replaced while being sent: the
+						 * notifier frees them after the call */
+		size_t n_retired;
+	} nt;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -353,23 +377,23 @@ find(struct runner *r, const char *key)
 {
 	size_t i;
 
-	if (r->index_cap == 0)
+	if (r->tab.index_cap == 0)
 		return NULL;
-	for (i = key_hash(key) & (r->index_cap - 1); r->index[i] != NULL;
-	    i = (i + 1) & (r->index_cap - 1))
-		if (strcmp(r->index[i]->key, key) == 0)
-			return r->index[i];
+	for (i = key_hash(key) & (r->tab.index_cap - 1); r->tab.index[i] != NULL;
+	    i = (i + 1) & (r->tab.index_cap - 1))
+		if (strcmp(r->tab.index[i]->key, key) == 0)
+			return r->tab.index[i];
 	return NULL;
 }
 
 static void
 index_put(struct runner *r, struct rcan *c)
 {
-	size_t i = key_hash(c->key) & (r->index_cap - 1);
+	size_t i = key_hash(c->key) & (r->tab.index_cap - 1);
 
-	while (r->index[i] != NULL)
-		i = (i + 1) & (r->index_cap - 1);
-	r->index[i] = c;
+	while (r->tab.index[i] != NULL)
+		i = (i + 1) & (r->tab.index_cap - 1);
+	r->tab.index[i] = c;
 }
 
 /* The answer shown in the status line, and the canary "ns/name" it is
@@ -378,10 +402,10 @@ static void
 set_status_msg(struct runner *r, const char *key, const char *msg)
 {
 	pthread_mutex_lock(&r->mu);
-	sanitize(r->status_msg, sizeof r->status_msg, msg, strlen(msg));
-	snprintf(r->status_canary, sizeof r->status_canary, "%s", key ? key : "");
-	r->status_seq++;
-	r->version++;
+	sanitize(r->pub.status_msg, sizeof r->pub.status_msg, msg, strlen(msg));
+	snprintf(r->pub.status_canary, sizeof r->pub.status_canary, "%s", key ? key : "");
+	r->pub.status_seq++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -394,7 +418,7 @@ set_health(struct runner *r, bool *field, bool ok)
 	pthread_mutex_lock(&r->mu);
 	if (*field != ok) {
 		*field = ok;
-		r->version++;
+		r->pub.version++;
 	}
 	pthread_mutex_unlock(&r->mu);
 }
@@ -407,13 +431,13 @@ set_health(struct runner *r, bool *field, bool ok)
 static void
 heap_up(struct runner *r, size_t i, struct hent e)
 {
-	while (i > 0 && e.due < r->heap[(i - 1) / 2].due) {
-		r->heap[i] = r->heap[(i - 1) / 2];
-		r->heap[i].c->heap = i;
+	while (i > 0 && e.due < r->sched.heap[(i - 1) / 2].due) {
+		r->sched.heap[i] = r->sched.heap[(i - 1) / 2];
+		r->sched.heap[i].c->sched.heap = i;
 		i = (i - 1) / 2;
 	}
-	r->heap[i] = e;
-	e.c->heap = i;
+	r->sched.heap[i] = e;
+	e.c->sched.heap = i;
 }
 
 /* Moves entry e down from the hole at i to its place. */
@@ -423,24 +447,24 @@ heap_down(struct runner *r, size_t i, struct hent e)
 	for (;;) {
 		size_t l = 2 * i + 1, m;
 
-		if (l >= r->hn)
+		if (l >= r->sched.hn)
 			break;
-		m = l + 1 < r->hn && r->heap[l + 1].due < r->heap[l].due ? l + 1 : l;
-		if (!(r->heap[m].due < e.due))
+		m = l + 1 < r->sched.hn && r->sched.heap[l + 1].due < r->sched.heap[l].due ? l + 1 : l;
+		if (!(r->sched.heap[m].due < e.due))
 			break;
-		r->heap[i] = r->heap[m];
-		r->heap[i].c->heap = i;
+		r->sched.heap[i] = r->sched.heap[m];
+		r->sched.heap[i].c->sched.heap = i;
 		i = m;
 	}
-	r->heap[i] = e;
-	e.c->heap = i;
+	r->sched.heap[i] = e;
+	e.c->sched.heap = i;
 }
 
 /* Puts e at hole i, then up or down to its place. */
 static void
 heap_place(struct runner *r, size_t i, struct hent e)
 {
-	if (i > 0 && e.due < r->heap[(i - 1) / 2].due)
+	if (i > 0 && e.due < r->sched.heap[(i - 1) / 2].due)
 		heap_up(r, i, e);
 	else
 		heap_down(r, i, e);
@@ -449,14 +473,14 @@ heap_place(struct runner *r, size_t i, struct hent e)
 static void
 heap_remove(struct runner *r, struct rcan *c)
 {
-	size_t i = c->heap;
+	size_t i = c->sched.heap;
 
 	if (i == NO_HEAP)
 		return;
-	r->hn--;
-	if (i != r->hn)
-		heap_place(r, i, r->heap[r->hn]);
-	c->heap = NO_HEAP;
+	r->sched.hn--;
+	if (i != r->sched.hn)
+		heap_place(r, i, r->sched.heap[r->sched.hn]);
+	c->sched.heap = NO_HEAP;
 }
 
 /* (Re)schedules c at `due`, in place when it is in the heap.  Caller
@@ -466,10 +490,10 @@ schedule(struct runner *r, struct rcan *c, int64_t due)
 {
 	struct hent e = { .due = due, .c = c };
 
-	c->due = due;
-	if (c->heap == NO_HEAP)
-		c->heap = r->hn++;
-	heap_place(r, c->heap, e);
+	c->sched.due = due;
+	if (c->sched.heap == NO_HEAP)
+		c->sched.heap = r->sched.hn++;
+	heap_place(r, c->sched.heap, e);
 }
 
 /* ---- history ----------------------------------------------------------- */
@@ -477,14 +501,14 @@ schedule(struct runner *r, struct rcan *c, int64_t due)
 static void
 hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch)
 {
-	struct rring_pts *ring = &c->pts[m];
+	struct rring_pts *ring = &c->hist.pts[m];
 	struct rpoint *p;
 
-	if (ring->cap < c->max_pts && ring->n == ring->cap) {
+	if (ring->cap < c->hist.max_pts && ring->n == ring->cap) {
 		size_t ncap = ring->cap ? ring->cap * 2 : 8;
 
-		if (ncap > c->max_pts)
-			ncap = c->max_pts;
+		if (ncap > c->hist.max_pts)
+			ncap = c->hist.max_pts;
 		ring->p = xreallocarray(ring->p, ncap, sizeof *ring->p);
 		ring->cap = ncap;
 	}
@@ -507,22 +531,22 @@ hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, const 
 {
 	struct revent *e;
 
-	if (c->ev_cap < c->max_ev && c->ev_n == c->ev_cap) {
-		size_t ncap = c->ev_cap ? c->ev_cap * 2 : 8;
+	if (c->hist.ev_cap < c->hist.max_ev && c->hist.ev_n == c->hist.ev_cap) {
+		size_t ncap = c->hist.ev_cap ? c->hist.ev_cap * 2 : 8;
 
-		if (ncap > c->max_ev)
-			ncap = c->max_ev;
-		c->ev = xreallocarray(c->ev, ncap, sizeof *c->ev);
-		c->ev_cap = ncap;
+		if (ncap > c->hist.max_ev)
+			ncap = c->hist.max_ev;
+		c->hist.ev = xreallocarray(c->hist.ev, ncap, sizeof *c->hist.ev);
+		c->hist.ev_cap = ncap;
 	}
-	if (c->ev_n < c->ev_cap) {
-		e = &c->ev[(c->ev_head + c->ev_n) % c->ev_cap];
-		c->ev_n++;
+	if (c->hist.ev_n < c->hist.ev_cap) {
+		e = &c->hist.ev[(c->hist.ev_head + c->hist.ev_n) % c->hist.ev_cap];
+		c->hist.ev_n++;
 	} else {
-		e = &c->ev[c->ev_head];
+		e = &c->hist.ev[c->hist.ev_head];
 		free(e->msg);
 		free(e->actor);
-		c->ev_head = (c->ev_head + 1) % c->ev_cap;
+		c->hist.ev_head = (c->hist.ev_head + 1) % c->hist.ev_cap;
 	}
 	/* Exact sizes: 10,000 canaries' histories must stay small. */
 	if (is_clean) {
@@ -543,15 +567,15 @@ hist_clear(struct rcan *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->ev_n; i++) {
-		struct revent *e = &c->ev[(c->ev_head + i) % c->ev_cap];
+	for (i = 0; i < c->hist.ev_n; i++) {
+		struct revent *e = &c->hist.ev[(c->hist.ev_head + i) % c->hist.ev_cap];
 
 		free(e->msg);
 		free(e->actor);
 	}
-	c->ev_n = c->ev_head = 0;
+	c->hist.ev_n = c->hist.ev_head = 0;
 	for (i = 0; c->cfg && i < c->cfg->n_metrics; i++)
-		c->pts[i].n = c->pts[i].head = 0;
+		c->hist.pts[i].n = c->hist.pts[i].head = 0;
 }
 
 /* ---- canaries ---------------------------------------------------------- */
@@ -562,10 +586,10 @@ rcan_arrays(struct rcan *c, const struct canary_cfg *cfg)
 {
 	size_t i;
 
-	c->pts = cfg->n_metrics > 0 ? xcalloc(cfg->n_metrics, sizeof *c->pts) : NULL;
-	c->hooks = cfg->n_hooks > 0 ? xcalloc(cfg->n_hooks, sizeof *c->hooks) : NULL;
+	c->hist.pts = cfg->n_metrics > 0 ? xcalloc(cfg->n_metrics, sizeof *c->hist.pts) : NULL;
+	c->hist.hooks = cfg->n_hooks > 0 ? xcalloc(cfg->n_hooks, sizeof *c->hist.hooks) : NULL;
 	for (i = 0; i < cfg->n_hooks; i++)
-		c->hooks[i].last = CHECK_NODATA;
+		c->hist.hooks[i].last = CHECK_NODATA;
 }
 
 static struct rcan *
@@ -575,9 +599,9 @@ rcan_new(struct canary_cfg *cfg, const char *key)
 
 	c->cfg = cfg;
 	snprintf(c->key, sizeof c->key, "%s", key);
-	c->heap = NO_HEAP;
-	c->max_ev = HIST_EVENTS;
-	c->max_pts = HIST_POINTS;
+	c->sched.heap = NO_HEAP;
+	c->hist.max_ev = HIST_EVENTS;
+	c->hist.max_pts = HIST_POINTS;
 	rcan_arrays(c, cfg);
 	return c;
 }
@@ -588,14 +612,14 @@ rcan_free(struct rcan *c)
 	size_t i;
 
 	hist_clear(c);
-	free(c->ev);
+	free(c->hist.ev);
 	for (i = 0; i < c->cfg->n_metrics; i++)
-		free(c->pts[i].p);
-	free(c->pts);
-	free(c->hooks);
-	if (c->resume != NULL) {
-		obs_fini(c->resume);
-		free(c->resume);
+		free(c->hist.pts[i].p);
+	free(c->hist.pts);
+	free(c->hist.hooks);
+	if (c->run.resume != NULL) {
+		obs_fini(c->run.resume);
+		free(c->run.resume);
 	}
 	canary_cfg_free(c->cfg);
 	free(c);
@@ -606,17 +630,17 @@ add_canary(struct runner *r, struct rcan *c)
 {
 	size_t i;
 
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->cs = xreallocarray(r->cs, r->cap, sizeof *r->cs);
-		r->heap = xreallocarray(r->heap, r->cap, sizeof *r->heap);
-		free(r->index);
-		r->index_cap = 2 * r->cap;
-		r->index = xcalloc(r->index_cap, sizeof *r->index);
-		for (i = 0; i < r->n; i++)
-			index_put(r, r->cs[i]);
+	if (r->tab.n == r->tab.cap) {
+		r->tab.cap = r->tab.cap ? r->tab.cap * 2 : 16;
+		r->tab.cs = xreallocarray(r->tab.cs, r->tab.cap, sizeof *r->tab.cs);
+		r->sched.heap = xreallocarray(r->sched.heap, r->tab.cap, sizeof *r->sched.heap);
+		free(r->tab.index);
+		r->tab.index_cap = 2 * r->tab.cap;
+		r->tab.index = xcalloc(r->tab.index_cap, sizeof *r->tab.index);
+		for (i = 0; i < r->tab.n; i++)
+			index_put(r, r->tab.cs[i]);
 	}
-	r->cs[r->n++] = c;
+	r->tab.cs[r->tab.n++] = c;
 	index_put(r, c);
 }
 
@@ -635,11 +659,11 @@ runner_new(const struct runner_config *cfg)
 	r->cfg.ns = r->ns;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cond, NULL);
-	pthread_cond_init(&r->done_cond, NULL);
-	pthread_cond_init(&r->ncond, NULL);
-	obs_init(&r->obs);
-	r->api_ok = r->metrics_ok = true;
-	r->ctl = cfg->observer ? CTL_UNKNOWN : CTL_SELF;
+	pthread_cond_init(&r->life.done_cond, NULL);
+	pthread_cond_init(&r->nt.cond, NULL);
+	obs_init(&r->tick.obs);
+	r->health.api_ok = r->health.metrics_ok = true;
+	r->health.ctl = cfg->observer ? CTL_UNKNOWN : CTL_SELF;
 	return r;
 }
 
@@ -653,7 +677,7 @@ runner_add(struct runner *r, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return;
 	}
-	cfg->order = (int)r->n;
+	cfg->order = (int)r->tab.n;
 	add_canary(r, rcan_new(cfg, key));
 }
 
@@ -686,21 +710,21 @@ journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_
 	unsigned long lost;
 
 	if (rc != ST_OK) {
-		c->journal_lost += rc != ST_AGAIN;
-		if (c->journal_failing)
+		c->run.journal_lost += rc != ST_AGAIN;
+		if (c->run.journal_failing)
 			return;
-		c->journal_failing = true;
-		c->store_failed = true;
+		c->run.journal_failing = true;
+		c->run.store_failed = true;
 		publish_msg(r, c, SEV_ERROR, t, "cannot write the journal of %s: %s; %s", c->key,
 		    err[0] ? err : status_text(rc), rc == ST_AGAIN ? "its records are kept and "
 		    "written when it can" : "events and check results are not saved");
 		return;
 	}
-	if (!c->journal_failing)
+	if (!c->run.journal_failing)
 		return;
-	lost = c->journal_lost;
-	c->journal_failing = false;
-	c->journal_lost = 0;
+	lost = c->run.journal_lost;
+	c->run.journal_failing = false;
+	c->run.journal_lost = 0;
 	if (lost == 0)
 		publish_msg(r, c, SEV_WARNING, t, "the journal of %s is written again", c->key);
 	else
@@ -709,7 +733,7 @@ journal_answer(struct runner *r, struct rcan *c, int rc, const char *err, int64_
 }
 
 /* One record to the sink (headless output) and, when we control the
- * canary, to the store's journal.  rec is r->rec: used up before any
+ * canary, to the store's journal.  rec is r->tick.rec: used up before any
  * event about the journal itself is published. */
 static void
 journal(struct runner *r, struct rcan *c, const struct journal_rec *rec)
@@ -720,7 +744,7 @@ journal(struct runner *r, struct rcan *c, const struct journal_rec *rec)
 
 	if (r->cfg.sink != NULL)
 		r->cfg.sink(r->cfg.sink_arg, rec);
-	if (r->cfg.store == NULL || r->cfg.store->append == NULL || !c->control ||
+	if (r->cfg.store == NULL || r->cfg.store->append == NULL || !c->ctl.control ||
 	    r->cfg.observer)
 		return;
 	rc = r->cfg.store->append(r->cfg.store_ctx, rec, err);
@@ -735,7 +759,7 @@ note_init(struct note *n, struct rcan *c, int hook, enum phase phase, int64_t t)
 	memset(n, 0, sizeof *n);
 	n->c = c;
 	n->cfg = c->cfg;
-	n->gen = c->gen;
+	n->gen = c->ctl.gen;
 	n->hook = hook;
 	n->alert = -1;
 	n->asev = ALERT_INFO;
@@ -752,25 +776,25 @@ static void
 note_queue(struct runner *r, const struct note *n)
 {
 	pthread_mutex_lock(&r->mu);
-	if (r->note_n == r->note_cap && r->note_cap < NOTE_MAX) {
-		size_t ncap = r->note_cap ? r->note_cap * 2 : 16, i;
+	if (r->nt.n == r->nt.cap && r->nt.cap < NOTE_MAX) {
+		size_t ncap = r->nt.cap ? r->nt.cap * 2 : 16, i;
 		struct note *nn = xreallocarray(NULL, ncap, sizeof *nn);
 
-		for (i = 0; i < r->note_n; i++)
-			nn[i] = r->notes[(r->note_head + i) % r->note_cap];
-		free(r->notes);
-		r->notes = nn;
-		r->note_cap = ncap;
-		r->note_head = 0;
+		for (i = 0; i < r->nt.n; i++)
+			nn[i] = r->nt.notes[(r->nt.head + i) % r->nt.cap];
+		free(r->nt.notes);
+		r->nt.notes = nn;
+		r->nt.cap = ncap;
+		r->nt.head = 0;
 	}
-	if (r->note_n == r->note_cap) {
-		if (r->notes_dropped++ == 0)
+	if (r->nt.n == r->nt.cap) {
+		if (r->nt.dropped++ == 0)
 			log_warn("notifications are slower than events: dropping the oldest");
-		r->note_head = (r->note_head + 1) % r->note_cap;
-		r->note_n--;
+		r->nt.head = (r->nt.head + 1) % r->nt.cap;
+		r->nt.n--;
 	}
-	r->notes[(r->note_head + r->note_n++) % r->note_cap] = *n;
-	pthread_cond_signal(&r->ncond);
+	r->nt.notes[(r->nt.head + r->nt.n++) % r->nt.cap] = *n;
+	pthread_cond_signal(&r->nt.cond);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -794,11 +818,11 @@ nres_new(struct runner *r, const struct note *n)
 {
 	struct nres *x;
 
-	if (r->res_n == r->res_cap) {
-		r->res_cap = r->res_cap ? r->res_cap * 2 : 8;
-		r->res = xreallocarray(r->res, r->res_cap, sizeof *r->res);
+	if (r->nt.res_n == r->nt.res_cap) {
+		r->nt.res_cap = r->nt.res_cap ? r->nt.res_cap * 2 : 8;
+		r->nt.res = xreallocarray(r->nt.res, r->nt.res_cap, sizeof *r->nt.res);
 	}
-	x = &r->res[r->res_n++];
+	x = &r->nt.res[r->nt.res_n++];
 	memset(x, 0, sizeof *x);
 	x->c = n->c;
 	x->gen = n->gen;
@@ -849,18 +873,18 @@ post_answer(struct runner *r, const struct nres *x)
 	size_t i;
 
 	pthread_mutex_lock(&r->mu);
-	c->hooks[x->hook].last = x->res.ok ? CHECK_PASS : CHECK_FAIL;
-	sanitize(c->hooks[x->hook].msg, sizeof c->hooks[x->hook].msg, x->res.msg,
+	c->hist.hooks[x->hook].last = x->res.ok ? CHECK_PASS : CHECK_FAIL;
+	sanitize(c->hist.hooks[x->hook].msg, sizeof c->hist.hooks[x->hook].msg, x->res.msg,
 	    strlen(x->res.msg));
 	pthread_mutex_unlock(&r->mu);
-	obs_reset(&r->obs, cfg->n_hooks, cfg->n_metrics);
-	r->obs.hooks[x->hook].called = true;
-	r->obs.hooks[x->hook].r = x->res;
-	memset(&r->post, 0, sizeof r->post);
-	r->post.st = c->st;
-	machine_post_hook_events(cfg, r->obs.hooks, &r->post);
-	for (i = 0; i < r->post.n_ev; i++)
-		publish_event(r, c, &r->post.ev[i], x->t);
+	obs_reset(&r->tick.obs, cfg->n_hooks, cfg->n_metrics);
+	r->tick.obs.hooks[x->hook].called = true;
+	r->tick.obs.hooks[x->hook].r = x->res;
+	memset(&r->tick.post, 0, sizeof r->tick.post);
+	r->tick.post.st = c->st;
+	machine_post_hook_events(cfg, r->tick.obs.hooks, &r->tick.post);
+	for (i = 0; i < r->tick.post.n_ev; i++)
+		publish_event(r, c, &r->tick.post.ev[i], x->t);
 }
 
 /* One alert to one analysis.alerts entry (notifier thread, no lock held);
@@ -929,11 +953,11 @@ free_retired(struct runner *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n_retired; i++)
-		canary_cfg_free(r->retired[i]);
-	free(r->retired);
-	r->retired = NULL;
-	r->n_retired = 0;
+	for (i = 0; i < r->nt.n_retired; i++)
+		canary_cfg_free(r->nt.retired[i]);
+	free(r->nt.retired);
+	r->nt.retired = NULL;
+	r->nt.n_retired = 0;
 }
 
 /* The notifier thread: sends the queued notifications one at a time, in
@@ -949,31 +973,31 @@ notifier_main(void *arg)
 	for (;;) {
 		struct note n;
 
-		while (r->note_n == 0 && !r->nstop)
-			pthread_cond_wait(&r->ncond, &r->mu);
-		if (r->ndrop && r->note_n > 0) {	/* runner_drop_notes */
-			r->notes_dropped += r->note_n;
-			r->note_n = 0;
+		while (r->nt.n == 0 && !r->nt.stop)
+			pthread_cond_wait(&r->nt.cond, &r->mu);
+		if (r->nt.drop && r->nt.n > 0) {	/* runner_drop_notes */
+			r->nt.dropped += r->nt.n;
+			r->nt.n = 0;
 			pthread_cond_broadcast(&r->cond);
 			continue;
 		}
-		if (r->note_n == 0)
+		if (r->nt.n == 0)
 			break;
-		n = r->notes[r->note_head];
-		r->note_head = (r->note_head + 1) % r->note_cap;
-		r->note_n--;
+		n = r->nt.notes[r->nt.head];
+		r->nt.head = (r->nt.head + 1) % r->nt.cap;
+		r->nt.n--;
 		/* A note of a configuration replaced since is dropped. */
-		if (n.gen == n.c->gen) {
-			r->nbusy = true;
-			r->nsending = n.cfg;
+		if (n.gen == n.c->ctl.gen) {
+			r->nt.busy = true;
+			r->nt.sending = n.cfg;
 			pthread_mutex_unlock(&r->mu);
 			note_send(r, &n, &failed);
 			pthread_mutex_lock(&r->mu);
-			r->nbusy = false;
-			r->nsending = NULL;
+			r->nt.busy = false;
+			r->nt.sending = NULL;
 			free_retired(r);
 		}
-		if (r->note_n == 0)	/* the runner may wait for this */
+		if (r->nt.n == 0)	/* the runner may wait for this */
 			pthread_cond_broadcast(&r->cond);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -985,7 +1009,7 @@ notifier_main(void *arg)
 static bool
 notes_pending(const struct runner *r)
 {
-	return r->nrunning && (r->note_n > 0 || r->nbusy || r->res_n > 0);
+	return r->nt.running && (r->nt.n > 0 || r->nt.busy || r->nt.res_n > 0);
 }
 
 /* Publishes what the notifier handed back (runner thread, mu held on entry
@@ -993,14 +1017,14 @@ notes_pending(const struct runner *r)
 static void
 take_results(struct runner *r, int64_t now)
 {
-	struct nres *res = r->res;
-	size_t n = r->res_n, cap = r->res_cap, i;
+	struct nres *res = r->nt.res;
+	size_t n = r->nt.res_n, cap = r->nt.res_cap, i;
 
-	r->res = NULL;
-	r->res_n = r->res_cap = 0;
+	r->nt.res = NULL;
+	r->nt.res_n = r->nt.res_cap = 0;
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < n; i++) {
-		if (res[i].gen != res[i].c->gen)
+		if (res[i].gen != res[i].c->ctl.gen)
 			continue;	/* for a configuration replaced since */
 		if (res[i].post)
 			post_answer(r, &res[i]);
@@ -1008,9 +1032,9 @@ take_results(struct runner *r, int64_t now)
 			publish_msg(r, res[i].c, SEV_WARNING, now, "%s", res[i].msg);
 	}
 	pthread_mutex_lock(&r->mu);
-	if (r->res == NULL) {		/* keep the larger buffer */
-		r->res = res;
-		r->res_cap = cap;
+	if (r->nt.res == NULL) {		/* keep the larger buffer */
+		r->nt.res = res;
+		r->nt.res_cap = cap;
 	} else {
 		free(res);
 	}
@@ -1020,14 +1044,14 @@ take_results(struct runner *r, int64_t now)
 static void
 publish_event(struct runner *r, struct rcan *c, const struct mach_event *e, int64_t t)
 {
-	struct journal_rec *rec = &r->rec;
+	struct journal_rec *rec = &r->tick.rec;
 	char msg[MACH_MSG_MAX];
 	size_t i;
 
 	clean(msg, sizeof msg, e->message);
 	pthread_mutex_lock(&r->mu);
 	hist_event(c, t, e->sev, msg, e->actor, true);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.observer)
 		return;
@@ -1067,11 +1091,11 @@ static void
 publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int64_t t)
 {
 	const struct metric_cfg *m = &c->cfg->metrics[ch->metric];
-	struct journal_rec *rec = &r->rec;
+	struct journal_rec *rec = &r->tick.rec;
 
 	pthread_mutex_lock(&r->mu);
 	hist_point(c, ch->metric, t, ch);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.store == NULL && r->cfg.sink == NULL)
 		return;
@@ -1116,19 +1140,19 @@ queue_alert(struct runner *r, struct rcan *c, const struct mach_alert *a, int64_
 static void
 grow_scratch(struct runner *r, const struct canary_cfg *c)
 {
-	if (c->n_hooks > r->cap_calls) {
-		r->calls = xreallocarray(r->calls, c->n_hooks, sizeof *r->calls);
-		r->results = xreallocarray(r->results, c->n_hooks, sizeof *r->results);
-		r->cap_calls = c->n_hooks;
+	if (c->n_hooks > r->tick.cap_calls) {
+		r->tick.calls = xreallocarray(r->tick.calls, c->n_hooks, sizeof *r->tick.calls);
+		r->tick.results = xreallocarray(r->tick.results, c->n_hooks, sizeof *r->tick.results);
+		r->tick.cap_calls = c->n_hooks;
 	}
-	if (2 * c->n_metrics > r->cap_mq) {
-		r->mq = xreallocarray(r->mq, 2 * c->n_metrics, sizeof *r->mq);
-		r->mv = xreallocarray(r->mv, 2 * c->n_metrics, sizeof *r->mv);
-		r->cap_mq = 2 * c->n_metrics;
+	if (2 * c->n_metrics > r->tick.cap_mq) {
+		r->tick.mq = xreallocarray(r->tick.mq, 2 * c->n_metrics, sizeof *r->tick.mq);
+		r->tick.mv = xreallocarray(r->tick.mv, 2 * c->n_metrics, sizeof *r->tick.mv);
+		r->tick.cap_mq = 2 * c->n_metrics;
 	}
 }
 
-/* Calls the hooks of type t into r->obs.hooks.  Gating types stop at the
+/* Calls the hooks of type t into r->tick.obs.hooks.  Gating types stop at the
  * first failure (webhook_ops contract); rollback hooks are asked one by one
  * until one says "roll back". */
 static void
@@ -1140,7 +1164,7 @@ gather_hooks(struct runner *r, struct rcan *c, enum hook_type t, enum phase phas
 	for (i = 0; i < cfg->n_hooks && n < 64; i++) {
 		if (cfg->hooks[i].type != t)
 			continue;
-		r->calls[n] = (struct hook_call){
+		r->tick.calls[n] = (struct hook_call){
 			.canary = cfg, .hook = &cfg->hooks[i], .phase = phase,
 			.checksum = c->st.last_applied,
 		};
@@ -1148,36 +1172,36 @@ gather_hooks(struct runner *r, struct rcan *c, enum hook_type t, enum phase phas
 	}
 	if (r->cfg.webhook == NULL) {
 		for (i = 0; i < n; i++) {
-			r->obs.hooks[idx[i]].called = true;
-			r->obs.hooks[idx[i]].r.ok = false;
-			snprintf(r->obs.hooks[idx[i]].r.msg, sizeof r->obs.hooks[idx[i]].r.msg,
+			r->tick.obs.hooks[idx[i]].called = true;
+			r->tick.obs.hooks[idx[i]].r.ok = false;
+			snprintf(r->tick.obs.hooks[idx[i]].r.msg, sizeof r->tick.obs.hooks[idx[i]].r.msg,
 			    "no webhook client");
 		}
-		r->obs.hooks_have |= 1u << t;
+		r->tick.obs.hooks_have |= 1u << t;
 		return;
 	}
 	if (t == HOOK_ROLLBACK) {
 		for (called = 0; called < n; called++) {
-			r->cfg.webhook->call(r->cfg.webhook_ctx, &r->calls[called], 1, &r->results[called]);
-			if (r->results[called].ok) {
+			r->cfg.webhook->call(r->cfg.webhook_ctx, &r->tick.calls[called], 1, &r->tick.results[called]);
+			if (r->tick.results[called].ok) {
 				called++;
 				break;
 			}
 		}
 	} else {
-		called = r->cfg.webhook->call(r->cfg.webhook_ctx, r->calls, n, r->results);
+		called = r->cfg.webhook->call(r->cfg.webhook_ctx, r->tick.calls, n, r->tick.results);
 	}
 	for (i = 0; i < called && i < n; i++) {
-		struct rhook *h = &c->hooks[idx[i]];
+		struct rhook *h = &c->hist.hooks[idx[i]];
 
-		r->obs.hooks[idx[i]].called = true;
-		r->obs.hooks[idx[i]].r = r->results[i];
+		r->tick.obs.hooks[idx[i]].called = true;
+		r->tick.obs.hooks[idx[i]].r = r->tick.results[i];
 		pthread_mutex_lock(&r->mu);
-		h->last = r->results[i].ok ? CHECK_PASS : CHECK_FAIL;
-		sanitize(h->msg, sizeof h->msg, r->results[i].msg, strlen(r->results[i].msg));
+		h->last = r->tick.results[i].ok ? CHECK_PASS : CHECK_FAIL;
+		sanitize(h->msg, sizeof h->msg, r->tick.results[i].msg, strlen(r->tick.results[i].msg));
 		pthread_mutex_unlock(&r->mu);
 	}
-	r->obs.hooks_have |= 1u << t;
+	r->tick.obs.hooks_have |= 1u << t;
 }
 
 static void
@@ -1190,42 +1214,42 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 	for (i = 0; i < cfg->n_metrics; i++) {
 		const struct metric_cfg *m = &cfg->metrics[i];
 
-		r->mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .query = m->query,
+		r->tick.mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .query = m->query,
 			.at_ms = now };
-		r->obs.has_volume[i] = machine_wants_volume(cfg, m);
-		if (r->obs.has_volume[i])
-			r->mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .volume = true,
+		r->tick.obs.has_volume[i] = machine_wants_volume(cfg, m);
+		if (r->tick.obs.has_volume[i])
+			r->tick.mq[n++] = (struct metric_query){ .canary = cfg, .metric = m, .volume = true,
 				.query = m->volume_query, .at_ms = now };
 	}
-	memset(r->mv, 0, n * sizeof *r->mv);
-	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->mq, n, r->mv);
+	memset(r->tick.mv, 0, n * sizeof *r->tick.mv);
+	st = r->cfg.metrics->eval(r->cfg.metrics_ctx, r->tick.mq, n, r->tick.mv);
 	for (i = 0, gone = 0; i < n; i++)
-		gone += r->mv[i].unavailable;
+		gone += r->tick.mv[i].unavailable;
 	/* Down when nothing answered; degraded when some queries did not. */
-	set_health(r, &r->metrics_ok, st == ST_OK && (gone == 0 || gone < n));
-	set_health(r, &r->metrics_degraded, st == ST_OK && gone > 0 && gone < n);
+	set_health(r, &r->health.metrics_ok, st == ST_OK && (gone == 0 || gone < n));
+	set_health(r, &r->health.metrics_degraded, st == ST_OK && gone > 0 && gone < n);
 	for (i = 0, n = 0; i < cfg->n_metrics; i++) {
-		r->obs.values[i] = r->mv[n++];
+		r->tick.obs.values[i] = r->tick.mv[n++];
 		if (st != ST_OK) {
-			r->obs.values[i].result = CHECK_ERROR;
-			snprintf(r->obs.values[i].err, sizeof r->obs.values[i].err, "metrics backend: %s",
+			r->tick.obs.values[i].result = CHECK_ERROR;
+			snprintf(r->tick.obs.values[i].err, sizeof r->tick.obs.values[i].err, "metrics backend: %s",
 			    status_text(st));
 		}
-		if (r->obs.has_volume[i])
-			r->obs.volumes[i] = r->mv[n++];
+		if (r->tick.obs.has_volume[i])
+			r->tick.obs.volumes[i] = r->tick.mv[n++];
 	}
 }
 
 static void
 gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 {
-	struct readiness *out = w == WL_PRIMARY ? &r->obs.primary : &r->obs.canary;
+	struct readiness *out = w == WL_PRIMARY ? &r->tick.obs.primary : &r->tick.obs.canary;
 	int st, i;
 
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
 	st = r->cfg.cluster->readiness(r->cfg.cluster_ctx, c->cfg, w, now, out);
-	set_health(r, &r->api_ok, st == ST_OK);
+	set_health(r, &r->health.api_ok, st == ST_OK);
 	if (st != ST_OK) {
 		out->ready = false;
 		out->retriable = true;
@@ -1234,32 +1258,32 @@ gather_readiness(struct runner *r, struct rcan *c, enum workload w, int64_t now)
 	}
 	i = w == WL_PRIMARY ? 0 : 1;
 	pthread_mutex_lock(&r->mu);
-	if (!c->ready_known[i] || c->ready[i].ready != out->ready)
-		r->version++;	/* the keys that apply may change */
-	c->ready[i] = *out;
-	c->ready_known[i] = true;
+	if (!c->seen.ready_known[i] || c->seen.ready[i].ready != out->ready)
+		r->pub.version++;	/* the keys that apply may change */
+	c->seen.ready[i] = *out;
+	c->seen.ready_known[i] = true;
 	pthread_mutex_unlock(&r->mu);
 }
 
 static void
 gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int64_t now)
 {
-	struct obs *o = &r->obs;
+	struct obs *o = &r->tick.obs;
 
 	switch (need) {
 	case NEED_INIT:
 		o->init_status = r->cfg.cluster->initialize(r->cfg.cluster_ctx, c->cfg, o->init_err);
-		set_health(r, &r->api_ok, o->init_status == ST_OK || o->init_status == ST_UNSUPPORTED);
-		c->unsupported = o->init_status == ST_UNSUPPORTED;
+		set_health(r, &r->health.api_ok, o->init_status == ST_OK || o->init_status == ST_UNSUPPORTED);
+		c->run.unsupported = o->init_status == ST_UNSUPPORTED;
 		break;
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);
-		set_health(r, &r->api_ok, o->rev_status == ST_OK);
+		set_health(r, &r->health.api_ok, o->rev_status == ST_OK);
 		/* Read and written on this thread only (apply names the
 		 * status's revisions with it). */
 		if (o->rev_status == ST_OK && o->rev.image[0]) {
-			sanitize(c->rev_image, sizeof c->rev_image, o->rev.image, strlen(o->rev.image));
-			snprintf(c->rev_id, sizeof c->rev_id, "%s", o->rev.id);
+			sanitize(c->run.rev_image, sizeof c->run.rev_image, o->rev.image, strlen(o->rev.image));
+			snprintf(c->run.rev_id, sizeof c->run.rev_id, "%s", o->rev.id);
 		}
 		break;
 	case NEED_PRIMARY:
@@ -1282,7 +1306,7 @@ gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, int6
 		if (r->cfg.metrics->check != NULL) {
 			o->providers_status = r->cfg.metrics->check(r->cfg.metrics_ctx, c->cfg,
 			    o->providers_err);
-			set_health(r, &r->metrics_ok, o->providers_status == ST_OK);
+			set_health(r, &r->health.metrics_ok, o->providers_status == ST_OK);
 		}
 		break;
 	default:
@@ -1312,11 +1336,11 @@ save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err
 	int rc;
 
 	err[0] = '\0';
-	if (r->cfg.store == NULL || r->cfg.observer || !c->control)
+	if (r->cfg.store == NULL || r->cfg.observer || !c->ctl.control)
 		return ST_OK;
 	rc = r->cfg.store->save(r->cfg.store_ctx, c->key, st, err);
 	if (rc != ST_OK)
-		c->store_failed = true;		/* the exit status says so */
+		c->run.store_failed = true;		/* the exit status says so */
 	return rc;
 }
 
@@ -1326,7 +1350,7 @@ action_failed(struct runner *r, struct rcan *c, int64_t now, const char *what, i
 {
 	publish_msg(r, c, SEV_ERROR, now, "%s %s failed: %s", what, c->key,
 	    err && err[0] ? err : status_text(st));
-	c->reconcile = true;
+	c->run.reconcile = true;
 }
 
 static void
@@ -1351,7 +1375,7 @@ do_promote(struct runner *r, struct rcan *c, int64_t now)
 		publish_msg(r, c, SEV_ERROR, now, "cannot save state of %s: %s", c->key, err);
 	pthread_mutex_lock(&r->mu);
 	c->st = st;
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -1366,7 +1390,7 @@ post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 	size_t i;
 
 	if (r->cfg.webhook != NULL) {
-		r->post_batch++;
+		r->tick.post_batch++;
 		for (i = 0; i < c->cfg->n_hooks; i++) {
 			struct note n;
 
@@ -1374,18 +1398,18 @@ post_hooks(struct runner *r, struct rcan *c, enum phase phase, int64_t now)
 				continue;
 			note_init(&n, c, (int)i, phase, now);
 			n.post = true;
-			n.batch = r->post_batch;
+			n.batch = r->tick.post_batch;
 			note_queue(r, &n);
 		}
 		return;
 	}
-	obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	obs_reset(&r->tick.obs, c->cfg->n_hooks, c->cfg->n_metrics);
 	gather_hooks(r, c, HOOK_POST_ROLLOUT, phase);
-	memset(&r->post, 0, sizeof r->post);
-	r->post.st = c->st;
-	machine_post_hook_events(c->cfg, r->obs.hooks, &r->post);
-	for (i = 0; i < r->post.n_ev; i++)
-		publish_event(r, c, &r->post.ev[i], now);
+	memset(&r->tick.post, 0, sizeof r->tick.post);
+	r->tick.post.st = c->st;
+	machine_post_hook_events(c->cfg, r->tick.obs.hooks, &r->tick.post);
+	for (i = 0; i < r->tick.post.n_ev; i++)
+		publish_event(r, c, &r->tick.post.ev[i], now);
 }
 
 /* c cannot be driven (its configuration, or a cluster without the means
@@ -1397,15 +1421,15 @@ refuse_canary(struct runner *r, struct rcan *c, int64_t now, const char *why)
 {
 	char msg[ERRMSG_MAX + 64];
 
-	if (c->refused)
+	if (c->ctl.refused)
 		return;
 	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
 	pthread_mutex_lock(&r->mu);
-	c->refused = true;
-	c->reconcile = false;
-	sanitize(c->err, sizeof c->err, msg, strlen(msg));
+	c->ctl.refused = true;
+	c->run.reconcile = false;
+	sanitize(c->ctl.err, sizeof c->ctl.err, msg, strlen(msg));
 	heap_remove(r, c);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	log_error("%s", msg);
 	publish_msg(r, c, SEV_ERROR, now, "%s", msg);
@@ -1418,7 +1442,7 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 	char err[ERRMSG_MAX] = "";
 	int rc;
 
-	if (c->refused)
+	if (c->ctl.refused)
 		return;		/* an earlier action found it cannot be driven */
 	switch (a->kind) {
 	case ACT_SET_ROUTES:
@@ -1438,7 +1462,7 @@ execute(struct runner *r, struct rcan *c, const struct action *a, int64_t now)
 			    c->cfg->target_kind ? c->cfg->target_kind : "Deployment",
 			    c->cfg->target ? c->cfg->target : "", c->cfg->ns ? c->cfg->ns : "",
 			    err[0] ? err : status_text(rc));
-			c->reconcile = true;
+			c->run.reconcile = true;
 		}
 		break;
 	case ACT_PROMOTE:
@@ -1457,7 +1481,7 @@ reconcile(struct runner *r, struct rcan *c, int64_t now)
 {
 	struct action a;
 
-	c->reconcile = false;
+	c->run.reconcile = false;
 	if (c->st.phase == PHASE_INITIALIZING)
 		return;
 	memset(&a, 0, sizeof a);
@@ -1489,12 +1513,12 @@ for_people(const struct rcan *c, const struct tick_out *out, struct canary_statu
 		st->held = out->held && !phase_is_terminal(st->phase);
 		st->gate = out->gate;
 	}
-	if (c->rev_id[0] && strcmp(c->rev_id, st->last_applied) == 0)
-		snprintf(st->applied_name, sizeof st->applied_name, "%s", c->rev_image);
+	if (c->run.rev_id[0] && strcmp(c->run.rev_id, st->last_applied) == 0)
+		snprintf(st->applied_name, sizeof st->applied_name, "%s", c->run.rev_image);
 	else if (strcmp(was->last_applied, st->last_applied) != 0)
 		st->applied_name[0] = '\0';	/* a revision whose image was not read */
-	if (c->rev_id[0] && strcmp(c->rev_id, st->last_promoted) == 0)
-		snprintf(st->promoted_name, sizeof st->promoted_name, "%s", c->rev_image);
+	if (c->run.rev_id[0] && strcmp(c->run.rev_id, st->last_promoted) == 0)
+		snprintf(st->promoted_name, sizeof st->promoted_name, "%s", c->run.rev_image);
 	if (run_active(st->phase) && (!run_active(was->phase) ||
 	    strcmp(was->last_applied, st->last_applied) != 0))
 		st->run_since_ms = now;		/* a new run: its checks start here */
@@ -1531,9 +1555,9 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 	}
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != st.phase || strcmp(c->st.last_applied, st.last_applied) != 0)
-		c->ready_known[0] = c->ready_known[1] = false;
+		c->seen.ready_known[0] = c->seen.ready_known[1] = false;
 	c->st = st;
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < out->n_ev; i++)
 		publish_event(r, c, &out->ev[i], now);
@@ -1551,17 +1575,17 @@ apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char 
 static bool
 renew(struct runner *r, struct rcan *c)
 {
-	if (r->cfg.store == NULL || r->cfg.store->renew == NULL || !c->control)
-		return c->control;
+	if (r->cfg.store == NULL || r->cfg.store->renew == NULL || !c->ctl.control)
+		return c->ctl.control;
 	if (r->cfg.store->renew(r->cfg.store_ctx, c->key) != ST_LOCKED)
 		return true;
 	pthread_mutex_lock(&r->mu);
-	c->control = false;
-	c->readonly = true;
-	snprintf(c->holder, sizeof c->holder, "another controller");
-	r->observing = true;
+	c->ctl.control = false;
+	c->ctl.readonly = true;
+	snprintf(c->ctl.holder, sizeof c->ctl.holder, "another controller");
+	r->watch.observing = true;
 	heap_remove(r, c);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	return false;
 }
@@ -1573,8 +1597,8 @@ renew_all(struct runner *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++)
-		renew(r, r->cs[i]);
+	for (i = 0; i < r->tab.n; i++)
+		renew(r, r->tab.cs[i]);
 }
 
 /* Whether someone else waits for the engine: a command, or another
@@ -1587,15 +1611,15 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 	bool cmd;
 
 	pthread_mutex_lock(&r->mu);
-	cmd = r->qn > 0 || r->stopping;	/* stopping: the tick is abandoned */
+	cmd = r->inbox.qn > 0 || r->life.stopping;	/* stopping: the tick is abandoned */
 	pthread_mutex_unlock(&r->mu);
 	if (cmd)
 		return true;
 	/* The earliest deadline other than c's: the top, or a child of it. */
-	for (i = 0; i < 3 && i < r->hn; i++) {
-		if (r->heap[i].c != c && r->heap[i].due <= now)
+	for (i = 0; i < 3 && i < r->sched.hn; i++) {
+		if (r->sched.heap[i].c != c && r->sched.heap[i].due <= now)
 			return true;
-		if (i == 0 && r->heap[0].c != c)
+		if (i == 0 && r->sched.heap[0].c != c)
 			break;		/* the top is not c: its children come later */
 	}
 	return false;
@@ -1605,13 +1629,13 @@ others_waiting(struct runner *r, const struct rcan *c, int64_t now)
 static void
 suspend(struct rcan *c, const struct obs *o, int64_t at)
 {
-	if (c->resume == NULL) {
-		c->resume = xmalloc(sizeof *c->resume);
-		obs_init(c->resume);
+	if (c->run.resume == NULL) {
+		c->run.resume = xmalloc(sizeof *c->run.resume);
+		obs_init(c->run.resume);
 	}
-	obs_copy(c->resume, o, c->cfg->n_hooks, c->cfg->n_metrics);
-	c->resume_at = at;
-	c->suspended = true;
+	obs_copy(c->run.resume, o, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->run.resume_at = at;
+	c->run.suspended = true;
 }
 
 /* The randomness of c's next tick (tick_in.entropy): the runner's seed
@@ -1639,8 +1663,8 @@ tick_entropy(const struct runner *r, const struct rcan *c)
 static void
 run_tick(struct runner *r, struct rcan *c, int64_t now)
 {
-	int64_t at = c->suspended ? c->resume_at : now;
-	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->obs, .now_ms = at,
+	int64_t at = c->run.suspended ? c->run.resume_at : now;
+	struct tick_in in = { .cfg = c->cfg, .st = &c->st, .obs = &r->tick.obs, .now_ms = at,
 		.confirm = r->cfg.confirm, .entropy = tick_entropy(r, c) };
 	bool was_idle = c->st.phase == PHASE_INITIALIZED || phase_is_terminal(c->st.phase);
 	bool called = false;
@@ -1650,38 +1674,38 @@ run_tick(struct runner *r, struct rcan *c, int64_t now)
 
 	/* The lease was renewed when the tick began; a resumed round does
 	 * not renew again (with the cluster store that is an API call). */
-	if (!c->suspended && !renew(r, c))
+	if (!c->run.suspended && !renew(r, c))
 		return;
-	if (c->reconcile)
+	if (c->run.reconcile)
 		reconcile(r, c, now);
-	if (c->refused)
+	if (c->ctl.refused)
 		return;
 	grow_scratch(r, c->cfg);
-	if (c->suspended)
-		obs_copy(&r->obs, c->resume, c->cfg->n_hooks, c->cfg->n_metrics);
+	if (c->run.suspended)
+		obs_copy(&r->tick.obs, c->run.resume, c->cfg->n_hooks, c->cfg->n_metrics);
 	else
-		obs_reset(&r->obs, c->cfg->n_hooks, c->cfg->n_metrics);
-	c->suspended = false;
+		obs_reset(&r->tick.obs, c->cfg->n_hooks, c->cfg->n_metrics);
+	c->run.suspended = false;
 	for (guard = 0; guard < 32; guard++) {
-		need = machine_tick(&in, &r->out);
+		need = machine_tick(&in, &r->tick.out);
 		if (need == NEED_NONE)
 			break;
 		if (called && now_ms(r) > now && others_waiting(r, c, now_ms(r))) {
-			suspend(c, &r->obs, at);
+			suspend(c, &r->tick.obs, at);
 			return;
 		}
-		gather(r, c, need, r->out.need_hook, at);
+		gather(r, c, need, r->tick.out.need_hook, at);
 		called = true;
 	}
-	c->ticked = true;
-	if (c->unsupported) {
-		refuse_canary(r, c, at, r->obs.init_err[0] ? r->obs.init_err : "not supported");
+	c->run.ticked = true;
+	if (c->run.unsupported) {
+		refuse_canary(r, c, at, r->tick.obs.init_err[0] ? r->tick.obs.init_err : "not supported");
 		return;
 	}
 	if (need != NEED_NONE)
 		return;
-	if (apply(r, c, &r->out, at, err))
-		c->idle_checked = was_idle && c->st.phase == r->out.st.phase;
+	if (apply(r, c, &r->tick.out, at, err))
+		c->run.idle_checked = was_idle && c->st.phase == r->tick.out.st.phase;
 }
 
 /* ---- observing the store (watch mode, canaries held elsewhere) ---------- */
@@ -1736,7 +1760,7 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 	struct heartbeat hb;
 	bool has_hb;
 	struct canary_status st;
-	char err[ERRMSG_MAX] = "", who[sizeof c->holder] = "", clean[sizeof c->holder] = "";
+	char err[ERRMSG_MAX] = "", who[sizeof c->ctl.holder] = "", clean[sizeof c->ctl.holder] = "";
 	size_t n = 0;
 	uint64_t mark;
 	int rc;
@@ -1756,23 +1780,23 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 	has_hb = r->cfg.observer && r->cfg.heartbeat != NULL &&
 	    r->cfg.heartbeat->last(r->cfg.heartbeat_ctx, c->key, &hb) == ST_OK;
 	pthread_mutex_lock(&r->mu);
-	c->hb = hb;
-	c->has_hb = has_hb;
-	if (r->cfg.observer && strcmp(clean, c->holder) != 0) {
-		memcpy(c->holder, clean, sizeof c->holder);
-		r->version++;
+	c->seen.hb = hb;
+	c->seen.has_hb = has_hb;
+	if (r->cfg.observer && strcmp(clean, c->ctl.holder) != 0) {
+		memcpy(c->ctl.holder, clean, sizeof c->ctl.holder);
+		r->pub.version++;
 	}
-	if (rc == ST_CORRUPT && !c->corrupt) {
-		c->corrupt = true;
-		sanitize(c->err, sizeof c->err, err, strlen(err));
-		r->version++;
+	if (rc == ST_CORRUPT && !c->ctl.corrupt) {
+		c->ctl.corrupt = true;
+		sanitize(c->ctl.err, sizeof c->ctl.err, err, strlen(err));
+		r->pub.version++;
 	} else if (rc == ST_OK && (st.seq != c->st.seq || st.phase != c->st.phase ||
-	    mark != c->journal_mark)) {
-		c->corrupt = false;
+	    mark != c->run.journal_mark)) {
+		c->ctl.corrupt = false;
 		c->st = st;
-		c->journal_mark = mark;
+		c->run.journal_mark = mark;
 		history_from_journal(c, recs, n);
-		r->version++;
+		r->pub.version++;
 	}
 	pthread_mutex_unlock(&r->mu);
 }
@@ -1812,15 +1836,15 @@ observe_list(struct runner *r)
 			if (s->load_spec == NULL || s->load_spec(r->cfg.store_ctx, names[i], &cfg, err) != ST_OK)
 				cfg = stub_cfg(names[i]);
 			c = rcan_new(cfg, names[i]);
-			c->control = false;
-			c->readonly = true;
+			c->ctl.control = false;
+			c->ctl.readonly = true;
 			/* Shown with its status from the first snapshot on (its
 			 * history comes with the next refresh). */
 			if (s->load(r->cfg.store_ctx, names[i], &c->st, err) != ST_OK)
 				memset(&c->st, 0, sizeof c->st);
 			pthread_mutex_lock(&r->mu);
 			add_canary(r, c);
-			r->version++;
+			r->pub.version++;
 			pthread_mutex_unlock(&r->mu);
 		}
 		free(names[i]);
@@ -1841,42 +1865,42 @@ liveness(struct runner *r)
 	bool api = true, met = true, slow = false, live = false, stopped = false;
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		const struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n; i++) {
+		const struct rcan *c = r->tab.cs[i];
 
-		if (!c->has_hb)
+		if (!c->seen.has_hb)
 			continue;
-		if (c->hb.context[0] != '\0' && strcmp(r->ctl_context, c->hb.context) != 0) {
-			snprintf(r->ctl_context, sizeof r->ctl_context, "%s", c->hb.context);
-			r->version++;
+		if (c->seen.hb.context[0] != '\0' && strcmp(r->health.ctl_context, c->seen.hb.context) != 0) {
+			snprintf(r->health.ctl_context, sizeof r->health.ctl_context, "%s", c->seen.hb.context);
+			r->pub.version++;
 		}
-		if (c->hb.stopped) {
+		if (c->seen.hb.stopped) {
 			stopped = true;
-			silent = c->hb.age_ms > silent ? c->hb.age_ms : silent;
-		} else if (c->hb.age_ms > HEARTBEAT_MISSED * c->hb.every_ms) {
+			silent = c->seen.hb.age_ms > silent ? c->seen.hb.age_ms : silent;
+		} else if (c->seen.hb.age_ms > HEARTBEAT_MISSED * c->seen.hb.every_ms) {
 			if (ctl != CTL_LOST)
 				silent = 0;
 			ctl = CTL_LOST;
-			silent = c->hb.age_ms > silent ? c->hb.age_ms : silent;
+			silent = c->seen.hb.age_ms > silent ? c->seen.hb.age_ms : silent;
 		} else {
 			live = true;
-			api = api && c->hb.api_ok;
-			met = met && c->hb.metrics_ok;
-			slow = slow || c->hb.metrics_degraded;
+			api = api && c->seen.hb.api_ok;
+			met = met && c->seen.hb.metrics_ok;
+			slow = slow || c->seen.hb.metrics_degraded;
 		}
 	}
 	if (ctl != CTL_LOST)
 		ctl = live ? CTL_LIVE : stopped ? CTL_STOPPED : CTL_UNKNOWN;
 	if (ctl == CTL_LIVE || ctl == CTL_UNKNOWN)
 		silent = 0;
-	if (ctl != r->ctl || silent / 1000 != r->ctl_silent_ms / 1000 || api != r->api_ok ||
-	    met != r->metrics_ok || slow != r->metrics_degraded)
-		r->version++;
-	r->ctl = ctl;
-	r->ctl_silent_ms = silent;
-	r->api_ok = api;
-	r->metrics_ok = met;
-	r->metrics_degraded = slow;
+	if (ctl != r->health.ctl || silent / 1000 != r->health.ctl_silent_ms / 1000 || api != r->health.api_ok ||
+	    met != r->health.metrics_ok || slow != r->health.metrics_degraded)
+		r->pub.version++;
+	r->health.ctl = ctl;
+	r->health.ctl_silent_ms = silent;
+	r->health.api_ok = api;
+	r->health.metrics_ok = met;
+	r->health.metrics_degraded = slow;
 }
 
 static void first_tick(struct runner *r, struct rcan *c, int64_t now);
@@ -1912,10 +1936,10 @@ retake(struct runner *r, struct rcan *c, int64_t now)
 	struct canary_status st;
 	int rc;
 
-	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->removed || c->corrupt ||
-	    now < c->retake_at)
+	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->ctl.removed || c->ctl.corrupt ||
+	    now < c->run.retake_at)
 		return;
-	c->retake_at = now + RETAKE_MS;
+	c->run.retake_at = now + RETAKE_MS;
 	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
 	if (rc == ST_OK)
 		rc = retake_load(r, c, &st, now, err);
@@ -1925,15 +1949,15 @@ retake(struct runner *r, struct rcan *c, int64_t now)
 		return;
 	}
 	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
-	    c->holder[0] ? c->holder : "its controller");
+	    c->ctl.holder[0] ? c->ctl.holder : "its controller");
 	pthread_mutex_lock(&r->mu);
 	c->st = st;
-	c->control = true;
-	c->readonly = false;
-	c->holder[0] = '\0';
-	c->reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	c->ctl.control = true;
+	c->ctl.readonly = false;
+	c->ctl.holder[0] = '\0';
+	c->run.reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
 	first_tick(r, c, now);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
 		log_warn("%s: %s", c->key, err);
@@ -1947,15 +1971,15 @@ observe(struct runner *r)
 	int64_t now = now_ms(r);
 	size_t i;
 
-	if (r->tail == NULL)
-		r->tail = xcalloc(HIST_EVENTS, sizeof *r->tail);
+	if (r->watch.tail == NULL)
+		r->watch.tail = xcalloc(HIST_EVENTS, sizeof *r->watch.tail);
 	if (r->cfg.observer)
 		observe_list(r);
-	for (i = 0; i < r->n; i++) {
-		if (r->cs[i]->readonly)
-			retake(r, r->cs[i], now);
-		if (r->cs[i]->readonly)
-			refresh(r, r->cs[i], r->tail);
+	for (i = 0; i < r->tab.n; i++) {
+		if (r->tab.cs[i]->ctl.readonly)
+			retake(r, r->tab.cs[i], now);
+		if (r->tab.cs[i]->ctl.readonly)
+			refresh(r, r->tab.cs[i], r->watch.tail);
 	}
 	if (r->cfg.observer) {
 		pthread_mutex_lock(&r->mu);
@@ -1979,12 +2003,12 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 
 	machine_facts(c->cfg, &c->st, r->cfg.confirm, primary, canary, target_rev, f);
 	f->watch = r->cfg.observer;
-	f->corrupt = c->corrupt;
-	f->deleted = c->removed;
-	f->refused = c->refused;
-	sanitize(f->refused_why, sizeof f->refused_why, c->err, c->refused ? strlen(c->err) : 0);
-	f->control = c->control && !c->readonly && !c->corrupt && !c->refused && !r->cfg.observer;
-	snprintf(f->holder, sizeof f->holder, "%s", c->readonly ? c->holder : "");
+	f->corrupt = c->ctl.corrupt;
+	f->deleted = c->ctl.removed;
+	f->refused = c->ctl.refused;
+	sanitize(f->refused_why, sizeof f->refused_why, c->ctl.err, c->ctl.refused ? strlen(c->ctl.err) : 0);
+	f->control = c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !c->ctl.refused && !r->cfg.observer;
+	snprintf(f->holder, sizeof f->holder, "%s", c->ctl.readonly ? c->ctl.holder : "");
 	f->traffic_gate = c->st.gate == GATE_TRAFFIC;
 	memcpy(tmp, f->canary_why, sizeof tmp);
 	sanitize(f->canary_why, sizeof f->canary_why, tmp, strnlen(tmp, sizeof tmp));
@@ -2000,19 +2024,19 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 static void
 known_facts(const struct runner *r, const struct rcan *c, struct cmd_facts *f)
 {
-	canary_facts(r, c, c->ready_known[0] ? &c->ready[0] : NULL,
-	    c->ready_known[1] ? &c->ready[1] : NULL, NULL, f);
+	canary_facts(r, c, c->seen.ready_known[0] ? &c->seen.ready[0] : NULL,
+	    c->seen.ready_known[1] ? &c->seen.ready[1] : NULL, NULL, f);
 }
 
 /* Observes, now, what the preconditions of cmd ask about (readiness, the
- * target's revision for a retry) into r->obs, and builds the facts. */
+ * target's revision for a retry) into r->tick.obs, and builds the facts. */
 static void
 fresh_facts(struct runner *r, struct rcan *c, enum command_kind cmd, int64_t now,
     struct cmd_facts *f)
 {
 	unsigned pre = command_preconds(cmd);
 	bool fits = (command_phases(cmd) & (1u << c->st.phase)) != 0;
-	struct obs *o = &r->obs;
+	struct obs *o = &r->tick.obs;
 
 	grow_scratch(r, c->cfg);
 	obs_reset(o, c->cfg->n_hooks, c->cfg->n_metrics);
@@ -2057,18 +2081,18 @@ handle_command(struct runner *r, const struct command *cmd, int64_t now)
 		return;
 	}
 	/* A suspended tick was read against the old status: it starts over. */
-	c->suspended = false;
+	c->run.suspended = false;
 	fresh_facts(r, c, cmd->kind, now, &f);
 	in = (struct tick_in){ .cfg = c->cfg, .st = &c->st, .now_ms = now, .confirm = r->cfg.confirm,
-		.entropy = tick_entropy(r, c), .obs = &r->obs, .facts = &f };
-	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->out);
-	if (!apply(r, c, &r->out, now, err)) {
+		.entropy = tick_entropy(r, c), .obs = &r->tick.obs, .facts = &f };
+	machine_command(&in, cmd->kind, cmd->actor[0] ? cmd->actor : r->actor, &r->tick.out);
+	if (!apply(r, c, &r->tick.out, now, err)) {
 		snprintf(msg, sizeof msg, "%s %s failed: cannot save state: %s", c->cfg->name,
 		    command_name(cmd->kind), err);
 		set_status_msg(r, c->key, msg);
 		return;
 	}
-	set_status_msg(r, c->key, r->out.answer);
+	set_status_msg(r, c->key, r->tick.out.answer);
 	pthread_mutex_lock(&r->mu);
 	if (c->st.phase != PHASE_INITIALIZING)
 		schedule(r, c, c->st.next_tick_ms > now ? c->st.next_tick_ms : now);
@@ -2079,20 +2103,20 @@ void
 runner_command(struct runner *r, const struct command *cmd)
 {
 	pthread_mutex_lock(&r->mu);
-	if (!r->started || r->finished) {
-		snprintf(r->status_msg, sizeof r->status_msg, "%s refused: the engine is not running",
+	if (!r->life.started || r->life.finished) {
+		snprintf(r->pub.status_msg, sizeof r->pub.status_msg, "%s refused: the engine is not running",
 		    command_name(cmd->kind));
-		snprintf(r->status_canary, sizeof r->status_canary, "%s", cmd->canary);
-		r->status_seq++;
-		r->version++;
+		snprintf(r->pub.status_canary, sizeof r->pub.status_canary, "%s", cmd->canary);
+		r->pub.status_seq++;
+		r->pub.version++;
 		pthread_mutex_unlock(&r->mu);
 		return;
 	}
-	if (r->qn == r->qcap) {
-		r->qcap = r->qcap ? r->qcap * 2 : 8;
-		r->q = xreallocarray(r->q, r->qcap, sizeof *r->q);
+	if (r->inbox.qn == r->inbox.qcap) {
+		r->inbox.qcap = r->inbox.qcap ? r->inbox.qcap * 2 : 8;
+		r->inbox.q = xreallocarray(r->inbox.q, r->inbox.qcap, sizeof *r->inbox.q);
 	}
-	r->q[r->qn++] = *cmd;
+	r->inbox.q[r->inbox.qn++] = *cmd;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -2104,9 +2128,9 @@ runner_wake(struct runner *r, const char *canary)
 
 	pthread_mutex_lock(&r->mu);
 	/* The index changes under mu (runner_adopt). */
-	if (r->started && !r->finished && (c = find(r, canary)) != NULL) {
-		c->wake = true;
-		r->wake_pending = true;
+	if (r->life.started && !r->life.finished && (c = find(r, canary)) != NULL) {
+		c->sched.wake = true;
+		r->sched.wake_pending = true;
 		pthread_cond_broadcast(&r->cond);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -2116,16 +2140,16 @@ void
 runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void *arg)
 {
 	pthread_mutex_lock(&r->mu);
-	if (!r->started || r->finished) {
+	if (!r->life.started || r->life.finished) {
 		pthread_mutex_unlock(&r->mu);
 		fn(NULL, arg);
 		return;
 	}
-	if (r->n_tasks == r->cap_tasks) {
-		r->cap_tasks = r->cap_tasks ? r->cap_tasks * 2 : 8;
-		r->tasks = xreallocarray(r->tasks, r->cap_tasks, sizeof *r->tasks);
+	if (r->inbox.n_tasks == r->inbox.cap_tasks) {
+		r->inbox.cap_tasks = r->inbox.cap_tasks ? r->inbox.cap_tasks * 2 : 8;
+		r->inbox.tasks = xreallocarray(r->inbox.tasks, r->inbox.cap_tasks, sizeof *r->inbox.tasks);
 	}
-	r->tasks[r->n_tasks++] = (struct task){ fn, arg };
+	r->inbox.tasks[r->inbox.n_tasks++] = (struct task){ fn, arg };
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -2138,11 +2162,11 @@ remove_canary(struct runner *r, struct rcan *c)
 
 	pthread_mutex_lock(&r->mu);
 	heap_remove(r, c);
-	c->control = false;
-	c->readonly = true;
-	c->removed = true;
-	c->suspended = false;
-	r->version++;
+	c->ctl.control = false;
+	c->ctl.readonly = true;
+	c->ctl.removed = true;
+	c->run.suspended = false;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.store != NULL && r->cfg.store->release != NULL)
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
@@ -2155,16 +2179,16 @@ static int take_control(struct runner *r, struct rcan *c, int64_t now, char *err
     size_t errsz);
 static void first_tick(struct runner *r, struct rcan *c, int64_t now);
 
-/* c's configuration old is replaced (mu held, c->gen moved on so that its
+/* c's configuration old is replaced (mu held, c->ctl.gen moved on so that its
  * pending hooks and alerts are dropped): true when the notifier is sending
  * a note of it, which then frees it after the call; else the caller does. */
 static bool
 retire_cfg(struct runner *r, struct canary_cfg *old)
 {
-	if (!r->nbusy || r->nsending != old)
+	if (!r->nt.busy || r->nt.sending != old)
 		return false;
-	r->retired = xreallocarray(r->retired, r->n_retired + 1, sizeof *r->retired);
-	r->retired[r->n_retired++] = old;
+	r->nt.retired = xreallocarray(r->nt.retired, r->nt.n_retired + 1, sizeof *r->nt.retired);
+	r->nt.retired[r->nt.n_retired++] = old;
 	return true;
 }
 
@@ -2182,8 +2206,8 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	bool retire;
 	int rc;
 
-	t->max_ev = c->max_ev;
-	t->max_pts = c->max_pts;
+	t->hist.max_ev = c->hist.max_ev;
+	t->hist.max_pts = c->hist.max_pts;
 	if ((rc = take_control(r, t, now, err, sizeof err)) != ST_OK) {
 		log_error("%s", err);
 		set_status_msg(r, c->key, err);
@@ -2193,34 +2217,34 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	pthread_mutex_lock(&r->mu);
 	old = *c;
 	*c = *t;
-	c->gen = old.gen + 1;		/* hooks and alerts of the old one are dropped */
+	c->ctl.gen = old.ctl.gen + 1;		/* hooks and alerts of the old one are dropped */
 	old_metrics = old.cfg->n_metrics;
 	retire = retire_cfg(r, old.cfg);
-	c->ev = old.ev;			/* the history goes on */
-	c->ev_n = old.ev_n;
-	c->ev_head = old.ev_head;
-	c->ev_cap = old.ev_cap;
-	if (c->control)
+	c->hist.ev = old.hist.ev;			/* the history goes on */
+	c->hist.ev_n = old.hist.ev_n;
+	c->hist.ev_head = old.hist.ev_head;
+	c->hist.ev_cap = old.hist.ev_cap;
+	if (c->ctl.control)
 		first_tick(r, c, now);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < old_metrics; i++)
-		free(old.pts[i].p);
-	free(old.pts);
-	free(old.hooks);
-	if (old.resume != NULL) {
-		obs_fini(old.resume);
-		free(old.resume);
+		free(old.hist.pts[i].p);
+	free(old.hist.pts);
+	free(old.hist.hooks);
+	if (old.run.resume != NULL) {
+		obs_fini(old.run.resume);
+		free(old.run.resume);
 	}
 	if (!retire)
 		canary_cfg_free(old.cfg);
 	free(t);
-	if (c->control)
+	if (c->ctl.control)
 		snprintf(msg, sizeof msg, "%.127s: the Canary was created again; taken under "
 		    "control", c->key);
 	else
 		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
-		    "%.95s; read-only", c->key, c->holder);
+		    "%.95s; read-only", c->key, c->ctl.holder);
 	log_info("%s", msg);
 	set_status_msg(r, c->key, msg);
 	return ST_OK;
@@ -2234,9 +2258,9 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	bool retire;
 	size_t i, old_metrics;
 
-	if (c != NULL && c->removed && cfg != NULL && !r->cfg.observer)
+	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
 		return revive_canary(r, c, cfg);
-	if (c == NULL || !c->control || c->readonly || c->corrupt || r->cfg.observer) {
+	if (c == NULL || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt || r->cfg.observer) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;
 	}
@@ -2257,16 +2281,16 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	old = *c;
 	old_metrics = old.cfg->n_metrics;	/* old.cfg may be freed once unlocked */
 	c->cfg = cfg;
-	c->gen++;			/* hooks and alerts of the old one are dropped */
+	c->ctl.gen++;			/* hooks and alerts of the old one are dropped */
 	rcan_arrays(c, cfg);
-	c->suspended = false;		/* a suspended tick was read for the old one */
-	r->version++;
+	c->run.suspended = false;		/* a suspended tick was read for the old one */
+	r->pub.version++;
 	retire = retire_cfg(r, old.cfg);	/* the notifier frees it after its call */
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < old_metrics; i++)
-		free(old.pts[i].p);
-	free(old.pts);
-	free(old.hooks);
+		free(old.hist.pts[i].p);
+	free(old.hist.pts);
+	free(old.hist.hooks);
 	if (!retire)
 		canary_cfg_free(old.cfg);
 	if (r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
@@ -2293,14 +2317,14 @@ wake_idle(struct runner *r, int64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n; i++) {
+		struct rcan *c = r->tab.cs[i];
 
-		if (!c->wake)
+		if (!c->sched.wake)
 			continue;
-		c->wake = false;
-		if (c->control && !c->readonly && !c->corrupt && !c->suspended &&
-		    c->heap != NO_HEAP && c->due > now && idle_phase(c->st.phase))
+		c->sched.wake = false;
+		if (c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !c->run.suspended &&
+		    c->sched.heap != NO_HEAP && c->sched.due > now && idle_phase(c->st.phase))
 			schedule(r, c, now);
 	}
 }
@@ -2312,15 +2336,15 @@ all_done(const struct runner *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		const struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n; i++) {
+		const struct rcan *c = r->tab.cs[i];
 
-		if (c->corrupt || c->readonly || c->refused)
+		if (c->ctl.corrupt || c->ctl.readonly || c->ctl.refused)
 			continue;
 		/* Ended, or initialized with nothing to roll out; a tick that
 		 * waits to be resumed may still start a new revision. */
-		if (!c->ticked || c->suspended || !(phase_is_terminal(c->st.phase) ||
-		    (c->st.phase == PHASE_INITIALIZED && c->idle_checked)))
+		if (!c->run.ticked || c->run.suspended || !(phase_is_terminal(c->st.phase) ||
+		    (c->st.phase == PHASE_INITIALIZED && c->run.idle_checked)))
 			return false;
 	}
 	return true;
@@ -2332,56 +2356,56 @@ loop_once(struct runner *r)
 {
 	int64_t now = now_ms(r), deadline;
 
-	r->now = now;
-	if (r->stopping)
+	r->pub.now = now;
+	if (r->life.stopping)
 		return false;
-	if (r->qn > 0) {
-		struct command cmd = r->q[0];
+	if (r->inbox.qn > 0) {
+		struct command cmd = r->inbox.q[0];
 
-		memmove(r->q, r->q + 1, --r->qn * sizeof *r->q);
+		memmove(r->inbox.q, r->inbox.q + 1, --r->inbox.qn * sizeof *r->inbox.q);
 		pthread_mutex_unlock(&r->mu);
 		handle_command(r, &cmd, now);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	if (r->n_tasks > 0) {
-		struct task t = r->tasks[0];
+	if (r->inbox.n_tasks > 0) {
+		struct task t = r->inbox.tasks[0];
 
-		memmove(r->tasks, r->tasks + 1, --r->n_tasks * sizeof *r->tasks);
+		memmove(r->inbox.tasks, r->inbox.tasks + 1, --r->inbox.n_tasks * sizeof *r->inbox.tasks);
 		pthread_mutex_unlock(&r->mu);
 		t.fn(r, t.arg);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	if (r->wake_pending) {
-		r->wake_pending = false;
+	if (r->sched.wake_pending) {
+		r->sched.wake_pending = false;
 		wake_idle(r, now);
 	}
-	if (r->res_n > 0) {		/* the notifier's answers and failures */
+	if (r->nt.res_n > 0) {		/* the notifier's answers and failures */
 		take_results(r, now);
 		return true;
 	}
 	/* An observer looks at every wait's end, about every OBSERVE_MS of
 	 * real time whatever the controller's clock does (it stops when the
 	 * controller is lost: the observer goes on, and sees it come back). */
-	if (r->observing && (r->cfg.observer ? r->observe_due : now >= r->next_observe)) {
-		r->observe_due = false;
-		r->next_observe = now + OBSERVE_MS;
+	if (r->watch.observing && (r->cfg.observer ? r->watch.observe_due : now >= r->watch.next_observe)) {
+		r->watch.observe_due = false;
+		r->watch.next_observe = now + OBSERVE_MS;
 		pthread_mutex_unlock(&r->mu);
 		observe(r);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
 	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
-	    now >= r->next_renew) {
-		r->next_renew = now + RENEW_MS;
+	    now >= r->watch.next_renew) {
+		r->watch.next_renew = now + RENEW_MS;
 		pthread_mutex_unlock(&r->mu);
 		renew_all(r);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	if (r->hn > 0 && r->heap[0].due <= now) {
-		struct rcan *c = r->heap[0].c;
+	if (r->sched.hn > 0 && r->sched.heap[0].due <= now) {
+		struct rcan *c = r->sched.heap[0].c;
 		int64_t due;
 
 		/* It stays at the top of the heap while it ticks (only this
@@ -2390,9 +2414,9 @@ loop_once(struct runner *r)
 		run_tick(r, c, now);
 		pthread_mutex_lock(&r->mu);
 		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + interval_ms(c->cfg);
-		if (c->suspended)
+		if (c->run.suspended)
 			due = now_ms(r) + 1;	/* after those due now */
-		if (c->control && !c->refused)
+		if (c->ctl.control && !c->ctl.refused)
 			schedule(r, c, due);
 		else
 			heap_remove(r, c);
@@ -2401,28 +2425,28 @@ loop_once(struct runner *r)
 	/* Done, notifications included (the notifier wakes us when its queue
 	 * runs dry; meanwhile leases are renewed and ticks run as usual). */
 	if (r->cfg.stop_when_done && !r->cfg.observer && !notes_pending(r) && all_done(r)) {
-		r->finished = true;
-		pthread_cond_broadcast(&r->done_cond);
+		r->life.finished = true;
+		pthread_cond_broadcast(&r->life.done_cond);
 		return false;
 	}
-	if (r->cfg.notify != NULL && r->version != r->notified_version && !r->notify_pending) {
-		r->notify_pending = true;
-		r->notified_version = r->version;
+	if (r->cfg.notify != NULL && r->pub.version != r->pub.notified_version && !r->pub.notify_pending) {
+		r->pub.notify_pending = true;
+		r->pub.notified_version = r->pub.version;
 		pthread_mutex_unlock(&r->mu);
 		r->cfg.notify(r->cfg.notify_arg);
 		pthread_mutex_lock(&r->mu);
 		return true;
 	}
-	deadline = r->observing ? r->next_observe : INT64_MAX;	/* nothing scheduled */
+	deadline = r->watch.observing ? r->watch.next_observe : INT64_MAX;	/* nothing scheduled */
 	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
-	    r->next_renew < deadline && r->hn > 0)
-		deadline = r->next_renew;
-	if (r->hn > 0 && r->heap[0].due < deadline)
-		deadline = r->heap[0].due;
+	    r->watch.next_renew < deadline && r->sched.hn > 0)
+		deadline = r->watch.next_renew;
+	if (r->sched.hn > 0 && r->sched.heap[0].due < deadline)
+		deadline = r->sched.heap[0].due;
 	if (r->cfg.observer)
 		deadline = now + OBSERVE_MS;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
-	r->observe_due = r->cfg.observer;
+	r->watch.observe_due = r->cfg.observer;
 	return true;
 }
 
@@ -2433,31 +2457,31 @@ engine_main(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	if (!r->cfg.observer)
-		r->nrunning = pthread_create(&r->nthread, NULL, notifier_main, r) == 0;
-	if (!r->cfg.observer && !r->nrunning)
+		r->nt.running = pthread_create(&r->nt.thread, NULL, notifier_main, r) == 0;
+	if (!r->cfg.observer && !r->nt.running)
 		log_error("cannot start the notifier thread: notifications are not sent");
 	while (loop_once(r))
 		;
 	/* What is left is sent before the end, each bounded by its timeout;
 	 * the answers and failures are still published. */
 	while (notes_pending(r)) {
-		if (r->res_n > 0)
+		if (r->nt.res_n > 0)
 			take_results(r, now_ms(r));
 		else
 			pthread_cond_wait(&r->cond, &r->mu);
 	}
-	r->nstop = true;
-	pthread_cond_signal(&r->ncond);
+	r->nt.stop = true;
+	pthread_cond_signal(&r->nt.cond);
 	pthread_mutex_unlock(&r->mu);
-	if (r->nrunning)
-		pthread_join(r->nthread, NULL);
+	if (r->nt.running)
+		pthread_join(r->nt.thread, NULL);
 	pthread_mutex_lock(&r->mu);
-	r->nrunning = false;
-	if (r->notes_dropped > 0)
+	r->nt.running = false;
+	if (r->nt.dropped > 0)
 		log_warn("%llu notifications were dropped (receivers too slow)",
-		    (unsigned long long)r->notes_dropped);
-	r->finished = true;
-	pthread_cond_broadcast(&r->done_cond);
+		    (unsigned long long)r->nt.dropped);
+	r->life.finished = true;
+	pthread_cond_broadcast(&r->life.done_cond);
 	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.notify != NULL)
 		r->cfg.notify(r->cfg.notify_arg);
@@ -2478,15 +2502,15 @@ refuse_cfg(struct rcan *c)
 		return false;
 	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
 	log_error("%s", msg);
-	sanitize(c->err, sizeof c->err, msg, strlen(msg));
+	sanitize(c->ctl.err, sizeof c->ctl.err, msg, strlen(msg));
 	machine_status_init(&c->st, 0);
-	c->refused = true;
-	c->control = false;
+	c->ctl.refused = true;
+	c->ctl.control = false;
 	return true;
 }
 
 /* Takes control of one canary: lock, saved status, spec for watchers.
- * c->control is set only here, and only once both the lock and the saved
+ * c->ctl.control is set only here, and only once both the lock and the saved
  * status are ours: on every other path nothing is ever written for c (no
  * save at the stop, no journal), whatever the error was. */
 static int
@@ -2496,18 +2520,18 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	char holder[96] = "", lerr[ERRMSG_MAX] = "";
 	int rc;
 
-	c->control = false;
+	c->ctl.control = false;
 	machine_status_init(&c->st, now);
 	if (s == NULL) {
-		c->control = true;
+		c->ctl.control = true;
 		return ST_OK;
 	}
 	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
 	if (rc == ST_LOCKED) {
-		c->readonly = true;
-		sanitize(c->holder, sizeof c->holder, holder, strlen(holder));
-		c->retake_at = now + RETAKE_MS;
-		r->observing = true;
+		c->ctl.readonly = true;
+		sanitize(c->ctl.holder, sizeof c->ctl.holder, holder, strlen(holder));
+		c->run.retake_at = now + RETAKE_MS;
+		r->watch.observing = true;
 		return ST_OK;
 	}
 	if (rc != ST_OK) {
@@ -2519,17 +2543,17 @@ take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t er
 	if (rc == ST_NOTFOUND) {
 		machine_status_init(&c->st, now);
 	} else if (rc != ST_OK) {
-		c->corrupt = rc == ST_CORRUPT;
+		c->ctl.corrupt = rc == ST_CORRUPT;
 		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
 		    lerr[0] ? lerr : status_text(rc));
 		s->release(r->cfg.store_ctx, c->key);
 		machine_status_init(&c->st, now);
 		return rc;
 	} else {
-		c->reconcile = true;	/* re-apply what the saved status implies */
+		c->run.reconcile = true;	/* re-apply what the saved status implies */
 	}
-	c->control = true;
-	c->readonly = false;
+	c->ctl.control = true;
+	c->ctl.readonly = false;
 	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr) != ST_OK)
 		log_warn("%s: %s", c->key, lerr);
 	return ST_OK;
@@ -2541,8 +2565,8 @@ hist_depth(struct rcan *c, size_t n)
 {
 	size_t ev = HIST_BUDGET / n, pts = HIST_BUDGET / n;
 
-	c->max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
-	c->max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
+	c->hist.max_ev = (unsigned short)(ev > HIST_EVENTS ? HIST_EVENTS : ev < HIST_MIN ? HIST_MIN : ev);
+	c->hist.max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
 }
 
 /* Schedules the first tick of a controlled canary: at its saved deadline
@@ -2575,9 +2599,9 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
 	}
-	cfg->order = (int)r->n;
+	cfg->order = (int)r->tab.n;
 	c = rcan_new(cfg, key);
-	hist_depth(c, r->n + 1);
+	hist_depth(c, r->tab.n + 1);
 	rc = refuse_cfg(c) ? ST_OK : take_control(r, c, now, err, sizeof err);
 	if (rc != ST_OK && rc != ST_CORRUPT) {
 		log_error("%s", err);
@@ -2586,21 +2610,21 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	}
 	if (rc == ST_CORRUPT) {		/* shown with the reason, never acted on */
 		log_error("%s", err);
-		sanitize(c->err, sizeof c->err, err, strlen(err));
+		sanitize(c->ctl.err, sizeof c->ctl.err, err, strlen(err));
 		snprintf(msg, sizeof msg, "%s", err);
-	} else if (c->refused) {
-		snprintf(msg, sizeof msg, "%s", c->err);
-	} else if (!c->control) {
+	} else if (c->ctl.refused) {
+		snprintf(msg, sizeof msg, "%s", c->ctl.err);
+	} else if (!c->ctl.control) {
 		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
-		    c->holder);
+		    c->ctl.holder);
 	} else {
 		snprintf(msg, sizeof msg, "%.127s: new Canary taken under control", key);
 	}
 	pthread_mutex_lock(&r->mu);
 	add_canary(r, c);
-	if (c->control)
+	if (c->ctl.control)
 		first_tick(r, c, now);
-	r->version++;
+	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	log_info("%s", msg);
 	set_status_msg(r, key, msg);
@@ -2614,18 +2638,18 @@ release_all(struct runner *r, bool with_save)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n; i++) {
+		struct rcan *c = r->tab.cs[i];
 		char err[ERRMSG_MAX];
 
-		if (r->cfg.store == NULL || r->cfg.observer || !c->control)
+		if (r->cfg.store == NULL || r->cfg.observer || !c->ctl.control)
 			continue;
 		if (with_save && save(r, c, &c->st, err) != ST_OK)
 			log_error("%s: cannot save its state at the stop: %s", c->key, err);
 		r->cfg.store->release(r->cfg.store_ctx, c->key);
 		pthread_mutex_lock(&r->mu);	/* runner_health reads them */
-		c->control = false;
-		c->let_go = with_save;
+		c->ctl.control = false;
+		c->ctl.let_go = with_save;
 		pthread_mutex_unlock(&r->mu);
 	}
 }
@@ -2640,20 +2664,20 @@ runner_start(struct runner *r, char *err, size_t errsz)
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
-	r->observing = r->cfg.observer;
-	for (i = 0; i < r->n; i++)
-		hist_depth(r->cs[i], r->n);
-	for (i = 0; i < r->n && !r->cfg.observer; i++) {
-		struct rcan *c = r->cs[i];
+	r->watch.observing = r->cfg.observer;
+	for (i = 0; i < r->tab.n; i++)
+		hist_depth(r->tab.cs[i], r->tab.n);
+	for (i = 0; i < r->tab.n && !r->cfg.observer; i++) {
+		struct rcan *c = r->tab.cs[i];
 		char cerr[ERRMSG_MAX + 160] = "";
 
 		if (refuse_cfg(c))
 			continue;
 		rc = take_control(r, c, now, cerr, sizeof cerr);
-		if (rc == ST_CORRUPT && ++corrupt < r->n) {
+		if (rc == ST_CORRUPT && ++corrupt < r->tab.n) {
 			/* Refuse THIS canary only; the others still run. */
 			log_error("%s", cerr);
-			sanitize(c->err, sizeof c->err, cerr, strlen(cerr));
+			sanitize(c->ctl.err, sizeof c->ctl.err, cerr, strlen(cerr));
 			if (first_err[0] == '\0')
 				snprintf(first_err, sizeof first_err, "%s", cerr);
 			continue;
@@ -2666,22 +2690,22 @@ runner_start(struct runner *r, char *err, size_t errsz)
 			release_all(r, false);
 			return rc;
 		}
-		if (c->control)
+		if (c->ctl.control)
 			first_tick(r, c, now);
 	}
-	for (i = 0; i < r->n && r->cfg.observer; i++) {
-		r->cs[i]->control = false;
-		r->cs[i]->readonly = true;
+	for (i = 0; i < r->tab.n && r->cfg.observer; i++) {
+		r->tab.cs[i]->ctl.control = false;
+		r->tab.cs[i]->ctl.readonly = true;
 	}
-	r->next_observe = now;
-	r->next_renew = now + RENEW_MS;
-	if (pthread_create(&r->thread, NULL, engine_main, r) != 0) {
+	r->watch.next_observe = now;
+	r->watch.next_renew = now + RENEW_MS;
+	if (pthread_create(&r->life.thread, NULL, engine_main, r) != 0) {
 		release_all(r, false);
 		snprintf(err, errsz, "cannot start the engine thread");
 		return ST_ERR;
 	}
 	pthread_mutex_lock(&r->mu);
-	r->started = true;
+	r->life.started = true;
 	pthread_mutex_unlock(&r->mu);
 	return ST_OK;
 }
@@ -2690,8 +2714,8 @@ void
 runner_wait(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->started && !r->finished && !r->wait_cancelled)
-		pthread_cond_wait(&r->done_cond, &r->mu);
+	while (r->life.started && !r->life.finished && !r->life.wait_cancelled)
+		pthread_cond_wait(&r->life.done_cond, &r->mu);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -2701,7 +2725,7 @@ runner_done(struct runner *r)
 	bool done;
 
 	pthread_mutex_lock(&r->mu);
-	done = !r->started || r->finished;
+	done = !r->life.started || r->life.finished;
 	pthread_mutex_unlock(&r->mu);
 	return done;
 }
@@ -2710,8 +2734,8 @@ void
 runner_cancel_wait(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	r->wait_cancelled = true;
-	pthread_cond_broadcast(&r->done_cond);
+	r->life.wait_cancelled = true;
+	pthread_cond_broadcast(&r->life.done_cond);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -2719,23 +2743,23 @@ void
 runner_drop_notes(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);
-	r->ndrop = true;
-	pthread_cond_signal(&r->ncond);
+	r->nt.drop = true;
+	pthread_cond_signal(&r->nt.cond);
 	pthread_mutex_unlock(&r->mu);
 }
 
 void
 runner_stop(struct runner *r)
 {
-	if (!r->started)
+	if (!r->life.started)
 		return;
 	pthread_mutex_lock(&r->mu);
-	r->stopping = true;
+	r->life.stopping = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->thread, NULL);
+	pthread_join(r->life.thread, NULL);
 	pthread_mutex_lock(&r->mu);
-	r->started = false;
+	r->life.started = false;
 	pthread_mutex_unlock(&r->mu);
 	release_all(r, true);
 }
@@ -2747,14 +2771,14 @@ runner_outcome(struct runner *r)
 	size_t i;
 
 	pthread_mutex_lock(&r->mu);
-	for (i = 0; i < r->n; i++) {
-		const struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n; i++) {
+		const struct rcan *c = r->tab.cs[i];
 
-		if (c->removed)
+		if (c->ctl.removed)
 			continue;	/* its Canary was deleted: nothing to judge */
-		if (c->refused && !r->cfg.observer)
+		if (c->ctl.refused && !r->cfg.observer)
 			failed = true;	/* its configuration: as validation errors */
-		else if (c->corrupt || (c->readonly && !r->cfg.observer) || c->store_failed)
+		else if (c->ctl.corrupt || (c->ctl.readonly && !r->cfg.observer) || c->run.store_failed)
 			infra = true;
 		else if (c->st.phase == PHASE_FAILED)
 			failed = true;
@@ -2773,32 +2797,32 @@ runner_free(struct runner *r)
 	if (r == NULL)
 		return;
 	runner_stop(r);
-	for (i = 0; i < r->n; i++)
-		rcan_free(r->cs[i]);
-	free(r->cs);
-	free(r->index);
-	free(r->heap);
-	for (i = 0; i < r->n_tasks; i++)
-		r->tasks[i].fn(NULL, r->tasks[i].arg);	/* never run: their args freed */
-	free(r->tasks);
-	free(r->q);
-	snapshot_unref(r->snap);
-	obs_fini(&r->obs);
-	free(r->calls);
-	free(r->results);
-	free(r->mq);
-	free(r->mv);
-	free(r->tail);
-	free(r->notes);
-	free(r->res);
+	for (i = 0; i < r->tab.n; i++)
+		rcan_free(r->tab.cs[i]);
+	free(r->tab.cs);
+	free(r->tab.index);
+	free(r->sched.heap);
+	for (i = 0; i < r->inbox.n_tasks; i++)
+		r->inbox.tasks[i].fn(NULL, r->inbox.tasks[i].arg);	/* never run: their args freed */
+	free(r->inbox.tasks);
+	free(r->inbox.q);
+	snapshot_unref(r->pub.snap);
+	obs_fini(&r->tick.obs);
+	free(r->tick.calls);
+	free(r->tick.results);
+	free(r->tick.mq);
+	free(r->tick.mv);
+	free(r->watch.tail);
+	free(r->nt.notes);
+	free(r->nt.res);
 	free_retired(r);
 	free(r->actor);
 	free(r->context);
 	free(r->ns);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cond);
-	pthread_cond_destroy(&r->done_cond);
-	pthread_cond_destroy(&r->ncond);
+	pthread_cond_destroy(&r->life.done_cond);
+	pthread_cond_destroy(&r->nt.cond);
 	free(r);
 }
 
@@ -2819,7 +2843,7 @@ snap_history(struct snap_canary *sc, const struct rcan *c)
 	sc->n_metrics = cfg->n_metrics;
 	sc->metrics = cfg->n_metrics ? xcalloc(cfg->n_metrics, sizeof *sc->metrics) : NULL;
 	for (i = 0; i < cfg->n_metrics; i++) {
-		const struct rring_pts *ring = &c->pts[i];
+		const struct rring_pts *ring = &c->hist.pts[i];
 		struct snap_metric *m = &sc->metrics[i];
 
 		m->name = sdup(cfg->metrics[i].name, 63);
@@ -2843,13 +2867,13 @@ snap_history(struct snap_canary *sc, const struct rcan *c)
 	for (i = 0; i < cfg->n_hooks; i++) {
 		sc->hooks[i].name = sdup(cfg->hooks[i].name, 63);
 		sc->hooks[i].type = cfg->hooks[i].type;
-		sc->hooks[i].last = c->hooks[i].last;
-		sc->hooks[i].message = xstrdup(c->hooks[i].msg);
+		sc->hooks[i].last = c->hist.hooks[i].last;
+		sc->hooks[i].message = xstrdup(c->hist.hooks[i].msg);
 	}
-	sc->n_events = c->ev_n;
-	sc->events = c->ev_n ? xcalloc(c->ev_n, sizeof *sc->events) : NULL;
-	for (i = 0; i < c->ev_n; i++) {
-		const struct revent *e = &c->ev[(c->ev_head + i) % c->ev_cap];
+	sc->n_events = c->hist.ev_n;
+	sc->events = c->hist.ev_n ? xcalloc(c->hist.ev_n, sizeof *sc->events) : NULL;
+	for (i = 0; i < c->hist.ev_n; i++) {
+		const struct revent *e = &c->hist.ev[(c->hist.ev_head + i) % c->hist.ev_cap];
 
 		sc->events[i].t_ms = e->t_ms;
 		sc->events[i].severity = e->sev;
@@ -2894,9 +2918,9 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->paused = c->st.paused;
 	sc->held = c->st.held;
 	sc->gate = c->st.gate;
-	sc->can_control = c->control && !c->readonly && !c->corrupt && !r->cfg.observer;
+	sc->can_control = c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !r->cfg.observer;
 	sc->phase_since_ms = c->st.phase_since_ms;
-	sc->next_check_ms = c->heap != NO_HEAP || c->readonly ? c->st.next_tick_ms : 0;
+	sc->next_check_ms = c->sched.heap != NO_HEAP || c->ctl.readonly ? c->st.next_tick_ms : 0;
 	fmt_revision(rev, sizeof rev, c->st.promoted_name, c->st.last_promoted);
 	sc->rev_from = sdup(rev, 127);
 	fmt_revision(rev, sizeof rev, c->st.applied_name, c->st.last_applied);
@@ -2906,9 +2930,9 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->last_end_ms = c->st.last_end_ms;
 	sc->last_reason = sdup(c->st.last_reason, 255);
 	sc->affinity = cfg->affinity != NULL;
-	sc->refused = c->refused;
-	if (c->corrupt || c->refused)
-		sc->reason = sdup(c->err, 255);
+	sc->refused = c->ctl.refused;
+	if (c->ctl.corrupt || c->ctl.refused)
+		sc->reason = sdup(c->ctl.err, 255);
 	else
 		sc->reason = sdup(c->st.reason, 255);
 	sc->sticky = sdup(c->st.affinity_cookie, AFFINITY_COOKIE_MAX - 1);
@@ -2961,29 +2985,29 @@ build_snapshot(struct runner *r)
 	size_t i, controlled = 0;
 	const char *holder = "";
 
-	s->version = r->version;
-	s->now_ms = r->now;
+	s->version = r->pub.version;
+	s->now_ms = r->pub.now;
 	/* A watcher shows the header its controller shows (its context). */
-	s->context = xstrdup(r->cfg.observer && r->ctl_context[0] ? r->ctl_context : r->context);
+	s->context = xstrdup(r->cfg.observer && r->health.ctl_context[0] ? r->health.ctl_context : r->context);
 	s->ns = xstrdup(r->ns);
-	s->api_ok = r->api_ok;
-	s->metrics_ok = r->metrics_ok;
-	s->ctl = r->cfg.observer ? r->ctl : CTL_SELF;
-	s->ctl_silent_ms = r->ctl_silent_ms;
-	s->metrics_degraded = r->metrics_degraded;
-	s->status_msg = xstrdup(r->status_msg);
-	s->status_canary = xstrdup(r->status_canary);
-	s->status_seq = r->status_seq;
-	s->n_canaries = r->n;
-	s->canaries = r->n ? xcalloc(r->n, sizeof *s->canaries) : NULL;
-	for (i = 0; i < r->n; i++) {
-		snap_canary(r, &s->canaries[i], r->cs[i]);
+	s->api_ok = r->health.api_ok;
+	s->metrics_ok = r->health.metrics_ok;
+	s->ctl = r->cfg.observer ? r->health.ctl : CTL_SELF;
+	s->ctl_silent_ms = r->health.ctl_silent_ms;
+	s->metrics_degraded = r->health.metrics_degraded;
+	s->status_msg = xstrdup(r->pub.status_msg);
+	s->status_canary = xstrdup(r->pub.status_canary);
+	s->status_seq = r->pub.status_seq;
+	s->n_canaries = r->tab.n;
+	s->canaries = r->tab.n ? xcalloc(r->tab.n, sizeof *s->canaries) : NULL;
+	for (i = 0; i < r->tab.n; i++) {
+		snap_canary(r, &s->canaries[i], r->tab.cs[i]);
 		if (s->canaries[i].can_control)
 			controlled++;
-		else if (r->cs[i]->holder[0] && holder[0] == '\0')
-			holder = r->cs[i]->holder;
+		else if (r->tab.cs[i]->ctl.holder[0] && holder[0] == '\0')
+			holder = r->tab.cs[i]->ctl.holder;
 	}
-	s->read_only = r->cfg.observer || (r->n > 0 && controlled == 0);
+	s->read_only = r->cfg.observer || (r->tab.n > 0 && controlled == 0);
 	s->holder = xstrdup(holder);
 	snap_order(s);
 	return s;
@@ -2995,14 +3019,14 @@ runner_health(struct runner *r, struct runner_health *h)
 	size_t i;
 
 	pthread_mutex_lock(&r->mu);
-	h->api_ok = r->api_ok;
-	h->metrics_ok = r->metrics_ok;
-	h->metrics_degraded = r->metrics_degraded;
+	h->api_ok = r->health.api_ok;
+	h->metrics_ok = r->health.metrics_ok;
+	h->metrics_degraded = r->health.metrics_degraded;
 	h->controls = false;
-	for (i = 0; i < r->n && !r->cfg.observer; i++) {
-		const struct rcan *c = r->cs[i];
+	for (i = 0; i < r->tab.n && !r->cfg.observer; i++) {
+		const struct rcan *c = r->tab.cs[i];
 
-		if ((c->control && !c->readonly && !c->corrupt) || c->let_go)
+		if ((c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt) || c->ctl.let_go)
 			h->controls = true;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -3015,13 +3039,13 @@ runner_snapshot(struct runner *r)
 
 	pthread_mutex_lock(&r->mu);
 	/* Rebuilt after a change, and as the clock moves on (countdowns). */
-	if (r->snap == NULL || r->snap_version != r->version || r->now - r->snap->now_ms >= 1000) {
-		snapshot_unref(r->snap);
-		r->snap = build_snapshot(r);
-		r->snap_version = r->version;
+	if (r->pub.snap == NULL || r->pub.snap_version != r->pub.version || r->pub.now - r->pub.snap->now_ms >= 1000) {
+		snapshot_unref(r->pub.snap);
+		r->pub.snap = build_snapshot(r);
+		r->pub.snap_version = r->pub.version;
 	}
-	s = snapshot_ref(r->snap);
-	r->notify_pending = false;
+	s = snapshot_ref(r->pub.snap);
+	r->pub.notify_pending = false;
 	pthread_mutex_unlock(&r->mu);
 	return s;
 }
