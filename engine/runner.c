@@ -95,101 +95,299 @@ all_done(const struct runner *r)
 	return true;
 }
 
+/* ---- the loop: a table of event sources --------------------------------
+ *
+ * Each round looks at the sources in order, with mu held; the first that
+ * is ready runs, and (unless it says ROUND_NEXT) the round starts over.
+ * When none is ready the thread waits on the clock until the earliest
+ * deadline a source names, or until another thread signals cond (a
+ * command, a task, a wake, the notifier, stop).  A source's run may
+ * release mu while it calls providers; it holds it again on return. */
+
+enum round {
+	ROUND_NEXT,		/* go on with the next source */
+	ROUND_AGAIN,		/* it did something: a new round */
+	ROUND_STOP,		/* the loop ends */
+};
+
+struct event_source {
+	const char *name;
+	/* Whether it has something to do now. */
+	bool (*ready)(struct runner *r, int64_t now);
+	enum round (*run)(struct runner *r, int64_t now);
+	/* When it next has something to do by the clock (INT64_MAX: only
+	 * when signalled); NULL: never by the clock. */
+	int64_t (*deadline)(const struct runner *r, int64_t now);
+};
+
+/* runner_stop. */
+static bool
+stop_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->life.stopping;
+}
+
+static enum round
+stop_run(struct runner *r, int64_t now)
+{
+	(void)r, (void)now;
+	return ROUND_STOP;
+}
+
+/* A command from runner_command, one per round, in order. */
+static bool
+command_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->inbox.qn > 0;
+}
+
+static enum round
+command_run(struct runner *r, int64_t now)
+{
+	struct command cmd = r->inbox.q[0];
+
+	memmove(r->inbox.q, r->inbox.q + 1, --r->inbox.qn * sizeof *r->inbox.q);
+	pthread_mutex_unlock(&r->mu);
+	rn_handle_command(r, &cmd, now);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+/* A task from runner_post, one per round, in order. */
+static bool
+task_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->inbox.n_tasks > 0;
+}
+
+static enum round
+task_run(struct runner *r, int64_t now)
+{
+	struct task t = r->inbox.tasks[0];
+
+	(void)now;
+	memmove(r->inbox.tasks, r->inbox.tasks + 1, --r->inbox.n_tasks * sizeof *r->inbox.tasks);
+	pthread_mutex_unlock(&r->mu);
+	t.fn(r, t.arg);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+/* Canaries runner_wake asked for: rescheduled, then the round goes on. */
+static bool
+wake_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->sched.wake_pending;
+}
+
+static enum round
+wake_run(struct runner *r, int64_t now)
+{
+	r->sched.wake_pending = false;
+	rn_wake_idle(r, now);
+	return ROUND_NEXT;
+}
+
+/* The notifier's answers and failures. */
+static bool
+results_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->nt.res_n > 0;
+}
+
+static enum round
+results_run(struct runner *r, int64_t now)
+{
+	rn_take_results(r, now);
+	return ROUND_AGAIN;
+}
+
+/* An observer looks at every wait's end, about every OBSERVE_MS of real
+ * time whatever the controller's clock does (it stops when the controller
+ * is lost: the observer goes on, and sees it come back); a controller with
+ * canaries held elsewhere every OBSERVE_MS of its clock. */
+static bool
+observe_ready(struct runner *r, int64_t now)
+{
+	return r->watch.observing &&
+	    (r->cfg.observer ? r->watch.observe_due : now >= r->watch.next_observe);
+}
+
+static enum round
+observe_run(struct runner *r, int64_t now)
+{
+	r->watch.observe_due = false;
+	r->watch.next_observe = now + OBSERVE_MS;
+	pthread_mutex_unlock(&r->mu);
+	rn_observe(r);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+static int64_t
+observe_deadline(const struct runner *r, int64_t now)
+{
+	if (r->cfg.observer)
+		return now + OBSERVE_MS;
+	return r->watch.observing ? r->watch.next_observe : INT64_MAX;
+}
+
+/* Leases are renewed about every RENEW_MS of clock time, whatever the
+ * canaries' intervals. */
+static bool
+renews(const struct runner *r)
+{
+	return r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer;
+}
+
+static bool
+renew_ready(struct runner *r, int64_t now)
+{
+	return renews(r) && now >= r->watch.next_renew;
+}
+
+static enum round
+renew_run(struct runner *r, int64_t now)
+{
+	r->watch.next_renew = now + RENEW_MS;
+	pthread_mutex_unlock(&r->mu);
+	rn_renew_all(r);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+/* Waited for only while some canary is scheduled. */
+static int64_t
+renew_deadline(const struct runner *r, int64_t now)
+{
+	(void)now;
+	return renews(r) && r->sched.hn > 0 ? r->watch.next_renew : INT64_MAX;
+}
+
+/* The canary whose tick is due (an observer never schedules one). */
+static bool
+tick_ready(struct runner *r, int64_t now)
+{
+	return r->sched.hn > 0 && r->sched.heap[0].due <= now;
+}
+
+static enum round
+tick_run(struct runner *r, int64_t now)
+{
+	struct rcan *c = r->sched.heap[0].c;
+	int64_t due;
+
+	/* It stays at the top of the heap while it ticks (only this thread
+	 * changes the heap), then moves to its next deadline. */
+	pthread_mutex_unlock(&r->mu);
+	rn_run_tick(r, c, now);
+	pthread_mutex_lock(&r->mu);
+	due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + rn_interval_ms(c->cfg);
+	if (c->run.suspended)
+		due = rn_now_ms(r) + 1;	/* after those due now */
+	if (c->ctl.control && !c->ctl.refused)
+		rn_schedule(r, c, due);
+	else
+		rn_heap_remove(r, c);
+	return ROUND_AGAIN;
+}
+
+static int64_t
+tick_deadline(const struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->sched.hn > 0 ? r->sched.heap[0].due : INT64_MAX;
+}
+
+/* A headless run is done, notifications included (the notifier wakes us
+ * when its queue runs dry; meanwhile leases are renewed and ticks run as
+ * usual). */
+static bool
+done_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->cfg.stop_when_done && !r->cfg.observer && !rn_notes_pending(r) && all_done(r);
+}
+
+static enum round
+done_run(struct runner *r, int64_t now)
+{
+	(void)now;
+	r->life.finished = true;
+	pthread_cond_broadcast(&r->life.done_cond);
+	return ROUND_STOP;
+}
+
+/* Something changed since the front end last took a snapshot. */
+static bool
+notify_ready(struct runner *r, int64_t now)
+{
+	(void)now;
+	return r->cfg.notify != NULL && r->pub.version != r->pub.notified_version &&
+	    !r->pub.notify_pending;
+}
+
+static enum round
+notify_run(struct runner *r, int64_t now)
+{
+	(void)now;
+	r->pub.notify_pending = true;
+	r->pub.notified_version = r->pub.version;
+	pthread_mutex_unlock(&r->mu);
+	r->cfg.notify(r->cfg.notify_arg);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+/* In the order they are looked at: what changes the engine's state before
+ * what reads it, a due tick after the commands and answers that may change
+ * its canary, the end of a run only once nothing else is left. */
+static const struct event_source sources[] = {
+	{ .name = "stop",     .ready = stop_ready,     .run = stop_run },
+	{ .name = "command",  .ready = command_ready,  .run = command_run },
+	{ .name = "task",     .ready = task_ready,     .run = task_run },
+	{ .name = "wake",     .ready = wake_ready,     .run = wake_run },
+	{ .name = "results",  .ready = results_ready,  .run = results_run },
+	{ .name = "observe",  .ready = observe_ready,  .run = observe_run,
+	  .deadline = observe_deadline },
+	{ .name = "renew",    .ready = renew_ready,    .run = renew_run,
+	  .deadline = renew_deadline },
+	{ .name = "tick",     .ready = tick_ready,     .run = tick_run,
+	  .deadline = tick_deadline },
+	{ .name = "done",     .ready = done_ready,     .run = done_run },
+	{ .name = "notify",   .ready = notify_ready,   .run = notify_run },
+};
+
+#define N_SOURCES (sizeof sources / sizeof sources[0])
+
 /* One round of the loop with mu held: returns false to stop. */
 static bool
 loop_once(struct runner *r)
 {
-	int64_t now = rn_now_ms(r), deadline;
+	int64_t now = rn_now_ms(r), deadline = INT64_MAX, d;
+	size_t i;
 
 	r->pub.now = now;
-	if (r->life.stopping)
-		return false;
-	if (r->inbox.qn > 0) {
-		struct command cmd = r->inbox.q[0];
-
-		memmove(r->inbox.q, r->inbox.q + 1, --r->inbox.qn * sizeof *r->inbox.q);
-		pthread_mutex_unlock(&r->mu);
-		rn_handle_command(r, &cmd, now);
-		pthread_mutex_lock(&r->mu);
-		return true;
+	for (i = 0; i < N_SOURCES; i++) {
+		if (!sources[i].ready(r, now))
+			continue;
+		switch (sources[i].run(r, now)) {
+		case ROUND_NEXT:
+			continue;
+		case ROUND_AGAIN:
+			return true;
+		case ROUND_STOP:
+			return false;
+		}
 	}
-	if (r->inbox.n_tasks > 0) {
-		struct task t = r->inbox.tasks[0];
-
-		memmove(r->inbox.tasks, r->inbox.tasks + 1, --r->inbox.n_tasks * sizeof *r->inbox.tasks);
-		pthread_mutex_unlock(&r->mu);
-		t.fn(r, t.arg);
-		pthread_mutex_lock(&r->mu);
-		return true;
-	}
-	if (r->sched.wake_pending) {
-		r->sched.wake_pending = false;
-		rn_wake_idle(r, now);
-	}
-	if (r->nt.res_n > 0) {		/* the notifier's answers and failures */
-		rn_take_results(r, now);
-		return true;
-	}
-	/* An observer looks at every wait's end, about every OBSERVE_MS of
-	 * real time whatever the controller's clock does (it stops when the
-	 * controller is lost: the observer goes on, and sees it come back). */
-	if (r->watch.observing && (r->cfg.observer ? r->watch.observe_due : now >= r->watch.next_observe)) {
-		r->watch.observe_due = false;
-		r->watch.next_observe = now + OBSERVE_MS;
-		pthread_mutex_unlock(&r->mu);
-		rn_observe(r);
-		pthread_mutex_lock(&r->mu);
-		return true;
-	}
-	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
-	    now >= r->watch.next_renew) {
-		r->watch.next_renew = now + RENEW_MS;
-		pthread_mutex_unlock(&r->mu);
-		rn_renew_all(r);
-		pthread_mutex_lock(&r->mu);
-		return true;
-	}
-	if (r->sched.hn > 0 && r->sched.heap[0].due <= now) {
-		struct rcan *c = r->sched.heap[0].c;
-		int64_t due;
-
-		/* It stays at the top of the heap while it ticks (only this
-		 * thread changes the heap), then moves to its next deadline. */
-		pthread_mutex_unlock(&r->mu);
-		rn_run_tick(r, c, now);
-		pthread_mutex_lock(&r->mu);
-		due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + rn_interval_ms(c->cfg);
-		if (c->run.suspended)
-			due = rn_now_ms(r) + 1;	/* after those due now */
-		if (c->ctl.control && !c->ctl.refused)
-			rn_schedule(r, c, due);
-		else
-			rn_heap_remove(r, c);
-		return true;
-	}
-	/* Done, notifications included (the notifier wakes us when its queue
-	 * runs dry; meanwhile leases are renewed and ticks run as usual). */
-	if (r->cfg.stop_when_done && !r->cfg.observer && !rn_notes_pending(r) && all_done(r)) {
-		r->life.finished = true;
-		pthread_cond_broadcast(&r->life.done_cond);
-		return false;
-	}
-	if (r->cfg.notify != NULL && r->pub.version != r->pub.notified_version && !r->pub.notify_pending) {
-		r->pub.notify_pending = true;
-		r->pub.notified_version = r->pub.version;
-		pthread_mutex_unlock(&r->mu);
-		r->cfg.notify(r->cfg.notify_arg);
-		pthread_mutex_lock(&r->mu);
-		return true;
-	}
-	deadline = r->watch.observing ? r->watch.next_observe : INT64_MAX;	/* nothing scheduled */
-	if (r->cfg.store != NULL && r->cfg.store->renew != NULL && !r->cfg.observer &&
-	    r->watch.next_renew < deadline && r->sched.hn > 0)
-		deadline = r->watch.next_renew;
-	if (r->sched.hn > 0 && r->sched.heap[0].due < deadline)
-		deadline = r->sched.heap[0].due;
-	if (r->cfg.observer)
-		deadline = now + OBSERVE_MS;
+	for (i = 0; i < N_SOURCES; i++)
+		if (sources[i].deadline != NULL && (d = sources[i].deadline(r, now)) < deadline)
+			deadline = d;
 	r->cfg.clock->wait(r->cfg.clock_ctx, &r->cond, &r->mu, deadline);
 	r->watch.observe_due = r->cfg.observer;
 	return true;
