@@ -84,29 +84,27 @@ set_override(struct tk *k, enum override_kind o, const char *actor)
 }
 
 static void
-cmd_promote_step(struct tk *k, const char *actor)
+cmd_promote_step(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 
+	(void)cmd;
 	cmd_ev(k, actor, "Promote one step requested by %s", actor);
 	mk_advance(k, true);
 	if (st->phase == PHASE_PROMOTING)
 		snprintf(k->o->answer, sizeof k->o->answer, "%s promoting revision %s", k->c->name,
 		    mk_rev_label(k, st->last_applied, label));
-	else if (machine_strategy(k->c) == STRATEGY_CANARY)
-		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: canary weight %d",
-		    k->c->name, st->canary_weight);
 	else
-		snprintf(k->o->answer, sizeof k->o->answer, "%s promoted one step: iteration %d/%d",
-		    k->c->name, st->iterations, machine_iterations(k->c));
+		mk_strategy_of(k->c)->step_words(k, k->o->answer, sizeof k->o->answer);
 }
 
 static void
-cmd_promote_full(struct tk *k, const char *actor)
+cmd_promote_full(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX], health[sizeof k->st->last_failure + 64];
 
+	(void)cmd;
 	health_words(k, health, sizeof health);
 	cmd_ev(k, actor, "Full promotion of revision %s requested by %s: skipping the remaining "
 	    "steps and analysis%s", mk_rev_label(k, k->st->last_applied, label), actor, health);
@@ -135,11 +133,12 @@ cmd_pause(struct tk *k, enum command_kind cmd, const char *actor)
 }
 
 static void
-cmd_rollback(struct tk *k, const char *actor)
+cmd_rollback(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	char reason[160];
 
+	(void)cmd;
 	cmd_ev(k, actor, "Rollback of revision %s requested by %s",
 	    mk_rev_label(k, k->st->last_applied, label), actor);
 	snprintf(reason, sizeof reason, "rolled back by %s", actor);
@@ -150,11 +149,12 @@ cmd_rollback(struct tk *k, const char *actor)
 }
 
 static void
-cmd_retry(struct tk *k, const char *actor)
+cmd_retry(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	char rev[sizeof k->st->failed_revision];
 
+	(void)cmd;
 	mk_copy_id(rev, sizeof rev, k->st->failed_revision);
 	mk_rev_label(k, rev, label);
 	cmd_ev(k, actor, "Retry of revision %s requested by %s", label, actor);
@@ -163,10 +163,11 @@ cmd_retry(struct tk *k, const char *actor)
 }
 
 static void
-cmd_skip(struct tk *k, const char *actor)
+cmd_skip(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX], health[sizeof k->st->last_failure + 64];
 
+	(void)cmd;
 	health_words(k, health, sizeof health);
 	k->st->skip_requested = true;
 	k->st->approved |= CONFIRM_ROLLOUT;
@@ -180,12 +181,13 @@ cmd_skip(struct tk *k, const char *actor)
 }
 
 static void
-cmd_approve(struct tk *k, const char *actor)
+cmd_approve(struct tk *k, enum command_kind cmd, const char *actor)
 {
 	char label[REV_LABEL_MAX];
 	struct canary_status *st = k->st;
 	unsigned gate = st->phase == PHASE_WAITING ? CONFIRM_ROLLOUT : CONFIRM_PROMOTION;
 
+	(void)cmd;
 	st->approved |= gate;
 	k->o->tick_now = true;
 	mk_rev_label(k, st->last_applied, label);
@@ -194,6 +196,24 @@ cmd_approve(struct tk *k, const char *actor)
 	snprintf(k->o->answer, sizeof k->o->answer, "%s revision %s approved for %s", k->c->name,
 	    label, gate == CONFIRM_ROLLOUT ? "rollout" : "promotion");
 }
+
+/* What each command does; who may give it and when is COMMAND_LIST's
+ * (engine/canary.h, judged by engine/command.c).  A new command is a row
+ * there and a row here. */
+static const struct {
+	void (*run)(struct tk *k, enum command_kind cmd, const char *actor);
+	bool bake;		/* a step or a new run: the next tick is one
+				 * interval away (a new bake time) */
+} commands[CMD__COUNT] = {
+	[CMD_PROMOTE_STEP] = { cmd_promote_step, true },
+	[CMD_PROMOTE_FULL] = { cmd_promote_full, true },
+	[CMD_PAUSE]        = { cmd_pause, false },
+	[CMD_RESUME]       = { cmd_pause, false },
+	[CMD_ROLLBACK]     = { cmd_rollback, true },
+	[CMD_RETRY]        = { cmd_retry, true },
+	[CMD_SKIP]         = { cmd_skip, false },
+	[CMD_APPROVE]      = { cmd_approve, false },
+};
 
 static void
 facts_ready(const struct canary_cfg *c, bool primary, const struct readiness *r,
@@ -225,7 +245,7 @@ machine_facts(const struct canary_cfg *c, const struct canary_status *st, unsign
 		f->manual_gate = CONFIRM_PROMOTION;
 	f->pre_rollout_pending = st->phase == PHASE_PROGRESSING && mk_at_first_step_of(c, st) &&
 	    mk_has_hooks(c, HOOK_PRE_ROLLOUT);
-	f->promotion_next = st->phase == PHASE_PROGRESSING && mk_promotion_next(c, st);
+	f->promotion_next = st->phase == PHASE_PROGRESSING && mk_strategy_of(c)->promotion_next(c, st);
 	f->promotion_gated = ((conf & CONFIRM_PROMOTION) && !(st->approved & CONFIRM_PROMOTION)) ||
 	    mk_has_hooks(c, HOOK_CONFIRM_PROMOTION);
 	mk_copy_id(f->failed_rev, sizeof f->failed_rev, st->failed_revision);
@@ -271,24 +291,17 @@ machine_command(const struct tick_in *in, enum command_kind cmd, const char *act
 		refuse(&k, cmd, actor, "%s", why);
 		return;
 	}
-	switch (cmd) {
-	case CMD_PROMOTE_STEP: cmd_promote_step(&k, actor); break;
-	case CMD_PROMOTE_FULL: cmd_promote_full(&k, actor); break;
-	case CMD_PAUSE:
-	case CMD_RESUME: cmd_pause(&k, cmd, actor); break;
-	case CMD_ROLLBACK: cmd_rollback(&k, actor); break;
-	case CMD_RETRY: cmd_retry(&k, actor); break;
-	case CMD_SKIP: cmd_skip(&k, actor); break;
-	case CMD_APPROVE: cmd_approve(&k, actor); break;
-	default: refuse(&k, cmd, actor, "unknown command"); break;
+	if ((int)cmd < 0 || cmd >= CMD__COUNT || commands[cmd].run == NULL) {
+		refuse(&k, cmd, actor, "unknown command");
+		return;
 	}
+	commands[cmd].run(&k, cmd, actor);
 	if (out->refused)
 		return;
 	/* A step or a new run starts a new bake time; a gate opened or a skip
 	 * acts at once. */
 	if (out->tick_now)
 		out->st.next_tick_ms = in->now_ms;
-	else if (cmd == CMD_PROMOTE_STEP || cmd == CMD_PROMOTE_FULL || cmd == CMD_RETRY ||
-	    cmd == CMD_ROLLBACK)
+	else if (commands[cmd].bake)
 		out->st.next_tick_ms = in->now_ms + (int64_t)(in->cfg->interval_s > 0 ? in->cfg->interval_s : 60) * 1000;
 }

@@ -91,7 +91,26 @@ bool mk_analyse(struct tk *k);
 bool mk_first_step(struct tk *k);
 
 /* ---- machine_strategy.c: advancing, one strategy per row */
+
+/* A strategy (reference §2.7): how a passed step advances, and when the
+ * promotion comes next.  A new strategy is a row of the table in
+ * machine_strategy.c (and a value of STRATEGY_LIST). */
+struct mk_strategy {
+	const char *name;
+	/* A step passed (or a manual step, `manual`: no gate asked): the next
+	 * weight or iteration, or the promotion gate and the promotion.
+	 * Returns true (the tick ends). */
+	bool (*advance)(struct tk *k, bool manual);
+	/* Whether the next step of a progressing canary is its promotion. */
+	bool (*promotion_next)(const struct canary_cfg *c, const struct canary_status *st);
+	/* The answer to a manual step that did not promote. */
+	void (*step_words)(const struct tk *k, char *out, size_t outsz);
+};
+
+/* The strategy in effect for c (machine_strategy: the kubernetes provider
+ * forces blue/green). */
+const struct mk_strategy *mk_strategy_of(const struct canary_cfg *c);
+/* The kubernetes provider's warnings, then the strategy's advance. */
 bool mk_advance(struct tk *k, bool manual);
-bool mk_promotion_next(const struct canary_cfg *c, const struct canary_status *st);
 
 #endif

@@ -170,6 +170,59 @@ advance_ab(struct tk *k, bool manual)
 	return true;
 }
 
+/* Whether the next step of a progressing canary is its promotion: at the
+ * maximum weight, or past the last iteration. */
+static bool
+weight_at_max(const struct canary_cfg *c, const struct canary_status *st)
+{
+	return st->canary_weight >= machine_max_weight(c);
+}
+
+static bool
+iterations_done(const struct canary_cfg *c, const struct canary_status *st)
+{
+	return st->iterations >= machine_iterations(c);
+}
+
+/* The answer to a manual step that did not promote. */
+static void
+weight_words(const struct tk *k, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s promoted one step: canary weight %d", k->c->name,
+	    k->st->canary_weight);
+}
+
+static void
+iteration_words(const struct tk *k, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s promoted one step: iteration %d/%d", k->c->name,
+	    k->st->iterations, machine_iterations(k->c));
+}
+
+/* The strategies, by enum strategy (the one in effect: machine_strategy). */
+static const struct mk_strategy strategies[STRATEGY__COUNT] = {
+	[STRATEGY_CANARY] = {
+		.name = "canary", .advance = advance_canary,
+		.promotion_next = weight_at_max, .step_words = weight_words,
+	},
+	[STRATEGY_BLUEGREEN] = {
+		.name = "blue-green", .advance = advance_bluegreen,
+		.promotion_next = iterations_done, .step_words = iteration_words,
+	},
+	[STRATEGY_ABTESTING] = {
+		.name = "A/B testing", .advance = advance_ab,
+		.promotion_next = iterations_done, .step_words = iteration_words,
+	},
+};
+
+const struct mk_strategy *
+mk_strategy_of(const struct canary_cfg *c)
+{
+	enum strategy s = machine_strategy(c);
+
+	return (int)s >= 0 && s < STRATEGY__COUNT ? &strategies[s] : &strategies[STRATEGY_CANARY];
+}
+
 bool
 mk_advance(struct tk *k, bool manual)
 {
@@ -182,25 +235,5 @@ mk_advance(struct tk *k, bool manual)
 			mk_ev(k, SEV_WARNING, "Setting canaryAnalysis.iterations: 10");
 		}
 	}
-	switch (machine_strategy(k->c)) {
-	case STRATEGY_BLUEGREEN:
-		return advance_bluegreen(k, manual);
-	case STRATEGY_ABTESTING:
-		return advance_ab(k, manual);
-	default:
-		return advance_canary(k, manual);
-	}
-}
-
-/* Whether the next step of a progressing canary is its promotion. */
-bool
-mk_promotion_next(const struct canary_cfg *c, const struct canary_status *st)
-{
-	switch (machine_strategy(c)) {
-	case STRATEGY_BLUEGREEN:
-	case STRATEGY_ABTESTING:
-		return st->iterations >= machine_iterations(c);
-	default:
-		return st->canary_weight >= machine_max_weight(c);
-	}
+	return mk_strategy_of(k->c)->advance(k, manual);
 }
