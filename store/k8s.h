@@ -37,8 +37,9 @@
  *                            every held lease each third of its duration;
  *                            release (and store_k8s_close) clears the holder.
  *
- * It lives in app/ (not k8s/) because it shares the state directory's JSON
- * codec (store/codec.h).  A read-only store (watch) issues only get,
+ * STORE_K8S_JOURNAL is 200 records, STORE_K8S_LEASE_S 30 seconds
+ * (store/k8s_core.h).  It shares the state directory's JSON codec
+ * (store/codec.h).  A read-only store (watch, status) issues only get,
  * list and watch requests: every mutating op returns ST_REFUSED first.
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive
@@ -53,9 +54,6 @@
 #include "engine/providers.h"
 #include "k8s/informer.h"
 #include "k8s/rest.h"
-
-#define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
-#define STORE_K8S_LEASE_S	30	/* default lease duration, seconds */
 
 struct store_k8s;
 
