@@ -97,20 +97,23 @@ sk_load_spec(void *ctx, const char *key, struct canary_cfg **out, char *err)
 	return st == ST_OK ? ST_OK : ST_CORRUPT;
 }
 
-static size_t
-sk_list(void *ctx, char ***out)
+int
+store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 {
-	struct store_k8s *s = ctx;
 	const char *ns = k8s_client_namespace(s->c), *name;
 	json_t *list, *item, *items;
 	struct k8s_err e;
 	size_t i, n = 0;
+	int st;
 
 	*out = NULL;
+	*n_out = 0;
 	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
 		list = json_pack("{s:o}", "items", items);
-	} else if (k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e) != ST_OK) {
-		return 0;
+	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {
+		if (err != NULL)
+			snprintf(err, ERRMSG_MAX, "configmaps in %.60s: %.400s", ns, e.msg);
+		return st;
 	}
 	*out = xcalloc(json_array_size(json_object_get(list, "items")) + 1, sizeof **out);
 	json_array_foreach(json_object_get(list, "items"), i, item) {
@@ -120,7 +123,25 @@ sk_list(void *ctx, char ***out)
 			(*out)[n++] = xasprintf("%s/%s", ns, name);
 	}
 	json_decref(list);
+	*n_out = n;
+	return ST_OK;
+}
+
+/* The store_ops list: store_k8s_list, an error being no canaries. */
+static size_t
+sk_list(void *ctx, char ***out)
+{
+	size_t n;
+
+	store_k8s_list(ctx, out, &n, NULL);
 	return n;
+}
+
+int
+store_k8s_holder(struct store_k8s *s, const char *canary, char *holder, size_t holdersz,
+    char *err)
+{
+	return sk_lease_holder(s, canary, holder, holdersz, err);
 }
 
 struct store_k8s *

@@ -74,6 +74,19 @@ void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 
 extern const struct store_ops store_k8s_ops;
 
+/* The canaries with saved state in the client's namespace ("ns/name"; the
+ * caller frees each and the array): ST_OK, or the error of listing them
+ * with err (ERRMSG_MAX, may be NULL) saying why.  store_k8s_ops.list is
+ * this with an error taken for no canaries. */
+int store_k8s_list(struct store_k8s *s, char ***out, size_t *n, char *err);
+/* Who holds the canary's Lease now (perch status): ST_OK with holder
+ * filled ("user@host pid N", sanitized) when a live Lease names one,
+ * ST_NOTFOUND when nobody holds it (none, released, expired, or held by a
+ * process of this host that is gone), or the error of reading the Lease
+ * (err, ERRMSG_MAX, may be NULL).  One get request; changes nothing. */
+int store_k8s_holder(struct store_k8s *s, const char *canary, char *holder, size_t holdersz,
+    char *err);
+
 /* The controller's heartbeat on the cluster (app/heartbeat.h):
  *   ConfigMap perch.heartbeat  in each namespace the controller holds
  *                              canaries in, labels

@@ -274,3 +274,30 @@ sk_renewer(void *arg)
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
+
+int
+sk_lease_holder(struct store_k8s *s, const char *key, char *holder, size_t holdersz, char *err)
+{
+	char ns[64], name[256];
+	struct k8s_err e;
+	json_t *obj = NULL, *spec;
+	const char *who;
+	int st;
+
+	if ((st = sk_split_key(key, ns, name, err)) != ST_OK)
+		return st;
+	st = k8s_get(s->c, K8S_RES(LEASES), ns, name, &obj, &e);
+	if (st != ST_OK) {
+		if (st != ST_NOTFOUND && err != NULL)
+			snprintf(err, ERRMSG_MAX, "lease %.60s/%.80s: %.340s", ns, name, e.msg);
+		return st;
+	}
+	spec = json_object_get(obj, "spec");
+	who = json_string_value(json_object_get(spec, "holderIdentity"));
+	if (who == NULL || who[0] == '\0' || !lease_live(spec, time(NULL)) || holder_gone(who))
+		st = ST_NOTFOUND;
+	else
+		sanitize(holder, holdersz, who, strlen(who));
+	json_decref(obj);
+	return st;
+}

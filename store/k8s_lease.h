@@ -18,5 +18,8 @@ int sk_acquire(void *ctx, const char *key, const char *actor, char *holder,
 int sk_renew(void *ctx, const char *key);
 int sk_release(void *ctx, const char *key);
 void *sk_renewer(void *arg);
+/* store_k8s_holder (k8s.h): who holds the canary's Lease now; one get. */
+int sk_lease_holder(struct store_k8s *s, const char *key, char *holder, size_t holdersz,
+    char *err);
 
 #endif

@@ -1,10 +1,13 @@
 /*
- * app/cmd/status.c — `perch status [--state-dir DIR] [-o text|json]`: the saved
- * state of every canary in a state directory, one line each (or JSON).
+ * app/cmd/status.c — `perch status [--state-dir DIR | --kubeconfig PATH
+ * --context NAME -n NS] [-o text|json]`: the saved state of every canary,
+ * one line each (or JSON), from either store: a state directory, or a
+ * cluster's namespace (the ConfigMaps perch-<canary> and their Leases).
  *
- * Opens the store read-only: it never takes a lock or writes a byte, so it is
- * safe beside a running controller.  Exit status: 0, 1 when a canary is
- * Failed, 3 when some state cannot be read (the file is named on stderr).
+ * Opens the store read-only: it never takes a lock or writes a byte (on a
+ * cluster, only get and list requests), so it is safe beside a running
+ * controller.  Exit status: 0, 1 when a canary is Failed, 3 when some state
+ * cannot be read (the file or object is named on stderr).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -15,13 +18,28 @@
 
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cluster_conn.h"
 #include "app/cmd/cmd.h"
-#include "store/dir.h"
 #include "engine/command.h"
+#include "store/dir.h"
+#include "store/k8s.h"
 #include "util/fmt.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
+
+/* Where the saved state is read from: the store's ops (list, load,
+ * load_spec) and who holds each canary's control. */
+struct source {
+	const struct store_ops *ops;
+	void *ctx;
+	/* The canaries: ST_OK or an error (err, ERRMSG_MAX). */
+	int (*list)(void *ctx, char ***names, size_t *n, char *err);
+	/* ST_OK (holder filled), ST_NOTFOUND (nobody), or an error (err). */
+	int (*holder)(void *ctx, const char *canary, char *holder, size_t holdersz, char *err);
+	const char *dir;		/* the state directory, or NULL */
+	const char *context, *ns;	/* the cluster's, when dir is NULL */
+};
 
 /* What one canary looks like to `perch status`. */
 struct row {
@@ -38,7 +56,7 @@ struct row {
 };
 
 static void
-fill_row(struct store_dir *sd, const char *canary, struct row *r)
+fill_row(const struct source *src, const char *canary, struct row *r)
 {
 	struct canary_cfg *cfg = NULL;
 	char err[ERRMSG_MAX] = "";
@@ -48,19 +66,22 @@ fill_row(struct store_dir *sd, const char *canary, struct row *r)
 	memset(r, 0, sizeof *r);
 	snprintf(r->canary, sizeof r->canary, "%s", canary);
 	snprintf(r->when, sizeof r->when, "-");
-	st = store_dir_ops.load(sd, canary, &r->st, err);
+	st = src->ops->load(src->ctx, canary, &r->st, err);
 	if (st == ST_OK)
 		r->has_status = true;
 	else if (st != ST_NOTFOUND)
 		snprintf(r->error, sizeof r->error, "%s", err);
-	st = store_dir_ops.load_spec(sd, canary, &cfg, err);
+	st = src->ops->load_spec(src->ctx, canary, &cfg, err);
 	if (st == ST_OK)
 		r->threshold = cfg->threshold;
 	else if (st != ST_NOTFOUND && r->error[0] == '\0')
 		snprintf(r->error, sizeof r->error, "%s", err);
 	canary_cfg_free(cfg);
-	if (store_dir_holder(sd, canary, r->holder, sizeof r->holder) != ST_OK)
+	st = src->holder(src->ctx, canary, r->holder, sizeof r->holder, err);
+	if (st != ST_OK)
 		r->holder[0] = '\0';
+	if (st != ST_OK && st != ST_NOTFOUND && r->error[0] == '\0')
+		snprintf(r->error, sizeof r->error, "%s", err);
 	sanitize(r->reason, sizeof r->reason, r->st.reason, strnlen(r->st.reason, sizeof r->st.reason));
 	sanitize(r->last_failure, sizeof r->last_failure, r->st.last_failure,
 	    strnlen(r->st.last_failure, sizeof r->st.last_failure));
@@ -77,17 +98,24 @@ fill_row(struct store_dir *sd, const char *canary, struct row *r)
 }
 
 static void
-print_text(const struct row *rows, size_t n, const char *dir)
+print_text(const struct row *rows, size_t n, const struct source *src)
 {
 	int wc = 6, wh = 7;
 	size_t i;
 	char failed[32], weight[FMT_MAX];
 
 	if (n == 0) {
-		char *shown = sanitize_dup(dir, 512);	/* from the command line */
+		/* From the command line or the kubeconfig. */
+		char *shown = sanitize_dup(src->dir ? src->dir : src->ns, 512);
+		char *ctx = sanitize_dup(src->dir ? "" : src->context, 512);
 
-		printf("no canaries with saved state in %s\n", shown);
+		if (src->dir != NULL)
+			printf("no canaries with saved state in %s\n", shown);
+		else
+			printf("no canaries with saved state in namespace %s (context %s)\n", shown,
+			    ctx);
 		free(shown);
+		free(ctx);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -172,12 +200,17 @@ row_json(const struct row *r)
 }
 
 static void
-print_json(const struct row *rows, size_t n, const char *dir)
+print_json(const struct row *rows, size_t n, const struct source *src)
 {
 	json_t *o = json_object(), *a = json_array();
 	size_t i;
 
-	json_object_set_new(o, "stateDir", json_string(dir));
+	if (src->dir != NULL) {
+		json_object_set_new(o, "stateDir", json_string(src->dir));
+	} else {
+		json_object_set_new(o, "context", json_string(src->context));
+		json_object_set_new(o, "namespace", json_string(src->ns));
+	}
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, row_json(&rows[i]));
 	json_object_set_new(o, "canaries", a);
@@ -186,25 +219,22 @@ print_json(const struct row *rows, size_t n, const char *dir)
 	json_decref(o);
 }
 
-/* Reads every canary of dir and prints them; returns the exit status. */
+/* Reads every canary of src and prints them; returns the exit status. */
 static int
-show(const char *dir, bool json)
+show(const struct source *src, bool json)
 {
-	struct store_dir *sd;
-	char err[ERRMSG_MAX], **names = NULL;
+	char err[ERRMSG_MAX] = "", **names = NULL;
 	struct row *rows;
-	size_t n, i;
+	size_t n = 0, i;
 	int rc = EXIT_OK;
 
-	sd = store_dir_open(dir, true, err, sizeof err);
-	if (sd == NULL) {
+	if (src->list(src->ctx, &names, &n, err) != ST_OK) {
 		cli_error("status", "%s", err);
 		return EXIT_INFRA;
 	}
-	n = store_dir_ops.list(sd, &names);
 	rows = xcalloc(n + 1, sizeof *rows);
 	for (i = 0; i < n; i++) {
-		fill_row(sd, names[i], &rows[i]);
+		fill_row(src, names[i], &rows[i]);
 		if (rows[i].error[0] != '\0') {
 			cli_error("status", "%s", rows[i].error);
 			rc = EXIT_INFRA;
@@ -215,65 +245,170 @@ show(const char *dir, bool json)
 	}
 	free(names);
 	if (json)
-		print_json(rows, n, dir);
+		print_json(rows, n, src);
 	else
-		print_text(rows, n, dir);
+		print_text(rows, n, src);
 	free(rows);
+	return rc;
+}
+
+/* ---- the state directory ------------------------------------------------ */
+
+static int
+dir_list(void *ctx, char ***names, size_t *n, char *err)
+{
+	(void)err;
+	*n = store_dir_ops.list(ctx, names);
+	return ST_OK;
+}
+
+/* Nobody holds it when the lock cannot be probed either. */
+static int
+dir_holder(void *ctx, const char *canary, char *holder, size_t holdersz, char *err)
+{
+	(void)err;
+	return store_dir_holder(ctx, canary, holder, holdersz) == ST_OK ? ST_OK : ST_NOTFOUND;
+}
+
+static int
+show_dir(const char *dir, bool json)
+{
+	struct source src = { .ops = &store_dir_ops, .list = dir_list, .holder = dir_holder,
+		.dir = dir };
+	char err[ERRMSG_MAX];
+	struct store_dir *sd;
+	int rc;
+
+	sd = store_dir_open(dir, true, err, sizeof err);
+	if (sd == NULL) {
+		cli_error("status", "%s", err);
+		return EXIT_INFRA;
+	}
+	src.ctx = sd;
+	rc = show(&src, json);
 	store_dir_close(sd);
 	return rc;
+}
+
+/* ---- the cluster ---------------------------------------------------------- */
+
+static int
+cluster_list(void *ctx, char ***names, size_t *n, char *err)
+{
+	return store_k8s_list(ctx, names, n, err);
+}
+
+static int
+cluster_holder(void *ctx, const char *canary, char *holder, size_t holdersz, char *err)
+{
+	return store_k8s_holder(ctx, canary, holder, holdersz, err);
+}
+
+static int
+show_cluster(const char *kubeconfig, const char *context, const char *ns, bool json)
+{
+	struct source src = { .ops = &store_k8s_ops, .list = cluster_list, .holder = cluster_holder };
+	struct cluster_conn cc;
+	struct store_k8s *sk;
+	int rc;
+
+	if ((rc = cluster_connect("status", kubeconfig, context, ns, true, &cc)) != EXIT_OK)
+		return rc;
+	sk = store_k8s_open(cc.client, true, 0);
+	src.ctx = sk;
+	src.context = cc.cfg->context;
+	src.ns = cc.cfg->ns;
+	rc = show(&src, json);
+	store_k8s_close(sk);
+	cluster_disconnect(&cc);
+	return rc;
+}
+
+struct status_opts {
+	const char *dir;
+	const char *kubeconfig, *context, *ns;	/* any set: read the cluster */
+	const char *output;
+};
+
+/* EXIT_OK, a usage error, or -1 for --help. */
+static int
+parse(int argc, char **argv, struct status_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 0x200 },
+		{ "kubeconfig", required_argument, NULL, 0x202 },
+		{ "context", required_argument, NULL, 0x203 },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":n:o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 0x200: rc = cli_take_value("status", "--state-dir", CLI_VAL_DIR, optarg, &o->dir); break;
+		case 0x202:
+			rc = cli_take_value("status", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig);
+			break;
+		case 0x203: rc = cli_take_value("status", "--context", CLI_VAL_NAME, optarg, &o->context); break;
+		case 'n': rc = cli_take_value("status", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 'o': o->output = optarg; rc = EXIT_OK; break;
+		default:
+			switch (cli_common_option("status", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("status", c, argv);
+			}
+		}
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(o->output, "text") != 0 && strcmp(o->output, "json") != 0)
+		return cli_usage_error("status", "-o must be text or json, not '%s'", o->output);
+	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns))
+		return cli_usage_error("status", "--state-dir and the cluster options exclude each other");
+	return EXIT_OK;
 }
 
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 0x200 },
-		{ "output", required_argument, NULL, 'o' },
-		CLI_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *dir = NULL, *output = "text";
+	struct status_opts o = { .output = "text" };
+	struct source none = { 0 };
+	bool json;
 	char *def = NULL;
 	struct stat sb;
-	int c, rc;
+	int rc = parse(argc, argv, &o);
 
-	while ((c = getopt_long(argc, argv, ":o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case 0x200:
-			if ((rc = cli_take_value("status", "--state-dir", CLI_VAL_DIR, optarg, &dir)) != EXIT_OK)
-				return rc;
-			continue;
-		case 'o': output = optarg; continue;
-		default: break;
-		}
-		switch (cli_common_option("status", c, optarg)) {
-		case CLI_OPT_HANDLED: break;
-		case CLI_OPT_HELP: return cli_command_help("status");
-		default: return cli_bad_option("status", c, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
-	if (strcmp(output, "text") != 0 && strcmp(output, "json") != 0)
-		return cli_usage_error("status", "-o must be text or json, not '%s'", output);
+	if (rc == -1)
+		return cli_command_help("status");
+	if (rc != EXIT_OK)
+		return rc;
 	if ((rc = cli_apply_logging("status")) != EXIT_OK)
 		return rc;
-	if (dir == NULL) {
+	json = strcmp(o.output, "json") == 0;
+	if (o.kubeconfig || o.context || o.ns)
+		return show_cluster(o.kubeconfig, o.context, o.ns, json);
+	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			cli_error("status", "no state directory: set HOME or use --state-dir");
 			return EXIT_INFRA;
 		}
-		dir = def;
-		if (stat(dir, &sb) != 0) {	/* nothing saved yet: not an error */
-			if (strcmp(output, "json") == 0)
-				print_json(NULL, 0, dir);
+		o.dir = def;
+		if (stat(o.dir, &sb) != 0) {	/* nothing saved yet: not an error */
+			none.dir = o.dir;
+			if (json)
+				print_json(NULL, 0, &none);
 			else
-				print_text(NULL, 0, dir);
+				print_text(NULL, 0, &none);
 			free(def);
 			return EXIT_OK;
 		}
 	}
-	rc = show(dir, strcmp(output, "json") == 0);
+	rc = show_dir(o.dir, json);
 	free(def);
 	return rc;
 }
