@@ -1,49 +1,47 @@
 /*
- * cli.c — `perch [OPTIONS] COMMAND [ARGS]`: global options, the command
- * table of commands.def, help and usage errors.
+ * cli.c — what every command shares (see cli.h): the options every
+ * command takes (-v, --log, --help), the log they open, and the help
+ * texts of commands.def (`perch --help`, `perch NAME --help`).
  *
  * Usage errors print one sanitised line saying what is wrong, with a hint,
  * and exit 2, so scripts can tell them from failures (1) and infrastructure
- * errors (3).
+ * errors (3) (cli_msg.c).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "util/log.h"
-#include "util/sanitize.h"
 #include "util/status.h"
 
-static const struct cli_command commands[] = {
-#define CMD(name, synopsis, summary, help) { #name, cmd_##name, synopsis, summary, help },
+/* What `perch NAME --help` and `perch --help` print of each command. */
+static const struct cli_help helps[] = {
+#define CMD(name, synopsis, summary, help) { #name, synopsis, summary, help },
 #include "app/commands.def"
 #undef CMD
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ NULL, NULL, NULL, NULL }
 };
 
 static int verbosity;
 static const char *log_path;
 
-static const struct cli_command *
-find_command(const char *name)
+static const struct cli_help *
+find_help(const char *name)
 {
-	const struct cli_command *c;
+	const struct cli_help *c;
 
-	for (c = commands; c->name != NULL; c++)
+	for (c = helps; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
 }
 
-static void
-print_help(FILE *f)
+void
+cli_print_help(FILE *f)
 {
-	const struct cli_command *c;
+	const struct cli_help *c;
 
 	fprintf(f,
 	    "perch — run canary rollouts interactively, Flagger-compatible.\n"
@@ -53,9 +51,9 @@ print_help(FILE *f)
 	    "       perch COMMAND --help\n"
 	    "\n"
 	    "Commands:\n");
-	for (c = commands; c->name != NULL; c++)
+	for (c = helps; c->name != NULL; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	if (commands[0].name == NULL)
+	if (helps[0].name == NULL)
 		fprintf(f, "  (none yet)\n");
 	fprintf(f,
 	    "\n"
@@ -70,55 +68,10 @@ print_help(FILE *f)
 	    "See perch(1).\n");
 }
 
-void
-cli_error(const char *cmd, const char *fmt, ...)
-{
-	char prefix[64];
-	va_list ap;
-
-	snprintf(prefix, sizeof prefix, cmd != NULL ? "perch %s" : "perch", cmd);
-	va_start(ap, fmt);
-	sanitize_vprint(stderr, prefix, fmt, ap);
-	va_end(ap);
-}
-
-void
-cli_progress(const char *cmd, const char *fmt, ...)
-{
-	char prefix[64], raw[SANITIZE_PRINT_MAX];
-	va_list ap;
-
-	snprintf(prefix, sizeof prefix, cmd != NULL ? "perch %s" : "perch", cmd);
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
-	sanitize_print(stderr, prefix, "%s", raw);
-	fflush(stderr);
-	log_info("%s: %s", prefix, raw);	/* sanitized on its way to the file */
-}
-
-int
-cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	char raw[1024];
-	va_list ap;
-
-	/* The message quotes the user's arguments: keep it to one line and
-	 * free of escape sequences whatever they hold. */
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
-	if (cmd != NULL)
-		cli_error(cmd, "%s (try 'perch %s --help')", raw, cmd);
-	else
-		cli_error(NULL, "%s (try 'perch --help')", raw);
-	return EXIT_USAGE;
-}
-
 int
 cli_command_help(const char *name)
 {
-	const struct cli_command *c = find_command(name);
+	const struct cli_help *c = find_help(name);
 
 	if (c == NULL)
 		return cli_usage_error(NULL, "unknown command '%s'", name);
@@ -170,81 +123,4 @@ cli_apply_logging(const char *cmd)
 	}
 	log_info("perch %s started (%s)", PERCH_VERSION, cmd ? cmd : "-");
 	return EXIT_OK;
-}
-
-/* A command whose output could not be written (a full disk, a closed
- * file) has not done its job: exit 3 and say so, whatever it returned.  A
- * terminal that went away (an SSH login dropped) is not reported: nobody
- * is there to read it, and the TUI's own exit stands. */
-static int
-output_written(const char *cmd, int rc)
-{
-	if (isatty(STDOUT_FILENO))
-		return rc;
-	errno = 0;
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return rc;
-	cli_error(cmd, "cannot write the output: %s", errno != 0 ? strerror(errno) : "write error");
-	return EXIT_INFRA;
-}
-
-/* glibc's getopt keeps the ordering of its first scan ('+': stop at the
- * first non-option) until optind is set to 0 and it scans again.  Commands
- * start their scan with optind = 1, so the reinitialisation happens here,
- * on an empty argument list: the commands then take options after their
- * operands too (perch validate FILE --strict). */
-static void
-reset_getopt(void)
-{
-	static char prog[] = "perch";
-	char *none[] = { prog, NULL };
-
-	opterr = 0;
-	optind = 0;
-	(void)getopt(1, none, ":");
-	optind = 1;
-}
-
-int
-cli_main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "log", required_argument, NULL, 0x100 },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cli_command *c;
-	int opt;
-
-	opterr = 0;
-	/* '+': stop at the first non-option, the command name. */
-	while ((opt = getopt_long(argc, argv, "+:hVv", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'V':
-			printf("perch %s\n", PERCH_VERSION);
-			return output_written(NULL, EXIT_OK);
-		case 'h':
-			print_help(stdout);
-			return output_written(NULL, EXIT_OK);
-		case 'v':
-		case 0x100:
-			cli_common_option(NULL, opt, optarg);
-			break;
-		case ':':
-			return cli_usage_error(NULL, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error(NULL, "no command given");
-	c = find_command(argv[optind]);
-	if (c == NULL)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
-	argc -= optind;
-	argv += optind;
-	reset_getopt();
-	return output_written(c->name, c->run(argc, argv));
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/cli.h"
-#include "app/store_dir.h"
+#include "app/cli_msg.h"
+#include "store/dir.h"
 #include "util/status.h"
 
 /* A DNS-1123 label (lower-case letters, digits and '-', at most 63): the

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "engine/providers.h"
+#include "util/systime.h"	/* clock_realtime_ms, clock_format_rfc3339, ... */
 
 enum clock_kind { CLOCK_KIND_REAL, CLOCK_KIND_SCALED, CLOCK_KIND_INSTANT };
 
@@ -46,16 +47,5 @@ int  clock_at_limit(struct perch_clock *c);
 
 /* The ops of every kind; ctx is the struct perch_clock *. */
 extern const struct clock_ops perch_clock_ops;
-
-/* Real time in ms since the epoch (CLOCK_REALTIME). */
-int64_t clock_realtime_ms(void);
-/* Elapsed real time in ms from an arbitrary start (CLOCK_MONOTONIC): for
- * intervals, never for dates.  Any thread. */
-int64_t clock_monotonic_ms(void);
-/* Formats t_ms as RFC 3339 UTC ("2026-03-02T14:00:30Z", with ".mmm" when
- * the milliseconds are not zero) into dst (at least 32 bytes). */
-void clock_format_rfc3339(int64_t t_ms, char *dst, size_t dstsz);
-/* The same with the milliseconds always ("2026-03-02T14:00:30.000Z"). */
-void clock_format_rfc3339_ms(int64_t t_ms, char *dst, size_t dstsz);
 
 #endif

@@ -15,12 +15,12 @@
 
 #include "app/clock.h"
 #include "app/clock_file.h"
-#include "app/state_fs.h"
+#include "store/state_fs.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
-/* Written like every file of the state directory (app/state_fs.h): a
+/* Written like every file of the state directory (store/state_fs.h): a
  * temporary made O_EXCL (a stale one removed first), never a link. */
 int
 clock_file_save(const char *dir, const struct clock_map *m, const struct clock_beat *b,

@@ -15,14 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "app/cli_msg.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/heartbeat.h"
 #include "app/demo.h"
 #include "app/headless.h"
 #include "app/interrupt.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "engine/runner.h"
 #include "tui/tui.h"
 #include "util/identity.h"

@@ -1,7 +1,7 @@
 /*
  * demo.h — `perch demo` without the command line: builds the demo canaries,
  * the simulated world and the clock, and runs the engine over them, headless
- * (JSON lines) or in the terminal front end.  cmd_demo.c parses options into
+ * (JSON lines) or in the terminal front end.  app/cmd/demo.c parses options into
  * a struct demo_opts; the benchmark driver (bench/) calls demo_run directly.
  *
  * Threads: demo_run on the main thread; it starts and stops the engine

@@ -1,7 +1,7 @@
 /*
  * headless.c — JSON lines for headless runs (see headless.h).
  *
- * The object is the display form of journal_to_json_form (app/store_codec.h),
+ * The object is the display form of journal_to_json_form (store/codec.h),
  * the builder the state directory's journal uses too: keys in the
  * documented order, strings sanitized, numbers rounded to three decimals;
  * printed here with at most 10 significant digits, so the output is stable
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "app/headless.h"
-#include "app/store_codec.h"
+#include "store/codec.h"
 #include "util/xalloc.h"
 
 #define FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))

@@ -9,7 +9,7 @@
  * controller's heartbeat, and one that takes a canary back (an
  * interactive retake) beats from then on.  Where it goes is the target's
  * business: DIR/clock.json with the clock's mapping (app/clock_file.h), or
- * the cluster's perch.heartbeat ConfigMap (app/store_k8s.h).
+ * the cluster's perch.heartbeat ConfigMap (store/k8s.h).
  *
  * The health is read through runner_health, which takes the engine's lock:
  * an engine stuck with its lock held stops the beats, and its watchers see

@@ -1,5 +1,5 @@
-/* main.c — perch: interactive canary rollouts in the terminal (see app/cli.c). */
-#include "app/cli.h"
+/* main.c — perch: interactive canary rollouts in the terminal (see app/dispatch.c). */
+#include "app/dispatch.h"
 
 int
 main(int argc, char **argv)

@@ -2,7 +2,7 @@
  * providers.h — what the engine needs of the world, as structs of function
  * pointers.  Backends implement them: k8s/ and sim/ (cluster), metrics/ and
  * sim/ (metrics), metrics/webhook.c (webhook), metrics/notify.c (alerts),
- * app/store_dir.c and k8s/ (store), app/clock.c and sim/ (clock).  The
+ * store/dir.c and k8s/ (store), app/clock.c and sim/ (clock).  The
  * engine never knows which.
  *
  * Threads: every op is called from the engine (runner) thread only, unless

@@ -33,12 +33,8 @@
 
 #define KUBECONFIG_MAX_BYTES (4u << 20)	/* larger files are refused */
 
-/* An exec credential plugin (users[].user.exec). */
-struct kc_exec {
-	char  *api_version;	/* client.authentication.k8s.io/v1 or v1beta1 */
-	char **argv;		/* argv[0] = command (resolved); NULL-terminated */
-	char **env;		/* "NAME=value" added to the environment; NULL-terminated */
-};
+/* An exec credential plugin (users[].user.exec): k8s/kubeconfig_exec.h. */
+struct kc_exec;
 
 /* Where to load from (all borrowed; NULL = not given). */
 struct kubeconfig_opts {

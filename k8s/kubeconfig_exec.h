@@ -17,8 +17,15 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "k8s/kubeconfig.h"
 #include "util/buf.h"
+
+/* An exec credential plugin (users[].user.exec), as the kubeconfig names
+ * it (k8s/kubeconfig.c builds it). */
+struct kc_exec {
+	char  *api_version;	/* client.authentication.k8s.io/v1 or v1beta1 */
+	char **argv;		/* argv[0] = command (resolved); NULL-terminated */
+	char **env;		/* "NAME=value" added to the environment; NULL-terminated */
+};
 
 #define EXEC_TIMEOUT_MS 30000		/* default; $PERCH_EXEC_TIMEOUT (seconds) */
 #define EXEC_MAX_OUTPUT (1u << 20)

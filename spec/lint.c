@@ -303,3 +303,28 @@ lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag
 		    "analysis.match is ignored without analysis.iterations: Flagger runs a "
 		    "progressive canary for everyone (A/B testing needs iterations)");
 }
+
+/* ---- the lints' names (SPEC_LINT_LIST) ---------------------------------- */
+
+static const char *const lint_names[] = {
+#define X(id, name, summary) name,
+	SPEC_LINT_LIST(X)
+#undef X
+};
+static const char *const lint_summaries[] = {
+#define X(id, name, summary) summary,
+	SPEC_LINT_LIST(X)
+#undef X
+};
+
+const char *
+spec_lint_name(enum spec_lint l)
+{
+	return (unsigned)l < SPEC_LINT__COUNT ? lint_names[l] : "?";
+}
+
+const char *
+spec_lint_summary(enum spec_lint l)
+{
+	return (unsigned)l < SPEC_LINT__COUNT ? lint_summaries[l] : "?";
+}

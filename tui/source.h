@@ -11,14 +11,15 @@
 
 #include "engine/runner.h"
 #include "engine/snapshot.h"
-#include "tui/tui.h"
+
+struct tui;			/* tui/tui.h */
 
 struct tui_source {
 	struct snapshot *(*snapshot)(void *ctx);
 	void (*command)(void *ctx, const struct command *cmd);
 };
 
-/* tui_run with any source; ctx is passed to its ops. */
+/* tui_run with any source; ctx is passed to its ops (defined in tui.c). */
 int tui_run_source(struct tui *t, const struct tui_source *src, void *ctx);
 
 #endif

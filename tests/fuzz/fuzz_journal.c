@@ -1,4 +1,4 @@
-/* fuzz_journal.c — the state directory's journal file (app/store_journal.c)
+/* fuzz_journal.c — the state directory's journal file (store/dir_journal.c)
  * read back never crashes or leaks whatever it holds (torn lines, garbage,
  * huge lines, records of the wrong shape), and a record appended after any
  * such file reads back as the newest one: the torn tail is cut, nothing is
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "util/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

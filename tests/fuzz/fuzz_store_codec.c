@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/store_codec.h"
+#include "store/codec.h"
 #include "util/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /* test_engine_store.c — the runner with the real state directory
- * (app/store_dir.c) and the simulator: a controller runs the checkout
+ * (store/dir.c) and the simulator: a controller runs the checkout
  * canary; a second controller finds it locked and shows it read-only with
  * the holder; a watcher (observer mode, read-only store) draws it from the
  * files and names who controls it; a corrupted status file refuses control naming the file: the
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "app/clock.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "engine/runner.h"
 #include "sim/scenario.h"
 #include "sim/world.h"

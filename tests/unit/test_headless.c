@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "app/headless.h"
-#include "app/store_codec.h"
+#include "store/codec.h"
 
 #define START INT64_C(1772460000000)
 

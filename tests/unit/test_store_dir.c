@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app/store_codec.h"
-#include "app/store_dir.h"
+#include "store/codec.h"
+#include "store/dir.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/status.h"

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app/store_k8s.h"
+#include "store/k8s.h"
 #include "helper_apiserver.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/store_k8s.h"
+#include "store/k8s.h"
 #include "helper_apiserver.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"

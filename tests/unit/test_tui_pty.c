@@ -32,6 +32,7 @@
 #include "helper_clock.h"
 #include "helper_snapfix.h"
 #include "tui/source.h"
+#include "tui/tui.h"
 #include "tui/ui.h"
 #include "util/buf.h"
 

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "app/cmd/cmd.h"
 #include "app/clock.h"
-#include "app/store_dir.h"
+#include "store/dir.h"
 #include "sim/scenario.h"
 #include "tests/unit/helper_clock.h"
 #include "util/buf.h"

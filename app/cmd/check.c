@@ -1,0 +1,679 @@
+/*
+ * app/cmd/check.c — `perch check -f FILE... --prometheus URL`: evaluates every
+ * metric of every Canary in the files once against Prometheus and prints
+ * the rendered query, the value, the bounds and pass / fail / no data /
+ * error, plus an isolation check (the same query aimed at the primary: the
+ * same non-trivial value for both means the query measures all pods, not
+ * the canary).  Exit 0 all pass, 1 any fail / no data / error, 3 when
+ * Prometheus cannot be reached, 2 usage.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "app/canary_load.h"
+#include "app/check_cluster.h"
+#include "app/cli.h"
+#include "app/cli_value.h"
+#include "app/cmd/cmd.h"
+#include "metrics/builtin.h"
+#include "metrics/prom.h"
+#include "spec/spec.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define TOKEN_MAX 16384
+
+struct check_opts {
+	const char **files;
+	int n_files;
+	const char *prometheus;
+	const char *token_file;
+	const char *ca_file;
+	bool insecure;
+	bool json;
+	int64_t at_ms;		/* 0 = now */
+	int timeout_ms;
+	/* On a cluster: MetricTemplates missing from the files, secretRef credentials. */
+	const char *kubeconfig, *context, *ns;
+	bool cluster;
+};
+
+/* One metric's outcome. */
+struct outcome {
+	const struct metric_cfg *m;
+	const char *primary_query;
+	struct prom_res val, vol, prim;
+	bool has_vol, has_prim;
+	enum check_result result;
+	double value;
+	char reason[ERRMSG_MAX];
+	const char *isolation;	/* "isolated", "same-as-primary", "not-applicable", "unknown" */
+};
+
+/* ---- options ---------------------------------------------------------- */
+
+/* UNIX seconds (fraction allowed) or RFC 3339; ms since the epoch, or -1. */
+static int64_t
+parse_time(const char *s)
+{
+	struct tm tm, want;
+	char *end;
+	double d;
+	const char *p;
+	long off = 0, frac_ms = 0, scale = 100;
+	time_t t;
+
+	errno = 0;
+	d = strtod(s, &end);
+	/* digits and a fraction only: strtod would also take " 5", 0x10 and 1e3 */
+	if (isdigit((unsigned char)s[0]) && strspn(s, "0123456789.") == strlen(s) &&
+	    end != s && *end == '\0' && errno == 0 && d > 0 && d < 1e11)
+		return (int64_t)llround(d * 1000);
+	memset(&tm, 0, sizeof tm);
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac_ms += (*p - '0') * scale;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2]) && p[3] == ':' && isdigit((unsigned char)p[4]) &&
+	    isdigit((unsigned char)p[5])) {
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		if (*p == '-')
+			off = -off;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	want = tm;
+	t = timegm(&tm);
+	/* timegm makes 30 February 2 March: a date that moved did not exist. */
+	if (tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
+	    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
+	    tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+		return -1;
+	return ((int64_t)t - off) * 1000 + frac_ms;
+}
+
+/* --ca-file names a non-empty regular file perch can read, checked at
+ * once, whatever the scheme of --prometheus. */
+static int
+check_ca_file(const char *path)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (f == NULL)
+		return cli_usage_error("check", "--ca-file: cannot read %s: %s", path,
+		    strerror(errno));
+	ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	fclose(f);
+	if (!ok)
+		return cli_usage_error("check", "--ca-file: %s is not a file of PEM "
+		    "certificates (a directory, or empty)", path);
+	return EXIT_OK;
+}
+
+static int
+parse_args(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "prometheus", required_argument, NULL, 'p' },
+		{ "time", required_argument, NULL, 't' },
+		{ "prometheus-token-file", required_argument, NULL, 'T' },
+		{ "insecure-skip-tls-verify", no_argument, NULL, 'k' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 'W' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ "namespace", required_argument, NULL, 'n' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	long long ms;
+	int c, rc = EXIT_OK;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":f:o:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->files = xreallocarray(o->files, (size_t)o->n_files + 1, sizeof *o->files);
+			rc = cli_take_value("check", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+				return cli_usage_error("check", "unknown output format '%s' (text or json)",
+				    optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			continue;
+		case 'p':
+			/* Never quoted back: the URL may hold a user:password. */
+			rc = cli_take_value("check", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus);
+			break;
+		case 't':
+			if ((o->at_ms = parse_time(optarg)) < 0)
+				return cli_usage_error("check", "--time '%s' is neither RFC 3339 "
+				    "(2026-01-02T15:04:05Z) nor UNIX seconds", optarg);
+			continue;
+		case 'T':
+			rc = cli_take_value("check", "--prometheus-token-file", CLI_VAL_FILE, optarg,
+			    &o->token_file);
+			break;
+		case 'k':
+			o->insecure = true;
+			continue;
+		case 'C':
+			rc = cli_take_value("check", "--ca-file", CLI_VAL_FILE, optarg, &o->ca_file);
+			break;
+		case 'W':
+			if (spec_parse_duration_ms(optarg, &ms) != ST_OK || ms <= 0 || ms > 600000)
+				return cli_usage_error("check", "--timeout '%s' is not a duration "
+				    "from 1ms to 10m, such as 5s or 1m", optarg);
+			o->timeout_ms = (int)ms;
+			continue;
+		case 'K':
+			rc = cli_take_value("check", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig);
+			break;
+		case 'X':
+			rc = cli_take_value("check", "--context", CLI_VAL_NAME, optarg, &o->context);
+			break;
+		case 'n':
+			rc = cli_take_value("check", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns);
+			break;
+		default:
+			switch (cli_common_option("check", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("check", c, argv);
+			}
+		}
+		if (rc != EXIT_OK)
+			return rc;
+		o->cluster |= c == 'K' || c == 'X' || c == 'n';
+	}
+	if (optind < argc)
+		return cli_usage_error("check", "unexpected argument '%s' (files are given with -f)",
+		    argv[optind]);
+	if (o->n_files == 0)
+		return cli_usage_error("check", "no file given (-f FILE)");
+	if (o->prometheus == NULL)
+		return cli_usage_error("check", "no Prometheus given (--prometheus URL)");
+	if (o->ca_file != NULL && o->insecure)
+		return cli_usage_error("check", "--ca-file and --insecure-skip-tls-verify "
+		    "contradict each other: give one");
+	if (o->ca_file != NULL)
+		return check_ca_file(o->ca_file);
+	return EXIT_OK;
+}
+
+/* Reads the bearer token of --prometheus-token-file. */
+static int
+read_token(const char *path, char *tok, size_t toksz)
+{
+	char err[512];
+
+	if (prom_read_token_file(path, tok, toksz, err, sizeof err) != ST_OK)
+		return cli_usage_error("check", "--prometheus-token-file: %s", err);
+	return EXIT_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------- */
+
+/* Equal within rounding; two infinities of one sign are equal (their
+ * difference is NaN), NaN equals nothing. */
+static bool
+same_value(double a, double b)
+{
+	if (a == b)
+		return true;
+	if (!isfinite(a) || !isfinite(b))
+		return false;
+	return fabs(a - b) <= 1e-9 * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+static void
+judge(const struct canary_cfg *cfg, struct outcome *oc)
+{
+	const struct metric_cfg *m = oc->m;
+	double v = oc->val.v.value;
+
+	oc->value = NAN;
+	if (oc->val.v.result != CHECK_PASS) {
+		oc->result = oc->val.v.result;
+		snprintf(oc->reason, sizeof oc->reason, "%s", oc->val.v.err);
+		return;
+	}
+	if (m->kind == METRIC_DURATION && m->template_ref == NULL)
+		v = builtin_duration_ms(builtin_observer(cfg->provider, cfg->target_kind), v);
+	oc->value = v;
+	oc->result = metric_judge(m, v);
+	if (oc->result == CHECK_FAIL)
+		snprintf(oc->reason, sizeof oc->reason, "%g is %s", v,
+		    m->has_min && v < m->min ? "below the minimum" : "above the maximum");
+	/* The minimum-traffic guard: too few requests is inconclusive. */
+	if (cfg->min_requests > 0 && oc->has_vol) {
+		double n = oc->vol.v.result == CHECK_PASS ? oc->vol.v.value : 0;
+
+		if (oc->vol.v.result == CHECK_ERROR) {
+			oc->result = CHECK_ERROR;
+			snprintf(oc->reason, sizeof oc->reason, "volume query: %.200s", oc->vol.v.err);
+		} else if (n < cfg->min_requests) {
+			oc->result = CHECK_NODATA;
+			snprintf(oc->reason, sizeof oc->reason, "%g requests in the window, fewer than "
+			    "perch.dev/min-requests %g", n, cfg->min_requests);
+		}
+	}
+}
+
+static void
+isolation(const struct outcome *oc, struct outcome *w)
+{
+	double p = oc->prim.v.value;
+
+	if (!oc->has_prim)
+		w->isolation = "not-applicable";
+	else if (oc->val.v.result != CHECK_PASS || oc->prim.v.result != CHECK_PASS)
+		w->isolation = "unknown";
+	else if (!same_value(oc->val.v.value, p))
+		w->isolation = "isolated";
+	else if (p == 0 || (oc->m->kind == METRIC_SUCCESS_RATE && p == 100))
+		w->isolation = "same-trivial";
+	else
+		w->isolation = "same-as-primary";
+}
+
+/* Runs every query of one canary: value, volume and primary per metric. */
+static void
+run_queries(struct prom *p, const struct check_opts *o, const struct canary_cfg *cfg,
+    const struct canary_cfg *pcfg, struct outcome *oc)
+{
+	size_t n = cfg->n_metrics, i, k = 0;
+	struct prom_req *reqs = xcalloc(3 * n + 1, sizeof *reqs);
+	struct prom_res *res = xcalloc(3 * n + 1, sizeof *res);
+	int (*slot)[3] = xcalloc(n + 1, sizeof *slot);
+
+	for (i = 0; i < n; i++) {
+		const struct metric_cfg *m = &cfg->metrics[i];
+
+		oc[i].m = m;
+		slot[i][0] = (int)k;
+		reqs[k++] = (struct prom_req){ NULL, m->query, o->at_ms };
+		slot[i][1] = slot[i][2] = -1;
+		if (m->volume_query != NULL) {
+			slot[i][1] = (int)k;
+			reqs[k++] = (struct prom_req){ NULL, m->volume_query, o->at_ms };
+		}
+		if (pcfg != NULL && strcmp(pcfg->metrics[i].query, m->query) != 0) {
+			oc[i].primary_query = pcfg->metrics[i].query;
+			slot[i][2] = (int)k;
+			reqs[k++] = (struct prom_req){ NULL, pcfg->metrics[i].query, o->at_ms };
+		}
+	}
+	prom_query_batch(p, reqs, k, res);
+	for (i = 0; i < n; i++) {
+		oc[i].val = res[slot[i][0]];
+		if ((oc[i].has_vol = slot[i][1] >= 0))
+			oc[i].vol = res[slot[i][1]];
+		if ((oc[i].has_prim = slot[i][2] >= 0))
+			oc[i].prim = res[slot[i][2]];
+		judge(cfg, &oc[i]);
+		isolation(&oc[i], &oc[i]);
+	}
+	free(slot);
+	free(reqs);
+	free(res);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* JSON has no infinities: a value that is not finite is null (the text
+ * output spells it +Inf, -Inf or NaN). */
+static json_t *
+num_or_null(bool has, double v)
+{
+	return has && isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A value as Prometheus spells it: %g, or +Inf, -Inf, NaN. */
+static const char *
+num_text(double v, char *buf, size_t bufsz)
+{
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	snprintf(buf, bufsz, "%g", v);
+	return buf;
+}
+
+/* A JSON string of text from the files or the server, sanitised like the
+ * text output (jansson escapes C0 controls, but bidi overrides and C1
+ * controls would reach the terminal as they are); NULL gives null. */
+static json_t *
+clean_string(const char *text)
+{
+	char *clean;
+	json_t *j;
+
+	if (text == NULL)
+		return json_null();
+	clean = sanitize_dup(text, RENDER_MAX);
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
+static void
+print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *when)
+{
+	const struct metric_cfg *m = oc->m;
+	char canary[300];
+	json_t *o;
+	char *s;
+
+	snprintf(canary, sizeof canary, "%s/%s", cfg->ns, cfg->name);
+	o = json_object();
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "canary", clean_string(canary));
+	json_object_set_new(o, "kind", json_string("check"));
+	json_object_set_new(o, "metric", clean_string(m->name));
+	json_object_set_new(o, "value", num_or_null(true, oc->value));
+	json_object_set_new(o, "min", num_or_null(m->has_min, m->min));
+	json_object_set_new(o, "max", num_or_null(m->has_max, m->max));
+	json_object_set_new(o, "result", json_string(check_result_name(oc->result)));
+	json_object_set_new(o, "query", clean_string(m->query));
+	json_object_set_new(o, "volume", num_or_null(oc->has_vol &&
+	    oc->vol.v.result == CHECK_PASS, oc->vol.v.value));
+	json_object_set_new(o, "volumeQuery", clean_string(m->volume_query));
+	json_object_set_new(o, "primaryQuery", clean_string(oc->primary_query));
+	json_object_set_new(o, "primaryValue", num_or_null(oc->has_prim &&
+	    oc->prim.v.result == CHECK_PASS, oc->prim.v.value));
+	json_object_set_new(o, "isolation", json_string(oc->isolation));
+	json_object_set_new(o, "error", oc->reason[0] != '\0' && oc->result != CHECK_PASS ?
+	    clean_string(oc->reason) : json_null());
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static void
+print_line(const char *label, const char *text)
+{
+	char *clean = sanitize_dup(text, RENDER_MAX);
+
+	printf("          %-8s %s\n", label, clean);
+	free(clean);
+}
+
+static const char *
+isolation_text(const char *isolation)
+{
+	if (strcmp(isolation, "isolated") == 0)
+		return "differs: the query isolates the canary";
+	if (strcmp(isolation, "same-trivial") == 0)
+		return "same as the canary, a trivial value";
+	if (strcmp(isolation, "same-as-primary") == 0)
+		return "WARNING: same as the canary: the query measures all pods, not the canary";
+	return "the canary has no value to compare";
+}
+
+static void
+print_text(const struct canary_cfg *cfg, const struct outcome *oc)
+{
+	const struct metric_cfg *m = oc->m;
+	const char *unit = metric_kind_unit(m->kind);
+	char *name = sanitize_dup(m->name, 128), bounds[96] = "", line[256], num[40];
+
+	if (m->has_min)
+		snprintf(bounds, sizeof bounds, "min %g", m->min);
+	if (m->has_max)
+		snprintf(bounds + strlen(bounds), sizeof bounds - strlen(bounds), "%smax %g",
+		    m->has_min ? ", " : "", m->max);
+	if (!isnan(oc->value))
+		printf("  %-6s  %s = %s%s%s%s%s%s\n", check_result_name(oc->result), name,
+		    num_text(oc->value, num, sizeof num), unit[0] ? " " : "", unit, bounds[0] ? "  (" : "",
+		    bounds, bounds[0] ? ")" : "");
+	else
+		printf("  %-6s  %s%s%s%s\n", check_result_name(oc->result), name,
+		    bounds[0] ? "  (" : "", bounds, bounds[0] ? ")" : "");
+	if (oc->result != CHECK_PASS && oc->reason[0] != '\0')
+		print_line("reason:", oc->reason);
+	print_line("query:", m->query);
+	if (!oc->has_vol && cfg->min_requests > 0)
+		print_line("volume:", m->template_ref != NULL ?
+		    "unknown: the MetricTemplate has no perch.dev/volume-query, so "
+		    "perch.dev/min-requests cannot guard this metric" :
+		    "unknown: an inline query has no volume query, so "
+		    "perch.dev/min-requests cannot guard this metric");
+	if (oc->has_vol) {
+		if (oc->vol.v.result == CHECK_PASS)
+			snprintf(line, sizeof line, "%s requests in the window",
+			    num_text(oc->vol.v.value, num, sizeof num));
+		else
+			snprintf(line, sizeof line, "%s", oc->vol.v.err);
+		print_line("volume:", line);
+	}
+	if (strcmp(oc->isolation, "not-applicable") == 0)
+		print_line("primary:", "the query does not name the target or service; not compared");
+	else if (oc->prim.v.result != CHECK_PASS)
+		print_line("primary:", oc->prim.v.err);
+	else {
+		snprintf(line, sizeof line, "%s%s%s (%s)", num_text(oc->prim.v.value, num, sizeof num),
+		    unit[0] ? " " : "", unit, isolation_text(oc->isolation));
+		print_line("primary:", line);
+	}
+	free(name);
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static void
+format_time(int64_t ms, char *out, size_t outsz)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* An error from the cluster or the files, sanitised: it may quote what a
+ * server answered. */
+static void
+print_error(const char *err)
+{
+	char *clean = sanitize_dup(err, ERRMSG_MAX);
+
+	cli_error("check", "%s", clean);
+	free(clean);
+}
+
+/* Checks one canary; returns its exit status (0, 1 or 3). */
+static int
+check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *set,
+    const struct spec_canary *sc, const char *when)
+{
+	struct canary_cfg *cfg, *pcfg = NULL;
+	struct outcome *oc;
+	char err[512], *id;
+	int rc = EXIT_OK;
+	size_t i;
+
+	if (canary_load(set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
+		id = sanitize_dup(err, sizeof err);
+		cli_error("check", "%s", id);
+		free(id);
+		return EXIT_FAILED;
+	}
+	if (canary_load(set, sc, AIM_PRIMARY, &pcfg, err, sizeof err) != ST_OK)
+		pcfg = NULL;
+	oc = xcalloc(cfg->n_metrics + 1, sizeof *oc);
+	run_queries(p, o, cfg, pcfg, oc);
+	snprintf(err, sizeof err, "%s/%s", cfg->ns, cfg->name);
+	id = sanitize_dup(err, 300);
+	if (!o->json)
+		printf("%s (observer %s) at %s:%s\n", id,
+		    observer_name(builtin_observer(cfg->provider, cfg->target_kind)), when,
+		    cfg->n_metrics == 0 ? " no metrics" : "");
+	for (i = 0; i < cfg->n_metrics; i++) {
+		if (o->json)
+			print_json(cfg, &oc[i], when);
+		else
+			print_text(cfg, &oc[i]);
+		if (o->json && strcmp(oc[i].isolation, "same-as-primary") == 0) {
+			char *metric = sanitize_dup(oc[i].m->name, 128);
+
+			cli_error("check", "warning: %s %s: canary and primary give the same value; the "
+			    "query measures all pods, not the canary", id, metric);
+			free(metric);
+		}
+		if (prom_unreachable(&oc[i].val) || (oc[i].has_vol && prom_unreachable(&oc[i].vol)))
+			rc = EXIT_INFRA;
+		else if (oc[i].result != CHECK_PASS && rc == EXIT_OK)
+			rc = EXIT_FAILED;
+	}
+	free(id);
+	free(oc);
+	canary_cfg_free(pcfg);
+	canary_cfg_free(cfg);
+	return rc;
+}
+
+static int
+load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set *set)
+{
+	struct diag_list dl;
+	char err[ERRMSG_MAX];
+	int i, rc = EXIT_OK;
+	size_t k;
+
+	diag_list_init(&dl, false);
+	for (i = 0; i < o->n_files; i++)
+		spec_load_file(set, o->files[i], &dl);
+	if (o->cluster && check_cluster_templates(cc, set, &dl, err, sizeof err) != ST_OK) {
+		print_error(err);
+		diag_list_fini(&dl);
+		return EXIT_INFRA;
+	}
+	spec_validate(set, &dl);
+	diag_list_sort(&dl);
+	for (k = 0; k < dl.n; k++)
+		if (dl.items[k].severity == DIAG_ERROR)
+			diag_print(stderr, &dl.items[k]);
+	if (dl.n_errors > 0) {
+		cli_error("check", "%zu error%s in the files; see perch validate",
+		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
+		rc = EXIT_FAILED;
+	} else if (spec_set_n_canaries(set) == 0) {
+		cli_error("check", "no Canary in the files given");
+		rc = EXIT_FAILED;
+	}
+	diag_list_fini(&dl);
+	return rc;
+}
+
+static struct prom *
+make_client(const struct check_opts *o, const char *token, struct check_cluster *cc,
+    const struct spec_set *set, int *rc)
+{
+	char err[ERRMSG_MAX];
+	struct prom_opts po = { .timeout_ms = o->timeout_ms };
+	struct prom_server_cfg sc = {
+		.url = o->prometheus,
+		.bearer_token = token[0] != '\0' ? token : NULL,
+		.ca_file = o->ca_file,
+		.insecure = o->insecure,
+	};
+	struct prom *p = prom_new(&po);
+
+	if (prom_unusable(p) != NULL) {	/* no libcurl: say so once, not per metric */
+		print_error(prom_unusable(p));
+		*rc = EXIT_INFRA;
+		return p;
+	}
+	prom_set_server(p, &sc);
+	/* Without --prometheus-token-file, a template's secretRef signs in. */
+	if (o->cluster && token[0] == '\0' &&
+	    check_cluster_creds(cc, set, p, &sc, err, sizeof err) != ST_OK) {
+		print_error(err);
+		*rc = EXIT_FAILED;
+	}
+	return p;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_opts o = { 0 };
+	struct check_cluster cc = { 0 };
+	char token[TOKEN_MAX] = "", when[40], err[ERRMSG_MAX];
+	struct spec_set *set;
+	struct prom *p = NULL;
+	struct timespec now;
+	int rc, r;
+	size_t i;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc == -1) {
+		free(o.files);
+		return cli_command_help("check");
+	}
+	if (rc == EXIT_OK && o.token_file != NULL)
+		rc = read_token(o.token_file, token, sizeof token);
+	if (rc == EXIT_OK)
+		rc = cli_apply_logging("check");
+	if (rc == EXIT_OK && o.cluster &&
+	    (r = check_cluster_open(&cc, o.kubeconfig, o.context, o.ns, err, sizeof err)) != ST_OK) {
+		print_error(err);
+		rc = r == ST_PARSE || r == ST_INVALID || r == ST_NOTFOUND ? EXIT_USAGE : EXIT_INFRA;
+	}
+	if (rc != EXIT_OK) {
+		free(o.files);
+		return rc;
+	}
+	if (o.at_ms == 0) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		format_time((int64_t)now.tv_sec * 1000, when, sizeof when);
+	} else {
+		format_time(o.at_ms, when, sizeof when);
+	}
+	set = spec_set_new();
+	rc = load_specs(&o, &cc, set);
+	if (rc == EXIT_OK)
+		p = make_client(&o, token, &cc, set, &rc);
+	if (rc == EXIT_OK) {
+		for (i = 0; i < spec_set_n_canaries(set); i++) {
+			r = check_canary(p, &o, set, spec_set_canary(set, i), when);
+			if (r == EXIT_INFRA || (r == EXIT_FAILED && rc == EXIT_OK))
+				rc = r;
+		}
+	}
+	if (p)
+		prom_free(p);
+	check_cluster_close(&cc);
+	memset(token, 0, sizeof token);
+	spec_set_free(set);
+	free(o.files);
+	return rc;
+}

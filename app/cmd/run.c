@@ -1,0 +1,928 @@
+/*
+ * app/cmd/run.c — `perch run`: controls real canaries on a Kubernetes cluster.
+ *
+ * Wiring: Canary specs from -f files (or the canaries.flagger.app objects of
+ * the namespace, with its MetricTemplates) go through the spec loader and
+ * app/canary_load into canary_cfgs; the kubeconfig (k8s/kubeconfig) gives a
+ * REST client; the engine runner gets the k8s cluster_ops, Prometheus
+ * metrics_ops, HTTP webhook_ops, HTTP alert_ops (the AlertProviders of
+ * the canaries' analysis.alerts: app/alert_providers), a real clock and a
+ * store: the state
+ * directory with --state-dir, else ConfigMaps and Leases on the cluster.
+ * Headless runs print JSON lines and end when every canary is done; the TUI
+ * runs until the user quits.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/alert_providers.h"
+#include "app/canary_load.h"
+#include "app/cli.h"
+#include "app/cli_value.h"
+#include "app/cmd/cmd.h"
+#include "app/clock.h"
+#include "app/clock_file.h"
+#include "app/heartbeat.h"
+#include "app/headless.h"
+#include "app/interrupt.h"
+#include "app/metric_creds.h"
+#include "app/spec_json.h"
+#include "store/dir.h"
+#include "store/k8s.h"
+#include "engine/runner.h"
+#include "engine/snapshot.h"
+#include "k8s/cluster.h"
+#include "k8s/kubeconfig.h"
+#include "k8s/rest.h"
+#include "metrics/notify.h"
+#include "metrics/prom.h"
+#include "metrics/webhook.h"
+#include "spec/diag.h"
+#include "spec/spec.h"
+#include "tui/tui.h"
+#include "util/buf.h"
+#include "util/identity.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+struct run_opts {
+	const char **files;
+	int n_files;
+	const char *kubeconfig, *context, *ns, *prometheus, *state_dir, *theme;
+	unsigned confirm;
+	bool headless;
+};
+
+/* Which canary a watched Deployment wakes (k8s_cluster_watch callbacks). */
+struct waker {
+	pthread_mutex_t mu;
+	struct runner *r;		/* NULL before the start and after the stop */
+	struct wake_target {
+		char ns[64], target[254], key[200];
+		bool deleted;		/* its Canary object was deleted */
+	} *t;
+	size_t n, cap;			/* t grows as Canaries are adopted (mu) */
+};
+
+struct run {
+	struct run_opts o;
+	struct waker wk;
+	struct k8s_informer *canaries;	/* without -f: the Canary objects */
+	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
+	struct k8s_config *kc;
+	struct k8s_client *client;
+	struct k8s_client *ev_client;	/* events, from the notifier thread */
+	struct k8s_cluster *cluster;
+	struct prom *prom;
+	struct webhook_client *hooks;
+	struct notifier *notify;
+	struct perch_clock *clock;
+	double speed;			/* of the clock: 1 real time, N under PERCH_TIME_SCALE */
+	struct store_dir *sdir;
+	struct store_k8s *sk8s;
+	struct beat_dir beat_dir;	/* the heartbeat's target with --state-dir */
+	struct beat_writer *beat;
+	struct spec_set *set;
+	struct canary_cfg **cfgs;
+	size_t n_cfgs;
+};
+
+static int
+parse_confirm(const char *s, unsigned *out)
+{
+	char *copy = xstrdup(s), *tok, *save = NULL;
+	int rc = EXIT_OK;
+
+	*out = 0;
+	if (strspn(s, ",") == strlen(s)) {
+		free(copy);
+		return cli_usage_error("run", "--confirm wants rollout, promotion or both, not '%s'", s);
+	}
+	for (tok = strtok_r(copy, ",", &save); tok && rc == EXIT_OK; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "rollout") == 0)
+			*out |= CONFIRM_ROLLOUT;
+		else if (strcmp(tok, "promotion") == 0)
+			*out |= CONFIRM_PROMOTION;
+		else
+			rc = cli_usage_error("run", "--confirm: unknown gate '%s' (rollout, promotion)", tok);
+	}
+	free(copy);
+	return rc;
+}
+
+/* EXIT_OK, -1 for --help, or a usage error. */
+static int
+parse_args(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "kubeconfig", required_argument, NULL, 0x200 },
+		{ "context", required_argument, NULL, 0x201 },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "prometheus", required_argument, NULL, 0x202 },
+		{ "confirm", required_argument, NULL, 0x203 },
+		{ "headless", no_argument, NULL, 0x204 },
+		{ "state-dir", required_argument, NULL, 0x205 },
+		{ "theme", required_argument, NULL, 0x206 },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	optind = 1;
+	o->files = xcalloc((size_t)argc + 1, sizeof *o->files);
+	while ((c = getopt_long(argc, argv, ":f:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			r = cli_take_value("run", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
+			break;
+		case 'n': r = cli_take_value("run", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 0x200: r = cli_take_value("run", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig); break;
+		case 0x201: r = cli_take_value("run", "--context", CLI_VAL_NAME, optarg, &o->context); break;
+		case 0x202: r = cli_take_value("run", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus); break;
+		case 0x203: r = parse_confirm(optarg, &o->confirm); break;
+		case 0x204: o->headless = true; continue;
+		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
+		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
+		default:
+			switch (cli_common_option("run", c, optarg)) {
+			case CLI_OPT_HANDLED: continue;
+			case CLI_OPT_HELP: return -1;
+			default: return cli_bad_option("run", c, argv);
+			}
+		}
+		if (r != EXIT_OK)
+			return r;
+	}
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
+/* ---- specs ------------------------------------------------------------- */
+
+static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
+
+/* The resourceVersion of a Canary as loaded at the start, so that the
+ * watch's first list tells a Canary changed since from the same one. */
+static void
+remember_version(struct run *rn, json_t *item)
+{
+	json_t *md = json_object_get(item, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	json_t *rv = json_object_get(md, "resourceVersion");
+	char key[200];
+
+	if (rn->loaded == NULL)
+		rn->loaded = json_object();
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
+	if (json_is_string(rv))
+		json_object_set(rn->loaded, key, rv);
+}
+
+/* One object of the cluster into the spec set, named "plural ns/name". */
+static void
+load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
+    struct diag_list *dl)
+{
+	json_t *copy = json_deep_copy(item);
+	char name[300], *text;
+
+	json_object_del(copy, "status");
+	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns,
+	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
+	text = json_dumps(copy, JSON_INDENT(1));
+	if (text)
+		spec_load_buffer(set, name, text, strlen(text), dl);
+	free(text);
+	json_decref(copy);
+}
+
+/* Loads the MetricTemplates of the namespace and, unless only_templates,
+ * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
+static int
+load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
+    struct diag_list *dl, char *err, size_t errsz)
+{
+	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
+	json_t *list, *item;
+	struct k8s_err e;
+	size_t i;
+	int k, st;
+
+	for (k = 0; k < (only_templates ? 1 : 2); k++) {
+		st = k8s_list(rn->client, res[k], rn->kc->ns, NULL, &list, &e);
+		if (st == ST_NOTFOUND && k == 0)
+			continue;
+		if (st != ST_OK) {
+			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, rn->kc->ns, e.msg);
+			return st;
+		}
+		json_array_foreach(json_object_get(list, "items"), i, item) {
+			load_object(set, res[k], rn->kc->ns, item, dl);
+			if (k == 1)
+				remember_version(rn, item);
+		}
+		json_decref(list);
+	}
+	return ST_OK;
+}
+
+/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
+static int
+load_cluster_specs(struct run *rn, struct diag_list *dl)
+{
+	char err[ERRMSG_MAX + 200];
+
+	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
+		cli_error("run", "%s", err);
+		return EXIT_INFRA;
+	}
+	return EXIT_OK;
+}
+
+static int
+load_specs(struct run *rn)
+{
+	struct diag_list dl;
+	int i, rc = EXIT_OK;
+	size_t k;
+
+	diag_list_init(&dl, false);
+	for (i = 0; i < rn->o.n_files; i++)
+		spec_load_file(rn->set, rn->o.files[i], &dl);
+	if (rn->o.n_files == 0)
+		rc = load_cluster_specs(rn, &dl);
+	spec_validate(rn->set, &dl);
+	spec_check_drivable(rn->set, &dl);
+	diag_list_sort(&dl);
+	for (k = 0; k < dl.n; k++)
+		if (dl.items[k].severity == DIAG_ERROR)
+			diag_print(stderr, &dl.items[k]);
+	if (rc == EXIT_OK && dl.n_errors > 0) {
+		cli_error("run", "%zu error%s in the canaries; see perch validate",
+		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
+		rc = EXIT_FAILED;
+	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
+		cli_error("run", "no Canary %s", rn->o.n_files ? "in the files given" :
+		    "in the namespace");
+		rc = EXIT_FAILED;
+	}
+	diag_list_fini(&dl);
+	return rc;
+}
+
+/* Hands the routers what canary_cfg does not carry (k8s/cluster.h). */
+static void
+set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cfg *cfg)
+{
+	const struct spec_service *sv = &sc->service;
+	struct k8s_routing r = {
+		.hosts = (const char *const *)sv->hosts, .n_hosts = sv->n_hosts,
+		.gateways = (const char *const *)sv->gateways, .n_gateways = sv->n_gateways,
+		.ingress = sc->ingress_ref.set ? sc->ingress_ref.name : NULL,
+		.target_port = sv->target_port,
+		.match = sc->analysis.match ? spec_node_json(sc->analysis.match) : NULL,
+		.service_match = sv->match ? spec_node_json(sv->match) : NULL,
+	};
+	const struct spec_gateway_ref *g;
+	json_t *ref;
+	size_t i;
+
+	if (sv->n_gateway_refs)
+		r.parent_refs = json_array();
+	for (i = 0; i < sv->n_gateway_refs; i++) {
+		g = &sv->gateway_refs[i];
+		ref = json_pack("{s:s}", "name", g->name ? g->name : "");
+		if (g->group)
+			json_object_set_new(ref, "group", json_string(g->group));
+		if (g->kind)
+			json_object_set_new(ref, "kind", json_string(g->kind));
+		if (g->ns)
+			json_object_set_new(ref, "namespace", json_string(g->ns));
+		if (g->section_name)
+			json_object_set_new(ref, "sectionName", json_string(g->section_name));
+		if (g->port > 0)
+			json_object_set_new(ref, "port", json_integer(g->port));
+		json_array_append_new(r.parent_refs, ref);
+	}
+	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
+	json_decref(r.parent_refs);
+	json_decref(r.match);
+	json_decref(r.service_match);
+}
+
+static int
+build_cfgs(struct run *rn)
+{
+	const struct spec_canary *sc;
+	struct canary_cfg *cfg;
+	char err[512];
+	size_t i;
+	int st;
+
+	rn->cfgs = xcalloc(spec_set_n_canaries(rn->set) + 1, sizeof *rn->cfgs);
+	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
+		sc = spec_set_canary(rn->set, i);
+		if (canary_load(rn->set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
+			cli_error("run", "%s", err);
+			return EXIT_FAILED;
+		}
+		/* -n / the context's namespace for canaries that name none */
+		if (!spec_node_path(sc->meta.root, "metadata.namespace")) {
+			free(cfg->ns);
+			cfg->ns = xstrdup(rn->kc->ns);
+		}
+		canary_register_servers(rn->set, sc, rn->prom);
+		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
+		if (st != ST_OK) {
+			canary_cfg_free(cfg);
+			cli_error("run", "%s", err);
+			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
+			    EXIT_FAILED;
+		}
+		set_routing(rn, sc, cfg);
+		alert_providers_register(rn->client, rn->set, cfg, rn->notify, stderr);
+		rn->cfgs[rn->n_cfgs++] = cfg;
+	}
+	return EXIT_OK;
+}
+
+/* ---- watches ------------------------------------------------------------------ */
+
+/* A target's pod template changed (kubectl set image, apply, ...): its
+ * canary ticks now if it is idle, so the new revision is found within about
+ * a second instead of at the next interval.  Status-only changes (rollout
+ * progress) wake nothing: readiness is read at the ticks, from the cache. */
+static void
+on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct waker *wk = arg;
+	json_t *md = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	char h1[17] = "", h2[17] = "";
+	size_t i;
+
+	/* Only a changed template: not the watch's first list (its ADDED
+	 * events), which would tick an idle canary for nothing, and end a
+	 * headless run that has just initialized. */
+	if (ns == NULL || name == NULL || old == NULL || strcmp(type, "MODIFIED") != 0)
+		return;
+	k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
+	k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
+	if (strcmp(h1, h2) == 0)
+		return;
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; wk->r != NULL && i < wk->n; i++)
+		if (strcmp(wk->t[i].ns, ns) == 0 && strcmp(wk->t[i].target, name) == 0) {
+			log_debug("run: deployment %s/%s changed (%s): waking %s", ns, name, type,
+			    wk->t[i].key);
+			runner_wake(wk->r, wk->t[i].key);
+		}
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* One watch of Deployments per namespace of the canaries. */
+static void
+start_watches(struct run *rn)
+{
+	struct wake_target *t;
+	size_t i;
+
+	rn->wk.cap = rn->n_cfgs + 1;
+	rn->wk.t = xcalloc(rn->wk.cap, sizeof *rn->wk.t);
+	for (i = 0; i < rn->n_cfgs; i++) {
+		t = &rn->wk.t[rn->wk.n++];
+		snprintf(t->ns, sizeof t->ns, "%s", rn->cfgs[i]->ns);
+		snprintf(t->target, sizeof t->target, "%s", rn->cfgs[i]->target);
+		snprintf(t->key, sizeof t->key, "%s/%s", rn->cfgs[i]->ns, rn->cfgs[i]->name);
+		if (k8s_cluster_watch(rn->cluster, rn->cfgs[i]->ns, on_deployment, &rn->wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s; reading them at each tick",
+			    rn->cfgs[i]->ns);
+	}
+}
+
+static void
+log_watch_stats(struct run *rn)
+{
+	struct k8s_informer_stats st;
+
+	k8s_cluster_watch_stats(rn->cluster, &st);
+	log_info("run: deployment watches: %lu events, %lu lists, %lu drops; %lu reads from the "
+	    "cache, %lu from the server", st.events, st.relists, st.drops, st.hits, st.misses);
+}
+
+static void
+set_waker(struct waker *wk, struct runner *r)
+{
+	pthread_mutex_lock(&wk->mu);
+	wk->r = r;
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* A new, changed or deleted Canary object, handed to the engine thread. */
+struct canary_change {
+	struct run *rn;
+	char key[200];
+	json_t *obj;			/* the new object; NULL when deleted */
+};
+
+/* The configuration of a changed or new Canary (engine thread): its
+ * namespace's MetricTemplates read again, validated as at the start; NULL
+ * (logged) when it has errors: the running one stays, a new one is not
+ * taken. */
+static struct canary_cfg *
+rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
+{
+	struct spec_set *set = spec_set_new();
+	const struct spec_canary *sc;
+	struct canary_cfg *cfg = NULL;
+	struct diag_list dl;
+	char err[ERRMSG_MAX + 200];
+
+	diag_list_init(&dl, false);
+	if (load_cluster_objects(rn, set, true, &dl, err, sizeof err) == ST_OK) {
+		load_object(set, K8S_RES(CANARIES), rn->kc->ns, obj, &dl);
+		spec_validate(set, &dl);
+		spec_check_drivable(set, &dl);
+		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
+			snprintf(err, sizeof err, "%zu error%s (see perch validate)", dl.n_errors,
+			    dl.n_errors == 1 ? "" : "s");
+		else if (canary_load(set, (sc = spec_set_canary(set, 0)), AIM_CANARY, &cfg, err,
+		    sizeof err) == ST_OK) {
+			if (!spec_node_path(sc->meta.root, "metadata.namespace")) {
+				free(cfg->ns);
+				cfg->ns = xstrdup(rn->kc->ns);
+			}
+			canary_register_servers(set, sc, rn->prom);
+			if (metric_creds_register(rn->client, set, sc, rn->prom, err, sizeof err) == ST_OK)
+				set_routing(rn, sc, cfg);
+			else
+				canary_cfg_free(cfg), cfg = NULL;
+			if (cfg != NULL && is_new)	/* warnings go to the log */
+				alert_providers_register(rn->client, set, cfg, rn->notify, NULL);
+		}
+	}
+	if (cfg == NULL && is_new)
+		log_warn("run: Canary %s is new, but its spec cannot be used: %s; not taken", key, err);
+	else if (cfg == NULL)
+		log_warn("run: %s changed, but the new spec cannot be used: %s; the running one stays",
+		    key, err);
+	diag_list_fini(&dl);
+	spec_set_free(set);
+	return cfg;
+}
+
+/* Whether the waker knows the canary key (a canary of the runner). */
+static bool
+known(struct waker *wk, const char *key)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n && !found; i++)
+		found = strcmp(wk->t[i].key, key) == 0;
+	pthread_mutex_unlock(&wk->mu);
+	return found;
+}
+
+/* A Canary created while perch run runs (engine thread): built as a
+ * changed one is, then adopted by the runner, woken by its Deployment. */
+static void
+adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
+{
+	struct canary_cfg *cfg = rebuild(rn, key, obj, true);
+	struct wake_target t = { .deleted = false };
+	struct waker *wk = &rn->wk;
+	int st;
+
+	if (cfg == NULL)
+		return;
+	snprintf(t.ns, sizeof t.ns, "%s", cfg->ns);
+	snprintf(t.target, sizeof t.target, "%s", cfg->target);
+	snprintf(t.key, sizeof t.key, "%s", key);
+	if (k8s_cluster_watch(rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+		log_warn("run: cannot watch the deployments of %s", cfg->ns);
+	st = runner_adopt(r, cfg);	/* takes cfg */
+	if (st != ST_OK && st != ST_CORRUPT) {
+		log_warn("run: Canary %s is new, but cannot be taken: %s", key, status_text(st));
+		return;
+	}
+	pthread_mutex_lock(&wk->mu);
+	if (wk->n == wk->cap) {
+		wk->cap = wk->cap ? 2 * wk->cap : 8;
+		wk->t = xreallocarray(wk->t, wk->cap, sizeof *wk->t);
+	}
+	wk->t[wk->n++] = t;
+	pthread_mutex_unlock(&wk->mu);
+}
+
+static void
+apply_change(struct runner *r, void *arg)
+{
+	struct canary_change *ch = arg;
+	struct canary_cfg *cfg;
+
+	struct waker *wk = r != NULL ? &ch->rn->wk : NULL;
+	size_t i;
+
+	if (r != NULL && !known(wk, ch->key)) {
+		if (ch->obj != NULL)
+			adopt(ch->rn, r, ch->key, ch->obj);
+	} else if (r != NULL && ch->obj == NULL) {
+		pthread_mutex_lock(&ch->rn->wk.mu);
+		for (i = 0; i < ch->rn->wk.n; i++)
+			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
+				ch->rn->wk.t[i].deleted = true;
+		pthread_mutex_unlock(&ch->rn->wk.mu);
+		runner_replace(r, ch->key, NULL);
+	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false)) != NULL) {
+		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
+		for (i = 0; i < wk->n; i++)
+			if (strcmp(wk->t[i].key, ch->key) == 0)
+				snprintf(wk->t[i].target, sizeof wk->t[i].target, "%s", cfg->target);
+		pthread_mutex_unlock(&wk->mu);
+		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+			log_warn("run: cannot watch the deployments of %s", cfg->ns);
+		if (runner_replace(r, ch->key, cfg) == ST_OK) {
+			pthread_mutex_lock(&wk->mu);	/* created again: counted again */
+			for (i = 0; i < wk->n; i++)
+				if (strcmp(wk->t[i].key, ch->key) == 0)
+					wk->t[i].deleted = false;
+			pthread_mutex_unlock(&wk->mu);
+		}
+	}
+	json_decref(ch->obj);
+	free(ch);
+}
+
+/* A Canary object was created, changed (its spec, labels or annotations)
+ * or deleted: the engine applies it between ticks (a new one is adopted).
+ * Status-only writes are ignored. */
+static void
+on_canary(void *arg, const char *type, json_t *old, json_t *obj)
+{
+	struct run *rn = arg;
+	json_t *md = json_object_get(obj, "metadata"), *omd = json_object_get(old, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *name = json_string_value(json_object_get(md, "name"));
+	struct canary_change *ch;
+	char key[200];
+
+	if (ns == NULL || name == NULL)
+		return;
+	snprintf(key, sizeof key, "%s/%s", ns, name);
+	if (strcmp(type, "ADDED") == 0 && !known(&rn->wk, key))
+		log_info("run: Canary %s is new; taking it", key);
+	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
+	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
+	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
+	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
+	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+		return;
+	ch = xcalloc(1, sizeof *ch);
+	ch->rn = rn;
+	snprintf(ch->key, sizeof ch->key, "%s", key);
+	ch->obj = strcmp(type, "DELETED") == 0 ? NULL : json_deep_copy(obj);
+	pthread_mutex_lock(&rn->wk.mu);
+	if (rn->wk.r != NULL)
+		runner_post(rn->wk.r, apply_change, ch);
+	else
+		apply_change(NULL, ch);
+	pthread_mutex_unlock(&rn->wk.mu);
+}
+
+/* Without -f: the Canary objects of the namespace are watched. */
+static void
+watch_canaries(struct run *rn)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CANARIES), .ns = rn->kc->ns,
+		.on_change = on_canary, .arg = rn };
+
+	if (rn->o.n_files > 0)
+		return;
+	rn->canaries = k8s_informer_new(rn->client, &o);
+	if (k8s_informer_start(rn->canaries) != ST_OK) {
+		log_warn("run: cannot watch the Canaries of %s; changes apply at the next start",
+		    rn->kc->ns);
+		k8s_informer_free(rn->canaries);
+		rn->canaries = NULL;
+	}
+}
+
+/* ---- the world ------------------------------------------------------------- */
+
+static int
+connect_cluster(struct run *rn)
+{
+	struct kubeconfig_opts ko = {
+		.path = rn->o.kubeconfig, .env = getenv("KUBECONFIG"), .home = getenv("HOME"),
+		.context = rn->o.context, .ns = rn->o.ns,
+	};
+	struct buf err;
+	int st;
+
+	buf_init(&err, 1024);
+	st = k8s_config_load(&ko, &rn->kc, &err);
+	if (st == ST_OK)
+		st = k8s_client_new(rn->kc, NULL, &rn->client, &err);
+	if (st == ST_OK)
+		st = k8s_client_new(rn->kc, NULL, &rn->ev_client, &err);
+	if (st != ST_OK) {
+		cli_error("run", "%s", buf_str(&err));
+		buf_fini(&err);
+		return st == ST_PARSE || st == ST_INVALID ? EXIT_USAGE : EXIT_INFRA;
+	}
+	buf_fini(&err);
+	/* The first request may take a while (an exec plugin, a server that
+	 * does not answer): say where perch is going first. */
+	cli_progress("run", "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
+	rn->cluster = k8s_cluster_new(rn->client);
+	/* Events go out on the runner's notifier thread: on a connection of
+	 * their own, so a slow event never queues the engine's requests. */
+	k8s_cluster_set_event_client(rn->cluster, rn->ev_client);
+	return EXIT_OK;
+}
+
+static int
+open_store(struct run *rn, const struct store_ops **ops, void **ctx)
+{
+	char err[ERRMSG_MAX];
+
+	if (rn->o.state_dir) {
+		rn->sdir = store_dir_open(rn->o.state_dir, false, err, sizeof err);
+		if (!rn->sdir) {
+			cli_error("run", "%s", err);
+			return EXIT_INFRA;
+		}
+		*ops = &store_dir_ops;
+		*ctx = rn->sdir;
+	} else {
+		rn->sk8s = store_k8s_open(rn->client, false, 0);
+		*ops = &store_k8s_ops;
+		*ctx = rn->sk8s;
+	}
+	return EXIT_OK;
+}
+
+/* After runner_start: the heartbeat its watchers follow
+ * (app/heartbeat.h), written while this run controls a canary (a refused
+ * second controller leaves the first one's heartbeat alone; an
+ * interactive run that takes a canary back later beats from then on):
+ * with --state-dir, DIR/clock.json with the clock's mapping (scaled under
+ * PERCH_TIME_SCALE) every second; on the cluster, the namespace's
+ * perch.heartbeat ConfigMap every two seconds. */
+static void
+start_beat(struct run *rn, struct runner *r)
+{
+	struct beat_target t = { store_k8s_beat, rn->sk8s };
+	char who[160], actor[IDENTITY_MAX];
+
+	/* As the lock and the Lease name their holder ("user@host pid N"). */
+	snprintf(who, sizeof who, "%s pid %ld", identity_get(actor, sizeof actor), (long)getpid());
+	if (rn->sdir != NULL) {
+		rn->beat_dir = (struct beat_dir){ .dir = rn->o.state_dir, .clock = &perch_clock_ops,
+			.clock_ctx = rn->clock, .speed = rn->speed };
+		t = (struct beat_target){ beat_dir_write, &rn->beat_dir };
+	}
+	rn->beat = beat_start(r, &t, who, rn->kc->context, rn->sdir != NULL ? BEAT_DIR_MS :
+	    BEAT_K8S_MS);
+}
+
+static bool
+was_deleted(struct waker *wk, const char *ns, const char *name)
+{
+	char key[200];
+	bool gone = false;
+	size_t i;
+
+	snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name ? name : "");
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n; i++)
+		gone = gone || (wk->t[i].deleted && strcmp(wk->t[i].key, key) == 0);
+	pthread_mutex_unlock(&wk->mu);
+	return gone;
+}
+
+/* Says who holds control when this process could only watch, which
+ * canaries were let go because their Canary was deleted, and which cannot
+ * be driven (and why). */
+static void
+report_holder(struct run *rn, struct runner *r)
+{
+	struct snapshot *snap = runner_snapshot(r);
+	size_t i;
+
+	for (i = 0; snap && i < snap->n_canaries; i++)
+		if (snap->canaries[i].refused)
+			cli_error("run", "%s", snap->canaries[i].reason);
+		else if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
+			cli_error("run", "%s/%s: the Canary was deleted; let go",
+			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
+			    snap->canaries[i].name ? snap->canaries[i].name : "");
+		else if (!snap->canaries[i].can_control)
+			cli_error("run", "%s/%s is controlled by %s; not changing it",
+			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
+			    snap->canaries[i].name ? snap->canaries[i].name : "",
+			    snap->holder && *snap->holder ? snap->holder : "another controller");
+	snapshot_unref(snap);
+}
+
+/* The runner's seed for session affinity cookies: 8 bytes of
+ * /dev/urandom, or (without it) the time and the process id. */
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f == NULL || fread(&seed, sizeof seed, 1, f) != 1)
+		seed = (uint64_t)clock_realtime_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+	if (f != NULL)
+		fclose(f);
+	return seed;
+}
+
+static int
+execute(struct run *rn)
+{
+	char actor[IDENTITY_MAX];
+	struct runner_config rc = {
+		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
+		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
+		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
+		.alert = &http_alert_ops, .alert_ctx = rn->notify,
+		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
+		.actor = identity_get(actor, sizeof actor), .context = rn->kc->context, .ns = rn->kc->ns,
+		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
+		.seed = random_seed(),
+	};
+	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
+	char saved_in[300];
+	struct tui *t = NULL;
+	struct runner *r;
+	char err[512];
+	int rc_exit;
+	size_t i;
+
+	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK)
+		return rc_exit;
+	if (rn->o.headless) {
+		rc.sink = headless_sink;
+		rc.sink_arg = stdout;
+	} else {
+		if (rn->o.state_dir != NULL)
+			snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir);
+		else
+			snprintf(saved_in, sizeof saved_in, "in the cluster");
+		tc.saved_in = saved_in;
+		t = tui_new(&tc);
+		if (t == NULL) {
+			cli_error("run", "cannot create the wake pipe");
+			return EXIT_INFRA;
+		}
+		rc.notify = tui_notify;
+		rc.notify_arg = t;
+	}
+	start_watches(rn);
+	watch_canaries(rn);
+	r = runner_new(&rc);
+	for (i = 0; i < rn->n_cfgs; i++) {
+		runner_add(r, rn->cfgs[i]);
+		rn->cfgs[i] = NULL;	/* the runner owns it */
+	}
+	set_waker(&rn->wk, r);
+	if (runner_start(r, err, sizeof err) != ST_OK) {
+		cli_error("run", "%s", err);
+		set_waker(&rn->wk, NULL);
+		runner_free(r);
+		tui_free(t);
+		return EXIT_INFRA;
+	}
+	start_beat(rn, r);
+	interrupt_attach(r, t);
+	if (rn->o.headless) {
+		runner_wait(r);
+		report_holder(rn, r);	/* before the stop gives control back */
+		runner_stop(r);
+		rc_exit = runner_outcome(r);
+	} else {
+		rc_exit = tui_run(t, r);
+		runner_stop(r);
+		if (rc_exit == EXIT_OK)
+			rc_exit = runner_outcome(r);
+	}
+	beat_stop(rn->beat);	/* the last beat: this controller stopped */
+	rn->beat = NULL;
+	interrupt_detach();
+	set_waker(&rn->wk, NULL);
+	log_watch_stats(rn);
+	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
+	rn->canaries = NULL;
+	runner_free(r);
+	tui_free(t);
+	return rc_exit;
+}
+
+static void
+run_fini(struct run *rn)
+{
+	size_t i;
+
+	for (i = 0; rn->cfgs && i < rn->n_cfgs; i++)
+		canary_cfg_free(rn->cfgs[i]);
+	free(rn->cfgs);
+	k8s_cluster_unwatch(rn->cluster);
+	k8s_informer_free(rn->canaries);
+	json_decref(rn->loaded);
+	free(rn->wk.t);
+	pthread_mutex_destroy(&rn->wk.mu);
+	store_k8s_close(rn->sk8s);
+	store_dir_close(rn->sdir);
+	if (rn->clock)
+		clock_free(rn->clock);
+	if (rn->hooks)
+		webhook_client_free(rn->hooks);
+	notifier_free(rn->notify);
+	if (rn->prom)
+		prom_free(rn->prom);
+	k8s_cluster_free(rn->cluster);
+	k8s_client_free(rn->ev_client);
+	k8s_client_free(rn->client);
+	k8s_config_free(rn->kc);
+	if (rn->set)
+		spec_set_free(rn->set);
+	free(rn->o.files);
+}
+
+/* Real time; $PERCH_TIME_SCALE=N (tests, demos) runs the engine's clock N
+ * times faster, starting now. */
+static struct perch_clock *
+make_clock(double *speed_out)
+{
+	const char *s = getenv("PERCH_TIME_SCALE");
+	double speed = s ? strtod(s, NULL) : 0;
+
+	*speed_out = 1;
+	if (speed > 0 && speed != 1) {
+		*speed_out = speed;
+		return clock_new(CLOCK_KIND_SCALED, clock_realtime_ms(), speed);
+	}
+	return clock_new(CLOCK_KIND_REAL, 0, 1);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run rn;
+	struct prom_opts po = { 0 };
+	struct prom_server_cfg ps = { 0 };
+	int rc;
+
+	memset(&rn, 0, sizeof rn);
+	pthread_mutex_init(&rn.wk.mu, NULL);
+	rc = parse_args(argc, argv, &rn.o);
+	if (rc == -1) {
+		free(rn.o.files);
+		return cli_command_help("run");
+	}
+	if (rc == EXIT_OK)
+		rc = cli_apply_logging("run");
+	if (rc != EXIT_OK) {
+		run_fini(&rn);
+		return rc;
+	}
+	/* Before any thread: SIGINT, SIGTERM and SIGHUP end the run cleanly
+	 * (app/interrupt.h), even while an exec credential plugin runs. */
+	interrupt_begin();
+	if (rc == EXIT_OK)
+		rc = connect_cluster(&rn);
+	if (rc == EXIT_OK) {
+		rn.set = spec_set_new();
+		rn.prom = prom_new(&po);
+		rn.notify = notifier_new();
+		if (rn.o.prometheus) {
+			ps.url = rn.o.prometheus;
+			prom_set_server(rn.prom, &ps);
+		}
+		rc = load_specs(&rn);
+	}
+	if (rc == EXIT_OK)
+		rc = build_cfgs(&rn);
+	if (rc == EXIT_OK && interrupt_signal() == 0) {
+		rn.hooks = webhook_client_new(NULL);
+		rn.clock = make_clock(&rn.speed);
+		rc = execute(&rn);
+	}
+	run_fini(&rn);
+	return interrupt_end("run", rc);
+}

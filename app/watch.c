@@ -1,0 +1,128 @@
+/*
+ * watch.c — `perch watch` (see watch.h): the runner as an observer over a
+ * read-only store, the state directory's or the cluster's, with the
+ * read-only front end.
+ *
+ * The state directory is opened read-only (every mutating store op is
+ * refused without touching the disk), the runner runs as an observer (it
+ * reads the store and never writes), and the front end is read-only (no
+ * code path sends a command).  Its clock follows the controller's
+ * (DIR/clock.json, written by the demo; real time without it), so times
+ * and ages read as on the controller's screen.
+ */
+#include "app/watch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "app/cli_msg.h"
+#include "app/clock.h"
+#include "app/clock_file.h"
+#include "app/cluster_conn.h"
+#include "app/interrupt.h"
+#include "engine/runner.h"
+#include "store/dir.h"
+#include "store/k8s.h"
+#include "tui/tui.h"
+#include "util/identity.h"
+#include "util/log.h"
+#include "util/status.h"
+
+static int
+watch_observe(const struct runner_config *rc, const char *context, const char *theme)
+{
+	struct runner_config cfg = *rc;
+	/* The header follows the controller (its context, from its heartbeat);
+	 * context is shown until one is read. */
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true });
+	struct runner *r;
+	char err[ERRMSG_MAX];
+	int status;
+
+	if (t == NULL) {
+		cli_error("watch", "cannot create the wake pipe");
+		return EXIT_INFRA;
+	}
+	cfg.observer = true;
+	cfg.context = context;
+	cfg.notify = tui_notify;
+	cfg.notify_arg = t;
+	r = runner_new(&cfg);
+	if (runner_start(r, err, sizeof err) != ST_OK) {
+		cli_error("watch", "%s", err);
+		status = EXIT_INFRA;
+	} else {
+		interrupt_attach(r, t);
+		status = tui_run(t, r);
+		runner_stop(r);
+		interrupt_detach();
+	}
+	runner_free(r);
+	tui_free(t);
+	return status;
+}
+
+int
+watch_dir(const char *dir, const char *theme)
+{
+	char err[ERRMSG_MAX], ctx[160], actor[IDENTITY_MAX];
+	struct store_dir *sd;
+	struct clock_follow *clock;
+	int rc;
+
+	sd = store_dir_open(dir, true, err, sizeof err);
+	if (sd == NULL) {
+		/* One line: what is wrong, and how to get a directory to watch. */
+		if (access(dir, F_OK) != 0)
+			cli_error("watch", "%s; a controller writes it: start `perch demo "
+			    "--state-dir %s` or `perch run --state-dir %s` (or watch a cluster with "
+			    "--kubeconfig, --context and -n)", err, dir, dir);
+		else
+			cli_error("watch", "%s", err);
+		return EXIT_INFRA;
+	}
+	snprintf(ctx, sizeof ctx, "watch %s", dir);
+	/* The controller's time and heartbeat: DIR/clock.json (real time when
+	 * there is none). */
+	clock = clock_follow_new(dir);
+	rc = watch_observe(&(struct runner_config){
+		.store = &store_dir_ops, .store_ctx = sd,
+		.clock = &clock_follow_ops, .clock_ctx = clock,
+		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
+		.actor = identity_get(actor, sizeof actor), .context = ctx,
+	}, ctx, theme);
+	clock_follow_free(clock);
+	store_dir_close(sd);
+	return rc;
+}
+
+int
+watch_cluster(const char *kubeconfig, const char *context, const char *ns, const char *theme)
+{
+	struct cluster_conn cc;
+	struct store_k8s *store;
+	struct perch_clock *clock;
+	char header[200], actor[IDENTITY_MAX];
+	int rc;
+
+	if ((rc = cluster_connect("watch", kubeconfig, context, ns, true, &cc)) != EXIT_OK)
+		return rc;
+	cli_progress("watch", "connecting to %s (context %s)", cc.cfg->server, cc.cfg->context);
+	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, cc.cfg->ns);
+	store = store_k8s_open(cc.client, true, 0);
+	if (store_k8s_watch(store) != ST_OK)
+		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
+		    cc.cfg->ns);
+	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
+	rc = watch_observe(&(struct runner_config){
+		.store = &store_k8s_ops, .store_ctx = store,
+		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
+		.clock = &perch_clock_ops, .clock_ctx = clock,
+		.actor = identity_get(actor, sizeof actor), .context = header, .ns = cc.cfg->ns,
+	}, header, theme);
+	clock_free(clock);
+	store_k8s_close(store);
+	cluster_disconnect(&cc);
+	return rc;
+}

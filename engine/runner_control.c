@@ -1,0 +1,386 @@
+/*
+ * runner_control.c — control and leases (see runner_int.h).
+ *
+ * Each canary's lock is taken at start or by runner_adopt (a corrupt status
+ * refuses control of that canary, naming the file in its snapshot reason
+ * and the log, while the others run; when every canary is corrupt, e.g.
+ * the only one, the start itself is refused), renewed about every RENEW_MS
+ * of clock time and before each tick; a canary whose lease was taken over
+ * becomes read-only.  An interactive run (not stop_when_done) tries a
+ * read-only canary again every RETAKE_MS and takes it once its holder is
+ * gone (rn_retake); a headless one never acts on it.  runner_stop saves and
+ * releases (rn_release_all).  A canary's object that changes, goes or comes
+ * back is handled here too (runner_replace, runner_adopt).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/runner_int.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+
+/* Renews c's control lease.  false: someone else took it, and c is
+ * read-only from now on (runner thread, no lock held). */
+bool
+rn_renew(struct runner *r, struct rcan *c)
+{
+	if (r->cfg.store == NULL || r->cfg.store->renew == NULL || !c->ctl.control)
+		return c->ctl.control;
+	if (r->cfg.store->renew(r->cfg.store_ctx, c->key) != ST_LOCKED)
+		return true;
+	pthread_mutex_lock(&r->mu);
+	c->ctl.control = false;
+	c->ctl.readonly = true;
+	snprintf(c->ctl.holder, sizeof c->ctl.holder, "another controller");
+	r->watch.observing = true;
+	rn_heap_remove(r, c);
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	return false;
+}
+
+/* Leases are renewed about every RENEW_MS of clock time, whatever the
+ * canaries' intervals. */
+void
+rn_renew_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->tab.n; i++)
+		rn_renew(r, r->tab.cs[i]);
+}
+
+/* A configuration the engine must not drive (machine_check_cfg): c is
+ * refused before any control is taken, shown with the reason.  True when
+ * refused. */
+bool
+rn_refuse_cfg(struct rcan *c)
+{
+	char why[ERRMSG_MAX], msg[ERRMSG_MAX + 160];
+
+	if (machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
+		return false;
+	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
+	log_error("%s", msg);
+	sanitize(c->ctl.err, sizeof c->ctl.err, msg, strlen(msg));
+	machine_status_init(&c->st, 0);
+	c->ctl.refused = true;
+	c->ctl.control = false;
+	return true;
+}
+
+/* Takes control of one canary: lock, saved status, spec for watchers.
+ * c->ctl.control is set only here, and only once both the lock and the saved
+ * status are ours: on every other path nothing is ever written for c (no
+ * save at the stop, no journal), whatever the error was. */
+int
+rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", lerr[ERRMSG_MAX] = "";
+	int rc;
+
+	c->ctl.control = false;
+	machine_status_init(&c->st, now);
+	if (s == NULL) {
+		c->ctl.control = true;
+		return ST_OK;
+	}
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
+	if (rc == ST_LOCKED) {
+		c->ctl.readonly = true;
+		sanitize(c->ctl.holder, sizeof c->ctl.holder, holder, strlen(holder));
+		c->run.retake_at = now + RETAKE_MS;
+		r->watch.observing = true;
+		return ST_OK;
+	}
+	if (rc != ST_OK) {
+		snprintf(err, errsz, "%s: cannot take control: %s", c->key,
+		    lerr[0] ? lerr : status_text(rc));
+		return rc;
+	}
+	rc = s->load(r->cfg.store_ctx, c->key, &c->st, lerr);
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(&c->st, now);
+	} else if (rc != ST_OK) {
+		c->ctl.corrupt = rc == ST_CORRUPT;
+		snprintf(err, errsz, "%s: %s; refusing to control it", c->key,
+		    lerr[0] ? lerr : status_text(rc));
+		s->release(r->cfg.store_ctx, c->key);
+		machine_status_init(&c->st, now);
+		return rc;
+	} else {
+		c->run.reconcile = true;	/* re-apply what the saved status implies */
+	}
+	c->ctl.control = true;
+	c->ctl.readonly = false;
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, lerr) != ST_OK)
+		log_warn("%s: %s", c->key, lerr);
+	return ST_OK;
+}
+
+/* The canary's saved status, now that its lock is ours (rn_retake): ST_OK
+ * with st filled (a fresh status when there is none), or an error, the
+ * lock given back. */
+static int
+retake_load(struct runner *r, struct rcan *c, struct canary_status *st, int64_t now, char *err)
+{
+	const struct store_ops *s = r->cfg.store;
+	int rc = s->load(r->cfg.store_ctx, c->key, st, err);
+
+	if (rc == ST_NOTFOUND) {
+		machine_status_init(st, now);
+		return ST_OK;
+	}
+	if (rc != ST_OK)
+		s->release(r->cfg.store_ctx, c->key);
+	return rc;
+}
+
+/* An interactive run left read-only by another controller tries again
+ * (every RETAKE_MS): once that controller is gone (its lock dropped, its
+ * lease released or expired, or its process dead on this host), the
+ * canary is taken under control as at the start, from its saved status.
+ * Headless runs and observers never do: they report the holder. */
+void
+rn_retake(struct runner *r, struct rcan *c, int64_t now)
+{
+	const struct store_ops *s = r->cfg.store;
+	char holder[96] = "", err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
+	struct canary_status st;
+	int rc;
+
+	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->ctl.removed || c->ctl.corrupt ||
+	    now < c->run.retake_at)
+		return;
+	c->run.retake_at = now + RETAKE_MS;
+	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
+	if (rc == ST_OK)
+		rc = retake_load(r, c, &st, now, err);
+	if (rc != ST_OK) {
+		if (rc != ST_LOCKED)
+			log_warn("%s: still read-only: %s", c->key, err[0] ? err : status_text(rc));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
+	    c->ctl.holder[0] ? c->ctl.holder : "its controller");
+	pthread_mutex_lock(&r->mu);
+	c->st = st;
+	c->ctl.control = true;
+	c->ctl.readonly = false;
+	c->ctl.holder[0] = '\0';
+	c->run.reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	rn_first_tick(r, c, now);
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
+		log_warn("%s: %s", c->key, err);
+	log_info("%s", msg);
+	rn_set_status_msg(r, c->key, msg);
+}
+
+/* Gives back every canary we control; at the stop its status is saved
+ * first (with_save), at a start that failed it is left as it was loaded. */
+void
+rn_release_all(struct runner *r, bool with_save)
+{
+	size_t i;
+
+	for (i = 0; i < r->tab.n; i++) {
+		struct rcan *c = r->tab.cs[i];
+		char err[ERRMSG_MAX];
+
+		if (r->cfg.store == NULL || r->cfg.observer || !c->ctl.control)
+			continue;
+		if (with_save && rn_save(r, c, &c->st, err) != ST_OK)
+			log_error("%s: cannot save its state at the stop: %s", c->key, err);
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+		pthread_mutex_lock(&r->mu);	/* runner_health reads them */
+		c->ctl.control = false;
+		c->ctl.let_go = with_save;
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* The canary's object is gone: held where it is, its control given back. */
+static void
+remove_canary(struct runner *r, struct rcan *c)
+{
+	char msg[200];
+
+	pthread_mutex_lock(&r->mu);
+	rn_heap_remove(r, c);
+	c->ctl.control = false;
+	c->ctl.readonly = true;
+	c->ctl.removed = true;
+	c->run.suspended = false;
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store != NULL && r->cfg.store->release != NULL)
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+	snprintf(msg, sizeof msg, "%.127s: the Canary was deleted; no longer controlled", c->key);
+	log_info("%s", msg);
+	rn_set_status_msg(r, c->key, msg);
+}
+
+/* A deleted canary's object is back (deleted and created again): taken
+ * under control again as runner_adopt takes a new one (its lease, its saved
+ * status), its event history kept.  The new state is built aside and
+ * swapped in under mu, so snapshots never see it half made. */
+static int
+revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
+{
+	struct rcan *t = rn_canary_new(cfg, c->key), old;
+	char err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = rn_now_ms(r);
+	size_t i, old_metrics;
+	bool retire;
+	int rc;
+
+	t->hist.max_ev = c->hist.max_ev;
+	t->hist.max_pts = c->hist.max_pts;
+	if ((rc = rn_take_control(r, t, now, err, sizeof err)) != ST_OK) {
+		log_error("%s", err);
+		rn_set_status_msg(r, c->key, err);
+		rn_canary_free(t);
+		return rc;
+	}
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	*c = *t;
+	c->ctl.gen = old.ctl.gen + 1;		/* hooks and alerts of the old one are dropped */
+	old_metrics = old.cfg->n_metrics;
+	retire = rn_retire_cfg(r, old.cfg);
+	c->hist.ev = old.hist.ev;			/* the history goes on */
+	c->hist.ev_n = old.hist.ev_n;
+	c->hist.ev_head = old.hist.ev_head;
+	c->hist.ev_cap = old.hist.ev_cap;
+	if (c->ctl.control)
+		rn_first_tick(r, c, now);
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old_metrics; i++)
+		free(old.hist.pts[i].p);
+	free(old.hist.pts);
+	free(old.hist.hooks);
+	if (old.run.resume != NULL) {
+		obs_fini(old.run.resume);
+		free(old.run.resume);
+	}
+	if (!retire)
+		canary_cfg_free(old.cfg);
+	free(t);
+	if (c->ctl.control)
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again; taken under "
+		    "control", c->key);
+	else
+		snprintf(msg, sizeof msg, "%.127s: the Canary was created again, controlled by "
+		    "%.95s; read-only", c->key, c->ctl.holder);
+	log_info("%s", msg);
+	rn_set_status_msg(r, c->key, msg);
+	return ST_OK;
+}
+
+int
+runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
+{
+	struct rcan *c = rn_find(r, key), old;
+	char msg[ERRMSG_MAX + 200], err[ERRMSG_MAX];
+	bool retire;
+	size_t i, old_metrics;
+
+	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
+		return revive_canary(r, c, cfg);
+	if (c == NULL || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt || r->cfg.observer) {
+		canary_cfg_free(cfg);
+		return ST_NOTFOUND;
+	}
+	if (cfg == NULL) {
+		remove_canary(r, c);
+		return ST_OK;
+	}
+	if (machine_check_cfg(cfg, err, sizeof err) != ST_OK) {
+		snprintf(msg, sizeof msg, "%.127s: the changed Canary is refused (%s); the "
+		    "running spec stays", key, err);
+		log_error("%s", msg);
+		rn_set_status_msg(r, key, msg);
+		canary_cfg_free(cfg);
+		return ST_INVALID;
+	}
+	cfg->order = c->cfg->order;
+	pthread_mutex_lock(&r->mu);
+	old = *c;
+	old_metrics = old.cfg->n_metrics;	/* old.cfg may be freed once unlocked */
+	c->cfg = cfg;
+	c->ctl.gen++;			/* hooks and alerts of the old one are dropped */
+	rn_canary_arrays(c, cfg);
+	c->run.suspended = false;		/* a suspended tick was read for the old one */
+	r->pub.version++;
+	retire = rn_retire_cfg(r, old.cfg);	/* the notifier frees it after its call */
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < old_metrics; i++)
+		free(old.hist.pts[i].p);
+	free(old.hist.pts);
+	free(old.hist.hooks);
+	if (!retire)
+		canary_cfg_free(old.cfg);
+	if (r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
+	    r->cfg.store->save_spec(r->cfg.store_ctx, key, cfg, err) != ST_OK)
+		log_warn("%s", err);
+	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
+	log_info("%s", msg);
+	rn_set_status_msg(r, key, msg);
+	return ST_OK;
+}
+
+/* runner_adopt: a canary joins the running engine, set up as runner_start
+ * sets up each one (rn_take_control, rn_first_tick) before anyone else can see
+ * it; then, under mu, it enters the table, the index and the heap that
+ * runner_wake, runner_outcome and the snapshots read. */
+int
+runner_adopt(struct runner *r, struct canary_cfg *cfg)
+{
+	char key[128], err[ERRMSG_MAX + 160] = "", msg[ERRMSG_MAX + 160];
+	int64_t now = rn_now_ms(r);
+	struct rcan *c;
+	int rc;
+
+	snprintf(key, sizeof key, "%s/%s", cfg->ns ? cfg->ns : "", cfg->name ? cfg->name : "");
+	if (r->cfg.observer || rn_find(r, key) != NULL) {
+		canary_cfg_free(cfg);
+		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
+	}
+	cfg->order = (int)r->tab.n;
+	c = rn_canary_new(cfg, key);
+	rn_hist_depth(c, r->tab.n + 1);
+	rc = rn_refuse_cfg(c) ? ST_OK : rn_take_control(r, c, now, err, sizeof err);
+	if (rc != ST_OK && rc != ST_CORRUPT) {
+		log_error("%s", err);
+		rn_canary_free(c);
+		return rc;
+	}
+	if (rc == ST_CORRUPT) {		/* shown with the reason, never acted on */
+		log_error("%s", err);
+		sanitize(c->ctl.err, sizeof c->ctl.err, err, strlen(err));
+		snprintf(msg, sizeof msg, "%s", err);
+	} else if (c->ctl.refused) {
+		snprintf(msg, sizeof msg, "%s", c->ctl.err);
+	} else if (!c->ctl.control) {
+		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
+		    c->ctl.holder);
+	} else {
+		snprintf(msg, sizeof msg, "%.127s: new Canary taken under control", key);
+	}
+	pthread_mutex_lock(&r->mu);
+	rn_add_canary(r, c);
+	if (c->ctl.control)
+		rn_first_tick(r, c, now);
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	log_info("%s", msg);
+	rn_set_status_msg(r, key, msg);
+	return rc;
+}

@@ -1,0 +1,248 @@
+/*
+ * k8s.c — canary state in a ConfigMap and control in a Lease on the
+ * cluster (see k8s.h for the layout and the rules): the store_ops table,
+ * status and spec, the list of canaries, open and close.  The journal is
+ * k8s_journal.c, the Lease k8s_lease.c, the heartbeat k8s_beat.c, what
+ * they share k8s_core.c.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/codec.h"
+#include "store/k8s.h"
+#include "store/k8s_core.h"
+#include "store/k8s_journal.h"
+#include "store/k8s_lease.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+#define PERCH_SELECTOR "app.kubernetes.io/managed-by=perch"
+
+static int
+sk_save(void *ctx, const char *key, const struct canary_status *st, char *err)
+{
+	struct store_k8s *s = ctx;
+	json_t *j;
+	int rc;
+
+	if ((rc = sk_refuse(s)) != ST_OK)
+		return rc;
+	j = status_to_json(st);
+	rc = sk_put_field(s, key, "status", j, err);
+	json_decref(j);
+	return rc;
+}
+
+static int
+sk_load(void *ctx, const char *key, struct canary_status *out, char *err)
+{
+	struct store_k8s *s = ctx;
+	char why[ERRMSG_MAX];
+	json_t *j;
+	int st;
+
+	if ((st = sk_get_field(s, key, "status", &j, err)) != ST_OK)
+		return st;
+	st = status_from_json(j, out, why, sizeof why);
+	json_decref(j);
+	if (st != ST_OK && err)
+		snprintf(err, ERRMSG_MAX, "the ConfigMap of %.100s: data.status: %.120s", key, why);
+	return st == ST_OK ? ST_OK : ST_CORRUPT;
+}
+
+/* The spec, and who controls the canary (data.controller: its watchers
+ * find the controller's heartbeat by it), in one write. */
+static int
+sk_save_spec(void *ctx, const char *key, const struct canary_cfg *cfg, char *err)
+{
+	struct store_k8s *s = ctx;
+	json_t *j, *data;
+	char *text;
+	int rc;
+
+	if ((rc = sk_refuse(s)) != ST_OK)
+		return rc;
+	j = spec_to_json(cfg);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	data = json_pack("{s:s}", "spec", text ? text : "null");
+	pthread_mutex_lock(&s->lock);
+	if (s->id[0] != '\0')
+		json_object_set_new(data, "controller", json_string(s->id));
+	pthread_mutex_unlock(&s->lock);
+	rc = sk_cm_patch(s, key, data, err);
+	free(text);
+	json_decref(data);
+	json_decref(j);
+	return rc;
+}
+
+static int
+sk_load_spec(void *ctx, const char *key, struct canary_cfg **out, char *err)
+{
+	struct store_k8s *s = ctx;
+	char why[ERRMSG_MAX];
+	json_t *j;
+	int st;
+
+	*out = NULL;
+	if ((st = sk_get_field(s, key, "spec", &j, err)) != ST_OK)
+		return st;
+	st = spec_from_json(j, out, why, sizeof why);
+	json_decref(j);
+	if (st != ST_OK && err)
+		snprintf(err, ERRMSG_MAX, "the ConfigMap of %.100s: data.spec: %.120s", key, why);
+	return st == ST_OK ? ST_OK : ST_CORRUPT;
+}
+
+int
+store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
+{
+	const char *ns = k8s_client_namespace(s->c), *name;
+	json_t *list, *item, *items;
+	struct k8s_err e;
+	size_t i, n = 0;
+	int st;
+
+	*out = NULL;
+	*n_out = 0;
+	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
+		list = json_pack("{s:o}", "items", items);
+	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {
+		if (err != NULL)
+			snprintf(err, ERRMSG_MAX, "configmaps in %.60s: %.400s", ns, e.msg);
+		return st;
+	}
+	*out = xcalloc(json_array_size(json_object_get(list, "items")) + 1, sizeof **out);
+	json_array_foreach(json_object_get(list, "items"), i, item) {
+		name = json_string_value(json_object_get(json_object_get(json_object_get(item,
+		    "metadata"), "labels"), "perch.dev/canary"));
+		if (name && *name && sk_data_get(item, "status"))
+			(*out)[n++] = xasprintf("%s/%s", ns, name);
+	}
+	json_decref(list);
+	*n_out = n;
+	return ST_OK;
+}
+
+/* The store_ops list: store_k8s_list, an error being no canaries. */
+static size_t
+sk_list(void *ctx, char ***out)
+{
+	size_t n;
+
+	store_k8s_list(ctx, out, &n, NULL);
+	return n;
+}
+
+int
+store_k8s_holder(struct store_k8s *s, const char *canary, char *holder, size_t holdersz,
+    char *err)
+{
+	return sk_lease_holder(s, canary, holder, holdersz, err);
+}
+
+struct store_k8s *
+store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
+{
+	struct store_k8s *s = xcalloc(1, sizeof *s);
+
+	s->c = c;
+	s->read_only = read_only;
+	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
+	s->leases = json_object();
+	s->jqueue = json_object();
+	s->jstate = json_object();
+	s->jfail = json_object();
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	pthread_mutex_init(&s->jlock, NULL);
+	pthread_cond_init(&s->jcond, NULL);
+	pthread_mutex_init(&s->blk, NULL);
+	if (!read_only) {
+		s->running = pthread_create(&s->renewer, NULL, sk_renewer, s) == 0;
+		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
+	}
+	return s;
+}
+
+int
+store_k8s_watch(struct store_k8s *s)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
+		.ns = k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+
+	if (s->cms != NULL)
+		return ST_OK;
+	s->cms = k8s_informer_new(s->c, &o);
+	if (k8s_informer_start(s->cms) != ST_OK) {
+		k8s_informer_free(s->cms);
+		s->cms = NULL;
+		return ST_ERR;
+	}
+	return ST_OK;
+}
+
+void
+store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s->cms != NULL)
+		k8s_informer_stats(s->cms, out);
+}
+
+void
+store_k8s_set_journal_max(struct store_k8s *s, size_t n)
+{
+	s->journal_max = n;
+}
+
+void
+store_k8s_close(struct store_k8s *s)
+{
+	if (!s)
+		return;
+	k8s_informer_free(s->cms);
+	pthread_mutex_lock(&s->jlock);	/* what is queued is written first */
+	s->jstop = true;
+	pthread_cond_broadcast(&s->jcond);
+	pthread_mutex_unlock(&s->jlock);
+	if (s->jrunning)
+		pthread_join(s->jthread, NULL);
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (s->running)
+		pthread_join(s->renewer, NULL);
+	while (s->n_held > 0) {
+		sk_lease_do(s, s->held[s->n_held - 1], L_RELEASE, NULL, 0, NULL);
+		s->n_held--;
+	}
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	json_decref(s->leases);
+	json_decref(s->jqueue);
+	json_decref(s->jstate);
+	json_decref(s->jfail);
+	pthread_cond_destroy(&s->jcond);
+	pthread_mutex_destroy(&s->jlock);
+	pthread_mutex_destroy(&s->blk);
+	free(s);
+}
+
+const struct store_ops store_k8s_ops = {
+	.name = "k8s",
+	.acquire = sk_acquire,
+	.renew = sk_renew,
+	.release = sk_release,
+	.load = sk_load,
+	.save = sk_save,
+	.append = sk_append,
+	.save_spec = sk_save_spec,
+	.load_spec = sk_load_spec,
+	.tail = sk_tail,
+	.list = sk_list,
+};
