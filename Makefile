@@ -48,10 +48,11 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-# Every .c under the code folders is part of the program; main.c alone is not
-# part of the library the tests link against.
+# Every .c under the code folders (and one level below: k8s/routers/, ...)
+# is part of the program; main.c alone is not part of the library the tests
+# link against.
 CODE_DIRS := util app spec engine metrics k8s net sim tui
-SRC       := $(foreach d,$(CODE_DIRS),$(wildcard $(d)/*.c))
+SRC       := $(foreach d,$(CODE_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))
 LIB_SRC   := $(filter-out app/main.c,$(SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/app/main.o

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/buf.h"
 #include "util/sanitize.h"
@@ -36,10 +37,6 @@
 
 /* ---- enumerations (reference §1) ------------------------------------------ */
 
-static const char *const providers[] = { "apisix", "appmesh", "appmesh:v1beta2",
-	"contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative",
-	"kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1",
-	"smi:v1alpha2", "smi:v1alpha3", "traefik", NULL };
 static const char *const target_kinds[] = { "DaemonSet", "Deployment", "Service", NULL };
 static const char *const scaler_kinds[] = { "HorizontalPodAutoscaler", "ScaledObject", NULL };
 static const char *const traffic_dists[] = { "PreferClose", "PreferSameZone",
@@ -221,7 +218,7 @@ static const struct schema analysis_schema = { "analysis", analysis_fields, 0,
 
 #define CAN struct spec_canary
 static const struct field canary_spec_fields[] = {
-	ENUM("provider", CAN, provider, providers),
+	ENUM("provider", CAN, provider, router_schema_names),
 	STR("metricsServer", CAN, metrics_server),
 	OBJS("targetRef", CAN, target_ref, &target_schema, target_ref.set),
 	OBJS("autoscalerRef", CAN, autoscaler_ref, &scaler_schema, autoscaler_ref.set),
