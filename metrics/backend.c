@@ -29,12 +29,13 @@ struct metric_backends {
 static int
 index_of(const char *type)
 {
+	int t = metric_type_find(type);
 	size_t i;
 
 	if (type == NULL)
 		return 0;
-	for (i = 0; i < N_BACKENDS; i++)
-		if (strcmp(backends[i]->type, type) == 0)
+	for (i = 0; t >= 0 && i < N_BACKENDS; i++)
+		if ((int)backends[i]->type == t)
 			return (int)i;
 	return -1;
 }
@@ -57,7 +58,7 @@ metric_backend_types(char *out, size_t n)
 	out[0] = '\0';
 	for (i = 0; i < N_BACKENDS && len < n; i++)
 		len += (size_t)snprintf(out + len, n - len, "%s%s", i > 0 ? ", " : "",
-		    backends[i]->type);
+		    metric_type_name(backends[i]->type));
 }
 
 struct metric_backends *

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/backend_types.h"
 #include "engine/canary.h"
 #include "engine/providers.h"
 
@@ -61,7 +62,7 @@ struct metric_provider {
 };
 
 struct metric_backend_ops {
-	const char *type;		/* spec.provider.type */
+	enum metric_type type;		/* spec.provider.type (engine/backend_types.h) */
 	/* The keys it reads from the provider's Secret, NULL-ended (NULL:
 	 * none); each from data (base64) or else stringData. */
 	const char *const *secret_keys;

@@ -23,19 +23,16 @@
 
 #include <stddef.h>
 
+#include "engine/backend_types.h"
 #include "engine/providers.h"
 
 #define NOTIFY_TIMEOUT_MS 5000
 #define NOTIFY_MAX_ANSWER 4096		/* bytes of an answer kept */
 
 /* The AlertProvider types: X(ID, "spec.type", format), each with its
- * payload, `<format>_format` (metrics/alert_format.h). */
-#define NOTIFY_TYPE_LIST(X) \
-	X(SLACK,   "slack",   slack) \
-	X(MSTEAMS, "msteams", msteams) \
-	X(DISCORD, "discord", discord) \
-	X(ROCKET,  "rocket",  rocket) \
-	X(GCHAT,   "gchat",   gchat)
+ * payload, `<format>_format` (metrics/alert_format.h); the registry's list
+ * (engine/backend_types.h). */
+#define NOTIFY_TYPE_LIST(X) ALERT_TYPE_LIST(X)
 
 enum notify_type {
 #define X(id, text, format) NOTIFY_##id,

@@ -699,7 +699,7 @@ backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_va
 }
 
 const struct metric_backend_ops prometheus_backend = {
-	.type = "prometheus",
+	.type = MT_PROMETHEUS,
 	.secret_keys = secret_keys,
 	.open = backend_open,
 	.close = backend_close,

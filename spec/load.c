@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/backend_types.h"
 #include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/buf.h"
@@ -43,11 +44,6 @@ static const char *const traffic_dists[] = { "PreferClose", "PreferSameZone",
 	"PreferSameNode", NULL };
 static const char *const severities[] = { "", "info", "warn", "error", NULL };
 static const char *const same_sites[] = { "Strict", "Lax", "None", NULL };
-static const char *const metric_providers[] = { "prometheus", "influxdb", "datadog",
-	"externalmetrics", "stackdriver", "cloudwatch", "newrelic", "graphite",
-	"dynatrace", "keptn", "splunk", NULL };
-static const char *const alert_types[] = { "slack", "msteams", "discord", "rocket",
-	"gchat", NULL };
 
 /* ---- schemas ------------------------------------------------------------- */
 
@@ -244,7 +240,7 @@ static const struct field secret_fields[] = {
 };
 static const struct schema secret_schema = { "secretRef", secret_fields, 0, NO_OFF };
 static const struct field mprovider_fields[] = {
-	ENUM("type", TPL, provider_type, metric_providers),
+	ENUM("type", TPL, provider_type, metric_type_schema_names),
 	STR("address", TPL, address),
 	LIST("headers", F_HEADERS, TPL, headers, n_headers, NULL),
 	INLINE("secretRef", &secret_schema),
@@ -268,7 +264,7 @@ static const struct field apsecret_fields[] = {
 };
 static const struct schema apsecret_schema = { "secretRef", apsecret_fields, 0, NO_OFF };
 static const struct field ap_spec_fields[] = {
-	ENUM("type", AP, type, alert_types),
+	ENUM("type", AP, type, alert_type_schema_names),
 	STR("channel", AP, channel),
 	STR("username", AP, username),
 	STR("address", AP, address),
@@ -737,7 +733,7 @@ load_template(struct spec_set *set, const struct spec_node *root, struct diag_li
 	validate_template(t, dl);
 	t->meta.valid = dl->n_errors == errors;
 	if (t->provider_type == NULL)
-		t->provider_type = "prometheus";
+		t->provider_type = (char *)metric_type_name(MT_DEFAULT);
 	PUSH(set->templates, set->n_templates, set->cap_templates, t);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend_types.h"
 #include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/status.h"
@@ -574,13 +575,12 @@ validate_template(const struct spec_metric_template *t, struct diag_list *dl)
 		missing(dl, &t->meta, "spec.provider.type");
 	if (t->query == NULL)
 		missing(dl, &t->meta, "spec.query");
-	if (type != NULL && t->address == NULL && (strcmp(type, "prometheus") == 0 ||
-	    strcmp(type, "graphite") == 0))
+	if (t->address == NULL && (metric_type_caps(type) & MT_NEEDS_ADDRESS))
 		err_at(dl, &t->meta, "spec.provider.address", "provider.address is required "
 		    "for provider type %s", type);
-	if (type != NULL && t->region == NULL && strcmp(type, "cloudwatch") == 0)
+	if (t->region == NULL && (metric_type_caps(type) & MT_NEEDS_REGION))
 		err_at(dl, &t->meta, "spec.provider.region", "provider.region is required "
-		    "for provider type cloudwatch");
+		    "for provider type %s", type);
 	if (spec_node_path(t->meta.root, "spec.provider.secretRef") != NULL && t->secret_ref == NULL)
 		missing(dl, &t->meta, "spec.provider.secretRef.name");
 }

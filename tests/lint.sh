@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/lint.sh — `make lint`: the dependency rules of DESIGN.md §1,
-# cppcheck, a function-length limit and no trailing whitespace.
+# provider names only in the provider registries, cppcheck, a
+# function-length limit and no trailing whitespace.
 set -u
 cd "$(dirname "$0")/.."
 status=0
@@ -58,6 +59,10 @@ for f in $(files engine); do
 		grep -nE "$forbidden" | grep -vE 'snprintf')
 	[ -n "$hits" ] && while IFS= read -r h; do err "$f:$h: engine/ must not read the clock, sleep or do I/O"; done <<<"$hits"
 done
+
+# 3b. Provider names only in the provider registries (engine/routers.h,
+# engine/backend_types.h): tests/lint_providers.sh.
+bash tests/lint_providers.sh || status=1
 
 # 4. Function length: no function body longer than MAX lines.
 MAX=${LINT_MAX_FUNCTION_LINES:-120}

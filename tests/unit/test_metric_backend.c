@@ -35,7 +35,7 @@ test_table(void **state)
 	(void)state;
 	assert_non_null(metric_backend_find(NULL));
 	assert_ptr_equal(metric_backend_find(NULL), metric_backend_find("prometheus"));
-	assert_string_equal(metric_backend_find(NULL)->type, "prometheus");
+	assert_string_equal(metric_type_name(metric_backend_find(NULL)->type), "prometheus");
 	assert_null(metric_backend_find("datadog"));
 	metric_backend_types(types, sizeof types);
 	assert_string_equal(types, "prometheus");
