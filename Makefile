@@ -50,8 +50,8 @@ endif
 
 # Every .c under the code folders is part of the program; main.c alone is not
 # part of the library the tests link against.  A folder inside another
-# (app/cmd/) is listed on its own.
-CODE_DIRS := util app app/cmd spec engine store metrics k8s net sim tui
+# (app/cmd/, k8s/routers/) is listed on its own.
+CODE_DIRS := util app app/cmd spec engine store metrics k8s k8s/routers net sim tui
 SRC       := $(foreach d,$(CODE_DIRS),$(wildcard $(d)/*.c))
 LIB_SRC   := $(filter-out app/main.c,$(SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)

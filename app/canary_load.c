@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/canary_load.h"
+#include "metrics/backend.h"
 #include "metrics/builtin.h"
 #include "metrics/render.h"
 #include "util/sanitize.h"
@@ -102,7 +103,7 @@ load_template_metric(const struct spec_set *set, const struct spec_canary *c,
 	const struct spec_metric_template *t = spec_find_template(set, c, m);
 	struct render_ctx rc;
 	struct kv *vars;
-	char rerr[256], ref[256];
+	char rerr[256], ref[256], types[128], why[256];
 	int st;
 
 	snprintf(ref, sizeof ref, "%s/%s", m->template_ref.ns != NULL ? m->template_ref.ns :
@@ -110,9 +111,13 @@ load_template_metric(const struct spec_set *set, const struct spec_canary *c,
 	if (t == NULL)
 		return where(err, errsz, c, i, "MetricTemplate %s not found in the files given%s",
 		    ref, "");
-	if (t->provider_type != NULL && strcmp(t->provider_type, "prometheus") != 0)
-		return where(err, errsz, c, i, "MetricTemplate %s: provider %s is not supported "
-		    "(only prometheus)", ref, t->provider_type);
+	if (metric_backend_find(t->provider_type) == NULL) {
+		metric_backend_types(types, sizeof types);
+		snprintf(why, sizeof why, "spec.provider.type %s is not supported (perch queries %s)",
+		    t->provider_type, types);
+		return where(err, errsz, c, i, "MetricTemplate %s: %s", ref, why);
+	}
+	mc->provider = dup_opt(t->provider_type);
 	mc->template_ref = xstrdup(ref);
 	mc->server = dup_opt(t->address);
 	render_ctx_init(&rc, c, nm, m);
@@ -336,26 +341,28 @@ canary_load(const struct spec_set *set, const struct spec_canary *c,
 
 size_t
 canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
-    struct prom *p)
+    struct metric_backends *b)
 {
 	size_t i, n = 0;
+	char err[256];
 
 	for (i = 0; i < c->analysis.n_metrics; i++) {
 		const struct spec_metric *m = &c->analysis.metrics[i];
 		const struct spec_metric_template *t;
-		struct prom_server_cfg sc;
+		struct metric_provider p;
 		struct kv *h;
 
 		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
 		    t->address == NULL)
 			continue;
 		h = copy_kv(t->headers, t->n_headers);
-		memset(&sc, 0, sizeof sc);
-		sc.url = t->address;
-		sc.insecure = t->insecure_skip_verify;
-		sc.headers = h;
-		sc.n_headers = t->n_headers;
-		if (prom_set_server(p, &sc) == ST_OK)
+		memset(&p, 0, sizeof p);
+		p.address = t->address;
+		p.insecure = t->insecure_skip_verify;
+		p.headers = h;
+		p.n_headers = t->n_headers;
+		p.region = t->region;
+		if (metric_backends_add(b, t->provider_type, &p, err, sizeof err) == ST_OK)
 			n++;
 		free_kv(h, t->n_headers);
 	}

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "engine/canary.h"
-#include "metrics/prom.h"
+#include "metrics/backend.h"
 #include "spec/spec.h"
 
 /* What canary_load renders for: the canary itself, or its primary (the
@@ -28,17 +28,19 @@ enum load_aim { AIM_CANARY, AIM_PRIMARY };
 /* Builds *out from canary c of a validated set.  metric_cfg.server is the
  * address the spec names (spec.metricsServer for built-ins and inline
  * queries, provider.address for templates) or NULL; the caller chooses
- * the default.  provider is as written, "" when not given (Flagger's default
+ * the default; metric_cfg.provider the template's spec.provider.type
+ * (NULL: prometheus), refused when no backend queries it.  provider is as written, "" when not given (Flagger's default
  * mesh provider is istio).  ST_OK, or an error status with a one-line
  * reason in err ("file:line:col: spec.analysis.metrics[1]: ..."). */
 int canary_load(const struct spec_set *set, const struct spec_canary *c,
     enum load_aim aim, struct canary_cfg **out, char *err, size_t errsz);
 
-/* Registers with p the Prometheus servers c's MetricTemplates name, with
- * their headers and insecureSkipVerify.  Credentials from a template's
- * secretRef live on the cluster; a cluster backend adds them with
- * prom_set_server.  Returns the number of servers registered. */
+/* Registers with the backends of their types the servers c's
+ * MetricTemplates name, with their headers and insecureSkipVerify.
+ * Credentials from a template's secretRef live on the cluster
+ * (app/metric_creds.h adds them).  Returns the number of servers
+ * registered. */
 size_t canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
-    struct prom *p);
+    struct metric_backends *b);
 
 #endif

@@ -129,8 +129,8 @@ home_of(const struct check_cluster *cc, const struct spec_metric_template *t)
 }
 
 int
-check_cluster_creds(struct check_cluster *cc, const struct spec_set *set, struct prom *p,
-    const struct prom_server_cfg *server, char *err, size_t errsz)
+check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
+    struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz)
 {
 	const struct spec_metric_template *t;
 	size_t i, j;
@@ -141,7 +141,7 @@ check_cluster_creds(struct check_cluster *cc, const struct spec_set *set, struct
 		for (j = 0; j < c->analysis.n_metrics; j++) {
 			t = spec_find_template(set, c, &c->analysis.metrics[j]);
 			if (t && t->secret_ref)
-				return metric_creds_set(cc->client, t, home_of(cc, t), p, server, err,
+				return metric_creds_set(cc->client, t, home_of(cc, t), b, server, err,
 				    errsz);
 		}
 	}

@@ -5,7 +5,7 @@
  * --prometheus (reference §1.2, issue 7).
  *
  * Ownership: struct check_cluster owns its kubeconfig and client
- * (check_cluster_close frees them); set and p are borrowed.  Threads: one
+ * (check_cluster_close frees them); set and b are borrowed.  Threads: one
  * thread, before any query runs.
  */
 #ifndef PERCH_APP_CHECK_CLUSTER_H
@@ -15,7 +15,7 @@
 
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
-#include "metrics/prom.h"
+#include "metrics/backend.h"
 #include "spec/diag.h"
 #include "spec/spec.h"
 
@@ -45,7 +45,7 @@ int check_cluster_templates(struct check_cluster *cc, struct spec_set *set,
 
 /* Registers `server` with the credentials of the secretRef of the first
  * template (of the Canaries' metrics) that has one; ST_OK when none has. */
-int check_cluster_creds(struct check_cluster *cc, const struct spec_set *set, struct prom *p,
-    const struct prom_server_cfg *server, char *err, size_t errsz);
+int check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
+    struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * metric_creds.c — MetricTemplate secretRef credentials from the cluster for
- * the Prometheus client (see metric_creds.h).  Values are wiped after use
+ * the template's metric backend (see metric_creds.h).  Values are wiped after use
  * and never reach a message.
  */
 #include <stdio.h>
@@ -33,25 +33,29 @@ secret_value(json_t *secret, const char *key, bool *bad)
 	return v ? xstrdup(v) : NULL;
 }
 
+#define MAX_SECRET_KEYS 8
+
 struct creds {
-	char *token, *username, *password;
+	char *v[MAX_SECRET_KEYS + 1];	/* the values of the backend's secret keys */
+	size_t n;
 };
 
 static void
 creds_wipe(struct creds *cr)
 {
-	xfree_secret(cr->token);
-	xfree_secret(cr->username);
-	xfree_secret(cr->password);
+	size_t i;
+
+	for (i = 0; i < cr->n; i++)
+		xfree_secret(cr->v[i]);
 	memset(cr, 0, sizeof *cr);
 }
 
 static int
 read_creds(struct k8s_client *kc, const struct spec_metric_template *t, const char *ns,
-    struct creds *cr, char *err, size_t errsz)
+    const struct metric_backend_ops *ops, struct creds *cr, char *err, size_t errsz)
 {
-	static const char *const keys[] = { "token", "username", "password" };
-	char **dst[] = { &cr->token, &cr->username, &cr->password };
+	const char *const *keys = ops->secret_keys;
+	char why[256];
 	struct k8s_err e;
 	json_t *secret;
 	bool bad = false;
@@ -65,16 +69,17 @@ read_creds(struct k8s_client *kc, const struct spec_metric_template *t, const ch
 		    t->secret_ref, e.msg);
 		return st;
 	}
-	for (i = 0; i < 3 && !bad; i++)
-		*dst[i] = secret_value(secret, keys[i], &bad);
+	for (i = 0; keys != NULL && keys[i] != NULL && i < MAX_SECRET_KEYS && !bad; i++)
+		cr->v[cr->n++] = secret_value(secret, keys[i], &bad);
 	json_decref(secret);
 	if (bad) {
 		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s: data.%s is not base64 text",
 		    ns, t->meta.name, t->secret_ref, keys[i - 1]);
 		st = ST_INVALID;
-	} else if (!cr->token && (!cr->username || !cr->password)) {
-		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s has no token, nor both "
-		    "username and password", ns, t->meta.name, t->secret_ref);
+	} else if (ops->check_secret != NULL &&
+	    ops->check_secret((const char *const *)cr->v, why, sizeof why) != ST_OK) {
+		snprintf(err, errsz, "MetricTemplate %s/%s: secret %s %s", ns, t->meta.name,
+		    t->secret_ref, why);
 		st = ST_INVALID;
 	}
 	if (st != ST_OK)
@@ -84,32 +89,37 @@ read_creds(struct k8s_client *kc, const struct spec_metric_template *t, const ch
 
 int
 metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
-    const char *ns, struct prom *p, const struct prom_server_cfg *server, char *err,
+    const char *ns, struct metric_backends *b, const struct metric_provider *p, char *err,
     size_t errsz)
 {
-	struct prom_server_cfg sc = *server;
+	const struct metric_backend_ops *ops = metric_backend_find(t->provider_type);
+	struct metric_provider q = *p;
+	char why[256];
 	struct creds cr;
 	int st;
 
-	if ((st = read_creds(kc, t, ns ? ns : t->meta.ns, &cr, err, errsz)) == ST_OK) {
-		sc.bearer_token = cr.token;
-		sc.username = cr.token ? NULL : cr.username;
-		sc.password = cr.token ? NULL : cr.password;
-		if ((st = prom_set_server(p, &sc)) != ST_OK)
-			snprintf(err, errsz, "MetricTemplate %s/%s: the server was refused",
-			    ns ? ns : t->meta.ns, t->meta.name);
+	ns = ns ? ns : t->meta.ns;
+	if (ops == NULL) {
+		snprintf(err, errsz, "MetricTemplate %s/%s: spec.provider.type %s has no metric "
+		    "backend", ns, t->meta.name, t->provider_type);
+		return ST_UNSUPPORTED;
+	}
+	if ((st = read_creds(kc, t, ns, ops, &cr, err, errsz)) == ST_OK) {
+		q.secret = (const char *const *)cr.v;
+		if ((st = metric_backends_add(b, t->provider_type, &q, why, sizeof why)) != ST_OK)
+			snprintf(err, errsz, "MetricTemplate %s/%s: %s", ns, t->meta.name, why);
 	}
 	creds_wipe(&cr);
 	return st;
 }
 
 static int
-register_one(struct k8s_client *kc, const struct spec_metric_template *t, struct prom *p,
-    char *err, size_t errsz)
+register_one(struct k8s_client *kc, const struct spec_metric_template *t,
+    struct metric_backends *b, char *err, size_t errsz)
 {
 	struct kv *h = t->n_headers ? xcalloc(t->n_headers, sizeof *h) : NULL;
-	struct prom_server_cfg sc = { .url = t->address, .insecure = t->insecure_skip_verify,
-		.headers = h, .n_headers = t->n_headers };
+	struct metric_provider p = { .address = t->address, .insecure = t->insecure_skip_verify,
+		.headers = h, .n_headers = t->n_headers, .region = t->region };
 	size_t i;
 	int st;
 
@@ -117,14 +127,14 @@ register_one(struct k8s_client *kc, const struct spec_metric_template *t, struct
 		h[i].key = t->headers[i].key;
 		h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
 	}
-	st = metric_creds_set(kc, t, NULL, p, &sc, err, errsz);
+	st = metric_creds_set(kc, t, NULL, b, &p, err, errsz);
 	free(h);
 	return st;
 }
 
 int
 metric_creds_register(struct k8s_client *kc, const struct spec_set *set,
-    const struct spec_canary *c, struct prom *p, char *err, size_t errsz)
+    const struct spec_canary *c, struct metric_backends *b, char *err, size_t errsz)
 {
 	const struct spec_metric_template *t;
 	size_t i;
@@ -136,7 +146,7 @@ metric_creds_register(struct k8s_client *kc, const struct spec_set *set,
 		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
 		    !t->address || !t->secret_ref)
 			continue;
-		if ((st = register_one(kc, t, p, err, errsz)) != ST_OK)
+		if ((st = register_one(kc, t, b, err, errsz)) != ST_OK)
 			return st;
 	}
 	return ST_OK;

@@ -154,6 +154,7 @@ canary_cfg_free(struct canary_cfg *c)
 		free(m->query);
 		free(m->volume_query);
 		free(m->server);
+		free(m->provider);
 		free(m->template_ref);
 	}
 	free(c->metrics);

@@ -250,6 +250,7 @@ struct metric_cfg {
 	char             *query;
 	char             *volume_query;	/* request volume over the window, or NULL */
 	char             *server;	/* metrics server address; NULL = default */
+	char             *provider;	/* MetricTemplate spec.provider.type; NULL = prometheus */
 	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/machine_int.h"
+#include "engine/routers.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -130,10 +131,11 @@ machine_max_weight(const struct canary_cfg *c)
 	return w < 1 ? 1 : w > 100 ? 100 : w;
 }
 
+/* A provider without routes (kubernetes): blue/green only (engine/routers.h). */
 bool
 mk_kubernetes_provider(const struct canary_cfg *c)
 {
-	return c->provider != NULL && strcmp(c->provider, "kubernetes") == 0;
+	return router_can(c->provider, RT_BLUEGREEN);
 }
 
 enum strategy

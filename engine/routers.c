@@ -1,49 +1,105 @@
-/* routers.c — the registry of traffic providers (see routers.h). */
+/* routers.c — the provider registry (see routers.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/routers.h"
 
-/* Flagger's providers (reference §1.1, §4); the routers of k8s/router.c
- * are the RT_DRIVEN ones. */
-static const struct router_info routers[] = {
-	{ "apisix",             RT_MATCH },
-	{ "appmesh",            RT_MATCH },
-	{ "appmesh:v1beta2",    RT_MATCH },
-	{ "contour",            RT_MATCH },
-	{ "gatewayapi",         RT_DRIVEN | RT_MATCH | RT_AFFINITY },
-	{ "gatewayapi:v1",      RT_DRIVEN | RT_MATCH | RT_AFFINITY },
-	{ "gatewayapi:v1beta1", RT_DRIVEN | RT_MATCH | RT_AFFINITY },
-	{ "gloo",               RT_MATCH },
-	{ "istio",              RT_DRIVEN | RT_MATCH | RT_AFFINITY },
-	{ "knative",            0 },
-	{ "kubernetes",         RT_DRIVEN },
-	{ "kuma",               0 },
-	{ "linkerd",            RT_DRIVEN },
-	{ "nginx",              RT_DRIVEN | RT_MATCH },
-	{ "osm",                RT_DRIVEN },
-	{ "skipper",            0 },
-	{ "smi:v1alpha1",       RT_DRIVEN },
-	{ "smi:v1alpha2",       RT_DRIVEN },
-	{ "smi:v1alpha3",       RT_DRIVEN },
-	{ "traefik",            0 },
+enum match { EXACT, PREFIX, ALIAS };
+
+struct row {
+	struct router_info info;
+	enum match match;
 };
+
+#define NONE_ROUTER "none"
+
+static const struct row rows[PROV__COUNT] = {
+#define X(id, name, match, caps, obs, router) \
+	[PROV_##id] = { { PROV_##id, name, caps, OBS_##obs, #router }, match },
+	PROVIDER_LIST(X)
+#undef X
+};
+
+#define SCHEMA_EXACT(name)  name,
+#define SCHEMA_PREFIX(name) name,
+#define SCHEMA_ALIAS(name)
+
+const char *const router_schema_names[] = {
+#define X(id, name, match, caps, obs, router) SCHEMA_##match(name)
+	PROVIDER_LIST(X)
+#undef X
+	NULL
+};
+
+static const char *const observer_names[OBS__COUNT] = {
+#define X(id, text) [OBS_##id] = text,
+	OBSERVER_LIST(X)
+#undef X
+};
+
+static bool
+has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static bool
+driven(const struct row *r)
+{
+	return strcmp(r->info.router, NONE_ROUTER) != 0;
+}
+
+unsigned
+router_caps(const struct router_info *r)
+{
+	return r->caps | (driven(&rows[r->id]) ? RT_DRIVEN : 0);
+}
+
+static const char *
+or_default(const char *provider)
+{
+	return provider == NULL || provider[0] == '\0' ? rows[PROV_ISTIO].info.name : provider;
+}
 
 const struct router_info *
 router_find(const char *provider)
 {
 	size_t i;
 
-	if (provider == NULL || provider[0] == '\0')
-		provider = "istio";
-	for (i = 0; i < sizeof routers / sizeof routers[0]; i++) {
-		const char *n = routers[i].name;
+	provider = or_default(provider);
+	for (i = 0; i < PROV__COUNT; i++) {
+		const char *n = rows[i].info.name;
 
-		if (strcmp(provider, n) == 0 ||
-		    (strncmp(n, "smi:", 4) == 0 && strncmp(provider, n, strlen(n)) == 0))
-			return &routers[i];
+		if (strcmp(provider, n) == 0 || (rows[i].match == PREFIX && has_prefix(provider, n)))
+			return &rows[i].info;
 	}
 	return NULL;
+}
+
+const struct router_info *
+router_find_prefix(const char *provider)
+{
+	const struct row *best = NULL;
+	size_t i;
+
+	provider = or_default(provider);
+	for (i = 0; i < PROV__COUNT; i++)
+		if (has_prefix(provider, rows[i].info.name) &&
+		    (best == NULL || strlen(rows[i].info.name) > strlen(best->info.name)))
+			best = &rows[i];
+	return best != NULL ? &best->info : NULL;
+}
+
+const struct router_info *
+router_by_id(enum provider id)
+{
+	return (int)id >= 0 && id < PROV__COUNT ? &rows[id].info : NULL;
+}
+
+const char *
+provider_name(enum provider id)
+{
+	return (int)id >= 0 && id < PROV__COUNT ? rows[id].info.name : "?";
 }
 
 int
@@ -51,7 +107,7 @@ router_can(const char *provider, unsigned caps)
 {
 	const struct router_info *r = router_find(provider);
 
-	return r != NULL && (r->caps & caps) == caps;
+	return r != NULL && (router_caps(r) & caps) == caps;
 }
 
 void
@@ -62,12 +118,44 @@ router_driven_names(char *out, size_t n)
 	if (n == 0)
 		return;
 	out[0] = '\0';
-	for (i = 0; i < sizeof routers / sizeof routers[0]; i++) {
-		if (!(routers[i].caps & RT_DRIVEN))
+	for (i = 0; i < PROV__COUNT; i++) {
+		if (!driven(&rows[i]))
 			continue;
 		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s",
-		    len > 0 ? ", " : "", routers[i].name);
+		    len > 0 ? ", " : "", rows[i].info.name);
 		if (len >= n)
 			return;
 	}
+}
+
+/* ---- observers (reference §3.1) ------------------------------------------ */
+
+const char *
+observer_name(enum observer o)
+{
+	return (int)o >= 0 && o < OBS__COUNT ? observer_names[o] : "?";
+}
+
+enum observer
+provider_observer(const char *provider, const char *target_kind)
+{
+	const struct router_info *r;
+	char p[96];
+	size_t i;
+
+	snprintf(p, sizeof p, "%s", or_default(provider));
+	/* A Service target (not Knative) gets ":service" appended, which only
+	 * the prefix matches below survive (§3.1). */
+	r = router_find(p);
+	if (target_kind != NULL && strcmp(target_kind, "Service") == 0 &&
+	    !(r != NULL && strcmp(r->name, p) == 0 && (r->caps & RT_KNATIVE)) &&
+	    strlen(p) + 8 < sizeof p)
+		strcat(p, ":service");
+	for (i = 0; i < PROV__COUNT; i++)
+		if ((rows[i].info.caps & RT_OBS_PREFIX) && has_prefix(p, rows[i].info.name))
+			return rows[i].info.observer;
+	for (i = 0; i < PROV__COUNT; i++)
+		if (rows[i].match != PREFIX && strcmp(p, rows[i].info.name) == 0)
+			return rows[i].info.observer;
+	return OBS_ISTIO;
 }

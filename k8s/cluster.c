@@ -2,67 +2,20 @@
  * cluster.c — struct cluster_ops on a Kubernetes API server (see cluster.h):
  * the ops table, initialization order, Kubernetes Events, and the check that
  * no running Flagger reconciles the same Canary.  Workloads live in
- * workload.c, services and routers in router.c.
+ * workload.c, Services in services.c, the routers behind router.c (one
+ * file each under routers/); the watch-fed caches in cluster_cache.c, what
+ * the cluster knows of each canary (routing, owners) in cluster_refs.c.
  */
 #include "k8s/cluster.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "k8s/cluster_int.h"
-#include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
-
-json_t *
-jpath(json_t *o, const char *path)
-{
-	char key[128];
-	const char *dot;
-	size_t n;
-
-	while (o && *path) {
-		dot = strchr(path, '.');
-		n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof key)
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		o = json_object_get(o, key);
-		path += n + (dot ? 1 : 0);
-	}
-	return o;
-}
-
-const char *
-jstr(json_t *o, const char *path)
-{
-	return json_string_value(jpath(o, path));
-}
-
-int
-errf(char *err, int st, const char *fmt, ...)
-{
-	char raw[ERRMSG_MAX * 2];
-	va_list ap;
-
-	if (!err)
-		return st;
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
-	sanitize(err, ERRMSG_MAX, raw, strlen(raw));
-	return st;
-}
-
-int
-kerr(char *err, int st, const struct k8s_err *e)
-{
-	return errf(err, st, "%s", e->msg);
-}
 
 struct k8s_cluster *
 k8s_cluster_new(struct k8s_client *c)
@@ -74,280 +27,6 @@ k8s_cluster_new(struct k8s_client *c)
 	return k;
 }
 
-static json_t *
-str_array(const char *const *v, size_t n)
-{
-	json_t *a;
-	size_t i;
-
-	if (n == 0)
-		return NULL;
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
-void
-k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
-    const struct k8s_routing *r)
-{
-	struct routing *g;
-
-	k->routing = xreallocarray(k->routing, k->n_routing + 1, sizeof *k->routing);
-	g = &k->routing[k->n_routing++];
-	memset(g, 0, sizeof *g);
-	snprintf(g->key, sizeof g->key, "%s/%s", ns, name);
-	g->parent_refs = r->parent_refs ? json_deep_copy(r->parent_refs) : NULL;
-	g->hosts = str_array(r->hosts, r->n_hosts);
-	g->gateways = str_array(r->gateways, r->n_gateways);
-	g->ingress = r->ingress ? xstrdup(r->ingress) : NULL;
-	g->match = json_is_array(r->match) ? json_deep_copy(r->match) : NULL;
-	g->service_match = json_is_array(r->service_match) ? json_deep_copy(r->service_match) :
-	    NULL;
-	if (r->target_port && *r->target_port)
-		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
-		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
-}
-
-const struct routing *
-routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	char key[200];
-	size_t i;
-
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = k->n_routing; i-- > 0;)
-		if (strcmp(k->routing[i].key, key) == 0)
-			return &k->routing[i];
-	return NULL;
-}
-
-/* The owner entry of a canary, once find_owner looked it up; else NULL. */
-static struct owner *
-owner_entry(const struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	char key[200];
-	size_t i;
-
-	snprintf(key, sizeof key, "%s/%s", cfg->ns, cfg->name);
-	for (i = 0; i < k->n_owners; i++)
-		if (strcmp(k->owners[i].key, key) == 0)
-			return &k->owners[i];
-	return NULL;
-}
-
-json_t *
-owner_of(const struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	const struct owner *o = owner_entry(k, cfg);
-
-	return o != NULL ? o->refs : NULL;
-}
-
-void
-own(json_t *obj, json_t *refs)
-{
-	json_t *meta = json_object_get(obj, "metadata");
-
-	if (refs && json_is_object(meta))
-		json_object_set_new(meta, "ownerReferences", json_deep_copy(refs));
-}
-
-/* Reference §4: generated objects are owned by the Canary object when it
- * exists in the cluster (garbage-collected with it).  Looked up on
- * initialization; a Canary that is gone (or never was) owns nothing. */
-static void
-find_owner(struct k8s_cluster *k, const struct canary_cfg *cfg)
-{
-	struct owner *o = owner_entry(k, cfg);
-	struct k8s_err e;
-	json_t *obj;
-
-	if (!o) {
-		k->owners = xreallocarray(k->owners, k->n_owners + 1, sizeof *k->owners);
-		o = &k->owners[k->n_owners++];
-		memset(o, 0, sizeof *o);
-		snprintf(o->key, sizeof o->key, "%s/%s", cfg->ns, cfg->name);
-	}
-	json_decref(o->refs);
-	o->refs = NULL;
-	if (k8s_get(k->c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
-		return;
-	if (jstr(obj, "metadata.uid") && *jstr(obj, "metadata.uid"))
-		o->refs = json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion",
-		    "flagger.app/v1beta1", "kind", "Canary", "name", cfg->name, "uid",
-		    jstr(obj, "metadata.uid"), "controller", 1, "blockOwnerDeletion", 1);
-	json_decref(obj);
-}
-
-/* ---- watches ---------------------------------------------------------------- */
-
-static int
-watch_one(struct k8s_cluster *k, const struct k8s_res *res, const char *ns,
-    k8s_informer_fn on_change, void *arg)
-{
-	struct k8s_informer_opts o = { .res = res, .ns = ns, .on_change = on_change, .arg = arg };
-	struct watched *w;
-	size_t i;
-
-	for (i = 0; i < k->n_watched; i++)
-		if (k->watched[i].res == res && strcmp(k->watched[i].ns, ns) == 0)
-			return ST_OK;
-	if (k->n_watched == MAX_WATCHED || strlen(ns) >= sizeof k->watched[0].ns)
-		return ST_TOOBIG;	/* reads of that namespace go to the server */
-	w = &k->watched[k->n_watched];
-	memset(w, 0, sizeof *w);
-	w->res = res;
-	snprintf(w->ns, sizeof w->ns, "%s", ns);
-	w->inf = k8s_informer_new(k->c, &o);
-	if (k8s_informer_start(w->inf) != ST_OK) {
-		k8s_informer_free(w->inf);
-		return ST_ERR;
-	}
-	k->n_watched++;
-	return ST_OK;
-}
-
-int
-k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change, void *arg)
-{
-	int st = watch_one(k, K8S_RES(DEPLOYMENTS), ns, on_change, arg);
-
-	return st == ST_OK ? watch_one(k, K8S_RES(SERVICES), ns, NULL, NULL) : st;
-}
-
-void
-k8s_cluster_unwatch(struct k8s_cluster *k)
-{
-	if (k == NULL)
-		return;
-	while (k->n_watched > 0)
-		k8s_informer_free(k->watched[--k->n_watched].inf);
-}
-
-void
-k8s_cluster_watch_stats(struct k8s_cluster *k, struct k8s_informer_stats *out)
-{
-	struct k8s_informer_stats s;
-	size_t i;
-
-	memset(out, 0, sizeof *out);
-	for (i = 0; i < k->n_watched; i++) {
-		k8s_informer_stats(k->watched[i].inf, &s);
-		out->events += s.events;
-		out->relists += s.relists;
-		out->drops += s.drops;
-		out->hits += s.hits;
-		out->misses += s.misses;
-	}
-}
-
-static struct watched *
-watched_of(struct k8s_cluster *k, const struct k8s_res *r, const char *ns)
-{
-	size_t i;
-
-	for (i = 0; i < k->n_watched; i++)
-		if (k->watched[i].res == r && strcmp(k->watched[i].ns, ns) == 0)
-			return &k->watched[i];
-	return NULL;
-}
-
-static struct fresh *
-fresh_of(struct watched *w, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < w->n_fresh; i++)
-		if (strcmp(w->fresh[i].name, name) == 0)
-			return &w->fresh[i];
-	return NULL;
-}
-
-void
-written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name)
-{
-	struct watched *w = watched_of(k, r, ns);
-	struct fresh *f;
-
-	if (w == NULL)
-		return;
-	if ((f = fresh_of(w, name)) == NULL) {
-		if (w->n_fresh == sizeof w->fresh / sizeof w->fresh[0])
-			memmove(w->fresh, w->fresh + 1, --w->n_fresh * sizeof w->fresh[0]);
-		f = &w->fresh[w->n_fresh++];
-		snprintf(f->name, sizeof f->name, "%s", name);
-	}
-	f->min_rv[0] = '\0';
-}
-
-/* Whether the cached rv is at least min (resourceVersions are opaque, but
- * every API server gives integers; anything else never counts as caught up). */
-static bool
-caught_up(json_t *cached, const char *min)
-{
-	const char *rv = jstr(cached, "metadata.resourceVersion");
-	char *end1, *end2;
-	unsigned long long a, b;
-
-	if (rv == NULL || !*min)
-		return false;
-	if (strcmp(rv, min) == 0)
-		return true;
-	a = strtoull(rv, &end1, 10);
-	b = strtoull(min, &end2, 10);
-	return *end1 == '\0' && *end2 == '\0' && a >= b;
-}
-
-/* ST_OK when the cache answered (or gave a reason to ask the server
- * without a decision), ST_AGAIN to ask the server; fills *fresh_out. */
-static int
-cache_read(struct watched *w, const char *ns, const char *name, json_t **out,
-    struct fresh **fresh_out)
-{
-	struct fresh *f = fresh_of(w, name);
-	int st = k8s_informer_get(w->inf, ns, name, out);
-
-	*fresh_out = f;
-	if (f == NULL || (st == ST_OK && caught_up(*out, f->min_rv))) {
-		if (f != NULL)		/* caught up: reads from the cache again */
-			*f = w->fresh[--w->n_fresh];
-		*fresh_out = NULL;
-		return st;
-	}
-	json_decref(*out);
-	*out = NULL;
-	return ST_AGAIN;
-}
-
-int
-cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name,
-    json_t **out, struct k8s_err *e)
-{
-	struct watched *w = watched_of(k, r, ns);
-	struct fresh *f = NULL;
-	const char *rv;
-	int st;
-
-	if (w != NULL) {
-		st = cache_read(w, ns, name, out, &f);
-		if (st == ST_OK)
-			return ST_OK;
-		if (st == ST_NOTFOUND) {
-			memset(e, 0, sizeof *e);
-			e->http = 404;
-			snprintf(e->reason, sizeof e->reason, "NotFound");
-			snprintf(e->msg, sizeof e->msg, "%s \"%.100s\" not found", r->plural, name);
-			return ST_NOTFOUND;
-		}
-	}
-	st = k8s_get(k->c, r, ns, name, out, e);
-	if (f != NULL && st == ST_OK && (rv = jstr(*out, "metadata.resourceVersion")) != NULL)
-		snprintf(f->min_rv, sizeof f->min_rv, "%s", rv);
-	return st;
-}
-
 void
 k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev)
 {
@@ -357,24 +36,10 @@ k8s_cluster_set_event_client(struct k8s_cluster *k, struct k8s_client *ev)
 void
 k8s_cluster_free(struct k8s_cluster *k)
 {
-	size_t i;
-
 	if (!k)
 		return;
 	k8s_cluster_unwatch(k);
-	for (i = 0; i < k->n_owners; i++)
-		json_decref(k->owners[i].refs);
-	free(k->owners);
-	for (i = 0; i < k->n_routing; i++) {
-		json_decref(k->routing[i].parent_refs);
-		json_decref(k->routing[i].hosts);
-		json_decref(k->routing[i].gateways);
-		free(k->routing[i].ingress);
-		json_decref(k->routing[i].target_port);
-		json_decref(k->routing[i].match);
-		json_decref(k->routing[i].service_match);
-	}
-	free(k->routing);
+	cluster_refs_free(k);
 	free(k);
 }
 
@@ -478,7 +143,7 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
 		wrote_workloads(k, cfg);
 	}
-	if (st == ST_OK && owner_entry(k, cfg) == NULL)
+	if (st == ST_OK && !owner_known(k, cfg))
 		find_owner(k, cfg);
 	if (st == ST_OK)
 		st = rt_services(k, cfg, label, value, err);

@@ -1,7 +1,8 @@
 /*
  * builtin.c — the built-in queries of Flagger's observers (reference §3.2,
- * verbatim after whitespace collapsing; the leading space is Flagger's),
- * the observer choice (§3.1), and the request-volume queries perch adds
+ * verbatim after whitespace collapsing; the leading space is Flagger's;
+ * which observer a provider has is the registry's, engine/routers.h), and
+ * the request-volume queries perch adds
  * for its minimum-traffic guard: the total-requests side of each success
  * rate query, as an increase over the metric's window.
  */
@@ -18,12 +19,6 @@ struct observer_queries {
 	const char *success_rate;
 	const char *duration;
 	const char *volume;
-};
-
-static const char *const observer_names[] = {
-#define X(id, text) text,
-	OBSERVER_LIST(X)
-#undef X
 };
 
 static const struct observer_queries queries[OBS__COUNT] = {
@@ -241,46 +236,10 @@ static const char *const volume_queries[OBS__COUNT] = {
 	    " envoy_cluster_name=~\"{{ namespace }}/{{ route }}\", }[{{ interval }}] ) )",
 };
 
-const char *
-observer_name(enum observer o)
-{
-	return (int)o >= 0 && o < OBS__COUNT ? observer_names[o] : "?";
-}
-
-static bool
-has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
 enum observer
 builtin_observer(const char *provider, const char *target_kind)
 {
-	static const struct { const char *name; enum observer o; } exact[] = {
-		{ "linkerd", OBS_LINKERD }, { "istio", OBS_ISTIO }, { "contour", OBS_CONTOUR },
-		{ "nginx", OBS_NGINX }, { "kubernetes", OBS_HTTP }, { "skipper", OBS_SKIPPER },
-		{ "traefik", OBS_TRAEFIK }, { "osm", OBS_OSM }, { "kuma", OBS_KUMA },
-		{ "apisix", OBS_APISIX }, { "knative", OBS_KNATIVE },
-	};
-	char p[96];
-	size_t i;
-
-	snprintf(p, sizeof p, "%s", provider != NULL && provider[0] != '\0' ? provider : "istio");
-	/* A Service target (not Knative) gets ":service" appended, which only
-	 * the prefix matches below survive (§3.1). */
-	if (target_kind != NULL && strcmp(target_kind, "Service") == 0 &&
-	    strcmp(p, "knative") != 0 && strlen(p) + 8 < sizeof p)
-		strcat(p, ":service");
-	if (has_prefix(p, "appmesh"))
-		return OBS_APPMESH;
-	if (has_prefix(p, "gloo"))
-		return OBS_GLOO;
-	if (has_prefix(p, "gatewayapi"))
-		return OBS_HTTP;
-	for (i = 0; i < sizeof exact / sizeof exact[0]; i++)
-		if (strcmp(p, exact[i].name) == 0)
-			return exact[i].o;
-	return OBS_ISTIO;
+	return provider_observer(provider, target_kind);
 }
 
 enum metric_kind

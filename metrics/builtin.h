@@ -14,35 +14,15 @@
 #include <stddef.h>
 
 #include "engine/canary.h"
+#include "engine/routers.h"
 #include "metrics/render.h"
 
-/* The observers (PromQL sets), in the order of reference §3.2. */
-#define OBSERVER_LIST(X) \
-	X(ISTIO,   "istio") \
-	X(LINKERD, "linkerd") \
-	X(NGINX,   "nginx") \
-	X(HTTP,    "http") \
-	X(CONTOUR, "contour") \
-	X(GLOO,    "gloo") \
-	X(TRAEFIK, "traefik") \
-	X(KUMA,    "kuma") \
-	X(APPMESH, "appmesh") \
-	X(SKIPPER, "skipper") \
-	X(OSM,     "osm") \
-	X(APISIX,  "apisix") \
-	X(KNATIVE, "knative")
-
-enum observer {
-#define X(id, text) OBS_##id,
-	OBSERVER_LIST(X)
-#undef X
-	OBS__COUNT
-};
-
-const char *observer_name(enum observer o);
+/* The observers (PromQL sets) are enum observer of the provider registry
+ * (engine/routers.h), with observer_name(). */
 
 /* §3.1: the observer for spec.provider (NULL or "" = Flagger's default
- * mesh provider, istio) and spec.targetRef.kind (NULL = Deployment). */
+ * mesh provider, istio) and spec.targetRef.kind (NULL = Deployment), as
+ * the provider registry says (provider_observer). */
 enum observer builtin_observer(const char *provider, const char *target_kind);
 
 /* The metric kind of a metrics[].name: a built-in name, or METRIC_CUSTOM. */

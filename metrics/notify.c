@@ -1,6 +1,7 @@
 /*
  * notify.c — alerts to chat services (notify.h): the AlertProviders of a
- * run, Flagger's payloads built with jansson, and the POST with libcurl.
+ * run, the payload of each type (its alert_format: alert_slack.c, ...),
+ * and the POST with libcurl.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/alert_format.h"
 #include "metrics/notify.h"
 #include "metrics/webhook.h"
 #include "net/curl_lazy.h"
@@ -17,7 +19,13 @@
 #include "util/xalloc.h"
 
 static const char *const type_names[] = {
-#define X(id, text) text,
+#define X(id, text, format) text,
+	NOTIFY_TYPE_LIST(X)
+#undef X
+};
+
+static const struct alert_format *const formats[] = {
+#define X(id, text, format) &format##_format,
 	NOTIFY_TYPE_LIST(X)
 #undef X
 };
@@ -138,141 +146,25 @@ notifier_set_timeout_ms(struct notifier *n, int ms)
 	n->timeout_ms = ms > 0 ? ms : NOTIFY_TIMEOUT_MS;
 }
 
-/* ---- payloads (reference §6.2) ------------------------------------------ */
-
-/* "<canary>.<ns>", the author / subtitle of every payload. */
-static json_t *
-who(const struct alert_msg *m)
-{
-	char s[300];
-
-	snprintf(s, sizeof s, "%s.%s", m->canary->name ? m->canary->name : "",
-	    m->canary->ns ? m->canary->ns : "");
-	return json_string(s);
-}
-
-static json_t *
-str(const char *s)
-{
-	json_t *j = json_string(s != NULL ? s : "");
-
-	/* Not UTF-8 (jansson refuses it): an empty string, as Go would not
-	 * fail either. */
-	return j != NULL ? j : json_string("");
-}
-
-/* Slack, Discord and Rocket (SlackPayload). */
-static json_t *
-slack_payload(enum notify_type type, const char *channel, const char *username,
-    const struct alert_msg *m)
-{
-	bool error = m->severity == ALERT_ERROR;
-	const char *color = type == NOTIFY_ROCKET ? (error ? "#FF0000" : "#0076D7") :
-	    (error ? "danger" : "good");
-	json_t *o = json_object(), *a = json_object(), *fields = json_array();
-	size_t i;
-
-	json_object_set_new(o, "channel", str(channel != NULL && *channel ? channel : "general"));
-	json_object_set_new(o, "username", str(username != NULL && *username ? username : "flagger"));
-	json_object_set_new(o, "icon_url", json_string(""));
-	json_object_set_new(o, "icon_emoji", json_string(":rocket:"));
-	json_object_set_new(a, "color", json_string(color));
-	json_object_set_new(a, "author_name", who(m));
-	json_object_set_new(a, "text", str(m->message));
-	json_object_set_new(a, "mrkdwn_in", json_pack("[s]", "text"));
-	for (i = 0; i < m->n_fields; i++)
-		json_array_append_new(fields, json_pack("{s:o,s:o,s:b}", "title",
-		    str(m->fields[i].name), "value", str(m->fields[i].value), "short", 0));
-	json_object_set_new(a, "fields", fields);
-	json_object_set_new(o, "attachments", json_pack("[o]", a));
-	return o;
-}
-
-static json_t *
-teams_payload(const struct alert_msg *m)
-{
-	json_t *o = json_object(), *sec = json_object(), *facts = json_array();
-	size_t i;
-
-	json_object_set_new(o, "@type", json_string("MessageCard"));
-	json_object_set_new(o, "@context", json_string("http://schema.org/extensions"));
-	json_object_set_new(o, "themeColor", json_string(m->severity == ALERT_ERROR ? "FF0000" :
-	    "0076D7"));
-	json_object_set_new(o, "summary", who(m));
-	json_object_set_new(sec, "activityTitle", str(m->message));
-	json_object_set_new(sec, "activitySubtitle", who(m));
-	for (i = 0; i < m->n_fields; i++)
-		json_array_append_new(facts, json_pack("{s:o,s:o}", "name", str(m->fields[i].name),
-		    "value", str(m->fields[i].value)));
-	json_object_set_new(sec, "facts", facts);
-	json_object_set_new(o, "sections", json_pack("[o]", sec));
-	return o;
-}
-
-static json_t *
-gchat_section(const char *text)
-{
-	return json_pack("{s:[{s:{s:o}}]}", "widgets", "textParagraph", "text", str(text));
-}
-
-static json_t *
-gchat_payload(const struct alert_msg *m)
-{
-	json_t *card = json_object(), *sections = json_array();
-	struct buf t;
-	size_t i;
-
-	buf_init(&t, 0);
-	json_object_set_new(card, "header", json_pack("{s:s,s:o,s:s}", "title", "Flagger",
-	    "subtitle", who(m), "imageUrl", "https://flagger.app/favicon.png"));
-	buf_printf(&t, "<font color=#848484><strong>%s</strong></font>", m->message ? m->message : "");
-	json_array_append_new(sections, gchat_section(buf_str(&t)));
-	for (i = 0; i < m->n_fields; i++) {
-		buf_reset(&t);
-		buf_printf(&t, "%s<br><font color=#848484><strong>%s</strong></font>",
-		    m->fields[i].name ? m->fields[i].name : "",
-		    m->fields[i].value ? m->fields[i].value : "");
-		json_array_append_new(sections, gchat_section(buf_str(&t)));
-	}
-	buf_fini(&t);
-	json_object_set_new(card, "sections", sections);
-	return json_pack("{s:[o]}", "cards", card);
-}
+/* ---- payloads (reference §6.2; alert_format.h) ---------------------------- */
 
 char *
 notify_payload(enum notify_type type, const char *channel, const char *username,
     const struct alert_msg *m)
 {
-	json_t *o;
+	const struct alert_format *f = formats[(int)type >= 0 && type < NOTIFY__COUNT ? type :
+	    NOTIFY_SLACK];
 
-	switch (type) {
-	case NOTIFY_MSTEAMS: o = teams_payload(m); break;
-	case NOTIFY_GCHAT: o = gchat_payload(m); break;
-	default: o = slack_payload(type, channel, username, m); break;
-	}
-	return webhook_go_json(o);
+	return webhook_go_json(f->payload(f, channel, username, m));
 }
 
 char *
 notify_url(enum notify_type type, const char *address)
 {
-	size_t path_end, end;
-	struct buf b;
+	const struct alert_format *f = formats[(int)type >= 0 && type < NOTIFY__COUNT ? type :
+	    NOTIFY_SLACK];
 
-	if (type != NOTIFY_DISCORD)
-		return xstrdup(address);
-	/* The path ends at the query or the fragment. */
-	path_end = strcspn(address, "?#");
-	end = path_end;
-	while (end > 0 && address[end - 1] == '/')
-		end--;
-	if (end >= 6 && strncmp(address + end - 6, "/slack", 6) == 0 && end == path_end)
-		return xstrdup(address);
-	buf_init(&b, 0);
-	buf_append(&b, address, end);
-	buf_puts(&b, "/slack");
-	buf_puts(&b, address + path_end);
-	return buf_take(&b);
+	return f->url != NULL ? f->url(address) : xstrdup(address);
 }
 
 /* ---- sending ------------------------------------------------------------ */

@@ -23,24 +23,28 @@
 
 #include <stddef.h>
 
+#include "engine/backend_types.h"
 #include "engine/providers.h"
 
 #define NOTIFY_TIMEOUT_MS 5000
 #define NOTIFY_MAX_ANSWER 4096		/* bytes of an answer kept */
 
-#define NOTIFY_TYPE_LIST(X) \
-	X(SLACK,   "slack") \
-	X(MSTEAMS, "msteams") \
-	X(DISCORD, "discord") \
-	X(ROCKET,  "rocket") \
-	X(GCHAT,   "gchat")
+/* The AlertProvider types: X(ID, "spec.type", format), each with its
+ * payload, `<format>_format` (metrics/alert_format.h); the registry's list
+ * (engine/backend_types.h). */
+#define NOTIFY_TYPE_LIST(X) ALERT_TYPE_LIST(X)
 
 enum notify_type {
-#define X(id, text) NOTIFY_##id,
+#define X(id, text, format) NOTIFY_##id,
 	NOTIFY_TYPE_LIST(X)
 #undef X
 	NOTIFY__COUNT
 };
+
+struct alert_format;
+#define X(id, text, format) extern const struct alert_format format##_format;
+NOTIFY_TYPE_LIST(X)
+#undef X
 
 int notify_type_from_name(const char *s);	/* -1 when unknown */
 const char *notify_type_name(enum notify_type t);
@@ -71,8 +75,8 @@ bool notifier_has(const struct notifier *n, const char *ns, const char *name);
 void notifier_set_timeout_ms(struct notifier *n, int ms);
 
 /* The JSON body for a provider type, byte for byte as Flagger's Go encoder
- * writes it (reference §6.2).  channel/username: as for notify_provider.
- * A new string; free() it. */
+ * writes it (reference §6.2; the type's alert_format).  channel/username:
+ * as for notify_provider.  A new string; free() it. */
 char *notify_payload(enum notify_type type, const char *channel, const char *username,
     const struct alert_msg *m);
 

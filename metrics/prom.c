@@ -1,6 +1,7 @@
 /*
  * prom.c — Prometheus instant queries over libcurl (multi interface, one
- * connection cache per struct prom) and the parser of their answers.
+ * connection cache per struct prom), the parser of their answers, and the
+ * prometheus metric backend (prometheus_backend) on top of them.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "metrics/builtin.h"
+#include "metrics/backend.h"
 #include "metrics/prom.h"
 #include "net/curl_lazy.h"
 #include "util/buf.h"
@@ -621,47 +622,89 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 	log_debug("prometheus: %zu queries done", n);
 }
 
-/* ---- the engine's provider ------------------------------------------- */
+/* ---- the metric backend (metrics/backend.h) ------------------------------- */
+
+static void *
+backend_open(const struct metric_backend_opts *o)
+{
+	struct prom_opts po = { .connect_timeout_ms = o->connect_timeout_ms,
+		.timeout_ms = o->timeout_ms, .deadline_ms = o->deadline_ms, .max_body = o->max_body };
+
+	return prom_new(&po);
+}
+
+static void
+backend_close(void *b)
+{
+	prom_free(b);
+}
+
+static const char *
+backend_unusable(void *b)
+{
+	return prom_unusable(b);
+}
+
+/* Secret keys: a bearer token, else basic auth (reference §1.2). */
+enum { KEY_TOKEN, KEY_USERNAME, KEY_PASSWORD };
+
+static const char *const secret_keys[] = { "token", "username", "password", NULL };
 
 static int
-prom_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+backend_check_secret(const char *const *v, char *err, size_t errsz)
+{
+	if (v[KEY_TOKEN] == NULL && (v[KEY_USERNAME] == NULL || v[KEY_PASSWORD] == NULL)) {
+		snprintf(err, errsz, "has no token, nor both username and password");
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+static int
+backend_add(void *b, const struct metric_provider *p)
+{
+	const char *token = p->secret != NULL ? p->secret[KEY_TOKEN] : NULL;
+	struct prom_server_cfg sc = { .url = p->address, .ca_file = p->ca_file,
+		.insecure = p->insecure, .headers = p->headers, .n_headers = p->n_headers };
+
+	if (p->secret != NULL) {
+		sc.bearer_token = token;
+		sc.username = token ? NULL : p->secret[KEY_USERNAME];
+		sc.password = token ? NULL : p->secret[KEY_PASSWORD];
+	}
+	return prom_set_server(b, &sc);
+}
+
+static int
+backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
 {
 	struct prom *p = ctx;
 	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
 	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
-	const struct metric_cfg *m;
-	struct timespec ts;
-	int64_t real_ms;
 	size_t i;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	for (i = 0; i < n; i++) {
-		reqs[i].server = q[i].metric != NULL ? q[i].metric->server : NULL;
-		reqs[i].query = q[i].query;
-		/* Prometheus knows nothing of the future: an engine clock that
-		 * runs ahead of real time (a scaled clock) asks at the server's
-		 * now, where the latest samples are, not past their staleness. */
-		reqs[i].at_ms = q[i].at_ms > real_ms ? 0 : q[i].at_ms;
-	}
+	for (i = 0; i < n; i++)
+		reqs[i] = (struct prom_req){ .server = q[i].metric != NULL ? q[i].metric->server :
+		    NULL, .query = q[i].query, .at_ms = q[i].at_ms };
 	prom_query_batch(p, reqs, n, res);
 	for (i = 0; i < n; i++) {
 		out[i] = res[i].v;
 		/* No answer (down, slow, 5xx): the backend is degraded, the
 		 * metric is not failing (engine/machine.c). */
 		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);
-		m = q[i].metric;
-		if (out[i].result == CHECK_PASS && !q[i].volume && m != NULL &&
-		    m->kind == METRIC_DURATION && m->template_ref == NULL && q[i].canary != NULL)
-			out[i].value = builtin_duration_ms(builtin_observer(q[i].canary->provider,
-			    q[i].canary->target_kind), out[i].value);
 	}
 	free(reqs);
 	free(res);
 	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
 }
 
-const struct metrics_ops prom_metrics_ops = {
-	.name = "prometheus",
-	.eval = prom_eval,
+const struct metric_backend_ops prometheus_backend = {
+	.type = MT_PROMETHEUS,
+	.secret_keys = secret_keys,
+	.open = backend_open,
+	.close = backend_close,
+	.unusable = backend_unusable,
+	.check_secret = backend_check_secret,
+	.add = backend_add,
+	.eval = backend_eval,
 };

@@ -1,6 +1,7 @@
 /*
  * prom.h — a client of the Prometheus HTTP API (instant queries), and the
- * metrics provider the engine uses for real canaries (prom_metrics_ops).
+ * metric backend of MetricTemplates of type prometheus, and of the built-in
+ * metrics (prometheus_backend, metrics/backend.h).
  *
  * A struct prom holds the settings of each Prometheus server it knows
  * (address, credentials, TLS, extra headers) and one curl multi handle whose
@@ -99,11 +100,12 @@ int prom_read_token_file(const char *path, char *tok, size_t toksz, char *err, s
  * (connection failure, timeout, HTTP 5xx). */
 bool prom_unreachable(const struct prom_res *res);
 
-/* The engine's metrics provider; ctx is a struct prom.  Built-in
- * request-duration values come back in whole milliseconds (builtin.h).
- * A query Prometheus did not answer (prom_unreachable) comes back as
- * CHECK_ERROR with `unavailable` set: the backend is degraded, the metric
- * is not failing. */
-extern const struct metrics_ops prom_metrics_ops;
+/* The metric backend of spec.provider.type prometheus
+ * (prometheus_backend, metrics/backend.h) is this client: a handle is a
+ * struct prom, a provider block a server (its Secret's token, else
+ * username and password).  A query Prometheus did not answer
+ * (prom_unreachable) comes back as CHECK_ERROR with `unavailable` set: the
+ * backend is degraded, the metric is not failing.  No probe: perch does
+ * not ask Prometheus whether it is up before the first analysis. */
 
 #endif

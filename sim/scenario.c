@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/routers.h"
 #include "sim/scenario.h"
 #include "util/xalloc.h"
 
@@ -162,7 +163,7 @@ scenario_canary(enum scenario s, const char *ns, const char *name, unsigned conf
 	c->target = xstrdup(name);
 	c->target_kind = xstrdup("Deployment");
 	c->service = xstrdup(name);
-	c->provider = xstrdup("linkerd");
+	c->provider = xstrdup(provider_name(PROV_LINKERD));
 	c->port = 8080;
 	c->strategy = STRATEGY_CANARY;
 	c->interval_s = 30;

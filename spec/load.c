@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/backend_types.h"
+#include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/buf.h"
 #include "util/sanitize.h"
@@ -37,21 +39,12 @@
 
 /* ---- enumerations (reference §1) ------------------------------------------ */
 
-static const char *const providers[] = { "apisix", "appmesh", "appmesh:v1beta2",
-	"contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative",
-	"kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1",
-	"smi:v1alpha2", "smi:v1alpha3", "traefik", NULL };
 static const char *const target_kinds[] = { "DaemonSet", "Deployment", "Service", NULL };
 static const char *const scaler_kinds[] = { "HorizontalPodAutoscaler", "ScaledObject", NULL };
 static const char *const traffic_dists[] = { "PreferClose", "PreferSameZone",
 	"PreferSameNode", NULL };
 static const char *const severities[] = { "", "info", "warn", "error", NULL };
 static const char *const same_sites[] = { "Strict", "Lax", "None", NULL };
-static const char *const metric_providers[] = { "prometheus", "influxdb", "datadog",
-	"externalmetrics", "stackdriver", "cloudwatch", "newrelic", "graphite",
-	"dynatrace", "keptn", "splunk", NULL };
-static const char *const alert_types[] = { "slack", "msteams", "discord", "rocket",
-	"gchat", NULL };
 
 /* ---- schemas ------------------------------------------------------------- */
 
@@ -222,7 +215,7 @@ static const struct schema analysis_schema = { "analysis", analysis_fields, 0,
 
 #define CAN struct spec_canary
 static const struct field canary_spec_fields[] = {
-	ENUM("provider", CAN, provider, providers),
+	ENUM("provider", CAN, provider, router_schema_names),
 	STR("metricsServer", CAN, metrics_server),
 	OBJS("targetRef", CAN, target_ref, &target_schema, target_ref.set),
 	OBJS("autoscalerRef", CAN, autoscaler_ref, &scaler_schema, autoscaler_ref.set),
@@ -248,7 +241,7 @@ static const struct field secret_fields[] = {
 };
 static const struct schema secret_schema = { "secretRef", secret_fields, 0, NO_OFF };
 static const struct field mprovider_fields[] = {
-	ENUM("type", TPL, provider_type, metric_providers),
+	ENUM("type", TPL, provider_type, metric_type_schema_names),
 	STR("address", TPL, address),
 	LIST("headers", F_HEADERS, TPL, headers, n_headers, NULL),
 	INLINE("secretRef", &secret_schema),
@@ -272,7 +265,7 @@ static const struct field apsecret_fields[] = {
 };
 static const struct schema apsecret_schema = { "secretRef", apsecret_fields, 0, NO_OFF };
 static const struct field ap_spec_fields[] = {
-	ENUM("type", AP, type, alert_types),
+	ENUM("type", AP, type, alert_type_schema_names),
 	STR("channel", AP, channel),
 	STR("username", AP, username),
 	STR("address", AP, address),
@@ -604,7 +597,7 @@ load_template(struct spec_set *set, const struct spec_node *root, struct diag_li
 	validate_template(t, dl);
 	t->meta.valid = dl->n_errors == errors;
 	if (t->provider_type == NULL)
-		t->provider_type = "prometheus";
+		t->provider_type = (char *)metric_type_name(MT_DEFAULT);
 	PUSH(set->templates, set->n_templates, set->cap_templates, t);
 }
 

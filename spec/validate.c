@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend_types.h"
 #include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/status.h"
@@ -474,28 +475,32 @@ static void
 check_provider(const struct spec_canary *c, struct diag_list *dl)
 {
 	const char *p = c->provider != NULL ? c->provider : "";
+	const struct router_info *r = router_find(p);
+	const struct router_info *family = router_find_prefix(p);
+	unsigned caps = r != NULL ? router_caps(r) : 0;
 	bool knative_target = c->target_ref.api_version != NULL &&
 	    strncmp(c->target_ref.api_version, "serving.knative.dev/", 20) == 0;
 	size_t i;
 	char path[64];
 
-	if (strncmp(p, "gatewayapi", 10) == 0 && c->service.n_gateway_refs == 0)
+	/* Flagger picks its Gateway API router by the name's prefix. */
+	if (family != NULL && (family->caps & RT_GATEWAYREFS) && c->service.n_gateway_refs == 0)
 		err_at(dl, &c->meta, "spec.service.gatewayRefs", "service.gatewayRefs is "
 		    "required with provider %s (the Gateways the HTTPRoute attaches to)", p);
-	if ((strcmp(p, "nginx") == 0 || strcmp(p, "skipper") == 0) && !c->ingress_ref.set)
+	if ((caps & RT_INGRESSREF) && !c->ingress_ref.set)
 		err_at(dl, &c->meta, "spec.ingressRef", "ingressRef is required with provider %s "
 		    "(the Ingress that routes to the service)", p);
-	if (strcmp(p, "apisix") == 0 && !c->route_ref.set)
-		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider apisix");
-	if (knative_target && strcmp(p, "knative") != 0)
+	if ((caps & RT_ROUTEREF) && !c->route_ref.set)
+		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider %s", p);
+	if (knative_target && !(caps & RT_KNATIVE))
 		err_at(dl, &c->meta, "spec.provider", "a Knative Service target needs "
 		    "provider: knative");
-	if (strcmp(p, "knative") == 0 && c->target_ref.set && !knative_target)
-		err_at(dl, &c->meta, "spec.targetRef.apiVersion", "provider knative needs a "
-		    "Knative Service target (apiVersion serving.knative.dev/v1)");
-	if (strcmp(p, "knative") == 0 && c->autoscaler_ref.set)
+	if ((caps & RT_KNATIVE) && c->target_ref.set && !knative_target)
+		err_at(dl, &c->meta, "spec.targetRef.apiVersion", "provider %s needs a "
+		    "Knative Service target (apiVersion serving.knative.dev/v1)", p);
+	if ((caps & RT_KNATIVE) && c->autoscaler_ref.set)
 		err_at(dl, &c->meta, "spec.autoscalerRef", "autoscalerRef is not supported "
-		    "with provider knative");
+		    "with provider %s", p);
 	if (c->service.n_gateway_refs > 32)
 		err_at(dl, &c->meta, "spec.service.gatewayRefs", "service.gatewayRefs: at "
 		    "most 32 items (found %zu)", c->service.n_gateway_refs);
@@ -570,13 +575,12 @@ validate_template(const struct spec_metric_template *t, struct diag_list *dl)
 		missing(dl, &t->meta, "spec.provider.type");
 	if (t->query == NULL)
 		missing(dl, &t->meta, "spec.query");
-	if (type != NULL && t->address == NULL && (strcmp(type, "prometheus") == 0 ||
-	    strcmp(type, "graphite") == 0))
+	if (t->address == NULL && (metric_type_caps(type) & MT_NEEDS_ADDRESS))
 		err_at(dl, &t->meta, "spec.provider.address", "provider.address is required "
 		    "for provider type %s", type);
-	if (type != NULL && t->region == NULL && strcmp(type, "cloudwatch") == 0)
+	if (t->region == NULL && (metric_type_caps(type) & MT_NEEDS_REGION))
 		err_at(dl, &t->meta, "spec.provider.region", "provider.region is required "
-		    "for provider type cloudwatch");
+		    "for provider type %s", type);
 	if (spec_node_path(t->meta.root, "spec.provider.secretRef") != NULL && t->secret_ref == NULL)
 		missing(dl, &t->meta, "spec.provider.secretRef.name");
 }
@@ -606,11 +610,12 @@ spec_check_drivable(const struct spec_set *set, struct diag_list *dl)
 	router_driven_names(names, sizeof names);
 	for (i = 0; i < spec_set_n_canaries(set); i++) {
 		const struct spec_canary *c = spec_set_canary(set, i);
-		const char *p = c->provider != NULL && c->provider[0] != '\0' ? c->provider : "istio";
+		const struct router_info *r = router_find(c->provider);
 
-		if (router_find(p) == NULL || router_can(p, RT_DRIVEN))
+		if (r == NULL || (router_caps(r) & RT_DRIVEN))
 			continue;	/* an unknown name is the schema's error */
 		err_at(dl, &c->meta, c->provider != NULL ? "spec.provider" : "spec",
-		    "provider: perch run cannot drive %s (it drives %s)", p, names);
+		    "provider: perch run cannot drive %s (it drives %s)",
+		    c->provider != NULL && c->provider[0] != '\0' ? c->provider : r->name, names);
 	}
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/lint.sh — `make lint`: the dependency rules of DESIGN.md §1 (which
-# folder may include which, no import circles between files), cppcheck, a
-# function-length limit and no trailing whitespace.
+# folder may include which, no import circles between files), provider
+# names only in the provider registries, cppcheck, a function-length limit
+# and no trailing whitespace.
 #
 # make lint builds the library first and passes its objects in
 # PERCH_LINT_OBJS, for the circles of calls between files (run alone, the
@@ -81,12 +82,11 @@ done < <(includes tui)
 
 # 2b. No import circles between files (tests/lint_cycles.py): in the
 # includes of the code folders, and in the calls between the library's
-# objects.  A circle being broken on another branch is allowed by name
-# until then (lint fails once it is gone, so that its line goes too).
+# objects.  A circle being broken may be allowed by name in
+# known_call_circles while it is (lint fails once it is gone, so that its
+# line goes too); none is allowed now.
 python3 tests/lint_cycles.py $code_dirs || status=1
-known_call_circles=(
-	"k8s/cluster k8s/router k8s/router_affinity k8s/router_match k8s/workload"
-)
+known_call_circles=()
 if [ -n "${PERCH_LINT_OBJS:-}" ]; then
 	allow=()
 	for c in "${known_call_circles[@]}"; do allow+=(--allow "$c"); done
@@ -104,6 +104,10 @@ for f in $(files engine); do
 		grep -nE "$forbidden" | grep -vE 'snprintf')
 	[ -n "$hits" ] && while IFS= read -r h; do err "$f:$h: engine/ must not read the clock, sleep or do I/O"; done <<<"$hits"
 done
+
+# 3b. Provider names only in the provider registries (engine/routers.h,
+# engine/backend_types.h): tests/lint_providers.sh.
+bash tests/lint_providers.sh || status=1
 
 # 4. Function length: no function body longer than MAX lines.
 MAX=${LINT_MAX_FUNCTION_LINES:-120}

@@ -24,6 +24,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/cmd/cmd.h"
+#include "metrics/backend.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
 #include "spec/spec.h"
@@ -52,7 +53,7 @@ struct check_opts {
 struct outcome {
 	const struct metric_cfg *m;
 	const char *primary_query;
-	struct prom_res val, vol, prim;
+	struct metric_value val, vol, prim;
 	bool has_vol, has_prim;
 	enum check_result result;
 	double value;
@@ -254,12 +255,12 @@ static void
 judge(const struct canary_cfg *cfg, struct outcome *oc)
 {
 	const struct metric_cfg *m = oc->m;
-	double v = oc->val.v.value;
+	double v = oc->val.value;
 
 	oc->value = NAN;
-	if (oc->val.v.result != CHECK_PASS) {
-		oc->result = oc->val.v.result;
-		snprintf(oc->reason, sizeof oc->reason, "%s", oc->val.v.err);
+	if (oc->val.result != CHECK_PASS) {
+		oc->result = oc->val.result;
+		snprintf(oc->reason, sizeof oc->reason, "%s", oc->val.err);
 		return;
 	}
 	if (m->kind == METRIC_DURATION && m->template_ref == NULL)
@@ -271,11 +272,11 @@ judge(const struct canary_cfg *cfg, struct outcome *oc)
 		    m->has_min && v < m->min ? "below the minimum" : "above the maximum");
 	/* The minimum-traffic guard: too few requests is inconclusive. */
 	if (cfg->min_requests > 0 && oc->has_vol) {
-		double n = oc->vol.v.result == CHECK_PASS ? oc->vol.v.value : 0;
+		double n = oc->vol.result == CHECK_PASS ? oc->vol.value : 0;
 
-		if (oc->vol.v.result == CHECK_ERROR) {
+		if (oc->vol.result == CHECK_ERROR) {
 			oc->result = CHECK_ERROR;
-			snprintf(oc->reason, sizeof oc->reason, "volume query: %.200s", oc->vol.v.err);
+			snprintf(oc->reason, sizeof oc->reason, "volume query: %.200s", oc->vol.err);
 		} else if (n < cfg->min_requests) {
 			oc->result = CHECK_NODATA;
 			snprintf(oc->reason, sizeof oc->reason, "%g requests in the window, fewer than "
@@ -287,13 +288,13 @@ judge(const struct canary_cfg *cfg, struct outcome *oc)
 static void
 isolation(const struct outcome *oc, struct outcome *w)
 {
-	double p = oc->prim.v.value;
+	double p = oc->prim.value;
 
 	if (!oc->has_prim)
 		w->isolation = "not-applicable";
-	else if (oc->val.v.result != CHECK_PASS || oc->prim.v.result != CHECK_PASS)
+	else if (oc->val.result != CHECK_PASS || oc->prim.result != CHECK_PASS)
 		w->isolation = "unknown";
-	else if (!same_value(oc->val.v.value, p))
+	else if (!same_value(oc->val.value, p))
 		w->isolation = "isolated";
 	else if (p == 0 || (oc->m->kind == METRIC_SUCCESS_RATE && p == 100))
 		w->isolation = "same-trivial";
@@ -303,12 +304,12 @@ isolation(const struct outcome *oc, struct outcome *w)
 
 /* Runs every query of one canary: value, volume and primary per metric. */
 static void
-run_queries(struct prom *p, const struct check_opts *o, const struct canary_cfg *cfg,
+run_queries(struct metric_backends *b, const struct check_opts *o, const struct canary_cfg *cfg,
     const struct canary_cfg *pcfg, struct outcome *oc)
 {
 	size_t n = cfg->n_metrics, i, k = 0;
-	struct prom_req *reqs = xcalloc(3 * n + 1, sizeof *reqs);
-	struct prom_res *res = xcalloc(3 * n + 1, sizeof *res);
+	struct metric_query *q = xcalloc(3 * n + 1, sizeof *q);
+	struct metric_value *res = xcalloc(3 * n + 1, sizeof *res);
 	int (*slot)[3] = xcalloc(n + 1, sizeof *slot);
 
 	for (i = 0; i < n; i++) {
@@ -316,19 +317,22 @@ run_queries(struct prom *p, const struct check_opts *o, const struct canary_cfg 
 
 		oc[i].m = m;
 		slot[i][0] = (int)k;
-		reqs[k++] = (struct prom_req){ NULL, m->query, o->at_ms };
+		q[k++] = (struct metric_query){ .canary = cfg, .metric = m, .query = m->query,
+			.at_ms = o->at_ms };
 		slot[i][1] = slot[i][2] = -1;
 		if (m->volume_query != NULL) {
 			slot[i][1] = (int)k;
-			reqs[k++] = (struct prom_req){ NULL, m->volume_query, o->at_ms };
+			q[k++] = (struct metric_query){ .canary = cfg, .metric = m, .volume = true,
+				.query = m->volume_query, .at_ms = o->at_ms };
 		}
 		if (pcfg != NULL && strcmp(pcfg->metrics[i].query, m->query) != 0) {
 			oc[i].primary_query = pcfg->metrics[i].query;
 			slot[i][2] = (int)k;
-			reqs[k++] = (struct prom_req){ NULL, pcfg->metrics[i].query, o->at_ms };
+			q[k++] = (struct metric_query){ .canary = pcfg, .metric = &pcfg->metrics[i],
+				.query = pcfg->metrics[i].query, .at_ms = o->at_ms };
 		}
 	}
-	prom_query_batch(p, reqs, k, res);
+	metric_backends_eval(b, q, k, res);
 	for (i = 0; i < n; i++) {
 		oc[i].val = res[slot[i][0]];
 		if ((oc[i].has_vol = slot[i][1] >= 0))
@@ -339,7 +343,7 @@ run_queries(struct prom *p, const struct check_opts *o, const struct canary_cfg 
 		isolation(&oc[i], &oc[i]);
 	}
 	free(slot);
-	free(reqs);
+	free(q);
 	free(res);
 }
 
@@ -402,11 +406,11 @@ print_json(const struct canary_cfg *cfg, const struct outcome *oc, const char *w
 	json_object_set_new(o, "result", json_string(check_result_name(oc->result)));
 	json_object_set_new(o, "query", clean_string(m->query));
 	json_object_set_new(o, "volume", num_or_null(oc->has_vol &&
-	    oc->vol.v.result == CHECK_PASS, oc->vol.v.value));
+	    oc->vol.result == CHECK_PASS, oc->vol.value));
 	json_object_set_new(o, "volumeQuery", clean_string(m->volume_query));
 	json_object_set_new(o, "primaryQuery", clean_string(oc->primary_query));
 	json_object_set_new(o, "primaryValue", num_or_null(oc->has_prim &&
-	    oc->prim.v.result == CHECK_PASS, oc->prim.v.value));
+	    oc->prim.result == CHECK_PASS, oc->prim.value));
 	json_object_set_new(o, "isolation", json_string(oc->isolation));
 	json_object_set_new(o, "error", oc->reason[0] != '\0' && oc->result != CHECK_PASS ?
 	    clean_string(oc->reason) : json_null());
@@ -467,19 +471,19 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 		    "unknown: an inline query has no volume query, so "
 		    "perch.dev/min-requests cannot guard this metric");
 	if (oc->has_vol) {
-		if (oc->vol.v.result == CHECK_PASS)
+		if (oc->vol.result == CHECK_PASS)
 			snprintf(line, sizeof line, "%s requests in the window",
-			    num_text(oc->vol.v.value, num, sizeof num));
+			    num_text(oc->vol.value, num, sizeof num));
 		else
-			snprintf(line, sizeof line, "%s", oc->vol.v.err);
+			snprintf(line, sizeof line, "%s", oc->vol.err);
 		print_line("volume:", line);
 	}
 	if (strcmp(oc->isolation, "not-applicable") == 0)
 		print_line("primary:", "the query does not name the target or service; not compared");
-	else if (oc->prim.v.result != CHECK_PASS)
-		print_line("primary:", oc->prim.v.err);
+	else if (oc->prim.result != CHECK_PASS)
+		print_line("primary:", oc->prim.err);
 	else {
-		snprintf(line, sizeof line, "%s%s%s (%s)", num_text(oc->prim.v.value, num, sizeof num),
+		snprintf(line, sizeof line, "%s%s%s (%s)", num_text(oc->prim.value, num, sizeof num),
 		    unit[0] ? " " : "", unit, isolation_text(oc->isolation));
 		print_line("primary:", line);
 	}
@@ -509,9 +513,21 @@ print_error(const char *err)
 	free(clean);
 }
 
+/* Every query goes to --prometheus, whatever address a template names. */
+static void
+default_server(struct canary_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->n_metrics; i++) {
+		free(cfg->metrics[i].server);
+		cfg->metrics[i].server = NULL;
+	}
+}
+
 /* Checks one canary; returns its exit status (0, 1 or 3). */
 static int
-check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *set,
+check_canary(struct metric_backends *b, const struct check_opts *o, const struct spec_set *set,
     const struct spec_canary *sc, const char *when)
 {
 	struct canary_cfg *cfg, *pcfg = NULL;
@@ -528,8 +544,10 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 	}
 	if (canary_load(set, sc, AIM_PRIMARY, &pcfg, err, sizeof err) != ST_OK)
 		pcfg = NULL;
+	default_server(cfg);
+	default_server(pcfg);
 	oc = xcalloc(cfg->n_metrics + 1, sizeof *oc);
-	run_queries(p, o, cfg, pcfg, oc);
+	run_queries(b, o, cfg, pcfg, oc);
 	snprintf(err, sizeof err, "%s/%s", cfg->ns, cfg->name);
 	id = sanitize_dup(err, 300);
 	if (!o->json)
@@ -548,7 +566,7 @@ check_canary(struct prom *p, const struct check_opts *o, const struct spec_set *
 			    "query measures all pods, not the canary", id, metric);
 			free(metric);
 		}
-		if (prom_unreachable(&oc[i].val) || (oc[i].has_vol && prom_unreachable(&oc[i].vol)))
+		if (oc[i].val.unavailable || (oc[i].has_vol && oc[i].vol.unavailable))
 			rc = EXIT_INFRA;
 		else if (oc[i].result != CHECK_PASS && rc == EXIT_OK)
 			rc = EXIT_FAILED;
@@ -593,33 +611,51 @@ load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set
 	return rc;
 }
 
-static struct prom *
+/* The secret values of --prometheus-token-file for the default backend:
+ * its key "token". */
+static void
+token_secret(const char *token, const char **values, size_t n)
+{
+	const char *const *keys = metric_backend_find(NULL)->secret_keys;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		values[i] = NULL;
+	for (i = 0; keys != NULL && keys[i] != NULL && i < n; i++)
+		if (strcmp(keys[i], "token") == 0)
+			values[i] = token;
+}
+
+static struct metric_backends *
 make_client(const struct check_opts *o, const char *token, struct check_cluster *cc,
     const struct spec_set *set, int *rc)
 {
 	char err[ERRMSG_MAX];
-	struct prom_opts po = { .timeout_ms = o->timeout_ms };
-	struct prom_server_cfg sc = {
-		.url = o->prometheus,
-		.bearer_token = token[0] != '\0' ? token : NULL,
+	const struct metric_backend_opts bo = { .timeout_ms = o->timeout_ms };
+	const char *secret[8];
+	struct metric_provider sc = {
+		.address = o->prometheus,
+		.secret = token[0] != '\0' ? secret : NULL,
 		.ca_file = o->ca_file,
 		.insecure = o->insecure,
 	};
-	struct prom *p = prom_new(&po);
+	struct metric_backends *b = metric_backends_new(&bo);
 
-	if (prom_unusable(p) != NULL) {	/* no libcurl: say so once, not per metric */
-		print_error(prom_unusable(p));
+	if (metric_backends_unusable(b, NULL) != NULL) {	/* no libcurl: say so once, not per metric */
+		print_error(metric_backends_unusable(b, NULL));
 		*rc = EXIT_INFRA;
-		return p;
+		return b;
 	}
-	prom_set_server(p, &sc);
+	token_secret(token, secret, sizeof secret / sizeof secret[0]);
+	metric_backends_add(b, NULL, &sc, err, sizeof err);
+	sc.secret = NULL;
 	/* Without --prometheus-token-file, a template's secretRef signs in. */
 	if (o->cluster && token[0] == '\0' &&
-	    check_cluster_creds(cc, set, p, &sc, err, sizeof err) != ST_OK) {
+	    check_cluster_creds(cc, set, b, &sc, err, sizeof err) != ST_OK) {
 		print_error(err);
 		*rc = EXIT_FAILED;
 	}
-	return p;
+	return b;
 }
 
 int
@@ -629,7 +665,7 @@ cmd_check(int argc, char **argv)
 	struct check_cluster cc = { 0 };
 	char token[TOKEN_MAX] = "", when[40], err[ERRMSG_MAX];
 	struct spec_set *set;
-	struct prom *p = NULL;
+	struct metric_backends *b = NULL;
 	struct timespec now;
 	int rc, r;
 	size_t i;
@@ -661,16 +697,15 @@ cmd_check(int argc, char **argv)
 	set = spec_set_new();
 	rc = load_specs(&o, &cc, set);
 	if (rc == EXIT_OK)
-		p = make_client(&o, token, &cc, set, &rc);
+		b = make_client(&o, token, &cc, set, &rc);
 	if (rc == EXIT_OK) {
 		for (i = 0; i < spec_set_n_canaries(set); i++) {
-			r = check_canary(p, &o, set, spec_set_canary(set, i), when);
+			r = check_canary(b, &o, set, spec_set_canary(set, i), when);
 			if (r == EXIT_INFRA || (r == EXIT_FAILED && rc == EXIT_OK))
 				rc = r;
 		}
 	}
-	if (p)
-		prom_free(p);
+	metric_backends_free(b);
 	check_cluster_close(&cc);
 	memset(token, 0, sizeof token);
 	spec_set_free(set);

@@ -4,8 +4,9 @@
  * Wiring: Canary specs from -f files (or the canaries.flagger.app objects of
  * the namespace, with its MetricTemplates) go through the spec loader and
  * app/canary_load into canary_cfgs; the kubeconfig (k8s/kubeconfig) gives a
- * REST client; the engine runner gets the k8s cluster_ops, Prometheus
- * metrics_ops, HTTP webhook_ops, HTTP alert_ops (the AlertProviders of
+ * REST client; the engine runner gets the k8s cluster_ops, the metrics_ops
+ * of the metric backends (metrics/backend.h: Prometheus, --prometheus the
+ * default server), HTTP webhook_ops, HTTP alert_ops (the AlertProviders of
  * the canaries' analysis.alerts: app/alert_providers), a real clock and a
  * store: the state
  * directory with --state-dir, else ConfigMaps and Leases on the cluster.
@@ -37,8 +38,8 @@
 #include "k8s/cluster.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
+#include "metrics/backend.h"
 #include "metrics/notify.h"
-#include "metrics/prom.h"
 #include "metrics/webhook.h"
 #include "spec/diag.h"
 #include "spec/spec.h"
@@ -78,7 +79,7 @@ struct run {
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
 	struct k8s_cluster *cluster;
-	struct prom *prom;
+	struct metric_backends *metrics;
 	struct webhook_client *hooks;
 	struct notifier *notify;
 	struct perch_clock *clock;
@@ -339,8 +340,8 @@ build_cfgs(struct run *rn)
 			free(cfg->ns);
 			cfg->ns = xstrdup(rn->kc->ns);
 		}
-		canary_register_servers(rn->set, sc, rn->prom);
-		st = metric_creds_register(rn->client, rn->set, sc, rn->prom, err, sizeof err);
+		canary_register_servers(rn->set, sc, rn->metrics);
+		st = metric_creds_register(rn->client, rn->set, sc, rn->metrics, err, sizeof err);
 		if (st != ST_OK) {
 			canary_cfg_free(cfg);
 			cli_error("run", "%s", err);
@@ -461,8 +462,8 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 				free(cfg->ns);
 				cfg->ns = xstrdup(rn->kc->ns);
 			}
-			canary_register_servers(set, sc, rn->prom);
-			if (metric_creds_register(rn->client, set, sc, rn->prom, err, sizeof err) == ST_OK)
+			canary_register_servers(set, sc, rn->metrics);
+			if (metric_creds_register(rn->client, set, sc, rn->metrics, err, sizeof err) == ST_OK)
 				set_routing(rn, sc, cfg);
 			else
 				canary_cfg_free(cfg), cfg = NULL;
@@ -757,7 +758,7 @@ execute(struct run *rn)
 	char actor[IDENTITY_MAX];
 	struct runner_config rc = {
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
-		.metrics = &prom_metrics_ops, .metrics_ctx = rn->prom,
+		.metrics = metric_backends_engine_ops(), .metrics_ctx = rn->metrics,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
@@ -853,8 +854,7 @@ run_fini(struct run *rn)
 	if (rn->hooks)
 		webhook_client_free(rn->hooks);
 	notifier_free(rn->notify);
-	if (rn->prom)
-		prom_free(rn->prom);
+	metric_backends_free(rn->metrics);
 	k8s_cluster_free(rn->cluster);
 	k8s_client_free(rn->ev_client);
 	k8s_client_free(rn->client);
@@ -884,8 +884,8 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run rn;
-	struct prom_opts po = { 0 };
-	struct prom_server_cfg ps = { 0 };
+	struct metric_provider ps = { 0 };
+	char err[ERRMSG_MAX];
 	int rc;
 
 	memset(&rn, 0, sizeof rn);
@@ -908,11 +908,11 @@ cmd_run(int argc, char **argv)
 		rc = connect_cluster(&rn);
 	if (rc == EXIT_OK) {
 		rn.set = spec_set_new();
-		rn.prom = prom_new(&po);
+		rn.metrics = metric_backends_new(NULL);
 		rn.notify = notifier_new();
 		if (rn.o.prometheus) {
-			ps.url = rn.o.prometheus;
-			prom_set_server(rn.prom, &ps);
+			ps.address = rn.o.prometheus;
+			metric_backends_add(rn.metrics, NULL, &ps, err, sizeof err);
 		}
 		rc = load_specs(&rn);
 	}

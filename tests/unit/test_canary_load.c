@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/canary_load.h"
+#include "metrics/prom.h"
 #include "tests/unit/helper_httpd.h"
 #include "spec/spec.h"
 #include "util/status.h"
@@ -113,6 +114,8 @@ test_load(void **state)
 	assert_int_equal(c->metrics[2].kind, METRIC_CUSTOM);
 	assert_string_equal(c->metrics[2].template_ref, "shop/errs");
 	assert_string_equal(c->metrics[2].server, "http://prom:9090");
+	assert_string_equal(c->metrics[2].provider, "prometheus");	/* its backend */
+	assert_null(c->metrics[0].provider);	/* built-in: the default backend's */
 	assert_string_equal(c->metrics[2].query, "sum(rate(req{svc=\"websvc-canary\", code=~\"5..\"}[1m])) ");
 	assert_string_equal(c->metrics[2].volume_query, "sum(increase(req{svc=\"websvc-canary\"}[1m]))");
 	assert_int_equal(c->n_hooks, 1);
@@ -140,6 +143,10 @@ test_errors(void **state)
 		{ "{{ interval }}]))\n", "{{ interval | quote }}]))\n",
 		  "query render error: line 2 col 36: unsupported template expression \"interval | quote\"" },
 		{ "templateRef: {name: errs}", "templateRef: {name: other}", NULL },
+		/* a type without a metric backend: the template and its field */
+		{ "type: prometheus", "type: datadog",
+		  "web.yaml:23:7: spec.analysis.metrics[2]: MetricTemplate shop/errs: "
+		  "spec.provider.type datadog is not supported (perch queries prometheus)" },
 		{ "[{{ interval }}]))'", "[{{ window }}]))'",
 		  "MetricTemplate shop/errs (perch.dev/volume-query): query render error: line 1 col 49: "
 		  "unknown function \"window\"" },
@@ -185,7 +192,8 @@ test_register_servers(void **state)
 	struct httpd *h = httpd_start(rules, 1);
 	char url[64], other[80], text[sizeof doc + 256], *p, *r, *r0;
 	struct spec_set *set;
-	struct prom *pr = prom_new(NULL);
+	struct metric_backends *b = metric_backends_new(NULL);
+	struct prom *pr = metric_backends_handle(b, "prometheus");
 	struct prom_req req[2];
 	struct prom_res res[2];
 
@@ -196,7 +204,7 @@ test_register_servers(void **state)
 	snprintf(p, sizeof text - (size_t)(p - text), "address: '%s', headers: {X-Scope-OrgID: [shop, web]}}%s",
 	    url, strstr(doc, "address: 'http://prom:9090'}") + strlen("address: 'http://prom:9090'}"));
 	set = load(text);
-	assert_int_equal(canary_register_servers(set, spec_set_canary(set, 0), pr), 1);
+	assert_int_equal(canary_register_servers(set, spec_set_canary(set, 0), b), 1);
 	req[0] = (struct prom_req){ url, "a", 0 };
 	snprintf(other, sizeof other, "%s/", url);	/* the same server, not registered */
 	req[1] = (struct prom_req){ other, "b", 0 };
@@ -216,7 +224,7 @@ test_register_servers(void **state)
 	assert_null(strstr(r, "X-Scope-OrgID"));
 	free(r0);
 	free(r);
-	prom_free(pr);
+	metric_backends_free(b);
 	spec_set_free(set);
 	httpd_stop(h);
 }

@@ -125,13 +125,14 @@ test_secret_ref(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct creds_case *t = &cases[i];
 		struct spec_set *set = load(url, t->secret);
-		struct prom *p = prom_new(NULL);
+		struct metric_backends *b = metric_backends_new(NULL);
+		struct prom *p = metric_backends_handle(b, "prometheus");
 		struct prom_req rq = { .server = url, .query = "up" };
 		struct prom_res rs;
 		int st;
 
 		err[0] = '\0';
-		st = metric_creds_register(c, set, spec_set_canary(set, 0), p, err, sizeof err);
+		st = metric_creds_register(c, set, spec_set_canary(set, 0), b, err, sizeof err);
 		if (st != t->st)
 			fail_msg("%s: status %d (%s), want %d", t->secret, st, err, t->st);
 		if (t->err && !strstr(err, t->err))
@@ -147,7 +148,7 @@ test_secret_ref(void **state)
 				fail_msg("%s: request lacks %s:\n%s", t->secret, t->header, req);
 			free(req);
 		}
-		prom_free(p);
+		metric_backends_free(b);
 		spec_set_free(set);
 	}
 	k8s_client_free(c);

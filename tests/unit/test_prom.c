@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics/backend.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
 #include "tests/unit/helper_clock.h"
@@ -226,7 +227,8 @@ static void
 test_unreachable_and_provider(void **state)
 {
 	struct httpd *h = httpd_start(rules, sizeof rules / sizeof rules[0]);
-	struct prom *p = prom_new(NULL);
+	struct metric_backends *b = metric_backends_new(NULL);
+	struct prom *p = metric_backends_handle(b, "prometheus");
 	char url[64];
 	struct prom_server_cfg s = { .url = url };
 	struct canary_cfg c = { .provider = (char *)"kubernetes", .target_kind = (char *)"Deployment" };
@@ -246,7 +248,7 @@ test_unreachable_and_provider(void **state)
 	(void)state;
 	httpd_url(h, url, sizeof url);
 	prom_set_server(p, &s);
-	assert_int_equal(prom_metrics_ops.eval(p, q, 3, out), ST_OK);
+	assert_int_equal(metric_backends_engine_ops()->eval(b, q, 3, out), ST_OK);
 	/* http observer: 12.5 s -> 12500 ms; custom and volume untouched */
 	assert_true(out[0].result == CHECK_PASS && out[0].value == 12500);
 	assert_true(out[1].result == CHECK_PASS && out[1].value == 12.5);
@@ -270,18 +272,19 @@ test_unreachable_and_provider(void **state)
 	assert_non_null(strstr(res.v.err, "cannot reach Prometheus"));
 	{	/* the provider calls it unavailable; a refused query is not */
 		struct prom_server_cfg ds = { .url = "http://127.0.0.1:1" };
-		struct prom *pd = prom_new(NULL);
+		struct metric_backends *bd = metric_backends_new(NULL);
+		struct prom *pd = metric_backends_handle(bd, "prometheus");
 		struct metric_query dq = { .canary = &c, .metric = &m[1], .query = "up" };
 		struct metric_query bq = { .canary = &c, .metric = &m[1], .query = "bad" };
 
 		prom_set_server(pd, &ds);
-		assert_int_equal(prom_metrics_ops.eval(pd, &dq, 1, out), ST_OK);
+		assert_int_equal(metric_backends_engine_ops()->eval(bd, &dq, 1, out), ST_OK);
 		assert_true(out[0].result == CHECK_ERROR && out[0].unavailable);
-		assert_int_equal(prom_metrics_ops.eval(p, &bq, 1, out), ST_OK);
+		assert_int_equal(metric_backends_engine_ops()->eval(b, &bq, 1, out), ST_OK);
 		assert_true(out[0].result == CHECK_ERROR && !out[0].unavailable);
-		prom_free(pd);
+		metric_backends_free(bd);
 	}
-	prom_free(p);
+	metric_backends_free(b);
 	httpd_stop(h);
 }
 
@@ -308,9 +311,10 @@ test_timeouts_measure_the_server(void **state)
 		{ .match = "query=q", .status = 200, .body = VEC("7"), .delay_ms = 500 * k },
 	};
 	struct httpd *h = httpd_start(lag, 1);
-	struct prom_opts o = { .timeout_ms = 700 * k }, d = { .timeout_ms = 5000 * k,
-		.deadline_ms = 700 * k };
-	struct prom *p = prom_new(&o), *pd = prom_new(&d);
+	struct prom_opts o = { .timeout_ms = 700 * k };
+	struct metric_backend_opts d = { .timeout_ms = 5000 * k, .deadline_ms = 700 * k };
+	struct metric_backends *bd = metric_backends_new(&d);
+	struct prom *p = prom_new(&o), *pd = metric_backends_handle(bd, "prometheus");
 	struct prom_server_cfg s = { 0 };
 	struct metric_cfg m = { .name = (char *)"error-rate", .kind = METRIC_CUSTOM };
 	struct metric_query q[24];
@@ -343,7 +347,7 @@ test_timeouts_measure_the_server(void **state)
 	assert_true(httpd_max_concurrent(h) <= 8);
 	/* The batch's deadline: one round answers, the next is cut, the last never sent. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(prom_metrics_ops.eval(pd, q, 24, out), ST_OK);
+	assert_int_equal(metric_backends_engine_ops()->eval(bd, q, 24, out), ST_OK);
 	assert_true(since(&t0) < 2.0 * k);
 	snprintf(want, sizeof want, "did not answer within the %d ms", 700 * k);
 	for (i = 0; i < 24; i++) {
@@ -358,7 +362,7 @@ test_timeouts_measure_the_server(void **state)
 	assert_true(timeouts >= 8 && timeouts <= 20);
 	assert_true(unsent >= 1);
 	prom_free(p);
-	prom_free(pd);
+	metric_backends_free(bd);
 	httpd_stop(h);
 }
 

@@ -1,5 +1,5 @@
 /*
- * router_match.c — the request matches of the routers (reference §4.3-§4.5):
+ * match.c — the request matches of the routers (reference §4.3-§4.5):
  * spec.service.match and, for A/B testing, spec.analysis.match, both in
  * Istio's HTTPMatchRequest form as written in the Canary.  The A/B match of
  * the first route is the product analysis.match × service.match: each
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/cluster_int.h"
+#include "k8s/routers/router.h"
 #include "util/status.h"
 
 bool

@@ -1,5 +1,5 @@
 /*
- * router_affinity.c — session affinity on the Gateway API and Istio routers
+ * affinity.c — session affinity on the Gateway API and Istio routers
  * (reference §4.3, §4.4; spec.analysis.sessionAffinity).
  *
  * The engine keeps the cookies in the canary status and passes them with
@@ -35,29 +35,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/cluster_int.h"
+#include "k8s/routers/router.h"
 #include "util/xalloc.h"
 
-struct flavor {
+struct rt_affinity_flavor {
 	const char *matches;	/* the match list of a rule */
 	const char *backends;	/* its backend list */
 	const char *name;	/* a backend's service name (dot path) */
 	const char *extra;	/* where a backend's response headers go */
 };
 
-static const struct flavor gateway = { "matches", "backendRefs", "name", "filters" };
-static const struct flavor istio = { "match", "route", "destination.host", "headers" };
+const struct rt_affinity_flavor rt_affinity_gateway = { "matches", "backendRefs", "name",
+	"filters" };
+const struct rt_affinity_flavor rt_affinity_istio = { "match", "route", "destination.host",
+	"headers" };
 
 #define SET_COOKIE "Set-Cookie"
 
-static const struct flavor *
-flavor_of(bool is_istio)
-{
-	return is_istio ? &istio : &gateway;
-}
-
 static bool
-is_backend(json_t *b, const struct flavor *f, const char *name)
+is_backend(json_t *b, const struct rt_affinity_flavor *f, const char *name)
 {
 	const char *s = jstr(b, f->name);
 
@@ -65,7 +61,7 @@ is_backend(json_t *b, const struct flavor *f, const char *name)
 }
 
 static json_t *
-backend_of(json_t *entry, const struct flavor *f, const char *name)
+backend_of(json_t *entry, const struct rt_affinity_flavor *f, const char *name)
 {
 	json_t *b;
 	size_t i;
@@ -118,7 +114,7 @@ cookie_regex(const char *cookie)
 /* A copy of the weighted rule, without its filters and backend headers,
  * whose matches all also match the cookie. */
 static json_t *
-sticky_copy(json_t *weighted, const struct flavor *f, const char *cookie)
+sticky_copy(json_t *weighted, const struct rt_affinity_flavor *f, const char *cookie)
 {
 	json_t *rule = json_deep_copy(weighted), *ms = json_object_get(rule, f->matches), *m, *h;
 	size_t i;
@@ -127,7 +123,7 @@ sticky_copy(json_t *weighted, const struct flavor *f, const char *cookie)
 	json_array_foreach(json_object_get(rule, f->backends), i, m) {
 		json_object_del(m, f->extra);
 	}
-	if (f == &istio) {
+	if (f == &rt_affinity_istio) {
 		if (!json_is_array(ms) || json_array_size(ms) == 0) {
 			ms = json_pack("[{}]");
 			json_object_set_new(rule, f->matches, ms);
@@ -152,11 +148,11 @@ sticky_copy(json_t *weighted, const struct flavor *f, const char *cookie)
 /* Response header Set-Cookie on a backend (Gateway API filter, Istio
  * destination headers) or on a whole rule (the expiring cookie). */
 static void
-add_set_cookie(json_t *where, const struct flavor *f, char *value)
+add_set_cookie(json_t *where, const struct rt_affinity_flavor *f, char *value)
 {
 	json_t *list;
 
-	if (f == &istio) {
+	if (f == &rt_affinity_istio) {
 		json_object_set_new(where, "headers", json_pack("{s:{s:{s:s}}}", "response", "add",
 		    SET_COOKIE, value));
 	} else {
@@ -170,7 +166,7 @@ add_set_cookie(json_t *where, const struct flavor *f, char *value)
 }
 
 static void
-set_weights(json_t *rule, const struct flavor *f, const char *primary, const char *canary,
+set_weights(json_t *rule, const struct rt_affinity_flavor *f, const char *primary, const char *canary,
     int pw, int cw)
 {
 	json_t *b;
@@ -185,10 +181,10 @@ set_weights(json_t *rule, const struct flavor *f, const char *primary, const cha
 }
 
 void
-rt_affinity_apply(json_t *list, json_t *weighted, bool is_istio, const struct affinity_cfg *a,
-    const struct routes *w, const char *primary, const char *canary)
+rt_affinity_apply(json_t *list, json_t *weighted, const struct rt_affinity_flavor *f,
+    const struct affinity_cfg *a, const struct routes *w, const char *primary,
+    const char *canary)
 {
-	const struct flavor *f = flavor_of(is_istio);
 	json_t *sticky, *b;
 	size_t at = 0;
 
@@ -216,7 +212,7 @@ rt_affinity_apply(json_t *list, json_t *weighted, bool is_istio, const struct af
 
 /* Whether a backend of the entry carries response headers of ours. */
 static bool
-has_backend_extra(json_t *entry, const struct flavor *f)
+has_backend_extra(json_t *entry, const struct rt_affinity_flavor *f)
 {
 	json_t *b;
 	size_t i;
@@ -228,9 +224,9 @@ has_backend_extra(json_t *entry, const struct flavor *f)
 }
 
 json_t *
-rt_affinity_weighted(json_t *list, bool is_istio, const char *primary, const char *canary)
+rt_affinity_weighted(json_t *list, const struct rt_affinity_flavor *f, const char *primary,
+    const char *canary)
 {
-	const struct flavor *f = flavor_of(is_istio);
 	json_t *entry, *last = NULL;
 	size_t i;
 
@@ -246,12 +242,12 @@ rt_affinity_weighted(json_t *list, bool is_istio, const char *primary, const cha
 
 /* The Set-Cookie value in a Gateway API filter list or Istio headers. */
 static const char *
-set_cookie_of(json_t *where, const struct flavor *f)
+set_cookie_of(json_t *where, const struct rt_affinity_flavor *f)
 {
 	json_t *flt, *h;
 	size_t i, j;
 
-	if (f == &istio)
+	if (f == &rt_affinity_istio)
 		return json_string_value(json_object_get(jpath(where, "headers.response.add"),
 		    SET_COOKIE));
 	json_array_foreach(json_object_get(where, "filters"), i, flt) {
@@ -277,10 +273,9 @@ cookie_of(const char *set_cookie, char out[AFFINITY_COOKIE_MAX])
 }
 
 void
-rt_affinity_read(json_t *list, json_t *weighted, bool is_istio, const char *primary,
-    const char *canary, struct routes *out)
+rt_affinity_read(json_t *list, json_t *weighted, const struct rt_affinity_flavor *f,
+    const char *primary, const char *canary, struct routes *out)
 {
-	const struct flavor *f = flavor_of(is_istio);
 	const char *v;
 	json_t *entry;
 	size_t i;
