@@ -3,7 +3,7 @@
 
 Serves /api/v1/query on 127.0.0.1 (port 0 = any free port; prints
 "listening on http://127.0.0.1:PORT" once it serves).  The answer depends on
-the word after "fault_" in the query: ok, slow, lagN (99.5 after N ms),
+the word after "fault_" in the query: ok, slow (60 s), lagN (99.5 after N ms),
 inf (+Inf), huge1e308 (1e308), bad (400 + error JSON),
 unavailable (503 + error JSON), plain500, garbage, huge (a body larger than
 perch's cap), matrix, nan, empty.  Every request is appended to --log.
@@ -51,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r"fault_(\w+)", q)
         mode = m.group(1) if m else "ok"
         if mode == "slow":
-            time.sleep(8)
+            time.sleep(60)
             return self.answer(200, vector("1"))
         if re.match(r"lag\d+$", mode):     # answers after that many ms
             time.sleep(int(mode[3:]) / 1000.0)
