@@ -639,7 +639,7 @@ round_half_up_2(double v)
 	return floor(v * 100.0 + 0.5) / 100.0;
 }
 
-/* §5.6 steps 2 and 3: a reason when the score is forced to 0, else NULL. */
+/* §5.6 steps 2 and 3: whether the score is forced to 0, and why. */
 static bool
 forced_zero(const struct judge_scored *r, size_t n, char *reason, size_t reasonsz)
 {
