@@ -107,7 +107,7 @@ expect_match "ro 403" "$err" "Forbidden"
 
 # The Deployment status simulation: never-ready keeps one replica unavailable.
 K -n shop annotate deploy checkout test.perch.dev/never-ready=true >/dev/null || fail "annotate"
-sleep 1
+WAIT_SECS=10 wait_for sh -c "[ \"\$(kubectl --request-timeout=10s -n shop get deploy checkout -o jsonpath='{.status.availableReplicas}')\" = 2 ]"
 expect_eq "never ready available" "$(K -n shop get deploy checkout -o jsonpath='{.status.availableReplicas}/{.status.updatedReplicas}')" "2/3"
 expect_eq "never ready condition" "$(K -n shop get deploy checkout -o jsonpath='{.status.conditions[?(@.type=="Available")].reason}')" "MinimumReplicasUnavailable"
 expect_eq "observed generation" "$(K -n shop get deploy checkout -o jsonpath='{.status.observedGeneration}')" "$(K -n shop get deploy checkout -o jsonpath='{.metadata.generation}')"

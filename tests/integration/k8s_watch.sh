@@ -82,16 +82,17 @@ idle=$(tail -n +"$((n0 + 1))" "$audit")
 reads=$(printf '%s\n' "$idle" | grep -E '^GET /api(s/apps)?/v1/namespaces/default/(deployments|configmaps)/' || true)
 [ -z "$reads" ] || fail "reads while idle: $reads"
 
-# A new image: the Progressing event within 2 s, not at the next interval.
+# A new image: the Progressing event within seconds (8 s allowed for a busy
+# machine), not at the next interval 30 s away.
 t0=$(date +%s%N)
 K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
-WAIT_SECS=5 wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/run.out" ||
+WAIT_SECS=10 wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/run.out" ||
 	fail "new revision not noticed: $(tail -3 "$TMP/run.out")"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-[ "$ms" -le 2000 ] || fail "new revision noticed after $ms ms"
+[ "$ms" -le 8000 ] || fail "new revision noticed after $ms ms"
 echo "new revision noticed after $ms ms"
 # The watcher shows it as soon as the controller has written it.
-WAIT_SECS=3 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Progressing" ||
+WAIT_SECS=10 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Progressing" ||
 	fail "perch watch did not follow: $(tmux -L "$sock" capture-pane -p)"
 
 # The controller beats in perch.heartbeat, and the watcher knows it lives:
@@ -141,24 +142,24 @@ WAIT_SECS=5 wait_for sh -c "kubectl get deployment bag-primary -o name 2>/dev/nu
 	fail "the new Canary was not adopted: $(cat "$TMP/obj.err")"
 expect_eq "bag-primary image" \
 	"$(K get deployment bag-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "bag:v1"
-WAIT_SECS=3 wait_for grep -q 'Initialization done! bag.default' "$TMP/obj.out" ||
+WAIT_SECS=10 wait_for grep -q 'Initialization done! bag.default' "$TMP/obj.out" ||
 	fail "the adopted Canary did not initialize: $(tail -3 "$TMP/obj.out")"
 [ "$(K get lease perch-bag -o jsonpath='{.spec.holderIdentity}')" != "" ] ||
 	fail "no lease taken for the adopted Canary"
 K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||
 	fail "kubectl patch canary"
-WAIT_SECS=3 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
+WAIT_SECS=10 wait_for sh -c "kubectl get configmap perch-shop -o jsonpath='{.data.spec}' | grep -q '\"interval\":45'" ||
 	fail "the changed Canary was not picked up: $(K get configmap perch-shop -o jsonpath='{.data.spec}')"
 # Deleted and created again (kubectl delete -f && kubectl apply -f): let go,
 # then taken back with its lease.
 K delete canary bag >/dev/null || fail "kubectl delete canary bag"
-WAIT_SECS=3 wait_for sh -c "[ -z \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+WAIT_SECS=10 wait_for sh -c "[ -z \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
 	fail "the deleted Canary's lease was not released"
 sed 's/cart/bag/g' "$TMP/canary.yaml" | K apply -n default -f - >/dev/null || fail "kubectl apply bag again"
-WAIT_SECS=3 wait_for sh -c "[ -n \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
+WAIT_SECS=10 wait_for sh -c "[ -n \"\$(kubectl get lease perch-bag -o jsonpath='{.spec.holderIdentity}')\" ]" ||
 	fail "the re-created Canary was not taken back: $(cat "$TMP/obj.err")"
 K delete canary shop bag >/dev/null || fail "kubectl delete canary"
-WAIT_SECS=3 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
+WAIT_SECS=10 wait_for sh -c "! kill -0 $op" || fail "perch run went on after its Canary was deleted"
 wait $op
 expect_eq "exit after the Canary was deleted" "$?" 0
 grep -q 'controlled by' "$TMP/obj.err" && fail "a deleted Canary reported as held: $(cat "$TMP/obj.err")"
