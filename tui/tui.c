@@ -227,10 +227,24 @@ read_keys(struct loop *l)
 		l->quit = true;
 }
 
+/* The time the header shows: the snapshot's, moved on by the real time
+ * since it was taken, except when a watched controller is lost or
+ * stopped: its clock stands where it stopped (moving it on between two
+ * snapshots of the same time would show a second that then goes back). */
+static int64_t
+screen_now(const struct loop *l)
+{
+	if (l->s == NULL)
+		return wall_ms();
+	if (l->s->ctl == CTL_LOST || l->s->ctl == CTL_STOPPED)
+		return l->s->now_ms;
+	return l->s->now_ms + (mono_ms() - l->snap_mono);
+}
+
 static void
 draw(struct loop *l)
 {
-	l->u.now_ms = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
+	l->u.now_ms = screen_now(l);
 	l->u.mono_ms = mono_ms();
 	ui_sync(&l->u, l->s);
 	l->u.event_page = render(stdscr, l->attrs, l->s, &l->u);
@@ -243,7 +257,7 @@ draw(struct loop *l)
 static int
 next_deadline(const struct loop *l)
 {
-	int64_t now = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
+	int64_t now = screen_now(l);
 	int64_t wait = 1000 - now % 1000 + 5, expires;
 
 	/* The status line's message goes when it expires. */
@@ -301,7 +315,7 @@ loop_run(struct loop *l)
 			l->resize_at = 0;
 			l->dirty = true;
 		}
-		now = l->s != NULL ? l->s->now_ms + (mono_ms() - l->snap_mono) : wall_ms();
+		now = screen_now(l);
 		if (now / 1000 != second)
 			l->dirty = true;
 	}

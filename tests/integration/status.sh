@@ -51,7 +51,7 @@ f.write("alice@laptop pid %d\n" % os.getpid()); f.flush()
 open(sys.argv[2], "w").close(); time.sleep(60)' "$D/test/podinfo/lock" "$TMP/locked" &
 holder=$!
 at_exit "kill $holder 2>/dev/null; wait $holder 2>/dev/null"
-WAIT_SECS=5 wait_for test -e "$TMP/locked" || fail "the lock holder did not start"
+WAIT_SECS=20 wait_for test -e "$TMP/locked" || fail "the lock holder did not start"
 
 before=$(cd "$D" && find . -printf '%p %s %T@\n' | sort)
 

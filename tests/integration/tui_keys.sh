@@ -22,35 +22,41 @@ status() { screen "$1" | tail -2 | head -1; }
 footer() { screen "$1" | tail -1; }
 refused() {	# SESSION KEY TEXT: KEY answers TEXT, sends nothing, is not offered
 	keys "$1" "$2"
-	WAIT_SECS=3 wait_for sh -c "tmux -L $TMUX_SOCK capture-pane -p -t $1 | tail -2 | head -1 | grep -qF -- '$3'" ||
+	WAIT_SECS=8 wait_for sh -c "tmux -L $TMUX_SOCK capture-pane -p -t $1 | tail -2 | head -1 | grep -qF -- '$3'" ||
 		{ dump "$1"; fail "$2: no refusal '$3'"; }
 	shows "$1" "sent" && { dump "$1"; fail "$2 was sent"; }
 	return 0
 }
 
+# Initialized (before the first revision): nothing to change yet.  A demo
+# of its own, slowed down (its first revision is minutes away), so that a
+# busy machine does not see the canary move on between two keys.
+session init 120 40 "$ENV $PERCH_BIN demo --state-dir $TMP/init --speed 0.2"
+WAIT_SECS=10 wait_for shows init "checkout" || { dump init; fail "the demo did not draw"; }
+row_has init checkout Initialized || { dump init; fail "checkout is not Initialized at the start"; }
+foot=$(footer init)
+for k in "p step" "P promote" "pause" "r roll back" "R retry" "s skip" "a approve"; do
+	[[ $foot == *"$k"* ]] && { dump init; fail "'$k' offered on an Initialized canary"; }
+done
+refused init p "checkout promote-step refused: no step to promote (it is Initialized)"
+refused init P "checkout promote-full refused: nothing to promote (it is Initialized)"
+refused init Space "checkout pause refused: only a progressing canary can be paused (it is Initialized)"
+refused init r "checkout rollback refused: nothing to roll back (it is Initialized)"
+refused init R "checkout retry refused: only a failed canary can be retried (it is Initialized)"
+refused init s "checkout skip-analysis refused: no analysis to skip (it is Initialized)"
+refused init a "checkout approve refused: nothing waits for approval (it is Initialized)"
+row_has init checkout Initialized || { dump init; fail "checkout moved on during the test"; }
+# the last refusal goes from the status line after a few seconds
+WAIT_SECS=8 wait_for not sh -c "tmux -L $TMUX_SOCK capture-pane -p -t init | tail -2 | grep -q 'approve refused'" ||
+	{ dump init; fail "the status line message did not expire"; }
+keys init q y
+
 session demo 120 40 "$ENV $PERCH_BIN demo --state-dir $state --speed 5"
 WAIT_SECS=10 wait_for shows demo "checkout" || { dump demo; fail "the demo did not draw"; }
-
-# Initialized (before the first revision): nothing to change yet
-row_has demo checkout Initialized || { dump demo; fail "checkout is not Initialized at the start"; }
-foot=$(footer demo)
-for k in "p step" "P promote" "pause" "r roll back" "R retry" "s skip" "a approve"; do
-	[[ $foot == *"$k"* ]] && { dump demo; fail "'$k' offered on an Initialized canary"; }
-done
-refused demo p "checkout promote-step refused: no step to promote (it is Initialized)"
-refused demo P "checkout promote-full refused: nothing to promote (it is Initialized)"
-refused demo Space "checkout pause refused: only a progressing canary can be paused (it is Initialized)"
-refused demo r "checkout rollback refused: nothing to roll back (it is Initialized)"
-refused demo R "checkout retry refused: only a failed canary can be retried (it is Initialized)"
-refused demo s "checkout skip-analysis refused: no analysis to skip (it is Initialized)"
-refused demo a "checkout approve refused: nothing waits for approval (it is Initialized)"
 
 # cart waits for approval of its new revision: a asks, naming it
 keys demo j j j j
 WAIT_SECS=15 wait_for row_has demo cart Waiting || { dump demo; fail "cart never waited"; }
-# the last refusal goes from the status line after a few seconds
-WAIT_SECS=8 wait_for not sh -c "tmux -L $TMUX_SOCK capture-pane -p -t demo | tail -2 | grep -q 'approve refused'" ||
-	{ dump demo; fail "the status line message did not expire"; }
 refused demo p "cart promote-step refused: the revision has not started: approve it first"
 keys demo a
 WAIT_SECS=3 wait_for shows demo "approve cart:v2?" || { dump demo; fail "a did not ask"; }
