@@ -24,6 +24,8 @@
 #include "app/interrupt.h"
 #include "store/dir.h"
 #include "engine/runner.h"
+#include "metrics/builtin.h"
+#include "metrics/render.h"
 #include "tui/tui.h"
 #include "util/identity.h"
 #include "util/log.h"
@@ -67,6 +69,36 @@ struct demo {
 };
 
 /* The i-th canary of the run: its scenario, name and gates. */
+/* --provider: the canary routes through that provider, and its built-in
+ * metrics carry that provider's queries (shown in the detail screen; the
+ * simulator answers them by their kind). */
+static struct canary_cfg *
+demo_provider(struct canary_cfg *c, const char *provider)
+{
+	struct render_ctx rc = { .name = c->name, .ns = c->ns, .target = c->target,
+		.service = c->service, .ingress = c->target, .route = c->target };
+	enum observer obs;
+	char err[256];
+	size_t i;
+
+	if (provider == NULL)
+		return c;
+	free(c->provider);
+	c->provider = xstrdup(provider);
+	obs = builtin_observer(c->provider, c->target_kind);
+	for (i = 0; i < c->n_metrics; i++) {
+		struct metric_cfg *m = &c->metrics[i];
+
+		rc.interval = m->interval != NULL ? m->interval : "1m";
+		free(m->query);
+		m->query = NULL;
+		if (m->kind != METRIC_CUSTOM &&
+		    builtin_render(obs, m->kind, false, &rc, &m->query, err, sizeof err) == ST_OK)
+			collapse_space(m->query);
+	}
+	return c;
+}
+
 static struct canary_cfg *
 demo_canary(const struct demo_opts *o, size_t i, enum scenario *scn)
 {
@@ -92,7 +124,7 @@ demo_canary(const struct demo_opts *o, size_t i, enum scenario *scn)
 	}
 	if (!o->headless && o->n_scenarios == 0 && o->canaries == 0 && *scn == SCN_SLOW_START)
 		confirm = CONFIRM_ROLLOUT | CONFIRM_PROMOTION;
-	return scenario_canary(*scn, DEMO_NS, name, confirm);
+	return demo_provider(scenario_canary(*scn, DEMO_NS, name, confirm), o->provider);
 }
 
 static size_t

@@ -35,6 +35,8 @@ struct demo_opts {
 	bool keep_revising;		/* benchmarks: new revisions even headless,
 					 * so the run lasts until duration_ms */
 	FILE *out;			/* headless JSON lines; NULL = stdout */
+	const char *provider;		/* --provider NAME (a registry name, checked
+					 * by the caller); NULL = the default */
 };
 
 struct demo_result {

@@ -134,9 +134,10 @@ mk_not_ready_words(const struct canary_cfg *c, bool primary, const struct readin
 	if (primary)
 		snprintf(out, outsz, "%s-primary.%s not ready: %s", c->target ? c->target : "",
 		    c->ns ? c->ns : "", why);
-	else
-		snprintf(out, outsz, "canary deployment %s.%s not ready: %s", c->target ? c->target : "",
-		    c->ns ? c->ns : "", why);
+	else	/* Flagger's DaemonSet words spell "damonset": perch does not */
+		snprintf(out, outsz, "canary %s %s.%s not ready: %s", c->target_kind != NULL &&
+		    strcmp(c->target_kind, "DaemonSet") == 0 ? "daemonset" : "deployment",
+		    c->target ? c->target : "", c->ns ? c->ns : "", why);
 }
 
 /* A readiness wait; returns true (the tick stops). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/route_words.h"
 #include "engine/runner_int.h"
 #include "util/fmt.h"
 #include "util/sanitize.h"
@@ -32,6 +33,7 @@ snap_history(struct snap_canary *sc, const struct rcan *c)
 
 		m->name = sdup(cfg->metrics[i].name, 63);
 		m->kind = cfg->metrics[i].kind;
+		m->query = sdup(cfg->metrics[i].query, 1024);
 		m->has_min = cfg->metrics[i].has_min;
 		m->has_max = cfg->metrics[i].has_max;
 		m->min = cfg->metrics[i].min;
@@ -72,13 +74,15 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	const struct canary_cfg *cfg = c->cfg;
 	char rev[128];
 	int ladder[128];
-	char text[300];
+	char text[300], route[200];
 	size_t n, i;
 
 	sc->ns = sdup(cfg->ns, 63);
 	sc->name = sdup(cfg->name, 63);
 	sc->target = sdup(cfg->target, 63);
 	sc->provider = sdup(cfg->provider, 63);
+	route_words(cfg, route, sizeof route);
+	sc->route = sdup(route, 200);
 	sc->strategy = machine_strategy(cfg);
 	sc->phase = c->st.phase;
 	sc->weight = c->st.canary_weight;

@@ -30,6 +30,7 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->name);
 	free(c->target);
 	free(c->provider);
+	free(c->route);
 	free(c->ladder);
 	free(c->rev_from);
 	free(c->rev_to);
@@ -40,6 +41,7 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->override_text);
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].name);
+		free(c->metrics[i].query);
 		free(c->metrics[i].points);
 	}
 	free(c->metrics);

@@ -27,6 +27,7 @@ struct snap_point {
 struct snap_metric {
 	char *name;
 	enum metric_kind kind;
+	char *query;			/* the query sent (built-in rendered), "" */
 	bool has_min, has_max;
 	double min, max;
 	struct snap_point *points;	/* oldest first */
@@ -53,6 +54,7 @@ struct snap_canary {
 	char *name;
 	char *target;
 	char *provider;
+	char *route;			/* its route object, "TrafficSplit checkout", "" */
 	enum strategy strategy;
 	enum phase phase;
 	int weight;			/* current canary weight (routes) */

@@ -118,11 +118,14 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 static void
 wrote_workloads(struct k8s_cluster *k, const struct canary_cfg *cfg)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	char name[300];
 
+	if (wk == NULL)
+		return;
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	written(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target);
-	written(k, K8S_RES(DEPLOYMENTS), cfg->ns, name);
+	written(k, wk->res, cfg->ns, cfg->target);
+	written(k, wk->res, cfg->ns, name);
 }
 
 /* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
@@ -131,14 +134,17 @@ wrote_workloads(struct k8s_cluster *k, const struct canary_cfg *cfg)
 static int
 reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, char *err)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	const char *label, *value;
 	struct k8s_err e;
 	json_t *target;
 	int st;
 
-	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	st = wl_selector(target, &label, &value, err);
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
+	st = wl_selector(target, wk->noun, &label, &value, err);
 	if (st == ST_OK && primary) {
 		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
 		wrote_workloads(k, cfg);
@@ -154,6 +160,7 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 static int
 op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	struct k8s_cluster *k = ctx;
 	struct readiness rd;
 	char name[300], msg[ERRMSG_MAX];
@@ -164,16 +171,15 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 	if ((st = k8s_flagger_check(k->c, cfg, (long)time(NULL), err)) != ST_OK)
 		return st;
 	find_owner(k, cfg);
-	if (cfg->target_kind && strcmp(cfg->target_kind, "Deployment") != 0)
-		return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
-		    "cluster (Deployment only)", cfg->ns, cfg->name, cfg->target_kind);
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
 	if ((st = reconcile(k, cfg, true, err)) != ST_OK)
 		return st;
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	if (cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e) != ST_OK)
+	if (cached_get(k, wk->res, cfg->ns, name, &prim, &e) != ST_OK)
 		return ST_OK;
-	wl_ready(prim, cfg->primary_ready_threshold > 0 ? cfg->primary_ready_threshold : 100,
+	wk->ready(prim, cfg->primary_ready_threshold > 0 ? cfg->primary_ready_threshold : 100,
 	    (long)time(NULL), &rd, msg, sizeof msg);
 	json_decref(prim);
 	if (!rd.ready)
@@ -237,7 +243,7 @@ op_get_routes(void *ctx, const struct canary_cfg *cfg, struct routes *out, char 
 	return rt_get(ctx, cfg, out, err);
 }
 
-/* A core/v1 Event on the target Deployment, reason "Synced" as Flagger. */
+/* A core/v1 Event on the target workload, reason "Synced" as Flagger. */
 static int
 op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const char *message)
 {
@@ -245,6 +251,7 @@ op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const 
 	struct timespec ts;
 	struct k8s_err e;
 	char now[32], name[300];
+	const char *kind = wl_kind_of(cfg) != NULL ? wl_kind_of(cfg)->kind : "Deployment";
 	json_t *ev;
 	int st;
 
@@ -254,7 +261,7 @@ op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const 
 	    (long)(ts.tv_nsec / 10000) & 0xFFFFF);
 	ev = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
 	    " s:s, s:s, s:i, s:s}", "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
-	    "namespace", cfg->ns, "involvedObject", "apiVersion", "apps/v1", "kind", "Deployment",
+	    "namespace", cfg->ns, "involvedObject", "apiVersion", "apps/v1", "kind", kind,
 	    "name", cfg->target, "namespace", cfg->ns, "reason", "Synced", "message", message,
 	    "type", sev == SEV_NORMAL ? "Normal" : "Warning", "source", "component", "perch",
 	    "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "perch");

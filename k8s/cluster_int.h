@@ -81,9 +81,29 @@ struct tracked {
 #define MAX_TRACKED 32
 
 /* workload.c */
-int  wl_selector(json_t *dep, const char **label, const char **value, char *err);
-int  wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out,
-    size_t *n, char *err);
+
+/* A kind of workload target (routers-providers §3.1): one row of a table
+ * in workload.c.  Static; any thread. */
+struct wl_kind {
+	const char *kind;		/* spec.targetRef.kind: "Deployment" */
+	const char *noun;		/* in messages: "deployment" */
+	const struct k8s_res *res;
+	const char *const *copied;	/* spec fields the primary takes, NULL-ended */
+	bool replicas;			/* has spec.replicas (else scaled by nodeSelector) */
+	/* ST_OK, or why such a target cannot be driven (err). NULL: never. */
+	int (*refuse)(json_t *target, char *err);
+	void (*ready)(json_t *obj, int threshold, long now, struct readiness *out, char *msg,
+	    size_t msgsz);
+	int (*scale)(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
+};
+/* The row of cfg->target_kind (NULL = Deployment), or NULL when perch does
+ * not drive that kind on a cluster (wl_unsupported says so). */
+const struct wl_kind *wl_kind_of(const struct canary_cfg *cfg);
+int  wl_unsupported(const struct canary_cfg *cfg, char *err);
+int  wl_selector(json_t *dep, const char *noun, const char **label, const char **value,
+    char *err);
+int  wl_tracked(struct k8s_client *c, const char *ns, const char *noun, json_t *dep,
+    struct tracked *out, size_t *n, char *err);
 /* owner: ownerReferences for the objects created or rewritten, or NULL. */
 int  wl_sync_configs(struct k8s_client *c, const char *ns, const struct tracked *t, size_t n,
     json_t *owner, char *err);

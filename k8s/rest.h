@@ -55,6 +55,7 @@
 	X(SECRETS,          "",                          "v1",       "secrets",          true) \
 	X(EVENTS,           "",                          "v1",       "events",           true) \
 	X(DEPLOYMENTS,      "apps",                      "v1",       "deployments",      true) \
+	X(DAEMONSETS,       "apps",                      "v1",       "daemonsets",       true) \
 	X(LEASES,           "coordination.k8s.io",       "v1",       "leases",           true) \
 	X(INGRESSES,        "networking.k8s.io",         "v1",       "ingresses",        true) \
 	X(HTTPROUTES_V1,    "gateway.networking.k8s.io", "v1",       "httproutes",       true) \

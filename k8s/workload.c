@@ -1,7 +1,8 @@
 /*
- * workload.c — Deployment targets and their primaries (reference §2.4, §2.6,
- * §2.8): selector label discovery, config tracking, the `-primary`
- * Deployment, revision ids, readiness, scaling and promotion.
+ * workload.c — workload targets and their primaries (reference §2.4, §2.6,
+ * §2.8; DaemonSets: routers-providers §3.2): selector label discovery,
+ * config tracking, the `-primary` workload, revision ids, readiness, scaling
+ * and promotion.  What differs between the kinds is one row of wl_kinds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,12 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
+#define SCALE_TO_ZERO "flagger.app/scale-to-zero"	/* a nodeSelector key no node has */
+
 static const char *const selector_labels[] = { "app", "name", "app.kubernetes.io/name" };
 
 int
-wl_selector(json_t *dep, const char **label, const char **value, char *err)
+wl_selector(json_t *dep, const char *noun, const char **label, const char **value, char *err)
 {
 	json_t *ml = jpath(dep, "spec.selector.matchLabels");
 	size_t i;
@@ -29,8 +32,8 @@ wl_selector(json_t *dep, const char **label, const char **value, char *err)
 			return ST_OK;
 		}
 	}
-	return errf(err, ST_INVALID, "deployment %s.%s spec.selector.matchLabels must contain one "
-	    "of app, name or app.kubernetes.io/name", jstr(dep, "metadata.name"),
+	return errf(err, ST_INVALID, "%s %s.%s spec.selector.matchLabels must contain one "
+	    "of app, name or app.kubernetes.io/name", noun, jstr(dep, "metadata.name"),
 	    jstr(dep, "metadata.namespace"));
 }
 
@@ -135,8 +138,8 @@ trackable(json_t *obj, bool secret)
 }
 
 int
-wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *out, size_t *n,
-    char *err)
+wl_tracked(struct k8s_client *c, const char *ns, const char *noun, json_t *dep,
+    struct tracked *out, size_t *n, char *err)
 {
 	struct tracked all[MAX_TRACKED];
 	bool optional[MAX_TRACKED];
@@ -153,8 +156,8 @@ wl_tracked(struct k8s_client *c, const char *ns, json_t *dep, struct tracked *ou
 		if (st == ST_NOTFOUND && optional[i])
 			continue;
 		if (st != ST_OK)
-			return errf(err, st, "%s %s.%s referenced by deployment %s: %s",
-			    all[i].secret ? "secret" : "configmap", all[i].name, ns,
+			return errf(err, st, "%s %s.%s referenced by %s %s: %s",
+			    all[i].secret ? "secret" : "configmap", all[i].name, ns, noun,
 			    jstr(dep, "metadata.name"), e.msg);
 		if (trackable(obj, all[i].secret)) {
 			out[*n] = all[i];
@@ -289,22 +292,21 @@ new_flagger_id(void)
 
 /* Writes into `spec` of the primary everything it takes from the target. */
 static void
-copy_spec(json_t *spec, json_t *target, const char *label, const char *value,
-    const struct tracked *t, size_t n, json_t *primary_replicas)
+copy_spec(json_t *spec, const struct wl_kind *wk, json_t *target, const char *label,
+    const char *value, const struct tracked *t, size_t n, json_t *primary_replicas)
 {
-	static const char *const copied[] = { "progressDeadlineSeconds", "minReadySeconds",
-		"revisionHistoryLimit", "strategy" };
-	json_t *tspec = json_object_get(target, "spec"), *tmpl, *labels, *ann;
+	json_t *tspec = json_object_get(target, "spec"), *tmpl, *labels, *ann, *pod;
 	json_int_t replicas = json_integer_value(json_object_get(tspec, "replicas"));
 	size_t i;
 
-	for (i = 0; i < sizeof copied / sizeof copied[0]; i++)
-		if (json_object_get(tspec, copied[i]))
-			json_object_set(spec, copied[i], json_object_get(tspec, copied[i]));
+	for (i = 0; wk->copied[i] != NULL; i++)
+		if (json_object_get(tspec, wk->copied[i]))
+			json_object_set(spec, wk->copied[i], json_object_get(tspec, wk->copied[i]));
 	if (replicas <= 0)
 		replicas = json_integer_value(primary_replicas) > 0 ?
 		    json_integer_value(primary_replicas) : 1;
-	json_object_set_new(spec, "replicas", json_integer(replicas));
+	if (wk->replicas)
+		json_object_set_new(spec, "replicas", json_integer(replicas));
 	json_object_set_new(spec, "selector", json_pack("{s:{s:s+}}", "matchLabels", label,
 	    value, "-primary"));
 	tmpl = json_object();
@@ -316,7 +318,10 @@ copy_spec(json_t *spec, json_t *target, const char *label, const char *value,
 	json_object_set_new(ann, "flagger-id", new_flagger_id());
 	json_object_set_new(tmpl, "metadata", json_pack("{s:o, s:o}", "labels", labels,
 	    "annotations", ann));
-	json_object_set_new(tmpl, "spec", primary_pod_spec(jpath(target, "spec.template.spec"), t, n));
+	pod = primary_pod_spec(jpath(target, "spec.template.spec"), t, n);
+	/* A target scaled to zero by its nodeSelector: the primary runs. */
+	json_object_del(json_object_get(pod, "nodeSelector"), SCALE_TO_ZERO);
+	json_object_set_new(tmpl, "spec", pod);
 	json_object_set_new(spec, "template", tmpl);
 }
 
@@ -337,6 +342,7 @@ int
 wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
     char *err)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	struct tracked t[MAX_TRACKED];
 	json_t *target, *prim, *spec;
 	const char *label, *value;
@@ -345,14 +351,17 @@ wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *ow
 	size_t n;
 	int st;
 
-	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = k8s_get(c, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	if ((st = wl_selector(target, &label, &value, err)) != ST_OK ||
-	    (st = wl_tracked(c, cfg->ns, target, t, &n, err)) != ST_OK ||
+	if ((wk->refuse != NULL && (st = wk->refuse(target, err)) != ST_OK) ||
+	    (st = wl_selector(target, wk->noun, &label, &value, err)) != ST_OK ||
+	    (st = wl_tracked(c, cfg->ns, wk->noun, target, t, &n, err)) != ST_OK ||
 	    (st = wl_sync_configs(c, cfg->ns, t, n, owner, err)) != ST_OK)
 		goto out;
-	st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, &prim, &e);
+	st = k8s_get(c, wk->res, cfg->ns, name, &prim, &e);
 	if (st == ST_OK) {
 		json_decref(prim);
 		goto out;	/* created once; updated by promote */
@@ -362,15 +371,15 @@ wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *ow
 		goto out;
 	}
 	spec = json_object();
-	copy_spec(spec, target, label, value, t, n, NULL);
+	copy_spec(spec, wk, target, label, value, t, n, NULL);
 	prim = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s+}, s:o}, s:o}", "apiVersion", "apps/v1",
-	    "kind", "Deployment", "metadata", "name", name, "namespace", cfg->ns, "labels", label,
+	    "kind", wk->kind, "metadata", "name", name, "namespace", cfg->ns, "labels", label,
 	    value, "-primary", "annotations", primary_annotations(target), "spec", spec);
 	own(prim, owner);
-	st = k8s_create(c, K8S_RES(DEPLOYMENTS), cfg->ns, prim, NULL, &e);
+	st = k8s_create(c, wk->res, cfg->ns, prim, NULL, &e);
 	json_decref(prim);
 	if (st != ST_OK)
-		st = errf(err, st, "creating deployment %s.%s: %s", name, cfg->ns, e.msg);
+		st = errf(err, st, "creating %s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
 out:
 	json_decref(target);
 	return st;
@@ -391,6 +400,26 @@ k8s_template_hash(json_t *pod_template, char out[17])
 	json_decref(t);
 }
 
+/* The revision of a DaemonSet's pod template: scaling it to or from zero by
+ * its nodeSelector is not a new revision (routers-providers §3.2). */
+static void
+template_hash(const struct wl_kind *wk, json_t *tmpl, char out[17])
+{
+	json_t *t, *pod;
+
+	if (wk->replicas) {
+		k8s_template_hash(tmpl, out);
+		return;
+	}
+	t = json_deep_copy(tmpl ? tmpl : json_object());
+	pod = json_object_get(t, "spec");
+	if (json_is_object(pod) && !json_is_object(json_object_get(pod, "nodeSelector")))
+		json_object_set_new(pod, "nodeSelector", json_object());
+	json_object_del(json_object_get(pod, "nodeSelector"), SCALE_TO_ZERO);
+	k8s_template_hash(t, out);
+	json_decref(t);
+}
+
 static int
 cmp_tracked(const void *a, const void *b)
 {
@@ -404,6 +433,7 @@ cmp_tracked(const void *a, const void *b)
 int
 wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out, char *err)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	struct k8s_client *c = k->c;
 	struct tracked t[MAX_TRACKED];
 	char th[17], ch[17];
@@ -414,13 +444,15 @@ wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision
 	int st;
 
 	memset(out, 0, sizeof *out);
-	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &dep, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	if ((st = wl_tracked(c, cfg->ns, dep, t, &n, err)) != ST_OK) {
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &dep, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
+	if ((st = wl_tracked(c, cfg->ns, wk->noun, dep, t, &n, err)) != ST_OK) {
 		json_decref(dep);
 		return st;
 	}
-	k8s_template_hash(jpath(dep, "spec.template"), th);
+	template_hash(wk, jpath(dep, "spec.template"), th);
 	if (n == 0) {
 		snprintf(out->id, sizeof out->id, "%s", th);
 	} else {
@@ -507,6 +539,7 @@ int
 wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
     struct readiness *out)
 {
+	const struct wl_kind *wk = wl_kind_of(cfg);
 	char name[300], msg[ERRMSG_MAX];
 	int threshold = w == WL_PRIMARY ? cfg->primary_ready_threshold : cfg->canary_ready_threshold;
 	struct k8s_err e;
@@ -515,24 +548,26 @@ wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload 
 
 	memset(out, 0, sizeof *out);
 	out->retriable = true;
+	if (wk == NULL)
+		return wl_unsupported(cfg, out->msg);
 	snprintf(name, sizeof name, "%s%s", cfg->target, w == WL_PRIMARY ? "-primary" : "");
-	if ((st = cached_get(k, K8S_RES(DEPLOYMENTS), cfg->ns, name, &dep, &e)) != ST_OK) {
-		errf(out->msg, st, "deployment %s.%s: %s", name, cfg->ns, e.msg);
+	if ((st = cached_get(k, wk->res, cfg->ns, name, &dep, &e)) != ST_OK) {
+		errf(out->msg, st, "%s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
 		return st;
 	}
 	/* The Deployment's condition times are the cluster's wall clock, not the
 	 * engine's (which PERCH_TIME_SCALE runs faster): its progress deadline
 	 * is judged on the wall clock. */
 	(void)now_ms;
-	wl_ready(dep, threshold > 0 ? threshold : 100, (long)time(NULL), out, msg, sizeof msg);
+	wk->ready(dep, threshold > 0 ? threshold : 100, (long)time(NULL), out, msg, sizeof msg);
 	/* The engine adds "<name>.<ns> not ready: " (reference §2.6 wording). */
 	errf(out->msg, ST_OK, "%s", msg);
 	json_decref(dep);
 	return ST_OK;
 }
 
-int
-wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
+static int
+deployment_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
 {
 	json_int_t n = 0;
 	struct k8s_err e;
@@ -562,6 +597,7 @@ wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
 }
 
 struct promote_arg {
+	const struct wl_kind *wk;
 	json_t *target;
 	const char *label, *value;
 	const struct tracked *t;
@@ -576,7 +612,8 @@ promote_fn(json_t *prim, void *arg)
 
 	if (!json_is_object(spec))
 		return ST_CORRUPT;
-	copy_spec(spec, a->target, a->label, a->value, a->t, a->n, json_object_get(spec, "replicas"));
+	copy_spec(spec, a->wk, a->target, a->label, a->value, a->t, a->n,
+	    json_object_get(spec, "replicas"));
 	json_object_set_new(json_object_get(prim, "metadata"), "annotations",
 	    primary_annotations(a->target));
 	return ST_OK;
@@ -586,22 +623,155 @@ int
 wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err)
 {
 	struct tracked t[MAX_TRACKED];
-	struct promote_arg a = { .t = t };
+	struct promote_arg a = { .wk = wl_kind_of(cfg), .t = t };
 	struct k8s_err e;
 	char name[300];
 	int st;
 
-	if ((st = k8s_get(c, K8S_RES(DEPLOYMENTS), cfg->ns, cfg->target, &a.target, &e)) != ST_OK)
-		return errf(err, st, "deployment %s.%s: %s", cfg->target, cfg->ns, e.msg);
-	if ((st = wl_selector(a.target, &a.label, &a.value, err)) != ST_OK ||
-	    (st = wl_tracked(c, cfg->ns, a.target, t, &a.n, err)) != ST_OK ||
+	if (a.wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = k8s_get(c, a.wk->res, cfg->ns, cfg->target, &a.target, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", a.wk->noun, cfg->target, cfg->ns, e.msg);
+	if ((st = wl_selector(a.target, a.wk->noun, &a.label, &a.value, err)) != ST_OK ||
+	    (st = wl_tracked(c, cfg->ns, a.wk->noun, a.target, t, &a.n, err)) != ST_OK ||
 	    (st = wl_sync_configs(c, cfg->ns, t, a.n, owner, err)) != ST_OK)
 		goto out;
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	st = k8s_modify(c, K8S_RES(DEPLOYMENTS), cfg->ns, name, promote_fn, &a, NULL, &e);
+	st = k8s_modify(c, a.wk->res, cfg->ns, name, promote_fn, &a, NULL, &e);
 	if (st != ST_OK)
 		st = errf(err, st, "promoting %s.%s to %s: %s", cfg->target, cfg->ns, name, e.msg);
 out:
 	json_decref(a.target);
 	return st;
+}
+
+/* ---- DaemonSets (routers-providers §3.2) ----------------------------------- */
+
+/* Reference §3.2: a DaemonSet target must roll its pods over. */
+static int
+daemonset_refuse(json_t *ds, char *err)
+{
+	const char *type = jstr(ds, "spec.updateStrategy.type");
+
+	if (type == NULL || *type == '\0' || strcmp(type, "RollingUpdate") == 0)
+		return ST_OK;
+	return errf(err, ST_UNSUPPORTED, "daemonset %s.%s must have RollingUpdate strategy but "
+	    "have %s", jstr(ds, "metadata.name"), jstr(ds, "metadata.namespace"), type);
+}
+
+/* Reference §3.2 (isDaemonSetReady): always retriable; the engine gives up
+ * past the Canary's progressDeadlineSeconds. */
+static void
+daemonset_ready(json_t *ds, int threshold, long now, struct readiness *out, char *msg,
+    size_t msgsz)
+{
+	json_int_t gen = json_integer_value(jpath(ds, "metadata.generation"));
+	json_int_t obs = json_integer_value(jpath(ds, "status.observedGeneration"));
+	json_int_t desired = json_integer_value(jpath(ds, "status.desiredNumberScheduled"));
+	json_int_t updated = json_integer_value(jpath(ds, "status.updatedNumberScheduled"));
+	json_int_t avail = json_integer_value(jpath(ds, "status.numberAvailable"));
+	json_int_t need = (json_int_t)((float)desired * (float)threshold / 100.0f);
+
+	(void)now;
+	out->ready = false;
+	out->retriable = true;
+	if (gen > obs)
+		snprintf(msg, msgsz, "waiting for rollout to finish: observed daemonset generation "
+		    "less than desired generation");
+	else if (updated < desired)
+		snprintf(msg, msgsz, "waiting for rollout to finish: %lld out of %lld new pods have "
+		    "been updated", (long long)updated, (long long)desired);
+	else if (avail < need)
+		snprintf(msg, msgsz, "waiting for rollout to finish: %lld of %lld (readyThreshold "
+		    "%d%%) updated pods are available", (long long)avail, (long long)need, threshold);
+	else {
+		out->ready = true;
+		msg[0] = '\0';
+	}
+}
+
+static int
+zero_fn(json_t *ds, void *arg)
+{
+	json_t *pod = jpath(ds, "spec.template.spec"), *sel;
+
+	if (!json_is_object(pod))
+		return ST_CORRUPT;
+	sel = json_object_get(pod, "nodeSelector");
+	if (*(bool *)arg) {
+		json_object_del(sel, SCALE_TO_ZERO);
+		if (json_is_object(sel) && json_object_size(sel) == 0)
+			json_object_del(pod, "nodeSelector");
+		return ST_OK;
+	}
+	if (!json_is_object(sel)) {
+		sel = json_object();
+		json_object_set_new(pod, "nodeSelector", sel);
+	}
+	json_object_set_new(sel, SCALE_TO_ZERO, json_string("true"));
+	return ST_OK;
+}
+
+/* A DaemonSet has no replicas: scaled to zero by a nodeSelector no node
+ * carries, back by removing it. */
+static int
+daemonset_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
+{
+	struct k8s_err e;
+	json_t *ds;
+	bool zeroed;
+	int st;
+
+	if ((st = k8s_get(c, K8S_RES(DAEMONSETS), cfg->ns, cfg->target, &ds, &e)) != ST_OK)
+		return errf(err, st, "daemonset %s.%s: %s", cfg->target, cfg->ns, e.msg);
+	zeroed = json_object_get(jpath(ds, "spec.template.spec.nodeSelector"), SCALE_TO_ZERO) != NULL;
+	json_decref(ds);
+	if (zeroed != up)
+		return ST_OK;
+	st = k8s_modify(c, K8S_RES(DAEMONSETS), cfg->ns, cfg->target, zero_fn, &up, NULL, &e);
+	return st == ST_OK ? ST_OK : errf(err, st, "scaling daemonset %s.%s %s zero: %s",
+	    cfg->target, cfg->ns, up ? "from" : "to", e.msg);
+}
+
+/* ---- the kinds ------------------------------------------------------------- */
+
+static const char *const deployment_copied[] = { "progressDeadlineSeconds", "minReadySeconds",
+	"revisionHistoryLimit", "strategy", NULL };
+static const char *const daemonset_copied[] = { "minReadySeconds", "revisionHistoryLimit",
+	"updateStrategy", NULL };
+
+static const struct wl_kind wl_kinds[] = {
+	{ .kind = "Deployment", .noun = "deployment", .res = K8S_RES(DEPLOYMENTS),
+	  .copied = deployment_copied, .replicas = true, .ready = wl_ready,
+	  .scale = deployment_scale },
+	{ .kind = "DaemonSet", .noun = "daemonset", .res = K8S_RES(DAEMONSETS),
+	  .copied = daemonset_copied, .replicas = false, .refuse = daemonset_refuse,
+	  .ready = daemonset_ready, .scale = daemonset_scale },
+};
+
+const struct wl_kind *
+wl_kind_of(const struct canary_cfg *cfg)
+{
+	const char *kind = cfg->target_kind != NULL ? cfg->target_kind : "Deployment";
+	size_t i;
+
+	for (i = 0; i < sizeof wl_kinds / sizeof wl_kinds[0]; i++)
+		if (strcmp(wl_kinds[i].kind, kind) == 0)
+			return &wl_kinds[i];
+	return NULL;
+}
+
+int
+wl_unsupported(const struct canary_cfg *cfg, char *err)
+{
+	return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
+	    "cluster (Deployment or DaemonSet)", cfg->ns, cfg->name, cfg->target_kind);
+}
+
+int
+wl_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+
+	return wk == NULL ? wl_unsupported(cfg, err) : wk->scale(c, cfg, up, err);
 }

@@ -470,6 +470,27 @@ check_analysis(const struct spec_canary *c, struct diag_list *dl)
 	check_match_provider(c, dl);
 }
 
+/* Routers-providers §3.1: a plain Service target (not Knative) is routed
+ * by the Gateway API providers; the names come from the registry. */
+static void
+check_service_target(const struct spec_canary *c, const struct router_info *family,
+    bool knative_target, struct diag_list *dl)
+{
+	char names[ROUTER_NAMES_MAX] = "";
+	size_t i, len = 0;
+
+	if (c->target_ref.kind == NULL || strcmp(c->target_ref.kind, "Service") != 0 ||
+	    knative_target || (family != NULL && (family->caps & RT_GATEWAYREFS)))
+		return;
+	for (i = 0; router_schema_names[i] != NULL && len < sizeof names; i++)
+		if (router_caps(router_find(router_schema_names[i])) & RT_GATEWAYREFS)
+			len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+			    len ? " or " : "", router_schema_names[i]);
+	err_at(dl, &c->meta, "spec.targetRef.kind", "a Service target is routed by provider %s "
+	    "only, not by %s", names, family != NULL ? family->name : c->provider != NULL &&
+	    c->provider[0] != '\0' ? c->provider : router_find(NULL)->name);
+}
+
 /* References a provider needs (reference §1.1, §4). */
 static void
 check_provider(const struct spec_canary *c, struct diag_list *dl)
@@ -492,6 +513,7 @@ check_provider(const struct spec_canary *c, struct diag_list *dl)
 		    "(the Ingress that routes to the service)", p);
 	if ((caps & RT_ROUTEREF) && !c->route_ref.set)
 		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider %s", p);
+	check_service_target(c, family, knative_target, dl);
 	if (knative_target && !(caps & RT_KNATIVE))
 		err_at(dl, &c->meta, "spec.provider", "a Knative Service target needs "
 		    "provider: knative");
@@ -612,6 +634,11 @@ spec_check_drivable(const struct spec_set *set, struct diag_list *dl)
 		const struct spec_canary *c = spec_set_canary(set, i);
 		const struct router_info *r = router_find(c->provider);
 
+		if (c->target_ref.kind != NULL && strcmp(c->target_ref.kind, "Service") == 0 &&
+		    (c->target_ref.api_version == NULL ||
+		    strncmp(c->target_ref.api_version, "serving.knative.dev/", 20) != 0))
+			err_at(dl, &c->meta, "spec.targetRef.kind", "targetRef: perch run cannot "
+			    "drive a Service target (it drives Deployment and DaemonSet targets)");
 		if (r == NULL || (router_caps(r) & RT_DRIVEN))
 			continue;	/* an unknown name is the schema's error */
 		err_at(dl, &c->meta, c->provider != NULL ? "spec.provider" : "spec",

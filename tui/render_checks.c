@@ -155,4 +155,13 @@ render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
 		}
 		check_row(p, &ck[i], y, r.x, r.w, name_w);
 	}
+	/* The rows the checks leave: the query of each metric, as sent. */
+	for (i = 0; i < c->n_metrics && y < r.y + 1 + rows; i++) {
+		const struct snap_metric *m = &c->metrics[i];
+
+		if (m->query == NULL || m->query[0] == '\0')
+			continue;
+		put(p, y, r.x, name_w, m->name, ROLE_DIM);
+		put(p, y++, r.x + name_w + 2, r.w - name_w - 2, m->query, ROLE_DIM);
+	}
 }

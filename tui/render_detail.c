@@ -569,6 +569,10 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	detail_ladder(p, c, y++, r.x, r.w);
 	detail_analysis(p, u, c, y++, r.x, r.w);
 	detail_gates(p, c, y++, r.x, r.w);
+	if (c->route != NULL && c->route[0] != '\0') {
+		put(p, y, r.x, r.w, "route", ROLE_DIM);
+		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, c->route, ROLE_NORMAL);
+	}
 	if (c->affinity || (c->sticky != NULL && c->sticky[0] != '\0')) {	/* session affinity */
 		char line[AFFINITY_COOKIE_MAX + 64];
 

@@ -13,6 +13,7 @@
 #include "app/cmd/cmd.h"
 #include "app/demo.h"
 #include "app/interrupt.h"
+#include "engine/routers.h"
 #include "util/sanitize.h"
 
 #define CMD_NAME "demo"
@@ -75,8 +76,28 @@ parse_seed(const char *s, uint64_t *out)
 	    0 : -1;
 }
 
+/* --provider NAME: one the registry offers (engine/routers.h). */
+static int
+demo_provider_option(struct demo_opts *o, const char *arg)
+{
+	char known[512] = "";
+	size_t i, len = 0;
+
+	for (i = 0; router_schema_names[i] != NULL; i++) {
+		if (strcmp(router_schema_names[i], arg) == 0) {
+			o->provider = router_schema_names[i];
+			return EXIT_OK;
+		}
+		if (len < sizeof known)
+			len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "",
+			    router_schema_names[i]);
+	}
+	return cli_usage_error(CMD_NAME, "--provider: unknown provider '%s' (known: %s)", arg,
+	    known);
+}
+
 enum { OPT_SCENARIO = 0x200, OPT_CANARIES, OPT_SPEED, OPT_SEED, OPT_HEADLESS,
-	OPT_STATE_DIR, OPT_THEME, OPT_DURATION };
+	OPT_STATE_DIR, OPT_THEME, OPT_DURATION, OPT_PROVIDER };
 
 static int
 demo_option(struct demo_opts *o, int c, const char *arg, const char *optname)
@@ -116,6 +137,8 @@ demo_option(struct demo_opts *o, int c, const char *arg, const char *optname)
 		if ((o->duration_ms = parse_duration(arg)) < 0)
 			return cli_usage_error(CMD_NAME, "--duration wants a time such as 90s, 15m or 1h, not '%s'", arg);
 		return EXIT_OK;
+	case OPT_PROVIDER:
+		return demo_provider_option(o, arg);
 	default:
 		return cli_usage_error(CMD_NAME, "unknown option '%s'", optname);
 	}
@@ -133,6 +156,7 @@ cmd_demo(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "theme", required_argument, NULL, OPT_THEME },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};

@@ -6,7 +6,8 @@ the subset of the Kubernetes API that perch and `kubectl` rely on, held honest
 by driving it with the real `kubectl`:
 
   core/v1                       namespaces, services, configmaps, secrets, events
-  apps/v1                       deployments (+ a status simulation, /status, /scale)
+  apps/v1                       deployments (+ a status simulation, /status, /scale),
+                                daemonsets (+ a status simulation on NODES nodes, /status)
   coordination.k8s.io/v1        leases
   networking.k8s.io/v1          ingresses
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
@@ -42,7 +43,10 @@ Deployment status simulation: after a change of spec a Deployment reports its
 new replicas as updated but unavailable; --ready-delay seconds later it is
 available.  The annotation test.perch.dev/never-ready: "true" keeps one replica
 unavailable; past spec.progressDeadlineSeconds its Progressing condition turns
-False with reason ProgressDeadlineExceeded.
+False with reason ProgressDeadlineExceeded.  A DaemonSet runs one pod on each
+of the NODES (3) simulated nodes its pod template's nodeSelector matches (the
+nodes carry kubernetes.io/os=linux and kubernetes.io/hostname=node-N); its
+status counters move the same way, never-ready keeping one pod unavailable.
 
 Random faults (--faults RATE --seed N; see chaos.py): a seeded share RATE of
 the requests to resource paths gets one of 500, 503, 429 (with Retry-After),
@@ -145,6 +149,8 @@ RESOURCES = [
     Res("", ["v1"], "events", "Event", short=["ev"]),
     Res("apps", ["v1"], "deployments", "Deployment", short=["deploy"], status=True, scale=True,
         categories=["all"], generation="spec+annotations"),
+    Res("apps", ["v1"], "daemonsets", "DaemonSet", short=["ds"], status=True,
+        categories=["all"], generation="spec"),
     Res("coordination.k8s.io", ["v1"], "leases", "Lease"),
     Res("networking.k8s.io", ["v1"], "ingresses", "Ingress", short=["ing"], status=True,
         generation="spec"),
@@ -500,7 +506,7 @@ class Store:
         self.gone_upto = 0         # watches from here or older get 410 (compaction)
         self.trimmed_upto = 0      # the newest rv dropped from the history
         self.ready_delay = ready_delay
-        self.changed_at = {}       # deployment key -> time of its last spec change
+        self.changed_at = {}       # (plural, ns, name) of a workload -> its last spec change
         for ns in ("default", "kube-system"):
             self.create(BY_GROUP[("", "v1")]["namespaces"], None,
                         {"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]}})
@@ -595,10 +601,10 @@ class Store:
             if res.status:
                 obj.pop("status", None)     # a create never sets the status subresource
             self._defaults(res, obj)
-            if res.kind == "Deployment":
-                self.changed_at[(ns, name)] = time.time()
-                obj["status"] = deployment_status(obj, obj.get("status") or {},
-                                                  time.time(), self.ready_delay, True)
+            if res.kind in WORKLOAD_STATUS:
+                self.changed_at[(res.plural, ns, name)] = time.time()
+                obj["status"] = WORKLOAD_STATUS[res.kind](obj, obj.get("status") or {},
+                                                          time.time(), self.ready_delay, True)
             bucket[(ns, name)] = obj
             self._record(res, "ADDED", obj)
             return copy.deepcopy(obj)
@@ -614,6 +620,13 @@ class Store:
             if not isinstance(spec.get("strategy"), dict) or not spec["strategy"].get("type"):
                 spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate":
                                     {"maxSurge": "25%", "maxUnavailable": "25%"}}
+        if res.kind == "DaemonSet":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("revisionHistoryLimit", 10)
+            if not isinstance(spec.get("updateStrategy"), dict) or \
+                    not spec["updateStrategy"].get("type"):
+                spec["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate":
+                                          {"maxUnavailable": 1, "maxSurge": 0}}
         if res.kind == "Service":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
@@ -668,12 +681,12 @@ class Store:
             new_body = {k: v for k, v in new.items() if k not in ("metadata", "status")}
             if generation_changes(res, old, new):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
-            if res.kind == "Deployment" and subresource != "status":
+            if res.kind in WORKLOAD_STATUS and subresource != "status":
                 annotations_changed = (old["metadata"].get("annotations") !=
                                        new["metadata"].get("annotations"))
                 if old_body != new_body or annotations_changed:
-                    self.changed_at[key] = time.time()
-                    new["status"] = deployment_status(
+                    self.changed_at[(res.plural,) + key] = time.time()
+                    new["status"] = WORKLOAD_STATUS[res.kind](
                         new, new.get("status") or {}, time.time(), self.ready_delay,
                         old.get("spec", {}).get("template") != new.get("spec", {}).get("template"))
             if new == old:
@@ -690,7 +703,7 @@ class Store:
             old = bucket.pop(key, None)
             if old is None:
                 raise not_found(res, name)
-            self.changed_at.pop(key, None)
+            self.changed_at.pop((res.plural,) + key, None)
             old["metadata"]["resourceVersion"] = self._next_rv()
             self._record(res, "DELETED", old)
             if res.kind == "Namespace":
@@ -712,19 +725,21 @@ class Store:
         return [h for h in self.history if h[0] > rv and h[1] == gp]
 
     def simulate(self):
-        """Moves Deployment statuses along (called by the ticker thread)."""
-        res = BY_GROUP[("apps", "v1")]["deployments"]
+        """Moves Deployment and DaemonSet statuses along (called by the ticker thread)."""
         with self.lock:
             now = time.time()
-            for key, obj in list(self._bucket(res).items()):
-                st = deployment_status(obj, obj.get("status") or {}, now, self.ready_delay,
-                                       False, self.changed_at.get(key, 0))
-                if st != obj.get("status"):
-                    obj = copy.deepcopy(obj)
-                    obj["status"] = st
-                    obj["metadata"]["resourceVersion"] = self._next_rv()
-                    self._bucket(res)[key] = obj
-                    self._record(res, "MODIFIED", obj)
+            for plural in ("deployments", "daemonsets"):
+                res = BY_GROUP[("apps", "v1")][plural]
+                for key, obj in list(self._bucket(res).items()):
+                    st = WORKLOAD_STATUS[res.kind](obj, obj.get("status") or {}, now,
+                                                   self.ready_delay, False,
+                                                   self.changed_at.get((plural,) + key, 0))
+                    if st != obj.get("status"):
+                        obj = copy.deepcopy(obj)
+                        obj["status"] = st
+                        obj["metadata"]["resourceVersion"] = self._next_rv()
+                        self._bucket(res)[key] = obj
+                        self._record(res, "MODIFIED", obj)
 
 
 BY_GROUP_ANY = {(r.group, r.plural): r for r in RESOURCES}
@@ -843,6 +858,39 @@ def deployment_status(obj, old, now, delay, template_changed, changed_at=None):
                                 "ReplicaSet \"%s\" is progressing." % name, now))
     st["conditions"] = _keep_times(conds, old.get("conditions"))
     return st
+
+
+NODES = [{"kubernetes.io/os": "linux", "kubernetes.io/hostname": "node-%d" % i}
+         for i in range(1, 4)]
+
+
+def daemonset_status(obj, old, now, delay, template_changed, changed_at=None):
+    """The status a DaemonSet reports `now`: one pod on each node its pod template's
+    nodeSelector matches, updated ones available `delay` after the change."""
+    spec = obj.get("spec") or {}
+    md = obj.get("metadata") or {}
+    sel = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
+    desired = sum(1 for n in NODES if all(n.get(k) == v for k, v in sel.items()))
+    never = (md.get("annotations") or {}).get("test.perch.dev/never-ready") == "true"
+    if changed_at is None:
+        changed_at = now
+    if now - changed_at >= delay:
+        updated = desired
+        avail = max(desired - 1, 0) if never else desired
+    else:
+        updated = 0 if template_changed else min(old.get("updatedNumberScheduled", 0), desired)
+        avail = min(old.get("numberAvailable", 0), desired, updated)
+    st = {"currentNumberScheduled": desired, "desiredNumberScheduled": desired,
+          "numberMisscheduled": 0, "numberReady": avail, "observedGeneration":
+          md.get("generation", 1), "updatedNumberScheduled": updated,
+          "numberAvailable": avail, "numberUnavailable": desired - avail}
+    for k in ("numberAvailable", "numberUnavailable", "updatedNumberScheduled"):
+        if st[k] == 0:
+            del st[k]
+    return st
+
+
+WORKLOAD_STATUS = {"Deployment": deployment_status, "DaemonSet": daemonset_status}
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ export const KINDS = {
 	"v1/Secret": up("kubernetes-models/v1/Secret", "Secret"),
 	"v1/Event": up("kubernetes-models/v1/Event", "Event"),
 	"apps/v1/Deployment": up("kubernetes-models/apps/v1/Deployment", "Deployment"),
+	"apps/v1/DaemonSet": up("kubernetes-models/apps/v1/DaemonSet", "DaemonSet"),
 	"coordination.k8s.io/v1/Lease": up("kubernetes-models/coordination.k8s.io/v1/Lease", "Lease"),
 	"networking.k8s.io/v1/Ingress": up("kubernetes-models/networking.k8s.io/v1/Ingress", "Ingress"),
 	// routers

@@ -64,6 +64,62 @@ test_ready_table(void **state)
 	}
 }
 
+/* Routers-providers §3.2 (isDaemonSetReady): always retriable (the engine
+ * gives up at the Canary's progress deadline); a DaemonSet at zero is ready. */
+struct ds_case {
+	const char *json;
+	int threshold;
+	bool ready;
+	const char *msg;
+};
+
+static const struct ds_case ds_cases[] = {
+	{ "{\"metadata\":{\"generation\":2},\"status\":{\"observedGeneration\":2,"
+	  "\"desiredNumberScheduled\":3,\"updatedNumberScheduled\":3,\"numberAvailable\":3}}",
+	  100, true, "" },
+	{ "{\"metadata\":{\"generation\":3},\"status\":{\"observedGeneration\":2,"
+	  "\"desiredNumberScheduled\":3,\"updatedNumberScheduled\":3,\"numberAvailable\":3}}",
+	  100, false, "observed daemonset generation less than desired generation" },
+	{ "{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+	  "\"desiredNumberScheduled\":3,\"updatedNumberScheduled\":1,\"numberAvailable\":3}}",
+	  100, false, "waiting for rollout to finish: 1 out of 3 new pods have been updated" },
+	{ "{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+	  "\"desiredNumberScheduled\":4,\"updatedNumberScheduled\":4,\"numberAvailable\":2}}",
+	  100, false, "waiting for rollout to finish: 2 of 4 (readyThreshold 100%) updated pods are available" },
+	{ "{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+	  "\"desiredNumberScheduled\":4,\"updatedNumberScheduled\":4,\"numberAvailable\":2}}",
+	  50, true, "" },
+	{ "{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1}}",
+	  100, true, "" },
+};
+
+static void
+test_daemonset_ready(void **state)
+{
+	struct canary_cfg cfg = { .name = "agent", .ns = "default", .target_kind = "DaemonSet" };
+	const struct wl_kind *wk = wl_kind_of(&cfg);
+	char msg[ERRMSG_MAX], err[ERRMSG_MAX];
+	struct readiness r;
+	size_t i;
+
+	(void)state;
+	assert_non_null(wk);
+	assert_string_equal(wk->noun, "daemonset");
+	for (i = 0; i < sizeof ds_cases / sizeof ds_cases[0]; i++) {
+		json_t *ds = json_loads(ds_cases[i].json, 0, NULL);
+
+		assert_non_null(ds);
+		wk->ready(ds, ds_cases[i].threshold, T10, &r, msg, sizeof msg);
+		if (r.ready != ds_cases[i].ready || !r.retriable || !strstr(msg, ds_cases[i].msg))
+			fail_msg("case %zu: ready %d retriable %d '%s'", i, r.ready, r.retriable, msg);
+		json_decref(ds);
+	}
+	cfg.target_kind = "Service";
+	assert_null(wl_kind_of(&cfg));
+	assert_int_equal(wl_unsupported(&cfg, err), ST_UNSUPPORTED);
+	assert_non_null(strstr(err, "target kind Service is not supported on a cluster"));
+}
+
 static void
 test_template_hash(void **state)
 {
@@ -965,6 +1021,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ready_table),
+		cmocka_unit_test(test_daemonset_ready),
 		cmocka_unit_test(test_template_hash),
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
