@@ -32,7 +32,7 @@ expect_match "units: fraction" "$out" "warning: .*min: 0.99 looks like a fractio
 expect_match "units: seconds" "$out" "warning: .*max: 0.5 looks like seconds: .*did you mean 500\?"
 out=$("$PERCH_BIN" validate "$D/undrivable.yaml"); rc=$?
 expect_eq "undrivable exit" "$rc" 1
-expect_match "undrivable" "$out" ":6:3: error: provider: perch run cannot drive traefik \(it drives "
+expect_match "undrivable" "$out" ":6:3: error: provider: perch run cannot drive appmesh \(it drives "
 out=$("$PERCH_BIN" validate "$D/other-kinds.yaml"); rc=$?
 expect_eq "no flagger object exit" "$rc" 1
 
