@@ -508,6 +508,21 @@ static const struct reconcile_case reconcile_cases[] = {
 	  "spec.rules", "\"value\":\"/\"" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
 	  "spec.rules", "\"host\":\"shop.example\"" },
+	{ "contour", K8S_HTTPPROXIES, "checkout", "{\"spec\":{\"routes\":[{\"conditions\":[{\"prefix\":"
+	  "\"/evil\"}],\"services\":[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},"
+	  "{\"name\":\"checkout-canary\",\"port\":80,\"weight\":20}]}]}}", "spec.routes",
+	  "[{\"conditions\":[{\"prefix\":\"/\"}]" },
+	{ "gloo", K8S_ROUTETABLES, "checkout", "{\"spec\":{\"routes\":[{\"routeAction\":{\"multi\":"
+	  "{\"destinations\":[{\"destination\":{\"upstream\":{\"name\":\"shop-checkout-primaryupstream-80\","
+	  "\"namespace\":\"shop\"}},\"weight\":80},{\"destination\":{\"upstream\":{\"name\":"
+	  "\"shop-checkout-canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":20}]}}}]}}",
+	  "spec.routes", "\"inheritablePathMatchers\":true" },
+	{ "traefik", K8S_TRAEFIKSERVICES, "checkout", "{\"spec\":{\"weighted\":{\"services\":[{\"name\":"
+	  "\"checkout-primary\",\"namespace\":\"evil\",\"port\":80,\"weight\":80}]}}}",
+	  "spec.weighted.services", "{\"name\":\"checkout-canary\",\"namespace\":\"shop\",\"port\":80,"
+	  "\"weight\":20}" },
+	{ "kuma", K8S_TRAFFICROUTES, "checkout", "{\"spec\":{\"sources\":[{\"match\":{\"kuma.io/service\":"
+	  "\"evil\"}}]}}", "spec.sources", "\"*\"" },
 };
 
 static void
@@ -601,6 +616,20 @@ static const struct ab_case ab_cases[] = {
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "[{\"headers\":{\"cookie\":{\"exact\":\"canary\"}}}]",
 	  NULL, "metadata.annotations", { "\"nginx.ingress.kubernetes.io/canary-by-cookie\":\"canary\"",
 	  "/canary\":\"true\"" }, "\"nginx.ingress.kubernetes.io/canary-weight\":\"0\"", "by-cookie" },
+	/* One Contour route per match element (Flagger ANDs them in one). */
+	{ "contour", K8S_HTTPPROXIES, "checkout", "[" XC ", {\"headers\":{\"x-user\":{\"suffix\":\"beta\"}}}]",
+	  NULL, "spec.routes", { "{\"conditions\":[{\"prefix\":\"/\"},{\"header\":{\"exact\":\"insider\","
+	  "\"name\":\"x-canary\"}}]", "local:80\"}]},\"weight\":100}]},{\"conditions\":[{\"prefix\":\"/\"},"
+	  "{\"header\":{\"contains\":\"beta\",\"name\":\"x-user\"}}]" },
+	  "},{\"conditions\":[{\"prefix\":\"/\"}],\"services\"",
+	  "checkout-canary.shop.svc.cluster.local:80\"}]},\"weight\":100}" },
+	/* One Gloo matcher per element, prefix as a regex, the rest to the primary. */
+	{ "gloo", K8S_ROUTETABLES, "checkout", "[" XC ", {\"headers\":{\"x-user\":{\"prefix\":\"a.b\"}},"
+	  "\"method\":{\"exact\":\"GET\"}}]", NULL, "spec.routes", { "\"matchers\":[{\"headers\":[{\"name\":"
+	  "\"x-canary\",\"value\":\"insider\"}]},{\"headers\":[{\"name\":\"x-user\",\"regex\":true,"
+	  "\"value\":\"^a\\\\.b.*\"}],\"methods\":[\"GET\"]}]", "\"name\":\"shop-checkout-canaryupstream-80\","
+	  "\"namespace\":\"shop\"}},\"weight\":100}]}}},{\"inheritablePathMatchers\":true,\"routeAction\"" },
+	  "canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":0}]}}},{", "\"weight\":100}]}}},{" },
 };
 
 static char *
@@ -675,6 +704,15 @@ test_ab_routes(void **state)
 		ab_routing(f, "[{\"authority\":{\"exact\":\"x\"}}]", NULL);
 		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
 		assert_non_null(strstr(err, "Gateway API doesn't support the specified authority selector"));
+	}
+	/* Contour's header conditions have no regex. */
+	{
+		struct canary_cfg c = cfg_for("contour");
+
+		ab_routing(f, "[{\"headers\":{\"x-user\":{\"regex\":\"^a\"}}}]", NULL);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "analysis.match[0].headers.x-user: Contour matches a header "
+		    "by exact value, prefix or suffix, not by regex"));
 	}
 	ab_routing(f, NULL, NULL);
 }
