@@ -5,7 +5,7 @@
  * it.  Labels and annotations from service.apex.
  *
  * Where perch differs: Flagger leaves the weight out of the primary's entry
- * when it is 0 (Traefik then gives it its default weight) and its reconcile
+ * when it is 0 (what Traefik then gives it is not documented) and its reconcile
  * writes 100 to both entries when the canary has one; perch always writes
  * the primary's weight and keeps the live weights when it reconciles.
  * Weights only: A/B testing, mirroring and session affinity are refused by
