@@ -14,7 +14,7 @@
 need kubectl python3 openssl
 
 start_apiserver rt --tls-dir "$TMP/tls" --ready-delay 0.1
-export KUBECONFIG="$TMP/rt.kubeconfig" PERCH_TIME_SCALE=20
+export KUBECONFIG="$TMP/rt.kubeconfig" PERCH_TIME_SCALE=40
 K() { kubectl --request-timeout=10s "$@"; }
 D=$TMP/state
 APPS="contour gloo traefik kuma apisix"
@@ -188,16 +188,19 @@ expect_eq "traefik rolled back (kubectl)" "$(K get traefikservice traefik -o jso
 	"traefik-primary=100"
 expect_eq "traefik primary kept" "$(K get deploy traefik-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" traefik:v1
 
-# Every step written, in order: the weights (primary canary) of each write
-# of a route object since the set image, as the server logged them.
-steps() {
-	tail -n +"$((logged + 1))" "$TMP/rt.objects" | python3 -c '
+# Every step written, in order: the weights (primary/canary) of each write
+# of the five route objects since the set image, as the server logged them.
+tail -n +"$((logged + 1))" "$TMP/rt.objects" | python3 -c '
 import json, sys
-kind, name = sys.argv[1:3]
-seen = []
+names = {"HTTPProxy": "contour", "RouteTable": "gloo", "TraefikService": "traefik",
+         "TrafficRoute": "kuma", "ApisixRoute": "shop-apisix-canary"}
+seen = {k: [] for k in names}
 for line in sys.stdin:
+    if "\"kind\":\"Deployment\"" in line or "\"kind\": \"Deployment\"" in line:
+        continue
     o = json.loads(line)["object"]
-    if o.get("kind") != kind or o["metadata"]["name"] != name:
+    kind = o.get("kind")
+    if names.get(kind) != o["metadata"]["name"]:
         continue
     s = o["spec"]
     if kind == "HTTPProxy":
@@ -211,15 +214,16 @@ for line in sys.stdin:
     else:
         b = s["http"][0]["backends"]
     w = "%d/%d" % (b[0].get("weight", 0), b[1].get("weight", 0))
-    if not seen or seen[-1] != w:
-        seen.append(w)
-print(" ".join(seen))' "$@"
-}
-expect_eq "HTTPProxy steps" "$(steps HTTPProxy contour)" "70/30 40/60 100/0"
-expect_eq "RouteTable steps" "$(steps RouteTable gloo)" "70/30 40/60 100/0"
-expect_eq "TrafficRoute steps" "$(steps TrafficRoute kuma)" "70/30 40/60 100/0"
-expect_eq "ApisixRoute steps" "$(steps ApisixRoute shop-apisix-canary)" "70/30 40/60 100/0"
-expect_match "TraefikService steps, then the rollback" "$(steps TraefikService traefik)" "^70/30 (40/60 )?100/0$"
+    if not seen[kind] or seen[kind][-1] != w:
+        seen[kind].append(w)
+for k in names:
+    print(k, " ".join(seen[k]))' >"$TMP/steps"
+steps() { sed -n "s/^$1 //p" "$TMP/steps"; }
+expect_eq "HTTPProxy steps" "$(steps HTTPProxy)" "70/30 40/60 100/0"
+expect_eq "RouteTable steps" "$(steps RouteTable)" "70/30 40/60 100/0"
+expect_eq "TrafficRoute steps" "$(steps TrafficRoute)" "70/30 40/60 100/0"
+expect_eq "ApisixRoute steps" "$(steps ApisixRoute)" "70/30 40/60 100/0"
+expect_match "TraefikService steps, then the rollback" "$(steps TraefikService)" "^70/30 (40/60 )?100/0$"
 
 # ---- A/B testing on Contour and Gloo ---------------------------------------
 for app in contour gloo; do
@@ -254,7 +258,7 @@ EOF
 for app in contour gloo; do
 	K set image "deployment/$app" "$app=$app:v3" >/dev/null || fail "set image $app v3"
 done
-PERCH_TIME_SCALE=6 timeout 60 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/ab.yaml" >"$TMP/ab.out" 2>&1 &
+PERCH_TIME_SCALE=8 timeout 60 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/ab.yaml" >"$TMP/ab.out" 2>&1 &
 abpid=$!
 at_exit "kill $abpid 2>/dev/null; wait $abpid 2>/dev/null"
 ab_seen() {
