@@ -1011,6 +1011,78 @@ test_refuses_flagger(void **state)
 	}
 }
 
+/* The references of the new routers: Gloo copies spec.upstreamRef's
+ * settings into its Upstreams; APISIX says why it cannot use a route; a
+ * Kuma TrafficRoute of another namespace's service is not taken over. */
+static void
+test_router_refs(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX];
+	struct k8s_routing rt = { 0 };
+	struct k8s_err e;
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s, s:s, s:i}, s:{s:s}}}", "apiVersion",
+	    "gloo.solo.io/v1", "kind", "Upstream", "metadata", "name", "tuned", "labels", "team",
+	    "web", "spec", "kube", "serviceName", "x", "serviceNamespace", "shop", "servicePort", 80,
+	    "loadBalancerConfig", "hashPolicy", "header");
+	assert_int_equal(k8s_create(f->c, K8S_RES(GLOO_UPSTREAMS), "shop", o, NULL, &e), ST_OK);
+	json_decref(o);
+	rt.upstream = "tuned";
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	/* created afresh: the labels are copied at creation */
+	(void)k8s_delete(f->c, K8S_RES(GLOO_UPSTREAMS), "shop", "shop-checkout-canaryupstream-80", &e);
+	{
+		struct canary_cfg c = cfg_for("gloo");
+
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		o = get(f, K8S_RES(GLOO_UPSTREAMS), "shop-checkout-canaryupstream-80");
+		assert_string_equal(jstr(o, "spec.loadBalancerConfig.hashPolicy"), "header");
+		assert_string_equal(jstr(o, "metadata.labels.team"), "web");
+		assert_string_equal(jstr(o, "spec.kube.serviceName"), "checkout-canary");
+		json_decref(o);
+	}
+	rt.upstream = NULL;
+	/* APISIX: no such route, then a route whose backend is not the service. */
+	rt.route = "shop-route";
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	{
+		struct canary_cfg c = cfg_for("apisix");
+
+		assert_int_not_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		assert_non_null(strstr(err, "APISIX route shop-route.shop get query error"));
+		o = json_pack("{s:s, s:s, s:{s:s}, s:{s:[{s:s, s:{s:[s]}, s:[{s:s, s:i}, {s:s, s:i}]}]}}",
+		    "apiVersion", "apisix.apache.org/v2", "kind", "ApisixRoute", "metadata", "name",
+		    "shop-route", "spec", "http", "name", "web", "match", "paths", "/*", "backends",
+		    "serviceName", "checkout", "servicePort", 80, "serviceName", "other", "servicePort",
+		    80);
+		assert_int_equal(k8s_create(f->c, K8S_RES(APISIXROUTES), "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "APISIX route shop-route.shop's http route web only one "
+		    "http backend is supported"));
+	}
+	rt.route = NULL;
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	/* Kuma: the cluster-wide TrafficRoute of another namespace's checkout. */
+	o = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:[{s:{s:s}}], s:[{s:{s:s}}], s:{}}}",
+	    "apiVersion", "kuma.io/v1alpha1", "kind", "TrafficRoute", "mesh", "default", "metadata",
+	    "name", "checkout", "spec", "sources", "match", "kuma.io/service", "*", "destinations",
+	    "match", "kuma.io/service", "checkout_other_svc_80", "conf");
+	(void)k8s_delete(f->c, K8S_RES(TRAFFICROUTES), NULL, "checkout", &e);	/* test_routers' */
+	assert_int_equal(k8s_create(f->c, K8S_RES(TRAFFICROUTES), NULL, o, NULL, &e), ST_OK);
+	json_decref(o);
+	{
+		struct canary_cfg c = cfg_for("kuma");
+
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "TrafficRoute checkout routes checkout_other_svc_80, not "
+		    "checkout_shop_svc_80: it belongs to another canary"));
+	}
+	assert_int_equal(k8s_delete(f->c, K8S_RES(TRAFFICROUTES), NULL, "checkout", &e), ST_OK);
+}
+
 int
 main(void)
 {
@@ -1020,6 +1092,7 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_router_refs),
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),
