@@ -8,6 +8,11 @@
  *   nginx.c       the NGINX canary Ingress
  *   kubernetes.c  blue/green without traffic shifting: no route object,
  *                 the weights kept in an annotation of the canary Service
+ *   contour.c     Contour HTTPProxy
+ *   gloo.c        Gloo Edge Upstreams + RouteTable
+ *   traefik.c     TraefikService
+ *   kuma.c        Kuma TrafficRoute (cluster-scoped)
+ *   apisix.c      the APISIX canary ApisixRoute copied from spec.routeRef
  *
  * and what they share: route.c (the route object's life: created at
  * 100/0, reconciled every tick keeping the live weights, read back, a
