@@ -51,18 +51,18 @@ enum {
 /* Flagger's providers (reference §1.1, §4; flagger-routers-providers §1), in
  * the order of messages and of the schema's list. */
 #define PROVIDER_LIST(X) \
-	X(APISIX,             "apisix",             EXACT,  RT_MATCH | RT_ROUTEREF,    APISIX,  none) \
+	X(APISIX,             "apisix",             EXACT,  RT_ROUTEREF,               APISIX,  apisix) \
 	X(APPMESH,            "appmesh",            EXACT,  RT_MATCH | RT_OBS_PREFIX,  APPMESH, none) \
 	X(APPMESH_V1BETA2,    "appmesh:v1beta2",    EXACT,  RT_MATCH,                  APPMESH, none) \
-	X(CONTOUR,            "contour",            EXACT,  RT_MATCH,                  CONTOUR, none) \
+	X(CONTOUR,            "contour",            EXACT,  RT_MATCH,                  CONTOUR, contour) \
 	X(GATEWAYAPI,         "gatewayapi",         ALIAS,  RT_GATEWAYAPI | RT_OBS_PREFIX, HTTP, gatewayapi_v1) \
 	X(GATEWAYAPI_V1,      "gatewayapi:v1",      EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1) \
 	X(GATEWAYAPI_V1BETA1, "gatewayapi:v1beta1", EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1beta1) \
-	X(GLOO,               "gloo",               EXACT,  RT_MATCH | RT_OBS_PREFIX,  GLOO,    none) \
+	X(GLOO,               "gloo",               EXACT,  RT_MATCH | RT_OBS_PREFIX,  GLOO,    gloo) \
 	X(ISTIO,              "istio",              EXACT,  RT_MATCH | RT_AFFINITY | RT_MIRROR, ISTIO, istio) \
 	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, none) \
 	X(KUBERNETES,         "kubernetes",         EXACT,  RT_BLUEGREEN,              HTTP,    kubernetes) \
-	X(KUMA,               "kuma",               EXACT,  0,                         KUMA,    none) \
+	X(KUMA,               "kuma",               EXACT,  0,                         KUMA,    kuma) \
 	X(LINKERD,            "linkerd",            EXACT,  0,                         LINKERD, smi_v1alpha1) \
 	X(NGINX,              "nginx",              EXACT,  RT_MATCH | RT_INGRESSREF,  NGINX,   nginx) \
 	X(OSM,                "osm",                EXACT,  0,                         OSM,     smi_v1alpha2) \
@@ -70,7 +70,7 @@ enum {
 	X(SMI_V1ALPHA1,       "smi:v1alpha1",       PREFIX, 0,                         ISTIO,   smi_v1alpha1) \
 	X(SMI_V1ALPHA2,       "smi:v1alpha2",       PREFIX, 0,                         ISTIO,   smi_v1alpha2) \
 	X(SMI_V1ALPHA3,       "smi:v1alpha3",       PREFIX, 0,                         ISTIO,   smi_v1alpha3) \
-	X(TRAEFIK,            "traefik",            EXACT,  0,                         TRAEFIK, none)
+	X(TRAEFIK,            "traefik",            EXACT,  0,                         TRAEFIK, traefik)
 
 enum provider {
 #define X(id, name, match, caps, obs, router) PROV_##id,

@@ -71,6 +71,10 @@ struct k8s_routing {
 	const char *target_port;	/* spec.service.targetPort (number or name), or NULL: port */
 	json_t *match;			/* spec.analysis.match (A/B testing), or NULL */
 	json_t *service_match;		/* spec.service.match, or NULL */
+	const char *route;		/* spec.routeRef.name, or NULL */
+	const char *upstream, *upstream_ns;	/* spec.upstreamRef name, namespace (NULL: none, the canary's) */
+	json_t *annotations;		/* the Canary's metadata.annotations (object), or NULL */
+	json_t *apex;			/* spec.service.apex {labels, annotations}, or NULL */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,

@@ -44,6 +44,11 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->match = json_is_array(r->match) ? json_deep_copy(r->match) : NULL;
 	g->service_match = json_is_array(r->service_match) ? json_deep_copy(r->service_match) :
 	    NULL;
+	g->route = r->route ? xstrdup(r->route) : NULL;
+	g->upstream = r->upstream ? xstrdup(r->upstream) : NULL;
+	g->upstream_ns = r->upstream_ns ? xstrdup(r->upstream_ns) : NULL;
+	g->annotations = json_is_object(r->annotations) ? json_deep_copy(r->annotations) : NULL;
+	g->apex = json_is_object(r->apex) ? json_deep_copy(r->apex) : NULL;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -130,6 +135,11 @@ cluster_refs_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].hosts);
 		json_decref(k->routing[i].gateways);
 		free(k->routing[i].ingress);
+		free(k->routing[i].route);
+		free(k->routing[i].upstream);
+		free(k->routing[i].upstream_ns);
+		json_decref(k->routing[i].annotations);
+		json_decref(k->routing[i].apex);
 		json_decref(k->routing[i].target_port);
 		json_decref(k->routing[i].match);
 		json_decref(k->routing[i].service_match);

@@ -65,6 +65,12 @@
 	X(TRAFFICSPLITS_A3, "split.smi-spec.io",         "v1alpha3", "trafficsplits",    true) \
 	X(VIRTUALSERVICES,  "networking.istio.io",       "v1beta1",  "virtualservices",  true) \
 	X(DESTINATIONRULES, "networking.istio.io",       "v1beta1",  "destinationrules", true) \
+	X(HTTPPROXIES,      "projectcontour.io",         "v1",       "httpproxies",      true) \
+	X(GLOO_UPSTREAMS,   "gloo.solo.io",              "v1",       "upstreams",        true) \
+	X(ROUTETABLES,      "gateway.solo.io",           "v1",       "routetables",      true) \
+	X(TRAEFIKSERVICES,  "traefik.io",                "v1alpha1", "traefikservices",  true) \
+	X(TRAFFICROUTES,    "kuma.io",                   "v1alpha1", "trafficroutes",    false) \
+	X(APISIXROUTES,     "apisix.apache.org",         "v2",       "apisixroutes",     true) \
 	X(CANARIES,         "flagger.app",               "v1beta1",  "canaries",         true)
 
 struct k8s_res {

@@ -371,8 +371,9 @@ check_affinity(const struct spec_canary *c, struct diag_list *dl)
 }
 
 /* Providers whose routes can send matching requests to the canary: SMI
- * TrafficSplits and the kubernetes provider only split by weight, so an A/B
- * match there would silently route nothing by header or cookie. */
+ * TrafficSplits, Traefik, Kuma, APISIX and the kubernetes provider only
+ * split by weight, so an A/B match there would send every request to the
+ * canary (Flagger does) instead of the matching ones. */
 static void
 check_match_provider(const struct spec_canary *c, struct diag_list *dl)
 {
@@ -385,7 +386,8 @@ check_match_provider(const struct spec_canary *c, struct diag_list *dl)
 		return;
 	apath(c, path, sizeof path, "match");
 	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
-	    "routes split by weight only (use istio, gatewayapi or nginx)", path_display(path), p);
+	    "routes split by weight only (use istio, gatewayapi, nginx, contour or gloo)",
+	    path_display(path), p);
 }
 
 /* A number as written at path (a plain scalar): true with its value. */

@@ -291,11 +291,19 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.target_port = sv->target_port,
 		.match = sc->analysis.match ? spec_node_json(sc->analysis.match) : NULL,
 		.service_match = sv->match ? spec_node_json(sv->match) : NULL,
+		.route = sc->route_ref.set ? sc->route_ref.name : NULL,
+		.upstream = sc->upstream_ref.set ? sc->upstream_ref.name : NULL,
+		.upstream_ns = sc->upstream_ref.set ? sc->upstream_ref.ns : NULL,
+		.annotations = json_object(),
+		.apex = sv->apex ? spec_node_json(sv->apex) : NULL,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;
 	size_t i;
 
+	for (i = 0; i < sc->meta.n_annotations; i++)
+		json_object_set_new(r.annotations, sc->meta.annotations[i].key,
+		    json_string(sc->meta.annotations[i].value ? sc->meta.annotations[i].value : ""));
 	if (sv->n_gateway_refs)
 		r.parent_refs = json_array();
 	for (i = 0; i < sv->n_gateway_refs; i++) {
@@ -317,6 +325,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	json_decref(r.parent_refs);
 	json_decref(r.match);
 	json_decref(r.service_match);
+	json_decref(r.annotations);
+	json_decref(r.apex);
 }
 
 static int

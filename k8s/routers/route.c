@@ -45,6 +45,20 @@ route_object(const struct route_ctx *x, const struct k8s_res *res, const char *k
 	return o;
 }
 
+void
+route_apex_meta(const struct route_ctx *x, json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata"), *apex = x->g ? x->g->apex : NULL;
+	json_t *labels = json_object_get(apex, "labels"), *ann = json_object_get(apex, "annotations");
+	json_t *a = json_is_object(ann) ? json_deep_copy(ann) : json_object();
+
+	if (json_is_object(labels) && json_object_size(labels) > 0)
+		json_object_set_new(meta, "labels", json_deep_copy(labels));
+	json_object_set_new(a, "kustomize.toolkit.fluxcd.io/reconcile", json_string("disabled"));
+	json_object_set_new(a, "helm.toolkit.fluxcd.io/driftDetection", json_string("disabled"));
+	json_object_set_new(meta, "annotations", a);
+}
+
 /* ---- reconcile ------------------------------------------------------------ */
 
 struct ensure_arg {
@@ -263,4 +277,37 @@ route_read(const struct route_ctx *x, json_t *obj, struct routes *out,
 		rt_affinity_read(json_object_get(spec, s->list), route, x->ops->affinity,
 		    x->primary, x->canary, out);
 	return ST_OK;
+}
+
+/* ---- routers whose spec is built from the weights ------------------------- */
+
+int
+route_write_built(struct route_ctx *x, json_t *obj, route_build_fn *build)
+{
+	json_t *spec;
+	bool same;
+
+	if (!json_is_object(json_object_get(obj, "spec")))
+		return ST_CORRUPT;
+	if (!(spec = build(x, x->w->primary, x->w->canary, x->err)))
+		return ST_INVALID;
+	same = json_equal(spec, json_object_get(obj, "spec"));
+	json_object_set_new(obj, "spec", spec);
+	return same ? ST_AGAIN : ST_OK;
+}
+
+void
+route_keep_built(struct route_ctx *x, json_t *have, json_t *want, route_build_fn *build)
+{
+	struct routes w = { 0 };
+	char err[ERRMSG_MAX];
+	json_t *spec;
+
+	if (x->ops->read(x, have, &w, err) != ST_OK || (w.primary == 0 && w.canary == 0))
+		return;
+	if (!(spec = build(x, w.primary, w.canary, err)))
+		return;
+	json_object_clear(want);
+	json_object_update(want, spec);
+	json_decref(spec);
 }

@@ -8,6 +8,11 @@
  *   nginx.c       the NGINX canary Ingress
  *   kubernetes.c  blue/green without traffic shifting: no route object,
  *                 the weights kept in an annotation of the canary Service
+ *   contour.c     Contour HTTPProxy
+ *   gloo.c        Gloo Edge Upstreams + RouteTable
+ *   traefik.c     TraefikService
+ *   kuma.c        Kuma TrafficRoute (cluster-scoped)
+ *   apisix.c      the APISIX canary ApisixRoute copied from spec.routeRef
  *
  * and what they share: route.c (the route object's life: created at
  * 100/0, reconciled every tick keeping the live weights, read back, a
@@ -47,6 +52,10 @@ struct routing {
 	json_t *target_port;		/* integer or string, or NULL */
 	json_t *match;			/* analysis.match (A/B), or NULL */
 	json_t *service_match;		/* service.match, or NULL */
+	char *route;			/* routeRef name, or NULL */
+	char *upstream, *upstream_ns;	/* upstreamRef name and namespace, or NULL */
+	json_t *annotations;		/* the Canary's annotations, or NULL */
+	json_t *apex;			/* service.apex {labels, annotations}, or NULL */
 };
 
 /* A weighted route list: where a route object keeps its backends. */
@@ -128,6 +137,9 @@ void route_object_name(const struct route_ctx *x, char *out, size_t n);
  * (spec is stolen), owned by x->owner. */
 json_t *route_object(const struct route_ctx *x, const struct k8s_res *res, const char *kind,
     const char *name, json_t *spec);
+/* Sets obj's labels and annotations from spec.service.apex, with the two
+ * annotations that keep Flux from reverting the object (reference §0.2). */
+void route_apex_meta(const struct route_ctx *x, json_t *obj);
 /* Creates obj, or brings the live object's spec back to obj's, keeping
  * what x->ops->keep keeps when `keep` (reference §4.7).  Labels and
  * annotations of the live object are left alone. */
@@ -160,6 +172,14 @@ void route_keep(struct route_ctx *x, json_t *have, json_t *want,
     void (*keep_mirror)(const struct route_ctx *x, json_t *live, json_t *mine));
 int  route_read(const struct route_ctx *x, json_t *obj, struct routes *out,
     bool (*mirrored)(const struct route_ctx *x, json_t *route));
+
+/* A router whose route object's spec is a function of the two weights,
+ * build(x, primary, canary, err) (NULL with err set when the Canary cannot
+ * be expressed): its write rebuilds the spec with x->w, its keep rebuilds
+ * the desired spec with the live weights (read by x->ops->read). */
+typedef json_t *route_build_fn(const struct route_ctx *x, int primary, int canary, char *err);
+int  route_write_built(struct route_ctx *x, json_t *obj, route_build_fn *build);
+void route_keep_built(struct route_ctx *x, json_t *have, json_t *want, route_build_fn *build);
 
 /* ---- match.c: request matches (reference §4.3-§4.5) --------------------- */
 

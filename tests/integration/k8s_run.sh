@@ -203,10 +203,10 @@ expect_eq "cluster canary: nothing changed" "$(K get deploy checkout-primary -o 
 
 # A provider perch run cannot drive: refused before anything is touched,
 # exit 1 with the reason (not a warning at every tick).
-sed 's/provider: linkerd/provider: traefik/' "$TMP/canary.yaml" >"$TMP/traefik.yaml"
-timeout 20 "$PERCH_BIN" run --headless -f "$TMP/traefik.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
+sed 's/provider: linkerd/provider: appmesh/' "$TMP/canary.yaml" >"$TMP/appmesh.yaml"
+timeout 20 "$PERCH_BIN" run --headless -f "$TMP/appmesh.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
 expect_eq "undrivable provider exit" "$?" 1
-expect_match "undrivable provider reason" "$(cat "$TMP/run7.err")" 'perch run cannot drive traefik'
+expect_match "undrivable provider reason" "$(cat "$TMP/run7.err")" 'perch run cannot drive appmesh'
 
 # The interactive front end of perch run, in a real terminal (tmux): it
 # shows the canary and quits on q (confirmed with y).

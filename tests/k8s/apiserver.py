@@ -162,6 +162,17 @@ RESOURCES = [
         generation="crd"),
     Res("networking.istio.io", ["v1beta1"], "destinationrules", "DestinationRule", short=["dr"],
         generation="crd"),
+    Res("projectcontour.io", ["v1"], "httpproxies", "HTTPProxy", short=["proxy", "proxies"],
+        status=True, generation="crd"),
+    Res("gloo.solo.io", ["v1"], "upstreams", "Upstream", short=["us"], status=True,
+        generation="crd"),
+    Res("gateway.solo.io", ["v1"], "routetables", "RouteTable", short=["rt"], status=True,
+        generation="crd"),
+    Res("traefik.io", ["v1alpha1"], "traefikservices", "TraefikService", generation="crd"),
+    Res("kuma.io", ["v1alpha1"], "trafficroutes", "TrafficRoute", namespaced=False,
+        generation="crd"),
+    Res("apisix.apache.org", ["v2"], "apisixroutes", "ApisixRoute", short=["ar"], status=True,
+        generation="crd"),
     # Flagger's CRD: its printer columns, the wide ones at priority 1.
     Res("flagger.app", ["v1beta1"], "canaries", "Canary", short=["canary"], status=True,
         categories=["all"], generation="crd", columns=[

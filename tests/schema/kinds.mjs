@@ -32,6 +32,11 @@ export const KINDS = {
 		up("@kubernetes-models/traefik/traefik.io/v1alpha1/TraefikService", "TraefikService"),
 	"serving.knative.dev/v1/Service":
 		up("@kubernetes-models/knative/serving.knative.dev/v1/Service", "Service"),
+	"projectcontour.io/v1/HTTPProxy": local("routers.schema.json", "HTTPProxy"),
+	"gloo.solo.io/v1/Upstream": local("routers.schema.json", "Upstream"),
+	"gateway.solo.io/v1/RouteTable": local("routers.schema.json", "RouteTable"),
+	"kuma.io/v1alpha1/TrafficRoute": local("routers.schema.json", "TrafficRoute"),
+	"apisix.apache.org/v2/ApisixRoute": local("routers.schema.json", "ApisixRoute"),
 	"split.smi-spec.io/v1alpha1/TrafficSplit": local("smi.schema.json", "v1alpha1"),
 	"split.smi-spec.io/v1alpha2/TrafficSplit": local("smi.schema.json", "v1alpha2"),
 	"split.smi-spec.io/v1alpha3/TrafficSplit": local("smi.schema.json", "v1alpha3"),

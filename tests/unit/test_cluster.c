@@ -18,6 +18,7 @@
 #include "k8s/cluster_int.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
+#include "engine/routers.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -473,6 +474,10 @@ static const struct route_case route_cases[] = {
 	{ "gatewayapi:v1beta1", K8S_HTTPROUTES_V1B1, "checkout", "spec", "\"name\":\"checkout-primary\",\"port\":80,\"weight\":80" },
 	{ "istio", K8S_VIRTUALSERVICES, "checkout", "spec", "{\"destination\":{\"host\":\"checkout-canary\"},\"weight\":20}" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "metadata", "\"nginx.ingress.kubernetes.io/canary-weight\":\"20\"" },
+	{ "contour", K8S_HTTPPROXIES, "checkout", "spec", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":20" },
+	{ "gloo", K8S_ROUTETABLES, "checkout", "spec", "{\"upstream\":{\"name\":\"shop-checkout-canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":20}" },
+	{ "traefik", K8S_TRAEFIKSERVICES, "checkout", "spec", "{\"name\":\"checkout-canary\",\"namespace\":\"shop\",\"port\":80,\"weight\":20}" },
+	{ "kuma", K8S_TRAFFICROUTES, "checkout", "spec", "{\"weight\":20,\"destination\":{\"kuma.io/service\":\"checkout-canary_shop_svc_80\"}}" },
 };
 
 static void
@@ -520,11 +525,19 @@ test_routers(void **state)
 		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
 		assert_true(r.mirrored);
 	}
-	{
-		struct canary_cfg c = cfg_for("contour");
+	/* A provider without a router (the first the registry has, if any). */
+	for (i = 0; i < PROV__COUNT; i++) {
+		const struct router_info *ri = router_by_id((enum provider)i);
+		struct canary_cfg c;
+		char want[100];
 
+		if (router_caps(ri) & RT_DRIVEN)
+			continue;
+		c = cfg_for(ri->name);
+		snprintf(want, sizeof want, "provider \"%s\" is not supported", ri->name);
 		assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_UNSUPPORTED);
-		assert_non_null(strstr(err, "provider \"contour\" is not supported"));
+		assert_non_null(strstr(err, want));
+		break;
 	}
 }
 
@@ -551,6 +564,21 @@ static const struct reconcile_case reconcile_cases[] = {
 	  "spec.rules", "\"value\":\"/\"" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
 	  "spec.rules", "\"host\":\"shop.example\"" },
+	{ "contour", K8S_HTTPPROXIES, "checkout", "{\"spec\":{\"routes\":[{\"conditions\":[{\"prefix\":"
+	  "\"/evil\"}],\"services\":[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},"
+	  "{\"name\":\"checkout-canary\",\"port\":80,\"weight\":20}]}]}}", "spec.routes",
+	  "[{\"conditions\":[{\"prefix\":\"/\"}]" },
+	{ "gloo", K8S_ROUTETABLES, "checkout", "{\"spec\":{\"routes\":[{\"routeAction\":{\"multi\":"
+	  "{\"destinations\":[{\"destination\":{\"upstream\":{\"name\":\"shop-checkout-primaryupstream-80\","
+	  "\"namespace\":\"shop\"}},\"weight\":80},{\"destination\":{\"upstream\":{\"name\":"
+	  "\"shop-checkout-canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":20}]}}}]}}",
+	  "spec.routes", "\"inheritablePathMatchers\":true" },
+	{ "traefik", K8S_TRAEFIKSERVICES, "checkout", "{\"spec\":{\"weighted\":{\"services\":[{\"name\":"
+	  "\"checkout-primary\",\"namespace\":\"evil\",\"port\":80,\"weight\":80}]}}}",
+	  "spec.weighted.services", "{\"name\":\"checkout-canary\",\"namespace\":\"shop\",\"port\":80,"
+	  "\"weight\":20}" },
+	{ "kuma", K8S_TRAFFICROUTES, "checkout", "{\"spec\":{\"sources\":[{\"match\":{\"kuma.io/service\":"
+	  "\"evil\"}}]}}", "spec.sources", "\"*\"" },
 };
 
 static void
@@ -644,6 +672,20 @@ static const struct ab_case ab_cases[] = {
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "[{\"headers\":{\"cookie\":{\"exact\":\"canary\"}}}]",
 	  NULL, "metadata.annotations", { "\"nginx.ingress.kubernetes.io/canary-by-cookie\":\"canary\"",
 	  "/canary\":\"true\"" }, "\"nginx.ingress.kubernetes.io/canary-weight\":\"0\"", "by-cookie" },
+	/* One Contour route per match element (Flagger ANDs them in one). */
+	{ "contour", K8S_HTTPPROXIES, "checkout", "[" XC ", {\"headers\":{\"x-user\":{\"suffix\":\"beta\"}}}]",
+	  NULL, "spec.routes", { "{\"conditions\":[{\"prefix\":\"/\"},{\"header\":{\"exact\":\"insider\","
+	  "\"name\":\"x-canary\"}}]", "local:80\"}]},\"weight\":100}]},{\"conditions\":[{\"prefix\":\"/\"},"
+	  "{\"header\":{\"contains\":\"beta\",\"name\":\"x-user\"}}]" },
+	  "},{\"conditions\":[{\"prefix\":\"/\"}],\"services\"",
+	  "checkout-canary.shop.svc.cluster.local:80\"}]},\"weight\":100}" },
+	/* One Gloo matcher per element, prefix as a regex, the rest to the primary. */
+	{ "gloo", K8S_ROUTETABLES, "checkout", "[" XC ", {\"headers\":{\"x-user\":{\"prefix\":\"a.b\"}},"
+	  "\"method\":{\"exact\":\"GET\"}}]", NULL, "spec.routes", { "\"matchers\":[{\"headers\":[{\"name\":"
+	  "\"x-canary\",\"value\":\"insider\"}]},{\"headers\":[{\"name\":\"x-user\",\"regex\":true,"
+	  "\"value\":\"^a\\\\.b.*\"}],\"methods\":[\"GET\"]}]", "\"name\":\"shop-checkout-canaryupstream-80\","
+	  "\"namespace\":\"shop\"}},\"weight\":100}]}}},{\"inheritablePathMatchers\":true,\"routeAction\"" },
+	  "canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":0}]}}},{", "\"weight\":100}]}}},{" },
 };
 
 static char *
@@ -718,6 +760,15 @@ test_ab_routes(void **state)
 		ab_routing(f, "[{\"authority\":{\"exact\":\"x\"}}]", NULL);
 		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
 		assert_non_null(strstr(err, "Gateway API doesn't support the specified authority selector"));
+	}
+	/* Contour's header conditions have no regex. */
+	{
+		struct canary_cfg c = cfg_for("contour");
+
+		ab_routing(f, "[{\"headers\":{\"x-user\":{\"regex\":\"^a\"}}}]", NULL);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "analysis.match[0].headers.x-user: Contour matches a header "
+		    "by exact value, prefix or suffix, not by regex"));
 	}
 	ab_routing(f, NULL, NULL);
 }
@@ -1016,6 +1067,78 @@ test_refuses_flagger(void **state)
 	}
 }
 
+/* The references of the new routers: Gloo copies spec.upstreamRef's
+ * settings into its Upstreams; APISIX says why it cannot use a route; a
+ * Kuma TrafficRoute of another namespace's service is not taken over. */
+static void
+test_router_refs(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX];
+	struct k8s_routing rt = { 0 };
+	struct k8s_err e;
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s, s:s, s:i}, s:{s:s}}}", "apiVersion",
+	    "gloo.solo.io/v1", "kind", "Upstream", "metadata", "name", "tuned", "labels", "team",
+	    "web", "spec", "kube", "serviceName", "x", "serviceNamespace", "shop", "servicePort", 80,
+	    "loadBalancerConfig", "hashPolicy", "header");
+	assert_int_equal(k8s_create(f->c, K8S_RES(GLOO_UPSTREAMS), "shop", o, NULL, &e), ST_OK);
+	json_decref(o);
+	rt.upstream = "tuned";
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	/* created afresh: the labels are copied at creation */
+	(void)k8s_delete(f->c, K8S_RES(GLOO_UPSTREAMS), "shop", "shop-checkout-canaryupstream-80", &e);
+	{
+		struct canary_cfg c = cfg_for("gloo");
+
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		o = get(f, K8S_RES(GLOO_UPSTREAMS), "shop-checkout-canaryupstream-80");
+		assert_string_equal(jstr(o, "spec.loadBalancerConfig.hashPolicy"), "header");
+		assert_string_equal(jstr(o, "metadata.labels.team"), "web");
+		assert_string_equal(jstr(o, "spec.kube.serviceName"), "checkout-canary");
+		json_decref(o);
+	}
+	rt.upstream = NULL;
+	/* APISIX: no such route, then a route whose backend is not the service. */
+	rt.route = "shop-route";
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	{
+		struct canary_cfg c = cfg_for("apisix");
+
+		assert_int_not_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		assert_non_null(strstr(err, "APISIX route shop-route.shop get query error"));
+		o = json_pack("{s:s, s:s, s:{s:s}, s:{s:[{s:s, s:{s:[s]}, s:[{s:s, s:i}, {s:s, s:i}]}]}}",
+		    "apiVersion", "apisix.apache.org/v2", "kind", "ApisixRoute", "metadata", "name",
+		    "shop-route", "spec", "http", "name", "web", "match", "paths", "/*", "backends",
+		    "serviceName", "checkout", "servicePort", 80, "serviceName", "other", "servicePort",
+		    80);
+		assert_int_equal(k8s_create(f->c, K8S_RES(APISIXROUTES), "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "APISIX route shop-route.shop's http route web only one "
+		    "http backend is supported"));
+	}
+	rt.route = NULL;
+	k8s_cluster_set_routing(f->k, "shop", "checkout", &rt);
+	/* Kuma: the cluster-wide TrafficRoute of another namespace's checkout. */
+	o = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:[{s:{s:s}}], s:[{s:{s:s}}], s:{}}}",
+	    "apiVersion", "kuma.io/v1alpha1", "kind", "TrafficRoute", "mesh", "default", "metadata",
+	    "name", "checkout", "spec", "sources", "match", "kuma.io/service", "*", "destinations",
+	    "match", "kuma.io/service", "checkout_other_svc_80", "conf");
+	(void)k8s_delete(f->c, K8S_RES(TRAFFICROUTES), NULL, "checkout", &e);	/* test_routers' */
+	assert_int_equal(k8s_create(f->c, K8S_RES(TRAFFICROUTES), NULL, o, NULL, &e), ST_OK);
+	json_decref(o);
+	{
+		struct canary_cfg c = cfg_for("kuma");
+
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_INVALID);
+		assert_non_null(strstr(err, "TrafficRoute checkout routes checkout_other_svc_80, not "
+		    "checkout_shop_svc_80: it belongs to another canary"));
+	}
+	assert_int_equal(k8s_delete(f->c, K8S_RES(TRAFFICROUTES), NULL, "checkout", &e), ST_OK);
+}
+
 int
 main(void)
 {
@@ -1026,6 +1149,7 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_router_refs),
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),

@@ -169,7 +169,8 @@ test_affinity_off(void **state)
 static void
 test_affinity_refused(void **state)
 {
-	static const char *const providers[] = { "linkerd", "nginx", "kubernetes", "osm" };
+	static const char *const providers[] = { "linkerd", "nginx", "kubernetes", "osm",
+		"contour", "gloo", "traefik", "kuma", "apisix" };
 	struct affinity_cfg a;
 	struct canary_cfg c = cfg_of(&cases[0], &a);
 	struct k8s_cluster *k = cluster_for(&cases[0]);
@@ -197,7 +198,8 @@ test_affinity_refused(void **state)
 static void
 test_ab_refused(void **state)
 {
-	static const char *const providers[] = { "linkerd", "kubernetes", "osm", "smi:v1alpha3" };
+	static const char *const providers[] = { "linkerd", "kubernetes", "osm", "smi:v1alpha3",
+		"traefik", "kuma", "apisix" };
 	struct affinity_cfg a;
 	struct canary_cfg c = cfg_of(&cases[0], &a);
 	struct k8s_cluster *k = cluster_for(&cases[0]);

@@ -56,11 +56,15 @@ test_caps(void **state)
 	assert_false(router_can("kubernetes", RT_MATCH));
 	assert_false(router_can("istio", RT_BLUEGREEN));
 	assert_true(router_can("smi:v1alpha1:linkerd", RT_DRIVEN));
-	assert_false(router_can("contour", RT_DRIVEN));
-	assert_true(router_can("contour", RT_MATCH));
+	assert_true(router_can("contour", RT_DRIVEN | RT_MATCH));
+	assert_true(router_can("gloo", RT_DRIVEN | RT_MATCH));
+	assert_true(router_can("traefik", RT_DRIVEN));
+	assert_false(router_can("traefik", RT_MATCH));
+	assert_false(router_can("kuma", RT_MATCH));
+	assert_false(router_can("apisix", RT_MATCH));	/* Flagger ignores the match */
 	assert_true(router_can("nginx", RT_INGRESSREF | RT_MATCH));
 	assert_true(router_can("skipper", RT_INGRESSREF));
-	assert_true(router_can("apisix", RT_ROUTEREF));
+	assert_true(router_can("apisix", RT_ROUTEREF | RT_DRIVEN));
 	assert_true(router_can("knative", RT_KNATIVE));
 	assert_true(router_can("gatewayapi:v1beta1", RT_GATEWAYREFS | RT_AFFINITY));
 	assert_false(router_can("unknown", 0));	/* unknown names have nothing */
@@ -85,8 +89,9 @@ test_lists(void **state)
 	}
 	assert_null(router_schema_names[i]);
 	router_driven_names(names, sizeof names);
-	assert_string_equal(names, "gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio, "
-	    "kubernetes, linkerd, nginx, osm, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3");
+	assert_string_equal(names, "apisix, contour, gatewayapi, gatewayapi:v1, "
+	    "gatewayapi:v1beta1, gloo, istio, kubernetes, kuma, linkerd, nginx, osm, smi:v1alpha1, "
+	    "smi:v1alpha2, smi:v1alpha3, traefik");
 	router_driven_names(small, sizeof small);
 	assert_int_equal(strlen(small), sizeof small - 1);	/* cut, terminated */
 }
