@@ -66,7 +66,7 @@ enum {
 	X(LINKERD,            "linkerd",            EXACT,  0,                         LINKERD, smi_v1alpha1) \
 	X(NGINX,              "nginx",              EXACT,  RT_MATCH | RT_INGRESSREF,  NGINX,   nginx) \
 	X(OSM,                "osm",                EXACT,  0,                         OSM,     smi_v1alpha2) \
-	X(SKIPPER,            "skipper",            EXACT,  RT_INGRESSREF,             SKIPPER, none) \
+	X(SKIPPER,            "skipper",            EXACT,  RT_INGRESSREF,             SKIPPER, skipper) \
 	X(SMI_V1ALPHA1,       "smi:v1alpha1",       PREFIX, 0,                         ISTIO,   smi_v1alpha1) \
 	X(SMI_V1ALPHA2,       "smi:v1alpha2",       PREFIX, 0,                         ISTIO,   smi_v1alpha2) \
 	X(SMI_V1ALPHA3,       "smi:v1alpha3",       PREFIX, 0,                         ISTIO,   smi_v1alpha3) \
