@@ -44,6 +44,7 @@ enum {
 	RT_ROUTEREF    = 1 << 7,	/* needs spec.routeRef */
 	RT_KNATIVE     = 1 << 8,	/* routes a Knative Service: the target must be one */
 	RT_OBS_PREFIX  = 1 << 9,	/* any name starting with it has its observer (§3.1) */
+	RT_MESHNAME    = 1 << 10,	/* needs spec.service.meshName */
 };
 
 #define RT_GATEWAYAPI (RT_MATCH | RT_AFFINITY | RT_MIRROR | RT_GATEWAYREFS)
@@ -52,8 +53,8 @@ enum {
  * the order of messages and of the schema's list. */
 #define PROVIDER_LIST(X) \
 	X(APISIX,             "apisix",             EXACT,  RT_MATCH | RT_ROUTEREF,    APISIX,  none) \
-	X(APPMESH,            "appmesh",            EXACT,  RT_MATCH | RT_OBS_PREFIX,  APPMESH, none) \
-	X(APPMESH_V1BETA2,    "appmesh:v1beta2",    EXACT,  RT_MATCH,                  APPMESH, none) \
+	X(APPMESH,            "appmesh",            EXACT,  RT_MATCH | RT_MESHNAME | RT_OBS_PREFIX, APPMESH, appmesh_v1beta1) \
+	X(APPMESH_V1BETA2,    "appmesh:v1beta2",    PREFIX, RT_MATCH,                  APPMESH, appmesh_v1beta2) \
 	X(CONTOUR,            "contour",            EXACT,  RT_MATCH,                  CONTOUR, none) \
 	X(GATEWAYAPI,         "gatewayapi",         ALIAS,  RT_GATEWAYAPI | RT_OBS_PREFIX, HTTP, gatewayapi_v1) \
 	X(GATEWAYAPI_V1,      "gatewayapi:v1",      EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1) \

@@ -71,6 +71,9 @@ struct k8s_routing {
 	const char *target_port;	/* spec.service.targetPort (number or name), or NULL: port */
 	json_t *match;			/* spec.analysis.match (A/B testing), or NULL */
 	json_t *service_match;		/* spec.service.match, or NULL */
+	const char *port_name;		/* spec.service.portName, or NULL */
+	const char *mesh_name;		/* spec.service.meshName, or NULL */
+	json_t *backends;		/* spec.service.backends (strings), or NULL */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,

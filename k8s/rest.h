@@ -64,6 +64,11 @@
 	X(TRAFFICSPLITS_A3, "split.smi-spec.io",         "v1alpha3", "trafficsplits",    true) \
 	X(VIRTUALSERVICES,  "networking.istio.io",       "v1beta1",  "virtualservices",  true) \
 	X(DESTINATIONRULES, "networking.istio.io",       "v1beta1",  "destinationrules", true) \
+	X(MESH_NODES_B1,    "appmesh.k8s.aws",           "v1beta1",  "virtualnodes",     true) \
+	X(MESH_SERVICES_B1, "appmesh.k8s.aws",           "v1beta1",  "virtualservices",  true) \
+	X(MESH_NODES_B2,    "appmesh.k8s.aws",           "v1beta2",  "virtualnodes",     true) \
+	X(MESH_ROUTERS_B2,  "appmesh.k8s.aws",           "v1beta2",  "virtualrouters",   true) \
+	X(MESH_SERVICES_B2, "appmesh.k8s.aws",           "v1beta2",  "virtualservices",  true) \
 	X(CANARIES,         "flagger.app",               "v1beta1",  "canaries",         true)
 
 struct k8s_res {

@@ -490,6 +490,9 @@ check_provider(const struct spec_canary *c, struct diag_list *dl)
 	if ((caps & RT_INGRESSREF) && !c->ingress_ref.set)
 		err_at(dl, &c->meta, "spec.ingressRef", "ingressRef is required with provider %s "
 		    "(the Ingress that routes to the service)", p);
+	if ((caps & RT_MESHNAME) && (c->service.mesh_name == NULL || !*c->service.mesh_name))
+		err_at(dl, &c->meta, "spec.service.meshName", "service.meshName is required "
+		    "with provider %s (the App Mesh the VirtualNodes and VirtualServices join)", p);
 	if ((caps & RT_ROUTEREF) && !c->route_ref.set)
 		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider %s", p);
 	if (knative_target && !(caps & RT_KNATIVE))

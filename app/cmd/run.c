@@ -291,6 +291,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.target_port = sv->target_port,
 		.match = sc->analysis.match ? spec_node_json(sc->analysis.match) : NULL,
 		.service_match = sv->match ? spec_node_json(sv->match) : NULL,
+		.port_name = sv->port_name, .mesh_name = sv->mesh_name,
+		.backends = sv->backends ? spec_node_json(sv->backends) : NULL,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;
@@ -317,6 +319,7 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	json_decref(r.parent_refs);
 	json_decref(r.match);
 	json_decref(r.service_match);
+	json_decref(r.backends);
 }
 
 static int

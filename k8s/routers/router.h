@@ -47,6 +47,8 @@ struct routing {
 	json_t *target_port;		/* integer or string, or NULL */
 	json_t *match;			/* analysis.match (A/B), or NULL */
 	json_t *service_match;		/* service.match, or NULL */
+	char *port_name, *mesh_name;	/* service.portName, service.meshName, or NULL */
+	json_t *backends;		/* service.backends, or NULL */
 };
 
 /* A weighted route list: where a route object keeps its backends. */

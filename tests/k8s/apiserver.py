@@ -12,6 +12,7 @@ by driving it with the real `kubectl`:
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
   split.smi-spec.io             trafficsplits (v1alpha1, v1alpha2, v1alpha3)
   networking.istio.io/v1beta1   virtualservices, destinationrules
+  appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
 Discovery (legacy and aggregated), a minimal OpenAPI v3 index, Tables for
@@ -155,6 +156,11 @@ RESOURCES = [
     Res("networking.istio.io", ["v1beta1"], "virtualservices", "VirtualService", short=["vs"],
         generation="crd"),
     Res("networking.istio.io", ["v1beta1"], "destinationrules", "DestinationRule", short=["dr"],
+        generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualnodes", "VirtualNode",
+        generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2"], "virtualrouters", "VirtualRouter", generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualservices", "VirtualService",
         generation="crd"),
     # Flagger's CRD: its printer columns, the wide ones at priority 1.
     Res("flagger.app", ["v1beta1"], "canaries", "Canary", short=["canary"], status=True,

@@ -31,6 +31,11 @@ export const KINDS = {
 		up("@kubernetes-models/traefik/traefik.io/v1alpha1/TraefikService", "TraefikService"),
 	"serving.knative.dev/v1/Service":
 		up("@kubernetes-models/knative/serving.knative.dev/v1/Service", "Service"),
+	"appmesh.k8s.aws/v1beta2/VirtualNode": local("appmesh.schema.json", "VirtualNodeV1beta2"),
+	"appmesh.k8s.aws/v1beta2/VirtualRouter": local("appmesh.schema.json", "VirtualRouterV1beta2"),
+	"appmesh.k8s.aws/v1beta2/VirtualService": local("appmesh.schema.json", "VirtualServiceV1beta2"),
+	"appmesh.k8s.aws/v1beta1/VirtualNode": local("appmesh.schema.json", "VirtualNodeV1beta1"),
+	"appmesh.k8s.aws/v1beta1/VirtualService": local("appmesh.schema.json", "VirtualServiceV1beta1"),
 	"split.smi-spec.io/v1alpha1/TrafficSplit": local("smi.schema.json", "v1alpha1"),
 	"split.smi-spec.io/v1alpha2/TrafficSplit": local("smi.schema.json", "v1alpha2"),
 	"split.smi-spec.io/v1alpha3/TrafficSplit": local("smi.schema.json", "v1alpha3"),

@@ -416,6 +416,7 @@ static const struct route_case route_cases[] = {
 	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "spec", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":20" },
 	{ "gatewayapi:v1beta1", K8S_HTTPROUTES_V1B1, "checkout", "spec", "\"name\":\"checkout-primary\",\"port\":80,\"weight\":80" },
 	{ "istio", K8S_VIRTUALSERVICES, "checkout", "spec", "{\"destination\":{\"host\":\"checkout-canary\"},\"weight\":20}" },
+	{ "appmesh:v1beta2", K8S_MESH_ROUTERS_B2, "checkout", "spec", "\"action\":{\"weightedTargets\":[{\"virtualNodeRef\":{\"name\":\"checkout-canary\"},\"weight\":20},{\"virtualNodeRef\":{\"name\":\"checkout-primary\"},\"weight\":80}]}" },
 	{ "skipper", K8S_INGRESSES, "checkout-canary", "metadata", "\"zalando.org/backend-weights\":\"{\\\"checkout-canary\\\":20,\\\"checkout-primary\\\":80}\",\"zalando.org/skipper-predicate\":\"Weight(100)\"" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "metadata", "\"nginx.ingress.kubernetes.io/canary-weight\":\"20\"" },
 };
