@@ -495,6 +495,10 @@ static const struct reconcile_case reconcile_cases[] = {
 	  "[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},{\"name\":\"checkout-canary\","
 	  "\"port\":80,\"weight\":20}],\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/admin\"}}]}]}}",
 	  "spec.rules", "\"value\":\"/\"" },
+	{ "skipper", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
+	  "spec.rules", "{\"name\":\"checkout-canary\",\"port\":{\"number\":80}}" },
+	{ "appmesh:v1beta2", K8S_MESH_ROUTERS_B2, "checkout", "{\"spec\":{\"listeners\":[{\"portMapping\":"
+	  "{\"port\":1,\"protocol\":\"tcp\"}}]}}", "spec.listeners", "{\"port\":80,\"protocol\":\"http\"}" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
 	  "spec.rules", "\"host\":\"shop.example\"" },
 };
