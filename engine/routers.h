@@ -61,7 +61,7 @@ enum {
 	X(GATEWAYAPI_V1BETA1, "gatewayapi:v1beta1", EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1beta1) \
 	X(GLOO,               "gloo",               EXACT,  RT_MATCH | RT_OBS_PREFIX,  GLOO,    none) \
 	X(ISTIO,              "istio",              EXACT,  RT_MATCH | RT_AFFINITY | RT_MIRROR, ISTIO, istio) \
-	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, none) \
+	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, knative) \
 	X(KUBERNETES,         "kubernetes",         EXACT,  RT_BLUEGREEN,              HTTP,    kubernetes) \
 	X(KUMA,               "kuma",               EXACT,  0,                         KUMA,    none) \
 	X(LINKERD,            "linkerd",            EXACT,  0,                         LINKERD, smi_v1alpha1) \

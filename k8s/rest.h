@@ -64,6 +64,7 @@
 	X(TRAFFICSPLITS_A3, "split.smi-spec.io",         "v1alpha3", "trafficsplits",    true) \
 	X(VIRTUALSERVICES,  "networking.istio.io",       "v1beta1",  "virtualservices",  true) \
 	X(DESTINATIONRULES, "networking.istio.io",       "v1beta1",  "destinationrules", true) \
+	X(KNATIVE_SERVICES, "serving.knative.dev",       "v1",       "services",         true) \
 	X(MESH_NODES_B1,    "appmesh.k8s.aws",           "v1beta1",  "virtualnodes",     true) \
 	X(MESH_SERVICES_B1, "appmesh.k8s.aws",           "v1beta1",  "virtualservices",  true) \
 	X(MESH_NODES_B2,    "appmesh.k8s.aws",           "v1beta2",  "virtualnodes",     true) \

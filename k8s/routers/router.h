@@ -6,6 +6,10 @@
  *   gatewayapi.c  Gateway API HTTPRoute v1 and v1beta1
  *   istio.c       Istio VirtualService + DestinationRules
  *   nginx.c       the NGINX canary Ingress
+ *   skipper.c     the Skipper canary Ingress
+ *   appmesh.c     AWS App Mesh v1beta2 and v1beta1 (VirtualNodes, VirtualRouters,
+ *                 VirtualServices)
+ *   knative.c     the traffic of the target Knative Service
  *   kubernetes.c  blue/green without traffic shifting: no route object,
  *                 the weights kept in an annotation of the canary Service
  *

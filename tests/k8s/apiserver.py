@@ -12,6 +12,7 @@ by driving it with the real `kubectl`:
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
   split.smi-spec.io             trafficsplits (v1alpha1, v1alpha2, v1alpha3)
   networking.istio.io/v1beta1   virtualservices, destinationrules
+  serving.knative.dev/v1        services (no revisions: a test writes their status)
   appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
@@ -156,6 +157,8 @@ RESOURCES = [
     Res("networking.istio.io", ["v1beta1"], "virtualservices", "VirtualService", short=["vs"],
         generation="crd"),
     Res("networking.istio.io", ["v1beta1"], "destinationrules", "DestinationRule", short=["dr"],
+        generation="crd"),
+    Res("serving.knative.dev", ["v1"], "services", "Service", short=["ksvc"], status=True,
         generation="crd"),
     Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualnodes", "VirtualNode",
         generation="crd"),
@@ -620,7 +623,7 @@ class Store:
             if not isinstance(spec.get("strategy"), dict) or not spec["strategy"].get("type"):
                 spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate":
                                     {"maxSurge": "25%", "maxUnavailable": "25%"}}
-        if res.kind == "Service":
+        if res.kind == "Service" and res.group == "":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
             if spec.get("clusterIP") != "None":

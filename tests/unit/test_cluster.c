@@ -110,6 +110,8 @@ static const struct object_case object_cases[] = {
 	{ RD "virtualservice-ab.json", "istio", ST_OK, 0, 100, false, NULL },
 	{ RD "ingress-canary.json", "nginx", ST_OK, 80, 20, false, NULL },
 	{ RD "ingress-canary.json", "kubernetes", ST_UNSUPPORTED, 0, 0, false, "no route object" },
+	{ RD "knative-service.json", "knative", ST_OK, 70, 30, false, NULL },
+	{ RD "knative-unpinned.json", "knative", ST_CORRUPT, 0, 0, false, "has no route with both podinfo-primary and podinfo-canary" },
 };
 
 /* Route objects as the API returns them (reference §4 samples). */
@@ -552,6 +554,59 @@ test_reconcile_every_tick(void **state)
 	}
 }
 
+/* Knative (reference: routers §2.7): the first reconcile pins the latest
+ * created revision as the primary with all the traffic; the weights go to
+ * spec.traffic and are read from status.traffic (written here as Knative's
+ * controller would). */
+static void
+test_knative(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("knative");
+	struct routes w = { .primary = 80, .canary = 20 }, r;
+	char err[ERRMSG_MAX], *text;
+	struct k8s_err e;
+	json_t *o;
+
+	c.target = c.service = (char *)"hello";
+	c.target_kind = (char *)"Service";
+	apply(f, K8S_RES(KNATIVE_SERVICES), "shop", "{\"metadata\":{\"name\":\"hello\"},"
+	    "\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"hello\",\"image\":\"hello:v1\"}]}}},"
+	    "\"status\":{\"latestCreatedRevisionName\":\"hello-00001\"}}");
+	if (rt_initialize(f->k, &c, err) != ST_OK)
+		fail_msg("initialize: %s", err);
+	o = get(f, K8S_RES(KNATIVE_SERVICES), "hello");
+	assert_string_equal(json_string_value(json_object_get(jpath(o, "metadata.annotations"),
+	    "flagger.app/primary-revision")), "hello-00001");
+	text = json_dumps(jpath(o, "spec.traffic"), JSON_COMPACT);
+	assert_string_equal(text, "[{\"latestRevision\":true,\"percent\":0},"
+	    "{\"revisionName\":\"hello-00001\",\"percent\":100}]");
+	free(text);
+	json_decref(o);
+	if (rt_set(f->k, &c, &w, err) != ST_OK)
+		fail_msg("set: %s", err);
+	o = get(f, K8S_RES(KNATIVE_SERVICES), "hello");
+	text = json_dumps(jpath(o, "spec.traffic"), JSON_COMPACT);
+	assert_string_equal(text, "[{\"latestRevision\":true,\"percent\":20},"
+	    "{\"revisionName\":\"hello-00001\",\"percent\":80}]");
+	free(text);
+	/* Knative serves a new revision as the latest. */
+	json_object_set_new(json_object_get(o, "status"), "traffic", json_pack("[{s:b, s:s, s:i}, "
+	    "{s:b, s:s, s:i}]", "latestRevision", 1, "revisionName", "hello-00002", "percent", 20,
+	    "latestRevision", 0, "revisionName", "hello-00001", "percent", 80));
+	if (k8s_update_status(f->c, K8S_RES(KNATIVE_SERVICES), "shop", o, NULL, &e) != ST_OK)
+		fail_msg("status: %s", e.msg);
+	json_decref(o);
+	if (rt_initialize(f->k, &c, err) != ST_OK || rt_get(f->k, &c, &r, err) != ST_OK)
+		fail_msg("get: %s", err);
+	assert_int_equal(r.primary, 80);
+	assert_int_equal(r.canary, 20);
+	/* A/B testing is refused: Knative routes by weight only. */
+	c.strategy = STRATEGY_ABTESTING;
+	assert_int_equal(rt_get(f->k, &c, &r, err), ST_UNSUPPORTED);
+	assert_non_null(strstr(err, "not supported with provider knative"));
+}
+
 /* A/B testing (reference §4.3-§4.5): analysis.match × service.match on the
  * weighted route and service.match to the primary after it; NGINX header
  * and cookie annotations; reset at weight 0; reconciled without writes. */
@@ -975,6 +1030,7 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_knative),
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),

@@ -86,7 +86,7 @@ test_lists(void **state)
 	assert_null(router_schema_names[i]);
 	router_driven_names(names, sizeof names);
 	assert_string_equal(names, "appmesh, appmesh:v1beta2, gatewayapi, gatewayapi:v1, "
-	    "gatewayapi:v1beta1, istio, kubernetes, linkerd, nginx, osm, skipper, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3");
+	    "gatewayapi:v1beta1, istio, knative, kubernetes, linkerd, nginx, osm, skipper, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3");
 	router_driven_names(small, sizeof small);
 	assert_int_equal(strlen(small), sizeof small - 1);	/* cut, terminated */
 }
