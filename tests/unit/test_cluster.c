@@ -915,7 +915,7 @@ test_routing_from_spec(void **state)
 	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
 	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
 		.ingress = "web", .target_port = "http-web" };
-	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
+	const char *providers[] = { "gatewayapi:v1", "istio", "nginx", "osm" };
 	char err[ERRMSG_MAX], *text;
 	struct routes w = { .primary = 70, .canary = 30 }, r;
 	json_t *o;
@@ -925,7 +925,7 @@ test_routing_from_spec(void **state)
 	    "[{\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":"
 	    "{\"service\":{\"name\":\"search\",\"port\":{\"number\":80}}}}]}}]}}");
 	rt.parent_refs = json_loads("[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]", 0, NULL);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
 		struct canary_cfg c = cfg_for(providers[i]);
 
 		c.name = (char *)"search";
@@ -949,6 +949,10 @@ test_routing_from_spec(void **state)
 	assert_non_null(strstr(text, "\"gateways\":[\"public-gateway.istio-system.svc.cluster.local\"]"));
 	assert_non_null(strstr(text, "\"hosts\":[\"search.example.com\",\"search\"]"));
 	free(text);
+	json_decref(o);
+	/* SMI: the TrafficSplit's service is the first host. */
+	o = get(f, K8S_RES(TRAFFICSPLITS_A2), "search");
+	assert_string_equal(jstr(o, "spec.service"), "search.example.com");
 	json_decref(o);
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
