@@ -25,6 +25,10 @@ test_find(void **state)
 		{ "gatewayapi:v1beta1", "gatewayapi:v1beta1" }, { "gatewayapi:v2", NULL },
 		{ "glooX", NULL }, { "nginx2", NULL }, { "kubernetes", "kubernetes" },
 		{ "appmesh:v1beta2", "appmesh:v1beta2" }, { "something-else", NULL },
+		/* Flagger's factory: "starts with appmesh:v1beta2"; appmesh:v1beta1
+		 * is not a router of its (it falls through to istio: refused here). */
+		{ "appmesh:v1beta2:mesh", "appmesh:v1beta2" }, { "appmesh:v1beta1", NULL },
+		{ "skipper", "skipper" }, { "knative", "knative" }, { "osm", "osm" },
 	};
 	size_t i;
 
