@@ -8,7 +8,7 @@
 # reconcile never puts the weights back (every write of the route objects
 # checked in order); A/B testing on skipper and appmesh without meshName are
 # refused before anything is written.  No metrics:
-# each tick advances (engine clock 5x during the run).
+# each tick advances (engine clock 8x during the run).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 need kubectl python3 openssl
@@ -94,16 +94,22 @@ expect_match "appmesh without meshName refused" "$(cat "$TMP/refused.err")" \
 	'refused.yaml:[0-9]+:3: error: service.meshName is required with provider appmesh'
 expect_eq "nothing written" "$(K get ingress shop-canary -o name 2>/dev/null)" ""
 
-# What kubectl reads of each route object: the canary's weight.
+# What kubectl reads of each route object (one call): the canary's weight.
 J_SKIPPER='{.metadata.annotations.zalando\.org/backend-weights}'
 J_B2='{.spec.routes[0].httpRoute.action.weightedTargets[?(@.virtualNodeRef.name=="orders-canary")].weight}'
 J_OSM='{.spec.backends[?(@.service=="pay-canary")].weight}'
 J_B1='{.spec.routes[0].http.action.weightedTargets[?(@.virtualNodeName=="ledger-canary")].weight}'
+J_SKIPPER_PRED='{.metadata.annotations.zalando\.org/skipper-predicate}'
+item() { printf '%s' "$2" | sed "s/^{\./{.items[$1]./"; }
 weights() {
-	echo "skipper $(K get ingress shop-canary -o jsonpath="$J_SKIPPER" 2>/dev/null)"
-	echo "b2 $(K get virtualrouters.v1beta2.appmesh.k8s.aws orders -o jsonpath="$J_B2" 2>/dev/null)"
-	echo "osm $(K get trafficsplits.v1alpha2.split.smi-spec.io pay -o jsonpath="$J_OSM" 2>/dev/null)"
-	echo "b1 $(K get virtualservices.v1beta1.appmesh.k8s.aws ledger.default -o jsonpath="$J_B1" 2>/dev/null)"
+	K get ingress/shop-canary virtualrouters.v1beta2.appmesh.k8s.aws/orders \
+		trafficsplits.v1alpha2.split.smi-spec.io/pay \
+		virtualservices.v1beta1.appmesh.k8s.aws/ledger.default -o jsonpath="skipper \
+$(item 0 "$J_SKIPPER")
+b2 $(item 1 "$J_B2")
+osm $(item 2 "$J_OSM")
+b1 $(item 3 "$J_B1")
+" 2>/dev/null
 }
 
 # Initialization: every route object at 100/0.
@@ -111,11 +117,9 @@ timeout 30 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"
 expect_eq "initialization run" "$?" 0
 expect_eq "weights after initialization" "$(weights | tr '\n' ' ')" \
 	'skipper {"catalog-canary":0,"catalog-primary":100} b2 0 osm 0 b1 0 '
-expect_eq "skipper predicate (created as Flagger does, the user's predicate kept)" \
-	"$(K get ingress shop-canary -o jsonpath='{.metadata.annotations.zalando\.org/skipper-predicate}')" \
-	'Weight(100) && Method("GET")'
-expect_eq "skipper paths" "$(K get ingress shop-canary -o jsonpath='{range .spec.rules[0].http.paths[*]}{.path}={.backend.service.name} {end}')" \
-	"/catalog=catalog-primary /catalog=catalog-canary /=home "
+expect_eq "skipper predicate (created as Flagger does, the user's predicate kept) and paths" \
+	"$(K get ingress shop-canary -o jsonpath="$J_SKIPPER_PRED|{range .spec.rules[0].http.paths[*]}{.path}={.backend.service.name} {end}")" \
+	'Weight(100) && Method("GET")|/catalog=catalog-primary /catalog=catalog-canary /=home '
 expect_eq "App Mesh nodes" "$(K get virtualnodes.v1beta2.appmesh.k8s.aws orders-canary orders-primary -o jsonpath='{range .items[*]}{.metadata.name}:{.spec.podSelector.matchLabels.app}:{.spec.listeners[0].portMapping.protocol}:{.spec.serviceDiscovery.dns.hostname}:{.spec.backends[0].virtualService.virtualServiceRef.name} {end}')" \
 	"orders-canary:orders:grpc:orders-canary.default.svc.cluster.local.:ledger orders-primary:orders-primary:grpc:orders-primary.default.svc.cluster.local.:ledger "
 expect_eq "App Mesh v1beta2 services" "$(K get virtualservices.v1beta2.appmesh.k8s.aws orders orders-canary -o jsonpath='{range .items[*]}{.metadata.name}>{.spec.provider.virtualRouter.virtualRouterRef.name} {end}')" \
@@ -128,7 +132,7 @@ expect_eq "App Mesh v1beta1 objects" "$(K get virtualnodes.v1beta1.appmesh.k8s.a
 for app in catalog orders ledger pay; do
 	K set image "deployment/$app" "$app=$app:v2" >/dev/null || fail "set image $app"
 done
-PERCH_TIME_SCALE=5 timeout 90 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run.out" 2>&1 &
+PERCH_TIME_SCALE=8 timeout 90 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run.out" 2>&1 &
 pid=$!
 at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 while kill -0 $pid 2>/dev/null; do weights; done >"$TMP/seen"
@@ -143,10 +147,10 @@ grep -q '"canary":"default/ledger","phase":"Failed"' "$TMP/run.out" ||
 
 # During the run, as kubectl saw it.
 seen() { sed -n "s/^$1 //p" "$TMP/seen" | sort -u | tr '\n' ' '; }
-expect_match "skipper weights seen" "$(seen skipper)" '"catalog-canary":25,"catalog-primary":75'
-expect_match "skipper weights seen" "$(seen skipper)" '"catalog-canary":50,"catalog-primary":50'
+# (each step lasts 1.25 s: kubectl, slower under a sanitizer, sees one at least)
+expect_match "skipper weights seen" "$(seen skipper)" '"catalog-canary":(25,"catalog-primary":75|50,"catalog-primary":50)'
 expect_match "App Mesh A/B: the header route to the canary" "$(seen b2)" '(^| )100 '
-expect_match "osm weights seen" "$(seen osm)" '(^| )25 .*50 |(^| )50 .*25 '
+expect_match "osm weights seen" "$(seen osm)" '(^| )(25|50) '
 # Every write of the route objects (the server's log: none missed).
 writes() {
 	python3 - "$1" "$2" "$TMP/mesh.objects" <<'EOF'
@@ -157,7 +161,9 @@ for line in open(log):
     o = json.loads(line)["object"]
     if o.get("kind") != kind or o["metadata"]["name"] != name:
         continue
-    if kind == "Ingress":
+    if kind == "TrafficSplit":
+        v = str([b["weight"] for b in o["spec"]["backends"] if b["service"].endswith("-canary")][0])
+    elif kind == "Ingress":
         w = json.loads(o["metadata"]["annotations"]["zalando.org/backend-weights"])
         pred = o["metadata"]["annotations"]["zalando.org/skipper-predicate"].split(" && ")[0]
         v = "%d/%s" % (w[name.replace("shop", "catalog")], pred)
@@ -172,14 +178,13 @@ EOF
 }
 expect_eq "skipper writes" "$(writes Ingress shop-canary)" \
 	"0/Weight(100) 0/False() 25/Weight(100) 50/Weight(100) 0/False()"
+expect_eq "OSM writes" "$(writes TrafficSplit pay)" "0 25 50 0"
 expect_eq "App Mesh v1beta2 writes" "$(writes VirtualRouter orders)" "0 100 0"
 expect_eq "App Mesh v1beta1 writes" "$(writes VirtualService ledger.default)" "0 25 0"
 
 # After the run: traffic back on the primary everywhere.
 expect_eq "weights after the run" "$(weights | tr '\n' ' ')" \
 	'skipper {"catalog-canary":0,"catalog-primary":100} b2 0 osm 0 b1 0 '
-for app in catalog orders pay; do
-	expect_eq "$app promoted" "$(K get deploy "$app-primary" -o jsonpath='{.spec.template.spec.containers[0].image}')" "$app:v2"
-done
-expect_eq "ledger kept" "$(K get deploy ledger-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "ledger:v1"
+expect_eq "primaries: three promoted, ledger kept" "$(K get deploy catalog-primary orders-primary pay-primary ledger-primary -o jsonpath='{range .items[*]}{.spec.template.spec.containers[0].image} {end}')" \
+	"catalog:v2 orders:v2 pay:v2 ledger:v1 "
 exit 0
