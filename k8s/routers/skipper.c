@@ -19,7 +19,7 @@
 
 #define SKIPPER_WEIGHTS   "zalando.org/backend-weights"
 #define SKIPPER_PREDICATE "zalando.org/skipper-predicate"
-#define SKIPPER_PRED_MAX  1024
+#define SKIPPER_PRED_MAX  4096	/* a longer predicate loses its last terms */
 
 static void
 skipper_object_name(const struct route_ctx *x, char *out, size_t n)
@@ -28,26 +28,41 @@ skipper_object_name(const struct route_ctx *x, char *out, size_t n)
 	    x->cfg->service);
 }
 
+/* A term of a predicate, trimmed, into out: whether to keep it (not
+ * Weight(100) or False(), which perch puts first itself). */
+static bool
+keep_term(const char *t, size_t len, char *out, size_t n)
+{
+	while (len > 0 && (*t == ' ' || *t == '\t'))
+		t++, len--;
+	while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+		len--;
+	snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), t);
+	return *out != '\0' && strcmp(out, "Weight(100)") != 0 && strcmp(out, "False()") != 0;
+}
+
 /* The predicate with `lead` first and the user's own terms after it
  * (Weight(100) and False() dropped), joined with " && ". */
 static json_t *
 predicate(const char *old, const char *lead)
 {
-	char buf[SKIPPER_PRED_MAX], out[SKIPPER_PRED_MAX], *tok, *save, *end;
+	char out[SKIPPER_PRED_MAX], term[SKIPPER_PRED_MAX];
+	const char *p = old != NULL ? old : "", *end;
 	size_t len;
 
-	snprintf(buf, sizeof buf, "%s", old != NULL ? old : "");
 	snprintf(out, sizeof out, "%s", lead);
-	for (tok = strtok_r(buf, "&", &save); tok != NULL; tok = strtok_r(NULL, "&", &save)) {
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (*tok == '\0' || strcmp(tok, "Weight(100)") == 0 || strcmp(tok, "False()") == 0)
-			continue;
-		len = strlen(out);
-		snprintf(out + len, sizeof out - len, " && %s", tok);
+	for (;;) {
+		end = strstr(p, "&&");
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (keep_term(p, len, term, sizeof term) &&
+		    strlen(out) + 4 + strlen(term) < sizeof out) {
+			len = strlen(out);
+			memcpy(out + len, " && ", 4);
+			memcpy(out + len + 4, term, strlen(term) + 1);
+		}
+		if (end == NULL)
+			break;
+		p = end + 2;
 	}
 	return json_string(out);
 }

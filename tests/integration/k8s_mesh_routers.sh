@@ -39,7 +39,7 @@ kind: Ingress
 metadata:
   name: shop
   namespace: default
-  annotations: {kubernetes.io/ingress.class: skipper, zalando.org/skipper-predicate: "Method(\"GET\")"}
+  annotations: {kubernetes.io/ingress.class: skipper, zalando.org/skipper-predicate: 'Method("GET") && Header("X-Q", "a&b")'}
 spec:
   rules:
   - host: shop.example.com
@@ -119,7 +119,7 @@ expect_eq "weights after initialization" "$(weights | tr '\n' ' ')" \
 	'skipper {"catalog-canary":0,"catalog-primary":100} b2 0 osm 0 b1 0 '
 expect_eq "skipper predicate (created as Flagger does, the user's predicate kept) and paths" \
 	"$(K get ingress shop-canary -o jsonpath="$J_SKIPPER_PRED|{range .spec.rules[0].http.paths[*]}{.path}={.backend.service.name} {end}")" \
-	'Weight(100) && Method("GET")|/catalog=catalog-primary /catalog=catalog-canary /=home '
+	'Weight(100) && Method("GET") && Header("X-Q", "a&b")|/catalog=catalog-primary /catalog=catalog-canary /=home '
 expect_eq "App Mesh nodes" "$(K get virtualnodes.v1beta2.appmesh.k8s.aws orders-canary orders-primary -o jsonpath='{range .items[*]}{.metadata.name}:{.spec.podSelector.matchLabels.app}:{.spec.listeners[0].portMapping.protocol}:{.spec.serviceDiscovery.dns.hostname}:{.spec.backends[0].virtualService.virtualServiceRef.name} {end}')" \
 	"orders-canary:orders:grpc:orders-canary.default.svc.cluster.local.:ledger orders-primary:orders-primary:grpc:orders-primary.default.svc.cluster.local.:ledger "
 expect_eq "App Mesh v1beta2 services" "$(K get virtualservices.v1beta2.appmesh.k8s.aws orders orders-canary -o jsonpath='{range .items[*]}{.metadata.name}>{.spec.provider.virtualRouter.virtualRouterRef.name} {end}')" \
