@@ -130,6 +130,8 @@ int router_can(const char *provider, unsigned caps);
  * run` drives, for messages, cut to n bytes (ROUTER_NAMES_MAX suffices). */
 #define ROUTER_NAMES_MAX 256
 void router_driven_names(char *out, size_t n);
+/* Likewise the providers that have every capability in caps. */
+void router_names_can(unsigned caps, char *out, size_t n);
 /* The names a Canary may write in spec.provider (not the aliases), in
  * list order, NULL-ended: the schema's enumeration (spec/load.c). */
 extern const char *const router_schema_names[];

@@ -377,15 +377,17 @@ static void
 check_match_provider(const struct spec_canary *c, struct diag_list *dl)
 {
 	const char *p = c->provider;
-	char path[96];
+	char path[96], names[ROUTER_NAMES_MAX];
 
 	if (c->analysis.match == NULL || c->analysis.match->kind != SPEC_SEQ ||
 	    c->analysis.match->n == 0 || p == NULL || router_find(p) == NULL ||
 	    router_can(p, RT_MATCH))
 		return;
 	apath(c, path, sizeof path, "match");
+	router_names_can(RT_DRIVEN | RT_MATCH, names, sizeof names);
 	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
-	    "routes split by weight only (use istio, gatewayapi or nginx)", path_display(path), p);
+	    "routes split by weight only (these route by header or cookie: %s)",
+	    path_display(path), p, names);
 }
 
 /* A number as written at path (a plain scalar): true with its value. */

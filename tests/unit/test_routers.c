@@ -91,6 +91,9 @@ test_lists(void **state)
 	router_driven_names(names, sizeof names);
 	assert_string_equal(names, "appmesh, appmesh:v1beta2, gatewayapi, gatewayapi:v1, "
 	    "gatewayapi:v1beta1, istio, knative, kubernetes, linkerd, nginx, osm, skipper, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3");
+	router_names_can(RT_DRIVEN | RT_MATCH, names, sizeof names);
+	assert_string_equal(names, "appmesh, appmesh:v1beta2, gatewayapi, gatewayapi:v1, "
+	    "gatewayapi:v1beta1, istio, nginx");
 	router_driven_names(small, sizeof small);
 	assert_int_equal(strlen(small), sizeof small - 1);	/* cut, terminated */
 }
