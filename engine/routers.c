@@ -113,13 +113,19 @@ router_can(const char *provider, unsigned caps)
 void
 router_driven_names(char *out, size_t n)
 {
+	router_names_can(RT_DRIVEN, out, n);
+}
+
+void
+router_names_can(unsigned caps, char *out, size_t n)
+{
 	size_t i, len = 0;
 
 	if (n == 0)
 		return;
 	out[0] = '\0';
 	for (i = 0; i < PROV__COUNT; i++) {
-		if (!driven(&rows[i]))
+		if ((router_caps(&rows[i].info) & caps) != caps)
 			continue;
 		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s",
 		    len > 0 ? ", " : "", rows[i].info.name);

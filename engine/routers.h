@@ -44,6 +44,7 @@ enum {
 	RT_ROUTEREF    = 1 << 7,	/* needs spec.routeRef */
 	RT_KNATIVE     = 1 << 8,	/* routes a Knative Service: the target must be one */
 	RT_OBS_PREFIX  = 1 << 9,	/* any name starting with it has its observer (§3.1) */
+	RT_MESHNAME    = 1 << 10,	/* needs spec.service.meshName */
 };
 
 #define RT_GATEWAYAPI (RT_MATCH | RT_AFFINITY | RT_MIRROR | RT_GATEWAYREFS)
@@ -52,21 +53,21 @@ enum {
  * the order of messages and of the schema's list. */
 #define PROVIDER_LIST(X) \
 	X(APISIX,             "apisix",             EXACT,  RT_ROUTEREF,               APISIX,  apisix) \
-	X(APPMESH,            "appmesh",            EXACT,  RT_MATCH | RT_OBS_PREFIX,  APPMESH, none) \
-	X(APPMESH_V1BETA2,    "appmesh:v1beta2",    EXACT,  RT_MATCH,                  APPMESH, none) \
+	X(APPMESH,            "appmesh",            EXACT,  RT_MATCH | RT_MESHNAME | RT_OBS_PREFIX, APPMESH, appmesh_v1beta1) \
+	X(APPMESH_V1BETA2,    "appmesh:v1beta2",    PREFIX, RT_MATCH,                  APPMESH, appmesh_v1beta2) \
 	X(CONTOUR,            "contour",            EXACT,  RT_MATCH,                  CONTOUR, contour) \
 	X(GATEWAYAPI,         "gatewayapi",         ALIAS,  RT_GATEWAYAPI | RT_OBS_PREFIX, HTTP, gatewayapi_v1) \
 	X(GATEWAYAPI_V1,      "gatewayapi:v1",      EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1) \
 	X(GATEWAYAPI_V1BETA1, "gatewayapi:v1beta1", EXACT,  RT_GATEWAYAPI,             HTTP,    gatewayapi_v1beta1) \
 	X(GLOO,               "gloo",               EXACT,  RT_MATCH | RT_OBS_PREFIX,  GLOO,    gloo) \
 	X(ISTIO,              "istio",              EXACT,  RT_MATCH | RT_AFFINITY | RT_MIRROR, ISTIO, istio) \
-	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, none) \
+	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, knative) \
 	X(KUBERNETES,         "kubernetes",         EXACT,  RT_BLUEGREEN,              HTTP,    kubernetes) \
 	X(KUMA,               "kuma",               EXACT,  0,                         KUMA,    kuma) \
 	X(LINKERD,            "linkerd",            EXACT,  0,                         LINKERD, smi_v1alpha1) \
 	X(NGINX,              "nginx",              EXACT,  RT_MATCH | RT_INGRESSREF,  NGINX,   nginx) \
 	X(OSM,                "osm",                EXACT,  0,                         OSM,     smi_v1alpha2) \
-	X(SKIPPER,            "skipper",            EXACT,  RT_INGRESSREF,             SKIPPER, none) \
+	X(SKIPPER,            "skipper",            EXACT,  RT_INGRESSREF,             SKIPPER, skipper) \
 	X(SMI_V1ALPHA1,       "smi:v1alpha1",       PREFIX, 0,                         ISTIO,   smi_v1alpha1) \
 	X(SMI_V1ALPHA2,       "smi:v1alpha2",       PREFIX, 0,                         ISTIO,   smi_v1alpha2) \
 	X(SMI_V1ALPHA3,       "smi:v1alpha3",       PREFIX, 0,                         ISTIO,   smi_v1alpha3) \
@@ -129,6 +130,8 @@ int router_can(const char *provider, unsigned caps);
  * run` drives, for messages, cut to n bytes (ROUTER_NAMES_MAX suffices). */
 #define ROUTER_NAMES_MAX 256
 void router_driven_names(char *out, size_t n);
+/* Likewise the providers that have every capability in caps. */
+void router_names_can(unsigned caps, char *out, size_t n);
 /* The names a Canary may write in spec.provider (not the aliases), in
  * list order, NULL-ended: the schema's enumeration (spec/load.c). */
 extern const char *const router_schema_names[];

@@ -75,6 +75,9 @@ struct k8s_routing {
 	const char *upstream, *upstream_ns;	/* spec.upstreamRef name, namespace (NULL: none, the canary's) */
 	json_t *annotations;		/* the Canary's metadata.annotations (object), or NULL */
 	json_t *apex;			/* spec.service.apex {labels, annotations}, or NULL */
+	const char *port_name;		/* spec.service.portName, or NULL */
+	const char *mesh_name;		/* spec.service.meshName, or NULL */
+	json_t *backends;		/* spec.service.backends (strings), or NULL */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,

@@ -49,6 +49,9 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->upstream_ns = r->upstream_ns ? xstrdup(r->upstream_ns) : NULL;
 	g->annotations = json_is_object(r->annotations) ? json_deep_copy(r->annotations) : NULL;
 	g->apex = json_is_object(r->apex) ? json_deep_copy(r->apex) : NULL;
+	g->port_name = r->port_name ? xstrdup(r->port_name) : NULL;
+	g->mesh_name = r->mesh_name ? xstrdup(r->mesh_name) : NULL;
+	g->backends = json_is_array(r->backends) ? json_deep_copy(r->backends) : NULL;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -143,6 +146,9 @@ cluster_refs_free(struct k8s_cluster *k)
 		json_decref(k->routing[i].target_port);
 		json_decref(k->routing[i].match);
 		json_decref(k->routing[i].service_match);
+		free(k->routing[i].port_name);
+		free(k->routing[i].mesh_name);
+		json_decref(k->routing[i].backends);
 	}
 	free(k->routing);
 }

@@ -71,6 +71,12 @@
 	X(TRAEFIKSERVICES,  "traefik.io",                "v1alpha1", "traefikservices",  true) \
 	X(TRAFFICROUTES,    "kuma.io",                   "v1alpha1", "trafficroutes",    false) \
 	X(APISIXROUTES,     "apisix.apache.org",         "v2",       "apisixroutes",     true) \
+	X(KNATIVE_SERVICES, "serving.knative.dev",       "v1",       "services",         true) \
+	X(MESH_NODES_B1,    "appmesh.k8s.aws",           "v1beta1",  "virtualnodes",     true) \
+	X(MESH_SERVICES_B1, "appmesh.k8s.aws",           "v1beta1",  "virtualservices",  true) \
+	X(MESH_NODES_B2,    "appmesh.k8s.aws",           "v1beta2",  "virtualnodes",     true) \
+	X(MESH_ROUTERS_B2,  "appmesh.k8s.aws",           "v1beta2",  "virtualrouters",   true) \
+	X(MESH_SERVICES_B2, "appmesh.k8s.aws",           "v1beta2",  "virtualservices",  true) \
 	X(CANARIES,         "flagger.app",               "v1beta1",  "canaries",         true)
 
 struct k8s_res {

@@ -378,16 +378,17 @@ static void
 check_match_provider(const struct spec_canary *c, struct diag_list *dl)
 {
 	const char *p = c->provider;
-	char path[96];
+	char path[96], names[ROUTER_NAMES_MAX];
 
 	if (c->analysis.match == NULL || c->analysis.match->kind != SPEC_SEQ ||
 	    c->analysis.match->n == 0 || p == NULL || router_find(p) == NULL ||
 	    router_can(p, RT_MATCH))
 		return;
 	apath(c, path, sizeof path, "match");
+	router_names_can(RT_DRIVEN | RT_MATCH, names, sizeof names);
 	err_at(dl, &c->meta, path, "%s (A/B testing) is not supported with provider %s: its "
-	    "routes split by weight only (use istio, gatewayapi, nginx, contour or gloo)",
-	    path_display(path), p);
+	    "routes split by weight only (these route by header or cookie: %s)",
+	    path_display(path), p, names);
 }
 
 /* A number as written at path (a plain scalar): true with its value. */
@@ -513,6 +514,9 @@ check_provider(const struct spec_canary *c, struct diag_list *dl)
 	if ((caps & RT_INGRESSREF) && !c->ingress_ref.set)
 		err_at(dl, &c->meta, "spec.ingressRef", "ingressRef is required with provider %s "
 		    "(the Ingress that routes to the service)", p);
+	if ((caps & RT_MESHNAME) && (c->service.mesh_name == NULL || !*c->service.mesh_name))
+		err_at(dl, &c->meta, "spec.service.meshName", "service.meshName is required "
+		    "with provider %s (the App Mesh the VirtualNodes and VirtualServices join)", p);
 	if ((caps & RT_ROUTEREF) && !c->route_ref.set)
 		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider %s", p);
 	check_service_target(c, family, knative_target, dl);

@@ -296,6 +296,8 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 		.upstream_ns = sc->upstream_ref.set ? sc->upstream_ref.ns : NULL,
 		.annotations = json_object(),
 		.apex = sv->apex ? spec_node_json(sv->apex) : NULL,
+		.port_name = sv->port_name, .mesh_name = sv->mesh_name,
+		.backends = sv->backends ? spec_node_json(sv->backends) : NULL,
 	};
 	const struct spec_gateway_ref *g;
 	json_t *ref;
@@ -327,6 +329,7 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	json_decref(r.service_match);
 	json_decref(r.annotations);
 	json_decref(r.apex);
+	json_decref(r.backends);
 }
 
 static int

@@ -6,6 +6,10 @@
  *   gatewayapi.c  Gateway API HTTPRoute v1 and v1beta1
  *   istio.c       Istio VirtualService + DestinationRules
  *   nginx.c       the NGINX canary Ingress
+ *   skipper.c     the Skipper canary Ingress
+ *   appmesh.c     AWS App Mesh v1beta2 and v1beta1 (VirtualNodes, VirtualRouters,
+ *                 VirtualServices)
+ *   knative.c     the traffic of the target Knative Service
  *   kubernetes.c  blue/green without traffic shifting: no route object,
  *                 the weights kept in an annotation of the canary Service
  *   contour.c     Contour HTTPProxy
@@ -56,6 +60,8 @@ struct routing {
 	char *upstream, *upstream_ns;	/* upstreamRef name and namespace, or NULL */
 	json_t *annotations;		/* the Canary's annotations, or NULL */
 	json_t *apex;			/* service.apex {labels, annotations}, or NULL */
+	char *port_name, *mesh_name;	/* service.portName, service.meshName, or NULL */
+	json_t *backends;		/* service.backends, or NULL */
 };
 
 /* A weighted route list: where a route object keeps its backends. */
@@ -124,6 +130,8 @@ struct router_ops {
 #define X(id, name, match, caps, obs, router) extern const struct router_ops router##_router;
 PROVIDER_LIST(X)
 #undef X
+/* What a row without a router names ("none": validation refuses it). */
+extern const struct router_ops none_router;
 
 /* ---- route.c: the life of a route object ------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * smi.c — SMI TrafficSplit (reference §4.2): one object `<svc>` whose
- * backends are `<svc>-canary` and `<svc>-primary` with their weights.
+ * backends are `<svc>-canary` and `<svc>-primary` with their weights, for
+ * the service service.hosts[0] (else `<svc>`).
  * Three API versions, one router each: v1alpha1 (linkerd, smi:v1alpha1,
  * whose weights are Quantity strings), v1alpha2 (osm, smi:v1alpha2) and
  * v1alpha3.  Weights only: no request matches, no mirroring, no affinity.
@@ -13,11 +14,20 @@ quantity(int w)
 	return json_sprintf("%d", w);
 }
 
+/* spec.service: the first of service.hosts, else the apex service. */
+static const char *
+smi_service(const struct route_ctx *x)
+{
+	const char *h = x->g ? json_string_value(json_array_get(x->g->hosts, 0)) : NULL;
+
+	return h && *h ? h : x->cfg->service;
+}
+
 static json_t *
 smi_spec(const struct route_ctx *x, char *err)
 {
 	(void)err;
-	return json_pack("{s:s, s:[{s:s, s:o}, {s:s, s:o}]}", "service", x->cfg->service,
+	return json_pack("{s:s, s:[{s:s, s:o}, {s:s, s:o}]}", "service", smi_service(x),
 	    "backends", "service", x->canary, "weight", route_weight(x, 0), "service", x->primary,
 	    "weight", route_weight(x, 100));
 }

@@ -19,7 +19,7 @@ expect_eq "exclusive first line" "$(printf '%s\n' "$out" | head -1)" \
 	"$D/exclusive.yaml:20:5: error: analysis.stepWeight and analysis.iterations are mutually exclusive"
 
 # The classic mistakes: a file with no Canary in it (a typo in the kind),
-# numbers out of range, a provider perch run cannot drive: errors, exit 1;
+# numbers out of range, a target perch run cannot drive: errors, exit 1;
 # bounds in the wrong unit: warnings naming what was meant, exit 0.
 out=$("$PERCH_BIN" validate "$D/kind-typo.yaml"); rc=$?
 expect_eq "kind typo exit" "$rc" 1
@@ -35,7 +35,7 @@ expect_match "units: fraction" "$out" "warning: .*min: 0.99 looks like a fractio
 expect_match "units: seconds" "$out" "warning: .*max: 0.5 looks like seconds: .*did you mean 500\?"
 out=$("$PERCH_BIN" validate "$D/undrivable.yaml"); rc=$?
 expect_eq "undrivable exit" "$rc" 1
-expect_match "undrivable" "$out" ":6:3: error: provider: perch run cannot drive appmesh \(it drives "
+expect_match "undrivable" "$out" ":8:31: error: targetRef: perch run cannot drive a Service target \(it drives Deployment and DaemonSet targets\)"
 out=$("$PERCH_BIN" validate "$D/other-kinds.yaml"); rc=$?
 expect_eq "no flagger object exit" "$rc" 1
 

@@ -13,6 +13,8 @@ by driving it with the real `kubectl`:
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
   split.smi-spec.io             trafficsplits (v1alpha1, v1alpha2, v1alpha3)
   networking.istio.io/v1beta1   virtualservices, destinationrules
+  serving.knative.dev/v1        services (no revisions: a test writes their status)
+  appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
 Discovery (legacy and aggregated), a minimal OpenAPI v3 index, Tables for
@@ -172,6 +174,13 @@ RESOURCES = [
     Res("kuma.io", ["v1alpha1"], "trafficroutes", "TrafficRoute", namespaced=False,
         generation="crd"),
     Res("apisix.apache.org", ["v2"], "apisixroutes", "ApisixRoute", short=["ar"], status=True,
+        generation="crd"),
+    Res("serving.knative.dev", ["v1"], "services", "Service", short=["ksvc"], status=True,
+        generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualnodes", "VirtualNode",
+        generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2"], "virtualrouters", "VirtualRouter", generation="crd"),
+    Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualservices", "VirtualService",
         generation="crd"),
     # Flagger's CRD: its printer columns, the wide ones at priority 1.
     Res("flagger.app", ["v1beta1"], "canaries", "Canary", short=["canary"], status=True,
@@ -638,7 +647,7 @@ class Store:
                     not spec["updateStrategy"].get("type"):
                 spec["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate":
                                           {"maxUnavailable": 1, "maxSurge": 0}}
-        if res.kind == "Service":
+        if res.kind == "Service" and res.group == "":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
             if spec.get("clusterIP") != "None":

@@ -167,6 +167,8 @@ static const struct object_case object_cases[] = {
 	{ RD "virtualservice-ab.json", "istio", ST_OK, 0, 100, false, NULL },
 	{ RD "ingress-canary.json", "nginx", ST_OK, 80, 20, false, NULL },
 	{ RD "ingress-canary.json", "kubernetes", ST_UNSUPPORTED, 0, 0, false, "no route object" },
+	{ RD "knative-service.json", "knative", ST_OK, 70, 30, false, NULL },
+	{ RD "knative-unpinned.json", "knative", ST_CORRUPT, 0, 0, false, "has no route with both podinfo-primary and podinfo-canary" },
 };
 
 /* Route objects as the API returns them (reference §4 samples). */
@@ -473,6 +475,8 @@ static const struct route_case route_cases[] = {
 	{ "gatewayapi:v1", K8S_HTTPROUTES_V1, "checkout", "spec", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":20" },
 	{ "gatewayapi:v1beta1", K8S_HTTPROUTES_V1B1, "checkout", "spec", "\"name\":\"checkout-primary\",\"port\":80,\"weight\":80" },
 	{ "istio", K8S_VIRTUALSERVICES, "checkout", "spec", "{\"destination\":{\"host\":\"checkout-canary\"},\"weight\":20}" },
+	{ "appmesh:v1beta2", K8S_MESH_ROUTERS_B2, "checkout", "spec", "\"action\":{\"weightedTargets\":[{\"virtualNodeRef\":{\"name\":\"checkout-canary\"},\"weight\":20},{\"virtualNodeRef\":{\"name\":\"checkout-primary\"},\"weight\":80}]}" },
+	{ "skipper", K8S_INGRESSES, "checkout-canary", "metadata", "\"zalando.org/backend-weights\":\"{\\\"checkout-canary\\\":20,\\\"checkout-primary\\\":80}\",\"zalando.org/skipper-predicate\":\"Weight(100)\"" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "metadata", "\"nginx.ingress.kubernetes.io/canary-weight\":\"20\"" },
 	{ "contour", K8S_HTTPPROXIES, "checkout", "spec", "\"name\":\"checkout-canary\",\"port\":80,\"weight\":20" },
 	{ "gloo", K8S_ROUTETABLES, "checkout", "spec", "{\"upstream\":{\"name\":\"shop-checkout-canaryupstream-80\",\"namespace\":\"shop\"}},\"weight\":20}" },
@@ -562,6 +566,10 @@ static const struct reconcile_case reconcile_cases[] = {
 	  "[{\"name\":\"checkout-primary\",\"port\":80,\"weight\":80},{\"name\":\"checkout-canary\","
 	  "\"port\":80,\"weight\":20}],\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/admin\"}}]}]}}",
 	  "spec.rules", "\"value\":\"/\"" },
+	{ "skipper", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
+	  "spec.rules", "{\"name\":\"checkout-canary\",\"port\":{\"number\":80}}" },
+	{ "appmesh:v1beta2", K8S_MESH_ROUTERS_B2, "checkout", "{\"spec\":{\"listeners\":[{\"portMapping\":"
+	  "{\"port\":1,\"protocol\":\"tcp\"}}]}}", "spec.listeners", "{\"port\":80,\"protocol\":\"http\"}" },
 	{ "nginx", K8S_INGRESSES, "checkout-canary", "{\"spec\":{\"rules\":[{\"host\":\"evil.example\"}]}}",
 	  "spec.rules", "\"host\":\"shop.example\"" },
 	{ "contour", K8S_HTTPPROXIES, "checkout", "{\"spec\":{\"routes\":[{\"conditions\":[{\"prefix\":"
@@ -628,6 +636,59 @@ test_reconcile_every_tick(void **state)
 		w = (struct routes){ .primary = 100, .canary = 0 };
 		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
 	}
+}
+
+/* Knative (reference: routers §2.7): the first reconcile pins the latest
+ * created revision as the primary with all the traffic; the weights go to
+ * spec.traffic and are read from status.traffic (written here as Knative's
+ * controller would). */
+static void
+test_knative(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("knative");
+	struct routes w = { .primary = 80, .canary = 20 }, r;
+	char err[ERRMSG_MAX], *text;
+	struct k8s_err e;
+	json_t *o;
+
+	c.target = c.service = (char *)"hello";
+	c.target_kind = (char *)"Service";
+	apply(f, K8S_RES(KNATIVE_SERVICES), "shop", "{\"metadata\":{\"name\":\"hello\"},"
+	    "\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"hello\",\"image\":\"hello:v1\"}]}}},"
+	    "\"status\":{\"latestCreatedRevisionName\":\"hello-00001\"}}");
+	if (rt_initialize(f->k, &c, err) != ST_OK)
+		fail_msg("initialize: %s", err);
+	o = get(f, K8S_RES(KNATIVE_SERVICES), "hello");
+	assert_string_equal(json_string_value(json_object_get(jpath(o, "metadata.annotations"),
+	    "flagger.app/primary-revision")), "hello-00001");
+	text = json_dumps(jpath(o, "spec.traffic"), JSON_COMPACT);
+	assert_string_equal(text, "[{\"latestRevision\":true,\"percent\":0},"
+	    "{\"revisionName\":\"hello-00001\",\"percent\":100}]");
+	free(text);
+	json_decref(o);
+	if (rt_set(f->k, &c, &w, err) != ST_OK)
+		fail_msg("set: %s", err);
+	o = get(f, K8S_RES(KNATIVE_SERVICES), "hello");
+	text = json_dumps(jpath(o, "spec.traffic"), JSON_COMPACT);
+	assert_string_equal(text, "[{\"latestRevision\":true,\"percent\":20},"
+	    "{\"revisionName\":\"hello-00001\",\"percent\":80}]");
+	free(text);
+	/* Knative serves a new revision as the latest. */
+	json_object_set_new(json_object_get(o, "status"), "traffic", json_pack("[{s:b, s:s, s:i}, "
+	    "{s:b, s:s, s:i}]", "latestRevision", 1, "revisionName", "hello-00002", "percent", 20,
+	    "latestRevision", 0, "revisionName", "hello-00001", "percent", 80));
+	if (k8s_update_status(f->c, K8S_RES(KNATIVE_SERVICES), "shop", o, NULL, &e) != ST_OK)
+		fail_msg("status: %s", e.msg);
+	json_decref(o);
+	if (rt_initialize(f->k, &c, err) != ST_OK || rt_get(f->k, &c, &r, err) != ST_OK)
+		fail_msg("get: %s", err);
+	assert_int_equal(r.primary, 80);
+	assert_int_equal(r.canary, 20);
+	/* A/B testing is refused: Knative routes by weight only. */
+	c.strategy = STRATEGY_ABTESTING;
+	assert_int_equal(rt_get(f->k, &c, &r, err), ST_UNSUPPORTED);
+	assert_non_null(strstr(err, "not supported with provider knative"));
 }
 
 /* A/B testing (reference §4.3-§4.5): analysis.match × service.match on the
@@ -961,7 +1022,7 @@ test_routing_from_spec(void **state)
 	static const char *const gws[] = { "public-gateway.istio-system.svc.cluster.local" };
 	struct k8s_routing rt = { .hosts = hosts, .n_hosts = 1, .gateways = gws, .n_gateways = 1,
 		.ingress = "web", .target_port = "http-web" };
-	const char *providers[] = { "gatewayapi:v1", "istio", "nginx" };
+	const char *providers[] = { "gatewayapi:v1", "istio", "nginx", "osm" };
 	char err[ERRMSG_MAX], *text;
 	struct routes w = { .primary = 70, .canary = 30 }, r;
 	json_t *o;
@@ -971,7 +1032,7 @@ test_routing_from_spec(void **state)
 	    "[{\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":"
 	    "{\"service\":{\"name\":\"search\",\"port\":{\"number\":80}}}}]}}]}}");
 	rt.parent_refs = json_loads("[{\"name\":\"public\",\"namespace\":\"gateway-system\"}]", 0, NULL);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
 		struct canary_cfg c = cfg_for(providers[i]);
 
 		c.name = (char *)"search";
@@ -995,6 +1056,10 @@ test_routing_from_spec(void **state)
 	assert_non_null(strstr(text, "\"gateways\":[\"public-gateway.istio-system.svc.cluster.local\"]"));
 	assert_non_null(strstr(text, "\"hosts\":[\"search.example.com\",\"search\"]"));
 	free(text);
+	json_decref(o);
+	/* SMI: the TrafficSplit's service is the first host. */
+	o = get(f, K8S_RES(TRAFFICSPLITS_A2), "search");
+	assert_string_equal(jstr(o, "spec.service"), "search.example.com");
 	json_decref(o);
 	o = get(f, K8S_RES(INGRESSES), "web-canary");
 	assert_string_equal(jstr(json_array_get(jpath(json_array_get(jpath(o, "spec.rules"), 0), "http.paths"), 0), "backend.service.name"), "search-canary");
@@ -1150,6 +1215,7 @@ main(void)
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
 		cmocka_unit_test(test_router_refs),
+		cmocka_unit_test(test_knative),
 		cmocka_unit_test(test_reconcile_every_tick),
 		cmocka_unit_test(test_ab_routes),
 		cmocka_unit_test(test_gateway_mirror),
