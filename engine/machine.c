@@ -56,6 +56,7 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 	o->hooks_have = 0;
 	o->init_status = 0;
 	o->init_err[0] = '\0';
+	memset(&o->init_rev, 0, sizeof o->init_rev);
 	o->providers_status = 0;
 	o->providers_err[0] = '\0';
 	o->rev_status = 0;

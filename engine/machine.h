@@ -70,6 +70,9 @@ struct obs {
 	unsigned hooks_have;		/* 1u << HOOK_* gathered */
 	int init_status;		/* cluster->initialize */
 	char init_err[ERRMSG_MAX];
+	/* With init_status ST_OK: the revision the primary was made from
+	 * (cluster->primary_revision), id "" when unknown. */
+	struct revision init_rev;
 	int providers_status;		/* metrics->check; ST_UNSUPPORTED: no probe */
 	char providers_err[ERRMSG_MAX];
 	int rev_status;			/* cluster->revision */

@@ -41,6 +41,7 @@ static bool
 tick_initializing(struct tk *k)
 {
 	struct canary_status *st = k->st;
+	const char *id;
 
 	if (!mk_have(k, NEED_INIT))
 		return mk_ask(k, NEED_INIT);
@@ -70,9 +71,13 @@ tick_initializing(struct tk *k)
 		revision_error(k);
 		return true;
 	}
+	/* The revision saved is the one the primary was made from: the
+	 * target may have changed since (a `set image` while the primary got
+	 * ready), and that change is a new revision for the next tick. */
+	id = k->ob->init_rev.id[0] ? k->ob->init_rev.id : k->ob->rev.id;
 	mk_set_phase(k, PHASE_INITIALIZED);
-	mk_copy_id(st->last_applied, sizeof st->last_applied, k->ob->rev.id);
-	mk_copy_id(st->last_promoted, sizeof st->last_promoted, k->ob->rev.id);
+	mk_copy_id(st->last_applied, sizeof st->last_applied, id);
+	mk_copy_id(st->last_promoted, sizeof st->last_promoted, id);
 	st->wait_since_ms = 0;
 	st->reason[0] = '\0';
 	mk_ev(k, SEV_NORMAL, "Initialization done! %s", mk_nn(k));

@@ -65,6 +65,14 @@ struct cluster_ops {
 	int (*initialize)(void *ctx, const struct canary_cfg *c, char *err);
 	/* The target's current revision. */
 	int (*revision)(void *ctx, const struct canary_cfg *c, struct revision *out, char *err);
+	/* The revision the primary workload was made from (created by
+	 * initialize, or last promoted), read from the primary itself: a change
+	 * to the target after the primary was made is not in it.  out->id ""
+	 * when the primary does not say (e.g. one made by another controller).
+	 * May be NULL (unknown: the target's revision at initialization is
+	 * taken). */
+	int (*primary_revision)(void *ctx, const struct canary_cfg *c, struct revision *out,
+	    char *err);
 	/* Readiness of the primary or canary workload (reference §2.6).  `now_ms`
 	 * is the engine's clock, for deadline checks kept by the backend. */
 	int (*readiness)(void *ctx, const struct canary_cfg *c, enum workload w,

@@ -152,8 +152,14 @@ rn_gather(struct runner *r, struct rcan *c, enum need need, enum hook_type ht, i
 	switch (need) {
 	case NEED_INIT:
 		o->init_status = r->cfg.cluster->initialize(r->cfg.cluster_ctx, c->cfg, o->init_err);
-		rn_set_health(r, &r->health.api_ok, o->init_status == ST_OK || o->init_status == ST_UNSUPPORTED);
 		c->run.unsupported = o->init_status == ST_UNSUPPORTED;
+		/* What the primary was made from, not the target now: the
+		 * revision initialization saves (machine_tick.c). */
+		memset(&o->init_rev, 0, sizeof o->init_rev);
+		if (o->init_status == ST_OK && r->cfg.cluster->primary_revision != NULL)
+			o->init_status = r->cfg.cluster->primary_revision(r->cfg.cluster_ctx, c->cfg,
+			    &o->init_rev, o->init_err);
+		rn_set_health(r, &r->health.api_ok, o->init_status == ST_OK || o->init_status == ST_UNSUPPORTED);
 		break;
 	case NEED_REVISION:
 		o->rev_status = r->cfg.cluster->revision(r->cfg.cluster_ctx, c->cfg, &o->rev, o->rev_err);

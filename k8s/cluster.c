@@ -203,6 +203,12 @@ op_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char 
 }
 
 static int
+op_primary_revision(void *ctx, const struct canary_cfg *cfg, struct revision *out, char *err)
+{
+	return wl_primary_revision(ctx, cfg, out, err);
+}
+
+static int
 op_readiness(void *ctx, const struct canary_cfg *cfg, enum workload w, int64_t now_ms,
     struct readiness *out)
 {
@@ -298,6 +304,7 @@ const struct cluster_ops k8s_cluster_ops = {
 	.name = "k8s",
 	.initialize = op_initialize,
 	.revision = op_revision,
+	.primary_revision = op_primary_revision,
 	.readiness = op_readiness,
 	.scale = op_scale,
 	.promote = op_promote,

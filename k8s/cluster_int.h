@@ -111,6 +111,11 @@ int  wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_
     char *err);
 int  wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out,
     char *err);
+/* The revision the -primary workload was made from (its annotation
+ * perch.dev/revision, written when it is created or promoted); out->id ""
+ * when it has none. */
+int  wl_primary_revision(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    struct revision *out, char *err);
 /* Reference §2.6 for one Deployment; msg gets the reason when not ready. */
 void wl_ready(json_t *dep, int threshold, long now, struct readiness *out, char *msg,
     size_t msgsz);

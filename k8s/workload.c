@@ -16,6 +16,8 @@
 #include "util/xalloc.h"
 
 #define SCALE_TO_ZERO "flagger.app/scale-to-zero"	/* a nodeSelector key no node has */
+/* On the primary: the revision id of the target it was made from. */
+#define REVISION_ANNOTATION "perch.dev/revision"
 
 static const char *const selector_labels[] = { "app", "name", "app.kubernetes.io/name" };
 
@@ -290,103 +292,6 @@ new_flagger_id(void)
 	    b[14], b[15]);
 }
 
-/* Writes into `spec` of the primary everything it takes from the target. */
-static void
-copy_spec(json_t *spec, const struct wl_kind *wk, json_t *target, const char *label,
-    const char *value, const struct tracked *t, size_t n, json_t *primary_replicas)
-{
-	json_t *tspec = json_object_get(target, "spec"), *tmpl, *labels, *ann, *pod;
-	json_int_t replicas = json_integer_value(json_object_get(tspec, "replicas"));
-	size_t i;
-
-	for (i = 0; wk->copied[i] != NULL; i++)
-		if (json_object_get(tspec, wk->copied[i]))
-			json_object_set(spec, wk->copied[i], json_object_get(tspec, wk->copied[i]));
-	if (replicas <= 0)
-		replicas = json_integer_value(primary_replicas) > 0 ?
-		    json_integer_value(primary_replicas) : 1;
-	if (wk->replicas)
-		json_object_set_new(spec, "replicas", json_integer(replicas));
-	json_object_set_new(spec, "selector", json_pack("{s:{s:s+}}", "matchLabels", label,
-	    value, "-primary"));
-	tmpl = json_object();
-	labels = json_deep_copy(jpath(target, "spec.template.metadata.labels"));
-	labels = labels ? labels : json_object();
-	json_object_set_new(labels, label, json_sprintf("%s-primary", value));
-	ann = json_deep_copy(jpath(target, "spec.template.metadata.annotations"));
-	ann = ann ? ann : json_object();
-	json_object_set_new(ann, "flagger-id", new_flagger_id());
-	json_object_set_new(tmpl, "metadata", json_pack("{s:o, s:o}", "labels", labels,
-	    "annotations", ann));
-	pod = primary_pod_spec(jpath(target, "spec.template.spec"), t, n);
-	/* A target scaled to zero by its nodeSelector: the primary runs. */
-	json_object_del(json_object_get(pod, "nodeSelector"), SCALE_TO_ZERO);
-	json_object_set_new(tmpl, "spec", pod);
-	json_object_set_new(spec, "template", tmpl);
-}
-
-static json_t *
-primary_annotations(json_t *target)
-{
-	json_t *ann = json_object(), *v;
-	const char *k;
-
-	json_object_foreach(jpath(target, "metadata.annotations"), k, v)
-		if (!strstr(k, "toolkit.fluxcd.io") &&
-		    strcmp(k, "kubectl.kubernetes.io/last-applied-configuration") != 0)
-			json_object_set(ann, k, v);
-	return ann;
-}
-
-int
-wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
-    char *err)
-{
-	const struct wl_kind *wk = wl_kind_of(cfg);
-	struct tracked t[MAX_TRACKED];
-	json_t *target, *prim, *spec;
-	const char *label, *value;
-	struct k8s_err e;
-	char name[300];
-	size_t n;
-	int st;
-
-	if (wk == NULL)
-		return wl_unsupported(cfg, err);
-	if ((st = k8s_get(c, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
-		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
-	snprintf(name, sizeof name, "%s-primary", cfg->target);
-	if ((wk->refuse != NULL && (st = wk->refuse(target, err)) != ST_OK) ||
-	    (st = wl_selector(target, wk->noun, &label, &value, err)) != ST_OK ||
-	    (st = wl_tracked(c, cfg->ns, wk->noun, target, t, &n, err)) != ST_OK ||
-	    (st = wl_sync_configs(c, cfg->ns, t, n, owner, err)) != ST_OK)
-		goto out;
-	st = k8s_get(c, wk->res, cfg->ns, name, &prim, &e);
-	if (st == ST_OK) {
-		json_decref(prim);
-		goto out;	/* created once; updated by promote */
-	}
-	if (st != ST_NOTFOUND) {
-		st = kerr(err, st, &e);
-		goto out;
-	}
-	spec = json_object();
-	copy_spec(spec, wk, target, label, value, t, n, NULL);
-	prim = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s+}, s:o}, s:o}", "apiVersion", "apps/v1",
-	    "kind", wk->kind, "metadata", "name", name, "namespace", cfg->ns, "labels", label,
-	    value, "-primary", "annotations", primary_annotations(target), "spec", spec);
-	own(prim, owner);
-	st = k8s_create(c, wk->res, cfg->ns, prim, NULL, &e);
-	json_decref(prim);
-	if (st != ST_OK)
-		st = errf(err, st, "creating %s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
-out:
-	json_decref(target);
-	return st;
-}
-
-/* ---- ops ------------------------------------------------------------------- */
-
 void
 k8s_template_hash(json_t *pod_template, char out[17])
 {
@@ -430,32 +335,24 @@ cmp_tracked(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int
-wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out, char *err)
+/* The revision id of a target (its pod template and tracked configs, as
+ * wl_tracked found them) and its first image, for people. */
+static void
+revision_of(const struct wl_kind *wk, json_t *dep, const struct tracked *tracked, size_t n,
+    struct revision *out)
 {
-	const struct wl_kind *wk = wl_kind_of(cfg);
-	struct k8s_client *c = k->c;
 	struct tracked t[MAX_TRACKED];
+	const char *image;
 	char th[17], ch[17];
-	struct k8s_err e;
 	struct buf lines;
-	json_t *dep;
-	size_t n, i;
-	int st;
+	size_t i;
 
 	memset(out, 0, sizeof *out);
-	if (wk == NULL)
-		return wl_unsupported(cfg, err);
-	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &dep, &e)) != ST_OK)
-		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
-	if ((st = wl_tracked(c, cfg->ns, wk->noun, dep, t, &n, err)) != ST_OK) {
-		json_decref(dep);
-		return st;
-	}
 	template_hash(wk, jpath(dep, "spec.template"), th);
 	if (n == 0) {
 		snprintf(out->id, sizeof out->id, "%s", th);
 	} else {
+		memcpy(t, tracked, n * sizeof t[0]);
 		qsort(t, n, sizeof t[0], cmp_tracked);
 		buf_init(&lines, 0);
 		for (i = 0; i < n; i++)
@@ -465,10 +362,158 @@ wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision
 		buf_fini(&lines);
 		snprintf(out->id, sizeof out->id, "%s-%s", th, ch);
 	}
-	snprintf(out->image, sizeof out->image, "%s",
-	    jstr(json_array_get(jpath(dep, "spec.template.spec.containers"), 0), "image") ?
-	    jstr(json_array_get(jpath(dep, "spec.template.spec.containers"), 0), "image") : "");
+	image = jstr(json_array_get(jpath(dep, "spec.template.spec.containers"), 0), "image");
+	snprintf(out->image, sizeof out->image, "%s", image ? image : "");
+}
+
+/* Writes into `spec` of the primary everything it takes from the target. */
+static void
+copy_spec(json_t *spec, const struct wl_kind *wk, json_t *target, const char *label,
+    const char *value, const struct tracked *t, size_t n, json_t *primary_replicas)
+{
+	json_t *tspec = json_object_get(target, "spec"), *tmpl, *labels, *ann, *pod;
+	json_int_t replicas = json_integer_value(json_object_get(tspec, "replicas"));
+	size_t i;
+
+	for (i = 0; wk->copied[i] != NULL; i++)
+		if (json_object_get(tspec, wk->copied[i]))
+			json_object_set(spec, wk->copied[i], json_object_get(tspec, wk->copied[i]));
+	if (replicas <= 0)
+		replicas = json_integer_value(primary_replicas) > 0 ?
+		    json_integer_value(primary_replicas) : 1;
+	if (wk->replicas)
+		json_object_set_new(spec, "replicas", json_integer(replicas));
+	json_object_set_new(spec, "selector", json_pack("{s:{s:s+}}", "matchLabels", label,
+	    value, "-primary"));
+	tmpl = json_object();
+	labels = json_deep_copy(jpath(target, "spec.template.metadata.labels"));
+	labels = labels ? labels : json_object();
+	json_object_set_new(labels, label, json_sprintf("%s-primary", value));
+	ann = json_deep_copy(jpath(target, "spec.template.metadata.annotations"));
+	ann = ann ? ann : json_object();
+	json_object_set_new(ann, "flagger-id", new_flagger_id());
+	json_object_set_new(tmpl, "metadata", json_pack("{s:o, s:o}", "labels", labels,
+	    "annotations", ann));
+	pod = primary_pod_spec(jpath(target, "spec.template.spec"), t, n);
+	/* A target scaled to zero by its nodeSelector: the primary runs. */
+	json_object_del(json_object_get(pod, "nodeSelector"), SCALE_TO_ZERO);
+	json_object_set_new(tmpl, "spec", pod);
+	json_object_set_new(spec, "template", tmpl);
+}
+
+/* The primary's annotations: the target's, and the revision it is made
+ * from (wl_primary_revision reads it back). */
+static json_t *
+primary_annotations(const struct wl_kind *wk, json_t *target, const struct tracked *t, size_t n)
+{
+	json_t *ann = json_object(), *v;
+	struct revision rev;
+	const char *k;
+
+	json_object_foreach(jpath(target, "metadata.annotations"), k, v)
+		if (!strstr(k, "toolkit.fluxcd.io") &&
+		    strcmp(k, "kubectl.kubernetes.io/last-applied-configuration") != 0)
+			json_object_set(ann, k, v);
+	revision_of(wk, target, t, n, &rev);
+	json_object_set_new(ann, REVISION_ANNOTATION, json_string(rev.id));
+	return ann;
+}
+
+int
+wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	struct tracked t[MAX_TRACKED];
+	json_t *target, *prim, *spec;
+	const char *label, *value;
+	struct k8s_err e;
+	char name[300];
+	size_t n;
+	int st;
+
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = k8s_get(c, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	if ((wk->refuse != NULL && (st = wk->refuse(target, err)) != ST_OK) ||
+	    (st = wl_selector(target, wk->noun, &label, &value, err)) != ST_OK ||
+	    (st = wl_tracked(c, cfg->ns, wk->noun, target, t, &n, err)) != ST_OK ||
+	    (st = wl_sync_configs(c, cfg->ns, t, n, owner, err)) != ST_OK)
+		goto out;
+	st = k8s_get(c, wk->res, cfg->ns, name, &prim, &e);
+	if (st == ST_OK) {
+		json_decref(prim);
+		goto out;	/* created once; updated by promote */
+	}
+	if (st != ST_NOTFOUND) {
+		st = kerr(err, st, &e);
+		goto out;
+	}
+	spec = json_object();
+	copy_spec(spec, wk, target, label, value, t, n, NULL);
+	prim = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s+}, s:o}, s:o}", "apiVersion", "apps/v1",
+	    "kind", wk->kind, "metadata", "name", name, "namespace", cfg->ns, "labels", label,
+	    value, "-primary", "annotations", primary_annotations(wk, target, t, n), "spec", spec);
+	own(prim, owner);
+	st = k8s_create(c, wk->res, cfg->ns, prim, NULL, &e);
+	json_decref(prim);
+	if (st != ST_OK)
+		st = errf(err, st, "creating %s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
+out:
+	json_decref(target);
+	return st;
+}
+
+/* ---- ops ------------------------------------------------------------------- */
+
+int
+wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out, char *err)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	struct tracked t[MAX_TRACKED];
+	struct k8s_err e;
+	json_t *dep;
+	size_t n;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &dep, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
+	if ((st = wl_tracked(k->c, cfg->ns, wk->noun, dep, t, &n, err)) == ST_OK)
+		revision_of(wk, dep, t, n, out);
 	json_decref(dep);
+	return st;
+}
+
+int
+wl_primary_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out,
+    char *err)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	const char *id, *image;
+	struct k8s_err e;
+	char name[300];
+	json_t *prim;
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if (wk == NULL)
+		return wl_unsupported(cfg, err);
+	snprintf(name, sizeof name, "%s-primary", cfg->target);
+	if ((st = cached_get(k, wk->res, cfg->ns, name, &prim, &e)) != ST_OK)
+		return errf(err, st, "%s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
+	id = json_string_value(json_object_get(jpath(prim, "metadata.annotations"),
+	    REVISION_ANNOTATION));
+	image = jstr(json_array_get(jpath(prim, "spec.template.spec.containers"), 0), "image");
+	if (id != NULL && strlen(id) < sizeof out->id) {	/* else made by someone else */
+		snprintf(out->id, sizeof out->id, "%s", id);
+		snprintf(out->image, sizeof out->image, "%s", image ? image : "");
+	}
+	json_decref(prim);
 	return ST_OK;
 }
 
@@ -615,7 +660,7 @@ promote_fn(json_t *prim, void *arg)
 	copy_spec(spec, a->wk, a->target, a->label, a->value, a->t, a->n,
 	    json_object_get(spec, "replicas"));
 	json_object_set_new(json_object_get(prim, "metadata"), "annotations",
-	    primary_annotations(a->target));
+	    primary_annotations(a->wk, a->target, a->t, a->n));
 	return ST_OK;
 }
 

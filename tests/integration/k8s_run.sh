@@ -4,7 +4,8 @@
 # new image set with `kubectl set image`, the TrafficSplit weights read with
 # kubectl while perch shifts traffic, promotion to Succeeded despite injected
 # 503s and 409s; a second controller refused by the Lease; a bad revision
-# (error rate over the bound) rolled back.  The engine clock runs 10x
+# (error rate over the bound) rolled back; an image set while the canary
+# initializes rolled out as a new revision.  The engine clock runs 10x
 # (PERCH_TIME_SCALE); queries for times ahead of the real clock are asked at
 # Prometheus' now, where the latest sample of the gauge is.
 . "$(dirname "$0")/lib.bash"
@@ -209,6 +210,57 @@ grep -q 'kind: Service' "$TMP/svc.yaml" || fail "no Service target in $(cat "$TM
 timeout 20 "$PERCH_BIN" run --headless -f "$TMP/svc.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
 expect_eq "undrivable target exit" "$?" 1
 expect_match "undrivable target reason" "$(cat "$TMP/run7.err")" 'perch run cannot drive a Service target'
+
+# A new image set while perch initializes (the primary made from v1 is not
+# ready yet): Initialized saves v1, what the primary runs, so v2 is a new
+# revision at the next tick and is rolled out, not taken as already running.
+cat >"$TMP/cart-app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: default
+  labels: {app: cart}
+  annotations: {test.perch.dev/never-ready: "true"}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers: [{name: cart, image: "cart:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: default}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+cat >"$TMP/cart-canary.yaml" <<'YAML'
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: cart}
+spec:
+  provider: kubernetes
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
+  service: {port: 80}
+  analysis: {interval: 10s, threshold: 2, iterations: 2}
+YAML
+K apply -f "$TMP/cart-app.yaml" >/dev/null || fail "kubectl apply cart"
+timeout 60 "$PERCH_BIN" run --headless -f "$TMP/cart-canary.yaml" >"$TMP/run8.out" 2>"$TMP/run8.err" &
+p8=$!
+at_exit "kill $p8 2>/dev/null; wait $p8 2>/dev/null"
+WAIT_SECS=20 wait_for K get deploy cart-primary || fail "no cart primary: $(cat "$TMP/run8.err")"
+K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image cart"
+K annotate deploy cart cart-primary test.perch.dev/never-ready- >/dev/null || fail "annotate cart"
+wait $p8
+expect_eq "image set while initializing: exit" "$?" 0
+grep -q 'Initialization done! cart.default' "$TMP/run8.out" ||
+	fail "cart not initialized: $(tail -5 "$TMP/run8.out" "$TMP/run8.err")"
+grep -q 'New revision detected! Scaling up cart.default' "$TMP/run8.out" ||
+	fail "the image set while initializing was not seen as a new revision: $(tail -5 "$TMP/run8.out")"
+expect_eq "cart primary promoted" "$(K get deploy cart-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "cart:v2"
 
 # The interactive front end of perch run, in a real terminal (tmux): it
 # shows the canary and quits on q (confirmed with y).

@@ -319,7 +319,7 @@ test_initialize_and_promote(void **state)
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
 	char err[ERRMSG_MAX], id1[72], fid[64];
-	struct revision rev;
+	struct revision rev, prev;
 	struct readiness rd;
 	json_t *o, *patch;
 	struct k8s_err e;
@@ -357,6 +357,8 @@ test_initialize_and_promote(void **state)
 	assert_int_equal(strlen(rev.id), 33);
 	assert_string_equal(rev.image, "checkout:v1");
 	snprintf(id1, sizeof id1, "%s", rev.id);
+	assert_int_equal(k8s_cluster_ops.primary_revision(f->k, &c, &prev, err), ST_OK);
+	assert_string_equal(prev.id, id1);
 	/* A config change changes the config part only. */
 	patch = json_pack("{s:{s:s}}", "data", "mode", "slow");
 	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "shop", "checkout-config", K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
@@ -371,6 +373,13 @@ test_initialize_and_promote(void **state)
 	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
 	assert_memory_not_equal(rev.id, id1, 16);
 	assert_string_equal(rev.image, "checkout:v2");
+	/* The primary still says what it was made from (v1 and the first
+	 * config), whatever the target became since: initialization saves
+	 * that, and the target's changes are a new revision. */
+	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.primary_revision(f->k, &c, &prev, err), ST_OK);
+	assert_string_equal(prev.id, id1);
+	assert_string_equal(prev.image, "checkout:v1");
 
 	/* Scale up from zero: the primary's replica count. */
 	assert_int_equal(k8s_cluster_ops.scale(f->k, &c, true, err), ST_OK);
@@ -404,6 +413,10 @@ test_initialize_and_promote(void **state)
 	assert_string_not_equal(jstr(o, "spec.template.metadata.annotations.flagger-id"), fid);
 	assert_string_equal(jstr(o, "spec.template.metadata.labels.app"), "checkout-primary");
 	json_decref(o);
+	assert_int_equal(k8s_cluster_ops.revision(f->k, &c, &rev, err), ST_OK);
+	assert_int_equal(k8s_cluster_ops.primary_revision(f->k, &c, &prev, err), ST_OK);
+	assert_string_equal(prev.id, rev.id);
+	assert_string_equal(prev.image, "checkout:v2");
 	o = get(f, K8S_RES(CONFIGMAPS), "checkout-config-primary");
 	assert_string_equal(jstr(o, "data.mode"), "slow");
 	json_decref(o);

@@ -21,6 +21,7 @@
 struct world {
 	char rev[72];
 	char primary_rev[72];
+	char made_from[72];		/* the primary says it was made from this ("" unknown) */
 	bool primary_ready, canary_ready, retriable;
 	enum check_result vres;		/* for every metric */
 	bool unavailable;		/* metric 0 gets no answer (a slow backend) */
@@ -63,6 +64,7 @@ gather(struct world *w, const struct canary_cfg *c, struct obs *o, enum need n, 
 	switch (n) {
 	case NEED_INIT:
 		o->init_status = ST_OK;
+		strcpy(o->init_rev.id, w->made_from);
 		break;
 	case NEED_PROVIDERS:
 		o->providers_status = ST_OK;
@@ -293,6 +295,43 @@ test_checkout_timeline(void **state)
 	tick(&w, c, &st, S(300), 0);
 	assert_int_equal(st.phase, PHASE_SUCCEEDED);
 	assert_int_equal(w.out.n_ev, 0);
+	canary_cfg_free(c);
+}
+
+/* A `set image` while the primary gets ready: the primary runs v1, the
+ * target is v2 when initialization ends.  The saved revision is the
+ * primary's, and v2 starts at the next tick. */
+static void
+test_init_saves_primary_revision(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct canary_status st;
+	struct world w;
+
+	(void)state;
+	world_init(&w);
+	strcpy(w.made_from, "v1");
+	w.primary_ready = false;
+	machine_status_init(&st, 0);
+	tick(&w, c, &st, 0, 0);
+	assert_int_equal(st.phase, PHASE_INITIALIZING);
+	strcpy(w.rev, "v2");		/* kubectl set image, meanwhile */
+	w.primary_ready = true;
+	tick(&w, c, &st, S(30), 0);
+	assert_int_equal(st.phase, PHASE_INITIALIZED);
+	assert_string_equal(st.last_applied, "v1");
+	assert_string_equal(st.last_promoted, "v1");
+	tick(&w, c, &st, S(60), 0);
+	assert_int_equal(st.phase, PHASE_PROGRESSING);
+	assert_string_equal(st.last_applied, "v2");
+	assert_true(has_event(&w, "New revision detected! Scaling up checkout.shop"));
+	/* A backend that cannot tell: the target's revision, as before. */
+	world_init(&w);
+	machine_status_init(&st, 0);
+	strcpy(w.rev, "v3");
+	tick(&w, c, &st, 0, 0);
+	assert_int_equal(st.phase, PHASE_INITIALIZED);
+	assert_string_equal(st.last_applied, "v3");
 	canary_cfg_free(c);
 }
 
@@ -1569,6 +1608,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checkout_timeline),
+		cmocka_unit_test(test_init_saves_primary_revision),
 		cmocka_unit_test(test_threshold_rollback),
 		cmocka_unit_test(test_no_traffic),
 		cmocka_unit_test(test_ladders),
