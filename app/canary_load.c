@@ -276,6 +276,8 @@ load_fields(const struct spec_canary *c, struct canary_cfg *cfg)
 	cfg->name = xstrdup(c->meta.name);
 	cfg->target = xstrdup(c->target_ref.name != NULL ? c->target_ref.name : "");
 	cfg->target_kind = xstrdup(c->target_ref.kind != NULL ? c->target_ref.kind : "Deployment");
+	cfg->target_api = c->target_ref.api_version != NULL ? xstrdup(c->target_ref.api_version) :
+	    NULL;
 	cfg->service = xstrdup(c->apex != NULL ? c->apex : cfg->target);
 	cfg->provider = xstrdup(c->provider != NULL ? c->provider : "");
 	cfg->port = c->service.port;

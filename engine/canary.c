@@ -143,6 +143,7 @@ canary_cfg_free(struct canary_cfg *c)
 	free(c->name);
 	free(c->target);
 	free(c->target_kind);
+	free(c->target_api);
 	free(c->service);
 	free(c->provider);
 	free(c->step_weights);

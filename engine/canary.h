@@ -285,6 +285,7 @@ struct canary_cfg {
 	char   *name;
 	char   *target;		/* spec.targetRef.name */
 	char   *target_kind;	/* "Deployment" */
+	char   *target_api;	/* spec.targetRef.apiVersion, e.g. "apps/v1"; may be NULL */
 	char   *service;	/* apex service name (spec.service.name or target) */
 	char   *provider;	/* spec.provider, e.g. "linkerd" */
 	int     port;

@@ -45,9 +45,10 @@ enum {
 	RT_KNATIVE     = 1 << 8,	/* routes a Knative Service: the target must be one */
 	RT_OBS_PREFIX  = 1 << 9,	/* any name starting with it has its observer (§3.1) */
 	RT_MESHNAME    = 1 << 10,	/* needs spec.service.meshName */
+	RT_SVCTARGET   = 1 << 11,	/* `perch run` routes a plain Service target with it */
 };
 
-#define RT_GATEWAYAPI (RT_MATCH | RT_AFFINITY | RT_MIRROR | RT_GATEWAYREFS)
+#define RT_GATEWAYAPI (RT_MATCH | RT_AFFINITY | RT_MIRROR | RT_GATEWAYREFS | RT_SVCTARGET)
 
 /* Flagger's providers (reference §1.1, §4; flagger-routers-providers §1), in
  * the order of messages and of the schema's list. */
@@ -62,7 +63,7 @@ enum {
 	X(GLOO,               "gloo",               EXACT,  RT_MATCH | RT_OBS_PREFIX,  GLOO,    gloo) \
 	X(ISTIO,              "istio",              EXACT,  RT_MATCH | RT_AFFINITY | RT_MIRROR, ISTIO, istio) \
 	X(KNATIVE,            "knative",            EXACT,  RT_KNATIVE,                KNATIVE, knative) \
-	X(KUBERNETES,         "kubernetes",         EXACT,  RT_BLUEGREEN,              HTTP,    kubernetes) \
+	X(KUBERNETES,         "kubernetes",         EXACT,  RT_BLUEGREEN | RT_SVCTARGET, HTTP,    kubernetes) \
 	X(KUMA,               "kuma",               EXACT,  0,                         KUMA,    kuma) \
 	X(LINKERD,            "linkerd",            EXACT,  0,                         LINKERD, smi_v1alpha1) \
 	X(NGINX,              "nginx",              EXACT,  RT_MATCH | RT_INGRESSREF,  NGINX,   nginx) \

@@ -126,6 +126,10 @@ wrote_workloads(struct k8s_cluster *k, const struct canary_cfg *cfg)
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
 	written(k, wk->res, cfg->ns, cfg->target);
 	written(k, wk->res, cfg->ns, name);
+	if (wk->service) {
+		snprintf(name, sizeof name, "%s-canary", cfg->target);
+		written(k, wk->res, cfg->ns, name);
+	}
 }
 
 /* Reference §2.3/§4.7: the Services, (on initialization) the primary, and
@@ -142,6 +146,15 @@ reconcile(struct k8s_cluster *k, const struct canary_cfg *cfg, bool primary, cha
 
 	if (wk == NULL)
 		return wl_unsupported(cfg, err);
+	if (wk->service) {
+		/* Plain Service target: its copies on every tick, no Services of
+		 * perch's own (routers-providers §3.3). */
+		if (!owner_known(k, cfg))
+			find_owner(k, cfg);
+		st = wl_ensure_primary(k->c, cfg, owner_of(k, cfg), err);
+		wrote_workloads(k, cfg);
+		return st == ST_OK ? rt_initialize(k, cfg, err) : st;
+	}
 	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
 	st = wl_selector(target, wk->noun, &label, &value, err);

@@ -95,7 +95,23 @@ struct wl_kind {
 	void (*ready)(json_t *obj, int threshold, long now, struct readiness *out, char *msg,
 	    size_t msgsz);
 	int (*scale)(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
+	/* A plain Service target (routers-providers §3.3): the `-canary` and
+	 * `-primary` Services are copies of it (sync), perch creates no
+	 * ClusterIP Services of its own, the revision is the hash of its spec
+	 * and promote copies it to the primary.  NULL/false: a workload. */
+	bool service;
+	int (*sync)(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
+	int (*promote)(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+	    char *err);
 };
+/* Plain Service targets (service_target.c, routers-providers §3.3). */
+int  svc_target_sync(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err);
+int  svc_target_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err);
+void svc_target_ready(json_t *svc, int threshold, long now, struct readiness *out, char *msg,
+    size_t msgsz);
+int  svc_target_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
 /* The row of cfg->target_kind (NULL = Deployment), or NULL when perch does
  * not drive that kind on a cluster (wl_unsupported says so). */
 const struct wl_kind *wl_kind_of(const struct canary_cfg *cfg);

@@ -348,7 +348,10 @@ revision_of(const struct wl_kind *wk, json_t *dep, const struct tracked *tracked
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	template_hash(wk, jpath(dep, "spec.template"), th);
+	if (wk->service)	/* a plain Service target: its whole spec */
+		k8s_template_hash(json_object_get(dep, "spec"), th);
+	else
+		template_hash(wk, jpath(dep, "spec.template"), th);
 	if (n == 0) {
 		snprintf(out->id, sizeof out->id, "%s", th);
 	} else {
@@ -434,6 +437,8 @@ wl_ensure_primary(struct k8s_client *c, const struct canary_cfg *cfg, json_t *ow
 
 	if (wk == NULL)
 		return wl_unsupported(cfg, err);
+	if (wk->sync != NULL)
+		return wk->sync(c, cfg, owner, err);
 	if ((st = k8s_get(c, wk->res, cfg->ns, cfg->target, &target, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
@@ -675,6 +680,8 @@ wl_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, ch
 
 	if (a.wk == NULL)
 		return wl_unsupported(cfg, err);
+	if (a.wk->promote != NULL)
+		return a.wk->promote(c, cfg, owner, err);
 	if ((st = k8s_get(c, a.wk->res, cfg->ns, cfg->target, &a.target, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", a.wk->noun, cfg->target, cfg->ns, e.msg);
 	if ((st = wl_selector(a.target, a.wk->noun, &a.label, &a.value, err)) != ST_OK ||
@@ -792,6 +799,9 @@ static const struct wl_kind wl_kinds[] = {
 	{ .kind = "DaemonSet", .noun = "daemonset", .res = K8S_RES(DAEMONSETS),
 	  .copied = daemonset_copied, .replicas = false, .refuse = daemonset_refuse,
 	  .ready = daemonset_ready, .scale = daemonset_scale },
+	{ .kind = "Service", .noun = "service", .res = K8S_RES(SERVICES), .copied = NULL,
+	  .service = true, .ready = svc_target_ready, .scale = svc_target_scale,
+	  .sync = svc_target_sync, .promote = svc_target_promote },
 };
 
 const struct wl_kind *
@@ -800,6 +810,9 @@ wl_kind_of(const struct canary_cfg *cfg)
 	const char *kind = cfg->target_kind != NULL ? cfg->target_kind : "Deployment";
 	size_t i;
 
+	/* A Knative Service is no plain Service (routers-providers §3.4). */
+	if (cfg->target_api != NULL && strncmp(cfg->target_api, "serving.knative.dev/", 20) == 0)
+		return NULL;
 	for (i = 0; i < sizeof wl_kinds / sizeof wl_kinds[0]; i++)
 		if (strcmp(wl_kinds[i].kind, kind) == 0)
 			return &wl_kinds[i];
@@ -809,8 +822,10 @@ wl_kind_of(const struct canary_cfg *cfg)
 int
 wl_unsupported(const struct canary_cfg *cfg, char *err)
 {
-	return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s is not supported on a "
-	    "cluster (Deployment or DaemonSet)", cfg->ns, cfg->name, cfg->target_kind);
+	return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s%s%s is not supported on "
+	    "a cluster (Deployment, DaemonSet or v1 Service)", cfg->ns, cfg->name,
+	    cfg->target_kind, cfg->target_api != NULL ? " of " : "",
+	    cfg->target_api != NULL ? cfg->target_api : "");
 }
 
 int

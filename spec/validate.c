@@ -473,27 +473,6 @@ check_analysis(const struct spec_canary *c, struct diag_list *dl)
 	check_match_provider(c, dl);
 }
 
-/* Routers-providers §3.1: a plain Service target (not Knative) is routed
- * by the Gateway API providers; the names come from the registry. */
-static void
-check_service_target(const struct spec_canary *c, const struct router_info *family,
-    bool knative_target, struct diag_list *dl)
-{
-	char names[ROUTER_NAMES_MAX] = "";
-	size_t i, len = 0;
-
-	if (c->target_ref.kind == NULL || strcmp(c->target_ref.kind, "Service") != 0 ||
-	    knative_target || (family != NULL && (family->caps & RT_GATEWAYREFS)))
-		return;
-	for (i = 0; router_schema_names[i] != NULL && len < sizeof names; i++)
-		if (router_caps(router_find(router_schema_names[i])) & RT_GATEWAYREFS)
-			len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-			    len ? " or " : "", router_schema_names[i]);
-	err_at(dl, &c->meta, "spec.targetRef.kind", "a Service target is routed by provider %s "
-	    "only, not by %s", names, family != NULL ? family->name : c->provider != NULL &&
-	    c->provider[0] != '\0' ? c->provider : router_find(NULL)->name);
-}
-
 /* References a provider needs (reference §1.1, §4). */
 static void
 check_provider(const struct spec_canary *c, struct diag_list *dl)
@@ -519,7 +498,6 @@ check_provider(const struct spec_canary *c, struct diag_list *dl)
 		    "with provider %s (the App Mesh the VirtualNodes and VirtualServices join)", p);
 	if ((caps & RT_ROUTEREF) && !c->route_ref.set)
 		err_at(dl, &c->meta, "spec.routeRef", "routeRef is required with provider %s", p);
-	check_service_target(c, family, knative_target, dl);
 	if (knative_target && !(caps & RT_KNATIVE))
 		err_at(dl, &c->meta, "spec.provider", "a Knative Service target needs "
 		    "provider: knative");
@@ -629,6 +607,32 @@ validate_alert_provider(const struct spec_alert_provider *p, struct diag_list *d
 		missing(dl, &p->meta, "spec.secretRef.name");
 }
 
+/* Routers-providers §3.3: Flagger routes a plain Service target (not
+ * Knative) with any router; perch run with those of RT_SVCTARGET. */
+static void
+check_service_target(const struct spec_canary *c, const struct router_info *r,
+    struct diag_list *dl)
+{
+	char names[ROUTER_NAMES_MAX];
+
+	if (c->target_ref.kind == NULL || strcmp(c->target_ref.kind, "Service") != 0 ||
+	    (c->target_ref.api_version != NULL &&
+	    strncmp(c->target_ref.api_version, "serving.knative.dev/", 20) == 0) ||
+	    r == NULL)
+		return;
+	if (c->service.name != NULL && c->target_ref.name != NULL &&
+	    strcmp(c->service.name, c->target_ref.name) != 0)
+		err_at(dl, &c->meta, "spec.service.name", "service.name: perch run routes a "
+		    "Service target to %s-primary and %s-canary, the copies of the target; "
+		    "leave service.name unset", c->target_ref.name, c->target_ref.name);
+	if (router_caps(r) & RT_SVCTARGET)
+		return;
+	router_names_can(RT_SVCTARGET, names, sizeof names);
+	err_at(dl, &c->meta, "spec.targetRef.kind", "targetRef: perch run drives a Service "
+	    "target with one of the providers %s, not with %s", names,
+	    c->provider != NULL && c->provider[0] != '\0' ? c->provider : r->name);
+}
+
 void
 spec_check_drivable(const struct spec_set *set, struct diag_list *dl)
 {
@@ -640,11 +644,7 @@ spec_check_drivable(const struct spec_set *set, struct diag_list *dl)
 		const struct spec_canary *c = spec_set_canary(set, i);
 		const struct router_info *r = router_find(c->provider);
 
-		if (c->target_ref.kind != NULL && strcmp(c->target_ref.kind, "Service") == 0 &&
-		    (c->target_ref.api_version == NULL ||
-		    strncmp(c->target_ref.api_version, "serving.knative.dev/", 20) != 0))
-			err_at(dl, &c->meta, "spec.targetRef.kind", "targetRef: perch run cannot "
-			    "drive a Service target (it drives Deployment and DaemonSet targets)");
+		check_service_target(c, r, dl);
 		if (r == NULL || (router_caps(r) & RT_DRIVEN))
 			continue;	/* an unknown name is the schema's error */
 		err_at(dl, &c->meta, c->provider != NULL ? "spec.provider" : "spec",

@@ -202,14 +202,15 @@ expect_eq "cluster canary exit (still Failed)" "$?" 1
 grep -Eq "no Canary|error" "$TMP/run5.err" && fail "the Canary of the namespace was not used: $(cat "$TMP/run5.err")"
 expect_eq "cluster canary: nothing changed" "$(K get deploy checkout-primary -o jsonpath='{.spec.template.spec.containers[0].image}')" "checkout:v2"
 
-# A canary perch run cannot drive (a plain Service target): refused before
-# anything is touched, exit 1 with the reason (not a warning at every tick).
-sed 's/provider: linkerd/provider: gatewayapi:v1/; s/apiVersion: apps\/v1, kind: Deployment/apiVersion: v1, kind: Service/; s/service: {port: \([0-9]*\)/service: {port: \1, gatewayRefs: [{name: public}]/' \
+# A canary perch run cannot drive (a plain Service target routed by istio):
+# refused before anything is touched, exit 1 with the reason (not a warning
+# at every tick).
+sed 's/provider: linkerd/provider: istio/; s/apiVersion: apps\/v1, kind: Deployment/apiVersion: v1, kind: Service/' \
 	"$TMP/canary.yaml" >"$TMP/svc.yaml"
 grep -q 'kind: Service' "$TMP/svc.yaml" || fail "no Service target in $(cat "$TMP/svc.yaml")"
 timeout 20 "$PERCH_BIN" run --headless -f "$TMP/svc.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
 expect_eq "undrivable target exit" "$?" 1
-expect_match "undrivable target reason" "$(cat "$TMP/run7.err")" 'perch run cannot drive a Service target'
+expect_match "undrivable target reason" "$(cat "$TMP/run7.err")" 'perch run drives a Service target with one of the providers gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, not with istio'
 
 # A new image set while perch initializes (the primary made from v1 is not
 # ready yet): Initialized saves v1, what the primary runs, so v2 is a new

@@ -35,7 +35,7 @@ expect_match "units: fraction" "$out" "warning: .*min: 0.99 looks like a fractio
 expect_match "units: seconds" "$out" "warning: .*max: 0.5 looks like seconds: .*did you mean 500\?"
 out=$("$PERCH_BIN" validate "$D/undrivable.yaml"); rc=$?
 expect_eq "undrivable exit" "$rc" 1
-expect_match "undrivable" "$out" ":8:31: error: targetRef: perch run cannot drive a Service target \(it drives Deployment and DaemonSet targets\)"
+expect_match "undrivable" "$out" ":9:31: error: targetRef: perch run drives a Service target with one of the providers gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, not with istio"
 out=$("$PERCH_BIN" validate "$D/other-kinds.yaml"); rc=$?
 expect_eq "no flagger object exit" "$rc" 1
 

@@ -115,10 +115,21 @@ test_daemonset_ready(void **state)
 			fail_msg("case %zu: ready %d retriable %d '%s'", i, r.ready, r.retriable, msg);
 		json_decref(ds);
 	}
+	/* A plain Service: always ready, nothing scaled (routers-providers §3.3). */
 	cfg.target_kind = "Service";
+	cfg.target_api = "v1";
+	wk = wl_kind_of(&cfg);
+	assert_non_null(wk);
+	assert_true(wk->service);
+	wk->ready(NULL, 100, T10, &r, msg, sizeof msg);
+	assert_true(r.ready);
+	assert_int_equal(wk->scale(NULL, &cfg, false, err), ST_OK);
+	/* A Knative Service is not driven yet. */
+	cfg.target_api = "serving.knative.dev/v1";
 	assert_null(wl_kind_of(&cfg));
 	assert_int_equal(wl_unsupported(&cfg, err), ST_UNSUPPORTED);
-	assert_non_null(strstr(err, "target kind Service is not supported on a cluster"));
+	assert_non_null(strstr(err, "target kind Service of serving.knative.dev/v1 is not "
+	    "supported on a cluster"));
 }
 
 static void
