@@ -15,35 +15,7 @@ K() { kubectl --request-timeout=10s "$@"; }
 audit="$TMP/st.audit"
 S() { "$PERCH_BIN" status --kubeconfig "$KUBECONFIG" --context ro "$@"; }
 
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers: [{name: cart, image: "cart:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: default}
-spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
-YAML
-cat >"$TMP/canary.yaml" <<'YAML'
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: cart}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
-  service: {port: 80}
-  analysis: {interval: 30s, threshold: 2, iterations: 3}
-YAML
+cart_app
 K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 
 # Nothing saved yet in the namespace.

@@ -18,35 +18,7 @@ export KUBECONFIG="$TMP/w.kubeconfig"
 K() { kubectl --request-timeout=10s "$@"; }
 audit="$TMP/w.audit"
 
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers: [{name: cart, image: "cart:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: default}
-spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
-YAML
-cat >"$TMP/canary.yaml" <<'YAML'
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: cart}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
-  service: {port: 80}
-  analysis: {interval: 30s, threshold: 2, iterations: 3}
-YAML
+cart_app
 K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 
 # --state-dir: the clock for watchers, at the engine's speed.

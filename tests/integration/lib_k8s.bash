@@ -8,6 +8,9 @@
 #       When the script ends, every object written to the server is checked
 #       against its kind's schema (check_schemas): a bad one fails the test.
 #   check_schemas FILE...   tests/schema/check.mjs over objects logs.
+#   cart_app   writes $TMP/app.yaml (Deployment and Service cart in default,
+#       image cart:v1, one replica) and $TMP/canary.yaml (its kubernetes
+#       blue/green Canary: 3 iterations of 30 s, threshold 2).
 
 need_schemas() {
 	need node
@@ -35,4 +38,36 @@ start_apiserver() {
 	WAIT_SECS=20 wait_for grep -q '^listening on ' "$out" ||
 		fail "the test API server did not start: $(cat "$TMP/$name.err")"
 	APISERVER_URL=$(sed -n 's/^listening on //p' "$out")
+}
+
+cart_app() {
+	cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: default, labels: {app: cart}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers: [{name: cart, image: "cart:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: default}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 80}]
+YAML
+	cat >"$TMP/canary.yaml" <<'YAML'
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: cart}
+spec:
+  provider: kubernetes
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
+  service: {port: 80}
+  analysis: {interval: 30s, threshold: 2, iterations: 3}
+YAML
 }
