@@ -14,8 +14,10 @@
 #include "helper_screen.h"
 #include "helper_snapfix.h"
 #include "tui/render.h"
+#include "tui/theme.h"
 #include "tui/ui.h"
 #include "util/buf.h"
+#include "util/xalloc.h"
 
 /* One row of the screen, as UTF-8 without trailing blanks. */
 static void
@@ -41,10 +43,47 @@ row_text(int y, int cols, struct buf *b)
 	buf_putc(b, '\n');
 }
 
+/* One letter per cell for its attributes: r reverse, b bold, u underline,
+ * d dim, ' ' none (the strongest one when several). */
+static char
+attr_letter(int y, int x)
+{
+	cchar_t cc;
+	wchar_t wch[CCHARW_MAX + 1];
+	attr_t a = 0;
+	short pair = 0;
+
+	if (mvwin_wch(stdscr, y, x, &cc) == ERR || getcchar(&cc, wch, &a, &pair, NULL) == ERR)
+		return '?';
+	return (a & A_REVERSE) ? 'r' : (a & A_BOLD) ? 'b' : (a & A_UNDERLINE) ? 'u' :
+	    (a & A_DIM) ? 'd' : ' ';
+}
+
+static void
+dump_attrs(int rows, int cols, struct buf *b)
+{
+	static const char head[] = "--- NO_COLOR attributes: r reverse, b bold, u underline, d dim\n";
+	char line[512];
+	int y, x, end;
+
+	buf_append(b, head, sizeof head - 1);
+	for (y = 0; y < rows; y++) {
+		for (x = end = 0; x < cols && x < (int)sizeof line - 1; x++) {
+			line[x] = attr_letter(y, x);
+			if (line[x] != ' ')
+				end = x + 1;
+		}
+		buf_append(b, line, (size_t)end);
+		buf_putc(b, '\n');
+	}
+}
+
 char *
 screen_text(const struct screen_spec *sp, struct snapshot *s)
 {
-	static const attr_t roles[ROLE__COUNT];
+	static const attr_t plain[ROLE__COUNT];
+	attr_t nocolor[ROLE__COUNT];
+	const attr_t *roles = plain;
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	SCREEN *scr;
 	struct ui u;
@@ -57,8 +96,21 @@ screen_text(const struct screen_spec *sp, struct snapshot *s)
 	scr = newterm("xterm-256color", out, in);
 	assert_non_null(scr);
 	resize_term(sp->rows, sp->cols);
-	ui_init(&u, false, sp->utf8);
+	if (sp->nocolor) {	/* as perch draws under NO_COLOR */
+		struct theme t;
+
+		theme_default(&t);
+		theme_attrs(&t, false, nocolor);
+		roles = nocolor;
+	}
+	if (sp->read_only) {	/* as the runner publishes it in watch mode */
+		s->read_only = true;
+		free(s->holder);
+		s->holder = xstrdup("alice@laptop pid 4711");
+	}
+	ui_init(&u, sp->read_only, sp->utf8);
 	snprintf(u.actor, sizeof u.actor, "tester@host");
+	snprintf(u.saved_in, sizeof u.saved_in, "%s", sp->saved_in ? sp->saved_in : "");
 	u.now_ms = SNAPFIX_NOW_MS;
 	ui_sync(&u, s);
 	for (k = sp->keys; k != NULL && *k != '\0'; k++)
@@ -67,6 +119,8 @@ screen_text(const struct screen_spec *sp, struct snapshot *s)
 	buf_init(&b, 0);
 	for (y = 0; y < sp->rows; y++)
 		row_text(y, sp->cols, &b);
+	if (sp->nocolor)
+		dump_attrs(sp->rows, sp->cols, &b);
 	endwin();
 	delscreen(scr);
 	fclose(out);

@@ -14,9 +14,14 @@ struct screen_spec {
 	int cols, rows;
 	bool utf8;
 	const char *keys;	/* typed before rendering ('~' is Escape) */
+	bool read_only;		/* watch mode: the snapshot is marked read-only,
+				 * held by "alice@laptop pid 4711" */
+	bool nocolor;		/* drawn with the attributes NO_COLOR leaves, and
+				 * their map added under the text */
+	const char *saved_in;	/* where the UI says the state is saved, or NULL */
 };
 
-/* The screen's text (the caller frees it). */
+/* The screen's text (the caller frees it); s may be changed (read_only). */
 char *screen_text(const struct screen_spec *sp, struct snapshot *s);
 /* 0 when the screen matches its golden file; else prints both and -1. */
 int  screen_golden(const struct screen_spec *sp, const char *text);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "helper_screen.h"
 #include "helper_snapfix.h"
 #include "tui/render.h"
 #include "tui/ui.h"
@@ -37,134 +38,21 @@ struct golden {
 	bool nocolor;		/* NO_COLOR attributes, and their map */
 };
 
-/* One letter per cell for its attributes: r reverse, b bold, u underline,
- * d dim, ' ' none (the strongest one when several). */
-static char
-attr_letter(int y, int x)
-{
-	cchar_t cc;
-	wchar_t wch[CCHARW_MAX + 1];
-	attr_t a = 0;
-	short pair = 0;
-
-	if (mvwin_wch(stdscr, y, x, &cc) == ERR || getcchar(&cc, wch, &a, &pair, NULL) == ERR)
-		return '?';
-	return (a & A_REVERSE) ? 'r' : (a & A_BOLD) ? 'b' : (a & A_UNDERLINE) ? 'u' :
-	    (a & A_DIM) ? 'd' : ' ';
-}
-
-static void
-dump_attrs(const struct golden *g, struct buf *b)
-{
-	static const char head[] = "--- NO_COLOR attributes: r reverse, b bold, u underline, d dim\n";
-	char line[512];
-	int y, x, end;
-
-	buf_append(b, head, sizeof head - 1);
-	for (y = 0; y < g->rows; y++) {
-		for (x = end = 0; x < g->cols && x < (int)sizeof line - 1; x++) {
-			line[x] = attr_letter(y, x);
-			if (line[x] != ' ')
-				end = x + 1;
-		}
-		buf_append(b, line, (size_t)end);
-		buf_putc(b, '\n');
-	}
-}
-
 /* Where the screens' UI says the state is saved ("" = nothing saved, as in
  * a plain demo); test_quit_saved sets it. */
 static const char *golden_saved_in = "";
 
-/* Renders one screen and returns its text, one line per row, trailing
- * blanks removed. */
+/* Renders one screen (helper_screen.h) and returns its text. */
 static char *
 render_text(const struct golden *g, struct snapshot *s)
 {
-	static const attr_t plain[ROLE__COUNT];
-	attr_t nocolor[ROLE__COUNT];
-	const attr_t *roles = plain;
-	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
-	SCREEN *scr;
-	struct ui u;
-	struct command cmd;
-	struct buf b;
-	const char *k;
-	int y;
+	struct screen_spec sp = { .name = g->name, .cols = g->cols, .rows = g->rows,
+		.utf8 = g->utf8, .keys = g->keys, .read_only = g->read_only,
+		.nocolor = g->nocolor, .saved_in = golden_saved_in };
 
-	assert_non_null(setlocale(LC_ALL, g->utf8 ? "C.UTF-8" : "C"));
-	scr = newterm("xterm-256color", out, in);
-	assert_non_null(scr);
-	resize_term(g->rows, g->cols);
-	if (g->nocolor) {	/* as perch draws under NO_COLOR */
-		struct theme t;
-
-		theme_default(&t);
-		theme_attrs(&t, false, nocolor);
-		roles = nocolor;
-	}
-	if (g->read_only) {	/* as the runner publishes it in watch mode */
-		s->read_only = true;
-		free(s->holder);
-		s->holder = xstrdup("alice@laptop pid 4711");
-	}
-	ui_init(&u, g->read_only, g->utf8);
-	snprintf(u.actor, sizeof u.actor, "tester@host");
-	snprintf(u.saved_in, sizeof u.saved_in, "%s", golden_saved_in);
-	u.now_ms = SNAPFIX_NOW_MS;
-	ui_sync(&u, s);
-	for (k = g->keys; k != NULL && *k != '\0'; k++)
-		ui_key(&u, s, *k == '~' ? 27 : *k, &cmd);
-	render(stdscr, roles, s, &u);
-	buf_init(&b, 0);
-	for (y = 0; y < g->rows; y++) {
-		wchar_t line[512];
-		char mb[8];
-		size_t i, end;
-
-		memset(line, 0, sizeof line);
-		mvwinnwstr(stdscr, y, 0, line, g->cols);
-		end = wcslen(line);
-		while (end > 0 && line[end - 1] == L' ')
-			end--;
-		for (i = 0; i < end; i++) {
-			mbstate_t st;
-			size_t n;
-
-			memset(&st, 0, sizeof st);
-			n = wcrtomb(mb, line[i], &st);
-			buf_append(&b, n == (size_t)-1 ? "?" : mb, n == (size_t)-1 ? 1 : n);
-		}
-		buf_putc(&b, '\n');
-	}
-	if (g->nocolor)
-		dump_attrs(g, &b);
-	endwin();
-	delscreen(scr);
-	fclose(out);
-	fclose(in);
-	return buf_take(&b);
+	return screen_text(&sp, s);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_take(&b);
-}
-
-/* Every canary in progress paused: the clock shows HH:MM, the detail
- * "PAUSED" instead of a countdown. */
 static void
 pause_all(struct snapshot *s)
 {
@@ -321,7 +209,8 @@ static void
 check_golden(const struct golden *g)
 {
 	struct snapshot *s = snapfix_new();
-	char path[256], *got, *want;
+	struct screen_spec sp;
+	char *got;
 
 	if (g->prep != NULL) {
 		g->prep(s);
@@ -332,21 +221,10 @@ check_golden(const struct golden *g)
 				    sizeof s->canaries[i].facts.holder, "%s", s->holder);
 	}
 	got = render_text(g, s);
-	snprintf(path, sizeof path, "tests/data/screens/%s.screen", g->name);
-	if (getenv("UPDATE_GOLDEN") != NULL) {
-		FILE *f = fopen(path, "w");
-
-		assert_non_null(f);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = slurp(path);
-	if (want == NULL || strcmp(got, want) != 0) {
-		fprintf(stderr, "screen %s differs from %s; got:\n%s\n", g->name, path, got);
+	sp = (struct screen_spec){ .name = g->name };
+	if (screen_golden(&sp, got) != 0)
 		fail_msg("golden screen %s", g->name);
-	}
 	free(got);
-	free(want);
 	snapshot_unref(s);
 }
 
