@@ -65,5 +65,9 @@ void validate_canary(const struct spec_set *set, const struct spec_canary *c,
 void validate_template(const struct spec_metric_template *t, struct diag_list *dl);
 void validate_alert_provider(const struct spec_alert_provider *p, struct diag_list *dl);
 void lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag_list *dl);
+/* The lints that apply to a MetricTemplate no Canary of the set uses (a
+ * template validated in a file of its own). */
+void lint_template(const struct spec_set *set, const struct spec_metric_template *t,
+    struct diag_list *dl);
 
 #endif

@@ -13,13 +13,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/backend_types.h"
 #include "spec/schema.h"
 #include "util/status.h"
 
 struct lint_ctx {
 	const struct spec_set *set;
-	const struct spec_canary *c;
+	const struct spec_canary *c;	/* NULL when linting a template alone */
 	struct diag_list *dl;
+	const struct spec_meta *meta;	/* the object the findings are about */
+	char *const *ignore;		/* its perch.dev/lint-ignore */
+	size_t n_ignore;
 };
 
 static void
@@ -30,13 +34,13 @@ static void
 lint(struct lint_ctx *lc, enum spec_lint id, const char *path, const char *fmt, ...)
 {
 	const char *name = spec_lint_name(id);
-	struct spec_pos pos = spec_field_pos(&lc->c->meta, path);
+	struct spec_pos pos = spec_field_pos(lc->meta, path);
 	char msg[1024];
 	va_list ap;
 	size_t i;
 
-	for (i = 0; i < lc->c->n_lint_ignore; i++)
-		if (strcmp(lc->c->lint_ignore[i], name) == 0)
+	for (i = 0; i < lc->n_ignore; i++)
+		if (strcmp(lc->ignore[i], name) == 0)
 			return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -72,7 +76,7 @@ action_uses(const char *q, const char *word)
 
 /* A query isolates the canary when it names the canary workload: through
  * {{ target }}, a canary service/route/label ("canary" anywhere), or the
- * target's name written out. */
+ * target's name written out (c NULL: a template alone). */
 static bool
 query_isolates(const char *q, const struct spec_canary *c)
 {
@@ -83,7 +87,7 @@ query_isolates(const char *q, const struct spec_canary *c)
 	for (p = q; *p != '\0'; p++)
 		if (strncasecmp(p, "canary", 6) == 0)
 			return true;
-	return c->target_ref.name != NULL && c->target_ref.name[0] != '\0' &&
+	return c != NULL && c->target_ref.name != NULL && c->target_ref.name[0] != '\0' &&
 	    strstr(q, c->target_ref.name) != NULL;
 }
 
@@ -273,7 +277,7 @@ has_volume_query(const struct spec_set *set, const struct spec_canary *c)
 void
 lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag_list *dl)
 {
-	struct lint_ctx lc = { set, c, dl };
+	struct lint_ctx lc = { set, c, dl, &c->meta, c->lint_ignore, c->n_lint_ignore };
 	const struct spec_analysis *a = &c->analysis;
 	char p[96];
 	size_t i;
@@ -302,6 +306,86 @@ lint_canary(const struct spec_set *set, const struct spec_canary *c, struct diag
 		lint(&lc, SPEC_LINT_MATCH_NO_ITER, apath(c, p, sizeof p, "match"),
 		    "analysis.match is ignored without analysis.iterations: Flagger runs a "
 		    "progressive canary for everyone (A/B testing needs iterations)");
+}
+
+/* ---- a MetricTemplate on its own ------------------------------------------ */
+
+/* Whether a Canary of the set uses t (it is then linted through it, with
+ * the canary's target, interval and scrape interval). */
+static bool
+template_used(const struct spec_set *set, const struct spec_metric_template *t)
+{
+	const struct spec_metric_template *u;
+	const struct spec_canary *c;
+	size_t i, j;
+
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		c = spec_set_canary(set, i);
+		for (j = 0; j < c->analysis.n_metrics; j++) {
+			u = spec_find_template(set, c, &c->analysis.metrics[j]);
+			if (u == t || (u != NULL && u->meta.name != NULL && t->meta.name != NULL &&
+			    strcmp(u->meta.name, t->meta.name) == 0 &&
+			    strcmp(u->meta.ns, t->meta.ns) == 0))
+				return true;	/* also a redefinition of it */
+		}
+	}
+	return false;
+}
+
+/* The first literal PromQL range ("[30s]", "[1m:10s]") of q shorter than
+ * `below` ms: its text into buf, or false.  Templated ranges ({{ interval
+ * }}) are the canary's business. */
+static bool
+short_range(const char *q, long long below, char *buf, size_t sz)
+{
+	const char *p = q, *end;
+	long long ms;
+	size_t len;
+
+	while ((p = strchr(p, '[')) != NULL) {
+		p++;
+		end = strchr(p, ']');
+		if (end == NULL)
+			return false;
+		len = strcspn(p, ":]");
+		if (len > 0 && len < sz) {
+			snprintf(buf, sz, "%.*s", (int)len, p);
+			if (strstr(buf, "{{") == NULL &&
+			    spec_parse_duration_ms(buf, &ms) == ST_OK && ms < below)
+				return true;
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
+/* A template validated without a Canary that uses it gets the lints that
+ * apply to it alone: its query never names the canary (no {{ target }},
+ * nothing "canary"), a literal PromQL window shorter than four default
+ * scrape intervals. */
+void
+lint_template(const struct spec_set *set, const struct spec_metric_template *t,
+    struct diag_list *dl)
+{
+	struct lint_ctx lc = { set, NULL, dl, &t->meta, t->lint_ignore, t->n_lint_ignore };
+	const long long window = 4LL * SPEC_SCRAPE_INTERVAL_DEFAULT_S;
+	char range[32];
+
+	if (!t->meta.valid || t->query == NULL || template_used(set, t))
+		return;
+	if (!query_isolates(t->query, NULL))
+		lint(&lc, SPEC_LINT_NO_ISOLATION, "spec.query", "the query of MetricTemplate "
+		    "%s/%s never names the canary (no {{ target }}, canary service or canary "
+		    "label): a Canary that uses it measures primary and canary together, so a "
+		    "bad canary hides behind the primary", t->meta.ns,
+		    t->meta.name != NULL ? t->meta.name : "?");
+	if (metric_type_find(t->provider_type) == MT_PROMETHEUS &&
+	    short_range(t->query, 1000 * window, range, sizeof range))
+		lint(&lc, SPEC_LINT_SHORT_WINDOW, "spec.query", "a window of %s in the query of "
+		    "MetricTemplate %s/%s is shorter than four scrape intervals (4 x %ds = %llds, "
+		    "the default): rate() over it has too few samples and the check flaps; use "
+		    "{{ interval }}", range, t->meta.ns, t->meta.name != NULL ? t->meta.name :
+		    "?", SPEC_SCRAPE_INTERVAL_DEFAULT_S, window);
 }
 
 /* ---- the lints' names (SPEC_LINT_LIST) ---------------------------------- */

@@ -357,7 +357,7 @@ parse_confirm(struct diag_list *dl, const struct spec_kv *kv)
 }
 
 static void
-parse_lint_ignore(struct spec_set *set, struct spec_canary *c, struct diag_list *dl,
+parse_lint_ignore(struct spec_set *set, char ***ignore, size_t *n_ignore, struct diag_list *dl,
     const struct spec_kv *kv)
 {
 	char word[64];
@@ -365,7 +365,7 @@ parse_lint_ignore(struct spec_set *set, struct spec_canary *c, struct diag_list 
 	size_t len;
 	int i;
 
-	c->lint_ignore = pool_alloc(&set->pool, (strlen(p) / 2 + 2) * sizeof(char *));
+	*ignore = pool_alloc(&set->pool, (strlen(p) / 2 + 2) * sizeof(char *));
 	while (*p != '\0') {
 		p += strspn(p, " ,");
 		len = strcspn(p, " ,");
@@ -378,7 +378,7 @@ parse_lint_ignore(struct spec_set *set, struct spec_canary *c, struct diag_list 
 		if (i == SPEC_LINT__COUNT)
 			bad_annotation(dl, kv, "%s: unknown lint '%s' (see perch-canary(5))", word);
 		else
-			c->lint_ignore[c->n_lint_ignore++] = pool_strdup(&set->pool, word);
+			(*ignore)[(*n_ignore)++] = pool_strdup(&set->pool, word);
 		p += len;
 	}
 }
@@ -423,7 +423,7 @@ canary_annotation(struct spec_set *set, struct spec_canary *c, struct diag_list 
 		else
 			c->scrape_interval_s = (int)(ms / 1000);
 	} else if (strcmp(name, "lint-ignore") == 0) {
-		parse_lint_ignore(set, c, dl, kv);
+		parse_lint_ignore(set, &c->lint_ignore, &c->n_lint_ignore, dl, kv);
 	} else if ((near = closest_name(name, known, 5)) != NULL) {
 		bad_annotation(dl, kv, "%s: unknown perch annotation (did you mean perch.dev/%s?)",
 		    near);
@@ -447,6 +447,8 @@ read_annotations(struct spec_set *set, struct spec_meta *meta, struct diag_list 
 			canary_annotation(set, c, dl, kv);
 		else if (t != NULL && strcmp(kv->key, PERCH_PREFIX "volume-query") == 0)
 			t->volume_query = kv->value;
+		else if (t != NULL && strcmp(kv->key, PERCH_PREFIX "lint-ignore") == 0)
+			parse_lint_ignore(set, &t->lint_ignore, &t->n_lint_ignore, dl, kv);
 		else
 			bad_annotation(dl, kv, "%s: unknown perch annotation%s for this kind", "");
 	}
@@ -563,7 +565,7 @@ load_canary(struct spec_set *set, const struct spec_node *root, struct diag_list
 	c->analysis.primary_ready_threshold = 100;
 	c->analysis.canary_ready_threshold = 100;
 	c->analysis.session_affinity.max_age = 86400;
-	c->scrape_interval_s = 15;
+	c->scrape_interval_s = SPEC_SCRAPE_INTERVAL_DEFAULT_S;
 	c->nodata = NODATA_HOLD;
 	convert_map(&cv, &canary_root, c, root, "");
 	if (old != NULL && !node_is_null(old)) {
@@ -919,6 +921,8 @@ spec_validate(struct spec_set *set, struct diag_list *dl)
 	free(metas);
 	for (i = 0; i < set->n_canaries; i++)
 		lint_canary(set, set->canaries[i], dl);
+	for (i = 0; i < set->n_templates; i++)
+		lint_template(set, set->templates[i], dl);
 	set->validated = true;
 	return dl->n_errors > 0 ? ST_INVALID : ST_OK;
 }

@@ -240,6 +240,7 @@ struct spec_metric_template {
 	bool  insecure_skip_verify;
 	char *query;		/* Go text/template source */
 	char *volume_query;	/* annotation perch.dev/volume-query, or NULL */
+	char **lint_ignore;  size_t n_lint_ignore;	/* perch.dev/lint-ignore */
 };
 
 /* ---- AlertProvider (reference §1.3) ----------------------------------- */
@@ -304,6 +305,9 @@ struct spec_pos spec_field_pos(const struct spec_meta *meta, const char *path);
  * anchored only) and parse as a Go duration ("1m30s", "500ms", "1m").
  * Stores whole milliseconds; returns ST_OK or ST_INVALID. */
 int spec_parse_duration_ms(const char *s, long long *ms);
+
+/* The scrape interval a Canary without perch.dev/scrape-interval assumes. */
+#define SPEC_SCRAPE_INTERVAL_DEFAULT_S 15
 
 /* The lints (perch-canary(5), `perch validate --list-lints`): id and summary. */
 #define SPEC_LINT_LIST(X) \

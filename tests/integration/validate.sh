@@ -78,6 +78,29 @@ out=$("$PERCH_BIN" validate --output=json examples/checkout-linkerd.yaml); rc=$?
 expect_eq "json valid exit" "$rc" 0
 expect_eq "json valid" "$out" "[]"
 
+# A file of MetricTemplates (and an AlertProvider) without a Canary gets
+# the lints that apply to a template alone, in text and JSON; with a Canary
+# that uses the template, it is linted through the Canary instead (once).
+out=$("$PERCH_BIN" validate "$D/lint-template-alone.yaml"); rc=$?
+expect_eq "template alone exit" "$rc" 0
+expect_match "template alone: isolation" "$out" "^$D/lint-template-alone.yaml:14:3: warning: \[no-isolation\] the query of MetricTemplate shop/error-rate-all never names the canary"
+expect_match "template alone: window" "$out" "^$D/lint-template-alone.yaml:14:3: warning: \[short-window\] a window of 30s in the query of MetricTemplate shop/error-rate-all"
+expect_eq "template alone: summary" "$(printf '%s\n' "$out" | tail -1)" \
+	"1 file: 0 Canaries, 3 MetricTemplates, 1 AlertProvider; 0 errors, 2 warnings"
+"$PERCH_BIN" validate --strict "$D/lint-template-alone.yaml" >/dev/null; rc=$?
+expect_eq "template alone strict exit" "$rc" 1
+"$PERCH_BIN" validate -o json "$D/lint-template-alone.yaml" >"$TMP/tpl.json"; rc=$?
+expect_eq "template alone json exit" "$rc" 0
+python3 - "$TMP/tpl.json" <<'PY' || fail "template alone json"
+import json, sys
+items = json.load(open(sys.argv[1]))
+assert [(i["lint"], i["field"], i["line"], i["severity"]) for i in items] == [
+    ("no-isolation", "spec.query", 14, "warning"), ("short-window", "spec.query", 14, "warning")], items
+PY
+out=$("$PERCH_BIN" validate "$D/lint-template-alone.yaml" "$D/lint-no-isolation.yaml"); rc=$?
+expect_eq "template with canary exit" "$rc" 0
+expect_eq "template with canary: isolation once" "$(printf '%s\n' "$out" | grep -c '\[no-isolation\]')" 1
+
 # Queries are rendered with perch's renderer: what it cannot run is named.
 out=$("$PERCH_BIN" validate "$D/render.yaml"); rc=$?
 expect_eq "render exit" "$rc" 0
