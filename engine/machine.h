@@ -129,6 +129,8 @@ struct mach_check {
 	enum check_result result;
 	bool has_value;
 	double value;
+	bool has_volume;		/* the request volume the guard measured */
+	double volume;
 };
 
 /* An alert (reference §6.1): sent to the canary's analysis.alerts entries

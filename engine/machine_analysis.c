@@ -132,6 +132,8 @@ record_checks(struct tk *k)
 		ch->has_value = k->ob->values[i].result == CHECK_PASS &&
 		    k->ob->values[i].value == k->ob->values[i].value;	/* not NaN */
 		ch->value = k->ob->values[i].value;
+		ch->has_volume = k->ob->has_volume[i] && k->ob->volumes[i].result == CHECK_PASS;
+		ch->volume = ch->has_volume ? k->ob->volumes[i].value : 0;
 		switch (judge(k, i, why, sizeof why, &below)) {
 		case V_PASS: ch->result = CHECK_PASS; break;
 		case V_FAIL: ch->result = CHECK_FAIL; break;

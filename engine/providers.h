@@ -203,6 +203,10 @@ struct journal_rec {
 	bool has_min, has_max;
 	double min, max;
 	enum check_result result;
+	/* The request volume of the metric's window, when the minimum-traffic
+	 * guard measured one (stored journals only; older records lack it). */
+	bool has_volume;
+	double volume;
 	/* status at the time */
 	enum phase phase;
 	int weight;

@@ -152,6 +152,8 @@ rn_publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, 
 	rec->min = m->min;
 	rec->max = m->max;
 	rec->result = ch->result;
+	rec->has_volume = ch->has_volume;
+	rec->volume = ch->volume;
 	journal(r, c, rec);
 }
 

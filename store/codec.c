@@ -553,6 +553,8 @@ journal_to_json_form(const struct journal_rec *r, enum journal_form form)
 		json_object_set_new(o, "result", json_string(check_result_name(r->result)));
 		if (!stored)
 			return o;
+		if (r->has_volume)	/* for perch replay's minimum-traffic guard */
+			json_object_set_new(o, "volume", num_json(true, r->volume, form));
 	}
 	json_object_set_new(o, "phase", json_string(phase_name(r->phase)));
 	json_object_set_new(o, "weight", json_integer(r->weight));
@@ -635,7 +637,8 @@ journal_check_from_json(const json_t *o, struct journal_rec *r, char *err, size_
 	if ((st = get_str(o, "metric", r->metric, sizeof r->metric, err, errsz)) != ST_OK ||
 	    (st = get_opt_real(o, "value", &r->has_value, &r->value, err, errsz)) != ST_OK ||
 	    (st = get_opt_real(o, "min", &r->has_min, &r->min, err, errsz)) != ST_OK ||
-	    (st = get_opt_real(o, "max", &r->has_max, &r->max, err, errsz)) != ST_OK)
+	    (st = get_opt_real(o, "max", &r->has_max, &r->max, err, errsz)) != ST_OK ||
+	    (st = get_opt_real(o, "volume", &r->has_volume, &r->volume, err, errsz)) != ST_OK)
 		return st;
 	if (enum_member(o, "result", results, CHECK__COUNT, &v) != ST_OK)
 		return bad(err, errsz, "journal", "result", "is missing or unknown");
