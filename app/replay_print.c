@@ -236,8 +236,10 @@ print_summary(const struct replay_show *s)
 		else if (d == RDIFF_EARLIER || d == RDIFF_LATER)
 			printf(", %s %s (it was %s)", span, d == RDIFF_EARLIER ? "earlier" : "later",
 			    theirs);
+		else if (d == RDIFF_OUTCOME && r->end_ms == s->rec->end_ms)
+			printf(", instead of %s", theirs);
 		else if (d == RDIFF_OUTCOME)
-			printf(", %s %s, instead of %s", span, r->end_ms <= s->rec->end_ms ?
+			printf(", %s %s, instead of %s", span, r->end_ms < s->rec->end_ms ?
 			    "earlier" : "later", theirs);
 		else
 			printf(" (it was %s)", theirs);
