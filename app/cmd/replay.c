@@ -283,18 +283,54 @@ read_dir(const char *dir, struct run *r)
 	return EXIT_OK;
 }
 
+/* Whether the namespace holds the canary's ConfigMap: EXIT_OK, EXIT_USAGE
+ * naming those it holds, EXIT_INFRA when they cannot be listed. */
+static int
+cluster_has(struct store_k8s *sk, const char *canary, const char *ns)
+{
+	char err[ERRMSG_MAX], there[512] = "";
+	char **names = NULL;
+	size_t n = 0, i, used = 0;
+	bool found = false;
+	int st = store_k8s_list(sk, &names, &n, err);
+
+	if (st != ST_OK) {
+		error_clean(err);
+		return EXIT_INFRA;
+	}
+	for (i = 0; i < n; i++) {
+		found |= strcmp(names[i], canary) == 0;
+		if (used < sizeof there)
+			used += (size_t)snprintf(there + used, sizeof there - used, "%s%s",
+			    i ? ", " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (found)
+		return EXIT_OK;
+	snprintf(err, sizeof err, "no journal of canary %s on the cluster (namespace %s holds %s)",
+	    canary, ns, n > 0 ? there : "none");
+	error_clean(err);
+	return EXIT_USAGE;
+}
+
 static int
 read_cluster(const struct replay_opts *o, struct run *r)
 {
 	struct cluster_conn cc;
 	struct store_k8s *sk;
 	char err[ERRMSG_MAX];
-	size_t max = 100000;
+	size_t max = 1024;		/* the store keeps STORE_K8S_JOURNAL */
 	int rc;
 
 	if ((rc = cluster_connect(CMD_NAME, o->kubeconfig, o->context, o->ns, true, &cc)) != EXIT_OK)
 		return rc;
 	sk = store_k8s_open(cc.client, true, 0);
+	if ((rc = cluster_has(sk, r->canary, cc.cfg->ns)) != EXIT_OK) {
+		store_k8s_close(sk);
+		cluster_disconnect(&cc);
+		return rc;
+	}
 	r->recs = xcalloc(max, sizeof *r->recs);
 	r->n_recs = store_k8s_ops.tail(sk, r->canary, r->recs, max);
 	if (store_k8s_ops.load_spec(sk, r->canary, &r->was, err) != ST_OK)
