@@ -30,6 +30,15 @@ expect_match "threshold 2 rollback row" "$out" "^14:03:00     30%     2/2  roll 
 expect_match "threshold 2 summary" "$out" "^with threshold 2 this rollout would have been rolled back at 30% at 14:03:00, 1m30s earlier \(it was rolled back at 30% at 14:04:30\)$"
 expect_match "threshold 2 reason" "$out" "^reason: request-success-rate 92.9% < 99%$"
 
+# A journal written before check records kept the request volume replays
+# to the same decisions (the guard is then not applied).
+cp -r "$TMP/spike" "$TMP/old"
+sed -i 's/,"volume":[0-9.e+-]*//' "$TMP/old/shop/payments/journal.jsonl"
+grep -q '"volume"' "$TMP/old/shop/payments/journal.jsonl" && fail "volume left in the old journal"
+old=$("$PERCH_BIN" replay -f "$TMP/t2.yaml" --state-dir "$TMP/old"); rc=$?
+expect_eq "old journal exit" "$rc" 1
+expect_eq "old journal decisions" "$(printf '%s\n' "$old" | tail -n +2)" "$(printf '%s\n' "$out" | tail -n +2)"
+
 # The healthy rollout as recorded: promoted, exit 0.
 out=$("$PERCH_BIN" replay -f "$D/checkout.yaml" --state-dir "$TMP/healthy"); rc=$?
 expect_eq "healthy exit" "$rc" 0
