@@ -213,7 +213,7 @@ parse(int argc, char **argv, struct replay_opts *o)
 static void
 error_clean(const char *err)
 {
-	char *c = sanitize_dup(err, ERRMSG_MAX + 256);
+	char *c = sanitize_dup(err, ERRMSG_MAX + 1024);
 
 	cli_error(CMD_NAME, "%s", c);
 	free(c);
@@ -288,7 +288,7 @@ read_dir(const char *dir, struct run *r)
 static int
 cluster_has(struct store_k8s *sk, const char *canary, const char *ns)
 {
-	char err[ERRMSG_MAX], there[512] = "";
+	char err[ERRMSG_MAX + 1024], there[512] = "";
 	char **names = NULL;
 	size_t n = 0, i, used = 0;
 	bool found = false;
