@@ -34,7 +34,12 @@
 /* The backends, by MetricTemplate spec.provider.type; the first is the
  * default (built-in metrics, inline queries). */
 #define METRIC_BACKEND_LIST(X) \
-	X(prometheus)
+	X(prometheus) \
+	X(graphite) \
+	X(datadog) \
+	X(newrelic) \
+	X(influxdb) \
+	X(externalmetrics)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)
@@ -66,6 +71,9 @@ struct metric_backend_ops {
 	/* The keys it reads from the provider's Secret, NULL-ended (NULL:
 	 * none); each from data (base64) or else stringData. */
 	const char *const *secret_keys;
+	/* Whether a template of this type needs a secretRef (its keys are
+	 * the provider's credentials): perch validate says so. */
+	bool secret_required;
 	/* A new handle for every provider block of this type (a connection
 	 * pool, ...).  Must not block or do I/O.  Never NULL. */
 	void *(*open)(const struct metric_backend_opts *o);
