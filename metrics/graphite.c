@@ -129,6 +129,14 @@ graphite_params(const char *query, char *err, size_t errsz)
 	struct kv *kv;
 	size_t n, i, k = 0;
 
+	/* A YAML block scalar ends with a newline: Flagger sends it as a
+	 * space at the end of the last value; perch trims it. */
+	n = strlen(q);
+	while (n > 0 && q[n - 1] == ' ')
+		q[--n] = '\0';
+	if (q[0] == ' ')
+		memmove(q, q + 1, n);
+
 	if (hb_form_parse(q, &kv, &n) < 0) {
 		snprintf(err, errsz, "the Graphite query is not a URL query string (a bad %%-escape)");
 		free(q);
