@@ -131,8 +131,9 @@ int  metric_backends_eval(struct metric_backends *s, const struct metric_query *
  * of metric_backends_eval: a query for a time ahead of real time (a scaled
  * engine clock) asks at the backend's now, and the built-in
  * request-duration comes back in whole milliseconds (metrics/builtin.h).
- * Its check probes the backends of the canary's metrics; it is NULL (no
- * probe at initialization) when no backend of the list has a probe. */
+ * Its check probes the backends of the canary's metrics (ST_UNSUPPORTED,
+ * nothing reported, when none of them has a probe); it is NULL (no probe
+ * at initialization) when no backend of the list has a probe. */
 const struct metrics_ops *metric_backends_engine_ops(void);
 
 #endif
