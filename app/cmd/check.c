@@ -629,14 +629,31 @@ token_secret(const char *token, const char **values, size_t n)
 }
 
 /* The servers of the templates of the other types than the default,
- * without credentials (those of a secretRef come from the cluster). */
+ * without credentials (those of a secretRef come from the cluster: off
+ * it, a template of another type with one is told so). */
 static void
-register_templates(const struct spec_set *set, struct metric_backends *b)
+register_templates(const struct check_opts *o, const struct spec_set *set,
+    struct metric_backends *b)
 {
-	size_t i;
+	const struct spec_metric_template *t;
+	char *name;
+	size_t i, j;
 
-	for (i = 0; i < spec_set_n_canaries(set); i++)
-		canary_register_servers(set, spec_set_canary(set, i), b);
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		const struct spec_canary *c = spec_set_canary(set, i);
+
+		canary_register_servers(set, c, b);
+		for (j = 0; j < c->analysis.n_metrics && !o->cluster; j++) {
+			t = spec_find_template(set, c, &c->analysis.metrics[j]);
+			if (t == NULL || t->secret_ref == NULL ||
+			    metric_type_find(t->provider_type) == MT_DEFAULT)
+				continue;
+			name = sanitize_dup(t->meta.name != NULL ? t->meta.name : "?", 128);
+			cli_error("check", "warning: MetricTemplate %s: its secretRef is read from the "
+			    "cluster: give -n or --kubeconfig", name);
+			free(name);
+		}
+	}
 }
 
 /* Whether a metric of the canaries asks the default backend (a built-in
@@ -685,7 +702,7 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
 	if (o->prometheus != NULL)
 		metric_backends_add(b, NULL, &sc, err, sizeof err);
 	sc.secret = NULL;
-	register_templates(set, b);
+	register_templates(o, set, b);
 	/* Without --prometheus-token-file, a template's secretRef signs in;
 	 * the templates of the other types always sign in with theirs. */
 	if (o->cluster && check_cluster_creds(cc, set, b, token[0] == '\0' &&

@@ -165,6 +165,13 @@ expect_num "external value" "$(json_field "$TMP/good.json" "shop/podinfo queue" 
 expect_eq "external isolation" "$(json_field "$TMP/good.json" "shop/podinfo queue" isolation)" same-as-primary
 expect_match "external warning" "$(cat "$TMP/good.err")" "queue: canary and primary give the same value"
 
+# off the cluster the Secrets cannot be read: said, and nothing is sent
+write dd.yaml dd-errors:0:1
+out=$("$PERCH_BIN" check -f "$TMP/dd.yaml" 2>&1)
+expect_eq "off the cluster: exit" "$?" 1
+expect_match "off the cluster: warning" "$out" "MetricTemplate dd-errors: its secretRef is read from the cluster"
+expect_match "off the cluster: error" "$out" "no provider.secretRef, and the provider needs its key datadog_api_key"
+
 # text output
 out=$("$PERCH_BIN" check -f "$TMP/good.yaml" -n shop 2>&1)
 expect_match "text" "$out" "nr-p99"
