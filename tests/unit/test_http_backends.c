@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics/backend.h"
+#include "tests/unit/helper_clock.h"
 #include "tests/unit/helper_httpd.h"
 #include "util/status.h"
 
@@ -181,15 +182,16 @@ test_datadog_request(void **state)
 static void
 test_transport(void **state)
 {
+	const int k = test_timeout_scale();
 	const struct httpd_rule rules[] = {
-		{ .match = "slow", .status = 200, .body = "[]", .delay_ms = 1500 },
+		{ .match = "slow", .status = 200, .body = "[]", .delay_ms = 1500 * k },
 		{ .match = "down", .status = 503, .body = "unavailable" },
 		{ .match = "big", .status = 200, .body = "[                                ]",
 		  .repeat_body = 100 },
 		{ .match = "many", .status = 200, .body = "[{\"target\":\"a\",\"datapoints\":[[1,2]]}]",
 		  .delay_ms = 300 },
 	};
-	const struct metric_backend_opts bo = { .timeout_ms = 500, .max_body = 1000 };
+	const struct metric_backend_opts bo = { .timeout_ms = 500 * k, .max_body = 1000 };
 	struct httpd *s = httpd_start(rules, 4);
 	const struct metric_backend_ops *o = ops_of(MT_GRAPHITE);
 	struct metric_query q[12];
