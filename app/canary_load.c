@@ -184,9 +184,14 @@ load_metric(const struct spec_set *set, const struct spec_canary *c, const struc
 	}
 	if (st != ST_OK)
 		return st;
-	collapse_space(mc->query);
-	if (mc->volume_query != NULL)
-		collapse_space(mc->volume_query);
+	/* Prometheus' queries are sent with white space collapsed, as
+	 * Flagger does; another provider's as written (a Flux string keeps
+	 * its spaces; Graphite's backend collapses its own). */
+	if (metric_type_find(mc->provider) == MT_DEFAULT) {
+		collapse_space(mc->query);
+		if (mc->volume_query != NULL)
+			collapse_space(mc->volume_query);
+	}
 	if (nm->primary) {
 		unsuffix_canary(mc->query);
 		if (mc->volume_query != NULL)

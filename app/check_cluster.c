@@ -133,16 +133,29 @@ check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
     struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz)
 {
 	const struct spec_metric_template *t;
+	bool prom_done = false;
 	size_t i, j;
+	int st;
 
 	for (i = 0; i < spec_set_n_canaries(set); i++) {
 		const struct spec_canary *c = spec_set_canary(set, i);
 
 		for (j = 0; j < c->analysis.n_metrics; j++) {
 			t = spec_find_template(set, c, &c->analysis.metrics[j]);
-			if (t && t->secret_ref)
-				return metric_creds_set(cc->client, t, home_of(cc, t), b, server, err,
-				    errsz);
+			if (t == NULL || t->secret_ref == NULL)
+				continue;
+			/* The default backend's queries all go to --prometheus:
+			 * the first secretRef signs in.  Another type's template
+			 * keeps its own server and credentials. */
+			if (metric_type_find(t->provider_type) == MT_DEFAULT) {
+				st = prom_done || server == NULL ? ST_OK : metric_creds_set(cc->client, t,
+				    home_of(cc, t), b, server, err, errsz);
+				prom_done = true;
+			} else {
+				st = metric_creds_template(cc->client, t, home_of(cc, t), b, err, errsz);
+			}
+			if (st != ST_OK)
+				return st;
 		}
 	}
 	return ST_OK;

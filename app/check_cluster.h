@@ -43,8 +43,10 @@ void check_cluster_close(struct check_cluster *cc);
 int check_cluster_templates(struct check_cluster *cc, struct spec_set *set,
     struct diag_list *dl, char *err, size_t errsz);
 
-/* Registers `server` with the credentials of the secretRef of the first
- * template (of the Canaries' metrics) that has one; ST_OK when none has. */
+/* Registers `server` (the default backend's, NULL: none) with the
+ * credentials of the secretRef of the first template of the default type
+ * that has one, and every template of another type with a secretRef with
+ * its own server and credentials; ST_OK when none has. */
 int check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
     struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz);
 

@@ -113,9 +113,9 @@ metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
 	return st;
 }
 
-static int
-register_one(struct k8s_client *kc, const struct spec_metric_template *t,
-    struct metric_backends *b, char *err, size_t errsz)
+int
+metric_creds_template(struct k8s_client *kc, const struct spec_metric_template *t,
+    const char *ns, struct metric_backends *b, char *err, size_t errsz)
 {
 	struct kv *h = t->n_headers ? xcalloc(t->n_headers, sizeof *h) : NULL;
 	struct metric_provider p = { .address = t->address, .insecure = t->insecure_skip_verify,
@@ -127,7 +127,7 @@ register_one(struct k8s_client *kc, const struct spec_metric_template *t,
 		h[i].key = t->headers[i].key;
 		h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
 	}
-	st = metric_creds_set(kc, t, NULL, b, &p, err, errsz);
+	st = metric_creds_set(kc, t, ns, b, &p, err, errsz);
 	free(h);
 	return st;
 }
@@ -144,9 +144,9 @@ metric_creds_register(struct k8s_client *kc, const struct spec_set *set,
 		const struct spec_metric *m = &c->analysis.metrics[i];
 
 		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
-		    !t->address || !t->secret_ref)
+		    !t->secret_ref)	/* no address: the type's default server */
 			continue;
-		if ((st = register_one(kc, t, b, err, errsz)) != ST_OK)
+		if ((st = metric_creds_template(kc, t, NULL, b, err, errsz)) != ST_OK)
 			return st;
 	}
 	return ST_OK;

@@ -38,4 +38,10 @@ int metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t
     const char *ns, struct metric_backends *b, const struct metric_provider *p, char *err,
     size_t errsz);
 
+/* Registers t's own provider block (address, headers, insecureSkipVerify,
+ * region) with the credentials of its secretRef, read in namespace ns
+ * (NULL: the template's).  ST_OK, or an error with a one-line reason. */
+int metric_creds_template(struct k8s_client *kc, const struct spec_metric_template *t,
+    const char *ns, struct metric_backends *b, char *err, size_t errsz);
+
 #endif

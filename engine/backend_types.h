@@ -28,7 +28,7 @@ enum {
  * the first is the default (a template without a type, built-in metrics). */
 #define METRIC_TYPE_LIST(X) \
 	X(PROMETHEUS,      "prometheus",      MT_NEEDS_ADDRESS) \
-	X(INFLUXDB,        "influxdb",        0) \
+	X(INFLUXDB,        "influxdb",        MT_NEEDS_ADDRESS) \
 	X(DATADOG,         "datadog",         0) \
 	X(EXTERNALMETRICS, "externalmetrics", 0) \
 	X(STACKDRIVER,     "stackdriver",     0) \

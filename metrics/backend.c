@@ -215,12 +215,13 @@ engine_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_val
 	return st;
 }
 
-/* Probes each backend the canary's metrics use, once per server. */
+/* Probes each backend the canary's metrics use, once per server;
+ * ST_UNSUPPORTED when none of them has a probe (nothing to report). */
 static int
 engine_check(void *ctx, const struct canary_cfg *c, char *err)
 {
 	struct metric_backends *s = ctx;
-	size_t i, j;
+	size_t i, j, probed = 0;
 	int t, st;
 
 	for (i = 0; i < c->n_metrics; i++) {
@@ -233,8 +234,15 @@ engine_check(void *ctx, const struct canary_cfg *c, char *err)
 			seen = index_of(c->metrics[j].provider) == t && ((m->server == NULL &&
 			    c->metrics[j].server == NULL) || (m->server != NULL &&
 			    c->metrics[j].server != NULL && strcmp(m->server, c->metrics[j].server) == 0));
-		if (!seen && (st = backends[t]->probe(s->h[t], m->server, err)) != ST_OK)
+		if (seen)
+			continue;
+		probed++;
+		if ((st = backends[t]->probe(s->h[t], m->server, err)) != ST_OK)
 			return st;
+	}
+	if (probed == 0) {
+		err[0] = '\0';
+		return ST_UNSUPPORTED;
 	}
 	return ST_OK;
 }

@@ -34,7 +34,12 @@
 /* The backends, by MetricTemplate spec.provider.type; the first is the
  * default (built-in metrics, inline queries). */
 #define METRIC_BACKEND_LIST(X) \
-	X(prometheus)
+	X(prometheus) \
+	X(graphite) \
+	X(datadog) \
+	X(newrelic) \
+	X(influxdb) \
+	X(externalmetrics)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)
@@ -66,6 +71,9 @@ struct metric_backend_ops {
 	/* The keys it reads from the provider's Secret, NULL-ended (NULL:
 	 * none); each from data (base64) or else stringData. */
 	const char *const *secret_keys;
+	/* Whether a template of this type needs a secretRef (its keys are
+	 * the provider's credentials): perch validate says so. */
+	bool secret_required;
 	/* A new handle for every provider block of this type (a connection
 	 * pool, ...).  Must not block or do I/O.  Never NULL. */
 	void *(*open)(const struct metric_backend_opts *o);
@@ -123,8 +131,9 @@ int  metric_backends_eval(struct metric_backends *s, const struct metric_query *
  * of metric_backends_eval: a query for a time ahead of real time (a scaled
  * engine clock) asks at the backend's now, and the built-in
  * request-duration comes back in whole milliseconds (metrics/builtin.h).
- * Its check probes the backends of the canary's metrics; it is NULL (no
- * probe at initialization) when no backend of the list has a probe. */
+ * Its check probes the backends of the canary's metrics (ST_UNSUPPORTED,
+ * nothing reported, when none of them has a probe); it is NULL (no probe
+ * at initialization) when no backend of the list has a probe. */
 const struct metrics_ops *metric_backends_engine_ops(void);
 
 #endif

@@ -216,8 +216,6 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		    argv[optind]);
 	if (o->n_files == 0)
 		return cli_usage_error("check", "no file given (-f FILE)");
-	if (o->prometheus == NULL)
-		return cli_usage_error("check", "no Prometheus given (--prometheus URL)");
 	if (o->ca_file != NULL && o->insecure)
 		return cli_usage_error("check", "--ca-file and --insecure-skip-tls-verify "
 		    "contradict each other: give one");
@@ -513,13 +511,17 @@ print_error(const char *err)
 	free(clean);
 }
 
-/* Every query goes to --prometheus, whatever address a template names. */
+/* Every query of the default backend (Prometheus) goes to --prometheus,
+ * whatever address a template names; another type's template keeps its
+ * own server. */
 static void
 default_server(struct canary_cfg *cfg)
 {
 	size_t i;
 
 	for (i = 0; cfg != NULL && i < cfg->n_metrics; i++) {
+		if (metric_type_find(cfg->metrics[i].provider) != MT_DEFAULT)
+			continue;
 		free(cfg->metrics[i].server);
 		cfg->metrics[i].server = NULL;
 	}
@@ -626,6 +628,56 @@ token_secret(const char *token, const char **values, size_t n)
 			values[i] = token;
 }
 
+/* The servers of the templates of the other types than the default,
+ * without credentials (those of a secretRef come from the cluster: off
+ * it, a template of another type with one is told so). */
+static void
+register_templates(const struct check_opts *o, const struct spec_set *set,
+    struct metric_backends *b)
+{
+	const struct spec_metric_template *t;
+	char *name;
+	size_t i, j;
+
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		const struct spec_canary *c = spec_set_canary(set, i);
+
+		canary_register_servers(set, c, b);
+		for (j = 0; j < c->analysis.n_metrics && !o->cluster; j++) {
+			t = spec_find_template(set, c, &c->analysis.metrics[j]);
+			if (t == NULL || t->secret_ref == NULL ||
+			    metric_type_find(t->provider_type) == MT_DEFAULT)
+				continue;
+			name = sanitize_dup(t->meta.name != NULL ? t->meta.name : "?", 128);
+			cli_error("check", "warning: MetricTemplate %s: its secretRef is read from the "
+			    "cluster: give -n or --kubeconfig", name);
+			free(name);
+		}
+	}
+}
+
+/* Whether a metric of the canaries asks the default backend (a built-in
+ * metric, a template of the default type), which needs --prometheus. */
+static const char *
+needs_prometheus(const struct spec_set *set)
+{
+	const struct spec_metric_template *t;
+	size_t i, j;
+
+	for (i = 0; i < spec_set_n_canaries(set); i++) {
+		const struct spec_canary *c = spec_set_canary(set, i);
+
+		for (j = 0; j < c->analysis.n_metrics; j++) {
+			t = spec_find_template(set, c, &c->analysis.metrics[j]);
+			if (!c->analysis.metrics[j].template_ref.set || (t != NULL &&
+			    metric_type_find(t->provider_type) == MT_DEFAULT))
+				return c->analysis.metrics[j].name != NULL ?
+				    c->analysis.metrics[j].name : "?";
+		}
+	}
+	return NULL;
+}
+
 static struct metric_backends *
 make_client(const struct check_opts *o, const char *token, struct check_cluster *cc,
     const struct spec_set *set, int *rc)
@@ -647,11 +699,14 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
 		return b;
 	}
 	token_secret(token, secret, sizeof secret / sizeof secret[0]);
-	metric_backends_add(b, NULL, &sc, err, sizeof err);
+	if (o->prometheus != NULL)
+		metric_backends_add(b, NULL, &sc, err, sizeof err);
 	sc.secret = NULL;
-	/* Without --prometheus-token-file, a template's secretRef signs in. */
-	if (o->cluster && token[0] == '\0' &&
-	    check_cluster_creds(cc, set, b, &sc, err, sizeof err) != ST_OK) {
+	register_templates(o, set, b);
+	/* Without --prometheus-token-file, a template's secretRef signs in;
+	 * the templates of the other types always sign in with theirs. */
+	if (o->cluster && check_cluster_creds(cc, set, b, token[0] == '\0' &&
+	    o->prometheus != NULL ? &sc : NULL, err, sizeof err) != ST_OK) {
 		print_error(err);
 		*rc = EXIT_FAILED;
 	}
@@ -696,6 +751,13 @@ cmd_check(int argc, char **argv)
 	}
 	set = spec_set_new();
 	rc = load_specs(&o, &cc, set);
+	if (rc == EXIT_OK && o.prometheus == NULL && needs_prometheus(set) != NULL) {
+		char *m = sanitize_dup(needs_prometheus(set), 128);
+
+		rc = cli_usage_error("check", "no Prometheus given (--prometheus URL); metric %s "
+		    "queries Prometheus", m);
+		free(m);
+	}
 	if (rc == EXIT_OK)
 		b = make_client(&o, token, &cc, set, &rc);
 	if (rc == EXIT_OK) {

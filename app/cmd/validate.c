@@ -15,6 +15,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/cmd/cmd.h"
+#include "metrics/backend.h"
 #include "metrics/render.h"
 #include "spec/spec.h"
 #include "util/buf.h"
@@ -108,6 +109,33 @@ check_renders(const struct spec_set *set, struct diag_list *dl)
 			continue;
 		for (j = 0; j < c->analysis.n_metrics; j++)
 			check_render(set, c, &c->analysis.metrics[j], dl);
+	}
+}
+
+/* A template whose backend reads its credentials from a secretRef it
+ * does not have (the keys come from the backend's ops table). */
+static void
+check_secret_refs(const struct spec_set *set, struct diag_list *dl)
+{
+	const struct spec_metric_template *t;
+	const struct metric_backend_ops *ops;
+	struct spec_pos pos;
+	char keys[256];
+	size_t i, k, len;
+
+	for (i = 0; i < spec_set_n_templates(set); i++) {
+		t = spec_set_template(set, i);
+		if (!t->meta.valid || t->secret_ref != NULL || t->provider_type == NULL ||
+		    (ops = metric_backend_find(t->provider_type)) == NULL || !ops->secret_required)
+			continue;
+		keys[0] = '\0';
+		for (k = 0, len = 0; ops->secret_keys[k] != NULL && len < sizeof keys; k++)
+			len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s", k > 0 ? ", " : "",
+			    ops->secret_keys[k]);
+		pos = spec_field_pos(&t->meta, "spec.provider");
+		diag_add(dl, DIAG_ERROR, pos.file, pos.line, pos.col, "spec.provider.secretRef", NULL,
+		    "MetricTemplate %s/%s: provider type %s needs spec.provider.secretRef, a Secret "
+		    "with the keys %s", t->meta.ns, t->meta.name, t->provider_type, keys);
 	}
 }
 
@@ -235,6 +263,7 @@ cmd_validate(int argc, char **argv)
 	spec_validate(set, &dl);
 	spec_check_drivable(set, &dl);
 	check_renders(set, &dl);
+	check_secret_refs(set, &dl);
 	diag_list_sort(&dl);
 	if (json)
 		print_json(&dl);

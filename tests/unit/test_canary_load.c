@@ -144,9 +144,9 @@ test_errors(void **state)
 		  "query render error: line 2 col 36: unsupported template expression \"interval | quote\"" },
 		{ "templateRef: {name: errs}", "templateRef: {name: other}", NULL },
 		/* a type without a metric backend: the template and its field */
-		{ "type: prometheus", "type: datadog",
+		{ "type: prometheus", "type: no-such-type",
 		  "web.yaml:23:7: spec.analysis.metrics[2]: MetricTemplate shop/errs: "
-		  "spec.provider.type datadog is not supported (perch queries prometheus)" },
+		  "spec.provider.type no-such-type is not supported (perch queries prometheus, " },
 		{ "[{{ interval }}]))'", "[{{ window }}]))'",
 		  "MetricTemplate shop/errs (perch.dev/volume-query): query render error: line 1 col 49: "
 		  "unknown function \"window\"" },

@@ -30,15 +30,15 @@ static const struct httpd_rule rules[] = {
 static void
 test_table(void **state)
 {
-	char types[64], small[5];
+	char types[256], small[5];
 
 	(void)state;
 	assert_non_null(metric_backend_find(NULL));
 	assert_ptr_equal(metric_backend_find(NULL), metric_backend_find("prometheus"));
 	assert_string_equal(metric_type_name(metric_backend_find(NULL)->type), "prometheus");
-	assert_null(metric_backend_find("datadog"));
+	assert_null(metric_backend_find("no-such-type"));
 	metric_backend_types(types, sizeof types);
-	assert_string_equal(types, "prometheus");
+	assert_int_equal(strncmp(types, "prometheus, graphite, ", 22), 0);
 	metric_backend_types(small, sizeof small);
 	assert_string_equal(small, "prom");
 }
@@ -53,7 +53,7 @@ test_routing(void **state)
 	struct metric_cfg m[3] = {
 		{ .name = (char *)"x", .kind = METRIC_CUSTOM },
 		{ .name = (char *)"y", .kind = METRIC_CUSTOM, .provider = (char *)"prometheus" },
-		{ .name = (char *)"z", .kind = METRIC_CUSTOM, .provider = (char *)"datadog" },
+		{ .name = (char *)"z", .kind = METRIC_CUSTOM, .provider = (char *)"no-such-type" },
 	};
 	struct metric_query q[3] = {
 		{ .metric = &m[0], .query = "a" }, { .metric = &m[1], .query = "b" },
@@ -71,14 +71,15 @@ test_routing(void **state)
 	assert_int_equal(metric_backends_add(b, NULL, &p, err, sizeof err), ST_OK);
 	p.address = url;
 	assert_int_equal(metric_backends_add(b, "prometheus", &p, err, sizeof err), ST_OK);
-	assert_int_equal(metric_backends_add(b, "datadog", &p, err, sizeof err), ST_UNSUPPORTED);
-	assert_string_equal(err, "provider type datadog has no metric backend (perch has: prometheus)");
+	assert_int_equal(metric_backends_add(b, "no-such-type", &p, err, sizeof err), ST_UNSUPPORTED);
+	assert_int_equal(strncmp(err, "provider type no-such-type has no metric backend (perch has: "
+	    "prometheus, ", 61), 0);
 	assert_int_equal(metric_backends_eval(b, q, 3, out), ST_OK);
 	assert_true(out[0].result == CHECK_ERROR && out[0].unavailable);	/* the default */
 	assert_true(out[1].result == CHECK_PASS && out[1].value == 2);		/* its server */
 	assert_int_equal(out[2].result, CHECK_ERROR);
 	assert_false(out[2].unavailable);
-	assert_string_equal(out[2].err, "no metric backend for provider type datadog");
+	assert_string_equal(out[2].err, "no metric backend for provider type no-such-type");
 	assert_int_equal(httpd_count(h), 1);
 	r = httpd_request(h, 0);
 	assert_non_null(strstr(r, "query=b"));
@@ -88,7 +89,7 @@ test_routing(void **state)
 }
 
 /* The engine's provider: a time ahead of real time is asked at the
- * backend's now (no time=); a past one as given.  No probe. */
+ * backend's now (no time=); a past one as given. */
 static void
 test_engine_ops(void **state)
 {
@@ -108,7 +109,16 @@ test_engine_ops(void **state)
 	httpd_url(h, url, sizeof url);
 	p.address = url;
 	assert_int_equal(metric_backends_add(b, NULL, &p, err, sizeof err), ST_OK);
-	assert_null(metric_backends_engine_ops()->check);
+	/* the backends with a probe (graphite, ...) make it probing; a
+	 * canary whose metrics are all Prometheus' has nothing probed */
+	assert_non_null(metric_backends_engine_ops()->check);
+	{
+		struct canary_cfg cc = { .n_metrics = 1, .metrics = &m };
+
+		err[0] = 'x';
+		assert_int_equal(metric_backends_engine_ops()->check(b, &cc, err), ST_UNSUPPORTED);
+		assert_string_equal(err, "");
+	}
 	assert_int_equal(metric_backends_engine_ops()->eval(b, q, 2, out), ST_OK);
 	assert_true(out[0].result == CHECK_PASS && out[1].result == CHECK_PASS);
 	for (i = 0; i < 2; i++)

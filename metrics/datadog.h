@@ -1,0 +1,16 @@
+/*
+ * datadog.h — the parser of the datadog metric backend's answers (datadog.c), for the
+ * tests and the fuzz target.  Pure functions, any thread.
+ */
+#ifndef PERCH_METRICS_DATADOG_H
+#define PERCH_METRICS_DATADOG_H
+
+#include <stddef.h>
+
+#include "engine/providers.h"
+
+/* An answer (HTTP 2xx) into out: a value (CHECK_PASS), CHECK_NODATA or
+ * CHECK_ERROR with a sanitised message. */
+void datadog_parse(const char *body, size_t len, struct metric_value *out);
+
+#endif

@@ -1,0 +1,669 @@
+/*
+ * http_backend.c — the shared machinery of the HTTP metric backends
+ * (http_backend.h): provider blocks, a concurrent batch over libcurl's
+ * multi interface, capped answers, timeouts and a batch deadline.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics/http_backend.h"
+#include "net/curl_lazy.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sanitize.h"
+#include "util/status.h"
+#include "util/xalloc.h"
+
+struct hb {
+	const struct http_kind *k;
+	struct metric_backend_opts o;
+	struct hb_server *servers;
+	size_t n_servers;
+	CURLM *multi;			/* NULL when libcurl cannot be loaded */
+	char no_curl[640];
+};
+
+struct xfer {
+	CURL *easy;
+	struct hb_req req;
+	struct curl_slist *hdrs;
+	struct buf body;
+	char curl_err[CURL_ERROR_SIZE];
+	bool toobig, added, done, probe;
+	struct metric_value *out;
+	int status;			/* ST_OK, ST_HTTP, ST_NETWORK, ST_TIMEOUT, ST_TOOBIG */
+	long code;
+};
+
+/* ---- results ------------------------------------------------------------ */
+
+void
+hb_result(struct metric_value *out, int r, const char *fmt, ...)
+{
+	char raw[ERRMSG_MAX * 2];
+	va_list ap;
+
+	out->result = (enum check_result)r;
+	out->value = NAN;
+	out->unavailable = false;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize(out->err, sizeof out->err, raw, strlen(raw));
+}
+
+void
+hb_value(struct metric_value *out, double v)
+{
+	out->result = CHECK_PASS;
+	out->value = v;
+	out->unavailable = false;
+	out->err[0] = '\0';
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+void
+hb_req_header(struct hb_req *r, const char *name, const char *value)
+{
+	if (r->n_hdr < sizeof r->hdr / sizeof r->hdr[0])
+		r->hdr[r->n_hdr++] = xasprintf("%s: %s", name, value);
+}
+
+void
+hb_req_fini(struct hb_req *r)
+{
+	size_t i;
+
+	xfree_secret(r->url);
+	xfree_secret(r->post);
+	for (i = 0; i < r->n_hdr; i++)
+		xfree_secret(r->hdr[i]);
+	xfree_secret(r->user);
+	xfree_secret(r->pass);
+	memset(r, 0, sizeof *r);
+}
+
+int
+hb_interval_s(const struct metric_query *q)
+{
+	return q->metric != NULL && q->metric->interval_s > 0 ? q->metric->interval_s : 60;
+}
+
+int
+hb_missing_key(const struct hb_server *s, const struct metric_query *q, const char *key,
+    char *err, size_t errsz)
+{
+	const char *ref = q != NULL && q->metric != NULL && q->metric->template_ref != NULL ?
+	    q->metric->template_ref : "?";
+
+	if (s->has_secret)
+		snprintf(err, errsz, "MetricTemplate %s: the secret of provider.secretRef has no "
+		    "key %s", ref, key);
+	else
+		snprintf(err, errsz, "MetricTemplate %s: no provider.secretRef, and the provider "
+		    "needs its key %s", ref, key);
+	return ST_INVALID;
+}
+
+/* ---- form encoding ------------------------------------------------------ */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* s[0..n) form-decoded into a new string, or NULL on a bad escape. */
+static char *
+form_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+	int h, l;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			*o++ = ' ';
+		} else if (s[i] == '%') {
+			if (i + 2 >= n || (h = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)s[i + 2])) < 0) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+hb_kv_free(struct kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+int
+hb_form_parse(const char *s, struct kv **out, size_t *n)
+{
+	const char *p = s, *amp, *eq;
+	size_t len, count = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		if (len > 0) {
+			struct kv kv;
+
+			eq = memchr(p, '=', len);
+			kv.key = form_decode(p, eq != NULL ? (size_t)(eq - p) : len);
+			kv.value = eq != NULL ? form_decode(eq + 1, len - (size_t)(eq - p) - 1) :
+			    xstrdup("");
+			if (kv.key == NULL || kv.value == NULL) {
+				free(kv.key);
+				free(kv.value);
+				hb_kv_free(*out, count);
+				*out = NULL;
+				return -1;
+			}
+			*out = xreallocarray(*out, count + 1, sizeof **out);
+			(*out)[count++] = kv;
+			*n = count;
+		}
+		p += len + (amp != NULL);
+	}
+	return (int)count;
+}
+
+char *
+hb_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s), i;
+	char *out = xmalloc(n * 3 + 1), *o = out;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+hb_form_encode(const struct kv *kv, size_t n)
+{
+	struct buf b;
+	size_t i;
+	char *k, *v;
+
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		k = hb_escape(kv[i].key);
+		v = hb_escape(kv[i].value != NULL ? kv[i].value : "");
+		buf_printf(&b, "%s%s=%s", i > 0 ? "&" : "", k, v);
+		free(k);
+		free(v);
+	}
+	return buf_take(&b);
+}
+
+/* ---- provider blocks ------------------------------------------------------ */
+
+static void
+server_fini(struct hb_server *s)
+{
+	size_t i;
+
+	free(s->address);
+	for (i = 0; i < HB_MAX_KEYS; i++)
+		xfree_secret(s->secret[i]);
+	free(s->ca_file);
+	for (i = 0; i < s->n_headers; i++) {
+		free(s->headers[i].key);
+		xfree_secret(s->headers[i].value);
+	}
+	free(s->headers);
+	memset(s, 0, sizeof *s);
+}
+
+void *
+hb_open(const struct http_kind *k, const struct metric_backend_opts *o)
+{
+	struct hb *b = xcalloc(1, sizeof *b);
+
+	b->k = k;
+	b->o = *o;
+	if (b->o.connect_timeout_ms <= 0)
+		b->o.connect_timeout_ms = 5000;
+	if (b->o.timeout_ms <= 0)
+		b->o.timeout_ms = k->timeout_ms;
+	if (b->o.deadline_ms <= 0)
+		b->o.deadline_ms = HB_DEADLINE_MS;
+	if (b->o.max_body == 0)
+		b->o.max_body = HB_MAX_BODY;
+	return b;
+}
+
+/* libcurl, loaded when the first query is sent (not in open: no I/O). */
+static bool
+hb_curl(struct hb *b)
+{
+	char what[64];
+
+	if (b->multi != NULL)
+		return true;
+	if (b->no_curl[0] != '\0')
+		return false;
+	snprintf(what, sizeof what, "the %s client", b->k->label);
+	if (curl_lazy_load(what, b->no_curl, sizeof b->no_curl) != ST_OK)
+		return false;
+	if ((b->multi = curl_multi_init()) == NULL)
+		xalloc_fatal(0);
+	curl_multi_setopt(b->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HB_MAX_CONNS);
+	return true;
+}
+
+void
+hb_close(void *h)
+{
+	struct hb *b = h;
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n_servers; i++)
+		server_fini(&b->servers[i]);
+	free(b->servers);
+	if (b->multi != NULL)
+		curl_multi_cleanup(b->multi);
+	free(b);
+}
+
+const char *
+hb_unusable(void *h)
+{
+	struct hb *b = h;
+
+	return hb_curl(b) ? NULL : b->no_curl;
+}
+
+static struct hb_server *
+find_server(struct hb *b, const char *address)
+{
+	size_t i;
+
+	if (address == NULL)
+		address = b->k->default_address;
+	if (address == NULL)
+		return b->n_servers > 0 ? &b->servers[0] : NULL;
+	for (i = 0; i < b->n_servers; i++)
+		if (strcmp(b->servers[i].address, address) == 0)
+			return &b->servers[i];
+	return NULL;
+}
+
+int
+hb_add(void *h, const struct metric_provider *p)
+{
+	struct hb *b = h;
+	const char *addr = p->address != NULL ? p->address : b->k->default_address;
+	struct hb_server *s;
+	size_t i;
+
+	if (addr == NULL || addr[0] == '\0')
+		return ST_INVALID;
+	if ((s = find_server(b, addr)) == NULL) {
+		b->servers = xreallocarray(b->servers, b->n_servers + 1, sizeof *b->servers);
+		s = &b->servers[b->n_servers++];
+	} else {
+		server_fini(s);
+	}
+	memset(s, 0, sizeof *s);
+	s->address = xstrdup(addr);
+	s->insecure = p->insecure;
+	s->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
+	s->has_secret = p->secret != NULL;
+	for (i = 0; p->secret != NULL && b->k->secret_keys != NULL &&
+	    b->k->secret_keys[i] != NULL && i < HB_MAX_KEYS; i++)
+		s->secret[i] = p->secret[i] != NULL ? xstrdup(p->secret[i]) : NULL;
+	if (p->n_headers > 0) {
+		s->headers = xcalloc(p->n_headers, sizeof *s->headers);
+		for (i = 0; i < p->n_headers; i++) {
+			s->headers[i].key = xstrdup(p->headers[i].key);
+			s->headers[i].value = xstrdup(p->headers[i].value != NULL ?
+			    p->headers[i].value : "");
+		}
+		s->n_headers = p->n_headers;
+	}
+	return ST_OK;
+}
+
+/* ---- transfers ------------------------------------------------------------ */
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+
+	if (buf_append(&x->body, data, size * nmemb) != ST_OK) {
+		x->toobig = true;
+		return 0;	/* curl aborts the transfer */
+	}
+	return size * nmemb;
+}
+
+static void
+xfer_setup(struct hb *b, struct xfer *x, const struct hb_server *s)
+{
+	CURL *e = curl_easy_init();
+	size_t i;
+
+	if (e == NULL)
+		xalloc_fatal(0);
+	x->easy = e;
+	buf_init(&x->body, b->o.max_body);
+	x->hdrs = curl_slist_append(NULL, "Accept: application/json");
+	for (i = 0; i < s->n_headers; i++) {
+		char *h = xasprintf("%s: %s", s->headers[i].key, s->headers[i].value);
+
+		x->hdrs = curl_slist_append(x->hdrs, h);
+		xfree_secret(h);
+	}
+	for (i = 0; i < x->req.n_hdr; i++)
+		x->hdrs = curl_slist_append(x->hdrs, x->req.hdr[i]);
+	curl_easy_setopt(e, CURLOPT_URL, x->req.url);
+	if (x->req.gzip)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+	if (x->req.post != NULL)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->req.post);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)b->o.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)b->o.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "perch/" PERCH_VERSION);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	if (x->req.user != NULL) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, x->req.user);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, x->req.pass != NULL ? x->req.pass : "");
+	}
+	if (s->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	if (s->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+static void
+http_error(const struct http_kind *k, long code, const struct buf *body, struct metric_value *out)
+{
+	if (k->http_error != NULL)
+		k->http_error(code, buf_str(body), body->len, out);
+	else
+		hb_result(out, CHECK_ERROR, "%s: HTTP %ld: %.*s", k->label, code, HB_BODY_SHOWN,
+		    buf_str(body));
+}
+
+static void
+xfer_finish(struct hb *b, struct xfer *x, CURLcode cc)
+{
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->code);
+	if (x->toobig) {
+		x->status = ST_TOOBIG;
+		hb_result(x->out, CHECK_ERROR, "%s answer larger than %zu bytes", b->k->label,
+		    b->o.max_body);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		x->status = ST_TIMEOUT;
+		hb_result(x->out, CHECK_ERROR, "%s query timed out after %d ms", b->k->label,
+		    b->o.timeout_ms);
+	} else if (cc != CURLE_OK) {
+		x->status = ST_NETWORK;
+		hb_result(x->out, CHECK_ERROR, "cannot reach %s: %s", b->k->label,
+		    x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(cc));
+	} else if (x->code >= 400 || x->code < 200) {
+		x->status = ST_HTTP;
+		http_error(b->k, x->code, &x->body, x->out);
+	} else {
+		x->status = ST_OK;
+		b->k->parse(buf_str(&x->body), x->body.len, x->out);
+	}
+	/* No answer (down, slow, 5xx): the backend is degraded, the metric
+	 * is not failing (engine/machine.c). */
+	x->out->unavailable = x->out->result == CHECK_ERROR && (x->status == ST_NETWORK ||
+	    x->status == ST_TIMEOUT || (x->status == ST_HTTP && x->code >= 500));
+}
+
+static void
+xfer_fini(struct hb *b, struct xfer *x)
+{
+	if (x->easy != NULL) {
+		if (x->added && !x->done)
+			curl_multi_remove_handle(b->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+	}
+	if (x->hdrs != NULL)
+		curl_slist_free_all(x->hdrs);
+	hb_req_fini(&x->req);
+	buf_fini(&x->body);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+start_more(struct hb *b, struct xfer *xs, size_t n, size_t *next, int *active)
+{
+	while (*active < HB_MAX_CONNS && *next < n) {
+		struct xfer *x = &xs[(*next)++];
+
+		if (x->easy == NULL || x->done)
+			continue;
+		x->added = true;
+		curl_multi_add_handle(b->multi, x->easy);
+		(*active)++;
+	}
+}
+
+/* What is still on the wire or unsent when the deadline passed: no answer. */
+static void
+batch_expired(struct hb *b, struct xfer *xs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct xfer *x = &xs[i];
+
+		if (x->easy == NULL || x->done)
+			continue;
+		if (x->added)
+			curl_multi_remove_handle(b->multi, x->easy);
+		x->done = true;
+		x->status = ST_TIMEOUT;
+		hb_result(x->out, CHECK_ERROR, "%s did not answer within the %d ms the analysis may "
+		    "take%s", b->k->label, b->o.deadline_ms, x->added ? "" : " (query not sent)");
+		x->out->unavailable = true;
+	}
+}
+
+static void
+run_multi(struct hb *b, struct xfer *xs, size_t n)
+{
+	int64_t deadline = mono_ms() + b->o.deadline_ms, left;
+	int running = 0, active = 0, msgs;
+	size_t next = 0;
+	struct xfer *x;
+	CURLMsg *m;
+
+	start_more(b, xs, n, &next, &active);
+	while (active > 0) {
+		if (curl_multi_perform(b->multi, &running) != CURLM_OK)
+			break;
+		while ((m = curl_multi_info_read(b->multi, &msgs)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			xfer_finish(b, x, m->data.result);
+			curl_multi_remove_handle(b->multi, x->easy);
+			x->done = true;
+			active--;
+		}
+		if ((left = deadline - mono_ms()) <= 0)
+			break;
+		start_more(b, xs, n, &next, &active);
+		if (active > 0 && curl_multi_poll(b->multi, NULL, 0, left < 200 ? (int)left : 200,
+		    NULL) != CURLM_OK)
+			break;
+	}
+	batch_expired(b, xs, n);
+}
+
+static int64_t
+now_s(int64_t at_ms)
+{
+	struct timespec ts;
+
+	if (at_ms > 0)
+		return at_ms / 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Sets up query i of the batch, or fills out[i] with why it cannot run. */
+static void
+prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metric_value *out)
+{
+	const char *addr = q->metric != NULL ? q->metric->server : NULL;
+	const struct hb_server *s = find_server(b, addr);
+	struct hb_server tmp;
+	char err[ERRMSG_MAX];
+
+	x->out = out;
+	memset(&tmp, 0, sizeof tmp);
+	if (s == NULL) {	/* never added (no secretRef): the address alone */
+		tmp.address = (char *)(addr != NULL ? addr : b->k->default_address);
+		s = &tmp;
+	}
+	if (s->address == NULL) {
+		hb_result(out, CHECK_ERROR, "no %s server given (provider.address)", b->k->label);
+		return;
+	}
+	if (q->query == NULL) {
+		hb_result(out, CHECK_ERROR, "no query to send to %s", b->k->label);
+		return;
+	}
+	if (b->k->request(s, q, now_s(q->at_ms), &x->req, err, sizeof err) != ST_OK) {
+		hb_req_fini(&x->req);
+		hb_result(out, CHECK_ERROR, "%s", err);
+		return;
+	}
+	xfer_setup(b, x, s);
+}
+
+int
+hb_eval(void *h, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct hb *b = h;
+	struct xfer *xs;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		hb_result(&out[i], CHECK_ERROR, "query was not run");
+	if (!hb_curl(b)) {
+		for (i = 0; i < n; i++)
+			hb_result(&out[i], CHECK_ERROR, "%s", b->no_curl);
+		return ST_UNSUPPORTED;
+	}
+	xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
+	for (i = 0; i < n; i++)
+		prepare(b, &q[i], &xs[i], &out[i]);
+	run_multi(b, xs, n);
+	for (i = 0; i < n; i++)
+		xfer_fini(b, &xs[i]);
+	free(xs);
+	log_debug("%s: %zu queries done", b->k->label, n);
+	return ST_OK;
+}
+
+int
+hb_probe(void *h, const char *address, char *err)
+{
+	struct hb *b = h;
+	const struct hb_server *s = find_server(b, address);
+	struct hb_server tmp;
+	struct metric_value v;
+	struct xfer x;
+
+	if (b->k->probe_request == NULL)
+		return ST_OK;
+	if (!hb_curl(b)) {
+		snprintf(err, ERRMSG_MAX, "%.*s", ERRMSG_MAX - 1, b->no_curl);
+		return ST_UNSUPPORTED;
+	}
+	memset(&tmp, 0, sizeof tmp);
+	if (s == NULL) {
+		tmp.address = (char *)(address != NULL ? address : b->k->default_address);
+		s = &tmp;
+	}
+	memset(&x, 0, sizeof x);
+	memset(&v, 0, sizeof v);
+	x.out = &v;
+	if (s->address == NULL || b->k->probe_request(s, now_s(0), &x.req, err,
+	    ERRMSG_MAX) != ST_OK) {
+		if (s->address == NULL)
+			snprintf(err, ERRMSG_MAX, "no %s server given (provider.address)", b->k->label);
+		hb_req_fini(&x.req);
+		return ST_INVALID;
+	}
+	xfer_setup(b, &x, s);
+	run_multi(b, &x, 1);
+	xfer_fini(b, &x);
+	if (x.status == ST_OK || x.status == ST_HTTP) {
+		if (b->k->probe_ok(x.code, &v))
+			return ST_OK;
+	}
+	snprintf(err, ERRMSG_MAX, "%s is not available: %.400s", b->k->label,
+	    v.err[0] != '\0' ? v.err : "unexpected answer");
+	return x.status == ST_OK || x.status == ST_HTTP ? ST_ERR : ST_NETWORK;
+}

@@ -1,0 +1,250 @@
+/* test_http_backends.c — the HTTP metric backends through their ops
+ * tables against a scripted local server: each one's probe (what it asks,
+ * what counts as online), the request of a query (credentials in
+ * headers, never in messages), a missing secret key named with the
+ * template, and the shared transport: no answer (5xx, timeout, refused)
+ * is `unavailable`, an answer over the cap is an error, and at most 8
+ * requests are on the wire at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/backend.h"
+#include "tests/unit/helper_clock.h"
+#include "tests/unit/helper_httpd.h"
+#include "util/status.h"
+
+static const struct metric_backend_ops *
+ops_of(enum metric_type t)
+{
+	const struct metric_backend_ops *o = metric_backend_find(metric_type_name(t));
+
+	assert_non_null(o);
+	return o;
+}
+
+/* A handle of type t with one provider block at url and secret values. */
+static void *
+handle(enum metric_type t, const char *url, const char *const *secret,
+    const struct metric_backend_opts *bo)
+{
+	static const struct metric_backend_opts none;
+	const struct metric_backend_ops *o = ops_of(t);
+	struct metric_provider p = { .address = url, .secret = secret };
+	void *h = o->open(bo != NULL ? bo : &none);
+
+	assert_int_equal(o->add(h, &p), ST_OK);
+	return h;
+}
+
+static void
+probe_case(enum metric_type t, const char *const *secret, const char *match, int status,
+    const char *body, int want, const char *in_request)
+{
+	const struct httpd_rule rules[] = { { .match = match, .status = status, .body = body },
+		{ .match = NULL, .status = 418, .body = "unexpected" } };
+	struct httpd *s = httpd_start(rules, 2);
+	char url[64], err[ERRMSG_MAX] = "", *req;
+	const struct metric_backend_ops *o = ops_of(t);
+	void *h;
+	int st;
+
+	httpd_url(s, url, sizeof url);
+	h = handle(t, url, secret, NULL);
+	st = o->probe(h, url, err);
+	if ((want == ST_OK) != (st == ST_OK))
+		fail_msg("%s probe: %d (%s), want %d", metric_type_name(t), st, err, want);
+	assert_int_equal(httpd_count(s), 1);
+	req = httpd_request(s, 0);
+	if (strstr(req, in_request) == NULL)
+		fail_msg("%s probe request lacks \"%s\":\n%s", metric_type_name(t), in_request, req);
+	if (st != ST_OK)
+		assert_true(err[0] != '\0');
+	free(req);
+	o->close(h);
+	httpd_stop(s);
+}
+
+static void
+test_probes(void **state)
+{
+	static const char *const dd[] = { "k-api", "k-app", NULL };
+	static const char *const nr[] = { "42", "k-query", NULL };
+	static const char *const ifx[] = { "k-tok", "my org", NULL };
+	static const char *const ext[] = { "k-bearer", NULL };
+
+	(void)state;
+	/* graphite: target=test answering nothing is online */
+	probe_case(MT_GRAPHITE, NULL, "GET /render?format=json&target=test ", 200, "[]", ST_OK,
+	    "Accept: application/json");
+	probe_case(MT_GRAPHITE, NULL, "/render", 500, "boom", ST_ERR, "target=test");
+	probe_case(MT_DATADOG, dd, "GET /api/v1/validate ", 200, "{\"valid\":true}", ST_OK,
+	    "DD-APPLICATION-KEY: k-app");
+	probe_case(MT_DATADOG, dd, "/api/v1/validate", 403, "{\"errors\":[\"Forbidden\"]}", ST_ERR,
+	    "DD-API-KEY: k-api");
+	probe_case(MT_NEWRELIC, nr, "GET /v1/accounts/42/query?nrql=SELECT%20%2A%20FROM%20Metric",
+	    200, "{\"results\":[{\"events\":[]}]}", ST_OK, "X-Query-Key: k-query");
+	probe_case(MT_INFLUXDB, ifx, "POST /api/v2/query?org=my%20org ", 200, "\r\n", ST_OK,
+	    "Authorization: Token k-tok");
+	probe_case(MT_INFLUXDB, ifx, "/api/v2/query", 401, "{\"message\":\"unauthorized\"}", ST_ERR,
+	    "\"type\":\"flux\"");
+	probe_case(MT_EXTERNALMETRICS, ext, "GET /apis/external.metrics.k8s.io/v1beta1/namespaces/"
+	    "kube-system/dummy-metric ", 200, "{\"items\":[]}", ST_OK, "Authorization: Bearer k-bearer");
+	/* a 404 is offline (Flagger's probe) */
+	probe_case(MT_EXTERNALMETRICS, ext, "dummy-metric", 404, "{\"kind\":\"Status\"}", ST_ERR,
+	    "kube-system");
+}
+
+static struct metric_cfg *
+metric(const char *server)
+{
+	static struct metric_cfg m;
+
+	memset(&m, 0, sizeof m);
+	m.name = (char *)"m";
+	m.interval_s = 60;
+	m.server = (char *)server;
+	m.template_ref = (char *)"shop/errors";
+	m.provider = (char *)metric_type_name(MT_DATADOG);
+	return &m;
+}
+
+/* No secretRef, or a Secret without a key: the template and the key. */
+static void
+test_missing_key(void **state)
+{
+	const struct httpd_rule rules[] = { { .status = 200, .body = "{\"series\":[]}" } };
+	static const char *const half[] = { "k-api", NULL, NULL };
+	struct httpd *s = httpd_start(rules, 1);
+	const struct metric_backend_ops *o = ops_of(MT_DATADOG);
+	struct metric_value v;
+	struct metric_query q;
+	char url[64];
+	void *h;
+
+	(void)state;
+	httpd_url(s, url, sizeof url);
+	h = handle(MT_DATADOG, url, NULL, NULL);
+	q = (struct metric_query){ .metric = metric(url), .query = "avg:x{*}" };
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_int_equal(v.result, CHECK_ERROR);
+	assert_false(v.unavailable);
+	assert_string_equal(v.err, "MetricTemplate shop/errors: no provider.secretRef, and the "
+	    "provider needs its key datadog_api_key");
+	o->close(h);
+	h = handle(MT_DATADOG, url, half, NULL);
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_string_equal(v.err, "MetricTemplate shop/errors: the secret of provider.secretRef "
+	    "has no key datadog_application_key");
+	o->close(h);
+	assert_int_equal(httpd_count(s), 0);	/* nothing was sent */
+	httpd_stop(s);
+}
+
+/* The query's request: the window, the encoding, the keys in headers. */
+static void
+test_datadog_request(void **state)
+{
+	const struct httpd_rule rules[] = { { .status = 200,
+		.body = "{\"series\":[{\"pointlist\":[[1,2.5],[2,3]]}]}" } };
+	static const char *const dd[] = { "k-api", "k-app", NULL };
+	struct httpd *s = httpd_start(rules, 1);
+	const struct metric_backend_ops *o = ops_of(MT_DATADOG);
+	struct metric_value v;
+	struct metric_query q;
+	char url[64], *req;
+	void *h;
+
+	(void)state;
+	httpd_url(s, url, sizeof url);
+	h = handle(MT_DATADOG, url, dd, NULL);
+	q = (struct metric_query){ .metric = metric(url), .query = "avg:x{a:b} by {c}",
+		.at_ms = 1700000000123LL };
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_int_equal(v.result, CHECK_PASS);
+	assert_true(v.value == 2.5);
+	req = httpd_request(s, 0);
+	assert_non_null(strstr(req, "GET /api/v1/query?from=1699999400&query=avg%3Ax%7Ba%3Ab%7D%20"
+	    "by%20%7Bc%7D&to=1700000000 "));
+	assert_non_null(strstr(req, "DD-API-KEY: k-api\r\n"));
+	free(req);
+	o->close(h);
+	httpd_stop(s);
+}
+
+/* No answer is unavailable; an answer over the cap is an error. */
+static void
+test_transport(void **state)
+{
+	const int k = test_timeout_scale();
+	const struct httpd_rule rules[] = {
+		{ .match = "slow", .status = 200, .body = "[]", .delay_ms = 1500 * k },
+		{ .match = "down", .status = 503, .body = "unavailable" },
+		{ .match = "big", .status = 200, .body = "[                                ]",
+		  .repeat_body = 100 },
+		{ .match = "many", .status = 200, .body = "[{\"target\":\"a\",\"datapoints\":[[1,2]]}]",
+		  .delay_ms = 300 },
+	};
+	const struct metric_backend_opts bo = { .timeout_ms = 500 * k, .max_body = 1000 };
+	struct httpd *s = httpd_start(rules, 4);
+	const struct metric_backend_ops *o = ops_of(MT_GRAPHITE);
+	struct metric_query q[12];
+	struct metric_value v[12];
+	struct metric_cfg m;
+	char url[64];
+	size_t i;
+	void *h;
+
+	(void)state;
+	httpd_url(s, url, sizeof url);
+	h = handle(MT_GRAPHITE, url, NULL, &bo);
+	memset(&m, 0, sizeof m);
+	m.server = url;
+	q[0] = (struct metric_query){ .metric = &m, .query = "target=slow" };
+	q[1] = (struct metric_query){ .metric = &m, .query = "target=down" };
+	q[2] = (struct metric_query){ .metric = &m, .query = "target=big" };
+	assert_int_equal(o->eval(h, q, 3, v), ST_OK);
+	assert_int_equal(v[0].result, CHECK_ERROR);
+	assert_true(v[0].unavailable);
+	assert_non_null(strstr(v[0].err, "timed out"));
+	assert_true(v[1].unavailable);
+	assert_non_null(strstr(v[1].err, "HTTP 503"));
+	assert_false(v[2].unavailable);
+	assert_non_null(strstr(v[2].err, "larger than 1000 bytes"));
+	o->close(h);
+	httpd_stop(s);
+	/* a fresh server: the slow request above may still be in progress */
+	s = httpd_start(rules, 4);
+	httpd_url(s, url, sizeof url);
+	h = handle(MT_GRAPHITE, url, NULL, &bo);
+	m.server = url;
+	for (i = 0; i < 12; i++)
+		q[i] = (struct metric_query){ .metric = &m, .query = "target=many" };
+	assert_int_equal(o->eval(h, q, 12, v), ST_OK);
+	for (i = 0; i < 12; i++)
+		assert_int_equal(v[i].result, CHECK_PASS);
+	if (httpd_max_concurrent(s) > 8)
+		fail_msg("%d requests at once", httpd_max_concurrent(s));
+	assert_true(httpd_max_concurrent(s) >= 2);
+	o->close(h);
+	httpd_stop(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probes),
+		cmocka_unit_test(test_missing_key),
+		cmocka_unit_test(test_datadog_request),
+		cmocka_unit_test(test_transport),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,296 @@
+/* test_metric_providers.c — the answers of the HTTP metric backends
+ * (graphite, datadog, newrelic, influxdb, externalmetrics): a value, no
+ * data, or an error, from fixture strings shaped as each provider's
+ * documented answers; Graphite's query string, the external metrics
+ * path and Kubernetes quantities; the backends' rows in the table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/backend.h"
+#include "metrics/datadog.h"
+#include "metrics/externalmetrics.h"
+#include "metrics/graphite.h"
+#include "metrics/influxdb.h"
+#include "metrics/newrelic.h"
+#include "util/status.h"
+
+struct row {
+	const char *body;
+	enum check_result r;
+	double v;
+	const char *err;	/* part of the message, or NULL */
+};
+
+static void
+run_rows(void (*parse)(const char *, size_t, struct metric_value *), const struct row *rows,
+    size_t n)
+{
+	struct metric_value v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&v, 0x5a, sizeof v);
+		parse(rows[i].body, strlen(rows[i].body), &v);
+		if (v.result != rows[i].r)
+			fail_msg("row %zu (%s): result %d, want %d (%s)", i, rows[i].body, v.result,
+			    rows[i].r, v.err);
+		if (rows[i].r == CHECK_PASS) {
+			assert_false(isnan(v.value));
+			assert_true(fabs(v.value - rows[i].v) < 1e-9 * (1 + fabs(rows[i].v)));
+			assert_string_equal(v.err, "");
+		} else {
+			assert_true(v.err[0] != '\0');
+		}
+		if (rows[i].err != NULL && strstr(v.err, rows[i].err) == NULL)
+			fail_msg("row %zu: message \"%s\" lacks \"%s\"", i, v.err, rows[i].err);
+	}
+}
+
+static void
+test_graphite(void **state)
+{
+	static const struct row rows[] = {
+		/* the last non-null value of all the targets */
+		{ "[{\"target\":\"a\",\"datapoints\":[[null,1621348400],[99.2,1621348460]]}]",
+		  CHECK_PASS, 99.2, NULL },
+		{ "[{\"target\":\"a\",\"datapoints\":[[1,10],[2,20],[null,30]]},"
+		  "{\"target\":\"b\",\"datapoints\":[[7,10],[null,20]]}]", CHECK_PASS, 7, NULL },
+		{ "[{\"target\":\"a\",\"datapoints\":[[\"3.5\",\"10\"]]}]", CHECK_PASS, 3.5, NULL },
+		{ "[]", CHECK_NODATA, 0, "no values" },
+		{ "[{\"target\":\"a\",\"datapoints\":[[null,1],[null,2]]}]", CHECK_NODATA, 0, NULL },
+		{ "[{\"target\":\"a\",\"datapoints\":[]}]", CHECK_NODATA, 0, NULL },
+		{ "[{\"target\":\"a\",\"datapoints\":[[1,2,3]]}]", CHECK_ERROR, 0, "bad datapoint" },
+		{ "[{\"target\":\"a\",\"datapoints\":[[\"x\",2]]}]", CHECK_ERROR, 0, "bad datapoint" },
+		{ "[{\"target\":\"a\"}]", CHECK_ERROR, 0, "no datapoints" },
+		{ "{\"error\":1}", CHECK_ERROR, 0, "not a JSON array" },
+		{ "<html>", CHECK_ERROR, 0, "invalid JSON" },
+	};
+
+	(void)state;
+	run_rows(graphite_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+static void
+test_graphite_params(void **state)
+{
+	char err[128], *p;
+
+	(void)state;
+	/* white space collapsed, format=json, keys sorted, re-encoded */
+	p = graphite_params("target=summarize(asPercent(a.b, c.d),\n  '1min', 'avg')&from=-5min\n",
+	    err, sizeof err);
+	assert_non_null(p);
+	assert_string_equal(p, "format=json&from=-5min&target=summarize%28asPercent%28a.b%2C%20"
+	    "c.d%29%2C%20%271min%27%2C%20%27avg%27%29");
+	free(p);
+	/* a format of the template is replaced; two targets keep their order */
+	p = graphite_params("target=b&format=raw&target=a+x", err, sizeof err);
+	assert_string_equal(p, "format=json&target=b&target=a%20x");
+	free(p);
+	assert_null(graphite_params("target=%zz", err, sizeof err));
+	assert_non_null(strstr(err, "escape"));
+}
+
+static void
+test_datadog(void **state)
+{
+	static const struct row rows[] = {
+		/* the first (oldest) point of the first series */
+		{ "{\"status\":\"ok\",\"series\":[{\"pointlist\":[[1577232000000,2.5],[1577318400000,3.1]]},"
+		  "{\"pointlist\":[[1,9]]}]}", CHECK_PASS, 2.5, NULL },
+		/* a null point is skipped, not read as 0 */
+		{ "{\"series\":[{\"pointlist\":[[1,null],[2,4]]}]}", CHECK_PASS, 4, NULL },
+		{ "{\"status\":\"ok\",\"series\":[]}", CHECK_NODATA, 0, "no values" },
+		{ "{\"series\":[{\"pointlist\":[]}]}", CHECK_NODATA, 0, NULL },
+		{ "{\"series\":[{\"pointlist\":[[1,null]]}]}", CHECK_NODATA, 0, NULL },
+		{ "{}", CHECK_NODATA, 0, NULL },
+		/* a point without its value: an error, not a crash */
+		{ "{\"series\":[{\"pointlist\":[[1]]}]}", CHECK_ERROR, 0, "bad point" },
+		{ "{\"series\":[{\"pointlist\":[[1,\"x\"]]}]}", CHECK_ERROR, 0, "no number" },
+		{ "{\"status\":\"error\",\"error\":\"Error parsing query\"}", CHECK_ERROR, 0,
+		  "Error parsing query" },
+		{ "{\"series\":{}}", CHECK_ERROR, 0, "not an array" },
+		{ "nope", CHECK_ERROR, 0, "invalid JSON" },
+	};
+
+	(void)state;
+	run_rows(datadog_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+static void
+test_newrelic(void **state)
+{
+	static const struct row rows[] = {
+		{ "{\"results\":[{\"result\":1.11111}]}", CHECK_PASS, 1.11111, NULL },
+		{ "{\"results\":[{\"result\":0}],\"metadata\":{}}", CHECK_PASS, 0, NULL },
+		{ "{\"results\":[]}", CHECK_NODATA, 0, "no values" },
+		{ "{\"results\":[{\"result\":null}]}", CHECK_NODATA, 0, NULL },
+		/* a bare count(*) answers with the key count */
+		{ "{\"results\":[{\"count\":3}]}", CHECK_NODATA, 0, NULL },
+		{ "{\"results\":[{\"result\":1},{\"result\":2}]}", CHECK_NODATA, 0, NULL },
+		{ "{\"results\":[{\"result\":\"1\"}]}", CHECK_ERROR, 0, "not a number" },
+		{ "{\"error\":\"NRQL Syntax Error\"}", CHECK_ERROR, 0, "NRQL Syntax Error" },
+		{ "[1]", CHECK_ERROR, 0, "not a JSON object" },
+	};
+
+	(void)state;
+	run_rows(newrelic_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+#define ANN "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,double,string,string\r\n" \
+	"#group,false,false,true,true,false,true,true\r\n#default,_result,,,,,,\r\n" \
+	",result,table,_start,_stop,_value,_field,_measurement\r\n"
+
+static void
+test_influxdb(void **state)
+{
+	static const struct row rows[] = {
+		{ ANN ",,0,2024-05-01T08:00:00Z,2024-05-01T10:00:00Z,12.5,value,m\r\n"
+		  ",,0,2024-05-01T08:00:00Z,2024-05-01T10:00:00Z,99,value,m\r\n\r\n", CHECK_PASS, 12.5, NULL },
+		/* a long (count()) is a value too */
+		{ "#datatype,string,long,long\n#group,false,false,false\n#default,_result,,\n"
+		  ",result,table,_value\n,,0,42\n", CHECK_PASS, 42, NULL },
+		/* quoted fields */
+		{ "#datatype,string,long,string,double\n,result,table,tag,_value\n"
+		  ",,0,\"a,\"\"b\"\"\",3.25\n", CHECK_PASS, 3.25, NULL },
+		/* zero records: no data (Flagger returns 0) */
+		{ "", CHECK_NODATA, 0, "no values" },
+		{ "\r\n", CHECK_NODATA, 0, NULL },
+		{ ANN "\r\n", CHECK_NODATA, 0, NULL },
+		{ ANN ",,0,2024-05-01T08:00:00Z,2024-05-01T10:00:00Z,,value,m\r\n", CHECK_NODATA, 0, "null" },
+		/* an in-band error table */
+		{ "#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n"
+		  ",\"failed to execute query: bucket not found\",\n", CHECK_ERROR, 0, "bucket not found" },
+		{ "#datatype,string,long,string\n,result,table,_value\n,,0,abc\n", CHECK_ERROR, 0,
+		  "not a number" },
+		{ "#datatype,string,long,double\n,result,table,_value\n,,0,1x\n", CHECK_ERROR, 0,
+		  "not a number" },
+		{ ",result,table,_time\n,,0,5\n", CHECK_ERROR, 0, "no _value" },
+		{ ",result,_value\n,\"open", CHECK_ERROR, 0, "unterminated" },
+	};
+
+	(void)state;
+	run_rows(influxdb_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+static void
+test_externalmetrics(void **state)
+{
+	static const struct row rows[] = {
+		{ "{\"kind\":\"ExternalMetricValueList\",\"apiVersion\":\"external.metrics.k8s.io/v1beta1\","
+		  "\"metadata\":{},\"items\":[{\"metricName\":\"job-success-rate\",\"metricLabels\":"
+		  "{\"env\":\"production\"},\"timestamp\":\"2024-05-01T10:00:00Z\",\"value\":\"995m\"}]}",
+		  CHECK_PASS, 0.995, NULL },
+		{ "{\"items\":[{\"value\":\"12\"},{\"value\":\"1\"}]}", CHECK_PASS, 12, NULL },
+		{ "{\"kind\":\"ExternalMetricValueList\",\"items\":[]}", CHECK_NODATA, 0, "no values" },
+		{ "{\"kind\":\"ExternalMetricValueList\"}", CHECK_NODATA, 0, NULL },
+		{ "{\"items\":[{\"value\":\"12q\"}]}", CHECK_ERROR, 0, "quantity" },
+		{ "{\"items\":[{\"value\":12}]}", CHECK_ERROR, 0, "quantity" },
+		{ "{\"items\":[{}]}", CHECK_ERROR, 0, "no value" },
+		{ "{\"items\":{}}", CHECK_ERROR, 0, "not an array" },
+	};
+
+	(void)state;
+	run_rows(externalmetrics_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+static void
+test_quantity(void **state)
+{
+	static const struct { const char *s; double v; } ok[] = {
+		{ "1500m", 1.5 }, { "1", 1 }, { "-2", -2 }, { "0.5", 0.5 }, { "2Ki", 2048 },
+		{ "3M", 3e6 }, { "1e3", 1000 }, { "1E", 1e18 }, { "5n", 5e-9 }, { "7u", 7e-6 },
+		{ "1Gi", 1073741824.0 }, { "2.5E-1", 0.25 }, { "+4k", 4000 },
+	};
+	static const char *const bad[] = { "", "m", "1mm", "1K", "abc", "1 m", ".", "1e", "-" };
+	size_t i;
+	double v;
+
+	(void)state;
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		if (quantity_parse(ok[i].s, &v) != ST_OK)
+			fail_msg("%s does not parse", ok[i].s);
+		if (fabs(v - ok[i].v) > 1e-12 * (1 + fabs(ok[i].v)))
+			fail_msg("%s: %g, want %g", ok[i].s, v, ok[i].v);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (quantity_parse(bad[i], &v) == ST_OK)
+			fail_msg("\"%s\" parses", bad[i]);
+}
+
+static void
+test_external_path(void **state)
+{
+	char err[256], *p;
+
+	(void)state;
+	assert_int_equal(externalmetrics_path("shop/job-success-rate?labelSelector=env%3Dprod\n",
+	    &p, err, sizeof err), ST_OK);
+	assert_string_equal(p, "/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/"
+	    "job-success-rate?labelSelector=env%3Dprod");
+	free(p);
+	assert_int_equal(externalmetrics_path("queue-depth", &p, err, sizeof err), ST_OK);
+	assert_string_equal(p, "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/"
+	    "queue-depth");
+	free(p);
+	assert_int_equal(externalmetrics_path("a/b/c", &p, err, sizeof err), ST_INVALID);
+	assert_int_equal(externalmetrics_path("shop/", &p, err, sizeof err), ST_INVALID);
+	assert_int_equal(externalmetrics_path("", &p, err, sizeof err), ST_INVALID);
+	assert_int_equal(externalmetrics_path("m?foo=1", &p, err, sizeof err), ST_INVALID);
+}
+
+/* Each backend is found by its type, with Flagger's secret keys. */
+static void
+test_table(void **state)
+{
+	static const struct { enum metric_type t; const char *keys; bool req; } rows[] = {
+		{ MT_GRAPHITE, "username,password", false },
+		{ MT_DATADOG, "datadog_api_key,datadog_application_key", true },
+		{ MT_NEWRELIC, "newrelic_account_id,newrelic_query_key", true },
+		{ MT_INFLUXDB, "token,org", false },
+		{ MT_EXTERNALMETRICS, "token", false },
+	};
+	const struct metric_backend_ops *ops;
+	char keys[256];
+	size_t i, k, len;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		ops = metric_backend_find(metric_type_name(rows[i].t));
+		assert_non_null(ops);
+		assert_int_equal(ops->type, rows[i].t);
+		assert_non_null(ops->probe);
+		assert_int_equal(ops->secret_required, rows[i].req);
+		keys[0] = '\0';
+		for (k = 0, len = 0; ops->secret_keys[k] != NULL; k++)
+			len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s", k ? "," : "",
+			    ops->secret_keys[k]);
+		assert_string_equal(keys, rows[i].keys);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_graphite),
+		cmocka_unit_test(test_graphite_params),
+		cmocka_unit_test(test_datadog),
+		cmocka_unit_test(test_newrelic),
+		cmocka_unit_test(test_influxdb),
+		cmocka_unit_test(test_externalmetrics),
+		cmocka_unit_test(test_quantity),
+		cmocka_unit_test(test_external_path),
+		cmocka_unit_test(test_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
