@@ -257,6 +257,7 @@ renew_run(struct runner *r, int64_t now)
 	r->watch.next_renew = now + RENEW_MS;
 	pthread_mutex_unlock(&r->mu);
 	rn_renew_all(r);
+	rn_rebalance(r, now);
 	pthread_mutex_lock(&r->mu);
 	return ROUND_AGAIN;
 }
