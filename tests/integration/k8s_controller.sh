@@ -146,6 +146,24 @@ PY
 )
 [ -z "$dups" ] || fail "repeated after the takeover: $dups"
 
+# The Canary objects' own status, as Flagger keeps it: kubectl get canaries
+# and kubectl wait read it; an idle canary writes none.
+K wait --for=condition=promoted canary/app1 canary/app2 canary/app3 canary/app4 canary/app5 \
+	canary/app6 --timeout=20s >/dev/null || fail "kubectl wait promoted: $(K get canary app1 -o yaml)"
+got=$(K get canaries --no-headers | awk '{print $1, $2, $3}' | sort | tr '\n' ';')
+expect_eq "kubectl get canaries" "$got" "app1 Succeeded 0;app2 Succeeded 0;app3 Succeeded 0;app4 Succeeded 0;app5 Succeeded 0;app6 Succeeded 0;"
+cond=$(K get canary app2 -o jsonpath='{.status.conditions[0].type}/{.status.conditions[0].status}/{.status.conditions[0].reason}/{.status.conditions[0].message}')
+expect_eq "Promoted condition" "$cond" "Promoted/True/Succeeded/Canary analysis completed successfully, promotion finished."
+spec=$(K get canary app2 -o jsonpath='{.status.lastAppliedSpec}={.status.lastPromotedSpec}')
+expect_match "lastAppliedSpec" "$spec" '^[^=]+=[^=]+$'
+# Progressing and iterations were written on the way (objects log).
+grep -q '"path":"/apis/flagger.app/v1beta1/namespaces/default/canaries/app4/status".*"phase":"Progressing"' "$objects" ||
+	fail "no Progressing status written for app4"
+n0=$(grep -c '/canaries/app[0-9]/status' "$audit")
+sleep 3	# idle: several ticks at this speed
+n1=$(grep -c '/canaries/app[0-9]/status' "$audit")
+expect_eq "status requests while idle" "$((n1 - n0))" 0
+
 # SIGTERM: b saves and releases every Lease at once.
 kill -TERM "$pid_b"
 WAIT_SECS=15 wait_for sh -c "! kill -0 $pid_b" || fail "SIGTERM did not end the controller"
