@@ -87,6 +87,12 @@ struct runner_config {
 	 * take them.  Called on the engine thread; must not block long. */
 	size_t (*share)(void *arg, size_t n_canaries);
 	void *share_arg;
+
+	/* Called on the engine thread after each tick of a canary ("ns/name")
+	 * with its duration on the engine's clock (the /metrics histogram);
+	 * may be NULL. */
+	void (*on_tick)(void *arg, const char *canary, int64_t ms);
+	void *tick_arg;
 };
 
 struct command {

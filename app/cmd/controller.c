@@ -15,6 +15,9 @@
 #include "app/cmd/run.h"
 #include "util/xalloc.h"
 
+/* Flagger's own metrics port. */
+#define CONTROLLER_METRICS_ADDR ":8080"
+
 /* -n A,B,C: each a namespace.  EXIT_OK or a usage error. */
 static int
 take_namespaces(struct run_opts *o, const char *arg)
@@ -47,6 +50,7 @@ parse(int argc, char **argv, struct run_opts *o)
 		{ "context", required_argument, NULL, 0x201 },
 		{ "prometheus", required_argument, NULL, 0x202 },
 		{ "identity", required_argument, NULL, 0x203 },
+		{ "metrics-addr", required_argument, NULL, 0x204 },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,6 +65,7 @@ parse(int argc, char **argv, struct run_opts *o)
 		case 0x201: r = cli_take_value("controller", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 0x202: r = cli_take_value("controller", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus); break;
 		case 0x203: r = cli_take_value("controller", "--identity", CLI_VAL_NAME, optarg, &o->identity); break;
+		case 0x204: r = cli_take_value("controller", "--metrics-addr", CLI_VAL_NAME, optarg, &o->metrics_addr); break;
 		default:
 			switch (cli_common_option("controller", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -83,7 +88,8 @@ parse(int argc, char **argv, struct run_opts *o)
 int
 cmd_controller(int argc, char **argv)
 {
-	struct run_opts o = { .cmd = "controller", .controller = true, .headless = true };
+	struct run_opts o = { .cmd = "controller", .controller = true, .headless = true,
+		.metrics_addr = CONTROLLER_METRICS_ADDR };
 	int rc = parse(argc, argv, &o);
 	size_t i;
 

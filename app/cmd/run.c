@@ -14,6 +14,7 @@
  * runs until the user quits.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #include "app/headless.h"
 #include "app/interrupt.h"
 #include "app/metric_creds.h"
+#include "app/metrics_http.h"
+#include "app/prom_expo.h"
 #include "app/spec_json.h"
 #include "store/dir.h"
 #include "store/k8s.h"
@@ -70,6 +73,9 @@ struct run {
 	struct k8s_informer **canaries;	/* without -f: the Canary objects, one per namespace */
 	size_t n_canaries;
 	struct replicas *replicas;	/* perch controller: the live replicas */
+	struct metrics_http *mh;	/* --metrics-addr: the /metrics server */
+	struct prom_expo *expo;		/* what it answers */
+	atomic_bool ready;		/* the engine runs and the Canaries are watched */
 	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
@@ -126,6 +132,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		{ "headless", no_argument, NULL, 0x204 },
 		{ "state-dir", required_argument, NULL, 0x205 },
 		{ "theme", required_argument, NULL, 0x206 },
+		{ "metrics-addr", required_argument, NULL, 0x207 },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +153,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case 0x204: o->headless = true; continue;
 		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
 		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
+		case 0x207: r = cli_take_value("run", "--metrics-addr", CLI_VAL_NAME, optarg, &o->metrics_addr); break;
 		default:
 			switch (cli_common_option("run", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -871,6 +879,66 @@ share_replicas(struct run *rn, struct runner_config *rc, const char *actor)
 	rc->share_arg = rn->replicas;
 }
 
+/* The runner while it runs, or NULL. */
+static struct runner *
+current_runner(struct run *rn)
+{
+	struct runner *r;
+
+	pthread_mutex_lock(&rn->wk.mu);
+	r = rn->wk.r;
+	pthread_mutex_unlock(&rn->wk.mu);
+	return r != NULL && !runner_done(r) ? r : NULL;
+}
+
+/* GET /metrics, /healthz, /readyz (the server's thread). */
+static int
+page(void *arg, const char *path, struct buf *body, const char **ctype)
+{
+	struct run *rn = arg;
+	struct runner *r = current_runner(rn);
+	struct k8s_counters a, b;
+	struct snapshot *snap;
+
+	if (strcmp(path, "/metrics") == 0) {
+		snap = r != NULL ? runner_snapshot(r) : NULL;
+		k8s_client_counters(rn->client, &a);
+		k8s_client_counters(rn->ev_client, &b);
+		a.get += b.get, a.list += b.list, a.watch += b.watch, a.create += b.create;
+		a.update += b.update, a.patch += b.patch, a.del += b.del, a.retries += b.retries;
+		prom_expo_render(rn->expo, snap, &a, body);
+		snapshot_unref(snap);
+		*ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return 200;
+	}
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+		bool ok = r != NULL && (path[1] == 'h' || atomic_load(&rn->ready));
+
+		buf_puts(body, ok ? "ok\n" : "not ready\n");
+		return ok ? 200 : 503;
+	}
+	return 404;
+}
+
+/* --metrics-addr: the server, before the engine starts (503 until then). */
+static int
+start_metrics(struct run *rn, struct runner_config *rc)
+{
+	char err[512];
+
+	if (rn->o.metrics_addr == NULL || strcmp(rn->o.metrics_addr, "off") == 0)
+		return EXIT_OK;
+	rn->expo = prom_expo_new();
+	rn->mh = metrics_http_start(rn->o.metrics_addr, page, rn, err, sizeof err);
+	if (rn->mh == NULL) {
+		cli_error(rn->o.cmd, "%s", err);
+		return EXIT_INFRA;
+	}
+	rc->on_tick = prom_expo_tick;
+	rc->tick_arg = rn->expo;
+	return EXIT_OK;
+}
+
 static int
 execute(struct run *rn)
 {
@@ -894,7 +962,8 @@ execute(struct run *rn)
 	int rc_exit;
 	size_t i;
 
-	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK)
+	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK ||
+	    (rc_exit = start_metrics(rn, &rc)) != EXIT_OK)
 		return rc_exit;
 	if (rn->o.headless) {
 		rc.sink = headless_sink;
@@ -940,6 +1009,7 @@ execute(struct run *rn)
 		runner_cancel_wait(r);
 		rc_exit = EXIT_INFRA;
 	}
+	atomic_store(&rn->ready, true);
 	if (rn->o.controller) {
 		runner_wait(r);		/* until a signal */
 		runner_stop(r);		/* saves, releases the Leases */
@@ -963,6 +1033,8 @@ execute(struct run *rn)
 	unwatch_canaries(rn);
 	replicas_stop(rn->replicas);
 	rn->replicas = NULL;
+	metrics_http_stop(rn->mh);	/* before the runner it reads goes */
+	rn->mh = NULL;
 	runner_free(r);
 	tui_free(t);
 	return rc_exit;
@@ -979,6 +1051,8 @@ run_fini(struct run *rn)
 	k8s_cluster_unwatch(rn->cluster);
 	unwatch_canaries(rn);
 	replicas_stop(rn->replicas);
+	metrics_http_stop(rn->mh);
+	prom_expo_free(rn->expo);
 	json_decref(rn->loaded);
 	free(rn->wk.t);
 	pthread_mutex_destroy(&rn->wk.mu);

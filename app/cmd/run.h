@@ -23,6 +23,7 @@ struct run_opts {
 	char **nss;			/* -n A,B: owned; NULL with all_ns */
 	size_t n_nss;
 	const char *identity;		/* --identity, or NULL */
+	const char *metrics_addr;	/* --metrics-addr HOST:PORT, or NULL: none */
 };
 
 /* Runs with the parsed options (frees o->files and o->nss); the exit

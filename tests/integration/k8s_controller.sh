@@ -67,13 +67,14 @@ done
 start_ctl() {	# replica
 	env -u KUBECONFIG KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$port" \
 		PERCH_SERVICEACCOUNT_DIR="$TMP/sa-$1" PERCH_LEASE_SECONDS=$lease PERCH_TIME_SCALE=10 \
-		"$PERCH_BIN" controller -n default --identity "ctl-$1" \
+		"$PERCH_BIN" controller -n default --identity "ctl-$1" --metrics-addr "127.0.0.1:$2" \
 		>>"$TMP/ctl-$1.out" 2>>"$TMP/ctl-$1.err" &
 	eval "pid_$1=$!"
 	at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
 }
-start_ctl a
-start_ctl b
+mport_a=$(free_port) mport_b=$(free_port)
+start_ctl a "$mport_a"
+start_ctl b "$mport_b"
 # Both replicas announce themselves in their own namespace.
 replicas() { [ "$(K get leases -n perch-system -l perch.dev/role=controller -o name | wc -l)" -eq "$1" ]; }
 WAIT_SECS=15 wait_for replicas 2 ||
@@ -82,12 +83,9 @@ grep -q '^GET /apis/coordination.k8s.io/v1/namespaces/perch-system/leases?labelS
 	fail "replica a did not list the replica leases with its service-account token: $(grep ctl-a "$audit" | head)"
 
 K apply -f "$TMP/canaries.yaml" >/dev/null || fail "kubectl apply canaries"
-holders() {	# prints "app1=ctl-a ..." of the live canary leases
-	local i h
-	for i in 1 2 3 4 5 6; do
-		h=$(K get lease perch-app$i -n default -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
-		printf 'app%s=%s\n' "$i" "${h%% pid *}"
-	done
+holders() {	# prints "app1=ctl-a ..." of the canary leases, one request
+	K get leases -n default -o jsonpath='{range .items[*]}{.metadata.name}={.spec.holderIdentity}{"\n"}{end}' |
+		sed -n 's/^perch-\(app[0-9]\)=\([^ ]*\).*/\1=\2/p; s/^perch-\(app[0-9]\)=$/\1=/p' | sort
 }
 # Every canary initialized, each replica holding its share (3).
 WAIT_SECS=40 wait_for sh -c "[ \$(grep -ho 'Initialization done! app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
@@ -163,6 +161,35 @@ n0=$(grep -c '/canaries/app[0-9]/status' "$audit")
 sleep 3	# idle: several ticks at this speed
 n1=$(grep -c '/canaries/app[0-9]/status' "$audit")
 expect_eq "status requests while idle" "$((n1 - n0))" 0
+
+# GET /metrics: Flagger's series and perch's own, valid for promtool;
+# /healthz and /readyz answer ok; a bad request is refused, not served.
+scrape="$TMP/metrics.txt"
+curl -sf "http://127.0.0.1:$mport_b/metrics" >"$scrape" || fail "no /metrics"
+if command -v promtool >/dev/null; then
+	# Parse errors fail; of the lints, only the one Flagger's own name
+	# draws (a gauge named *_total) is expected.
+	promtool check metrics <"$scrape" >"$TMP/promtool.out" 2>&1
+	rc=$?
+	other=$(grep -v '^flagger_canary_total non-counter metrics should not have "_total" suffix$' "$TMP/promtool.out" || true)
+	{ [ $rc -eq 0 ] || [ $rc -eq 3 ]; } && [ -z "$other" ] ||
+		fail "promtool check metrics ($rc): $(cat "$TMP/promtool.out")"
+fi
+expect_eq "flagger_canary_total" "$(grep '^flagger_canary_total{namespace="default"}' "$scrape")" \
+	'flagger_canary_total{namespace="default"} 6'
+expect_eq "flagger_canary_status of app3" "$(grep '^flagger_canary_status{name="app3",namespace="default"}' "$scrape")" \
+	'flagger_canary_status{name="app3",namespace="default"} 1'
+expect_eq "controlled by b" "$(grep -c '^perch_canary_controlled{.*} 1$' "$scrape")" 6
+grep -q '^flagger_canary_weight{workload="app1-primary",namespace="default"} 100$' "$scrape" ||
+	fail "no primary weight: $(grep weight "$scrape")"
+grep -q '^flagger_canary_duration_seconds_count{name="app1",namespace="default"} [1-9]' "$scrape" ||
+	fail "no tick durations: $(grep duration "$scrape" | head -3)"
+grep -q '^perch_api_requests_total{verb="get"} [1-9]' "$scrape" || fail "no API request counts"
+expect_eq "/healthz" "$(curl -s "http://127.0.0.1:$mport_b/healthz")" "ok"
+expect_eq "/readyz" "$(curl -s "http://127.0.0.1:$mport_b/readyz")" "ok"
+expect_eq "POST /metrics" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$mport_b/metrics")" 405
+expect_eq "unknown path" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport_b/nope")" 404
+expect_eq "huge header" "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' x)" "http://127.0.0.1:$mport_b/metrics")" 431
 
 # SIGTERM: b saves and releases every Lease at once.
 kill -TERM "$pid_b"
