@@ -257,6 +257,7 @@ renew_run(struct runner *r, int64_t now)
 	r->watch.next_renew = now + RENEW_MS;
 	pthread_mutex_unlock(&r->mu);
 	rn_renew_all(r);
+	rn_rebalance(r, now);
 	pthread_mutex_lock(&r->mu);
 	return ROUND_AGAIN;
 }
@@ -286,6 +287,8 @@ tick_run(struct runner *r, int64_t now)
 	 * changes the heap), then moves to its next deadline. */
 	pthread_mutex_unlock(&r->mu);
 	rn_run_tick(r, c, now);
+	if (r->cfg.on_tick != NULL)
+		r->cfg.on_tick(r->cfg.tick_arg, c->key, rn_now_ms(r) - now);
 	pthread_mutex_lock(&r->mu);
 	due = c->st.next_tick_ms > now ? c->st.next_tick_ms : now + rn_interval_ms(c->cfg);
 	if (c->run.suspended)

@@ -77,6 +77,22 @@ struct runner_config {
 	 * call at a time on the notifier thread; a failure is logged and
 	 * recorded as a Warning event, never more. */
 	const struct alert_ops *alert;  void *alert_ctx;
+
+	/* Fair share among replicas (`perch controller`); NULL: no limit.
+	 * share(arg, n) answers how many of the n canaries this runner may
+	 * control now (for example ceil(n / live replicas)).  A canary beyond
+	 * it is shown read-only and tried again every RETAKE_MS, as one held by
+	 * another controller; at each renewal round a runner holding more than
+	 * its share saves and releases the excess, so that the other replicas
+	 * take them.  Called on the engine thread; must not block long. */
+	size_t (*share)(void *arg, size_t n_canaries);
+	void *share_arg;
+
+	/* Called on the engine thread after each tick of a canary ("ns/name")
+	 * with its duration on the engine's clock (the /metrics histogram);
+	 * may be NULL. */
+	void (*on_tick)(void *arg, const char *canary, int64_t ms);
+	void *tick_arg;
 };
 
 struct command {

@@ -13,6 +13,7 @@
  * back is handled here too (runner_replace, runner_adopt).
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,66 @@ rn_renew_all(struct runner *r)
 		rn_renew(r, r->tab.cs[i]);
 }
 
+/* How many canaries this runner controls, and how many it may (its fair
+ * share among replicas; SIZE_MAX without cfg.share). */
+static size_t
+n_held(const struct runner *r, size_t *limit)
+{
+	size_t i, held = 0, total = 0;
+
+	for (i = 0; i < r->tab.n; i++) {
+		const struct rcan *c = r->tab.cs[i];
+
+		held += c->ctl.control;
+		total += !c->ctl.removed && !c->ctl.refused && !c->ctl.corrupt;
+	}
+	*limit = r->cfg.share != NULL ? r->cfg.share(r->cfg.share_arg, total) : SIZE_MAX;
+	return held;
+}
+
+/* Whether this runner holds its whole share: no more canary is taken. */
+bool
+rn_full(const struct runner *r)
+{
+	size_t limit, held = n_held(r, &limit);
+
+	return held >= limit;
+}
+
+/* Holding more than its share (another replica came up): the excess is
+ * saved and given back, the last ones first, so that the other replicas
+ * take them; each stays read-only here, tried again later (runner
+ * thread, no lock held). */
+void
+rn_rebalance(struct runner *r, int64_t now)
+{
+	size_t limit, held = n_held(r, &limit), i = r->tab.n;
+	char err[ERRMSG_MAX];
+
+	while (held > limit && i-- > 0) {
+		struct rcan *c = r->tab.cs[i];
+
+		if (!c->ctl.control || r->cfg.store == NULL)
+			continue;
+		if (rn_save(r, c, &c->st, err) != ST_OK) {
+			log_warn("%s: cannot save it to hand it over: %s", c->key, err);
+			continue;
+		}
+		r->cfg.store->release(r->cfg.store_ctx, c->key);
+		pthread_mutex_lock(&r->mu);
+		c->ctl.control = false;
+		c->ctl.readonly = true;
+		c->ctl.holder[0] = '\0';
+		c->run.retake_at = now + RETAKE_MS;
+		r->watch.observing = true;
+		rn_heap_remove(r, c);
+		r->pub.version++;
+		pthread_mutex_unlock(&r->mu);
+		log_info("%s: more than this controller's share (%zu); handed over", c->key, limit);
+		held--;
+	}
+}
+
 /* A configuration the engine must not drive (machine_check_cfg): c is
  * refused before any control is taken, shown with the reason.  True when
  * refused. */
@@ -87,6 +148,12 @@ rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t
 	machine_status_init(&c->st, now);
 	if (s == NULL) {
 		c->ctl.control = true;
+		return ST_OK;
+	}
+	if (rn_full(r)) {	/* its share taken: another replica's, for now */
+		c->ctl.readonly = true;
+		c->run.retake_at = now + RETAKE_MS;
+		r->watch.observing = true;
 		return ST_OK;
 	}
 	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, lerr);
@@ -157,6 +224,8 @@ rn_retake(struct runner *r, struct rcan *c, int64_t now)
 	    now < c->run.retake_at)
 		return;
 	c->run.retake_at = now + RETAKE_MS;
+	if (rn_full(r))
+		return;
 	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
 	if (rc == ST_OK)
 		rc = retake_load(r, c, &st, now, err);

@@ -342,6 +342,8 @@ bool rn_apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t no
 
 /* ---- runner_control.c: control and leases */
 bool rn_renew(struct runner *r, struct rcan *c);
+bool rn_full(const struct runner *r);
+void rn_rebalance(struct runner *r, int64_t now);
 void rn_renew_all(struct runner *r);
 bool rn_refuse_cfg(struct rcan *c);
 int rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz);

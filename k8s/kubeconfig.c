@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util/status.h"
@@ -644,6 +645,68 @@ k8s_config_load(const struct kubeconfig_opts *o, struct k8s_config **out, struct
 		*out = NULL;
 	}
 	return st;
+}
+
+static void free_secret(char *p, size_t n);
+
+/* The namespace file of the service account, trimmed; NULL when absent. */
+static char *
+sa_namespace(const char *dir)
+{
+	char *path = xasprintf("%s/namespace", dir), *data = NULL;
+	size_t len = 0;
+
+	if (read_file(path, 4096, &data, &len, NULL) != ST_OK)
+		data = NULL;
+	free(path);
+	while (data && len > 0 && strchr("\r\n\t ", data[len - 1]))
+		data[--len] = '\0';
+	if (data && len == 0) {
+		free(data);
+		data = NULL;
+	}
+	return data;
+}
+
+int
+k8s_config_in_cluster(const char *host, const char *port, const char *sa_dir, const char *ns,
+    struct k8s_config **out, struct buf *err)
+{
+	const char *dir = sa_dir && *sa_dir ? sa_dir : KUBE_SERVICEACCOUNT_DIR;
+	struct k8s_config *c;
+	char *tok = NULL, *ca;
+	size_t len;
+
+	*out = NULL;
+	buf_reset(err);
+	if (!host || !*host || !port || !*port) {
+		buf_puts(err, "not in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
+		    "must both be set");
+		return ST_NOTFOUND;
+	}
+	c = xcalloc(1, sizeof *c);
+	pthread_mutex_init(&c->lock, NULL);
+	c->token_file = xasprintf("%s/token", dir);
+	if (read_file(c->token_file, 64 * 1024, &tok, &len, err) != ST_OK) {
+		k8s_config_free(c);
+		return ST_NOTFOUND;
+	}
+	free_secret(tok, len);
+	c->file = xstrdup(dir);
+	c->context = xstrdup("in-cluster");
+	c->cluster = xstrdup("in-cluster");
+	c->user = xstrdup("serviceaccount");
+	c->server = xasprintf(strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
+	ca = xasprintf("%s/ca.crt", dir);
+	if (access(ca, R_OK) == 0)
+		c->ca_file = ca;
+	else
+		free(ca);
+	c->ns = ns && *ns ? xstrdup(ns) : sa_namespace(dir);
+	if (c->ns == NULL)
+		c->ns = xstrdup("default");
+	*out = c;
+	return ST_OK;
 }
 
 int

@@ -98,6 +98,18 @@ int  k8s_config_auth(struct k8s_config *c, time_t now, struct k8s_auth *out, str
 void k8s_config_forget(struct k8s_config *c);
 void k8s_auth_fini(struct k8s_auth *a);
 
+/* In-cluster credentials, as client-go's rest.InClusterConfig: the server
+ * https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (host and port
+ * given, IPv6 in brackets), the service account's token file DIR/token
+ * (read again at every request, so a rotated token is picked up), its CA
+ * DIR/ca.crt and its namespace DIR/namespace (ns overrides it; "default"
+ * when neither).  DIR is sa_dir, or KUBE_SERVICEACCOUNT_DIR when NULL.
+ * Context and cluster are named "in-cluster".  ST_OK; ST_NOTFOUND when host
+ * or port is missing or the token cannot be read; the reason in err. */
+#define KUBE_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+int  k8s_config_in_cluster(const char *host, const char *port, const char *sa_dir,
+    const char *ns, struct k8s_config **out, struct buf *err);
+
 /* Parses one kubeconfig text and resolves `context` (NULL = current) in it,
  * without touching the file system beyond nothing: for tests and fuzzing.
  * `name` is used in messages; relative paths stay relative. */

@@ -15,6 +15,7 @@
 #include "store/k8s_core.h"
 #include "store/k8s_journal.h"
 #include "store/k8s_lease.h"
+#include "store/k8s_status.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -33,6 +34,10 @@ sk_save(void *ctx, const char *key, const struct canary_status *st, char *err)
 	j = status_to_json(st);
 	rc = sk_put_field(s, key, "status", j, err);
 	json_decref(j);
+	/* The Canary object's own status follows; the ConfigMap is what
+	 * counts: a failure here is logged, not the save's. */
+	if (rc == ST_OK)
+		sk_canary_status(s, key, st, NULL);
 	return rc;
 }
 
@@ -65,6 +70,9 @@ sk_save_spec(void *ctx, const char *key, const struct canary_cfg *cfg, char *err
 
 	if ((rc = sk_refuse(s)) != ST_OK)
 		return rc;
+	/* (Again) controlled: its Canary object's status is looked up anew. */
+	json_object_del(s->cstatus, key);
+	json_object_set_new(s->ckind, key, json_string(cfg->target_kind ? cfg->target_kind : ""));
 	j = spec_to_json(cfg);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	data = json_pack("{s:s}", "spec", text ? text : "null");
@@ -153,6 +161,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->read_only = read_only;
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
 	s->leases = json_object();
+	s->cstatus = json_object();
+	s->ckind = json_object();
 	s->jqueue = json_object();
 	s->jstate = json_object();
 	s->jfail = json_object();
@@ -224,6 +234,8 @@ store_k8s_close(struct store_k8s *s)
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	json_decref(s->leases);
+	json_decref(s->cstatus);
+	json_decref(s->ckind);
 	json_decref(s->jqueue);
 	json_decref(s->jstate);
 	json_decref(s->jfail);

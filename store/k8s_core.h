@@ -36,6 +36,10 @@ struct store_k8s {
 	char held[MAX_HELD][200];	/* "ns/name" of held leases */
 	size_t n_held;
 	json_t *leases;			/* "ns/name" -> our Lease as last written */
+	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
+					 * null: no Canary object (k8s_status.c; the
+					 * saving thread) */
+	json_t *ckind;			/* "ns/name" -> its target's kind */
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 
 	/* The journal writer (see "the journal" below). */

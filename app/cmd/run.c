@@ -14,6 +14,7 @@
  * runs until the user quits.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,19 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/cmd/cmd.h"
+#include "app/cmd/run.h"
 #include "app/clock.h"
 #include "app/clock_file.h"
 #include "app/heartbeat.h"
 #include "app/headless.h"
 #include "app/interrupt.h"
 #include "app/metric_creds.h"
+#include "app/metrics_http.h"
+#include "app/prom_expo.h"
 #include "app/spec_json.h"
 #include "store/dir.h"
 #include "store/k8s.h"
+#include "store/k8s_replicas.h"
 #include "engine/runner.h"
 #include "engine/snapshot.h"
 #include "k8s/cluster.h"
@@ -51,14 +56,6 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
-struct run_opts {
-	const char **files;
-	int n_files;
-	const char *kubeconfig, *context, *ns, *prometheus, *state_dir, *theme;
-	unsigned confirm;
-	bool headless;
-};
-
 /* Which canary a watched Deployment wakes (k8s_cluster_watch callbacks). */
 struct waker {
 	pthread_mutex_t mu;
@@ -73,7 +70,12 @@ struct waker {
 struct run {
 	struct run_opts o;
 	struct waker wk;
-	struct k8s_informer *canaries;	/* without -f: the Canary objects */
+	struct k8s_informer **canaries;	/* without -f: the Canary objects, one per namespace */
+	size_t n_canaries;
+	struct replicas *replicas;	/* perch controller: the live replicas */
+	struct metrics_http *mh;	/* --metrics-addr: the /metrics server */
+	struct prom_expo *expo;		/* what it answers */
+	atomic_bool ready;		/* the engine runs and the Canaries are watched */
 	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
@@ -130,6 +132,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		{ "headless", no_argument, NULL, 0x204 },
 		{ "state-dir", required_argument, NULL, 0x205 },
 		{ "theme", required_argument, NULL, 0x206 },
+		{ "metrics-addr", required_argument, NULL, 0x207 },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +153,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case 0x204: o->headless = true; continue;
 		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
 		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
+		case 0x207: r = cli_take_value("run", "--metrics-addr", CLI_VAL_NAME, optarg, &o->metrics_addr); break;
 		default:
 			switch (cli_common_option("run", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -208,7 +212,7 @@ load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, jso
 /* Loads the MetricTemplates of the namespace and, unless only_templates,
  * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
 static int
-load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
+load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool only_templates,
     struct diag_list *dl, char *err, size_t errsz)
 {
 	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
@@ -218,15 +222,15 @@ load_cluster_objects(struct run *rn, struct spec_set *set, bool only_templates,
 	int k, st;
 
 	for (k = 0; k < (only_templates ? 1 : 2); k++) {
-		st = k8s_list(rn->client, res[k], rn->kc->ns, NULL, &list, &e);
+		st = k8s_list(rn->client, res[k], ns, NULL, &list, &e);
 		if (st == ST_NOTFOUND && k == 0)
 			continue;
 		if (st != ST_OK) {
-			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, rn->kc->ns, e.msg);
+			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, ns, e.msg);
 			return st;
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
-			load_object(set, res[k], rn->kc->ns, item, dl);
+			load_object(set, res[k], ns, item, dl);
 			if (k == 1)
 				remember_version(rn, item);
 		}
@@ -241,8 +245,8 @@ load_cluster_specs(struct run *rn, struct diag_list *dl)
 {
 	char err[ERRMSG_MAX + 200];
 
-	if (load_cluster_objects(rn, rn->set, false, dl, err, sizeof err) != ST_OK) {
-		cli_error("run", "%s", err);
+	if (load_cluster_objects(rn, rn->kc->ns, rn->set, false, dl, err, sizeof err) != ST_OK) {
+		cli_error(rn->o.cmd, "%s", err);
 		return EXIT_INFRA;
 	}
 	return EXIT_OK;
@@ -255,6 +259,8 @@ load_specs(struct run *rn)
 	int i, rc = EXIT_OK;
 	size_t k;
 
+	if (rn->o.controller)
+		return EXIT_OK;	/* each Canary is adopted as its watch lists it */
 	diag_list_init(&dl, false);
 	for (i = 0; i < rn->o.n_files; i++)
 		spec_load_file(rn->set, rn->o.files[i], &dl);
@@ -267,11 +273,11 @@ load_specs(struct run *rn)
 		if (dl.items[k].severity == DIAG_ERROR)
 			diag_print(stderr, &dl.items[k]);
 	if (rc == EXIT_OK && dl.n_errors > 0) {
-		cli_error("run", "%zu error%s in the canaries; see perch validate",
+		cli_error(rn->o.cmd, "%zu error%s in the canaries; see perch validate",
 		    dl.n_errors, dl.n_errors == 1 ? "" : "s");
 		rc = EXIT_FAILED;
 	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
-		cli_error("run", "no Canary %s", rn->o.n_files ? "in the files given" :
+		cli_error(rn->o.cmd, "no Canary %s", rn->o.n_files ? "in the files given" :
 		    "in the namespace");
 		rc = EXIT_FAILED;
 	}
@@ -345,7 +351,7 @@ build_cfgs(struct run *rn)
 	for (i = 0; i < spec_set_n_canaries(rn->set); i++) {
 		sc = spec_set_canary(rn->set, i);
 		if (canary_load(rn->set, sc, AIM_CANARY, &cfg, err, sizeof err) != ST_OK) {
-			cli_error("run", "%s", err);
+			cli_error(rn->o.cmd, "%s", err);
 			return EXIT_FAILED;
 		}
 		/* -n / the context's namespace for canaries that name none */
@@ -357,7 +363,7 @@ build_cfgs(struct run *rn)
 		st = metric_creds_register(rn->client, rn->set, sc, rn->metrics, err, sizeof err);
 		if (st != ST_OK) {
 			canary_cfg_free(cfg);
-			cli_error("run", "%s", err);
+			cli_error(rn->o.cmd, "%s", err);
 			return st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP ? EXIT_INFRA :
 			    EXIT_FAILED;
 		}
@@ -461,9 +467,14 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 	struct diag_list dl;
 	char err[ERRMSG_MAX + 200];
 
+	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+	    "namespace"));
+
 	diag_list_init(&dl, false);
-	if (load_cluster_objects(rn, set, true, &dl, err, sizeof err) == ST_OK) {
-		load_object(set, K8S_RES(CANARIES), rn->kc->ns, obj, &dl);
+	if (ns == NULL)
+		ns = rn->kc->ns;
+	if (load_cluster_objects(rn, ns, set, true, &dl, err, sizeof err) == ST_OK) {
+		load_object(set, K8S_RES(CANARIES), ns, obj, &dl);
 		spec_validate(set, &dl);
 		spec_check_drivable(set, &dl);
 		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
@@ -614,56 +625,121 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	pthread_mutex_unlock(&rn->wk.mu);
 }
 
-/* Without -f: the Canary objects of the namespace are watched. */
-static void
+/* One watch of the Canary objects of ns (NULL: every namespace).  false
+ * when it cannot start. */
+static bool
+watch_canaries_in(struct run *rn, const char *ns)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CANARIES), .ns = ns,
+		.on_change = on_canary, .arg = rn };
+	struct k8s_informer *inf = k8s_informer_new(rn->client, &o);
+
+	if (k8s_informer_start(inf) != ST_OK) {
+		log_warn("%s: cannot watch the Canaries of %s", rn->o.cmd, ns ? ns : "every namespace");
+		k8s_informer_free(inf);
+		return false;
+	}
+	rn->canaries = xreallocarray(rn->canaries, rn->n_canaries + 1, sizeof *rn->canaries);
+	rn->canaries[rn->n_canaries++] = inf;
+	return true;
+}
+
+/* Without -f: the Canary objects of the namespace (perch run), or of the
+ * controller's namespaces, or of all of them, are watched.  false when a
+ * controller cannot watch one (a run goes on: changes apply at its next
+ * start). */
+static bool
 watch_canaries(struct run *rn)
 {
-	struct k8s_informer_opts o = { .res = K8S_RES(CANARIES), .ns = rn->kc->ns,
-		.on_change = on_canary, .arg = rn };
+	size_t i;
+	bool ok = true;
 
 	if (rn->o.n_files > 0)
-		return;
-	rn->canaries = k8s_informer_new(rn->client, &o);
-	if (k8s_informer_start(rn->canaries) != ST_OK) {
-		log_warn("run: cannot watch the Canaries of %s; changes apply at the next start",
-		    rn->kc->ns);
-		k8s_informer_free(rn->canaries);
-		rn->canaries = NULL;
-	}
+		return true;
+	if (!rn->o.controller)
+		return watch_canaries_in(rn, rn->kc->ns) || true;
+	if (rn->o.all_ns)
+		return watch_canaries_in(rn, NULL);
+	if (rn->o.n_nss == 0)
+		return watch_canaries_in(rn, rn->kc->ns);
+	for (i = 0; i < rn->o.n_nss && ok; i++)
+		ok = watch_canaries_in(rn, rn->o.nss[i]);
+	return ok;
+}
+
+static void
+unwatch_canaries(struct run *rn)
+{
+	size_t i;
+
+	for (i = 0; i < rn->n_canaries; i++)
+		k8s_informer_free(rn->canaries[i]);
+	free(rn->canaries);
+	rn->canaries = NULL;
+	rn->n_canaries = 0;
 }
 
 /* ---- the world ------------------------------------------------------------- */
+
+/* In-cluster credentials as client-go takes them: when no kubeconfig is
+ * named (--kubeconfig, --context, $KUBECONFIG) and
+ * KUBERNETES_SERVICE_HOST is set.  $PERCH_SERVICEACCOUNT_DIR stands for
+ * /var/run/secrets/kubernetes.io/serviceaccount (tests). */
+static bool
+in_cluster(const struct run_opts *o)
+{
+	const char *env = getenv("KUBECONFIG");
+
+	return o->kubeconfig == NULL && o->context == NULL && (env == NULL || *env == '\0') &&
+	    getenv("KUBERNETES_SERVICE_HOST") != NULL;
+}
 
 static int
 connect_cluster(struct run *rn)
 {
 	struct kubeconfig_opts ko = {
 		.path = rn->o.kubeconfig, .env = getenv("KUBECONFIG"), .home = getenv("HOME"),
-		.context = rn->o.context, .ns = rn->o.ns,
+		.context = rn->o.context, .ns = rn->o.controller ? NULL : rn->o.ns,
 	};
 	struct buf err;
 	int st;
 
 	buf_init(&err, 1024);
-	st = k8s_config_load(&ko, &rn->kc, &err);
+	if (in_cluster(&rn->o))
+		st = k8s_config_in_cluster(getenv("KUBERNETES_SERVICE_HOST"),
+		    getenv("KUBERNETES_SERVICE_PORT"), getenv("PERCH_SERVICEACCOUNT_DIR"), ko.ns,
+		    &rn->kc, &err);
+	else
+		st = k8s_config_load(&ko, &rn->kc, &err);
 	if (st == ST_OK)
 		st = k8s_client_new(rn->kc, NULL, &rn->client, &err);
 	if (st == ST_OK)
 		st = k8s_client_new(rn->kc, NULL, &rn->ev_client, &err);
 	if (st != ST_OK) {
-		cli_error("run", "%s", buf_str(&err));
+		cli_error(rn->o.cmd, "%s", buf_str(&err));
 		buf_fini(&err);
 		return st == ST_PARSE || st == ST_INVALID ? EXIT_USAGE : EXIT_INFRA;
 	}
 	buf_fini(&err);
 	/* The first request may take a while (an exec plugin, a server that
 	 * does not answer): say where perch is going first. */
-	cli_progress("run", "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
+	cli_progress(rn->o.cmd, "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
 	rn->cluster = k8s_cluster_new(rn->client);
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
 	k8s_cluster_set_event_client(rn->cluster, rn->ev_client);
 	return EXIT_OK;
+}
+
+/* The Leases' duration: STORE_K8S_LEASE_S, or $PERCH_LEASE_SECONDS (for
+ * tests: 3 to 3600). */
+static int
+lease_seconds(void)
+{
+	const char *s = getenv("PERCH_LEASE_SECONDS");
+	long n = s ? strtol(s, NULL, 10) : 0;
+
+	return n >= 3 && n <= 3600 ? (int)n : 0;
 }
 
 static int
@@ -674,13 +750,13 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 	if (rn->o.state_dir) {
 		rn->sdir = store_dir_open(rn->o.state_dir, false, err, sizeof err);
 		if (!rn->sdir) {
-			cli_error("run", "%s", err);
+			cli_error(rn->o.cmd, "%s", err);
 			return EXIT_INFRA;
 		}
 		*ops = &store_dir_ops;
 		*ctx = rn->sdir;
 	} else {
-		rn->sk8s = store_k8s_open(rn->client, false, 0);
+		rn->sk8s = store_k8s_open(rn->client, false, lease_seconds());
 		*ops = &store_k8s_ops;
 		*ctx = rn->sk8s;
 	}
@@ -737,13 +813,13 @@ report_holder(struct run *rn, struct runner *r)
 
 	for (i = 0; snap && i < snap->n_canaries; i++)
 		if (snap->canaries[i].refused)
-			cli_error("run", "%s", snap->canaries[i].reason);
+			cli_error(rn->o.cmd, "%s", snap->canaries[i].reason);
 		else if (was_deleted(&rn->wk, snap->canaries[i].ns, snap->canaries[i].name))
-			cli_error("run", "%s/%s: the Canary was deleted; let go",
+			cli_error(rn->o.cmd, "%s/%s: the Canary was deleted; let go",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "");
 		else if (!snap->canaries[i].can_control)
-			cli_error("run", "%s/%s is controlled by %s; not changing it",
+			cli_error(rn->o.cmd, "%s/%s is controlled by %s; not changing it",
 			    snap->canaries[i].ns ? snap->canaries[i].ns : "",
 			    snap->canaries[i].name ? snap->canaries[i].name : "",
 			    snap->holder && *snap->holder ? snap->holder : "another controller");
@@ -765,6 +841,104 @@ random_seed(void)
 	return seed;
 }
 
+/* Who this process is for Leases, commands and the heartbeat:
+ * --identity, else user@host. */
+static const char *
+actor_of(struct run *rn, char *buf, size_t sz)
+{
+	if (rn->o.identity != NULL) {
+		snprintf(buf, sz, "%s", rn->o.identity);
+		return buf;
+	}
+	return identity_get(buf, sz);
+}
+
+/* The fair share: ceil(n / live replicas). */
+static size_t
+replica_share(void *arg, size_t n)
+{
+	size_t live = replicas_live(arg);
+
+	return (n + live - 1) / live;
+}
+
+/* perch controller: this replica's Lease in its own namespace, and the
+ * share of the canaries it takes from the live ones. */
+static void
+share_replicas(struct run *rn, struct runner_config *rc, const char *actor)
+{
+	char id[IDENTITY_MAX + 40];
+
+	if (rn->sk8s == NULL)
+		return;		/* --state-dir: one controller */
+	snprintf(id, sizeof id, "%s", actor);
+	rn->replicas = replicas_start(rn->client, rn->kc->ns, id, lease_seconds());
+	if (rn->replicas == NULL)
+		return;
+	rc->share = replica_share;
+	rc->share_arg = rn->replicas;
+}
+
+/* The runner while it runs, or NULL. */
+static struct runner *
+current_runner(struct run *rn)
+{
+	struct runner *r;
+
+	pthread_mutex_lock(&rn->wk.mu);
+	r = rn->wk.r;
+	pthread_mutex_unlock(&rn->wk.mu);
+	return r != NULL && !runner_done(r) ? r : NULL;
+}
+
+/* GET /metrics, /healthz, /readyz (the server's thread). */
+static int
+page(void *arg, const char *path, struct buf *body, const char **ctype)
+{
+	struct run *rn = arg;
+	struct runner *r = current_runner(rn);
+	struct k8s_counters a, b;
+	struct snapshot *snap;
+
+	if (strcmp(path, "/metrics") == 0) {
+		snap = r != NULL ? runner_snapshot(r) : NULL;
+		k8s_client_counters(rn->client, &a);
+		k8s_client_counters(rn->ev_client, &b);
+		a.get += b.get, a.list += b.list, a.watch += b.watch, a.create += b.create;
+		a.update += b.update, a.patch += b.patch, a.del += b.del, a.retries += b.retries;
+		prom_expo_render(rn->expo, snap, &a, body);
+		snapshot_unref(snap);
+		*ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return 200;
+	}
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+		bool ok = r != NULL && (path[1] == 'h' || atomic_load(&rn->ready));
+
+		buf_puts(body, ok ? "ok\n" : "not ready\n");
+		return ok ? 200 : 503;
+	}
+	return 404;
+}
+
+/* --metrics-addr: the server, before the engine starts (503 until then). */
+static int
+start_metrics(struct run *rn, struct runner_config *rc)
+{
+	char err[512];
+
+	if (rn->o.metrics_addr == NULL || strcmp(rn->o.metrics_addr, "off") == 0)
+		return EXIT_OK;
+	rn->expo = prom_expo_new();
+	rn->mh = metrics_http_start(rn->o.metrics_addr, page, rn, err, sizeof err);
+	if (rn->mh == NULL) {
+		cli_error(rn->o.cmd, "%s", err);
+		return EXIT_INFRA;
+	}
+	rc->on_tick = prom_expo_tick;
+	rc->tick_arg = rn->expo;
+	return EXIT_OK;
+}
+
 static int
 execute(struct run *rn)
 {
@@ -775,8 +949,9 @@ execute(struct run *rn)
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
-		.actor = identity_get(actor, sizeof actor), .context = rn->kc->context, .ns = rn->kc->ns,
-		.confirm = rn->o.confirm, .stop_when_done = rn->o.headless,
+		.actor = actor_of(rn, actor, sizeof actor), .context = rn->kc->context,
+		.ns = rn->kc->ns, .confirm = rn->o.confirm,
+		.stop_when_done = rn->o.headless && !rn->o.controller,
 		.seed = random_seed(),
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
@@ -787,7 +962,8 @@ execute(struct run *rn)
 	int rc_exit;
 	size_t i;
 
-	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK)
+	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK ||
+	    (rc_exit = start_metrics(rn, &rc)) != EXIT_OK)
 		return rc_exit;
 	if (rn->o.headless) {
 		rc.sink = headless_sink;
@@ -800,14 +976,17 @@ execute(struct run *rn)
 		tc.saved_in = saved_in;
 		t = tui_new(&tc);
 		if (t == NULL) {
-			cli_error("run", "cannot create the wake pipe");
+			cli_error(rn->o.cmd, "cannot create the wake pipe");
 			return EXIT_INFRA;
 		}
 		rc.notify = tui_notify;
 		rc.notify_arg = t;
 	}
 	start_watches(rn);
-	watch_canaries(rn);
+	if (!rn->o.controller)
+		watch_canaries(rn);
+	else
+		share_replicas(rn, &rc, actor);
 	r = runner_new(&rc);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		runner_add(r, rn->cfgs[i]);
@@ -815,7 +994,7 @@ execute(struct run *rn)
 	}
 	set_waker(&rn->wk, r);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
-		cli_error("run", "%s", err);
+		cli_error(rn->o.cmd, "%s", err);
 		set_waker(&rn->wk, NULL);
 		runner_free(r);
 		tui_free(t);
@@ -823,7 +1002,18 @@ execute(struct run *rn)
 	}
 	start_beat(rn, r);
 	interrupt_attach(r, t);
-	if (rn->o.headless) {
+	/* A controller's watches list the Canaries once the engine runs:
+	 * each is adopted then. */
+	if (rn->o.controller && !watch_canaries(rn)) {
+		cli_error(rn->o.cmd, "cannot watch canaries.flagger.app; is the CRD installed?");
+		runner_cancel_wait(r);
+		rc_exit = EXIT_INFRA;
+	}
+	atomic_store(&rn->ready, true);
+	if (rn->o.controller) {
+		runner_wait(r);		/* until a signal */
+		runner_stop(r);		/* saves, releases the Leases */
+	} else if (rn->o.headless) {
 		runner_wait(r);
 		report_holder(rn, r);	/* before the stop gives control back */
 		runner_stop(r);
@@ -840,8 +1030,11 @@ execute(struct run *rn)
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
-	k8s_informer_free(rn->canaries);
-	rn->canaries = NULL;
+	unwatch_canaries(rn);
+	replicas_stop(rn->replicas);
+	rn->replicas = NULL;
+	metrics_http_stop(rn->mh);	/* before the runner it reads goes */
+	rn->mh = NULL;
 	runner_free(r);
 	tui_free(t);
 	return rc_exit;
@@ -856,7 +1049,10 @@ run_fini(struct run *rn)
 		canary_cfg_free(rn->cfgs[i]);
 	free(rn->cfgs);
 	k8s_cluster_unwatch(rn->cluster);
-	k8s_informer_free(rn->canaries);
+	unwatch_canaries(rn);
+	replicas_stop(rn->replicas);
+	metrics_http_stop(rn->mh);
+	prom_expo_free(rn->expo);
 	json_decref(rn->loaded);
 	free(rn->wk.t);
 	pthread_mutex_destroy(&rn->wk.mu);
@@ -875,6 +1071,9 @@ run_fini(struct run *rn)
 	if (rn->set)
 		spec_set_free(rn->set);
 	free(rn->o.files);
+	for (i = 0; i < rn->o.n_nss; i++)
+		free(rn->o.nss[i]);
+	free(rn->o.nss);
 }
 
 /* Real time; $PERCH_TIME_SCALE=N (tests, demos) runs the engine's clock N
@@ -894,7 +1093,7 @@ make_clock(double *speed_out)
 }
 
 int
-cmd_run(int argc, char **argv)
+run_with(struct run_opts *o)
 {
 	struct run rn;
 	struct metric_provider ps = { 0 };
@@ -903,13 +1102,8 @@ cmd_run(int argc, char **argv)
 
 	memset(&rn, 0, sizeof rn);
 	pthread_mutex_init(&rn.wk.mu, NULL);
-	rc = parse_args(argc, argv, &rn.o);
-	if (rc == -1) {
-		free(rn.o.files);
-		return cli_command_help("run");
-	}
-	if (rc == EXIT_OK)
-		rc = cli_apply_logging("run");
+	rn.o = *o;
+	rc = cli_apply_logging(rn.o.cmd);
 	if (rc != EXIT_OK) {
 		run_fini(&rn);
 		return rc;
@@ -937,5 +1131,22 @@ cmd_run(int argc, char **argv)
 		rc = execute(&rn);
 	}
 	run_fini(&rn);
-	return interrupt_end("run", rc);
+	return interrupt_end(o->cmd, rc);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { .cmd = "run" };
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc == -1) {
+		free(o.files);
+		return cli_command_help("run");
+	}
+	if (rc != EXIT_OK) {
+		free(o.files);
+		return rc;
+	}
+	return run_with(&o);
 }

@@ -357,6 +357,70 @@ test_parse_mem(void **state)
 	buf_fini(&err);
 }
 
+static void
+write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* In-cluster credentials: server from host and port (IPv6 bracketed), the
+ * token file read at every request (a rotated token is used at once), the
+ * CA and the namespace of the service-account directory. */
+static void
+test_in_cluster(void **state)
+{
+	char dir[] = "/tmp/perch-sa-XXXXXX", path[600];
+	struct k8s_config *c = NULL;
+	struct k8s_auth a;
+	struct buf err;
+
+	(void)state;
+	buf_init(&err, 1024);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(k8s_config_in_cluster(NULL, "443", dir, NULL, &c, &err), ST_NOTFOUND);
+	assert_null(c);
+	assert_non_null(strstr(buf_str(&err), "KUBERNETES_SERVICE_HOST"));
+	/* no token file: not in a cluster either */
+	assert_int_equal(k8s_config_in_cluster("10.0.0.1", "443", dir, NULL, &c, &err), ST_NOTFOUND);
+	write_text(dir, "token", "first-token\n");
+	assert_int_equal(k8s_config_in_cluster("10.0.0.1", "443", dir, NULL, &c, &err), ST_OK);
+	assert_string_equal(c->server, "https://10.0.0.1:443");
+	assert_string_equal(c->ns, "default");
+	assert_string_equal(c->context, "in-cluster");
+	assert_null(c->ca_file);
+	assert_int_equal(k8s_config_auth(c, time(NULL), &a, &err), ST_OK);
+	assert_string_equal(a.bearer, "first-token");
+	k8s_auth_fini(&a);
+	write_text(dir, "token", "rotated-token");
+	assert_int_equal(k8s_config_auth(c, time(NULL), &a, &err), ST_OK);
+	assert_string_equal(a.bearer, "rotated-token");
+	k8s_auth_fini(&a);
+	k8s_config_free(c);
+
+	write_text(dir, "ca.crt", "-----BEGIN CERTIFICATE-----\n");
+	write_text(dir, "namespace", "perch-system\n");
+	assert_int_equal(k8s_config_in_cluster("fd00::1", "6443", dir, NULL, &c, &err), ST_OK);
+	assert_string_equal(c->server, "https://[fd00::1]:6443");
+	assert_string_equal(c->ns, "perch-system");
+	snprintf(path, sizeof path, "%s/ca.crt", dir);
+	assert_string_equal(c->ca_file, path);
+	k8s_config_free(c);
+	assert_int_equal(k8s_config_in_cluster("h", "1", dir, "other", &c, &err), ST_OK);
+	assert_string_equal(c->ns, "other");
+	k8s_config_free(c);
+
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+	buf_fini(&err);
+}
+
 int
 main(void)
 {
@@ -367,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_exec_plugin_failures),
 		cmocka_unit_test(test_exec_parse_table),
 		cmocka_unit_test(test_parse_mem),
+		cmocka_unit_test(test_in_cluster),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

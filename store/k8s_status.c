@@ -1,0 +1,165 @@
+/*
+ * k8s_status.c — the Canary's status subresource (see k8s_status.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/k8s_status.h"
+#include "util/log.h"
+#include "util/status.h"
+#include "util/systime.h"
+
+/* The Promoted condition's status and message by phase (Flagger's
+ * MakeStatusConditions). */
+static const char *
+promoted(enum phase p, const char **msg)
+{
+	switch (p) {
+	case PHASE_INITIALIZED:
+		*msg = "%s initialization completed.";
+		return "True";
+	case PHASE_WAITING:
+	case PHASE_WAITING_PROMOTION:
+		*msg = "Waiting for approval.";
+		return "Unknown";
+	case PHASE_PROGRESSING:
+		*msg = "New revision detected, progressing canary analysis.";
+		return "Unknown";
+	case PHASE_PROMOTING:
+		*msg = "Canary analysis completed, starting primary rolling update.";
+		return "Unknown";
+	case PHASE_FINALISING:
+		*msg = "Canary analysis completed, routing all traffic to primary.";
+		return "Unknown";
+	case PHASE_SUCCEEDED:
+		*msg = "Canary analysis completed successfully, promotion finished.";
+		return "True";
+	case PHASE_FAILED:
+		*msg = "Canary analysis failed, %s scaled to zero.";
+		return "False";
+	default:
+		*msg = "New %s detected, starting initialization.";
+		return "Unknown";
+	}
+}
+
+json_t *
+sk_flagger_status(const struct canary_status *st, const char *kind)
+{
+	char when[40], msg[200];
+	const char *fmt, *cs = promoted(st->phase, &fmt);
+	json_t *j;
+
+	/* metav1.Time: whole seconds */
+	clock_format_rfc3339(st->last_transition_ms - st->last_transition_ms % 1000, when, sizeof when);
+	snprintf(msg, sizeof msg, fmt, kind && *kind ? kind : "Deployment");
+	j = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}",
+	    "phase", phase_name(st->phase), "canaryWeight", st->canary_weight,
+	    "failedChecks", st->failed_checks, "iterations", st->iterations,
+	    "lastAppliedSpec", st->last_applied, "lastTransitionTime", when,
+	    "conditions", "type", "Promoted", "status", cs, "reason", phase_name(st->phase),
+	    "message", msg, "lastUpdateTime", when, "lastTransitionTime", when);
+	if (st->last_promoted[0])
+		json_object_set_new(j, "lastPromotedSpec", json_string(st->last_promoted));
+	if (st->affinity_cookie[0])
+		json_object_set_new(j, "sessionAffinityCookie", json_string(st->affinity_cookie));
+	if (st->primary_affinity_cookie[0])
+		json_object_set_new(j, "primarySessionAffinityCookie",
+		    json_string(st->primary_affinity_cookie));
+	if (st->previous_affinity_cookie[0])
+		json_object_set_new(j, "previousSessionAffinityCookie",
+		    json_string(st->previous_affinity_cookie));
+	return j;
+}
+
+/* Whether a and b differ in more than their times. */
+static bool
+changed(json_t *a, json_t *b)
+{
+	json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+	bool diff;
+
+	json_object_del(x, "lastTransitionTime");
+	json_object_del(y, "lastTransitionTime");
+	json_object_del(json_array_get(json_object_get(x, "conditions"), 0), "lastUpdateTime");
+	json_object_del(json_array_get(json_object_get(y, "conditions"), 0), "lastUpdateTime");
+	json_object_del(json_array_get(json_object_get(x, "conditions"), 0), "lastTransitionTime");
+	json_object_del(json_array_get(json_object_get(y, "conditions"), 0), "lastTransitionTime");
+	diff = !json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return diff;
+}
+
+/* The condition's lastTransitionTime stays when its status did not change
+ * (Flagger). */
+static void
+keep_condition_time(json_t *status, json_t *old)
+{
+	json_t *nc = json_array_get(json_object_get(status, "conditions"), 0);
+	json_t *oc = json_array_get(json_object_get(old, "conditions"), 0);
+
+	if (oc != NULL && json_equal(json_object_get(nc, "status"), json_object_get(oc, "status")) &&
+	    json_is_string(json_object_get(oc, "lastTransitionTime")))
+		json_object_set(nc, "lastTransitionTime", json_object_get(oc, "lastTransitionTime"));
+}
+
+/* GET the Canary, its status replaced, PUT to /status; again on a
+ * conflict. */
+static int
+put_status(struct store_k8s *s, const char *ns, const char *name, json_t *status,
+    struct k8s_err *e)
+{
+	json_t *obj = NULL, *out = NULL;
+	int st = ST_CONFLICT, i;
+
+	for (i = 0; i < 3 && st == ST_CONFLICT; i++) {
+		st = k8s_get(s->c, K8S_RES(CANARIES), ns, name, &obj, e);
+		if (st != ST_OK)
+			break;
+		keep_condition_time(status, json_object_get(obj, "status"));
+		json_object_set(obj, "status", status);
+		st = k8s_update_status(s->c, K8S_RES(CANARIES), ns, obj, &out, e);
+		json_decref(obj);
+		json_decref(out);
+		obj = out = NULL;
+	}
+	return st;
+}
+
+int
+sk_canary_status(struct store_k8s *s, const char *key, const struct canary_status *st,
+    char *err)
+{
+	json_t *last = json_object_get(s->cstatus, key), *status;
+	const char *slash = strchr(key, '/');
+	char ns[64], name[256];
+	struct k8s_err e;
+	int rc;
+
+	if (json_is_null(last) || slash == NULL || (size_t)(slash - key) >= sizeof ns ||
+	    strlen(slash + 1) >= sizeof name)
+		return ST_OK;	/* no Canary object, or not a canary's key */
+	snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+	snprintf(name, sizeof name, "%s", slash + 1);
+	status = sk_flagger_status(st, json_string_value(json_object_get(s->ckind, key)));
+	if (last != NULL && !changed(status, last)) {
+		json_decref(status);
+		return ST_OK;
+	}
+	rc = put_status(s, ns, name, status, &e);
+	if (rc == ST_OK)
+		json_object_set(s->cstatus, key, status);
+	else if (rc == ST_NOTFOUND)
+		json_object_set_new(s->cstatus, key, json_null());
+	json_decref(status);
+	if (rc == ST_NOTFOUND)
+		return ST_OK;
+	if (rc != ST_OK) {
+		log_warn("store: the status of Canary %s/%s: %s", ns, name, e.msg);
+		if (err)
+			snprintf(err, ERRMSG_MAX, "the status of Canary %.60s/%.80s: %.340s", ns, name,
+			    e.msg);
+	}
+	return rc;
+}
