@@ -16,10 +16,23 @@
 need kubectl openssl python3
 
 deploy="$PERCH_ROOT/deploy"
+start_apiserver deploy --tls-dir "$TMP/tls" --ready-delay 0.1 \
+	--token perch=perch-sa-token --token watcher=perch-watcher-token
+export KUBECONFIG="$TMP/deploy.kubeconfig" PERCH_TIME_SCALE=10
+K() { kubectl --request-timeout=10s "$@"; }
+
 kubectl kustomize "$deploy" >"$TMP/rendered.yaml" || fail "kubectl kustomize deploy/"
-python3 - "$TMP/rendered.yaml" <<'PY' || fail "rendered manifests"
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+# kubectl turns the YAML into JSON objects (one after the other).
+K create --dry-run=client -o json -f "$TMP/rendered.yaml" >"$TMP/rendered.json" ||
+	fail "kubectl create --dry-run=client"
+python3 - "$TMP/rendered.json" <<'PY' || fail "rendered manifests"
+import json, sys
+text, docs, at = open(sys.argv[1]).read(), [], 0
+dec = json.JSONDecoder()
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    d, at = dec.raw_decode(text, at)
+    docs.append(d)
 kinds = sorted("%s/%s" % (d["kind"], d["metadata"]["name"]) for d in docs)
 want = ["ClusterRole/perch", "ClusterRole/perch-watcher", "ClusterRoleBinding/perch",
         "Deployment/perch", "Namespace/perch-system", "Service/perch-metrics",
@@ -52,10 +65,6 @@ for r in by["ClusterRole/perch"]["rules"]:
     assert "delete" not in r["verbs"] and "*" not in r["verbs"], r
 PY
 
-start_apiserver deploy --tls-dir "$TMP/tls" --ready-delay 0.1 \
-	--token perch=perch-sa-token --token watcher=perch-watcher-token
-export KUBECONFIG="$TMP/deploy.kubeconfig" PERCH_TIME_SCALE=10
-K() { kubectl --request-timeout=10s "$@"; }
 out=$(K apply -k "$deploy" 2>&1) || fail "kubectl apply -k deploy/: $out"
 expect_eq "objects applied" "$(printf '%s\n' "$out" | grep -c ' created$')" 7
 out=$(K apply -k "$deploy" 2>&1) || fail "second kubectl apply -k: $out"
