@@ -9,7 +9,7 @@
 #   make lint       dependency rules, cppcheck, function length, whitespace
 #   make fuzz       build the libFuzzer targets, run each (FUZZ_TIME s), report coverage
 #   make bench      build and run the benchmarks (they print figures)
-#   make install / uninstall   (PREFIX, DESTDIR)
+#   make install / uninstall   (PREFIX, DESTDIR); also the kubectl plugin link kubectl-perch
 #   make deps       check and install the libraries and tools everything needs
 #
 # Objects go to $(BUILD) (build/release by default), so sanitizer builds never
@@ -156,12 +156,13 @@ bench: $(BIN) $(BENCH_BIN)
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/perch
+	ln -sf perch $(DESTDIR)$(BINDIR)/kubectl-perch
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(if $(wildcard man/*.5),install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/)
 	$(if $(wildcard themes/*.yaml),install -d $(DESTDIR)$(DATADIR)/themes && install -m 644 themes/*.yaml $(DESTDIR)$(DATADIR)/themes/)
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/perch
+	rm -f $(DESTDIR)$(BINDIR)/perch $(DESTDIR)$(BINDIR)/kubectl-perch
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -rf $(DESTDIR)$(DATADIR)

@@ -315,7 +315,7 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 
 		snprintf(saved_in, sizeof saved_in, "in %s", o->state_dir ? o->state_dir : "");
 		d->tui = tui_new(&(struct tui_config){ .theme = o->theme, .context = "DEMO",
-			.saved_in = o->state_dir != NULL ? saved_in : NULL });
+			.saved_in = o->state_dir != NULL ? saved_in : NULL, .released = "lock" });
 		if (d->tui == NULL) {
 			snprintf(err, errsz, "cannot start the terminal front end (no wake pipe)");
 			return EXIT_INFRA;

@@ -40,7 +40,7 @@ enum {
 	X(THEME,    "t",        "theme",     "switch to the next theme", KF_FOOTER) \
 	X(HELP,     "?",        "help",      "show or hide this help", KF_FOOTER) \
 	X(REDRAW,   "Ctrl-L",   "",          "redraw the whole screen", 0) \
-	X(QUIT,     "q",        "quit",      "quit; rollouts in progress keep their weights (asks)", KF_CONFIRM | KF_FOOTER)
+	X(QUIT,     "q",        "quit",      "quit; hands the rollouts in progress over (asks)", KF_CONFIRM | KF_FOOTER)
 
 enum key_action {
 	KA_NONE = -1,

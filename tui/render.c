@@ -207,18 +207,60 @@ struct confirm {
 	bool alarm;		/* para[1] reports failed checks */
 };
 
+/* The names of the rollouts in progress under our control: "checkout,
+ * payments, cart and 2 more". */
+static void
+quit_names(const struct snapshot *s, char *out, size_t n)
+{
+	size_t i, len = 0;
+	int shown = 0, more = 0;
+
+	out[0] = '\0';
+	for (i = 0; s != NULL && i < s->n_canaries; i++) {
+		const struct snap_canary *c = &s->canaries[i];
+
+		if (!ui_in_progress_phase(c->phase) || !c->can_control)
+			continue;
+		if (shown == 4) {
+			more++;
+			continue;
+		}
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%.60s",
+		    shown ? ", " : "", c->name);
+		shown++;
+		if (len >= n)
+			len = n - 1;
+	}
+	if (more > 0)
+		snprintf(out + len, n - len, " and %d more", more);
+}
+
+/* Quitting hands the rollouts over: their state saved, their control
+ * given back, so that a perch that waits for them (a controller, another
+ * perch run) goes on with them. */
 static void
 quit_text(const struct snapshot *s, const struct ui *u, struct confirm *q)
 {
 	int n = ui_in_progress_controlled(s);
+	const char *its = n == 1 ? "its" : "their", *it = n == 1 ? "it" : "them";
+	char names[400];
 
 	snprintf(q->title, sizeof q->title, "quit perch?");
-	if (u->saved_in[0] != '\0')
-		snprintf(q->para[0], sizeof q->para[0], "%d rollout%s in progress: %s weights are "
-		    "held where they are and %s state is saved %s; perch picks %s up again when it "
-		    "runs next.", n, n == 1 ? " is" : "s are", n == 1 ? "its" : "their",
-		    n == 1 ? "its" : "their", u->saved_in, n == 1 ? "it" : "them");
-	else
+	quit_names(s, names, sizeof names);
+	if (u->saved_in[0] != '\0') {
+		snprintf(q->para[0], sizeof q->para[0], "%d rollout%s in progress under this perch's "
+		    "control: %s.", n, n == 1 ? " is" : "s are", names);
+		snprintf(q->para[1], sizeof q->para[1], "Quitting saves %s state %s and releases %s "
+		    "%s%s at once: %s that waits for %s takes %s over and goes on from where %s %s.",
+		    its, u->saved_in, its, u->released,
+		    n == 1 || strcmp(u->released, "control") == 0 ? "" : "s",
+		    strcmp(u->released, "Lease") == 0 ? "a perch controller or another perch run" :
+		    "another perch", it, it,
+		    n == 1 ? "it" : "they", n == 1 ? "is" : "are");
+		snprintf(q->para[2], sizeof q->para[2], "If none runs, %s weight%s stay%s where "
+		    "%s %s until perch runs next.", its, n == 1 ? "" : "s", n == 1 ? "s" : "",
+		    n == 1 ? "it" : "they", n == 1 ? "is" : "are");
+	} else
 		snprintf(q->para[0], sizeof q->para[0], "%d rollout%s in progress in the simulator. "
 		    "Nothing is saved: %s with the demo (perch demo --state-dir DIR keeps %s).", n,
 		    n == 1 ? " is" : "s are", n == 1 ? "it ends" : "they end",

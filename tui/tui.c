@@ -41,6 +41,7 @@ struct tui {
 	bool read_only;
 	char context[96];
 	char saved_in[200];	/* tui_config.saved_in, "" = nothing saved */
+	char released[16];	/* tui_config.released */
 	atomic_int signal;	/* the signal that ends the loop, 0 = none */
 };
 
@@ -79,6 +80,7 @@ tui_new(const struct tui_config *cfg)
 	t->read_only = cfg->read_only;
 	atomic_init(&t->signal, 0);
 	snprintf(t->saved_in, sizeof t->saved_in, "%s", cfg->saved_in ? cfg->saved_in : "");
+	snprintf(t->released, sizeof t->released, "%s", cfg->released ? cfg->released : "control");
 	snprintf(t->theme, sizeof t->theme, "%s", cfg->theme ? cfg->theme : "");
 	sanitize(t->context, sizeof t->context, cfg->context ? cfg->context : "",
 	    cfg->context ? strlen(cfg->context) : 0);	/* a kubeconfig's name */
@@ -371,6 +373,7 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	ui_init(&l->u, t->read_only, strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
 	snprintf(l->u.saved_in, sizeof l->u.saved_in, "%s", t->saved_in);
+	snprintf(l->u.released, sizeof l->u.released, "%s", t->released);
 	identity_get(l->u.actor, sizeof l->u.actor);
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");

@@ -32,6 +32,10 @@ struct tui_config {
 	/* Where the rollouts' state is kept when perch quits, for the quit
 	 * dialog: "in /path" or "in the cluster"; NULL: nothing is saved. */
 	const char *saved_in;
+	/* What quitting gives back so that another perch takes the rollouts
+	 * over, for the quit dialog: "Lease" (the cluster) or "lock" (a state
+	 * directory); NULL: "control". */
+	const char *released;
 };
 
 /* Creates the wake pipe and loads the theme (errors reported by tui_run).

@@ -48,6 +48,7 @@ struct ui {
 	/* Where quitting leaves the rollouts' state, for the quit dialog:
 	 * "" = nothing is saved (a demo without a state directory). */
 	char saved_in[200];
+	char released[16];	/* "Lease", "lock" or "control" (tui_config.released) */
 	int64_t now_ms;		/* the time the screen shows */
 	int64_t mono_ms;	/* real (monotonic) time, for the message's expiry */
 	/* OV_TEXT: a full text, copied when opened (new events do not move

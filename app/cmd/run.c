@@ -974,6 +974,7 @@ execute(struct run *rn)
 		else
 			snprintf(saved_in, sizeof saved_in, "in the cluster");
 		tc.saved_in = saved_in;
+		tc.released = rn->o.state_dir != NULL ? "lock" : "Lease";
 		t = tui_new(&tc);
 		if (t == NULL) {
 			cli_error(rn->o.cmd, "cannot create the wake pipe");

@@ -102,10 +102,11 @@ refused second r "checkout rollback refused: read-only: controlled by tester@hos
 keys second q
 WAIT_SECS=5 wait_for exited second 0 || { dump second; fail "the read-only demo did not quit on q"; }
 
-# the quit dialog says where the state is kept
+# the quit dialog says where the state is kept, and that quitting hands the
+# rollouts over
 keys demo q
 WAIT_SECS=3 wait_for shows demo "quit perch?" || { dump demo; fail "q did not ask"; }
-dialog demo | grep -q "state is saved in $state" ||
+dialog demo | grep -q "saves their state in $state and releases their locks at once: another perch that waits for them takes them over" ||
 	{ dump demo; fail "the quit dialog does not say where the state is saved"; }
 keys demo y
 WAIT_SECS=5 wait_for exited demo 0 || { dump demo; fail "the demo did not quit"; }

@@ -8,7 +8,9 @@ by driving it with the real `kubectl`:
   core/v1                       namespaces, services, configmaps, secrets, events
   apps/v1                       deployments (+ a status simulation, /status, /scale),
                                 daemonsets (+ a status simulation on NODES nodes, /status)
+  core/v1                       serviceaccounts (stored only: deploy/ is applied to it)
   coordination.k8s.io/v1        leases
+  rbac.authorization.k8s.io/v1  clusterroles, clusterrolebindings (stored; not enforced)
   networking.k8s.io/v1          ingresses
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
   split.smi-spec.io             trafficsplits (v1alpha1, v1alpha2, v1alpha3)
@@ -149,11 +151,15 @@ RESOURCES = [
     Res("", ["v1"], "configmaps", "ConfigMap", short=["cm"]),
     Res("", ["v1"], "secrets", "Secret"),
     Res("", ["v1"], "events", "Event", short=["ev"]),
+    Res("", ["v1"], "serviceaccounts", "ServiceAccount", short=["sa"]),
     Res("apps", ["v1"], "deployments", "Deployment", short=["deploy"], status=True, scale=True,
         categories=["all"], generation="spec+annotations"),
     Res("apps", ["v1"], "daemonsets", "DaemonSet", short=["ds"], status=True,
         categories=["all"], generation="spec"),
     Res("coordination.k8s.io", ["v1"], "leases", "Lease"),
+    Res("rbac.authorization.k8s.io", ["v1"], "clusterroles", "ClusterRole", namespaced=False),
+    Res("rbac.authorization.k8s.io", ["v1"], "clusterrolebindings", "ClusterRoleBinding",
+        namespaced=False),
     Res("networking.k8s.io", ["v1"], "ingresses", "Ingress", short=["ing"], status=True,
         generation="spec"),
     Res("gateway.networking.k8s.io", ["v1", "v1beta1"], "httproutes", "HTTPRoute", status=True,

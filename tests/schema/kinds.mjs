@@ -17,6 +17,11 @@ export const KINDS = {
 	"v1/Event": up("kubernetes-models/v1/Event", "Event"),
 	"apps/v1/Deployment": up("kubernetes-models/apps/v1/Deployment", "Deployment"),
 	"apps/v1/DaemonSet": up("kubernetes-models/apps/v1/DaemonSet", "DaemonSet"),
+	"v1/ServiceAccount": up("kubernetes-models/v1/ServiceAccount", "ServiceAccount"),
+	"rbac.authorization.k8s.io/v1/ClusterRole":
+		up("kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole", "ClusterRole"),
+	"rbac.authorization.k8s.io/v1/ClusterRoleBinding":
+		up("kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding", "ClusterRoleBinding"),
 	"coordination.k8s.io/v1/Lease": up("kubernetes-models/coordination.k8s.io/v1/Lease", "Lease"),
 	"networking.k8s.io/v1/Ingress": up("kubernetes-models/networking.k8s.io/v1/Ingress", "Ingress"),
 	// routers

@@ -111,6 +111,7 @@ screen_text(const struct screen_spec *sp, struct snapshot *s)
 	ui_init(&u, sp->read_only, sp->utf8);
 	snprintf(u.actor, sizeof u.actor, "tester@host");
 	snprintf(u.saved_in, sizeof u.saved_in, "%s", sp->saved_in ? sp->saved_in : "");
+	snprintf(u.released, sizeof u.released, "%s", sp->released ? sp->released : "control");
 	u.now_ms = SNAPFIX_NOW_MS;
 	ui_sync(&u, s);
 	for (k = sp->keys; k != NULL && *k != '\0'; k++)

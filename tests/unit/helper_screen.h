@@ -19,6 +19,7 @@ struct screen_spec {
 	bool nocolor;		/* drawn with the attributes NO_COLOR leaves, and
 				 * their map added under the text */
 	const char *saved_in;	/* where the UI says the state is saved, or NULL */
+	const char *released;	/* what quitting gives back ("Lease", "lock"), or NULL */
 };
 
 /* The screen's text (the caller frees it); s may be changed (read_only). */

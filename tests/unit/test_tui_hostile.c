@@ -137,10 +137,10 @@ assert_inert(const char *text, int cols, const char *name)
 }
 
 static const struct screen_spec specs[] = {
-	{ "hostile-overview-80x24", 80, 24, true, "jj", false, false, NULL },
-	{ "hostile-detail-80x24", 80, 24, true, "jj\n", false, false, NULL },
-	{ "hostile-detail-120x40", 120, 40, true, "jj\n", false, false, NULL },
-	{ "hostile-detail-ascii-80x24", 80, 24, false, "jj\n", false, false, NULL },
+	{ "hostile-overview-80x24", 80, 24, true, "jj", false, false, NULL, NULL },
+	{ "hostile-detail-80x24", 80, 24, true, "jj\n", false, false, NULL, NULL },
+	{ "hostile-detail-120x40", 120, 40, true, "jj\n", false, false, NULL, NULL },
+	{ "hostile-detail-ascii-80x24", 80, 24, false, "jj\n", false, false, NULL, NULL },
 };
 
 static void
@@ -172,8 +172,8 @@ static void
 test_api_degraded(void **state)
 {
 	static const struct screen_spec specs2[] = {
-		{ "api-degraded-120x40", 120, 40, true, "", false, false, NULL },
-		{ "api-degraded-80x24", 80, 24, true, "", false, false, NULL },
+		{ "api-degraded-120x40", 120, 40, true, "", false, false, NULL, NULL },
+		{ "api-degraded-80x24", 80, 24, true, "", false, false, NULL, NULL },
 	};
 	size_t i;
 

@@ -236,7 +236,7 @@ test_control_rollback_and_quit(void **state)
 	type(&c, "\004\013");			/* Ctrl-D, Ctrl-K: nothing */
 	type(&c, "q");
 	assert_true(wait_for(&c, mark, "quit perch?", 2000));
-	assert_true(wait_for(&c, mark, "weights are held", 1000));
+	assert_true(wait_for(&c, mark, "stay where", 1000));
 	type(&c, "y");
 	assert_int_equal(finish(&c), 0);
 }

@@ -41,6 +41,7 @@ struct golden {
 /* Where the screens' UI says the state is saved ("" = nothing saved, as in
  * a plain demo); test_quit_saved sets it. */
 static const char *golden_saved_in = "";
+static const char *golden_released = NULL;
 
 /* Renders one screen (helper_screen.h) and returns its text. */
 static char *
@@ -48,7 +49,8 @@ render_text(const struct golden *g, struct snapshot *s)
 {
 	struct screen_spec sp = { .name = g->name, .cols = g->cols, .rows = g->rows,
 		.utf8 = g->utf8, .keys = g->keys, .read_only = g->read_only,
-		.nocolor = g->nocolor, .saved_in = golden_saved_in };
+		.nocolor = g->nocolor, .saved_in = golden_saved_in,
+		.released = golden_released };
 
 	return screen_text(&sp, s);
 }
@@ -287,8 +289,10 @@ test_golden(void **state)
 	check_golden((const struct golden *)*state);
 }
 
-/* The quit dialog of a run whose state is saved says where; the plain
- * demo's (confirm-quit-80x24) says that nothing is. */
+/* The quit dialog of a run whose state is saved names the rollouts it
+ * hands over, says where their state is saved and what is released (the
+ * locks of a state directory); the plain demo's (confirm-quit-80x24) says
+ * that nothing is saved. */
 static void
 test_quit_saved(void **state)
 {
@@ -297,8 +301,25 @@ test_quit_saved(void **state)
 
 	(void)state;
 	golden_saved_in = "in /var/lib/perch";
+	golden_released = "lock";
 	check_golden(&g);
 	golden_saved_in = "";
+	golden_released = NULL;
+}
+
+/* On the cluster: their Leases, for a controller or another perch run. */
+static void
+test_quit_cluster(void **state)
+{
+	static const struct golden g = { "confirm-quit-cluster-80x24", 80, 24, true, false, "q",
+		false, NULL, false };
+
+	(void)state;
+	golden_saved_in = "in the cluster";
+	golden_released = "Lease";
+	check_golden(&g);
+	golden_saved_in = "";
+	golden_released = NULL;
 }
 
 /* The help lists every key of the table on the smallest screen, in both
@@ -334,7 +355,7 @@ test_help_every_key(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 2];
+	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 3];
 	size_t i;
 
 	setenv("TZ", "UTC", 1);
@@ -342,6 +363,8 @@ main(void)
 		tests[i] = (struct CMUnitTest){ goldens[i].name, test_golden, NULL, NULL,
 		    (void *)&goldens[i] };
 	}
+	tests[i++] = (struct CMUnitTest){ "confirm-quit-cluster-80x24", test_quit_cluster, NULL, NULL,
+	    NULL };
 	tests[i++] = (struct CMUnitTest){ "confirm-quit-saved-80x24", test_quit_saved, NULL, NULL,
 	    NULL };
 	tests[i++] = (struct CMUnitTest){ "help-every-key", test_help_every_key, NULL, NULL, NULL };

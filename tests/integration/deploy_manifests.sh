@@ -1,0 +1,139 @@
+# deploy_manifests.sh — deploy/ as a user applies it: `kubectl kustomize`
+# renders it (Namespace, ServiceAccount, the ClusterRoles perch and
+# perch-watcher, the ClusterRoleBinding, a 2-replica Deployment of `perch
+# controller` with probes on /healthz and /readyz and resource requests, the
+# /metrics Service), `kubectl apply -k` applies it to the test API server
+# (twice: the second changes nothing), and every object written is checked
+# against the upstream schemas (lib_k8s.bash).  Then a `perch run --headless`
+# rollout with its own identity (Leases, the ConfigMap store and heartbeat,
+# events, a TrafficSplit route, Services, primary and target Deployments, the
+# Canary object watched) makes only requests ClusterRole perch allows, and
+# `perch status` only ones perch-watcher allows (tests/k8s/rbac_check.py over
+# the audit log); a role without the events rule is caught.
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/lib_rbac.bash"
+need kubectl openssl python3
+
+deploy="$PERCH_ROOT/deploy"
+start_apiserver deploy --tls-dir "$TMP/tls" --ready-delay 0.1 \
+	--token perch=perch-sa-token --token watcher=perch-watcher-token
+export KUBECONFIG="$TMP/deploy.kubeconfig" PERCH_TIME_SCALE=10
+K() { kubectl --request-timeout=10s "$@"; }
+
+kubectl kustomize "$deploy" >"$TMP/rendered.yaml" || fail "kubectl kustomize deploy/"
+# kubectl turns the YAML into JSON objects (one after the other).
+K create --dry-run=client -o json -f "$TMP/rendered.yaml" >"$TMP/rendered.json" ||
+	fail "kubectl create --dry-run=client"
+python3 - "$TMP/rendered.json" <<'PY' || fail "rendered manifests"
+import json, sys
+text, docs, at = open(sys.argv[1]).read(), [], 0
+dec = json.JSONDecoder()
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    d, at = dec.raw_decode(text, at)
+    docs.append(d)
+kinds = sorted("%s/%s" % (d["kind"], d["metadata"]["name"]) for d in docs)
+want = ["ClusterRole/perch", "ClusterRole/perch-watcher", "ClusterRoleBinding/perch",
+        "Deployment/perch", "Namespace/perch-system", "Service/perch-metrics",
+        "ServiceAccount/perch"]
+assert kinds == want, "objects %s, want %s" % (kinds, want)
+by = {d["kind"] + "/" + d["metadata"]["name"]: d for d in docs}
+dep = by["Deployment/perch"]
+assert dep["metadata"]["namespace"] == "perch-system"
+assert dep["spec"]["replicas"] == 2, "replicas"
+pod = dep["spec"]["template"]["spec"]
+assert pod["serviceAccountName"] == "perch"
+assert pod["securityContext"]["runAsNonRoot"] is True
+c = pod["containers"][0]
+assert c["args"][0] == "controller", c["args"]
+assert c["image"] == "perch:0.1.0", c["image"]
+assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
+port = [p for p in c["ports"] if p["name"] == "http-metrics"][0]["containerPort"]
+assert any(a == "--metrics-addr=0.0.0.0:%d" % port for a in c["args"]), c["args"]
+svc = by["Service/perch-metrics"]
+assert svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+assert svc["spec"]["ports"][0]["targetPort"] == "http-metrics"
+b = by["ClusterRoleBinding/perch"]
+assert b["roleRef"]["name"] == "perch"
+assert b["subjects"] == [{"kind": "ServiceAccount", "name": "perch", "namespace": "perch-system"}]
+for r in by["ClusterRole/perch-watcher"]["rules"]:
+    assert set(r["verbs"]) <= {"get", "list", "watch"}, r
+for r in by["ClusterRole/perch"]["rules"]:
+    assert "delete" not in r["verbs"] and "*" not in r["verbs"], r
+PY
+
+out=$(K apply -k "$deploy" 2>&1) || fail "kubectl apply -k deploy/: $out"
+expect_eq "objects applied" "$(printf '%s\n' "$out" | grep -c ' created$')" 7
+out=$(K apply -k "$deploy" 2>&1) || fail "second kubectl apply -k: $out"
+expect_eq "second apply changes nothing" "$(printf '%s\n' "$out" | grep -c ' unchanged$')" 7
+expect_eq "replicas" "$(K -n perch-system get deploy perch -o jsonpath='{.spec.replicas}')" 2
+expect_eq "service account" "$(K -n perch-system get sa perch -o jsonpath='{.metadata.name}')" perch
+
+# A rollout under perch's own identity.
+rbac_identity perch perch-sa-token
+rbac_identity watcher perch-watcher-token
+cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: default, labels: {app: cart}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers: [{name: cart, image: "cart:v1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: default}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: cart, namespace: default}
+spec:
+  provider: linkerd
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
+  service: {port: 80}
+  analysis: {interval: 10s, threshold: 2, maxWeight: 50, stepWeight: 50}
+YAML
+K apply -f "$TMP/app.yaml" >/dev/null || fail "apply the app"
+timeout 60 "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run0.out" 2>"$TMP/run0.err" ||
+	fail "initialization: $(cat "$TMP/run0.err")"
+K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
+timeout 60 "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run1.out" 2>"$TMP/run1.err" ||
+	fail "rollout: $(cat "$TMP/run1.err")"
+grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "not promoted: $(tail -3 "$TMP/run1.out")"
+"$PERCH_BIN" status --context watcher -n default >"$TMP/status.out" 2>&1 ||
+	fail "perch status: $(cat "$TMP/status.out")"
+expect_match "status" "$(cat "$TMP/status.out")" 'cart.*Succeeded'
+
+check_rbac perch perch "$TMP/deploy.audit"
+table=$(cat "$TMP/rbac-perch.out")
+printf "%s\n" "$table" >&2
+for want in 'watch canaries.flagger.app' 'update leases.coordination.k8s.io' 'create events' \
+	'patch configmaps' 'create trafficsplits.split.smi-spec.io' 'update deployments.apps' \
+	'create services' 'get configmaps'; do
+	expect_match "perch made '$want'" "$table" "^ok +$want "
+done
+check_rbac perch-watcher watcher "$TMP/deploy.audit"
+expect_match "watcher" "$(cat "$TMP/rbac-perch-watcher.out")" '^ok +list configmaps '
+
+# The check fails when the role lacks what perch does.
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["rules"] = [x for x in r["rules"] if "events" not in x["resources"]]
+json.dump(r, open(sys.argv[2], "w"))' "$TMP/role-perch.json" "$TMP/role-noevents.json"
+out=$(python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-noevents.json" "$TMP/deploy.audit" perch)
+expect_eq "a role without events is refused" "$?" 1
+expect_match "denied line" "$out" '^DENIED +create events '
+out=$(python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-perch.json" "$TMP/deploy.audit" nobody)
+expect_eq "no request is no pass" "$?" 1
+exit 0

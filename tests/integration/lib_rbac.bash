@@ -1,0 +1,27 @@
+# lib_rbac.bash — checks that what a command does on the test API server is
+# allowed by a ClusterRole of deploy/ (sourced after lib.bash and
+# lib_k8s.bash, not run).  Any command may be checked: give it its own
+# identity and check that identity's lines of the audit log.
+#
+#   start_apiserver NAME ... --token perch=perch-sa-token   (lib_k8s.bash)
+#   rbac_identity perch perch-sa-token     adds the user and the context
+#       "perch" (namespace default) to $KUBECONFIG
+#   "$PERCH_BIN" run --headless --context perch ...     (any command)
+#   check_rbac perch perch $TMP/NAME.audit  checks every request of user
+#       perch against ClusterRole perch as the server holds it (applied
+#       from deploy/); prints the table (tests/k8s/rbac_check.py) to
+#       $TMP/rbac-<role>.out and fails the test when one is denied.
+
+rbac_identity() {	# NAME TOKEN
+	kubectl config set-credentials "$1" --token="$2" >/dev/null &&
+		kubectl config set-context "$1" --cluster=perch-test --user="$1" --namespace=default >/dev/null ||
+		fail "cannot add the identity $1 to $KUBECONFIG"
+}
+
+check_rbac() {	# ROLE USER AUDIT
+	local role=$1 user=$2 audit=$3 out="$TMP/rbac-$1.out"
+	kubectl --request-timeout=10s get clusterrole "$role" -o json >"$TMP/role-$role.json" ||
+		fail "no ClusterRole $role on the server"
+	python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-$role.json" "$audit" "$user" >"$out" 2>&1 ||
+		fail "requests of $user not allowed by ClusterRole $role: $(grep -v '^ok ' "$out")"
+}
