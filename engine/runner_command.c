@@ -28,8 +28,11 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 	f->watch = r->cfg.observer;
 	f->corrupt = c->ctl.corrupt;
 	f->deleted = c->ctl.removed;
-	f->refused = c->ctl.refused;
+	f->refused = c->ctl.refused || c->cfg->driven_by != NULL;
 	sanitize(f->refused_why, sizeof f->refused_why, c->ctl.err, c->ctl.refused ? strlen(c->ctl.err) : 0);
+	if (c->cfg->driven_by != NULL && !c->ctl.refused)
+		snprintf(f->refused_why, sizeof f->refused_why, "it is driven by %.120s; perch "
+		    "shows it and does not change it", c->cfg->driven_by);
 	f->control = c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !c->ctl.refused && !r->cfg.observer;
 	snprintf(f->holder, sizeof f->holder, "%s", c->ctl.readonly ? c->ctl.holder : "");
 	f->traffic_gate = c->st.gate == GATE_TRAFFIC;

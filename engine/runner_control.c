@@ -61,8 +61,8 @@ rn_refuse_cfg(struct rcan *c)
 {
 	char why[ERRMSG_MAX], msg[ERRMSG_MAX + 160];
 
-	if (machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
-		return false;
+	if (c->cfg->driven_by != NULL || machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
+		return false;	/* another controller's is its own business */
 	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
 	log_error("%s", msg);
 	sanitize(c->ctl.err, sizeof c->ctl.err, msg, strlen(msg));
@@ -85,6 +85,12 @@ rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t
 
 	c->ctl.control = false;
 	machine_status_init(&c->st, now);
+	if (c->cfg->driven_by != NULL) {
+		/* Driven by another controller: no lock, no saved status, no
+		 * tick; its status comes from the cluster (runner_observe.c). */
+		r->watch.observing = true;
+		return ST_OK;
+	}
 	if (s == NULL) {
 		c->ctl.control = true;
 		return ST_OK;

@@ -57,6 +57,12 @@ int  cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, 
 /* After a write of ns/name (r): the next reads go to the server until the
  * cache holds what the server answered. */
 void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name);
+/* cluster_cache.c: one more cache (no callback), as k8s_cluster_watch's;
+ * every object of a watched r in ns (ST_AGAIN when not watched or out of
+ * step). */
+int  cluster_watch_one(struct k8s_cluster *k, const struct k8s_res *r, const char *ns);
+int  cluster_cached_list(struct k8s_cluster *k, const struct k8s_res *r, const char *ns,
+    json_t **out);
 
 /* cluster_refs.c: the routing of a canary, or NULL. */
 const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);
