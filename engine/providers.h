@@ -106,6 +106,12 @@ struct cluster_ops {
 	 * error (nothing known yet: the last view stays).  May be NULL. */
 	int (*external)(void *ctx, const struct canary_cfg *c, struct canary_status *st,
 	    struct journal_rec *ev, size_t max, size_t *n_ev);
+	/* A manual command on such a canary, through that controller's own
+	 * controls (its gates, its spec), recorded as an event naming actor;
+	 * paused: the canary is suspended now (pause means resume).  answer:
+	 * one line saying what was done, or why not.  May be NULL. */
+	int (*external_command)(void *ctx, const struct canary_cfg *c, enum command_kind k,
+	    bool paused, const char *actor, char *answer, size_t answersz);
 };
 
 /* ---- metrics ---------------------------------------------------------- */

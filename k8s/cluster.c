@@ -252,6 +252,13 @@ op_external(void *ctx, const struct canary_cfg *cfg, struct canary_status *st,
 	return k8s_flagger_view(ctx, cfg, st, ev, max, n_ev);
 }
 
+static int
+op_external_command(void *ctx, const struct canary_cfg *cfg, enum command_kind kind, bool paused,
+    const char *actor, char *answer, size_t answersz)
+{
+	return k8s_flagger_command(ctx, cfg, kind, paused, actor, answer, answersz);
+}
+
 const struct cluster_ops k8s_cluster_ops = {
 	.name = "k8s",
 	.initialize = op_initialize,
@@ -265,4 +272,5 @@ const struct cluster_ops k8s_cluster_ops = {
 	.emit_event = op_emit_event,
 	.degraded = op_degraded,
 	.external = op_external,
+	.external_command = op_external_command,
 };

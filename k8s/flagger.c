@@ -136,6 +136,7 @@ map_status(json_t *obj, struct canary_status *st)
 	st->canary_weight = (int)json_integer_value(json_object_get(s, "canaryWeight"));
 	st->failed_checks = (int)json_integer_value(json_object_get(s, "failedChecks"));
 	st->iterations = (int)json_integer_value(json_object_get(s, "iterations"));
+	st->paused = json_is_true(jpath(obj, "spec.suspend"));	/* Space resumes it */
 	st->last_transition_ms = time_ms(jstr(s, "lastTransitionTime"));
 	/* The condition keeps its lastTransitionTime while the phase stays. */
 	st->phase_since_ms = time_ms(jstr(cond, "lastTransitionTime"));
@@ -249,6 +250,8 @@ k8s_flagger_view(struct k8s_cluster *k, const struct canary_cfg *cfg, struct can
 		return rc;
 	map_status(obj, st);
 	json_decref(obj);
+	if (k->n_steps > 0)
+		flagger_step_moved(k, cfg, st->canary_weight);
 	if (cluster_cached_list(k, K8S_RES(EVENTS), cfg->ns, &items) == ST_OK) {
 		*n_ev = canary_events(items, cfg, ev, max);
 		json_decref(items);

@@ -7,15 +7,30 @@
 # (one overview), follows the status through the watch (weight, phase, the
 # condition message) and Flagger's Events in the event log with their
 # severity, names the driver in the detail, and writes nothing for podinfo:
-# no route, no Deployment, no Service, no Canary status.
+# no route, no Deployment, no Service, no Canary status.  Its keys are
+# Flagger's controls: `a` opens the gate through the API server's service
+# proxy (the stand-in Flagger sees it open and promotes), recorded as an
+# Event on the Canary; Space patches spec.suspend; `r` without a rollback
+# webhook says why it is unavailable.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/tui_lib.bash"
-need kubectl openssl tmux python3 curl
+need kubectl openssl tmux python3
 
-start_apiserver f --tls-dir "$TMP/tls" --ready-delay 0
+# The load tester first (its gate closed): the API server's service proxy
+# forwards to it for Service flagger-loadtester in namespace test.
+python3 "$PERCH_ROOT/tests/integration/loadtester_standin.py" --log "$TMP/lt.log" >"$TMP/lt.out" 2>&1 &
+ltp=$!
+at_exit "kill $ltp 2>/dev/null; wait $ltp 2>/dev/null"
+wait_for grep -q '^listening on ' "$TMP/lt.out" || fail "the load tester did not start"
+ltport=$(sed -n 's/^listening on //p' "$TMP/lt.out")
+lt="http://127.0.0.1:$ltport"
+
+start_apiserver f --tls-dir "$TMP/tls" --ready-delay 0 --service-proxy "test/flagger-loadtester:80=$ltport"
 export KUBECONFIG="$TMP/f.kubeconfig"
 K() { kubectl --request-timeout=10s "$@"; }
+K create namespace test >/dev/null || fail "namespace test"
+K -n test create service clusterip flagger-loadtester --tcp=80:8080 >/dev/null || fail "load tester service"
 
 # Flagger itself: its Deployment, found by its labels.
 K create namespace flagger-system >/dev/null || fail "namespace"
@@ -55,12 +70,7 @@ YAML
 wait_for sh -c "K() { kubectl --request-timeout=10s \"\$@\"; }; K -n flagger-system get deploy flagger -o jsonpath='{.status.availableReplicas}' | grep -q 1" ||
 	fail "flagger deployment not available"
 
-# The load tester (its gate closed) and the Flagger stand-in.
-python3 "$PERCH_ROOT/tests/integration/loadtester_standin.py" --log "$TMP/lt.log" >"$TMP/lt.out" 2>&1 &
-ltp=$!
-at_exit "kill $ltp 2>/dev/null; wait $ltp 2>/dev/null"
-wait_for grep -q '^listening on ' "$TMP/lt.out" || fail "the load tester did not start"
-lt="http://127.0.0.1:$(sed -n 's/^listening on //p' "$TMP/lt.out")"
+# The Flagger stand-in, which checks the gate itself (it runs in the cluster).
 python3 "$PERCH_ROOT/tests/integration/flagger_standin.py" --name podinfo --namespace default \
 	--target podinfo --step-weight 20 --max-weight 60 --tick 0.3 --gate "$lt" \
 	--log "$TMP/flagger.log" >"$TMP/flagger.out" 2>&1 &
@@ -91,19 +101,43 @@ WAIT_SECS=10 wait_for shows run "Advance podinfo.default canary weight 60" || { 
 WAIT_SECS=10 wait_for shows run "! Halt podinfo.default advancement waiting" ||
 	{ dump run; fail "no Flagger warning"; }
 
-# The gate opens (here by hand): Flagger promotes and perch follows.
-curl -sf -d '{"name":"podinfo","namespace":"default"}' "$lt/gate/open" >/dev/null || fail "gate open"
+# r without a rollback webhook: unavailable, and why; nothing is sent.
+keys run r
+WAIT_SECS=10 wait_for shows run "no rollback webhook" || { dump run; fail "r did not explain"; }
+not grep -q rollback "$TMP/lt.log" 2>/dev/null || fail "r called the load tester"
+
+# a opens the gate: one key, a confirmation, through the service proxy.
+keys run a
+WAIT_SECS=10 wait_for shows run "open the gate of podinfo?" || { dump run; fail "no confirmation for a"; }
+keys run y
+WAIT_SECS=10 wait_for grep -q '^POST /gate/open podinfo.default 202' "$TMP/lt.log" ||
+	{ dump run; fail "the gate was not opened: $(cat "$TMP/lt.log" 2>/dev/null)"; }
+grep -q '^POST /api/v1/namespaces/test/services/flagger-loadtester:80/proxy/gate/open' "$TMP/f.audit" ||
+	fail "the gate was not opened through the service proxy"
+WAIT_SECS=20 wait_for grep -q '^status Succeeded' "$TMP/flagger.log" || fail "the stand-in did not promote"
 WAIT_SECS=20 wait_for shows run "Promotion completed! Scaling down podinfo" || { dump run; fail "no promotion event"; }
+# The action is an Event on the Canary, reason perch, naming the user.
+ev=$(K get events --field-selector reason=perch -o jsonpath='{range .items[*]}{.involvedObject.kind}/{.involvedObject.name} {.message}{"\n"}{end}')
+expect_match "perch's event" "$ev" "^Canary/podinfo .+: opened the gate of webhook approve-promotion \(confirm-promotion\)"
 keys run Escape
 WAIT_SECS=10 wait_for row_has run podinfo Succeeded || { dump run; fail "Succeeded not shown"; }
 
-# perch wrote nothing for podinfo: every write it made is about cart or its
-# own state.
+# Space suspends it in Flagger: spec.suspend, after a confirmation that says
+# what that means for Flagger.
+keys run Space
+WAIT_SECS=10 wait_for shows run "stops its analysis too" || { dump run; fail "no suspend confirmation"; }
+keys run y
+WAIT_SECS=10 wait_for sh -c "[ \"\$(kubectl --request-timeout=10s get canary podinfo -o jsonpath='{.spec.suspend}')\" = true ]" ||
+	{ dump run; fail "spec.suspend not set"; }
+
+# perch wrote nothing for podinfo but what its keys asked (the Canary's
+# spec.suspend, Events): no route, Deployment, Service or Canary status.
 writes=$(python3 - "$TMP/f.objects" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     w = json.loads(line)
-    if w.get("agent", "").startswith("perch") and "podinfo" in w.get("path", ""):
+    if w.get("agent", "").startswith("perch") and "podinfo" in w.get("path", "") and \
+            not w["path"].endswith("/canaries/podinfo") and "/events" not in w["path"]:
         print(w["verb"], w["path"])
 PY
 )
