@@ -60,8 +60,8 @@ parse_svc_url(const char *url, struct svc_url *u)
 	}
 	if (strlen(h) >= sizeof u->name || strlen(rest) >= sizeof u->ns || !*rest)
 		return false;
-	snprintf(u->name, sizeof u->name, "%s", h);
-	snprintf(u->ns, sizeof u->ns, "%s", rest);
+	memcpy(u->name, h, strlen(h) + 1);
+	memcpy(u->ns, rest, strlen(rest) + 1);
 	return true;
 }
 

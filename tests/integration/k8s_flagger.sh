@@ -86,7 +86,7 @@ WAIT_SECS=15 wait_for row_has run cart Initialized || { dump run; fail "perch's 
 not row_has run cart FLAGGER || fail "cart marked FLAGGER: $(row run cart)"
 
 # The status through the watch: Flagger's weight, then WaitingPromotion.
-WAIT_SECS=20 wait_for row_has run podinfo WaitingPromotion || { dump run; fail "WaitingPromotion not shown"; }
+WAIT_SECS=20 wait_for row_has run podinfo WaitingPromotion || { dump run; tail -3 "$TMP/flagger.log" "$TMP/flagger.out"; K get canary podinfo -o jsonpath="{.status.phase}"; fail "WaitingPromotion not shown"; }
 weight_is run podinfo -eq 60 || { dump run; fail "weight 60 not shown"; }
 row_has run podinfo "0/3" || { dump run; fail "failed checks against the threshold not shown"; }
 
