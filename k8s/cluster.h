@@ -134,6 +134,10 @@ bool k8s_flagger_driver(struct k8s_client *c, const struct canary_cfg *cfg, long
 /* Watches the Canaries and the Events of ns, for the canaries Flagger
  * drives (before the runner starts, as k8s_cluster_watch). */
 int  k8s_cluster_watch_flagger(struct k8s_cluster *k, const char *ns);
+/* Pure, for tests and fuzzing: the status and the Events (items) of the
+ * Canary object as k8s_flagger_view reads them. */
+void k8s_flagger_from_objects(const struct canary_cfg *cfg, json_t *canary, json_t *events,
+    struct canary_status *st, struct journal_rec *ev, size_t max, size_t *n_ev);
 /* What Flagger publishes of the Canary of cfg, as cluster_ops.external
  * (from the caches when in step, else from the API server). */
 int  k8s_flagger_view(struct k8s_cluster *k, const struct canary_cfg *cfg,

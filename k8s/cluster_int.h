@@ -70,6 +70,13 @@ void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, con
 /* cluster_cache.c: one more cache (no callback), as k8s_cluster_watch's;
  * every object of a watched r in ns (ST_AGAIN when not watched or out of
  * step). */
+/* A webhook URL of a cluster Service, http(s)://NAME.NS[.svc[.cluster.local]]
+ * [:PORT]/PATH (flagger_cmd.c): false for any other URL. */
+struct svc_url {
+	char name[64], ns[64], path[256];
+	int port;
+};
+bool parse_svc_url(const char *url, struct svc_url *u);
 /* flagger_cmd.c: the keys of a canary Flagger drives (cluster_ops.
  * external_command); a step gate to close once the weight moves, and the
  * weight seen (k8s_flagger_view). */

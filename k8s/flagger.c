@@ -237,6 +237,14 @@ canary_events(json_t *items, const struct canary_cfg *cfg, struct journal_rec *o
 	return n - skip;
 }
 
+void
+k8s_flagger_from_objects(const struct canary_cfg *cfg, json_t *canary, json_t *events,
+    struct canary_status *st, struct journal_rec *ev, size_t max, size_t *n_ev)
+{
+	map_status(canary, st);
+	*n_ev = canary_events(events, cfg, ev, max);
+}
+
 int
 k8s_flagger_view(struct k8s_cluster *k, const struct canary_cfg *cfg, struct canary_status *st,
     struct journal_rec *ev, size_t max, size_t *n_ev)

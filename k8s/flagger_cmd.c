@@ -19,12 +19,7 @@
 #include "util/status.h"
 
 /* A webhook URL of a cluster Service: http://NAME.NS[.svc[.cluster.local]][:PORT]/PATH. */
-struct svc_url {
-	char name[64], ns[64], path[256];
-	int port;
-};
-
-static bool
+bool
 parse_svc_url(const char *url, struct svc_url *u)
 {
 	const char *host, *end, *slash, *colon;
@@ -46,10 +41,17 @@ parse_svc_url(const char *url, struct svc_url *u)
 		return false;
 	memcpy(h, host, n);
 	h[n] = '\0';
-	if (colon != NULL && (u->port = atoi(colon + 1)) <= 0)
-		return false;
+	if (colon != NULL) {	/* digits only, up to the path */
+		char *stop;
+		long port = strtol(colon + 1, &stop, 10);
+
+		if (stop != end || stop == colon + 1 || colon[1] < '0' || colon[1] > '9' ||
+		    port <= 0 || port > 65535)
+			return false;
+		u->port = (int)port;
+	}
 	snprintf(u->path, sizeof u->path, "%s", slash != NULL ? slash : "/");
-	if ((dot = strchr(h, '.')) == NULL)
+	if ((dot = strchr(h, '.')) == NULL || dot == h)
 		return false;
 	*dot = '\0';
 	rest = dot + 1;
