@@ -300,6 +300,17 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 
 	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
 		return revive_canary(r, c, cfg);
+	if (c != NULL && cfg != NULL && (cfg->driven_by != NULL) != (c->cfg->driven_by != NULL)) {
+		/* perch's own became another controller's, or the other way
+		 * round: never both drive it; the next start sorts it out. */
+		snprintf(msg, sizeof msg, "%.127s: the changed Canary is %s%.100s; the running "
+		    "spec stays until perch starts again", key, cfg->driven_by ? "driven by " :
+		    "no longer driven by ", cfg->driven_by ? cfg->driven_by : c->cfg->driven_by);
+		log_warn("%s", msg);
+		rn_set_status_msg(r, key, msg);
+		canary_cfg_free(cfg);
+		return ST_INVALID;
+	}
 	if (c == NULL || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt || r->cfg.observer) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;
