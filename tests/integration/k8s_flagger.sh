@@ -22,7 +22,7 @@ need kubectl openssl tmux python3
 python3 "$PERCH_ROOT/tests/integration/loadtester_standin.py" --log "$TMP/lt.log" >"$TMP/lt.out" 2>&1 &
 ltp=$!
 at_exit "kill $ltp 2>/dev/null; wait $ltp 2>/dev/null"
-wait_for grep -q '^listening on ' "$TMP/lt.out" || fail "the load tester did not start"
+WAIT_SECS=30 wait_for grep -q '^listening on ' "$TMP/lt.out" || fail "the load tester did not start"
 ltport=$(sed -n 's/^listening on //p' "$TMP/lt.out")
 lt="http://127.0.0.1:$ltport"
 
