@@ -141,6 +141,7 @@ canary_cfg_free(struct canary_cfg *c)
 		return;
 	free(c->ns);
 	free(c->name);
+	free(c->driven_by);
 	free(c->target);
 	free(c->target_kind);
 	free(c->target_api);

@@ -325,6 +325,11 @@ struct canary_cfg {
 	 * canaries in (files, then the cluster).  Set by the runner and saved
 	 * with the spec, so a watcher lists them in the same order. */
 	int     order;
+	/* Another controller drives this canary ("Flagger (flagger-system/
+	 * flagger)"): perch shows it from the status and events that
+	 * controller publishes (cluster_ops.external), never ticks it, never
+	 * takes its lock and writes nothing for it.  NULL: perch drives it. */
+	char   *driven_by;
 };
 
 /* The durable status of one canary: everything the engine needs to resume

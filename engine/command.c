@@ -91,6 +91,54 @@ phase_refusal(enum command_kind c, enum phase p, char *why, size_t whysz)
 	    phase_name(p));
 }
 
+/* ---- a canary Flagger drives ----------------------------------------- */
+
+#define HAS(f, h) (((f)->driven_hooks & (1u << HOOK_##h)) != 0)
+
+/* What Flagger offers for each command (its gates, its spec): a key with
+ * nothing to do says so, and how to get it. */
+static bool
+driven_allowed(enum command_kind c, const struct cmd_facts *f, char *why, size_t whysz,
+    enum precond *failed)
+{
+	const char *no = NULL;
+
+	if (failed != NULL)
+		*failed = PRE_PHASE;
+	switch (c) {
+	case CMD_APPROVE:
+		if (!HAS(f, CONFIRM_ROLLOUT) && !HAS(f, CONFIRM_PROMOTION) &&
+		    !HAS(f, CONFIRM_TRAFFIC_INCREASE))
+			no = "it has no confirm-rollout, confirm-promotion or confirm-traffic-increase "
+			    "webhook to open; add one served by the load tester, e.g. {name: approve, "
+			    "type: confirm-promotion, url: http://flagger-loadtester.test/gate/check}";
+		break;
+	case CMD_PROMOTE_STEP:
+		if (!HAS(f, CONFIRM_TRAFFIC_INCREASE))
+			no = "Flagger moves one step only through a confirm-traffic-increase gate; add "
+			    "{name: step, type: confirm-traffic-increase, url: "
+			    "http://flagger-loadtester.test/gate/check} to analysis.webhooks";
+		break;
+	case CMD_ROLLBACK:
+		if (!HAS(f, ROLLBACK))
+			no = "it has no rollback webhook, and Flagger rolls back by hand only through one; "
+			    "add {name: rollback, type: rollback, url: "
+			    "http://flagger-loadtester.test/rollback/check} to analysis.webhooks";
+		break;
+	case CMD_SKIP:
+		no = "Flagger has no skip of its own here: P promotes fully (its confirm-promotion "
+		    "gate, or spec.skipAnalysis)";
+		break;
+	default:
+		break;
+	}
+	if (no != NULL) {
+		snprintf(why, whysz, "unavailable: %s", no);
+		return false;
+	}
+	return true;
+}
+
 /* ---- the preconditions ------------------------------------------------ */
 
 typedef bool precond_fn(const struct cmd_facts *f, char *why, size_t whysz);
@@ -258,6 +306,8 @@ command_allowed(enum command_kind c, const struct cmd_facts *f, char *why, size_
 		snprintf(why, whysz, "unknown command");
 		return false;
 	}
+	if (f->driven && !f->watch)
+		return driven_allowed(c, f, why, whysz, failed);
 	pre = commands[c].pre;
 	/* Control first: a read-only canary says so whatever its phase. */
 	if ((pre & PRE(CONTROL)) && !pre_control(f, why, whysz)) {

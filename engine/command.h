@@ -54,6 +54,11 @@ struct cmd_facts {
 	enum ready_state primary, canary;
 	char primary_why[200];		/* "checkout-primary.shop not ready: ...", "" */
 	char canary_why[200];		/* "canary deployment cart.shop not ready: ...", "" */
+	/* A canary another controller drives (Flagger): its commands are that
+	 * controller's controls (cluster_ops.external_command), judged by
+	 * command_allowed on its webhooks (1u << HOOK_*) alone. */
+	bool driven;
+	unsigned driven_hooks;
 };
 
 /* The table's columns. */

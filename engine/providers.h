@@ -57,6 +57,8 @@ struct routes {
 	char previous_cookie[AFFINITY_COOKIE_MAX];
 };
 
+struct journal_rec;
+
 struct cluster_ops {
 	const char *name;	/* "k8s", "sim" */
 	/* Initialize (reference §2.3 steps 4-13): services, the primary
@@ -96,6 +98,20 @@ struct cluster_ops {
 	 * repeated or failed lately): shown as "degraded", and it clears by
 	 * itself once the backend behaves.  May be NULL (never degraded). */
 	bool (*degraded)(void *ctx);
+	/* A canary another controller drives (c->driven_by): its status as
+	 * that controller publishes it (phase, weights, failed checks,
+	 * iterations, last transition; reason: its condition message) and
+	 * its newest events, oldest first, at most max (REC_EVENT records,
+	 * sanitized), read from the backend's watch caches.  ST_OK, or an
+	 * error (nothing known yet: the last view stays).  May be NULL. */
+	int (*external)(void *ctx, const struct canary_cfg *c, struct canary_status *st,
+	    struct journal_rec *ev, size_t max, size_t *n_ev);
+	/* A manual command on such a canary, through that controller's own
+	 * controls (its gates, its spec), recorded as an event naming actor;
+	 * paused: the canary is suspended now (pause means resume).  answer:
+	 * one line saying what was done, or why not.  May be NULL. */
+	int (*external_command)(void *ctx, const struct canary_cfg *c, enum command_kind k,
+	    bool paused, const char *actor, char *answer, size_t answersz);
 };
 
 /* ---- metrics ---------------------------------------------------------- */

@@ -84,7 +84,7 @@ all_done(const struct runner *r)
 	for (i = 0; i < r->tab.n; i++) {
 		const struct rcan *c = r->tab.cs[i];
 
-		if (c->ctl.corrupt || c->ctl.readonly || c->ctl.refused)
+		if (c->ctl.corrupt || c->ctl.readonly || c->ctl.refused || c->cfg->driven_by)
 			continue;
 		/* Ended, or initialized with nothing to roll out; a tick that
 		 * waits to be resumed may still start a new revision. */

@@ -30,6 +30,10 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 	f->deleted = c->ctl.removed;
 	f->refused = c->ctl.refused;
 	sanitize(f->refused_why, sizeof f->refused_why, c->ctl.err, c->ctl.refused ? strlen(c->ctl.err) : 0);
+	f->driven = c->cfg->driven_by != NULL;
+	f->driven_hooks = 0;
+	for (size_t i = 0; f->driven && i < c->cfg->n_hooks; i++)
+		f->driven_hooks |= 1u << c->cfg->hooks[i].type;
 	f->control = c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !c->ctl.refused && !r->cfg.observer;
 	snprintf(f->holder, sizeof f->holder, "%s", c->ctl.readonly ? c->ctl.holder : "");
 	f->traffic_gate = c->st.gate == GATE_TRAFFIC;
@@ -76,6 +80,30 @@ fresh_facts(struct runner *r, struct rcan *c, enum command_kind cmd, int64_t now
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* A command on a canary another controller drives: that controller's own
+ * control (cluster_ops.external_command), or why there is none. */
+static void
+driven_command(struct runner *r, struct rcan *c, const struct command *cmd,
+    const struct cmd_facts *f)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	char msg[ERRMSG_MAX + 600], why[400], answer[ERRMSG_MAX] = "";
+	int rc;
+
+	if (!command_allowed(cmd->kind, f, why, sizeof why, NULL)) {
+		snprintf(msg, sizeof msg, "%s %s refused: %s", c->cfg->name, command_name(cmd->kind), why);
+	} else if (cl->external_command == NULL) {
+		snprintf(msg, sizeof msg, "%s %s refused: this backend cannot reach %s", c->cfg->name,
+		    command_name(cmd->kind), c->cfg->driven_by);
+	} else {
+		rc = cl->external_command(r->cfg.cluster_ctx, c->cfg, cmd->kind, f->paused,
+		    cmd->actor[0] ? cmd->actor : r->actor, answer, sizeof answer);
+		snprintf(msg, sizeof msg, "%s %s%s: %s", c->cfg->name, command_name(cmd->kind),
+		    rc == ST_OK ? "" : " failed", answer[0] ? answer : status_text(rc));
+	}
+	rn_set_status_msg(r, c->key, msg);
+}
+
 void
 rn_handle_command(struct runner *r, const struct command *cmd, int64_t now)
 {
@@ -93,6 +121,10 @@ rn_handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	pthread_mutex_lock(&r->mu);
 	rn_known_facts(r, c, &f);
 	pthread_mutex_unlock(&r->mu);
+	if (c->cfg->driven_by != NULL && !r->cfg.observer) {
+		driven_command(r, c, cmd, &f);
+		return;
+	}
 	if (!command_allowed(cmd->kind, &f, why, sizeof why, &failed) && failed == PRE_CONTROL) {
 		/* Not ours to change: answered, never journalled. */
 		if (r->cfg.observer)

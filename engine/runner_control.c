@@ -122,8 +122,8 @@ rn_refuse_cfg(struct rcan *c)
 {
 	char why[ERRMSG_MAX], msg[ERRMSG_MAX + 160];
 
-	if (machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
-		return false;
+	if (c->cfg->driven_by != NULL || machine_check_cfg(c->cfg, why, sizeof why) == ST_OK)
+		return false;	/* another controller's is its own business */
 	snprintf(msg, sizeof msg, "cannot drive %s: %s", c->key, why);
 	log_error("%s", msg);
 	sanitize(c->ctl.err, sizeof c->ctl.err, msg, strlen(msg));
@@ -146,6 +146,12 @@ rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t
 
 	c->ctl.control = false;
 	machine_status_init(&c->st, now);
+	if (c->cfg->driven_by != NULL) {
+		/* Driven by another controller: no lock, no saved status, no
+		 * tick; its status comes from the cluster (runner_observe.c). */
+		r->watch.observing = true;
+		return ST_OK;
+	}
 	if (s == NULL) {
 		c->ctl.control = true;
 		return ST_OK;
@@ -363,6 +369,17 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 
 	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
 		return revive_canary(r, c, cfg);
+	if (c != NULL && cfg != NULL && (cfg->driven_by != NULL) != (c->cfg->driven_by != NULL)) {
+		/* perch's own became another controller's, or the other way
+		 * round: never both drive it; the next start sorts it out. */
+		snprintf(msg, sizeof msg, "%.127s: the changed Canary is %s%.100s; the running "
+		    "spec stays until perch starts again", key, cfg->driven_by ? "driven by " :
+		    "no longer driven by ", cfg->driven_by ? cfg->driven_by : c->cfg->driven_by);
+		log_warn("%s", msg);
+		rn_set_status_msg(r, key, msg);
+		canary_cfg_free(cfg);
+		return ST_INVALID;
+	}
 	if (c == NULL || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt || r->cfg.observer) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;

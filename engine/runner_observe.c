@@ -84,6 +84,38 @@ refresh(struct runner *r, struct rcan *c, struct journal_rec *recs)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* A canary another controller drives: its status and events as that
+ * controller publishes them, read from the cluster backend's watch caches
+ * (cluster_ops.external); nothing is written.  Runner thread. */
+static void
+refresh_external(struct runner *r, struct rcan *c, struct journal_rec *recs)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	struct canary_status st;
+	size_t n = 0;
+	uint64_t mark;
+	bool moved;
+
+	if (cl == NULL || cl->external == NULL)
+		return;
+	memset(&st, 0, sizeof st);
+	if (cl->external(r->cfg.cluster_ctx, c->cfg, &st, recs, HIST_EVENTS, &n) != ST_OK)
+		return;
+	mark = tail_mark(recs, n);
+	pthread_mutex_lock(&r->mu);
+	moved = memcmp(&st, &c->st, sizeof st) != 0;
+	if (moved)
+		memcpy(&c->st, &st, sizeof st);
+	if (mark != c->run.journal_mark) {
+		c->run.journal_mark = mark;
+		rn_hist_from_journal(c, recs, n);
+		moved = true;
+	}
+	if (moved)
+		r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* Watch mode: picks up canaries that appeared in the store. */
 static void
 observe_list(struct runner *r)
@@ -182,6 +214,10 @@ rn_observe(struct runner *r)
 	if (r->cfg.observer)
 		observe_list(r);
 	for (i = 0; i < r->tab.n; i++) {
+		if (r->tab.cs[i]->cfg->driven_by != NULL && !r->cfg.observer) {
+			refresh_external(r, r->tab.cs[i], r->watch.tail);
+			continue;
+		}
 		if (r->tab.cs[i]->ctl.readonly)
 			rn_retake(r, r->tab.cs[i], now);
 		if (r->tab.cs[i]->ctl.readonly)

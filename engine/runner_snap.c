@@ -119,6 +119,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->last_reason = sdup(c->st.last_reason, 255);
 	sc->affinity = cfg->affinity != NULL;
 	sc->refused = c->ctl.refused;
+	sc->driven_by = sdup(cfg->driven_by ? cfg->driven_by : "", 127);
 	if (c->ctl.corrupt || c->ctl.refused)
 		sc->reason = sdup(c->ctl.err, 255);
 	else
@@ -170,7 +171,7 @@ static struct snapshot *
 build_snapshot(struct runner *r)
 {
 	struct snapshot *s = snapshot_new();
-	size_t i, controlled = 0;
+	size_t i, controlled = 0, external = 0;
 	const char *holder = "";
 
 	s->version = r->pub.version;
@@ -191,12 +192,14 @@ build_snapshot(struct runner *r)
 	s->canaries = r->tab.n ? xcalloc(r->tab.n, sizeof *s->canaries) : NULL;
 	for (i = 0; i < r->tab.n; i++) {
 		snap_canary(r, &s->canaries[i], r->tab.cs[i]);
-		if (s->canaries[i].can_control)
+		if (r->tab.cs[i]->cfg->driven_by != NULL)
+			external++;	/* shown, never controlled: not read-only for it */
+		else if (s->canaries[i].can_control)
 			controlled++;
 		else if (r->tab.cs[i]->ctl.holder[0] && holder[0] == '\0')
 			holder = r->tab.cs[i]->ctl.holder;
 	}
-	s->read_only = r->cfg.observer || (r->tab.n > 0 && controlled == 0);
+	s->read_only = r->cfg.observer || (r->tab.n > external && controlled == 0);
 	s->holder = xstrdup(holder);
 	snap_order(s);
 	return s;

@@ -35,6 +35,7 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->rev_from);
 	free(c->rev_to);
 	free(c->reason);
+	free(c->driven_by);
 	free(c->last_reason);
 	free(c->sticky);
 	free(c->last_failure);

@@ -70,6 +70,8 @@ struct snap_canary {
 	enum gate_wait gate;
 	bool can_control;		/* this process holds control (not read-only) */
 	bool refused;			/* cannot be driven: reason says why */
+	char *driven_by;		/* another controller drives it ("Flagger
+					 * (flagger-system/flagger)"), "" = perch */
 	int64_t phase_since_ms;
 	int64_t next_check_ms;		/* 0 when no check is scheduled */
 	char *rev_from;			/* what runs on the primary, e.g. "checkout:v1"

@@ -43,74 +43,6 @@ k8s_cluster_free(struct k8s_cluster *k)
 	free(k);
 }
 
-/* ---- Flagger -------------------------------------------------------------- */
-
-#define FLAGGER_FRESH_S 600	/* a status written this recently means a live Flagger */
-
-/* A running Flagger Deployment anywhere in the cluster ("ns/name" into out),
- * found by its usual labels; false when none is found or listing is denied. */
-static bool
-running_flagger(struct k8s_client *c, char *out, size_t outsz)
-{
-	static const char *const selectors[] = { "app.kubernetes.io/name=flagger", "app=flagger" };
-	struct k8s_err e;
-	json_t *list, *d;
-	size_t i, k;
-	bool found = false;
-
-	for (k = 0; k < 2 && !found; k++) {
-		if (k8s_list(c, K8S_RES(DEPLOYMENTS), NULL, selectors[k], &list, &e) != ST_OK)
-			continue;
-		json_array_foreach(json_object_get(list, "items"), i, d) {
-			if (json_integer_value(jpath(d, "status.availableReplicas")) > 0) {
-				snprintf(out, outsz, "%s/%s", jstr(d, "metadata.namespace") ?
-				    jstr(d, "metadata.namespace") : "", jstr(d, "metadata.name") ?
-				    jstr(d, "metadata.name") : "");
-				found = true;
-				break;
-			}
-		}
-		json_decref(list);
-	}
-	return found;
-}
-
-int
-k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, char *err)
-{
-	struct k8s_err e;
-	json_t *obj, *cond;
-	const char *t;
-	char flagger[200];
-	time_t when;
-	size_t i;
-
-	if (k8s_get(c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
-		return ST_OK;	/* no Canary object (or no CRD): nobody else controls it */
-	if (json_is_true(jpath(obj, "spec.suspend"))) {
-		json_decref(obj);
-		return ST_OK;	/* Flagger leaves a suspended Canary alone */
-	}
-	json_array_foreach(jpath(obj, "status.conditions"), i, cond) {
-		t = jstr(cond, "lastUpdateTime") ? jstr(cond, "lastUpdateTime") :
-		    jstr(cond, "lastTransitionTime");
-		if (t && k8s_parse_time(t, &when) == ST_OK && now - (long)when < FLAGGER_FRESH_S) {
-			errf(err, ST_REFUSED, "canary %s/%s is reconciled by a running Flagger (its "
-			    "status condition %s was updated at %s); perch will not control it — "
-			    "suspend it in Flagger (spec.suspend: true) first", cfg->ns, cfg->name,
-			    jstr(cond, "type") ? jstr(cond, "type") : "", t);
-			json_decref(obj);
-			return ST_REFUSED;
-		}
-	}
-	json_decref(obj);
-	if (running_flagger(c, flagger, sizeof flagger))
-		return errf(err, ST_REFUSED, "canary %s/%s exists as a Canary object and Flagger runs "
-		    "in this cluster (deployment %s); perch will not control it — suspend it in "
-		    "Flagger (spec.suspend: true) first", cfg->ns, cfg->name, flagger);
-	return ST_OK;
-}
-
 /* ---- ops ------------------------------------------------------------------ */
 
 /* The target and the primary may have been written: read them from the
@@ -313,6 +245,20 @@ op_degraded(void *ctx)
 	return k8s_cluster_degraded(ctx, k8s_mono_ms());
 }
 
+static int
+op_external(void *ctx, const struct canary_cfg *cfg, struct canary_status *st,
+    struct journal_rec *ev, size_t max, size_t *n_ev)
+{
+	return k8s_flagger_view(ctx, cfg, st, ev, max, n_ev);
+}
+
+static int
+op_external_command(void *ctx, const struct canary_cfg *cfg, enum command_kind kind, bool paused,
+    const char *actor, char *answer, size_t answersz)
+{
+	return k8s_flagger_command(ctx, cfg, kind, paused, actor, answer, answersz);
+}
+
 const struct cluster_ops k8s_cluster_ops = {
 	.name = "k8s",
 	.initialize = op_initialize,
@@ -325,4 +271,6 @@ const struct cluster_ops k8s_cluster_ops = {
 	.get_routes = op_get_routes,
 	.emit_event = op_emit_event,
 	.degraded = op_degraded,
+	.external = op_external,
+	.external_command = op_external_command,
 };

@@ -19,7 +19,10 @@
  *   - Services `<svc>`, `<svc>-primary`, `<svc>-canary`, and the router of
  *     spec.provider (k8s/router.c).
  *   - Events: core/v1 Events on the target Deployment with Flagger's texts.
- *   - A Canary that a running Flagger reconciles is refused (ST_REFUSED): a
+ *   - A Canary that a running Flagger reconciles is shown, never driven
+ *     (k8s_flagger_driver, then cluster_ops.external: its status and its
+ *     Events from the watches of k8s_cluster_watch_flagger).  The
+ *     initialization still refuses one found only later (ST_REFUSED): a
  *     Canary object of that name, not suspended, whose status conditions were
  *     updated in the last 10 minutes, or while a Flagger Deployment (labels
  *     app.kubernetes.io/name=flagger or app=flagger) is available.
@@ -120,5 +123,24 @@ int  k8s_routes_to_object(const struct k8s_cluster *k, const struct canary_cfg *
  * the Canary ns/name; ST_OK otherwise.  `now` is wall-clock seconds. */
 int  k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now,
     char *err);
+/* A running Flagger Deployment anywhere in the cluster ("ns/name" into
+ * out): false when none is found or listing is denied. */
+bool k8s_flagger_running(struct k8s_client *c, char *out, size_t outsz);
+/* Whether a running Flagger reconciles the Canary of cfg (as
+ * k8s_flagger_check refuses it): true with who = "Flagger (ns/name)", or
+ * "Flagger" when its Deployment is not found. */
+bool k8s_flagger_driver(struct k8s_client *c, const struct canary_cfg *cfg, long now, char *who,
+    size_t whosz);
+/* Watches the Canaries and the Events of ns, for the canaries Flagger
+ * drives (before the runner starts, as k8s_cluster_watch). */
+int  k8s_cluster_watch_flagger(struct k8s_cluster *k, const char *ns);
+/* Pure, for tests and fuzzing: the status and the Events (items) of the
+ * Canary object as k8s_flagger_view reads them. */
+void k8s_flagger_from_objects(const struct canary_cfg *cfg, json_t *canary, json_t *events,
+    struct canary_status *st, struct journal_rec *ev, size_t max, size_t *n_ev);
+/* What Flagger publishes of the Canary of cfg, as cluster_ops.external
+ * (from the caches when in step, else from the API server). */
+int  k8s_flagger_view(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    struct canary_status *st, struct journal_rec *ev, size_t max, size_t *n_ev);
 
 #endif

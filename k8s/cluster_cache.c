@@ -177,3 +177,18 @@ cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const
 		snprintf(f->min_rv, sizeof f->min_rv, "%s", rv);
 	return st;
 }
+
+int
+cluster_watch_one(struct k8s_cluster *k, const struct k8s_res *r, const char *ns)
+{
+	return watch_one(k, r, ns, NULL, NULL);
+}
+
+int
+cluster_cached_list(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, json_t **out)
+{
+	struct watched *w = watched_of(k, r, ns);
+
+	*out = NULL;
+	return w != NULL ? k8s_informer_list(w->inf, out) : ST_AGAIN;
+}

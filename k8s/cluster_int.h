@@ -39,6 +39,14 @@ struct watched {
 
 #define MAX_WATCHED 16
 
+/* A confirm-traffic-increase gate opened for one step (flagger_cmd.c):
+ * closed again once the canary weight moves from `weight`. */
+struct step_gate {
+	char key[200];			/* ns/name */
+	char hook[64];
+	int weight;
+};
+
 struct k8s_cluster {
 	struct k8s_client *c;
 	struct k8s_client *ev;		/* for emit_event (notifier thread), or c */
@@ -48,6 +56,8 @@ struct k8s_cluster {
 	size_t n_owners;
 	struct routing *routing;
 	size_t n_routing;
+	struct step_gate steps[8];	/* engine thread */
+	size_t n_steps;
 };
 
 /* cluster_cache.c: GET through the cache of k8s_cluster_watch when one is
@@ -57,6 +67,27 @@ int  cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, 
 /* After a write of ns/name (r): the next reads go to the server until the
  * cache holds what the server answered. */
 void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name);
+/* cluster_cache.c: one more cache (no callback), as k8s_cluster_watch's;
+ * every object of a watched r in ns (ST_AGAIN when not watched or out of
+ * step). */
+/* A webhook URL of a cluster Service, http(s)://NAME.NS[.svc[.cluster.local]]
+ * [:PORT]/PATH (flagger_cmd.c): false for any other URL. */
+struct svc_url {
+	char name[64], ns[64], path[256];
+	int port;
+};
+bool parse_svc_url(const char *url, struct svc_url *u);
+/* flagger_cmd.c: the keys of a canary Flagger drives (cluster_ops.
+ * external_command); a step gate to close once the weight moves, and the
+ * weight seen (k8s_flagger_view). */
+int  k8s_flagger_command(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    enum command_kind kind, bool paused, const char *actor, char *answer, size_t n);
+void flagger_close_after_step(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    const struct hook_cfg *h);
+void flagger_step_moved(struct k8s_cluster *k, const struct canary_cfg *cfg, int weight);
+int  cluster_watch_one(struct k8s_cluster *k, const struct k8s_res *r, const char *ns);
+int  cluster_cached_list(struct k8s_cluster *k, const struct k8s_res *r, const char *ns,
+    json_t **out);
 
 /* cluster_refs.c: the routing of a canary, or NULL. */
 const struct routing *routing_of(const struct k8s_cluster *k, const struct canary_cfg *cfg);

@@ -1333,3 +1333,44 @@ k8s_watch(struct k8s_client *c, const struct k8s_res *r, const char *ns,
 	buf_fini(&w.line);
 	return stop && atomic_load(stop) ? ST_OK : st;
 }
+
+/* ---- the service proxy ---------------------------------------------------- */
+
+int
+k8s_service_post(struct k8s_client *c, const char *ns, const char *svc, int port,
+    const char *path, const char *body, long *http, char *answer, size_t answersz,
+    struct k8s_err *e)
+{
+	struct exchange x = { .method = "POST", .ctype = "application/json", .body = body,
+		.body_len = strlen(body), .once = true };
+	struct attempt_info ai;
+	struct buf resp;
+	char *url;
+	int st;
+
+	*http = 0;
+	if (answer != NULL && answersz > 0)
+		answer[0] = '\0';
+	if (c->o.read_only) {
+		set_err(e, 0, "ReadOnly", "refusing to call service %s: this client is read-only", svc);
+		return ST_REFUSED;
+	}
+	if (bad_name(ns) || bad_name(svc) || port <= 0 || port > 65535 || strstr(path, "..")) {
+		set_err(e, 0, "Invalid", "invalid service %s.%s:%d or path", svc, ns, port);
+		return ST_INVALID;
+	}
+	while (*path == '/')
+		path++;
+	url = xasprintf("%s/api/v1/namespaces/%s/services/%s:%d/proxy/%s", c->base, ns, svc, port,
+	    path);
+	x.url = url;
+	buf_init(&resp, 64 * 1024);
+	pthread_mutex_lock(&c->lock);
+	st = attempt(c, c->h, &x, &resp, http, &ai, e);
+	pthread_mutex_unlock(&c->lock);
+	if (answer != NULL && answersz > 0)
+		sanitize(answer, answersz, resp.data ? resp.data : "", resp.len);
+	buf_fini(&resp);
+	free(url);
+	return st;
+}

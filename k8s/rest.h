@@ -133,6 +133,14 @@ const char *k8s_client_namespace(const struct k8s_client *c);
  * ST_NETWORK; ST_TOOBIG; ST_PARSE (an answer that is not JSON). */
 int k8s_get(struct k8s_client *c, const struct k8s_res *r, const char *ns, const char *name,
     json_t **out, struct k8s_err *e);
+/* POSTs body (JSON) to PATH of Service svc (port) in ns through the API
+ * server's service proxy (/api/v1/namespaces/NS/services/NAME:PORT/proxy/
+ * PATH), once: ST_OK with *http the service's answer (any status) and its
+ * body, sanitized, in answer; or the error of the exchange (*http 0, or the
+ * API server's refusal).  ST_REFUSED on a read-only client. */
+int k8s_service_post(struct k8s_client *c, const char *ns, const char *svc, int port,
+    const char *path, const char *body, long *http, char *answer, size_t answersz,
+    struct k8s_err *e);
 /* label_selector may be NULL.  *out is the List object. */
 int k8s_list(struct k8s_client *c, const struct k8s_res *r, const char *ns,
     const char *label_selector, json_t **out, struct k8s_err *e);

@@ -292,6 +292,63 @@ health_text(const struct snap_canary *c, char *out, size_t n)
 	return false;
 }
 
+/* The confirmation of a key on a canary Flagger drives: exactly what will
+ * be changed (k8s/flagger_cmd.c does it). */
+static void
+driven_text(const struct ui *u, const struct snap_canary *c, struct confirm *q)
+{
+	const char *rec = "It is recorded as an Event on the Canary, naming you.";
+
+	snprintf(q->para[0], sizeof q->para[0], "%s is driven by %s; perch asks Flagger through "
+	    "its own controls.", c->name, c->driven_by);
+	snprintf(q->para[2], sizeof q->para[2], "%s", rec);
+	switch (ui_command_of(u->confirm, c)) {
+	case CMD_APPROVE:
+		snprintf(q->title, sizeof q->title, "open the gate of %s?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "POST /gate/open beside the webhook's "
+		    "/gate/check on the load tester: Flagger goes on at its next check.");
+		break;
+	case CMD_PROMOTE_STEP:
+		snprintf(q->title, sizeof q->title, "let %s move one step?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "Opens its confirm-traffic-increase gate, and "
+		    "closes it again once the weight has moved.");
+		break;
+	case CMD_PROMOTE_FULL:
+		snprintf(q->title, sizeof q->title, "promote %s fully?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], c->facts.driven_hooks &
+		    (1u << HOOK_CONFIRM_PROMOTION) ? "Opens its confirm-promotion gate on the load "
+		    "tester." : "Patches spec.skipAnalysis: true on the Canary: Flagger promotes "
+		    "without analysis. A GitOps tool that owns the Canary may revert this spec edit.");
+		break;
+	case CMD_PAUSE:
+		snprintf(q->title, sizeof q->title, "suspend %s?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "Patches spec.suspend: true on the Canary. "
+		    "Unlike a perch pause, a suspended Flagger canary stops its analysis too, "
+		    "not only its weight. A GitOps tool may revert this spec edit.");
+		break;
+	case CMD_RESUME:
+		snprintf(q->title, sizeof q->title, "resume %s?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "Patches spec.suspend: false on the Canary: "
+		    "Flagger runs its analysis again.");
+		break;
+	case CMD_ROLLBACK:
+		snprintf(q->title, sizeof q->title, "roll back %s?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "POST /rollback/open beside its rollback "
+		    "webhook on the load tester: Flagger rolls back at its next check.");
+		break;
+	case CMD_RETRY:
+		snprintf(q->title, sizeof q->title, "retry %s?", c->name);
+		snprintf(q->para[1], sizeof q->para[1], "Flagger retries when the target changes: "
+		    "a perch.dev/retry annotation (a timestamp) goes into the pod template of %s. "
+		    "This restarts the canary pods.", c->target ? c->target : "the target");
+		break;
+	default:
+		snprintf(q->title, sizeof q->title, "%s %s?", command_name(ui_command_of(u->confirm,
+		    c)), c->name);
+		break;
+	}
+}
+
 static void
 command_text(const struct ui *u, const struct snap_canary *c, struct confirm *q)
 {
@@ -300,6 +357,10 @@ command_text(const struct ui *u, const struct snap_canary *c, struct confirm *q)
 	const char *from = c->rev_from && c->rev_from[0] ? c->rev_from : "the primary";
 	const char *who = u->actor[0] ? u->actor : "you";
 
+	if (c->driven_by != NULL && c->driven_by[0] != '\0') {
+		driven_text(u, c, q);
+		return;
+	}
 	if (c->strategy == STRATEGY_CANARY)
 		snprintf(pos, sizeof pos, "step %d/%zu", c->step, c->n_ladder);
 	else

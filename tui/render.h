@@ -57,6 +57,8 @@ void step_text(const struct pen *p, const struct snap_canary *c, char *out, size
 /* The line under a row that needs attention, "" when none. */
 void attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_t n);
 const char *phase_badge(const struct snap_canary *c);
+/* "FLAGGER" for a canary Flagger drives (another controller: "EXTERNAL"), else NULL. */
+const char *driver_mark(const struct snap_canary *c);
 /* The last point of the first metric of kind k in the current run (since
  * c->run_since_ms), or NULL; *trend compares it with the run's previous
  * measured point. */

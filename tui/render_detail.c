@@ -501,6 +501,10 @@ detail_title(const struct pen *p, const struct snapshot *s, const struct snap_ca
 	const char *how = c->provider && c->provider[0] ? c->provider : strategy_name(c->strategy);
 
 	display_name(s, c, name, sizeof name);
+	if (c->driven_by != NULL && c->driven_by[0] != '\0') {
+		snprintf(out, n, "%s %s %s %s driven by %s", name, dot, how, dot, c->driven_by);
+		return;
+	}
 	/* Once promoted the primary runs what was rolled out: one image, not
 	 * "v2 → v2", which would read as a rollout still to come. */
 	if (strcmp(from, to) == 0 && strcmp(to, "?") != 0)

@@ -113,6 +113,15 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 	}
 }
 
+/* The mark of a canary another controller drives, "FLAGGER", or NULL. */
+const char *
+driver_mark(const struct snap_canary *c)
+{
+	if (c->driven_by == NULL || c->driven_by[0] == '\0')
+		return NULL;
+	return strncmp(c->driven_by, "Flagger", 7) == 0 ? "FLAGGER" : "EXTERNAL";
+}
+
 /* The badge beside the phase: PAUSED, HELD, or how a promotion bypassed
  * the analysis (SKIPPED, FORCED) once it is under way or done; NULL. */
 const char *
@@ -247,7 +256,12 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	if (sel)
 		put(p, y, l->x[C_NAME] - 2, 1, G(p, "▶", ">"), ROLE_SELECTION);
 	display_name(s, c, buf, sizeof buf);
-	put(p, y, l->x[C_NAME], l->w[C_NAME], buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
+	if (driver_mark(c) != NULL && l->w[C_NAME] > 12) {	/* at the right of the name */
+		put(p, y, l->x[C_NAME], l->w[C_NAME] - 8, buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
+		put_right(p, y, l->x[C_NAME] + l->w[C_NAME], 7, driver_mark(c), ROLE_ATTENTION);
+	} else {
+		put(p, y, l->x[C_NAME], l->w[C_NAME], buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
+	}
 	used = put(p, y, l->x[C_PHASE], l->w[C_PHASE], phase_name(c->phase), phase_role(c->phase));
 	if (phase_badge(c) != NULL)
 		put(p, y, l->x[C_PHASE] + used + 1, l->w[C_PHASE] - used - 1, phase_badge(c),

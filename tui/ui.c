@@ -388,7 +388,8 @@ key_mutating(struct ui *u, enum key_action a, const struct snap_canary *c, struc
 	}
 	if (!may_send(u, a, c))
 		return UI_REDRAW;
-	if (command_asks(ui_command_of(a, c))) {
+	/* On a canary Flagger drives every key asks: it changes the cluster. */
+	if (command_asks(ui_command_of(a, c)) || (c->driven_by != NULL && c->driven_by[0] != '\0')) {
 		u->overlay = OV_CONFIRM;
 		u->confirm = a;
 		canary_key(c, u->confirm_canary, sizeof u->confirm_canary);

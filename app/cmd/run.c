@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/alert_providers.h"
@@ -338,6 +339,22 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 	json_decref(r.backends);
 }
 
+/* A Canary that a running Flagger reconciles is shown, never driven
+ * (k8s/cluster.h): its status and Events are watched. */
+static void
+mark_driver(struct run *rn, struct canary_cfg *cfg)
+{
+	char who[240];
+
+	if (!k8s_flagger_driver(rn->client, cfg, (long)time(NULL), who, sizeof who))
+		return;
+	cfg->driven_by = xstrdup(who);
+	log_info("run: %s/%s is driven by %s; shown, not driven", cfg->ns, cfg->name, who);
+	if (k8s_cluster_watch_flagger(rn->cluster, cfg->ns) != ST_OK)
+		log_warn("run: cannot watch the Canaries and Events of %s; reading them from the "
+		    "API server", cfg->ns);
+}
+
 static int
 build_cfgs(struct run *rn)
 {
@@ -368,6 +385,7 @@ build_cfgs(struct run *rn)
 			    EXIT_FAILED;
 		}
 		set_routing(rn, sc, cfg);
+		mark_driver(rn, cfg);
 		alert_providers_register(rn->client, rn->set, cfg, rn->notify, stderr);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}
@@ -487,9 +505,10 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 				cfg->ns = xstrdup(rn->kc->ns);
 			}
 			canary_register_servers(set, sc, rn->metrics);
-			if (metric_creds_register(rn->client, set, sc, rn->metrics, err, sizeof err) == ST_OK)
+			if (metric_creds_register(rn->client, set, sc, rn->metrics, err, sizeof err) == ST_OK) {
 				set_routing(rn, sc, cfg);
-			else
+				mark_driver(rn, cfg);
+			} else
 				canary_cfg_free(cfg), cfg = NULL;
 			if (cfg != NULL && is_new)	/* warnings go to the log */
 				alert_providers_register(rn->client, set, cfg, rn->notify, NULL);

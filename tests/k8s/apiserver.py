@@ -19,6 +19,11 @@ by driving it with the real `kubectl`:
   appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
+The service proxy, /api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH,
+forwards to 127.0.0.1:LOCALPORT for each --service-proxy NS/NAME:PORT=LOCALPORT
+(the Service must exist: 404; no mapping for it: 503 "no endpoints
+available"), as a real API server forwards to the Service's endpoints.
+
 Discovery (legacy and aggregated), a minimal OpenAPI v3 index, Tables for
 `kubectl get` (lists, objects and watch events; a CRD's printer columns),
 resourceVersion / generation / uid / creationTimestamp kept as the real
@@ -101,6 +106,7 @@ import json
 import os
 import re
 import socket
+import http.client
 import ssl
 import struct
 import subprocess
@@ -1398,9 +1404,42 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"compacted": True})
         raise ApiError(404, "NotFound", "no such control endpoint %s" % path)
 
+    # -- the service proxy --
+    PROXY_RE = re.compile(r"^/api/v1/namespaces/([^/]+)/services/([^/:]+)(?::([^/]+))?/proxy(/.*)?$")
+
+    def service_proxy(self, m):
+        """Forwards to the local port given for the Service (--service-proxy)."""
+        ns, name, port, rest = m.group(1), m.group(2), m.group(3) or "", m.group(4) or "/"
+        self.server.store.get(BY_GROUP_ANY[("", "services")], ns, name)   # 404 when none
+        target = self.server.service_proxy.get("%s/%s:%s" % (ns, name, port or "80"))
+        if target is None:
+            raise ApiError(503, "ServiceUnavailable",
+                           "no endpoints available for service \"%s:%s\"" % (name, port))
+        q = urllib.parse.urlsplit(self.path).query
+        conn = http.client.HTTPConnection("127.0.0.1", target, timeout=10)
+        try:
+            hdrs = {"Content-Type": self.headers.get("Content-Type", "application/octet-stream")}
+            conn.request(self.command, rest + ("?" + q if q else ""), body=self.raw_body or None,
+                         headers=hdrs)
+            r = conn.getresponse()
+            data, code, ctype = r.read(), r.status, r.getheader("Content-Type", "text/plain")
+        except OSError as e:
+            raise ApiError(503, "ServiceUnavailable", "error trying to reach service: %s" % e)
+        finally:
+            conn.close()
+        self.audit(code)
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     # -- routing --
     def route(self, path):
         parts = [p for p in path.split("/") if p]
+        m = self.PROXY_RE.match(path)
+        if m:
+            return self.service_proxy(m)
         if path in ("/healthz", "/readyz", "/livez"):
             data = b"ok"
             self.audit(200)
@@ -1803,6 +1842,8 @@ def main():
                     help="log only the writes to paths that match")
     ap.add_argument("--token", action="append", default=[], metavar="NAME=TOKEN",
                     help="one more read-write identity, named NAME in the logs")
+    ap.add_argument("--service-proxy", action="append", default=[], metavar="NS/NAME:PORT=LOCALPORT",
+                    help="the service proxy forwards to 127.0.0.1:LOCALPORT for that Service port")
     ap.add_argument("--tokens-file", metavar="FILE",
                     help="more read-write identities, one NAME=TOKEN a line")
     a = ap.parse_args()
@@ -1820,6 +1861,12 @@ def main():
         if not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro):
             ap.error("--token %s: want NAME=TOKEN, a new name and a new token" % t)
         srv.extra_tokens[tok] = name
+    srv.service_proxy = {}
+    for sp in a.service_proxy:
+        key, _, local = sp.partition("=")
+        if not re.match(r"^[a-z0-9.-]+/[a-z0-9.-]+:[0-9]+$", key) or not local.isdigit():
+            ap.error("--service-proxy %s: want NS/NAME:PORT=LOCALPORT" % sp)
+        srv.service_proxy[key] = int(local)
     srv.audit_lock = threading.Lock()
     srv.audit = open(a.audit_log, "a", buffering=1) if a.audit_log else None
     srv.store = Store(a.ready_delay)

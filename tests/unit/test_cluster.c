@@ -1118,7 +1118,7 @@ test_refuses_flagger(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[768], now[32];
+	char err[ERRMSG_MAX], json[768], now[32], who[240];
 	time_t t = time(NULL);
 
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -1153,6 +1153,16 @@ test_refuses_flagger(void **state)
 		    "{\"containers\":[{\"name\":\"flagger\",\"image\":\"flagger:1.44\"}]}}}}");
 		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_REFUSED);
 		assert_non_null(strstr(err, "Flagger runs in this cluster (deployment flagger-system/flagger)"));
+		assert_true(k8s_flagger_driver(f->c, &c, (long)t + 3600, who, sizeof who));
+		assert_string_equal(who, "Flagger (flagger-system/flagger)");
+		/* A Canary whose status Flagger never wrote is not Flagger's. */
+		apply(f, K8S_RES(CANARIES), "shop", "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":"
+		    "\"Canary\",\"metadata\":{\"name\":\"mine\"},\"spec\":{\"targetRef\":{"
+		    "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"mine\"},"
+		    "\"analysis\":{\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}}}");
+		c.name = (char *)"mine";
+		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_OK);
+		assert_false(k8s_flagger_driver(f->c, &c, (long)t + 3600, who, sizeof who));
 	}
 }
 

@@ -1476,6 +1476,28 @@ replace_task(struct runner *r, void *arg)
 	assert_int_equal(runner_replace(r, "shop/checkout", cfg), ST_OK);
 }
 
+/* A change that hands the canary to another controller (Flagger) while
+ * perch drives it is refused: never both. */
+static void
+driven_task(struct runner *r, void *arg)
+{
+	struct canary_cfg *cfg = arg;
+
+	if (r == NULL) {
+		canary_cfg_free(cfg);
+		return;
+	}
+	assert_int_equal(runner_replace(r, "shop/checkout", cfg), ST_INVALID);
+}
+
+static bool
+says_driven(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return strstr(s->status_msg, "is driven by Flagger") != NULL && s->canaries[0].can_control &&
+	    s->canaries[0].driven_by[0] == '\0';
+}
+
 static void
 delete_task(struct runner *r, void *arg)
 {
@@ -1506,6 +1528,7 @@ test_runner_replace(void **state)
 {
 	static const enum phase initialized = PHASE_INITIALIZED;
 	struct canary_cfg *cfg = fixture_canary("checkout", 1);	/* one metric fewer */
+	struct canary_cfg *driven;
 	struct rig g;
 	struct runner *r;
 	char err[256];
@@ -1523,6 +1546,10 @@ test_runner_replace(void **state)
 	cfg->interval_s = 45;
 	runner_post(r, replace_task, cfg);
 	snapshot_unref(await(r, interval_is, &interval));
+	driven = fixture_canary("checkout", 2);
+	driven->driven_by = strdup("Flagger (flagger-system/flagger)");
+	runner_post(r, driven_task, driven);
+	snapshot_unref(await(r, says_driven, NULL));
 	runner_post(r, delete_task, &ran);
 	snapshot_unref(await(r, not_controlled, NULL));
 	runner_wait(r);			/* nothing left to control: done */
