@@ -78,6 +78,12 @@ struct k8s_routing {
 	const char *port_name;		/* spec.service.portName, or NULL */
 	const char *mesh_name;		/* spec.service.meshName, or NULL */
 	json_t *backends;		/* spec.service.backends (strings), or NULL */
+	const char *timeout;		/* spec.service.timeout as written, or NULL */
+	long long timeout_ms;		/* it in milliseconds, 0: none or not a duration */
+	json_t *retries;		/* spec.service.retries {attempts, perTryTimeout,
+					 * retryOn}, or NULL */
+	long long per_try_ms;		/* retries.perTryTimeout in ms, 0: none or not a
+					 * duration */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,

@@ -279,6 +279,24 @@ load_specs(struct run *rn)
 	return rc;
 }
 
+/* service.timeout and service.retries, for the routers that write them
+ * (Contour, App Mesh), with their durations in milliseconds (0 when one
+ * does not parse: Flagger then leaves it out, or takes its default). */
+static void
+route_policies(const struct spec_service *sv, struct k8s_routing *r)
+{
+	long long ms;
+	const char *per_try;
+
+	r->timeout = sv->timeout;
+	if (sv->timeout != NULL && spec_parse_duration_ms(sv->timeout, &ms) == ST_OK)
+		r->timeout_ms = ms;
+	r->retries = sv->retries ? spec_node_json(sv->retries) : NULL;
+	per_try = json_string_value(json_object_get(r->retries, "perTryTimeout"));
+	if (per_try != NULL && spec_parse_duration_ms(per_try, &ms) == ST_OK)
+		r->per_try_ms = ms;
+}
+
 /* Hands the routers what canary_cfg does not carry (k8s/cluster.h). */
 static void
 set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cfg *cfg)
@@ -323,7 +341,9 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 			json_object_set_new(ref, "port", json_integer(g->port));
 		json_array_append_new(r.parent_refs, ref);
 	}
+	route_policies(sv, &r);
 	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
+	json_decref(r.retries);
 	json_decref(r.parent_refs);
 	json_decref(r.match);
 	json_decref(r.service_match);
