@@ -1,6 +1,7 @@
 /*
  * cluster_cache.c — the watch-fed caches of the cluster backend
- * (k8s_cluster_watch): Deployments and Services of a namespace read from
+ * (k8s_cluster_watch): Deployments and Services of a namespace (and
+ * DaemonSets where one is a target) read from
  * an informer while it is in step with the server, with read-your-writes
  * (an object this process just wrote is read from the server until the
  * cache has caught up with what the server said).
@@ -45,6 +46,18 @@ k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_chan
 	int st = watch_one(k, K8S_RES(DEPLOYMENTS), ns, on_change, arg);
 
 	return st == ST_OK ? watch_one(k, K8S_RES(SERVICES), ns, NULL, NULL) : st;
+}
+
+int
+k8s_cluster_watch_target(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    k8s_informer_fn on_change, void *arg)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	int st = k8s_cluster_watch(k, cfg->ns, on_change, arg);
+
+	if (st != ST_OK || wk == NULL || wk->service || wk->res == K8S_RES(DEPLOYMENTS))
+		return st;
+	return watch_one(k, wk->res, cfg->ns, on_change, arg);
 }
 
 void

@@ -37,7 +37,7 @@ struct watched {
 	size_t n_fresh;
 };
 
-#define MAX_WATCHED 16
+#define MAX_WATCHED 24
 
 struct k8s_cluster {
 	struct k8s_client *c;

@@ -325,6 +325,14 @@ template_hash(const struct wl_kind *wk, json_t *tmpl, char out[17])
 	json_decref(t);
 }
 
+void
+k8s_workload_template_hash(json_t *workload, char out[17])
+{
+	static const struct wl_kind no_replicas = { .replicas = false };
+
+	template_hash(&no_replicas, jpath(workload, "spec.template"), out);
+}
+
 static int
 cmp_tracked(const void *a, const void *b)
 {
