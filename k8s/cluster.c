@@ -111,6 +111,20 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 	return ST_OK;
 }
 
+/* ---- watches --------------------------------------------------------------- */
+
+int
+k8s_cluster_watch_target(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    k8s_informer_fn on_change, void *arg)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	int st = k8s_cluster_watch(k, cfg->ns, on_change, arg);
+
+	if (st != ST_OK || wk == NULL || wk->service || wk->res == K8S_RES(DEPLOYMENTS))
+		return st;
+	return watch_one(k, wk->res, cfg->ns, on_change, arg);
+}
+
 /* ---- ops ------------------------------------------------------------------ */
 
 /* The target and the primary may have been written: read them from the

@@ -14,7 +14,7 @@
 #include "k8s/cluster_int.h"
 #include "util/status.h"
 
-static int
+int
 watch_one(struct k8s_cluster *k, const struct k8s_res *res, const char *ns,
     k8s_informer_fn on_change, void *arg)
 {
@@ -46,18 +46,6 @@ k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_chan
 	int st = watch_one(k, K8S_RES(DEPLOYMENTS), ns, on_change, arg);
 
 	return st == ST_OK ? watch_one(k, K8S_RES(SERVICES), ns, NULL, NULL) : st;
-}
-
-int
-k8s_cluster_watch_target(struct k8s_cluster *k, const struct canary_cfg *cfg,
-    k8s_informer_fn on_change, void *arg)
-{
-	const struct wl_kind *wk = wl_kind_of(cfg);
-	int st = k8s_cluster_watch(k, cfg->ns, on_change, arg);
-
-	if (st != ST_OK || wk == NULL || wk->service || wk->res == K8S_RES(DEPLOYMENTS))
-		return st;
-	return watch_one(k, wk->res, cfg->ns, on_change, arg);
 }
 
 void

@@ -54,6 +54,9 @@ struct k8s_cluster {
  * in step for r and ns, else from the API server; as k8s_get. */
 int  cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name,
     json_t **out, struct k8s_err *e);
+/* Watches r in ns into a cache (once; ST_TOOBIG past MAX_WATCHED). */
+int  watch_one(struct k8s_cluster *k, const struct k8s_res *r, const char *ns,
+    k8s_informer_fn on_change, void *arg);
 /* After a write of ns/name (r): the next reads go to the server until the
  * cache holds what the server answered. */
 void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name);
