@@ -53,6 +53,14 @@ traffic() {
 served() {
 	ksvc '{range .status.traffic[*]}{.revisionName}={.percent} {end}'
 }
+# spec.traffic|status.traffic in one read, kept in $TMP/both when the
+# canary revision's percent is $1.
+both_at() {
+	local b
+	b=$(ksvc '{range .spec.traffic[*]}{.revisionName}{.latestRevision}={.percent} {end}|{range .status.traffic[*]}{.revisionName}={.percent} {end}')
+	case $b in "true=$1 "*) printf '%s' "$b" >"$TMP/both"; return 0;; esac
+	return 1
+}
 pinned() { ksvc '{.metadata.annotations.flagger\.app/primary-revision}'; }
 ready() {
 	[ "$(K get revision "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
@@ -77,10 +85,9 @@ K patch ksvc hello --type merge -p \
 expect_eq "latest created" "$(ksvc '{.status.latestCreatedRevisionName}')" "hello-00002"
 run hello promote &
 pid=$!
-WAIT_SECS=20 wait_for sh -c '[ "$(kubectl get ksvc hello -o jsonpath="{.spec.traffic[0].percent}")" = 50 ]' ||
-	fail "the canary revision never had 50%: $(traffic)"
-expect_eq "traffic at half" "$(traffic)" "true=50 hello-00001=50 "
-expect_eq "served at half" "$(served)" "hello-00002=50 hello-00001=50 "
+WAIT_SECS=20 wait_for both_at 50 || fail "the canary revision never had 50%: $(traffic)"
+expect_eq "traffic and served at half" "$(cat "$TMP/both")" \
+	"true=50 hello-00001=50 |hello-00002=50 hello-00001=50 "
 wait "$pid"
 expect_eq "promotion exit" "$?" 0
 grep -q 'New revision detected! Scaling up hello.default' "$TMP/promote.out" ||
@@ -99,9 +106,9 @@ K patch ksvc hello --type merge -p \
 WAIT_SECS=10 wait_for ready hello-00003 || fail "revision hello-00003 never ready"
 run bad rollback &
 pid=$!
-WAIT_SECS=20 wait_for sh -c '[ "$(kubectl get ksvc hello -o jsonpath="{.spec.traffic[0].percent}")" = 25 ]' ||
-	fail "the canary revision never had 25%: $(traffic)"
-expect_eq "served during the analysis" "$(served)" "hello-00003=25 hello-00002=75 "
+WAIT_SECS=20 wait_for both_at 25 || fail "the canary revision never had 25%: $(traffic)"
+expect_eq "traffic and served during the analysis" "$(cat "$TMP/both")" \
+	"true=25 hello-00002=75 |hello-00003=25 hello-00002=75 "
 wait "$pid"
 expect_eq "rollback exit" "$?" 1
 grep -q '"phase":"Failed"' "$TMP/rollback.out" || fail "never Failed: $(tail -5 "$TMP/rollback.out")"
