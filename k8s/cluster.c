@@ -43,6 +43,20 @@ k8s_cluster_free(struct k8s_cluster *k)
 	free(k);
 }
 
+/* ---- watches --------------------------------------------------------------- */
+
+int
+k8s_cluster_watch_target(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    k8s_informer_fn on_change, void *arg)
+{
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	int st = k8s_cluster_watch(k, cfg->ns, on_change, arg);
+
+	if (st != ST_OK || wk == NULL || wk->service || wk->res == K8S_RES(DEPLOYMENTS))
+		return st;
+	return watch_one(k, wk->res, cfg->ns, on_change, arg);
+}
+
 /* ---- ops ------------------------------------------------------------------ */
 
 /* The target and the primary may have been written: read them from the
@@ -120,6 +134,8 @@ op_initialize(void *ctx, const struct canary_cfg *cfg, char *err)
 		return wl_unsupported(cfg, err);
 	if ((st = reconcile(k, cfg, true, err)) != ST_OK)
 		return st;
+	if (wk->readiness != NULL)
+		return ST_OK;	/* no primary object, nothing scaled (Knative) */
 	/* Once the primary runs, the target goes to zero until a new revision. */
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
 	if (cached_get(k, wk->res, cfg->ns, name, &prim, &e) != ST_OK)
@@ -202,17 +218,24 @@ op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const 
 	struct timespec ts;
 	struct k8s_err e;
 	char now[32], name[300];
-	const char *kind = wl_kind_of(cfg) != NULL ? wl_kind_of(cfg)->kind : "Deployment";
+	const struct wl_kind *wk = wl_kind_of(cfg);
+	const char *kind = wk != NULL ? wk->kind : "Deployment";
+	char api[128];
 	json_t *ev;
 	int st;
 
+	if (wk != NULL)
+		snprintf(api, sizeof api, "%s%s%s", wk->res->group, *wk->res->group ? "/" : "",
+		    wk->res->version);
+	else
+		snprintf(api, sizeof api, "apps/v1");
 	clock_gettime(CLOCK_REALTIME, &ts);
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&ts.tv_sec));
 	snprintf(name, sizeof name, "%.200s.%lx%05lx", cfg->target, (long)ts.tv_sec,
 	    (long)(ts.tv_nsec / 10000) & 0xFFFFF);
 	ev = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
 	    " s:s, s:s, s:i, s:s}", "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
-	    "namespace", cfg->ns, "involvedObject", "apiVersion", "apps/v1", "kind", kind,
+	    "namespace", cfg->ns, "involvedObject", "apiVersion", api, "kind", kind,
 	    "name", cfg->target, "namespace", cfg->ns, "reason", "Synced", "message", message,
 	    "type", sev == SEV_NORMAL ? "Normal" : "Warning", "source", "component", "perch",
 	    "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "perch");

@@ -81,6 +81,12 @@ struct k8s_routing {
 	const char *port_name;		/* spec.service.portName, or NULL */
 	const char *mesh_name;		/* spec.service.meshName, or NULL */
 	json_t *backends;		/* spec.service.backends (strings), or NULL */
+	const char *timeout;		/* spec.service.timeout as written, or NULL */
+	long long timeout_ms;		/* it in milliseconds, 0: none or not a duration */
+	json_t *retries;		/* spec.service.retries {attempts, perTryTimeout,
+					 * retryOn}, or NULL */
+	long long per_try_ms;		/* retries.perTryTimeout in ms, 0: none or not a
+					 * duration */
 };
 /* For canary ns/name; before the runner starts (not thread-safe with ops). */
 void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
@@ -98,11 +104,20 @@ void k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *
 int  k8s_cluster_watch(struct k8s_cluster *k, const char *ns, k8s_informer_fn on_change,
     void *arg);
 void k8s_cluster_unwatch(struct k8s_cluster *k);
+/* k8s_cluster_watch of cfg's namespace, and the watch of its target's kind
+ * when that is another workload kind (DaemonSets), on_change hearing of
+ * its changes too.  Same threads and results as k8s_cluster_watch. */
+int  k8s_cluster_watch_target(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    k8s_informer_fn on_change, void *arg);
 /* The watches' counters, summed (for tests and logs). */
 void k8s_cluster_watch_stats(struct k8s_cluster *k, struct k8s_informer_stats *out);
 
 /* The template part of a revision id (16 hex digits + NUL). */
 void k8s_template_hash(json_t *pod_template, char out[17]);
+/* The hash of a workload's (Deployment's, DaemonSet's) spec.template as a
+ * revision sees it: scaling a DaemonSet to or from zero by its nodeSelector
+ * changes nothing.  For telling a new revision from other writes. */
+void k8s_workload_template_hash(json_t *workload, char out[17]);
 /* Flagger's config checksum of a ConfigMap/Secret (16 hex digits + NUL). */
 void k8s_config_checksum(json_t *obj, char out[17]);
 

@@ -1,6 +1,7 @@
 /*
  * cluster_cache.c — the watch-fed caches of the cluster backend
- * (k8s_cluster_watch): Deployments and Services of a namespace read from
+ * (k8s_cluster_watch): Deployments and Services of a namespace (and
+ * DaemonSets where one is a target) read from
  * an informer while it is in step with the server, with read-your-writes
  * (an object this process just wrote is read from the server until the
  * cache has caught up with what the server said).
@@ -13,7 +14,7 @@
 #include "k8s/cluster_int.h"
 #include "util/status.h"
 
-static int
+int
 watch_one(struct k8s_cluster *k, const struct k8s_res *res, const char *ns,
     k8s_informer_fn on_change, void *arg)
 {

@@ -37,7 +37,7 @@ struct watched {
 	size_t n_fresh;
 };
 
-#define MAX_WATCHED 16
+#define MAX_WATCHED 24
 
 /* A confirm-traffic-increase gate opened for one step (flagger_cmd.c):
  * closed again once the canary weight moves from `weight`. */
@@ -64,6 +64,9 @@ struct k8s_cluster {
  * in step for r and ns, else from the API server; as k8s_get. */
 int  cached_get(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name,
     json_t **out, struct k8s_err *e);
+/* Watches r in ns into a cache (once; ST_TOOBIG past MAX_WATCHED). */
+int  watch_one(struct k8s_cluster *k, const struct k8s_res *r, const char *ns,
+    k8s_informer_fn on_change, void *arg);
 /* After a write of ns/name (r): the next reads go to the server until the
  * cache holds what the server answered. */
 void written(struct k8s_cluster *k, const struct k8s_res *r, const char *ns, const char *name);
@@ -134,6 +137,16 @@ struct wl_kind {
 	int (*sync)(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner, char *err);
 	int (*promote)(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
 	    char *err);
+	/* A target whose primary and canary are no objects of res named
+	 * `<target>-primary` and `<target>` (a Knative Service: revisions,
+	 * routers-providers §2.7): its revision ids, the primary's, and the
+	 * readiness of either, read its own way.  NULL: from those objects. */
+	int (*revision)(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision *out,
+	    char *err);
+	int (*primary_revision)(struct k8s_cluster *k, const struct canary_cfg *cfg,
+	    struct revision *out, char *err);
+	int (*readiness)(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload w,
+	    struct readiness *out);
 };
 /* Plain Service targets (service_target.c, routers-providers §3.3). */
 int  svc_target_sync(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
@@ -143,6 +156,17 @@ int  svc_target_promote(struct k8s_client *c, const struct canary_cfg *cfg, json
 void svc_target_ready(json_t *svc, int threshold, long now, struct readiness *out, char *msg,
     size_t msgsz);
 int  svc_target_scale(struct k8s_client *c, const struct canary_cfg *cfg, bool up, char *err);
+/* Knative Service targets (knative_target.c, routers-providers §2.7, §3.4). */
+int  kn_target_sync(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err);
+int  kn_target_promote(struct k8s_client *c, const struct canary_cfg *cfg, json_t *owner,
+    char *err);
+int  kn_target_revision(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    struct revision *out, char *err);
+int  kn_target_primary_revision(struct k8s_cluster *k, const struct canary_cfg *cfg,
+    struct revision *out, char *err);
+int  kn_target_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload w,
+    struct readiness *out);
 /* The row of cfg->target_kind (NULL = Deployment), or NULL when perch does
  * not drive that kind on a cluster (wl_unsupported says so). */
 const struct wl_kind *wl_kind_of(const struct canary_cfg *cfg);

@@ -52,6 +52,10 @@ k8s_cluster_set_routing(struct k8s_cluster *k, const char *ns, const char *name,
 	g->port_name = r->port_name ? xstrdup(r->port_name) : NULL;
 	g->mesh_name = r->mesh_name ? xstrdup(r->mesh_name) : NULL;
 	g->backends = json_is_array(r->backends) ? json_deep_copy(r->backends) : NULL;
+	g->timeout = r->timeout && *r->timeout ? xstrdup(r->timeout) : NULL;
+	g->timeout_ms = r->timeout_ms;
+	g->retries = json_is_object(r->retries) ? json_deep_copy(r->retries) : NULL;
+	g->per_try_ms = r->per_try_ms;
 	if (r->target_port && *r->target_port)
 		g->target_port = strspn(r->target_port, "0123456789") == strlen(r->target_port) ?
 		    json_integer(atoi(r->target_port)) : json_string(r->target_port);
@@ -149,6 +153,8 @@ cluster_refs_free(struct k8s_cluster *k)
 		free(k->routing[i].port_name);
 		free(k->routing[i].mesh_name);
 		json_decref(k->routing[i].backends);
+		free(k->routing[i].timeout);
+		json_decref(k->routing[i].retries);
 	}
 	free(k->routing);
 }

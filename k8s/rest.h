@@ -72,6 +72,7 @@
 	X(TRAFFICROUTES,    "kuma.io",                   "v1alpha1", "trafficroutes",    false) \
 	X(APISIXROUTES,     "apisix.apache.org",         "v2",       "apisixroutes",     true) \
 	X(KNATIVE_SERVICES, "serving.knative.dev",       "v1",       "services",         true) \
+	X(KNATIVE_REVISIONS, "serving.knative.dev",      "v1",       "revisions",        true) \
 	X(MESH_NODES_B1,    "appmesh.k8s.aws",           "v1beta1",  "virtualnodes",     true) \
 	X(MESH_SERVICES_B1, "appmesh.k8s.aws",           "v1beta1",  "virtualservices",  true) \
 	X(MESH_NODES_B2,    "appmesh.k8s.aws",           "v1beta2",  "virtualnodes",     true) \

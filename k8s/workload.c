@@ -325,6 +325,14 @@ template_hash(const struct wl_kind *wk, json_t *tmpl, char out[17])
 	json_decref(t);
 }
 
+void
+k8s_workload_template_hash(json_t *workload, char out[17])
+{
+	static const struct wl_kind no_replicas = { .replicas = false };
+
+	template_hash(&no_replicas, jpath(workload, "spec.template"), out);
+}
+
 static int
 cmp_tracked(const void *a, const void *b)
 {
@@ -486,6 +494,8 @@ wl_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct revision
 	memset(out, 0, sizeof *out);
 	if (wk == NULL)
 		return wl_unsupported(cfg, err);
+	if (wk->revision != NULL)
+		return wk->revision(k, cfg, out, err);
 	if ((st = cached_get(k, wk->res, cfg->ns, cfg->target, &dep, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", wk->noun, cfg->target, cfg->ns, e.msg);
 	if ((st = wl_tracked(k->c, cfg->ns, wk->noun, dep, t, &n, err)) == ST_OK)
@@ -508,6 +518,8 @@ wl_primary_revision(struct k8s_cluster *k, const struct canary_cfg *cfg, struct 
 	memset(out, 0, sizeof *out);
 	if (wk == NULL)
 		return wl_unsupported(cfg, err);
+	if (wk->primary_revision != NULL)
+		return wk->primary_revision(k, cfg, out, err);
 	snprintf(name, sizeof name, "%s-primary", cfg->target);
 	if ((st = cached_get(k, wk->res, cfg->ns, name, &prim, &e)) != ST_OK)
 		return errf(err, st, "%s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
@@ -600,6 +612,8 @@ wl_readiness(struct k8s_cluster *k, const struct canary_cfg *cfg, enum workload 
 	out->retriable = true;
 	if (wk == NULL)
 		return wl_unsupported(cfg, out->msg);
+	if (wk->readiness != NULL)
+		return wk->readiness(k, cfg, w, out);
 	snprintf(name, sizeof name, "%s%s", cfg->target, w == WL_PRIMARY ? "-primary" : "");
 	if ((st = cached_get(k, wk->res, cfg->ns, name, &dep, &e)) != ST_OK) {
 		errf(out->msg, st, "%s %s.%s: %s", wk->noun, name, cfg->ns, e.msg);
@@ -804,6 +818,15 @@ static const struct wl_kind wl_kinds[] = {
 	  .sync = svc_target_sync, .promote = svc_target_promote },
 };
 
+/* A Knative Service (routers-providers §3.4): its Revisions are the
+ * primary and the canary (knative_target.c). */
+static const struct wl_kind knative_kind = {
+	.kind = "Service", .noun = "Knative Service", .res = K8S_RES(KNATIVE_SERVICES),
+	.copied = NULL, .service = true, .ready = svc_target_ready, .scale = svc_target_scale,
+	.sync = kn_target_sync, .promote = kn_target_promote, .revision = kn_target_revision,
+	.primary_revision = kn_target_primary_revision, .readiness = kn_target_readiness,
+};
+
 const struct wl_kind *
 wl_kind_of(const struct canary_cfg *cfg)
 {
@@ -812,7 +835,7 @@ wl_kind_of(const struct canary_cfg *cfg)
 
 	/* A Knative Service is no plain Service (routers-providers §3.4). */
 	if (cfg->target_api != NULL && strncmp(cfg->target_api, "serving.knative.dev/", 20) == 0)
-		return NULL;
+		return strcmp(kind, knative_kind.kind) == 0 ? &knative_kind : NULL;
 	for (i = 0; i < sizeof wl_kinds / sizeof wl_kinds[0]; i++)
 		if (strcmp(wl_kinds[i].kind, kind) == 0)
 			return &wl_kinds[i];
@@ -823,7 +846,7 @@ int
 wl_unsupported(const struct canary_cfg *cfg, char *err)
 {
 	return errf(err, ST_UNSUPPORTED, "canary %s/%s: target kind %s%s%s is not supported on "
-	    "a cluster (Deployment, DaemonSet or v1 Service)", cfg->ns, cfg->name,
+	    "a cluster (Deployment, DaemonSet, v1 Service or serving.knative.dev/v1 Service)", cfg->ns, cfg->name,
 	    cfg->target_kind, cfg->target_api != NULL ? " of " : "",
 	    cfg->target_api != NULL ? cfg->target_api : "");
 }

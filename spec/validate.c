@@ -629,8 +629,12 @@ check_service_target(const struct spec_canary *c, const struct router_info *r,
 		return;
 	router_names_can(RT_SVCTARGET, names, sizeof names);
 	err_at(dl, &c->meta, "spec.targetRef.kind", "targetRef: perch run drives a Service "
-	    "target with one of the providers %s, not with %s", names,
-	    c->provider != NULL && c->provider[0] != '\0' ? c->provider : r->name);
+	    "target with one of the providers %s, not with %s: Flagger routes one with any "
+	    "provider, but perch has not made that router route to the copies %s-primary and "
+	    "%s-canary yet (use a Deployment target, or one of those providers)", names,
+	    c->provider != NULL && c->provider[0] != '\0' ? c->provider : r->name,
+	    c->target_ref.name != NULL ? c->target_ref.name : "<target>",
+	    c->target_ref.name != NULL ? c->target_ref.name : "<target>");
 }
 
 void

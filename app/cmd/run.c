@@ -57,7 +57,8 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
-/* Which canary a watched Deployment wakes (k8s_cluster_watch callbacks). */
+/* Which canary a watched Deployment or DaemonSet wakes
+ * (k8s_cluster_watch_target callbacks). */
 struct waker {
 	pthread_mutex_t mu;
 	struct runner *r;		/* NULL before the start and after the stop */
@@ -286,6 +287,24 @@ load_specs(struct run *rn)
 	return rc;
 }
 
+/* service.timeout and service.retries, for the routers that write them
+ * (Contour, App Mesh), with their durations in milliseconds (0 when one
+ * does not parse: Flagger then leaves it out, or takes its default). */
+static void
+route_policies(const struct spec_service *sv, struct k8s_routing *r)
+{
+	long long ms;
+	const char *per_try;
+
+	r->timeout = sv->timeout;
+	if (sv->timeout != NULL && spec_parse_duration_ms(sv->timeout, &ms) == ST_OK)
+		r->timeout_ms = ms;
+	r->retries = sv->retries ? spec_node_json(sv->retries) : NULL;
+	per_try = json_string_value(json_object_get(r->retries, "perTryTimeout"));
+	if (per_try != NULL && spec_parse_duration_ms(per_try, &ms) == ST_OK)
+		r->per_try_ms = ms;
+}
+
 /* Hands the routers what canary_cfg does not carry (k8s/cluster.h). */
 static void
 set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cfg *cfg)
@@ -330,7 +349,9 @@ set_routing(struct run *rn, const struct spec_canary *sc, const struct canary_cf
 			json_object_set_new(ref, "port", json_integer(g->port));
 		json_array_append_new(r.parent_refs, ref);
 	}
+	route_policies(sv, &r);
 	k8s_cluster_set_routing(rn->cluster, cfg->ns, cfg->name, &r);
+	json_decref(r.retries);
 	json_decref(r.parent_refs);
 	json_decref(r.match);
 	json_decref(r.service_match);
@@ -413,8 +434,8 @@ on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
 	 * headless run that has just initialized. */
 	if (ns == NULL || name == NULL || old == NULL || strcmp(type, "MODIFIED") != 0)
 		return;
-	k8s_template_hash(json_object_get(json_object_get(old, "spec"), "template"), h1);
-	k8s_template_hash(json_object_get(json_object_get(obj, "spec"), "template"), h2);
+	k8s_workload_template_hash(old, h1);
+	k8s_workload_template_hash(obj, h2);
 	if (strcmp(h1, h2) == 0)
 		return;
 	pthread_mutex_lock(&wk->mu);
@@ -427,7 +448,8 @@ on_deployment(void *arg, const char *type, json_t *old, json_t *obj)
 	pthread_mutex_unlock(&wk->mu);
 }
 
-/* One watch of Deployments per namespace of the canaries. */
+/* One watch of Deployments per namespace of the canaries (and of
+ * DaemonSets where one is a target). */
 static void
 start_watches(struct run *rn)
 {
@@ -441,7 +463,8 @@ start_watches(struct run *rn)
 		snprintf(t->ns, sizeof t->ns, "%s", rn->cfgs[i]->ns);
 		snprintf(t->target, sizeof t->target, "%s", rn->cfgs[i]->target);
 		snprintf(t->key, sizeof t->key, "%s/%s", rn->cfgs[i]->ns, rn->cfgs[i]->name);
-		if (k8s_cluster_watch(rn->cluster, rn->cfgs[i]->ns, on_deployment, &rn->wk) != ST_OK)
+		if (k8s_cluster_watch_target(rn->cluster, rn->cfgs[i], on_deployment, &rn->wk) !=
+		    ST_OK)
 			log_warn("run: cannot watch the deployments of %s; reading them at each tick",
 			    rn->cfgs[i]->ns);
 	}
@@ -553,7 +576,7 @@ adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
 	snprintf(t.ns, sizeof t.ns, "%s", cfg->ns);
 	snprintf(t.target, sizeof t.target, "%s", cfg->target);
 	snprintf(t.key, sizeof t.key, "%s", key);
-	if (k8s_cluster_watch(rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+	if (k8s_cluster_watch_target(rn->cluster, cfg, on_deployment, wk) != ST_OK)
 		log_warn("run: cannot watch the deployments of %s", cfg->ns);
 	st = runner_adopt(r, cfg);	/* takes cfg */
 	if (st != ST_OK && st != ST_CORRUPT) {
@@ -594,7 +617,7 @@ apply_change(struct runner *r, void *arg)
 			if (strcmp(wk->t[i].key, ch->key) == 0)
 				snprintf(wk->t[i].target, sizeof wk->t[i].target, "%s", cfg->target);
 		pthread_mutex_unlock(&wk->mu);
-		if (k8s_cluster_watch(ch->rn->cluster, cfg->ns, on_deployment, wk) != ST_OK)
+		if (k8s_cluster_watch_target(ch->rn->cluster, cfg, on_deployment, wk) != ST_OK)
 			log_warn("run: cannot watch the deployments of %s", cfg->ns);
 		if (runner_replace(r, ch->key, cfg) == ST_OK) {
 			pthread_mutex_lock(&wk->mu);	/* created again: counted again */

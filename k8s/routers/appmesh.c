@@ -14,8 +14,12 @@
  * analysis.match and carries the weights, a second (`<svc>-b`, priority
  * 20) sends the rest to the primary.  No mirroring, no session affinity.
  * A reconcile brings every object back and keeps the live action (the
- * weights), as Flagger does.  Not written: the timeout and retry policy of
- * service.timeout / service.retries.
+ * weights), as Flagger does.  service.timeout (when it parses) is the
+ * v1beta2 routes' and primary/canary listeners' per-request timeout;
+ * service.retries every route's retry policy (maxRetries = attempts or 1,
+ * per-retry timeout perTryTimeout or 250 ms, events retryOn or
+ * gateway-error); with service.hosts both are also the apex
+ * VirtualService's gateway annotations.
  */
 #include <stdio.h>
 #include <string.h>
@@ -116,14 +120,49 @@ headers(const struct route_ctx *x, char *err)
 	return out;
 }
 
+/* service.timeout in ms as App Mesh writes a duration, or NULL. */
+static json_t *
+per_request(const struct route_ctx *x)
+{
+	if (x->g == NULL || x->g->timeout_ms <= 0)
+		return NULL;
+	return json_pack("{s:{s:s, s:I}}", "perRequest", "unit", "ms", "value",
+	    (json_int_t)x->g->timeout_ms);
+}
+
+/* service.retries as a route's retryPolicy (reference routers §2.8, §2.9). */
+static void
+retry_policy(const struct route_ctx *x, json_t *http)
+{
+	json_t *r = x->g ? x->g->retries : NULL, *on;
+	json_int_t n = json_integer_value(json_object_get(r, "attempts"));
+	json_int_t ms = x->g && x->g->per_try_ms > 0 ? (json_int_t)x->g->per_try_ms : 250;
+
+	if (r == NULL)
+		return;
+	on = route_split(json_string_value(json_object_get(r, "retryOn")));
+	if (json_array_size(on) == 0)
+		json_array_append_new(on, json_string("gateway-error"));
+	if (is_b1(x))
+		json_object_set_new(http, "retryPolicy", json_pack("{s:I, s:I, s:o}",
+		    "perRetryTimeoutMillis", ms, "maxRetries", n > 0 ? n : 1, "httpRetryEvents", on));
+	else
+		json_object_set_new(http, "retryPolicy", json_pack("{s:I, s:{s:s, s:I}, s:o}",
+		    "maxRetries", n > 0 ? n : 1, "perRetryTimeout", "unit", "ms", "value", ms,
+		    "httpRetryEvents", on));
+}
+
 static json_t *
 route(const struct route_ctx *x, const char *name, int priority, json_t *match, json_t *act)
 {
 	json_t *r = json_pack("{s:s, s:{s:o, s:o}}", "name", name, route_key(x), "match", match,
-	    "action", act);
+	    "action", act), *http = json_object_get(r, route_key(x)), *t;
 
 	if (priority > 0)
 		json_object_set_new(r, "priority", json_integer(priority));
+	if (!is_b1(x) && (t = per_request(x)) != NULL)
+		json_object_set_new(http, "timeout", t);
+	retry_policy(x, http);
 	return r;
 }
 
@@ -239,7 +278,7 @@ static int
 ensure_node(struct route_ctx *x, const char *name, const char *dns, const char *label,
     const char *value, char *err)
 {
-	json_t *spec, *o;
+	json_t *spec, *o, *t;
 	char host[NAME_MAX_ * 2];
 	int st;
 
@@ -252,6 +291,9 @@ ensure_node(struct route_ctx *x, const char *name, const char *dns, const char *
 		spec = json_pack("{s:{s:{s:s}}, s:o, s:{s:{s:s}}}", "podSelector", "matchLabels",
 		    label, value, "listeners", listeners(x), "serviceDiscovery", "dns", "hostname",
 		    host);
+		if ((t = per_request(x)) != NULL)
+			json_object_set_new(json_array_get(json_object_get(spec, "listeners"), 0),
+			    "timeout", json_pack("{s:o}", "http", t));
 	}
 	if (json_array_size(x->g ? x->g->backends : NULL) > 0)
 		json_object_set_new(spec, "backends", backends(x));
@@ -268,7 +310,8 @@ static void
 gateway_annotations(const struct route_ctx *x, json_t *o)
 {
 	char domain[1024] = "";
-	json_t *h;
+	json_t *h, *ann;
+	json_int_t n;
 	size_t i, len;
 
 	if (json_array_size(x->g ? x->g->hosts : NULL) == 0)
@@ -277,8 +320,16 @@ gateway_annotations(const struct route_ctx *x, json_t *o)
 		len = strlen(domain);
 		snprintf(domain + len, sizeof domain - len, "%s,", json_string_value(h));
 	}
-	json_object_set_new(json_object_get(o, "metadata"), "annotations", json_pack("{s:s, s:s}",
-	    "gateway.appmesh.k8s.aws/expose", "true", "gateway.appmesh.k8s.aws/domain", domain));
+	ann = json_pack("{s:s, s:s}", "gateway.appmesh.k8s.aws/expose", "true",
+	    "gateway.appmesh.k8s.aws/domain", domain);
+	if (x->g->timeout != NULL)
+		json_object_set_new(ann, "gateway.appmesh.k8s.aws/timeout",
+		    json_string(x->g->timeout));
+	n = json_integer_value(json_object_get(x->g->retries, "attempts"));
+	if (n > 0)
+		json_object_set_new(ann, "gateway.appmesh.k8s.aws/retries",
+		    json_sprintf("%lld", (long long)n));
+	json_object_set_new(json_object_get(o, "metadata"), "annotations", ann);
 }
 
 /* The routing object of `<svc>` (keep: its live action kept) or of

@@ -4,6 +4,9 @@
  * its first route on the path prefix of service.match (default "/") with
  * the services `<svc>-primary` and `<svc>-canary`, their weights and the
  * l5d-dst-override header.  Labels and annotations from service.apex.
+ * service.timeout is every route's timeoutPolicy (response, idle 5m) and
+ * service.retries its retryPolicy (count, perTryTimeout, retryOn split on
+ * ","; an empty retryOn is left out, where Flagger writes [""]).
  *
  * A/B testing: one route per analysis.match element, on its header
  * conditions (exact; prefix and suffix as "contains", as Flagger writes
@@ -39,12 +42,42 @@ contour_prefix(const struct route_ctx *x)
 	return p != NULL && *p ? p : "/";
 }
 
+/* service.timeout and service.retries on a route (reference routers §2.1). */
+static void
+contour_policies(const struct route_ctx *x, json_t *route)
+{
+	json_t *r = x->g ? x->g->retries : NULL, *pol, *on;
+	json_int_t n = json_integer_value(json_object_get(r, "attempts"));
+	const char *per_try = json_string_value(json_object_get(r, "perTryTimeout"));
+
+	if (x->g != NULL && x->g->timeout != NULL)
+		json_object_set_new(route, "timeoutPolicy", json_pack("{s:s, s:s}", "response",
+		    x->g->timeout, "idle", "5m"));
+	if (r == NULL)
+		return;
+	pol = json_object();
+	if (n > 0)
+		json_object_set_new(pol, "count", json_integer(n));
+	if (per_try != NULL && *per_try != '\0')
+		json_object_set_new(pol, "perTryTimeout", json_string(per_try));
+	on = route_split(json_string_value(json_object_get(r, "retryOn")));
+	if (json_array_size(on) > 0)
+		json_object_set_new(pol, "retryOn", on);
+	else
+		json_decref(on);
+	json_object_set_new(route, "retryPolicy", pol);
+}
+
 static json_t *
 contour_route(const struct route_ctx *x, json_t *conds, int p, int c)
 {
+	json_t *route;
+
 	json_array_insert_new(conds, 0, json_pack("{s:s}", "prefix", contour_prefix(x)));
-	return json_pack("{s:o, s:[o, o]}", "conditions", conds, "services",
+	route = json_pack("{s:o, s:[o, o]}", "conditions", conds, "services",
 	    contour_service(x, x->primary, p), contour_service(x, x->canary, c));
+	contour_policies(x, route);
+	return route;
 }
 
 /* The header conditions of one analysis.match element into conds. */

@@ -311,3 +311,20 @@ route_keep_built(struct route_ctx *x, json_t *have, json_t *want, route_build_fn
 	json_object_update(want, spec);
 	json_decref(spec);
 }
+
+json_t *
+route_split(const char *s)
+{
+	json_t *out = json_array();
+	const char *end;
+
+	while (s != NULL && *s != '\0') {
+		end = strchr(s, ',');
+		if (end == NULL)
+			end = s + strlen(s);
+		if (end > s)
+			json_array_append_new(out, json_stringn(s, (size_t)(end - s)));
+		s = *end == ',' ? end + 1 : end;
+	}
+	return out;
+}

@@ -62,6 +62,10 @@ struct routing {
 	json_t *apex;			/* service.apex {labels, annotations}, or NULL */
 	char *port_name, *mesh_name;	/* service.portName, service.meshName, or NULL */
 	json_t *backends;		/* service.backends, or NULL */
+	char *timeout;			/* service.timeout, or NULL */
+	long long timeout_ms;		/* it in ms, 0: none or not a duration */
+	json_t *retries;		/* service.retries, or NULL */
+	long long per_try_ms;		/* retries.perTryTimeout in ms, or 0 */
 };
 
 /* A weighted route list: where a route object keeps its backends. */
@@ -153,6 +157,9 @@ void route_apex_meta(const struct route_ctx *x, json_t *obj);
  * annotations of the live object are left alone. */
 int  route_ensure(struct route_ctx *x, const struct k8s_res *res, json_t *obj, bool keep,
     char *err);
+/* A comma-separated list ("5xx,gateway-error", a retryOn) as an array of
+ * its non-empty items (a new reference). */
+json_t *route_split(const char *s);
 /* The reconcile of a router whose route object is its initial spec. */
 int  route_reconcile(struct route_ctx *x, char *err);
 

@@ -5,8 +5,9 @@
 # promoted (the primary's pod template copied, the target back to zero); a
 # revision whose pods never become available is rolled back at the Canary's
 # progress deadline; a DaemonSet without the RollingUpdate strategy is
-# refused with Flagger's message.  No metrics: each tick advances (engine
-# clock 20x).
+# refused with Flagger's message; a new image is noticed through the watch
+# of DaemonSets, before the next tick.  No metrics: each tick advances
+# (engine clock 20x).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 need kubectl openssl
@@ -115,4 +116,31 @@ expect_eq "OnDelete exit" "$?" 1
 expect_match "OnDelete refusal" "$(cat "$TMP/ondelete.out" "$TMP/ondelete.err")" \
 	'daemonset ondelete.default must have RollingUpdate strategy but have OnDelete'
 K get daemonset ondelete-primary >/dev/null 2>&1 && fail "a primary was created for OnDelete"
+
+# Watched as Deployments are: with a 60 s interval and the engine clock
+# at 1x, a new image of an initialized DaemonSet target wakes its canary
+# within seconds (the run hears of it through its watch of DaemonSets), not
+# at the next tick.  The run is kept going by a second canary whose primary
+# never becomes ready.
+for n in node keeper; do
+	sed -n '1,/^---/p' "$TMP/app.yaml" | sed -e '/^---/d' -e "s/agent/$n/g"
+	echo ---
+done | sed '$d' >"$TMP/watched.yaml"
+K apply -f "$TMP/watched.yaml" >/dev/null || fail "kubectl apply node, keeper"
+K patch daemonset keeper --type merge -p "$(printf '{"metadata":{"annotations":{"test.perch.dev/never-ready":"true"}}}')" \
+	>/dev/null || fail "annotate keeper"
+sed -e 's/agent/node/g' -e 's/interval: 10s/interval: 60s/' "$TMP/canary.yaml" >"$TMP/node.yaml"
+run node nodeinit
+expect_eq "node initialization exit" "$?" 0
+{ cat "$TMP/node.yaml"; echo ---; sed 's/node/keeper/g' "$TMP/node.yaml"; } >"$TMP/watched-canaries.yaml"
+PERCH_TIME_SCALE=1 timeout 60 "$PERCH_BIN" run --headless -f "$TMP/watched-canaries.yaml" \
+	>"$TMP/node.out" 2>"$TMP/node.err" &
+np=$!
+at_exit "kill $np 2>/dev/null; wait $np 2>/dev/null"
+WAIT_SECS=20 wait_for grep -q 'keeper-primary.default not ready' "$TMP/node.out" ||
+	fail "no first tick: $(cat "$TMP/node.out" "$TMP/node.err")"
+K set image daemonset/node node=node:v2 >/dev/null || fail "set image node"
+WAIT_SECS=15 wait_for grep -q 'New revision detected! Scaling up node.default' "$TMP/node.out" ||
+	fail "the new image of the DaemonSet was not noticed before the next tick: $(tail -3 "$TMP/node.out")"
+kill $np 2>/dev/null
 exit 0

@@ -7,7 +7,8 @@
 # A/B header route, appmesh (v1beta1) rolled back by a failing webhook.  A
 # reconcile never puts the weights back (every write of the route objects
 # checked in order); A/B testing on skipper and appmesh without meshName are
-# refused before anything is written.  No metrics:
+# refused before anything is written.  service.timeout and service.retries
+# are read back where App Mesh keeps them.  No metrics:
 # each tick advances (engine clock 8x during the run).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
@@ -73,9 +74,9 @@ ab='    iterations: 2
 {
 	canary catalog skipper "" "
   ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: shop}" "$steps"
-	canary orders appmesh:v1beta2 ", portName: grpc, backends: [ledger]" "" "$ab"
+	canary orders appmesh:v1beta2 ", portName: grpc, backends: [ledger], hosts: [orders.example.com], timeout: 15s, retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 'gateway-error,stream-error'}" "" "$ab"
 	canary pay osm "" "" "$steps"
-	canary ledger appmesh ", meshName: shop-mesh" "" "$steps
+	canary ledger appmesh ", meshName: shop-mesh, retries: {attempts: 4}" "" "$steps
     webhooks: [{name: gate, type: rollout, url: 'http://127.0.0.1:1/', timeout: 1s}]"
 } >"$TMP/canary.yaml"
 
@@ -128,6 +129,15 @@ expect_eq "A/B route" "$(K get virtualrouters.v1beta2.appmesh.k8s.aws orders -o 
 	"orders-a/10/x-canary=insider orders-b/20/= "
 expect_eq "App Mesh v1beta1 objects" "$(K get virtualnodes.v1beta1.appmesh.k8s.aws ledger ledger-canary ledger-primary -o jsonpath='{range .items[*]}{.metadata.name}:{.spec.meshName}:{.spec.serviceDiscovery.dns.hostName} {end}')|$(K get virtualservices.v1beta1.appmesh.k8s.aws ledger.default ledger-canary.default -o jsonpath='{range .items[*]}{.metadata.name}>{.spec.virtualRouter.name} {end}')" \
 	"ledger:shop-mesh:ledger-primary.default ledger-canary:shop-mesh:ledger-canary.default ledger-primary:shop-mesh:ledger-primary.default |ledger.default>ledger ledger-canary.default>ledger-canary "
+# service.timeout and service.retries: listeners, routes, gateway annotations.
+expect_eq "App Mesh v1beta2 listener timeouts" "$(K get virtualnodes.v1beta2.appmesh.k8s.aws orders-canary orders-primary -o jsonpath='{range .items[*]}{.spec.listeners[0].timeout.http.perRequest.value}{.spec.listeners[0].timeout.http.perRequest.unit} {end}')" \
+	"15000ms 15000ms "
+expect_eq "App Mesh v1beta2 route policies" "$(K get virtualrouters.v1beta2.appmesh.k8s.aws orders orders-canary -o jsonpath='{range .items[*].spec.routes[*].httpRoute}{.timeout.perRequest.value}/{.retryPolicy.maxRetries}/{.retryPolicy.perRetryTimeout.value}{.retryPolicy.perRetryTimeout.unit}/{.retryPolicy.httpRetryEvents[*]} {end}')" \
+	"15000/2/500ms/gateway-error stream-error 15000/2/500ms/gateway-error stream-error 15000/2/500ms/gateway-error stream-error "
+expect_eq "App Mesh v1beta2 gateway annotations" "$(K get virtualservices.v1beta2.appmesh.k8s.aws orders -o jsonpath='{.metadata.annotations.gateway\.appmesh\.k8s\.aws/timeout} {.metadata.annotations.gateway\.appmesh\.k8s\.aws/retries} {.metadata.annotations.gateway\.appmesh\.k8s\.aws/domain}')" \
+	"15s 2 orders.example.com,"
+expect_eq "App Mesh v1beta1 retry policy (defaults)" "$(K get virtualservices.v1beta1.appmesh.k8s.aws ledger.default -o jsonpath='{.spec.routes[0].http.retryPolicy.perRetryTimeoutMillis} {.spec.routes[0].http.retryPolicy.maxRetries} {.spec.routes[0].http.retryPolicy.httpRetryEvents[*]} {.spec.routes[0].http.timeout}')" \
+	"250 4 gateway-error "
 
 for app in catalog orders ledger pay; do
 	K set image "deployment/$app" "$app=$app:v2" >/dev/null || fail "set image $app"

@@ -7,8 +7,9 @@
 # killed controller is restarted mid-run), A/B testing on Contour and Gloo
 # (their header routes seen by kubectl during the run) and the refusals:
 # A/B on Traefik, Kuma and APISIX (Flagger would send every request to the
-# canary), APISIX without routeRef, session affinity on Contour.  No metrics:
-# each tick advances.
+# canary), APISIX without routeRef, session affinity on Contour.  Contour's
+# routes carry the timeout and retry policies of service.timeout and
+# service.retries.  No metrics: each tick advances.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 need kubectl python3 openssl
@@ -93,7 +94,8 @@ spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: $app}
 YAML
 		[ "$app" = apisix ] && echo "  routeRef: {apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: shop}"
-		[ "$app" = kuma ] || echo "  service: {port: 80, apex: {labels: {tier: $app}}}"
+		[ "$app" = contour ] && echo "  service: {port: 80, timeout: 15s, retries: {attempts: 3, perTryTimeout: 5s, retryOn: '5xx,gateway-error'}, apex: {labels: {tier: $app}}}"
+		[ "$app" = kuma ] || [ "$app" = contour ] || echo "  service: {port: 80, apex: {labels: {tier: $app}}}"
 		[ "$app" = kuma ] && echo "  service: {port: 80}"
 		cat <<YAML
   analysis:
@@ -135,6 +137,9 @@ expect_eq "HTTPProxy l5d-dst-override" \
 	"$(K get httpproxy contour -o jsonpath='{.spec.routes[0].services[1].requestHeadersPolicy.set[0].value}')" \
 	"contour-canary.default.svc.cluster.local:80"
 expect_eq "HTTPProxy apex label" "$(K get httpproxy contour -o jsonpath='{.metadata.labels.tier}')" contour
+expect_eq "HTTPProxy timeout and retry policies (service.timeout, service.retries)" \
+	"$(K get httpproxy contour -o jsonpath='{.spec.routes[0].timeoutPolicy.response} {.spec.routes[0].timeoutPolicy.idle} {.spec.routes[0].retryPolicy.count} {.spec.routes[0].retryPolicy.perTryTimeout} {.spec.routes[0].retryPolicy.retryOn[*]}')" \
+	"15s 5m 3 5s 5xx gateway-error"
 expect_eq "HTTPProxy Flux annotation" \
 	"$(K get httpproxy contour -o jsonpath='{.metadata.annotations.kustomize\.toolkit\.fluxcd\.io/reconcile}')" disabled
 expect_eq "Gloo upstreams" "$(K get upstreams -o jsonpath='{.items[*].metadata.name}')" \

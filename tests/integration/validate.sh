@@ -35,7 +35,7 @@ expect_match "units: fraction" "$out" "warning: .*min: 0.99 looks like a fractio
 expect_match "units: seconds" "$out" "warning: .*max: 0.5 looks like seconds: .*did you mean 500\?"
 out=$("$PERCH_BIN" validate "$D/undrivable.yaml"); rc=$?
 expect_eq "undrivable exit" "$rc" 1
-expect_match "undrivable" "$out" ":9:31: error: targetRef: perch run drives a Service target with one of the providers gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, not with istio"
+expect_match "undrivable" "$out" ":9:31: error: targetRef: perch run drives a Service target with one of the providers gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, not with istio: Flagger routes one with any provider, but perch has not made that router route to the copies checkout-primary and checkout-canary yet"
 out=$("$PERCH_BIN" validate "$D/other-kinds.yaml"); rc=$?
 expect_eq "no flagger object exit" "$rc" 1
 

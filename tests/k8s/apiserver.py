@@ -15,7 +15,7 @@ by driving it with the real `kubectl`:
   gateway.networking.k8s.io     httproutes (v1, v1beta1)
   split.smi-spec.io             trafficsplits (v1alpha1, v1alpha2, v1alpha3)
   networking.istio.io/v1beta1   virtualservices, destinationrules
-  serving.knative.dev/v1        services (no revisions: a test writes their status)
+  serving.knative.dev/v1        services, revisions (+ a Knative simulation, /status)
   appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
 
@@ -56,6 +56,16 @@ False with reason ProgressDeadlineExceeded.  A DaemonSet runs one pod on each
 of the NODES (3) simulated nodes its pod template's nodeSelector matches (the
 nodes carry kubernetes.io/os=linux and kubernetes.io/hostname=node-N); its
 status counters move the same way, never-ready keeping one pod unavailable.
+
+Knative simulation: creating a Knative Service, or changing its
+spec.template, creates the Revision <svc>-0000N (N counting up) with the
+template's spec; --ready-delay seconds later its Ready condition turns True
+(False, reason RevisionFailed, when the template carries the annotation
+test.perch.dev/never-ready: "true").  The Service's status keeps
+latestCreatedRevisionName, latestReadyRevisionName and traffic: spec.traffic
+(default: all to the latest revision) with each latestRevision entry resolved
+to the latest ready revision, recomputed when the spec or a Revision changes.
+Deleting the Service deletes its Revisions.
 
 Random faults (--faults RATE --seed N; see chaos.py): a seeded share RATE of
 the requests to resource paths gets one of 500, 503, 429 (with Retry-After),
@@ -188,6 +198,8 @@ RESOURCES = [
     Res("apisix.apache.org", ["v2"], "apisixroutes", "ApisixRoute", short=["ar"], status=True,
         generation="crd"),
     Res("serving.knative.dev", ["v1"], "services", "Service", short=["ksvc"], status=True,
+        generation="crd"),
+    Res("serving.knative.dev", ["v1"], "revisions", "Revision", short=["rev"], status=True,
         generation="crd"),
     Res("appmesh.k8s.aws", ["v1beta2", "v1beta1"], "virtualnodes", "VirtualNode",
         generation="crd"),
@@ -637,6 +649,8 @@ class Store:
                 self.changed_at[(res.plural, ns, name)] = time.time()
                 obj["status"] = WORKLOAD_STATUS[res.kind](obj, obj.get("status") or {},
                                                           time.time(), self.ready_delay, True)
+            if is_ksvc(res):
+                self._knative_write(ns, None, obj)
             bucket[(ns, name)] = obj
             self._record(res, "ADDED", obj)
             return copy.deepcopy(obj)
@@ -721,6 +735,8 @@ class Store:
                     new["status"] = WORKLOAD_STATUS[res.kind](
                         new, new.get("status") or {}, time.time(), self.ready_delay,
                         old.get("spec", {}).get("template") != new.get("spec", {}).get("template"))
+            if is_ksvc(res) and subresource != "status":
+                self._knative_write(ns, old, new)
             if new == old:
                 return copy.deepcopy(old)
             new["metadata"]["resourceVersion"] = self._next_rv()
@@ -738,6 +754,9 @@ class Store:
             self.changed_at.pop((res.plural,) + key, None)
             old["metadata"]["resourceVersion"] = self._next_rv()
             self._record(res, "DELETED", old)
+            if is_ksvc(res):
+                for rev in self._revisions_of(ns, name):
+                    self.delete(KNATIVE_REVISIONS, ns, rev["metadata"]["name"])
             if res.kind == "Namespace":
                 for (g, p), objs in list(self.objects.items()):
                     r = BY_GROUP_ANY[(g, p)]
@@ -756,10 +775,75 @@ class Store:
             return None
         return [h for h in self.history if h[0] > rv and h[1] == gp]
 
+    # -- the Knative simulation (callers hold the lock) --
+    def _revisions_of(self, ns, svc):
+        """The Revisions of Knative Service ns/svc, oldest first."""
+        return [o for (ons, _), o in sorted(self._bucket(KNATIVE_REVISIONS).items())
+                if ons == ns and ((o["metadata"].get("labels") or {})
+                                  .get("serving.knative.dev/service") == svc)]
+
+    def _knative_write(self, ns, old, new):
+        """A write of a Knative Service: a new Revision when its template changed, and
+        its status brought up to date."""
+        tmpl = (new.get("spec") or {}).get("template") or {}
+        if old is None or tmpl != ((old.get("spec") or {}).get("template") or {}):
+            name = new["metadata"]["name"]
+            revs = self._revisions_of(ns, name)
+            n = 1 + max([int(r["metadata"]["name"].rsplit("-", 1)[1]) for r in revs] or [0])
+            rev = "%s-%05d" % (name, n)
+            md = tmpl.get("metadata") or {}
+            self.create(KNATIVE_REVISIONS, ns, {
+                "apiVersion": "serving.knative.dev/v1", "kind": "Revision",
+                "metadata": {"name": rev, "labels": dict(md.get("labels") or {}, **{
+                    "serving.knative.dev/service": name,
+                    "serving.knative.dev/configuration": name}),
+                    "annotations": dict(md.get("annotations") or {})},
+                "spec": copy.deepcopy(tmpl.get("spec") or {})})
+            self.changed_at[("revisions", ns, rev)] = time.time()
+            st = new.setdefault("status", {})
+            st["latestCreatedRevisionName"] = rev
+        new["status"] = knative_status(new, self._revisions_of(ns, new["metadata"]["name"]))
+
+    def _knative_simulate(self, now):
+        """Revisions become Ready (or fail) ready_delay after they were created."""
+        for key, rev in list(self._bucket(KNATIVE_REVISIONS).items()):
+            if any(c.get("type") == "Ready" and c.get("status") != "Unknown"
+                   for c in (rev.get("status") or {}).get("conditions") or []):
+                continue
+            done = now - self.changed_at.get(("revisions",) + key, 0) >= self.ready_delay
+            never = (rev["metadata"].get("annotations") or {}).get(
+                "test.perch.dev/never-ready") == "true"
+            cond = _condition("Ready", "Unknown", "Deploying", "", now)
+            if done:
+                cond = _condition("Ready", "False" if never else "True",
+                                  "RevisionFailed" if never else "", "", now)
+            st = {"observedGeneration": rev["metadata"].get("generation", 1),
+                  "conditions": [cond]}
+            if st == rev.get("status"):
+                continue
+            rev = copy.deepcopy(rev)
+            rev["status"] = st
+            rev["metadata"]["resourceVersion"] = self._next_rv()
+            self._bucket(KNATIVE_REVISIONS)[key] = rev
+            self._record(KNATIVE_REVISIONS, "MODIFIED", rev)
+            svc_key = (key[0], rev["metadata"]["labels"].get("serving.knative.dev/service"))
+            svc = self._bucket(KNATIVE_SERVICES).get(svc_key)
+            if svc is None:
+                continue
+            st = knative_status(svc, self._revisions_of(*svc_key))
+            if st != svc.get("status"):
+                svc = copy.deepcopy(svc)
+                svc["status"] = st
+                svc["metadata"]["resourceVersion"] = self._next_rv()
+                self._bucket(KNATIVE_SERVICES)[svc_key] = svc
+                self._record(KNATIVE_SERVICES, "MODIFIED", svc)
+
     def simulate(self):
-        """Moves Deployment and DaemonSet statuses along (called by the ticker thread)."""
+        """Moves Deployment, DaemonSet and Revision statuses along (called by the ticker
+        thread)."""
         with self.lock:
             now = time.time()
+            self._knative_simulate(now)
             for plural in ("deployments", "daemonsets"):
                 res = BY_GROUP[("apps", "v1")][plural]
                 for key, obj in list(self._bucket(res).items()):
@@ -775,6 +859,48 @@ class Store:
 
 
 BY_GROUP_ANY = {(r.group, r.plural): r for r in RESOURCES}
+KNATIVE_SERVICES = BY_GROUP_ANY[("serving.knative.dev", "services")]
+KNATIVE_REVISIONS = BY_GROUP_ANY[("serving.knative.dev", "revisions")]
+
+
+def is_ksvc(res):
+    return res is KNATIVE_SERVICES
+
+
+def _rev_ready(rev):
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (rev.get("status") or {}).get("conditions") or [])
+
+
+def knative_status(svc, revs):
+    """The status a Knative Service reports with these Revisions (oldest first): the
+    latest created and latest ready ones, and spec.traffic resolved (Knative sends a
+    latestRevision entry to the latest ready revision)."""
+    st = copy.deepcopy(svc.get("status") or {})
+    ready = [r["metadata"]["name"] for r in revs if _rev_ready(r)]
+    if revs:
+        st["latestCreatedRevisionName"] = revs[-1]["metadata"]["name"]
+    if ready:
+        st["latestReadyRevisionName"] = ready[-1]
+    spec_traffic = (svc.get("spec") or {}).get("traffic") or [{"latestRevision": True,
+                                                               "percent": 100}]
+    traffic = []
+    for t in spec_traffic:
+        if not isinstance(t, dict):
+            continue
+        t = copy.deepcopy(t)
+        if t.get("latestRevision") is True:
+            if not ready:
+                continue
+            t["revisionName"] = ready[-1]
+        else:
+            t["latestRevision"] = False
+        traffic.append(t)
+    st["traffic"] = traffic
+    st["observedGeneration"] = svc["metadata"].get("generation", 1)
+    all_ready = bool(ready) and ready[-1] == st.get("latestCreatedRevisionName")
+    st["conditions"] = [{"type": "Ready", "status": "True" if all_ready else "Unknown"}]
+    return st
 
 
 def fold_string_data(obj):

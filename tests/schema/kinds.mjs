@@ -37,6 +37,8 @@ export const KINDS = {
 		up("@kubernetes-models/traefik/traefik.io/v1alpha1/TraefikService", "TraefikService"),
 	"serving.knative.dev/v1/Service":
 		up("@kubernetes-models/knative/serving.knative.dev/v1/Service", "Service"),
+	"serving.knative.dev/v1/Revision":
+		up("@kubernetes-models/knative/serving.knative.dev/v1/Revision", "Revision"),
 	"projectcontour.io/v1/HTTPProxy": local("routers.schema.json", "HTTPProxy"),
 	"gloo.solo.io/v1/Upstream": local("routers.schema.json", "Upstream"),
 	"gateway.solo.io/v1/RouteTable": local("routers.schema.json", "RouteTable"),

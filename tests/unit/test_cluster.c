@@ -124,11 +124,18 @@ test_daemonset_ready(void **state)
 	wk->ready(NULL, 100, T10, &r, msg, sizeof msg);
 	assert_true(r.ready);
 	assert_int_equal(wk->scale(NULL, &cfg, false, err), ST_OK);
-	/* A Knative Service is not driven yet. */
+	/* A Knative Service: its Revisions, read its own way (§3.4). */
 	cfg.target_api = "serving.knative.dev/v1";
+	wk = wl_kind_of(&cfg);
+	assert_non_null(wk);
+	assert_string_equal(wk->noun, "Knative Service");
+	assert_non_null(wk->readiness);
+	assert_non_null(wk->revision);
+	/* Any other kind of that group is not. */
+	cfg.target_kind = "Configuration";
 	assert_null(wl_kind_of(&cfg));
 	assert_int_equal(wl_unsupported(&cfg, err), ST_UNSUPPORTED);
-	assert_non_null(strstr(err, "target kind Service of serving.knative.dev/v1 is not "
+	assert_non_null(strstr(err, "target kind Configuration of serving.knative.dev/v1 is not "
 	    "supported on a cluster"));
 }
 

@@ -221,15 +221,21 @@ deployment(const char *name, const char *image)
 }
 
 static void
-set_image(struct fixture *f, const char *name, const char *image)
+set_image_of(struct fixture *f, const struct k8s_res *res, const char *name, const char *image)
 {
 	json_t *p = json_pack("{s:{s:{s:{s:[{s:s, s:s}]}}}}", "spec", "template", "spec",
 	    "containers", "name", name, "image", image);
 	struct k8s_err e;
 
-	assert_int_equal(k8s_patch(f->c, K8S_RES(DEPLOYMENTS), "default", name,
-	    K8S_PATCH_STRATEGIC, p, NULL, &e), ST_OK);
+	assert_int_equal(k8s_patch(f->c, res, "default", name, K8S_PATCH_STRATEGIC, p, NULL, &e),
+	    ST_OK);
 	json_decref(p);
+}
+
+static void
+set_image(struct fixture *f, const char *name, const char *image)
+{
+	set_image_of(f, K8S_RES(DEPLOYMENTS), name, image);
 }
 
 /* Waits (up to 5 s) until the cache answers `image` for name (NULL: gone). */
@@ -401,6 +407,64 @@ test_cluster_reads(void **state)
 	k8s_delete(f->c, K8S_RES(DEPLOYMENTS), "default", "shop", &e);
 }
 
+static bool
+heard_of(struct heard *h, const char *what)
+{
+	bool yes;
+
+	pthread_mutex_lock(&h->mu);
+	yes = strstr(h->log, what) != NULL;
+	pthread_mutex_unlock(&h->mu);
+	return yes;
+}
+
+/* A DaemonSet target is watched as Deployments are: a new image is heard
+ * of at once (not at the next tick) and read from the cache; scaling it to
+ * zero by its nodeSelector is not a new template. */
+static void
+test_daemonset_watch(void **state)
+{
+	struct fixture *f = *state;
+	struct canary_cfg cfg = { .ns = "default", .name = "agent", .target = "agent",
+		.target_kind = "DaemonSet" };
+	struct k8s_cluster *k = k8s_cluster_new(f->c);
+	struct heard h = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	json_t *ds = deployment("agent", "agent:v1"), *z;
+	char err[ERRMSG_MAX], t1[17], t2[17];
+	struct revision r;
+	struct k8s_err e;
+	int gets, i;
+
+	json_object_set_new(ds, "kind", json_string("DaemonSet"));
+	json_object_del(json_object_get(ds, "spec"), "replicas");
+	assert_int_equal(k8s_create(f->c, K8S_RES(DAEMONSETS), "default", ds, NULL, &e), ST_OK);
+	assert_int_equal(k8s_cluster_watch_target(k, &cfg, on_change, &h), ST_OK);
+	assert_int_equal(k->n_watched, 3);
+	for (i = 0; i < 250 && !k8s_informer_synced(k->watched[2].inf); i++)
+		usleep(20000);
+	set_image_of(f, K8S_RES(DAEMONSETS), "agent", "agent:v2");
+	for (i = 0; i < 250 && !heard_of(&h, "MODIFIED agent agent:v1>agent:v2|"); i++)
+		usleep(20000);
+	if (!heard_of(&h, "MODIFIED agent agent:v1>agent:v2|"))
+		fail_msg("the new image of the DaemonSet was not heard of");
+	gets = apiserver_audit_count(&f->srv, "GET /apis/apps/v1/namespaces/default/daemonsets/agent ");
+	assert_int_equal(wl_revision(k, &cfg, &r, err), ST_OK);
+	assert_string_equal(r.image, "agent:v2");
+	assert_int_equal(apiserver_audit_count(&f->srv,
+	    "GET /apis/apps/v1/namespaces/default/daemonsets/agent "), gets);
+	/* Scaled to zero: the same revision. */
+	z = json_deep_copy(ds);
+	k8s_workload_template_hash(z, t1);
+	json_object_set_new(jpath(z, "spec.template.spec"), "nodeSelector",
+	    json_pack("{s:s}", "flagger.app/scale-to-zero", "true"));
+	k8s_workload_template_hash(z, t2);
+	assert_string_equal(t1, t2);
+	json_decref(z);
+	json_decref(ds);
+	k8s_cluster_free(k);
+	k8s_delete(f->c, K8S_RES(DAEMONSETS), "default", "agent", &e);
+}
+
 int
 main(void)
 {
@@ -409,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_cluster_reads),
+		cmocka_unit_test(test_daemonset_watch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
