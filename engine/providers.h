@@ -106,6 +106,10 @@ struct metric_query {
 	bool volume;		/* ask for the request volume instead of the metric */
 	const char *query;	/* the rendered query (metric->query or ->volume_query) */
 	int64_t at_ms;		/* evaluate at this time (explicit time=) */
+	/* metrics_ops.samples: the query is the one aimed at the primary
+	 * (metric->primary_query), for a provider that derives the
+	 * measurement itself (the simulator) the primary's workload. */
+	bool primary;
 };
 
 struct metric_value {
@@ -118,6 +122,19 @@ struct metric_value {
 	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
 };
 
+/* The samples of one query over a window (a range query at a step), for
+ * the comparison judge (engine/compare.h).  At most METRIC_SAMPLES_MAX:
+ * a provider keeps the latest ones. */
+#define METRIC_SAMPLES_MAX 128
+
+struct metric_samples {
+	enum check_result result;	/* PASS: n >= 1 values; NODATA; ERROR */
+	bool unavailable;		/* as in struct metric_value */
+	size_t n;
+	double v[METRIC_SAMPLES_MAX];	/* oldest first, no NaN */
+	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
+};
+
 struct metrics_ops {
 	const char *name;
 	/* Evaluates n queries, concurrently where the backend can; fills out[i]
@@ -127,6 +144,13 @@ struct metrics_ops {
 	 * initialization, reference §2.3 step 6): ST_OK, or an error with err
 	 * filled.  May be NULL (no probe). */
 	int (*check)(void *ctx, const struct canary_cfg *c, char *err);
+	/* The samples of n queries over (q->at_ms - range_ms, q->at_ms], one
+	 * every step_ms, into out[i] (the comparison judge: each compared
+	 * metric's query aimed at the canary and at the primary, q->primary).
+	 * Returns ST_OK unless the backend itself is unusable.  May be NULL:
+	 * no samples (every compared metric is then NoData). */
+	int (*samples)(void *ctx, const struct metric_query *q, size_t n, int64_t range_ms,
+	    int64_t step_ms, struct metric_samples *out);
 };
 
 /* ---- webhooks --------------------------------------------------------- */
