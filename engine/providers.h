@@ -213,7 +213,7 @@ struct alert_ops {
 struct journal_rec {
 	int64_t time_ms;
 	char canary[128];		/* "ns/name" */
-	enum { REC_EVENT, REC_CHECK } kind;
+	enum { REC_EVENT, REC_CHECK, REC_COMPARE, REC_SCORE } kind;
 	/* event */
 	enum severity severity;
 	char type[32];			/* "Normal", "Warning", or a perch type */
@@ -227,6 +227,12 @@ struct journal_rec {
 	bool has_min, has_max;
 	double min, max;
 	enum check_result result;
+	/* compare (a metric compared with the primary: metric, message is
+	 * why it has no data) and score (value the score, message why it
+	 * was forced to 0) */
+	enum judge_class judge_class;
+	enum judge_verdict verdict;
+	double canary_median, primary_median, effect;	/* NaN: unknown */
 	/* status at the time */
 	enum phase phase;
 	int weight;
