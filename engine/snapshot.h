@@ -101,8 +101,10 @@ struct snap_canary {
 	enum override_kind override;	/* a skipped or forced promotion ... */
 	char *override_text;		/* ... in words (override_text()), "" */
 	/* The last comparison with the primary (perch.dev/compare);
-	 * compare.done false when none ran. */
+	 * compare.done false when none ran.  compares: the canary has
+	 * compared metrics (the screen keeps a line for them). */
 	struct compare_result compare;
+	bool compares;
 };
 
 /* Whether the controller of the canaries shown is alive (perch watch). */
