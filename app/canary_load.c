@@ -310,6 +310,66 @@ load_fields(const struct spec_canary *c, struct canary_cfg *cfg)
 	cfg->confirm = c->confirm;
 }
 
+/* An error about a perch.dev/compare* annotation, at its place. */
+static int
+compare_error(char *err, size_t errsz, const struct spec_kv *kv, const char *msg)
+{
+	snprintf(err, errsz, "%s:%d:%d: metadata.annotations.%s: %s",
+	    kv->pos.file != NULL ? kv->pos.file : "?", kv->pos.line, kv->pos.col, kv->key, msg);
+	return ST_INVALID;
+}
+
+static int
+find_metric(const struct canary_cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_metrics; i++)
+		if (strcmp(cfg->metrics[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The perch.dev/compare* annotations into cfg->judge, and each compared
+ * metric's query aimed at the primary (pcfg's): a metric the analysis
+ * does not have, or whose query cannot be aimed at the primary (it names
+ * neither the target nor the service), is refused. */
+static int
+load_compare(const struct spec_canary *c, struct canary_cfg *cfg, const struct canary_cfg *pcfg,
+    char *err, size_t errsz)
+{
+	const struct spec_kv *last = NULL;
+	char msg[512];
+	size_t i;
+	int k;
+
+	judge_config_init(&cfg->judge);
+	for (i = 0; i < c->n_compare; i++) {
+		if (strcmp(c->compare[i].key, "perch.dev/compare") == 0)
+			last = &c->compare[i];
+		if (judge_config_apply(&cfg->judge, c->compare[i].key, c->compare[i].value, msg,
+		    sizeof msg) != ST_OK)
+			return compare_error(err, errsz, &c->compare[i], msg);
+	}
+	for (i = 0; i < cfg->judge.n_metrics; i++) {
+		const char *name = cfg->judge.metrics[i].metric;
+
+		if ((k = find_metric(cfg, name)) < 0) {
+			snprintf(msg, sizeof msg, "%s is not a metric of spec.analysis.metrics", name);
+			return compare_error(err, errsz, last, msg);
+		}
+		if (pcfg == NULL || cfg->metrics[k].query == NULL ||
+		    strcmp(pcfg->metrics[k].query, cfg->metrics[k].query) == 0) {
+			snprintf(msg, sizeof msg, "the query of %s cannot be aimed at the primary "
+			    "(it names neither the target nor the service)", name);
+			return compare_error(err, errsz, last, msg);
+		}
+		free(cfg->metrics[k].primary_query);
+		cfg->metrics[k].primary_query = xstrdup(pcfg->metrics[k].query);
+	}
+	return ST_OK;
+}
+
 int
 canary_load(const struct spec_set *set, const struct spec_canary *c,
     enum load_aim aim, struct canary_cfg **out, char *err, size_t errsz)
@@ -338,6 +398,13 @@ canary_load(const struct spec_set *set, const struct spec_canary *c,
 		st = load_metric(set, c, &nm, i, &cfg->metrics[i], err, errsz);
 	free(pt);
 	free(ps);
+	if (st == ST_OK && aim == AIM_CANARY && c->n_compare > 0) {
+		struct canary_cfg *pcfg = NULL;
+
+		if ((st = canary_load(set, c, AIM_PRIMARY, &pcfg, err, errsz)) == ST_OK)
+			st = load_compare(c, cfg, pcfg, err, errsz);
+		canary_cfg_free(pcfg);
+	}
 	if (st != ST_OK) {
 		canary_cfg_free(cfg);
 		return st;

@@ -158,8 +158,10 @@ canary_cfg_free(struct canary_cfg *c)
 		free(m->server);
 		free(m->provider);
 		free(m->template_ref);
+		free(m->primary_query);
 	}
 	free(c->metrics);
+	judge_config_fini(&c->judge);
 	for (i = 0; i < c->n_hooks; i++) {
 		free(c->hooks[i].name);
 		free(c->hooks[i].url);

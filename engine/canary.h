@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/judge.h"
+
 /* Phases of Flagger (reference §1.1 status), in lifecycle order. */
 #define PHASE_LIST(X) \
 	X(INITIALIZING,      "Initializing") \
@@ -252,6 +254,10 @@ struct metric_cfg {
 	char             *server;	/* metrics server address; NULL = default */
 	char             *provider;	/* MetricTemplate spec.provider.type; NULL = prometheus */
 	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
+	/* The query aimed at the primary (the target and service names with
+	 * -primary), for the comparison judge; NULL when the metric is not
+	 * compared (cfg->judge) or the provider derives it (the simulator). */
+	char             *primary_query;
 };
 
 /* spec.analysis.sessionAffinity (reference §1.1, §4.3, §4.4): sticky
@@ -316,6 +322,9 @@ struct canary_cfg {
 	enum nodata_policy nodata;	/* default NODATA_HOLD */
 	double  min_requests;		/* requests per window; 0 = no guard */
 	unsigned confirm;		/* CONFIRM_* bits */
+	/* perch.dev/compare*: the metrics judged against the primary
+	 * (engine/judge.h); judge.n_metrics 0 = no comparison. */
+	struct judge_config judge;
 
 	struct affinity_cfg *affinity;	/* session affinity, or NULL (off) */
 	struct alert_cfg  *alerts;	/* analysis.alerts, in file order */

@@ -54,6 +54,7 @@ obs_reset(struct obs *o, size_t n_hooks, size_t n_metrics)
 	}
 	o->have = 0;
 	o->hooks_have = 0;
+	o->compare.done = false;
 	o->init_status = 0;
 	o->init_err[0] = '\0';
 	memset(&o->init_rev, 0, sizeof o->init_rev);

@@ -33,6 +33,7 @@
 
 #include "engine/canary.h"
 #include "engine/command.h"
+#include "engine/compare.h"
 #include "engine/providers.h"
 #include "engine/snapshot.h"
 
@@ -84,6 +85,9 @@ struct obs {
 	struct metric_value *volumes;	/* cfg->n_metrics entries */
 	bool *has_volume;		/* a volume was asked for metric i */
 	size_t cap_hooks, cap_metrics;
+	/* With NEED_METRICS, for a canary with compared metrics
+	 * (perch.dev/compare): the comparison with the primary (done set). */
+	struct compare_result compare;
 };
 
 void obs_init(struct obs *o);
@@ -171,6 +175,9 @@ struct tick_out {
 	size_t n_ev;
 	struct mach_check checks[MACH_MAX_CHECKS];
 	size_t n_checks;
+	/* The comparison with the primary of this analysis (compare.done),
+	 * for the journal and the screens. */
+	struct compare_result compare;
 	/* For the snapshot (not durable). */
 	bool analysed;			/* metrics were evaluated this tick */
 	bool held;			/* the analysis was inconclusive and held */

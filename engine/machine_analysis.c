@@ -223,7 +223,82 @@ judge_metrics(struct tk *k)
 		return hold(k, (size_t)gone, gone_why, true);
 	if (held >= 0)
 		return hold(k, (size_t)held, held_why, false);
-	k->st->hold_since_ms = 0;
+	return false;
+}
+
+/* perch: the comparison with the primary (perch.dev/compare), after the
+ * metrics passed their bounds.  A fail score is a failed check naming the
+ * metrics that were not Pass; a marginal score is inconclusive: the step
+ * holds (no failed check, no advance) until a score passes or fails, a
+ * person promotes, skips or rolls back, or the progress deadline rolls it
+ * back.  A score forced to 0 by missing samples follows the no-data
+ * policy; samples a backend did not answer hold as a degraded backend. */
+static void
+compare_words_all(const struct compare_result *r, char *out, size_t outsz)
+{
+	char w[512];
+	size_t i, len;
+
+	snprintf(out, outsz, "compare score %g (%s)", r->score, judge_verdict_name(r->verdict));
+	for (i = 0; i < r->n; i++) {
+		if (r->m[i].classification == JUDGE_PASS)
+			continue;
+		compare_words(&r->m[i], w, sizeof w);
+		len = strlen(out);
+		snprintf(out + len, outsz - len, "%s%s", len > 0 ? ": " : "", w);
+		break;	/* the first is enough for a reason line */
+	}
+}
+
+static bool
+judge_compare(struct tk *k)
+{
+	const struct compare_result *r = &k->ob->compare;
+	char why[768];
+	size_t i;
+
+	if (!r->done)
+		return false;
+	for (i = 0; i < r->n && r->unavailable; i++)
+		if (r->m[i].unavailable)
+			return hold(k, (size_t)(r->m[i].metric >= 0 ? r->m[i].metric : 0), r->m[i].reason,
+			    true);
+	compare_words_all(r, why, sizeof why);
+	if (r->nodata && r->verdict == JUDGE_VERDICT_FAIL) {
+		if (k->c->nodata == NODATA_PASS)
+			return false;
+		if (k->c->nodata == NODATA_HOLD) {
+			for (i = 0; i < r->n && r->m[i].classification != JUDGE_NODATA; i++)
+				;
+			return hold(k, (size_t)(i < r->n && r->m[i].metric >= 0 ? r->m[i].metric : 0),
+			    r->reason[0] ? r->reason : "no samples", false);
+		}
+	}
+	if (r->verdict == JUDGE_VERDICT_FAIL) {
+		mk_ev(k, SEV_WARNING, "Halt %s advancement compared with the primary: %s", mk_nn(k), why);
+		mk_set_reason(k, "%s", why);
+		return mk_fail_check(k, k->st->reason);
+	}
+	if (r->verdict == JUDGE_VERDICT_MARGINAL) {
+		int64_t deadline = (int64_t)(k->c->progress_deadline_s > 0 ?
+		    k->c->progress_deadline_s : 600) * 1000;
+
+		k->o->held = true;
+		if (k->st->hold_since_ms == 0)
+			k->st->hold_since_ms = k->now;
+		if (k->now - k->st->hold_since_ms >= deadline) {
+			mk_ev(k, SEV_WARNING, "Rolling back %s compared with the primary: %s for %llds, past "
+			    "the progress deadline", mk_nn(k), why,
+			    (long long)((k->now - k->st->hold_since_ms) / 1000));
+			mk_alert(k, ALERT_ERROR, false, "Progress deadline exceeded: %s", why);
+			mk_rollback(k, "comparison marginal");
+			return true;
+		}
+		mk_ev(k, SEV_WARNING, "Halt %s advancement compared with the primary: %s (inconclusive: "
+		    "not counted as a failed check; promote, skip or roll back)", mk_nn(k), why);
+		mk_set_reason(k, "held: %s", why);
+		return true;
+	}
 	return false;
 }
 
@@ -250,7 +325,11 @@ mk_analyse(struct tk *k)
 		return mk_ask(k, NEED_METRICS);
 	k->o->analysed = true;
 	record_checks(k);
-	return judge_metrics(k);
+	k->o->compare = k->ob->compare;
+	if (judge_metrics(k) || judge_compare(k))
+		return true;
+	k->st->hold_since_ms = 0;
+	return false;
 }
 
 /* The first step: pre-rollout hooks only, no metrics. */

@@ -122,6 +122,10 @@ struct metric_query {
 	bool volume;		/* ask for the request volume instead of the metric */
 	const char *query;	/* the rendered query (metric->query or ->volume_query) */
 	int64_t at_ms;		/* evaluate at this time (explicit time=) */
+	/* metrics_ops.samples: the query is the one aimed at the primary
+	 * (metric->primary_query), for a provider that derives the
+	 * measurement itself (the simulator) the primary's workload. */
+	bool primary;
 };
 
 struct metric_value {
@@ -134,6 +138,19 @@ struct metric_value {
 	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
 };
 
+/* The samples of one query over a window (a range query at a step), for
+ * the comparison judge (engine/compare.h).  At most METRIC_SAMPLES_MAX:
+ * a provider keeps the latest ones. */
+#define METRIC_SAMPLES_MAX 128
+
+struct metric_samples {
+	enum check_result result;	/* PASS: n >= 1 values; NODATA; ERROR */
+	bool unavailable;		/* as in struct metric_value */
+	size_t n;
+	double v[METRIC_SAMPLES_MAX];	/* oldest first, no NaN */
+	char err[ERRMSG_MAX];		/* for CHECK_NODATA and CHECK_ERROR */
+};
+
 struct metrics_ops {
 	const char *name;
 	/* Evaluates n queries, concurrently where the backend can; fills out[i]
@@ -143,6 +160,13 @@ struct metrics_ops {
 	 * initialization, reference §2.3 step 6): ST_OK, or an error with err
 	 * filled.  May be NULL (no probe). */
 	int (*check)(void *ctx, const struct canary_cfg *c, char *err);
+	/* The samples of n queries over (q->at_ms - range_ms, q->at_ms], one
+	 * every step_ms, into out[i] (the comparison judge: each compared
+	 * metric's query aimed at the canary and at the primary, q->primary).
+	 * Returns ST_OK unless the backend itself is unusable.  May be NULL:
+	 * no samples (every compared metric is then NoData). */
+	int (*samples)(void *ctx, const struct metric_query *q, size_t n, int64_t range_ms,
+	    int64_t step_ms, struct metric_samples *out);
 };
 
 /* ---- webhooks --------------------------------------------------------- */
@@ -205,7 +229,7 @@ struct alert_ops {
 struct journal_rec {
 	int64_t time_ms;
 	char canary[128];		/* "ns/name" */
-	enum { REC_EVENT, REC_CHECK } kind;
+	enum { REC_EVENT, REC_CHECK, REC_COMPARE, REC_SCORE } kind;
 	/* event */
 	enum severity severity;
 	char type[32];			/* "Normal", "Warning", or a perch type */
@@ -223,6 +247,12 @@ struct journal_rec {
 	 * guard measured one (stored journals only; older records lack it). */
 	bool has_volume;
 	double volume;
+	/* compare (a metric compared with the primary: metric, message is
+	 * why it has no data) and score (value the score, message why it
+	 * was forced to 0) */
+	enum judge_class judge_class;
+	enum judge_verdict verdict;
+	double canary_median, primary_median, effect;	/* NaN: unknown */
 	/* status at the time */
 	enum phase phase;
 	int weight;

@@ -287,6 +287,8 @@ rn_apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, ch
 		rn_publish_event(r, c, &out->ev[i], now);
 	for (i = 0; i < out->n_checks; i++)
 		rn_publish_check(r, c, &out->checks[i], now);
+	if (out->compare.done)
+		rn_publish_compare(r, c, &out->compare, now);
 	for (i = 0; i < out->n_alerts; i++)
 		rn_queue_alert(r, c, &out->alerts[i], now);
 	for (i = 0; i < out->n_acts; i++)

@@ -8,6 +8,7 @@
  * readiness, the backends' health).  Runner thread.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +84,34 @@ rn_gather_hooks(struct runner *r, struct rcan *c, enum hook_type t, enum phase p
 	r->tick.obs.hooks_have |= 1u << t;
 }
 
+/* The compared metrics' samples (perch.dev/compare), canary and primary,
+ * judged into the tick's observations (engine/compare.h). */
+static void
+gather_compare(struct runner *r, const struct canary_cfg *cfg, int64_t now)
+{
+	size_t n = compare_count(cfg);
+	struct metric_query q[2 * COMPARE_MAX];
+	struct metric_samples *s;
+	int st;
+
+	if (n == 0)
+		return;
+	if (r->cfg.metrics->samples == NULL) {
+		compare_judge(cfg, NULL, "no samples: the metrics provider has no range queries",
+		    &r->tick.obs.compare);
+		return;
+	}
+	s = xcalloc(2 * n, sizeof *s);
+	compare_queries(cfg, now, q);
+	st = r->cfg.metrics->samples(r->cfg.metrics_ctx, q, 2 * n, compare_range_ms(cfg),
+	    compare_step_ms(cfg), s);
+	if (st != ST_OK)
+		compare_judge(cfg, NULL, status_text(st), &r->tick.obs.compare);
+	else
+		compare_judge(cfg, s, NULL, &r->tick.obs.compare);
+	free(s);
+}
+
 static void
 gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 {
@@ -117,6 +146,7 @@ gather_metrics(struct runner *r, struct rcan *c, int64_t now)
 		if (r->tick.obs.has_volume[i])
 			r->tick.obs.volumes[i] = r->tick.mv[n++];
 	}
+	gather_compare(r, cfg, now);
 }
 
 static void

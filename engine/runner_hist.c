@@ -90,6 +90,7 @@ rn_hist_clear(struct rcan *c)
 	c->hist.ev_n = c->hist.ev_head = 0;
 	for (i = 0; c->cfg && i < c->cfg->n_metrics; i++)
 		c->hist.pts[i].n = c->hist.pts[i].head = 0;
+	c->hist.compare.done = false;
 }
 
 /* History depth of a canary when there are n of them (HIST_BUDGET). */
@@ -102,18 +103,52 @@ rn_hist_depth(struct rcan *c, size_t n)
 	c->hist.max_pts = (unsigned short)(pts > HIST_POINTS ? HIST_POINTS : pts < HIST_MIN ? HIST_MIN : pts);
 }
 
+/* A compare record joins the comparison being read back (pending); a
+ * score record ends it, and it becomes the last one shown. */
+static void
+hist_compare(struct rcan *c, struct compare_result *pending, const struct journal_rec *rec)
+{
+	struct compare_metric *m;
+
+	if (rec->kind == REC_SCORE) {
+		pending->done = true;
+		pending->score = rec->value;
+		pending->verdict = rec->verdict;
+		sanitize(pending->reason, sizeof pending->reason, rec->message, strlen(rec->message));
+		c->hist.compare = *pending;
+		memset(pending, 0, sizeof *pending);
+		return;
+	}
+	if (pending->n == COMPARE_MAX)
+		return;
+	m = &pending->m[pending->n++];
+	m->metric = -1;
+	sanitize(m->name, sizeof m->name, rec->metric, strlen(rec->metric));
+	m->classification = rec->judge_class;
+	m->canary_median = rec->canary_median;
+	m->primary_median = rec->primary_median;
+	m->effect = rec->effect;
+	sanitize(m->reason, sizeof m->reason, rec->message, strlen(rec->message));
+}
+
 /* Rebuilds c's history from journal records.  Caller holds mu. */
 void
 rn_hist_from_journal(struct rcan *c, const struct journal_rec *recs, size_t n)
 {
+	struct compare_result pending;
 	size_t i, m;
 
 	rn_hist_clear(c);
+	memset(&pending, 0, sizeof pending);
 	for (i = 0; i < n; i++) {
 		const struct journal_rec *rec = &recs[i];
 
 		if (rec->kind == REC_EVENT) {
 			rn_hist_event(c, rec->time_ms, rec->severity, rec->message, rec->actor, false);
+			continue;
+		}
+		if (rec->kind == REC_COMPARE || rec->kind == REC_SCORE) {
+			hist_compare(c, &pending, rec);
 			continue;
 		}
 		for (m = 0; m < c->cfg->n_metrics; m++) {

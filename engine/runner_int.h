@@ -121,6 +121,7 @@ struct rcan {
 		struct revent *ev;	/* ring of max_ev, allocated as it grows */
 		size_t ev_n, ev_head, ev_cap;
 		unsigned short max_ev, max_pts;	/* history depth */
+		struct compare_result compare;	/* the last comparison with the primary */
 	} hist;
 	_Alignas(8) struct rcan_run {	/* the runner thread's own (no lock) */
 		char rev_image[96];	/* the target's image as last seen, for
@@ -325,6 +326,10 @@ void rn_publish_event(struct runner *r, struct rcan *c, const struct mach_event 
 void rn_publish_msg(struct runner *r, struct rcan *c, enum severity sev, int64_t t,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void rn_publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, int64_t t);
+/* The comparison with the primary of an analysis: kept for the screens, a
+ * compare record per metric and a score record in the journal and sink. */
+void rn_publish_compare(struct runner *r, struct rcan *c, const struct compare_result *cr,
+    int64_t t);
 void rn_queue_alert(struct runner *r, struct rcan *c, const struct mach_alert *a, int64_t t);
 void rn_take_results(struct runner *r, int64_t now);
 

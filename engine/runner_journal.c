@@ -8,6 +8,7 @@
  * (runner_apply.c): a crash between the two loses them, it never
  * duplicates them.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,6 +156,40 @@ rn_publish_check(struct runner *r, struct rcan *c, const struct mach_check *ch, 
 	rec->has_volume = ch->has_volume;
 	rec->volume = ch->volume;
 	journal(r, c, rec);
+}
+
+void
+rn_publish_compare(struct runner *r, struct rcan *c, const struct compare_result *cr, int64_t t)
+{
+	struct journal_rec *rec = &r->tick.rec;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	c->hist.compare = *cr;
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	if (r->cfg.store == NULL && r->cfg.sink == NULL)
+		return;
+	for (i = 0; i <= cr->n; i++) {
+		rec_status(rec, c, t);
+		rec->canary_median = rec->primary_median = rec->effect = NAN;
+		if (i < cr->n) {
+			rec->kind = REC_COMPARE;
+			snprintf(rec->metric, sizeof rec->metric, "%s", cr->m[i].name);
+			rec->judge_class = cr->m[i].classification;
+			rec->canary_median = cr->m[i].canary_median;
+			rec->primary_median = cr->m[i].primary_median;
+			rec->effect = cr->m[i].effect;
+			snprintf(rec->message, sizeof rec->message, "%s", cr->m[i].reason);
+		} else {
+			rec->kind = REC_SCORE;
+			rec->value = cr->score;
+			rec->has_value = true;
+			rec->verdict = cr->verdict;
+			snprintf(rec->message, sizeof rec->message, "%s", cr->reason);
+		}
+		journal(r, c, rec);
+	}
 }
 
 /* Queues an alert for every analysis.alerts entry that wants its severity

@@ -128,6 +128,8 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	rn_known_facts(r, c, &sc->facts);
 	sc->last_failure = sdup(c->st.last_failure, sizeof c->st.last_failure - 1);
 	sc->last_failure_ms = c->st.last_failure_ms;
+	sc->compare = c->hist.compare;
+	sc->compares = cfg->judge.n_metrics > 0 || sc->compare.done;
 	sc->override = c->st.override;
 	sc->override_text = sdup(override_text(&c->st, text, sizeof text), sizeof text - 1);
 	snap_history(sc, c);

@@ -17,6 +17,7 @@
 
 #include "engine/canary.h"
 #include "engine/command.h"
+#include "engine/compare.h"
 
 struct snap_point {
 	int64_t t_ms;
@@ -101,6 +102,11 @@ struct snap_canary {
 	int64_t last_failure_ms;
 	enum override_kind override;	/* a skipped or forced promotion ... */
 	char *override_text;		/* ... in words (override_text()), "" */
+	/* The last comparison with the primary (perch.dev/compare);
+	 * compare.done false when none ran.  compares: the canary has
+	 * compared metrics (the screen keeps a line for them). */
+	struct compare_result compare;
+	bool compares;
 };
 
 /* Whether the controller of the canaries shown is alive (perch watch). */

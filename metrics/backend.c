@@ -181,6 +181,65 @@ metric_backends_eval(struct metric_backends *s, const struct metric_query *q, si
 	return st;
 }
 
+/* The samples of the queries of backend b, or "no samples from <type>"
+ * when it has no range queries. */
+static int
+samples_one(struct metric_backends *s, size_t b, const struct metric_query *q, size_t n,
+    int64_t range_ms, int64_t step_ms, struct metric_samples *out)
+{
+	struct metric_query *sq = xcalloc(n, sizeof *sq);
+	struct metric_samples *sv = xcalloc(n, sizeof *sv);
+	size_t i, k = 0;
+	int st = ST_OK;
+
+	for (i = 0; i < n; i++)
+		if (type_of(&q[i]) == (int)b)
+			sq[k++] = q[i];
+	if (backends[b]->samples != NULL)
+		st = backends[b]->samples(s->h[b], sq, k, range_ms, step_ms, sv);
+	for (i = 0, k = 0; i < n; i++) {
+		if (type_of(&q[i]) != (int)b)
+			continue;
+		out[i] = sv[k++];
+		if (backends[b]->samples == NULL) {
+			out[i].result = CHECK_NODATA;
+			snprintf(out[i].err, sizeof out[i].err, "no samples from %s (it has no range "
+			    "queries)", metric_type_name(backends[b]->type));
+		}
+	}
+	free(sq);
+	free(sv);
+	return st;
+}
+
+int
+metric_backends_samples(struct metric_backends *s, const struct metric_query *q, size_t n,
+    int64_t range_ms, int64_t step_ms, struct metric_samples *out)
+{
+	size_t i, b;
+	int st = ST_OK, t;
+
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].result = CHECK_ERROR;
+		if (type_of(&q[i]) < 0)
+			snprintf(out[i].err, sizeof out[i].err, "no metric backend for provider type %s",
+			    q[i].metric != NULL ? q[i].metric->provider : "?");
+		else if (q[i].query == NULL)
+			snprintf(out[i].err, sizeof out[i].err, "no query to send");
+	}
+	for (b = 0; b < N_BACKENDS; b++) {
+		bool used = false;
+
+		for (i = 0; i < n && !used; i++)
+			used = type_of(&q[i]) == (int)b;
+		if (used && (t = samples_one(s, b, q, n, range_ms, step_ms, out)) != ST_OK &&
+		    st == ST_OK)
+			st = t;
+	}
+	return st;
+}
+
 /* ---- the engine's provider ---------------------------------------------- */
 
 static int
@@ -210,6 +269,45 @@ engine_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_val
 		    m->kind == METRIC_DURATION && m->template_ref == NULL && q[i].canary != NULL)
 			out[i].value = builtin_duration_ms(builtin_observer(q[i].canary->provider,
 			    q[i].canary->target_kind), out[i].value);
+	}
+	free(rq);
+	return st;
+}
+
+static int64_t
+real_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* As engine_eval: at the backend's now when the engine runs ahead, the
+ * built-in request-duration in whole milliseconds. */
+static int
+engine_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range_ms,
+    int64_t step_ms, struct metric_samples *out)
+{
+	struct metric_query *rq = xcalloc(n > 0 ? n : 1, sizeof *rq);
+	int64_t real_ms = real_now_ms();
+	const struct metric_cfg *m;
+	size_t i, j;
+	int st;
+
+	for (i = 0; i < n; i++) {
+		rq[i] = q[i];
+		rq[i].at_ms = q[i].at_ms > real_ms ? 0 : q[i].at_ms;
+	}
+	st = metric_backends_samples(ctx, rq, n, range_ms, step_ms, out);
+	for (i = 0; i < n; i++) {
+		m = q[i].metric;
+		if (out[i].result != CHECK_PASS || m == NULL || m->kind != METRIC_DURATION ||
+		    m->template_ref != NULL || q[i].canary == NULL)
+			continue;
+		for (j = 0; j < out[i].n; j++)
+			out[i].v[j] = builtin_duration_ms(builtin_observer(q[i].canary->provider,
+			    q[i].canary->target_kind), out[i].v[j]);
 	}
 	free(rq);
 	return st;
@@ -250,12 +348,14 @@ engine_check(void *ctx, const struct canary_cfg *c, char *err)
 static const struct metrics_ops engine_ops = {
 	.name = "metric backends",
 	.eval = engine_eval,
+	.samples = engine_samples,
 };
 
 static const struct metrics_ops probing_ops = {
 	.name = "metric backends",
 	.eval = engine_eval,
 	.check = engine_check,
+	.samples = engine_samples,
 };
 
 const struct metrics_ops *

@@ -96,6 +96,13 @@ struct metric_backend_ops {
 	 * Returns ST_OK unless the handle is unusable (then ST_UNSUPPORTED,
 	 * every out[i] an error saying why). */
 	int (*eval)(void *b, const struct metric_query *q, size_t n, struct metric_value *out);
+	/* The samples of n queries over (at - range_ms, at] one every step_ms
+	 * (a range query; the comparison judge, engine/compare.h), as eval
+	 * for the rest.  NULL: the backend has no range queries; each
+	 * compared metric of its type is then NoData ("no samples from
+	 * <type>"). */
+	int (*samples)(void *b, const struct metric_query *q, size_t n, int64_t range_ms,
+	    int64_t step_ms, struct metric_samples *out);
 	/* Whether the provider block at address (NULL: the default) answers
 	 * (Flagger's IsOnline, reference §2.3 step 6): ST_OK, or an error with
 	 * err (ERRMSG_MAX).  NULL: the backend is not probed. */
@@ -126,6 +133,10 @@ int  metric_backends_add(struct metric_backends *s, const char *type,
  * values.  ST_OK, or the first backend's status that was not. */
 int  metric_backends_eval(struct metric_backends *s, const struct metric_query *q, size_t n,
     struct metric_value *out);
+
+/* metric_backends_eval for range samples (metrics_ops.samples). */
+int  metric_backends_samples(struct metric_backends *s, const struct metric_query *q, size_t n,
+    int64_t range_ms, int64_t step_ms, struct metric_samples *out);
 
 /* The engine's metrics provider; ctx is a struct metric_backends.  On top
  * of metric_backends_eval: a query for a time ahead of real time (a scaled

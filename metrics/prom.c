@@ -55,6 +55,12 @@ struct xfer {
 	bool        toobig;
 	bool        added, done;
 	struct prom_res *res;
+	struct metric_samples *samples;	/* a range query's, else NULL */
+};
+
+/* A batch of range queries: their window and step. */
+struct range {
+	int64_t range_ms, step_ms;
 };
 
 static char *
@@ -296,35 +302,126 @@ parse_success(json_t *data, struct metric_value *out)
 	return ST_ERR;
 }
 
-int
-prom_parse(const char *body, size_t len, struct metric_value *out)
+/* The envelope of an answer: its data (root holds it; json_decref root
+ * after), or NULL with out filled and *st the status. */
+static json_t *
+envelope(const char *body, size_t len, struct metric_value *out, json_t **root, int *st)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *status, *etype, *emsg;
-	int st;
 
-	if (root == NULL || !json_is_object(root)) {
-		if (root == NULL)
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	*st = ST_PARSE;
+	if (*root == NULL || !json_is_object(*root)) {
+		if (*root == NULL)
 			set_result(out, CHECK_ERROR, "not a Prometheus answer (invalid JSON at byte %d: %s)",
 			    jerr.position, jerr.text);
 		else
 			set_result(out, CHECK_ERROR, "not a Prometheus answer (not a JSON object)");
-		json_decref(root);
-		return ST_PARSE;
+		return NULL;
 	}
-	status = json_string_value(json_object_get(root, "status"));
+	status = json_string_value(json_object_get(*root, "status"));
 	if (status != NULL && strcmp(status, "error") == 0) {
-		etype = json_string_value(json_object_get(root, "errorType"));
-		emsg = json_string_value(json_object_get(root, "error"));
+		etype = json_string_value(json_object_get(*root, "errorType"));
+		emsg = json_string_value(json_object_get(*root, "error"));
 		set_result(out, CHECK_ERROR, "Prometheus error: %s: %s",
 		    etype != NULL ? etype : "unknown", emsg != NULL ? emsg : "(no message)");
-		st = ST_ERR;
-	} else if (status == NULL || strcmp(status, "success") != 0) {
+		*st = ST_ERR;
+		return NULL;
+	}
+	if (status == NULL || strcmp(status, "success") != 0) {
 		set_result(out, CHECK_ERROR, "not a Prometheus answer (no \"status\")");
-		st = ST_PARSE;
+		return NULL;
+	}
+	*st = ST_OK;
+	return json_object_get(*root, "data");
+}
+
+int
+prom_parse(const char *body, size_t len, struct metric_value *out)
+{
+	json_t *root, *data;
+	int st;
+
+	data = envelope(body, len, out, &root, &st);
+	if (st == ST_OK)
+		st = parse_success(data, out);
+	json_decref(root);
+	return st;
+}
+
+/* One series of a matrix into out: its values, oldest first, NaN left
+ * out, the latest METRIC_SAMPLES_MAX kept. */
+static int
+parse_series(json_t *values, struct metric_samples *out)
+{
+	size_t i;
+	json_t *el;
+	double x;
+	int r;
+
+	if (!json_is_array(values))
+		return ST_PARSE;
+	json_array_foreach(values, i, el) {
+		if ((r = sample_value(el, &x)) < 0)
+			return ST_PARSE;
+		if (r == 0)
+			continue;
+		if (out->n == METRIC_SAMPLES_MAX) {
+			memmove(out->v, out->v + 1, (METRIC_SAMPLES_MAX - 1) * sizeof *out->v);
+			out->n--;
+		}
+		out->v[out->n++] = x;
+	}
+	return ST_OK;
+}
+
+static void
+samples_result(struct metric_samples *out, enum check_result r, const char *msg)
+{
+	out->result = r;
+	out->n = 0;
+	sanitize(out->err, sizeof out->err, msg, strlen(msg));
+}
+
+int
+prom_parse_range(const char *body, size_t len, struct metric_samples *out)
+{
+	struct metric_value v;
+	json_t *root, *data, *result;
+	const char *type;
+	char msg[128];
+	int st;
+
+	memset(out, 0, sizeof *out);
+	if ((data = envelope(body, len, &v, &root, &st)) == NULL) {
+		if (st == ST_OK) {
+			st = ST_PARSE;
+			set_result(&v, CHECK_ERROR, "Prometheus answer has no data");
+		}
+		samples_result(out, CHECK_ERROR, v.err);
+		json_decref(root);
+		return st;
+	}
+	type = json_string_value(json_object_get(data, "resultType"));
+	result = json_object_get(data, "result");
+	st = ST_PARSE;
+	if (type == NULL || strcmp(type, "matrix") != 0 || !json_is_array(result)) {
+		samples_result(out, CHECK_ERROR, "Prometheus answer to a range query is not a matrix");
+	} else if (json_array_size(result) > 1) {
+		snprintf(msg, sizeof msg, "the query gives %zu series; a comparison needs one",
+		    json_array_size(result));
+		samples_result(out, CHECK_ERROR, msg);
+		st = ST_ERR;
+	} else if (json_array_size(result) == 1 &&
+	    parse_series(json_object_get(json_array_get(result, 0), "values"), out) != ST_OK) {
+		samples_result(out, CHECK_ERROR, "Prometheus answer: bad sample in data.result[0]");
 	} else {
-		st = parse_success(json_object_get(root, "data"), out);
+		st = ST_OK;
+		if (out->n == 0)
+			samples_result(out, CHECK_NODATA, "no values found");
+		else
+			out->result = CHECK_PASS;
 	}
 	json_decref(root);
 	return st;
@@ -383,15 +480,31 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* "query=...&time=..." (URL-encoded). */
+static int64_t
+real_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "query=...&time=..." (URL-encoded); a range query's start, end and step. */
 static char *
-make_params(CURL *easy, const struct prom_req *r)
+make_params(CURL *easy, const struct prom_req *r, const struct range *rg)
 {
 	char *q = curl_easy_escape(easy, r->query, 0), *s;
 
 	if (q == NULL)
 		xalloc_fatal(0);
-	if (r->at_ms > 0)
+	if (rg != NULL) {
+		int64_t end = r->at_ms > 0 ? r->at_ms : real_now_ms(), start = end - rg->range_ms;
+
+		s = xasprintf("query=%s&start=%lld.%03lld&end=%lld.%03lld&step=%lld.%03lld", q,
+		    (long long)(start / 1000), (long long)(start % 1000), (long long)(end / 1000),
+		    (long long)(end % 1000), (long long)(rg->step_ms / 1000),
+		    (long long)(rg->step_ms % 1000));
+	} else if (r->at_ms > 0)
 		s = xasprintf("query=%s&time=%lld.%03lld", q, (long long)(r->at_ms / 1000),
 		    (long long)(r->at_ms % 1000));
 	else
@@ -421,25 +534,26 @@ setup_auth(CURL *e, const struct server *s)
 
 static void
 xfer_setup(struct prom *p, struct xfer *x, const struct server *s, const char *base,
-    const struct prom_req *r)
+    const struct prom_req *r, const struct range *rg)
 {
 	CURL *e = curl_easy_init();
 	char *params;
 	size_t bl = strlen(base);
+	const char *path = rg != NULL ? "query_range" : "query";
 
 	if (e == NULL)
 		xalloc_fatal(0);
 	x->easy = e;
 	buf_init(&x->body, p->opts.max_body);
-	params = make_params(e, r);
+	params = make_params(e, r, rg);
 	while (bl > 0 && base[bl - 1] == '/')
 		bl--;
 	if (strlen(params) > PROM_POST_OVER) {
-		x->url = xasprintf("%.*s/api/v1/query", (int)bl, base);
+		x->url = xasprintf("%.*s/api/v1/%s", (int)bl, base, path);
 		x->form = params;
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->form);
 	} else {
-		x->url = xasprintf("%.*s/api/v1/query?%s", (int)bl, base, params);
+		x->url = xasprintf("%.*s/api/v1/%s?%s", (int)bl, base, path, params);
 		free(params);
 	}
 	curl_easy_setopt(e, CURLOPT_URL, x->url);
@@ -487,6 +601,10 @@ xfer_finish(struct prom *p, struct xfer *x, CURLcode cc)
 		else
 			set_result(&res->v, CHECK_ERROR, "HTTP %ld: %.*s", code, BODY_SHOWN,
 			    buf_str(&x->body));
+	} else if (x->samples != NULL) {
+		res->status = prom_parse_range(buf_str(&x->body), x->body.len, x->samples);
+		res->v.result = x->samples->result;
+		memcpy(res->v.err, x->samples->err, sizeof res->v.err);
 	} else {
 		st = prom_parse(buf_str(&x->body), x->body.len, &res->v);
 		res->status = st == ST_OK ? ST_OK : st;
@@ -585,9 +703,9 @@ run_multi(struct prom *p, struct xfer *xs, size_t n)
 	batch_expired(p, xs, n);	/* nothing, when everything is done */
 }
 
-void
-prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
-    struct prom_res *out)
+static void
+batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *out,
+    const struct range *rg, struct metric_samples *samples)
 {
 	struct xfer *xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
 	const struct server *s;
@@ -612,7 +730,8 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 			continue;
 		}
 		xs[i].res = &out[i];
-		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i]);
+		xs[i].samples = samples != NULL ? &samples[i] : NULL;
+		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i], rg);
 	}
 	if (p->multi != NULL)
 		run_multi(p, xs, n);
@@ -620,6 +739,34 @@ prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
 		xfer_fini(p, &xs[i]);
 	free(xs);
 	log_debug("prometheus: %zu queries done", n);
+}
+
+void
+prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
+    struct prom_res *out)
+{
+	batch(p, reqs, n, out, NULL, NULL);
+}
+
+void
+prom_range_batch(struct prom *p, const struct prom_req *reqs, size_t n, int64_t range_ms,
+    int64_t step_ms, struct metric_samples *samples, struct prom_res *res)
+{
+	const struct range rg = { range_ms, step_ms };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&samples[i], 0, sizeof samples[i]);
+		samples[i].result = CHECK_ERROR;
+	}
+	batch(p, reqs, n, res, &rg, samples);
+	for (i = 0; i < n; i++) {
+		if (res[i].v.result != CHECK_ERROR)
+			continue;
+		samples[i].result = CHECK_ERROR;
+		samples[i].n = 0;
+		memcpy(samples[i].err, res[i].v.err, sizeof samples[i].err);
+	}
 }
 
 /* ---- the metric backend (metrics/backend.h) ------------------------------- */
@@ -698,6 +845,28 @@ backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_va
 	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
 }
 
+/* Range queries (the comparison judge): each query over (at - range,
+ * at] every step, its one series into out[i]. */
+static int
+backend_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range_ms,
+    int64_t step_ms, struct metric_samples *out)
+{
+	struct prom *p = ctx;
+	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
+	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		reqs[i] = (struct prom_req){ .server = q[i].metric != NULL ? q[i].metric->server :
+		    NULL, .query = q[i].query, .at_ms = q[i].at_ms };
+	prom_range_batch(p, reqs, n, range_ms, step_ms, out, res);
+	for (i = 0; i < n; i++)
+		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);
+	free(reqs);
+	free(res);
+	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
+}
+
 const struct metric_backend_ops prometheus_backend = {
 	.type = MT_PROMETHEUS,
 	.secret_keys = secret_keys,
@@ -707,4 +876,5 @@ const struct metric_backend_ops prometheus_backend = {
 	.check_secret = backend_check_secret,
 	.add = backend_add,
 	.eval = backend_eval,
+	.samples = backend_samples,
 };

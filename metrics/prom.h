@@ -87,9 +87,22 @@ int prom_set_server(struct prom *p, const struct prom_server_cfg *cfg);
 void prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
     struct prom_res *out);
 
+/* Runs n range queries (/api/v1/query_range) concurrently, as
+ * prom_query_batch: each over (at_ms - range_ms, at_ms] every step_ms
+ * (at_ms 0: the client's now); its matrix, one series, into samples[i],
+ * and res[i] as prom_query_batch would fill it (status, an error). */
+void prom_range_batch(struct prom *p, const struct prom_req *reqs, size_t n, int64_t range_ms,
+    int64_t step_ms, struct metric_samples *samples, struct prom_res *res);
+
 /* Reads one response body of /api/v1/query into out (pure; for tests and
  * fuzzing).  Returns ST_OK (value or no data), ST_PARSE or ST_ERR. */
 int prom_parse(const char *body, size_t len, struct metric_value *out);
+
+/* Reads one response body of /api/v1/query_range into out: a matrix of
+ * one series (values oldest first, NaN left out, the latest
+ * METRIC_SAMPLES_MAX), none (CHECK_NODATA), or an error (several series,
+ * not a matrix, Prometheus' error).  Pure.  ST_OK, ST_PARSE or ST_ERR. */
+int prom_parse_range(const char *body, size_t len, struct metric_samples *out);
 
 /* Reads a bearer token file (`--prometheus-token-file`): its first line,
  * without surrounding white space.  ST_OK, or ST_IO / ST_INVALID (empty)

@@ -51,6 +51,9 @@ static const struct scenario_params params[SCN__COUNT] = {
 	[SCN_SLOW_START] = { BASE, WEB(40), .canary_median_ms = 60, .canary_ready_s = 150 },
 	[SCN_PROMOTION_FAILURE] = { BASE, WEB(50), .canary_median_ms = 60, .canary_ready_s = 6,
 		.primary_fails = true },
+	/* Twice the primary's latency: p99 about 340 ms against 170 ms. */
+	[SCN_LATENCY_DRIFT] = { BASE, WEB(50), .canary_median_ms = 120, .canary_ready_s = 6 },
+	[SCN_LATENCY_DRIFT_JUDGED] = { BASE, WEB(50), .canary_median_ms = 120, .canary_ready_s = 6 },
 };
 
 const char *
@@ -189,6 +192,10 @@ scenario_canary(enum scenario s, const char *ns, const char *name, unsigned conf
 		break;
 	case SCN_PROMOTION_FAILURE:
 		c->progress_deadline_s = 120;
+		break;
+	case SCN_LATENCY_DRIFT_JUDGED:
+		judge_config_init(&c->judge);
+		judge_config_apply(&c->judge, "perch.dev/compare", "request-duration=increase", NULL, 0);
 		break;
 	default:
 		break;

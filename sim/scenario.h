@@ -13,6 +13,14 @@
  *   slow-start          canary pods are slow to become ready; no failed checks
  *   promotion-failure   the primary's rollout fails during promotion: traffic
  *                       stays on the healthy canary, the canary ends Failed
+ *   latency-drift       the p99 doubles against the primary's (about 170 ms
+ *                       to 340 ms) but stays under the 500 ms bound: the
+ *                       fixed bounds promote it, Succeeded
+ *   latency-drift-judged  the same revision, with request-duration compared
+ *                       with the primary (perch.dev/compare): High every
+ *                       analysis, score 0, rolled back
+ * (the last two are not in the demo's default set: `perch demo --scenario
+ * latency-drift,latency-drift-judged` shows them side by side)
  *
  * Everything here is constant data and pure functions: any thread.
  */
@@ -32,7 +40,10 @@
 	X(NO_TRAFFIC,         "no-traffic",         "invoices", "zero requests at night: never promoted") \
 	X(FLAPPING,           "flapping",           "catalog",  "intermittent bad samples: the threshold decides") \
 	X(SLOW_START,         "slow-start",         "cart",     "canary pods take long to be ready") \
-	X(PROMOTION_FAILURE,  "promotion-failure",  "shipping", "primary fails its rollout during promotion")
+	X(PROMOTION_FAILURE,  "promotion-failure",  "shipping", "primary fails its rollout during promotion") \
+	X(LATENCY_DRIFT,      "latency-drift",      "lookup",   "p99 doubles under the bound: fixed bounds promote it") \
+	X(LATENCY_DRIFT_JUDGED, "latency-drift-judged", "lookup-judged", \
+	    "the same, judged against the primary (perch.dev/compare): rolled back")
 
 enum scenario {
 #define X(id, name, app, help) SCN_##id,

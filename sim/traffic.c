@@ -227,7 +227,60 @@ op_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *
 	return ST_OK;
 }
 
+/* The comparison judge's samples: the metric over its window ending at
+ * each step of (at - range, at], for the canary's or the primary's pods
+ * (q->primary).  Steps without requests give no sample. */
+static void
+samples_one(struct sim_world *w, const struct metric_query *q, int64_t range_ms, int64_t step_ms,
+    struct metric_samples *out)
+{
+	const struct metric_cfg *m = q->metric;
+	enum workload wl = q->primary ? WL_PRIMARY : WL_CANARY;
+	struct sim_traffic t;
+	struct sim_app *a;
+	int64_t window_ms, at;
+	double p99;
+
+	memset(out, 0, sizeof *out);
+	out->result = CHECK_ERROR;
+	if (m == NULL || (a = sim_app_of(w, q->canary)) == NULL) {
+		snprintf(out->err, sizeof out->err, "the canary is not in the simulated world");
+		return;
+	}
+	if (m->kind == METRIC_CUSTOM) {
+		snprintf(out->err, sizeof out->err, "the simulator has no metric \"%.64s\"", m->name);
+		return;
+	}
+	window_ms = (int64_t)(m->interval_s > 0 ? m->interval_s : 60) * 1000;
+	for (at = q->at_ms - range_ms + step_ms; at <= q->at_ms && out->n < METRIC_SAMPLES_MAX;
+	    at += step_ms) {
+		sim_window(w, a, wl, at - window_ms, at, &t, &p99);
+		if (t.requests == 0)
+			continue;
+		out->v[out->n++] = m->kind == METRIC_SUCCESS_RATE ?
+		    100.0 * (double)(t.requests - t.errors) / (double)t.requests : p99;
+	}
+	out->result = out->n > 0 ? CHECK_PASS : CHECK_NODATA;
+	if (out->n == 0)
+		snprintf(out->err, sizeof out->err, "no requests in the window");
+}
+
+static int
+op_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range_ms, int64_t step_ms,
+    struct metric_samples *out)
+{
+	struct sim_world *w = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		samples_one(w, &q[i], range_ms, step_ms, &out[i]);
+		w->stats.queries++;
+	}
+	return ST_OK;
+}
+
 const struct metrics_ops sim_metrics_ops = {
 	.name = "sim",
 	.eval = op_eval,
+	.samples = op_samples,
 };

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "engine/backend_types.h"
+#include "engine/judge.h"
 #include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/buf.h"
@@ -394,13 +395,30 @@ parse_number(const char *s, double *out)
 	return *end == '\0' && *out >= 0 && *out < 1e15;
 }
 
+/* perch.dev/compare*: checked here (engine/judge.h), applied by whoever
+ * loads the canary (app/canary_load.c). */
+static void
+compare_annotation(struct spec_canary *c, struct diag_list *dl, const struct spec_kv *kv)
+{
+	struct judge_config jc;
+	char err[512];
+
+	judge_config_init(&jc);
+	if (judge_config_apply(&jc, kv->key, kv->value, err, sizeof err) != ST_OK)
+		bad_annotation(dl, kv, "%.0s%s", err);
+	else if (c->n_compare < SPEC_COMPARE_MAX)
+		c->compare[c->n_compare++] = *kv;
+	judge_config_fini(&jc);
+}
+
 static void
 canary_annotation(struct spec_set *set, struct spec_canary *c, struct diag_list *dl,
     const struct spec_kv *kv)
 {
 	const char *name = kv->key + strlen(PERCH_PREFIX);
 	static const char *const known[] = { "no-data-policy", "min-requests",
-		"confirm", "scrape-interval", "lint-ignore", NULL };
+		"confirm", "scrape-interval", "lint-ignore", "compare", "compare-confidence",
+		"compare-tolerance", "compare-scores", NULL };
 	long long ms;
 	const char *near;
 	int p;
@@ -424,6 +442,8 @@ canary_annotation(struct spec_set *set, struct spec_canary *c, struct diag_list 
 			c->scrape_interval_s = (int)(ms / 1000);
 	} else if (strcmp(name, "lint-ignore") == 0) {
 		parse_lint_ignore(set, &c->lint_ignore, &c->n_lint_ignore, dl, kv);
+	} else if (strcmp(name, "compare") == 0 || strncmp(name, "compare-", 8) == 0) {
+		compare_annotation(c, dl, kv);
 	} else if ((near = closest_name(name, known, 5)) != NULL) {
 		bad_annotation(dl, kv, "%s: unknown perch annotation (did you mean perch.dev/%s?)",
 		    near);

@@ -40,6 +40,7 @@
 #define SPEC_MAX_DEPTH        64		/* nesting of mappings/sequences */
 
 #define SPEC_API_VERSION "flagger.app/v1beta1"
+#define SPEC_COMPARE_MAX 4	/* the perch.dev/compare* annotations */
 
 /* ---- the YAML tree (read-only for users) ------------------------------ */
 
@@ -226,6 +227,8 @@ struct spec_canary {
 	unsigned confirm;		/* perch.dev/confirm, CONFIRM_* bits */
 	int   scrape_interval_s;	/* perch.dev/scrape-interval, default 15 */
 	char **lint_ignore;  size_t n_lint_ignore;	/* perch.dev/lint-ignore */
+	/* perch.dev/compare* (engine/judge.h), each checked, in file order */
+	struct spec_kv compare[SPEC_COMPARE_MAX];  size_t n_compare;
 };
 
 /* ---- MetricTemplate (reference §1.2) ---------------------------------- */

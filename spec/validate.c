@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/backend_types.h"
+#include "engine/judge.h"
 #include "engine/routers.h"
 #include "spec/schema.h"
 #include "util/status.h"
@@ -540,6 +541,38 @@ check_scaler_replicas(const struct spec_canary *c, struct diag_list *dl)
 	}
 }
 
+/* perch.dev/compare names metrics of spec.analysis.metrics only (the
+ * annotation's syntax is spec/load.c's). */
+static void
+check_compare(const struct spec_canary *c, struct diag_list *dl)
+{
+	struct judge_config jc;
+	char field[96];
+	size_t i, k, j;
+
+	for (i = 0; i < c->n_compare; i++) {
+		const struct spec_kv *kv = &c->compare[i];
+
+		if (strcmp(kv->key, "perch.dev/compare") != 0)
+			continue;
+		judge_config_init(&jc);
+		if (judge_config_apply(&jc, kv->key, kv->value, NULL, 0) != ST_OK)
+			jc.n_metrics = 0;
+		for (k = 0; k < jc.n_metrics; k++) {
+			for (j = 0; j < c->analysis.n_metrics; j++)
+				if (c->analysis.metrics[j].name != NULL &&
+				    strcmp(c->analysis.metrics[j].name, jc.metrics[k].metric) == 0)
+					break;
+			if (j < c->analysis.n_metrics)
+				continue;
+			snprintf(field, sizeof field, "metadata.annotations.%s", kv->key);
+			report(dl, DIAG_ERROR, &kv->pos, field, NULL, "%s: %s is not a metric of "
+			    "spec.analysis.metrics", kv->key, jc.metrics[k].metric);
+		}
+		judge_config_fini(&jc);
+	}
+}
+
 void
 validate_canary(const struct spec_set *set, const struct spec_canary *c,
     struct diag_list *dl)
@@ -563,6 +596,7 @@ validate_canary(const struct spec_set *set, const struct spec_canary *c,
 		missing(dl, &c->meta, "spec.service.port");
 	check_provider(c, dl);
 	check_analysis(c, dl);
+	check_compare(c, dl);
 }
 
 void

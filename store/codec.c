@@ -531,6 +531,26 @@ num_json(bool has, double v, enum journal_form form)
 	return json_real(form == JOURNAL_DISPLAY && fabs(v) < 1e15 ? round(v * 1000.0) / 1000.0 : v);
 }
 
+/* A compare record (a metric judged against the primary) or a score
+ * record (the canary's comparison), as perch check prints them. */
+static void
+compare_to_json(json_t *o, const struct journal_rec *r, enum journal_form form)
+{
+	if (r->kind == REC_COMPARE) {
+		json_object_set_new(o, "kind", json_string("compare"));
+		json_object_set_new(o, "metric", str_json(r->metric, form));
+		json_object_set_new(o, "classification", json_string(judge_class_name(r->judge_class)));
+		json_object_set_new(o, "canaryMedian", num_json(true, r->canary_median, form));
+		json_object_set_new(o, "primaryMedian", num_json(true, r->primary_median, form));
+		json_object_set_new(o, "effectSize", num_json(true, r->effect, form));
+	} else {
+		json_object_set_new(o, "kind", json_string("score"));
+		json_object_set_new(o, "score", num_json(true, r->value, form));
+		json_object_set_new(o, "result", json_string(judge_verdict_name(r->verdict)));
+	}
+	json_object_set_new(o, "reason", r->message[0] ? str_json(r->message, form) : json_null());
+}
+
 json_t *
 journal_to_json_form(const struct journal_rec *r, enum journal_form form)
 {
@@ -544,6 +564,11 @@ journal_to_json_form(const struct journal_rec *r, enum journal_form form)
 		clock_format_rfc3339(r->time_ms, t, sizeof t);
 	json_object_set_new(o, "time", json_string(t));
 	json_object_set_new(o, "canary", str_json(r->canary, form));
+	if (r->kind == REC_COMPARE || r->kind == REC_SCORE) {
+		compare_to_json(o, r, form);
+		if (!stored)
+			return o;
+	}
 	if (r->kind == REC_CHECK) {
 		json_object_set_new(o, "kind", json_string("check"));
 		json_object_set_new(o, "metric", str_json(r->metric, form));
@@ -647,6 +672,74 @@ journal_check_from_json(const json_t *o, struct journal_rec *r, char *err, size_
 }
 
 static int
+name_member(const json_t *o, const char *key, const char *(*name)(int), int count, int *out)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	int i;
+
+	for (i = 0; s != NULL && i < count; i++)
+		if (strcmp(name(i), s) == 0) {
+			*out = i;
+			return ST_OK;
+		}
+	return ST_CORRUPT;
+}
+
+static const char *
+class_name(int i)
+{
+	return judge_class_name((enum judge_class)i);
+}
+
+static const char *
+verdict_name(int i)
+{
+	return judge_verdict_name((enum judge_verdict)i);
+}
+
+/* A number or null (NaN). */
+static int
+get_num_or_nan(const json_t *o, const char *key, double *v, char *err, size_t errsz)
+{
+	bool has;
+	int st = get_opt_real(o, key, &has, v, err, errsz);
+
+	if (st == ST_OK && !has)
+		*v = NAN;
+	return st;
+}
+
+static int
+journal_compare_from_json(const json_t *o, struct journal_rec *r, const char *kind, char *err,
+    size_t errsz)
+{
+	int v, st;
+
+	if ((st = get_str(o, "reason", r->message, sizeof r->message, err, errsz)) != ST_OK &&
+	    !json_is_null(json_object_get(o, "reason")))
+		return st;
+	if (strcmp(kind, "score") == 0) {
+		r->kind = REC_SCORE;
+		if ((st = get_opt_real(o, "score", &r->has_value, &r->value, err, errsz)) != ST_OK)
+			return st;
+		if (name_member(o, "result", verdict_name, JUDGE_VERDICT__COUNT, &v) != ST_OK)
+			return bad(err, errsz, "journal", "result", "is missing or unknown");
+		r->verdict = (enum judge_verdict)v;
+		return ST_OK;
+	}
+	r->kind = REC_COMPARE;
+	if ((st = get_str(o, "metric", r->metric, sizeof r->metric, err, errsz)) != ST_OK ||
+	    (st = get_num_or_nan(o, "canaryMedian", &r->canary_median, err, errsz)) != ST_OK ||
+	    (st = get_num_or_nan(o, "primaryMedian", &r->primary_median, err, errsz)) != ST_OK ||
+	    (st = get_num_or_nan(o, "effectSize", &r->effect, err, errsz)) != ST_OK)
+		return st;
+	if (name_member(o, "classification", class_name, JUDGE_CLASS__COUNT, &v) != ST_OK)
+		return bad(err, errsz, "journal", "classification", "is missing or unknown");
+	r->judge_class = (enum judge_class)v;
+	return ST_OK;
+}
+
+static int
 journal_event_from_json(const json_t *o, struct journal_rec *r, char *err, size_t errsz)
 {
 	static const char *const sevs[] = {
@@ -699,6 +792,8 @@ journal_from_json(const json_t *o, struct journal_rec *r, char *err, size_t errs
 	kind = json_string_value(json_object_get(o, "kind"));
 	if (kind != NULL && strcmp(kind, "check") == 0)
 		return journal_check_from_json(o, r, err, errsz);
+	if (kind != NULL && (strcmp(kind, "compare") == 0 || strcmp(kind, "score") == 0))
+		return journal_compare_from_json(o, r, kind, err, errsz);
 	return journal_event_from_json(o, r, err, errsz);
 }
 

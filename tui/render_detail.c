@@ -375,11 +375,118 @@ graph_axis(const struct pen *p, const struct snap_metric *m, struct scale sc, st
 	}
 }
 
+/* ---- the comparison with the primary (perch.dev/compare) ---------------- */
+
+#define STRIP_W 5	/* the distributions beside a compared metric's graph */
+
+/* The last comparison of metric name, when it has samples to draw. */
+static const struct compare_metric *
+compared(const struct snap_canary *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; c->compare.done && i < c->compare.n; i++)
+		if (strcmp(c->compare.m[i].name, name) == 0 &&
+		    (c->compare.m[i].n_canary > 0 || c->compare.m[i].n_primary > 0))
+			return &c->compare.m[i];
+	return NULL;
+}
+
+/* The scale grown to hold the samples too. */
+static void
+scale_samples(struct scale *sc, const struct compare_metric *cm)
+{
+	size_t i;
+
+	for (i = 0; cm != NULL && i < cm->n_canary + cm->n_primary; i++) {
+		double v = i < cm->n_canary ? cm->canary[i] : cm->primary[i - cm->n_canary];
+
+		if (!isfinite(v))
+			continue;
+		sc->lo = v < sc->lo ? v : sc->lo;
+		sc->hi = v > sc->hi ? v : sc->hi;
+	}
+}
+
+/* One side's samples as a column: a line from the lowest to the highest,
+ * its median a dot. */
+static void
+distribution(const struct pen *p, const double *v, size_t n, double median, struct scale sc,
+    int y, int x, int ph, enum theme_role r)
+{
+	int top = ph - 1, bottom = 0, row;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		row = value_row(sc, v[i], ph);
+		top = row < top ? row : top;
+		bottom = row > bottom ? row : bottom;
+	}
+	for (row = top; n > 0 && row <= bottom; row++)
+		put(p, y + row, x, 1, G(p, "│", "|"), r);
+	if (n > 0 && isfinite(median))
+		put(p, y + value_row(sc, median, ph), x, 1, G(p, "●", "o"), r);
+}
+
+/* The canary's and the primary's samples of the last analysis, side by
+ * side at the right of the graph, "c" and "p" under them. */
+static void
+graph_strip(const struct pen *p, const struct compare_metric *cm, struct scale sc, int y, int x,
+    int ph)
+{
+	int row;
+
+	for (row = 0; row < ph; row++)
+		put(p, y + row, x, 1, G(p, "┊", ":"), ROLE_BORDER);
+	distribution(p, cm->canary, cm->n_canary, cm->canary_median, sc, y, x + 2, ph,
+	    ROLE_WEIGHT_CANARY);
+	distribution(p, cm->primary, cm->n_primary, cm->primary_median, sc, y, x + 4, ph,
+	    ROLE_WEIGHT_PRIMARY);
+	put(p, y + ph, x + 2, 1, "c", ROLE_WEIGHT_CANARY);
+	put(p, y + ph, x + 4, 1, "p", ROLE_WEIGHT_PRIMARY);
+}
+
+/* The line of the comparison: the score and its result, then each
+ * compared metric's classification, medians and effect size. */
+static void
+detail_compare(const struct pen *p, const struct snap_canary *c, int y, int x, int w)
+{
+	const struct compare_result *r = &c->compare;
+	const char *dot = G(p, "·", "-");
+	char line[600], m[300], cn[FMT_MAX], pn[FMT_MAX];
+	enum theme_role role;
+	size_t i, len;
+
+	put(p, y, x, w, "compare", ROLE_DIM);
+	if (!r->done) {
+		put(p, y, x + LABEL_W, w - LABEL_W, "with the primary: no analysis yet", ROLE_DIM);
+		return;
+	}
+	role = r->verdict == JUDGE_VERDICT_FAIL ? ROLE_PHASE_FAILED :
+	    r->verdict == JUDGE_VERDICT_MARGINAL ? ROLE_ATTENTION : ROLE_NORMAL;
+	snprintf(line, sizeof line, "score %g %s", r->score, judge_verdict_name(r->verdict));
+	for (i = 0; i < r->n; i++) {
+		const struct compare_metric *cm = &r->m[i];
+
+		if (isnan(cm->canary_median) || isnan(cm->primary_median)) {
+			snprintf(m, sizeof m, "%s %s", cm->name, judge_class_name(cm->classification));
+		} else {
+			fmt_number(cn, sizeof cn, cm->canary_median);
+			fmt_number(pn, sizeof pn, cm->primary_median);
+			snprintf(m, sizeof m, "%s %s %s vs %s x%.2f", cm->name,
+			    judge_class_name(cm->classification), cn, pn, cm->effect);
+		}
+		len = strlen(line);
+		snprintf(line + len, sizeof line - len, " %s %s", dot, m);
+	}
+	put(p, y, x + LABEL_W, w - LABEL_W, line, role);
+}
+
 static void
 render_graph(const struct pen *p, const struct snap_metric *m, int64_t run_since_ms,
-    struct rect g)
+    const struct compare_metric *cm, struct rect g)
 {
-	int lw = 7, ph = g.h - 2, pw = g.w - lw - 1, rb = -1, col;
+	int lw = 7, ph = g.h - 2, pw = g.w - lw - 1, rb = -1, col, strip = 0;
 	size_t cur = run_first(m, run_since_ms), first, k;
 	bool boundary;
 	struct scale sc;
@@ -388,6 +495,10 @@ render_graph(const struct pen *p, const struct snap_metric *m, int64_t run_since
 	graph_title(p, m, cur, g.y, g.x, g.w);
 	if (ph < 1 || pw < 4)
 		return;
+	if (cm != NULL && pw >= 4 + 4 * STRIP_W) {
+		strip = STRIP_W;
+		pw -= strip;
+	}
 	/* The revision boundary takes a column when points of an earlier run
 	 * are shown (after them all when the new run has none yet). */
 	first = m->n_points > (size_t)pw ? m->n_points - (size_t)pw : 0;
@@ -395,6 +506,8 @@ render_graph(const struct pen *p, const struct snap_metric *m, int64_t run_since
 		first++;
 	boundary = cur > first;
 	sc = graph_scale(m, first, ph);
+	if (strip > 0)
+		scale_samples(&sc, cm);
 	if (m->has_min || m->has_max) {
 		rb = value_row(sc, m->has_min ? m->min : m->max, ph);
 		put_rep(p, g.y + 1 + rb, g.x + lw + 1, pw, G(p, "┄", "-"), ROLE_METRIC_BOUND);
@@ -417,6 +530,8 @@ render_graph(const struct pen *p, const struct snap_metric *m, int64_t run_since
 	} else {
 		put(p, g.y + 1 + ph, g.x + lw + 2, pw - 1, "no checks yet", ROLE_DIM);
 	}
+	if (strip > 0)
+		graph_strip(p, cm, sc, g.y + 1, g.x + lw + 1 + pw, ph);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -588,6 +703,8 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y++, r.x + LABEL_W, r.w - LABEL_W, line, ROLE_NORMAL);
 	}
 	detail_note(p, c, y++, r.x, r.w);
+	if (c->compares)
+		detail_compare(p, c, y++, r.x, r.w);
 	if (r.h >= 30)
 		y++;		/* room to breathe, on tall screens only */
 	per_row = r.w >= 76 ? 2 : 1;
@@ -599,7 +716,7 @@ render_detail(const struct pen *p, const struct snapshot *s, const struct ui *u,
 
 		if (g.y + gh > r.y + r.h - 2)
 			break;
-		render_graph(p, &c->metrics[i], c->run_since_ms, g);
+		render_graph(p, &c->metrics[i], c->run_since_ms, compared(c, c->metrics[i].name), g);
 	}
 	y += graph_rows * (gh + 1);
 	ev_h = r.y + r.h - y;

@@ -24,6 +24,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/cmd/cmd.h"
+#include "engine/compare.h"
 #include "metrics/backend.h"
 #include "metrics/builtin.h"
 #include "metrics/prom.h"
@@ -488,6 +489,80 @@ print_text(const struct canary_cfg *cfg, const struct outcome *oc)
 	free(name);
 }
 
+/* ---- the comparison judge (engine/compare.h) ---------------------------- */
+
+/* The samples of every compared metric, canary and primary, judged. */
+static void
+run_compare(struct metric_backends *b, const struct check_opts *o, const struct canary_cfg *cfg,
+    struct compare_result *cr)
+{
+	size_t n = compare_count(cfg);
+	struct metric_query *q = xcalloc(2 * n + 1, sizeof *q);
+	struct metric_samples *s = xcalloc(2 * n + 1, sizeof *s);
+
+	compare_queries(cfg, o->at_ms, q);
+	metric_backends_samples(b, q, 2 * n, compare_range_ms(cfg), compare_step_ms(cfg), s);
+	compare_judge(cfg, s, NULL, cr);
+	free(q);
+	free(s);
+}
+
+static void
+print_compare_json(const char *canary, const struct compare_result *cr, const char *when)
+{
+	json_t *o;
+	char *s;
+	size_t i;
+
+	for (i = 0; i <= cr->n; i++) {
+		const struct compare_metric *m = &cr->m[i];
+
+		o = json_object();
+		json_object_set_new(o, "time", json_string(when));
+		json_object_set_new(o, "canary", clean_string(canary));
+		if (i < cr->n) {
+			json_object_set_new(o, "kind", json_string("compare"));
+			json_object_set_new(o, "metric", clean_string(m->name));
+			json_object_set_new(o, "classification",
+			    json_string(judge_class_name(m->classification)));
+			json_object_set_new(o, "canaryMedian", num_or_null(true, m->canary_median));
+			json_object_set_new(o, "primaryMedian", num_or_null(true, m->primary_median));
+			json_object_set_new(o, "effectSize", num_or_null(true, m->effect));
+			json_object_set_new(o, "reason", m->reason[0] ? clean_string(m->reason) :
+			    json_null());
+		} else {
+			json_object_set_new(o, "kind", json_string("score"));
+			json_object_set_new(o, "score", json_real(cr->score));
+			json_object_set_new(o, "result", json_string(judge_verdict_name(cr->verdict)));
+			json_object_set_new(o, "reason", cr->reason[0] ? clean_string(cr->reason) :
+			    json_null());
+		}
+		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+}
+
+static void
+print_compare_text(const struct canary_cfg *cfg, const struct compare_result *cr)
+{
+	char line[512];
+	size_t i;
+
+	printf("  compared with the primary (confidence %g, tolerance %g, scores %g/%g):\n",
+	    cfg->judge.confidence, cfg->judge.tolerance, cfg->judge.scores.marginal,
+	    cfg->judge.scores.pass);
+	for (i = 0; i < cr->n; i++) {
+		compare_words(&cr->m[i], line, sizeof line);
+		print_line(judge_class_name(cr->m[i].classification), line);
+	}
+	snprintf(line, sizeof line, "%g (%s)%s%s", cr->score, judge_verdict_name(cr->verdict),
+	    cr->reason[0] ? ": " : "", cr->reason);
+	print_line("score", line);
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 static void
@@ -572,6 +647,20 @@ check_canary(struct metric_backends *b, const struct check_opts *o, const struct
 			rc = EXIT_INFRA;
 		else if (oc[i].result != CHECK_PASS && rc == EXIT_OK)
 			rc = EXIT_FAILED;
+	}
+	if (compare_count(cfg) > 0) {
+		struct compare_result *cr = xcalloc(1, sizeof *cr);
+
+		run_compare(b, o, cfg, cr);
+		if (o->json)
+			print_compare_json(err, cr, when);
+		else
+			print_compare_text(cfg, cr);
+		if (cr->unavailable)
+			rc = EXIT_INFRA;
+		else if (cr->verdict == JUDGE_VERDICT_FAIL && rc == EXIT_OK)
+			rc = EXIT_FAILED;
+		free(cr);
 	}
 	free(id);
 	free(oc);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,81 @@ check(const char *metric, bool has_value, double v, bool has_min, double min,
 	snprintf(r.canary, sizeof r.canary, "shop/checkout");
 	snprintf(r.metric, sizeof r.metric, "%s", metric);
 	return r;
+}
+
+/* The comparison judge's records of one analysis. */
+static struct journal_rec
+compare_rec(const char *metric, enum judge_class cl, double c, double p, const char *why)
+{
+	struct journal_rec r = check(metric, false, 0, false, 0, false, 0, CHECK_PASS);
+
+	r.kind = REC_COMPARE;
+	r.judge_class = cl;
+	r.canary_median = c;
+	r.primary_median = p;
+	r.effect = c / p;
+	snprintf(r.message, sizeof r.message, "%s", why);
+	return r;
+}
+
+static struct journal_rec
+score_rec(double score, enum judge_verdict v)
+{
+	struct journal_rec r = check("", false, 0, false, 0, false, 0, CHECK_PASS);
+
+	r.kind = REC_SCORE;
+	r.value = score;
+	r.has_value = true;
+	r.verdict = v;
+	return r;
+}
+
+/* Compare and score records: headless lines as perch check prints them,
+ * and a stored form that reads back as the same record (NaN medians are
+ * null, and come back NaN). */
+static void
+test_compare_records(void **state)
+{
+	struct {
+		struct journal_rec rec;
+		const char *display;
+	} rows[] = {
+		{ compare_rec("request-duration\x1b[2J", JUDGE_HIGH, 240, 120, ""),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"compare\","
+		  "\"metric\":\"request-duration\",\"classification\":\"High\",\"canaryMedian\":240.0,"
+		  "\"primaryMedian\":120.0,\"effectSize\":2.0,\"reason\":null}" },
+		{ compare_rec("latency", JUDGE_NODATA, NAN, 120, "canary: no values found"),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"compare\","
+		  "\"metric\":\"latency\",\"classification\":\"NoData\",\"canaryMedian\":null,"
+		  "\"primaryMedian\":120.0,\"effectSize\":null,\"reason\":\"canary: no values found\"}" },
+		{ score_rec(75, JUDGE_VERDICT_MARGINAL),
+		  "{\"time\":\"2026-03-02T14:01:00Z\",\"canary\":\"shop/checkout\",\"kind\":\"score\","
+		  "\"score\":75.0,\"result\":\"marginal\",\"reason\":null}" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		json_t *o = journal_to_json_form(&rows[i].rec, JOURNAL_STORED);
+		char *d = headless_format(&rows[i].rec), *s = json_dumps(o, JSON_COMPACT), *s2;
+		struct journal_rec back;
+		char err[256];
+
+		assert_string_equal(d, rows[i].display);
+		assert_int_equal(journal_from_json(o, &back, err, sizeof err), 0);
+		assert_int_equal(back.kind, rows[i].rec.kind);
+		assert_int_equal(back.judge_class, rows[i].rec.judge_class);
+		assert_int_equal(back.verdict, rows[i].rec.verdict);
+		assert_true(isnan(back.canary_median) == isnan(rows[i].rec.canary_median));
+		json_decref(o);
+		o = journal_to_json_form(&back, JOURNAL_STORED);
+		s2 = json_dumps(o, JSON_COMPACT);
+		assert_string_equal(s2, s);
+		free(s2);
+		free(s);
+		free(d);
+		json_decref(o);
+	}
 }
 
 static void
@@ -190,6 +266,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_compare_records),
 		cmocka_unit_test(test_stored_form),
 		cmocka_unit_test(test_sink_lines),
 	};

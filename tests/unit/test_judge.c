@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "metrics/judge.h"
+#include "engine/judge.h"
 #include "util/status.h"
 
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))

@@ -99,6 +99,59 @@ static const struct httpd_rule rules[] = {
 	{ .match = "/api/v1/query?query=", .status = 200, .body = VEC("99.25") },
 };
 
+/* Range answers (the comparison judge's samples): one series, oldest first,
+ * NaN left out; several series, a vector or Prometheus' error are errors;
+ * an empty matrix is no data; more than METRIC_SAMPLES_MAX keeps the
+ * latest. */
+static int
+parse_range(const char *body, struct metric_samples *s)
+{
+	return prom_parse_range(body, strlen(body), s);
+}
+
+static void
+test_parse_range(void **state)
+{
+	static struct metric_samples s;
+	char *big;
+	size_t i, len = 0;
+
+	(void)state;
+	assert_int_equal(parse_range("{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"matrix\",\"result\":[{\"metric\":{},\"values\":[[1,\"1.5\"],[2,\"NaN\"],"
+	    "[3,\"2\"]]}]}}", &s), ST_OK);
+	assert_int_equal(s.result, CHECK_PASS);
+	assert_int_equal(s.n, 2);
+	assert_true(s.v[0] == 1.5 && s.v[1] == 2);
+	assert_int_equal(parse_range("{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"matrix\",\"result\":[]}}", &s), ST_OK);
+	assert_int_equal(s.result, CHECK_NODATA);
+	assert_string_equal(s.err, "no values found");
+	assert_int_equal(parse_range("{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"matrix\",\"result\":[{\"values\":[[1,\"1\"]]},{\"values\":[[1,\"2\"]]}]}}", &s), ST_ERR);
+	assert_int_equal(s.result, CHECK_ERROR);
+	assert_string_equal(s.err, "the query gives 2 series; a comparison needs one");
+	assert_int_equal(parse_range("{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"vector\",\"result\":[]}}", &s), ST_PARSE);
+	assert_int_equal(s.result, CHECK_ERROR);
+	assert_int_equal(parse_range("{\"status\":\"error\",\"errorType\":\"bad_data\","
+	    "\"error\":\"parse error\"}", &s), ST_ERR);
+	assert_string_equal(s.err, "Prometheus error: bad_data: parse error");
+	assert_int_equal(parse_range("{", &s), ST_PARSE);
+	assert_int_equal(s.result, CHECK_ERROR);
+	big = malloc(64 + 20 * (METRIC_SAMPLES_MAX + 10));
+	assert_non_null(big);
+	len = (size_t)sprintf(big, "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\","
+	    "\"result\":[{\"values\":[");
+	for (i = 0; i < METRIC_SAMPLES_MAX + 10; i++)
+		len += (size_t)sprintf(big + len, "%s[%zu,\"%zu\"]", i ? "," : "", i, i);
+	len += (size_t)sprintf(big + len, "]}]}}");
+	assert_int_equal(prom_parse_range(big, len, &s), ST_OK);
+	assert_int_equal(s.n, METRIC_SAMPLES_MAX);
+	assert_true(s.v[0] == 10 && s.v[METRIC_SAMPLES_MAX - 1] == METRIC_SAMPLES_MAX + 9);
+	free(big);
+}
+
 static void
 test_requests(void **state)
 {
@@ -434,6 +487,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_parse_range),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_concurrent_and_basic_auth),
 		cmocka_unit_test(test_unreachable_and_provider),

@@ -207,6 +207,40 @@ promoted_profile(struct snapshot *s)
 	c->rev_from = xstrdup("profile:v2");
 }
 
+/* checkout compared with its primary (perch.dev/compare): its p99 twice
+ * the primary's (High), its success rate like it (Pass): score 50, which
+ * the scores 40/95 make marginal.  The detail shows the score, each
+ * metric's classification, medians and effect size, and beside the p99's
+ * graph the two distributions of the last analysis. */
+static void
+compared_checkout(struct snapshot *s)
+{
+	struct compare_result *r = &s->canaries[0].compare;
+	static const double lat[11] = { 228, 236, 240, 244, 252, 238, 242, 246, 234, 240, 248 };
+	static const double rate[11] = { 99.9, 99.8, 99.9, 100, 99.9, 99.8, 99.9, 99.9, 100, 99.9,
+		99.8 };
+	size_t i;
+
+	s->canaries[0].compares = true;
+	memset(r, 0, sizeof *r);
+	r->done = true;
+	r->n = 2;
+	r->score = 50;
+	r->verdict = JUDGE_VERDICT_MARGINAL;
+	r->m[0] = (struct compare_metric){ .metric = 1, .name = "request-duration",
+		.classification = JUDGE_HIGH, .canary_median = 240, .primary_median = 120,
+		.effect = 2.0, .n_canary = 11, .n_primary = 11 };
+	r->m[1] = (struct compare_metric){ .metric = 0, .name = "request-success-rate",
+		.classification = JUDGE_PASS, .canary_median = 99.9, .primary_median = 99.9,
+		.effect = 1.0, .n_canary = 11, .n_primary = 11 };
+	for (i = 0; i < 11; i++) {
+		r->m[0].canary[i] = lat[i];
+		r->m[0].primary[i] = lat[i] / 2;
+		r->m[1].canary[i] = rate[i];
+		r->m[1].primary[i] = rate[10 - i];
+	}
+}
+
 static void
 check_golden(const struct golden *g)
 {
@@ -281,6 +315,10 @@ static const struct golden goldens[] = {
 	{ "confirm-skip-healthy-80x24", 80, 24, true, false, "s", false, NULL, false },
 	{ "override-120x40",      120, 40, true, false, "jjjj", false, skipped_profile, false },
 	{ "promoted-detail-80x24", 80, 24, true, false, "jjjj\n", false, promoted_profile, false },
+	{ "compare-detail-80x24",  80, 24, true, false, "\n", false, compared_checkout, false },
+	{ "compare-split-120x40", 120, 40, true, false, "", false, compared_checkout, false },
+	{ "ascii-compare-detail-80x24", 80, 24, false, false, "\n", false, compared_checkout, false },
+	{ "nocolor-compare-detail-120x40", 120, 40, true, false, "\n", false, compared_checkout, true },
 };
 
 static void

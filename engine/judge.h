@@ -35,8 +35,8 @@
  *   - a minimum sample count (min_samples, default 1: Kayenta's rule,
  *     only an empty sample is NoData) can be raised by the caller.
  */
-#ifndef PERCH_METRICS_JUDGE_H
-#define PERCH_METRICS_JUDGE_H
+#ifndef PERCH_ENGINE_JUDGE_H
+#define PERCH_ENGINE_JUDGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

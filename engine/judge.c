@@ -8,7 +8,7 @@
  * f(mu, q) = (d - 0.5 sign d) / sigma - q decreases in mu; its roots at
  * q = +z, -z and 0 are the lower bound, the upper bound and the estimate.
  */
-#include "metrics/judge.h"
+#include "engine/judge.h"
 
 #include <float.h>
 #include <math.h>

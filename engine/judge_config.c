@@ -5,7 +5,7 @@
  * terminator beyond the NUL, or a character, and every piece quoted in an
  * error message is sanitised first.
  */
-#include "metrics/judge.h"
+#include "engine/judge.h"
 
 #include <stdarg.h>
 #include <stdio.h>
