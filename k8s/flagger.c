@@ -46,15 +46,64 @@ k8s_flagger_running(struct k8s_client *c, char *out, size_t outsz)
 	return found;
 }
 
+/* Whether perch wrote a status condition updated at `when`: perch keeps
+ * the status of its own Canaries (store/k8s_status.c) only while it holds
+ * the canary's Lease perch-<name> (store/k8s_lease.c), so while that Lease
+ * is live, or when the condition was updated no later than its last
+ * renewal plus its duration (and a little slack for clocks), the status is
+ * perch's.  Flagger takes no such Lease. */
+static bool
+perch_wrote(struct k8s_client *c, const struct canary_cfg *cfg, time_t when, long now)
+{
+	struct k8s_err e;
+	json_t *lease;
+	char name[300];
+	const char *renew;
+	json_int_t dur;
+	time_t t;
+	bool ours = false;
+
+	snprintf(name, sizeof name, "perch-%s", cfg->name);
+	if (k8s_get(c, K8S_RES(LEASES), cfg->ns, name, &lease, &e) != ST_OK)
+		return false;
+	renew = jstr(lease, "spec.renewTime");
+	dur = json_integer_value(jpath(lease, "spec.leaseDurationSeconds"));
+	if (renew && k8s_parse_time(renew, &t) == ST_OK)
+		ours = (json_int_t)t + (dur > 0 ? dur : 60) > (json_int_t)now ||
+		    (json_int_t)when <= (json_int_t)t + (dur > 0 ? dur : 60) + 5;
+	json_decref(lease);
+	return ours;
+}
+
+/* The latest update time of the Canary's status conditions (0: none). */
+static time_t
+status_updated(json_t *obj, const char **type, const char **at)
+{
+	json_t *cond;
+	const char *t;
+	time_t when, latest = 0;
+	size_t i;
+
+	json_array_foreach(jpath(obj, "status.conditions"), i, cond) {
+		t = jstr(cond, "lastUpdateTime") ? jstr(cond, "lastUpdateTime") :
+		    jstr(cond, "lastTransitionTime");
+		if (t && k8s_parse_time(t, &when) == ST_OK && when >= latest) {
+			latest = when;
+			*type = jstr(cond, "type") ? jstr(cond, "type") : "";
+			*at = t;
+		}
+	}
+	return latest;
+}
+
 int
 k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, char *err)
 {
 	struct k8s_err e;
-	json_t *obj, *cond;
-	const char *t;
+	json_t *obj;
+	const char *type = "", *at = "";
 	char flagger[200];
 	time_t when;
-	size_t i;
 	bool touched;
 
 	if (k8s_get(c, K8S_RES(CANARIES), cfg->ns, cfg->name, &obj, &e) != ST_OK)
@@ -65,19 +114,19 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 	}
 	/* Flagger writes the status of every Canary it reconciles within a
 	 * tick; one it has never written is not its (another namespace or
-	 * selector): perch's own. */
+	 * selector), nor one whose status perch itself wrote last. */
 	touched = json_array_size(jpath(obj, "status.conditions")) > 0;
-	json_array_foreach(jpath(obj, "status.conditions"), i, cond) {
-		t = jstr(cond, "lastUpdateTime") ? jstr(cond, "lastUpdateTime") :
-		    jstr(cond, "lastTransitionTime");
-		if (t && k8s_parse_time(t, &when) == ST_OK && now - (long)when < FLAGGER_FRESH_S) {
-			errf(err, ST_REFUSED, "canary %s/%s is reconciled by a running Flagger (its "
-			    "status condition %s was updated at %s); perch will not control it — "
-			    "suspend it in Flagger (spec.suspend: true) first", cfg->ns, cfg->name,
-			    jstr(cond, "type") ? jstr(cond, "type") : "", t);
-			json_decref(obj);
-			return ST_REFUSED;
-		}
+	when = status_updated(obj, &type, &at);
+	if (touched && when > 0 && perch_wrote(c, cfg, when, now)) {
+		json_decref(obj);
+		return ST_OK;
+	}
+	if (when > 0 && now - (long)when < FLAGGER_FRESH_S) {
+		errf(err, ST_REFUSED, "canary %s/%s is reconciled by a running Flagger (its "
+		    "status condition %s was updated at %s); perch will not control it — "
+		    "suspend it in Flagger (spec.suspend: true) first", cfg->ns, cfg->name, type, at);
+		json_decref(obj);
+		return ST_REFUSED;
 	}
 	json_decref(obj);
 	if (touched && k8s_flagger_running(c, flagger, sizeof flagger))
