@@ -7,6 +7,7 @@
 # repeated.  SIGTERM on the survivor saves and releases every Lease.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/lib_rbac.bash"
 need kubectl openssl python3
 
 start_apiserver c --tls-dir "$TMP/tls" --ready-delay 0 --token ctl-a=token-a --token ctl-b=token-b
@@ -200,4 +201,10 @@ wait "$pid_b" 2>/dev/null
 [ -z "$(holders | sed -n '/=.\+$/p')" ] || fail "leases still held after SIGTERM: $(holders)"
 ! K get lease perch-replica-ctl-b -n perch-system >/dev/null 2>&1 ||
 	fail "the replica lease of b is left behind"
+
+# Every request either replica made (adoption, leases, replica discovery,
+# status, takeover, SIGTERM) is one deploy/'s ClusterRole allows.
+K apply -f "$PERCH_ROOT/deploy/rbac.yaml" >/dev/null || fail "kubectl apply deploy/rbac.yaml"
+check_rbac perch ctl-a "$audit"
+check_rbac perch ctl-b "$audit"
 echo "ok"
