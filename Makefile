@@ -72,7 +72,7 @@ endif
 
 .SECONDARY:
 
-.PHONY: all demo test test-run check tsan valgrind lint fuzz bench install uninstall deps clean unit-tests
+.PHONY: all demo test test-run soak-smoke check tsan valgrind lint fuzz bench install uninstall deps clean unit-tests
 
 all: $(BIN)
 
@@ -124,6 +124,12 @@ test: deps-test
 # The runner: every unit test binary, then every integration script.
 test-run: unit-tests
 	@PERCH_BIN=$(abspath $(BIN)) PERCH_BUILD=$(abspath $(BUILD)) bash tests/run
+
+# Two minutes of bench/soak with faults, kills and every invariant checked
+# (tests/soak/soak_smoke.sh): a gate of .ci/run, outside `make test`.
+soak-smoke: $(BIN)
+	@PERCH_BIN=$(abspath $(BIN)) PERCH_BUILD=$(abspath $(BUILD)) \
+		PERCH_TEST_SCRIPTS=$(abspath tests/soak) TESTS=soak_smoke bash tests/run
 
 # Under a sanitizer the tests' own timeouts (a server's delay against a
 # client's timeout) are scaled: PERCH_TEST_TIMEOUT_SCALE, 2 under ASan, 3

@@ -6,7 +6,7 @@
 # descriptors) and every object written checked against its schema.  The
 # figures must show work done: rollouts of both outcomes, faults injected,
 # restarts.
-. "$(dirname "$0")/lib.bash"
+. "$PERCH_ROOT/tests/integration/lib.bash"
 need kubectl prometheus openssl node python3
 [ -d "$PERCH_ROOT/tests/node_modules/kubernetes-models" ] ||
 	skip "the schema packages are not installed (make deps runs npm ci in tests/)"
