@@ -128,21 +128,67 @@ home_of(const struct check_cluster *cc, const struct spec_metric_template *t)
 	return NULL;
 }
 
+/* A template of another backend than the default (Prometheus, which
+ * `perch check` reaches at --prometheus): registered with its own
+ * provider block, and the credentials of its secretRef when there is a
+ * cluster to read them from. */
+static int
+other_backend(struct check_cluster *cc, const struct spec_metric_template *t,
+    struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz)
+{
+	struct kv *h = t->n_headers ? xcalloc(t->n_headers, sizeof *h) : NULL;
+	struct metric_provider p = { .address = t->address, .insecure = t->insecure_skip_verify ||
+		server->insecure, .ca_file = server->ca_file, .headers = h, .n_headers = t->n_headers,
+		.region = t->region };
+	char why[256];
+	size_t i;
+	int st;
+
+	for (i = 0; i < t->n_headers; i++) {
+		h[i].key = t->headers[i].key;
+		h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
+	}
+	if (cc->client != NULL && t->secret_ref != NULL) {
+		st = metric_creds_set(cc->client, t, home_of(cc, t), b, &p, err, errsz);
+	} else if ((st = metric_backends_add(b, t->provider_type, &p, why, sizeof why)) != ST_OK) {
+		snprintf(err, errsz, "MetricTemplate %s/%s: %s", t->meta.ns ? t->meta.ns : "default",
+		    t->meta.name, why);
+	}
+	free(h);
+	return st;
+}
+
+bool
+check_default_backend(const char *type)
+{
+	return metric_backend_find(type) == metric_backend_find(NULL);
+}
+
 int
 check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
-    struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz)
+    struct metric_backends *b, const struct metric_provider *server, bool signed_in, char *err,
+    size_t errsz)
 {
 	const struct spec_metric_template *t;
 	size_t i, j;
+	int st;
 
 	for (i = 0; i < spec_set_n_canaries(set); i++) {
 		const struct spec_canary *c = spec_set_canary(set, i);
 
 		for (j = 0; j < c->analysis.n_metrics; j++) {
 			t = spec_find_template(set, c, &c->analysis.metrics[j]);
-			if (t && t->secret_ref)
-				return metric_creds_set(cc->client, t, home_of(cc, t), b, server, err,
+			if (t == NULL)
+				continue;
+			if (!check_default_backend(t->provider_type))
+				st = other_backend(cc, t, b, server, err, errsz);
+			else if (t->secret_ref && cc->client != NULL && !signed_in && (signed_in = true))
+				st = metric_creds_set(cc->client, t, home_of(cc, t), b, server, err,
 				    errsz);
+			else
+				st = ST_OK;
+			if (st != ST_OK)
+				return st;
 		}
 	}
 	return ST_OK;

@@ -11,6 +11,7 @@
 #ifndef PERCH_APP_CHECK_CLUSTER_H
 #define PERCH_APP_CHECK_CLUSTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "k8s/kubeconfig.h"
@@ -43,9 +44,19 @@ void check_cluster_close(struct check_cluster *cc);
 int check_cluster_templates(struct check_cluster *cc, struct spec_set *set,
     struct diag_list *dl, char *err, size_t errsz);
 
-/* Registers `server` with the credentials of the secretRef of the first
- * template (of the Canaries' metrics) that has one; ST_OK when none has. */
+/* Registers `server` (the default backend, --prometheus) with the
+ * credentials of the secretRef of the first Prometheus template (of the
+ * Canaries' metrics) that has one, and every template of another backend
+ * with its own provider block and, with a cluster (cc->client), its
+ * secretRef's credentials.  ST_OK, or the first error (naming the
+ * template).  signed_in: the default backend has its credentials already
+ * (--prometheus-token-file); cc->client NULL: no cluster. */
 int check_cluster_creds(struct check_cluster *cc, const struct spec_set *set,
-    struct metric_backends *b, const struct metric_provider *server, char *err, size_t errsz);
+    struct metric_backends *b, const struct metric_provider *server, bool signed_in, char *err,
+    size_t errsz);
+
+/* Whether templates of this spec.provider.type go to the default backend
+ * (--prometheus in `perch check`). */
+bool check_default_backend(const char *type);
 
 #endif

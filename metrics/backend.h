@@ -34,7 +34,8 @@
 /* The backends, by MetricTemplate spec.provider.type; the first is the
  * default (built-in metrics, inline queries). */
 #define METRIC_BACKEND_LIST(X) \
-	X(prometheus)
+	X(prometheus) \
+	X(dynatrace)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)

@@ -216,8 +216,9 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		    argv[optind]);
 	if (o->n_files == 0)
 		return cli_usage_error("check", "no file given (-f FILE)");
-	if (o->prometheus == NULL)
-		return cli_usage_error("check", "no Prometheus given (--prometheus URL)");
+	/* --prometheus is for the metrics Prometheus answers; a Canary whose
+	 * metrics all come from other backends needs none (a metric that does
+	 * need it without one is an error of its own). */
 	if (o->ca_file != NULL && o->insecure)
 		return cli_usage_error("check", "--ca-file and --insecure-skip-tls-verify "
 		    "contradict each other: give one");
@@ -513,13 +514,16 @@ print_error(const char *err)
 	free(clean);
 }
 
-/* Every query goes to --prometheus, whatever address a template names. */
+/* Every Prometheus query goes to --prometheus, whatever address a template
+ * names; other backends keep their templates' addresses. */
 static void
 default_server(struct canary_cfg *cfg)
 {
 	size_t i;
 
 	for (i = 0; cfg != NULL && i < cfg->n_metrics; i++) {
+		if (!check_default_backend(cfg->metrics[i].provider))
+			continue;
 		free(cfg->metrics[i].server);
 		cfg->metrics[i].server = NULL;
 	}
@@ -649,9 +653,9 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
 	token_secret(token, secret, sizeof secret / sizeof secret[0]);
 	metric_backends_add(b, NULL, &sc, err, sizeof err);
 	sc.secret = NULL;
-	/* Without --prometheus-token-file, a template's secretRef signs in. */
-	if (o->cluster && token[0] == '\0' &&
-	    check_cluster_creds(cc, set, b, &sc, err, sizeof err) != ST_OK) {
+	/* Without --prometheus-token-file, a template's secretRef signs in;
+	 * templates of other backends sign in with their own. */
+	if (check_cluster_creds(cc, set, b, &sc, token[0] != '\0', err, sizeof err) != ST_OK) {
 		print_error(err);
 		*rc = EXIT_FAILED;
 	}
