@@ -8,9 +8,12 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "k8s/sha256.h"
 #include "metrics/dynatrace.h"
+#include "metrics/sigv4.h"
 #include "util/status.h"
 
 struct row {
@@ -64,11 +67,80 @@ test_dynatrace(void **state)
 	run_rows(dynatrace_parse, rows, sizeof rows / sizeof rows[0]);
 }
 
+/* RFC 4231 test case 2 (a short key) and 6 (a key longer than a block). */
+static void
+test_hmac_sha256(void **state)
+{
+	unsigned char d[32], big[131];
+	char h[65];
+	size_t i;
+
+	(void)state;
+	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+	for (i = 0; i < 32; i++)
+		snprintf(h + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(big, 0xaa, sizeof big);
+	hmac_sha256(big, sizeof big, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
+	for (i = 0; i < 32; i++)
+		snprintf(h + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+/* AWS's Signature Version 4 test suite: get-vanilla and post-x-www-form-
+ * urlencoded (credentials AKIDEXAMPLE, 20150830T123600Z, us-east-1,
+ * service "service"), and the IAM ListUsers example of the SigV4 guide. */
+static void
+test_sigv4_vectors(void **state)
+{
+	char auth[512];
+	struct sigv4_req r = {
+		.method = "GET", .path = "/", .query = "",
+		.names = { "host", "x-amz-date" },
+		.values = { "example.amazonaws.com", "20150830T123600Z" }, .n_headers = 2,
+		.amz_date = "20150830T123600Z", .region = "us-east-1", .service = "service",
+		.access_key = "AKIDEXAMPLE", .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	};
+
+	(void)state;
+	sigv4_authorization(&r, auth, sizeof auth);
+	assert_string_equal(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+	    "service/aws4_request, SignedHeaders=host;x-amz-date, Signature="
+	    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+	r.method = "POST";
+	r.names[0] = "content-type";
+	r.values[0] = "application/x-www-form-urlencoded";
+	r.names[1] = "host";
+	r.values[1] = "example.amazonaws.com";
+	r.names[2] = "x-amz-date";
+	r.values[2] = "20150830T123600Z";
+	r.n_headers = 3;
+	r.body = "Param1=value1";
+	r.body_len = 13;
+	sigv4_authorization(&r, auth, sizeof auth);
+	assert_string_equal(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+	    "service/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="
+	    "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
+	r = (struct sigv4_req){ .method = "GET", .path = "/",
+		.query = "Action=ListUsers&Version=2010-05-08",
+		.names = { "content-type", "host", "x-amz-date" },
+		.values = { "application/x-www-form-urlencoded; charset=utf-8", "iam.amazonaws.com",
+			"20150830T123600Z" }, .n_headers = 3,
+		.amz_date = "20150830T123600Z", .region = "us-east-1", .service = "iam",
+		.access_key = "AKIDEXAMPLE", .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+	sigv4_authorization(&r, auth, sizeof auth);
+	assert_string_equal(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+	    "iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="
+	    "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dynatrace),
+		cmocka_unit_test(test_hmac_sha256),
+		cmocka_unit_test(test_sigv4_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
