@@ -35,7 +35,8 @@
  * default (built-in metrics, inline queries). */
 #define METRIC_BACKEND_LIST(X) \
 	X(prometheus) \
-	X(dynatrace)
+	X(dynatrace) \
+	X(cloudwatch)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)

@@ -165,6 +165,10 @@ hb_block_find(const struct hb *h, const char *address)
 {
 	size_t i;
 
+	if (address != NULL && address[0] == '\0')
+		address = NULL;	/* as hb_block_add keeps it */
+	if (address == NULL && h->n_blocks > 0 && h->blocks[0].address == NULL)
+		return &h->blocks[0];
 	if (address == NULL)
 		return h->n_blocks > 0 ? &h->blocks[0] : NULL;
 	for (i = 0; i < h->n_blocks; i++)

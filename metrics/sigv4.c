@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/sha256.h"
+#include "util/sha256.h"
 #include "metrics/sigv4.h"
 #include "util/buf.h"
 

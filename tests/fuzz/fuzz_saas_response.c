@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/cloudwatch.h"
 #include "metrics/dynatrace.h"
 #include "util/status.h"
 
@@ -17,6 +18,7 @@ typedef int (*parser)(const char *, size_t, struct metric_value *);
 
 static const parser parsers[] = {
 	dynatrace_parse,
+	cloudwatch_parse,
 };
 
 int

@@ -16,7 +16,7 @@ python3 "$(dirname "$0")/saas_fake.py" --provider dynatrace --log "$TMP/req.log"
 	--secret "$SECRET" --window-ms 1200000 >"$TMP/fake.out" 2>&1 &
 fake=$!
 at_exit "kill $fake 2>/dev/null; wait $fake 2>/dev/null"
-wait_for grep -q listening "$TMP/fake.out" || fail "the Dynatrace stand-in did not start"
+WAIT_SECS=30 wait_for grep -q listening "$TMP/fake.out" || fail "the Dynatrace stand-in did not start"
 URL=$(sed -n 's/^listening on //p' "$TMP/fake.out")
 
 template() {	# NAME QUERY-WORD [SECRET]

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """saas_fake.py — stand-ins for the SaaS metric providers perch queries
-(Dynatrace Metrics API v2, ...), on 127.0.0.1 only.
+(Dynatrace Metrics API v2, CloudWatch GetMetricData over its JSON
+protocol with SigV4 checked by an independent implementation, ...), on 127.0.0.1 only.
 
     saas_fake.py --provider dynatrace --log FILE --secret TOKEN --window-ms MS
 
@@ -19,7 +20,10 @@ The answer depends on the words of the query: "nodata" → the empty answer,
 Prints "listening on http://127.0.0.1:PORT" once it serves.
 """
 import argparse
+import hashlib
+import hmac
 import json
+import re
 import sys
 import time
 import urllib.parse
@@ -119,6 +123,90 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, {"totalCount": 1, "nextPageKey": None, "resolution": "Inf",
                         "result": [res]})
 
+    # ---- CloudWatch GetMetricData, JSON protocol, SigV4 -----------------
+    def sigv4_check(self, body):
+        """None when the Authorization header is AWS's SigV4 of this request
+        with --access-key/--secret and --region, service monitoring."""
+        auth = self.headers.get("Authorization", "")
+        m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/monitoring/aws4_request, "
+                     r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$", auth)
+        if not m:
+            return "Authorization is not SigV4: %r" % auth[:60]
+        key_id, day, region, signed, sig = m.groups()
+        if key_id != ARGS.access_key or region != ARGS.region:
+            return "credential scope %s/%s" % (key_id, region)
+        date = self.headers.get("X-Amz-Date", "")
+        if not date.startswith(day):
+            return "X-Amz-Date %s does not match the scope" % date
+        names = signed.split(";")
+        need = {"host", "x-amz-date", "content-type", "x-amz-target"}
+        if ARGS.session_token:
+            need.add("x-amz-security-token")
+        if not need <= set(names) or names != sorted(names):
+            return "SignedHeaders %s" % signed
+        creq = "\n".join(["POST", "/", ""] +
+                         ["%s:%s" % (n, " ".join(self.headers.get(n, "").split())) for n in names] +
+                         ["", signed, hashlib.sha256(body).hexdigest()])
+        scope = "%s/%s/monitoring/aws4_request" % (day, region)
+        sts = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (date, scope,
+                                                 hashlib.sha256(creq.encode()).hexdigest())
+        k = ("AWS4" + ARGS.secret).encode()
+        for part in (day, region, "monitoring", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        if hmac.new(k, sts.encode(), hashlib.sha256).hexdigest() != sig:
+            return "the signature does not match the request"
+        return None
+
+    def cw_error(self, code, typ, msg):
+        return self.send(code, {"__type": typ, "message": msg}, "application/x-amz-json-1.0")
+
+    def cloudwatch(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.command != "POST" or self.path != "/":
+            log("BAD: %s %s" % (self.command, self.path))
+            return self.cw_error(404, "UnknownOperationException", "")
+        if self.headers.get("X-Amz-Target") != "GraniteServiceVersion20100801.GetMetricData" or \
+                self.headers.get("Content-Type") != "application/x-amz-json-1.0":
+            log("BAD: X-Amz-Target or Content-Type")
+            return self.cw_error(400, "UnknownOperationException", "")
+        why = self.sigv4_check(body)
+        if why is None and ARGS.session_token and \
+                self.headers.get("X-Amz-Security-Token") != ARGS.session_token:
+            why = "X-Amz-Security-Token"
+        if why:
+            log("BAD: " + why)
+            return self.cw_error(403, "SignatureDoesNotMatch", "The request signature we "
+                                 "calculated does not match the signature you provided.")
+        req = json.loads(body)
+        if req.get("StartTime") == 0 and req.get("MetricDataQueries") == []:
+            log("probe auth=ok")
+            return self.cw_error(400, "ValidationError", "The parameter StartTime must be "
+                                 "greater than 0.")
+        why = self.window(req.get("StartTime"), req.get("EndTime"), 1000)
+        if why is None and req.get("MaxDatapoints") != 20:
+            why = "MaxDatapoints %r" % req.get("MaxDatapoints")
+        qs = req.get("MetricDataQueries")
+        if why is None and (not isinstance(qs, list) or not all("Id" in q for q in qs)):
+            why = "MetricDataQueries %r" % qs
+        if why:
+            log("BAD: " + why)
+            return self.cw_error(400, "ValidationError", why)
+        text = json.dumps(qs, sort_keys=True)
+        log("query %s auth=ok" % text)
+        if "broken" in text:
+            return self.cw_error(400, "InvalidParameterValueException",
+                                 "Unrecognized metric math expression")
+        if "down" in text:
+            return self.cw_error(503, "ServiceUnavailable", "")
+        v = value_for(text)
+        res = {"Id": qs[-1]["Id"], "Label": "result", "StatusCode": "Complete",
+               "Timestamps": [], "Values": []}
+        if v is not None:
+            res["Timestamps"] = [req["EndTime"] - 60, req["EndTime"] - 120]
+            res["Values"] = [v, 1.0]
+        self.send(200, {"MetricDataResults": [res], "Messages": []},
+                  "application/x-amz-json-1.0")
+
     def do_GET(self):
         getattr(self, ARGS.provider)()
 
@@ -129,9 +217,12 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
-    ap.add_argument("--provider", required=True, choices=["dynatrace"])
+    ap.add_argument("--provider", required=True, choices=["dynatrace", "cloudwatch"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--secret", required=True)
+    ap.add_argument("--access-key")
+    ap.add_argument("--region")
+    ap.add_argument("--session-token")
     ap.add_argument("--window-ms", type=int, default=600000)
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/sha256.h"
+#include "util/sha256.h"
+#include "metrics/cloudwatch.h"
 #include "metrics/dynatrace.h"
 #include "metrics/sigv4.h"
 #include "util/status.h"
@@ -65,6 +66,29 @@ test_dynatrace(void **state)
 
 	(void)state;
 	run_rows(dynatrace_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
+static void
+test_cloudwatch(void **state)
+{
+	static const struct row rows[] = {
+		{ "{\"MetricDataResults\":[{\"Id\":\"e1\",\"Label\":\"ErrorRate\",\"StatusCode\":"
+		  "\"Complete\",\"Timestamps\":[1714557600],\"Values\":[0.05]}],\"Messages\":[]}",
+		  ST_OK, CHECK_PASS, 0.05 },
+		/* Values[0] of the first result (CloudWatch: newest first) */
+		{ "{\"MetricDataResults\":[{\"Values\":[3,2,1]},{\"Values\":[9]}]}", ST_OK, CHECK_PASS, 3 },
+		{ "{\"MetricDataResults\":[]}", ST_OK, CHECK_NODATA, 0 },
+		{ "{\"MetricDataResults\":[{\"Id\":\"e1\",\"Values\":[]}]}", ST_OK, CHECK_NODATA, 0 },
+		{ "{}", ST_OK, CHECK_NODATA, 0 },
+		{ "{\"__type\":\"InvalidParameterValueException\",\"message\":\"bad\"}", ST_ERR,
+		  CHECK_ERROR, 0 },
+		{ "{\"MetricDataResults\":[{\"Values\":[\"1\"]}]}", ST_PARSE, CHECK_ERROR, 0 },
+		{ "{\"MetricDataResults\":{}}", ST_PARSE, CHECK_ERROR, 0 },
+		{ "<xml/>", ST_PARSE, CHECK_ERROR, 0 },
+	};
+
+	(void)state;
+	run_rows(cloudwatch_parse, rows, sizeof rows / sizeof rows[0]);
 }
 
 /* RFC 4231 test case 2 (a short key) and 6 (a key longer than a block). */
@@ -139,6 +163,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dynatrace),
+		cmocka_unit_test(test_cloudwatch),
 		cmocka_unit_test(test_hmac_sha256),
 		cmocka_unit_test(test_sigv4_vectors),
 	};

@@ -2,7 +2,7 @@
  * sha256.c — SHA-256, written from FIPS 180-4.  Used for the revision id of
  * a pod template and for tracked ConfigMap/Secret checksums (k8s/revision.c).
  */
-#include "k8s/sha256.h"
+#include "util/sha256.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * and HMAC-SHA256 (RFC 2104), for AWS Signature Version 4.
  * Pure functions, any thread.
  */
-#ifndef PERCH_K8S_SHA256_H
-#define PERCH_K8S_SHA256_H
+#ifndef PERCH_UTIL_SHA256_H
+#define PERCH_UTIL_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
