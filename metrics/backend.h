@@ -36,7 +36,8 @@
 #define METRIC_BACKEND_LIST(X) \
 	X(prometheus) \
 	X(dynatrace) \
-	X(cloudwatch)
+	X(cloudwatch) \
+	X(splunk)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)

@@ -10,6 +10,7 @@
 
 #include "metrics/cloudwatch.h"
 #include "metrics/dynatrace.h"
+#include "metrics/splunk.h"
 #include "util/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +20,7 @@ typedef int (*parser)(const char *, size_t, struct metric_value *);
 static const parser parsers[] = {
 	dynatrace_parse,
 	cloudwatch_parse,
+	splunk_parse,
 };
 
 int

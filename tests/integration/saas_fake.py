@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """saas_fake.py — stand-ins for the SaaS metric providers perch queries
 (Dynatrace Metrics API v2, CloudWatch GetMetricData over its JSON
-protocol with SigV4 checked by an independent implementation, ...), on 127.0.0.1 only.
+protocol with SigV4 checked by an independent implementation, Splunk
+Observability SignalFlow's REST execute endpoint answering Server-Sent
+Events), on 127.0.0.1 only.
 
     saas_fake.py --provider dynatrace --log FILE --secret TOKEN --window-ms MS
 
@@ -207,6 +209,65 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, {"MetricDataResults": [res], "Messages": []},
                   "application/x-amz-json-1.0")
 
+    # ---- Splunk Observability SignalFlow, REST execute (SSE) ------------
+    def sse(self, messages):
+        out = ""
+        for m in messages:
+            out += "event: %s\n" % m["type"]
+            for line in json.dumps(m, indent=1).split("\n"):	# multi-line data, as SSE allows
+                out += "data: %s\n" % line
+            out += "\n"
+        self.send(200, out.encode(), "text/event-stream")
+
+    def splunk(self):
+        url = urllib.parse.urlsplit(self.path)
+        params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("X-SF-Token") != ARGS.secret:
+            log("BAD: X-SF-Token is not sf_token_key")
+            return self.send(401, {"code": 401, "message": "Unauthorized"})
+        if self.command == "GET" and url.path == "/v2/metric":
+            log("probe limit=%s auth=ok" % params.get("limit"))
+            return self.send(200, {"count": 1, "results": [{"name": "demo.latency"}]})
+        if self.command != "POST" or url.path != "/v2/signalflow/execute":
+            log("BAD: %s %s" % (self.command, url.path))
+            return self.send(404, {"code": 404, "message": "not found"})
+        if not self.headers.get("Content-Type", "").startswith("text/plain"):
+            log("BAD: Content-Type %s" % self.headers.get("Content-Type"))
+            return self.send(415, {"code": 415, "message": "Unsupported Media Type"})
+        why = self.window(params.get("start", [""])[0], params.get("stop", [""])[0], 1)
+        if why is None and params.get("immediate") != ["true"]:
+            why = "immediate is not true"
+        if why:
+            log("BAD: " + why)
+            return self.send(400, {"code": 400, "message": why})
+        prog = body.decode()
+        log("query %s auth=ok" % prog)
+        if "down" in prog:
+            return self.send(503, {"code": 503, "message": "Service Unavailable"})
+        ch = "R0"
+        msgs = [{"type": "control-message", "channel": ch, "event": "STREAM_START",
+                 "timestampMs": 0},
+                {"type": "control-message", "channel": ch, "event": "JOB_START",
+                 "handle": "DxyZ", "timestampMs": 0}]
+        if "broken" in prog:
+            msgs.append({"type": "error", "channel": ch, "error": 400, "errorType": "ANALYTICS_PROGRAM_ERROR",
+                         "message": "Invalid SignalFlow program"})
+            return self.sse(msgs)
+        v = value_for(prog)
+        if v is not None:
+            ids = ["AAAAAKhAx1Y"] + (["AAAAAB8d2zE"] if "several" in prog else [])
+            for tid in ids:
+                msgs.append({"type": "metadata", "channel": ch, "tsId": tid,
+                             "properties": {"sf_metric": "demo.latency"}})
+            stop = int(params["stop"][0])
+            for i, val in enumerate([1.0, v]):
+                msgs.append({"type": "data", "channel": ch, "logicalTimestampMs": stop - 60000 * (1 - i),
+                             "data": [{"tsId": tid, "value": val} for tid in ids]})
+        msgs.append({"type": "control-message", "channel": ch, "event": "END_OF_CHANNEL",
+                     "timestampMs": 0})
+        self.sse(msgs)
+
     def do_GET(self):
         getattr(self, ARGS.provider)()
 
@@ -217,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
-    ap.add_argument("--provider", required=True, choices=["dynatrace", "cloudwatch"])
+    ap.add_argument("--provider", required=True, choices=["dynatrace", "cloudwatch", "splunk"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--secret", required=True)
     ap.add_argument("--access-key")

@@ -9,12 +9,14 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/sha256.h"
 #include "metrics/cloudwatch.h"
 #include "metrics/dynatrace.h"
 #include "metrics/sigv4.h"
+#include "metrics/splunk.h"
 #include "util/status.h"
 
 struct row {
@@ -91,6 +93,43 @@ test_cloudwatch(void **state)
 	run_rows(cloudwatch_parse, rows, sizeof rows / sizeof rows[0]);
 }
 
+static void
+test_splunk(void **state)
+{
+	static const struct row rows[] = {
+		/* the last data point; multi-line data; CRLF; a keep-alive comment */
+		{ "event: control-message\ndata: {\"type\":\"control-message\",\"event\":\"STREAM_START\"}\n\n"
+		  ": keep-alive\n"
+		  "event: data\ndata: {\"type\":\"data\",\"logicalTimestampMs\":1,\ndata:  \"data\":[{\"tsId\":"
+		  "\"A\",\"value\":1.5}]}\n\n"
+		  "event: data\r\ndata: {\"type\":\"data\",\"data\":[{\"tsId\":\"A\",\"value\":2}]}\r\n\r\n"
+		  "data: {\"type\":\"control-message\",\"event\":\"END_OF_CHANNEL\"}\n\n", ST_OK, CHECK_PASS, 2 },
+		/* the type from the event's name; nothing after END_OF_CHANNEL counts */
+		{ "event: data\ndata: {\"data\":[{\"tsId\":\"A\",\"value\":7}]}\n\n"
+		  "data: {\"type\":\"control-message\",\"event\":\"END_OF_CHANNEL\"}\n\n"
+		  "data: {\"type\":\"data\",\"data\":[{\"tsId\":\"A\",\"value\":9}]}\n\n", ST_OK, CHECK_PASS, 7 },
+		{ "data: {\"type\":\"control-message\",\"event\":\"END_OF_CHANNEL\"}\n\n", ST_OK,
+		  CHECK_NODATA, 0 },
+		{ "", ST_OK, CHECK_NODATA, 0 },
+		{ "data: {\"type\":\"data\",\"data\":[{\"tsId\":\"A\",\"value\":1},{\"tsId\":\"B\","
+		  "\"value\":2}]}\n\n", ST_ERR, CHECK_ERROR, 0 },
+		{ "data: {\"type\":\"error\",\"error\":400,\"message\":\"bad program\"}\n\n", ST_ERR,
+		  CHECK_ERROR, 0 },
+		{ "data: not json\n\n", ST_PARSE, CHECK_ERROR, 0 },
+	};
+	char *u;
+
+	(void)state;
+	run_rows(splunk_parse, rows, sizeof rows / sizeof rows[0]);
+	u = splunk_stream_url("https://api.us1.signalfx.com/");
+	assert_string_equal(u, "https://stream.us1.signalfx.com/v2/signalflow/execute");
+	free(u);
+	/* Flagger would make this "https://my-stream-gw..." */
+	u = splunk_stream_url("https://my-api-gw.example.com");
+	assert_string_equal(u, "https://my-api-gw.example.com/v2/signalflow/execute");
+	free(u);
+}
+
 /* RFC 4231 test case 2 (a short key) and 6 (a key longer than a block). */
 static void
 test_hmac_sha256(void **state)
@@ -164,6 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dynatrace),
 		cmocka_unit_test(test_cloudwatch),
+		cmocka_unit_test(test_splunk),
 		cmocka_unit_test(test_hmac_sha256),
 		cmocka_unit_test(test_sigv4_vectors),
 	};
