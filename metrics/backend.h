@@ -37,7 +37,8 @@
 	X(prometheus) \
 	X(dynatrace) \
 	X(cloudwatch) \
-	X(splunk)
+	X(splunk) \
+	X(stackdriver)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)

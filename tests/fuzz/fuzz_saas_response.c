@@ -11,6 +11,7 @@
 #include "metrics/cloudwatch.h"
 #include "metrics/dynatrace.h"
 #include "metrics/splunk.h"
+#include "metrics/stackdriver.h"
 #include "util/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,6 +22,7 @@ static const parser parsers[] = {
 	dynatrace_parse,
 	cloudwatch_parse,
 	splunk_parse,
+	stackdriver_parse,
 };
 
 int

@@ -3,7 +3,8 @@
 (Dynatrace Metrics API v2, CloudWatch GetMetricData over its JSON
 protocol with SigV4 checked by an independent implementation, Splunk
 Observability SignalFlow's REST execute endpoint answering Server-Sent
-Events), on 127.0.0.1 only.
+Events, Google Cloud Monitoring's REST timeSeries:query with the
+metadata server's token), on 127.0.0.1 only.
 
     saas_fake.py --provider dynatrace --log FILE --secret TOKEN --window-ms MS
 
@@ -268,6 +269,56 @@ class Handler(BaseHTTPRequestHandler):
                      "timestampMs": 0})
         self.sse(msgs)
 
+    # ---- Google Cloud Monitoring, REST timeSeries:query (MQL) ----------
+    #      and the metadata server's access token
+    def g_error(self, code, status, msg):
+        return self.send(code, {"error": {"code": code, "message": msg, "status": status}})
+
+    def stackdriver(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        token = "ya29.s3cr3t-access-" + ARGS.secret
+        if self.path == "/computeMetadata/v1/instance/service-accounts/default/token":
+            if self.headers.get("Metadata-Flavor") != "Google":
+                log("BAD: no Metadata-Flavor: Google")
+                return self.send(403, b"Missing Metadata-Flavor:Google header.", "text/html")
+            log("token")
+            return self.send(200, {"access_token": token, "expires_in": 3599,
+                                   "token_type": "Bearer"})
+        want = "/v3/projects/%s/timeSeries:query" % ARGS.project
+        if self.headers.get("Authorization") != "Bearer " + token:
+            log("BAD: Authorization is not the metadata server's token")
+            return self.g_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if self.command != "POST" or self.path != want:
+            log("BAD: %s %s" % (self.command, self.path))
+            return self.g_error(404, "NOT_FOUND", "not found")
+        try:
+            req = json.loads(body)
+        except ValueError:
+            req = None
+        if not isinstance(req, dict) or sorted(req) != ["query"]:
+            log("BAD: body %r" % body[:80])
+            return self.g_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        mql = req["query"]
+        if mql == "":
+            log("probe auth=ok")
+            return self.g_error(400, "INVALID_ARGUMENT", "Field query had an invalid value: must not be empty")
+        log("query %s auth=ok" % mql)
+        if "broken" in mql:
+            return self.g_error(400, "INVALID_ARGUMENT", "Line 1, column 6: unknown table")
+        if "down" in mql:
+            return self.g_error(503, "UNAVAILABLE", "The service is currently unavailable.")
+        v = value_for(mql)
+        out = {"timeSeriesDescriptor": {"pointDescriptors": [{"key": "value.latency",
+                                                              "valueType": "DOUBLE"}]}}
+        if v is not None:
+            val = {"int64Value": str(int(v))} if "int64" in mql else {"doubleValue": v}
+            out["timeSeriesData"] = [{"labelValues": [], "pointData": [
+                {"values": [val], "timeInterval": {"startTime": "2024-05-01T10:00:00Z",
+                                                   "endTime": "2024-05-01T10:01:00Z"}},
+                {"values": [{"doubleValue": 1.0}], "timeInterval": {
+                    "startTime": "2024-05-01T09:59:00Z", "endTime": "2024-05-01T10:00:00Z"}}]}]
+        self.send(200, out)
+
     def do_GET(self):
         getattr(self, ARGS.provider)()
 
@@ -278,11 +329,12 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
-    ap.add_argument("--provider", required=True, choices=["dynatrace", "cloudwatch", "splunk"])
+    ap.add_argument("--provider", required=True, choices=["dynatrace", "cloudwatch", "splunk", "stackdriver"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--secret", required=True)
     ap.add_argument("--access-key")
     ap.add_argument("--region")
+    ap.add_argument("--project")
     ap.add_argument("--session-token")
     ap.add_argument("--window-ms", type=int, default=600000)
     ARGS = ap.parse_args()

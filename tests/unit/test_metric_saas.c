@@ -17,6 +17,7 @@
 #include "metrics/dynatrace.h"
 #include "metrics/sigv4.h"
 #include "metrics/splunk.h"
+#include "metrics/stackdriver.h"
 #include "util/status.h"
 
 struct row {
@@ -130,6 +131,33 @@ test_splunk(void **state)
 	free(u);
 }
 
+static void
+test_stackdriver(void **state)
+{
+	static const struct row rows[] = {
+		{ "{\"timeSeriesDescriptor\":{\"pointDescriptors\":[{\"key\":\"value.latency\",\"valueType\":"
+		  "\"DOUBLE\"}]},\"timeSeriesData\":[{\"labelValues\":[],\"pointData\":[{\"values\":[{"
+		  "\"doubleValue\":312.5}],\"timeInterval\":{}},{\"values\":[{\"doubleValue\":1}]}]}]}",
+		  ST_OK, CHECK_PASS, 312.5 },
+		/* int64 is a string in Google's JSON; Flagger reads it as 0 */
+		{ "{\"timeSeriesData\":[{\"pointData\":[{\"values\":[{\"int64Value\":\"42\"}]}]}]}", ST_OK,
+		  CHECK_PASS, 42 },
+		{ "{\"timeSeriesDescriptor\":{}}", ST_OK, CHECK_NODATA, 0 },
+		{ "{\"timeSeriesData\":[{\"pointData\":[]}]}", ST_OK, CHECK_NODATA, 0 },
+		{ "{\"timeSeriesData\":[{\"pointData\":[{\"values\":[]}]}]}", ST_OK, CHECK_NODATA, 0 },
+		{ "{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":\"INVALID_ARGUMENT\"}}", ST_ERR,
+		  CHECK_ERROR, 0 },
+		{ "{\"timeSeriesData\":[{\"pointData\":[{\"values\":[{\"int64Value\":\"4x\"}]}]}]}",
+		  ST_PARSE, CHECK_ERROR, 0 },
+		{ "{\"timeSeriesData\":[{\"pointData\":[{\"values\":[{\"stringValue\":\"a\"}]}]}]}",
+		  ST_PARSE, CHECK_ERROR, 0 },
+		{ "]", ST_PARSE, CHECK_ERROR, 0 },
+	};
+
+	(void)state;
+	run_rows(stackdriver_parse, rows, sizeof rows / sizeof rows[0]);
+}
+
 /* RFC 4231 test case 2 (a short key) and 6 (a key longer than a block). */
 static void
 test_hmac_sha256(void **state)
@@ -204,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_dynatrace),
 		cmocka_unit_test(test_cloudwatch),
 		cmocka_unit_test(test_splunk),
+		cmocka_unit_test(test_stackdriver),
 		cmocka_unit_test(test_hmac_sha256),
 		cmocka_unit_test(test_sigv4_vectors),
 	};
