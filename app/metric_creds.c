@@ -144,7 +144,8 @@ metric_creds_register(struct k8s_client *kc, const struct spec_set *set,
 		const struct spec_metric *m = &c->analysis.metrics[i];
 
 		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
-		    !t->address || !t->secret_ref)
+		    !t->secret_ref || (!t->address && metric_backend_find(t->provider_type) ==
+		    metric_backend_find(NULL)))
 			continue;
 		if ((st = register_one(kc, t, b, err, errsz)) != ST_OK)
 			return st;

@@ -144,9 +144,9 @@ test_errors(void **state)
 		  "query render error: line 2 col 36: unsupported template expression \"interval | quote\"" },
 		{ "templateRef: {name: errs}", "templateRef: {name: other}", NULL },
 		/* a type without a metric backend: the template and its field */
-		{ "type: prometheus", "type: datadog",
+		{ "type: prometheus", "type: keptn",
 		  "web.yaml:23:7: spec.analysis.metrics[2]: MetricTemplate shop/errs: "
-		  "spec.provider.type datadog is not supported (perch queries prometheus)" },
+		  "spec.provider.type keptn is not supported (perch queries prometheus, " },
 		{ "[{{ interval }}]))'", "[{{ window }}]))'",
 		  "MetricTemplate shop/errs (perch.dev/volume-query): query render error: line 1 col 49: "
 		  "unknown function \"window\"" },
@@ -179,6 +179,29 @@ test_errors(void **state)
 			assert_non_null(strstr(err, "MetricTemplate shop/other not found"));
 		spec_set_free(set);
 	}
+}
+
+/* A template of a backend whose server needs no address (cloudwatch: its
+ * region) is registered all the same. */
+static void
+test_register_addressless(void **state)
+{
+	static const char text[] =
+	    "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web, namespace: shop}\n"
+	    "spec:\n  provider: istio\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+	    "  service: {port: 80}\n  analysis:\n    interval: 1m\n    threshold: 2\n"
+	    "    maxWeight: 50\n    stepWeight: 10\n    metrics:\n    - name: cw\n"
+	    "      templateRef: {name: cw}\n---\napiVersion: flagger.app/v1beta1\n"
+	    "kind: MetricTemplate\nmetadata: {name: cw, namespace: shop}\nspec:\n"
+	    "  provider: {type: cloudwatch, region: eu-west-1}\n  query: '[]'\n";
+	struct metric_backends *b = metric_backends_new(NULL);
+	struct spec_set *set;
+
+	(void)state;
+	set = load(text);
+	assert_int_equal(canary_register_servers(set, spec_set_canary(set, 0), b), 1);
+	spec_set_free(set);
+	metric_backends_free(b);
 }
 
 /* A template's address gets its headers; other servers do not. */
@@ -295,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_affinity),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_register_servers),
+		cmocka_unit_test(test_register_addressless),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
