@@ -1,6 +1,6 @@
 /*
  * dynatrace.c — the dynatrace metric backend: Metrics API v2 queries over
- * metrics/http_batch.h, and the parser of their answers (dynatrace.h).
+ * metrics/http_backend.h, and the parser of their answers (dynatrace.h).
  */
 #include <jansson.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 
 #include "metrics/backend.h"
 #include "metrics/dynatrace.h"
-#include "metrics/http_batch.h"
+#include "metrics/http_backend.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -50,26 +50,22 @@ dynatrace_parse(const char *body, size_t len, struct metric_value *out)
 	return st;
 }
 
-static void *
-backend_open(const struct metric_backend_opts *o)
+static void
+parse(const char *body, size_t len, struct metric_value *out)
 {
-	return hb_new("the Dynatrace client", o, 5000);	/* Flagger's 5 s */
+	dynatrace_parse(body, len, out);
 }
 
 static void
-backend_close(void *b)
+http_error(long code, const char *body, size_t len, struct metric_value *out)
 {
-	hb_free(b);
-}
-
-static const char *
-backend_unusable(void *b)
-{
-	return hb_batch_unusable(b);
+	(void)len;
+	hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code, HB_BODY_SHOWN,
+	    body);
 }
 
 static int
-backend_check_secret(const char *const *v, char *err, size_t errsz)
+check_secret(const char *const *v, char *err, size_t errsz)
 {
 	if (v[KEY_TOKEN] == NULL || v[KEY_TOKEN][0] == '\0') {
 		snprintf(err, errsz, "has no %s", secret_keys[KEY_TOKEN]);
@@ -78,118 +74,87 @@ backend_check_secret(const char *const *v, char *err, size_t errsz)
 	return ST_OK;
 }
 
+/* The address without its trailing slashes, and the token's header. */
 static int
-backend_add(void *b, const struct metric_provider *p)
+sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, int *al,
+    char *err, size_t errsz)
 {
-	if (p->address == NULL || p->address[0] == '\0')
-		return ST_INVALID;
-	hb_block_add(b, p, 1);
+	size_t n = strlen(s->address);
+	char *auth;
+
+	if (s->secret[KEY_TOKEN] == NULL)
+		return hb_missing_key(s, q, secret_keys[KEY_TOKEN], err, errsz);
+	while (n > 0 && s->address[n - 1] == '/')
+		n--;
+	*al = (int)n;
+	auth = xasprintf("Api-Token %s", s->secret[KEY_TOKEN]);
+	hb_req_header(r, "Authorization", auth);
+	xfree_secret(auth);
 	return ST_OK;
 }
 
-/* The request of one query (or of the probe when q is NULL); NULL with
- * out set when the block is not usable.  *auth is the signed header. */
-static char *
-make_url(const struct hb_block *blk, const struct metric_query *q, char **auth,
-    struct metric_value *out)
-{
-	const char *tok = hb_secret(blk, KEY_TOKEN);
-	size_t al;
-	char *sel, *url;
-	int64_t to;
-
-	if (blk == NULL || blk->address == NULL) {
-		hb_result(out, CHECK_ERROR, WHO ": no provider address (spec.provider.address)");
-		return NULL;
-	}
-	if (tok == NULL) {
-		hb_result(out, CHECK_ERROR, WHO ": no %s (spec.provider.secretRef)",
-		    secret_keys[KEY_TOKEN]);
-		return NULL;
-	}
-	al = strlen(blk->address);
-	while (al > 0 && blk->address[al - 1] == '/')
-		al--;
-	*auth = xasprintf("Authorization: Api-Token %s", tok);
-	if (q == NULL)
-		return xasprintf("%.*s/api/v2/metrics?pageSize=1", (int)al, blk->address);
-	to = hb_window_end_ms(q);
-	sel = hb_escape(q->query);
-	url = xasprintf("%.*s/api/v2/metrics/query?from=%lld&metricSelector=%s&resolution=Inf&to=%lld",
-	    (int)al, blk->address, (long long)(to - hb_window_ms(q)), sel, (long long)to);
-	free(sel);
-	return url;
-}
-
-static void
-finish(const struct hb_res *r, struct metric_value *out)
-{
-	if (r->status != ST_OK || r->http != 200)
-		hb_failed(out, WHO, r);
-	else
-		dynatrace_parse(buf_str(&r->body), r->body.len, out);
-}
-
 static int
-backend_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out)
+request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
 {
-	struct hb_req *reqs = xcalloc(n + 1, sizeof *reqs);
-	struct hb_res *res = xcalloc(n + 1, sizeof *res);
-	size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0, i;
-	char **urls = xcalloc(n + 1, sizeof *urls), **auths = xcalloc(n + 1, sizeof *auths);
+	long long to = (long long)now_s * 1000;
+	char *sel;
+	int al;
 
-	for (i = 0; i < n; i++) {
-		const struct hb_block *blk = hb_block_find(b, q[i].metric ? q[i].metric->server : NULL);
-
-		if ((urls[k] = make_url(blk, &q[i], &auths[k], &out[i])) == NULL)
-			continue;
-		reqs[k] = (struct hb_req){ .url = urls[k], .headers = { auths[k] }, .block = blk };
-		idx[k++] = i;
-	}
-	hb_run(b, reqs, k, res);
-	for (i = 0; i < k; i++) {
-		finish(&res[i], &out[idx[i]]);
-		hb_res_fini(&res[i]);
-		free(urls[i]);
-		xfree_secret(auths[i]);
-	}
-	free(reqs), free(res), free(idx), free(urls), free(auths);
-	return hb_batch_unusable(b) == NULL ? ST_OK : ST_UNSUPPORTED;
-}
-
-static int
-backend_probe(void *b, const char *address, char *err)
-{
-	const struct hb_block *blk = hb_block_find(b, address);
-	struct metric_value v;
-	struct hb_res r;
-	char *auth = NULL, *url = make_url(blk, NULL, &auth, &v);
-	int st = ST_OK;
-
-	if (url == NULL) {
-		snprintf(err, ERRMSG_MAX, "%s", v.err);
+	if (sign(s, q, r, &al, err, errsz) != ST_OK)
 		return ST_INVALID;
-	}
-	hb_run(b, &(struct hb_req){ .url = url, .headers = { auth }, .block = blk }, 1, &r);
-	if (r.status != ST_OK || r.http != 200) {
-		hb_failed(&v, WHO, &r);
-		snprintf(err, ERRMSG_MAX, "%s", v.err);
-		st = r.status != ST_OK ? r.status : ST_HTTP;
-	}
-	hb_res_fini(&r);
-	free(url);
-	xfree_secret(auth);
-	return st;
+	sel = hb_escape(q->query);
+	r->url = xasprintf("%.*s/api/v2/metrics/query?from=%lld&metricSelector=%s&resolution=Inf"
+	    "&to=%lld", al, s->address, to - 10000LL * hb_interval_s(q), sel, to);
+	free(sel);
+	return ST_OK;
+}
+
+static int
+probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *err,
+    size_t errsz)
+{
+	int al;
+
+	(void)now_s;
+	if (sign(s, NULL, r, &al, err, errsz) != ST_OK)
+		return ST_INVALID;
+	r->url = xasprintf("%.*s/api/v2/metrics?pageSize=1", al, s->address);
+	return ST_OK;
+}
+
+static bool
+probe_ok(long code, const struct metric_value *v)
+{
+	(void)v;
+	return code == 200;
+}
+
+static const struct http_kind kind = {
+	.label = WHO,
+	.secret_keys = secret_keys,
+	.timeout_ms = 5000,	/* Flagger's 5 s */
+	.request = request,
+	.parse = parse,
+	.probe_request = probe_request,
+	.probe_ok = probe_ok,
+	.http_error = http_error,
+};
+
+static void *
+open_dynatrace(const struct metric_backend_opts *o)
+{
+	return hb_open(&kind, o);
 }
 
 const struct metric_backend_ops dynatrace_backend = {
 	.type = MT_DYNATRACE,
 	.secret_keys = secret_keys,
-	.open = backend_open,
-	.close = backend_close,
-	.unusable = backend_unusable,
-	.check_secret = backend_check_secret,
-	.add = backend_add,
-	.eval = backend_eval,
-	.probe = backend_probe,
+	.open = open_dynatrace,
+	.close = hb_close,
+	.unusable = hb_unusable,
+	.check_secret = check_secret,
+	.add = hb_add,
+	.eval = hb_eval,
+	.probe = hb_probe,
 };
