@@ -1,6 +1,6 @@
 /*
  * splunk.c — the splunk metric backend: SignalFlow programs run through
- * the REST execute endpoint over metrics/http_batch.h, and the parser of
+ * the REST execute endpoint over metrics/http_backend.h, and the parser of
  * its Server-Sent Events (splunk.h).
  */
 #include <jansson.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "metrics/backend.h"
-#include "metrics/http_batch.h"
+#include "metrics/http_backend.h"
 #include "metrics/splunk.h"
 #include "util/buf.h"
 #include "util/status.h"
@@ -142,26 +142,22 @@ splunk_stream_url(const char *address)
 	return xasprintf("%.*s/v2/signalflow/execute", (int)al, address);
 }
 
-static void *
-backend_open(const struct metric_backend_opts *o)
+static void
+parse(const char *body, size_t len, struct metric_value *out)
 {
-	return hb_new("the Splunk client", o, 5000);	/* Flagger's 5 s */
+	splunk_parse(body, len, out);
 }
 
 static void
-backend_close(void *b)
+http_error(long code, const char *body, size_t len, struct metric_value *out)
 {
-	hb_free(b);
-}
-
-static const char *
-backend_unusable(void *b)
-{
-	return hb_batch_unusable(b);
+	(void)len;
+	hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code, HB_BODY_SHOWN,
+	    body);
 }
 
 static int
-backend_check_secret(const char *const *v, char *err, size_t errsz)
+check_secret(const char *const *v, char *err, size_t errsz)
 {
 	if (v[KEY_TOKEN] == NULL || v[KEY_TOKEN][0] == '\0') {
 		snprintf(err, errsz, "has no %s", secret_keys[KEY_TOKEN]);
@@ -171,116 +167,81 @@ backend_check_secret(const char *const *v, char *err, size_t errsz)
 }
 
 static int
-backend_add(void *b, const struct metric_provider *p)
+sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, char *err,
+    size_t errsz)
 {
-	if (p->address == NULL || p->address[0] == '\0')
-		return ST_INVALID;	/* Flagger: "splunk endpoint is not set" */
-	hb_block_add(b, p, 1);
+	if (s->secret[KEY_TOKEN] == NULL)
+		return hb_missing_key(s, q, secret_keys[KEY_TOKEN], err, errsz);
+	hb_req_header(r, "X-SF-Token", s->secret[KEY_TOKEN]);
 	return ST_OK;
 }
 
-/* The URL of one query (the probe's when q is NULL), *auth its token
- * header; NULL with err when the block cannot be used. */
-static char *
-make_url(const struct hb_block *blk, const struct metric_query *q, char **auth, char *err)
-{
-	const char *tok = hb_secret(blk, KEY_TOKEN);
-	char *base, *url;
-	size_t al;
-	int64_t stop;
-
-	if (blk == NULL || blk->address == NULL || tok == NULL) {
-		snprintf(err, ERRMSG_MAX, WHO ": %s", blk == NULL || blk->address == NULL ?
-		    "splunk endpoint is not set (spec.provider.address)" :
-		    "no sf_token_key (spec.provider.secretRef)");
-		return NULL;
-	}
-	*auth = xasprintf("X-SF-Token: %s", tok);
-	if (q == NULL) {
-		al = strlen(blk->address);
-		while (al > 0 && blk->address[al - 1] == '/')
-			al--;
-		return xasprintf("%.*s/v2/metric?limit=1", (int)al, blk->address);
-	}
-	stop = hb_window_end_ms(q);
-	base = splunk_stream_url(blk->address);
-	url = xasprintf("%s?immediate=true&start=%lld&stop=%lld", base,
-	    (long long)(stop - hb_window_ms(q)), (long long)stop);
-	free(base);
-	return url;
-}
-
-static void
-finish(const struct hb_res *r, struct metric_value *out)
-{
-	if (r->status != ST_OK || r->http != 200)
-		hb_failed(out, WHO, r);
-	else
-		splunk_parse(buf_str(&r->body), r->body.len, out);
-}
-
+/* The program, POSTed to the stream endpoint over the window. */
 static int
-backend_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out)
+request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
 {
-	struct hb_req *reqs = xcalloc(n + 1, sizeof *reqs);
-	struct hb_res *res = xcalloc(n + 1, sizeof *res);
-	size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0, i;
-	char **urls = xcalloc(n + 1, sizeof *urls), **auths = xcalloc(n + 1, sizeof *auths);
-	char err[ERRMSG_MAX];
+	long long stop = (long long)now_s * 1000;
+	char *base;
 
-	for (i = 0; i < n; i++) {
-		const struct hb_block *blk = hb_block_find(b, q[i].metric ? q[i].metric->server : NULL);
-
-		if ((urls[k] = make_url(blk, &q[i], &auths[k], err)) == NULL) {
-			hb_result(&out[i], CHECK_ERROR, "%s", err);
-			continue;
-		}
-		reqs[k] = (struct hb_req){ .url = urls[k], .method = "POST", .body = q[i].query,
-			.headers = { auths[k], "Content-Type: text/plain" }, .block = blk };
-		idx[k++] = i;
-	}
-	hb_run(b, reqs, k, res);
-	for (i = 0; i < k; i++) {
-		finish(&res[i], &out[idx[i]]);
-		hb_res_fini(&res[i]);
-		free(urls[i]);
-		xfree_secret(auths[i]);
-	}
-	free(reqs), free(res), free(idx), free(urls), free(auths);
-	return hb_batch_unusable(b) == NULL ? ST_OK : ST_UNSUPPORTED;
-}
-
-static int
-backend_probe(void *b, const char *address, char *err)
-{
-	const struct hb_block *blk = hb_block_find(b, address);
-	struct metric_value v;
-	struct hb_res r;
-	char *auth = NULL, *url = make_url(blk, NULL, &auth, err);
-	int st = ST_OK;
-
-	if (url == NULL)
+	if (sign(s, q, r, err, errsz) != ST_OK)
 		return ST_INVALID;
-	hb_run(b, &(struct hb_req){ .url = url, .headers = { auth }, .block = blk }, 1, &r);
-	if (r.status != ST_OK || r.http != 200) {
-		hb_failed(&v, WHO, &r);
-		snprintf(err, ERRMSG_MAX, "%s", v.err);
-		st = r.status != ST_OK ? r.status : ST_HTTP;
-	}
-	hb_res_fini(&r);
-	free(url);
-	xfree_secret(auth);
-	return st;
+	hb_req_header(r, "Content-Type", "text/plain");
+	base = splunk_stream_url(s->address);
+	r->url = xasprintf("%s?immediate=true&start=%lld&stop=%lld", base,
+	    stop - 10000LL * hb_interval_s(q), stop);
+	r->post = xstrdup(q->query);
+	free(base);
+	return ST_OK;
+}
+
+static int
+probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *err,
+    size_t errsz)
+{
+	size_t al = strlen(s->address);
+
+	(void)now_s;
+	if (sign(s, NULL, r, err, errsz) != ST_OK)
+		return ST_INVALID;
+	while (al > 0 && s->address[al - 1] == '/')
+		al--;
+	r->url = xasprintf("%.*s/v2/metric?limit=1", (int)al, s->address);
+	return ST_OK;
+}
+
+static bool
+probe_ok(long code, const struct metric_value *v)
+{
+	(void)v;
+	return code == 200;
+}
+
+static const struct http_kind kind = {
+	.label = WHO,
+	.secret_keys = secret_keys,
+	.timeout_ms = 5000,	/* Flagger's 5 s */
+	.request = request,
+	.parse = parse,
+	.probe_request = probe_request,
+	.probe_ok = probe_ok,
+	.http_error = http_error,
+};
+
+static void *
+open_splunk(const struct metric_backend_opts *o)
+{
+	return hb_open(&kind, o);
 }
 
 const struct metric_backend_ops splunk_backend = {
 	.type = MT_SPLUNK,
 	.secret_keys = secret_keys,
-	.open = backend_open,
-	.close = backend_close,
-	.unusable = backend_unusable,
-	.check_secret = backend_check_secret,
-	.add = backend_add,
-	.eval = backend_eval,
-	.probe = backend_probe,
+	.open = open_splunk,
+	.close = hb_close,
+	.unusable = hb_unusable,
+	.check_secret = check_secret,
+	.add = hb_add,
+	.eval = hb_eval,
+	.probe = hb_probe,
 };
