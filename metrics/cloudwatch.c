@@ -1,6 +1,6 @@
 /*
  * cloudwatch.c — the cloudwatch metric backend: GetMetricData over the
- * JSON protocol, SigV4-signed, over metrics/http_batch.h (cloudwatch.h).
+ * JSON protocol, SigV4-signed, over metrics/http_backend.h (cloudwatch.h).
  */
 #include <jansson.h>
 #include <math.h>
@@ -11,7 +11,7 @@
 
 #include "metrics/backend.h"
 #include "metrics/cloudwatch.h"
-#include "metrics/http_batch.h"
+#include "metrics/http_backend.h"
 #include "metrics/sigv4.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -57,72 +57,17 @@ cloudwatch_parse(const char *body, size_t len, struct metric_value *out)
 	return st;
 }
 
-struct cw {
-	struct hb *hb;
-	char *access_key, *secret_key, *session_token;	/* from the environment */
+/* The credentials of perch's environment (read at each request). */
+struct creds {
+	const char *access_key, *secret_key, *session_token;
 };
 
-static char *
-env_dup(const char *name)
+static const char *
+env(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v != NULL && v[0] != '\0' ? xstrdup(v) : NULL;
-}
-
-static void *
-backend_open(const struct metric_backend_opts *o)
-{
-	struct cw *c = xcalloc(1, sizeof *c);
-
-	c->hb = hb_new("the CloudWatch client", o, 5000);
-	c->access_key = env_dup("AWS_ACCESS_KEY_ID");
-	c->secret_key = env_dup("AWS_SECRET_ACCESS_KEY");
-	c->session_token = env_dup("AWS_SESSION_TOKEN");
-	return c;
-}
-
-static void
-backend_close(void *b)
-{
-	struct cw *c = b;
-
-	hb_free(c->hb);
-	free(c->access_key);
-	xfree_secret(c->secret_key);
-	xfree_secret(c->session_token);
-	free(c);
-}
-
-static const char *
-backend_unusable(void *b)
-{
-	return hb_batch_unusable(((struct cw *)b)->hb);
-}
-
-static int
-backend_add(void *b, const struct metric_provider *p)
-{
-	if (p->region == NULL || p->region[0] == '\0')
-		return ST_INVALID;	/* Flagger: "region not specified" */
-	hb_block_add(((struct cw *)b)->hb, p, 0);
-	return ST_OK;
-}
-
-/* One signed request: its URL, body and headers (owned, freed by req_fini). */
-struct cwreq {
-	char *url, *body, *hdr[5];
-};
-
-static void
-req_fini(struct cwreq *r)
-{
-	size_t i;
-
-	free(r->url);
-	free(r->body);
-	for (i = 0; i < 5; i++)
-		xfree_secret(r->hdr[i]);
+	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
 /* host (and port) of a URL, into out. */
@@ -135,42 +80,37 @@ url_host(const char *url, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)strcspn(p, "/?#"), p);
 }
 
+/* The SigV4 headers of r (its URL and body final), signed now: the
+ * signature's date is the wall clock's, whatever instant is queried. */
 static void
-amz_date(char *out, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y%m%dT%H%M%SZ", &tm);
-}
-
-static void
-sign(const struct cw *c, const struct hb_block *blk, struct cwreq *r)
+sign(const struct creds *c, const char *region, struct hb_req *r)
 {
 	char host[256], date[20], auth[640];
+	time_t t = time(NULL);
+	struct tm tm;
 	struct sigv4_req s = { .method = "POST", .path = "/", .query = "",
 		.names = { "content-type", "host", "x-amz-date", "x-amz-target" },
 		.values = { CTYPE, host, date, TARGET }, .n_headers = 4,
-		.body = r->body, .body_len = strlen(r->body), .amz_date = date,
-		.region = blk->region, .service = "monitoring",
+		.body = r->post, .body_len = strlen(r->post), .amz_date = date,
+		.region = region, .service = "monitoring",
 		.access_key = c->access_key, .secret_key = c->secret_key };
 
 	url_host(r->url, host, sizeof host);
-	amz_date(date, sizeof date);
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
 	if (c->session_token != NULL) {	/* signed too, in name order */
 		s.names[3] = "x-amz-security-token";
 		s.values[3] = c->session_token;
 		s.names[4] = "x-amz-target";
 		s.values[4] = TARGET;
 		s.n_headers = 5;
-		r->hdr[4] = xasprintf("X-Amz-Security-Token: %s", c->session_token);
+		hb_req_header(r, "X-Amz-Security-Token", c->session_token);
 	}
 	sigv4_authorization(&s, auth, sizeof auth);
-	r->hdr[0] = xasprintf("Content-Type: %s", CTYPE);
-	r->hdr[1] = xasprintf("X-Amz-Date: %s", date);
-	r->hdr[2] = xasprintf("X-Amz-Target: %s", TARGET);
-	r->hdr[3] = xasprintf("Authorization: %s", auth);
+	hb_req_header(r, "Content-Type", CTYPE);
+	hb_req_header(r, "X-Amz-Date", date);
+	hb_req_header(r, "X-Amz-Target", TARGET);
+	hb_req_header(r, "Authorization", auth);
 	memset(auth, 0, sizeof auth);
 }
 
@@ -178,11 +118,10 @@ sign(const struct cw *c, const struct hb_block *blk, struct cwreq *r)
  * queries, when q is NULL); NULL with err when the query is not a JSON
  * array of MetricDataQuery. */
 static char *
-make_body(const struct metric_query *q, char *err, size_t errsz)
+make_body(const struct metric_query *q, int64_t now_s, char *err, size_t errsz)
 {
 	json_error_t jerr;
 	json_t *queries, *o;
-	int64_t end;
 	char *s;
 
 	if (q == NULL)
@@ -194,113 +133,110 @@ make_body(const struct metric_query *q, char *err, size_t errsz)
 		json_decref(queries);
 		return NULL;
 	}
-	end = hb_window_end_ms(q);
 	o = json_pack("{s:o,s:I,s:I,s:i}", "MetricDataQueries", queries,
-	    "StartTime", (json_int_t)((end - hb_window_ms(q)) / 1000),
-	    "EndTime", (json_int_t)(end / 1000), "MaxDatapoints", 20);
+	    "StartTime", (json_int_t)(now_s - 10LL * hb_interval_s(q)),
+	    "EndTime", (json_int_t)now_s, "MaxDatapoints", 20);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }
 
 static int
-prepare(const struct cw *c, const struct hb_block *blk, const struct metric_query *q,
-    struct cwreq *r, struct hb_req *hr, char *err)
+build(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
 {
-	if (blk == NULL || blk->region == NULL) {
-		snprintf(err, ERRMSG_MAX, WHO ": region not specified (spec.provider.region)");
+	struct creds c = { env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
+		env("AWS_SESSION_TOKEN") };
+
+	if (s->region == NULL) {
+		snprintf(err, errsz, WHO ": region not specified (spec.provider.region)");
 		return ST_INVALID;
 	}
-	if (c->access_key == NULL || c->secret_key == NULL) {
-		snprintf(err, ERRMSG_MAX, WHO ": no AWS credentials (AWS_ACCESS_KEY_ID and "
+	if (c.access_key == NULL || c.secret_key == NULL) {
+		snprintf(err, errsz, WHO ": no AWS credentials (AWS_ACCESS_KEY_ID and "
 		    "AWS_SECRET_ACCESS_KEY in perch's environment)");
 		return ST_INVALID;
 	}
-	if ((r->body = make_body(q, err, ERRMSG_MAX)) == NULL)
+	if ((r->post = make_body(q, now_s, err, errsz)) == NULL)
 		return ST_INVALID;
-	r->url = blk->address != NULL ? xstrdup(blk->address) :
-	    xasprintf("https://monitoring.%s.amazonaws.com/", blk->region);
-	sign(c, blk, r);
-	*hr = (struct hb_req){ .url = r->url, .method = "POST", .body = r->body,
-		.headers = { r->hdr[0], r->hdr[1], r->hdr[2], r->hdr[3], r->hdr[4] }, .block = blk };
+	r->url = xstrdup(s->address);
+	sign(&c, s->region, r);
 	return ST_OK;
 }
 
+/* Flagger's IsOnline: GetMetricData with zero times and no queries. */
+static int
+probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *err,
+    size_t errsz)
+{
+	return build(s, NULL, now_s, r, err, errsz);
+}
+
+/* A validation error (400) or a success is online, anything else is not. */
+static bool
+probe_ok(long code, const struct metric_value *v)
+{
+	(void)v;
+	return code == 200 || code == 400;
+}
+
 static void
-finish(const struct hb_res *r, struct metric_value *out)
+parse(const char *body, size_t len, struct metric_value *out)
 {
-	/* AWS's error JSON ({"__type","message"}) when there is one, else the
-	 * status and the body. */
-	if (r->status != ST_OK || r->http >= 500)
-		hb_failed(out, WHO, r);
-	else if (cloudwatch_parse(buf_str(&r->body), r->body.len, out) != ST_ERR && r->http != 200)
-		hb_failed(out, WHO, r);
+	cloudwatch_parse(body, len, out);
+}
+
+/* AWS's error JSON ({"__type","message"}) when there is one, else the
+ * status and the body. */
+static void
+http_error(long code, const char *body, size_t len, struct metric_value *out)
+{
+	if (code >= 500 || cloudwatch_parse(body, len, out) != ST_ERR)
+		hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code,
+		    HB_BODY_SHOWN, body);
+}
+
+/* The region's endpoint; NULL without a region (Flagger: "region not
+ * specified"). */
+static char *
+default_for(const struct metric_provider *p)
+{
+	if (p->region == NULL || p->region[0] == '\0')
+		return NULL;
+	return xasprintf("https://monitoring.%s.amazonaws.com/", p->region);
+}
+
+static const struct http_kind kind = {
+	.label = WHO,
+	.default_for = default_for,
+	.timeout_ms = 5000,	/* Flagger's 5 s */
+	.request = build,
+	.parse = parse,
+	.probe_request = probe_request,
+	.probe_ok = probe_ok,
+	.http_error = http_error,
+};
+
+static void *
+open_cloudwatch(const struct metric_backend_opts *o)
+{
+	return hb_open(&kind, o);
 }
 
 static int
-backend_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out)
+add(void *b, const struct metric_provider *p)
 {
-	struct cw *c = b;
-	struct hb_req *hr = xcalloc(n + 1, sizeof *hr);
-	struct hb_res *res = xcalloc(n + 1, sizeof *res);
-	struct cwreq *rq = xcalloc(n + 1, sizeof *rq);
-	size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0, i;
-	char err[ERRMSG_MAX];
-
-	for (i = 0; i < n; i++) {
-		const struct hb_block *blk = hb_block_find(c->hb, q[i].metric ? q[i].metric->server : NULL);
-
-		if (prepare(c, blk, &q[i], &rq[k], &hr[k], err) != ST_OK) {
-			hb_result(&out[i], CHECK_ERROR, "%s", err);
-			req_fini(&rq[k]);
-			memset(&rq[k], 0, sizeof rq[k]);
-			continue;
-		}
-		idx[k++] = i;
-	}
-	hb_run(c->hb, hr, k, res);
-	for (i = 0; i < k; i++) {
-		finish(&res[i], &out[idx[i]]);
-		hb_res_fini(&res[i]);
-		req_fini(&rq[i]);
-	}
-	free(hr), free(res), free(rq), free(idx);
-	return hb_batch_unusable(c->hb) == NULL ? ST_OK : ST_UNSUPPORTED;
-}
-
-/* Flagger's IsOnline: GetMetricData with zero times and no queries; a
- * validation error (400) or a success is online, anything else is not. */
-static int
-backend_probe(void *b, const char *address, char *err)
-{
-	struct cw *c = b;
-	struct cwreq rq = { 0 };
-	struct hb_req hr;
-	struct hb_res r;
-	struct metric_value v;
-	int st = prepare(c, hb_block_find(c->hb, address), NULL, &rq, &hr, err);
-
-	if (st != ST_OK) {
-		req_fini(&rq);
-		return st;
-	}
-	hb_run(c->hb, &hr, 1, &r);
-	if (r.status != ST_OK || (r.http != 200 && r.http != 400)) {
-		hb_failed(&v, WHO, &r);
-		snprintf(err, ERRMSG_MAX, "%s", v.err);
-		st = r.status != ST_OK ? r.status : ST_HTTP;
-	}
-	hb_res_fini(&r);
-	req_fini(&rq);
-	return st;
+	if (p->region == NULL || p->region[0] == '\0')
+		return ST_INVALID;	/* Flagger: "region not specified" */
+	return hb_add(b, p);
 }
 
 const struct metric_backend_ops cloudwatch_backend = {
 	.type = MT_CLOUDWATCH,
-	.open = backend_open,
-	.close = backend_close,
-	.unusable = backend_unusable,
-	.add = backend_add,
-	.eval = backend_eval,
-	.probe = backend_probe,
+	.open = open_cloudwatch,
+	.close = hb_close,
+	.unusable = hb_unusable,
+	.add = add,
+	.eval = hb_eval,
+	.probe = hb_probe,
 };

@@ -249,6 +249,7 @@ server_fini(struct hb_server *s)
 	for (i = 0; i < HB_MAX_KEYS; i++)
 		xfree_secret(s->secret[i]);
 	free(s->ca_file);
+	free(s->region);
 	for (i = 0; i < s->n_headers; i++) {
 		free(s->headers[i].key);
 		xfree_secret(s->headers[i].value);
@@ -337,12 +338,14 @@ int
 hb_add(void *h, const struct metric_provider *p)
 {
 	struct hb *b = h;
-	const char *addr = p->address != NULL ? p->address : b->k->default_address;
+	char *made = p->address == NULL && b->k->default_for != NULL ? b->k->default_for(p) : NULL;
+	const char *addr = p->address != NULL ? p->address : made != NULL ? made :
+	    b->k->default_address;
 	struct hb_server *s;
 	size_t i;
 
 	if (addr == NULL || addr[0] == '\0')
-		return ST_INVALID;
+		return free(made), ST_INVALID;
 	if ((s = find_server(b, addr)) == NULL) {
 		b->servers = xreallocarray(b->servers, b->n_servers + 1, sizeof *b->servers);
 		s = &b->servers[b->n_servers++];
@@ -351,6 +354,8 @@ hb_add(void *h, const struct metric_provider *p)
 	}
 	memset(s, 0, sizeof *s);
 	s->address = xstrdup(addr);
+	free(made);
+	s->region = p->region != NULL ? xstrdup(p->region) : NULL;
 	s->insecure = p->insecure;
 	s->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
 	s->has_secret = p->secret != NULL;

@@ -38,6 +38,7 @@ struct hb_server {
 	bool  has_secret;		/* a secretRef was read */
 	bool  insecure;
 	char *ca_file;
+	char *region;			/* provider.region, or NULL */
 	struct kv *headers;		/* provider.headers */
 	size_t n_headers;
 };
@@ -61,10 +62,17 @@ void hb_req_fini(struct hb_req *r);
 struct http_kind {
 	const char *label;		/* "Datadog": messages */
 	const char *default_address;	/* NULL: provider.address is required */
+	/* The address of a provider block without one, made from the rest of
+	 * it (cloudwatch: its region's endpoint); NULL when the block is not
+	 * usable (hb_add: ST_INVALID).  NULL hook: default_address. */
+	char *(*default_for)(const struct metric_provider *p);
 	const char *const *secret_keys;	/* the ops table's, at most HB_MAX_KEYS */
 	int timeout_ms;			/* one request (Flagger's), unless opts say otherwise */
 	/* Builds the request of one query for server s at now_s (unix
-	 * seconds): ST_OK, or an error with err (no secret in it). */
+	 * seconds): ST_OK, or an error with err (no secret in it).  The
+	 * request is sent as built (a kind may sign it whole, as SigV4 does);
+	 * the headers perch adds (Accept, User-Agent, provider.headers) come
+	 * after the kind's. */
 	int (*request)(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
 	    struct hb_req *r, char *err, size_t errsz);
 	/* Reads a 2xx answer into out (CHECK_PASS, CHECK_NODATA or CHECK_ERROR). */
