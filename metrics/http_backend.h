@@ -52,6 +52,7 @@ struct hb_req {
 	size_t n_hdr;
 	char *user, *pass;		/* HTTP Basic, or NULL */
 	bool gzip;			/* Accept-Encoding: gzip (decoded by libcurl) */
+	const char *token;		/* in: the handle's access token (hb_token_set), or NULL */
 };
 
 /* Adds a header line "name: value" to r. */
@@ -82,6 +83,11 @@ struct http_kind {
 	int (*probe_request)(const struct hb_server *s, int64_t now_s, struct hb_req *r,
 	    char *err, size_t errsz);
 	bool (*probe_ok)(long code, const struct metric_value *v);
+	/* Before the requests of a batch or of a probe: fetches what they
+	 * need (an access token: hb_fetch, hb_token_set).  ST_OK, or an error
+	 * with err that every query of the batch gets (no answer when
+	 * ST_NETWORK or ST_TIMEOUT).  NULL: nothing to fetch. */
+	int (*before)(void *b, char *err, size_t errsz);
 	/* The message of an HTTP error answer (>= 400; NULL: "HTTP <code>: <body>"). */
 	void (*http_error)(long code, const char *body, size_t len, struct metric_value *out);
 };
@@ -92,6 +98,16 @@ const char *hb_unusable(void *b);
 int hb_add(void *b, const struct metric_provider *p);
 int hb_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out);
 int hb_probe(void *b, const char *address, char *err);
+
+/* Runs one request r (taken over, finished) outside a batch, without
+ * provider settings: the answer's HTTP code and body (*body malloc'd,
+ * NUL-terminated, capped) and ST_OK, or why there was none in err
+ * (ST_NETWORK, ST_TIMEOUT, ST_TOOBIG, ST_UNSUPPORTED). */
+int hb_fetch(void *b, struct hb_req *r, long *code, char **body, char *err, size_t errsz);
+/* The access token given to the kind's requests (hb_req.token) until
+ * until_s (unix seconds); hb_token is it while valid, else NULL. */
+void hb_token_set(void *b, const char *token, int64_t until_s);
+const char *hb_token(void *b);
 
 /* The query's window in seconds (metrics[].interval; 60 when unset). */
 int hb_interval_s(const struct metric_query *q);

@@ -1,6 +1,6 @@
 /*
  * stackdriver.c — the stackdriver metric backend: MQL through the REST
- * timeSeries:query over metrics/http_batch.h, with a metadata-server
+ * timeSeries:query over metrics/http_backend.h, with a metadata-server
  * access token (stackdriver.h).
  */
 #include <jansson.h>
@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "metrics/backend.h"
-#include "metrics/http_batch.h"
+#include "metrics/http_backend.h"
 #include "metrics/stackdriver.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -80,43 +80,8 @@ stackdriver_parse(const char *body, size_t len, struct metric_value *out)
 	return st;
 }
 
-struct sd {
-	struct hb *hb;
-	char      *token;		/* the metadata server's access token */
-	time_t     token_until;
-	char      *metadata_host;
-};
-
-static void *
-backend_open(const struct metric_backend_opts *o)
-{
-	struct sd *s = xcalloc(1, sizeof *s);
-	const char *h = getenv("GCE_METADATA_HOST");
-
-	s->hb = hb_new("the Stackdriver client", o, 5000);
-	s->metadata_host = xstrdup(h != NULL && h[0] != '\0' ? h : "metadata.google.internal");
-	return s;
-}
-
-static void
-backend_close(void *b)
-{
-	struct sd *s = b;
-
-	hb_free(s->hb);
-	xfree_secret(s->token);
-	free(s->metadata_host);
-	free(s);
-}
-
-static const char *
-backend_unusable(void *b)
-{
-	return hb_batch_unusable(((struct sd *)b)->hb);
-}
-
 static int
-backend_check_secret(const char *const *v, char *err, size_t errsz)
+check_secret(const char *const *v, char *err, size_t errsz)
 {
 	if (v[KEY_PROJECT] == NULL || v[KEY_PROJECT][0] == '\0') {
 		snprintf(err, errsz, "has no %s", secret_keys[KEY_PROJECT]);
@@ -131,160 +96,134 @@ backend_check_secret(const char *const *v, char *err, size_t errsz)
 	return ST_OK;
 }
 
+/* The access token of the metadata server (GCE_METADATA_HOST, else
+ * metadata.google.internal) when the handle has none valid. */
 static int
-backend_add(void *b, const struct metric_provider *p)
+fetch_token(void *b, char *err, size_t errsz)
 {
-	hb_block_add(((struct sd *)b)->hb, p, 2);
-	return ST_OK;
-}
-
-/* A token from the metadata server when there is none valid: ST_OK, or an
- * error with err. */
-static int
-fetch_token(struct sd *s, char *err)
-{
-	char *url = xasprintf("http://%s" TOKEN_PATH, s->metadata_host);
-	struct hb_res r;
-	struct metric_value v;
+	const char *h = getenv("GCE_METADATA_HOST");
+	struct hb_req r = { .url = xasprintf("http://%s" TOKEN_PATH, h != NULL && h[0] != '\0' ?
+		h : "metadata.google.internal") };
 	json_t *root = NULL;
 	const char *tok;
-	int st = ST_OK;
+	char *body;
+	long code;
+	int st;
 
-	if (s->token != NULL && time(NULL) < s->token_until)
-		return free(url), ST_OK;
-	hb_run(s->hb, &(struct hb_req){ .url = url, .headers = { "Metadata-Flavor: Google" } }, 1, &r);
-	if (r.status == ST_OK && r.http == 200)
-		root = json_loadb(buf_str(&r.body), r.body.len, 0, NULL);
-	tok = json_string_value(json_object_get(root, "access_token"));
-	if (tok == NULL) {
-		hb_failed(&v, WHO " metadata server (access token)", &r);
-		snprintf(err, ERRMSG_MAX, "%s", r.status == ST_OK && r.http == 200 ?
-		    WHO ": the metadata server's answer has no access_token" : v.err);
-		st = r.status != ST_OK ? r.status : ST_HTTP;
+	if (hb_token(b) != NULL)
+		return hb_req_fini(&r), ST_OK;
+	hb_req_header(&r, "Metadata-Flavor", "Google");
+	if ((st = hb_fetch(b, &r, &code, &body, err, errsz)) != ST_OK) {
+		snprintf(err + strlen(err), errsz - strlen(err), " (" WHO " metadata server, "
+		    "access token)");
+		return st;
+	}
+	if (code == 200)
+		root = json_loads(body, 0, NULL);
+	if ((tok = json_string_value(json_object_get(root, "access_token"))) == NULL) {
+		snprintf(err, errsz, WHO " metadata server (access token): %s", code == 200 ?
+		    "the answer has no access_token" : "error response");
+		st = code >= 500 ? ST_NETWORK : ST_HTTP;
 	} else {
-		xfree_secret(s->token);
-		s->token = xstrdup(tok);
-		s->token_until = time(NULL) + json_integer_value(json_object_get(root,
-		    "expires_in")) - 60;
+		hb_token_set(b, tok, (int64_t)time(NULL) + json_integer_value(json_object_get(root,
+		    "expires_in")) - 60);
 	}
 	json_decref(root);
-	hb_res_fini(&r);
-	free(url);
+	xfree_secret(body);
 	return st;
 }
 
-struct sdreq {
-	char *url, *body, *auth;
-};
-
 static int
-prepare(struct sd *s, const struct hb_block *blk, const char *query, struct sdreq *r,
-    struct hb_req *hr, char *err)
+build(const struct hb_server *s, const struct metric_query *q, const char *query,
+    struct hb_req *r, char *err, size_t errsz)
 {
-	const char *project = hb_secret(blk, KEY_PROJECT), *addr;
-	size_t al;
+	size_t al = strlen(s->address);
+	char *auth;
 	json_t *o;
 
-	if (project == NULL) {
-		snprintf(err, ERRMSG_MAX, WHO ": no project (the %s of spec.provider.secretRef)",
-		    secret_keys[KEY_PROJECT]);
-		return ST_INVALID;
-	}
-	addr = blk->address != NULL ? blk->address : DEFAULT_ADDRESS;
-	al = strlen(addr);
-	while (al > 0 && addr[al - 1] == '/')
+	if (s->secret[KEY_PROJECT] == NULL)
+		return hb_missing_key(s, q, secret_keys[KEY_PROJECT], err, errsz);
+	while (al > 0 && s->address[al - 1] == '/')
 		al--;
-	r->url = xasprintf("%.*s/v3/projects/%s/timeSeries:query", (int)al, addr, project);
+	r->url = xasprintf("%.*s/v3/projects/%s/timeSeries:query", (int)al, s->address,
+	    s->secret[KEY_PROJECT]);
 	o = json_pack("{s:s}", "query", query);
-	r->body = json_dumps(o, JSON_COMPACT);
+	r->post = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	r->auth = xasprintf("Authorization: Bearer %s", s->token);
-	*hr = (struct hb_req){ .url = r->url, .method = "POST", .body = r->body,
-		.headers = { r->auth, "Content-Type: application/json" }, .block = blk };
+	auth = xasprintf("Bearer %s", r->token != NULL ? r->token : "");
+	hb_req_header(r, "Authorization", auth);
+	xfree_secret(auth);
+	hb_req_header(r, "Content-Type", "application/json");
 	return ST_OK;
 }
 
-static void
-sdreq_fini(struct sdreq *r)
-{
-	free(r->url);
-	free(r->body);
-	xfree_secret(r->auth);
-}
-
-static void
-finish(const struct hb_res *r, struct metric_value *out)
-{
-	if (r->status != ST_OK || r->http >= 500)
-		hb_failed(out, WHO, r);
-	else if (stackdriver_parse(buf_str(&r->body), r->body.len, out) != ST_ERR && r->http != 200)
-		hb_failed(out, WHO, r);
-}
-
 static int
-backend_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out)
+request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
 {
-	struct sd *s = b;
-	struct hb_req *hr = xcalloc(n + 1, sizeof *hr);
-	struct hb_res *res = xcalloc(n + 1, sizeof *res);
-	struct sdreq *rq = xcalloc(n + 1, sizeof *rq);
-	size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0, i;
-	char err[ERRMSG_MAX];
-	int tst = n > 0 && hb_batch_unusable(s->hb) == NULL ? fetch_token(s, err) : ST_OK;
-
-	for (i = 0; i < n; i++) {
-		const struct hb_block *blk = hb_block_find(s->hb, q[i].metric ? q[i].metric->server : NULL);
-
-		if (tst != ST_OK || prepare(s, blk, q[i].query, &rq[k], &hr[k], err) != ST_OK) {
-			hb_result(&out[i], CHECK_ERROR, "%s", err);
-			out[i].unavailable = tst == ST_NETWORK || tst == ST_TIMEOUT;
-			continue;
-		}
-		idx[k++] = i;
-	}
-	hb_run(s->hb, hr, k, res);
-	for (i = 0; i < k; i++) {
-		finish(&res[i], &out[idx[i]]);
-		hb_res_fini(&res[i]);
-		sdreq_fini(&rq[i]);
-	}
-	free(hr), free(res), free(rq), free(idx);
-	return hb_batch_unusable(s->hb) == NULL ? ST_OK : ST_UNSUPPORTED;
+	(void)now_s;
+	return build(s, q, q->query, r, err, errsz);
 }
 
-/* Flagger's IsOnline: the call with an empty query; a success or
- * INVALID_ARGUMENT (400) is online. */
+/* Flagger's IsOnline: the call with an empty query. */
 static int
-backend_probe(void *b, const char *address, char *err)
+probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *err,
+    size_t errsz)
 {
-	struct sd *s = b;
-	struct sdreq rq = { 0 };
-	struct hb_req hr;
-	struct hb_res r;
-	struct metric_value v;
-	int st = fetch_token(s, err);
+	(void)now_s;
+	return build(s, NULL, "", r, err, errsz);
+}
 
-	if (st != ST_OK || (st = prepare(s, hb_block_find(s->hb, address), "", &rq, &hr, err)) != ST_OK)
-		return sdreq_fini(&rq), st;
-	hb_run(s->hb, &hr, 1, &r);
-	if (r.status != ST_OK || (r.http != 200 && r.http != 400)) {
-		hb_failed(&v, WHO, &r);
-		snprintf(err, ERRMSG_MAX, "%s", v.err);
-		st = r.status != ST_OK ? r.status : ST_HTTP;
-	}
-	hb_res_fini(&r);
-	sdreq_fini(&rq);
-	return st;
+/* A success or INVALID_ARGUMENT (400) is online. */
+static bool
+probe_ok(long code, const struct metric_value *v)
+{
+	(void)v;
+	return code == 200 || code == 400;
+}
+
+static void
+parse(const char *body, size_t len, struct metric_value *out)
+{
+	stackdriver_parse(body, len, out);
+}
+
+/* Google's error JSON when there is one, else the status and the body. */
+static void
+http_error(long code, const char *body, size_t len, struct metric_value *out)
+{
+	if (code >= 500 || stackdriver_parse(body, len, out) != ST_ERR)
+		hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code,
+		    HB_BODY_SHOWN, body);
+}
+
+static const struct http_kind kind = {
+	.label = WHO,
+	.default_address = DEFAULT_ADDRESS,
+	.secret_keys = secret_keys,
+	.timeout_ms = 5000,	/* Flagger's 5 s */
+	.request = request,
+	.parse = parse,
+	.probe_request = probe_request,
+	.probe_ok = probe_ok,
+	.before = fetch_token,
+	.http_error = http_error,
+};
+
+static void *
+open_stackdriver(const struct metric_backend_opts *o)
+{
+	return hb_open(&kind, o);
 }
 
 const struct metric_backend_ops stackdriver_backend = {
 	.type = MT_STACKDRIVER,
 	.secret_keys = secret_keys,
-	.open = backend_open,
-	.close = backend_close,
-	.unusable = backend_unusable,
-	.check_secret = backend_check_secret,
-	.add = backend_add,
-	.eval = backend_eval,
-	.probe = backend_probe,
+	.open = open_stackdriver,
+	.close = hb_close,
+	.unusable = hb_unusable,
+	.check_secret = check_secret,
+	.add = hb_add,
+	.eval = hb_eval,
+	.probe = hb_probe,
 };
