@@ -172,28 +172,10 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return build(s, NULL, now_s, r, err, errsz);
 }
 
-/* A validation error (400) or a success is online, anything else is not. */
-static bool
-probe_ok(long code, const struct metric_value *v)
-{
-	(void)v;
-	return code == 200 || code == 400;
-}
-
 static void
 parse(const char *body, size_t len, struct metric_value *out)
 {
 	cloudwatch_parse(body, len, out);
-}
-
-/* AWS's error JSON ({"__type","message"}) when there is one, else the
- * status and the body. */
-static void
-http_error(long code, const char *body, size_t len, struct metric_value *out)
-{
-	if (code >= 500 || cloudwatch_parse(body, len, out) != ST_ERR)
-		hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code,
-		    HB_BODY_SHOWN, body);
 }
 
 /* The region's endpoint; NULL without a region (Flagger: "region not
@@ -206,6 +188,13 @@ default_for(const struct metric_provider *p)
 	return xasprintf("https://monitoring.%s.amazonaws.com/", p->region);
 }
 
+/* AWS's ({"__type","message"}) error JSON in an HTTP error answer. */
+static bool
+error_json(const char *body, size_t len, struct metric_value *out)
+{
+	return cloudwatch_parse(body, len, out) == ST_ERR;
+}
+
 static const struct http_kind kind = {
 	.label = WHO,
 	.default_for = default_for,
@@ -213,8 +202,8 @@ static const struct http_kind kind = {
 	.request = build,
 	.parse = parse,
 	.probe_request = probe_request,
-	.probe_ok = probe_ok,
-	.http_error = http_error,
+	.probe_400_ok = true,
+	.error_json = error_json,
 };
 
 static void *

@@ -56,24 +56,11 @@ parse(const char *body, size_t len, struct metric_value *out)
 	dynatrace_parse(body, len, out);
 }
 
-static void
-http_error(long code, const char *body, size_t len, struct metric_value *out)
-{
-	(void)len;
-	hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code, HB_BODY_SHOWN,
-	    body);
-}
-
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
-	if (v[KEY_TOKEN] == NULL || v[KEY_TOKEN][0] == '\0') {
-		snprintf(err, errsz, "has no %s", secret_keys[KEY_TOKEN]);
-		return ST_INVALID;
-	}
-	return ST_OK;
+	return hb_secret_has(secret_keys, v, KEY_TOKEN, err, errsz);
 }
-
 /* The address without its trailing slashes, and the token's header. */
 static int
 sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, int *al,
@@ -123,13 +110,6 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return ST_OK;
 }
 
-static bool
-probe_ok(long code, const struct metric_value *v)
-{
-	(void)v;
-	return code == 200;
-}
-
 static const struct http_kind kind = {
 	.label = WHO,
 	.secret_keys = secret_keys,
@@ -137,8 +117,6 @@ static const struct http_kind kind = {
 	.request = request,
 	.parse = parse,
 	.probe_request = probe_request,
-	.probe_ok = probe_ok,
-	.http_error = http_error,
 };
 
 static void *

@@ -92,6 +92,17 @@ hb_req_fini(struct hb_req *r)
 }
 
 int
+hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
+    size_t errsz)
+{
+	if (v[key] == NULL || v[key][0] == '\0') {
+		snprintf(err, errsz, "has no %s", keys[key]);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+int
 hb_interval_s(const struct metric_query *q)
 {
 	return q->metric != NULL && q->metric->interval_s > 0 ? q->metric->interval_s : 60;
@@ -444,6 +455,8 @@ http_error(const struct http_kind *k, long code, const struct buf *body, struct 
 {
 	if (k->http_error != NULL)
 		k->http_error(code, buf_str(body), body->len, out);
+	else if (code < 500 && k->error_json != NULL && k->error_json(buf_str(body), body->len, out))
+		return;
 	else
 		hb_result(out, CHECK_ERROR, "%s: HTTP %ld: %.*s", k->label, code, HB_BODY_SHOWN,
 		    buf_str(body));
@@ -743,7 +756,8 @@ hb_probe(void *h, const char *address, char *err)
 	run_multi(b, &x, 1);
 	xfer_fini(b, &x);
 	if (x.status == ST_OK || x.status == ST_HTTP) {
-		if (b->k->probe_ok(x.code, &v))
+		if (b->k->probe_ok != NULL ? b->k->probe_ok(x.code, &v) : x.code == 200 ||
+		    (x.code == 400 && b->k->probe_400_ok))
 			return ST_OK;
 	}
 	snprintf(err, ERRMSG_MAX, "%s is not available: %.400s", b->k->label,

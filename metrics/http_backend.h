@@ -83,6 +83,12 @@ struct http_kind {
 	int (*probe_request)(const struct hb_server *s, int64_t now_s, struct hb_req *r,
 	    char *err, size_t errsz);
 	bool (*probe_ok)(long code, const struct metric_value *v);
+	/* probe_ok NULL: HTTP 200 is online, and so is 400 with this set
+	 * (Flagger's IsOnline for APIs that refuse the probe's empty query). */
+	bool probe_400_ok;
+	/* The provider's own error JSON in an HTTP error answer below 500:
+	 * true when it was read into out.  NULL or false: the message below. */
+	bool (*error_json)(const char *body, size_t len, struct metric_value *out);
 	/* Before the requests of a batch or of a probe: fetches what they
 	 * need (an access token: hb_fetch, hb_token_set).  ST_OK, or an error
 	 * with err that every query of the batch gets (no answer when
@@ -108,6 +114,11 @@ int hb_fetch(void *b, struct hb_req *r, long *code, char **body, char *err, size
  * until_s (unix seconds); hb_token is it while valid, else NULL. */
 void hb_token_set(void *b, const char *token, int64_t until_s);
 const char *hb_token(void *b);
+
+/* The check_secret of a kind whose Secret key `key` (an index into keys)
+ * must be there and not empty: ST_OK, or ST_INVALID with "has no <key>". */
+int hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
+    size_t errsz);
 
 /* The query's window in seconds (metrics[].interval; 60 when unset). */
 int hb_interval_s(const struct metric_query *q);

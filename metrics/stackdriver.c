@@ -174,27 +174,17 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return build(s, NULL, "", r, err, errsz);
 }
 
-/* A success or INVALID_ARGUMENT (400) is online. */
-static bool
-probe_ok(long code, const struct metric_value *v)
-{
-	(void)v;
-	return code == 200 || code == 400;
-}
-
 static void
 parse(const char *body, size_t len, struct metric_value *out)
 {
 	stackdriver_parse(body, len, out);
 }
 
-/* Google's error JSON when there is one, else the status and the body. */
-static void
-http_error(long code, const char *body, size_t len, struct metric_value *out)
+/* Google's error JSON in an HTTP error answer. */
+static bool
+error_json(const char *body, size_t len, struct metric_value *out)
 {
-	if (code >= 500 || stackdriver_parse(body, len, out) != ST_ERR)
-		hb_result(out, CHECK_ERROR, WHO ": error response: HTTP %ld: %.*s", code,
-		    HB_BODY_SHOWN, body);
+	return stackdriver_parse(body, len, out) == ST_ERR;
 }
 
 static const struct http_kind kind = {
@@ -205,9 +195,9 @@ static const struct http_kind kind = {
 	.request = request,
 	.parse = parse,
 	.probe_request = probe_request,
-	.probe_ok = probe_ok,
+	.probe_400_ok = true,
 	.before = fetch_token,
-	.http_error = http_error,
+	.error_json = error_json,
 };
 
 static void *

@@ -82,7 +82,7 @@ printf '%s\n' "$out" >"$TMP/bad.json"
 expect_eq "no data" "$(json_field "$TMP/bad.json" "shop/app empty" result)" nodata
 expect_eq "error answer" "$(json_field "$TMP/bad.json" "shop/app broken" result)" error
 expect_match "error text" "$(json_field "$TMP/bad.json" "shop/app broken" error)" \
-	'Dynatrace: error response: HTTP 400: .*The metric selector is invalid'
+	'Dynatrace: HTTP 400: .*The metric selector is invalid'
 
 # No answer (HTTP 5xx) is the provider being unavailable: exit 3.
 "$PERCH_BIN" check -f "$TMP/down.yaml" -n shop -o json >"$TMP/down.json" 2>>"$TMP/err"
