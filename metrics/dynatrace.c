@@ -66,14 +66,11 @@ static int
 sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, int *al,
     char *err, size_t errsz)
 {
-	size_t n = strlen(s->address);
 	char *auth;
 
 	if (s->secret[KEY_TOKEN] == NULL)
 		return hb_missing_key(s, q, secret_keys[KEY_TOKEN], err, errsz);
-	while (n > 0 && s->address[n - 1] == '/')
-		n--;
-	*al = (int)n;
+	*al = hb_base_len(s->address);
 	auth = xasprintf("Api-Token %s", s->secret[KEY_TOKEN]);
 	hb_req_header(r, "Authorization", auth);
 	xfree_secret(auth);

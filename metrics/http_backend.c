@@ -103,6 +103,16 @@ hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *e
 }
 
 int
+hb_base_len(const char *address)
+{
+	size_t n = strlen(address);
+
+	while (n > 0 && address[n - 1] == '/')
+		n--;
+	return (int)n;
+}
+
+int
 hb_interval_s(const struct metric_query *q)
 {
 	return q->metric != NULL && q->metric->interval_s > 0 ? q->metric->interval_s : 60;

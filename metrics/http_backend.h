@@ -120,6 +120,9 @@ const char *hb_token(void *b);
 int hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
     size_t errsz);
 
+/* The length of address without its trailing slashes (for "%.*s/path"). */
+int hb_base_len(const char *address);
+
 /* The query's window in seconds (metrics[].interval; 60 when unset). */
 int hb_interval_s(const struct metric_query *q);
 /* Fills err with "MetricTemplate <ref>: ..." naming the key that is

@@ -131,10 +131,8 @@ char *
 splunk_stream_url(const char *address)
 {
 	const char *host = strstr(address, "://");
-	size_t al = strlen(address);
+	size_t al = (size_t)hb_base_len(address);
 
-	while (al > 0 && address[al - 1] == '/')
-		al--;
 	host = host != NULL ? host + 3 : address;
 	if (strncmp(host, "api.", 4) == 0)
 		return xasprintf("%.*sstream.%.*s/v2/signalflow/execute", (int)(host - address),
@@ -186,14 +184,10 @@ static int
 probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *err,
     size_t errsz)
 {
-	size_t al = strlen(s->address);
-
 	(void)now_s;
 	if (sign(s, NULL, r, err, errsz) != ST_OK)
 		return ST_INVALID;
-	while (al > 0 && s->address[al - 1] == '/')
-		al--;
-	r->url = xasprintf("%.*s/v2/metric?limit=1", (int)al, s->address);
+	r->url = xasprintf("%.*s/v2/metric?limit=1", hb_base_len(s->address), s->address);
 	return ST_OK;
 }
 

@@ -137,16 +137,13 @@ static int
 build(const struct hb_server *s, const struct metric_query *q, const char *query,
     struct hb_req *r, char *err, size_t errsz)
 {
-	size_t al = strlen(s->address);
 	char *auth;
 	json_t *o;
 
 	if (s->secret[KEY_PROJECT] == NULL)
 		return hb_missing_key(s, q, secret_keys[KEY_PROJECT], err, errsz);
-	while (al > 0 && s->address[al - 1] == '/')
-		al--;
-	r->url = xasprintf("%.*s/v3/projects/%s/timeSeries:query", (int)al, s->address,
-	    s->secret[KEY_PROJECT]);
+	r->url = xasprintf("%.*s/v3/projects/%s/timeSeries:query", hb_base_len(s->address),
+	    s->address, s->secret[KEY_PROJECT]);
 	o = json_pack("{s:s}", "query", query);
 	r->post = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
