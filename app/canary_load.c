@@ -426,8 +426,11 @@ canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
 		struct metric_provider p;
 		struct kv *h;
 
+		/* A template without an address has nothing to register, unless
+		 * its backend has a server of its own (cloudwatch's region). */
 		if (!m->template_ref.set || (t = spec_find_template(set, c, m)) == NULL ||
-		    t->address == NULL)
+		    (t->address == NULL && metric_backend_find(t->provider_type) ==
+		    metric_backend_find(NULL)))
 			continue;
 		h = copy_kv(t->headers, t->n_headers);
 		memset(&p, 0, sizeof p);

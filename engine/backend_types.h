@@ -35,9 +35,9 @@ enum {
 	X(CLOUDWATCH,      "cloudwatch",      MT_NEEDS_REGION) \
 	X(NEWRELIC,        "newrelic",        0) \
 	X(GRAPHITE,        "graphite",        MT_NEEDS_ADDRESS) \
-	X(DYNATRACE,       "dynatrace",       0) \
+	X(DYNATRACE,       "dynatrace",       MT_NEEDS_ADDRESS) \
 	X(KEPTN,           "keptn",           0) \
-	X(SPLUNK,          "splunk",          0)
+	X(SPLUNK,          "splunk",          MT_NEEDS_ADDRESS)
 
 enum metric_type {
 #define X(id, name, caps) MT_##id,

@@ -11,7 +11,7 @@
 
 #include "k8s/cluster.h"
 #include "k8s/cluster_int.h"
-#include "k8s/sha256.h"
+#include "util/sha256.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 

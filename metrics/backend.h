@@ -39,7 +39,11 @@
 	X(datadog) \
 	X(newrelic) \
 	X(influxdb) \
-	X(externalmetrics)
+	X(externalmetrics) \
+	X(dynatrace) \
+	X(cloudwatch) \
+	X(splunk) \
+	X(stackdriver)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)

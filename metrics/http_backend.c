@@ -25,6 +25,8 @@ struct hb {
 	size_t n_servers;
 	CURLM *multi;			/* NULL when libcurl cannot be loaded */
 	char no_curl[640];
+	char *token;			/* hb_token_set's, or NULL */
+	int64_t token_until;
 };
 
 struct xfer {
@@ -34,6 +36,7 @@ struct xfer {
 	struct buf body;
 	char curl_err[CURL_ERROR_SIZE];
 	bool toobig, added, done, probe;
+	bool raw;			/* hb_fetch: the body is not parsed */
 	struct metric_value *out;
 	int status;			/* ST_OK, ST_HTTP, ST_NETWORK, ST_TIMEOUT, ST_TOOBIG */
 	long code;
@@ -86,6 +89,27 @@ hb_req_fini(struct hb_req *r)
 	xfree_secret(r->user);
 	xfree_secret(r->pass);
 	memset(r, 0, sizeof *r);
+}
+
+int
+hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
+    size_t errsz)
+{
+	if (v[key] == NULL || v[key][0] == '\0') {
+		snprintf(err, errsz, "has no %s", keys[key]);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+int
+hb_base_len(const char *address)
+{
+	size_t n = strlen(address);
+
+	while (n > 0 && address[n - 1] == '/')
+		n--;
+	return (int)n;
 }
 
 int
@@ -249,6 +273,7 @@ server_fini(struct hb_server *s)
 	for (i = 0; i < HB_MAX_KEYS; i++)
 		xfree_secret(s->secret[i]);
 	free(s->ca_file);
+	free(s->region);
 	for (i = 0; i < s->n_headers; i++) {
 		free(s->headers[i].key);
 		xfree_secret(s->headers[i].value);
@@ -307,6 +332,7 @@ hb_close(void *h)
 	free(b->servers);
 	if (b->multi != NULL)
 		curl_multi_cleanup(b->multi);
+	xfree_secret(b->token);
 	free(b);
 }
 
@@ -337,12 +363,14 @@ int
 hb_add(void *h, const struct metric_provider *p)
 {
 	struct hb *b = h;
-	const char *addr = p->address != NULL ? p->address : b->k->default_address;
+	char *made = p->address == NULL && b->k->default_for != NULL ? b->k->default_for(p) : NULL;
+	const char *addr = p->address != NULL ? p->address : made != NULL ? made :
+	    b->k->default_address;
 	struct hb_server *s;
 	size_t i;
 
 	if (addr == NULL || addr[0] == '\0')
-		return ST_INVALID;
+		return free(made), ST_INVALID;
 	if ((s = find_server(b, addr)) == NULL) {
 		b->servers = xreallocarray(b->servers, b->n_servers + 1, sizeof *b->servers);
 		s = &b->servers[b->n_servers++];
@@ -351,6 +379,8 @@ hb_add(void *h, const struct metric_provider *p)
 	}
 	memset(s, 0, sizeof *s);
 	s->address = xstrdup(addr);
+	free(made);
+	s->region = p->region != NULL ? xstrdup(p->region) : NULL;
 	s->insecure = p->insecure;
 	s->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
 	s->has_secret = p->secret != NULL;
@@ -435,6 +465,8 @@ http_error(const struct http_kind *k, long code, const struct buf *body, struct 
 {
 	if (k->http_error != NULL)
 		k->http_error(code, buf_str(body), body->len, out);
+	else if (code < 500 && k->error_json != NULL && k->error_json(buf_str(body), body->len, out))
+		return;
 	else
 		hb_result(out, CHECK_ERROR, "%s: HTTP %ld: %.*s", k->label, code, HB_BODY_SHOWN,
 		    buf_str(body));
@@ -461,7 +493,8 @@ xfer_finish(struct hb *b, struct xfer *x, CURLcode cc)
 		http_error(b->k, x->code, &x->body, x->out);
 	} else {
 		x->status = ST_OK;
-		b->k->parse(buf_str(&x->body), x->body.len, x->out);
+		if (!x->raw)
+			b->k->parse(buf_str(&x->body), x->body.len, x->out);
 	}
 	/* No answer (down, slow, 5xx): the backend is degraded, the metric
 	 * is not failing (engine/machine.c). */
@@ -570,6 +603,65 @@ now_s(int64_t at_ms)
 	return (int64_t)ts.tv_sec;
 }
 
+static int
+before(struct hb *b, char *err, size_t errsz)
+{
+	return b->k->before != NULL ? b->k->before(b, err, errsz) : ST_OK;
+}
+
+void
+hb_token_set(void *h, const char *token, int64_t until_s)
+{
+	struct hb *b = h;
+
+	xfree_secret(b->token);
+	b->token = token != NULL ? xstrdup(token) : NULL;
+	b->token_until = until_s;
+}
+
+const char *
+hb_token(void *h)
+{
+	struct hb *b = h;
+
+	return b->token != NULL && now_s(0) < b->token_until ? b->token : NULL;
+}
+
+int
+hb_fetch(void *h, struct hb_req *r, long *code, char **body, char *err, size_t errsz)
+{
+	struct hb *b = h;
+	struct hb_server none;
+	struct metric_value v;
+	struct xfer x;
+
+	*code = 0;
+	*body = NULL;
+	if (!hb_curl(b)) {
+		hb_req_fini(r);
+		snprintf(err, errsz, "%s", b->no_curl);
+		return ST_UNSUPPORTED;
+	}
+	memset(&none, 0, sizeof none);
+	memset(&x, 0, sizeof x);
+	memset(&v, 0, sizeof v);
+	x.out = &v;
+	x.raw = true;
+	x.req = *r;
+	memset(r, 0, sizeof *r);
+	xfer_setup(b, &x, &none);
+	run_multi(b, &x, 1);
+	*code = x.code;
+	if (x.status == ST_OK || x.status == ST_HTTP)
+		*body = buf_take(&x.body);
+	else
+		snprintf(err, errsz, "%s", v.err);
+	xfer_fini(b, &x);
+	if (*body == NULL && (x.status == ST_OK || x.status == ST_HTTP))
+		*body = xstrdup("");
+	return x.status == ST_HTTP ? ST_OK : x.status;
+}
+
 /* Sets up query i of the batch, or fills out[i] with why it cannot run. */
 static void
 prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metric_value *out)
@@ -593,6 +685,7 @@ prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metri
 		hb_result(out, CHECK_ERROR, "no query to send to %s", b->k->label);
 		return;
 	}
+	x->req.token = hb_token(b);
 	if (b->k->request(s, q, now_s(q->at_ms), &x->req, err, sizeof err) != ST_OK) {
 		hb_req_fini(&x->req);
 		hb_result(out, CHECK_ERROR, "%s", err);
@@ -606,7 +699,9 @@ hb_eval(void *h, const struct metric_query *q, size_t n, struct metric_value *ou
 {
 	struct hb *b = h;
 	struct xfer *xs;
+	char err[ERRMSG_MAX];
 	size_t i;
+	int st;
 
 	for (i = 0; i < n; i++)
 		hb_result(&out[i], CHECK_ERROR, "query was not run");
@@ -614,6 +709,13 @@ hb_eval(void *h, const struct metric_query *q, size_t n, struct metric_value *ou
 		for (i = 0; i < n; i++)
 			hb_result(&out[i], CHECK_ERROR, "%s", b->no_curl);
 		return ST_UNSUPPORTED;
+	}
+	if (n > 0 && (st = before(b, err, sizeof err)) != ST_OK) {
+		for (i = 0; i < n; i++) {
+			hb_result(&out[i], CHECK_ERROR, "%s", err);
+			out[i].unavailable = st == ST_NETWORK || st == ST_TIMEOUT;
+		}
+		return ST_OK;
 	}
 	xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
 	for (i = 0; i < n; i++)
@@ -634,6 +736,7 @@ hb_probe(void *h, const char *address, char *err)
 	struct hb_server tmp;
 	struct metric_value v;
 	struct xfer x;
+	int st;
 
 	if (b->k->probe_request == NULL)
 		return ST_OK;
@@ -649,6 +752,9 @@ hb_probe(void *h, const char *address, char *err)
 	memset(&x, 0, sizeof x);
 	memset(&v, 0, sizeof v);
 	x.out = &v;
+	if (s->address != NULL && (st = before(b, err, ERRMSG_MAX)) != ST_OK)
+		return st;
+	x.req.token = hb_token(b);
 	if (s->address == NULL || b->k->probe_request(s, now_s(0), &x.req, err,
 	    ERRMSG_MAX) != ST_OK) {
 		if (s->address == NULL)
@@ -660,7 +766,8 @@ hb_probe(void *h, const char *address, char *err)
 	run_multi(b, &x, 1);
 	xfer_fini(b, &x);
 	if (x.status == ST_OK || x.status == ST_HTTP) {
-		if (b->k->probe_ok(x.code, &v))
+		if (b->k->probe_ok != NULL ? b->k->probe_ok(x.code, &v) : x.code == 200 ||
+		    (x.code == 400 && b->k->probe_400_ok))
 			return ST_OK;
 	}
 	snprintf(err, ERRMSG_MAX, "%s is not available: %.400s", b->k->label,

@@ -38,6 +38,7 @@ struct hb_server {
 	bool  has_secret;		/* a secretRef was read */
 	bool  insecure;
 	char *ca_file;
+	char *region;			/* provider.region, or NULL */
 	struct kv *headers;		/* provider.headers */
 	size_t n_headers;
 };
@@ -51,6 +52,7 @@ struct hb_req {
 	size_t n_hdr;
 	char *user, *pass;		/* HTTP Basic, or NULL */
 	bool gzip;			/* Accept-Encoding: gzip (decoded by libcurl) */
+	const char *token;		/* in: the handle's access token (hb_token_set), or NULL */
 };
 
 /* Adds a header line "name: value" to r. */
@@ -61,10 +63,17 @@ void hb_req_fini(struct hb_req *r);
 struct http_kind {
 	const char *label;		/* "Datadog": messages */
 	const char *default_address;	/* NULL: provider.address is required */
+	/* The address of a provider block without one, made from the rest of
+	 * it (cloudwatch: its region's endpoint); NULL when the block is not
+	 * usable (hb_add: ST_INVALID).  NULL hook: default_address. */
+	char *(*default_for)(const struct metric_provider *p);
 	const char *const *secret_keys;	/* the ops table's, at most HB_MAX_KEYS */
 	int timeout_ms;			/* one request (Flagger's), unless opts say otherwise */
 	/* Builds the request of one query for server s at now_s (unix
-	 * seconds): ST_OK, or an error with err (no secret in it). */
+	 * seconds): ST_OK, or an error with err (no secret in it).  The
+	 * request is sent as built (a kind may sign it whole, as SigV4 does);
+	 * the headers perch adds (Accept, User-Agent, provider.headers) come
+	 * after the kind's. */
 	int (*request)(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
 	    struct hb_req *r, char *err, size_t errsz);
 	/* Reads a 2xx answer into out (CHECK_PASS, CHECK_NODATA or CHECK_ERROR). */
@@ -74,6 +83,17 @@ struct http_kind {
 	int (*probe_request)(const struct hb_server *s, int64_t now_s, struct hb_req *r,
 	    char *err, size_t errsz);
 	bool (*probe_ok)(long code, const struct metric_value *v);
+	/* probe_ok NULL: HTTP 200 is online, and so is 400 with this set
+	 * (Flagger's IsOnline for APIs that refuse the probe's empty query). */
+	bool probe_400_ok;
+	/* The provider's own error JSON in an HTTP error answer below 500:
+	 * true when it was read into out.  NULL or false: the message below. */
+	bool (*error_json)(const char *body, size_t len, struct metric_value *out);
+	/* Before the requests of a batch or of a probe: fetches what they
+	 * need (an access token: hb_fetch, hb_token_set).  ST_OK, or an error
+	 * with err that every query of the batch gets (no answer when
+	 * ST_NETWORK or ST_TIMEOUT).  NULL: nothing to fetch. */
+	int (*before)(void *b, char *err, size_t errsz);
 	/* The message of an HTTP error answer (>= 400; NULL: "HTTP <code>: <body>"). */
 	void (*http_error)(long code, const char *body, size_t len, struct metric_value *out);
 };
@@ -84,6 +104,24 @@ const char *hb_unusable(void *b);
 int hb_add(void *b, const struct metric_provider *p);
 int hb_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out);
 int hb_probe(void *b, const char *address, char *err);
+
+/* Runs one request r (taken over, finished) outside a batch, without
+ * provider settings: the answer's HTTP code and body (*body malloc'd,
+ * NUL-terminated, capped) and ST_OK, or why there was none in err
+ * (ST_NETWORK, ST_TIMEOUT, ST_TOOBIG, ST_UNSUPPORTED). */
+int hb_fetch(void *b, struct hb_req *r, long *code, char **body, char *err, size_t errsz);
+/* The access token given to the kind's requests (hb_req.token) until
+ * until_s (unix seconds); hb_token is it while valid, else NULL. */
+void hb_token_set(void *b, const char *token, int64_t until_s);
+const char *hb_token(void *b);
+
+/* The check_secret of a kind whose Secret key `key` (an index into keys)
+ * must be there and not empty: ST_OK, or ST_INVALID with "has no <key>". */
+int hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
+    size_t errsz);
+
+/* The length of address without its trailing slashes (for "%.*s/path"). */
+int hb_base_len(const char *address);
 
 /* The query's window in seconds (metrics[].interval; 60 when unset). */
 int hb_interval_s(const struct metric_query *q);

@@ -236,6 +236,84 @@ test_transport(void **state)
 	httpd_stop(s);
 }
 
+/* cloudwatch's probe at a block with a region and an address, answered
+ * with status: online or not as want. */
+static void
+probe_region(int status, int want)
+{
+	const struct httpd_rule rules[] = { { .match = NULL, .status = status, .body = "{}" } };
+	struct httpd *s = httpd_start(rules, 1);
+	const struct metric_backend_ops *o = ops_of(MT_CLOUDWATCH);
+	struct metric_provider p = { .region = "eu-west-1" };
+	char url[64], err[ERRMSG_MAX] = "", *req;
+	void *h = o->open(&(struct metric_backend_opts){ 0 });
+
+	httpd_url(s, url, sizeof url);
+	p.address = url;
+	assert_int_equal(o->add(h, &p), ST_OK);
+	assert_int_equal(o->probe(h, url, err) == ST_OK, want == ST_OK);
+	req = httpd_request(s, 0);
+	assert_non_null(strstr(req, "/eu-west-1/monitoring/aws4_request"));
+	free(req);
+	o->close(h);
+	httpd_stop(s);
+}
+
+/* A kind's before hook: stackdriver asks the metadata server for a token
+ * once (hb_fetch), carries it as a Bearer in its queries, keeps it for the
+ * next batch; a metadata server that does not answer leaves every query
+ * unavailable and none is sent.  A probe refused with 400 is online for
+ * the kinds with probe_400_ok (cloudwatch), a 403 is not. */
+static void
+test_token_and_probe_400(void **state)
+{
+	static const char *const proj[] = { "my-proj", NULL };
+	const struct httpd_rule rules[] = {
+		{ .match = "computeMetadata", .status = 200,
+		  .body = "{\"access_token\":\"tok-1\",\"expires_in\":3600}" },
+		{ .match = "timeSeries:query", .status = 200,
+		  .body = "{\"timeSeriesData\":[{\"pointData\":[{\"values\":[{\"doubleValue\":2.5}]}]}]}" },
+	};
+	struct httpd *s = httpd_start(rules, 2);
+	const struct metric_backend_ops *o = ops_of(MT_STACKDRIVER);
+	struct metric_query q;
+	struct metric_value v;
+	char url[64], *req;
+	void *h;
+
+	(void)state;
+	httpd_url(s, url, sizeof url);
+	setenv("GCE_METADATA_HOST", url + strlen("http://"), 1);
+	h = handle(MT_STACKDRIVER, url, proj, NULL);
+	q = (struct metric_query){ .metric = metric(url), .query = "fetch x" };
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_true(v.result == CHECK_PASS && v.value == 2.5);
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_int_equal(httpd_count(s), 3);	/* one token, two queries */
+	req = httpd_request(s, 0);
+	assert_non_null(strstr(req, "Metadata-Flavor: Google"));
+	free(req);
+	req = httpd_request(s, 2);
+	assert_non_null(strstr(req, "/v3/projects/my-proj/timeSeries:query"));
+	assert_non_null(strstr(req, "Authorization: Bearer tok-1"));
+	free(req);
+	o->close(h);
+	setenv("GCE_METADATA_HOST", "127.0.0.1:1", 1);	/* refused */
+	h = handle(MT_STACKDRIVER, url, proj, NULL);
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_true(v.result == CHECK_ERROR && v.unavailable);
+	assert_int_equal(httpd_count(s), 3);
+	o->close(h);
+	unsetenv("GCE_METADATA_HOST");
+	httpd_stop(s);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "k-secret", 1);
+	probe_region(400, ST_OK);
+	probe_region(403, ST_ERR);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 int
 main(void)
 {
@@ -244,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_missing_key),
 		cmocka_unit_test(test_datadog_request),
 		cmocka_unit_test(test_transport),
+		cmocka_unit_test(test_token_and_probe_400),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

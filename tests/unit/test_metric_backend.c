@@ -27,10 +27,23 @@ static const struct httpd_rule rules[] = {
 	{ .match = "query=b", .status = 200, .body = VEC("2") },
 };
 
+/* A Flagger type perch has no backend for yet (NULL: it has them all). */
+static const char *
+type_without_backend(void)
+{
+	int i;
+
+	for (i = 0; i < MT__COUNT; i++)
+		if (metric_backend_find(metric_type_name((enum metric_type)i)) == NULL)
+			return metric_type_name((enum metric_type)i);
+	return NULL;
+}
+
 static void
 test_table(void **state)
 {
 	char types[256], small[5];
+	int i;
 
 	(void)state;
 	assert_non_null(metric_backend_find(NULL));
@@ -39,6 +52,15 @@ test_table(void **state)
 	assert_null(metric_backend_find("no-such-type"));
 	metric_backend_types(types, sizeof types);
 	assert_int_equal(strncmp(types, "prometheus, graphite, ", 22), 0);
+	/* every backend under its own type's name */
+	for (i = 0; i < MT__COUNT; i++) {
+		const struct metric_backend_ops *o = metric_backend_find(metric_type_name((enum metric_type)i));
+
+		if (o != NULL) {
+			assert_int_equal(o->type, i);
+			assert_non_null(strstr(types, metric_type_name((enum metric_type)i)));
+		}
+	}
 	metric_backend_types(small, sizeof small);
 	assert_string_equal(small, "prom");
 }
@@ -74,6 +96,9 @@ test_routing(void **state)
 	assert_int_equal(metric_backends_add(b, "no-such-type", &p, err, sizeof err), ST_UNSUPPORTED);
 	assert_int_equal(strncmp(err, "provider type no-such-type has no metric backend (perch has: "
 	    "prometheus, ", 61), 0);
+	if (type_without_backend() != NULL)
+		assert_int_equal(metric_backends_add(b, type_without_backend(), &p, err, sizeof err),
+		    ST_UNSUPPORTED);
 	assert_int_equal(metric_backends_eval(b, q, 3, out), ST_OK);
 	assert_true(out[0].result == CHECK_ERROR && out[0].unavailable);	/* the default */
 	assert_true(out[1].result == CHECK_PASS && out[1].value == 2);		/* its server */

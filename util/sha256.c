@@ -2,7 +2,7 @@
  * sha256.c — SHA-256, written from FIPS 180-4.  Used for the revision id of
  * a pod template and for tracked ConfigMap/Secret checksums (k8s/revision.c).
  */
-#include "k8s/sha256.h"
+#include "util/sha256.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -107,4 +107,34 @@ sha256_hex(const void *p, size_t n, char *out, size_t hexlen)
 	for (i = 0; i < hexlen; i++)
 		snprintf(out + i, 2, "%x", (d[i / 2] >> (i % 2 ? 0 : 4)) & 0xF);
 	out[hexlen] = '\0';
+}
+
+void
+hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32])
+{
+	unsigned char k[64] = { 0 }, pad[64], inner[32];
+	struct sha256 s;
+	size_t i;
+
+	if (klen > 64) {
+		sha256_init(&s);
+		sha256_update(&s, key, klen);
+		sha256_final(&s, k);
+	} else {
+		memcpy(k, key, klen);
+	}
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256_init(&s);
+	sha256_update(&s, pad, 64);
+	sha256_update(&s, msg, mlen);
+	sha256_final(&s, inner);
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256_init(&s);
+	sha256_update(&s, pad, 64);
+	sha256_update(&s, inner, 32);
+	sha256_final(&s, out);
+	memset(k, 0, sizeof k);
+	memset(pad, 0, sizeof pad);
 }
