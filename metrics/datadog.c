@@ -132,13 +132,6 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return ST_OK;
 }
 
-static bool
-probe_ok(long code, const struct metric_value *v)
-{
-	(void)v;
-	return code == 200;
-}
-
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
@@ -160,7 +153,6 @@ static const struct http_kind kind = {
 	.request = request,
 	.parse = datadog_parse,
 	.probe_request = probe_request,
-	.probe_ok = probe_ok,
 	.http_error = http_error,
 };
 

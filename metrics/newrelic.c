@@ -96,13 +96,6 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return make_req(s, NULL, "SELECT * FROM Metric", 60, r, err, errsz);
 }
 
-static bool
-probe_ok(long code, const struct metric_value *v)
-{
-	(void)v;
-	return code == 200;
-}
-
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
@@ -124,7 +117,6 @@ static const struct http_kind kind = {
 	.request = request,
 	.parse = newrelic_parse,
 	.probe_request = probe_request,
-	.probe_ok = probe_ok,
 	.http_error = http_error,
 };
 
