@@ -118,8 +118,18 @@ deps-build:
 deps-test:
 	@bash .ci/deps test
 
+# The test targets build on every core first (NPROC), then run the tests:
+# the runner is not started by a parallel make, so the scripts that call make
+# themselves see no jobserver.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+# Integration scripts mostly wait on servers, terminals and simulated time:
+# `make test` runs twice as many at once as there are cores.  Under the
+# sanitizers each one burns several times the CPU, so check and tsan run one
+# per core.  PERCH_TEST_JOBS overrides both.
 test: deps-test
-	@$(MAKE) --no-print-directory test-run
+	@$(MAKE) --no-print-directory -j$(NPROC) unit-tests
+	@PERCH_TEST_JOBS=$${PERCH_TEST_JOBS:-$$(( $(NPROC) * 2 ))} $(MAKE) --no-print-directory test-run
 
 # The runner: every unit test binary, then every integration script.
 test-run: unit-tests
@@ -134,14 +144,19 @@ soak-smoke: $(BIN)
 # Under a sanitizer the tests' own timeouts (a server's delay against a
 # client's timeout) are scaled: PERCH_TEST_TIMEOUT_SCALE, 2 under ASan, 3
 # under TSan, 8 under valgrind.
+ASAN_VARS := BUILD=build/asan CFLAGS="-O1 -g" \
+	SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+TSAN_VARS := BUILD=build/tsan CFLAGS="-O1 -g" SANITIZE="-fsanitize=thread" PERCH_TSAN=1
+
 check:
-	@PERCH_TEST_TIMEOUT_SCALE=$${PERCH_TEST_TIMEOUT_SCALE:-2} $(MAKE) --no-print-directory BUILD=build/asan \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		CFLAGS="-O1 -g" test-run
+	@$(MAKE) --no-print-directory -j$(NPROC) $(ASAN_VARS) unit-tests
+	@PERCH_TEST_TIMEOUT_SCALE=$${PERCH_TEST_TIMEOUT_SCALE:-2} PERCH_TEST_JOBS=$${PERCH_TEST_JOBS:-$(NPROC)} \
+		$(MAKE) --no-print-directory $(ASAN_VARS) test-run
 
 tsan:
-	@PERCH_TEST_TIMEOUT_SCALE=$${PERCH_TEST_TIMEOUT_SCALE:-3} $(MAKE) --no-print-directory BUILD=build/tsan SANITIZE="-fsanitize=thread" \
-		CFLAGS="-O1 -g" PERCH_TSAN=1 test-run
+	@$(MAKE) --no-print-directory -j$(NPROC) $(TSAN_VARS) unit-tests
+	@PERCH_TEST_TIMEOUT_SCALE=$${PERCH_TEST_TIMEOUT_SCALE:-3} PERCH_TEST_JOBS=$${PERCH_TEST_JOBS:-$(NPROC)} \
+		$(MAKE) --no-print-directory $(TSAN_VARS) test-run
 
 # Every unit test binary under valgrind's memcheck: no errors, no leaks.
 valgrind: unit-tests

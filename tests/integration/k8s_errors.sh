@@ -42,7 +42,7 @@ done
 
 # Kubeconfigs that fail, each in its own way.
 ca=$(sed -n 's/.*certificate-authority-data: "\(.*\)"/\1/p' "$KUBECONFIG" | head -1)
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/other.key" -out "$TMP/other.crt" \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/other.key" -out "$TMP/other.crt" \
 	-days 2 -subj /CN=other-ca 2>/dev/null || fail "openssl"
 other=$(base64 -w0 "$TMP/other.crt")
 cat >"$TMP/plugin.sh" <<'EOF'
@@ -116,6 +116,10 @@ run --kubeconfig "$TMP/evil.kc" >/dev/null 2>"$TMP/evil.err"
 expect_match "the progress line of an odd context" "$(head -1 "$TMP/evil.err")" "connecting to .*\(context prodgnol\)$"
 expect_eq "raw bytes on stderr" "$(raw "$TMP/evil.err")" 0
 . "$(dirname "$0")/tui_lib.bash"
+# A watcher shows its controller's context once it reads the controller's
+# heartbeat: without one (the controller is long gone) the header keeps the
+# watcher's own, the hostile one, for as long as the test looks.
+K delete configmap perch.heartbeat >/dev/null || fail "delete the heartbeat"
 session w 100 24 "$TERM_ENV '$PERCH_BIN' watch --kubeconfig '$TMP/evil.kc' -n default"
 WAIT_SECS=15 wait_for shows w "watch prod" || { dump w; fail "perch watch did not start"; }
 screen w >"$TMP/evil.screen"

@@ -22,7 +22,7 @@ sed -i 's/analysis: {interval: 30s, threshold: 2, iterations: 3}/analysis: {inte
 grep -q stepWeight "$TMP/canary.yaml" || fail "canary.yaml not rewritten"
 sed -i 's/provider: kubernetes/provider: linkerd/' "$TMP/canary.yaml"
 K apply -f "$TMP/app.yaml" -f "$TMP/canary.yaml" -n default >/dev/null || fail "kubectl apply"
-"$PERCH_BIN" run --headless -n default >"$TMP/init.out" 2>"$TMP/init.err" ||
+PERCH_TIME_SCALE=10 "$PERCH_BIN" run --headless -n default >"$TMP/init.out" 2>"$TMP/init.err" ||
 	fail "initialization: $(cat "$TMP/init.out" "$TMP/init.err")"
 K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
 

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/prom_lib.bash"
 need python3 openssl
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=perch-test" \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=perch-test" \
 	-addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 	>"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log"; fail "openssl could not make a certificate"; }
 python3 "$(dirname "$0")/prom_fake.py" --log "$TMP/requests.log" \
