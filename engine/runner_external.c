@@ -150,19 +150,31 @@ evaluate(struct runner *r, struct rcan *c, int64_t now)
 	free(ch);
 }
 
+/* The phases of a run whose checks are shown: its analysis, and the
+ * waiting and promotion after it. */
+static bool
+in_run(enum phase ph)
+{
+	return ph == PHASE_PROGRESSING || ph == PHASE_WAITING_PROMOTION || ph == PHASE_PROMOTING ||
+	    ph == PHASE_FINALISING;
+}
+
 void
 rn_external_metrics(struct runner *r, struct rcan *c, int64_t now)
 {
 	const struct canary_cfg *cfg = c->cfg;
+	bool progressing = c->st.phase == PHASE_PROGRESSING;
 	int64_t since;
 	size_t i;
 
-	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || c->st.phase != PHASE_PROGRESSING)
+	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || !in_run(c->st.phase))
 		return;
 	since = c->st.phase_since_ms > 0 ? c->st.phase_since_ms : now;
 	rn_grow_scratch(r, cfg);
 	obs_reset(&r->tick.obs, cfg->n_hooks, cfg->n_metrics);
-	if (since != c->run.ext_since) {	/* a new run: its own graphs */
+	/* A new run (or the first seen, opened after its analysis): its own
+	 * graphs, from the controller's history. */
+	if (since != c->run.ext_since && (progressing || c->run.ext_since == 0)) {
 		c->run.ext_since = since;
 		c->run.ext_next = now;
 		pthread_mutex_lock(&r->mu);
@@ -171,7 +183,7 @@ rn_external_metrics(struct runner *r, struct rcan *c, int64_t now)
 		pthread_mutex_unlock(&r->mu);
 		history(r, c, since, now);
 	}
-	if (now < c->run.ext_next)
+	if (!progressing || now < c->run.ext_next)
 		return;
 	c->run.ext_next = now + rn_interval_ms(cfg);
 	obs_reset(&r->tick.obs, cfg->n_hooks, cfg->n_metrics);
