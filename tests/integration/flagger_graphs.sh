@@ -16,6 +16,14 @@
 . "$(dirname "$0")/tui_lib.bash"
 need kubectl openssl tmux python3 prometheus promtool curl
 
+# A Service that is not NS/NAME:PORT is a usage error, before any request.
+out=$("$PERCH_BIN" run --prometheus-service monitoring/prometheus 2>&1)
+expect_eq "no port: exit" "$?" 2
+expect_match "no port" "$out" "--prometheus-service: want NS/NAME:PORT"
+out=$("$PERCH_BIN" run --prometheus-service Monitoring/prometheus:9090 2>&1)
+expect_eq "bad namespace: exit" "$?" 2
+expect_match "bad namespace" "$out" "the namespace must be a DNS label"
+
 NOW=$(date +%s)
 SINCE=$((NOW - 60))
 python3 - "$NOW" "$SINCE" >"$TMP/data.om" <<'PY'
