@@ -6,10 +6,10 @@
 # through a run that began a minute ago (its Progressing condition's
 # lastTransitionTime).  perch run reaches that Prometheus only through the
 # API server's service proxy (--prometheus-service, with the kubeconfig's
-# token and CA) and shows, in podinfo's detail, the run's past checks from
-# Flagger's history (durations in ms, the earlier run's check left out)
-# followed by its own checks each analysis interval (95 % fails min 99),
-# and the last one in the overview's metric column.
+# client certificate and CA) and shows, in podinfo's detail, the run's past
+# checks from Flagger's history (durations in ms, the earlier run's check
+# left out) followed by its own checks each analysis interval (95 % fails
+# min 99), and the last one in the overview's metric column.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -52,6 +52,21 @@ promport=${PROM_URL##*:}
 
 start_apiserver g --tls-dir "$TMP/tls" --ready-delay 0 --service-proxy "monitoring/prometheus:9090=$promport"
 export KUBECONFIG="$TMP/g.kubeconfig"
+# perch signs in with the rw client certificate (no token) and trusts the
+# cluster's CA from certificate-authority-data.
+server=$(sed -n 's/^ *server: "\(.*\)"$/\1/p' "$KUBECONFIG")
+ca=$(sed -n 's/^ *certificate-authority-data: "\(.*\)"$/\1/p' "$KUBECONFIG")
+cat >"$TMP/cert.kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- {name: test, cluster: {server: "$server", certificate-authority-data: "$ca"}}
+users:
+- {name: rw, user: {client-certificate-data: "$(base64 -w0 "$TMP/tls/rw.crt")", client-key-data: "$(base64 -w0 "$TMP/tls/rw.key")"}}
+contexts:
+- {name: rw, context: {cluster: test, user: rw, namespace: default}}
+current-context: rw
+YAML
 cart_app
 sed -e 's/cart/podinfo/g' "$TMP/app.yaml" >"$TMP/podinfo.yaml"
 kubectl --request-timeout=10s apply -f "$TMP/podinfo.yaml" -f - >/dev/null <<'YAML' || fail "the cluster's objects"
@@ -92,7 +107,7 @@ WAIT_SECS=20 wait_for grep -q '^status Initialized' "$TMP/flagger.log" ||
 	fail "the Flagger stand-in wrote no status: $(cat "$TMP/flagger.out")"
 
 # The engine's clock 5 times real time: an analysis interval of 10 s is 2 s.
-session run 120 40 "$TERM_ENV PERCH_TIME_SCALE=5 '$PERCH_BIN' run -n default" \
+session run 120 40 "$TERM_ENV PERCH_TIME_SCALE=5 '$PERCH_BIN' run --kubeconfig '$TMP/cert.kubeconfig' -n default" \
 	"--prometheus-service monitoring/prometheus:9090 2>'$TMP/run.err'"
 WAIT_SECS=15 wait_for row_has run podinfo FLAGGER || { dump run; cat "$TMP/run.err"; fail "podinfo not shown"; }
 WAIT_SECS=15 wait_for row_has run podinfo Progressing || { dump run; fail "Progressing not shown"; }
@@ -116,8 +131,8 @@ shows run "94% ┤████××" || { dump run; fail "the graph does not show
 keys run q
 WAIT_SECS=10 wait_for dead run || fail "perch did not quit"
 
-# Prometheus only through the service proxy, as the kubeconfig's identity;
-# nothing written to the cluster.
+# Prometheus only through the service proxy, as the kubeconfig's identity
+# (its client certificate); nothing written to the cluster.
 grep -q '^GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query_range?query=flagger_canary_metric_analysis.* rw 200$' "$TMP/g.audit" ||
 	fail "no history query through the service proxy"
 grep -q '^GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=.*istio_requests_total.* rw 200$' "$TMP/g.audit" ||
