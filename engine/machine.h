@@ -137,6 +137,13 @@ struct mach_check {
 	double volume;
 };
 
+/* The checks of c's metrics (out[i] for metric i, at most max) judged
+ * from ob's values and volumes (NEED_METRICS) as a tick judges them,
+ * without a tick: for a canary another controller drives, whose metrics
+ * perch only shows.  Returns how many were filled. */
+size_t machine_judge_checks(const struct canary_cfg *c, const struct obs *ob,
+    struct mach_check *out, size_t max);
+
 /* An alert (reference §6.1): sent to the canary's analysis.alerts entries
  * whose severity wants it (machine_alert_wanted), with the metadata fields
  * of machine_alert_fields when `metadata` is set. */

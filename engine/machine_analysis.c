@@ -118,30 +118,50 @@ metric_nodata_failed(struct tk *k, size_t i, const char *why, bool error)
 	mk_set_reason(k, "%s %s", m->name, why);
 }
 
+/* Metric i's check as judged from the tick's observations. */
+static void
+judge_check(const struct tk *k, size_t i, struct mach_check *ch)
+{
+	char why[ERRMSG_MAX + 64];
+	bool below;
+
+	ch->metric = i;
+	ch->has_value = k->ob->values[i].result == CHECK_PASS &&
+	    k->ob->values[i].value == k->ob->values[i].value;	/* not NaN */
+	ch->value = k->ob->values[i].value;
+	ch->has_volume = k->ob->has_volume[i] && k->ob->volumes[i].result == CHECK_PASS;
+	ch->volume = ch->has_volume ? k->ob->volumes[i].value : 0;
+	switch (judge(k, i, why, sizeof why, &below)) {
+	case V_PASS: ch->result = CHECK_PASS; break;
+	case V_FAIL: ch->result = CHECK_FAIL; break;
+	case V_ERROR: ch->result = CHECK_ERROR; break;
+	case V_UNAVAILABLE: ch->result = CHECK_ERROR; break;
+	case V_INCONCLUSIVE: ch->result = CHECK_NODATA; break;
+	}
+}
+
 static void
 record_checks(struct tk *k)
 {
 	size_t i;
 
-	for (i = 0; i < k->c->n_metrics && k->o->n_checks < MACH_MAX_CHECKS; i++) {
-		struct mach_check *ch = &k->o->checks[k->o->n_checks++];
-		char why[ERRMSG_MAX + 64];
-		bool below;
+	for (i = 0; i < k->c->n_metrics && k->o->n_checks < MACH_MAX_CHECKS; i++)
+		judge_check(k, i, &k->o->checks[k->o->n_checks++]);
+}
 
-		ch->metric = i;
-		ch->has_value = k->ob->values[i].result == CHECK_PASS &&
-		    k->ob->values[i].value == k->ob->values[i].value;	/* not NaN */
-		ch->value = k->ob->values[i].value;
-		ch->has_volume = k->ob->has_volume[i] && k->ob->volumes[i].result == CHECK_PASS;
-		ch->volume = ch->has_volume ? k->ob->volumes[i].value : 0;
-		switch (judge(k, i, why, sizeof why, &below)) {
-		case V_PASS: ch->result = CHECK_PASS; break;
-		case V_FAIL: ch->result = CHECK_FAIL; break;
-		case V_ERROR: ch->result = CHECK_ERROR; break;
-		case V_UNAVAILABLE: ch->result = CHECK_ERROR; break;
-		case V_INCONCLUSIVE: ch->result = CHECK_NODATA; break;
-		}
-	}
+size_t
+machine_judge_checks(const struct canary_cfg *c, const struct obs *ob, struct mach_check *out,
+    size_t max)
+{
+	struct tk k;
+	size_t i;
+
+	memset(&k, 0, sizeof k);
+	k.c = c;
+	k.ob = ob;
+	for (i = 0; i < c->n_metrics && i < max; i++)
+		judge_check(&k, i, &out[i]);
+	return i;
 }
 
 /* perch: an inconclusive analysis under the hold policy, or one whose

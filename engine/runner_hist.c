@@ -76,8 +76,8 @@ rn_hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg, con
 	e->actor = actor && actor[0] ? sanitize_dup(actor, 95) : NULL;
 }
 
-void
-rn_hist_clear(struct rcan *c)
+static void
+hist_clear_events(struct rcan *c)
 {
 	size_t i;
 
@@ -88,6 +88,26 @@ rn_hist_clear(struct rcan *c)
 		free(e->actor);
 	}
 	c->hist.ev_n = c->hist.ev_head = 0;
+}
+
+void
+rn_hist_events_from(struct rcan *c, const struct journal_rec *recs, size_t n)
+{
+	size_t i;
+
+	hist_clear_events(c);
+	for (i = 0; i < n; i++)
+		if (recs[i].kind == REC_EVENT)
+			rn_hist_event(c, recs[i].time_ms, recs[i].severity, recs[i].message,
+			    recs[i].actor, false);
+}
+
+void
+rn_hist_clear(struct rcan *c)
+{
+	size_t i;
+
+	hist_clear_events(c);
 	for (i = 0; c->cfg && i < c->cfg->n_metrics; i++)
 		c->hist.pts[i].n = c->hist.pts[i].head = 0;
 	c->hist.compare.done = false;

@@ -136,6 +136,9 @@ struct rcan {
 		bool suspended;
 		unsigned long journal_lost;	/* records not written since then */
 		uint64_t journal_mark;	/* observer: what the last tail looked like */
+		int64_t ext_since;	/* driven by another controller: the run its
+					 * graphs show (its phase's start) ... */
+		int64_t ext_next;	/* ... and when its metrics are next evaluated */
 		int64_t retake_at;	/* held elsewhere: when to try to take it */
 		struct obs *resume;	/* a suspended tick's observations (reused) */
 		int64_t resume_at;	/* its clock */
@@ -289,6 +292,13 @@ void rn_hist_event(struct rcan *c, int64_t t, enum severity sev, const char *msg
 void rn_hist_clear(struct rcan *c);
 void rn_hist_depth(struct rcan *c, size_t n);
 void rn_hist_from_journal(struct rcan *c, const struct journal_rec *recs, size_t n);
+/* Only the events of c's history, from REC_EVENT records. */
+void rn_hist_events_from(struct rcan *c, const struct journal_rec *recs, size_t n);
+
+/* ---- runner_external.c: the metric graphs of a canary another
+ * controller drives (evaluated and shown, never written).  Runner
+ * thread, mu not held. */
+void rn_external_metrics(struct runner *r, struct rcan *c, int64_t now);
 
 /* ---- runner_core.c: clock, table, canaries, status line, health */
 int64_t rn_now_ms(struct runner *r);

@@ -108,7 +108,7 @@ refresh_external(struct runner *r, struct rcan *c, struct journal_rec *recs)
 		memcpy(&c->st, &st, sizeof st);
 	if (mark != c->run.journal_mark) {
 		c->run.journal_mark = mark;
-		rn_hist_from_journal(c, recs, n);
+		rn_hist_events_from(c, recs, n);	/* its graphs are perch's own */
 		moved = true;
 	}
 	if (moved)
@@ -216,6 +216,7 @@ rn_observe(struct runner *r)
 	for (i = 0; i < r->tab.n; i++) {
 		if (r->tab.cs[i]->cfg->driven_by != NULL && !r->cfg.observer) {
 			refresh_external(r, r->tab.cs[i], r->watch.tail);
+			rn_external_metrics(r, r->tab.cs[i], now);
 			continue;
 		}
 		if (r->tab.cs[i]->ctl.readonly)

@@ -33,6 +33,10 @@ struct server {
 	char *ca_file;
 	bool  insecure;
 	struct curl_slist *headers;	/* includes Accept */
+	/* prom_server_cfg's PEM blobs and client certificate files */
+	char *ca_pem, *cert_pem, *key_pem;
+	size_t ca_len, cert_len, key_len;
+	char *cert_file, *key_file;
 };
 
 struct prom {
@@ -92,7 +96,38 @@ server_fini(struct server *s)
 	free(s->ca_file);
 	if (s->headers != NULL)
 		curl_slist_free_all(s->headers);
+	free(s->ca_pem);
+	free(s->cert_pem);
+	free_secret(s->key_pem);
+	free(s->cert_file);
+	free(s->key_file);
 	memset(s, 0, sizeof *s);
+}
+
+/* A PEM copy, NUL-terminated (NULL: none). */
+static char *
+dup_pem(const char *pem, size_t len, size_t *out_len)
+{
+	char *d;
+
+	*out_len = 0;
+	if (pem == NULL || len == 0)
+		return NULL;
+	d = xmalloc(len + 1);
+	memcpy(d, pem, len);
+	d[len] = '\0';
+	*out_len = len;
+	return d;
+}
+
+static void
+server_tls(struct server *s, const struct prom_server_cfg *cfg)
+{
+	s->ca_pem = dup_pem(cfg->ca_pem, cfg->ca_len, &s->ca_len);
+	s->cert_pem = dup_pem(cfg->cert_pem, cfg->cert_len, &s->cert_len);
+	s->key_pem = dup_pem(cfg->key_pem, cfg->key_len, &s->key_len);
+	s->cert_file = dup_or_null(cfg->cert_file);
+	s->key_file = dup_or_null(cfg->key_file);
 }
 
 struct prom *
@@ -179,6 +214,7 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 	}
 	s->ca_file = dup_or_null(cfg->ca_file);
 	s->insecure = cfg->insecure;
+	server_tls(s, cfg);
 	if (p->multi == NULL)	/* no libcurl: nothing will be sent */
 		return ST_OK;
 	s->headers = curl_slist_append(NULL, "Accept: application/json");
@@ -513,6 +549,27 @@ make_params(CURL *easy, const struct prom_req *r, const struct range *rg)
 	return s;
 }
 
+/* The PEM blobs (copied by libcurl) and client certificate files. */
+static void
+setup_client_tls(CURL *e, const struct server *s)
+{
+	struct curl_blob blob;
+
+	if (s->ca_pem != NULL) {
+		blob = (struct curl_blob){ s->ca_pem, s->ca_len, CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (s->cert_pem != NULL && s->key_pem != NULL) {
+		blob = (struct curl_blob){ s->cert_pem, s->cert_len, CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		blob = (struct curl_blob){ s->key_pem, s->key_len, CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+	} else if (s->cert_file != NULL && s->key_file != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, s->cert_file);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, s->key_file);
+	}
+}
+
 static void
 setup_auth(CURL *e, const struct server *s)
 {
@@ -526,6 +583,7 @@ setup_auth(CURL *e, const struct server *s)
 	}
 	if (s->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	setup_client_tls(e, s);
 	if (s->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

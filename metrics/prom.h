@@ -54,6 +54,15 @@ struct prom_server_cfg {
 	bool        insecure;		/* TLS: do not verify the server */
 	const struct kv *headers;	/* extra request headers, in order */
 	size_t      n_headers;
+	/* A Prometheus reached as a Kubernetes API request (the API server's
+	 * service proxy, app/prom_service.h): the cluster's CA in PEM, and the
+	 * kubeconfig's client certificate and key, in PEM or as files.  NULL:
+	 * none.  Copied; the key is wiped when freed. */
+	const char *ca_pem;
+	size_t      ca_len;
+	const char *cert_pem, *key_pem;
+	size_t      cert_len, key_len;
+	const char *cert_file, *key_file;
 };
 
 struct prom_req {

@@ -35,6 +35,7 @@
 #include "app/metric_creds.h"
 #include "app/metrics_http.h"
 #include "app/prom_expo.h"
+#include "app/prom_service.h"
 #include "app/spec_json.h"
 #include "store/dir.h"
 #include "store/k8s.h"
@@ -121,6 +122,19 @@ parse_confirm(const char *s, unsigned *out)
 }
 
 /* EXIT_OK, -1 for --help, or a usage error. */
+/* --prometheus-service NS/NAME:PORT, checked now (app/prom_service.h). */
+static int
+prometheus_service_opt(const char *arg, const char **out)
+{
+	char ns[64], name[64], port[16], err[256];
+
+	if (prom_service_parse(arg, ns, sizeof ns, name, sizeof name, port, sizeof port, err,
+	    sizeof err) != ST_OK)
+		return cli_usage_error("run", "%s", err);
+	*out = arg;
+	return EXIT_OK;
+}
+
 static int
 parse_args(int argc, char **argv, struct run_opts *o)
 {
@@ -135,6 +149,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		{ "state-dir", required_argument, NULL, 0x205 },
 		{ "theme", required_argument, NULL, 0x206 },
 		{ "metrics-addr", required_argument, NULL, 0x207 },
+		{ "prometheus-service", required_argument, NULL, 0x2a0 },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -156,6 +171,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
 		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
 		case 0x207: r = cli_take_value("run", "--metrics-addr", CLI_VAL_NAME, optarg, &o->metrics_addr); break;
+		case 0x2a0: r = prometheus_service_opt(optarg, &o->prometheus_service); break;
 		default:
 			switch (cli_common_option("run", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -1163,8 +1179,13 @@ run_with(struct run_opts *o)
 		if (rn.o.prometheus) {
 			ps.address = rn.o.prometheus;
 			metric_backends_add(rn.metrics, NULL, &ps, err, sizeof err);
+		} else if (rn.o.prometheus_service != NULL &&
+		    prom_service_use(rn.metrics, rn.kc, rn.o.prometheus_service, err, sizeof err) != ST_OK) {
+			cli_error(rn.o.cmd, "%s", err);
+			rc = EXIT_INFRA;
 		}
-		rc = load_specs(&rn);
+		if (rc == EXIT_OK)
+			rc = load_specs(&rn);
 	}
 	if (rc == EXIT_OK)
 		rc = build_cfgs(&rn);

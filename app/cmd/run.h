@@ -24,6 +24,7 @@ struct run_opts {
 	size_t n_nss;
 	const char *identity;		/* --identity, or NULL */
 	const char *metrics_addr;	/* --metrics-addr HOST:PORT, or NULL: none */
+	const char *prometheus_service;	/* --prometheus-service NS/NAME:PORT, or NULL */
 };
 
 /* Runs with the parsed options (frees o->files and o->nss); the exit

@@ -17,7 +17,8 @@ as Flagger calls a confirm-promotion webhook, §5.1; without it the gate is
 open), then Promoting, Finalising and Succeeded, each with its Event.  A
 suspended Canary (spec.suspend) is left alone, as Flagger does
 ("skipping canary run as object is suspended").  Each state it writes is
-logged, one line each, to --log.  It stops on SIGTERM.
+logged, one line each, to --log.  --progressing-since T dates the
+Progressing condition's lastTransitionTime T (a run that began earlier).  It stops on SIGTERM.
 """
 import argparse
 import datetime
@@ -66,6 +67,8 @@ class Flagger:
         t = now()
         if phase != self.phase:
             self.since = t
+            if phase == "Progressing" and self.a.progressing_since:
+                self.since = self.a.progressing_since
         self.phase = phase
         st, msg = COND_MSG[phase]
         body = {"status": {
@@ -172,6 +175,9 @@ def main():
     p.add_argument("--tick", type=float, default=0.5)
     p.add_argument("--gate", default="")
     p.add_argument("--log", default="")
+    # The run started earlier (RFC 3339): the Progressing condition's
+    # lastTransitionTime, as when perch is opened in the middle of a rollout.
+    p.add_argument("--progressing-since", default="")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     Flagger(a).run()

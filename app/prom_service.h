@@ -1,0 +1,34 @@
+/*
+ * prom_service.h — `--prometheus-service NS/NAME:PORT`: the default
+ * Prometheus reached through the API server's service proxy,
+ * SERVER/api/v1/namespaces/NS/services/NAME:PORT/proxy/api/v1/query...,
+ * as a Kubernetes API request: with the kubeconfig's credentials (its
+ * token or client certificate, read once when perch starts) and trust
+ * (its CA, its insecure-skip-tls-verify).  Works from a laptop with no
+ * route to the cluster's Services.
+ *
+ * Ownership: nothing is kept but what the metric backends copy (the
+ * credentials are wiped there when freed).  Threads: called before the
+ * engine starts, from the main thread.
+ */
+#ifndef PERCH_APP_PROM_SERVICE_H
+#define PERCH_APP_PROM_SERVICE_H
+
+#include <stddef.h>
+
+#include "k8s/kubeconfig.h"
+#include "metrics/backend.h"
+
+/* Splits "NS/NAME:PORT" (PORT a number or a port name) into its parts
+ * (each a DNS label, the port at most 15 characters).  ST_OK, or
+ * ST_INVALID with the reason in err. */
+int prom_service_parse(const char *spec, char *ns, size_t nssz, char *name, size_t namesz,
+    char *port, size_t portsz, char *err, size_t errsz);
+
+/* Makes the Service of spec the default Prometheus of mb, through kc's
+ * API server.  ST_OK, or an error with a one-line reason in err (never a
+ * credential). */
+int prom_service_use(struct metric_backends *mb, struct k8s_config *kc, const char *spec,
+    char *err, size_t errsz);
+
+#endif
