@@ -422,6 +422,49 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	return ST_OK;
 }
 
+/* The revert or release of a deleted canary (machine_on_deletion) through
+ * the cluster's finalize, published while the canary is still controlled
+ * (its journal takes the events).  A failure leaves the finalizer: the
+ * object stays, marked, until a later try removes it. */
+static void
+finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	char err[ERRMSG_MAX] = "";
+	int64_t now = rn_now_ms(r);
+	int rc;
+
+	if (cl->finalize == NULL) {
+		rn_publish_msg(r, c, SEV_WARNING, now, "%s: the cluster cannot finalise a Canary; "
+		    "the revert on deletion is not done", c->key);
+		return;
+	}
+	if (d == DEL_REVERT)
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s", c->key);
+	rc = cl->finalize(r->cfg.cluster_ctx, c->cfg, d == DEL_REVERT, err);
+	if (rc != ST_OK)
+		rn_publish_msg(r, c, SEV_ERROR, now, "%s: finalising failed: %s; the finalizer stays "
+		    "until a later try succeeds", c->key, err[0] ? err : status_text(rc));
+	else if (d == DEL_REVERT)
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s: the target and the routes "
+		    "are given back", c->key);
+}
+
+int
+runner_delete(struct runner *r, const char *key, bool finalizer)
+{
+	struct rcan *c = rn_find(r, key);
+	enum deletion d;
+
+	if (c == NULL || c->ctl.removed || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt ||
+	    r->cfg.observer)
+		return ST_NOTFOUND;
+	if ((d = machine_on_deletion(c->cfg, finalizer)) != DEL_LET_GO)
+		finalize_canary(r, c, d);
+	remove_canary(r, c);
+	return ST_OK;
+}
+
 /* runner_adopt: a canary joins the running engine, set up as runner_start
  * sets up each one (rn_take_control, rn_first_tick) before anyone else can see
  * it; then, under mu, it enters the table, the index and the heap that
