@@ -440,14 +440,15 @@ finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
 		return;
 	}
 	if (d == DEL_REVERT)
-		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s", c->key);
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s.%s", c->cfg->name,
+		    c->cfg->ns);
 	rc = cl->finalize(r->cfg.cluster_ctx, c->cfg, d == DEL_REVERT, err);
 	if (rc != ST_OK)
 		rn_publish_msg(r, c, SEV_ERROR, now, "%s: finalising failed: %s; the finalizer stays "
 		    "until a later try succeeds", c->key, err[0] ? err : status_text(rc));
 	else if (d == DEL_REVERT)
-		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s: the target and the routes "
-		    "are given back", c->key);
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and the "
+		    "routes are given back", c->cfg->name, c->cfg->ns);
 }
 
 int

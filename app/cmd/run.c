@@ -703,8 +703,11 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	snprintf(key, sizeof key, "%s/%s", ns, name);
 	if (strcmp(type, "ADDED") == 0 && !known(&rn->wk, key))
 		log_info("run: Canary %s is new; taking it", key);
-	if (k8s_canary_deleting(obj) && !k8s_canary_deleting(old) && strcmp(type, "DELETED")) {
-		post_deletion(rn, key, k8s_canary_has_finalizer(obj));
+	if (k8s_canary_deleting(obj) && strcmp(type, "DELETED") != 0) {
+		/* marked for deletion: reverted once; later writes (its status,
+		 * the finalizer) never take it back */
+		if (!k8s_canary_deleting(old))
+			post_deletion(rn, key, k8s_canary_has_finalizer(obj));
 		return;
 	}
 	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
