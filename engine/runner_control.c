@@ -425,7 +425,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 /* The revert or release of a deleted canary (machine_on_deletion) through
  * the cluster's finalize, published while the canary is still controlled
  * (its journal takes the events).  A failure leaves the finalizer: the
- * object stays, marked, until a later try removes it. */
+ * object stays, marked, until someone removes it. */
 static void
 finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
 {
@@ -445,7 +445,7 @@ finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
 	rc = cl->finalize(r->cfg.cluster_ctx, c->cfg, d == DEL_REVERT, err);
 	if (rc != ST_OK)
 		rn_publish_msg(r, c, SEV_ERROR, now, "%s: finalising failed: %s; the finalizer stays "
-		    "until a later try succeeds", c->key, err[0] ? err : status_text(rc));
+		    "until it is removed by hand", c->key, err[0] ? err : status_text(rc));
 	else if (d == DEL_REVERT)
 		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and the "
 		    "routes are given back", c->cfg->name, c->cfg->ns);
