@@ -146,7 +146,8 @@ int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
  * spec.revertOnDeletion the cluster's finalize gives the target and the
  * routes back and removes the finalizer; then the canary is let go as
  * runner_replace(NULL) lets it go.  ST_OK, or ST_NOTFOUND when the canary
- * is unknown, already let go or not controlled by this runner. */
+ * is unknown, already let go or not controlled by this runner (one held
+ * elsewhere that this runner takes over later is deleted then). */
 int  runner_delete(struct runner *r, const char *key, bool finalizer);
 /* From a posted task only (the engine thread): a canary whose object was
  * created while the runner runs joins it (cfg owned), set up as

@@ -255,6 +255,8 @@ rn_retake(struct runner *r, struct rcan *c, int64_t now)
 		log_warn("%s: %s", c->key, err);
 	log_info("%s", msg);
 	rn_set_status_msg(r, c->key, msg);
+	if (c->ctl.deleting)		/* marked for deletion meanwhile */
+		runner_delete(r, c->key, c->ctl.deleting_fin);
 }
 
 /* Gives back every canary we control; at the stop its status is saved
@@ -457,9 +459,13 @@ runner_delete(struct runner *r, const char *key, bool finalizer)
 	struct rcan *c = rn_find(r, key);
 	enum deletion d;
 
-	if (c == NULL || c->ctl.removed || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt ||
-	    r->cfg.observer)
+	if (c == NULL || c->ctl.removed || c->ctl.corrupt || r->cfg.observer)
 		return ST_NOTFOUND;
+	if (!c->ctl.control || c->ctl.readonly) {	/* done if it is taken later */
+		c->ctl.deleting = true;
+		c->ctl.deleting_fin = finalizer;
+		return ST_NOTFOUND;
+	}
 	if ((d = machine_on_deletion(c->cfg, finalizer)) != DEL_LET_GO)
 		finalize_canary(r, c, d);
 	remove_canary(r, c);

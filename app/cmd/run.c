@@ -613,6 +613,19 @@ adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
 	pthread_mutex_unlock(&wk->mu);
 }
 
+/* The canary key's object is gone (or going): not counted any more. */
+static void
+mark_deleted(struct waker *wk, const char *key)
+{
+	size_t i;
+
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n; i++)
+		if (strcmp(wk->t[i].key, key) == 0)
+			wk->t[i].deleted = true;
+	pthread_mutex_unlock(&wk->mu);
+}
+
 static void
 apply_change(struct runner *r, void *arg)
 {
@@ -623,21 +636,15 @@ apply_change(struct runner *r, void *arg)
 	size_t i;
 
 	if (r != NULL && ch->deleting) {
-		pthread_mutex_lock(&wk->mu);
-		for (i = 0; i < wk->n; i++)
-			if (strcmp(wk->t[i].key, ch->key) == 0)
-				wk->t[i].deleted = true;
-		pthread_mutex_unlock(&wk->mu);
+		if (!known(wk, ch->key))	/* marked before perch saw it: taken to be reverted */
+			adopt(ch->rn, r, ch->key, ch->obj);
+		mark_deleted(wk, ch->key);
 		runner_delete(r, ch->key, ch->finalizer);
 	} else if (r != NULL && !known(wk, ch->key)) {
 		if (ch->obj != NULL)
 			adopt(ch->rn, r, ch->key, ch->obj);
 	} else if (r != NULL && ch->obj == NULL) {
-		pthread_mutex_lock(&ch->rn->wk.mu);
-		for (i = 0; i < ch->rn->wk.n; i++)
-			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
-				ch->rn->wk.t[i].deleted = true;
-		pthread_mutex_unlock(&ch->rn->wk.mu);
+		mark_deleted(wk, ch->key);
 		runner_replace(r, ch->key, NULL);
 	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false)) != NULL) {
 		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
@@ -672,16 +679,18 @@ post_change(struct run *rn, struct canary_change *ch)
 }
 
 /* A Canary object is marked for deletion: the engine reverts it
- * (runner_delete) between ticks. */
+ * (runner_delete) between ticks; one it does not know yet (marked while
+ * perch was not running) is adopted first. */
 static void
-post_deletion(struct run *rn, const char *key, bool finalizer)
+post_deletion(struct run *rn, const char *key, json_t *obj)
 {
 	struct canary_change *ch = xcalloc(1, sizeof *ch);
 
 	ch->rn = rn;
 	snprintf(ch->key, sizeof ch->key, "%s", key);
+	ch->obj = json_deep_copy(obj);
 	ch->deleting = true;
-	ch->finalizer = finalizer;
+	ch->finalizer = k8s_canary_has_finalizer(obj);
 	post_change(rn, ch);
 }
 
@@ -707,7 +716,7 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 		/* marked for deletion: reverted once; later writes (its status,
 		 * the finalizer) never take it back */
 		if (!k8s_canary_deleting(old))
-			post_deletion(rn, key, k8s_canary_has_finalizer(obj));
+			post_deletion(rn, key, obj);
 		return;
 	}
 	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),

@@ -2,11 +2,12 @@
 # on the test API server and the real kubectl: perch puts
 # Flagger's finalizer on each such Canary; `kubectl delete canary` (which
 # waits for the object to go) mid-rollout on Gateway API and Istio, and
-# after promotion on the kubernetes blue/green provider, returns once perch
-# has given everything back: the target scaled up, the apex Service on the
-# target's own pods, the HTTPRoute with all traffic on the target, the
-# user's VirtualService back to the spec they applied; the Canary is gone
-# and the run ends.  A Canary without revertOnDeletion gets no finalizer.
+# after promotion on the kubernetes blue/green provider (deleted while no
+# perch runs: the next controller adopts and reverts it), returns once
+# perch has given everything back: the target scaled up, the apex Service
+# on the target's own pods, the HTTPRoute with all traffic on the target,
+# the user's VirtualService back to the spec they applied; then the Canary
+# is gone.  A Canary without revertOnDeletion gets no finalizer.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 need kubectl python3 openssl
@@ -55,12 +56,14 @@ op=$!
 at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
 inited() { [ "$(grep -o 'Initialization done! [a-z]*.default' "$TMP/run.out" | sort -u | wc -l)" -eq 4 ]; }
 WAIT_SECS=$((20 * slow)) wait_for inited || fail "not every canary initialized: $(cat "$TMP/run.out" "$TMP/run.err")"
-fin() { K get canary "$1" -o jsonpath='{.metadata.finalizers}'; }
-for c in web api bg; do
-	expect_match "finalizer on $c" "$(fin $c)" 'finalizer\.flagger\.app'
-done
-expect_eq "no finalizer without revertOnDeletion" "$(fin plain)" ""
-expect_eq "target scaled to zero" "$(K get deploy web -o jsonpath='{.spec.replicas}')" "0"
+fins=$(K get canary -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.finalizers[*]} {end}')
+expect_eq "the finalizer with revertOnDeletion only" "$fins" \
+	"api=finalizer.flagger.app bg=finalizer.flagger.app plain= web=finalizer.flagger.app "
+# "name=replicas" of the Deployments, "name=app" of the apex Services' selectors, sorted.
+only() { tr ' ' '\n' | grep -E "^($(echo "$@" | tr ' ' '|'))=" | sort | tr '\n' ' '; }
+replicas() { K get deploy -o jsonpath='{range .items[*]}{.metadata.name}={.spec.replicas} {end}' | only "$@"; }
+apex() { K get svc -o jsonpath='{range .items[*]}{.metadata.name}={.spec.selector.app} {end}' | only "$@"; }
+expect_eq "targets scaled to zero" "$(replicas web api bg plain)" "api=0 bg=0 plain=0 web=0 "
 
 # Mid-rollout: deleted while traffic is split.
 K set image deployment/web web=web:v2 >/dev/null && K set image deployment/api api=api:v2 >/dev/null &&
@@ -70,28 +73,31 @@ WAIT_SECS=$((20 * slow)) wait_for split web && WAIT_SECS=5 wait_for split api ||
 	fail "no traffic split: $(grep -o "\"message\":\"[^\"]*\"" "$TMP/run.out" | tail -n 12; tail -n 5 "$TMP/run.err")"
 K delete canary web api --timeout=$((15 * slow))s >"$TMP/del1.out" 2>&1 ||
 	fail "kubectl delete canary web api: $(cat "$TMP/del1.out" "$TMP/run.err")"
-expect_eq "web and api gone" "$(K get canary -o name | sort | tr '\n' ' ')" "canary.flagger.app/bg canary.flagger.app/plain "
+expect_eq "web and api gone" "$(K get canary -o name | tr '\n' ' ')" "canary.flagger.app/bg canary.flagger.app/plain "
 weights=$(K get httproute web -o jsonpath='{range .spec.rules[*].backendRefs[*]}{.name}={.weight} {end}')
 expect_eq "HTTPRoute all traffic on the target" "$weights" "web-primary=0 web-canary=100 "
 expect_eq "user's VirtualService restored" "$(K get virtualservice api -o jsonpath='{.spec}')" "$user_vs"
-for app in web api; do
-	expect_eq "$app scaled up as the primary" "$(K get deploy $app -o jsonpath='{.spec.replicas}')" "2"
-	expect_eq "apex $app on the target's pods" "$(K get svc $app -o jsonpath='{.spec.selector.app}')" "$app"
-done
-grep -q 'Terminated canary web.default' "$TMP/run.out" || fail "no Terminated event: $(tail -3 "$TMP/run.out")"
+expect_eq "targets scaled up as the primaries" "$(replicas web api)" "api=2 web=2 "
+expect_eq "apex Services on the targets' pods" "$(apex web api)" "api=api web=web "
+grep -q 'Terminated canary web.default' "$TMP/run.out" || fail "no Terminated event: $(tail -n 3 "$TMP/run.out")"
 
-# After promotion: the target was scaled to zero, and is scaled back.
+# After promotion: the target was scaled to zero.  Deleted while no perch
+# runs: marked and kept; the next controller adopts it and reverts it.
 WAIT_SECS=$((20 * slow)) wait_for grep -q 'Promotion completed! Scaling down bg.default' "$TMP/run.out" ||
 	fail "bg not promoted: $(tail -n 5 "$TMP/run.out")"
-expect_eq "bg scaled down after promotion" "$(K get deploy bg -o jsonpath='{.spec.replicas}')" "0"
-K delete canary bg plain --timeout=$((15 * slow))s >"$TMP/del2.out" 2>&1 ||
-	fail "kubectl delete canary bg plain: $(cat "$TMP/del2.out" "$TMP/run.err")"
-expect_eq "bg scaled up again" "$(K get deploy bg -o jsonpath='{.spec.replicas}')" "2"
+kill -TERM $op; wait $op
+expect_eq "bg scaled down after promotion" "$(replicas bg)" "bg=0 "
+K delete canary bg plain --wait=false >/dev/null || fail "kubectl delete canary bg plain"
+expect_eq "only bg kept, marked" "$(K get canary -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{end}' | cut -c1-5)" "bg 20"
+"$PERCH_BIN" controller -n default --metrics-addr off --identity rv >>"$TMP/run.out" 2>>"$TMP/run.err" &
+op=$!
+at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
+K wait --for=delete canary/bg --timeout=$((15 * slow))s >/dev/null 2>&1 ||
+	fail "bg not finalised by the next controller: $(cat "$TMP/run.err")"
+expect_eq "bg scaled up again, plain let go as it was" "$(replicas bg plain)" "bg=2 plain=0 "
 expect_eq "bg image kept" "$(K get deploy bg -o jsonpath='{.spec.template.spec.containers[0].image}')" "bg:v2"
-expect_eq "apex bg on the target's pods" "$(K get svc bg -o jsonpath='{.spec.selector.app}')" "bg"
-expect_eq "plain let go as it was" "$(K get deploy plain -o jsonpath='{.spec.replicas}')" "0"
-expect_eq "no Canary left" "$(K get canary -o name)" ""
+expect_eq "apex bg on the target's pods" "$(apex bg)" "bg=bg "
 grep -q 'Terminated canary bg.default' "$TMP/run.out" || fail "no Terminated event for bg"
 grep -q 'Terminated canary plain.default' "$TMP/run.out" && fail "plain reverted without revertOnDeletion"
-kill -TERM $op; wait $op
+kill -TERM $op
 exit 0
