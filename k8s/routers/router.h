@@ -28,8 +28,9 @@
  * up and calls the ops.  The route object is read back on every get: it is
  * the source of truth for the current weights, as in Flagger.  Writes are
  * read-modify-write with conflict retries (k8s_modify).  Adding a router:
- * a file here defining `const struct router_ops <name>_router`, its row in
- * the registry, its route object's resource in k8s/rest.h.
+ * a file here defining `const struct router_ops <name>_router` (with its
+ * revert on deletion), its row in the registry, its route object's
+ * resource in k8s/rest.h.
  *
  * Not for use outside k8s/.  Threads: the engine thread (the ops take the
  * client of the cluster, which is safe to share).
