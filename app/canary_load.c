@@ -305,6 +305,7 @@ load_fields(const struct spec_canary *c, struct canary_cfg *cfg)
 	cfg->progress_deadline_s = c->progress_deadline_s;
 	cfg->skip_analysis = c->skip_analysis;
 	cfg->suspend = c->suspend;
+	cfg->revert_on_deletion = c->revert_on_deletion;
 	cfg->nodata = c->nodata;
 	cfg->min_requests = c->min_requests;
 	cfg->confirm = c->confirm;

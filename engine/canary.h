@@ -312,6 +312,9 @@ struct canary_cfg {
 	int     progress_deadline_s;		/* default 600 */
 	bool    skip_analysis;
 	bool    suspend;
+	/* spec.revertOnDeletion: on deletion the target and the routes are
+	 * given back before the Canary goes (reference §2.10) */
+	bool    revert_on_deletion;
 
 	struct metric_cfg *metrics;
 	size_t             n_metrics;

@@ -334,6 +334,14 @@ machine_promote_pending(const struct canary_status *st)
 	}
 }
 
+enum deletion
+machine_on_deletion(const struct canary_cfg *c, bool finalizer)
+{
+	if (!finalizer || c->driven_by != NULL)
+		return DEL_LET_GO;
+	return c->revert_on_deletion ? DEL_REVERT : DEL_RELEASE;
+}
+
 void
 machine_status_init(struct canary_status *st, int64_t now_ms)
 {

@@ -251,6 +251,20 @@ bool machine_scaled_up(const struct canary_status *st);
  * runner (re)issues ACT_PROMOTE and then sets last_promoted. */
 bool machine_promote_pending(const struct canary_status *st);
 
+/* What the runner does when a canary's object is being deleted (reference
+ * §2.2 step 2, §2.10), from spec.revertOnDeletion and whether the object
+ * still holds perch's finalizer (it is kept, marked for deletion, until the
+ * finalizer is removed):
+ *   DEL_LET_GO   nothing to do: control is given back (no finalizer)
+ *   DEL_REVERT   the target scaled up and the routes given back to it, then
+ *                the finalizer removed (the object goes)
+ *   DEL_RELEASE  the finalizer removed without a revert: revertOnDeletion
+ *                was turned off after it was added
+ * A canary another controller drives is always let go (that controller
+ * holds its own finalizer). */
+enum deletion { DEL_LET_GO, DEL_REVERT, DEL_RELEASE };
+enum deletion machine_on_deletion(const struct canary_cfg *c, bool finalizer);
+
 /* Events about post-rollout hook answers (reference §5.1), written into
  * out->ev; used by the runner after it calls them. */
 void machine_post_hook_events(const struct canary_cfg *c, const struct hook_obs *h,

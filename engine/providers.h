@@ -89,6 +89,13 @@ struct cluster_ops {
 	/* Absolute weights: setting the same routes twice changes nothing. */
 	int (*set_routes)(void *ctx, const struct canary_cfg *c, const struct routes *r, char *err);
 	int (*get_routes)(void *ctx, const struct canary_cfg *c, struct routes *out, char *err);
+	/* The canary's object is being deleted and holds perch's finalizer
+	 * (engine/machine.h, machine_on_deletion): with `revert`, the target
+	 * is given back (scaled up as the primary runs) and every route
+	 * object sends all traffic to it (reference §2.10); then the
+	 * finalizer is removed.  ST_OK, or an error with err filled (the
+	 * finalizer stays).  May be NULL (nothing to finalise). */
+	int (*finalize)(void *ctx, const struct canary_cfg *c, bool revert, char *err);
 	/* Record an event on the canary's target (Kubernetes Event); may be
 	 * NULL.  Called on the runner's notifier thread, concurrently with the
 	 * other ops on the engine thread. */

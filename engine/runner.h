@@ -140,6 +140,15 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * not controlled by this runner (cfg is freed), or the error of taking it
  * back. */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
+/* From a posted task only (the engine thread): the canary "ns/name"'s
+ * object is being deleted; finalizer: it still holds perch's finalizer
+ * (k8s/finalize.h).  What is done is machine_on_deletion's decision: with
+ * spec.revertOnDeletion the cluster's finalize gives the target and the
+ * routes back and removes the finalizer; then the canary is let go as
+ * runner_replace(NULL) lets it go.  ST_OK, or ST_NOTFOUND when the canary
+ * is unknown, already let go or not controlled by this runner (one held
+ * elsewhere that this runner takes over later is deleted then). */
+int  runner_delete(struct runner *r, const char *key, bool finalizer);
 /* From a posted task only (the engine thread): a canary whose object was
  * created while the runner runs joins it (cfg owned), set up as
  * runner_start sets up each canary: its saved status loaded, its control

@@ -255,6 +255,8 @@ rn_retake(struct runner *r, struct rcan *c, int64_t now)
 		log_warn("%s: %s", c->key, err);
 	log_info("%s", msg);
 	rn_set_status_msg(r, c->key, msg);
+	if (c->ctl.deleting)		/* marked for deletion meanwhile */
+		runner_delete(r, c->key, c->ctl.deleting_fin);
 }
 
 /* Gives back every canary we control; at the stop its status is saved
@@ -419,6 +421,54 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
 	log_info("%s", msg);
 	rn_set_status_msg(r, key, msg);
+	return ST_OK;
+}
+
+/* The revert or release of a deleted canary (machine_on_deletion) through
+ * the cluster's finalize, published while the canary is still controlled
+ * (its journal takes the events).  A failure leaves the finalizer: the
+ * object stays, marked, until someone removes it. */
+static void
+finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	char err[ERRMSG_MAX] = "";
+	int64_t now = rn_now_ms(r);
+	int rc;
+
+	if (cl->finalize == NULL) {
+		rn_publish_msg(r, c, SEV_WARNING, now, "%s: the cluster cannot finalise a Canary; "
+		    "the revert on deletion is not done", c->key);
+		return;
+	}
+	if (d == DEL_REVERT)
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s.%s", c->cfg->name,
+		    c->cfg->ns);
+	rc = cl->finalize(r->cfg.cluster_ctx, c->cfg, d == DEL_REVERT, err);
+	if (rc != ST_OK)
+		rn_publish_msg(r, c, SEV_ERROR, now, "%s: finalising failed: %s; the finalizer stays "
+		    "until it is removed by hand", c->key, err[0] ? err : status_text(rc));
+	else if (d == DEL_REVERT)
+		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and the "
+		    "routes are given back", c->cfg->name, c->cfg->ns);
+}
+
+int
+runner_delete(struct runner *r, const char *key, bool finalizer)
+{
+	struct rcan *c = rn_find(r, key);
+	enum deletion d;
+
+	if (c == NULL || c->ctl.removed || c->ctl.corrupt || r->cfg.observer)
+		return ST_NOTFOUND;
+	if (!c->ctl.control || c->ctl.readonly) {	/* done if it is taken later */
+		c->ctl.deleting = true;
+		c->ctl.deleting_fin = finalizer;
+		return ST_NOTFOUND;
+	}
+	if ((d = machine_on_deletion(c->cfg, finalizer)) != DEL_LET_GO)
+		finalize_canary(r, c, d);
+	remove_canary(r, c);
 	return ST_OK;
 }
 

@@ -102,6 +102,9 @@ struct rcan {
 		bool refused;		/* its configuration cannot be driven (err
 					 * says why): shown, never acted on */
 		bool removed;		/* runner_replace(NULL): its object is gone */
+		bool deleting;		/* runner_delete while held elsewhere: done
+					 * once taken (deleting_fin: the finalizer) */
+		bool deleting_fin;
 		char holder[96];
 		char err[ERRMSG_MAX];
 		uint64_t gen;		/* configuration generation: runner_replace

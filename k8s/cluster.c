@@ -210,6 +210,16 @@ op_get_routes(void *ctx, const struct canary_cfg *cfg, struct routes *out, char 
 	return rt_get(ctx, cfg, out, err);
 }
 
+/* spec.revertOnDeletion (k8s/finalize.h). */
+static int
+op_finalize(void *ctx, const struct canary_cfg *cfg, bool revert, char *err)
+{
+	int st = k8s_finalize(ctx, cfg, revert, err);
+
+	wrote_workloads(ctx, cfg);
+	return st;
+}
+
 /* A core/v1 Event on the target workload, reason "Synced" as Flagger. */
 static int
 op_emit_event(void *ctx, const struct canary_cfg *cfg, enum severity sev, const char *message)
@@ -292,6 +302,7 @@ const struct cluster_ops k8s_cluster_ops = {
 	.promote = op_promote,
 	.set_routes = op_set_routes,
 	.get_routes = op_get_routes,
+	.finalize = op_finalize,
 	.emit_event = op_emit_event,
 	.degraded = op_degraded,
 	.external = op_external,

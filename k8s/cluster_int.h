@@ -205,5 +205,12 @@ int  rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *er
 int  rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *r,
     char *err);
 int  rt_get(struct k8s_cluster *k, const struct canary_cfg *cfg, struct routes *out, char *err);
+/* The router's revert on deletion (struct router_ops.revert). */
+int  rt_revert(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err);
+
+/* ---- finalize.c: spec.revertOnDeletion (k8s/finalize.h) */
+/* cluster_ops.finalize: with revert, the target, the apex Service and the
+ * routes given back; then the Canary's finalizer removed. */
+int  k8s_finalize(struct k8s_cluster *k, const struct canary_cfg *cfg, bool revert, char *err);
 
 #endif

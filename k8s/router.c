@@ -83,20 +83,6 @@ rt_initialize(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
 	return x.ops->reconcile != NULL ? x.ops->reconcile(&x, err) : ST_OK;
 }
 
-/* k8s_modify's mutation: the router's write, its status remembered. */
-struct write_arg {
-	struct route_ctx *x;
-	int st;
-};
-
-static int
-write_fn(json_t *obj, void *arg)
-{
-	struct write_arg *a = arg;
-
-	return a->st = a->x->ops->write(a->x, obj);
-}
-
 static int
 no_pair(const struct route_ctx *x, int st, char *err)
 {
@@ -108,7 +94,7 @@ int
 rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes *w, char *err)
 {
 	struct route_ctx x;
-	struct write_arg a = { .x = &x, .st = ST_OK };
+	struct route_write_arg a = { .x = &x, .st = ST_OK };
 	struct k8s_err e;
 	char name[300];
 	int st;
@@ -118,13 +104,26 @@ rt_set(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct routes 
 	if (x.ops->kind == NULL)
 		return x.ops->set(&x, err);
 	route_object_name(&x, name, sizeof name);
-	st = k8s_modify(k->c, x.ops->res, cfg->ns, name, write_fn, &a, NULL, &e);
+	st = k8s_modify(k->c, x.ops->res, cfg->ns, name, route_write_fn, &a, NULL, &e);
 	if (st == a.st && st == ST_INVALID)
 		return st;	/* err says why */
 	if (st == a.st && st == ST_CORRUPT)
 		return no_pair(&x, st, err);
 	return st == ST_OK ? ST_OK : errf(err, st, "setting weights on %s %s.%s: %s",
 	    x.ops->res->plural, cfg->service, cfg->ns, e.msg);
+}
+
+/* The revert on deletion: all traffic on the target (router_ops.revert). */
+int
+rt_revert(struct k8s_cluster *k, const struct canary_cfg *cfg, char *err)
+{
+	const struct routes all_target = { .primary = 0, .canary = 100 };
+	struct route_ctx x;
+	int st;
+
+	if ((st = ctx_of(&x, k, cfg, &all_target, err)) != ST_OK)
+		return st;
+	return x.ops->revert != NULL ? x.ops->revert(&x, err) : ST_OK;
 }
 
 static int

@@ -43,6 +43,7 @@
 #include "engine/runner.h"
 #include "engine/snapshot.h"
 #include "k8s/cluster.h"
+#include "k8s/finalize.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "metrics/backend.h"
@@ -392,6 +393,22 @@ mark_driver(struct run *rn, struct canary_cfg *cfg)
 		    "API server", cfg->ns);
 }
 
+/* spec.revertOnDeletion (k8s/finalize.h): a Canary object perch drives
+ * holds the finalizer while it is true, so that its deletion waits for the
+ * revert; turned off, the finalizer goes.  Canaries from -f files and
+ * those another controller drives are left alone. */
+static void
+sync_finalizer(struct run *rn, const struct canary_cfg *cfg)
+{
+	char err[ERRMSG_MAX];
+
+	if (rn->o.n_files > 0 || cfg->driven_by != NULL)
+		return;
+	if (k8s_canary_finalizer(rn->client, cfg->ns, cfg->name, cfg->revert_on_deletion, err) !=
+	    ST_OK)
+		log_warn("run: %s", err);
+}
+
 static int
 build_cfgs(struct run *rn)
 {
@@ -424,6 +441,7 @@ build_cfgs(struct run *rn)
 		set_routing(rn, sc, cfg);
 		mark_driver(rn, cfg);
 		alert_providers_register(rn->client, rn->set, cfg, rn->notify, stderr);
+		sync_finalizer(rn, cfg);
 		rn->cfgs[rn->n_cfgs++] = cfg;
 	}
 	return EXIT_OK;
@@ -509,6 +527,8 @@ struct canary_change {
 	struct run *rn;
 	char key[200];
 	json_t *obj;			/* the new object; NULL when deleted */
+	bool deleting;			/* marked for deletion (deletionTimestamp) */
+	bool finalizer;			/* and holding perch's finalizer */
 };
 
 /* The configuration of a changed or new Canary (engine thread): its
@@ -547,6 +567,7 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 			if (metric_creds_register(rn->client, set, sc, rn->metrics, err, sizeof err) == ST_OK) {
 				set_routing(rn, sc, cfg);
 				mark_driver(rn, cfg);
+				sync_finalizer(rn, cfg);
 			} else
 				canary_cfg_free(cfg), cfg = NULL;
 			if (cfg != NULL && is_new)	/* warnings go to the log */
@@ -608,6 +629,19 @@ adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
 	pthread_mutex_unlock(&wk->mu);
 }
 
+/* The canary key's object is gone (or going): not counted any more. */
+static void
+mark_deleted(struct waker *wk, const char *key)
+{
+	size_t i;
+
+	pthread_mutex_lock(&wk->mu);
+	for (i = 0; i < wk->n; i++)
+		if (strcmp(wk->t[i].key, key) == 0)
+			wk->t[i].deleted = true;
+	pthread_mutex_unlock(&wk->mu);
+}
+
 static void
 apply_change(struct runner *r, void *arg)
 {
@@ -617,15 +651,16 @@ apply_change(struct runner *r, void *arg)
 	struct waker *wk = r != NULL ? &ch->rn->wk : NULL;
 	size_t i;
 
-	if (r != NULL && !known(wk, ch->key)) {
+	if (r != NULL && ch->deleting) {
+		if (!known(wk, ch->key))	/* marked before perch saw it: taken to be reverted */
+			adopt(ch->rn, r, ch->key, ch->obj);
+		mark_deleted(wk, ch->key);
+		runner_delete(r, ch->key, ch->finalizer);
+	} else if (r != NULL && !known(wk, ch->key)) {
 		if (ch->obj != NULL)
 			adopt(ch->rn, r, ch->key, ch->obj);
 	} else if (r != NULL && ch->obj == NULL) {
-		pthread_mutex_lock(&ch->rn->wk.mu);
-		for (i = 0; i < ch->rn->wk.n; i++)
-			if (strcmp(ch->rn->wk.t[i].key, ch->key) == 0)
-				ch->rn->wk.t[i].deleted = true;
-		pthread_mutex_unlock(&ch->rn->wk.mu);
+		mark_deleted(wk, ch->key);
 		runner_replace(r, ch->key, NULL);
 	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false)) != NULL) {
 		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
@@ -647,6 +682,34 @@ apply_change(struct runner *r, void *arg)
 	free(ch);
 }
 
+/* ch (owned) to the engine thread, or dropped before the runner runs. */
+static void
+post_change(struct run *rn, struct canary_change *ch)
+{
+	pthread_mutex_lock(&rn->wk.mu);
+	if (rn->wk.r != NULL)
+		runner_post(rn->wk.r, apply_change, ch);
+	else
+		apply_change(NULL, ch);
+	pthread_mutex_unlock(&rn->wk.mu);
+}
+
+/* A Canary object is marked for deletion: the engine reverts it
+ * (runner_delete) between ticks; one it does not know yet (marked while
+ * perch was not running) is adopted first. */
+static void
+post_deletion(struct run *rn, const char *key, json_t *obj)
+{
+	struct canary_change *ch = xcalloc(1, sizeof *ch);
+
+	ch->rn = rn;
+	snprintf(ch->key, sizeof ch->key, "%s", key);
+	ch->obj = json_deep_copy(obj);
+	ch->deleting = true;
+	ch->finalizer = k8s_canary_has_finalizer(obj);
+	post_change(rn, ch);
+}
+
 /* A Canary object was created, changed (its spec, labels or annotations)
  * or deleted: the engine applies it between ticks (a new one is adopted).
  * Status-only writes are ignored. */
@@ -665,6 +728,13 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	snprintf(key, sizeof key, "%s/%s", ns, name);
 	if (strcmp(type, "ADDED") == 0 && !known(&rn->wk, key))
 		log_info("run: Canary %s is new; taking it", key);
+	if (k8s_canary_deleting(obj) && strcmp(type, "DELETED") != 0) {
+		/* marked for deletion: reverted once; later writes (its status,
+		 * the finalizer) never take it back */
+		if (!k8s_canary_deleting(old))
+			post_deletion(rn, key, obj);
+		return;
+	}
 	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
 	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
 	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
@@ -675,12 +745,7 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	ch->rn = rn;
 	snprintf(ch->key, sizeof ch->key, "%s", key);
 	ch->obj = strcmp(type, "DELETED") == 0 ? NULL : json_deep_copy(obj);
-	pthread_mutex_lock(&rn->wk.mu);
-	if (rn->wk.r != NULL)
-		runner_post(rn->wk.r, apply_change, ch);
-	else
-		apply_change(NULL, ch);
-	pthread_mutex_unlock(&rn->wk.mu);
+	post_change(rn, ch);
 }
 
 /* One watch of the Canary objects of ns (NULL: every namespace).  false

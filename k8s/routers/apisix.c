@@ -164,4 +164,7 @@ const struct router_ops apisix_router = {
 	.keep = apisix_keep,
 	.write = apisix_write,
 	.read = apisix_read,
+	/* Flagger's Finalize: none; perch gives all traffic to the target
+	 * on its canary route. */
+	.revert = route_revert,
 };

@@ -451,6 +451,8 @@ mesh_read(const struct route_ctx *x, json_t *obj, struct routes *out, char *err)
 	.keep = mesh_keep, \
 	.write = mesh_write, \
 	.read = mesh_read, \
+	/* Flagger's Finalize: none; perch gives all traffic to the target. */ \
+	.revert = route_revert, \
 }
 
 const struct router_ops appmesh_v1beta2_router =

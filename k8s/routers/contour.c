@@ -191,4 +191,6 @@ const struct router_ops contour_router = {
 	.keep = contour_keep,
 	.write = contour_write,
 	.read = contour_read,
+	/* Flagger's Finalize: none; perch gives all traffic to the target. */
+	.revert = route_revert,
 };

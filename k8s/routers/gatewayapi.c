@@ -152,6 +152,9 @@ gateway_read(const struct route_ctx *x, json_t *obj, struct routes *out, char *e
 	.keep = gateway_keep, \
 	.write = gateway_write, \
 	.read = gateway_read, \
+	/* Flagger's Finalize: none (garbage collection takes the route at \
+	 * its last weights); perch gives all traffic to the target first. */ \
+	.revert = route_revert, \
 }
 
 const struct router_ops gatewayapi_v1_router = GATEWAY_ROUTER(HTTPROUTES_V1);

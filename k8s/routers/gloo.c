@@ -249,4 +249,6 @@ const struct router_ops gloo_router = {
 	.keep = gloo_keep,
 	.write = gloo_write,
 	.read = gloo_read,
+	/* Flagger's Finalize: none; perch gives all traffic to the target. */
+	.revert = route_revert,
 };

@@ -132,6 +132,47 @@ istio_read(const struct route_ctx *x, json_t *obj, struct routes *out, char *err
 	return route_read(x, obj, out, istio_mirrored);
 }
 
+/* Revert on deletion: the VirtualService perch took over gets back the
+ * spec its kubectl.kubernetes.io/last-applied-configuration holds
+ * (Flagger's Finalize); one perch made sends all traffic to the target
+ * (Flagger leaves its last weights to garbage collection). */
+static int
+restore_fn(json_t *obj, void *arg)
+{
+	json_t *spec = arg;
+
+	if (json_equal(json_object_get(obj, "spec"), spec))
+		return ST_AGAIN;
+	json_object_set(obj, "spec", spec);
+	return ST_OK;
+}
+
+static int
+istio_revert(struct route_ctx *x, char *err)
+{
+	const char *last = NULL;
+	json_t *obj = NULL, *applied = NULL, *spec;
+	struct k8s_err e;
+	int st = k8s_get(x->c, x->ops->res, x->cfg->ns, x->cfg->service, &obj, &e);
+
+	if (st == ST_OK)
+		last = json_string_value(json_object_get(jpath(obj, "metadata.annotations"),
+		    "kubectl.kubernetes.io/last-applied-configuration"));
+	if (last != NULL)
+		applied = json_loads(last, 0, NULL);
+	json_decref(obj);
+	if (!json_is_object(spec = json_object_get(applied, "spec"))) {
+		json_decref(applied);
+		return route_revert(x, err);
+	}
+	st = k8s_modify(x->c, x->ops->res, x->cfg->ns, x->cfg->service, restore_fn, spec, NULL, &e);
+	json_decref(applied);
+	if (st == ST_OK || st == ST_AGAIN || st == ST_NOTFOUND)
+		return ST_OK;
+	return errf(err, st, "restoring VirtualService %s.%s: %s", x->cfg->service, x->cfg->ns,
+	    e.msg);
+}
+
 const struct router_ops istio_router = {
 	.name = "Istio VirtualService",
 	.caps = RT_MATCH | RT_AFFINITY | RT_MIRROR,
@@ -144,4 +185,5 @@ const struct router_ops istio_router = {
 	.keep = istio_keep,
 	.write = istio_write,
 	.read = istio_read,
+	.revert = istio_revert,
 };

@@ -133,6 +133,36 @@ knative_read(const struct route_ctx *x, json_t *obj, struct routes *out, char *e
 	return ST_OK;
 }
 
+/* Revert on deletion (Flagger's Finalize removes the annotation and leaves
+ * the split where it is): the annotation removed and spec.traffic given
+ * back to Knative's default, all traffic on the latest revision. */
+static int
+unpin_fn(json_t *obj, void *arg)
+{
+	json_t *ann = jpath(obj, "metadata.annotations"), *spec = json_object_get(obj, "spec"),
+	    *t = json_pack("[{s:b, s:i}]", "latestRevision", 1, "percent", 100);
+	bool same = primary_revision(obj) == NULL && json_equal(t, json_object_get(spec, "traffic"));
+
+	(void)arg;
+	json_object_del(ann, PRIMARY_REVISION);
+	if (json_is_object(spec))
+		json_object_set(spec, "traffic", t);
+	json_decref(t);
+	return same ? ST_AGAIN : ST_OK;
+}
+
+static int
+knative_revert(struct route_ctx *x, char *err)
+{
+	struct k8s_err e;
+	int st = k8s_modify(x->c, x->ops->res, x->cfg->ns, x->cfg->target, unpin_fn, NULL, NULL,
+	    &e);
+
+	if (st == ST_OK || st == ST_AGAIN || st == ST_NOTFOUND)
+		return ST_OK;
+	return errf(err, st, "Knative Service %s.%s: %s", x->cfg->target, x->cfg->ns, e.msg);
+}
+
 const struct router_ops knative_router = {
 	.name = "Knative Service traffic",
 	.caps = 0,
@@ -142,4 +172,5 @@ const struct router_ops knative_router = {
 	.reconcile = knative_reconcile,
 	.write = knative_write,
 	.read = knative_read,
+	.revert = knative_revert,
 };

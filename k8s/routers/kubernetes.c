@@ -51,4 +51,7 @@ const struct router_ops kubernetes_router = {
 	.name = "Kubernetes blue/green",
 	.set = kubernetes_set,
 	.get = kubernetes_get,
+	/* No route object (Flagger's NopRouter): the apex Service, given back
+	 * to the target's pods (k8s/finalize.c), is all there is. */
+	.revert = route_revert_none,
 };

@@ -143,4 +143,7 @@ const struct router_ops kuma_router = {
 	.keep = kuma_keep,
 	.write = kuma_write,
 	.read = kuma_read,
+	/* Flagger's Finalize: none, and its cluster-scoped TrafficRoute is
+	 * never collected; perch gives all traffic to the target. */
+	.revert = route_revert,
 };

@@ -173,4 +173,8 @@ const struct router_ops nginx_router = {
 	.reconcile = nginx_reconcile,
 	.write = nginx_write,
 	.read = nginx_read,
+	/* Flagger's Finalize: none (the canary Ingress is collected at its
+	 * last weight); perch deletes it: the user's Ingress routes to the
+	 * apex Service, the target's pods again. */
+	.revert = route_revert_delete,
 };

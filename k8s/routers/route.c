@@ -113,6 +113,57 @@ route_reconcile(struct route_ctx *x, char *err)
 	return st;
 }
 
+/* ---- reverts on deletion ---------------------------------------------------- */
+
+int
+route_write_fn(json_t *obj, void *arg)
+{
+	struct route_write_arg *a = arg;
+
+	return a->st = a->x->ops->write(a->x, obj);
+}
+
+int
+route_revert(struct route_ctx *x, char *err)
+{
+	struct route_write_arg a = { .x = x, .st = ST_OK };
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	if (x->ops->kind == NULL)
+		return x->ops->set(x, err);
+	route_object_name(x, name, sizeof name);
+	st = k8s_modify(x->c, x->ops->res, x->cfg->ns, name, route_write_fn, &a, NULL, &e);
+	if (st == ST_OK || st == ST_AGAIN || st == ST_NOTFOUND)
+		return ST_OK;
+	if (st == a.st && st == ST_INVALID)
+		return st;	/* err says why */
+	return errf(err, st, "giving %s %s.%s back to %s: %s", x->ops->res->plural, name,
+	    x->cfg->ns, x->canary, a.st == st ? "no route holds both backends" : e.msg);
+}
+
+int
+route_revert_delete(struct route_ctx *x, char *err)
+{
+	struct k8s_err e;
+	char name[300];
+	int st;
+
+	route_object_name(x, name, sizeof name);
+	st = k8s_delete(x->c, x->ops->res, x->cfg->ns, name, &e);
+	return st == ST_OK || st == ST_NOTFOUND ? ST_OK : errf(err, st, "deleting %s %s.%s: %s",
+	    x->ops->res->plural, name, x->cfg->ns, e.msg);
+}
+
+int
+route_revert_none(struct route_ctx *x, char *err)
+{
+	(void)x;
+	(void)err;
+	return ST_OK;
+}
+
 /* ---- the weighted route list ---------------------------------------------- */
 
 json_t *

@@ -28,8 +28,9 @@
  * up and calls the ops.  The route object is read back on every get: it is
  * the source of truth for the current weights, as in Flagger.  Writes are
  * read-modify-write with conflict retries (k8s_modify).  Adding a router:
- * a file here defining `const struct router_ops <name>_router`, its row in
- * the registry, its route object's resource in k8s/rest.h.
+ * a file here defining `const struct router_ops <name>_router` (with its
+ * revert on deletion), its row in the registry, its route object's
+ * resource in k8s/rest.h.
  *
  * Not for use outside k8s/.  Threads: the engine thread (the ops take the
  * client of the cluster, which is safe to share).
@@ -125,6 +126,11 @@ struct router_ops {
 	 * ST_CORRUPT (no route holds both backends), or another error with
 	 * err filled. */
 	int (*read)(const struct route_ctx *x, json_t *obj, struct routes *out, char *err);
+	/* spec.revertOnDeletion (reference §2.10, routers-providers §2.11):
+	 * what the router leaves when the Canary is deleted, x->w all traffic
+	 * on the target (0/100).  Every router names one (route_revert,
+	 * route_revert_delete, route_revert_none, or its own). */
+	int (*revert)(struct route_ctx *x, char *err);
 	/* Without a route object (kind NULL): set and read the routes. */
 	int (*set)(struct route_ctx *x, char *err);
 	int (*get)(struct route_ctx *x, struct routes *out, char *err);
@@ -162,6 +168,25 @@ int  route_ensure(struct route_ctx *x, const struct k8s_res *res, json_t *obj, b
 json_t *route_split(const char *s);
 /* The reconcile of a router whose route object is its initial spec. */
 int  route_reconcile(struct route_ctx *x, char *err);
+
+/* k8s_modify's mutation (arg: a struct route_write_arg): the router's
+ * write of x->w, its status kept in st. */
+struct route_write_arg {
+	struct route_ctx *x;
+	int st;
+};
+int  route_write_fn(json_t *obj, void *arg);
+
+/* Reverts on deletion (router_ops.revert).  route_revert: the route
+ * objects write x->w (all traffic on the target, no mirror) as a weight
+ * change writes it, where Flagger's Finalize does nothing and leaves the
+ * last weights to garbage collection; a missing object is fine.
+ * route_revert_delete: the route object is deleted (the user's own
+ * object, which perch only copied, routes to the apex Service again).
+ * route_revert_none: nothing to give back. */
+int  route_revert(struct route_ctx *x, char *err);
+int  route_revert_delete(struct route_ctx *x, char *err);
+int  route_revert_none(struct route_ctx *x, char *err);
 
 /* Weights in a route list (x->ops->shape). */
 json_t *route_weight(const struct route_ctx *x, int w);

@@ -259,4 +259,6 @@ const struct router_ops skipper_router = {
 	.reconcile = skipper_reconcile,
 	.write = skipper_write,
 	.read = skipper_read,
+	/* Flagger's Finalize deletes the canary Ingress; so does perch. */
+	.revert = route_revert_delete,
 };

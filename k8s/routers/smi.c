@@ -62,6 +62,8 @@ smi_read(const struct route_ctx *x, json_t *obj, struct routes *out, char *err)
 	.keep = smi_keep, \
 	.write = smi_write, \
 	.read = smi_read, \
+	/* Flagger's Finalize: none; perch gives all traffic to the target. */ \
+	.revert = route_revert, \
 }
 
 const struct router_ops smi_v1alpha1_router = SMI_ROUTER(TRAFFICSPLITS_A1, quantity);

@@ -92,4 +92,6 @@ const struct router_ops traefik_router = {
 	.keep = traefik_keep,
 	.write = traefik_write,
 	.read = traefik_read,
+	/* Flagger's Finalize: none; perch gives all traffic to the target. */
+	.revert = route_revert,
 };

@@ -36,21 +36,7 @@ expect_eq "perch run refuses sessionAffinity on linkerd" "$?" 1
 expect_match "refusal names file, field and provider" "$(cat "$TMP/refused.err")" \
 	"linkerd.yaml:12:5: error: analysis.sessionAffinity is not supported with provider linkerd"
 
-for app in checkout cart; do
-	cat <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $app, namespace: default, labels: {app: $app}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $app}}
-  template:
-    metadata: {labels: {app: $app}}
-    spec:
-      containers: [{name: $app, image: "$app:v1"}]
----
-YAML
-done >"$TMP/app.yaml"
+app_deployments 1 checkout cart >"$TMP/app.yaml"
 K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 cat >"$TMP/canary.yaml" <<'YAML'
 apiVersion: flagger.app/v1beta1

@@ -19,21 +19,7 @@ export KUBECONFIG="$TMP/mesh.kubeconfig" PERCH_TIME_SCALE=20
 K() { kubectl --request-timeout=10s "$@"; }
 D=$TMP/state
 
-for app in catalog orders ledger pay; do
-	cat <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $app, namespace: default, labels: {app: $app}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $app}}
-  template:
-    metadata: {labels: {app: $app}}
-    spec:
-      containers: [{name: $app, image: "$app:v1"}]
----
-YAML
-done >"$TMP/app.yaml"
+app_deployments 1 catalog orders ledger pay >"$TMP/app.yaml"
 cat >>"$TMP/app.yaml" <<'YAML'
 apiVersion: networking.k8s.io/v1
 kind: Ingress

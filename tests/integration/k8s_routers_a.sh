@@ -52,21 +52,7 @@ expect_match "session affinity refused on contour" "$("$PERCH_BIN" validate "$TM
 [ -z "$(K get deploy,svc -o name)" ] || fail "a refused Canary touched the cluster: $(K get deploy,svc -o name)"
 
 # ---- the applications, the user's ApisixRoute, the Canaries ----------------
-for app in $APPS; do
-	cat <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $app, namespace: default, labels: {app: $app}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $app}}
-  template:
-    metadata: {labels: {app: $app}}
-    spec:
-      containers: [{name: $app, image: "$app:v1"}]
----
-YAML
-done >"$TMP/app.yaml"
+app_deployments 1 $APPS >"$TMP/app.yaml"
 cat >>"$TMP/app.yaml" <<'YAML'
 apiVersion: apisix.apache.org/v2
 kind: ApisixRoute

@@ -8,6 +8,8 @@
 #       When the script ends, every object written to the server is checked
 #       against its kind's schema (check_schemas): a bad one fails the test.
 #   check_schemas FILE...   tests/schema/check.mjs over objects logs.
+#   app_deployments REPLICAS APP...   prints a Deployment per APP in
+#       default (label app=APP, image APP:v1, REPLICAS replicas) as YAML.
 #   cart_app   writes $TMP/app.yaml (Deployment and Service cart in default,
 #       image cart:v1, one replica) and $TMP/canary.yaml (its kubernetes
 #       blue/green Canary: 3 iterations of 30 s, threshold 2).
@@ -70,4 +72,23 @@ spec:
   service: {port: 80}
   analysis: {interval: 30s, threshold: 2, iterations: 3}
 YAML
+}
+
+app_deployments() {
+	local n=$1 app; shift
+	for app in "$@"; do
+		cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $app, namespace: default, labels: {app: $app}}
+spec:
+  replicas: $n
+  selector: {matchLabels: {app: $app}}
+  template:
+    metadata: {labels: {app: $app}}
+    spec:
+      containers: [{name: $app, image: "$app:v1"}]
+---
+YAML
+	done
 }

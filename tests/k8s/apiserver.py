@@ -710,7 +710,8 @@ class Store:
                 new.setdefault("spec", {})["replicas"] = (obj.get("spec") or {}).get("replicas", 0)
             else:
                 keep = {k: old["metadata"][k] for k in
-                        ("uid", "creationTimestamp", "generation", "resourceVersion")
+                        ("uid", "creationTimestamp", "generation", "resourceVersion",
+                         "deletionTimestamp", "deletionGracePeriodSeconds")
                         if k in old["metadata"]}
                 new = copy.deepcopy(obj)
                 new["metadata"].pop("generation", None)
@@ -740,6 +741,12 @@ class Store:
             if new == old:
                 return copy.deepcopy(old)
             new["metadata"]["resourceVersion"] = self._next_rv()
+            if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+                # the last finalizer of an object being deleted is gone: it goes
+                del bucket[key]
+                self.changed_at.pop((res.plural,) + key, None)
+                self._record(res, "DELETED", new)
+                return copy.deepcopy(new)
             bucket[key] = new
             self._record(res, "MODIFIED", new)
             return copy.deepcopy(new)
@@ -748,9 +755,19 @@ class Store:
         with self.lock:
             bucket = self._bucket(res)
             key = (ns if res.namespaced else None, name)
-            old = bucket.pop(key, None)
+            old = bucket.get(key)
             if old is None:
                 raise not_found(res, name)
+            if old["metadata"].get("finalizers"):
+                # as the real API server: an object with finalizers is only
+                # marked (deletionTimestamp); it goes once they are removed
+                if not old["metadata"].get("deletionTimestamp"):
+                    old["metadata"]["deletionTimestamp"] = now_rfc3339()
+                    old["metadata"]["deletionGracePeriodSeconds"] = 0
+                    old["metadata"]["resourceVersion"] = self._next_rv()
+                    self._record(res, "MODIFIED", old)
+                return copy.deepcopy(old)
+            del bucket[key]
             self.changed_at.pop((res.plural,) + key, None)
             old["metadata"]["resourceVersion"] = self._next_rv()
             self._record(res, "DELETED", old)

@@ -576,6 +576,48 @@ test_routers(void **state)
 	}
 }
 
+/* revertOnDeletion (routers-providers §2.11): each router's revert from a
+ * split of 80/20.  NGINX and Skipper delete the canary Ingress, the
+ * kubernetes provider has no route to give back, every other route object
+ * sends all traffic to the target (<svc>-canary). */
+static void
+test_router_reverts(void **state)
+{
+	struct fx *f = *state;
+	char err[ERRMSG_MAX];
+	struct k8s_err e;
+	struct routes r;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < sizeof route_cases / sizeof route_cases[0]; i++) {
+		const struct route_case *t = &route_cases[i];
+		struct canary_cfg c = cfg_for(t->provider);
+		struct routes w = { .primary = 80, .canary = 20 };
+
+		if (k8s_cluster_ops.initialize(f->k, &c, err) != ST_OK ||
+		    k8s_cluster_ops.set_routes(f->k, &c, &w, err) != ST_OK)
+			fail_msg("%s: %s", t->provider, err);
+		if (rt_revert(f->k, &c, err) != ST_OK)
+			fail_msg("%s: revert: %s", t->provider, err);
+		if (t->res == K8S_INGRESSES) {
+			assert_int_equal(k8s_get(f->c, &k8s_resources[t->res], "shop", t->object, &o,
+			    &e), ST_NOTFOUND);
+		} else {
+			assert_int_equal(k8s_cluster_ops.get_routes(f->k, &c, &r, err), ST_OK);
+			if (r.primary != (t->object ? 0 : 80) || r.canary != (t->object ? 100 : 20))
+				fail_msg("%s: %d/%d after the revert", t->provider, r.primary,
+				    r.canary);
+		}
+		/* Twice: nothing left to change, nothing fails. */
+		assert_int_equal(rt_revert(f->k, &c, err), ST_OK);
+		/* Back to 100/0 for the tests that follow. */
+		w = (struct routes){ .primary = 100, .canary = 0 };
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		assert_int_equal(k8s_cluster_ops.set_routes(f->k, &c, &w, err), ST_OK);
+	}
+}
+
 /* Reference §4.7: every tick (on the revision read) the route objects are
  * brought back to what perch wants, live weights kept; a reconcile with
  * nothing to change writes nothing. */
@@ -716,6 +758,15 @@ test_knative(void **state)
 		fail_msg("get: %s", err);
 	assert_int_equal(r.primary, 80);
 	assert_int_equal(r.canary, 20);
+	/* revertOnDeletion: the pin removed, all traffic on the latest revision. */
+	if (rt_revert(f->k, &c, err) != ST_OK)
+		fail_msg("revert: %s", err);
+	o = get(f, K8S_RES(KNATIVE_SERVICES), "hello");
+	assert_null(json_object_get(jpath(o, "metadata.annotations"), "flagger.app/primary-revision"));
+	text = json_dumps(jpath(o, "spec.traffic"), JSON_COMPACT);
+	assert_string_equal(text, "[{\"latestRevision\":true,\"percent\":100}]");
+	free(text);
+	json_decref(o);
 	/* A/B testing is refused: Knative routes by weight only. */
 	c.strategy = STRATEGY_ABTESTING;
 	assert_int_equal(rt_get(f->k, &c, &r, err), ST_UNSUPPORTED);
@@ -1255,6 +1306,7 @@ main(void)
 		cmocka_unit_test(test_routes_from_objects),
 		cmocka_unit_test(test_initialize_and_promote),
 		cmocka_unit_test(test_routers),
+		cmocka_unit_test(test_router_reverts),
 		cmocka_unit_test(test_router_refs),
 		cmocka_unit_test(test_knative),
 		cmocka_unit_test(test_reconcile_every_tick),

@@ -1508,6 +1508,25 @@ test_affinity_off(void **state)
 	canary_cfg_free(c);
 }
 
+/* On deletion (reference §2.2 step 2): reverted only with revertOnDeletion
+ * and the finalizer; the finalizer alone (revertOnDeletion turned off) is
+ * released without a revert; another controller's canary is let go. */
+static void
+test_on_deletion(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+
+	(void)state;
+	assert_int_equal(machine_on_deletion(c, false), DEL_LET_GO);
+	assert_int_equal(machine_on_deletion(c, true), DEL_RELEASE);
+	c->revert_on_deletion = true;
+	assert_int_equal(machine_on_deletion(c, true), DEL_REVERT);
+	assert_int_equal(machine_on_deletion(c, false), DEL_LET_GO);
+	c->driven_by = xstrdup("Flagger (flagger-system/flagger)");
+	assert_int_equal(machine_on_deletion(c, true), DEL_LET_GO);
+	canary_cfg_free(c);
+}
+
 /* Cookie values: 10 letters, the same for the same seed, spread over seeds. */
 static void
 test_cookie_values(void **state)
@@ -1632,6 +1651,7 @@ main(void)
 		cmocka_unit_test(test_affinity_cookies),
 		cmocka_unit_test(test_affinity_off),
 		cmocka_unit_test(test_cookie_values),
+		cmocka_unit_test(test_on_deletion),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,6 +136,9 @@ test_rows_agree_with_routers(void **state)
 		if ((o->kind == NULL) != ((r->caps & RT_BLUEGREEN) != 0))
 			fail_msg("%s: a route object for a blue/green-only provider (or none for "
 			    "another)", r->name);
+		if (o->revert == NULL)
+			fail_msg("%s: no revert on deletion (route_revert_none when nothing to "
+			    "give back)", r->name);
 		if (o->kind == NULL ? o->set == NULL || o->get == NULL : o->res == NULL ||
 		    o->write == NULL || o->read == NULL || o->reconcile == NULL)
 			fail_msg("%s: the router lacks an op", r->name);

@@ -79,6 +79,8 @@ struct fake {
 	bool unsupported;		/* initialize: no router for the provider */
 	bool nodata;			/* every metric answers no data */
 	int initializes;
+	int finalized;			/* finalize calls, the last one's revert */
+	bool finalize_revert;
 };
 
 static bool
@@ -195,10 +197,21 @@ fk_get_routes(void *ctx, const struct canary_cfg *c, struct routes *out, char *e
 	return ST_OK;
 }
 
+static int
+fk_finalize(void *ctx, const struct canary_cfg *c, bool revert, char *err)
+{
+	struct fake *f = ctx;
+
+	(void)c; (void)err;
+	f->finalized++;
+	f->finalize_revert = revert;
+	return ST_OK;
+}
+
 static const struct cluster_ops fake_cluster = {
 	.name = "fake", .initialize = fk_initialize, .revision = fk_revision,
 	.readiness = fk_readiness, .scale = fk_scale, .promote = fk_promote,
-	.set_routes = fk_set_routes, .get_routes = fk_get_routes,
+	.set_routes = fk_set_routes, .get_routes = fk_get_routes, .finalize = fk_finalize,
 };
 
 static int
@@ -1523,6 +1536,53 @@ not_controlled(const struct snapshot *s, void *arg)
 	return !s->canaries[0].can_control;
 }
 
+/* runner_delete: a Canary with revertOnDeletion, marked for deletion and
+ * holding the finalizer, is finalised (reverted) through the cluster and
+ * then let go; a second call finds nothing to do. */
+static void
+delete_revert_task(struct runner *r, void *arg)
+{
+	int *ran = arg;
+
+	*ran = r == NULL ? -1 : 1;
+	if (r != NULL) {
+		assert_int_equal(runner_delete(r, "shop/checkout", true), ST_OK);
+		assert_int_equal(runner_delete(r, "shop/checkout", true), ST_NOTFOUND);
+	}
+}
+
+static void
+test_runner_delete_reverts(void **state)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = fixture_canary("checkout", 2);
+	struct rig g;
+	struct runner *r;
+	int ran = 0;
+
+	(void)state;
+	rig_init(&g);
+	g.f.stay_v1 = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = true;
+	cfg->revert_on_deletion = true;
+	r = rig_start(&g, cfg);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	runner_post(r, delete_revert_task, &ran);
+	snapshot_unref(await(r, not_controlled, NULL));
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_int_equal(ran, 1);
+	assert_int_equal(g.f.finalized, 1);
+	assert_true(g.f.finalize_revert);
+	assert_int_equal(journal_count(&g.s, "Terminating canary checkout.shop"), 1);
+	assert_int_equal(journal_count(&g.s, "Terminated canary checkout.shop: the target and the "
+	    "routes are given back"), 1);
+	assert_false(g.s.locked);		/* its lease released */
+}
+
 static void
 test_runner_replace(void **state)
 {
@@ -1962,6 +2022,7 @@ main(void)
 		cmocka_unit_test(test_runner_alerts),
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
+		cmocka_unit_test(test_runner_delete_reverts),
 		cmocka_unit_test(test_runner_adopt),
 		cmocka_unit_test(test_runner_revive),
 	};
