@@ -2,10 +2,10 @@
  * http_backend.h — the machinery shared by the metric backends that ask an
  * HTTP API one request per query (graphite, datadog, newrelic, influxdb,
  * externalmetrics): provider blocks by address with their Secret values,
- * a batch of requests on the wire at once over libcurl's multi interface
- * (at most HB_MAX_CONNS, each with its own timeout, the batch with a
- * deadline), answers capped at max_body bytes, and the classification of
- * what came back (a value, no data, an error, no answer).
+ * a batch of requests on the wire at once (net/http_batch.h: at most
+ * NET_MAX_CONNS, each with its own timeout, the batch with a deadline),
+ * answers capped at max_body bytes, and the classification of what came
+ * back (a value, no data, an error, no answer).
  *
  * A backend file gives a struct http_kind (how to build its request, how
  * to read its answer, its probe) and an ops table whose .open calls
@@ -25,7 +25,6 @@
 
 #include "metrics/backend.h"
 
-#define HB_MAX_CONNS       8		/* requests on the wire at once */
 #define HB_MAX_BODY        (8u << 20)	/* default cap of an answer, bytes */
 #define HB_DEADLINE_MS     60000	/* default deadline of a batch */
 #define HB_MAX_KEYS        4		/* secret keys of one kind */
