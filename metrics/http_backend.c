@@ -132,6 +132,15 @@ hb_missing_key(const struct hb_server *s, const struct metric_query *q, const ch
 	return ST_INVALID;
 }
 
+int
+hb_need_key(const struct hb_server *s, const struct metric_query *q,
+    const char *const *keys, size_t key, char *err, size_t errsz)
+{
+	if (s->secret[key] == NULL || s->secret[key][0] == '\0')
+		return hb_missing_key(s, q, keys[key], err, errsz);
+	return ST_OK;
+}
+
 /* ---- form encoding ------------------------------------------------------ */
 
 static int

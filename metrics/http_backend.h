@@ -119,6 +119,11 @@ const char *hb_token(void *b);
 int hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
     size_t errsz);
 
+/* Whether server s has its Secret key `key` (an index into keys), not
+ * empty, for query q (NULL: the probe): ST_OK, or hb_missing_key's error. */
+int hb_need_key(const struct hb_server *s, const struct metric_query *q,
+    const char *const *keys, size_t key, char *err, size_t errsz);
+
 /* The length of address without its trailing slashes (for "%.*s/path"). */
 int hb_base_len(const char *address);
 
