@@ -8,6 +8,8 @@
 #       When the script ends, every object written to the server is checked
 #       against its kind's schema (check_schemas): a bad one fails the test.
 #   check_schemas FILE...   tests/schema/check.mjs over objects logs.
+#   app_yaml NAME REPLICAS [TARGET-PORT]   prints the Deployment NAME
+#       (image NAME:v1) and its Service (port 80) in default, as YAML.
 #   cart_app [PROVIDER [ANALYSIS]]   writes $TMP/app.yaml (Deployment and
 #       Service cart in default, image cart:v1, one replica) and
 #       $TMP/canary.yaml (its Canary; by default the kubernetes
@@ -52,27 +54,31 @@ start_apiserver() {
 	APISERVER_URL=$(sed -n 's/^listening on //p' "$out")
 }
 
-cart_app() {
-	local provider=${1:-kubernetes} analysis=${2:-"{interval: 30s, threshold: 2, iterations: 3}"}
-	cat >"$TMP/app.yaml" <<'YAML'
+app_yaml() {	# NAME REPLICAS [TARGET-PORT]
+	cat <<YAML
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
+metadata: {name: $1, namespace: default, labels: {app: $1}}
 spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
   template:
-    metadata: {labels: {app: cart}}
+    metadata: {labels: {app: $1}}
     spec:
-      containers: [{name: cart, image: "cart:v1"}]
+      containers: [{name: $1, image: "$1:v1"}]
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: cart}
+metadata: {name: $1, namespace: default}
 spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
+  selector: {app: $1}
+  ports: [{name: http, port: 80${3:+, targetPort: $3}}]
 YAML
+}
+
+cart_app() {
+	local provider=${1:-kubernetes} analysis=${2:-"{interval: 30s, threshold: 2, iterations: 3}"}
+	app_yaml cart 1 >"$TMP/app.yaml"
 	cat >"$TMP/canary.yaml" <<YAML
 apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -104,25 +110,7 @@ YAML
 	start_prometheus "$TMP/prometheus.yml" "$TMP/prom-data"
 	start_apiserver "$name" --tls-dir "$TMP/tls" --ready-delay 0.2
 	export KUBECONFIG="$TMP/$name.kubeconfig" PERCH_TIME_SCALE=10
-	cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: checkout, namespace: default, labels: {app: checkout}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: checkout}}
-  template:
-    metadata: {labels: {app: checkout}}
-    spec:
-      containers: [{name: checkout, image: "checkout:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: checkout, namespace: default}
-spec:
-  selector: {app: checkout}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-YAML
+	app_yaml checkout 2 8080 >"$TMP/app.yaml"
 	cat >"$TMP/canary.yaml" <<YAML
 apiVersion: flagger.app/v1beta1
 kind: Canary
