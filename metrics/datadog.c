@@ -97,10 +97,9 @@ static int
 sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, char *err,
     size_t errsz)
 {
-	if (s->secret[KEY_API] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_API], err, errsz);
-	if (s->secret[KEY_APP] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_APP], err, errsz);
+	if (hb_need_key(s, q, secret_keys, KEY_API, err, errsz) != ST_OK ||
+	    hb_need_key(s, q, secret_keys, KEY_APP, err, errsz) != ST_OK)
+		return ST_INVALID;
 	hb_req_header(r, "DD-API-KEY", s->secret[KEY_API]);
 	hb_req_header(r, "DD-APPLICATION-KEY", s->secret[KEY_APP]);
 	return ST_OK;
@@ -132,17 +131,13 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return ST_OK;
 }
 
+/* Both keys, neither empty. */
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
-	size_t i;
+	int st = hb_secret_has(secret_keys, v, KEY_API, err, errsz);
 
-	for (i = 0; secret_keys[i] != NULL; i++)
-		if (v[i] == NULL) {
-			snprintf(err, errsz, "has no %s", secret_keys[i]);
-			return ST_INVALID;
-		}
-	return ST_OK;
+	return st != ST_OK ? st : hb_secret_has(secret_keys, v, KEY_APP, err, errsz);
 }
 
 static const struct http_kind kind = {

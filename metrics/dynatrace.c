@@ -68,8 +68,8 @@ sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, 
 {
 	char *auth;
 
-	if (s->secret[KEY_TOKEN] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_TOKEN], err, errsz);
+	if (hb_need_key(s, q, secret_keys, KEY_TOKEN, err, errsz) != ST_OK)
+		return ST_INVALID;
 	*al = hb_base_len(s->address);
 	auth = xasprintf("Api-Token %s", s->secret[KEY_TOKEN]);
 	hb_req_header(r, "Authorization", auth);

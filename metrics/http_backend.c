@@ -12,6 +12,7 @@
 
 #include "metrics/http_backend.h"
 #include "net/curl_lazy.h"
+#include "net/http_batch.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -20,7 +21,7 @@
 
 struct hb {
 	const struct http_kind *k;
-	struct metric_backend_opts o;
+	struct net_limits o;		/* the opts, with the kind's defaults */
 	struct hb_server *servers;
 	size_t n_servers;
 	CURLM *multi;			/* NULL when libcurl cannot be loaded */
@@ -30,12 +31,9 @@ struct hb {
 };
 
 struct xfer {
-	CURL *easy;
+	struct net_xfer net;
 	struct hb_req req;
 	struct curl_slist *hdrs;
-	struct buf body;
-	char curl_err[CURL_ERROR_SIZE];
-	bool toobig, added, done, probe;
 	bool raw;			/* hb_fetch: the body is not parsed */
 	struct metric_value *out;
 	int status;			/* ST_OK, ST_HTTP, ST_NETWORK, ST_TIMEOUT, ST_TOOBIG */
@@ -132,6 +130,15 @@ hb_missing_key(const struct hb_server *s, const struct metric_query *q, const ch
 		snprintf(err, errsz, "MetricTemplate %s: no provider.secretRef, and the provider "
 		    "needs its key %s", ref, key);
 	return ST_INVALID;
+}
+
+int
+hb_need_key(const struct hb_server *s, const struct metric_query *q,
+    const char *const *keys, size_t key, char *err, size_t errsz)
+{
+	if (s->secret[key] == NULL || s->secret[key][0] == '\0')
+		return hb_missing_key(s, q, keys[key], err, errsz);
+	return ST_OK;
 }
 
 /* ---- form encoding ------------------------------------------------------ */
@@ -288,7 +295,8 @@ hb_open(const struct http_kind *k, const struct metric_backend_opts *o)
 	struct hb *b = xcalloc(1, sizeof *b);
 
 	b->k = k;
-	b->o = *o;
+	b->o = (struct net_limits){ .connect_timeout_ms = o->connect_timeout_ms,
+		.timeout_ms = o->timeout_ms, .deadline_ms = o->deadline_ms, .max_body = o->max_body };
 	if (b->o.connect_timeout_ms <= 0)
 		b->o.connect_timeout_ms = 5000;
 	if (b->o.timeout_ms <= 0)
@@ -313,9 +321,7 @@ hb_curl(struct hb *b)
 	snprintf(what, sizeof what, "the %s client", b->k->label);
 	if (curl_lazy_load(what, b->no_curl, sizeof b->no_curl) != ST_OK)
 		return false;
-	if ((b->multi = curl_multi_init()) == NULL)
-		xalloc_fatal(0);
-	curl_multi_setopt(b->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HB_MAX_CONNS);
+	b->multi = net_multi_new();
 	return true;
 }
 
@@ -401,28 +407,14 @@ hb_add(void *h, const struct metric_provider *p)
 
 /* ---- transfers ------------------------------------------------------------ */
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct xfer *x = arg;
-
-	if (buf_append(&x->body, data, size * nmemb) != ST_OK) {
-		x->toobig = true;
-		return 0;	/* curl aborts the transfer */
-	}
-	return size * nmemb;
-}
-
 static void
 xfer_setup(struct hb *b, struct xfer *x, const struct hb_server *s)
 {
-	CURL *e = curl_easy_init();
+	CURL *e;
 	size_t i;
 
-	if (e == NULL)
-		xalloc_fatal(0);
-	x->easy = e;
-	buf_init(&x->body, b->o.max_body);
+	net_xfer_open(&x->net, x->req.url, &b->o, s->ca_file, s->insecure);
+	e = x->net.easy;
 	x->hdrs = curl_slist_append(NULL, "Accept: application/json");
 	for (i = 0; i < s->n_headers; i++) {
 		char *h = xasprintf("%s: %s", s->headers[i].key, s->headers[i].value);
@@ -432,31 +424,15 @@ xfer_setup(struct hb *b, struct xfer *x, const struct hb_server *s)
 	}
 	for (i = 0; i < x->req.n_hdr; i++)
 		x->hdrs = curl_slist_append(x->hdrs, x->req.hdr[i]);
-	curl_easy_setopt(e, CURLOPT_URL, x->req.url);
 	if (x->req.gzip)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (x->req.post != NULL)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->req.post);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)b->o.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)b->o.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "perch/" PERCH_VERSION);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	if (x->req.user != NULL) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, x->req.user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, x->req.pass != NULL ? x->req.pass : "");
-	}
-	if (s->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-	if (s->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 }
 
@@ -472,29 +448,21 @@ http_error(const struct http_kind *k, long code, const struct buf *body, struct 
 		    buf_str(body));
 }
 
+/* What became of x, into x->out; x->status. */
 static void
-xfer_finish(struct hb *b, struct xfer *x, CURLcode cc)
+xfer_finish(struct hb *b, struct xfer *x)
 {
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->code);
-	if (x->toobig) {
-		x->status = ST_TOOBIG;
-		hb_result(x->out, CHECK_ERROR, "%s answer larger than %zu bytes", b->k->label,
-		    b->o.max_body);
-	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		x->status = ST_TIMEOUT;
-		hb_result(x->out, CHECK_ERROR, "%s query timed out after %d ms", b->k->label,
-		    b->o.timeout_ms);
-	} else if (cc != CURLE_OK) {
-		x->status = ST_NETWORK;
-		hb_result(x->out, CHECK_ERROR, "cannot reach %s: %s", b->k->label,
-		    x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(cc));
-	} else if (x->code >= 400 || x->code < 200) {
-		x->status = ST_HTTP;
-		http_error(b->k, x->code, &x->body, x->out);
-	} else {
-		x->status = ST_OK;
-		if (!x->raw)
-			b->k->parse(buf_str(&x->body), x->body.len, x->out);
+	char msg[ERRMSG_MAX * 2];
+
+	x->code = x->net.code;
+	x->status = net_xfer_status(&x->net);
+	if (x->status == ST_HTTP) {
+		http_error(b->k, x->code, &x->net.body, x->out);
+	} else if (x->status != ST_OK) {
+		net_xfer_error(&x->net, b->k->label, &b->o, msg, sizeof msg);
+		hb_result(x->out, CHECK_ERROR, "%s", msg);
+	} else if (!x->raw) {
+		b->k->parse(buf_str(&x->net.body), x->net.body.len, x->out);
 	}
 	/* No answer (down, slow, 5xx): the backend is degraded, the metric
 	 * is not failing (engine/machine.c). */
@@ -505,91 +473,23 @@ xfer_finish(struct hb *b, struct xfer *x, CURLcode cc)
 static void
 xfer_fini(struct hb *b, struct xfer *x)
 {
-	if (x->easy != NULL) {
-		if (x->added && !x->done)
-			curl_multi_remove_handle(b->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-	}
+	net_xfer_close(b->multi, &x->net);
 	if (x->hdrs != NULL)
 		curl_slist_free_all(x->hdrs);
 	hb_req_fini(&x->req);
-	buf_fini(&x->body);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* Runs the prepared ones of the n requests xs, and reads what became of
+ * each. */
 static void
-start_more(struct hb *b, struct xfer *xs, size_t n, size_t *next, int *active)
-{
-	while (*active < HB_MAX_CONNS && *next < n) {
-		struct xfer *x = &xs[(*next)++];
-
-		if (x->easy == NULL || x->done)
-			continue;
-		x->added = true;
-		curl_multi_add_handle(b->multi, x->easy);
-		(*active)++;
-	}
-}
-
-/* What is still on the wire or unsent when the deadline passed: no answer. */
-static void
-batch_expired(struct hb *b, struct xfer *xs, size_t n)
+run_batch(struct hb *b, struct xfer *xs, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct xfer *x = &xs[i];
-
-		if (x->easy == NULL || x->done)
-			continue;
-		if (x->added)
-			curl_multi_remove_handle(b->multi, x->easy);
-		x->done = true;
-		x->status = ST_TIMEOUT;
-		hb_result(x->out, CHECK_ERROR, "%s did not answer within the %d ms the analysis may "
-		    "take%s", b->k->label, b->o.deadline_ms, x->added ? "" : " (query not sent)");
-		x->out->unavailable = true;
-	}
-}
-
-static void
-run_multi(struct hb *b, struct xfer *xs, size_t n)
-{
-	int64_t deadline = mono_ms() + b->o.deadline_ms, left;
-	int running = 0, active = 0, msgs;
-	size_t next = 0;
-	struct xfer *x;
-	CURLMsg *m;
-
-	start_more(b, xs, n, &next, &active);
-	while (active > 0) {
-		if (curl_multi_perform(b->multi, &running) != CURLM_OK)
-			break;
-		while ((m = curl_multi_info_read(b->multi, &msgs)) != NULL) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			xfer_finish(b, x, m->data.result);
-			curl_multi_remove_handle(b->multi, x->easy);
-			x->done = true;
-			active--;
-		}
-		if ((left = deadline - mono_ms()) <= 0)
-			break;
-		start_more(b, xs, n, &next, &active);
-		if (active > 0 && curl_multi_poll(b->multi, NULL, 0, left < 200 ? (int)left : 200,
-		    NULL) != CURLM_OK)
-			break;
-	}
-	batch_expired(b, xs, n);
+	net_batch_run(b->multi, &xs[0].net, n, sizeof *xs, b->o.deadline_ms);
+	for (i = 0; i < n; i++)
+		if (xs[i].net.easy != NULL)
+			xfer_finish(b, &xs[i]);
 }
 
 static int64_t
@@ -650,10 +550,10 @@ hb_fetch(void *h, struct hb_req *r, long *code, char **body, char *err, size_t e
 	x.req = *r;
 	memset(r, 0, sizeof *r);
 	xfer_setup(b, &x, &none);
-	run_multi(b, &x, 1);
+	run_batch(b, &x, 1);
 	*code = x.code;
 	if (x.status == ST_OK || x.status == ST_HTTP)
-		*body = buf_take(&x.body);
+		*body = buf_take(&x.net.body);
 	else
 		snprintf(err, errsz, "%s", v.err);
 	xfer_fini(b, &x);
@@ -720,7 +620,7 @@ hb_eval(void *h, const struct metric_query *q, size_t n, struct metric_value *ou
 	xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
 	for (i = 0; i < n; i++)
 		prepare(b, &q[i], &xs[i], &out[i]);
-	run_multi(b, xs, n);
+	run_batch(b, xs, n);
 	for (i = 0; i < n; i++)
 		xfer_fini(b, &xs[i]);
 	free(xs);
@@ -763,7 +663,7 @@ hb_probe(void *h, const char *address, char *err)
 		return ST_INVALID;
 	}
 	xfer_setup(b, &x, s);
-	run_multi(b, &x, 1);
+	run_batch(b, &x, 1);
 	xfer_fini(b, &x);
 	if (x.status == ST_OK || x.status == ST_HTTP) {
 		if (b->k->probe_ok != NULL ? b->k->probe_ok(x.code, &v) : x.code == 200 ||

@@ -2,10 +2,10 @@
  * http_backend.h — the machinery shared by the metric backends that ask an
  * HTTP API one request per query (graphite, datadog, newrelic, influxdb,
  * externalmetrics): provider blocks by address with their Secret values,
- * a batch of requests on the wire at once over libcurl's multi interface
- * (at most HB_MAX_CONNS, each with its own timeout, the batch with a
- * deadline), answers capped at max_body bytes, and the classification of
- * what came back (a value, no data, an error, no answer).
+ * a batch of requests on the wire at once (net/http_batch.h: at most
+ * NET_MAX_CONNS, each with its own timeout, the batch with a deadline),
+ * answers capped at max_body bytes, and the classification of what came
+ * back (a value, no data, an error, no answer).
  *
  * A backend file gives a struct http_kind (how to build its request, how
  * to read its answer, its probe) and an ops table whose .open calls
@@ -25,7 +25,6 @@
 
 #include "metrics/backend.h"
 
-#define HB_MAX_CONNS       8		/* requests on the wire at once */
 #define HB_MAX_BODY        (8u << 20)	/* default cap of an answer, bytes */
 #define HB_DEADLINE_MS     60000	/* default deadline of a batch */
 #define HB_MAX_KEYS        4		/* secret keys of one kind */
@@ -119,6 +118,11 @@ const char *hb_token(void *b);
  * must be there and not empty: ST_OK, or ST_INVALID with "has no <key>". */
 int hb_secret_has(const char *const *keys, const char *const *v, size_t key, char *err,
     size_t errsz);
+
+/* Whether server s has its Secret key `key` (an index into keys), not
+ * empty, for query q (NULL: the probe): ST_OK, or hb_missing_key's error. */
+int hb_need_key(const struct hb_server *s, const struct metric_query *q,
+    const char *const *keys, size_t key, char *err, size_t errsz);
 
 /* The length of address without its trailing slashes (for "%.*s/path"). */
 int hb_base_len(const char *address);

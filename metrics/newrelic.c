@@ -65,10 +65,9 @@ make_req(const struct hb_server *s, const struct metric_query *q, const char *nr
 {
 	char *full, *enc, *acct;
 
-	if (s->secret[KEY_ACCOUNT] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_ACCOUNT], err, errsz);
-	if (s->secret[KEY_QUERY] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_QUERY], err, errsz);
+	if (hb_need_key(s, q, secret_keys, KEY_ACCOUNT, err, errsz) != ST_OK ||
+	    hb_need_key(s, q, secret_keys, KEY_QUERY, err, errsz) != ST_OK)
+		return ST_INVALID;
 	full = xasprintf("%s SINCE %d seconds ago", nrql, interval_s);
 	enc = hb_escape(full);
 	acct = hb_escape(s->secret[KEY_ACCOUNT]);
@@ -96,17 +95,13 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
 	return make_req(s, NULL, "SELECT * FROM Metric", 60, r, err, errsz);
 }
 
+/* Both keys, neither empty. */
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
-	size_t i;
+	int st = hb_secret_has(secret_keys, v, KEY_ACCOUNT, err, errsz);
 
-	for (i = 0; secret_keys[i] != NULL; i++)
-		if (v[i] == NULL) {
-			snprintf(err, errsz, "has no %s", secret_keys[i]);
-			return ST_INVALID;
-		}
-	return ST_OK;
+	return st != ST_OK ? st : hb_secret_has(secret_keys, v, KEY_QUERY, err, errsz);
 }
 
 static const struct http_kind kind = {

@@ -16,6 +16,7 @@
 #include "metrics/backend.h"
 #include "metrics/prom.h"
 #include "net/curl_lazy.h"
+#include "net/http_batch.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -23,7 +24,6 @@
 #include "util/xalloc.h"
 
 #define BODY_SHOWN 160	/* bytes of an error body put in a message */
-#define MAX_CONNS  8	/* requests on the wire at once; the rest wait, unstarted */
 
 struct server {
 	char *url;
@@ -40,7 +40,7 @@ struct server {
 };
 
 struct prom {
-	struct prom_opts opts;
+	struct net_limits opts;		/* prom_opts, with the defaults */
 	struct server   *servers;
 	size_t           n_servers;
 	CURLM           *multi;		/* NULL when libcurl cannot be loaded */
@@ -48,16 +48,11 @@ struct prom {
 	char             no_curl[640];	/* why libcurl cannot be loaded, "" = it can */
 };
 
-/* One request of a batch: set up, then on the wire (added to the multi
- * handle, its timeout running from then), then done. */
+/* One request of a batch (net/http_batch.h). */
 struct xfer {
-	CURL       *easy;
-	struct buf  body;
+	struct net_xfer net;
 	char       *url;
 	char       *form;
-	char        curl_err[CURL_ERROR_SIZE];
-	bool        toobig;
-	bool        added, done;
 	struct prom_res *res;
 	struct metric_samples *samples;	/* a range query's, else NULL */
 };
@@ -136,7 +131,9 @@ prom_new(const struct prom_opts *opts)
 	struct prom *p = xcalloc(1, sizeof *p);
 
 	if (opts != NULL)
-		p->opts = *opts;
+		p->opts = (struct net_limits){ .connect_timeout_ms = opts->connect_timeout_ms,
+			.timeout_ms = opts->timeout_ms, .deadline_ms = opts->deadline_ms,
+			.max_body = opts->max_body };
 	if (p->opts.connect_timeout_ms <= 0)
 		p->opts.connect_timeout_ms = 5000;
 	if (p->opts.timeout_ms <= 0)
@@ -147,10 +144,7 @@ prom_new(const struct prom_opts *opts)
 		p->opts.max_body = PROM_MAX_BODY_DEFAULT;
 	if (curl_lazy_load("the Prometheus client", p->no_curl, sizeof p->no_curl) != ST_OK)
 		return p;	/* every query will say why (prom_unusable) */
-	p->multi = curl_multi_init();
-	if (p->multi == NULL)
-		xalloc_fatal(0);
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNS);
+	p->multi = net_multi_new();
 	p->anonymous.headers = curl_slist_append(NULL, "Accept: application/json");
 	return p;
 }
@@ -504,18 +498,6 @@ prom_unreachable(const struct prom_res *res)
 
 /* ---- transfers --------------------------------------------------------- */
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct xfer *x = arg;
-
-	if (buf_append(&x->body, data, size * nmemb) != ST_OK) {
-		x->toobig = true;
-		return 0;	/* curl aborts the transfer */
-	}
-	return size * nmemb;
-}
-
 static int64_t
 real_now_ms(void)
 {
@@ -527,9 +509,9 @@ real_now_ms(void)
 
 /* "query=...&time=..." (URL-encoded); a range query's start, end and step. */
 static char *
-make_params(CURL *easy, const struct prom_req *r, const struct range *rg)
+make_params(const struct prom_req *r, const struct range *rg)
 {
-	char *q = curl_easy_escape(easy, r->query, 0), *s;
+	char *q = curl_easy_escape(NULL, r->query, 0), *s;
 
 	if (q == NULL)
 		xalloc_fatal(0);
@@ -573,6 +555,7 @@ setup_client_tls(CURL *e, const struct server *s)
 static void
 setup_auth(CURL *e, const struct server *s)
 {
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	if (s->token != NULL) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, s->token);
@@ -581,184 +564,86 @@ setup_auth(CURL *e, const struct server *s)
 		curl_easy_setopt(e, CURLOPT_USERNAME, s->username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, s->password);
 	}
-	if (s->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-	setup_client_tls(e, s);
-	if (s->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	setup_client_tls(e, s);	/* the CA file and insecure: net_xfer_open */
 }
 
 static void
 xfer_setup(struct prom *p, struct xfer *x, const struct server *s, const char *base,
     const struct prom_req *r, const struct range *rg)
 {
-	CURL *e = curl_easy_init();
-	char *params;
+	char *params = make_params(r, rg);
 	size_t bl = strlen(base);
 	const char *path = rg != NULL ? "query_range" : "query";
 
-	if (e == NULL)
-		xalloc_fatal(0);
-	x->easy = e;
-	buf_init(&x->body, p->opts.max_body);
-	params = make_params(e, r, rg);
 	while (bl > 0 && base[bl - 1] == '/')
 		bl--;
 	if (strlen(params) > PROM_POST_OVER) {
 		x->url = xasprintf("%.*s/api/v1/%s", (int)bl, base, path);
 		x->form = params;
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->form);
 	} else {
 		x->url = xasprintf("%.*s/api/v1/%s?%s", (int)bl, base, path, params);
 		free(params);
 	}
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->opts.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->opts.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "perch/" PERCH_VERSION);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	setup_auth(e, s);
+	net_xfer_open(&x->net, x->url, &p->opts, s->ca_file, s->insecure);
+	if (x->form != NULL)
+		curl_easy_setopt(x->net.easy, CURLOPT_POSTFIELDS, x->form);
+	setup_auth(x->net.easy, s);
 }
 
+/* An answer of HTTP >= 400: Prometheus' own error JSON when there is one,
+ * else the body. */
 static void
-xfer_finish(struct prom *p, struct xfer *x, CURLcode cc)
+http_error(const struct net_xfer *x, struct metric_value *out)
+{
+	struct metric_value pv;
+
+	if (prom_parse(buf_str(&x->body), x->body.len, &pv) == ST_ERR)
+		set_result(out, CHECK_ERROR, "HTTP %ld: %s", x->code, pv.err);
+	else
+		set_result(out, CHECK_ERROR, "HTTP %ld: %.*s", x->code, BODY_SHOWN,
+		    buf_str(&x->body));
+}
+
+/* What became of x, into x->res (and x->samples). */
+static void
+xfer_finish(struct prom *p, struct xfer *x)
 {
 	struct prom_res *res = x->res;
-	struct metric_value pv;
-	long code = 0;
-	int st;
+	char msg[ERRMSG_MAX * 2];
 
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	res->http_status = (int)code;
-	if (x->toobig) {
-		res->status = ST_TOOBIG;
-		set_result(&res->v, CHECK_ERROR, "Prometheus answer larger than %zu bytes",
-		    p->opts.max_body);
-	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		res->status = ST_TIMEOUT;
-		set_result(&res->v, CHECK_ERROR, "Prometheus query timed out after %d ms",
-		    p->opts.timeout_ms);
-	} else if (cc != CURLE_OK) {
-		res->status = ST_NETWORK;
-		set_result(&res->v, CHECK_ERROR, "cannot reach Prometheus: %s",
-		    x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(cc));
-	} else if (code >= 400) {
-		/* Prometheus' own error JSON when there is one, else the body. */
-		st = prom_parse(x->body.data != NULL ? x->body.data : "", x->body.len, &pv);
-		res->status = ST_HTTP;
-		if (st == ST_ERR)
-			set_result(&res->v, CHECK_ERROR, "HTTP %ld: %s", code, pv.err);
-		else
-			set_result(&res->v, CHECK_ERROR, "HTTP %ld: %.*s", code, BODY_SHOWN,
-			    buf_str(&x->body));
+	res->http_status = (int)x->net.code;
+	res->status = net_xfer_status(&x->net);
+	if (res->status == ST_HTTP) {
+		http_error(&x->net, &res->v);
+	} else if (res->status != ST_OK) {
+		net_xfer_error(&x->net, "Prometheus", &p->opts, msg, sizeof msg);
+		set_result(&res->v, CHECK_ERROR, "%s", msg);
 	} else if (x->samples != NULL) {
-		res->status = prom_parse_range(buf_str(&x->body), x->body.len, x->samples);
+		res->status = prom_parse_range(buf_str(&x->net.body), x->net.body.len, x->samples);
 		res->v.result = x->samples->result;
 		memcpy(res->v.err, x->samples->err, sizeof res->v.err);
 	} else {
-		st = prom_parse(buf_str(&x->body), x->body.len, &res->v);
-		res->status = st == ST_OK ? ST_OK : st;
+		res->status = prom_parse(buf_str(&x->net.body), x->net.body.len, &res->v);
 	}
+}
+
+static void
+run_batch(struct prom *p, struct xfer *xs, size_t n)
+{
+	size_t i;
+
+	net_batch_run(p->multi, &xs[0].net, n, sizeof *xs, p->opts.deadline_ms);
+	for (i = 0; i < n; i++)
+		if (xs[i].net.easy != NULL)
+			xfer_finish(p, &xs[i]);
 }
 
 static void
 xfer_fini(struct prom *p, struct xfer *x)
 {
-	if (x->easy != NULL) {
-		if (x->added && !x->done)
-			curl_multi_remove_handle(p->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-	}
-	buf_fini(&x->body);
+	net_xfer_close(p->multi, &x->net);
 	free(x->url);
 	free(x->form);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The batch's deadline passed: what is on the wire is abandoned and what
- * never started is not sent; both are timeouts (unavailable, not a
- * metric's failure). */
-static void
-batch_expired(struct prom *p, struct xfer *xs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct xfer *x = &xs[i];
-
-		if (x->easy == NULL || x->done)
-			continue;
-		if (x->added)
-			curl_multi_remove_handle(p->multi, x->easy);
-		x->done = true;
-		x->res->status = ST_TIMEOUT;
-		set_result(&x->res->v, CHECK_ERROR, "Prometheus did not answer within the %d ms the "
-		    "analysis may take%s", p->opts.deadline_ms, x->added ? "" : " (query not sent)");
-	}
-}
-
-/* Puts the next unstarted requests on the wire, up to MAX_CONNS at once:
- * each one's timeout starts when it is sent, never while it waits. */
-static void
-start_more(struct prom *p, struct xfer *xs, size_t n, size_t *next, int *active)
-{
-	while (*active < MAX_CONNS && *next < n) {
-		struct xfer *x = &xs[(*next)++];
-
-		if (x->easy == NULL || x->done)
-			continue;
-		x->added = true;
-		curl_multi_add_handle(p->multi, x->easy);
-		(*active)++;
-	}
-}
-
-static void
-run_multi(struct prom *p, struct xfer *xs, size_t n)
-{
-	int64_t deadline = mono_ms() + p->opts.deadline_ms, left;
-	int running = 0, active = 0, msgs;
-	size_t next = 0;
-	CURLMsg *m;
-	struct xfer *x;
-
-	start_more(p, xs, n, &next, &active);
-	while (active > 0) {
-		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
-			break;
-		while ((m = curl_multi_info_read(p->multi, &msgs)) != NULL) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			xfer_finish(p, x, m->data.result);
-			curl_multi_remove_handle(p->multi, x->easy);
-			x->done = true;
-			active--;
-		}
-		if ((left = deadline - mono_ms()) <= 0)
-			break;
-		start_more(p, xs, n, &next, &active);
-		if (active > 0 && curl_multi_poll(p->multi, NULL, 0, left < 200 ? (int)left : 200,
-		    NULL) != CURLM_OK)
-			break;
-	}
-	batch_expired(p, xs, n);	/* nothing, when everything is done */
 }
 
 static void
@@ -792,7 +677,7 @@ batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *ou
 		xfer_setup(p, &xs[i], s != NULL ? s : &p->anonymous, base, &reqs[i], rg);
 	}
 	if (p->multi != NULL)
-		run_multi(p, xs, n);
+		run_batch(p, xs, n);
 	for (i = 0; i < n; i++)
 		xfer_fini(p, &xs[i]);
 	free(xs);
@@ -880,17 +765,27 @@ backend_add(void *b, const struct metric_provider *p)
 	return prom_set_server(b, &sc);
 }
 
-static int
-backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+/* The client's requests of n metric queries (free them). */
+static struct prom_req *
+reqs_of(const struct metric_query *q, size_t n)
 {
-	struct prom *p = ctx;
 	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
-	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		reqs[i] = (struct prom_req){ .server = q[i].metric != NULL ? q[i].metric->server :
 		    NULL, .query = q[i].query, .at_ms = q[i].at_ms };
+	return reqs;
+}
+
+static int
+backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct prom *p = ctx;
+	struct prom_req *reqs = reqs_of(q, n);
+	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
+	size_t i;
+
 	prom_query_batch(p, reqs, n, res);
 	for (i = 0; i < n; i++) {
 		out[i] = res[i].v;
@@ -910,13 +805,10 @@ backend_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range
     int64_t step_ms, struct metric_samples *out)
 {
 	struct prom *p = ctx;
-	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
+	struct prom_req *reqs = reqs_of(q, n);
 	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		reqs[i] = (struct prom_req){ .server = q[i].metric != NULL ? q[i].metric->server :
-		    NULL, .query = q[i].query, .at_ms = q[i].at_ms };
 	prom_range_batch(p, reqs, n, range_ms, step_ms, out, res);
 	for (i = 0; i < n; i++)
 		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);

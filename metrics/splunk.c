@@ -155,8 +155,8 @@ static int
 sign(const struct hb_server *s, const struct metric_query *q, struct hb_req *r, char *err,
     size_t errsz)
 {
-	if (s->secret[KEY_TOKEN] == NULL)
-		return hb_missing_key(s, q, secret_keys[KEY_TOKEN], err, errsz);
+	if (hb_need_key(s, q, secret_keys, KEY_TOKEN, err, errsz) != ST_OK)
+		return ST_INVALID;
 	hb_req_header(r, "X-SF-Token", s->secret[KEY_TOKEN]);
 	return ST_OK;
 }

@@ -77,35 +77,8 @@ expect_eq "service account" "$(K -n perch-system get sa perch -o jsonpath='{.met
 # A rollout under perch's own identity.
 rbac_identity perch perch-sa-token
 rbac_identity watcher perch-watcher-token
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers: [{name: cart, image: "cart:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: default}
-spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
----
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: cart, namespace: default}
-spec:
-  provider: linkerd
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
-  service: {port: 80}
-  analysis: {interval: 10s, threshold: 2, maxWeight: 50, stepWeight: 50}
-YAML
-K apply -f "$TMP/app.yaml" >/dev/null || fail "apply the app"
+cart_app linkerd '{interval: 10s, threshold: 2, maxWeight: 50, stepWeight: 50}'
+K apply -n default -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null || fail "apply the app"
 timeout 60 "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run0.out" 2>"$TMP/run0.err" ||
 	fail "initialization: $(cat "$TMP/run0.err")"
 K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"

@@ -10,35 +10,9 @@ need kubectl openssl curl
 
 start_apiserver h --tls-dir "$TMP/tls" --ready-delay 0
 export KUBECONFIG="$TMP/h.kubeconfig"
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers: [{name: cart, image: "cart:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: default}
-spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
----
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: cart, namespace: default}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
-  service: {port: 80}
-  analysis: {interval: 10s, threshold: 2, iterations: 2}
-YAML
-kubectl --request-timeout=10s apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
+cart_app kubernetes '{interval: 10s, threshold: 2, iterations: 2}'
+kubectl --request-timeout=10s apply -n default -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null ||
+	fail "kubectl apply"
 F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" \
 	"$APISERVER_URL/_test/faults"; }
 

@@ -10,80 +10,15 @@
 . "$(dirname "$0")/prom_lib.bash"
 need kubectl openssl curl prometheus
 
-mkdir -p "$TMP/exporter"
-printf 'app_latency_ms{workload="checkout"} 200\napp_latency_ms{workload="checkout-primary"} 100\n' \
-	>"$TMP/exporter/metrics"
-eport=$(free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$TMP/exporter" "$eport" >/dev/null 2>&1 &
-epid=$!
-at_exit "kill $epid 2>/dev/null; wait $epid 2>/dev/null"
-cat >"$TMP/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: checkout
-  static_configs: [{targets: ['127.0.0.1:$eport']}]
-YAML
-start_prometheus "$TMP/prometheus.yml" "$TMP/prom-data"
+checkout_run judge 'app_latency_ms{workload="checkout"} 200
+app_latency_ms{workload="checkout-primary"} 100' latency 500 'max(app_latency_ms{workload="{{ target }}"})' \
+	'{perch.dev/compare: "latency=increase"}'
 # ten seconds of samples of both, the judge's window
 scraped() {
 	curl -sf "$PROM_URL/api/v1/query" --data-urlencode 'query=count_over_time(app_latency_ms{workload="checkout-primary"}[10s])' |
 		python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; sys.exit(0 if r and int(r[0]["value"][1]) >= 9 else 1)'
 }
 WAIT_SECS=30 wait_for scraped || fail "Prometheus does not scrape the exporter"
-
-start_apiserver judge --tls-dir "$TMP/tls" --ready-delay 0.2
-export KUBECONFIG="$TMP/judge.kubeconfig" PERCH_TIME_SCALE=10
-K() { kubectl --request-timeout=10s "$@"; }
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: checkout, namespace: default, labels: {app: checkout}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: checkout}}
-  template:
-    metadata: {labels: {app: checkout}}
-    spec:
-      containers: [{name: checkout, image: "checkout:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: checkout, namespace: default}
-spec:
-  selector: {app: checkout}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-YAML
-cat >"$TMP/canary.yaml" <<'YAML'
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: checkout
-  annotations:
-    perch.dev/compare: "latency=increase"
-spec:
-  provider: linkerd
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
-  service: {port: 80}
-  analysis:
-    interval: 10s
-    threshold: 2
-    maxWeight: 50
-    stepWeight: 25
-    metrics:
-      - name: latency
-        templateRef: {name: latency}
-        thresholdRange: {max: 500}
-        interval: 30s
----
-apiVersion: flagger.app/v1beta1
-kind: MetricTemplate
-metadata: {name: latency}
-spec:
-  provider: {type: prometheus, address: "PROM_URL"}
-  query: max(app_latency_ms{workload="{{ target }}"})
-YAML
-sed -i "s|PROM_URL|$PROM_URL|" "$TMP/canary.yaml"
-K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run0.out" 2>"$TMP/run0.err"
 expect_eq "initialization exit" "$?" 0
 K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"

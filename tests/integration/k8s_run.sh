@@ -13,77 +13,15 @@
 . "$(dirname "$0")/prom_lib.bash"
 need kubectl openssl curl prometheus tmux
 
-# The exporter: a static file the test rewrites, served over HTTP.
-mkdir -p "$TMP/exporter"
-printf 'checkout_error_rate{workload="checkout"} 0\n' >"$TMP/exporter/metrics"
-eport=$(free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$TMP/exporter" "$eport" >/dev/null 2>&1 &
-epid=$!
-at_exit "kill $epid 2>/dev/null; wait $epid 2>/dev/null"
-cat >"$TMP/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: checkout
-  static_configs: [{targets: ['127.0.0.1:$eport']}]
-YAML
-start_prometheus "$TMP/prometheus.yml" "$TMP/prom-data"
+# Prometheus scraping an exporter (a static file the test rewrites), the
+# API server, the app and its Canary (lib_k8s.bash).
+checkout_run run 'checkout_error_rate{workload="checkout"} 0' error-rate 5 \
+	'max(checkout_error_rate{workload="{{ target }}"})'
 error_rate() {	# sets the exporter's value and waits until Prometheus has it
 	printf 'checkout_error_rate{workload="checkout"} %s\n' "$1" >"$TMP/exporter/metrics"
 	WAIT_SECS=20 wait_for sh -c "curl -sf '$PROM_URL/api/v1/query' --data-urlencode 'query=checkout_error_rate' | grep -q '\"$1\"\]'"
 }
 error_rate 0 || fail "Prometheus does not scrape the exporter"
-
-start_apiserver run --tls-dir "$TMP/tls" --ready-delay 0.2
-export KUBECONFIG="$TMP/run.kubeconfig" PERCH_TIME_SCALE=10
-K() { kubectl --request-timeout=10s "$@"; }
-
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: checkout, namespace: default, labels: {app: checkout}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: checkout}}
-  template:
-    metadata: {labels: {app: checkout}}
-    spec:
-      containers: [{name: checkout, image: "checkout:v1"}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: checkout, namespace: default}
-spec:
-  selector: {app: checkout}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-YAML
-cat >"$TMP/canary.yaml" <<'YAML'
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: checkout}
-spec:
-  provider: linkerd
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
-  service: {port: 80}
-  analysis:
-    interval: 10s
-    threshold: 2
-    maxWeight: 50
-    stepWeight: 25
-    metrics:
-      - name: error-rate
-        templateRef: {name: error-rate}
-        thresholdRange: {max: 5}
-        interval: 30s
----
-apiVersion: flagger.app/v1beta1
-kind: MetricTemplate
-metadata: {name: error-rate}
-spec:
-  provider: {type: prometheus, address: "PROM_URL"}
-  query: max(checkout_error_rate{workload="{{ target }}"})
-YAML
-sed -i "s|PROM_URL|$PROM_URL|" "$TMP/canary.yaml"
-K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 
 # waits for a JSON line matching REGEX in FILE
 wait_line() { WAIT_SECS=${3:-30} wait_for grep -Eq "$2" "$1"; }

@@ -13,6 +13,23 @@
 #   cart_app   writes $TMP/app.yaml (Deployment and Service cart in default,
 #       image cart:v1, one replica) and $TMP/canary.yaml (its kubernetes
 #       blue/green Canary: 3 iterations of 30 s, threshold 2).
+#   app_yaml NAME REPLICAS [TARGET-PORT]   prints the Deployment NAME
+#       (image NAME:v1) and its Service (port 80) in default, as YAML.
+#   cart_app [PROVIDER [ANALYSIS]]   writes $TMP/app.yaml (Deployment and
+#       Service cart in default, image cart:v1, one replica) and
+#       $TMP/canary.yaml (its Canary; by default the kubernetes
+#       blue/green one: 3 iterations of 30 s, threshold 2; else PROVIDER's
+#       with spec.analysis the YAML flow map ANALYSIS).
+#   checkout_run NAME EXPORTED METRIC MAX QUERY [ANNOTATIONS]   the `perch
+#       run` scripts' setup (needs prom_lib.bash): a test exporter serving
+#       $TMP/exporter/metrics (first the lines EXPORTED), a real Prometheus
+#       scraping it every second (PROM_URL), the test API server NAME
+#       (--tls-dir $TMP/tls, KUBECONFIG set, K runs kubectl), the engine
+#       clock at 10x, the Deployment (2 replicas) and Service checkout in
+#       default applied ($TMP/app.yaml), and $TMP/canary.yaml: their linkerd
+#       Canary (annotations: the YAML flow map ANNOTATIONS; interval 10s,
+#       threshold 2, max weight 50, step 25) with the metric METRIC (max
+#       MAX, interval 30s) of the MetricTemplate METRIC asking PROM_URL QUERY.
 
 need_schemas() {
 	need node
@@ -42,35 +59,40 @@ start_apiserver() {
 	APISERVER_URL=$(sed -n 's/^listening on //p' "$out")
 }
 
-cart_app() {
-	cat >"$TMP/app.yaml" <<'YAML'
+app_yaml() {	# NAME REPLICAS [TARGET-PORT]
+	cat <<YAML
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: cart, namespace: default, labels: {app: cart}}
+metadata: {name: $1, namespace: default, labels: {app: $1}}
 spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
   template:
-    metadata: {labels: {app: cart}}
+    metadata: {labels: {app: $1}}
     spec:
-      containers: [{name: cart, image: "cart:v1"}]
+      containers: [{name: $1, image: "$1:v1"}]
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: cart, namespace: default}
+metadata: {name: $1, namespace: default}
 spec:
-  selector: {app: cart}
-  ports: [{name: http, port: 80}]
+  selector: {app: $1}
+  ports: [{name: http, port: 80${3:+, targetPort: $3}}]
 YAML
-	cat >"$TMP/canary.yaml" <<'YAML'
+}
+
+cart_app() {
+	local provider=${1:-kubernetes} analysis=${2:-"{interval: 30s, threshold: 2, iterations: 3}"}
+	app_yaml cart 1 >"$TMP/app.yaml"
+	cat >"$TMP/canary.yaml" <<YAML
 apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: cart}
 spec:
-  provider: kubernetes
+  provider: $provider
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
   service: {port: 80}
-  analysis: {interval: 30s, threshold: 2, iterations: 3}
+  analysis: $analysis
 YAML
 }
 
@@ -91,4 +113,53 @@ spec:
 ---
 YAML
 	done
+}
+
+K() { kubectl --request-timeout=10s "$@"; }
+
+checkout_run() {
+	local name=$1 exported=$2 metric=$3 max=$4 query=$5 annotations=${6:-} eport epid
+	mkdir -p "$TMP/exporter"
+	printf '%s\n' "$exported" >"$TMP/exporter/metrics"
+	eport=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$TMP/exporter" "$eport" >/dev/null 2>&1 &
+	epid=$!
+	at_exit "kill $epid 2>/dev/null; wait $epid 2>/dev/null"
+	cat >"$TMP/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: checkout
+  static_configs: [{targets: ['127.0.0.1:$eport']}]
+YAML
+	start_prometheus "$TMP/prometheus.yml" "$TMP/prom-data"
+	start_apiserver "$name" --tls-dir "$TMP/tls" --ready-delay 0.2
+	export KUBECONFIG="$TMP/$name.kubeconfig" PERCH_TIME_SCALE=10
+	app_yaml checkout 2 8080 >"$TMP/app.yaml"
+	cat >"$TMP/canary.yaml" <<YAML
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: checkout${annotations:+, annotations: $annotations}}
+spec:
+  provider: linkerd
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
+  service: {port: 80}
+  analysis:
+    interval: 10s
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 25
+    metrics:
+      - name: $metric
+        templateRef: {name: $metric}
+        thresholdRange: {max: $max}
+        interval: 30s
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: $metric}
+spec:
+  provider: {type: prometheus, address: "$PROM_URL"}
+  query: $query
+YAML
+	K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 }

@@ -4,7 +4,8 @@
 # (tests/integration/provider_standin.py: credentials, time window, query
 # encoding, body).  Credentials come from the templates' secretRef Secrets
 # on the test API server and never reach any output; a Secret without a
-# key is an error naming the template and the key; an empty answer is no
+# key, or with an empty value, is an error naming the template and the key;
+# an empty answer is no
 # data, an error answer an error; perch validate names the secretRef a
 # provider needs.
 . "$(dirname "$0")/lib.bash"
@@ -67,6 +68,11 @@ stringData: {newrelic_account_id: "1234567", newrelic_query_key: "$NRK"}
 ---
 apiVersion: v1
 kind: Secret
+metadata: {name: newrelic-empty, namespace: shop}
+stringData: {newrelic_account_id: "1234567", newrelic_query_key: ""}
+---
+apiVersion: v1
+kind: Secret
 metadata: {name: influxdb, namespace: shop}
 stringData: {token: "$IFT", org: "shop org"}
 ---
@@ -113,6 +119,13 @@ kind: MetricTemplate
 metadata: {name: nr-bad, namespace: shop}
 spec:
   provider: {type: newrelic, address: $URL, secretRef: {name: newrelic}}
+  query: SELECT bad FROM
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: nr-empty, namespace: shop}
+spec:
+  provider: {type: newrelic, address: $URL, secretRef: {name: newrelic-empty}}
   query: SELECT bad FROM
 ---
 apiVersion: flagger.app/v1beta1
@@ -190,6 +203,11 @@ write half.yaml dd-half:0:1
 out=$("$PERCH_BIN" check -f "$TMP/half.yaml" -n shop 2>&1)
 expect_eq "half secret: exit" "$?" 1
 expect_match "half secret" "$out" "MetricTemplate shop/dd-half: secret datadog-half has no datadog_application_key"
+# an empty value is refused as missing, and nothing is sent with it
+write empty.yaml nr-empty:0:1
+out=$("$PERCH_BIN" check -f "$TMP/empty.yaml" -n shop 2>&1)
+expect_eq "empty key: exit" "$?" 1
+expect_match "empty key" "$out" "MetricTemplate shop/nr-empty: secret newrelic-empty has no newrelic_query_key"
 
 # no secretRef at all: perch validate names what the provider needs
 sed 's/, secretRef: {name: datadog}//' "$TMP/good.yaml" >"$TMP/nosecret.yaml"

@@ -115,12 +115,16 @@ metric(const char *server)
 	return &m;
 }
 
-/* No secretRef, or a Secret without a key: the template and the key. */
+/* No secretRef, or a Secret without a key or with an empty one: the
+ * template and the key. */
 static void
 test_missing_key(void **state)
 {
 	const struct httpd_rule rules[] = { { .status = 200, .body = "{\"series\":[]}" } };
 	static const char *const half[] = { "k-api", NULL, NULL };
+	static const char *const empty[] = { "", "k-app", NULL };
+	static const char *const nr_empty[] = { "1234567", "", NULL };
+	char err[128];
 	struct httpd *s = httpd_start(rules, 1);
 	const struct metric_backend_ops *o = ops_of(MT_DATADOG);
 	struct metric_value v;
@@ -143,6 +147,15 @@ test_missing_key(void **state)
 	assert_string_equal(v.err, "MetricTemplate shop/errors: the secret of provider.secretRef "
 	    "has no key datadog_application_key");
 	o->close(h);
+	h = handle(MT_DATADOG, url, empty, NULL);
+	assert_int_equal(o->eval(h, &q, 1, &v), ST_OK);
+	assert_string_equal(v.err, "MetricTemplate shop/errors: the secret of provider.secretRef "
+	    "has no key datadog_api_key");
+	o->close(h);
+	assert_int_equal(o->check_secret(empty, err, sizeof err), ST_INVALID);
+	assert_string_equal(err, "has no datadog_api_key");
+	assert_int_equal(ops_of(MT_NEWRELIC)->check_secret(nr_empty, err, sizeof err), ST_INVALID);
+	assert_string_equal(err, "has no newrelic_query_key");
 	assert_int_equal(httpd_count(s), 0);	/* nothing was sent */
 	httpd_stop(s);
 }
