@@ -30,6 +30,7 @@
 #include "engine/backend_types.h"
 #include "engine/canary.h"
 #include "engine/providers.h"
+#include "metrics/kube.h"
 
 /* The backends, by MetricTemplate spec.provider.type; the first is the
  * default (built-in metrics, inline queries). */
@@ -43,7 +44,8 @@
 	X(dynatrace) \
 	X(cloudwatch) \
 	X(splunk) \
-	X(stackdriver)
+	X(stackdriver) \
+	X(keptn)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)
@@ -54,6 +56,9 @@ struct metric_backend_opts {
 	int    timeout_ms;		/* one request on the wire; 0: the backend's default */
 	int    deadline_ms;		/* a whole batch; 0: the backend's default */
 	size_t max_body;		/* bytes of an answer; 0: the backend's default */
+	/* The cluster, for the backends that read it (keptn); NULL: none.
+	 * Borrowed: outlives the set. */
+	const struct metric_kube *kube;
 };
 
 /* One MetricTemplate provider block, resolved by the caller. */

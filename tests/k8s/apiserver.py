@@ -18,6 +18,7 @@ by driving it with the real `kubectl`:
   serving.knative.dev/v1        services, revisions (+ a Knative simulation, /status)
   appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
+  metrics.keptn.sh/v1beta1      keptnmetrics, analyses (+ /status)
 
 The service proxy, /api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH,
 forwards to 127.0.0.1:LOCALPORT for each --service-proxy NS/NAME:PORT=LOCALPORT
@@ -223,6 +224,15 @@ RESOURCES = [
         generation="crd", columns=[("Provider", "string", "spec.provider.type", 0)]),
     Res("flagger.app", ["v1beta1"], "alertproviders", "AlertProvider", generation="crd",
         columns=[("Type", "string", "spec.type", 0)]),
+    # Keptn's, read by the keptn metric provider.
+    Res("metrics.keptn.sh", ["v1beta1"], "keptnmetrics", "KeptnMetric", status=True,
+        generation="crd", columns=[("Provider", "string", "spec.provider.name", 0),
+                                   ("Query", "string", "spec.query", 0),
+                                   ("Value", "string", "status.value", 0)]),
+    Res("metrics.keptn.sh", ["v1beta1"], "analyses", "Analysis", status=True, generation="crd",
+        columns=[("AnalysisDefinition", "string", "spec.analysisDefinition.name", 0),
+                 ("State", "string", "status.state", 0),
+                 ("Pass", "string", "status.pass", 0)]),
 ]
 
 BY_GROUP = {}
