@@ -32,6 +32,16 @@ kube_get(void *ctx, const struct metric_kube_res *r, const char *ns, const char 
 }
 
 static int
+kube_list(void *ctx, const struct metric_kube_res *r, const char *ns, const char *label_selector,
+    json_t **out, char *err, size_t errsz)
+{
+	struct k8s_res res = res_of(r);
+	struct k8s_err e = { 0 };
+
+	return done(k8s_list(ctx, &res, ns, label_selector, out, &e), &e, err, errsz);
+}
+
+static int
 kube_create(void *ctx, const struct metric_kube_res *r, const char *ns, json_t *obj, char *err,
     size_t errsz)
 {
@@ -58,6 +68,6 @@ void
 metric_kube_init(struct metric_kube *mk, struct k8s_client *c)
 {
 	*mk = (struct metric_kube){
-		.ctx = c, .get = kube_get, .create = kube_create, .del = kube_del,
+		.ctx = c, .get = kube_get, .list = kube_list, .create = kube_create, .del = kube_del,
 	};
 }

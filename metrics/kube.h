@@ -1,6 +1,7 @@
 /*
  * kube.h — the Kubernetes API as the metric backends that read the cluster
- * see it (keptn: KeptnMetric and Analysis objects): a table of requests
+ * see it (keptn: KeptnMetric and Analysis objects; externalmetrics without
+ * an address: the external metrics API): a table of requests
  * that app/ fills with its cluster client (app/metric_kube.h), since
  * metrics/ does not include k8s/.  A command without a cluster gives none
  * (struct metric_backend_opts.kube NULL), and those backends say so.
@@ -28,6 +29,11 @@ struct metric_kube {
 	void *ctx;
 	int (*get)(void *ctx, const struct metric_kube_res *r, const char *ns, const char *name,
 	    json_t **out, char *err, size_t errsz);
+	/* The List of r in ns, of the objects matching label_selector (NULL:
+	 * all); for an aggregated API such as external metrics, r's plural
+	 * is the metric (path-escaped). */
+	int (*list)(void *ctx, const struct metric_kube_res *r, const char *ns,
+	    const char *label_selector, json_t **out, char *err, size_t errsz);
 	int (*create)(void *ctx, const struct metric_kube_res *r, const char *ns, json_t *obj,
 	    char *err, size_t errsz);
 	int (*del)(void *ctx, const struct metric_kube_res *r, const char *ns, const char *name,

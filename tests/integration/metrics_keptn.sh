@@ -1,11 +1,13 @@
-# metrics_keptn.sh — MetricTemplates of type keptn against the test API
-# server, whose Keptn objects are applied with kubectl: `perch check` reads
+# metrics_keptn.sh — MetricTemplates that read the cluster, against the
+# test API server, whose objects are applied with kubectl: `perch check` reads
 # a KeptnMetric's status.value (a value; none; not a number; with Keptn's
 # errMsg; an object that is not there) and runs an Analysis (created with
 # the definition, timeframe and arguments of the query, completed here by
 # a stand-in for Keptn's controller, then deleted); `perch check` without
 # a cluster says the template needs one; `perch run --headless` promotes
-# a blue/green Canary whose metric is a KeptnMetric.
+# a blue/green Canary whose metric is a KeptnMetric.  Templates of type
+# externalmetrics without an address ask the cluster's external metrics
+# API (a value with its label selector, no sample, a metric not served).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -21,7 +23,9 @@ metric() {	# NAME : a KeptnMetric in shop
 	printf 'spec: {provider: {name: prometheus}, query: "sum(up)", fetchIntervalSeconds: 10}\n'
 }
 { printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n'
-  for m in good empty text failing; do metric "$m"; done; } >"$TMP/keptn.yaml"
+  for m in good empty text failing; do metric "$m"; done
+  printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: external-metrics, namespace: shop}\n'
+  printf 'data: {queue-depth: 1500m, idle: ""}\n'; } >"$TMP/keptn.yaml"
 K apply -f "$TMP/keptn.yaml" >"$TMP/apply.out" 2>&1 || fail "kubectl apply: $(cat "$TMP/apply.out")"
 status() {	# NAME STATUS-JSON
 	K -n shop patch keptnmetric "$1" --subresource=status --type=merge -p "{\"status\":$2}" \
@@ -31,7 +35,8 @@ status good '{"value":"42.5","rawValue":"NDIuNQ=="}'
 status text '{"value":"fast"}'
 status failing '{"errMsg":"provider prometheus: connection refused"}'
 
-# METRIC QUERY MIN MAX: a metric of canary app with its own keptn template.
+# METRIC QUERY MIN MAX [TYPE]: a metric of canary app with its own template
+# (type keptn unless TYPE).
 check_metric() {
 	cat <<YAML
     - name: $1
@@ -40,8 +45,8 @@ check_metric() {
       thresholdRange: {min: $3, max: $4}
 YAML
 	printf -- '---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\n' >>"$TMP/templates.yaml"
-	printf 'metadata: {name: %s, namespace: shop}\nspec:\n  provider: {type: keptn}\n' "$1" \
-		>>"$TMP/templates.yaml"
+	printf 'metadata: {name: %s, namespace: shop}\nspec:\n  provider: {type: %s}\n' "$1" \
+		"${5:-keptn}" >>"$TMP/templates.yaml"
 	printf '  query: |\n    %s\n' "$2" >>"$TMP/templates.yaml"
 }
 : >"$TMP/templates.yaml"
@@ -54,6 +59,9 @@ YAML
   check_metric passes 'analysis/shop/good-def/5m/Team=Shop;region=eu;broken' 1 1
   check_metric fails analyses/shop/bad-def 1 1
   check_metric bad 'keptnmetric/shop' 0 1
+  check_metric queue 'shop/queue-depth?labelSelector=app%3Dcart' 1 2 externalmetrics
+  check_metric idle shop/idle 0 1 externalmetrics
+  check_metric unknown shop/unknown 0 1 externalmetrics
   cat "$TMP/templates.yaml"; } >"$TMP/check.yaml"
 
 # Keptn's controller, as far as the test needs it: completes every
@@ -87,6 +95,12 @@ expect_match "Keptn's error" "$(res failing)" \
 	"^failing: error None KeptnMetric shop/failing: no value \\(status.value\\): provider prometheus: connection refused$"
 expect_match "missing object" "$(res gone)" "^gone: error None KeptnMetric shop/gone: not found$"
 expect_match "bad query" "$(res bad)" "^bad: error None the keptn query is not <keptnmetric\\|analysis>/<namespace>/<name>"
+expect_eq "external metric through the cluster" "$(res queue)" "queue: pass 1.5 None"
+expect_match "external metric: no sample" "$(res idle)" "^idle: nodata None no values found"
+expect_match "external metric: not served" "$(res unknown)" \
+	"^unknown: error None external metrics API: the server could not find the metric unknown"
+grep -q 'GET /apis/external.metrics.k8s.io/v1beta1/namespaces/shop/queue-depth?labelSelector=app%3Dcart ' \
+	"$TMP/keptn.audit" || fail "no external metrics request with its selector: $(grep external "$TMP/keptn.audit")"
 expect_eq "passing analysis" "$(res passes)" "passes: pass 1.0 None"
 expect_eq "failing analysis" "$(res fails)" "fails: fail 0.0 0 is below the minimum"
 

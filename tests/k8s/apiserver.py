@@ -20,6 +20,9 @@ by driving it with the real `kubectl`:
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
   metrics.keptn.sh/v1beta1      keptnmetrics, analyses (+ /status)
 
+The external metrics API, /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC,
+answers from the ConfigMap external-metrics of NS (key METRIC, a quantity).
+
 The service proxy, /api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH,
 forwards to 127.0.0.1:LOCALPORT for each --service-proxy NS/NAME:PORT=LOCALPORT
 (the Service must exist: 404; no mapping for it: 503 "no endpoints
@@ -1570,12 +1573,38 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    # -- the external metrics API --
+    EXTERNAL_RE = re.compile(r"^/apis/external\.metrics\.k8s\.io/v1beta1/namespaces/([^/]+)/([^/]+)$")
+
+    def external_metric(self, m):
+        """An external metrics adapter's answer, the values taken from the
+        ConfigMap external-metrics of the namespace (key: the metric, value:
+        a quantity, "" for no sample); the labelSelector comes back as the
+        item's metricLabels."""
+        ns, metric = m.group(1), urllib.parse.unquote(m.group(2))
+        cm = self.server.store.get(BY_GROUP_ANY[("", "configmaps")], ns, "external-metrics")
+        data = cm.get("data") or {}
+        if metric not in data:
+            raise ApiError(404, "NotFound", "the server could not find the metric %s for "
+                           "namespace %s" % (metric, ns))
+        labels = dict(kv.split("=", 1) for kv in self.query.get("labelSelector", "").split(",")
+                      if "=" in kv)
+        items = [] if data[metric] == "" else [{
+            "metricName": metric, "metricLabels": labels,
+            "timestamp": "2026-01-01T00:00:00Z", "value": data[metric]}]
+        return self.send_json(200, {"kind": "ExternalMetricValueList",
+                                    "apiVersion": "external.metrics.k8s.io/v1beta1",
+                                    "metadata": {}, "items": items})
+
     # -- routing --
     def route(self, path):
         parts = [p for p in path.split("/") if p]
         m = self.PROXY_RE.match(path)
         if m:
             return self.service_proxy(m)
+        m = self.EXTERNAL_RE.match(path)
+        if m:
+            return self.external_metric(m)
         if path in ("/healthz", "/readyz", "/livez"):
             data = b"ok"
             self.audit(200)

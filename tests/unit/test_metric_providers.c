@@ -415,10 +415,26 @@ fk_del(void *ctx, const struct metric_kube_res *r, const char *ns, const char *n
 	return ST_OK;
 }
 
+/* The external metrics API: namespaces/NS/METRIC with the selector. */
+static int
+fk_list(void *ctx, const struct metric_kube_res *r, const char *ns, const char *sel, json_t **out,
+    char *err, size_t errsz)
+{
+	(void)ctx;
+	(void)err;
+	(void)errsz;
+	assert_string_equal(r->group, "external.metrics.k8s.io");
+	if (strcmp(ns, "shop") != 0 || strcmp(r->plural, "queue-depth") != 0)
+		return ST_NOTFOUND;
+	assert_string_equal(sel, "app=cart,env in (a b)");
+	*out = json_pack("{s:[{s:s}]}", "items", "value", "2k");
+	return ST_OK;
+}
+
 static void
 keptn_eval(struct fake_kube *fk, const char *query, struct metric_value *out)
 {
-	const struct metric_kube kube = { fk, fk_get, fk_create, fk_del };
+	const struct metric_kube kube = { fk, fk_get, fk_list, fk_create, fk_del };
 	const struct metric_backend_opts o = { .kube = fk != NULL ? &kube : NULL };
 	const struct metric_query q = { .query = query };
 	void *b = keptn_backend.open(&o);
@@ -461,6 +477,36 @@ test_keptn_backend(void **state)
 	json_decref(fk.objs);
 }
 
+/* externalmetrics without an address: the cluster's external metrics API. */
+static void
+test_external_cluster(void **state)
+{
+	struct fake_kube fk = { json_object(), 0, 0, ST_OK };
+	const struct metric_kube kube = { &fk, fk_get, fk_list, fk_create, fk_del };
+	const struct metric_backend_opts o = { .kube = &kube };
+	const struct metric_provider p = { .address = NULL };
+	const struct metric_query q[2] = {
+		{ .query = "shop/queue-depth?labelSelector=app%3Dcart%2Cenv+in+%28a+b%29\n" },
+		{ .query = "shop/other" },
+	};
+	struct metric_value out[2];
+	void *b = externalmetrics_backend.open(&o);
+	char err[ERRMSG_MAX];
+
+	(void)state;
+	assert_int_equal(externalmetrics_backend.add(b, &p), ST_OK);
+	assert_int_equal(externalmetrics_backend.eval(b, q, 2, out), ST_OK);
+	assert_int_equal(out[0].result, CHECK_PASS);
+	assert_true(out[0].value == 2000);
+	assert_int_equal(out[1].result, CHECK_ERROR);
+	assert_int_equal(externalmetrics_backend.probe(b, NULL, err), ST_NOTFOUND);
+	externalmetrics_backend.close(b);
+	b = externalmetrics_backend.open(&(struct metric_backend_opts){ 0 });
+	assert_int_equal(externalmetrics_backend.add(b, &p), ST_INVALID);
+	externalmetrics_backend.close(b);
+	json_decref(fk.objs);
+}
+
 int
 main(void)
 {
@@ -477,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_keptn_query),
 		cmocka_unit_test(test_keptn_objects),
 		cmocka_unit_test(test_keptn_backend),
+		cmocka_unit_test(test_external_cluster),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
