@@ -1,7 +1,8 @@
 /*
  * http_backend.h — the machinery shared by the metric backends that ask an
  * HTTP API one request per query (graphite, datadog, newrelic, influxdb,
- * externalmetrics): provider blocks by address with their Secret values,
+ * externalmetrics): provider blocks by key (metric_provider.block), else
+ * by address, with their Secret values,
  * a batch of requests on the wire at once over libcurl's multi interface
  * (at most HB_MAX_CONNS, each with its own timeout, the batch with a
  * deadline), answers capped at max_body bytes, and the classification of
@@ -41,6 +42,7 @@ struct hb_server {
 	char *region;			/* provider.region, or NULL */
 	struct kv *headers;		/* provider.headers */
 	size_t n_headers;
+	char *block;			/* metric_provider.block, or NULL */
 };
 
 /* One request a kind builds.  Strings are owned by the request

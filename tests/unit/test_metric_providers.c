@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/canary_load.h"
 #include "metrics/backend.h"
+#include "metrics/http_backend.h"
 #include "metrics/datadog.h"
 #include "metrics/externalmetrics.h"
 #include "metrics/graphite.h"
@@ -507,6 +509,88 @@ test_external_cluster(void **state)
 	json_decref(fk.objs);
 }
 
+/* A kind that sends nothing: its request names the block it was given. */
+static int
+block_request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
+{
+	(void)q;
+	(void)now_s;
+	(void)r;
+	snprintf(err, errsz, "%s %s %s", s->address, s->region != NULL ? s->region : "-",
+	    s->secret[0] != NULL ? s->secret[0] : "-");
+	return ST_INVALID;
+}
+
+static void
+block_parse(const char *body, size_t len, struct metric_value *out)
+{
+	(void)body;
+	(void)len;
+	hb_value(out, 0);
+}
+
+/* Two address-less blocks of one type (other regions, other Secrets) are
+ * two blocks, each query going to its metric's. */
+static void
+test_blocks_by_key(void **state)
+{
+	static const char *const keys[] = { "token", NULL };
+	static const struct http_kind k = {
+		.label = "test", .default_address = "http://127.0.0.1:1", .secret_keys = keys,
+		.request = block_request, .parse = block_parse,
+	};
+	const char *sa[] = { "sa" }, *sb[] = { "sb" };
+	const struct metric_provider pa = { .region = "eu-west-1", .secret = sa, .block = "A" };
+	const struct metric_provider pb = { .region = "us-east-1", .secret = sb, .block = "B" };
+	struct metric_cfg ma = { .block = (char *)"A" }, mb = { .block = (char *)"B" };
+	const struct metric_query q[2] = { { .metric = &ma, .query = "x" },
+		{ .metric = &mb, .query = "x" } };
+	struct metric_value out[2];
+	void *b = hb_open(&k, &(struct metric_backend_opts){ 0 });
+
+	(void)state;
+	assert_int_equal(hb_add(b, &pa), ST_OK);
+	assert_int_equal(hb_add(b, &pb), ST_OK);
+	assert_int_equal(hb_eval(b, q, 2, out), ST_OK);
+	assert_string_equal(out[0].err, "http://127.0.0.1:1 eu-west-1 sa");
+	assert_string_equal(out[1].err, "http://127.0.0.1:1 us-east-1 sb");
+	hb_close(b);
+}
+
+/* The keys of templates: equal when nothing that makes a block differs. */
+static void
+test_template_block(void **state)
+{
+	struct spec_metric_template a = { .provider_type = (char *)"cloudwatch",
+		.region = (char *)"eu-west-1" };
+	struct spec_metric_template c = a;
+	char *ka, *kc;
+
+	(void)state;
+	a.meta.ns = (char *)"shop";
+	c.meta.ns = (char *)"shop";
+	ka = metric_template_block(&a);
+	kc = metric_template_block(&c);
+	assert_string_equal(ka, kc);
+	free(kc);
+	c.region = (char *)"us-east-1";
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	c.region = a.region;
+	c.secret_ref = (char *)"aws-b";
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	c.secret_ref = NULL;
+	c.insecure_skip_verify = true;
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	free(ka);
+}
+
 int
 main(void)
 {
@@ -524,6 +608,8 @@ main(void)
 		cmocka_unit_test(test_keptn_objects),
 		cmocka_unit_test(test_keptn_backend),
 		cmocka_unit_test(test_external_cluster),
+		cmocka_unit_test(test_blocks_by_key),
+		cmocka_unit_test(test_template_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
