@@ -12,6 +12,7 @@
 #include "metrics/backend.h"
 #include "metrics/builtin.h"
 #include "metrics/render.h"
+#include "util/buf.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -120,6 +121,7 @@ load_template_metric(const struct spec_set *set, const struct spec_canary *c,
 	mc->provider = dup_opt(t->provider_type);
 	mc->template_ref = xstrdup(ref);
 	mc->server = dup_opt(t->address);
+	mc->block = metric_template_block(t);
 	render_ctx_init(&rc, c, nm, m);
 	vars = copy_kv(m->template_variables, m->n_template_variables);
 	rc.vars = vars;
@@ -414,6 +416,24 @@ canary_load(const struct spec_set *set, const struct spec_canary *c,
 	return ST_OK;
 }
 
+char *
+metric_template_block(const struct spec_metric_template *t)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "%s\x1f%s\x1f%s/%s\x1f%s\x1f%d", t->provider_type != NULL ?
+	    t->provider_type : "", t->address != NULL ? t->address : "",
+	    t->secret_ref != NULL && t->meta.ns != NULL ? t->meta.ns : "",
+	    t->secret_ref != NULL ? t->secret_ref : "", t->region != NULL ? t->region : "",
+	    (int)t->insecure_skip_verify);
+	for (i = 0; i < t->n_headers; i++)
+		buf_printf(&b, "\x1f%s=%s", t->headers[i].key, t->headers[i].value != NULL ?
+		    t->headers[i].value : "");
+	return buf_take(&b);
+}
+
 size_t
 canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
     struct metric_backends *b)
@@ -426,6 +446,7 @@ canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
 		const struct spec_metric_template *t;
 		struct metric_provider p;
 		struct kv *h;
+		char *block;
 
 		/* A template without an address has nothing to register, unless
 		 * its backend has a server of its own (cloudwatch's region). */
@@ -440,8 +461,10 @@ canary_register_servers(const struct spec_set *set, const struct spec_canary *c,
 		p.headers = h;
 		p.n_headers = t->n_headers;
 		p.region = t->region;
+		p.block = block = metric_template_block(t);
 		if (metric_backends_add(b, t->provider_type, &p, err, sizeof err) == ST_OK)
 			n++;
+		free(block);
 		free_kv(h, t->n_headers);
 	}
 	return n;

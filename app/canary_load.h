@@ -35,6 +35,12 @@ enum load_aim { AIM_CANARY, AIM_PRIMARY };
 int canary_load(const struct spec_set *set, const struct spec_canary *c,
     enum load_aim aim, struct canary_cfg **out, char *err, size_t errsz);
 
+/* The key of t's provider block (struct metric_provider.block): its
+ * type, address, secretRef (with the template's namespace), region,
+ * insecureSkipVerify and headers, so that two templates differing in any
+ * of them get blocks of their own.  A new string. */
+char *metric_template_block(const struct spec_metric_template *t);
+
 /* Registers with the backends of their types the servers c's
  * MetricTemplates name, with their headers and insecureSkipVerify.
  * Credentials from a template's secretRef live on the cluster

@@ -8,6 +8,7 @@
 
 #include "app/check_cluster.h"
 #include "app/metric_creds.h"
+#include "app/metric_kube.h"
 #include "util/buf.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -30,6 +31,8 @@ check_cluster_open(struct check_cluster *cc, const char *path, const char *conte
 	st = k8s_config_load(&ko, &cc->kc, &b);
 	if (st == ST_OK)
 		st = k8s_client_new(cc->kc, NULL, &cc->client, &b);
+	if (st == ST_OK)
+		metric_kube_init(&cc->kube, cc->client);
 	if (st != ST_OK) {
 		snprintf(err, errsz, "%s", buf_str(&b));
 		check_cluster_close(cc);

@@ -16,12 +16,14 @@
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "metrics/backend.h"
+#include "metrics/kube.h"
 #include "spec/diag.h"
 #include "spec/spec.h"
 
 struct check_cluster {
 	struct k8s_config *kc;
 	struct k8s_client *client;
+	struct metric_kube kube;	/* the client, for the keptn backend */
 	/* Templates fetched from another namespace than the Canary looks in:
 	 * their Secrets live where they came from. */
 	struct { char *as, *name, *from; } *moved;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/canary_load.h"
 #include "app/metric_creds.h"
 #include "k8s/kubeconfig.h"
 #include "util/status.h"
@@ -120,6 +121,7 @@ metric_creds_template(struct k8s_client *kc, const struct spec_metric_template *
 	struct kv *h = t->n_headers ? xcalloc(t->n_headers, sizeof *h) : NULL;
 	struct metric_provider p = { .address = t->address, .insecure = t->insecure_skip_verify,
 		.headers = h, .n_headers = t->n_headers, .region = t->region };
+	char *block;
 	size_t i;
 	int st;
 
@@ -127,7 +129,9 @@ metric_creds_template(struct k8s_client *kc, const struct spec_metric_template *
 		h[i].key = t->headers[i].key;
 		h[i].value = t->headers[i].value ? t->headers[i].value : (char *)"";
 	}
+	p.block = block = metric_template_block(t);
 	st = metric_creds_set(kc, t, ns, b, &p, err, errsz);
+	free(block);
 	free(h);
 	return st;
 }

@@ -156,6 +156,7 @@ canary_cfg_free(struct canary_cfg *c)
 		free(m->query);
 		free(m->volume_query);
 		free(m->server);
+		free(m->block);
 		free(m->provider);
 		free(m->template_ref);
 		free(m->primary_query);

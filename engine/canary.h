@@ -252,6 +252,9 @@ struct metric_cfg {
 	char             *query;
 	char             *volume_query;	/* request volume over the window, or NULL */
 	char             *server;	/* metrics server address; NULL = default */
+	/* The provider block's key (type, address, secretRef, region, ...:
+	 * struct metric_provider.block), or NULL: the block of server. */
+	char             *block;
 	char             *provider;	/* MetricTemplate spec.provider.type; NULL = prometheus */
 	char             *template_ref;	/* "ns/name" of the MetricTemplate, or NULL */
 	/* The query aimed at the primary (the target and service names with

@@ -30,6 +30,7 @@
 #include "engine/backend_types.h"
 #include "engine/canary.h"
 #include "engine/providers.h"
+#include "metrics/kube.h"
 
 /* The backends, by MetricTemplate spec.provider.type; the first is the
  * default (built-in metrics, inline queries). */
@@ -43,7 +44,8 @@
 	X(dynatrace) \
 	X(cloudwatch) \
 	X(splunk) \
-	X(stackdriver)
+	X(stackdriver) \
+	X(keptn)
 
 #define X(type) extern const struct metric_backend_ops type##_backend;
 METRIC_BACKEND_LIST(X)
@@ -54,6 +56,9 @@ struct metric_backend_opts {
 	int    timeout_ms;		/* one request on the wire; 0: the backend's default */
 	int    deadline_ms;		/* a whole batch; 0: the backend's default */
 	size_t max_body;		/* bytes of an answer; 0: the backend's default */
+	/* The cluster, for the backends that read it (keptn); NULL: none.
+	 * Borrowed: outlives the set. */
+	const struct metric_kube *kube;
 };
 
 /* One MetricTemplate provider block, resolved by the caller. */
@@ -68,6 +73,12 @@ struct metric_provider {
 	 * secret_keys, in their order (NULL: that key is absent); NULL when
 	 * there is no secretRef.  Borrowed for the call. */
 	const char *const *secret;
+	/* What makes the block distinct (an opaque key: type, address,
+	 * secretRef, region, ...; a query's metric_cfg.block names it), or
+	 * NULL: the block is its address.  Two blocks of one address (two
+	 * address-less templates of one type with other Secrets or regions)
+	 * are two blocks by their keys. */
+	const char *block;
 };
 
 struct metric_backend_ops {
@@ -89,8 +100,8 @@ struct metric_backend_ops {
 	 * or ST_INVALID with err ("has no token, nor both username and
 	 * password"), never a value.  NULL: anything is. */
 	int (*check_secret)(const char *const *values, char *err, size_t errsz);
-	/* Adds or replaces a provider block (by address); the first added is
-	 * the default.  ST_OK, or ST_INVALID (no address when one is needed). */
+	/* Adds or replaces a provider block (by block key, else by
+	 * address); the first added is the default.  ST_OK, or ST_INVALID (no address when one is needed). */
 	int (*add)(void *b, const struct metric_provider *p);
 	/* Evaluates n queries, concurrently where it can, each against the
 	 * provider block of its metric's server (q->metric->server, NULL: the

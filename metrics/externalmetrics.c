@@ -4,7 +4,9 @@
  * [<namespace>/]<metricName>[?labelSelector=<selector>]; perch asks GET
  * <address>/apis/external.metrics.k8s.io/v1beta1/namespaces/<ns>/<metric>
  * with the Secret's token as a bearer token, and reads items[0].value, a
- * Kubernetes quantity.
+ * Kubernetes quantity.  A block without an address asks the cluster's API
+ * server through the connection app/ gives (metrics/kube.h), as Flagger
+ * does with its own credentials.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -15,6 +17,7 @@
 
 #include "metrics/externalmetrics.h"
 #include "metrics/http_backend.h"
+#include "metrics/kube.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -106,12 +109,14 @@ http_error(long code, const char *body, size_t len, struct metric_value *out)
 	json_decref(root);
 }
 
-int
-externalmetrics_path(const char *query, char **path, char *err, size_t errsz)
+/* The query's namespace (default: "default"), metric name and label
+ * selector (the part after "labelSelector=", as written, or NULL). */
+static int
+split_query(const char *query, char **ns, char **name, char **sel, char *err, size_t errsz)
 {
 	size_t n = strlen(query), qi, slash;
-	const char *sel, *name;
-	char *ns, *nm, *q;
+	const char *s, *nm;
+	char *q;
 
 	while (n > 0 && isspace((unsigned char)query[n - 1]))	/* YAML's "|" adds a newline */
 		n--;
@@ -121,31 +126,47 @@ externalmetrics_path(const char *query, char **path, char *err, size_t errsz)
 	}
 	q = xasprintf("%.*s", (int)n, query);
 	qi = strcspn(q, "?");
-	sel = q[qi] == '?' ? q + qi + 1 : NULL;
+	s = q[qi] == '?' ? q + qi + 1 : NULL;
 	q[qi] = '\0';
 	slash = strcspn(q, "/");
-	name = q[slash] == '/' ? q + slash + 1 : q;
+	nm = q[slash] == '/' ? q + slash + 1 : q;
 	if (q[slash] == '/')
 		q[slash] = '\0';
-	if (name[0] == '\0' || strchr(name, '/') != NULL || (name != q && q[0] == '\0') ||
-	    strpbrk(q, " \t") != NULL || strpbrk(name, " \t") != NULL) {
+	if (nm[0] == '\0' || strchr(nm, '/') != NULL || (nm != q && q[0] == '\0') ||
+	    strpbrk(q, " \t") != NULL || strpbrk(nm, " \t") != NULL) {
 		snprintf(err, errsz, "the external metrics query is not [<namespace>/]<metricName>"
 		    "[?labelSelector=<selector>]");
 		free(q);
 		return ST_INVALID;
 	}
-	if (sel != NULL && strncmp(sel, "labelSelector=", 14) != 0) {
+	if (s != NULL && strncmp(s, "labelSelector=", 14) != 0) {
 		snprintf(err, errsz, "the external metrics query may only have ?labelSelector=...");
 		free(q);
 		return ST_INVALID;
 	}
-	ns = hb_escape(name != q ? q : "default");
-	nm = hb_escape(name);
-	*path = xasprintf("/apis/external.metrics.k8s.io/v1beta1/namespaces/%s/%s%s%s", ns, nm,
-	    sel != NULL ? "?" : "", sel != NULL ? sel : "");
-	free(ns);
-	free(nm);
+	*ns = xstrdup(nm != q ? q : "default");
+	*name = xstrdup(nm);
+	*sel = s != NULL ? xstrdup(s + 14) : NULL;
 	free(q);
+	return ST_OK;
+}
+
+int
+externalmetrics_path(const char *query, char **path, char *err, size_t errsz)
+{
+	char *ns, *name, *sel, *ens, *enm;
+
+	if (split_query(query, &ns, &name, &sel, err, errsz) != ST_OK)
+		return ST_INVALID;
+	ens = hb_escape(ns);
+	enm = hb_escape(name);
+	*path = xasprintf("/apis/external.metrics.k8s.io/v1beta1/namespaces/%s/%s%s%s", ens, enm,
+	    sel != NULL ? "?labelSelector=" : "", sel != NULL ? sel : "");
+	free(ens);
+	free(enm);
+	free(ns);
+	free(name);
+	free(sel);
 	return ST_OK;
 }
 
@@ -206,20 +227,162 @@ static const struct http_kind kind = {
 	.http_error = http_error,
 };
 
+/* The handle: the HTTP backend for the blocks with an address; the
+ * cluster's API server (its own connection and credentials, as Flagger
+ * does) for a block without one. */
+struct em {
+	void *hb;
+	const struct metric_kube *kube;
+	bool cluster;			/* a block without an address was added */
+};
+
 static void *
 open_externalmetrics(const struct metric_backend_opts *o)
 {
-	return hb_open(&kind, o);
+	struct em *e = xcalloc(1, sizeof *e);
+
+	e->hb = hb_open(&kind, o);
+	e->kube = o->kube;
+	return e;
+}
+
+static void
+close_externalmetrics(void *b)
+{
+	struct em *e = b;
+
+	hb_close(e->hb);
+	free(e);
+}
+
+static const char *
+em_unusable(void *b)
+{
+	return hb_unusable(((struct em *)b)->hb);
+}
+
+static int
+em_add(void *b, const struct metric_provider *p)
+{
+	struct em *e = b;
+
+	if (p->address == NULL && e->kube != NULL) {
+		e->cluster = true;
+		return ST_OK;
+	}
+	return hb_add(e->hb, p);
+}
+
+/* Whether query q goes to the cluster's API server. */
+static bool
+via_cluster(const struct em *e, const struct metric_query *q)
+{
+	return e->cluster && (q->metric == NULL || q->metric->server == NULL);
+}
+
+/* GET the external metric of query through the cluster connection:
+ * ST_OK, ST_PARSE (the query is not one), or the connection's status. */
+static int
+cluster_get(const struct em *e, const char *query, json_t **out, char *err, size_t errsz)
+{
+	struct metric_kube_res r = { "external.metrics.k8s.io", "v1beta1", NULL };
+	char *ns, *name, *sel, *form;
+	struct kv *kv = NULL;
+	size_t nkv = 0;
+	int st;
+
+	*out = NULL;
+	if (split_query(query, &ns, &name, &sel, err, errsz) != ST_OK)
+		return ST_PARSE;
+	form = sel != NULL ? xasprintf("s=%s", sel) : NULL;
+	if (form != NULL && (hb_form_parse(form, &kv, &nkv) != 1 || kv[0].value[0] == '\0')) {
+		snprintf(err, errsz, "the external metrics query's labelSelector is not form-encoded");
+		st = ST_PARSE;
+	} else {
+		r.plural = hb_escape(name);
+		st = e->kube->list(e->kube->ctx, &r, ns, nkv > 0 ? kv[0].value : NULL, out, err,
+		    errsz);
+		free((char *)r.plural);
+	}
+	hb_kv_free(kv, nkv);
+	free(form);
+	free(ns);
+	free(name);
+	free(sel);
+	return st;
+}
+
+static void
+cluster_eval(const struct em *e, const struct metric_query *q, struct metric_value *out)
+{
+	char err[ERRMSG_MAX] = "", *text;
+	json_t *obj;
+	int st = cluster_get(e, q->query, &obj, err, sizeof err);
+
+	if (st == ST_PARSE) {
+		hb_result(out, CHECK_ERROR, "%s", err);
+		return;
+	}
+	if (st != ST_OK) {
+		hb_result(out, CHECK_ERROR, "external metrics API: %s", err);
+		out->unavailable = st == ST_NETWORK || st == ST_TIMEOUT || st == ST_HTTP;
+		return;
+	}
+	text = json_dumps(obj, JSON_COMPACT);
+	externalmetrics_parse(text, strlen(text), out);
+	free(text);
+	json_decref(obj);
+}
+
+static int
+em_eval(void *b, const struct metric_query *q, size_t n, struct metric_value *out)
+{
+	struct em *e = b;
+	struct metric_query *hq = xcalloc(n + 1, sizeof *hq);
+	struct metric_value *hv = xcalloc(n + 1, sizeof *hv);
+	size_t i, k = 0;
+	int st = ST_OK;
+
+	for (i = 0; i < n; i++) {
+		if (via_cluster(e, &q[i]))
+			cluster_eval(e, &q[i], &out[i]);
+		else
+			hq[k++] = q[i];
+	}
+	if (k > 0)
+		st = hb_eval(e->hb, hq, k, hv);
+	for (i = 0, k = 0; i < n; i++)
+		if (!via_cluster(e, &q[i]))
+			out[i] = hv[k++];
+	free(hq);
+	free(hv);
+	return st;
+}
+
+/* The probe of a block without an address: the dummy metric through the
+ * cluster, answered (§4.11). */
+static int
+em_probe(void *b, const char *address, char *err)
+{
+	struct em *e = b;
+	json_t *obj;
+	int st;
+
+	if (address != NULL || !e->cluster)
+		return hb_probe(e->hb, address, err);
+	st = cluster_get(e, "kube-system/dummy-metric", &obj, err, ERRMSG_MAX);
+	json_decref(obj);
+	return st;
 }
 
 const struct metric_backend_ops externalmetrics_backend = {
 	.type = MT_EXTERNALMETRICS,
 	.secret_keys = secret_keys,
 	.open = open_externalmetrics,
-	.close = hb_close,
-	.unusable = hb_unusable,
+	.close = close_externalmetrics,
+	.unusable = em_unusable,
 	.check_secret = NULL,
-	.add = hb_add,
-	.eval = hb_eval,
-	.probe = hb_probe,
+	.add = em_add,
+	.eval = em_eval,
+	.probe = em_probe,
 };

@@ -277,6 +277,7 @@ server_fini(struct hb_server *s)
 	size_t i;
 
 	free(s->address);
+	free(s->block);
 	for (i = 0; i < HB_MAX_KEYS; i++)
 		xfree_secret(s->secret[i]);
 	free(s->ca_file);
@@ -365,6 +366,18 @@ find_server(struct hb *b, const char *address)
 	return NULL;
 }
 
+/* The block added with key block, or NULL. */
+static struct hb_server *
+find_block(struct hb *b, const char *block)
+{
+	size_t i;
+
+	for (i = 0; block != NULL && i < b->n_servers; i++)
+		if (b->servers[i].block != NULL && strcmp(b->servers[i].block, block) == 0)
+			return &b->servers[i];
+	return NULL;
+}
+
 int
 hb_add(void *h, const struct metric_provider *p)
 {
@@ -377,7 +390,7 @@ hb_add(void *h, const struct metric_provider *p)
 
 	if (addr == NULL || addr[0] == '\0')
 		return free(made), ST_INVALID;
-	if ((s = find_server(b, addr)) == NULL) {
+	if ((s = p->block != NULL ? find_block(b, p->block) : find_server(b, addr)) == NULL) {
 		b->servers = xreallocarray(b->servers, b->n_servers + 1, sizeof *b->servers);
 		s = &b->servers[b->n_servers++];
 	} else {
@@ -385,6 +398,7 @@ hb_add(void *h, const struct metric_provider *p)
 	}
 	memset(s, 0, sizeof *s);
 	s->address = xstrdup(addr);
+	s->block = p->block != NULL ? xstrdup(p->block) : NULL;
 	free(made);
 	s->region = p->region != NULL ? xstrdup(p->region) : NULL;
 	s->insecure = p->insecure;
@@ -567,12 +581,14 @@ static void
 prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metric_value *out)
 {
 	const char *addr = q->metric != NULL ? q->metric->server : NULL;
-	const struct hb_server *s = find_server(b, addr);
+	const struct hb_server *s = q->metric != NULL ? find_block(b, q->metric->block) : NULL;
 	struct hb_server tmp;
 	char err[ERRMSG_MAX];
 
 	x->out = out;
 	memset(&tmp, 0, sizeof tmp);
+	if (s == NULL)
+		s = find_server(b, addr);
 	if (s == NULL) {	/* never added (no secretRef): the address alone */
 		tmp.address = (char *)(addr != NULL ? addr : b->k->default_address);
 		s = &tmp;

@@ -1,11 +1,11 @@
 /*
  * http_backend.h — the machinery shared by the metric backends that ask an
  * HTTP API one request per query (graphite, datadog, newrelic, influxdb,
- * externalmetrics): provider blocks by address with their Secret values,
- * a batch of requests on the wire at once (net/http_batch.h: at most
- * NET_MAX_CONNS, each with its own timeout, the batch with a deadline),
- * answers capped at max_body bytes, and the classification of what came
- * back (a value, no data, an error, no answer).
+ * externalmetrics): provider blocks by key (metric_provider.block), else
+ * by address, with their Secret values, a batch of requests on the wire at
+ * once (net/http_batch.h: at most NET_MAX_CONNS, each with its own timeout,
+ * the batch with a deadline), answers capped at max_body bytes, and the
+ * classification of what came back (a value, no data, an error, no answer).
  *
  * A backend file gives a struct http_kind (how to build its request, how
  * to read its answer, its probe) and an ops table whose .open calls
@@ -40,6 +40,7 @@ struct hb_server {
 	char *region;			/* provider.region, or NULL */
 	struct kv *headers;		/* provider.headers */
 	size_t n_headers;
+	char *block;			/* metric_provider.block, or NULL */
 };
 
 /* One request a kind builds.  Strings are owned by the request

@@ -772,7 +772,9 @@ make_client(const struct check_opts *o, const char *token, struct check_cluster 
     const struct spec_set *set, int *rc)
 {
 	char err[ERRMSG_MAX];
-	const struct metric_backend_opts bo = { .timeout_ms = o->timeout_ms };
+	const struct metric_backend_opts bo = {
+		.timeout_ms = o->timeout_ms, .kube = o->cluster ? &cc->kube : NULL,
+	};
 	const char *secret[8];
 	struct metric_provider sc = {
 		.address = o->prometheus,

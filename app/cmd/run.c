@@ -33,6 +33,7 @@
 #include "app/headless.h"
 #include "app/interrupt.h"
 #include "app/metric_creds.h"
+#include "app/metric_kube.h"
 #include "app/metrics_http.h"
 #include "app/prom_expo.h"
 #include "app/prom_service.h"
@@ -84,6 +85,7 @@ struct run {
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
+	struct metric_kube kube;	/* client, for the metric backends that read the cluster */
 	struct k8s_cluster *cluster;
 	struct metric_backends *metrics;
 	struct webhook_client *hooks;
@@ -1238,8 +1240,11 @@ run_with(struct run_opts *o)
 	if (rc == EXIT_OK)
 		rc = connect_cluster(&rn);
 	if (rc == EXIT_OK) {
+		const struct metric_backend_opts mo = { .kube = &rn.kube };
+
+		metric_kube_init(&rn.kube, rn.client);
 		rn.set = spec_set_new();
-		rn.metrics = metric_backends_new(NULL);
+		rn.metrics = metric_backends_new(&mo);
 		rn.notify = notifier_new();
 		if (rn.o.prometheus) {
 			ps.address = rn.o.prometheus;

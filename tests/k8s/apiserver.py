@@ -18,6 +18,10 @@ by driving it with the real `kubectl`:
   serving.knative.dev/v1        services, revisions (+ a Knative simulation, /status)
   appmesh.k8s.aws               virtualnodes, virtualservices (v1beta2, v1beta1), virtualrouters (v1beta2)
   flagger.app/v1beta1           canaries (+ /status), metrictemplates, alertproviders
+  metrics.keptn.sh/v1beta1      keptnmetrics, analyses (+ /status)
+
+The external metrics API, /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC,
+answers from the ConfigMap external-metrics of NS (key METRIC, a quantity).
 
 The service proxy, /api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH,
 forwards to 127.0.0.1:LOCALPORT for each --service-proxy NS/NAME:PORT=LOCALPORT
@@ -223,6 +227,15 @@ RESOURCES = [
         generation="crd", columns=[("Provider", "string", "spec.provider.type", 0)]),
     Res("flagger.app", ["v1beta1"], "alertproviders", "AlertProvider", generation="crd",
         columns=[("Type", "string", "spec.type", 0)]),
+    # Keptn's, read by the keptn metric provider.
+    Res("metrics.keptn.sh", ["v1beta1"], "keptnmetrics", "KeptnMetric", status=True,
+        generation="crd", columns=[("Provider", "string", "spec.provider.name", 0),
+                                   ("Query", "string", "spec.query", 0),
+                                   ("Value", "string", "status.value", 0)]),
+    Res("metrics.keptn.sh", ["v1beta1"], "analyses", "Analysis", status=True, generation="crd",
+        columns=[("AnalysisDefinition", "string", "spec.analysisDefinition.name", 0),
+                 ("State", "string", "status.state", 0),
+                 ("Pass", "string", "status.pass", 0)]),
 ]
 
 BY_GROUP = {}
@@ -1577,12 +1590,38 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    # -- the external metrics API --
+    EXTERNAL_RE = re.compile(r"^/apis/external\.metrics\.k8s\.io/v1beta1/namespaces/([^/]+)/([^/]+)$")
+
+    def external_metric(self, m):
+        """An external metrics adapter's answer, the values taken from the
+        ConfigMap external-metrics of the namespace (key: the metric, value:
+        a quantity, "" for no sample); the labelSelector comes back as the
+        item's metricLabels."""
+        ns, metric = m.group(1), urllib.parse.unquote(m.group(2))
+        cm = self.server.store.get(BY_GROUP_ANY[("", "configmaps")], ns, "external-metrics")
+        data = cm.get("data") or {}
+        if metric not in data:
+            raise ApiError(404, "NotFound", "the server could not find the metric %s for "
+                           "namespace %s" % (metric, ns))
+        labels = dict(kv.split("=", 1) for kv in self.query.get("labelSelector", "").split(",")
+                      if "=" in kv)
+        items = [] if data[metric] == "" else [{
+            "metricName": metric, "metricLabels": labels,
+            "timestamp": "2026-01-01T00:00:00Z", "value": data[metric]}]
+        return self.send_json(200, {"kind": "ExternalMetricValueList",
+                                    "apiVersion": "external.metrics.k8s.io/v1beta1",
+                                    "metadata": {}, "items": items})
+
     # -- routing --
     def route(self, path):
         parts = [p for p in path.split("/") if p]
         m = self.PROXY_RE.match(path)
         if m:
             return self.service_proxy(m)
+        m = self.EXTERNAL_RE.match(path)
+        if m:
+            return self.external_metric(m)
         if path in ("/healthz", "/readyz", "/livez"):
             data = b"ok"
             self.audit(200)

@@ -56,6 +56,9 @@ export const KINDS = {
 	"flagger.app/v1beta1/Canary": local("flagger.schema.json", "Canary"),
 	"flagger.app/v1beta1/MetricTemplate": local("flagger.schema.json", "MetricTemplate"),
 	"flagger.app/v1beta1/AlertProvider": local("flagger.schema.json", "AlertProvider"),
+	// Keptn's, read and written by the keptn metric provider
+	"metrics.keptn.sh/v1beta1/KeptnMetric": local("keptn.schema.json", "KeptnMetric"),
+	"metrics.keptn.sh/v1beta1/Analysis": local("keptn.schema.json", "Analysis"),
 };
 
 // Checks the metadata of objects whose schema is a local one.

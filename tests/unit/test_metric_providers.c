@@ -2,7 +2,8 @@
  * (graphite, datadog, newrelic, influxdb, externalmetrics): a value, no
  * data, or an error, from fixture strings shaped as each provider's
  * documented answers; Graphite's query string, the external metrics
- * path and Kubernetes quantities; the backends' rows in the table. */
+ * path and Kubernetes quantities; the backends' rows in the table; keptn's
+ * queries, objects, and its backend over a cluster held in memory. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,11 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/canary_load.h"
 #include "metrics/backend.h"
+#include "metrics/http_backend.h"
 #include "metrics/datadog.h"
 #include "metrics/externalmetrics.h"
 #include "metrics/graphite.h"
 #include "metrics/influxdb.h"
+#include "metrics/keptn.h"
 #include "metrics/newrelic.h"
 #include "util/status.h"
 
@@ -277,6 +281,316 @@ test_table(void **state)
 	}
 }
 
+
+/* Flagger's grammar: lower-cased, trimmed, <kind>/<ns>/<name>[/tf[/args]]. */
+static void
+test_keptn_query(void **state)
+{
+	struct keptn_query q;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(keptn_query_parse(" KeptnMetric/Shop/Rate\n", &q, err, sizeof err), ST_OK);
+	assert_int_equal(q.kind, KEPTN_METRIC);
+	assert_string_equal(q.ns, "shop");
+	assert_string_equal(q.name, "rate");
+	keptn_query_fini(&q);
+	assert_int_equal(keptn_query_parse("analyses/shop/def/5m/Team=Shop;bad;a=b=c;r=eu", &q, err,
+	    sizeof err), ST_OK);
+	assert_int_equal(q.kind, KEPTN_ANALYSIS);
+	assert_string_equal(q.timeframe, "5m");
+	assert_string_equal(json_string_value(json_object_get(q.args, "team")), "shop");
+	assert_string_equal(json_string_value(json_object_get(q.args, "r")), "eu");
+	assert_int_equal(json_object_size(q.args), 2);
+	keptn_query_fini(&q);
+	assert_int_equal(keptn_query_parse("analysis/shop/def", &q, err, sizeof err), ST_OK);
+	assert_string_equal(q.timeframe, "1m");
+	assert_int_equal(json_object_size(q.args), 0);
+	keptn_query_fini(&q);
+	assert_int_equal(keptn_query_parse("keptnmetric/shop", &q, err, sizeof err), ST_INVALID);
+	assert_non_null(strstr(err, "<namespace>/<name>"));
+	assert_int_equal(keptn_query_parse("keptnmetric//x", &q, err, sizeof err), ST_INVALID);
+	assert_int_equal(keptn_query_parse("metric/shop/x", &q, err, sizeof err), ST_INVALID);
+	assert_non_null(strstr(err, "kind"));
+	assert_int_equal(keptn_query_parse("", &q, err, sizeof err), ST_INVALID);
+}
+
+static void
+keptn_object(const char *json, bool analysis, enum check_result r, double v, const char *msg)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	struct metric_value out;
+
+	assert_non_null(o);
+	memset(&out, 0, sizeof out);
+	if (analysis)
+		assert_true(keptn_analysis_done(o, &out));
+	else
+		keptn_metric_value(o, &out);
+	assert_int_equal(out.result, r);
+	if (r == CHECK_PASS)
+		assert_true(out.value == v);
+	else
+		assert_non_null(strstr(out.err, msg));
+	json_decref(o);
+}
+
+static void
+test_keptn_objects(void **state)
+{
+	struct metric_value out;
+	json_t *o = json_loads("{\"status\":{\"state\":\"Progressing\"}}", 0, NULL);
+
+	(void)state;
+	keptn_object("{\"status\":{\"value\":\"42.5\"}}", false, CHECK_PASS, 42.5, NULL);
+	keptn_object("{\"status\":{\"value\":\"-1e3\"}}", false, CHECK_PASS, -1000, NULL);
+	keptn_object("{\"spec\":{}}", false, CHECK_ERROR, 0, "no value (status.value)");
+	keptn_object("{\"status\":{\"value\":\"\",\"errMsg\":\"down\"}}", false, CHECK_ERROR, 0,
+	    "no value (status.value): down");
+	keptn_object("{\"status\":{\"value\":\"1x\"}}", false, CHECK_ERROR, 0, "not a number: 1x");
+	keptn_object("{\"status\":{\"value\":\"NaN\"}}", false, CHECK_ERROR, 0, "not a number");
+	keptn_object("{\"status\":{\"state\":\"Completed\",\"pass\":true}}", true, CHECK_PASS, 1,
+	    NULL);
+	keptn_object("{\"status\":{\"state\":\"Completed\",\"pass\":false}}", true, CHECK_PASS,
+	    0, NULL);
+	keptn_object("{\"status\":{\"state\":\"Completed\"}}", true, CHECK_PASS, 0, NULL);
+	assert_false(keptn_analysis_done(o, &out));
+	json_decref(o);
+}
+
+/* A cluster in memory: objects by "plural/ns/name"; what was created and
+ * deleted; created Analyses complete at once, passing. */
+struct fake_kube {
+	json_t *objs;
+	int created, deleted, fail;
+};
+
+static int
+fk_get(void *ctx, const struct metric_kube_res *r, const char *ns, const char *name, json_t **out,
+    char *err, size_t errsz)
+{
+	struct fake_kube *k = ctx;
+	char key[256];
+
+	if (k->fail != ST_OK) {
+		snprintf(err, errsz, "connection refused");
+		return k->fail;
+	}
+	snprintf(key, sizeof key, "%s/%s/%s", r->plural, ns, name);
+	*out = json_incref(json_object_get(k->objs, key));
+	return *out != NULL ? ST_OK : ST_NOTFOUND;
+}
+
+static int
+fk_create(void *ctx, const struct metric_kube_res *r, const char *ns, json_t *obj, char *err,
+    size_t errsz)
+{
+	struct fake_kube *k = ctx;
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+	    "name"));
+	char key[256];
+	json_t *o = json_deep_copy(obj);
+
+	(void)err;
+	(void)errsz;
+	assert_string_equal(r->group, "metrics.keptn.sh");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(obj,
+	    "spec"), "timeframe"), "recent")), "2m");
+	json_object_set_new(o, "status", json_pack("{s:s, s:b}", "state", "Completed", "pass", 1));
+	snprintf(key, sizeof key, "%s/%s/%s", r->plural, ns, name);
+	json_object_set_new(k->objs, key, o);
+	k->created++;
+	return ST_OK;
+}
+
+static int
+fk_del(void *ctx, const struct metric_kube_res *r, const char *ns, const char *name, char *err,
+    size_t errsz)
+{
+	struct fake_kube *k = ctx;
+	char key[256];
+
+	(void)err;
+	(void)errsz;
+	snprintf(key, sizeof key, "%s/%s/%s", r->plural, ns, name);
+	k->deleted += json_object_del(k->objs, key) == 0;
+	return ST_OK;
+}
+
+/* The external metrics API: namespaces/NS/METRIC with the selector. */
+static int
+fk_list(void *ctx, const struct metric_kube_res *r, const char *ns, const char *sel, json_t **out,
+    char *err, size_t errsz)
+{
+	(void)ctx;
+	(void)err;
+	(void)errsz;
+	assert_string_equal(r->group, "external.metrics.k8s.io");
+	if (strcmp(ns, "shop") != 0 || strcmp(r->plural, "queue-depth") != 0)
+		return ST_NOTFOUND;
+	assert_string_equal(sel, "app=cart,env in (a b)");
+	*out = json_pack("{s:[{s:s}]}", "items", "value", "2k");
+	return ST_OK;
+}
+
+static void
+keptn_eval(struct fake_kube *fk, const char *query, struct metric_value *out)
+{
+	const struct metric_kube kube = { fk, fk_get, fk_list, fk_create, fk_del };
+	const struct metric_backend_opts o = { .kube = fk != NULL ? &kube : NULL };
+	const struct metric_query q = { .query = query };
+	void *b = keptn_backend.open(&o);
+	char err[ERRMSG_MAX];
+
+	assert_int_equal(keptn_backend.eval(b, &q, 1, out), fk != NULL ? ST_OK : ST_UNSUPPORTED);
+	assert_int_equal(keptn_backend.probe(b, NULL, err), fk != NULL ? ST_OK : ST_UNSUPPORTED);
+	keptn_backend.close(b);
+}
+
+static void
+test_keptn_backend(void **state)
+{
+	struct fake_kube fk = { json_object(), 0, 0, ST_OK };
+	struct metric_value out;
+
+	(void)state;
+	json_object_set_new(fk.objs, "keptnmetrics/shop/rate",
+	    json_pack("{s:{s:s}}", "status", "value", "99.5"));
+	keptn_eval(&fk, "keptnmetric/shop/rate", &out);
+	assert_int_equal(out.result, CHECK_PASS);
+	assert_true(out.value == 99.5);
+	keptn_eval(&fk, "keptnmetric/shop/gone", &out);
+	assert_int_equal(out.result, CHECK_ERROR);
+	assert_string_equal(out.err, "KeptnMetric shop/gone: not found");
+	assert_false(out.unavailable);
+	keptn_eval(&fk, "analysis/shop/def/2m", &out);
+	assert_int_equal(out.result, CHECK_PASS);
+	assert_true(out.value == 1);
+	assert_int_equal(fk.created, 1);
+	assert_int_equal(fk.deleted, 1);
+	assert_int_equal(json_object_size(fk.objs), 1);
+	fk.fail = ST_NETWORK;
+	keptn_eval(&fk, "keptnmetric/shop/rate", &out);
+	assert_int_equal(out.result, CHECK_ERROR);
+	assert_true(out.unavailable);
+	keptn_eval(NULL, "keptnmetric/shop/rate", &out);
+	assert_int_equal(out.result, CHECK_ERROR);
+	assert_non_null(strstr(out.err, "no cluster given"));
+	json_decref(fk.objs);
+}
+
+/* externalmetrics without an address: the cluster's external metrics API. */
+static void
+test_external_cluster(void **state)
+{
+	struct fake_kube fk = { json_object(), 0, 0, ST_OK };
+	const struct metric_kube kube = { &fk, fk_get, fk_list, fk_create, fk_del };
+	const struct metric_backend_opts o = { .kube = &kube };
+	const struct metric_provider p = { .address = NULL };
+	const struct metric_query q[2] = {
+		{ .query = "shop/queue-depth?labelSelector=app%3Dcart%2Cenv+in+%28a+b%29\n" },
+		{ .query = "shop/other" },
+	};
+	struct metric_value out[2];
+	void *b = externalmetrics_backend.open(&o);
+	char err[ERRMSG_MAX];
+
+	(void)state;
+	assert_int_equal(externalmetrics_backend.add(b, &p), ST_OK);
+	assert_int_equal(externalmetrics_backend.eval(b, q, 2, out), ST_OK);
+	assert_int_equal(out[0].result, CHECK_PASS);
+	assert_true(out[0].value == 2000);
+	assert_int_equal(out[1].result, CHECK_ERROR);
+	assert_int_equal(externalmetrics_backend.probe(b, NULL, err), ST_NOTFOUND);
+	externalmetrics_backend.close(b);
+	b = externalmetrics_backend.open(&(struct metric_backend_opts){ 0 });
+	assert_int_equal(externalmetrics_backend.add(b, &p), ST_INVALID);
+	externalmetrics_backend.close(b);
+	json_decref(fk.objs);
+}
+
+/* A kind that sends nothing: its request names the block it was given. */
+static int
+block_request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
+    struct hb_req *r, char *err, size_t errsz)
+{
+	(void)q;
+	(void)now_s;
+	(void)r;
+	snprintf(err, errsz, "%s %s %s", s->address, s->region != NULL ? s->region : "-",
+	    s->secret[0] != NULL ? s->secret[0] : "-");
+	return ST_INVALID;
+}
+
+static void
+block_parse(const char *body, size_t len, struct metric_value *out)
+{
+	(void)body;
+	(void)len;
+	hb_value(out, 0);
+}
+
+/* Two address-less blocks of one type (other regions, other Secrets) are
+ * two blocks, each query going to its metric's. */
+static void
+test_blocks_by_key(void **state)
+{
+	static const char *const keys[] = { "token", NULL };
+	static const struct http_kind k = {
+		.label = "test", .default_address = "http://127.0.0.1:1", .secret_keys = keys,
+		.request = block_request, .parse = block_parse,
+	};
+	const char *sa[] = { "sa" }, *sb[] = { "sb" };
+	const struct metric_provider pa = { .region = "eu-west-1", .secret = sa, .block = "A" };
+	const struct metric_provider pb = { .region = "us-east-1", .secret = sb, .block = "B" };
+	struct metric_cfg ma = { .block = (char *)"A" }, mb = { .block = (char *)"B" };
+	const struct metric_query q[2] = { { .metric = &ma, .query = "x" },
+		{ .metric = &mb, .query = "x" } };
+	struct metric_value out[2];
+	void *b = hb_open(&k, &(struct metric_backend_opts){ 0 });
+
+	(void)state;
+	assert_int_equal(hb_add(b, &pa), ST_OK);
+	assert_int_equal(hb_add(b, &pb), ST_OK);
+	assert_int_equal(hb_eval(b, q, 2, out), ST_OK);
+	assert_string_equal(out[0].err, "http://127.0.0.1:1 eu-west-1 sa");
+	assert_string_equal(out[1].err, "http://127.0.0.1:1 us-east-1 sb");
+	hb_close(b);
+}
+
+/* The keys of templates: equal when nothing that makes a block differs. */
+static void
+test_template_block(void **state)
+{
+	struct spec_metric_template a = { .provider_type = (char *)"cloudwatch",
+		.region = (char *)"eu-west-1" };
+	struct spec_metric_template c = a;
+	char *ka, *kc;
+
+	(void)state;
+	a.meta.ns = (char *)"shop";
+	c.meta.ns = (char *)"shop";
+	ka = metric_template_block(&a);
+	kc = metric_template_block(&c);
+	assert_string_equal(ka, kc);
+	free(kc);
+	c.region = (char *)"us-east-1";
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	c.region = a.region;
+	c.secret_ref = (char *)"aws-b";
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	c.secret_ref = NULL;
+	c.insecure_skip_verify = true;
+	kc = metric_template_block(&c);
+	assert_string_not_equal(ka, kc);
+	free(kc);
+	free(ka);
+}
+
 int
 main(void)
 {
@@ -290,6 +604,12 @@ main(void)
 		cmocka_unit_test(test_quantity),
 		cmocka_unit_test(test_external_path),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_keptn_query),
+		cmocka_unit_test(test_keptn_objects),
+		cmocka_unit_test(test_keptn_backend),
+		cmocka_unit_test(test_external_cluster),
+		cmocka_unit_test(test_blocks_by_key),
+		cmocka_unit_test(test_template_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
