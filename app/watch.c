@@ -98,7 +98,7 @@ watch_dir(const char *dir, const char *theme)
 }
 
 int
-watch_cluster(const char *kubeconfig, const char *context, const char *ns, const char *theme)
+watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
 	struct store_k8s *store;
@@ -106,20 +106,24 @@ watch_cluster(const char *kubeconfig, const char *context, const char *ns, const
 	char header[200], actor[IDENTITY_MAX];
 	int rc;
 
-	if ((rc = cluster_connect("watch", kubeconfig, context, ns, true, &cc)) != EXIT_OK)
+	if ((rc = cluster_connect("watch", w->kubeconfig, w->context, w->ns, true, &cc)) != EXIT_OK)
 		return rc;
 	cli_progress("watch", "connecting to %s (context %s)", cc.cfg->server, cc.cfg->context);
-	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, cc.cfg->ns);
+	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, w->all_ns ?
+	    "all namespaces" : cc.cfg->ns);
 	store = store_k8s_open(cc.client, true, 0);
+	if (w->all_ns)
+		store_k8s_all_namespaces(store);
 	if (store_k8s_watch(store) != ST_OK)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
-		    cc.cfg->ns);
+		    w->all_ns ? "every namespace" : cc.cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
 	rc = watch_observe(&(struct runner_config){
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
-		.actor = identity_get(actor, sizeof actor), .context = header, .ns = cc.cfg->ns,
+		.actor = identity_get(actor, sizeof actor), .context = header,
+		.ns = w->all_ns ? NULL : cc.cfg->ns,
 	}, header, theme);
 	clock_free(clock);
 	store_k8s_close(store);

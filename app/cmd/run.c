@@ -129,6 +129,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		{ "kubeconfig", required_argument, NULL, 0x200 },
 		{ "context", required_argument, NULL, 0x201 },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
 		{ "prometheus", required_argument, NULL, 0x202 },
 		{ "confirm", required_argument, NULL, 0x203 },
 		{ "headless", no_argument, NULL, 0x204 },
@@ -142,12 +143,13 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 	optind = 1;
 	o->files = xcalloc((size_t)argc + 1, sizeof *o->files);
-	while ((c = getopt_long(argc, argv, ":f:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:n:A" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			r = cli_take_value("run", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
 			break;
 		case 'n': r = cli_take_value("run", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 'A': o->all_ns = true; continue;
 		case 0x200: r = cli_take_value("run", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig); break;
 		case 0x201: r = cli_take_value("run", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 0x202: r = cli_take_value("run", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus); break;
@@ -168,6 +170,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (o->all_ns && (o->ns != NULL || o->n_files > 0))
+		return cli_usage_error("run", "-A reads the Canaries of every namespace: not with %s",
+		    o->ns != NULL ? "-n" : "-f");
 	return EXIT_OK;
 }
 
@@ -202,7 +207,9 @@ load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, jso
 	char name[300], *text;
 
 	json_object_del(copy, "status");
-	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns,
+	if (ns == NULL)		/* -A: the object's own */
+		ns = json_string_value(json_object_get(json_object_get(copy, "metadata"), "namespace"));
+	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns ? ns : "",
 	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
 	text = json_dumps(copy, JSON_INDENT(1));
 	if (text)
@@ -211,8 +218,9 @@ load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, jso
 	json_decref(copy);
 }
 
-/* Loads the MetricTemplates of the namespace and, unless only_templates,
- * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
+/* Loads the MetricTemplates of the namespace (NULL: of every namespace)
+ * and, unless only_templates, its canaries.flagger.app.  ST_OK, or an
+ * error printed with `say`. */
 static int
 load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool only_templates,
     struct diag_list *dl, char *err, size_t errsz)
@@ -228,7 +236,8 @@ load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool 
 		if (st == ST_NOTFOUND && k == 0)
 			continue;
 		if (st != ST_OK) {
-			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, ns, e.msg);
+			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural,
+			    ns ? ns : "every namespace", e.msg);
 			return st;
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
@@ -241,13 +250,21 @@ load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool 
 	return ST_OK;
 }
 
-/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
+/* The namespace whose Canaries are run: NULL with -A (every one). */
+static const char *
+run_ns(const struct run *rn)
+{
+	return rn->o.all_ns ? NULL : rn->kc->ns;
+}
+
+/* Loads canaries.flagger.app and metrictemplates.flagger.app of the
+ * namespace (of every namespace with -A). */
 static int
 load_cluster_specs(struct run *rn, struct diag_list *dl)
 {
 	char err[ERRMSG_MAX + 200];
 
-	if (load_cluster_objects(rn, rn->kc->ns, rn->set, false, dl, err, sizeof err) != ST_OK) {
+	if (load_cluster_objects(rn, run_ns(rn), rn->set, false, dl, err, sizeof err) != ST_OK) {
 		cli_error(rn->o.cmd, "%s", err);
 		return EXIT_INFRA;
 	}
@@ -280,7 +297,7 @@ load_specs(struct run *rn)
 		rc = EXIT_FAILED;
 	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
 		cli_error(rn->o.cmd, "no Canary %s", rn->o.n_files ? "in the files given" :
-		    "in the namespace");
+		    rn->o.all_ns ? "in any namespace" : "in the namespace");
 		rc = EXIT_FAILED;
 	}
 	diag_list_fini(&dl);
@@ -699,7 +716,7 @@ watch_canaries(struct run *rn)
 	if (rn->o.n_files > 0)
 		return true;
 	if (!rn->o.controller)
-		return watch_canaries_in(rn, rn->kc->ns) || true;
+		return watch_canaries_in(rn, run_ns(rn)) || true;
 	if (rn->o.all_ns)
 		return watch_canaries_in(rn, NULL);
 	if (rn->o.n_nss == 0)
@@ -770,6 +787,8 @@ connect_cluster(struct run *rn)
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
 	k8s_cluster_set_event_client(rn->cluster, rn->ev_client);
+	/* A Flagger canary's gates at URLs that are no cluster Service. */
+	k8s_cluster_set_webhooks(rn->cluster, &http_webhook_ops, rn->hooks);
 	return EXIT_OK;
 }
 
@@ -992,7 +1011,7 @@ execute(struct run *rn)
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
 		.actor = actor_of(rn, actor, sizeof actor), .context = rn->kc->context,
-		.ns = rn->kc->ns, .confirm = rn->o.confirm,
+		.ns = run_ns(rn), .confirm = rn->o.confirm,
 		.stop_when_done = rn->o.headless && !rn->o.controller,
 		.seed = random_seed(),
 	};

@@ -1562,6 +1562,44 @@ test_runner_replace(void **state)
 	assert_false(g.s.locked);
 }
 
+/* A canary Flagger drives follows its changed spec (a webhook added with
+ * kubectl apply) while perch runs: what is shown of it and its keys use
+ * the new configuration; nothing is taken or saved for it. */
+static bool
+driven_every(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].driven_by[0] != '\0' && s->canaries[0].interval_s == *(int *)arg &&
+	    s->canaries[0].n_metrics == 1 && !s->canaries[0].can_control;
+}
+
+static void
+test_runner_replace_driven(void **state)
+{
+	struct canary_cfg *first = fixture_canary("checkout", 2), *cfg = fixture_canary("checkout", 1);
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 45, saves;
+
+	(void)state;
+	rig_init(&g);
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;
+	first->driven_by = strdup("Flagger (flagger-system/flagger)");
+	r = runner_new(&g.rc);
+	runner_add(r, first);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	saves = g.s.saves;
+	cfg->interval_s = 45;
+	cfg->driven_by = strdup("Flagger (flagger-system/flagger)");
+	runner_post(r, replace_task, cfg);
+	snapshot_unref(await(r, driven_every, &interval));
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.s.saves, saves);
+	assert_false(g.s.locked);
+}
+
 static bool
 controlled_every(const struct snapshot *s, void *arg)
 {
@@ -1962,6 +2000,7 @@ main(void)
 		cmocka_unit_test(test_runner_alerts),
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
+		cmocka_unit_test(test_runner_replace_driven),
 		cmocka_unit_test(test_runner_adopt),
 		cmocka_unit_test(test_runner_revive),
 	};
