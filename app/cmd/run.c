@@ -78,7 +78,7 @@ struct run {
 	struct metrics_http *mh;	/* --metrics-addr: the /metrics server */
 	struct prom_expo *expo;		/* what it answers */
 	atomic_bool ready;		/* the engine runs and the Canaries are watched */
-	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
+	json_t *loaded;			/* "ns/name" -> its spec_part at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
@@ -180,22 +180,33 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
 
-/* The resourceVersion of a Canary as loaded at the start, so that the
- * watch's first list tells a Canary changed since from the same one. */
+/* What of a Canary object perch runs from: its spec, labels and
+ * annotations (not its status, which Flagger or perch rewrite all the
+ * time).  A new object. */
+static json_t *
+spec_part(json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
+
+	return json_pack("{s:O*, s:O*, s:O*}", "spec", json_object_get(obj, "spec"),
+	    "labels", json_object_get(md, "labels"), "annotations",
+	    json_object_get(md, "annotations"));
+}
+
+/* A Canary as loaded at the start, so that the watch's first list tells a
+ * Canary changed since from the same one. */
 static void
 remember_version(struct run *rn, json_t *item)
 {
 	json_t *md = json_object_get(item, "metadata");
 	const char *ns = json_string_value(json_object_get(md, "namespace"));
 	const char *name = json_string_value(json_object_get(md, "name"));
-	json_t *rv = json_object_get(md, "resourceVersion");
 	char key[200];
 
 	if (rn->loaded == NULL)
 		rn->loaded = json_object();
 	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
-	if (json_is_string(rv))
-		json_object_set(rn->loaded, key, rv);
+	json_object_set_new(rn->loaded, key, spec_part(item));
 }
 
 /* One object of the cluster into the spec set, named "plural ns/name". */
@@ -648,14 +659,27 @@ apply_change(struct runner *r, void *arg)
 	free(ch);
 }
 
+/* Whether obj's spec_part is before's (taken; NULL: not known). */
+static bool
+unchanged(json_t *before, json_t *obj)
+{
+	json_t *now = spec_part(obj);
+	bool same = before != NULL && json_equal(before, now);
+
+	json_decref(before);
+	json_decref(now);
+	return same;
+}
+
 /* A Canary object was created, changed (its spec, labels or annotations)
  * or deleted: the engine applies it between ticks (a new one is adopted).
- * Status-only writes are ignored. */
+ * Status-only writes, and the watch's first list of the Canaries loaded at
+ * the start, are ignored. */
 static void
 on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 {
 	struct run *rn = arg;
-	json_t *md = json_object_get(obj, "metadata"), *omd = json_object_get(old, "metadata");
+	json_t *md = json_object_get(obj, "metadata");
 	const char *ns = json_string_value(json_object_get(md, "namespace"));
 	const char *name = json_string_value(json_object_get(md, "name"));
 	struct canary_change *ch;
@@ -666,11 +690,8 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	snprintf(key, sizeof key, "%s/%s", ns, name);
 	if (strcmp(type, "ADDED") == 0 && !known(&rn->wk, key))
 		log_info("run: Canary %s is new; taking it", key);
-	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
-	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
-	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
-	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
-	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+	if (strcmp(type, "DELETED") != 0 && unchanged(strcmp(type, "ADDED") == 0 ?
+	    json_incref(json_object_get(rn->loaded, key)) : spec_part(old), obj))
 		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->rn = rn;
