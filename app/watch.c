@@ -21,6 +21,7 @@
 #include "app/clock_file.h"
 #include "app/cluster_conn.h"
 #include "app/interrupt.h"
+#include "app/watch_flagger.h"
 #include "engine/runner.h"
 #include "store/dir.h"
 #include "store/k8s.h"
@@ -29,8 +30,15 @@
 #include "util/log.h"
 #include "util/status.h"
 
+/* Adds canaries to the runner before it starts (watch_cluster), or NULL. */
+struct watch_prep {
+	void (*fn)(struct runner *r, void *arg);
+	void *arg;
+};
+
 static int
-watch_observe(const struct runner_config *rc, const char *context, const char *theme)
+watch_observe(const struct runner_config *rc, const char *context, const char *theme,
+    const struct watch_prep *prep)
 {
 	struct runner_config cfg = *rc;
 	/* The header follows the controller (its context, from its heartbeat);
@@ -49,6 +57,8 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	cfg.notify = tui_notify;
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
+	if (prep != NULL)
+		prep->fn(r, prep->arg);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
@@ -91,16 +101,32 @@ watch_dir(const char *dir, const char *theme)
 		.clock = &clock_follow_ops, .clock_ctx = clock,
 		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = ctx,
-	}, ctx, theme);
+	}, ctx, theme, NULL);
 	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;
+}
+
+/* The Canaries Flagger drives, shown beside perch's own. */
+struct flagger_prep {
+	struct cluster_conn *cc;
+	struct k8s_cluster *k;
+	const char *ns;			/* NULL: every namespace */
+};
+
+static void
+add_flagger(struct runner *r, void *arg)
+{
+	struct flagger_prep *fp = arg;
+
+	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r);
 }
 
 int
 watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
+	struct flagger_prep fp = { .cc = &cc };
 	struct store_k8s *store;
 	struct perch_clock *clock;
 	char header[200], actor[IDENTITY_MAX];
@@ -118,13 +144,17 @@ watch_cluster(const struct watch_where *w, const char *theme)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
 		    w->all_ns ? "every namespace" : cc.cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
+	fp.k = k8s_cluster_new(cc.client);
+	fp.ns = w->all_ns ? NULL : cc.cfg->ns;
 	rc = watch_observe(&(struct runner_config){
+		.cluster = &k8s_cluster_ops, .cluster_ctx = fp.k,
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = header,
 		.ns = w->all_ns ? NULL : cc.cfg->ns,
-	}, header, theme);
+	}, header, theme, &(struct watch_prep){ add_flagger, &fp });
+	k8s_cluster_free(fp.k);
 	clock_free(clock);
 	store_k8s_close(store);
 	cluster_disconnect(&cc);

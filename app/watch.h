@@ -10,7 +10,8 @@
  * so only get, list and watch requests ever leave this process: the
  * ConfigMaps are watched (store/k8s.h, store_k8s_watch), so the view
  * follows each write of the controller at once, and reads between writes
- * stay local.  UI (main) thread.
+ * stay local.  The Canaries a running Flagger drives are shown too
+ * (app/watch_flagger.h).  UI (main) thread.
  */
 #ifndef PERCH_APP_WATCH_H
 #define PERCH_APP_WATCH_H

@@ -25,6 +25,7 @@
 #include "app/canary_load.h"
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cluster_specs.h"
 #include "app/cmd/cmd.h"
 #include "app/cmd/run.h"
 #include "app/clock.h"
@@ -178,8 +179,6 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 /* ---- specs ------------------------------------------------------------- */
 
-static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
-
 /* What of a Canary object perch runs from: its spec, labels and
  * annotations (not its status, which Flagger or perch rewrite all the
  * time).  A new object. */
@@ -209,56 +208,21 @@ remember_version(struct run *rn, json_t *item)
 	json_object_set_new(rn->loaded, key, spec_part(item));
 }
 
-/* One object of the cluster into the spec set, named "plural ns/name". */
+/* Each Canary loaded at the start (cluster_specs_load). */
 static void
-load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
-    struct diag_list *dl)
+loaded_canary(void *arg, json_t *item)
 {
-	json_t *copy = json_deep_copy(item);
-	char name[300], *text;
-
-	json_object_del(copy, "status");
-	if (ns == NULL)		/* -A: the object's own */
-		ns = json_string_value(json_object_get(json_object_get(copy, "metadata"), "namespace"));
-	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns ? ns : "",
-	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
-	text = json_dumps(copy, JSON_INDENT(1));
-	if (text)
-		spec_load_buffer(set, name, text, strlen(text), dl);
-	free(text);
-	json_decref(copy);
+	remember_version(arg, item);
 }
 
-/* Loads the MetricTemplates of the namespace (NULL: of every namespace)
- * and, unless only_templates, its canaries.flagger.app.  ST_OK, or an
- * error printed with `say`. */
+/* The MetricTemplates of ns and, unless only_templates, its Canaries into
+ * set (cluster_specs_load). */
 static int
 load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool only_templates,
     struct diag_list *dl, char *err, size_t errsz)
 {
-	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
-	json_t *list, *item;
-	struct k8s_err e;
-	size_t i;
-	int k, st;
-
-	for (k = 0; k < (only_templates ? 1 : 2); k++) {
-		st = k8s_list(rn->client, res[k], ns, NULL, &list, &e);
-		if (st == ST_NOTFOUND && k == 0)
-			continue;
-		if (st != ST_OK) {
-			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural,
-			    ns ? ns : "every namespace", e.msg);
-			return st;
-		}
-		json_array_foreach(json_object_get(list, "items"), i, item) {
-			load_object(set, res[k], ns, item, dl);
-			if (k == 1)
-				remember_version(rn, item);
-		}
-		json_decref(list);
-	}
-	return ST_OK;
+	return cluster_specs_load(rn->client, ns, set, only_templates, dl,
+	    &(struct cluster_specs_each){ loaded_canary, rn }, err, errsz);
 }
 
 /* The namespace whose Canaries are run: NULL with -A (every one). */
@@ -543,7 +507,7 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 	if (ns == NULL)
 		ns = rn->kc->ns;
 	if (load_cluster_objects(rn, ns, set, true, &dl, err, sizeof err) == ST_OK) {
-		load_object(set, K8S_RES(CANARIES), ns, obj, &dl);
+		cluster_spec_object(set, K8S_RES(CANARIES), ns, obj, &dl);
 		spec_validate(set, &dl);
 		spec_check_drivable(set, &dl);
 		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)

@@ -10,7 +10,9 @@
 #   P   without a confirm-promotion webhook: spec.skipAnalysis true (kubectl);
 #   a spec edit with kubectl apply (confirm-promotion and rollback webhooks
 #   added) is seen while perch runs: P then opens the gate, r the rollback;
-#   Space suspends (spec.suspend true), Space again resumes (false).
+#   Space suspends (spec.suspend true), Space again resumes (false);
+#   perch watch -A shows Flagger's canary (detail, Events), its keys answer
+#   read-only, and it sends only get requests.
 . "$(dirname "$0")/lib_flagger.bash"
 
 flagger_cluster
@@ -27,8 +29,9 @@ session run 120 40 "$TERM_ENV '$PERCH_BIN' run -A 2>'$TMP/run.err'"
 WAIT_SECS=15 wait_for row_has run podinfo FLAGGER || { dump run; cat "$TMP/run.err"; fail "podinfo not shown"; }
 WAIT_SECS=15 wait_for shows run NAMESPACE || { dump run; fail "no NAMESPACE column"; }
 row_has run podinfo "shop " || { dump run; fail "podinfo's namespace not shown"; }
-screen run | grep -qE '^[│|]?[▶> ] +default +cart ' || { dump run; fail "default/cart not shown"; }
-screen run | grep -qE '^[│|]?[▶> ] +shop +cart ' || { dump run; fail "shop/cart not shown"; }
+ns_row() { screen "$1" | grep -qE "^[│|]?[▶> ] +$2 +$3 "; }	# SESSION NS NAME
+ns_row run default cart || { dump run; fail "default/cart not shown"; }
+ns_row run shop cart || { dump run; fail "shop/cart not shown"; }
 
 # p: one step through the confirm-traffic-increase gate, called directly.
 WAIT_SECS=20 wait_for grep -q '^held at 0' "$TMP/flagger.log" || fail "the stand-in did not hold at 0"
@@ -90,6 +93,28 @@ keys run Space
 WAIT_SECS=10 wait_for shows run "resume podinfo?" || { dump run; fail "no resume confirmation"; }
 keys run y
 WAIT_SECS=10 wait_for sh -c "$(declare -f K suspend_is); suspend_is false" || { dump run; fail "not resumed"; }
+
+# perch watch -A with the read-only identity: Flagger's canary too, its
+# detail and Events; its keys answer read-only; only get (and watch)
+# requests reach the API server.
+session watch 120 40 "$TERM_ENV '$PERCH_BIN' watch --context ro -A 2>'$TMP/watch.err'"
+WAIT_SECS=15 wait_for row_has watch podinfo FLAGGER || { dump watch; cat "$TMP/watch.err"; fail "watch: podinfo not shown"; }
+WAIT_SECS=15 wait_for ns_row watch shop cart ||
+	{ dump watch; fail "watch: shop/cart not shown"; }
+row_has watch podinfo "shop " || { dump watch; fail "watch: no namespace column"; }
+select_row watch podinfo
+keys watch Enter
+WAIT_SECS=10 wait_for shows watch "driven by Flagger (flagger-system/flagger)" || { dump watch; fail "watch: no driver"; }
+WAIT_SECS=10 wait_for shows watch "Advance podinfo.shop canary weight 20" || { dump watch; fail "watch: no Flagger event"; }
+keys watch p
+WAIT_SECS=10 wait_for shows watch "perch watch cannot change rollouts" || { dump watch; fail "watch: p did not answer read-only"; }
+keys watch q
+WAIT_SECS=10 wait_for dead watch || fail "perch watch did not quit"
+ro=$(grep ' ro [0-9]*$' "$TMP/f.audit")
+printf '%s\n' "$ro" | grep -q '^GET /apis/flagger.app/v1beta1/namespaces/shop/canaries?.*watch=1' ||
+	fail "perch watch did not watch the Canaries of shop: $ro"
+bad=$(printf '%s\n' "$ro" | grep -v '^GET ' || true)
+[ -z "$bad" ] || fail "perch watch sent more than get/list/watch: $bad"
 
 # perch status -A: perch's own canaries of both namespaces.
 st=$("$PERCH_BIN" status -A 2>&1) || fail "perch status -A: $st"
