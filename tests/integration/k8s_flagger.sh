@@ -32,7 +32,7 @@ WAIT_SECS=15 wait_for row_has run cart Initialized || { dump run; fail "perch's 
 not row_has run cart FLAGGER || fail "cart marked FLAGGER: $(row run cart)"
 
 # The status through the watch: Flagger's weight, then WaitingPromotion.
-WAIT_SECS=20 wait_for row_has run podinfo WaitingPromotion || { dump run; tail -3 "$TMP/flagger.log" "$TMP/flagger.out"; K get canary podinfo -o jsonpath="{.status.phase}"; fail "WaitingPromotion not shown"; }
+WAIT_SECS=40 wait_for row_has run podinfo WaitingPromotion || { dump run; tail -n 3 "$TMP/flagger.log" "$TMP/flagger.out"; K get canary podinfo -o jsonpath="{.status.phase}"; fail "WaitingPromotion not shown"; }
 weight_is run podinfo -eq 60 || { dump run; fail "weight 60 not shown"; }
 row_has run podinfo "0/3" || { dump run; fail "failed checks against the threshold not shown"; }
 
@@ -58,8 +58,8 @@ WAIT_SECS=10 wait_for grep -q '^POST /gate/open podinfo.default 202' "$TMP/lt.lo
 	{ dump run; fail "the gate was not opened: $(cat "$TMP/lt.log" 2>/dev/null)"; }
 grep -q '^POST /api/v1/namespaces/test/services/flagger-loadtester:80/proxy/gate/open' "$TMP/f.audit" ||
 	fail "the gate was not opened through the service proxy"
-WAIT_SECS=20 wait_for grep -q '^status Succeeded' "$TMP/flagger.log" || fail "the stand-in did not promote"
-WAIT_SECS=20 wait_for shows run "Promotion completed! Scaling down podinfo" || { dump run; fail "no promotion event"; }
+WAIT_SECS=40 wait_for grep -q '^status Succeeded' "$TMP/flagger.log" || fail "the stand-in did not promote"
+WAIT_SECS=40 wait_for shows run "Promotion completed! Scaling down podinfo" || { dump run; fail "no promotion event"; }
 # The action is an Event on the Canary, reason perch, naming the user.
 ev=$(K get events --field-selector reason=perch -o jsonpath='{range .items[*]}{.involvedObject.kind}/{.involvedObject.name} {.message}{"\n"}{end}')
 expect_match "perch's event" "$ev" "^Canary/podinfo .+: opened the gate of webhook approve-promotion \(confirm-promotion\)"
