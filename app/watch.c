@@ -21,6 +21,7 @@
 #include "app/clock_file.h"
 #include "app/cluster_conn.h"
 #include "app/interrupt.h"
+#include "app/watch_flagger.h"
 #include "engine/runner.h"
 #include "store/dir.h"
 #include "store/k8s.h"
@@ -29,8 +30,15 @@
 #include "util/log.h"
 #include "util/status.h"
 
+/* Adds canaries to the runner before it starts (watch_cluster), or NULL. */
+struct watch_prep {
+	void (*fn)(struct runner *r, void *arg);
+	void *arg;
+};
+
 static int
-watch_observe(const struct runner_config *rc, const char *context, const char *theme)
+watch_observe(const struct runner_config *rc, const char *context, const char *theme,
+    const struct watch_prep *prep)
 {
 	struct runner_config cfg = *rc;
 	/* The header follows the controller (its context, from its heartbeat);
@@ -49,6 +57,8 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 	cfg.notify = tui_notify;
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
+	if (prep != NULL)
+		prep->fn(r, prep->arg);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
@@ -91,36 +101,60 @@ watch_dir(const char *dir, const char *theme)
 		.clock = &clock_follow_ops, .clock_ctx = clock,
 		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = ctx,
-	}, ctx, theme);
+	}, ctx, theme, NULL);
 	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;
 }
 
+/* The Canaries Flagger drives, shown beside perch's own. */
+struct flagger_prep {
+	struct cluster_conn *cc;
+	struct k8s_cluster *k;
+	const char *ns;			/* NULL: every namespace */
+};
+
+static void
+add_flagger(struct runner *r, void *arg)
+{
+	struct flagger_prep *fp = arg;
+
+	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r);
+}
+
 int
-watch_cluster(const char *kubeconfig, const char *context, const char *ns, const char *theme)
+watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
+	struct flagger_prep fp = { .cc = &cc };
 	struct store_k8s *store;
 	struct perch_clock *clock;
 	char header[200], actor[IDENTITY_MAX];
 	int rc;
 
-	if ((rc = cluster_connect("watch", kubeconfig, context, ns, true, &cc)) != EXIT_OK)
+	if ((rc = cluster_connect("watch", w->kubeconfig, w->context, w->ns, true, &cc)) != EXIT_OK)
 		return rc;
 	cli_progress("watch", "connecting to %s (context %s)", cc.cfg->server, cc.cfg->context);
-	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, cc.cfg->ns);
+	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, w->all_ns ?
+	    "all namespaces" : cc.cfg->ns);
 	store = store_k8s_open(cc.client, true, 0);
+	if (w->all_ns)
+		store_k8s_all_namespaces(store);
 	if (store_k8s_watch(store) != ST_OK)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
-		    cc.cfg->ns);
+		    w->all_ns ? "every namespace" : cc.cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
+	fp.k = k8s_cluster_new(cc.client);
+	fp.ns = w->all_ns ? NULL : cc.cfg->ns;
 	rc = watch_observe(&(struct runner_config){
+		.cluster = &k8s_cluster_ops, .cluster_ctx = fp.k,
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
-		.actor = identity_get(actor, sizeof actor), .context = header, .ns = cc.cfg->ns,
-	}, header, theme);
+		.actor = identity_get(actor, sizeof actor), .context = header,
+		.ns = w->all_ns ? NULL : cc.cfg->ns,
+	}, header, theme, &(struct watch_prep){ add_flagger, &fp });
+	k8s_cluster_free(fp.k);
 	clock_free(clock);
 	store_k8s_close(store);
 	cluster_disconnect(&cc);

@@ -10,19 +10,28 @@
  * so only get, list and watch requests ever leave this process: the
  * ConfigMaps are watched (store/k8s.h, store_k8s_watch), so the view
  * follows each write of the controller at once, and reads between writes
- * stay local.  UI (main) thread.
+ * stay local.  The Canaries a running Flagger drives are shown too
+ * (app/watch_flagger.h).  UI (main) thread.
  */
 #ifndef PERCH_APP_WATCH_H
 #define PERCH_APP_WATCH_H
+
+#include <stdbool.h>
 
 /* The state directory dir (its clock and heartbeat from DIR/clock.json).
  * Returns an exit status: 0 on q, 3 when the directory cannot be read or
  * the runner cannot start, or tui_run's. */
 int watch_dir(const char *dir, const char *theme);
 
-/* kubeconfig, context, ns: as perch run (NULL = defaults).  Returns an exit
- * status: 0 on q, 3 when the cluster cannot be used, or tui_run's. */
-int watch_cluster(const char *kubeconfig, const char *context, const char *ns,
-    const char *theme);
+/* The cluster to watch: kubeconfig, context, ns as perch run (NULL =
+ * defaults); all_ns (-A): the canaries of every namespace. */
+struct watch_where {
+	const char *kubeconfig, *context, *ns;
+	bool all_ns;
+};
+
+/* Returns an exit status: 0 on q, 3 when the cluster cannot be used, or
+ * tui_run's. */
+int watch_cluster(const struct watch_where *w, const char *theme);
 
 #endif

@@ -136,9 +136,11 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * longer ticks and no longer counts in runner_outcome.  A canary let go
  * that way and given a cfg again (its object was created again) is taken
  * back as runner_adopt takes a new one: its lease and saved status, its
- * event history kept.  ST_OK, or ST_NOTFOUND when the canary is unknown or
- * not controlled by this runner (cfg is freed), or the error of taking it
- * back. */
+ * event history kept.  A canary another controller drives (driven_by, also
+ * in cfg) takes cfg for what is shown of it and its keys (webhooks, gates,
+ * metrics); nothing is saved.  ST_OK, or ST_NOTFOUND when the canary is
+ * unknown or not controlled by this runner (cfg is freed), or the error of
+ * taking it back. */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
 /* From a posted task only (the engine thread): the canary "ns/name"'s
  * object is being deleted; finalizer: it still holds perch's finalizer

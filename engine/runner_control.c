@@ -366,7 +366,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 {
 	struct rcan *c = rn_find(r, key), old;
 	char msg[ERRMSG_MAX + 200], err[ERRMSG_MAX];
-	bool retire;
+	bool retire, driven;
 	size_t i, old_metrics;
 
 	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
@@ -382,7 +382,11 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		canary_cfg_free(cfg);
 		return ST_INVALID;
 	}
-	if (c == NULL || !c->ctl.control || c->ctl.readonly || c->ctl.corrupt || r->cfg.observer) {
+	/* Another controller's: only what it shows (webhooks, gates, metrics)
+	 * follows its spec; nothing is taken, saved or removed for it. */
+	driven = c != NULL && cfg != NULL && cfg->driven_by != NULL;
+	if (c == NULL || (!driven && (!c->ctl.control || c->ctl.readonly || c->ctl.corrupt ||
+	    r->cfg.observer))) {
 		canary_cfg_free(cfg);
 		return ST_NOTFOUND;
 	}
@@ -390,7 +394,7 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 		remove_canary(r, c);
 		return ST_OK;
 	}
-	if (machine_check_cfg(cfg, err, sizeof err) != ST_OK) {
+	if (!driven && machine_check_cfg(cfg, err, sizeof err) != ST_OK) {
 		snprintf(msg, sizeof msg, "%.127s: the changed Canary is refused (%s); the "
 		    "running spec stays", key, err);
 		log_error("%s", msg);
@@ -415,10 +419,12 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	free(old.hist.hooks);
 	if (!retire)
 		canary_cfg_free(old.cfg);
-	if (r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
+	if (!driven && r->cfg.store != NULL && r->cfg.store->save_spec != NULL &&
 	    r->cfg.store->save_spec(r->cfg.store_ctx, key, cfg, err) != ST_OK)
 		log_warn("%s", err);
-	snprintf(msg, sizeof msg, "%.127s: the Canary changed; its next tick uses the new spec", key);
+	snprintf(msg, sizeof msg, "%.127s: the Canary changed; %s", key, driven ?
+	    "its webhooks and metrics are shown from the new spec" :
+	    "its next tick uses the new spec");
 	log_info("%s", msg);
 	rn_set_status_msg(r, key, msg);
 	return ST_OK;

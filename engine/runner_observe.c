@@ -214,7 +214,7 @@ rn_observe(struct runner *r)
 	if (r->cfg.observer)
 		observe_list(r);
 	for (i = 0; i < r->tab.n; i++) {
-		if (r->tab.cs[i]->cfg->driven_by != NULL && !r->cfg.observer) {
+		if (r->tab.cs[i]->cfg->driven_by != NULL) {	/* also in watch mode */
 			refresh_external(r, r->tab.cs[i], r->watch.tail);
 			rn_external_metrics(r, r->tab.cs[i], now);
 			continue;

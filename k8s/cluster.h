@@ -148,6 +148,12 @@ bool k8s_flagger_driver(struct k8s_client *c, const struct canary_cfg *cfg, long
     size_t whosz);
 /* Watches the Canaries and the Events of ns, for the canaries Flagger
  * drives (before the runner starts, as k8s_cluster_watch). */
+/* The webhook client for the load tester gates of a Flagger canary whose
+ * webhook URL is not a cluster Service (http://127.0.0.1:8080/gate/check):
+ * those are called directly, the others through the API server's service
+ * proxy.  Without one (NULL) such a key says it cannot.  ctx is borrowed;
+ * before the runner starts. */
+void k8s_cluster_set_webhooks(struct k8s_cluster *k, const struct webhook_ops *ops, void *ctx);
 int  k8s_cluster_watch_flagger(struct k8s_cluster *k, const char *ns);
 /* Pure, for tests and fuzzing: the status and the Events (items) of the
  * Canary object as k8s_flagger_view reads them. */

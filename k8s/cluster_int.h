@@ -58,6 +58,10 @@ struct k8s_cluster {
 	size_t n_routing;
 	struct step_gate steps[8];	/* engine thread */
 	size_t n_steps;
+	/* k8s_cluster_set_webhooks: how the gates of a Flagger canary whose
+	 * webhook URL names no cluster Service are called, or NULL */
+	const struct webhook_ops *hooks;
+	void *hooks_ctx;
 };
 
 /* cluster_cache.c: GET through the cache of k8s_cluster_watch when one is

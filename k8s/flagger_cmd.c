@@ -3,7 +3,8 @@
  * Flagger's own controls: the load tester's gates (reference §5.4: /gate/open
  * and /gate/close beside a webhook's /gate/check, /rollback/open beside
  * /rollback/check), reached through the API server's service proxy when the
- * webhook URL names a cluster Service; spec.suspend and spec.skipAnalysis of
+ * webhook URL names a cluster Service, else called directly with the
+ * webhook client of k8s_cluster_set_webhooks; spec.suspend and spec.skipAnalysis of
  * the Canary; a perch.dev/retry annotation in the target's pod template.
  * Each action is also a core/v1 Event on the Canary (reason "perch"),
  * naming who did it.  Engine thread (cluster_ops.external_command).
@@ -88,6 +89,50 @@ hook_of(const struct canary_cfg *cfg, enum hook_type t)
 	return NULL;
 }
 
+void
+k8s_cluster_set_webhooks(struct k8s_cluster *k, const struct webhook_ops *ops, void *ctx)
+{
+	k->hooks = ops;
+	k->hooks_ctx = ctx;
+}
+
+/* OP beside a webhook URL that names no cluster Service, called directly
+ * as the webhook itself would be (its payload, timeout and TLS setting;
+ * no retry).  ST_OK on a 2xx. */
+static int
+direct_call(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct hook_cfg *h,
+    const char *op, char *answer, size_t n)
+{
+	char url[512], *host, *path;
+	struct hook_cfg hc = *h;
+	struct hook_result res = { .ok = false };
+	size_t keep = strcspn(h->url, "?#");
+
+	if (k->hooks == NULL) {
+		snprintf(answer, n, "webhook %s: %s does not name a cluster Service "
+		    "(http://NAME.NAMESPACE/...); open it there yourself", h->name, h->url);
+		return ST_UNSUPPORTED;
+	}
+	snprintf(url, sizeof url, "%.*s", (int)keep, h->url);
+	host = strstr(url, "://");
+	path = host != NULL ? strchr(host + 3, '/') : NULL;
+	if (path == NULL || strlen(url) + strlen(op) + 1 >= sizeof url) {
+		snprintf(answer, n, "webhook %s: %s is not an http(s) URL with a path", h->name, h->url);
+		return ST_INVALID;
+	}
+	beside(path, sizeof url - (size_t)(path - url), op);
+	hc.url = url;
+	hc.retries = 0;
+	k->hooks->call(k->hooks_ctx, &(struct hook_call){ .canary = cfg, .hook = &hc,
+	    .phase = PHASE_PROGRESSING, .checksum = "" }, 1, &res);
+	if (!res.ok || res.http_status < 200 || res.http_status > 299) {
+		snprintf(answer, n, "%.200s answered %d %.120s", url, res.http_status, res.msg);
+		return res.http_status == 0 ? ST_NETWORK : ST_HTTP;
+	}
+	snprintf(answer, n, "%.200s answered %d", url, res.http_status);
+	return ST_OK;
+}
+
 /* POSTs the webhook payload to OP beside hook's URL.  ST_OK on a 2xx. */
 static int
 gate_call(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct hook_cfg *h,
@@ -99,11 +144,8 @@ gate_call(struct k8s_cluster *k, const struct canary_cfg *cfg, const struct hook
 	long http = 0;
 	int st;
 
-	if (!parse_svc_url(h->url, &u)) {
-		snprintf(answer, n, "webhook %s: %s does not name a cluster Service "
-		    "(http://NAME.NAMESPACE/...); open it there yourself", h->name, h->url);
-		return ST_UNSUPPORTED;
-	}
+	if (!parse_svc_url(h->url, &u))
+		return direct_call(k, cfg, h, op, answer, n);
 	beside(u.path, sizeof u.path, op);
 	snprintf(body, sizeof body, "{\"name\":\"%s\",\"namespace\":\"%s\",\"phase\":\"\","
 	    "\"metadata\":{}}", cfg->name, cfg->ns);

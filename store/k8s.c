@@ -108,7 +108,7 @@ sk_load_spec(void *ctx, const char *key, struct canary_cfg **out, char *err)
 int
 store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 {
-	const char *ns = k8s_client_namespace(s->c), *name;
+	const char *ns = s->all_ns ? NULL : k8s_client_namespace(s->c), *name, *ins;
 	json_t *list, *item, *items;
 	struct k8s_err e;
 	size_t i, n = 0;
@@ -120,15 +120,18 @@ store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 		list = json_pack("{s:o}", "items", items);
 	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {
 		if (err != NULL)
-			snprintf(err, ERRMSG_MAX, "configmaps in %.60s: %.400s", ns, e.msg);
+			snprintf(err, ERRMSG_MAX, "configmaps in %.60s: %.400s", ns ? ns :
+			    "every namespace", e.msg);
 		return st;
 	}
 	*out = xcalloc(json_array_size(json_object_get(list, "items")) + 1, sizeof **out);
 	json_array_foreach(json_object_get(list, "items"), i, item) {
 		name = json_string_value(json_object_get(json_object_get(json_object_get(item,
 		    "metadata"), "labels"), "perch.dev/canary"));
-		if (name && *name && sk_data_get(item, "status"))
-			(*out)[n++] = xasprintf("%s/%s", ns, name);
+		ins = json_string_value(json_object_get(json_object_get(item, "metadata"),
+		    "namespace"));
+		if (name && *name && sk_data_get(item, "status") && (ns || (ins && *ins)))
+			(*out)[n++] = xasprintf("%s/%s", ns ? ns : ins, name);
 	}
 	json_decref(list);
 	*n_out = n;
@@ -178,11 +181,17 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	return s;
 }
 
+void
+store_k8s_all_namespaces(struct store_k8s *s)
+{
+	s->all_ns = true;
+}
+
 int
 store_k8s_watch(struct store_k8s *s)
 {
 	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
-		.ns = k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+		.ns = s->all_ns ? NULL : k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
 
 	if (s->cms != NULL)
 		return ST_OK;

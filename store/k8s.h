@@ -74,6 +74,10 @@ void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 
 extern const struct store_ops store_k8s_ops;
 
+/* From now on list (and watch, store_k8s_watch) the canaries of every
+ * namespace instead of the client's (-A of perch watch and perch status).
+ * Before store_k8s_watch and any list. */
+void store_k8s_all_namespaces(struct store_k8s *s);
 /* The canaries with saved state in the client's namespace ("ns/name"; the
  * caller frees each and the array): ST_OK, or the error of listing them
  * with err (ERRMSG_MAX, may be NULL) saying why.  store_k8s_ops.list is

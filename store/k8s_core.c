@@ -17,7 +17,7 @@ int
 sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
 {
 	*cm = NULL;
-	if (s->cms == NULL || strcmp(ns, k8s_client_namespace(s->c)) != 0)
+	if (s->cms == NULL || (!s->all_ns && strcmp(ns, k8s_client_namespace(s->c)) != 0))
 		return ST_AGAIN;
 	return k8s_informer_get(s->cms, ns, name, cm);
 }

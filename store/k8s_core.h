@@ -41,6 +41,7 @@ struct store_k8s {
 					 * saving thread) */
 	json_t *ckind;			/* "ns/name" -> its target's kind */
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
+	bool all_ns;			/* store_k8s_all_namespaces: list and watch every one */
 
 	/* The journal writer (see "the journal" below). */
 	pthread_mutex_t jlock;		/* jqueue and the flags */

@@ -3,7 +3,9 @@
  * traffic bar with the max-weight marker, step, failed checks, success rate
  * and p99 with a trend mark, time in phase) and, under a row that needs
  * attention, a line saying why.  Columns come from one layout table so the
- * heading and the rows never drift apart.
+ * heading and the rows never drift apart.  A run over every namespace (-A:
+ * no namespace of its own) that shows more than one gets a NAMESPACE
+ * column first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,29 +13,52 @@
 #include "tui/render.h"
 #include "util/fmt.h"
 
-enum col { C_NAME, C_PHASE, C_BAR, C_PCT, C_STEP, C_FAIL, C_SUCC, C_P99, C_FOR, C__COUNT };
+enum col { C_NS, C_NAME, C_PHASE, C_BAR, C_PCT, C_STEP, C_FAIL, C_SUCC, C_P99, C_FOR, C__COUNT };
 
 struct layout {
 	int x[C__COUNT], w[C__COUNT];
 	bool wide;
 };
 
+#define NS_COL_MAX 16
+#define NS_COL_NARROW 8	/* under 100 columns, headed NS */
+
+/* The NAMESPACE column's width: 0 unless the snapshot has no namespace of
+ * its own and its canaries are in more than one. */
+static int
+ns_col_width(const struct snapshot *s)
+{
+	size_t i;
+	int w = 9;	/* "NAMESPACE" */
+	bool more = false;
+
+	if (s->ns != NULL && s->ns[0] != '\0')
+		return 0;
+	for (i = 0; i < s->n_canaries; i++) {
+		more = more || strcmp(s->canaries[i].ns, s->canaries[0].ns) != 0;
+		if ((int)strlen(s->canaries[i].ns) > w)
+			w = (int)strlen(s->canaries[i].ns);
+	}
+	return !more ? 0 : w > NS_COL_MAX ? NS_COL_MAX : w;
+}
+
 static void
-layout_cols(struct layout *l, int x0, int width)
+layout_cols(struct layout *l, int x0, int width, int ns_w)
 {
 	/* widths of the fixed columns; name and bar share the rest */
-	int fixed[C__COUNT] = { 0, 18, 0, 4, 5, 6, 8, 6, 6 };
+	int fixed[C__COUNT] = { ns_w, 0, 18, 0, 4, 5, 6, 8, 6, 6 };
 	int i, x, rest;
 
 	l->wide = width >= 100;
 	if (!l->wide) {
 		fixed[C_FAIL] = 5;
 		fixed[C_FOR] = 0;
+		fixed[C_NS] = ns_w > NS_COL_NARROW ? NS_COL_NARROW : ns_w;
 	}
 	rest = width - 2;
 	for (i = 0; i < C__COUNT; i++)
 		rest -= fixed[i] + (fixed[i] > 0 || i == C_NAME || i == C_BAR ? 1 : 0);
-	l->w[C_NAME] = l->wide ? (rest * 2 / 5 > 28 ? 28 : rest * 2 / 5) : 12;
+	l->w[C_NAME] = l->wide ? (rest * 2 / 5 > 28 ? 28 : rest * 2 / 5) : ns_w > 0 ? 10 : 12;
 	l->w[C_BAR] = rest - l->w[C_NAME];
 	x = x0 + 2;
 	for (i = 0; i < C__COUNT; i++) {
@@ -225,9 +250,9 @@ metric_cell(const struct pen *p, const struct snap_canary *c, enum metric_kind k
 static void
 overview_heading(const struct pen *p, const struct layout *l, int y)
 {
-	static const char *const wide[C__COUNT] = {
+	static const char *const wide[C__COUNT] = { "NAMESPACE",
 		"NAME", "PHASE", "TRAFFIC", "", "STEP", "FAILED", "SUCCESS", "P99", "FOR" };
-	static const char *const narrow[C__COUNT] = {
+	static const char *const narrow[C__COUNT] = { "NS",
 		"NAME", "PHASE", "TRAFFIC", "", "STEP", "FAIL", "SUCC", "P99", "" };
 	int i;
 
@@ -254,8 +279,13 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	int used;
 
 	if (sel)
-		put(p, y, l->x[C_NAME] - 2, 1, G(p, "▶", ">"), ROLE_SELECTION);
-	display_name(s, c, buf, sizeof buf);
+		put(p, y, l->x[C_NS] - 2, 1, G(p, "▶", ">"), ROLE_SELECTION);
+	if (l->w[C_NS] > 0) {
+		put(p, y, l->x[C_NS], l->w[C_NS], c->ns, ROLE_DIM);
+		snprintf(buf, sizeof buf, "%s", c->name);
+	} else {
+		display_name(s, c, buf, sizeof buf);
+	}
 	if (driver_mark(c) != NULL && l->w[C_NAME] > 12) {	/* at the right of the name */
 		put(p, y, l->x[C_NAME], l->w[C_NAME] - 8, buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
 		put_right(p, y, l->x[C_NAME] + l->w[C_NAME], 7, driver_mark(c), ROLE_ATTENTION);
@@ -331,7 +361,7 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 		draw_box(p, r.y, r.x, r.h, r.w, title);
 		r = (struct rect){ r.y + 1, r.x + 1, r.h - 2, r.w - 2 };
 	}
-	layout_cols(&l, r.x, r.w);
+	layout_cols(&l, r.x, r.w, ns_col_width(s));
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
 		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "

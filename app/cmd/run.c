@@ -25,6 +25,7 @@
 #include "app/canary_load.h"
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/cluster_specs.h"
 #include "app/cmd/cmd.h"
 #include "app/cmd/run.h"
 #include "app/clock.h"
@@ -81,7 +82,7 @@ struct run {
 	struct metrics_http *mh;	/* --metrics-addr: the /metrics server */
 	struct prom_expo *expo;		/* what it answers */
 	atomic_bool ready;		/* the engine runs and the Canaries are watched */
-	json_t *loaded;			/* "ns/name" -> resourceVersion at the start */
+	json_t *loaded;			/* "ns/name" -> its spec_part at the start */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
@@ -146,6 +147,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		{ "kubeconfig", required_argument, NULL, 0x200 },
 		{ "context", required_argument, NULL, 0x201 },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
 		{ "prometheus", required_argument, NULL, 0x202 },
 		{ "confirm", required_argument, NULL, 0x203 },
 		{ "headless", no_argument, NULL, 0x204 },
@@ -160,12 +162,13 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 	optind = 1;
 	o->files = xcalloc((size_t)argc + 1, sizeof *o->files);
-	while ((c = getopt_long(argc, argv, ":f:n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:n:A" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			r = cli_take_value("run", "-f", CLI_VAL_FILE, optarg, &o->files[o->n_files++]);
 			break;
 		case 'n': r = cli_take_value("run", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 'A': o->all_ns = true; continue;
 		case 0x200: r = cli_take_value("run", "--kubeconfig", CLI_VAL_FILE, optarg, &o->kubeconfig); break;
 		case 0x201: r = cli_take_value("run", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 0x202: r = cli_take_value("run", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus); break;
@@ -187,86 +190,75 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (o->all_ns && (o->ns != NULL || o->n_files > 0))
+		return cli_usage_error("run", "-A reads the Canaries of every namespace: not with %s",
+		    o->ns != NULL ? "-n" : "-f");
 	return EXIT_OK;
 }
 
 /* ---- specs ------------------------------------------------------------- */
 
-static const struct k8s_res metric_templates = { "flagger.app", "v1beta1", "metrictemplates", true };
+/* What of a Canary object perch runs from: its spec, labels and
+ * annotations (not its status, which Flagger or perch rewrite all the
+ * time).  A new object. */
+static json_t *
+spec_part(json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
 
-/* The resourceVersion of a Canary as loaded at the start, so that the
- * watch's first list tells a Canary changed since from the same one. */
+	return json_pack("{s:O*, s:O*, s:O*}", "spec", json_object_get(obj, "spec"),
+	    "labels", json_object_get(md, "labels"), "annotations",
+	    json_object_get(md, "annotations"));
+}
+
+/* A Canary as loaded at the start, so that the watch's first list tells a
+ * Canary changed since from the same one. */
 static void
 remember_version(struct run *rn, json_t *item)
 {
 	json_t *md = json_object_get(item, "metadata");
 	const char *ns = json_string_value(json_object_get(md, "namespace"));
 	const char *name = json_string_value(json_object_get(md, "name"));
-	json_t *rv = json_object_get(md, "resourceVersion");
 	char key[200];
 
 	if (rn->loaded == NULL)
 		rn->loaded = json_object();
 	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
-	if (json_is_string(rv))
-		json_object_set(rn->loaded, key, rv);
+	json_object_set_new(rn->loaded, key, spec_part(item));
 }
 
-/* One object of the cluster into the spec set, named "plural ns/name". */
+/* Each Canary loaded at the start (cluster_specs_load). */
 static void
-load_object(struct spec_set *set, const struct k8s_res *res, const char *ns, json_t *item,
-    struct diag_list *dl)
+loaded_canary(void *arg, json_t *item)
 {
-	json_t *copy = json_deep_copy(item);
-	char name[300], *text;
-
-	json_object_del(copy, "status");
-	snprintf(name, sizeof name, "%s %s/%s", res->plural, ns,
-	    json_string_value(json_object_get(json_object_get(copy, "metadata"), "name")));
-	text = json_dumps(copy, JSON_INDENT(1));
-	if (text)
-		spec_load_buffer(set, name, text, strlen(text), dl);
-	free(text);
-	json_decref(copy);
+	remember_version(arg, item);
 }
 
-/* Loads the MetricTemplates of the namespace and, unless only_templates,
- * its canaries.flagger.app.  ST_OK, or an error printed with `say`. */
+/* The MetricTemplates of ns and, unless only_templates, its Canaries into
+ * set (cluster_specs_load). */
 static int
 load_cluster_objects(struct run *rn, const char *ns, struct spec_set *set, bool only_templates,
     struct diag_list *dl, char *err, size_t errsz)
 {
-	const struct k8s_res *res[2] = { &metric_templates, K8S_RES(CANARIES) };
-	json_t *list, *item;
-	struct k8s_err e;
-	size_t i;
-	int k, st;
-
-	for (k = 0; k < (only_templates ? 1 : 2); k++) {
-		st = k8s_list(rn->client, res[k], ns, NULL, &list, &e);
-		if (st == ST_NOTFOUND && k == 0)
-			continue;
-		if (st != ST_OK) {
-			snprintf(err, errsz, "listing %s in %s: %s", res[k]->plural, ns, e.msg);
-			return st;
-		}
-		json_array_foreach(json_object_get(list, "items"), i, item) {
-			load_object(set, res[k], ns, item, dl);
-			if (k == 1)
-				remember_version(rn, item);
-		}
-		json_decref(list);
-	}
-	return ST_OK;
+	return cluster_specs_load(rn->client, ns, set, only_templates, dl,
+	    &(struct cluster_specs_each){ loaded_canary, rn }, err, errsz);
 }
 
-/* Loads canaries.flagger.app and metrictemplates.flagger.app of the namespace. */
+/* The namespace whose Canaries are run: NULL with -A (every one). */
+static const char *
+run_ns(const struct run *rn)
+{
+	return rn->o.all_ns ? NULL : rn->kc->ns;
+}
+
+/* Loads canaries.flagger.app and metrictemplates.flagger.app of the
+ * namespace (of every namespace with -A). */
 static int
 load_cluster_specs(struct run *rn, struct diag_list *dl)
 {
 	char err[ERRMSG_MAX + 200];
 
-	if (load_cluster_objects(rn, rn->kc->ns, rn->set, false, dl, err, sizeof err) != ST_OK) {
+	if (load_cluster_objects(rn, run_ns(rn), rn->set, false, dl, err, sizeof err) != ST_OK) {
 		cli_error(rn->o.cmd, "%s", err);
 		return EXIT_INFRA;
 	}
@@ -299,7 +291,7 @@ load_specs(struct run *rn)
 		rc = EXIT_FAILED;
 	} else if (rc == EXIT_OK && spec_set_n_canaries(rn->set) == 0) {
 		cli_error(rn->o.cmd, "no Canary %s", rn->o.n_files ? "in the files given" :
-		    "in the namespace");
+		    rn->o.all_ns ? "in any namespace" : "in the namespace");
 		rc = EXIT_FAILED;
 	}
 	diag_list_fini(&dl);
@@ -553,7 +545,7 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 	if (ns == NULL)
 		ns = rn->kc->ns;
 	if (load_cluster_objects(rn, ns, set, true, &dl, err, sizeof err) == ST_OK) {
-		load_object(set, K8S_RES(CANARIES), ns, obj, &dl);
+		cluster_spec_object(set, K8S_RES(CANARIES), ns, obj, &dl);
 		spec_validate(set, &dl);
 		spec_check_drivable(set, &dl);
 		if (dl.n_errors > 0 || spec_set_n_canaries(set) != 1)
@@ -712,14 +704,27 @@ post_deletion(struct run *rn, const char *key, json_t *obj)
 	post_change(rn, ch);
 }
 
+/* Whether obj's spec_part is before's (taken; NULL: not known). */
+static bool
+unchanged(json_t *before, json_t *obj)
+{
+	json_t *now = spec_part(obj);
+	bool same = before != NULL && json_equal(before, now);
+
+	json_decref(before);
+	json_decref(now);
+	return same;
+}
+
 /* A Canary object was created, changed (its spec, labels or annotations)
  * or deleted: the engine applies it between ticks (a new one is adopted).
- * Status-only writes are ignored. */
+ * Status-only writes, and the watch's first list of the Canaries loaded at
+ * the start, are ignored. */
 static void
 on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 {
 	struct run *rn = arg;
-	json_t *md = json_object_get(obj, "metadata"), *omd = json_object_get(old, "metadata");
+	json_t *md = json_object_get(obj, "metadata");
 	const char *ns = json_string_value(json_object_get(md, "namespace"));
 	const char *name = json_string_value(json_object_get(md, "name"));
 	struct canary_change *ch;
@@ -737,11 +742,8 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 			post_deletion(rn, key, obj);
 		return;
 	}
-	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
-	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
-	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
-	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
-	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+	if (strcmp(type, "DELETED") != 0 && unchanged(strcmp(type, "ADDED") == 0 ?
+	    json_incref(json_object_get(rn->loaded, key)) : spec_part(old), obj))
 		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->rn = rn;
@@ -782,7 +784,7 @@ watch_canaries(struct run *rn)
 	if (rn->o.n_files > 0)
 		return true;
 	if (!rn->o.controller)
-		return watch_canaries_in(rn, rn->kc->ns) || true;
+		return watch_canaries_in(rn, run_ns(rn)) || true;
 	if (rn->o.all_ns)
 		return watch_canaries_in(rn, NULL);
 	if (rn->o.n_nss == 0)
@@ -853,6 +855,8 @@ connect_cluster(struct run *rn)
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
 	k8s_cluster_set_event_client(rn->cluster, rn->ev_client);
+	/* A Flagger canary's gates at URLs that are no cluster Service. */
+	k8s_cluster_set_webhooks(rn->cluster, &http_webhook_ops, rn->hooks);
 	return EXIT_OK;
 }
 
@@ -1075,7 +1079,7 @@ execute(struct run *rn)
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
 		.actor = actor_of(rn, actor, sizeof actor), .context = rn->kc->context,
-		.ns = rn->kc->ns, .confirm = rn->o.confirm,
+		.ns = run_ns(rn), .confirm = rn->o.confirm,
 		.stop_when_done = rn->o.headless && !rn->o.controller,
 		.seed = random_seed(),
 	};

@@ -111,6 +111,8 @@ print_text(const struct row *rows, size_t n, const struct source *src)
 
 		if (src->dir != NULL)
 			printf("no canaries with saved state in %s\n", shown);
+		else if (src->ns == NULL)
+			printf("no canaries with saved state in any namespace (context %s)\n", ctx);
 		else
 			printf("no canaries with saved state in namespace %s (context %s)\n", shown,
 			    ctx);
@@ -209,7 +211,7 @@ print_json(const struct row *rows, size_t n, const struct source *src)
 		json_object_set_new(o, "stateDir", json_string(src->dir));
 	} else {
 		json_object_set_new(o, "context", json_string(src->context));
-		json_object_set_new(o, "namespace", json_string(src->ns));
+		json_object_set_new(o, "namespace", src->ns ? json_string(src->ns) : json_null());
 	}
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, row_json(&rows[i]));
@@ -304,8 +306,9 @@ cluster_holder(void *ctx, const char *canary, char *holder, size_t holdersz, cha
 	return store_k8s_holder(ctx, canary, holder, holdersz, err);
 }
 
+/* ns NULL and all_ns: the canaries of every namespace (-A). */
 static int
-show_cluster(const char *kubeconfig, const char *context, const char *ns, bool json)
+show_cluster(const char *kubeconfig, const char *context, const char *ns, bool all_ns, bool json)
 {
 	struct source src = { .ops = &store_k8s_ops, .list = cluster_list, .holder = cluster_holder };
 	struct cluster_conn cc;
@@ -315,9 +318,11 @@ show_cluster(const char *kubeconfig, const char *context, const char *ns, bool j
 	if ((rc = cluster_connect("status", kubeconfig, context, ns, true, &cc)) != EXIT_OK)
 		return rc;
 	sk = store_k8s_open(cc.client, true, 0);
+	if (all_ns)
+		store_k8s_all_namespaces(sk);
 	src.ctx = sk;
 	src.context = cc.cfg->context;
-	src.ns = cc.cfg->ns;
+	src.ns = all_ns ? NULL : cc.cfg->ns;
 	rc = show(&src, json);
 	store_k8s_close(sk);
 	cluster_disconnect(&cc);
@@ -327,6 +332,7 @@ show_cluster(const char *kubeconfig, const char *context, const char *ns, bool j
 struct status_opts {
 	const char *dir;
 	const char *kubeconfig, *context, *ns;	/* any set: read the cluster */
+	bool all_ns;				/* -A: every namespace of the cluster */
 	const char *output;
 };
 
@@ -339,13 +345,14 @@ parse(int argc, char **argv, struct status_opts *o)
 		{ "kubeconfig", required_argument, NULL, 0x202 },
 		{ "context", required_argument, NULL, 0x203 },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":n:o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:Ao:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 0x200: rc = cli_take_value("status", "--state-dir", CLI_VAL_DIR, optarg, &o->dir); break;
 		case 0x202:
@@ -353,6 +360,7 @@ parse(int argc, char **argv, struct status_opts *o)
 			break;
 		case 0x203: rc = cli_take_value("status", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 'n': rc = cli_take_value("status", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 'A': o->all_ns = true; continue;
 		case 'o': o->output = optarg; rc = EXIT_OK; break;
 		default:
 			switch (cli_common_option("status", c, optarg)) {
@@ -368,8 +376,10 @@ parse(int argc, char **argv, struct status_opts *o)
 		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	if (strcmp(o->output, "text") != 0 && strcmp(o->output, "json") != 0)
 		return cli_usage_error("status", "-o must be text or json, not '%s'", o->output);
-	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns))
+	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns || o->all_ns))
 		return cli_usage_error("status", "--state-dir and the cluster options exclude each other");
+	if (o->all_ns && o->ns != NULL)
+		return cli_usage_error("status", "-n and -A exclude each other");
 	return EXIT_OK;
 }
 
@@ -390,8 +400,8 @@ cmd_status(int argc, char **argv)
 	if ((rc = cli_apply_logging("status")) != EXIT_OK)
 		return rc;
 	json = strcmp(o.output, "json") == 0;
-	if (o.kubeconfig || o.context || o.ns)
-		return show_cluster(o.kubeconfig, o.context, o.ns, json);
+	if (o.kubeconfig || o.context || o.ns || o.all_ns)
+		return show_cluster(o.kubeconfig, o.context, o.ns, o.all_ns, json);
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			cli_error("status", "no state directory: set HOME or use --state-dir");

@@ -20,6 +20,7 @@ struct watch_opts {
 	const char *dir;
 	const char *theme;
 	const char *kubeconfig, *context, *ns;	/* any set: watch the cluster */
+	bool all_ns;				/* -A: every namespace of the cluster */
 };
 
 static int
@@ -31,12 +32,13 @@ parse(int argc, char **argv, struct watch_opts *o)
 		{ "kubeconfig", required_argument, NULL, 0x202 },
 		{ "context", required_argument, NULL, 0x203 },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":n:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:A" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 0x200: rc = cli_take_value("watch", "--state-dir", CLI_VAL_DIR, optarg, &o->dir); break;
 		case 0x201: rc = cli_take_value("watch", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
@@ -45,6 +47,7 @@ parse(int argc, char **argv, struct watch_opts *o)
 			break;
 		case 0x203: rc = cli_take_value("watch", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 'n': rc = cli_take_value("watch", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
+		case 'A': o->all_ns = true; continue;
 		default:
 			switch (cli_common_option("watch", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -57,8 +60,10 @@ parse(int argc, char **argv, struct watch_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
-	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns))
+	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns || o->all_ns))
 		return cli_usage_error("watch", "--state-dir and the cluster options exclude each other");
+	if (o->all_ns && o->ns != NULL)
+		return cli_usage_error("watch", "-n and -A exclude each other");
 	return EXIT_OK;
 }
 
@@ -76,8 +81,9 @@ cmd_watch(int argc, char **argv)
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
 	interrupt_begin();	/* before any thread (app/interrupt.h) */
-	if (o.kubeconfig || o.context || o.ns)
-		return interrupt_end("watch", watch_cluster(o.kubeconfig, o.context, o.ns, o.theme));
+	if (o.kubeconfig || o.context || o.ns || o.all_ns)
+		return interrupt_end("watch", watch_cluster(&(struct watch_where){ o.kubeconfig,
+		    o.context, o.ns, o.all_ns }, o.theme));
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			cli_error("watch", "no state directory: set HOME or use --state-dir DIR "

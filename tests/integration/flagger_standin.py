@@ -8,13 +8,17 @@ Canary's /status subresource and core/v1 Events on the Canary (source
 component "flagger", reason "Synced"), with the real kubectl.
 
     flagger_standin.py --name podinfo --namespace test --target podinfo \
-        --step-weight 20 --max-weight 60 --tick 0.5 [--gate URL] [--log FILE]
+        --step-weight 20 --max-weight 60 --tick 0.5 [--gate URL]
+        [--traffic-gate URL] [--log FILE]
 
 It writes Initialized at once, then (one tick apart) Progressing with the
 canary weight growing by --step-weight up to --max-weight, then
 WaitingPromotion until the gate opens (with --gate: POST URL/gate/check
 as Flagger calls a confirm-promotion webhook, §5.1; without it the gate is
-open), then Promoting, Finalising and Succeeded, each with its Event.  A
+open), then Promoting, Finalising and Succeeded, each with its Event.  With
+--traffic-gate, each weight increase first waits for URL/gate/check to pass,
+as a confirm-traffic-increase webhook holds Flagger (§5.1; logged "held at
+WEIGHT" once per wait).  A
 suspended Canary (spec.suspend) is left alone, as Flagger does
 ("skipping canary run as object is suspended").  Each state it writes is
 logged, one line each, to --log.  --progressing-since T dates the
@@ -101,12 +105,13 @@ class Flagger:
             self.log.write(line + "\n")
             self.log.flush()
 
-    def gate_open(self):
-        if not self.a.gate:
+    def gate_open(self, url=None, phase="WaitingPromotion"):
+        url = self.a.gate if url is None else url
+        if not url:
             return True
         payload = json.dumps({"name": self.a.name, "namespace": self.a.namespace,
-                              "phase": "WaitingPromotion"}).encode()
-        req = urllib.request.Request(self.a.gate.rstrip("/") + "/gate/check", data=payload,
+                              "phase": phase}).encode()
+        req = urllib.request.Request(url.rstrip("/") + "/gate/check", data=payload,
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=5) as r:
@@ -126,6 +131,20 @@ class Flagger:
         if self.phase == "suspended-noted":
             self.phase = self.phase_before
 
+    def traffic_gate(self, n, w):
+        if not self.a.traffic_gate:
+            return
+        hook = "approve-traffic"
+        held = False
+        while not self.gate_open(self.a.traffic_gate, "Progressing"):
+            if not held:
+                self.event("Warning", "Halt %s advancement waiting for traffic increase "
+                           "approval %s" % (n, hook))
+                self.note("held at %d" % w)
+                held = True
+            self.wait()
+        self.event("Normal", "Confirm-traffic-increase check %s passed" % hook)
+
     def run(self):
         a = self.a
         n, t = "%s.%s" % (a.name, a.namespace), "%s.%s" % (a.target, a.namespace)
@@ -138,6 +157,7 @@ class Flagger:
         w = 0
         while w < a.max_weight:
             self.wait()
+            self.traffic_gate(n, w)
             w = min(a.max_weight, w + a.step_weight)
             self.status("Progressing", weight=w)
             self.event("Normal", "Advance %s canary weight %d" % (n, w))
@@ -174,6 +194,7 @@ def main():
     p.add_argument("--max-weight", type=int, default=60)
     p.add_argument("--tick", type=float, default=0.5)
     p.add_argument("--gate", default="")
+    p.add_argument("--traffic-gate", default="")
     p.add_argument("--log", default="")
     # The run started earlier (RFC 3339): the Progressing condition's
     # lastTransitionTime, as when perch is opened in the middle of a rollout.

@@ -31,7 +31,7 @@ screen() { tm capture-pane -p -t "$1"; }
 # shows NAME TEXT: the screen contains TEXT
 shows() { screen "$1" | grep -qF -- "$2"; }
 # row NAME CANARY: the canary's overview row
-row() { screen "$1" | grep -m1 -E "^[│|]?[▶> ] +([a-z0-9-]+/)?$2 " ; }
+row() { screen "$1" | grep -m1 -E "^[│|]?[▶> ] +([a-z0-9-]+/|[a-z0-9-]+ +)?$2 " ; }
 # weight NAME CANARY: the canary's weight in its overview row
 weight() { row "$1" "$2" | sed -E 's/.* ([0-9]+)% .*/\1/'; }
 keys() { tm send-keys -t "$1" "${@:2}"; }

@@ -968,6 +968,58 @@ test_runner_observer(void **state)
 	assert_false(g.s.locked);
 }
 
+/* Flagger's view of a canary it drives: Progressing at 30%. */
+static int
+fk_external(void *ctx, const struct canary_cfg *c, struct canary_status *st,
+    struct journal_rec *ev, size_t max, size_t *n_ev)
+{
+	(void)ctx; (void)c; (void)ev; (void)max;
+	st->phase = PHASE_PROGRESSING;
+	st->canary_weight = 30;
+	*n_ev = 0;
+	return ST_OK;
+}
+
+static bool
+driven_at_30(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return s->n_canaries == 1 && s->canaries[0].driven_by[0] != '\0' &&
+	    s->canaries[0].phase == PHASE_PROGRESSING && s->canaries[0].weight == 30;
+}
+
+/* Watch mode shows a canary Flagger drives from what Flagger publishes
+ * (cluster_ops.external), read-only, writing nothing. */
+static void
+test_runner_observer_driven(void **state)
+{
+	struct cluster_ops cl = fake_cluster;
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct snapshot *snap;
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.f.crash_after = 0;	/* any mutating call would be recorded as a crash */
+	cl.external = fk_external;
+	g.rc.cluster = &cl;
+	g.rc.observer = true;
+	g.rc.stop_when_done = false;
+	c->driven_by = strdup("Flagger (flagger-system/flagger)");
+	r = runner_new(&g.rc);
+	runner_add(r, c);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	snap = await(r, driven_at_30, NULL);
+	assert_false(snap->canaries[0].can_control);
+	snapshot_unref(snap);
+	runner_stop(r);
+	runner_free(r);
+	assert_false(atomic_load(&g.f.dead));
+	assert_int_equal(g.s.saves, 0);
+}
+
 static bool
 observed_waiting(const struct snapshot *s, void *arg)
 {
@@ -1622,6 +1674,44 @@ test_runner_replace(void **state)
 	assert_false(g.s.locked);
 }
 
+/* A canary Flagger drives follows its changed spec (a webhook added with
+ * kubectl apply) while perch runs: what is shown of it and its keys use
+ * the new configuration; nothing is taken or saved for it. */
+static bool
+driven_every(const struct snapshot *s, void *arg)
+{
+	return s->canaries[0].driven_by[0] != '\0' && s->canaries[0].interval_s == *(int *)arg &&
+	    s->canaries[0].n_metrics == 1 && !s->canaries[0].can_control;
+}
+
+static void
+test_runner_replace_driven(void **state)
+{
+	struct canary_cfg *first = fixture_canary("checkout", 2), *cfg = fixture_canary("checkout", 1);
+	struct rig g;
+	struct runner *r;
+	char err[256];
+	int interval = 45, saves;
+
+	(void)state;
+	rig_init(&g);
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;
+	first->driven_by = strdup("Flagger (flagger-system/flagger)");
+	r = runner_new(&g.rc);
+	runner_add(r, first);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	saves = g.s.saves;
+	cfg->interval_s = 45;
+	cfg->driven_by = strdup("Flagger (flagger-system/flagger)");
+	runner_post(r, replace_task, cfg);
+	snapshot_unref(await(r, driven_every, &interval));
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.s.saves, saves);
+	assert_false(g.s.locked);
+}
+
 static bool
 controlled_every(const struct snapshot *s, void *arg)
 {
@@ -2007,6 +2097,7 @@ main(void)
 		cmocka_unit_test(test_runner_crash_resume),
 		cmocka_unit_test(test_runner_resume_state),
 		cmocka_unit_test(test_runner_observer),
+		cmocka_unit_test(test_runner_observer_driven),
 		cmocka_unit_test(test_runner_watcher_sees_the_same),
 		cmocka_unit_test(test_runner_controller_liveness),
 		cmocka_unit_test(test_runner_locked_elsewhere),
@@ -2023,6 +2114,7 @@ main(void)
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
 		cmocka_unit_test(test_runner_delete_reverts),
+		cmocka_unit_test(test_runner_replace_driven),
 		cmocka_unit_test(test_runner_adopt),
 		cmocka_unit_test(test_runner_revive),
 	};

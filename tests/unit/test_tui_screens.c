@@ -55,6 +55,14 @@ render_text(const struct golden *g, struct snapshot *s)
 	return screen_text(&sp, s);
 }
 
+/* perch run -A: no namespace of the run's own, canaries in two. */
+static void
+all_namespaces(struct snapshot *s)
+{
+	free(s->ns);
+	s->ns = NULL;
+}
+
 static void
 pause_all(struct snapshot *s)
 {
@@ -319,6 +327,8 @@ static const struct golden goldens[] = {
 	{ "compare-split-120x40", 120, 40, true, false, "", false, compared_checkout, false },
 	{ "ascii-compare-detail-80x24", 80, 24, false, false, "\n", false, compared_checkout, false },
 	{ "nocolor-compare-detail-120x40", 120, 40, true, false, "\n", false, compared_checkout, true },
+	{ "all-namespaces-80x24",   80, 24, true, false, "j", false, all_namespaces, false },
+	{ "all-namespaces-120x40", 120, 40, true, false, "", false, all_namespaces, false },
 };
 
 static void
