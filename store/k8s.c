@@ -161,6 +161,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->read_only = read_only;
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
 	s->leases = json_object();
+	s->held = json_object();
+	s->beat_ns = json_object();
 	s->cstatus = json_object();
 	s->ckind = json_object();
 	s->jqueue = json_object();
@@ -209,6 +211,24 @@ store_k8s_set_journal_max(struct store_k8s *s, size_t n)
 	s->journal_max = n;
 }
 
+/* Gives back every lease still held, the last taken first. */
+static void
+release_all(struct store_k8s *s)
+{
+	size_t n = json_object_size(s->held);
+	const char **keys = xcalloc(n + 1, sizeof *keys);
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	json_object_foreach(s->held, key, v)
+		keys[i++] = key;
+	while (i-- > 0)
+		sk_lease_do(s, keys[i], L_RELEASE, NULL, 0, NULL);
+	free(keys);
+	json_object_clear(s->held);
+}
+
 void
 store_k8s_close(struct store_k8s *s)
 {
@@ -227,13 +247,12 @@ store_k8s_close(struct store_k8s *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->running)
 		pthread_join(s->renewer, NULL);
-	while (s->n_held > 0) {
-		sk_lease_do(s, s->held[s->n_held - 1], L_RELEASE, NULL, 0, NULL);
-		s->n_held--;
-	}
+	release_all(s);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	json_decref(s->leases);
+	json_decref(s->held);
+	json_decref(s->beat_ns);
 	json_decref(s->cstatus);
 	json_decref(s->ckind);
 	json_decref(s->jqueue);

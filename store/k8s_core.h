@@ -21,7 +21,6 @@
 
 #define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
 #define STORE_K8S_LEASE_S	30	/* default lease duration, seconds */
-#define MAX_HELD 64
 
 struct store_k8s {
 	struct k8s_client *c;
@@ -33,8 +32,8 @@ struct store_k8s {
 	pthread_t renewer;
 	bool running, stopping;
 	char id[160];			/* our holderIdentity */
-	char held[MAX_HELD][200];	/* "ns/name" of held leases */
-	size_t n_held;
+	json_t *held;			/* "ns/name" of each held lease -> true, in
+					 * the order taken (no cap) */
 	json_t *leases;			/* "ns/name" -> our Lease as last written */
 	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
 					 * null: no Canary object (k8s_status.c; the
@@ -54,8 +53,7 @@ struct store_k8s {
 
 	/* The heartbeat (see "the heartbeat" below), under blk. */
 	pthread_mutex_t blk;
-	char beat_ns[MAX_HELD][64];	/* namespaces a beat was written to */
-	size_t n_beat_ns;
+	json_t *beat_ns;		/* namespaces a beat was written to -> true */
 	struct seen_beat {		/* reader: when each controller's beat
 					 * was first seen, on this clock */
 		char id[160];

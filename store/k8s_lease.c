@@ -173,26 +173,16 @@ lease_renew(struct store_k8s *s, const char *key)
 static bool
 is_held(const struct store_k8s *s, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < s->n_held; i++)
-		if (strcmp(s->held[i], key) == 0)
-			return true;
-	return false;
+	return json_object_get(s->held, key) != NULL;
 }
 
 static void
 held_set(struct store_k8s *s, const char *key, bool on)
 {
-	size_t i;
-
-	for (i = 0; i < s->n_held; i++)
-		if (strcmp(s->held[i], key) == 0)
-			break;
-	if (on && i == s->n_held && s->n_held < MAX_HELD)
-		snprintf(s->held[s->n_held++], sizeof s->held[0], "%s", key);
-	else if (!on && i < s->n_held)
-		memmove(s->held[i], s->held[i + 1], (--s->n_held - i) * sizeof s->held[0]);
+	if (on)
+		json_object_set_new(s->held, key, json_true());
+	else
+		json_object_del(s->held, key);
 }
 
 int
@@ -259,7 +249,8 @@ sk_renewer(void *arg)
 {
 	struct store_k8s *s = arg;
 	struct timespec until;
-	size_t i;
+	const char *key;
+	json_t *v, *tmp;
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
@@ -267,9 +258,12 @@ sk_renewer(void *arg)
 		until.tv_sec += s->lease_s / 3 > 0 ? s->lease_s / 3 : 1;
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
-		for (i = 0; !s->stopping && i < s->n_held; i++)
-			if (lease_renew(s, s->held[i]) == ST_LOCKED)
-				held_set(s, s->held[i--], false);
+		json_object_foreach_safe(s->held, tmp, key, v) {
+			if (s->stopping)
+				break;
+			if (lease_renew(s, key) == ST_LOCKED)
+				held_set(s, key, false);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;

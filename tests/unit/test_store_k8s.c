@@ -269,6 +269,38 @@ test_lease(void **state)
 	}
 }
 
+/* More leases than any fixed table held: every one is taken, known as
+ * held, and given back when the store closes. */
+static void
+test_many_leases(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0);
+	char holder[96], key[64], name[64];
+	struct k8s_err e;
+	json_t *l;
+	int i;
+
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof key, "default/many%d", i);
+		assert_int_equal(store_k8s_ops.acquire(a, key, "many@box", holder, sizeof holder, NULL), ST_OK);
+	}
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof key, "default/many%d", i);
+		assert_int_equal(store_k8s_ops.renew(a, key), ST_OK);
+	}
+	assert_int_equal(store_k8s_ops.release(a, "default/many3"), ST_OK);
+	assert_int_equal(store_k8s_ops.renew(a, "default/many3"), ST_LOCKED);
+	store_k8s_close(a);
+	for (i = 0; i < 80; i += 79) {
+		snprintf(name, sizeof name, "perch-many%d", i);
+		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", name, &l, &e), ST_OK);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(l, "spec"),
+		    "holderIdentity")), "");
+		json_decref(l);
+	}
+}
+
 static void
 test_read_only_and_corrupt(void **state)
 {
@@ -490,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_journal_batches),
 		cmocka_unit_test(test_journal_torn_segment),
 		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_many_leases),
 		cmocka_unit_test(test_read_only_and_corrupt),
 	};
 
