@@ -116,7 +116,8 @@ store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 
 	*out = NULL;
 	*n_out = 0;
-	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
+	if (s->cms != NULL && strcmp(s->cms_ns, ns) == 0 &&
+	    k8s_informer_list(s->cms, &items) == ST_OK) {
 		list = json_pack("{s:o}", "items", items);
 	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {
 		if (err != NULL)
@@ -183,11 +184,18 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 int
 store_k8s_watch(struct store_k8s *s)
 {
-	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
-		.ns = k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+	return store_k8s_watch_in(s, k8s_client_namespace(s->c));
+}
+
+int
+store_k8s_watch_in(struct store_k8s *s, const char *ns)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS), .ns = ns,
+		.selector = PERCH_SELECTOR };
 
 	if (s->cms != NULL)
 		return ST_OK;
+	snprintf(s->cms_ns, sizeof s->cms_ns, "%s", ns != NULL ? ns : "");
 	s->cms = k8s_informer_new(s->c, &o);
 	if (k8s_informer_start(s->cms) != ST_OK) {
 		k8s_informer_free(s->cms);

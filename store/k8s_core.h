@@ -40,6 +40,7 @@ struct store_k8s {
 					 * saving thread) */
 	json_t *ckind;			/* "ns/name" -> its target's kind */
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
+	char cms_ns[64];		/* their namespace; "" every namespace */
 
 	/* The journal writer (see "the journal" below). */
 	pthread_mutex_t jlock;		/* jqueue and the flags */

@@ -784,6 +784,20 @@ lease_seconds(void)
 	return n >= 3 && n <= 3600 ? (int)n : 0;
 }
 
+/* A controller reads the canaries other replicas drive (status and
+ * journal, about every OBSERVE_MS) from a watch of the perch ConfigMaps of
+ * its namespace, or of every namespace with -A, not one request each
+ * time; with several namespaces, from the server. */
+static void
+cache_others(struct run *rn)
+{
+	const char *ns = rn->o.all_ns ? NULL : rn->o.n_nss == 1 ? rn->o.nss[0] : rn->kc->ns;
+
+	if (rn->o.n_nss <= 1 && store_k8s_watch_in(rn->sk8s, ns) != ST_OK)
+		log_warn("cannot watch the perch ConfigMaps: the other replicas' canaries are read "
+		    "from the server");
+}
+
 static int
 open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 {
@@ -799,6 +813,8 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 		*ctx = rn->sdir;
 	} else {
 		rn->sk8s = store_k8s_open(rn->client, false, lease_seconds());
+		if (rn->o.controller)
+			cache_others(rn);
 		*ops = &store_k8s_ops;
 		*ctx = rn->sk8s;
 	}
