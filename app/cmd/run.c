@@ -631,6 +631,13 @@ apply_change(struct runner *r, void *arg)
 	free(ch);
 }
 
+/* json_equal, with two absent fields the same (json_equal says they differ). */
+static bool
+same(json_t *a, json_t *b)
+{
+	return a == b || json_equal(a, b);
+}
+
 /* A Canary object was created, changed (its spec, labels or annotations)
  * or deleted: the engine applies it between ticks (a new one is adopted).
  * Status-only writes are ignored. */
@@ -651,9 +658,9 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 		log_info("run: Canary %s is new; taking it", key);
 	if ((strcmp(type, "ADDED") == 0 && json_equal(json_object_get(md, "resourceVersion"),
 	    json_object_get(rn->loaded, key))) || (strcmp(type, "MODIFIED") == 0 &&
-	    json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
-	    json_equal(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
-	    json_equal(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
+	    same(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
+	    same(json_object_get(omd, "labels"), json_object_get(md, "labels")) &&
+	    same(json_object_get(omd, "annotations"), json_object_get(md, "annotations"))))
 		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->rn = rn;
