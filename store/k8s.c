@@ -174,6 +174,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	pthread_mutex_init(&s->jlock, NULL);
 	pthread_cond_init(&s->jcond, NULL);
 	pthread_mutex_init(&s->blk, NULL);
+	pthread_mutex_init(&s->hlock, NULL);
 	if (!read_only) {
 		s->running = pthread_create(&s->renewer, NULL, sk_renewer, s) == 0;
 		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
@@ -269,6 +270,7 @@ store_k8s_close(struct store_k8s *s)
 	pthread_cond_destroy(&s->jcond);
 	pthread_mutex_destroy(&s->jlock);
 	pthread_mutex_destroy(&s->blk);
+	pthread_mutex_destroy(&s->hlock);
 	free(s);
 }
 

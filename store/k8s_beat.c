@@ -70,11 +70,11 @@ beat_namespaces(struct store_k8s *s)
 	const char *key;
 	json_t *v;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->hlock);
 	json_object_foreach(s->held, key, v)
 		if (sk_split_key(key, ns, obj, NULL) == ST_OK)
 			json_object_set_new(s->beat_ns, ns, json_true());
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->hlock);
 	if (json_object_size(s->beat_ns) == 0)
 		json_object_set_new(s->beat_ns, k8s_client_namespace(s->c), json_true());
 }

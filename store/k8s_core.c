@@ -22,15 +22,16 @@ sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
 	return k8s_informer_get(s->cms, ns, name, cm);
 }
 
-/* Whether this store holds the Lease of key (s->lock not held). */
-static bool
-holds(struct store_k8s *s, const char *key)
+/* Whether this store holds the Lease of key (any thread; it waits for no
+ * request: a renewal round holds s->lock, not hlock). */
+bool
+sk_holds(struct store_k8s *s, const char *key)
 {
 	bool on;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->hlock);
 	on = json_object_get(s->held, key) != NULL;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->hlock);
 	return on;
 }
 
@@ -87,7 +88,7 @@ sk_cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 		return st;
 	/* What this store writes is read back from the server: the cache
 	 * may lag behind its own last write. */
-	if (!holds(s, key) && (st = sk_cached_cm(s, ns, name, cm)) != ST_AGAIN)
+	if (!sk_holds(s, key) && (st = sk_cached_cm(s, ns, name, cm)) != ST_AGAIN)
 		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)

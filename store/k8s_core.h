@@ -32,8 +32,9 @@ struct store_k8s {
 	pthread_t renewer;
 	bool running, stopping;
 	char id[160];			/* our holderIdentity */
+	pthread_mutex_t hlock;		/* held alone, never for a request */
 	json_t *held;			/* "ns/name" of each held lease -> true, in
-					 * the order taken (no cap) */
+					 * the order taken (no cap; hlock) */
 	json_t *leases;			/* "ns/name" -> our Lease as last written */
 	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
 					 * null: no Canary object (k8s_status.c; the
@@ -63,6 +64,7 @@ struct store_k8s {
 	size_t n_seen;
 };
 
+bool sk_holds(struct store_k8s *s, const char *key);
 int sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm);
 int sk_split_key(const char *key, char *ns, char *obj, char *err);
 void sk_now_micro(char *out, size_t sz);

@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
+#include "util/xalloc.h"
 
 struct lease_arg {
 	struct store_k8s *s;
@@ -171,18 +172,37 @@ lease_renew(struct store_k8s *s, const char *key)
 }
 
 static bool
-is_held(const struct store_k8s *s, const char *key)
+is_held(struct store_k8s *s, const char *key)
 {
-	return json_object_get(s->held, key) != NULL;
+	return sk_holds(s, key);
 }
 
 static void
 held_set(struct store_k8s *s, const char *key, bool on)
 {
+	pthread_mutex_lock(&s->hlock);
 	if (on)
 		json_object_set_new(s->held, key, json_true());
 	else
 		json_object_del(s->held, key);
+	pthread_mutex_unlock(&s->hlock);
+}
+
+/* The keys held now, a new array of copies ending in NULL (hlock taken). */
+static char **
+held_keys(struct store_k8s *s)
+{
+	char **keys;
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	pthread_mutex_lock(&s->hlock);
+	keys = xcalloc(json_object_size(s->held) + 1, sizeof *keys);
+	json_object_foreach(s->held, key, v)
+		keys[i++] = xstrdup(key);
+	pthread_mutex_unlock(&s->hlock);
+	return keys;
 }
 
 int
@@ -249,8 +269,8 @@ sk_renewer(void *arg)
 {
 	struct store_k8s *s = arg;
 	struct timespec until;
-	const char *key;
-	json_t *v, *tmp;
+	char **keys;
+	size_t i;
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
@@ -258,12 +278,13 @@ sk_renewer(void *arg)
 		until.tv_sec += s->lease_s / 3 > 0 ? s->lease_s / 3 : 1;
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
-		json_object_foreach_safe(s->held, tmp, key, v) {
-			if (s->stopping)
-				break;
-			if (lease_renew(s, key) == ST_LOCKED)
-				held_set(s, key, false);
+		keys = held_keys(s);
+		for (i = 0; keys[i] != NULL; i++) {
+			if (!s->stopping && is_held(s, keys[i]) && lease_renew(s, keys[i]) == ST_LOCKED)
+				held_set(s, keys[i], false);
+			free(keys[i]);
 		}
+		free(keys);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
