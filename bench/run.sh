@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: runs every benchmark binary built from
-# bench/*.c and prints its figures.  Environment: PERCH_BUILD (the build
-# directory), PERCH_BIN (the perch binary, for bench/tui), BENCH_ARGS_<name>
-# (arguments for one benchmark, optional).
+# bench/*.c and prints its figures, then bench/controller.  Environment:
+# PERCH_BUILD (the build directory), PERCH_BIN (the perch binary, for
+# bench/tui and bench/controller), BENCH_ARGS_<name> (arguments for one
+# benchmark, optional).
 set -u
 : "${PERCH_BUILD:?PERCH_BUILD must name the build directory}"
 status=0
@@ -19,4 +20,9 @@ for bin in "$PERCH_BUILD"/bench/*; do
 	# shellcheck disable=SC2086
 	"$bin" ${!var:-$default} || status=1
 done
+# bench/controller: the cluster controller against the test API server
+# (python3 and openssl; BENCH_ARGS_controller, e.g. "--canaries 50").
+echo "== controller"
+# shellcheck disable=SC2086
+PERCH_BIN="${PERCH_BIN:-./perch}" "$(dirname "$0")/controller" ${BENCH_ARGS_controller:-} || status=1
 exit $status

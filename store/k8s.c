@@ -116,7 +116,8 @@ store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 
 	*out = NULL;
 	*n_out = 0;
-	if (s->cms != NULL && k8s_informer_list(s->cms, &items) == ST_OK) {
+	if (s->cms != NULL && strcmp(s->cms_ns, ns) == 0 &&
+	    k8s_informer_list(s->cms, &items) == ST_OK) {
 		list = json_pack("{s:o}", "items", items);
 	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {
 		if (err != NULL)
@@ -164,6 +165,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->read_only = read_only;
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
 	s->leases = json_object();
+	s->held = json_object();
+	s->beat_ns = json_object();
 	s->cstatus = json_object();
 	s->ckind = json_object();
 	s->jqueue = json_object();
@@ -174,6 +177,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	pthread_mutex_init(&s->jlock, NULL);
 	pthread_cond_init(&s->jcond, NULL);
 	pthread_mutex_init(&s->blk, NULL);
+	pthread_mutex_init(&s->hlock, NULL);
 	if (!read_only) {
 		s->running = pthread_create(&s->renewer, NULL, sk_renewer, s) == 0;
 		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
@@ -190,11 +194,18 @@ store_k8s_all_namespaces(struct store_k8s *s)
 int
 store_k8s_watch(struct store_k8s *s)
 {
-	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS),
-		.ns = s->all_ns ? NULL : k8s_client_namespace(s->c), .selector = PERCH_SELECTOR };
+	return store_k8s_watch_in(s, s->all_ns ? NULL : k8s_client_namespace(s->c));
+}
+
+int
+store_k8s_watch_in(struct store_k8s *s, const char *ns)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS), .ns = ns,
+		.selector = PERCH_SELECTOR };
 
 	if (s->cms != NULL)
 		return ST_OK;
+	snprintf(s->cms_ns, sizeof s->cms_ns, "%s", ns != NULL ? ns : "");
 	s->cms = k8s_informer_new(s->c, &o);
 	if (k8s_informer_start(s->cms) != ST_OK) {
 		k8s_informer_free(s->cms);
@@ -218,6 +229,24 @@ store_k8s_set_journal_max(struct store_k8s *s, size_t n)
 	s->journal_max = n;
 }
 
+/* Gives back every lease still held, the last taken first. */
+static void
+release_all(struct store_k8s *s)
+{
+	size_t n = json_object_size(s->held);
+	const char **keys = xcalloc(n + 1, sizeof *keys);
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	json_object_foreach(s->held, key, v)
+		keys[i++] = key;
+	while (i-- > 0)
+		sk_lease_do(s, keys[i], L_RELEASE, NULL, 0, NULL);
+	free(keys);
+	json_object_clear(s->held);
+}
+
 void
 store_k8s_close(struct store_k8s *s)
 {
@@ -236,13 +265,12 @@ store_k8s_close(struct store_k8s *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->running)
 		pthread_join(s->renewer, NULL);
-	while (s->n_held > 0) {
-		sk_lease_do(s, s->held[s->n_held - 1], L_RELEASE, NULL, 0, NULL);
-		s->n_held--;
-	}
+	release_all(s);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	json_decref(s->leases);
+	json_decref(s->held);
+	json_decref(s->beat_ns);
 	json_decref(s->cstatus);
 	json_decref(s->ckind);
 	json_decref(s->jqueue);
@@ -251,6 +279,7 @@ store_k8s_close(struct store_k8s *s)
 	pthread_cond_destroy(&s->jcond);
 	pthread_mutex_destroy(&s->jlock);
 	pthread_mutex_destroy(&s->blk);
+	pthread_mutex_destroy(&s->hlock);
 	free(s);
 }
 

@@ -65,9 +65,15 @@ void store_k8s_close(struct store_k8s *s);
  * watch while it is in step with the server, and the server otherwise (a
  * watcher sees the controller's writes as soon as they are made, and sends
  * nothing between them).  ST_OK or an error (reads then go to the server).
- * Meant for observers (perch watch): a controller reads little.  Stopped by
- * store_k8s_close. */
+ * Meant for observers (perch watch); a controller uses store_k8s_watch_in
+ * for the canaries other replicas drive.  Stopped by store_k8s_close. */
 int  store_k8s_watch(struct store_k8s *s);
+/* The same for the perch ConfigMaps of namespace ns (NULL: of every
+ * namespace), as a controller watches its canaries: a canary this store
+ * does not hold (driven by another replica) is read from the cache, one it
+ * holds always from the server.  ST_OK or ST_ERR; call once, before other
+ * threads use the store. */
+int  store_k8s_watch_in(struct store_k8s *s, const char *ns);
 void store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out);
 /* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
 void store_k8s_set_journal_max(struct store_k8s *s, size_t n);

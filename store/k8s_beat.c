@@ -67,21 +67,16 @@ static void
 beat_namespaces(struct store_k8s *s)
 {
 	char ns[64], obj[256];
-	size_t i, j;
+	const char *key;
+	json_t *v;
 
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->n_held; i++) {
-		if (sk_split_key(s->held[i], ns, obj, NULL) != ST_OK)
-			continue;
-		for (j = 0; j < s->n_beat_ns && strcmp(s->beat_ns[j], ns) != 0; j++)
-			;
-		if (j == s->n_beat_ns && s->n_beat_ns < MAX_HELD)
-			snprintf(s->beat_ns[s->n_beat_ns++], sizeof s->beat_ns[0], "%s", ns);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (s->n_beat_ns == 0)
-		snprintf(s->beat_ns[s->n_beat_ns++], sizeof s->beat_ns[0], "%s",
-		    k8s_client_namespace(s->c));
+	pthread_mutex_lock(&s->hlock);
+	json_object_foreach(s->held, key, v)
+		if (sk_split_key(key, ns, obj, NULL) == ST_OK)
+			json_object_set_new(s->beat_ns, ns, json_true());
+	pthread_mutex_unlock(&s->hlock);
+	if (json_object_size(s->beat_ns) == 0)
+		json_object_set_new(s->beat_ns, k8s_client_namespace(s->c), json_true());
 }
 
 int
@@ -89,9 +84,9 @@ store_k8s_beat(void *ctx, const struct heartbeat *hb, char *err)
 {
 	struct store_k8s *s = ctx;
 	char key[40], id[160], *text;
-	json_t *data, *o;
+	const char *ns;
+	json_t *data, *o, *v;
 	int st = ST_OK, one;
-	size_t i;
 
 	if ((st = sk_refuse(s)) != ST_OK)
 		return st;
@@ -107,8 +102,8 @@ store_k8s_beat(void *ctx, const struct heartbeat *hb, char *err)
 	data = json_pack("{s:s}", key, text ? text : "{}");
 	pthread_mutex_lock(&s->blk);
 	beat_namespaces(s);
-	for (i = 0; i < s->n_beat_ns; i++)
-		if ((one = beat_patch(s, s->beat_ns[i], data, err)) != ST_OK)
+	json_object_foreach(s->beat_ns, ns, v)
+		if ((one = beat_patch(s, ns, data, err)) != ST_OK)
 			st = one;
 	pthread_mutex_unlock(&s->blk);
 	json_decref(data);

@@ -17,9 +17,22 @@ int
 sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
 {
 	*cm = NULL;
-	if (s->cms == NULL || (!s->all_ns && strcmp(ns, k8s_client_namespace(s->c)) != 0))
+	if (s->cms == NULL || (s->cms_ns[0] != '\0' && strcmp(ns, s->cms_ns) != 0))
 		return ST_AGAIN;
 	return k8s_informer_get(s->cms, ns, name, cm);
+}
+
+/* Whether this store holds the Lease of key (any thread; it waits for no
+ * request: a renewal round holds s->lock, not hlock). */
+bool
+sk_holds(struct store_k8s *s, const char *key)
+{
+	bool on;
+
+	pthread_mutex_lock(&s->hlock);
+	on = json_object_get(s->held, key) != NULL;
+	pthread_mutex_unlock(&s->hlock);
+	return on;
 }
 
 int
@@ -73,7 +86,9 @@ sk_cm_get(struct store_k8s *s, const char *key, json_t **cm, char *err)
 	*cm = NULL;
 	if ((st = sk_split_key(key, ns, name, err)) != ST_OK)
 		return st;
-	if ((st = sk_cached_cm(s, ns, name, cm)) != ST_AGAIN)
+	/* What this store writes is read back from the server: the cache
+	 * may lag behind its own last write. */
+	if (!sk_holds(s, key) && (st = sk_cached_cm(s, ns, name, cm)) != ST_AGAIN)
 		return st;
 	st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, cm, &e);
 	if (st != ST_OK && st != ST_NOTFOUND && err)

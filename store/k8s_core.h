@@ -21,7 +21,6 @@
 
 #define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
 #define STORE_K8S_LEASE_S	30	/* default lease duration, seconds */
-#define MAX_HELD 64
 
 struct store_k8s {
 	struct k8s_client *c;
@@ -33,8 +32,9 @@ struct store_k8s {
 	pthread_t renewer;
 	bool running, stopping;
 	char id[160];			/* our holderIdentity */
-	char held[MAX_HELD][200];	/* "ns/name" of held leases */
-	size_t n_held;
+	pthread_mutex_t hlock;		/* held alone, never for a request */
+	json_t *held;			/* "ns/name" of each held lease -> true, in
+					 * the order taken (no cap; hlock) */
 	json_t *leases;			/* "ns/name" -> our Lease as last written */
 	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
 					 * null: no Canary object (k8s_status.c; the
@@ -42,6 +42,7 @@ struct store_k8s {
 	json_t *ckind;			/* "ns/name" -> its target's kind */
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 	bool all_ns;			/* store_k8s_all_namespaces: list and watch every one */
+	char cms_ns[64];		/* their namespace; "" every namespace */
 
 	/* The journal writer (see "the journal" below). */
 	pthread_mutex_t jlock;		/* jqueue and the flags */
@@ -55,8 +56,7 @@ struct store_k8s {
 
 	/* The heartbeat (see "the heartbeat" below), under blk. */
 	pthread_mutex_t blk;
-	char beat_ns[MAX_HELD][64];	/* namespaces a beat was written to */
-	size_t n_beat_ns;
+	json_t *beat_ns;		/* namespaces a beat was written to -> true */
 	struct seen_beat {		/* reader: when each controller's beat
 					 * was first seen, on this clock */
 		char id[160];
@@ -65,6 +65,7 @@ struct store_k8s {
 	size_t n_seen;
 };
 
+bool sk_holds(struct store_k8s *s, const char *key);
 int sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm);
 int sk_split_key(const char *key, char *ns, char *obj, char *err);
 void sk_now_micro(char *out, size_t sz);

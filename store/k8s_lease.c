@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
+#include "util/xalloc.h"
 
 struct lease_arg {
 	struct store_k8s *s;
@@ -171,28 +172,37 @@ lease_renew(struct store_k8s *s, const char *key)
 }
 
 static bool
-is_held(const struct store_k8s *s, const char *key)
+is_held(struct store_k8s *s, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < s->n_held; i++)
-		if (strcmp(s->held[i], key) == 0)
-			return true;
-	return false;
+	return sk_holds(s, key);
 }
 
 static void
 held_set(struct store_k8s *s, const char *key, bool on)
 {
-	size_t i;
+	pthread_mutex_lock(&s->hlock);
+	if (on)
+		json_object_set_new(s->held, key, json_true());
+	else
+		json_object_del(s->held, key);
+	pthread_mutex_unlock(&s->hlock);
+}
 
-	for (i = 0; i < s->n_held; i++)
-		if (strcmp(s->held[i], key) == 0)
-			break;
-	if (on && i == s->n_held && s->n_held < MAX_HELD)
-		snprintf(s->held[s->n_held++], sizeof s->held[0], "%s", key);
-	else if (!on && i < s->n_held)
-		memmove(s->held[i], s->held[i + 1], (--s->n_held - i) * sizeof s->held[0]);
+/* The keys held now, a new array of copies ending in NULL (hlock taken). */
+static char **
+held_keys(struct store_k8s *s)
+{
+	char **keys;
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	pthread_mutex_lock(&s->hlock);
+	keys = xcalloc(json_object_size(s->held) + 1, sizeof *keys);
+	json_object_foreach(s->held, key, v)
+		keys[i++] = xstrdup(key);
+	pthread_mutex_unlock(&s->hlock);
+	return keys;
 }
 
 int
@@ -259,6 +269,7 @@ sk_renewer(void *arg)
 {
 	struct store_k8s *s = arg;
 	struct timespec until;
+	char **keys;
 	size_t i;
 
 	pthread_mutex_lock(&s->lock);
@@ -267,9 +278,13 @@ sk_renewer(void *arg)
 		until.tv_sec += s->lease_s / 3 > 0 ? s->lease_s / 3 : 1;
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
-		for (i = 0; !s->stopping && i < s->n_held; i++)
-			if (lease_renew(s, s->held[i]) == ST_LOCKED)
-				held_set(s, s->held[i--], false);
+		keys = held_keys(s);
+		for (i = 0; keys[i] != NULL; i++) {
+			if (!s->stopping && is_held(s, keys[i]) && lease_renew(s, keys[i]) == ST_LOCKED)
+				held_set(s, keys[i], false);
+			free(keys[i]);
+		}
+		free(keys);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;

@@ -164,6 +164,10 @@ n0=$(grep -c '/canaries/app[0-9]/status' "$audit")
 sleep 3	# idle: several ticks at this speed
 n1=$(grep -c '/canaries/app[0-9]/status' "$audit")
 expect_eq "status requests while idle" "$((n1 - n0))" 0
+# A status write changes no spec: the MetricTemplates are read when a
+# replica takes up a Canary (each of the two the six), not at every write.
+n=$(grep -c '^GET /apis/flagger.app/v1beta1/namespaces/default/metrictemplates ctl-' "$audit")
+[ "$n" -le 12 ] || fail "the MetricTemplates were listed $n times for 6 Canaries"
 
 # GET /metrics: Flagger's series and perch's own, valid for promtool;
 # /healthz and /readyz answer ok; a bad request is refused, not served.

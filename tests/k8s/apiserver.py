@@ -114,6 +114,7 @@ each against its kind's schema.
 
 import argparse
 import base64
+import bisect
 import copy
 import datetime
 import json
@@ -121,6 +122,7 @@ import os
 import re
 import socket
 import http.client
+import itertools
 import ssl
 import struct
 import subprocess
@@ -564,6 +566,8 @@ class Store:
         self.trimmed_upto = 0      # the newest rv dropped from the history
         self.ready_delay = ready_delay
         self.changed_at = {}       # (plural, ns, name) of a workload -> its last spec change
+        self.quiet = set()         # (plural, ns, name) of workloads whose status no longer
+                                   # moves until they are written (simulate skips them)
         for ns in ("default", "kube-system"):
             self.create(BY_GROUP[("", "v1")]["namespaces"], None,
                         {"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]}})
@@ -573,6 +577,8 @@ class Store:
         return self.objects.setdefault((res.group, res.plural), {})
 
     def _record(self, res, etype, obj):
+        md = obj["metadata"]
+        self.quiet.discard((res.plural, md.get("namespace"), md["name"]))
         self.history.append((int(obj["metadata"]["resourceVersion"]),
                              (res.group, res.plural), etype, copy.deepcopy(obj)))
         if len(self.history) > self.HISTORY:
@@ -803,7 +809,9 @@ class Store:
         """History entries of (group, plural) newer than rv; None when some were dropped."""
         if self.too_old(rv, False):
             return None
-        return [h for h in self.history if h[0] > rv and h[1] == gp]
+        # The history is in resourceVersion order: only its tail is looked at.
+        start = bisect.bisect_right(self.history, rv, key=lambda h: h[0])
+        return [h for h in itertools.islice(self.history, start, None) if h[1] == gp]
 
     # -- the Knative simulation (callers hold the lock) --
     def _revisions_of(self, ns, svc):
@@ -877,9 +885,14 @@ class Store:
             for plural in ("deployments", "daemonsets"):
                 res = BY_GROUP[("apps", "v1")][plural]
                 for key, obj in list(self._bucket(res).items()):
+                    if (plural,) + key in self.quiet:
+                        continue
+                    changed = self.changed_at.get((plural,) + key, 0)
                     st = WORKLOAD_STATUS[res.kind](obj, obj.get("status") or {}, now,
-                                                   self.ready_delay, False,
-                                                   self.changed_at.get((plural,) + key, 0))
+                                                   self.ready_delay, False, changed)
+                    if st == obj.get("status") and settled_for_good(obj, now - changed,
+                                                                    self.ready_delay):
+                        self.quiet.add((plural,) + key)
                     if st != obj.get("status"):
                         obj = copy.deepcopy(obj)
                         obj["status"] = st
@@ -1079,6 +1092,18 @@ def daemonset_status(obj, old, now, delay, template_changed, changed_at=None):
 
 
 WORKLOAD_STATUS = {"Deployment": deployment_status, "DaemonSet": daemonset_status}
+
+
+def settled_for_good(obj, elapsed, delay):
+    """Whether a workload's simulated status, `elapsed` seconds after its last
+    change, stays as it is until the workload is written again: past the ready
+    delay, and past the progress deadline for one that never gets ready."""
+    md = obj.get("metadata") or {}
+    never = (md.get("annotations") or {}).get("test.perch.dev/never-ready") == "true"
+    deadline = (obj.get("spec") or {}).get("progressDeadlineSeconds", 600)
+    if not isinstance(deadline, (int, float)):
+        deadline = 600
+    return elapsed > delay + 1 and (not never or elapsed > deadline + 1)
 
 
 # ---------------------------------------------------------------------------

@@ -269,6 +269,99 @@ test_lease(void **state)
 	}
 }
 
+/* More leases than any fixed table held: every one is taken, known as
+ * held, and given back when the store closes. */
+static void
+test_many_leases(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0);
+	char holder[96], key[64], name[64];
+	struct k8s_err e;
+	json_t *l;
+	int i;
+
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof key, "default/many%d", i);
+		assert_int_equal(store_k8s_ops.acquire(a, key, "many@box", holder, sizeof holder, NULL), ST_OK);
+	}
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof key, "default/many%d", i);
+		assert_int_equal(store_k8s_ops.renew(a, key), ST_OK);
+	}
+	assert_int_equal(store_k8s_ops.release(a, "default/many3"), ST_OK);
+	assert_int_equal(store_k8s_ops.renew(a, "default/many3"), ST_LOCKED);
+	store_k8s_close(a);
+	for (i = 0; i < 80; i += 79) {
+		snprintf(name, sizeof name, "perch-many%d", i);
+		assert_int_equal(k8s_get(f->c, K8S_RES(LEASES), "default", name, &l, &e), ST_OK);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(l, "spec"),
+		    "holderIdentity")), "");
+		json_decref(l);
+	}
+}
+
+/* Loads a's view of key until its weight is w, read from the watch's
+ * cache (which catches up). */
+static void
+await_weight(struct store_k8s *a, const char *key, int w)
+{
+	struct k8s_informer_stats s0, s1;
+	struct canary_status got;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		memset(&got, 0, sizeof got);
+		store_k8s_watch_stats(a, &s0);
+		if (store_k8s_ops.load(a, key, &got, NULL) == ST_OK && got.canary_weight == w) {
+			store_k8s_watch_stats(a, &s1);
+			if (s1.hits > s0.hits)
+				return;
+		}
+		usleep(50000);
+	}
+	fail_msg("%s never showed weight %d from the cache", key, w);
+}
+
+/* A controller's store with a watch of its namespace's ConfigMaps reads
+ * the canaries another replica holds from the cache (no request however
+ * often), and those it holds from the server. */
+static void
+test_watch_others(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0), *b = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 30 }, got;
+	struct k8s_informer_stats s0, s1;
+	char holder[96];
+	int i;
+
+	assert_int_equal(store_k8s_ops.acquire(b, "default/other", "b@box", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_ops.save(b, "default/other", &st, NULL), ST_OK);
+	assert_int_equal(store_k8s_watch_in(a, "default"), ST_OK);
+	await_weight(a, "default/other", 30);
+	store_k8s_watch_stats(a, &s0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(store_k8s_ops.load(a, "default/other", &got, NULL), ST_OK);
+	store_k8s_watch_stats(a, &s1);
+	assert_int_equal(s1.hits - s0.hits, 20);
+	assert_int_equal(s1.misses, s0.misses);
+	st.canary_weight = 40;
+	assert_int_equal(store_k8s_ops.save(b, "default/other", &st, NULL), ST_OK);
+	await_weight(a, "default/other", 40);
+
+	/* What a holds it reads from the server, never from the cache. */
+	assert_int_equal(store_k8s_ops.acquire(a, "default/mine", "a@box", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_ops.save(a, "default/mine", &st, NULL), ST_OK);
+	store_k8s_watch_stats(a, &s0);
+	assert_int_equal(store_k8s_ops.load(a, "default/mine", &got, NULL), ST_OK);
+	assert_int_equal(got.canary_weight, 40);
+	store_k8s_watch_stats(a, &s1);
+	assert_int_equal(s1.hits, s0.hits);
+	store_k8s_close(b);
+	store_k8s_close(a);
+}
+
 static void
 test_read_only_and_corrupt(void **state)
 {
@@ -490,6 +583,8 @@ main(void)
 		cmocka_unit_test(test_journal_batches),
 		cmocka_unit_test(test_journal_torn_segment),
 		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_many_leases),
+		cmocka_unit_test(test_watch_others),
 		cmocka_unit_test(test_read_only_and_corrupt),
 	};
 
