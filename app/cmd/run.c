@@ -799,6 +799,10 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 		*ctx = rn->sdir;
 	} else {
 		rn->sk8s = store_k8s_open(rn->client, false, lease_seconds());
+		/* Requests to the canaries this run holds, answers to its own. */
+		if (store_k8s_watch_requests(rn->sk8s, rn->o.all_ns || rn->o.n_nss > 0) != ST_OK)
+			log_warn("cannot watch the perch ConfigMaps: requests from other perch "
+			    "processes are not taken");
 		*ops = &store_k8s_ops;
 		*ctx = rn->sk8s;
 	}
