@@ -38,7 +38,8 @@ static void
 own_id(struct store_k8s *s, const char *given, char *out, size_t n)
 {
 	if (given != NULL && *given) {
-		snprintf(out, n, "%s", given);
+		if (out != given)
+			snprintf(out, n, "%s", given);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
