@@ -4,8 +4,9 @@
 # goes up a step at once, read back with kubectl) and acknowledges it in
 # the same write as the status; the TUI says "requested" and then "applied
 # by" the controller.  With the controller stopped (SIGSTOP) a request is
-# answered by nobody and the TUI says so, naming it.  A read-only identity
-# (get/list/watch) is refused by the API server and the TUI says why.
+# answered by nobody and the TUI says so, naming it.  perch watch sends no
+# request (the audit log).  A read-only identity (get/list/watch) is
+# refused by the API server and the TUI says why.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/lib_rbac.bash"
@@ -13,12 +14,13 @@
 need kubectl openssl python3
 
 start_apiserver q --tls-dir "$TMP/tls" --ready-delay 0 --token ctl-a=token-a \
-	--token-readonly watcher=token-w
+	--token-readonly watcher=token-w --token viewer=token-v
 export KUBECONFIG="$TMP/q.kubeconfig"
 K() { kubectl --request-timeout=10s "$@"; }
 slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
 rbac_identity ctl-a token-a
 rbac_identity watcher token-w
+rbac_identity viewer token-v
 cweight() { K get trafficsplit cart -o jsonpath='{.spec.backends[?(@.service=="cart-canary")].weight}'; }
 
 cart_app
@@ -71,6 +73,17 @@ WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step not applied: ctl-a"
 shows t "did not answer within 20 s" || { dump t; fail "the time-out message does not say how long"; }
 expect_eq "canary weight while the holder is stopped" "$(cweight)" 10
 kill -KILL "$ctl"
+
+# perch watch never writes a request, even with an identity that may.
+session v 120 40 "$TERM_ENV KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' watch -n default --context viewer"
+WAIT_SECS=$((15 * slow)) wait_for row_has v cart Progressing || { dump v; fail "perch watch does not show cart"; }
+keys v p
+WAIT_SECS=$((5 * slow)) wait_for shows v "read-only: perch watch cannot change rollouts" || { dump v; fail "watch: no read-only answer"; }
+keys v q
+WAIT_SECS=5 wait_for dead v || { dump v; fail "perch watch did not quit"; }
+grep -q '^GET /api/v1/namespaces/default/configmaps.* viewer 200' "$TMP/q.audit" || fail "perch watch did not read as viewer"
+written=$(grep ' viewer ' "$TMP/q.audit" | grep -v '^GET ')
+expect_eq "requests of perch watch other than GET" "$written" ""
 
 # A read-only identity: the API server refuses the request, the TUI says why.
 keys t q
