@@ -379,6 +379,10 @@ void rn_handle_command(struct runner *r, const struct command *cmd, int64_t now)
 bool rn_requests(const struct runner *r);
 void rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
     const struct cmd_facts *f, int64_t now);
+void rn_request_poll(struct runner *r, struct rcan *c, int64_t now);
+
+/* ---- runner_holder.c: requests to this runner's canaries, and the
+ * answers to its own requests (the loop's request source) */
 void rn_requests_poll(struct runner *r, int64_t now);
 
 #endif

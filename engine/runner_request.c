@@ -1,6 +1,7 @@
 /*
- * runner_request.c — commands on a canary another process holds (see
- * runner_int.h and store_ops request/pending/ack/answer).
+ * runner_request.c — commands on a canary another process holds, the
+ * requester's side (see runner_int.h and store_ops request/pending/ack/
+ * answer); the holder's side is runner_holder.c.
  *
  * The requester (a perch run whose canary is held by a controller or by
  * another terminal) writes the command as a request through its store and
@@ -27,8 +28,6 @@
 #include "engine/runner_int.h"
 #include "util/log.h"
 #include "util/status.h"
-
-#define PENDING_MAX 8
 
 bool
 rn_requests(const struct runner *r)
@@ -79,8 +78,8 @@ rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
 
 /* Requester: the holder's answer to c's waiting request, or the end of
  * the wait. */
-static void
-requester_poll(struct runner *r, struct rcan *c, int64_t now)
+void
+rn_request_poll(struct runner *r, struct rcan *c, int64_t now)
 {
 	struct rreq *q = &c->run.req;
 	struct cmd_ack a;
@@ -100,58 +99,4 @@ requester_poll(struct runner *r, struct rcan *c, int64_t now)
 	}
 	q->waiting = false;
 	rn_set_status_msg(r, c->key, msg);
-}
-
-/* Holder: runs rq on c as its own keys' command would, acknowledged in
- * the save of what it changed. */
-static void
-apply_request(struct runner *r, struct rcan *c, const struct cmd_request *rq, int64_t now)
-{
-	struct cmd_ack a = { .seq = rq->seq };
-	struct command cmd = { .kind = rq->kind };
-	char err[ERRMSG_MAX];
-
-	snprintf(a.requester, sizeof a.requester, "%s", rq->requester);
-	if (rq->kind >= CMD__COUNT) {
-		snprintf(a.result, sizeof a.result, "not applied: not a command perch knows");
-	} else if (rq->age_ms > REQUEST_WAIT_MS) {
-		snprintf(a.result, sizeof a.result, "not applied: asked %lld s ago, after its "
-		    "requester stopped waiting", (long long)(rq->age_ms / 1000));
-	} else {
-		snprintf(a.result, sizeof a.result, "applying");
-		r->cfg.store->ack(r->cfg.store_ctx, c->key, &a);
-		snprintf(cmd.canary, sizeof cmd.canary, "%s", c->key);
-		snprintf(cmd.actor, sizeof cmd.actor, "%s", rq->actor);
-		rn_handle_command(r, &cmd, now);
-		pthread_mutex_lock(&r->mu);
-		snprintf(a.result, sizeof a.result, "%.*s", (int)sizeof a.result - 1, r->pub.status_msg);
-		pthread_mutex_unlock(&r->mu);
-	}
-	r->cfg.store->ack(r->cfg.store_ctx, c->key, &a);
-	if (rn_save(r, c, &c->st, err) != ST_OK)
-		log_warn("%s: the answer to %s's request is not saved yet: %s", c->key, rq->actor, err);
-	rn_publish_msg(r, c, SEV_NORMAL, now, "%s requested by %s, applied by %s: %s",
-	    rq->kind < CMD__COUNT ? command_name(rq->kind) : "a command", rq->actor, r->actor, a.result);
-}
-
-void
-rn_requests_poll(struct runner *r, int64_t now)
-{
-	struct cmd_request rq[PENDING_MAX];
-	size_t i, j, n;
-
-	for (i = 0; i < r->tab.n; i++) {
-		struct rcan *c = r->tab.cs[i];
-
-		if (c->run.req.waiting && !c->ctl.control) {
-			requester_poll(r, c, now);
-			continue;
-		}
-		c->run.req.waiting = false;	/* taken over since: ours to run */
-		if (!c->ctl.control || c->ctl.refused || c->ctl.removed)
-			continue;
-		n = r->cfg.store->pending(r->cfg.store_ctx, c->key, rq, PENDING_MAX);
-		for (j = 0; j < n && c->ctl.control; j++)
-			apply_request(r, c, &rq[j], now);
-	}
 }
