@@ -277,6 +277,7 @@ struct cmd_ack {
 	uint64_t seq;
 	char applied_by[160];		/* the holder's identity */
 	char result[240];		/* the command's answer */
+	bool applied;			/* it changed the canary (else refused) */
 };
 
 struct store_ops {

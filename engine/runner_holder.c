@@ -22,6 +22,7 @@ apply_request(struct runner *r, struct rcan *c, const struct cmd_request *rq, in
 	struct cmd_ack a = { .seq = rq->seq };
 	struct command cmd = { .kind = rq->kind };
 	char err[ERRMSG_MAX];
+	uint64_t seq;
 
 	snprintf(a.requester, sizeof a.requester, "%s", rq->requester);
 	if (rq->kind >= CMD__COUNT) {
@@ -30,20 +31,24 @@ apply_request(struct runner *r, struct rcan *c, const struct cmd_request *rq, in
 		snprintf(a.result, sizeof a.result, "not applied: asked %lld s ago, after its "
 		    "requester stopped waiting", (long long)(rq->age_ms / 1000));
 	} else {
-		snprintf(a.result, sizeof a.result, "applying");
+		snprintf(a.result, sizeof a.result, "applied");
+		a.applied = true;	/* if a save writes it, it saves the change */
 		r->cfg.store->ack(r->cfg.store_ctx, c->key, &a);
+		seq = c->st.seq;
 		snprintf(cmd.canary, sizeof cmd.canary, "%s", c->key);
 		snprintf(cmd.actor, sizeof cmd.actor, "%s", rq->actor);
 		rn_handle_command(r, &cmd, now);
 		pthread_mutex_lock(&r->mu);
 		snprintf(a.result, sizeof a.result, "%.*s", (int)sizeof a.result - 1, r->pub.status_msg);
 		pthread_mutex_unlock(&r->mu);
+		a.applied = c->st.seq != seq;
 	}
 	r->cfg.store->ack(r->cfg.store_ctx, c->key, &a);
 	if (rn_save(r, c, &c->st, err) != ST_OK)
 		log_warn("%s: the answer to %s's request is not saved yet: %s", c->key, rq->actor, err);
-	rn_publish_msg(r, c, SEV_NORMAL, now, "%s requested by %s, applied by %s: %s",
-	    rq->kind < CMD__COUNT ? command_name(rq->kind) : "a command", rq->actor, r->actor, a.result);
+	rn_publish_msg(r, c, SEV_NORMAL, now, "%s requested by %s, %s by %s: %s",
+	    rq->kind < CMD__COUNT ? command_name(rq->kind) : "a command", rq->actor,
+	    a.applied ? "applied" : "not applied", r->actor, a.result);
 }
 
 void

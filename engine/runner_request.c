@@ -87,8 +87,8 @@ rn_request_poll(struct runner *r, struct rcan *c, int64_t now)
 	const char *name = command_name(q->kind);
 
 	if (r->cfg.store->answer(r->cfg.store_ctx, c->key, "", &a) == ST_OK && a.seq >= q->seq) {
-		snprintf(msg, sizeof msg, "%s %s applied by %s: %s", c->cfg->name, name,
-		    holder_name(a.applied_by), a.result);
+		snprintf(msg, sizeof msg, "%s %s %s by %s: %s", c->cfg->name, name,
+		    a.applied ? "applied" : "not applied", holder_name(a.applied_by), a.result);
 	} else if (now >= q->deadline) {
 		snprintf(msg, sizeof msg, "%s %s not applied: %s did not answer within %d s "
 		    "(stopped, or cut off from the API server)", c->cfg->name, name, q->holder,

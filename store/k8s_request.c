@@ -270,9 +270,9 @@ sk_ack(void *ctx, const char *key, const struct cmd_ack *a)
 
 	own_id(s, a->applied_by, by, sizeof by);
 	req_field("ack", a->requester, afield, sizeof afield);
-	text = dump_owned(json_pack("{s:s, s:I, s:s, s:s, s:I}", "requester", a->requester, "seq",
-	    (json_int_t)a->seq, "appliedBy", by, "result", a->result, "timeMs",
-	    (json_int_t)clock_realtime_ms()));
+	text = dump_owned(json_pack("{s:s, s:I, s:s, s:s, s:b, s:I}", "requester", a->requester,
+	    "seq", (json_int_t)a->seq, "appliedBy", by, "result", a->result, "applied", a->applied,
+	    "timeMs", (json_int_t)clock_realtime_ms()));
 	pthread_mutex_lock(&s->lock);
 	if ((staged = json_object_get(s->acks, key)) == NULL)
 		json_object_set_new(s->acks, key, staged = json_object());
@@ -336,6 +336,7 @@ sk_answer(void *ctx, const char *key, const char *requester, struct cmd_ack *out
 	out->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
 	by = json_string_value(json_object_get(j, "appliedBy"));
 	res = json_string_value(json_object_get(j, "result"));
+	out->applied = json_is_true(json_object_get(j, "applied"));
 	sanitize(out->applied_by, sizeof out->applied_by, by ? by : "", by ? strlen(by) : 0);
 	sanitize(out->result, sizeof out->result, res ? res : "", res ? strlen(res) : 0);
 	json_decref(j);

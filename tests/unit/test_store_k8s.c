@@ -537,6 +537,7 @@ test_requests(void **state)
 	assert_int_equal(pending_of(b, got, 1), 1);
 	/* Applied by b: the ack rides the save of the status. */
 	snprintf(ack.result, sizeof ack.result, "promote-step done");
+	ack.applied = true;
 	store_k8s_ops.ack(b, RKEY, &ack);
 	st.canary_weight = 20;
 	assert_int_equal(store_k8s_ops.save(b, RKEY, &st, err), ST_OK);
@@ -545,6 +546,7 @@ test_requests(void **state)
 	assert_int_equal(ans.seq, 1);
 	assert_non_null(strstr(ans.applied_by, "ctl-b pid "));
 	assert_string_equal(ans.result, "promote-step done");
+	assert_true(ans.applied);
 	assert_int_equal(store_k8s_ops.load(b, RKEY, &back, err), ST_OK);
 	assert_int_equal(back.canary_weight, 20);
 	store_k8s_close(b);
