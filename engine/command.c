@@ -146,7 +146,7 @@ typedef bool precond_fn(const struct cmd_facts *f, char *why, size_t whysz);
 static bool
 pre_control(const struct cmd_facts *f, char *why, size_t whysz)
 {
-	if (f->control && !f->watch && !f->corrupt && !f->deleted && !f->refused)
+	if ((f->control || f->requestable) && !f->watch && !f->corrupt && !f->deleted && !f->refused)
 		return true;
 	if (f->watch)
 		snprintf(why, whysz, "read-only: perch watch cannot change rollouts");

@@ -42,6 +42,10 @@ struct cmd_facts {
 					 * driven ... */
 	char refused_why[200];		/* ... and why ("cannot drive shop/cart: ..."), "" */
 	char holder[96];		/* who controls it instead, or "" */
+	/* Held by another process that takes requests (store_ops.request):
+	 * a command is asked of the holder instead (engine/runner_request.c),
+	 * so control does not refuse it. */
+	bool requestable;
 	bool paused;
 	bool skip_requested;
 	unsigned manual_gate;		/* CONFIRM_* gate waiting for a person now, 0 = none */

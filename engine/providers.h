@@ -267,6 +267,26 @@ struct journal_rec {
 	int iteration;
 };
 
+/* A command asked of the canary's holder by another perch (store_ops
+ * request/pending/ack/answer).  requester: the asking process's identity
+ * ("user@host pid N"); seq: increasing per requester; actor: the person. */
+struct cmd_request {
+	char requester[160];
+	uint64_t seq;
+	enum command_kind kind;
+	char actor[96];
+	int64_t age_ms;			/* pending: how long ago it was written */
+};
+
+/* The holder's acknowledgement of a requester's requests up to seq. */
+struct cmd_ack {
+	char requester[160];
+	uint64_t seq;
+	char applied_by[160];		/* the holder's identity */
+	char result[240];		/* the command's answer */
+	bool applied;			/* it changed the canary (else refused) */
+};
+
 struct store_ops {
 	const char *name;
 	/* Takes exclusive control of the canary (flock / Lease).  ST_LOCKED
@@ -304,6 +324,33 @@ struct store_ops {
 	 * holder filled ("user@host pid N"), ST_NOTFOUND when nobody does.
 	 * Changes nothing.  May be NULL (the holder is then not shown). */
 	int (*holder)(void *ctx, const char *canary, char *holder, size_t holdersz);
+
+	/* Requests to the holder: a perch whose canary is held by another
+	 * process (a controller, another terminal) asks that one to run a
+	 * command, and the holder runs it as its own and acknowledges it
+	 * (engine/runner_request.c has the protocol; store/k8s.h where it
+	 * lives).  All four may be NULL: no requests (the state directory).
+	 * request: the requester writes its request (one per requester, the
+	 * newest replacing the last), rq's requester ("" = this store's own
+	 * identity) and seq filled by the store (one above the requester's
+	 * last request and acknowledgement); ST_OK, ST_REFUSED (read-only),
+	 * or the error with err (ERRMSG_MAX) saying what the server refused,
+	 * starting "forbidden: " (the identity may not write: ST_AUTH) or "not
+	 * requested: ".
+	 * pending: the holder reads the requests whose seq is above their
+	 * requester's acknowledgement (written or staged), up to max, with
+	 * their age on the wall clock; returns the count.  Cheap
+	 * (a cache): called about every second.
+	 * ack: the holder stages an acknowledgement, written with the
+	 * canary's next save, in the same write as its status (so a request
+	 * is applied exactly once whatever crashes between).
+	 * answer: the requester reads the holder's acknowledgement of its
+	 * requests (requester "" = this store's identity): ST_OK (out
+	 * filled), ST_NOTFOUND (none yet). */
+	int (*request)(void *ctx, const char *canary, struct cmd_request *rq, char *err);
+	size_t (*pending)(void *ctx, const char *canary, struct cmd_request *out, size_t max);
+	void (*ack)(void *ctx, const char *canary, const struct cmd_ack *ack);
+	int (*answer)(void *ctx, const char *canary, const char *requester, struct cmd_ack *out);
 };
 
 /* ---- the controller's heartbeat ---------------------------------------- */

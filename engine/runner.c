@@ -262,6 +262,31 @@ renew_run(struct runner *r, int64_t now)
 	return ROUND_AGAIN;
 }
 
+/* Requests to and answers from the holders of canaries (runner_request.c),
+ * about every REQUEST_POLL_MS of clock time. */
+static bool
+request_ready(struct runner *r, int64_t now)
+{
+	return rn_requests(r) && now >= r->watch.next_request;
+}
+
+static enum round
+request_run(struct runner *r, int64_t now)
+{
+	r->watch.next_request = now + REQUEST_POLL_MS;
+	pthread_mutex_unlock(&r->mu);
+	rn_requests_poll(r, now);
+	pthread_mutex_lock(&r->mu);
+	return ROUND_AGAIN;
+}
+
+static int64_t
+request_deadline(const struct runner *r, int64_t now)
+{
+	(void)now;
+	return rn_requests(r) ? r->watch.next_request : INT64_MAX;
+}
+
 /* Waited for only while some canary is scheduled. */
 static int64_t
 renew_deadline(const struct runner *r, int64_t now)
@@ -360,6 +385,8 @@ static const struct event_source sources[] = {
 	  .deadline = observe_deadline },
 	{ .name = "renew",    .ready = renew_ready,    .run = renew_run,
 	  .deadline = renew_deadline },
+	{ .name = "request",  .ready = request_ready,  .run = request_run,
+	  .deadline = request_deadline },
 	{ .name = "tick",     .ready = tick_ready,     .run = tick_run,
 	  .deadline = tick_deadline },
 	{ .name = "done",     .ready = done_ready,     .run = done_run },

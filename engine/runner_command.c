@@ -36,6 +36,7 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 		f->driven_hooks |= 1u << c->cfg->hooks[i].type;
 	f->control = c->ctl.control && !c->ctl.readonly && !c->ctl.corrupt && !c->ctl.refused && !r->cfg.observer;
 	snprintf(f->holder, sizeof f->holder, "%s", c->ctl.readonly ? c->ctl.holder : "");
+	f->requestable = !f->control && c->ctl.readonly && rn_requests(r);
 	f->traffic_gate = c->st.gate == GATE_TRAFFIC;
 	memcpy(tmp, f->canary_why, sizeof tmp);
 	sanitize(f->canary_why, sizeof f->canary_why, tmp, strnlen(tmp, sizeof tmp));
@@ -123,6 +124,10 @@ rn_handle_command(struct runner *r, const struct command *cmd, int64_t now)
 	pthread_mutex_unlock(&r->mu);
 	if (c->cfg->driven_by != NULL && !r->cfg.observer) {
 		driven_command(r, c, cmd, &f);
+		return;
+	}
+	if (f.requestable && !c->ctl.control) {
+		rn_request(r, c, cmd, &f, now);
 		return;
 	}
 	if (!command_allowed(cmd->kind, &f, why, sizeof why, &failed) && failed == PRE_CONTROL) {

@@ -51,6 +51,8 @@
 #define OBSERVE_MS  250
 #define RENEW_MS    10000
 #define RETAKE_MS   2000	/* an interactive run tries a held canary again */
+#define REQUEST_POLL_MS 1000	/* requests to and answers from a holder are read */
+#define REQUEST_WAIT_MS (2 * RENEW_MS)	/* a request unanswered this long is given up */
 #define NOTE_MAX    4096
 #define NO_HEAP     ((size_t)-1)
 
@@ -145,6 +147,13 @@ struct rcan {
 		int64_t retake_at;	/* held elsewhere: when to try to take it */
 		struct obs *resume;	/* a suspended tick's observations (reused) */
 		int64_t resume_at;	/* its clock */
+		struct rreq {		/* held elsewhere: our request to its holder */
+			bool waiting;
+			uint64_t seq;
+			enum command_kind kind;
+			int64_t deadline;
+			char holder[96];
+		} req;
 	} run;
 };
 
@@ -249,6 +258,7 @@ struct runner {
 		bool observe_due;	/* observer: a clock wait returned */
 		int64_t next_observe;
 		int64_t next_renew;	/* when the leases are renewed next */
+		int64_t next_request;	/* when requests are read next */
 		struct journal_rec *tail;	/* HIST_EVENTS records, for refresh() */
 	} watch;
 	struct rtick {			/* runner thread only: scratch space reused
@@ -377,5 +387,15 @@ void rn_observe(struct runner *r);
 /* ---- runner_command.c: manual commands */
 void rn_known_facts(const struct runner *r, const struct rcan *c, struct cmd_facts *f);
 void rn_handle_command(struct runner *r, const struct command *cmd, int64_t now);
+
+/* ---- runner_request.c: commands asked of another process's canary */
+bool rn_requests(const struct runner *r);
+void rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
+    const struct cmd_facts *f, int64_t now);
+void rn_request_poll(struct runner *r, struct rcan *c, int64_t now);
+
+/* ---- runner_holder.c: requests to this runner's canaries, and the
+ * answers to its own requests (the loop's request source) */
+void rn_requests_poll(struct runner *r, int64_t now);
 
 #endif

@@ -15,12 +15,35 @@
 #include "store/k8s_core.h"
 #include "store/k8s_journal.h"
 #include "store/k8s_lease.h"
+#include "store/k8s_request.h"
 #include "store/k8s_status.h"
 #include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
 #define PERCH_SELECTOR "app.kubernetes.io/managed-by=perch"
+
+/* data.status and the acknowledgements staged for the canary
+ * (k8s_request.c), in one merge patch: a request is acknowledged exactly
+ * when the status it changed is written. */
+static int
+save_with_acks(struct store_k8s *s, const char *key, json_t *status, char *err)
+{
+	char *text = json_dumps(status, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *acks = sk_acks_take(s, key), *data = json_pack("{s:s}", "status", text ? text : "null");
+	int rc;
+
+	if (acks != NULL)
+		json_object_update(data, acks);
+	rc = sk_cm_patch(s, key, data, err);
+	if (rc != ST_OK)
+		sk_acks_restore(s, key, acks);
+	else
+		json_decref(acks);
+	free(text);
+	json_decref(data);
+	return rc;
+}
 
 static int
 sk_save(void *ctx, const char *key, const struct canary_status *st, char *err)
@@ -32,7 +55,7 @@ sk_save(void *ctx, const char *key, const struct canary_status *st, char *err)
 	if ((rc = sk_refuse(s)) != ST_OK)
 		return rc;
 	j = status_to_json(st);
-	rc = sk_put_field(s, key, "status", j, err);
+	rc = save_with_acks(s, key, j, err);
 	json_decref(j);
 	/* The Canary object's own status follows; the ConfigMap is what
 	 * counts: a failure here is logged, not the save's. */
@@ -169,6 +192,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->beat_ns = json_object();
 	s->cstatus = json_object();
 	s->ckind = json_object();
+	s->acks = json_object();
+	s->acked = json_object();
 	s->jqueue = json_object();
 	s->jstate = json_object();
 	s->jfail = json_object();
@@ -183,6 +208,25 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
 	}
 	return s;
+}
+
+/* Starts an informer on the perch ConfigMaps of ns (NULL: every
+ * namespace) into *slot, unless one runs there already. */
+static int
+watch_cms(struct store_k8s *s, struct k8s_informer **slot, const char *ns)
+{
+	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS), .ns = ns,
+		.selector = PERCH_SELECTOR };
+
+	if (*slot != NULL)
+		return ST_OK;
+	*slot = k8s_informer_new(s->c, &o);
+	if (k8s_informer_start(*slot) != ST_OK) {
+		k8s_informer_free(*slot);
+		*slot = NULL;
+		return ST_ERR;
+	}
+	return ST_OK;
 }
 
 void
@@ -200,19 +244,15 @@ store_k8s_watch(struct store_k8s *s)
 int
 store_k8s_watch_in(struct store_k8s *s, const char *ns)
 {
-	struct k8s_informer_opts o = { .res = K8S_RES(CONFIGMAPS), .ns = ns,
-		.selector = PERCH_SELECTOR };
+	if (s->cms == NULL)
+		snprintf(s->cms_ns, sizeof s->cms_ns, "%s", ns != NULL ? ns : "");
+	return watch_cms(s, &s->cms, ns);
+}
 
-	if (s->cms != NULL)
-		return ST_OK;
-	snprintf(s->cms_ns, sizeof s->cms_ns, "%s", ns != NULL ? ns : "");
-	s->cms = k8s_informer_new(s->c, &o);
-	if (k8s_informer_start(s->cms) != ST_OK) {
-		k8s_informer_free(s->cms);
-		s->cms = NULL;
-		return ST_ERR;
-	}
-	return ST_OK;
+int
+store_k8s_watch_requests(struct store_k8s *s, bool all_ns)
+{
+	return watch_cms(s, &s->reqs, all_ns ? NULL : k8s_client_namespace(s->c));
 }
 
 void
@@ -253,6 +293,7 @@ store_k8s_close(struct store_k8s *s)
 	if (!s)
 		return;
 	k8s_informer_free(s->cms);
+	k8s_informer_free(s->reqs);
 	pthread_mutex_lock(&s->jlock);	/* what is queued is written first */
 	s->jstop = true;
 	pthread_cond_broadcast(&s->jcond);
@@ -273,6 +314,8 @@ store_k8s_close(struct store_k8s *s)
 	json_decref(s->beat_ns);
 	json_decref(s->cstatus);
 	json_decref(s->ckind);
+	json_decref(s->acks);
+	json_decref(s->acked);
 	json_decref(s->jqueue);
 	json_decref(s->jstate);
 	json_decref(s->jfail);
@@ -295,4 +338,8 @@ const struct store_ops store_k8s_ops = {
 	.load_spec = sk_load_spec,
 	.tail = sk_tail,
 	.list = sk_list,
+	.request = sk_request,
+	.pending = sk_pending,
+	.ack = sk_ack,
+	.answer = sk_answer,
 };

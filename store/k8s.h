@@ -29,6 +29,20 @@
  *                            again a second later; close writes what is left;
  *                            tail() first waits (up to 2 s) for what this
  *                            store queued for that canary.
+ *                              request.<h>  a command asked of the
+ *                                         canary's holder by another perch
+ *                                         (h: a hash of that one's identity,
+ *                                         one key per requester):
+ *                                         {requester, seq, command, actor,
+ *                                         timeMs}; written with the
+ *                                         ConfigMap's resourceVersion (409:
+ *                                         read again, seq recomputed)
+ *                              ack.<h>    the holder's answer: {requester,
+ *                                         seq, appliedBy, result, timeMs},
+ *                                         written in the same patch as the
+ *                                         status the command changed, so a
+ *                                         request is applied exactly once
+ *                                         across restarts and takeovers
  *   Lease perch-<name>       coordination.k8s.io/v1: holderIdentity
  *                            "user@host pid N", leaseDurationSeconds,
  *                            renewTime.  acquire takes it when it is free,
@@ -75,6 +89,13 @@ int  store_k8s_watch(struct store_k8s *s);
  * threads use the store. */
 int  store_k8s_watch_in(struct store_k8s *s, const char *ns);
 void store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out);
+/* Watches the perch ConfigMaps of the client's namespace (all_ns: of
+ * every namespace) for the requests to the canaries' holders and their
+ * answers only (store_ops pending and answer read this cache, so an idle
+ * canary costs no request for them; the state itself is still read from
+ * the server).  ST_OK or an error: then pending finds no request and
+ * answer reads the server.  Stopped by store_k8s_close. */
+int  store_k8s_watch_requests(struct store_k8s *s, bool all_ns);
 /* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
 void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 

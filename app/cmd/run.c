@@ -33,6 +33,7 @@
 #include "app/heartbeat.h"
 #include "app/headless.h"
 #include "app/interrupt.h"
+#include "app/later.h"
 #include "app/metric_creds.h"
 #include "app/metric_kube.h"
 #include "app/metrics_http.h"
@@ -79,6 +80,7 @@ struct run {
 	struct k8s_informer **canaries;	/* without -f: the Canary objects, one per namespace */
 	size_t n_canaries;
 	struct replicas *replicas;	/* perch controller: the live replicas */
+	struct later *later;		/* new Canaries tried again (adopt) */
 	struct metrics_http *mh;	/* --metrics-addr: the /metrics server */
 	struct prom_expo *expo;		/* what it answers */
 	atomic_bool ready;		/* the engine runs and the Canaries are watched */
@@ -523,14 +525,20 @@ struct canary_change {
 	json_t *obj;			/* the new object; NULL when deleted */
 	bool deleting;			/* marked for deletion (deletionTimestamp) */
 	bool finalizer;			/* and holding perch's finalizer */
+	unsigned attempt;		/* a new one tried again: how many times */
+	bool retry;			/* ... dropped when it was taken since */
 };
+
+#define ADOPT_BACKOFF_MS 1000		/* doubled at each try, up to ... */
+#define ADOPT_BACKOFF_MAX_MS 60000
 
 /* The configuration of a changed or new Canary (engine thread): its
  * namespace's MetricTemplates read again, validated as at the start; NULL
  * (logged) when it has errors: the running one stays, a new one is not
- * taken. */
+ * taken.  *api_st (may be NULL): the error of reading the cluster's
+ * objects for it, ST_OK when none. */
 static struct canary_cfg *
-rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
+rebuild(struct run *rn, const char *key, json_t *obj, bool is_new, int *api_st)
 {
 	struct spec_set *set = spec_set_new();
 	const struct spec_canary *sc;
@@ -541,10 +549,12 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"),
 	    "namespace"));
 
+	int st;
+
 	diag_list_init(&dl, false);
 	if (ns == NULL)
 		ns = rn->kc->ns;
-	if (load_cluster_objects(rn, ns, set, true, &dl, err, sizeof err) == ST_OK) {
+	if ((st = load_cluster_objects(rn, ns, set, true, &dl, err, sizeof err)) == ST_OK) {
 		cluster_spec_object(set, K8S_RES(CANARIES), ns, obj, &dl);
 		spec_validate(set, &dl);
 		spec_check_drivable(set, &dl);
@@ -558,7 +568,8 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 				cfg->ns = xstrdup(rn->kc->ns);
 			}
 			canary_register_servers(set, sc, rn->metrics);
-			if (metric_creds_register(rn->client, set, sc, rn->metrics, err, sizeof err) == ST_OK) {
+			if ((st = metric_creds_register(rn->client, set, sc, rn->metrics, err,
+			    sizeof err)) == ST_OK) {
 				set_routing(rn, sc, cfg);
 				mark_driver(rn, cfg);
 				sync_finalizer(rn, cfg);
@@ -575,6 +586,8 @@ rebuild(struct run *rn, const char *key, json_t *obj, bool is_new)
 		    key, err);
 	diag_list_fini(&dl);
 	spec_set_free(set);
+	if (api_st != NULL)
+		*api_st = st;
 	return cfg;
 }
 
@@ -592,18 +605,112 @@ known(struct waker *wk, const char *key)
 	return found;
 }
 
-/* A Canary created while perch run runs (engine thread): built as a
- * changed one is, then adopted by the runner, woken by its Deployment. */
+static void apply_change(struct runner *r, void *arg);
+static void later_retry(struct canary_change *ch, int st);
+
+/* Hands ch to the engine, which applies it between ticks (dropped when
+ * the engine is not running). */
 static void
-adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
+post_change(struct run *rn, struct canary_change *ch)
 {
-	struct canary_cfg *cfg = rebuild(rn, key, obj, true);
-	struct wake_target t = { .deleted = false };
-	struct waker *wk = &rn->wk;
+	pthread_mutex_lock(&rn->wk.mu);
+	if (rn->wk.r != NULL)
+		runner_post(rn->wk.r, apply_change, ch);
+	else
+		apply_change(NULL, ch);
+	pthread_mutex_unlock(&rn->wk.mu);
+}
+
+/* A failure that may pass (the API server or the network): a new Canary
+ * is tried again. */
+static bool
+passing(int st)
+{
+	return st == ST_HTTP || st == ST_NETWORK || st == ST_TIMEOUT || st == ST_AGAIN ||
+	    st == ST_ERR || st == ST_IO;
+}
+
+/* The later thread: the Canary key read again from the server and handed
+ * to the engine as a new one (apply_change drops it when it was taken
+ * since); an error tries again later; gone: nothing to do. */
+static void
+retry_adopt(void *arg, bool cancelled)
+{
+	struct canary_change *ch = arg;
+	struct run *rn = ch->rn;
+	char ns[64] = "";
+	const char *slash = strchr(ch->key, '/');
+	struct k8s_err e;
 	int st;
 
-	if (cfg == NULL)
+	if (cancelled || slash == NULL || (size_t)(slash - ch->key) >= sizeof ns) {
+		free(ch);
 		return;
+	}
+	memcpy(ns, ch->key, (size_t)(slash - ch->key));
+	st = k8s_get(rn->client, K8S_RES(CANARIES), ns, slash + 1, &ch->obj, &e);
+	if (st != ST_OK) {
+		if (st != ST_NOTFOUND)
+			log_warn("run: Canary %s: %s", ch->key, e.msg);
+		later_retry(ch, st);
+		return;
+	}
+	ch->retry = true;
+	post_change(rn, ch);
+}
+
+/* Schedules the next try of a new Canary after a passing failure st,
+ * with a backoff; anything else ends the tries.  Takes ch. */
+static void
+later_retry(struct canary_change *ch, int st)
+{
+	int64_t ms = ADOPT_BACKOFF_MS;
+	unsigned i;
+
+	json_decref(ch->obj);
+	ch->obj = NULL;
+	if (!passing(st)) {
+		free(ch);
+		return;
+	}
+	for (i = 0; i < ch->attempt && ms < ADOPT_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	ms = ms < ADOPT_BACKOFF_MAX_MS ? ms : ADOPT_BACKOFF_MAX_MS;
+	log_info("run: Canary %s is tried again in %lld ms", ch->key, (long long)ms);
+	ch->attempt++;
+	later_at(ch->rn->later, ms, retry_adopt, ch);
+}
+
+/* A new Canary (from) that failed with st: tried again later when st may
+ * pass. */
+static void
+retry_later(struct run *rn, const struct canary_change *from, int st)
+{
+	struct canary_change *again = xcalloc(1, sizeof *again);
+
+	*again = (struct canary_change){ .rn = rn, .attempt = from->attempt };
+	snprintf(again->key, sizeof again->key, "%s", from->key);
+	later_retry(again, st);
+}
+
+/* A Canary created while perch run runs (engine thread): built as a
+ * changed one is, then adopted by the runner, woken by its Deployment.
+ * When the store fails on a passing error (a 5xx, a connection reset),
+ * it is tried again with a backoff (later_retry) until it is taken. */
+static void
+adopt(struct run *rn, struct runner *r, const struct canary_change *from)
+{
+	const char *key = from->key;
+	json_t *obj = from->obj;
+	struct wake_target t = { .deleted = false };
+	struct waker *wk = &rn->wk;
+	struct canary_cfg *cfg;
+	int st;
+
+	if ((cfg = rebuild(rn, key, obj, true, &st)) == NULL) {
+		retry_later(rn, from, st);
+		return;
+	}
 	snprintf(t.ns, sizeof t.ns, "%s", cfg->ns);
 	snprintf(t.target, sizeof t.target, "%s", cfg->target);
 	snprintf(t.key, sizeof t.key, "%s", key);
@@ -612,6 +719,7 @@ adopt(struct run *rn, struct runner *r, const char *key, json_t *obj)
 	st = runner_adopt(r, cfg);	/* takes cfg */
 	if (st != ST_OK && st != ST_CORRUPT) {
 		log_warn("run: Canary %s is new, but cannot be taken: %s", key, status_text(st));
+		retry_later(rn, from, st);
 		return;
 	}
 	pthread_mutex_lock(&wk->mu);
@@ -647,16 +755,18 @@ apply_change(struct runner *r, void *arg)
 
 	if (r != NULL && ch->deleting) {
 		if (!known(wk, ch->key))	/* marked before perch saw it: taken to be reverted */
-			adopt(ch->rn, r, ch->key, ch->obj);
+			adopt(ch->rn, r, ch);
 		mark_deleted(wk, ch->key);
 		runner_delete(r, ch->key, ch->finalizer);
 	} else if (r != NULL && !known(wk, ch->key)) {
 		if (ch->obj != NULL)
-			adopt(ch->rn, r, ch->key, ch->obj);
+			adopt(ch->rn, r, ch);
+	} else if (ch->retry) {
+		/* taken since, or the engine stopped: nothing to try */
 	} else if (r != NULL && ch->obj == NULL) {
 		mark_deleted(wk, ch->key);
 		runner_replace(r, ch->key, NULL);
-	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false)) != NULL) {
+	} else if (r != NULL && (cfg = rebuild(ch->rn, ch->key, ch->obj, false, NULL)) != NULL) {
 		pthread_mutex_lock(&wk->mu);	/* a new targetRef wakes it from now on */
 		for (i = 0; i < wk->n; i++)
 			if (strcmp(wk->t[i].key, ch->key) == 0)
@@ -674,18 +784,6 @@ apply_change(struct runner *r, void *arg)
 	}
 	json_decref(ch->obj);
 	free(ch);
-}
-
-/* ch (owned) to the engine thread, or dropped before the runner runs. */
-static void
-post_change(struct run *rn, struct canary_change *ch)
-{
-	pthread_mutex_lock(&rn->wk.mu);
-	if (rn->wk.r != NULL)
-		runner_post(rn->wk.r, apply_change, ch);
-	else
-		apply_change(NULL, ch);
-	pthread_mutex_unlock(&rn->wk.mu);
 }
 
 /* A Canary object is marked for deletion: the engine reverts it
@@ -761,6 +859,8 @@ watch_canaries_in(struct run *rn, const char *ns)
 		.on_change = on_canary, .arg = rn };
 	struct k8s_informer *inf = k8s_informer_new(rn->client, &o);
 
+	if (rn->later == NULL)
+		rn->later = later_new();
 	if (k8s_informer_start(inf) != ST_OK) {
 		log_warn("%s: cannot watch the Canaries of %s", rn->o.cmd, ns ? ns : "every namespace");
 		k8s_informer_free(inf);
@@ -886,6 +986,10 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 		*ctx = rn->sdir;
 	} else {
 		rn->sk8s = store_k8s_open(rn->client, false, lease_seconds());
+		/* Requests to the canaries this run holds, answers to its own. */
+		if (store_k8s_watch_requests(rn->sk8s, rn->o.all_ns || rn->o.n_nss > 0) != ST_OK)
+			log_warn("cannot watch the perch ConfigMaps: requests from other perch "
+			    "processes are not taken");
 		*ops = &store_k8s_ops;
 		*ctx = rn->sk8s;
 	}
@@ -1161,6 +1265,8 @@ execute(struct run *rn)
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
 	unwatch_canaries(rn);
+	later_free(rn->later);
+	rn->later = NULL;
 	replicas_stop(rn->replicas);
 	rn->replicas = NULL;
 	metrics_http_stop(rn->mh);	/* before the runner it reads goes */
@@ -1180,6 +1286,7 @@ run_fini(struct run *rn)
 	free(rn->cfgs);
 	k8s_cluster_unwatch(rn->cluster);
 	unwatch_canaries(rn);
+	later_free(rn->later);
 	replicas_stop(rn->replicas);
 	metrics_http_stop(rn->mh);
 	prom_expo_free(rn->expo);

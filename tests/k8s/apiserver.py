@@ -50,7 +50,7 @@ Usage:
       [--fault-409 N] [--fault-drop N] [--fault-path REGEX]
       [--faults RATE] [--seed N] [--fault-mix KIND:WEIGHT,...] [--fault-match REGEX]
       [--fault-slow-ms MS] [--fault-users USER,...] [--objects-log-match REGEX]
-      [--token NAME=TOKEN]... [--tokens-file FILE]
+      [--token NAME=TOKEN]... [--tokens-file FILE] [--token-readonly NAME=TOKEN]...
 
 Deployment status simulation: after a change of spec a Deployment reports its
 new replicas as updated but unavailable; --ready-delay seconds later it is
@@ -80,6 +80,9 @@ the request carried out), or a connection reset mid-body (carried out).
 --fault-users to some identities (NAME* matches a prefix).  --token
 NAME=TOKEN adds a read-write identity named NAME in the logs (a soak gives
 each process its own; --tokens-file FILE reads one NAME=TOKEN a line).
+--token-readonly NAME=TOKEN adds an identity whose role may only get, list
+and watch (as ro, and as deploy/'s ClusterRole perch-watcher): any other
+verb answers 403 Forbidden naming the identity, the verb and the resource.
 
 Counted faults (flags at start, or at run time through the control endpoint):
   POST /_test/faults   {"latency_ms": 200, "error_5xx": 3, "conflict": 2,
@@ -1527,6 +1530,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(403, "Forbidden", "user \"ro\" cannot %s at %s: the read-only "
                                "token may only get, list and watch"
                                % (self.command.lower(), path))
+            if self.user in srv_readonly(self.server) and self.command not in ("GET", "HEAD"):
+                raise ApiError(403, "Forbidden", "user \"%s\" cannot %s at %s: its role may "
+                               "only get, list and watch"
+                               % (self.user, self.command.lower(), path))
             if fault == 503:
                 self.fault = "503"
                 raise ApiError(503, "ServiceUnavailable", "injected fault: service unavailable")
@@ -2005,6 +2012,10 @@ def make_certs(d):
     return ca_crt, crt, key
 
 
+def srv_readonly(srv):
+    return getattr(srv, "readonly_users", ())
+
+
 def write_kubeconfig(path, url, tok_rw, tok_ro, ca_crt):
     cluster = '    server: "%s"\n' % url
     if ca_crt:
@@ -2056,6 +2067,8 @@ def main():
                     help="one more read-write identity, named NAME in the logs")
     ap.add_argument("--service-proxy", action="append", default=[], metavar="NS/NAME:PORT=LOCALPORT",
                     help="the service proxy forwards to 127.0.0.1:LOCALPORT for that Service port")
+    ap.add_argument("--token-readonly", action="append", default=[], metavar="NAME=TOKEN",
+                    help="one more identity, NAME in the logs, that may only get, list and watch")
     ap.add_argument("--tokens-file", metavar="FILE",
                     help="more read-write identities, one NAME=TOKEN a line")
     a = ap.parse_args()
@@ -2073,6 +2086,14 @@ def main():
         if not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro):
             ap.error("--token %s: want NAME=TOKEN, a new name and a new token" % t)
         srv.extra_tokens[tok] = name
+    srv.readonly_users = set()
+    for t in a.token_readonly:
+        name, _, tok = t.partition("=")
+        if (not name or not tok or name in ("rw", "ro", "-") or tok in (a.token_rw, a.token_ro)
+                or tok in srv.extra_tokens):
+            ap.error("--token-readonly %s: want NAME=TOKEN, a new name and a new token" % t)
+        srv.extra_tokens[tok] = name
+        srv.readonly_users.add(name)
     srv.service_proxy = {}
     for sp in a.service_proxy:
         key, _, local = sp.partition("=")

@@ -575,6 +575,94 @@ test_journal_torn_segment(void **state)
 	free(tail);
 }
 
+#define RKEY "default/steer"
+
+/* A holder's pending requests, once its watch has the ConfigMap. */
+static size_t
+pending_of(struct store_k8s *s, struct cmd_request *rq, size_t want)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 200 && (n = store_k8s_ops.pending(s, RKEY, rq, 4)) != want; i++)
+		usleep(20000);
+	return n;
+}
+
+/* Requests to the holder are applied exactly once: a request whose
+ * acknowledgement was staged but not saved (the holder died before the
+ * save) is pending again for the next holder; once saved with the status,
+ * no later holder sees it; the requester reads the answer, and its next
+ * request gets the next seq.  A read-only store writes none. */
+static void
+test_requests(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0), *b, *ro;
+	struct cmd_request rq = { .kind = CMD_PROMOTE_STEP, .requester = "alice@box pid 7",
+		.actor = "alice@box" }, got[4];
+	struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 10 }, back;
+	struct cmd_ack ack = { .seq = 1, .requester = "alice@box pid 7", .result = "applying" }, ans;
+	struct k8s_client *roc;
+	struct k8s_config *rocfg;
+	char holder[96], err[ERRMSG_MAX];
+	int i;
+
+	assert_int_equal(store_k8s_ops.acquire(a, RKEY, "ctl-a", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_ops.save(a, RKEY, &st, err), ST_OK);
+	assert_int_equal(store_k8s_watch_requests(a, false), ST_OK);
+	assert_int_equal(store_k8s_ops.request(a, RKEY, &rq, err), ST_OK);
+	assert_int_equal(rq.seq, 1);
+	assert_int_equal(pending_of(a, got, 1), 1);
+	assert_int_equal(got[0].seq, 1);
+	assert_int_equal(got[0].kind, CMD_PROMOTE_STEP);
+	assert_string_equal(got[0].actor, "alice@box");
+	assert_true(got[0].age_ms >= 0 && got[0].age_ms < 10000);
+	/* Staged: no longer pending here, but nothing written: a holder that
+	 * dies now leaves it pending for the next one. */
+	store_k8s_ops.ack(a, RKEY, &ack);
+	assert_int_equal(store_k8s_ops.pending(a, RKEY, got, 4), 0);
+	assert_int_equal(store_k8s_ops.answer(a, RKEY, "alice@box pid 7", &ans), ST_NOTFOUND);
+	store_k8s_close(a);
+	b = store_k8s_open(f->c, false, 0);
+	assert_int_equal(store_k8s_ops.acquire(b, RKEY, "ctl-b", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_watch_requests(b, false), ST_OK);
+	assert_int_equal(pending_of(b, got, 1), 1);
+	/* Applied by b: the ack rides the save of the status. */
+	snprintf(ack.result, sizeof ack.result, "promote-step done");
+	ack.applied = true;
+	store_k8s_ops.ack(b, RKEY, &ack);
+	st.canary_weight = 20;
+	assert_int_equal(store_k8s_ops.save(b, RKEY, &st, err), ST_OK);
+	for (i = 0; i < 200 && store_k8s_ops.answer(b, RKEY, "alice@box pid 7", &ans) != ST_OK; i++)
+		usleep(20000);	/* the watch follows the save */
+	assert_int_equal(ans.seq, 1);
+	assert_non_null(strstr(ans.applied_by, "ctl-b pid "));
+	assert_string_equal(ans.result, "promote-step done");
+	assert_true(ans.applied);
+	assert_int_equal(store_k8s_ops.load(b, RKEY, &back, err), ST_OK);
+	assert_int_equal(back.canary_weight, 20);
+	store_k8s_close(b);
+	/* A restart: nothing pending; the next request is seq 2, and pending. */
+	b = store_k8s_open(f->c, false, 0);
+	assert_int_equal(store_k8s_ops.acquire(b, RKEY, "ctl-c", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_watch_requests(b, false), ST_OK);
+	assert_int_equal(pending_of(b, got, 0), 0);
+	rq.seq = 0;
+	assert_int_equal(store_k8s_ops.request(b, RKEY, &rq, err), ST_OK);
+	assert_int_equal(rq.seq, 2);
+	assert_int_equal(pending_of(b, got, 1), 1);
+	assert_int_equal(got[0].seq, 2);
+	store_k8s_close(b);
+	/* A read-only store never writes one. */
+	roc = new_client(f, true, &rocfg);
+	ro = store_k8s_open(roc, true, 0);
+	assert_int_equal(store_k8s_ops.request(ro, RKEY, &rq, err), ST_REFUSED);
+	store_k8s_close(ro);
+	k8s_client_free(roc);
+	k8s_config_free(rocfg);
+}
+
 int
 main(void)
 {
@@ -586,6 +674,7 @@ main(void)
 		cmocka_unit_test(test_many_leases),
 		cmocka_unit_test(test_watch_others),
 		cmocka_unit_test(test_read_only_and_corrupt),
+		cmocka_unit_test(test_requests),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

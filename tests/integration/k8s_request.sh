@@ -1,0 +1,99 @@
+# k8s_request.sh — a TUI steers a canary that a `perch controller` holds:
+# p on the READ-ONLY canary writes a request into its ConfigMap, the
+# controller applies it through its own command path (the canary weight
+# goes up a step at once, read back with kubectl) and acknowledges it in
+# the same write as the status; the TUI says "requested" and then "applied
+# by" the controller.  With the controller stopped (SIGSTOP) a request is
+# answered by nobody and the TUI says so, naming it.  perch watch sends no
+# request (the audit log).  A read-only identity (get/list/watch) is
+# refused by the API server and the TUI says why.
+. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/lib_rbac.bash"
+. "$(dirname "$0")/tui_lib.bash"
+need kubectl openssl python3
+
+start_apiserver q --tls-dir "$TMP/tls" --ready-delay 0 --token ctl-a=token-a \
+	--token-readonly watcher=token-w --token viewer=token-v
+export KUBECONFIG="$TMP/q.kubeconfig"
+K() { kubectl --request-timeout=10s "$@"; }
+slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
+rbac_identity ctl-a token-a
+rbac_identity watcher token-w
+rbac_identity viewer token-v
+cweight() { K get trafficsplit cart -o jsonpath='{.spec.backends[?(@.service=="cart-canary")].weight}'; }
+
+cart_app
+# Steps of 10% every 300 s (30 s at PERCH_TIME_SCALE=10): only a request
+# moves the weight within this test.
+sed -i 's/analysis: {interval: 30s, threshold: 2, iterations: 3}/analysis: {interval: 300s, threshold: 2, stepWeight: 10, maxWeight: 40}/; s/provider: kubernetes/provider: linkerd/' \
+	"$TMP/canary.yaml"
+grep -q stepWeight "$TMP/canary.yaml" || fail "canary.yaml not rewritten"
+K apply -f "$TMP/app.yaml" -f "$TMP/canary.yaml" -n default >/dev/null || fail "kubectl apply"
+
+PERCH_TIME_SCALE=10 "$PERCH_BIN" controller -n default --context ctl-a --identity ctl-a \
+	--metrics-addr "127.0.0.1:$(free_port)" >"$TMP/ctl.out" 2>"$TMP/ctl.err" &
+ctl=$!
+at_exit "kill -CONT $ctl 2>/dev/null; kill $ctl 2>/dev/null; wait $ctl 2>/dev/null"
+WAIT_SECS=$((20 * slow)) wait_for grep -q 'Initialization done! cart.default' "$TMP/ctl.out" ||
+	fail "the controller did not initialize cart: $(tail -n 5 "$TMP/ctl.err")"
+K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
+WAIT_SECS=$((20 * slow)) wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/ctl.out" ||
+	fail "the controller did not see the new revision: $(tail -n 5 "$TMP/ctl.err")"
+
+run="$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default"
+session t 120 40 "$run"
+WAIT_SECS=$((15 * slow)) wait_for shows t "controlled by ctl-a" || { dump t; fail "the TUI does not name the holder"; }
+WAIT_SECS=$((5 * slow)) wait_for row_has t cart Progressing || { dump t; fail "the TUI does not show cart progressing"; }
+
+# p: a request, applied by the controller at once (the first step, 10%,
+# would come after one interval).
+keys t p
+WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step applied by ctl-a" ||
+	{ dump t; fail "no 'applied by' message: $(tail -n 5 "$TMP/ctl.err")"; }
+expect_eq "canary weight after the request" "$(cweight)" 10
+ack=$(K get configmap perch-cart -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+acks = [json.loads(v) for k, v in d.items() if k.startswith("ack.")]
+reqs = [json.loads(v) for k, v in d.items() if k.startswith("request.")]
+st = json.loads(d["status"])
+print(len(acks), len(reqs), acks[0]["seq"], reqs[0]["seq"], reqs[0]["command"], acks[0]["appliedBy"], st["canaryWeight"])')
+expect_match "request and ack in the ConfigMap" "$ack" '^1 1 1 1 promote-step ctl-a pid [0-9]+ 10$'
+grep -q '"message":"promote-step requested by [^"]*, applied by ctl-a' "$TMP/ctl.out" ||
+	fail "the controller's journal does not record the request: $(grep -o 'promote-step[^"]*' "$TMP/ctl.out")"
+
+# The holder stopped: nobody answers, and the TUI says so, naming it.
+kill -STOP "$ctl"
+keys t p
+WAIT_SECS=$((5 * slow)) wait_for shows t "requested: cart promote-step (waiting for ctl-a" ||
+	{ dump t; fail "no second 'requested' message"; }
+WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step not applied: ctl-a" ||
+	{ dump t; fail "no time-out message"; }
+shows t "did not answer within 20 s" || { dump t; fail "the time-out message does not say how long"; }
+expect_eq "canary weight while the holder is stopped" "$(cweight)" 10
+kill -KILL "$ctl"
+
+# perch watch never writes a request, even with an identity that may.
+session v 120 40 "$TERM_ENV KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' watch -n default --context viewer"
+WAIT_SECS=$((15 * slow)) wait_for row_has v cart Progressing || { dump v; fail "perch watch does not show cart"; }
+keys v p
+WAIT_SECS=$((5 * slow)) wait_for shows v "read-only: perch watch cannot change rollouts" || { dump v; fail "watch: no read-only answer"; }
+keys v q
+WAIT_SECS=5 wait_for dead v || { dump v; fail "perch watch did not quit"; }
+grep -q '^GET /api/v1/namespaces/default/configmaps.* viewer 200' "$TMP/q.audit" || fail "perch watch did not read as viewer"
+written=$(grep ' viewer ' "$TMP/q.audit" | grep -v '^GET ')
+expect_eq "requests of perch watch other than GET" "$written" ""
+
+# A read-only identity: the API server refuses the request, the TUI says why.
+keys t q
+WAIT_SECS=5 wait_for dead t || { keys t y; WAIT_SECS=5 wait_for dead t; } || { dump t; fail "the TUI did not quit"; }
+session w 120 40 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
+WAIT_SECS=$((15 * slow)) wait_for row_has w cart Progressing || { dump w; fail "the read-only TUI does not show cart"; }
+keys w p
+WAIT_SECS=$((5 * slow)) wait_for shows w "cart promote-step " || { dump w; fail "no answer to p"; }
+shows w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch" ||
+	{ dump w; fail "no 403 message: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
+grep -q '^PATCH /api/v1/namespaces/default/configmaps/perch-cart.* watcher 403' "$TMP/q.audit" ||
+	fail "no refused PATCH by watcher in the audit log"
+exit 0
