@@ -26,7 +26,7 @@
 #include "engine/providers.h"
 
 #define COMPARE_MAX 8		/* compared metrics judged per canary */
-#define COMPARE_KEEP 24		/* samples of each side kept for the graph */
+#define COMPARE_KEEP JOURNAL_SAMPLES_MAX	/* samples of each side kept for the graph */
 #define COMPARE_STEPS 10	/* steps in the window */
 
 struct compare_metric {

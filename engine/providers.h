@@ -232,6 +232,8 @@ struct alert_ops {
 
 /* ---- durable state ---------------------------------------------------- */
 
+#define JOURNAL_SAMPLES_MAX 24	/* samples of a side in a compare record */
+
 /* One line of the journal: an event or a check result. */
 struct journal_rec {
 	int64_t time_ms;
@@ -260,6 +262,11 @@ struct journal_rec {
 	enum judge_class judge_class;
 	enum judge_verdict verdict;
 	double canary_median, primary_median, effect;	/* NaN: unknown */
+	/* compare: the samples of each side the judge saw (the graph's
+	 * distributions), oldest first, NaN a step without a value; stored
+	 * journals only, older records have none. */
+	size_t n_canary, n_primary;
+	double canary_samples[JOURNAL_SAMPLES_MAX], primary_samples[JOURNAL_SAMPLES_MAX];
 	/* status at the time */
 	enum phase phase;
 	int weight;

@@ -148,6 +148,10 @@ hist_compare(struct rcan *c, struct compare_result *pending, const struct journa
 	m->canary_median = rec->canary_median;
 	m->primary_median = rec->primary_median;
 	m->effect = rec->effect;
+	m->n_canary = rec->n_canary;
+	m->n_primary = rec->n_primary;
+	memcpy(m->canary, rec->canary_samples, sizeof m->canary);
+	memcpy(m->primary, rec->primary_samples, sizeof m->primary);
 	sanitize(m->reason, sizeof m->reason, rec->message, strlen(rec->message));
 }
 

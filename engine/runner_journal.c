@@ -180,6 +180,10 @@ rn_publish_compare(struct runner *r, struct rcan *c, const struct compare_result
 			rec->canary_median = cr->m[i].canary_median;
 			rec->primary_median = cr->m[i].primary_median;
 			rec->effect = cr->m[i].effect;
+			rec->n_canary = cr->m[i].n_canary;
+			rec->n_primary = cr->m[i].n_primary;
+			memcpy(rec->canary_samples, cr->m[i].canary, sizeof rec->canary_samples);
+			memcpy(rec->primary_samples, cr->m[i].primary, sizeof rec->primary_samples);
 			snprintf(rec->message, sizeof rec->message, "%s", cr->m[i].reason);
 		} else {
 			rec->kind = REC_SCORE;

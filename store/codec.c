@@ -531,6 +531,18 @@ num_json(bool has, double v, enum journal_form form)
 	return json_real(form == JOURNAL_DISPLAY && fabs(v) < 1e15 ? round(v * 1000.0) / 1000.0 : v);
 }
 
+/* One side's samples of a compare record (NaN as null). */
+static json_t *
+samples_json(const double *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n && i < JOURNAL_SAMPLES_MAX; i++)
+		json_array_append_new(a, num_json(true, v[i], JOURNAL_STORED));
+	return a;
+}
+
 /* A compare record (a metric judged against the primary) or a score
  * record (the canary's comparison), as perch check prints them. */
 static void
@@ -543,6 +555,10 @@ compare_to_json(json_t *o, const struct journal_rec *r, enum journal_form form)
 		json_object_set_new(o, "canaryMedian", num_json(true, r->canary_median, form));
 		json_object_set_new(o, "primaryMedian", num_json(true, r->primary_median, form));
 		json_object_set_new(o, "effectSize", num_json(true, r->effect, form));
+		if (form == JOURNAL_STORED) {	/* the graph's distributions, for perch watch */
+			json_object_set_new(o, "canarySamples", samples_json(r->canary_samples, r->n_canary));
+			json_object_set_new(o, "primarySamples", samples_json(r->primary_samples, r->n_primary));
+		}
 	} else {
 		json_object_set_new(o, "kind", json_string("score"));
 		json_object_set_new(o, "score", num_json(true, r->value, form));
@@ -709,6 +725,35 @@ get_num_or_nan(const json_t *o, const char *key, double *v, char *err, size_t er
 	return st;
 }
 
+/* An optional array of at most JOURNAL_SAMPLES_MAX numbers or nulls
+ * (NaN); missing (an older journal) is none. */
+static int
+get_samples(const json_t *o, const char *key, double *v, size_t *n, char *err, size_t errsz)
+{
+	const json_t *a = json_object_get(o, key), *e;
+	size_t i;
+
+	*n = 0;
+	if (a == NULL || json_is_null(a))
+		return ST_OK;
+	if (!json_is_array(a))
+		return bad(err, errsz, "journal", key, "is not an array");
+	if (json_array_size(a) > JOURNAL_SAMPLES_MAX) {
+		snprintf(err, errsz, "journal field \"%s\" has more than %d values", key,
+		    JOURNAL_SAMPLES_MAX);
+		return ST_CORRUPT;
+	}
+	json_array_foreach(a, i, e) {
+		if (!json_is_number(e) && !json_is_null(e)) {
+			snprintf(err, errsz, "journal field \"%s\" value %zu is not a number", key, i);
+			return ST_CORRUPT;
+		}
+		v[i] = json_is_null(e) ? NAN : json_number_value(e);
+	}
+	*n = json_array_size(a);
+	return ST_OK;
+}
+
 static int
 journal_compare_from_json(const json_t *o, struct journal_rec *r, const char *kind, char *err,
     size_t errsz)
@@ -731,7 +776,9 @@ journal_compare_from_json(const json_t *o, struct journal_rec *r, const char *ki
 	if ((st = get_str(o, "metric", r->metric, sizeof r->metric, err, errsz)) != ST_OK ||
 	    (st = get_num_or_nan(o, "canaryMedian", &r->canary_median, err, errsz)) != ST_OK ||
 	    (st = get_num_or_nan(o, "primaryMedian", &r->primary_median, err, errsz)) != ST_OK ||
-	    (st = get_num_or_nan(o, "effectSize", &r->effect, err, errsz)) != ST_OK)
+	    (st = get_num_or_nan(o, "effectSize", &r->effect, err, errsz)) != ST_OK ||
+	    (st = get_samples(o, "canarySamples", r->canary_samples, &r->n_canary, err, errsz)) != ST_OK ||
+	    (st = get_samples(o, "primarySamples", r->primary_samples, &r->n_primary, err, errsz)) != ST_OK)
 		return st;
 	if (name_member(o, "classification", class_name, JUDGE_CLASS__COUNT, &v) != ST_OK)
 		return bad(err, errsz, "journal", "classification", "is missing or unknown");

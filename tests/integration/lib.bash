@@ -40,3 +40,14 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# tmux_start SESSION COLS ROWS COMMAND: a session on this test's own tmux
+# server (killed at exit); tm runs tmux commands on that server.
+tmux_start() {
+	if [ -z "${_tm_sock:-}" ]; then
+		_tm_sock="perch-test-$$"
+		at_exit "tmux -L $_tm_sock kill-server 2>/dev/null"
+	fi
+	tmux -L "$_tm_sock" new-session -d -s "$1" -x "$2" -y "$3" "$4"
+}
+tm() { tmux -L "$_tm_sock" "$@"; }

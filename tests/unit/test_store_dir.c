@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1424,6 +1425,76 @@ test_open_creates_only_the_last_component(void **state)
 	}
 }
 
+/* A compare record's stored form keeps the samples of both sides (the
+ * watcher's distributions); an older record without them still reads, and
+ * an oversized or malformed array is refused naming the field. */
+static void
+test_journal_compare_samples(void **state)
+{
+	static const char *const bad_fields[] = {
+		"{\"canarySamples\":\"1,2\"}", "canarySamples\" is not an array",
+		"{\"primarySamples\":[1,\"x\"]}", "primarySamples\" value 1 is not a number",
+		"{\"canarySamples\":[[1]]}", "canarySamples\" value 0 is not a number",
+		"{\"primarySamples\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}",
+		"primarySamples\" has more than 24 values",
+	};
+	struct journal_rec r, back;
+	json_t *o, *extra;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.time_ms = 1700000000123;
+	snprintf(r.canary, sizeof r.canary, "shop/checkout");
+	snprintf(r.metric, sizeof r.metric, "request-duration");
+	r.kind = REC_COMPARE;
+	r.judge_class = JUDGE_HIGH;
+	r.canary_median = 240;
+	r.primary_median = 120;
+	r.effect = 2;
+	r.n_canary = 11;
+	r.n_primary = 3;
+	for (i = 0; i < r.n_canary; i++)
+		r.canary_samples[i] = 200.125 + (double)i * 8.5;
+	r.canary_samples[4] = NAN;
+	r.primary_samples[0] = 119.5;
+	r.primary_samples[1] = 120;
+	r.primary_samples[2] = 121.0 / 3.0;
+	o = journal_to_json(&r);
+	assert_int_equal(json_array_size(json_object_get(o, "canarySamples")), 11);
+	assert_int_equal(journal_from_json(o, &back, err, sizeof err), ST_OK);
+	assert_int_equal(back.n_canary, 11);
+	assert_int_equal(back.n_primary, 3);
+	assert_true(isnan(back.canary_samples[4]));
+	back.canary_samples[4] = r.canary_samples[4] = 0;
+	assert_memory_equal(back.canary_samples, r.canary_samples, 11 * sizeof(double));
+	assert_memory_equal(back.primary_samples, r.primary_samples, 3 * sizeof(double));
+	/* perch check's record keeps the documented keys only */
+	json_decref(o);
+	o = journal_to_json_form(&r, JOURNAL_DISPLAY);
+	assert_null(json_object_get(o, "canarySamples"));
+	json_decref(o);
+	/* an older journal's record: no samples */
+	o = journal_to_json(&r);
+	json_object_del(o, "canarySamples");
+	json_object_del(o, "primarySamples");
+	assert_int_equal(journal_from_json(o, &back, err, sizeof err), ST_OK);
+	assert_int_equal(back.n_canary + back.n_primary, 0);
+	assert_true(back.canary_median == 240 && back.judge_class == JUDGE_HIGH);
+	for (i = 0; i < sizeof bad_fields / sizeof bad_fields[0]; i += 2) {
+		extra = json_loads(bad_fields[i], 0, NULL);
+		assert_non_null(extra);
+		json_object_update(o, extra);
+		assert_int_equal(journal_from_json(o, &back, err, sizeof err), ST_CORRUPT);
+		assert_non_null(strstr(err, bad_fields[i + 1]));
+		json_object_del(o, "canarySamples");
+		json_object_del(o, "primarySamples");
+		json_decref(extra);
+	}
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -1449,6 +1520,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_journal_compare_samples),
 		cmocka_unit_test_setup_teardown(test_open_creates_only_the_last_component, setup,
 		    teardown),
 	};
