@@ -139,7 +139,7 @@ store_k8s_list(struct store_k8s *s, char ***out, size_t *n_out, char *err)
 
 	*out = NULL;
 	*n_out = 0;
-	if (s->cms != NULL && strcmp(s->cms_ns, ns) == 0 &&
+	if (s->cms != NULL && strcmp(s->cms_ns, ns != NULL ? ns : "") == 0 &&
 	    k8s_informer_list(s->cms, &items) == ST_OK) {
 		list = json_pack("{s:o}", "items", items);
 	} else if ((st = k8s_list(s->c, K8S_RES(CONFIGMAPS), ns, PERCH_SELECTOR, &list, &e)) != ST_OK) {

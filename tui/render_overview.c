@@ -307,7 +307,11 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	metric_cell(p, c, METRIC_SUCCESS_RATE, y, l->x[C_SUCC], l->w[C_SUCC]);
 	metric_cell(p, c, METRIC_DURATION, y, l->x[C_P99], l->w[C_P99]);
 	if (l->w[C_FOR] > 0) {
-		fmt_span(buf, sizeof buf, u->now_ms - c->phase_since_ms);
+		/* unknown (a Flagger canary whose status has no transition yet): — */
+		if (c->phase_since_ms > 0)
+			fmt_span(buf, sizeof buf, u->now_ms - c->phase_since_ms);
+		else
+			snprintf(buf, sizeof buf, "%s", G(p, "—", "-"));
 		put_right(p, y, l->x[C_FOR] + l->w[C_FOR], l->w[C_FOR], buf, ROLE_DIM);
 	}
 }

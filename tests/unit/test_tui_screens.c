@@ -400,10 +400,35 @@ test_help_every_key(void **state)
 	}
 }
 
+/* A canary whose phase has no known start (a Flagger canary whose status
+ * has no transition yet): its FOR column says "—", not the days since
+ * 1970. */
+static void
+test_unknown_since(void **state)
+{
+	static const struct golden g = { "unknown-since", 120, 40, true, false, "", false,
+		NULL, false };
+	struct snapshot *s = snapfix_new();
+	char *got, *line, *end;
+
+	(void)state;
+	s->canaries[0].phase_since_ms = 0;
+	got = render_text(&g, s);
+	line = strstr(got, s->canaries[0].name);
+	assert_non_null(line);
+	end = strchr(line, '\n');
+	assert_non_null(end);
+	*end = '\0';
+	if (strstr(line, "d │") != NULL || strstr(line, "— │") == NULL)
+		fail_msg("FOR of an unknown start: %s", line);
+	free(got);
+	snapshot_unref(s);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 3];
+	struct CMUnitTest tests[sizeof goldens / sizeof goldens[0] + 4];
 	size_t i;
 
 	setenv("TZ", "UTC", 1);
@@ -416,5 +441,6 @@ main(void)
 	tests[i++] = (struct CMUnitTest){ "confirm-quit-saved-80x24", test_quit_saved, NULL, NULL,
 	    NULL };
 	tests[i++] = (struct CMUnitTest){ "help-every-key", test_help_every_key, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest){ "unknown-since", test_unknown_since, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("tui_screens", tests, i, NULL, NULL);
 }
