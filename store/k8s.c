@@ -249,12 +249,6 @@ store_k8s_watch_in(struct store_k8s *s, const char *ns)
 	return watch_cms(s, &s->cms, ns);
 }
 
-int
-store_k8s_watch_requests(struct store_k8s *s, bool all_ns)
-{
-	return watch_cms(s, &s->reqs, all_ns ? NULL : k8s_client_namespace(s->c));
-}
-
 void
 store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out)
 {
@@ -293,7 +287,6 @@ store_k8s_close(struct store_k8s *s)
 	if (!s)
 		return;
 	k8s_informer_free(s->cms);
-	k8s_informer_free(s->reqs);
 	pthread_mutex_lock(&s->jlock);	/* what is queued is written first */
 	s->jstop = true;
 	pthread_cond_broadcast(&s->jcond);

@@ -79,23 +79,20 @@ void store_k8s_close(struct store_k8s *s);
  * watch while it is in step with the server, and the server otherwise (a
  * watcher sees the controller's writes as soon as they are made, and sends
  * nothing between them).  ST_OK or an error (reads then go to the server).
- * Meant for observers (perch watch); a controller uses store_k8s_watch_in
- * for the canaries other replicas drive.  Stopped by store_k8s_close. */
+ * Meant for observers (perch watch); perch run and perch controller use
+ * store_k8s_watch_in.  Stopped by store_k8s_close. */
 int  store_k8s_watch(struct store_k8s *s);
 /* The same for the perch ConfigMaps of namespace ns (NULL: of every
- * namespace), as a controller watches its canaries: a canary this store
- * does not hold (driven by another replica) is read from the cache, one it
- * holds always from the server.  ST_OK or ST_ERR; call once, before other
- * threads use the store. */
+ * namespace), as perch run and perch controller watch them: a canary this
+ * store does not hold (another replica's, a controller's) is read from the
+ * cache, one it holds always from the server; the requests to the
+ * canaries it holds and the answers to its own (store_ops pending and
+ * answer) are read from the cache too, so an idle canary costs no request
+ * for them.  ST_OK or ST_ERR (then everything is read from the server, and
+ * pending finds no request); call once, before other threads use the
+ * store. */
 int  store_k8s_watch_in(struct store_k8s *s, const char *ns);
 void store_k8s_watch_stats(struct store_k8s *s, struct k8s_informer_stats *out);
-/* Watches the perch ConfigMaps of the client's namespace (all_ns: of
- * every namespace) for the requests to the canaries' holders and their
- * answers only (store_ops pending and answer read this cache, so an idle
- * canary costs no request for them; the state itself is still read from
- * the server).  ST_OK or an error: then pending finds no request and
- * answer reads the server.  Stopped by store_k8s_close. */
-int  store_k8s_watch_requests(struct store_k8s *s, bool all_ns);
 /* Journal records kept (tests lower it); 0 = STORE_K8S_JOURNAL. */
 void store_k8s_set_journal_max(struct store_k8s *s, size_t n);
 

@@ -43,7 +43,6 @@ struct store_k8s {
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 	bool all_ns;			/* store_k8s_all_namespaces: list and watch every one */
 	char cms_ns[64];		/* their namespace; "" every namespace */
-	struct k8s_informer *reqs;	/* store_k8s_watch_requests, or NULL */
 	json_t *acks;			/* "ns/name" -> {"ack.<h>": text} staged for its
 					 * next save (k8s_request.c; lock) */
 	json_t *acked;			/* "ns/name" -> {"ack.<h>": seq} staged or

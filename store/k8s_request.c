@@ -202,17 +202,17 @@ parse_request(json_t *j, struct cmd_request *out)
 	return true;
 }
 
-/* The ConfigMap of key from the requests' watch (ST_AGAIN: none, or out
- * of step). */
+/* The ConfigMap of key from the watch of the perch ConfigMaps (ST_AGAIN:
+ * none, another namespace, or out of step). */
 static int
 cached(struct store_k8s *s, const char *key, json_t **cm)
 {
 	char ns[64], name[256];
 
 	*cm = NULL;
-	if (s->reqs == NULL || sk_split_key(key, ns, name, NULL) != ST_OK)
+	if (sk_split_key(key, ns, name, NULL) != ST_OK)
 		return ST_AGAIN;
-	return k8s_informer_get(s->reqs, ns, name, cm);
+	return sk_cached_cm(s, ns, name, cm);
 }
 
 /* The requests of cm above their acknowledgement, up to max. */

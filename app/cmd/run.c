@@ -971,6 +971,22 @@ lease_seconds(void)
 	return n >= 3 && n <= 3600 ? (int)n : 0;
 }
 
+/* One watch of the perch ConfigMaps of the run's namespace (of every
+ * namespace with -A or several -n) serves the requests to the canaries
+ * this run holds, the answers to its own, and the canaries other processes
+ * hold (another replica's, a controller's), read from its cache rather
+ * than one request each every OBSERVE_MS. */
+static void
+watch_perch_cms(struct run *rn)
+{
+	const char *ns = rn->o.all_ns || rn->o.n_nss > 1 ? NULL :
+	    rn->o.n_nss == 1 ? rn->o.nss[0] : rn->kc->ns;
+
+	if (store_k8s_watch_in(rn->sk8s, ns) != ST_OK)
+		log_warn("cannot watch the perch ConfigMaps: requests from other perch processes are "
+		    "not taken, and the canaries they hold are read from the server");
+}
+
 static int
 open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 {
@@ -986,10 +1002,7 @@ open_store(struct run *rn, const struct store_ops **ops, void **ctx)
 		*ctx = rn->sdir;
 	} else {
 		rn->sk8s = store_k8s_open(rn->client, false, lease_seconds());
-		/* Requests to the canaries this run holds, answers to its own. */
-		if (store_k8s_watch_requests(rn->sk8s, rn->o.all_ns || rn->o.n_nss > 0) != ST_OK)
-			log_warn("cannot watch the perch ConfigMaps: requests from other perch "
-			    "processes are not taken");
+		watch_perch_cms(rn);
 		*ops = &store_k8s_ops;
 		*ctx = rn->sk8s;
 	}

@@ -96,6 +96,16 @@ WAIT_SECS=$((40 * slow)) wait_for sh -c "[ \$(grep -ho 'Initialization done! app
 balanced() { [ "$(holders | grep -c '=ctl-a$')" -eq 3 ] && [ "$(holders | grep -c '=ctl-b$')" -eq 3 ]; }
 WAIT_SECS=$((30 * slow)) wait_for balanced || fail "the canaries are not shared 3/3: $(holders)"
 echo "shared: $(holders | tr '\n' ' ')"
+# Each replica reads the canaries the other one drives from its watch of
+# the perch ConfigMaps, not one GET each every quarter second: over a
+# second and a half, not one such read.
+n0=$(wc -l <"$audit")
+sleep 1.5
+reads=$(holders | while IFS== read -r app who; do
+	other=ctl-a; [ "$who" = ctl-a ] && other=ctl-b
+	tail -n +"$((n0 + 1))" "$audit" | grep "^GET /api/v1/namespaces/default/configmaps/perch-$app $other " || true
+done)
+[ -z "$reads" ] || fail "the other replica's canaries read from the server: $(printf '%s\n' "$reads" | head -3)"
 
 # A new revision of each: the analysis runs on both replicas.
 for i in 1 2 3 4 5 6; do K set image deployment/app$i app=app:v2 >/dev/null || fail "set image $i"; done

@@ -610,7 +610,7 @@ test_requests(void **state)
 
 	assert_int_equal(store_k8s_ops.acquire(a, RKEY, "ctl-a", holder, sizeof holder, NULL), ST_OK);
 	assert_int_equal(store_k8s_ops.save(a, RKEY, &st, err), ST_OK);
-	assert_int_equal(store_k8s_watch_requests(a, false), ST_OK);
+	assert_int_equal(store_k8s_watch(a), ST_OK);
 	assert_int_equal(store_k8s_ops.request(a, RKEY, &rq, err), ST_OK);
 	assert_int_equal(rq.seq, 1);
 	assert_int_equal(pending_of(a, got, 1), 1);
@@ -626,7 +626,7 @@ test_requests(void **state)
 	store_k8s_close(a);
 	b = store_k8s_open(f->c, false, 0);
 	assert_int_equal(store_k8s_ops.acquire(b, RKEY, "ctl-b", holder, sizeof holder, NULL), ST_OK);
-	assert_int_equal(store_k8s_watch_requests(b, false), ST_OK);
+	assert_int_equal(store_k8s_watch(b), ST_OK);
 	assert_int_equal(pending_of(b, got, 1), 1);
 	/* Applied by b: the ack rides the save of the status. */
 	snprintf(ack.result, sizeof ack.result, "promote-step done");
@@ -646,7 +646,7 @@ test_requests(void **state)
 	/* A restart: nothing pending; the next request is seq 2, and pending. */
 	b = store_k8s_open(f->c, false, 0);
 	assert_int_equal(store_k8s_ops.acquire(b, RKEY, "ctl-c", holder, sizeof holder, NULL), ST_OK);
-	assert_int_equal(store_k8s_watch_requests(b, false), ST_OK);
+	assert_int_equal(store_k8s_watch(b), ST_OK);
 	assert_int_equal(pending_of(b, got, 0), 0);
 	rq.seq = 0;
 	assert_int_equal(store_k8s_ops.request(b, RKEY, &rq, err), ST_OK);
