@@ -23,6 +23,7 @@
 #include "app/headless.h"
 #include "app/interrupt.h"
 #include "store/dir.h"
+#include "engine/routers.h"
 #include "engine/runner.h"
 #include "metrics/builtin.h"
 #include "metrics/render.h"
@@ -68,6 +69,31 @@ struct demo {
 	struct beat_writer *beat;
 };
 
+/* A blue/green canary gets no share of the routes while it is analysed: as
+ * in Flagger's blue/green tutorial, ten iterations and a rollout webhook
+ * that has the load tester send it 20 requests a second for a minute each
+ * time (the simulator runs the command, sim/loadtest.c). */
+static void
+demo_bluegreen(struct canary_cfg *c)
+{
+	struct hook_cfg *h;
+	char cmd[256];
+
+	c->iterations = 10;
+	c->hooks = xcalloc(1, sizeof *c->hooks);
+	c->n_hooks = 1;
+	h = &c->hooks[0];
+	h->name = xstrdup("load-test");
+	h->url = xstrdup("http://flagger-loadtester.test/");
+	h->type = HOOK_ROLLOUT;
+	h->timeout_ms = 5000;
+	snprintf(cmd, sizeof cmd, "hey -z 1m -q 10 -c 2 http://%s-canary.%s:%d/", c->service,
+	    c->ns, c->port);
+	h->metadata = xcalloc(1, sizeof *h->metadata);
+	h->n_metadata = 1;
+	h->metadata[0] = (struct kv){ xstrdup("cmd"), xstrdup(cmd) };
+}
+
 /* The i-th canary of the run: its scenario, name and gates. */
 /* --provider: the canary routes through that provider, and its built-in
  * metrics carry that provider's queries (shown in the detail screen; the
@@ -86,6 +112,8 @@ demo_provider(struct canary_cfg *c, const char *provider)
 	free(c->provider);
 	c->provider = xstrdup(provider);
 	obs = builtin_observer(c->provider, c->target_kind);
+	if (router_can(c->provider, RT_BLUEGREEN))
+		demo_bluegreen(c);
 	for (i = 0; i < c->n_metrics; i++) {
 		struct metric_cfg *m = &c->metrics[i];
 
@@ -282,6 +310,7 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	struct runner_config rc = {
 		.cluster = &sim_cluster_ops,
 		.metrics = &sim_metrics_ops,
+		.webhook = &sim_webhook_ops,
 		.clock = &perch_clock_ops,
 		.actor = identity_get(actor, sizeof actor),
 		.context = "DEMO",
@@ -306,6 +335,7 @@ demo_setup(struct demo *d, char *err, size_t errsz)
 	d->world = sim_world_new(&so);
 	rc.cluster_ctx = d->world;
 	rc.metrics_ctx = d->world;
+	rc.webhook_ctx = d->world;
 	rc.clock_ctx = d->clock;
 	if (o->headless) {
 		rc.sink = tracking_sink;

@@ -10,7 +10,9 @@
  * the buckets' log-normals, weighted by their request counts, which is what
  * a histogram_quantile over the same requests converges to (approximated by
  * moments, see sim_window).  The version of a request is that of the Deployment its
- * route led to: the canary weight at the bucket's start.
+ * route led to: the canary weight at the bucket's start.  The canary also
+ * gets the load tester's requests of a load test running at the bucket's
+ * start (loadtest.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -93,7 +95,9 @@ draw_bucket(const struct sim_world *w, const struct sim_app *a, enum workload wl
 	int cw = sim_weight_at(a, t);
 	int rev = a->dep[wl].rev;
 	double share = (wl == WL_CANARY ? cw : 100 - cw) / 100.0;
-	double lambda = sim_rps(p, t + SIM_BUCKET_MS / 2) * share * (SIM_BUCKET_MS / 1000.0);
+	double rps = sim_rps(p, t + SIM_BUCKET_MS / 2) * share +
+	    (wl == WL_CANARY ? sim_load_rps_at(a, t) : 0);
+	double lambda = rps * (SIM_BUCKET_MS / 1000.0);
 	bool faulty = wl == WL_CANARY && rev > 1;
 	struct rng r = rng_keyed(w->opt.seed, a->id, (uint64_t)wl << 32 | (uint32_t)rev, (uint64_t)b);
 

@@ -101,5 +101,11 @@ double sim_rps(const struct scenario_params *p, int64_t t_ms);
 
 extern const struct cluster_ops sim_cluster_ops;
 extern const struct metrics_ops sim_metrics_ops;
+/* A load tester (Flagger's flagger-loadtester): a rollout or pre-rollout
+ * webhook whose metadata `cmd` is a `hey` command sends the canary that
+ * load for its duration, even when no route leads to it (blue/green).
+ * Any other command is refused with 400, as the load tester does.  Called
+ * on the engine thread, like the cluster ops; ctx is the world. */
+extern const struct webhook_ops sim_webhook_ops;
 
 #endif

@@ -16,6 +16,14 @@ struct weight_change {
 	int weight;		/* canary weight from t_ms on */
 };
 
+/* One load test the simulated load tester ran against the canary (a
+ * `hey -z D -q Q -c C` command of a rollout webhook): Q x C requests per
+ * second from from_ms to to_ms, whatever the routes say. */
+struct load_run {
+	int64_t from_ms, to_ms;
+	double rps;
+};
+
 /* One Deployment (the primary, or the target = the canary workload). */
 struct sim_deploy {
 	int replicas;		/* desired */
@@ -56,6 +64,8 @@ struct sim_app {
 	struct weight_change hist[SIM_HISTORY];	/* ring, oldest overwritten */
 	unsigned n_hist;	/* changes ever recorded */
 	unsigned hist_gen;	/* bumped on every change of the history */
+	struct load_run load[SIM_HISTORY];	/* ring, oldest overwritten */
+	unsigned n_load;	/* load tests ever started (bump hist_gen too) */
 	struct window_cache cache;
 	int64_t last_touch_ms;
 };
@@ -80,6 +90,8 @@ struct sim_app *sim_find(struct sim_world *w, const char *key);
 struct sim_app *sim_app_of(struct sim_world *w, const struct canary_cfg *c);
 /* The canary weight in effect at t_ms. */
 int sim_weight_at(const struct sim_app *a, int64_t t_ms);
+/* Requests per second the load tester sends the canary at t_ms. */
+double sim_load_rps_at(const struct sim_app *a, int64_t t_ms);
 /* Requests of workload wl in [from_ms, to_ms); when durations is given, the
  * p99 latency in ms is stored there (NAN without requests). */
 void sim_window(const struct sim_world *w, const struct sim_app *a, enum workload wl,

@@ -2,7 +2,8 @@
 # 80x24 (tmux, pinned terminal) shows the provider in its title, its route
 # object and the queries of its built-in metrics, compared with the expected
 # screen; headless, the provider's strategy runs (kubernetes: blue/green
-# iterations) and istio promotes a healthy canary; an unknown provider is a
+# iterations judged on the simulated load tester's requests, then promoted)
+# and istio promotes a healthy canary; an unknown provider is a
 # usage error listing the registry's names.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/tui_lib.bash"
@@ -20,10 +21,16 @@ expect_eq "nothing on stdout" "$(cat "$TMP/bogus.out")" ""
 expect_eq "istio headless exit" "$?" 0
 grep -q '"phase":"Succeeded"' "$TMP/istio.out" || fail "istio: not Succeeded: $(tail -3 "$TMP/istio.out")"
 grep -q 'Advance checkout.shop canary weight 50' "$TMP/istio.out" || fail "istio: no weight steps"
-"$PERCH_BIN" demo --provider kubernetes --headless --speed max --scenario healthy --duration 3m >"$TMP/k8s.out" 2>&1
-grep -q 'Advance checkout.shop canary iteration 1/10' "$TMP/k8s.out" ||
-	fail "kubernetes: no blue/green iteration: $(grep -o '"message":"[^"]*"' "$TMP/k8s.out" | head -5)"
+"$PERCH_BIN" demo --provider kubernetes --headless --speed max --scenario healthy >"$TMP/k8s.out" 2>&1
+expect_eq "kubernetes headless exit" "$?" 0
+grep -q 'Advance checkout.shop canary iteration 10/10' "$TMP/k8s.out" ||
+	fail "kubernetes: no blue/green iterations: $(grep -o '"message":"[^"]*"' "$TMP/k8s.out" | head -5)"
 grep -q 'canary weight' "$TMP/k8s.out" && fail "kubernetes shifted traffic by weight"
+grep -q '"weight":[1-9]' "$TMP/k8s.out" && fail "kubernetes routed traffic to the canary"
+# The canary's requests are the load tester's: 20 a second, judged and passed.
+passes=$(grep -c '"metric":"request-success-rate","value":[0-9.]*,.*"result":"pass"' "$TMP/k8s.out")
+[ "$passes" -ge 9 ] || fail "kubernetes: $passes passing checks, want 9 or more: $(grep '"kind":"check"' "$TMP/k8s.out" | head -4)"
+grep -q '"phase":"Succeeded"' "$TMP/k8s.out" || fail "kubernetes: not Succeeded: $(tail -3 "$TMP/k8s.out")"
 
 # The detail screen of an istio canary, as soon as it is shown.
 session demo 80 24 "$TERM_ENV '$PERCH_BIN' demo --scenario healthy --speed 1 --seed 7 --provider istio"

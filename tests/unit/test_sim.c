@@ -1,6 +1,6 @@
 /* test_sim.c — the simulated world through its cluster_ops and
  * metrics_ops: traffic split, metrics per scenario, determinism, readiness
- * delays, revisions, routes; and the generator and scenario list. */
+ * delays, revisions, routes, the load tester; and the generator and scenario list. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -472,6 +472,70 @@ test_routes_and_errors(void **state)
 	fixture_free(f);
 }
 
+/* The simulated load tester: a rollout webhook's hey command sends the
+ * canary its load for its duration at weight 0; a bad command is a 400;
+ * a command aimed at another Service sends the canary nothing. */
+static struct hook_result
+load_hook(struct fixture *f, enum scenario s, enum hook_type type, const char *cmd)
+{
+	struct kv md = { "cmd", (char *)cmd };
+	struct hook_cfg h = { .name = "load-test", .url = "http://flagger-loadtester.test/",
+	    .type = type, .metadata = &md, .n_metadata = 1 };
+	struct hook_call call = { .canary = f->cfg[s], .hook = &h };
+	struct hook_result r;
+
+	assert_int_equal(sim_webhook_ops.call(f->w, &call, 1, &r), 1);
+	return r;
+}
+
+static uint64_t
+canary_requests(struct fixture *f, enum scenario s, int64_t from, int64_t to)
+{
+	struct sim_traffic t;
+	char key[128];
+
+	key_of(f->cfg[s], key, sizeof key);
+	assert_int_equal(sim_world_traffic(f->w, key, WL_CANARY, from, to, &t), ST_OK);
+	return t.requests;
+}
+
+static void
+test_load_tester(void **state)
+{
+	struct fixture *f = fixture_new(3, false);
+	struct hook_result r;
+	int64_t t0;
+
+	(void)state;
+	start_rollout(f, SCN_HEALTHY);
+	t0 = f->clock.now;
+	assert_int_equal(canary_requests(f, SCN_HEALTHY, t0, t0 + 60000), 0);
+	r = load_hook(f, SCN_HEALTHY, HOOK_ROLLOUT, "hey -z 1m -q 10 -c 2 http://checkout-canary.shop:8080/");
+	assert_true(r.ok);
+	assert_int_equal(r.http_status, 202);
+	/* 20 a second for a minute, none after it. */
+	assert_in_range(canary_requests(f, SCN_HEALTHY, t0, t0 + 60000), 1100, 1300);
+	assert_int_equal(canary_requests(f, SCN_HEALTHY, t0 + 60000, t0 + 120000), 0);
+	/* At the primary: the canary gets nothing. */
+	f->clock.now += 120000;
+	r = load_hook(f, SCN_HEALTHY, HOOK_ROLLOUT, "hey -z 30s -q 5 -c 1 http://checkout-primary.shop/");
+	assert_true(r.ok);
+	assert_int_equal(canary_requests(f, SCN_HEALTHY, f->clock.now, f->clock.now + 30000), 0);
+	/* What the load tester refuses. */
+	r = load_hook(f, SCN_HEALTHY, HOOK_ROLLOUT, "curl http://checkout-canary.shop/");
+	assert_false(r.ok);
+	assert_int_equal(r.http_status, 400);
+	r = load_hook(f, SCN_HEALTHY, HOOK_ROLLOUT, "hey -q 10 http://checkout-canary.shop/");
+	assert_false(r.ok);
+	assert_non_null(strstr(r.msg, "-z"));
+	r = load_hook(f, SCN_HEALTHY, HOOK_ROLLOUT, "hey -z 1x -q 10 http://checkout-canary.shop/");
+	assert_false(r.ok);
+	r = load_hook(f, SCN_HEALTHY, HOOK_CONFIRM_ROLLOUT, "hey -z 1m -q 1 http://checkout-canary.shop/");
+	assert_false(r.ok);
+	assert_int_equal(canary_requests(f, SCN_HEALTHY, f->clock.now, f->clock.now + 60000), 0);
+	fixture_free(f);
+}
+
 /* Many canaries: the table grows and every one is found. */
 static void
 test_many_canaries(void **state)
@@ -560,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_revisions),
 		cmocka_unit_test(test_failed_promotion_next_revision),
 		cmocka_unit_test(test_routes_and_errors),
+		cmocka_unit_test(test_load_tester),
 		cmocka_unit_test(test_many_canaries),
 		cmocka_unit_test(test_scenario_list),
 	};
