@@ -2,7 +2,8 @@
  * gloo.c — Gloo Edge (reference routers §2.2): two Upstreams
  * `<ns>-<svc>-primaryupstream-<port>` and `<ns>-<svc>-canaryupstream-<port>`
  * on the Services `<svc>-primary` and `<svc>-canary` (their selectors
- * copied; with spec.upstreamRef, that Upstream's settings copied too), and
+ * copied; with spec.upstreamRef, that Upstream's settings and labels
+ * copied too, and a setting dropped from it dropped from them), and
  * a RouteTable `<svc>` whose first route sends to both with their weights;
  * the user's VirtualService delegates to it.  Labels and annotations of the
  * RouteTable from service.apex.
@@ -131,6 +132,36 @@ gloo_spec(const struct route_ctx *x, char *err)
 	return gloo_build(x, 100, 0, err);
 }
 
+/* An existing Upstream brought to the wanted one (arg): its spec when it
+ * lacks something wanted, and every copied setting that upstreamRef no
+ * longer has removed (a subset test alone would keep a dropped sslConfig
+ * for ever); upstreamRef's labels merged into its own.  ST_AGAIN when it is
+ * already right. */
+static int
+upstream_fn(json_t *obj, void *arg)
+{
+	json_t *want = arg, *spec = json_object_get(want, "spec");
+	json_t *have = json_object_get(obj, "spec"), *labels = jpath(want, "metadata.labels");
+	bool changed = !json_subset(spec, have);
+	size_t i;
+
+	for (i = 0; i < sizeof copied / sizeof copied[0]; i++)
+		changed |= json_object_get(have, copied[i]) != NULL &&
+		    json_object_get(spec, copied[i]) == NULL;
+	if (json_is_object(labels) && !json_subset(labels, jpath(obj, "metadata.labels"))) {
+		json_t *meta = json_object_get(obj, "metadata");
+
+		if (!json_is_object(json_object_get(meta, "labels")))
+			json_object_set_new(meta, "labels", json_object());
+		json_object_update(json_object_get(meta, "labels"), labels);
+		changed = true;
+	}
+	if (!changed)
+		return ST_AGAIN;
+	json_object_set_new(obj, "spec", json_deep_copy(spec));
+	return ST_OK;
+}
+
 /* The Upstream of `which` (primary, canary) on its Service, with the
  * settings of the reference Upstream ref (or NULL). */
 static int
@@ -157,9 +188,13 @@ gloo_upstream(struct route_ctx *x, const char *which, json_t *ref, char *err)
 	o = route_object(x, K8S_RES(GLOO_UPSTREAMS), "Upstream", name, spec);
 	if (ref != NULL && json_is_object(jpath(ref, "metadata.labels")))
 		json_object_set(json_object_get(o, "metadata"), "labels", jpath(ref, "metadata.labels"));
-	st = route_ensure(x, K8S_RES(GLOO_UPSTREAMS), o, false, err);
+	st = k8s_modify(x->c, K8S_RES(GLOO_UPSTREAMS), x->cfg->ns, name, upstream_fn, o, NULL, &e);
+	if (st == ST_NOTFOUND)
+		st = k8s_create(x->c, K8S_RES(GLOO_UPSTREAMS), x->cfg->ns, o, NULL, &e);
 	json_decref(o);
-	return st;
+	if (st != ST_OK && st != ST_AGAIN)
+		return errf(err, st, "upstream %s.%s: %s", name, x->cfg->ns, e.msg);
+	return ST_OK;
 }
 
 /* spec.upstreamRef's Upstream into *ref (NULL without one). */

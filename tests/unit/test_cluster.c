@@ -1234,7 +1234,8 @@ test_refuses_flagger(void **state)
 }
 
 /* The references of the new routers: Gloo copies spec.upstreamRef's
- * settings into its Upstreams; APISIX says why it cannot use a route; a
+ * settings and labels into its Upstreams, and drops a setting dropped
+ * from it; APISIX says why it cannot use a route; a
  * Kuma TrafficRoute of another namespace's service is not taken over. */
 static void
 test_router_refs(void **state)
@@ -1262,6 +1263,22 @@ test_router_refs(void **state)
 		o = get(f, K8S_RES(GLOO_UPSTREAMS), "shop-checkout-canaryupstream-80");
 		assert_string_equal(jstr(o, "spec.loadBalancerConfig.hashPolicy"), "header");
 		assert_string_equal(jstr(o, "metadata.labels.team"), "web");
+		assert_string_equal(jstr(o, "spec.kube.serviceName"), "checkout-canary");
+		json_decref(o);
+		/* an Upstream made before: the labels are merged in too */
+		o = get(f, K8S_RES(GLOO_UPSTREAMS), "shop-checkout-primaryupstream-80");
+		assert_string_equal(jstr(o, "metadata.labels.team"), "web");
+		json_decref(o);
+		/* a setting dropped from upstreamRef is dropped from both */
+		o = get(f, K8S_RES(GLOO_UPSTREAMS), "tuned");
+		json_object_del(json_object_get(o, "spec"), "loadBalancerConfig");
+		json_object_set_new(json_object_get(o, "spec"), "useHttp2", json_true());
+		assert_int_equal(k8s_update(f->c, K8S_RES(GLOO_UPSTREAMS), "shop", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_OK);
+		o = get(f, K8S_RES(GLOO_UPSTREAMS), "shop-checkout-canaryupstream-80");
+		assert_null(jpath(o, "spec.loadBalancerConfig"));
+		assert_true(json_is_true(jpath(o, "spec.useHttp2")));
 		assert_string_equal(jstr(o, "spec.kube.serviceName"), "checkout-canary");
 		json_decref(o);
 	}
