@@ -11,6 +11,13 @@ nfiles=$(ls examples/*.yaml | wc -l)
 ncanaries=$(cat examples/*.yaml | grep -c '^kind: Canary$')
 [ "$nfiles" -ge 12 ] && [ "$ncanaries" -ge 11 ] || fail "examples: $nfiles files, $ncanaries Canaries"
 expect_match "examples summary" "$out" "^$nfiles files: $ncanaries Canaries, 3 MetricTemplates, 1 AlertProvider; 0 errors, 0 warnings$"
+# One Canary per provider: every name of the registry (as the usage error
+# of perch demo --provider lists them) is some example's spec.provider.
+known=$("$PERCH_BIN" demo --provider bogus 2>&1 | sed -n 's/.*(known: \([^)]*\)).*/\1/p' | tr -d ,)
+[ "$(echo "$known" | wc -w)" -ge 19 ] || fail "provider list: '$known'"
+for p in $known; do
+	grep -qx "  provider: $p" examples/*.yaml || fail "no example Canary with provider $p"
+done
 
 # Errors: exit 1, one line per finding, file:line:col: severity: message.
 out=$("$PERCH_BIN" validate "$D/exclusive.yaml"); rc=$?
