@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/cli_msg.h"
 #include "app/prom_service.h"
 #include "metrics/prom.h"
 #include "util/buf.h"
@@ -60,6 +61,18 @@ prom_service_parse(const char *spec, char *ns, size_t nssz, char *name, size_t n
 	    errsz) != ST_OK)
 		return ST_INVALID;
 	return ST_OK;
+}
+
+int
+prom_service_opt(const char *cmd, const char *arg, const char **out)
+{
+	char ns[64], name[64], port[16], err[256];
+
+	if (prom_service_parse(arg, ns, sizeof ns, name, sizeof name, port, sizeof port, err,
+	    sizeof err) != ST_OK)
+		return cli_usage_error(cmd, "%s", err);
+	*out = arg;
+	return EXIT_OK;
 }
 
 int

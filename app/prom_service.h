@@ -19,11 +19,19 @@
 #include "k8s/kubeconfig.h"
 #include "metrics/backend.h"
 
+/* Without --prometheus and --prometheus-service: the line shown for a
+ * driven canary's metrics (struct runner_config.metrics_off). */
+#define PROM_NONE_NOTE "metrics not evaluated: give --prometheus or --prometheus-service"
+
 /* Splits "NS/NAME:PORT" (PORT a number or a port name) into its parts
  * (each a DNS label, the port at most 15 characters).  ST_OK, or
  * ST_INVALID with the reason in err. */
 int prom_service_parse(const char *spec, char *ns, size_t nssz, char *name, size_t namesz,
     char *port, size_t portsz, char *err, size_t errsz);
+
+/* The option --prometheus-service of command cmd, checked now: *out = arg
+ * and EXIT_OK, or a usage error on stderr and its exit status. */
+int prom_service_opt(const char *cmd, const char *arg, const char **out);
 
 /* Makes the Service of spec the default Prometheus of mb, through kc's
  * API server.  ST_OK, or an error with a one-line reason in err (never a

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend_types.h"
 #include "engine/runner_int.h"
 #include "util/status.h"
 #include "util/xalloc.h"
@@ -110,7 +111,8 @@ history(struct runner *r, struct rcan *c, int64_t since, int64_t now)
 	char (*text)[EXT_QUERY_MAX];
 	int64_t range = now - since, step = rn_interval_ms(cfg) / 2;
 
-	if (r->cfg.metrics->samples == NULL || n == 0 || range <= 0)
+	/* Flagger's history is on the default Prometheus: none without it. */
+	if (r->cfg.metrics->samples == NULL || n == 0 || range <= 0 || r->cfg.metrics_off != NULL)
 		return;
 	if (step < 1000)
 		step = 1000;
@@ -131,8 +133,40 @@ history(struct runner *r, struct rcan *c, int64_t since, int64_t now)
 	free(q);
 }
 
+bool
+rn_metric_off(const struct runner *r, const struct metric_cfg *m)
+{
+	return r->cfg.metrics_off != NULL && m->server == NULL && m->block == NULL &&
+	    metric_type_find(m->provider) == MT_DEFAULT;
+}
+
+bool
+rn_metrics_off(const struct runner *r, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	if (cfg->driven_by == NULL)
+		return false;
+	for (i = 0; i < cfg->n_metrics; i++)
+		if (rn_metric_off(r, &cfg->metrics[i]))
+			return true;
+	return false;
+}
+
+/* Whether rn_metric_off leaves out every metric of cfg. */
+static bool
+all_off(const struct runner *r, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_metrics; i++)
+		if (!rn_metric_off(r, &cfg->metrics[i]))
+			return false;
+	return true;
+}
+
 /* This interval's check of each metric, as a tick of perch's own canary
- * gathers and judges it. */
+ * gathers and judges it (but those rn_metric_off leaves out). */
 static void
 evaluate(struct runner *r, struct rcan *c, int64_t now)
 {
@@ -144,7 +178,8 @@ evaluate(struct runner *r, struct rcan *c, int64_t now)
 	n = machine_judge_checks(c->cfg, &r->tick.obs, ch, c->cfg->n_metrics);
 	pthread_mutex_lock(&r->mu);
 	for (i = 0; i < n; i++)
-		rn_hist_point(c, i, now, &ch[i]);
+		if (!rn_metric_off(r, &c->cfg->metrics[i]))
+			rn_hist_point(c, i, now, &ch[i]);
 	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	free(ch);
@@ -167,7 +202,8 @@ rn_external_metrics(struct runner *r, struct rcan *c, int64_t now)
 	int64_t since;
 	size_t i;
 
-	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || !in_run(c->st.phase))
+	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || !in_run(c->st.phase) ||
+	    all_off(r, cfg))
 		return;
 	since = c->st.phase_since_ms > 0 ? c->st.phase_since_ms : now;
 	rn_grow_scratch(r, cfg);
