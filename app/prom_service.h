@@ -3,13 +3,16 @@
  * Prometheus reached through the API server's service proxy,
  * SERVER/api/v1/namespaces/NS/services/NAME:PORT/proxy/api/v1/query...,
  * as a Kubernetes API request: with the kubeconfig's credentials (its
- * token or client certificate, read once when perch starts) and trust
+ * client certificate, read when perch starts; its bearer token asked
+ * again before each batch of queries, as the REST client does, so a
+ * rotated tokenFile or an expired exec plugin token is renewed) and trust
  * (its CA, its insecure-skip-tls-verify).  Works from a laptop with no
  * route to the cluster's Services.
  *
- * Ownership: nothing is kept but what the metric backends copy (the
- * credentials are wiped there when freed).  Threads: called before the
- * engine starts, from the main thread.
+ * Ownership: the metric backends copy what they are given (the
+ * credentials are wiped there when freed) and borrow kc, which must
+ * outlive them.  Threads: called before the engine starts, from the main
+ * thread; the token is then asked on the querying thread.
  */
 #ifndef PERCH_APP_PROM_SERVICE_H
 #define PERCH_APP_PROM_SERVICE_H
