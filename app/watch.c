@@ -124,7 +124,7 @@ add_flagger(struct runner *r, void *arg)
 {
 	struct flagger_prep *fp = arg;
 
-	watch_flagger_add_metrics(fp->cc->client, fp->k, fp->ns, r, fp->mb);
+	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r, fp->mb);
 }
 
 /* The metric backends of the Flagger canaries, their default Prometheus

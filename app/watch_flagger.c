@@ -60,14 +60,8 @@ add_driven(struct k8s_client *c, struct k8s_cluster *k, struct runner *r, struct
 }
 
 size_t
-watch_flagger_add(struct k8s_client *c, struct k8s_cluster *k, const char *ns, struct runner *r)
-{
-	return watch_flagger_add_metrics(c, k, ns, r, NULL);
-}
-
-size_t
-watch_flagger_add_metrics(struct k8s_client *c, struct k8s_cluster *k, const char *ns,
-    struct runner *r, struct metric_backends *mb)
+watch_flagger_add(struct k8s_client *c, struct k8s_cluster *k, const char *ns, struct runner *r,
+    struct metric_backends *mb)
 {
 	struct spec_set *set = spec_set_new();
 	struct canary_cfg *cfg;
