@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/cli_msg.h"
 #include "app/prom_service.h"
 #include "metrics/prom.h"
 #include "util/buf.h"
@@ -63,6 +64,40 @@ prom_service_parse(const char *spec, char *ns, size_t nssz, char *name, size_t n
 }
 
 int
+prom_service_opt(const char *cmd, const char *arg, const char **out)
+{
+	char ns[64], name[64], port[16], err[256];
+
+	if (prom_service_parse(arg, ns, sizeof ns, name, sizeof name, port, sizeof port, err,
+	    sizeof err) != ST_OK)
+		return cli_usage_error(cmd, "%s", err);
+	*out = arg;
+	return EXIT_OK;
+}
+
+/* The kubeconfig's bearer token now (its token file read again, an exec
+ * plugin's token renewed when it expired), as the REST client asks it. */
+static int
+proxy_bearer(void *arg, char **tok)
+{
+	struct k8s_auth a;
+	struct buf why;
+	int st;
+
+	memset(&a, 0, sizeof a);
+	buf_init(&why, 512);
+	st = k8s_config_auth(arg, time(NULL), &a, &why);
+	buf_fini(&why);
+	*tok = NULL;
+	if (st == ST_OK) {
+		*tok = a.bearer;
+		a.bearer = NULL;
+	}
+	k8s_auth_fini(&a);
+	return st;
+}
+
+int
 prom_service_use(struct metric_backends *mb, struct k8s_config *kc, const char *spec,
     char *err, size_t errsz)
 {
@@ -94,6 +129,7 @@ prom_service_use(struct metric_backends *mb, struct k8s_config *kc, const char *
 		.ca_pem = kc->ca_data, .ca_len = kc->ca_len,
 		.cert_pem = a.cert_pem, .cert_len = a.cert_len, .key_pem = a.key_pem,
 		.key_len = a.key_len, .cert_file = a.cert_file, .key_file = a.key_file,
+		.bearer = proxy_bearer, .bearer_arg = kc,
 	});
 	if (st != ST_OK)
 		snprintf(err, errsz, "--prometheus-service: %s", status_text(st));

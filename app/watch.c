@@ -21,8 +21,11 @@
 #include "app/clock_file.h"
 #include "app/cluster_conn.h"
 #include "app/interrupt.h"
+#include "app/metric_kube.h"
+#include "app/prom_service.h"
 #include "app/watch_flagger.h"
 #include "engine/runner.h"
+#include "metrics/backend.h"
 #include "store/dir.h"
 #include "store/k8s.h"
 #include "tui/tui.h"
@@ -112,6 +115,8 @@ struct flagger_prep {
 	struct cluster_conn *cc;
 	struct k8s_cluster *k;
 	const char *ns;			/* NULL: every namespace */
+	struct metric_kube kube;	/* the cluster, for the backends that read it */
+	struct metric_backends *mb;	/* their metrics' backends */
 };
 
 static void
@@ -119,7 +124,27 @@ add_flagger(struct runner *r, void *arg)
 {
 	struct flagger_prep *fp = arg;
 
-	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r);
+	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r, fp->mb);
+}
+
+/* The metric backends of the Flagger canaries, their default Prometheus
+ * that of w.  EXIT_OK, or EXIT_INFRA with the reason on stderr. */
+static int
+open_metrics(const struct watch_where *w, struct flagger_prep *fp)
+{
+	struct metric_provider ps = { .address = w->prometheus };
+	char err[ERRMSG_MAX];
+
+	metric_kube_init(&fp->kube, fp->cc->client);
+	fp->mb = metric_backends_new(&(struct metric_backend_opts){ .kube = &fp->kube });
+	if (w->prometheus != NULL)
+		metric_backends_add(fp->mb, NULL, &ps, err, sizeof err);
+	else if (w->prometheus_service != NULL &&
+	    prom_service_use(fp->mb, fp->cc->cfg, w->prometheus_service, err, sizeof err) != ST_OK) {
+		cli_error("watch", "%s", err);
+		return EXIT_INFRA;
+	}
+	return EXIT_OK;
 }
 
 int
@@ -134,6 +159,11 @@ watch_cluster(const struct watch_where *w, const char *theme)
 
 	if ((rc = cluster_connect("watch", w->kubeconfig, w->context, w->ns, true, &cc)) != EXIT_OK)
 		return rc;
+	if ((rc = open_metrics(w, &fp)) != EXIT_OK) {
+		metric_backends_free(fp.mb);
+		cluster_disconnect(&cc);
+		return rc;
+	}
 	cli_progress("watch", "connecting to %s (context %s)", cc.cfg->server, cc.cfg->context);
 	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, w->all_ns ?
 	    "all namespaces" : cc.cfg->ns);
@@ -153,8 +183,12 @@ watch_cluster(const struct watch_where *w, const char *theme)
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = header,
 		.ns = w->all_ns ? NULL : cc.cfg->ns,
+		.metrics = metric_backends_engine_ops(), .metrics_ctx = fp.mb,
+		.metrics_off = w->prometheus == NULL && w->prometheus_service == NULL ?
+		    PROM_NONE_NOTE : NULL,
 	}, header, theme, &(struct watch_prep){ add_flagger, &fp });
 	k8s_cluster_free(fp.k);
+	metric_backends_free(fp.mb);
 	clock_free(clock);
 	store_k8s_close(store);
 	cluster_disconnect(&cc);

@@ -28,6 +28,10 @@ int watch_dir(const char *dir, const char *theme);
 struct watch_where {
 	const char *kubeconfig, *context, *ns;
 	bool all_ns;
+	/* The default Prometheus of the Flagger canaries' metrics, as perch
+	 * run: a URL, else a Service NS/NAME:PORT through the API server's
+	 * service proxy (app/prom_service.h); both NULL: none. */
+	const char *prometheus, *prometheus_service;
 };
 
 /* Returns an exit status: 0 on q, 3 when the cluster cannot be used, or

@@ -15,11 +15,16 @@
 #include "engine/runner.h"
 #include "k8s/cluster.h"
 #include "k8s/rest.h"
+#include "metrics/backend.h"
 
 /* Adds to r (an observer) each Canary of ns (NULL: every namespace) that
  * Flagger drives, marked driven_by, its namespace watched in k.  Returns
- * how many; a Canary that cannot be read or used is logged and left out. */
+ * how many; a Canary that cannot be read or used is logged and left out.
+ * Registers with mb (borrowed; NULL: none) the servers and secretRef
+ * credentials of each added Canary's MetricTemplates, so that the
+ * observer evaluates and graphs its metrics as perch run does (only GETs:
+ * the Secrets, and the queries). */
 size_t watch_flagger_add(struct k8s_client *c, struct k8s_cluster *k, const char *ns,
-    struct runner *r);
+    struct runner *r, struct metric_backends *mb);
 
 #endif

@@ -93,6 +93,14 @@ struct runner_config {
 	 * may be NULL. */
 	void (*on_tick)(void *arg, const char *canary, int64_t ms);
 	void *tick_arg;
+
+	/* The default metric backend has no server (perch run or watch
+	 * without --prometheus): why, in one calm line, or NULL when it has
+	 * one.  The metrics of a canary another controller drives that would
+	 * query it are then not evaluated (they would only be errors: the
+	 * judging is the other controller's), and its snapshot's metrics_note
+	 * says this line instead.  perch's own canaries are not affected. */
+	const char *metrics_off;
 };
 
 struct command {

@@ -8,19 +8,26 @@
  * controller's own history: Flagger's gauge
  * flagger_canary_metric_analysis{name,namespace,metric} (reference §6 of
  * flagger-routers-providers.md), read with range queries over the run,
- * its value and timestamp() at the same steps.  Runner thread.
+ * its value and timestamp() at the same steps: a step of half the
+ * analysis interval, so that each of the controller's checks is seen, over
+ * as much of the run as the graph holds, in as many range queries as that
+ * takes (each at most EXT_CHUNK_STEPS steps).  Runner thread.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend_types.h"
 #include "engine/runner_int.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
 #define EXT_SERIES "flagger_canary_metric_analysis"
 #define EXT_QUERY_MAX 640
+/* The steps of one history query: a range query answers at most
+ * METRIC_SAMPLES_MAX samples (the chunk's, and one before it). */
+#define EXT_CHUNK_STEPS (METRIC_SAMPLES_MAX - 8)
 
 /* A label value inside double quotes (PromQL string escapes). */
 static void
@@ -77,13 +84,14 @@ history_point(struct runner *r, struct rcan *c, size_t i, double v, int64_t t,
 }
 
 /* The points of metric i from the value and timestamp samples (same
- * steps): a sample seen at several steps is one check. */
+ * steps): a sample seen at several steps (*last: the previous one's time,
+ * across the queries) is one check. */
 static void
 history_metric(struct runner *r, struct rcan *c, size_t i, const struct metric_samples *val,
-    const struct metric_samples *at, int64_t since)
+    const struct metric_samples *at, int64_t since, int64_t *last)
 {
 	struct mach_check *all;
-	int64_t last = -1, t;
+	int64_t t;
 	size_t j;
 
 	if (val->result != CHECK_PASS || at->result != CHECK_PASS || val->n != at->n)
@@ -91,48 +99,100 @@ history_metric(struct runner *r, struct rcan *c, size_t i, const struct metric_s
 	all = xcalloc(c->cfg->n_metrics, sizeof *all);
 	for (j = 0; j < val->n; j++) {
 		t = (int64_t)(at->v[j] * 1000.0);
-		if (t == last || t < since)
+		if (t <= *last || t < since)
 			continue;
-		last = t;
+		*last = t;
 		history_point(r, c, i, val->v[j], t, all);
 	}
 	free(all);
 }
 
-/* The run's past checks from Prometheus, over [since, now]. */
+/* One history query of every metric, its steps ending at end; adds the
+ * points after last[i] (updated). */
+static void
+history_chunk(struct runner *r, struct rcan *c, struct metric_query *q, int64_t range,
+    int64_t step, int64_t since, int64_t *last)
+{
+	size_t n = c->cfg->n_metrics, i;
+	struct metric_samples *s = xcalloc(2 * n, sizeof *s);
+
+	if (r->cfg.metrics->samples(r->cfg.metrics_ctx, q, 2 * n, range, step, s) == ST_OK)
+		for (i = 0; i < n; i++)
+			history_metric(r, c, i, &s[2 * i], &s[2 * i + 1], since, &last[i]);
+	free(s);
+}
+
+/* The run's past checks from Prometheus, over [since, now]: the part the
+ * graph holds, oldest first, in queries of at most EXT_CHUNK_STEPS steps
+ * of half an interval each. */
 static void
 history(struct runner *r, struct rcan *c, int64_t since, int64_t now)
 {
 	const struct canary_cfg *cfg = c->cfg;
 	size_t n = cfg->n_metrics, i;
 	struct metric_query *q;
-	struct metric_samples *s;
 	char (*text)[EXT_QUERY_MAX];
-	int64_t range = now - since, step = rn_interval_ms(cfg) / 2;
+	int64_t *last, step = rn_interval_ms(cfg) / 2, from, end;
 
-	if (r->cfg.metrics->samples == NULL || n == 0 || range <= 0)
+	/* Flagger's history is on the default Prometheus: none without it. */
+	if (r->cfg.metrics->samples == NULL || n == 0 || now <= since || r->cfg.metrics_off != NULL)
 		return;
 	if (step < 1000)
 		step = 1000;
-	if (range / step > METRIC_SAMPLES_MAX - 8)
-		step = range / (METRIC_SAMPLES_MAX - 8) + 1;
+	from = now - (int64_t)c->hist.max_pts * 2 * step;
+	from = from > since ? from : since;
 	q = xcalloc(2 * n, sizeof *q);
-	s = xcalloc(2 * n, sizeof *s);
 	text = xcalloc(2 * n, sizeof *text);
-	for (i = 0; i < 2 * n; i++) {
+	last = xcalloc(n, sizeof *last);
+	for (i = 0; i < 2 * n; i++)
 		series_query(text[i], sizeof text[i], cfg, &cfg->metrics[i / 2], i % 2 == 1);
-		q[i] = (struct metric_query){ .canary = cfg, .query = text[i], .at_ms = now };
+	for (i = 0; i < n; i++)
+		last[i] = -1;
+	for (; from < now; from = end) {
+		end = now - from > EXT_CHUNK_STEPS * step ? from + EXT_CHUNK_STEPS * step : now;
+		for (i = 0; i < 2 * n; i++)
+			q[i] = (struct metric_query){ .canary = cfg, .query = text[i], .at_ms = end };
+		history_chunk(r, c, q, end - from + step, step, since, last);
 	}
-	if (r->cfg.metrics->samples(r->cfg.metrics_ctx, q, 2 * n, range + step, step, s) == ST_OK)
-		for (i = 0; i < n; i++)
-			history_metric(r, c, i, &s[2 * i], &s[2 * i + 1], since);
+	free(last);
 	free(text);
-	free(s);
 	free(q);
 }
 
+bool
+rn_metric_off(const struct runner *r, const struct metric_cfg *m)
+{
+	return r->cfg.metrics_off != NULL && m->server == NULL && m->block == NULL &&
+	    metric_type_find(m->provider) == MT_DEFAULT;
+}
+
+bool
+rn_metrics_off(const struct runner *r, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	if (cfg->driven_by == NULL)
+		return false;
+	for (i = 0; i < cfg->n_metrics; i++)
+		if (rn_metric_off(r, &cfg->metrics[i]))
+			return true;
+	return false;
+}
+
+/* Whether rn_metric_off leaves out every metric of cfg. */
+static bool
+all_off(const struct runner *r, const struct canary_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_metrics; i++)
+		if (!rn_metric_off(r, &cfg->metrics[i]))
+			return false;
+	return true;
+}
+
 /* This interval's check of each metric, as a tick of perch's own canary
- * gathers and judges it. */
+ * gathers and judges it (but those rn_metric_off leaves out). */
 static void
 evaluate(struct runner *r, struct rcan *c, int64_t now)
 {
@@ -144,7 +204,8 @@ evaluate(struct runner *r, struct rcan *c, int64_t now)
 	n = machine_judge_checks(c->cfg, &r->tick.obs, ch, c->cfg->n_metrics);
 	pthread_mutex_lock(&r->mu);
 	for (i = 0; i < n; i++)
-		rn_hist_point(c, i, now, &ch[i]);
+		if (!rn_metric_off(r, &c->cfg->metrics[i]))
+			rn_hist_point(c, i, now, &ch[i]);
 	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
 	free(ch);
@@ -167,7 +228,8 @@ rn_external_metrics(struct runner *r, struct rcan *c, int64_t now)
 	int64_t since;
 	size_t i;
 
-	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || !in_run(c->st.phase))
+	if (r->cfg.metrics == NULL || cfg->n_metrics == 0 || !in_run(c->st.phase) ||
+	    all_off(r, cfg))
 		return;
 	since = c->st.phase_since_ms > 0 ? c->st.phase_since_ms : now;
 	rn_grow_scratch(r, cfg);

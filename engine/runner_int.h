@@ -312,6 +312,11 @@ void rn_hist_events_from(struct rcan *c, const struct journal_rec *recs, size_t 
  * controller drives (evaluated and shown, never written).  Runner
  * thread, mu not held. */
 void rn_external_metrics(struct runner *r, struct rcan *c, int64_t now);
+/* Whether metric m of a driven canary is left out: it would query the
+ * default backend, which has no server (runner_config.metrics_off). */
+bool rn_metric_off(const struct runner *r, const struct metric_cfg *m);
+/* Whether the driven canary cfg has a metric left out (rn_metric_off). */
+bool rn_metrics_off(const struct runner *r, const struct canary_cfg *cfg);
 
 /* ---- runner_core.c: clock, table, canaries, status line, health */
 int64_t rn_now_ms(struct runner *r);

@@ -132,6 +132,7 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->compares = cfg->judge.n_metrics > 0 || sc->compare.done;
 	sc->override = c->st.override;
 	sc->override_text = sdup(override_text(&c->st, text, sizeof text), sizeof text - 1);
+	sc->metrics_note = sdup(rn_metrics_off(r, cfg) ? r->cfg.metrics_off : "", 255);
 	snap_history(sc, c);
 }
 

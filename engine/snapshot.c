@@ -40,6 +40,7 @@ snap_canary_fini(struct snap_canary *c)
 	free(c->sticky);
 	free(c->last_failure);
 	free(c->override_text);
+	free(c->metrics_note);
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].name);
 		free(c->metrics[i].query);

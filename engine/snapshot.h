@@ -107,6 +107,9 @@ struct snap_canary {
 	 * compared metrics (the screen keeps a line for them). */
 	struct compare_result compare;
 	bool compares;
+	/* Why the metrics of a canary another controller drives are not
+	 * evaluated (runner_config.metrics_off), "" or NULL when they are. */
+	char *metrics_note;
 };
 
 /* Whether the controller of the canaries shown is alive (perch watch). */

@@ -37,6 +37,8 @@ struct server {
 	char *ca_pem, *cert_pem, *key_pem;
 	size_t ca_len, cert_len, key_len;
 	char *cert_file, *key_file;
+	int (*bearer)(void *arg, char **tok);	/* prom_server_cfg's */
+	void *bearer_arg;
 };
 
 struct prom {
@@ -208,6 +210,8 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 	}
 	s->ca_file = dup_or_null(cfg->ca_file);
 	s->insecure = cfg->insecure;
+	s->bearer = cfg->bearer;
+	s->bearer_arg = cfg->bearer_arg;
 	server_tls(s, cfg);
 	if (p->multi == NULL)	/* no libcurl: nothing will be sent */
 		return ST_OK;
@@ -646,6 +650,24 @@ xfer_fini(struct prom *p, struct xfer *x)
 	free(x->form);
 }
 
+/* The bearer token of each server that asks for it again (a rotated
+ * token file is read before each batch); an error keeps the last one. */
+static void
+refresh_tokens(struct prom *p)
+{
+	char *tok;
+	size_t i;
+
+	for (i = 0; i < p->n_servers; i++) {
+		struct server *s = &p->servers[i];
+
+		if (s->bearer == NULL || s->bearer(s->bearer_arg, &tok) != ST_OK)
+			continue;
+		free_secret(s->token);
+		s->token = tok;
+	}
+}
+
 static void
 batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *out,
     const struct range *rg, struct metric_samples *samples)
@@ -655,6 +677,7 @@ batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *ou
 	const char *base;
 	size_t i;
 
+	refresh_tokens(p);
 	for (i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
 		out[i].status = ST_NETWORK;

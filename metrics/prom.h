@@ -63,6 +63,13 @@ struct prom_server_cfg {
 	const char *cert_pem, *key_pem;
 	size_t      cert_len, key_len;
 	const char *cert_file, *key_file;
+	/* A bearer token that changes (a kubeconfig's tokenFile, rotated):
+	 * asked again before each batch that queries this server, *tok a new
+	 * string (NULL: none), freed and wiped here.  On an error the last one
+	 * stays.  NULL: bearer_token is fixed.  Called on the querying
+	 * thread; arg must outlive the server. */
+	int (*bearer)(void *arg, char **tok);
+	void *bearer_arg;
 };
 
 struct prom_req {

@@ -122,6 +122,23 @@ run_separator(const struct pen *p, const struct snap_canary *c, int y, int x, in
 		put_rep(p, y, x + used, w - used, G(p, "┄", "-"), ROLE_DIM);
 }
 
+/* Why there are no checks (snap_canary.metrics_note), "WHAT: HOW": WHAT
+ * on the title line and HOW under it, so both fit a half-width column.
+ * Returns the row after it. */
+static int
+metrics_note(const struct pen *p, const char *note, struct rect r)
+{
+	const char *how = strstr(note, ": ");
+
+	if (how == NULL) {
+		put(p, r.y, r.x + 8, r.w - 8, note, ROLE_DIM);
+		return r.y + 1;
+	}
+	putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "%.*s", (int)(how - note), note);
+	put(p, r.y + 1, r.x, r.w, how + 2, ROLE_DIM);
+	return r.y + 2;
+}
+
 void
 render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
 {
@@ -139,7 +156,9 @@ render_checks(const struct pen *p, const struct snap_canary *c, struct rect r)
 			now += c->metrics[i].points[j].t_ms >= c->run_since_ms;
 	}
 	put(p, r.y, r.x, r.w, "checks", ROLE_TITLE);
-	if (total == 0)
+	if (total == 0 && c->metrics_note != NULL && c->metrics_note[0] != '\0' && rows > 0)
+		y = metrics_note(p, c->metrics_note, r);
+	else if (total == 0)
 		put(p, r.y, r.x + 8, r.w - 8, "none yet", ROLE_DIM);
 	else if (now == total)
 		putf(p, r.y, r.x + 8, r.w - 8, ROLE_DIM, "last %zu of %zu, newest first", n, total);

@@ -128,19 +128,6 @@ parse_confirm(const char *s, unsigned *out)
 }
 
 /* EXIT_OK, -1 for --help, or a usage error. */
-/* --prometheus-service NS/NAME:PORT, checked now (app/prom_service.h). */
-static int
-prometheus_service_opt(const char *arg, const char **out)
-{
-	char ns[64], name[64], port[16], err[256];
-
-	if (prom_service_parse(arg, ns, sizeof ns, name, sizeof name, port, sizeof port, err,
-	    sizeof err) != ST_OK)
-		return cli_usage_error("run", "%s", err);
-	*out = arg;
-	return EXIT_OK;
-}
-
 static int
 parse_args(int argc, char **argv, struct run_opts *o)
 {
@@ -179,7 +166,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case 0x205: r = cli_take_value("run", "--state-dir", CLI_VAL_DIR, optarg, &o->state_dir); break;
 		case 0x206: r = cli_take_value("run", "--theme", CLI_VAL_NAME, optarg, &o->theme); break;
 		case 0x207: r = cli_take_value("run", "--metrics-addr", CLI_VAL_NAME, optarg, &o->metrics_addr); break;
-		case 0x2a0: r = prometheus_service_opt(optarg, &o->prometheus_service); break;
+		case 0x2a0: r = prom_service_opt("run", optarg, &o->prometheus_service); break;
 		default:
 			switch (cli_common_option("run", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -1199,6 +1186,8 @@ execute(struct run *rn)
 		.ns = run_ns(rn), .confirm = rn->o.confirm,
 		.stop_when_done = rn->o.headless && !rn->o.controller,
 		.seed = random_seed(),
+		.metrics_off = rn->o.prometheus == NULL && rn->o.prometheus_service == NULL ?
+		    PROM_NONE_NOTE : NULL,
 	};
 	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
 	char saved_in[300];

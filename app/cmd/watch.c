@@ -13,6 +13,7 @@
 #include "app/cli_value.h"
 #include "app/cmd/cmd.h"
 #include "app/interrupt.h"
+#include "app/prom_service.h"
 #include "app/watch.h"
 #include "store/dir.h"
 
@@ -21,6 +22,7 @@ struct watch_opts {
 	const char *theme;
 	const char *kubeconfig, *context, *ns;	/* any set: watch the cluster */
 	bool all_ns;				/* -A: every namespace of the cluster */
+	const char *prometheus, *prometheus_service;	/* the Flagger canaries' metrics */
 };
 
 static int
@@ -33,6 +35,8 @@ parse(int argc, char **argv, struct watch_opts *o)
 		{ "context", required_argument, NULL, 0x203 },
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "all-namespaces", no_argument, NULL, 'A' },
+		{ "prometheus", required_argument, NULL, 0x204 },
+		{ "prometheus-service", required_argument, NULL, 0x205 },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -48,6 +52,10 @@ parse(int argc, char **argv, struct watch_opts *o)
 		case 0x203: rc = cli_take_value("watch", "--context", CLI_VAL_NAME, optarg, &o->context); break;
 		case 'n': rc = cli_take_value("watch", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns); break;
 		case 'A': o->all_ns = true; continue;
+		case 0x204:
+			rc = cli_take_value("watch", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus);
+			break;
+		case 0x205: rc = prom_service_opt("watch", optarg, &o->prometheus_service); break;
 		default:
 			switch (cli_common_option("watch", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -62,6 +70,9 @@ parse(int argc, char **argv, struct watch_opts *o)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
 	if (o->dir != NULL && (o->kubeconfig || o->context || o->ns || o->all_ns))
 		return cli_usage_error("watch", "--state-dir and the cluster options exclude each other");
+	if (o->dir != NULL && (o->prometheus || o->prometheus_service))
+		return cli_usage_error("watch", "--prometheus and --prometheus-service go with a "
+		    "cluster, not --state-dir");
 	if (o->all_ns && o->ns != NULL)
 		return cli_usage_error("watch", "-n and -A exclude each other");
 	return EXIT_OK;
@@ -81,9 +92,9 @@ cmd_watch(int argc, char **argv)
 	if ((rc = cli_apply_logging("watch")) != EXIT_OK)
 		return rc;
 	interrupt_begin();	/* before any thread (app/interrupt.h) */
-	if (o.kubeconfig || o.context || o.ns || o.all_ns)
+	if (o.kubeconfig || o.context || o.ns || o.all_ns || o.prometheus || o.prometheus_service)
 		return interrupt_end("watch", watch_cluster(&(struct watch_where){ o.kubeconfig,
-		    o.context, o.ns, o.all_ns }, o.theme));
+		    o.context, o.ns, o.all_ns, o.prometheus, o.prometheus_service }, o.theme));
 	if (o.dir == NULL) {
 		if ((def = store_dir_default_path()) == NULL) {
 			cli_error("watch", "no state directory: set HOME or use --state-dir DIR "

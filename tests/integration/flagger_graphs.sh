@@ -9,7 +9,10 @@
 # client certificate and CA) and shows, in podinfo's detail, the run's past
 # checks from Flagger's history (durations in ms, the earlier run's check
 # left out) followed by its own checks each analysis interval (95 % fails
-# min 99), and the last one in the overview's metric column.
+# min 99), and the last one in the overview's metric column.  perch watch
+# with the read-only identity and the same --prometheus-service draws the
+# same graphs, sending only GETs; without a Prometheus it says, in one calm
+# line, that the metrics are not evaluated.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -23,6 +26,9 @@ expect_match "no port" "$out" "--prometheus-service: want NS/NAME:PORT"
 out=$("$PERCH_BIN" run --prometheus-service Monitoring/prometheus:9090 2>&1)
 expect_eq "bad namespace: exit" "$?" 2
 expect_match "bad namespace" "$out" "the namespace must be a DNS label"
+out=$("$PERCH_BIN" watch --prometheus-service monitoring/prometheus 2>&1)
+expect_eq "watch, no port: exit" "$?" 2
+expect_match "watch, no port" "$out" "perch watch: --prometheus-service: want NS/NAME:PORT"
 
 NOW=$(date +%s)
 SINCE=$((NOW - 60))
@@ -109,6 +115,12 @@ WAIT_SECS=20 wait_for grep -q '^status Initialized' "$TMP/flagger.log" ||
 # The engine's clock 5 times real time: an analysis interval of 10 s is 2 s.
 session run 120 40 "$TERM_ENV PERCH_TIME_SCALE=5 '$PERCH_BIN' run --kubeconfig '$TMP/cert.kubeconfig' -n default" \
 	"--prometheus-service monitoring/prometheus:9090 2>'$TMP/run.err'"
+# Beside it, perch watch with the read-only identity (its token): the same
+# graphs through the same service proxy; and without a Prometheus, one calm
+# line instead of the metrics' errors.
+session watch 120 40 "$TERM_ENV '$PERCH_BIN' watch --context ro" \
+	"--prometheus-service monitoring/prometheus:9090 2>'$TMP/watch.err'"
+session bare 120 40 "$TERM_ENV '$PERCH_BIN' watch --context ro 2>'$TMP/bare.err'"
 WAIT_SECS=15 wait_for row_has run podinfo FLAGGER || { dump run; cat "$TMP/run.err"; fail "podinfo not shown"; }
 WAIT_SECS=15 wait_for row_has run podinfo Progressing || { dump run; fail "Progressing not shown"; }
 # The overview's metric column: perch's own last check.
@@ -130,6 +142,34 @@ expect_match "the graph's counts" "$(screen run | grep -m1 'request-success-rate
 shows run "94% ┤████××" || { dump run; fail "the graph does not show the past and new checks"; }
 keys run q
 WAIT_SECS=10 wait_for dead run || fail "perch did not quit"
+
+# perch watch: Flagger's history and its own check of the interval it
+# first saw (real time: one interval is 10 s).
+WAIT_SECS=10 wait_for row_has watch podinfo FLAGGER || { dump watch; cat "$TMP/watch.err"; fail "watch: podinfo not shown"; }
+keys watch Enter
+WAIT_SECS=10 wait_for shows watch "driven by Flagger" || { dump watch; fail "watch: no detail"; }
+WAIT_SECS=10 wait_for shows watch "$(at 10)  request-success-rate   99.9%  ≥ 99%     ✓ pass" ||
+	{ dump watch; fail "watch: Flagger's history not shown"; }
+shows watch "$(at 40)  request-duration       140ms  ≤ 500ms   ✓ pass" || { dump watch; fail "watch: Flagger's last duration check not shown"; }
+WAIT_SECS=10 wait_for shows watch "request-success-rate   95.0%  ≥ 99%     ✗ FAIL" ||
+	{ dump watch; fail "watch: its own check not shown"; }
+keys bare Enter
+WAIT_SECS=10 wait_for shows bare "driven by Flagger" || { dump bare; cat "$TMP/bare.err"; fail "bare watch: no detail"; }
+WAIT_SECS=10 wait_for shows bare "checks  metrics not evaluated" && shows bare "give --prometheus or --prometheus-service" ||
+	{ dump bare; fail "bare watch: no line on the metrics not evaluated"; }
+not shows bare "Prometheus server given" || { dump bare; fail "bare watch: the metrics' errors shown"; }
+not shows bare "? error" || { dump bare; fail "bare watch: an error row"; }
+keys watch q
+keys bare q
+WAIT_SECS=10 wait_for dead watch || fail "perch watch did not quit"
+WAIT_SECS=10 wait_for dead bare || fail "perch watch (no Prometheus) did not quit"
+ro=$(grep ' ro [0-9]*$' "$TMP/g.audit")
+printf '%s\n' "$ro" | grep -q '^GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query_range?query=flagger_canary_metric_analysis.* ro 200$' ||
+	fail "watch: no history query through the service proxy: $ro"
+printf '%s\n' "$ro" | grep -q '^GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=.*istio_requests_total.* ro 200$' ||
+	fail "watch: no metric query through the service proxy"
+bad=$(printf '%s\n' "$ro" | grep -v '^GET ' || true)
+[ -z "$bad" ] || fail "perch watch sent more than GETs: $bad"
 
 # Prometheus only through the service proxy, as the kubeconfig's identity
 # (its client certificate); nothing written to the cluster.
