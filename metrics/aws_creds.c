@@ -77,7 +77,9 @@ ini_line(const struct ini_line *l, const char *section, int *in, bool *key,
 		*key = false;
 		return ST_OK;
 	}
-	if ((eqp = memchr(l->p, '=', l->n)) == NULL || eqp == l->p)
+	for (eqp = l->p; eqp < l->p + l->n && *eqp != '=' && *eqp != ':'; eqp++)
+		;	/* the first '=' or ':', as Python's configparser */
+	if (eqp == l->p + l->n || eqp == l->p)
 		return *why = "not a [section] or key = value line", ST_PARSE;
 	if (*in == 0)
 		return *why = "a key = value line before any [section]", ST_PARSE;

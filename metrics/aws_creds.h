@@ -24,7 +24,8 @@ struct aws_creds {
 };
 
 /* The values of keys[0..n) in section `section` of the INI text (the AWS
- * files' dialect: [section] lines, key = value lines, # and ; comments,
+ * files' dialect: [section] lines, key = value (or key: value) lines, # and
+ * ; comments,
  * indented lines continuing a key's nested settings).  vals[i] is a new
  * string, or NULL when absent.  ST_OK, or ST_PARSE with err naming
  * path:line and what is wrong (no value in it). */

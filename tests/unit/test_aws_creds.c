@@ -183,7 +183,9 @@ test_chain(void **state)
 	write_file("credentials", "[default]\naws_access_key_id = X\n");
 	expect_error(ST_INVALID, "/credentials: profile [default] has aws_access_key_id but no "
 	    "aws_secret_access_key");
-	write_file("credentials", "[default]\n\naws_access_key_id: X\n");
+	write_file("credentials", "[default]\naws_access_key_id: CK\naws_secret_access_key:cs\n");
+	expect_creds("CK", "cs", NULL);	/* ':' separates too */
+	write_file("credentials", "[default]\n\naws_access_key_id X\n");
 	expect_error(ST_PARSE, "/credentials:3: not a [section] or key = value line");
 	write_file("credentials", "[other]\naws_access_key_id = X\n");
 	write_file("config", "[profile default]\naws_access_key_id = X\n");
