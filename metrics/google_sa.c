@@ -171,7 +171,7 @@ signing_input(const struct google_sa_key *k, int64_t iat, size_t *cap)
 		json_object_set_new(h, "kid", json_string(k->private_key_id));
 	hs = json_dumps(h, JSON_COMPACT);
 	cs = json_dumps(c, JSON_COMPACT);
-	*cap = (strlen(hs) + strlen(cs)) * 4 / 3 + 1024 + 16;	/* + a 4096-bit signature */
+	*cap = (strlen(hs) + strlen(cs)) * 4 / 3 + 1400;	/* + an 8192-bit signature */
 	out = xmalloc(*cap);
 	p = b64url(out, (const unsigned char *)hs, strlen(hs));
 	*p++ = '.';
