@@ -27,8 +27,8 @@ SANITIZE   ?=
 
 # libcurl's headers are needed to build; the library is not linked but
 # loaded at run time by the first network client (net/curl_lazy.c).
-PKGS      := ncursesw libcurl jansson yaml-0.1
-LINK_PKGS := ncursesw jansson yaml-0.1
+PKGS      := ncursesw libcurl jansson yaml-0.1 libcrypto
+LINK_PKGS := ncursesw jansson yaml-0.1 libcrypto
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)

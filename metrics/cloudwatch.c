@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics/aws_creds.h"
 #include "metrics/backend.h"
 #include "metrics/cloudwatch.h"
 #include "metrics/http_backend.h"
@@ -57,19 +58,6 @@ cloudwatch_parse(const char *body, size_t len, struct metric_value *out)
 	return st;
 }
 
-/* The credentials of perch's environment (read at each request). */
-struct creds {
-	const char *access_key, *secret_key, *session_token;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
 /* host (and port) of a URL, into out. */
 static void
 url_host(const char *url, char *out, size_t n)
@@ -83,7 +71,7 @@ url_host(const char *url, char *out, size_t n)
 /* The SigV4 headers of r (its URL and body final), signed now: the
  * signature's date is the wall clock's, whatever instant is queried. */
 static void
-sign(const struct creds *c, const char *region, struct hb_req *r)
+sign(const struct aws_creds *c, const char *region, struct hb_req *r)
 {
 	char host[256], date[20], auth[640];
 	time_t t = time(NULL);
@@ -93,18 +81,18 @@ sign(const struct creds *c, const char *region, struct hb_req *r)
 		.values = { CTYPE, host, date, TARGET }, .n_headers = 4,
 		.body = r->post, .body_len = strlen(r->post), .amz_date = date,
 		.region = region, .service = "monitoring",
-		.access_key = c->access_key, .secret_key = c->secret_key };
+		.access_key = c->v[AWS_KEY_ID], .secret_key = c->v[AWS_KEY_SECRET] };
 
 	url_host(r->url, host, sizeof host);
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-	if (c->session_token != NULL) {	/* signed too, in name order */
+	if (c->v[AWS_KEY_TOKEN] != NULL) {	/* signed too, in name order */
 		s.names[3] = "x-amz-security-token";
-		s.values[3] = c->session_token;
+		s.values[3] = c->v[AWS_KEY_TOKEN];
 		s.names[4] = "x-amz-target";
 		s.values[4] = TARGET;
 		s.n_headers = 5;
-		hb_req_header(r, "X-Amz-Security-Token", c->session_token);
+		hb_req_header(r, "X-Amz-Security-Token", c->v[AWS_KEY_TOKEN]);
 	}
 	sigv4_authorization(&s, auth, sizeof auth);
 	hb_req_header(r, "Content-Type", CTYPE);
@@ -145,22 +133,25 @@ static int
 build(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
     struct hb_req *r, char *err, size_t errsz)
 {
-	struct creds c = { env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
-		env("AWS_SESSION_TOKEN") };
+	struct aws_creds c;
+	char why[ERRMSG_MAX];
+	int st;
 
 	if (s->region == NULL) {
 		snprintf(err, errsz, WHO ": region not specified (spec.provider.region)");
 		return ST_INVALID;
 	}
-	if (c.access_key == NULL || c.secret_key == NULL) {
-		snprintf(err, errsz, WHO ": no AWS credentials (AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY in perch's environment)");
+	if ((st = aws_creds_load(&c, why, sizeof why)) != ST_OK) {
+		snprintf(err, errsz, WHO ": %s", why);
+		return st;
+	}
+	if ((r->post = make_body(q, now_s, err, errsz)) == NULL) {
+		aws_creds_fini(&c);
 		return ST_INVALID;
 	}
-	if ((r->post = make_body(q, now_s, err, errsz)) == NULL)
-		return ST_INVALID;
 	r->url = xstrdup(s->address);
 	sign(&c, s->region, r);
+	aws_creds_fini(&c);
 	return ST_OK;
 }
 

@@ -5,9 +5,9 @@
  * GraniteServiceVersion20100801.GetMetricData, application/x-amz-json-1.0),
  * signed with AWS Signature Version 4 (metrics/sigv4.h).  The query is a
  * JSON array of MetricDataQuery; the window is now − 10 × interval … now,
- * MaxDatapoints 20.  Credentials as the AWS SDK's environment provider
- * takes them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional
- * AWS_SESSION_TOKEN.  The endpoint is https://monitoring.<region>.amazonaws.com
+ * MaxDatapoints 20.  Credentials as the AWS SDK finds them in the
+ * environment or the shared credentials and config files, read at each
+ * request (metrics/aws_creds.h).  The endpoint is https://monitoring.<region>.amazonaws.com
  * unless spec.provider.address names another.
  *
  * Pure parser below; the backend's handle is used by one thread at a time.

@@ -34,6 +34,7 @@ struct xfer {
 	struct net_xfer net;
 	struct hb_req req;
 	struct curl_slist *hdrs;
+	struct hb_server *srv;		/* the block the request is for, or NULL */
 	bool raw;			/* hb_fetch: the body is not parsed */
 	struct metric_value *out;
 	int status;			/* ST_OK, ST_HTTP, ST_NETWORK, ST_TIMEOUT, ST_TOOBIG */
@@ -287,7 +288,24 @@ server_fini(struct hb_server *s)
 		xfree_secret(s->headers[i].value);
 	}
 	free(s->headers);
+	xfree_secret(s->token);
 	memset(s, 0, sizeof *s);
+}
+
+/* Whether s has the Secret values p gives (keys of the kind). */
+static bool
+same_secret(const struct hb_server *s, const struct metric_provider *p,
+    const char *const *keys)
+{
+	size_t i;
+
+	if (s->has_secret != (p->secret != NULL))
+		return false;
+	for (i = 0; p->secret != NULL && keys != NULL && keys[i] != NULL && i < HB_MAX_KEYS; i++)
+		if ((s->secret[i] == NULL) != (p->secret[i] == NULL) ||
+		    (s->secret[i] != NULL && strcmp(s->secret[i], p->secret[i]) != 0))
+			return false;
+	return true;
 }
 
 void *
@@ -386,6 +404,8 @@ hb_add(void *h, const struct metric_provider *p)
 	const char *addr = p->address != NULL ? p->address : made != NULL ? made :
 	    b->k->default_address;
 	struct hb_server *s;
+	char *token = NULL;
+	int64_t until = 0;
 	size_t i;
 
 	if (addr == NULL || addr[0] == '\0')
@@ -394,9 +414,13 @@ hb_add(void *h, const struct metric_provider *p)
 		b->servers = xreallocarray(b->servers, b->n_servers + 1, sizeof *b->servers);
 		s = &b->servers[b->n_servers++];
 	} else {
+		if (same_secret(s, p, b->k->secret_keys))	/* its token stays good */
+			token = s->token, until = s->token_until, s->token = NULL;
 		server_fini(s);
 	}
 	memset(s, 0, sizeof *s);
+	s->token = token;
+	s->token_until = until;
 	s->address = xstrdup(addr);
 	s->block = p->block != NULL ? xstrdup(p->block) : NULL;
 	free(made);
@@ -462,7 +486,8 @@ http_error(const struct http_kind *k, long code, const struct buf *body, struct 
 		    buf_str(body));
 }
 
-/* What became of x, into x->out; x->status. */
+/* What became of x, into x->out; x->status.  A 401 drops the tokens the
+ * request carried. */
 static void
 xfer_finish(struct hb *b, struct xfer *x)
 {
@@ -470,6 +495,11 @@ xfer_finish(struct hb *b, struct xfer *x)
 
 	x->code = x->net.code;
 	x->status = net_xfer_status(&x->net);
+	if (x->status == ST_HTTP && x->code == 401) {
+		hb_token_set(b, NULL, 0);
+		if (x->srv != NULL)
+			xfree_secret(x->srv->token), x->srv->token = NULL;
+	}
 	if (x->status == ST_HTTP) {
 		http_error(b->k, x->code, &x->net.body, x->out);
 	} else if (x->status != ST_OK) {
@@ -541,6 +571,15 @@ hb_token(void *h)
 	return b->token != NULL && now_s(0) < b->token_until ? b->token : NULL;
 }
 
+struct hb_server *
+hb_servers(void *h, size_t *n)
+{
+	struct hb *b = h;
+
+	*n = b->n_servers;
+	return b->servers;
+}
+
 int
 hb_fetch(void *h, struct hb_req *r, long *code, char **body, char *err, size_t errsz)
 {
@@ -581,7 +620,7 @@ static void
 prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metric_value *out)
 {
 	const char *addr = q->metric != NULL ? q->metric->server : NULL;
-	const struct hb_server *s = q->metric != NULL ? find_block(b, q->metric->block) : NULL;
+	struct hb_server *s = q->metric != NULL ? find_block(b, q->metric->block) : NULL;
 	struct hb_server tmp;
 	char err[ERRMSG_MAX];
 
@@ -589,6 +628,7 @@ prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metri
 	memset(&tmp, 0, sizeof tmp);
 	if (s == NULL)
 		s = find_server(b, addr);
+	x->srv = s;
 	if (s == NULL) {	/* never added (no secretRef): the address alone */
 		tmp.address = (char *)(addr != NULL ? addr : b->k->default_address);
 		s = &tmp;
@@ -608,6 +648,32 @@ prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metri
 		return;
 	}
 	xfer_setup(b, x, s);
+}
+
+/* The requests answered 401 (their tokens dropped), once more with the
+ * tokens the kind's before hook fetches again. */
+static void
+retry_unauthorized(struct hb *b, const struct metric_query *q, struct xfer *xs,
+    struct metric_value *out, size_t n)
+{
+	char err[ERRMSG_MAX];
+	size_t i, again = 0;
+
+	for (i = 0; i < n; i++)
+		again += xs[i].status == ST_HTTP && xs[i].code == 401;
+	if (again == 0 || b->k->before == NULL || before(b, err, sizeof err) != ST_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (xs[i].status != ST_HTTP || xs[i].code != 401) {
+			xs[i].raw = true;	/* read already: not again */
+			continue;
+		}
+		xfer_fini(b, &xs[i]);
+		memset(&xs[i], 0, sizeof xs[i]);
+		prepare(b, &q[i], &xs[i], &out[i]);
+	}
+	log_debug("%s: %zu queries again with a new access token", b->k->label, again);
+	run_batch(b, xs, n);
 }
 
 int
@@ -637,6 +703,7 @@ hb_eval(void *h, const struct metric_query *q, size_t n, struct metric_value *ou
 	for (i = 0; i < n; i++)
 		prepare(b, &q[i], &xs[i], &out[i]);
 	run_batch(b, xs, n);
+	retry_unauthorized(b, q, xs, out, n);
 	for (i = 0; i < n; i++)
 		xfer_fini(b, &xs[i]);
 	free(xs);

@@ -41,6 +41,12 @@ struct hb_server {
 	struct kv *headers;		/* provider.headers */
 	size_t n_headers;
 	char *block;			/* metric_provider.block, or NULL */
+	/* The block's own access token (a kind whose blocks sign in with
+	 * their own key: stackdriver's service account), set by the kind's
+	 * before hook; kept while the block is added again with the same
+	 * Secret values, dropped on an HTTP 401 answer to its request. */
+	char *token;
+	int64_t token_until;		/* unix seconds */
 };
 
 /* One request a kind builds.  Strings are owned by the request
@@ -92,7 +98,9 @@ struct http_kind {
 	/* Before the requests of a batch or of a probe: fetches what they
 	 * need (an access token: hb_fetch, hb_token_set).  ST_OK, or an error
 	 * with err that every query of the batch gets (no answer when
-	 * ST_NETWORK or ST_TIMEOUT).  NULL: nothing to fetch. */
+	 * ST_NETWORK or ST_TIMEOUT).  NULL: nothing to fetch.  When a request
+	 * is answered 401, the tokens it carried are dropped, before is
+	 * called again and the request sent once more. */
 	int (*before)(void *b, char *err, size_t errsz);
 	/* The message of an HTTP error answer (>= 400; NULL: "HTTP <code>: <body>"). */
 	void (*http_error)(long code, const char *body, size_t len, struct metric_value *out);
@@ -114,6 +122,9 @@ int hb_fetch(void *b, struct hb_req *r, long *code, char **body, char *err, size
  * until_s (unix seconds); hb_token is it while valid, else NULL. */
 void hb_token_set(void *b, const char *token, int64_t until_s);
 const char *hb_token(void *b);
+/* The provider blocks of the handle (for a before hook that signs in per
+ * block), *n of them; valid until the next hb_add. */
+struct hb_server *hb_servers(void *b, size_t *n);
 
 /* The check_secret of a kind whose Secret key `key` (an index into keys)
  * must be there and not empty: ST_OK, or ST_INVALID with "has no <key>". */

@@ -1,7 +1,7 @@
 /*
  * stackdriver.c — the stackdriver metric backend: MQL through the REST
- * timeSeries:query over metrics/http_backend.h, with a metadata-server
- * access token (stackdriver.h).
+ * timeSeries:query over metrics/http_backend.h, with the access token of
+ * the Secret's service account key or of the metadata server (stackdriver.h).
  */
 #include <jansson.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "metrics/backend.h"
+#include "metrics/google_sa.h"
 #include "metrics/http_backend.h"
 #include "metrics/stackdriver.h"
 #include "util/status.h"
@@ -83,23 +84,69 @@ stackdriver_parse(const char *body, size_t len, struct metric_value *out)
 static int
 check_secret(const char *const *v, char *err, size_t errsz)
 {
+	struct google_sa_key k;
+	char why[160];
+
 	if (v[KEY_PROJECT] == NULL || v[KEY_PROJECT][0] == '\0') {
 		snprintf(err, errsz, "has no %s", secret_keys[KEY_PROJECT]);
 		return ST_INVALID;
 	}
-	if (v[KEY_SA_KEY] != NULL) {
-		snprintf(err, errsz, "has a %s: perch cannot sign with a service account key "
-		    "(RS256); give the project only and let the metadata server (GKE Workload "
-		    "Identity, GCE) sign in", secret_keys[KEY_SA_KEY]);
+	if (v[KEY_SA_KEY] != NULL && google_sa_key_parse(v[KEY_SA_KEY], strlen(v[KEY_SA_KEY]), &k,
+	    why, sizeof why) != ST_OK) {
+		snprintf(err, errsz, "key %s is not a service account key: %s",
+		    secret_keys[KEY_SA_KEY], why);
 		return ST_INVALID;
 	}
+	if (v[KEY_SA_KEY] != NULL)
+		google_sa_key_fini(&k);
 	return ST_OK;
+}
+
+/* The access token of block s's service account key (its JWT posted to the
+ * key's token_uri), kept on s until a minute before it expires. */
+static int
+sa_token(void *b, struct hb_server *s, char *err, size_t errsz)
+{
+	struct google_sa_key k;
+	struct hb_req r = { 0 };
+	int64_t now = (int64_t)time(NULL), ttl;
+	char why[ERRMSG_MAX], *jwt, *body, *tok;
+	long code;
+	int st;
+
+	if (s->token != NULL && now < s->token_until)
+		return ST_OK;
+	if (google_sa_key_parse(s->secret[KEY_SA_KEY], strlen(s->secret[KEY_SA_KEY]), &k, why,
+	    sizeof why) != ST_OK || (jwt = google_sa_assertion(&k, now, why, sizeof why)) == NULL) {
+		google_sa_key_fini(&k);
+		snprintf(err, errsz, WHO " service account key: %s", why);
+		return ST_INVALID;
+	}
+	r.url = xstrdup(k.token_uri);
+	r.post = google_sa_token_request(jwt);
+	xfree_secret(jwt);
+	hb_req_header(&r, "Content-Type", "application/x-www-form-urlencoded");
+	if ((st = hb_fetch(b, &r, &code, &body, why, sizeof why)) != ST_OK) {
+		snprintf(err, errsz, "%s (" WHO " token endpoint %s)", why, k.token_uri);
+		return google_sa_key_fini(&k), st;
+	}
+	if ((st = google_sa_token_parse(body, strlen(body), &tok, &ttl, why, sizeof why)) == ST_OK) {
+		xfree_secret(s->token);
+		s->token = tok;
+		s->token_until = now + ttl - 60;
+	} else {
+		snprintf(err, errsz, WHO " token endpoint %s: HTTP %ld: %s", k.token_uri, code, why);
+		st = code >= 500 ? ST_NETWORK : ST_HTTP;
+	}
+	xfree_secret(body);
+	google_sa_key_fini(&k);
+	return st;
 }
 
 /* The access token of the metadata server (GCE_METADATA_HOST, else
  * metadata.google.internal) when the handle has none valid. */
 static int
-fetch_token(void *b, char *err, size_t errsz)
+metadata_token(void *b, char *err, size_t errsz)
 {
 	const char *h = getenv("GCE_METADATA_HOST");
 	struct hb_req r = { .url = xasprintf("http://%s" TOKEN_PATH, h != NULL && h[0] != '\0' ?
@@ -133,6 +180,25 @@ fetch_token(void *b, char *err, size_t errsz)
 	return st;
 }
 
+/* The tokens of the batch: each block with a service account key its own,
+ * the metadata server's for the others (and for a handle without blocks). */
+static int
+fetch_token(void *b, char *err, size_t errsz)
+{
+	size_t i, n;
+	struct hb_server *s = hb_servers(b, &n);
+	bool metadata = n == 0;
+	int st = ST_OK;
+
+	for (i = 0; i < n && st == ST_OK; i++) {
+		if (s[i].secret[KEY_SA_KEY] != NULL)
+			st = sa_token(b, &s[i], err, errsz);
+		else
+			metadata = true;
+	}
+	return st == ST_OK && metadata ? metadata_token(b, err, errsz) : st;
+}
+
 static int
 build(const struct hb_server *s, const struct metric_query *q, const char *query,
     struct hb_req *r, char *err, size_t errsz)
@@ -147,6 +213,8 @@ build(const struct hb_server *s, const struct metric_query *q, const char *query
 	o = json_pack("{s:s}", "query", query);
 	r->post = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	if (s->secret[KEY_SA_KEY] != NULL)	/* the block's own (sa_token) */
+		r->token = s->token;
 	auth = xasprintf("Bearer %s", r->token != NULL ? r->token : "");
 	hb_req_header(r, "Authorization", auth);
 	xfree_secret(auth);

@@ -5,13 +5,15 @@
  * calls the documented REST form of the same method,
  * POST <address>/v3/projects/<project>/timeSeries:query {"query": MQL},
  * address https://monitoring.googleapis.com unless spec.provider.address
- * names another.  The project is the Secret's `project`; the access token
- * comes from the metadata server (Application Default Credentials on GKE
- * with Workload Identity, or on GCE): GET
- * http://<GCE_METADATA_HOST or metadata.google.internal>/computeMetadata/v1/
- * instance/service-accounts/default/token with Metadata-Flavor: Google,
- * kept until it expires.  A Secret's serviceAccountKey (a JSON key, which
- * needs RS256 signing perch does not have) is refused, saying so.
+ * names another.  The project is the Secret's `project`.  With a Secret's
+ * serviceAccountKey (a JSON key), the access token is its own: an RS256 JWT
+ * posted to the key's token_uri (metrics/google_sa.h), kept on the provider
+ * block until a minute before it expires.  Without one it comes from the
+ * metadata server (Application Default Credentials on GKE with Workload
+ * Identity, or on GCE): GET http://<GCE_METADATA_HOST or
+ * metadata.google.internal>/computeMetadata/v1/instance/service-accounts/
+ * default/token with Metadata-Flavor: Google, kept until it expires.  A
+ * query answered 401 is sent once more with a new token.
  *
  * Pure parser below; the backend's handle is used by one thread at a time.
  */

@@ -13,8 +13,8 @@ build=build/fuzz
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 make --no-print-directory BUILD=$build CC=clang CFLAGS="-O1 -g" \
 	SANITIZE="-fsanitize=fuzzer-no-link $san" $build/libperch.a
-libs=$(pkg-config --libs ncursesw libcurl jansson yaml-0.1)
-cflags=$(pkg-config --cflags ncursesw libcurl jansson yaml-0.1)
+libs=$(pkg-config --libs ncursesw libcurl jansson yaml-0.1 libcrypto)
+cflags=$(pkg-config --cflags ncursesw libcurl jansson yaml-0.1 libcrypto)
 mkdir -p tests/fuzz/artifacts
 # the targets that need files (journal, clock) make them here
 export TMPDIR=$PWD/$build/fuzz/tmp

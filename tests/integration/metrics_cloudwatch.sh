@@ -46,10 +46,39 @@ saas_checks ok nodata broken 'InvalidParameterValueException: Unrecognized metri
 grep -q '"Value": "app-ok"' "$TMP/req.log" || fail "the query did not arrive intact: $(cat "$TMP/req.log")"
 expect_match "not JSON" "$(json_field "$TMP/bad.json" "shop/app notjson" error)" 'error unmarshaling query'
 
-# No credentials in the environment: an error that says which.
+# No credentials in the environment nor in the files: an error that says which.
+export AWS_SHARED_CREDENTIALS_FILE=$TMP/aws/credentials AWS_CONFIG_FILE=$TMP/aws/config
 out=$(env -u AWS_ACCESS_KEY_ID "$PERCH_BIN" check -f "$TMP/good.yaml" -o json 2>&1)
 expect_eq "no credentials: exit" "$?" 1
 expect_match "no credentials" "$out" 'no AWS credentials \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+
+# The shared credentials file, as the AWS SDK reads it: profile AWS_PROFILE,
+# the environment's keys first when there are both.
+mkdir -p "$TMP/aws"
+cat >"$TMP/aws/credentials" <<INI
+# perch's canary reader
+[default]
+aws_access_key_id = AKIDWRONG
+aws_secret_access_key = wrong-default-key
+
+[canary]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key=$AWS_SECRET_ACCESS_KEY
+aws_session_token = $AWS_SESSION_TOKEN
+INI
+printf '[profile canary]\nregion = eu-west-1\n' >"$TMP/aws/config"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN AWS_PROFILE=canary \
+	"$PERCH_BIN" check -f "$TMP/good.yaml" -o json >"$TMP/file.json" 2>"$TMP/file.err"
+expect_eq "credentials file: exit ($(cat "$TMP/file.err"))" "$?" 0
+expect_eq "credentials file: value" "$(json_field "$TMP/file.json" "shop/app ok" value)" 812.4
+AWS_PROFILE=default "$PERCH_BIN" check -f "$TMP/good.yaml" -o json >/dev/null 2>&1 ||
+	fail "the environment's keys did not come before the file's"
+out=$(env -u AWS_ACCESS_KEY_ID "$PERCH_BIN" check -f "$TMP/good.yaml" -o json 2>&1)
+expect_match "file's default profile is used" "$out" 'SignatureDoesNotMatch'
+printf '[canary\naws_access_key_id = x\n' >"$TMP/aws/credentials"
+out=$(env -u AWS_ACCESS_KEY_ID AWS_PROFILE=canary "$PERCH_BIN" check -f "$TMP/good.yaml" -o json 2>&1)
+expect_eq "malformed file: exit" "$?" 1
+expect_match "malformed file" "$out" "$TMP/aws/credentials:1: a section header without its closing \\]"
 
 # A template without region is refused by validate, naming the field.
 sed 's/region: eu-west-1, //' "$TMP/good.yaml" >"$TMP/noregion.yaml"

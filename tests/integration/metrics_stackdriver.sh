@@ -4,8 +4,11 @@
 # access token it must carry (saas_fake.py checks the token, the project
 # of the Secret in the path, the JSON body): a value and its bounds (a
 # doubleValue, an int64Value), the primary's value (the isolation check),
-# no data, Google's error answer, a missing project key and a refused
-# serviceAccountKey named with their template, and no token in the output.
+# no data, Google's error answer, a missing project key named with its
+# template, and no token in the output; with a serviceAccountKey, the
+# token of an RS256 JWT the stand-in verifies with the key's public half,
+# kept for the next queries and fetched again after a 401, another key's
+# signature refused, a malformed key named with template, Secret and key.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -15,8 +18,22 @@ need kubectl python3 openssl
 start_apiserver tls --tls-dir "$TMP/tls"
 export KUBECONFIG="$TMP/tls.kubeconfig" SAAS_NS=shop
 SECRET=tok
-saas_start stackdriver --project my-proj-1 --secret "$SECRET" --window-ms 1200000
+# The service account's key (its public half is the stand-in's), and another.
+for k in sa other; do
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/$k.pem" 2>/dev/null ||
+		fail "openssl genpkey"
+done
+openssl pkey -in "$TMP/sa.pem" -pubout -out "$TMP/sa.pub" || fail "openssl pkey"
+saas_start stackdriver --project my-proj-1 --secret "$SECRET" --window-ms 1200000 \
+	--sa-public-key "$TMP/sa.pub" --sa-email canary-reader@my-proj-1.iam.gserviceaccount.com \
+	--sa-kid 4f2a9c
 export GCE_METADATA_HOST=${URL#http://}
+sakey() {	# PEM: the JSON key of the service account, as a YAML string
+	python3 -c 'import json, sys; print(json.dumps(json.dumps({"type": "service_account",
+		"project_id": "my-proj-1", "private_key_id": "4f2a9c", "private_key": open(sys.argv[1]).read(),
+		"client_email": "canary-reader@my-proj-1.iam.gserviceaccount.com", "token_uri": sys.argv[2]})))' \
+		"$1" "$URL/token"
+}
 
 template() {	# NAME QUERY-WORD [SECRET]
 	cat <<YAML
@@ -36,15 +53,29 @@ cat <<YAML
 apiVersion: v1
 kind: Secret
 metadata: {name: sakey, namespace: shop}
+stringData: {project: my-proj-1, serviceAccountKey: $(sakey "$TMP/sa.pem")}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: saother, namespace: shop}
+stringData: {project: my-proj-1, serviceAccountKey: $(sakey "$TMP/other.pem")}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sabad, namespace: shop}
 stringData: {project: my-proj-1, serviceAccountKey: '{"type": "service_account"}'}
 YAML
 template latency ok; template empty nodata; template broken broken; template down down
-template nokey ok wrongkey; template sakey ok sakey; template int64 int64; } >"$TMP/cluster.yaml"
+template nokey ok wrongkey; template sakey ok sakey; template sarevoke revoke sakey
+template saother ok saother; template sabad ok sabad; template int64 int64; } >"$TMP/cluster.yaml"
 kubectl --request-timeout=10s apply -f "$TMP/cluster.yaml" >"$TMP/apply.out" 2>&1 ||
 	fail "kubectl apply: $(cat "$TMP/apply.out")"
 
 saas_write good latency int64
 saas_write sakey sakey
+saas_write sarevoke sarevoke
+saas_write saother saother
+saas_write sabad sabad
 saas_write bad empty broken
 saas_write down down
 saas_write nokey nokey
@@ -54,7 +85,33 @@ expect_eq "int64Value" "$(json_field "$TMP/good.json" "shop/app int64" value)" 8
 grep -q "query fetch k8s_container | metric 'custom.googleapis.com/latency' | filter resource.container_name == 'app-ok' | within 2m" \
 	"$TMP/req.log" || fail "the selector did not arrive intact: $(cat "$TMP/req.log")"
 
-out=$("$PERCH_BIN" check -f "$TMP/sakey.yaml" -n shop 2>&1)
-expect_eq "service account key: exit" "$?" 1
-expect_match "service account key" "$out" 'MetricTemplate shop/sakey: secret sakey has a serviceAccountKey: perch cannot sign'
 grep -q '^token$' "$TMP/req.log" || fail "no token from the metadata server"
+
+# The service account's key: a JWT the stand-in verifies, one token for
+# the canary's and the primary's queries; a token refused (401) is fetched
+# again and the query sent once more.
+"$PERCH_BIN" check -f "$TMP/sakey.yaml" -n shop -o json >"$TMP/sa.json" 2>"$TMP/sa.err"
+expect_eq "service account key: exit ($(cat "$TMP/sa.err"))" "$?" 0
+expect_eq "service account key: value" "$(json_field "$TMP/sa.json" "shop/app sakey" value)" 812.4
+grep -Eq '"primaryValue": ?500\.0' "$TMP/sa.json" || fail "no primary value: $(cat "$TMP/sa.json")"
+expect_eq "one token" "$(grep -c '^sa-token' "$TMP/req.log")" 1
+"$PERCH_BIN" check -f "$TMP/sarevoke.yaml" -n shop -o json >"$TMP/revoke.json" 2>"$TMP/sa.err"
+expect_eq "401: exit ($(cat "$TMP/sa.err"))" "$?" 0
+grep -q '^sa-revoked' "$TMP/req.log" || fail "the stand-in did not refuse the first token"
+expect_eq "401: a new token" "$(grep -c '^sa-token' "$TMP/req.log")" 3
+grep -Eq '"value": ?812\.(4|39)' "$TMP/revoke.json" || fail "401: no value: $(cat "$TMP/revoke.json")"
+grep -q '^BAD' "$TMP/req.log" && fail "the stand-in refused a request: $(grep BAD "$TMP/req.log")"
+grep -l -e 'PRIVATE KEY' -e s3cr3t "$TMP"/sa.json "$TMP"/revoke.json "$TMP/sa.err" "$TMP/req.log" &&
+	fail "a secret leaked"
+
+# Another key's signature is refused by the token endpoint; a key that is
+# not a service account key is an error naming the template, Secret and key.
+out=$("$PERCH_BIN" check -f "$TMP/saother.yaml" -n shop 2>&1)
+expect_eq "other key: exit" "$?" 1
+expect_match "other key" "$out" 'token endpoint http://127.0.0.1:[0-9]*/token: HTTP 400: invalid_grant: Invalid JWT Signature'
+grep -q '^BAD: token request: the RS256 signature does not verify' "$TMP/req.log" ||
+	fail "the stand-in did not check the signature: $(cat "$TMP/req.log")"
+out=$("$PERCH_BIN" check -f "$TMP/sabad.yaml" -n shop 2>&1)
+expect_eq "malformed key: exit" "$?" 1
+expect_match "malformed key" "$out" 'MetricTemplate shop/sabad: secret sabad key serviceAccountKey is not a service account key: has no client_email'
+case $out in *PRIVATE*|*s3cr3t*) fail "a secret leaked: $out" ;; esac

@@ -4,7 +4,8 @@
 protocol with SigV4 checked by an independent implementation, Splunk
 Observability SignalFlow's REST execute endpoint answering Server-Sent
 Events, Google Cloud Monitoring's REST timeSeries:query with the
-metadata server's token), on 127.0.0.1 only.
+metadata server's token or a service account's, signed in at /token with
+an RS256 JWT), on 127.0.0.1 only.
 
     saas_fake.py --provider dynatrace --log FILE --secret TOKEN --window-ms MS
 
@@ -23,16 +24,21 @@ The answer depends on the words of the query: "nodata" → the empty answer,
 Prints "listening on http://127.0.0.1:PORT" once it serves.
 """
 import argparse
+import base64
 import hashlib
 import hmac
 import json
 import re
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
+SA_TOKENS = []	# the service account's tokens handed out; the last one is valid
+REVOKED = []	# the token refused once (a query with "revoke")
 
 
 def log(line):
@@ -274,9 +280,59 @@ class Handler(BaseHTTPRequestHandler):
     def g_error(self, code, status, msg):
         return self.send(code, {"error": {"code": code, "message": msg, "status": status}})
 
+    # The service-account flow (OAuth 2.0 JWT bearer grant): the assertion's
+    # RS256 signature is checked with openssl against --sa-public-key, and
+    # its header and claims (iss, scope, aud = this endpoint, iat near now,
+    # exp = iat + 3600) before a token is handed out.
+    def jwt_why(self, form):
+        if self.headers.get("Content-Type") != "application/x-www-form-urlencoded":
+            return "Content-Type is not application/x-www-form-urlencoded"
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            return "grant_type is not jwt-bearer"
+        parts = form.get("assertion", [""])[0].split(".")
+        if len(parts) != 3:
+            return "the assertion is not a JWT"
+        dec = [base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)) for p in parts]
+        with tempfile.TemporaryDirectory() as d:
+            open(d + "/in", "w").write(parts[0] + "." + parts[1])
+            open(d + "/sig", "wb").write(dec[2])
+            ok = subprocess.run(["openssl", "dgst", "-sha256", "-verify", ARGS.sa_public_key,
+                                 "-signature", d + "/sig", d + "/in"],
+                                capture_output=True).returncode == 0
+        if not ok:
+            return "the RS256 signature does not verify"
+        hdr, claims = json.loads(dec[0]), json.loads(dec[1])
+        if hdr != {"alg": "RS256", "typ": "JWT", "kid": ARGS.sa_kid}:
+            return "header %r" % hdr
+        now = time.time()
+        if claims.get("iss") != ARGS.sa_email or \
+                claims.get("scope") != "https://www.googleapis.com/auth/monitoring.read" or \
+                claims.get("aud") != "http://%s/token" % self.headers.get("Host") or \
+                abs(claims.get("iat", 0) - now) > 60 or claims.get("exp") != claims["iat"] + 3600:
+            return "claims %r" % sorted(claims.items())
+        return None
+
+    def sa_token(self, body):
+        why = self.jwt_why(urllib.parse.parse_qs(body.decode()))
+        if why is not None:
+            log("BAD: token request: " + why)
+            return self.send(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+        SA_TOKENS.append("ya29.s3cr3t-sa-%d-%s" % (len(SA_TOKENS) + 1, ARGS.secret))
+        log("sa-token %d" % len(SA_TOKENS))
+        return self.send(200, {"access_token": SA_TOKENS[-1], "expires_in": 3599, "token_type": "Bearer"})
+
     def stackdriver(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         token = "ya29.s3cr3t-access-" + ARGS.secret
+        if self.path == "/token" and ARGS.sa_public_key:
+            return self.sa_token(body)
+        auth = self.headers.get("Authorization", "")
+        if SA_TOKENS and auth == "Bearer " + SA_TOKENS[-1]:
+            token = SA_TOKENS[-1]
+            if b"revoke" in body and not REVOKED:	# once: the token is revoked
+                REVOKED.append(token)
+                log("sa-revoked")
+                return self.g_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         if self.path == "/computeMetadata/v1/instance/service-accounts/default/token":
             if self.headers.get("Metadata-Flavor") != "Google":
                 log("BAD: no Metadata-Flavor: Google")
@@ -286,7 +342,7 @@ class Handler(BaseHTTPRequestHandler):
                                    "token_type": "Bearer"})
         want = "/v3/projects/%s/timeSeries:query" % ARGS.project
         if self.headers.get("Authorization") != "Bearer " + token:
-            log("BAD: Authorization is not the metadata server's token")
+            log("BAD: Authorization is not the metadata server's nor the service account's token")
             return self.g_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         if self.command != "POST" or self.path != want:
             log("BAD: %s %s" % (self.command, self.path))
@@ -336,6 +392,9 @@ def main():
     ap.add_argument("--region")
     ap.add_argument("--project")
     ap.add_argument("--session-token")
+    ap.add_argument("--sa-public-key", help="stackdriver: the service account key's public PEM")
+    ap.add_argument("--sa-email")
+    ap.add_argument("--sa-kid")
     ap.add_argument("--window-ms", type=int, default=600000)
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics/backend.h"
+#include "metrics/http_backend.h"
 #include "tests/unit/helper_clock.h"
 #include "tests/unit/helper_httpd.h"
 #include "util/status.h"
@@ -277,6 +278,34 @@ probe_region(int status, int want)
  * next batch; a metadata server that does not answer leaves every query
  * unavailable and none is sent.  A probe refused with 400 is online for
  * the kinds with probe_400_ok (cloudwatch), a 403 is not. */
+/* A provider block's own access token (stackdriver's service account) is
+ * kept while the block is added again with the same Secret values, and
+ * dropped when they change. */
+static void
+test_block_token_kept(void **state)
+{
+	static const char *const one[] = { "my-proj", "{\"k\": 1}", NULL };
+	static const char *const two[] = { "my-proj", "{\"k\": 2}", NULL };
+	struct metric_provider p = { .address = "http://127.0.0.1:1", .block = "t", .secret = one };
+	void *h = handle(MT_STACKDRIVER, p.address, one, NULL);
+	struct hb_server *srv;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(hb_add(h, &p), ST_OK);
+	srv = hb_servers(h, &n);
+	assert_int_equal(n, 2);
+	srv[1].token = strdup("ya29.t");
+	srv[1].token_until = 4102444800;
+	assert_int_equal(hb_add(h, &p), ST_OK);
+	assert_string_equal(hb_servers(h, &n)[1].token, "ya29.t");
+	p.secret = two;
+	assert_int_equal(hb_add(h, &p), ST_OK);
+	assert_null(hb_servers(h, &n)[1].token);
+	assert_int_equal(n, 2);
+	hb_close(h);
+}
+
 static void
 test_token_and_probe_400(void **state)
 {
@@ -336,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_datadog_request),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_token_and_probe_400),
+		cmocka_unit_test(test_block_token_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
