@@ -111,12 +111,13 @@ expect_eq "requests of perch watch other than GET" "$written" ""
 # A read-only identity: the API server refuses the request, the TUI says why.
 keys t q
 WAIT_SECS=5 wait_for dead t || { keys t y; WAIT_SECS=5 wait_for dead t; } || { dump t; fail "the TUI did not quit"; }
-session w 120 40 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
+# At 80x24 the whole reason is on the screen, word-wrapped above the footer.
+session w 80 24 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
 WAIT_SECS=$((15 * slow)) wait_for row_has w cart Progressing || { dump w; fail "the read-only TUI does not show cart"; }
 keys w p
 WAIT_SECS=$((5 * slow)) wait_for shows w "cart promote-step " || { dump w; fail "no answer to p"; }
-shows w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch" ||
-	{ dump w; fail "no 403 message: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
+shows_wrapped w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch (configmap default/perch-cart; API server: " ||
+	{ dump w; fail "no whole 403 message at 80 columns: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
 grep -q '^PATCH /api/v1/namespaces/default/configmaps/perch-cart.* watcher 403' "$TMP/q.audit" ||
 	fail "no refused PATCH by watcher in the audit log"
 exit 0
