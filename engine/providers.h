@@ -292,6 +292,8 @@ struct cmd_ack {
 	char applied_by[160];		/* the holder's identity */
 	char result[240];		/* the command's answer */
 	bool applied;			/* it changed the canary (else refused) */
+	int64_t wait_ms;		/* answer: real ms since the requester's
+					 * last request was written, -1 none */
 };
 
 struct store_ops {
@@ -353,7 +355,11 @@ struct store_ops {
 	 * is applied exactly once whatever crashes between).
 	 * answer: the requester reads the holder's acknowledgement of its
 	 * requests (requester "" = this store's identity): ST_OK (out
-	 * filled), ST_NOTFOUND (none yet). */
+	 * filled), ST_NOTFOUND (none yet), or the error; whatever it
+	 * returns, out->wait_ms is how long ago its last request was
+	 * written, on the wall clock as pending's ages are (the time a
+	 * requester waits is the same for it and its holder, whatever
+	 * either's engine clock). */
 	int (*request)(void *ctx, const char *canary, struct cmd_request *rq, char *err);
 	size_t (*pending)(void *ctx, const char *canary, struct cmd_request *out, size_t max);
 	void (*ack)(void *ctx, const char *canary, const struct cmd_ack *ack);

@@ -61,7 +61,7 @@ rn_requests_poll(struct runner *r, int64_t now)
 		struct rcan *c = r->tab.cs[i];
 
 		if (c->run.req.waiting && !c->ctl.control) {
-			rn_request_poll(r, c, now);
+			rn_request_poll(r, c);
 			continue;
 		}
 		c->run.req.waiting = false;	/* taken over since: ours to run */

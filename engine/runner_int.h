@@ -151,7 +151,6 @@ struct rcan {
 			bool waiting;
 			uint64_t seq;
 			enum command_kind kind;
-			int64_t deadline;
 			char holder[96];
 		} req;
 	} run;
@@ -397,7 +396,7 @@ void rn_handle_command(struct runner *r, const struct command *cmd, int64_t now)
 bool rn_requests(const struct runner *r);
 void rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
     const struct cmd_facts *f, int64_t now);
-void rn_request_poll(struct runner *r, struct rcan *c, int64_t now);
+void rn_request_poll(struct runner *r, struct rcan *c);
 
 /* ---- runner_holder.c: requests to this runner's canaries, and the
  * answers to its own requests (the loop's request source) */

@@ -8,7 +8,11 @@
  * waits: about every REQUEST_POLL_MS it reads the holder's
  * acknowledgement; one at or above its request's seq answers it ("applied
  * by"), none after REQUEST_WAIT_MS (two lease renewal periods) gives up,
- * naming the holder.  One request per canary waits at a time.
+ * naming the holder.  One request per canary waits at a time.  Both
+ * sides count REQUEST_WAIT_MS on the wall clock, from the time written in
+ * the request (the store's answer and pending report its age): the two
+ * processes share no engine clock (PERCH_TIME_SCALE, a replay, a
+ * simulation), and the person waiting for the answer waits real seconds.
  *
  * The holder (the same runner, whatever the front end) reads the pending
  * requests of each canary it controls as often, and runs each through the
@@ -63,8 +67,7 @@ rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
 			snprintf(msg, sizeof msg, "%s %s %s", c->cfg->name, name, err);
 			log_warn("%s: %s %s", c->key, name, err);
 		} else {
-			c->run.req = (struct rreq){ .waiting = true, .seq = rq.seq, .kind = cmd->kind,
-				.deadline = now + REQUEST_WAIT_MS };
+			c->run.req = (struct rreq){ .waiting = true, .seq = rq.seq, .kind = cmd->kind };
 			snprintf(c->run.req.holder, sizeof c->run.req.holder, "%s", holder_name(f->holder));
 			snprintf(msg, sizeof msg, "requested: %s %s (waiting for %s)", c->cfg->name, name,
 			    c->run.req.holder);
@@ -79,7 +82,7 @@ rn_request(struct runner *r, struct rcan *c, const struct command *cmd,
 /* Requester: the holder's answer to c's waiting request, or the end of
  * the wait. */
 void
-rn_request_poll(struct runner *r, struct rcan *c, int64_t now)
+rn_request_poll(struct runner *r, struct rcan *c)
 {
 	struct rreq *q = &c->run.req;
 	struct cmd_ack a;
@@ -89,7 +92,7 @@ rn_request_poll(struct runner *r, struct rcan *c, int64_t now)
 	if (r->cfg.store->answer(r->cfg.store_ctx, c->key, "", &a) == ST_OK && a.seq >= q->seq) {
 		snprintf(msg, sizeof msg, "%s %s %s by %s: %s", c->cfg->name, name,
 		    a.applied ? "applied" : "not applied", holder_name(a.applied_by), a.result);
-	} else if (now >= q->deadline) {
+	} else if (a.wait_ms > REQUEST_WAIT_MS) {
 		snprintf(msg, sizeof msg, "%s %s not applied: %s did not answer within %d s "
 		    "(stopped, or cut off from the API server)", c->cfg->name, name, q->holder,
 		    REQUEST_WAIT_MS / 1000);

@@ -194,6 +194,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->ckind = json_object();
 	s->acks = json_object();
 	s->acked = json_object();
+	s->asked = json_object();
 	s->jqueue = json_object();
 	s->jstate = json_object();
 	s->jfail = json_object();
@@ -309,6 +310,7 @@ store_k8s_close(struct store_k8s *s)
 	json_decref(s->ckind);
 	json_decref(s->acks);
 	json_decref(s->acked);
+	json_decref(s->asked);
 	json_decref(s->jqueue);
 	json_decref(s->jstate);
 	json_decref(s->jfail);

@@ -47,6 +47,8 @@ struct store_k8s {
 					 * next save (k8s_request.c; lock) */
 	json_t *acked;			/* "ns/name" -> {"ack.<h>": seq} staged or
 					 * written by this store (lock) */
+	json_t *asked;			/* "ns/name" -> {seq, timeMs} of the last
+					 * request this store wrote (lock) */
 
 	/* The journal writer (see "the journal" below). */
 	pthread_mutex_t jlock;		/* jqueue and the flags */

@@ -68,14 +68,40 @@ field_json(json_t *cm, const char *field)
 	return text ? json_loads(text, 0, NULL) : NULL;
 }
 
+/* j's "seq" (0 when absent or not above 0). */
+static uint64_t
+seq_of(json_t *j)
+{
+	json_int_t v = json_integer_value(json_object_get(j, "seq"));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
 static uint64_t
 field_seq(json_t *cm, const char *field)
 {
 	json_t *j = field_json(cm, field);
-	json_int_t v = json_integer_value(json_object_get(j, "seq"));
+	uint64_t v = seq_of(j);
 
 	json_decref(j);
-	return v > 0 ? (uint64_t)v : 0;
+	return v;
+}
+
+/* How long before now_ms j's "timeMs" was (its writer's wall clock),
+ * without overflow whatever the number; -1 without one. */
+static int64_t
+age_of(json_t *j, int64_t now_ms)
+{
+	json_t *t = json_object_get(j, "timeMs");
+	json_int_t v = json_integer_value(t);
+
+	if (!json_is_integer(t))
+		return -1;
+	if (v > now_ms)
+		return 0;	/* the writer's clock is ahead of ours */
+	if (now_ms >= 0 && v < now_ms - INT64_MAX)
+		return INT64_MAX;
+	return now_ms - (int64_t)v;
 }
 
 /* The identity a 403's message names (Kubernetes: User "NAME" cannot
@@ -114,15 +140,18 @@ request_error(const char *key, const char *ns, const char *name, const struct k8
 /* One try: read the ConfigMap, write the request with its
  * resourceVersion.  ST_CONFLICT: someone wrote in between. */
 static int
-request_once(struct store_k8s *s, const char *ns, const char *name, struct cmd_request *rq,
-    const char *rfield, const char *afield, struct k8s_err *e)
+request_once(struct store_k8s *s, const char *key, struct cmd_request *rq, const char *rfield, const char *afield, struct k8s_err *e)
 {
 	json_t *cm = NULL, *patch;
+	int64_t now = clock_realtime_ms();
 	uint64_t last;
 	char *text;
 	int st;
 
-	if ((st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, &cm, e)) != ST_OK)
+	char ns[64], name[256];
+
+	if ((st = sk_split_key(key, ns, name, NULL)) != ST_OK ||
+	    (st = k8s_get(s->c, K8S_RES(CONFIGMAPS), ns, name, &cm, e)) != ST_OK)
 		return st;
 	last = field_seq(cm, rfield);
 	if (field_seq(cm, afield) > last)
@@ -130,11 +159,17 @@ request_once(struct store_k8s *s, const char *ns, const char *name, struct cmd_r
 	rq->seq = last + 1;
 	text = dump_owned(json_pack("{s:s, s:I, s:s, s:s, s:I}", "requester", rq->requester,
 	    "seq", (json_int_t)rq->seq, "command", command_name(rq->kind), "actor", rq->actor,
-	    "timeMs", (json_int_t)clock_realtime_ms()));
+	    "timeMs", (json_int_t)now));
 	patch = json_pack("{s:{s:O}, s:{s:s}}", "metadata", "resourceVersion",
 	    json_object_get(json_object_get(cm, "metadata"), "resourceVersion"), "data", rfield,
 	    text ? text : "null");
 	st = k8s_patch(s->c, K8S_RES(CONFIGMAPS), ns, name, K8S_PATCH_MERGE, patch, NULL, e);
+	if (st == ST_OK) {
+		pthread_mutex_lock(&s->lock);
+		json_object_set_new(s->asked, key, json_pack("{s:I, s:I}", "seq",
+		    (json_int_t)rq->seq, "timeMs", (json_int_t)now));
+		pthread_mutex_unlock(&s->lock);
+	}
 	free(text);
 	json_decref(patch);
 	json_decref(cm);
@@ -160,7 +195,7 @@ sk_request(void *ctx, const char *key, struct cmd_request *rq, char *err)
 	req_field("request", rq->requester, rfield, sizeof rfield);
 	req_field("ack", rq->requester, afield, sizeof afield);
 	for (i = 0; i < REQ_TRIES; i++) {
-		st = request_once(s, ns, name, rq, rfield, afield, &e);
+		st = request_once(s, key, rq, rfield, afield, &e);
 		if (st != ST_CONFLICT)
 			break;
 	}
@@ -169,37 +204,55 @@ sk_request(void *ctx, const char *key, struct cmd_request *rq, char *err)
 	return st;
 }
 
-/* The seq acknowledged to the requester of request.<h>: written in the
- * ConfigMap, staged, or written by this store already (s->lock). */
-static uint64_t
-acked_seq(struct store_k8s *s, const char *key, json_t *cm, const char *afield)
-{
-	uint64_t seq = field_seq(cm, afield);
-	json_int_t mine = json_integer_value(json_object_get(json_object_get(s->acked, key), afield));
-
-	return mine > 0 && (uint64_t)mine > seq ? (uint64_t)mine : seq;
-}
-
-/* Fills out from the request JSON j; false when it is not one. */
+/* Fills out from the request JSON j (its age on now_ms's clock); false
+ * when it is not one. */
 static bool
-parse_request(json_t *j, struct cmd_request *out)
+parse_request(json_t *j, int64_t now_ms, struct cmd_request *out)
 {
 	const char *who = json_string_value(json_object_get(j, "requester"));
 	const char *cmd = json_string_value(json_object_get(j, "command"));
 	const char *actor = json_string_value(json_object_get(j, "actor"));
-	json_int_t seq = json_integer_value(json_object_get(j, "seq"));
+	uint64_t seq = seq_of(j);
 	int kind;
 
-	if (who == NULL || cmd == NULL || seq <= 0)
+	if (who == NULL || cmd == NULL || seq == 0)
 		return false;
 	memset(out, 0, sizeof *out);
 	sanitize(out->requester, sizeof out->requester, who, strlen(who));
 	sanitize(out->actor, sizeof out->actor, actor ? actor : who, strlen(actor ? actor : who));
-	out->seq = (uint64_t)seq;
+	out->seq = seq;
 	kind = command_from_name(cmd);
 	out->kind = kind < 0 ? CMD__COUNT : (enum command_kind)kind;
-	out->age_ms = clock_realtime_ms() - (int64_t)json_integer_value(json_object_get(j, "timeMs"));
+	out->age_ms = age_of(j, now_ms);
+	if (out->age_ms < 0)
+		out->age_ms = INT64_MAX;	/* no time: too old to apply */
 	return true;
+}
+
+size_t
+sk_requests_above(json_t *cm, json_t *mine, int64_t now_ms, struct cmd_request *out, size_t max)
+{
+	char afield[80];
+	const char *k;
+	json_int_t own;
+	uint64_t acked;
+	json_t *v, *j;
+	size_t n = 0;
+
+	json_object_foreach(json_object_get(cm, "data"), k, v) {
+		if (n == max || strncmp(k, "request.", 8) != 0 || strlen(k) > 60)
+			continue;
+		snprintf(afield, sizeof afield, "ack.%s", k + 8);
+		acked = field_seq(cm, afield);
+		own = json_integer_value(json_object_get(mine, afield));
+		if (own > 0 && (uint64_t)own > acked)
+			acked = (uint64_t)own;	/* staged, or written already */
+		j = json_loads(json_string_value(v) ? json_string_value(v) : "", 0, NULL);
+		if (parse_request(j, now_ms, &out[n]) && out[n].seq > acked)
+			n++;
+		json_decref(j);
+	}
+	return n;
 }
 
 /* The ConfigMap of key from the watch of the perch ConfigMaps (ST_AGAIN:
@@ -219,21 +272,10 @@ cached(struct store_k8s *s, const char *key, json_t **cm)
 static size_t
 collect(struct store_k8s *s, const char *key, json_t *cm, struct cmd_request *out, size_t max)
 {
-	char afield[80];
-	const char *k;
-	json_t *v, *j;
-	size_t n = 0;
+	size_t n;
 
 	pthread_mutex_lock(&s->lock);
-	json_object_foreach(json_object_get(cm, "data"), k, v) {
-		if (n == max || strncmp(k, "request.", 8) != 0 || strlen(k) > 60)
-			continue;
-		snprintf(afield, sizeof afield, "ack.%s", k + 8);
-		j = json_loads(json_string_value(v) ? json_string_value(v) : "", 0, NULL);
-		if (parse_request(j, &out[n]) && out[n].seq > acked_seq(s, key, cm, afield))
-			n++;
-		json_decref(j);
-	}
+	n = sk_requests_above(cm, json_object_get(s->acked, key), clock_realtime_ms(), out, max);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -313,27 +355,22 @@ sk_acks_restore(struct store_k8s *s, const char *key, json_t *acks)
 }
 
 int
-sk_answer(void *ctx, const char *key, const char *requester, struct cmd_ack *out)
+sk_ack_read(json_t *cm, const char *id, uint64_t asked, int64_t now_ms, struct cmd_ack *out)
 {
-	struct store_k8s *s = ctx;
-	char id[160], afield[64];
+	char afield[64], rfield[64];
 	const char *by, *res;
-	json_t *cm, *j;
-	int st;
+	json_t *j;
 
-	own_id(s, requester, id, sizeof id);
-	req_field("ack", id, afield, sizeof afield);
-	if ((st = cached(s, key, &cm)) == ST_AGAIN)
-		st = sk_cm_get(s, key, &cm, NULL);
-	if (st != ST_OK)
-		return st;
-	j = field_json(cm, afield);
-	json_decref(cm);
-	if (j == NULL)
-		return ST_NOTFOUND;
 	memset(out, 0, sizeof *out);
+	req_field("request", id, rfield, sizeof rfield);
+	j = field_json(cm, rfield);
+	out->wait_ms = asked > 0 && seq_of(j) == asked ? age_of(j, now_ms) : -1;
+	json_decref(j);
+	req_field("ack", id, afield, sizeof afield);
+	if ((j = field_json(cm, afield)) == NULL)
+		return ST_NOTFOUND;
 	snprintf(out->requester, sizeof out->requester, "%s", id);
-	out->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+	out->seq = seq_of(j);
 	by = json_string_value(json_object_get(j, "appliedBy"));
 	res = json_string_value(json_object_get(j, "result"));
 	out->applied = json_is_true(json_object_get(j, "applied"));
@@ -341,4 +378,43 @@ sk_answer(void *ctx, const char *key, const char *requester, struct cmd_ack *out
 	sanitize(out->result, sizeof out->result, res ? res : "", res ? strlen(res) : 0);
 	json_decref(j);
 	return ST_OK;
+}
+
+/* The last request this store wrote to key ({seq, timeMs}; owned, NULL:
+ * none). */
+static json_t *
+asked_last(struct store_k8s *s, const char *key)
+{
+	json_t *a;
+
+	pthread_mutex_lock(&s->lock);
+	a = json_deep_copy(json_object_get(s->asked, key));
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+int
+sk_answer(void *ctx, const char *key, const char *requester, struct cmd_ack *out)
+{
+	struct store_k8s *s = ctx;
+	int64_t now = clock_realtime_ms();
+	json_t *cm, *mine = asked_last(s, key);
+	char id[160];
+	int st;
+
+	memset(out, 0, sizeof *out);
+	out->wait_ms = -1;
+	own_id(s, requester, id, sizeof id);
+	if ((st = cached(s, key, &cm)) == ST_AGAIN)
+		st = sk_cm_get(s, key, &cm, NULL);
+	if (st == ST_OK) {
+		st = sk_ack_read(cm, id, seq_of(mine), now, out);
+		json_decref(cm);
+	}
+	/* Not read, or the read is older than the request: its time as this
+	 * store wrote it. */
+	if (out->wait_ms < 0)
+		out->wait_ms = age_of(mine, now);
+	json_decref(mine);
+	return st;
 }

@@ -10,6 +10,10 @@
 #include "tui/render.h"
 #include "util/fmt.h"
 
+/* The rows a status message may take when it does not fit one (the
+ * reason of a refusal is read whole, at 80 columns too). */
+#define STATUS_ROWS_MAX 4
+
 /* The watched controller's state, where the backends' health goes: a lost
  * controller in the failure style (it cannot be missed), one that stopped,
  * or one whose heartbeat is not known; NULL when the health applies. */
@@ -150,11 +154,44 @@ render_footer(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	footer_keys(p, u, c, y, x, w);
 }
 
+/* The filter shown at the right of the status line ("" none). */
+static void
+status_filter(const struct ui *u, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", u->filter[0] != '\0' ? "filter: " : "", u->filter);
+}
+
+/* The width the status line's message has, w the screen's. */
+static int
+status_width(const struct pen *p, const struct ui *u, int w)
+{
+	char f[96];
+	int fw;
+
+	status_filter(u, f, sizeof f);
+	fw = text_width(f, p->utf8);
+	return w - 2 - (f[0] != '\0' ? (fw < 40 ? fw : 40) + 2 : 0);
+}
+
+/* The rows the status line takes above the footer: a message that does
+ * not fit the width is word-wrapped on up to STATUS_ROWS_MAX rows (while
+ * it shows, the body above gives them up), so a reason is read whole. */
+static int
+status_rows(const struct pen *p, const struct snapshot *s, const struct ui *u, int w)
+{
+	const char *msg;
+
+	if (u->overlay == OV_FILTER || (msg = ui_status_line(u, s, NULL)) == NULL)
+		return 1;
+	return wrapped_lines(p, status_width(p, u, w), STATUS_ROWS_MAX, msg);
+}
+
 static void
 render_status(const struct pen *p, const struct snapshot *s, const struct ui *u, int y, int w)
 {
 	const char *msg;
-	int x = 1;
+	char f[96];
+	int x = 1, rows = status_rows(p, s, u, w);
 
 	if (u->overlay == OV_FILTER) {
 		x += put(p, y, x, w - 2, "filter: ", ROLE_DIM);
@@ -162,16 +199,13 @@ render_status(const struct pen *p, const struct snapshot *s, const struct ui *u,
 		put(p, y, x, 1, "_", ROLE_STATUS);
 		return;
 	}
-	if (u->filter[0] != '\0') {
-		char f[96];
-
-		snprintf(f, sizeof f, "filter: %s", u->filter);
-		w -= put_right(p, y, w - 1, 40, f, ROLE_DIM) + 2;
-	}
+	status_filter(u, f, sizeof f);
+	if (f[0] != '\0')
+		put_right(p, y, w - 1, 40, f, ROLE_DIM);
 	if ((msg = ui_status_line(u, s, NULL)) != NULL)
-		put(p, y, x, w - 2, msg, ROLE_STATUS);
+		put_wrapped(p, y - rows + 1, x, status_width(p, u, w), rows, msg, ROLE_STATUS);
 	else if (s != NULL && s->read_only && s->holder != NULL && s->holder[0] != '\0')
-		putf(p, y, x, w - 2, ROLE_DIM, "controlled by %s", s->holder);
+		putf(p, y, x, status_width(p, u, w), ROLE_DIM, "controlled by %s", s->holder);
 }
 
 static void
@@ -467,7 +501,8 @@ static void
 render_body(const struct pen *p, const struct snapshot *s, const struct ui *u, int H, int W)
 {
 	const struct snap_canary *c = ui_current(u, s);
-	struct rect body = { 1, 0, H - 3, W };
+	int sr = status_rows(p, s, u, W);
+	struct rect body = { 1, 0, H - 2 - sr, W };
 
 	if (s == NULL) {
 		put(p, 2, 2, W - 4, "waiting for the engine...", ROLE_DIM);
@@ -484,7 +519,7 @@ render_body(const struct pen *p, const struct snapshot *s, const struct ui *u, i
 		if (oh < 5)
 			oh = 5;
 		top = (struct rect){ 1, 0, oh, W };
-		bottom = (struct rect){ 1 + oh, 0, H - 3 - oh, W };
+		bottom = (struct rect){ 1 + oh, 0, H - 2 - sr - oh, W };
 		render_overview(p, s, u, top, true);
 		if (c != NULL)
 			render_detail(p, s, u, c, bottom);

@@ -4,7 +4,8 @@
 # goes up a step at once, read back with kubectl) and acknowledges it in
 # the same write as the status; the TUI says "requested" and then "applied
 # by" the controller.  With the controller stopped (SIGSTOP) a request is
-# answered by nobody and the TUI says so, naming it.  perch watch sends no
+# answered by nobody and the TUI says so after 20 s of real time (the
+# request's own time, whatever PERCH_TIME_SCALE), naming it.  perch watch sends no
 # request (the audit log).  A read-only identity (get/list/watch) is
 # refused by the API server and the TUI says why.
 . "$(dirname "$0")/lib.bash"
@@ -64,14 +65,36 @@ grep -q '"message":"promote-step requested by [^"]*, applied by ctl-a' "$TMP/ctl
 	fail "the controller's journal does not record the request: $(grep -o 'promote-step[^"]*' "$TMP/ctl.out")"
 
 # The holder stopped: nobody answers, and the TUI says so, naming it.
+# The wait is counted on the wall clock by both sides, from the time in
+# the request: 4 s after it (40 s of the TUI's clock at PERCH_TIME_SCALE=10)
+# the TUI still waits; the request moved 20 s back (as if written then),
+# the TUI gives up and the holder, continued, refuses it as too old.
+req() { K get configmap perch-cart -o json | python3 -c '
+import json, sys, time
+d = json.load(sys.stdin)["data"]
+r = [json.loads(v) for k, v in d.items() if k.startswith("request.")][0]
+if sys.argv[1] == "age":
+    print(int(time.time() * 1000) - r["timeMs"])
+else:
+    k = [k for k in d if k.startswith("request.")][0]
+    r["timeMs"] -= 20000
+    print(json.dumps({"data": {k: json.dumps(r)}}))' "$1"; }
+req_older() { [ "$(req age)" -ge "$1" ]; }
 kill -STOP "$ctl"
 keys t p
 WAIT_SECS=$((5 * slow)) wait_for shows t "requested: cart promote-step (waiting for ctl-a" ||
 	{ dump t; fail "no second 'requested' message"; }
+WAIT_SECS=$((10 * slow)) wait_for req_older 4000 || fail "the request's age does not grow"
+shows t "requested: cart promote-step (waiting for ctl-a" && ! shows t "did not answer" ||
+	{ dump t; fail "the TUI gave up after 4 s of real time (its engine clock's 20 s)"; }
+K patch configmap perch-cart --type merge -p "$(req back)" >/dev/null || fail "kubectl patch"
 WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step not applied: ctl-a" ||
 	{ dump t; fail "no time-out message"; }
 shows t "did not answer within 20 s" || { dump t; fail "the time-out message does not say how long"; }
-expect_eq "canary weight while the holder is stopped" "$(cweight)" 10
+kill -CONT "$ctl"
+WAIT_SECS=$((10 * slow)) wait_for grep -q '"message":"promote-step requested by [^"]*, not applied by ctl-a[^"]*asked 2[0-9] s ago' "$TMP/ctl.out" ||
+	fail "the holder did not refuse the old request: $(grep -o 'promote-step[^"]*' "$TMP/ctl.out")"
+expect_eq "canary weight after the unanswered request" "$(cweight)" 10
 kill -KILL "$ctl"
 
 # perch watch never writes a request, even with an identity that may.
@@ -88,12 +111,13 @@ expect_eq "requests of perch watch other than GET" "$written" ""
 # A read-only identity: the API server refuses the request, the TUI says why.
 keys t q
 WAIT_SECS=5 wait_for dead t || { keys t y; WAIT_SECS=5 wait_for dead t; } || { dump t; fail "the TUI did not quit"; }
-session w 120 40 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
+# At 80x24 the whole reason is on the screen, word-wrapped above the footer.
+session w 80 24 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
 WAIT_SECS=$((15 * slow)) wait_for row_has w cart Progressing || { dump w; fail "the read-only TUI does not show cart"; }
 keys w p
 WAIT_SECS=$((5 * slow)) wait_for shows w "cart promote-step " || { dump w; fail "no answer to p"; }
-shows w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch" ||
-	{ dump w; fail "no 403 message: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
+shows_wrapped w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch (configmap default/perch-cart; API server: " ||
+	{ dump w; fail "no whole 403 message at 80 columns: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
 grep -q '^PATCH /api/v1/namespaces/default/configmaps/perch-cart.* watcher 403' "$TMP/q.audit" ||
 	fail "no refused PATCH by watcher in the audit log"
 exit 0

@@ -30,6 +30,9 @@ session() {
 screen() { tm capture-pane -p -t "$1"; }
 # shows NAME TEXT: the screen contains TEXT
 shows() { screen "$1" | grep -qF -- "$2"; }
+# shows_wrapped NAME TEXT: the screen contains TEXT, its lines trimmed and
+# joined with spaces (a message word-wrapped over rows)
+shows_wrapped() { screen "$1" | sed -E 's/^ +//; s/ +$//' | tr '\n' ' ' | grep -qF -- "$2"; }
 # row NAME CANARY: the canary's overview row
 row() { screen "$1" | grep -m1 -E "^[│|]?[▶> ] +([a-z0-9-]+/|[a-z0-9-]+ +)?$2 " ; }
 # weight NAME CANARY: the canary's weight in its overview row

@@ -663,6 +663,72 @@ test_requests(void **state)
 	k8s_config_free(rocfg);
 }
 
+#define WKEY "default/wait"
+
+/* Moves the time written in each request of WKEY's ConfigMap back by ms
+ * (a request written that long ago). */
+static void
+backdate_requests(struct fx *f, json_int_t ms)
+{
+	json_t *cm = NULL, *patch = json_pack("{s:{}}", "data"), *j, *v;
+	struct k8s_err e;
+	const char *k;
+	char *text;
+
+	assert_int_equal(k8s_get(f->c, K8S_RES(CONFIGMAPS), "default", "perch-wait", &cm, &e), ST_OK);
+	json_object_foreach(json_object_get(cm, "data"), k, v) {
+		if (strncmp(k, "request.", 8) != 0)
+			continue;
+		j = json_loads(json_string_value(v), 0, NULL);
+		json_object_set_new(j, "timeMs",
+		    json_integer(json_integer_value(json_object_get(j, "timeMs")) - ms));
+		text = json_dumps(j, JSON_COMPACT);
+		json_object_set_new(json_object_get(patch, "data"), k, json_string(text));
+		free(text);
+		json_decref(j);
+	}
+	assert_int_equal(k8s_patch(f->c, K8S_RES(CONFIGMAPS), "default", "perch-wait",
+	    K8S_PATCH_MERGE, patch, NULL, &e), ST_OK);
+	json_decref(patch);
+	json_decref(cm);
+}
+
+/* How long a request has waited is one number for its requester and its
+ * holder: the wall-clock age of the time written in the request.  Fresh,
+ * the answer says it has waited under a second (none yet); written 25 s
+ * ago, both the requester's answer and the holder's pending say so. */
+static void
+test_request_wait(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *h = store_k8s_open(f->c, false, 0), *q = store_k8s_open(f->c, false, 0);
+	struct cmd_request rq = { .kind = CMD_PAUSE, .requester = "bob@lap pid 9", .actor = "bob" };
+	struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 10 };
+	struct cmd_request got[4];
+	struct cmd_ack ans;
+	char holder[96], err[ERRMSG_MAX];
+	int i;
+
+	assert_int_equal(store_k8s_ops.acquire(h, WKEY, "ctl-a", holder, sizeof holder, NULL), ST_OK);
+	assert_int_equal(store_k8s_ops.save(h, WKEY, &st, err), ST_OK);
+	assert_int_equal(store_k8s_watch(h), ST_OK);
+	assert_int_equal(store_k8s_ops.answer(q, WKEY, "bob@lap pid 9", &ans), ST_NOTFOUND);
+	assert_int_equal(ans.wait_ms, -1);	/* nothing asked yet */
+	assert_int_equal(store_k8s_ops.request(q, WKEY, &rq, err), ST_OK);
+	assert_int_equal(store_k8s_ops.answer(q, WKEY, "bob@lap pid 9", &ans), ST_NOTFOUND);
+	assert_true(ans.wait_ms >= 0 && ans.wait_ms < 1000);
+	backdate_requests(f, 25000);
+	assert_int_equal(store_k8s_ops.answer(q, WKEY, "bob@lap pid 9", &ans), ST_NOTFOUND);
+	assert_true(ans.wait_ms >= 25000 && ans.wait_ms < 26000);
+	/* The holder's watch follows the patch. */
+	for (i = 0; i < 200 && (store_k8s_ops.pending(h, WKEY, got, 4) != 1 ||
+	    got[0].age_ms < 25000); i++)
+		usleep(20000);
+	assert_true(got[0].age_ms >= 25000 && got[0].age_ms < 26000);
+	store_k8s_close(q);
+	store_k8s_close(h);
+}
+
 int
 main(void)
 {
@@ -675,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_watch_others),
 		cmocka_unit_test(test_read_only_and_corrupt),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_request_wait),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
