@@ -30,10 +30,14 @@
 #include "util/log.h"
 #include "util/status.h"
 
-/* Adds canaries to the runner before it starts (watch_cluster), or NULL. */
+/* Adds canaries to the runner before it starts (watch_cluster), or NULL;
+ * start (may be NULL) follows the cluster once it runs, stop ends that
+ * before it stops. */
 struct watch_prep {
 	void (*fn)(struct runner *r, void *arg);
 	void *arg;
+	void (*start)(struct runner *r, void *arg);
+	void (*stop)(void *arg);
 };
 
 static int
@@ -63,8 +67,12 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
+		if (prep != NULL && prep->start != NULL)
+			prep->start(r, prep->arg);
 		interrupt_attach(r, t);
 		status = tui_run(t, r);
+		if (prep != NULL && prep->stop != NULL)
+			prep->stop(prep->arg);
 		runner_stop(r);
 		interrupt_detach();
 	}
@@ -107,26 +115,32 @@ watch_dir(const char *dir, const char *theme)
 	return rc;
 }
 
-/* The Canaries Flagger drives, shown beside perch's own. */
-struct flagger_prep {
-	struct cluster_conn *cc;
-	struct k8s_cluster *k;
-	const char *ns;			/* NULL: every namespace */
-};
-
+/* The Canaries Flagger drives, shown beside perch's own: those of the
+ * start, then those created or deleted while it runs. */
 static void
 add_flagger(struct runner *r, void *arg)
 {
-	struct flagger_prep *fp = arg;
+	watch_flagger_add(arg, r);
+}
 
-	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r);
+static void
+follow_flagger(struct runner *r, void *arg)
+{
+	(void)watch_flagger_follow(arg, r);	/* logged */
+}
+
+static void
+stop_flagger(void *arg)
+{
+	watch_flagger_stop(arg);
 }
 
 int
 watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
-	struct flagger_prep fp = { .cc = &cc };
+	struct watch_flagger *wf;
+	struct k8s_cluster *k;
 	struct store_k8s *store;
 	struct perch_clock *clock;
 	char header[200], actor[IDENTITY_MAX];
@@ -144,17 +158,18 @@ watch_cluster(const struct watch_where *w, const char *theme)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
 		    w->all_ns ? "every namespace" : cc.cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
-	fp.k = k8s_cluster_new(cc.client);
-	fp.ns = w->all_ns ? NULL : cc.cfg->ns;
+	k = k8s_cluster_new(cc.client);
+	wf = watch_flagger_new(cc.client, k, w->all_ns ? NULL : cc.cfg->ns);
 	rc = watch_observe(&(struct runner_config){
-		.cluster = &k8s_cluster_ops, .cluster_ctx = fp.k,
+		.cluster = &k8s_cluster_ops, .cluster_ctx = k,
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = header,
 		.ns = w->all_ns ? NULL : cc.cfg->ns,
-	}, header, theme, &(struct watch_prep){ add_flagger, &fp });
-	k8s_cluster_free(fp.k);
+	}, header, theme, &(struct watch_prep){ add_flagger, wf, follow_flagger, stop_flagger });
+	watch_flagger_free(wf);
+	k8s_cluster_free(k);
 	clock_free(clock);
 	store_k8s_close(store);
 	cluster_disconnect(&cc);
