@@ -33,10 +33,14 @@
 #include "util/log.h"
 #include "util/status.h"
 
-/* Adds canaries to the runner before it starts (watch_cluster), or NULL. */
+/* Adds canaries to the runner before it starts (watch_cluster), or NULL;
+ * start (may be NULL) follows the cluster once it runs, stop ends that
+ * before it stops. */
 struct watch_prep {
 	void (*fn)(struct runner *r, void *arg);
 	void *arg;
+	void (*start)(struct runner *r, void *arg);
+	void (*stop)(void *arg);
 };
 
 static int
@@ -66,8 +70,12 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
+		if (prep != NULL && prep->start != NULL)
+			prep->start(r, prep->arg);
 		interrupt_attach(r, t);
 		status = tui_run(t, r);
+		if (prep != NULL && prep->stop != NULL)
+			prep->stop(prep->arg);
 		runner_stop(r);
 		interrupt_detach();
 	}
@@ -110,48 +118,60 @@ watch_dir(const char *dir, const char *theme)
 	return rc;
 }
 
-/* The Canaries Flagger drives, shown beside perch's own. */
-struct flagger_prep {
-	struct cluster_conn *cc;
-	struct k8s_cluster *k;
-	const char *ns;			/* NULL: every namespace */
-	struct metric_kube kube;	/* the cluster, for the backends that read it */
-	struct metric_backends *mb;	/* their metrics' backends */
+/* The metric backends of the Flagger canaries, and the cluster for those
+ * that read it. */
+struct watch_metrics {
+	struct metric_kube kube;
+	struct metric_backends *mb;
 };
 
+/* The Canaries Flagger drives, shown beside perch's own: those of the
+ * start, then those created or deleted while it runs. */
 static void
 add_flagger(struct runner *r, void *arg)
 {
-	struct flagger_prep *fp = arg;
-
-	watch_flagger_add(fp->cc->client, fp->k, fp->ns, r, fp->mb);
+	watch_flagger_add(arg, r);
 }
 
 /* The metric backends of the Flagger canaries, their default Prometheus
  * that of w.  EXIT_OK, or EXIT_INFRA with the reason on stderr. */
 static int
-open_metrics(const struct watch_where *w, struct flagger_prep *fp)
+open_metrics(const struct watch_where *w, struct cluster_conn *cc, struct watch_metrics *wm)
 {
 	struct metric_provider ps = { .address = w->prometheus };
 	char err[ERRMSG_MAX];
 
-	metric_kube_init(&fp->kube, fp->cc->client);
-	fp->mb = metric_backends_new(&(struct metric_backend_opts){ .kube = &fp->kube });
+	metric_kube_init(&wm->kube, cc->client);
+	wm->mb = metric_backends_new(&(struct metric_backend_opts){ .kube = &wm->kube });
 	if (w->prometheus != NULL)
-		metric_backends_add(fp->mb, NULL, &ps, err, sizeof err);
+		metric_backends_add(wm->mb, NULL, &ps, err, sizeof err);
 	else if (w->prometheus_service != NULL &&
-	    prom_service_use(fp->mb, fp->cc->cfg, w->prometheus_service, err, sizeof err) != ST_OK) {
+	    prom_service_use(wm->mb, cc->cfg, w->prometheus_service, err, sizeof err) != ST_OK) {
 		cli_error("watch", "%s", err);
 		return EXIT_INFRA;
 	}
 	return EXIT_OK;
 }
 
+static void
+follow_flagger(struct runner *r, void *arg)
+{
+	(void)watch_flagger_follow(arg, r);	/* logged */
+}
+
+static void
+stop_flagger(void *arg)
+{
+	watch_flagger_stop(arg);
+}
+
 int
 watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
-	struct flagger_prep fp = { .cc = &cc };
+	struct watch_metrics wm;
+	struct watch_flagger *wf;
+	struct k8s_cluster *k;
 	struct store_k8s *store;
 	struct perch_clock *clock;
 	char header[200], actor[IDENTITY_MAX];
@@ -159,8 +179,8 @@ watch_cluster(const struct watch_where *w, const char *theme)
 
 	if ((rc = cluster_connect("watch", w->kubeconfig, w->context, w->ns, true, &cc)) != EXIT_OK)
 		return rc;
-	if ((rc = open_metrics(w, &fp)) != EXIT_OK) {
-		metric_backends_free(fp.mb);
+	if ((rc = open_metrics(w, &cc, &wm)) != EXIT_OK) {
+		metric_backends_free(wm.mb);
 		cluster_disconnect(&cc);
 		return rc;
 	}
@@ -174,21 +194,22 @@ watch_cluster(const struct watch_where *w, const char *theme)
 		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
 		    w->all_ns ? "every namespace" : cc.cfg->ns);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
-	fp.k = k8s_cluster_new(cc.client);
-	fp.ns = w->all_ns ? NULL : cc.cfg->ns;
+	k = k8s_cluster_new(cc.client);
+	wf = watch_flagger_new(cc.client, k, w->all_ns ? NULL : cc.cfg->ns, wm.mb);
 	rc = watch_observe(&(struct runner_config){
-		.cluster = &k8s_cluster_ops, .cluster_ctx = fp.k,
+		.cluster = &k8s_cluster_ops, .cluster_ctx = k,
 		.store = &store_k8s_ops, .store_ctx = store,
 		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = header,
 		.ns = w->all_ns ? NULL : cc.cfg->ns,
-		.metrics = metric_backends_engine_ops(), .metrics_ctx = fp.mb,
+		.metrics = metric_backends_engine_ops(), .metrics_ctx = wm.mb,
 		.metrics_off = w->prometheus == NULL && w->prometheus_service == NULL ?
 		    PROM_NONE_NOTE : NULL,
-	}, header, theme, &(struct watch_prep){ add_flagger, &fp });
-	k8s_cluster_free(fp.k);
-	metric_backends_free(fp.mb);
+	}, header, theme, &(struct watch_prep){ add_flagger, wf, follow_flagger, stop_flagger });
+	watch_flagger_free(wf);
+	k8s_cluster_free(k);
+	metric_backends_free(wm.mb);
 	clock_free(clock);
 	store_k8s_close(store);
 	cluster_disconnect(&cc);

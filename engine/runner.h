@@ -146,7 +146,9 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * back as runner_adopt takes a new one: its lease and saved status, its
  * event history kept.  A canary another controller drives (driven_by, also
  * in cfg) takes cfg for what is shown of it and its keys (webhooks, gates,
- * metrics); nothing is saved.  ST_OK, or ST_NOTFOUND when the canary is
+ * metrics); nothing is saved; cfg NULL: it is no longer shown (snapshots
+ * leave it out) until a cfg brings it back; both also in observer mode.
+ * ST_OK, or ST_NOTFOUND when the canary is
  * unknown or not controlled by this runner (cfg is freed), or the error of
  * taking it back. */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
@@ -168,8 +170,10 @@ int  runner_delete(struct runner *r, const char *key, bool finalizer);
  * shown in snapshots (their canary count grows) and counted by
  * runner_outcome.  ST_OK; ST_LOCKED is not returned (held elsewhere is
  * ST_OK, read-only); ST_CORRUPT (added, refused); ST_CONFLICT when the key
- * is known already, ST_REFUSED in observer mode, or the store's error when
- * control cannot be taken (logged): cfg is freed and nothing is added. */
+ * is known already, ST_REFUSED in observer mode (unless another
+ * controller drives cfg: then it is shown, as at start), or the store's
+ * error when control cannot be taken (logged): cfg is freed and nothing is
+ * added. */
 int  runner_adopt(struct runner *r, struct canary_cfg *cfg);
 /* What the controller's heartbeat says: the health of the backends as the
  * engine last saw them, and whether this runner controls a canary now (or

@@ -361,6 +361,29 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	return ST_OK;
 }
 
+/* A canary another controller drives is deleted (cfg NULL: removed, no
+ * longer shown; nothing of it was taken, so nothing is given back) or
+ * created again (shown again, from cfg); also in watch mode.  false when
+ * c is not such a canary. */
+static bool
+driven_gone_or_back(struct runner *r, struct rcan *c, const struct canary_cfg *cfg)
+{
+	char msg[200];
+
+	if (c == NULL || c->cfg->driven_by == NULL || (cfg != NULL && cfg->driven_by == NULL) ||
+	    c->ctl.removed == (cfg == NULL))
+		return false;
+	pthread_mutex_lock(&r->mu);
+	c->ctl.removed = cfg == NULL;	/* snapshots leave a removed one out */
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	snprintf(msg, sizeof msg, "%.127s: the Canary was %s", c->key, cfg == NULL ?
+	    "deleted; no longer shown" : "created again");
+	log_info("%s", msg);
+	rn_set_status_msg(r, c->key, msg);
+	return true;
+}
+
 int
 runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 {
@@ -369,6 +392,8 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	bool retire, driven;
 	size_t i, old_metrics;
 
+	if (driven_gone_or_back(r, c, cfg) && cfg == NULL)
+		return ST_OK;
 	if (c != NULL && c->ctl.removed && cfg != NULL && !r->cfg.observer)
 		return revive_canary(r, c, cfg);
 	if (c != NULL && cfg != NULL && (cfg->driven_by != NULL) != (c->cfg->driven_by != NULL)) {
@@ -491,9 +516,10 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 	int rc;
 
 	snprintf(key, sizeof key, "%s/%s", cfg->ns ? cfg->ns : "", cfg->name ? cfg->name : "");
-	if (r->cfg.observer || rn_find(r, key) != NULL) {
+	/* an observer shows a new one that another controller drives */
+	if ((r->cfg.observer && cfg->driven_by == NULL) || rn_find(r, key) != NULL) {
 		canary_cfg_free(cfg);
-		return r->cfg.observer ? ST_REFUSED : ST_CONFLICT;
+		return rn_find(r, key) == NULL ? ST_REFUSED : ST_CONFLICT;
 	}
 	cfg->order = (int)r->tab.n;
 	c = rn_canary_new(cfg, key);
@@ -510,6 +536,8 @@ runner_adopt(struct runner *r, struct canary_cfg *cfg)
 		snprintf(msg, sizeof msg, "%s", err);
 	} else if (c->ctl.refused) {
 		snprintf(msg, sizeof msg, "%s", c->ctl.err);
+	} else if (cfg->driven_by != NULL) {
+		snprintf(msg, sizeof msg, "%.127s: new Canary, driven by %.95s", key, cfg->driven_by);
 	} else if (!c->ctl.control) {
 		snprintf(msg, sizeof msg, "%.127s: new Canary, controlled by %.95s; read-only", key,
 		    c->ctl.holder);

@@ -215,6 +215,8 @@ rn_observe(struct runner *r)
 		observe_list(r);
 	for (i = 0; i < r->tab.n; i++) {
 		if (r->tab.cs[i]->cfg->driven_by != NULL) {	/* also in watch mode */
+			if (r->tab.cs[i]->ctl.removed)
+				continue;	/* its Canary was deleted */
 			refresh_external(r, r->tab.cs[i], r->watch.tail);
 			rn_external_metrics(r, r->tab.cs[i], now);
 			continue;

@@ -191,18 +191,19 @@ build_snapshot(struct runner *r)
 	s->status_msg = xstrdup(r->pub.status_msg);
 	s->status_canary = xstrdup(r->pub.status_canary);
 	s->status_seq = r->pub.status_seq;
-	s->n_canaries = r->tab.n;
 	s->canaries = r->tab.n ? xcalloc(r->tab.n, sizeof *s->canaries) : NULL;
 	for (i = 0; i < r->tab.n; i++) {
-		snap_canary(r, &s->canaries[i], r->tab.cs[i]);
+		if (r->tab.cs[i]->cfg->driven_by != NULL && r->tab.cs[i]->ctl.removed)
+			continue;	/* another controller's, deleted: gone */
+		snap_canary(r, &s->canaries[s->n_canaries++], r->tab.cs[i]);
 		if (r->tab.cs[i]->cfg->driven_by != NULL)
 			external++;	/* shown, never controlled: not read-only for it */
-		else if (s->canaries[i].can_control)
+		else if (s->canaries[s->n_canaries - 1].can_control)
 			controlled++;
 		else if (r->tab.cs[i]->ctl.holder[0] && holder[0] == '\0')
 			holder = r->tab.cs[i]->ctl.holder;
 	}
-	s->read_only = r->cfg.observer || (r->tab.n > external && controlled == 0);
+	s->read_only = r->cfg.observer || (s->n_canaries > external && controlled == 0);
 	s->holder = xstrdup(holder);
 	snap_order(s);
 	return s;

@@ -5,7 +5,9 @@
  * attention, a line saying why.  Columns come from one layout table so the
  * heading and the rows never drift apart.  A run over every namespace (-A:
  * no namespace of its own) that shows more than one gets a NAMESPACE
- * column first.
+ * column first.  When it shows a canary another controller drives, a
+ * column beside the name marks those: FLAGGER (FLG under 100 columns, where
+ * the traffic bar gives up the room).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "tui/render.h"
 #include "util/fmt.h"
 
-enum col { C_NS, C_NAME, C_PHASE, C_BAR, C_PCT, C_STEP, C_FAIL, C_SUCC, C_P99, C_FOR, C__COUNT };
+enum col { C_NS, C_NAME, C_MARK, C_PHASE, C_BAR, C_PCT, C_STEP, C_FAIL, C_SUCC, C_P99, C_FOR, C__COUNT };
 
 struct layout {
 	int x[C__COUNT], w[C__COUNT];
@@ -22,6 +24,8 @@ struct layout {
 
 #define NS_COL_MAX 16
 #define NS_COL_NARROW 8	/* under 100 columns, headed NS */
+#define MARK_COL 8	/* "FLAGGER", "EXTERNAL"; under 100 columns "FLG", "EXT" */
+#define MARK_COL_NARROW 3
 
 /* The NAMESPACE column's width: 0 unless the snapshot has no namespace of
  * its own and its canaries are in more than one. */
@@ -42,23 +46,39 @@ ns_col_width(const struct snapshot *s)
 	return !more ? 0 : w > NS_COL_MAX ? NS_COL_MAX : w;
 }
 
+/* Whether a canary of the overview is driven by another controller: the
+ * mark column is drawn then, beside the name. */
+static bool
+has_driven(const struct snapshot *s, const size_t *idx, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (driver_mark(&s->canaries[idx[i]]) != NULL)
+			return true;
+	return false;
+}
+
 static void
-layout_cols(struct layout *l, int x0, int width, int ns_w)
+layout_cols(struct layout *l, int x0, int width, int ns_w, bool mark)
 {
 	/* widths of the fixed columns; name and bar share the rest */
-	int fixed[C__COUNT] = { ns_w, 0, 18, 0, 4, 5, 6, 8, 6, 6 };
-	int i, x, rest;
+	int fixed[C__COUNT] = { ns_w, 0, mark ? MARK_COL : 0, 18, 0, 4, 5, 6, 8, 6, 6 };
+	int i, x, rest, name;
 
 	l->wide = width >= 100;
 	if (!l->wide) {
 		fixed[C_FAIL] = 5;
 		fixed[C_FOR] = 0;
 		fixed[C_NS] = ns_w > NS_COL_NARROW ? NS_COL_NARROW : ns_w;
+		fixed[C_MARK] = mark ? MARK_COL_NARROW : 0;
 	}
 	rest = width - 2;
 	for (i = 0; i < C__COUNT; i++)
 		rest -= fixed[i] + (fixed[i] > 0 || i == C_NAME || i == C_BAR ? 1 : 0);
-	l->w[C_NAME] = l->wide ? (rest * 2 / 5 > 28 ? 28 : rest * 2 / 5) : ns_w > 0 ? 10 : 12;
+	/* the mark's room comes out of the bar: the name is as wide as without */
+	name = (rest + (mark ? fixed[C_MARK] + 1 : 0)) * 2 / 5;
+	l->w[C_NAME] = l->wide ? (name > 28 ? 28 : name) : ns_w > 0 ? 10 : 12;
 	l->w[C_BAR] = rest - l->w[C_NAME];
 	x = x0 + 2;
 	for (i = 0; i < C__COUNT; i++) {
@@ -251,9 +271,9 @@ static void
 overview_heading(const struct pen *p, const struct layout *l, int y)
 {
 	static const char *const wide[C__COUNT] = { "NAMESPACE",
-		"NAME", "PHASE", "TRAFFIC", "", "STEP", "FAILED", "SUCCESS", "P99", "FOR" };
+		"NAME", "", "PHASE", "TRAFFIC", "", "STEP", "FAILED", "SUCCESS", "P99", "FOR" };
 	static const char *const narrow[C__COUNT] = { "NS",
-		"NAME", "PHASE", "TRAFFIC", "", "STEP", "FAIL", "SUCC", "P99", "" };
+		"NAME", "", "PHASE", "TRAFFIC", "", "STEP", "FAIL", "SUCC", "P99", "" };
 	int i;
 
 	for (i = 0; i < C__COUNT; i++) {
@@ -266,7 +286,7 @@ overview_heading(const struct pen *p, const struct layout *l, int y)
 		else
 			put(p, y, l->x[i], l->w[i], h, ROLE_DIM);
 	}
-	if (l->w[C_BAR] >= 24)
+	if (l->w[C_BAR] >= 26)	/* "TRAFFIC" and the whole legend */
 		put_right(p, y, l->x[C_BAR] + l->w[C_BAR], l->w[C_BAR] - 8,
 		    G(p, "primary ░│█ canary", "primary =|# canary"), ROLE_DIM);
 }
@@ -286,12 +306,10 @@ overview_row(const struct pen *p, const struct snapshot *s, const struct ui *u,
 	} else {
 		display_name(s, c, buf, sizeof buf);
 	}
-	if (driver_mark(c) != NULL && l->w[C_NAME] > 12) {	/* at the right of the name */
-		put(p, y, l->x[C_NAME], l->w[C_NAME] - 8, buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
-		put_right(p, y, l->x[C_NAME] + l->w[C_NAME], 7, driver_mark(c), ROLE_ATTENTION);
-	} else {
-		put(p, y, l->x[C_NAME], l->w[C_NAME], buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
-	}
+	put(p, y, l->x[C_NAME], l->w[C_NAME], buf, sel ? ROLE_SELECTION : ROLE_NORMAL);
+	if (l->w[C_MARK] > 0 && driver_mark(c) != NULL)
+		put(p, y, l->x[C_MARK], l->w[C_MARK], l->wide ? driver_mark(c) :
+		    strcmp(driver_mark(c), "FLAGGER") == 0 ? "FLG" : "EXT", ROLE_ATTENTION);
 	used = put(p, y, l->x[C_PHASE], l->w[C_PHASE], phase_name(c->phase), phase_role(c->phase));
 	if (phase_badge(c) != NULL)
 		put(p, y, l->x[C_PHASE] + used + 1, l->w[C_PHASE] - used - 1, phase_badge(c),
@@ -365,7 +383,7 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 		draw_box(p, r.y, r.x, r.h, r.w, title);
 		r = (struct rect){ r.y + 1, r.x + 1, r.h - 2, r.w - 2 };
 	}
-	layout_cols(&l, r.x, r.w, ns_col_width(s));
+	layout_cols(&l, r.x, r.w, ns_col_width(s), has_driven(s, idx, n));
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
 		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "

@@ -9,9 +9,9 @@
 #       perch's own canary cart in default (cart_app); exports KUBECONFIG
 #       and defines K (kubectl with a timeout).
 #   flagger_app NS    the Deployment and Service podinfo in NS (as cart's).
-#   flagger_canary NS WEBHOOK...   applies the Canary podinfo in NS (kubernetes
-#       provider, 4 iterations of 30 s, threshold 3) with these webhooks,
-#       each a YAML flow mapping.
+#   flagger_canary NS WEBHOOK...   applies the Canary podinfo (CANARY=NAME:
+#       NAME) in NS (kubernetes provider, target podinfo, 4 iterations of
+#       30 s, threshold 3) with these webhooks, each a YAML flow mapping.
 #   flagger_standin ARGS...   starts flagger_standin.py with ARGS (its log
 #       $TMP/flagger.log) and waits for its first status.
 #   select_row S NAME   moves the selection of session S to canary NAME.
@@ -68,7 +68,7 @@ flagger_canary() {
 	{ cat <<YAML
 apiVersion: flagger.app/v1beta1
 kind: Canary
-metadata: {name: podinfo, namespace: $ns}
+metadata: {name: ${CANARY:-podinfo}, namespace: $ns}
 spec:
   provider: kubernetes
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
@@ -79,7 +79,7 @@ spec:
     iterations: 4
     webhooks:
 YAML
-	printf '      - %s\n' "$@"; } | K apply -f - >/dev/null || fail "podinfo canary"
+	printf '      - %s\n' "$@"; } | K apply -f - >/dev/null || fail "${CANARY:-podinfo} canary"
 }
 
 flagger_standin() {

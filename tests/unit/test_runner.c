@@ -1761,11 +1761,13 @@ test_runner_revive(void **state)
 	assert_false(g.s.locked);
 }
 
-/* runner_adopt: a canary created while the runner runs joins it. */
+/* runner_adopt: a canary created while the runner runs joins it (or,
+ * with key, runner_replace of key). */
 struct adoption {
 	struct canary_cfg *cfg;
 	int rc;
 	atomic_int ran;			/* 1 on the engine, -1 never ran */
+	const char *key;
 };
 
 static void
@@ -1778,7 +1780,7 @@ adopt_task(struct runner *r, void *arg)
 		atomic_store(&a->ran, -1);
 		return;
 	}
-	a->rc = runner_adopt(r, a->cfg);
+	a->rc = a->key != NULL ? runner_replace(r, a->key, a->cfg) : runner_adopt(r, a->cfg);
 	atomic_store(&a->ran, 1);
 }
 
@@ -1868,6 +1870,73 @@ test_runner_adopt(void **state)
 			assert_int_equal(g.s.fresh_saves, 0);
 		assert_false(g.s.locked);
 	}
+}
+
+/* perch watch: a change of a Canary handed to an observer (key NULL: new;
+ * else runner_replace of key); its answer. */
+static int
+observe_change(struct runner *r, const char *key, struct canary_cfg *cfg)
+{
+	struct adoption a = { .cfg = cfg, .key = key };
+
+	runner_post(r, adopt_task, &a);
+	while (atomic_load(&a.ran) == 0)
+		pause_ms(1);
+	assert_int_equal(atomic_load(&a.ran), 1);
+	return a.rc;
+}
+
+static struct canary_cfg *
+flagger_canary(const char *name)
+{
+	struct canary_cfg *c = fixture_canary(name, 1);
+
+	c->driven_by = xstrdup("Flagger (flagger-system/flagger)");
+	return c;
+}
+
+/* Whether the snapshot shows name (driven by Flagger). */
+static bool
+shows_driven(struct runner *r, const char *name)
+{
+	struct snapshot *s = runner_snapshot(r);
+	const struct snap_canary *c = snap_find(s, name);
+	bool shown = c != NULL;
+
+	if (c != NULL)
+		assert_string_equal(c->driven_by, "Flagger (flagger-system/flagger)");
+	snapshot_unref(s);
+	return shown;
+}
+
+/* An observer (perch watch) takes a new canary that another controller
+ * drives, never one of perch's own; deleted, it is no longer shown;
+ * created again, it is shown again. */
+static void
+test_runner_observe_driven(void **state)
+{
+	struct rig g;
+	struct runner *r;
+	char err[256];
+
+	(void)state;
+	rig_init(&g);
+	g.rc.observer = true;
+	g.rc.clock = &frozen_ops;
+	g.rc.stop_when_done = false;
+	r = runner_new(&g.rc);
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	assert_int_equal(observe_change(r, NULL, fixture_canary("cart", 1)), ST_REFUSED);
+	assert_int_equal(observe_change(r, NULL, flagger_canary("podinfo")), ST_OK);
+	assert_true(shows_driven(r, "podinfo"));
+	assert_int_equal(observe_change(r, NULL, flagger_canary("podinfo")), ST_CONFLICT);
+	assert_int_equal(observe_change(r, "shop/podinfo", NULL), ST_OK);
+	assert_false(shows_driven(r, "podinfo"));
+	assert_int_equal(observe_change(r, "shop/podinfo", flagger_canary("podinfo")), ST_OK);
+	assert_true(shows_driven(r, "podinfo"));
+	runner_stop(r);
+	runner_free(r);
+	assert_false(g.s.locked);
 }
 
 static bool
@@ -2116,6 +2185,7 @@ main(void)
 		cmocka_unit_test(test_runner_delete_reverts),
 		cmocka_unit_test(test_runner_replace_driven),
 		cmocka_unit_test(test_runner_adopt),
+		cmocka_unit_test(test_runner_observe_driven),
 		cmocka_unit_test(test_runner_revive),
 	};
 

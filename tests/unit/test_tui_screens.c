@@ -179,6 +179,16 @@ held_elsewhere(struct snapshot *s)
 	s->holder = xstrdup("alice@laptop pid 4711");
 }
 
+/* payments is driven by a running Flagger: marked FLAGGER beside its name
+ * (FLG at 80 columns, where the traffic bar gives up the room), every
+ * other column as without it. */
+static void
+flagger_payments(struct snapshot *s)
+{
+	free(s->canaries[1].driven_by);
+	s->canaries[1].driven_by = xstrdup("Flagger (flagger-system/flagger)");
+}
+
 /* checkout has failed 3 of its 5 checks, the last on its p99. */
 static void
 failing_checkout(struct snapshot *s)
@@ -329,6 +339,8 @@ static const struct golden goldens[] = {
 	{ "nocolor-compare-detail-120x40", 120, 40, true, false, "\n", false, compared_checkout, true },
 	{ "all-namespaces-80x24",   80, 24, true, false, "j", false, all_namespaces, false },
 	{ "all-namespaces-120x40", 120, 40, true, false, "", false, all_namespaces, false },
+	{ "flagger-80x24",          80, 24, true, false, "", false, flagger_payments, false },
+	{ "flagger-120x40",        120, 40, true, false, "", false, flagger_payments, false },
 };
 
 static void
