@@ -472,8 +472,13 @@ rn_finalize_try(struct runner *r, struct rcan *c, int64_t now)
 	char why[ERRMSG_MAX + 200] = "";
 	int64_t wait;
 
-	if (!rn_renew(r, c))
+	if (!rn_renew(r, c)) {		/* taken elsewhere: done if taken back */
+		pthread_mutex_lock(&r->mu);
+		c->ctl.terminating = false;
+		c->ctl.deleting = c->ctl.deleting_fin = true;
+		pthread_mutex_unlock(&r->mu);
 		return;
+	}
 	if (finalize_pass(r, c, now, why, sizeof why) == ST_OK) {
 		if (c->run.deletion == DEL_REVERT)
 			rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and "
