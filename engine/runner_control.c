@@ -36,6 +36,10 @@ rn_renew(struct runner *r, struct rcan *c)
 	c->ctl.control = false;
 	c->ctl.readonly = true;
 	snprintf(c->ctl.holder, sizeof c->ctl.holder, "another controller");
+	if (c->ctl.terminating) {	/* finalised by the holder, or once taken back */
+		c->ctl.terminating = false;
+		c->ctl.deleting = c->ctl.deleting_fin = true;
+	}
 	r->watch.observing = true;
 	rn_heap_remove(r, c);
 	r->pub.version++;
@@ -472,13 +476,8 @@ rn_finalize_try(struct runner *r, struct rcan *c, int64_t now)
 	char why[ERRMSG_MAX + 200] = "";
 	int64_t wait;
 
-	if (!rn_renew(r, c)) {		/* taken elsewhere: done if taken back */
-		pthread_mutex_lock(&r->mu);
-		c->ctl.terminating = false;
-		c->ctl.deleting = c->ctl.deleting_fin = true;
-		pthread_mutex_unlock(&r->mu);
+	if (!rn_renew(r, c))
 		return;
-	}
 	if (finalize_pass(r, c, now, why, sizeof why) == ST_OK) {
 		if (c->run.deletion == DEL_REVERT)
 			rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and "

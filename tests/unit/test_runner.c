@@ -270,6 +270,7 @@ struct mstore {
 	_Atomic bool holder_gone;	/* ... until it goes away */
 	bool locked;
 	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
+	atomic_bool stolen;		/* the lease is lost from now on */
 	int saves, mutating_calls_when_observer;
 	char journal[64][400];		/* event messages */
 	int n_journal, n_checks;
@@ -311,7 +312,7 @@ ms_renew(void *ctx, const char *canary)
 	struct mstore *s = ctx;
 
 	(void)canary;
-	if (s->steal_at_20 && s->st.canary_weight >= 20)
+	if ((s->steal_at_20 && s->st.canary_weight >= 20) || atomic_load(&s->stolen))
 		return ST_LOCKED;
 	return ST_OK;
 }
@@ -1789,6 +1790,34 @@ test_runner_delete_gone(void **state)
 	assert_int_equal(journal_count(&g.s, "Terminated canary checkout.shop"), 0);
 }
 
+/* Its lease taken by another controller while the tries go on: this
+ * runner stops trying (the holder finalises it) and shows it read-only. */
+static bool
+taken_elsewhere(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control && !s->canaries[0].terminating;
+}
+
+static void
+test_runner_delete_lease_lost(void **state)
+{
+	struct fin_case fc = { .fails = 1000 };
+	struct rig g;
+	struct runner *r;
+
+	(void)state;
+	r = fin_start(&g, &fc);
+	fin_first(r, "finalising failed");
+	atomic_store(&g.s.stolen, true);
+	atomic_fetch_add(&g.clock.now, 3000);
+	snapshot_unref(await(r, taken_elsewhere, NULL));
+	atomic_fetch_add(&g.clock.now, 60000);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.f.finalized, 1);
+}
+
 static void
 test_runner_replace(void **state)
 {
@@ -2271,6 +2300,7 @@ main(void)
 		cmocka_unit_test(test_runner_delete_waits_ready),
 		cmocka_unit_test(test_runner_delete_retries),
 		cmocka_unit_test(test_runner_delete_gone),
+		cmocka_unit_test(test_runner_delete_lease_lost),
 		cmocka_unit_test(test_runner_replace_driven),
 		cmocka_unit_test(test_runner_adopt),
 		cmocka_unit_test(test_runner_revive),
