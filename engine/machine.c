@@ -342,6 +342,17 @@ machine_on_deletion(const struct canary_cfg *c, bool finalizer)
 	return c->revert_on_deletion ? DEL_REVERT : DEL_RELEASE;
 }
 
+int64_t
+machine_finalize_backoff(const struct canary_cfg *c, int tries)
+{
+	int64_t cap = (int64_t)(c->interval_s > 0 ? c->interval_s : 60) * 1000;
+	int64_t ms = FINALIZE_BACKOFF_MS;
+
+	while (tries-- > 0 && ms < cap)
+		ms *= 2;
+	return ms < cap ? ms : cap;
+}
+
 void
 machine_status_init(struct canary_status *st, int64_t now_ms)
 {

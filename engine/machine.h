@@ -264,6 +264,14 @@ bool machine_promote_pending(const struct canary_status *st);
  * holds its own finalizer). */
 enum deletion { DEL_LET_GO, DEL_REVERT, DEL_RELEASE };
 enum deletion machine_on_deletion(const struct canary_cfg *c, bool finalizer);
+/* How long the runner waits before try number `tries` + 1 of a deleted
+ * canary's finalisation, after `tries` tries that did not finish it (the
+ * target not ready yet, or a call failed): Flagger's wait for the target
+ * (reference §2.10: 3 s, doubled each time, capped at the analysis
+ * interval), kept up until the finalisation is done or the object is
+ * gone instead of Flagger's 4 tries. */
+#define FINALIZE_BACKOFF_MS 3000
+int64_t machine_finalize_backoff(const struct canary_cfg *c, int tries);
 
 /* Events about post-rollout hook answers (reference §5.1), written into
  * out->ev; used by the runner after it calls them. */

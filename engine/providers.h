@@ -94,7 +94,10 @@ struct cluster_ops {
 	 * is given back (scaled up as the primary runs) and every route
 	 * object sends all traffic to it (reference §2.10); then the
 	 * finalizer is removed.  ST_OK, or an error with err filled (the
-	 * finalizer stays).  May be NULL (nothing to finalise). */
+	 * finalizer stays; the runner calls it again after a backoff).  With
+	 * `revert` the runner calls it only once scale(up) is done and the
+	 * target's readiness (WL_CANARY) says ready.  May be NULL (nothing
+	 * to finalise). */
 	int (*finalize)(void *ctx, const struct canary_cfg *c, bool revert, char *err);
 	/* Record an event on the canary's target (Kubernetes Event); may be
 	 * NULL.  Called on the runner's notifier thread, concurrently with the

@@ -86,6 +86,8 @@ all_done(const struct runner *r)
 
 		if (c->ctl.corrupt || c->ctl.readonly || c->ctl.refused || c->cfg->driven_by)
 			continue;
+		if (c->ctl.terminating)		/* its finalisation is tried again */
+			return false;
 		/* Ended, or initialized with nothing to roll out; a tick that
 		 * waits to be resumed may still start a new revision. */
 		if (!c->run.ticked || c->run.suspended || !(phase_is_terminal(c->st.phase) ||
@@ -311,7 +313,10 @@ tick_run(struct runner *r, int64_t now)
 	/* It stays at the top of the heap while it ticks (only this thread
 	 * changes the heap), then moves to its next deadline. */
 	pthread_mutex_unlock(&r->mu);
-	rn_run_tick(r, c, now);
+	if (c->ctl.terminating)
+		rn_finalize_try(r, c, now);
+	else
+		rn_run_tick(r, c, now);
 	if (r->cfg.on_tick != NULL)
 		r->cfg.on_tick(r->cfg.tick_arg, c->key, rn_now_ms(r) - now);
 	pthread_mutex_lock(&r->mu);

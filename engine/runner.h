@@ -155,9 +155,13 @@ int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
 /* From a posted task only (the engine thread): the canary "ns/name"'s
  * object is being deleted; finalizer: it still holds perch's finalizer
  * (k8s/finalize.h).  What is done is machine_on_deletion's decision: with
- * spec.revertOnDeletion the cluster's finalize gives the target and the
- * routes back and removes the finalizer; then the canary is let go as
- * runner_replace(NULL) lets it go.  ST_OK, or ST_NOTFOUND when the canary
+ * spec.revertOnDeletion the target is scaled up and, once it is ready, the
+ * cluster's finalize gives the routes back and removes the finalizer; then
+ * the canary is let go as runner_replace(NULL) lets it go.  Until then it
+ * no longer ticks: a target not ready or a failed finalize is tried again
+ * at a deadline of its own (machine_finalize_backoff), shown terminating
+ * with the reason, until it is done or runner_replace(NULL) says the
+ * object is gone (a second call changes nothing).  ST_OK, or ST_NOTFOUND when the canary
  * is unknown, already let go or not controlled by this runner (one held
  * elsewhere that this runner takes over later is deleted then). */
 int  runner_delete(struct runner *r, const char *key, bool finalizer);

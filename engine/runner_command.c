@@ -27,7 +27,7 @@ canary_facts(const struct runner *r, const struct rcan *c, const struct readines
 	machine_facts(c->cfg, &c->st, r->cfg.confirm, primary, canary, target_rev, f);
 	f->watch = r->cfg.observer;
 	f->corrupt = c->ctl.corrupt;
-	f->deleted = c->ctl.removed;
+	f->deleted = c->ctl.removed || c->ctl.terminating;
 	f->refused = c->ctl.refused;
 	sanitize(f->refused_why, sizeof f->refused_why, c->ctl.err, c->ctl.refused ? strlen(c->ctl.err) : 0);
 	f->driven = c->cfg->driven_by != NULL;

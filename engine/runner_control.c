@@ -36,6 +36,10 @@ rn_renew(struct runner *r, struct rcan *c)
 	c->ctl.control = false;
 	c->ctl.readonly = true;
 	snprintf(c->ctl.holder, sizeof c->ctl.holder, "another controller");
+	if (c->ctl.terminating) {	/* finalised by the holder, or once taken back */
+		c->ctl.terminating = false;
+		c->ctl.deleting = c->ctl.deleting_fin = true;
+	}
 	r->watch.observing = true;
 	rn_heap_remove(r, c);
 	r->pub.version++;
@@ -293,6 +297,9 @@ remove_canary(struct runner *r, struct rcan *c)
 	c->ctl.control = false;
 	c->ctl.readonly = true;
 	c->ctl.removed = true;
+	if (c->ctl.terminating)		/* done, or its object is gone */
+		c->ctl.err[0] = '\0';
+	c->ctl.terminating = false;
 	c->run.suspended = false;
 	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
@@ -455,33 +462,95 @@ runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg)
 	return ST_OK;
 }
 
-/* The revert or release of a deleted canary (machine_on_deletion) through
- * the cluster's finalize, published while the canary is still controlled
- * (its journal takes the events).  A failure leaves the finalizer: the
- * object stays, marked, until someone removes it. */
-static void
-finalize_canary(struct runner *r, struct rcan *c, enum deletion d)
+/* One pass of a deleted canary's revert or release (machine_on_deletion):
+ * with a revert, the target is scaled up and must be ready before the
+ * cluster's finalize gives the routes back to it (Flagger waits for it
+ * too, then reverts anyway; perch never sends traffic to a target that
+ * is not ready).  ST_OK when done; else why not in `why`. */
+static int
+finalize_pass(struct runner *r, struct rcan *c, int64_t now, char *why, size_t whysz)
 {
 	const struct cluster_ops *cl = r->cfg.cluster;
+	const struct canary_cfg *cfg = c->cfg;
+	bool revert = c->run.deletion == DEL_REVERT;
 	char err[ERRMSG_MAX] = "";
-	int64_t now = rn_now_ms(r);
+	struct readiness rd = { .ready = true };
 	int rc;
+
+	if (revert && cl->scale != NULL && (rc = cl->scale(r->cfg.cluster_ctx, cfg, true, err)) !=
+	    ST_OK) {
+		snprintf(why, whysz, "scaling up %s.%s failed: %s", cfg->target, cfg->ns,
+		    err[0] ? err : status_text(rc));
+		return rc;
+	}
+	if (revert && cl->readiness != NULL &&
+	    ((rc = cl->readiness(r->cfg.cluster_ctx, cfg, WL_CANARY, now, &rd)) != ST_OK ||
+	    !rd.ready)) {
+		snprintf(why, whysz, "%s.%s not ready: %s; the routes stay until it is", cfg->target,
+		    cfg->ns, rd.msg[0] ? rd.msg : status_text(rc));
+		return rc != ST_OK ? rc : ST_AGAIN;
+	}
+	if ((rc = cl->finalize(r->cfg.cluster_ctx, cfg, revert, err)) != ST_OK)
+		snprintf(why, whysz, "finalising failed: %s", err[0] ? err : status_text(rc));
+	return rc;
+}
+
+void
+rn_finalize_try(struct runner *r, struct rcan *c, int64_t now)
+{
+	char why[ERRMSG_MAX + 200] = "";
+	int64_t wait;
+
+	if (!rn_renew(r, c))
+		return;
+	if (finalize_pass(r, c, now, why, sizeof why) == ST_OK) {
+		if (c->run.deletion == DEL_REVERT)
+			rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and "
+			    "the routes are given back", c->cfg->name, c->cfg->ns);
+		remove_canary(r, c);
+		return;
+	}
+	wait = machine_finalize_backoff(c->cfg, c->run.fin_tries++);
+	rn_publish_msg(r, c, SEV_WARNING, now, "%s: %s; the finalizer stays, tried again in %llds "
+	    "(try %d)", c->key, why, (long long)(wait / 1000), c->run.fin_tries);
+	pthread_mutex_lock(&r->mu);
+	sanitize(c->ctl.err, sizeof c->ctl.err, why, strlen(why));
+	c->st.next_tick_ms = now + wait;
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* A canary whose object is deleted while it holds the finalizer: no more
+ * ticks; its revert or release is tried now and again until it is done or
+ * the object is gone (runner_replace NULL).  A failure leaves the
+ * finalizer, which can be removed by hand. */
+static void
+start_finalize(struct runner *r, struct rcan *c, enum deletion d)
+{
+	const struct cluster_ops *cl = r->cfg.cluster;
+	int64_t now = rn_now_ms(r);
 
 	if (cl->finalize == NULL) {
 		rn_publish_msg(r, c, SEV_WARNING, now, "%s: the cluster cannot finalise a Canary; "
 		    "the revert on deletion is not done", c->key);
+		remove_canary(r, c);
 		return;
 	}
 	if (d == DEL_REVERT)
 		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s.%s", c->cfg->name,
 		    c->cfg->ns);
-	rc = cl->finalize(r->cfg.cluster_ctx, c->cfg, d == DEL_REVERT, err);
-	if (rc != ST_OK)
-		rn_publish_msg(r, c, SEV_ERROR, now, "%s: finalising failed: %s; the finalizer stays "
-		    "until it is removed by hand", c->key, err[0] ? err : status_text(rc));
-	else if (d == DEL_REVERT)
-		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and the "
-		    "routes are given back", c->cfg->name, c->cfg->ns);
+	pthread_mutex_lock(&r->mu);
+	c->ctl.terminating = true;
+	c->run.deletion = d;
+	c->run.fin_tries = 0;
+	c->run.suspended = false;	/* no tick is resumed */
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	rn_finalize_try(r, c, now);
+	pthread_mutex_lock(&r->mu);
+	if (c->ctl.control)
+		rn_schedule(r, c, c->st.next_tick_ms);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int
@@ -497,9 +566,12 @@ runner_delete(struct runner *r, const char *key, bool finalizer)
 		c->ctl.deleting_fin = finalizer;
 		return ST_NOTFOUND;
 	}
+	if (c->ctl.terminating)
+		return ST_OK;
 	if ((d = machine_on_deletion(c->cfg, finalizer)) != DEL_LET_GO)
-		finalize_canary(r, c, d);
-	remove_canary(r, c);
+		start_finalize(r, c, d);
+	else
+		remove_canary(r, c);
 	return ST_OK;
 }
 

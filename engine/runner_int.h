@@ -107,6 +107,10 @@ struct rcan {
 		bool deleting;		/* runner_delete while held elsewhere: done
 					 * once taken (deleting_fin: the finalizer) */
 		bool deleting_fin;
+		bool terminating;	/* its object is deleted and its
+					 * finalisation not done yet: tried
+					 * again at its deadline, err says why
+					 * it is not done (rn_finalize_try) */
 		char holder[96];
 		char err[ERRMSG_MAX];
 		uint64_t gen;		/* configuration generation: runner_replace
@@ -145,6 +149,8 @@ struct rcan {
 					 * graphs show (its phase's start) ... */
 		int64_t ext_next;	/* ... and when its metrics are next evaluated */
 		int64_t retake_at;	/* held elsewhere: when to try to take it */
+		enum deletion deletion;	/* terminating: revert or release */
+		int fin_tries;		/* terminating: tries that did not finish */
 		struct obs *resume;	/* a suspended tick's observations (reused) */
 		int64_t resume_at;	/* its clock */
 		struct rreq {		/* held elsewhere: our request to its holder */
@@ -378,6 +384,10 @@ bool rn_full(const struct runner *r);
 void rn_rebalance(struct runner *r, int64_t now);
 void rn_renew_all(struct runner *r);
 bool rn_refuse_cfg(struct rcan *c);
+/* One try of a terminating canary's finalisation (runner thread, no
+ * lock): done, the canary is let go; else the next try is scheduled
+ * (c->st.next_tick_ms) after a backoff and the reason shown. */
+void rn_finalize_try(struct runner *r, struct rcan *c, int64_t now);
 int rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz);
 void rn_retake(struct runner *r, struct rcan *c, int64_t now);
 void rn_release_all(struct runner *r, bool with_save);

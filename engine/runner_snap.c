@@ -120,7 +120,8 @@ snap_canary(struct runner *r, struct snap_canary *sc, const struct rcan *c)
 	sc->affinity = cfg->affinity != NULL;
 	sc->refused = c->ctl.refused;
 	sc->driven_by = sdup(cfg->driven_by ? cfg->driven_by : "", 127);
-	if (c->ctl.corrupt || c->ctl.refused)
+	sc->terminating = c->ctl.terminating;
+	if (c->ctl.corrupt || c->ctl.refused || c->ctl.terminating)
 		sc->reason = sdup(c->ctl.err, 255);
 	else
 		sc->reason = sdup(c->st.reason, 255);

@@ -71,6 +71,8 @@ struct snap_canary {
 	enum gate_wait gate;
 	bool can_control;		/* this process holds control (not read-only) */
 	bool refused;			/* cannot be driven: reason says why */
+	bool terminating;		/* its object is deleted and its revert
+					 * is not done yet: reason says why */
 	char *driven_by;		/* another controller drives it ("Flagger
 					 * (flagger-system/flagger)"), "" = perch */
 	int64_t phase_since_ms;

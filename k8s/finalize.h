@@ -8,6 +8,8 @@
  *      replicas (1 without a primary), a DaemonSet's scale-to-zero
  *      nodeSelector key removed; Service and Knative targets have nothing
  *      to scale;
+ *      (the runner has scaled it up already and calls the finalize only
+ *      once it is ready, engine/runner_control.c);
  *   2. the apex Service `<svc>` selecting the target's own pods again
  *      (Flagger's ClusterIP router Finalize);
  *   3. the router's revert (struct router_ops.revert, one per router):

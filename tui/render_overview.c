@@ -144,7 +144,8 @@ attention_text(const struct ui *u, const struct snap_canary *c, char *out, size_
 		else
 			snprintf(out, n, "waiting for your approval: press a");
 	} else if (c->reason != NULL && c->reason[0] != '\0' &&
-	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC || c->refused)) {
+	    (c->phase == PHASE_FAILED || c->held || c->gate == GATE_TRAFFIC || c->refused ||
+	    c->terminating)) {
 		snprintf(out, n, "%s", c->reason);
 	} else if (c->override_text != NULL && c->override_text[0] != '\0') {
 		/* a skipped or forced promotion stays in sight */

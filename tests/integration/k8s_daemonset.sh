@@ -16,19 +16,8 @@ start_apiserver ds --tls-dir "$TMP/tls" --ready-delay 0.2
 export KUBECONFIG="$TMP/ds.kubeconfig" PERCH_TIME_SCALE=20
 K() { kubectl --request-timeout=10s "$@"; }
 
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent, namespace: default, labels: {app: agent}}
-spec:
-  selector: {matchLabels: {app: agent}}
-  minReadySeconds: 2
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      nodeSelector: {kubernetes.io/os: linux}
-      containers: [{name: agent, image: "agent:v1"}]
----
+daemonset_yaml agent "  minReadySeconds: 2" >"$TMP/app.yaml"
+cat >>"$TMP/app.yaml" <<'YAML'
 apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: ondelete, namespace: default, labels: {app: ondelete}}

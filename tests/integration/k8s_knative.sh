@@ -16,15 +16,7 @@ start_apiserver kn --tls-dir "$TMP/tls" --ready-delay 0.2
 export KUBECONFIG="$TMP/kn.kubeconfig" PERCH_TIME_SCALE=20
 K() { kubectl --request-timeout=10s "$@"; }
 
-cat >"$TMP/app.yaml" <<'YAML'
-apiVersion: serving.knative.dev/v1
-kind: Service
-metadata: {name: hello, namespace: default}
-spec:
-  template:
-    spec:
-      containers: [{name: hello, image: "ghcr.io/example/hello:1.0"}]
-YAML
+knative_yaml hello ghcr.io/example/hello:1.0 >"$TMP/app.yaml"
 canary() {	# $1: extra analysis lines
 	cat <<YAML
 apiVersion: flagger.app/v1beta1

@@ -27,26 +27,12 @@ spec:
   hosts: [api.example.com]
   http: [{route: [{destination: {host: api}}]}]
 YAML
-canary() {	# name provider revertOnDeletion service analysis
-	cat <<YAML
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: $1, namespace: default}
-spec:
-  provider: $2
-  revertOnDeletion: $3
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: $1}
-  service: {port: 80$4}
-  analysis: {threshold: 2, $5}
----
-YAML
-}
 steps="interval: 1m, maxWeight: 50, stepWeight: 10" bluegreen="interval: 10s, iterations: 2"
 {
-	canary web gatewayapi:v1 true ", gatewayRefs: [{name: public, namespace: gateways}]" "$steps"
-	canary api istio true ", hosts: [api.example.com]" "$steps"
-	canary bg kubernetes true "" "$bluegreen"
-	canary plain kubernetes false "" "$bluegreen"
+	revert_canary web gatewayapi:v1 true ", gatewayRefs: [{name: public, namespace: gateways}]" "$steps"
+	revert_canary api istio true ", hosts: [api.example.com]" "$steps"
+	revert_canary bg kubernetes true "" "$bluegreen"
+	revert_canary plain kubernetes false "" "$bluegreen"
 } >"$TMP/canaries.yaml"
 K apply -f "$TMP/app.yaml" -f "$TMP/vs.yaml" -f "$TMP/canaries.yaml" >/dev/null || fail "kubectl apply"
 user_vs=$(K get virtualservice api -o jsonpath='{.spec}')

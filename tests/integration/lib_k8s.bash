@@ -20,6 +20,17 @@
 #       $TMP/canary.yaml (its Canary; by default the kubernetes
 #       blue/green one: 3 iterations of 30 s, threshold 2; else PROVIDER's
 #       with spec.analysis the YAML flow map ANALYSIS).
+#   daemonset_yaml NAME [SPEC-LINES]   prints the DaemonSet NAME in default
+#       (label app=NAME, image NAME:v1, on the nodes kubernetes.io/os=linux;
+#       SPEC-LINES: more lines of its spec, indented by 2) as YAML.
+#   knative_yaml NAME IMAGE   prints the Knative Service NAME in default
+#       running IMAGE as YAML.
+#   revert_canary NAME PROVIDER REVERT SERVICE ANALYSIS [KIND API-VERSION
+#       [SPEC]]   prints the Canary NAME in default (spec.revertOnDeletion
+#       REVERT; its service port 80 and the flow-map entries SERVICE, e.g.
+#       ", hosts: [a]"; analysis threshold 2 and ANALYSIS; its target the
+#       Deployment NAME, or the KIND of API-VERSION; SPEC: more lines of its
+#       spec) as YAML.
 #   checkout_run NAME EXPORTED METRIC MAX QUERY [ANNOTATIONS]   the `perch
 #       run` scripts' setup (needs prom_lib.bash): a test exporter serving
 #       $TMP/exporter/metrics (first the lines EXPORTED), a real Prometheus
@@ -113,6 +124,52 @@ spec:
 ---
 YAML
 	done
+}
+
+daemonset_yaml() {
+	cat <<YAML
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: $1, namespace: default, labels: {app: $1}}
+spec:
+  selector: {matchLabels: {app: $1}}${2:+
+$2}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      nodeSelector: {kubernetes.io/os: linux}
+      containers: [{name: $1, image: "$1:v1"}]
+---
+YAML
+}
+
+knative_yaml() {
+	cat <<YAML
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: $1, namespace: default}
+spec:
+  template:
+    spec:
+      containers: [{name: $1, image: "$2"}]
+---
+YAML
+}
+
+revert_canary() {
+	cat <<YAML
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: $1, namespace: default}
+spec:
+  provider: $2
+  revertOnDeletion: $3
+  targetRef: {apiVersion: ${7:-apps/v1}, kind: ${6:-Deployment}, name: $1}
+  service: {port: 80$4}${8:+
+$8}
+  analysis: {threshold: 2, $5}
+---
+YAML
 }
 
 K() { kubectl --request-timeout=10s "$@"; }

@@ -1527,6 +1527,26 @@ test_on_deletion(void **state)
 	canary_cfg_free(c);
 }
 
+/* The wait between tries of a finalisation: 3 s doubled each time, capped
+ * at the analysis interval, and never given up. */
+static void
+test_finalize_backoff(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+
+	(void)state;
+	c->interval_s = 30;
+	assert_int_equal(machine_finalize_backoff(c, 0), 3000);
+	assert_int_equal(machine_finalize_backoff(c, 1), 6000);
+	assert_int_equal(machine_finalize_backoff(c, 2), 12000);
+	assert_int_equal(machine_finalize_backoff(c, 3), 24000);
+	assert_int_equal(machine_finalize_backoff(c, 4), 30000);
+	assert_int_equal(machine_finalize_backoff(c, 1000), 30000);
+	c->interval_s = 2;
+	assert_int_equal(machine_finalize_backoff(c, 0), 2000);
+	canary_cfg_free(c);
+}
+
 /* Cookie values: 10 letters, the same for the same seed, spread over seeds. */
 static void
 test_cookie_values(void **state)
@@ -1652,6 +1672,7 @@ main(void)
 		cmocka_unit_test(test_affinity_off),
 		cmocka_unit_test(test_cookie_values),
 		cmocka_unit_test(test_on_deletion),
+		cmocka_unit_test(test_finalize_backoff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,10 @@ struct fake {
 	int initializes;
 	int finalized;			/* finalize calls, the last one's revert */
 	bool finalize_revert;
+	int finalize_fails;		/* the next N finalize calls fail */
+	int ready_on_check;		/* >0: the canary is ready from this check on */
+	int canary_checks;		/* ... its readiness checks since then */
+	int checks_at_finalize;		/* canary_checks when finalize succeeded */
 };
 
 static bool
@@ -132,8 +136,15 @@ static int
 fk_readiness(void *ctx, const struct canary_cfg *c, enum workload w, int64_t now,
     struct readiness *out)
 {
-	(void)ctx; (void)c; (void)w; (void)now;
+	struct fake *f = ctx;
+
+	(void)c; (void)now;
 	out->ready = true;
+	if (w == WL_CANARY && f->ready_on_check > 0 && ++f->canary_checks < f->ready_on_check) {
+		out->ready = false;
+		snprintf(out->msg, sizeof out->msg, "waiting for rollout to finish: 0 of 2 "
+		    "updated replicas are available");
+	}
 	return ST_OK;
 }
 
@@ -202,9 +213,15 @@ fk_finalize(void *ctx, const struct canary_cfg *c, bool revert, char *err)
 {
 	struct fake *f = ctx;
 
-	(void)c; (void)err;
+	(void)c;
 	f->finalized++;
 	f->finalize_revert = revert;
+	if (f->finalize_fails > 0) {
+		f->finalize_fails--;
+		snprintf(err, ERRMSG_MAX, "virtualservice checkout.shop: conflict");
+		return ST_CONFLICT;
+	}
+	f->checks_at_finalize = f->canary_checks;
 	return ST_OK;
 }
 
@@ -253,6 +270,7 @@ struct mstore {
 	_Atomic bool holder_gone;	/* ... until it goes away */
 	bool locked;
 	bool steal_at_20;		/* the lease is lost once weight 20 is saved */
+	atomic_bool stolen;		/* the lease is lost from now on */
 	int saves, mutating_calls_when_observer;
 	char journal[64][400];		/* event messages */
 	int n_journal, n_checks;
@@ -294,7 +312,7 @@ ms_renew(void *ctx, const char *canary)
 	struct mstore *s = ctx;
 
 	(void)canary;
-	if (s->steal_at_20 && s->st.canary_weight >= 20)
+	if ((s->steal_at_20 && s->st.canary_weight >= 20) || atomic_load(&s->stolen))
 		return ST_LOCKED;
 	return ST_OK;
 }
@@ -1635,6 +1653,171 @@ test_runner_delete_reverts(void **state)
 	assert_false(g.s.locked);		/* its lease released */
 }
 
+/* The finalisation of a deleted canary waits for its target: the routes
+ * are given back only once the target is ready (here at the third check,
+ * 3 s then 6 s later), and a failed finalisation is tried again after a
+ * backoff until it is done, the reason shown meanwhile; the engine is not
+ * blocked in between (a second deletion is answered at once). */
+struct fin_case {
+	struct fake *f;
+	int ready_on_check, fails;
+};
+
+static void
+delete_wait_task(struct runner *r, void *arg)
+{
+	struct fin_case *fc = arg;
+
+	if (r == NULL)
+		return;
+	fc->f->canary_checks = 0;
+	fc->f->ready_on_check = fc->ready_on_check;
+	fc->f->finalize_fails = fc->fails;
+	assert_int_equal(runner_delete(r, "shop/checkout", true), ST_OK);
+	assert_int_equal(runner_delete(r, "shop/checkout", true), ST_OK);	/* under way */
+}
+
+static bool
+last_event_says(const struct snapshot *s, void *arg)
+{
+	const struct snap_canary *c = &s->canaries[0];
+
+	return c->n_events > 0 && strstr(c->events[c->n_events - 1].message, arg) != NULL;
+}
+
+/* A rig whose checkout canary (revertOnDeletion) is Initialized, on a
+ * clock that moves only when the test moves it, then deleted. */
+static struct runner *
+fin_start(struct rig *g, struct fin_case *fc)
+{
+	static const enum phase initialized = PHASE_INITIALIZED;
+	struct canary_cfg *cfg = fixture_canary("checkout", 2);
+	struct runner *r;
+
+	rig_init(g);
+	g->f.stay_v1 = true;
+	g->rc.clock = &frozen_ops;
+	g->rc.stop_when_done = true;
+	cfg->revert_on_deletion = true;
+	cfg->interval_s = 60;
+	r = rig_start(g, cfg);
+	snapshot_unref(await(r, in_phase, (void *)&initialized));
+	fc->f = &g->f;
+	runner_post(r, delete_wait_task, fc);
+	return r;
+}
+
+/* The first try did not finish: shown terminating, with reason. */
+static void
+fin_first(struct runner *r, const char *reason)
+{
+	struct snapshot *s = await(r, last_event_says, "tried again in 3s (try 1)");
+
+	assert_true(s->canaries[0].terminating);
+	assert_non_null(strstr(s->canaries[0].reason, reason));
+	assert_true(s->canaries[0].facts.deleted);	/* commands refused */
+	snapshot_unref(s);
+}
+
+static void
+fin_end(struct rig *g, struct runner *r)
+{
+	snapshot_unref(await(r, not_controlled, NULL));
+	runner_wait(r);
+	runner_stop(r);
+	assert_int_equal(runner_outcome(r), 0);
+	runner_free(r);
+	assert_false(g->s.locked);
+}
+
+static void
+test_runner_delete_waits_ready(void **state)
+{
+	struct fin_case fc = { .ready_on_check = 3 };
+	struct rig g;
+	struct runner *r;
+
+	(void)state;
+	r = fin_start(&g, &fc);
+	fin_first(r, "checkout.shop not ready: waiting for rollout to finish");
+	atomic_fetch_add(&g.clock.now, 3000);
+	snapshot_unref(await(r, last_event_says, "tried again in 6s (try 2)"));
+	atomic_fetch_add(&g.clock.now, 6000);
+	fin_end(&g, r);
+	assert_int_equal(g.f.finalized, 1);
+	assert_int_equal(g.f.checks_at_finalize, 3);	/* never before it was ready */
+	assert_true(g.f.finalize_revert);
+	assert_true(g.f.scaled_up);
+	assert_int_equal(journal_count(&g.s, "checkout.shop not ready"), 2);
+	assert_int_equal(journal_count(&g.s, "Terminated canary checkout.shop"), 1);
+}
+
+static void
+test_runner_delete_retries(void **state)
+{
+	struct fin_case fc = { .fails = 1 };
+	struct rig g;
+	struct runner *r;
+
+	(void)state;
+	r = fin_start(&g, &fc);
+	fin_first(r, "finalising failed: virtualservice checkout.shop: conflict");
+	atomic_fetch_add(&g.clock.now, 3000);
+	fin_end(&g, r);
+	assert_int_equal(g.f.finalized, 2);
+	assert_int_equal(journal_count(&g.s, "the finalizer stays, tried again"), 1);
+	assert_int_equal(journal_count(&g.s, "Terminated canary checkout.shop"), 1);
+}
+
+/* The Canary object goes (its finalizer removed by hand) while the
+ * finalisation is tried again: the tries end. */
+static void
+test_runner_delete_gone(void **state)
+{
+	struct fin_case fc = { .fails = 1000 };
+	struct rig g;
+	struct runner *r;
+	int ran = 0;
+
+	(void)state;
+	r = fin_start(&g, &fc);
+	fin_first(r, "finalising failed");
+	runner_post(r, delete_task, &ran);
+	fin_end(&g, r);
+	atomic_fetch_add(&g.clock.now, 60000);
+	assert_int_equal(ran, 1);
+	assert_int_equal(g.f.finalized, 1);
+	assert_int_equal(journal_count(&g.s, "Terminated canary checkout.shop"), 0);
+}
+
+/* Its lease taken by another controller while the tries go on: this
+ * runner stops trying (the holder finalises it) and shows it read-only. */
+static bool
+taken_elsewhere(const struct snapshot *s, void *arg)
+{
+	(void)arg;
+	return !s->canaries[0].can_control && !s->canaries[0].terminating;
+}
+
+static void
+test_runner_delete_lease_lost(void **state)
+{
+	struct fin_case fc = { .fails = 1000 };
+	struct rig g;
+	struct runner *r;
+
+	(void)state;
+	r = fin_start(&g, &fc);
+	fin_first(r, "finalising failed");
+	atomic_store(&g.s.stolen, true);
+	atomic_fetch_add(&g.clock.now, 3000);
+	snapshot_unref(await(r, taken_elsewhere, NULL));
+	atomic_fetch_add(&g.clock.now, 60000);
+	runner_stop(r);
+	runner_free(r);
+	assert_int_equal(g.f.finalized, 1);
+}
+
 static void
 test_runner_replace(void **state)
 {
@@ -2183,6 +2366,10 @@ main(void)
 		cmocka_unit_test(test_runner_wake),
 		cmocka_unit_test(test_runner_replace),
 		cmocka_unit_test(test_runner_delete_reverts),
+		cmocka_unit_test(test_runner_delete_waits_ready),
+		cmocka_unit_test(test_runner_delete_retries),
+		cmocka_unit_test(test_runner_delete_gone),
+		cmocka_unit_test(test_runner_delete_lease_lost),
 		cmocka_unit_test(test_runner_replace_driven),
 		cmocka_unit_test(test_runner_adopt),
 		cmocka_unit_test(test_runner_observe_driven),
