@@ -599,6 +599,8 @@ default_server(struct canary_cfg *cfg)
 			continue;
 		free(cfg->metrics[i].server);
 		cfg->metrics[i].server = NULL;
+		free(cfg->metrics[i].block);	/* nor the template's block */
+		cfg->metrics[i].block = NULL;
 	}
 }
 

@@ -439,6 +439,8 @@ read_range(const struct replay_opts *o, struct run *r)
 	for (i = 0; i < c->n_metrics; i++) {
 		free(c->metrics[i].server);	/* every query goes to --prometheus */
 		c->metrics[i].server = NULL;
+		free(c->metrics[i].block);
+		c->metrics[i].block = NULL;
 	}
 	snprintf(r->source, sizeof r->source, "%s", "--prometheus");
 	for (t = o->from_ms; rc == EXIT_OK && t <= o->to_ms; t += step) {
