@@ -849,6 +849,7 @@ backend_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range
 
 const struct metric_backend_ops prometheus_backend = {
 	.type = MT_PROMETHEUS,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = backend_open,
 	.close = backend_close,
