@@ -106,21 +106,20 @@ spec:
   provider: {type: graphite, address: $URL}
   query: target=nosuchfunction(perch.a)&from=-10min
 YAML
-{
+podinfo() {	# the Canary with metric success, the metrics on stdin, the templates
 	canary podinfo shop istio podinfo
-	cat <<YAML
-    - name: success
-      interval: 1m
-      templateRef: {name: success}
-      thresholdRange: {min: 99}
+	printf '    - name: success\n      interval: 1m\n      templateRef: {name: success}\n'
+	printf '      thresholdRange: {min: 99}\n'
+	cat
+	cat "$TMP/templates.yaml"
+}
+podinfo >"$TMP/canary.yaml" <<YAML
     - name: requests
       interval: 1m
       templateRef: {name: requests}
       templateVariables: {window: 10min, bucket: 1min}
       thresholdRange: {max: 8}
 YAML
-	cat "$TMP/templates.yaml"
-} >"$TMP/canary.yaml"
 
 # No --prometheus: the canary's metrics are all Graphite's.
 out=$("$PERCH_BIN" check -f "$TMP/canary.yaml" -o json 2>"$TMP/err")
@@ -159,13 +158,7 @@ expect_match "broken error" "$(json_field "$TMP/broken.json" "shop/podinfo broke
 
 # perch replay at M+5 (only the point at M: 95/100) and M+65 (the last
 # point, at M+20: 99/100); the keptn metric cannot be replayed.
-{
-	canary podinfo shop istio podinfo
-	cat <<YAML
-    - name: success
-      interval: 1m
-      templateRef: {name: success}
-      thresholdRange: {min: 99}
+podinfo >"$TMP/replay.yaml" <<YAML
     - name: kept
       interval: 1m
       templateRef: {name: kept}
@@ -178,8 +171,6 @@ spec:
   provider: {type: keptn}
   query: keptnmetric/shop/kept
 YAML
-	cat "$TMP/templates.yaml"
-} >"$TMP/replay.yaml"
 out=$("$PERCH_BIN" replay -f "$TMP/replay.yaml" --from $(( M + 5 )) --to $(( M + 65 ))); rc=$?
 printf '%s\n' "$out"
 expect_eq "replay exit" "$rc" 0
