@@ -1,17 +1,20 @@
 /*
  * app/cmd/replay.c — `perch replay -f FILE... [--canary NS/NAME]
  * [--state-dir DIR | --kubeconfig PATH --context NAME -n NS] [--rollout N]
- * | --prometheus URL --from T --to T] [-o text|json]`: what the Canary of
- * the files would have decided on a past rollout's recorded checks (the
- * journal of a state directory or of the cluster store), or on the metrics
- * of a time range (evaluated at each interval with explicit time), through
- * the rollout state machine itself (engine/replay.h), compared with what
- * the recorded rollout did.
+ * | --from T --to T [--prometheus URL ...]] [-o text|json]`: what the
+ * Canary of the files would have decided on a past rollout's recorded
+ * checks (the journal of a state directory or of the cluster store), or on
+ * the metrics of a time range (evaluated at each interval with explicit
+ * time by the backend of each metric's provider, with perch check's
+ * Prometheus options and, with the cluster options, the templates'
+ * Secrets: app/metric_client.h; a metric whose provider cannot query the
+ * past is left out and said so), through the rollout state machine itself
+ * (engine/replay.h), compared with what the recorded rollout did.
  *
  * Stores are opened read-only.  Exit status: 0 the replayed spec would
  * have succeeded (or not decided when the record ends), 1 it would have
  * failed, 2 usage or input errors (files, journal, a canary with no
- * record), 3 the cluster or Prometheus cannot be reached.
+ * record), 3 the cluster or a metric provider cannot be reached.
  */
 #include <ctype.h>
 #include <getopt.h>
