@@ -159,7 +159,8 @@ static void
 print_header(const struct replay_show *s)
 {
 	char from[40], to[16], end[96], *src = sanitize_dup(s->source, 600);
-	char *id = sanitize_dup(s->canary, 300);
+	char *id = sanitize_dup(s->canary, 300), *m;
+	size_t i;
 
 	if (s->rec != NULL) {
 		clock_format_rfc3339(s->rec->start_ms, from, sizeof from);
@@ -170,6 +171,12 @@ print_header(const struct replay_show *s)
 		    s->rollouts, src, from, to, s->rec->n, end);
 	} else {
 		printf("%s: %zu analyses of metrics from %s\n", id, s->n, src);
+	}
+	for (i = 0; i < s->n_left; i++) {
+		m = sanitize_dup(s->left[i].metric, sizeof s->left[i].metric);
+		printf("not replayable: %s cannot query the past: metric %s is left out\n",
+		    s->left[i].provider, m);
+		free(m);
 	}
 	free(src);
 	free(id);
@@ -351,6 +358,23 @@ json_recorded(const struct recorded_rollout *rec)
 	return o;
 }
 
+/* The metrics left out: [{"metric","provider","reason"}]. */
+static json_t *
+json_left(const struct replay_show *s)
+{
+	json_t *a = json_array();
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < s->n_left; i++) {
+		snprintf(why, sizeof why, "not replayable: %s cannot query the past",
+		    s->left[i].provider);
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "metric",
+		    clean(s->left[i].metric), "provider", s->left[i].provider, "reason", why));
+	}
+	return a;
+}
+
 static void
 json_summary(const struct replay_show *s)
 {
@@ -373,6 +397,7 @@ json_summary(const struct replay_show *s)
 	json_object_set_new(o, "rollout", s->rec != NULL ? json_integer((json_int_t)s->rollout) :
 	    json_null());
 	json_object_set_new(o, "recorded", json_recorded(s->rec));
+	json_object_set_new(o, "notReplayable", json_left(s));
 	json_object_set_new(o, "difference", json_string(diff_names[d]));
 	json_object_set_new(o, "differenceSeconds", d == RDIFF_UNKNOWN ? json_null() :
 	    json_integer((json_int_t)((r->end_ms - s->rec->end_ms) / 1000)));

@@ -14,6 +14,13 @@
 #include "engine/canary.h"
 #include "engine/replay.h"
 
+/* A metric of the spec left out of a metrics replay: its provider cannot
+ * query the past. */
+struct replay_left {
+	char metric[64];
+	const char *provider;		/* its spec.provider.type (static) */
+};
+
 struct replay_show {
 	const struct canary_cfg *cfg;	/* the spec replayed */
 	const struct canary_cfg *was;	/* the spec the rollout ran with, or NULL */
@@ -24,6 +31,8 @@ struct replay_show {
 	const struct recorded_rollout *rec;	/* what happened, or NULL (metrics only) */
 	size_t rollout, rollouts;	/* 1-based, of the journal's */
 	const struct replay_result *res;
+	const struct replay_left *left;	/* metrics not replayable, or NULL */
+	size_t n_left;
 	bool json;
 };
 

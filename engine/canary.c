@@ -133,6 +133,24 @@ kv_free(struct kv *kv, size_t n)
 }
 
 void
+canary_cfg_drop_metric(struct canary_cfg *c, size_t i)
+{
+	struct metric_cfg *m = &c->metrics[i];
+
+	free(m->name);
+	free(m->interval);
+	free(m->query);
+	free(m->volume_query);
+	free(m->server);
+	free(m->block);
+	free(m->provider);
+	free(m->template_ref);
+	free(m->primary_query);
+	memmove(m, m + 1, (c->n_metrics - i - 1) * sizeof *m);
+	c->n_metrics--;
+}
+
+void
 canary_cfg_free(struct canary_cfg *c)
 {
 	size_t i;
@@ -148,19 +166,8 @@ canary_cfg_free(struct canary_cfg *c)
 	free(c->service);
 	free(c->provider);
 	free(c->step_weights);
-	for (i = 0; i < c->n_metrics; i++) {
-		struct metric_cfg *m = &c->metrics[i];
-
-		free(m->name);
-		free(m->interval);
-		free(m->query);
-		free(m->volume_query);
-		free(m->server);
-		free(m->block);
-		free(m->provider);
-		free(m->template_ref);
-		free(m->primary_query);
-	}
+	while (c->n_metrics > 0)
+		canary_cfg_drop_metric(c, c->n_metrics - 1);
 	free(c->metrics);
 	judge_config_fini(&c->judge);
 	for (i = 0; i < c->n_hooks; i++) {

@@ -407,6 +407,8 @@ struct canary_status {
 };
 
 void canary_cfg_free(struct canary_cfg *cfg);
+/* Removes metric i of c (its strings freed, the later ones moved up). */
+void canary_cfg_drop_metric(struct canary_cfg *c, size_t i);
 const char *phase_name(enum phase p);
 int  phase_from_name(const char *s);	/* -1 when unknown */
 const char *strategy_name(enum strategy s);

@@ -89,6 +89,10 @@ struct metric_backend_ops {
 	/* Whether a template of this type needs a secretRef (its keys are
 	 * the provider's credentials): perch validate says so. */
 	bool secret_required;
+	/* Whether a query can be aimed at a past time (metric_query.at_ms:
+	 * the window ending then), so that `perch replay --from --to` can
+	 * re-evaluate the metrics of a past rollout; false: only now. */
+	bool past;
 	/* A new handle for every provider block of this type (a connection
 	 * pool, ...).  Must not block or do I/O.  Never NULL. */
 	void *(*open)(const struct metric_backend_opts *o);

@@ -213,6 +213,7 @@ add(void *b, const struct metric_provider *p)
 
 const struct metric_backend_ops cloudwatch_backend = {
 	.type = MT_CLOUDWATCH,
+	.past = true,
 	.open = open_cloudwatch,
 	.close = hb_close,
 	.unusable = hb_unusable,

@@ -159,6 +159,7 @@ open_datadog(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops datadog_backend = {
 	.type = MT_DATADOG,
+	.past = true,
 	.secret_keys = secret_keys,
 	.secret_required = true,
 	.open = open_datadog,

@@ -124,6 +124,7 @@ open_dynatrace(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops dynatrace_backend = {
 	.type = MT_DYNATRACE,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = open_dynatrace,
 	.close = hb_close,

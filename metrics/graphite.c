@@ -181,12 +181,21 @@ make_req(const struct hb_server *s, const char *query, struct hb_req *r, char *e
 	return ST_OK;
 }
 
+/* At an explicit time (perch replay), the render API's now= moves the
+ * query's relative from and until there. */
 static int
 request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
     struct hb_req *r, char *err, size_t errsz)
 {
-	(void)now_s;
-	return make_req(s, q->query, r, err, errsz);
+	char *url;
+	int st = make_req(s, q->query, r, err, errsz);
+
+	if (st == ST_OK && q->at_ms > 0) {
+		url = xasprintf("%s&now=%lld", r->url, (long long)now_s);
+		free(r->url);
+		r->url = url;
+	}
+	return st;
 }
 
 static int
@@ -233,6 +242,7 @@ open_graphite(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops graphite_backend = {
 	.type = MT_GRAPHITE,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = open_graphite,
 	.close = hb_close,

@@ -27,6 +27,7 @@
 
 struct server {
 	char *url;
+	char *block;			/* prom_server_cfg.block, or NULL */
 	char *token;
 	char *username;
 	char *password;
@@ -87,6 +88,7 @@ static void
 server_fini(struct server *s)
 {
 	free(s->url);
+	free(s->block);
 	free_secret(s->token);
 	free(s->username);
 	free_secret(s->password);
@@ -173,16 +175,20 @@ prom_unusable(const struct prom *p)
 	return p->no_curl[0] != '\0' ? p->no_curl : NULL;
 }
 
+/* The server added with key block; without one, the server of url (NULL:
+ * the default, the first added); NULL when there is none. */
 static struct server *
-find_server(struct prom *p, const char *url)
+find_server(struct prom *p, const char *url, const char *block)
 {
+	const struct server *s;
 	size_t i;
 
-	if (url == NULL)
-		return p->n_servers > 0 ? &p->servers[0] : NULL;
-	for (i = 0; i < p->n_servers; i++)
-		if (strcmp(p->servers[i].url, url) == 0)
+	for (i = 0; i < p->n_servers; i++) {
+		s = &p->servers[i];
+		if (block != NULL ? s->block != NULL && strcmp(s->block, block) == 0 :
+		    url == NULL || strcmp(s->url, url) == 0)
 			return &p->servers[i];
+	}
 	return NULL;
 }
 
@@ -194,7 +200,7 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 
 	if (cfg == NULL || cfg->url == NULL || cfg->url[0] == '\0')
 		return ST_INVALID;
-	s = find_server(p, cfg->url);
+	s = find_server(p, cfg->url, cfg->block);
 	if (s == NULL) {
 		p->servers = xreallocarray(p->servers, p->n_servers + 1, sizeof *p->servers);
 		s = &p->servers[p->n_servers++];
@@ -203,6 +209,7 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 	}
 	memset(s, 0, sizeof *s);
 	s->url = xstrdup(cfg->url);
+	s->block = dup_or_null(cfg->block);
 	s->token = dup_or_null(cfg->bearer_token);
 	if (cfg->username != NULL && cfg->password != NULL) {
 		s->username = xstrdup(cfg->username);
@@ -668,9 +675,11 @@ refresh_tokens(struct prom *p)
 	}
 }
 
+/* Runs the n requests, each with the server added with block key
+ * blocks[i] (blocks NULL, or blocks[i] NULL: the server of its url). */
 static void
-batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *out,
-    const struct range *rg, struct metric_samples *samples)
+batch(struct prom *p, const struct prom_req *reqs, const char *const *blocks, size_t n,
+    struct prom_res *out, const struct range *rg, struct metric_samples *samples)
 {
 	struct xfer *xs = xcalloc(n > 0 ? n : 1, sizeof *xs);
 	const struct server *s;
@@ -687,7 +696,9 @@ batch(struct prom *p, const struct prom_req *reqs, size_t n, struct prom_res *ou
 			set_result(&out[i].v, CHECK_ERROR, "%s", p->no_curl);
 			continue;
 		}
-		s = find_server(p, reqs[i].server);
+		if (blocks == NULL || blocks[i] == NULL ||
+		    (s = find_server(p, reqs[i].server, blocks[i])) == NULL)
+			s = find_server(p, reqs[i].server, NULL);
 		base = reqs[i].server != NULL ? reqs[i].server : s != NULL ? s->url : NULL;
 		if (base == NULL || reqs[i].query == NULL) {
 			out[i].status = ST_INVALID;
@@ -711,21 +722,21 @@ void
 prom_query_batch(struct prom *p, const struct prom_req *reqs, size_t n,
     struct prom_res *out)
 {
-	batch(p, reqs, n, out, NULL, NULL);
+	batch(p, reqs, NULL, n, out, NULL, NULL);
 }
 
-void
-prom_range_batch(struct prom *p, const struct prom_req *reqs, size_t n, int64_t range_ms,
-    int64_t step_ms, struct metric_samples *samples, struct prom_res *res)
+/* prom_range_batch with the block keys of batch. */
+static void
+range_batch(struct prom *p, const struct prom_req *reqs, const char *const *blocks, size_t n,
+    const struct range *rg, struct metric_samples *samples, struct prom_res *res)
 {
-	const struct range rg = { range_ms, step_ms };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		memset(&samples[i], 0, sizeof samples[i]);
 		samples[i].result = CHECK_ERROR;
 	}
-	batch(p, reqs, n, res, &rg, samples);
+	batch(p, reqs, blocks, n, res, rg, samples);
 	for (i = 0; i < n; i++) {
 		if (res[i].v.result != CHECK_ERROR)
 			continue;
@@ -733,6 +744,15 @@ prom_range_batch(struct prom *p, const struct prom_req *reqs, size_t n, int64_t 
 		samples[i].n = 0;
 		memcpy(samples[i].err, res[i].v.err, sizeof samples[i].err);
 	}
+}
+
+void
+prom_range_batch(struct prom *p, const struct prom_req *reqs, size_t n, int64_t range_ms,
+    int64_t step_ms, struct metric_samples *samples, struct prom_res *res)
+{
+	const struct range rg = { range_ms, step_ms };
+
+	range_batch(p, reqs, NULL, n, &rg, samples, res);
 }
 
 /* ---- the metric backend (metrics/backend.h) ------------------------------- */
@@ -778,7 +798,8 @@ backend_add(void *b, const struct metric_provider *p)
 {
 	const char *token = p->secret != NULL ? p->secret[KEY_TOKEN] : NULL;
 	struct prom_server_cfg sc = { .url = p->address, .ca_file = p->ca_file,
-		.insecure = p->insecure, .headers = p->headers, .n_headers = p->n_headers };
+		.insecure = p->insecure, .headers = p->headers, .n_headers = p->n_headers,
+		.block = p->block };
 
 	if (p->secret != NULL) {
 		sc.bearer_token = token;
@@ -788,16 +809,20 @@ backend_add(void *b, const struct metric_provider *p)
 	return prom_set_server(b, &sc);
 }
 
-/* The client's requests of n metric queries (free them). */
+/* The client's requests of n metric queries, and their provider blocks'
+ * keys into *blocks (free both). */
 static struct prom_req *
-reqs_of(const struct metric_query *q, size_t n)
+reqs_of(const struct metric_query *q, size_t n, const char ***blocks)
 {
 	struct prom_req *reqs = xcalloc(n > 0 ? n : 1, sizeof *reqs);
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	*blocks = xcalloc(n > 0 ? n : 1, sizeof **blocks);
+	for (i = 0; i < n; i++) {
 		reqs[i] = (struct prom_req){ .server = q[i].metric != NULL ? q[i].metric->server :
 		    NULL, .query = q[i].query, .at_ms = q[i].at_ms };
+		(*blocks)[i] = q[i].metric != NULL ? q[i].metric->block : NULL;
+	}
 	return reqs;
 }
 
@@ -805,17 +830,19 @@ static int
 backend_eval(void *ctx, const struct metric_query *q, size_t n, struct metric_value *out)
 {
 	struct prom *p = ctx;
-	struct prom_req *reqs = reqs_of(q, n);
+	const char **blocks;
+	struct prom_req *reqs = reqs_of(q, n, &blocks);
 	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
 	size_t i;
 
-	prom_query_batch(p, reqs, n, res);
+	batch(p, reqs, blocks, n, res, NULL, NULL);
 	for (i = 0; i < n; i++) {
 		out[i] = res[i].v;
 		/* No answer (down, slow, 5xx): the backend is degraded, the
 		 * metric is not failing (engine/machine.c). */
 		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);
 	}
+	free(blocks);
 	free(reqs);
 	free(res);
 	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
@@ -828,13 +855,16 @@ backend_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range
     int64_t step_ms, struct metric_samples *out)
 {
 	struct prom *p = ctx;
-	struct prom_req *reqs = reqs_of(q, n);
+	const struct range rg = { range_ms, step_ms };
+	const char **blocks;
+	struct prom_req *reqs = reqs_of(q, n, &blocks);
 	struct prom_res *res = xcalloc(n > 0 ? n : 1, sizeof *res);
 	size_t i;
 
-	prom_range_batch(p, reqs, n, range_ms, step_ms, out, res);
+	range_batch(p, reqs, blocks, n, &rg, out, res);
 	for (i = 0; i < n; i++)
 		out[i].unavailable = out[i].result == CHECK_ERROR && prom_unreachable(&res[i]);
+	free(blocks);
 	free(reqs);
 	free(res);
 	return p->multi != NULL ? ST_OK : ST_UNSUPPORTED;
@@ -842,6 +872,7 @@ backend_samples(void *ctx, const struct metric_query *q, size_t n, int64_t range
 
 const struct metric_backend_ops prometheus_backend = {
 	.type = MT_PROMETHEUS,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = backend_open,
 	.close = backend_close,

@@ -4,8 +4,10 @@
  * metrics (prometheus_backend, metrics/backend.h).
  *
  * A struct prom holds the settings of each Prometheus server it knows
- * (address, credentials, TLS, extra headers) and one curl multi handle whose
- * connection cache is reused from one batch to the next.  A batch of queries
+ * (address, credentials, TLS, extra headers), keyed as the other metric
+ * backends key their provider blocks (metric_provider.block: two templates
+ * of one address with other Secrets are two servers), and one curl multi
+ * handle whose connection cache is reused from one batch to the next.  A batch of queries
  * runs concurrently, at most 8 on the wire at once: the others wait unsent,
  * so that a request's connect and total timeouts measure the server, never
  * the queue.  The whole batch has a deadline of its own (deadline_ms, a
@@ -70,6 +72,11 @@ struct prom_server_cfg {
 	 * thread; arg must outlive the server. */
 	int (*bearer)(void *arg, char **tok);
 	void *bearer_arg;
+	/* What makes the block distinct (metric_provider.block: type,
+	 * address, secretRef and its namespace, insecureSkipVerify, headers),
+	 * or NULL: the server is its url.  Two blocks of one url with other
+	 * credentials are two servers by their keys. */
+	const char *block;
 };
 
 struct prom_req {
@@ -94,7 +101,8 @@ void prom_free(struct prom *p);
 /* NULL when p can send queries, else why not (p's string). */
 const char *prom_unusable(const struct prom *p);
 
-/* Adds a server or replaces its settings (matched by url).  The first
+/* Adds a server or replaces its settings (matched by block key when it
+ * has one, else by url).  The first
  * server added is the default one.  ST_OK or ST_INVALID (no url). */
 int prom_set_server(struct prom *p, const struct prom_server_cfg *cfg);
 

@@ -208,6 +208,7 @@ open_splunk(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops splunk_backend = {
 	.type = MT_SPLUNK,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = open_splunk,
 	.close = hb_close,

@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "app/canary_load.h"
 #include "app/check_cluster.h"
 #include "app/cli.h"
 #include "app/cli_value.h"
+#include "app/metric_client.h"
 #include "app/cmd/cmd.h"
 #include "engine/compare.h"
 #include "metrics/backend.h"
@@ -33,15 +33,10 @@
 #include "util/status.h"
 #include "util/xalloc.h"
 
-#define TOKEN_MAX 16384
-
 struct check_opts {
 	const char **files;
 	int n_files;
-	const char *prometheus;
-	const char *token_file;
-	const char *ca_file;
-	bool insecure;
+	struct metric_client_opts mc;	/* --prometheus, its token and TLS */
 	bool json;
 	int64_t at_ms;		/* 0 = now */
 	int timeout_ms;
@@ -112,26 +107,6 @@ parse_time(const char *s)
 	return ((int64_t)t - off) * 1000 + frac_ms;
 }
 
-/* --ca-file names a non-empty regular file perch can read, checked at
- * once, whatever the scheme of --prometheus. */
-static int
-check_ca_file(const char *path)
-{
-	struct stat st;
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (f == NULL)
-		return cli_usage_error("check", "--ca-file: cannot read %s: %s", path,
-		    strerror(errno));
-	ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-	fclose(f);
-	if (!ok)
-		return cli_usage_error("check", "--ca-file: %s is not a file of PEM "
-		    "certificates (a directory, or empty)", path);
-	return EXIT_OK;
-}
-
 static int
 parse_args(int argc, char **argv, struct check_opts *o)
 {
@@ -140,9 +115,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "prometheus", required_argument, NULL, 'p' },
 		{ "time", required_argument, NULL, 't' },
-		{ "prometheus-token-file", required_argument, NULL, 'T' },
-		{ "insecure-skip-tls-verify", no_argument, NULL, 'k' },
-		{ "ca-file", required_argument, NULL, 'C' },
+		METRIC_CLIENT_LONGOPTS,
 		{ "timeout", required_argument, NULL, 'W' },
 		{ "kubeconfig", required_argument, NULL, 'K' },
 		{ "context", required_argument, NULL, 'X' },
@@ -169,23 +142,13 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			continue;
 		case 'p':
 			/* Never quoted back: the URL may hold a user:password. */
-			rc = cli_take_value("check", "--prometheus", CLI_VAL_URL, optarg, &o->prometheus);
+			rc = cli_take_value("check", "--prometheus", CLI_VAL_URL, optarg, &o->mc.prometheus);
 			break;
 		case 't':
 			if ((o->at_ms = parse_time(optarg)) < 0)
 				return cli_usage_error("check", "--time '%s' is neither RFC 3339 "
 				    "(2026-01-02T15:04:05Z) nor UNIX seconds", optarg);
 			continue;
-		case 'T':
-			rc = cli_take_value("check", "--prometheus-token-file", CLI_VAL_FILE, optarg,
-			    &o->token_file);
-			break;
-		case 'k':
-			o->insecure = true;
-			continue;
-		case 'C':
-			rc = cli_take_value("check", "--ca-file", CLI_VAL_FILE, optarg, &o->ca_file);
-			break;
 		case 'W':
 			if (spec_parse_duration_ms(optarg, &ms) != ST_OK || ms <= 0 || ms > 600000)
 				return cli_usage_error("check", "--timeout '%s' is not a duration "
@@ -202,6 +165,8 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			rc = cli_take_value("check", "-n", CLI_VAL_NAMESPACE, optarg, &o->ns);
 			break;
 		default:
+			if ((rc = metric_client_option("check", c, optarg, &o->mc)) >= 0)
+				break;
 			switch (cli_common_option("check", c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
 			case CLI_OPT_HELP: return -1;
@@ -217,23 +182,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		    argv[optind]);
 	if (o->n_files == 0)
 		return cli_usage_error("check", "no file given (-f FILE)");
-	if (o->ca_file != NULL && o->insecure)
-		return cli_usage_error("check", "--ca-file and --insecure-skip-tls-verify "
-		    "contradict each other: give one");
-	if (o->ca_file != NULL)
-		return check_ca_file(o->ca_file);
-	return EXIT_OK;
-}
-
-/* Reads the bearer token of --prometheus-token-file. */
-static int
-read_token(const char *path, char *tok, size_t toksz)
-{
-	char err[512];
-
-	if (prom_read_token_file(path, tok, toksz, err, sizeof err) != ST_OK)
-		return cli_usage_error("check", "--prometheus-token-file: %s", err);
-	return EXIT_OK;
+	return metric_client_check("check", &o->mc);
 }
 
 /* ---- evaluation ------------------------------------------------------- */
@@ -586,22 +535,6 @@ print_error(const char *err)
 	free(clean);
 }
 
-/* Every query of the default backend (Prometheus) goes to --prometheus,
- * whatever address a template names; another type's template keeps its
- * own server. */
-static void
-default_server(struct canary_cfg *cfg)
-{
-	size_t i;
-
-	for (i = 0; cfg != NULL && i < cfg->n_metrics; i++) {
-		if (metric_type_find(cfg->metrics[i].provider) != MT_DEFAULT)
-			continue;
-		free(cfg->metrics[i].server);
-		cfg->metrics[i].server = NULL;
-	}
-}
-
 /* Checks one canary; returns its exit status (0, 1 or 3). */
 static int
 check_canary(struct metric_backends *b, const struct check_opts *o, const struct spec_set *set,
@@ -621,8 +554,8 @@ check_canary(struct metric_backends *b, const struct check_opts *o, const struct
 	}
 	if (canary_load(set, sc, AIM_PRIMARY, &pcfg, err, sizeof err) != ST_OK)
 		pcfg = NULL;
-	default_server(cfg);
-	default_server(pcfg);
+	metric_client_default_server(cfg);
+	metric_client_default_server(pcfg);
 	oc = xcalloc(cfg->n_metrics + 1, sizeof *oc);
 	run_queries(b, o, cfg, pcfg, oc);
 	snprintf(err, sizeof err, "%s/%s", cfg->ns, cfg->name);
@@ -702,114 +635,12 @@ load_specs(const struct check_opts *o, struct check_cluster *cc, struct spec_set
 	return rc;
 }
 
-/* The secret values of --prometheus-token-file for the default backend:
- * its key "token". */
-static void
-token_secret(const char *token, const char **values, size_t n)
-{
-	const char *const *keys = metric_backend_find(NULL)->secret_keys;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		values[i] = NULL;
-	for (i = 0; keys != NULL && keys[i] != NULL && i < n; i++)
-		if (strcmp(keys[i], "token") == 0)
-			values[i] = token;
-}
-
-/* The servers of the templates of the other types than the default,
- * without credentials (those of a secretRef come from the cluster: off
- * it, a template of another type with one is told so). */
-static void
-register_templates(const struct check_opts *o, const struct spec_set *set,
-    struct metric_backends *b)
-{
-	const struct spec_metric_template *t;
-	char *name;
-	size_t i, j;
-
-	for (i = 0; i < spec_set_n_canaries(set); i++) {
-		const struct spec_canary *c = spec_set_canary(set, i);
-
-		canary_register_servers(set, c, b);
-		for (j = 0; j < c->analysis.n_metrics && !o->cluster; j++) {
-			t = spec_find_template(set, c, &c->analysis.metrics[j]);
-			if (t == NULL || t->secret_ref == NULL ||
-			    metric_type_find(t->provider_type) == MT_DEFAULT)
-				continue;
-			name = sanitize_dup(t->meta.name != NULL ? t->meta.name : "?", 128);
-			cli_error("check", "warning: MetricTemplate %s: its secretRef is read from the "
-			    "cluster: give -n or --kubeconfig", name);
-			free(name);
-		}
-	}
-}
-
-/* Whether a metric of the canaries asks the default backend (a built-in
- * metric, a template of the default type), which needs --prometheus. */
-static const char *
-needs_prometheus(const struct spec_set *set)
-{
-	const struct spec_metric_template *t;
-	size_t i, j;
-
-	for (i = 0; i < spec_set_n_canaries(set); i++) {
-		const struct spec_canary *c = spec_set_canary(set, i);
-
-		for (j = 0; j < c->analysis.n_metrics; j++) {
-			t = spec_find_template(set, c, &c->analysis.metrics[j]);
-			if (!c->analysis.metrics[j].template_ref.set || (t != NULL &&
-			    metric_type_find(t->provider_type) == MT_DEFAULT))
-				return c->analysis.metrics[j].name != NULL ?
-				    c->analysis.metrics[j].name : "?";
-		}
-	}
-	return NULL;
-}
-
-static struct metric_backends *
-make_client(const struct check_opts *o, const char *token, struct check_cluster *cc,
-    const struct spec_set *set, int *rc)
-{
-	char err[ERRMSG_MAX];
-	const struct metric_backend_opts bo = {
-		.timeout_ms = o->timeout_ms, .kube = o->cluster ? &cc->kube : NULL,
-	};
-	const char *secret[8];
-	struct metric_provider sc = {
-		.address = o->prometheus,
-		.secret = token[0] != '\0' ? secret : NULL,
-		.ca_file = o->ca_file,
-		.insecure = o->insecure,
-	};
-	struct metric_backends *b = metric_backends_new(&bo);
-
-	if (metric_backends_unusable(b, NULL) != NULL) {	/* no libcurl: say so once, not per metric */
-		print_error(metric_backends_unusable(b, NULL));
-		*rc = EXIT_INFRA;
-		return b;
-	}
-	token_secret(token, secret, sizeof secret / sizeof secret[0]);
-	if (o->prometheus != NULL)
-		metric_backends_add(b, NULL, &sc, err, sizeof err);
-	sc.secret = NULL;
-	register_templates(o, set, b);
-	/* Without --prometheus-token-file, a template's secretRef signs in;
-	 * the templates of the other types always sign in with theirs. */
-	if (o->cluster && check_cluster_creds(cc, set, b, token[0] == '\0' &&
-	    o->prometheus != NULL ? &sc : NULL, err, sizeof err) != ST_OK) {
-		print_error(err);
-		*rc = EXIT_FAILED;
-	}
-	return b;
-}
-
 int
 cmd_check(int argc, char **argv)
 {
 	struct check_opts o = { 0 };
 	struct check_cluster cc = { 0 };
-	char token[TOKEN_MAX] = "", when[40], err[ERRMSG_MAX];
+	char token[METRIC_CLIENT_TOKEN_MAX] = "", when[40], err[ERRMSG_MAX];
 	struct spec_set *set;
 	struct metric_backends *b = NULL;
 	struct timespec now;
@@ -821,8 +652,8 @@ cmd_check(int argc, char **argv)
 		free(o.files);
 		return cli_command_help("check");
 	}
-	if (rc == EXIT_OK && o.token_file != NULL)
-		rc = read_token(o.token_file, token, sizeof token);
+	if (rc == EXIT_OK)
+		rc = metric_client_token("check", &o.mc, token, sizeof token);
 	if (rc == EXIT_OK)
 		rc = cli_apply_logging("check");
 	if (rc == EXIT_OK && o.cluster &&
@@ -842,15 +673,16 @@ cmd_check(int argc, char **argv)
 	}
 	set = spec_set_new();
 	rc = load_specs(&o, &cc, set);
-	if (rc == EXIT_OK && o.prometheus == NULL && needs_prometheus(set) != NULL) {
-		char *m = sanitize_dup(needs_prometheus(set), 128);
+	if (rc == EXIT_OK && o.mc.prometheus == NULL && metric_client_needs_prometheus(set) != NULL) {
+		char *m = sanitize_dup(metric_client_needs_prometheus(set), 128);
 
 		rc = cli_usage_error("check", "no Prometheus given (--prometheus URL); metric %s "
 		    "queries Prometheus", m);
 		free(m);
 	}
 	if (rc == EXIT_OK)
-		b = make_client(&o, token, &cc, set, &rc);
+		b = metric_client_new("check", &o.mc, o.timeout_ms, token, o.cluster ? &cc : NULL, set,
+		    &rc);
 	if (rc == EXIT_OK) {
 		for (i = 0; i < spec_set_n_canaries(set); i++) {
 			r = check_canary(b, &o, set, spec_set_canary(set, i), when);

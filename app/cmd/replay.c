@@ -1,17 +1,20 @@
 /*
  * app/cmd/replay.c — `perch replay -f FILE... [--canary NS/NAME]
  * [--state-dir DIR | --kubeconfig PATH --context NAME -n NS] [--rollout N]
- * | --prometheus URL --from T --to T] [-o text|json]`: what the Canary of
- * the files would have decided on a past rollout's recorded checks (the
- * journal of a state directory or of the cluster store), or on the metrics
- * of a time range (evaluated at each interval with explicit time), through
- * the rollout state machine itself (engine/replay.h), compared with what
- * the recorded rollout did.
+ * | --from T --to T [--prometheus URL ...]] [-o text|json]`: what the
+ * Canary of the files would have decided on a past rollout's recorded
+ * checks (the journal of a state directory or of the cluster store), or on
+ * the metrics of a time range (evaluated at each interval with explicit
+ * time by the backend of each metric's provider, with perch check's
+ * Prometheus options and, with the cluster options, the templates'
+ * Secrets: app/metric_client.h; a metric whose provider cannot query the
+ * past is left out and said so), through the rollout state machine itself
+ * (engine/replay.h), compared with what the recorded rollout did.
  *
  * Stores are opened read-only.  Exit status: 0 the replayed spec would
  * have succeeded (or not decided when the record ends), 1 it would have
  * failed, 2 usage or input errors (files, journal, a canary with no
- * record), 3 the cluster or Prometheus cannot be reached.
+ * record), 3 the cluster or a metric provider cannot be reached.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -24,6 +27,7 @@
 #include "app/cli.h"
 #include "app/cli_value.h"
 #include "app/cluster_conn.h"
+#include "app/metric_client.h"
 #include "app/cmd/cmd.h"
 #include "app/replay_journal.h"
 #include "app/replay_print.h"
@@ -47,7 +51,8 @@ struct replay_opts {
 	const char *kubeconfig, *context, *ns;
 	bool cluster;
 	long rollout;			/* 1-based; 0: the last */
-	const char *prometheus;
+	struct metric_client_opts mc;	/* --prometheus, its token and TLS */
+	bool range;			/* the metrics of --from to --to */
 	int64_t from_ms, to_ms;		/* -1: not given */
 	int timeout_ms;
 	bool json;
@@ -62,8 +67,11 @@ struct run {
 	struct journal_rec *recs;
 	size_t n_recs;
 	struct recorded rec;
-	struct replay_analysis *range;	/* the Prometheus source */
+	struct replay_analysis *range;	/* the metric providers' source */
 	size_t n_range;
+	struct replay_left *left;	/* metrics left out: not replayable */
+	size_t n_left;
+	struct check_cluster cc;	/* a metrics replay's cluster: templates, Secrets */
 	struct replay_result res;
 };
 
@@ -120,7 +128,7 @@ take_option(int c, struct replay_opts *o)
 			return cli_usage_error(CMD_NAME, "--rollout wants a number from 1 (the first "
 			    "rollout of the journal)");
 		return EXIT_OK;
-	case 'p': return cli_take_value(CMD_NAME, "--prometheus", CLI_VAL_URL, optarg, &o->prometheus);
+	case 'p': return cli_take_value(CMD_NAME, "--prometheus", CLI_VAL_URL, optarg, &o->mc.prometheus);
 	case 'F':
 	case 'T':
 		if ((*(c == 'F' ? &o->from_ms : &o->to_ms) = parse_when(optarg)) < 0)
@@ -150,20 +158,20 @@ take_option(int c, struct replay_opts *o)
 static int
 check_options(const struct replay_opts *o)
 {
-	bool range = o->prometheus != NULL || o->from_ms >= 0 || o->to_ms >= 0;
+	bool range = o->range;
 
 	if (o->n_files == 0)
 		return cli_usage_error(CMD_NAME, "no Canary file given (-f FILE)");
 	if (o->dir != NULL && o->cluster)
 		return cli_usage_error(CMD_NAME, "--state-dir and the cluster options exclude each other");
-	if (range && (o->dir != NULL || o->cluster || o->rollout > 0))
+	if (range && (o->dir != NULL || o->rollout > 0))
 		return cli_usage_error(CMD_NAME, "--prometheus/--from/--to replay metrics, not a "
-		    "journal: give them without --state-dir, the cluster options or --rollout");
-	if (range && (o->prometheus == NULL || o->from_ms < 0 || o->to_ms < 0))
-		return cli_usage_error(CMD_NAME, "a metrics replay needs --prometheus, --from and --to");
+		    "journal: give them without --state-dir or --rollout");
+	if (range && (o->from_ms < 0 || o->to_ms < 0))
+		return cli_usage_error(CMD_NAME, "a metrics replay needs --from and --to");
 	if (range && o->to_ms <= o->from_ms)
 		return cli_usage_error(CMD_NAME, "--to must be after --from");
-	return EXIT_OK;
+	return metric_client_check(CMD_NAME, &o->mc);
 }
 
 /* EXIT_OK, a usage error, or -1 for --help. */
@@ -183,6 +191,7 @@ parse(int argc, char **argv, struct replay_opts *o)
 		{ "to", required_argument, NULL, 'T' },
 		{ "timeout", required_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
+		METRIC_CLIENT_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -191,6 +200,11 @@ parse(int argc, char **argv, struct replay_opts *o)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":f:n:o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = metric_client_option(CMD_NAME, c, optarg, &o->mc)) >= 0) {
+			if (rc != EXIT_OK)
+				return rc;
+			continue;
+		}
 		if (strchr("fcdKXnrpFTWo", c) == NULL) {
 			switch (cli_common_option(CMD_NAME, c, optarg)) {
 			case CLI_OPT_HANDLED: continue;
@@ -205,6 +219,8 @@ parse(int argc, char **argv, struct replay_opts *o)
 	if (optind < argc)
 		return cli_usage_error(CMD_NAME, "unexpected argument '%s' (files are given with -f)",
 		    argv[optind]);
+	o->range = o->mc.prometheus != NULL || o->from_ms >= 0 || o->to_ms >= 0 ||
+	    metric_client_given(&o->mc);
 	return check_options(o);
 }
 
@@ -231,6 +247,13 @@ load_spec(const struct replay_opts *o, struct run *r)
 	diag_list_init(&dl, false);
 	for (i = 0; i < o->n_files; i++)
 		spec_load_file(r->set, o->files[i], &dl);
+	if (o->range && o->cluster && (check_cluster_open(&r->cc, o->kubeconfig, o->context, o->ns,
+	    err, sizeof err) != ST_OK || check_cluster_templates(&r->cc, r->set, &dl, err,
+	    sizeof err) != ST_OK)) {
+		error_clean(err);
+		diag_list_fini(&dl);
+		return EXIT_INFRA;
+	}
 	spec_validate(r->set, &dl);
 	diag_list_sort(&dl);
 	for (k = 0; k < dl.n; k++)
@@ -250,6 +273,12 @@ load_spec(const struct replay_opts *o, struct run *r)
 	}
 	if (canary_load(r->set, spec_set_canary(r->set, 0), AIM_CANARY, &r->cfg, err,
 	    sizeof err) != ST_OK) {
+		error_clean(err);
+		return EXIT_USAGE;
+	}
+	if (o->range && o->mc.prometheus == NULL && metric_client_needs_prometheus(r->set) != NULL) {
+		snprintf(err, sizeof err, "no Prometheus given (--prometheus URL); metric %s queries "
+		    "Prometheus", metric_client_needs_prometheus(r->set));
 		error_clean(err);
 		return EXIT_USAGE;
 	}
@@ -410,37 +439,98 @@ fill_range(const struct canary_cfg *c, const struct metric_query *q,
 	return EXIT_OK;
 }
 
+/* Leaves out the metrics whose provider cannot query the past, each said
+ * in the output ("not replayable: <type> cannot query the past"); a spec
+ * left with none of its metrics is an error. */
+static int
+leave_out(struct run *r)
+{
+	struct canary_cfg *c = r->cfg;
+	const struct metric_backend_ops *ops;
+	size_t i = 0, had = c->n_metrics;
+
+	while (i < c->n_metrics) {
+		ops = metric_backend_find(c->metrics[i].provider);
+		if (ops == NULL || ops->past) {
+			i++;
+			continue;
+		}
+		r->left = xreallocarray(r->left, r->n_left + 1, sizeof *r->left);
+		snprintf(r->left[r->n_left].metric, sizeof r->left->metric, "%s", c->metrics[i].name);
+		r->left[r->n_left++].provider = metric_type_name(ops->type);
+		canary_cfg_drop_metric(c, i);
+	}
+	if (had > 0 && c->n_metrics == 0) {
+		cli_error(CMD_NAME, "no metric of the spec can be replayed: %s cannot query the past",
+		    r->left[0].provider);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* "--prometheus, graphite": where the metrics of the replay come from. */
+static void
+name_source(struct run *r)
+{
+	const struct canary_cfg *c = r->cfg;
+	size_t i, j, used = 0;
+	const char *what;
+
+	r->source[0] = '\0';
+	for (i = 0; i < c->n_metrics && used < sizeof r->source; i++) {
+		for (j = 0; j < i; j++)
+			if (metric_type_find(c->metrics[j].provider) ==
+			    metric_type_find(c->metrics[i].provider))
+				break;
+		if (j < i)
+			continue;
+		what = metric_type_find(c->metrics[i].provider) == MT_DEFAULT ? "--prometheus" :
+		    c->metrics[i].provider;
+		used += (size_t)snprintf(r->source + used, sizeof r->source - used, "%s%s",
+		    used > 0 ? ", " : "", what);
+	}
+}
+
+/* The metric backends of the replay, with the options' and the cluster's
+ * credentials; NULL with *rc set when they cannot be made. */
+static struct metric_backends *
+make_backends(const struct replay_opts *o, struct run *r, int *rc)
+{
+	char token[METRIC_CLIENT_TOKEN_MAX];
+	struct metric_backends *b;
+
+	if ((*rc = metric_client_token(CMD_NAME, &o->mc, token, sizeof token)) != EXIT_OK)
+		return NULL;
+	b = metric_client_new(CMD_NAME, &o->mc, o->timeout_ms, token, o->cluster ? &r->cc : NULL,
+	    r->set, rc);
+	memset(token, 0, sizeof token);
+	if (*rc == EXIT_FAILED)		/* a Secret that cannot be used: bad input */
+		*rc = EXIT_USAGE;
+	return b;
+}
+
 /* Evaluates every metric (and its request volume) at each interval of
- * [from, to], as perch run would at that time. */
+ * [from, to], as perch run would at that time, each by the backend of its
+ * provider. */
 static int
 read_range(const struct replay_opts *o, struct run *r)
 {
-	const struct metric_backend_opts bo = { .timeout_ms = o->timeout_ms };
-	struct metric_provider sc = { .address = o->prometheus };
-	struct metric_backends *b = metric_backends_new(&bo);
-	const struct canary_cfg *c = r->cfg;
+	struct canary_cfg *c = r->cfg;
 	int64_t step = (int64_t)c->interval_s * 1000, t;
 	struct metric_query *q = xcalloc(2 * c->n_metrics + 1, sizeof *q);
 	struct metric_value *v = xcalloc(2 * c->n_metrics + 1, sizeof *v);
-	char err[ERRMSG_MAX];
-	int rc = EXIT_OK;
+	struct metric_backends *b = NULL;
+	int rc = leave_out(r);
 	size_t i, k;
 
-	if (metric_backends_unusable(b, NULL) != NULL) {
-		error_clean(metric_backends_unusable(b, NULL));
-		rc = EXIT_INFRA;
-	} else if (metric_backends_add(b, NULL, &sc, err, sizeof err) != ST_OK) {
-		error_clean(err);
-		rc = EXIT_USAGE;
-	} else if ((o->to_ms - o->from_ms) / step + 1 > RANGE_MAX) {
+	if (rc == EXIT_OK)
+		b = make_backends(o, r, &rc);
+	if (rc == EXIT_OK && (o->to_ms - o->from_ms) / step + 1 > RANGE_MAX) {
 		cli_error(CMD_NAME, "--from to --to holds more than %d intervals", RANGE_MAX);
 		rc = EXIT_USAGE;
 	}
-	for (i = 0; i < c->n_metrics; i++) {
-		free(c->metrics[i].server);	/* every query goes to --prometheus */
-		c->metrics[i].server = NULL;
-	}
-	snprintf(r->source, sizeof r->source, "%s", "--prometheus");
+	metric_client_default_server(c);
+	name_source(r);
 	for (t = o->from_ms; rc == EXIT_OK && t <= o->to_ms; t += step) {
 		struct replay_analysis *a;
 
@@ -475,7 +565,7 @@ read_source(const struct replay_opts *o, struct run *r, const struct recorded_ro
 	int rc;
 
 	*ro = NULL;
-	if (o->prometheus != NULL)
+	if (o->range)
 		return read_range(o, r);
 	if (o->cluster) {
 		rc = read_cluster(o, r);
@@ -501,6 +591,8 @@ cleanup(struct run *r)
 		free(r->range[i].v);
 	free(r->range);
 	free(r->recs);
+	free(r->left);
+	check_cluster_close(&r->cc);
 	canary_cfg_free(r->cfg);
 	canary_cfg_free(r->was);
 	spec_set_free(r->set);
@@ -540,7 +632,7 @@ cmd_replay(int argc, char **argv)
 			.source = r.source, .a = ro != NULL ? ro->a : r.range,
 			.n = ro != NULL ? ro->n : r.n_range, .rec = ro,
 			.rollout = ro != NULL ? (size_t)(ro - r.rec.r) + 1 : 0, .rollouts = r.rec.n,
-			.res = &r.res, .json = o.json };
+			.res = &r.res, .json = o.json, .left = r.left, .n_left = r.n_left };
 		replay_print(&show);
 		rc = r.res.outcome == REPLAY_OUT_FAILED ? EXIT_FAILED : EXIT_OK;
 	}

@@ -4,7 +4,9 @@
 # with their configuration and storage in the test's directory.  perch
 # check's values for the canary and for the primary (the isolation check)
 # are compared with answers computed by hand; a query Graphite refuses is
-# an error; Graphite stopped is no answer (exit 3).
+# an error; Graphite stopped is no answer (exit 3).  perch replay --from
+# --to asks Graphite at each past interval (the render API's now=), and
+# leaves out, saying so, a metric whose provider cannot query the past.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/prom_lib.bash"
 need carbon-cache python3
@@ -104,21 +106,20 @@ spec:
   provider: {type: graphite, address: $URL}
   query: target=nosuchfunction(perch.a)&from=-10min
 YAML
-{
+podinfo() {	# the Canary with metric success, the metrics on stdin, the templates
 	canary podinfo shop istio podinfo
-	cat <<YAML
-    - name: success
-      interval: 1m
-      templateRef: {name: success}
-      thresholdRange: {min: 99}
+	printf '    - name: success\n      interval: 1m\n      templateRef: {name: success}\n'
+	printf '      thresholdRange: {min: 99}\n'
+	cat
+	cat "$TMP/templates.yaml"
+}
+podinfo >"$TMP/canary.yaml" <<YAML
     - name: requests
       interval: 1m
       templateRef: {name: requests}
       templateVariables: {window: 10min, bucket: 1min}
       thresholdRange: {max: 8}
 YAML
-	cat "$TMP/templates.yaml"
-} >"$TMP/canary.yaml"
 
 # No --prometheus: the canary's metrics are all Graphite's.
 out=$("$PERCH_BIN" check -f "$TMP/canary.yaml" -o json 2>"$TMP/err")
@@ -154,6 +155,47 @@ expect_match "text" "$out" "success.*99"
 expect_eq "broken exit" "$?" 1
 expect_eq "broken result" "$(json_field "$TMP/broken.json" "shop/podinfo broken" result)" error
 expect_match "broken error" "$(json_field "$TMP/broken.json" "shop/podinfo broken" error)" "Graphite"
+
+# perch replay at M+5 (only the point at M: 95/100) and M+65 (the last
+# point, at M+20: 99/100); the keptn metric cannot be replayed.
+podinfo >"$TMP/replay.yaml" <<YAML
+    - name: kept
+      interval: 1m
+      templateRef: {name: kept}
+      thresholdRange: {min: 1}
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: kept, namespace: shop}
+spec:
+  provider: {type: keptn}
+  query: keptnmetric/shop/kept
+YAML
+out=$("$PERCH_BIN" replay -f "$TMP/replay.yaml" --from $(( M + 5 )) --to $(( M + 65 ))); rc=$?
+printf '%s\n' "$out"
+expect_eq "replay exit" "$rc" 0
+expect_match "replay source" "$out" "^shop/podinfo: 2 analyses of metrics from graphite$"
+expect_match "replay not replayable" "$out" "^not replayable: keptn cannot query the past: metric kept is left out$"
+grep -q "^request /render?format=json&from=-10min&target=asPercent.*&now=$(( M + 65 ))$" "$TMP/web.err" ||
+	fail "no render request at M+65: $(grep '^request' "$TMP/web.err" | tail -3)"
+"$PERCH_BIN" replay -f "$TMP/replay.yaml" --from $(( M + 5 )) --to $(( M + 65 )) -o json >"$TMP/replay.json"
+expect_eq "replay json exit" "$?" 0
+python3 - "$TMP/replay.json" <<'PY' || fail "replay json"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+steps, s = recs[:-1], recs[-1]
+assert [(r["checks"][0]["metric"], r["checks"][0]["value"], r["checks"][0]["result"]) for r in steps] == \
+    [("success", 95, "fail"), ("success", 99, "pass")], steps
+assert all(len(r["checks"]) == 1 for r in steps), steps
+assert s["notReplayable"] == [{"metric": "kept", "provider": "keptn",
+                               "reason": "not replayable: keptn cannot query the past"}], s
+assert s["source"] == "graphite" and s["outcome"] == "undecided", s
+PY
+# Only metrics that cannot be replayed: an error, exit 2.
+sed -e '/- name: success/,/min: 99}/d' "$TMP/replay.yaml" >"$TMP/kept.yaml"
+err=$("$PERCH_BIN" replay -f "$TMP/kept.yaml" --from $(( M + 5 )) --to $(( M + 65 )) 2>&1 >/dev/null); rc=$?
+expect_eq "nothing replayable exit" "$rc" 2
+expect_match "nothing replayable" "$err" "no metric of the spec can be replayed: keptn cannot query the past"
 
 # Graphite stopped: no answer is an infrastructure failure (exit 3).
 kill "$webpid"; wait "$webpid" 2>/dev/null

@@ -140,7 +140,7 @@ expect_eq "no file exit" "$rc" 2
 expect_match "no file" "$err" "no Canary file given"
 err=$("$PERCH_BIN" replay -f "$TMP/t2.yaml" --prometheus http://127.0.0.1:9 2>&1 >/dev/null); rc=$?
 expect_eq "range without times exit" "$rc" 2
-expect_match "range without times" "$err" "needs --prometheus, --from and --to"
+expect_match "range without times" "$err" "a metrics replay needs --from and --to"
 err=$("$PERCH_BIN" replay -f "$TMP/t2.yaml" --state-dir "$TMP/spike" --prometheus http://127.0.0.1:9 2>&1 >/dev/null); rc=$?
 expect_eq "range and journal exit" "$rc" 2
 err=$("$PERCH_BIN" replay -f "$TMP/t2.yaml" -f "$D/checkout.yaml" --state-dir "$TMP/spike" 2>&1 >/dev/null); rc=$?

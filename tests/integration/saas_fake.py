@@ -12,7 +12,8 @@ an RS256 JWT), on 127.0.0.1 only.
 Each follows the provider's documented API: its paths, its auth header,
 its JSON answers, its error and empty answers.  It CHECKS every request
 perch sends — the auth header and its value, the time range (the window
-perch was told to use, ending near now), the query's encoding — and
+perch was told to use, ending near now or at one of --ends-at), the
+query's encoding — and
 answers a wrong one with the provider's 400/401 error and a line
 "BAD: why" in --log, which the test looks for.  Every request is logged
 (path and query, never the secret: the log holds "auth=ok" or "BAD").
@@ -81,6 +82,9 @@ class Handler(BaseHTTPRequestHandler):
         now = time.time() * 1000
         if to - frm != ARGS.window_ms:
             return "window is %d ms, want %d" % (to - frm, ARGS.window_ms)
+        if to // 1000 in ARGS.ends_at:      # a past window perch replay asks for
+            log("window ends %d" % (to // 1000))
+            return None
         if abs(to - now) > 120000:
             return "the window ends %d ms away from now" % (to - now)
         return None
@@ -396,6 +400,8 @@ def main():
     ap.add_argument("--sa-email")
     ap.add_argument("--sa-kid")
     ap.add_argument("--window-ms", type=int, default=600000)
+    ap.add_argument("--ends-at", default="", type=lambda v: [int(x) for x in v.split(",") if x],
+                    help="unix seconds a window may also end at (perch replay), comma-separated")
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print("listening on http://127.0.0.1:%d" % srv.server_address[1], flush=True)

@@ -282,6 +282,30 @@ test_table(void **state)
 }
 
 
+/* Which backends can aim a query at a past time (perch replay): those
+ * whose request carries the time, the others only answer for now. */
+static void
+test_past(void **state)
+{
+	static const struct { enum metric_type t; bool past; } rows[] = {
+		{ MT_PROMETHEUS, true }, { MT_GRAPHITE, true }, { MT_DATADOG, true },
+		{ MT_CLOUDWATCH, true }, { MT_DYNATRACE, true }, { MT_SPLUNK, true },
+		{ MT_NEWRELIC, false }, { MT_INFLUXDB, false }, { MT_STACKDRIVER, false },
+		{ MT_EXTERNALMETRICS, false }, { MT_KEPTN, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct metric_backend_ops *ops = metric_backend_find(metric_type_name(rows[i].t));
+
+		assert_non_null(ops);
+		if (ops->past != rows[i].past)
+			fail_msg("%s: past %d, want %d", metric_type_name(rows[i].t), ops->past,
+			    rows[i].past);
+	}
+}
+
 /* Flagger's grammar: lower-cased, trimmed, <kind>/<ns>/<name>[/tf[/args]]. */
 static void
 test_keptn_query(void **state)
@@ -604,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_quantity),
 		cmocka_unit_test(test_external_path),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_past),
 		cmocka_unit_test(test_keptn_query),
 		cmocka_unit_test(test_keptn_objects),
 		cmocka_unit_test(test_keptn_backend),
