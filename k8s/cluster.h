@@ -141,6 +141,16 @@ int  k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long 
 /* A running Flagger Deployment anywhere in the cluster ("ns/name" into
  * out): false when none is found or listing is denied. */
 bool k8s_flagger_running(struct k8s_client *c, char *out, size_t outsz);
+/* A Canary created less than this long ago that no one has written a
+ * status for may still be taken by a running Flagger (its first status
+ * write comes within a tick of its creation). */
+#define K8S_FLAGGER_CLAIM_S 30
+/* Whether the Canary object obj (borrowed) is new and unclaimed while a
+ * Flagger Deployment runs ("ns/name" into who): perch then waits for
+ * Flagger to write its status before taking it, so that the two never
+ * drive one Canary.  `now` is wall-clock seconds. */
+bool k8s_flagger_may_claim(struct k8s_client *c, json_t *obj, long now, char *who,
+    size_t whosz);
 /* Whether a running Flagger reconciles the Canary of cfg (as
  * k8s_flagger_check refuses it): true with who = "Flagger (ns/name)", or
  * "Flagger" when its Deployment is not found. */

@@ -137,6 +137,21 @@ k8s_flagger_check(struct k8s_client *c, const struct canary_cfg *cfg, long now, 
 }
 
 bool
+k8s_flagger_may_claim(struct k8s_client *c, json_t *obj, long now, char *who, size_t whosz)
+{
+	const char *created = jstr(obj, "metadata.creationTimestamp");
+	time_t t;
+
+	if (json_array_size(jpath(obj, "status.conditions")) > 0 ||
+	    json_is_true(jpath(obj, "spec.suspend")))
+		return false;
+	if (created == NULL || k8s_parse_time(created, &t) != ST_OK ||
+	    now - (long)t >= K8S_FLAGGER_CLAIM_S)
+		return false;
+	return k8s_flagger_running(c, who, whosz);
+}
+
+bool
 k8s_flagger_driver(struct k8s_client *c, const struct canary_cfg *cfg, long now, char *who,
     size_t whosz)
 {

@@ -692,8 +692,16 @@ adopt(struct run *rn, struct runner *r, const struct canary_change *from)
 	struct wake_target t = { .deleted = false };
 	struct waker *wk = &rn->wk;
 	struct canary_cfg *cfg;
+	char who[200];
 	int st;
 
+	if (!from->deleting && k8s_flagger_may_claim(rn->client, obj, (long)time(NULL), who,
+	    sizeof who)) {
+		log_info("run: Canary %s is new and Flagger (%s) runs: waiting up to %d s for it to "
+		    "take the Canary before perch does", key, who, K8S_FLAGGER_CLAIM_S);
+		retry_later(rn, from, ST_AGAIN);
+		return;
+	}
 	if ((cfg = rebuild(rn, key, obj, true, &st)) == NULL) {
 		retry_later(rn, from, st);
 		return;
