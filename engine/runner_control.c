@@ -225,18 +225,22 @@ struct take_job {
 };
 
 /* The I/O of one take, on a take worker or the runner thread
- * (runner_pool.c): the lock, then the saved status.  It reads only the
- * canary's key and writes only its job. */
+ * (runner_pool.c): the lock, the saved status, then the spec for watchers.
+ * It reads only the canary's key and configuration (which only the runner
+ * thread changes, and it waits for the batch) and writes only its job. */
 static void
 take_io(struct runner *r, void *jobs, size_t i)
 {
+	const struct store_ops *s = r->cfg.store;
 	struct take_job *j = (struct take_job *)jobs + i;
-	char holder[96] = "";
+	char holder[96] = "", err[ERRMSG_MAX] = "";
 
-	j->rc = r->cfg.store->acquire(r->cfg.store_ctx, j->c->key, r->actor, holder, sizeof holder,
-	    j->err);
+	j->rc = s->acquire(r->cfg.store_ctx, j->c->key, r->actor, holder, sizeof holder, j->err);
 	if (j->rc == ST_OK)
 		j->rc = retake_load(r, j->c, &j->st, j->now, j->err);
+	if (j->rc == ST_OK && s->save_spec != NULL &&
+	    s->save_spec(r->cfg.store_ctx, j->c->key, j->c->cfg, err) != ST_OK)
+		log_warn("%s: %s", j->c->key, err);
 }
 
 /* Whether c, read-only, is to be tried again now (rn_retake_all). */
@@ -247,12 +251,12 @@ retake_due(const struct rcan *c, int64_t now)
 	    !c->ctl.corrupt && now >= c->run.retake_at;
 }
 
-/* A take whose lock and status are ours: c is under control from st. */
+/* A take whose lock and status are ours (its spec saved): c is under
+ * control from st. */
 static void
 retake_apply(struct runner *r, struct rcan *c, const struct canary_status *st, int64_t now)
 {
-	const struct store_ops *s = r->cfg.store;
-	char err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
+	char msg[ERRMSG_MAX + 200];
 
 	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
 	    c->ctl.holder[0] ? c->ctl.holder : "its controller");
@@ -265,8 +269,6 @@ retake_apply(struct runner *r, struct rcan *c, const struct canary_status *st, i
 	rn_first_tick(r, c, now);
 	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
-	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
-		log_warn("%s: %s", c->key, err);
 	log_info("%s", msg);
 	rn_set_status_msg(r, c->key, msg);
 	if (c->ctl.deleting)		/* marked for deletion meanwhile */

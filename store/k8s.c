@@ -94,8 +94,10 @@ sk_save_spec(void *ctx, const char *key, const struct canary_cfg *cfg, char *err
 	if ((rc = sk_refuse(s)) != ST_OK)
 		return rc;
 	/* (Again) controlled: its Canary object's status is looked up anew. */
+	pthread_mutex_lock(&s->hlock);
 	json_object_del(s->cstatus, key);
 	json_object_set_new(s->ckind, key, json_string(cfg->target_kind ? cfg->target_kind : ""));
+	pthread_mutex_unlock(&s->hlock);
 	j = spec_to_json(cfg);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	data = json_pack("{s:s}", "spec", text ? text : "null");
