@@ -24,6 +24,8 @@ worker_main(void *arg)
 {
 	struct runner *r = arg;
 	struct rpool *p = &r->pool;
+	rn_job_fn fn;
+	void *jobs;
 	size_t i;
 
 	pthread_mutex_lock(&p->mu);
@@ -33,8 +35,10 @@ worker_main(void *arg)
 		if (p->stop)
 			break;
 		i = p->next++;
+		fn = p->fn;
+		jobs = p->jobs;
 		pthread_mutex_unlock(&p->mu);
-		p->fn(r, p->jobs, i);
+		fn(r, jobs, i);
 		pthread_mutex_lock(&p->mu);
 		if (--p->left == 0)
 			pthread_cond_signal(&p->done);
