@@ -305,7 +305,10 @@ struct store_ops {
 	 * with `holder` filled ("user@host") when someone else has it; any
 	 * other error with `err` (may be NULL) saying what failed and where
 	 * (the file, or the server and the cause).  Until it returns ST_OK
-	 * the caller writes nothing for the canary (runner.c). */
+	 * the caller writes nothing for the canary (runner.c).  acquire, load
+	 * and save_spec, for canaries held elsewhere that are tried again, are
+	 * also called on the runner's take workers (runner_pool.c), several
+	 * canaries at once, each canary on one thread at a time. */
 	int (*acquire)(void *ctx, const char *canary, const char *actor, char *holder,
 	    size_t holdersz, char *err);
 	int (*renew)(void *ctx, const char *canary);

@@ -56,6 +56,9 @@ runner_new(const struct runner_config *cfg)
 	pthread_cond_init(&r->cond, NULL);
 	pthread_cond_init(&r->life.done_cond, NULL);
 	pthread_cond_init(&r->nt.cond, NULL);
+	pthread_mutex_init(&r->pool.mu, NULL);
+	pthread_cond_init(&r->pool.work, NULL);
+	pthread_cond_init(&r->pool.done, NULL);
 	obs_init(&r->tick.obs);
 	r->health.api_ok = r->health.metrics_ok = true;
 	r->health.ctl = cfg->observer ? CTL_UNKNOWN : CTL_SELF;
@@ -609,6 +612,7 @@ runner_free(struct runner *r)
 	if (r == NULL)
 		return;
 	runner_stop(r);
+	rn_pool_stop(r);
 	for (i = 0; i < r->tab.n; i++)
 		rn_canary_free(r->tab.cs[i]);
 	free(r->tab.cs);
@@ -635,6 +639,9 @@ runner_free(struct runner *r)
 	pthread_cond_destroy(&r->cond);
 	pthread_cond_destroy(&r->life.done_cond);
 	pthread_cond_destroy(&r->nt.cond);
+	pthread_mutex_destroy(&r->pool.mu);
+	pthread_cond_destroy(&r->pool.work);
+	pthread_cond_destroy(&r->pool.done);
 	free(r);
 }
 

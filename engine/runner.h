@@ -9,7 +9,11 @@
  * The runner owns a second thread, the notifier, that sends cluster events,
  * event webhooks, post-rollout hooks and alerts in order, so a hung receiver
  * never delays a tick or a command (providers.h says which ops it calls);
- * both threads are joined by runner_stop.
+ * both threads are joined by runner_stop.  It also owns a small pool of
+ * take workers (engine/runner_pool.c) that run the store's acquire, load
+ * and save_spec of several canaries at once when canaries held elsewhere
+ * are tried again, while the engine thread waits for them; they are joined
+ * by runner_free.
  * The runner calls notify() from its own thread after each publish (the UI
  * writes one byte to its wake pipe there) and sink() for each event and
  * check result (headless JSON lines).  No lock of the runner is held during

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/sanitize.h"
 #include "util/status.h"
+#include "util/xalloc.h"
 
 /* Renews c's control lease.  false: someone else took it, and c is
  * read-only from now on (runner thread, no lock held). */
@@ -217,50 +218,110 @@ retake_load(struct runner *r, struct rcan *c, struct canary_status *st, int64_t 
 	return rc;
 }
 
-/* An interactive run left read-only by another controller tries again
- * (every RETAKE_MS): once that controller is gone (its lock dropped, its
- * lease released or expired, or its process dead on this host), the
- * canary is taken under control as at the start, from its saved status.
- * Headless runs and observers never do: they report the holder. */
-void
-rn_retake(struct runner *r, struct rcan *c, int64_t now)
+/* One take of a batch (rn_retake_all): the canary, then what its I/O
+ * found. */
+struct take_job {
+	struct rcan *c;
+	int64_t now;
+	int rc;
+	struct canary_status st;
+	char err[ERRMSG_MAX];
+};
+
+/* The I/O of one take, on a take worker or the runner thread
+ * (runner_pool.c): the lock, the saved status, then the spec for watchers.
+ * It reads only the canary's key and configuration (which only the runner
+ * thread changes, and it waits for the batch) and writes only its job. */
+static void
+take_io(struct runner *r, void *jobs, size_t i)
 {
 	const struct store_ops *s = r->cfg.store;
-	char holder[96] = "", err[ERRMSG_MAX] = "", msg[ERRMSG_MAX + 200];
-	struct canary_status st;
-	int rc;
+	struct take_job *j = (struct take_job *)jobs + i;
+	char holder[96] = "", err[ERRMSG_MAX] = "";
 
-	if (s == NULL || r->cfg.observer || r->cfg.stop_when_done || c->ctl.removed || c->ctl.corrupt ||
-	    now < c->run.retake_at)
-		return;
-	c->run.retake_at = now + RETAKE_MS;
-	if (rn_full(r))
-		return;
-	rc = s->acquire(r->cfg.store_ctx, c->key, r->actor, holder, sizeof holder, err);
-	if (rc == ST_OK)
-		rc = retake_load(r, c, &st, now, err);
-	if (rc != ST_OK) {
-		if (rc != ST_LOCKED)
-			log_warn("%s: still read-only: %s", c->key, err[0] ? err : status_text(rc));
-		return;
-	}
+	j->rc = s->acquire(r->cfg.store_ctx, j->c->key, r->actor, holder, sizeof holder, j->err);
+	if (j->rc == ST_OK)
+		j->rc = retake_load(r, j->c, &j->st, j->now, j->err);
+	if (j->rc == ST_OK && s->save_spec != NULL &&
+	    s->save_spec(r->cfg.store_ctx, j->c->key, j->c->cfg, err) != ST_OK)
+		log_warn("%s: %s", j->c->key, err);
+}
+
+/* Whether c, read-only, is to be tried again now (rn_retake_all). */
+static bool
+retake_due(const struct rcan *c, int64_t now)
+{
+	return c->ctl.readonly && c->cfg->driven_by == NULL && !c->ctl.removed &&
+	    !c->ctl.corrupt && now >= c->run.retake_at;
+}
+
+/* A take whose lock and status are ours (its spec saved): c is under
+ * control from st. */
+static void
+retake_apply(struct runner *r, struct rcan *c, const struct canary_status *st, int64_t now)
+{
+	char msg[ERRMSG_MAX + 200];
+
 	snprintf(msg, sizeof msg, "%.127s: %.95s is gone; taken under control", c->key,
 	    c->ctl.holder[0] ? c->ctl.holder : "its controller");
 	pthread_mutex_lock(&r->mu);
-	c->st = st;
+	c->st = *st;
 	c->ctl.control = true;
 	c->ctl.readonly = false;
 	c->ctl.holder[0] = '\0';
-	c->run.reconcile = st.phase != PHASE_INITIALIZING;	/* re-apply what it implies */
+	c->run.reconcile = st->phase != PHASE_INITIALIZING;	/* re-apply what it implies */
 	rn_first_tick(r, c, now);
 	r->pub.version++;
 	pthread_mutex_unlock(&r->mu);
-	if (s->save_spec != NULL && s->save_spec(r->cfg.store_ctx, c->key, c->cfg, err) != ST_OK)
-		log_warn("%s: %s", c->key, err);
 	log_info("%s", msg);
 	rn_set_status_msg(r, c->key, msg);
 	if (c->ctl.deleting)		/* marked for deletion meanwhile */
 		runner_delete(r, c->key, c->ctl.deleting_fin);
+}
+
+/* An interactive run tries the canaries another controller holds again
+ * (each every RETAKE_MS): once that controller is gone (its lock dropped,
+ * its lease released or expired, or its process dead on this host), a
+ * canary is taken under control as at the start, from its saved status,
+ * up to this runner's share.  The takes of a round run at once on the take
+ * workers (runner_pool.c), so that the canaries of a dead replica are all
+ * taken within about one request's time of their Leases' expiry; each is
+ * then put under control here, one after the other.  Headless runs and
+ * observers never take: they report the holder.  Runner thread, no lock
+ * held. */
+void
+rn_retake_all(struct runner *r, int64_t now)
+{
+	size_t limit, held, i, n = 0, room;
+	struct take_job *jobs;
+
+	if (r->cfg.store == NULL || r->cfg.observer || r->cfg.stop_when_done)
+		return;
+	held = n_held(r, &limit);
+	room = held < limit ? limit - held : 0;
+	for (i = 0; i < r->tab.n; i++)
+		n += retake_due(r->tab.cs[i], now);
+	if (n == 0)
+		return;
+	jobs = xcalloc(n < room ? n : room ? room : 1, sizeof *jobs);
+	for (i = n = 0; i < r->tab.n; i++) {
+		struct rcan *c = r->tab.cs[i];
+
+		if (!retake_due(c, now))
+			continue;
+		c->run.retake_at = now + RETAKE_MS;
+		if (n < room)
+			jobs[n++] = (struct take_job){ .c = c, .now = now };
+	}
+	rn_pool_run(r, n, take_io, jobs);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc == ST_OK)
+			retake_apply(r, jobs[i].c, &jobs[i].st, now);
+		else if (jobs[i].rc != ST_LOCKED)
+			log_warn("%s: still read-only: %s", jobs[i].c->key, jobs[i].err[0] ?
+			    jobs[i].err : status_text(jobs[i].rc));
+	}
+	free(jobs);
 }
 
 /* Gives back every canary we control; at the stop its status is saved

@@ -21,6 +21,7 @@
  *   runner_sched.c    the deadline heap
  *   runner_core.c     the clock, the canary table, the status line
  *   runner_hist.c     the history rings
+ *   runner_pool.c     the worker threads that run a batch of takes' I/O
  *
  * Locking: `mu` protects the command queue, the published snapshot, every
  * field of a canary the snapshot reads, and the notifier's queue and
@@ -54,6 +55,7 @@
 #define REQUEST_POLL_MS 1000	/* requests to and answers from a holder are read */
 #define REQUEST_WAIT_MS (2 * RENEW_MS)	/* a request unanswered this long is given up */
 #define NOTE_MAX    4096
+#define POOL_WORKERS 7		/* take workers, besides the engine thread */
 #define NO_HEAP     ((size_t)-1)
 
 struct rpoint {
@@ -205,6 +207,26 @@ struct hent {
 	struct rcan *c;
 };
 
+struct runner;
+
+/* One job of a batch (runner_pool.c): jobs[i] of the caller's array. */
+typedef void (*rn_job_fn)(struct runner *r, void *jobs, size_t i);
+
+/* The take workers (runner_pool.c), under their own mu: the batch being
+ * run, the next job to start and how many are not done.  started, th and
+ * n_th are the engine thread's (and runner_free's, once it is joined). */
+struct rpool {
+	pthread_mutex_t mu;
+	pthread_cond_t work;		/* a batch, or stop */
+	pthread_cond_t done;		/* its last job is done */
+	pthread_t th[POOL_WORKERS];
+	size_t n_th;
+	bool started, stop;
+	rn_job_fn fn;
+	void *jobs;
+	size_t n, next, left;
+};
+
 struct runner {
 	struct runner_config cfg;
 	char *actor, *context, *ns;	/* owned copies cfg points to */
@@ -301,7 +323,15 @@ struct runner {
 						 * notifier frees them after the call */
 		size_t n_retired;
 	} nt;
+	struct rpool pool;
 };
+
+/* ---- runner_pool.c: the take workers.  rn_pool_run (runner thread, no
+ * lock held) runs fn(r, jobs, i) for every i < n, on the workers and on
+ * the calling thread, and returns once all are done; rn_pool_stop joins
+ * the workers (runner_free). */
+void rn_pool_run(struct runner *r, size_t n, rn_job_fn fn, void *jobs);
+void rn_pool_stop(struct runner *r);
 
 /* ---- runner_hist.c: the history rings (caller holds mu) */
 void rn_hist_point(struct rcan *c, size_t m, int64_t t, const struct mach_check *ch);
@@ -389,7 +419,7 @@ bool rn_refuse_cfg(struct rcan *c);
  * (c->st.next_tick_ms) after a backoff and the reason shown. */
 void rn_finalize_try(struct runner *r, struct rcan *c, int64_t now);
 int rn_take_control(struct runner *r, struct rcan *c, int64_t now, char *err, size_t errsz);
-void rn_retake(struct runner *r, struct rcan *c, int64_t now);
+void rn_retake_all(struct runner *r, int64_t now);
 void rn_release_all(struct runner *r, bool with_save);
 
 /* ---- runner_tick.c: one tick */

@@ -213,6 +213,7 @@ rn_observe(struct runner *r)
 		r->watch.tail = xcalloc(HIST_EVENTS, sizeof *r->watch.tail);
 	if (r->cfg.observer)
 		observe_list(r);
+	rn_retake_all(r, now);
 	for (i = 0; i < r->tab.n; i++) {
 		if (r->tab.cs[i]->cfg->driven_by != NULL) {	/* also in watch mode */
 			if (r->tab.cs[i]->ctl.removed)
@@ -221,8 +222,6 @@ rn_observe(struct runner *r)
 			rn_external_metrics(r, r->tab.cs[i], now);
 			continue;
 		}
-		if (r->tab.cs[i]->ctl.readonly)
-			rn_retake(r, r->tab.cs[i], now);
 		if (r->tab.cs[i]->ctl.readonly)
 			refresh(r, r->tab.cs[i], r->watch.tail);
 	}

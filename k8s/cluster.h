@@ -32,9 +32,9 @@
  * called from the engine thread, except emit_event, which the runner's
  * notifier thread calls at the same time (engine/providers.h); the watches
  * have threads of their own (k8s_cluster_watch).  A client is safe to
- * share (its requests take turns on one connection), but then an event to
- * a slow API server holds up the engine's own requests: give events a
- * client of their own.
+ * share (up to K8S_CONNS of its requests at once, k8s/rest.h), but then
+ * events to a slow API server take connections from the engine's own
+ * requests: give events a client of their own.
  */
 #ifndef PERCH_K8S_CLUSTER_H
 #define PERCH_K8S_CLUSTER_H

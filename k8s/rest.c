@@ -41,7 +41,10 @@ struct k8s_client {
 	char *base;			/* URL prefix, maybe with the TLS name as host */
 	char *connect_to;		/* "name:port:host:port" or NULL */
 	pthread_mutex_t lock;
-	CURL *h;
+	pthread_cond_t conn_free;	/* a connection was handed back (lock) */
+	CURL *h[K8S_CONNS];		/* one connection each, taken by one
+					 * request at a time (busy, under lock) */
+	bool busy[K8S_CONNS];
 	struct k8s_counters n;
 	uint32_t rng;			/* backoff jitter (under lock) */
 	/* The sockets of running watch streams, so that k8s_watch_interrupt
@@ -119,6 +122,7 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 {
 	struct k8s_client *c;
 	char why[640];
+	size_t i;
 	int st;
 
 	if ((st = curl_lazy_load("the Kubernetes API client", why, sizeof why)) != ST_OK) {
@@ -154,12 +158,13 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->wlock, NULL);
+	pthread_cond_init(&c->conn_free, NULL);
 	c->rng = (uint32_t)time(NULL) ^ (uint32_t)getpid() ^ (uint32_t)(uintptr_t)c;
 	if (c->rng == 0)
 		c->rng = 1;
-	c->h = curl_easy_init();
-	if (!c->h)
-		xalloc_fatal(0);
+	for (i = 0; i < K8S_CONNS; i++)
+		if ((c->h[i] = curl_easy_init()) == NULL)
+			xalloc_fatal(0);
 	*out = c;
 	return ST_OK;
 }
@@ -167,9 +172,13 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 void
 k8s_client_free(struct k8s_client *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
-	curl_easy_cleanup(c->h);
+	for (i = 0; i < K8S_CONNS; i++)
+		curl_easy_cleanup(c->h[i]);
+	pthread_cond_destroy(&c->conn_free);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->wlock);
 	free(c->base);
@@ -541,6 +550,30 @@ give_up(const struct k8s_client *c, const struct exchange *x, int tries, int st,
 	return wait_ms > K8S_RETRY_AFTER_MAX_MS;
 }
 
+/* A connection of the client's for one request, waited for while every
+ * one is busy; handed back with conn_give.  c->lock held. */
+static size_t
+conn_take(struct k8s_client *c)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < K8S_CONNS; i++)
+			if (!c->busy[i]) {
+				c->busy[i] = true;
+				return i;
+			}
+		pthread_cond_wait(&c->conn_free, &c->lock);
+	}
+}
+
+static void
+conn_give(struct k8s_client *c, size_t i)
+{
+	c->busy[i] = false;
+	pthread_cond_signal(&c->conn_free);
+}
+
 /* An exchange: attempts repeated as rest.h says, and once more after a 401
  * when an exec credential may have expired.  e->maybe_done is set when an
  * attempt may have been carried out though its answer was lost. */
@@ -551,13 +584,17 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 	struct buf resp;
 	long http = 0, wait_ms;
 	int st, tries, reauth = 0, timeouts = 0;
+	size_t conn;
 	bool maybe = false;
 
 	buf_init(&resp, c->o.max_response);
 	pthread_mutex_lock(&c->lock);
+	conn = conn_take(c);
 	for (tries = 0;; tries++) {
 		buf_reset(&resp);
-		st = attempt(c, c->h, x, &resp, &http, &ai, e);
+		pthread_mutex_unlock(&c->lock);
+		st = attempt(c, c->h[conn], x, &resp, &http, &ai, e);
+		pthread_mutex_lock(&c->lock);
 		if (st == ST_OK && http == 401 && c->cfg->exec && !reauth++) {
 			k8s_config_forget(c->cfg);
 			continue;
@@ -579,6 +616,7 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 		sleep_ms(wait_ms);
 		pthread_mutex_lock(&c->lock);
 	}
+	conn_give(c, conn);
 	pthread_mutex_unlock(&c->lock);
 	answer_where(c, st, http, e);
 	if (e)
@@ -1345,6 +1383,7 @@ k8s_service_post(struct k8s_client *c, const char *ns, const char *svc, int port
 		.body_len = strlen(body), .once = true };
 	struct attempt_info ai;
 	struct buf resp;
+	size_t conn;
 	char *url;
 	int st;
 
@@ -1366,7 +1405,11 @@ k8s_service_post(struct k8s_client *c, const char *ns, const char *svc, int port
 	x.url = url;
 	buf_init(&resp, 64 * 1024);
 	pthread_mutex_lock(&c->lock);
-	st = attempt(c, c->h, &x, &resp, http, &ai, e);
+	conn = conn_take(c);
+	pthread_mutex_unlock(&c->lock);
+	st = attempt(c, c->h[conn], &x, &resp, http, &ai, e);
+	pthread_mutex_lock(&c->lock);
+	conn_give(c, conn);
 	pthread_mutex_unlock(&c->lock);
 	if (answer != NULL && answersz > 0)
 		sanitize(answer, answersz, resp.data ? resp.data : "", resp.len);

@@ -32,8 +32,10 @@
  * Ownership: JSON results are new references the caller json_decref()s; JSON
  * arguments are borrowed.  The struct k8s_config passed to k8s_client_new()
  * must outlive the client.
- * Threads: one client may be used from several threads; its requests are
- * serialised on one connection, except watches, which each open their own.
+ * Threads: one client may be used from several threads; up to K8S_CONNS of
+ * its requests run at once, each on a connection of its own kept open
+ * between requests (a further one waits for a connection to be free), and
+ * watches each open their own.
  */
 #ifndef PERCH_K8S_REST_H
 #define PERCH_K8S_REST_H
@@ -46,6 +48,10 @@
 #include "engine/providers.h"
 #include "k8s/kubeconfig.h"
 #include "util/buf.h"
+
+/* Requests of one client on the wire at once: the engine's, its take
+ * workers' (engine/runner_pool.c) and the store's Lease renewals. */
+#define K8S_CONNS 4
 
 /* Every resource perch touches: name, group, version, plural, namespaced. */
 #define K8S_RESOURCES(X) \

@@ -94,8 +94,10 @@ sk_save_spec(void *ctx, const char *key, const struct canary_cfg *cfg, char *err
 	if ((rc = sk_refuse(s)) != ST_OK)
 		return rc;
 	/* (Again) controlled: its Canary object's status is looked up anew. */
+	pthread_mutex_lock(&s->hlock);
 	json_object_del(s->cstatus, key);
 	json_object_set_new(s->ckind, key, json_string(cfg->target_kind ? cfg->target_kind : ""));
+	pthread_mutex_unlock(&s->hlock);
 	j = spec_to_json(cfg);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	data = json_pack("{s:s}", "spec", text ? text : "null");
@@ -189,6 +191,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->lease_s = lease_s > 0 ? lease_s : STORE_K8S_LEASE_S;
 	s->leases = json_object();
 	s->held = json_object();
+	s->lbusy = json_object();
 	s->beat_ns = json_object();
 	s->cstatus = json_object();
 	s->ckind = json_object();
@@ -204,6 +207,7 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	pthread_cond_init(&s->jcond, NULL);
 	pthread_mutex_init(&s->blk, NULL);
 	pthread_mutex_init(&s->hlock, NULL);
+	pthread_cond_init(&s->hcond, NULL);
 	if (!read_only) {
 		s->running = pthread_create(&s->renewer, NULL, sk_renewer, s) == 0;
 		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
@@ -305,6 +309,7 @@ store_k8s_close(struct store_k8s *s)
 	pthread_mutex_destroy(&s->lock);
 	json_decref(s->leases);
 	json_decref(s->held);
+	json_decref(s->lbusy);
 	json_decref(s->beat_ns);
 	json_decref(s->cstatus);
 	json_decref(s->ckind);
@@ -317,6 +322,7 @@ store_k8s_close(struct store_k8s *s)
 	pthread_cond_destroy(&s->jcond);
 	pthread_mutex_destroy(&s->jlock);
 	pthread_mutex_destroy(&s->blk);
+	pthread_cond_destroy(&s->hcond);
 	pthread_mutex_destroy(&s->hlock);
 	free(s);
 }

@@ -23,7 +23,7 @@ sk_cached_cm(struct store_k8s *s, const char *ns, const char *name, json_t **cm)
 }
 
 /* Whether this store holds the Lease of key (any thread; it waits for no
- * request: a renewal round holds s->lock, not hlock). */
+ * request: hlock is never held for one). */
 bool
 sk_holds(struct store_k8s *s, const char *key)
 {

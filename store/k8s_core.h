@@ -35,11 +35,16 @@ struct store_k8s {
 	pthread_mutex_t hlock;		/* held alone, never for a request */
 	json_t *held;			/* "ns/name" of each held lease -> true, in
 					 * the order taken (no cap; hlock) */
-	json_t *leases;			/* "ns/name" -> our Lease as last written */
+	json_t *leases;			/* "ns/name" -> our Lease as last written
+					 * (hlock) */
+	json_t *lbusy;			/* "ns/name" -> true while a thread takes,
+					 * renews or gives back that Lease: one at a
+					 * time per Lease, several Leases at once
+					 * (hlock; hcond signals the end of one) */
+	pthread_cond_t hcond;
 	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
-					 * null: no Canary object (k8s_status.c; the
-					 * saving thread) */
-	json_t *ckind;			/* "ns/name" -> its target's kind */
+					 * null: no Canary object (k8s_status.c; hlock) */
+	json_t *ckind;			/* "ns/name" -> its target's kind (hlock) */
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 	bool all_ns;			/* store_k8s_all_namespaces: list and watch every one */
 	char cms_ns[64];		/* their namespace; "" every namespace */

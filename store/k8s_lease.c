@@ -3,6 +3,12 @@
  * k8s.h for the rules, k8s_lease.h): taken when it is free, expired, or
  * held by a process of this host that is gone; renewed by a thread of the
  * store each third of its duration; released at the end.
+ *
+ * Threads: several Leases are taken, renewed and given back at once (the
+ * engine's take workers, the renewer), each on a connection of the client's;
+ * one Lease by one thread at a time (lease_begin).  No lock is held for a
+ * request: hlock guards the tables of held Leases and of our Lease objects,
+ * s->lock only our identity and the renewer's wait.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -111,7 +117,9 @@ sk_lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder
 
 	if ((st = sk_split_key(key, ns, name, NULL)) != ST_OK)
 		return st;
+	pthread_mutex_lock(&s->hlock);
 	json_object_del(s->leases, key);
+	pthread_mutex_unlock(&s->hlock);
 	for (i = 0; i < 3; i++) {
 		st = k8s_modify(s->c, K8S_RES(LEASES), ns, name, lease_fn, &a, &out, &e);
 		if (st != ST_NOTFOUND || op == L_RELEASE)
@@ -125,8 +133,11 @@ sk_lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder
 		if (st != ST_CONFLICT)
 			break;
 	}
-	if (st == ST_OK && op != L_RELEASE && out != NULL)
+	if (st == ST_OK && op != L_RELEASE && out != NULL) {
+		pthread_mutex_lock(&s->hlock);
 		json_object_set(s->leases, key, out);
+		pthread_mutex_unlock(&s->hlock);
+	}
 	json_decref(out);
 	if (st == ST_NOTFOUND && op == L_RELEASE)
 		st = ST_OK;
@@ -151,20 +162,26 @@ sk_lease_do(struct store_k8s *s, const char *key, enum lease_op op, char *holder
 static int
 lease_renew(struct store_k8s *s, const char *key)
 {
-	json_t *mine = json_object_get(s->leases, key), *obj, *out = NULL;
+	json_t *obj, *out = NULL;
 	char ns[64], name[256], now[64];
 	struct k8s_err e;
 	int st;
 
-	if (mine == NULL || sk_split_key(key, ns, name, NULL) != ST_OK)
+	pthread_mutex_lock(&s->hlock);
+	obj = json_deep_copy(json_object_get(s->leases, key));
+	pthread_mutex_unlock(&s->hlock);
+	if (obj == NULL || sk_split_key(key, ns, name, NULL) != ST_OK) {
+		json_decref(obj);
 		return sk_lease_do(s, key, L_RENEW, NULL, 0, NULL);
-	obj = json_deep_copy(mine);
+	}
 	sk_now_micro(now, sizeof now);
 	json_object_set_new(json_object_get(obj, "spec"), "renewTime", json_string(now));
 	st = k8s_update(s->c, K8S_RES(LEASES), ns, obj, &out, &e);
 	json_decref(obj);
 	if (st == ST_OK && out != NULL) {
+		pthread_mutex_lock(&s->hlock);
 		json_object_set_new(s->leases, key, out);
+		pthread_mutex_unlock(&s->hlock);
 		return ST_OK;
 	}
 	json_decref(out);
@@ -205,6 +222,26 @@ held_keys(struct store_k8s *s)
 	return keys;
 }
 
+/* One thread at a time works on the Lease of key (any others at once). */
+static void
+lease_begin(struct store_k8s *s, const char *key)
+{
+	pthread_mutex_lock(&s->hlock);
+	while (json_object_get(s->lbusy, key) != NULL)
+		pthread_cond_wait(&s->hcond, &s->hlock);
+	json_object_set_new(s->lbusy, key, json_true());
+	pthread_mutex_unlock(&s->hlock);
+}
+
+static void
+lease_end(struct store_k8s *s, const char *key)
+{
+	pthread_mutex_lock(&s->hlock);
+	json_object_del(s->lbusy, key);
+	pthread_cond_broadcast(&s->hcond);
+	pthread_mutex_unlock(&s->hlock);
+}
+
 int
 sk_acquire(void *ctx, const char *key, const char *actor, char *holder, size_t holdersz,
     char *err)
@@ -221,10 +258,12 @@ sk_acquire(void *ctx, const char *key, const char *actor, char *holder, size_t h
 	if (!s->id[0])
 		snprintf(s->id, sizeof s->id, "%.120s pid %ld", actor && *actor ? actor : "perch",
 		    (long)getpid());
+	pthread_mutex_unlock(&s->lock);
+	lease_begin(s, key);
 	st = sk_lease_do(s, key, L_ACQUIRE, holder, holdersz, err);
 	if (st == ST_OK)
 		held_set(s, key, true);
-	pthread_mutex_unlock(&s->lock);
+	lease_end(s, key);
 	return st;
 }
 
@@ -236,14 +275,15 @@ sk_renew(void *ctx, const char *key)
 
 	if ((st = sk_refuse(s)) != ST_OK)
 		return st;
-	pthread_mutex_lock(&s->lock);
 	/* The store's own thread keeps every held lease renewed: the engine
-	 * only learns whether it still holds it, without a request. */
-	if (s->running)
-		st = is_held(s, key) ? ST_OK : ST_LOCKED;
-	else if ((st = lease_renew(s, key)) == ST_LOCKED)
+	 * only learns whether it still holds it, without a request, and
+	 * without waiting for a round of renewals. */
+	if (s->running)	/* set at the open, never changed */
+		return is_held(s, key) ? ST_OK : ST_LOCKED;
+	lease_begin(s, key);
+	if ((st = lease_renew(s, key)) == ST_LOCKED)
 		held_set(s, key, false);
-	pthread_mutex_unlock(&s->lock);
+	lease_end(s, key);
 	return st;
 }
 
@@ -255,21 +295,34 @@ sk_release(void *ctx, const char *key)
 
 	if ((st = sk_refuse(s)) != ST_OK)
 		return st;
-	pthread_mutex_lock(&s->lock);
+	lease_begin(s, key);
 	if (is_held(s, key))	/* nothing to give back otherwise */
 		st = sk_lease_do(s, key, L_RELEASE, NULL, 0, NULL);
 	held_set(s, key, false);
-	pthread_mutex_unlock(&s->lock);
+	lease_end(s, key);
 	return st;
 }
 
-/* Renews every held lease each third of the lease duration. */
+/* Renews one held lease (the renewer thread). */
+static void
+renew_one(struct store_k8s *s, const char *key)
+{
+	lease_begin(s, key);
+	if (is_held(s, key) && lease_renew(s, key) == ST_LOCKED)
+		held_set(s, key, false);
+	lease_end(s, key);
+}
+
+/* Renews every held lease each third of the lease duration.  s->lock is
+ * held only for the wait: a round of requests holds up no take, renewal
+ * or release of another Lease. */
 void *
 sk_renewer(void *arg)
 {
 	struct store_k8s *s = arg;
 	struct timespec until;
 	char **keys;
+	bool stop;
 	size_t i;
 
 	pthread_mutex_lock(&s->lock);
@@ -278,13 +331,18 @@ sk_renewer(void *arg)
 		until.tv_sec += s->lease_s / 3 > 0 ? s->lease_s / 3 : 1;
 		while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
+		pthread_mutex_unlock(&s->lock);
 		keys = held_keys(s);
 		for (i = 0; keys[i] != NULL; i++) {
-			if (!s->stopping && is_held(s, keys[i]) && lease_renew(s, keys[i]) == ST_LOCKED)
-				held_set(s, keys[i], false);
+			pthread_mutex_lock(&s->lock);
+			stop = s->stopping;
+			pthread_mutex_unlock(&s->lock);
+			if (!stop)
+				renew_one(s, keys[i]);
 			free(keys[i]);
 		}
 		free(keys);
+		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;

@@ -1,6 +1,7 @@
 /*
  * k8s_status.c — the Canary's status subresource (see k8s_status.h).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,27 +132,39 @@ int
 sk_canary_status(struct store_k8s *s, const char *key, const struct canary_status *st,
     char *err)
 {
-	json_t *last = json_object_get(s->cstatus, key), *status;
 	const char *slash = strchr(key, '/');
-	char ns[64], name[256];
+	char ns[64], name[256], kind[64];
+	json_t *last, *status;
 	struct k8s_err e;
+	bool same;
 	int rc;
 
+	pthread_mutex_lock(&s->hlock);
+	last = json_incref(json_object_get(s->cstatus, key));
+	snprintf(kind, sizeof kind, "%s", json_string_value(json_object_get(s->ckind, key)) ?
+	    json_string_value(json_object_get(s->ckind, key)) : "");
+	pthread_mutex_unlock(&s->hlock);
 	if (json_is_null(last) || slash == NULL || (size_t)(slash - key) >= sizeof ns ||
-	    strlen(slash + 1) >= sizeof name)
+	    strlen(slash + 1) >= sizeof name) {
+		json_decref(last);
 		return ST_OK;	/* no Canary object, or not a canary's key */
+	}
 	snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
 	snprintf(name, sizeof name, "%s", slash + 1);
-	status = sk_flagger_status(st, json_string_value(json_object_get(s->ckind, key)));
-	if (last != NULL && !changed(status, last)) {
+	status = sk_flagger_status(st, kind[0] ? kind : NULL);
+	same = last != NULL && !changed(status, last);
+	json_decref(last);
+	if (same) {
 		json_decref(status);
 		return ST_OK;
 	}
 	rc = put_status(s, ns, name, status, &e);
+	pthread_mutex_lock(&s->hlock);
 	if (rc == ST_OK)
 		json_object_set(s->cstatus, key, status);
 	else if (rc == ST_NOTFOUND)
 		json_object_set_new(s->cstatus, key, json_null());
+	pthread_mutex_unlock(&s->hlock);
 	json_decref(status);
 	if (rc == ST_NOTFOUND)
 		return ST_OK;

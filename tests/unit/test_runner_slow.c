@@ -1,5 +1,7 @@
 /* test_runner_slow.c — a slow backend of one canary must not stall the
- * others beyond one call's own timeout (issue 4).  A manual clock
+ * others beyond one call's own timeout (issue 4); and the takes of the
+ * canaries of a replica that died run at once, not one after the other
+ * (issue 14: a slow store, test_takes_run_at_once).  A manual clock
  * (helper_clock.h) that the providers move on: every webhook call of the
  * "slow" canary takes its whole timeout; the other canaries answer at once.  The test measures how late
  * the quick canaries' ticks run (their readiness calls against their
@@ -22,11 +24,14 @@
 #include "tests/unit/helper_canary.h"
 #include "tests/unit/helper_clock.h"
 #include "util/status.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 #define N_QUICK    3
 #define HOOK_MS    5000		/* the slow canary's webhook timeout */
 #define INTERVAL_S 30		/* fixture_canary's interval */
+#define N_TAKE     8		/* canaries of the replica that dies */
+#define TAKE_MS    200		/* real time of each take of one */
 
 /* ---- the world ----------------------------------------------------------- */
 
@@ -37,7 +42,7 @@ struct quick {
 
 struct world {
 	struct mclock clock;
-	int revisions[N_QUICK + 1];	/* revision calls per canary */
+	int revisions[N_QUICK + 1 + N_TAKE];	/* revision calls per canary */
 	struct quick quick[N_QUICK];
 	atomic_int hook_calls;
 	atomic_int post_calls[3];		/* notify-a, notify-b (answers "no"), notify-c */
@@ -46,6 +51,8 @@ struct world {
 static int
 canary_index(const struct canary_cfg *c)
 {
+	if (strncmp(c->name, "take-", 5) == 0)
+		return N_QUICK + 1 + atoi(c->name + strlen("take-"));
 	return strcmp(c->name, "slow") == 0 ? N_QUICK : atoi(c->name + strlen("quick-"));
 }
 
@@ -245,11 +252,141 @@ test_slow_canary_does_not_stall_others(void **state)
 	free(w);
 }
 
+/* ---- a replica that dies: its canaries taken at once --------------------
+ *
+ * The store: another replica holds every canary's lease until it dies;
+ * from then on each take (acquire) takes TAKE_MS of real time, as a Lease
+ * write to a loaded API server does.  It counts the takes at once and when
+ * the first began and the last ended.  Any thread (the take workers). */
+struct dead_replica {
+	atomic_bool dead;
+	atomic_int in_flight, most_at_once, taken;
+	_Atomic int64_t first_ms, last_ms;
+};
+
+static int
+dr_acquire(void *ctx, const char *canary, const char *actor, char *holder, size_t sz, char *err)
+{
+	struct dead_replica *d = ctx;
+	struct timespec ts = { 0, TAKE_MS * 1000000L };
+	int64_t zero = 0, t0 = clock_monotonic_ms();
+	int now, most;
+
+	(void)canary; (void)actor; (void)err;
+	if (!atomic_load(&d->dead)) {
+		snprintf(holder, sz, "ctl-a pid 1");
+		return ST_LOCKED;
+	}
+	atomic_compare_exchange_strong(&d->first_ms, &zero, t0);
+	now = atomic_fetch_add(&d->in_flight, 1) + 1;
+	most = atomic_load(&d->most_at_once);
+	while (now > most && !atomic_compare_exchange_weak(&d->most_at_once, &most, now))
+		;
+	nanosleep(&ts, NULL);
+	atomic_fetch_sub(&d->in_flight, 1);
+	atomic_store(&d->last_ms, clock_monotonic_ms());
+	atomic_fetch_add(&d->taken, 1);
+	return ST_OK;
+}
+
+static int
+dr_key(void *ctx, const char *canary)
+{
+	(void)ctx; (void)canary;
+	return ST_OK;
+}
+
+static int
+dr_load(void *ctx, const char *canary, struct canary_status *out, char *err)
+{
+	(void)ctx; (void)canary; (void)out; (void)err;
+	return ST_NOTFOUND;
+}
+
+static int
+dr_save(void *ctx, const char *canary, const struct canary_status *st, char *err)
+{
+	(void)ctx; (void)canary; (void)st; (void)err;
+	return ST_OK;
+}
+
+static int
+dr_append(void *ctx, const struct journal_rec *rec, char *err)
+{
+	(void)ctx; (void)rec; (void)err;
+	return ST_OK;
+}
+
+static const struct store_ops dead_replica_store = {
+	.name = "dead-replica", .acquire = dr_acquire, .renew = dr_key, .release = dr_key,
+	.load = dr_load, .save = dr_save, .append = dr_append,
+};
+
+static bool
+controls_all(struct runner *r)
+{
+	struct snapshot *s = runner_snapshot(r);
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_canaries; i++)
+		n += s->canaries[i].can_control;
+	snapshot_unref(s);
+	return n == N_TAKE;
+}
+
+/* N_TAKE canaries held by a replica that dies: the survivor (an
+ * interactive run, which takes a canary once its holder is gone) takes
+ * them all in less than half the time of N_TAKE takes in a row. */
+static void
+test_takes_run_at_once(void **state)
+{
+	struct world *w = xcalloc(1, sizeof *w);
+	struct dead_replica *d = xcalloc(1, sizeof *d);
+	struct runner_config rc = {
+		.cluster = &world_cluster, .cluster_ctx = w,
+		.metrics = &world_metrics, .metrics_ctx = w,
+		.webhook = &world_webhook, .webhook_ctx = w,
+		.store = &dead_replica_store, .store_ctx = d,
+		.clock = &mclock_ops, .clock_ctx = &w->clock,
+		.actor = "ctl-b", .context = "TEST",
+	};
+	struct timespec ms = { 0, 1000000L };
+	struct runner *r;
+	char err[256], name[32];
+	int64_t took;
+	int i;
+
+	(void)state;
+	atomic_init(&w->clock.now, 1000000);
+	r = runner_new(&rc);
+	for (i = 0; i < N_TAKE; i++) {
+		snprintf(name, sizeof name, "take-%d", i);
+		runner_add(r, fixture_canary(name, 1));
+	}
+	assert_int_equal(runner_start(r, err, sizeof err), ST_OK);
+	assert_false(controls_all(r));		/* all held by ctl-a */
+	atomic_store(&d->dead, true);
+	for (i = 0; i < 20000 * test_timeout_scale() && !controls_all(r); i++)
+		nanosleep(&ms, NULL);
+	assert_true(controls_all(r));
+	runner_stop(r);
+	runner_free(r);
+	took = atomic_load(&d->last_ms) - atomic_load(&d->first_ms);
+	print_message("%d takes of %d ms each: %lld ms from the first to the last, %d at once\n",
+	    atomic_load(&d->taken), TAKE_MS, (long long)took, atomic_load(&d->most_at_once));
+	assert_int_equal(atomic_load(&d->taken), N_TAKE);
+	assert_true(took < N_TAKE * TAKE_MS / 2);
+	assert_true(atomic_load(&d->most_at_once) > 1);
+	free(d);
+	free(w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_canary_does_not_stall_others),
+		cmocka_unit_test(test_takes_run_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
