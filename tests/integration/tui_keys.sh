@@ -22,7 +22,9 @@ status() { screen "$1" | tail -2 | head -1; }
 footer() { screen "$1" | tail -1; }
 refused() {	# SESSION KEY TEXT: KEY answers TEXT, sends nothing, is not offered
 	keys "$1" "$2"
-	WAIT_SECS=8 wait_for sh -c "tmux -L $TMUX_SOCK capture-pane -p -t $1 | tail -2 | head -1 | grep -qF -- '$3'" ||
+	# the status line, over up to 4 rows above the footer when it is long
+	WAIT_SECS=8 wait_for sh -c "tmux -L $TMUX_SOCK capture-pane -p -t $1 | tail -5 | head -4 |
+		sed -E 's/^ +//; s/ +\$//' | tr '\n' ' ' | grep -qF -- '$3'" ||
 		{ dump "$1"; fail "$2: no refusal '$3'"; }
 	shows "$1" "sent" && { dump "$1"; fail "$2 was sent"; }
 	return 0
