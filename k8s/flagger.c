@@ -17,6 +17,7 @@
 #include "util/status.h"
 
 #define FLAGGER_FRESH_S 600	/* a status written this recently means a live Flagger */
+#define FUTURE_S 60		/* beyond clock skew: a status dated later is no real clock's */
 
 /* A running Flagger Deployment anywhere in the cluster ("ns/name" into out),
  * found by its usual labels; false when none is found or listing is denied. */
@@ -51,7 +52,12 @@ k8s_flagger_running(struct k8s_client *c, char *out, size_t outsz)
  * the canary's Lease perch-<name> (store/k8s_lease.c), so while that Lease
  * is live, or when the condition was updated no later than its last
  * renewal plus its duration (and a little slack for clocks), the status is
- * perch's.  Flagger takes no such Lease. */
+ * perch's.  Flagger takes no such Lease.  A status dated beyond FUTURE_S
+ * ahead of now is perch's too when that Lease exists: Flagger dates its
+ * writes by its real clock, perch by its engine's, which runs ahead under
+ * PERCH_TIME_SCALE (a status write can then look newer than any renewal,
+ * and a replica that found the Lease between two renewals took its own
+ * canary for Flagger's and never took it). */
 static bool
 perch_wrote(struct k8s_client *c, const struct canary_cfg *cfg, time_t when, long now)
 {
@@ -70,7 +76,8 @@ perch_wrote(struct k8s_client *c, const struct canary_cfg *cfg, time_t when, lon
 	dur = json_integer_value(jpath(lease, "spec.leaseDurationSeconds"));
 	if (renew && k8s_parse_time(renew, &t) == ST_OK)
 		ours = (json_int_t)t + (dur > 0 ? dur : 60) > (json_int_t)now ||
-		    (json_int_t)when <= (json_int_t)t + (dur > 0 ? dur : 60) + 5;
+		    (json_int_t)when <= (json_int_t)t + (dur > 0 ? dur : 60) + 5 ||
+		    (json_int_t)when > (json_int_t)now + FUTURE_S;
 	json_decref(lease);
 	return ours;
 }

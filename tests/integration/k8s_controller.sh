@@ -94,7 +94,8 @@ holders() {	# prints "app1=ctl-a ..." of the canary leases, one request
 WAIT_SECS=$((40 * slow)) wait_for sh -c "[ \$(grep -ho 'Initialization done! app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
 	fail "not every canary initialized: $(cat "$TMP/ctl-a.out" "$TMP/ctl-b.out" | grep -o 'Initialization done![^"]*'; tail -n 5 "$TMP/ctl-a.err" "$TMP/ctl-b.err")"
 balanced() { [ "$(holders | grep -c '=ctl-a$')" -eq 3 ] && [ "$(holders | grep -c '=ctl-b$')" -eq 3 ]; }
-WAIT_SECS=$((30 * slow)) wait_for balanced || fail "the canaries are not shared 3/3: $(holders)"
+WAIT_SECS=$((30 * slow)) wait_for balanced || { fail "the canaries are not shared 3/3: $(holders)
+$(tail -n 20 "$TMP/ctl-a.err" "$TMP/ctl-b.err")"; }
 echo "shared: $(holders | tr '\n' ' ')"
 # Each replica reads the canaries the other one drives from its watch of
 # the perch ConfigMaps, not one GET each every quarter second: over a

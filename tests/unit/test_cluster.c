@@ -1230,7 +1230,51 @@ test_refuses_flagger(void **state)
 		c.name = (char *)"mine";
 		assert_int_equal(k8s_flagger_check(f->c, &c, (long)t + 3600, err), ST_OK);
 		assert_false(k8s_flagger_driver(f->c, &c, (long)t + 3600, who, sizeof who));
+		/* New and unclaimed while Flagger runs: left to Flagger for a while. */
+		{
+			json_t *mine = get(f, K8S_RES(CANARIES), "mine");
+
+			assert_true(k8s_flagger_may_claim(f->c, mine, (long)t, who, sizeof who));
+			assert_string_equal(who, "flagger-system/flagger");
+			assert_false(k8s_flagger_may_claim(f->c, mine, (long)t + K8S_FLAGGER_CLAIM_S + 5,
+			    who, sizeof who));
+			json_decref(mine);
+		}
 	}
+}
+
+/* A status dated ahead of the clock (an engine under PERCH_TIME_SCALE) on
+ * a Canary with a perch Lease is perch's, even between two renewals;
+ * without the Lease it is taken for a live Flagger's. */
+static void
+test_flagger_future_status(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	char err[ERRMSG_MAX], json[900], ahead[32], renewed[40];
+	time_t t = time(NULL), a = t + 3600, r = t - 120;
+	json_t *obj;
+
+	c.name = (char *)"ahead";
+	strftime(ahead, sizeof ahead, "%Y-%m-%dT%H:%M:%SZ", gmtime(&a));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
+	    "\"metadata\":{\"name\":\"ahead\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"ahead\"},\"analysis\":{"
+	    "\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}},"
+	    "\"status\":{\"phase\":\"Progressing\",\"conditions\":[{\"type\":\"Promoted\","
+	    "\"status\":\"Unknown\",\"lastUpdateTime\":\"%s\"}]}}", ahead);
+	apply(f, K8S_RES(CANARIES), "shop", json);
+	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
+	strftime(renewed, sizeof renewed, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&r));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+	    "\"metadata\":{\"name\":\"perch-ahead\"},\"spec\":{\"holderIdentity\":\"ctl-b\","
+	    "\"leaseDurationSeconds\":6,\"renewTime\":\"%s\"}}", renewed);
+	apply(f, K8S_RES(LEASES), "shop", json);
+	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
+	/* a Canary with a status is claimed already */
+	obj = get(f, K8S_RES(CANARIES), "ahead");
+	assert_false(k8s_flagger_may_claim(f->c, obj, (long)t, err, sizeof err));
+	json_decref(obj);
 }
 
 /* The references of the new routers: Gloo copies spec.upstreamRef's
@@ -1343,6 +1387,7 @@ main(void)
 		cmocka_unit_test(test_owner_references),
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
+		cmocka_unit_test(test_flagger_future_status),
 		cmocka_unit_test(test_events_own_client),
 	};
 
