@@ -37,7 +37,8 @@ flagger_canary default "$smoke"
 flagger_status reviews 1
 WAIT_SECS=5 wait_for row_has narrow reviews FLG || { dump narrow; cat "$TMP/narrow.err"; fail "-n: the new Canary not shown"; }
 WAIT_SECS=5 wait_for row_has wide reviews FLAGGER || { dump wide; cat "$TMP/wide.err"; fail "-A: the new Canary not shown"; }
-row_has narrow reviews "1/3" || { dump narrow; fail "-n: the new Canary's failed checks not shown"; }
+# (its status comes from the watch of the Canaries, a moment after it is shown)
+WAIT_SECS=5 wait_for row_has narrow reviews "1/3" || { dump narrow; fail "-n: the new Canary's failed checks not shown"; }
 
 # A spec edit (a webhook added): its detail follows it.
 CANARY=reviews flagger_canary default "$smoke" '{name: approve-promotion, type: confirm-promotion, url: "http://flagger-loadtester.test/gate/check"}'
