@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics/http_backend.h"
 #include "metrics/influxdb.h"
@@ -234,12 +235,25 @@ make_req(const struct hb_server *s, const struct metric_query *q, const char *fl
 	return ST_OK;
 }
 
+/* At an explicit time (perch replay, check --time), Flux's option now
+ * moves every relative time of the query (range(start: -1m)) there. */
 static int
 request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
     struct hb_req *r, char *err, size_t errsz)
 {
-	(void)now_s;
-	return make_req(s, q, q->query, r, err, errsz);
+	char when[40], *flux;
+	time_t t = (time_t)now_s;
+	struct tm tm;
+	int st;
+
+	if (q->at_ms <= 0)
+		return make_req(s, q, q->query, r, err, errsz);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	flux = xasprintf("option now = () => %s\n%s", when, q->query);
+	st = make_req(s, q, flux, r, err, errsz);
+	free(flux);
+	return st;
 }
 
 static int
@@ -287,6 +301,7 @@ open_influxdb(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops influxdb_backend = {
 	.type = MT_INFLUXDB,
+	.past = true,
 	.secret_keys = secret_keys,
 	.open = open_influxdb,
 	.close = hb_close,

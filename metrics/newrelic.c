@@ -59,16 +59,23 @@ http_error(long code, const char *body, size_t len, struct metric_value *out)
 	json_decref(root);
 }
 
+/* The window: the last interval_s seconds, or (at > 0, perch replay and
+ * check --time) the interval_s seconds up to at, as epoch milliseconds,
+ * which NRQL's SINCE and UNTIL take as absolute times. */
 static int
 make_req(const struct hb_server *s, const struct metric_query *q, const char *nrql,
-    int interval_s, struct hb_req *r, char *err, size_t errsz)
+    int interval_s, int64_t at_ms, struct hb_req *r, char *err, size_t errsz)
 {
 	char *full, *enc, *acct;
 
 	if (hb_need_key(s, q, secret_keys, KEY_ACCOUNT, err, errsz) != ST_OK ||
 	    hb_need_key(s, q, secret_keys, KEY_QUERY, err, errsz) != ST_OK)
 		return ST_INVALID;
-	full = xasprintf("%s SINCE %d seconds ago", nrql, interval_s);
+	if (at_ms > 0)
+		full = xasprintf("%s SINCE %lld UNTIL %lld", nrql,
+		    (long long)(at_ms - (int64_t)interval_s * 1000), (long long)at_ms);
+	else
+		full = xasprintf("%s SINCE %d seconds ago", nrql, interval_s);
 	enc = hb_escape(full);
 	acct = hb_escape(s->secret[KEY_ACCOUNT]);
 	r->url = xasprintf("%s/v1/accounts/%s/query?nrql=%s", s->address, acct, enc);
@@ -84,7 +91,7 @@ request(const struct hb_server *s, const struct metric_query *q, int64_t now_s,
     struct hb_req *r, char *err, size_t errsz)
 {
 	(void)now_s;
-	return make_req(s, q, q->query, hb_interval_s(q), r, err, errsz);
+	return make_req(s, q, q->query, hb_interval_s(q), q->at_ms, r, err, errsz);
 }
 
 static int
@@ -92,7 +99,7 @@ probe_request(const struct hb_server *s, int64_t now_s, struct hb_req *r, char *
     size_t errsz)
 {
 	(void)now_s;
-	return make_req(s, NULL, "SELECT * FROM Metric", 60, r, err, errsz);
+	return make_req(s, NULL, "SELECT * FROM Metric", 60, 0, r, err, errsz);
 }
 
 /* Both keys, neither empty. */
@@ -123,6 +130,7 @@ open_newrelic(const struct metric_backend_opts *o)
 
 const struct metric_backend_ops newrelic_backend = {
 	.type = MT_NEWRELIC,
+	.past = true,
 	.secret_keys = secret_keys,
 	.secret_required = true,
 	.open = open_newrelic,

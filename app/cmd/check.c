@@ -250,6 +250,17 @@ isolation(const struct outcome *oc, struct outcome *w)
 		w->isolation = "same-as-primary";
 }
 
+/* With --time: the provider of m answers only for now (keptn,
+ * externalmetrics, stackdriver: backend.h's past), the type's name; else
+ * NULL. */
+static const char *
+only_now(const struct check_opts *o, const struct metric_cfg *m)
+{
+	const struct metric_backend_ops *ops = metric_backend_find(m->provider);
+
+	return o->at_ms > 0 && ops != NULL && !ops->past ? metric_type_name(ops->type) : NULL;
+}
+
 /* Runs every query of one canary: value, volume and primary per metric. */
 static void
 run_queries(struct metric_backends *b, const struct check_opts *o, const struct canary_cfg *cfg,
@@ -287,6 +298,12 @@ run_queries(struct metric_backends *b, const struct check_opts *o, const struct 
 			oc[i].vol = res[slot[i][1]];
 		if ((oc[i].has_prim = slot[i][2] >= 0))
 			oc[i].prim = res[slot[i][2]];
+		if (only_now(o, oc[i].m) != NULL) {	/* its answer is for now, not --time */
+			oc[i].val = (struct metric_value){ .result = CHECK_ERROR };
+			snprintf(oc[i].val.err, sizeof oc[i].val.err, "%s cannot query the past: "
+			    "--time cannot be used for it", only_now(o, oc[i].m));
+			oc[i].has_vol = oc[i].has_prim = false;
+		}
 		judge(cfg, &oc[i]);
 		isolation(&oc[i], &oc[i]);
 	}

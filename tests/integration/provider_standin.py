@@ -10,16 +10,20 @@ their documented APIs do, and checking every request perch sends:
                GET  /apis/external.metrics.k8s.io/v1beta1/namespaces/<ns>/<metric>
 
 The config (JSON) holds the credentials each one expects and the answers:
-{"secrets": {...}, "window": seconds of Datadog's window, "values":
+{"secrets": {...}, "window": seconds of Datadog's window, "at": the unix
+time a query for the past must end at (New Relic's SINCE/UNTIL, Flux's
+option now), "values":
 {"<query as the provider receives it>": number | "empty" | "error"}}.
 A request that breaks the API's contract (credentials missing or wrong,
 a time range that is not the window, a query that is not one the test
 rendered, a body not as the client library sends it) is answered as the
 provider would (401/403/400) AND written to the violations file, which
-the test requires to be empty.  Prints "listening on URL" when it serves."""
+the test requires to be empty.  Prints "listening on URL" when it serves,
+and "past PROVIDER WINDOW" for each query aimed at a past time."""
 import argparse
 import gzip
 import json
+import re
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 CFG = {}
 VIOL = None
 
+NOW_OPTION = "option now = () => "
 FLUX_DIALECT = {"annotations": ["datatype", "group", "default"], "delimiter": ",", "header": True}
 
 
@@ -102,10 +107,21 @@ class Handler(BaseHTTPRequestHandler):
         nrql = q.get("nrql", [""])[0]
         if nrql == "SELECT * FROM Metric SINCE 60 seconds ago":
             return self.answer(200, json.dumps({"results": [{"events": []}]}))
+        past = re.match(r"^(.*) SINCE (\d+) UNTIL (\d+)$", nrql, re.S)
         suffix = " SINCE %d seconds ago" % CFG["interval"]
-        if not nrql.endswith(suffix):
+        if past:
+            # a past window (perch replay, check --time): epoch milliseconds
+            since, until = int(past.group(2)), int(past.group(3))
+            if until - since != CFG["interval"] * 1000 or until != CFG.get("at", -1) * 1000:
+                violation("newrelic: window %d..%d, want %d s up to %s" %
+                          (since, until, CFG["interval"], CFG.get("at")))
+            nrql = past.group(1)
+            print("past newrelic %d %d" % (since, until), flush=True)
+        elif not nrql.endswith(suffix):
             violation("newrelic: nrql %r does not end with %r" % (nrql, suffix))
-        v = self.value("newrelic", nrql[:-len(suffix)])
+        else:
+            nrql = nrql[:-len(suffix)]
+        v = self.value("newrelic", nrql)
         if v == "error" or v is None:
             return self.answer(400, json.dumps({"error": "NRQL Syntax Error: Error at line 1"}))
         return self.answer(200, json.dumps({"results": [{"result": None if v == "empty" else v}],
@@ -128,9 +144,17 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(400, json.dumps({"code": "invalid", "message": "bad body"}))
         if req.get("dialect") != FLUX_DIALECT or req.get("type") != "flux":
             violation("influxdb: body %r" % req)
-        if req.get("query", "").startswith('from(bucket: "default")'):
+        flux = req.get("query", "")
+        if flux.startswith(NOW_OPTION):
+            # a past time (perch replay, check --time): Flux's option now
+            line, _, flux = flux.partition("\n")
+            want = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(CFG.get("at", 0)))
+            if line[len(NOW_OPTION):] != want or "at" not in CFG:
+                violation("influxdb: %r, want now at %s" % (line, want))
+            print("past influxdb %s" % line[len(NOW_OPTION):], flush=True)
+        if flux.startswith('from(bucket: "default")'):
             return self.answer(200, "\r\n", "text/csv")
-        v = self.value("influxdb", req.get("query"))
+        v = self.value("influxdb", flux)
         if v == "error" or v is None:
             return self.answer(400, json.dumps({"code": "invalid",
                                                 "message": "compilation failed: error at @1:1-1:4"}))

@@ -1,5 +1,6 @@
 # provider_standins.sh — the datadog, newrelic, influxdb (InfluxDB 2, Flux)
-# and externalmetrics backends through perch check against stand-ins that
+# and externalmetrics backends through perch check (now, and at a past
+# time for New Relic and InfluxDB) against stand-ins that
 # follow each provider's documented API and check what perch sends
 # (tests/integration/provider_standin.py: credentials, time window, query
 # encoding, body).  Credentials come from the templates' secretRef Secrets
@@ -21,7 +22,7 @@ cat >"$TMP/standin.cfg" <<JSON
 {"secrets": {"datadog_api_key": "$DDK", "datadog_application_key": "$DDA",
              "newrelic_account_id": "1234567", "newrelic_query_key": "$NRK",
              "token": "$IFT", "org": "shop org", "k8s_token": "$K8T"},
- "window": 600, "interval": 60,
+ "window": 600, "interval": 60, "at": 1714557600,
  "values": {
   "sum:trace.http.request.errors{service:podinfo}.as_count() / sum:trace.http.request.hits{service:podinfo}.as_count()": 0.5,
   "sum:trace.http.request.errors{service:podinfo-primary}.as_count() / sum:trace.http.request.hits{service:podinfo-primary}.as_count()": 0.25,
@@ -177,6 +178,28 @@ expect_num "influxdb primary" "$(json_field "$TMP/good.json" "shop/podinfo flux-
 expect_num "external value" "$(json_field "$TMP/good.json" "shop/podinfo queue" value)" 1.5
 expect_eq "external isolation" "$(json_field "$TMP/good.json" "shop/podinfo queue" isolation)" same-as-primary
 expect_match "external warning" "$(cat "$TMP/good.err")" "queue: canary and primary give the same value"
+
+# at a past time (check --time, as perch replay asks): New Relic's window
+# is SINCE/UNTIL in epoch milliseconds, Flux's now is moved there (the
+# stand-in checks both against 2024-05-01T10:00:00Z)
+write past.yaml nr-p99:0:200 flux-sum:40:50
+"$PERCH_BIN" check -f "$TMP/past.yaml" -n shop --time 2024-05-01T10:00:00Z -o json \
+	>"$TMP/past.json" 2>"$TMP/past.err"
+expect_eq "past: exit: $(cat "$TMP/past.err")" "$?" 0
+expect_num "newrelic past value" "$(json_field "$TMP/past.json" "shop/podinfo nr-p99" value)" 123.5
+expect_num "influxdb past value" "$(json_field "$TMP/past.json" "shop/podinfo flux-sum" value)" 42.5
+grep -qx 'past newrelic 1714557540000 1714557600000' "$TMP/standin.out" ||
+	fail "New Relic was not asked for the past window: $(cat "$TMP/standin.out")"
+grep -qx 'past influxdb 2024-05-01T10:00:00Z' "$TMP/standin.out" ||
+	fail "InfluxDB was not asked at the past time: $(cat "$TMP/standin.out")"
+# the external metrics API answers only for now: an error, not now's value
+write past-ext.yaml queue:0:2
+"$PERCH_BIN" check -f "$TMP/past-ext.yaml" -n shop --time 2024-05-01T10:00:00Z -o json \
+	>"$TMP/past-ext.json" 2>/dev/null
+expect_eq "past externalmetrics: exit" "$?" 1
+expect_eq "past externalmetrics" "$(json_field "$TMP/past-ext.json" "shop/podinfo queue" result)" error
+expect_match "past externalmetrics: message" \
+	"$(json_field "$TMP/past-ext.json" "shop/podinfo queue" error)" "externalmetrics cannot query the past"
 
 # off the cluster the Secrets cannot be read: said, and nothing is sent
 write dd.yaml dd-errors:0:1

@@ -290,7 +290,7 @@ test_past(void **state)
 	static const struct { enum metric_type t; bool past; } rows[] = {
 		{ MT_PROMETHEUS, true }, { MT_GRAPHITE, true }, { MT_DATADOG, true },
 		{ MT_CLOUDWATCH, true }, { MT_DYNATRACE, true }, { MT_SPLUNK, true },
-		{ MT_NEWRELIC, false }, { MT_INFLUXDB, false }, { MT_STACKDRIVER, false },
+		{ MT_NEWRELIC, true }, { MT_INFLUXDB, true }, { MT_STACKDRIVER, false },
 		{ MT_EXTERNALMETRICS, false }, { MT_KEPTN, false },
 	};
 	size_t i;
