@@ -1180,22 +1180,33 @@ test_routing_from_spec(void **state)
 	}
 }
 
+/* A Canary name of shop (Deployment name) whose status Flagger-style
+ * says phase, its Promoted condition cond, updated at `when`. */
+static void
+apply_flagger_canary(struct fx *f, const char *name, const char *phase, const char *cond,
+    time_t when)
+{
+	char json[900], at[32];
+
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
+	    "\"metadata\":{\"name\":\"%s\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"%s\"},\"analysis\":{"
+	    "\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}},"
+	    "\"status\":{\"phase\":\"%s\",\"conditions\":[{\"type\":\"Promoted\","
+	    "\"status\":\"%s\",\"lastUpdateTime\":\"%s\"}]}}", name, name, phase, cond, at);
+	apply(f, K8S_RES(CANARIES), "shop", json);
+}
+
 static void
 test_refuses_flagger(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[768], now[32], who[240];
+	char err[ERRMSG_MAX], who[240];
 	time_t t = time(NULL);
 
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
-	    "\"metadata\":{\"name\":\"checkout\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
-	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"checkout\"},\"analysis\":{"
-	    "\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}},"
-	    "\"status\":{\"phase\":\"Succeeded\",\"conditions\":[{\"type\":\"Promoted\","
-	    "\"status\":\"True\",\"lastUpdateTime\":\"%s\"}]}}", now);
-	apply(f, K8S_RES(CANARIES), "shop", json);
+	apply_flagger_canary(f, "checkout", "Succeeded", "True", t);
 	assert_int_equal(k8s_cluster_ops.initialize(f->k, &c, err), ST_REFUSED);
 	assert_non_null(strstr(err, "reconciled by a running Flagger"));
 
@@ -1251,19 +1262,12 @@ test_flagger_future_status(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[900], ahead[32], renewed[40];
+	char err[ERRMSG_MAX], json[900], renewed[40];
 	time_t t = time(NULL), a = t + 3600, r = t - 120;
 	json_t *obj;
 
 	c.name = (char *)"ahead";
-	strftime(ahead, sizeof ahead, "%Y-%m-%dT%H:%M:%SZ", gmtime(&a));
-	snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
-	    "\"metadata\":{\"name\":\"ahead\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
-	    "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"ahead\"},\"analysis\":{"
-	    "\"interval\":\"1m\",\"threshold\":1,\"stepWeight\":10}},"
-	    "\"status\":{\"phase\":\"Progressing\",\"conditions\":[{\"type\":\"Promoted\","
-	    "\"status\":\"Unknown\",\"lastUpdateTime\":\"%s\"}]}}", ahead);
-	apply(f, K8S_RES(CANARIES), "shop", json);
+	apply_flagger_canary(f, "ahead", "Progressing", "Unknown", a);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
 	strftime(renewed, sizeof renewed, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&r));
 	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
