@@ -157,7 +157,7 @@ call_one(struct sim_world *w, const struct hook_call *call, struct hook_result *
 		return;
 	}
 	if (targets_canary(call->canary, h.url))
-		record_load(a, w->opt.clock->now_ms(w->opt.clock_ctx), &h);
+		record_load(a, world_now(w), &h);
 	r->ok = true;
 	r->http_status = 202;
 	snprintf(r->msg, sizeof r->msg, "command %s accepted", cmd);

@@ -156,7 +156,7 @@ sim_world_add(struct sim_world *w, const struct canary_cfg *c, enum scenario s,
 	return ST_OK;
 }
 
-static int64_t
+int64_t
 world_now(const struct sim_world *w)
 {
 	return w->opt.clock->now_ms(w->opt.clock_ctx);

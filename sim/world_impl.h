@@ -90,6 +90,8 @@ struct sim_app *sim_find(struct sim_world *w, const char *key);
 struct sim_app *sim_app_of(struct sim_world *w, const struct canary_cfg *c);
 /* The canary weight in effect at t_ms. */
 int sim_weight_at(const struct sim_app *a, int64_t t_ms);
+/* The world's clock now (its sim_options clock). */
+int64_t world_now(const struct sim_world *w);
 /* Requests per second the load tester sends the canary at t_ms. */
 double sim_load_rps_at(const struct sim_app *a, int64_t t_ms);
 /* Requests of workload wl in [from_ms, to_ms); when durations is given, the
