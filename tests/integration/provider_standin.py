@@ -24,6 +24,8 @@ import argparse
 import gzip
 import json
 import re
+import sys
+import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +35,17 @@ VIOL = None
 
 NOW_OPTION = "option now = () => "
 FLUX_DIALECT = {"annotations": ["datatype", "group", "default"], "delimiter": ",", "header": True}
+
+
+SAY_LOCK = threading.Lock()
+
+
+def say(line):
+    """One whole line to stdout: the server answers on several threads, and
+    print() writes the text and its newline apart, so two lines interleave."""
+    with SAY_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def violation(msg):
@@ -116,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
                 violation("newrelic: window %d..%d, want %d s up to %s" %
                           (since, until, CFG["interval"], CFG.get("at")))
             nrql = past.group(1)
-            print("past newrelic %d %d" % (since, until), flush=True)
+            say("past newrelic %d %d" % (since, until))
         elif not nrql.endswith(suffix):
             violation("newrelic: nrql %r does not end with %r" % (nrql, suffix))
         else:
@@ -151,7 +164,7 @@ class Handler(BaseHTTPRequestHandler):
             want = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(CFG.get("at", 0)))
             if line[len(NOW_OPTION):] != want or "at" not in CFG:
                 violation("influxdb: %r, want now at %s" % (line, want))
-            print("past influxdb %s" % line[len(NOW_OPTION):], flush=True)
+            say("past influxdb %s" % line[len(NOW_OPTION):])
         if flux.startswith('from(bucket: "default")'):
             return self.answer(200, "\r\n", "text/csv")
         v = self.value("influxdb", flux)
