@@ -95,7 +95,7 @@ metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
 {
 	const struct metric_backend_ops *ops = metric_backend_find(t->provider_type);
 	struct metric_provider q = *p;
-	char why[256];
+	char why[256], ref[256];
 	struct creds cr;
 	int st;
 
@@ -107,6 +107,8 @@ metric_creds_set(struct k8s_client *kc, const struct spec_metric_template *t,
 	}
 	if ((st = read_creds(kc, t, ns, ops, &cr, err, errsz)) == ST_OK) {
 		q.secret = (const char *const *)cr.v;
+		snprintf(ref, sizeof ref, "%s/%s", ns, t->secret_ref);
+		q.secret_ref = ref;
 		if ((st = metric_backends_add(b, t->provider_type, &q, why, sizeof why)) != ST_OK)
 			snprintf(err, errsz, "MetricTemplate %s/%s: %s", ns, t->meta.name, why);
 	}

@@ -79,6 +79,9 @@ struct metric_provider {
 	 * address-less templates of one type with other Secrets or regions)
 	 * are two blocks by their keys. */
 	const char *block;
+	/* "namespace/name" of the provider.secretRef Secret, or NULL: for
+	 * messages only (never its values). */
+	const char *secret_ref;
 };
 
 struct metric_backend_ops {

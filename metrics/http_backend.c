@@ -117,12 +117,18 @@ hb_interval_s(const struct metric_query *q)
 	return q->metric != NULL && q->metric->interval_s > 0 ? q->metric->interval_s : 60;
 }
 
+const char *
+hb_template_ref(const struct metric_query *q)
+{
+	return q != NULL && q->metric != NULL && q->metric->template_ref != NULL ?
+	    q->metric->template_ref : "?";
+}
+
 int
 hb_missing_key(const struct hb_server *s, const struct metric_query *q, const char *key,
     char *err, size_t errsz)
 {
-	const char *ref = q != NULL && q->metric != NULL && q->metric->template_ref != NULL ?
-	    q->metric->template_ref : "?";
+	const char *ref = hb_template_ref(q);
 
 	if (s->has_secret)
 		snprintf(err, errsz, "MetricTemplate %s: the secret of provider.secretRef has no "
@@ -289,6 +295,8 @@ server_fini(struct hb_server *s)
 	}
 	free(s->headers);
 	xfree_secret(s->token);
+	free(s->token_err);
+	free(s->secret_ref);
 	memset(s, 0, sizeof *s);
 }
 
@@ -428,6 +436,7 @@ hb_add(void *h, const struct metric_provider *p)
 	s->insecure = p->insecure;
 	s->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
 	s->has_secret = p->secret != NULL;
+	s->secret_ref = p->secret_ref != NULL ? xstrdup(p->secret_ref) : NULL;
 	for (i = 0; p->secret != NULL && b->k->secret_keys != NULL &&
 	    b->k->secret_keys[i] != NULL && i < HB_MAX_KEYS; i++)
 		s->secret[i] = p->secret[i] != NULL ? xstrdup(p->secret[i]) : NULL;
@@ -623,6 +632,7 @@ prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metri
 	struct hb_server *s = q->metric != NULL ? find_block(b, q->metric->block) : NULL;
 	struct hb_server tmp;
 	char err[ERRMSG_MAX];
+	int st;
 
 	x->out = out;
 	memset(&tmp, 0, sizeof tmp);
@@ -642,9 +652,10 @@ prepare(struct hb *b, const struct metric_query *q, struct xfer *x, struct metri
 		return;
 	}
 	x->req.token = hb_token(b);
-	if (b->k->request(s, q, now_s(q->at_ms), &x->req, err, sizeof err) != ST_OK) {
+	if ((st = b->k->request(s, q, now_s(q->at_ms), &x->req, err, sizeof err)) != ST_OK) {
 		hb_req_fini(&x->req);
 		hb_result(out, CHECK_ERROR, "%s", err);
+		out->unavailable = st == ST_NETWORK || st == ST_TIMEOUT;
 		return;
 	}
 	xfer_setup(b, x, s);
@@ -738,12 +749,13 @@ hb_probe(void *h, const char *address, char *err)
 	if (s->address != NULL && (st = before(b, err, ERRMSG_MAX)) != ST_OK)
 		return st;
 	x.req.token = hb_token(b);
-	if (s->address == NULL || b->k->probe_request(s, now_s(0), &x.req, err,
-	    ERRMSG_MAX) != ST_OK) {
+	if (s->address == NULL || (st = b->k->probe_request(s, now_s(0), &x.req, err,
+	    ERRMSG_MAX)) != ST_OK) {
 		if (s->address == NULL)
 			snprintf(err, ERRMSG_MAX, "no %s server given (provider.address)", b->k->label);
 		hb_req_fini(&x.req);
-		return ST_INVALID;
+		return s->address != NULL && (st == ST_NETWORK || st == ST_TIMEOUT) ? st :
+		    ST_INVALID;
 	}
 	xfer_setup(b, &x, s);
 	run_batch(b, &x, 1);

@@ -47,6 +47,12 @@ struct hb_server {
 	 * Secret values, dropped on an HTTP 401 answer to its request. */
 	char *token;
 	int64_t token_until;		/* unix seconds */
+	/* Why the before hook could not get the block's token (no secret in
+	 * it), and its status, or NULL: the kind's request gives it to each
+	 * query of the block alone, the others of the batch run. */
+	char *token_err;
+	int token_st;
+	char *secret_ref;		/* metric_provider.secret_ref, or NULL */
 };
 
 /* One request a kind builds.  Strings are owned by the request
@@ -98,7 +104,11 @@ struct http_kind {
 	/* Before the requests of a batch or of a probe: fetches what they
 	 * need (an access token: hb_fetch, hb_token_set).  ST_OK, or an error
 	 * with err that every query of the batch gets (no answer when
-	 * ST_NETWORK or ST_TIMEOUT).  NULL: nothing to fetch.  When a request
+	 * ST_NETWORK or ST_TIMEOUT); a hook that signs in per block keeps a
+	 * block's failure on it (hb_server.token_err) and returns ST_OK, and
+	 * the kind's request refuses that block's queries with it (no answer
+	 * when the request returns ST_NETWORK or ST_TIMEOUT).  NULL: nothing
+	 * to fetch.  When a request
 	 * is answered 401, the tokens it carried are dropped, before is
 	 * called again and the request sent once more. */
 	int (*before)(void *b, char *err, size_t errsz);
@@ -141,6 +151,8 @@ int hb_base_len(const char *address);
 
 /* The query's window in seconds (metrics[].interval; 60 when unset). */
 int hb_interval_s(const struct metric_query *q);
+/* The "namespace/name" of query q's MetricTemplate, or "?". */
+const char *hb_template_ref(const struct metric_query *q);
 /* Fills err with "MetricTemplate <ref>: ..." naming the key that is
  * missing from the Secret (or that there is no secretRef), and returns
  * ST_INVALID. */

@@ -110,7 +110,7 @@ sa_token(void *b, struct hb_server *s, char *err, size_t errsz)
 	struct google_sa_key k;
 	struct hb_req r = { 0 };
 	int64_t now = (int64_t)time(NULL), ttl;
-	char why[ERRMSG_MAX], *jwt, *body, *tok;
+	char why[ERRMSG_MAX / 2], *jwt, *body, *tok;
 	long code;
 	int st;
 
@@ -180,23 +180,56 @@ metadata_token(void *b, char *err, size_t errsz)
 	return st;
 }
 
+/* Keeps on block s why its token could not be had (status st), or clears it. */
+static void
+block_token_result(struct hb_server *s, int st, const char *why)
+{
+	free(s->token_err);
+	s->token_err = st != ST_OK ? xstrdup(why) : NULL;
+	s->token_st = st;
+}
+
 /* The tokens of the batch: each block with a service account key its own,
- * the metadata server's for the others (and for a handle without blocks). */
+ * the metadata server's for the others (and for a handle without blocks).
+ * A block that gets none keeps why (build refuses its queries alone). */
 static int
 fetch_token(void *b, char *err, size_t errsz)
 {
 	size_t i, n;
 	struct hb_server *s = hb_servers(b, &n);
-	bool metadata = n == 0;
-	int st = ST_OK;
+	char why[ERRMSG_MAX];
+	bool metadata = false;
+	int st;
 
-	for (i = 0; i < n && st == ST_OK; i++) {
+	if (n == 0)
+		return metadata_token(b, err, errsz);
+	for (i = 0; i < n; i++) {
 		if (s[i].secret[KEY_SA_KEY] != NULL)
-			st = sa_token(b, &s[i], err, errsz);
+			block_token_result(&s[i], sa_token(b, &s[i], why, sizeof why), why);
 		else
 			metadata = true;
 	}
-	return st == ST_OK && metadata ? metadata_token(b, err, errsz) : st;
+	if (metadata) {
+		st = metadata_token(b, why, sizeof why);
+		for (i = 0; i < n; i++)
+			if (s[i].secret[KEY_SA_KEY] == NULL)
+				block_token_result(&s[i], st, why);
+	}
+	return ST_OK;
+}
+
+/* The error of a query of block s, which has no token (token_err). */
+static int
+token_failed(const struct hb_server *s, const struct metric_query *q, char *err,
+    size_t errsz)
+{
+	if (s->secret[KEY_SA_KEY] != NULL)
+		snprintf(err, errsz, "MetricTemplate %s: secret %s: no access token for its %s: %s",
+		    hb_template_ref(q), s->secret_ref != NULL ? s->secret_ref : "?",
+		    secret_keys[KEY_SA_KEY], s->token_err);
+	else
+		snprintf(err, errsz, "MetricTemplate %s: %s", hb_template_ref(q), s->token_err);
+	return s->token_st;
 }
 
 static int
@@ -208,6 +241,8 @@ build(const struct hb_server *s, const struct metric_query *q, const char *query
 
 	if (s->secret[KEY_PROJECT] == NULL)
 		return hb_missing_key(s, q, secret_keys[KEY_PROJECT], err, errsz);
+	if (s->token_err != NULL)
+		return token_failed(s, q, err, errsz);
 	r->url = xasprintf("%.*s/v3/projects/%s/timeSeries:query", hb_base_len(s->address),
 	    s->address, s->secret[KEY_PROJECT]);
 	o = json_pack("{s:s}", "query", query);

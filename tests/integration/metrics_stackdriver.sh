@@ -8,7 +8,9 @@
 # template, and no token in the output; with a serviceAccountKey, the
 # token of an RS256 JWT the stand-in verifies with the key's public half,
 # kept for the next queries and fetched again after a 401, another key's
-# signature refused, a malformed key named with template, Secret and key.
+# signature refused, a malformed key named with template, Secret and key;
+# a key refused fails its own metric only (named with template, Secret
+# and the cause), the others of the analysis get their values.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -76,6 +78,7 @@ saas_write sakey sakey
 saas_write sarevoke sarevoke
 saas_write saother saother
 saas_write sabad sabad
+saas_write mixed saother sakey latency
 saas_write bad empty broken
 saas_write down down
 saas_write nokey nokey
@@ -91,12 +94,14 @@ grep -q '^token$' "$TMP/req.log" || fail "no token from the metadata server"
 # the canary's and the primary's queries; a token refused (401) is fetched
 # again and the query sent once more.
 "$PERCH_BIN" check -f "$TMP/sakey.yaml" -n shop -o json >"$TMP/sa.json" 2>"$TMP/sa.err"
-expect_eq "service account key: exit ($(cat "$TMP/sa.err"))" "$?" 0
+rc=$?
+expect_eq "service account key: exit ($(cat "$TMP/sa.err"))" "$rc" 0
 expect_eq "service account key: value" "$(json_field "$TMP/sa.json" "shop/app sakey" value)" 812.4
 grep -Eq '"primaryValue": ?500\.0' "$TMP/sa.json" || fail "no primary value: $(cat "$TMP/sa.json")"
 expect_eq "one token" "$(grep -c '^sa-token' "$TMP/req.log")" 1
 "$PERCH_BIN" check -f "$TMP/sarevoke.yaml" -n shop -o json >"$TMP/revoke.json" 2>"$TMP/sa.err"
-expect_eq "401: exit ($(cat "$TMP/sa.err"))" "$?" 0
+rc=$?
+expect_eq "401: exit ($(cat "$TMP/sa.err"))" "$rc" 0
 grep -q '^sa-revoked' "$TMP/req.log" || fail "the stand-in did not refuse the first token"
 expect_eq "401: a new token" "$(grep -c '^sa-token' "$TMP/req.log")" 3
 grep -Eq '"value": ?812\.(4|39)' "$TMP/revoke.json" || fail "401: no value: $(cat "$TMP/revoke.json")"
@@ -115,3 +120,15 @@ out=$("$PERCH_BIN" check -f "$TMP/sabad.yaml" -n shop 2>&1)
 expect_eq "malformed key: exit" "$?" 1
 expect_match "malformed key" "$out" 'MetricTemplate shop/sabad: secret sabad key serviceAccountKey is not a service account key: has no client_email'
 case $out in *PRIVATE*|*s3cr3t*) fail "a secret leaked: $out" ;; esac
+
+# One refused key among other stackdriver metrics: its metric alone fails.
+"$PERCH_BIN" check -f "$TMP/mixed.yaml" -n shop -o json >"$TMP/mixed.json" 2>"$TMP/mixed.err"
+rc=$?
+expect_eq "refused key among others: exit ($(cat "$TMP/mixed.err"))" "$rc" 1
+expect_eq "refused key: result" "$(json_field "$TMP/mixed.json" "shop/app saother" result)" error
+expect_match "refused key: error" "$(json_field "$TMP/mixed.json" "shop/app saother" error)" \
+	'^MetricTemplate shop/saother: secret shop/saother: no access token for its serviceAccountKey: Stackdriver token endpoint http://127.0.0.1:[0-9]*/token: HTTP 400: invalid_grant'
+expect_eq "refused key: the other key's value" "$(json_field "$TMP/mixed.json" "shop/app sakey" value)" 812.4
+expect_eq "refused key: the metadata token's value" \
+	"$(json_field "$TMP/mixed.json" "shop/app latency" value)" 812.4
+case $(cat "$TMP/mixed.json" "$TMP/mixed.err") in *PRIVATE*|*s3cr3t*) fail "a secret leaked" ;; esac
