@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "app/replay_print.h"
+#include "metrics/backend.h"
 #include "util/fmt.h"
 #include "util/sanitize.h"
 #include "util/systime.h"
@@ -158,7 +159,7 @@ end_text(enum replay_outcome o, int weight, int64_t t, char *out, size_t n)
 static void
 print_header(const struct replay_show *s)
 {
-	char from[40], to[16], end[96], *src = sanitize_dup(s->source, 600);
+	char from[40], to[16], end[96], why[256], *src = sanitize_dup(s->source, 600);
 	char *id = sanitize_dup(s->canary, 300), *m;
 	size_t i;
 
@@ -174,8 +175,8 @@ print_header(const struct replay_show *s)
 	}
 	for (i = 0; i < s->n_left; i++) {
 		m = sanitize_dup(s->left[i].metric, sizeof s->left[i].metric);
-		printf("not replayable: %s cannot query the past: metric %s is left out\n",
-		    s->left[i].provider, m);
+		metric_backend_not_past(s->left[i].provider, why, sizeof why);
+		printf("not replayable: %s: metric %s is left out\n", why, m);
 		free(m);
 	}
 	free(src);
@@ -363,14 +364,14 @@ static json_t *
 json_left(const struct replay_show *s)
 {
 	json_t *a = json_array();
-	char why[128];
+	char why[256], reason[300];
 	size_t i;
 
 	for (i = 0; i < s->n_left; i++) {
-		snprintf(why, sizeof why, "not replayable: %s cannot query the past",
-		    s->left[i].provider);
+		metric_backend_not_past(s->left[i].provider, why, sizeof why);
+		snprintf(reason, sizeof reason, "not replayable: %s", why);
 		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "metric",
-		    clean(s->left[i].metric), "provider", s->left[i].provider, "reason", why));
+		    clean(s->left[i].metric), "provider", s->left[i].provider, "reason", reason));
 	}
 	return a;
 }

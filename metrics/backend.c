@@ -61,6 +61,16 @@ metric_backend_types(char *out, size_t n)
 		    metric_type_name(backends[i]->type));
 }
 
+void
+metric_backend_not_past(const char *type, char *out, size_t n)
+{
+	const struct metric_backend_ops *ops = metric_backend_find(type);
+	const char *why = ops != NULL ? ops->not_past_why : NULL;
+
+	snprintf(out, n, "%s cannot query the past%s%s%s", type, why != NULL ? " (" : "",
+	    why != NULL ? why : "", why != NULL ? ")" : "");
+}
+
 struct metric_backends *
 metric_backends_new(const struct metric_backend_opts *o)
 {

@@ -96,6 +96,8 @@ struct metric_backend_ops {
 	 * the window ending then), so that `perch replay --from --to` can
 	 * re-evaluate the metrics of a past rollout; false: only now. */
 	bool past;
+	/* Without past: why not, for the messages that say so, or NULL. */
+	const char *not_past_why;
 	/* A new handle for every provider block of this type (a connection
 	 * pool, ...).  Must not block or do I/O.  Never NULL. */
 	void *(*open)(const struct metric_backend_opts *o);
@@ -135,6 +137,9 @@ struct metric_backend_ops {
 const struct metric_backend_ops *metric_backend_find(const char *type);
 /* "prometheus, ...": the types there is a backend for, cut to n bytes. */
 void metric_backend_types(char *out, size_t n);
+/* "<type> cannot query the past", with the backend's not_past_why in
+ * parentheses when it has one, into out (n bytes). */
+void metric_backend_not_past(const char *type, char *out, size_t n);
 
 struct metric_backends;
 

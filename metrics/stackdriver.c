@@ -313,6 +313,11 @@ const struct metric_backend_ops stackdriver_backend = {
 	.close = hb_close,
 	.unusable = hb_unusable,
 	.check_secret = check_secret,
+	/* The documented request is {"query"} alone: MQL's own window (a
+	 * `within` ending at a date) is the only way to the past, and perch
+	 * would have to rewrite the template's MQL, which may set its own. */
+	.not_past_why = "timeSeries:query takes no time; only the template's MQL "
+	    "sets its window, and perch does not rewrite MQL",
 	.add = hb_add,
 	.eval = hb_eval,
 	.probe = hb_probe,

@@ -270,6 +270,7 @@ run_queries(struct metric_backends *b, const struct check_opts *o, const struct 
 	struct metric_query *q = xcalloc(3 * n + 1, sizeof *q);
 	struct metric_value *res = xcalloc(3 * n + 1, sizeof *res);
 	int (*slot)[3] = xcalloc(n + 1, sizeof *slot);
+	char why[ERRMSG_MAX / 2];
 
 	for (i = 0; i < n; i++) {
 		const struct metric_cfg *m = &cfg->metrics[i];
@@ -300,8 +301,9 @@ run_queries(struct metric_backends *b, const struct check_opts *o, const struct 
 			oc[i].prim = res[slot[i][2]];
 		if (only_now(o, oc[i].m) != NULL) {	/* its answer is for now, not --time */
 			oc[i].val = (struct metric_value){ .result = CHECK_ERROR };
-			snprintf(oc[i].val.err, sizeof oc[i].val.err, "%s cannot query the past: "
-			    "--time cannot be used for it", only_now(o, oc[i].m));
+			metric_backend_not_past(only_now(o, oc[i].m), why, sizeof why);
+			snprintf(oc[i].val.err, sizeof oc[i].val.err, "%s: --time cannot be used for "
+			    "it", why);
 			oc[i].has_vol = oc[i].has_prim = false;
 		}
 		judge(cfg, &oc[i]);

@@ -448,6 +448,7 @@ leave_out(struct run *r)
 	struct canary_cfg *c = r->cfg;
 	const struct metric_backend_ops *ops;
 	size_t i = 0, had = c->n_metrics;
+	char why[256];
 
 	while (i < c->n_metrics) {
 		ops = metric_backend_find(c->metrics[i].provider);
@@ -461,8 +462,8 @@ leave_out(struct run *r)
 		canary_cfg_drop_metric(c, i);
 	}
 	if (had > 0 && c->n_metrics == 0) {
-		cli_error(CMD_NAME, "no metric of the spec can be replayed: %s cannot query the past",
-		    r->left[0].provider);
+		metric_backend_not_past(r->left[0].provider, why, sizeof why);
+		cli_error(CMD_NAME, "no metric of the spec can be replayed: %s", why);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

@@ -10,7 +10,8 @@
 # kept for the next queries and fetched again after a 401, another key's
 # signature refused, a malformed key named with template, Secret and key;
 # a key refused fails its own metric only (named with template, Secret
-# and the cause), the others of the analysis get their values.
+# and the cause), the others of the analysis get their values; a past
+# time (check --time, replay) refused, saying why.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
@@ -132,3 +133,14 @@ expect_eq "refused key: the other key's value" "$(json_field "$TMP/mixed.json" "
 expect_eq "refused key: the metadata token's value" \
 	"$(json_field "$TMP/mixed.json" "shop/app latency" value)" 812.4
 case $(cat "$TMP/mixed.json" "$TMP/mixed.err") in *PRIVATE*|*s3cr3t*) fail "a secret leaked" ;; esac
+
+# A past time is refused, saying why: the request has no time of its own.
+"$PERCH_BIN" check -f "$TMP/good.yaml" -n shop --time 2024-05-01T10:00:00Z -o json >"$TMP/past.json" \
+	2>"$TMP/past.err"
+expect_match "past: error ($(cat "$TMP/past.err"))" "$(json_field "$TMP/past.json" "shop/app latency" error)" \
+	"^stackdriver cannot query the past \(timeSeries:query takes no time; only the template's MQL sets its window, and perch does not rewrite MQL\): --time cannot be used for it$"
+err=$("$PERCH_BIN" replay -f "$TMP/good.yaml" -n shop --from 1714557600 --to 1714557660 2>&1 >/dev/null)
+rc=$?
+expect_eq "replay: exit ($err)" "$rc" 2
+expect_match "replay: why" "$err" \
+	'no metric of the spec can be replayed: stackdriver cannot query the past \(timeSeries:query takes no time; '
