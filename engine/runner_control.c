@@ -559,7 +559,9 @@ finalize_pass(struct runner *r, struct rcan *c, int64_t now, char *why, size_t w
 /* A reverting canary's status says so (phase Terminating, what it does
  * or waits for), saved before the revert's last step removes the
  * finalizer: once it is gone the object may be too.  Flagger writes no
- * Terminated, nor does perch. */
+ * Terminated, nor does perch: once the revert is done only perch's own
+ * state (and its screens) hears of it, the Canary's status is not found
+ * and left alone (sk_canary_status). */
 static void
 save_terminating(struct runner *r, struct rcan *c, int64_t now, const char *why)
 {
@@ -578,9 +580,13 @@ rn_finalize_try(struct runner *r, struct rcan *c, int64_t now)
 	if (!rn_renew(r, c))
 		return;
 	if (finalize_pass(r, c, now, why, sizeof why) == ST_OK) {
-		if (c->run.deletion == DEL_REVERT)
+		if (c->run.deletion == DEL_REVERT) {
 			rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and "
 			    "the routes are given back", c->cfg->name, c->cfg->ns);
+			/* for perch's own state and screens: the Canary is gone */
+			save_terminating(r, c, now, "Reverted on deletion: the target and the routes "
+			    "are given back.");
+		}
 		remove_canary(r, c);
 		return;
 	}

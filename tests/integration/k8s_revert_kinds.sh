@@ -101,6 +101,11 @@ expect_eq "apex web still on the primary" "$(K get svc web -o jsonpath='{.spec.s
 K annotate deployment/web test.perch.dev/never-ready- >/dev/null || fail "annotate web ready"
 K wait --for=delete canary/web --timeout=$((15 * slow))s >/dev/null 2>&1 ||
 	fail "web not finalised once ready: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
+# No Terminated in any status; perch's own state says the revert is done.
+reverted() { K get configmap perch-web -o jsonpath='{.data.status}' |
+	grep -q '"phase":"Terminating".*"reason":"Reverted on deletion: the target and the routes'; }
+WAIT_SECS=$((5 * slow)) wait_for reverted ||
+	fail "web's state after its revert: $(K get configmap perch-web -o jsonpath='{.data.status}')"
 gone shop-canary || fail "the Skipper canary Ingress is left: $(K get ingress -o name)"
 expect_eq "apex web on the target's pods" "$(K get svc web -o jsonpath='{.spec.selector.app}')" web
 expect_eq "web scaled up" "$(K get deployment web -o jsonpath='{.spec.replicas}')" 2
