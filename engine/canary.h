@@ -17,7 +17,9 @@
 
 #include "engine/judge.h"
 
-/* Phases of Flagger (reference §1.1 status), in lifecycle order. */
+/* Phases of Flagger (reference §1.1 status), in lifecycle order; the
+ * last one is written while a deleted canary's revert runs (its status
+ * message says why it waits) and is never a rollout's. */
 #define PHASE_LIST(X) \
 	X(INITIALIZING,      "Initializing") \
 	X(INITIALIZED,       "Initialized") \
@@ -27,7 +29,8 @@
 	X(PROMOTING,         "Promoting") \
 	X(FINALISING,        "Finalising") \
 	X(SUCCEEDED,         "Succeeded") \
-	X(FAILED,            "Failed")
+	X(FAILED,            "Failed") \
+	X(TERMINATING,       "Terminating")
 
 enum phase {
 #define X(id, text) PHASE_##id,

@@ -16,6 +16,7 @@
 
 #include "engine/machine_int.h"
 #include "engine/routers.h"
+#include "util/sanitize.h"
 #include "util/status.h"
 #include "util/xalloc.h"
 
@@ -351,6 +352,21 @@ machine_finalize_backoff(const struct canary_cfg *c, int tries)
 	while (tries-- > 0 && ms < cap)
 		ms *= 2;
 	return ms < cap ? ms : cap;
+}
+
+void
+machine_terminating(struct canary_status *st, int64_t now_ms, const char *why)
+{
+	if (st->phase != PHASE_TERMINATING)
+		st->phase_since_ms = now_ms;
+	st->phase = PHASE_TERMINATING;
+	st->canary_weight = 0;
+	st->iterations = 0;
+	st->gate = GATE_NONE;
+	st->held = false;
+	sanitize(st->reason, sizeof st->reason, why, strlen(why));
+	st->last_transition_ms = now_ms;
+	st->seq++;
 }
 
 void

@@ -272,6 +272,13 @@ enum deletion machine_on_deletion(const struct canary_cfg *c, bool finalizer);
  * gone instead of Flagger's 4 tries. */
 #define FINALIZE_BACKOFF_MS 3000
 int64_t machine_finalize_backoff(const struct canary_cfg *c, int tries);
+/* st as a deleted canary's revert leaves it (Flagger's
+ * SetStatusPhase(Terminating), reference §2.10): phase Terminating,
+ * canaryWeight and iterations 0, `why` (what the revert does or waits
+ * for) as its reason; the times and seq moved on.  A saved status found
+ * in phase Terminating (the object created again) starts over as a new
+ * one: machine_tick initializes it. */
+void machine_terminating(struct canary_status *st, int64_t now_ms, const char *why);
 
 /* Events about post-rollout hook answers (reference §5.1), written into
  * out->ev; used by the runner after it calls them. */

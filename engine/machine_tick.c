@@ -342,7 +342,11 @@ machine_tick(const struct tick_in *in, struct tick_out *out)
 		mk_ev(&k, SEV_NORMAL, "skipping canary run as object is suspended");
 		return NEED_NONE;
 	}
-	if (in->st->phase == PHASE_INITIALIZING)
+	if (in->st->phase == PHASE_TERMINATING) {	/* reverted, created again */
+		mk_set_phase(&k, PHASE_INITIALIZING);
+		k.st->reason[0] = '\0';
+	}
+	if (k.st->phase == PHASE_INITIALIZING)
 		tick_initializing(&k);
 	else
 		tick_run(&k);

@@ -68,6 +68,19 @@ rn_save(struct runner *r, struct rcan *c, const struct canary_status *st, char *
 	return rc;
 }
 
+void
+rn_save_set(struct runner *r, struct rcan *c, const struct canary_status *st, int64_t now)
+{
+	char err[ERRMSG_MAX] = "";
+
+	if (rn_save(r, c, st, err) != ST_OK)
+		rn_publish_msg(r, c, SEV_ERROR, now, "cannot save state of %s: %s", c->key, err);
+	pthread_mutex_lock(&r->mu);
+	c->st = *st;
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void
 action_failed(struct runner *r, struct rcan *c, int64_t now, const char *what, int st,
     const char *err)
@@ -95,12 +108,7 @@ do_promote(struct runner *r, struct rcan *c, int64_t now)
 	memcpy(st.last_promoted, st.last_applied, sizeof st.last_promoted);
 	memcpy(st.promoted_name, st.applied_name, sizeof st.promoted_name);
 	st.seq++;
-	if (rn_save(r, c, &st, err) != ST_OK)
-		rn_publish_msg(r, c, SEV_ERROR, now, "cannot save state of %s: %s", c->key, err);
-	pthread_mutex_lock(&r->mu);
-	c->st = st;
-	r->pub.version++;
-	pthread_mutex_unlock(&r->mu);
+	rn_save_set(r, c, &st, now);
 }
 
 /* Post-rollout hooks (reference §5.1: their answers change nothing) are

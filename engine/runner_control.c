@@ -556,24 +556,48 @@ finalize_pass(struct runner *r, struct rcan *c, int64_t now, char *why, size_t w
 	return rc;
 }
 
+/* A reverting canary's status says so (phase Terminating, what it does
+ * or waits for), saved before the revert's last step removes the
+ * finalizer: once it is gone the object may be too.  Flagger writes no
+ * Terminated, nor does perch: once the revert is done only perch's own
+ * state (and its screens) hears of it, the Canary's status is not found
+ * and left alone (sk_canary_status). */
+static void
+save_terminating(struct runner *r, struct rcan *c, int64_t now, const char *why)
+{
+	struct canary_status st = c->st;
+
+	machine_terminating(&st, now, why);
+	rn_save_set(r, c, &st, now);
+}
+
 void
 rn_finalize_try(struct runner *r, struct rcan *c, int64_t now)
 {
-	char why[ERRMSG_MAX + 200] = "";
+	char why[ERRMSG_MAX + 200] = "", note[ERRMSG_MAX + 300];
 	int64_t wait;
 
 	if (!rn_renew(r, c))
 		return;
 	if (finalize_pass(r, c, now, why, sizeof why) == ST_OK) {
-		if (c->run.deletion == DEL_REVERT)
+		if (c->run.deletion == DEL_REVERT) {
 			rn_publish_msg(r, c, SEV_NORMAL, now, "Terminated canary %s.%s: the target and "
 			    "the routes are given back", c->cfg->name, c->cfg->ns);
+			/* for perch's own state and screens: the Canary is gone */
+			save_terminating(r, c, now, "Reverted on deletion: the target and the routes "
+			    "are given back.");
+		}
 		remove_canary(r, c);
 		return;
 	}
 	wait = machine_finalize_backoff(c->cfg, c->run.fin_tries++);
 	rn_publish_msg(r, c, SEV_WARNING, now, "%s: %s; the finalizer stays, tried again in %llds "
 	    "(try %d)", c->key, why, (long long)(wait / 1000), c->run.fin_tries);
+	if (c->run.deletion == DEL_REVERT) {
+		snprintf(note, sizeof note, "Reverting on deletion, try %d did not finish (again in "
+		    "%llds): %s", c->run.fin_tries, (long long)(wait / 1000), why);
+		save_terminating(r, c, now, note);
+	}
 	pthread_mutex_lock(&r->mu);
 	sanitize(c->ctl.err, sizeof c->ctl.err, why, strlen(why));
 	c->st.next_tick_ms = now + wait;
@@ -597,9 +621,12 @@ start_finalize(struct runner *r, struct rcan *c, enum deletion d)
 		remove_canary(r, c);
 		return;
 	}
-	if (d == DEL_REVERT)
+	if (d == DEL_REVERT) {
 		rn_publish_msg(r, c, SEV_NORMAL, now, "Terminating canary %s.%s", c->cfg->name,
 		    c->cfg->ns);
+		save_terminating(r, c, now, "Reverting on deletion: the target is scaled up and, "
+		    "once ready, gets its traffic back.");
+	}
 	pthread_mutex_lock(&r->mu);
 	c->ctl.terminating = true;
 	c->run.deletion = d;

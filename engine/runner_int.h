@@ -404,6 +404,8 @@ void rn_gather(struct runner *r, struct rcan *c, enum need need, enum hook_type 
 
 /* ---- runner_apply.c: saving and acting */
 int rn_save(struct runner *r, struct rcan *c, const struct canary_status *st, char *err);
+/* Saves st (a failure is an event) and makes it c's status. */
+void rn_save_set(struct runner *r, struct rcan *c, const struct canary_status *st, int64_t now);
 void rn_refuse_canary(struct runner *r, struct rcan *c, int64_t now, const char *why);
 void rn_reconcile(struct runner *r, struct rcan *c, int64_t now);
 bool rn_apply(struct runner *r, struct rcan *c, struct tick_out *out, int64_t now, char *err);

@@ -11,7 +11,9 @@
 #include "util/systime.h"
 
 /* The Promoted condition's status and message by phase (Flagger's
- * MakeStatusConditions). */
+ * MakeStatusConditions); Terminating says what the revert does (Flagger
+ * writes its default, the Initializing message): msg NULL, the status's
+ * reason is the message. */
 static const char *
 promoted(enum phase p, const char **msg)
 {
@@ -38,6 +40,9 @@ promoted(enum phase p, const char **msg)
 	case PHASE_FAILED:
 		*msg = "Canary analysis failed, %s scaled to zero.";
 		return "False";
+	case PHASE_TERMINATING:		/* the message is the status's reason */
+		*msg = NULL;
+		return "Unknown";
 	default:
 		*msg = "New %s detected, starting initialization.";
 		return "Unknown";
@@ -47,13 +52,16 @@ promoted(enum phase p, const char **msg)
 json_t *
 sk_flagger_status(const struct canary_status *st, const char *kind)
 {
-	char when[40], msg[200];
+	char when[40], msg[300];
 	const char *fmt, *cs = promoted(st->phase, &fmt);
 	json_t *j;
 
 	/* metav1.Time: whole seconds */
 	clock_format_rfc3339(st->last_transition_ms - st->last_transition_ms % 1000, when, sizeof when);
-	snprintf(msg, sizeof msg, fmt, kind && *kind ? kind : "Deployment");
+	if (fmt == NULL)
+		snprintf(msg, sizeof msg, "%s", st->reason[0] ? st->reason : "Reverting on deletion.");
+	else
+		snprintf(msg, sizeof msg, fmt, kind && *kind ? kind : "Deployment");
 	j = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}",
 	    "phase", phase_name(st->phase), "canaryWeight", st->canary_weight,
 	    "failedChecks", st->failed_checks, "iterations", st->iterations,

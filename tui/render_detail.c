@@ -89,6 +89,8 @@ detail_analysis(const struct pen *p, const struct ui *u, const struct snap_canar
 		snprintf(next, sizeof next, "waiting for a new revision");
 	else if (c->phase == PHASE_INITIALIZING)
 		snprintf(next, sizeof next, "setting up the primary");
+	else if (c->phase == PHASE_TERMINATING)
+		snprintf(next, sizeof next, "revert on deletion, no analysis");
 	else if (c->next_check_ms > 0 && ui_canary_running(c))
 		snprintf(next, sizeof next, "next check in %llds", (long long)
 		    ((c->next_check_ms - u->now_ms > 0 ? c->next_check_ms - u->now_ms : 0) + 999) / 1000);

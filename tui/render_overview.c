@@ -109,6 +109,7 @@ phase_role(enum phase ph)
 	case PHASE_PROGRESSING:
 	case PHASE_PROMOTING:
 	case PHASE_FINALISING:
+	case PHASE_TERMINATING:
 		return ROLE_PHASE_ACTIVE;
 	case PHASE_SUCCEEDED:
 		return ROLE_PHASE_SUCCEEDED;
@@ -123,7 +124,7 @@ void
 step_text(const struct pen *p, const struct snap_canary *c, char *out, size_t n)
 {
 	if (phase_is_terminal(c->phase) || c->phase == PHASE_INITIALIZING ||
-	    c->phase == PHASE_INITIALIZED)
+	    c->phase == PHASE_INITIALIZED || c->phase == PHASE_TERMINATING)
 		snprintf(out, n, "%s", G(p, "—", "-"));
 	else if (c->strategy == STRATEGY_CANARY)
 		snprintf(out, n, "%d/%zu", c->step, c->n_ladder);

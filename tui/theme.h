@@ -34,7 +34,7 @@
 	X(WEIGHT_CANARY,  "weight-canary",   39,  -1, TA_BOLD,    "the canary's share of a traffic bar") \
 	X(WEIGHT_MAX,     "weight-max",      221, -1, 0,          "the max-weight marker") \
 	X(PHASE_IDLE,     "phase-idle",      244, -1, 0,          "Initializing, Initialized") \
-	X(PHASE_ACTIVE,   "phase-active",    39,  -1, 0,          "Progressing, Promoting, Finalising") \
+	X(PHASE_ACTIVE,   "phase-active",    39,  -1, 0,          "Progressing, Promoting, Finalising, Terminating") \
 	X(PHASE_WAITING,  "phase-waiting",   221, -1, TA_BOLD,    "Waiting, WaitingPromotion: needs someone") \
 	X(PHASE_SUCCEEDED, "phase-succeeded", 114, -1, 0,         "Succeeded") \
 	X(PHASE_FAILED,   "phase-failed",    203, -1, TA_BOLD,    "Failed") \

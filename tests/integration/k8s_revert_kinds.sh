@@ -7,7 +7,9 @@
 # Knative Service its pinned primary (all traffic on the latest revision),
 # the apex Services select the targets' pods.  The Skipper target is made
 # never ready first: its deletion waits, the canary Ingress keeps its
-# weights and each try is journalled, until the target is ready again.
+# weights, each try is journalled and the Canary's status is Terminating
+# with the reason, until the target is ready again; then the object goes
+# (no Terminated is written).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 need kubectl python3 openssl
@@ -88,11 +90,22 @@ waiting() { [ "$(grep -c 'web.default not ready: .*; the finalizer stays, tried 
 WAIT_SECS=$((15 * slow)) wait_for waiting || fail "no wait for web: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
 expect_eq "web kept, marked for deletion" "$(K get canary web -o jsonpath='{.metadata.finalizers[*]}')" \
 	finalizer.flagger.app
+# Its status says so while it waits (Flagger's Terminating), with why.
+expect_eq "web status phase while its revert waits" "$(K get canary web -o jsonpath='{.status.phase}')" \
+	Terminating
+expect_match "web status message while its revert waits" \
+	"$(K get canary web -o jsonpath='{.status.conditions[0].reason}|{.status.conditions[0].message}')" \
+	'^Terminating\|Reverting on deletion, try [0-9]+ did not finish \(again in [0-9]+s\): web.default not ready: '
 expect_match "Skipper weights still split while web is not ready" "$(skipper)" "$skipper_split"
 expect_eq "apex web still on the primary" "$(K get svc web -o jsonpath='{.spec.selector.app}')" web-primary
 K annotate deployment/web test.perch.dev/never-ready- >/dev/null || fail "annotate web ready"
 K wait --for=delete canary/web --timeout=$((15 * slow))s >/dev/null 2>&1 ||
 	fail "web not finalised once ready: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
+# No Terminated in any status; perch's own state says the revert is done.
+reverted() { K get configmap perch-web -o jsonpath='{.data.status}' |
+	grep -q '"phase":"Terminating".*"reason":"Reverted on deletion: the target and the routes'; }
+WAIT_SECS=$((5 * slow)) wait_for reverted ||
+	fail "web's state after its revert: $(K get configmap perch-web -o jsonpath='{.data.status}')"
 gone shop-canary || fail "the Skipper canary Ingress is left: $(K get ingress -o name)"
 expect_eq "apex web on the target's pods" "$(K get svc web -o jsonpath='{.spec.selector.app}')" web
 expect_eq "web scaled up" "$(K get deployment web -o jsonpath='{.spec.replicas}')" 2

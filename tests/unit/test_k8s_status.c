@@ -18,6 +18,19 @@ cond(json_t *st, const char *field)
 	    field));
 }
 
+/* A canary at 30% of its analysis. */
+static void
+progressing(struct canary_status *st)
+{
+	machine_status_init(st, 1796600000123);
+	st->phase = PHASE_PROGRESSING;
+	st->canary_weight = 30;
+	st->failed_checks = 1;
+	st->iterations = 2;
+	strcpy(st->last_applied, "abc123");
+	strcpy(st->last_promoted, "def456");
+}
+
 static void
 test_fields(void **state)
 {
@@ -25,14 +38,7 @@ test_fields(void **state)
 	json_t *j;
 
 	(void)state;
-	machine_status_init(&st, 1796600000123);
-	st.phase = PHASE_PROGRESSING;
-	st.canary_weight = 30;
-	st.failed_checks = 1;
-	st.iterations = 2;
-	strcpy(st.last_applied, "abc123");
-	strcpy(st.last_promoted, "def456");
-	st.last_transition_ms = 1796600000123;
+	progressing(&st);
 	j = sk_flagger_status(&st, "DaemonSet");
 	assert_string_equal(json_string_value(json_object_get(j, "phase")), "Progressing");
 	assert_int_equal(json_integer_value(json_object_get(j, "canaryWeight")), 30);
@@ -85,12 +91,42 @@ test_conditions(void **state)
 	json_decref(j);
 }
 
+/* While a deleted canary's revert runs: phase Terminating, weight and
+ * iterations 0, and the condition's message says what the revert does or
+ * waits for (machine_terminating). */
+static void
+test_terminating(void **state)
+{
+	struct canary_status st;
+	json_t *j;
+
+	(void)state;
+	progressing(&st);
+	machine_terminating(&st, 1796600000123, "Reverting on deletion, try 1 did not finish "
+	    "(again in 3s): web.default not ready");
+	j = sk_flagger_status(&st, "Deployment");
+	assert_string_equal(json_string_value(json_object_get(j, "phase")), "Terminating");
+	assert_int_equal(json_integer_value(json_object_get(j, "canaryWeight")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "iterations")), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "lastAppliedSpec")), "abc123");
+	assert_string_equal(cond(j, "status"), "Unknown");
+	assert_string_equal(cond(j, "reason"), "Terminating");
+	assert_string_equal(cond(j, "message"), "Reverting on deletion, try 1 did not finish "
+	    "(again in 3s): web.default not ready");
+	json_decref(j);
+	st.reason[0] = '\0';
+	j = sk_flagger_status(&st, "Deployment");
+	assert_string_equal(cond(j, "message"), "Reverting on deletion.");
+	json_decref(j);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_terminating),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

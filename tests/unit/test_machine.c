@@ -1527,6 +1527,40 @@ test_on_deletion(void **state)
 	canary_cfg_free(c);
 }
 
+/* A reverting canary's status (Flagger's SetStatusPhase(Terminating)):
+ * weight and iterations 0, the reason kept as the status message.  Found
+ * again in a saved status (the object created again after its revert),
+ * the canary starts over with an initialization. */
+static void
+test_terminating(void **state)
+{
+	struct canary_cfg *c = fixture_canary("checkout", 2);
+	struct canary_status st;
+	struct world w;
+
+	(void)state;
+	start(&w, c, &st, 0);
+	tick(&w, c, &st, S(30), 0);
+	tick(&w, c, &st, S(60), 0);
+	assert_int_equal(st.canary_weight, 10);
+	machine_terminating(&st, S(70), "Reverting on deletion: \x1b[2Jscaled up");
+	assert_int_equal(st.phase, PHASE_TERMINATING);
+	assert_string_equal(phase_name(st.phase), "Terminating");
+	assert_int_equal(st.canary_weight, 0);
+	assert_int_equal(st.iterations, 0);
+	assert_int_equal(st.phase_since_ms, S(70));
+	assert_null(strchr(st.reason, '\x1b'));
+	machine_terminating(&st, S(80), "try 1");
+	assert_int_equal(st.phase_since_ms, S(70));	/* the same phase */
+	assert_string_equal(st.reason, "try 1");
+	world_init(&w);
+	tick(&w, c, &st, S(90), 0);
+	assert_int_equal(st.phase, PHASE_INITIALIZED);
+	assert_true(has_event(&w, "Initialization done! checkout.shop"));
+	assert_string_equal(st.reason, "");
+	canary_cfg_free(c);
+}
+
 /* The wait between tries of a finalisation: 3 s doubled each time, capped
  * at the analysis interval, and never given up. */
 static void
@@ -1673,6 +1707,7 @@ main(void)
 		cmocka_unit_test(test_cookie_values),
 		cmocka_unit_test(test_on_deletion),
 		cmocka_unit_test(test_finalize_backoff),
+		cmocka_unit_test(test_terminating),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
