@@ -75,10 +75,12 @@ prom_service_opt(const char *cmd, const char *arg, const char **out)
 	return EXIT_OK;
 }
 
-/* The kubeconfig's bearer token now (its token file read again, an exec
- * plugin's token renewed when it expired), as the REST client asks it. */
+/* The kubeconfig's credentials now, as the REST client asks them at each
+ * request: its token file read again, an exec plugin's token or
+ * certificate renewed when it expired, its client certificate and key
+ * files read again (so that a rotated pair is presented). */
 static int
-proxy_bearer(void *arg, char **tok)
+proxy_creds(void *arg, struct prom_creds *out)
 {
 	struct k8s_auth a;
 	struct buf why;
@@ -87,11 +89,13 @@ proxy_bearer(void *arg, char **tok)
 	memset(&a, 0, sizeof a);
 	buf_init(&why, 512);
 	st = k8s_config_auth(arg, time(NULL), &a, &why);
+	if (st == ST_OK)
+		st = k8s_auth_read_files(&a, &why);
 	buf_fini(&why);
-	*tok = NULL;
 	if (st == ST_OK) {
-		*tok = a.bearer;
-		a.bearer = NULL;
+		*out = (struct prom_creds){ .bearer = a.bearer, .cert_pem = a.cert_pem,
+		    .cert_len = a.cert_len, .key_pem = a.key_pem, .key_len = a.key_len };
+		a.bearer = a.cert_pem = a.key_pem = NULL;
 	}
 	k8s_auth_fini(&a);
 	return st;
@@ -129,7 +133,7 @@ prom_service_use(struct metric_backends *mb, struct k8s_config *kc, const char *
 		.ca_pem = kc->ca_data, .ca_len = kc->ca_len,
 		.cert_pem = a.cert_pem, .cert_len = a.cert_len, .key_pem = a.key_pem,
 		.key_len = a.key_len, .cert_file = a.cert_file, .key_file = a.key_file,
-		.bearer = proxy_bearer, .bearer_arg = kc,
+		.creds = proxy_creds, .creds_arg = kc,
 	});
 	if (st != ST_OK)
 		snprintf(err, errsz, "--prometheus-service: %s", status_text(st));

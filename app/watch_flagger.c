@@ -31,6 +31,7 @@ struct seen {
 	char key[200];			/* "ns/name" */
 	bool shown;			/* Flagger's, shown by the runner */
 	bool added;			/* ever handed to the runner */
+	bool own_gone;			/* perch's own, its Canary deleted */
 	time_t judged;			/* when last found not Flagger's (0: never) */
 };
 
@@ -53,6 +54,8 @@ struct change {
 	struct canary_cfg *cfg;
 	struct spec_set *set;		/* its specs, for its metric servers (or NULL) */
 	bool is_new;			/* never shown before: adopted */
+	bool own;			/* perch's own canary: gone or back */
+	bool gone;
 };
 
 struct watch_flagger *
@@ -212,7 +215,10 @@ apply(struct runner *r, void *arg)
 	if (r != NULL && ch->set != NULL)
 		register_metrics(ch->wf, ch->set, spec_set_canary(ch->set, 0));
 	spec_set_free(ch->set);
-	if (r == NULL) {
+	if (ch->own) {
+		if (r != NULL)
+			(void)runner_observed_gone(r, ch->key, ch->gone);
+	} else if (r == NULL) {
 		canary_cfg_free(ch->cfg);
 	} else if (ch->cfg != NULL && ch->is_new) {
 		watch_ns(ch->wf->k, ch->cfg->ns);
@@ -242,6 +248,22 @@ post(struct watch_flagger *wf, struct seen *s, struct canary_cfg *cfg, struct sp
 		runner_post(wf->r, apply, ch);
 	else
 		apply(NULL, ch);
+}
+
+/* perch's own canary key (held by another controller, shown from its
+ * ConfigMap) is gone from the cluster or back, for the engine.  mu held. */
+static void
+post_own(struct watch_flagger *wf, struct seen *s, bool gone)
+{
+	struct change *ch = xcalloc(1, sizeof *ch);
+
+	*ch = (struct change){ .wf = wf, .own = true, .gone = gone };
+	snprintf(ch->key, sizeof ch->key, "%s", s->key);
+	s->own_gone = gone;
+	if (wf->r != NULL)
+		runner_post(wf->r, apply, ch);
+	else
+		free(ch);
 }
 
 /* Whether a Canary not shown is worth judging now: Flagger has written
@@ -275,8 +297,15 @@ on_canary(void *arg, const char *type, json_t *old, json_t *obj)
 	if (deleted) {
 		if (s->shown)
 			post(wf, s, NULL, NULL);
+		else
+			post_own(wf, s, true);	/* perch's own: gone from watch too */
 		s->judged = 0;
-	} else if ((s->shown && respec) || (!s->shown && worth_judging(s, obj, now))) {
+		pthread_mutex_unlock(&wf->mu);
+		return;
+	}
+	if (s->own_gone)
+		post_own(wf, s, false);		/* created again */
+	if ((s->shown && respec) || (!s->shown && worth_judging(s, obj, now))) {
 		/* built unlocked: it reads the cluster */
 		pthread_mutex_unlock(&wf->mu);
 		cfg = build(wf, ns, key, obj, &set);

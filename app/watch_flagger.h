@@ -7,8 +7,10 @@
  * read-only.  While the runner runs, a watch of those Canaries follows the
  * cluster live: a Canary that Flagger starts to drive (its first status
  * written) is shown within moments, a deleted one is no longer shown, a
- * spec edit changes what is shown of it.  Only get, list and watch
- * requests.
+ * spec edit changes what is shown of it.  The same watch tells when
+ * perch's own canaries (held by a controller or another perch run, shown
+ * from their ConfigMaps) are deleted: they leave the screens too
+ * (runner_observed_gone).  Only get, list and watch requests.
  *
  * Threads: new, add, follow, stop and free on the main thread (add before
  * the runner starts, follow after, stop before runner_stop); the watch's

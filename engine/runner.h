@@ -156,6 +156,13 @@ void runner_post(struct runner *r, void (*fn)(struct runner *r, void *arg), void
  * unknown or not controlled by this runner (cfg is freed), or the error of
  * taking it back. */
 int  runner_replace(struct runner *r, const char *key, struct canary_cfg *cfg);
+/* From a posted task only (the engine thread), in observer mode (perch
+ * watch): perch's own canary "ns/name", held by another controller, had
+ * its Canary object deleted (gone: snapshots leave it out, its state is no
+ * longer read, the log and the status line say so) or created again (shown
+ * again).  ST_OK, or ST_NOTFOUND when the canary is unknown, another
+ * controller's Flagger canary (runner_replace) or the runner no observer. */
+int  runner_observed_gone(struct runner *r, const char *key, bool gone);
 /* From a posted task only (the engine thread): the canary "ns/name"'s
  * object is being deleted; finalizer: it still holds perch's finalizer
  * (k8s/finalize.h).  What is done is machine_on_deletion's decision: with

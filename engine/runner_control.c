@@ -429,6 +429,26 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 	return ST_OK;
 }
 
+/* c removed (gone: snapshots leave it out) or shown again, said in the
+ * log and the status line; false when it already was. */
+static bool
+set_removed(struct runner *r, struct rcan *c, bool gone)
+{
+	char msg[200];
+
+	if (c->ctl.removed == gone)
+		return false;
+	pthread_mutex_lock(&r->mu);
+	c->ctl.removed = gone;	/* snapshots leave a removed one out */
+	r->pub.version++;
+	pthread_mutex_unlock(&r->mu);
+	snprintf(msg, sizeof msg, "%.127s: the Canary was %s", c->key, gone ?
+	    "deleted; no longer shown" : "created again");
+	log_info("%s", msg);
+	rn_set_status_msg(r, c->key, msg);
+	return true;
+}
+
 /* A canary another controller drives is deleted (cfg NULL: removed, no
  * longer shown; nothing of it was taken, so nothing is given back) or
  * created again (shown again, from cfg); also in watch mode.  false when
@@ -436,20 +456,20 @@ revive_canary(struct runner *r, struct rcan *c, struct canary_cfg *cfg)
 static bool
 driven_gone_or_back(struct runner *r, struct rcan *c, const struct canary_cfg *cfg)
 {
-	char msg[200];
-
-	if (c == NULL || c->cfg->driven_by == NULL || (cfg != NULL && cfg->driven_by == NULL) ||
-	    c->ctl.removed == (cfg == NULL))
+	if (c == NULL || c->cfg->driven_by == NULL || (cfg != NULL && cfg->driven_by == NULL))
 		return false;
-	pthread_mutex_lock(&r->mu);
-	c->ctl.removed = cfg == NULL;	/* snapshots leave a removed one out */
-	r->pub.version++;
-	pthread_mutex_unlock(&r->mu);
-	snprintf(msg, sizeof msg, "%.127s: the Canary was %s", c->key, cfg == NULL ?
-	    "deleted; no longer shown" : "created again");
-	log_info("%s", msg);
-	rn_set_status_msg(r, c->key, msg);
-	return true;
+	return set_removed(r, c, cfg == NULL);
+}
+
+int
+runner_observed_gone(struct runner *r, const char *key, bool gone)
+{
+	struct rcan *c = rn_find(r, key);
+
+	if (c == NULL || !r->cfg.observer || c->cfg->driven_by != NULL)
+		return ST_NOTFOUND;
+	(void)set_removed(r, c, gone);
+	return ST_OK;
 }
 
 int

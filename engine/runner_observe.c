@@ -222,7 +222,7 @@ rn_observe(struct runner *r)
 			rn_external_metrics(r, r->tab.cs[i], now);
 			continue;
 		}
-		if (r->tab.cs[i]->ctl.readonly)
+		if (r->tab.cs[i]->ctl.readonly && !r->tab.cs[i]->ctl.removed)
 			refresh(r, r->tab.cs[i], r->watch.tail);
 	}
 	if (r->cfg.observer) {

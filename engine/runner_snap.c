@@ -194,8 +194,9 @@ build_snapshot(struct runner *r)
 	s->status_seq = r->pub.status_seq;
 	s->canaries = r->tab.n ? xcalloc(r->tab.n, sizeof *s->canaries) : NULL;
 	for (i = 0; i < r->tab.n; i++) {
-		if (r->tab.cs[i]->cfg->driven_by != NULL && r->tab.cs[i]->ctl.removed)
-			continue;	/* another controller's, deleted: gone */
+		if (r->tab.cs[i]->ctl.removed && (r->tab.cs[i]->cfg->driven_by != NULL ||
+		    r->cfg.observer))
+			continue;	/* deleted: gone (watch: perch's own too) */
 		snap_canary(r, &s->canaries[s->n_canaries++], r->tab.cs[i]);
 		if (r->tab.cs[i]->cfg->driven_by != NULL)
 			external++;	/* shown, never controlled: not read-only for it */

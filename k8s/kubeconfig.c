@@ -860,6 +860,27 @@ auth_exec(struct k8s_config *c, time_t now, struct k8s_auth *a, struct buf *err)
 }
 
 int
+k8s_auth_read_files(struct k8s_auth *a, struct buf *err)
+{
+	char *cert, *key;
+	size_t cert_len, key_len;
+
+	if (a->cert_pem != NULL || a->cert_file == NULL || a->key_file == NULL)
+		return ST_OK;
+	if (read_file(a->cert_file, 256 * 1024, &cert, &cert_len, err) != ST_OK)
+		return ST_AUTH;
+	if (read_file(a->key_file, 256 * 1024, &key, &key_len, err) != ST_OK) {
+		free(cert);
+		return ST_AUTH;
+	}
+	a->cert_pem = cert;
+	a->cert_len = cert_len;
+	a->key_pem = key;
+	a->key_len = key_len;
+	return ST_OK;
+}
+
+int
 k8s_config_auth(struct k8s_config *c, time_t now, struct k8s_auth *a, struct buf *err)
 {
 	char *data;

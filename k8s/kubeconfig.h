@@ -94,6 +94,12 @@ void k8s_config_free(struct k8s_config *c);
  * when its cached credential expired (or was never fetched).  ST_OK, or
  * ST_AUTH / ST_IO with a reason in err. */
 int  k8s_config_auth(struct k8s_config *c, time_t now, struct k8s_auth *out, struct buf *err);
+/* a's client certificate and key files (cert_file, key_file) read into
+ * cert_pem and key_pem as they are on disk now, for a client that keeps
+ * its connections and must see a rotated pair (a changed PEM is a new
+ * connection); nothing when a holds PEM already or names no files.  ST_OK,
+ * or ST_AUTH with the file and why in err. */
+int  k8s_auth_read_files(struct k8s_auth *a, struct buf *err);
 /* Forgets a cached exec credential (after a 401, for example). */
 void k8s_config_forget(struct k8s_config *c);
 void k8s_auth_fini(struct k8s_auth *a);

@@ -38,8 +38,8 @@ struct server {
 	char *ca_pem, *cert_pem, *key_pem;
 	size_t ca_len, cert_len, key_len;
 	char *cert_file, *key_file;
-	int (*bearer)(void *arg, char **tok);	/* prom_server_cfg's */
-	void *bearer_arg;
+	int (*creds)(void *arg, struct prom_creds *out);	/* prom_server_cfg's */
+	void *creds_arg;
 };
 
 struct prom {
@@ -217,8 +217,8 @@ prom_set_server(struct prom *p, const struct prom_server_cfg *cfg)
 	}
 	s->ca_file = dup_or_null(cfg->ca_file);
 	s->insecure = cfg->insecure;
-	s->bearer = cfg->bearer;
-	s->bearer_arg = cfg->bearer_arg;
+	s->creds = cfg->creds;
+	s->creds_arg = cfg->creds_arg;
 	server_tls(s, cfg);
 	if (p->multi == NULL)	/* no libcurl: nothing will be sent */
 		return ST_OK;
@@ -657,21 +657,34 @@ xfer_fini(struct prom *p, struct xfer *x)
 	free(x->form);
 }
 
-/* The bearer token of each server that asks for it again (a rotated
- * token file is read before each batch); an error keeps the last one. */
+/* The credentials of each server that asks for them again (a rotated
+ * token file or client certificate is read before each batch); an error
+ * keeps the last ones. */
 static void
-refresh_tokens(struct prom *p)
+refresh_creds(struct prom *p)
 {
-	char *tok;
+	struct prom_creds c;
 	size_t i;
 
 	for (i = 0; i < p->n_servers; i++) {
 		struct server *s = &p->servers[i];
 
-		if (s->bearer == NULL || s->bearer(s->bearer_arg, &tok) != ST_OK)
+		memset(&c, 0, sizeof c);
+		if (s->creds == NULL || s->creds(s->creds_arg, &c) != ST_OK)
 			continue;
 		free_secret(s->token);
-		s->token = tok;
+		s->token = c.bearer;
+		if (c.cert_pem == NULL || c.key_pem == NULL) {
+			free(c.cert_pem);
+			free_secret(c.key_pem);
+			continue;
+		}
+		free(s->cert_pem);
+		free_secret(s->key_pem);
+		s->cert_pem = c.cert_pem;
+		s->cert_len = c.cert_len;
+		s->key_pem = c.key_pem;
+		s->key_len = c.key_len;
 	}
 }
 
@@ -686,7 +699,7 @@ batch(struct prom *p, const struct prom_req *reqs, const char *const *blocks, si
 	const char *base;
 	size_t i;
 
-	refresh_tokens(p);
+	refresh_creds(p);
 	for (i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
 		out[i].status = ST_NETWORK;

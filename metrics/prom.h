@@ -47,6 +47,13 @@ struct prom_opts {
 
 /* One server's settings.  url is the base ("http://host:9090" or with a
  * path prefix); "/api/v1/query" is appended. */
+/* What prom_server_cfg.creds gives: owned strings, NULL for none. */
+struct prom_creds {
+	char  *bearer;
+	char  *cert_pem, *key_pem;
+	size_t cert_len, key_len;
+};
+
 struct prom_server_cfg {
 	const char *url;
 	const char *bearer_token;	/* Authorization: Bearer; NULL = none */
@@ -65,13 +72,16 @@ struct prom_server_cfg {
 	const char *cert_pem, *key_pem;
 	size_t      cert_len, key_len;
 	const char *cert_file, *key_file;
-	/* A bearer token that changes (a kubeconfig's tokenFile, rotated):
-	 * asked again before each batch that queries this server, *tok a new
-	 * string (NULL: none), freed and wiped here.  On an error the last one
-	 * stays.  NULL: bearer_token is fixed.  Called on the querying
+	/* Credentials that change (a kubeconfig's tokenFile, its client
+	 * certificate and key files, an exec plugin's, rotated): asked again
+	 * before each batch that queries this server; what it fills replaces
+	 * the bearer token (NULL: none) and, when given, the client
+	 * certificate and key (PEM), taken, the secrets wiped when freed.  A
+	 * changed certificate is sent on a new connection.  On an error the
+	 * last ones stay.  NULL: they are fixed.  Called on the querying
 	 * thread; arg must outlive the server. */
-	int (*bearer)(void *arg, char **tok);
-	void *bearer_arg;
+	int (*creds)(void *arg, struct prom_creds *out);
+	void *creds_arg;
 	/* What makes the block distinct (metric_provider.block: type,
 	 * address, secretRef and its namespace, insecureSkipVerify, headers),
 	 * or NULL: the server is its url.  Two blocks of one url with other

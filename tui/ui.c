@@ -123,6 +123,16 @@ ui_sync(struct ui *u, const struct snapshot *s)
 		if (s->status_msg != NULL && s->status_msg[0] != '\0')
 			ui_canary_message(u, s->status_canary, "%s", s->status_msg);
 	}
+	if (u->screen == SCR_DETAIL && u->selected[0] != '\0' &&
+	    find_canary(s, u->selected) == NULL) {
+		/* Its canary is no longer shown (its Canary deleted): the
+		 * overview, never another canary's detail or a stale one. */
+		u->screen = SCR_OVERVIEW;
+		if (strcmp(u->msg_canary, u->selected) != 0 ||
+		    u->mono_ms - u->msg_at >= UI_MSG_TTL_MS)
+			ui_canary_message(u, u->selected, "%s is no longer shown; back to the "
+			    "overview", u->selected);
+	}
 	c = ui_current(u, s);
 	if (c != NULL)
 		canary_key(c, u->selected, sizeof u->selected);

@@ -9,17 +9,24 @@
 # events, a TrafficSplit route, Services, primary and target Deployments, the
 # Canary object watched) makes only requests ClusterRole perch allows, and
 # `perch status` only ones perch-watcher allows (tests/k8s/rbac_check.py over
-# the audit log); a role without the events rule is caught.
-. "$(dirname "$0")/lib.bash"
-. "$(dirname "$0")/lib_k8s.bash"
+# the audit log); a role without the events rule is caught.  So is `perch
+# watch --prometheus-service` under perch-watcher, beside a Canary a Flagger
+# stand-in drives: its queries go to a real Prometheus through the service
+# proxy (get services/proxy, which a role without it is refused).  There,
+# the deleted Canary of perch's own cart leaves the overview, and the
+# status line and the log say so.
+. "$(dirname "$0")/lib_flagger.bash"
 . "$(dirname "$0")/lib_rbac.bash"
-need kubectl openssl python3
+. "$(dirname "$0")/prom_lib.bash"
+need prometheus curl
 
 deploy="$PERCH_ROOT/deploy"
+printf 'global:\n  scrape_interval: 1m\n' >"$TMP/prometheus.yml"
+start_prometheus "$TMP/prometheus.yml" "$TMP/promdata"
 start_apiserver deploy --tls-dir "$TMP/tls" --ready-delay 0.1 \
-	--token perch=perch-sa-token --token watcher=perch-watcher-token
+	--token perch=perch-sa-token --token watcher=perch-watcher-token \
+	--service-proxy "monitoring/prometheus:9090=${PROM_URL##*:}"
 export KUBECONFIG="$TMP/deploy.kubeconfig" PERCH_TIME_SCALE=10
-K() { kubectl --request-timeout=10s "$@"; }
 
 kubectl kustomize "$deploy" >"$TMP/rendered.yaml" || fail "kubectl kustomize deploy/"
 # kubectl turns the YAML into JSON objects (one after the other).
@@ -61,6 +68,8 @@ assert b["roleRef"]["name"] == "perch"
 assert b["subjects"] == [{"kind": "ServiceAccount", "name": "perch", "namespace": "perch-system"}]
 for r in by["ClusterRole/perch-watcher"]["rules"]:
     assert set(r["verbs"]) <= {"get", "list", "watch"}, r
+    # The service proxy: only GETs (a gate opened is a POST).
+    assert "services/proxy" not in r["resources"] or r["verbs"] == ["get"], r
 for r in by["ClusterRole/perch"]["rules"]:
     assert "*" not in r["verbs"], r
     # The only deletion: a controller replica's own Lease when it stops.
@@ -89,6 +98,29 @@ grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "not promoted: $(tail -3 "
 	fail "perch status: $(cat "$TMP/status.out")"
 expect_match "status" "$(cat "$TMP/status.out")" 'cart.*Succeeded'
 
+# perch watch as a watcher, with the metrics of a Flagger canary through the
+# service proxy; perch's own cart deleted meanwhile.
+flagger_deployment
+prometheus_service
+flagger_app default
+PROVIDER=istio METRIC='{name: request-success-rate, interval: 1m, thresholdRange: {min: 99}}' \
+	flagger_canary default
+flagger_standin --name podinfo --namespace default --target podinfo --tick 2
+session watch 120 40 "$TERM_ENV '$PERCH_BIN' -v --log '$TMP/watch.log' watch --context watcher" \
+	"--prometheus-service monitoring/prometheus:9090 2>'$TMP/watch.err'"
+WAIT_SECS=15 wait_for row_has watch podinfo FLAGGER || { dump watch; cat "$TMP/watch.err"; fail "watch: podinfo not shown"; }
+WAIT_SECS=15 wait_for row_has watch cart Succeeded || { dump watch; fail "watch: cart not shown"; }
+proxied() { grep -q '^GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/.* watcher 200$' "$TMP/deploy.audit"; }
+WAIT_SECS=15 wait_for proxied || { dump watch; fail "watch: no query through the service proxy"; }
+K delete canary cart >/dev/null || fail "kubectl delete canary cart"
+WAIT_SECS=10 wait_for not row watch cart || { dump watch; fail "watch: the deleted cart still shown"; }
+shows watch "default/cart: the Canary was deleted; no longer shown" || { dump watch; fail "watch: no word of the deletion"; }
+row_has watch podinfo FLAGGER || { dump watch; fail "watch: podinfo gone too"; }
+grep -q 'default/cart: the Canary was deleted; no longer shown' "$TMP/watch.log" ||
+	fail "the log says nothing of the deletion: $(cat "$TMP/watch.log")"
+keys watch q
+WAIT_SECS=10 wait_for dead watch || fail "perch watch did not quit"
+
 check_rbac perch perch "$TMP/deploy.audit"
 table=$(cat "$TMP/rbac-perch.out")
 printf "%s\n" "$table" >&2
@@ -99,16 +131,17 @@ for want in 'watch canaries.flagger.app' 'update leases.coordination.k8s.io' 'cr
 done
 check_rbac perch-watcher watcher "$TMP/deploy.audit"
 expect_match "watcher" "$(cat "$TMP/rbac-perch-watcher.out")" '^ok +list configmaps '
+expect_match "watcher's proxy" "$(cat "$TMP/rbac-perch-watcher.out")" '^ok +get services/proxy '
 
 # The check fails when the role lacks what perch does.
-python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["rules"] = [x for x in r["rules"] if "events" not in x["resources"]]
-json.dump(r, open(sys.argv[2], "w"))' "$TMP/role-perch.json" "$TMP/role-noevents.json"
+rbac_without events "$TMP/role-perch.json" "$TMP/role-noevents.json"
 out=$(python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-noevents.json" "$TMP/deploy.audit" perch)
 expect_eq "a role without events is refused" "$?" 1
 expect_match "denied line" "$out" '^DENIED +create events '
+rbac_without services/proxy "$TMP/role-perch-watcher.json" "$TMP/role-noproxy.json"
+out=$(python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-noproxy.json" "$TMP/deploy.audit" watcher)
+expect_eq "a watcher role without services/proxy is refused" "$?" 1
+expect_match "denied proxy line" "$out" '^DENIED +get services/proxy '
 out=$(python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-perch.json" "$TMP/deploy.audit" nobody)
 expect_eq "no request is no pass" "$?" 1
 exit 0

@@ -13,11 +13,9 @@
 # with the read-only identity and the same --prometheus-service draws the
 # same graphs, sending only GETs; without a Prometheus it says, in one calm
 # line, that the metrics are not evaluated.
-. "$(dirname "$0")/lib.bash"
-. "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/lib_flagger.bash"
 . "$(dirname "$0")/prom_lib.bash"
-. "$(dirname "$0")/tui_lib.bash"
-need kubectl openssl tmux python3 prometheus promtool curl
+need prometheus promtool curl
 
 # A Service that is not NS/NAME:PORT is a usage error, before any request.
 out=$("$PERCH_BIN" run --prometheus-service monitoring/prometheus 2>&1)
@@ -75,17 +73,8 @@ current-context: rw
 YAML
 cart_app
 sed -e 's/cart/podinfo/g' "$TMP/app.yaml" >"$TMP/podinfo.yaml"
+prometheus_service
 kubectl --request-timeout=10s apply -f "$TMP/podinfo.yaml" -f - >/dev/null <<'YAML' || fail "the cluster's objects"
-apiVersion: v1
-kind: Namespace
-metadata: {name: monitoring}
----
-apiVersion: v1
-kind: Service
-metadata: {name: prometheus, namespace: monitoring}
-spec:
-  ports: [{name: http, port: 9090}]
----
 apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: podinfo, namespace: default}

@@ -8,10 +8,16 @@
 #       creates Flagger's available Deployment flagger-system/flagger and
 #       perch's own canary cart in default (cart_app); exports KUBECONFIG
 #       and defines K (kubectl with a timeout).
+#   flagger_deployment   Flagger's own Deployment flagger-system/flagger,
+#       available (found by its labels, as perch finds a running Flagger).
+#   prometheus_service   the Namespace monitoring and its Service
+#       prometheus, port 9090 (for --prometheus-service and the proxy).
 #   flagger_app NS    the Deployment and Service podinfo in NS (as cart's).
 #   flagger_canary NS WEBHOOK...   applies the Canary podinfo (CANARY=NAME:
-#       NAME) in NS (kubernetes provider, target podinfo, 4 iterations of
-#       30 s, threshold 3) with these webhooks, each a YAML flow mapping.
+#       NAME) in NS (kubernetes provider, PROVIDER=NAME: NAME; target
+#       podinfo, 4 iterations of 30 s, threshold 3) with these webhooks (none:
+#       no webhooks), each a YAML flow mapping, and the metric METRIC (a YAML
+#       flow mapping) when set.
 #   flagger_standin ARGS...   starts flagger_standin.py with ARGS (its log
 #       $TMP/flagger.log) and waits for its first status.
 #   select_row S NAME   moves the selection of session S to canary NAME.
@@ -36,7 +42,14 @@ flagger_cluster() {
 	K create namespace test >/dev/null || fail "namespace test"
 	K -n test create service clusterip flagger-loadtester --tcp=80:8080 >/dev/null || fail "load tester service"
 
-	# Flagger itself: its Deployment, found by its labels.
+	flagger_deployment
+
+	# perch's own canary, a Canary object too.
+	cart_app
+	K apply -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null || fail "cart"
+}
+
+flagger_deployment() {
 	K create namespace flagger-system >/dev/null || fail "namespace"
 	K apply -f - >/dev/null <<'YAML' || fail "flagger deployment"
 apiVersion: apps/v1
@@ -52,10 +65,20 @@ spec:
 YAML
 	wait_for sh -c "kubectl --request-timeout=10s -n flagger-system get deploy flagger -o jsonpath='{.status.availableReplicas}' | grep -q 1" ||
 		fail "flagger deployment not available"
+}
 
-	# perch's own canary, a Canary object too.
-	cart_app
-	K apply -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null || fail "cart"
+prometheus_service() {
+	K apply -f - >/dev/null <<'YAML' || fail "Prometheus's Service"
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: prometheus, namespace: monitoring}
+spec:
+  ports: [{name: http, port: 9090}]
+YAML
 }
 
 flagger_app() {
@@ -70,16 +93,16 @@ apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: ${CANARY:-podinfo}, namespace: $ns}
 spec:
-  provider: kubernetes
+  provider: ${PROVIDER:-kubernetes}
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
   service: {port: 80}
   analysis:
     interval: 30s
     threshold: 3
     iterations: 4
-    webhooks:
 YAML
-	printf '      - %s\n' "$@"; } | K apply -f - >/dev/null || fail "${CANARY:-podinfo} canary"
+	[ $# -eq 0 ] || { echo "    webhooks:"; printf '      - %s\n' "$@"; }
+	[ -z "${METRIC:-}" ] || printf '    metrics:\n      - %s\n' "$METRIC"; } | K apply -f - >/dev/null || fail "${CANARY:-podinfo} canary"
 }
 
 flagger_standin() {

@@ -11,6 +11,8 @@
 #       perch against ClusterRole perch as the server holds it (applied
 #       from deploy/); prints the table (tests/k8s/rbac_check.py) to
 #       $TMP/rbac-<role>.out and fails the test when one is denied.
+#   rbac_without RESOURCE ROLE.json OUT.json   the role without its rules
+#       on RESOURCE: to show that the check catches what it lacks.
 
 rbac_identity() {	# NAME TOKEN
 	kubectl config set-credentials "$1" --token="$2" >/dev/null &&
@@ -24,4 +26,12 @@ check_rbac() {	# ROLE USER AUDIT
 		fail "no ClusterRole $role on the server"
 	python3 "$PERCH_ROOT/tests/k8s/rbac_check.py" "$TMP/role-$role.json" "$audit" "$user" >"$out" 2>&1 ||
 		fail "requests of $user not allowed by ClusterRole $role: $(grep -v '^ok ' "$out")"
+}
+
+rbac_without() {	# RESOURCE ROLE.json OUT.json
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[2]))
+r["rules"] = [x for x in r["rules"] if sys.argv[1] not in x["resources"]]
+json.dump(r, open(sys.argv[3], "w"))' "$@" || fail "cannot write $3"
 }

@@ -316,6 +316,58 @@ test_refusals(void **state)
 	snapshot_unref(s);
 }
 
+/* The engine's status message msg about canary, in s, synced into u. */
+static void
+engine_says(struct ui *u, struct snapshot *s, const char *canary, const char *msg)
+{
+	free(s->status_msg);
+	free(s->status_canary);
+	s->status_msg = xstrdup(msg);
+	s->status_canary = xstrdup(canary);
+	s->status_seq++;
+	ui_sync(u, s);
+}
+
+/* The detail of a canary that is no longer shown (its Canary deleted, in
+ * perch watch) goes back to the overview with a message: the engine's
+ * when it names the canary, else its own; never another canary's detail. */
+static void
+test_detail_gone(void **state)
+{
+	struct snapshot *s = snapfix_new();
+	struct command cmd;
+	struct ui u;
+
+	(void)state;
+	ui_init(&u, true, true);
+	u.mono_ms = 1000;
+	ui_sync(&u, s);
+	ui_key(&u, s, '\n', &cmd);
+	assert_int_equal(u.screen, SCR_DETAIL);
+	assert_string_equal(u.selected, "shop/checkout");
+	free(s->canaries[0].name);
+	s->canaries[0].name = xstrdup("checkout-next");
+	engine_says(&u, s, "shop/checkout", "shop/checkout: the Canary was deleted; no longer shown");
+	assert_int_equal(u.screen, SCR_OVERVIEW);
+	assert_string_equal(ui_status_line(&u, s, NULL),
+	    "shop/checkout: the Canary was deleted; no longer shown");
+	assert_string_not_equal(u.selected, "shop/checkout");
+
+	/* no word from the engine: perch's own */
+	ui_key(&u, s, 'j', &cmd);
+	ui_key(&u, s, 'j', &cmd);
+	ui_key(&u, s, '\n', &cmd);
+	assert_int_equal(u.screen, SCR_DETAIL);
+	assert_string_equal(u.selected, "shop/search");
+	free(s->canaries[2].name);
+	s->canaries[2].name = xstrdup("search-next");
+	ui_sync(&u, s);
+	assert_int_equal(u.screen, SCR_OVERVIEW);
+	assert_string_equal(ui_status_line(&u, s, NULL),
+	    "shop/search is no longer shown; back to the overview");
+	snapshot_unref(s);
+}
+
 /* Status-line messages expire, and one about a canary never stands under
  * another canary's detail. */
 static void
@@ -356,12 +408,7 @@ test_status_messages(void **state)
 	assert_non_null(ui_status_line(&u, s, NULL));	/* checkout's own detail */
 
 	/* the engine's answers carry their canary too */
-	free(s->status_msg);
-	free(s->status_canary);
-	s->status_msg = xstrdup("search retrying revision v2");
-	s->status_canary = xstrdup("shop/search");
-	s->status_seq++;
-	ui_sync(&u, s);
+	engine_says(&u, s, "shop/search", "search retrying revision v2");
 	assert_string_equal(u.msg_canary, "shop/search");
 	assert_null(ui_status_line(&u, s, NULL));	/* checkout's detail is on screen */
 	ui_key(&u, s, 27, &cmd);
@@ -432,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_keys_follow_table),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_status_messages),
+		cmocka_unit_test(test_detail_gone),
 		cmocka_unit_test(test_running),
 	};
 
