@@ -18,6 +18,7 @@
 #include "tui/source.h"
 #include "tui/tui.h"
 #include "util/sanitize.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 struct startup {
@@ -157,6 +158,7 @@ starting_snapshot(struct startup *s)
 	struct snapshot *snap = snapshot_new();
 
 	snap->version = UINT64_C(1) << 63 | s->version;	/* never one of the runner's */
+	snap->now_ms = clock_realtime_ms();	/* the header's time: no engine clock yet */
 	snap->context = xstrdup(s->context);
 	snap->ns = xstrdup("");
 	snap->api_ok = !s->failed;
