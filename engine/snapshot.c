@@ -76,5 +76,6 @@ snapshot_unref(struct snapshot *s)
 	free(s->holder);
 	free(s->status_msg);
 	free(s->status_canary);
+	free(s->startup);
 	free(s);
 }

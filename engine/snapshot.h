@@ -143,6 +143,10 @@ struct snapshot {
 	char *status_msg;		/* answer to the last command, "" */
 	char *status_canary;		/* the canary "ns/name" it is about, "" */
 	uint64_t status_seq;		/* grows with every new status_msg */
+	/* perch run starting (app/startup.h): what it does, or why it could
+	 * not start (startup_failed); NULL once the runner runs */
+	char *startup;
+	bool startup_failed;
 	struct snap_canary *canaries;
 	size_t n_canaries;
 };

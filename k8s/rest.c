@@ -45,6 +45,7 @@ struct k8s_client {
 	CURL *h[K8S_CONNS];		/* one connection each, taken by one
 					 * request at a time (busy, under lock) */
 	bool busy[K8S_CONNS];
+	atomic_bool cancelled;		/* k8s_client_cancel */
 	struct k8s_counters n;
 	uint32_t rng;			/* backoff jitter (under lock) */
 	/* The sockets of running watch streams, so that k8s_watch_interrupt
@@ -167,6 +168,23 @@ k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
 			xalloc_fatal(0);
 	*out = c;
 	return ST_OK;
+}
+
+void
+k8s_client_cancel(struct k8s_client *c)
+{
+	if (c != NULL)
+		atomic_store(&c->cancelled, true);
+}
+
+/* libcurl's progress callback of a request: non-zero ends it. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct k8s_client *c = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(&c->cancelled) ? 1 : 0;
 }
 
 void
@@ -433,6 +451,9 @@ attempt(struct k8s_client *c, CURL *h, const struct exchange *x, struct buf *res
 	common_opts(c, h, x, &s, hdrs);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
 	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
@@ -591,6 +612,11 @@ exchange(struct k8s_client *c, const struct exchange *x, json_t **out, struct k8
 	pthread_mutex_lock(&c->lock);
 	conn = conn_take(c);
 	for (tries = 0;; tries++) {
+		if (atomic_load(&c->cancelled)) {
+			set_err(e, 0, "Cancelled", "%s %s: cancelled", x->method, c->cfg->server);
+			st = ST_IO;
+			break;
+		}
 		buf_reset(&resp);
 		pthread_mutex_unlock(&c->lock);
 		st = attempt(c, c->h[conn], x, &resp, &http, &ai, e);

@@ -132,6 +132,11 @@ struct k8s_client;
 int  k8s_client_new(struct k8s_config *cfg, const struct k8s_client_opts *o,
     struct k8s_client **out, struct buf *err);
 void k8s_client_free(struct k8s_client *c);
+/* Gives the client's requests up: the ones in flight end within a second,
+ * the ones to come are not sent (ST_IO, reason "Cancelled"); for good.
+ * perch run when the user quits while it starts (app/startup.h).  Any
+ * thread. */
+void k8s_client_cancel(struct k8s_client *c);
 const char *k8s_client_namespace(const struct k8s_client *c);
 
 /* Statuses: ST_OK; ST_NOTFOUND (404); ST_CONFLICT (409, also AlreadyExists);

@@ -389,7 +389,7 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
 		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "
-		    "filter" : u->read_only ? "no canaries yet: a controller started with --state-dir "
+		    "filter" : s->startup != NULL ? "no canaries yet" : u->read_only ? "no canaries yet: a controller started with --state-dir "
 		    "on this directory (perch demo --state-dir DIR) writes them" : "no canaries",
 		    ROLE_DIM);
 		return;

@@ -8,6 +8,7 @@
  * that names the canary, its step, its weight and its health.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -204,8 +205,14 @@ ui_status_line(const struct ui *u, const struct snapshot *s, int64_t *expires)
 
 	if (expires != NULL)
 		*expires = 0;
-	if (u->msg[0] == '\0' || u->mono_ms - u->msg_at >= UI_MSG_TTL_MS)
-		return NULL;
+	if (u->msg[0] == '\0' || u->mono_ms - u->msg_at >= UI_MSG_TTL_MS) {
+		/* perch run starting: what it does stands until it is done */
+		if (s == NULL || s->startup == NULL || s->startup[0] == '\0')
+			return NULL;
+		if (expires != NULL)
+			*expires = INT64_MAX / 2;
+		return s->startup;
+	}
 	/* A message about one canary never stands under another's detail. */
 	if (u->msg_canary[0] != '\0' && u->screen == SCR_DETAIL &&
 	    (c = ui_current(u, s)) != NULL) {

@@ -85,7 +85,9 @@ void ui_canary_message(struct ui *u, const char *canary, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The status line's message now: NULL when there is none, it expired
  * (UI_MSG_TTL_MS after it was set), or it is about another canary than
- * the detail on screen.  *expires (may be NULL) gets when it goes, or 0. */
+ * the detail on screen; without one, while perch run starts, what it
+ * does (snapshot.startup, never expiring).  *expires (may be NULL) gets
+ * when it goes, or 0. */
 const char *ui_status_line(const struct ui *u, const struct snapshot *s, int64_t *expires);
 
 /* The canaries the filter lets through: fills idx (capacity n) with indexes

@@ -40,6 +40,7 @@
 #include "app/prom_expo.h"
 #include "app/prom_service.h"
 #include "app/spec_json.h"
+#include "app/startup.h"
 #include "store/dir.h"
 #include "store/k8s.h"
 #include "store/k8s_replicas.h"
@@ -1180,58 +1181,45 @@ start_metrics(struct run *rn, struct runner_config *rc)
 	return EXIT_OK;
 }
 
-static int
-execute(struct run *rn)
+/* The engine's world: the cluster, the metric backends, the webhooks, the
+ * alerts, the clock; actor (IDENTITY_MAX) must outlive the runner. */
+static void
+engine_config(struct run *rn, struct runner_config *rc, char *actor)
 {
-	char actor[IDENTITY_MAX];
-	struct runner_config rc = {
+	*rc = (struct runner_config){
 		.cluster = &k8s_cluster_ops, .cluster_ctx = rn->cluster,
 		.metrics = metric_backends_engine_ops(), .metrics_ctx = rn->metrics,
 		.webhook = &http_webhook_ops, .webhook_ctx = rn->hooks,
 		.alert = &http_alert_ops, .alert_ctx = rn->notify,
 		.clock = &perch_clock_ops, .clock_ctx = rn->clock,
-		.actor = actor_of(rn, actor, sizeof actor), .context = rn->kc->context,
+		.actor = actor_of(rn, actor, IDENTITY_MAX), .context = rn->kc->context,
 		.ns = run_ns(rn), .confirm = rn->o.confirm,
 		.stop_when_done = rn->o.headless && !rn->o.controller,
 		.seed = random_seed(),
 		.metrics_off = rn->o.prometheus == NULL && rn->o.prometheus_service == NULL ?
 		    PROM_NONE_NOTE : NULL,
 	};
-	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context };
-	char saved_in[300];
-	struct tui *t = NULL;
+}
+
+/* The store, /metrics, the watches, the runner started over the canaries
+ * (taking their Leases), the heartbeat.  NULL when it cannot start (said
+ * on stderr, *rc_exit the status). */
+static struct runner *
+start_engine(struct run *rn, struct runner_config *rc, const char *actor, int *rc_exit)
+{
 	struct runner *r;
 	char err[512];
-	int rc_exit;
 	size_t i;
 
-	if ((rc_exit = open_store(rn, &rc.store, &rc.store_ctx)) != EXIT_OK ||
-	    (rc_exit = start_metrics(rn, &rc)) != EXIT_OK)
-		return rc_exit;
-	if (rn->o.headless) {
-		rc.sink = headless_sink;
-		rc.sink_arg = stdout;
-	} else {
-		if (rn->o.state_dir != NULL)
-			snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir);
-		else
-			snprintf(saved_in, sizeof saved_in, "in the cluster");
-		tc.saved_in = saved_in;
-		tc.released = rn->o.state_dir != NULL ? "lock" : "Lease";
-		t = tui_new(&tc);
-		if (t == NULL) {
-			cli_error(rn->o.cmd, "cannot create the wake pipe");
-			return EXIT_INFRA;
-		}
-		rc.notify = tui_notify;
-		rc.notify_arg = t;
-	}
+	if ((*rc_exit = open_store(rn, &rc->store, &rc->store_ctx)) != EXIT_OK ||
+	    (*rc_exit = start_metrics(rn, rc)) != EXIT_OK)
+		return NULL;
 	start_watches(rn);
 	if (!rn->o.controller)
 		watch_canaries(rn);
 	else
-		share_replicas(rn, &rc, actor);
-	r = runner_new(&rc);
+		share_replicas(rn, rc, actor);
+	r = runner_new(rc);
 	for (i = 0; i < rn->n_cfgs; i++) {
 		runner_add(r, rn->cfgs[i]);
 		rn->cfgs[i] = NULL;	/* the runner owns it */
@@ -1241,36 +1229,20 @@ execute(struct run *rn)
 		cli_error(rn->o.cmd, "%s", err);
 		set_waker(&rn->wk, NULL);
 		runner_free(r);
-		tui_free(t);
-		return EXIT_INFRA;
+		*rc_exit = EXIT_INFRA;
+		return NULL;
 	}
 	start_beat(rn, r);
-	interrupt_attach(r, t);
-	/* A controller's watches list the Canaries once the engine runs:
-	 * each is adopted then. */
-	if (rn->o.controller && !watch_canaries(rn)) {
-		cli_error(rn->o.cmd, "cannot watch canaries.flagger.app; is the CRD installed?");
-		runner_cancel_wait(r);
-		rc_exit = EXIT_INFRA;
-	}
-	atomic_store(&rn->ready, true);
-	if (rn->o.controller) {
-		runner_wait(r);		/* until a signal */
-		runner_stop(r);		/* saves, releases the Leases */
-	} else if (rn->o.headless) {
-		runner_wait(r);
-		report_holder(rn, r);	/* before the stop gives control back */
-		runner_stop(r);
-		rc_exit = runner_outcome(r);
-	} else {
-		rc_exit = tui_run(t, r);
-		runner_stop(r);
-		if (rc_exit == EXIT_OK)
-			rc_exit = runner_outcome(r);
-	}
+	return r;
+}
+
+/* After runner_stop: the heartbeat, the watches and the threads around
+ * the runner end, then the runner. */
+static void
+stop_engine(struct run *rn, struct runner *r)
+{
 	beat_stop(rn->beat);	/* the last beat: this controller stopped */
 	rn->beat = NULL;
-	interrupt_detach();
 	set_waker(&rn->wk, NULL);
 	log_watch_stats(rn);
 	k8s_cluster_unwatch(rn->cluster);
@@ -1282,7 +1254,44 @@ execute(struct run *rn)
 	metrics_http_stop(rn->mh);	/* before the runner it reads goes */
 	rn->mh = NULL;
 	runner_free(r);
-	tui_free(t);
+}
+
+/* perch controller, perch run --headless. */
+static int
+execute(struct run *rn)
+{
+	char actor[IDENTITY_MAX];
+	struct runner_config rc;
+	struct runner *r;
+	int rc_exit;
+
+	engine_config(rn, &rc, actor);
+	if (rn->o.headless) {
+		rc.sink = headless_sink;
+		rc.sink_arg = stdout;
+	}
+	if ((r = start_engine(rn, &rc, actor, &rc_exit)) == NULL)
+		return rc_exit;
+	interrupt_attach(r, NULL);
+	/* A controller's watches list the Canaries once the engine runs:
+	 * each is adopted then. */
+	if (rn->o.controller && !watch_canaries(rn)) {
+		cli_error(rn->o.cmd, "cannot watch canaries.flagger.app; is the CRD installed?");
+		runner_cancel_wait(r);
+		rc_exit = EXIT_INFRA;
+	}
+	atomic_store(&rn->ready, true);
+	if (rn->o.controller) {
+		runner_wait(r);		/* until a signal */
+		runner_stop(r);		/* saves, releases the Leases */
+	} else {
+		runner_wait(r);
+		report_holder(rn, r);	/* before the stop gives control back */
+		runner_stop(r);
+		rc_exit = runner_outcome(r);
+	}
+	interrupt_detach();
+	stop_engine(rn, r);
 	return rc_exit;
 }
 
@@ -1339,12 +1348,140 @@ make_clock(double *speed_out)
 	return clock_new(CLOCK_KIND_REAL, 0, 1);
 }
 
+/* After the kubeconfig: the metric backends, the Canaries (from -f or
+ * the cluster: the first requests to the API server), their configs, the
+ * webhooks and the clock. */
+static int
+prepare(struct run *rn)
+{
+	const struct metric_backend_opts mo = { .kube = &rn->kube };
+	struct metric_provider ps = { 0 };
+	char err[ERRMSG_MAX];
+	int rc = EXIT_OK;
+
+	metric_kube_init(&rn->kube, rn->client);
+	rn->set = spec_set_new();
+	rn->metrics = metric_backends_new(&mo);
+	rn->notify = notifier_new();
+	if (rn->o.prometheus) {
+		ps.address = rn->o.prometheus;
+		metric_backends_add(rn->metrics, NULL, &ps, err, sizeof err);
+	} else if (rn->o.prometheus_service != NULL &&
+	    prom_service_use(rn->metrics, rn->kc, rn->o.prometheus_service, err, sizeof err) != ST_OK) {
+		cli_error(rn->o.cmd, "%s", err);
+		rc = EXIT_INFRA;
+	}
+	if (rc == EXIT_OK)
+		rc = load_specs(rn);
+	if (rc == EXIT_OK)
+		rc = build_cfgs(rn);
+	if (rc == EXIT_OK) {
+		rn->hooks = webhook_client_new(NULL);
+		rn->clock = make_clock(&rn->speed);
+	}
+	return rc;
+}
+
+/* The TUI's start (app/startup.h), on a thread of its own while the
+ * screen is up: prepare, then the engine, unless the user quit first. */
+struct boot {
+	struct run *rn;
+	struct tui *t;
+	struct startup *st;
+	struct runner *r;		/* started, or NULL */
+	int rc;
+	char actor[IDENTITY_MAX];
+};
+
+static void *
+boot_main(void *arg)
+{
+	struct boot *b = arg;
+	struct run *rn = b->rn;
+	struct runner_config rc;
+
+	startup_say(b->st, "connecting to %s (context %s)...", rn->kc->server, rn->kc->context);
+	b->rc = prepare(rn);
+	if (b->rc == EXIT_OK && startup_take(b->st, rn->n_cfgs)) {
+		engine_config(rn, &rc, b->actor);
+		rc.notify = tui_notify;
+		rc.notify_arg = b->t;
+		b->r = start_engine(rn, &rc, b->actor, &b->rc);
+	}
+	if (b->r != NULL) {
+		atomic_store(&rn->ready, true);
+		startup_ready(b->st, b->r);
+	} else if (b->rc != EXIT_OK && !startup_fail(b->st)) {
+		b->rc = EXIT_OK;	/* the user quit while it started: nothing taken */
+	}
+	return NULL;
+}
+
+/* The user quit before anything was taken: the requests of the start end
+ * at once. */
+static void
+give_up(void *arg)
+{
+	struct run *rn = arg;
+
+	k8s_client_cancel(rn->client);
+	k8s_client_cancel(rn->ev_client);
+}
+
+/* After the UI: the engine stopped (saved, the Leases released). */
+static int
+boot_end(struct run *rn, struct boot *b, int status)
+{
+	if (b->r == NULL)
+		return status == EXIT_OK ? b->rc : status;
+	interrupt_attach(b->r, b->t);	/* a second signal drops the notifications */
+	runner_stop(b->r);
+	if (status == EXIT_OK)
+		status = runner_outcome(b->r);
+	interrupt_detach();
+	stop_engine(rn, b->r);
+	return status;
+}
+
+/* perch run with the TUI: the screen comes up before the first request. */
+static int
+run_tui(struct run *rn)
+{
+	struct tui_config tc = { .theme = rn->o.theme, .context = rn->kc->context,
+		.released = rn->o.state_dir != NULL ? "lock" : "Lease" };
+	struct boot b = { .rn = rn };
+	char saved_in[300];
+	pthread_t th;
+	int status;
+
+	snprintf(saved_in, sizeof saved_in, "in %s", rn->o.state_dir ? rn->o.state_dir : "the cluster");
+	tc.saved_in = saved_in;
+	if ((b.t = tui_new(&tc)) == NULL) {
+		cli_error(rn->o.cmd, "cannot create the wake pipe");
+		return EXIT_INFRA;
+	}
+	b.st = startup_new(b.t, rn->kc->context);
+	startup_set_cancel(b.st, give_up, rn);
+	interrupt_attach(NULL, b.t);
+	if (pthread_create(&th, NULL, boot_main, &b) != 0) {
+		b.rc = EXIT_INFRA;
+		startup_say(b.st, "cannot start a thread");
+		status = EXIT_INFRA;
+	} else {
+		status = startup_tui(b.st, b.t);
+		pthread_join(th, NULL);
+	}
+	interrupt_detach();
+	status = boot_end(rn, &b, status);
+	startup_free(b.st);
+	tui_free(b.t);
+	return status;
+}
+
 int
 run_with(struct run_opts *o)
 {
 	struct run rn;
-	struct metric_provider ps = { 0 };
-	char err[ERRMSG_MAX];
 	int rc;
 
 	memset(&rn, 0, sizeof rn);
@@ -1358,33 +1495,11 @@ run_with(struct run_opts *o)
 	/* Before any thread: SIGINT, SIGTERM and SIGHUP end the run cleanly
 	 * (app/interrupt.h), even while an exec credential plugin runs. */
 	interrupt_begin();
-	if (rc == EXIT_OK)
-		rc = connect_cluster(&rn);
-	if (rc == EXIT_OK) {
-		const struct metric_backend_opts mo = { .kube = &rn.kube };
-
-		metric_kube_init(&rn.kube, rn.client);
-		rn.set = spec_set_new();
-		rn.metrics = metric_backends_new(&mo);
-		rn.notify = notifier_new();
-		if (rn.o.prometheus) {
-			ps.address = rn.o.prometheus;
-			metric_backends_add(rn.metrics, NULL, &ps, err, sizeof err);
-		} else if (rn.o.prometheus_service != NULL &&
-		    prom_service_use(rn.metrics, rn.kc, rn.o.prometheus_service, err, sizeof err) != ST_OK) {
-			cli_error(rn.o.cmd, "%s", err);
-			rc = EXIT_INFRA;
-		}
-		if (rc == EXIT_OK)
-			rc = load_specs(&rn);
-	}
-	if (rc == EXIT_OK)
-		rc = build_cfgs(&rn);
-	if (rc == EXIT_OK && interrupt_signal() == 0) {
-		rn.hooks = webhook_client_new(NULL);
-		rn.clock = make_clock(&rn.speed);
+	rc = connect_cluster(&rn);
+	if (rc == EXIT_OK && !rn.o.headless && !rn.o.controller)
+		rc = run_tui(&rn);
+	else if (rc == EXIT_OK && (rc = prepare(&rn)) == EXIT_OK && interrupt_signal() == 0)
 		rc = execute(&rn);
-	}
 	run_fini(&rn);
 	return interrupt_end(o->cmd, rc);
 }

@@ -8,20 +8,14 @@
 . "$(dirname "$0")/tui_lib.bash"
 need kubectl openssl curl
 
-start_apiserver h --tls-dir "$TMP/tls" --ready-delay 0
-export KUBECONFIG="$TMP/h.kubeconfig"
-cart_app kubernetes '{interval: 10s, threshold: 2, iterations: 2}'
-kubectl --request-timeout=10s apply -n default -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null ||
-	fail "kubectl apply"
-F() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -X POST -d "$1" \
-	"$APISERVER_URL/_test/faults"; }
+cart_cluster h '{interval: 10s, threshold: 2, iterations: 2}'
 
 session h 120 40 "$TERM_ENV PERCH_TIME_SCALE=10 '$PERCH_BIN' run -n default"
 WAIT_SECS=30 wait_for shows h "Initialized" || { dump h; fail "never initialized"; }
 WAIT_SECS=10 wait_for shows h 'api ● ok' || { dump h; fail "api not ok"; }
 # perch's next two requests (an idle canary: the Lease's renewal, a
 # watch) fail before they get through: a 503, then a 429.
-expect_eq "faults on" "$(F '{"rate":1,"mix":"503:1,429:1","users":"rw","count":2}')" 200
+faults '{"rate":1,"mix":"503:1,429:1","users":"rw","count":2}'
 WAIT_SECS=20 wait_for shows h 'api ● degraded' || { dump h; fail "never degraded"; }
 tm resize-window -t h -x 80 -y 24
 WAIT_SECS=10 wait_for shows h '● api degraded' || { dump h; fail "80x24: not degraded"; }
@@ -29,7 +23,7 @@ WAIT_SECS=10 wait_for shows h '● api degraded' || { dump h; fail "80x24: not d
 # "degraded" after the first)
 WAIT_SECS=20 wait_for sh -c "[ \$(grep -Ec ' rw (503|429) fault=(503|429)\$' '$TMP/h.audit') -ge 2 ]" ||
 	fail "the second fault never served: $(grep -c fault= "$TMP/h.audit")"
-expect_eq "faults off" "$(F '{"rate":0}')" 200
+faults '{"rate":0}'
 WAIT_SECS=30 wait_for shows h '● ok' || { dump h; fail "never recovered"; }
 not shows h "down" || { dump h; fail "api down"; }
 keys h q

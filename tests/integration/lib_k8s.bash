@@ -31,6 +31,12 @@
 #       ", hosts: [a]"; analysis threshold 2 and ANALYSIS; its target the
 #       Deployment NAME, or the KIND of API-VERSION; SPEC: more lines of its
 #       spec) as YAML.
+#   cart_cluster NAME ANALYSIS   the test API server NAME (--tls-dir
+#       $TMP/tls, --ready-delay 0, KUBECONFIG set) with cart_app's app and
+#       its kubernetes Canary (spec.analysis the YAML flow map ANALYSIS)
+#       applied in default.
+#   faults JSON   sets the test API server's faults (POST /_test/faults,
+#       see tests/k8s/apiserver.py); fails the test when it does not take them.
 #   checkout_run NAME EXPORTED METRIC MAX QUERY [ANNOTATIONS]   the `perch
 #       run` scripts' setup (needs prom_lib.bash): a test exporter serving
 #       $TMP/exporter/metrics (first the lines EXPORTED), a real Prometheus
@@ -68,6 +74,19 @@ start_apiserver() {
 	WAIT_SECS=20 wait_for grep -q '^listening on ' "$out" ||
 		fail "the test API server did not start: $(cat "$TMP/$name.err")"
 	APISERVER_URL=$(sed -n 's/^listening on //p' "$out")
+}
+
+cart_cluster() {	# NAME ANALYSIS
+	start_apiserver "$1" --tls-dir "$TMP/tls" --ready-delay 0
+	export KUBECONFIG="$TMP/$1.kubeconfig"
+	cart_app kubernetes "$2"
+	kubectl --request-timeout=10s apply -n default -f "$TMP/app.yaml" -f "$TMP/canary.yaml" \
+		>/dev/null || fail "kubectl apply"
+}
+
+faults() {	# JSON
+	curl -sf -o /dev/null --cacert "$TMP/tls/ca.crt" -X POST -d "$1" \
+		"$APISERVER_URL/_test/faults" || fail "faults $1"
 }
 
 app_yaml() {	# NAME REPLICAS [TARGET-PORT]

@@ -420,6 +420,31 @@ test_status_messages(void **state)
 	snapshot_unref(s);
 }
 
+/* While perch run starts, what it does stands on the status line without
+ * expiring, under a message that comes and goes; q quits at once. */
+static void
+test_startup_line(void **state)
+{
+	struct snapshot *s = snapshot_new();
+	struct command cmd;
+	int64_t expires;
+	struct ui u;
+
+	(void)state;
+	ui_init(&u, false, true);
+	u.mono_ms = 1000;
+	assert_null(ui_status_line(&u, s, NULL));
+	s->startup = xstrdup("connecting to https://127.0.0.1:6443 (context kind)...");
+	assert_string_equal(ui_status_line(&u, s, &expires), s->startup);
+	assert_true(expires > u.mono_ms + 86400000);
+	ui_message(&u, "theme: light");
+	assert_string_equal(ui_status_line(&u, s, NULL), "theme: light");
+	u.mono_ms += UI_MSG_TTL_MS;
+	assert_string_equal(ui_status_line(&u, s, NULL), s->startup);
+	assert_int_equal(ui_key(&u, s, 'q', &cmd) & UI_QUIT, UI_QUIT);
+	snapshot_unref(s);
+}
+
 /* Which canaries count as running (seconds on the clock, a countdown in
  * the detail): in progress and not paused; and the snapshot as a whole. */
 static void
@@ -480,6 +505,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_status_messages),
 		cmocka_unit_test(test_detail_gone),
+		cmocka_unit_test(test_startup_line),
 		cmocka_unit_test(test_running),
 	};
 
