@@ -10,6 +10,8 @@
 #include "util/status.h"
 #include "util/systime.h"
 
+#define KEY_MAX 320	/* "ns/name" of a canary: 63 + 1 + 240 at most (sk_split_key) */
+
 /* The Promoted condition's status and message by phase (Flagger's
  * MakeStatusConditions). */
 static const char *
@@ -183,7 +185,7 @@ take_next(struct store_k8s *s, char *key, size_t keysz, json_t **status)
 	json_t *v;
 
 	json_object_foreach(s->wq, k, v) {
-		if (json_object_get(s->wbusy, k) != NULL || strlen(k) >= keysz)
+		if (json_object_get(s->wbusy, k) != NULL)
 			continue;
 		snprintf(key, keysz, "%s", k);
 		*status = json_incref(v);
@@ -201,7 +203,7 @@ static void *
 status_writer(void *arg)
 {
 	struct store_k8s *s = arg;
-	char key[320];
+	char key[KEY_MAX];
 	json_t *status;
 
 	pthread_mutex_lock(&s->wlock);
@@ -232,8 +234,8 @@ sk_canary_status_queue(struct store_k8s *s, const char *key, const struct canary
 	bool none = json_is_null(last);
 
 	json_decref(last);
-	if (none)
-		return;		/* no Canary object */
+	if (none || strlen(key) >= KEY_MAX)
+		return;		/* no Canary object, or not a canary's key */
 	status = sk_flagger_status(st, kind[0] ? kind : NULL);
 	pthread_mutex_lock(&s->wlock);
 	if (!s->wstarted && !s->wstop) {
