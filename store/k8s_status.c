@@ -130,8 +130,10 @@ put_status(struct store_k8s *s, const char *ns, const char *name, json_t *status
 	return st;
 }
 
-/* The Canary object key's last written status (new reference; NULL:
- * unknown, json null: there is none) and its target's kind. */
+/* The Canary object key's last written status (a copy; NULL: unknown,
+ * json null: there is none) and its target's kind.  The writers and the
+ * savers share no JSON value: what cstatus holds is read and written as
+ * copies under hlock (jansson's reference counts are not thread-safe). */
 static json_t *
 last_written(struct store_k8s *s, const char *key, char *kind, size_t kindsz)
 {
@@ -139,7 +141,7 @@ last_written(struct store_k8s *s, const char *key, char *kind, size_t kindsz)
 	json_t *last;
 
 	pthread_mutex_lock(&s->hlock);
-	last = json_incref(json_object_get(s->cstatus, key));
+	last = json_deep_copy(json_object_get(s->cstatus, key));
 	k = json_string_value(json_object_get(s->ckind, key));
 	snprintf(kind, kindsz, "%s", k ? k : "");
 	pthread_mutex_unlock(&s->hlock);
@@ -168,7 +170,7 @@ write_status(struct store_k8s *s, const char *key, json_t *status)
 	rc = put_status(s, ns, name, status, &e);
 	pthread_mutex_lock(&s->hlock);
 	if (rc == ST_OK)
-		json_object_set(s->cstatus, key, status);
+		json_object_set_new(s->cstatus, key, json_deep_copy(status));
 	else if (rc == ST_NOTFOUND)
 		json_object_set_new(s->cstatus, key, json_null());
 	pthread_mutex_unlock(&s->hlock);
