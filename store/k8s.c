@@ -57,11 +57,21 @@ sk_save(void *ctx, const char *key, const struct canary_status *st, char *err)
 	j = status_to_json(st);
 	rc = save_with_acks(s, key, j, err);
 	json_decref(j);
-	/* The Canary object's own status follows; the ConfigMap is what
-	 * counts: a failure here is logged, not the save's. */
+	/* The Canary object's own status follows, written by the status
+	 * writers (k8s_status.h); the ConfigMap is what counts: a failure
+	 * there is logged, not the save's. */
 	if (rc == ST_OK)
-		sk_canary_status(s, key, st, NULL);
+		sk_canary_status_queue(s, key, st);
 	return rc;
+}
+
+/* The Lease is given back once the canary's status is written: no status
+ * of ours follows the next holder's. */
+static int
+sk_release_written(void *ctx, const char *key)
+{
+	sk_canary_status_settle(ctx, key);
+	return sk_release(ctx, key);
 }
 
 static int
@@ -195,6 +205,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	s->beat_ns = json_object();
 	s->cstatus = json_object();
 	s->ckind = json_object();
+	s->wq = json_object();
+	s->wbusy = json_object();
 	s->acks = json_object();
 	s->acked = json_object();
 	s->asked = json_object();
@@ -208,6 +220,8 @@ store_k8s_open(struct k8s_client *c, bool read_only, int lease_s)
 	pthread_mutex_init(&s->blk, NULL);
 	pthread_mutex_init(&s->hlock, NULL);
 	pthread_cond_init(&s->hcond, NULL);
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_cond_init(&s->wcond, NULL);
 	if (!read_only) {
 		s->running = pthread_create(&s->renewer, NULL, sk_renewer, s) == 0;
 		s->jrunning = pthread_create(&s->jthread, NULL, sk_journal_writer, s) == 0;
@@ -298,6 +312,7 @@ store_k8s_close(struct store_k8s *s)
 	pthread_mutex_unlock(&s->jlock);
 	if (s->jrunning)
 		pthread_join(s->jthread, NULL);
+	sk_canary_status_stop(s);	/* written while the Leases are held */
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cond);
@@ -313,6 +328,10 @@ store_k8s_close(struct store_k8s *s)
 	json_decref(s->beat_ns);
 	json_decref(s->cstatus);
 	json_decref(s->ckind);
+	json_decref(s->wq);
+	json_decref(s->wbusy);
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->wlock);
 	json_decref(s->acks);
 	json_decref(s->acked);
 	json_decref(s->asked);
@@ -331,7 +350,7 @@ const struct store_ops store_k8s_ops = {
 	.name = "k8s",
 	.acquire = sk_acquire,
 	.renew = sk_renew,
-	.release = sk_release,
+	.release = sk_release_written,
 	.load = sk_load,
 	.save = sk_save,
 	.append = sk_append,

@@ -58,7 +58,8 @@
  *
  * Ownership and threads: store_k8s_open borrows the client (it must outlive
  * the store) and returns a handle freed with store_k8s_close.  Ops may be
- * called from any thread; the renew and journal threads are the store's own.
+ * called from any thread; the renew and journal threads, and the writers of
+ * the Canary objects' status (store/k8s_status.h), are the store's own.
  */
 #ifndef PERCH_STORE_K8S_H
 #define PERCH_STORE_K8S_H

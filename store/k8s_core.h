@@ -21,6 +21,7 @@
 
 #define STORE_K8S_JOURNAL	200	/* records kept in the ConfigMap */
 #define STORE_K8S_LEASE_S	30	/* default lease duration, seconds */
+#define STORE_K8S_STATUS_WRITERS 4	/* threads writing Canary statuses */
 
 struct store_k8s {
 	struct k8s_client *c;
@@ -45,6 +46,17 @@ struct store_k8s {
 	json_t *cstatus;		/* "ns/name" -> the Canary status last written, or
 					 * null: no Canary object (k8s_status.c; hlock) */
 	json_t *ckind;			/* "ns/name" -> its target's kind (hlock) */
+
+	/* The Canary status writers (k8s_status.c), under wlock: the newest
+	 * status not yet written per canary (wq), the canaries being written
+	 * (wbusy); wcond signals a new one, a write done, and stop. */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	pthread_t wth[STORE_K8S_STATUS_WRITERS];
+	size_t n_wth;
+	bool wstarted, wstop;
+	json_t *wq;
+	json_t *wbusy;
 	struct k8s_informer *cms;	/* store_k8s_watch: the perch ConfigMaps, or NULL */
 	bool all_ns;			/* store_k8s_all_namespaces: list and watch every one */
 	char cms_ns[64];		/* their namespace; "" every namespace */

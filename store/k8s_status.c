@@ -10,6 +10,8 @@
 #include "util/status.h"
 #include "util/systime.h"
 
+#define KEY_MAX 320	/* "ns/name" of a canary: 63 + 1 + 240 at most (sk_split_key) */
+
 /* The Promoted condition's status and message by phase (Flagger's
  * MakeStatusConditions); Terminating says what the revert does (Flagger
  * writes its default, the Initializing message): msg NULL, the status's
@@ -136,51 +138,152 @@ put_status(struct store_k8s *s, const char *ns, const char *name, json_t *status
 	return st;
 }
 
-int
-sk_canary_status(struct store_k8s *s, const char *key, const struct canary_status *st,
-    char *err)
+/* The Canary object key's last written status (a copy; NULL: unknown,
+ * json null: there is none) and its target's kind.  The writers and the
+ * savers share no JSON value: what cstatus holds is read and written as
+ * copies under hlock (jansson's reference counts are not thread-safe). */
+static json_t *
+last_written(struct store_k8s *s, const char *key, char *kind, size_t kindsz)
+{
+	const char *k;
+	json_t *last;
+
+	pthread_mutex_lock(&s->hlock);
+	last = json_deep_copy(json_object_get(s->cstatus, key));
+	k = json_string_value(json_object_get(s->ckind, key));
+	snprintf(kind, kindsz, "%s", k ? k : "");
+	pthread_mutex_unlock(&s->hlock);
+	return last;
+}
+
+/* Writes status to the Canary key's /status unless it is what was last
+ * written; logs a failure. */
+static void
+write_status(struct store_k8s *s, const char *key, json_t *status)
 {
 	const char *slash = strchr(key, '/');
 	char ns[64], name[256], kind[64];
-	json_t *last, *status;
+	json_t *last = last_written(s, key, kind, sizeof kind);
 	struct k8s_err e;
 	bool same;
 	int rc;
 
-	pthread_mutex_lock(&s->hlock);
-	last = json_incref(json_object_get(s->cstatus, key));
-	snprintf(kind, sizeof kind, "%s", json_string_value(json_object_get(s->ckind, key)) ?
-	    json_string_value(json_object_get(s->ckind, key)) : "");
-	pthread_mutex_unlock(&s->hlock);
-	if (json_is_null(last) || slash == NULL || (size_t)(slash - key) >= sizeof ns ||
-	    strlen(slash + 1) >= sizeof name) {
-		json_decref(last);
-		return ST_OK;	/* no Canary object, or not a canary's key */
-	}
+	same = json_is_null(last) || (last != NULL && !changed(status, last));
+	json_decref(last);
+	if (same || slash == NULL || (size_t)(slash - key) >= sizeof ns ||
+	    strlen(slash + 1) >= sizeof name)
+		return;	/* unchanged, no Canary object, or not a canary's key */
 	snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
 	snprintf(name, sizeof name, "%s", slash + 1);
-	status = sk_flagger_status(st, kind[0] ? kind : NULL);
-	same = last != NULL && !changed(status, last);
-	json_decref(last);
-	if (same) {
-		json_decref(status);
-		return ST_OK;
-	}
 	rc = put_status(s, ns, name, status, &e);
 	pthread_mutex_lock(&s->hlock);
 	if (rc == ST_OK)
-		json_object_set(s->cstatus, key, status);
+		json_object_set_new(s->cstatus, key, json_deep_copy(status));
 	else if (rc == ST_NOTFOUND)
 		json_object_set_new(s->cstatus, key, json_null());
 	pthread_mutex_unlock(&s->hlock);
-	json_decref(status);
-	if (rc == ST_NOTFOUND)
-		return ST_OK;
-	if (rc != ST_OK) {
+	if (rc != ST_OK && rc != ST_NOTFOUND)
 		log_warn("store: the status of Canary %s/%s: %s", ns, name, e.msg);
-		if (err)
-			snprintf(err, ERRMSG_MAX, "the status of Canary %.60s/%.80s: %.340s", ns, name,
-			    e.msg);
+}
+
+/* The oldest queued canary no writer has (wlock held): its key and
+ * status, now marked busy. */
+static bool
+take_next(struct store_k8s *s, char *key, size_t keysz, json_t **status)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(s->wq, k, v) {
+		if (json_object_get(s->wbusy, k) != NULL)
+			continue;
+		snprintf(key, keysz, "%s", k);
+		*status = json_incref(v);
+		json_object_del(s->wq, key);
+		json_object_set_new(s->wbusy, key, json_true());
+		return true;
 	}
-	return rc;
+	return false;
+}
+
+/* A writer: writes queued statuses until stopped with none left.  The
+ * Lease is checked before each write: a canary this store no longer
+ * holds is another replica's to write. */
+static void *
+status_writer(void *arg)
+{
+	struct store_k8s *s = arg;
+	char key[KEY_MAX];
+	json_t *status;
+
+	pthread_mutex_lock(&s->wlock);
+	for (;;) {
+		if (take_next(s, key, sizeof key, &status)) {
+			pthread_mutex_unlock(&s->wlock);
+			if (sk_holds(s, key))
+				write_status(s, key, status);
+			json_decref(status);
+			pthread_mutex_lock(&s->wlock);
+			json_object_del(s->wbusy, key);
+			pthread_cond_broadcast(&s->wcond);
+		} else if (s->wstop) {
+			break;
+		} else {
+			pthread_cond_wait(&s->wcond, &s->wlock);
+		}
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return NULL;
+}
+
+void
+sk_canary_status_queue(struct store_k8s *s, const char *key, const struct canary_status *st)
+{
+	char kind[64];
+	json_t *last = last_written(s, key, kind, sizeof kind), *status;
+	bool none = json_is_null(last);
+
+	json_decref(last);
+	if (none || strlen(key) >= KEY_MAX)
+		return;		/* no Canary object, or not a canary's key */
+	status = sk_flagger_status(st, kind[0] ? kind : NULL);
+	pthread_mutex_lock(&s->wlock);
+	if (!s->wstarted && !s->wstop) {
+		s->wstarted = true;
+		while (s->n_wth < STORE_K8S_STATUS_WRITERS &&
+		    pthread_create(&s->wth[s->n_wth], NULL, status_writer, s) == 0)
+			s->n_wth++;
+	}
+	if (s->n_wth == 0 || s->wstop) {
+		pthread_mutex_unlock(&s->wlock);
+		write_status(s, key, status);
+		json_decref(status);
+		return;
+	}
+	json_object_set_new(s->wq, key, status);
+	pthread_cond_broadcast(&s->wcond);
+	pthread_mutex_unlock(&s->wlock);
+}
+
+void
+sk_canary_status_settle(struct store_k8s *s, const char *key)
+{
+	pthread_mutex_lock(&s->wlock);
+	while (json_object_get(s->wq, key) != NULL || json_object_get(s->wbusy, key) != NULL)
+		pthread_cond_wait(&s->wcond, &s->wlock);
+	pthread_mutex_unlock(&s->wlock);
+}
+
+void
+sk_canary_status_stop(struct store_k8s *s)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->wlock);
+	s->wstop = true;
+	pthread_cond_broadcast(&s->wcond);
+	pthread_mutex_unlock(&s->wlock);
+	for (i = 0; i < s->n_wth; i++)
+		pthread_join(s->wth[i], NULL);
+	s->n_wth = 0;
 }

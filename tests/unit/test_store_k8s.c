@@ -18,9 +18,11 @@
 
 #include "store/k8s.h"
 #include "helper_apiserver.h"
+#include "helper_clock.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest.h"
 #include "util/status.h"
+#include "util/systime.h"
 #include "util/xalloc.h"
 
 #define KEY "default/checkout"
@@ -267,6 +269,83 @@ test_lease(void **state)
 		store_k8s_close(b);
 		store_k8s_close(a);
 	}
+}
+
+/* The weight in the status of Canary default/<name>, -1 without one. */
+static int
+canary_weight(struct fx *f, const char *name)
+{
+	struct k8s_err e;
+	json_t *o, *w;
+	int v = -1;
+
+	if (k8s_get(f->c, K8S_RES(CANARIES), "default", name, &o, &e) != ST_OK)
+		return -1;
+	w = json_object_get(json_object_get(o, "status"), "canaryWeight");
+	if (json_is_integer(w))
+		v = (int)json_integer_value(w);
+	json_decref(o);
+	return v;
+}
+
+/* The Canary objects' status is written off the save's path: with the
+ * status of Canary c0 answering in 1.5 s, eight saves (c0, five others,
+ * c0 twice more) take less than one write of it, where in series they
+ * would wait for three; c0, saved again twice while its write is under way,
+ * gets only its newest status written after it; the others are written
+ * by other writers; a release waits for the canary's status, and
+ * close writes what is still queued before giving the Leases back. */
+static void
+test_canary_status_async(void **state)
+{
+	struct fx *f = *state;
+	struct store_k8s *a = store_k8s_open(f->c, false, 0);
+	struct canary_status st = { .phase = PHASE_PROGRESSING, .canary_weight = 10 };
+	char holder[96], key[64], name[16], json[400];
+	/* Stretched under the sanitizers, but well within the client's 10 s
+	 * timeout (which would send the PUT again). */
+	int slow = test_timeout_scale() < 4 ? 1500 * test_timeout_scale() : 6000;
+	struct k8s_err e;
+	int64_t t0;
+	json_t *o;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		snprintf(key, sizeof key, "default/%s", name);
+		snprintf(json, sizeof json, "{\"apiVersion\":\"flagger.app/v1beta1\",\"kind\":\"Canary\","
+		    "\"metadata\":{\"name\":\"%s\"},\"spec\":{\"targetRef\":{\"apiVersion\":\"apps/v1\","
+		    "\"kind\":\"Deployment\",\"name\":\"%s\"},\"analysis\":{\"interval\":\"1m\","
+		    "\"threshold\":1,\"stepWeight\":10}}}", name, name);
+		o = json_loads(json, 0, NULL);
+		assert_int_equal(k8s_create(f->c, K8S_RES(CANARIES), "default", o, NULL, &e), ST_OK);
+		json_decref(o);
+		assert_int_equal(store_k8s_ops.acquire(a, key, "async@box", holder, sizeof holder, NULL), ST_OK);
+	}
+	snprintf(json, sizeof json, "{\"latency_ms\":%d,\"path\":\"canaries/c0/status$\","
+	    "\"methods\":\"PUT\"}", slow);
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", json), 200);
+	t0 = clock_monotonic_ms();
+	for (i = 0; i < 6; i++) {
+		snprintf(key, sizeof key, "default/c%d", i);
+		assert_int_equal(store_k8s_ops.save(a, key, &st, NULL), ST_OK);
+	}
+	st.canary_weight = 20;
+	assert_int_equal(store_k8s_ops.save(a, "default/c0", &st, NULL), ST_OK);
+	st.canary_weight = 30;
+	assert_int_equal(store_k8s_ops.save(a, "default/c0", &st, NULL), ST_OK);
+	assert_true(clock_monotonic_ms() - t0 < slow);
+	assert_int_equal(store_k8s_ops.release(a, "default/c1"), ST_OK);
+	assert_int_equal(canary_weight(f, "c1"), 10);
+	assert_int_equal(store_k8s_ops.release(a, "default/c0"), ST_OK);
+	assert_int_equal(canary_weight(f, "c0"), 30);
+	assert_int_equal(apiserver_audit_count(&f->srv,
+	    "PUT /apis/flagger.app/v1beta1/namespaces/default/canaries/c0/status"), 2);
+	st.canary_weight = 40;
+	assert_int_equal(store_k8s_ops.save(a, "default/c5", &st, NULL), ST_OK);
+	store_k8s_close(a);
+	assert_int_equal(canary_weight(f, "c5"), 40);
+	assert_int_equal(apiserver_post(&f->srv, "/_test/faults", "{\"latency_ms\":0}"), 200);
 }
 
 /* More leases than any fixed table held: every one is taken, known as
@@ -738,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_journal_torn_segment),
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_many_leases),
+		cmocka_unit_test(test_canary_status_async),
 		cmocka_unit_test(test_watch_others),
 		cmocka_unit_test(test_read_only_and_corrupt),
 		cmocka_unit_test(test_requests),
