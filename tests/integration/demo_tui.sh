@@ -21,12 +21,12 @@ for name in checkout payments search invoices cart catalog; do
 	screen | grep -q "$name" || fail "no $name row: $(screen)"
 done
 WAIT_SECS=15 wait_for shows 'checkout +Succeeded' || fail "checkout did not succeed: $(screen)"
-shows 'cart +Waiting' || fail "cart is not waiting for approval: $(screen)"
-shows 'waiting for your approval' || fail "no approval hint: $(screen)"
+WAIT_SECS=5 wait_for shows 'cart +Waiting' || fail "cart is not waiting for approval: $(screen)"
+WAIT_SECS=5 wait_for shows 'waiting for your approval' || fail "no approval hint: $(screen)"
 
 # Approve cart's rollout: select it (j moves down), a, y.
 for _ in 1 2 3 4; do tm send-keys -t demo j; done
-sleep 0.3
+WAIT_SECS=5 wait_for shows '^[│|]?[▶>] +cart ' || fail "cart not selected: $(screen)"
 tm send-keys -t demo a
 WAIT_SECS=5 wait_for shows 'y yes' || fail "no confirmation for approve: $(screen)"
 tm send-keys -t demo y
