@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/prom_lib.bash"
+. "$(dirname "$0")/tui_lib.bash"
 need kubectl openssl curl prometheus tmux
 
 # Prometheus scraping an exporter (a static file the test rewrites), the
@@ -102,20 +103,10 @@ K get events -o jsonpath='{.items[*].message}' | grep -q 'Promotion completed' |
 
 # perch watch on the cluster (the read-only identity): it shows the stored
 # canary and sends nothing but get and list.
-sock="perch-k8s-run-$$"
-at_exit "tmux -L $sock kill-server 2>/dev/null"
-tmux -L "$sock" new-session -d -x 120 -y 30 \
-	"TERM=xterm-256color '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default; sleep 5"
-WAIT_SECS=15 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Succeeded" ||
-	fail "perch watch did not show the canary: $(tmux -L "$sock" capture-pane -p)"
-expect_match "watch screen" "$(tmux -L "$sock" capture-pane -p)" 'checkout'
-tmux -L "$sock" send-keys q
-sleep 0.5
-tmux -L "$sock" send-keys y
-tmux -L "$sock" kill-server 2>/dev/null
-grep -q ' ro [0-9]*$' "$TMP/run.audit" || fail "perch watch sent no request"
-bad=$(grep ' ro [0-9]*$' "$TMP/run.audit" | grep -v '^GET ')
-[ -z "$bad" ] || fail "perch watch sent more than get/list: $bad"
+session watch 120 30 "$TERM_ENV '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default"
+WAIT_SECS=15 wait_for shows watch Succeeded || { dump watch; fail "perch watch did not show the canary"; }
+expect_match "watch screen" "$(screen watch)" 'checkout'
+quit_readonly "$TMP/run.audit" watch
 
 # A bad revision: its error rate is over the bound, so it is rolled back.
 error_rate 50 || fail "Prometheus did not see the new error rate"
@@ -203,6 +194,8 @@ expect_eq "cart primary promoted" "$(K get deploy cart-primary -o jsonpath='{.sp
 
 # The interactive front end of perch run, in a real terminal (tmux): it
 # shows the canary and quits on q (confirmed with y).
+sock="perch-k8s-run-$$"
+at_exit "tmux -L $sock kill-server 2>/dev/null"
 tmux -L "$sock" new-session -d -x 120 -y 30 \
 	"TERM=xterm-256color '$PERCH_BIN' run -f '$TMP/canary.yaml'; echo \$? >'$TMP/tui.rc'; sleep 5"
 WAIT_SECS=15 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Failed" ||
