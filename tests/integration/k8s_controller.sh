@@ -159,7 +159,7 @@ PY
 # The Canary objects' own status, as Flagger keeps it: kubectl get canaries
 # and kubectl wait read it; an idle canary writes none.
 K wait --for=condition=promoted canary/app1 canary/app2 canary/app3 canary/app4 canary/app5 \
-	canary/app6 --timeout=20s >/dev/null || fail "kubectl wait promoted: $(K get canary app1 -o yaml)"
+	canary/app6 --timeout="$(scaled 20)s" >/dev/null || fail "kubectl wait promoted: $(K get canary app1 -o yaml)"
 got=$(K get canaries --no-headers | awk '{print $1, $2, $3}' | sort | tr '\n' ';')
 expect_eq "kubectl get canaries" "$got" "app1 Succeeded 0;app2 Succeeded 0;app3 Succeeded 0;app4 Succeeded 0;app5 Succeeded 0;app6 Succeeded 0;"
 cond=$(K get canary app2 -o jsonpath='{.status.conditions[0].type}/{.status.conditions[0].status}/{.status.conditions[0].reason}/{.status.conditions[0].message}')

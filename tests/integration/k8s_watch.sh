@@ -112,7 +112,7 @@ WAIT_SECS=10 wait_for grep -q 'Initialization done! bag.default' "$TMP/obj.out" 
 [ "$(K get lease perch-bag -o jsonpath='{.spec.holderIdentity}')" != "" ] ||
 	fail "no lease taken for the adopted Canary"
 # perch run keeps the Canary objects' own status as Flagger does.
-K wait --for=condition=promoted canary/shop canary/bag --timeout=10s >/dev/null ||
+K wait --for=condition=promoted canary/shop canary/bag --timeout="$(scaled 10)s" >/dev/null ||
 	fail "kubectl wait promoted: $(K get canary bag -o jsonpath='{.status}')"
 expect_eq "kubectl get canary bag" "$(K get canary bag --no-headers | awk '{print $2, $3}')" "Initialized 0"
 K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||

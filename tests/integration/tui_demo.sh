@@ -16,11 +16,8 @@ shows demo CONTROL || { dump demo; fail "no CONTROL badge"; }
 # the weight moves
 WAIT_SECS=15 wait_for weight_is demo checkout -gt 0 || { dump demo; fail "checkout never got traffic"; }
 w1=$(weight demo checkout)
-t=$(($(date +%s) + 15))
-until w2=$(weight demo checkout); [ -n "$w2" ] && [ "$w2" != "$w1" ]; do
-	[ "$(date +%s)" -ge $t ] && { dump demo; fail "checkout's weight stayed at $w1"; }
-	sleep 0.2
-done
+moved() { w2=$(weight demo checkout); [ -n "$w2" ] && [ "$w2" != "$w1" ]; }
+WAIT_SECS=15 wait_for moved || { dump demo; fail "checkout's weight stayed at $w1"; }
 
 # Space pauses: PAUSED, and the weight holds across several intervals
 keys demo Space
