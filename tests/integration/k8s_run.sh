@@ -58,13 +58,19 @@ at_exit "kill $wpid 2>/dev/null"
 wait_line "$TMP/run1.out" 'New revision detected! Scaling up checkout.default' ||
 	fail "no new revision: $(cat "$TMP/run1.out" "$TMP/run1.err")"
 
-# A second controller: the Lease is held, it may only watch.
+# A second controller: the Lease is held, it may only watch.  The first
+# is stopped meanwhile (its Lease stays held): its rollout takes a few
+# seconds, and under TSan it could end and release the Lease before the
+# second had started.
+at_exit "kill -CONT $p1 2>/dev/null"
+kill -STOP $p1
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>"$TMP/run2.err"
 rc=$?
 expect_eq "second controller exit" "$rc" 3
 expect_match "second controller names the holder" "$(cat "$TMP/run2.err")" 'default/checkout is controlled by [^ ]+@[^ ]+ pid [0-9]+'
 holder=$(K get lease perch-checkout -o jsonpath='{.spec.holderIdentity}')
 expect_match "lease holder" "$holder" '^[^ ]+@[^ ]+ pid [0-9]+$'
+kill -CONT $p1
 
 
 # Weights as kubectl sees them while perch shifts traffic (sampled).
