@@ -16,8 +16,6 @@ K() { kubectl --request-timeout=10s "$@"; }
 audit="$TMP/c.audit" objects="$TMP/c.objects"
 port=${APISERVER_URL##*:}
 lease=6
-# Waits stretch under sanitizers (make check, tsan).
-slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
 
 # Six apps and their blue/green Canaries: 4 iterations of 20 s (2 s at
 # PERCH_TIME_SCALE=10).
@@ -91,10 +89,10 @@ holders() {	# prints "app1=ctl-a ..." of the canary leases, one request
 		sed -n 's/^perch-\(app[0-9]\)=\([^ ]*\).*/\1=\2/p; s/^perch-\(app[0-9]\)=$/\1=/p' | sort
 }
 # Every canary initialized, each replica holding its share (3).
-WAIT_SECS=$((40 * slow)) wait_for sh -c "[ \$(grep -ho 'Initialization done! app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
+WAIT_SECS=40 wait_for sh -c "[ \$(grep -ho 'Initialization done! app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
 	fail "not every canary initialized: $(cat "$TMP/ctl-a.out" "$TMP/ctl-b.out" | grep -o 'Initialization done![^"]*'; tail -n 5 "$TMP/ctl-a.err" "$TMP/ctl-b.err")"
 balanced() { [ "$(holders | grep -c '=ctl-a$')" -eq 3 ] && [ "$(holders | grep -c '=ctl-b$')" -eq 3 ]; }
-WAIT_SECS=$((30 * slow)) wait_for balanced || { fail "the canaries are not shared 3/3: $(holders)
+WAIT_SECS=30 wait_for balanced || { fail "the canaries are not shared 3/3: $(holders)
 $(tail -n 20 "$TMP/ctl-a.err" "$TMP/ctl-b.err")"; }
 echo "shared: $(holders | tr '\n' ' ')"
 # Each replica reads the canaries the other one drives from its watch of
@@ -110,7 +108,7 @@ done)
 
 # A new revision of each: the analysis runs on both replicas.
 for i in 1 2 3 4 5 6; do K set image deployment/app$i app=app:v2 >/dev/null || fail "set image $i"; done
-WAIT_SECS=$((30 * slow)) wait_for sh -c "[ \$(grep -ho 'Advance app[0-9].default canary iteration 1/4' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
+WAIT_SECS=30 wait_for sh -c "[ \$(grep -ho 'Advance app[0-9].default canary iteration 1/4' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
 	fail "not every canary progressing: $(holders)"
 
 # SIGKILL replica a mid-analysis: its canaries go to b within one lease
@@ -139,7 +137,7 @@ echo "takeover of $victims $ms ms after a's last renewal (lease ${lease}s)"
 
 # Every canary ends Succeeded, each iteration advanced once, each primary
 # created once: nothing repeated across the takeover.
-WAIT_SECS=$((60 * slow)) wait_for sh -c "[ \$(grep -ho 'Promotion completed! Scaling down app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
+WAIT_SECS=60 wait_for sh -c "[ \$(grep -ho 'Promotion completed! Scaling down app[0-9].default' '$TMP/ctl-a.out' '$TMP/ctl-b.out' | sort -u | wc -l) -eq 6 ]" ||
 	fail "not every canary promoted: $(holders; tail -n 5 "$TMP/ctl-b.err";)"
 dups=$(python3 - "$objects" <<'PY'
 import json, sys, collections
@@ -161,7 +159,7 @@ PY
 # The Canary objects' own status, as Flagger keeps it: kubectl get canaries
 # and kubectl wait read it; an idle canary writes none.
 K wait --for=condition=promoted canary/app1 canary/app2 canary/app3 canary/app4 canary/app5 \
-	canary/app6 --timeout=20s >/dev/null || fail "kubectl wait promoted: $(K get canary app1 -o yaml)"
+	canary/app6 --timeout="$(scaled 20)s" >/dev/null || fail "kubectl wait promoted: $(K get canary app1 -o yaml)"
 got=$(K get canaries --no-headers | awk '{print $1, $2, $3}' | sort | tr '\n' ';')
 expect_eq "kubectl get canaries" "$got" "app1 Succeeded 0;app2 Succeeded 0;app3 Succeeded 0;app4 Succeeded 0;app5 Succeeded 0;app6 Succeeded 0;"
 cond=$(K get canary app2 -o jsonpath='{.status.conditions[0].type}/{.status.conditions[0].status}/{.status.conditions[0].reason}/{.status.conditions[0].message}')

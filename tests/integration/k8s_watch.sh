@@ -11,6 +11,7 @@
 # PERCH_TIME_SCALE).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
+. "$(dirname "$0")/tui_lib.bash"
 need kubectl openssl tmux python3
 
 start_apiserver w --tls-dir "$TMP/tls" --ready-delay 0
@@ -38,12 +39,9 @@ WAIT_SECS=15 wait_for grep -q 'Initialization done! cart.default' "$TMP/run.out"
 	fail "no initialization: $(cat "$TMP/run.out" "$TMP/run.err")"
 
 # The watcher, with the read-only identity.
-sock="perch-k8s-watch-$$"
-at_exit "tmux -L $sock kill-server 2>/dev/null"
-tmux -L "$sock" new-session -d -x 120 -y 30 \
-	"TERM=xterm-256color '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default; sleep 5"
-WAIT_SECS=10 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Initialized" ||
-	fail "perch watch did not show the canary: $(tmux -L "$sock" capture-pane -p)"
+session watch 120 30 "$TERM_ENV '$PERCH_BIN' watch --kubeconfig '$KUBECONFIG' --context ro -n default 2>'$TMP/watch.err'"
+WAIT_SECS=10 wait_for shows watch Initialized ||
+	{ dump watch; cat "$TMP/watch.err"; fail "perch watch did not show the canary"; }
 
 # Idle for 2 s: neither the controller nor the watcher reads a Deployment
 # or a ConfigMap (the watches' caches answer).
@@ -64,14 +62,14 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -le 8000 ] || fail "new revision noticed after $ms ms"
 echo "new revision noticed after $ms ms"
 # The watcher shows it as soon as the controller has written it.
-WAIT_SECS=10 wait_for sh -c "tmux -L $sock capture-pane -p | grep -q Progressing" ||
-	fail "perch watch did not follow: $(tmux -L "$sock" capture-pane -p)"
+WAIT_SECS=10 wait_for shows watch Progressing || { dump watch; fail "perch watch did not follow"; }
 
 # The controller beats in perch.heartbeat, and the watcher knows it lives:
 # killed with kill -9, it is said lost (its beats are 2 s apart: within
 # about 8 s), not shown with its last health.
-tmux -L "$sock" capture-pane -p | grep -qE 'READ-ONLY +api ● ok +prometheus ● ok' ||
-	fail "perch watch does not show the live controller's health: $(tmux -L "$sock" capture-pane -p)"
+matches() { screen "$1" | grep -qE -- "$2"; }	# SESSION REGEX
+WAIT_SECS=5 wait_for matches watch 'READ-ONLY +api ● ok +prometheus ● ok' ||
+	{ dump watch; fail "perch watch does not show the live controller's health"; }
 K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"everyMs\\*":2000' ||
 	fail "no heartbeat: $(K get configmap perch.heartbeat -o yaml 2>&1)"
 K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"metricsDegraded\\*":false' ||
@@ -79,22 +77,17 @@ K get configmap perch.heartbeat -o jsonpath='{.data}' | grep -q '"metricsDegrade
 K get configmap perch-cart -o jsonpath='{.data.controller}' | grep -q " pid $rp$" ||
 	fail "the canary's ConfigMap does not name its controller"
 kill -9 $rp; wait $rp 2>/dev/null
-WAIT_SECS=12 wait_for sh -c "tmux -L $sock capture-pane -p | grep -qE 'controller lost: no update for [0-9]+s'" ||
-	fail "perch watch did not notice the controller was killed: $(tmux -L "$sock" capture-pane -p)"
-tmux -L "$sock" send-keys q
-tmux -L "$sock" kill-server 2>/dev/null
+WAIT_SECS=12 wait_for matches watch 'controller lost: no update for [0-9]+s' ||
+	{ dump watch; fail "perch watch did not notice the controller was killed"; }
 
 # perch watch: get, list and watch only, its ConfigMaps watched.
-ro=$(grep ' ro [0-9]*$' "$audit")
-[ -n "$ro" ] || fail "perch watch sent no request"
-bad=$(printf '%s\n' "$ro" | grep -v '^GET ' || true)
-[ -z "$bad" ] || fail "perch watch sent more than get/list/watch: $bad"
-printf '%s\n' "$ro" | grep -q '^GET /api/v1/namespaces/default/configmaps?.*watch=1' ||
-	fail "perch watch did not watch the ConfigMaps: $ro"
+quit_readonly "$audit" watch
+printf '%s\n' "$RO" | grep -q '^GET /api/v1/namespaces/default/configmaps?.*watch=1' ||
+	fail "perch watch did not watch the ConfigMaps: $RO"
 rw=$(grep ' rw [0-9]*$' "$audit")
 printf '%s\n' "$rw" | grep -q '^GET /apis/apps/v1/namespaces/default/deployments?.*watch=1' ||
 	fail "perch run did not watch the Deployments"
-echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '%s\n' "$ro" | wc -l)"
+echo "requests: perch run $(printf '%s\n' "$rw" | wc -l), perch watch $(printf '%s\n' "$RO" | wc -l)"
 
 # Without -f the Canary objects of the namespace are watched: a new one is
 # adopted (initialized: its primary Deployment created), a changed one is
@@ -119,7 +112,7 @@ WAIT_SECS=10 wait_for grep -q 'Initialization done! bag.default' "$TMP/obj.out" 
 [ "$(K get lease perch-bag -o jsonpath='{.spec.holderIdentity}')" != "" ] ||
 	fail "no lease taken for the adopted Canary"
 # perch run keeps the Canary objects' own status as Flagger does.
-K wait --for=condition=promoted canary/shop canary/bag --timeout=10s >/dev/null ||
+K wait --for=condition=promoted canary/shop canary/bag --timeout="$(scaled 10)s" >/dev/null ||
 	fail "kubectl wait promoted: $(K get canary bag -o jsonpath='{.status}')"
 expect_eq "kubectl get canary bag" "$(K get canary bag --no-headers | awk '{print $2, $3}')" "Initialized 0"
 K patch canary shop --type merge -p '{"spec":{"analysis":{"interval":"45s"}}}' >/dev/null ||

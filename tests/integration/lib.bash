@@ -32,9 +32,14 @@ expect_match() { printf '%s' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not 
 # free_port: a free TCP port on 127.0.0.1
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# wait_for CMD... : retries for up to WAIT_SECS (default 10) seconds
+# scaled N: N times PERCH_TEST_TIMEOUT_SCALE (2 under ASan, 3 under TSan, 8
+# under valgrind): a sanitized perch is several times slower, and a wait
+# that is generous on a plain build runs out under TSan on a loaded machine.
+scaled() { echo $(( $1 * ${PERCH_TEST_TIMEOUT_SCALE:-1} )); }
+
+# wait_for CMD... : retries for up to WAIT_SECS (default 10) seconds, scaled
 wait_for() {
-	local deadline=$(( $(date +%s) + ${WAIT_SECS:-10} ))
+	local deadline=$(( $(date +%s) + $(scaled "${WAIT_SECS:-10}") ))
 	until "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$deadline" ] && return 1
 		sleep 0.1

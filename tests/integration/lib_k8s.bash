@@ -47,6 +47,11 @@
 #       Canary (annotations: the YAML flow map ANNOTATIONS; interval 10s,
 #       threshold 2, max weight 50, step 25) with the metric METRIC (max
 #       MAX, interval 30s) of the MetricTemplate METRIC asking PROM_URL QUERY.
+#   quit_readonly AUDIT SESSION...   the end of a `perch watch` of the
+#       read-only identity ro (needs tui_lib.bash): presses q in each tmux
+#       SESSION and waits for each to end, then sets RO to ro's lines of the
+#       audit log AUDIT and fails unless there is one at least and every one
+#       is a GET (get, list and watch only).
 
 need_schemas() {
 	need node
@@ -238,4 +243,17 @@ spec:
   query: $query
 YAML
 	K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
+}
+
+quit_readonly() {
+	local audit=$1 s bad
+	shift
+	for s in "$@"; do keys "$s" q; done
+	for s in "$@"; do
+		WAIT_SECS=10 wait_for dead "$s" || { dump "$s"; fail "perch watch ($s) did not quit"; }
+	done
+	RO=$(grep ' ro [0-9]*$' "$audit" || true)
+	[ -n "$RO" ] || fail "perch watch sent no request"
+	bad=$(printf '%s\n' "$RO" | grep -v '^GET ' || true)
+	[ -z "$bad" ] || fail "perch watch sent more than get/list/watch: $bad"
 }

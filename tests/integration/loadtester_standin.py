@@ -33,16 +33,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def answer(self, code, text, key=""):
+        # Logged before the answer: a client that has its answer finds the line.
+        if Handler.log_file:
+            with LOCK:
+                Handler.log_file.write("%s %s %s %d\n" % (self.command, self.path, key, code))
+                Handler.log_file.flush()
         body = text.encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        if Handler.log_file:
-            with LOCK:
-                Handler.log_file.write("%s %s %s %d\n" % (self.command, self.path, key, code))
-                Handler.log_file.flush()
 
     def do_GET(self):
         if self.path == "/healthz":

@@ -28,6 +28,7 @@ state=$TMP/state
 for sig in TERM INT; do
 	"$PERCH_BIN" demo --headless --state-dir "$state" --speed 20 >"$TMP/dh.$sig.out" 2>"$TMP/dh.$sig.err" &
 	p=$!
+	at_exit "kill $p 2>/dev/null; wait $p 2>/dev/null"
 	wait_for grep -q '"phase":"Progressing"' "$TMP/dh.$sig.out" ||
 		fail "demo --headless did not start: $(cat "$TMP/dh.$sig.err")"
 	kill -$sig $p
@@ -114,6 +115,7 @@ K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 export PERCH_TIME_SCALE=20
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err" &
 p=$!
+at_exit "kill $p 2>/dev/null; wait $p 2>/dev/null"
 WAIT_SECS=20 wait_for sh -c "[ \$(grep -c 'not ready' '$TMP/run1.out') -ge 6 ]" ||
 	fail "the canary did not wait: $(tail -3 "$TMP/run1.out")"
 printed=$(grep -c '"message"' "$TMP/run1.out")
@@ -142,6 +144,7 @@ K get configmap perch-sig -o jsonpath='{.data.status}' | grep -q '"phase":"Initi
 # its duration), and SIGTERM ends it too
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>"$TMP/run2.err" &
 p=$!
+at_exit "kill $p 2>/dev/null; wait $p 2>/dev/null"
 WAIT_SECS=5 wait_for grep -q 'not ready' "$TMP/run2.out" ||
 	fail "the next run did not take control at once: $(cat "$TMP/run2.err")"
 grep -q "controlled by" "$TMP/run2.err" && fail "the Lease was still held"
@@ -185,6 +188,7 @@ at_exit "pkill -f 'sleep ($n1|$n2)\$' 2>/dev/null"
 "$PERCH_BIN" run --headless --kubeconfig "$TMP/exec.kubeconfig" -f "$TMP/canary.yaml" \
 	>"$TMP/run3.out" 2>"$TMP/run3.err" &
 p=$!
+at_exit "kill $p 2>/dev/null; wait $p 2>/dev/null"
 WAIT_SECS=10 wait_for pgrep -f "sleep $n2\$" || fail "the plugin did not run: $(cat "$TMP/run3.err")"
 pgrep -f "sleep $n1\$" >/dev/null || fail "the plugin's child did not start"
 t0=$(date +%s)

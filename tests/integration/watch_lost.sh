@@ -67,7 +67,7 @@ took=$(( $(now_ms) - t0 ))
 pid2=$(beating_pid)
 WAIT_SECS=3 wait_for shows watch "controlled by .* pid $pid2" ||
 	fail "watch does not name the new controller (pid $pid2): $(screen watch)"
-shows watch 'READ-ONLY +api ● ok +prometheus ● ok' || fail "watch: health not back: $(screen watch)"
+WAIT_SECS=3 wait_for shows watch 'READ-ONLY +api ● ok +prometheus ● ok' || fail "watch: health not back: $(screen watch)"
 # The watcher's rows are the controller's (same order, phases, weights).
 WAIT_SECS=5 wait_for same_rows ||
 	fail "watch and the controller differ:$(printf '\n%s\n--- controller:\n%s' "$(rows watch)" "$(rows demo2)")"

@@ -1969,6 +1969,17 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     stopping = False
 
+    def finish_request(self, request, client_address):
+        # The TLS handshake in the request's own thread, not in accept():
+        # there a client that stalls mid-handshake (stopped, or slow under
+        # TSan) held up every other client's connection.
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                return
+        super().finish_request(request, client_address)
+
 
 # ---------------------------------------------------------------------------
 # TLS and kubeconfig
@@ -2120,7 +2131,7 @@ def main():
         ctx.load_cert_chain(crt, key)
         ctx.load_verify_locations(ca_crt)
         ctx.verify_mode = ssl.CERT_OPTIONAL    # client certificates: CN rw or ro
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
         scheme = "https"
     port = srv.server_address[1]
     url = "%s://127.0.0.1:%d" % (scheme, port)
