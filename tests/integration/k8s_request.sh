@@ -18,7 +18,6 @@ start_apiserver q --tls-dir "$TMP/tls" --ready-delay 0 --token ctl-a=token-a \
 	--token-readonly watcher=token-w --token viewer=token-v
 export KUBECONFIG="$TMP/q.kubeconfig"
 K() { kubectl --request-timeout=10s "$@"; }
-slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
 rbac_identity ctl-a token-a
 rbac_identity watcher token-w
 rbac_identity viewer token-v
@@ -36,21 +35,21 @@ PERCH_TIME_SCALE=10 "$PERCH_BIN" controller -n default --context ctl-a --identit
 	--metrics-addr "127.0.0.1:$(free_port)" >"$TMP/ctl.out" 2>"$TMP/ctl.err" &
 ctl=$!
 at_exit "kill -CONT $ctl 2>/dev/null; kill $ctl 2>/dev/null; wait $ctl 2>/dev/null"
-WAIT_SECS=$((20 * slow)) wait_for grep -q 'Initialization done! cart.default' "$TMP/ctl.out" ||
+WAIT_SECS=20 wait_for grep -q 'Initialization done! cart.default' "$TMP/ctl.out" ||
 	fail "the controller did not initialize cart: $(tail -n 5 "$TMP/ctl.err")"
 K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
-WAIT_SECS=$((20 * slow)) wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/ctl.out" ||
+WAIT_SECS=20 wait_for grep -q 'New revision detected! Scaling up cart.default' "$TMP/ctl.out" ||
 	fail "the controller did not see the new revision: $(tail -n 5 "$TMP/ctl.err")"
 
 run="$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default"
 session t 120 40 "$run"
-WAIT_SECS=$((15 * slow)) wait_for shows t "controlled by ctl-a" || { dump t; fail "the TUI does not name the holder"; }
-WAIT_SECS=$((5 * slow)) wait_for row_has t cart Progressing || { dump t; fail "the TUI does not show cart progressing"; }
+WAIT_SECS=15 wait_for shows t "controlled by ctl-a" || { dump t; fail "the TUI does not name the holder"; }
+WAIT_SECS=5 wait_for row_has t cart Progressing || { dump t; fail "the TUI does not show cart progressing"; }
 
 # p: a request, applied by the controller at once (the first step, 10%,
 # would come after one interval).
 keys t p
-WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step applied by ctl-a" ||
+WAIT_SECS=10 wait_for shows t "cart promote-step applied by ctl-a" ||
 	{ dump t; fail "no 'applied by' message: $(tail -n 5 "$TMP/ctl.err")"; }
 expect_eq "canary weight after the request" "$(cweight)" 10
 ack=$(K get configmap perch-cart -o json | python3 -c '
@@ -82,26 +81,26 @@ else:
 req_older() { [ "$(req age)" -ge "$1" ]; }
 kill -STOP "$ctl"
 keys t p
-WAIT_SECS=$((5 * slow)) wait_for shows t "requested: cart promote-step (waiting for ctl-a" ||
+WAIT_SECS=5 wait_for shows t "requested: cart promote-step (waiting for ctl-a" ||
 	{ dump t; fail "no second 'requested' message"; }
-WAIT_SECS=$((10 * slow)) wait_for req_older 4000 || fail "the request's age does not grow"
+WAIT_SECS=10 wait_for req_older 4000 || fail "the request's age does not grow"
 shows t "requested: cart promote-step (waiting for ctl-a" && ! shows t "did not answer" ||
 	{ dump t; fail "the TUI gave up after 4 s of real time (its engine clock's 20 s)"; }
 K patch configmap perch-cart --type merge -p "$(req back)" >/dev/null || fail "kubectl patch"
-WAIT_SECS=$((10 * slow)) wait_for shows t "cart promote-step not applied: ctl-a" ||
+WAIT_SECS=10 wait_for shows t "cart promote-step not applied: ctl-a" ||
 	{ dump t; fail "no time-out message"; }
 shows t "did not answer within 20 s" || { dump t; fail "the time-out message does not say how long"; }
 kill -CONT "$ctl"
-WAIT_SECS=$((10 * slow)) wait_for grep -q '"message":"promote-step requested by [^"]*, not applied by ctl-a[^"]*asked 2[0-9] s ago' "$TMP/ctl.out" ||
+WAIT_SECS=10 wait_for grep -q '"message":"promote-step requested by [^"]*, not applied by ctl-a[^"]*asked 2[0-9] s ago' "$TMP/ctl.out" ||
 	fail "the holder did not refuse the old request: $(grep -o 'promote-step[^"]*' "$TMP/ctl.out")"
 expect_eq "canary weight after the unanswered request" "$(cweight)" 10
 kill -KILL "$ctl"
 
 # perch watch never writes a request, even with an identity that may.
 session v 120 40 "$TERM_ENV KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' watch -n default --context viewer"
-WAIT_SECS=$((15 * slow)) wait_for row_has v cart Progressing || { dump v; fail "perch watch does not show cart"; }
+WAIT_SECS=15 wait_for row_has v cart Progressing || { dump v; fail "perch watch does not show cart"; }
 keys v p
-WAIT_SECS=$((5 * slow)) wait_for shows v "read-only: perch watch cannot change rollouts" || { dump v; fail "watch: no read-only answer"; }
+WAIT_SECS=5 wait_for shows v "read-only: perch watch cannot change rollouts" || { dump v; fail "watch: no read-only answer"; }
 keys v q
 WAIT_SECS=5 wait_for dead v || { dump v; fail "perch watch did not quit"; }
 grep -q '^GET /api/v1/namespaces/default/configmaps.* viewer 200' "$TMP/q.audit" || fail "perch watch did not read as viewer"
@@ -113,9 +112,9 @@ keys t q
 WAIT_SECS=5 wait_for dead t || { keys t y; WAIT_SECS=5 wait_for dead t; } || { dump t; fail "the TUI did not quit"; }
 # At 80x24 the whole reason is on the screen, word-wrapped above the footer.
 session w 80 24 "$TERM_ENV PERCH_TIME_SCALE=10 KUBECONFIG='$KUBECONFIG' '$PERCH_BIN' run -n default --context watcher"
-WAIT_SECS=$((15 * slow)) wait_for row_has w cart Progressing || { dump w; fail "the read-only TUI does not show cart"; }
+WAIT_SECS=15 wait_for row_has w cart Progressing || { dump w; fail "the read-only TUI does not show cart"; }
 keys w p
-WAIT_SECS=$((5 * slow)) wait_for shows w "cart promote-step " || { dump w; fail "no answer to p"; }
+WAIT_SECS=5 wait_for shows w "cart promote-step " || { dump w; fail "no answer to p"; }
 shows_wrapped w "cart promote-step forbidden: watcher may not patch configmaps; needs a role like deploy/'s ClusterRole perch (configmap default/perch-cart; API server: " ||
 	{ dump w; fail "no whole 403 message at 80 columns: $(grep watcher "$TMP/q.audit" | grep -v '^GET')"; }
 grep -q '^PATCH /api/v1/namespaces/default/configmaps/perch-cart.* watcher 403' "$TMP/q.audit" ||

@@ -15,7 +15,6 @@ need kubectl python3 openssl
 start_apiserver rv --tls-dir "$TMP/tls" --ready-delay 0
 export KUBECONFIG="$TMP/rv.kubeconfig" PERCH_TIME_SCALE=40
 K() { kubectl --request-timeout=10s "$@"; }
-slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
 
 app_deployments 2 web api bg plain >"$TMP/app.yaml"
 # The user's own VirtualService, applied with kubectl (last-applied kept).
@@ -41,7 +40,7 @@ user_vs=$(K get virtualservice api -o jsonpath='{.spec}')
 op=$!
 at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
 inited() { [ "$(grep -o 'Initialization done! [a-z]*.default' "$TMP/run.out" | sort -u | wc -l)" -eq 4 ]; }
-WAIT_SECS=$((20 * slow)) wait_for inited || fail "not every canary initialized: $(cat "$TMP/run.out" "$TMP/run.err")"
+WAIT_SECS=20 wait_for inited || fail "not every canary initialized: $(cat "$TMP/run.out" "$TMP/run.err")"
 fins=$(K get canary -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.finalizers[*]} {end}')
 expect_eq "the finalizer with revertOnDeletion only" "$fins" \
 	"api=finalizer.flagger.app bg=finalizer.flagger.app plain= web=finalizer.flagger.app "
@@ -55,9 +54,9 @@ expect_eq "targets scaled to zero" "$(replicas web api bg plain)" "api=0 bg=0 pl
 K set image deployment/web web=web:v2 >/dev/null && K set image deployment/api api=api:v2 >/dev/null &&
 	K set image deployment/bg bg=bg:v2 >/dev/null || fail "kubectl set image"
 split() { grep -q "Advance $1.default canary weight 20" "$TMP/run.out"; }
-WAIT_SECS=$((20 * slow)) wait_for split web && WAIT_SECS=5 wait_for split api ||
+WAIT_SECS=20 wait_for split web && WAIT_SECS=5 wait_for split api ||
 	fail "no traffic split: $(grep -o "\"message\":\"[^\"]*\"" "$TMP/run.out" | tail -n 12; tail -n 5 "$TMP/run.err")"
-K delete canary web api --timeout=$((15 * slow))s >"$TMP/del1.out" 2>&1 ||
+K delete canary web api --timeout=$(scaled 15)s >"$TMP/del1.out" 2>&1 ||
 	fail "kubectl delete canary web api: $(cat "$TMP/del1.out" "$TMP/run.err")"
 expect_eq "web and api gone" "$(K get canary -o name | tr '\n' ' ')" "canary.flagger.app/bg canary.flagger.app/plain "
 weights=$(K get httproute web -o jsonpath='{range .spec.rules[*].backendRefs[*]}{.name}={.weight} {end}')
@@ -69,7 +68,7 @@ grep -q 'Terminated canary web.default' "$TMP/run.out" || fail "no Terminated ev
 
 # After promotion: the target was scaled to zero.  Deleted while no perch
 # runs: marked and kept; the next controller adopts it and reverts it.
-WAIT_SECS=$((20 * slow)) wait_for grep -q 'Promotion completed! Scaling down bg.default' "$TMP/run.out" ||
+WAIT_SECS=20 wait_for grep -q 'Promotion completed! Scaling down bg.default' "$TMP/run.out" ||
 	fail "bg not promoted: $(tail -n 5 "$TMP/run.out")"
 kill -TERM $op; wait $op
 expect_eq "bg scaled down after promotion" "$(replicas bg)" "bg=0 "
@@ -78,7 +77,7 @@ expect_eq "only bg kept, marked" "$(K get canary -o jsonpath='{range .items[*]}{
 "$PERCH_BIN" controller -n default --metrics-addr off --identity rv >>"$TMP/run.out" 2>>"$TMP/run.err" &
 op=$!
 at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
-K wait --for=delete canary/bg --timeout=$((15 * slow))s >/dev/null 2>&1 ||
+K wait --for=delete canary/bg --timeout=$(scaled 15)s >/dev/null 2>&1 ||
 	fail "bg not finalised by the next controller: $(cat "$TMP/run.err")"
 expect_eq "bg scaled up again, plain let go as it was" "$(replicas bg plain)" "bg=2 plain=0 "
 expect_eq "bg image kept" "$(K get deploy bg -o jsonpath='{.spec.template.spec.containers[0].image}')" "bg:v2"

@@ -16,7 +16,6 @@ need kubectl python3 openssl
 
 start_apiserver rk --tls-dir "$TMP/tls" --ready-delay 0.1
 export KUBECONFIG="$TMP/rk.kubeconfig" PERCH_TIME_SCALE=40
-slow=${PERCH_TEST_TIMEOUT_SCALE:-1}
 
 {
 	app_deployments 2 web
@@ -52,14 +51,14 @@ K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 op=$!
 at_exit "kill $op 2>/dev/null; wait $op 2>/dev/null"
 inited() { [ "$(grep -o 'Initialization done! [a-z]*.default' "$TMP/run.out" | sort -u | wc -l)" -eq 3 ]; }
-WAIT_SECS=$((20 * slow)) wait_for inited || fail "not every canary initialized: $(cat "$TMP/run.out" "$TMP/run.err")"
+WAIT_SECS=20 wait_for inited || fail "not every canary initialized: $(cat "$TMP/run.out" "$TMP/run.err")"
 
 K set image daemonset/agent agent=agent:v2 >/dev/null && K set image deployment/web web=web:v2 >/dev/null &&
 	K patch ksvc hello --type merge -p \
 	'{"spec":{"template":{"spec":{"containers":[{"name":"hello","image":"hello:v2"}]}}}}' >/dev/null ||
 	fail "new revisions"
 split() { grep -q "Advance $1.default canary weight 10" "$TMP/run.out"; }
-WAIT_SECS=$((20 * slow)) wait_for split agent && WAIT_SECS=5 wait_for split web &&
+WAIT_SECS=20 wait_for split agent && WAIT_SECS=5 wait_for split web &&
 	WAIT_SECS=5 wait_for split hello ||
 	fail "no traffic split: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 12; tail -n 5 "$TMP/run.err")"
 # The web target's pods stop being ready before the deletion: the revert waits.
@@ -72,7 +71,7 @@ expect_match "NGINX canary Ingress at a partial weight" "$nginx" '^[1-8]0$'
 expect_match "Skipper canary Ingress at a partial weight" "$(skipper)" "$skipper_split"
 expect_match "Knative traffic split" "$knative" '^true=[1-8]0 =[2-9]0 $'
 K delete canary agent web hello --wait=false >/dev/null || fail "kubectl delete canary"
-K wait --for=delete canary/agent canary/hello --timeout=$((15 * slow))s >/dev/null 2>&1 ||
+K wait --for=delete canary/agent canary/hello --timeout=$(scaled 15)s >/dev/null 2>&1 ||
 	fail "agent and hello not finalised: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 8)"
 gone() { K get ingress "$1" -o name 2>&1 | grep -q NotFound; }
 gone agent-canary || fail "the NGINX canary Ingress is left: $(K get ingress -o name)"
@@ -87,7 +86,7 @@ expect_eq "Knative: no pinned primary, all traffic on the latest revision" \
 
 # web: tried again while its target is not ready, the routes unchanged.
 waiting() { [ "$(grep -c 'web.default not ready: .*; the finalizer stays, tried again' "$TMP/run.out")" -ge 2 ]; }
-WAIT_SECS=$((15 * slow)) wait_for waiting || fail "no wait for web: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
+WAIT_SECS=15 wait_for waiting || fail "no wait for web: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
 expect_eq "web kept, marked for deletion" "$(K get canary web -o jsonpath='{.metadata.finalizers[*]}')" \
 	finalizer.flagger.app
 # Its status says so while it waits (Flagger's Terminating), with why.
@@ -99,12 +98,12 @@ expect_match "web status message while its revert waits" \
 expect_match "Skipper weights still split while web is not ready" "$(skipper)" "$skipper_split"
 expect_eq "apex web still on the primary" "$(K get svc web -o jsonpath='{.spec.selector.app}')" web-primary
 K annotate deployment/web test.perch.dev/never-ready- >/dev/null || fail "annotate web ready"
-K wait --for=delete canary/web --timeout=$((15 * slow))s >/dev/null 2>&1 ||
+K wait --for=delete canary/web --timeout=$(scaled 15)s >/dev/null 2>&1 ||
 	fail "web not finalised once ready: $(grep -o '"message":"[^"]*"' "$TMP/run.out" | tail -n 5)"
 # No Terminated in any status; perch's own state says the revert is done.
 reverted() { K get configmap perch-web -o jsonpath='{.data.status}' |
 	grep -q '"phase":"Terminating".*"reason":"Reverted on deletion: the target and the routes'; }
-WAIT_SECS=$((5 * slow)) wait_for reverted ||
+WAIT_SECS=5 wait_for reverted ||
 	fail "web's state after its revert: $(K get configmap perch-web -o jsonpath='{.data.status}')"
 gone shop-canary || fail "the Skipper canary Ingress is left: $(K get ingress -o name)"
 expect_eq "apex web on the target's pods" "$(K get svc web -o jsonpath='{.spec.selector.app}')" web
