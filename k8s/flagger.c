@@ -47,6 +47,32 @@ k8s_flagger_running(struct k8s_client *c, char *out, size_t outsz)
 	return found;
 }
 
+/* Whether perch's own saved state of the canary (the status in ConfigMap
+ * perch-<name>, written before the Canary's, store/k8s_status.c) is as
+ * new as a Canary status dated `when`: perch dates both by the same
+ * transition, so a status no newer than it is perch's own (whatever its
+ * clock), and one Flagger wrote after perch let the canary go is newer. */
+static bool
+perch_saved(struct k8s_client *c, const struct canary_cfg *cfg, time_t when)
+{
+	struct k8s_err e;
+	json_t *cm, *st;
+	const char *text;
+	char name[300];
+	json_int_t ms = -1;
+
+	snprintf(name, sizeof name, "perch-%s", cfg->name);
+	if (k8s_get(c, K8S_RES(CONFIGMAPS), cfg->ns, name, &cm, &e) != ST_OK)
+		return false;
+	text = jstr(cm, "data.status");
+	st = text ? json_loads(text, 0, NULL) : NULL;
+	if (json_is_integer(json_object_get(st, "lastTransitionMs")))
+		ms = json_integer_value(json_object_get(st, "lastTransitionMs"));
+	json_decref(st);
+	json_decref(cm);
+	return ms >= 0 && (json_int_t)when <= ms / 1000 + 1;
+}
+
 /* Whether perch wrote a status condition updated at `when`: perch keeps
  * the status of its own Canaries (store/k8s_status.c) only while it holds
  * the canary's Lease perch-<name> (store/k8s_lease.c), so while that Lease
@@ -79,7 +105,7 @@ perch_wrote(struct k8s_client *c, const struct canary_cfg *cfg, time_t when, lon
 		    (json_int_t)when <= (json_int_t)t + (dur > 0 ? dur : 60) + 5 ||
 		    (json_int_t)when > (json_int_t)now + FUTURE_S;
 	json_decref(lease);
-	return ours;
+	return ours || perch_saved(c, cfg, when);
 }
 
 /* The latest update time of the Canary's status conditions (0: none). */

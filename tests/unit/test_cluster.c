@@ -1281,6 +1281,41 @@ test_flagger_future_status(void **state)
 	json_decref(obj);
 }
 
+/* A status dated a little ahead (under PERCH_TIME_SCALE), its Lease
+ * expired and not renewed since: perch's own when perch's saved state
+ * (ConfigMap perch-<name>) is as new; Flagger's when it is newer. */
+static void
+test_flagger_saved_status(void **state)
+{
+	struct fx *f = *state;
+	struct canary_cfg c = cfg_for("kubernetes");
+	char err[ERRMSG_MAX], json[900], renewed[40];
+	time_t t = time(NULL), a = t + 30, r = t - 120;
+	struct k8s_err e;
+
+	c.name = (char *)"saved";
+	apply_flagger_canary(f, "saved", "Progressing", "Unknown", a);
+	strftime(renewed, sizeof renewed, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&r));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+	    "\"metadata\":{\"name\":\"perch-saved\"},\"spec\":{\"holderIdentity\":\"ctl-b\","
+	    "\"leaseDurationSeconds\":6,\"renewTime\":\"%s\"}}", renewed);
+	apply(f, K8S_RES(LEASES), "shop", json);
+	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
+	/* perch saved an older state: the newer status is Flagger's */
+	snprintf(json, sizeof json, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+	    "{\"name\":\"perch-saved\"},\"data\":{\"status\":\"{\\\"lastTransitionMs\\\":%lld}\"}}",
+	    (long long)(t - 300) * 1000);
+	apply(f, K8S_RES(CONFIGMAPS), "shop", json);
+	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
+	/* perch saved the state the status was written from */
+	(void)k8s_delete(f->c, K8S_RES(CONFIGMAPS), "shop", "perch-saved", &e);
+	snprintf(json, sizeof json, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+	    "{\"name\":\"perch-saved\"},\"data\":{\"status\":\"{\\\"lastTransitionMs\\\":%lld}\"}}",
+	    (long long)a * 1000 + 400);
+	apply(f, K8S_RES(CONFIGMAPS), "shop", json);
+	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
+}
+
 /* The references of the new routers: Gloo copies spec.upstreamRef's
  * settings and labels into its Upstreams, and drops a setting dropped
  * from it; APISIX says why it cannot use a route; a
@@ -1392,6 +1427,7 @@ main(void)
 		cmocka_unit_test(test_routing_from_spec),
 		cmocka_unit_test(test_refuses_flagger),
 		cmocka_unit_test(test_flagger_future_status),
+		cmocka_unit_test(test_flagger_saved_status),
 		cmocka_unit_test(test_events_own_client),
 	};
 
