@@ -5,8 +5,9 @@
 # "taking 1 canary...", then shows the canary, and q releases the Lease;
 # against a closed port the error names the server and the cause, and q
 # quits with exit 3.  perch watch on the cluster the same way: "connecting"
-# before the first answer, then the canary, only reads sent; a namespace
-# without canaries says so; a closed port shows the error, q exits 3.
+# before the first answer (q then quits at once, exit 0), then the canary,
+# only reads sent; a namespace without canaries says so; a closed port shows
+# the error, q exits 3.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
 . "$(dirname "$0")/tui_lib.bash"
@@ -62,9 +63,13 @@ done
 faults '{"latency_ms":5000}'
 before=$(wc -l <"$TMP/s.audit")
 session w 80 24 "$TERM_ENV '$PERCH_BIN' watch -n default"
+session wq 80 24 "$TERM_ENV '$PERCH_BIN' watch -n default"
 WAIT_SECS=4 wait_for shows w "connecting to $APISERVER_URL (context rw)..." ||
 	{ dump w; fail "watch: not connecting on screen"; }
 expect_eq "watch: answers before the screen" "$(perch_requests)" ""
+WAIT_SECS=4 wait_for shows wq "connecting to" || { dump wq; fail "watch: not connecting"; }
+keys wq q
+WAIT_SECS=3 wait_for exited wq 0 || { dump wq; fail "watch: q while connecting: not exit 0 at once"; }
 faults '{"latency_ms":0,"path":""}'
 WAIT_SECS=20 wait_for row w cart || { dump w; fail "watch: the canary never shown"; }
 not shows w "connecting" || { dump w; fail "watch: still connecting"; }
