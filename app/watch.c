@@ -12,6 +12,7 @@
  */
 #include "app/watch.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "app/interrupt.h"
 #include "app/metric_kube.h"
 #include "app/prom_service.h"
+#include "app/startup.h"
 #include "app/watch_flagger.h"
 #include "engine/runner.h"
 #include "metrics/backend.h"
@@ -33,24 +35,14 @@
 #include "util/log.h"
 #include "util/status.h"
 
-/* Adds canaries to the runner before it starts (watch_cluster), or NULL;
- * start (may be NULL) follows the cluster once it runs, stop ends that
- * before it stops. */
-struct watch_prep {
-	void (*fn)(struct runner *r, void *arg);
-	void *arg;
-	void (*start)(struct runner *r, void *arg);
-	void (*stop)(void *arg);
-};
-
+/* The state directory's runner under the read-only front end; hint: the
+ * empty overview's text. */
 static int
-watch_observe(const struct runner_config *rc, const char *context, const char *theme,
-    const struct watch_prep *prep)
+watch_observe(const struct runner_config *rc, const char *theme, const char *hint)
 {
 	struct runner_config cfg = *rc;
-	/* The header follows the controller (its context, from its heartbeat);
-	 * context is shown until one is read. */
-	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true });
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true,
+		.empty_hint = hint });
 	struct runner *r;
 	char err[ERRMSG_MAX];
 	int status;
@@ -60,22 +52,15 @@ watch_observe(const struct runner_config *rc, const char *context, const char *t
 		return EXIT_INFRA;
 	}
 	cfg.observer = true;
-	cfg.context = context;
 	cfg.notify = tui_notify;
 	cfg.notify_arg = t;
 	r = runner_new(&cfg);
-	if (prep != NULL)
-		prep->fn(r, prep->arg);
 	if (runner_start(r, err, sizeof err) != ST_OK) {
 		cli_error("watch", "%s", err);
 		status = EXIT_INFRA;
 	} else {
-		if (prep != NULL && prep->start != NULL)
-			prep->start(r, prep->arg);
 		interrupt_attach(r, t);
 		status = tui_run(t, r);
-		if (prep != NULL && prep->stop != NULL)
-			prep->stop(prep->arg);
 		runner_stop(r);
 		interrupt_detach();
 	}
@@ -112,7 +97,8 @@ watch_dir(const char *dir, const char *theme)
 		.clock = &clock_follow_ops, .clock_ctx = clock,
 		.heartbeat = &clock_follow_heartbeat_ops, .heartbeat_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = ctx,
-	}, ctx, theme, NULL);
+	}, theme, "no canaries yet: a controller started with --state-dir on this directory "
+	    "(perch demo --state-dir DIR) writes them");
 	clock_follow_free(clock);
 	store_dir_close(sd);
 	return rc;
@@ -124,14 +110,6 @@ struct watch_metrics {
 	struct metric_kube kube;
 	struct metric_backends *mb;
 };
-
-/* The Canaries Flagger drives, shown beside perch's own: those of the
- * start, then those created or deleted while it runs. */
-static void
-add_flagger(struct runner *r, void *arg)
-{
-	watch_flagger_add(arg, r);
-}
 
 /* The metric backends of the Flagger canaries, their default Prometheus
  * that of w.  EXIT_OK, or EXIT_INFRA with the reason on stderr. */
@@ -153,16 +131,122 @@ open_metrics(const struct watch_where *w, struct cluster_conn *cc, struct watch_
 	return EXIT_OK;
 }
 
-static void
-follow_flagger(struct runner *r, void *arg)
+
+/* The cluster watch's start (app/startup.h), on a thread of its own while
+ * the screen is up: the first answer, then the runner, unless the user
+ * quit first.  Nothing here writes: the client is read-only. */
+struct watch_boot {
+	const struct watch_where *w;
+	struct cluster_conn *cc;
+	struct startup *st;
+	struct store_k8s *store;
+	struct watch_flagger *wf;
+	struct runner_config cfg;
+	struct runner *r;		/* started, or NULL */
+	int rc;
+};
+
+/* The first request: the Canaries of the namespace (all with -A).  Only
+ * an API server that does not answer or refuses the credentials fails the
+ * start; a missing CRD or a refused list is the runner's to report. */
+static bool
+reachable(struct watch_boot *b)
 {
-	(void)watch_flagger_follow(arg, r);	/* logged */
+	struct k8s_err e = { 0 };
+	json_t *list = NULL;
+	int st = k8s_list(b->cc->client, K8S_RES(CANARIES), b->w->all_ns ? NULL : b->cc->cfg->ns,
+	    NULL, &list, &e);
+
+	json_decref(list);
+	if (st == ST_NETWORK || st == ST_TIMEOUT || e.http == 401) {
+		cli_error("watch", "%s", e.msg);
+		return false;
+	}
+	return true;
 }
 
 static void
-stop_flagger(void *arg)
+boot_runner(struct watch_boot *b)
 {
-	watch_flagger_stop(arg);
+	char err[ERRMSG_MAX];
+	struct runner *r;
+
+	if (store_k8s_watch(b->store) != ST_OK)
+		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
+		    b->w->all_ns ? "every namespace" : b->cc->cfg->ns);
+	r = runner_new(&b->cfg);
+	watch_flagger_add(b->wf, r);
+	if (runner_start(r, err, sizeof err) != ST_OK) {
+		cli_error("watch", "%s", err);
+		runner_free(r);
+		b->rc = EXIT_INFRA;
+		return;
+	}
+	(void)watch_flagger_follow(b->wf, r);	/* logged */
+	b->r = r;
+	startup_ready(b->st, r);
+}
+
+static void *
+watch_boot_main(void *arg)
+{
+	struct watch_boot *b = arg;
+
+	startup_say(b->st, "connecting to %s (context %s)...", b->cc->cfg->server,
+	    b->cc->cfg->context);
+	if (!reachable(b))
+		b->rc = EXIT_INFRA;
+	else if (!startup_quit(b->st))
+		boot_runner(b);
+	if (b->rc != EXIT_OK && !startup_fail(b->st))
+		b->rc = EXIT_OK;	/* the user quit while it started */
+	return NULL;
+}
+
+/* The user quit before the runner ran: the requests of the start end. */
+static void
+watch_give_up(void *arg)
+{
+	k8s_client_cancel(arg);
+}
+
+/* The screen at once, the start behind it; the runner stopped after. */
+static int
+watch_tui(struct watch_boot *b, const char *theme, const char *hint)
+{
+	struct tui *t = tui_new(&(struct tui_config){ .theme = theme, .read_only = true,
+		.empty_hint = hint });
+	pthread_t th;
+	int status;
+
+	if (t == NULL) {
+		cli_error("watch", "cannot create the wake pipe");
+		return EXIT_INFRA;
+	}
+	b->cfg.observer = true;
+	b->cfg.notify = tui_notify;
+	b->cfg.notify_arg = t;
+	b->st = startup_new(t, b->cfg.context);
+	startup_set_cancel(b->st, watch_give_up, b->cc->client);
+	interrupt_attach(NULL, t);
+	if (pthread_create(&th, NULL, watch_boot_main, b) != 0) {
+		startup_say(b->st, "cannot start a thread");
+		b->rc = EXIT_INFRA;
+		status = startup_tui(b->st, t);
+	} else {
+		status = startup_tui(b->st, t);
+		pthread_join(th, NULL);
+	}
+	if (b->r != NULL) {
+		interrupt_attach(b->r, t);
+		watch_flagger_stop(b->wf);
+		runner_stop(b->r);
+		runner_free(b->r);
+	}
+	interrupt_detach();
+	startup_free(b->st);
+	tui_free(t);
+	return status == EXIT_OK ? b->rc : status;
 }
 
 int
@@ -170,11 +254,10 @@ watch_cluster(const struct watch_where *w, const char *theme)
 {
 	struct cluster_conn cc;
 	struct watch_metrics wm;
-	struct watch_flagger *wf;
+	struct watch_boot b = { .w = w, .cc = &cc };
 	struct k8s_cluster *k;
-	struct store_k8s *store;
 	struct perch_clock *clock;
-	char header[200], actor[IDENTITY_MAX];
+	char header[200], hint[200], actor[IDENTITY_MAX];
 	int rc;
 
 	if ((rc = cluster_connect("watch", w->kubeconfig, w->context, w->ns, true, &cc)) != EXIT_OK)
@@ -184,34 +267,34 @@ watch_cluster(const struct watch_where *w, const char *theme)
 		cluster_disconnect(&cc);
 		return rc;
 	}
-	cli_progress("watch", "connecting to %s (context %s)", cc.cfg->server, cc.cfg->context);
 	snprintf(header, sizeof header, "watch %s/%s", cc.cfg->context, w->all_ns ?
 	    "all namespaces" : cc.cfg->ns);
-	store = store_k8s_open(cc.client, true, 0);
+	snprintf(hint, sizeof hint, "no canaries in %s%s (perch's and Flagger's Canaries are "
+	    "shown as they appear)", w->all_ns ? "any namespace" : "namespace ",
+	    w->all_ns ? "" : cc.cfg->ns);
+	b.store = store_k8s_open(cc.client, true, 0);
 	if (w->all_ns)
-		store_k8s_all_namespaces(store);
-	if (store_k8s_watch(store) != ST_OK)
-		log_warn("watch: cannot watch the perch ConfigMaps of %s; reading them instead",
-		    w->all_ns ? "every namespace" : cc.cfg->ns);
+		store_k8s_all_namespaces(b.store);
 	clock = clock_new(CLOCK_KIND_REAL, 0, 1);
 	k = k8s_cluster_new(cc.client);
-	wf = watch_flagger_new(cc.client, k, w->all_ns ? NULL : cc.cfg->ns, wm.mb);
-	rc = watch_observe(&(struct runner_config){
+	b.wf = watch_flagger_new(cc.client, k, w->all_ns ? NULL : cc.cfg->ns, wm.mb);
+	b.cfg = (struct runner_config){
 		.cluster = &k8s_cluster_ops, .cluster_ctx = k,
-		.store = &store_k8s_ops, .store_ctx = store,
-		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = store,
+		.store = &store_k8s_ops, .store_ctx = b.store,
+		.heartbeat = &store_k8s_heartbeat_ops, .heartbeat_ctx = b.store,
 		.clock = &perch_clock_ops, .clock_ctx = clock,
 		.actor = identity_get(actor, sizeof actor), .context = header,
 		.ns = w->all_ns ? NULL : cc.cfg->ns,
 		.metrics = metric_backends_engine_ops(), .metrics_ctx = wm.mb,
 		.metrics_off = w->prometheus == NULL && w->prometheus_service == NULL ?
 		    PROM_NONE_NOTE : NULL,
-	}, header, theme, &(struct watch_prep){ add_flagger, wf, follow_flagger, stop_flagger });
-	watch_flagger_free(wf);
+	};
+	rc = watch_tui(&b, theme, hint);
+	watch_flagger_free(b.wf);
 	k8s_cluster_free(k);
 	metric_backends_free(wm.mb);
 	clock_free(clock);
-	store_k8s_close(store);
+	store_k8s_close(b.store);
 	cluster_disconnect(&cc);
 	return rc;
 }

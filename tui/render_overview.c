@@ -389,8 +389,8 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
 		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "
-		    "filter" : s->startup != NULL ? "no canaries yet" : u->read_only ? "no canaries yet: a controller started with --state-dir "
-		    "on this directory (perch demo --state-dir DIR) writes them" : "no canaries",
+		    "filter" : s->startup != NULL ? "no canaries yet" : u->empty_hint[0] != '\0' ?
+		    u->empty_hint : "no canaries",
 		    ROLE_DIM);
 		return;
 	}

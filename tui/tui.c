@@ -42,6 +42,7 @@ struct tui {
 	char context[96];
 	char saved_in[200];	/* tui_config.saved_in, "" = nothing saved */
 	char released[16];	/* tui_config.released */
+	char empty_hint[UI_HINT_MAX];	/* tui_config.empty_hint, "" = "no canaries" */
 	atomic_int signal;	/* the signal that ends the loop, 0 = none */
 };
 
@@ -82,6 +83,8 @@ tui_new(const struct tui_config *cfg)
 	snprintf(t->saved_in, sizeof t->saved_in, "%s", cfg->saved_in ? cfg->saved_in : "");
 	snprintf(t->released, sizeof t->released, "%s", cfg->released ? cfg->released : "control");
 	snprintf(t->theme, sizeof t->theme, "%s", cfg->theme ? cfg->theme : "");
+	sanitize(t->empty_hint, sizeof t->empty_hint, cfg->empty_hint ? cfg->empty_hint : "",
+	    cfg->empty_hint ? strlen(cfg->empty_hint) : 0);	/* may name a namespace */
 	sanitize(t->context, sizeof t->context, cfg->context ? cfg->context : "",
 	    cfg->context ? strlen(cfg->context) : 0);	/* a kubeconfig's name */
 	return t;
@@ -374,6 +377,7 @@ tui_run_source(struct tui *t, const struct tui_source *src, void *ctx)
 	snprintf(l->u.context, sizeof l->u.context, "%s", t->context);
 	snprintf(l->u.saved_in, sizeof l->u.saved_in, "%s", t->saved_in);
 	snprintf(l->u.released, sizeof l->u.released, "%s", t->released);
+	snprintf(l->u.empty_hint, sizeof l->u.empty_hint, "%s", t->empty_hint);
 	identity_get(l->u.actor, sizeof l->u.actor);
 	if (!terminal_start(l)) {
 		const char *term = getenv("TERM");

@@ -36,6 +36,9 @@ struct tui_config {
 	 * over, for the quit dialog: "Lease" (the cluster) or "lock" (a state
 	 * directory); NULL: "control". */
 	const char *released;
+	/* What the overview says while there is no canary, in terms of the
+	 * source (a state directory, a cluster namespace); NULL: "no canaries". */
+	const char *empty_hint;
 };
 
 /* Creates the wake pipe and loads the theme (errors reported by tui_run).

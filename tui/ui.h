@@ -27,6 +27,8 @@ enum ui_overlay { OV_NONE, OV_HELP, OV_CONFIRM, OV_FILTER, OV_TEXT };
 /* Events a PgUp / PgDn moves when the screen shows no event log. */
 #define UI_PAGE_DEFAULT 10
 #define UI_TEXT_MAX 1024
+/* The empty overview's text (tui_config.empty_hint). */
+#define UI_HINT_MAX 200
 
 struct ui {
 	bool read_only;		/* perch watch: mutating keys only answer */
@@ -48,6 +50,7 @@ struct ui {
 	/* Where quitting leaves the rollouts' state, for the quit dialog:
 	 * "" = nothing is saved (a demo without a state directory). */
 	char saved_in[200];
+	char empty_hint[UI_HINT_MAX];	/* the empty overview's text, "" = "no canaries" */
 	char released[16];	/* "Lease", "lock" or "control" (tui_config.released) */
 	int64_t now_ms;		/* the time the screen shows */
 	int64_t mono_ms;	/* real (monotonic) time, for the message's expiry */
