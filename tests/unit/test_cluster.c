@@ -1254,6 +1254,35 @@ test_refuses_flagger(void **state)
 	}
 }
 
+/* perch's Lease perch-<name>, held by ctl-b for 6 s from `renewed`. */
+static void
+apply_perch_lease(struct fx *f, const char *name, time_t renewed)
+{
+	char json[600], at[40];
+
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&renewed));
+	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+	    "\"metadata\":{\"name\":\"perch-%s\"},\"spec\":{\"holderIdentity\":\"ctl-b\","
+	    "\"leaseDurationSeconds\":6,\"renewTime\":\"%s\"}}", name, at);
+	apply(f, K8S_RES(LEASES), "shop", json);
+}
+
+/* perch's saved state of canary `name` (ConfigMap perch-<name>), its
+ * status last changed at `ms`; it replaces one saved before. */
+static void
+apply_saved_status(struct fx *f, const char *name, long long ms)
+{
+	char json[600], cm[200];
+	struct k8s_err e;
+
+	snprintf(cm, sizeof cm, "perch-%s", name);
+	(void)k8s_delete(f->c, K8S_RES(CONFIGMAPS), "shop", cm, &e);
+	snprintf(json, sizeof json, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+	    "{\"name\":\"%s\"},\"data\":{\"status\":\"{\\\"lastTransitionMs\\\":%lld}\"}}",
+	    cm, ms);
+	apply(f, K8S_RES(CONFIGMAPS), "shop", json);
+}
+
 /* A status dated ahead of the clock (an engine under PERCH_TIME_SCALE) on
  * a Canary with a perch Lease is perch's, even between two renewals;
  * without the Lease it is taken for a live Flagger's. */
@@ -1262,18 +1291,14 @@ test_flagger_future_status(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[900], renewed[40];
+	char err[ERRMSG_MAX];
 	time_t t = time(NULL), a = t + 3600, r = t - 120;
 	json_t *obj;
 
 	c.name = (char *)"ahead";
 	apply_flagger_canary(f, "ahead", "Progressing", "Unknown", a);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
-	strftime(renewed, sizeof renewed, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&r));
-	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-	    "\"metadata\":{\"name\":\"perch-ahead\"},\"spec\":{\"holderIdentity\":\"ctl-b\","
-	    "\"leaseDurationSeconds\":6,\"renewTime\":\"%s\"}}", renewed);
-	apply(f, K8S_RES(LEASES), "shop", json);
+	apply_perch_lease(f, "ahead", r);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
 	/* a Canary with a status is claimed already */
 	obj = get(f, K8S_RES(CANARIES), "ahead");
@@ -1289,30 +1314,18 @@ test_flagger_saved_status(void **state)
 {
 	struct fx *f = *state;
 	struct canary_cfg c = cfg_for("kubernetes");
-	char err[ERRMSG_MAX], json[900], renewed[40];
+	char err[ERRMSG_MAX];
 	time_t t = time(NULL), a = t + 30, r = t - 120;
-	struct k8s_err e;
 
 	c.name = (char *)"saved";
 	apply_flagger_canary(f, "saved", "Progressing", "Unknown", a);
-	strftime(renewed, sizeof renewed, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&r));
-	snprintf(json, sizeof json, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-	    "\"metadata\":{\"name\":\"perch-saved\"},\"spec\":{\"holderIdentity\":\"ctl-b\","
-	    "\"leaseDurationSeconds\":6,\"renewTime\":\"%s\"}}", renewed);
-	apply(f, K8S_RES(LEASES), "shop", json);
+	apply_perch_lease(f, "saved", r);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
 	/* perch saved an older state: the newer status is Flagger's */
-	snprintf(json, sizeof json, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
-	    "{\"name\":\"perch-saved\"},\"data\":{\"status\":\"{\\\"lastTransitionMs\\\":%lld}\"}}",
-	    (long long)(t - 300) * 1000);
-	apply(f, K8S_RES(CONFIGMAPS), "shop", json);
+	apply_saved_status(f, "saved", (long long)(t - 300) * 1000);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_REFUSED);
 	/* perch saved the state the status was written from */
-	(void)k8s_delete(f->c, K8S_RES(CONFIGMAPS), "shop", "perch-saved", &e);
-	snprintf(json, sizeof json, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
-	    "{\"name\":\"perch-saved\"},\"data\":{\"status\":\"{\\\"lastTransitionMs\\\":%lld}\"}}",
-	    (long long)a * 1000 + 400);
-	apply(f, K8S_RES(CONFIGMAPS), "shop", json);
+	apply_saved_status(f, "saved", (long long)a * 1000 + 400);
 	assert_int_equal(k8s_flagger_check(f->c, &c, (long)t, err), ST_OK);
 }
 
