@@ -45,7 +45,7 @@ for delay in 0.1 0.15 0.2 0.25 0.3 0.35 0.4 0.5 0.6 0.7; do
 	if grep -q '"phase": "Succeeded"' "$TMP/killed.$i.json"; then ended=1; break; fi
 done
 if [ -z "$ended" ]; then
-	timeout 30 "$PERCH_BIN" "${args[@]}" >"$TMP/run.last.jsonl" 2>"$TMP/run.last.err"; rc=$?
+	timeout "$(scaled 30)" "$PERCH_BIN" "${args[@]}" >"$TMP/run.last.jsonl" 2>"$TMP/run.last.err"; rc=$?
 	expect_eq "the last run ends Succeeded" "$rc" 0
 fi
 [ -n "${CRASH_DEBUG:-}" ] && cp -r "$TMP" "$CRASH_DEBUG"

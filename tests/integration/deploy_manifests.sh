@@ -88,10 +88,10 @@ rbac_identity perch perch-sa-token
 rbac_identity watcher perch-watcher-token
 cart_app linkerd '{interval: 10s, threshold: 2, maxWeight: 50, stepWeight: 50}'
 K apply -n default -f "$TMP/app.yaml" -f "$TMP/canary.yaml" >/dev/null || fail "apply the app"
-timeout 60 "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run0.out" 2>"$TMP/run0.err" ||
+timeout "$(scaled 60)" "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run0.out" 2>"$TMP/run0.err" ||
 	fail "initialization: $(cat "$TMP/run0.err")"
 K set image deployment/cart cart=cart:v2 >/dev/null || fail "set image"
-timeout 60 "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run1.out" 2>"$TMP/run1.err" ||
+timeout "$(scaled 60)" "$PERCH_BIN" run --headless --context perch -n default >"$TMP/run1.out" 2>"$TMP/run1.err" ||
 	fail "rollout: $(cat "$TMP/run1.err")"
 grep -q '"phase":"Succeeded"' "$TMP/run1.out" || fail "not promoted: $(tail -3 "$TMP/run1.out")"
 "$PERCH_BIN" status --context watcher -n default >"$TMP/status.out" 2>&1 ||

@@ -113,7 +113,7 @@ route() { K get "$1" "$2" -o json 2>/dev/null | python3 "$TMP/route.py" "$2"; }
 cookie_of() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$D/default/$2/status.json"; }
 
 # Initialization (v1), then v2 to roll out.
-timeout 30 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
+timeout "$(scaled 30)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
 expect_eq "initialization run" "$?" 0
 read -r w sticky setc expire <<<"$(route httproute checkout)"
 expect_eq "no cookie before a run" "$w $sticky $setc $expire" "0 - - -"
@@ -152,7 +152,7 @@ expect_eq "VirtualService Set-Cookie" "$vsetc" "${ccookie};_Max-Age=86400;_Path=
 # of objects written, so no write is missed however fast the run goes)
 # carries the saved cookie, never another.
 logged=$(wc -l <"$TMP/aff.objects")
-PERCH_TIME_SCALE=10 timeout 60 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>&1
+PERCH_TIME_SCALE=10 timeout "$(scaled 60)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run2.out" 2>&1
 expect_eq "resumed run exit" "$?" 0
 grep -q '"canary":"default/checkout","phase":"Succeeded"' "$TMP/run2.out" || fail "checkout not Succeeded: $(tail -3 "$TMP/run2.out")"
 # "STICKY" of every write of NAME's route object (KIND) after line $logged

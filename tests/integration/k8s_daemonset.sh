@@ -50,7 +50,7 @@ YAML
 K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
 ds() { K get daemonset "$1" -o jsonpath="$2"; }
 zeroed() { ds "$1" '{.spec.template.spec.nodeSelector.flagger\.app/scale-to-zero}/{.status.desiredNumberScheduled}'; }
-run() { timeout 60 "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
+run() { timeout "$(scaled 60)" "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
 
 # Initialization: the primary from the target, the target to zero.
 run canary init
@@ -100,7 +100,7 @@ expect_eq "traffic back on primary" "$(K get trafficsplit agent -o jsonpath='{.s
 
 # A DaemonSet that does not roll its pods over: refused, nothing created.
 sed 's/agent/ondelete/g' "$TMP/canary.yaml" >"$TMP/ondelete.yaml"
-timeout 20 "$PERCH_BIN" run --headless -f "$TMP/ondelete.yaml" >"$TMP/ondelete.out" 2>"$TMP/ondelete.err"
+timeout "$(scaled 20)" "$PERCH_BIN" run --headless -f "$TMP/ondelete.yaml" >"$TMP/ondelete.out" 2>"$TMP/ondelete.err"
 expect_eq "OnDelete exit" "$?" 1
 expect_match "OnDelete refusal" "$(cat "$TMP/ondelete.out" "$TMP/ondelete.err")" \
 	'daemonset ondelete.default must have RollingUpdate strategy but have OnDelete'
@@ -122,7 +122,7 @@ sed -e 's/agent/node/g' -e 's/interval: 10s/interval: 60s/' "$TMP/canary.yaml" >
 run node nodeinit
 expect_eq "node initialization exit" "$?" 0
 { cat "$TMP/node.yaml"; echo ---; sed 's/node/keeper/g' "$TMP/node.yaml"; } >"$TMP/watched-canaries.yaml"
-PERCH_TIME_SCALE=1 timeout 60 "$PERCH_BIN" run --headless -f "$TMP/watched-canaries.yaml" \
+PERCH_TIME_SCALE=1 timeout "$(scaled 60)" "$PERCH_BIN" run --headless -f "$TMP/watched-canaries.yaml" \
 	>"$TMP/node.out" 2>"$TMP/node.err" &
 np=$!
 at_exit "kill $np 2>/dev/null; wait $np 2>/dev/null"

@@ -18,7 +18,7 @@ faults() { curl -sfk -X POST "$APISERVER_URL/_test/faults" -d "$1" >/dev/null ||
 
 cart_app
 K apply -f "$TMP/app.yaml" >/dev/null || fail "kubectl apply"
-run() { PERCH_TIME_SCALE=30 timeout 60 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" "$@"; }
+run() { PERCH_TIME_SCALE=30 timeout "$(scaled 60)" "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" "$@"; }
 
 # A first run saves the canary's state in its ConfigMap.
 run >"$TMP/first.out" 2>"$TMP/first.err" || fail "first run: $(cat "$TMP/first.err")"

@@ -22,7 +22,7 @@ WAIT_SECS=30 wait_for scraped || fail "Prometheus does not scrape the exporter"
 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run0.out" 2>"$TMP/run0.err"
 expect_eq "initialization exit" "$?" 0
 K set image deployment/checkout checkout=checkout:v2 >/dev/null || fail "set image"
-timeout 120 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err"
+timeout "$(scaled 120)" "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err"
 rc=$?
 expect_eq "rolled back: exit" "$rc" 1
 python3 - "$TMP/run1.out" <<'PY' || fail "records: $(tail -8 "$TMP/run1.out") $(cat "$TMP/run1.err")"

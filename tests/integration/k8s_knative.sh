@@ -57,7 +57,7 @@ pinned() { ksvc '{.metadata.annotations.flagger\.app/primary-revision}'; }
 ready() {
 	[ "$(K get revision "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
-run() { timeout 40 "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
+run() { timeout "$(scaled 40)" "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
 
 WAIT_SECS=10 wait_for ready hello-00001 || fail "revision hello-00001 never ready"
 

@@ -100,7 +100,7 @@ b1 $(item 3 "$J_B1")
 }
 
 # Initialization: every route object at 100/0.
-timeout 30 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
+timeout "$(scaled 30)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
 expect_eq "initialization run" "$?" 0
 expect_eq "weights after initialization" "$(weights | tr '\n' ' ')" \
 	'skipper {"catalog-canary":0,"catalog-primary":100} b2 0 osm 0 b1 0 '
@@ -128,7 +128,7 @@ expect_eq "App Mesh v1beta1 retry policy (defaults)" "$(K get virtualservices.v1
 for app in catalog orders ledger pay; do
 	K set image "deployment/$app" "$app=$app:v2" >/dev/null || fail "set image $app"
 done
-PERCH_TIME_SCALE=8 timeout 90 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run.out" 2>&1 &
+PERCH_TIME_SCALE=8 timeout "$(scaled 90)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/run.out" 2>&1 &
 pid=$!
 at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 while kill -0 $pid 2>/dev/null; do weights; done >"$TMP/seen"

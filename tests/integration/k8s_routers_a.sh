@@ -111,7 +111,7 @@ weights() {
 }
 
 # ---- initialization ------------------------------------------------------
-timeout 30 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
+timeout "$(scaled 30)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary.yaml" >"$TMP/init.out" 2>&1
 expect_eq "initialization run" "$?" 0
 for app in $APPS; do
 	expect_eq "$app at 100/0 after initialization" "$(weights $app)" "100 0"
@@ -165,7 +165,7 @@ done
 
 # ---- restarted: the Traefik Canary's rollout webhook now fails -> rollback --
 canaries "$(printf '    webhooks: [{name: gate, type: rollout, url: "http://127.0.0.1:9/", timeout: 1s}]\n')" >"$TMP/canary2.yaml"
-timeout 60 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary2.yaml" >"$TMP/run2.out" 2>&1
+timeout "$(scaled 60)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/canary2.yaml" >"$TMP/run2.out" 2>&1
 expect_eq "run with a rollback exits 1" "$?" 1
 for app in contour gloo kuma apisix; do
 	grep -q "\"canary\":\"default/$app\",\"phase\":\"Succeeded\"" "$TMP/run2.out" ||
@@ -249,7 +249,7 @@ EOF
 for app in contour gloo; do
 	K set image "deployment/$app" "$app=$app:v3" >/dev/null || fail "set image $app v3"
 done
-PERCH_TIME_SCALE=8 timeout 60 "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/ab.yaml" >"$TMP/ab.out" 2>&1 &
+PERCH_TIME_SCALE=8 timeout "$(scaled 60)" "$PERCH_BIN" run --headless --state-dir "$D" -f "$TMP/ab.yaml" >"$TMP/ab.out" 2>&1 &
 abpid=$!
 at_exit "kill $abpid 2>/dev/null; wait $abpid 2>/dev/null"
 ab_seen() {

@@ -118,7 +118,7 @@ quit_readonly "$TMP/run.audit" watch
 error_rate 50 || fail "Prometheus did not see the new error rate"
 # The new controller resumes from the stored status (Succeeded, v2) and sees v3.
 K set image deployment/checkout checkout=checkout:v3-bad >/dev/null || fail "set image bad"
-timeout 60 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run3.out" 2>"$TMP/run3.err"
+timeout "$(scaled 60)" "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run3.out" 2>"$TMP/run3.err"
 rc=$?
 expect_eq "bad revision exit" "$rc" 1
 grep -q 'Rolling back checkout.default failed checks threshold reached 2' "$TMP/run3.out" || fail "no rollback: $(tail -5 "$TMP/run3.out")"
@@ -143,7 +143,7 @@ expect_eq "cluster canary: nothing changed" "$(K get deploy checkout-primary -o 
 sed 's/provider: linkerd/provider: istio/; s/apiVersion: apps\/v1, kind: Deployment/apiVersion: v1, kind: Service/' \
 	"$TMP/canary.yaml" >"$TMP/svc.yaml"
 grep -q 'kind: Service' "$TMP/svc.yaml" || fail "no Service target in $(cat "$TMP/svc.yaml")"
-timeout 20 "$PERCH_BIN" run --headless -f "$TMP/svc.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
+timeout "$(scaled 20)" "$PERCH_BIN" run --headless -f "$TMP/svc.yaml" >"$TMP/run7.out" 2>"$TMP/run7.err"
 expect_eq "undrivable target exit" "$?" 1
 expect_match "undrivable target reason" "$(cat "$TMP/run7.err")" 'perch run drives a Service target with one of the providers gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, not with istio'
 
@@ -184,7 +184,7 @@ spec:
   analysis: {interval: 10s, threshold: 2, iterations: 2}
 YAML
 K apply -f "$TMP/cart-app.yaml" >/dev/null || fail "kubectl apply cart"
-timeout 60 "$PERCH_BIN" run --headless -f "$TMP/cart-canary.yaml" >"$TMP/run8.out" 2>"$TMP/run8.err" &
+timeout "$(scaled 60)" "$PERCH_BIN" run --headless -f "$TMP/cart-canary.yaml" >"$TMP/run8.out" 2>"$TMP/run8.err" &
 p8=$!
 at_exit "kill $p8 2>/dev/null; wait $p8 2>/dev/null"
 WAIT_SECS=20 wait_for K get deploy cart-primary || fail "no cart primary: $(cat "$TMP/run8.err")"
@@ -216,7 +216,7 @@ expect_eq "lease released by the TUI run" "$(K get lease perch-checkout -o jsonp
 
 # The API server goes away: perch run says so and exits 3.
 kill "$APISERVER_PID"; wait "$APISERVER_PID" 2>/dev/null
-timeout 30 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run6.out" 2>"$TMP/run6.err"
+timeout "$(scaled 30)" "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run6.out" 2>"$TMP/run6.err"
 expect_eq "API server down exit" "$?" 3
 expect_match "API server down message" "$(cat "$TMP/run6.err")" 'default/checkout: cannot take control'
 exit 0

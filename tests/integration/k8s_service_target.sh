@@ -56,7 +56,7 @@ svc() { K get service "$1" -o jsonpath="$2"; }
 weights() {
 	K get httproute web -o jsonpath='{range .spec.rules[0].backendRefs[*]}{.name}={.weight} {end}'
 }
-run() { timeout 30 "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
+run() { timeout "$(scaled 30)" "$PERCH_BIN" run --headless -f "$TMP/$1.yaml" >"$TMP/$2.out" 2>"$TMP/$2.err"; }
 
 # Initialization: both copies of the target, the route to the primary.
 run web init

@@ -24,7 +24,7 @@ expect_eq "empty" "$out" "no canaries with saved state in namespace default (con
 
 # A headless run initializes the canary and ends (nothing to roll out; the
 # engine clock at 30x: its second tick, 30 s later, finds no new revision).
-PERCH_TIME_SCALE=30 timeout 30 "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err" ||
+PERCH_TIME_SCALE=30 timeout "$(scaled 30)" "$PERCH_BIN" run --headless -f "$TMP/canary.yaml" >"$TMP/run1.out" 2>"$TMP/run1.err" ||
 	fail "perch run: exit $?: $(cat "$TMP/run1.err")"
 n0=$(wc -l <"$audit")
 out=$(S -n default) || fail "status: exit $?: $out"

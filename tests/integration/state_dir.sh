@@ -98,7 +98,7 @@ WAIT_SECS=10 wait_for grep -q "pid $first" "$C/lock" || fail "the first demo too
 for extra in "" "--duration 10m"; do
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	timeout 20 "$PERCH_BIN" demo --headless --scenario healthy --state-dir "$D" $extra \
+	timeout "$(scaled 20)" "$PERCH_BIN" demo --headless --scenario healthy --state-dir "$D" $extra \
 		>"$TMP/second" 2>"$TMP/err"; rc=$?
 	expect_eq "exit status of a second demo ($extra)" "$rc" 3
 	[ $(( $(date +%s) - start )) -le 5 ] || fail "the second demo ($extra) took $(( $(date +%s) - start )) s"
