@@ -6,15 +6,12 @@
 . "$(dirname "$0")/lib.bash"
 need tmux python3
 
-sock="perch-demo-$$"
-tm() { tmux -L "$sock" "$@"; }
-at_exit "tmux -L $sock kill-server 2>/dev/null"
 screen() { tm capture-pane -p -t demo; }
 # shows REGEX: the screen matches within WAIT_SECS
 shows() { screen | grep -Eq -- "$1"; }
 
 # Speed 60: checkout's 270 virtual seconds take under 5 real ones.
-tm new-session -d -s demo -x 120 -y 40 \
+tmux_start demo 120 40 \
 	"env TERM=xterm-256color '$PERCH_BIN' demo --speed 60 --state-dir '$TMP/state' 2>'$TMP/stderr'; echo EXIT=\$? >'$TMP/exit'; sleep 60"
 WAIT_SECS=10 wait_for shows 'perch .* DEMO' || fail "no header: $(screen)"
 for name in checkout payments search invoices cart catalog; do
@@ -36,7 +33,7 @@ approved='cart +(Progressing|WaitingPromotion|Promoting|Finalising|Succeeded)'
 WAIT_SECS=10 wait_for shows "$approved" || fail "cart did not start after approval: $(screen)"
 
 # A teammate follows in another terminal: same canaries, read-only, moving.
-tm new-session -d -s watch -x 120 -y 40 \
+tmux_start watch 120 40 \
 	"env TERM=xterm-256color '$PERCH_BIN' watch --state-dir '$TMP/state' 2>'$TMP/watch.err'; sleep 60"
 wscreen() { tm capture-pane -p -t watch; }
 wshows() { wscreen | grep -Eq -- "$1"; }

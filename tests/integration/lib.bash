@@ -47,12 +47,29 @@ wait_for() {
 }
 
 # tmux_start SESSION COLS ROWS COMMAND: a session on this test's own tmux
-# server (killed at exit); tm runs tmux commands on that server.
+# server (no config; killed at exit with tmux_kill); tm runs tmux commands
+# on that server.
 tmux_start() {
 	if [ -z "${_tm_sock:-}" ]; then
-		_tm_sock="perch-test-$$"
-		at_exit "tmux -L $_tm_sock kill-server 2>/dev/null"
+		_tm_sock="perch-test-$$" _tm_panes=()
+		at_exit 'tmux_kill "$_tm_sock" "${_tm_panes[@]}"'
 	fi
-	tmux -L "$_tm_sock" new-session -d -s "$1" -x "$2" -y "$3" "$4"
+	tmux -L "$_tm_sock" -f /dev/null new-session -d -s "$1" -x "$2" -y "$3" "$4" &&
+		_tm_panes+=("$(tm display -p -t "$1" '#{pane_pid}')")
+}
+
+# tmux_kill SOCK PANE-PID...: kills the tmux server SOCK, then waits for
+# every process of those panes (they save state on SIGHUP), so that nothing
+# writes into $TMP while it is removed: 5 s each, then SIGKILL.  A pane is a
+# session of its own; its processes are taken before the kill, as a pane's
+# shell other than bash ends on SIGHUP without waiting for its command.
+tmux_kill() {
+	local sock=$1 p i pids=(); shift
+	for p in "$@"; do pids+=($(pgrep -s "$p")); done
+	tmux -L "$sock" kill-server >/dev/null 2>&1
+	for p in "${pids[@]}"; do
+		for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
 }
 tm() { tmux -L "$_tm_sock" "$@"; }

@@ -5,16 +5,8 @@ need tmux
 TMUX_SOCK="perch-tui-$$"
 tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
 PANE_PIDS=()
-# Kills the server, then waits for every process it ran (they save state on
-# SIGHUP) so that nothing writes into $TMP while it is removed.
-_tmux_cleanup() {
-	local p i
-	tmux -L "$TMUX_SOCK" kill-server >/dev/null 2>&1
-	for p in "${PANE_PIDS[@]}"; do
-		for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-}
+# Kills the server, then waits for every process it ran (lib.bash).
+_tmux_cleanup() { tmux_kill "$TMUX_SOCK" "${PANE_PIDS[@]}"; }
 at_exit _tmux_cleanup
 TERM_ENV="env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC"
 

@@ -8,9 +8,6 @@
 . "$(dirname "$0")/lib.bash"
 need tmux python3
 
-sock="perch-lost-$$"
-tm() { tmux -L "$sock" -f /dev/null "$@"; }
-at_exit "tmux -L $sock kill-server 2>/dev/null"
 ENVS="env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC"
 screen() { tm capture-pane -p -t "$1"; }
 shows() { screen "$1" | grep -Eq -- "$2"; }
@@ -27,10 +24,10 @@ now_ms() { date +%s%3N; }
 rows() { screen "$1" | sed -n '4,13p' | grep -E '^│[▶ ] [a-z]' | sed -E 's/^│[▶ ]/│ /; s/ +[0-9hmds]+ │$//'; }
 same_rows() { [ -n "$(rows watch)" ] && [ "$(rows watch)" = "$(rows demo2)" ]; }
 
-tm new-session -d -s demo -x 120 -y 40 \
+tmux_start demo 120 40 \
 	"$ENVS '$PERCH_BIN' demo --speed 10 --state-dir '$TMP/state' 2>'$TMP/demo.err'; sleep 60"
 WAIT_SECS=10 wait_for test -s "$TMP/state/clock.json" || fail "the demo wrote no clock.json"
-tm new-session -d -s watch -x 120 -y 40 \
+tmux_start watch 120 40 \
 	"$ENVS '$PERCH_BIN' watch --state-dir '$TMP/state' 2>'$TMP/watch.err'; sleep 60"
 WAIT_SECS=10 wait_for shows watch 'READ-ONLY +api ● ok +prometheus ● ok' ||
 	fail "watch: the live controller's health is not shown: $(screen watch)"
@@ -54,12 +51,12 @@ WAIT_SECS=4 wait_for shows watch 'no update for ([5-9]|[1-9][0-9])s' ||
 expect_eq "the watcher's clock stopped" "$(header_time)" "$t1"
 
 # Restarted on the same directory: followed at once.
-tm new-session -d -s demo2 -x 120 -y 40 \
+tmux_start demo2 120 40 \
 	"$ENVS '$PERCH_BIN' demo --speed 10 --state-dir '$TMP/state' 2>'$TMP/demo2.err'; sleep 60"
 WAIT_SECS=10 wait_for sh -c "[ \"\$(python3 -c 'import json;print(json.load(open(\"$TMP/state/clock.json\"))[\"controller\"].split()[-1])' 2>/dev/null)\" != $pid ]" ||
 	fail "the restarted demo does not beat"
 t0=$(now_ms)
-WAIT_SECS=5 wait_for sh -c "! tmux -L $sock capture-pane -p -t watch | grep -q 'controller lost'" ||
+WAIT_SECS=5 wait_for sh -c "! tmux -L $_tm_sock capture-pane -p -t watch | grep -q 'controller lost'" ||
 	fail "watch did not follow the restarted controller: $(screen watch)"
 took=$(( $(now_ms) - t0 ))
 # about a second: the watcher looks every 250 ms (slack for a loaded machine)
