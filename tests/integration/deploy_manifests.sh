@@ -1,8 +1,9 @@
 # deploy_manifests.sh — deploy/ as a user applies it: `kubectl kustomize`
-# renders it (Namespace, ServiceAccount, the ClusterRoles perch and
-# perch-watcher, the ClusterRoleBinding, a 2-replica Deployment of `perch
-# controller` with probes on /healthz and /readyz and resource requests, the
-# /metrics Service), `kubectl apply -k` applies it to the test API server
+# renders it (Namespace, ServiceAccount, the ClusterRoles perch,
+# perch-operator and perch-watcher, the ClusterRoleBinding, a 2-replica
+# Deployment of `perch controller` with probes on /healthz and /readyz and
+# resource requests, the /metrics Service), `kubectl apply -k` applies it to
+# the test API server
 # (twice: the second changes nothing), and every object written is checked
 # against the upstream schemas (lib_k8s.bash).  Then a `perch run --headless`
 # rollout with its own identity (Leases, the ConfigMap store and heartbeat,
@@ -41,7 +42,8 @@ while text[at:].strip():
     d, at = dec.raw_decode(text, at)
     docs.append(d)
 kinds = sorted("%s/%s" % (d["kind"], d["metadata"]["name"]) for d in docs)
-want = ["ClusterRole/perch", "ClusterRole/perch-watcher", "ClusterRoleBinding/perch",
+want = ["ClusterRole/perch", "ClusterRole/perch-operator", "ClusterRole/perch-watcher",
+        "ClusterRoleBinding/perch",
         "Deployment/perch", "Namespace/perch-system", "Service/perch-metrics",
         "ServiceAccount/perch"]
 assert kinds == want, "objects %s, want %s" % (kinds, want)
@@ -72,14 +74,19 @@ for r in by["ClusterRole/perch-watcher"]["rules"]:
     assert "services/proxy" not in r["resources"] or r["verbs"] == ["get"], r
 for r in by["ClusterRole/perch"]["rules"]:
     assert "*" not in r["verbs"], r
+    # What only a perch run from a laptop needs is perch-operator's.
+    assert "services/proxy" not in r["resources"], r
     # The only deletion: a controller replica's own Lease when it stops.
     assert "delete" not in r["verbs"] or r["resources"] == ["leases"], r
+op = by["ClusterRole/perch-operator"]["rules"]
+assert {(",".join(r["resources"]), ",".join(r["verbs"])) for r in op} == \
+    {("canaries", "patch"), ("events", "list,watch"), ("services/proxy", "get,create")}, op
 PY
 
 out=$(K apply -k "$deploy" 2>&1) || fail "kubectl apply -k deploy/: $out"
-expect_eq "objects applied" "$(printf '%s\n' "$out" | grep -c ' created$')" 7
+expect_eq "objects applied" "$(printf '%s\n' "$out" | grep -c ' created$')" 8
 out=$(K apply -k "$deploy" 2>&1) || fail "second kubectl apply -k: $out"
-expect_eq "second apply changes nothing" "$(printf '%s\n' "$out" | grep -c ' unchanged$')" 7
+expect_eq "second apply changes nothing" "$(printf '%s\n' "$out" | grep -c ' unchanged$')" 8
 expect_eq "replicas" "$(K -n perch-system get deploy perch -o jsonpath='{.spec.replicas}')" 2
 expect_eq "service account" "$(K -n perch-system get sa perch -o jsonpath='{.metadata.name}')" perch
 

@@ -11,10 +11,18 @@
 # Flagger's controls: `a` opens the gate through the API server's service
 # proxy (the stand-in Flagger sees it open and promotes), recorded as an
 # Event on the Canary; Space patches spec.suspend; `r` without a rollback
-# webhook says why it is unavailable.
+# webhook says why it is unavailable.  perch run has its own identity,
+# bound as deploy/ tells an engineer at a laptop: every request it makes
+# (Flagger's Events watched, the gate opened through the service proxy,
+# spec.suspend patched, cart initialized) is allowed by ClusterRoles perch
+# and perch-operator together, and refused by perch alone or without the
+# service proxy rule (tests/k8s/rbac_check.py over the audit log).
 . "$(dirname "$0")/lib_flagger.bash"
+. "$(dirname "$0")/lib_rbac.bash"
 
-flagger_cluster
+flagger_cluster --token operator=perch-operator-token
+K apply -f "$PERCH_ROOT/deploy/rbac.yaml" >/dev/null || fail "kubectl apply deploy/rbac.yaml"
+rbac_identity operator perch-operator-token
 
 # Flagger's canary podinfo beside perch's own cart.
 flagger_app default
@@ -26,7 +34,7 @@ flagger_standin --name podinfo --namespace default --target podinfo --step-weigh
 	--max-weight 60 --tick 0.3 --gate "$lt"
 
 # perch run over the namespace, in the TUI.
-session run 120 40 "$TERM_ENV '$PERCH_BIN' run -n default -v --log '$TMP/run.log' 2>'$TMP/run.err'"
+session run 120 40 "$TERM_ENV '$PERCH_BIN' run --context operator -n default -v --log '$TMP/run.log' 2>'$TMP/run.err'"
 WAIT_SECS=15 wait_for row_has run podinfo FLAGGER || { dump run; cat "$TMP/run.err"; fail "podinfo not marked FLAGGER"; }
 WAIT_SECS=15 wait_for row_has run cart Initialized || { dump run; fail "perch's own canary cart not shown beside it"; }
 not row_has run cart FLAGGER || fail "cart marked FLAGGER: $(row run cart)"
@@ -105,4 +113,22 @@ PY
 grep -q '"agent": *"perch' "$TMP/f.objects" || fail "no write by perch at all (the agent is not logged?)"
 keys run q
 WAIT_SECS=10 wait_for dead run || fail "perch did not quit"
+
+# The engineer's roles: perch and perch-operator allow all of it; perch
+# alone, or without the service proxy rule, refuses the gate.
+check_rbac perch+perch-operator operator "$TMP/f.audit"
+table=$(cat "$TMP/rbac-perch+perch-operator.out")
+printf "%s\n" "$table" >&2
+expect_match "the gate through the service proxy" "$table" '^ok +create services/proxy '
+expect_match "spec.suspend" "$table" '^ok +patch canaries.flagger.app '
+expect_match "Flagger's Events" "$table" '^ok +watch events '
+check=$PERCH_ROOT/tests/k8s/rbac_check.py
+out=$(python3 "$check" "$TMP/role-perch.json" "$TMP/f.audit" operator)
+expect_eq "perch alone is refused" "$?" 1
+expect_match "perch alone: the gate" "$out" '^DENIED +create services/proxy '
+expect_match "perch alone: spec.suspend" "$out" '^DENIED +patch canaries.flagger.app '
+rbac_without services/proxy "$TMP/role-perch+perch-operator.json" "$TMP/role-noproxy.json"
+out=$(python3 "$check" "$TMP/role-noproxy.json" "$TMP/f.audit" operator)
+expect_eq "without services/proxy: refused" "$?" 1
+expect_match "without services/proxy: the gate" "$out" '^DENIED +create services/proxy '
 echo "ok"

@@ -2,8 +2,9 @@
 # integration scripts of perch over Flagger (sourced, not run; it sources
 # lib.bash, lib_k8s.bash and tui_lib.bash itself).
 #
-#   flagger_cluster   starts the load tester stand-in (loadtester_standin.py,
-#       its log $TMP/lt.log; $ltport, $lt its URL) and the test API server f
+#   flagger_cluster [ARGS...]   starts the load tester stand-in
+#       (loadtester_standin.py, its log $TMP/lt.log; $ltport, $lt its URL)
+#       and the test API server f (more ARGS for it: --token NAME=TOKEN)
 #       with the service proxy to it for Service test/flagger-loadtester:80;
 #       creates Flagger's available Deployment flagger-system/flagger and
 #       perch's own canary cart in default (cart_app); exports KUBECONFIG
@@ -37,7 +38,7 @@ flagger_cluster() {
 	ltport=$(sed -n 's/^listening on //p' "$TMP/lt.out")
 	lt="http://127.0.0.1:$ltport"
 
-	start_apiserver f --tls-dir "$TMP/tls" --ready-delay 0 --service-proxy "test/flagger-loadtester:80=$ltport"
+	start_apiserver f --tls-dir "$TMP/tls" --ready-delay 0 --service-proxy "test/flagger-loadtester:80=$ltport" "$@"
 	export KUBECONFIG="$TMP/f.kubeconfig"
 	K create namespace test >/dev/null || fail "namespace test"
 	K -n test create service clusterip flagger-loadtester --tcp=80:8080 >/dev/null || fail "load tester service"
