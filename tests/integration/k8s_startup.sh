@@ -1,7 +1,8 @@
 # k8s_startup.sh — perch run's TUI comes up before the API server answers
 # (80x24): with every answer of the test API server held back it says
 # "connecting to URL (context rw)..." at once, and q then quits with exit 0
-# without a request for a Lease; with the Lease requests held back it says
+# without a request for a Lease, leaving no "connecting" line on the
+# terminal; with the Lease requests held back it says
 # "taking 1 canary...", then shows the canary, and q releases the Lease;
 # against a closed port the error names the server and the cause, and q
 # quits with exit 3.  perch watch on the cluster the same way: "connecting"
@@ -32,6 +33,7 @@ keys c '?'
 WAIT_SECS=4 wait_for shows c "help" || { dump c; fail "no help while connecting"; }
 keys c Escape q
 WAIT_SECS=4 wait_for exited c 0 || { dump c; fail "q while connecting: not exit 0"; }
+not shows c "connecting" || { dump c; fail "a stale connecting line left after the quit"; }
 perch_requests | grep -q leases && fail "a Lease requested: $(perch_requests | grep leases)"
 
 # the Lease requests 1 s late: "taking", then the canary; q releases
