@@ -101,6 +101,7 @@ session t2 80 24 "$TERM_ENV PERCH_TIME_SCALE=40 '$PERCH_BIN' run -n default"
 K wait --for=delete canary/bg --timeout=$(scaled 15)s >/dev/null 2>&1 ||
 	{ dump t2; fail "bg not finalised by the next perch run"; }
 WAIT_SECS=5 wait_for shows t2 "default/bg: the Canary was deleted" || { dump t2; fail "no deletion message"; }
+shows t2 " CONTROL " || { dump t2; fail "the run shown READ-ONLY once its only canary is reverted"; }
 keys t2 q
 WAIT_SECS=10 wait_for exited t2 0 || { dump t2; fail "perch run: q not exit 0"; }
 exit 0
