@@ -7,7 +7,8 @@
 # against a closed port the error names the server and the cause, and q
 # quits with exit 3.  perch watch on the cluster the same way: "connecting"
 # before the first answer (q then quits at once, exit 0), then the canary,
-# only reads sent; a namespace without canaries says so; a closed port shows
+# only reads sent; a namespace without canaries says so, wrapped whole at
+# 80 columns; a closed port shows
 # the error, q exits 3.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
@@ -79,7 +80,8 @@ keys w q
 WAIT_SECS=10 wait_for exited w 0 || { dump w; fail "watch: q not exit 0"; }
 perch_requests | grep -v '^GET ' && fail "watch sent more than reads"
 session e 80 24 "$TERM_ENV '$PERCH_BIN' watch -n empty"
-WAIT_SECS=10 wait_for shows_wrapped e "no canaries in namespace empty (perch's and Flagger's" ||
-	{ dump e; fail "watch: no empty-namespace text"; }
+WAIT_SECS=10 wait_for shows_wrapped e \
+	"no canaries in namespace empty (perch's and Flagger's Canaries are shown as they appear)" ||
+	{ dump e; fail "watch: no empty-namespace text, whole at 80 columns"; }
 keys e q
 WAIT_SECS=10 wait_for exited e 0 || { dump e; fail "watch -n empty: q not exit 0"; }
