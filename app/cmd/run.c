@@ -810,11 +810,10 @@ post_deletion(struct run *rn, const char *key, json_t *obj)
 static void
 post_doomed(struct run *rn)
 {
-	const char *key;
-	json_t *obj;
+	void *it;
 
-	json_object_foreach(rn->doomed, key, obj)
-		post_deletion(rn, key, obj);
+	for (it = json_object_iter(rn->doomed); it != NULL; it = json_object_iter_next(rn->doomed, it))
+		post_deletion(rn, json_object_iter_key(it), json_object_iter_value(it));
 	json_decref(rn->doomed);
 	rn->doomed = NULL;
 }
