@@ -198,8 +198,8 @@ build_snapshot(struct runner *r)
 		    r->cfg.observer))
 			continue;	/* deleted: gone (watch: perch's own too) */
 		snap_canary(r, &s->canaries[s->n_canaries++], r->tab.cs[i]);
-		if (r->tab.cs[i]->cfg->driven_by != NULL)
-			external++;	/* shown, never controlled: not read-only for it */
+		if (r->tab.cs[i]->cfg->driven_by != NULL || r->tab.cs[i]->ctl.removed)
+			external++;	/* shown, never controlled (or deleted): not read-only for it */
 		else if (s->canaries[s->n_canaries - 1].can_control)
 			controlled++;
 		else if (r->tab.cs[i]->ctl.holder[0] && holder[0] == '\0')

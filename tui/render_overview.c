@@ -388,10 +388,10 @@ render_overview(const struct pen *p, const struct snapshot *s, const struct ui *
 	layout_cols(&l, r.x, r.w, ns_col_width(s), has_driven(s, idx, n));
 	overview_heading(p, &l, r.y);
 	if (n == 0) {
-		put(p, r.y + 1, l.x[C_NAME], r.w - 4, s->n_canaries > 0 ? "no canary matches the "
-		    "filter" : s->startup != NULL ? "no canaries yet" : u->empty_hint[0] != '\0' ?
-		    u->empty_hint : "no canaries",
-		    ROLE_DIM);
+		/* wrapped: a long hint (perch watch's) is read whole at 80 columns */
+		put_wrapped(p, r.y + 1, l.x[C_NAME], r.w - 4, r.h > 4 ? 3 : 1, s->n_canaries > 0 ?
+		    "no canary matches the filter" : s->startup != NULL ? "no canaries yet" :
+		    u->empty_hint[0] != '\0' ? u->empty_hint : "no canaries", ROLE_DIM);
 		return;
 	}
 	bottom = r.y + r.h;

@@ -86,6 +86,7 @@ struct run {
 	struct prom_expo *expo;		/* what it answers */
 	atomic_bool ready;		/* the engine runs and the Canaries are watched */
 	json_t *loaded;			/* "ns/name" -> its spec_part at the start */
+	json_t *doomed;			/* "ns/name" -> a Canary marked for deletion then */
 	struct k8s_config *kc;
 	struct k8s_client *client;
 	struct k8s_client *ev_client;	/* events, from the notifier thread */
@@ -215,6 +216,11 @@ remember_version(struct run *rn, json_t *item)
 		rn->loaded = json_object();
 	snprintf(key, sizeof key, "%s/%s", ns ? ns : rn->kc->ns, name ? name : "");
 	json_object_set_new(rn->loaded, key, spec_part(item));
+	if (k8s_canary_deleting(item)) {
+		if (rn->doomed == NULL)
+			rn->doomed = json_object();
+		json_object_set_new(rn->doomed, key, json_deep_copy(item));
+	}
 }
 
 /* Each Canary loaded at the start (cluster_specs_load). */
@@ -798,6 +804,20 @@ post_deletion(struct run *rn, const char *key, json_t *obj)
 	post_change(rn, ch);
 }
 
+/* The Canaries marked for deletion while perch was not running: reverted
+ * once the engine runs (the watch's first list may come before it, when
+ * its changes are dropped). */
+static void
+post_doomed(struct run *rn)
+{
+	void *it;
+
+	for (it = json_object_iter(rn->doomed); it != NULL; it = json_object_iter_next(rn->doomed, it))
+		post_deletion(rn, json_object_iter_key(it), json_object_iter_value(it));
+	json_decref(rn->doomed);
+	rn->doomed = NULL;
+}
+
 /* Whether obj's spec_part is before's (taken; NULL: not known). */
 static bool
 unchanged(json_t *before, json_t *obj)
@@ -945,8 +965,15 @@ connect_cluster(struct run *rn)
 	}
 	buf_fini(&err);
 	/* The first request may take a while (an exec plugin, a server that
-	 * does not answer): say where perch is going first. */
-	cli_progress(rn->o.cmd, "connecting to %s (context %s)", rn->kc->server, rn->kc->context);
+	 * does not answer): say where perch is going first.  The TUI says it
+	 * on its status line instead: a line on stderr would be left on the
+	 * terminal after the screen ends, saying "connecting" after the quit. */
+	if (rn->o.headless || rn->o.controller)
+		cli_progress(rn->o.cmd, "connecting to %s (context %s)", rn->kc->server,
+		    rn->kc->context);
+	else
+		log_info("perch %s: connecting to %s (context %s)", rn->o.cmd, rn->kc->server,
+		    rn->kc->context);
 	rn->cluster = k8s_cluster_new(rn->client);
 	/* Events go out on the runner's notifier thread: on a connection of
 	 * their own, so a slow event never queues the engine's requests. */
@@ -1233,6 +1260,7 @@ start_engine(struct run *rn, struct runner_config *rc, const char *actor, int *r
 		return NULL;
 	}
 	start_beat(rn, r);
+	post_doomed(rn);
 	return r;
 }
 
@@ -1310,6 +1338,7 @@ run_fini(struct run *rn)
 	metrics_http_stop(rn->mh);
 	prom_expo_free(rn->expo);
 	json_decref(rn->loaded);
+	json_decref(rn->doomed);
 	free(rn->wk.t);
 	pthread_mutex_destroy(&rn->wk.mu);
 	store_k8s_close(rn->sk8s);

@@ -3,7 +3,8 @@
 # Flagger's finalizer on each such Canary; `kubectl delete canary` (which
 # waits for the object to go) mid-rollout on Gateway API and Istio, and
 # after promotion on the kubernetes blue/green provider (deleted while no
-# perch runs: the next controller adopts and reverts it), returns once
+# perch runs: the next controller, or perch run, adopts and reverts it),
+# returns once
 # perch has given everything back: the target scaled up, the apex Service
 # on the target's own pods, the HTTPRoute with all traffic on the target,
 # the user's VirtualService back to the spec they applied; then the Canary
@@ -84,5 +85,23 @@ expect_eq "bg image kept" "$(K get deploy bg -o jsonpath='{.spec.template.spec.c
 expect_eq "apex bg on the target's pods" "$(apex bg)" "bg=bg "
 grep -q 'Terminated canary bg.default' "$TMP/run.out" || fail "no Terminated event for bg"
 grep -q 'Terminated canary plain.default' "$TMP/run.out" && fail "plain reverted without revertOnDeletion"
-kill -TERM $op
+kill -TERM $op; wait $op
+
+# perch run (the TUI) the same, though it loads the Canaries before its
+# engine runs and its watch's first list may come before the engine does
+. "$(dirname "$0")/tui_lib.bash"
+revert_canary bg kubernetes true "" "$bluegreen" | K apply -f - >/dev/null || fail "kubectl apply bg"
+session t 80 24 "$TERM_ENV PERCH_TIME_SCALE=40 '$PERCH_BIN' run -n default"
+fin() { [ "$(K get canary bg -o jsonpath='{.metadata.finalizers[0]} {.status.phase}')" = "finalizer.flagger.app Initialized" ]; }
+WAIT_SECS=20 wait_for fin || { dump t; fail "bg not initialized by perch run"; }
+keys t q
+WAIT_SECS=10 wait_for exited t 0 || { dump t; fail "perch run: q not exit 0"; }
+K delete canary bg --wait=false >/dev/null || fail "kubectl delete canary bg"
+session t2 80 24 "$TERM_ENV PERCH_TIME_SCALE=40 '$PERCH_BIN' run -n default"
+K wait --for=delete canary/bg --timeout=$(scaled 15)s >/dev/null 2>&1 ||
+	{ dump t2; fail "bg not finalised by the next perch run"; }
+WAIT_SECS=5 wait_for shows t2 "default/bg: the Canary was deleted" || { dump t2; fail "no deletion message"; }
+shows t2 " CONTROL " || { dump t2; fail "the run shown READ-ONLY once its only canary is reverted"; }
+keys t2 q
+WAIT_SECS=10 wait_for exited t2 0 || { dump t2; fail "perch run: q not exit 0"; }
 exit 0

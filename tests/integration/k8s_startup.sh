@@ -1,12 +1,14 @@
 # k8s_startup.sh — perch run's TUI comes up before the API server answers
 # (80x24): with every answer of the test API server held back it says
 # "connecting to URL (context rw)..." at once, and q then quits with exit 0
-# without a request for a Lease; with the Lease requests held back it says
+# without a request for a Lease, leaving no "connecting" line on the
+# terminal; with the Lease requests held back it says
 # "taking 1 canary...", then shows the canary, and q releases the Lease;
 # against a closed port the error names the server and the cause, and q
 # quits with exit 3.  perch watch on the cluster the same way: "connecting"
 # before the first answer (q then quits at once, exit 0), then the canary,
-# only reads sent; a namespace without canaries says so; a closed port shows
+# only reads sent; a namespace without canaries says so, wrapped whole at
+# 80 columns; a closed port shows
 # the error, q exits 3.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/lib_k8s.bash"
@@ -32,6 +34,7 @@ keys c '?'
 WAIT_SECS=4 wait_for shows c "help" || { dump c; fail "no help while connecting"; }
 keys c Escape q
 WAIT_SECS=4 wait_for exited c 0 || { dump c; fail "q while connecting: not exit 0"; }
+not shows c "connecting" || { dump c; fail "a stale connecting line left after the quit"; }
 perch_requests | grep -q leases && fail "a Lease requested: $(perch_requests | grep leases)"
 
 # the Lease requests 1 s late: "taking", then the canary; q releases
@@ -77,7 +80,8 @@ keys w q
 WAIT_SECS=10 wait_for exited w 0 || { dump w; fail "watch: q not exit 0"; }
 perch_requests | grep -v '^GET ' && fail "watch sent more than reads"
 session e 80 24 "$TERM_ENV '$PERCH_BIN' watch -n empty"
-WAIT_SECS=10 wait_for shows_wrapped e "no canaries in namespace empty (perch's and Flagger's" ||
-	{ dump e; fail "watch: no empty-namespace text"; }
+WAIT_SECS=10 wait_for shows_wrapped e \
+	"no canaries in namespace empty (perch's and Flagger's Canaries are shown as they appear)" ||
+	{ dump e; fail "watch: no empty-namespace text, whole at 80 columns"; }
 keys e q
 WAIT_SECS=10 wait_for exited e 0 || { dump e; fail "watch -n empty: q not exit 0"; }
