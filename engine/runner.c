@@ -62,6 +62,10 @@ runner_new(const struct runner_config *cfg)
 	obs_init(&r->tick.obs);
 	r->health.api_ok = r->health.metrics_ok = true;
 	r->health.ctl = cfg->observer ? CTL_UNKNOWN : CTL_SELF;
+	/* The time of a snapshot taken before the engine's first round (an
+	 * idle runner may not loop again for long: the header showed 00:00) */
+	if (cfg->clock != NULL)
+		r->pub.now = rn_now_ms(r);
 	return r;
 }
 
@@ -514,6 +518,9 @@ runner_start(struct runner *r, char *err, size_t errsz)
 	}
 	r->watch.next_observe = now;
 	r->watch.next_renew = now + RENEW_MS;
+	pthread_mutex_lock(&r->mu);
+	r->pub.now = now;
+	pthread_mutex_unlock(&r->mu);
 	if (pthread_create(&r->life.thread, NULL, engine_main, r) != 0) {
 		rn_release_all(r, false);
 		snprintf(err, errsz, "cannot start the engine thread");
